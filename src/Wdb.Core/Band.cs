@@ -1,0 +1,25 @@
+namespace Wdb.Core;
+
+/// <summary>The three 2MASS bands, in table order.</summary>
+public enum Band { J = 0, H = 1, K = 2 }
+
+public static class Bands
+{
+    public const int Count = 3;
+    public static readonly string[] Names = ["j", "h", "k"];
+
+    /// <summary>
+    /// Whether a band's default magnitude is a detection. A null (NaN) magnitude, a
+    /// sentinel placeholder (&lt;= -90, e.g. -99.99 in old releases), an `rd_flg` digit of
+    /// '0' (95% upper limit), or a `ph_qual` of 'U' (upper limit) or 'X' (no valid
+    /// brightness) is a non-detection, never an error and never a zero. Flags given as 0
+    /// mean "column absent" and do not veto. See 2MASS-NOTES.md.
+    /// </summary>
+    public static bool IsDetection(float mag, byte rdFlg, byte phQual)
+    {
+        if (float.IsNaN(mag) || mag <= -90f) return false;
+        if (rdFlg == (byte)'0') return false;
+        if (phQual == (byte)'U' || phQual == (byte)'X') return false;
+        return true;
+    }
+}

@@ -1,0 +1,144 @@
+namespace Wdb.Core;
+
+/// <summary>Photometry of one band, struct-of-arrays, indexed like the block's rows.</summary>
+public sealed class BandColumns
+{
+    /// <summary>Default magnitude (mag); NaN when null.</summary>
+    public float[] Mag = [];
+    /// <summary>Total uncertainty (mag): `msigcom` when present, else `cmsig`; NaN when null.</summary>
+    public float[] Sig = [];
+    /// <summary>Signal-to-noise ratio; NaN when null.</summary>
+    public float[] Snr = [];
+    /// <summary>One ASCII character per row from the three-character flag columns; 0 when absent.</summary>
+    public byte[] PhQual = [], RdFlg = [], BlFlg = [], CcFlg = [];
+
+    internal void Resize(int capacity)
+    {
+        Array.Resize(ref Mag, capacity); Array.Resize(ref Sig, capacity); Array.Resize(ref Snr, capacity);
+        Array.Resize(ref PhQual, capacity); Array.Resize(ref RdFlg, capacity);
+        Array.Resize(ref BlFlg, capacity); Array.Resize(ref CcFlg, capacity);
+    }
+
+    /// <summary>Whether row <paramref name="i"/> is a detection in this band (see <see cref="Bands.IsDetection"/>).</summary>
+    public bool IsDetection(int i) => Bands.IsDetection(Mag[i], RdFlg[i], PhQual[i]);
+}
+
+/// <summary>
+/// A block of extractions as struct-of-arrays: one array per column, all of length
+/// &gt;= <see cref="Count"/>. Readers append rows with <see cref="AddRow"/> (which fills
+/// every column with its "absent" value) and then set the columns they have. Stages read
+/// the columns directly in their hot loops.
+/// </summary>
+public sealed class ExtractionBlock
+{
+    public int Count { get; private set; }
+    public int Capacity => Cntr.Length;
+
+    /// <summary>Unique row key of the source table.</summary>
+    public long[] Cntr = [];
+    /// <summary>Scan identity: `scan_key`, or one built from (hemis, date, scan); see <see cref="ScanKeys"/>.</summary>
+    public long[] ScanKey = [];
+    /// <summary>Position, degrees (J2000): ra in [0, 360), dec in [-90, 90].</summary>
+    public double[] Ra = [], Dec = [];
+    /// <summary>Error ellipse: semi-axes (arcsec) and position angle (deg E of N); NaN when absent.</summary>
+    public float[] ErrMaj = [], ErrMin = [], ErrAng = [];
+    /// <summary>Julian date of the observation; NaN when absent.</summary>
+    public double[] JDate = [];
+    /// <summary>Photometry for J, H, Ks (index with <see cref="Band"/>).</summary>
+    public readonly BandColumns[] Bands = [new(), new(), new()];
+    /// <summary>`ndet` as the integer of its six digits (mnmnmn); -1 when absent.</summary>
+    public int[] Ndet = [];
+    /// <summary>Distance to the nearest neighbour in the same scan (arcsec); NaN when absent.</summary>
+    public float[] Prox = [];
+    /// <summary>Minor-planet association flag; 0 absent/none.</summary>
+    public byte[] MpFlg = [];
+    /// <summary>Extended-source contamination flag (`gal_contam`); 0 absent/none.</summary>
+    public byte[] GalContam = [];
+    /// <summary>Id of the true source for generated data (`truth` column); -1 when absent.</summary>
+    public long[] Truth = [];
+    /// <summary>Provenance: index of the input file (into the run's input list) and its 1-based line.</summary>
+    public int[] FileIndex = [];
+    public long[] Line = [];
+
+    public ExtractionBlock(int capacity = 1024) => Resize(Math.Max(capacity, 16));
+
+    public BandColumns this[Band b] => Bands[(int)b];
+
+    /// <summary>Appends a row with every column absent (NaN, -1 or 0) and returns its index.</summary>
+    public int AddRow()
+    {
+        if (Count == Capacity) Resize(Capacity * 2);
+        int i = Count++;
+        Cntr[i] = 0; ScanKey[i] = 0; Ra[i] = double.NaN; Dec[i] = double.NaN;
+        ErrMaj[i] = ErrMin[i] = ErrAng[i] = float.NaN; JDate[i] = double.NaN;
+        foreach (var b in Bands)
+        {
+            b.Mag[i] = b.Sig[i] = b.Snr[i] = float.NaN;
+            b.PhQual[i] = b.RdFlg[i] = b.BlFlg[i] = b.CcFlg[i] = 0;
+        }
+        Ndet[i] = -1; Prox[i] = float.NaN; MpFlg[i] = 0; GalContam[i] = 0; Truth[i] = -1;
+        FileIndex[i] = 0; Line[i] = 0;
+        return i;
+    }
+
+    /// <summary>Drops the last row (a reader that rejects a row it already started).</summary>
+    public void RemoveLast()
+    {
+        if (Count == 0) throw new InvalidOperationException("empty block");
+        Count--;
+    }
+
+    /// <summary>Ensures room for <paramref name="capacity"/> rows.</summary>
+    public void Reserve(int capacity)
+    {
+        if (capacity > Capacity) Resize(capacity);
+    }
+
+    private void Resize(int capacity)
+    {
+        Array.Resize(ref Cntr, capacity); Array.Resize(ref ScanKey, capacity);
+        Array.Resize(ref Ra, capacity); Array.Resize(ref Dec, capacity);
+        Array.Resize(ref ErrMaj, capacity); Array.Resize(ref ErrMin, capacity); Array.Resize(ref ErrAng, capacity);
+        Array.Resize(ref JDate, capacity);
+        foreach (var b in Bands) b.Resize(capacity);
+        Array.Resize(ref Ndet, capacity); Array.Resize(ref Prox, capacity);
+        Array.Resize(ref MpFlg, capacity); Array.Resize(ref GalContam, capacity);
+        Array.Resize(ref Truth, capacity);
+        Array.Resize(ref FileIndex, capacity); Array.Resize(ref Line, capacity);
+    }
+
+    /// <summary>Copies row <paramref name="src"/> of <paramref name="from"/> to row <paramref name="dst"/> of this block.</summary>
+    public void CopyRow(ExtractionBlock from, int src, int dst)
+    {
+        Cntr[dst] = from.Cntr[src]; ScanKey[dst] = from.ScanKey[src];
+        Ra[dst] = from.Ra[src]; Dec[dst] = from.Dec[src];
+        ErrMaj[dst] = from.ErrMaj[src]; ErrMin[dst] = from.ErrMin[src]; ErrAng[dst] = from.ErrAng[src];
+        JDate[dst] = from.JDate[src];
+        for (int b = 0; b < Core.Bands.Count; b++)
+        {
+            BandColumns t = Bands[b], f = from.Bands[b];
+            t.Mag[dst] = f.Mag[src]; t.Sig[dst] = f.Sig[src]; t.Snr[dst] = f.Snr[src];
+            t.PhQual[dst] = f.PhQual[src]; t.RdFlg[dst] = f.RdFlg[src];
+            t.BlFlg[dst] = f.BlFlg[src]; t.CcFlg[dst] = f.CcFlg[src];
+        }
+        Ndet[dst] = from.Ndet[src]; Prox[dst] = from.Prox[src];
+        MpFlg[dst] = from.MpFlg[src]; GalContam[dst] = from.GalContam[src]; Truth[dst] = from.Truth[src];
+        FileIndex[dst] = from.FileIndex[src]; Line[dst] = from.Line[src];
+    }
+
+    /// <summary>A new block holding rows <c>order[0], order[1], ...</c> of this one.</summary>
+    public ExtractionBlock Select(ReadOnlySpan<int> order)
+    {
+        var result = new ExtractionBlock(order.Length);
+        for (int k = 0; k < order.Length; k++) result.AddRow();
+        for (int k = 0; k < order.Length; k++) result.CopyRow(this, order[k], k);
+        return result;
+    }
+
+    /// <summary>Appends every row of <paramref name="other"/>.</summary>
+    public void Append(ExtractionBlock other)
+    {
+        Reserve(Count + other.Count);
+        for (int k = 0; k < other.Count; k++) CopyRow(other, k, AddRow());
+    }
+}

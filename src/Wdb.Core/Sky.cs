@@ -1,0 +1,59 @@
+namespace Wdb.Core;
+
+/// <summary>
+/// Spherical geometry on unit vectors. Angles in the API are degrees for positions and
+/// arcseconds for separations and radii, as in the 2MASS tables.
+/// </summary>
+public static class Sky
+{
+    public const double DegToRad = Math.PI / 180.0;
+    public const double ArcsecToRad = Math.PI / (180.0 * 3600.0);
+
+    /// <summary>Unit vector of (ra, dec) in degrees.</summary>
+    public static (double X, double Y, double Z) UnitVector(double raDeg, double decDeg)
+    {
+        double ra = raDeg * DegToRad, dec = decDeg * DegToRad;
+        double cd = Math.Cos(dec);
+        return (cd * Math.Cos(ra), cd * Math.Sin(ra), Math.Sin(dec));
+    }
+
+    /// <summary>
+    /// Squared chord length of an angular separation of <paramref name="radiusArcsec"/>:
+    /// two unit vectors are within the radius (inclusive) exactly when their squared chord
+    /// is &lt;= this. Chords are exact on the sphere, with no special case at RA 0/360 or
+    /// at the poles.
+    /// </summary>
+    public static double ChordSquared(double radiusArcsec)
+    {
+        double s = 2.0 * Math.Sin(0.5 * radiusArcsec * ArcsecToRad);
+        return s * s;
+    }
+
+    /// <summary>The link predicate shared by every link engine and by brute force.</summary>
+    public static bool Within(double x1, double y1, double z1, double x2, double y2, double z2, double chord2)
+    {
+        double dx = x1 - x2, dy = y1 - y2, dz = z1 - z2;
+        return dx * dx + dy * dy + dz * dz <= chord2;
+    }
+
+    /// <summary>Angular separation in arcsec (Vincenty form: accurate at all separations).</summary>
+    public static double SeparationArcsec(double ra1, double dec1, double ra2, double dec2)
+    {
+        double d1 = dec1 * DegToRad, d2 = dec2 * DegToRad, dra = (ra2 - ra1) * DegToRad;
+        double sd1 = Math.Sin(d1), cd1 = Math.Cos(d1), sd2 = Math.Sin(d2), cd2 = Math.Cos(d2);
+        double sdr = Math.Sin(dra), cdr = Math.Cos(dra);
+        double num1 = cd2 * sdr, num2 = cd1 * sd2 - sd1 * cd2 * cdr;
+        double den = sd1 * sd2 + cd1 * cd2 * cdr;
+        return Math.Atan2(Math.Sqrt(num1 * num1 + num2 * num2), den) / ArcsecToRad;
+    }
+
+    /// <summary>(ra, dec) in degrees of a (not necessarily unit) vector; ra in [0, 360).</summary>
+    public static (double Ra, double Dec) ToRaDec(double x, double y, double z)
+    {
+        double ra = Math.Atan2(y, x) / DegToRad;
+        if (ra < 0) ra += 360.0;
+        if (ra >= 360.0) ra -= 360.0;
+        double dec = Math.Atan2(z, Math.Sqrt(x * x + y * y)) / DegToRad;
+        return (ra, dec);
+    }
+}
