@@ -1,0 +1,20 @@
+namespace Wdb.Core;
+
+/// <summary>
+/// Finds friends-of-friends components: rows i and j are linked when their angular
+/// separation is &lt;= the radius (inclusive, exact on the sphere via
+/// <see cref="Sky.ChordSquared"/> and <see cref="Sky.Within"/>). Implementations differ in
+/// device and algorithm, never in result.
+/// </summary>
+public interface ILinkEngine : IDisposable
+{
+    /// <summary>Human-readable device, e.g. "cpu (2 threads)" or "cuda: NVIDIA H100".</summary>
+    string DeviceName { get; }
+
+    /// <summary>
+    /// Component label of every row: the smallest row index in its component (so labels
+    /// do not depend on the engine). Rows are expected sorted by declination, which engines
+    /// may exploit but must not rely on for correctness.
+    /// </summary>
+    int[] Link(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, double radiusArcsec);
+}

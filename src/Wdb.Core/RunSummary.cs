@@ -1,0 +1,34 @@
+namespace Wdb.Core;
+
+/// <summary>Per-input-file accounting: rows read = rows merged + rows rejected (+ filtered).</summary>
+public sealed class InputFileSummary
+{
+    public string Path { get; set; } = "";
+    public string Format { get; set; } = "";
+    public string? Profile { get; set; }
+    public long Bytes { get; set; }
+    public string Sha256 { get; set; } = "";
+    public long RowsRead { get; set; }
+    public long RowsMerged { get; set; }
+    public long RowsRejected { get; set; }
+    public Dictionary<string, long> RejectsByReason { get; set; } = new();
+}
+
+/// <summary>The content of summary.json (serialized with snake_case names).</summary>
+public sealed class RunSummary
+{
+    public string Tool { get; set; } = "wdb";
+    public string Version { get; set; } = "";
+    public long RowsRead { get; set; }
+    public long RowsMerged { get; set; }
+    public long RowsRejected { get; set; }
+    public Dictionary<string, long> RejectsByReason { get; set; } = new();
+    public long CandidateGroups { get; set; }
+    public long Groups { get; set; }
+    public long ConfusedCandidateGroups { get; set; }
+    public string Device { get; set; } = "";
+    public Dictionary<string, object> Parameters { get; set; } = new();
+    public Dictionary<string, double> StageSeconds { get; set; } = new();
+    public List<InputFileSummary> Inputs { get; set; } = new();
+    public Dictionary<string, string> Outputs { get; set; } = new();
+}
