@@ -135,6 +135,35 @@ public sealed class ExtractionBlock
         return result;
     }
 
+    /// <summary>
+    /// Reorders the rows so that new row k is old row <c>order[k]</c>, one column at a time,
+    /// so the peak extra memory is one column rather than a second block. Capacity shrinks to Count.
+    /// </summary>
+    public void Permute(ReadOnlySpan<int> order)
+    {
+        if (order.Length != Count) throw new ArgumentException("order must cover every row", nameof(order));
+        Cntr = Gather(Cntr, order); ScanKey = Gather(ScanKey, order);
+        Ra = Gather(Ra, order); Dec = Gather(Dec, order);
+        ErrMaj = Gather(ErrMaj, order); ErrMin = Gather(ErrMin, order); ErrAng = Gather(ErrAng, order);
+        JDate = Gather(JDate, order);
+        foreach (var b in Bands)
+        {
+            b.Mag = Gather(b.Mag, order); b.Sig = Gather(b.Sig, order); b.Snr = Gather(b.Snr, order);
+            b.PhQual = Gather(b.PhQual, order); b.RdFlg = Gather(b.RdFlg, order);
+            b.BlFlg = Gather(b.BlFlg, order); b.CcFlg = Gather(b.CcFlg, order);
+        }
+        Ndet = Gather(Ndet, order); Prox = Gather(Prox, order);
+        MpFlg = Gather(MpFlg, order); GalContam = Gather(GalContam, order); Truth = Gather(Truth, order);
+        FileIndex = Gather(FileIndex, order); Line = Gather(Line, order);
+    }
+
+    private static T[] Gather<T>(T[] column, ReadOnlySpan<int> order)
+    {
+        var result = new T[Math.Max(order.Length, 16)];
+        for (int k = 0; k < order.Length; k++) result[k] = column[order[k]];
+        return result;
+    }
+
     /// <summary>Appends every row of <paramref name="other"/>.</summary>
     public void Append(ExtractionBlock other)
     {
