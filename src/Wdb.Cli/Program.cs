@@ -1,1 +1,1 @@
-Console.WriteLine("wdb");
+return 0;

@@ -108,3 +108,23 @@ public class CpuLinkEngineTests
         Assert.Equal([0], new CpuLinkEngine().Link([12.0], [-5.0], 2.0));
     }
 }
+
+public class BlockLinkerTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(64)]
+    [InlineData(1000)]
+    [InlineData(100000)]
+    public void Components_do_not_depend_on_block_size(int blockRows)
+    {
+        // A dec-sorted strip dense enough to chain across many block boundaries.
+        var (ra, dec) = CpuLinkEngineTests.Patch(77, 1500, 0.0, 0.0, 40);
+        var order = Enumerable.Range(0, ra.Length).OrderBy(i => dec[i]).ToArray();
+        ra = order.Select(i => ra[i]).ToArray(); dec = order.Select(i => dec[i]).ToArray();
+        var expected = new BruteForceLinkEngine().Link(ra, dec, 2.0);
+        var actual = BlockLinker.Link(new CpuLinkEngine(2), ra, dec, 2.0, blockRows);
+        Assert.Equal(expected, actual);
+    }
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The project's commands for Linux (run.ps1 mirrors them for Windows workstations).
+#   ./run.sh example   generate a survey-like WDB table and merge it (outputs in example/)
+#   ./run.sh test      run the test suite (the command CI runs)
+#   ./run.sh bench     run the benchmark harness (bench/run.sh quick)
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+wdb() { dotnet run --project src/Wdb.Cli -c Release -- "$@"; }
+
+case "${1:-}" in
+  example)
+    dotnet build src/Wdb.Cli -c Release -v quiet -nologo
+    wdb gen survey --sources 50000 --seed 1 --out example/survey.csv
+    wdb merge example/survey.csv --out example/merged
+    wdb export example/merged --table groups --format csv --out example/groups.csv
+    echo "outputs: example/merged (FlatBuffers + summary.json), example/groups.csv"
+    ;;
+  test)
+    # flatc (Debian's flatbuffers-compiler) decodes our outputs independently in one test;
+    # install it when we can, otherwise that test says it was not run.
+    if ! command -v flatc >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq flatbuffers-compiler) >/dev/null 2>&1 \
+        || echo "note: could not install flatbuffers-compiler; the flatc cross-check will be skipped"
+    fi
+    dotnet test Wdb.sln -c Release --nologo
+    ;;
+  bench)
+    shift; exec bash bench/run.sh "${@:-quick}"
+    ;;
+  *)
+    echo "usage: ./run.sh example|test|bench" >&2; exit 2 ;;
+esac

@@ -1,0 +1,27 @@
+using Wdb.Core;
+
+namespace Wdb.Merge;
+
+/// <summary>
+/// `cntr` is the key every output links back to, so it must be unique. Of rows sharing a
+/// cntr the first by (input file, line) is kept and the others are rejected.
+/// </summary>
+public static class DuplicateCntr
+{
+    /// <summary>Indices of rows to reject, ascending.</summary>
+    public static List<int> Find(ExtractionBlock block)
+    {
+        int n = block.Count;
+        var order = new int[n];
+        var keys = new ulong[n];
+        for (int i = 0; i < n; i++) { order[i] = i; keys[i] = ((ulong)(uint)block.FileIndex[i] << 40) | (ulong)block.Line[i]; }
+        RadixSort.SortPairs(keys, order, n);
+        for (int k = 0; k < n; k++) keys[k] = (ulong)block.Cntr[order[k]] ^ 0x8000_0000_0000_0000UL;
+        RadixSort.SortPairs(keys, order, n);
+        var dups = new List<int>();
+        for (int k = 1; k < n; k++)
+            if (keys[k] == keys[k - 1]) dups.Add(order[k]);
+        dups.Sort();
+        return dups;
+    }
+}

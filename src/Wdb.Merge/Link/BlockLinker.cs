@@ -1,0 +1,42 @@
+using Wdb.Core;
+
+namespace Wdb.Merge.Link;
+
+/// <summary>
+/// Runs a link engine over a declination-sorted table in blocks of at most
+/// <c>blockRows</c> rows, each extended by a margin: every following row whose dec is
+/// within r of the block's last row. Any pair within r then lies together in at least one
+/// window (the lower row's), so stitching the windows' components in one union-find gives
+/// exactly the components of the whole table, whatever the block size. The engine (and a
+/// GPU's memory) only ever sees one window.
+/// </summary>
+public static class BlockLinker
+{
+    /// <summary>Labels (smallest row index of each component) for rows sorted by dec ascending.</summary>
+    public static int[] Link(ILinkEngine engine, ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, double radiusArcsec, int blockRows)
+    {
+        int n = ra.Length;
+        if (blockRows <= 0) throw new ArgumentOutOfRangeException(nameof(blockRows));
+        if (n <= blockRows) return engine.Link(ra, dec, radiusArcsec);
+        for (int i = 1; i < n; i++)
+            if (dec[i] < dec[i - 1]) throw new ArgumentException("rows must be sorted by dec for block linking");
+
+        // The margin in dec, widened by a hair so rounding never drops a boundary pair.
+        double marginDeg = radiusArcsec / 3600.0 * (1 + 1e-9) + 1e-12;
+        var parent = new int[n];
+        for (int i = 0; i < n; i++) parent[i] = i;
+        for (int start = 0; start < n; start += blockRows)
+        {
+            int end = Math.Min(n, start + blockRows);
+            double limit = dec[end - 1] + marginDeg;
+            int windowEnd = end;
+            while (windowEnd < n && dec[windowEnd] <= limit) windowEnd++;
+            var local = engine.Link(ra[start..windowEnd], dec[start..windowEnd], radiusArcsec);
+            for (int k = 0; k < local.Length; k++)
+                if (local[k] != k) UnionFind.Union(parent, start + local[k], start + k);
+        }
+        var labels = new int[n];
+        for (int i = 0; i < n; i++) labels[i] = UnionFind.Find(parent, i);
+        return labels;
+    }
+}
