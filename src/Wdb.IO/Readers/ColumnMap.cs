@@ -93,7 +93,7 @@ internal sealed class ColumnMap
         bool survey = false;
         if (missing is null && !Has(Target.ScanKey))
         {
-            if (!Has(Target.Scan) && !Has(Target.Date) && !Has(Target.Hemis)) missing = "scan_key' (or 'scan' + 'date' + 'hemis'";
+            if (!Has(Target.Scan) && !Has(Target.Date) && !Has(Target.Hemis)) missing = "scan_key' (or 'scan' + 'date' + 'hemis')";
             else if (!Has(Target.Scan)) missing = "scan";
             else if (!Has(Target.Date)) missing = "date";
             else if (!Has(Target.Hemis)) missing = "hemis";
@@ -103,7 +103,8 @@ internal sealed class ColumnMap
         {
             var have = new string[names.Count];
             for (int i = 0; i < have.Length; i++) have[i] = names[i].Trim();
-            error = $"missing required column '{missing}' (have: {string.Join(", ", have)})";
+            string quoted = missing.EndsWith(')') ? $"'{missing}" : $"'{missing}'";
+            error = $"missing required column {quoted} (have: {string.Join(", ", have)})";
             return null;
         }
 

@@ -82,12 +82,20 @@ public static class ExtractionReader
         };
         result.Format = sink.Format;
 
-        Stream text = gzData ? new GZipStream(hashing, CompressionMode.Decompress, leaveOpen: true) : hashing;
-        await using (text.ConfigureAwait(false))
+        // The hashing stream outlives the parse: Finish() still has to read the rest of the file.
+        GZipStream? gzip = gzData ? new GZipStream(hashing, CompressionMode.Decompress, leaveOpen: true) : null;
+        try
         {
             var pump = new LinePump(sink);
-            await pump.RunAsync(text, ct).ConfigureAwait(false);
+            await pump.RunAsync(gzip ?? (Stream)hashing, ct).ConfigureAwait(false);
             if (pump.Failure is not null) result.Error ??= new InputError(result.Path, 0, 0, pump.Failure);
+            if (gzip is not null && pump.ReachedEnd && !GzipTrailerMatches(file, pump.TotalBytes))
+                result.Error ??= new InputError(result.Path, 0, 0,
+                    "gzip data is truncated or corrupt (its trailer does not match the decompressed size; multi-member gzip files are not supported)");
+        }
+        finally
+        {
+            gzip?.Dispose();
         }
         result.Format = sink.Format;
     }
@@ -105,6 +113,19 @@ public static class ExtractionReader
             ".bulk" or ".txt" or ".dat" or ".psv" => InputFormat.Bulk,
             _ => InputFormat.Auto,
         };
+    }
+
+    /// <summary>
+    /// .NET's GZipStream ends quietly on a truncated file, so the end is checked here: the
+    /// last 4 bytes of a gzip file hold the decompressed size mod 2^32 (RFC 1952 ISIZE).
+    /// </summary>
+    private static bool GzipTrailerMatches(FileStream file, long decompressed)
+    {
+        long length = file.Length;
+        if (length < 18) return false;   // 10-byte header + 8-byte trailer at least
+        Span<byte> isize = stackalloc byte[4];
+        if (RandomAccess.Read(file.SafeFileHandle, isize, length - 4) != 4) return false;
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(isize) == (uint)decompressed;
     }
 
     private static bool HasGzipSignature(FileStream file)

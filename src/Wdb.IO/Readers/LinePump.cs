@@ -36,6 +36,12 @@ internal sealed class LinePump
     /// <summary>Null when all lines were delivered (or the sink stopped); else the reason it could not go on.</summary>
     public string? Failure { get; private set; }
 
+    /// <summary>Every byte of the stream was delivered (no stop, no failure).</summary>
+    public bool ReachedEnd { get; private set; }
+
+    /// <summary>Bytes of the (decompressed) stream consumed so far.</summary>
+    public long TotalBytes { get; private set; }
+
     public async Task RunAsync(Stream stream, CancellationToken ct)
     {
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(
@@ -49,6 +55,7 @@ internal sealed class LinePump
                 long consumed = Split(buffer, rr.IsCompleted);
                 if (_stopped || Failure is not null || rr.IsCompleted)
                 {
+                    if (!_stopped && Failure is null) { ReachedEnd = true; TotalBytes += buffer.Length; }
                     reader.AdvanceTo(buffer.End);
                     break;
                 }
@@ -59,6 +66,7 @@ internal sealed class LinePump
                     reader.AdvanceTo(buffer.End);
                     break;
                 }
+                TotalBytes += consumed;
                 reader.AdvanceTo(rest.Start, buffer.End);
             }
             if (!_stopped && Failure is null) _sink.OnEnd(_lineNo);

@@ -53,7 +53,7 @@ internal sealed class RowDecoder
             while (lead < end && (raw[lead] == (byte)' ' || raw[lead] == (byte)'\t')) lead++;
             while (end > lead && (raw[end - 1] == (byte)' ' || raw[end - 1] == (byte)'\t' || raw[end - 1] == (byte)'\r')) end--;
             var v = raw[lead..end];
-            int at = srcPos[f] + lead;
+            int at = srcPos[f] + (lead < raw.Length ? lead : 0);   // a blank field is reported at its start
 
             if (IsNull(v, f))
             {
