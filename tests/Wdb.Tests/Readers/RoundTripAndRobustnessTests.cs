@@ -35,13 +35,15 @@ public class RoundTripAndRobustnessTests
         Assert.Equal(rows.Length, b.Count);
         for (int i = 0; i < rows.Length; i++)
         {
-            Assert.Equal(rows[i].Cntr, b.Cntr[i]);
-            Assert.Equal(rows[i].ScanKey, b.ScanKey[i]);
-            Assert.Equal(BitConverter.DoubleToInt64Bits(rows[i].Ra), BitConverter.DoubleToInt64Bits(b.Ra[i]));
-            Assert.Equal(BitConverter.DoubleToInt64Bits(rows[i].Dec), BitConverter.DoubleToInt64Bits(b.Dec[i]));
-            Assert.Equal(BitConverter.DoubleToInt64Bits(rows[i].JDate), BitConverter.DoubleToInt64Bits(b.JDate[i]));
-            Assert.Equal(BitConverter.SingleToInt32Bits(rows[i].JMag), BitConverter.SingleToInt32Bits(b[Band.J].Mag[i]));
-            Assert.Equal(BitConverter.SingleToInt32Bits(rows[i].JSig), BitConverter.SingleToInt32Bits(b[Band.J].Sig[i]));
+            var r = rows[i];
+            bool same = r.Cntr == b.Cntr[i] && r.ScanKey == b.ScanKey[i]
+                && BitConverter.DoubleToInt64Bits(r.Ra) == BitConverter.DoubleToInt64Bits(b.Ra[i])
+                && BitConverter.DoubleToInt64Bits(r.Dec) == BitConverter.DoubleToInt64Bits(b.Dec[i])
+                && BitConverter.DoubleToInt64Bits(r.JDate) == BitConverter.DoubleToInt64Bits(b.JDate[i])
+                && BitConverter.SingleToInt32Bits(r.JMag) == BitConverter.SingleToInt32Bits(b[Band.J].Mag[i])
+                && BitConverter.SingleToInt32Bits(r.JSig) == BitConverter.SingleToInt32Bits(b[Band.J].Sig[i]);
+            if (!same)
+                Assert.Fail($"row {i}: wrote {r}, read ({b.Cntr[i]}, {b.ScanKey[i]}, {b.Ra[i]:R}, {b.Dec[i]:R}, {b[Band.J].Mag[i]:R}, {b[Band.J].Sig[i]:R}, {b.JDate[i]:R})");
         }
     }
 
@@ -77,12 +79,12 @@ public class RoundTripAndRobustnessTests
     {
         // Several MiB so that lines cross the reader's 1 MiB segments at arbitrary places,
         // plus one 2.5 MiB field (ignored column) that spans whole segments.
-        var rows = RandomRows(40000, 3);
+        var rows = RandomRows(16000, 3);
         var sb = new StringBuilder("cntr,scan_key,ra,dec,j_m,j_msigcom,jdate,note\n");
         for (int i = 0; i < rows.Length; i++)
         {
             var r = rows[i];
-            string note = i == 20000 ? new string('x', 5 << 19) : "n" + i;
+            string note = i == 8000 ? new string('x', 5 << 19) : "n" + i;
             sb.Append(Inv, $"{r.Cntr},{r.ScanKey},{r.Ra:R},{r.Dec:R},{r.JMag:R},{r.JSig:R},{r.JDate:R},{note}\n");
         }
         using var t = new TempDir();
@@ -127,7 +129,7 @@ public class RoundTripAndRobustnessTests
     public void Random_bytes_never_throw_and_the_accounting_holds()
     {
         using var t = new TempDir();
-        Gen.Byte.Array[0, 400].Sample(bytes => ReadAllWays(t, bytes), iter: 150, threads: 1);
+        Gen.Byte.Array[0, 400].Sample(bytes => ReadAllWays(t, bytes), iter: 100, threads: 1);
     }
 
     [Fact]
