@@ -63,6 +63,13 @@ public static class OutputWriter
             if (tmp is not null) TryDelete(tmp);
             return new OutputError($"cannot write output to '{outDir}': {OneLine(e.Message)}");
         }
+        catch
+        {
+            // A bug (e.g. an unserializable summary parameter): the previous output stays, the
+            // temporary directory goes, and the exception carries on.
+            if (tmp is not null) TryDelete(tmp);
+            throw;
+        }
     }
 
     /// <summary>The tables, their indexes and rejects.csv; returns file name -> SHA-256.</summary>
