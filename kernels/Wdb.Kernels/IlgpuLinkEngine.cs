@@ -1,0 +1,211 @@
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Algorithms.RadixSortOperations;
+using ILGPU.Algorithms.ScanReduceOperations;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+using Wdb.Core;
+
+namespace Wdb.Kernels;
+
+/// <summary>The ILGPU accelerator kind an engine runs on.</summary>
+public enum IlgpuDevice { Cpu, Cuda, OpenCL }
+
+/// <summary>
+/// Friends-of-friends link engine on an ILGPU accelerator: grid binning, radix sort, cell
+/// collapse and a device union-find (see <see cref="LinkKernels"/>). Memory is bounded by the
+/// number of points; dense clumps never produce pair lists. Membership is bit-identical to
+/// <see cref="Sky.Within"/>: unit vectors are computed on the host by
+/// <see cref="Sky.UnitVector"/> and compared in double without fused multiply-add.
+/// </summary>
+/// <remarks>
+/// One context, one accelerator, kernels compiled once per engine; not thread-safe (one
+/// <see cref="Link"/> at a time). Rows with a non-finite position link to nothing, as with
+/// <see cref="Sky.Within"/>.
+/// </remarks>
+public sealed class IlgpuLinkEngine : ILinkEngine
+{
+    private readonly Context context;
+    private readonly Accelerator accelerator;
+
+    private readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<ulong>, ArrayView<int>, LinkGrid> cellKeys;
+    private readonly Action<Index1D, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> gather;
+    private readonly Action<Index1D, ArrayView<ulong>, ArrayView<int>> cellFlags;
+    private readonly Action<Index1D, ArrayView<ulong>, ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<int>> cellStarts;
+    private readonly Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<CellBox>> cellSummary;
+    private readonly Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, LinkGrid> collapse;
+    private readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<int>, ArrayView<int>, ArrayView<CellBox>, ArrayView<int>, LinkGrid> neighbours;
+    private readonly Action<Index1D, ArrayView<int>> roots;
+    private readonly RadixSortPairs<ulong, Stride1D.Dense, int, Stride1D.Dense> sortPairs;
+    private readonly Scan<int, Stride1D.Dense, Stride1D.Dense> inclusiveScan;
+
+    public string DeviceName { get; }
+
+    private IlgpuLinkEngine(Context context, Accelerator accelerator, IlgpuDevice device)
+    {
+        this.context = context;
+        this.accelerator = accelerator;
+        DeviceName = $"ilgpu {device.ToString().ToLowerInvariant()}: {accelerator.Name}";
+
+        cellKeys = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<ulong>, ArrayView<int>, LinkGrid>(LinkKernels.CellKeysKernel);
+        gather = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(LinkKernels.GatherKernel);
+        cellFlags = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ulong>, ArrayView<int>>(LinkKernels.CellFlagsKernel);
+        cellStarts = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ulong>, ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<int>>(LinkKernels.CellStartsKernel);
+        cellSummary = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<CellBox>>(LinkKernels.CellSummaryKernel);
+        collapse = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, LinkGrid>(LinkKernels.CollapseKernel);
+        neighbours = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<int>, ArrayView<int>, ArrayView<CellBox>, ArrayView<int>, LinkGrid>(LinkKernels.NeighbourKernel);
+        roots = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>>(LinkKernels.RootsKernel);
+        sortPairs = accelerator.CreateRadixSortPairs<ulong, Stride1D.Dense, int, Stride1D.Dense, AscendingUInt64>();
+        inclusiveScan = accelerator.CreateScan<int, Stride1D.Dense, Stride1D.Dense, AddInt32>(ScanKind.Inclusive);
+    }
+
+    /// <summary>
+    /// An engine on the first accelerator of that kind, or null with the reason when there is
+    /// none (no driver, no device, or the kernels do not compile there, e.g. no fp64).
+    /// </summary>
+    public static IlgpuLinkEngine? TryCreate(IlgpuDevice device, out string? whyNot)
+    {
+        Context? context = null;
+        Accelerator? accelerator = null;
+        try
+        {
+            context = Context.Create(builder =>
+            {
+                _ = device switch
+                {
+                    IlgpuDevice.Cpu => builder.CPU(),
+                    IlgpuDevice.Cuda => builder.Cuda(),
+                    IlgpuDevice.OpenCL => builder.OpenCL(),
+                    _ => throw new ArgumentOutOfRangeException(nameof(device)),
+                };
+                builder.EnableAlgorithms();
+            });
+            var wanted = device switch
+            {
+                IlgpuDevice.Cpu => AcceleratorType.CPU,
+                IlgpuDevice.Cuda => AcceleratorType.Cuda,
+                _ => AcceleratorType.OpenCL,
+            };
+            Device? found = null;
+            foreach (var candidate in context.Devices)
+            {
+                if (candidate.AcceleratorType == wanted) { found = candidate; break; }
+            }
+            if (found is null)
+            {
+                context.Dispose();
+                whyNot = $"no {device} device";
+                return null;
+            }
+            accelerator = found.CreateAccelerator(context);
+            whyNot = null;
+            return new IlgpuLinkEngine(context, accelerator, device);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            accelerator?.Dispose();
+            context?.Dispose();
+            whyNot = $"{device}: {e.GetType().Name}: {e.Message}";
+            return null;
+        }
+    }
+
+    public int[] Link(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, double radiusArcsec)
+    {
+        if (raDeg.Length != decDeg.Length)
+            throw new ArgumentException($"ra has {raDeg.Length} rows, dec has {decDeg.Length}");
+        if (!double.IsFinite(radiusArcsec) || radiusArcsec < 0)
+            throw new ArgumentOutOfRangeException(nameof(radiusArcsec), radiusArcsec, "radius must be finite and >= 0");
+
+        int n = raDeg.Length;
+        var labels = new int[n];
+        var (rows, x, y, z) = UnitVectors(raDeg, decDeg, labels);
+        if (rows.Length == 0) return labels;
+
+        var grid = LinkGrid.Plan(x, y, z, radiusArcsec);
+        int[] roots = LinkOnDevice(x, y, z, grid);
+        for (int c = 0; c < rows.Length; c++)
+            labels[rows[c]] = rows[roots[c]];
+        return labels;
+    }
+
+    /// <summary>
+    /// Unit vectors of the rows with a finite position (compact, in row order) and their row
+    /// numbers; every label starts as its own row.
+    /// </summary>
+    private static (int[] Rows, double[] X, double[] Y, double[] Z) UnitVectors(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, int[] labels)
+    {
+        int n = raDeg.Length, valid = 0;
+        for (int i = 0; i < n; i++)
+        {
+            labels[i] = i;
+            if (double.IsFinite(raDeg[i]) && double.IsFinite(decDeg[i])) valid++;
+        }
+        var rows = new int[valid];
+        var x = new double[valid];
+        var y = new double[valid];
+        var z = new double[valid];
+        for (int i = 0, c = 0; i < n; i++)
+        {
+            if (!double.IsFinite(raDeg[i]) || !double.IsFinite(decDeg[i])) continue;
+            (x[c], y[c], z[c]) = Sky.UnitVector(raDeg[i], decDeg[i]);
+            rows[c++] = i;
+        }
+        return (rows, x, y, z);
+    }
+
+    /// <summary>Runs the kernel pipeline; returns for each point the smallest index of its component.</summary>
+    private int[] LinkOnDevice(double[] x, double[] y, double[] z, LinkGrid grid)
+    {
+        int n = x.Length;
+        var stream = accelerator.DefaultStream;
+
+        using var dx = accelerator.Allocate1D(x);
+        using var dy = accelerator.Allocate1D(y);
+        using var dz = accelerator.Allocate1D(z);
+        using var keys = accelerator.Allocate1D<ulong>(n);
+        using var order = accelerator.Allocate1D<int>(n);
+        cellKeys(n, dx.View, dy.View, dz.View, keys.View, order.View, grid);
+
+        using (var sortTemp = accelerator.Allocate1D<int>(accelerator.ComputeRadixSortPairsTempStorageSize<ulong, int, AscendingUInt64>(n)))
+            sortPairs(stream, keys.View, order.View, sortTemp.View);
+
+        using var sx = accelerator.Allocate1D<double>(n);
+        using var sy = accelerator.Allocate1D<double>(n);
+        using var sz = accelerator.Allocate1D<double>(n);
+        gather(n, order.View, dx.View, dy.View, dz.View, sx.View, sy.View, sz.View);
+
+        using var flags = accelerator.Allocate1D<int>(n);
+        using var cellOfPlus1 = accelerator.Allocate1D<int>(n);
+        cellFlags(n, keys.View, flags.View);
+        using (var scanTemp = accelerator.Allocate1D<int>(accelerator.ComputeScanTempStorageSize<int>(n)))
+            inclusiveScan(stream, flags.View, cellOfPlus1.View, scanTemp.View);
+        accelerator.Synchronize();
+        var last = new int[1];
+        cellOfPlus1.View.SubView(n - 1, 1).CopyToCPU(last);
+        int cellCount = last[0];
+
+        using var cellKeyList = accelerator.Allocate1D<ulong>(cellCount);
+        using var cellStart = accelerator.Allocate1D<int>(cellCount + 1);
+        using var cellRep = accelerator.Allocate1D<int>(cellCount);
+        using var boxes = accelerator.Allocate1D<CellBox>(cellCount);
+        cellStarts(n, keys.View, flags.View, cellOfPlus1.View, cellKeyList.View, cellStart.View);
+        cellSummary(cellCount, cellStart.View, order.View, sx.View, sy.View, sz.View, cellRep.View, boxes.View);
+
+        using var parent = accelerator.Allocate1D<int>(n);
+        collapse(n, order.View, cellOfPlus1.View, cellRep.View, parent.View, grid);
+        neighbours(n, sx.View, sy.View, sz.View, order.View, cellOfPlus1.View, cellKeyList.View, cellStart.View,
+            cellRep.View, boxes.View, parent.View, grid);
+        roots(n, parent.View);
+        accelerator.Synchronize();
+        return parent.GetAsArray1D();
+    }
+
+    public void Dispose()
+    {
+        accelerator.Dispose();
+        context.Dispose();
+    }
+}

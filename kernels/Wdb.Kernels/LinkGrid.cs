@@ -1,0 +1,147 @@
+using ILGPU;
+using Wdb.Core;
+
+namespace Wdb.Kernels;
+
+/// <summary>
+/// The cube grid over unit vectors that the link kernels bin points into, and the exact
+/// link predicate they share. Plain unmanaged struct: it is passed to kernels by value.
+/// </summary>
+/// <remarks>
+/// Cells are cubes of side <see cref="Side"/> (chord units on the unit sphere) counted from
+/// the bounding-box corner of the block, <see cref="BitsPerAxis"/> bits per axis packed into
+/// one 63-bit key (x high, z low), so cells that differ only in z are adjacent in key order.
+/// A 3D grid has no special case at RA 0/360 or at the poles: the sphere is just a surface
+/// inside the cube.
+/// </remarks>
+public struct LinkGrid
+{
+    public const int BitsPerAxis = 21;
+    public const int MaxCoord = (1 << BitsPerAxis) - 1;
+
+    /// <summary>
+    /// Relative margin on the cell side and on the reach, far above the rounding of cell
+    /// coordinates and of the squared chord (~1e-8 relative at <see cref="MinCollapseChord"/>).
+    /// </summary>
+    public const double SafetyMargin = 1e-6;
+
+    /// <summary>
+    /// Below this chord (radians; 1e-8 rad = 0.002") absolute rounding of coordinates near 1
+    /// is no longer negligible against the cell side, so cells are not collapsed.
+    /// </summary>
+    public const double MinCollapseChord = 1e-8;
+
+    public double OriginX, OriginY, OriginZ;
+
+    /// <summary>Cell side in chord units (unit sphere).</summary>
+    public double Side;
+
+    /// <summary><see cref="Sky.ChordSquared"/> of the radius: linked iff squared chord &lt;= this.</summary>
+    public double Chord2;
+
+    /// <summary>Cells visited each way along each axis; at most 2.</summary>
+    public int Reach;
+
+    /// <summary>
+    /// 1 when the side is at most chord/sqrt(3) (with margin), so any two points of one cell
+    /// are linked and a cell can be unioned wholesale; 0 otherwise (tiny radius, or a block too
+    /// wide for 21-bit coordinates at that radius).
+    /// </summary>
+    public int Collapsed;
+
+    /// <summary>
+    /// Always 0. Xor-ed into the bits of each square so that no compiler (ptxas, OpenCL C)
+    /// can fuse a square and the following add into an FMA: the sum must round exactly like
+    /// <see cref="Sky.Within"/> on the CPU for membership to be bit-identical.
+    /// </summary>
+    public ulong OpaqueZero;
+
+    /// <summary>
+    /// Plans the grid for a block of unit vectors (at least one) and a radius in arcsec
+    /// (finite, &gt;= 0).
+    /// </summary>
+    public static LinkGrid Plan(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> z, double radiusArcsec)
+    {
+        if (x.Length == 0 || y.Length != x.Length || z.Length != x.Length)
+            throw new ArgumentException("need equal, non-empty coordinate columns");
+        if (!double.IsFinite(radiusArcsec) || radiusArcsec < 0)
+            throw new ArgumentOutOfRangeException(nameof(radiusArcsec), radiusArcsec, "radius must be finite and >= 0");
+
+        double minX = x[0], minY = y[0], minZ = z[0], maxX = minX, maxY = minY, maxZ = minZ;
+        for (int i = 1; i < x.Length; i++)
+        {
+            minX = Math.Min(minX, x[i]); maxX = Math.Max(maxX, x[i]);
+            minY = Math.Min(minY, y[i]); maxY = Math.Max(maxY, y[i]);
+            minZ = Math.Min(minZ, z[i]); maxZ = Math.Max(maxZ, z[i]);
+        }
+        double extent = Math.Max(maxX - minX, Math.Max(maxY - minY, maxZ - minZ));
+
+        double chord2 = Sky.ChordSquared(radiusArcsec);
+        double chord = Math.Sqrt(chord2);
+        // Cube diagonal sqrt(3)*side <= chord: any two points of a cell are linked.
+        double collapseSide = chord * (1 - SafetyMargin) / Math.Sqrt(3.0);
+        // Coordinates must stay below MaxCoord over the whole block.
+        double packSide = extent / (MaxCoord - 1);
+        double side = Math.Max(collapseSide, packSide);
+        if (!(side > 0)) side = 1.0; // radius 0 and one distinct position: any side works
+        bool collapsed = collapseSide >= packSide && chord >= MinCollapseChord;
+        // Cells R+1 apart along an axis are separated by a gap of R*side > chord.
+        int reach = 1 + (int)Math.Floor(chord * (1 + SafetyMargin) / side);
+
+        return new LinkGrid
+        {
+            OriginX = minX, OriginY = minY, OriginZ = minZ,
+            Side = side, Chord2 = chord2, Reach = reach,
+            Collapsed = collapsed ? 1 : 0, OpaqueZero = 0,
+        };
+    }
+
+    /// <summary>Cell coordinate along one axis; the offset is never negative (origin = minimum).</summary>
+    public readonly int Coord(double value, double origin)
+    {
+        double q = (value - origin) / Side;
+        long c = (long)q;
+        return c < 0 ? 0 : c > MaxCoord ? MaxCoord : (int)c;
+    }
+
+    public readonly ulong KeyOf(double x, double y, double z) =>
+        Pack(Coord(x, OriginX), Coord(y, OriginY), Coord(z, OriginZ));
+
+    public static ulong Pack(int ix, int iy, int iz) =>
+        ((ulong)(uint)ix << (2 * BitsPerAxis)) | ((ulong)(uint)iy << BitsPerAxis) | (uint)iz;
+
+    public static int UnpackX(ulong key) => (int)(key >> (2 * BitsPerAxis)) & MaxCoord;
+    public static int UnpackY(ulong key) => (int)(key >> BitsPerAxis) & MaxCoord;
+    public static int UnpackZ(ulong key) => (int)key & MaxCoord;
+
+    /// <summary>
+    /// Squared chord between two unit vectors, rounded exactly as <see cref="Sky.Within"/>
+    /// rounds it (same operation order, no fused multiply-add).
+    /// </summary>
+    public readonly double Distance2(double x1, double y1, double z1, double x2, double y2, double z2)
+    {
+        double dx = x1 - x2, dy = y1 - y2, dz = z1 - z2;
+        return (Square(dx) + Square(dy)) + Square(dz);
+    }
+
+    public readonly bool Within(double x1, double y1, double z1, double x2, double y2, double z2) =>
+        Distance2(x1, y1, z1, x2, y2, z2) <= Chord2;
+
+    /// <summary>
+    /// Squared distance from a point to a cell's bounding box; never above the
+    /// <see cref="Distance2"/> to any point inside the box (rounding is monotonic), so
+    /// skipping a box when this exceeds <see cref="Chord2"/> never loses a link.
+    /// </summary>
+    public readonly double BoxDistance2(double x, double y, double z, CellBox box) =>
+        (Square(Gap(x, box.MinX, box.MaxX)) + Square(Gap(y, box.MinY, box.MaxY))) + Square(Gap(z, box.MinZ, box.MaxZ));
+
+    private static double Gap(double p, double lo, double hi) => p < lo ? lo - p : p > hi ? p - hi : 0.0;
+
+    private readonly double Square(double d) => Interop.IntAsFloat(Interop.FloatAsInt(d * d) ^ OpaqueZero);
+}
+
+/// <summary>Bounding box of the unit vectors of one occupied cell.</summary>
+public struct CellBox
+{
+    public double MinX, MinY, MinZ, MaxX, MaxY, MaxZ;
+}

@@ -1,0 +1,146 @@
+using Wdb.Core;
+
+namespace Wdb.IO;
+
+/// <summary>Value kinds of exported columns; each has one text form in CSV and one IPAC type.</summary>
+public enum ColumnKind { Int, Long, Float, Double, Char, Text, Bool }
+
+/// <summary>
+/// One flat column of an exported table: name, kind, unit ("" when dimensionless) and meaning.
+/// Exactly one getter, the one of <see cref="Kind"/>, is set.
+/// </summary>
+public sealed class Column<T>
+{
+    public required string Name { get; init; }
+    public required ColumnKind Kind { get; init; }
+    public string Unit { get; init; } = "";
+    public required string Description { get; init; }
+    internal Func<T, long>? Integer;     // Int, Long, Bool (0/1)
+    internal Func<T, double>? Real;      // Double
+    internal Func<T, float>? Single;     // Float
+    internal Func<T, byte>? Character;   // Char: one ASCII flag character, 0 = absent
+    internal Func<T, string>? String;    // Text
+}
+
+/// <summary>
+/// The flat columns of the three tables as exported to CSV and IPAC. Units: positions deg,
+/// position errors and separations arcsec, magnitudes mag, proper motions mas/yr, times
+/// Julian days (as in schema/wdb.fbs). Band columns are prefixed j_, h_, k_.
+/// </summary>
+public static class TableColumns
+{
+    private static Column<T> Long<T>(string name, string unit, string doc, Func<T, long> get) =>
+        new() { Name = name, Kind = ColumnKind.Long, Unit = unit, Description = doc, Integer = get };
+    private static Column<T> Int<T>(string name, string unit, string doc, Func<T, int> get) =>
+        new() { Name = name, Kind = ColumnKind.Int, Unit = unit, Description = doc, Integer = r => get(r) };
+    private static Column<T> Bool<T>(string name, string doc, Func<T, bool> get) =>
+        new() { Name = name, Kind = ColumnKind.Bool, Description = doc, Integer = r => get(r) ? 1 : 0 };
+    private static Column<T> Double<T>(string name, string unit, string doc, Func<T, double> get) =>
+        new() { Name = name, Kind = ColumnKind.Double, Unit = unit, Description = doc, Real = get };
+    private static Column<T> Float<T>(string name, string unit, string doc, Func<T, float> get) =>
+        new() { Name = name, Kind = ColumnKind.Float, Unit = unit, Description = doc, Single = get };
+    private static Column<T> Char<T>(string name, string doc, Func<T, byte> get) =>
+        new() { Name = name, Kind = ColumnKind.Char, Description = doc, Character = get };
+    private static Column<T> Text<T>(string name, string doc, Func<T, string> get) =>
+        new() { Name = name, Kind = ColumnKind.Text, Description = doc, String = get };
+
+    public static readonly IReadOnlyList<Column<GroupRecord>> Groups = BuildGroups();
+    public static readonly IReadOnlyList<Column<MemberRecord>> Members = BuildMembers();
+    public static readonly IReadOnlyList<Column<ExtractionRecord>> Extractions = BuildExtractions();
+
+    private static List<Column<GroupRecord>> BuildGroups()
+    {
+        var c = new List<Column<GroupRecord>>
+        {
+            Long<GroupRecord>("gcntr", "", "group id: smallest member cntr", r => r.Gcntr),
+            Long<GroupRecord>("cgid", "", "candidate group (friends-of-friends component) id", r => r.Cgid),
+            Bool<GroupRecord>("confused", "1 when the candidate group was confused and split", r => r.Confused),
+            Int<GroupRecord>("candidate_size", "", "members of the candidate group", r => r.CandidateSize),
+            Int<GroupRecord>("n_members", "", "members of the group", r => r.NMembers),
+            Int<GroupRecord>("n_scans", "", "distinct scans among members", r => r.NScans),
+            Int<GroupRecord>("sdet", "", "scans that detected the source", r => r.Sdet),
+            Int<GroupRecord>("spos", "", "scans whose footprint covers the mean position", r => r.Spos),
+            Double<GroupRecord>("ra_w", "deg", "inverse-variance weighted mean RA (J2000)", r => r.RaW),
+            Double<GroupRecord>("dec_w", "deg", "inverse-variance weighted mean Dec (J2000)", r => r.DecW),
+            Float<GroupRecord>("sig_ra_w", "arcsec", "uncertainty of ra_w", r => r.SigRaW),
+            Float<GroupRecord>("sig_dec_w", "arcsec", "uncertainty of dec_w", r => r.SigDecW),
+            Double<GroupRecord>("ra", "deg", "unweighted mean RA", r => r.Ra),
+            Double<GroupRecord>("dec", "deg", "unweighted mean Dec", r => r.Dec),
+            Float<GroupRecord>("rms_sep", "arcsec", "rms separation of members from (ra_w, dec_w)", r => r.RmsSep),
+            Text<GroupRecord>("designation", "IAU-style designation Jhhmmss.ss+ddmmss.s", r => r.Designation),
+        };
+        foreach (Band band in new[] { Band.J, Band.H, Band.K })
+        {
+            string p = Bands.Names[(int)band] + "_";
+            c.Add(Int<GroupRecord>(p + "ndet", "", "members detected in the band", r => r[band].NDet));
+            c.Add(Int<GroupRecord>(p + "nnondet", "", "members with an upper limit or null magnitude", r => r[band].NNonDet));
+            c.Add(Float<GroupRecord>(p + "magw", "mag", "inverse-variance weighted mean magnitude", r => r[band].MagW));
+            c.Add(Float<GroupRecord>(p + "magw_err", "mag", "uncertainty of the weighted mean", r => r[band].MagWErr));
+            c.Add(Float<GroupRecord>(p + "mag", "mag", "unweighted mean magnitude", r => r[band].Mag));
+            c.Add(Float<GroupRecord>(p + "rms", "mag", "rms about the unweighted mean", r => r[band].Rms));
+            c.Add(Float<GroupRecord>(p + "chi2", "", "chi^2 about the weighted mean", r => r[band].Chi2));
+            c.Add(Float<GroupRecord>(p + "red_chi2", "", "chi^2 / (ndet - 1)", r => r[band].RedChi2));
+            c.Add(Float<GroupRecord>(p + "min", "mag", "smallest (brightest) magnitude", r => r[band].Min));
+            c.Add(Float<GroupRecord>(p + "max", "mag", "largest (faintest) magnitude", r => r[band].Max));
+        }
+        c.AddRange(new[]
+        {
+            Float<GroupRecord>("stetson_j", "", "Stetson J variability index", r => r.StetsonJ),
+            Float<GroupRecord>("stetson_k", "", "Stetson K variability index", r => r.StetsonK),
+            Float<GroupRecord>("sf_amp", "mag", "structure-function amplitude", r => r.SfAmp),
+            Int<GroupRecord>("pm_status", "", "0 fitted, 1 too few members, 2 baseline too short, 3 no times, 4 degenerate", r => (int)r.PmStatus),
+            Float<GroupRecord>("pm_ra", "mas/yr", "proper motion in RA, mu_ra * cos(dec)", r => r.PmRa),
+            Float<GroupRecord>("pm_dec", "mas/yr", "proper motion in Dec", r => r.PmDec),
+            Float<GroupRecord>("pm_ra_err", "mas/yr", "uncertainty of pm_ra", r => r.PmRaErr),
+            Float<GroupRecord>("pm_dec_err", "mas/yr", "uncertainty of pm_dec", r => r.PmDecErr),
+            Float<GroupRecord>("pm_chi2", "", "chi^2 of the motion fit", r => r.PmChi2),
+            Double<GroupRecord>("mean_jdate", "d", "mean Julian date of the members", r => r.MeanJDate),
+            Float<GroupRecord>("baseline_days", "d", "last minus first member Julian date", r => r.BaselineDays),
+            Int<GroupRecord>("cc_mask", "", "OR of member artifact flags (bits: 1 p, 2 d, 4 s, 8 b, 16 c, 32 other, 64 upper-case seen)", r => r.CcMask),
+            Int<GroupRecord>("n_flagged", "", "members with any artifact flag", r => r.NFlagged),
+            Bool<GroupRecord>("mixed_flags", "1 when some members are flagged and some clean", r => r.MixedFlags),
+        });
+        return c;
+    }
+
+    private static List<Column<MemberRecord>> BuildMembers()
+    {
+        var c = new List<Column<MemberRecord>>
+        {
+            Long<MemberRecord>("gcntr", "", "group id", r => r.Gcntr),
+            Long<MemberRecord>("cntr", "", "extraction id in the input table", r => r.Cntr),
+            Long<MemberRecord>("scan_key", "", "scan identity", r => r.ScanKey),
+            Double<MemberRecord>("jdate", "d", "Julian date of the observation", r => r.JDate),
+            Double<MemberRecord>("ra", "deg", "RA (J2000)", r => r.Ra),
+            Double<MemberRecord>("dec", "deg", "Dec (J2000)", r => r.Dec),
+            Float<MemberRecord>("err_maj", "arcsec", "error ellipse semi-major axis", r => r.ErrMaj),
+            Float<MemberRecord>("err_min", "arcsec", "error ellipse semi-minor axis", r => r.ErrMin),
+            Float<MemberRecord>("err_ang", "deg", "error ellipse position angle, E of N", r => r.ErrAng),
+        };
+        foreach (Band band in new[] { Band.J, Band.H, Band.K })
+        {
+            string p = Bands.Names[(int)band] + "_";
+            c.Add(Float<MemberRecord>(p + "mag", "mag", "default magnitude", r => r[band].Mag));
+            c.Add(Float<MemberRecord>(p + "sig", "mag", "total magnitude uncertainty", r => r[band].Sig));
+            c.Add(Float<MemberRecord>(p + "snr", "", "signal-to-noise ratio", r => r[band].Snr));
+            c.Add(Char<MemberRecord>(p + "ph_qual", "photometric quality flag", r => r[band].PhQual));
+            c.Add(Char<MemberRecord>(p + "rd_flg", "read flag (0 = upper limit)", r => r[band].RdFlg));
+            c.Add(Char<MemberRecord>(p + "cc_flg", "artifact contamination flag", r => r[band].CcFlg));
+            c.Add(Bool<MemberRecord>(p + "detected", "1 when a detection, 0 for a null or an upper limit", r => r[band].Detected));
+        }
+        c.Add(Int<MemberRecord>("reliability", "", "reliability score 0 (worst) .. 9 (best); 255 not scored", r => r.Reliability));
+        return c;
+    }
+
+    private static List<Column<ExtractionRecord>> BuildExtractions() =>
+    [
+        Long<ExtractionRecord>("cntr", "", "extraction id in the input table", r => r.Cntr),
+        Long<ExtractionRecord>("cgid", "", "candidate group id; -1 when not merged", r => r.Cgid),
+        Long<ExtractionRecord>("gcntr", "", "final group id; -1 when not merged", r => r.Gcntr),
+        Float<ExtractionRecord>("sep_arcsec", "arcsec", "separation from the group's weighted mean position", r => r.SepArcsec),
+        Int<ExtractionRecord>("reliability", "", "reliability score 0 (worst) .. 9 (best); 255 not scored", r => r.Reliability),
+        Text<ExtractionRecord>("reason", "none for merged rows, else the filter that removed the row", r => RejectReasons.Name(r.Reason)),
+        Int<ExtractionRecord>("file_index", "", "index of the input file in summary.json inputs", r => r.FileIndex),
+        Long<ExtractionRecord>("line", "", "1-based line in the input file", r => r.Line),
+    ];
+}

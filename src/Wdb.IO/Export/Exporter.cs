@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Wdb.IO;
+
+/// <summary>
+/// `wdb export DIR --table groups|members|extractions --format csv|ipac --out FILE`: one table
+/// of an output directory as CSV (header row, invariant culture, round-trip numbers, NaN and
+/// absent flags as empty fields) or as an IPAC table (fixed-width columns under
+/// <c>|name|type|unit|null|</c> header rows, <c>null</c> for NaN) that TOPCAT and astropy read.
+/// Columns, units and meanings: <see cref="TableColumns"/>. The file appears atomically
+/// (temporary sibling, fsync, rename).
+/// </summary>
+public static class Exporter
+{
+    public static readonly string[] Formats = ["csv", "ipac"];
+
+    public static OutputError? Export(string dir, string table, string format, string outFile)
+    {
+        bool ipac = format.Equals("ipac", StringComparison.OrdinalIgnoreCase);
+        if (!ipac && !format.Equals("csv", StringComparison.OrdinalIgnoreCase))
+            return new OutputError($"unknown export format '{format}' (expected csv or ipac)");
+        table = table.ToLowerInvariant();
+        if (Array.IndexOf(OutputWriter.TableNames, table) < 0)
+            return new OutputError($"unknown table '{table}' (expected groups, members or extractions)");
+        using var reader = OutputReader.TryOpen(dir, out var error);
+        if (reader is null) return error;
+        return table switch
+        {
+            "groups" => Write(reader.Groups(), TableColumns.Groups, table, ipac, outFile),
+            "members" => Write(reader.Members(), TableColumns.Members, table, ipac, outFile),
+            _ => Write(reader.Extractions(), TableColumns.Extractions, table, ipac, outFile),
+        };
+    }
+
+    private static OutputError? Write<T>(IEnumerable<T> rows, IReadOnlyList<Column<T>> columns, string table, bool ipac, string outFile)
+    {
+        string full, tmp;
+        try
+        {
+            full = Path.GetFullPath(outFile);
+            tmp = full + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return new OutputError($"cannot write '{outFile}': {e.Message}");
+        }
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                using (var w = new StreamWriter(fs, new UTF8Encoding(false), 1 << 16, leaveOpen: true))
+                {
+                    var text = new TableText<T>(columns, ipac);
+                    text.WriteHeader(w, table);
+                    foreach (var row in rows) text.WriteRow(w, row);
+                }
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+            AtomicDirectory.FsyncDirectory(Path.GetDirectoryName(full)!);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
+            string what = e is InvalidDataException ? $"cannot export {table}" : $"cannot write '{outFile}'";
+            return new OutputError($"{what}: {e.Message.ReplaceLineEndings(" ")}");
+        }
+    }
+}
+
+/// <summary>Formats rows of one table as CSV or IPAC lines into a reused character buffer (no per-value strings).</summary>
+internal sealed class TableText<T>
+{
+    private readonly IReadOnlyList<Column<T>> _columns;
+    private readonly bool _ipac;
+    private readonly int[] _width;
+    private char[] _line = new char[1024];
+    private int _length;
+
+    public TableText(IReadOnlyList<Column<T>> columns, bool ipac)
+    {
+        _columns = columns;
+        _ipac = ipac;
+        _width = new int[columns.Count];
+        for (int c = 0; c < columns.Count; c++)
+        {
+            var col = columns[c];
+            _width[c] = Math.Max(Math.Max(col.Name.Length, IpacType(col.Kind).Length),
+                Math.Max(Math.Max(col.Unit.Length, 4), ValueWidth(col.Kind)));
+        }
+    }
+
+    /// <summary>Widest text of a value of each kind with "R" formatting (e.g. -1.2345678901234567E-300).</summary>
+    private static int ValueWidth(ColumnKind k) => k switch
+    {
+        ColumnKind.Int => 11, ColumnKind.Long => 20, ColumnKind.Float => 15, ColumnKind.Double => 24,
+        ColumnKind.Char or ColumnKind.Bool => 1, _ => 24,
+    };
+
+    private static string IpacType(ColumnKind k) => k switch
+    {
+        ColumnKind.Int or ColumnKind.Bool => "int", ColumnKind.Long => "long", ColumnKind.Float => "float",
+        ColumnKind.Double => "double", _ => "char",
+    };
+
+    public void WriteHeader(TextWriter w, string table)
+    {
+        if (!_ipac)
+        {
+            for (int c = 0; c < _columns.Count; c++)
+            {
+                if (c > 0) w.Write(',');
+                w.Write(_columns[c].Name);
+            }
+            w.Write('\n');
+            return;
+        }
+        w.Write($"\\ wdb {table} table; columns:\n");
+        foreach (var col in _columns)
+            w.Write($"\\ {col.Name}: {col.Description}{(col.Unit.Length > 0 ? $" [{col.Unit}]" : "")}\n");
+        HeaderRow(w, c => _columns[c].Name);
+        HeaderRow(w, c => IpacType(_columns[c].Kind));
+        HeaderRow(w, c => _columns[c].Unit);
+        HeaderRow(w, _ => "null");
+    }
+
+    private void HeaderRow(TextWriter w, Func<int, string> cell)
+    {
+        for (int c = 0; c < _columns.Count; c++)
+        {
+            w.Write('|');
+            w.Write(cell(c).PadRight(_width[c]));
+        }
+        w.Write("|\n");
+    }
+
+    public void WriteRow(TextWriter w, T row)
+    {
+        _length = 0;
+        for (int c = 0; c < _columns.Count; c++)
+        {
+            if (_ipac) Put(' ');
+            else if (c > 0) Put(',');
+            int start = _length;
+            bool present = Format(_columns[c], row);
+            if (_ipac)
+            {
+                if (!present) { _length = start; Append("null"); }
+                Align(start, _width[c], _columns[c].Name);
+            }
+        }
+        if (_ipac) Put(' ');
+        Put('\n');
+        w.Write(_line, 0, _length);
+    }
+
+    /// <summary>Appends the value's text; false (and nothing, or an empty quoted text) when it is null.</summary>
+    private bool Format(Column<T> col, T row)
+    {
+        Reserve(64);
+        Span<char> dst = _line.AsSpan(_length);
+        int n;
+        switch (col.Kind)
+        {
+            case ColumnKind.Int or ColumnKind.Long or ColumnKind.Bool:
+                col.Integer!(row).TryFormat(dst, out n, default, CultureInfo.InvariantCulture);
+                break;
+            case ColumnKind.Double:
+                double d = col.Real!(row);
+                if (double.IsNaN(d)) return false;
+                d.TryFormat(dst, out n, "R", CultureInfo.InvariantCulture);
+                break;
+            case ColumnKind.Float:
+                float f = col.Single!(row);
+                if (float.IsNaN(f)) return false;
+                f.TryFormat(dst, out n, "R", CultureInfo.InvariantCulture);
+                break;
+            case ColumnKind.Char:
+                byte b = col.Character!(row);
+                if (b == 0 || b == (byte)' ') return false;
+                if (!_ipac && (b == (byte)',' || b == (byte)'"')) { Append(b == (byte)',' ? "\",\"" : "\"\"\"\""); return true; }
+                dst[0] = (char)b; n = 1;
+                break;
+            default:
+                string s = col.String!(row);
+                if (s.Length == 0) return false;
+                if (_ipac && s.Contains(' ')) throw new InvalidDataException($"{col.Name} value '{s}' holds a blank, which IPAC tables cannot");
+                if (!_ipac && CsvText.NeedsQuotes(s)) { Append('"' + s.Replace("\"", "\"\"") + '"'); return true; }
+                Append(s);
+                return true;
+        }
+        _length += n;
+        return true;
+    }
+
+    /// <summary>Right-aligns the text at [start, _length) in a column of <paramref name="width"/> characters.</summary>
+    private void Align(int start, int width, string name)
+    {
+        int n = _length - start;
+        if (n > width) throw new InvalidDataException($"{name} value '{new string(_line, start, n)}' is wider than its IPAC column ({width})");
+        Reserve(width - n);
+        Array.Copy(_line, start, _line, start + width - n, n);
+        _line.AsSpan(start, width - n).Fill(' ');
+        _length = start + width;
+    }
+
+    private void Put(char c)
+    {
+        Reserve(1);
+        _line[_length++] = c;
+    }
+
+    private void Append(string s)
+    {
+        Reserve(s.Length);
+        s.CopyTo(_line.AsSpan(_length));
+        _length += s.Length;
+    }
+
+    private void Reserve(int n)
+    {
+        if (_length + n > _line.Length) Array.Resize(ref _line, Math.Max(_line.Length * 2, _length + n));
+    }
+}

@@ -1,0 +1,117 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
+namespace Wdb.IO;
+
+/// <summary>
+/// Publishes a directory atomically: the caller fills a sibling temporary directory
+/// (<c>&lt;target&gt;.tmp-&lt;random&gt;</c>), then <see cref="Publish"/> puts it in place of the
+/// target. On Linux the two directories are exchanged in one renameat2(RENAME_EXCHANGE) call,
+/// so a reader always sees a complete output; elsewhere (or on a file system without it) the
+/// old target is first renamed to <c>&lt;target&gt;.old-&lt;random&gt;</c>, leaving a short window
+/// where only that complete copy exists (<see cref="RemoveStale"/> puts it back if a run
+/// dies there). The previous output is deleted only after the new one is in place.
+/// </summary>
+internal static class AtomicDirectory
+{
+    private const string TmpTag = ".tmp-", OldTag = ".old-";
+
+    /// <summary>Creates the temporary sibling of <paramref name="target"/> (a full path) and returns its path.</summary>
+    public static string CreateTemp(string target)
+    {
+        string tmp = target + TmpTag + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        Directory.CreateDirectory(tmp);
+        return tmp;
+    }
+
+    /// <summary>
+    /// Removes leftovers of interrupted runs: <c>&lt;target&gt;.tmp-*</c> and <c>.old-*</c>
+    /// siblings. When the target is missing but an <c>.old-*</c> copy exists (a run died
+    /// between the two renames of the fallback), that copy is first restored as the target.
+    /// </summary>
+    public static void RemoveStale(string target)
+    {
+        string parent = Path.GetDirectoryName(target)!, name = Path.GetFileName(target);
+        if (!Directory.Exists(parent)) return;
+        foreach (string dir in Directory.EnumerateDirectories(parent))
+        {
+            string n = Path.GetFileName(dir);
+            if (!n.StartsWith(name, StringComparison.Ordinal)) continue;
+            string tag = n[name.Length..];
+            if (tag.StartsWith(OldTag, StringComparison.Ordinal) && !Directory.Exists(target) && !File.Exists(target))
+                Directory.Move(dir, target);
+            else if (tag.StartsWith(TmpTag, StringComparison.Ordinal) || tag.StartsWith(OldTag, StringComparison.Ordinal))
+                Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Puts the complete directory <paramref name="tmp"/> in place of <paramref name="target"/> and deletes the old one.</summary>
+    public static void Publish(string tmp, string target)
+    {
+        string parent = Path.GetDirectoryName(target)!;
+        FsyncDirectory(tmp);
+        if (!Directory.Exists(target))
+        {
+            Directory.Move(tmp, target);
+            FsyncDirectory(parent);
+            return;
+        }
+        string old;
+        if (TryExchange(tmp, target)) old = tmp;   // tmp now holds the previous output
+        else
+        {
+            old = target + OldTag + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+            Directory.Move(target, old);
+            Directory.Move(tmp, target);
+        }
+        FsyncDirectory(parent);
+        Directory.Delete(old, recursive: true);
+    }
+
+    private static bool TryExchange(string a, string b)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            return Native.renameat2(Native.AtFdCwd, a, Native.AtFdCwd, b, Native.RenameExchange) == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Makes renames and new entries in <paramref name="dir"/> durable (POSIX; best effort).</summary>
+    public static void FsyncDirectory(string dir)
+    {
+        if (OperatingSystem.IsWindows()) return;   // NTFS journals metadata; no directory handle fsync
+        try
+        {
+            int fd = Native.open(dir, Native.ORdOnly);
+            if (fd < 0) return;
+            Native.fsync(fd);
+            Native.close(fd);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+        }
+    }
+
+    private static class Native
+    {
+        public const int AtFdCwd = -100, ORdOnly = 0;
+        public const uint RenameExchange = 2;
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int open(string path, int flags);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int fsync(int fd);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int close(int fd);
+    }
+}

@@ -1,0 +1,134 @@
+using System.Security.Cryptography;
+using Google.FlatBuffers;
+using Wdb.Fbs;
+
+namespace Wdb.IO;
+
+/// <summary>The chunk layout of one table file, as stored in its <c>.idx</c> (see schema/wdb.fbs).</summary>
+internal sealed class ChunkList
+{
+    public int Count;
+    public long[] FirstKey = new long[16], LastKey = new long[16], Offset = new long[16], FirstRecord = new long[16];
+    public int[] Records = new int[16], Bytes = new int[16];
+    public long TotalRecords, FileBytes;
+    public string TableName = "", Key = "";
+
+    public void Add(long firstKey, long lastKey, long offset, int records, int bytes)
+    {
+        if (Count == FirstKey.Length)
+        {
+            int n = Count * 2;
+            Array.Resize(ref FirstKey, n); Array.Resize(ref LastKey, n); Array.Resize(ref Offset, n);
+            Array.Resize(ref FirstRecord, n); Array.Resize(ref Records, n); Array.Resize(ref Bytes, n);
+        }
+        FirstKey[Count] = firstKey; LastKey[Count] = lastKey; Offset[Count] = offset;
+        FirstRecord[Count] = TotalRecords; Records[Count] = records; Bytes[Count] = bytes;
+        Count++;
+        TotalRecords += records;
+    }
+
+    /// <summary>
+    /// First chunk that may hold <paramref name="key"/>: the first with LastKey &gt;= key
+    /// (keys ascend through the file). Count when none. Empty chunks never hold a key.
+    /// </summary>
+    public int LowerBound(long key)
+    {
+        int lo = 0, hi = Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (Records[mid] == 0 || LastKey[mid] < key) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+
+    /// <summary>The index as one size-prefixed ChunkIndex buffer.</summary>
+    public ArraySegment<byte> Encode(FlatBufferBuilder b)
+    {
+        b.Clear();
+        var table = b.CreateString(TableName);
+        var key = b.CreateString(Key);
+        ChunkIndex.StartChunksVector(b, Count);
+        for (int i = Count - 1; i >= 0; i--)
+            ChunkEntry.CreateChunkEntry(b, FirstKey[i], LastKey[i], Offset[i], FirstRecord[i], Records[i], Bytes[i]);
+        var chunks = b.EndVector();
+        var root = ChunkIndex.CreateChunkIndex(b, table, key, TotalRecords, FileBytes, chunks);
+        b.FinishSizePrefixed(root.Value);
+        return b.DataBuffer.ToArraySegment(b.DataBuffer.Position, b.Offset);
+    }
+
+    /// <summary>Parses an index file; null when it is not a valid ChunkIndex.</summary>
+    public static ChunkList? Decode(byte[] bytes)
+    {
+        if (bytes.Length < 8) return null;
+        var bb = new ByteBuffer(bytes);
+        if (!new Verifier(bb).VerifyBuffer(null, true, ChunkIndexVerify.Verify)) return null;
+        bb.Position = 4;
+        var index = ChunkIndex.GetRootAsChunkIndex(bb);
+        var list = new ChunkList { TableName = index.TableName ?? "", Key = index.Key ?? "" };
+        for (int i = 0; i < index.ChunksLength; i++)
+        {
+            var e = index.Chunks(i)!.Value;
+            list.Add(e.FirstKey, e.LastKey, e.Offset, e.Records, e.Bytes);
+        }
+        list.FileBytes = index.FileBytes;
+        return list.TotalRecords == index.Records ? list : null;
+    }
+}
+
+/// <summary>
+/// Appends size-prefixed chunks to one table file and records them in a <see cref="ChunkList"/>;
+/// hashes what it writes (SHA-256 for summary.json) so that nothing is read back.
+/// </summary>
+internal sealed class ChunkFileWriter : IDisposable
+{
+    private const int StreamBuffer = 1 << 20;
+    private readonly FileStream _stream;
+    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private long _position;
+    public readonly ChunkList Chunks;
+
+    public ChunkFileWriter(string path, string tableName, string key)
+    {
+        _stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, StreamBuffer);
+        Chunks = new ChunkList { TableName = tableName, Key = key };
+    }
+
+    /// <summary>Writes the finished size-prefixed buffer of <paramref name="b"/> as the next chunk.</summary>
+    public void WriteChunk(FlatBufferBuilder b, long firstKey, long lastKey, int records)
+    {
+        var bytes = b.DataBuffer.ToArraySegment(b.DataBuffer.Position, b.Offset);
+        _stream.Write(bytes);
+        _sha.AppendData(bytes);
+        Chunks.Add(firstKey, lastKey, _position, records, bytes.Count);
+        _position += bytes.Count;
+    }
+
+    /// <summary>Flushes to disk (fsync) and returns the file's SHA-256 (lower-case hex).</summary>
+    public string Complete()
+    {
+        _stream.Flush(flushToDisk: true);
+        Chunks.FileBytes = _position;
+        return Convert.ToHexStringLower(_sha.GetHashAndReset());
+    }
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _sha.Dispose();
+    }
+}
+
+/// <summary>Writes a whole small file (index, rejects, summary), fsynced, and returns its SHA-256.</summary>
+internal static class SmallFile
+{
+    public static string Write(string path, ReadOnlySpan<byte> bytes)
+    {
+        using (var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+        {
+            fs.Write(bytes);
+            fs.Flush(flushToDisk: true);
+        }
+        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+    }
+}

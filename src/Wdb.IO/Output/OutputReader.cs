@@ -1,0 +1,262 @@
+using Google.FlatBuffers;
+using Microsoft.Win32.SafeHandles;
+using Wdb.Core;
+using Wdb.Fbs;
+
+namespace Wdb.IO;
+
+/// <summary>
+/// Reads a directory written by <see cref="OutputWriter"/>. Sequential scans read chunk by
+/// chunk; <see cref="FindGroup"/>, <see cref="MembersOf"/> and <see cref="FindExtraction"/>
+/// binary-search the <c>.idx</c> and read one chunk (more only for a group split across
+/// chunks). Every chunk is checked with the FlatBuffers verifier before use, so a corrupt
+/// file gives <see cref="InvalidDataException"/>, never a wrong record. Reads use positional
+/// I/O, so one reader may serve several threads.
+/// </summary>
+public sealed class OutputReader : IDisposable
+{
+    private readonly TableFile _groups, _members, _extractions;
+
+    public string Directory { get; }
+    public long GroupCount => _groups.Chunks.TotalRecords;
+    public long MemberCount => _members.Chunks.TotalRecords;
+    public long ExtractionCount => _extractions.Chunks.TotalRecords;
+
+    private OutputReader(string dir, TableFile groups, TableFile members, TableFile extractions)
+    {
+        Directory = dir; _groups = groups; _members = members; _extractions = extractions;
+    }
+
+    /// <summary>Opens an output directory; throws <see cref="IOException"/> (or <see cref="InvalidDataException"/>) when it is not one.</summary>
+    public static OutputReader Open(string dir) =>
+        TryOpen(dir, out var error) ?? throw new InvalidDataException(error!.Message);
+
+    /// <summary>Opens an output directory, or returns null and a one-line error.</summary>
+    public static OutputReader? TryOpen(string dir, out OutputError? error)
+    {
+        var opened = new List<TableFile>();
+        try
+        {
+            foreach (string name in OutputWriter.TableNames)
+            {
+                var t = TableFile.Open(dir, name, out string? problem);
+                if (t is null)
+                {
+                    foreach (var o in opened) o.Dispose();
+                    error = new OutputError(problem!);
+                    return null;
+                }
+                opened.Add(t);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (var o in opened) o.Dispose();
+            error = new OutputError($"cannot read output '{dir}': {e.Message.ReplaceLineEndings(" ")}");
+            return null;
+        }
+        error = null;
+        return new OutputReader(dir, opened[0], opened[1], opened[2]);
+    }
+
+    /// <summary>Every group, in gcntr order.</summary>
+    public IEnumerable<GroupRecord> Groups()
+    {
+        for (int c = 0; c < _groups.Chunks.Count; c++)
+        {
+            var chunk = GroupsChunkAt(c);
+            for (int i = 0; i < chunk.GroupsLength; i++) yield return ToRecord(chunk.Groups(i)!.Value);
+        }
+    }
+
+    /// <summary>Every member, in gcntr order and, within a group, in (jdate, cntr) order.</summary>
+    public IEnumerable<MemberRecord> Members()
+    {
+        for (int c = 0; c < _members.Chunks.Count; c++)
+        {
+            var chunk = MembersChunkAt(c);
+            for (int i = 0; i < chunk.MembersLength; i++) yield return ToRecord(chunk.Members(i)!.Value);
+        }
+    }
+
+    /// <summary>Every merged or filtered extraction, in cntr order.</summary>
+    public IEnumerable<ExtractionRecord> Extractions()
+    {
+        for (int c = 0; c < _extractions.Chunks.Count; c++)
+        {
+            var chunk = ExtractionsChunkAt(c);
+            for (int i = 0; i < chunk.ExtractionsLength; i++) yield return ToRecord(chunk.Extractions(i)!.Value);
+        }
+    }
+
+    /// <summary>The group with this gcntr; null when there is none.</summary>
+    public GroupRecord? FindGroup(long gcntr)
+    {
+        var chunks = _groups.Chunks;
+        int c = chunks.LowerBound(gcntr);
+        if (c == chunks.Count || chunks.FirstKey[c] > gcntr) return null;
+        var chunk = GroupsChunkAt(c);
+        int lo = 0, hi = chunk.GroupsLength;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (chunk.Groups(mid)!.Value.Gcntr < gcntr) lo = mid + 1; else hi = mid;
+        }
+        if (lo == chunk.GroupsLength) return null;
+        var g = chunk.Groups(lo)!.Value;
+        return g.Gcntr == gcntr ? ToRecord(g) : null;
+    }
+
+    /// <summary>The members of group <paramref name="gcntr"/> in time order; empty when there is no such group.</summary>
+    public IReadOnlyList<MemberRecord> MembersOf(long gcntr)
+    {
+        var result = new List<MemberRecord>();
+        var chunks = _members.Chunks;
+        for (int c = chunks.LowerBound(gcntr); c < chunks.Count && chunks.Records[c] > 0 && chunks.FirstKey[c] <= gcntr; c++)
+        {
+            var chunk = MembersChunkAt(c);
+            int lo = 0, hi = chunk.MembersLength;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (chunk.Members(mid)!.Value.Gcntr < gcntr) lo = mid + 1; else hi = mid;
+            }
+            for (int i = lo; i < chunk.MembersLength; i++)
+            {
+                var m = chunk.Members(i)!.Value;
+                if (m.Gcntr != gcntr) break;
+                result.Add(ToRecord(m));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The extraction with this cntr (the first, should an input repeat one); null when there is none.</summary>
+    public ExtractionRecord? FindExtraction(long cntr)
+    {
+        var chunks = _extractions.Chunks;
+        int c = chunks.LowerBound(cntr);
+        if (c == chunks.Count || chunks.FirstKey[c] > cntr) return null;
+        var chunk = ExtractionsChunkAt(c);
+        int lo = 0, hi = chunk.ExtractionsLength;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (chunk.Extractions(mid)!.Value.Cntr < cntr) lo = mid + 1; else hi = mid;
+        }
+        if (lo == chunk.ExtractionsLength) return null;
+        var x = chunk.Extractions(lo)!.Value;
+        return x.Cntr == cntr ? ToRecord(x) : null;
+    }
+
+    private GroupsChunk GroupsChunkAt(int c) =>
+        GroupsChunk.GetRootAsGroupsChunk(_groups.Read(c, GroupsChunkVerify.Verify));
+
+    private MembersChunk MembersChunkAt(int c) =>
+        MembersChunk.GetRootAsMembersChunk(_members.Read(c, MembersChunkVerify.Verify));
+
+    private ExtractionsChunk ExtractionsChunkAt(int c) =>
+        ExtractionsChunk.GetRootAsExtractionsChunk(_extractions.Read(c, ExtractionsChunkVerify.Verify));
+
+    internal static GroupRecord ToRecord(Group g) => new()
+    {
+        Gcntr = g.Gcntr, Cgid = g.Cgid, Confused = g.Confused, CandidateSize = g.CandidateSize,
+        NMembers = g.NMembers, NScans = g.NScans, Sdet = g.Sdet, Spos = g.Spos,
+        RaW = g.RaW, DecW = g.DecW, SigRaW = g.SigRaW, SigDecW = g.SigDecW,
+        Ra = g.Ra, Dec = g.Dec, RmsSep = g.RmsSep, Designation = g.Designation ?? "",
+        J = ToRecord(g.J), H = ToRecord(g.H), K = ToRecord(g.K),
+        StetsonJ = g.StetsonJ, StetsonK = g.StetsonK, SfAmp = g.SfAmp,
+        PmStatus = (Core.MotionStatus)(byte)g.PmStatus,
+        PmRa = g.PmRa, PmDec = g.PmDec, PmRaErr = g.PmRaErr, PmDecErr = g.PmDecErr, PmChi2 = g.PmChi2,
+        MeanJDate = g.MeanJdate, BaselineDays = g.BaselineDays,
+        CcMask = g.CcMask, NFlagged = g.NFlagged, MixedFlags = g.MixedFlags,
+    };
+
+    private static GroupBandRecord ToRecord(GroupBand? band) => band is GroupBand s
+        ? new(s.Ndet, s.Nnondet, s.Magw, s.MagwErr, s.Mag, s.Rms, s.Chi2, s.RedChi2, s.Min, s.Max)
+        : GroupBandRecord.Empty;
+
+    internal static MemberRecord ToRecord(Member m) => new()
+    {
+        Gcntr = m.Gcntr, Cntr = m.Cntr, ScanKey = m.ScanKey, JDate = m.Jdate, Ra = m.Ra, Dec = m.Dec,
+        ErrMaj = m.ErrMaj, ErrMin = m.ErrMin, ErrAng = m.ErrAng,
+        J = ToRecord(m.J), H = ToRecord(m.H), K = ToRecord(m.K), Reliability = m.Reliability,
+    };
+
+    private static MemberBandRecord ToRecord(MemberBand b) =>
+        new(b.Mag, b.Sig, b.Snr, b.PhQual, b.RdFlg, b.CcFlg, b.Detected);
+
+    internal static ExtractionRecord ToRecord(Extraction x) =>
+        new(x.Cntr, x.Cgid, x.Gcntr, x.SepArcsec, x.Reliability, (RejectReason)(byte)x.Reason, x.FileIndex, x.Line);
+
+    public void Dispose()
+    {
+        _groups.Dispose(); _members.Dispose(); _extractions.Dispose();
+    }
+}
+
+/// <summary>One table file and its index, read with positional I/O.</summary>
+internal sealed class TableFile : IDisposable
+{
+    private readonly SafeFileHandle _handle;
+    private readonly string _path;
+    public readonly ChunkList Chunks;
+
+    private TableFile(SafeFileHandle handle, string path, ChunkList chunks)
+    {
+        _handle = handle; _path = path; Chunks = chunks;
+    }
+
+    /// <summary>Opens <c>name.fb</c> with <c>name.idx</c>; null and a one-line problem when they do not match.</summary>
+    public static TableFile? Open(string dir, string name, out string? problem)
+    {
+        string fb = Path.Combine(dir, name + ".fb"), idx = Path.Combine(dir, name + ".idx");
+        if (!File.Exists(fb) || !File.Exists(idx))
+        {
+            problem = $"{dir}: not a wdb output directory (no {name}.fb / {name}.idx)";
+            return null;
+        }
+        var chunks = ChunkList.Decode(File.ReadAllBytes(idx));
+        if (chunks is null || chunks.TableName != name)
+        {
+            problem = $"{idx}: not a valid chunk index";
+            return null;
+        }
+        var handle = File.OpenHandle(fb, FileMode.Open, FileAccess.Read, FileShare.Read);
+        long length = RandomAccess.GetLength(handle);
+        long expected = 0;
+        for (int c = 0; c < chunks.Count; c++)
+        {
+            if (chunks.Offset[c] != expected || chunks.Bytes[c] < 8) { expected = -1; break; }
+            expected += chunks.Bytes[c];
+        }
+        if (length != chunks.FileBytes || expected != length)
+        {
+            handle.Dispose();
+            problem = $"{fb}: {length} bytes, its index describes {chunks.FileBytes} (truncated or mixed-up output)";
+            return null;
+        }
+        problem = null;
+        return new TableFile(handle, fb, chunks);
+    }
+
+    /// <summary>Chunk <paramref name="c"/>, verified, as a ByteBuffer positioned at its root (after the size prefix).</summary>
+    public ByteBuffer Read(int c, VerifyTableAction verify)
+    {
+        var bytes = new byte[Chunks.Bytes[c]];
+        int got = 0;
+        while (got < bytes.Length)
+        {
+            int n = RandomAccess.Read(_handle, bytes.AsSpan(got), Chunks.Offset[c] + got);
+            if (n <= 0) throw new InvalidDataException($"{_path}: chunk {c} is truncated");
+            got += n;
+        }
+        var bb = new ByteBuffer(bytes);
+        if (bb.GetInt(0) != bytes.Length - 4 || !new Verifier(bb).VerifyBuffer(null, true, verify))
+            throw new InvalidDataException($"{_path}: chunk {c} (offset {Chunks.Offset[c]}) is corrupt");
+        bb.Position = 4;
+        return bb;
+    }
+
+    public void Dispose() => _handle.Dispose();
+}

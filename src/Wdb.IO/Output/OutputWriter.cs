@@ -1,0 +1,154 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Google.FlatBuffers;
+using Wdb.Core;
+
+namespace Wdb.IO;
+
+/// <summary>
+/// Writes a run's outputs (SPEC §5) into a directory, atomically:
+/// <list type="bullet">
+/// <item><c>groups.fb</c> + <c>groups.idx</c>: the merged DB, one record per final group, by gcntr;</item>
+/// <item><c>members.fb</c> + <c>members.idx</c>: the group index, members by gcntr then time;</item>
+/// <item><c>extractions.fb</c> + <c>extractions.idx</c>: every merged or filtered extraction, by cntr;</item>
+/// <item><c>rejects.csv</c>: unreadable input rows; <c>summary.json</c>: the run summary, written last.</item>
+/// </list>
+/// Layout and decode commands: schema/wdb.fbs. Everything is written into
+/// <c>&lt;outDir&gt;.tmp-&lt;random&gt;</c>, fsynced, then swapped into place (<see cref="AtomicDirectory"/>):
+/// an interruption leaves either the previous complete output or the new one. Two runs must
+/// not write the same <c>outDir</c> at once (each removes the other's temporary directory).
+/// </summary>
+public static class OutputWriter
+{
+    /// <summary>Records per chunk: chunks stay a few MB, far below FlatBuffers' 2 GiB buffer cap.</summary>
+    public const int DefaultChunkRecords = 65536;
+
+    public static readonly string[] TableNames = ["groups", "members", "extractions"];
+
+    /// <summary>Writes every output into <paramref name="outDir"/>; an error value for unwritable paths or full disks.</summary>
+    public static OutputError? Write(string outDir, MergeOutputs outputs) => Write(outDir, outputs, DefaultChunkRecords);
+
+    /// <summary>As <see cref="Write(string, MergeOutputs)"/> with a chosen chunk size (tests use small ones).</summary>
+    public static OutputError? Write(string outDir, MergeOutputs outputs, int chunkRecords)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
+        Validate(outputs);
+        string target;
+        try
+        {
+            target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return new OutputError($"cannot write output to '{outDir}': {e.Message}");
+        }
+        if (Path.GetDirectoryName(target) is null)
+            return new OutputError($"cannot write output to '{outDir}': it is a root directory");
+
+        string? tmp = null;
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            AtomicDirectory.RemoveStale(target);
+            tmp = AtomicDirectory.CreateTemp(target);
+            var hashes = WriteFiles(tmp, outputs, chunkRecords);
+            outputs.Summary.Outputs = hashes;
+            SmallFile.Write(Path.Combine(tmp, "summary.json"), SummaryJson(outputs.Summary));
+            AtomicDirectory.Publish(tmp, target);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (tmp is not null) TryDelete(tmp);
+            return new OutputError($"cannot write output to '{outDir}': {OneLine(e.Message)}");
+        }
+        catch
+        {
+            // A bug (e.g. an unserializable summary parameter): the previous output stays, the
+            // temporary directory goes, and the exception carries on.
+            if (tmp is not null) TryDelete(tmp);
+            throw;
+        }
+    }
+
+    /// <summary>The tables, their indexes and rejects.csv; returns file name -> SHA-256.</summary>
+    private static Dictionary<string, string> WriteFiles(string dir, MergeOutputs o, int chunkRecords)
+    {
+        var hashes = new Dictionary<string, string>();
+        var b = new FlatBufferBuilder(1 << 20) { ForceDefaults = true };   // one vtable for all groups: O(1) dedup
+        WriteTable(dir, "groups", "gcntr", b, hashes, f => TableEncoders.WriteGroups(f, b, o.Groups, chunkRecords));
+        WriteTable(dir, "members", "gcntr", b, hashes, f => TableEncoders.WriteMembers(f, b, o, chunkRecords));
+        WriteTable(dir, "extractions", "cntr", b, hashes, f => TableEncoders.WriteExtractions(f, b, o, chunkRecords));
+        hashes["rejects.csv"] = SmallFile.Write(Path.Combine(dir, "rejects.csv"), RejectsCsv(o.Rejects));
+        return hashes;
+    }
+
+    private static void WriteTable(string dir, string name, string key, FlatBufferBuilder b,
+        Dictionary<string, string> hashes, Action<ChunkFileWriter> encode)
+    {
+        ChunkList chunks;
+        using (var file = new ChunkFileWriter(Path.Combine(dir, name + ".fb"), name, key))
+        {
+            encode(file);
+            hashes[name + ".fb"] = file.Complete();
+            chunks = file.Chunks;
+        }
+        hashes[name + ".idx"] = SmallFile.Write(Path.Combine(dir, name + ".idx"), chunks.Encode(b));
+    }
+
+    /// <summary>Inconsistent inputs are bugs of the caller, not output errors.</summary>
+    private static void Validate(MergeOutputs o)
+    {
+        var m = o.Membership;
+        if (o.Groups.Count != m.GroupCount)
+            throw new ArgumentException($"GroupTable has {o.Groups.Count} groups, Membership {m.GroupCount}");
+        for (int g = 0; g < m.GroupCount; g++)
+        {
+            if (o.Groups.Gcntr[g] != m.Gcntr[g])
+                throw new ArgumentException($"group {g}: GroupTable gcntr {o.Groups.Gcntr[g]} != Membership gcntr {m.Gcntr[g]}");
+            if (g > 0 && m.Gcntr[g] <= m.Gcntr[g - 1])
+                throw new ArgumentException($"groups are not in ascending gcntr order at {g}");
+        }
+        if (m.Offsets.Length != m.GroupCount + 1 || m.Offsets[m.GroupCount] > m.MemberRows.Length)
+            throw new ArgumentException("Membership.Offsets does not match its groups");
+        int n = o.Block.Count;
+        if (o.Results.Gcntr.Length < n || o.Results.Cgid.Length < n || o.Results.SepArcsec.Length < n || o.Results.Reliability.Length < n)
+            throw new ArgumentException("ExtractionResults is shorter than the block");
+        if (o.Filtered is not null && (o.FilteredReasons is null || o.FilteredReasons.Length < o.Filtered.Count))
+            throw new ArgumentException("FilteredReasons must give a reason per filtered row");
+    }
+
+    /// <summary>rejects.csv: file,line,column,reason,cntr,detail (RFC 4180 quoting).</summary>
+    internal static byte[] RejectsCsv(IReadOnlyList<RejectRecord> rejects)
+    {
+        var sb = new StringBuilder("file,line,column,reason,cntr,detail\n");
+        foreach (var r in rejects)
+        {
+            CsvText.AppendField(sb, r.File).Append(',');
+            sb.Append(r.Line).Append(',').Append(r.Column).Append(',').Append(RejectReasons.Name(r.Reason)).Append(',');
+            if (r.Cntr is long c) sb.Append(c);
+            sb.Append(',');
+            CsvText.AppendField(sb, r.Detail).Append('\n');
+        }
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    internal static readonly JsonSerializerOptions SummaryOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        // A NaN timing or parameter must not fail the run at its last step.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    internal static byte[] SummaryJson(RunSummary s) => JsonSerializer.SerializeToUtf8Bytes(s, SummaryOptions);
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ");
+
+    private static void TryDelete(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,139 @@
+using System.IO.Compression;
+using Wdb.Core;
+using Wdb.IO.Readers;
+
+namespace Wdb.IO;
+
+/// <summary>
+/// Reads one input table (IPAC, IRSA bulk, optionally gzipped, or CSV) into an
+/// <see cref="ExtractionBlock"/>. Bad rows become <see cref="RejectRecord"/>s with line and
+/// column; bad files become <see cref="FileReadResult.Error"/>. Never throws for bad input.
+/// </summary>
+public static class ExtractionReader
+{
+    /// <summary>Appends accepted rows to <paramref name="into"/> (FileIndex = <paramref name="fileIndex"/>, Line = 1-based line).</summary>
+    public static FileReadResult Read(string path, int fileIndex, ReadOptions options, ExtractionBlock into) =>
+        // Every read below completes synchronously (HashingStream), so this does not block a thread on I/O.
+        ReadAsync(path, fileIndex, options, into).GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="Read"/>
+    public static async Task<FileReadResult> ReadAsync(string path, int fileIndex, ReadOptions options,
+        ExtractionBlock into, CancellationToken ct = default)
+    {
+        var result = new FileReadResult { Path = path, Format = options.Format };
+        SchemaProfile? profile = null;
+        if (options.Profile is { } name)
+        {
+            profile = SchemaProfiles.Find(name);
+            if (profile is null)
+                result.Error = new InputError(path, 0, 0, $"unknown profile '{name}' (known: {string.Join(", ", SchemaProfiles.Names)})");
+        }
+
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            result.Error ??= new InputError(path, 0, 0, $"cannot open: {e.Message}");
+            return result;
+        }
+
+        await using (file.ConfigureAwait(false))
+        {
+            var hashing = new HashingStream(file);
+            try
+            {
+                if (result.Error is null) await ParseAsync(file, hashing, result, profile, fileIndex, options, into, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                result.Error ??= new InputError(path, 0, 0, $"unreadable input ({e.GetType().Name}): {e.Message}");
+            }
+            finally
+            {
+                try { (result.Sha256, result.Bytes) = hashing.Finish(); }
+                catch (IOException e) { result.Error ??= new InputError(path, 0, 0, $"read failed: {e.Message}"); }
+            }
+        }
+        return result;
+    }
+
+    private static async Task ParseAsync(FileStream file, HashingStream hashing, FileReadResult result, SchemaProfile? profile,
+        int fileIndex, ReadOptions options, ExtractionBlock into, CancellationToken ct)
+    {
+        var byName = FromExtension(result.Path, out bool gzName);
+        var format = options.Format == InputFormat.Auto ? byName : options.Format;
+        bool gzData = HasGzipSignature(file);
+        if (gzName && !gzData)
+        {
+            result.Error = new InputError(result.Path, 0, 0, "named .gz but is not gzip data");
+            return;
+        }
+
+        var decoder = new RowDecoder(into, fileIndex, result, options.Strict);
+        FormatSink sink = format switch
+        {
+            InputFormat.Ipac => new IpacSink(decoder),
+            InputFormat.Csv => new CsvSink(decoder),
+            InputFormat.Bulk => new BulkSink(decoder, profile),
+            _ => new SniffSink(decoder, profile),
+        };
+        result.Format = sink.Format;
+
+        // The hashing stream outlives the parse: Finish() still has to read the rest of the file.
+        GZipStream? gzip = gzData ? new GZipStream(hashing, CompressionMode.Decompress, leaveOpen: true) : null;
+        try
+        {
+            var pump = new LinePump(sink);
+            await pump.RunAsync(gzip ?? (Stream)hashing, ct).ConfigureAwait(false);
+            if (pump.Failure is not null) result.Error ??= new InputError(result.Path, 0, 0, pump.Failure);
+            if (gzip is not null && pump.ReachedEnd && !GzipTrailerMatches(file, pump.TotalBytes))
+                result.Error ??= new InputError(result.Path, 0, 0,
+                    "gzip data is truncated or corrupt (its trailer does not match the decompressed size; multi-member gzip files are not supported)");
+        }
+        finally
+        {
+            gzip?.Dispose();
+        }
+        result.Format = sink.Format;
+    }
+
+    /// <summary>Format from the file name (a trailing .gz is looked through); Auto when the name does not say.</summary>
+    public static InputFormat FromExtension(string path, out bool gzipped)
+    {
+        string name = System.IO.Path.GetFileName(path).ToLowerInvariant();
+        gzipped = name.EndsWith(".gz", StringComparison.Ordinal);
+        if (gzipped) name = name[..^3];
+        return System.IO.Path.GetExtension(name) switch
+        {
+            ".tbl" or ".ipac" => InputFormat.Ipac,
+            ".csv" => InputFormat.Csv,
+            ".bulk" or ".txt" or ".dat" or ".psv" => InputFormat.Bulk,
+            _ => InputFormat.Auto,
+        };
+    }
+
+    /// <summary>
+    /// .NET's GZipStream ends quietly on a truncated file, so the end is checked here: the
+    /// last 4 bytes of a gzip file hold the decompressed size mod 2^32 (RFC 1952 ISIZE).
+    /// </summary>
+    private static bool GzipTrailerMatches(FileStream file, long decompressed)
+    {
+        long length = file.Length;
+        if (length < 18) return false;   // 10-byte header + 8-byte trailer at least
+        Span<byte> isize = stackalloc byte[4];
+        if (RandomAccess.Read(file.SafeFileHandle, isize, length - 4) != 4) return false;
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(isize) == (uint)decompressed;
+    }
+
+    private static bool HasGzipSignature(FileStream file)
+    {
+        Span<byte> magic = stackalloc byte[2];
+        int n = file.Read(magic);
+        if (n == 1) n += file.Read(magic[1..]);
+        file.Seek(0, SeekOrigin.Begin);
+        return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    }
+}

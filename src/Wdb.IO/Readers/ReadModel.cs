@@ -1,0 +1,30 @@
+using Wdb.Core;
+
+namespace Wdb.IO;
+
+/// <summary>Input table format. <see cref="Auto"/> decides from the extension (after a
+/// trailing .gz), then from the first non-blank line.</summary>
+public enum InputFormat { Auto, Ipac, Bulk, Csv }
+
+/// <param name="Profile">Bulk column order (see <see cref="SchemaProfiles"/>); null = by the first line's field count.</param>
+/// <param name="Strict">The first bad row becomes a fatal <see cref="FileReadResult.Error"/>.</param>
+public sealed record ReadOptions(string? Profile = null, InputFormat Format = InputFormat.Auto, bool Strict = false);
+
+/// <summary>What reading one input file did: accounting, rejects, checksum, or a fatal error.</summary>
+public sealed class FileReadResult
+{
+    public required string Path;
+    public InputFormat Format;
+    /// <summary>The bulk profile used (given or detected); null for IPAC and CSV.</summary>
+    public string? Profile;
+    /// <summary>Data rows seen: every non-blank, non-comment data line (a multi-line quoted CSV record counts once).</summary>
+    public long RowsRead;
+    /// <summary>Rows appended to the block. RowsRead == RowsAccepted + Rejects.Count always.</summary>
+    public long RowsAccepted;
+    public List<RejectRecord> Rejects = new();
+    /// <summary>Lower-case hex SHA-256 and size of the file as stored (compressed bytes for .gz).</summary>
+    public string Sha256 = "";
+    public long Bytes;
+    /// <summary>Fatal problem: bad header, unknown profile, missing required column, strict-mode bad row, unreadable file.</summary>
+    public InputError? Error;
+}

@@ -1,0 +1,294 @@
+using System.Text;
+using Wdb.Core;
+
+namespace Wdb.IO.Readers;
+
+/// <summary>
+/// Turns one row's fields (byte ranges of a line) into a row of the block, or into a
+/// reject. Shared by every format: the format only finds the fields. Holds the per-file
+/// accounting so that RowsRead == RowsAccepted + Rejects.Count by construction.
+/// </summary>
+internal sealed class RowDecoder
+{
+    private readonly ExtractionBlock _block;
+    private readonly int _fileIndex;
+    private readonly bool _strict;
+    private readonly float[] _cmsig = new float[3];
+
+    public readonly FileReadResult Result;
+    public readonly string Path;
+    public ColumnMap Map = null!;
+    /// <summary>IPAC declared null value per field (4th header row); null entries = none declared.</summary>
+    public byte[]?[]? ColumnNulls;
+    /// <summary>Set when strict mode turned a bad row into the file's fatal error.</summary>
+    public bool Stopped;
+
+    public RowDecoder(ExtractionBlock block, int fileIndex, FileReadResult result, bool strict)
+    {
+        _block = block; _fileIndex = fileIndex; Result = result; Path = result.Path; _strict = strict;
+    }
+
+    /// <summary>
+    /// Decodes one data row. Field k is <c>text[start[k] .. start[k]+length[k])</c>; its
+    /// first byte sits at <c>srcPos[k]</c> of the physical <paramref name="line"/> (they
+    /// differ only for unquoted CSV copies), which is what reject columns refer to.
+    /// </summary>
+    public void Decode(ReadOnlySpan<byte> text, ReadOnlySpan<int> start, ReadOnlySpan<int> length,
+        ReadOnlySpan<int> srcPos, ReadOnlySpan<byte> line, long lineNo)
+    {
+        var b = _block;
+        int row = b.AddRow();
+        b.FileIndex[row] = _fileIndex;
+        b.Line[row] = lineNo;
+        int scan = 0, date = 0;
+        byte hemis = 0;
+        long? cntr = null;
+        _cmsig[0] = _cmsig[1] = _cmsig[2] = float.NaN;
+
+        foreach (ref readonly Slot s in Map.Slots.AsSpan())
+        {
+            int f = s.Field;
+            var raw = text.Slice(start[f], length[f]);
+            int lead = 0, end = raw.Length;
+            while (lead < end && (raw[lead] == (byte)' ' || raw[lead] == (byte)'\t')) lead++;
+            while (end > lead && (raw[end - 1] == (byte)' ' || raw[end - 1] == (byte)'\t' || raw[end - 1] == (byte)'\r')) end--;
+            var v = raw[lead..end];
+            int at = srcPos[f] + (lead < raw.Length ? lead : 0);   // a blank field is reported at its start
+
+            if (IsNull(v, f))
+            {
+                if (s.Required)
+                {
+                    RejectRow(line, lineNo, at, RejectReason.MissingRequiredValue, $"missing value in required column '{s.Name}'", cntr);
+                    return;
+                }
+                continue;
+            }
+
+            BandColumns band = b.Bands[s.Band];
+            switch (s.Target)
+            {
+                case Target.Cntr:
+                    if (!Utf8Numbers.TryParseInt64(v, out long c)) goto BadNumber;
+                    b.Cntr[row] = c; cntr = c;
+                    break;
+                case Target.ScanKey:
+                    if (!Utf8Numbers.TryParseInt64(v, out long sk)) goto BadNumber;
+                    b.ScanKey[row] = sk;
+                    break;
+                case Target.Truth:
+                    if (!Utf8Numbers.TryParseInt64(v, out long t)) goto BadNumber;
+                    b.Truth[row] = t;
+                    break;
+                case Target.Scan:
+                    if (!Utf8Numbers.TryParseInt64(v, out long sc) || sc < 0 || sc >= 1_000_000) goto BadNumber;
+                    scan = (int)sc;
+                    break;
+                case Target.Date:
+                    if (!TryParseDate(v, out date))
+                    {
+                        RejectRow(line, lineNo, at, RejectReason.UnparsableNumber,
+                            $"expected a date (yymmdd or yyyy-mm-dd) in column '{s.Name}', got '{Show(v)}'", cntr);
+                        return;
+                    }
+                    break;
+                case Target.Hemis:
+                    if (v.Length != 1 || (v[0] | 0x20) is not ((byte)'n' or (byte)'s'))
+                    {
+                        RejectRow(line, lineNo, at, RejectReason.UnparsableNumber,
+                            $"expected 'n' or 's' in column '{s.Name}', got '{Show(v)}'", cntr);
+                        return;
+                    }
+                    hemis = v[0];
+                    break;
+                case Target.Ra:
+                {
+                    if (!Utf8Numbers.TryParseDouble(v, out double ra)) goto BadNumber;
+                    if (!double.IsFinite(ra))
+                    {
+                        RejectRow(line, lineNo, at, RejectReason.NonFiniteCoordinate, $"non-finite value in column '{s.Name}', got '{Show(v)}'", cntr);
+                        return;
+                    }
+                    if (ra < 0 || ra >= 360)
+                    {
+                        RejectRow(line, lineNo, at, RejectReason.RaOutOfRange, $"ra outside [0, 360) in column '{s.Name}', got '{Show(v)}'", cntr);
+                        return;
+                    }
+                    b.Ra[row] = ra;
+                    break;
+                }
+                case Target.Dec:
+                {
+                    if (!Utf8Numbers.TryParseDouble(v, out double dec)) goto BadNumber;
+                    if (!double.IsFinite(dec))
+                    {
+                        RejectRow(line, lineNo, at, RejectReason.NonFiniteCoordinate, $"non-finite value in column '{s.Name}', got '{Show(v)}'", cntr);
+                        return;
+                    }
+                    if (dec < -90 || dec > 90)
+                    {
+                        RejectRow(line, lineNo, at, RejectReason.DecOutOfRange, $"dec outside [-90, 90] in column '{s.Name}', got '{Show(v)}'", cntr);
+                        return;
+                    }
+                    b.Dec[row] = dec;
+                    break;
+                }
+                case Target.JDate:
+                    if (!Utf8Numbers.TryParseDouble(v, out double jd)) goto BadNumber;
+                    b.JDate[row] = jd;
+                    break;
+                case Target.ErrMaj:
+                    if (!Utf8Numbers.TryParseSingle(v, out b.ErrMaj[row])) goto BadNumber;
+                    break;
+                case Target.ErrMin:
+                    if (!Utf8Numbers.TryParseSingle(v, out b.ErrMin[row])) goto BadNumber;
+                    break;
+                case Target.ErrAng:
+                    if (!Utf8Numbers.TryParseSingle(v, out b.ErrAng[row])) goto BadNumber;
+                    break;
+                case Target.Prox:
+                    if (!Utf8Numbers.TryParseSingle(v, out b.Prox[row])) goto BadNumber;
+                    break;
+                case Target.Mag:
+                    if (!Utf8Numbers.TryParseSingle(v, out band.Mag[row])) goto BadNumber;
+                    break;
+                case Target.MsigCom:
+                    if (!Utf8Numbers.TryParseSingle(v, out band.Sig[row])) goto BadNumber;
+                    break;
+                case Target.Cmsig:
+                    if (!Utf8Numbers.TryParseSingle(v, out _cmsig[s.Band])) goto BadNumber;
+                    break;
+                case Target.Snr:
+                    if (!Utf8Numbers.TryParseSingle(v, out band.Snr[row])) goto BadNumber;
+                    break;
+                // Three-character flags, one character per band J, H, Ks (2MASS-NOTES.md).
+                case Target.PhQual:
+                    for (int k = 0; k < 3 && k < v.Length; k++) b.Bands[k].PhQual[row] = v[k];
+                    break;
+                case Target.RdFlg:
+                    for (int k = 0; k < 3 && k < v.Length; k++) b.Bands[k].RdFlg[row] = v[k];
+                    break;
+                case Target.BlFlg:
+                    for (int k = 0; k < 3 && k < v.Length; k++) b.Bands[k].BlFlg[row] = v[k];
+                    break;
+                case Target.CcFlg:
+                    for (int k = 0; k < 3 && k < v.Length; k++) b.Bands[k].CcFlg[row] = v[k];
+                    break;
+                case Target.Ndet:
+                {
+                    // Six digits mnmnmn, kept as the integer they spell.
+                    if (v.Length > 6) goto BadNumber;
+                    int nd = 0;
+                    foreach (byte ch in v)
+                    {
+                        uint d = (uint)(ch - '0');
+                        if (d > 9) goto BadNumber;
+                        nd = nd * 10 + (int)d;
+                    }
+                    b.Ndet[row] = nd;
+                    break;
+                }
+                case Target.MpFlg:
+                    if (!Utf8Numbers.TryParseInt64(v, out long mp) || mp < 0 || mp > 255) goto BadNumber;
+                    b.MpFlg[row] = (byte)mp;
+                    break;
+                case Target.GalContam:
+                    if (!Utf8Numbers.TryParseInt64(v, out long gc) || gc < 0 || gc > 255) goto BadNumber;
+                    b.GalContam[row] = (byte)gc;
+                    break;
+            }
+            continue;
+
+        BadNumber:
+            RejectRow(line, lineNo, at, RejectReason.UnparsableNumber, $"expected a number in column '{s.Name}', got '{Show(v)}'", cntr);
+            return;
+        }
+
+        var map = Map;
+        for (int k = 0; k < 3; k++)
+        {
+            // Total uncertainty (msigcom) preferred; cmsig when it is absent or null.
+            if (!map.HasCmsig[k]) continue;
+            var sig = b.Bands[k].Sig;
+            if (!map.HasMsigCom[k] || float.IsNaN(sig[row])) sig[row] = _cmsig[k];
+        }
+        if (map.SurveyScanId) b.ScanKey[row] = ScanKeys.FromSurvey(hemis, date, scan);
+        Result.RowsAccepted++;
+    }
+
+    private void RejectRow(ReadOnlySpan<byte> line, long lineNo, int byteOffset, RejectReason reason, string detail, long? cntr)
+    {
+        _block.RemoveLast();
+        Reject(line, lineNo, byteOffset, reason, detail, cntr);
+    }
+
+    /// <summary>Records a rejected row (already counted in RowsRead); under strict mode it becomes the fatal error.</summary>
+    public void Reject(ReadOnlySpan<byte> line, long lineNo, int byteOffset, RejectReason reason, string detail, long? cntr = null)
+    {
+        int column = byteOffset < 0 ? 0 : CharColumn(line, byteOffset);
+        Result.Rejects.Add(new RejectRecord(Path, lineNo, column, reason, detail, cntr));
+        if (_strict && Result.Error is null)
+        {
+            Result.Error = new InputError(Path, lineNo, column, detail);
+            Stopped = true;
+        }
+    }
+
+    private bool IsNull(ReadOnlySpan<byte> v, int field)
+    {
+        if (v.Length == 0) return true;
+        if (v.Length == 2 && v[0] == (byte)'\\' && v[1] == (byte)'N') return true;
+        if (v.Length == 4 && (v[0] | 0x20) == 'n' && (v[1] | 0x20) == 'u' && (v[2] | 0x20) == 'l' && (v[3] | 0x20) == 'l') return true;
+        var nulls = ColumnNulls;
+        if (nulls is not null && (uint)field < (uint)nulls.Length && nulls[field] is { } token && v.SequenceEqual(token)) return true;
+        return false;
+    }
+
+    /// <summary>yymmdd or yyyy-mm-dd to the integer yymmdd (<see cref="ScanKeys.FromSurvey"/>).</summary>
+    internal static bool TryParseDate(ReadOnlySpan<byte> v, out int yymmdd)
+    {
+        yymmdd = 0;
+        int y, m, d;
+        if (v.Length == 6 && AllDigits(v))
+        {
+            y = Num(v[..2]); m = Num(v.Slice(2, 2)); d = Num(v.Slice(4, 2));
+        }
+        else if (v.Length == 10 && v[4] == (byte)'-' && v[7] == (byte)'-' && AllDigits(v[..4]) && AllDigits(v.Slice(5, 2)) && AllDigits(v.Slice(8, 2)))
+        {
+            y = Num(v[..4]) % 100; m = Num(v.Slice(5, 2)); d = Num(v.Slice(8, 2));
+        }
+        else return false;
+        if (m is < 1 or > 12 || d is < 1 or > 31) return false;
+        yymmdd = y * 10000 + m * 100 + d;
+        return true;
+
+        static bool AllDigits(ReadOnlySpan<byte> s)
+        {
+            foreach (byte c in s) if ((uint)(c - '0') > 9) return false;
+            return true;
+        }
+        static int Num(ReadOnlySpan<byte> s)
+        {
+            int n = 0;
+            foreach (byte c in s) n = n * 10 + (c - '0');
+            return n;
+        }
+    }
+
+    /// <summary>1-based character column of byte <paramref name="byteOffset"/> (UTF-8 continuation bytes do not count).</summary>
+    internal static int CharColumn(ReadOnlySpan<byte> line, int byteOffset)
+    {
+        int n = Math.Min(byteOffset, line.Length);
+        int col = 1;
+        for (int i = 0; i < n; i++) if ((line[i] & 0xC0) != 0x80) col++;
+        if (byteOffset > line.Length) col += byteOffset - line.Length;
+        return col;
+    }
+
+    /// <summary>A field's text for a message: invalid bytes replaced, at most 40 characters.</summary>
+    internal static string Show(ReadOnlySpan<byte> v)
+    {
+        var s = Encoding.UTF8.GetString(v.Length > 160 ? v[..160] : v);
+        return s.Length > 40 ? s[..40] + "..." : s;
+    }
+}

@@ -1,0 +1,426 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
+using Wdb.Core;
+
+namespace Wdb.IO.Readers;
+
+/// <summary>Helpers every format sink shares: blank lines, UTF-8 checks, fatal errors.</summary>
+internal abstract class FormatSink(RowDecoder decoder) : LineSink
+{
+    protected readonly RowDecoder D = decoder;
+    protected readonly FieldBuffer F = new();
+
+    public abstract InputFormat Format { get; }
+
+    protected bool Fatal(long lineNo, int column, string message)
+    {
+        D.Result.Error ??= new InputError(D.Path, lineNo, column, message);
+        return false;
+    }
+
+    protected static bool IsBlank(ReadOnlySpan<byte> line) =>
+        line.Length == 0 || (line[0] is (byte)' ' or (byte)'\t' && line.IndexOfAnyExcept((byte)' ', (byte)'\t') < 0);
+
+    /// <summary>Checks the line is UTF-8; if not, rejects the row (already counted) and returns false.</summary>
+    protected bool CheckUtf8(ReadOnlySpan<byte> line, long lineNo)
+    {
+        if (Utf8.IsValid(line)) return true;
+        int at = FirstInvalidUtf8(line);
+        D.Reject(line, lineNo, at, RejectReason.InvalidUtf8, $"invalid UTF-8 at byte {at + 1} of the line");
+        return false;
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> line)
+    {
+        int i = 0;
+        while (i < line.Length)
+        {
+            if (Rune.DecodeFromUtf8(line[i..], out _, out int used) != OperationStatus.Done) return i;
+            i += used;
+        }
+        return 0;
+    }
+
+    /// <summary>Field-count check shared by the delimited formats; rejects and returns false when wrong.</summary>
+    protected bool CheckCount(ReadOnlySpan<byte> line, long lineNo, bool terminated, int found, int expected, byte delimiter)
+    {
+        if (found == expected) return true;
+        if (found > expected)
+        {
+            int extraAt = F.SrcPos[expected];
+            int total = expected + 1 + line[Math.Min(extraAt, line.Length)..].Count(delimiter);
+            D.Reject(line, lineNo, extraAt, RejectReason.WrongColumnCount, $"expected {expected} fields, got {total}");
+        }
+        else if (!terminated)
+            D.Reject(line, lineNo, line.Length, RejectReason.TruncatedLine,
+                $"last line has no newline and only {found} of {expected} fields: cut short");
+        else
+            D.Reject(line, lineNo, line.Length, RejectReason.WrongColumnCount, $"expected {expected} fields, got {found}");
+        return false;
+    }
+}
+
+/// <summary>IRSA bulk: `|`-delimited, no header, `\N` nulls, column order from a profile.</summary>
+internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : FormatSink(decoder)
+{
+    private int _expected;
+
+    public override InputFormat Format => InputFormat.Bulk;
+
+    public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
+    {
+        if (IsBlank(line) || line[0] == (byte)'#') return true;
+        if (_expected == 0 && !Resolve(line, lineNo)) return false;
+        D.Result.RowsRead++;
+        if (!CheckUtf8(line, lineNo)) return !D.Stopped;
+        int n = F.Split(line, (byte)'|', _expected);
+        Array.Copy(F.Start, F.SrcPos, Math.Min(n, _expected + 1));
+        // One trailing '|' (an empty field at the very end) is tolerated.
+        if (n == _expected + 1 && F.Start[_expected] == line.Length) n = _expected;
+        if (!CheckCount(line, lineNo, terminated, n, _expected, (byte)'|')) return !D.Stopped;
+        D.Decode(line, F.Start, F.Length, F.Start, line, lineNo);
+        return !D.Stopped;
+    }
+
+    private bool Resolve(ReadOnlySpan<byte> line, long lineNo)
+    {
+        var p = profile;
+        if (p is null)
+        {
+            int n = line.Count((byte)'|') + 1;
+            var fits = SchemaProfiles.WithColumnCount(n);
+            if (fits.Count == 0 && line[^1] == (byte)'|') fits = SchemaProfiles.WithColumnCount(--n);
+            if (fits.Count == 0)
+                return Fatal(lineNo, 0, $"no bulk profile has {n} columns (known: {SchemaProfiles.Describe()}); give --profile");
+            if (fits.Count > 1)
+                return Fatal(lineNo, 0, $"several bulk profiles have {n} columns ({string.Join(", ", fits.ConvertAll(f => f.Name))}); give --profile");
+            p = fits[0];
+        }
+        var map = ColumnMap.Build(p.Columns, out string? error);
+        if (map is null) return Fatal(0, 0, $"profile '{p.Name}': {error}");
+        D.Map = map;
+        D.Result.Profile = p.Name;
+        _expected = p.ColumnCount;
+        return true;
+    }
+}
+
+/// <summary>CSV with a header row, RFC 4180 quoting (also across lines); empty, `\N` and `null` are null.</summary>
+internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
+{
+    // A quoted field left open longer than this is a broken record, not data.
+    private const int MaxRecordBytes = 1 << 20;
+
+    private int _expected;
+    private byte[] _text = new byte[1024];          // unquoted field bytes (slow path)
+    private byte[] _pending = new byte[1024];       // a record whose quoted field spans lines
+    private int _pendingLen = -1;                   // -1: no record pending
+    private long _pendingLine;
+
+    public override InputFormat Format => InputFormat.Csv;
+
+    public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
+    {
+        if (_pendingLen >= 0) return Continue(line, lineNo);
+        if (IsBlank(line) || line[0] == (byte)'#') return true;
+        if (_expected == 0) return Header(line, lineNo);
+
+        D.Result.RowsRead++;
+        if (!CheckUtf8(line, lineNo)) return !D.Stopped;
+        if (line.IndexOf((byte)'"') < 0)
+        {
+            int n = F.Split(line, (byte)',', _expected);
+            Array.Copy(F.Start, F.SrcPos, Math.Min(n, _expected + 1));
+            if (!CheckCount(line, lineNo, terminated, n, _expected, (byte)',')) return !D.Stopped;
+            D.Decode(line, F.Start, F.Length, F.Start, line, lineNo);
+            return !D.Stopped;
+        }
+        int m = Tokenize(line, _expected);
+        if (m < 0)
+        {
+            Keep(line, 0);
+            _pendingLine = lineNo;
+            return true;
+        }
+        return Finish(line, lineNo, terminated, m);
+    }
+
+    public override void OnEnd(long lastLineNo)
+    {
+        if (_pendingLen < 0) return;
+        var rec = _pending.AsSpan(0, _pendingLen);
+        _pendingLen = -1;
+        D.Reject(rec, _pendingLine, rec.Length, RejectReason.TruncatedLine, $"file ends inside a quoted field opened on line {_pendingLine}");
+    }
+
+    private bool Continue(ReadOnlySpan<byte> line, long lineNo)
+    {
+        if (!Utf8.IsValid(line))
+        {
+            _pendingLen = -1;
+            D.Reject(line, lineNo, 0, RejectReason.InvalidUtf8, $"invalid UTF-8 inside the quoted field opened on line {_pendingLine}");
+            return !D.Stopped;
+        }
+        Keep(line, 1);
+        var rec = _pending.AsSpan(0, _pendingLen);
+        int m = Tokenize(rec, _expected);
+        if (m < 0)
+        {
+            if (_pendingLen <= MaxRecordBytes) return true;
+            _pendingLen = -1;
+            D.Reject(rec, _pendingLine, 0, RejectReason.WrongColumnCount, $"quoted field opened on line {_pendingLine} is not closed within {MaxRecordBytes >> 20} MiB");
+            return !D.Stopped;
+        }
+        _pendingLen = -1;
+        return Finish(rec, _pendingLine, true, m);
+    }
+
+    private bool Finish(ReadOnlySpan<byte> rec, long lineNo, bool terminated, int n)
+    {
+        if (!CheckCount(rec, lineNo, terminated, n, _expected, (byte)',')) return !D.Stopped;
+        D.Decode(_text, F.Start, F.Length, F.SrcPos, rec, lineNo);
+        return !D.Stopped;
+    }
+
+    /// <summary>Appends the line to the pending record (after a newline when <paramref name="sep"/> is 1).</summary>
+    private void Keep(ReadOnlySpan<byte> line, int sep)
+    {
+        int len = Math.Max(_pendingLen, 0);
+        int need = len + sep + line.Length;
+        if (need > _pending.Length) Array.Resize(ref _pending, Math.Max(need, _pending.Length * 2));
+        if (sep == 1) _pending[len++] = (byte)'\n';
+        line.CopyTo(_pending.AsSpan(len));
+        _pendingLen = len + line.Length;
+    }
+
+    private bool Header(ReadOnlySpan<byte> line, long lineNo)
+    {
+        if (!Utf8.IsValid(line)) return Fatal(lineNo, 0, "CSV header is not valid UTF-8");
+        int n = Tokenize(line, int.MaxValue - 1);
+        if (n < 0) return Fatal(lineNo, 0, "CSV header has an unterminated quoted field");
+        var names = new string[n];
+        bool allNumeric = true;
+        for (int i = 0; i < n; i++)
+        {
+            var f = _text.AsSpan(F.Start[i], F.Length[i]);
+            names[i] = Encoding.UTF8.GetString(f).Trim();
+            if (names[i].Length > 0 && !Utf8Numbers.TryParseDouble(f.Trim((byte)' '), out _)) allNumeric = false;
+        }
+        if (allNumeric) return Fatal(lineNo, 1, "CSV has no header row (the first line looks like data)");
+        var map = ColumnMap.Build(names, out string? error);
+        if (map is null) return Fatal(lineNo, 0, error!);
+        D.Map = map;
+        _expected = n;
+        return true;
+    }
+
+    /// <summary>
+    /// Splits one record with RFC 4180 quoting, unquoting into <see cref="_text"/>. Returns the
+    /// field count (maxFields + 1 when there are more), or -1 when a quoted field is still open.
+    /// </summary>
+    private int Tokenize(ReadOnlySpan<byte> s, int maxFields)
+    {
+        if (_text.Length < s.Length) Array.Resize(ref _text, Math.Max(s.Length, _text.Length * 2));
+        int n = 0, pos = 0, w = 0;
+        while (true)
+        {
+            if (n > maxFields) break;
+            F.Ensure(n + 1);
+            int fieldPos = pos, wStart = w;
+            int p = pos;
+            while (p < s.Length && s[p] == (byte)' ') p++;
+            int stop;
+            if (p < s.Length && s[p] == (byte)'"')
+            {
+                p++;
+                while (true)
+                {
+                    int q = s[p..].IndexOf((byte)'"');
+                    if (q < 0) return -1;
+                    s.Slice(p, q).CopyTo(_text.AsSpan(w));
+                    w += q; p += q + 1;
+                    if (p < s.Length && s[p] == (byte)'"') { _text[w++] = (byte)'"'; p++; continue; }
+                    break;
+                }
+                // Text between the closing quote and the delimiter is kept as is (lenient).
+                int c = s[p..].IndexOf((byte)',');
+                stop = c < 0 ? s.Length : p + c;
+            }
+            else
+            {
+                int c = s[pos..].IndexOf((byte)',');
+                stop = c < 0 ? s.Length : pos + c;
+                p = pos;
+            }
+            s[p..stop].CopyTo(_text.AsSpan(w));
+            w += stop - p;
+            F.Start[n] = wStart; F.Length[n] = w - wStart; F.SrcPos[n] = fieldPos;
+            n++;
+            if (stop == s.Length) break;
+            pos = stop + 1;
+        }
+        F.Count = n;
+        return n;
+    }
+}
+
+/// <summary>
+/// IPAC Table: `\` keyword/comment lines, 1-4 `|` header rows (name, type, unit, null), then
+/// fixed-width data whose columns are the extents between the header's `|` positions.
+/// </summary>
+internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
+{
+    private int[]? _pipes;                          // byte positions of '|' in the first header row
+    private readonly List<byte[]> _headerRows = new();
+    private long _headerLine;
+    private bool _inData;
+    private int[] _colStart = [], _colEnd = [];
+    private string[] _names = [];
+
+    public override InputFormat Format => InputFormat.Ipac;
+
+    public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
+    {
+        if (IsBlank(line)) return true;
+        int first = line.IndexOfAnyExcept((byte)' ', (byte)'\t');
+        byte c = line[first];
+        if (!_inData)
+        {
+            if (c == (byte)'\\') return true;
+            if (c == (byte)'|') return HeaderRow(line, lineNo);
+            if (_pipes is null) return Fatal(lineNo, first + 1, "expected an IPAC header row ('|name|...|') before the data");
+            if (!FinishHeader()) return false;
+        }
+        if (c == (byte)'\\') return true;
+
+        D.Result.RowsRead++;
+        if (!CheckUtf8(line, lineNo)) return !D.Stopped;
+        int n = _colStart.Length;
+        // A last line without newline that does not reach the last column was cut short.
+        if (!terminated && line.Length <= _pipes![n - 1])
+        {
+            D.Reject(line, lineNo, line.Length, RejectReason.TruncatedLine,
+                $"last line has no newline and ends before column '{_names[n - 1]}': cut short");
+            return !D.Stopped;
+        }
+        F.Ensure(n);
+        int len = line.Length;
+        var start = F.Start; var length = F.Length;
+        for (int i = 0; i < n; i++)
+        {
+            int s = Math.Min(_colStart[i], len), e = Math.Min(_colEnd[i], len);
+            start[i] = s; length[i] = e - s;
+        }
+        D.Decode(line, start, length, start, line, lineNo);
+        return !D.Stopped;
+    }
+
+    public override void OnEnd(long lastLineNo)
+    {
+        if (!_inData && _pipes is not null) FinishHeader();
+    }
+
+    private bool HeaderRow(ReadOnlySpan<byte> line, long lineNo)
+    {
+        var pipes = new List<int>();
+        for (int i = line.IndexOf((byte)'|'); i >= 0; )
+        {
+            pipes.Add(i);
+            int next = line[(i + 1)..].IndexOf((byte)'|');
+            i = next < 0 ? -1 : i + 1 + next;
+        }
+        int last = pipes[^1];
+        int after = line[(last + 1)..].IndexOfAnyExcept((byte)' ', (byte)'\t');
+        if (after >= 0) return Fatal(lineNo, last + 2 + after, "IPAC header row must end with '|'");
+        if (_pipes is null)
+        {
+            if (pipes.Count < 2) return Fatal(lineNo, pipes[0] + 1, "IPAC header row has no columns");
+            _pipes = pipes.ToArray();
+            _headerLine = lineNo;
+        }
+        else
+        {
+            if (_headerRows.Count == 4) return Fatal(lineNo, 1, "IPAC header has more than 4 '|' rows");
+            for (int k = 0; k < Math.Max(pipes.Count, _pipes.Length); k++)
+            {
+                if (k < pipes.Count && k < _pipes.Length && pipes[k] == _pipes[k]) continue;
+                if (k >= pipes.Count)
+                    return Fatal(lineNo, _pipes[k] + 1, $"misaligned IPAC header: missing '|' at column {_pipes[k] + 1} (line {_headerLine} has one there)");
+                if (k >= _pipes.Length)
+                    return Fatal(lineNo, pipes[k] + 1, $"misaligned IPAC header: unexpected '|' at column {pipes[k] + 1} (line {_headerLine} has none)");
+                return Fatal(lineNo, Math.Min(pipes[k], _pipes[k]) + 1,
+                    $"misaligned IPAC header: '|' at column {pipes[k] + 1}, expected at column {_pipes[k] + 1} as on line {_headerLine}");
+            }
+        }
+        _headerRows.Add(line.ToArray());
+        return true;
+    }
+
+    private bool FinishHeader()
+    {
+        _inData = true;
+        var p = _pipes!;
+        int n = p.Length - 1;
+        _names = new string[n];
+        _colStart = new int[n]; _colEnd = new int[n];
+        var nulls = new byte[]?[n];
+        bool anyNull = false;
+        for (int i = 0; i < n; i++)
+        {
+            _names[i] = Cell(_headerRows[0], p[i], p[i + 1]);
+            if (_names[i].Length == 0) return Fatal(_headerLine, p[i] + 2, $"IPAC header column {i + 1} has no name");
+            // Column i covers (pipe i, pipe i+1]: the closing '|' position belongs to it, so
+            // the columns tile the line and values may sit right under a '|'.
+            _colStart[i] = i == 0 ? 0 : p[i] + 1;
+            _colEnd[i] = p[i + 1] + 1;
+            if (_headerRows.Count >= 4)
+            {
+                string token = Cell(_headerRows[3], p[i], p[i + 1]);
+                if (token.Length > 0 && !token.Equals("null", StringComparison.OrdinalIgnoreCase))
+                {
+                    nulls[i] = Encoding.UTF8.GetBytes(token);
+                    anyNull = true;
+                }
+            }
+        }
+        var map = ColumnMap.Build(_names, out string? error);
+        if (map is null) return Fatal(_headerLine, 0, error!);
+        D.Map = map;
+        D.ColumnNulls = anyNull ? nulls : null;
+        return true;
+    }
+
+    private static string Cell(byte[] row, int from, int to)
+    {
+        int s = Math.Min(from + 1, row.Length), e = Math.Min(to, row.Length);
+        return Encoding.UTF8.GetString(row, s, Math.Max(0, e - s)).Trim();
+    }
+}
+
+/// <summary>Decides the format from the first meaningful line when the extension did not.</summary>
+internal sealed class SniffSink(RowDecoder decoder, SchemaProfile? profile) : FormatSink(decoder)
+{
+    private FormatSink? _inner;
+
+    public override InputFormat Format => _inner?.Format ?? InputFormat.Auto;
+
+    public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
+    {
+        if (_inner is not null) return _inner.OnLine(line, lineNo, terminated);
+        if (IsBlank(line) || line[0] == (byte)'#') return true;
+        var t = line.TrimStart((byte)' ');
+        if (t.StartsWith("\\N|"u8) || (t[0] != (byte)'\\' && t[0] != (byte)'|' && t.IndexOf((byte)'|') >= 0))
+            _inner = new BulkSink(D, profile);
+        else if (t[0] is (byte)'\\' or (byte)'|')
+            _inner = new IpacSink(D);
+        else if (t.IndexOf((byte)',') >= 0)
+            _inner = new CsvSink(D);
+        else
+            return Fatal(lineNo, 1, "cannot tell the table format from the first line; name the file .tbl, .csv or .bulk");
+        D.Result.Format = _inner.Format;
+        return _inner.OnLine(line, lineNo, terminated);
+    }
+
+    public override void OnEnd(long lastLineNo) => _inner?.OnEnd(lastLineNo);
+}

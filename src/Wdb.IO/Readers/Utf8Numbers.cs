@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace Wdb.IO.Readers;
+
+/// <summary>
+/// Number parsing straight from UTF-8 field bytes, without allocation, giving exactly the
+/// value .NET's own parser gives. A fast path reads plain decimals (sign, digits, point,
+/// exponent) into an integer mantissa m and a power of ten e; when m and 10^|e| are both
+/// exactly representable (Clinger 1990: m &lt;= 2^53 and |e| &lt;= 22 for double; m &lt;= 2^24
+/// and |e| &lt;= 10 for float) one IEEE multiply or divide is correctly rounded, so the
+/// result equals the correctly rounded parse. Everything else (long mantissas, big
+/// exponents, NaN/Infinity, malformed text) goes to <c>double.TryParse</c> / <c>float.TryParse</c>.
+/// Callers pass fields already trimmed of blanks.
+/// </summary>
+internal static class Utf8Numbers
+{
+    private static readonly double[] Pow10D =
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+
+    private static readonly float[] Pow10F = [1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f];
+
+    public static bool TryParseDouble(ReadOnlySpan<byte> s, out double value)
+    {
+        if (TryDecimal(s, out ulong m, out int e, out bool neg) && m <= (1UL << 53) && e >= -22 && e <= 22)
+        {
+            double d = m;
+            d = e < 0 ? d / Pow10D[-e] : d * Pow10D[e];
+            value = neg ? -d : d;
+            return true;
+        }
+        return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
+
+    public static bool TryParseSingle(ReadOnlySpan<byte> s, out float value)
+    {
+        if (TryDecimal(s, out ulong m, out int e, out bool neg) && m <= (1UL << 24) && e >= -10 && e <= 10)
+        {
+            float f = m;
+            f = e < 0 ? f / Pow10F[-e] : f * Pow10F[e];
+            value = neg ? -f : f;
+            return true;
+        }
+        return float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
+
+    /// <summary>An optionally signed decimal integer (no point, no exponent).</summary>
+    public static bool TryParseInt64(ReadOnlySpan<byte> s, out long value)
+    {
+        int i = 0;
+        bool neg = false;
+        if (s.Length > 0 && (s[0] == (byte)'-' || s[0] == (byte)'+')) { neg = s[0] == (byte)'-'; i = 1; }
+        int digits = s.Length - i;
+        if (digits is > 0 and <= 18)
+        {
+            long v = 0;
+            for (; i < s.Length; i++)
+            {
+                uint d = (uint)(s[i] - '0');
+                if (d > 9) { value = 0; return false; }
+                v = v * 10 + d;
+            }
+            value = neg ? -v : v;
+            return true;
+        }
+        return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+    }
+
+    /// <summary>
+    /// Recognises [+-]?(d+(.d*)?|.d+)([eE][+-]?d+)? with at most 19 significant digits and a
+    /// short exponent; anything else returns false and is left to the slow path (which
+    /// decides whether it is a number at all).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryDecimal(ReadOnlySpan<byte> s, out ulong mantissa, out int exp10, out bool negative)
+    {
+        mantissa = 0; exp10 = 0; negative = false;
+        int i = 0, n = s.Length;
+        if (n == 0) return false;
+        byte c = s[0];
+        if (c == (byte)'-' || c == (byte)'+') { negative = c == (byte)'-'; i = 1; }
+
+        ulong m = 0;
+        int sig = 0;          // significant digits taken into m (leading zeros excluded)
+        int anyDigits = 0;
+        int scale = 0;        // digits after the point
+        for (; i < n; i++)
+        {
+            uint d = (uint)(s[i] - '0');
+            if (d > 9) break;
+            anyDigits++;
+            if (m == 0 && d == 0) continue;
+            if (++sig > 19) return false;
+            m = m * 10 + d;
+        }
+        if (i < n && s[i] == (byte)'.')
+        {
+            for (i++; i < n; i++)
+            {
+                uint d = (uint)(s[i] - '0');
+                if (d > 9) break;
+                anyDigits++;
+                scale++;
+                if (m == 0 && d == 0) continue;
+                if (++sig > 19) return false;
+                m = m * 10 + d;
+            }
+        }
+        if (anyDigits == 0) return false;
+        int e = 0;
+        if (i < n && (s[i] | 0x20) == (byte)'e')
+        {
+            i++;
+            bool eneg = false;
+            if (i < n && (s[i] == (byte)'-' || s[i] == (byte)'+')) { eneg = s[i] == (byte)'-'; i++; }
+            int ed = 0;
+            for (; i < n; i++)
+            {
+                uint d = (uint)(s[i] - '0');
+                if (d > 9) break;
+                if (++ed > 4) return false;
+                e = e * 10 + (int)d;
+            }
+            if (ed == 0) return false;
+            if (eneg) e = -e;
+        }
+        if (i != n) return false;
+        mantissa = m;
+        exp10 = m == 0 ? 0 : e - scale;
+        return true;
+    }
+}

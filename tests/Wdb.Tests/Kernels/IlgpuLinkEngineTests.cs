@@ -1,0 +1,260 @@
+using Wdb.Core;
+using Wdb.Kernels;
+
+namespace Wdb.Tests.Kernels;
+
+/// <summary>One CPU-accelerator engine for the whole class: compiling the kernels is the slow part.</summary>
+public sealed class CpuEngineFixture : IDisposable
+{
+    public IlgpuLinkEngine Engine { get; }
+
+    public CpuEngineFixture()
+    {
+        Engine = IlgpuLinkEngine.TryCreate(IlgpuDevice.Cpu, out string? whyNot)
+            ?? throw new InvalidOperationException($"ILGPU CPU accelerator must always exist: {whyNot}");
+    }
+
+    public void Dispose() => Engine.Dispose();
+}
+
+/// <summary>
+/// The ILGPU link engine on ILGPU's CPU accelerator against an O(n^2) brute force over
+/// <see cref="Sky.Within"/>: labels must be equal element for element (both are the
+/// smallest row of the component).
+/// </summary>
+public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuEngineFixture>
+{
+    private readonly IlgpuLinkEngine engine = fixture.Engine;
+
+    private void AssertMatchesBruteForce(double[] ra, double[] dec, double radiusArcsec)
+    {
+        int[] expected = LinkTestData.BruteForce(ra, dec, radiusArcsec);
+        int[] actual = engine.Link(ra, dec, radiusArcsec);
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void Device_name_says_cpu()
+    {
+        Assert.StartsWith("ilgpu cpu", engine.DeviceName);
+    }
+
+    [Fact]
+    public void Empty_input_gives_no_labels()
+    {
+        Assert.Empty(engine.Link([], [], 2.0));
+    }
+
+    [Fact]
+    public void One_point_is_its_own_component()
+    {
+        Assert.Equal([0], engine.Link([123.4], [-56.7], 2.0));
+    }
+
+    [Theory]
+    [InlineData(1, 2.0, 0.0, 0.02)]
+    [InlineData(2, 2.0, 45.0, 0.02)]
+    [InlineData(3, 5.0, -70.0, 0.06)]
+    public void Clustered_sets_match_brute_force(int seed, double radius, double decCentre, double patchDeg)
+    {
+        var (ra, dec) = LinkTestData.Clustered(seed, 400, 40, 150.0, decCentre, patchDeg, 1.5);
+        int[] expected = LinkTestData.BruteForce(ra, dec, radius);
+        // Guard against a vacuous test: the set must have both merged and separate groups.
+        int components = LinkTestData.ComponentCount(expected);
+        Assert.InRange(components, 20, 300);
+        Assert.Equal(expected, engine.Link(ra, dec, radius));
+    }
+
+    [Fact]
+    public void Groups_across_ra_zero_match_brute_force()
+    {
+        var (ra, dec) = LinkTestData.Clustered(4, 300, 30, 0.0, 12.0, 0.01, 1.5);
+        int wrapped = 0;
+        foreach (double r in ra) if (r > 359.0) wrapped++;
+        Assert.InRange(wrapped, 30, 270); // both sides of 0/360 are populated
+        var expected = LinkTestData.BruteForce(ra, dec, 2.0);
+        // At least one component must hold rows from both sides of the seam.
+        bool crosses = false;
+        for (int i = 0; i < ra.Length; i++)
+            if ((ra[i] > 359.0) != (ra[expected[i]] > 359.0)) crosses = true;
+        Assert.True(crosses);
+        Assert.Equal(expected, engine.Link(ra, dec, 2.0));
+    }
+
+    [Theory]
+    [InlineData(89.9999)]
+    [InlineData(-89.9999)]
+    public void Groups_at_the_poles_match_brute_force(double decCentre)
+    {
+        var (ra, dec) = LinkTestData.Clustered(5, 300, 20, 0.0, decCentre, 0.001, 1.0);
+        // Four points on a 0.36" circle around the pole: opposite ones are 0.72" apart.
+        double ring = Math.Sign(decCentre) * 89.9999;
+        ra = [.. ra, 0, 90, 180, 270];
+        dec = [.. dec, ring, ring, ring, ring];
+        AssertMatchesBruteForce(ra, dec, 2.0);
+        AssertMatchesBruteForce(ra, dec, 0.5);
+        AssertMatchesBruteForce(ra, dec, 0.6);
+    }
+
+    [Fact]
+    public void Ring_around_the_pole_links_across_it()
+    {
+        double[] ra = [0, 180];
+        double[] dec = [89.9999, 89.9999]; // 0.72" apart through the pole, 180 deg apart in RA
+        Assert.Equal([0, 0], engine.Link(ra, dec, 0.73));
+        Assert.Equal([0, 1], engine.Link(ra, dec, 0.71));
+    }
+
+    [Fact]
+    public void Exact_boundary_pairs_follow_the_inclusive_predicate()
+    {
+        // Pairs 2" apart in Dec at many RAs: their squared chords differ only by rounding, so
+        // with the radius put exactly on the boundary of pair 0 some pairs link and some do
+        // not, decided by the last bit of Sky.Within.
+        const int pairs = 60;
+        var ra = new double[2 * pairs];
+        var dec = new double[2 * pairs];
+        for (int k = 0; k < pairs; k++)
+        {
+            ra[2 * k] = ra[2 * k + 1] = 10.0 + 0.01 * k;
+            dec[2 * k] = 30.0;
+            dec[2 * k + 1] = 30.0 + 2.0 / 3600;
+        }
+        var a = Sky.UnitVector(ra[0], dec[0]);
+        var b = Sky.UnitVector(ra[1], dec[1]);
+        double dx = a.X - b.X, dy = a.Y - b.Y, dz = a.Z - b.Z;
+        double d2 = dx * dx + dy * dy + dz * dz;
+        double r = Sky.SeparationArcsec(ra[0], dec[0], ra[1], dec[1]);
+        while (Sky.ChordSquared(r) < d2) r = Math.BitIncrement(r);
+        while (Sky.ChordSquared(Math.BitDecrement(r)) >= d2) r = Math.BitDecrement(r);
+        double below = Math.BitDecrement(r);
+
+        int[] at = engine.Link(ra, dec, r);
+        int[] under = engine.Link(ra, dec, below);
+        Assert.Equal(0, at[1]);   // inclusive: exactly on the radius links
+        Assert.Equal(1, under[1]); // one ulp less does not
+        Assert.Equal(LinkTestData.BruteForce(ra, dec, r), at);
+        Assert.Equal(LinkTestData.BruteForce(ra, dec, below), under);
+    }
+
+    [Fact]
+    public void Dense_clump_is_one_component()
+    {
+        // 500 points within 1" (a calibration-tile source) plus neighbours 1.5"-4" away.
+        var rng = new Random(6);
+        var ra = new List<double>();
+        var dec = new List<double>();
+        for (int i = 0; i < 500; i++)
+        {
+            double rho = 0.5 * Math.Sqrt(rng.NextDouble()) / 3600, phi = 2 * Math.PI * rng.NextDouble();
+            dec.Add(-20.0 + rho * Math.Sin(phi));
+            ra.Add(200.0 + rho * Math.Cos(phi) / Math.Cos(20.0 * Sky.DegToRad));
+        }
+        for (int i = 0; i < 40; i++)
+        {
+            double rho = (1.5 + 2.5 * rng.NextDouble()) / 3600, phi = 2 * Math.PI * rng.NextDouble();
+            dec.Add(-20.0 + rho * Math.Sin(phi));
+            ra.Add(200.0 + rho * Math.Cos(phi) / Math.Cos(20.0 * Sky.DegToRad));
+        }
+        int[] expected = LinkTestData.BruteForce([.. ra], [.. dec], 2.0);
+        int[] actual = engine.Link([.. ra], [.. dec], 2.0);
+        Assert.Equal(expected, actual);
+        for (int i = 0; i < 500; i++) Assert.Equal(0, actual[i]);
+    }
+
+    [Theory]
+    [InlineData(0.0)]    // only identical positions link
+    [InlineData(0.001)]  // below the collapse limit: cells are not collapsed
+    public void Tiny_radii_match_brute_force(double radius)
+    {
+        var (ra, dec) = LinkTestData.Clustered(7, 200, 20, 75.0, 5.0, 0.0001, 0.002);
+        ra = [.. ra, .. ra[..30]]; // exact duplicates
+        dec = [.. dec, .. dec[..30]];
+        AssertMatchesBruteForce(ra, dec, radius);
+    }
+
+    [Fact]
+    public void Whole_sky_block_with_small_radius_matches_brute_force()
+    {
+        // Extent 2 with 21-bit coordinates forces cells wider than the collapse limit at 0.1".
+        var rng = new Random(8);
+        var ra = new List<double>();
+        var dec = new List<double>();
+        for (int i = 0; i < 150; i++)
+        {
+            double r0 = 360 * rng.NextDouble(), d0 = Math.Asin(2 * rng.NextDouble() - 1) / Sky.DegToRad;
+            ra.Add(r0); dec.Add(d0);
+            ra.Add(r0); dec.Add(Math.Clamp(d0 + 0.09 * rng.NextDouble() / 3600, -90, 90));
+        }
+        var grid = LinkGrid.Plan([1.0, -1.0], [1.0, -1.0], [1.0, -1.0], 0.1);
+        Assert.Equal(0, grid.Collapsed);
+        AssertMatchesBruteForce([.. ra], [.. dec], 0.1);
+    }
+
+    [Fact]
+    public void Non_finite_rows_link_to_nothing()
+    {
+        double[] ra = [10.0, double.NaN, 10.0, double.PositiveInfinity, 10.0];
+        double[] dec = [0.0, 0.0, 0.0, 0.0, double.NaN];
+        Assert.Equal([0, 1, 0, 3, 4], engine.Link(ra, dec, 2.0));
+    }
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    public void Shuffled_input_gives_the_same_partition(int seed)
+    {
+        var (ra, dec) = LinkTestData.Clustered(seed, 300, 25, 300.0, -40.0, 0.01, 1.5);
+        int[] direct = engine.Link(ra, dec, 2.0);
+        var (sRa, sDec, perm) = LinkTestData.Shuffle(ra, dec, seed + 100);
+        int[] shuffled = LinkTestData.CanonicalFromPermuted(engine.Link(sRa, sDec, 2.0), perm);
+        Assert.Equal(direct, shuffled);
+        Assert.InRange(LinkTestData.ComponentCount(direct), 10, 290);
+    }
+
+    [Fact]
+    public void Bad_arguments_are_rejected()
+    {
+        Assert.Throws<ArgumentException>(() => engine.Link([1.0], [], 2.0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => engine.Link([1.0], [1.0], -1.0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => engine.Link([1.0], [1.0], double.NaN));
+    }
+}
+
+/// <summary>
+/// The same checks on real accelerators. Where TryCreate finds no such device (CI, this
+/// machine) the test returns early and passes: they are meant for the GPU machine, where
+/// they prove the CUDA/OpenCL path gives the CPU's membership bit for bit.
+/// </summary>
+public class IlgpuLinkEngineDeviceTests
+{
+    [Theory]
+    [InlineData(IlgpuDevice.Cuda)]
+    [InlineData(IlgpuDevice.OpenCL)]
+    public void Accelerator_matches_brute_force(IlgpuDevice device)
+    {
+        using var engine = IlgpuLinkEngine.TryCreate(device, out string? whyNot);
+        if (engine is null)
+        {
+            Assert.False(string.IsNullOrEmpty(whyNot));
+            return; // no such device here
+        }
+        var (ra, dec) = LinkTestData.Clustered(21, 2000, 150, 45.0, 89.99, 0.05, 1.5);
+        Assert.Equal(LinkTestData.BruteForce(ra, dec, 2.0), engine.Link(ra, dec, 2.0));
+        var (wRa, wDec) = LinkTestData.Clustered(22, 1000, 100, 0.0, -30.0, 0.02, 1.5);
+        Assert.Equal(LinkTestData.BruteForce(wRa, wDec, 2.0), engine.Link(wRa, wDec, 2.0));
+        // Boundary pairs: the last bit of the squared chord decides, so FMA contraction
+        // on the device would show here.
+        const int pairs = 200;
+        var bRa = new double[2 * pairs];
+        var bDec = new double[2 * pairs];
+        for (int k = 0; k < pairs; k++)
+        {
+            bRa[2 * k] = bRa[2 * k + 1] = 0.003 * k;
+            bDec[2 * k] = -60.0 + 0.001 * k;
+            bDec[2 * k + 1] = bDec[2 * k] + 2.0 / 3600;
+        }
+        for (double r = 1.9999999; r <= 2.0000001; r += 0.00000002)
+            Assert.Equal(LinkTestData.BruteForce(bRa, bDec, r), engine.Link(bRa, bDec, r));
+    }
+}

@@ -1,0 +1,117 @@
+using Wdb.IO;
+
+namespace Wdb.Tests.Output;
+
+public class AtomicWriteTests
+{
+    private static double RaOfFirstGroup(string dir)
+    {
+        using var reader = OutputReader.Open(dir);
+        return reader.Groups().First().RaW;
+    }
+
+    private static string[] Siblings(TempDir tmp) =>
+        Directory.GetFileSystemEntries(tmp.Path).Select(Path.GetFileName).Order().ToArray()!;
+
+    [Fact]
+    public void WritingOverAnOutputReplacesItWithACompleteNewOne()
+    {
+        using var tmp = new TempDir();
+        var first = Synthetic.Make(salt: 0);
+        var second = Synthetic.Make(salt: 1);
+        Assert.Null(OutputWriter.Write(tmp["out"], first, 2));
+        File.WriteAllText(tmp["out/extra-from-old-run.txt"], "old");
+        Assert.Null(OutputWriter.Write(tmp["out"], second, 3));
+
+        Assert.Equal(second.Groups.RaW[0], RaOfFirstGroup(tmp["out"]));
+        using (var reader = OutputReader.Open(tmp["out"]))
+            Assert.Equal(Synthetic.ExpectedMembers(second), reader.Members().ToList());
+        Assert.False(File.Exists(tmp["out/extra-from-old-run.txt"]));   // a swap, not a merge of directories
+        Assert.Equal(["out"], Siblings(tmp));                            // old copy and temp dir gone
+    }
+
+    [Fact]
+    public void TrailingSeparatorNamesTheSameDirectory()
+    {
+        using var tmp = new TempDir();
+        Assert.Null(OutputWriter.Write(tmp["out"] + Path.DirectorySeparatorChar, Synthetic.Make()));
+        Assert.Null(OutputWriter.Write(tmp["out"], Synthetic.Make(salt: 2)));
+        Assert.Equal(["out"], Siblings(tmp));
+    }
+
+    private sealed class Exploding
+    {
+        public int Value => throw new InvalidOperationException("simulated crash while writing the summary");
+    }
+
+    [Fact]
+    public void AFailedWriteLeavesThePreviousOutputIntact()
+    {
+        using var tmp = new TempDir();
+        var good = Synthetic.Make(salt: 0);
+        Assert.Null(OutputWriter.Write(tmp["out"], good));
+        var bad = Synthetic.Make(salt: 1);
+        bad.Summary.Parameters["boom"] = new Exploding();   // fails after every table was written
+
+        Assert.ThrowsAny<Exception>(() => OutputWriter.Write(tmp["out"], bad));
+        Assert.Equal(good.Groups.RaW[0], RaOfFirstGroup(tmp["out"]));
+        Assert.Equal(["out"], Siblings(tmp));
+    }
+
+    [Fact]
+    public void LeftoversOfCrashedRunsAreRemoved()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp["out.tmp-0123456789ab"]);
+        File.WriteAllText(tmp["out.tmp-0123456789ab/groups.fb"], "half written");
+        Directory.CreateDirectory(tmp["out.old-ba9876543210"]);
+        Directory.CreateDirectory(tmp["outer"]);                        // an unrelated sibling stays
+        Assert.Null(OutputWriter.Write(tmp["out"], Synthetic.Make()));
+        Assert.Equal(["out", "outer"], Siblings(tmp));
+    }
+
+    [Fact]
+    public void ARunThatDiedBetweenRenamesGetsItsOldOutputBack()
+    {
+        // The non-Linux fallback renames out -> out.old-*, then tmp -> out. Should a run die
+        // in between, the next run first restores out.old-* as out.
+        using var tmp = new TempDir();
+        var good = Synthetic.Make(salt: 0);
+        Assert.Null(OutputWriter.Write(tmp["out"], good));
+        Directory.Move(tmp["out"], tmp["out.old-00aa11bb22cc"]);
+        var bad = Synthetic.Make(salt: 1);
+        bad.Summary.Parameters["boom"] = new Exploding();
+        Assert.ThrowsAny<Exception>(() => OutputWriter.Write(tmp["out"], bad));
+        Assert.Equal(good.Groups.RaW[0], RaOfFirstGroup(tmp["out"]));
+        Assert.Equal(["out"], Siblings(tmp));
+    }
+
+    [Fact]
+    public void UnwritablePathsGiveAnErrorValue()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllText(tmp["file"], "not a directory");
+
+        // Parent is a regular file (root ignores permissions, so this is the portable case).
+        var error = OutputWriter.Write(tmp["file/out"], Synthetic.Make());
+        Assert.NotNull(error);
+        Assert.Contains("file/out", error!.Message);
+        Assert.DoesNotContain('\n', error.Message);
+
+        // The output path itself is a regular file: it stays as it was.
+        error = OutputWriter.Write(tmp["file"], Synthetic.Make());
+        Assert.NotNull(error);
+        Assert.Equal("not a directory", File.ReadAllText(tmp["file"]));
+        Assert.Equal(["file"], Siblings(tmp));
+    }
+
+    [Fact]
+    public void InconsistentInputsAreBugsNotOutputErrors()
+    {
+        using var tmp = new TempDir();
+        var o = Synthetic.Make();
+        o.Groups.Gcntr[1] = 21;
+        Assert.Throws<ArgumentException>(() => OutputWriter.Write(tmp["out"], o));
+        Assert.Empty(Siblings(tmp));
+    }
+}

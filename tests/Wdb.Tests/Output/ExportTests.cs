@@ -1,0 +1,184 @@
+using System.Globalization;
+using Wdb.Core;
+using Wdb.IO;
+
+namespace Wdb.Tests.Output;
+
+public class ExportTests
+{
+    /// <summary>Splits one CSV line (RFC 4180 quoting) into fields.</summary>
+    private static List<string> SplitCsv(string line)
+    {
+        var fields = new List<string>();
+        var cur = new System.Text.StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < line.Length; i++)
+        {
+            char c = line[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { cur.Append('"'); i++; }
+                else if (c == '"') quoted = false;
+                else cur.Append(c);
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { fields.Add(cur.ToString()); cur.Clear(); }
+            else cur.Append(c);
+        }
+        fields.Add(cur.ToString());
+        return fields;
+    }
+
+    private static List<Dictionary<string, string>> ReadCsv(string path)
+    {
+        string[] lines = File.ReadAllLines(path);
+        var header = SplitCsv(lines[0]);
+        var rows = new List<Dictionary<string, string>>();
+        foreach (string line in lines.Skip(1))
+        {
+            var f = SplitCsv(line);
+            Assert.Equal(header.Count, f.Count);
+            rows.Add(header.Zip(f).ToDictionary(p => p.First, p => p.Second));
+        }
+        return rows;
+    }
+
+    private static double D(string s) => s.Length == 0 ? double.NaN : double.Parse(s, CultureInfo.InvariantCulture);
+    private static float F(string s) => s.Length == 0 ? float.NaN : float.Parse(s, CultureInfo.InvariantCulture);
+
+    private static (TempDir Tmp, MergeOutputs O) Written()
+    {
+        var tmp = new TempDir();
+        var o = Synthetic.Make(salt: 1.0 / 3.0);   // positions with 17 significant digits
+        Assert.Null(OutputWriter.Write(tmp["out"], o, 2));
+        return (tmp, o);
+    }
+
+    [Fact]
+    public void GroupsCsvParsesBackToTheSameValues()
+    {
+        var (tmp, o) = Written();
+        using var _ = tmp;
+        Assert.Null(Exporter.Export(tmp["out"], "groups", "csv", tmp["groups.csv"]));
+        Assert.Equal(string.Join(',', TableColumns.Groups.Select(c => c.Name)), File.ReadLines(tmp["groups.csv"]).First());
+        var rows = ReadCsv(tmp["groups.csv"]);
+        var expected = Synthetic.ExpectedGroups(o);
+        Assert.Equal(expected.Count, rows.Count);
+        for (int g = 0; g < rows.Count; g++)
+        {
+            var r = rows[g];
+            var e = expected[g];
+            Assert.Equal(e.Gcntr, long.Parse(r["gcntr"], CultureInfo.InvariantCulture));
+            Assert.Equal(e.RaW, D(r["ra_w"]));                 // exact: round-trip formatting
+            Assert.Equal(e.DecW, D(r["dec_w"]));
+            Assert.Equal(e.SigDecW, F(r["sig_dec_w"]));        // NaN <-> empty field
+            Assert.Equal(e.RmsSep, F(r["rms_sep"]));
+            Assert.Equal(e.Designation, r["designation"]);
+            Assert.Equal(e.H.MagW, F(r["h_magw"]));
+            Assert.Equal(e.K.RedChi2, F(r["k_red_chi2"]));
+            Assert.Equal(e.PmRa, F(r["pm_ra"]));
+            Assert.Equal(e.MeanJDate, D(r["mean_jdate"]));
+            Assert.Equal((int)e.PmStatus, int.Parse(r["pm_status"], CultureInfo.InvariantCulture));
+            Assert.Equal(e.Confused ? "1" : "0", r["confused"]);
+            Assert.Equal(e.CcMask.ToString(CultureInfo.InvariantCulture), r["cc_mask"]);
+        }
+        Assert.Equal("", rows[1]["sig_dec_w"]);   // one-member group
+    }
+
+    [Fact]
+    public void MembersAndExtractionsCsv()
+    {
+        var (tmp, o) = Written();
+        using var _ = tmp;
+        Assert.Null(Exporter.Export(tmp["out"], "members", "csv", tmp["members.csv"]));
+        var members = ReadCsv(tmp["members.csv"]);
+        var expected = Synthetic.ExpectedMembers(o);
+        Assert.Equal(expected.Select(m => m.Cntr.ToString(CultureInfo.InvariantCulture)), members.Select(m => m["cntr"]));
+        for (int i = 0; i < members.Count; i++)
+        {
+            Assert.Equal(expected[i].JDate, D(members[i]["jdate"]));
+            Assert.Equal(expected[i].Ra, D(members[i]["ra"]));
+            Assert.Equal(expected[i].K.Mag, F(members[i]["k_mag"]));
+            Assert.Equal(((char)expected[i].J.PhQual).ToString(), members[i]["j_ph_qual"]);
+            Assert.Equal(expected[i].H.Detected ? "1" : "0", members[i]["h_detected"]);
+        }
+
+        Assert.Null(Exporter.Export(tmp["out"], "extractions", "csv", tmp["x.csv"]));
+        Assert.StartsWith("cntr,cgid,gcntr,", File.ReadLines(tmp["x.csv"]).First());
+        var x = ReadCsv(tmp["x.csv"]);
+        Assert.Equal(["10", "11", "12", "15", "20", "30", "31", "32", "33", "40", "45", "50", "51"], x.Select(r => r["cntr"]));
+        var x15 = x[3];
+        Assert.Equal(("-1", "-1", "", "filtered_artifact", "255"), (x15["cgid"], x15["gcntr"], x15["sep_arcsec"], x15["reason"], x15["reliability"]));
+        Assert.Equal(("30", "40", "none", "0.25"), (x[10 - 1]["cgid"], x[9]["gcntr"], x[9]["reason"], x[6]["sep_arcsec"]));
+    }
+
+    [Fact]
+    public void IpacTableHasAlignedHeaderAndFixedWidthRows()
+    {
+        var (tmp, o) = Written();
+        using var _ = tmp;
+        Assert.Null(Exporter.Export(tmp["out"], "groups", "ipac", tmp["groups.tbl"]));
+        string[] lines = File.ReadAllLines(tmp["groups.tbl"]);
+        var comments = lines.TakeWhile(l => l.StartsWith('\\')).ToList();
+        var header = lines.Skip(comments.Count).TakeWhile(l => l.StartsWith('|')).ToList();
+        var data = lines.Skip(comments.Count + header.Count).ToList();
+        Assert.Equal(4, header.Count);   // name, type, unit, null
+        Assert.Equal(o.Groups.Count, data.Count);
+
+        int[] pipes = Enumerable.Range(0, header[0].Length).Where(i => header[0][i] == '|').ToArray();
+        Assert.Equal(TableColumns.Groups.Count + 1, pipes.Length);
+        foreach (string h in header)
+        {
+            Assert.Equal(header[0].Length, h.Length);
+            Assert.Equal(pipes, Enumerable.Range(0, h.Length).Where(i => h[i] == '|'));
+        }
+        string Cell(string line, int c) => line[(pipes[c] + 1)..pipes[c + 1]].Trim();
+        Assert.Equal(TableColumns.Groups.Select(c => c.Name), Enumerable.Range(0, pipes.Length - 1).Select(c => Cell(header[0], c)));
+        int raW = TableColumns.Groups.ToList().FindIndex(c => c.Name == "ra_w");
+        int sigDecW = TableColumns.Groups.ToList().FindIndex(c => c.Name == "sig_dec_w");
+        Assert.Equal("double", Cell(header[1], raW));
+        Assert.Equal("deg", Cell(header[2], raW));
+        Assert.Equal("null", Cell(header[3], raW));
+        for (int g = 0; g < data.Count; g++)
+        {
+            string line = data[g];
+            Assert.Equal(header[0].Length, line.Length);
+            Assert.All(pipes, p => Assert.Equal(' ', line[p]));     // nothing under a delimiter
+            Assert.Equal(o.Groups.RaW[g], double.Parse(Cell(line, raW), CultureInfo.InvariantCulture));
+            Assert.Equal(o.Groups.Designation[g], Cell(line, TableColumns.Groups.ToList().FindIndex(c => c.Name == "designation")));
+        }
+        Assert.Equal("null", Cell(data[1], sigDecW));
+    }
+
+    [Fact]
+    public void IpacMembersWriteNullForAbsentFlagsAndNaN()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        Assert.Null(Exporter.Export(tmp["out"], "members", "IPAC", tmp["m.tbl"]));
+        string[] lines = File.ReadAllLines(tmp["m.tbl"]).Where(l => !l.StartsWith('\\')).ToArray();
+        int[] pipes = Enumerable.Range(0, lines[0].Length).Where(i => lines[0][i] == '|').ToArray();
+        int kMag = TableColumns.Members.ToList().FindIndex(c => c.Name == "k_mag");
+        string row11 = lines.Skip(4).Single(l => l[(pipes[1] + 1)..pipes[2]].Trim() == "11");
+        Assert.Equal("null", row11[(pipes[kMag] + 1)..pipes[kMag + 1]].Trim());
+        Assert.Equal("char", lines[1][(pipes[12] + 1)..pipes[13]].Trim());   // j_ph_qual
+    }
+
+    [Fact]
+    public void ExportErrorsAreValuesAndExportReplacesFilesAtomically()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        Assert.Contains("unknown table", Exporter.Export(tmp["out"], "stars", "csv", tmp["a.csv"])!.Message);
+        Assert.Contains("unknown export format", Exporter.Export(tmp["out"], "groups", "fits", tmp["a.csv"])!.Message);
+        Assert.Contains("not a wdb output", Exporter.Export(tmp["nowhere"], "groups", "csv", tmp["a.csv"])!.Message);
+        File.WriteAllText(tmp["file"], "x");
+        Assert.NotNull(Exporter.Export(tmp["out"], "groups", "csv", tmp["file/a.csv"]));
+
+        File.WriteAllText(tmp["g.csv"], "stale");
+        Assert.Null(Exporter.Export(tmp["out"], "groups", "csv", tmp["g.csv"]));
+        Assert.StartsWith("gcntr,", File.ReadAllText(tmp["g.csv"]));
+        Assert.Empty(Directory.GetFiles(tmp.Path, "g.csv.tmp-*"));
+        Assert.False(File.Exists(tmp["a.csv"]));
+    }
+}

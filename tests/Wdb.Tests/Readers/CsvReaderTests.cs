@@ -1,0 +1,177 @@
+using System.Text;
+using Wdb.Core;
+using Wdb.IO;
+using static Wdb.Tests.Readers.ReaderTestSupport;
+
+namespace Wdb.Tests.Readers;
+
+public class CsvReaderTests
+{
+    [Fact]
+    public void Reads_quoting_null_conventions_extra_columns_and_survey_scan_ids()
+    {
+        var (r, b) = Read(Data("sample.csv"));
+        Assert.Null(r.Error);
+        Assert.Equal(InputFormat.Csv, r.Format);
+        Assert.Equal(3, r.RowsRead);
+        Assert.Equal(3, b.Count);
+
+        // Line 3: date yyyy-mm-dd, msigcom preferred over cmsig, \N / null / empty are null.
+        Assert.Equal(1, b.Cntr[0]);
+        Assert.Equal(3, b.Line[0]);
+        Assert.Equal(ScanKeys.FromSurvey((byte)'n', 981002, 12), b.ScanKey[0]);
+        Assert.Equal(10.5, b.Ra[0]);
+        Assert.Equal(-20.25, b.Dec[0]);
+        Assert.Equal(15.5f, b[Band.J].Mag[0]);
+        Assert.Equal(0.03f, b[Band.J].Sig[0]);
+        Assert.True(float.IsNaN(b[Band.H].Mag[0]));     // \N
+        Assert.True(float.IsNaN(b[Band.H].Sig[0]));     // null
+        Assert.True(float.IsNaN(b[Band.K].Mag[0]));     // empty
+        Assert.Equal(12.5f, b[Band.K].Snr[0]);
+        Assert.Equal("0d0"u8.ToArray(), new[] { b[Band.J].CcFlg[0], b[Band.H].CcFlg[0], b[Band.K].CcFlg[0] });
+        Assert.Equal(new byte[] { (byte)'A', (byte)'B', 0 }, new[] { b[Band.J].PhQual[0], b[Band.H].PhQual[0], b[Band.K].PhQual[0] });
+        Assert.Equal(1, b.MpFlg[0]);
+        Assert.Equal(2, b.GalContam[0]);
+        Assert.Equal(3.5f, b.Prox[0]);
+        Assert.Equal(77, b.Truth[0]);
+
+        // Lines 4-5: one record with a quoted field spanning two lines; date yymmdd;
+        // empty msigcom falls back to cmsig; a doubled quote inside a quoted flag.
+        Assert.Equal(2, b.Cntr[1]);
+        Assert.Equal(4, b.Line[1]);
+        Assert.Equal(ScanKeys.FromSurvey((byte)'n', 981002, 12), b.ScanKey[1]);
+        Assert.Equal(15.75f, b[Band.J].Mag[1]);
+        Assert.Equal(0.02f, b[Band.J].Sig[1]);
+        Assert.Equal(0.04f, b[Band.H].Sig[1]);
+        Assert.True(float.IsNaN(b[Band.K].Snr[1]));
+        Assert.Equal(new byte[] { (byte)'U', (byte)'"', (byte)'X' }, new[] { b[Band.J].PhQual[1], b[Band.H].PhQual[1], b[Band.K].PhQual[1] });
+        Assert.Equal(78, b.Truth[1]);
+
+        // Line 7 (after a blank line): upper-case hemisphere, NULL magnitude, absent truth.
+        Assert.Equal(7, b.Line[2]);
+        Assert.Equal(ScanKeys.FromSurvey((byte)'s', 981002, 13), b.ScanKey[2]);
+        Assert.True(float.IsNaN(b[Band.J].Mag[2]));
+        Assert.Equal(-1, b.Truth[2]);
+        Assert.Equal(-1, b.Ndet[2]);
+    }
+
+    // Each kind of bad row, with the 1-based line and character column of the bad field.
+    private static readonly string[] BadLines =
+    [
+        "cntr,scan_key,ra,dec,j_m",      // 1 header
+        "1,10,10.5,20.5,15.1",           // 2 ok
+        "2,10,abc,20.5,15.1",            // 3 unparsable ra
+        "3,10,10.5,20.5",                // 4 too few fields
+        "4,10,10.5,,15.1",               // 5 dec empty
+        "5,10,NaN,20.5,15.1",            // 6 NaN ra
+        "6,10,10.5,90.5,15.1",           // 7 dec > 90
+        "7,10,360,20.5,15.1",            // 8 ra = 360
+        "8,10,10.5,20.5,1\u00ff",        // 9 (0xFF byte substituted below) invalid UTF-8
+        "9,10,10.5,20.5,15.1,extra",     // 10 too many fields
+        "10,10,10.5,20.5,x1",            // 11 unparsable j_m
+        "",                              // 12 blank: skipped, not a row
+        "11,10,-0.0,-90,1e1",            // 13 ok: -0 and -90 are in range
+        "12,10,10.5",                    // 14 last line, no newline, cut short
+    ];
+
+    private static byte[] BadFile()
+    {
+        var bytes = Encoding.UTF8.GetBytes(string.Join("\n", BadLines));
+        int i = Array.IndexOf(bytes, (byte)0xC3);    // U+00FF encodes as C3 BF: make it a lone 0xFF
+        bytes[i] = 0xFF;
+        return bytes.Where((_, k) => k != i + 1).ToArray();
+    }
+
+    [Fact]
+    public void Every_reject_reason_has_its_line_and_column()
+    {
+        using var t = new TempDir();
+        var (r, b) = Read(t.Write("bad.csv", BadFile()));
+        Assert.Null(r.Error);
+        Assert.Equal(12, r.RowsRead);
+        Assert.Equal(2, r.RowsAccepted);
+        Assert.Equal([1L, 11L], b.Cntr.Take(b.Count));
+        Assert.Equal(-0.0, b.Ra[1]);
+        Assert.Equal(10f, b[Band.J].Mag[1]);
+
+        var got = r.Rejects.Select(x => (x.Line, x.Column, x.Reason)).ToArray();
+        (long, int, RejectReason)[] expected =
+        [
+            (3, 6, RejectReason.UnparsableNumber),
+            (4, 15, RejectReason.WrongColumnCount),
+            (5, 11, RejectReason.MissingRequiredValue),
+            (6, 6, RejectReason.NonFiniteCoordinate),
+            (7, 11, RejectReason.DecOutOfRange),
+            (8, 6, RejectReason.RaOutOfRange),
+            (9, 17, RejectReason.InvalidUtf8),
+            (10, 21, RejectReason.WrongColumnCount),
+            (11, 17, RejectReason.UnparsableNumber),
+            (14, 11, RejectReason.TruncatedLine),
+        ];
+        Assert.Equal(expected, got);
+        Assert.Equal("expected a number in column 'ra', got 'abc'", r.Rejects[0].Detail);
+        Assert.Equal("expected 5 fields, got 4", r.Rejects[1].Detail);
+        Assert.Equal("missing value in required column 'dec'", r.Rejects[2].Detail);
+        Assert.Equal("expected 5 fields, got 6", r.Rejects[7].Detail);
+        Assert.Equal("expected a number in column 'j_m', got 'x1'", r.Rejects[8].Detail);
+        Assert.Equal(10L, r.Rejects[8].Cntr);
+        Assert.All(r.Rejects, x => Assert.Equal(r.Path, x.File));
+    }
+
+    [Fact]
+    public void Strict_mode_stops_at_the_first_bad_row_with_file_line_column()
+    {
+        using var t = new TempDir();
+        string path = t.Write("bad.csv", BadFile());
+        var (r, b) = Read(path, new ReadOptions(Strict: true));
+        Assert.NotNull(r.Error);
+        Assert.Equal($"{path}:3:6: expected a number in column 'ra', got 'abc'", r.Error!.ToString());
+        Assert.Equal(2, r.RowsRead);
+        Assert.Equal(1, b.Count);
+        Assert.Single(r.Rejects);
+        Assert.Equal(new FileInfo(path).Length, r.Bytes);   // the checksum still covers the whole file
+    }
+
+    [Fact]
+    public void Empty_file_is_zero_rows_but_data_without_header_is_fatal()
+    {
+        using var t = new TempDir();
+        var (empty, _) = Read(t.Write("empty.csv", ""));
+        Assert.Null(empty.Error);
+        Assert.Equal(0, empty.RowsRead);
+
+        var (headerOnly, _) = Read(t.Write("h.csv", "cntr,scan_key,ra,dec\r\n"));
+        Assert.Null(headerOnly.Error);
+        Assert.Equal(0, headerOnly.RowsRead);
+
+        var (noHeader, b) = Read(t.Write("nohdr.csv", "1,2,3.5,4.5\n2,2,3.5,4.5\n"));
+        Assert.NotNull(noHeader.Error);
+        Assert.Equal(1, noHeader.Error!.Line);
+        Assert.Contains("no header", noHeader.Error.Message);
+        Assert.Equal(0, b.Count);
+    }
+
+    [Fact]
+    public void Crlf_bom_and_decl_alias_are_accepted()
+    {
+        using var t = new TempDir();
+        byte[] bom = [0xEF, 0xBB, 0xBF];
+        string p = t.Write("crlf.csv", bom.Concat(Encoding.UTF8.GetBytes("CNTR,Scan_Key,RA,DECL\r\n5,6,7.25,-8.5\r\n")).ToArray());
+        var (r, b) = Read(p);
+        Assert.Null(r.Error);
+        Assert.Equal(1, b.Count);
+        Assert.Equal((5L, 6L, 7.25, -8.5), (b.Cntr[0], b.ScanKey[0], b.Ra[0], b.Dec[0]));
+    }
+
+    [Fact]
+    public void Unterminated_quote_at_end_of_file_is_a_truncated_row()
+    {
+        using var t = new TempDir();
+        var (r, b) = Read(t.Write("q.csv", "cntr,scan_key,ra,dec,note\n1,2,3,4,\"open\nstill open"));
+        Assert.Null(r.Error);
+        Assert.Equal(1, r.RowsRead);
+        Assert.Equal(0, b.Count);
+        Assert.Equal(RejectReason.TruncatedLine, Assert.Single(r.Rejects).Reason);
+        Assert.Equal(2, r.Rejects[0].Line);
+    }
+}
