@@ -24,7 +24,7 @@ internal sealed class SkyPlan
     public const int DefaultCalScans = 600;
     private const double D2R = Math.PI / 180.0;
     private const double TileWidthDeg = 8.5 / 60.0;  // one 2MASS frame across the scan
-    private const double CellHeightDeg = 1.0;        // survey: repeat coverage comes in 1 deg cells
+    private const double CellHeightDeg = 0.5;        // survey: repeat coverage comes in 8.5' x 0.5 deg cells
     private const double CalTileHeightDeg = 1.0;
     private const double JdMin = 2450600, JdMax = 2451900;  // 1997-2001
     private const double JdRef = 2451545.0;                 // J2000: positions are at this epoch
