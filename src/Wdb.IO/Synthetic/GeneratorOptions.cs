@@ -1,0 +1,20 @@
+namespace Wdb.IO;
+
+/// <summary>Which kind of 2MASS working database the generator imitates.</summary>
+public enum SkyKind
+{
+    /// <summary>Survey WDB: sources scattered over an area, 1-6 epochs each (most 1-2).</summary>
+    Survey,
+    /// <summary>Calibration WDB: one 1 deg x 8.5' tile scanned many times (six scans per visit).</summary>
+    CalTile,
+}
+
+/// <summary>
+/// Parameters of a synthetic sky. <paramref name="Sources"/> counts true astrophysical
+/// sources (close-pair companions included), not extractions. Survey: the area is chosen so
+/// that the density is <see cref="SyntheticSky.SurveyDensityPerDeg2"/> sources per deg^2
+/// (2MASS-like), a square-ish patch at the center. CalTile: a 1 deg (Dec) x 8.5' (RA) tile
+/// centred at the center, <paramref name="Scans"/> scans (default 600).
+/// </summary>
+public sealed record GeneratorOptions(SkyKind Kind, int Sources, int Seed, int? Scans = null,
+    double CenterRaDeg = 180.0, double CenterDecDeg = 0.0);

@@ -1,0 +1,131 @@
+using System.IO.Compression;
+using Wdb.Core;
+
+namespace Wdb.IO;
+
+/// <summary>Text table layouts the writer produces.</summary>
+public enum TableTextFormat
+{
+    /// <summary>Comma-separated, one header line, empty field = null.</summary>
+    Csv,
+    /// <summary>IPAC Table: four `|` header lines (name, type, unit, null), fixed-width data, `null` = null.</summary>
+    Ipac,
+    /// <summary>IRSA bulk: `|`-separated, no header, `\N` = null, columns in the `wdb` profile order.</summary>
+    Bulk,
+}
+
+/// <summary>
+/// Writes extraction blocks as text tables, atomically (a temporary file beside the target,
+/// renamed over it when complete). Format by extension: `.csv`, `.tbl` (IPAC), `.bulk`,
+/// `.psv`, `.txt` (bulk); any of them may end in `.gz` for gzip. Columns, in this order,
+/// are the `wdb` bulk profile (<see cref="WdbColumns"/>); CSV and IPAC add the synthetic
+/// truth columns (<see cref="TruthColumns"/>) when a <see cref="SyntheticTruth"/> is given.
+/// Doubles and floats are written in their shortest round-trip form (invariant culture), so a
+/// correct reader gets the same bits back; NaN, and `cntr`/`ndet` absent values, are nulls.
+/// </summary>
+public static class TableTextWriter
+{
+    /// <summary>The `wdb` profile: the bulk column order, and the CSV/IPAC header names.</summary>
+    public static readonly IReadOnlyList<string> WdbColumns =
+    [
+        "cntr", "scan_key", "ra", "dec", "err_maj", "err_min", "err_ang", "jdate",
+        "j_m", "j_msigcom", "j_snr", "h_m", "h_msigcom", "h_snr", "k_m", "k_msigcom", "k_snr",
+        "ph_qual", "rd_flg", "bl_flg", "cc_flg", "ndet", "truth",
+    ];
+
+    /// <summary>Extra CSV/IPAC columns from <see cref="SyntheticTruth"/>: mas/yr, mas/yr, mag.</summary>
+    public static readonly IReadOnlyList<string> TruthColumns = ["truth_pm_ra", "truth_pm_dec", "truth_var_amp"];
+
+    /// <summary>The format and compression a path's extension asks for; null when unknown.</summary>
+    public static (TableTextFormat Format, bool Gzip)? FormatOf(string path)
+    {
+        string name = Path.GetFileName(path).ToLowerInvariant();
+        bool gz = name.EndsWith(".gz", StringComparison.Ordinal);
+        if (gz) name = name[..^3];
+        string ext = Path.GetExtension(name);
+        return ext switch
+        {
+            ".csv" => (TableTextFormat.Csv, gz),
+            ".tbl" => (TableTextFormat.Ipac, gz),
+            ".bulk" or ".psv" or ".txt" => (TableTextFormat.Bulk, gz),
+            _ => null,
+        };
+    }
+
+    public static void Write(ExtractionBlock block, string path) => Write(block, null, path);
+
+    public static void Write(ExtractionBlock block, SyntheticTruth? truth, string path) =>
+        Write([(block, truth)], path);
+
+    /// <summary>
+    /// Writes the chunks in order as one table. Truth columns are present (CSV/IPAC) when the
+    /// first chunk carries a truth; a later chunk without one writes nulls there.
+    /// </summary>
+    public static void Write(IEnumerable<(ExtractionBlock Block, SyntheticTruth? Truth)> chunks, string path)
+    {
+        var fmt = FormatOf(path) ?? throw new ArgumentException(
+            $"unknown table extension in '{path}' (use .csv, .tbl, .bulk, .psv or .txt, optionally .gz)", nameof(path));
+        string full = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                Stream stream = fmt.Gzip ? new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true) : file;
+                using (var sink = new RowSink(stream, fmt.Format))
+                {
+                    bool first = true, withTruth = false;
+                    foreach (var (block, truth) in chunks)
+                    {
+                        if (first)
+                        {
+                            withTruth = truth != null && fmt.Format != TableTextFormat.Bulk;
+                            sink.Header(withTruth);
+                            first = false;
+                        }
+                        WriteRows(sink, block, withTruth ? truth : null, withTruth);
+                    }
+                    if (first) sink.Header(false);
+                }
+                if (fmt.Gzip) stream.Dispose();
+                file.Flush(flushToDisk: false);
+            }
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    private static void WriteRows(RowSink s, ExtractionBlock b, SyntheticTruth? truth, bool truthColumns)
+    {
+        BandColumns j = b.Bands[0], h = b.Bands[1], k = b.Bands[2];
+        for (int i = 0; i < b.Count; i++)
+        {
+            s.BeginRow();
+            s.Long(b.Cntr[i]); s.Long(b.ScanKey[i]);
+            s.Double(b.Ra[i]); s.Double(b.Dec[i]);
+            s.Float(b.ErrMaj[i]); s.Float(b.ErrMin[i]); s.Float(b.ErrAng[i]);
+            s.Double(b.JDate[i]);
+            s.Float(j.Mag[i]); s.Float(j.Sig[i]); s.Float(j.Snr[i]);
+            s.Float(h.Mag[i]); s.Float(h.Sig[i]); s.Float(h.Snr[i]);
+            s.Float(k.Mag[i]); s.Float(k.Sig[i]); s.Float(k.Snr[i]);
+            s.Flags(j.PhQual[i], h.PhQual[i], k.PhQual[i]);
+            s.Flags(j.RdFlg[i], h.RdFlg[i], k.RdFlg[i]);
+            s.Flags(j.BlFlg[i], h.BlFlg[i], k.BlFlg[i]);
+            s.Flags(j.CcFlg[i], h.CcFlg[i], k.CcFlg[i]);
+            s.Ndet(b.Ndet[i]);
+            s.Long(b.Truth[i]);
+            if (truthColumns)
+            {
+                if (truth != null && i < truth.Count) { s.Float(truth.PmRa[i]); s.Float(truth.PmDec[i]); s.Float(truth.VarAmp[i]); }
+                else { s.Null(); s.Null(); s.Null(); }
+            }
+            s.EndRow();
+        }
+    }
+}

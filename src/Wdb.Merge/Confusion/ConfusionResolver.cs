@@ -1,0 +1,405 @@
+using Wdb.Core;
+
+namespace Wdb.Merge;
+
+/// <summary>Final group of every row after confusion resolution (SPEC §4 "Confusion").</summary>
+public sealed class ConfusionResult
+{
+    /// <summary>Final group id per row: the smallest cntr of the final group.</summary>
+    public long[] Gcntr = [];
+    /// <summary>Per row: its candidate group was confused (one scan contributed 2+ extractions) and was split.</summary>
+    public bool[] Confused = [];
+    /// <summary>Number of candidate groups that were confused.</summary>
+    public int ConfusedCandidateGroups;
+}
+
+/// <summary>
+/// Splits confused candidate groups (friends-of-friends components in which one scan
+/// contributes two or more extractions) into final groups holding at most one extraction
+/// per scan. Non-confused candidate groups pass through unchanged (gcntr = cgid).
+/// The algorithm (docs/confusion.md) is a scan-constrained, k-means-like assignment:
+/// seeds are the extractions of the scan contributing most members; every member, in
+/// (brightness, ra, dec, cntr) order, joins the nearest centre within the radius that has
+/// not yet taken a member of its scan, or starts a new centre; centres are recomputed and
+/// centres that split one source (nearly disjoint scan sets) are merged; a fixed number
+/// of rounds. Everything is ordered by data values and cntr, never by row index, so the
+/// result does not depend on input order. Cost O(members x centres) per round.
+/// </summary>
+public static class ConfusionResolver
+{
+    /// <summary>Assignment rounds at most (the last one is final); real groups settle in 2-4.</summary>
+    public const int MaxRounds = 8;
+
+    /// <summary>
+    /// Two centres are one source split in two when they share at most this fraction of
+    /// the smaller centre's members' scans: a real pair resolved in a scan shares every
+    /// scan that resolves it, a split source shares only the scans where it was itself
+    /// split (band-merge failures, noise next to it).
+    /// </summary>
+    public const double MergeOverlapFraction = 0.1;
+
+    /// <param name="block">The rows (any order).</param>
+    /// <param name="cgid">Candidate group of row i (smallest cntr of its component).</param>
+    /// <param name="radiusArcsec">The matching radius r (inclusive), arcsec.</param>
+    public static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec)
+    {
+        int n = block.Count;
+        if (cgid.Length < n) throw new ArgumentException("cgid shorter than the block", nameof(cgid));
+        var result = new ConfusionResult { Gcntr = new long[n], Confused = new bool[n] };
+        if (n == 0) return result;
+
+        // Rows grouped by candidate group; order inside a run is irrelevant (members are
+        // re-ordered by data values before any decision is taken).
+        long[] keys = cgid[..n].ToArray();
+        var rows = new int[n];
+        for (int i = 0; i < n; i++) rows[i] = i;
+        Array.Sort(keys, rows);
+        var starts = new List<int>();
+        for (int k = 0; k < n; k++) if (k == 0 || keys[k] != keys[k - 1]) starts.Add(k);
+        starts.Add(n);
+        int runs = starts.Count - 1;
+
+        double chord2 = Sky.ChordSquared(radiusArcsec);
+        int confusedCount = 0;
+        const int chunk = 4096;
+        int chunks = (runs + chunk - 1) / chunk;
+        Parallel.For(0, chunks, () => new Splitter(), (c, _, splitter) =>
+        {
+            int local = 0;
+            int end = Math.Min(runs, (c + 1) * chunk);
+            for (int r = c * chunk; r < end; r++)
+            {
+                int s = starts[r], len = starts[r + 1] - s;
+                ReadOnlySpan<int> members = rows.AsSpan(s, len);
+                long id = keys[s];
+                if (len == 1 || !splitter.HasRepeatedScan(block, members))
+                {
+                    foreach (int row in members) result.Gcntr[row] = id;
+                    continue;
+                }
+                local++;
+                splitter.Split(block, members, chord2, result.Gcntr);
+                foreach (int row in members) result.Confused[row] = true;
+            }
+            Interlocked.Add(ref confusedCount, local);
+            return splitter;
+        }, _ => { });
+        result.ConfusedCandidateGroups = confusedCount;
+        return result;
+    }
+
+    /// <summary>
+    /// Brightness used to order members: the smallest detected magnitude over J, H, Ks
+    /// (brighter first); +inf when no band is detected, so non-detections come last.
+    /// </summary>
+    internal static float BrightnessKey(ExtractionBlock block, int row)
+    {
+        float best = float.PositiveInfinity;
+        for (int b = 0; b < Bands.Count; b++)
+        {
+            var col = block.Bands[b];
+            if (col.IsDetection(row) && col.Mag[row] < best) best = col.Mag[row];
+        }
+        return best;
+    }
+
+    /// <summary>Per-thread scratch and the splitting of one confused candidate group.</summary>
+    private sealed class Splitter
+    {
+        private long[] _scanKeys = new long[64];
+        private int[] _order = new int[64];
+        private float[] _bright = new float[64];
+        // Members in priority order (index k): position, dense scan index, cntr.
+        private double[] _x = new double[64], _y = new double[64], _z = new double[64];
+        private int[] _scan = new int[64];
+        private long[] _cntr = new long[64];
+        private int[] _assign = new int[64], _prevAssign = new int[64];
+        // Per scan: how many members, where its slot list starts, how many centres took it.
+        private int[] _scanCount = new int[64], _scanStart = new int[65], _scanTaken = new int[64], _takenBy = new int[64];
+        private int[] _stamp = new int[64];
+        private int _stampValue, _scans;
+        // Centres.
+        private double[] _cx = new double[64], _cy = new double[64], _cz = new double[64];
+        private int[] _cSize = new int[64], _cRemap = new int[64], _cMemberStart = new int[65], _cMembers = new int[64];
+        private bool[] _cMerged = new bool[64];
+        private long[] _cMinCntr = new long[64];
+        private int[] _cByZ = new int[64], _cInto = new int[64];
+        private double[] _zKey = new double[64];
+
+        private static void Ensure<T>(ref T[] a, int n)
+        {
+            if (a.Length < n) a = new T[Math.Max(n, a.Length * 2)];
+        }
+
+        /// <summary>Whether some scan contributes two or more of <paramref name="members"/>.</summary>
+        public bool HasRepeatedScan(ExtractionBlock block, ReadOnlySpan<int> members)
+        {
+            int m = members.Length;
+            long[] sk = block.ScanKey;
+            if (m == 2) return sk[members[0]] == sk[members[1]];
+            Ensure(ref _scanKeys, m);
+            for (int k = 0; k < m; k++) _scanKeys[k] = sk[members[k]];
+            Array.Sort(_scanKeys, 0, m);
+            for (int k = 1; k < m; k++) if (_scanKeys[k] == _scanKeys[k - 1]) return true;
+            return false;
+        }
+
+        public void Split(ExtractionBlock block, ReadOnlySpan<int> members, double chord2, long[] gcntrOut)
+        {
+            int m = members.Length;
+            EnsureMembers(m);
+            PrepareMembers(block, members);
+            int scans = PrepareScans(block, members);
+            int centres = Seed(m, scans);
+
+            bool mergedLastRound = false;
+            for (int round = 0; round < MaxRounds; round++)
+            {
+                centres = Assign(m, centres, chord2);
+                bool unchanged = round > 0 && _assign.AsSpan(0, m).SequenceEqual(_prevAssign.AsSpan(0, m));
+                if (round == MaxRounds - 1 || (unchanged && !mergedLastRound)) break;
+                _assign.AsSpan(0, m).CopyTo(_prevAssign);
+                centres = Recompute(m, centres);
+                mergedLastRound = MergeSplitSources(m, centres, chord2);
+                if (mergedLastRound) centres = Compact(centres);
+            }
+
+            // gcntr = smallest cntr of each final group.
+            for (int c = 0; c < centres; c++) _cMinCntr[c] = long.MaxValue;
+            for (int k = 0; k < m; k++)
+            {
+                int c = _assign[k];
+                if (_cntr[k] < _cMinCntr[c]) _cMinCntr[c] = _cntr[k];
+            }
+            for (int k = 0; k < m; k++) gcntrOut[_order[k]] = _cMinCntr[_assign[k]];
+        }
+
+        private void EnsureMembers(int m)
+        {
+            Ensure(ref _scanKeys, m); Ensure(ref _order, m); Ensure(ref _bright, m);
+            Ensure(ref _x, m); Ensure(ref _y, m); Ensure(ref _z, m); Ensure(ref _scan, m); Ensure(ref _cntr, m);
+            Ensure(ref _assign, m); Ensure(ref _prevAssign, m);
+            Ensure(ref _scanCount, m); Ensure(ref _scanStart, m + 1); Ensure(ref _scanTaken, m); Ensure(ref _takenBy, m);
+            Ensure(ref _stamp, m);
+            // Centres: the live ones (<= m) plus those started during one pass (<= m).
+            int c2 = 2 * m;
+            Ensure(ref _cx, c2); Ensure(ref _cy, c2); Ensure(ref _cz, c2); Ensure(ref _cSize, c2); Ensure(ref _cRemap, c2);
+            Ensure(ref _cMemberStart, c2 + 1); Ensure(ref _cMembers, m); Ensure(ref _cMerged, c2);
+            Ensure(ref _cMinCntr, c2); Ensure(ref _cByZ, c2); Ensure(ref _zKey, c2); Ensure(ref _cInto, c2);
+        }
+
+        /// <summary>Members in priority order (brightness, ra, dec, cntr): a total order on data values.</summary>
+        private void PrepareMembers(ExtractionBlock block, ReadOnlySpan<int> members)
+        {
+            int m = members.Length;
+            for (int k = 0; k < m; k++) _order[k] = members[k];
+            for (int k = 0; k < m; k++) _bright[k] = BrightnessKey(block, members[k]);
+            // Sort positions k by the key, carrying the row.
+            var idx = _cRemap; // scratch of length >= m
+            for (int k = 0; k < m; k++) idx[k] = k;
+            float[] br = _bright; double[] ra = block.Ra, dec = block.Dec; long[] cn = block.Cntr;
+            int[] ord = _order;
+            Array.Sort(idx, 0, m, Comparer<int>.Create((a, b) =>
+            {
+                int c = br[a].CompareTo(br[b]);
+                if (c != 0) return c;
+                int ra_ = ord[a], rb = ord[b];
+                if ((c = ra[ra_].CompareTo(ra[rb])) != 0) return c;
+                if ((c = dec[ra_].CompareTo(dec[rb])) != 0) return c;
+                return cn[ra_].CompareTo(cn[rb]);
+            }));
+            for (int k = 0; k < m; k++) _cMembers[k] = ord[idx[k]];
+            for (int k = 0; k < m; k++)
+            {
+                int row = _cMembers[k];
+                _order[k] = row;
+                var (x, y, z) = Sky.UnitVector(ra[row], dec[row]);
+                _x[k] = x; _y[k] = y; _z[k] = z;
+                _cntr[k] = cn[row];
+            }
+        }
+
+        /// <summary>Dense scan index per member and per-scan slot lists; returns the number of scans.</summary>
+        private int PrepareScans(ExtractionBlock block, ReadOnlySpan<int> members)
+        {
+            int m = members.Length;
+            long[] sk = block.ScanKey;
+            for (int k = 0; k < m; k++) _scanKeys[k] = sk[_order[k]];
+            Array.Sort(_scanKeys, 0, m);
+            int scans = 0;
+            for (int k = 0; k < m; k++) if (k == 0 || _scanKeys[k] != _scanKeys[k - 1]) _scanKeys[scans++] = _scanKeys[k];
+            Array.Clear(_scanCount, 0, scans);
+            for (int k = 0; k < m; k++)
+            {
+                int s = Array.BinarySearch(_scanKeys, 0, scans, sk[_order[k]]);
+                _scan[k] = s;
+                _scanCount[s]++;
+            }
+            _scanStart[0] = 0;
+            for (int s = 0; s < scans; s++) _scanStart[s + 1] = _scanStart[s] + _scanCount[s];
+            _scans = scans;
+            return scans;
+        }
+
+        /// <summary>
+        /// Seeds: the members of the scan contributing most members; among tied scans the one
+        /// holding the earliest member in priority order (the brightest measurement).
+        /// </summary>
+        private int Seed(int m, int scans)
+        {
+            int max = 0;
+            for (int s = 0; s < scans; s++) max = Math.Max(max, _scanCount[s]);
+            int seedScan = -1;
+            for (int k = 0; k < m && seedScan < 0; k++) if (_scanCount[_scan[k]] == max) seedScan = _scan[k];
+            int c = 0;
+            for (int k = 0; k < m; k++)
+            {
+                if (_scan[k] != seedScan) continue;
+                _cx[c] = _x[k]; _cy[c] = _y[k]; _cz[c] = _z[k];
+                c++;
+            }
+            return c;
+        }
+
+        /// <summary>
+        /// One pass in priority order: each member joins the nearest centre within the
+        /// radius that holds no member of its scan yet (ties: the earlier centre), else it
+        /// starts a new centre at its own position. Returns the number of centres.
+        /// </summary>
+        private int Assign(int m, int centres, double chord2)
+        {
+            Array.Clear(_scanTaken, 0, _scans);
+            for (int k = 0; k < m; k++)
+            {
+                double x = _x[k], y = _y[k], z = _z[k];
+                int s = _scan[k], slot0 = _scanStart[s], taken = _scanTaken[s];
+                int best = -1;
+                double bestD = chord2;
+                for (int c = 0; c < centres; c++)
+                {
+                    double dx = x - _cx[c], dy = y - _cy[c], dz = z - _cz[c];
+                    double d = dx * dx + dy * dy + dz * dz;
+                    if (d > bestD || (d == bestD && best >= 0)) continue;
+                    bool free = true;
+                    for (int t = 0; t < taken; t++) if (_takenBy[slot0 + t] == c) { free = false; break; }
+                    if (!free) continue;
+                    best = c; bestD = d;
+                }
+                if (best < 0)
+                {
+                    best = centres++;
+                    _cx[best] = x; _cy[best] = y; _cz[best] = z;
+                }
+                _assign[k] = best;
+                _takenBy[slot0 + taken] = best;
+                _scanTaken[s] = taken + 1;
+            }
+            return centres;
+        }
+
+        /// <summary>Centres move to the normalised mean unit vector of their members; empty centres are dropped.</summary>
+        private int Recompute(int m, int centres)
+        {
+            for (int c = 0; c < centres; c++) { _cx[c] = _cy[c] = _cz[c] = 0; _cSize[c] = 0; }
+            for (int k = 0; k < m; k++)
+            {
+                int c = _assign[k];
+                _cx[c] += _x[k]; _cy[c] += _y[k]; _cz[c] += _z[k]; _cSize[c]++;
+            }
+            for (int c = 0; c < centres; c++) _cMerged[c] = false;
+            return Compact(centres);
+        }
+
+        /// <summary>
+        /// Drops empty centres (size 0), keeping order, normalises the others and rebuilds the
+        /// per-centre member lists. Sizes and sums must be current.
+        /// </summary>
+        private int Compact(int centres)
+        {
+            int live = 0;
+            for (int c = 0; c < centres; c++)
+            {
+                if (_cSize[c] == 0) { _cRemap[c] = -1; continue; }
+                double norm = Math.Sqrt(_cx[c] * _cx[c] + _cy[c] * _cy[c] + _cz[c] * _cz[c]);
+                _cx[live] = _cx[c] / norm; _cy[live] = _cy[c] / norm; _cz[live] = _cz[c] / norm;
+                _cSize[live] = _cSize[c];
+                _cRemap[c] = live++;
+            }
+            int m = 0;
+            for (int c = 0; c < live; c++) m += _cSize[c];
+            for (int k = 0; k < m; k++) _assign[k] = _cRemap[_assign[k]];
+            _cMemberStart[0] = 0;
+            for (int c = 0; c < live; c++) _cMemberStart[c + 1] = _cMemberStart[c] + _cSize[c];
+            for (int c = 0; c < live; c++) _cSize[c] = 0;
+            for (int k = 0; k < m; k++)
+            {
+                int c = _assign[k];
+                _cMembers[_cMemberStart[c] + _cSize[c]++] = k;
+            }
+            return live;
+        }
+
+        /// <summary>
+        /// Merges pairs of centres within the radius whose members share few scans (see
+        /// <see cref="MergeOverlapFraction"/>): one source that the seeds or a previous round
+        /// cut in two. Each centre takes part in at most one merge per round; candidates are
+        /// found by a sweep in z = sin(dec) (|dz| &lt;= chord). Returns whether any merged.
+        /// </summary>
+        private bool MergeSplitSources(int m, int centres, double chord2)
+        {
+            if (centres < 2) return false;
+            double chord = Math.Sqrt(chord2);
+            for (int c = 0; c < centres; c++) { _cByZ[c] = c; _zKey[c] = _cz[c]; _cMerged[c] = false; _cInto[c] = c; }
+            Array.Sort(_zKey, _cByZ, 0, centres);
+            bool any = false;
+            for (int a = 0; a < centres; a++)
+            {
+                if (_cMerged[a]) continue;
+                int q = Array.BinarySearch(_zKey, 0, centres, _cz[a] - chord);
+                if (q < 0) q = ~q;
+                while (q > 0 && _zKey[q - 1] >= _cz[a] - chord) q--;
+                int partner = -1;
+                double partnerD = double.MaxValue;
+                for (; q < centres && _zKey[q] <= _cz[a] + chord; q++)
+                {
+                    int b = _cByZ[q];
+                    if (b <= a || _cMerged[b]) continue;
+                    double dx = _cx[a] - _cx[b], dy = _cy[a] - _cy[b], dz = _cz[a] - _cz[b];
+                    double d = dx * dx + dy * dy + dz * dz;
+                    // Nearest partner; equal distances go to the earlier centre.
+                    if (d > chord2 || d > partnerD || (d == partnerD && b > partner)) continue;
+                    if (!FewSharedScans(a, b)) continue;
+                    partner = b; partnerD = d;
+                }
+                if (partner < 0) continue;
+                double na = _cSize[a], nb = _cSize[partner];
+                // Size-weighted sum of the two unit centres; Compact normalises it.
+                _cx[a] = na * _cx[a] + nb * _cx[partner];
+                _cy[a] = na * _cy[a] + nb * _cy[partner];
+                _cz[a] = na * _cz[a] + nb * _cz[partner];
+                _cSize[a] += _cSize[partner];
+                _cSize[partner] = 0;
+                _cInto[partner] = a;
+                _cMerged[a] = _cMerged[partner] = true;
+                any = true;
+            }
+            if (!any) return false;
+            // Members of a merged-away centre belong to the survivor until the next pass
+            // re-assigns them (conflicting scans are then settled by priority order).
+            for (int k = 0; k < m; k++) _assign[k] = _cInto[_assign[k]];
+            // Unmerged centres are unit vectors already; Compact normalises every centre.
+            return true;
+        }
+
+        private bool FewSharedScans(int a, int b)
+        {
+            int na = _cSize[a], nb = _cSize[b];
+            _stampValue++;
+            if (_stampValue == int.MaxValue) { Array.Clear(_stamp); _stampValue = 1; }
+            for (int t = _cMemberStart[a]; t < _cMemberStart[a + 1]; t++) _stamp[_scan[_cMembers[t]]] = _stampValue;
+            int shared = 0;
+            for (int t = _cMemberStart[b]; t < _cMemberStart[b + 1]; t++) if (_stamp[_scan[_cMembers[t]]] == _stampValue) shared++;
+            return shared <= MergeOverlapFraction * Math.Min(na, nb);
+        }
+    }
+}
