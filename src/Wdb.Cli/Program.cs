@@ -1,1 +1,21 @@
-return 0;
+using System.CommandLine;
+using Wdb.Cli;
+
+// The `wdb` command: one file per verb; each verb parses its options and calls one library entry point.
+var root = new RootCommand(
+    "Wdb: merge the 2MASS Survey and Calibration Working Databases. Groups every apparition of a source\n" +
+    "(friends-of-friends within a radius, confusion resolved), derives group statistics, and writes\n" +
+    "FlatBuffers outputs. Start with: wdb gen survey --sources 20000 --out example/survey.csv\n" +
+    "                                 wdb merge example/survey.csv --out example/merged");
+root.Subcommands.Add(GenCommand.Create());
+root.Subcommands.Add(MergeCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"wdb: {error.Message}");
+    Console.Error.WriteLine("Try 'wdb --help' or 'wdb <verb> --help'.");
+    return 2;
+}
+return parsed.Invoke();

@@ -1,0 +1,27 @@
+using System.CommandLine;
+using Wdb.IO;
+
+namespace Wdb.Cli;
+
+/// <summary>`wdb export`: a merge output table as CSV or IPAC Table, for TOPCAT, astropy and pandas.</summary>
+internal static class ExportCommand
+{
+    public static Command Create()
+    {
+        var dir = new Argument<string>("dir") { Description = "A directory written by 'wdb merge'" };
+        var table = new Option<string>("--table") { Description = "groups (merged DB), members (group index with photometry), extractions (cntr -> cgid, gcntr)", Required = true };
+        table.AcceptOnlyFromAmong("groups", "members", "extractions");
+        var format = new Option<string>("--format") { Description = "csv or ipac", DefaultValueFactory = _ => "csv" };
+        format.AcceptOnlyFromAmong("csv", "ipac");
+        var output = new Option<string>("--out") { Description = "Output file (written atomically)", Required = true };
+        var cmd = new Command("export", "Export one table of a merge output to CSV or IPAC Table.") { dir, table, format, output };
+        cmd.SetAction(p =>
+        {
+            var error = Exporter.Export(p.GetValue(dir)!, p.GetValue(table)!, p.GetValue(format)!, p.GetValue(output)!);
+            if (error is null) return 0;
+            Console.Error.WriteLine($"wdb export: {error.Message}");
+            return 2;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Wdb.IO;
+using Wdb.Merge;
+
+namespace Wdb.Cli;
+
+/// <summary>`wdb merge`: the whole job, text tables in, FlatBuffers out.</summary>
+internal static class MergeCommand
+{
+    public static Command Create()
+    {
+        var inputs = new Argument<string[]>("inputs") { Description = "WDB files: IPAC .tbl, CSV with header, IRSA bulk .bulk/.psv/.txt (optionally .gz)", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out") { Description = "Output directory (written atomically: the old one, if any, is replaced only when the new one is complete)", Required = true };
+        var radius = new Option<double>("--radius") { Description = "Matching radius in arcsec (inclusive): 2.0 for point sources, 5.0 for extended", DefaultValueFactory = _ => 2.0 };
+        var profile = new Option<string?>("--profile") { Description = $"Column profile for headerless bulk files: {string.Join(", ", SchemaProfiles.Names)} (default: chosen by column count)" };
+        var strict = new Option<bool>("--strict") { Description = "Stop at the first bad row with file:line:column instead of writing it to the rejects" };
+        var device = new Option<string>("--device") { Description = "Link-stage device: auto (CUDA GPU if present, else CPU), cuda, opencl, cpu, ilgpu-cpu", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong(LinkDevices.Names);
+        var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)" };
+        var minSnr = new Option<double?>("--min-snr") { Description = "Pre-merge filter: drop extractions whose best band SNR is below this" };
+        var noArtifacts = new Option<bool>("--exclude-artifacts") { Description = "Pre-merge filter: drop extractions with a cc_flg artifact flag in any band" };
+        var blockRows = new Option<int>("--block-rows") { Description = "Rows per link block; each block is linked with a dec margin of one radius, so results do not depend on it (bounds GPU memory)", DefaultValueFactory = _ => 1 << 23 };
+        var quiet = new Option<bool>("--quiet") { Description = "Print only errors" };
+        var cmd = new Command("merge", "Merge WDB extractions into groups: link within the radius, resolve confusion, compute group statistics, write groups/members/extractions (FlatBuffers), rejects.csv and summary.json to --out.")
+        {
+            inputs, output, radius, profile, strict, device, threads, blockRows, minSnr, noArtifacts, quiet,
+        };
+        cmd.SetAction(p =>
+        {
+            bool q = p.GetValue(quiet);
+            var options = new MergeOptions
+            {
+                Inputs = p.GetValue(inputs)!, OutDir = p.GetValue(output)!, RadiusArcsec = p.GetValue(radius),
+                Profile = p.GetValue(profile), Strict = p.GetValue(strict), Device = p.GetValue(device)!,
+                Threads = p.GetValue(threads), BlockRows = p.GetValue(blockRows),
+                Filters = new FilterOptions(p.GetValue(minSnr), p.GetValue(noArtifacts)),
+            };
+            var outcome = MergeJob.Run(options, q ? null : line => Console.Error.WriteLine($"wdb merge: {line}"));
+            if (outcome.Error is not null)
+            {
+                Console.Error.WriteLine($"wdb merge: {outcome.Error}");
+                return outcome.ExitCode;
+            }
+            var s = outcome.Summary!;
+            if (!q)
+                Console.Error.WriteLine($"wdb merge: {s.RowsRead:N0} rows read, {s.RowsMerged:N0} merged, {s.RowsRejected:N0} rejected; " +
+                    $"{s.CandidateGroups:N0} candidate groups, {s.Groups:N0} groups ({s.ConfusedCandidateGroups:N0} confused) on {s.Device}; " +
+                    $"{s.StageSeconds.Values.Sum():F2} s -> {options.OutDir}");
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Reflection;
+using Wdb.Core;
+using Wdb.IO;
+using Wdb.Merge.Link;
+
+namespace Wdb.Merge;
+
+/// <summary>Everything a merge run is asked to do.</summary>
+public sealed record MergeOptions
+{
+    public required IReadOnlyList<string> Inputs { get; init; }
+    public required string OutDir { get; init; }
+    public double RadiusArcsec { get; init; } = 2.0;
+    public string? Profile { get; init; }
+    public InputFormat Format { get; init; } = InputFormat.Auto;
+    public bool Strict { get; init; }
+    public string Device { get; init; } = "auto";
+    public int Threads { get; init; }
+    /// <summary>Rows per link block (plus its dec margin); results do not depend on it.</summary>
+    public int BlockRows { get; init; } = 1 << 23;
+    public FilterOptions Filters { get; init; } = new();
+}
+
+/// <summary>How a run ended: exit code 0 with a summary, or non-zero with one error line.</summary>
+public sealed record MergeOutcome(int ExitCode, string? Error, RunSummary? Summary)
+{
+    public static MergeOutcome Fail(int code, string message) => new(code, message, null);
+}
+
+/// <summary>
+/// The merge, stage by stage (ARCHITECTURE.md): read -> reject duplicates -> filter ->
+/// zone sort -> link -> components -> confusion -> group index -> statistics -> write.
+/// Each stage is a call on plain data; this class only sequences them, times them and
+/// keeps the account of every row.
+/// </summary>
+public static class MergeJob
+{
+    /// <summary>Exit code for bad input or a bad request: nothing is written.</summary>
+    public const int InputErrorExit = 2;
+    /// <summary>Exit code when the outputs could not be written.</summary>
+    public const int OutputErrorExit = 3;
+
+    public static MergeOutcome Run(MergeOptions options, Action<string>? log = null)
+    {
+        if (!(options.RadiusArcsec > 0) || options.RadiusArcsec > 3600)
+            return MergeOutcome.Fail(InputErrorExit, $"--radius must be in (0, 3600] arcsec, got {options.RadiusArcsec}");
+        if (options.BlockRows < 1)
+            return MergeOutcome.Fail(InputErrorExit, $"--block-rows must be positive, got {options.BlockRows}");
+        var (engine, deviceError) = LinkDevices.Create(options.Device, options.Threads);
+        if (engine is null) return MergeOutcome.Fail(InputErrorExit, deviceError!);
+        using (engine)
+            return Run(options, engine, log);
+    }
+
+    public static MergeOutcome Run(MergeOptions options, ILinkEngine engine, Action<string>? log = null)
+    {
+        var timer = new StageTimer();
+        var summary = new RunSummary
+        {
+            Version = typeof(MergeJob).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
+            Device = engine.DeviceName,
+        };
+        summary.Parameters["radius_arcsec"] = options.RadiusArcsec;
+        summary.Parameters["profile"] = options.Profile ?? "auto";
+        summary.Parameters["strict"] = options.Strict;
+        summary.Parameters["device"] = options.Device;
+        summary.Parameters["block_rows"] = options.BlockRows;
+        if (options.Filters.MinSnr is double snr) summary.Parameters["min_snr"] = snr;
+        summary.Parameters["exclude_artifacts"] = options.Filters.ExcludeArtifacts;
+
+        // Read.
+        var block = new ExtractionBlock(1 << 16);
+        var rejects = new List<RejectRecord>();
+        for (int f = 0; f < options.Inputs.Count; f++)
+        {
+            string path = options.Inputs[f];
+            var read = ExtractionReader.Read(path, f, new ReadOptions(options.Profile, options.Format, options.Strict), block);
+            if (read.Error is not null) return MergeOutcome.Fail(InputErrorExit, read.Error.ToString());
+            rejects.AddRange(read.Rejects);
+            summary.Inputs.Add(new InputFileSummary
+            {
+                Path = path, Format = read.Format.ToString().ToLowerInvariant(), Profile = read.Profile,
+                Bytes = read.Bytes, Sha256 = read.Sha256, RowsRead = read.RowsRead,
+            });
+            foreach (var r in read.Rejects) CountReject(summary, summary.Inputs[f], r.Reason);
+            log?.Invoke($"read {path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
+        }
+        timer.Stop("read");
+
+        // Duplicate cntr: rejected like unreadable rows (they have a file and line).
+        var duplicates = DuplicateCntr.Find(block);
+        if (duplicates.Count > 0 && options.Strict)
+        {
+            int d = duplicates[0];
+            return MergeOutcome.Fail(InputErrorExit,
+                $"{options.Inputs[block.FileIndex[d]]}:{block.Line[d]}:1: duplicate cntr {block.Cntr[d]}");
+        }
+        foreach (int d in duplicates)
+            CountReject(summary, summary.Inputs[block.FileIndex[d]], RejectReason.DuplicateCntr);
+        foreach (int d in duplicates)
+            rejects.Add(new RejectRecord(options.Inputs[block.FileIndex[d]], block.Line[d], 1, RejectReason.DuplicateCntr,
+                $"cntr {block.Cntr[d]} already read", block.Cntr[d]));
+
+        // Pre-merge filters.
+        var reasons = PreMergeFilter.Reasons(block, options.Filters);
+        foreach (int d in duplicates) reasons[d] = RejectReason.DuplicateCntr;
+        var (merged, filtered, filteredReasons) = Split(block, reasons);
+        block = null!;
+        timer.Stop("filter");
+
+        // Zone sort.
+        merged.Permute(DeclinationSort.Order(merged));
+        timer.Stop("sort");
+
+        // Link and candidate groups.
+        var labels = BlockLinker.Link(engine, merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count),
+            options.RadiusArcsec, options.BlockRows);
+        timer.Stop("link");
+        var cgid = Components.CandidateIds(labels, merged.Cntr.AsSpan(0, merged.Count));
+        summary.CandidateGroups = Components.Count(labels);
+        timer.Stop("components");
+
+        // Confusion resolution: final groups.
+        var confusion = ConfusionResolver.Resolve(merged, cgid, options.RadiusArcsec);
+        summary.ConfusedCandidateGroups = confusion.ConfusedCandidateGroups;
+        timer.Stop("confusion");
+
+        // Group index and statistics.
+        var membership = MembershipBuilder.Build(merged, confusion.Gcntr);
+        var results = ExtractionResults.Allocate(merged.Count);
+        Array.Copy(cgid, results.Cgid, merged.Count);
+        Array.Copy(confusion.Gcntr, results.Gcntr, merged.Count);
+        Array.Fill(results.Reliability, (byte)255);
+        var groups = GroupStatistics.Compute(merged, membership, cgid, confusion.Confused,
+            ScanFootprints.DeriveFromExtractions(merged), results);
+        summary.Groups = groups.Count;
+        timer.Stop("stats");
+
+        // Account for every row, per file and in total.
+        for (int i = 0; i < filtered.Count; i++) CountReject(summary, summary.Inputs[filtered.FileIndex[i]], filteredReasons[i]);
+        for (int i = 0; i < merged.Count; i++) summary.Inputs[merged.FileIndex[i]].RowsMerged++;
+        summary.RowsRead = summary.Inputs.Sum(s => s.RowsRead);
+        summary.RowsMerged = merged.Count;
+        summary.RowsRejected = summary.Inputs.Sum(s => s.RowsRejected);
+
+        summary.StageSeconds = timer.Seconds;
+        var error = OutputWriter.Write(options.OutDir, new MergeOutputs
+        {
+            Block = merged, Results = results, Groups = groups, Membership = membership,
+            Filtered = filtered, FilteredReasons = filteredReasons, Rejects = rejects, Summary = summary,
+        });
+        if (error is not null) return MergeOutcome.Fail(OutputErrorExit, error.Message);
+        timer.Stop("write");
+        summary.StageSeconds = timer.Seconds;
+        return new MergeOutcome(0, null, summary);
+    }
+
+    private static (ExtractionBlock Merged, ExtractionBlock Filtered, RejectReason[] FilteredReasons) Split(
+        ExtractionBlock block, RejectReason[] reasons)
+    {
+        int removed = 0;
+        foreach (var r in reasons) if (r != RejectReason.None) removed++;
+        var filtered = new ExtractionBlock(Math.Max(removed, 16));
+        var filteredReasons = new RejectReason[removed];
+        if (removed == 0) return (block, filtered, filteredReasons);
+        var keep = new int[block.Count - removed];
+        int k = 0, f = 0;
+        for (int i = 0; i < block.Count; i++)
+        {
+            if (reasons[i] == RejectReason.None) { keep[k++] = i; continue; }
+            // Duplicates are reported in the rejects list, not as filtered extractions.
+            if (reasons[i] == RejectReason.DuplicateCntr) continue;
+            filtered.CopyRow(block, i, filtered.AddRow());
+            filteredReasons[f++] = reasons[i];
+        }
+        Array.Resize(ref filteredReasons, f);
+        block.Permute(keep);
+        return (block, filtered, filteredReasons);
+    }
+
+    private static void CountReject(RunSummary summary, InputFileSummary file, RejectReason reason)
+    {
+        string name = RejectReasons.Name(reason);
+        file.RowsRejected++;
+        file.RejectsByReason[name] = file.RejectsByReason.GetValueOrDefault(name) + 1;
+        summary.RejectsByReason[name] = summary.RejectsByReason.GetValueOrDefault(name) + 1;
+    }
+}
+
+/// <summary>Wall-clock seconds per stage, in the order the stages ran.</summary>
+internal sealed class StageTimer
+{
+    private readonly Stopwatch _watch = Stopwatch.StartNew();
+    private double _last;
+    public Dictionary<string, double> Seconds { get; } = new();
+
+    public void Stop(string stage)
+    {
+        double now = _watch.Elapsed.TotalSeconds;
+        Seconds[stage] = Math.Round(now - _last, 4);
+        _last = now;
+    }
+}

@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Wdb.Core;
+using Wdb.IO;
+using Wdb.Merge;
+using Wdb.Merge.Link;
+
+namespace Wdb.Tests.Pipeline;
+
+/// <summary>End-to-end: text in, FlatBuffers out, read back through the public readers.</summary>
+public sealed class MergeJobTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "wdb-e2e-" + Guid.NewGuid().ToString("N"));
+
+    public MergeJobTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private string Write(string name, string text)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static MergeOutcome Merge(string outDir, IReadOnlyList<string> inputs, string device = "cpu", int blockRows = 1 << 23, bool strict = false)
+        => MergeJob.Run(new MergeOptions { Inputs = inputs, OutDir = outDir, Device = device, BlockRows = blockRows, Strict = strict });
+
+    private static Dictionary<long, (long Cgid, long Gcntr)> ExtractionMap(string outDir)
+    {
+        using var reader = OutputReader.Open(outDir);
+        var map = new Dictionary<long, (long, long)>();
+        foreach (var e in reader.Extractions()) map[e.Cntr] = (e.Cgid, e.Gcntr);
+        return map;
+    }
+
+    // The tiny golden merge. Rows 1,2,3,9 chain within 2" (9 repeats scan 100, so the
+    // candidate group is confused); 4 is alone 10" north; 5,6 straddle RA 0/360 (0.36"
+    // apart); 7,8 straddle the north pole (1.8" apart); 10 and 11 are bad rows.
+    private const string TinyCsv =
+        "cntr,scan_key,ra,dec,j_m,j_msigcom,h_m,h_msigcom,k_m,k_msigcom,jdate\n" +
+        "1,100,10.0,20.0,12.0,0.02,11.5,0.02,11.3,0.02,2451000.5\n" +
+        "2,101,10.0001,20.0,12.1,0.02,11.6,0.02,,,2451001.5\n" +
+        "3,102,10.0002,20.0,12.2,0.02,11.4,0.02,11.2,0.02,2451002.5\n" +
+        "4,100,10.0,20.0027777777778,15.0,0.1,,,,,2451000.5\n" +
+        "5,103,359.99995,0.0,14.0,0.05,13.0,0.05,12.5,0.05,2451003.5\n" +
+        "6,104,0.00005,0.0,14.1,0.05,13.1,0.05,12.6,0.05,2451004.5\n" +
+        "7,105,0.0,90.0,9.0,0.02,8.5,0.02,8.4,0.02,2451005.5\n" +
+        "8,106,180.0,89.9995,9.1,0.02,8.6,0.02,8.5,0.02,2451006.5\n" +
+        "9,100,10.00003,20.0,12.05,0.02,11.55,0.02,11.25,0.02,2451000.5\n" +
+        "10,107,10.0,95.0,12.0,0.02,11.5,0.02,11.3,0.02,2451000.5\n" +
+        "11,108,abc,20.0,12.0,0.02,11.5,0.02,11.3,0.02,2451000.5\n";
+
+    [Fact]
+    public void Tiny_merge_gives_the_hand_computed_groups_and_accounts_for_every_row()
+    {
+        string input = Write("tiny.csv", TinyCsv);
+        string outDir = Path.Combine(_dir, "out");
+        var outcome = Merge(outDir, [input]);
+        Assert.Null(outcome.Error);
+
+        var map = ExtractionMap(outDir);
+        Assert.Equal(9, map.Count);
+        Assert.All(new long[] { 1, 2, 3, 9 }, c => Assert.Equal(1, map[c].Cgid));
+        Assert.Equal((4L, 4L), map[4]);
+        Assert.Equal((5L, 5L), map[5]);
+        Assert.Equal((5L, 5L), map[6]);
+        Assert.Equal((7L, 7L), map[7]);
+        Assert.Equal((7L, 7L), map[8]);
+        // The confused candidate group splits so that scan 100 (rows 1 and 9) appears once per group.
+        Assert.NotEqual(map[1].Gcntr, map[9].Gcntr);
+        Assert.Equal(1, map[1].Gcntr);
+        // Every final group holds at most one extraction per scan, and gcntr is its smallest cntr.
+        Assert.Contains(map[9].Gcntr, new long[] { 2, 3, 9 });
+
+        using (var reader = OutputReader.Open(outDir))
+        {
+            var g1 = reader.FindGroup(1)!;
+            Assert.True(g1.Confused);
+            Assert.Equal(1, g1.Cgid);
+            var g5 = reader.FindGroup(5)!;
+            Assert.Equal(2, g5.NMembers);
+            Assert.False(g5.Confused);
+            Assert.Equal(["5", "6"], reader.MembersOf(5).Select(m => m.Cntr.ToString(CultureInfo.InvariantCulture)).ToArray());
+        }
+
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        var root = summary.RootElement;
+        Assert.Equal(11, root.GetProperty("rows_read").GetInt64());
+        Assert.Equal(9, root.GetProperty("rows_merged").GetInt64());
+        Assert.Equal(2, root.GetProperty("rows_rejected").GetInt64());
+        var byReason = root.GetProperty("rejects_by_reason");
+        Assert.Equal(1, byReason.GetProperty("dec_out_of_range").GetInt64());
+        Assert.Equal(1, byReason.GetProperty("unparsable_number").GetInt64());
+    }
+
+    [Fact]
+    public void Missing_required_column_exits_2_and_leaves_no_output()
+    {
+        string input = Write("nodec.csv", "cntr,scan_key,ra\n1,1,10.0\n");
+        string outDir = Path.Combine(_dir, "out-missing");
+        var outcome = Merge(outDir, [input]);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("dec", outcome.Error);
+        Assert.False(Directory.Exists(outDir));
+        Assert.Empty(Directory.GetDirectories(_dir, "out-missing*"));
+    }
+
+    [Fact]
+    public void Strict_mode_names_file_line_and_column_of_the_first_bad_row()
+    {
+        string input = Write("tiny.csv", TinyCsv);
+        string outDir = Path.Combine(_dir, "out-strict");
+        var outcome = Merge(outDir, [input], strict: true);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.StartsWith($"{input}:11:", outcome.Error);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Groups_equal_an_independent_friends_of_friends_for_any_order_block_size_and_device()
+    {
+        // A generated survey patch straddling RA 0/360, written in two orders.
+        var block = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 1500, 11, CenterRaDeg: 0.0, CenterDecDeg: 30.0));
+        string a = Path.Combine(_dir, "a.csv");
+        TableTextWriter.Write(block, a);
+        var rng = new Random(3);
+        var perm = Enumerable.Range(0, block.Count).OrderBy(_ => rng.Next()).ToArray();
+        string b = Path.Combine(_dir, "b.csv");
+        TableTextWriter.Write(block.Select(perm), b);
+
+        // Independent reference: brute-force components on the generator's values.
+        var labels = new BruteForceLinkEngine().Link(block.Ra.AsSpan(0, block.Count), block.Dec.AsSpan(0, block.Count), 2.0);
+        var expected = Components.CandidateIds(labels, block.Cntr.AsSpan(0, block.Count));
+
+        var runs = new (string Input, string Device, int BlockRows)[]
+        {
+            (a, "cpu", 1 << 23), (b, "cpu", 1 << 23), (b, "cpu", 97), (a, "ilgpu-cpu", 1 << 23),
+        };
+        string? groupsHash = null;
+        Dictionary<long, (long, long)>? first = null;
+        foreach (var (input, device, blockRows) in runs)
+        {
+            string outDir = Path.Combine(_dir, $"out-{Path.GetFileNameWithoutExtension(input)}-{device}-{blockRows}");
+            var outcome = Merge(outDir, [input], device, blockRows);
+            Assert.Null(outcome.Error);
+            var map = ExtractionMap(outDir);
+            for (int i = 0; i < block.Count; i++) Assert.Equal(expected[i], map[block.Cntr[i]].Item1);
+            if (first is null) first = map; else Assert.Equal(first, map);
+            string hash = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Path.Combine(outDir, "groups.fb"))));
+            groupsHash ??= hash;
+            Assert.Equal(groupsHash, hash);
+        }
+    }
+}
