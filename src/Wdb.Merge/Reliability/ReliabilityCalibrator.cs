@@ -291,10 +291,38 @@ public static class ReliabilityCalibrator
                 Shift(all, Intercept - before);
                 change = Math.Max(change, Math.Abs(Intercept - before));
                 for (int f = 0; f < Weights.Length; f++)
-                    if (_fitted[f]) change = Math.Max(change, FitFeature(f, offset));
+                {
+                    if (!_fitted[f]) continue;
+                    change = Math.Max(change, FitFeature(f, offset));
+                    change = Math.Max(change, Recentre(f));
+                }
+                Sweeps = sweep + 1;
                 if (change < 1e-10) break;
             }
         }
+
+        /// <summary>
+        /// Every row falls in exactly one bin of each feature, so adding c to the intercept and
+        /// subtracting it from all of a feature's weights leaves every probability unchanged:
+        /// only the prior can choose c. Coordinate descent would crawl along that flat valley,
+        /// so this step takes the exact minimiser of the penalty along it (a common shift keeps
+        /// the weights' order). Returns the size of the shift.
+        /// </summary>
+        private double Recentre(int f)
+        {
+            var w = Weights[f];
+            var prior = _base.Features[f].WeightsArray;
+            double excess = 0;
+            for (int b = 0; b < w.Length; b++) excess += w[b] - prior[b];
+            double c = (_kappa * excess - InterceptPrior * (Intercept - _base.Intercept)) / (InterceptPrior + _kappa * w.Length);
+            if (c == 0) return 0;
+            Intercept += c;
+            for (int b = 0; b < w.Length; b++) w[b] -= c;
+            return Math.Abs(c);
+        }
+
+        /// <summary>Sweeps the last <see cref="Solve"/> took.</summary>
+        public int Sweeps;
 
         private void Shift(int[] cells, double delta)
         {

@@ -157,20 +157,50 @@ public sealed class ReliabilityModel
             }
         }
 
+        var cells = new int[n];
+        const int Chunk = 1 << 15;
+        int chunks = (n + Chunk - 1) / Chunk;
+        if (chunks <= 1) CellsOfRange(block, confOfRow, cells, 0, n);
+        else Parallel.For(0, chunks, k => CellsOfRange(block, confOfRow, cells, k * Chunk, Math.Min(n, (k + 1) * Chunk)));
+        return cells;
+    }
+
+    /// <summary>The hot loop: every column read once per row through locals, no calls per band.</summary>
+    private void CellsOfRange(ExtractionBlock block, int[] confOfRow, int[] cells, int from, int to)
+    {
         var frames = _features[(int)ReliabilityFeatureKind.FrameFraction];
         var snr = _features[(int)ReliabilityFeatureKind.Snr];
         int sArt = _stride[0], sFrame = _stride[1], sBands = _stride[2], sSnr = _stride[3];
         var mp = block.MpFlg; var ndet = block.Ndet;
-        var cells = new int[n];
-        for (int i = 0; i < n; i++)
+        BandColumns j = block.Bands[0], h = block.Bands[1], k = block.Bands[2];
+        var artifactOf = ArtifactClassOfChar;
+        for (int i = from; i < to; i++)
         {
-            int c = (int)ReliabilityEvidence.ArtifactOf(block, i) * sArt
+            int art = Math.Min(artifactOf[j.CcFlg[i]], Math.Min(artifactOf[h.CcFlg[i]], artifactOf[k.CcFlg[i]]));
+            int bands = 0;
+            double best = double.NaN;
+            if (Bands.IsDetection(j.Mag[i], j.RdFlg[i], j.PhQual[i])) { bands++; best = MaxSnr(best, j.Snr[i]); }
+            if (Bands.IsDetection(h.Mag[i], h.RdFlg[i], h.PhQual[i])) { bands++; best = MaxSnr(best, h.Snr[i]); }
+            if (Bands.IsDetection(k.Mag[i], k.RdFlg[i], k.PhQual[i])) { bands++; best = MaxSnr(best, k.Snr[i]); }
+            int c = art * sArt
                   + frames.BinOf(ReliabilityEvidence.FrameFractionOf(ndet[i])) * sFrame
-                  + ReliabilityEvidence.BandsDetectedOf(block, i) * sBands
-                  + snr.BinOf(ReliabilityEvidence.BestSnrOf(block, i)) * sSnr;
+                  + bands * sBands
+                  + snr.BinOf(best) * sSnr;
             if (!ReliabilityEvidence.IsMinorPlanet(mp[i])) c += confOfRow[i];
             cells[i] = c;
         }
-        return cells;
+    }
+
+    private static double MaxSnr(double best, float s) =>
+        float.IsNaN(s) ? best : double.IsNaN(best) || s > best ? s : best;
+
+    /// <summary><see cref="ArtifactClass"/> of every byte, so the hot loop does one load per band.</summary>
+    private static readonly byte[] ArtifactClassOfChar = BuildArtifactTable();
+
+    private static byte[] BuildArtifactTable()
+    {
+        var t = new byte[256];
+        for (int c = 0; c < 256; c++) t[c] = (byte)ReliabilityEvidence.ClassOf((byte)c);
+        return t;
     }
 }

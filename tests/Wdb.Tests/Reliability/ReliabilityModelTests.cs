@@ -176,6 +176,40 @@ public class ReliabilityModelTests
         Assert.Contains(scores, s => s == 9);
     }
 
+    /// <summary>The table-driven Score (parallel above 32768 rows) agrees with the per-row evidence path.</summary>
+    [Fact]
+    public void Score_AgreesWithEvidencePerRow()
+    {
+        var rng = new Random(99);
+        byte[] ccChars = "0000000cbdpsCDPSxX\0"u8.ToArray();
+        var d = new ReliabilityTestData();
+        var groupOf = new List<(int Sdet, int Spos)?>();
+        for (int t = 0; t < 40000; t++)
+        {
+            var cc = new char[3];
+            for (int b = 0; b < 3; b++) cc[b] = (char)ccChars[rng.Next(ccChars.Length)];
+            int ndet = rng.Next(5) == 0 ? -1 : rng.Next(1_000_000);
+            var snr = new float?[3];
+            for (int b = 0; b < 3; b++) snr[b] = rng.Next(3) == 0 ? null : rng.Next(10) == 0 ? float.NaN : (float)(rng.NextDouble() * 40);
+            bool grouped = rng.Next(10) != 0;
+            int row = d.Add(grouped ? t : -1, new string(cc), ndet, snr, mpFlg: rng.Next(20) == 0 ? (byte)'1' : (byte)'0');
+            if (rng.Next(10) == 0) d.Block.Bands[rng.Next(3)].RdFlg[row] = (byte)'0';
+            int spos = rng.Next(0, 15), sdet = rng.Next(0, spos + 3);
+            if (grouped) d.Group(t, sdet, spos);
+            groupOf.Add(grouped ? (sdet, spos) : null);
+        }
+        var scores = d.Score(ReliabilityModel.Default);
+        var seen = new HashSet<byte>();
+        for (int i = 0; i < scores.Length; i++)
+        {
+            var (sdet, spos) = groupOf[i] ?? (0, 0);
+            var e = ReliabilityEvidence.Of(d.Block, i, sdet, spos, ReliabilityModel.Default.MinSpos);
+            Assert.Equal(ReliabilityModel.Default.ScoreOf(e), scores[i]);
+            seen.Add(scores[i]);
+        }
+        Assert.True(seen.Count >= 8, string.Join(",", seen.Order()));
+    }
+
     [Fact]
     public void Json_RoundTrips()
     {
