@@ -113,7 +113,7 @@ public static class ReliabilityCalibrator
             {
                 // Kept from the base as log likelihood ratios against "unconfirmable".
                 w = (double[])bf.WeightsArray.Clone();
-                for (int b = w.Length - 1; b >= 0; b--) w[b] -= bf.WeightsArray[0];
+                for (int b = 0; b < w.Length; b++) w[b] -= bf.WeightsArray[0];
             }
             for (int b = 0; b < w.Length; b++) w[b] = Round4(w[b]);
             features[f] = new ReliabilityFeature(bf.Kind, (double[])bf.EdgesArray.Clone(), w);

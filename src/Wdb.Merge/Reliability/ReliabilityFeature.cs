@@ -64,7 +64,7 @@ public sealed class ReliabilityFeature
     /// <summary>Bin of a numeric value (NaN: the unknown bin).</summary>
     internal int BinOf(double x)
     {
-        if (double.IsNaN(x)) return 0;
+        if (double.IsNaN(x)) return 0;   // every numeric feature has an unknown bin
         int k = 0;
         var e = EdgesArray;
         while (k < e.Length && x >= e[k]) k++;
