@@ -165,7 +165,7 @@ public sealed class ReliabilityModel
         return cells;
     }
 
-    /// <summary>The hot loop: every column read once per row through locals, no calls per band.</summary>
+    /// <summary>The hot loop: columns through locals, cc_flg classes from a 256-entry table, no allocation.</summary>
     private void CellsOfRange(ExtractionBlock block, int[] confOfRow, int[] cells, int from, int to)
     {
         var frames = _features[(int)ReliabilityFeatureKind.FrameFraction];
