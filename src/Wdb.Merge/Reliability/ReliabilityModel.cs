@@ -1,0 +1,206 @@
+using Wdb.Core;
+
+namespace Wdb.Merge;
+
+/// <summary>What a calibrated model was trained on (absent for the hand-set default).</summary>
+/// <param name="Labels">How the training rows were labelled, in words (criteria included).</param>
+/// <param name="NReal">Training extractions labelled real.</param>
+/// <param name="NFalse">Training extractions labelled false.</param>
+/// <param name="LogLoss">Mean log-loss (nats) of the fitted probabilities on the training rows.</param>
+/// <param name="Auc">Area under the ROC curve of the 0..9 score on the training rows (ties count half).</param>
+public sealed record ReliabilityTraining(string Labels, long NReal, long NFalse, double LogLoss, double Auc);
+
+/// <summary>
+/// Per-extraction reliability (SPEC §4): an estimate of the probability p that an extraction
+/// is a real astrophysical source at that position at that time, reported as a score
+/// <c>min(9, floor(10 p))</c> from 0 (worst) to 9 (best). The model is logistic over binned
+/// features: <c>logit p = intercept + sum over features of the weight of the extraction's bin</c>.
+/// Its bins and weights are data (JSON, see docs/reliability.md), re-fitted by
+/// <see cref="ReliabilityCalibrator"/>. Scoring is a lookup in a table of every bin
+/// combination, precomputed when the model is built.
+/// </summary>
+public sealed class ReliabilityModel
+{
+    /// <summary>The JSON "format" tag this code reads and writes.</summary>
+    public const string Format = "wdb-reliability-model/1";
+    public const int FeatureCount = 5;
+
+    private readonly ReliabilityFeature[] _features;
+    private readonly int[] _stride;       // cell = sum of bin * stride, artifact varying slowest
+    private readonly byte[] _scores;      // score of every cell
+
+    public string Version { get; }
+    public string Description { get; }
+    /// <summary>The data the weights were fitted on, in words ("none" for a hand-set model).</summary>
+    public string CalibratedFrom { get; }
+    public double Intercept { get; }
+    /// <summary>Fewest scans covering a position for its sdet/spos to count as confirmation evidence.</summary>
+    public int MinSpos { get; }
+    public IReadOnlyList<ReliabilityFeature> Features => _features;
+    public ReliabilityTraining? Training { get; }
+    /// <summary>Number of bin combinations (the size of the score table).</summary>
+    public int CellCount => _scores.Length;
+
+    /// <summary>The documented default (v1, set by hand; see docs/reliability.md and docs/reliability-model-v1.json).</summary>
+    public static ReliabilityModel Default { get; } = Load(DefaultModel.Json);
+
+    /// <summary>The default model's JSON text, identical to docs/reliability-model-v1.json.</summary>
+    public static string DefaultJson => DefaultModel.Json;
+
+    internal ReliabilityModel(string version, string description, string calibratedFrom, double intercept,
+        int minSpos, ReliabilityFeature[] features, ReliabilityTraining? training)
+    {
+        if (features.Length != FeatureCount) throw new ArgumentException("five features expected", nameof(features));
+        Version = version; Description = description; CalibratedFrom = calibratedFrom;
+        Intercept = intercept; MinSpos = minSpos; _features = features; Training = training;
+        _stride = new int[FeatureCount];
+        int cells = 1;
+        for (int f = FeatureCount - 1; f >= 0; f--) { _stride[f] = cells; cells *= features[f].BinCount; }
+        _scores = new byte[cells];
+        var bins = new int[FeatureCount];
+        for (int c = 0; c < cells; c++)
+        {
+            DecomposeCell(c, bins);
+            _scores[c] = ScoreOfProbability(Sigmoid(LogOdds(bins)));
+        }
+    }
+
+    /// <summary>Parses a model (see docs/reliability.md for the format); throws <see cref="FormatException"/> naming the problem.</summary>
+    public static ReliabilityModel Load(string json) =>
+        TryLoad(json, out var model, out var error) ? model! : throw new FormatException("reliability model: " + error);
+
+    /// <summary>Parses a model; on failure returns false with a one-line reason.</summary>
+    public static bool TryLoad(string json, out ReliabilityModel? model, out string? error) =>
+        ReliabilityModelJson.TryRead(json, out model, out error);
+
+    /// <summary>The model as JSON (indented, '\n' line ends, deterministic: equal models give equal text).</summary>
+    public string ToJson() => ReliabilityModelJson.Write(this);
+
+    /// <summary>Score for a probability: <c>clamp(floor(10 p), 0, 9)</c>.</summary>
+    public static byte ScoreOfProbability(double p) =>
+        double.IsNaN(p) ? (byte)0 : (byte)Math.Clamp((int)Math.Floor(10.0 * p), 0, 9);
+
+    internal static double Sigmoid(double z) => 1.0 / (1.0 + Math.Exp(-z));
+
+    /// <summary>The bin of each feature for this evidence.</summary>
+    public int[] BinsOf(in ReliabilityEvidence e) =>
+    [
+        (int)e.Artifact,
+        _features[1].BinOf(e.FrameFraction),
+        Math.Clamp(e.BandsDetected, 0, 3),
+        _features[3].BinOf(e.BestSnr),
+        _features[4].BinOf(e.Confirmation),
+    ];
+
+    /// <summary>The model's probability that an extraction with this evidence is real.</summary>
+    public double Probability(in ReliabilityEvidence e) => Sigmoid(LogOdds(BinsOf(e)));
+
+    /// <summary>The 0..9 score of an extraction with this evidence.</summary>
+    public byte ScoreOf(in ReliabilityEvidence e) => _scores[CellOf(BinsOf(e))];
+
+    internal byte ScoreOfCell(int cell) => _scores[cell];
+
+    internal double LogOdds(ReadOnlySpan<int> bins)
+    {
+        double z = Intercept;
+        for (int f = 0; f < FeatureCount; f++) z += _features[f].WeightsArray[bins[f]];
+        return z;
+    }
+
+    internal int CellOf(ReadOnlySpan<int> bins)
+    {
+        int c = 0;
+        for (int f = 0; f < FeatureCount; f++) c += bins[f] * _stride[f];
+        return c;
+    }
+
+    internal void DecomposeCell(int cell, Span<int> bins)
+    {
+        for (int f = 0; f < FeatureCount; f++) { bins[f] = cell / _stride[f]; cell %= _stride[f]; }
+    }
+
+    /// <summary>
+    /// Fills <c>results.Reliability[i]</c> for every row of <paramref name="block"/>. A row's
+    /// confirmation is its group's <see cref="GroupTable.Sdet"/>/<see cref="GroupTable.Spos"/>
+    /// (groups in <paramref name="membership"/> order); a row in no group is scored as unconfirmable.
+    /// </summary>
+    public void Score(ExtractionBlock block, Membership membership, GroupTable groups, ExtractionResults results)
+    {
+        if (results.Reliability.Length < block.Count)
+            throw new ArgumentException("results hold fewer rows than the block", nameof(results));
+        var cells = CellsOf(block, membership, groups, useConfirmation: true);
+        var scores = _scores;
+        var outp = results.Reliability;
+        for (int i = 0; i < cells.Length; i++) outp[i] = scores[cells[i]];
+    }
+
+    /// <summary>
+    /// Cell of every row. Without <paramref name="useConfirmation"/> every row falls in the
+    /// confirmation feature's unknown bin (the calibrator's view when labels come from confirmation).
+    /// </summary>
+    internal int[] CellsOf(ExtractionBlock block, Membership membership, GroupTable groups, bool useConfirmation)
+    {
+        int n = block.Count;
+        if (useConfirmation && groups.Count != membership.GroupCount)
+            throw new ArgumentException("group table and membership disagree on the number of groups", nameof(groups));
+        // Confirmation stride of each row: 0 (unconfirmable) unless its group can confirm.
+        var confOfRow = new int[n];
+        if (useConfirmation)
+        {
+            var conf = _features[(int)ReliabilityFeatureKind.Confirmation];
+            int stride = _stride[(int)ReliabilityFeatureKind.Confirmation];
+            for (int g = 0; g < membership.GroupCount; g++)
+            {
+                int part = conf.BinOf(ReliabilityEvidence.ConfirmationOf(groups.Sdet[g], groups.Spos[g], MinSpos, false)) * stride;
+                foreach (int r in membership.Members(g))
+                    if ((uint)r < (uint)n) confOfRow[r] = part;
+            }
+        }
+
+        var cells = new int[n];
+        const int Chunk = 1 << 15;
+        int chunks = (n + Chunk - 1) / Chunk;
+        if (chunks <= 1) CellsOfRange(block, confOfRow, cells, 0, n);
+        else Parallel.For(0, chunks, k => CellsOfRange(block, confOfRow, cells, k * Chunk, Math.Min(n, (k + 1) * Chunk)));
+        return cells;
+    }
+
+    /// <summary>The hot loop: columns through locals, cc_flg classes from a 256-entry table, no allocation.</summary>
+    private void CellsOfRange(ExtractionBlock block, int[] confOfRow, int[] cells, int from, int to)
+    {
+        var frames = _features[(int)ReliabilityFeatureKind.FrameFraction];
+        var snr = _features[(int)ReliabilityFeatureKind.Snr];
+        int sArt = _stride[0], sFrame = _stride[1], sBands = _stride[2], sSnr = _stride[3];
+        var mp = block.MpFlg; var ndet = block.Ndet;
+        BandColumns j = block.Bands[0], h = block.Bands[1], k = block.Bands[2];
+        var artifactOf = ArtifactClassOfChar;
+        for (int i = from; i < to; i++)
+        {
+            int art = Math.Min(artifactOf[j.CcFlg[i]], Math.Min(artifactOf[h.CcFlg[i]], artifactOf[k.CcFlg[i]]));
+            int bands = 0;
+            double best = double.NaN;
+            if (Bands.IsDetection(j.Mag[i], j.RdFlg[i], j.PhQual[i])) { bands++; best = MaxSnr(best, j.Snr[i]); }
+            if (Bands.IsDetection(h.Mag[i], h.RdFlg[i], h.PhQual[i])) { bands++; best = MaxSnr(best, h.Snr[i]); }
+            if (Bands.IsDetection(k.Mag[i], k.RdFlg[i], k.PhQual[i])) { bands++; best = MaxSnr(best, k.Snr[i]); }
+            int c = art * sArt
+                  + frames.BinOf(ReliabilityEvidence.FrameFractionOf(ndet[i])) * sFrame
+                  + bands * sBands
+                  + snr.BinOf(best) * sSnr;
+            if (!ReliabilityEvidence.IsMinorPlanet(mp[i])) c += confOfRow[i];
+            cells[i] = c;
+        }
+    }
+
+    private static double MaxSnr(double best, float s) =>
+        float.IsNaN(s) ? best : double.IsNaN(best) || s > best ? s : best;
+
+    /// <summary><see cref="ArtifactClass"/> of every byte, so the hot loop does one load per band.</summary>
+    private static readonly byte[] ArtifactClassOfChar = BuildArtifactTable();
+
+    private static byte[] BuildArtifactTable()
+    {
+        var t = new byte[256];
+        for (int c = 0; c < 256; c++) t[c] = (byte)ReliabilityEvidence.ClassOf((byte)c);
+        return t;
+    }
+}
