@@ -20,20 +20,38 @@ internal static class MergeCommand
         var minSnr = new Option<double?>("--min-snr") { Description = "Pre-merge filter: drop extractions whose best band SNR is below this" };
         var noArtifacts = new Option<bool>("--exclude-artifacts") { Description = "Pre-merge filter: drop extractions with a cc_flg artifact flag in any band" };
         var blockRows = new Option<int>("--block-rows") { Description = "Rows per link block; each block is linked with a dec margin of one radius, so results do not depend on it (bounds GPU memory)", DefaultValueFactory = _ => 1 << 23 };
+        var modelFile = new Option<string?>("--reliability-model") { Description = "Reliability model JSON (default: the built-in v1; see docs/reliability.md)" };
         var quiet = new Option<bool>("--quiet") { Description = "Print only errors" };
         var cmd = new Command("merge", "Merge WDB extractions into groups: link within the radius, resolve confusion, compute group statistics, write groups/members/extractions (FlatBuffers), rejects.csv and summary.json to --out.")
         {
-            inputs, output, radius, profile, strict, device, threads, blockRows, minSnr, noArtifacts, quiet,
+            inputs, output, radius, profile, strict, device, threads, blockRows, minSnr, noArtifacts, modelFile, quiet,
         };
         cmd.SetAction(p =>
         {
             bool q = p.GetValue(quiet);
+            ReliabilityModel? model = null;
+            if (p.GetValue(modelFile) is string modelPath)
+            {
+                string text;
+                try { text = File.ReadAllText(modelPath); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine($"wdb merge: {modelPath}: {e.Message}");
+                    return 2;
+                }
+                if (!ReliabilityModel.TryLoad(text, out model, out string? why))
+                {
+                    Console.Error.WriteLine($"wdb merge: {modelPath}: {why}");
+                    return 2;
+                }
+            }
             var options = new MergeOptions
             {
                 Inputs = p.GetValue(inputs)!, OutDir = p.GetValue(output)!, RadiusArcsec = p.GetValue(radius),
                 Profile = p.GetValue(profile), Strict = p.GetValue(strict), Device = p.GetValue(device)!,
                 Threads = p.GetValue(threads), BlockRows = p.GetValue(blockRows),
                 Filters = new FilterOptions(p.GetValue(minSnr), p.GetValue(noArtifacts)),
+                Reliability = model,
             };
             var outcome = MergeJob.Run(options, q ? null : line => Console.Error.WriteLine($"wdb merge: {line}"));
             if (outcome.Error is not null)

@@ -20,6 +20,8 @@ public sealed record MergeOptions
     /// <summary>Rows per link block (plus its dec margin); results do not depend on it.</summary>
     public int BlockRows { get; init; } = 1 << 23;
     public FilterOptions Filters { get; init; } = new();
+    /// <summary>Reliability model; null takes <see cref="ReliabilityModel.Default"/>.</summary>
+    public ReliabilityModel? Reliability { get; init; }
 }
 
 /// <summary>How a run ended: exit code 0 with a summary, or non-zero with one error line.</summary>
@@ -131,11 +133,15 @@ public static class MergeJob
         var results = ExtractionResults.Allocate(merged.Count);
         Array.Copy(cgid, results.Cgid, merged.Count);
         Array.Copy(confusion.Gcntr, results.Gcntr, merged.Count);
-        Array.Fill(results.Reliability, (byte)255);
         var groups = GroupStatistics.Compute(merged, membership, cgid, confusion.Confused,
             ScanFootprints.DeriveFromExtractions(merged), results);
         summary.Groups = groups.Count;
         timer.Stop("stats");
+
+        var model = options.Reliability ?? ReliabilityModel.Default;
+        model.Score(merged, membership, groups, results);
+        summary.Parameters["reliability_model"] = model.Version;
+        timer.Stop("reliability");
 
         // Account for every row, per file and in total.
         for (int i = 0; i < filtered.Count; i++) CountReject(summary, summary.Inputs[filtered.FileIndex[i]], filteredReasons[i]);

@@ -86,6 +86,9 @@ public sealed class MergeJobTests : IDisposable
             Assert.Equal(2, g5.NMembers);
             Assert.False(g5.Confused);
             Assert.Equal(["5", "6"], reader.MembersOf(5).Select(m => m.Cntr.ToString(CultureInfo.InvariantCulture)).ToArray());
+            // Every merged extraction is scored 0..9; the unconfirmed faint single (cntr 4) scores below the bright pair.
+            var scores = reader.Extractions().ToDictionary(e => e.Cntr, e => e.Reliability);
+            Assert.All(scores.Values, s => Assert.InRange(s, (byte)0, (byte)9));
         }
 
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
