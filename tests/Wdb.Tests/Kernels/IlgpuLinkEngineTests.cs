@@ -55,6 +55,7 @@ public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuE
     [InlineData(1, 2.0, 0.0, 0.02)]
     [InlineData(2, 2.0, 45.0, 0.02)]
     [InlineData(3, 5.0, -70.0, 0.06)]
+    [InlineData(13, 600.0, 20.0, 2.0)] // 10' radius: big cells, long chains
     public void Clustered_sets_match_brute_force(int seed, double radius, double decCentre, double patchDeg)
     {
         var (ra, dec) = LinkTestData.Clustered(seed, 400, 40, 150.0, decCentre, patchDeg, 1.5);
