@@ -113,22 +113,8 @@ public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuE
         // Pairs 2" apart in Dec at many RAs: their squared chords differ only by rounding, so
         // with the radius put exactly on the boundary of pair 0 some pairs link and some do
         // not, decided by the last bit of Sky.Within.
-        const int pairs = 60;
-        var ra = new double[2 * pairs];
-        var dec = new double[2 * pairs];
-        for (int k = 0; k < pairs; k++)
-        {
-            ra[2 * k] = ra[2 * k + 1] = 10.0 + 0.01 * k;
-            dec[2 * k] = 30.0;
-            dec[2 * k + 1] = 30.0 + 2.0 / 3600;
-        }
-        var a = Sky.UnitVector(ra[0], dec[0]);
-        var b = Sky.UnitVector(ra[1], dec[1]);
-        double dx = a.X - b.X, dy = a.Y - b.Y, dz = a.Z - b.Z;
-        double d2 = dx * dx + dy * dy + dz * dz;
-        double r = Sky.SeparationArcsec(ra[0], dec[0], ra[1], dec[1]);
-        while (Sky.ChordSquared(r) < d2) r = Math.BitIncrement(r);
-        while (Sky.ChordSquared(Math.BitDecrement(r)) >= d2) r = Math.BitDecrement(r);
+        var (ra, dec) = LinkTestData.BoundaryPairs(60, 10.0, 30.0, 0.01, 0.0);
+        double r = LinkTestData.BoundaryRadius(ra, dec, 0, 1);
         double below = Math.BitDecrement(r);
 
         int[] at = engine.Link(ra, dec, r);
@@ -137,6 +123,15 @@ public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuE
         Assert.Equal(1, under[1]); // one ulp less does not
         Assert.Equal(LinkTestData.BruteForce(ra, dec, r), at);
         Assert.Equal(LinkTestData.BruteForce(ra, dec, below), under);
+        int linkedAt = 0, linkedUnder = 0;
+        for (int k = 0; k < 60; k++)
+        {
+            if (at[2 * k + 1] == 2 * k) linkedAt++;
+            if (under[2 * k + 1] == 2 * k) linkedUnder++;
+        }
+        // The boundary really cuts through the pairs: rounding alone decides ~1/3 of them.
+        Assert.InRange(linkedAt, 10, 50);
+        Assert.True(linkedUnder < linkedAt);
     }
 
     [Fact]
@@ -276,16 +271,13 @@ public class IlgpuLinkEngineDeviceTests
         Assert.Equal(LinkTestData.BruteForce(wRa, wDec, 2.0), engine.Link(wRa, wDec, 2.0));
         // Boundary pairs: the last bit of the squared chord decides, so FMA contraction
         // on the device would show here.
-        const int pairs = 200;
-        var bRa = new double[2 * pairs];
-        var bDec = new double[2 * pairs];
-        for (int k = 0; k < pairs; k++)
+        var (bRa, bDec) = LinkTestData.BoundaryPairs(200, 0.0, -60.0, 0.003, 0.001);
+        for (int k = 0; k < 10; k++)
         {
-            bRa[2 * k] = bRa[2 * k + 1] = 0.003 * k;
-            bDec[2 * k] = -60.0 + 0.001 * k;
-            bDec[2 * k + 1] = bDec[2 * k] + 2.0 / 3600;
-        }
-        for (double r = 1.9999999; r <= 2.0000001; r += 0.00000002)
+            double r = LinkTestData.BoundaryRadius(bRa, bDec, 2 * k, 2 * k + 1);
             Assert.Equal(LinkTestData.BruteForce(bRa, bDec, r), engine.Link(bRa, bDec, r));
+            double below = Math.BitDecrement(r);
+            Assert.Equal(LinkTestData.BruteForce(bRa, bDec, below), engine.Link(bRa, bDec, below));
+        }
     }
 }
