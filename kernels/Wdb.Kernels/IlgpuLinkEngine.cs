@@ -162,27 +162,34 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         int n = x.Length;
         var stream = accelerator.DefaultStream;
 
-        using var dx = accelerator.Allocate1D(x);
-        using var dy = accelerator.Allocate1D(y);
-        using var dz = accelerator.Allocate1D(z);
         using var keys = accelerator.Allocate1D<ulong>(n);
         using var order = accelerator.Allocate1D<int>(n);
-        cellKeys(n, dx.View, dy.View, dz.View, keys.View, order.View, grid);
-
-        using (var sortTemp = accelerator.Allocate1D<int>(accelerator.ComputeRadixSortPairsTempStorageSize<ulong, int, AscendingUInt64>(n)))
-            sortPairs(stream, keys.View, order.View, sortTemp.View);
-
         using var sx = accelerator.Allocate1D<double>(n);
         using var sy = accelerator.Allocate1D<double>(n);
         using var sz = accelerator.Allocate1D<double>(n);
-        gather(n, order.View, dx.View, dy.View, dz.View, sx.View, sy.View, sz.View);
+        // Input order is needed only until the points are in cell order.
+        using (var dx = accelerator.Allocate1D(x))
+        using (var dy = accelerator.Allocate1D(y))
+        using (var dz = accelerator.Allocate1D(z))
+        {
+            cellKeys(n, dx.View, dy.View, dz.View, keys.View, order.View, grid);
+            using (var sortTemp = accelerator.Allocate1D<int>(accelerator.ComputeRadixSortPairsTempStorageSize<ulong, int, AscendingUInt64>(n)))
+            {
+                sortPairs(stream, keys.View, order.View, sortTemp.View);
+                accelerator.Synchronize(); // launches are asynchronous: free nothing a kernel may still use
+            }
+            gather(n, order.View, dx.View, dy.View, dz.View, sx.View, sy.View, sz.View);
+            accelerator.Synchronize();
+        }
 
         using var flags = accelerator.Allocate1D<int>(n);
         using var cellOfPlus1 = accelerator.Allocate1D<int>(n);
         cellFlags(n, keys.View, flags.View);
         using (var scanTemp = accelerator.Allocate1D<int>(accelerator.ComputeScanTempStorageSize<int>(n)))
+        {
             inclusiveScan(stream, flags.View, cellOfPlus1.View, scanTemp.View);
-        accelerator.Synchronize();
+            accelerator.Synchronize();
+        }
         var last = new int[1];
         cellOfPlus1.View.SubView(n - 1, 1).CopyToCPU(last);
         int cellCount = last[0];

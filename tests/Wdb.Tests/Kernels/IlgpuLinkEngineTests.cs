@@ -1,3 +1,4 @@
+using CsCheck;
 using Wdb.Core;
 using Wdb.Kernels;
 
@@ -55,6 +56,7 @@ public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuE
     [InlineData(1, 2.0, 0.0, 0.02)]
     [InlineData(2, 2.0, 45.0, 0.02)]
     [InlineData(3, 5.0, -70.0, 0.06)]
+    [InlineData(13, 600.0, 20.0, 2.0)] // 10' radius: big cells, long chains
     public void Clustered_sets_match_brute_force(int seed, double radius, double decCentre, double patchDeg)
     {
         var (ra, dec) = LinkTestData.Clustered(seed, 400, 40, 150.0, decCentre, patchDeg, 1.5);
@@ -111,22 +113,8 @@ public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuE
         // Pairs 2" apart in Dec at many RAs: their squared chords differ only by rounding, so
         // with the radius put exactly on the boundary of pair 0 some pairs link and some do
         // not, decided by the last bit of Sky.Within.
-        const int pairs = 60;
-        var ra = new double[2 * pairs];
-        var dec = new double[2 * pairs];
-        for (int k = 0; k < pairs; k++)
-        {
-            ra[2 * k] = ra[2 * k + 1] = 10.0 + 0.01 * k;
-            dec[2 * k] = 30.0;
-            dec[2 * k + 1] = 30.0 + 2.0 / 3600;
-        }
-        var a = Sky.UnitVector(ra[0], dec[0]);
-        var b = Sky.UnitVector(ra[1], dec[1]);
-        double dx = a.X - b.X, dy = a.Y - b.Y, dz = a.Z - b.Z;
-        double d2 = dx * dx + dy * dy + dz * dz;
-        double r = Sky.SeparationArcsec(ra[0], dec[0], ra[1], dec[1]);
-        while (Sky.ChordSquared(r) < d2) r = Math.BitIncrement(r);
-        while (Sky.ChordSquared(Math.BitDecrement(r)) >= d2) r = Math.BitDecrement(r);
+        var (ra, dec) = LinkTestData.BoundaryPairs(60, 10.0, 30.0, 0.01, 0.0);
+        double r = LinkTestData.BoundaryRadius(ra, dec, 0, 1);
         double below = Math.BitDecrement(r);
 
         int[] at = engine.Link(ra, dec, r);
@@ -135,6 +123,15 @@ public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuE
         Assert.Equal(1, under[1]); // one ulp less does not
         Assert.Equal(LinkTestData.BruteForce(ra, dec, r), at);
         Assert.Equal(LinkTestData.BruteForce(ra, dec, below), under);
+        int linkedAt = 0, linkedUnder = 0;
+        for (int k = 0; k < 60; k++)
+        {
+            if (at[2 * k + 1] == 2 * k) linkedAt++;
+            if (under[2 * k + 1] == 2 * k) linkedUnder++;
+        }
+        // The boundary really cuts through the pairs: rounding alone decides ~1/3 of them.
+        Assert.InRange(linkedAt, 10, 50);
+        Assert.True(linkedUnder < linkedAt);
     }
 
     [Fact]
@@ -213,6 +210,35 @@ public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuE
     }
 
     [Fact]
+    public void Random_small_sets_match_brute_force()
+    {
+        // Patches from 0.5" to 30" anywhere (poles and RA 0 over-weighted), 20% exact duplicates.
+        var centreDec = Gen.OneOf(Gen.Double[-90, 90], Gen.Const(89.9999), Gen.Const(-89.9999), Gen.Double[-1, 1]);
+        var centreRa = Gen.OneOf(Gen.Double[0, 360], Gen.Const(0.0), Gen.Const(359.99999));
+        var radius = Gen.OneOf(Gen.Double[0, 5], Gen.Const(2.0));
+        Gen.Select(Gen.Int[0, 60], centreRa, centreDec, Gen.Double[0.5, 30], radius, Gen.Int[0, int.MaxValue])
+            .Sample((n, ra0, dec0, patch, r, seed) =>
+            {
+                var rng = new Random(seed);
+                var ra = new double[n];
+                var dec = new double[n];
+                for (int i = 0; i < n; i++)
+                {
+                    if (i > 0 && rng.NextDouble() < 0.2)
+                    {
+                        int j = rng.Next(i);
+                        (ra[i], dec[i]) = (ra[j], dec[j]);
+                        continue;
+                    }
+                    dec[i] = Math.Clamp(dec0 + (rng.NextDouble() - 0.5) * patch / 3600, -90, 90);
+                    double cosDec = Math.Max(Math.Cos(dec[i] * Sky.DegToRad), 1e-6);
+                    ra[i] = LinkTestData.Wrap(ra0 + (rng.NextDouble() - 0.5) * patch / 3600 / cosDec);
+                }
+                Assert.Equal(LinkTestData.BruteForce(ra, dec, r), engine.Link(ra, dec, r));
+            }, iter: 8, threads: 1); // ~0.15 s per Link on the CPU accelerator
+    }
+
+    [Fact]
     public void Bad_arguments_are_rejected()
     {
         Assert.Throws<ArgumentException>(() => engine.Link([1.0], [], 2.0));
@@ -245,16 +271,13 @@ public class IlgpuLinkEngineDeviceTests
         Assert.Equal(LinkTestData.BruteForce(wRa, wDec, 2.0), engine.Link(wRa, wDec, 2.0));
         // Boundary pairs: the last bit of the squared chord decides, so FMA contraction
         // on the device would show here.
-        const int pairs = 200;
-        var bRa = new double[2 * pairs];
-        var bDec = new double[2 * pairs];
-        for (int k = 0; k < pairs; k++)
+        var (bRa, bDec) = LinkTestData.BoundaryPairs(200, 0.0, -60.0, 0.003, 0.001);
+        for (int k = 0; k < 10; k++)
         {
-            bRa[2 * k] = bRa[2 * k + 1] = 0.003 * k;
-            bDec[2 * k] = -60.0 + 0.001 * k;
-            bDec[2 * k + 1] = bDec[2 * k] + 2.0 / 3600;
-        }
-        for (double r = 1.9999999; r <= 2.0000001; r += 0.00000002)
+            double r = LinkTestData.BoundaryRadius(bRa, bDec, 2 * k, 2 * k + 1);
             Assert.Equal(LinkTestData.BruteForce(bRa, bDec, r), engine.Link(bRa, bDec, r));
+            double below = Math.BitDecrement(r);
+            Assert.Equal(LinkTestData.BruteForce(bRa, bDec, below), engine.Link(bRa, bDec, below));
+        }
     }
 }

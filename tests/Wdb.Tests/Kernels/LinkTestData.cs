@@ -36,6 +36,36 @@ internal static class LinkTestData
         return a;
     }
 
+    /// <summary>
+    /// The smallest radius (arcsec) at which rows i and j link: Sky.ChordSquared of it equals or
+    /// just exceeds their squared chord as Sky.Within rounds it, and one ulp less does not link.
+    /// </summary>
+    public static double BoundaryRadius(double[] ra, double[] dec, int i, int j)
+    {
+        var a = Sky.UnitVector(ra[i], dec[i]);
+        var b = Sky.UnitVector(ra[j], dec[j]);
+        double dx = a.X - b.X, dy = a.Y - b.Y, dz = a.Z - b.Z;
+        double d2 = dx * dx + dy * dy + dz * dz;
+        double r = Sky.SeparationArcsec(ra[i], dec[i], ra[j], dec[j]);
+        while (Sky.ChordSquared(r) < d2) r = Math.BitIncrement(r);
+        while (Sky.ChordSquared(Math.BitDecrement(r)) >= d2) r = Math.BitDecrement(r);
+        return r;
+    }
+
+    /// <summary>Pairs 2" apart in Dec, whose squared chords differ only in the last bits.</summary>
+    public static (double[] Ra, double[] Dec) BoundaryPairs(int pairs, double ra0, double dec0, double raStep, double decStep)
+    {
+        var ra = new double[2 * pairs];
+        var dec = new double[2 * pairs];
+        for (int k = 0; k < pairs; k++)
+        {
+            ra[2 * k] = ra[2 * k + 1] = ra0 + raStep * k;
+            dec[2 * k] = dec0 + decStep * k;
+            dec[2 * k + 1] = dec[2 * k] + 2.0 / 3600;
+        }
+        return (ra, dec);
+    }
+
     /// <summary>Number of distinct components in a label array.</summary>
     public static int ComponentCount(int[] labels)
     {
