@@ -21,10 +21,11 @@ internal static class MergeCommand
         var noArtifacts = new Option<bool>("--exclude-artifacts") { Description = "Pre-merge filter: drop extractions with a cc_flg artifact flag in any band" };
         var blockRows = new Option<int>("--block-rows") { Description = "Rows per link block; each block is linked with a dec margin of one radius, so results do not depend on it (bounds GPU memory)", DefaultValueFactory = _ => 1 << 23 };
         var modelFile = new Option<string?>("--reliability-model") { Description = "Reliability model JSON (default: the built-in v1; see docs/reliability.md)" };
+        var progress = new Option<bool?>("--progress") { Description = "Show a progress line with rows/s and ETA (default: on when stderr is a terminal)" };
         var quiet = new Option<bool>("--quiet") { Description = "Print only errors" };
         var cmd = new Command("merge", "Merge WDB extractions into groups: link within the radius, resolve confusion, compute group statistics, write groups/members/extractions (FlatBuffers), rejects.csv and summary.json to --out.")
         {
-            inputs, output, radius, profile, strict, device, threads, blockRows, minSnr, noArtifacts, modelFile, quiet,
+            inputs, output, radius, profile, strict, device, threads, blockRows, minSnr, noArtifacts, modelFile, progress, quiet,
         };
         cmd.SetAction(p =>
         {
@@ -45,6 +46,8 @@ internal static class MergeCommand
                     return 2;
                 }
             }
+            bool showProgress = !q && (p.GetValue(progress) ?? !Console.IsErrorRedirected);
+            using var display = showProgress ? new ProgressDisplay() : null;
             var options = new MergeOptions
             {
                 Inputs = p.GetValue(inputs)!, OutDir = p.GetValue(output)!, RadiusArcsec = p.GetValue(radius),
@@ -52,8 +55,10 @@ internal static class MergeCommand
                 Threads = p.GetValue(threads), BlockRows = p.GetValue(blockRows),
                 Filters = new FilterOptions(p.GetValue(minSnr), p.GetValue(noArtifacts)),
                 Reliability = model,
+                Progress = display,
             };
-            var outcome = MergeJob.Run(options, q ? null : line => Console.Error.WriteLine($"wdb merge: {line}"));
+            Action<string>? log = q ? null : display is not null ? line => display.WriteLine($"wdb merge: {line}") : line => Console.Error.WriteLine($"wdb merge: {line}");
+            var outcome = MergeJob.Run(options, log);
             if (outcome.Error is not null)
             {
                 Console.Error.WriteLine($"wdb merge: {outcome.Error}");

@@ -22,6 +22,8 @@ public sealed record MergeOptions
     public FilterOptions Filters { get; init; } = new();
     /// <summary>Reliability model; null takes <see cref="ReliabilityModel.Default"/>.</summary>
     public ReliabilityModel? Reliability { get; init; }
+    /// <summary>Progress watcher (e.g. the terminal display); null for none.</summary>
+    public IMergeProgress? Progress { get; init; }
 }
 
 /// <summary>How a run ended: exit code 0 with a summary, or non-zero with one error line.</summary>
@@ -52,7 +54,10 @@ public static class MergeJob
         var (engine, deviceError) = LinkDevices.Create(options.Device, options.Threads);
         if (engine is null) return MergeOutcome.Fail(InputErrorExit, deviceError!);
         using (engine)
-            return Run(options, engine, log);
+        {
+            try { return Run(options, engine, log); }
+            finally { options.Progress?.Done(); }
+        }
     }
 
     public static MergeOutcome Run(MergeOptions options, ILinkEngine engine, Action<string>? log = null)
@@ -77,6 +82,8 @@ public static class MergeJob
         for (int f = 0; f < options.Inputs.Count; f++)
         {
             string path = options.Inputs[f];
+            int before = block.Count;
+            options.Progress?.Stage($"read {Path.GetFileName(path)}", () => block.Count - before, RowEstimate.Of(path));
             var read = ExtractionReader.Read(path, f, new ReadOptions(options.Profile, options.Format, options.Strict), block);
             if (read.Error is not null) return MergeOutcome.Fail(InputErrorExit, read.Error.ToString());
             rejects.AddRange(read.Rejects);
@@ -112,10 +119,12 @@ public static class MergeJob
         timer.Stop("filter");
 
         // Zone sort.
+        options.Progress?.Stage("zone sort", null, 0);
         merged.Permute(DeclinationSort.Order(merged));
         timer.Stop("sort");
 
         // Link and candidate groups.
+        options.Progress?.Stage("link", null, 0);
         var labels = BlockLinker.Link(engine, merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count),
             options.RadiusArcsec, options.BlockRows);
         timer.Stop("link");
@@ -124,11 +133,13 @@ public static class MergeJob
         timer.Stop("components");
 
         // Confusion resolution: final groups.
+        options.Progress?.Stage("confusion", null, 0);
         var confusion = ConfusionResolver.Resolve(merged, cgid, options.RadiusArcsec);
         summary.ConfusedCandidateGroups = confusion.ConfusedCandidateGroups;
         timer.Stop("confusion");
 
         // Group index and statistics.
+        options.Progress?.Stage("statistics", null, 0);
         var membership = MembershipBuilder.Build(merged, confusion.Gcntr);
         var results = ExtractionResults.Allocate(merged.Count);
         Array.Copy(cgid, results.Cgid, merged.Count);
@@ -151,6 +162,7 @@ public static class MergeJob
         summary.RowsRejected = summary.Inputs.Sum(s => s.RowsRejected);
 
         summary.StageSeconds = timer.Seconds;
+        options.Progress?.Stage("write", null, 0);
         var error = OutputWriter.Write(options.OutDir, new MergeOutputs
         {
             Block = merged, Results = results, Groups = groups, Membership = membership,
