@@ -38,6 +38,19 @@ public static class ConfusionResolver
     /// </summary>
     public const double MergeOverlapFraction = 0.1;
 
+    /// <summary>
+    /// Prior per-axis scatter of a centre (arcsec), worth one member: what a centre with one
+    /// or two members is assumed to spread over (faint 2MASS extractions scatter by ~0.3-0.5").
+    /// </summary>
+    public const double PriorSigmaArcsec = 0.5;
+
+    /// <summary>Floor of a centre's per-axis scatter (arcsec): bright 2MASS positions repeat to ~0.06".</summary>
+    public const double MinSigmaArcsec = 0.05;
+
+    /// <summary>Degrees of freedom of the Student-t position model of a centre; (nu + 2) / 2 is the exponent.</summary>
+    public const double TailNu = 4.0;
+    private const double TailExponent = (TailNu + 2) / 2;
+
     /// <param name="block">The rows (any order).</param>
     /// <param name="cgid">Candidate group of row i (smallest cntr of its component).</param>
     /// <param name="radiusArcsec">The matching radius r (inclusive), arcsec.</param>
@@ -124,6 +137,7 @@ public static class ConfusionResolver
         private bool[] _cMerged = new bool[64];
         private long[] _cMinCntr = new long[64];
         private int[] _cByZ = new int[64], _cInto = new int[64];
+        private double[] _cSpread = new double[64], _cInvNuVar = new double[64], _cBias = new double[64];
         private double[] _zKey = new double[64];
 
         private static void Ensure<T>(ref T[] a, int n)
@@ -186,6 +200,7 @@ public static class ConfusionResolver
             Ensure(ref _cx, c2); Ensure(ref _cy, c2); Ensure(ref _cz, c2); Ensure(ref _cSize, c2); Ensure(ref _cRemap, c2);
             Ensure(ref _cMemberStart, c2 + 1); Ensure(ref _cMembers, m); Ensure(ref _cMerged, c2);
             Ensure(ref _cMinCntr, c2); Ensure(ref _cByZ, c2); Ensure(ref _zKey, c2); Ensure(ref _cInto, c2);
+            Ensure(ref _cSpread, c2); Ensure(ref _cInvNuVar, c2); Ensure(ref _cBias, c2);
         }
 
         /// <summary>Members in priority order (brightness, ra, dec, cntr): a total order on data values.</summary>
@@ -256,6 +271,7 @@ public static class ConfusionResolver
             {
                 if (_scan[k] != seedScan) continue;
                 _cx[c] = _x[k]; _cy[c] = _y[k]; _cz[c] = _z[k];
+                SetCost(c, 1, 0);
                 c++;
             }
             return c;
@@ -274,21 +290,24 @@ public static class ConfusionResolver
                 double x = _x[k], y = _y[k], z = _z[k];
                 int s = _scan[k], slot0 = _scanStart[s], taken = _scanTaken[s];
                 int best = -1;
-                double bestD = chord2;
+                double bestCost = double.PositiveInfinity;
                 for (int c = 0; c < centres; c++)
                 {
                     double dx = x - _cx[c], dy = y - _cy[c], dz = z - _cz[c];
                     double d = dx * dx + dy * dy + dz * dz;
-                    if (d > bestD || (d == bestD && best >= 0)) continue;
+                    if (d > chord2) continue;
+                    double cost = TailExponent * Math.Log(1 + d * _cInvNuVar[c]) + _cBias[c];
+                    if (cost >= bestCost) continue;   // ties: the earlier centre
                     bool free = true;
                     for (int t = 0; t < taken; t++) if (_takenBy[slot0 + t] == c) { free = false; break; }
                     if (!free) continue;
-                    best = c; bestD = d;
+                    best = c; bestCost = cost;
                 }
                 if (best < 0)
                 {
                     best = centres++;
                     _cx[best] = x; _cy[best] = y; _cz[best] = z;
+                    SetCost(best, 1, 0);
                 }
                 _assign[k] = best;
                 _takenBy[slot0 + taken] = best;
@@ -331,12 +350,34 @@ public static class ConfusionResolver
             _cMemberStart[0] = 0;
             for (int c = 0; c < live; c++) _cMemberStart[c + 1] = _cMemberStart[c] + _cSize[c];
             for (int c = 0; c < live; c++) _cSize[c] = 0;
+            for (int c = 0; c < live; c++) _cSpread[c] = 0;
             for (int k = 0; k < m; k++)
             {
                 int c = _assign[k];
                 _cMembers[_cMemberStart[c] + _cSize[c]++] = k;
+                double dx = _x[k] - _cx[c], dy = _y[k] - _cy[c], dz = _z[k] - _cz[c];
+                _cSpread[c] += dx * dx + dy * dy + dz * dz;
             }
+            for (int c = 0; c < live; c++) SetCost(c, _cSize[c], _cSpread[c]);
             return live;
+        }
+
+        /// <summary>
+        /// Cost terms of centre c from its n members and their summed squared distance (rad^2):
+        /// per-axis variance v = (sum d^2 / 2 + v0) / (n + 1), a prior of <see cref="PriorSigmaArcsec"/>
+        /// worth one member, floored at <see cref="MinSigmaArcsec"/>. A member at distance d
+        /// costs ((nu + 2) / 2) ln(1 + d^2 / (nu v)) + ln v - ln n: minus the log of a 2-D
+        /// Student-t density (nu = <see cref="TailNu"/>) times the centre's member count. The
+        /// t's wide wings keep a real source's 3-4 sigma members (faint 2MASS positions have
+        /// such wings) from defecting to a small compact clump of noise beside it.
+        /// </summary>
+        private void SetCost(int c, int n, double sumD2)
+        {
+            double v0 = PriorSigmaArcsec * PriorSigmaArcsec * Sky.ArcsecToRad * Sky.ArcsecToRad;
+            double vMin = MinSigmaArcsec * MinSigmaArcsec * Sky.ArcsecToRad * Sky.ArcsecToRad;
+            double v = Math.Max(vMin, (0.5 * sumD2 + v0) / (n + 1));
+            _cInvNuVar[c] = 1.0 / (TailNu * v);
+            _cBias[c] = Math.Log(v) - Math.Log(Math.Max(1, n));
         }
 
         /// <summary>

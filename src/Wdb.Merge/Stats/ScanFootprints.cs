@@ -180,6 +180,19 @@ public sealed class ScanFootprints
         return count;
     }
 
+    /// <summary>The same count by testing every scan: the reference for the zone index (tests).</summary>
+    internal int CountCoveringAllScans(double raDeg, double decDeg)
+    {
+        var (x, y, z) = Sky.UnitVector(raDeg, decDeg);
+        int count = 0;
+        for (int s = 0; s < _scanKey.Length; s++)
+        {
+            if (!Project(s, x, y, z, out double xi, out double eta)) continue;
+            if (xi >= _xiMin[s] && xi <= _xiMax[s] && eta >= _etaMin[s] && eta <= _etaMax[s]) count++;
+        }
+        return count;
+    }
+
     private int CountRange(int from, int to, double x, double y, double z)
     {
         int count = 0;
