@@ -19,11 +19,13 @@ public sealed class ConfusionResult
 /// per scan. Non-confused candidate groups pass through unchanged (gcntr = cgid).
 /// The algorithm (docs/confusion.md) is a scan-constrained, k-means-like assignment:
 /// seeds are the extractions of the scan contributing most members; every member, in
-/// (brightness, ra, dec, cntr) order, joins the nearest centre within the radius that has
-/// not yet taken a member of its scan, or starts a new centre; centres are recomputed and
-/// centres that split one source (nearly disjoint scan sets) are merged; a fixed number
-/// of rounds. Everything is ordered by data values and cntr, never by row index, so the
-/// result does not depend on input order. Cost O(members x centres) per round.
+/// (brightness, ra, dec, cntr) order, joins the cheapest centre within the radius that has
+/// not yet taken a member of its scan (cost: minus the log of the centre's member count
+/// times a Student-t density of its scatter; plain nearest centre in the first round), or
+/// starts a new centre; centres are recomputed, and pairs of centres that split one source
+/// (nearly disjoint scan sets) are merged; at most <see cref="MaxRounds"/> rounds.
+/// Everything is ordered by data values and cntr, never by row index, so the result does
+/// not depend on input order. Cost O(members x centres) per round.
 /// </summary>
 public static class ConfusionResolver
 {
@@ -278,9 +280,11 @@ public static class ConfusionResolver
         }
 
         /// <summary>
-        /// One pass in priority order: each member joins the nearest centre within the
-        /// radius that holds no member of its scan yet (ties: the earlier centre), else it
-        /// starts a new centre at its own position. Returns the number of centres.
+        /// One pass in priority order: each member joins the cheapest centre (see
+        /// <see cref="SetCost"/>) within the radius that holds no member of its scan yet
+        /// (ties: the earlier centre), else it starts a new centre at its own position.
+        /// Bright members go first, so a faint noise extraction never takes a real source's
+        /// slot in a scan. Returns the number of centres.
         /// </summary>
         private int Assign(int m, int centres, double chord2)
         {
