@@ -41,6 +41,14 @@ public static class ConfusionResolver
     public const double MergeOverlapFraction = 0.1;
 
     /// <summary>
+    /// Two centres whose separation is at most this many times sqrt(v_a + v_b) (their
+    /// per-axis variances) are positionally one source and merge whatever scans they
+    /// share: the halves of one source that k-means cut are ~1.4 apart in these units, a
+    /// resolved real pair is many (1.4" apart at 0.1" scatter: 10).
+    /// </summary>
+    public const double MergeSigmas = 2.0;
+
+    /// <summary>
     /// Prior per-axis scatter of a centre (arcsec), worth one member: what a centre with one
     /// or two members is assumed to spread over (faint 2MASS extractions scatter by ~0.3-0.5").
     /// </summary>
@@ -139,7 +147,7 @@ public static class ConfusionResolver
         private bool[] _cMerged = new bool[64];
         private long[] _cMinCntr = new long[64];
         private int[] _cByZ = new int[64], _cInto = new int[64];
-        private double[] _cSpread = new double[64], _cInvNuVar = new double[64], _cBias = new double[64];
+        private double[] _cSpread = new double[64], _cVar = new double[64], _cInvNuVar = new double[64], _cBias = new double[64];
         private double[] _zKey = new double[64];
 
         private static void Ensure<T>(ref T[] a, int n)
@@ -202,7 +210,7 @@ public static class ConfusionResolver
             Ensure(ref _cx, c2); Ensure(ref _cy, c2); Ensure(ref _cz, c2); Ensure(ref _cSize, c2); Ensure(ref _cRemap, c2);
             Ensure(ref _cMemberStart, c2 + 1); Ensure(ref _cMembers, m); Ensure(ref _cMerged, c2);
             Ensure(ref _cMinCntr, c2); Ensure(ref _cByZ, c2); Ensure(ref _zKey, c2); Ensure(ref _cInto, c2);
-            Ensure(ref _cSpread, c2); Ensure(ref _cInvNuVar, c2); Ensure(ref _cBias, c2);
+            Ensure(ref _cSpread, c2); Ensure(ref _cVar, c2); Ensure(ref _cInvNuVar, c2); Ensure(ref _cBias, c2);
         }
 
         /// <summary>Members in priority order (brightness, ra, dec, cntr): a total order on data values.</summary>
@@ -380,15 +388,19 @@ public static class ConfusionResolver
             double v0 = PriorSigmaArcsec * PriorSigmaArcsec * Sky.ArcsecToRad * Sky.ArcsecToRad;
             double vMin = MinSigmaArcsec * MinSigmaArcsec * Sky.ArcsecToRad * Sky.ArcsecToRad;
             double v = Math.Max(vMin, (0.5 * sumD2 + v0) / (n + 1));
+            _cVar[c] = v;
             _cInvNuVar[c] = 1.0 / (TailNu * v);
             _cBias[c] = Math.Log(v) - Math.Log(Math.Max(1, n));
         }
 
         /// <summary>
-        /// Merges pairs of centres within the radius whose members share few scans (see
-        /// <see cref="MergeOverlapFraction"/>): one source that the seeds or a previous round
-        /// cut in two. Each centre takes part in at most one merge per round; candidates are
-        /// found by a sweep in z = sin(dec) (|dz| &lt;= chord). Returns whether any merged.
+        /// Merges pairs of centres within the radius that are one source cut in two by the
+        /// seeds or a previous round: their members share few scans (see
+        /// <see cref="MergeOverlapFraction"/>), or their centres are closer than
+        /// <see cref="MergeSigmas"/> times their combined scatter (k-means halves of one
+        /// source, e.g. after seeds from a scan whose band-merge split it). Each centre takes
+        /// part in at most one merge per round; candidates are found by a sweep in
+        /// z = sin(dec) (|dz| &lt;= chord). Returns whether any merged.
         /// </summary>
         private bool MergeSplitSources(int m, int centres, double chord2)
         {
@@ -413,7 +425,8 @@ public static class ConfusionResolver
                     double d = dx * dx + dy * dy + dz * dz;
                     // Nearest partner; equal distances go to the earlier centre.
                     if (d > chord2 || d > partnerD || (d == partnerD && b > partner)) continue;
-                    if (!FewSharedScans(a, b)) continue;
+                    bool samePlace = d <= MergeSigmas * MergeSigmas * (_cVar[a] + _cVar[b]);
+                    if (!samePlace && !FewSharedScans(a, b)) continue;
                     partner = b; partnerD = d;
                 }
                 if (partner < 0) continue;

@@ -126,7 +126,7 @@ public class ConfusionResolverTests
     /// A dense field seen by many scans: sources at least 2.2" apart, each detected with its
     /// own completeness and scatter, plus noise extractions scattered over the field.
     /// </summary>
-    internal static ExtractionBlock DenseField(int seed, int scans, int sources, double noisePerScan, out long[] truth)
+    internal static ExtractionBlock DenseField(int seed, int scans, int sources, double noisePerScan, out long[] truth, double minSeparationArcsec = 2.2)
     {
         var rng = new Random(seed);
         var b = new ExtractionBlock();
@@ -137,7 +137,7 @@ public class ConfusionResolverTests
         {
             double e = field * (rng.NextDouble() - 0.5), n = field * (rng.NextDouble() - 0.5);
             bool ok = true;
-            foreach (var q in pos) if (Math.Sqrt((q.E - e) * (q.E - e) + (q.N - n) * (q.N - n)) < 2.2) ok = false;
+            foreach (var q in pos) if (Math.Sqrt((q.E - e) * (q.E - e) + (q.N - n) * (q.N - n)) < minSeparationArcsec) ok = false;
             if (!ok) continue;
             float mag = 11f + 5f * (float)rng.NextDouble();
             double sig = 0.08 + 0.06 * (mag - 11);        // fainter: worse astrometry
@@ -224,5 +224,97 @@ public class ConfusionResolverTests
             Assert.Equal(GroupOfCntr(b, r.Gcntr), GroupOfCntr(shuffled, r2.Gcntr));
             Assert.Equal(r.ConfusedCandidateGroups, r2.ConfusedCandidateGroups);
         }
+    }
+}
+
+public class ConfusionCausesTests
+{
+    private const double Arcsec = 1.0 / 3600;
+
+    /// <summary>
+    /// Seeing: A (K 12.0) and B (K 12.7) 1.4" apart; 400 scans; 60% resolve them (0.1"
+    /// scatter), 40% see one blend (K 11.5) at the flux-weighted point, 0.55" from A.
+    /// </summary>
+    [Fact]
+    public void Pair_resolved_in_good_seeing_and_blended_in_bad_keeps_two_groups()
+    {
+        var rng = new Random(5);
+        var b = new ExtractionBlock();
+        var kind = new List<char>();
+        long cntr = 1;
+        for (int s = 0; s < 400; s++)
+        {
+            if (s % 5 < 3)
+            {
+                var (ra, dec) = Offset(150.0, 2.0, 0.1 * Gaussian(rng), 0.1 * Gaussian(rng));
+                SetMag(b, Add(b, cntr++, s, ra, dec, 2451000.0 + s), Band.K, 12.0f, 0.03f); kind.Add('A');
+                (ra, dec) = Offset(150.0, 2.0, 1.4 + 0.1 * Gaussian(rng), 0.1 * Gaussian(rng));
+                SetMag(b, Add(b, cntr++, s, ra, dec, 2451000.0 + s), Band.K, 12.7f, 0.03f); kind.Add('B');
+            }
+            else
+            {
+                var (ra, dec) = Offset(150.0, 2.0, 0.55 + 0.15 * Gaussian(rng), 0.15 * Gaussian(rng));
+                SetMag(b, Add(b, cntr++, s, ra, dec, 2451000.0 + s), Band.K, 11.5f, 0.03f); kind.Add('m');
+            }
+        }
+        var r = ConfusionResolver.Resolve(b, FriendsOfFriends(b, 2.0), 2.0);
+        var groupsOf = new Dictionary<char, HashSet<long>> { ['A'] = [], ['B'] = [], ['m'] = [] };
+        for (int i = 0; i < b.Count; i++) groupsOf[kind[i]].Add(r.Gcntr[i]);
+        Assert.Single(groupsOf['A']);
+        Assert.Single(groupsOf['B']);
+        Assert.NotEqual(groupsOf['A'].Single(), groupsOf['B'].Single());
+        // Blends are measurements of the pair: they go with one of its members, not apart.
+        Assert.Subset(new HashSet<long> { groupsOf['A'].Single(), groupsOf['B'].Single() }, groupsOf['m']);
+    }
+
+    /// <summary>
+    /// Band-merge failure: a source seen by 300 scans is, in some scans, split into a
+    /// J-only extraction 0.5" west and an H/Ks extraction 0.5" east. The scans that split
+    /// it seed two centres; the merge step must reunite the source.
+    /// </summary>
+    [Theory]
+    [InlineData(10)]   // 10% of scans split
+    [InlineData(4)]    // 25%
+    public void Source_split_by_failed_band_merges_stays_one_group(int splitEvery)
+    {
+        var rng = new Random(8);
+        var b = new ExtractionBlock();
+        var normal = new List<int>();
+        var pieces = new List<int>();
+        long cntr = 1;
+        for (int s = 0; s < 300; s++)
+        {
+            double jd = 2451000.0 + s;
+            if (s % splitEvery != 1)
+            {
+                var (ra, dec) = Offset(250.0, -40.0, 0.15 * Gaussian(rng), 0.15 * Gaussian(rng));
+                int i = Add(b, cntr++, s, ra, dec, jd);
+                SetMag(b, i, Band.J, 13.0f, 0.03f); SetMag(b, i, Band.H, 12.5f, 0.03f); SetMag(b, i, Band.K, 12.3f + 0.02f * (float)Gaussian(rng), 0.03f);
+                normal.Add(i);
+            }
+            else
+            {
+                var (ra, dec) = Offset(250.0, -40.0, -0.5 + 0.15 * Gaussian(rng), 0.15 * Gaussian(rng));
+                int j = Add(b, cntr++, s, ra, dec, jd);
+                SetMag(b, j, Band.J, 13.0f, 0.03f);
+                (ra, dec) = Offset(250.0, -40.0, 0.5 + 0.15 * Gaussian(rng), 0.15 * Gaussian(rng));
+                int hk = Add(b, cntr++, s, ra, dec, jd);
+                SetMag(b, hk, Band.H, 12.5f, 0.03f); SetMag(b, hk, Band.K, 12.3f + 0.02f * (float)Gaussian(rng), 0.03f);
+                pieces.Add(j); pieces.Add(hk);
+            }
+        }
+        var r = ConfusionResolver.Resolve(b, FriendsOfFriends(b, 2.0), 2.0);
+        // The source's group: the one holding most normal extractions. A normal extraction
+        // 3 sigma west sits on the J pieces' clump and may go there: allow 1%.
+        long g = normal.GroupBy(i => r.Gcntr[i]).MaxBy(x => x.Count())!.Key;
+        Assert.True(normal.Count(i => r.Gcntr[i] == g) >= 0.99 * normal.Count, $"{normal.Count(i => r.Gcntr[i] == g)} of {normal.Count}");
+        // Each split scan gives the source at most one piece, and most give one.
+        int reunited = 0;
+        for (int p = 0; p < pieces.Count; p += 2)
+        {
+            Assert.False(r.Gcntr[pieces[p]] == g && r.Gcntr[pieces[p + 1]] == g);
+            if (r.Gcntr[pieces[p]] == g || r.Gcntr[pieces[p + 1]] == g) reunited++;
+        }
+        Assert.True(reunited >= 0.9 * pieces.Count / 2, $"{reunited} of {pieces.Count / 2} split scans contribute a piece");
     }
 }
