@@ -6,8 +6,9 @@ namespace Wdb.Merge;
 /// The sky area each scan covered, for `spos` (SPEC §4: scans whose footprint covers a
 /// group's mean position). 2MASS scans are thin strips aligned with declination (a survey
 /// tile is 6 deg x 8.5', a calibration tile 1 deg x 8.5'; 2MASS-NOTES.md), so a footprint
-/// is a box in the scan's own tangent plane: centre = normalised mean unit vector of the
-/// scan's extractions, axes east (xi) and north (eta) at that centre, gnomonic projection.
+/// is a box in the scan's own tangent plane: centre = the normalised midpoint of the
+/// per-axis extremes of the scan's extractions' unit vectors, axes east (xi) and north
+/// (eta) at that centre, gnomonic projection.
 /// The box spans the extractions' xi/eta extremes plus <see cref="MarginArcsec"/>. In the
 /// tangent frame RA 0/360 is no boundary and the poles need no special case.
 /// Lookup: declination zones of <see cref="ZoneDeg"/>; each scan is listed in every zone
@@ -69,17 +70,27 @@ public sealed class ScanFootprints
         var f = new ScanFootprints(scans);
         foreach (var (key, s) in index) f._scanKey[s] = key;
 
-        // Centre: mean unit vector.
+        // Centre: the midpoint of the per-axis extremes of the unit vectors (normalised).
+        // Extremes do not depend on row order, so neither does anything derived from them.
+        var lo = new double[3 * scans];
+        var hi = new double[3 * scans];
+        Array.Fill(lo, double.MaxValue);
+        Array.Fill(hi, double.MinValue);
         for (int i = 0; i < n; i++)
         {
             var (x, y, z) = Sky.UnitVector(block.Ra[i], block.Dec[i]);
-            int s = scanOf[i];
-            f._cx[s] += x; f._cy[s] += y; f._cz[s] += z;
+            int b = 3 * scanOf[i];
+            lo[b] = Math.Min(lo[b], x); hi[b] = Math.Max(hi[b], x);
+            lo[b + 1] = Math.Min(lo[b + 1], y); hi[b + 1] = Math.Max(hi[b + 1], y);
+            lo[b + 2] = Math.Min(lo[b + 2], z); hi[b + 2] = Math.Max(hi[b + 2], z);
         }
         for (int s = 0; s < scans; s++)
         {
+            f._cx[s] = 0.5 * (lo[3 * s] + hi[3 * s]);
+            f._cy[s] = 0.5 * (lo[3 * s + 1] + hi[3 * s + 1]);
+            f._cz[s] = 0.5 * (lo[3 * s + 2] + hi[3 * s + 2]);
             double norm = Math.Sqrt(f._cx[s] * f._cx[s] + f._cy[s] * f._cy[s] + f._cz[s] * f._cz[s]);
-            if (norm == 0) { f._cz[s] = 1; norm = 1; }  // antipodal extractions only: not a real scan
+            if (norm == 0) { f._cz[s] = 1; norm = 1; }  // extractions all over the sphere: not a real scan
             f._cx[s] /= norm; f._cy[s] /= norm; f._cz[s] /= norm;
             // East = z x c normalised; at a pole any east will do (x axis).
             double ex = -f._cy[s], ey = f._cx[s];

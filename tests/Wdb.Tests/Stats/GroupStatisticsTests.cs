@@ -295,3 +295,48 @@ public class GroupStatisticsTests
         for (int i = 0; i < b.Count; i++) Assert.Equal(0.15, res.SepArcsec[i], 4);
     }
 }
+
+public class GroupStatisticsOrderTests
+{
+    [Fact]
+    public void Every_column_is_identical_for_shuffled_rows()
+    {
+        // A dense field (confused groups, noise, non-detections) with times and ellipses.
+        var b = Wdb.Tests.Confusion.ConfusionResolverTests.DenseField(21, 60, 6, 0.5, out _);
+        var rng = new Random(4);
+        for (int i = 0; i < b.Count; i++)
+        {
+            b.ErrMaj[i] = 0.1f + 0.3f * (float)rng.NextDouble();
+            b.ErrMin[i] = 0.05f + 0.05f * (float)rng.NextDouble();
+            b.ErrAng[i] = 180f * (float)rng.NextDouble();
+            if (i % 3 == 0) TestBlocks.SetMag(b, i, Core.Band.J, 14f + (float)rng.NextDouble(), 0.05f);
+            if (i % 7 == 0) b[Core.Band.H].CcFlg[i] = (byte)'p';
+        }
+        var (t1, _, r1, _) = TestBlocks.MergeAll(b);
+        var shuffled = TestBlocks.Shuffled(b, 17);
+        var (t2, _, r2, _) = TestBlocks.MergeAll(shuffled);
+
+        Assert.True(t1.Count > 10);
+        Assert.Contains(true, t1.Confused);
+        AssertSameColumns(t1, t2);
+        for (int k = 0; k < 3; k++) AssertSameColumns(t1.Bands[k], t2.Bands[k]);
+        var sep1 = new Dictionary<long, float>();
+        for (int i = 0; i < b.Count; i++) sep1[b.Cntr[i]] = r1.SepArcsec[i];
+        for (int i = 0; i < shuffled.Count; i++) Assert.Equal(sep1[shuffled.Cntr[i]], r2.SepArcsec[i]);
+    }
+
+    private static void AssertSameColumns(object a, object b)
+    {
+        int arrays = 0;
+        foreach (var field in a.GetType().GetFields())
+        {
+            if (field.GetValue(a) is not Array x || field.FieldType == typeof(Core.BandStats[])) continue;
+            var y = (Array)field.GetValue(b)!;
+            Assert.Equal(x.Length, y.Length);
+            for (int i = 0; i < x.Length; i++)
+                Assert.True(Equals(x.GetValue(i), y.GetValue(i)), $"{field.Name}[{i}]: {x.GetValue(i)} vs {y.GetValue(i)}");
+            arrays++;
+        }
+        Assert.True(arrays >= 10);
+    }
+}
