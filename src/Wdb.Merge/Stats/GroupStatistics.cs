@@ -24,8 +24,9 @@ public static class GroupStatistics
     private const int RangeSize = 2048;
 
     /// <summary>
-    /// Fills a <see cref="GroupTable"/> in <paramref name="membership"/> order and
-    /// <c>results.SepArcsec</c> of every member row (separation from its group's weighted mean).
+    /// Fills a <see cref="GroupTable"/> in <paramref name="membership"/> order and, for every
+    /// member row, <c>results.SepArcsec</c> (separation from its group's weighted mean),
+    /// <c>results.Gcntr</c> and <c>results.Cgid</c> (Reliability is left to its stage).
     /// </summary>
     /// <param name="cgid">Candidate group per row.</param>
     /// <param name="confused">Per row: its candidate group was confused (see <see cref="ConfusionResult.Confused"/>).</param>
@@ -100,6 +101,11 @@ public static class GroupStatistics
         if (m == 0) { FillEmpty(t, g); return; }
         t.Cgid[g] = cgid[members[0]];
         t.Confused[g] = confused[members[0]];
+        foreach (int row in members)
+        {
+            results.Gcntr[row] = t.Gcntr[g];
+            results.Cgid[row] = cgid[row];
+        }
 
         Positions(block, members, t, g, s, results);
         Photometry(block, members, t, g, s);

@@ -272,6 +272,9 @@ public class GroupStatisticsTests
         Assert.Equal([false, true, true], t.Confused);
         Assert.Equal([1, 3, 3], t.CandidateSize);
         Assert.Equal([1, 2, 1], t.NMembers);
+        var (_, _, res, _) = MergeAll(b);
+        Assert.Equal([11L, 12L, 11L, 5L], res.Gcntr);
+        Assert.Equal([11L, 11L, 11L, 5L], res.Cgid);
     }
 
     [Fact]
