@@ -40,6 +40,12 @@ public static class ConfusionResolver
     /// </summary>
     public const double MergeOverlapFraction = 0.1;
 
+    /// <summary>Components with at least this many members look centres up in a grid (same result, less work).</summary>
+    public const int GridMinMembers = 128;
+
+    /// <summary>Largest component radius (deg) for the grid; beyond it the plain scan over centres is used.</summary>
+    public const double GridMaxExtentDeg = 0.5;
+
     /// <summary>
     /// Two centres whose separation is at most this many times sqrt(v_a + v_b) (their
     /// per-axis variances) are positionally one source and merge whatever scans they
@@ -64,7 +70,11 @@ public static class ConfusionResolver
     /// <param name="block">The rows (any order).</param>
     /// <param name="cgid">Candidate group of row i (smallest cntr of its component).</param>
     /// <param name="radiusArcsec">The matching radius r (inclusive), arcsec.</param>
-    public static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec)
+    public static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec) =>
+        Resolve(block, cgid, radiusArcsec, GridMinMembers);
+
+    /// <summary>As above, with the component size from which the centre grid is used (tests compare both paths).</summary>
+    internal static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec, int gridMinMembers)
     {
         int n = block.Count;
         if (cgid.Length < n) throw new ArgumentException("cgid shorter than the block", nameof(cgid));
@@ -86,7 +96,7 @@ public static class ConfusionResolver
         int confusedCount = 0;
         const int chunk = 4096;
         int chunks = (runs + chunk - 1) / chunk;
-        Parallel.For(0, chunks, () => new Splitter(), (c, _, splitter) =>
+        Parallel.For(0, chunks, () => new Splitter(gridMinMembers), (c, _, splitter) =>
         {
             int local = 0;
             int end = Math.Min(runs, (c + 1) * chunk);
@@ -127,7 +137,7 @@ public static class ConfusionResolver
     }
 
     /// <summary>Per-thread scratch and the splitting of one confused candidate group.</summary>
-    private sealed class Splitter
+    private sealed class Splitter(int gridMinMembers)
     {
         private long[] _scanKeys = new long[64];
         private int[] _order = new int[64];
@@ -149,6 +159,12 @@ public static class ConfusionResolver
         private int[] _cByZ = new int[64], _cInto = new int[64];
         private double[] _cSpread = new double[64], _cVar = new double[64], _cInvNuVar = new double[64], _cBias = new double[64];
         private double[] _zKey = new double[64];
+        // Grid over the component's tangent plane (large components only).
+        private bool _useGrid;
+        private double _gcx, _gcy, _gcz, _gex, _gey, _gnx, _gny, _gnz, _cellInv;
+        private long[] _mCellX = new long[64], _mCellY = new long[64];
+        private int[] _cellNext = new int[64];
+        private readonly Dictionary<long, int> _cellHead = new();
 
         private static void Ensure<T>(ref T[] a, int n)
         {
@@ -173,6 +189,7 @@ public static class ConfusionResolver
             int m = members.Length;
             EnsureMembers(m);
             PrepareMembers(block, members);
+            PrepareGrid(m, 2 * Math.Asin(0.5 * Math.Sqrt(chord2)));
             int scans = PrepareScans(block, members);
             int centres = Seed(m, scans);
 
@@ -210,6 +227,7 @@ public static class ConfusionResolver
             Ensure(ref _cx, c2); Ensure(ref _cy, c2); Ensure(ref _cz, c2); Ensure(ref _cSize, c2); Ensure(ref _cRemap, c2);
             Ensure(ref _cMemberStart, c2 + 1); Ensure(ref _cMembers, m); Ensure(ref _cMerged, c2);
             Ensure(ref _cMinCntr, c2); Ensure(ref _cByZ, c2); Ensure(ref _zKey, c2); Ensure(ref _cInto, c2);
+            Ensure(ref _mCellX, m); Ensure(ref _mCellY, m); Ensure(ref _cellNext, c2);
             Ensure(ref _cSpread, c2); Ensure(ref _cVar, c2); Ensure(ref _cInvNuVar, c2); Ensure(ref _cBias, c2);
         }
 
@@ -297,35 +315,106 @@ public static class ConfusionResolver
         private int Assign(int m, int centres, double chord2)
         {
             Array.Clear(_scanTaken, 0, _scans);
+            if (_useGrid)
+            {
+                _cellHead.Clear();
+                for (int c = 0; c < centres; c++) GridInsert(c);
+            }
             for (int k = 0; k < m; k++)
             {
                 double x = _x[k], y = _y[k], z = _z[k];
                 int s = _scan[k], slot0 = _scanStart[s], taken = _scanTaken[s];
                 int best = -1;
                 double bestCost = double.PositiveInfinity;
-                for (int c = 0; c < centres; c++)
+                if (_useGrid)
                 {
-                    double dx = x - _cx[c], dy = y - _cy[c], dz = z - _cz[c];
-                    double d = dx * dx + dy * dy + dz * dz;
-                    if (d > chord2) continue;
-                    double cost = TailExponent * Math.Log(1 + d * _cInvNuVar[c]) + _cBias[c];
-                    if (cost >= bestCost) continue;   // ties: the earlier centre
-                    bool free = true;
-                    for (int t = 0; t < taken; t++) if (_takenBy[slot0 + t] == c) { free = false; break; }
-                    if (!free) continue;
-                    best = c; bestCost = cost;
+                    long ix = _mCellX[k], iy = _mCellY[k];
+                    for (long gx = ix - 1; gx <= ix + 1; gx++)
+                        for (long gy = iy - 1; gy <= iy + 1; gy++)
+                        {
+                            if (!_cellHead.TryGetValue(CellKey(gx, gy), out int c)) continue;
+                            for (; c >= 0; c = _cellNext[c])
+                                Consider(c, x, y, z, chord2, slot0, taken, ref best, ref bestCost);
+                        }
+                }
+                else
+                {
+                    for (int c = 0; c < centres; c++) Consider(c, x, y, z, chord2, slot0, taken, ref best, ref bestCost);
                 }
                 if (best < 0)
                 {
                     best = centres++;
                     _cx[best] = x; _cy[best] = y; _cz[best] = z;
                     SetCost(best, 1, 0);
+                    if (_useGrid) GridInsert(best);
                 }
                 _assign[k] = best;
                 _takenBy[slot0 + taken] = best;
                 _scanTaken[s] = taken + 1;
             }
             return centres;
+        }
+
+        /// <summary>
+        /// Candidate centre c for the member at (x, y, z): admissible when within the radius
+        /// and holding no member of the member's scan; the least cost wins, equal costs go to
+        /// the lower centre index (so the grid's visiting order does not matter).
+        /// </summary>
+        private void Consider(int c, double x, double y, double z, double chord2, int slot0, int taken, ref int best, ref double bestCost)
+        {
+            double dx = x - _cx[c], dy = y - _cy[c], dz = z - _cz[c];
+            double d = dx * dx + dy * dy + dz * dz;
+            if (d > chord2) return;
+            double cost = TailExponent * Math.Log(1 + d * _cInvNuVar[c]) + _cBias[c];
+            if (cost > bestCost || (cost == bestCost && c > best)) return;
+            for (int t = 0; t < taken; t++) if (_takenBy[slot0 + t] == c) return;
+            best = c; bestCost = cost;
+        }
+
+        /// <summary>
+        /// Large components use a grid of cells of side just over r in the component's own
+        /// tangent plane (no RA seam, no pole problem), so a member visits only the centres of
+        /// the 3 x 3 cells around it: every centre within r lies there. Components wider than
+        /// <see cref="GridMaxExtentDeg"/> (projection stretch > 1e-4) keep the plain scan.
+        /// </summary>
+        private void PrepareGrid(int m, double radiusRad)
+        {
+            _useGrid = false;
+            if (m < gridMinMembers) return;
+            double sx = 0, sy = 0, sz = 0;
+            for (int k = 0; k < m; k++) { sx += _x[k]; sy += _y[k]; sz += _z[k]; }
+            double norm = Math.Sqrt(sx * sx + sy * sy + sz * sz);
+            if (norm == 0) return;
+            _gcx = sx / norm; _gcy = sy / norm; _gcz = sz / norm;
+            double minDot = 1;
+            for (int k = 0; k < m; k++) minDot = Math.Min(minDot, _x[k] * _gcx + _y[k] * _gcy + _z[k] * _gcz);
+            if (minDot < Math.Cos(GridMaxExtentDeg * Sky.DegToRad)) return;
+            double ex = -_gcy, ey = _gcx, en = Math.Sqrt(ex * ex + ey * ey);
+            if (en < 1e-15) { ex = 1; ey = 0; en = 1; }
+            _gex = ex / en; _gey = ey / en;
+            _gnx = -_gcz * _gey; _gny = _gcz * _gex; _gnz = _gcx * _gey - _gcy * _gex;
+            // A chord of r is shorter than the angle r, and the plane stretches distances by
+            // at most 1/cos^2(extent) < 1 + 1e-4: cells of 1.001 r are safe.
+            _cellInv = 1.0 / (1.001 * radiusRad);
+            for (int k = 0; k < m; k++) (_mCellX[k], _mCellY[k]) = CellOf(_x[k], _y[k], _z[k]);
+            _useGrid = true;
+        }
+
+        private (long X, long Y) CellOf(double x, double y, double z)
+        {
+            double d = x * _gcx + y * _gcy + z * _gcz;
+            double xi = (x * _gex + y * _gey) / d, eta = (x * _gnx + y * _gny + z * _gnz) / d;
+            return ((long)Math.Floor(xi * _cellInv), (long)Math.Floor(eta * _cellInv));
+        }
+
+        private static long CellKey(long x, long y) => (x << 32) ^ (y & 0xFFFFFFFFL);
+
+        private void GridInsert(int c)
+        {
+            var (gx, gy) = CellOf(_cx[c], _cy[c], _cz[c]);
+            long key = CellKey(gx, gy);
+            _cellNext[c] = _cellHead.TryGetValue(key, out int head) ? head : -1;
+            _cellHead[key] = c;
         }
 
         /// <summary>Centres move to the normalised mean unit vector of their members; empty centres are dropped.</summary>

@@ -184,6 +184,34 @@ public class ConfusionResolverTests
         AssertValidPartition(b, cgid, r);
     }
 
+    [Fact]
+    public void Centre_grid_gives_the_same_groups_as_the_plain_scan()
+    {
+        for (int seed = 0; seed < 4; seed++)
+        {
+            var b = DenseField(200 + seed, 150, 10, 0.6, out _, 1.5);
+            long[] cgid = FriendsOfFriends(b, 2.0);
+            var grid = ConfusionResolver.Resolve(b, cgid, 2.0, gridMinMembers: 2);
+            var plain = ConfusionResolver.Resolve(b, cgid, 2.0, gridMinMembers: int.MaxValue);
+            Assert.Equal(plain.Gcntr, grid.Gcntr);
+        }
+        // Around the pole and across RA 0.
+        var chain = Chain(3, out _);
+        var polar = new ExtractionBlock();
+        for (int i = 0; i < chain.Count; i++)
+        {
+            int row = polar.AddRow();
+            polar.CopyRow(chain, i, row);
+            // Move the field from (83.8, -5) to the north pole, keeping offsets.
+            double e = (chain.Ra[i] - 83.8) * Math.Cos(-5.0 * Math.PI / 180) * 3600, n = (chain.Dec[i] + 5.0) * 3600;
+            (polar.Ra[row], polar.Dec[row]) = Offset(0.0, 90.0 - 0.5 * Arcsec, e, n);
+        }
+        long[] pc = FriendsOfFriends(polar, 2.0);
+        var pg = ConfusionResolver.Resolve(polar, pc, 2.0, gridMinMembers: 2);
+        Assert.Equal(ConfusionResolver.Resolve(polar, pc, 2.0, gridMinMembers: int.MaxValue).Gcntr, pg.Gcntr);
+        Assert.Equal(2, pg.Gcntr.Distinct().Count(g => pg.Gcntr.Count(x => x == g) == 600));   // A and B, across the pole
+    }
+
     private static void AssertValidPartition(ExtractionBlock b, long[] cgid, ConfusionResult r)
     {
         var scansOf = new Dictionary<long, HashSet<long>>();
