@@ -189,6 +189,32 @@ public class GroupStatisticsTests
     }
 
     [Fact]
+    public void Stetson_j_weighs_a_three_band_scan_as_three_pairs_of_two_thirds()
+    {
+        var b = new ExtractionBlock();
+        // sigma 0.1 everywhere.
+        //   J: 10.0 10.2 10.1 -> mean 10.1, n = 3: delta = sqrt(3/2) * (-1, +1, 0) = (-1.224745, 1.224745, 0)
+        //   H: 11.0 11.2  --  -> n = 2: delta = sqrt(2) * (-1, +1) = (-1.414214, 1.414214)
+        //   K: 12.2 12.0  --  -> anti-correlated: (+1.414214, -1.414214)
+        float[] jm = [10.0f, 10.2f, 10.1f], hm = [11.0f, 11.2f, float.NaN], km = [12.2f, 12.0f, float.NaN];
+        for (int k = 0; k < 3; k++)
+        {
+            int r = Add(b, 1 + k, 1 + k, 300.0, -60.0 + 0.2 * k * Arcsec, 2451000.0 + k);
+            SetMag(b, r, Band.J, jm[k], 0.1f);
+            if (k < 2) { SetMag(b, r, Band.H, hm[k], 0.1f); SetMag(b, r, Band.K, km[k], 0.1f); }
+        }
+        var (t, _, _, _) = MergeAll(b);
+        // Members 1 and 2: pairs JH = +1.732051 -> +1.316074, JK = -1.732051 -> -1.316074,
+        // HK = -2 -> -1.414214; each with weight 2/3: sum -0.942809, weight 2 (per member).
+        // Member 3: J only, P = 0^2 - 1 = -1 -> -1, weight 1.
+        // J = (2 * -0.942809 - 1) / (2 + 2 + 1) = -0.577124 (pairs of weight 1 would give -0.546918).
+        Assert.Equal(-0.577124, t.StetsonJ[0], 4);
+        // K: |d| sum 2 * 1.224745 + 4 * 1.414214 = 8.106344 over 7; d^2 sum 3 + 8 = 11 over 7:
+        // (8.106344 / 7) / sqrt(11 / 7) = 0.923804
+        Assert.Equal(0.923804, t.StetsonK[0], 4);
+    }
+
+    [Fact]
     public void Proper_motion_of_a_linear_track()
     {
         var b = new ExtractionBlock();
