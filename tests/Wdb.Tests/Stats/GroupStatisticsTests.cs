@@ -308,13 +308,18 @@ public class GroupStatisticsTests
     {
         // Many groups (more than one parallel range): each of 5000 sources seen twice, 0.3" apart.
         var b = new ExtractionBlock();
+        var cgid = new long[10000];
         for (int s = 0; s < 5000; s++)
         {
             double dec = -60 + s * 0.01;
             Add(b, 2 * s + 1, 1, 10.0, dec);
             Add(b, 2 * s + 2, 2, 10.0, dec + 0.3 * Arcsec);
+            cgid[2 * s] = cgid[2 * s + 1] = 2 * s + 1;   // the components, known by construction
         }
-        var (t, _, res, _) = MergeAll(b);
+        var conf = ConfusionResolver.Resolve(b, cgid, 2.0);
+        var res = ExtractionResults.Allocate(b.Count);
+        var t = GroupStatistics.Compute(b, MembershipBuilder.Build(b, conf.Gcntr), cgid, conf.Confused,
+                                        ScanFootprints.DeriveFromExtractions(b), res);
         Assert.Equal(5000, t.Count);
         for (int g = 0; g < t.Count; g++)
         {

@@ -32,7 +32,7 @@ internal static class TestBlocks
         return Sky.ToRaDec(cx + xi * ex + eta * nx, cy + xi * ey + eta * ny, cz + eta * nz);
     }
 
-    /// <summary>Friends-of-friends by brute force: cgid = smallest cntr of each component.</summary>
+    /// <summary>Friends-of-friends by brute force (pairs pruned by |dz| only): cgid = smallest cntr of each component.</summary>
     public static long[] FriendsOfFriends(ExtractionBlock b, double radiusArcsec)
     {
         int n = b.Count;
@@ -42,13 +42,19 @@ internal static class TestBlocks
         double chord2 = Sky.ChordSquared(radiusArcsec);
         var v = new (double X, double Y, double Z)[n];
         for (int i = 0; i < n; i++) v[i] = Sky.UnitVector(b.Ra[i], b.Dec[i]);
-        for (int i = 0; i < n; i++)
-            for (int j = i + 1; j < n; j++)
-                if (Sky.Within(v[i].X, v[i].Y, v[i].Z, v[j].X, v[j].Y, v[j].Z, chord2))
-                {
-                    int a = Find(i), c = Find(j);
-                    if (a != c) parent[Math.Max(a, c)] = Math.Min(a, c);
-                }
+        // Every pair, except those whose z differ by more than the chord (they cannot link).
+        var byZ = new int[n];
+        for (int i = 0; i < n; i++) byZ[i] = i;
+        Array.Sort(byZ, (p, q) => v[p].Z.CompareTo(v[q].Z));
+        double chord = Math.Sqrt(chord2);
+        for (int a0 = 0; a0 < n; a0++)
+            for (int b0 = a0 + 1; b0 < n && v[byZ[b0]].Z - v[byZ[a0]].Z <= chord; b0++)
+            {
+                int i = byZ[a0], j = byZ[b0];
+                if (!Sky.Within(v[i].X, v[i].Y, v[i].Z, v[j].X, v[j].Y, v[j].Z, chord2)) continue;
+                int a = Find(i), c = Find(j);
+                if (a != c) parent[Math.Max(a, c)] = Math.Min(a, c);
+            }
         var min = new Dictionary<int, long>();
         for (int i = 0; i < n; i++)
         {
