@@ -19,11 +19,13 @@ public sealed class ConfusionResult
 /// per scan. Non-confused candidate groups pass through unchanged (gcntr = cgid).
 /// The algorithm (docs/confusion.md) is a scan-constrained, k-means-like assignment:
 /// seeds are the extractions of the scan contributing most members; every member, in
-/// (brightness, ra, dec, cntr) order, joins the nearest centre within the radius that has
-/// not yet taken a member of its scan, or starts a new centre; centres are recomputed and
-/// centres that split one source (nearly disjoint scan sets) are merged; a fixed number
-/// of rounds. Everything is ordered by data values and cntr, never by row index, so the
-/// result does not depend on input order. Cost O(members x centres) per round.
+/// (brightness, ra, dec, cntr) order, joins the cheapest centre within the radius that has
+/// not yet taken a member of its scan (cost: minus the log of the centre's member count
+/// times a Student-t density of its scatter; plain nearest centre in the first round), or
+/// starts a new centre; centres are recomputed, and pairs of centres that split one source
+/// (nearly disjoint scan sets) are merged; at most <see cref="MaxRounds"/> rounds.
+/// Everything is ordered by data values and cntr, never by row index, so the result does
+/// not depend on input order. Cost O(members x centres) per round.
 /// </summary>
 public static class ConfusionResolver
 {
@@ -38,10 +40,41 @@ public static class ConfusionResolver
     /// </summary>
     public const double MergeOverlapFraction = 0.1;
 
+    /// <summary>Components with at least this many members look centres up in a grid (same result, less work).</summary>
+    public const int GridMinMembers = 128;
+
+    /// <summary>Largest component radius (deg) for the grid; beyond it the plain scan over centres is used.</summary>
+    public const double GridMaxExtentDeg = 0.5;
+
+    /// <summary>
+    /// Two centres whose separation is at most this many times sqrt(v_a + v_b) (their
+    /// per-axis variances) are positionally one source and merge whatever scans they
+    /// share: the halves of one source that k-means cut are ~1.4 apart in these units, a
+    /// resolved real pair is many (1.4" apart at 0.1" scatter: 10).
+    /// </summary>
+    public const double MergeSigmas = 2.0;
+
+    /// <summary>
+    /// Prior per-axis scatter of a centre (arcsec), worth one member: what a centre with one
+    /// or two members is assumed to spread over (faint 2MASS extractions scatter by ~0.3-0.5").
+    /// </summary>
+    public const double PriorSigmaArcsec = 0.5;
+
+    /// <summary>Floor of a centre's per-axis scatter (arcsec): bright 2MASS positions repeat to ~0.06".</summary>
+    public const double MinSigmaArcsec = 0.05;
+
+    /// <summary>Degrees of freedom of the Student-t position model of a centre; (nu + 2) / 2 is the exponent.</summary>
+    public const double TailNu = 4.0;
+    private const double TailExponent = (TailNu + 2) / 2;
+
     /// <param name="block">The rows (any order).</param>
     /// <param name="cgid">Candidate group of row i (smallest cntr of its component).</param>
     /// <param name="radiusArcsec">The matching radius r (inclusive), arcsec.</param>
-    public static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec)
+    public static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec) =>
+        Resolve(block, cgid, radiusArcsec, GridMinMembers);
+
+    /// <summary>As above, with the component size from which the centre grid is used (tests compare both paths).</summary>
+    internal static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec, int gridMinMembers)
     {
         int n = block.Count;
         if (cgid.Length < n) throw new ArgumentException("cgid shorter than the block", nameof(cgid));
@@ -63,7 +96,7 @@ public static class ConfusionResolver
         int confusedCount = 0;
         const int chunk = 4096;
         int chunks = (runs + chunk - 1) / chunk;
-        Parallel.For(0, chunks, () => new Splitter(), (c, _, splitter) =>
+        Parallel.For(0, chunks, () => new Splitter(gridMinMembers), (c, _, splitter) =>
         {
             int local = 0;
             int end = Math.Min(runs, (c + 1) * chunk);
@@ -104,7 +137,7 @@ public static class ConfusionResolver
     }
 
     /// <summary>Per-thread scratch and the splitting of one confused candidate group.</summary>
-    private sealed class Splitter
+    private sealed class Splitter(int gridMinMembers)
     {
         private long[] _scanKeys = new long[64];
         private int[] _order = new int[64];
@@ -124,7 +157,14 @@ public static class ConfusionResolver
         private bool[] _cMerged = new bool[64];
         private long[] _cMinCntr = new long[64];
         private int[] _cByZ = new int[64], _cInto = new int[64];
+        private double[] _cSpread = new double[64], _cVar = new double[64], _cInvNuVar = new double[64], _cBias = new double[64];
         private double[] _zKey = new double[64];
+        // Grid over the component's tangent plane (large components only).
+        private bool _useGrid;
+        private double _gcx, _gcy, _gcz, _gex, _gey, _gnx, _gny, _gnz, _cellInv;
+        private long[] _mCellX = new long[64], _mCellY = new long[64];
+        private int[] _cellNext = new int[64];
+        private readonly Dictionary<long, int> _cellHead = new();
 
         private static void Ensure<T>(ref T[] a, int n)
         {
@@ -149,6 +189,7 @@ public static class ConfusionResolver
             int m = members.Length;
             EnsureMembers(m);
             PrepareMembers(block, members);
+            PrepareGrid(m, 2 * Math.Asin(0.5 * Math.Sqrt(chord2)));
             int scans = PrepareScans(block, members);
             int centres = Seed(m, scans);
 
@@ -186,6 +227,8 @@ public static class ConfusionResolver
             Ensure(ref _cx, c2); Ensure(ref _cy, c2); Ensure(ref _cz, c2); Ensure(ref _cSize, c2); Ensure(ref _cRemap, c2);
             Ensure(ref _cMemberStart, c2 + 1); Ensure(ref _cMembers, m); Ensure(ref _cMerged, c2);
             Ensure(ref _cMinCntr, c2); Ensure(ref _cByZ, c2); Ensure(ref _zKey, c2); Ensure(ref _cInto, c2);
+            Ensure(ref _mCellX, m); Ensure(ref _mCellY, m); Ensure(ref _cellNext, c2);
+            Ensure(ref _cSpread, c2); Ensure(ref _cVar, c2); Ensure(ref _cInvNuVar, c2); Ensure(ref _cBias, c2);
         }
 
         /// <summary>Members in priority order (brightness, ra, dec, cntr): a total order on data values.</summary>
@@ -256,45 +299,122 @@ public static class ConfusionResolver
             {
                 if (_scan[k] != seedScan) continue;
                 _cx[c] = _x[k]; _cy[c] = _y[k]; _cz[c] = _z[k];
+                SetCost(c, 1, 0);
                 c++;
             }
             return c;
         }
 
         /// <summary>
-        /// One pass in priority order: each member joins the nearest centre within the
-        /// radius that holds no member of its scan yet (ties: the earlier centre), else it
-        /// starts a new centre at its own position. Returns the number of centres.
+        /// One pass in priority order: each member joins the cheapest centre (see
+        /// <see cref="SetCost"/>) within the radius that holds no member of its scan yet
+        /// (ties: the earlier centre), else it starts a new centre at its own position.
+        /// Bright members go first, so a faint noise extraction never takes a real source's
+        /// slot in a scan. Returns the number of centres.
         /// </summary>
         private int Assign(int m, int centres, double chord2)
         {
             Array.Clear(_scanTaken, 0, _scans);
+            if (_useGrid)
+            {
+                _cellHead.Clear();
+                for (int c = 0; c < centres; c++) GridInsert(c);
+            }
             for (int k = 0; k < m; k++)
             {
                 double x = _x[k], y = _y[k], z = _z[k];
                 int s = _scan[k], slot0 = _scanStart[s], taken = _scanTaken[s];
                 int best = -1;
-                double bestD = chord2;
-                for (int c = 0; c < centres; c++)
+                double bestCost = double.PositiveInfinity;
+                if (_useGrid)
                 {
-                    double dx = x - _cx[c], dy = y - _cy[c], dz = z - _cz[c];
-                    double d = dx * dx + dy * dy + dz * dz;
-                    if (d > bestD || (d == bestD && best >= 0)) continue;
-                    bool free = true;
-                    for (int t = 0; t < taken; t++) if (_takenBy[slot0 + t] == c) { free = false; break; }
-                    if (!free) continue;
-                    best = c; bestD = d;
+                    long ix = _mCellX[k], iy = _mCellY[k];
+                    for (long gx = ix - 1; gx <= ix + 1; gx++)
+                        for (long gy = iy - 1; gy <= iy + 1; gy++)
+                        {
+                            if (!_cellHead.TryGetValue(CellKey(gx, gy), out int c)) continue;
+                            for (; c >= 0; c = _cellNext[c])
+                                Consider(c, x, y, z, chord2, slot0, taken, ref best, ref bestCost);
+                        }
+                }
+                else
+                {
+                    for (int c = 0; c < centres; c++) Consider(c, x, y, z, chord2, slot0, taken, ref best, ref bestCost);
                 }
                 if (best < 0)
                 {
                     best = centres++;
                     _cx[best] = x; _cy[best] = y; _cz[best] = z;
+                    SetCost(best, 1, 0);
+                    if (_useGrid) GridInsert(best);
                 }
                 _assign[k] = best;
                 _takenBy[slot0 + taken] = best;
                 _scanTaken[s] = taken + 1;
             }
             return centres;
+        }
+
+        /// <summary>
+        /// Candidate centre c for the member at (x, y, z): admissible when within the radius
+        /// and holding no member of the member's scan; the least cost wins, equal costs go to
+        /// the lower centre index (so the grid's visiting order does not matter).
+        /// </summary>
+        private void Consider(int c, double x, double y, double z, double chord2, int slot0, int taken, ref int best, ref double bestCost)
+        {
+            double dx = x - _cx[c], dy = y - _cy[c], dz = z - _cz[c];
+            double d = dx * dx + dy * dy + dz * dz;
+            if (d > chord2) return;
+            double cost = TailExponent * Math.Log(1 + d * _cInvNuVar[c]) + _cBias[c];
+            if (cost > bestCost || (cost == bestCost && c > best)) return;
+            for (int t = 0; t < taken; t++) if (_takenBy[slot0 + t] == c) return;
+            best = c; bestCost = cost;
+        }
+
+        /// <summary>
+        /// Large components use a grid of cells of side just over r in the component's own
+        /// tangent plane (no RA seam, no pole problem), so a member visits only the centres of
+        /// the 3 x 3 cells around it: every centre within r lies there. Components wider than
+        /// <see cref="GridMaxExtentDeg"/> (projection stretch > 1e-4) keep the plain scan.
+        /// </summary>
+        private void PrepareGrid(int m, double radiusRad)
+        {
+            _useGrid = false;
+            if (m < gridMinMembers) return;
+            double sx = 0, sy = 0, sz = 0;
+            for (int k = 0; k < m; k++) { sx += _x[k]; sy += _y[k]; sz += _z[k]; }
+            double norm = Math.Sqrt(sx * sx + sy * sy + sz * sz);
+            if (norm == 0) return;
+            _gcx = sx / norm; _gcy = sy / norm; _gcz = sz / norm;
+            double minDot = 1;
+            for (int k = 0; k < m; k++) minDot = Math.Min(minDot, _x[k] * _gcx + _y[k] * _gcy + _z[k] * _gcz);
+            if (minDot < Math.Cos(GridMaxExtentDeg * Sky.DegToRad)) return;
+            double ex = -_gcy, ey = _gcx, en = Math.Sqrt(ex * ex + ey * ey);
+            if (en < 1e-15) { ex = 1; ey = 0; en = 1; }
+            _gex = ex / en; _gey = ey / en;
+            _gnx = -_gcz * _gey; _gny = _gcz * _gex; _gnz = _gcx * _gey - _gcy * _gex;
+            // A chord of r is shorter than the angle r, and the plane stretches distances by
+            // at most 1/cos^2(extent) < 1 + 1e-4: cells of 1.001 r are safe.
+            _cellInv = 1.0 / (1.001 * radiusRad);
+            for (int k = 0; k < m; k++) (_mCellX[k], _mCellY[k]) = CellOf(_x[k], _y[k], _z[k]);
+            _useGrid = true;
+        }
+
+        private (long X, long Y) CellOf(double x, double y, double z)
+        {
+            double d = x * _gcx + y * _gcy + z * _gcz;
+            double xi = (x * _gex + y * _gey) / d, eta = (x * _gnx + y * _gny + z * _gnz) / d;
+            return ((long)Math.Floor(xi * _cellInv), (long)Math.Floor(eta * _cellInv));
+        }
+
+        private static long CellKey(long x, long y) => (x << 32) ^ (y & 0xFFFFFFFFL);
+
+        private void GridInsert(int c)
+        {
+            var (gx, gy) = CellOf(_cx[c], _cy[c], _cz[c]);
+            long key = CellKey(gx, gy);
+            _cellNext[c] = _cellHead.TryGetValue(key, out int head) ? head : -1;
+            _cellHead[key] = c;
         }
 
         /// <summary>Centres move to the normalised mean unit vector of their members; empty centres are dropped.</summary>
@@ -331,19 +451,45 @@ public static class ConfusionResolver
             _cMemberStart[0] = 0;
             for (int c = 0; c < live; c++) _cMemberStart[c + 1] = _cMemberStart[c] + _cSize[c];
             for (int c = 0; c < live; c++) _cSize[c] = 0;
+            for (int c = 0; c < live; c++) _cSpread[c] = 0;
             for (int k = 0; k < m; k++)
             {
                 int c = _assign[k];
                 _cMembers[_cMemberStart[c] + _cSize[c]++] = k;
+                double dx = _x[k] - _cx[c], dy = _y[k] - _cy[c], dz = _z[k] - _cz[c];
+                _cSpread[c] += dx * dx + dy * dy + dz * dz;
             }
+            for (int c = 0; c < live; c++) SetCost(c, _cSize[c], _cSpread[c]);
             return live;
         }
 
         /// <summary>
-        /// Merges pairs of centres within the radius whose members share few scans (see
-        /// <see cref="MergeOverlapFraction"/>): one source that the seeds or a previous round
-        /// cut in two. Each centre takes part in at most one merge per round; candidates are
-        /// found by a sweep in z = sin(dec) (|dz| &lt;= chord). Returns whether any merged.
+        /// Cost terms of centre c from its n members and their summed squared distance (rad^2):
+        /// per-axis variance v = (sum d^2 / 2 + v0) / (n + 1), a prior of <see cref="PriorSigmaArcsec"/>
+        /// worth one member, floored at <see cref="MinSigmaArcsec"/>. A member at distance d
+        /// costs ((nu + 2) / 2) ln(1 + d^2 / (nu v)) + ln v - ln n: minus the log of a 2-D
+        /// Student-t density (nu = <see cref="TailNu"/>) times the centre's member count. The
+        /// t's wide wings keep a real source's 3-4 sigma members (faint 2MASS positions have
+        /// such wings) from defecting to a small compact clump of noise beside it.
+        /// </summary>
+        private void SetCost(int c, int n, double sumD2)
+        {
+            double v0 = PriorSigmaArcsec * PriorSigmaArcsec * Sky.ArcsecToRad * Sky.ArcsecToRad;
+            double vMin = MinSigmaArcsec * MinSigmaArcsec * Sky.ArcsecToRad * Sky.ArcsecToRad;
+            double v = Math.Max(vMin, (0.5 * sumD2 + v0) / (n + 1));
+            _cVar[c] = v;
+            _cInvNuVar[c] = 1.0 / (TailNu * v);
+            _cBias[c] = Math.Log(v) - Math.Log(Math.Max(1, n));
+        }
+
+        /// <summary>
+        /// Merges pairs of centres within the radius that are one source cut in two by the
+        /// seeds or a previous round: their members share few scans (see
+        /// <see cref="MergeOverlapFraction"/>), or their centres are closer than
+        /// <see cref="MergeSigmas"/> times their combined scatter (k-means halves of one
+        /// source, e.g. after seeds from a scan whose band-merge split it). Each centre takes
+        /// part in at most one merge per round; candidates are found by a sweep in
+        /// z = sin(dec) (|dz| &lt;= chord). Returns whether any merged.
         /// </summary>
         private bool MergeSplitSources(int m, int centres, double chord2)
         {
@@ -368,7 +514,8 @@ public static class ConfusionResolver
                     double d = dx * dx + dy * dy + dz * dz;
                     // Nearest partner; equal distances go to the earlier centre.
                     if (d > chord2 || d > partnerD || (d == partnerD && b > partner)) continue;
-                    if (!FewSharedScans(a, b)) continue;
+                    bool samePlace = d <= MergeSigmas * MergeSigmas * (_cVar[a] + _cVar[b]);
+                    if (!samePlace && !FewSharedScans(a, b)) continue;
                     partner = b; partnerD = d;
                 }
                 if (partner < 0) continue;

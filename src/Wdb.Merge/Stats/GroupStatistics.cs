@@ -24,8 +24,9 @@ public static class GroupStatistics
     private const int RangeSize = 2048;
 
     /// <summary>
-    /// Fills a <see cref="GroupTable"/> in <paramref name="membership"/> order and
-    /// <c>results.SepArcsec</c> of every member row (separation from its group's weighted mean).
+    /// Fills a <see cref="GroupTable"/> in <paramref name="membership"/> order and, for every
+    /// member row, <c>results.SepArcsec</c> (separation from its group's weighted mean),
+    /// <c>results.Gcntr</c> and <c>results.Cgid</c> (Reliability is left to its stage).
     /// </summary>
     /// <param name="cgid">Candidate group per row.</param>
     /// <param name="confused">Per row: its candidate group was confused (see <see cref="ConfusionResult.Confused"/>).</param>
@@ -68,6 +69,7 @@ public static class GroupStatistics
     {
         public long[] Scans = new long[64], DetScans = new long[64];
         public double[] Xi = new double[64], Eta = new double[64], WXi = new double[64], WEta = new double[64];
+        public double[] Ux = new double[64], Uy = new double[64], Uz = new double[64];   // member unit vectors
         public double[] Delta = new double[3 * 64];   // Stetson residual per member and band; NaN when none
         public float[] Diffs = new float[256];        // |dm| of structure-function pairs
         public int[] Detected = new int[64];
@@ -78,6 +80,7 @@ public static class GroupStatistics
             int n = Math.Max(m, Scans.Length * 2);
             Scans = new long[n]; DetScans = new long[n];
             Xi = new double[n]; Eta = new double[n]; WXi = new double[n]; WEta = new double[n];
+            Ux = new double[n]; Uy = new double[n]; Uz = new double[n];
             Delta = new double[3 * n]; Detected = new int[n];
         }
 
@@ -98,6 +101,11 @@ public static class GroupStatistics
         if (m == 0) { FillEmpty(t, g); return; }
         t.Cgid[g] = cgid[members[0]];
         t.Confused[g] = confused[members[0]];
+        foreach (int row in members)
+        {
+            results.Gcntr[row] = t.Gcntr[g];
+            results.Cgid[row] = cgid[row];
+        }
 
         Positions(block, members, t, g, s, results);
         Photometry(block, members, t, g, s);
@@ -154,10 +162,13 @@ public static class GroupStatistics
     private static void Positions(ExtractionBlock block, ReadOnlySpan<int> members, GroupTable t, int g, Scratch s, ExtractionResults results)
     {
         int m = members.Length;
+        double[] ux = s.Ux, uy = s.Uy, uz = s.Uz;
         double sx = 0, sy = 0, sz = 0;
-        foreach (int row in members)
+        for (int k = 0; k < m; k++)
         {
+            int row = members[k];
             var (x, y, z) = Sky.UnitVector(block.Ra[row], block.Dec[row]);
+            ux[k] = x; uy[k] = y; uz[k] = z;
             sx += x; sy += y; sz += z;
         }
         double norm = Math.Sqrt(sx * sx + sy * sy + sz * sz);
@@ -174,7 +185,7 @@ public static class GroupStatistics
         for (int k = 0; k < m; k++)
         {
             int row = members[k];
-            var (x, y, z) = Sky.UnitVector(block.Ra[row], block.Dec[row]);
+            double x = ux[k], y = uy[k], z = uz[k];
             double d = x * cx + y * cy + z * cz;
             double xi = (x * ex + y * ey) / d * radToArcsec;
             double eta = (x * nx + y * ny + z * nz) / d * radToArcsec;
@@ -193,12 +204,11 @@ public static class GroupStatistics
         t.Designation[g] = Designations.Iau(t.RaW[g], t.DecW[g]);
 
         double sumSep2 = 0;
-        foreach (int row in members)
+        for (int k = 0; k < m; k++)
         {
-            var (x, y, z) = Sky.UnitVector(block.Ra[row], block.Dec[row]);
-            double dx = x - wx, dy = y - wy, dz = z - wz;
+            double dx = ux[k] - wx, dy = uy[k] - wy, dz = uz[k] - wz;
             double sep = 2 * Math.Asin(Math.Min(1, 0.5 * Math.Sqrt(dx * dx + dy * dy + dz * dz))) * radToArcsec;
-            results.SepArcsec[row] = (float)sep;
+            results.SepArcsec[members[k]] = (float)sep;
             sumSep2 += sep * sep;
         }
         t.RmsSep[g] = (float)Math.Sqrt(sumSep2 / m);

@@ -6,13 +6,16 @@ namespace Wdb.Merge;
 /// The sky area each scan covered, for `spos` (SPEC §4: scans whose footprint covers a
 /// group's mean position). 2MASS scans are thin strips aligned with declination (a survey
 /// tile is 6 deg x 8.5', a calibration tile 1 deg x 8.5'; 2MASS-NOTES.md), so a footprint
-/// is a box in the scan's own tangent plane: centre = normalised mean unit vector of the
-/// scan's extractions, axes east (xi) and north (eta) at that centre, gnomonic projection.
+/// is a box in the scan's own tangent plane: centre = the normalised midpoint of the
+/// per-axis extremes of the scan's extractions' unit vectors, axes east (xi) and north
+/// (eta) at that centre, gnomonic projection.
 /// The box spans the extractions' xi/eta extremes plus <see cref="MarginArcsec"/>. In the
 /// tangent frame RA 0/360 is no boundary and the poles need no special case.
 /// Lookup: declination zones of <see cref="ZoneDeg"/>; each scan is listed in every zone
-/// its bounding cap touches, with its centre RA; a query visits only the scans of its zone
-/// whose centre RA lies within the widest RA half-extent of that zone, then tests the box.
+/// its box reaches, with the RA interval the box spans inside that zone (found by walking
+/// the box edges: along a line of constant Dec the RA is monotonic, so the extremes lie on
+/// the edges); a query visits only the entries of its zone whose interval can contain its
+/// RA, then tests the box exactly. A box that contains a pole spans every RA.
 /// </summary>
 public sealed class ScanFootprints
 {
@@ -22,17 +25,19 @@ public sealed class ScanFootprints
     /// matching radius), and a scan still covers the position when it does.
     /// </summary>
     public const double MarginArcsec = 2.0;
+    /// <summary>Height of the lookup zones (deg).</summary>
     public const double ZoneDeg = 0.25;
 
     private readonly long[] _scanKey;
     // Per scan: tangent frame (centre, east, north) and the box in radians of the plane.
     private readonly double[] _cx, _cy, _cz, _ex, _ey, _nx, _ny, _nz;
     private readonly double[] _xiMin, _xiMax, _etaMin, _etaMax;
-    // Zones: entries [ZoneStart[z], ZoneStart[z+1]) sorted by centre RA.
+    // Zones: entries [_zoneStart[z], _zoneStart[z+1]) sorted by the start of their RA
+    // interval [lo, lo + width] (deg, lo in [0, 360), may run past 360).
     private readonly int[] _zoneStart;
     private int[] _entryScan;
-    private double[] _entryRa;
-    private readonly double[] _zoneHalfRa;   // deg; 180 means "every RA"
+    private double[] _entryLo, _entryWidth;
+    private readonly double[] _zoneMaxWidth;
 
     public int ScanCount => _scanKey.Length;
 
@@ -45,8 +50,8 @@ public sealed class ScanFootprints
         _xiMin = new double[scans]; _xiMax = new double[scans]; _etaMin = new double[scans]; _etaMax = new double[scans];
         int zones = (int)Math.Ceiling(180.0 / ZoneDeg);
         _zoneStart = new int[zones + 1];
-        _zoneHalfRa = new double[zones];
-        _entryScan = []; _entryRa = [];
+        _zoneMaxWidth = new double[zones];
+        _entryScan = []; _entryLo = []; _entryWidth = [];
     }
 
     /// <summary>Derives every scan's footprint from the extractions it holds in <paramref name="block"/>.</summary>
@@ -65,17 +70,27 @@ public sealed class ScanFootprints
         var f = new ScanFootprints(scans);
         foreach (var (key, s) in index) f._scanKey[s] = key;
 
-        // Centre: mean unit vector.
+        // Centre: the midpoint of the per-axis extremes of the unit vectors (normalised).
+        // Extremes do not depend on row order, so neither does anything derived from them.
+        var lo = new double[3 * scans];
+        var hi = new double[3 * scans];
+        Array.Fill(lo, double.MaxValue);
+        Array.Fill(hi, double.MinValue);
         for (int i = 0; i < n; i++)
         {
             var (x, y, z) = Sky.UnitVector(block.Ra[i], block.Dec[i]);
-            int s = scanOf[i];
-            f._cx[s] += x; f._cy[s] += y; f._cz[s] += z;
+            int b = 3 * scanOf[i];
+            lo[b] = Math.Min(lo[b], x); hi[b] = Math.Max(hi[b], x);
+            lo[b + 1] = Math.Min(lo[b + 1], y); hi[b + 1] = Math.Max(hi[b + 1], y);
+            lo[b + 2] = Math.Min(lo[b + 2], z); hi[b + 2] = Math.Max(hi[b + 2], z);
         }
         for (int s = 0; s < scans; s++)
         {
+            f._cx[s] = 0.5 * (lo[3 * s] + hi[3 * s]);
+            f._cy[s] = 0.5 * (lo[3 * s + 1] + hi[3 * s + 1]);
+            f._cz[s] = 0.5 * (lo[3 * s + 2] + hi[3 * s + 2]);
             double norm = Math.Sqrt(f._cx[s] * f._cx[s] + f._cy[s] * f._cy[s] + f._cz[s] * f._cz[s]);
-            if (norm == 0) { f._cz[s] = 1; norm = 1; }  // antipodal extractions only: not a real scan
+            if (norm == 0) { f._cz[s] = 1; norm = 1; }  // extractions all over the sphere: not a real scan
             f._cx[s] /= norm; f._cy[s] /= norm; f._cz[s] /= norm;
             // East = z x c normalised; at a pole any east will do (x axis).
             double ex = -f._cy[s], ey = f._cx[s];
@@ -120,47 +135,87 @@ public sealed class ScanFootprints
     }
 
     /// <summary>
-    /// Lists each scan in the zones its bounding cap touches. Cap radius = angle of the
-    /// farthest box corner (atan of the corner's plane distance). Within a zone at
-    /// |dec| &lt;= d, a cap of radius rho centred at RA ra0 spans RA ra0 +- asin(sin rho / cos d)
-    /// (everything when the cap reaches the pole).
+    /// Lists each scan in the zones its box reaches, with the box's RA interval there. The
+    /// box edges are walked in steps of at most a quarter zone; each step point widens the
+    /// interval of its zone (and of a neighbouring zone within one step), and every interval
+    /// is padded by one step, so the intervals contain the box. Unit: degrees.
     /// </summary>
     private void BuildZones()
     {
-        int scans = _scanKey.Length, zones = _zoneHalfRa.Length;
-        var counts = new int[zones];
-        var lists = new List<(int Zone, int Scan, double Ra)>();
+        int scans = _scanKey.Length, zones = _zoneMaxWidth.Length;
+        var entries = new List<(int Zone, double Lo, double Width, int Scan)>();
+        double step = ZoneDeg / 4 * Sky.DegToRad, stepDeg = ZoneDeg / 4;
+        var relMin = new double[zones];
+        var relMax = new double[zones];
         for (int s = 0; s < scans; s++)
         {
-            double cornerX = Math.Max(Math.Abs(_xiMin[s]), Math.Abs(_xiMax[s]));
-            double cornerY = Math.Max(Math.Abs(_etaMin[s]), Math.Abs(_etaMax[s]));
-            double rho = Math.Atan(Math.Sqrt(cornerX * cornerX + cornerY * cornerY));
-            var (ra0, dec0) = Sky.ToRaDec(_cx[s], _cy[s], _cz[s]);
-            double rhoDeg = rho / Sky.DegToRad;
-            double lo = Math.Max(-90, dec0 - rhoDeg), hi = Math.Min(90, dec0 + rhoDeg);
-            int z0 = ZoneOf(lo), z1 = ZoneOf(hi);
-            for (int z = z0; z <= z1; z++)
+            var (ra0, _) = Sky.ToRaDec(_cx[s], _cy[s], _cz[s]);
+            for (int z = 0; z < zones; z++) { relMin[z] = double.MaxValue; relMax[z] = double.MinValue; }
+            int zLo = zones, zHi = -1;
+            double xi0 = _xiMin[s], xi1 = _xiMax[s], eta0 = _etaMin[s], eta1 = _etaMax[s];
+            for (int edge = 0; edge < 4; edge++)
             {
-                double zLo = -90 + z * ZoneDeg, zHi = Math.Min(90, zLo + ZoneDeg);
-                double maxAbsDec = Math.Max(Math.Abs(zLo), Math.Abs(zHi));
-                double half;
-                if (hi >= 90 || lo <= -90 || maxAbsDec >= 90) half = 180;
+                // Corners in order (xi0,eta0) (xi1,eta0) (xi1,eta1) (xi0,eta1).
+                double ax = edge is 0 or 3 ? xi0 : xi1, ay = edge < 2 ? eta0 : eta1;
+                double bx = edge is 2 or 3 ? xi0 : xi1, by = edge is 0 or 3 ? eta0 : eta1;
+                double len = Math.Sqrt((bx - ax) * (bx - ax) + (by - ay) * (by - ay));
+                int k = Math.Clamp((int)Math.Ceiling(len / step), 1, 1 << 20);
+                for (int q = 0; q <= k; q++)
+                {
+                    double f = (double)q / k;
+                    var (ra, dec) = Deproject(s, ax + f * (bx - ax), ay + f * (by - ay));
+                    double rel = ra - ra0;
+                    if (rel > 180) rel -= 360;
+                    if (rel <= -180) rel += 360;
+                    int z0 = ZoneOf(dec - stepDeg), z1 = ZoneOf(dec + stepDeg);
+                    for (int z = z0; z <= z1; z++)
+                    {
+                        if (rel < relMin[z]) relMin[z] = rel;
+                        if (rel > relMax[z]) relMax[z] = rel;
+                    }
+                    zLo = Math.Min(zLo, z0); zHi = Math.Max(zHi, z1);
+                }
+            }
+            bool north = ContainsPole(s, 1), south = ContainsPole(s, -1), pole = north || south;
+            // The edges of a box around a pole stay below it: reach the pole's zone too.
+            if (north) zHi = zones - 1;
+            if (south) zLo = 0;
+            for (int z = zLo; z <= zHi; z++)
+            {
+                double zoneEdge = Math.Min(90, Math.Max(Math.Abs(-90 + z * ZoneDeg), Math.Abs(-90 + (z + 1) * ZoneDeg)));
+                double cosEdge = Math.Cos(zoneEdge * Sky.DegToRad);
+                double raPad = cosEdge > 1e-9 ? stepDeg / cosEdge : 360;
+                double lo, width;
+                if (pole || relMin[z] > relMax[z] || relMax[z] - relMin[z] + 2 * raPad >= 360) { lo = 0; width = 360; }
                 else
                 {
-                    double sinHalf = Math.Sin(rho) / Math.Cos(maxAbsDec * Sky.DegToRad);
-                    half = sinHalf >= 1 ? 180 : Math.Asin(sinHalf) / Sky.DegToRad;
+                    width = relMax[z] - relMin[z] + 2 * raPad;
+                    lo = (ra0 + relMin[z] - raPad) % 360;
+                    if (lo < 0) lo += 360;
                 }
-                if (half > _zoneHalfRa[z]) _zoneHalfRa[z] = half;
-                lists.Add((z, s, ra0));
-                counts[z]++;
+                entries.Add((z, lo, width, s));
+                if (width > _zoneMaxWidth[z]) _zoneMaxWidth[z] = width;
             }
         }
-        lists.Sort((a, b) => a.Zone != b.Zone ? a.Zone.CompareTo(b.Zone) : a.Ra != b.Ra ? a.Ra.CompareTo(b.Ra) : a.Scan.CompareTo(b.Scan));
-        _entryScan = new int[lists.Count];
-        _entryRa = new double[lists.Count];
-        for (int k = 0; k < lists.Count; k++) { _entryScan[k] = lists[k].Scan; _entryRa[k] = lists[k].Ra; }
+        entries.Sort((a, b) => a.Zone != b.Zone ? a.Zone.CompareTo(b.Zone) : a.Lo != b.Lo ? a.Lo.CompareTo(b.Lo) : a.Scan.CompareTo(b.Scan));
+        _entryScan = new int[entries.Count];
+        _entryLo = new double[entries.Count];
+        _entryWidth = new double[entries.Count];
+        var counts = new int[zones];
+        for (int e = 0; e < entries.Count; e++)
+        {
+            _entryScan[e] = entries[e].Scan; _entryLo[e] = entries[e].Lo; _entryWidth[e] = entries[e].Width;
+            counts[entries[e].Zone]++;
+        }
         for (int z = 0; z < zones; z++) _zoneStart[z + 1] = _zoneStart[z] + counts[z];
     }
+
+    private bool ContainsPole(int s, int sign) =>
+        Project(s, 0, 0, sign, out double xi, out double eta) &&
+        xi >= _xiMin[s] && xi <= _xiMax[s] && eta >= _etaMin[s] && eta <= _etaMax[s];
+
+    private (double Ra, double Dec) Deproject(int s, double xi, double eta) =>
+        Sky.ToRaDec(_cx[s] + xi * _ex[s] + eta * _nx[s], _cy[s] + xi * _ey[s] + eta * _ny[s], _cz[s] + eta * _nz[s]);
 
     /// <summary>Number of scans whose footprint box contains (ra, dec) (degrees), edges inclusive.</summary>
     public int CountCovering(double raDeg, double decDeg)
@@ -170,21 +225,34 @@ public sealed class ScanFootprints
         int s0 = _zoneStart[zone], s1 = _zoneStart[zone + 1];
         if (s0 == s1) return 0;
         var (x, y, z) = Sky.UnitVector(raDeg, decDeg);
-        double half = _zoneHalfRa[zone];
-        if (half >= 180) return CountRange(s0, s1, x, y, z);
-        // Entries with centre RA in [ra - half, ra + half], wrapping at 0/360.
-        double lo = raDeg - half, hi = raDeg + half;
-        int count = CountRange(Lower(s0, s1, Math.Max(lo, 0)), Upper(s0, s1, Math.Min(hi, 360)), x, y, z);
-        if (lo < 0) count += CountRange(Lower(s0, s1, lo + 360), s1, x, y, z);
-        if (hi >= 360) count += CountRange(s0, Upper(s0, s1, hi - 360), x, y, z);
+        double ra = raDeg % 360;
+        if (ra < 0) ra += 360;
+        double w = _zoneMaxWidth[zone];
+        // Intervals starting in [ra - w, ra], then those starting in (ra, 360) that run past 360 to ra + 360.
+        int count = CountRange(Lower(s0, s1, ra - w), Upper(s0, s1, ra), ra, x, y, z);
+        if (ra + 360 - w < 360) count += CountRange(Math.Max(Upper(s0, s1, ra), Lower(s0, s1, ra + 360 - w)), s1, ra + 360, x, y, z);
         return count;
     }
 
-    private int CountRange(int from, int to, double x, double y, double z)
+    /// <summary>The same count by testing every scan: the reference for the zone index (tests).</summary>
+    internal int CountCoveringAllScans(double raDeg, double decDeg)
+    {
+        var (x, y, z) = Sky.UnitVector(raDeg, decDeg);
+        int count = 0;
+        for (int s = 0; s < _scanKey.Length; s++)
+        {
+            if (!Project(s, x, y, z, out double xi, out double eta)) continue;
+            if (xi >= _xiMin[s] && xi <= _xiMax[s] && eta >= _etaMin[s] && eta <= _etaMax[s]) count++;
+        }
+        return count;
+    }
+
+    private int CountRange(int from, int to, double ra, double x, double y, double z)
     {
         int count = 0;
         for (int e = from; e < to; e++)
         {
+            if (ra > _entryLo[e] + _entryWidth[e]) continue;
             int s = _entryScan[e];
             if (!Project(s, x, y, z, out double xi, out double eta)) continue;
             if (xi >= _xiMin[s] && xi <= _xiMax[s] && eta >= _etaMin[s] && eta <= _etaMax[s]) count++;
@@ -192,20 +260,20 @@ public sealed class ScanFootprints
         return count;
     }
 
-    /// <summary>First entry in [s0, s1) with centre RA &gt;= ra.</summary>
-    private int Lower(int s0, int s1, double ra)
+    /// <summary>First entry in [s0, s1) with interval start &gt;= lo.</summary>
+    private int Lower(int s0, int s1, double lo)
     {
-        int lo = s0, hi = s1;
-        while (lo < hi) { int mid = (lo + hi) >>> 1; if (_entryRa[mid] < ra) lo = mid + 1; else hi = mid; }
-        return lo;
+        int a = s0, b = s1;
+        while (a < b) { int mid = (a + b) >>> 1; if (_entryLo[mid] < lo) a = mid + 1; else b = mid; }
+        return a;
     }
 
-    /// <summary>First entry in [s0, s1) with centre RA &gt; ra.</summary>
-    private int Upper(int s0, int s1, double ra)
+    /// <summary>First entry in [s0, s1) with interval start &gt; lo.</summary>
+    private int Upper(int s0, int s1, double lo)
     {
-        int lo = s0, hi = s1;
-        while (lo < hi) { int mid = (lo + hi) >>> 1; if (_entryRa[mid] <= ra) lo = mid + 1; else hi = mid; }
-        return lo;
+        int a = s0, b = s1;
+        while (a < b) { int mid = (a + b) >>> 1; if (_entryLo[mid] <= lo) a = mid + 1; else b = mid; }
+        return a;
     }
 
     private static int ZoneOf(double dec) => Math.Clamp((int)Math.Floor((dec + 90) / ZoneDeg), 0, (int)Math.Ceiling(180.0 / ZoneDeg) - 1);
