@@ -10,6 +10,7 @@ var root = new RootCommand(
 root.Subcommands.Add(GenCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(EvaluateCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
