@@ -9,8 +9,8 @@ namespace Wdb.IO;
 /// Reads a directory written by <see cref="OutputWriter"/>. Sequential scans read chunk by
 /// chunk; <see cref="FindGroup"/>, <see cref="MembersOf"/> and <see cref="FindExtraction"/>
 /// binary-search the <c>.idx</c> and read one chunk (more only for a group split across
-/// chunks). Every chunk is checked with the FlatBuffers verifier before use, so a corrupt
-/// file gives <see cref="InvalidDataException"/>, never a wrong record. Reads use positional
+/// chunks). Every chunk is checked (<see cref="ChunkCheck"/>) before use and reads are
+/// bounds-checked, so a structurally corrupt file gives <see cref="InvalidDataException"/>. Reads use positional
 /// I/O, so one reader may serve several threads.
 /// </summary>
 public sealed class OutputReader : IDisposable
@@ -63,30 +63,42 @@ public sealed class OutputReader : IDisposable
     public IEnumerable<GroupRecord> Groups()
     {
         for (int c = 0; c < _groups.Chunks.Count; c++)
-        {
-            var chunk = GroupsChunkAt(c);
-            for (int i = 0; i < chunk.GroupsLength; i++) yield return ToRecord(chunk.Groups(i)!.Value);
-        }
+            foreach (var r in _groups.Decode(c, () =>
+            {
+                var chunk = GroupsChunkAt(c);
+                var list = new GroupRecord[chunk.GroupsLength];
+                for (int i = 0; i < list.Length; i++) list[i] = ToRecord(chunk.Groups(i)!.Value);
+                return list;
+            }))
+                yield return r;
     }
 
     /// <summary>Every member, in gcntr order and, within a group, in (jdate, cntr) order.</summary>
     public IEnumerable<MemberRecord> Members()
     {
         for (int c = 0; c < _members.Chunks.Count; c++)
-        {
-            var chunk = MembersChunkAt(c);
-            for (int i = 0; i < chunk.MembersLength; i++) yield return ToRecord(chunk.Members(i)!.Value);
-        }
+            foreach (var r in _members.Decode(c, () =>
+            {
+                var chunk = MembersChunkAt(c);
+                var list = new MemberRecord[chunk.MembersLength];
+                for (int i = 0; i < list.Length; i++) list[i] = ToRecord(chunk.Members(i)!.Value);
+                return list;
+            }))
+                yield return r;
     }
 
     /// <summary>Every merged or filtered extraction, in cntr order.</summary>
     public IEnumerable<ExtractionRecord> Extractions()
     {
         for (int c = 0; c < _extractions.Chunks.Count; c++)
-        {
-            var chunk = ExtractionsChunkAt(c);
-            for (int i = 0; i < chunk.ExtractionsLength; i++) yield return ToRecord(chunk.Extractions(i)!.Value);
-        }
+            foreach (var r in _extractions.Decode(c, () =>
+            {
+                var chunk = ExtractionsChunkAt(c);
+                var list = new ExtractionRecord[chunk.ExtractionsLength];
+                for (int i = 0; i < list.Length; i++) list[i] = ToRecord(chunk.Extractions(i)!.Value);
+                return list;
+            }))
+                yield return r;
     }
 
     /// <summary>The group with this gcntr; null when there is none.</summary>
@@ -95,6 +107,11 @@ public sealed class OutputReader : IDisposable
         var chunks = _groups.Chunks;
         int c = chunks.LowerBound(gcntr);
         if (c == chunks.Count || chunks.FirstKey[c] > gcntr) return null;
+        return _groups.Decode(c, () => FindGroupIn(c, gcntr));
+    }
+
+    private GroupRecord? FindGroupIn(int c, long gcntr)
+    {
         var chunk = GroupsChunkAt(c);
         int lo = 0, hi = chunk.GroupsLength;
         while (lo < hi)
@@ -113,22 +130,26 @@ public sealed class OutputReader : IDisposable
         var result = new List<MemberRecord>();
         var chunks = _members.Chunks;
         for (int c = chunks.LowerBound(gcntr); c < chunks.Count && chunks.Records[c] > 0 && chunks.FirstKey[c] <= gcntr; c++)
-        {
-            var chunk = MembersChunkAt(c);
-            int lo = 0, hi = chunk.MembersLength;
-            while (lo < hi)
-            {
-                int mid = (lo + hi) >>> 1;
-                if (chunk.Members(mid)!.Value.Gcntr < gcntr) lo = mid + 1; else hi = mid;
-            }
-            for (int i = lo; i < chunk.MembersLength; i++)
-            {
-                var m = chunk.Members(i)!.Value;
-                if (m.Gcntr != gcntr) break;
-                result.Add(ToRecord(m));
-            }
-        }
+            _members.Decode(c, () => AddMembersIn(c, gcntr, result));
         return result;
+    }
+
+    private bool AddMembersIn(int c, long gcntr, List<MemberRecord> result)
+    {
+        var chunk = MembersChunkAt(c);
+        int lo = 0, hi = chunk.MembersLength;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (chunk.Members(mid)!.Value.Gcntr < gcntr) lo = mid + 1; else hi = mid;
+        }
+        for (int i = lo; i < chunk.MembersLength; i++)
+        {
+            var m = chunk.Members(i)!.Value;
+            if (m.Gcntr != gcntr) break;
+            result.Add(ToRecord(m));
+        }
+        return true;
     }
 
     /// <summary>The extraction with this cntr (the first, should an input repeat one); null when there is none.</summary>
@@ -137,6 +158,11 @@ public sealed class OutputReader : IDisposable
         var chunks = _extractions.Chunks;
         int c = chunks.LowerBound(cntr);
         if (c == chunks.Count || chunks.FirstKey[c] > cntr) return null;
+        return _extractions.Decode(c, () => FindExtractionIn(c, cntr));
+    }
+
+    private ExtractionRecord? FindExtractionIn(int c, long cntr)
+    {
         var chunk = ExtractionsChunkAt(c);
         int lo = 0, hi = chunk.ExtractionsLength;
         while (lo < hi)
@@ -149,14 +175,15 @@ public sealed class OutputReader : IDisposable
         return x.Cntr == cntr ? ToRecord(x) : null;
     }
 
+    // Record sizes: 4-byte offsets to Group tables; Member and Extraction structs (schema/wdb.fbs).
     private GroupsChunk GroupsChunkAt(int c) =>
-        GroupsChunk.GetRootAsGroupsChunk(_groups.Read(c, GroupsChunkVerify.Verify));
+        GroupsChunk.GetRootAsGroupsChunk(_groups.Read(c, 4, tables: true));
 
     private MembersChunk MembersChunkAt(int c) =>
-        MembersChunk.GetRootAsMembersChunk(_members.Read(c, MembersChunkVerify.Verify));
+        MembersChunk.GetRootAsMembersChunk(_members.Read(c, 112, tables: false));
 
     private ExtractionsChunk ExtractionsChunkAt(int c) =>
-        ExtractionsChunk.GetRootAsExtractionsChunk(_extractions.Read(c, ExtractionsChunkVerify.Verify));
+        ExtractionsChunk.GetRootAsExtractionsChunk(_extractions.Read(c, 48, tables: false));
 
     internal static GroupRecord ToRecord(Group g) => new()
     {
@@ -240,8 +267,8 @@ internal sealed class TableFile : IDisposable
         return new TableFile(handle, fb, chunks);
     }
 
-    /// <summary>Chunk <paramref name="c"/>, verified, as a ByteBuffer positioned at its root (after the size prefix).</summary>
-    public ByteBuffer Read(int c, VerifyTableAction verify)
+    /// <summary>Chunk <paramref name="c"/>, checked (<see cref="ChunkCheck"/>), as a ByteBuffer positioned at its root (after the size prefix).</summary>
+    public ByteBuffer Read(int c, int recordSize, bool tables)
     {
         var bytes = new byte[Chunks.Bytes[c]];
         int got = 0;
@@ -252,11 +279,25 @@ internal sealed class TableFile : IDisposable
             got += n;
         }
         var bb = new ByteBuffer(bytes);
-        if (bb.GetInt(0) != bytes.Length - 4 || !new Verifier(bb).VerifyBuffer(null, true, verify))
-            throw new InvalidDataException($"{_path}: chunk {c} (offset {Chunks.Offset[c]}) is corrupt");
+        if (!ChunkCheck.RecordVector(bb, recordSize, tables)) throw Corrupt(c);
         bb.Position = 4;
         return bb;
     }
+
+    /// <summary>Runs a decoder over chunk <paramref name="c"/>; a read outside the buffer means a corrupt chunk.</summary>
+    public T Decode<T>(int c, Func<T> decode)
+    {
+        try
+        {
+            return decode();
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            throw Corrupt(c);
+        }
+    }
+
+    private InvalidDataException Corrupt(int c) => new($"{_path}: chunk {c} (offset {Chunks.Offset[c]}) is corrupt");
 
     public void Dispose() => _handle.Dispose();
 }
