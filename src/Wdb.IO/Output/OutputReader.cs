@@ -180,10 +180,10 @@ public sealed class OutputReader : IDisposable
         GroupsChunk.GetRootAsGroupsChunk(_groups.Read(c, 4, tables: true));
 
     private MembersChunk MembersChunkAt(int c) =>
-        MembersChunk.GetRootAsMembersChunk(_members.Read(c, 112, tables: false));
+        MembersChunk.GetRootAsMembersChunk(_members.Read(c, TableEncoders.MemberBytes, tables: false));
 
     private ExtractionsChunk ExtractionsChunkAt(int c) =>
-        ExtractionsChunk.GetRootAsExtractionsChunk(_extractions.Read(c, 48, tables: false));
+        ExtractionsChunk.GetRootAsExtractionsChunk(_extractions.Read(c, TableEncoders.ExtractionBytes, tables: false));
 
     internal static GroupRecord ToRecord(Group g) => new()
     {
