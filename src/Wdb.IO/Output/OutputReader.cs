@@ -112,7 +112,8 @@ public sealed class OutputReader : IDisposable
 
     private GroupRecord? FindGroupIn(int c, long gcntr)
     {
-        var chunk = GroupsChunkAt(c);
+        // Only the vector is checked: a lookup touches a dozen tables, whose reads ByteBuffer bounds-checks.
+        var chunk = GroupsChunk.GetRootAsGroupsChunk(_groups.Read(c, 4, tables: false));
         int lo = 0, hi = chunk.GroupsLength;
         while (lo < hi)
         {
@@ -134,20 +135,27 @@ public sealed class OutputReader : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Members are fixed-size structs: binary search reads 8-byte keys, then the group's
+    /// records are read in growing batches; the rest of the chunk is never read.
+    /// </summary>
     private bool AddMembersIn(int c, long gcntr, List<MemberRecord> result)
     {
-        var chunk = MembersChunkAt(c);
-        int lo = 0, hi = chunk.MembersLength;
-        while (lo < hi)
+        const int size = TableEncoders.MemberBytes;
+        var (first, count) = _members.RecordVector(c, size);
+        int at = _members.LowerBound(c, first, count, size, gcntr);
+        var member = new Member();
+        for (int batch = 8; at < count; batch *= 2)
         {
-            int mid = (lo + hi) >>> 1;
-            if (chunk.Members(mid)!.Value.Gcntr < gcntr) lo = mid + 1; else hi = mid;
-        }
-        for (int i = lo; i < chunk.MembersLength; i++)
-        {
-            var m = chunk.Members(i)!.Value;
-            if (m.Gcntr != gcntr) break;
-            result.Add(ToRecord(m));
+            int k = Math.Min(batch, count - at);
+            var bb = _members.ReadRange(c, first + (long)at * size, k * size);
+            for (int i = 0; i < k; i++)
+            {
+                member.__assign(i * size, bb);
+                if (member.Gcntr != gcntr) return true;
+                result.Add(ToRecord(member));
+            }
+            at += k;
         }
         return true;
     }
@@ -163,15 +171,12 @@ public sealed class OutputReader : IDisposable
 
     private ExtractionRecord? FindExtractionIn(int c, long cntr)
     {
-        var chunk = ExtractionsChunkAt(c);
-        int lo = 0, hi = chunk.ExtractionsLength;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (chunk.Extractions(mid)!.Value.Cntr < cntr) lo = mid + 1; else hi = mid;
-        }
-        if (lo == chunk.ExtractionsLength) return null;
-        var x = chunk.Extractions(lo)!.Value;
+        const int size = TableEncoders.ExtractionBytes;
+        var (first, count) = _extractions.RecordVector(c, size);
+        int at = _extractions.LowerBound(c, first, count, size, cntr);
+        if (at == count) return null;
+        var x = new Extraction();
+        x.__assign(0, _extractions.ReadRange(c, first + (long)at * size, size));
         return x.Cntr == cntr ? ToRecord(x) : null;
     }
 
@@ -270,18 +275,54 @@ internal sealed class TableFile : IDisposable
     /// <summary>Chunk <paramref name="c"/>, checked (<see cref="ChunkCheck"/>), as a ByteBuffer positioned at its root (after the size prefix).</summary>
     public ByteBuffer Read(int c, int recordSize, bool tables)
     {
-        var bytes = new byte[Chunks.Bytes[c]];
-        int got = 0;
-        while (got < bytes.Length)
-        {
-            int n = RandomAccess.Read(_handle, bytes.AsSpan(got), Chunks.Offset[c] + got);
-            if (n <= 0) throw new InvalidDataException($"{_path}: chunk {c} is truncated");
-            got += n;
-        }
-        var bb = new ByteBuffer(bytes);
+        var bb = ReadRange(c, 0, Chunks.Bytes[c]);
         if (!ChunkCheck.RecordVector(bb, recordSize, tables)) throw Corrupt(c);
         bb.Position = 4;
         return bb;
+    }
+
+    /// <summary>Bytes [start, start + length) of chunk <paramref name="c"/>.</summary>
+    public ByteBuffer ReadRange(int c, long start, int length)
+    {
+        if (start < 0 || start + length > Chunks.Bytes[c]) throw Corrupt(c);
+        var bytes = new byte[length];
+        int got = 0;
+        while (got < length)
+        {
+            int n = RandomAccess.Read(_handle, bytes.AsSpan(got), Chunks.Offset[c] + start + got);
+            if (n <= 0) throw new InvalidDataException($"{_path}: chunk {c} is truncated");
+            got += n;
+        }
+        return new ByteBuffer(bytes);
+    }
+
+    /// <summary>
+    /// Where the records of a struct-vector chunk start (byte offset in the chunk) and how
+    /// many there are, from the chunk's first bytes (the root table precedes the vector).
+    /// </summary>
+    public (int First, int Count) RecordVector(int c, int recordSize)
+    {
+        var head = ReadRange(c, 0, Math.Min(Chunks.Bytes[c], 256));
+        var found = ChunkCheck.VectorHeader(head, Chunks.Bytes[c], recordSize, out int first, out int count);
+        if (found == ChunkCheck.Header.BeyondBytes)
+            found = ChunkCheck.VectorHeader(ReadRange(c, 0, Chunks.Bytes[c]), Chunks.Bytes[c], recordSize, out first, out count);
+        if (found != ChunkCheck.Header.Ok) throw Corrupt(c);
+        return (first, count);
+    }
+
+    /// <summary>First record whose leading 8-byte key is &gt;= <paramref name="key"/> (records sorted by it); reads one key a step.</summary>
+    public int LowerBound(int c, int first, int count, int recordSize, long key)
+    {
+        Span<byte> k = stackalloc byte[8];
+        int lo = 0, hi = count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            long at = Chunks.Offset[c] + first + (long)mid * recordSize;
+            if (RandomAccess.Read(_handle, k, at) != 8) throw Corrupt(c);
+            if (System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(k) < key) lo = mid + 1; else hi = mid;
+        }
+        return lo;
     }
 
     /// <summary>Runs a decoder over chunk <paramref name="c"/>; a read outside the buffer means a corrupt chunk.</summary>

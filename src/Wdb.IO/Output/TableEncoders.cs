@@ -12,15 +12,17 @@ namespace Wdb.IO;
 internal static class TableEncoders
 {
     /// <summary>
-    /// A chunk is closed once it holds about this many bytes (or the record limit): a random
-    /// lookup reads one chunk, so chunks stay small, while sequential reads stay efficient.
+    /// A chunk is closed once it holds about this many bytes (or the record limit), so that
+    /// sequential reads are efficient and memory stays small. Groups chunks are smaller: a
+    /// group lookup reads its whole chunk (Group tables vary in size), while member and
+    /// extraction lookups read only the probed fixed-size records.
     /// </summary>
-    public const int ChunkBytes = 1 << 20;
+    public const int ChunkBytes = 1 << 20, GroupChunkBytes = 1 << 18;
 
     /// <summary>Size of a Member and an Extraction struct (schema/wdb.fbs; flatc reports them in the generated StartXVector).</summary>
     public const int MemberBytes = 112, ExtractionBytes = 48;
 
-    /// <summary>groups.fb: chunks of Group tables in gcntr order, each up to chunkRecords records or about <see cref="ChunkBytes"/>.</summary>
+    /// <summary>groups.fb: chunks of Group tables in gcntr order, each up to chunkRecords records or about <see cref="GroupChunkBytes"/>.</summary>
     public static void WriteGroups(ChunkFileWriter file, FlatBufferBuilder b, GroupTable t, int chunkRecords)
     {
         var offsets = new int[Math.Min(chunkRecords, Math.Max(t.Count, 1))];
@@ -29,7 +31,7 @@ internal static class TableEncoders
         {
             int end = start;
             b.Clear();
-            while (end < t.Count && end - start < chunkRecords && b.Offset < ChunkBytes)
+            while (end < t.Count && end - start < chunkRecords && b.Offset < GroupChunkBytes)
             {
                 offsets[end - start] = AddGroup(b, t, end);
                 end++;

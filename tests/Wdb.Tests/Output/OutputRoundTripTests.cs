@@ -234,7 +234,7 @@ public class OutputRoundTripTests
         var index = ReadIndex(tmp["out/groups.idx"]);
         Assert.True(index.ChunksLength >= 2, $"{index.ChunksLength} chunks");
         for (int c = 0; c < index.ChunksLength; c++)
-            Assert.InRange(index.Chunks(c)!.Value.Bytes, 32768, (1 << 20) + 1024 + 4 * index.Chunks(c)!.Value.Records);   // + offsets vector
+            Assert.InRange(index.Chunks(c)!.Value.Bytes, 32768, (1 << 18) + 1024 + 4 * index.Chunks(c)!.Value.Records);   // + offsets vector
         using var reader = OutputReader.Open(tmp["out"]);
         Assert.Equal(Synthetic.ExpectedGroups(o), reader.Groups().ToList());
         Assert.Equal(Synthetic.ExpectedMembers(o), reader.Members().ToList());
