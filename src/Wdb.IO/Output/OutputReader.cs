@@ -7,11 +7,13 @@ namespace Wdb.IO;
 
 /// <summary>
 /// Reads a directory written by <see cref="OutputWriter"/>. Sequential scans read chunk by
-/// chunk; <see cref="FindGroup"/>, <see cref="MembersOf"/> and <see cref="FindExtraction"/>
-/// binary-search the <c>.idx</c> and read one chunk (more only for a group split across
-/// chunks). Every chunk is checked (<see cref="ChunkCheck"/>) before use and reads are
-/// bounds-checked, so a structurally corrupt file gives <see cref="InvalidDataException"/>. Reads use positional
-/// I/O, so one reader may serve several threads.
+/// chunk. <see cref="FindGroup"/>, <see cref="MembersOf"/> and <see cref="FindExtraction"/>
+/// binary-search the <c>.idx</c> (loaded at open) for the chunk, then the chunk: a group
+/// lookup reads its chunk (at most ~256 KiB); member and extraction lookups read only the
+/// probed fixed-size records (a group split across chunks reads the next ones too). Chunks
+/// are checked (<see cref="ChunkCheck"/>) and every read is bounds-checked, so a
+/// structurally corrupt file gives <see cref="InvalidDataException"/>. Reads use positional
+/// I/O and no shared buffers, so one reader may serve several threads.
 /// </summary>
 public sealed class OutputReader : IDisposable
 {
@@ -27,7 +29,7 @@ public sealed class OutputReader : IDisposable
         Directory = dir; _groups = groups; _members = members; _extractions = extractions;
     }
 
-    /// <summary>Opens an output directory; throws <see cref="IOException"/> (or <see cref="InvalidDataException"/>) when it is not one.</summary>
+    /// <summary>Opens an output directory; throws <see cref="InvalidDataException"/> (with <see cref="TryOpen"/>'s message) when it cannot.</summary>
     public static OutputReader Open(string dir) =>
         TryOpen(dir, out var error) ?? throw new InvalidDataException(error!.Message);
 

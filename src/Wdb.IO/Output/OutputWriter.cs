@@ -49,6 +49,10 @@ public static class OutputWriter
         string? tmp = null;
         try
         {
+            // The old output is deleted after the swap: never do that to a directory we did not write.
+            if (Directory.Exists(target) && !File.Exists(Path.Combine(target, "summary.json"))
+                && Directory.EnumerateFileSystemEntries(target).Any())
+                return new OutputError($"'{outDir}' exists and is not a wdb output directory (no summary.json): not replacing it");
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             AtomicDirectory.RemoveStale(target);
             tmp = AtomicDirectory.CreateTemp(target);
