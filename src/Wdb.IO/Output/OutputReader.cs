@@ -19,14 +19,15 @@ public sealed class OutputReader : IDisposable
 {
     private readonly TableFile _groups, _members, _extractions;
 
-    public string Directory { get; }
+    /// <summary>The output directory, as given to <see cref="Open"/>.</summary>
+    public string OutputDirectory { get; }
     public long GroupCount => _groups.Chunks.TotalRecords;
     public long MemberCount => _members.Chunks.TotalRecords;
     public long ExtractionCount => _extractions.Chunks.TotalRecords;
 
     private OutputReader(string dir, TableFile groups, TableFile members, TableFile extractions)
     {
-        Directory = dir; _groups = groups; _members = members; _extractions = extractions;
+        OutputDirectory = dir; _groups = groups; _members = members; _extractions = extractions;
     }
 
     /// <summary>Opens an output directory; throws <see cref="InvalidDataException"/> (with <see cref="TryOpen"/>'s message) when it cannot.</summary>
