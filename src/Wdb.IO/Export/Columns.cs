@@ -48,6 +48,30 @@ public static class TableColumns
     public static readonly IReadOnlyList<Column<MemberRecord>> Members = BuildMembers();
     public static readonly IReadOnlyList<Column<ExtractionRecord>> Extractions = BuildExtractions();
 
+    /// <summary>The documentation of every exported column, as Markdown (the content of src/Wdb.IO/Export/COLUMNS.md).</summary>
+    public static string Markdown()
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append("# Exported columns\n\n");
+        sb.Append("`wdb export DIR --table groups|members|extractions --format csv|ipac --out FILE` writes these\n");
+        sb.Append("columns, in this order. CSV: a header row, invariant culture, numbers in round-trip form,\n");
+        sb.Append("NaN and absent flags as empty fields, booleans as 1/0. IPAC: the same columns with types and\n");
+        sb.Append("units in the header rows and `null` for NaN. Generated from src/Wdb.IO/Export/Columns.cs;\n");
+        sb.Append("the Output tests check it (run them with WDB_UPDATE_DOCS=1 to rewrite it).\n");
+        Table(sb, "groups", "one row per final group (groups.fb), ordered by gcntr", Groups);
+        Table(sb, "members", "one row per member of a group (members.fb), ordered by gcntr, then jdate (NaN last), then cntr", Members);
+        Table(sb, "extractions", "one row per merged or filtered extraction (extractions.fb), ordered by cntr", Extractions);
+        return sb.ToString();
+    }
+
+    private static void Table<T>(System.Text.StringBuilder sb, string name, string what, IReadOnlyList<Column<T>> columns)
+    {
+        sb.Append($"\n## {name}\n\n{char.ToUpperInvariant(what[0])}{what[1..]}.\n\n");
+        sb.Append("| column | type | unit | meaning |\n|---|---|---|---|\n");
+        foreach (var c in columns)
+            sb.Append($"| {c.Name} | {c.Kind.ToString().ToLowerInvariant()} | {c.Unit} | {c.Description.Replace("|", "\\|")} |\n");
+    }
+
     private static List<Column<GroupRecord>> BuildGroups()
     {
         var c = new List<Column<GroupRecord>>

@@ -14,15 +14,13 @@ namespace Wdb.IO;
 /// </summary>
 public static class Exporter
 {
-    public static readonly string[] Formats = ["csv", "ipac"];
-
     public static OutputError? Export(string dir, string table, string format, string outFile)
     {
         bool ipac = format.Equals("ipac", StringComparison.OrdinalIgnoreCase);
         if (!ipac && !format.Equals("csv", StringComparison.OrdinalIgnoreCase))
             return new OutputError($"unknown export format '{format}' (expected csv or ipac)");
         table = table.ToLowerInvariant();
-        if (Array.IndexOf(OutputWriter.TableNames, table) < 0)
+        if (!OutputWriter.TableNames.Contains(table))
             return new OutputError($"unknown table '{table}' (expected groups, members or extractions)");
         using var reader = OutputReader.TryOpen(dir, out var error);
         if (reader is null) return error;

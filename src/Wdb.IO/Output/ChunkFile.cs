@@ -57,22 +57,26 @@ internal sealed class ChunkList
         return b.DataBuffer.ToArraySegment(b.DataBuffer.Position, b.Offset);
     }
 
-    /// <summary>Parses an index file; null when it is not a valid ChunkIndex.</summary>
+    /// <summary>Parses an index file; null when it is not a valid ChunkIndex (little-endian, as FlatBuffers).</summary>
     public static ChunkList? Decode(byte[] bytes)
     {
-        if (bytes.Length < 8) return null;
-        var bb = new ByteBuffer(bytes);
-        if (!new Verifier(bb).VerifyBuffer(null, true, ChunkIndexVerify.Verify)) return null;
-        bb.Position = 4;
-        var index = ChunkIndex.GetRootAsChunkIndex(bb);
-        var list = new ChunkList { TableName = index.TableName ?? "", Key = index.Key ?? "" };
-        for (int i = 0; i < index.ChunksLength; i++)
+        if (bytes.Length < 8 || System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes) != bytes.Length - 4) return null;
+        try
         {
-            var e = index.Chunks(i)!.Value;
-            list.Add(e.FirstKey, e.LastKey, e.Offset, e.Records, e.Bytes);
+            var index = ChunkIndex.GetRootAsChunkIndex(new ByteBuffer(bytes) { Position = 4 });
+            var list = new ChunkList { TableName = index.TableName ?? "", Key = index.Key ?? "" };
+            for (int i = 0; i < index.ChunksLength; i++)
+            {
+                var e = index.Chunks(i)!.Value;
+                list.Add(e.FirstKey, e.LastKey, e.Offset, e.Records, e.Bytes);
+            }
+            list.FileBytes = index.FileBytes;
+            return list.TotalRecords == index.Records ? list : null;
         }
-        list.FileBytes = index.FileBytes;
-        return list.TotalRecords == index.Records ? list : null;
+        catch (ArgumentOutOfRangeException)   // ByteBuffer's bounds checks: a garbled index
+        {
+            return null;
+        }
     }
 }
 

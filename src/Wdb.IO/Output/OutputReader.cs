@@ -7,27 +7,30 @@ namespace Wdb.IO;
 
 /// <summary>
 /// Reads a directory written by <see cref="OutputWriter"/>. Sequential scans read chunk by
-/// chunk; <see cref="FindGroup"/>, <see cref="MembersOf"/> and <see cref="FindExtraction"/>
-/// binary-search the <c>.idx</c> and read one chunk (more only for a group split across
-/// chunks). Every chunk is checked with the FlatBuffers verifier before use, so a corrupt
-/// file gives <see cref="InvalidDataException"/>, never a wrong record. Reads use positional
-/// I/O, so one reader may serve several threads.
+/// chunk. <see cref="FindGroup"/>, <see cref="MembersOf"/> and <see cref="FindExtraction"/>
+/// binary-search the <c>.idx</c> (loaded at open) for the chunk, then the chunk: a group
+/// lookup reads its chunk (at most ~256 KiB); member and extraction lookups read only the
+/// probed fixed-size records (a group split across chunks reads the next ones too). Chunks
+/// are checked (<see cref="ChunkCheck"/>) and every read is bounds-checked, so a
+/// structurally corrupt file gives <see cref="InvalidDataException"/>. Reads use positional
+/// I/O and no shared buffers, so one reader may serve several threads.
 /// </summary>
 public sealed class OutputReader : IDisposable
 {
     private readonly TableFile _groups, _members, _extractions;
 
-    public string Directory { get; }
+    /// <summary>The output directory, as given to <see cref="Open"/>.</summary>
+    public string OutputDirectory { get; }
     public long GroupCount => _groups.Chunks.TotalRecords;
     public long MemberCount => _members.Chunks.TotalRecords;
     public long ExtractionCount => _extractions.Chunks.TotalRecords;
 
     private OutputReader(string dir, TableFile groups, TableFile members, TableFile extractions)
     {
-        Directory = dir; _groups = groups; _members = members; _extractions = extractions;
+        OutputDirectory = dir; _groups = groups; _members = members; _extractions = extractions;
     }
 
-    /// <summary>Opens an output directory; throws <see cref="IOException"/> (or <see cref="InvalidDataException"/>) when it is not one.</summary>
+    /// <summary>Opens an output directory; throws <see cref="InvalidDataException"/> (with <see cref="TryOpen"/>'s message) when it cannot.</summary>
     public static OutputReader Open(string dir) =>
         TryOpen(dir, out var error) ?? throw new InvalidDataException(error!.Message);
 
@@ -63,30 +66,42 @@ public sealed class OutputReader : IDisposable
     public IEnumerable<GroupRecord> Groups()
     {
         for (int c = 0; c < _groups.Chunks.Count; c++)
-        {
-            var chunk = GroupsChunkAt(c);
-            for (int i = 0; i < chunk.GroupsLength; i++) yield return ToRecord(chunk.Groups(i)!.Value);
-        }
+            foreach (var r in _groups.Decode(c, () =>
+            {
+                var chunk = GroupsChunkAt(c);
+                var list = new GroupRecord[chunk.GroupsLength];
+                for (int i = 0; i < list.Length; i++) list[i] = ToRecord(chunk.Groups(i)!.Value);
+                return list;
+            }))
+                yield return r;
     }
 
     /// <summary>Every member, in gcntr order and, within a group, in (jdate, cntr) order.</summary>
     public IEnumerable<MemberRecord> Members()
     {
         for (int c = 0; c < _members.Chunks.Count; c++)
-        {
-            var chunk = MembersChunkAt(c);
-            for (int i = 0; i < chunk.MembersLength; i++) yield return ToRecord(chunk.Members(i)!.Value);
-        }
+            foreach (var r in _members.Decode(c, () =>
+            {
+                var chunk = MembersChunkAt(c);
+                var list = new MemberRecord[chunk.MembersLength];
+                for (int i = 0; i < list.Length; i++) list[i] = ToRecord(chunk.Members(i)!.Value);
+                return list;
+            }))
+                yield return r;
     }
 
     /// <summary>Every merged or filtered extraction, in cntr order.</summary>
     public IEnumerable<ExtractionRecord> Extractions()
     {
         for (int c = 0; c < _extractions.Chunks.Count; c++)
-        {
-            var chunk = ExtractionsChunkAt(c);
-            for (int i = 0; i < chunk.ExtractionsLength; i++) yield return ToRecord(chunk.Extractions(i)!.Value);
-        }
+            foreach (var r in _extractions.Decode(c, () =>
+            {
+                var chunk = ExtractionsChunkAt(c);
+                var list = new ExtractionRecord[chunk.ExtractionsLength];
+                for (int i = 0; i < list.Length; i++) list[i] = ToRecord(chunk.Extractions(i)!.Value);
+                return list;
+            }))
+                yield return r;
     }
 
     /// <summary>The group with this gcntr; null when there is none.</summary>
@@ -95,7 +110,13 @@ public sealed class OutputReader : IDisposable
         var chunks = _groups.Chunks;
         int c = chunks.LowerBound(gcntr);
         if (c == chunks.Count || chunks.FirstKey[c] > gcntr) return null;
-        var chunk = GroupsChunkAt(c);
+        return _groups.Decode(c, () => FindGroupIn(c, gcntr));
+    }
+
+    private GroupRecord? FindGroupIn(int c, long gcntr)
+    {
+        // Only the vector is checked: a lookup touches a dozen tables, whose reads ByteBuffer bounds-checks.
+        var chunk = GroupsChunk.GetRootAsGroupsChunk(_groups.Read(c, 4, tables: false));
         int lo = 0, hi = chunk.GroupsLength;
         while (lo < hi)
         {
@@ -113,22 +134,33 @@ public sealed class OutputReader : IDisposable
         var result = new List<MemberRecord>();
         var chunks = _members.Chunks;
         for (int c = chunks.LowerBound(gcntr); c < chunks.Count && chunks.Records[c] > 0 && chunks.FirstKey[c] <= gcntr; c++)
-        {
-            var chunk = MembersChunkAt(c);
-            int lo = 0, hi = chunk.MembersLength;
-            while (lo < hi)
-            {
-                int mid = (lo + hi) >>> 1;
-                if (chunk.Members(mid)!.Value.Gcntr < gcntr) lo = mid + 1; else hi = mid;
-            }
-            for (int i = lo; i < chunk.MembersLength; i++)
-            {
-                var m = chunk.Members(i)!.Value;
-                if (m.Gcntr != gcntr) break;
-                result.Add(ToRecord(m));
-            }
-        }
+            _members.Decode(c, () => AddMembersIn(c, gcntr, result));
         return result;
+    }
+
+    /// <summary>
+    /// Members are fixed-size structs: binary search reads 8-byte keys, then the group's
+    /// records are read in growing batches; the rest of the chunk is never read.
+    /// </summary>
+    private bool AddMembersIn(int c, long gcntr, List<MemberRecord> result)
+    {
+        const int size = TableEncoders.MemberBytes;
+        var (first, count) = _members.RecordVector(c, size);
+        int at = _members.LowerBound(c, first, count, size, gcntr);
+        var member = new Member();
+        for (int batch = 8; at < count; batch *= 2)
+        {
+            int k = Math.Min(batch, count - at);
+            var bb = _members.ReadRange(c, first + (long)at * size, k * size);
+            for (int i = 0; i < k; i++)
+            {
+                member.__assign(i * size, bb);
+                if (member.Gcntr != gcntr) return true;
+                result.Add(ToRecord(member));
+            }
+            at += k;
+        }
+        return true;
     }
 
     /// <summary>The extraction with this cntr (the first, should an input repeat one); null when there is none.</summary>
@@ -137,26 +169,29 @@ public sealed class OutputReader : IDisposable
         var chunks = _extractions.Chunks;
         int c = chunks.LowerBound(cntr);
         if (c == chunks.Count || chunks.FirstKey[c] > cntr) return null;
-        var chunk = ExtractionsChunkAt(c);
-        int lo = 0, hi = chunk.ExtractionsLength;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (chunk.Extractions(mid)!.Value.Cntr < cntr) lo = mid + 1; else hi = mid;
-        }
-        if (lo == chunk.ExtractionsLength) return null;
-        var x = chunk.Extractions(lo)!.Value;
+        return _extractions.Decode(c, () => FindExtractionIn(c, cntr));
+    }
+
+    private ExtractionRecord? FindExtractionIn(int c, long cntr)
+    {
+        const int size = TableEncoders.ExtractionBytes;
+        var (first, count) = _extractions.RecordVector(c, size);
+        int at = _extractions.LowerBound(c, first, count, size, cntr);
+        if (at == count) return null;
+        var x = new Extraction();
+        x.__assign(0, _extractions.ReadRange(c, first + (long)at * size, size));
         return x.Cntr == cntr ? ToRecord(x) : null;
     }
 
+    // Record sizes: 4-byte offsets to Group tables; Member and Extraction structs (schema/wdb.fbs).
     private GroupsChunk GroupsChunkAt(int c) =>
-        GroupsChunk.GetRootAsGroupsChunk(_groups.Read(c, GroupsChunkVerify.Verify));
+        GroupsChunk.GetRootAsGroupsChunk(_groups.Read(c, 4, tables: true));
 
     private MembersChunk MembersChunkAt(int c) =>
-        MembersChunk.GetRootAsMembersChunk(_members.Read(c, MembersChunkVerify.Verify));
+        MembersChunk.GetRootAsMembersChunk(_members.Read(c, TableEncoders.MemberBytes, tables: false));
 
     private ExtractionsChunk ExtractionsChunkAt(int c) =>
-        ExtractionsChunk.GetRootAsExtractionsChunk(_extractions.Read(c, ExtractionsChunkVerify.Verify));
+        ExtractionsChunk.GetRootAsExtractionsChunk(_extractions.Read(c, TableEncoders.ExtractionBytes, tables: false));
 
     internal static GroupRecord ToRecord(Group g) => new()
     {
@@ -240,23 +275,73 @@ internal sealed class TableFile : IDisposable
         return new TableFile(handle, fb, chunks);
     }
 
-    /// <summary>Chunk <paramref name="c"/>, verified, as a ByteBuffer positioned at its root (after the size prefix).</summary>
-    public ByteBuffer Read(int c, VerifyTableAction verify)
+    /// <summary>Chunk <paramref name="c"/>, checked (<see cref="ChunkCheck"/>), as a ByteBuffer positioned at its root (after the size prefix).</summary>
+    public ByteBuffer Read(int c, int recordSize, bool tables)
     {
-        var bytes = new byte[Chunks.Bytes[c]];
-        int got = 0;
-        while (got < bytes.Length)
-        {
-            int n = RandomAccess.Read(_handle, bytes.AsSpan(got), Chunks.Offset[c] + got);
-            if (n <= 0) throw new InvalidDataException($"{_path}: chunk {c} is truncated");
-            got += n;
-        }
-        var bb = new ByteBuffer(bytes);
-        if (bb.GetInt(0) != bytes.Length - 4 || !new Verifier(bb).VerifyBuffer(null, true, verify))
-            throw new InvalidDataException($"{_path}: chunk {c} (offset {Chunks.Offset[c]}) is corrupt");
+        var bb = ReadRange(c, 0, Chunks.Bytes[c]);
+        if (!ChunkCheck.RecordVector(bb, recordSize, tables)) throw Corrupt(c);
         bb.Position = 4;
         return bb;
     }
+
+    /// <summary>Bytes [start, start + length) of chunk <paramref name="c"/>.</summary>
+    public ByteBuffer ReadRange(int c, long start, int length)
+    {
+        if (start < 0 || start + length > Chunks.Bytes[c]) throw Corrupt(c);
+        var bytes = new byte[length];
+        int got = 0;
+        while (got < length)
+        {
+            int n = RandomAccess.Read(_handle, bytes.AsSpan(got), Chunks.Offset[c] + start + got);
+            if (n <= 0) throw new InvalidDataException($"{_path}: chunk {c} is truncated");
+            got += n;
+        }
+        return new ByteBuffer(bytes);
+    }
+
+    /// <summary>
+    /// Where the records of a struct-vector chunk start (byte offset in the chunk) and how
+    /// many there are, from the chunk's first bytes (the root table precedes the vector).
+    /// </summary>
+    public (int First, int Count) RecordVector(int c, int recordSize)
+    {
+        var head = ReadRange(c, 0, Math.Min(Chunks.Bytes[c], 256));
+        var found = ChunkCheck.VectorHeader(head, Chunks.Bytes[c], recordSize, out int first, out int count);
+        if (found == ChunkCheck.Header.BeyondBytes)
+            found = ChunkCheck.VectorHeader(ReadRange(c, 0, Chunks.Bytes[c]), Chunks.Bytes[c], recordSize, out first, out count);
+        if (found != ChunkCheck.Header.Ok) throw Corrupt(c);
+        return (first, count);
+    }
+
+    /// <summary>First record whose leading 8-byte key is &gt;= <paramref name="key"/> (records sorted by it); reads one key a step.</summary>
+    public int LowerBound(int c, int first, int count, int recordSize, long key)
+    {
+        Span<byte> k = stackalloc byte[8];
+        int lo = 0, hi = count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            long at = Chunks.Offset[c] + first + (long)mid * recordSize;
+            if (RandomAccess.Read(_handle, k, at) != 8) throw Corrupt(c);
+            if (System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(k) < key) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+
+    /// <summary>Runs a decoder over chunk <paramref name="c"/>; a read outside the buffer means a corrupt chunk.</summary>
+    public T Decode<T>(int c, Func<T> decode)
+    {
+        try
+        {
+            return decode();
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            throw Corrupt(c);
+        }
+    }
+
+    private InvalidDataException Corrupt(int c) => new($"{_path}: chunk {c} (offset {Chunks.Offset[c]}) is corrupt");
 
     public void Dispose() => _handle.Dispose();
 }

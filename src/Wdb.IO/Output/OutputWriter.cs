@@ -21,10 +21,11 @@ namespace Wdb.IO;
 /// </summary>
 public static class OutputWriter
 {
-    /// <summary>Records per chunk: chunks stay a few MB, far below FlatBuffers' 2 GiB buffer cap.</summary>
+    /// <summary>Most records in a chunk; chunks are also cut at about 1 MiB (256 KiB for groups), far below FlatBuffers' 2 GiB cap.</summary>
     public const int DefaultChunkRecords = 65536;
 
-    public static readonly string[] TableNames = ["groups", "members", "extractions"];
+    /// <summary>The tables: each is <c>NAME.fb</c> with <c>NAME.idx</c>.</summary>
+    public static IReadOnlyList<string> TableNames { get; } = ["groups", "members", "extractions"];
 
     /// <summary>Writes every output into <paramref name="outDir"/>; an error value for unwritable paths or full disks.</summary>
     public static OutputError? Write(string outDir, MergeOutputs outputs) => Write(outDir, outputs, DefaultChunkRecords);
@@ -49,6 +50,10 @@ public static class OutputWriter
         string? tmp = null;
         try
         {
+            // The old output is deleted after the swap: never do that to a directory we did not write.
+            if (Directory.Exists(target) && !File.Exists(Path.Combine(target, "summary.json"))
+                && Directory.EnumerateFileSystemEntries(target).Any())
+                return new OutputError($"'{outDir}' exists and is not a wdb output directory (no summary.json): not replacing it");
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             AtomicDirectory.RemoveStale(target);
             tmp = AtomicDirectory.CreateTemp(target);

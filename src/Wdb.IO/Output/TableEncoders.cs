@@ -11,16 +11,32 @@ namespace Wdb.IO;
 /// </summary>
 internal static class TableEncoders
 {
-    /// <summary>groups.fb: fixed-size chunks of Group tables, in gcntr order.</summary>
+    /// <summary>
+    /// A chunk is closed once it holds about this many bytes (or the record limit), so that
+    /// sequential reads are efficient and memory stays small. Groups chunks are smaller: a
+    /// group lookup reads its whole chunk (Group tables vary in size), while member and
+    /// extraction lookups read only the probed fixed-size records.
+    /// </summary>
+    public const int ChunkBytes = 1 << 20, GroupChunkBytes = 1 << 18;
+
+    /// <summary>Size of a Member and an Extraction struct (schema/wdb.fbs; flatc reports them in the generated StartXVector).</summary>
+    public const int MemberBytes = 112, ExtractionBytes = 48;
+
+    /// <summary>groups.fb: chunks of Group tables in gcntr order, each up to chunkRecords records or about <see cref="GroupChunkBytes"/>.</summary>
     public static void WriteGroups(ChunkFileWriter file, FlatBufferBuilder b, GroupTable t, int chunkRecords)
     {
         var offsets = new int[Math.Min(chunkRecords, Math.Max(t.Count, 1))];
         int start = 0;
         do
         {
-            int end = Math.Min(t.Count, start + chunkRecords), n = end - start;
+            int end = start;
             b.Clear();
-            for (int i = start; i < end; i++) offsets[i - start] = AddGroup(b, t, i);
+            while (end < t.Count && end - start < chunkRecords && b.Offset < GroupChunkBytes)
+            {
+                offsets[end - start] = AddGroup(b, t, end);
+                end++;
+            }
+            int n = end - start;
             GroupsChunk.StartGroupsVector(b, n);
             for (int k = n - 1; k >= 0; k--) b.AddOffset(offsets[k]);
             var vector = b.EndVector();
@@ -68,6 +84,7 @@ internal static class TableEncoders
     /// </summary>
     public static void WriteMembers(ChunkFileWriter file, FlatBufferBuilder b, MergeOutputs o, int chunkRecords)
     {
+        chunkRecords = Math.Min(chunkRecords, ChunkBytes / MemberBytes);
         Membership m = o.Membership;
         int total = m.Offsets[m.GroupCount], start = 0;
         for (int g = 0; g < m.GroupCount; g++)
@@ -123,10 +140,11 @@ internal static class TableEncoders
 
     /// <summary>
     /// extractions.fb: merged and filtered rows together, ordered by cntr (ties: merged
-    /// first, then by row), fixed-size chunks.
+    /// first, then by row), chunks of equal record counts.
     /// </summary>
     public static void WriteExtractions(ChunkFileWriter file, FlatBufferBuilder b, MergeOutputs o, int chunkRecords)
     {
+        chunkRecords = Math.Min(chunkRecords, ChunkBytes / ExtractionBytes);
         ExtractionBlock merged = o.Block;
         ExtractionBlock? filtered = o.Filtered;
         int nm = merged.Count, nf = filtered?.Count ?? 0, n = nm + nf;

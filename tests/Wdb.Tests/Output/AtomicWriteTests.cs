@@ -106,6 +106,22 @@ public class AtomicWriteTests
     }
 
     [Fact]
+    public void ADirectoryThatIsNotAnOutputIsNeverReplaced()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp["mine"]);
+        File.WriteAllText(tmp["mine/thesis.tex"], "precious");
+        var error = OutputWriter.Write(tmp["mine"], Synthetic.Make());
+        Assert.NotNull(error);
+        Assert.Contains("not a wdb output directory", error!.Message);
+        Assert.Equal("precious", File.ReadAllText(tmp["mine/thesis.tex"]));
+        Assert.Equal(["mine"], Siblings(tmp));
+
+        Directory.CreateDirectory(tmp["empty"]);   // an empty directory is fine
+        Assert.Null(OutputWriter.Write(tmp["empty"], Synthetic.Make()));
+    }
+
+    [Fact]
     public void InconsistentInputsAreBugsNotOutputErrors()
     {
         using var tmp = new TempDir();

@@ -182,3 +182,22 @@ public class ExportTests
         Assert.False(File.Exists(tmp["a.csv"]));
     }
 }
+
+public class ColumnDocsTests
+{
+    [Fact]
+    public void ColumnsMarkdownIsUpToDate()
+    {
+        string? root = null;
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null && root is null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "schema", "wdb.fbs"))) root = d.FullName;
+        Assert.NotNull(root);
+        string path = Path.Combine(root!, "src", "Wdb.IO", "Export", "COLUMNS.md");
+        string expected = TableColumns.Markdown();
+        if (Environment.GetEnvironmentVariable("WDB_UPDATE_DOCS") == "1") File.WriteAllText(path, expected);
+        Assert.True(File.Exists(path) && File.ReadAllText(path) == expected,
+            "src/Wdb.IO/Export/COLUMNS.md is out of date: run the Output tests with WDB_UPDATE_DOCS=1");
+        Assert.Equal(TableColumns.Groups.Count, TableColumns.Groups.Select(c => c.Name).Distinct().Count());
+        Assert.Equal(TableColumns.Members.Count, TableColumns.Members.Select(c => c.Name).Distinct().Count());
+    }
+}

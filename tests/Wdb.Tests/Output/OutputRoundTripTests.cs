@@ -201,6 +201,63 @@ public class OutputRoundTripTests
         Assert.Contains("not a wdb output directory", error!.Message);
     }
 
+    /// <summary>n one-member groups with gcntr 0, 2, 4, ...: chunks of many kilobytes.</summary>
+    internal static MergeOutputs Large(int n)
+    {
+        var block = new ExtractionBlock(n);
+        var results = ExtractionResults.Allocate(n);
+        var m = new Membership { Gcntr = new long[n], Offsets = new int[n + 1], MemberRows = new int[n] };
+        var t = new GroupTable();
+        t.Allocate(n);
+        for (int i = 0; i < n; i++)
+        {
+            int r = block.AddRow();
+            block.Cntr[r] = 2L * i; block.Ra[r] = i * 1e-3; block.Dec[r] = -i * 1e-3; block.JDate[r] = 2451000 + i;
+            results.Gcntr[r] = results.Cgid[r] = 2L * i; results.Reliability[r] = (byte)(i % 10);
+            m.Gcntr[i] = 2L * i; m.Offsets[i + 1] = i + 1; m.MemberRows[i] = i;
+            t.Gcntr[i] = t.Cgid[i] = 2L * i; t.NMembers[i] = 1; t.RaW[i] = i * 1e-3; t.DecW[i] = -i * 1e-3;
+            t.Designation[i] = $"J{i:000000}.00+000000.0";
+            t.SigRaW[i] = i % 3 == 0 ? float.NaN : i;
+        }
+        return new MergeOutputs { Block = block, Results = results, Groups = t, Membership = m, Summary = new RunSummary() };
+    }
+
+    [Fact]
+    public void ChunksLargerThan32KiBReadBack()
+    {
+        // Google.FlatBuffers' own Verifier fails on tables past byte 32767 of a buffer; the
+        // reader must not depend on it.
+        using var tmp = new TempDir();
+        var o = Large(5000);
+        Assert.Null(OutputWriter.Write(tmp["out"], o));
+        // ~300 bytes a group: the byte limit, not the record limit, cuts the chunks.
+        var index = ReadIndex(tmp["out/groups.idx"]);
+        Assert.True(index.ChunksLength >= 2, $"{index.ChunksLength} chunks");
+        for (int c = 0; c < index.ChunksLength; c++)
+            Assert.InRange(index.Chunks(c)!.Value.Bytes, 32768, (1 << 18) + 1024 + 4 * index.Chunks(c)!.Value.Records);   // + offsets vector
+        using var reader = OutputReader.Open(tmp["out"]);
+        Assert.Equal(Synthetic.ExpectedGroups(o), reader.Groups().ToList());
+        Assert.Equal(Synthetic.ExpectedMembers(o), reader.Members().ToList());
+        Assert.Equal(4999 * 2L, reader.FindGroup(4999 * 2L)!.Gcntr);
+        Assert.Equal("J004097.00+000000.0", reader.FindGroup(4097 * 2L)!.Designation);
+        Assert.Null(reader.FindGroup(4097 * 2L + 1));
+        Assert.Single(reader.MembersOf(4096 * 2L));
+    }
+
+    [Fact]
+    public void GarbledGroupChunkIsReportedAsCorrupt()
+    {
+        using var tmp = new TempDir();
+        Assert.Null(OutputWriter.Write(tmp["out"], Large(50)));
+        var bytes = File.ReadAllBytes(tmp["out/groups.fb"]);
+        // Overwrite the vector's element offsets (right after the root table) with garbage.
+        for (int i = 40; i < 120; i++) bytes[i] = 0x7f;
+        File.WriteAllBytes(tmp["out/groups.fb"], bytes);
+        using var reader = OutputReader.Open(tmp["out"]);
+        Assert.Throws<InvalidDataException>(() => reader.Groups().ToList());
+        Assert.Throws<InvalidDataException>(() => reader.FindGroup(10));
+    }
+
     internal static Fbs.ChunkIndex ReadIndex(string path)
     {
         var bb = new ByteBuffer(File.ReadAllBytes(path)) { Position = 4 };
