@@ -53,6 +53,7 @@ internal sealed class RowDecoder
             while (lead < end && (raw[lead] == (byte)' ' || raw[lead] == (byte)'\t')) lead++;
             while (end > lead && (raw[end - 1] == (byte)' ' || raw[end - 1] == (byte)'\t' || raw[end - 1] == (byte)'\r')) end--;
             var v = raw[lead..end];
+            int vs = start[f] + lead;      // v's offset in text: the number parsers may look past v's end
             int at = srcPos[f] + (lead < raw.Length ? lead : 0);   // a blank field is reported at its start
 
             if (IsNull(v, f))
@@ -103,7 +104,7 @@ internal sealed class RowDecoder
                     break;
                 case Target.Ra:
                 {
-                    if (!Utf8Numbers.TryParseDouble(v, out double ra)) goto BadNumber;
+                    if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double ra)) goto BadNumber;
                     if (!double.IsFinite(ra))
                     {
                         RejectRow(line, lineNo, at, RejectReason.NonFiniteCoordinate, $"non-finite value in column '{s.Name}', got '{Show(v)}'", cntr);
@@ -119,7 +120,7 @@ internal sealed class RowDecoder
                 }
                 case Target.Dec:
                 {
-                    if (!Utf8Numbers.TryParseDouble(v, out double dec)) goto BadNumber;
+                    if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double dec)) goto BadNumber;
                     if (!double.IsFinite(dec))
                     {
                         RejectRow(line, lineNo, at, RejectReason.NonFiniteCoordinate, $"non-finite value in column '{s.Name}', got '{Show(v)}'", cntr);
@@ -134,32 +135,32 @@ internal sealed class RowDecoder
                     break;
                 }
                 case Target.JDate:
-                    if (!Utf8Numbers.TryParseDouble(v, out double jd)) goto BadNumber;
+                    if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double jd)) goto BadNumber;
                     b.JDate[row] = jd;
                     break;
                 case Target.ErrMaj:
-                    if (!Utf8Numbers.TryParseSingle(v, out b.ErrMaj[row])) goto BadNumber;
+                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out b.ErrMaj[row])) goto BadNumber;
                     break;
                 case Target.ErrMin:
-                    if (!Utf8Numbers.TryParseSingle(v, out b.ErrMin[row])) goto BadNumber;
+                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out b.ErrMin[row])) goto BadNumber;
                     break;
                 case Target.ErrAng:
-                    if (!Utf8Numbers.TryParseSingle(v, out b.ErrAng[row])) goto BadNumber;
+                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out b.ErrAng[row])) goto BadNumber;
                     break;
                 case Target.Prox:
-                    if (!Utf8Numbers.TryParseSingle(v, out b.Prox[row])) goto BadNumber;
+                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out b.Prox[row])) goto BadNumber;
                     break;
                 case Target.Mag:
-                    if (!Utf8Numbers.TryParseSingle(v, out band.Mag[row])) goto BadNumber;
+                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out band.Mag[row])) goto BadNumber;
                     break;
                 case Target.MsigCom:
-                    if (!Utf8Numbers.TryParseSingle(v, out band.Sig[row])) goto BadNumber;
+                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out band.Sig[row])) goto BadNumber;
                     break;
                 case Target.Cmsig:
-                    if (!Utf8Numbers.TryParseSingle(v, out _cmsig[s.Band])) goto BadNumber;
+                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out _cmsig[s.Band])) goto BadNumber;
                     break;
                 case Target.Snr:
-                    if (!Utf8Numbers.TryParseSingle(v, out band.Snr[row])) goto BadNumber;
+                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out band.Snr[row])) goto BadNumber;
                     break;
                 // Three-character flags, one character per band J, H, Ks (2MASS-NOTES.md).
                 case Target.PhQual:
