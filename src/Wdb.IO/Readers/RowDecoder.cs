@@ -17,7 +17,12 @@ internal sealed class RowDecoder
 
     public readonly FileReadResult Result;
     public readonly string Path;
-    public ColumnMap Map = null!;
+    public ColumnMap Map
+    {
+        get => _map;
+        set { _map = value; _destCapacity = -1; }
+    }
+    private ColumnMap _map = null!;
     /// <summary>IPAC declared null value per field (4th header row); null entries = none declared.</summary>
     public byte[]?[]? ColumnNulls;
     /// <summary>Set when strict mode turned a bad row into the file's fatal error.</summary>
@@ -45,8 +50,12 @@ internal sealed class RowDecoder
         long? cntr = null;
         _cmsig[0] = _cmsig[1] = _cmsig[2] = float.NaN;
 
-        foreach (ref readonly Slot s in Map.Slots.AsSpan())
+        var slots = Map.Slots;
+        if (b.Capacity != _destCapacity) BindFloatColumns();
+        var dest = _floatDest;
+        for (int k = 0; k < slots.Length; k++)
         {
+            ref readonly Slot s = ref slots[k];
             int f = s.Field;
             var raw = text.Slice(start[f], length[f]);
             int lead = 0, end = raw.Length;
@@ -64,6 +73,13 @@ internal sealed class RowDecoder
                     return;
                 }
                 continue;
+            }
+
+            // Most fields are plain float columns: one shared call site, no switch.
+            if (dest[k] is { } column)
+            {
+                if (Utf8Numbers.TryParseSingle(text, vs, v.Length, out column[row])) continue;
+                goto BadNumber;
             }
 
             BandColumns band = b.Bands[s.Band];
@@ -138,42 +154,22 @@ internal sealed class RowDecoder
                     if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double jd)) goto BadNumber;
                     b.JDate[row] = jd;
                     break;
-                case Target.ErrMaj:
-                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out b.ErrMaj[row])) goto BadNumber;
-                    break;
-                case Target.ErrMin:
-                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out b.ErrMin[row])) goto BadNumber;
-                    break;
-                case Target.ErrAng:
-                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out b.ErrAng[row])) goto BadNumber;
-                    break;
-                case Target.Prox:
-                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out b.Prox[row])) goto BadNumber;
-                    break;
-                case Target.Mag:
-                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out band.Mag[row])) goto BadNumber;
-                    break;
-                case Target.MsigCom:
-                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out band.Sig[row])) goto BadNumber;
-                    break;
+                // ErrMaj, ErrMin, ErrAng, Prox, Mag, MsigCom, Snr: handled above through _floatDest.
                 case Target.Cmsig:
                     if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out _cmsig[s.Band])) goto BadNumber;
                     break;
-                case Target.Snr:
-                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out band.Snr[row])) goto BadNumber;
-                    break;
                 // Three-character flags, one character per band J, H, Ks (2MASS-NOTES.md).
                 case Target.PhQual:
-                    for (int k = 0; k < 3 && k < v.Length; k++) b.Bands[k].PhQual[row] = v[k];
+                    for (int c3 = 0; c3 < 3 && c3 < v.Length; c3++) b.Bands[c3].PhQual[row] = v[c3];
                     break;
                 case Target.RdFlg:
-                    for (int k = 0; k < 3 && k < v.Length; k++) b.Bands[k].RdFlg[row] = v[k];
+                    for (int c3 = 0; c3 < 3 && c3 < v.Length; c3++) b.Bands[c3].RdFlg[row] = v[c3];
                     break;
                 case Target.BlFlg:
-                    for (int k = 0; k < 3 && k < v.Length; k++) b.Bands[k].BlFlg[row] = v[k];
+                    for (int c3 = 0; c3 < 3 && c3 < v.Length; c3++) b.Bands[c3].BlFlg[row] = v[c3];
                     break;
                 case Target.CcFlg:
-                    for (int k = 0; k < 3 && k < v.Length; k++) b.Bands[k].CcFlg[row] = v[k];
+                    for (int c3 = 0; c3 < 3 && c3 < v.Length; c3++) b.Bands[c3].CcFlg[row] = v[c3];
                     break;
                 case Target.Ndet:
                 {
@@ -215,6 +211,32 @@ internal sealed class RowDecoder
         }
         if (map.SurveyScanId) b.ScanKey[row] = ScanKeys.FromSurvey(hemis, date, scan);
         Result.RowsAccepted++;
+    }
+
+    private float[]?[] _floatDest = [];
+    private int _destCapacity = -1;
+
+    /// <summary>
+    /// Caches, per slot, the block's float column it writes (null for other kinds). Arrays are
+    /// replaced when the block grows, so this is redone whenever the capacity changes.
+    /// </summary>
+    private void BindFloatColumns()
+    {
+        var b = _block;
+        var slots = Map.Slots;
+        var dest = new float[]?[slots.Length];
+        for (int k = 0; k < slots.Length; k++)
+        {
+            var bc = b.Bands[slots[k].Band];
+            dest[k] = slots[k].Target switch
+            {
+                Target.ErrMaj => b.ErrMaj, Target.ErrMin => b.ErrMin, Target.ErrAng => b.ErrAng, Target.Prox => b.Prox,
+                Target.Mag => bc.Mag, Target.MsigCom => bc.Sig, Target.Snr => bc.Snr,
+                _ => null,
+            };
+        }
+        _floatDest = dest;
+        _destCapacity = b.Capacity;
     }
 
     private void RejectRow(ReadOnlySpan<byte> line, long lineNo, int byteOffset, RejectReason reason, string detail, long? cntr)

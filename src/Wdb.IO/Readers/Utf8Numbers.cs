@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 
 namespace Wdb.IO.Readers;
@@ -33,7 +34,7 @@ internal static class Utf8Numbers
     {
         if (TryFixedPoint(text, start, length, out ulong m, out int e, out bool neg) && m <= (1UL << 53))
         {
-            double d = (double)m / Pow10D[e];
+            double d = (double)m / Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Pow10D), e);   // e in 0..7
             value = neg ? -d : d;
             return true;
         }
@@ -41,11 +42,12 @@ internal static class Utf8Numbers
     }
 
     /// <inheritdoc cref="TryParseDouble(ReadOnlySpan{byte}, int, int, out double)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryParseSingle(ReadOnlySpan<byte> text, int start, int length, out float value)
     {
-        if (TryFixedPoint(text, start, length, out ulong m, out int e, out bool neg) && m <= (1UL << 24) && e <= 10)
+        if (TryFixedPoint(text, start, length, out ulong m, out int e, out bool neg) && m <= (1UL << 24))
         {
-            float f = (float)m / Pow10F[e];
+            float f = (float)m / Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Pow10F), e);   // e in 0..7
             value = neg ? -f : f;
             return true;
         }
@@ -108,26 +110,31 @@ internal static class Utf8Numbers
     private static bool TryFixedPoint(ReadOnlySpan<byte> text, int start, int length, out ulong mantissa, out int exp10, out bool negative)
     {
         mantissa = 0; exp10 = 0; negative = false;
-        int pos = start, end = start + length;
-        if (length == 0 || (uint)end > (uint)text.Length) return false;
-        if (text[pos] == (byte)'-') { negative = true; pos++; }
+        int end = start + length;
+        if (length <= 0 || start < 0 || (uint)end > (uint)text.Length) return false;
+        // Bounds are checked once above and before each 8-byte load; the loads themselves are unchecked.
+        ref byte r0 = ref MemoryMarshal.GetReference(text);
+        int pos = start;
+        if (Unsafe.Add(ref r0, pos) == (byte)'-') { negative = true; pos++; }
         if (text.Length - pos < 8) return false;
-        ulong v = BinaryPrimitives.ReadUInt64LittleEndian(text[pos..]);
+        ulong v = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref r0, pos));
+        if (!BitConverter.IsLittleEndian) v = BinaryPrimitives.ReverseEndianness(v);
         int k = DigitRun(v);
         if (k == 0 || k == 8) return false;
         ulong m = EightDigits(v << (8 * (8 - k)));
         pos += k;
         int e = 0;
-        if (pos < end && text[pos] == (byte)'.')
+        if (pos < end && Unsafe.Add(ref r0, pos) == (byte)'.')
         {
             pos++;
             if (text.Length - pos < 8) return false;
-            ulong f = BinaryPrimitives.ReadUInt64LittleEndian(text[pos..]);
+            ulong f = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref r0, pos));
+            if (!BitConverter.IsLittleEndian) f = BinaryPrimitives.ReverseEndianness(f);
             int kf = DigitRun(f);
             if (kf == 8) return false;
             if (kf > 0)
             {
-                m = m * Pow10U[kf] + EightDigits(f << (8 * (8 - kf)));
+                m = m * Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Pow10U), kf) + EightDigits(f << (8 * (8 - kf)));
                 e = kf;
                 pos += kf;
             }
