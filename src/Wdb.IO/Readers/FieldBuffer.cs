@@ -24,7 +24,17 @@ internal sealed class FieldBuffer
     /// after <paramref name="maxFields"/> fields. Returns the number of fields found, which
     /// is maxFields + 1 when there were more. SrcPos equals Start.
     /// </summary>
-    public int Split(ReadOnlySpan<byte> line, byte delimiter, int maxFields)
+    public int Split(ReadOnlySpan<byte> line, byte delimiter, int maxFields) => Split(line, delimiter, maxFields, false, false);
+
+    /// <summary>
+    /// As <see cref="Split(ReadOnlySpan{byte}, byte, int)"/> in the same single pass, but
+    /// returns -1 on the first non-ASCII byte (or '"' when <paramref name="stopAtQuote"/>):
+    /// pure-ASCII lines, the usual case, need no separate UTF-8 check or quote search.
+    /// </summary>
+    public int SplitAscii(ReadOnlySpan<byte> line, byte delimiter, int maxFields, bool stopAtQuote) =>
+        Split(line, delimiter, maxFields, true, stopAtQuote);
+
+    private int Split(ReadOnlySpan<byte> line, byte delimiter, int maxFields, bool asciiOnly, bool stopAtQuote)
     {
         Ensure(maxFields + 2);
         var start = Start; var len = Length;
@@ -34,10 +44,18 @@ internal sealed class FieldBuffer
         if (Vector256.IsHardwareAccelerated)
         {
             var d = Vector256.Create(delimiter);
+            var q = Vector256.Create((byte)'"');
             ref byte r0 = ref MemoryMarshal.GetReference(line);
             for (; i + 32 <= line.Length; i += 32)
             {
-                uint mask = Vector256.Equals(Vector256.LoadUnsafe(ref r0, (nuint)i), d).ExtractMostSignificantBits();
+                var vec = Vector256.LoadUnsafe(ref r0, (nuint)i);
+                if (asciiOnly)
+                {
+                    uint special = vec.ExtractMostSignificantBits();
+                    if (stopAtQuote) special |= Vector256.Equals(vec, q).ExtractMostSignificantBits();
+                    if (special != 0) return -1;
+                }
+                uint mask = Vector256.Equals(vec, d).ExtractMostSignificantBits();
                 while (mask != 0)
                 {
                     int at = i + BitOperations.TrailingZeroCount(mask);
@@ -50,7 +68,9 @@ internal sealed class FieldBuffer
         }
         for (; i < line.Length; i++)
         {
-            if (line[i] != delimiter) continue;
+            byte c = line[i];
+            if (asciiOnly && (c >= 0x80 || (stopAtQuote && c == (byte)'"'))) return -1;
+            if (c != delimiter) continue;
             start[n] = fieldStart; len[n] = i - fieldStart; n++;
             fieldStart = i + 1;
             if (n > maxFields) { Count = n; return n; }
