@@ -57,19 +57,25 @@ internal sealed class RowDecoder
         {
             ref readonly Slot s = ref slots[k];
             int f = s.Field;
-            var raw = text.Slice(start[f], length[f]);
-            int lead = 0, end = raw.Length;
-            while (lead < end && (raw[lead] == (byte)' ' || raw[lead] == (byte)'\t')) lead++;
-            while (end > lead && (raw[end - 1] == (byte)' ' || raw[end - 1] == (byte)'\t' || raw[end - 1] == (byte)'\r')) end--;
-            var v = raw[lead..end];
-            int vs = start[f] + lead;      // v's offset in text: the number parsers may look past v's end
-            int at = srcPos[f] + (lead < raw.Length ? lead : 0);   // a blank field is reported at its start
+            int vs = start[f];             // v's offset in text: the number parsers may look past v's end
+            var v = text.Slice(vs, length[f]);
+            int lead = 0;
+            if (v.Length != 0 && (v[0] <= (byte)' ' || v[^1] <= (byte)' '))
+            {
+                // Blanks around values: IPAC padding, "a, b" CSV. Tabs and a stray CR too.
+                int end = v.Length;
+                while (lead < end && v[lead] is (byte)' ' or (byte)'\t') lead++;
+                while (end > lead && v[end - 1] is (byte)' ' or (byte)'\t' or (byte)'\r') end--;
+                v = v[lead..end];
+                if (v.Length == 0) lead = 0;   // a blank field is reported at its start
+                vs += lead;
+            }
 
-            if (IsNull(v, f))
+            if (v.Length == 0 || ((v[0] == (byte)'\\' || (v[0] | 0x20) == 'n' || ColumnNulls is not null) && IsNull(v, f)))
             {
                 if (s.Required)
                 {
-                    RejectRow(line, lineNo, at, RejectReason.MissingRequiredValue, $"missing value in required column '{s.Name}'", cntr);
+                    RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.MissingRequiredValue, $"missing value in required column '{s.Name}'", cntr);
                     return;
                 }
                 continue;
@@ -104,7 +110,7 @@ internal sealed class RowDecoder
                 case Target.Date:
                     if (!TryParseDate(v, out date))
                     {
-                        RejectRow(line, lineNo, at, RejectReason.UnparsableNumber,
+                        RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.UnparsableNumber,
                             $"expected a date (yymmdd or yyyy-mm-dd) in column '{s.Name}', got '{Show(v)}'", cntr);
                         return;
                     }
@@ -112,7 +118,7 @@ internal sealed class RowDecoder
                 case Target.Hemis:
                     if (v.Length != 1 || (v[0] | 0x20) is not ((byte)'n' or (byte)'s'))
                     {
-                        RejectRow(line, lineNo, at, RejectReason.UnparsableNumber,
+                        RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.UnparsableNumber,
                             $"expected 'n' or 's' in column '{s.Name}', got '{Show(v)}'", cntr);
                         return;
                     }
@@ -123,12 +129,12 @@ internal sealed class RowDecoder
                     if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double ra)) goto BadNumber;
                     if (!double.IsFinite(ra))
                     {
-                        RejectRow(line, lineNo, at, RejectReason.NonFiniteCoordinate, $"non-finite value in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.NonFiniteCoordinate, $"non-finite value in column '{s.Name}', got '{Show(v)}'", cntr);
                         return;
                     }
                     if (ra < 0 || ra >= 360)
                     {
-                        RejectRow(line, lineNo, at, RejectReason.RaOutOfRange, $"ra outside [0, 360) in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.RaOutOfRange, $"ra outside [0, 360) in column '{s.Name}', got '{Show(v)}'", cntr);
                         return;
                     }
                     b.Ra[row] = ra;
@@ -139,12 +145,12 @@ internal sealed class RowDecoder
                     if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double dec)) goto BadNumber;
                     if (!double.IsFinite(dec))
                     {
-                        RejectRow(line, lineNo, at, RejectReason.NonFiniteCoordinate, $"non-finite value in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.NonFiniteCoordinate, $"non-finite value in column '{s.Name}', got '{Show(v)}'", cntr);
                         return;
                     }
                     if (dec < -90 || dec > 90)
                     {
-                        RejectRow(line, lineNo, at, RejectReason.DecOutOfRange, $"dec outside [-90, 90] in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.DecOutOfRange, $"dec outside [-90, 90] in column '{s.Name}', got '{Show(v)}'", cntr);
                         return;
                     }
                     b.Dec[row] = dec;
@@ -197,7 +203,7 @@ internal sealed class RowDecoder
             continue;
 
         BadNumber:
-            RejectRow(line, lineNo, at, RejectReason.UnparsableNumber, $"expected a number in column '{s.Name}', got '{Show(v)}'", cntr);
+            RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.UnparsableNumber, $"expected a number in column '{s.Name}', got '{Show(v)}'", cntr);
             return;
         }
 
