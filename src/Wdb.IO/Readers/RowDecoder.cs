@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Wdb.Core;
 
@@ -75,7 +76,7 @@ internal sealed class RowDecoder
             {
                 if (s.Required)
                 {
-                    RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.MissingRequiredValue, $"missing value in required column '{s.Name}'", cntr);
+                    RejectField(line, lineNo, srcPos[f] + lead, Problem.Missing, s.Name, v, cntr);
                     return;
                 }
                 continue;
@@ -110,16 +111,14 @@ internal sealed class RowDecoder
                 case Target.Date:
                     if (!TryParseDate(v, out date))
                     {
-                        RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.UnparsableNumber,
-                            $"expected a date (yymmdd or yyyy-mm-dd) in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.Date, s.Name, v, cntr);
                         return;
                     }
                     break;
                 case Target.Hemis:
                     if (v.Length != 1 || (v[0] | 0x20) is not ((byte)'n' or (byte)'s'))
                     {
-                        RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.UnparsableNumber,
-                            $"expected 'n' or 's' in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.Hemis, s.Name, v, cntr);
                         return;
                     }
                     hemis = v[0];
@@ -129,12 +128,12 @@ internal sealed class RowDecoder
                     if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double ra)) goto BadNumber;
                     if (!double.IsFinite(ra))
                     {
-                        RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.NonFiniteCoordinate, $"non-finite value in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.NonFinite, s.Name, v, cntr);
                         return;
                     }
                     if (ra < 0 || ra >= 360)
                     {
-                        RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.RaOutOfRange, $"ra outside [0, 360) in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.RaRange, s.Name, v, cntr);
                         return;
                     }
                     b.Ra[row] = ra;
@@ -145,12 +144,12 @@ internal sealed class RowDecoder
                     if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double dec)) goto BadNumber;
                     if (!double.IsFinite(dec))
                     {
-                        RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.NonFiniteCoordinate, $"non-finite value in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.NonFinite, s.Name, v, cntr);
                         return;
                     }
                     if (dec < -90 || dec > 90)
                     {
-                        RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.DecOutOfRange, $"dec outside [-90, 90] in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.DecRange, s.Name, v, cntr);
                         return;
                     }
                     b.Dec[row] = dec;
@@ -203,7 +202,7 @@ internal sealed class RowDecoder
             continue;
 
         BadNumber:
-            RejectRow(line, lineNo, srcPos[f] + lead, RejectReason.UnparsableNumber, $"expected a number in column '{s.Name}', got '{Show(v)}'", cntr);
+            RejectField(line, lineNo, srcPos[f] + lead, Problem.Number, s.Name, v, cntr);
             return;
         }
 
@@ -243,6 +242,29 @@ internal sealed class RowDecoder
         }
         _floatDest = dest;
         _destCapacity = b.Capacity;
+    }
+
+    private enum Problem { Missing, Number, Date, Hemis, NonFinite, RaRange, DecRange }
+
+    /// <summary>
+    /// Rejects the row being decoded for a bad field. Kept out of line, with all message
+    /// formatting, so that Decode's frame and registers serve the hot path only.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RejectField(ReadOnlySpan<byte> line, long lineNo, int byteOffset, Problem problem, string column,
+        ReadOnlySpan<byte> v, long? cntr)
+    {
+        var (reason, detail) = problem switch
+        {
+            Problem.Missing => (RejectReason.MissingRequiredValue, $"missing value in required column '{column}'"),
+            Problem.Number => (RejectReason.UnparsableNumber, $"expected a number in column '{column}', got '{Show(v)}'"),
+            Problem.Date => (RejectReason.UnparsableNumber, $"expected a date (yymmdd or yyyy-mm-dd) in column '{column}', got '{Show(v)}'"),
+            Problem.Hemis => (RejectReason.UnparsableNumber, $"expected 'n' or 's' in column '{column}', got '{Show(v)}'"),
+            Problem.NonFinite => (RejectReason.NonFiniteCoordinate, $"non-finite value in column '{column}', got '{Show(v)}'"),
+            Problem.RaRange => (RejectReason.RaOutOfRange, $"ra outside [0, 360) in column '{column}', got '{Show(v)}'"),
+            _ => (RejectReason.DecOutOfRange, $"dec outside [-90, 90] in column '{column}', got '{Show(v)}'"),
+        };
+        RejectRow(line, lineNo, byteOffset, reason, detail, cntr);
     }
 
     private void RejectRow(ReadOnlySpan<byte> line, long lineNo, int byteOffset, RejectReason reason, string detail, long? cntr)

@@ -34,7 +34,7 @@ internal static class Utf8Numbers
     {
         if (TryFixedPoint(text, start, length, out ulong m, out int e, out bool neg) && m <= (1UL << 53))
         {
-            double d = (double)m / Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Pow10D), e);   // e in 0..7
+            double d = (double)(long)m / Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Pow10D), e);   // e in 0..7
             value = neg ? -d : d;
             return true;
         }
@@ -47,7 +47,7 @@ internal static class Utf8Numbers
     {
         if (TryFixedPoint(text, start, length, out ulong m, out int e, out bool neg) && m <= (1UL << 24))
         {
-            float f = (float)m / Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Pow10F), e);   // e in 0..7
+            float f = (float)(long)m / Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Pow10F), e);   // e in 0..7
             value = neg ? -f : f;
             return true;
         }
@@ -58,7 +58,7 @@ internal static class Utf8Numbers
     {
         if (TryDecimal(s, out ulong m, out int e, out bool neg) && m <= (1UL << 53) && e >= -22 && e <= 22)
         {
-            double d = m;
+            double d = (long)m;   // m <= 2^53: signed conversion, exact and cheaper than from ulong
             d = e < 0 ? d / Pow10D[-e] : d * Pow10D[e];
             value = neg ? -d : d;
             return true;
@@ -70,7 +70,7 @@ internal static class Utf8Numbers
     {
         if (TryDecimal(s, out ulong m, out int e, out bool neg) && m <= (1UL << 24) && e >= -10 && e <= 10)
         {
-            float f = m;
+            float f = (long)m;    // m <= 2^24: exact
             f = e < 0 ? f / Pow10F[-e] : f * Pow10F[e];
             value = neg ? -f : f;
             return true;
