@@ -4,7 +4,12 @@ using System.Runtime.Intrinsics;
 
 namespace Wdb.IO.Readers;
 
-/// <summary>Reusable per-row field boundaries: start and length of each field, and where it sits in the physical line.</summary>
+/// <summary>
+/// Reusable per-row field boundaries: start and length of each field in the text being
+/// decoded, and (<see cref="SrcPos"/>, set by the quoted-CSV tokenizer only) where the field
+/// began in the physical line. For unquoted splits the text is the line itself and Start
+/// serves as the position.
+/// </summary>
 internal sealed class FieldBuffer
 {
     public int[] Start = new int[64];
@@ -22,7 +27,7 @@ internal sealed class FieldBuffer
     /// <summary>
     /// Splits <paramref name="line"/> on <paramref name="delimiter"/> (no quoting), stopping
     /// after <paramref name="maxFields"/> fields. Returns the number of fields found, which
-    /// is maxFields + 1 when there were more. SrcPos equals Start.
+    /// is maxFields + 1 when there were more.
     /// </summary>
     public int Split(ReadOnlySpan<byte> line, byte delimiter, int maxFields) => Split(line, delimiter, maxFields, false, false);
 
