@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Wdb.Core;
@@ -65,6 +67,14 @@ internal sealed class RowDecoder
             {
                 // Blanks around values: IPAC padding, "a, b" CSV. Tabs and a stray CR too.
                 int end = v.Length;
+                // IPAC columns are right-aligned in wide padding: skip spaces 8 at a time
+                // (XOR with spaces leaves zero bytes for spaces; the first non-zero byte ends the run).
+                while (lead + 8 <= end)
+                {
+                    ulong x = BinaryPrimitives.ReadUInt64LittleEndian(v[lead..]) ^ 0x2020202020202020UL;
+                    if (x != 0) { lead += BitOperations.TrailingZeroCount(x) >> 3; break; }
+                    lead += 8;
+                }
                 while (lead < end && v[lead] is (byte)' ' or (byte)'\t') lead++;
                 while (end > lead && v[end - 1] is (byte)' ' or (byte)'\t' or (byte)'\r') end--;
                 v = v[lead..end];
