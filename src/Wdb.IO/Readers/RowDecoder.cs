@@ -39,7 +39,8 @@ internal sealed class RowDecoder
     /// <summary>
     /// Decodes one data row. Field k is <c>text[start[k] .. start[k]+length[k])</c>; its
     /// first byte sits at <c>srcPos[k]</c> of the physical <paramref name="line"/> (they
-    /// differ only for unquoted CSV copies), which is what reject columns refer to.
+    /// differ only for quoted CSV fields, which are unquoted into a scratch copy), which is
+    /// what reject columns refer to.
     /// </summary>
     public void Decode(ReadOnlySpan<byte> text, ReadOnlySpan<int> start, ReadOnlySpan<int> length,
         ReadOnlySpan<int> srcPos, ReadOnlySpan<byte> line, long lineNo)
@@ -99,7 +100,6 @@ internal sealed class RowDecoder
                 goto BadNumber;
             }
 
-            BandColumns band = b.Bands[s.Band];
             switch (s.Target)
             {
                 case Target.Cntr:
