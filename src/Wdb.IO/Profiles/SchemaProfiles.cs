@@ -7,9 +7,9 @@ namespace Wdb.IO;
 /// </summary>
 /// <param name="Name">The `--profile` name.</param>
 /// <param name="Source">Where the column order came from, and how sure it is.</param>
-public sealed record SchemaProfile(string Name, string Source, string[] Columns)
+public sealed record SchemaProfile(string Name, string Source, IReadOnlyList<string> Columns)
 {
-    public int ColumnCount => Columns.Length;
+    public int ColumnCount => Columns.Count;
 }
 
 /// <summary>
@@ -105,11 +105,11 @@ public static class SchemaProfiles
 
     private static readonly SchemaProfile[] All =
     [
-        new("cal-pswdb", "Explanatory Supplement A4.3a (partly verified)", CalPswdb),
-        new("survey-pswdb", "ptsrc.opsdb.format (columns 1-19 verified)", SurveyPswdb),
-        new("psc", "Explanatory Supplement II.2a, All-Sky PSC bulk files", Psc),
-        new("xsc-wdb", "best-effort subset; real XSWDB layout not retrieved", XscWdb),
-        new("wdb", "Wdb synthetic generator", Wdb),
+        new("cal-pswdb", "Explanatory Supplement A4.3a (partly verified)", Array.AsReadOnly(CalPswdb)),
+        new("survey-pswdb", "ptsrc.opsdb.format (columns 1-19 verified)", Array.AsReadOnly(SurveyPswdb)),
+        new("psc", "Explanatory Supplement II.2a, All-Sky PSC bulk files", Array.AsReadOnly(Psc)),
+        new("xsc-wdb", "best-effort subset; real XSWDB layout not retrieved", Array.AsReadOnly(XscWdb)),
+        new("wdb", "Wdb synthetic generator", Array.AsReadOnly(Wdb)),
     ];
 
     private static readonly string[] AllNames = Array.ConvertAll(All, p => p.Name);

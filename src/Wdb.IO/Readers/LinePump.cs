@@ -80,19 +80,21 @@ internal sealed class LinePump
     /// <summary>Delivers every complete line of <paramref name="buffer"/>; returns the offset of the first unconsumed byte.</summary>
     private long Split(in ReadOnlySequence<byte> buffer, bool final)
     {
+        long total = buffer.Length;
         long consumed = 0;      // offset of the first byte of the current (incomplete) line
         long segStart = 0;      // offset of the current segment
         int carry = 0;          // bytes of a straddling line copied into _scratch so far
         foreach (ReadOnlyMemory<byte> mem in buffer)
         {
             var span = mem.Span;
+            bool lastSegment = segStart + span.Length == total;
             int off = 0;
             if (carry > 0)
             {
                 int nl = span.IndexOf((byte)'\n');
                 if (nl < 0)
                 {
-                    Append(ref carry, span);
+                    if (!lastSegment || final) Append(ref carry, span);
                     segStart += span.Length;
                     continue;
                 }
@@ -110,13 +112,23 @@ internal sealed class LinePump
                 off += nl + 1;
                 consumed = segStart + off;
             }
-            if (off < span.Length) Append(ref carry, span[off..]);
+            if (off < span.Length)
+            {
+                // The incomplete tail: copied only when a later segment of this buffer continues
+                // it (or it is the file's last line); otherwise the next read delivers it again.
+                if (!lastSegment) Append(ref carry, span[off..]);
+                else if (final)
+                {
+                    if (carry > 0) Append(ref carry, span[off..]);
+                    else { Emit(span[off..], false); return total; }
+                }
+            }
             segStart += span.Length;
         }
         if (final && carry > 0)
         {
             Emit(_scratch.AsSpan(0, carry), false);
-            consumed = segStart;
+            consumed = total;
         }
         return consumed;
     }

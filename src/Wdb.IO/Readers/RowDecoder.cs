@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Wdb.Core;
 
@@ -17,7 +20,12 @@ internal sealed class RowDecoder
 
     public readonly FileReadResult Result;
     public readonly string Path;
-    public ColumnMap Map = null!;
+    public ColumnMap Map
+    {
+        get => _map;
+        set { _map = value; _destCapacity = -1; }
+    }
+    private ColumnMap _map = null!;
     /// <summary>IPAC declared null value per field (4th header row); null entries = none declared.</summary>
     public byte[]?[]? ColumnNulls;
     /// <summary>Set when strict mode turned a bad row into the file's fatal error.</summary>
@@ -31,7 +39,8 @@ internal sealed class RowDecoder
     /// <summary>
     /// Decodes one data row. Field k is <c>text[start[k] .. start[k]+length[k])</c>; its
     /// first byte sits at <c>srcPos[k]</c> of the physical <paramref name="line"/> (they
-    /// differ only for unquoted CSV copies), which is what reject columns refer to.
+    /// differ only for quoted CSV fields, which are unquoted into a scratch copy), which is
+    /// what reject columns refer to.
     /// </summary>
     public void Decode(ReadOnlySpan<byte> text, ReadOnlySpan<int> start, ReadOnlySpan<int> length,
         ReadOnlySpan<int> srcPos, ReadOnlySpan<byte> line, long lineNo)
@@ -45,27 +54,52 @@ internal sealed class RowDecoder
         long? cntr = null;
         _cmsig[0] = _cmsig[1] = _cmsig[2] = float.NaN;
 
-        foreach (ref readonly Slot s in Map.Slots.AsSpan())
+        var slots = Map.Slots;
+        if (b.Capacity != _destCapacity) BindFloatColumns();
+        var dest = _floatDest;
+        for (int k = 0; k < slots.Length; k++)
         {
+            ref readonly Slot s = ref slots[k];
             int f = s.Field;
-            var raw = text.Slice(start[f], length[f]);
-            int lead = 0, end = raw.Length;
-            while (lead < end && (raw[lead] == (byte)' ' || raw[lead] == (byte)'\t')) lead++;
-            while (end > lead && (raw[end - 1] == (byte)' ' || raw[end - 1] == (byte)'\t' || raw[end - 1] == (byte)'\r')) end--;
-            var v = raw[lead..end];
-            int at = srcPos[f] + (lead < raw.Length ? lead : 0);   // a blank field is reported at its start
+            int vs = start[f];             // v's offset in text: the number parsers may look past v's end
+            var v = text.Slice(vs, length[f]);
+            int lead = 0;
+            if (v.Length != 0 && (v[0] <= (byte)' ' || v[^1] <= (byte)' '))
+            {
+                // Blanks around values: IPAC padding, "a, b" CSV. Tabs and a stray CR too.
+                int end = v.Length;
+                // IPAC columns are right-aligned in wide padding: skip spaces 8 at a time
+                // (XOR with spaces leaves zero bytes for spaces; the first non-zero byte ends the run).
+                while (lead + 8 <= end)
+                {
+                    ulong x = BinaryPrimitives.ReadUInt64LittleEndian(v[lead..]) ^ 0x2020202020202020UL;
+                    if (x != 0) { lead += BitOperations.TrailingZeroCount(x) >> 3; break; }
+                    lead += 8;
+                }
+                while (lead < end && v[lead] is (byte)' ' or (byte)'\t') lead++;
+                while (end > lead && v[end - 1] is (byte)' ' or (byte)'\t' or (byte)'\r') end--;
+                v = v[lead..end];
+                if (v.Length == 0) lead = 0;   // a blank field is reported at its start
+                vs += lead;
+            }
 
-            if (IsNull(v, f))
+            if (v.Length == 0 || ((v[0] == (byte)'\\' || (v[0] | 0x20) == 'n' || ColumnNulls is not null) && IsNull(v, f)))
             {
                 if (s.Required)
                 {
-                    RejectRow(line, lineNo, at, RejectReason.MissingRequiredValue, $"missing value in required column '{s.Name}'", cntr);
+                    RejectField(line, lineNo, srcPos[f] + lead, Problem.Missing, s.Name, v, cntr);
                     return;
                 }
                 continue;
             }
 
-            BandColumns band = b.Bands[s.Band];
+            // Most fields are plain float columns: one shared call site, no switch.
+            if (dest[k] is { } column)
+            {
+                if (Utf8Numbers.TryParseSingle(text, vs, v.Length, out column[row])) continue;
+                goto BadNumber;
+            }
+
             switch (s.Target)
             {
                 case Target.Cntr:
@@ -87,31 +121,29 @@ internal sealed class RowDecoder
                 case Target.Date:
                     if (!TryParseDate(v, out date))
                     {
-                        RejectRow(line, lineNo, at, RejectReason.UnparsableNumber,
-                            $"expected a date (yymmdd or yyyy-mm-dd) in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.Date, s.Name, v, cntr);
                         return;
                     }
                     break;
                 case Target.Hemis:
                     if (v.Length != 1 || (v[0] | 0x20) is not ((byte)'n' or (byte)'s'))
                     {
-                        RejectRow(line, lineNo, at, RejectReason.UnparsableNumber,
-                            $"expected 'n' or 's' in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.Hemis, s.Name, v, cntr);
                         return;
                     }
                     hemis = v[0];
                     break;
                 case Target.Ra:
                 {
-                    if (!Utf8Numbers.TryParseDouble(v, out double ra)) goto BadNumber;
+                    if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double ra)) goto BadNumber;
                     if (!double.IsFinite(ra))
                     {
-                        RejectRow(line, lineNo, at, RejectReason.NonFiniteCoordinate, $"non-finite value in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.NonFinite, s.Name, v, cntr);
                         return;
                     }
                     if (ra < 0 || ra >= 360)
                     {
-                        RejectRow(line, lineNo, at, RejectReason.RaOutOfRange, $"ra outside [0, 360) in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.RaRange, s.Name, v, cntr);
                         return;
                     }
                     b.Ra[row] = ra;
@@ -119,60 +151,40 @@ internal sealed class RowDecoder
                 }
                 case Target.Dec:
                 {
-                    if (!Utf8Numbers.TryParseDouble(v, out double dec)) goto BadNumber;
+                    if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double dec)) goto BadNumber;
                     if (!double.IsFinite(dec))
                     {
-                        RejectRow(line, lineNo, at, RejectReason.NonFiniteCoordinate, $"non-finite value in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.NonFinite, s.Name, v, cntr);
                         return;
                     }
                     if (dec < -90 || dec > 90)
                     {
-                        RejectRow(line, lineNo, at, RejectReason.DecOutOfRange, $"dec outside [-90, 90] in column '{s.Name}', got '{Show(v)}'", cntr);
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.DecRange, s.Name, v, cntr);
                         return;
                     }
                     b.Dec[row] = dec;
                     break;
                 }
                 case Target.JDate:
-                    if (!Utf8Numbers.TryParseDouble(v, out double jd)) goto BadNumber;
+                    if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double jd)) goto BadNumber;
                     b.JDate[row] = jd;
                     break;
-                case Target.ErrMaj:
-                    if (!Utf8Numbers.TryParseSingle(v, out b.ErrMaj[row])) goto BadNumber;
-                    break;
-                case Target.ErrMin:
-                    if (!Utf8Numbers.TryParseSingle(v, out b.ErrMin[row])) goto BadNumber;
-                    break;
-                case Target.ErrAng:
-                    if (!Utf8Numbers.TryParseSingle(v, out b.ErrAng[row])) goto BadNumber;
-                    break;
-                case Target.Prox:
-                    if (!Utf8Numbers.TryParseSingle(v, out b.Prox[row])) goto BadNumber;
-                    break;
-                case Target.Mag:
-                    if (!Utf8Numbers.TryParseSingle(v, out band.Mag[row])) goto BadNumber;
-                    break;
-                case Target.MsigCom:
-                    if (!Utf8Numbers.TryParseSingle(v, out band.Sig[row])) goto BadNumber;
-                    break;
+                // ErrMaj, ErrMin, ErrAng, Prox, Mag, MsigCom, Snr: handled above through _floatDest.
                 case Target.Cmsig:
-                    if (!Utf8Numbers.TryParseSingle(v, out _cmsig[s.Band])) goto BadNumber;
-                    break;
-                case Target.Snr:
-                    if (!Utf8Numbers.TryParseSingle(v, out band.Snr[row])) goto BadNumber;
+                    if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out _cmsig[s.Band])) goto BadNumber;
                     break;
                 // Three-character flags, one character per band J, H, Ks (2MASS-NOTES.md).
                 case Target.PhQual:
-                    for (int k = 0; k < 3 && k < v.Length; k++) b.Bands[k].PhQual[row] = v[k];
+                    for (int c3 = 0; c3 < 3 && c3 < v.Length; c3++) b.Bands[c3].PhQual[row] = v[c3];
                     break;
                 case Target.RdFlg:
-                    for (int k = 0; k < 3 && k < v.Length; k++) b.Bands[k].RdFlg[row] = v[k];
+                    for (int c3 = 0; c3 < 3 && c3 < v.Length; c3++) b.Bands[c3].RdFlg[row] = v[c3];
                     break;
                 case Target.BlFlg:
-                    for (int k = 0; k < 3 && k < v.Length; k++) b.Bands[k].BlFlg[row] = v[k];
+                    for (int c3 = 0; c3 < 3 && c3 < v.Length; c3++) b.Bands[c3].BlFlg[row] = v[c3];
                     break;
                 case Target.CcFlg:
-                    for (int k = 0; k < 3 && k < v.Length; k++) b.Bands[k].CcFlg[row] = v[k];
+                    for (int c3 = 0; c3 < 3 && c3 < v.Length; c3++) b.Bands[c3].CcFlg[row] = v[c3];
                     break;
                 case Target.Ndet:
                 {
@@ -200,7 +212,7 @@ internal sealed class RowDecoder
             continue;
 
         BadNumber:
-            RejectRow(line, lineNo, at, RejectReason.UnparsableNumber, $"expected a number in column '{s.Name}', got '{Show(v)}'", cntr);
+            RejectField(line, lineNo, srcPos[f] + lead, Problem.Number, s.Name, v, cntr);
             return;
         }
 
@@ -214,6 +226,55 @@ internal sealed class RowDecoder
         }
         if (map.SurveyScanId) b.ScanKey[row] = ScanKeys.FromSurvey(hemis, date, scan);
         Result.RowsAccepted++;
+    }
+
+    private float[]?[] _floatDest = [];
+    private int _destCapacity = -1;
+
+    /// <summary>
+    /// Caches, per slot, the block's float column it writes (null for other kinds). Arrays are
+    /// replaced when the block grows, so this is redone whenever the capacity changes.
+    /// </summary>
+    private void BindFloatColumns()
+    {
+        var b = _block;
+        var slots = Map.Slots;
+        var dest = new float[]?[slots.Length];
+        for (int k = 0; k < slots.Length; k++)
+        {
+            var bc = b.Bands[slots[k].Band];
+            dest[k] = slots[k].Target switch
+            {
+                Target.ErrMaj => b.ErrMaj, Target.ErrMin => b.ErrMin, Target.ErrAng => b.ErrAng, Target.Prox => b.Prox,
+                Target.Mag => bc.Mag, Target.MsigCom => bc.Sig, Target.Snr => bc.Snr,
+                _ => null,
+            };
+        }
+        _floatDest = dest;
+        _destCapacity = b.Capacity;
+    }
+
+    private enum Problem { Missing, Number, Date, Hemis, NonFinite, RaRange, DecRange }
+
+    /// <summary>
+    /// Rejects the row being decoded for a bad field. Kept out of line, with all message
+    /// formatting, so that Decode's frame and registers serve the hot path only.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RejectField(ReadOnlySpan<byte> line, long lineNo, int byteOffset, Problem problem, string column,
+        ReadOnlySpan<byte> v, long? cntr)
+    {
+        var (reason, detail) = problem switch
+        {
+            Problem.Missing => (RejectReason.MissingRequiredValue, $"missing value in required column '{column}'"),
+            Problem.Number => (RejectReason.UnparsableNumber, $"expected a number in column '{column}', got '{Show(v)}'"),
+            Problem.Date => (RejectReason.UnparsableNumber, $"expected a date (yymmdd or yyyy-mm-dd) in column '{column}', got '{Show(v)}'"),
+            Problem.Hemis => (RejectReason.UnparsableNumber, $"expected 'n' or 's' in column '{column}', got '{Show(v)}'"),
+            Problem.NonFinite => (RejectReason.NonFiniteCoordinate, $"non-finite value in column '{column}', got '{Show(v)}'"),
+            Problem.RaRange => (RejectReason.RaOutOfRange, $"ra outside [0, 360) in column '{column}', got '{Show(v)}'"),
+            _ => (RejectReason.DecOutOfRange, $"dec outside [-90, 90] in column '{column}', got '{Show(v)}'"),
+        };
+        RejectRow(line, lineNo, byteOffset, reason, detail, cntr);
     }
 
     private void RejectRow(ReadOnlySpan<byte> line, long lineNo, int byteOffset, RejectReason reason, string detail, long? cntr)

@@ -43,12 +43,12 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
     }
 
     /// <summary>Field-count check shared by the delimited formats; rejects and returns false when wrong.</summary>
-    protected bool CheckCount(ReadOnlySpan<byte> line, long lineNo, bool terminated, int found, int expected, byte delimiter)
+    protected bool CheckCount(ReadOnlySpan<byte> line, long lineNo, bool terminated, int found, int expected, byte delimiter, int[] positions)
     {
         if (found == expected) return true;
         if (found > expected)
         {
-            int extraAt = F.SrcPos[expected];
+            int extraAt = positions[expected];
             int total = expected + 1 + line[Math.Min(extraAt, line.Length)..].Count(delimiter);
             D.Reject(line, lineNo, extraAt, RejectReason.WrongColumnCount, $"expected {expected} fields, got {total}");
         }
@@ -73,12 +73,15 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
         if (IsBlank(line) || line[0] == (byte)'#') return true;
         if (_expected == 0 && !Resolve(line, lineNo)) return false;
         D.Result.RowsRead++;
-        if (!CheckUtf8(line, lineNo)) return !D.Stopped;
-        int n = F.Split(line, (byte)'|', _expected);
-        Array.Copy(F.Start, F.SrcPos, Math.Min(n, _expected + 1));
+        int n = F.SplitAscii(line, (byte)'|', _expected, stopAtQuote: false);
+        if (n < 0)
+        {
+            if (!CheckUtf8(line, lineNo)) return !D.Stopped;
+            n = F.Split(line, (byte)'|', _expected);
+        }
         // One trailing '|' (an empty field at the very end) is tolerated.
         if (n == _expected + 1 && F.Start[_expected] == line.Length) n = _expected;
-        if (!CheckCount(line, lineNo, terminated, n, _expected, (byte)'|')) return !D.Stopped;
+        if (!CheckCount(line, lineNo, terminated, n, _expected, (byte)'|', F.Start)) return !D.Stopped;
         D.Decode(line, F.Start, F.Length, F.Start, line, lineNo);
         return !D.Stopped;
     }
@@ -127,12 +130,15 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
         if (_expected == 0) return Header(line, lineNo);
 
         D.Result.RowsRead++;
-        if (!CheckUtf8(line, lineNo)) return !D.Stopped;
-        if (line.IndexOf((byte)'"') < 0)
+        int n = F.SplitAscii(line, (byte)',', _expected, stopAtQuote: true);
+        if (n < 0)
         {
-            int n = F.Split(line, (byte)',', _expected);
-            Array.Copy(F.Start, F.SrcPos, Math.Min(n, _expected + 1));
-            if (!CheckCount(line, lineNo, terminated, n, _expected, (byte)',')) return !D.Stopped;
+            if (!CheckUtf8(line, lineNo)) return !D.Stopped;
+            if (line.IndexOf((byte)'"') < 0) n = F.Split(line, (byte)',', _expected);
+        }
+        if (n >= 0)
+        {
+            if (!CheckCount(line, lineNo, terminated, n, _expected, (byte)',', F.Start)) return !D.Stopped;
             D.Decode(line, F.Start, F.Length, F.Start, line, lineNo);
             return !D.Stopped;
         }
@@ -178,7 +184,7 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
 
     private bool Finish(ReadOnlySpan<byte> rec, long lineNo, bool terminated, int n)
     {
-        if (!CheckCount(rec, lineNo, terminated, n, _expected, (byte)',')) return !D.Stopped;
+        if (!CheckCount(rec, lineNo, terminated, n, _expected, (byte)',', F.SrcPos)) return !D.Stopped;
         D.Decode(_text, F.Start, F.Length, F.SrcPos, rec, lineNo);
         return !D.Stopped;
     }

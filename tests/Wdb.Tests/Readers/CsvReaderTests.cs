@@ -174,4 +174,27 @@ public class CsvReaderTests
         Assert.Equal(RejectReason.TruncatedLine, Assert.Single(r.Rejects).Reason);
         Assert.Equal(2, r.Rejects[0].Line);
     }
+
+    [Fact]
+    public async Task ReadAsync_gives_the_same_result_and_honours_cancellation()
+    {
+        var block = new ExtractionBlock(16);
+        var r = await ExtractionReader.ReadAsync(Data("sample.csv"), 1, new ReadOptions(), block);
+        var (sync, syncBlock) = Read(Data("sample.csv"), fileIndex: 1);
+        Assert.Equal((sync.RowsRead, sync.RowsAccepted, sync.Sha256, sync.Bytes), (r.RowsRead, r.RowsAccepted, r.Sha256, r.Bytes));
+        Assert.Equal(syncBlock.Cntr.Take(syncBlock.Count), block.Cntr.Take(block.Count));
+
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ExtractionReader.ReadAsync(Data("sample.csv"), 1, new ReadOptions(), new ExtractionBlock(), cts.Token));
+    }
+
+    [Fact]
+    public void Missing_file_is_an_error_value()
+    {
+        var (r, b) = Read(Path.Combine(Path.GetTempPath(), "no-such-dir-wdb", "x.csv"));
+        Assert.NotNull(r.Error);
+        Assert.StartsWith("cannot open", r.Error!.Message);
+        Assert.Equal(0, b.Count);
+    }
 }

@@ -132,4 +132,18 @@ public class IpacReaderTests
         Assert.Equal("expected a number in column 'ra', got 'abc'", r.Rejects[0].Detail);
         Assert.Equal(2L, r.Rejects[0].Cntr);
     }
+
+    [Fact]
+    public void Comments_blank_lines_and_crlf_inside_the_data_are_skipped()
+    {
+        using var t = new TempDir();
+        string text = "\\k = v\r\n|cntr|scan_key|    ra|   dec|\r\n|long|long    |double|double|\r\n" +
+                      "    1        9    1.5   -2.5\r\n\r\n\\ a comment between rows\r\n    2        9    3.5    4.5\r\n";
+        var (r, b) = Read(t.Write("c.ipac", text));
+        Assert.Null(r.Error);
+        Assert.Equal(2, r.RowsRead);
+        Assert.Equal([1L, 2L], b.Cntr.Take(b.Count));
+        Assert.Equal([4L, 7L], b.Line.Take(b.Count));
+        Assert.Equal(3.5, b.Ra[1]);
+    }
 }

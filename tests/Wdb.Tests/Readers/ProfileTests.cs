@@ -30,7 +30,7 @@ public class ProfileTests
     {
         foreach (var p in SchemaProfiles.Profiles)
         {
-            Assert.Equal(p.Columns.Length, p.Columns.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+            Assert.Equal(p.Columns.Count, p.Columns.Distinct(StringComparer.OrdinalIgnoreCase).Count());
             Assert.True(ColumnMap.Build(p.Columns, out string? error) is not null, $"{p.Name}: {error}");
         }
         // The survey WDB has no scan_key: its scan id must come from (hemis, date, scan).

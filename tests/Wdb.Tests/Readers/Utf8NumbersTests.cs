@@ -8,12 +8,28 @@ namespace Wdb.Tests.Readers;
 /// <summary>The byte parser must give exactly what .NET's parser gives, for every input.</summary>
 public class Utf8NumbersTests
 {
+    private static readonly byte[][] Tails = ["12345678901234567890"u8.ToArray(), ",99.5,xx,yy,zz,ww"u8.ToArray(), "   .5e3     "u8.ToArray(), ""u8.ToArray()];
+
     private static void SameAsDotNet(string s)
     {
         var bytes = Encoding.UTF8.GetBytes(s);
         bool okD = double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double d);
         Assert.Equal(okD, Utf8Numbers.TryParseDouble(bytes, out double d2));
         if (okD) Assert.True(BitConverter.DoubleToInt64Bits(d) == BitConverter.DoubleToInt64Bits(d2), $"'{s}': {d:R} vs {d2:R}");
+
+        // The same field inside a longer buffer, followed by bytes the parser may read but must ignore.
+        foreach (var tail in Tails)
+        {
+            var padded = new byte[3 + bytes.Length + tail.Length];
+            "ab,"u8.CopyTo(padded);
+            bytes.CopyTo(padded, 3);
+            tail.CopyTo(padded, 3 + bytes.Length);
+            Assert.Equal(okD, Utf8Numbers.TryParseDouble(padded, 3, bytes.Length, out double d3));
+            if (okD) Assert.True(BitConverter.DoubleToInt64Bits(d) == BitConverter.DoubleToInt64Bits(d3), $"'{s}' padded: {d:R} vs {d3:R}");
+            bool okF2 = float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out float g);
+            Assert.Equal(okF2, Utf8Numbers.TryParseSingle(padded, 3, bytes.Length, out float g3));
+            if (okF2) Assert.True(BitConverter.SingleToInt32Bits(g) == BitConverter.SingleToInt32Bits(g3), $"'{s}' padded: {g:R} vs {g3:R}");
+        }
 
         bool okF = float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out float f);
         Assert.Equal(okF, Utf8Numbers.TryParseSingle(bytes, out float f2));
@@ -26,6 +42,7 @@ public class Utf8NumbersTests
     [InlineData("9007199254740993")] [InlineData("0.1")] [InlineData("1e22")] [InlineData("1e23")] [InlineData("123456789012345678901")]
     [InlineData("1e400")] [InlineData("-1e-400")] [InlineData("NaN")] [InlineData("-Infinity")] [InlineData("infinity")]
     [InlineData("")] [InlineData("-")] [InlineData(".")] [InlineData("e5")] [InlineData("1e")] [InlineData("1e+")] [InlineData("1.2.3")]
+    [InlineData("1234567.1234567")] [InlineData("12345678.5")] [InlineData("1.12345678")] [InlineData("-0.0")] [InlineData("5.")]
     [InlineData("0x10")] [InlineData("1,5")] [InlineData("16777217")] [InlineData("3.4028236e38")] [InlineData("1.17549435E-38")]
     public void Hand_picked_strings(string s) => SameAsDotNet(s);
 
