@@ -29,6 +29,9 @@ public sealed class RunSummary
     public string Device { get; set; } = "";
     public Dictionary<string, object> Parameters { get; set; } = new();
     public Dictionary<string, double> StageSeconds { get; set; } = new();
+    /// <summary>Managed heap in use (MB) at the end of each stage, and the process's peak working set (MB).</summary>
+    public Dictionary<string, double> StageHeapMb { get; set; } = new();
+    public double PeakWorkingSetMb { get; set; }
     public List<InputFileSummary> Inputs { get; set; } = new();
     public Dictionary<string, string> Outputs { get; set; } = new();
 }

@@ -13,18 +13,15 @@ public static class MembershipBuilder
     {
         int n = block.Count;
         var rows = new int[n];
-        for (int i = 0; i < n; i++) rows[i] = i;
+        var keys = new ulong[n];
+        // Stable LSD passes, least significant first: cntr, then jdate (NaN last), then gcntr.
+        for (int i = 0; i < n; i++) { rows[i] = i; keys[i] = SignedKey(block.Cntr[i]); }
+        RadixSort.SortPairs(keys, rows, n);
+        for (int k = 0; k < n; k++) keys[k] = RadixSort.KeyOf(block.JDate[rows[k]]);
+        RadixSort.SortPairs(keys, rows, n);
+        for (int k = 0; k < n; k++) keys[k] = SignedKey(gcntr[rows[k]]);
+        RadixSort.SortPairs(keys, rows, n);
         long[] g = gcntr.ToArray();
-        double[] t = block.JDate; long[] c = block.Cntr;
-        Array.Sort(rows, (a, b) =>
-        {
-            int k = g[a].CompareTo(g[b]);
-            if (k != 0) return k;
-            bool na = double.IsNaN(t[a]), nb = double.IsNaN(t[b]);
-            if (na != nb) return na ? 1 : -1;
-            if (!na && (k = t[a].CompareTo(t[b])) != 0) return k;
-            return c[a].CompareTo(c[b]);
-        });
         var ids = new List<long>();
         var offsets = new List<int> { 0 };
         for (int k = 0; k < n; k++)
@@ -36,4 +33,6 @@ public static class MembershipBuilder
         if (n > 0) offsets.Add(n);
         return new Membership { Gcntr = ids.ToArray(), Offsets = offsets.ToArray(), MemberRows = rows };
     }
+
+    private static ulong SignedKey(long v) => (ulong)v ^ 0x8000_0000_0000_0000UL;
 }

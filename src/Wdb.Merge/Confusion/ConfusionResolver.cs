@@ -65,7 +65,7 @@ public static class ConfusionResolver
 
     /// <summary>Degrees of freedom of the Student-t position model of a centre; (nu + 2) / 2 is the exponent.</summary>
     public const double TailNu = 4.0;
-    private const double TailExponent = (TailNu + 2) / 2;
+    private const double TailExponent = (TailNu + 2) / 2;   // Consider() raises to this power by cubing: keep TailNu = 4 or change both.
 
     /// <param name="block">The rows (any order).</param>
     /// <param name="cgid">Candidate group of row i (smallest cntr of its component).</param>
@@ -157,7 +157,7 @@ public static class ConfusionResolver
         private bool[] _cMerged = new bool[64];
         private long[] _cMinCntr = new long[64];
         private int[] _cByZ = new int[64], _cInto = new int[64];
-        private double[] _cSpread = new double[64], _cVar = new double[64], _cInvNuVar = new double[64], _cBias = new double[64];
+        private double[] _cSpread = new double[64], _cVar = new double[64], _cInvNuVar = new double[64], _cScale = new double[64];
         private double[] _zKey = new double[64];
         // Grid over the component's tangent plane (large components only).
         private bool _useGrid;
@@ -228,7 +228,7 @@ public static class ConfusionResolver
             Ensure(ref _cMemberStart, c2 + 1); Ensure(ref _cMembers, m); Ensure(ref _cMerged, c2);
             Ensure(ref _cMinCntr, c2); Ensure(ref _cByZ, c2); Ensure(ref _zKey, c2); Ensure(ref _cInto, c2);
             Ensure(ref _mCellX, m); Ensure(ref _mCellY, m); Ensure(ref _cellNext, c2);
-            Ensure(ref _cSpread, c2); Ensure(ref _cVar, c2); Ensure(ref _cInvNuVar, c2); Ensure(ref _cBias, c2);
+            Ensure(ref _cSpread, c2); Ensure(ref _cVar, c2); Ensure(ref _cInvNuVar, c2); Ensure(ref _cScale, c2);
         }
 
         /// <summary>Members in priority order (brightness, ra, dec, cntr): a total order on data values.</summary>
@@ -365,7 +365,10 @@ public static class ConfusionResolver
             double dx = x - _cx[c], dy = y - _cy[c], dz = z - _cz[c];
             double d = dx * dx + dy * dy + dz * dz;
             if (d > chord2) return;
-            double cost = TailExponent * Math.Log(1 + d * _cInvNuVar[c]) + _cBias[c];
+            // exp of the cost TailExponent * log(1 + d / (nu v)) + log(v / n): the same order
+            // without a logarithm per candidate (TailExponent is 3).
+            double q = 1 + d * _cInvNuVar[c];
+            double cost = q * q * q * _cScale[c];
             if (cost > bestCost || (cost == bestCost && c > best)) return;
             for (int t = 0; t < taken; t++) if (_takenBy[slot0 + t] == c) return;
             best = c; bestCost = cost;
@@ -479,7 +482,7 @@ public static class ConfusionResolver
             double v = Math.Max(vMin, (0.5 * sumD2 + v0) / (n + 1));
             _cVar[c] = v;
             _cInvNuVar[c] = 1.0 / (TailNu * v);
-            _cBias[c] = Math.Log(v) - Math.Log(Math.Max(1, n));
+            _cScale[c] = v / Math.Max(1, n);
         }
 
         /// <summary>

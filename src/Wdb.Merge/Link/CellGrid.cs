@@ -81,18 +81,7 @@ public sealed class CellGrid
 
         g.PointRow = order;
         g.X = new double[n]; g.Y = new double[n]; g.Z = new double[n];
-        var rowRa = ra; var rowDec = dec;
-        double[] xs = g.X, ys = g.Y, zs = g.Z;
-        var raArr = ra.ToArray(); var decArr = dec.ToArray();
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-        {
-            int from = (int)((long)n * t / threads), to = (int)((long)n * (t + 1) / threads);
-            for (int k = from; k < to; k++)
-            {
-                var v = Sky.UnitVector(raArr[order[k]], decArr[order[k]]);
-                xs[k] = v.X; ys[k] = v.Y; zs[k] = v.Z;
-            }
-        });
+        g.ComputeUnitVectors(ra, dec, threads);
 
         // Cells: runs of equal keys.
         int cellCount = 0;
@@ -121,6 +110,28 @@ public sealed class CellGrid
 
         g.ComputeCellShapes();
         return g;
+    }
+
+    private unsafe void ComputeUnitVectors(ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, int threads)
+    {
+        int n = ra.Length;
+        double[] xs = X, ys = Y, zs = Z;
+        int[] order = PointRow;
+        // Pinned pointers let the parallel loop read the caller's spans without copying them.
+        fixed (double* pra = ra, pdec = dec)
+        {
+            nint raAddr = (nint)pra, decAddr = (nint)pdec;
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                double* r = (double*)raAddr, d = (double*)decAddr;
+                int from = (int)((long)n * t / threads), to = (int)((long)n * (t + 1) / threads);
+                for (int k = from; k < to; k++)
+                {
+                    var v = Sky.UnitVector(r[order[k]], d[order[k]]);
+                    xs[k] = v.X; ys[k] = v.Y; zs[k] = v.Z;
+                }
+            });
+        }
     }
 
     private static int ZoneOf(double decDeg, double h) => (int)Math.Floor((decDeg + 90.0) / h);
