@@ -29,9 +29,23 @@ internal static class GenCommand
             string path = p.GetValue(output)!;
             string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
             if (dir is not null) Directory.CreateDirectory(dir);
-            var block = SyntheticSky.Generate(options);
-            TableTextWriter.Write(block, path);
-            Console.Error.WriteLine($"wdb gen: wrote {block.Count:N0} extractions of {options.Sources:N0} sources to {path}");
+            long rows;
+            try
+            {
+                // Chunked: memory stays bounded for the 10 M-row benchmark sets.
+                rows = SyntheticSky.GenerateToFile(options, path);
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"wdb gen: {e.Message}");
+                return 2;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"wdb gen: cannot write {path}: {e.Message}");
+                return 3;
+            }
+            Console.Error.WriteLine($"wdb gen: wrote {rows:N0} extractions of {options.Sources:N0} sources to {path}");
             return 0;
         });
         return cmd;
