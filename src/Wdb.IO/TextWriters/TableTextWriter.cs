@@ -101,7 +101,7 @@ public static class TableTextWriter
         }
     }
 
-    private const int RowsPerPart = 1 << 15, RowsPerWindow = 1 << 19;
+    private const int RowsPerPart = 1 << 13, RowsPerWindow = 1 << 19;
 
     /// <summary>
     /// Large blocks are formatted in parallel: each window of rows (bounding the extra memory
