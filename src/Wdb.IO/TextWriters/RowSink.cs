@@ -65,7 +65,7 @@ internal sealed class RowSink
         if (_format == TableTextFormat.Csv) text.Append(string.Join(',', _names)).Append('\n');
         else if (_format == TableTextFormat.Ipac)
         {
-            text.Append("\\ wdb synthetic extractions\n");
+            text.Append("\\fixlen = T\n");
             AppendIpacLine(text, _names);
             AppendIpacLine(text, Types.AsSpan(0, _names.Count).ToArray());
             AppendIpacLine(text, Units.AsSpan(0, _names.Count).ToArray());
