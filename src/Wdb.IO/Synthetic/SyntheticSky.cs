@@ -53,16 +53,22 @@ public static class SyntheticSky
         TableTextWriter.Write(Prefetched(), path);
         return rows;
 
+        // Two buffer sets alternate: one being written while the next chunk is generated into
+        // the other, so memory stays at the plan plus two chunks and no garbage piles up.
         IEnumerable<(ExtractionBlock, SyntheticTruth?)> Prefetched()
         {
             int n = plan.EntryCount;
+            if (n == 0) yield break;
+            int size = Math.Min(n, chunkRows);
+            var blocks = new[] { new ExtractionBlock(size), new ExtractionBlock(size) };
+            var truths = new[] { new SyntheticTruth(Math.Max(size, 16)), new SyntheticTruth(Math.Max(size, 16)) };
             Task<(ExtractionBlock Block, SyntheticTruth Truth)>? next =
-                n > 0 ? Task.Run(() => plan.Rows(0, Math.Min(n, chunkRows))) : null;
-            for (int start = 0; next != null; start += chunkRows)
+                Task.Run(() => plan.Rows(0, size, blocks[0], truths[0]));
+            for (int start = 0, slot = 0; next != null; start += chunkRows, slot ^= 1)
             {
                 var (block, truth) = next.Result;
-                int s2 = start + chunkRows;
-                next = s2 < n ? Task.Run(() => plan.Rows(s2, Math.Min(n, s2 + chunkRows))) : null;
+                int s2 = start + chunkRows, other = slot ^ 1;
+                next = s2 < n ? Task.Run(() => plan.Rows(s2, Math.Min(n, s2 + chunkRows), blocks[other], truths[other])) : null;
                 rows += block.Count;
                 yield return (block, truthColumns ? truth : null);
             }
