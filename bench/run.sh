@@ -19,6 +19,9 @@ MEM_KB=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
 PEER_MEM_GB="${PEER_MEM_GB:-$(( MEM_KB * 3 / 4 / 1048576 < 32 ? MEM_KB * 3 / 4 / 1048576 : 32 ))}"
 RESULTS="$HERE/RESULTS.md"
 mkdir -p "$OUT" "$DATA" "$RUNS"
+# What is measured: the tree as it is when the run starts, and how busy the machine was.
+COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+dirty')"
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -146,6 +149,10 @@ print(", ".join(f"{k} {v:.2f}" for k, v in st.items()) + " | " + str(s.get("devi
     fi
     sw="$swall"; [ "$sstat" != ok ] && sw=0
     tw="$twall"; [ "$tstat" != ok ] && tw=0
+    # A run killed by timeout is not reaped through /usr/bin/time: its peak RSS is unknown.
+    [[ "$sstat" == timeout* ]] && srss="-"
+    [[ "$tstat" == timeout* ]] && trss="-"
+    [ "$wstat" != ok ] && wwall="-" && wrss="-"
     ROWS_MD+=("| $name | $rows | wdb | $wwall | $(rate "$rows" "$ww") | $(mbs "$bytes" "$ww") | $wrss | $(ratio "$sw" "$ww") | $(ratio "$tw" "$ww") | $wstat |")
     [ -n "$PY" ] && ROWS_MD+=("| $name | $rows | scipy cKDTree | $swall | $(rate "$rows" "$sw") | $(mbs "$bytes" "$sw") | $srss | | | $sstat |")
     [ -n "$HAVE_STILTS" ] && ROWS_MD+=("| $name | $rows | STILTS tmatch1 | $twall | $(rate "$rows" "$tw") | $(mbs "$bytes" "$tw") | $trss | | | $tstat |")
@@ -170,7 +177,6 @@ print(", ".join(f"{k} {v:.2f}" for k, v in st.items()) + " | " + str(s.get("devi
 done
 
 # ---------------------------------------------------------------- RESULTS.md
-commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')"
 cpu="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
 {
@@ -178,8 +184,9 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     echo
     echo "Produced by \`bench/run.sh $MODE\` — see bench/README.md for the datasets and how to read this."
     echo
-    echo "* date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit: $commit"
+    echo "* date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit: $COMMIT"
     echo "* machine: $(nproc) cores, $cpu, $(awk '/MemTotal/ {printf "%.1f GB", $2/1048576}' /proc/meminfo) RAM${gpu:+, GPU: $gpu}"
+    echo "* load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "* peers: timeout ${PEER_TIMEOUT} s; scipy address-space cap ${PEER_MEM_GB} GB; STILTS -Xmx${PEER_MEM_GB}g"
     echo
     echo "| dataset | rows | tool | wall s | extractions/s | MB/s parsed | peak RSS MB | scipy / wdb | STILTS / wdb | status |"
