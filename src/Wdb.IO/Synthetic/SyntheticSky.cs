@@ -42,7 +42,8 @@ public static class SyntheticSky
     /// Generates the sky straight into a text table (format by extension, see
     /// <see cref="TableTextWriter"/>), chunk by chunk, the next chunk generated on another
     /// thread while the current one is written; truth columns go into CSV/IPAC when
-    /// <paramref name="truthColumns"/>. Memory: the plan (~12 bytes per row) and two chunks.
+    /// <paramref name="truthColumns"/>. Memory: the plan (~12 bytes per row, ~50 per source) and
+    /// two chunks, whatever the size: use this, not Generate + Write, for millions of rows.
     /// Returns the number of rows written.
     /// </summary>
     public static long GenerateToFile(GeneratorOptions o, string path, bool truthColumns = true, int chunkRows = 1 << 19)
