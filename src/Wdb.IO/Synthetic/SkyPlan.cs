@@ -280,10 +280,16 @@ internal sealed class SkyPlan
     // ---------------------------------------------------------------- rows
 
     /// <summary>Rows of entries [start, end); entries whose source the scan missed produce no row.</summary>
-    public (ExtractionBlock Block, SyntheticTruth Truth) Rows(int start, int end)
+    public (ExtractionBlock Block, SyntheticTruth Truth) Rows(int start, int end) =>
+        Rows(start, end, new ExtractionBlock(end - start), new SyntheticTruth(Math.Max(end - start, 16)));
+
+    /// <summary>Rows of entries [start, end) into recycled buffers (emptied first), which must hold end - start rows.</summary>
+    public (ExtractionBlock Block, SyntheticTruth Truth) Rows(int start, int end, ExtractionBlock block, SyntheticTruth truth)
     {
-        var block = new ExtractionBlock(end - start);
-        var truth = new SyntheticTruth(Math.Max(end - start, 16));
+        while (block.Count > 0) block.RemoveLast();   // ExtractionBlock has no Clear; this only moves Count
+        truth.Clear();
+        block.Reserve(end - start);
+        if (truth.PmRa.Length < end - start) throw new ArgumentException("truth buffer too small", nameof(truth));
         for (int e = start; e < end; e++)
         {
             var rng = SplitMix.For(_seed, _eCntr[e], SaltRow);

@@ -21,6 +21,8 @@ public sealed class SyntheticTruth
         Ra = new double[capacity]; Dec = new double[capacity];
     }
 
+    internal void Clear() => Count = 0;
+
     internal void Set(int i, float pmRa, float pmDec, float varAmp, double ra, double dec)
     {
         PmRa[i] = pmRa; PmDec[i] = pmDec; VarAmp[i] = varAmp; Ra[i] = ra; Dec[i] = dec;

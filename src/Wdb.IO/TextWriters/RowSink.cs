@@ -8,7 +8,7 @@ namespace Wdb.IO;
 /// to the stream in big writes. Delimited formats separate fields with one byte; IPAC writes
 /// each field right-aligned in its column's fixed width, with a space where the header has `|`.
 /// </summary>
-internal sealed class RowSink : IDisposable
+internal sealed class RowSink
 {
     private const int BufferBytes = 1 << 20, RowRoom = 8192;   // a row is < 1 KB in every layout
     private static readonly string[] Types =
@@ -32,7 +32,9 @@ internal sealed class RowSink : IDisposable
     private int[] _widths = [];
     private int _pos, _col, _start;
 
-    public RowSink(Stream output, TableTextFormat format)
+    private readonly List<string> _names;
+
+    public RowSink(Stream output, TableTextFormat format, bool truthColumns)
     {
         _out = output;
         _format = format;
@@ -42,28 +44,32 @@ internal sealed class RowSink : IDisposable
             TableTextFormat.Bulk => ((byte)'|', "\\N"u8.ToArray()),
             _ => ((byte)' ', "null"u8.ToArray()),
         };
-    }
-
-    public void Header(bool truthColumns)
-    {
-        var names = new List<string>(TableTextWriter.WdbColumns);
-        if (truthColumns) names.AddRange(TableTextWriter.TruthColumns);
-        var text = new StringBuilder();
-        if (_format == TableTextFormat.Csv) text.Append(string.Join(',', names)).Append('\n');
-        else if (_format == TableTextFormat.Ipac)
+        _names = new List<string>(TableTextWriter.WdbColumns);
+        if (truthColumns) _names.AddRange(TableTextWriter.TruthColumns);
+        if (format == TableTextFormat.Ipac)
         {
-            _widths = new int[names.Count];
-            for (int c = 0; c < names.Count; c++)
+            _widths = new int[_names.Count];
+            for (int c = 0; c < _names.Count; c++)
             {
                 // Widest value of the type: long 20 chars, double "R" 24, float "R" 14, flags 3, ndet 6.
                 int w = Types[c] switch { "long" => 20, "double" => 24, "real" => 14, _ => 6 };
-                _widths[c] = Math.Max(w, names[c].Length);
+                _widths[c] = Math.Max(w, _names[c].Length);
             }
-            text.Append("\\ wdb synthetic extractions\n");
-            AppendIpacLine(text, names);
-            AppendIpacLine(text, Types.AsSpan(0, names.Count).ToArray());
-            AppendIpacLine(text, Units.AsSpan(0, names.Count).ToArray());
-            AppendIpacLine(text, Enumerable.Repeat("null", names.Count).ToArray());
+        }
+    }
+
+    /// <summary>The header lines of the layout (none for bulk).</summary>
+    public void Header()
+    {
+        var text = new StringBuilder();
+        if (_format == TableTextFormat.Csv) text.Append(string.Join(',', _names)).Append('\n');
+        else if (_format == TableTextFormat.Ipac)
+        {
+            text.Append("\\fixlen = T\n");
+            AppendIpacLine(text, _names);
+            AppendIpacLine(text, Types.AsSpan(0, _names.Count).ToArray());
+            AppendIpacLine(text, Units.AsSpan(0, _names.Count).ToArray());
+            AppendIpacLine(text, Enumerable.Repeat("null", _names.Count).ToArray());
         }
         Raw(Encoding.UTF8.GetBytes(text.ToString()));
     }
@@ -175,12 +181,11 @@ internal sealed class RowSink : IDisposable
         End();
     }
 
-    private void Flush()
+    /// <summary>Writes the buffered bytes to the stream.</summary>
+    public void Flush()
     {
         if (_pos == 0) return;
         _out.Write(_buf, 0, _pos);
         _pos = 0;
     }
-
-    public void Dispose() => Flush();
 }

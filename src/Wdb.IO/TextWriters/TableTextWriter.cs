@@ -74,21 +74,21 @@ public static class TableTextWriter
             using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 Stream stream = fmt.Gzip ? new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true) : file;
-                using (var sink = new RowSink(stream, fmt.Format))
+                RowSink? sink = null;
+                bool withTruth = false;
+                MemoryStream[]? buffers = null;
+                foreach (var (block, truth) in chunks)
                 {
-                    bool first = true, withTruth = false;
-                    foreach (var (block, truth) in chunks)
+                    if (sink == null)
                     {
-                        if (first)
-                        {
-                            withTruth = truth != null && fmt.Format != TableTextFormat.Bulk;
-                            sink.Header(withTruth);
-                            first = false;
-                        }
-                        WriteRows(sink, block, withTruth ? truth : null, withTruth);
+                        withTruth = truth != null && fmt.Format != TableTextFormat.Bulk;
+                        sink = new RowSink(stream, fmt.Format, withTruth);
+                        sink.Header();
                     }
-                    if (first) sink.Header(false);
+                    WriteBlock(sink, stream, fmt.Format, block, withTruth ? truth : null, withTruth, ref buffers);
                 }
+                if (sink == null) { sink = new RowSink(stream, fmt.Format, false); sink.Header(); }
+                sink.Flush();
                 if (fmt.Gzip) stream.Dispose();
                 file.Flush(flushToDisk: false);
             }
@@ -101,10 +101,45 @@ public static class TableTextWriter
         }
     }
 
-    private static void WriteRows(RowSink s, ExtractionBlock b, SyntheticTruth? truth, bool truthColumns)
+    private const int RowsPerPart = 1 << 13, RowsPerWindow = 1 << 19;
+
+    /// <summary>
+    /// Large blocks are formatted in parallel: each window of rows (bounding the extra memory
+    /// to ~80 MB of text) is cut into slices formatted into their own buffers, which are then
+    /// written in row order. Formatting numbers, not I/O, is the cost.
+    /// </summary>
+    private static void WriteBlock(RowSink sink, Stream stream, TableTextFormat format, ExtractionBlock b, SyntheticTruth? truth,
+        bool truthColumns, ref MemoryStream[]? buffers)
+    {
+        if (b.Count < 2 * RowsPerPart || Environment.ProcessorCount == 1) { WriteRows(sink, b, truth, truthColumns, 0, b.Count); return; }
+        sink.Flush();
+        for (int start = 0; start < b.Count; start += RowsPerWindow)
+        {
+            int end = Math.Min(b.Count, start + RowsPerWindow), n = end - start;
+            int parts = Math.Clamp(n / RowsPerPart, 1, Environment.ProcessorCount);
+            // Reused across windows and blocks, so the text buffers are allocated once.
+            if (buffers == null || buffers.Length < parts)
+            {
+                buffers = new MemoryStream[Environment.ProcessorCount];
+                for (int p = 0; p < buffers.Length; p++) buffers[p] = new MemoryStream();
+            }
+            var bufs = buffers;
+            Parallel.For(0, parts, p =>
+            {
+                int lo = start + (int)((long)n * p / parts), hi = start + (int)((long)n * (p + 1) / parts);
+                bufs[p].SetLength(0);
+                var part = new RowSink(bufs[p], format, truthColumns);
+                WriteRows(part, b, truth, truthColumns, lo, hi);
+                part.Flush();
+            });
+            for (int p = 0; p < parts; p++) bufs[p].WriteTo(stream);
+        }
+    }
+
+    private static void WriteRows(RowSink s, ExtractionBlock b, SyntheticTruth? truth, bool truthColumns, int from, int to)
     {
         BandColumns j = b.Bands[0], h = b.Bands[1], k = b.Bands[2];
-        for (int i = 0; i < b.Count; i++)
+        for (int i = from; i < to; i++)
         {
             s.BeginRow();
             s.Long(b.Cntr[i]); s.Long(b.ScanKey[i]);

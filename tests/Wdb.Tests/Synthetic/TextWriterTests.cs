@@ -169,6 +169,18 @@ public sealed class TextWriterTests : IDisposable
         Assert.Equal(File.ReadAllBytes(c), File.ReadAllBytes(a));
     }
 
+    [Fact]
+    public void Parallel_formatting_of_a_large_block_equals_chunked_sequential_writing()
+    {
+        var o = new GeneratorOptions(SkyKind.CalTile, 100, 9, Scans: 240);   // ~26k rows: several 8k-row slices
+        var (block, truth) = SyntheticSky.GenerateWithTruth(o);
+        Assert.True(block.Count > 20_000);
+        string whole = Path.Combine(_dir, "whole.csv"), chunked = Path.Combine(_dir, "chunked.csv");
+        TableTextWriter.Write(block, truth, whole);
+        TableTextWriter.Write(SyntheticSky.GenerateChunks(o, chunkRows: 5_000).Select(c => (c.Block, (SyntheticTruth?)c.Truth)), chunked);
+        Assert.Equal(File.ReadAllBytes(chunked), File.ReadAllBytes(whole));
+    }
+
     private static void AssertBits(double expected, string? field)
     {
         double got = field == null ? double.NaN : double.Parse(field, NumberStyles.Float, CultureInfo.InvariantCulture);

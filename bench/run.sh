@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Wdb benchmark harness: wdb merge against two peers on the same generated data.
+#   bench/run.sh [quick|full|smoke]     (see bench/README.md; smoke = tiny data, checks the plumbing)
+# Environment: PEER_TIMEOUT (s, default 900), PEER_MEM_GB (default: 75% of RAM, at most 32),
+#   SKIP_PEERS=1, DATASETS="name ..." (subset), KEEP_DATA=1 (reuse bench/data), SEED (default 1),
+#   WDB_BIN=path (use an already built wdb instead of publishing one).
+set -uo pipefail
+
+MODE="${1:-quick}"
+case "$MODE" in quick|full|smoke) ;; *) echo "usage: bench/run.sh [quick|full|smoke]" >&2; exit 2 ;; esac
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+OUT="$HERE/out"; DATA="$HERE/data"; RUNS="$OUT/runs"
+WDB="${WDB_BIN:-$OUT/wdb/wdb}"
+SEED="${SEED:-1}"
+PEER_TIMEOUT="${PEER_TIMEOUT:-900}"
+MEM_KB=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
+PEER_MEM_GB="${PEER_MEM_GB:-$(( MEM_KB * 3 / 4 / 1048576 < 32 ? MEM_KB * 3 / 4 / 1048576 : 32 ))}"
+RESULTS="$HERE/RESULTS.md"
+mkdir -p "$OUT" "$DATA" "$RUNS"
+# What is measured: the tree as it is when the run starts, and how busy the machine was.
+COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+dirty')"
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# ---------------------------------------------------------------- tools
+SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo -n"
+apt_install() {   # best effort: the harness skips what it cannot install
+    command -v apt-get >/dev/null || return 1
+    $SUDO apt-get install -y -q "$@" >"$OUT/apt.log" 2>&1 || { $SUDO apt-get update -q >>"$OUT/apt.log" 2>&1 && $SUDO apt-get install -y -q "$@" >>"$OUT/apt.log" 2>&1; }
+}
+[ -x /usr/bin/time ] || apt_install time || { echo "bench: /usr/bin/time is required (apt-get install time)" >&2; exit 2; }
+
+PY=""
+for p in python3 /usr/bin/python3; do
+    if command -v "$p" >/dev/null && "$p" -c 'import scipy, numpy' 2>/dev/null; then PY="$p"; break; fi
+done
+if [ -z "$PY" ] && [ -z "${SKIP_PEERS:-}" ]; then
+    apt_install python3-scipy && /usr/bin/python3 -c 'import scipy' 2>/dev/null && PY=/usr/bin/python3
+fi
+[ -z "$PY" ] && log "scipy peer skipped: no python3 with scipy (apt-get install python3-scipy)"
+HAVE_STILTS=""
+if [ -z "${SKIP_PEERS:-}" ]; then
+    command -v stilts >/dev/null || apt_install stilts || true
+    command -v stilts >/dev/null && HAVE_STILTS=1 || log "STILTS peer skipped: stilts not installed (apt-get install stilts)"
+fi
+[ -n "${SKIP_PEERS:-}" ] && PY="" && HAVE_STILTS=""
+
+# ---------------------------------------------------------------- build
+if [ -z "${WDB_BIN:-}" ]; then
+    log "building wdb (dotnet publish -c Release)"
+    dotnet publish "$ROOT/src/Wdb.Cli" -c Release -o "$OUT/wdb" -nologo -v q >"$OUT/publish.log" 2>&1 \
+        || { echo "bench: dotnet publish failed, see $OUT/publish.log" >&2; exit 1; }
+fi
+
+# `wdb gen` makes the data; until that verb exists the library's stand-in does the same.
+GEN=("$WDB" gen)
+rm -f "$OUT/probe.csv"
+if ! "$WDB" gen caltile --sources 2 --scans 1 --seed 1 --out "$OUT/probe.csv" >/dev/null 2>&1 || [ ! -s "$OUT/probe.csv" ]; then
+    log "wdb gen unavailable: using bench/tools/synthgen (same generator library)"
+    dotnet publish "$HERE/tools/synthgen" -c Release -o "$OUT/synthgen" -nologo -v q >>"$OUT/publish.log" 2>&1 \
+        || { echo "bench: cannot build the generator" >&2; exit 1; }
+    GEN=("$OUT/synthgen/synthgen")
+fi
+rm -f "$OUT/probe.csv"
+
+# ---------------------------------------------------------------- datasets
+# name kind sources scans: survey sources give ~1.71 extractions each (1-6 epochs, noise).
+DATASETS_ALL=("survey-0.65M survey 380000 -" "caltile-0.42M caltile 700 600" "caltile-3.5M caltile 5000 600")
+[ "$MODE" = full ] && DATASETS_ALL+=("survey-10M survey 5850000 -")
+[ "$MODE" = smoke ] && DATASETS_ALL=("survey-smoke survey 20000 -" "caltile-smoke caltile 100 60")
+
+# /usr/bin/time -v fields -> "wall_s rss_mb exit"
+time_fields() {
+    awk -F': ' '
+        /Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; wall = s }
+        /Maximum resident set size/ { rss = $2 / 1024 }
+        /Exit status/ { rc = $2 }
+        /Command terminated by signal/ { rc = "sig" $2 }
+        END { printf "%.2f %.0f %s\n", wall, rss, rc }' "$1"
+}
+
+# run_capped NAME LOGPREFIX CMD...: timeout, optional address-space cap (python only), timed.
+run_capped() {
+    local cap_kb="$1"; shift; local pre="$1"; shift
+    ( [ "$cap_kb" -gt 0 ] && ulimit -v "$cap_kb"
+      exec /usr/bin/time -v -o "$pre.time" timeout -k 10 "$PEER_TIMEOUT" "$@" >"$pre.out" 2>"$pre.err" )
+    local rc=$?
+    local wall; wall=$(time_fields "$pre.time" | cut -d' ' -f1)
+    if [ "$rc" -eq 124 ] || { [ "$rc" -eq 137 ] && awk -v w="$wall" -v t="$PEER_TIMEOUT" 'BEGIN{exit !(w >= t)}'; }; then echo "timeout(${PEER_TIMEOUT}s)"
+    elif [ "$rc" -eq 137 ]; then echo "killed (SIGKILL: out of memory?)"
+    elif grep -qE 'MemoryError|Unable to allocate|OutOfMemoryError|std::bad_alloc|Cannot allocate' "$pre.err"; then echo "out of memory (cap ${PEER_MEM_GB} GB)"
+    elif [ "$rc" -ne 0 ]; then echo "failed(rc=$rc)"
+    else echo "ok"; fi
+}
+
+rate() { awk -v n="$1" -v s="$2" 'BEGIN{ if (s > 0) printf "%.0f", n / s; else print "-" }'; }
+mbs() { awk -v b="$1" -v s="$2" 'BEGIN{ if (s > 0) printf "%.1f", b / 1e6 / s; else print "-" }'; }
+ratio() { awk -v p="$1" -v w="$2" 'BEGIN{ if (w > 0 && p > 0) printf "%.1fx", p / w; else print "-" }'; }
+
+ROWS_MD=(); STAGES_MD=(); CHECKS_MD=(); GEN_MD=()
+SELECTED="${DATASETS:-}"
+for spec in "${DATASETS_ALL[@]}"; do
+    read -r name kind sources scans <<<"$spec"
+    if [ -n "$SELECTED" ] && [[ " $SELECTED " != *" $name "* ]]; then continue; fi
+    csv="$DATA/$name.csv"; run="$RUNS/$name"; rm -rf "$run"; mkdir -p "$run"
+    if [ -z "${KEEP_DATA:-}" ] || [ ! -s "$csv" ]; then
+        args=("$kind" --sources "$sources" --seed "$SEED" --out "$csv"); [ "$scans" != - ] && args+=(--scans "$scans")
+        log "$name: generating ($kind, $sources sources$([ "$scans" != - ] && echo ", $scans scans"))"
+        /usr/bin/time -v -o "$run/gen.time" "${GEN[@]}" "${args[@]}" >"$run/gen.log" 2>&1 \
+            || { log "$name: generation failed, see $run/gen.log"; continue; }
+        read -r gwall grss _ < <(time_fields "$run/gen.time")
+    else gwall="-"; grss="-"; fi
+    rows=$(( $(wc -l <"$csv") - 1 )); bytes=$(stat -c %s "$csv"); mb=$(awk -v b="$bytes" 'BEGIN{printf "%.1f", b/1e6}')
+    GEN_MD+=("| $name | $kind | $sources | ${scans/-/} | $rows | $mb | $gwall | $grss |")
+
+    # wdb merge, end to end
+    log "$name: wdb merge ($rows rows, $mb MB)"
+    /usr/bin/time -v -o "$run/wdb.time" "$WDB" merge "$csv" --out "$run/wdb" >"$run/wdb.out" 2>"$run/wdb.err"
+    read -r wwall wrss wrc < <(time_fields "$run/wdb.time")
+    if [ "$wrc" != 0 ]; then wstat="failed(rc=$wrc)"; log "$name: wdb merge failed: $(tail -1 "$run/wdb.err")"
+    elif [ ! -f "$run/wdb/summary.json" ]; then wstat="failed(no summary.json)"; log "$name: wdb merge wrote no summary.json"
+    else wstat=ok; fi
+    ww="$wwall"; [ "$wstat" != ok ] && ww=0
+    if [ "$wstat" = ok ] && [ -f "$run/wdb/summary.json" ]; then
+        STAGES_MD+=("| $name | $("${PY:-python3}" -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+st = s.get("stage_seconds") or s.get("StageSeconds") or {}
+print(", ".join(f"{k} {v:.2f}" for k, v in st.items()) + " | " + str(s.get("device", s.get("Device", ""))) + " | " + str(s.get("candidate_groups", "")) + " | " + str(s.get("groups", "")))
+' "$run/wdb/summary.json" 2>/dev/null || echo "summary.json unreadable | | |") |")
+    fi
+
+    # peers, each under a timeout; scipy also under an address-space cap
+    swall=0; srss="-"; sstat="skipped"; twall=0; trss="-"; tstat="skipped"
+    if [ -n "$PY" ]; then
+        log "$name: scipy cKDTree peer"
+        sstat=$(run_capped $(( PEER_MEM_GB * 1048576 )) "$run/scipy" "$PY" "$HERE/peers/fof_scipy.py" "$csv" --out "$run/scipy_groups.csv")
+        read -r swall srss _ < <(time_fields "$run/scipy.time")
+    fi
+    if [ -n "$HAVE_STILTS" ]; then
+        log "$name: STILTS tmatch1 peer"
+        # The JVM reserves address space up front: cap its heap instead of ulimit -v.
+        tstat=$(run_capped 0 "$run/stilts" stilts "-Xmx${PEER_MEM_GB}g" tmatch1 in="$csv" ifmt=csv matcher=sky params=2 \
+            values='ra dec' action=identify out="$run/stilts_groups.csv" ofmt=csv)
+        read -r twall trss _ < <(time_fields "$run/stilts.time")
+    fi
+    sw="$swall"; [ "$sstat" != ok ] && sw=0
+    tw="$twall"; [ "$tstat" != ok ] && tw=0
+    # A run killed by timeout is not reaped through /usr/bin/time: its peak RSS is unknown.
+    [[ "$sstat" == timeout* ]] && srss="-"
+    [[ "$tstat" == timeout* ]] && trss="-"
+    [ "$wstat" != ok ] && wwall="-" && wrss="-"
+    ROWS_MD+=("| $name | $rows | wdb | $wwall | $(rate "$rows" "$ww") | $(mbs "$bytes" "$ww") | $wrss | $(ratio "$sw" "$ww") | $(ratio "$tw" "$ww") | $wstat |")
+    [ -n "$PY" ] && ROWS_MD+=("| $name | $rows | scipy cKDTree | $swall | $(rate "$rows" "$sw") | $(mbs "$bytes" "$sw") | $srss | | | $sstat |")
+    [ -n "$HAVE_STILTS" ] && ROWS_MD+=("| $name | $rows | STILTS tmatch1 | $twall | $(rate "$rows" "$tw") | $(mbs "$bytes" "$tw") | $trss | | | $tstat |")
+
+    # independent check: wdb candidate groups == scipy components, row for row
+    check="not run"
+    if [ "$wstat" = ok ] && [ "$sstat" = ok ]; then
+        exp="$run/wdb_extractions.csv"
+        "$WDB" export "$run/wdb" --table extractions --format csv --out "$exp" >"$run/export.log" 2>&1 \
+            || "$WDB" export "$run/wdb" --table extractions --format csv >"$exp" 2>>"$run/export.log"
+        if [ -s "$exp" ]; then
+            "$PY" "$HERE/peers/compare_groups.py" --wdb "$exp" --peer "$run/scipy_groups.csv" --data "$csv" >"$run/check.txt" 2>&1
+            if [ $? -eq 0 ]; then check="PASS ($(grep -c '^PASS' "$run/check.txt") checks)"
+            else check="FAIL: $(grep -m1 '^FAIL' "$run/check.txt" | cut -c6-)"; fi
+            cat "$run/check.txt" >&2
+        else check="FAIL (wdb export produced nothing, see $run/export.log)"; fi
+    elif [ "$sstat" != ok ]; then check="not run (scipy peer: $sstat)"
+    else check="not run (wdb: $wstat)"; fi
+    CHECKS_MD+=("| $name | $check |")
+    log "$name: wdb $wstat ${wwall}s, scipy $sstat ${swall}s, stilts $tstat ${twall}s, check $check"
+    [ -z "${KEEP_DATA:-}" ] && [ "$MODE" = full ] && [ "$name" = survey-10M ] && rm -f "$csv"
+done
+
+# ---------------------------------------------------------------- RESULTS.md
+cpu="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
+{
+    echo "# Benchmark results"
+    echo
+    echo "Produced by \`bench/run.sh $MODE\` — see bench/README.md for the datasets and how to read this."
+    echo
+    echo "* date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit: $COMMIT"
+    echo "* machine: $(nproc) cores, $cpu, $(awk '/MemTotal/ {printf "%.1f GB", $2/1048576}' /proc/meminfo) RAM${gpu:+, GPU: $gpu}"
+    echo "* load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "* peers: timeout ${PEER_TIMEOUT} s; scipy address-space cap ${PEER_MEM_GB} GB; STILTS -Xmx${PEER_MEM_GB}g"
+    echo
+    echo "| dataset | rows | tool | wall s | extractions/s | MB/s parsed | peak RSS MB | scipy / wdb | STILTS / wdb | status |"
+    echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    printf '%s\n' "${ROWS_MD[@]}"
+    echo
+    echo "## Independent check (wdb candidate groups vs scipy components, row for row)"
+    echo
+    echo "| dataset | result |"
+    echo "| --- | --- |"
+    printf '%s\n' "${CHECKS_MD[@]}"
+    if [ ${#STAGES_MD[@]} -gt 0 ]; then
+        echo
+        echo "## wdb stage timings (summary.json)"
+        echo
+        echo "| dataset | stages (s) | device | candidate groups | groups |"
+        echo "| --- | --- | --- | ---: | ---: |"
+        printf '%s\n' "${STAGES_MD[@]}"
+    fi
+    echo
+    echo "## Data generation"
+    echo
+    echo "| dataset | kind | sources | scans | rows | CSV MB | gen wall s | gen peak RSS MB |"
+    echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    printf '%s\n' "${GEN_MD[@]}"
+} >"$RESULTS.tmp" && mv "$RESULTS.tmp" "$RESULTS"
+log "wrote $RESULTS"
+grep -q FAIL "$RESULTS" && exit 1
+exit 0
