@@ -51,20 +51,11 @@ fi
 # ---------------------------------------------------------------- build
 if [ -z "${WDB_BIN:-}" ]; then
     log "building wdb (dotnet publish -c Release)"
-    dotnet publish "$ROOT/src/Wdb.Cli" -c Release -o "$OUT/wdb" -nologo -v q >"$OUT/publish.log" 2>&1 \
+    dotnet publish "$ROOT/src/Wdb.Cli" -c Release -r linux-x64 --self-contained false -o "$OUT/wdb" -nologo -v q >"$OUT/publish.log" 2>&1 \
         || { echo "bench: dotnet publish failed, see $OUT/publish.log" >&2; exit 1; }
 fi
 
-# `wdb gen` makes the data; until that verb exists the library's stand-in does the same.
 GEN=("$WDB" gen)
-rm -f "$OUT/probe.csv"
-if ! "$WDB" gen caltile --sources 2 --scans 1 --seed 1 --out "$OUT/probe.csv" >/dev/null 2>&1 || [ ! -s "$OUT/probe.csv" ]; then
-    log "wdb gen unavailable: using bench/tools/synthgen (same generator library)"
-    dotnet publish "$HERE/tools/synthgen" -c Release -o "$OUT/synthgen" -nologo -v q >>"$OUT/publish.log" 2>&1 \
-        || { echo "bench: cannot build the generator" >&2; exit 1; }
-    GEN=("$OUT/synthgen/synthgen")
-fi
-rm -f "$OUT/probe.csv"
 
 # ---------------------------------------------------------------- datasets
 # name kind sources scans: survey sources give ~1.71 extractions each (1-6 epochs, noise).
