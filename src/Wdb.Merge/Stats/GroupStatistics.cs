@@ -162,6 +162,22 @@ public static class GroupStatistics
     private static void Positions(ExtractionBlock block, ReadOnlySpan<int> members, GroupTable t, int g, Scratch s, ExtractionResults results)
     {
         int m = members.Length;
+        if (m == 1)
+        {
+            // A group of one is its member: the position as given, not a round trip through
+            // unit vectors (which would move it by ~1e-11" and cost four trig calls). Most
+            // survey groups are single apparitions.
+            int only = members[0];
+            t.Ra[g] = t.RaW[g] = block.Ra[only];
+            t.Dec[g] = t.DecW[g] = block.Dec[only];
+            PositionSigmas(block.ErrMaj[only], block.ErrMin[only], block.ErrAng[only], out double se1, out double sn1);
+            t.SigRaW[g] = (float)se1;
+            t.SigDecW[g] = (float)sn1;
+            t.Designation[g] = Designations.Iau(t.RaW[g], t.DecW[g]);
+            results.SepArcsec[only] = 0;
+            t.RmsSep[g] = 0;
+            return;
+        }
         double[] ux = s.Ux, uy = s.Uy, uz = s.Uz;
         double sx = 0, sy = 0, sz = 0;
         for (int k = 0; k < m; k++)
