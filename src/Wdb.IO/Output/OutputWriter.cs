@@ -80,11 +80,32 @@ public static class OutputWriter
     /// <summary>The tables, their indexes and rejects.csv; returns file name -> SHA-256.</summary>
     private static Dictionary<string, string> WriteFiles(string dir, MergeOutputs o, int chunkRecords)
     {
+        var tables = new (string Name, string Key, Action<ChunkFileWriter, FlatBufferBuilder> Encode)[]
+        {
+            ("groups", "gcntr", (f, b) => TableEncoders.WriteGroups(f, b, o.Groups, chunkRecords)),
+            ("members", "gcntr", (f, b) => TableEncoders.WriteMembers(f, b, o, chunkRecords)),
+            ("extractions", "cntr", (f, b) => TableEncoders.WriteExtractions(f, b, o, chunkRecords)),
+        };
+        // The three tables are independent files: encode them on separate cores, each with
+        // its own builder (ForceDefaults: one vtable for all groups, O(1) dedup).
+        var perTable = new Dictionary<string, string>[tables.Length];
+        try
+        {
+            Parallel.For(0, tables.Length, i =>
+            {
+                var b = new FlatBufferBuilder(1 << 20) { ForceDefaults = true };
+                var h = new Dictionary<string, string>();
+                WriteTable(dir, tables[i].Name, tables[i].Key, b, h, f => tables[i].Encode(f, b));
+                perTable[i] = h;
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is IOException or UnauthorizedAccessException) is { } io)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(io);
+        }
         var hashes = new Dictionary<string, string>();
-        var b = new FlatBufferBuilder(1 << 20) { ForceDefaults = true };   // one vtable for all groups: O(1) dedup
-        WriteTable(dir, "groups", "gcntr", b, hashes, f => TableEncoders.WriteGroups(f, b, o.Groups, chunkRecords));
-        WriteTable(dir, "members", "gcntr", b, hashes, f => TableEncoders.WriteMembers(f, b, o, chunkRecords));
-        WriteTable(dir, "extractions", "cntr", b, hashes, f => TableEncoders.WriteExtractions(f, b, o, chunkRecords));
+        foreach (var h in perTable)
+            foreach (var (file, hash) in h) hashes[file] = hash;
         hashes["rejects.csv"] = SmallFile.Write(Path.Combine(dir, "rejects.csv"), RejectsCsv(o.Rejects));
         return hashes;
     }
