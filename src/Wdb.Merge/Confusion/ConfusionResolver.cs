@@ -94,7 +94,9 @@ public static class ConfusionResolver
 
         double chord2 = Sky.ChordSquared(radiusArcsec);
         int confusedCount = 0;
-        const int chunk = 4096;
+        // Small chunks: the dense candidate groups of a calibration tile sit close together in cgid
+        // order, and one thread must not be left with all of them.
+        const int chunk = 64;
         int chunks = (runs + chunk - 1) / chunk;
         Parallel.For(0, chunks, () => new Splitter(gridMinMembers), (c, _, splitter) =>
         {

@@ -21,7 +21,7 @@ public static class GroupStatistics
     /// <summary>Julian year (days), for mas/yr.</summary>
     public const double DaysPerYear = 365.25;
 
-    private const int RangeSize = 2048;
+    private const int RangeSize = 256;
 
     /// <summary>
     /// Fills a <see cref="GroupTable"/> in <paramref name="membership"/> order and, for every
