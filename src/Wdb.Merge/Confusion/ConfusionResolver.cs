@@ -11,6 +11,14 @@ public sealed class ConfusionResult
     public bool[] Confused = [];
     /// <summary>Number of candidate groups that were confused.</summary>
     public int ConfusedCandidateGroups;
+    /// <summary>
+    /// Per row: its candidate group was confused but too large to split within
+    /// <see cref="ConfusionResolver.MaxSplitWork"/>; it is left whole (gcntr = cgid,
+    /// <see cref="Confused"/> true), so it may hold two or more extractions of one scan.
+    /// </summary>
+    public bool[] Unresolved = [];
+    /// <summary>Number of confused candidate groups left unresolved (a subset of <see cref="ConfusedCandidateGroups"/>).</summary>
+    public int UnresolvedCandidateGroups;
 }
 
 /// <summary>
@@ -25,7 +33,9 @@ public sealed class ConfusionResult
 /// starts a new centre; centres are recomputed, and pairs of centres that split one source
 /// (nearly disjoint scan sets) are merged; at most <see cref="MaxRounds"/> rounds.
 /// Everything is ordered by data values and cntr, never by row index, so the result does
-/// not depend on input order. Cost O(members x centres) per round.
+/// not depend on input order. Cost O(members x centres) per round; a pathological
+/// candidate group whose members x seeds exceeds <see cref="MaxSplitWork"/> (e.g. 100,000
+/// extractions of 50 scans within 2") is not split but flagged <see cref="ConfusionResult.Unresolved"/>.
 /// </summary>
 public static class ConfusionResolver
 {
@@ -39,6 +49,16 @@ public static class ConfusionResolver
     /// split (band-merge failures, noise next to it).
     /// </summary>
     public const double MergeOverlapFraction = 0.1;
+
+    /// <summary>
+    /// Largest members x seeds (seeds = extractions of the scan contributing most) of a
+    /// confused candidate group that is split. The assignment costs about that many distance
+    /// tests per round (all centres of a dense spot fall in the same few grid cells), so the
+    /// cap bounds one group to ~MaxRounds x 1e7 tests (about a second); larger groups — no real
+    /// calibration source (600-3700 members from as many scans, one seed) comes near it —
+    /// are left whole and flagged instead of taking hours.
+    /// </summary>
+    public const long MaxSplitWork = 10_000_000;
 
     /// <summary>Components with at least this many members look centres up in a grid (same result, less work).</summary>
     public const int GridMinMembers = 128;
@@ -78,7 +98,7 @@ public static class ConfusionResolver
     {
         int n = block.Count;
         if (cgid.Length < n) throw new ArgumentException("cgid shorter than the block", nameof(cgid));
-        var result = new ConfusionResult { Gcntr = new long[n], Confused = new bool[n] };
+        var result = new ConfusionResult { Gcntr = new long[n], Confused = new bool[n], Unresolved = new bool[n] };
         if (n == 0) return result;
 
         // Rows grouped by candidate group; order inside a run is irrelevant (members are
@@ -93,14 +113,14 @@ public static class ConfusionResolver
         int runs = starts.Count - 1;
 
         double chord2 = Sky.ChordSquared(radiusArcsec);
-        int confusedCount = 0;
+        int confusedCount = 0, unresolvedCount = 0;
         // Small chunks: the dense candidate groups of a calibration tile sit close together in cgid
         // order, and one thread must not be left with all of them.
         const int chunk = 64;
         int chunks = (runs + chunk - 1) / chunk;
         Parallel.For(0, chunks, () => new Splitter(gridMinMembers), (c, _, splitter) =>
         {
-            int local = 0;
+            int local = 0, localUnresolved = 0;
             int end = Math.Min(runs, (c + 1) * chunk);
             for (int r = c * chunk; r < end; r++)
             {
@@ -113,13 +133,21 @@ public static class ConfusionResolver
                     continue;
                 }
                 local++;
-                splitter.Split(block, members, chord2, result.Gcntr);
                 foreach (int row in members) result.Confused[row] = true;
+                if ((long)len * splitter.LargestScanCount(block, members) > MaxSplitWork)
+                {
+                    localUnresolved++;
+                    foreach (int row in members) { result.Gcntr[row] = id; result.Unresolved[row] = true; }
+                    continue;
+                }
+                splitter.Split(block, members, chord2, result.Gcntr);
             }
             Interlocked.Add(ref confusedCount, local);
+            Interlocked.Add(ref unresolvedCount, localUnresolved);
             return splitter;
         }, _ => { });
         result.ConfusedCandidateGroups = confusedCount;
+        result.UnresolvedCandidateGroups = unresolvedCount;
         return result;
     }
 
@@ -152,6 +180,9 @@ public static class ConfusionResolver
         // Per scan: how many members, where its slot list starts, how many centres took it.
         private int[] _scanCount = new int[64], _scanStart = new int[65], _scanTaken = new int[64], _takenBy = new int[64];
         private int[] _stamp = new int[64];
+        // Per centre: equals _markValue when it holds a member of the scan of the member being assigned.
+        private int[] _cMark = new int[64];
+        private int _markValue;
         private int _stampValue, _scans;
         // Centres.
         private double[] _cx = new double[64], _cy = new double[64], _cz = new double[64];
@@ -184,6 +215,23 @@ public static class ConfusionResolver
             Array.Sort(_scanKeys, 0, m);
             for (int k = 1; k < m; k++) if (_scanKeys[k] == _scanKeys[k - 1]) return true;
             return false;
+        }
+
+        /// <summary>Most extractions any one scan contributes to <paramref name="members"/> (the seed count).</summary>
+        public int LargestScanCount(ExtractionBlock block, ReadOnlySpan<int> members)
+        {
+            int m = members.Length;
+            long[] sk = block.ScanKey;
+            Ensure(ref _scanKeys, m);
+            for (int k = 0; k < m; k++) _scanKeys[k] = sk[members[k]];
+            Array.Sort(_scanKeys, 0, m);
+            int best = 0, run = 0;
+            for (int k = 0; k < m; k++)
+            {
+                run = k > 0 && _scanKeys[k] == _scanKeys[k - 1] ? run + 1 : 1;
+                best = Math.Max(best, run);
+            }
+            return best;
         }
 
         public void Split(ExtractionBlock block, ReadOnlySpan<int> members, double chord2, long[] gcntrOut)
@@ -228,6 +276,7 @@ public static class ConfusionResolver
             int c2 = 2 * m;
             Ensure(ref _cx, c2); Ensure(ref _cy, c2); Ensure(ref _cz, c2); Ensure(ref _cSize, c2); Ensure(ref _cRemap, c2);
             Ensure(ref _cMemberStart, c2 + 1); Ensure(ref _cMembers, m); Ensure(ref _cMerged, c2);
+            Ensure(ref _cMark, c2);
             Ensure(ref _cMinCntr, c2); Ensure(ref _cByZ, c2); Ensure(ref _zKey, c2); Ensure(ref _cInto, c2);
             Ensure(ref _mCellX, m); Ensure(ref _mCellY, m); Ensure(ref _cellNext, c2);
             Ensure(ref _cSpread, c2); Ensure(ref _cVar, c2); Ensure(ref _cInvNuVar, c2); Ensure(ref _cScale, c2);
@@ -326,6 +375,10 @@ public static class ConfusionResolver
             {
                 double x = _x[k], y = _y[k], z = _z[k];
                 int s = _scan[k], slot0 = _scanStart[s], taken = _scanTaken[s];
+                // Mark the centres this scan has taken: one pass per member (sum over scans of
+                // count^2 / 2 per round) instead of a pass per candidate centre.
+                if (++_markValue == int.MaxValue) { Array.Clear(_cMark); _markValue = 1; }
+                for (int t = 0; t < taken; t++) _cMark[_takenBy[slot0 + t]] = _markValue;
                 int best = -1;
                 double bestCost = double.PositiveInfinity;
                 if (_useGrid)
@@ -336,12 +389,12 @@ public static class ConfusionResolver
                         {
                             if (!_cellHead.TryGetValue(CellKey(gx, gy), out int c)) continue;
                             for (; c >= 0; c = _cellNext[c])
-                                Consider(c, x, y, z, chord2, slot0, taken, ref best, ref bestCost);
+                                Consider(c, x, y, z, chord2, ref best, ref bestCost);
                         }
                 }
                 else
                 {
-                    for (int c = 0; c < centres; c++) Consider(c, x, y, z, chord2, slot0, taken, ref best, ref bestCost);
+                    for (int c = 0; c < centres; c++) Consider(c, x, y, z, chord2, ref best, ref bestCost);
                 }
                 if (best < 0)
                 {
@@ -362,7 +415,7 @@ public static class ConfusionResolver
         /// and holding no member of the member's scan; the least cost wins, equal costs go to
         /// the lower centre index (so the grid's visiting order does not matter).
         /// </summary>
-        private void Consider(int c, double x, double y, double z, double chord2, int slot0, int taken, ref int best, ref double bestCost)
+        private void Consider(int c, double x, double y, double z, double chord2, ref int best, ref double bestCost)
         {
             double dx = x - _cx[c], dy = y - _cy[c], dz = z - _cz[c];
             double d = dx * dx + dy * dy + dz * dz;
@@ -372,7 +425,7 @@ public static class ConfusionResolver
             double q = 1 + d * _cInvNuVar[c];
             double cost = q * q * q * _cScale[c];
             if (cost > bestCost || (cost == bestCost && c > best)) return;
-            for (int t = 0; t < taken; t++) if (_takenBy[slot0 + t] == c) return;
+            if (_cMark[c] == _markValue) return;
             best = c; bestCost = cost;
         }
 
