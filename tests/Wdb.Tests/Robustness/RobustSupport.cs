@@ -53,16 +53,41 @@ internal static class RobustSupport
     /// <summary>rejects.csv rows as (file name, line, column, reason), in file order.</summary>
     public static List<(string File, long Line, int Column, string Reason)> Rejects(string outDir)
     {
+        var records = ParseCsv(File.ReadAllText(Path.Combine(outDir, "rejects.csv")));
+        Assert.Equal(["file", "line", "column", "reason", "cntr", "detail"], records[0]);
         var rows = new List<(string, long, int, string)>();
-        var lines = File.ReadAllLines(Path.Combine(outDir, "rejects.csv"));
-        Assert.Equal("file,line,column,reason,cntr,detail", lines[0]);
-        foreach (var line in lines.Skip(1))
+        foreach (var f in records.Skip(1))
         {
-            // file,line,column,reason,... : paths in these tests have no commas or quotes.
-            var f = line.Split(',');
+            Assert.Equal(6, f.Count);
             rows.Add((Path.GetFileName(f[0]), long.Parse(f[1], Inv), int.Parse(f[2], Inv), f[3]));
         }
         return rows;
+    }
+
+    /// <summary>RFC 4180 records (quoted fields may hold commas, quotes and newlines).</summary>
+    public static List<List<string>> ParseCsv(string text)
+    {
+        var records = new List<List<string>>();
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (quoted)
+            {
+                if (c != '"') field.Append(c);
+                else if (i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
+                else quoted = false;
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { fields.Add(field.ToString()); field.Clear(); }
+            else if (c == '\n') { fields.Add(field.ToString()); field.Clear(); records.Add(fields); fields = new(); }
+            else field.Append(c);
+        }
+        Assert.False(quoted, "rejects.csv ends inside a quoted field");
+        if (field.Length > 0 || fields.Count > 0) { fields.Add(field.ToString()); records.Add(fields); }
+        return records;
     }
 
     /// <summary>
