@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Wdb.IO;
+using Wdb.Merge;
+using static Wdb.Tests.Robustness.RobustSupport;
+
+namespace Wdb.Tests.Robustness;
+
+/// <summary>
+/// Interrupted runs and unwritable outputs. The built `wdb` (wdb.dll beside the test
+/// assembly, as the test project references Wdb.Cli) is killed with SIGKILL at several
+/// moments; the output directory must then be absent or the previous complete output, and
+/// a rerun must give byte-identical tables.
+/// </summary>
+public sealed class InterruptionTests : IDisposable
+{
+    private static readonly string[] Tables = ["groups.fb", "members.fb", "extractions.fb"];
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    private static Process StartWdb(params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "wdb.dll");
+        Assert.True(File.Exists(dll), $"{dll} not found: the test project must reference Wdb.Cli");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return Process.Start(psi)!;
+    }
+
+    private static (int Exit, string Stderr) RunWdb(params string[] args)
+    {
+        using var p = StartWdb(args);
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, err);
+    }
+
+    /// <summary>A complete output: summary.json present and every output it lists has the SHA-256 it records.</summary>
+    private static void AssertComplete(string outDir)
+    {
+        string summaryPath = Path.Combine(outDir, "summary.json");
+        Assert.True(File.Exists(summaryPath), $"{outDir} has no summary.json");
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(summaryPath));
+        var outputs = doc.RootElement.GetProperty("outputs").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+        foreach (var t in Tables) Assert.Contains(t, outputs.Keys);
+        foreach (var (name, sha) in outputs)
+            Assert.True(sha == Sha256(Path.Combine(outDir, name)), $"{outDir}/{name}: sha256 differs from summary.json");
+        var files = Directory.GetFiles(outDir).Select(Path.GetFileName).Where(n => n != "summary.json").Order().ToArray();
+        Assert.Equal(outputs.Keys.Order().ToArray(), files);
+    }
+
+    private static Dictionary<string, string> TableHashes(string outDir) =>
+        Tables.ToDictionary(t => t, t => Sha256(Path.Combine(outDir, t)));
+
+    [Fact]
+    public void Killed_runs_leave_no_output_or_the_previous_complete_one_and_a_rerun_is_byte_identical()
+    {
+        // ~170,000 extractions: a run takes one to two seconds here.
+        string input = _s.PathOf("sky.csv");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 100_000, 21), input);
+        string outDir = _s.PathOf("out");
+        string[] args = ["merge", input, "--out", outDir, "--device", "cpu", "--quiet"];
+
+        // Killed before any output existed: nothing, or (had it finished) a complete output.
+        using (var p = StartWdb(args))
+        {
+            Thread.Sleep(300);
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+        }
+        if (Directory.Exists(outDir)) AssertComplete(outDir);
+
+        var (exit, err) = RunWdb(args);
+        Assert.True(exit == 0, err);
+        AssertComplete(outDir);
+        var reference = TableHashes(outDir);
+
+        // Kill at fixed moments, and once as soon as the temporary output directory appears
+        // (during the write), over an existing complete output.
+        var moments = new List<int> { 50, 200, 500, 900, 1400, -1 };
+        foreach (int ms in moments)
+        {
+            using var p = StartWdb(args);
+            if (ms >= 0) Thread.Sleep(ms);
+            else
+            {
+                var watch = Stopwatch.StartNew();
+                while (!p.HasExited && watch.ElapsedMilliseconds < 20_000
+                       && Directory.GetDirectories(_s.Dir, "out.tmp-*").Length == 0) Thread.Sleep(2);
+                Thread.Sleep(5);
+            }
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            Assert.True(Directory.Exists(outDir), $"killed after {ms} ms: the previous output is gone");
+            AssertComplete(outDir);
+            Assert.Equal(reference, TableHashes(outDir));
+        }
+
+        // A rerun cleans up what the killed runs left and writes the same tables.
+        (exit, err) = RunWdb(args);
+        Assert.True(exit == 0, err);
+        AssertComplete(outDir);
+        Assert.Equal(reference, TableHashes(outDir));
+        Assert.Equal([outDir], Directory.GetDirectories(_s.Dir, "out*"));
+    }
+
+    private static string TinyInput(Scratch s) =>
+        s.Write("tiny.csv", "cntr,scan_key,ra,dec,j_m,j_msigcom,jdate\n" +
+            string.Concat(Enumerable.Range(1, 2000).Select(i => string.Create(Inv, $"{i},{i % 7},{i * 0.01},{i * 0.001},12.5,0.03,2451000.5\n"))));
+
+    [Fact]
+    public void Output_under_a_file_or_on_a_read_only_file_system_is_exit_3_with_one_line()
+    {
+        string input = TinyInput(_s);
+        string file = _s.Write("plain-file", "x");
+        var outcome = RunMerge([input], Path.Combine(file, "out"));
+        Assert.Equal(MergeJob.OutputErrorExit, outcome.ExitCode);
+        Assert.Contains("cannot write output", outcome.Error);
+        Assert.DoesNotContain('\n', outcome.Error);
+
+        // A directory that is not a wdb output is never replaced.
+        string foreign = _s.PathOf("foreign");
+        _s.Write("foreign/keep.txt", "mine");
+        outcome = RunMerge([input], foreign);
+        Assert.Equal(MergeJob.OutputErrorExit, outcome.ExitCode);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(foreign, "keep.txt")));
+
+        string ro = _s.PathOf("ro");
+        Directory.CreateDirectory(ro);
+        if (!Mount(ro, "ro,size=64k")) return;   // not root or no tmpfs: the rest cannot be tested here
+        try
+        {
+            outcome = RunMerge([input], Path.Combine(ro, "out"));
+            Assert.Equal(MergeJob.OutputErrorExit, outcome.ExitCode);
+            Assert.Contains("cannot write output", outcome.Error);
+        }
+        finally { Unmount(ro); }
+    }
+
+    [Fact]
+    public void Full_disk_is_exit_3_and_keeps_the_previous_output()
+    {
+        string input = TinyInput(_s);
+        string mnt = _s.PathOf("small");
+        Directory.CreateDirectory(mnt);
+        if (!Mount(mnt, "size=64k")) return;     // skipped: mounting needs root and tmpfs
+        try
+        {
+            // A small previous output fits; the 2,000-row one does not.
+            string prev = _s.Write("prev.csv", "cntr,scan_key,ra,dec\n1,1,10.0,20.0\n");
+            string outDir = Path.Combine(mnt, "out");
+            Assert.Equal(0, RunMerge([prev], outDir).ExitCode);
+            var before = TableHashes(outDir);
+
+            var outcome = RunMerge([input], outDir);
+            Assert.Equal(MergeJob.OutputErrorExit, outcome.ExitCode);
+            Assert.Contains("cannot write output", outcome.Error);
+            Assert.DoesNotContain('\n', outcome.Error);
+            AssertComplete(outDir);
+            Assert.Equal(before, TableHashes(outDir));
+            Assert.Equal([outDir], Directory.GetDirectories(mnt));   // the partial temporary output was removed
+
+            // Through the CLI: exit code 3 and the error on stderr.
+            var (exit, err) = RunWdb("merge", input, "--out", outDir, "--device", "cpu", "--quiet");
+            Assert.Equal(3, exit);
+            Assert.Contains("cannot write output", err);
+        }
+        finally { Unmount(mnt); }
+    }
+
+    private static bool Mount(string dir, string options)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            var psi = new ProcessStartInfo("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir])
+            { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            using var p = Process.Start(psi)!;
+            p.WaitForExit();
+            return p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception) { return false; }
+    }
+
+    private static void Unmount(string dir)
+    {
+        using var p = Process.Start(new ProcessStartInfo("umount", [dir]) { UseShellExecute = false, RedirectStandardError = true })!;
+        p.WaitForExit();
+    }
+}
