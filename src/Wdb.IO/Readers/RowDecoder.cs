@@ -96,7 +96,11 @@ internal sealed class RowDecoder
             // Most fields are plain float columns: one shared call site, no switch.
             if (dest[k] is { } column)
             {
-                if (Utf8Numbers.TryParseSingle(text, vs, v.Length, out column[row])) continue;
+                if (Utf8Numbers.TryParseSingle(text, vs, v.Length, out column[row]))
+                {
+                    if (!float.IsInfinity(column[row])) continue;
+                    goto Infinite;
+                }
                 goto BadNumber;
             }
 
@@ -167,11 +171,13 @@ internal sealed class RowDecoder
                 }
                 case Target.JDate:
                     if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double jd)) goto BadNumber;
+                    if (double.IsInfinity(jd)) goto Infinite;
                     b.JDate[row] = jd;
                     break;
                 // ErrMaj, ErrMin, ErrAng, Prox, Mag, MsigCom, Snr: handled above through _floatDest.
                 case Target.Cmsig:
                     if (!Utf8Numbers.TryParseSingle(text, vs, v.Length, out _cmsig[s.Band])) goto BadNumber;
+                    if (float.IsInfinity(_cmsig[s.Band])) goto Infinite;
                     break;
                 // Three-character flags, one character per band J, H, Ks (2MASS-NOTES.md).
                 case Target.PhQual:
@@ -214,6 +220,11 @@ internal sealed class RowDecoder
         BadNumber:
             RejectField(line, lineNo, srcPos[f] + lead, Problem.Number, s.Name, v, cntr);
             return;
+        Infinite:
+            // An infinite magnitude, error or date (or one that overflows a float, 1e50) is no
+            // measurement, and would poison every mean and fit of its group; "NaN" stays a null.
+            RejectField(line, lineNo, srcPos[f] + lead, Problem.Infinite, s.Name, v, cntr);
+            return;
         }
 
         var map = Map;
@@ -254,7 +265,7 @@ internal sealed class RowDecoder
         _destCapacity = b.Capacity;
     }
 
-    private enum Problem { Missing, Number, Date, Hemis, NonFinite, RaRange, DecRange }
+    private enum Problem { Missing, Number, Infinite, Date, Hemis, NonFinite, RaRange, DecRange }
 
     /// <summary>
     /// Rejects the row being decoded for a bad field. Kept out of line, with all message
@@ -268,6 +279,7 @@ internal sealed class RowDecoder
         {
             Problem.Missing => (RejectReason.MissingRequiredValue, $"missing value in required column '{column}'"),
             Problem.Number => (RejectReason.UnparsableNumber, $"expected a number in column '{column}', got '{Show(v)}'"),
+            Problem.Infinite => (RejectReason.UnparsableNumber, $"infinite value in column '{column}', got '{Show(v)}'"),
             Problem.Date => (RejectReason.UnparsableNumber, $"expected a date (yymmdd or yyyy-mm-dd) in column '{column}', got '{Show(v)}'"),
             Problem.Hemis => (RejectReason.UnparsableNumber, $"expected 'n' or 's' in column '{column}', got '{Show(v)}'"),
             Problem.NonFinite => (RejectReason.NonFiniteCoordinate, $"non-finite value in column '{column}', got '{Show(v)}'"),
