@@ -57,6 +57,10 @@ public sealed class DenseSpotTests : IDisposable
         Assert.Equal(n, summary.GetProperty("rows_merged").GetInt64());
         Assert.Equal(1, summary.GetProperty("candidate_groups").GetInt64());
         Assert.Equal(1, summary.GetProperty("confused_candidate_groups").GetInt64());
+        // Bounded memory: no stage holds anything like members x seeds (2e8 or 1e10 values);
+        // the bound is loose because other test classes share this process's heap.
+        foreach (var stage in summary.GetProperty("stage_heap_mb").EnumerateObject())
+            Assert.True(stage.Value.GetDouble() < 1500, $"{stage.Name}: {stage.Value.GetDouble()} MB in use");
 
         // Left whole: one group, gcntr = cgid = 1, confused, and visibly unresolved in the
         // outputs: more members than scans, which a split group can never have.

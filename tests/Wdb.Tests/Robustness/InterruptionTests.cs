@@ -120,6 +120,11 @@ public sealed class InterruptionTests : IDisposable
         Assert.Contains("cannot write output", outcome.Error);
         Assert.DoesNotContain('\n', outcome.Error);
 
+        // An output path that is an existing file: refused, the file untouched.
+        outcome = RunMerge([input], file);
+        Assert.Equal(MergeJob.OutputErrorExit, outcome.ExitCode);
+        Assert.Equal("x", File.ReadAllText(file));
+
         // A directory that is not a wdb output is never replaced.
         string foreign = _s.PathOf("foreign");
         _s.Write("foreign/keep.txt", "mine");
@@ -168,6 +173,20 @@ public sealed class InterruptionTests : IDisposable
             Assert.Contains("cannot write output", err);
         }
         finally { Unmount(mnt); }
+    }
+
+    [Fact]
+    public void Missing_or_unreadable_inputs_are_exit_2_with_the_path_and_no_output()
+    {
+        string good = TinyInput(_s);
+        string outDir = _s.PathOf("out-missing");
+        foreach (var bad in new[] { _s.PathOf("no-such.csv"), _s.Dir })
+        {
+            var outcome = RunMerge([good, bad], outDir);
+            Assert.Equal(MergeJob.InputErrorExit, outcome.ExitCode);
+            Assert.StartsWith($"{bad}: cannot open", outcome.Error);
+            Assert.False(Directory.Exists(outDir));
+        }
     }
 
     private static bool Mount(string dir, string options)
