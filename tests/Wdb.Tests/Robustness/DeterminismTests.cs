@@ -68,3 +68,31 @@ public sealed class DeterminismTests : IDisposable
         }
     }
 }
+
+public sealed class EdgeValueTests : IDisposable
+{
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("ilgpu-cpu")]
+    public void Extreme_valid_coordinates_link_across_the_seam_and_at_the_poles(string device)
+    {
+        double ra360 = Math.BitDecrement(360.0);
+        string input = _s.Write($"edge-{device}.csv", string.Create(Inv,
+            $"cntr,scan_key,ra,dec\n1,1,{ra360:R},0\n2,2,0,0\n3,3,-0,0.0001\n4,4,{ra360:R},90\n5,5,123.4,{Math.BitDecrement(90.0):R}\n" +
+            $"6,6,0,-90\n7,7,{ra360:R},-89.9999999\n8,8,180,-0.0\n"));
+        string outDir = _s.PathOf($"out-{device}");
+        var outcome = RunMerge([input], outDir, device: device);
+        Assert.Null(outcome.Error);
+        using var reader = Wdb.IO.OutputReader.Open(outDir);
+        var cgid = reader.Extractions().ToDictionary(e => e.Cntr, e => e.Cgid);
+        // 1, 2, 3 within 0.36" across RA 0/360; 4 and 5 at the north pole (1e-14" apart);
+        // 6 and 7 at the south pole (0.00036"); 8 alone.
+        Assert.Equal([1L, 1, 1, 4, 4, 6, 6, 8], Enumerable.Range(1, 8).Select(c => cgid[c]).ToArray());
+        var m3 = reader.MembersOf(1).Single(m => m.Cntr == 3);
+        Assert.True(double.IsNegative(m3.Ra) && m3.Ra == 0);     // -0 is kept as written
+    }
+}

@@ -67,6 +67,8 @@ public sealed class FuzzTests : IDisposable
                 double dec = clustered ? -45 + rnd.NextDouble() * 0.001 : Math.Asin(2 * rnd.NextDouble() - 1) * 180 / Math.PI;
                 if (rnd.Next(20) == 0) dec = rnd.Next(2) == 0 ? 90.0 : -90.0;
                 if (rnd.Next(20) == 0) ra = 0.0;
+                if (rnd.Next(20) == 0) ra = Math.BitDecrement(360.0);     // the largest valid ra
+                if (rnd.Next(30) == 0) dec = Math.BitDecrement(90.0);
                 float mag = BitConverter.Int32BitsToSingle(rnd.Next(0x41000000, 0x41A00000));   // 8..20 mag, any bits
                 float sig = BitConverter.Int32BitsToSingle(rnd.Next(0x3C000000, 0x3F000000));
                 rows[i] = new Row(rnd.NextInt64(1, long.MaxValue), rnd.Next(5), ra, dec, mag, sig, 2451000 + rnd.NextDouble() * 3000);
