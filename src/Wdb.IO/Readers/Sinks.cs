@@ -310,6 +310,7 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
                 $"last line has no newline and ends before column '{_names[n - 1]}': cut short");
             return !D.Stopped;
         }
+        if (!Aligned(line, lineNo)) return !D.Stopped;
         F.Ensure(n);
         int len = line.Length;
         var start = F.Start; var length = F.Length;
@@ -325,6 +326,37 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
     public override void OnEnd(long lastLineNo)
     {
         if (!_inData && _pipes is not null) FinishHeader();
+    }
+
+    /// <summary>
+    /// A value may sit under its closing '|' but not run on into the next column (no blank
+    /// between the two values), and nothing may follow the last column: a shifted row would
+    /// otherwise be cut at the header's positions and read as other, wrong values.
+    /// </summary>
+    private bool Aligned(ReadOnlySpan<byte> line, long lineNo)
+    {
+        var p = _pipes!;
+        int len = line.Length;
+        for (int i = 1; i < p.Length - 1; i++)
+        {
+            int b = p[i];
+            if (b + 1 >= len) break;
+            if (line[b] > (byte)' ' && line[b + 1] > (byte)' ')
+            {
+                D.Reject(line, lineNo, b, RejectReason.WrongColumnCount,
+                    $"value crosses the '|' at column {b + 1} between '{_names[i - 1]}' and '{_names[i]}' (row not aligned with the header on line {_headerLine})");
+                return false;
+            }
+        }
+        int end = p[^1] + 1;
+        if (len > end && line[end..].IndexOfAnyExcept((byte)' ', (byte)'\t') >= 0)
+        {
+            int at = end + line[end..].IndexOfAnyExcept((byte)' ', (byte)'\t');
+            D.Reject(line, lineNo, at, RejectReason.WrongColumnCount,
+                $"text after the last column '{_names[^1]}' (the header on line {_headerLine} ends at column {end})");
+            return false;
+        }
+        return true;
     }
 
     private bool HeaderRow(ReadOnlySpan<byte> line, long lineNo)
