@@ -57,6 +57,9 @@ public sealed class DenseSpotTests : IDisposable
         Assert.Equal(n, summary.GetProperty("rows_merged").GetInt64());
         Assert.Equal(1, summary.GetProperty("candidate_groups").GetInt64());
         Assert.Equal(1, summary.GetProperty("confused_candidate_groups").GetInt64());
+        // Counted in the summary once MergeJob copies ConfusionResult.UnresolvedCandidateGroups
+        // there (Robustness/LEAD-PATCHES.md); until then the property is absent.
+        if (summary.TryGetProperty("unresolved_candidate_groups", out var unresolved)) Assert.Equal(1, unresolved.GetInt64());
         // Bounded memory: no stage holds anything like members x seeds (2e8 or 1e10 values);
         // the bound is loose because other test classes share this process's heap.
         foreach (var stage in summary.GetProperty("stage_heap_mb").EnumerateObject())
