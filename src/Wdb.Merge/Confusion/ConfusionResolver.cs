@@ -33,8 +33,8 @@ public sealed class ConfusionResult
 /// starts a new centre; centres are recomputed, and pairs of centres that split one source
 /// (nearly disjoint scan sets) are merged; at most <see cref="MaxRounds"/> rounds.
 /// Everything is ordered by data values and cntr, never by row index, so the result does
-/// not depend on input order. Cost O(members x centres) per round; a pathological
-/// candidate group whose members x seeds exceeds <see cref="MaxSplitWork"/> (e.g. 100,000
+/// not depend on input order. Cost O(members x nearby centres) per round; a pathological
+/// candidate group whose estimated work exceeds <see cref="MaxSplitWork"/> (e.g. 100,000
 /// extractions of 50 scans within 2") is not split but flagged <see cref="ConfusionResult.Unresolved"/>.
 /// </summary>
 public static class ConfusionResolver
@@ -51,12 +51,14 @@ public static class ConfusionResolver
     public const double MergeOverlapFraction = 0.1;
 
     /// <summary>
-    /// Largest members x seeds (seeds = extractions of the scan contributing most) of a
-    /// confused candidate group that is split. The assignment costs about that many distance
-    /// tests per round (all centres of a dense spot fall in the same few grid cells), so the
-    /// cap bounds one group to ~MaxRounds x 1e7 tests (about a second); larger groups — no real
-    /// calibration source (600-3700 members from as many scans, one seed) comes near it —
-    /// are left whole and flagged instead of taking hours.
+    /// Largest estimated work of one assignment round (distance tests of members against
+    /// nearby seeds plus scan bookkeeping, see Splitter.WorkEstimate) of a confused candidate
+    /// group that is split: about a second for all <see cref="MaxRounds"/>. In a dense spot
+    /// every seed (an extraction of the scan contributing most) is near every member, so
+    /// the work is members x seeds and grows quadratically; a group over the cap (e.g.
+    /// 100,000 extractions of 50 scans within 2") is left whole and flagged instead of taking
+    /// hours. No real calibration source (600-3700 members from as many scans, a seed or
+    /// two) comes near it, nor a long chain of sources, whose members see few seeds each.
     /// </summary>
     public const long MaxSplitWork = 10_000_000;
 
@@ -134,13 +136,9 @@ public static class ConfusionResolver
                 }
                 local++;
                 foreach (int row in members) result.Confused[row] = true;
-                if ((long)len * splitter.LargestScanCount(block, members) > MaxSplitWork)
-                {
-                    localUnresolved++;
-                    foreach (int row in members) { result.Gcntr[row] = id; result.Unresolved[row] = true; }
-                    continue;
-                }
-                splitter.Split(block, members, chord2, result.Gcntr);
+                if (splitter.Split(block, members, chord2, result.Gcntr)) continue;
+                localUnresolved++;
+                foreach (int row in members) { result.Gcntr[row] = id; result.Unresolved[row] = true; }
             }
             Interlocked.Add(ref confusedCount, local);
             Interlocked.Add(ref unresolvedCount, localUnresolved);
@@ -217,24 +215,11 @@ public static class ConfusionResolver
             return false;
         }
 
-        /// <summary>Most extractions any one scan contributes to <paramref name="members"/> (the seed count).</summary>
-        public int LargestScanCount(ExtractionBlock block, ReadOnlySpan<int> members)
-        {
-            int m = members.Length;
-            long[] sk = block.ScanKey;
-            Ensure(ref _scanKeys, m);
-            for (int k = 0; k < m; k++) _scanKeys[k] = sk[members[k]];
-            Array.Sort(_scanKeys, 0, m);
-            int best = 0, run = 0;
-            for (int k = 0; k < m; k++)
-            {
-                run = k > 0 && _scanKeys[k] == _scanKeys[k - 1] ? run + 1 : 1;
-                best = Math.Max(best, run);
-            }
-            return best;
-        }
-
-        public void Split(ExtractionBlock block, ReadOnlySpan<int> members, double chord2, long[] gcntrOut)
+        /// <summary>
+        /// Splits one confused candidate group into <paramref name="gcntrOut"/>; false (and
+        /// nothing written) when its <see cref="WorkEstimate"/> exceeds <see cref="MaxSplitWork"/>.
+        /// </summary>
+        public bool Split(ExtractionBlock block, ReadOnlySpan<int> members, double chord2, long[] gcntrOut)
         {
             int m = members.Length;
             EnsureMembers(m);
@@ -242,6 +227,7 @@ public static class ConfusionResolver
             PrepareGrid(m, 2 * Math.Asin(0.5 * Math.Sqrt(chord2)));
             int scans = PrepareScans(block, members);
             int centres = Seed(m, scans);
+            if (WorkEstimate(m, scans, centres) > MaxSplitWork) return false;
 
             bool mergedLastRound = false;
             for (int round = 0; round < MaxRounds; round++)
@@ -263,6 +249,32 @@ public static class ConfusionResolver
                 if (_cntr[k] < _cMinCntr[c]) _cMinCntr[c] = _cntr[k];
             }
             for (int k = 0; k < m; k++) gcntrOut[_order[k]] = _cMinCntr[_assign[k]];
+            return true;
+        }
+
+        /// <summary>
+        /// Operations of one assignment round: the distance tests (each member against every
+        /// seed, or with the grid against the seeds in its 3 x 3 cells) plus the marking of the
+        /// centres a member's scan has taken (count^2 / 2 per scan). In a dense spot every seed
+        /// is a candidate of every member, whatever the grid.
+        /// </summary>
+        private long WorkEstimate(int m, int scans, int seeds)
+        {
+            long work = 0;
+            for (int s = 0; s < scans; s++) work += (long)_scanCount[s] * _scanCount[s] / 2;
+            if (!_useGrid) return work + (long)m * seeds;
+            _cellHead.Clear();   // used here as seeds per cell; Assign rebuilds it
+            for (int c = 0; c < seeds; c++)
+            {
+                var (gx, gy) = CellOf(_cx[c], _cy[c], _cz[c]);
+                long key = CellKey(gx, gy);
+                _cellHead[key] = _cellHead.GetValueOrDefault(key) + 1;
+            }
+            for (int k = 0; k < m && work <= MaxSplitWork; k++)
+                for (long gx = _mCellX[k] - 1; gx <= _mCellX[k] + 1; gx++)
+                    for (long gy = _mCellY[k] - 1; gy <= _mCellY[k] + 1; gy++)
+                        work += _cellHead.GetValueOrDefault(CellKey(gx, gy));
+            return work;
         }
 
         private void EnsureMembers(int m)

@@ -80,8 +80,8 @@ public sealed class DenseSpotTests : IDisposable
     [Fact]
     public void Resolver_leaves_a_group_over_the_work_cap_whole_and_splits_one_under_it()
     {
-        // 4,000 members from 8 scans: 4,000 x 500 = 2e6 <= cap, split into groups of one
-        // extraction per scan; 4,000 from 1 scan: 1.6e7 > cap, left whole.
+        // 4,000 members from 8 scans: 4,000 x 500 tests + 8 x 500^2 / 2 = 3e6 <= cap, split
+        // into groups of one extraction per scan; 4,000 from 1 scan: 2.4e7 > cap, left whole.
         foreach (var (scans, expectUnresolved) in new[] { (8, false), (1, true) })
         {
             const int n = 4000;
@@ -112,6 +112,34 @@ public sealed class DenseSpotTests : IDisposable
                 Assert.Equal(gcntr, rows.Min(i => block.Cntr[i]));
             }
         }
+    }
+
+    [Fact]
+    public void A_long_chain_over_members_x_seeds_is_still_split_because_each_member_sees_few_seeds()
+    {
+        // 900 sources 1.5" apart along a line of dec (one 0.375 deg component), each seen by
+        // 14 scans with 0.1" scatter: members x seeds = 12,600 x 900 ~ 1.1e7 per round without the
+        // grid (over the cap) and 12,600 x ~3 with it, plus 14 x 900^2 / 2 ~ 5.7e6 bookkeeping: under it.
+        const int sources = 900, scans = 14;
+        var rnd = new Random(11);
+        var b = new ExtractionBlock(sources * scans);
+        for (int s = 0; s < sources; s++)
+            for (int k = 0; k < scans; k++)
+            {
+                int r = b.AddRow();
+                b.Cntr[r] = 1 + s * scans + k;
+                b.ScanKey[r] = k;
+                b.Ra[r] = 40 + (rnd.NextDouble() - 0.5) * 0.2 / 3600;
+                b.Dec[r] = 10 + s * 1.5 / 3600 + (rnd.NextDouble() - 0.5) * 0.2 / 3600;
+                b[Band.J].Mag[r] = 14f;
+            }
+        var cgid = new long[b.Count];
+        Array.Fill(cgid, 1L);
+        Assert.True((long)b.Count * sources > ConfusionResolver.MaxSplitWork);
+        var r2 = ConfusionResolver.Resolve(b, cgid, 2.0);
+        Assert.Equal(0, r2.UnresolvedCandidateGroups);
+        // Every source comes out as one group of its own 14 extractions, gcntr its first cntr.
+        for (int i = 0; i < b.Count; i++) Assert.Equal(1 + i / scans * scans, r2.Gcntr[i]);
     }
 
     [Fact]
