@@ -31,6 +31,21 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
         return false;
     }
 
+    /// <summary>
+    /// The first line of a table must be text: a NUL byte or invalid UTF-8 there means a
+    /// binary file (or UTF-16) given as a table, which is fatal with that said, rather than
+    /// a puzzling "no profile has N columns" or "expected a header".
+    /// </summary>
+    protected bool CheckText(ReadOnlySpan<byte> line, long lineNo)
+    {
+        int nul = line.IndexOf((byte)0);
+        int bad = Utf8.IsValid(line) ? -1 : FirstInvalidUtf8(line);
+        int at = nul < 0 ? bad : bad < 0 ? nul : Math.Min(nul, bad);
+        if (at < 0) return true;
+        string what = at == nul ? "a NUL byte" : "invalid UTF-8";
+        return Fatal(lineNo, RowDecoder.CharColumn(line, at), $"not a text table: {what} at byte {at + 1} of its first line (binary data, or not UTF-8)");
+    }
+
     private static int FirstInvalidUtf8(ReadOnlySpan<byte> line)
     {
         int i = 0;
@@ -71,7 +86,7 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {
         if (IsBlank(line) || line[0] == (byte)'#') return true;
-        if (_expected == 0 && !Resolve(line, lineNo)) return false;
+        if (_expected == 0 && (!CheckText(line, lineNo) || !Resolve(line, lineNo))) return false;
         D.Result.RowsRead++;
         int n = F.SplitAscii(line, (byte)'|', _expected, stopAtQuote: false);
         if (n < 0)
@@ -202,7 +217,7 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
 
     private bool Header(ReadOnlySpan<byte> line, long lineNo)
     {
-        if (!Utf8.IsValid(line)) return Fatal(lineNo, 0, "CSV header is not valid UTF-8");
+        if (!CheckText(line, lineNo)) return false;
         int n = Tokenize(line, int.MaxValue - 1);
         if (n < 0) return Fatal(lineNo, 0, "CSV header has an unterminated quoted field");
         var names = new string[n];
@@ -295,7 +310,8 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
         {
             if (c == (byte)'\\') return true;
             if (c == (byte)'|') return HeaderRow(line, lineNo);
-            if (_pipes is null) return Fatal(lineNo, first + 1, "expected an IPAC header row ('|name|...|') before the data");
+            if (_pipes is null)
+                return CheckText(line, lineNo) && Fatal(lineNo, first + 1, "expected an IPAC header row ('|name|...|') before the data");
             if (!FinishHeader()) return false;
         }
         if (c == (byte)'\\') return true;
@@ -447,6 +463,7 @@ internal sealed class SniffSink(RowDecoder decoder, SchemaProfile? profile) : Fo
     {
         if (_inner is not null) return _inner.OnLine(line, lineNo, terminated);
         if (IsBlank(line) || line[0] == (byte)'#') return true;
+        if (!CheckText(line, lineNo)) return false;
         var t = line.TrimStart((byte)' ');
         if (t.StartsWith("\\N|"u8) || (t[0] != (byte)'\\' && t[0] != (byte)'|' && t.IndexOf((byte)'|') >= 0))
             _inner = new BulkSink(D, profile);
