@@ -79,14 +79,34 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
 /// <summary>IRSA bulk: `|`-delimited, no header, `\N` nulls, column order from a profile.</summary>
 internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : FormatSink(decoder)
 {
+    /// <summary>
+    /// Without --profile, leading lines whose field count fits no profile (a damaged first
+    /// row) are rejected, up to this many, until one fits; a file where none does is fatal.
+    /// </summary>
+    public const int MaxUnfitLines = 100;
+
     private int _expected;
+    private int _unfit;
+    private long _firstUnfitLine;
+    private string? _firstUnfit, _lastUnfit;
 
     public override InputFormat Format => InputFormat.Bulk;
 
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {
         if (IsBlank(line) || line[0] == (byte)'#') return true;
-        if (_expected == 0 && (!CheckText(line, lineNo) || !Resolve(line, lineNo))) return false;
+        if (_expected == 0)
+        {
+            if (!CheckText(line, lineNo)) return false;
+            var r = Resolve(line, lineNo);
+            if (r == Resolution.Fatal) return false;
+            if (r == Resolution.Unfit)
+            {
+                D.Result.RowsRead++;
+                D.Reject(line, lineNo, -1, RejectReason.WrongColumnCount, _lastUnfit!);
+                return !D.Stopped;
+            }
+        }
         D.Result.RowsRead++;
         int n = F.SplitAscii(line, (byte)'|', _expected, stopAtQuote: false);
         if (n < 0)
@@ -101,7 +121,15 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
         return !D.Stopped;
     }
 
-    private bool Resolve(ReadOnlySpan<byte> line, long lineNo)
+    public override void OnEnd(long lastLineNo)
+    {
+        // Only lines that fit no profile: the file's layout is unknown.
+        if (_expected == 0 && _unfit > 0) Fatal(_firstUnfitLine, 0, _firstUnfit!);
+    }
+
+    private enum Resolution { Resolved, Unfit, Fatal }
+
+    private Resolution Resolve(ReadOnlySpan<byte> line, long lineNo)
     {
         var p = profile;
         if (p is null)
@@ -110,17 +138,26 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
             var fits = SchemaProfiles.WithColumnCount(n);
             if (fits.Count == 0 && line[^1] == (byte)'|') fits = SchemaProfiles.WithColumnCount(--n);
             if (fits.Count == 0)
-                return Fatal(lineNo, 0, $"no bulk profile has {n} columns (known: {SchemaProfiles.Describe()}); give --profile");
+            {
+                string message = $"no bulk profile has {n} columns (known: {SchemaProfiles.Describe()}); give --profile";
+                if (_unfit == 0) { _firstUnfit = message; _firstUnfitLine = lineNo; }
+                _lastUnfit = message;
+                if (++_unfit > MaxUnfitLines) { Fatal(_firstUnfitLine, 0, _firstUnfit!); return Resolution.Fatal; }
+                return Resolution.Unfit;
+            }
             if (fits.Count > 1)
-                return Fatal(lineNo, 0, $"several bulk profiles have {n} columns ({string.Join(", ", fits.ConvertAll(f => f.Name))}); give --profile");
+            {
+                Fatal(lineNo, 0, $"several bulk profiles have {n} columns ({string.Join(", ", fits.ConvertAll(f => f.Name))}); give --profile");
+                return Resolution.Fatal;
+            }
             p = fits[0];
         }
         var map = ColumnMap.Build(p.Columns, out string? error);
-        if (map is null) return Fatal(0, 0, $"profile '{p.Name}': {error}");
+        if (map is null) { Fatal(0, 0, $"profile '{p.Name}': {error}"); return Resolution.Fatal; }
         D.Map = map;
         D.Result.Profile = p.Name;
         _expected = p.ColumnCount;
-        return true;
+        return Resolution.Resolved;
     }
 }
 
