@@ -76,6 +76,18 @@ public sealed class FuzzTests : IDisposable
             return rows.DistinctBy(r => r.Cntr).ToArray();
         });
 
+    // IPAC: every value right-aligned in a 26-character column (a double needs at most 24).
+    private const string IpacHeader =
+        "|                     cntr|                 scan_key|                       ra|                      dec|" +
+        "                      j_m|                j_msigcom|                    jdate|\n";
+
+    private static string IpacLine(Row r) =>
+        string.Create(Inv, $" {r.Cntr,25} {r.Scan,25} {r.Ra,25:R} {r.Dec,25:R} {r.JMag,25:R} {r.JSig,25:R} {r.JDate,25:R} \n");
+
+    // IRSA bulk, profile 'wdb' (23 columns; see BulkReaderTests).
+    private static string BulkLine(Row r) =>
+        string.Create(Inv, $"{r.Cntr}|{r.Scan}|{r.Ra:R}|{r.Dec:R}|\\N|\\N|\\N|{r.JDate:R}|{r.JMag:R}|{r.JSig:R}|\\N|\\N|\\N|\\N|\\N|\\N|\\N|AAA|222|111|000|060606|\\N\n");
+
     private static string CsvLine(Row r) =>
         string.Create(Inv, $"{r.Cntr},{r.Scan},{r.Ra:R},{r.Dec:R},{r.JMag:R},{r.JSig:R},{r.JDate:R}\n");
 
@@ -87,14 +99,22 @@ public sealed class FuzzTests : IDisposable
             "x,1,10,20,12,0.1,2451000\n", "1,2,3\n", "5,5,NaN,20,12,0.1,2451000\n", "6,6,10,-90.5,12,0.1,2451000\n",
             "7,7,360,0,12,0.1,2451000\n", "\"8,8,10,20,12,0.1,2451000\n\"\n", "9,9,1e999,0,12,0.1,2451000\n",
         ];
-        Gen.Select(Rows, Gen.Int[0, 4], Gen.Long).Sample((rows, garbageLines, seed) =>
+        Gen.Select(Rows, Gen.Int[0, 4], Gen.Long, Gen.Int[0, 2]).Sample((rows, garbageLines, seed, format) =>
         {
             var rnd = new Random((int)seed);
-            var sb = new StringBuilder("cntr,scan_key,ra,dec,j_m,j_msigcom,jdate\n");
-            var lines = rows.Select(CsvLine).ToList();
-            for (int g = 0; g < garbageLines; g++) lines.Insert(rnd.Next(lines.Count + 1), garbage[rnd.Next(garbage.Length)]);
+            Func<Row, string> write = format switch { 0 => CsvLine, 1 => IpacLine, _ => BulkLine };
+            var lines = rows.Select(write).ToList();
+            for (int g = 0; g < garbageLines; g++)
+                lines.Insert(rnd.Next(lines.Count + 1), format switch
+                {
+                    0 => garbage[rnd.Next(garbage.Length)],
+                    1 => " x" + new string(' ', 200) + "\n",          // cntr not a number
+                    _ => "1|2|3\n",                                  // too few fields
+                });
+            var sb = new StringBuilder(format switch { 0 => "cntr,scan_key,ra,dec,j_m,j_msigcom,jdate\n", 1 => IpacHeader, _ => "" });
             foreach (var l in lines) sb.Append(l);
-            string input = _s.Write($"rows{Interlocked.Increment(ref _runs)}.csv", sb.ToString());
+            string ext = format switch { 0 => "csv", 1 => "tbl", _ => "bulk" };
+            string input = _s.Write($"rows{Interlocked.Increment(ref _runs)}.{ext}", sb.ToString());
             var (outcome, outDir) = CheckedMerge([input], strict: false);
             Assert.Equal(0, outcome.ExitCode);
             Assert.Equal(rows.Length, outcome.Summary!.RowsMerged);
@@ -114,7 +134,7 @@ public sealed class FuzzTests : IDisposable
                 Assert.True(same, $"cntr {r.Cntr}: wrote {r}, members.fb has ({m.Ra:R}, {m.Dec:R}, {m.JDate:R}, {m.J.Mag:R}, {m.J.Sig:R}, {m.ScanKey})");
             }
             Directory.Delete(outDir, true);
-        }, iter: 25, threads: 1);
+        }, iter: 30, threads: 1);
     }
 
     private static readonly byte[][] Seeds =
