@@ -189,6 +189,22 @@ public sealed class InterruptionTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_fatal_input_error_leaves_the_previous_output_untouched()
+    {
+        string outDir = _s.PathOf("out-prev");
+        Assert.Equal(0, RunMerge([TinyInput(_s)], outDir).ExitCode);
+        var before = Directory.GetFiles(outDir).ToDictionary(Path.GetFileName, Sha256);
+        foreach (var (bad, strict) in new[] { ("misaligned_header.tbl", false), ("non_numeric.csv", true) })
+        {
+            string input = _s.Write(bad, File.ReadAllBytes(BadData(bad)));
+            var outcome = RunMerge([input], outDir, strict: strict);
+            Assert.Equal(MergeJob.InputErrorExit, outcome.ExitCode);
+            Assert.Equal(before, Directory.GetFiles(outDir).ToDictionary(Path.GetFileName, Sha256));
+        }
+        Assert.Equal([outDir], Directory.GetDirectories(_s.Dir, "out-prev*"));
+    }
+
     private static bool Mount(string dir, string options)
     {
         if (!OperatingSystem.IsLinux()) return false;
