@@ -136,12 +136,15 @@ public sealed class ExtractionBlock
     }
 
     /// <summary>
-    /// Reorders the rows so that new row k is old row <c>order[k]</c>, one column at a time,
-    /// so the peak extra memory is one column rather than a second block. Capacity shrinks to Count.
+    /// Reorders the rows so that new row k is old row <c>order[k]</c>: a permutation, or a
+    /// subset to keep (rows not named are dropped). One column at a time, so the peak extra
+    /// memory is one column rather than a second block. Capacity shrinks to the new Count.
     /// </summary>
     public void Permute(ReadOnlySpan<int> order)
     {
-        if (order.Length != Count) throw new ArgumentException("order must cover every row", nameof(order));
+        if (order.Length > Count) throw new ArgumentException("order names more rows than the block holds", nameof(order));
+        foreach (int row in order)
+            if ((uint)row >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(order), $"row {row} is not in the block");
         Cntr = Gather(Cntr, order); ScanKey = Gather(ScanKey, order);
         Ra = Gather(Ra, order); Dec = Gather(Dec, order);
         ErrMaj = Gather(ErrMaj, order); ErrMin = Gather(ErrMin, order); ErrAng = Gather(ErrAng, order);
@@ -155,6 +158,7 @@ public sealed class ExtractionBlock
         Ndet = Gather(Ndet, order); Prox = Gather(Prox, order);
         MpFlg = Gather(MpFlg, order); GalContam = Gather(GalContam, order); Truth = Gather(Truth, order);
         FileIndex = Gather(FileIndex, order); Line = Gather(Line, order);
+        Count = order.Length;
     }
 
     private static T[] Gather<T>(T[] column, ReadOnlySpan<int> order)

@@ -12,7 +12,7 @@ public static class RadixSort
     public static void SortPairs(ulong[] keys, int[] items, int count)
     {
         if (count < 2) return;
-        if (count < 2048) { Array.Sort(keys, items, 0, count); return; }
+        if (count <= 32) { InsertionSort(keys, items, count); return; }
         var keys2 = new ulong[count];
         var items2 = new int[count];
         ulong[] srcK = keys, dstK = keys2;
@@ -41,6 +41,18 @@ public static class RadixSort
         {
             Array.Copy(srcK, keys, count);
             Array.Copy(srcI, items, count);
+        }
+    }
+
+    /// <summary>Stable, for the few rows where the 256-bucket passes cost more than they save.</summary>
+    private static void InsertionSort(ulong[] keys, int[] items, int count)
+    {
+        for (int i = 1; i < count; i++)
+        {
+            ulong k = keys[i]; int item = items[i];
+            int j = i - 1;
+            while (j >= 0 && keys[j] > k) { keys[j + 1] = keys[j]; items[j + 1] = items[j]; j--; }
+            keys[j + 1] = k; items[j + 1] = item;
         }
     }
 

@@ -26,6 +26,8 @@ public sealed class RunSummary
     public long CandidateGroups { get; set; }
     public long Groups { get; set; }
     public long ConfusedCandidateGroups { get; set; }
+    /// <summary>Confused candidate groups too large to split (ConfusionResolver.MaxSplitWork), left whole and flagged confused.</summary>
+    public long UnresolvedCandidateGroups { get; set; }
     public string Device { get; set; } = "";
     public Dictionary<string, object> Parameters { get; set; } = new();
     public Dictionary<string, double> StageSeconds { get; set; } = new();

@@ -141,6 +141,9 @@ public static class MergeJob
         options.Progress?.Stage("confusion", null, 0);
         var confusion = ConfusionResolver.Resolve(merged, cgid, options.RadiusArcsec);
         summary.ConfusedCandidateGroups = confusion.ConfusedCandidateGroups;
+        summary.UnresolvedCandidateGroups = confusion.UnresolvedCandidateGroups;
+        if (confusion.UnresolvedCandidateGroups > 0)
+            log?.Invoke($"{confusion.UnresolvedCandidateGroups:N0} confused candidate groups were too dense to split and are kept whole (flagged confused)");
         timer.Stop("confusion");
 
         // Group index and statistics.

@@ -1,0 +1,33 @@
+using Wdb.Core;
+
+namespace Wdb.Tests;
+
+public class RadixSortTests
+{
+    [Theory]
+    [InlineData(2)]
+    [InlineData(31)]
+    [InlineData(33)]
+    [InlineData(1000)]
+    [InlineData(5000)]
+    public void Sorts_and_is_stable_at_every_size(int n)
+    {
+        var rng = new Random(n);
+        // Few distinct keys, so stability matters; items record the original position.
+        var keys = Enumerable.Range(0, n).Select(_ => (ulong)rng.Next(7) << (8 * rng.Next(3))).ToArray();
+        var items = Enumerable.Range(0, n).ToArray();
+        var expected = items.OrderBy(i => keys[i]).ToArray(); // LINQ OrderBy is stable
+        var sortedKeys = (ulong[])keys.Clone();
+        RadixSort.SortPairs(sortedKeys, items, n);
+        Assert.Equal(expected, items);
+        Assert.Equal(expected.Select(i => keys[i]), sortedKeys);
+    }
+
+    [Fact]
+    public void Double_keys_keep_numeric_order_with_nan_last()
+    {
+        double[] values = [3.5, -0.0, 0.0, -2.25, double.NaN, double.NegativeInfinity, 1e-300, -1e-300, double.PositiveInfinity];
+        var ordered = values.OrderBy(RadixSort.KeyOf).ToArray();
+        Assert.Equal([double.NegativeInfinity, -2.25, -1e-300, -0.0, 0.0, 1e-300, 3.5, double.PositiveInfinity, double.NaN], ordered);
+    }
+}
