@@ -149,10 +149,18 @@ public static class MergeJob
         // Group index and statistics.
         options.Progress?.Stage("statistics", null, 0);
         var membership = MembershipBuilder.Build(merged, confusion.Gcntr);
+        // Rows into group order: the statistics, the reliability scores and the members table
+        // then read each group's rows contiguously instead of scattered over the zone order.
+        var groupOrder = membership.MemberRows;
+        merged.Permute(groupOrder);
+        cgid = Gather(cgid, groupOrder);
+        var gcntr = Gather(confusion.Gcntr, groupOrder);
+        var confused = Gather(confusion.Confused, groupOrder);
+        for (int k = 0; k < groupOrder.Length; k++) groupOrder[k] = k;
         var results = ExtractionResults.Allocate(merged.Count);
         Array.Copy(cgid, results.Cgid, merged.Count);
-        Array.Copy(confusion.Gcntr, results.Gcntr, merged.Count);
-        var groups = GroupStatistics.Compute(merged, membership, cgid, confusion.Confused,
+        Array.Copy(gcntr, results.Gcntr, merged.Count);
+        var groups = GroupStatistics.Compute(merged, membership, cgid, confused,
             ScanFootprints.DeriveFromExtractions(merged), results);
         summary.Groups = groups.Count;
         timer.Stop("stats");
@@ -213,6 +221,13 @@ public static class MergeJob
     /// stages need at once (3.25 M-row tile: 1.5 GB -> 0.8 GB peak, bench/NOTES.md).
     /// </summary>
     private static void ReleaseLargeGarbage() => GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+
+    private static T[] Gather<T>(T[] values, int[] order)
+    {
+        var result = new T[order.Length];
+        for (int k = 0; k < order.Length; k++) result[k] = values[order[k]];
+        return result;
+    }
 
     private static void CountReject(RunSummary summary, InputFileSummary file, RejectReason reason)
     {
