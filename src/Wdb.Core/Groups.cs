@@ -84,6 +84,7 @@ public sealed class GroupTable
     public int[] CcMask = [];            // OR of member artifact flags, see CcFlags
     public int[] NFlagged = [];          // members with any artifact flag
     public bool[] MixedFlags = [];       // some members flagged, some clean
+    public bool[] Unresolved = [];       // confused but too dense to split (ConfusionResolver.MaxSplitWork): kept whole
 
     public void Allocate(int n)
     {
@@ -97,7 +98,7 @@ public sealed class GroupTable
         PmStatus = new MotionStatus[n]; PmRa = new float[n]; PmDec = new float[n];
         PmRaErr = new float[n]; PmDecErr = new float[n]; PmChi2 = new float[n];
         MeanJDate = new double[n]; BaselineDays = new float[n];
-        CcMask = new int[n]; NFlagged = new int[n]; MixedFlags = new bool[n];
+        CcMask = new int[n]; NFlagged = new int[n]; MixedFlags = new bool[n]; Unresolved = new bool[n];
     }
 }
 

@@ -156,12 +156,15 @@ public static class MergeJob
         cgid = Gather(cgid, groupOrder);
         var gcntr = Gather(confusion.Gcntr, groupOrder);
         var confused = Gather(confusion.Confused, groupOrder);
+        var unresolved = Gather(confusion.Unresolved, groupOrder);
         for (int k = 0; k < groupOrder.Length; k++) groupOrder[k] = k;
         var results = ExtractionResults.Allocate(merged.Count);
         Array.Copy(cgid, results.Cgid, merged.Count);
         Array.Copy(gcntr, results.Gcntr, merged.Count);
         var groups = GroupStatistics.Compute(merged, membership, cgid, confused,
             ScanFootprints.DeriveFromExtractions(merged), results);
+        for (int g = 0; g < groups.Count; g++)
+            groups.Unresolved[g] = unresolved[membership.Members(g)[0]];
         summary.Groups = groups.Count;
         timer.Stop("stats");
 

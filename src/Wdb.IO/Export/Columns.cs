@@ -123,6 +123,7 @@ public static class TableColumns
             Int<GroupRecord>("cc_mask", "", "OR of member artifact flags (bits: 1 p, 2 d, 4 s, 8 b, 16 c, 32 other, 64 upper-case seen)", r => r.CcMask),
             Int<GroupRecord>("n_flagged", "", "members with any artifact flag", r => r.NFlagged),
             Bool<GroupRecord>("mixed_flags", "1 when some members are flagged and some clean", r => r.MixedFlags),
+            Bool<GroupRecord>("unresolved", "1 when the group is confused but was too dense to split (kept whole)", r => r.Unresolved),
         });
         return c;
     }

@@ -123,8 +123,9 @@ public struct Group : IFlatbufferObject
   public int CcMask { get { int o = __p.__offset(64); return o != 0 ? __p.bb.GetInt(o + __p.bb_pos) : (int)0; } }
   public int NFlagged { get { int o = __p.__offset(66); return o != 0 ? __p.bb.GetInt(o + __p.bb_pos) : (int)0; } }
   public bool MixedFlags { get { int o = __p.__offset(68); return o != 0 ? 0!=__p.bb.Get(o + __p.bb_pos) : (bool)false; } }
+  public bool Unresolved { get { int o = __p.__offset(70); return o != 0 ? 0!=__p.bb.Get(o + __p.bb_pos) : (bool)false; } }
 
-  public static void StartGroup(FlatBufferBuilder builder) { builder.StartTable(33); }
+  public static void StartGroup(FlatBufferBuilder builder) { builder.StartTable(34); }
   public static void AddGcntr(FlatBufferBuilder builder, long gcntr) { builder.AddLong(0, gcntr, 0); }
   public static void AddCgid(FlatBufferBuilder builder, long cgid) { builder.AddLong(1, cgid, 0); }
   public static void AddConfused(FlatBufferBuilder builder, bool confused) { builder.AddBool(2, confused, false); }
@@ -158,6 +159,7 @@ public struct Group : IFlatbufferObject
   public static void AddCcMask(FlatBufferBuilder builder, int ccMask) { builder.AddInt(30, ccMask, 0); }
   public static void AddNFlagged(FlatBufferBuilder builder, int nFlagged) { builder.AddInt(31, nFlagged, 0); }
   public static void AddMixedFlags(FlatBufferBuilder builder, bool mixedFlags) { builder.AddBool(32, mixedFlags, false); }
+  public static void AddUnresolved(FlatBufferBuilder builder, bool unresolved) { builder.AddBool(33, unresolved, false); }
   public static Offset<Wdb.Fbs.Group> EndGroup(FlatBufferBuilder builder) {
     int o = builder.EndTable();
     return new Offset<Wdb.Fbs.Group>(o);
@@ -203,6 +205,7 @@ static public class GroupVerify
       && verifier.VerifyField(tablePos, 64 /*CcMask*/, 4 /*int*/, 4, false)
       && verifier.VerifyField(tablePos, 66 /*NFlagged*/, 4 /*int*/, 4, false)
       && verifier.VerifyField(tablePos, 68 /*MixedFlags*/, 1 /*bool*/, 1, false)
+      && verifier.VerifyField(tablePos, 70 /*Unresolved*/, 1 /*bool*/, 1, false)
       && verifier.VerifyTableEnd(tablePos);
   }
 }

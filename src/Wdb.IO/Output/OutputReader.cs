@@ -204,7 +204,7 @@ public sealed class OutputReader : IDisposable
         PmStatus = (Core.MotionStatus)(byte)g.PmStatus,
         PmRa = g.PmRa, PmDec = g.PmDec, PmRaErr = g.PmRaErr, PmDecErr = g.PmDecErr, PmChi2 = g.PmChi2,
         MeanJDate = g.MeanJdate, BaselineDays = g.BaselineDays,
-        CcMask = g.CcMask, NFlagged = g.NFlagged, MixedFlags = g.MixedFlags,
+        CcMask = g.CcMask, NFlagged = g.NFlagged, MixedFlags = g.MixedFlags, Unresolved = g.Unresolved,
     };
 
     private static GroupBandRecord ToRecord(GroupBand? band) => band is GroupBand s

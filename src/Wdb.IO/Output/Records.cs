@@ -53,6 +53,8 @@ public sealed record GroupRecord
     public int CcMask { get; init; }
     public int NFlagged { get; init; }
     public bool MixedFlags { get; init; }
+    /// <summary>Confused, but too dense to split: kept whole, so it may hold two or more extractions of one scan.</summary>
+    public bool Unresolved { get; init; }
 
     public GroupBandRecord this[Band b] => b switch { Band.J => J, Band.H => H, _ => K };
 }

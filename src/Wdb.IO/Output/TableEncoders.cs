@@ -70,6 +70,7 @@ internal static class TableEncoders
         Group.AddCcMask(b, t.CcMask[i]); Group.AddNFlagged(b, t.NFlagged[i]);
         Group.AddConfused(b, t.Confused[i]); Group.AddPmStatus(b, (Fbs.MotionStatus)(byte)t.PmStatus[i]);
         Group.AddMixedFlags(b, t.MixedFlags[i]);
+        Group.AddUnresolved(b, t.Unresolved[i]);
         return Group.EndGroup(b).Value;
     }
 

@@ -57,21 +57,20 @@ public sealed class DenseSpotTests : IDisposable
         Assert.Equal(n, summary.GetProperty("rows_merged").GetInt64());
         Assert.Equal(1, summary.GetProperty("candidate_groups").GetInt64());
         Assert.Equal(1, summary.GetProperty("confused_candidate_groups").GetInt64());
-        // Counted in the summary once MergeJob copies ConfusionResult.UnresolvedCandidateGroups
-        // there (Robustness/LEAD-PATCHES.md); until then the property is absent.
-        if (summary.TryGetProperty("unresolved_candidate_groups", out var unresolved)) Assert.Equal(1, unresolved.GetInt64());
+        Assert.Equal(1, summary.GetProperty("unresolved_candidate_groups").GetInt64());
         // Bounded memory: no stage holds anything like members x seeds (2e8 or 1e10 values);
         // the bound is loose because other test classes share this process's heap.
         foreach (var stage in summary.GetProperty("stage_heap_mb").EnumerateObject())
             Assert.True(stage.Value.GetDouble() < 1500, $"{stage.Name}: {stage.Value.GetDouble()} MB in use");
 
-        // Left whole: one group, gcntr = cgid = 1, confused, and visibly unresolved in the
-        // outputs: more members than scans, which a split group can never have.
+        // Left whole: one group, gcntr = cgid = 1, confused and flagged unresolved in the
+        // outputs, with more members than scans, which a split group can never have.
         using var reader = OutputReader.Open(outDir);
         var g = Assert.Single(reader.Groups());
         Assert.Equal(1, g.Gcntr);
         Assert.Equal(1, g.Cgid);
         Assert.True(g.Confused);
+        Assert.True(g.Unresolved);
         Assert.Equal(n, g.NMembers);
         Assert.Equal(scans, g.NScans);
         Assert.True(g.NMembers > g.NScans);
