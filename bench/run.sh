@@ -203,6 +203,10 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     echo "| dataset | kind | sources | scans | rows | CSV MB | gen wall s | gen peak RSS MB |"
     echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${GEN_MD[@]}"
+    echo
+    echo "## Accuracy against generated truth (\`bench/accuracy.sh\`: \`wdb evaluate\`, other seeds and sky areas)"
+    echo
+    bash "$HERE/accuracy.sh" "$WDB" 2>>"$OUT/accuracy.log" || echo "(accuracy run failed, see bench/out/accuracy.log)"
 } >"$RESULTS.tmp" && mv "$RESULTS.tmp" "$RESULTS"
 log "wrote $RESULTS"
 grep -q FAIL "$RESULTS" && exit 1
