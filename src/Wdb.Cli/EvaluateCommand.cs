@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Wdb.Core;
 using Wdb.IO;
 using Wdb.Merge;
 
@@ -13,29 +14,25 @@ internal static class EvaluateCommand
 {
     public static Command Create()
     {
-        var kind = new Argument<string>("kind") { Description = "survey or caltile" };
-        kind.AcceptOnlyFromAmong("survey", "caltile");
-        var sources = new Option<int>("--sources") { Description = "Number of true sources", DefaultValueFactory = _ => 20000 };
-        var scans = new Option<int?>("--scans") { Description = "caltile only: number of scans (default 600)" };
-        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 1 };
-        var ra = new Option<double?>("--ra") { Description = "Centre RA (deg)" };
-        var dec = new Option<double?>("--dec") { Description = "Centre Dec (deg)" };
+        var generator = new GeneratorArguments();
         var device = new Option<string>("--device") { Description = "Link-stage device", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong(LinkDevices.Names);
         var cmd = new Command("evaluate", "Generate data with known truth, merge it, and print a markdown row: pair precision/recall of friends-of-friends and of the final groups, movers recovered within 3 sigma, Stetson J ROC AUC.")
         {
-            kind, sources, scans, seed, ra, dec, device,
+            device,
         };
+        generator.AddTo(cmd);
         cmd.SetAction(p =>
         {
-            var skyKind = p.GetValue(kind) == "caltile" ? SkyKind.CalTile : SkyKind.Survey;
-            var options = new GeneratorOptions(skyKind, p.GetValue(sources), p.GetValue(seed), p.GetValue(scans),
-                p.GetValue(ra) ?? 180.0, p.GetValue(dec) ?? (skyKind == SkyKind.CalTile ? -30.0 : 0.0));
+            var options = generator.Read(p);
+            var skyKind = options.Kind;
             string dir = Path.Combine(Path.GetTempPath(), "wdb-evaluate-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(dir);
             try
             {
-                var (block, truth) = SyntheticSky.GenerateWithTruth(options);
+                ExtractionBlock block; SyntheticTruth truth;
+                try { (block, truth) = SyntheticSky.GenerateWithTruth(options); }
+                catch (ArgumentException e) { Console.Error.WriteLine($"wdb evaluate: {e.Message}"); return 2; }
                 string input = Path.Combine(dir, "input.csv");
                 TableTextWriter.Write(block, input);
                 var outcome = MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = Path.Combine(dir, "out"), Device = p.GetValue(device)! });

@@ -15,7 +15,7 @@ public static class DeclinationSort
         var order = new int[n];
         var keys = new ulong[n];
         // Stable LSD passes, least significant key first: cntr, then ra, then dec.
-        for (int i = 0; i < n; i++) { order[i] = i; keys[i] = (ulong)block.Cntr[i] ^ 0x8000_0000_0000_0000UL; }
+        for (int i = 0; i < n; i++) { order[i] = i; keys[i] = RadixSort.KeyOf(block.Cntr[i]); }
         RadixSort.SortPairs(keys, order, n);
         for (int k = 0; k < n; k++) keys[k] = RadixSort.KeyOf(block.Ra[order[k]]);
         RadixSort.SortPairs(keys, order, n);

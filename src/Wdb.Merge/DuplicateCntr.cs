@@ -16,7 +16,7 @@ public static class DuplicateCntr
         var keys = new ulong[n];
         for (int i = 0; i < n; i++) { order[i] = i; keys[i] = ((ulong)(uint)block.FileIndex[i] << 40) | (ulong)block.Line[i]; }
         RadixSort.SortPairs(keys, order, n);
-        for (int k = 0; k < n; k++) keys[k] = (ulong)block.Cntr[order[k]] ^ 0x8000_0000_0000_0000UL;
+        for (int k = 0; k < n; k++) keys[k] = RadixSort.KeyOf(block.Cntr[order[k]]);
         RadixSort.SortPairs(keys, order, n);
         var dups = new List<int>();
         for (int k = 1; k < n; k++)

@@ -15,11 +15,11 @@ public static class MembershipBuilder
         var rows = new int[n];
         var keys = new ulong[n];
         // Stable LSD passes, least significant first: cntr, then jdate (NaN last), then gcntr.
-        for (int i = 0; i < n; i++) { rows[i] = i; keys[i] = SignedKey(block.Cntr[i]); }
+        for (int i = 0; i < n; i++) { rows[i] = i; keys[i] = RadixSort.KeyOf(block.Cntr[i]); }
         RadixSort.SortPairs(keys, rows, n);
         for (int k = 0; k < n; k++) keys[k] = RadixSort.KeyOf(block.JDate[rows[k]]);
         RadixSort.SortPairs(keys, rows, n);
-        for (int k = 0; k < n; k++) keys[k] = SignedKey(gcntr[rows[k]]);
+        for (int k = 0; k < n; k++) keys[k] = RadixSort.KeyOf(gcntr[rows[k]]);
         RadixSort.SortPairs(keys, rows, n);
         long[] g = gcntr.ToArray();
         var ids = new List<long>();
@@ -33,6 +33,4 @@ public static class MembershipBuilder
         if (n > 0) offsets.Add(n);
         return new Membership { Gcntr = ids.ToArray(), Offsets = offsets.ToArray(), MemberRows = rows };
     }
-
-    private static ulong SignedKey(long v) => (ulong)v ^ 0x8000_0000_0000_0000UL;
 }

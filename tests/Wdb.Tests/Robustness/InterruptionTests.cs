@@ -19,22 +19,12 @@ public sealed class InterruptionTests : IDisposable
 
     public void Dispose() => _s.Dispose();
 
-    private static Process StartWdb(params string[] args)
-    {
-        string dll = Path.Combine(AppContext.BaseDirectory, "wdb.dll");
-        Assert.True(File.Exists(dll), $"{dll} not found: the test project must reference Wdb.Cli");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        return Process.Start(psi)!;
-    }
+    private static Process StartWdb(params string[] args) => WdbProcess.Start(args);
 
     private static (int Exit, string Stderr) RunWdb(params string[] args)
     {
-        using var p = StartWdb(args);
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, err);
+        var (exit, _, err) = WdbProcess.Run(args);
+        return (exit, err);
     }
 
     /// <summary>A complete output: summary.json present and every output it lists has the SHA-256 it records.</summary>
