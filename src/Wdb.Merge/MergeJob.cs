@@ -109,10 +109,11 @@ public static class MergeJob
                 $"{options.Inputs[block.FileIndex[d]]}:{block.Line[d]}:1: duplicate cntr {block.Cntr[d]}");
         }
         foreach (int d in duplicates)
+        {
             CountReject(summary, summary.Inputs[block.FileIndex[d]], RejectReason.DuplicateCntr);
-        foreach (int d in duplicates)
             rejects.Add(new RejectRecord(options.Inputs[block.FileIndex[d]], block.Line[d], 1, RejectReason.DuplicateCntr,
                 $"cntr {block.Cntr[d]} already read", block.Cntr[d]));
+        }
 
         // Pre-merge filters.
         var reasons = PreMergeFilter.Reasons(block, options.Filters);
@@ -143,7 +144,7 @@ public static class MergeJob
         summary.ConfusedCandidateGroups = confusion.ConfusedCandidateGroups;
         summary.UnresolvedCandidateGroups = confusion.UnresolvedCandidateGroups;
         if (confusion.UnresolvedCandidateGroups > 0)
-            log?.Invoke($"{confusion.UnresolvedCandidateGroups:N0} confused candidate groups were too dense to split and are kept whole (flagged confused)");
+            log?.Invoke($"{confusion.UnresolvedCandidateGroups:N0} confused candidate groups were too dense to split and are kept whole (flagged unresolved)");
         timer.Stop("confusion");
 
         // Group index and statistics.
@@ -154,13 +155,12 @@ public static class MergeJob
         var groupOrder = membership.MemberRows;
         merged.Permute(groupOrder);
         cgid = Gather(cgid, groupOrder);
-        var gcntr = Gather(confusion.Gcntr, groupOrder);
         var confused = Gather(confusion.Confused, groupOrder);
         var unresolved = Gather(confusion.Unresolved, groupOrder);
+        // The group index now points at the permuted rows: group g holds rows Offsets[g] ..
         for (int k = 0; k < groupOrder.Length; k++) groupOrder[k] = k;
+        // Statistics fill results' cgid, gcntr and separation; reliability its score.
         var results = ExtractionResults.Allocate(merged.Count);
-        Array.Copy(cgid, results.Cgid, merged.Count);
-        Array.Copy(gcntr, results.Gcntr, merged.Count);
         var groups = GroupStatistics.Compute(merged, membership, cgid, confused,
             ScanFootprints.DeriveFromExtractions(merged), results);
         for (int g = 0; g < groups.Count; g++)
