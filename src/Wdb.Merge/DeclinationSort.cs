@@ -14,13 +14,21 @@ public static class DeclinationSort
         int n = block.Count;
         var order = new int[n];
         var keys = new ulong[n];
-        // Stable LSD passes, least significant key first: cntr, then ra, then dec.
-        for (int i = 0; i < n; i++) { order[i] = i; keys[i] = RadixSort.KeyOf(block.Cntr[i]); }
+        for (int i = 0; i < n; i++) { order[i] = i; keys[i] = RadixSort.KeyOf(block.Dec[i]); }
         RadixSort.SortPairs(keys, order, n);
-        for (int k = 0; k < n; k++) keys[k] = RadixSort.KeyOf(block.Ra[order[k]]);
-        RadixSort.SortPairs(keys, order, n);
-        for (int k = 0; k < n; k++) keys[k] = RadixSort.KeyOf(block.Dec[order[k]]);
-        RadixSort.SortPairs(keys, order, n);
+        // Equal declinations are rare (and short runs): order them by (ra, cntr) in place
+        // rather than paying two more full radix sorts for the secondary keys.
+        double[] ra = block.Ra; long[] cntr = block.Cntr;
+        var byRaCntr = Comparer<int>.Create((a, b) =>
+        {
+            int c = ra[a].CompareTo(ra[b]);
+            return c != 0 ? c : cntr[a].CompareTo(cntr[b]);
+        });
+        for (int s = 0, e; s < n; s = e)
+        {
+            for (e = s + 1; e < n && keys[e] == keys[s]; e++) { }
+            if (e - s > 1) Array.Sort(order, s, e - s, byRaCntr);
+        }
         return order;
     }
 }
