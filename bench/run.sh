@@ -120,8 +120,11 @@ for spec in "${DATASETS_ALL[@]}"; do
 import json, sys
 s = json.load(open(sys.argv[1]))
 st = s.get("stage_seconds") or s.get("StageSeconds") or {}
-print(", ".join(f"{k} {v:.2f}" for k, v in st.items()) + " | " + str(s.get("device", s.get("Device", ""))) + " | " + str(s.get("candidate_groups", "")) + " | " + str(s.get("groups", "")))
-' "$run/wdb/summary.json" 2>/dev/null || echo "summary.json unreadable | | |") |")
+rows = s.get("rows_merged", 0); nbytes = sum(i.get("bytes", 0) for i in s.get("inputs", []))
+link = "%.1f" % (rows / st.get("link") / 1e6) if st.get("link") else "-"
+parse = "%.0f" % (nbytes / st.get("read") / 1e6) if st.get("read") else "-"
+print(", ".join(f"{k} {v:.2f}" for k, v in st.items()) + f" | {link} | {parse} | " + str(s.get("device", s.get("Device", ""))) + " | " + str(s.get("candidate_groups", "")) + " | " + str(s.get("groups", "")))
+' "$run/wdb/summary.json" 2>/dev/null || echo "summary.json unreadable | | | | |") |")
     fi
 
     # peers, each under a timeout; scipy also under an address-space cap
@@ -193,8 +196,8 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
         echo
         echo "## wdb stage timings (summary.json)"
         echo
-        echo "| dataset | stages (s) | device | candidate groups | groups |"
-        echo "| --- | --- | --- | ---: | ---: |"
+        echo "| dataset | stages (s) | link stage M extractions/s | read stage MB/s | device | candidate groups | groups |"
+        echo "| --- | --- | ---: | ---: | --- | ---: | ---: |"
         printf '%s\n' "${STAGES_MD[@]}"
     fi
     echo
