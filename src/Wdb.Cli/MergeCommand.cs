@@ -21,11 +21,12 @@ internal static class MergeCommand
         var noArtifacts = new Option<bool>("--exclude-artifacts") { Description = "Pre-merge filter: drop extractions with a cc_flg artifact flag in any band" };
         var blockRows = new Option<int>("--block-rows") { Description = "Rows per link block; each block is linked with a dec margin of one radius, so results do not depend on it (bounds GPU memory)", DefaultValueFactory = _ => 1 << 23 };
         var modelFile = new Option<string?>("--reliability-model") { Description = "Reliability model JSON (default: the built-in v1; see docs/reliability.md)" };
+        var scans = new Option<string?>("--scans") { Description = "Scan-footprint table for spos: CSV with scan_key, ra1, dec1, ra2, dec2, ... (corners, deg). Default: each scan's footprint is the extent of its own extractions" };
         var progress = new Option<bool?>("--progress") { Description = "Show a progress line with rows/s and ETA (default: on when stderr is a terminal)" };
         var quiet = new Option<bool>("--quiet") { Description = "Print only errors" };
         var cmd = new Command("merge", "Merge WDB extractions into groups: link within the radius, resolve confusion, compute group statistics, write groups/members/extractions (FlatBuffers), rejects.csv and summary.json to --out.")
         {
-            inputs, output, radius, profile, strict, device, threads, blockRows, minSnr, noArtifacts, modelFile, progress, quiet,
+            inputs, output, radius, profile, strict, device, threads, blockRows, minSnr, noArtifacts, modelFile, scans, progress, quiet,
         };
         cmd.SetAction(p =>
         {
@@ -56,6 +57,7 @@ internal static class MergeCommand
                 Filters = new FilterOptions(p.GetValue(minSnr), p.GetValue(noArtifacts)),
                 Reliability = model,
                 Progress = display,
+                ScanTable = p.GetValue(scans),
             };
             Action<string>? log = q ? null : display is not null ? line => display.WriteLine($"wdb merge: {line}") : line => Console.Error.WriteLine($"wdb merge: {line}");
             var outcome = MergeJob.Run(options, log);

@@ -22,6 +22,8 @@ public sealed record MergeOptions
     public FilterOptions Filters { get; init; } = new();
     /// <summary>Reliability model; null takes <see cref="ReliabilityModel.Default"/>.</summary>
     public ReliabilityModel? Reliability { get; init; }
+    /// <summary>Scan-footprint table (see <see cref="ScanTableReader"/>); null derives each scan's footprint from its own extractions.</summary>
+    public string? ScanTable { get; init; }
     /// <summary>Progress watcher (e.g. the terminal display); null for none.</summary>
     public IMergeProgress? Progress { get; init; }
 }
@@ -75,6 +77,16 @@ public static class MergeJob
         summary.Parameters["block_rows"] = options.BlockRows;
         if (options.Filters.MinSnr is double snr) summary.Parameters["min_snr"] = snr;
         summary.Parameters["exclude_artifacts"] = options.Filters.ExcludeArtifacts;
+        summary.Parameters["scans"] = options.ScanTable ?? "derived from each scan's extractions";
+
+        // The scan table first: a bad one stops the run before any work.
+        ExtractionBlock? scanCorners = null;
+        if (options.ScanTable is not null)
+        {
+            var (corners, scanError) = ScanTableReader.Read(options.ScanTable);
+            if (scanError is not null) return MergeOutcome.Fail(InputErrorExit, scanError.ToString());
+            scanCorners = corners;
+        }
 
         // Read.
         var block = new ExtractionBlock(1 << 16);
@@ -162,7 +174,7 @@ public static class MergeJob
         // Statistics fill results' cgid, gcntr and separation; reliability its score.
         var results = ExtractionResults.Allocate(merged.Count);
         var groups = GroupStatistics.Compute(merged, membership, cgid, confused,
-            ScanFootprints.DeriveFromExtractions(merged), results);
+            ScanFootprints.DeriveFromExtractions(scanCorners ?? merged), results);
         for (int g = 0; g < groups.Count; g++)
             groups.Unresolved[g] = unresolved[membership.Members(g)[0]];
         summary.Groups = groups.Count;

@@ -1,0 +1,77 @@
+using Wdb.IO;
+using Wdb.Merge;
+
+namespace Wdb.Tests.Pipeline;
+
+/// <summary>`--scans FILE`: spos from given scan footprints instead of the scans' own extractions.</summary>
+public sealed class ScanTableTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "wdb-scans-" + Guid.NewGuid().ToString("N"));
+
+    public ScanTableTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private string Write(string name, string text)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    // Source A at (10, 20) seen by scan 1; source B at (10, 20.5) seen by scan 2. Scan 1 covers
+    // dec 19.9-20.1, scan 2 covers dec 19.9-20.6 (both RA 9.9-10.1), scan 3 lies elsewhere.
+    private const string Input =
+        "cntr,scan_key,ra,dec\n" +
+        "1,1,10.0,20.0\n" +
+        "2,2,10.0,20.5\n";
+
+    private const string Scans =
+        "scan_key,ra1,dec1,ra2,dec2,ra3,dec3,ra4,dec4\n" +
+        "1,9.9,19.9,10.1,19.9,10.1,20.1,9.9,20.1\n" +
+        "2,9.9,19.9,10.1,19.9,10.1,20.6,9.9,20.6\n" +
+        "3,30.0,0.0,31.0,0.0,31.0,1.0,30.0,1.0\n";
+
+    private Dictionary<long, int> Spos(string? scanTable)
+    {
+        string outDir = Path.Combine(_dir, "out-" + Guid.NewGuid().ToString("N"));
+        var outcome = MergeJob.Run(new MergeOptions { Inputs = [Write("in.csv", Input)], OutDir = outDir, Device = "cpu", ScanTable = scanTable });
+        Assert.Null(outcome.Error);
+        using var reader = OutputReader.Open(outDir);
+        return reader.Groups().ToDictionary(g => g.Gcntr, g => g.Spos);
+    }
+
+    [Fact]
+    public void A_scan_table_counts_every_scan_whose_footprint_covers_the_group()
+    {
+        var spos = Spos(Write("scans.csv", Scans));
+        Assert.Equal(2, spos[1]);   // scans 1 and 2 cover (10, 20)
+        Assert.Equal(1, spos[2]);   // only scan 2 reaches dec 20.5
+    }
+
+    [Fact]
+    public void Without_a_table_each_scan_covers_only_its_own_extractions()
+    {
+        var spos = Spos(null);
+        Assert.Equal(1, spos[1]);
+        Assert.Equal(1, spos[2]);
+    }
+
+    [Theory]
+    [InlineData("scan_key,ra1,dec1\n1,10.0,20.0\n2,10.0,abc\n", ":3:8:")]
+    [InlineData("scan,ra1,dec1\n1,10.0,20.0\n", ":1:1:")]
+    [InlineData("scan_key,ra1,dec1\n1,10.0\n", ":2:1:")]
+    [InlineData("scan_key,ra1,dec1\n1,360.0,20.0\n", ":2:3:")]
+    public void A_bad_scan_table_stops_the_run_with_its_line_and_column(string table, string where)
+    {
+        string scans = Write("bad-scans.csv", table);
+        string outDir = Path.Combine(_dir, "out-bad");
+        var outcome = MergeJob.Run(new MergeOptions { Inputs = [Write("in.csv", Input)], OutDir = outDir, Device = "cpu", ScanTable = scans });
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.StartsWith(scans + where, outcome.Error);
+        Assert.False(Directory.Exists(outDir));
+    }
+}
