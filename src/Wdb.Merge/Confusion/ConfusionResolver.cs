@@ -195,7 +195,7 @@ public static class ConfusionResolver
         private double _gcx, _gcy, _gcz, _gex, _gey, _gnx, _gny, _gnz, _cellInv;
         private long[] _mCellX = new long[64], _mCellY = new long[64];
         private int[] _cellNext = new int[64];
-        private readonly Dictionary<long, int> _cellHead = new();
+        private readonly CellTable _cellHead = new();
 
         private static void Ensure<T>(ref T[] a, int n)
         {
@@ -267,13 +267,12 @@ public static class ConfusionResolver
             for (int c = 0; c < seeds; c++)
             {
                 var (gx, gy) = CellOf(_cx[c], _cy[c], _cz[c]);
-                long key = CellKey(gx, gy);
-                _cellHead[key] = _cellHead.GetValueOrDefault(key) + 1;
+                _cellHead.Set(gx, gy, _cellHead.Get(gx, gy) + 1);
             }
             for (int k = 0; k < m && work <= MaxSplitWork; k++)
                 for (long gx = _mCellX[k] - 1; gx <= _mCellX[k] + 1; gx++)
                     for (long gy = _mCellY[k] - 1; gy <= _mCellY[k] + 1; gy++)
-                        work += _cellHead.GetValueOrDefault(CellKey(gx, gy));
+                        work += _cellHead.Get(gx, gy);
             return work;
         }
 
@@ -399,8 +398,7 @@ public static class ConfusionResolver
                     for (long gx = ix - 1; gx <= ix + 1; gx++)
                         for (long gy = iy - 1; gy <= iy + 1; gy++)
                         {
-                            if (!_cellHead.TryGetValue(CellKey(gx, gy), out int c)) continue;
-                            for (; c >= 0; c = _cellNext[c])
+                            for (int c = _cellHead.Get(gx, gy) - 1; c >= 0; c = _cellNext[c])
                                 Consider(c, x, y, z, chord2, ref best, ref bestCost);
                         }
                 }
@@ -466,7 +464,16 @@ public static class ConfusionResolver
             // A chord of r is shorter than the angle r, and the plane stretches distances by
             // at most 1/cos^2(extent) < 1 + 1e-4: cells of 1.001 r are safe.
             _cellInv = 1.0 / (1.001 * radiusRad);
-            for (int k = 0; k < m; k++) (_mCellX[k], _mCellY[k]) = CellOf(_x[k], _y[k], _z[k]);
+            long minX = long.MaxValue, maxX = long.MinValue, minY = long.MaxValue, maxY = long.MinValue;
+            for (int k = 0; k < m; k++)
+            {
+                var (cx, cy) = CellOf(_x[k], _y[k], _z[k]);
+                _mCellX[k] = cx; _mCellY[k] = cy;
+                minX = Math.Min(minX, cx); maxX = Math.Max(maxX, cx); minY = Math.Min(minY, cy); maxY = Math.Max(maxY, cy);
+            }
+            // Centres stay inside the members' hull (means of members, or members), so the
+            // members' cell range, padded for the 3 x 3 lookups, holds every cell used.
+            _cellHead.Reset(minX - 2, maxX + 2, minY - 2, maxY + 2, m);
             _useGrid = true;
         }
 
@@ -477,14 +484,11 @@ public static class ConfusionResolver
             return ((long)Math.Floor(xi * _cellInv), (long)Math.Floor(eta * _cellInv));
         }
 
-        private static long CellKey(long x, long y) => (x << 32) ^ (y & 0xFFFFFFFFL);
-
         private void GridInsert(int c)
         {
             var (gx, gy) = CellOf(_cx[c], _cy[c], _cz[c]);
-            long key = CellKey(gx, gy);
-            _cellNext[c] = _cellHead.TryGetValue(key, out int head) ? head : -1;
-            _cellHead[key] = c;
+            _cellNext[c] = _cellHead.Get(gx, gy) - 1;
+            _cellHead.Set(gx, gy, c + 1);
         }
 
         /// <summary>Centres move to the normalised mean unit vector of their members; empty centres are dropped.</summary>
@@ -617,6 +621,47 @@ public static class ConfusionResolver
             int shared = 0;
             for (int t = _cMemberStart[b]; t < _cMemberStart[b + 1]; t++) if (_stamp[_scan[_cMembers[t]]] == _stampValue) shared++;
             return shared <= MergeOverlapFraction * Math.Min(na, nb);
+        }
+    }
+
+    /// <summary>
+    /// An int per grid cell, 0 when unset: a dense array over the component's padded cell
+    /// range (a dictionary lookup per neighbour cell dominated dense calibration groups),
+    /// with a dictionary for any cell outside it, and for ranges too large to allocate.
+    /// </summary>
+    private sealed class CellTable
+    {
+        private int[] _dense = new int[256];
+        private long _x0, _y0, _width, _height;
+        private readonly Dictionary<(long, long), int> _overflow = new();
+
+        public void Reset(long x0, long x1, long y0, long y1, int members)
+        {
+            _x0 = x0; _y0 = y0; _width = x1 - x0 + 1; _height = y1 - y0 + 1;
+            long cells = _width * _height;
+            if (cells > Math.Max(4096L, 16L * members)) { _width = _height = 0; cells = 0; }
+            if (_dense.Length < cells) _dense = new int[cells];
+            Clear();
+        }
+
+        public void Clear()
+        {
+            Array.Clear(_dense, 0, (int)(_width * _height));
+            _overflow.Clear();
+        }
+
+        public int Get(long x, long y)
+        {
+            long dx = x - _x0, dy = y - _y0;
+            if ((ulong)dx < (ulong)_width && (ulong)dy < (ulong)_height) return _dense[dx * _height + dy];
+            return _overflow.GetValueOrDefault((x, y));
+        }
+
+        public void Set(long x, long y, int value)
+        {
+            long dx = x - _x0, dy = y - _y0;
+            if ((ulong)dx < (ulong)_width && (ulong)dy < (ulong)_height) _dense[dx * _height + dy] = value;
+            else _overflow[(x, y)] = value;
         }
     }
 }
