@@ -3,14 +3,10 @@ namespace Wdb.Tests.Cli;
 /// <summary>The `wdb` verbs as a user runs them: exit codes, files, and one-line errors.</summary>
 public sealed class CliTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "wdb-cli-" + Guid.NewGuid().ToString("N"));
+    private readonly Scratch _scratch = new();
+    private string _dir => _scratch.Dir;
 
-    public CliTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _scratch.Dispose();
 
     [Fact]
     public void Gen_merge_export_round_trip()

@@ -11,13 +11,11 @@ namespace Wdb.Tests.Pipeline;
 /// </summary>
 public sealed class GoldenMergeTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "wdb-golden-" + Guid.NewGuid().ToString("N"));
+    private readonly Scratch _scratch = new();
+    private string _dir => _scratch.Dir;
     private static readonly string Golden = Path.Combine(AppContext.BaseDirectory, "data", "golden");
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _scratch.Dispose();
 
     [Theory]
     [InlineData("extractions", "cntr,cgid,gcntr,reliability,reason")]

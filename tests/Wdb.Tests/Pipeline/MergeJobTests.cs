@@ -11,21 +11,12 @@ namespace Wdb.Tests.Pipeline;
 /// <summary>End-to-end: text in, FlatBuffers out, read back through the public readers.</summary>
 public sealed class MergeJobTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "wdb-e2e-" + Guid.NewGuid().ToString("N"));
+    private readonly Scratch _scratch = new();
+    private string _dir => _scratch.Dir;
 
-    public MergeJobTests() => Directory.CreateDirectory(_dir);
+    public void Dispose() => _scratch.Dispose();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
-
-    private string Write(string name, string text)
-    {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string name, string text) => _scratch.Write(name, text);
 
     private static MergeOutcome Merge(string outDir, IReadOnlyList<string> inputs, string device = "cpu", int blockRows = 1 << 23, bool strict = false)
         => MergeJob.Run(new MergeOptions { Inputs = inputs, OutDir = outDir, Device = device, BlockRows = blockRows, Strict = strict });

@@ -6,21 +6,12 @@ namespace Wdb.Tests.Pipeline;
 /// <summary>`--scans FILE`: spos from given scan footprints instead of the scans' own extractions.</summary>
 public sealed class ScanTableTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "wdb-scans-" + Guid.NewGuid().ToString("N"));
+    private readonly Scratch _scratch = new();
+    private string _dir => _scratch.Dir;
 
-    public ScanTableTests() => Directory.CreateDirectory(_dir);
+    public void Dispose() => _scratch.Dispose();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
-
-    private string Write(string name, string text)
-    {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string name, string text) => _scratch.Write(name, text);
 
     // Source A at (10, 20) seen by scan 1; source B at (10, 20.5) seen by scan 2. Scan 1 covers
     // dec 19.9-20.1, scan 2 covers dec 19.9-20.6 (both RA 9.9-10.1), scan 3 lies elsewhere.
