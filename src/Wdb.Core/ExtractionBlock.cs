@@ -81,6 +81,9 @@ public sealed class ExtractionBlock
         return i;
     }
 
+    /// <summary>Drops every row, keeping the capacity (a block reused chunk after chunk).</summary>
+    public void Clear() => Count = 0;
+
     /// <summary>Drops the last row (a reader that rejects a row it already started).</summary>
     public void RemoveLast()
     {

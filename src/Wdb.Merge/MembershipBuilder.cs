@@ -21,14 +21,14 @@ public static class MembershipBuilder
         RadixSort.SortPairs(keys, rows, n);
         for (int k = 0; k < n; k++) keys[k] = RadixSort.KeyOf(gcntr[rows[k]]);
         RadixSort.SortPairs(keys, rows, n);
-        long[] g = gcntr.ToArray();
+        // keys now hold each row's gcntr key in sorted order: a group starts where it changes.
         var ids = new List<long>();
         var offsets = new List<int> { 0 };
         for (int k = 0; k < n; k++)
         {
-            if (k > 0 && g[rows[k]] == g[rows[k - 1]]) continue;
+            if (k > 0 && keys[k] == keys[k - 1]) continue;
             if (k > 0) offsets.Add(k);
-            ids.Add(g[rows[k]]);
+            ids.Add(gcntr[rows[k]]);
         }
         if (n > 0) offsets.Add(n);
         return new Membership { Gcntr = ids.ToArray(), Offsets = offsets.ToArray(), MemberRows = rows };

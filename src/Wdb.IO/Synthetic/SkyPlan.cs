@@ -286,7 +286,7 @@ internal sealed class SkyPlan
     /// <summary>Rows of entries [start, end) into recycled buffers (emptied first), which must hold end - start rows.</summary>
     public (ExtractionBlock Block, SyntheticTruth Truth) Rows(int start, int end, ExtractionBlock block, SyntheticTruth truth)
     {
-        while (block.Count > 0) block.RemoveLast();   // ExtractionBlock has no Clear; this only moves Count
+        block.Clear();
         truth.Clear();
         block.Reserve(end - start);
         if (truth.PmRa.Length < end - start) throw new ArgumentException("truth buffer too small", nameof(truth));

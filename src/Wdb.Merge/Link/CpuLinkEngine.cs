@@ -48,8 +48,8 @@ public sealed class CpuLinkEngine : ILinkEngine
     {
         int zones = grid.ZoneCount;
         var options = new ParallelOptions { MaxDegreeOfParallelism = _threads };
-        // Zones are processed in an interleaved order so that dense zones (a calibration
-        // tile's few hundred zones) spread over the threads.
+        // One work item per zone; Parallel.For hands out zone ranges dynamically, so the
+        // few dense zones of a calibration tile do not all land on one thread.
         Parallel.For(0, zones, options, z => LinkZone(grid, parent, z));
     }
 
