@@ -98,10 +98,9 @@ internal sealed class ChunkFileWriter : IDisposable
         Chunks = new ChunkList { TableName = tableName, Key = key };
     }
 
-    /// <summary>Writes the finished size-prefixed buffer of <paramref name="b"/> as the next chunk.</summary>
-    public void WriteChunk(FlatBufferBuilder b, long firstKey, long lastKey, int records)
+    /// <summary>Writes one finished size-prefixed chunk buffer as the next chunk.</summary>
+    public void WriteChunk(ArraySegment<byte> bytes, long firstKey, long lastKey, int records)
     {
-        var bytes = b.DataBuffer.ToArraySegment(b.DataBuffer.Position, b.Offset);
         _stream.Write(bytes);
         _sha.AppendData(bytes);
         Chunks.Add(firstKey, lastKey, _position, records, bytes.Count);

@@ -80,38 +80,16 @@ public static class OutputWriter
     /// <summary>The tables, their indexes and rejects.csv; returns file name -> SHA-256.</summary>
     private static Dictionary<string, string> WriteFiles(string dir, MergeOutputs o, int chunkRecords)
     {
-        var tables = new (string Name, string Key, Action<ChunkFileWriter, FlatBufferBuilder> Encode)[]
-        {
-            ("groups", "gcntr", (f, b) => TableEncoders.WriteGroups(f, b, o.Groups, chunkRecords)),
-            ("members", "gcntr", (f, b) => TableEncoders.WriteMembers(f, b, o, chunkRecords)),
-            ("extractions", "cntr", (f, b) => TableEncoders.WriteExtractions(f, b, o, chunkRecords)),
-        };
-        // The three tables are independent files: encode them on separate cores, each with
-        // its own builder (ForceDefaults: one vtable for all groups, O(1) dedup).
-        var perTable = new Dictionary<string, string>[tables.Length];
-        try
-        {
-            Parallel.For(0, tables.Length, i =>
-            {
-                var b = new FlatBufferBuilder(1 << 20) { ForceDefaults = true };
-                var h = new Dictionary<string, string>();
-                WriteTable(dir, tables[i].Name, tables[i].Key, b, h, f => tables[i].Encode(f, b));
-                perTable[i] = h;
-            });
-        }
-        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is IOException or UnauthorizedAccessException) is { } io)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(io);
-        }
+        // One table after another: each table's chunks are encoded on every core (ParallelChunks).
         var hashes = new Dictionary<string, string>();
-        foreach (var h in perTable)
-            foreach (var (file, hash) in h) hashes[file] = hash;
+        WriteTable(dir, "groups", "gcntr", hashes, f => TableEncoders.WriteGroups(f, o.Groups, chunkRecords));
+        WriteTable(dir, "members", "gcntr", hashes, f => TableEncoders.WriteMembers(f, o, chunkRecords));
+        WriteTable(dir, "extractions", "cntr", hashes, f => TableEncoders.WriteExtractions(f, o, chunkRecords));
         hashes["rejects.csv"] = SmallFile.Write(Path.Combine(dir, "rejects.csv"), RejectsCsv(o.Rejects));
         return hashes;
     }
 
-    private static void WriteTable(string dir, string name, string key, FlatBufferBuilder b,
-        Dictionary<string, string> hashes, Action<ChunkFileWriter> encode)
+    private static void WriteTable(string dir, string name, string key, Dictionary<string, string> hashes, Action<ChunkFileWriter> encode)
     {
         ChunkList chunks;
         using (var file = new ChunkFileWriter(Path.Combine(dir, name + ".fb"), name, key))
@@ -120,7 +98,7 @@ public static class OutputWriter
             hashes[name + ".fb"] = file.Complete();
             chunks = file.Chunks;
         }
-        hashes[name + ".idx"] = SmallFile.Write(Path.Combine(dir, name + ".idx"), chunks.Encode(b));
+        hashes[name + ".idx"] = SmallFile.Write(Path.Combine(dir, name + ".idx"), chunks.Encode(new FlatBufferBuilder(1 << 12)));
     }
 
     /// <summary>Inconsistent inputs are bugs of the caller, not output errors.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.FlatBuffers;
 using Wdb.Core;
 using Wdb.Fbs;
@@ -5,46 +6,40 @@ using Wdb.Fbs;
 namespace Wdb.IO;
 
 /// <summary>
-/// Encodes the three tables as chunks of FlatBuffers (schema/wdb.fbs). One builder is reused
-/// for every chunk (Clear keeps its grown buffer). Vectors are built back to front, as
-/// FlatBuffers requires, so loops run from a chunk's last record to its first.
+/// Encodes the three tables as chunks of FlatBuffers (schema/wdb.fbs). Chunk boundaries are
+/// planned first (record counts, and group boundaries for members), then the chunks are
+/// encoded on every core by <see cref="ParallelChunks"/> and written in order.
 /// </summary>
 internal static class TableEncoders
 {
     /// <summary>
-    /// A chunk is closed once it holds about this many bytes (or the record limit), so that
-    /// sequential reads are efficient and memory stays small. Groups chunks are smaller: a
-    /// group lookup reads its whole chunk (Group tables vary in size), while member and
-    /// extraction lookups read only the probed fixed-size records.
+    /// Member and extraction chunks hold at most about this many bytes, so that sequential
+    /// reads are efficient and memory stays small.
     /// </summary>
-    public const int ChunkBytes = 1 << 20, GroupChunkBytes = 1 << 18;
+    public const int ChunkBytes = 1 << 20;
+
+    /// <summary>
+    /// Groups per chunk (about 300 KB: every Group table has the same fields). Groups chunks are
+    /// smaller than the others because a group lookup reads its whole chunk (tables vary in
+    /// size), while member and extraction lookups read only the probed fixed-size records.
+    /// </summary>
+    public const int GroupChunkRecords = 1024;
 
     /// <summary>Size of a Member and an Extraction struct (schema/wdb.fbs; flatc reports them in the generated StartXVector).</summary>
     public const int MemberBytes = 112, ExtractionBytes = 48;
 
-    /// <summary>groups.fb: chunks of Group tables in gcntr order, each up to chunkRecords records or about <see cref="GroupChunkBytes"/>.</summary>
-    public static void WriteGroups(ChunkFileWriter file, FlatBufferBuilder b, GroupTable t, int chunkRecords)
-    {
-        var offsets = new int[Math.Min(chunkRecords, Math.Max(t.Count, 1))];
-        int start = 0;
-        do
+    /// <summary>groups.fb: chunks of Group tables in gcntr order, each up to chunkRecords (at most <see cref="GroupChunkRecords"/>) records.</summary>
+    public static void WriteGroups(ChunkFileWriter file, GroupTable t, int chunkRecords) =>
+        ParallelChunks.Write(file, ChunkRange.Fixed(t.Count, Math.Min(chunkRecords, GroupChunkRecords)), (b, range) =>
         {
-            int end = start;
-            b.Clear();
-            while (end < t.Count && end - start < chunkRecords && b.Offset < GroupChunkBytes)
-            {
-                offsets[end - start] = AddGroup(b, t, end);
-                end++;
-            }
-            int n = end - start;
-            GroupsChunk.StartGroupsVector(b, n);
-            for (int k = n - 1; k >= 0; k--) b.AddOffset(offsets[k]);
-            var vector = b.EndVector();
-            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, vector).Value);
-            file.WriteChunk(b, n > 0 ? t.Gcntr[start] : long.MaxValue, n > 0 ? t.Gcntr[end - 1] : long.MinValue, n);
-            start = end;
-        } while (start < t.Count);
-    }
+            var offsets = ArrayPool<int>.Shared.Rent(Math.Max(range.Count, 1));
+            for (int i = range.Start; i < range.End; i++) offsets[i - range.Start] = AddGroup(b, t, i);
+            GroupsChunk.StartGroupsVector(b, range.Count);
+            for (int k = range.Count - 1; k >= 0; k--) b.AddOffset(offsets[k]);
+            ArrayPool<int>.Shared.Return(offsets);
+            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, b.EndVector()).Value);
+            return range.Count > 0 ? (t.Gcntr[range.Start], t.Gcntr[range.End - 1]) : (long.MaxValue, long.MinValue);
+        });
 
     private static int AddGroup(FlatBufferBuilder b, GroupTable t, int i)
     {
@@ -83,110 +78,107 @@ internal static class TableEncoders
     /// unless a single group has more than <paramref name="chunkRecords"/> members, so that
     /// most groups are read with one chunk read.
     /// </summary>
-    public static void WriteMembers(ChunkFileWriter file, FlatBufferBuilder b, MergeOutputs o, int chunkRecords)
+    public static void WriteMembers(ChunkFileWriter file, MergeOutputs o, int chunkRecords) =>
+        ParallelChunks.Write(file, MemberRanges(o.Membership, Math.Min(chunkRecords, ChunkBytes / MemberBytes)),
+            (b, range) => EncodeMembers(b, o, range));
+
+    /// <summary>Chunk ranges over member positions, cut at group boundaries where a group fits.</summary>
+    internal static List<ChunkRange> MemberRanges(Membership m, int chunkRecords)
     {
-        chunkRecords = Math.Min(chunkRecords, ChunkBytes / MemberBytes);
-        Membership m = o.Membership;
+        var ranges = new List<ChunkRange>();
         int total = m.Offsets[m.GroupCount], start = 0;
         for (int g = 0; g < m.GroupCount; g++)
         {
             int gs = m.Offsets[g], ge = m.Offsets[g + 1];
-            if (gs > start && ge - start > chunkRecords) { WriteMemberChunk(file, b, o, start, gs); start = gs; }
-            while (ge - start > chunkRecords) { WriteMemberChunk(file, b, o, start, start + chunkRecords); start += chunkRecords; }
+            if (gs > start && ge - start > chunkRecords) { ranges.Add(new ChunkRange(start, gs)); start = gs; }
+            while (ge - start > chunkRecords) { ranges.Add(new ChunkRange(start, start + chunkRecords)); start += chunkRecords; }
         }
-        if (total > start || total == 0) WriteMemberChunk(file, b, o, start, total);
+        if (total > start || total == 0) ranges.Add(new ChunkRange(start, total));
+        return ranges;
     }
 
-    /// <summary>One chunk of members: positions [start, end) of Membership.MemberRows.</summary>
-    private static void WriteMemberChunk(ChunkFileWriter file, FlatBufferBuilder b, MergeOutputs o, int start, int end)
+    /// <summary>One chunk of members: positions [Start, End) of Membership.MemberRows.</summary>
+    internal static (long First, long Last) EncodeMembers(FlatBufferBuilder b, MergeOutputs o, ChunkRange range)
     {
         Membership m = o.Membership;
         ExtractionBlock x = o.Block;
         BandColumns bj = x.Bands[0], bh = x.Bands[1], bk = x.Bands[2];
         byte[] reliability = o.Results.Reliability;
-        int n = end - start;
-        b.Clear();
-        MembersChunk.StartMembersVector(b, n);
-        int g = GroupOf(m, Math.Max(end - 1, 0));
-        long lastKey = n > 0 ? m.Gcntr[g] : long.MinValue;
-        for (int p = end - 1; p >= start; p--)
+        long[] gcntr = o.Results.Gcntr;
+        int n = range.Count;
+        byte[] bytes = ArrayPool<byte>.Shared.Rent(Math.Max(n, 1) * MemberBytes);
+        var records = StructVectors.View<MemberStruct>(bytes, n);
+        for (int k = 0; k < n; k++)
         {
-            while (m.Offsets[g] > p) g--;
-            int r = m.MemberRows[p];
-            Member.CreateMember(b, m.Gcntr[g], x.Cntr[r], x.ScanKey[r], x.JDate[r], x.Ra[r], x.Dec[r],
-                x.ErrMaj[r], x.ErrMin[r], x.ErrAng[r],
-                bj.Mag[r], bj.Sig[r], bj.Snr[r], bj.PhQual[r], bj.RdFlg[r], bj.CcFlg[r], bj.IsDetection(r),
-                bh.Mag[r], bh.Sig[r], bh.Snr[r], bh.PhQual[r], bh.RdFlg[r], bh.CcFlg[r], bh.IsDetection(r),
-                bk.Mag[r], bk.Sig[r], bk.Snr[r], bk.PhQual[r], bk.RdFlg[r], bk.CcFlg[r], bk.IsDetection(r),
-                reliability[r]);
+            int r = m.MemberRows[range.Start + k];
+            records[k] = new MemberStruct
+            {
+                Gcntr = gcntr[r], Cntr = x.Cntr[r], ScanKey = x.ScanKey[r], JDate = x.JDate[r], Ra = x.Ra[r], Dec = x.Dec[r],
+                ErrMaj = x.ErrMaj[r], ErrMin = x.ErrMin[r], ErrAng = x.ErrAng[r],
+                J = MemberBandStruct.Of(bj, r), H = MemberBandStruct.Of(bh, r), K = MemberBandStruct.Of(bk, r),
+                Reliability = reliability[r],
+            };
         }
-        var vector = b.EndVector();
+        var vector = StructVectors.Add(b, bytes, n, MemberBytes, 8);
+        ArrayPool<byte>.Shared.Return(bytes);
         b.FinishSizePrefixed(MembersChunk.CreateMembersChunk(b, vector).Value);
-        long firstKey = n > 0 ? m.Gcntr[g] : long.MaxValue;
-        file.WriteChunk(b, firstKey, lastKey, n);
-    }
-
-    /// <summary>The group holding member position <paramref name="p"/> (binary search over Offsets).</summary>
-    private static int GroupOf(Membership m, int p)
-    {
-        if (m.GroupCount == 0) return 0;
-        int lo = 0, hi = m.GroupCount - 1;
-        while (lo < hi)
-        {
-            int mid = (lo + hi + 1) >>> 1;
-            if (m.Offsets[mid] <= p) lo = mid; else hi = mid - 1;
-        }
-        return lo;
+        return n > 0 ? (gcntr[m.MemberRows[range.Start]], gcntr[m.MemberRows[range.End - 1]]) : (long.MaxValue, long.MinValue);
     }
 
     /// <summary>
     /// extractions.fb: merged and filtered rows together, ordered by cntr (ties: merged
     /// first, then by row), chunks of equal record counts.
     /// </summary>
-    public static void WriteExtractions(ChunkFileWriter file, FlatBufferBuilder b, MergeOutputs o, int chunkRecords)
+    public static void WriteExtractions(ChunkFileWriter file, MergeOutputs o, int chunkRecords)
     {
-        chunkRecords = Math.Min(chunkRecords, ChunkBytes / ExtractionBytes);
+        var (keys, rows) = ExtractionOrder(o);
+        ParallelChunks.Write(file, ChunkRange.Fixed(keys.Length, Math.Min(chunkRecords, ChunkBytes / ExtractionBytes)),
+            (b, range) => EncodeExtractions(b, o, rows, range, keys));
+    }
+
+    /// <summary>Every merged row (index &lt; merged count) and filtered row (merged count + its row), by cntr; stable, so ties keep that order.</summary>
+    internal static (long[] Keys, int[] Rows) ExtractionOrder(MergeOutputs o)
+    {
+        ExtractionBlock merged = o.Block;
+        int nm = merged.Count, nf = o.Filtered?.Count ?? 0, n = nm + nf;
+        var sortKeys = new ulong[n];
+        var rows = new int[n];
+        for (int i = 0; i < nm; i++) sortKeys[i] = RadixSort.KeyOf(merged.Cntr[i]);
+        for (int i = 0; i < nf; i++) sortKeys[nm + i] = RadixSort.KeyOf(o.Filtered!.Cntr[i]);
+        for (int i = 0; i < n; i++) rows[i] = i;
+        RadixSort.SortPairs(sortKeys, rows, n);
+        var keys = new long[n];
+        for (int i = 0; i < n; i++) keys[i] = rows[i] < nm ? merged.Cntr[rows[i]] : o.Filtered!.Cntr[rows[i] - nm];
+        return (keys, rows);
+    }
+
+    internal static (long First, long Last) EncodeExtractions(FlatBufferBuilder b, MergeOutputs o, int[] rows, ChunkRange range, long[] keys)
+    {
         ExtractionBlock merged = o.Block;
         ExtractionBlock? filtered = o.Filtered;
-        int nm = merged.Count, nf = filtered?.Count ?? 0, n = nm + nf;
-        var keys = new long[n];
-        var rows = new int[n];   // < nm: merged row; else nm + filtered row
-        Array.Copy(merged.Cntr, keys, nm);
-        if (filtered is not null) Array.Copy(filtered.Cntr, 0, keys, nm, nf);
-        for (int i = 0; i < n; i++) rows[i] = i;
-        Array.Sort(keys, rows);
-        // Array.Sort is unstable: order equal cntr by row so the file does not depend on it.
-        for (int i = 1; i < n; i++)
-            if (keys[i] == keys[i - 1])
-            {
-                int j = i - 1;
-                while (i + 1 < n && keys[i + 1] == keys[j]) i++;
-                Array.Sort(rows, j, i - j + 1);
-            }
-
-        int start = 0;
-        do
+        int nm = merged.Count, n = range.Count;
+        byte[] bytes = ArrayPool<byte>.Shared.Rent(Math.Max(n, 1) * ExtractionBytes);
+        var records = StructVectors.View<ExtractionStruct>(bytes, n);
+        for (int k = 0; k < n; k++)
         {
-            int end = Math.Min(n, start + chunkRecords), count = end - start;
-            b.Clear();
-            ExtractionsChunk.StartExtractionsVector(b, count);
-            for (int k = end - 1; k >= start; k--)
-            {
-                int r = rows[k];
-                if (r < nm)
-                    Extraction.CreateExtraction(b, merged.Cntr[r], o.Results.Cgid[r], o.Results.Gcntr[r], merged.Line[r],
-                        o.Results.SepArcsec[r], merged.FileIndex[r], o.Results.Reliability[r], Reason.none);
-                else
+            int r = rows[range.Start + k];
+            records[k] = r < nm
+                ? new ExtractionStruct
                 {
-                    r -= nm;
-                    Extraction.CreateExtraction(b, filtered!.Cntr[r], -1, -1, filtered.Line[r],
-                        float.NaN, filtered.FileIndex[r], 255, (Reason)(byte)o.FilteredReasons![r]);
+                    Cntr = merged.Cntr[r], Cgid = o.Results.Cgid[r], Gcntr = o.Results.Gcntr[r], Line = merged.Line[r],
+                    SepArcsec = o.Results.SepArcsec[r], FileIndex = merged.FileIndex[r], Reliability = o.Results.Reliability[r],
+                    Reason = Reason.none,
                 }
-            }
-            var vector = b.EndVector();
-            b.FinishSizePrefixed(ExtractionsChunk.CreateExtractionsChunk(b, vector).Value);
-            file.WriteChunk(b, count > 0 ? keys[start] : long.MaxValue, count > 0 ? keys[end - 1] : long.MinValue, count);
-            start = end;
-        } while (start < n);
+                : new ExtractionStruct
+                {
+                    Cntr = filtered!.Cntr[r - nm], Cgid = -1, Gcntr = -1, Line = filtered.Line[r - nm],
+                    SepArcsec = float.NaN, FileIndex = filtered.FileIndex[r - nm], Reliability = 255,
+                    Reason = (Reason)(byte)o.FilteredReasons![r - nm],
+                };
+        }
+        var vector = StructVectors.Add(b, bytes, n, ExtractionBytes, 8);
+        ArrayPool<byte>.Shared.Return(bytes);
+        b.FinishSizePrefixed(ExtractionsChunk.CreateExtractionsChunk(b, vector).Value);
+        return n > 0 ? (keys[range.Start], keys[range.End - 1]) : (long.MaxValue, long.MinValue);
     }
 }
