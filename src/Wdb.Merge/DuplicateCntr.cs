@@ -14,8 +14,16 @@ public static class DuplicateCntr
         int n = block.Count;
         var order = new int[n];
         var keys = new ulong[n];
-        for (int i = 0; i < n; i++) { order[i] = i; keys[i] = ((ulong)(uint)block.FileIndex[i] << 40) | (ulong)block.Line[i]; }
-        RadixSort.SortPairs(keys, order, n);
+        bool inReadOrder = true;
+        for (int i = 0; i < n; i++)
+        {
+            order[i] = i;
+            keys[i] = ((ulong)(uint)block.FileIndex[i] << 40) | (ulong)block.Line[i];
+            if (i > 0 && keys[i] < keys[i - 1]) inReadOrder = false;
+        }
+        // The reader appends rows in (file, line) order, so this sort is usually not needed:
+        // the stable sort by cntr below then keeps the first of equal cntr first anyway.
+        if (!inReadOrder) RadixSort.SortPairs(keys, order, n);
         for (int k = 0; k < n; k++) keys[k] = RadixSort.KeyOf(block.Cntr[order[k]]);
         RadixSort.SortPairs(keys, order, n);
         var dups = new List<int>();
