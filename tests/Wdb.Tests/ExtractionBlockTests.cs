@@ -1,0 +1,86 @@
+using Wdb.Core;
+
+namespace Wdb.Tests;
+
+public class ExtractionBlockTests
+{
+    private static ExtractionBlock Numbered(int n)
+    {
+        var b = new ExtractionBlock(n + 7);   // capacity beyond Count, as after a reserved read
+        for (int i = 0; i < n; i++)
+        {
+            int r = b.AddRow();
+            b.Cntr[r] = 1000 + i; b.ScanKey[r] = 2 * i; b.Ra[r] = i * 0.5; b.Dec[r] = -i * 0.25;
+            b.ErrMaj[r] = i; b.ErrMin[r] = i + 0.5f; b.ErrAng[r] = i % 180; b.JDate[r] = 2451000 + i;
+            b.Ndet[r] = i; b.Prox[r] = i * 2f; b.MpFlg[r] = (byte)i; b.GalContam[r] = (byte)(i + 1); b.Truth[r] = -i;
+            b.FileIndex[r] = i % 3; b.Line[r] = i + 2;
+            for (int k = 0; k < Bands.Count; k++)
+            {
+                var band = b.Bands[k];
+                band.Mag[r] = 10 + k + i * 0.001f; band.Sig[r] = k + i; band.Snr[r] = 100 - i;
+                band.PhQual[r] = (byte)('A' + (i + k) % 4); band.RdFlg[r] = (byte)('0' + i % 10);
+                band.BlFlg[r] = (byte)('0' + (i + 1) % 10); band.CcFlg[r] = (byte)('a' + (i + k) % 26);
+            }
+        }
+        return b;
+    }
+
+    /// <summary>Row r of the block, every column, as text: rows compare equal only when all columns do.</summary>
+    private static string Row(ExtractionBlock b, int r)
+    {
+        var s = $"{b.Cntr[r]} {b.ScanKey[r]} {b.Ra[r]:R} {b.Dec[r]:R} {b.ErrMaj[r]:R} {b.ErrMin[r]:R} {b.ErrAng[r]:R} {b.JDate[r]:R} "
+            + $"{b.Ndet[r]} {b.Prox[r]:R} {b.MpFlg[r]} {b.GalContam[r]} {b.Truth[r]} {b.FileIndex[r]} {b.Line[r]}";
+        foreach (var band in b.Bands)
+            s += $" {band.Mag[r]:R} {band.Sig[r]:R} {band.Snr[r]:R} {band.PhQual[r]} {band.RdFlg[r]} {band.BlFlg[r]} {band.CcFlg[r]}";
+        return s;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void PermuteMovesWholeRowsLikeAGather(int seed)
+    {
+        const int n = 5000;
+        var rnd = new Random(seed);
+        var reference = Numbered(n);
+        int[] order = Enumerable.Range(0, n).ToArray();
+        // Mostly shuffled, with fixed points and short cycles left in by the partial shuffle.
+        for (int i = n - 1; i > 0; i--)
+            if (rnd.Next(4) != 0) { int j = rnd.Next(i + 1); (order[i], order[j]) = (order[j], order[i]); }
+        Assert.Contains(Enumerable.Range(0, n), i => order[i] == i);
+
+        var b = Numbered(n);
+        b.Permute(order);
+        Assert.Equal(n, b.Count);
+        for (int k = 0; k < n; k++) Assert.Equal(Row(reference, order[k]), Row(b, k));
+    }
+
+    [Fact]
+    public void PermuteWithASubsetOrARepeatedRowGathers()
+    {
+        var reference = Numbered(10);
+        var b = Numbered(10);
+        int[] subset = [9, 0, 4];
+        b.Permute(subset);
+        Assert.Equal(3, b.Count);
+        for (int k = 0; k < 3; k++) Assert.Equal(Row(reference, subset[k]), Row(b, k));
+
+        var c = Numbered(10);
+        int[] repeated = [1, 1, 2, 3, 4, 5, 6, 7, 8, 0];   // not a permutation: row 9 dropped, row 1 twice
+        c.Permute(repeated);
+        for (int k = 0; k < 10; k++) Assert.Equal(Row(reference, repeated[k]), Row(c, k));
+    }
+
+    [Fact]
+    public void AppendRowsCopiesEveryColumnAndGrows()
+    {
+        var a = Numbered(3);
+        var b = Numbered(40);
+        a.AppendRows(b);
+        Assert.Equal(43, a.Count);
+        var reference = Numbered(3);
+        for (int k = 0; k < 3; k++) Assert.Equal(Row(reference, k), Row(a, k));
+        for (int k = 0; k < 40; k++) Assert.Equal(Row(b, k), Row(a, 3 + k));
+    }
+}
