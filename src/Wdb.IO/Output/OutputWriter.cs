@@ -57,8 +57,11 @@ public static class OutputWriter
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             AtomicDirectory.RemoveStale(target);
             tmp = AtomicDirectory.CreateTemp(target);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
             var hashes = WriteFiles(tmp, outputs, chunkRecords);
             outputs.Summary.Outputs = hashes;
+            // The tables' time goes into the summary itself (the swap after it takes milliseconds).
+            outputs.Summary.StageSeconds["write"] = Math.Round(watch.Elapsed.TotalSeconds, 4);
             SmallFile.Write(Path.Combine(tmp, "summary.json"), SummaryJson(outputs.Summary));
             AtomicDirectory.Publish(tmp, target);
             return null;
