@@ -20,20 +20,26 @@ public static class RadixSort
         ulong or = 0, and = ulong.MaxValue;
         for (int i = 0; i < count; i++) { or |= keys[i]; and &= keys[i]; }
         ulong varying = or ^ and;
-        Span<int> counts = stackalloc int[256];
+        // Large sorts run each pass on every core: a histogram per slice of rows, then each
+        // slice scatters from its own offsets (slice t's rows of a digit after slice t-1's,
+        // so the sort stays stable and the result does not depend on the number of slices).
+        int slices = count >= ParallelThreshold ? Math.Min(Environment.ProcessorCount, 16) : 1;
+        int per = (count + slices - 1) / slices;
+        var counts = new int[slices * 256];
         for (int shift = 0; shift < 64; shift += 8)
         {
             if (((varying >> shift) & 0xFF) == 0) continue;
-            counts.Clear();
-            for (int i = 0; i < count; i++) counts[(int)((srcK[i] >> shift) & 0xFF)]++;
+            ulong[] sk = srcK, dk = dstK;
+            int[] si = srcI, di = dstI;
+            int sh = shift;
+            Array.Clear(counts);
+            if (slices == 1) Histogram(sk, 0, count, sh, counts, 0);
+            else Parallel.For(0, slices, t => Histogram(sk, t * per, Math.Min(count, (t + 1) * per), sh, counts, t * 256));
             int sum = 0;
-            for (int b = 0; b < 256; b++) { int c = counts[b]; counts[b] = sum; sum += c; }
-            for (int i = 0; i < count; i++)
-            {
-                ulong k = srcK[i];
-                int d = counts[(int)((k >> shift) & 0xFF)]++;
-                dstK[d] = k; dstI[d] = srcI[i];
-            }
+            for (int b = 0; b < 256; b++)
+                for (int t = 0; t < slices; t++) { int c = counts[t * 256 + b]; counts[t * 256 + b] = sum; sum += c; }
+            if (slices == 1) Scatter(sk, si, dk, di, 0, count, sh, counts, 0);
+            else Parallel.For(0, slices, t => Scatter(sk, si, dk, di, t * per, Math.Min(count, (t + 1) * per), sh, counts, t * 256));
             (srcK, dstK) = (dstK, srcK);
             (srcI, dstI) = (dstI, srcI);
         }
@@ -41,6 +47,26 @@ public static class RadixSort
         {
             Array.Copy(srcK, keys, count);
             Array.Copy(srcI, items, count);
+        }
+    }
+
+    /// <summary>Below this many keys a pass runs on one core (thread start-up would cost more).</summary>
+    private const int ParallelThreshold = 1 << 17;
+
+    private static void Histogram(ulong[] keys, int from, int to, int shift, int[] counts, int at)
+    {
+        var c = counts.AsSpan(at, 256);
+        for (int i = from; i < to; i++) c[(int)((keys[i] >> shift) & 0xFF)]++;
+    }
+
+    private static void Scatter(ulong[] srcK, int[] srcI, ulong[] dstK, int[] dstI, int from, int to, int shift, int[] offsets, int at)
+    {
+        var next = offsets.AsSpan(at, 256);
+        for (int i = from; i < to; i++)
+        {
+            ulong k = srcK[i];
+            int d = next[(int)((k >> shift) & 0xFF)]++;
+            dstK[d] = k; dstI[d] = srcI[i];
         }
     }
 

@@ -10,11 +10,12 @@ public class RadixSortTests
     [InlineData(33)]
     [InlineData(1000)]
     [InlineData(5000)]
+    [InlineData(300_001)]   // past the parallel threshold: passes split over slices of rows
     public void Sorts_and_is_stable_at_every_size(int n)
     {
         var rng = new Random(n);
         // Few distinct keys, so stability matters; items record the original position.
-        var keys = Enumerable.Range(0, n).Select(_ => (ulong)rng.Next(7) << (8 * rng.Next(3))).ToArray();
+        var keys = Enumerable.Range(0, n).Select(_ => (ulong)rng.Next(7) << (8 * rng.Next(3)) | (ulong)rng.Next(3) << 56).ToArray();
         var items = Enumerable.Range(0, n).ToArray();
         var expected = items.OrderBy(i => keys[i]).ToArray(); // LINQ OrderBy is stable
         var sortedKeys = (ulong[])keys.Clone();
