@@ -83,4 +83,37 @@ public class ExtractionBlockTests
         for (int k = 0; k < 3; k++) Assert.Equal(Row(reference, k), Row(a, k));
         for (int k = 0; k < 40; k++) Assert.Equal(Row(b, k), Row(a, 3 + k));
     }
+
+    /// <summary>What AddRow must give, whatever the row held before (a reject, an earlier batch).</summary>
+    private static void AssertDefaults(ExtractionBlock b, int r)
+    {
+        Assert.Equal(0, b.Cntr[r]); Assert.Equal(0, b.ScanKey[r]);
+        Assert.True(double.IsNaN(b.Ra[r]) && double.IsNaN(b.Dec[r]) && double.IsNaN(b.JDate[r]));
+        Assert.True(float.IsNaN(b.ErrMaj[r]) && float.IsNaN(b.ErrMin[r]) && float.IsNaN(b.ErrAng[r]) && float.IsNaN(b.Prox[r]));
+        Assert.Equal((-1, (byte)0, (byte)0, -1L, 0, 0L), (b.Ndet[r], b.MpFlg[r], b.GalContam[r], b.Truth[r], b.FileIndex[r], b.Line[r]));
+        foreach (var band in b.Bands)
+        {
+            Assert.True(float.IsNaN(band.Mag[r]) && float.IsNaN(band.Sig[r]) && float.IsNaN(band.Snr[r]));
+            Assert.Equal((0, 0, 0, 0), (band.PhQual[r], band.RdFlg[r], band.BlFlg[r], band.CcFlg[r]));
+        }
+    }
+
+    [Fact]
+    public void NewRowsStartFromDefaultsAfterRemoveLastClearAndPermute()
+    {
+        var b = Numbered(3000);                      // past one run of pre-filled rows, and grown
+        b.RemoveLast();
+        AssertDefaults(b, b.AddRow());
+        b.Permute(Enumerable.Range(0, b.Count).Reverse().ToArray());
+        AssertDefaults(b, b.AddRow());
+        b.Clear();
+        for (int k = 0; k < 2500; k++) AssertDefaults(b, b.AddRow());
+        var c = Numbered(10);
+        c.Permute([3, 1]);                           // a subset: gathered, capacity shrinks
+        AssertDefaults(c, c.AddRow());
+        AssertDefaults(c, c.AddRow());
+        var d = Numbered(5);
+        d.AppendRows(Numbered(2000));
+        AssertDefaults(d, d.AddRow());
+    }
 }
