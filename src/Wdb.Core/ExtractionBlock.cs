@@ -162,21 +162,17 @@ public sealed class ExtractionBlock
     }
 
     /// <summary>
-    /// Reorders the rows so that new row k is old row <c>order[k]</c>: a permutation (applied
-    /// in place), or a subset to keep (rows not named are dropped; gathered one column at a
-    /// time, so the peak extra memory is one column, and Capacity shrinks to the new Count).
+    /// Reorders the rows so that new row k is old row <c>order[k]</c>: a permutation, or a
+    /// subset to keep (rows not named are dropped). One column at a time, so the peak extra
+    /// memory is one column rather than a second block. Capacity shrinks to the new Count.
+    /// (Applying a permutation in place, cycle by cycle, was tried: three random accesses per
+    /// value instead of one made the zone sort 3x slower, bench/NOTES.md.)
     /// </summary>
     public void Permute(ReadOnlySpan<int> order)
     {
         if (order.Length > Count) throw new ArgumentException("order names more rows than the block holds", nameof(order));
         foreach (int row in order)
             if ((uint)row >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(order), $"row {row} is not in the block");
-        if (order.Length == Count && CycleStarts(order) is { } starts)
-        {
-            PermuteInPlace(order.ToArray(), starts);
-            _clean = Count;
-            return;
-        }
         Cntr = Gather(Cntr, order); ScanKey = Gather(ScanKey, order);
         Ra = Gather(Ra, order); Dec = Gather(Dec, order);
         ErrMaj = Gather(ErrMaj, order); ErrMin = Gather(ErrMin, order); ErrAng = Gather(ErrAng, order);
@@ -191,72 +187,6 @@ public sealed class ExtractionBlock
         MpFlg = Gather(MpFlg, order); GalContam = Gather(GalContam, order); Truth = Gather(Truth, order);
         FileIndex = Gather(FileIndex, order); Line = Gather(Line, order);
         Count = _clean = order.Length;
-    }
-
-    /// <summary>
-    /// A whole permutation is applied in place, one cycle at a time, columns on every core:
-    /// no second copy of any column, so no garbage for the large-object heap and no extra
-    /// peak memory (gathering columns on two cores at once cost ~0.2 GB on the 3.25 M-row tile).
-    /// </summary>
-    private void PermuteInPlace(int[] order, int[] starts)
-    {
-        var columns = new List<Action>
-        {
-            () => Cycle(Cntr, order, starts), () => Cycle(ScanKey, order, starts),
-            () => Cycle(Ra, order, starts), () => Cycle(Dec, order, starts),
-            () => Cycle(ErrMaj, order, starts), () => Cycle(ErrMin, order, starts), () => Cycle(ErrAng, order, starts),
-            () => Cycle(JDate, order, starts),
-            () => Cycle(Ndet, order, starts), () => Cycle(Prox, order, starts),
-            () => Cycle(MpFlg, order, starts), () => Cycle(GalContam, order, starts), () => Cycle(Truth, order, starts),
-            () => Cycle(FileIndex, order, starts), () => Cycle(Line, order, starts),
-        };
-        foreach (var b in Bands)
-        {
-            columns.Add(() => Cycle(b.Mag, order, starts)); columns.Add(() => Cycle(b.Sig, order, starts));
-            columns.Add(() => Cycle(b.Snr, order, starts));
-            columns.Add(() => Cycle(b.PhQual, order, starts)); columns.Add(() => Cycle(b.RdFlg, order, starts));
-            columns.Add(() => Cycle(b.BlFlg, order, starts)); columns.Add(() => Cycle(b.CcFlg, order, starts));
-        }
-        Parallel.For(0, columns.Count, i => columns[i]());
-    }
-
-    /// <summary>
-    /// The first row of every cycle longer than one of <paramref name="order"/>; null when
-    /// <paramref name="order"/> is not a permutation (a row named twice), which then gathers.
-    /// </summary>
-    private static int[]? CycleStarts(ReadOnlySpan<int> order)
-    {
-        var seen = new bool[order.Length];
-        var starts = new List<int>();
-        for (int i = 0; i < order.Length; i++)
-        {
-            if (seen[i]) continue;
-            seen[i] = true;
-            if (order[i] == i) continue;
-            starts.Add(i);
-            for (int j = order[i]; j != i; j = order[j])
-            {
-                if (seen[j]) return null;
-                seen[j] = true;
-            }
-        }
-        return starts.ToArray();
-    }
-
-    /// <summary>new[k] = old[order[k]] along each cycle: every write reads a row not yet overwritten.</summary>
-    private static void Cycle<T>(T[] column, int[] order, int[] starts)
-    {
-        foreach (int start in starts)
-        {
-            T first = column[start];
-            int j = start;
-            for (int next = order[j]; next != start; next = order[j])
-            {
-                column[j] = column[next];
-                j = next;
-            }
-            column[j] = first;
-        }
     }
 
     private static T[] Gather<T>(T[] column, ReadOnlySpan<int> order)

@@ -39,7 +39,7 @@ public class ExtractionBlockTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public void PermuteMovesWholeRowsLikeAGather(int seed)
+    public void PermuteMovesWholeRows(int seed)
     {
         const int n = 5000;
         var rnd = new Random(seed);
@@ -57,7 +57,7 @@ public class ExtractionBlockTests
     }
 
     [Fact]
-    public void PermuteWithASubsetOrARepeatedRowGathers()
+    public void PermuteWithASubsetOrARepeatedRow()
     {
         var reference = Numbered(10);
         var b = Numbered(10);
