@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Two wdb builds side by side on the same data: runs alternate (A B A B ...) so that a busy
+# machine slows both alike, and the table gives medians of wall, CPU and each stage.
+#   bench/compare.sh A_WDB B_WDB [RUNS] [DATASET.csv ...]
+# Defaults: 3 runs; bench/data/{survey-0.65M,caltile-0.42M,caltile-3.5M}.csv (bench/run.sh makes them).
+# Outputs go to a fresh directory under $TMPDIR (or /tmp) per run and are deleted after it.
+# Also checks that both builds wrote byte-identical groups/members/extractions tables.
+set -uo pipefail
+
+[ $# -ge 2 ] || { echo "usage: bench/compare.sh A_WDB B_WDB [RUNS] [DATASET.csv ...]" >&2; exit 2; }
+A="$1"; B="$2"; shift 2
+RUNS=3
+if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then RUNS="$1"; shift; fi
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+DATA=("$@")
+[ ${#DATA[@]} -eq 0 ] && DATA=("$HERE/data/survey-0.65M.csv" "$HERE/data/caltile-0.42M.csv" "$HERE/data/caltile-3.5M.csv")
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/wdb-compare.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+echo "A: $A"; echo "B: $B"
+echo "machine: $(nproc) cores, load at start $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each, alternating"
+echo
+for csv in "${DATA[@]}"; do
+    [ -f "$csv" ] || { echo "missing $csv (run bench/run.sh first)" >&2; continue; }
+    name="$(basename "$csv" .csv)"
+    for i in $(seq 1 "$RUNS"); do
+        for side in A B; do
+            bin="$A"; [ "$side" = B ] && bin="$B"
+            out="$WORK/$side.$i"
+            /usr/bin/time -f "%e %U %S %M" -o "$WORK/$side.$i.time" "$bin" merge "$csv" --out "$out" --quiet >/dev/null 2>"$WORK/$side.$i.err" \
+                || { echo "$name: $side failed: $(tail -1 "$WORK/$side.$i.err")" >&2; continue; }
+            python3 - "$out/summary.json" "$WORK/$side.$i.time" >>"$WORK/$side.rows" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+wall, user, sys_, rss = open(sys.argv[2]).read().split()
+st = s.get("stage_seconds", {})
+print(json.dumps({"wall": float(wall), "cpu": float(user) + float(sys_), "rss_mb": int(rss) / 1024, **st}))
+PY
+            if [ "$side" = B ] && [ "$i" = 1 ]; then
+                same=yes
+                for t in groups members extractions; do cmp -s "$WORK/A.1/$t.fb" "$WORK/B.1/$t.fb" || same="no ($t.fb differs)"; done
+                echo "$name: tables byte-identical: $same"
+            fi
+            [ "$i" -gt 1 ] && rm -rf "$out"
+        done
+    done
+    python3 - "$name" "$WORK/A.rows" "$WORK/B.rows" <<'PY'
+import json, statistics, sys
+name = sys.argv[1]
+rows = {side: [json.loads(l) for l in open(p)] for side, p in zip("AB", sys.argv[2:])}
+keys = list(dict.fromkeys(k for side in "AB" for r in rows[side] for k in r))
+print(f"| {name} | A (median) | B (median) | B / A |")
+print("| --- | ---: | ---: | ---: |")
+for k in keys:
+    a = statistics.median(r.get(k, 0) for r in rows["A"]); b = statistics.median(r.get(k, 0) for r in rows["B"])
+    print(f"| {k} | {a:.2f} | {b:.2f} | {b / a:.2f} |" if a else f"| {k} | {a:.2f} | {b:.2f} | - |")
+print()
+PY
+    rm -rf "$WORK"/A.* "$WORK"/B.*
+done
+echo "load at end $(cut -d' ' -f1-3 /proc/loadavg)"
