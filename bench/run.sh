@@ -235,6 +235,12 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     echo "## Accuracy against generated truth (\`bench/accuracy.sh\`: \`wdb evaluate\`, other seeds and sky areas)"
     echo
     bash "$HERE/accuracy.sh" "$WDB" 2>>"$OUT/accuracy.log" || echo "(accuracy run failed, see bench/out/accuracy.log)"
+    # Measurements made by hand (GPU runs, the 10 M set by itself, start-up) live below a
+    # marker line and are carried over from the previous RESULTS.md.
+    if [ -f "$RESULTS" ] && grep -q '^<!-- kept by bench/run.sh' "$RESULTS"; then
+        echo
+        sed -n '/^<!-- kept by bench\/run.sh/,$p' "$RESULTS"
+    fi
 } >"$RESULTS.tmp" && mv "$RESULTS.tmp" "$RESULTS"
 log "wrote $RESULTS"
 grep -q FAIL "$RESULTS" && exit 1
