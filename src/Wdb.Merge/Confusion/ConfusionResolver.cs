@@ -169,38 +169,56 @@ public static class ConfusionResolver
     }
 
     /// <summary>
-    /// Whether a candidate group holds two extractions of one scan: an open-addressing set of
-    /// its scan keys that stops at the first repeat (a sort of every group's keys cost more
-    /// than the check is worth: almost all groups pass).
+    /// Whether a candidate group holds two extractions of one scan: a set of its scan keys
+    /// that stops at the first repeat (a sort of every group's keys cost more than the
+    /// check is worth: almost all groups pass).
     /// </summary>
     private sealed class RepeatedScanCheck
     {
-        private long[] _key = new long[64];
-        private int[] _stamp = new int[64];
-        private int _gen;
+        private readonly ScanKeyMap _seen = new();
 
         public bool HasRepeatedScan(ExtractionBlock block, ReadOnlySpan<int> members)
         {
-            int m = members.Length;
             long[] sk = block.ScanKey;
-            if (m == 2) return sk[members[0]] == sk[members[1]];
-            int bits = 6;
-            while ((1 << bits) < 2 * m) bits++;
-            int size = 1 << bits, mask = size - 1;
-            if (_key.Length < size) { _key = new long[size]; _stamp = new int[size]; _gen = 0; }
-            if (++_gen == int.MaxValue) { Array.Clear(_stamp); _gen = 1; }
-            foreach (int row in members)
-            {
-                long key = sk[row];
-                int h = (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> (64 - bits));
-                while (_stamp[h] == _gen)
-                {
-                    if (_key[h] == key) return true;
-                    h = (h + 1) & mask;
-                }
-                _stamp[h] = _gen; _key[h] = key;
-            }
+            if (members.Length == 2) return sk[members[0]] == sk[members[1]];
+            _seen.Begin(members.Length);
+            foreach (int row in members) if (_seen.GetOrAdd(sk[row], 0) >= 0) return true;
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Scan key to a small int, for up to the number of keys given to <see cref="Begin"/>:
+    /// open addressing with linear probing in a table of at least twice that size, emptied
+    /// by a generation stamp instead of a clear.
+    /// </summary>
+    private sealed class ScanKeyMap
+    {
+        private long[] _key = new long[64];
+        private int[] _value = new int[64], _stamp = new int[64];
+        private int _gen, _bits, _mask;
+
+        public void Begin(int keys)
+        {
+            _bits = 6;
+            while ((1 << _bits) < 2 * keys) _bits++;
+            int size = 1 << _bits;
+            _mask = size - 1;
+            if (_key.Length < size) { _key = new long[size]; _value = new int[size]; _stamp = new int[size]; _gen = 0; }
+            if (++_gen == int.MaxValue) { Array.Clear(_stamp); _gen = 1; }
+        }
+
+        /// <summary>The value of <paramref name="key"/>, or -1 after adding it with <paramref name="value"/>.</summary>
+        public int GetOrAdd(long key, int value)
+        {
+            int h = (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> (64 - _bits));
+            while (_stamp[h] == _gen)
+            {
+                if (_key[h] == key) return _value[h];
+                h = (h + 1) & _mask;
+            }
+            _stamp[h] = _gen; _key[h] = key; _value[h] = value;
+            return -1;
         }
     }
 
@@ -230,7 +248,7 @@ public static class ConfusionResolver
             _memberOrder = new MemberOrder(this);
         }
 
-        private long[] _scanKeys = new long[64];
+        private readonly ScanKeyMap _scanIndex = new();
         private int[] _order = new int[64], _idx = new int[64];
         // Members in input order (index i) while they are put in priority order.
         private float[] _bright = new float[64];
@@ -352,7 +370,7 @@ public static class ConfusionResolver
 
         private void EnsureMembers(int m)
         {
-            Ensure(ref _scanKeys, m); Ensure(ref _order, m); Ensure(ref _idx, m); Ensure(ref _bright, m);
+            Ensure(ref _order, m); Ensure(ref _idx, m); Ensure(ref _bright, m);
             Ensure(ref _ra, m); Ensure(ref _dec, m); Ensure(ref _cntrIn, m); Ensure(ref _sortKey, m);
             Ensure(ref _x, m); Ensure(ref _y, m); Ensure(ref _z, m); Ensure(ref _scan, m); Ensure(ref _cntr, m);
             Ensure(ref _assign, m); Ensure(ref _history, m * MaxRounds);
@@ -387,7 +405,7 @@ public static class ConfusionResolver
                 _sortKey[i] = ((ulong)OrderKey(b) << 32) | OrderKey(r);
                 _idx[i] = i;
             }
-            Array.Sort(_sortKey, _idx, 0, m);
+            RadixSort.SortPairs(_sortKey, _idx, m);
             for (int a = 0; a < m;)
             {
                 int e = a + 1;
@@ -446,18 +464,21 @@ public static class ConfusionResolver
             }
         }
 
-        /// <summary>Dense scan index per member (rank of its scan key) and per-scan slot lists; returns the number of scans.</summary>
+        /// <summary>
+        /// Dense scan index per member (in order of first appearance; nothing depends on the
+        /// numbering) and per-scan slot lists; returns the number of scans.
+        /// </summary>
         private int PrepareScans(ExtractionBlock block, int m)
         {
             long[] sk = block.ScanKey;
-            for (int k = 0; k < m; k++) { _scanKeys[k] = sk[_order[k]]; _idx[k] = k; }
-            Array.Sort(_scanKeys, _idx, 0, m);
+            _scanIndex.Begin(m);
             int scans = 0;
-            for (int i = 0; i < m; i++)
+            for (int k = 0; k < m; k++)
             {
-                if (i == 0 || _scanKeys[i] != _scanKeys[i - 1]) _scanCount[scans++] = 0;
-                _scan[_idx[i]] = scans - 1;
-                _scanCount[scans - 1]++;
+                int s = _scanIndex.GetOrAdd(sk[_order[k]], scans);
+                if (s < 0) { s = scans++; _scanCount[s] = 0; }
+                _scan[k] = s;
+                _scanCount[s]++;
             }
             _scanStart[0] = 0;
             for (int s = 0; s < scans; s++) _scanStart[s + 1] = _scanStart[s] + _scanCount[s];
