@@ -66,6 +66,14 @@ public static class ConfusionResolver
     /// <summary>Components with at least this many members look centres up in a grid (same result, less work).</summary>
     public const int GridMinMembers = 128;
 
+    /// <summary>
+    /// Up to this many centres a member tests every centre, four at a time, instead of
+    /// walking the 3 x 3 grid cells: a dense calibration source's handful of centres all
+    /// lie in those cells anyway. Both give the same centre (the cheapest admissible one,
+    /// ties to the lower index).
+    /// </summary>
+    internal const int ScanAllMaxCentres = 48;
+
     /// <summary>Largest component radius (deg) for the grid; beyond it the plain scan over centres is used.</summary>
     public const double GridMaxExtentDeg = 0.5;
 
@@ -96,8 +104,13 @@ public static class ConfusionResolver
     public static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec) =>
         Resolve(block, cgid, radiusArcsec, GridMinMembers);
 
-    /// <summary>As above, with the component size from which the centre grid is used (tests compare both paths).</summary>
-    internal static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec, int gridMinMembers)
+    /// <summary>
+    /// As above, with the component size from which the centre grid is used, the number of
+    /// centres up to which a member tests all of them even with the grid, and whether to stop
+    /// once an assignment repeats (tests compare every path: the groups are the same).
+    /// </summary>
+    internal static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec, int gridMinMembers,
+        int scanAllMaxCentres = ScanAllMaxCentres, bool stopOnRepeat = true)
     {
         int n = block.Count;
         if (cgid.Length < n) throw new ArgumentException("cgid shorter than the block", nameof(cgid));
@@ -148,7 +161,7 @@ public static class ConfusionResolver
         int workers = Math.Min(Environment.ProcessorCount, todo.Length);
         Parallel.For(0, workers, _ =>
         {
-            var splitter = new Splitter(gridMinMembers);
+            var splitter = new Splitter(gridMinMembers, scanAllMaxCentres, stopOnRepeat);
             int localUnresolved = 0;
             for (int i = Interlocked.Increment(ref cursor); i < todo.Length; i = Interlocked.Increment(ref cursor))
             {
@@ -222,6 +235,10 @@ public static class ConfusionResolver
         }
     }
 
+    /// <summary>Rows of one candidate group in the priority order of the split (tests compare it with a plain sort).</summary>
+    internal static int[] PriorityOrder(ExtractionBlock block, ReadOnlySpan<int> members) =>
+        new Splitter(GridMinMembers, ScanAllMaxCentres, true).PriorityOrder(block, members);
+
     /// <summary>
     /// Brightness used to order members: the smallest detected magnitude over J, H, Ks
     /// (brighter first); +inf when no band is detected, so non-detections come last.
@@ -240,11 +257,14 @@ public static class ConfusionResolver
     /// <summary>Per-thread scratch and the splitting of one confused candidate group.</summary>
     private sealed class Splitter
     {
-        private readonly int gridMinMembers;
+        private readonly int gridMinMembers, scanAllMaxCentres;
+        private readonly bool stopOnRepeat;
 
-        public Splitter(int gridMinMembers)
+        public Splitter(int gridMinMembers, int scanAllMaxCentres, bool stopOnRepeat)
         {
             this.gridMinMembers = gridMinMembers;
+            this.scanAllMaxCentres = scanAllMaxCentres;
+            this.stopOnRepeat = stopOnRepeat;
             _memberOrder = new MemberOrder(this);
         }
 
@@ -292,6 +312,13 @@ public static class ConfusionResolver
             if (a.Length < n) a = new T[Math.Max(n, a.Length * 2)];
         }
 
+        public int[] PriorityOrder(ExtractionBlock block, ReadOnlySpan<int> members)
+        {
+            EnsureMembers(members.Length);
+            PrepareMembers(block, members);
+            return _order.AsSpan(0, members.Length).ToArray();
+        }
+
         /// <summary>
         /// Splits one confused candidate group into <paramref name="gcntrOut"/>; false (and
         /// nothing written) when its <see cref="WorkEstimate"/> exceeds <see cref="MaxSplitWork"/>.
@@ -316,7 +343,7 @@ public static class ConfusionResolver
                 current.CopyTo(_history.AsSpan(round * m, m));
                 _historyCentres[round] = centres;
                 int repeats = -1;
-                for (int j = round - 1; j >= 0 && repeats < 0; j--)
+                for (int j = round - 1; j >= 0 && repeats < 0 && stopOnRepeat; j--)
                     if (current.SequenceEqual(_history.AsSpan(j * m, m))) repeats = j;
                 if (repeats >= 0)
                 {
@@ -526,7 +553,7 @@ public static class ConfusionResolver
             {
                 double x = _x[k], y = _y[k], z = _z[k];
                 int s = _scan[k], slot0 = _scanStart[s], taken = _scanTaken[s];
-                int best = !_useGrid || centres <= ScanAllMaxCentres
+                int best = !_useGrid || centres <= scanAllMaxCentres
                     ? CheapestOfAll(centres, x, y, z, chord2, slot0, taken)
                     : CheapestInGrid(k, x, y, z, chord2, slot0, taken);
                 if (best < 0)
@@ -542,14 +569,6 @@ public static class ConfusionResolver
             }
             return centres;
         }
-
-        /// <summary>
-        /// Up to this many centres a member tests every centre, four at a time, instead of
-        /// walking the 3 x 3 grid cells: a dense calibration source's handful of centres all
-        /// lie in those cells anyway. Both give the same centre (the cheapest admissible one,
-        /// ties to the lower index).
-        /// </summary>
-        private const int ScanAllMaxCentres = 48;
 
         /// <summary>
         /// The cheapest admissible centre among all (ties: the lower index), or -1: costs of
