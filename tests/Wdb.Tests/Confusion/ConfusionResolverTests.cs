@@ -302,6 +302,22 @@ public class ConfusionResolverTests
         Assert.Equal(expected[..25], ConfusionResolver.PriorityOrder(b, expected[..25].Reverse().ToArray()));
     }
 
+    [Fact]
+    public void One_thread_gives_the_groups_of_all_threads()
+    {
+        var b = DenseField(41, 80, 9, 1.0, out _, 1.4);
+        for (int i = 0; i < 40; i++) Add(b, 900_000 + i, 77000 + i % 3, 201.0 + i * 0.01, 30.0);   // groups of one, and a repeated scan far apart
+        long[] cgid = FriendsOfFriends(b, 2.0);
+        var all = ConfusionResolver.Resolve(b, cgid, 2.0);
+        // Parallel loops inside run on the current scheduler: one that runs one task at a time.
+        var one = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, 1).ConcurrentScheduler;
+        var single = Task.Factory.StartNew(() => ConfusionResolver.Resolve(b, cgid, 2.0), CancellationToken.None, TaskCreationOptions.None, one).Result;
+        Assert.True(all.ConfusedCandidateGroups > 1);
+        Assert.Equal(all.Gcntr, single.Gcntr);
+        Assert.Equal(all.Confused, single.Confused);
+        Assert.Equal(all.ConfusedCandidateGroups, single.ConfusedCandidateGroups);
+    }
+
     private static void AssertValidPartition(ExtractionBlock b, long[] cgid, ConfusionResult r)
     {
         var scansOf = new Dictionary<long, HashSet<long>>();
