@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Wdb.Core;
 
 namespace Wdb.Merge;
@@ -65,6 +67,14 @@ public static class ConfusionResolver
     /// <summary>Components with at least this many members look centres up in a grid (same result, less work).</summary>
     public const int GridMinMembers = 128;
 
+    /// <summary>
+    /// Up to this many centres a member tests every centre, four at a time, instead of
+    /// walking the 3 x 3 grid cells: a dense calibration source's handful of centres all
+    /// lie in those cells anyway. Both give the same centre (the cheapest admissible one,
+    /// ties to the lower index).
+    /// </summary>
+    internal const int ScanAllMaxCentres = 48;
+
     /// <summary>Largest component radius (deg) for the grid; beyond it the plain scan over centres is used.</summary>
     public const double GridMaxExtentDeg = 0.5;
 
@@ -95,8 +105,13 @@ public static class ConfusionResolver
     public static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec) =>
         Resolve(block, cgid, radiusArcsec, GridMinMembers);
 
-    /// <summary>As above, with the component size from which the centre grid is used (tests compare both paths).</summary>
-    internal static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec, int gridMinMembers)
+    /// <summary>
+    /// As above, with the component size from which the centre grid is used, the number of
+    /// centres up to which a member tests all of them even with the grid, and whether to stop
+    /// once an assignment repeats (tests compare every path: the groups are the same).
+    /// </summary>
+    internal static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec, int gridMinMembers,
+        int scanAllMaxCentres = ScanAllMaxCentres, bool stopOnRepeat = true)
     {
         int n = block.Count;
         if (cgid.Length < n) throw new ArgumentException("cgid shorter than the block", nameof(cgid));
@@ -104,50 +119,126 @@ public static class ConfusionResolver
         if (n == 0) return result;
 
         // Rows grouped by candidate group; order inside a run is irrelevant (members are
-        // re-ordered by data values before any decision is taken).
-        long[] keys = cgid[..n].ToArray();
+        // re-ordered by data values before any decision is taken). Radix: a comparison sort
+        // of every row was the stage's one serial step.
+        var keys = new ulong[n];
         var rows = new int[n];
-        for (int i = 0; i < n; i++) rows[i] = i;
-        Array.Sort(keys, rows);
+        for (int i = 0; i < n; i++) { keys[i] = RadixSort.KeyOf(cgid[i]); rows[i] = i; }
+        RadixSort.SortPairs(keys, rows, n);
         var starts = new List<int>();
         for (int k = 0; k < n; k++) if (k == 0 || keys[k] != keys[k - 1]) starts.Add(k);
         starts.Add(n);
         int runs = starts.Count - 1;
 
-        double chord2 = Sky.ChordSquared(radiusArcsec);
-        int confusedCount = 0, unresolvedCount = 0;
-        // Small chunks: the dense candidate groups of a calibration tile sit close together in cgid
-        // order, and one thread must not be left with all of them.
-        const int chunk = 64;
+        // Pass 1: groups with one extraction per scan (nearly all of a survey) pass through;
+        // the confused ones are collected for pass 2.
+        var confused = new List<int>();
+        const int chunk = 256;
         int chunks = (runs + chunk - 1) / chunk;
-        Parallel.For(0, chunks, () => new Splitter(gridMinMembers), (c, _, splitter) =>
+        Parallel.For(0, chunks, () => (Found: new List<int>(), Check: new RepeatedScanCheck()), (c, _, local) =>
         {
-            int local = 0, localUnresolved = 0;
             int end = Math.Min(runs, (c + 1) * chunk);
             for (int r = c * chunk; r < end; r++)
             {
                 int s = starts[r], len = starts[r + 1] - s;
                 ReadOnlySpan<int> members = rows.AsSpan(s, len);
-                long id = keys[s];
-                if (len == 1 || !splitter.HasRepeatedScan(block, members))
-                {
-                    foreach (int row in members) result.Gcntr[row] = id;
-                    continue;
-                }
-                local++;
+                if (len > 1 && local.Check.HasRepeatedScan(block, members)) { local.Found.Add(r); continue; }
+                long id = (long)(keys[s] ^ 0x8000_0000_0000_0000UL);   // RadixSort.KeyOf inverted: the run's cgid
+                foreach (int row in members) result.Gcntr[row] = id;
+            }
+            return local;
+        }, local => { lock (confused) confused.AddRange(local.Found); });
+
+        // Pass 2: split the confused groups, largest first from a shared cursor, so that a
+        // few huge groups (a calibration tile's blends of several sources) start early and
+        // the small ones fill in behind them on every core. Each group writes only its own
+        // rows: the result does not depend on the order or the thread count.
+        var work = new long[confused.Count];
+        var todo = confused.ToArray();
+        for (int i = 0; i < todo.Length; i++) work[i] = -(((long)(starts[todo[i] + 1] - starts[todo[i]]) << 32) | (uint)(runs - todo[i]));
+        Array.Sort(work, todo);
+        double chord2 = Sky.ChordSquared(radiusArcsec);
+        int unresolvedCount = 0, cursor = -1;
+        int workers = Math.Min(Environment.ProcessorCount, todo.Length);
+        Parallel.For(0, workers, _ =>
+        {
+            var splitter = new Splitter(gridMinMembers, scanAllMaxCentres, stopOnRepeat);
+            int localUnresolved = 0;
+            for (int i = Interlocked.Increment(ref cursor); i < todo.Length; i = Interlocked.Increment(ref cursor))
+            {
+                int r = todo[i];
+                int s = starts[r], len = starts[r + 1] - s;
+                ReadOnlySpan<int> members = rows.AsSpan(s, len);
                 foreach (int row in members) result.Confused[row] = true;
                 if (splitter.Split(block, members, chord2, result.Gcntr)) continue;
                 localUnresolved++;
+                long id = (long)(keys[s] ^ 0x8000_0000_0000_0000UL);   // RadixSort.KeyOf inverted: the run's cgid
                 foreach (int row in members) { result.Gcntr[row] = id; result.Unresolved[row] = true; }
             }
-            Interlocked.Add(ref confusedCount, local);
             Interlocked.Add(ref unresolvedCount, localUnresolved);
-            return splitter;
-        }, _ => { });
-        result.ConfusedCandidateGroups = confusedCount;
+        });
+        result.ConfusedCandidateGroups = todo.Length;
         result.UnresolvedCandidateGroups = unresolvedCount;
         return result;
     }
+
+    /// <summary>
+    /// Whether a candidate group holds two extractions of one scan: a set of its scan keys
+    /// that stops at the first repeat (a sort of every group's keys cost more than the
+    /// check is worth: almost all groups pass).
+    /// </summary>
+    private sealed class RepeatedScanCheck
+    {
+        private readonly ScanKeyMap _seen = new();
+
+        public bool HasRepeatedScan(ExtractionBlock block, ReadOnlySpan<int> members)
+        {
+            long[] sk = block.ScanKey;
+            if (members.Length == 2) return sk[members[0]] == sk[members[1]];
+            _seen.Begin(members.Length);
+            foreach (int row in members) if (_seen.GetOrAdd(sk[row], 0) >= 0) return true;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Scan key to a small int, for up to the number of keys given to <see cref="Begin"/>:
+    /// open addressing with linear probing in a table of at least twice that size, emptied
+    /// by a generation stamp instead of a clear.
+    /// </summary>
+    private sealed class ScanKeyMap
+    {
+        private long[] _key = new long[64];
+        private int[] _value = new int[64], _stamp = new int[64];
+        private int _gen, _bits, _mask;
+
+        public void Begin(int keys)
+        {
+            _bits = 6;
+            while ((1 << _bits) < 2 * keys) _bits++;
+            int size = 1 << _bits;
+            _mask = size - 1;
+            if (_key.Length < size) { _key = new long[size]; _value = new int[size]; _stamp = new int[size]; _gen = 0; }
+            if (++_gen == int.MaxValue) { Array.Clear(_stamp); _gen = 1; }
+        }
+
+        /// <summary>The value of <paramref name="key"/>, or -1 after adding it with <paramref name="value"/>.</summary>
+        public int GetOrAdd(long key, int value)
+        {
+            int h = (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> (64 - _bits));
+            while (_stamp[h] == _gen)
+            {
+                if (_key[h] == key) return _value[h];
+                h = (h + 1) & _mask;
+            }
+            _stamp[h] = _gen; _key[h] = key; _value[h] = value;
+            return -1;
+        }
+    }
+
+    /// <summary>Rows of one candidate group in the priority order of the split (tests compare it with a plain sort).</summary>
+    internal static int[] PriorityOrder(ExtractionBlock block, ReadOnlySpan<int> members) =>
+        new Splitter(GridMinMembers, ScanAllMaxCentres, true).PriorityOrder(block, members);
 
     /// <summary>
     /// Brightness used to order members: the smallest detected magnitude over J, H, Ks
@@ -165,16 +256,35 @@ public static class ConfusionResolver
     }
 
     /// <summary>Per-thread scratch and the splitting of one confused candidate group.</summary>
-    private sealed class Splitter(int gridMinMembers)
+    private sealed class Splitter
     {
-        private long[] _scanKeys = new long[64];
-        private int[] _order = new int[64];
+        private readonly int gridMinMembers, scanAllMaxCentres;
+        private readonly bool stopOnRepeat;
+
+        public Splitter(int gridMinMembers, int scanAllMaxCentres, bool stopOnRepeat)
+        {
+            this.gridMinMembers = gridMinMembers;
+            this.scanAllMaxCentres = scanAllMaxCentres;
+            this.stopOnRepeat = stopOnRepeat;
+            _memberOrder = new MemberOrder(this);
+        }
+
+        private readonly ScanKeyMap _scanIndex = new();
+        private int[] _order = new int[64], _idx = new int[64];
+        // Members in input order (index i) while they are put in priority order.
         private float[] _bright = new float[64];
+        private double[] _ra = new double[64], _dec = new double[64];
+        private long[] _cntrIn = new long[64];
+        private ulong[] _sortKey = new ulong[64];
+        private readonly MemberOrder _memberOrder;
         // Members in priority order (index k): position, dense scan index, cntr.
         private double[] _x = new double[64], _y = new double[64], _z = new double[64];
         private int[] _scan = new int[64];
         private long[] _cntr = new long[64];
-        private int[] _assign = new int[64], _prevAssign = new int[64];
+        private int[] _assign = new int[64];
+        // Assignment of each round (round r at r * m) and its number of centres.
+        private int[] _history = new int[64 * MaxRounds];
+        private readonly int[] _historyCentres = new int[MaxRounds];
         // Per scan: how many members, where its slot list starts, how many centres took it.
         private int[] _scanCount = new int[64], _scanStart = new int[65], _scanTaken = new int[64], _takenBy = new int[64];
         private int[] _stamp = new int[64];
@@ -189,6 +299,7 @@ public static class ConfusionResolver
         private long[] _cMinCntr = new long[64];
         private int[] _cByZ = new int[64], _cInto = new int[64];
         private double[] _cSpread = new double[64], _cVar = new double[64], _cInvNuVar = new double[64], _cScale = new double[64];
+        private double[] _cCost = new double[64];   // per centre, for the member being assigned
         private double[] _zKey = new double[64];
         // Grid over the component's tangent plane (large components only).
         private bool _useGrid;
@@ -202,17 +313,11 @@ public static class ConfusionResolver
             if (a.Length < n) a = new T[Math.Max(n, a.Length * 2)];
         }
 
-        /// <summary>Whether some scan contributes two or more of <paramref name="members"/>.</summary>
-        public bool HasRepeatedScan(ExtractionBlock block, ReadOnlySpan<int> members)
+        public int[] PriorityOrder(ExtractionBlock block, ReadOnlySpan<int> members)
         {
-            int m = members.Length;
-            long[] sk = block.ScanKey;
-            if (m == 2) return sk[members[0]] == sk[members[1]];
-            Ensure(ref _scanKeys, m);
-            for (int k = 0; k < m; k++) _scanKeys[k] = sk[members[k]];
-            Array.Sort(_scanKeys, 0, m);
-            for (int k = 1; k < m; k++) if (_scanKeys[k] == _scanKeys[k - 1]) return true;
-            return false;
+            EnsureMembers(members.Length);
+            PrepareMembers(block, members);
+            return _order.AsSpan(0, members.Length).ToArray();
         }
 
         /// <summary>
@@ -225,20 +330,32 @@ public static class ConfusionResolver
             EnsureMembers(m);
             PrepareMembers(block, members);
             PrepareGrid(m, 2 * Math.Asin(0.5 * Math.Sqrt(chord2)));
-            int scans = PrepareScans(block, members);
+            int scans = PrepareScans(block, m);
             int centres = Seed(m, scans);
             if (WorkEstimate(m, scans, centres) > MaxSplitWork) return false;
 
-            bool mergedLastRound = false;
+            // Each round's assignment is a function of the previous one alone (centres, costs
+            // and merges are recomputed from it), so once an assignment repeats an earlier one
+            // the rounds cycle, and the one that round MaxRounds - 1 would produce is known.
             for (int round = 0; round < MaxRounds; round++)
             {
                 centres = Assign(m, centres, chord2);
-                bool unchanged = round > 0 && _assign.AsSpan(0, m).SequenceEqual(_prevAssign.AsSpan(0, m));
-                if (round == MaxRounds - 1 || (unchanged && !mergedLastRound)) break;
-                _assign.AsSpan(0, m).CopyTo(_prevAssign);
+                var current = _assign.AsSpan(0, m);
+                current.CopyTo(_history.AsSpan(round * m, m));
+                _historyCentres[round] = centres;
+                int repeats = -1;
+                for (int j = round - 1; j >= 0 && repeats < 0 && stopOnRepeat; j--)
+                    if (current.SequenceEqual(_history.AsSpan(j * m, m))) repeats = j;
+                if (repeats >= 0)
+                {
+                    int last = repeats + (MaxRounds - 1 - repeats) % (round - repeats);
+                    _history.AsSpan(last * m, m).CopyTo(current);
+                    centres = _historyCentres[last];
+                    break;
+                }
+                if (round == MaxRounds - 1) break;
                 centres = Recompute(m, centres);
-                mergedLastRound = MergeSplitSources(m, centres, chord2);
-                if (mergedLastRound) centres = Compact(centres);
+                if (MergeSplitSources(m, centres, chord2)) centres = Compact(centres);
             }
 
             // gcntr = smallest cntr of each final group.
@@ -262,7 +379,10 @@ public static class ConfusionResolver
         {
             long work = 0;
             for (int s = 0; s < scans; s++) work += (long)_scanCount[s] * _scanCount[s] / 2;
-            if (!_useGrid) return work + (long)m * seeds;
+            // The grid counts a seed at most once per member (it lies in one cell): m x seeds
+            // bounds it, and settles nearly every group without the count.
+            long bound = work + (long)m * seeds;
+            if (!_useGrid || bound <= MaxSplitWork) return bound;
             _cellHead.Clear();   // used here as seeds per cell; Assign rebuilds it
             for (int c = 0; c < seeds; c++)
             {
@@ -278,9 +398,10 @@ public static class ConfusionResolver
 
         private void EnsureMembers(int m)
         {
-            Ensure(ref _scanKeys, m); Ensure(ref _order, m); Ensure(ref _bright, m);
+            Ensure(ref _order, m); Ensure(ref _idx, m); Ensure(ref _bright, m);
+            Ensure(ref _ra, m); Ensure(ref _dec, m); Ensure(ref _cntrIn, m); Ensure(ref _sortKey, m);
             Ensure(ref _x, m); Ensure(ref _y, m); Ensure(ref _z, m); Ensure(ref _scan, m); Ensure(ref _cntr, m);
-            Ensure(ref _assign, m); Ensure(ref _prevAssign, m);
+            Ensure(ref _assign, m); Ensure(ref _history, m * MaxRounds);
             Ensure(ref _scanCount, m); Ensure(ref _scanStart, m + 1); Ensure(ref _scanTaken, m); Ensure(ref _takenBy, m);
             Ensure(ref _stamp, m);
             // Centres: the live ones (<= m) plus those started during one pass (<= m).
@@ -291,52 +412,99 @@ public static class ConfusionResolver
             Ensure(ref _cMinCntr, c2); Ensure(ref _cByZ, c2); Ensure(ref _zKey, c2); Ensure(ref _cInto, c2);
             Ensure(ref _mCellX, m); Ensure(ref _mCellY, m); Ensure(ref _cellNext, c2);
             Ensure(ref _cSpread, c2); Ensure(ref _cVar, c2); Ensure(ref _cInvNuVar, c2); Ensure(ref _cScale, c2);
+            Ensure(ref _cCost, c2);
         }
 
         /// <summary>Members in priority order (brightness, ra, dec, cntr): a total order on data values.</summary>
         private void PrepareMembers(ExtractionBlock block, ReadOnlySpan<int> members)
         {
             int m = members.Length;
-            for (int k = 0; k < m; k++) _order[k] = members[k];
-            for (int k = 0; k < m; k++) _bright[k] = BrightnessKey(block, members[k]);
-            // Sort positions k by the key, carrying the row.
-            var idx = _cRemap; // scratch of length >= m
-            for (int k = 0; k < m; k++) idx[k] = k;
-            float[] br = _bright; double[] ra = block.Ra, dec = block.Dec; long[] cn = block.Cntr;
-            int[] ord = _order;
-            Array.Sort(idx, 0, m, Comparer<int>.Create((a, b) =>
+            double[] ra = block.Ra, dec = block.Dec;
+            long[] cn = block.Cntr;
+            // Gathered in input order (index i), then sorted by a 64-bit prefix of the order
+            // (brightness, top half of ra) with primitive compares; only runs of equal
+            // prefixes need the full comparison.
+            for (int i = 0; i < m; i++)
             {
-                int c = br[a].CompareTo(br[b]);
-                if (c != 0) return c;
-                int ra_ = ord[a], rb = ord[b];
-                if ((c = ra[ra_].CompareTo(ra[rb])) != 0) return c;
-                if ((c = dec[ra_].CompareTo(dec[rb])) != 0) return c;
-                return cn[ra_].CompareTo(cn[rb]);
-            }));
-            for (int k = 0; k < m; k++) _cMembers[k] = ord[idx[k]];
+                int row = members[i];
+                float b = BrightnessKey(block, row);
+                double r = ra[row];
+                _bright[i] = b; _ra[i] = r; _dec[i] = dec[row]; _cntrIn[i] = cn[row];
+                _sortKey[i] = ((ulong)OrderKey(b) << 32) | OrderKey(r);
+                _idx[i] = i;
+            }
+            RadixSort.SortPairs(_sortKey, _idx, m);
+            for (int a = 0; a < m;)
+            {
+                int e = a + 1;
+                while (e < m && _sortKey[e] == _sortKey[a]) e++;
+                if (e - a > 16) Array.Sort(_idx, a, e - a, _memberOrder);
+                else
+                {
+                    for (int i = a + 1; i < e; i++)
+                    {
+                        int v = _idx[i], j = i - 1;
+                        for (; j >= a && _memberOrder.Compare(_idx[j], v) > 0; j--) _idx[j + 1] = _idx[j];
+                        _idx[j + 1] = v;
+                    }
+                }
+                a = e;
+            }
             for (int k = 0; k < m; k++)
             {
-                int row = _cMembers[k];
-                _order[k] = row;
-                var (x, y, z) = Sky.UnitVector(ra[row], dec[row]);
+                int i = _idx[k];
+                _order[k] = members[i];
+                var (x, y, z) = Sky.UnitVector(_ra[i], _dec[i]);
                 _x[k] = x; _y[k] = y; _z[k] = z;
-                _cntr[k] = cn[row];
+                _cntr[k] = _cntrIn[i];
             }
         }
 
-        /// <summary>Dense scan index per member and per-scan slot lists; returns the number of scans.</summary>
-        private int PrepareScans(ExtractionBlock block, ReadOnlySpan<int> members)
+        /// <summary>
+        /// 32 bits that never order two values against <see cref="float.CompareTo(float)"/>:
+        /// the sign-flipped bits of a float, or the top half of a double's; -0 counts as +0
+        /// and NaN as smallest, as CompareTo has them.
+        /// </summary>
+        private static uint OrderKey(float v)
         {
-            int m = members.Length;
+            if (float.IsNaN(v)) return 0;
+            uint bits = BitConverter.SingleToUInt32Bits(v + 0f);
+            return (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
+        }
+
+        private static uint OrderKey(double v)
+        {
+            if (double.IsNaN(v)) return 0;
+            ulong bits = BitConverter.DoubleToUInt64Bits(v + 0d);
+            return (uint)(((bits & 0x8000_0000_0000_0000UL) != 0 ? ~bits : bits | 0x8000_0000_0000_0000UL) >> 32);
+        }
+
+        /// <summary>The full priority order of gathered members (input index i).</summary>
+        private sealed class MemberOrder(Splitter s) : IComparer<int>
+        {
+            public int Compare(int a, int b)
+            {
+                int c = s._bright[a].CompareTo(s._bright[b]);
+                if (c != 0) return c;
+                if ((c = s._ra[a].CompareTo(s._ra[b])) != 0) return c;
+                if ((c = s._dec[a].CompareTo(s._dec[b])) != 0) return c;
+                return s._cntrIn[a].CompareTo(s._cntrIn[b]);
+            }
+        }
+
+        /// <summary>
+        /// Dense scan index per member (in order of first appearance; nothing depends on the
+        /// numbering) and per-scan slot lists; returns the number of scans.
+        /// </summary>
+        private int PrepareScans(ExtractionBlock block, int m)
+        {
             long[] sk = block.ScanKey;
-            for (int k = 0; k < m; k++) _scanKeys[k] = sk[_order[k]];
-            Array.Sort(_scanKeys, 0, m);
+            _scanIndex.Begin(m);
             int scans = 0;
-            for (int k = 0; k < m; k++) if (k == 0 || _scanKeys[k] != _scanKeys[k - 1]) _scanKeys[scans++] = _scanKeys[k];
-            Array.Clear(_scanCount, 0, scans);
             for (int k = 0; k < m; k++)
             {
-                int s = Array.BinarySearch(_scanKeys, 0, scans, sk[_order[k]]);
+                int s = _scanIndex.GetOrAdd(sk[_order[k]], scans);
+                if (s < 0) { s = scans++; _scanCount[s] = 0; }
                 _scan[k] = s;
                 _scanCount[s]++;
             }
@@ -374,6 +542,10 @@ public static class ConfusionResolver
         /// Bright members go first, so a faint noise extraction never takes a real source's
         /// slot in a scan. Returns the number of centres.
         /// </summary>
+        // Fully optimised from the first call: with tiering, a short run's groups went through
+        // slower early code of this loop (and the Vector256 one inlined in it) until the method
+        // was promoted; caltile-0.42M confusion 0.5 s -> 0.17 s.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private int Assign(int m, int centres, double chord2)
         {
             Array.Clear(_scanTaken, 0, _scans);
@@ -386,26 +558,9 @@ public static class ConfusionResolver
             {
                 double x = _x[k], y = _y[k], z = _z[k];
                 int s = _scan[k], slot0 = _scanStart[s], taken = _scanTaken[s];
-                // Mark the centres this scan has taken: one pass per member (sum over scans of
-                // count^2 / 2 per round) instead of a pass per candidate centre.
-                if (++_markValue == int.MaxValue) { Array.Clear(_cMark); _markValue = 1; }
-                for (int t = 0; t < taken; t++) _cMark[_takenBy[slot0 + t]] = _markValue;
-                int best = -1;
-                double bestCost = double.PositiveInfinity;
-                if (_useGrid)
-                {
-                    long ix = _mCellX[k], iy = _mCellY[k];
-                    for (long gx = ix - 1; gx <= ix + 1; gx++)
-                        for (long gy = iy - 1; gy <= iy + 1; gy++)
-                        {
-                            for (int c = _cellHead.Get(gx, gy) - 1; c >= 0; c = _cellNext[c])
-                                Consider(c, x, y, z, chord2, ref best, ref bestCost);
-                        }
-                }
-                else
-                {
-                    for (int c = 0; c < centres; c++) Consider(c, x, y, z, chord2, ref best, ref bestCost);
-                }
+                int best = !_useGrid || centres <= scanAllMaxCentres
+                    ? CheapestOfAll(centres, x, y, z, chord2, slot0, taken)
+                    : CheapestInGrid(k, x, y, z, chord2, slot0, taken);
                 if (best < 0)
                 {
                     best = centres++;
@@ -418,6 +573,68 @@ public static class ConfusionResolver
                 _scanTaken[s] = taken + 1;
             }
             return centres;
+        }
+
+        /// <summary>
+        /// The cheapest admissible centre among all (ties: the lower index), or -1: costs of
+        /// every centre (+inf beyond the radius), +inf for those the member's scan has taken,
+        /// then the first least one. Same arithmetic, in the same order, as <see cref="Consider"/>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int CheapestOfAll(int centres, double x, double y, double z, double chord2, int slot0, int taken)
+        {
+            double[] cost = _cCost;
+            int c = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var vx = Vector256.Create(x); var vy = Vector256.Create(y); var vz = Vector256.Create(z);
+                var vChord2 = Vector256.Create(chord2);
+                var one = Vector256<double>.One;
+                var inf = Vector256.Create(double.PositiveInfinity);
+                for (; c + 4 <= centres; c += 4)
+                {
+                    var dx = vx - Vector256.Create<double>(_cx.AsSpan(c, 4));
+                    var dy = vy - Vector256.Create<double>(_cy.AsSpan(c, 4));
+                    var dz = vz - Vector256.Create<double>(_cz.AsSpan(c, 4));
+                    var d = dx * dx + dy * dy + dz * dz;
+                    var q = one + d * Vector256.Create<double>(_cInvNuVar.AsSpan(c, 4));
+                    var cst = q * q * q * Vector256.Create<double>(_cScale.AsSpan(c, 4));
+                    Vector256.ConditionalSelect(Vector256.GreaterThan(d, vChord2), inf, cst).CopyTo(cost.AsSpan(c, 4));
+                }
+            }
+            for (; c < centres; c++)
+            {
+                double dx = x - _cx[c], dy = y - _cy[c], dz = z - _cz[c];
+                double d = dx * dx + dy * dy + dz * dz;
+                double q = 1 + d * _cInvNuVar[c];
+                cost[c] = d > chord2 ? double.PositiveInfinity : q * q * q * _cScale[c];
+            }
+            for (int t = 0; t < taken; t++) cost[_takenBy[slot0 + t]] = double.PositiveInfinity;
+            int best = -1;
+            double bestCost = double.PositiveInfinity;
+            for (c = 0; c < centres; c++)
+                if (cost[c] < bestCost) { best = c; bestCost = cost[c]; }
+            return best;
+        }
+
+        /// <summary>The cheapest admissible centre in the 3 x 3 cells around member k (ties: the lower index), or -1.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int CheapestInGrid(int k, double x, double y, double z, double chord2, int slot0, int taken)
+        {
+            // Mark the centres this scan has taken: one pass per member (sum over scans of
+            // count^2 / 2 per round) instead of a pass per candidate centre.
+            if (++_markValue == int.MaxValue) { Array.Clear(_cMark); _markValue = 1; }
+            for (int t = 0; t < taken; t++) _cMark[_takenBy[slot0 + t]] = _markValue;
+            int best = -1;
+            double bestCost = double.PositiveInfinity;
+            long ix = _mCellX[k], iy = _mCellY[k];
+            for (long gx = ix - 1; gx <= ix + 1; gx++)
+                for (long gy = iy - 1; gy <= iy + 1; gy++)
+                {
+                    for (int c = _cellHead.Get(gx, gy) - 1; c >= 0; c = _cellNext[c])
+                        Consider(c, x, y, z, chord2, ref best, ref bestCost);
+                }
+            return best;
         }
 
         /// <summary>

@@ -191,9 +191,11 @@ public class ConfusionResolverTests
         {
             var b = DenseField(200 + seed, 150, 10, 0.6, out _, 1.5);
             long[] cgid = FriendsOfFriends(b, 2.0);
-            var grid = ConfusionResolver.Resolve(b, cgid, 2.0, gridMinMembers: 2);
+            // scanAllMaxCentres 0: every member walks the grid cells, whatever the centre count.
+            var grid = ConfusionResolver.Resolve(b, cgid, 2.0, gridMinMembers: 2, scanAllMaxCentres: 0);
             var plain = ConfusionResolver.Resolve(b, cgid, 2.0, gridMinMembers: int.MaxValue);
             Assert.Equal(plain.Gcntr, grid.Gcntr);
+            Assert.Equal(plain.Gcntr, ConfusionResolver.Resolve(b, cgid, 2.0).Gcntr);
         }
         // Around the pole and across RA 0.
         var chain = Chain(3, out _);
@@ -207,9 +209,113 @@ public class ConfusionResolverTests
             (polar.Ra[row], polar.Dec[row]) = Offset(0.0, 90.0 - 0.5 * Arcsec, e, n);
         }
         long[] pc = FriendsOfFriends(polar, 2.0);
-        var pg = ConfusionResolver.Resolve(polar, pc, 2.0, gridMinMembers: 2);
+        var pg = ConfusionResolver.Resolve(polar, pc, 2.0, gridMinMembers: 2, scanAllMaxCentres: 0);
         Assert.Equal(ConfusionResolver.Resolve(polar, pc, 2.0, gridMinMembers: int.MaxValue).Gcntr, pg.Gcntr);
         Assert.Equal(2, pg.Gcntr.Distinct().Count(g => pg.Gcntr.Count(x => x == g) == 600));   // A and B, across the pole
+    }
+
+    [Fact]
+    public void Stopping_at_a_repeated_assignment_gives_the_groups_of_all_rounds()
+    {
+        // Fields whose groups settle, run out of rounds, or cycle with a period of 2 or more
+        // (the first five: taking the repeated assignment instead of the one of the last
+        // round changes their groups).
+        var fields = new List<ExtractionBlock>
+        {
+            DenseField(502, 40, 8, 3.0, out _, 1.4), DenseField(509, 40, 7, 3.0, out _, 1.6),
+            DenseField(516, 40, 6, 3.0, out _, 1.3), DenseField(525, 40, 7, 0.5, out _, 1.2),
+            DenseField(515, 40, 13, 1.5, out _, 1.2), Chain(5, out _), DenseField(300, 150, 8, 0.5, out _),
+        };
+        foreach (var b in fields)
+        {
+            long[] cgid = FriendsOfFriends(b, 2.0);
+            var allRounds = ConfusionResolver.Resolve(b, cgid, 2.0, ConfusionResolver.GridMinMembers, stopOnRepeat: false);
+            var stopped = ConfusionResolver.Resolve(b, cgid, 2.0);
+            Assert.True(stopped.ConfusedCandidateGroups > 0);
+            Assert.Equal(allRounds.Gcntr, stopped.Gcntr);
+        }
+    }
+
+    [Fact]
+    public void Confused_flag_is_exactly_a_repeated_scan_in_the_candidate_group()
+    {
+        // Candidate groups of 1-300 rows given directly (not from positions), scan keys drawn
+        // from ranges that make a repeat likely, unlikely or impossible; keys far apart and
+        // negative, so hashing is exercised.
+        var rng = new Random(17);
+        var b = new ExtractionBlock();
+        var cgid = new List<long>();
+        var expected = new List<bool>();
+        long cntr = 10;
+        for (int g = 0; g < 150; g++)
+        {
+            int size = g % 10 == 0 ? 1 : 2 + rng.Next(g % 3 == 0 ? 300 : 20);
+            long range = (g % 4) switch { 0 => size * 3L, 1 => long.MaxValue / 4, 2 => size, _ => 2 };
+            var keys = new long[size];
+            for (int k = 0; k < size; k++) keys[k] = (rng.NextInt64(range) - range / 2) * 1_000_003;
+            if (g % 4 == 1) for (int k = 0; k < size; k++) keys[k] = k * 977L - 5;   // all different
+            bool repeated = keys.Distinct().Count() < size;
+            long first = cntr;
+            for (int k = 0; k < size; k++)
+            {
+                var (ra, dec) = Offset(10.0 + g * 0.01, -20.0, 0.3 * rng.NextDouble(), 0.3 * rng.NextDouble());
+                int row = Add(b, cntr++, keys[k], ra, dec, 2451000.0);
+                SetMag(b, row, Band.H, 14f + (float)rng.NextDouble(), 0.05f);
+                cgid.Add(first);
+                expected.Add(repeated);
+            }
+        }
+        var r = ConfusionResolver.Resolve(b, cgid.ToArray(), 2.0);
+        Assert.Equal(expected, r.Confused);
+        for (int i = 0; i < b.Count; i++) if (!expected[i]) Assert.Equal(cgid[i], r.Gcntr[i]);
+        Assert.Equal(expected.Zip(cgid).Where(x => x.First).Select(x => x.Second).Distinct().Count(), r.ConfusedCandidateGroups);
+        Assert.Contains(true, expected);
+        Assert.Contains(false, expected);
+    }
+
+    [Fact]
+    public void Priority_order_is_the_plain_sort_by_brightness_ra_dec_cntr()
+    {
+        // Many ties: a few magnitudes (and non-detections), ra values equal or differing only in
+        // their last bits, signed zeros (equal to CompareTo), long and short runs of equal keys.
+        var rng = new Random(23);
+        var b = new ExtractionBlock();
+        double[] ras = [0.0, -0.0, 83.8, 83.8 + 1e-12, 83.8 + 2e-12, 83.80001, 359.9999999];
+        double[] decs = [0.0, -0.0, -5.0, -5.0 + 1e-13, 89.9];
+        float[] mags = [12.5f, 12.5f + 1e-6f, 13f, -0.0f, 0.0f, float.NaN];
+        for (int i = 0; i < 400; i++)
+        {
+            int row = Add(b, rng.NextInt64(-1_000_000, 1_000_000) * 1000 + i, i % 7, ras[rng.Next(ras.Length)], decs[rng.Next(decs.Length)]);
+            float mag = mags[rng.Next(mags.Length)];
+            if (!float.IsNaN(mag)) SetMag(b, row, (Band)(i % 3), mag, 0.05f);   // NaN: not detected in any band
+        }
+        var members = Enumerable.Range(0, b.Count).Reverse().ToArray();
+        var expected = members.ToArray();
+        Array.Sort(expected, (x, y) =>
+        {
+            int c = ConfusionResolver.BrightnessKey(b, x).CompareTo(ConfusionResolver.BrightnessKey(b, y));
+            if (c == 0) c = b.Ra[x].CompareTo(b.Ra[y]);
+            if (c == 0) c = b.Dec[x].CompareTo(b.Dec[y]);
+            return c != 0 ? c : b.Cntr[x].CompareTo(b.Cntr[y]);
+        });
+        Assert.Equal(expected, ConfusionResolver.PriorityOrder(b, members));
+        Assert.Equal(expected[..25], ConfusionResolver.PriorityOrder(b, expected[..25].Reverse().ToArray()));
+    }
+
+    [Fact]
+    public void One_thread_gives_the_groups_of_all_threads()
+    {
+        var b = DenseField(41, 80, 9, 1.0, out _, 1.4);
+        for (int i = 0; i < 40; i++) Add(b, 900_000 + i, 77000 + i % 3, 201.0 + i * 0.01, 30.0);   // groups of one, and a repeated scan far apart
+        long[] cgid = FriendsOfFriends(b, 2.0);
+        var all = ConfusionResolver.Resolve(b, cgid, 2.0);
+        // Parallel loops inside run on the current scheduler: one that runs one task at a time.
+        var one = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, 1).ConcurrentScheduler;
+        var single = Task.Factory.StartNew(() => ConfusionResolver.Resolve(b, cgid, 2.0), CancellationToken.None, TaskCreationOptions.None, one).Result;
+        Assert.True(all.ConfusedCandidateGroups > 1);
+        Assert.Equal(all.Gcntr, single.Gcntr);
+        Assert.Equal(all.Confused, single.Confused);
+        Assert.Equal(all.ConfusedCandidateGroups, single.ConfusedCandidateGroups);
     }
 
     private static void AssertValidPartition(ExtractionBlock b, long[] cgid, ConfusionResult r)
