@@ -73,8 +73,6 @@ public static class ExtractionReader
         }
 
         var decoder = new RowDecoder(into, fileIndex, result, options.Strict);
-        var parallel = ParallelDecoder.Useful(options) ? new ParallelDecoder(decoder, into, fileIndex) : null;
-        decoder.Deferred = parallel;
         FormatSink sink = format switch
         {
             InputFormat.Ipac => new IpacSink(decoder),
@@ -90,7 +88,6 @@ public static class ExtractionReader
         {
             var pump = new LinePump(sink);
             await pump.RunAsync(gzip ?? (Stream)hashing, ct).ConfigureAwait(false);
-            parallel?.Complete();
             if (pump.Failure is not null) result.Error ??= new InputError(result.Path, 0, 0, pump.Failure);
             if (gzip is not null && pump.ReachedEnd && !GzipTrailerMatches(file, pump.TotalBytes))
                 result.Error ??= new InputError(result.Path, 0, 0,
@@ -98,7 +95,6 @@ public static class ExtractionReader
         }
         finally
         {
-            parallel?.Abandon();
             gzip?.Dispose();
         }
         result.Format = sink.Format;

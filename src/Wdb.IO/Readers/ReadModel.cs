@@ -8,11 +8,7 @@ public enum InputFormat { Auto, Ipac, Bulk, Csv }
 
 /// <param name="Profile">Bulk column order (see <see cref="SchemaProfiles"/>); null = by the first line's field count.</param>
 /// <param name="Strict">The first bad row becomes a fatal <see cref="FileReadResult.Error"/>.</param>
-public sealed record ReadOptions(string? Profile = null, InputFormat Format = InputFormat.Auto, bool Strict = false)
-{
-    /// <summary>Decode every row on the reading thread (tests compare it with the parallel decode).</summary>
-    internal bool SequentialDecode { get; init; }
-}
+public sealed record ReadOptions(string? Profile = null, InputFormat Format = InputFormat.Auto, bool Strict = false);
 
 /// <summary>What reading one input file did: accounting, rejects, checksum, or a fatal error.</summary>
 public sealed class FileReadResult

@@ -23,15 +23,9 @@ internal sealed class RowDecoder
     public ColumnMap Map
     {
         get => _map;
-        set
-        {
-            _map = value; _destCapacity = -1;
-            _fieldsUsed = 0;
-            foreach (var slot in value.Slots) _fieldsUsed = Math.Max(_fieldsUsed, slot.Field + 1);
-        }
+        set { _map = value; _destCapacity = -1; }
     }
     private ColumnMap _map = null!;
-    private int _fieldsUsed;   // fields up to the last mapped one: all a deferred row must keep
     /// <summary>IPAC declared null value per field (4th header row); null entries = none declared.</summary>
     public byte[]?[]? ColumnNulls;
     /// <summary>Set when strict mode turned a bad row into the file's fatal error.</summary>
@@ -49,17 +43,6 @@ internal sealed class RowDecoder
     /// what reject columns refer to.
     /// </summary>
     public void Decode(ReadOnlySpan<byte> text, ReadOnlySpan<int> start, ReadOnlySpan<int> length,
-        ReadOnlySpan<int> srcPos, ReadOnlySpan<byte> line, long lineNo)
-    {
-        if (Deferred is { } deferred) deferred.Add(text, start, length, srcPos, line, lineNo, _fieldsUsed);
-        else DecodeNow(text, start, length, srcPos, line, lineNo);
-    }
-
-    /// <summary>When set, <see cref="Decode"/> queues rows there (decoded on other cores) instead of decoding them.</summary>
-    public ParallelDecoder? Deferred;
-
-    /// <summary>Decodes one data row into this decoder's block now (arguments as <see cref="Decode"/>).</summary>
-    public void DecodeNow(ReadOnlySpan<byte> text, ReadOnlySpan<int> start, ReadOnlySpan<int> length,
         ReadOnlySpan<int> srcPos, ReadOnlySpan<byte> line, long lineNo)
     {
         var b = _block;
