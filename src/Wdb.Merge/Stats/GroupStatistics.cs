@@ -73,6 +73,7 @@ public static class GroupStatistics
         public double[] Delta = new double[3 * 64];   // Stetson residual per member and band; NaN when none
         public float[] Diffs = new float[256];        // |dm| of structure-function pairs
         public int[] Detected = new int[64];
+        public readonly int[] Histogram = new int[Selection.HistogramLength];
 
         public void Ensure(int m)
         {
@@ -403,13 +404,7 @@ public static class GroupStatistics
         if (count == 0) return float.NaN;
         // The median by selection, O(count): a full sort of ~10^4 differences per dense
         // calibration group dominated the statistics stage.
-        var d = s.Diffs.AsSpan(0, count);
-        float upper = Selection.Nth(d, count / 2);
-        if (count % 2 == 1) return upper;
-        // After selection every element left of count/2 is <= upper: the lower median is their maximum.
-        float lower = float.NegativeInfinity;
-        foreach (float v in d[..(count / 2)]) if (v > lower) lower = v;
-        return 0.5f * (lower + upper);
+        return Selection.Median(s.Diffs.AsSpan(0, count), s.Histogram);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
 using Wdb.Core;
 
 namespace Wdb.Merge;
@@ -38,6 +40,10 @@ public sealed class ScanFootprints
     private int[] _entryScan;
     private double[] _entryLo, _entryWidth;
     private readonly double[] _zoneMaxWidth;
+    // Per entry, copies of its scan's interval end (lo + width), frame and box: the count
+    // over a zone then reads consecutive entries, four at a time (a calibration tile puts all
+    // ~600 scans in every zone, so every group tests all of them).
+    private EntryGeometry _geo = new(0);
 
     public int ScanCount => _scanKey.Length;
 
@@ -208,6 +214,27 @@ public sealed class ScanFootprints
             counts[entries[e].Zone]++;
         }
         for (int z = 0; z < zones; z++) _zoneStart[z + 1] = _zoneStart[z] + counts[z];
+        _geo = new EntryGeometry(entries.Count);
+        for (int e = 0; e < entries.Count; e++)
+        {
+            int s = _entryScan[e];
+            _geo.Hi[e] = _entryLo[e] + _entryWidth[e];
+            _geo.Cx[e] = _cx[s]; _geo.Cy[e] = _cy[s]; _geo.Cz[e] = _cz[s];
+            _geo.Ex[e] = _ex[s]; _geo.Ey[e] = _ey[s];
+            _geo.Nx[e] = _nx[s]; _geo.Ny[e] = _ny[s]; _geo.Nz[e] = _nz[s];
+            _geo.XiMin[e] = _xiMin[s]; _geo.XiMax[e] = _xiMax[s];
+            _geo.EtaMin[e] = _etaMin[s]; _geo.EtaMax[e] = _etaMax[s];
+        }
+    }
+
+    /// <summary>Struct-of-arrays over zone entries: the scan data the covering test reads.</summary>
+    private sealed class EntryGeometry(int n)
+    {
+        public readonly double[] Hi = new double[n];
+        public readonly double[] Cx = new double[n], Cy = new double[n], Cz = new double[n];
+        public readonly double[] Ex = new double[n], Ey = new double[n];
+        public readonly double[] Nx = new double[n], Ny = new double[n], Nz = new double[n];
+        public readonly double[] XiMin = new double[n], XiMax = new double[n], EtaMin = new double[n], EtaMax = new double[n];
     }
 
     private bool ContainsPole(int s, int sign) =>
@@ -247,18 +274,45 @@ public sealed class ScanFootprints
         return count;
     }
 
+    /// <summary>
+    /// Entries in [from, to) whose interval reaches <paramref name="ra"/> and whose box
+    /// contains the unit vector (x, y, z): <see cref="Project"/> and the box test, with the
+    /// same operations in the same order lane by lane (IEEE results do not depend on the
+    /// vector width), so the count equals the scalar one exactly.
+    /// </summary>
     private int CountRange(int from, int to, double ra, double x, double y, double z)
     {
-        int count = 0;
-        for (int e = from; e < to; e++)
+        int count = 0, e = from;
+        var g = _geo;
+        if (Vector256.IsHardwareAccelerated && to - from >= Vector256<double>.Count)
         {
-            if (ra > _entryLo[e] + _entryWidth[e]) continue;
-            int s = _entryScan[e];
-            if (!Project(s, x, y, z, out double xi, out double eta)) continue;
-            if (xi >= _xiMin[s] && xi <= _xiMax[s] && eta >= _etaMin[s] && eta <= _etaMax[s]) count++;
+            var vx = Vector256.Create(x); var vy = Vector256.Create(y); var vz = Vector256.Create(z);
+            var vra = Vector256.Create(ra);
+            for (; e <= to - Vector256<double>.Count; e += Vector256<double>.Count)
+            {
+                var d = vx * Load(g.Cx, e) + vy * Load(g.Cy, e) + vz * Load(g.Cz, e);
+                var xi = (vx * Load(g.Ex, e) + vy * Load(g.Ey, e)) / d;
+                var eta = (vx * Load(g.Nx, e) + vy * Load(g.Ny, e) + vz * Load(g.Nz, e)) / d;
+                // Skipped when ra > hi or d <= 0 (written as in the scalar test, for NaNs too).
+                var skip = Vector256.GreaterThan(vra, Load(g.Hi, e)) | Vector256.LessThanOrEqual(d, Vector256<double>.Zero);
+                var inside = Vector256.GreaterThanOrEqual(xi, Load(g.XiMin, e)) & Vector256.LessThanOrEqual(xi, Load(g.XiMax, e))
+                           & Vector256.GreaterThanOrEqual(eta, Load(g.EtaMin, e)) & Vector256.LessThanOrEqual(eta, Load(g.EtaMax, e));
+                count += BitOperations.PopCount(Vector256.AndNot(inside, skip).ExtractMostSignificantBits());
+            }
+        }
+        for (; e < to; e++)
+        {
+            if (ra > g.Hi[e]) continue;
+            double d = x * g.Cx[e] + y * g.Cy[e] + z * g.Cz[e];
+            if (d <= 0) continue;
+            double xi = (x * g.Ex[e] + y * g.Ey[e]) / d;
+            double eta = (x * g.Nx[e] + y * g.Ny[e] + z * g.Nz[e]) / d;
+            if (xi >= g.XiMin[e] && xi <= g.XiMax[e] && eta >= g.EtaMin[e] && eta <= g.EtaMax[e]) count++;
         }
         return count;
     }
+
+    private static Vector256<double> Load(double[] a, int at) => Vector256.LoadUnsafe(ref a[0], (nuint)at);
 
     /// <summary>First entry in [s0, s1) with interval start &gt;= lo.</summary>
     private int Lower(int s0, int s1, double lo)
