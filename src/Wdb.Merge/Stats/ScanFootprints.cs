@@ -60,36 +60,71 @@ public sealed class ScanFootprints
         _entryScan = []; _entryLo = []; _entryWidth = [];
     }
 
-    /// <summary>Derives every scan's footprint from the extractions it holds in <paramref name="block"/>.</summary>
+    /// <summary>Rows per unit of parallel work when deriving footprints (two unit vectors, i.e. eight trig calls, per row).</summary>
+    private const int RowsPerChunk = 1 << 16;
+
+    /// <summary>
+    /// Derives every scan's footprint from the extractions it holds in <paramref name="block"/>.
+    /// Both passes over the rows run in chunks on all cores; each chunk keeps its own scans
+    /// and extremes, merged in chunk order, so scan numbers (first appearance) and extremes
+    /// are those of one pass in row order, whatever the number of chunks or threads.
+    /// </summary>
     public static ScanFootprints DeriveFromExtractions(ExtractionBlock block)
     {
         int n = block.Count;
-        var index = new Dictionary<long, int>();
-        var scanOf = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            long key = block.ScanKey[i];
-            if (!index.TryGetValue(key, out int s)) { s = index.Count; index.Add(key, s); }
-            scanOf[i] = s;
-        }
-        int scans = index.Count;
-        var f = new ScanFootprints(scans);
-        foreach (var (key, s) in index) f._scanKey[s] = key;
+        int chunks = Math.Max(1, (n + RowsPerChunk - 1) / RowsPerChunk);
+        var scanOf = new int[n];   // the row's scan as numbered in its chunk
+        var parts = new ChunkScans[chunks];
+        double[] ra = block.Ra, dec = block.Dec;
+        long[] scanKey = block.ScanKey;
 
         // Centre: the midpoint of the per-axis extremes of the unit vectors (normalised).
         // Extremes do not depend on row order, so neither does anything derived from them.
+        Parallel.For(0, chunks, c =>
+        {
+            var part = new ChunkScans();
+            int end = Math.Min(n, (c + 1) * RowsPerChunk);
+            for (int i = c * RowsPerChunk; i < end; i++)
+            {
+                int s = part.Of(scanKey[i]);
+                scanOf[i] = s;
+                var (x, y, z) = Sky.UnitVector(ra[i], dec[i]);
+                int b = 3 * s;
+                double[] lo = part.Lo, hi = part.Hi;
+                lo[b] = Math.Min(lo[b], x); hi[b] = Math.Max(hi[b], x);
+                lo[b + 1] = Math.Min(lo[b + 1], y); hi[b + 1] = Math.Max(hi[b + 1], y);
+                lo[b + 2] = Math.Min(lo[b + 2], z); hi[b + 2] = Math.Max(hi[b + 2], z);
+            }
+            parts[c] = part;
+        });
+        var index = new Dictionary<long, int>();
+        var keys = new List<long>();
+        var toGlobal = new int[chunks][];
+        for (int c = 0; c < chunks; c++)
+        {
+            var map = toGlobal[c] = new int[parts[c].Keys.Count];
+            for (int j = 0; j < map.Length; j++)
+            {
+                long key = parts[c].Keys[j];
+                if (!index.TryGetValue(key, out int s)) { s = index.Count; index.Add(key, s); keys.Add(key); }
+                map[j] = s;
+            }
+        }
+        int scans = index.Count;
+        var f = new ScanFootprints(scans);
+        keys.CopyTo(f._scanKey);
         var lo = new double[3 * scans];
         var hi = new double[3 * scans];
         Array.Fill(lo, double.MaxValue);
         Array.Fill(hi, double.MinValue);
-        for (int i = 0; i < n; i++)
-        {
-            var (x, y, z) = Sky.UnitVector(block.Ra[i], block.Dec[i]);
-            int b = 3 * scanOf[i];
-            lo[b] = Math.Min(lo[b], x); hi[b] = Math.Max(hi[b], x);
-            lo[b + 1] = Math.Min(lo[b + 1], y); hi[b + 1] = Math.Max(hi[b + 1], y);
-            lo[b + 2] = Math.Min(lo[b + 2], z); hi[b + 2] = Math.Max(hi[b + 2], z);
-        }
+        for (int c = 0; c < chunks; c++)
+            for (int j = 0; j < toGlobal[c].Length; j++)
+                for (int a = 0; a < 3; a++)
+                {
+                    int gb = 3 * toGlobal[c][j] + a, lb = 3 * j + a;
+                    lo[gb] = Math.Min(lo[gb], parts[c].Lo[lb]);
+                    hi[gb] = Math.Max(hi[gb], parts[c].Hi[lb]);
+                }
         for (int s = 0; s < scans; s++)
         {
             f._cx[s] = 0.5 * (lo[3 * s] + hi[3 * s]);
@@ -110,16 +145,39 @@ public sealed class ScanFootprints
             f._xiMin[s] = f._etaMin[s] = double.MaxValue;
             f._xiMax[s] = f._etaMax[s] = double.MinValue;
         }
-        for (int i = 0; i < n; i++)
+        // Box: the extremes of the tangent-plane coordinates, per chunk, merged in chunk
+        // order with the same strict tests (so a tie keeps the value met first in row order).
+        // Boxes are per chunk-local scan, like the first pass (a chunk holds few of all scans).
+        var boxes = new double[chunks][];
+        Parallel.For(0, chunks, c =>
         {
-            var (x, y, z) = Sky.UnitVector(block.Ra[i], block.Dec[i]);
-            int s = scanOf[i];
-            if (!f.Project(s, x, y, z, out double xi, out double eta)) continue; // > 90 deg away: ignored
-            if (xi < f._xiMin[s]) f._xiMin[s] = xi;
-            if (xi > f._xiMax[s]) f._xiMax[s] = xi;
-            if (eta < f._etaMin[s]) f._etaMin[s] = eta;
-            if (eta > f._etaMax[s]) f._etaMax[s] = eta;
-        }
+            int[] map = toGlobal[c];
+            var box = new double[4 * map.Length];
+            for (int j = 0; j < map.Length; j++) { box[4 * j] = box[4 * j + 2] = double.MaxValue; box[4 * j + 1] = box[4 * j + 3] = double.MinValue; }
+            int end = Math.Min(n, (c + 1) * RowsPerChunk);
+            for (int i = c * RowsPerChunk; i < end; i++)
+            {
+                var (x, y, z) = Sky.UnitVector(ra[i], dec[i]);
+                int j = scanOf[i];
+                if (!f.Project(map[j], x, y, z, out double xi, out double eta)) continue; // > 90 deg away: ignored
+                int b = 4 * j;
+                if (xi < box[b]) box[b] = xi;
+                if (xi > box[b + 1]) box[b + 1] = xi;
+                if (eta < box[b + 2]) box[b + 2] = eta;
+                if (eta > box[b + 3]) box[b + 3] = eta;
+            }
+            boxes[c] = box;
+        });
+        for (int c = 0; c < chunks; c++)
+            for (int j = 0; j < toGlobal[c].Length; j++)
+            {
+                int s = toGlobal[c][j];
+                double[] box = boxes[c];
+                if (box[4 * j] < f._xiMin[s]) f._xiMin[s] = box[4 * j];
+                if (box[4 * j + 1] > f._xiMax[s]) f._xiMax[s] = box[4 * j + 1];
+                if (box[4 * j + 2] < f._etaMin[s]) f._etaMin[s] = box[4 * j + 2];
+                if (box[4 * j + 3] > f._etaMax[s]) f._etaMax[s] = box[4 * j + 3];
+            }
         double margin = MarginArcsec * Sky.ArcsecToRad;
         for (int s = 0; s < scans; s++)
         {
@@ -128,6 +186,30 @@ public sealed class ScanFootprints
         }
         f.BuildZones();
         return f;
+    }
+
+    /// <summary>The scans one chunk of rows holds, numbered by first appearance, with their unit-vector extremes.</summary>
+    private sealed class ChunkScans
+    {
+        private readonly Dictionary<long, int> _index = new();
+        public readonly List<long> Keys = new();
+        public double[] Lo = [], Hi = [];
+
+        public int Of(long key)
+        {
+            if (_index.TryGetValue(key, out int s)) return s;
+            s = Keys.Count;
+            _index.Add(key, s);
+            Keys.Add(key);
+            if (Lo.Length < 3 * Keys.Count)
+            {
+                int old = Lo.Length, size = Math.Max(48, 2 * old);
+                Array.Resize(ref Lo, size); Array.Resize(ref Hi, size);
+                Array.Fill(Lo, double.MaxValue, old, size - old);
+                Array.Fill(Hi, double.MinValue, old, size - old);
+            }
+            return s;
+        }
     }
 
     /// <summary>Gnomonic projection onto scan s's tangent plane (radians); false beyond 90 deg.</summary>
