@@ -147,10 +147,33 @@ public static class GroupStatistics
         }
         double a = errMaj, b = errMin > 0 && float.IsFinite(errMin) ? errMin : errMaj;
         if (!float.IsFinite(errAng)) a = b = Math.Max(a, b);
-        double th = float.IsFinite(errAng) ? errAng * Sky.DegToRad : 0;
-        double st = Math.Sin(th), ct = Math.Cos(th);
+        double st, ct;
+        int whole = (int)errAng;
+        if (whole == errAng && (uint)whole <= AngleTableMaxDeg && !float.IsNegative(errAng))
+        {
+            // 2MASS err_ang is whole degrees: the same sin and cos, looked up.
+            st = SinOfDegree[whole];
+            ct = CosOfDegree[whole];
+        }
+        else
+        {
+            double th = float.IsFinite(errAng) ? errAng * Sky.DegToRad : 0;
+            st = Math.Sin(th);
+            ct = Math.Cos(th);
+        }
         sigE = Math.Max(MinPositionSigmaArcsec, Math.Sqrt(a * a * st * st + b * b * ct * ct));
         sigN = Math.Max(MinPositionSigmaArcsec, Math.Sqrt(a * a * ct * ct + b * b * st * st));
+    }
+
+    private const int AngleTableMaxDeg = 360;
+    // Math.Sin/Cos of (float)d * DegToRad for whole d: the very values PositionSigmas computes otherwise.
+    private static readonly double[] SinOfDegree = DegreeTable(Math.Sin), CosOfDegree = DegreeTable(Math.Cos);
+
+    private static double[] DegreeTable(Func<double, double> f)
+    {
+        var table = new double[AngleTableMaxDeg + 1];
+        for (int d = 0; d <= AngleTableMaxDeg; d++) table[d] = f((float)d * Sky.DegToRad);
+        return table;
     }
 
     /// <summary>
