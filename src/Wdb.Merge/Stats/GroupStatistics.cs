@@ -33,13 +33,21 @@ public static class GroupStatistics
     /// <param name="cgid">Candidate group per row.</param>
     /// <param name="confused">Per row: its candidate group was confused (see <see cref="ConfusionResult.Confused"/>).</param>
     public static GroupTable Compute(ExtractionBlock block, Membership membership, ReadOnlySpan<long> cgid,
-                                     ReadOnlySpan<bool> confused, ScanFootprints footprints, ExtractionResults results)
+                                     ReadOnlySpan<bool> confused, ScanFootprints footprints, ExtractionResults results) =>
+        Compute(block, membership, cgid.ToArray(), confused.ToArray(), footprints, results);
+
+    /// <summary>
+    /// As the span overload, reading the arrays in place (the pipeline's: no copy of a
+    /// 26 MB cgid column on a 3.25 M-row tile).
+    /// </summary>
+    public static GroupTable Compute(ExtractionBlock block, Membership membership, long[] cgid,
+                                     bool[] confused, ScanFootprints footprints, ExtractionResults results)
     {
         int groups = membership.GroupCount;
         var table = new GroupTable();
         table.Allocate(groups);
-        long[] cg = cgid.ToArray();
-        bool[] conf = confused.ToArray();
+        long[] cg = cgid;
+        bool[] conf = confused;
         int ranges = (groups + RangeSize - 1) / RangeSize;
         Parallel.For(0, ranges, () => new Scratch(), (r, _, scratch) =>
         {

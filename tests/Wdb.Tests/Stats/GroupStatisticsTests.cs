@@ -349,6 +349,13 @@ public class GroupStatisticsTests
             Assert.Equal(0.15, t.RmsSep[g], 4);
         }
         for (int i = 0; i < b.Count; i++) Assert.Equal(0.15, res.SepArcsec[i], 4);
+        // The span overload (copies) and the array overload (in place) agree.
+        var res2 = ExtractionResults.Allocate(b.Count);
+        var t2 = GroupStatistics.Compute(b, MembershipBuilder.Build(b, conf.Gcntr), cgid.AsSpan(), conf.Confused.AsSpan(),
+                                         ScanFootprints.DeriveFromExtractions(b), res2);
+        Assert.Equal(t.RaW, t2.RaW);
+        Assert.Equal(t.Designation, t2.Designation);
+        Assert.Equal(res.SepArcsec, res2.SepArcsec);
     }
 }
 
