@@ -29,7 +29,8 @@ public class MembershipBuilderTests
                 // Few distinct dates (ties), some missing; cntr repeated too, so the row decides.
                 double jd = rng.Next(6) == 0 ? double.NaN : 2451000.5 + rng.Next(rep % 3 == 0 ? 3 : 400);
                 Add(b, rng.Next(rep % 4 == 0 ? 50 : 1 << 30) - 20, 1, 10, 10, jd);
-                gcntr[i] = rng.Next(groups) * 1_000_003L - 7;
+                // Ids spanning less than 32 bits (the usual case), or the whole long range.
+                gcntr[i] = rep % 5 == 4 ? (rng.Next(groups) - groups / 2) * (long.MaxValue / 1000) : rng.Next(groups) * 1_000_003L - 7;
             }
             var m = MembershipBuilder.Build(b, gcntr);
             Assert.Equal(ReferenceOrder(b, gcntr), m.MemberRows);
