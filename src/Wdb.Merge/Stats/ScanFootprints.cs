@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Numerics;
+using System.Runtime.Intrinsics;
 using Wdb.Core;
 
 namespace Wdb.Merge;
@@ -38,6 +41,10 @@ public sealed class ScanFootprints
     private int[] _entryScan;
     private double[] _entryLo, _entryWidth;
     private readonly double[] _zoneMaxWidth;
+    // Per entry, copies of its scan's interval end (lo + width), frame and box: the count
+    // over a zone then reads consecutive entries, four at a time (a calibration tile puts all
+    // ~600 scans in every zone, so every group tests all of them).
+    private EntryGeometry _geo = new(0);
 
     public int ScanCount => _scanKey.Length;
 
@@ -54,36 +61,71 @@ public sealed class ScanFootprints
         _entryScan = []; _entryLo = []; _entryWidth = [];
     }
 
-    /// <summary>Derives every scan's footprint from the extractions it holds in <paramref name="block"/>.</summary>
+    /// <summary>Rows per unit of parallel work when deriving footprints (two unit vectors, i.e. eight trig calls, per row).</summary>
+    private const int RowsPerChunk = 1 << 16;
+
+    /// <summary>
+    /// Derives every scan's footprint from the extractions it holds in <paramref name="block"/>.
+    /// Both passes over the rows run in chunks on all cores; each chunk keeps its own scans
+    /// and extremes, merged in chunk order, so scan numbers (first appearance) and extremes
+    /// are those of one pass in row order, whatever the number of chunks or threads.
+    /// </summary>
     public static ScanFootprints DeriveFromExtractions(ExtractionBlock block)
     {
         int n = block.Count;
-        var index = new Dictionary<long, int>();
-        var scanOf = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            long key = block.ScanKey[i];
-            if (!index.TryGetValue(key, out int s)) { s = index.Count; index.Add(key, s); }
-            scanOf[i] = s;
-        }
-        int scans = index.Count;
-        var f = new ScanFootprints(scans);
-        foreach (var (key, s) in index) f._scanKey[s] = key;
+        int chunks = Math.Max(1, (n + RowsPerChunk - 1) / RowsPerChunk);
+        var scanOf = new int[n];   // the row's scan as numbered in its chunk
+        var parts = new ChunkScans[chunks];
+        double[] ra = block.Ra, dec = block.Dec;
+        long[] scanKey = block.ScanKey;
 
         // Centre: the midpoint of the per-axis extremes of the unit vectors (normalised).
         // Extremes do not depend on row order, so neither does anything derived from them.
+        Parallel.For(0, chunks, c =>
+        {
+            var part = new ChunkScans();
+            int end = Math.Min(n, (c + 1) * RowsPerChunk);
+            for (int i = c * RowsPerChunk; i < end; i++)
+            {
+                int s = part.Of(scanKey[i]);
+                scanOf[i] = s;
+                var (x, y, z) = Sky.UnitVector(ra[i], dec[i]);
+                int b = 3 * s;
+                double[] lo = part.Lo, hi = part.Hi;
+                lo[b] = Math.Min(lo[b], x); hi[b] = Math.Max(hi[b], x);
+                lo[b + 1] = Math.Min(lo[b + 1], y); hi[b + 1] = Math.Max(hi[b + 1], y);
+                lo[b + 2] = Math.Min(lo[b + 2], z); hi[b + 2] = Math.Max(hi[b + 2], z);
+            }
+            parts[c] = part;
+        });
+        var index = new Dictionary<long, int>();
+        var keys = new List<long>();
+        var toGlobal = new int[chunks][];
+        for (int c = 0; c < chunks; c++)
+        {
+            var map = toGlobal[c] = new int[parts[c].Keys.Count];
+            for (int j = 0; j < map.Length; j++)
+            {
+                long key = parts[c].Keys[j];
+                if (!index.TryGetValue(key, out int s)) { s = index.Count; index.Add(key, s); keys.Add(key); }
+                map[j] = s;
+            }
+        }
+        int scans = index.Count;
+        var f = new ScanFootprints(scans);
+        keys.CopyTo(f._scanKey);
         var lo = new double[3 * scans];
         var hi = new double[3 * scans];
         Array.Fill(lo, double.MaxValue);
         Array.Fill(hi, double.MinValue);
-        for (int i = 0; i < n; i++)
-        {
-            var (x, y, z) = Sky.UnitVector(block.Ra[i], block.Dec[i]);
-            int b = 3 * scanOf[i];
-            lo[b] = Math.Min(lo[b], x); hi[b] = Math.Max(hi[b], x);
-            lo[b + 1] = Math.Min(lo[b + 1], y); hi[b + 1] = Math.Max(hi[b + 1], y);
-            lo[b + 2] = Math.Min(lo[b + 2], z); hi[b + 2] = Math.Max(hi[b + 2], z);
-        }
+        for (int c = 0; c < chunks; c++)
+            for (int j = 0; j < toGlobal[c].Length; j++)
+                for (int a = 0; a < 3; a++)
+                {
+                    int gb = 3 * toGlobal[c][j] + a, lb = 3 * j + a;
+                    lo[gb] = Math.Min(lo[gb], parts[c].Lo[lb]);
+                    hi[gb] = Math.Max(hi[gb], parts[c].Hi[lb]);
+                }
         for (int s = 0; s < scans; s++)
         {
             f._cx[s] = 0.5 * (lo[3 * s] + hi[3 * s]);
@@ -104,16 +146,39 @@ public sealed class ScanFootprints
             f._xiMin[s] = f._etaMin[s] = double.MaxValue;
             f._xiMax[s] = f._etaMax[s] = double.MinValue;
         }
-        for (int i = 0; i < n; i++)
+        // Box: the extremes of the tangent-plane coordinates, per chunk, merged in chunk
+        // order with the same strict tests (so a tie keeps the value met first in row order).
+        // Boxes are per chunk-local scan, like the first pass (a chunk holds few of all scans).
+        var boxes = new double[chunks][];
+        Parallel.For(0, chunks, c =>
         {
-            var (x, y, z) = Sky.UnitVector(block.Ra[i], block.Dec[i]);
-            int s = scanOf[i];
-            if (!f.Project(s, x, y, z, out double xi, out double eta)) continue; // > 90 deg away: ignored
-            if (xi < f._xiMin[s]) f._xiMin[s] = xi;
-            if (xi > f._xiMax[s]) f._xiMax[s] = xi;
-            if (eta < f._etaMin[s]) f._etaMin[s] = eta;
-            if (eta > f._etaMax[s]) f._etaMax[s] = eta;
-        }
+            int[] map = toGlobal[c];
+            var box = new double[4 * map.Length];
+            for (int j = 0; j < map.Length; j++) { box[4 * j] = box[4 * j + 2] = double.MaxValue; box[4 * j + 1] = box[4 * j + 3] = double.MinValue; }
+            int end = Math.Min(n, (c + 1) * RowsPerChunk);
+            for (int i = c * RowsPerChunk; i < end; i++)
+            {
+                var (x, y, z) = Sky.UnitVector(ra[i], dec[i]);
+                int j = scanOf[i];
+                if (!f.Project(map[j], x, y, z, out double xi, out double eta)) continue; // > 90 deg away: ignored
+                int b = 4 * j;
+                if (xi < box[b]) box[b] = xi;
+                if (xi > box[b + 1]) box[b + 1] = xi;
+                if (eta < box[b + 2]) box[b + 2] = eta;
+                if (eta > box[b + 3]) box[b + 3] = eta;
+            }
+            boxes[c] = box;
+        });
+        for (int c = 0; c < chunks; c++)
+            for (int j = 0; j < toGlobal[c].Length; j++)
+            {
+                int s = toGlobal[c][j];
+                double[] box = boxes[c];
+                if (box[4 * j] < f._xiMin[s]) f._xiMin[s] = box[4 * j];
+                if (box[4 * j + 1] > f._xiMax[s]) f._xiMax[s] = box[4 * j + 1];
+                if (box[4 * j + 2] < f._etaMin[s]) f._etaMin[s] = box[4 * j + 2];
+                if (box[4 * j + 3] > f._etaMax[s]) f._etaMax[s] = box[4 * j + 3];
+            }
         double margin = MarginArcsec * Sky.ArcsecToRad;
         for (int s = 0; s < scans; s++)
         {
@@ -122,6 +187,30 @@ public sealed class ScanFootprints
         }
         f.BuildZones();
         return f;
+    }
+
+    /// <summary>The scans one chunk of rows holds, numbered by first appearance, with their unit-vector extremes.</summary>
+    private sealed class ChunkScans
+    {
+        private readonly Dictionary<long, int> _index = new();
+        public readonly List<long> Keys = new();
+        public double[] Lo = [], Hi = [];
+
+        public int Of(long key)
+        {
+            if (_index.TryGetValue(key, out int s)) return s;
+            s = Keys.Count;
+            _index.Add(key, s);
+            Keys.Add(key);
+            if (Lo.Length < 3 * Keys.Count)
+            {
+                int old = Lo.Length, size = Math.Max(48, 2 * old);
+                Array.Resize(ref Lo, size); Array.Resize(ref Hi, size);
+                Array.Fill(Lo, double.MaxValue, old, size - old);
+                Array.Fill(Hi, double.MinValue, old, size - old);
+            }
+            return s;
+        }
     }
 
     /// <summary>Gnomonic projection onto scan s's tangent plane (radians); false beyond 90 deg.</summary>
@@ -208,6 +297,27 @@ public sealed class ScanFootprints
             counts[entries[e].Zone]++;
         }
         for (int z = 0; z < zones; z++) _zoneStart[z + 1] = _zoneStart[z] + counts[z];
+        _geo = new EntryGeometry(entries.Count);
+        for (int e = 0; e < entries.Count; e++)
+        {
+            int s = _entryScan[e];
+            _geo.Hi[e] = _entryLo[e] + _entryWidth[e];
+            _geo.Cx[e] = _cx[s]; _geo.Cy[e] = _cy[s]; _geo.Cz[e] = _cz[s];
+            _geo.Ex[e] = _ex[s]; _geo.Ey[e] = _ey[s];
+            _geo.Nx[e] = _nx[s]; _geo.Ny[e] = _ny[s]; _geo.Nz[e] = _nz[s];
+            _geo.XiMin[e] = _xiMin[s]; _geo.XiMax[e] = _xiMax[s];
+            _geo.EtaMin[e] = _etaMin[s]; _geo.EtaMax[e] = _etaMax[s];
+        }
+    }
+
+    /// <summary>Struct-of-arrays over zone entries: the scan data the covering test reads.</summary>
+    private sealed class EntryGeometry(int n)
+    {
+        public readonly double[] Hi = new double[n];
+        public readonly double[] Cx = new double[n], Cy = new double[n], Cz = new double[n];
+        public readonly double[] Ex = new double[n], Ey = new double[n];
+        public readonly double[] Nx = new double[n], Ny = new double[n], Nz = new double[n];
+        public readonly double[] XiMin = new double[n], XiMax = new double[n], EtaMin = new double[n], EtaMax = new double[n];
     }
 
     private bool ContainsPole(int s, int sign) =>
@@ -247,18 +357,48 @@ public sealed class ScanFootprints
         return count;
     }
 
+    /// <summary>
+    /// Entries in [from, to) whose interval reaches <paramref name="ra"/> and whose box
+    /// contains the unit vector (x, y, z): <see cref="Project"/> and the box test, with the
+    /// same operations in the same order lane by lane (IEEE results do not depend on the
+    /// vector width), so the count equals the scalar one exactly.
+    /// </summary>
+    // Vector code that depends on the machine's vector width is left out of the ReadyToRun image and
+    // would start in tier-0, where every vector operation is a call: compile it optimised at once.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int CountRange(int from, int to, double ra, double x, double y, double z)
     {
-        int count = 0;
-        for (int e = from; e < to; e++)
+        int count = 0, e = from;
+        var g = _geo;
+        if (Vector256.IsHardwareAccelerated && to - from >= Vector256<double>.Count)
         {
-            if (ra > _entryLo[e] + _entryWidth[e]) continue;
-            int s = _entryScan[e];
-            if (!Project(s, x, y, z, out double xi, out double eta)) continue;
-            if (xi >= _xiMin[s] && xi <= _xiMax[s] && eta >= _etaMin[s] && eta <= _etaMax[s]) count++;
+            var vx = Vector256.Create(x); var vy = Vector256.Create(y); var vz = Vector256.Create(z);
+            var vra = Vector256.Create(ra);
+            for (; e <= to - Vector256<double>.Count; e += Vector256<double>.Count)
+            {
+                var d = vx * Load(g.Cx, e) + vy * Load(g.Cy, e) + vz * Load(g.Cz, e);
+                var xi = (vx * Load(g.Ex, e) + vy * Load(g.Ey, e)) / d;
+                var eta = (vx * Load(g.Nx, e) + vy * Load(g.Ny, e) + vz * Load(g.Nz, e)) / d;
+                // Skipped when ra > hi or d <= 0 (written as in the scalar test, for NaNs too).
+                var skip = Vector256.GreaterThan(vra, Load(g.Hi, e)) | Vector256.LessThanOrEqual(d, Vector256<double>.Zero);
+                var inside = Vector256.GreaterThanOrEqual(xi, Load(g.XiMin, e)) & Vector256.LessThanOrEqual(xi, Load(g.XiMax, e))
+                           & Vector256.GreaterThanOrEqual(eta, Load(g.EtaMin, e)) & Vector256.LessThanOrEqual(eta, Load(g.EtaMax, e));
+                count += BitOperations.PopCount(Vector256.AndNot(inside, skip).ExtractMostSignificantBits());
+            }
+        }
+        for (; e < to; e++)
+        {
+            if (ra > g.Hi[e]) continue;
+            double d = x * g.Cx[e] + y * g.Cy[e] + z * g.Cz[e];
+            if (d <= 0) continue;
+            double xi = (x * g.Ex[e] + y * g.Ey[e]) / d;
+            double eta = (x * g.Nx[e] + y * g.Ny[e] + z * g.Nz[e]) / d;
+            if (xi >= g.XiMin[e] && xi <= g.XiMax[e] && eta >= g.EtaMin[e] && eta <= g.EtaMax[e]) count++;
         }
         return count;
     }
+
+    private static Vector256<double> Load(double[] a, int at) => Vector256.LoadUnsafe(ref a[0], (nuint)at);
 
     /// <summary>First entry in [s0, s1) with interval start &gt;= lo.</summary>
     private int Lower(int s0, int s1, double lo)

@@ -9,6 +9,28 @@ public class GroupStatisticsTests
     private const double Arcsec = 1.0 / 3600;
 
     [Fact]
+    public void Position_sigmas_of_whole_degree_angles_equal_the_trigonometry_bit_for_bit()
+    {
+        // The reference: the ellipse formula with live sin/cos (the lookup must not change a bit).
+        static (double E, double N) Reference(float maj, float min, float ang)
+        {
+            double a = maj, b = min, th = ang * Sky.DegToRad;
+            double st = Math.Sin(th), ct = Math.Cos(th);
+            return (Math.Max(GroupStatistics.MinPositionSigmaArcsec, Math.Sqrt(a * a * st * st + b * b * ct * ct)),
+                    Math.Max(GroupStatistics.MinPositionSigmaArcsec, Math.Sqrt(a * a * ct * ct + b * b * st * st)));
+        }
+        var angles = Enumerable.Range(-5, 372).Select(d => (float)d).Concat([-0f, 0.5f, 45.25f, 359.99f, 360.5f, 1e9f]);
+        foreach (float ang in angles)
+            foreach (var (maj, min) in new[] { (0.3f, 0.21f), (0.08f, 0.07f), (1.7f, 0.05f) })
+            {
+                GroupStatistics.PositionSigmas(maj, min, ang, out double e, out double n);
+                var (re, rn) = Reference(maj, min, ang);
+                Assert.Equal(BitConverter.DoubleToInt64Bits(re), BitConverter.DoubleToInt64Bits(e));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(rn), BitConverter.DoubleToInt64Bits(n));
+            }
+    }
+
+    [Fact]
     public void One_member_group_has_its_own_values_and_no_spread()
     {
         var b = new ExtractionBlock();
@@ -327,6 +349,13 @@ public class GroupStatisticsTests
             Assert.Equal(0.15, t.RmsSep[g], 4);
         }
         for (int i = 0; i < b.Count; i++) Assert.Equal(0.15, res.SepArcsec[i], 4);
+        // The span overload (copies) and the array overload (in place) agree.
+        var res2 = ExtractionResults.Allocate(b.Count);
+        var t2 = GroupStatistics.Compute(b, MembershipBuilder.Build(b, conf.Gcntr), cgid.AsSpan(), conf.Confused.AsSpan(),
+                                         ScanFootprints.DeriveFromExtractions(b), res2);
+        Assert.Equal(t.RaW, t2.RaW);
+        Assert.Equal(t.Designation, t2.Designation);
+        Assert.Equal(res.SepArcsec, res2.SepArcsec);
     }
 }
 
