@@ -196,27 +196,10 @@ public sealed class ExtractionBlock
         return result;
     }
 
-    /// <summary>Appends every row of <paramref name="other"/>, column by column; capacity grows geometrically.</summary>
-    public void AppendRows(ExtractionBlock other)
+    /// <summary>Appends every row of <paramref name="other"/>.</summary>
+    public void Append(ExtractionBlock other)
     {
-        int n = other.Count, at = Count;
-        if (at + n > Capacity) Resize(Math.Max(at + n, Capacity * 2));
-        Array.Copy(other.Cntr, 0, Cntr, at, n); Array.Copy(other.ScanKey, 0, ScanKey, at, n);
-        Array.Copy(other.Ra, 0, Ra, at, n); Array.Copy(other.Dec, 0, Dec, at, n);
-        Array.Copy(other.ErrMaj, 0, ErrMaj, at, n); Array.Copy(other.ErrMin, 0, ErrMin, at, n);
-        Array.Copy(other.ErrAng, 0, ErrAng, at, n); Array.Copy(other.JDate, 0, JDate, at, n);
-        for (int b = 0; b < Core.Bands.Count; b++)
-        {
-            BandColumns t = Bands[b], f = other.Bands[b];
-            Array.Copy(f.Mag, 0, t.Mag, at, n); Array.Copy(f.Sig, 0, t.Sig, at, n); Array.Copy(f.Snr, 0, t.Snr, at, n);
-            Array.Copy(f.PhQual, 0, t.PhQual, at, n); Array.Copy(f.RdFlg, 0, t.RdFlg, at, n);
-            Array.Copy(f.BlFlg, 0, t.BlFlg, at, n); Array.Copy(f.CcFlg, 0, t.CcFlg, at, n);
-        }
-        Array.Copy(other.Ndet, 0, Ndet, at, n); Array.Copy(other.Prox, 0, Prox, at, n);
-        Array.Copy(other.MpFlg, 0, MpFlg, at, n); Array.Copy(other.GalContam, 0, GalContam, at, n);
-        Array.Copy(other.Truth, 0, Truth, at, n);
-        Array.Copy(other.FileIndex, 0, FileIndex, at, n); Array.Copy(other.Line, 0, Line, at, n);
-        Count = at + n;
-        _clean = Math.Max(_clean, Count);
+        Reserve(Count + other.Count);
+        for (int k = 0; k < other.Count; k++) CopyRow(other, k, AddRow());
     }
 }

@@ -73,11 +73,11 @@ public class ExtractionBlockTests
     }
 
     [Fact]
-    public void AppendRowsCopiesEveryColumnAndGrows()
+    public void AppendCopiesEveryColumnAndGrows()
     {
         var a = Numbered(3);
         var b = Numbered(40);
-        a.AppendRows(b);
+        a.Append(b);
         Assert.Equal(43, a.Count);
         var reference = Numbered(3);
         for (int k = 0; k < 3; k++) Assert.Equal(Row(reference, k), Row(a, k));
@@ -113,7 +113,7 @@ public class ExtractionBlockTests
         AssertDefaults(c, c.AddRow());
         AssertDefaults(c, c.AddRow());
         var d = Numbered(5);
-        d.AppendRows(Numbered(2000));
+        d.Append(Numbered(2000));
         AssertDefaults(d, d.AddRow());
     }
 }

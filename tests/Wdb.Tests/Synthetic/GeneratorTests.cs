@@ -29,7 +29,7 @@ public class GeneratorTests
         var pm = new List<float>();
         foreach (var (block, truth) in SyntheticSky.GenerateChunks(SmallTile, chunkRows: 333))
         {
-            joined.AppendRows(block);
+            joined.Append(block);
             for (int i = 0; i < block.Count; i++) pm.Add(truth.PmRa[i]);
         }
         Assert.True(BlockAssert.SameRows(whole.Block, joined, out string why), why);
