@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Google.FlatBuffers;
@@ -65,24 +66,33 @@ internal struct ExtractionStruct
     [FieldOffset(41)] public Reason Reason;
 }
 
+/// <summary>Fills the records of one chunk's struct vector.</summary>
+internal delegate void FillRecords<T>(Span<T> records) where T : unmanaged;
+
 internal static class StructVectors
 {
     /// <summary>
-    /// Adds a vector of <paramref name="count"/> structs of <paramref name="size"/> bytes whose
-    /// bytes are the start of <paramref name="bytes"/>: the builder lays out the vector header and
-    /// alignment, the records are copied in as one block (vectors are built back to front, and
-    /// a block copy keeps the records' order).
+    /// Adds a vector of <paramref name="count"/> structs filled by <paramref name="fill"/> in a
+    /// pooled buffer: the builder lays out the vector header and alignment, the records are
+    /// copied in as one block (vectors are built back to front, and a block copy keeps the
+    /// records' order).
     /// </summary>
-    public static VectorOffset Add(FlatBufferBuilder b, byte[] bytes, int count, int size, int alignment)
+    public static VectorOffset Add<T>(FlatBufferBuilder b, int count, int alignment, FillRecords<T> fill) where T : unmanaged
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("FlatBuffers struct vectors are written as in-memory bytes: a little-endian machine is required");
-        b.StartVector(size, count, alignment);
-        if (count > 0) b.Add(new ArraySegment<byte>(bytes, 0, count * size));
-        return b.EndVector();
+        int size = Unsafe.SizeOf<T>(), bytes = count * size;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bytes, 1));
+        try
+        {
+            fill(MemoryMarshal.Cast<byte, T>(buffer.AsSpan(0, bytes)));
+            b.StartVector(size, count, alignment);
+            if (count > 0) b.Add(new ArraySegment<byte>(buffer, 0, bytes));
+            return b.EndVector();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
-
-    /// <summary>A view of <paramref name="bytes"/> as <paramref name="count"/> records.</summary>
-    public static Span<T> View<T>(byte[] bytes, int count) where T : unmanaged =>
-        MemoryMarshal.Cast<byte, T>(bytes.AsSpan(0, count * Unsafe.SizeOf<T>()));
 }

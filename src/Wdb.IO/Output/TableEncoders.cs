@@ -106,21 +106,20 @@ internal static class TableEncoders
         byte[] reliability = o.Results.Reliability;
         long[] gcntr = o.Results.Gcntr;
         int n = range.Count;
-        byte[] bytes = ArrayPool<byte>.Shared.Rent(Math.Max(n, 1) * MemberBytes);
-        var records = StructVectors.View<MemberStruct>(bytes, n);
-        for (int k = 0; k < n; k++)
+        var vector = StructVectors.Add<MemberStruct>(b, n, 8, records =>
         {
-            int r = m.MemberRows[range.Start + k];
-            records[k] = new MemberStruct
+            for (int k = 0; k < records.Length; k++)
             {
-                Gcntr = gcntr[r], Cntr = x.Cntr[r], ScanKey = x.ScanKey[r], JDate = x.JDate[r], Ra = x.Ra[r], Dec = x.Dec[r],
-                ErrMaj = x.ErrMaj[r], ErrMin = x.ErrMin[r], ErrAng = x.ErrAng[r],
-                J = MemberBandStruct.Of(bj, r), H = MemberBandStruct.Of(bh, r), K = MemberBandStruct.Of(bk, r),
-                Reliability = reliability[r],
-            };
-        }
-        var vector = StructVectors.Add(b, bytes, n, MemberBytes, 8);
-        ArrayPool<byte>.Shared.Return(bytes);
+                int r = m.MemberRows[range.Start + k];
+                records[k] = new MemberStruct
+                {
+                    Gcntr = gcntr[r], Cntr = x.Cntr[r], ScanKey = x.ScanKey[r], JDate = x.JDate[r], Ra = x.Ra[r], Dec = x.Dec[r],
+                    ErrMaj = x.ErrMaj[r], ErrMin = x.ErrMin[r], ErrAng = x.ErrAng[r],
+                    J = MemberBandStruct.Of(bj, r), H = MemberBandStruct.Of(bh, r), K = MemberBandStruct.Of(bk, r),
+                    Reliability = reliability[r],
+                };
+            }
+        });
         b.FinishSizePrefixed(MembersChunk.CreateMembersChunk(b, vector).Value);
         return n > 0 ? (gcntr[m.MemberRows[range.Start]], gcntr[m.MemberRows[range.End - 1]]) : (long.MaxValue, long.MinValue);
     }
@@ -148,7 +147,7 @@ internal static class TableEncoders
         for (int i = 0; i < n; i++) rows[i] = i;
         RadixSort.SortPairs(sortKeys, rows, n);
         var keys = new long[n];
-        for (int i = 0; i < n; i++) keys[i] = rows[i] < nm ? merged.Cntr[rows[i]] : o.Filtered!.Cntr[rows[i] - nm];
+        for (int i = 0; i < n; i++) keys[i] = RadixSort.LongOf(sortKeys[i]);
         return (keys, rows);
     }
 
@@ -157,27 +156,26 @@ internal static class TableEncoders
         ExtractionBlock merged = o.Block;
         ExtractionBlock? filtered = o.Filtered;
         int nm = merged.Count, n = range.Count;
-        byte[] bytes = ArrayPool<byte>.Shared.Rent(Math.Max(n, 1) * ExtractionBytes);
-        var records = StructVectors.View<ExtractionStruct>(bytes, n);
-        for (int k = 0; k < n; k++)
+        var vector = StructVectors.Add<ExtractionStruct>(b, n, 8, records =>
         {
-            int r = rows[range.Start + k];
-            records[k] = r < nm
-                ? new ExtractionStruct
-                {
-                    Cntr = merged.Cntr[r], Cgid = o.Results.Cgid[r], Gcntr = o.Results.Gcntr[r], Line = merged.Line[r],
-                    SepArcsec = o.Results.SepArcsec[r], FileIndex = merged.FileIndex[r], Reliability = o.Results.Reliability[r],
-                    Reason = Reason.none,
-                }
-                : new ExtractionStruct
-                {
-                    Cntr = filtered!.Cntr[r - nm], Cgid = -1, Gcntr = -1, Line = filtered.Line[r - nm],
-                    SepArcsec = float.NaN, FileIndex = filtered.FileIndex[r - nm], Reliability = 255,
-                    Reason = (Reason)(byte)o.FilteredReasons![r - nm],
-                };
-        }
-        var vector = StructVectors.Add(b, bytes, n, ExtractionBytes, 8);
-        ArrayPool<byte>.Shared.Return(bytes);
+            for (int k = 0; k < records.Length; k++)
+            {
+                int r = rows[range.Start + k];
+                records[k] = r < nm
+                    ? new ExtractionStruct
+                    {
+                        Cntr = merged.Cntr[r], Cgid = o.Results.Cgid[r], Gcntr = o.Results.Gcntr[r], Line = merged.Line[r],
+                        SepArcsec = o.Results.SepArcsec[r], FileIndex = merged.FileIndex[r], Reliability = o.Results.Reliability[r],
+                        Reason = Reason.none,
+                    }
+                    : new ExtractionStruct
+                    {
+                        Cntr = filtered!.Cntr[r - nm], Cgid = -1, Gcntr = -1, Line = filtered.Line[r - nm],
+                        SepArcsec = float.NaN, FileIndex = filtered.FileIndex[r - nm], Reliability = 255,
+                        Reason = (Reason)(byte)o.FilteredReasons![r - nm],
+                    };
+            }
+        });
         b.FinishSizePrefixed(ExtractionsChunk.CreateExtractionsChunk(b, vector).Value);
         return n > 0 ? (keys[range.Start], keys[range.End - 1]) : (long.MaxValue, long.MinValue);
     }
