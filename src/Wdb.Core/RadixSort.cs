@@ -85,6 +85,9 @@ public static class RadixSort
     /// <summary>An order-preserving 64-bit key of a signed integer.</summary>
     public static ulong KeyOf(long v) => (ulong)v ^ 0x8000_0000_0000_0000UL;
 
+    /// <summary>The integer whose <see cref="KeyOf(long)"/> is <paramref name="key"/>.</summary>
+    public static long LongOf(ulong key) => (long)(key ^ 0x8000_0000_0000_0000UL);
+
     /// <summary>An order-preserving 64-bit key of a double (NaN sorts last).</summary>
     public static ulong KeyOf(double v)
     {

@@ -48,7 +48,9 @@ public static class MembershipBuilder
     /// (<paramref name="offsets"/> ends with n). gcntr values span far less than 64 bits
     /// (they are cntr values): sorted as offsets from the smallest, in 32-bit keys and as few
     /// 11-bit digits as the span needs (2 for a few million cntr), all digit counts taken in
-    /// one pass. A span beyond 32 bits takes the general 64-bit sort.
+    /// one pass. A span beyond 32 bits takes the general 64-bit sort. (RadixSort.SortPairs on
+    /// the same offsets for every span was tried: the stats stage took 0.1 s longer on the
+    /// 3.25 M-row tile, 1.38 -> 1.49 s.)
     /// </summary>
     private static int[] SortByGcntr(ReadOnlySpan<long> gcntr, int n, out long[] ids, out int[] offsets)
     {
@@ -62,7 +64,7 @@ public static class MembershipBuilder
             var wide = new ulong[n];
             for (int i = 0; i < n; i++) wide[i] = RadixSort.KeyOf(gcntr[i]);
             RadixSort.SortPairs(wide, rows, n);
-            ids = Boundaries(wide, n, k => (long)(wide[k] ^ 0x8000_0000_0000_0000UL), out offsets);   // KeyOf inverted
+            ids = Boundaries(wide, n, k => RadixSort.LongOf(wide[k]), out offsets);
             return rows;
         }
         int digits = (64 - BitOperations.LeadingZeroCount(span) + DigitBits - 1) / DigitBits;

@@ -31,4 +31,12 @@ public class RadixSortTests
         var ordered = values.OrderBy(RadixSort.KeyOf).ToArray();
         Assert.Equal([double.NegativeInfinity, -2.25, -1e-300, -0.0, 0.0, 1e-300, 3.5, double.PositiveInfinity, double.NaN], ordered);
     }
+
+    [Fact]
+    public void Long_keys_keep_order_and_invert()
+    {
+        long[] values = [long.MinValue, -5, -1, 0, 1, 42, long.MaxValue];
+        Assert.Equal(values, values.OrderBy(RadixSort.KeyOf).ToArray());
+        Assert.Equal(values, values.Select(v => RadixSort.LongOf(RadixSort.KeyOf(v))).ToArray());
+    }
 }

@@ -143,7 +143,7 @@ public static class ConfusionResolver
                 int s = starts[r], len = starts[r + 1] - s;
                 ReadOnlySpan<int> members = rows.AsSpan(s, len);
                 if (len > 1 && local.Check.HasRepeatedScan(block, members)) { local.Found.Add(r); continue; }
-                long id = (long)(keys[s] ^ 0x8000_0000_0000_0000UL);   // RadixSort.KeyOf inverted: the run's cgid
+                long id = RadixSort.LongOf(keys[s]);   // the run's cgid
                 foreach (int row in members) result.Gcntr[row] = id;
             }
             return local;
@@ -172,7 +172,7 @@ public static class ConfusionResolver
                 foreach (int row in members) result.Confused[row] = true;
                 if (splitter.Split(block, members, chord2, result.Gcntr)) continue;
                 localUnresolved++;
-                long id = (long)(keys[s] ^ 0x8000_0000_0000_0000UL);   // RadixSort.KeyOf inverted: the run's cgid
+                long id = RadixSort.LongOf(keys[s]);   // the run's cgid
                 foreach (int row in members) { result.Gcntr[row] = id; result.Unresolved[row] = true; }
             }
             Interlocked.Add(ref unresolvedCount, localUnresolved);
