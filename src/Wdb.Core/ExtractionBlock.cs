@@ -196,10 +196,27 @@ public sealed class ExtractionBlock
         return result;
     }
 
-    /// <summary>Appends every row of <paramref name="other"/>.</summary>
+    /// <summary>Appends every row of <paramref name="other"/> (the parallel reader joins its chunks with it).</summary>
     public void Append(ExtractionBlock other)
     {
-        Reserve(Count + other.Count);
-        for (int k = 0; k < other.Count; k++) CopyRow(other, k, AddRow());
+        int at = Count, n = other.Count;
+        if (at + n > Capacity) Resize(Math.Max(at + n, Capacity * 2));   // doubling: appends come chunk after chunk
+        Copy(other.Cntr, Cntr); Copy(other.ScanKey, ScanKey);
+        Copy(other.Ra, Ra); Copy(other.Dec, Dec);
+        Copy(other.ErrMaj, ErrMaj); Copy(other.ErrMin, ErrMin); Copy(other.ErrAng, ErrAng);
+        Copy(other.JDate, JDate);
+        for (int b = 0; b < Core.Bands.Count; b++)
+        {
+            BandColumns t = Bands[b], f = other.Bands[b];
+            Copy(f.Mag, t.Mag); Copy(f.Sig, t.Sig); Copy(f.Snr, t.Snr);
+            Copy(f.PhQual, t.PhQual); Copy(f.RdFlg, t.RdFlg); Copy(f.BlFlg, t.BlFlg); Copy(f.CcFlg, t.CcFlg);
+        }
+        Copy(other.Ndet, Ndet); Copy(other.Prox, Prox);
+        Copy(other.MpFlg, MpFlg); Copy(other.GalContam, GalContam); Copy(other.Truth, Truth);
+        Copy(other.FileIndex, FileIndex); Copy(other.Line, Line);
+        Count = at + n;
+        _clean = Math.Max(_clean, Count);
+
+        void Copy<T>(T[] from, T[] to) => Array.Copy(from, 0, to, at, n);
     }
 }

@@ -17,8 +17,16 @@ public static class ExtractionReader
         ReadAsync(path, fileIndex, options, into).GetAwaiter().GetResult();
 
     /// <inheritdoc cref="Read"/>
-    public static async Task<FileReadResult> ReadAsync(string path, int fileIndex, ReadOptions options,
-        ExtractionBlock into, CancellationToken ct = default)
+    public static Task<FileReadResult> ReadAsync(string path, int fileIndex, ReadOptions options,
+        ExtractionBlock into, CancellationToken ct = default) =>
+        ReadAsync(path, fileIndex, options, into, ReaderTuning.Default, ct);
+
+    /// <summary>As <see cref="Read(string, int, ReadOptions, ExtractionBlock)"/> with chosen chunking (tests).</summary>
+    internal static FileReadResult Read(string path, int fileIndex, ReadOptions options, ExtractionBlock into, ReaderTuning tuning) =>
+        ReadAsync(path, fileIndex, options, into, tuning, default).GetAwaiter().GetResult();
+
+    private static async Task<FileReadResult> ReadAsync(string path, int fileIndex, ReadOptions options,
+        ExtractionBlock into, ReaderTuning tuning, CancellationToken ct)
     {
         var result = new FileReadResult { Path = path, Format = options.Format };
         SchemaProfile? profile = null;
@@ -45,7 +53,7 @@ public static class ExtractionReader
             var hashing = new HashingStream(file);
             try
             {
-                if (result.Error is null) await ParseAsync(file, hashing, result, profile, fileIndex, options, into, ct).ConfigureAwait(false);
+                if (result.Error is null) await ParseAsync(file, hashing, result, profile, fileIndex, options, into, tuning, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is InvalidDataException or IOException)
             {
@@ -61,7 +69,7 @@ public static class ExtractionReader
     }
 
     private static async Task ParseAsync(FileStream file, HashingStream hashing, FileReadResult result, SchemaProfile? profile,
-        int fileIndex, ReadOptions options, ExtractionBlock into, CancellationToken ct)
+        int fileIndex, ReadOptions options, ExtractionBlock into, ReaderTuning tuning, CancellationToken ct)
     {
         var byName = FromExtension(result.Path, out bool gzName);
         var format = options.Format == InputFormat.Auto ? byName : options.Format;
@@ -86,7 +94,7 @@ public static class ExtractionReader
         GZipStream? gzip = gzData ? new GZipStream(hashing, CompressionMode.Decompress, leaveOpen: true) : null;
         try
         {
-            var pump = new LinePump(sink);
+            var pump = new LinePump(sink, tuning.ChunkBytes, tuning.Workers);
             await pump.RunAsync(gzip ?? (Stream)hashing, ct).ConfigureAwait(false);
             if (pump.Failure is not null) result.Error ??= new InputError(result.Path, 0, 0, pump.Failure);
             if (gzip is not null && pump.ReachedEnd && !GzipTrailerMatches(file, pump.TotalBytes))
@@ -136,4 +144,13 @@ public static class ExtractionReader
         file.Seek(0, SeekOrigin.Begin);
         return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     }
+}
+
+/// <summary>
+/// How a read is cut up: bytes per chunk, and chunks decoded at once off the reading thread
+/// (0: all on it; null: one per core). Results do not depend on it; tests vary it to show that.
+/// </summary>
+internal readonly record struct ReaderTuning(int ChunkBytes, int? Workers)
+{
+    public static ReaderTuning Default => new(LinePump.DefaultChunkBytes, null);
 }

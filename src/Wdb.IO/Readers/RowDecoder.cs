@@ -36,6 +36,28 @@ internal sealed class RowDecoder
         _block = block; _fileIndex = fileIndex; Result = result; Path = result.Path; _strict = strict;
     }
 
+    /// <summary>The block rows go to.</summary>
+    public ExtractionBlock Block => _block;
+
+    /// <summary>A decoder for another thread: same file, columns and mode; its own block and accounting.</summary>
+    public RowDecoder Fork(ExtractionBlock block) =>
+        new(block, _fileIndex, new FileReadResult { Path = Path, Format = Result.Format, Profile = Result.Profile }, _strict)
+        {
+            Map = Map, ColumnNulls = ColumnNulls,
+        };
+
+    /// <summary>Appends a fork's rows, rejects, counts and error (in file order, so the block reads as if decoded here).</summary>
+    public void Join(RowDecoder fork)
+    {
+        var r = fork.Result;
+        _block.Append(fork._block);
+        Result.RowsRead += r.RowsRead;
+        Result.RowsAccepted += r.RowsAccepted;
+        Result.Rejects.AddRange(r.Rejects);
+        Result.Error ??= r.Error;
+        Stopped |= fork.Stopped;
+    }
+
     /// <summary>
     /// Decodes one data row. Field k is <c>text[start[k] .. start[k]+length[k])</c>; its
     /// first byte sits at <c>srcPos[k]</c> of the physical <paramref name="line"/> (they

@@ -13,6 +13,33 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
 
     public abstract InputFormat Format { get; }
 
+    // Blocks of joined forks, reused by the next forks (Fork and Join both run on the reading thread).
+    private readonly Stack<ExtractionBlock> _spareBlocks = new();
+
+    public sealed override LineSink? Fork(ReadOnlySpan<byte> chunk)
+    {
+        if (!CanFork(chunk)) return null;
+        var block = _spareBlocks.Count > 0 ? _spareBlocks.Pop() : new ExtractionBlock(chunk.Length / 128 + 16);
+        return Clone(D.Fork(block));
+    }
+
+    public sealed override void Join(LineSink fork)
+    {
+        var f = (FormatSink)fork;
+        D.Join(f.D);
+        f.D.Block.Clear();
+        _spareBlocks.Push(f.D.Block);
+    }
+
+    /// <summary>
+    /// Whether a fork could take <paramref name="chunk"/> as this sink would: false until
+    /// the header is read, and wherever a record may span lines.
+    /// </summary>
+    internal abstract bool CanFork(ReadOnlySpan<byte> chunk);
+
+    /// <summary>A sink in this one's state (header, layout) over <paramref name="decoder"/>; only when <see cref="CanFork"/>.</summary>
+    internal abstract FormatSink Clone(RowDecoder decoder);
+
     protected bool Fatal(long lineNo, int column, string message)
     {
         D.Result.Error ??= new InputError(D.Path, lineNo, column, message);
@@ -91,6 +118,10 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
     private string? _firstUnfit, _lastUnfit;
 
     public override InputFormat Format => InputFormat.Bulk;
+
+    internal override bool CanFork(ReadOnlySpan<byte> chunk) => _expected > 0;
+
+    internal override FormatSink Clone(RowDecoder decoder) => new BulkSink(decoder, profile) { _expected = _expected };
 
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {
@@ -174,6 +205,12 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
     private long _pendingLine;
 
     public override InputFormat Format => InputFormat.Csv;
+
+    // A quote anywhere may open a record that spans lines, and chunk boundaries are newlines:
+    // such chunks are read here, in order.
+    internal override bool CanFork(ReadOnlySpan<byte> chunk) => _expected > 0 && _pendingLen < 0 && !chunk.Contains((byte)'"');
+
+    internal override FormatSink Clone(RowDecoder decoder) => new CsvSink(decoder) { _expected = _expected };
 
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {
@@ -338,6 +375,13 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
 
     public override InputFormat Format => InputFormat.Ipac;
 
+    internal override bool CanFork(ReadOnlySpan<byte> chunk) => _inData;
+
+    internal override FormatSink Clone(RowDecoder decoder) => new IpacSink(decoder)
+    {
+        _pipes = _pipes, _headerLine = _headerLine, _inData = true, _colStart = _colStart, _colEnd = _colEnd, _names = _names,
+    };
+
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {
         if (IsBlank(line)) return true;
@@ -495,6 +539,10 @@ internal sealed class SniffSink(RowDecoder decoder, SchemaProfile? profile) : Fo
     private FormatSink? _inner;
 
     public override InputFormat Format => _inner?.Format ?? InputFormat.Auto;
+
+    internal override bool CanFork(ReadOnlySpan<byte> chunk) => _inner is not null && _inner.CanFork(chunk);
+
+    internal override FormatSink Clone(RowDecoder decoder) => _inner!.Clone(decoder);
 
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {

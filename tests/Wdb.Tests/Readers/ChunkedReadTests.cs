@@ -1,0 +1,234 @@
+using System.IO.Compression;
+using System.Text;
+using Wdb.Core;
+using Wdb.IO;
+using Wdb.IO.Readers;
+
+namespace Wdb.Tests.Readers;
+
+/// <summary>
+/// The reader cuts its input at newlines into chunks and decodes chunks on workers (forks of
+/// the format sink), joining them in file order. Whatever the chunk size and the number of
+/// workers, a read must give exactly what a sequential read gives: rows, every column, line
+/// numbers, rejects with their columns and texts, counts, the fatal error and the checksum.
+/// </summary>
+public class ChunkedReadTests
+{
+    private static readonly ReaderTuning Sequential = new(1 << 30, 0);
+
+    // Chunks of one byte (every read a chunk), of a few lines, and of many; one worker and several.
+    private static readonly ReaderTuning[] Chunked =
+    [
+        new(1, 3), new(700, 1), new(700, 3), new(4096, 2), new(64 << 10, 4),
+    ];
+
+    public static TheoryData<string> Formats => new() { "csv", "tbl", "bulk" };
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Generated_tables_read_the_same_in_chunks_as_in_one_pass(string extension)
+    {
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Dir, "sky." + extension);
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 1500, Seed: 5), path);
+        AssertSameAsSequential(path, new ReadOptions(Profile: extension == "bulk" ? "wdb" : null));
+        AssertSameAsSequential(Gzip(path), new ReadOptions(Profile: extension == "bulk" ? "wdb" : null));
+    }
+
+    [Fact]
+    public void A_messy_csv_reads_the_same_in_chunks_as_in_one_pass()
+    {
+        using var dir = new TempDir();
+        string path = dir.Write("messy.csv", Messy(seed: 11, withQuotes: true));
+        var (result, _) = AssertSameAsSequential(path, new ReadOptions());
+        // The file really has every kind of trouble the fork/join must keep in order.
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.UnparsableNumber);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.WrongColumnCount);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.InvalidUtf8);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.TruncatedLine);
+        AssertSameAsSequential(Gzip(path), new ReadOptions());
+    }
+
+    [Fact]
+    public void Strict_mode_stops_at_the_same_row_in_chunks()
+    {
+        using var dir = new TempDir();
+        string path = dir.Write("strict.csv", Messy(seed: 12, withQuotes: false));
+        var (result, block) = AssertSameAsSequential(path, new ReadOptions(Strict: true));
+        Assert.NotNull(result.Error);
+        Assert.True(block.Count > 100, "the first bad row comes after many good ones");
+    }
+
+    /// <summary>A survey CSV with blank and comment lines, CRLF, bad rows, quotes and a cut last line.</summary>
+    private static byte[] Messy(int seed, bool withQuotes)
+    {
+        using var dir = new TempDir();
+        string clean = Path.Combine(dir.Dir, "clean.csv");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 800, Seed: seed), clean);
+        var lines = File.ReadAllLines(clean);
+        var rnd = new Random(seed);
+        var sb = new StringBuilder("\uFEFF").Append(lines[0]).Append('\n');
+        for (int i = 1; i < lines.Length; i++)
+        {
+            string line = lines[i];
+            var f = line.Split(',');
+            switch (rnd.Next(60))
+            {
+                case 0: sb.Append('\n'); break;
+                case 1: sb.Append("# a comment, with a comma\n"); break;
+                case 2: line += "\r"; break;
+                case 3 when i > 200: f[4] = "1.2.3"; line = string.Join(',', f); break;
+                case 4 when i > 200: line += ",extra"; break;
+                case 5 when i > 200: line = line[..(line.Length / 2)]; break;
+                case 6: f[3] = " " + f[3] + " "; line = string.Join(',', f); break;
+                case 7 when i > 200: f[8] = "\u00e9"; line = string.Join(',', f); break;
+                case 8 when i > 200: line = "\u0001" + line; break;   // 0x01 becomes 0xFF: not UTF-8
+                case 9 when withQuotes: f[17] = "\"" + f[17] + "\""; line = string.Join(',', f); break;
+                case 10 when withQuotes: f[17] = "\"A\nB\""; line = string.Join(',', f); break;   // a record over two lines
+            }
+            sb.Append(line);
+            if (i < lines.Length - 1) sb.Append('\n');
+        }
+        sb.Length -= 20;   // the last line cut short, no newline
+        var bytes = Encoding.UTF8.GetBytes(sb.ToString());
+        for (int i = 0; i < bytes.Length; i++) if (bytes[i] == 0x01) bytes[i] = 0xFF;
+        return bytes;
+    }
+
+    private static (FileReadResult, ExtractionBlock) AssertSameAsSequential(string path, ReadOptions options)
+    {
+        var expected = Read(path, options, Sequential);
+        foreach (var tuning in Chunked)
+        {
+            var actual = Read(path, options, tuning);
+            string what = $"{Path.GetFileName(path)} with {tuning}";
+            Assert.True(expected.Result.RowsRead > 0, what);
+            Assert.Equal((expected.Result.RowsRead, expected.Result.RowsAccepted, expected.Result.Format, expected.Result.Profile),
+                (actual.Result.RowsRead, actual.Result.RowsAccepted, actual.Result.Format, actual.Result.Profile));
+            Assert.Equal(expected.Result.Error, actual.Result.Error);
+            Assert.Equal((expected.Result.Sha256, expected.Result.Bytes), (actual.Result.Sha256, actual.Result.Bytes));
+            Assert.Equal(expected.Result.Rejects, actual.Result.Rejects);
+            Assert.Equal(expected.Block.Count, actual.Block.Count);
+            for (int r = 0; r < expected.Block.Count; r++)
+                if (Row(expected.Block, r) != Row(actual.Block, r))
+                    Assert.Fail($"{what}: row {r} differs:\n{Row(expected.Block, r)}\n{Row(actual.Block, r)}");
+        }
+        return expected;
+    }
+
+    private static (FileReadResult Result, ExtractionBlock Block) Read(string path, ReadOptions options, ReaderTuning tuning)
+    {
+        var block = new ExtractionBlock(16);
+        var result = ExtractionReader.Read(path, 2, options, block, tuning);
+        Assert.Equal(result.RowsRead, result.RowsAccepted + result.Rejects.Count);
+        Assert.Equal(result.RowsAccepted, block.Count);
+        return (result, block);
+    }
+
+    /// <summary>A real gzip file (its own bytes and checksum) beside the plain one.</summary>
+    private static string Gzip(string path)
+    {
+        string gz = path + ".gz";
+        using (var input = File.OpenRead(path))
+        using (var output = new GZipStream(File.Create(gz), CompressionLevel.Fastest))
+            input.CopyTo(output);
+        return gz;
+    }
+
+    private static string Row(ExtractionBlock b, int r)
+    {
+        var s = $"{b.Cntr[r]} {b.ScanKey[r]} {b.Ra[r]:R} {b.Dec[r]:R} {b.ErrMaj[r]:R} {b.ErrMin[r]:R} {b.ErrAng[r]:R} {b.JDate[r]:R} "
+            + $"{b.Ndet[r]} {b.Prox[r]:R} {b.MpFlg[r]} {b.GalContam[r]} {b.Truth[r]} {b.FileIndex[r]} {b.Line[r]}";
+        foreach (var band in b.Bands)
+            s += $" {band.Mag[r]:R} {band.Sig[r]:R} {band.Snr[r]:R} {band.PhQual[r]} {band.RdFlg[r]} {band.BlFlg[r]} {band.CcFlg[r]}";
+        return s;
+    }
+}
+
+/// <summary>The line pump itself: forks take whole lines, numbered as in the file, and are joined in order.</summary>
+public class LinePumpForkTests
+{
+    /// <summary>Records lines; forks any chunk without an 'x' (chunks with one come to the main sink).</summary>
+    private sealed class Recorder(bool main) : LineSink
+    {
+        public readonly List<string> Lines = new();
+        public int Forks, Joins;
+        public bool SawOtherThread;
+        private readonly int _thread = Environment.CurrentManagedThreadId;
+
+        public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
+        {
+            if (main && Environment.CurrentManagedThreadId != _thread) throw new InvalidOperationException("main sink used off its thread");
+            Lines.Add($"{lineNo}:{Encoding.UTF8.GetString(line)}:{terminated}");
+            return !line.SequenceEqual("STOP"u8);
+        }
+
+        public override LineSink? Fork(ReadOnlySpan<byte> chunk)
+        {
+            if (chunk.Contains((byte)'x')) return null;
+            Forks++;
+            return new Recorder(false);
+        }
+
+        public override void Join(LineSink fork)
+        {
+            Joins++;
+            Lines.AddRange(((Recorder)fork).Lines);
+        }
+    }
+
+    private static List<string> Expected(string text)
+    {
+        var parts = text.Split('\n');
+        var result = new List<string>();
+        for (int i = 0; i < parts.Length; i++)
+        {
+            bool last = i == parts.Length - 1;
+            if (last && parts[i].Length == 0) break;
+            result.Add($"{i + 1}:{parts[i].TrimEnd('\r')}:{!last}");
+        }
+        return result;
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(5, 2)]
+    [InlineData(64, 3)]
+    [InlineData(100000, 2)]
+    public async Task Lines_come_out_in_file_order_whoever_split_them(int chunkBytes, int workers)
+    {
+        var rnd = new Random(chunkBytes);
+        var sb = new StringBuilder();
+        for (int i = 0; i < 3000; i++)
+        {
+            sb.Append(rnd.Next(50) == 0 ? "x" : "").Append(new string('a', rnd.Next(0, 40))).Append(i);
+            sb.Append(rnd.Next(10) == 0 ? "\r\n" : "\n");
+        }
+        sb.Append("tail");
+        string text = sb.ToString();
+        var sink = new Recorder(true);
+        var pump = new LinePump(sink, chunkBytes, workers);
+        await pump.RunAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)), CancellationToken.None);
+        Assert.Null(pump.Failure);
+        Assert.True(pump.ReachedEnd);
+        Assert.Equal(text.Length, pump.TotalBytes);
+        Assert.Equal(Expected(text), sink.Lines);
+        if (chunkBytes < 100000) Assert.True(sink.Forks > 10, $"only {sink.Forks} chunks were forked");
+        Assert.Equal(sink.Forks, sink.Joins);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    public async Task A_stop_in_a_fork_drops_every_later_line(int workers)
+    {
+        var lines = Enumerable.Range(1, 5000).Select(i => i == 2345 ? "STOP" : $"line {i}").ToList();
+        string text = string.Join('\n', lines) + "\n";
+        var sink = new Recorder(true);
+        var pump = new LinePump(sink, 300, workers);
+        await pump.RunAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)), CancellationToken.None);
+        Assert.False(pump.ReachedEnd);
+        Assert.Equal(Expected(text).Take(2345), sink.Lines);
+        if (workers > 0) Assert.True(sink.Forks > 10);
+    }
+}
