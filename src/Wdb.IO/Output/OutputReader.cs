@@ -9,7 +9,7 @@ namespace Wdb.IO;
 /// Reads a directory written by <see cref="OutputWriter"/>. Sequential scans read chunk by
 /// chunk. <see cref="FindGroup"/>, <see cref="MembersOf"/> and <see cref="FindExtraction"/>
 /// binary-search the <c>.idx</c> (loaded at open) for the chunk, then the chunk: a group
-/// lookup reads its chunk (at most ~256 KiB); member and extraction lookups read only the
+/// lookup reads its chunk (1024 groups, ~300 KB); member and extraction lookups read only the
 /// probed fixed-size records (a group split across chunks reads the next ones too). Chunks
 /// are checked (<see cref="ChunkCheck"/>) and every read is bounds-checked, so a
 /// structurally corrupt file gives <see cref="InvalidDataException"/>. Reads use positional

@@ -21,7 +21,7 @@ namespace Wdb.IO;
 /// </summary>
 public static class OutputWriter
 {
-    /// <summary>Most records in a chunk; chunks are also cut at about 1 MiB (256 KiB for groups), far below FlatBuffers' 2 GiB cap.</summary>
+    /// <summary>Most records in a chunk; chunks are also cut at about 1 MiB (groups at 1024 records, ~300 KB), far below FlatBuffers' 2 GiB cap.</summary>
     public const int DefaultChunkRecords = 65536;
 
     /// <summary>The tables: each is <c>NAME.fb</c> with <c>NAME.idx</c>.</summary>

@@ -32,46 +32,9 @@ internal static class TableEncoders
     public static void WriteGroups(ChunkFileWriter file, GroupTable t, int chunkRecords) =>
         ParallelChunks.Write(file, ChunkRange.Fixed(t.Count, Math.Min(chunkRecords, GroupChunkRecords)), (b, range) =>
         {
-            var offsets = ArrayPool<int>.Shared.Rent(Math.Max(range.Count, 1));
-            for (int i = range.Start; i < range.End; i++) offsets[i - range.Start] = AddGroup(b, t, i);
-            GroupsChunk.StartGroupsVector(b, range.Count);
-            for (int k = range.Count - 1; k >= 0; k--) b.AddOffset(offsets[k]);
-            ArrayPool<int>.Shared.Return(offsets);
-            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, b.EndVector()).Value);
+            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, t, range)).Value);
             return range.Count > 0 ? (t.Gcntr[range.Start], t.Gcntr[range.End - 1]) : (long.MaxValue, long.MinValue);
         });
-
-    private static int AddGroup(FlatBufferBuilder b, GroupTable t, int i)
-    {
-        string? designation = t.Designation.Length > i ? t.Designation[i] : null;
-        StringOffset des = designation is null ? default : b.CreateString(designation);
-        Group.StartGroup(b);
-        // Widest fields first: the builder pads each field to its alignment.
-        Group.AddRaW(b, t.RaW[i]); Group.AddDecW(b, t.DecW[i]);
-        Group.AddRa(b, t.Ra[i]); Group.AddDec(b, t.Dec[i]);
-        Group.AddMeanJdate(b, t.MeanJDate[i]);
-        Group.AddGcntr(b, t.Gcntr[i]); Group.AddCgid(b, t.Cgid[i]);
-        Group.AddJ(b, AddBand(b, t.Bands[0], i));
-        Group.AddH(b, AddBand(b, t.Bands[1], i));
-        Group.AddK(b, AddBand(b, t.Bands[2], i));
-        if (designation is not null) Group.AddDesignation(b, des);
-        Group.AddCandidateSize(b, t.CandidateSize[i]); Group.AddNMembers(b, t.NMembers[i]);
-        Group.AddNScans(b, t.NScans[i]); Group.AddSdet(b, t.Sdet[i]); Group.AddSpos(b, t.Spos[i]);
-        Group.AddSigRaW(b, t.SigRaW[i]); Group.AddSigDecW(b, t.SigDecW[i]); Group.AddRmsSep(b, t.RmsSep[i]);
-        Group.AddStetsonJ(b, t.StetsonJ[i]); Group.AddStetsonK(b, t.StetsonK[i]); Group.AddSfAmp(b, t.SfAmp[i]);
-        Group.AddPmRa(b, t.PmRa[i]); Group.AddPmDec(b, t.PmDec[i]);
-        Group.AddPmRaErr(b, t.PmRaErr[i]); Group.AddPmDecErr(b, t.PmDecErr[i]); Group.AddPmChi2(b, t.PmChi2[i]);
-        Group.AddBaselineDays(b, t.BaselineDays[i]);
-        Group.AddCcMask(b, t.CcMask[i]); Group.AddNFlagged(b, t.NFlagged[i]);
-        Group.AddConfused(b, t.Confused[i]); Group.AddPmStatus(b, (Fbs.MotionStatus)(byte)t.PmStatus[i]);
-        Group.AddMixedFlags(b, t.MixedFlags[i]);
-        Group.AddUnresolved(b, t.Unresolved[i]);
-        return Group.EndGroup(b).Value;
-    }
-
-    private static Offset<GroupBand> AddBand(FlatBufferBuilder b, BandStats s, int i) =>
-        GroupBand.CreateGroupBand(b, s.NDet[i], s.NNonDet[i], s.MagW[i], s.MagWErr[i], s.Mag[i], s.Rms[i],
-            s.Chi2[i], s.RedChi2[i], s.Min[i], s.Max[i]);
 
     /// <summary>
     /// members.fb: members in group order (Membership order). A chunk ends at a group boundary

@@ -83,5 +83,102 @@ public class StructEncodingTests
         Assert.Equal(0, chunk.MembersLength);
     }
 
+    /// <summary>
+    /// Group tables are written as blocks of bytes with one shared vtable (GroupTables.cs), so
+    /// their bytes differ from the builder's; every accessor of the generated Group must read
+    /// the same values from both, with designations of any length, absent ones and NaNs.
+    /// </summary>
+    [Fact]
+    public void GroupTablesReadAsTheGeneratedBuilderWritesThem()
+    {
+        var t = RandomGroups(300, designations: 200, seed: 4);
+        foreach (var range in new[] { new ChunkRange(0, 150), new ChunkRange(150, 300), new ChunkRange(299, 300), new ChunkRange(0, 0) })
+        {
+            var fast = new FlatBufferBuilder(64) { ForceDefaults = true };
+            fast.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(fast, GroupTables.AddVector(fast, t, range)).Value);
+            var reference = new FlatBufferBuilder(64) { ForceDefaults = true };
+            var offsets = Enumerable.Range(range.Start, range.Count).Select(i => ReferenceGroup(reference, t, i)).ToArray();
+            var vector = GroupsChunk.CreateGroupsVector(reference, offsets);
+            reference.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(reference, vector).Value);
+
+            Assert.True(ChunkCheck.RecordVector(new ByteBuffer(Bytes(fast)), 4, tables: true));
+            var a = GroupsChunk.GetRootAsGroupsChunk(new ByteBuffer(Bytes(fast)) { Position = 4 });
+            var b = GroupsChunk.GetRootAsGroupsChunk(new ByteBuffer(Bytes(reference)) { Position = 4 });
+            Assert.Equal(range.Count, a.GroupsLength);
+            Assert.Equal(range.Count, b.GroupsLength);
+            for (int k = 0; k < range.Count; k++) Assert.Equal(Fields(b.Groups(k)!.Value), Fields(a.Groups(k)!.Value));
+        }
+        // Not vacuous: absent and non-ASCII designations, NaNs and every motion status are in there.
+        Assert.Contains(t.Designation, d => d.Any(c => c > 127));
+        Assert.Contains(Enumerable.Range(0, t.Count), i => float.IsNaN(t.PmRa[i]));
+        Assert.Equal(5, t.PmStatus.Distinct().Count());
+    }
+
+    /// <summary>Every property of a decoded Group (GroupBand structs field by field), as text.</summary>
+    private static string Fields(Group g)
+    {
+        static string Show(object? v) => v switch
+        {
+            null => "null",
+            GroupBand s => "{" + string.Join(",", typeof(GroupBand).GetProperties().Where(p => p.Name != "ByteBuffer").Select(p => p.Name + "=" + p.GetValue(s))) + "}",
+            _ => v.ToString()!,
+        };
+        return string.Join("; ", typeof(Group).GetProperties().Where(p => p.Name != "ByteBuffer").Select(p => p.Name + "=" + Show(p.GetValue(g))));
+    }
+
+    private static Offset<Group> ReferenceGroup(FlatBufferBuilder b, GroupTable t, int i)
+    {
+        StringOffset des = i < t.Designation.Length ? b.CreateString(t.Designation[i]) : default;
+        Group.StartGroup(b);
+        Group.AddGcntr(b, t.Gcntr[i]); Group.AddCgid(b, t.Cgid[i]); Group.AddConfused(b, t.Confused[i]);
+        Group.AddCandidateSize(b, t.CandidateSize[i]); Group.AddNMembers(b, t.NMembers[i]); Group.AddNScans(b, t.NScans[i]);
+        Group.AddSdet(b, t.Sdet[i]); Group.AddSpos(b, t.Spos[i]);
+        Group.AddRaW(b, t.RaW[i]); Group.AddDecW(b, t.DecW[i]); Group.AddSigRaW(b, t.SigRaW[i]); Group.AddSigDecW(b, t.SigDecW[i]);
+        Group.AddRa(b, t.Ra[i]); Group.AddDec(b, t.Dec[i]); Group.AddRmsSep(b, t.RmsSep[i]);
+        if (i < t.Designation.Length) Group.AddDesignation(b, des);
+        Group.AddJ(b, Band(b, t.Bands[0], i)); Group.AddH(b, Band(b, t.Bands[1], i)); Group.AddK(b, Band(b, t.Bands[2], i));
+        Group.AddStetsonJ(b, t.StetsonJ[i]); Group.AddStetsonK(b, t.StetsonK[i]); Group.AddSfAmp(b, t.SfAmp[i]);
+        Group.AddPmStatus(b, (Wdb.Fbs.MotionStatus)(byte)t.PmStatus[i]);
+        Group.AddPmRa(b, t.PmRa[i]); Group.AddPmDec(b, t.PmDec[i]); Group.AddPmRaErr(b, t.PmRaErr[i]);
+        Group.AddPmDecErr(b, t.PmDecErr[i]); Group.AddPmChi2(b, t.PmChi2[i]);
+        Group.AddMeanJdate(b, t.MeanJDate[i]); Group.AddBaselineDays(b, t.BaselineDays[i]);
+        Group.AddCcMask(b, t.CcMask[i]); Group.AddNFlagged(b, t.NFlagged[i]);
+        Group.AddMixedFlags(b, t.MixedFlags[i]); Group.AddUnresolved(b, t.Unresolved[i]);
+        return Group.EndGroup(b);
+
+        static Offset<GroupBand> Band(FlatBufferBuilder b, BandStats s, int i) =>
+            GroupBand.CreateGroupBand(b, s.NDet[i], s.NNonDet[i], s.MagW[i], s.MagWErr[i], s.Mag[i], s.Rms[i],
+                s.Chi2[i], s.RedChi2[i], s.Min[i], s.Max[i]);
+    }
+
+    private static GroupTable RandomGroups(int n, int designations, int seed)
+    {
+        var rnd = new Random(seed);
+        var t = new GroupTable();
+        t.Allocate(n);
+        double D() => rnd.Next(8) == 0 ? double.NaN : (rnd.NextDouble() - 0.3) * Math.Pow(10, rnd.Next(-5, 8));
+        float F() => (float)D();
+        int I() => rnd.Next(-5, 100000);
+        for (int i = 0; i < n; i++)
+        {
+            t.Gcntr[i] = rnd.NextInt64(-1, long.MaxValue); t.Cgid[i] = rnd.NextInt64(); t.Confused[i] = rnd.Next(2) == 0;
+            t.CandidateSize[i] = I(); t.NMembers[i] = I(); t.NScans[i] = I(); t.Sdet[i] = I(); t.Spos[i] = I();
+            t.RaW[i] = D(); t.DecW[i] = D(); t.SigRaW[i] = F(); t.SigDecW[i] = F(); t.Ra[i] = D(); t.Dec[i] = D(); t.RmsSep[i] = F();
+            foreach (var s in t.Bands)
+            {
+                s.NDet[i] = I(); s.NNonDet[i] = I(); s.MagW[i] = F(); s.MagWErr[i] = F(); s.Mag[i] = F(); s.Rms[i] = F();
+                s.Chi2[i] = F(); s.RedChi2[i] = F(); s.Min[i] = F(); s.Max[i] = F();
+            }
+            t.StetsonJ[i] = F(); t.StetsonK[i] = F(); t.SfAmp[i] = F(); t.PmStatus[i] = (Wdb.Core.MotionStatus)(i % 5);
+            t.PmRa[i] = F(); t.PmDec[i] = F(); t.PmRaErr[i] = F(); t.PmDecErr[i] = F(); t.PmChi2[i] = F();
+            t.MeanJDate[i] = D(); t.BaselineDays[i] = F(); t.CcMask[i] = I(); t.NFlagged[i] = I();
+            t.MixedFlags[i] = rnd.Next(2) == 0; t.Unresolved[i] = rnd.Next(3) == 0;
+        }
+        // Designations of every length mod 8 (string padding), one non-ASCII; the last groups have none.
+        t.Designation = Enumerable.Range(0, designations)
+            .Select(i => (i == 7 ? "J\u00e9" : "J") + new string((char)('0' + i % 10), i % 23)).ToArray();
+        return t;
+    }
+
     private static byte[] Bytes(FlatBufferBuilder b) => b.DataBuffer.ToSizedArray();
 }

@@ -153,7 +153,6 @@ public class LinePumpForkTests
     {
         public readonly List<string> Lines = new();
         public int Forks, Joins;
-        public bool SawOtherThread;
         private readonly int _thread = Environment.CurrentManagedThreadId;
 
         public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
