@@ -107,17 +107,30 @@ internal sealed class ChunkFileWriter : IDisposable
         _position += bytes.Count;
     }
 
-    /// <summary>Flushes to disk (fsync) and returns the file's SHA-256 (lower-case hex).</summary>
-    public string Complete()
+    private bool _handedOff;
+
+    /// <summary>
+    /// Hands the written file to the OS and returns its SHA-256 (lower-case hex) with the
+    /// fsync, started on a worker that then closes the file: the next table is encoded while
+    /// this one reaches the disk. The caller waits for every such task before publishing.
+    /// </summary>
+    public (string Sha256, Task Synced) Complete()
     {
-        _stream.Flush(flushToDisk: true);
+        _stream.Flush();
         Chunks.FileBytes = _position;
-        return Convert.ToHexStringLower(_sha.GetHashAndReset());
+        var stream = _stream;
+        _handedOff = true;
+        var synced = Task.Run(() =>
+        {
+            try { stream.Flush(flushToDisk: true); }
+            finally { stream.Dispose(); }
+        });
+        return (Convert.ToHexStringLower(_sha.GetHashAndReset()), synced);
     }
 
     public void Dispose()
     {
-        _stream.Dispose();
+        if (!_handedOff) _stream.Dispose();
         _sha.Dispose();
     }
 }

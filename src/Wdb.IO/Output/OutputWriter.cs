@@ -83,22 +83,37 @@ public static class OutputWriter
     /// <summary>The tables, their indexes and rejects.csv; returns file name -> SHA-256.</summary>
     private static Dictionary<string, string> WriteFiles(string dir, MergeOutputs o, int chunkRecords)
     {
-        // One table after another: each table's chunks are encoded on every core (ParallelChunks).
+        // One table after another: each table's chunks are encoded on every core (ParallelChunks),
+        // while the tables before it are fsynced.
         var hashes = new Dictionary<string, string>();
-        WriteTable(dir, "groups", "gcntr", hashes, f => TableEncoders.WriteGroups(f, o.Groups, chunkRecords));
-        WriteTable(dir, "members", "gcntr", hashes, f => TableEncoders.WriteMembers(f, o, chunkRecords));
-        WriteTable(dir, "extractions", "cntr", hashes, f => TableEncoders.WriteExtractions(f, o, chunkRecords));
-        hashes["rejects.csv"] = SmallFile.Write(Path.Combine(dir, "rejects.csv"), RejectsCsv(o.Rejects));
+        var synced = new List<Task>();
+        try
+        {
+            WriteTable(dir, "groups", "gcntr", hashes, synced, f => TableEncoders.WriteGroups(f, o.Groups, chunkRecords));
+            WriteTable(dir, "members", "gcntr", hashes, synced, f => TableEncoders.WriteMembers(f, o, chunkRecords));
+            WriteTable(dir, "extractions", "cntr", hashes, synced, f => TableEncoders.WriteExtractions(f, o, chunkRecords));
+            hashes["rejects.csv"] = SmallFile.Write(Path.Combine(dir, "rejects.csv"), RejectsCsv(o.Rejects));
+            foreach (var t in synced) t.GetAwaiter().GetResult();   // an fsync's IOException, as itself
+        }
+        catch
+        {
+            // The temporary directory is deleted next: no fsync may still hold one of its files.
+            foreach (var t in synced) { try { t.Wait(); } catch (AggregateException) { } }
+            throw;
+        }
         return hashes;
     }
 
-    private static void WriteTable(string dir, string name, string key, Dictionary<string, string> hashes, Action<ChunkFileWriter> encode)
+    private static void WriteTable(string dir, string name, string key, Dictionary<string, string> hashes, List<Task> synced,
+        Action<ChunkFileWriter> encode)
     {
         ChunkList chunks;
         using (var file = new ChunkFileWriter(Path.Combine(dir, name + ".fb"), name, key))
         {
             encode(file);
-            hashes[name + ".fb"] = file.Complete();
+            var (sha, sync) = file.Complete();
+            hashes[name + ".fb"] = sha;
+            synced.Add(sync);
             chunks = file.Chunks;
         }
         hashes[name + ".idx"] = SmallFile.Write(Path.Combine(dir, name + ".idx"), chunks.Encode(new FlatBufferBuilder(1 << 12)));
