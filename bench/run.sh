@@ -113,9 +113,9 @@ for spec in "${DATASETS_ALL[@]}"; do
     # the time); the run with the median wall time is kept as $run/wdb and reported.
     log "$name: wdb merge ($rows rows, $mb MB) x $WDB_REPEAT"
     rm -rf "$run"/wdb "$run"/wdb.[0-9]*
-    # One untimed run first: the input into the page cache, and the memory a previous peer
-    # (a 17 GB JVM) gave back reclaimed; without it the first repeats after a STILTS timeout
-    # ran up to 2.3x slower (17.2, 15.6, 12.0, 7.6, 7.3 s on the 3.25 M tile).
+    # One untimed run first: the input into the page cache, the binary warm. (The peers run
+    # after all of these: behind a STILTS timeout, even after a warm-up, repeats on the 3.25 M
+    # tile took 12.6, 12.0, 6.5, 7.6, 6.2 s.)
     "$WDB" merge "$csv" --out "$run/wdb.warmup" --quiet >/dev/null 2>&1; rm -rf "$run/wdb.warmup"
     walls=()
     for i in $(seq 1 "$WDB_REPEAT"); do
@@ -149,6 +149,18 @@ print(", ".join(f"{k} {v:.2f}" for k, v in st.items()) + f" | {link} | {parse} |
 ' "$run/wdb/summary.json" 2>/dev/null || echo "summary.json unreadable | | | | |") |")
     fi
 
+    # What the peers' pass needs from this one.
+    declare -p rows bytes wwall wrss wstat ww >"$run/wdb.vars"
+done
+
+# Peers after every wdb measurement: a 17 GB JVM that has just been killed leaves the machine
+# slow for a while, and wdb's repeats of the next dataset came out up to 2x slower behind it.
+for spec in "${DATASETS_ALL[@]}"; do
+    read -r name kind sources scans <<<"$spec"
+    if [ -n "$SELECTED" ] && [[ " $SELECTED " != *" $name "* ]]; then continue; fi
+    csv="$DATA/$name.csv"; run="$RUNS/$name"
+    [ -f "$run/wdb.vars" ] || continue   # its data could not be generated
+    source "$run/wdb.vars"
     # peers, each under a timeout; scipy also under an address-space cap
     swall=0; srss="-"; sstat="skipped"; twall=0; trss="-"; tstat="skipped"
     if [ -n "$PY" ]; then
