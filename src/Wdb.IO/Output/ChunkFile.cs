@@ -87,21 +87,25 @@ internal sealed class ChunkList
 internal sealed class ChunkFileWriter : IDisposable
 {
     private const int StreamBuffer = 1 << 20;
-    private readonly FileStream _stream;
+    // One of the two: direct writes where the file system takes them, else a buffered stream.
+    private readonly DirectFile? _direct;
+    private readonly FileStream? _stream;
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _position;
     public readonly ChunkList Chunks;
 
     public ChunkFileWriter(string path, string tableName, string key)
     {
-        _stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, StreamBuffer);
+        _direct = DirectFile.TryCreate(path);
+        if (_direct is null) _stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, StreamBuffer);
         Chunks = new ChunkList { TableName = tableName, Key = key };
     }
 
     /// <summary>Writes one finished size-prefixed chunk buffer as the next chunk.</summary>
     public void WriteChunk(ArraySegment<byte> bytes, long firstKey, long lastKey, int records)
     {
-        _stream.Write(bytes);
+        if (_direct is not null) _direct.Append(bytes);
+        else _stream!.Write(bytes);
         _sha.AppendData(bytes);
         Chunks.Add(firstKey, lastKey, _position, records, bytes.Count);
         _position += bytes.Count;
@@ -116,21 +120,38 @@ internal sealed class ChunkFileWriter : IDisposable
     /// </summary>
     public (string Sha256, Task Synced) Complete()
     {
-        _stream.Flush();
         Chunks.FileBytes = _position;
-        var stream = _stream;
-        _handedOff = true;
-        var synced = Task.Run(() =>
+        Task synced;
+        if (_direct is { } direct)
         {
-            try { stream.Flush(flushToDisk: true); }
-            finally { stream.Dispose(); }
-        });
+            direct.Finish();
+            synced = Task.Run(() =>
+            {
+                try { direct.FlushToDisk(); }
+                finally { direct.Dispose(); }
+            });
+        }
+        else
+        {
+            var stream = _stream!;
+            stream.Flush();
+            synced = Task.Run(() =>
+            {
+                try { stream.Flush(flushToDisk: true); }
+                finally { stream.Dispose(); }
+            });
+        }
+        _handedOff = true;
         return (Convert.ToHexStringLower(_sha.GetHashAndReset()), synced);
     }
 
     public void Dispose()
     {
-        if (!_handedOff) _stream.Dispose();
+        if (!_handedOff)
+        {
+            _direct?.Dispose();
+            _stream?.Dispose();
+        }
         _sha.Dispose();
     }
 }
