@@ -3,6 +3,7 @@
 #   bench/run.sh [quick|full|smoke]     (see bench/README.md; smoke = tiny data, checks the plumbing)
 # Environment: PEER_TIMEOUT (s, default 900), PEER_MEM_GB (default: 75% of RAM, at most 32),
 #   SKIP_PEERS=1, DATASETS="name ..." (subset), KEEP_DATA=1 (reuse bench/data), SEED (default 1),
+#   SKY="RA DEC" (centre of the generated fields, degrees; default the generator's 180 0),
 #   WDB_BIN=path (use an already built wdb instead of publishing one), WDB_REPEAT (wdb runs per dataset, median reported; default 3).
 set -uo pipefail
 
@@ -14,6 +15,7 @@ ROOT="$(dirname "$HERE")"
 OUT="$HERE/out"; DATA="$HERE/data"; RUNS="$OUT/runs"
 WDB="${WDB_BIN:-$OUT/wdb/wdb}"
 SEED="${SEED:-1}"
+SKY="${SKY:-}"
 PEER_TIMEOUT="${PEER_TIMEOUT:-900}"
 WDB_REPEAT="${WDB_REPEAT:-3}"
 MEM_KB=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
@@ -100,6 +102,7 @@ for spec in "${DATASETS_ALL[@]}"; do
     csv="$DATA/$name.csv"; run="$RUNS/$name"; rm -rf "$run"; mkdir -p "$run"
     if [ -z "${KEEP_DATA:-}" ] || [ ! -s "$csv" ]; then
         args=("$kind" --sources "$sources" --seed "$SEED" --out "$csv"); [ "$scans" != - ] && args+=(--scans "$scans")
+        if [ -n "$SKY" ]; then read -r sky_ra sky_dec <<<"$SKY"; args+=(--ra "$sky_ra" --dec "$sky_dec"); fi
         log "$name: generating ($kind, $sources sources$([ "$scans" != - ] && echo ", $scans scans"))"
         /usr/bin/time -v -o "$run/gen.time" "${GEN[@]}" "${args[@]}" >"$run/gen.log" 2>&1 \
             || { log "$name: generation failed, see $run/gen.log"; continue; }
@@ -217,6 +220,7 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     echo "* load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "* peers: timeout ${PEER_TIMEOUT} s; scipy address-space cap ${PEER_MEM_GB} GB; STILTS -Xmx${PEER_MEM_GB}g"
     echo "* wdb: median of ${WDB_REPEAT} runs (all walls below); peers: one run each"
+    echo "* data: seed $SEED, field centre ${SKY:-180 0} (RA Dec, deg)$([ -n "${KEEP_DATA:-}" ] && echo '; KEEP_DATA=1: files already in bench/data were reused as they were')"
     echo
     echo "| dataset | rows | tool | wall s | extractions/s | MB/s parsed | peak RSS MB | scipy / wdb | STILTS / wdb | status |"
     echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
