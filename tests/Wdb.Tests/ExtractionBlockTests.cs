@@ -25,16 +25,6 @@ public class ExtractionBlockTests
         return b;
     }
 
-    /// <summary>Row r of the block, every column, as text: rows compare equal only when all columns do.</summary>
-    private static string Row(ExtractionBlock b, int r)
-    {
-        var s = $"{b.Cntr[r]} {b.ScanKey[r]} {b.Ra[r]:R} {b.Dec[r]:R} {b.ErrMaj[r]:R} {b.ErrMin[r]:R} {b.ErrAng[r]:R} {b.JDate[r]:R} "
-            + $"{b.Ndet[r]} {b.Prox[r]:R} {b.MpFlg[r]} {b.GalContam[r]} {b.Truth[r]} {b.FileIndex[r]} {b.Line[r]}";
-        foreach (var band in b.Bands)
-            s += $" {band.Mag[r]:R} {band.Sig[r]:R} {band.Snr[r]:R} {band.PhQual[r]} {band.RdFlg[r]} {band.BlFlg[r]} {band.CcFlg[r]}";
-        return s;
-    }
-
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -53,7 +43,7 @@ public class ExtractionBlockTests
         var b = Numbered(n);
         b.Permute(order);
         Assert.Equal(n, b.Count);
-        for (int k = 0; k < n; k++) Assert.Equal(Row(reference, order[k]), Row(b, k));
+        for (int k = 0; k < n; k++) Assert.Equal(BlockText.Row(reference, order[k]), BlockText.Row(b, k));
     }
 
     [Fact]
@@ -64,12 +54,12 @@ public class ExtractionBlockTests
         int[] subset = [9, 0, 4];
         b.Permute(subset);
         Assert.Equal(3, b.Count);
-        for (int k = 0; k < 3; k++) Assert.Equal(Row(reference, subset[k]), Row(b, k));
+        for (int k = 0; k < 3; k++) Assert.Equal(BlockText.Row(reference, subset[k]), BlockText.Row(b, k));
 
         var c = Numbered(10);
         int[] repeated = [1, 1, 2, 3, 4, 5, 6, 7, 8, 0];   // not a permutation: row 9 dropped, row 1 twice
         c.Permute(repeated);
-        for (int k = 0; k < 10; k++) Assert.Equal(Row(reference, repeated[k]), Row(c, k));
+        for (int k = 0; k < 10; k++) Assert.Equal(BlockText.Row(reference, repeated[k]), BlockText.Row(c, k));
     }
 
     [Fact]
@@ -80,8 +70,8 @@ public class ExtractionBlockTests
         a.Append(b);
         Assert.Equal(43, a.Count);
         var reference = Numbered(3);
-        for (int k = 0; k < 3; k++) Assert.Equal(Row(reference, k), Row(a, k));
-        for (int k = 0; k < 40; k++) Assert.Equal(Row(b, k), Row(a, 3 + k));
+        for (int k = 0; k < 3; k++) Assert.Equal(BlockText.Row(reference, k), BlockText.Row(a, k));
+        for (int k = 0; k < 40; k++) Assert.Equal(BlockText.Row(b, k), BlockText.Row(a, 3 + k));
     }
 
     /// <summary>What AddRow must give, whatever the row held before (a reject, an earlier batch).</summary>

@@ -110,8 +110,8 @@ public class ChunkedReadTests
             Assert.Equal(expected.Result.Rejects, actual.Result.Rejects);
             Assert.Equal(expected.Block.Count, actual.Block.Count);
             for (int r = 0; r < expected.Block.Count; r++)
-                if (Row(expected.Block, r) != Row(actual.Block, r))
-                    Assert.Fail($"{what}: row {r} differs:\n{Row(expected.Block, r)}\n{Row(actual.Block, r)}");
+                if (BlockText.Row(expected.Block, r) != BlockText.Row(actual.Block, r))
+                    Assert.Fail($"{what}: row {r} differs:\n{BlockText.Row(expected.Block, r)}\n{BlockText.Row(actual.Block, r)}");
         }
         return expected;
     }
@@ -135,14 +135,6 @@ public class ChunkedReadTests
         return gz;
     }
 
-    private static string Row(ExtractionBlock b, int r)
-    {
-        var s = $"{b.Cntr[r]} {b.ScanKey[r]} {b.Ra[r]:R} {b.Dec[r]:R} {b.ErrMaj[r]:R} {b.ErrMin[r]:R} {b.ErrAng[r]:R} {b.JDate[r]:R} "
-            + $"{b.Ndet[r]} {b.Prox[r]:R} {b.MpFlg[r]} {b.GalContam[r]} {b.Truth[r]} {b.FileIndex[r]} {b.Line[r]}";
-        foreach (var band in b.Bands)
-            s += $" {band.Mag[r]:R} {band.Sig[r]:R} {band.Snr[r]:R} {band.PhQual[r]} {band.RdFlg[r]} {band.BlFlg[r]} {band.CcFlg[r]}";
-        return s;
-    }
 }
 
 /// <summary>The line pump itself: forks take whole lines, numbered as in the file, and are joined in order.</summary>
