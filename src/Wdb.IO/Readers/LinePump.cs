@@ -46,6 +46,13 @@ internal sealed class LinePump
 
     private const int SegmentBytes = 1 << 20;
 
+    /// <summary>
+    /// Workers by default at most: each decodes ~200 MB/s, and the reading thread's copies
+    /// (stream to pipe to chunk, joins) run out at about this many; more would only hold more
+    /// chunks and blocks in flight (two 4 MiB chunks and their rows per worker).
+    /// </summary>
+    public const int MaxDefaultWorkers = 8;
+
     private readonly LineSink _sink;
     private readonly int _chunkBytes;
     private readonly int _workers;
@@ -54,13 +61,13 @@ internal sealed class LinePump
     private bool _stopped;
 
     /// <param name="workers">Chunks decoded at once off the reading thread; 0 decodes every line on it.
-    /// Null: one per core, none on a single core.</param>
+    /// Null: one per core up to <see cref="MaxDefaultWorkers"/>, none on a single core.</param>
     public LinePump(LineSink sink, int chunkBytes = DefaultChunkBytes, int? workers = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkBytes, 1);
         _sink = sink;
         _chunkBytes = chunkBytes;
-        _workers = workers ?? (Environment.ProcessorCount > 1 ? Environment.ProcessorCount : 0);
+        _workers = workers ?? (Environment.ProcessorCount > 1 ? Math.Min(Environment.ProcessorCount, MaxDefaultWorkers) : 0);
     }
 
     /// <summary>Null when all lines were delivered (or the sink stopped); else the reason it could not go on.</summary>
