@@ -50,6 +50,20 @@ public class ChunkedReadTests
     }
 
     [Fact]
+    public void A_csv_quoted_throughout_reads_the_same_in_chunks()
+    {
+        // Every row quotes a field; some records span two lines, one of them behind a literal
+        // quote in an unquoted field (an even count of quotes on the line hides the open field).
+        using var dir = new TempDir();
+        string path = dir.Write("quoted.csv", Messy(seed: 13, withQuotes: true, quoteAll: true));
+        var text = File.ReadAllText(path);
+        Assert.Contains("a\"b,\"x\n", text);
+        var (result, block) = AssertSameAsSequential(path, new ReadOptions());
+        Assert.True(block.Count > 1000);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.UnparsableNumber);
+    }
+
+    [Fact]
     public void Strict_mode_stops_at_the_same_row_in_chunks()
     {
         using var dir = new TempDir();
@@ -60,7 +74,7 @@ public class ChunkedReadTests
     }
 
     /// <summary>A survey CSV with blank and comment lines, CRLF, bad rows, quotes and a cut last line.</summary>
-    private static byte[] Messy(int seed, bool withQuotes)
+    private static byte[] Messy(int seed, bool withQuotes, bool quoteAll = false)
     {
         using var dir = new TempDir();
         string clean = Path.Combine(dir.Dir, "clean.csv");
@@ -72,6 +86,7 @@ public class ChunkedReadTests
         {
             string line = lines[i];
             var f = line.Split(',');
+            if (quoteAll) { f[17] = "\"" + f[17] + "\""; line = string.Join(',', f); }
             switch (rnd.Next(60))
             {
                 case 0: sb.Append('\n'); break;
@@ -85,6 +100,7 @@ public class ChunkedReadTests
                 case 8 when i > 200: line = "\u0001" + line; break;   // 0x01 becomes 0xFF: not UTF-8
                 case 9 when withQuotes: f[17] = "\"" + f[17] + "\""; line = string.Join(',', f); break;
                 case 10 when withQuotes: f[17] = "\"A\nB\""; line = string.Join(',', f); break;   // a record over two lines
+                case 11 when quoteAll: f[23] = "a\"b"; f[24] = "\"x\ny\""; line = string.Join(',', f); break;   // the same, hidden
             }
             sb.Append(line);
             if (i < lines.Length - 1) sb.Append('\n');
