@@ -67,6 +67,13 @@ public sealed class IlgpuLinkEngine : ILinkEngine
     /// </summary>
     public static IlgpuLinkEngine? TryCreate(IlgpuDevice device, out string? whyNot)
     {
+        // Without the driver library there is no CUDA device: say so before building an ILGPU
+        // context (0.07 s of every CPU-only `--device auto` run, a twentieth of a survey merge).
+        if (device == IlgpuDevice.Cuda && !CudaDriverPresent())
+        {
+            whyNot = "Cuda: no CUDA driver library (libcuda.so.1 / nvcuda.dll) can be loaded";
+            return null;
+        }
         Context? context = null;
         Accelerator? accelerator = null;
         try
@@ -110,6 +117,21 @@ public sealed class IlgpuLinkEngine : ILinkEngine
             whyNot = $"{device}: {e.GetType().Name}: {e.Message}";
             return null;
         }
+    }
+
+    /// <summary>Whether the CUDA driver API library loads (the library ILGPU's CUDA back end calls into).</summary>
+    private static bool CudaDriverPresent()
+    {
+        string[] names = OperatingSystem.IsWindows() ? ["nvcuda.dll"]
+            : OperatingSystem.IsLinux() ? ["libcuda.so.1", "libcuda.so"]
+            : [];
+        foreach (string name in names)
+        {
+            if (!System.Runtime.InteropServices.NativeLibrary.TryLoad(name, out nint handle)) continue;
+            System.Runtime.InteropServices.NativeLibrary.Free(handle);
+            return true;
+        }
+        return false;
     }
 
     public int[] Link(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, double radiusArcsec)
