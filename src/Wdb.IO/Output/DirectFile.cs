@@ -51,11 +51,35 @@ internal sealed unsafe class DirectFile : IDisposable
         {
             return null;
         }
-        if (fd >= 0) return new DirectFile(new SafeFileHandle(fd, ownsHandle: true), path);
-        // EINVAL: the file system refuses O_DIRECT, possibly after creating the file. Any other
-        // error (no such directory, no permission) the FileStream meets again and reports.
-        if (Marshal.GetLastPInvokeError() == Native.EInval) File.Delete(path);
-        return null;
+        if (fd < 0)
+        {
+            // EINVAL: the file system refuses O_DIRECT, possibly after creating the file. Any other
+            // error (no such directory, no permission) the FileStream meets again and reports.
+            if (Marshal.GetLastPInvokeError() == Native.EInval) File.Delete(path);
+            return null;
+        }
+        var file = new DirectFile(new SafeFileHandle(fd, ownsHandle: true), path);
+        try
+        {
+            file.Probe();
+            return file;
+        }
+        catch (IOException)
+        {
+            // Opened, but a 4 KiB block is not what it writes (larger sectors, odd file systems):
+            // the FileStream writes this file instead, and reports any error that is not ours.
+            file.Dispose();
+            File.Delete(path);
+            return null;
+        }
+    }
+
+    /// <summary>Writes one zero block and empties the file again: the writes to come will work the same way.</summary>
+    private void Probe()
+    {
+        new Span<byte>(_buffer, Block).Clear();
+        RandomAccess.Write(_handle, new ReadOnlySpan<byte>(_buffer, Block), 0);
+        if (Native.ftruncate(_handle.DangerousGetHandle().ToInt32(), 0) != 0) throw Failure("empty");
     }
 
     public void Append(ReadOnlySpan<byte> bytes)
