@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace Wdb.IO;
@@ -73,7 +72,7 @@ internal static class AtomicDirectory
         if (!OperatingSystem.IsLinux()) return false;
         try
         {
-            return Native.renameat2(Native.AtFdCwd, a, Native.AtFdCwd, b, Native.RenameExchange) == 0;
+            return Libc.renameat2(Libc.AtFdCwd, a, Libc.AtFdCwd, b, Libc.RenameExchange) == 0;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -87,31 +86,13 @@ internal static class AtomicDirectory
         if (OperatingSystem.IsWindows()) return;   // NTFS journals metadata; no directory handle fsync
         try
         {
-            int fd = Native.open(dir, Native.ORdOnly);
+            int fd = Libc.open(dir, Libc.ORdOnly, 0);
             if (fd < 0) return;
-            Native.fsync(fd);
-            Native.close(fd);
+            Libc.fsync(fd);
+            Libc.close(fd);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
         }
-    }
-
-    private static class Native
-    {
-        public const int AtFdCwd = -100, ORdOnly = 0;
-        public const uint RenameExchange = 2;
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int open(string path, int flags);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int fsync(int fd);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int close(int fd);
     }
 }

@@ -121,26 +121,15 @@ internal sealed class ChunkFileWriter : IDisposable
     public (string Sha256, Task Synced) Complete()
     {
         Chunks.FileBytes = _position;
-        Task synced;
-        if (_direct is { } direct)
+        IDisposable file;
+        Action flushToDisk;
+        if (_direct is { } direct) { direct.Finish(); file = direct; flushToDisk = direct.FlushToDisk; }
+        else { var stream = _stream!; stream.Flush(); file = stream; flushToDisk = () => stream.Flush(flushToDisk: true); }
+        var synced = Task.Run(() =>
         {
-            direct.Finish();
-            synced = Task.Run(() =>
-            {
-                try { direct.FlushToDisk(); }
-                finally { direct.Dispose(); }
-            });
-        }
-        else
-        {
-            var stream = _stream!;
-            stream.Flush();
-            synced = Task.Run(() =>
-            {
-                try { stream.Flush(flushToDisk: true); }
-                finally { stream.Dispose(); }
-            });
-        }
+            try { flushToDisk(); }
+            finally { file.Dispose(); }
+        });
         _handedOff = true;
         return (Convert.ToHexStringLower(_sha.GetHashAndReset()), synced);
     }

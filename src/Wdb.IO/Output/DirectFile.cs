@@ -45,7 +45,7 @@ internal sealed unsafe class DirectFile : IDisposable
         int fd;
         try
         {
-            fd = Native.open(path, Native.OWrOnly | Native.OCreat | Native.OExcl | Native.OCloexec | direct, 0x1A4 /* 0644 */);
+            fd = Libc.open(path, Libc.OWrOnly | Libc.OCreat | Libc.OExcl | Libc.OCloexec | direct, 0x1A4 /* 0644 */);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -55,7 +55,7 @@ internal sealed unsafe class DirectFile : IDisposable
         {
             // EINVAL: the file system refuses O_DIRECT, possibly after creating the file. Any other
             // error (no such directory, no permission) the FileStream meets again and reports.
-            if (Marshal.GetLastPInvokeError() == Native.EInval) File.Delete(path);
+            if (Marshal.GetLastPInvokeError() == Libc.EInval) File.Delete(path);
             return null;
         }
         var file = new DirectFile(new SafeFileHandle(fd, ownsHandle: true), path);
@@ -79,7 +79,7 @@ internal sealed unsafe class DirectFile : IDisposable
     {
         new Span<byte>(_buffer, Block).Clear();
         RandomAccess.Write(_handle, new ReadOnlySpan<byte>(_buffer, Block), 0);
-        if (Native.ftruncate(_handle.DangerousGetHandle().ToInt32(), 0) != 0) throw Failure("empty");
+        if (Libc.ftruncate(Fd, 0) != 0) throw Failure("empty");
     }
 
     public void Append(ReadOnlySpan<byte> bytes)
@@ -104,13 +104,13 @@ internal sealed unsafe class DirectFile : IDisposable
             new Span<byte>(_buffer + _fill, padded - _fill).Clear();
             WriteBuffer(padded);
         }
-        if (Native.ftruncate(_handle.DangerousGetHandle().ToInt32(), length) != 0) throw Failure("set the length of");
+        if (Libc.ftruncate(Fd, length) != 0) throw Failure("set the length of");
         return length;
     }
 
     public void FlushToDisk()
     {
-        if (Native.fsync(_handle.DangerousGetHandle().ToInt32()) != 0) throw Failure("fsync");
+        if (Libc.fsync(Fd) != 0) throw Failure("fsync");
     }
 
     private void WriteBuffer(int bytes)
@@ -119,6 +119,8 @@ internal sealed unsafe class DirectFile : IDisposable
         _written += bytes;
         _fill = 0;
     }
+
+    private int Fd => _handle.DangerousGetHandle().ToInt32();
 
     private IOException Failure(string what)
     {
@@ -134,19 +136,5 @@ internal sealed unsafe class DirectFile : IDisposable
             NativeMemory.AlignedFree(_buffer);
             _buffer = null;
         }
-    }
-
-    private static class Native
-    {
-        public const int OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, OCloexec = 0x80000, EInval = 22;
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int open(string path, int flags, int mode);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int ftruncate(int fd, long length);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int fsync(int fd);
     }
 }

@@ -148,7 +148,8 @@ public static class ExtractionReader
 
 /// <summary>
 /// How a read is cut up: bytes per chunk, and chunks decoded at once off the reading thread
-/// (0: all on it; null: one per core). Results do not depend on it; tests vary it to show that.
+/// (0: all on it; null: the pump's default, see <see cref="LinePump"/>). Results do not depend
+/// on it; tests vary it to show that.
 /// </summary>
 internal readonly record struct ReaderTuning(int ChunkBytes, int? Workers)
 {
