@@ -50,6 +50,34 @@ public static class RadixSort
         }
     }
 
+    /// <summary>
+    /// After <see cref="SortPairs"/> by a key that is only a prefix of the wanted order, orders
+    /// each run of equal keys by <paramref name="comparer"/>: runs of up to 16 items by
+    /// insertion in place (most runs are a few items, and a sort call per run cost more than
+    /// the compares), longer ones by Array.Sort. Insertion is stable; callers' comparers
+    /// break every tie, so Array.Sort's instability never shows.
+    /// </summary>
+    public static void SortTies<TComparer>(ulong[] keys, int[] items, int count, TComparer comparer)
+        where TComparer : IComparer<int>
+    {
+        for (int s = 0, e; s < count; s = e)
+        {
+            for (e = s + 1; e < count && keys[e] == keys[s]; e++) { }
+            if (e - s <= 1) continue;
+            if (e - s > 16)
+            {
+                Array.Sort(items, s, e - s, comparer);
+                continue;
+            }
+            for (int i = s + 1; i < e; i++)
+            {
+                int item = items[i], j = i - 1;
+                for (; j >= s && comparer.Compare(items[j], item) > 0; j--) items[j + 1] = items[j];
+                items[j + 1] = item;
+            }
+        }
+    }
+
     /// <summary>Below this many keys a pass runs on one core (thread start-up would cost more).</summary>
     private const int ParallelThreshold = 1 << 17;
 

@@ -39,4 +39,19 @@ public class RadixSortTests
         Assert.Equal(values, values.OrderBy(RadixSort.KeyOf).ToArray());
         Assert.Equal(values, values.Select(v => RadixSort.LongOf(RadixSort.KeyOf(v))).ToArray());
     }
+
+    [Theory]
+    [InlineData(3, 500)]     // runs of ~170: Array.Sort
+    [InlineData(400, 1000)]  // runs of 1-10: insertion
+    public void Ties_are_ordered_by_the_comparer_and_keys_stay_in_order(int distinctKeys, int n)
+    {
+        var rng = new Random(n);
+        var keys = Enumerable.Range(0, n).Select(_ => (ulong)rng.Next(distinctKeys)).ToArray();
+        var tieValue = Enumerable.Range(0, n).Select(_ => rng.Next()).ToArray();   // distinct almost surely: every tie broken
+        var items = Enumerable.Range(0, n).ToArray();
+        var expected = items.OrderBy(i => keys[i]).ThenByDescending(i => tieValue[i]).ToArray();
+        RadixSort.SortPairs(keys, items, n);
+        RadixSort.SortTies(keys, items, n, Comparer<int>.Create((a, b) => tieValue[b].CompareTo(tieValue[a])));
+        Assert.Equal(expected, items);
+    }
 }

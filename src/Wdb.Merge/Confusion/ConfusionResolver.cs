@@ -434,22 +434,7 @@ public static class ConfusionResolver
                 _idx[i] = i;
             }
             RadixSort.SortPairs(_sortKey, _idx, m);
-            for (int a = 0; a < m;)
-            {
-                int e = a + 1;
-                while (e < m && _sortKey[e] == _sortKey[a]) e++;
-                if (e - a > 16) Array.Sort(_idx, a, e - a, _memberOrder);
-                else
-                {
-                    for (int i = a + 1; i < e; i++)
-                    {
-                        int v = _idx[i], j = i - 1;
-                        for (; j >= a && _memberOrder.Compare(_idx[j], v) > 0; j--) _idx[j + 1] = _idx[j];
-                        _idx[j + 1] = v;
-                    }
-                }
-                a = e;
-            }
+            RadixSort.SortTies(_sortKey, _idx, m, _memberOrder);
             for (int k = 0; k < m; k++)
             {
                 int i = _idx[k];
@@ -480,7 +465,7 @@ public static class ConfusionResolver
         }
 
         /// <summary>The full priority order of gathered members (input index i).</summary>
-        private sealed class MemberOrder(Splitter s) : IComparer<int>
+        private readonly struct MemberOrder(Splitter s) : IComparer<int>
         {
             public int Compare(int a, int b)
             {
