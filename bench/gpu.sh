@@ -6,7 +6,9 @@
 #                       that travels; not trimmed: ILGPU needs the IL).
 #   bench/gpu.sh run    there (device tool: command "bash bench/gpu.sh run", carry [".device"]):
 #                       unpacks, runs `wdb check-device --device cuda` (groups identical to the CPU engine,
-#                       link-stage rows/s on both) and end-to-end merges on cuda and cpu; results in $OUT.
+#                       link-stage rows/s on both) and end-to-end merges on cuda and cpu, twice each, with
+#                       every table's hash compared; results in $OUT/gpu-run.md. Knobs: SCALE (check-device
+#                       size, 100), SURVEY_SOURCES (1000000), BIG_SOURCES (unset: no third survey).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -23,21 +25,44 @@ case "${1:-}" in
     work=/tmp/wdb-gpu; rm -rf "$work"; mkdir -p "$work"
     tar -C "$work" -xJf .device/wdb-linux-x64.tar.xz
     W="$work/wdb/wdb"
-    { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true; nproc; } | tee "$OUT/machine.txt"
-    "$W" check-device --device cuda --scale "${SCALE:-25}" | tee "$OUT/check-device.md"
-    "$W" gen survey --sources 1000000 --seed 7 --out "$work/survey.csv"
+    log="$OUT/gpu-run.md"
+    # The driver library may sit outside the loader's cache (a mounted driver folder).
+    if ! ldconfig -p | grep -q libcuda.so.1; then
+      lib=$(find /usr/local/nvidia /usr/lib /usr/lib64 /lib /opt -name libcuda.so.1 2>/dev/null | head -1 || true)
+      [ -n "$lib" ] && export LD_LIBRARY_PATH="$(dirname "$lib")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    fi
+    # A bare machine may lack ICU; wdb formats with the invariant culture throughout.
+    ldconfig -p | grep -q libicuuc || export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+    { echo "# bench/gpu.sh run at $(date -u +%FT%TZ)"
+      nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+      echo "cores: $(nproc); memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
+      echo "libcuda: $(ldconfig -p | grep -m1 -o '/[^ ]*libcuda.so.1' || echo "not in the loader cache; LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}")"
+    } | tee "$log"
+    # Link stage alone: groups compared row for row with the CPU engine, rows/s on each.
+    timeout "${CHECK_TIMEOUT:-150}" "$W" check-device --device cuda --scale "${SCALE:-100}" 2>&1 | tee -a "$log" || echo "check-device failed ($?)" | tee -a "$log"
+    # End to end: every table of a cuda merge must hash the same as the cpu merge's.
+    "$W" gen survey --sources "${SURVEY_SOURCES:-1000000}" --seed 7 --out "$work/survey.csv"
     "$W" gen caltile --sources 5000 --scans 600 --seed 7 --out "$work/tile.csv"
-    for data in survey tile; do
+    [ -n "${BIG_SOURCES:-}" ] && "$W" gen survey --sources "$BIG_SOURCES" --seed 1 --out "$work/big.csv"
+    echo "| data | device | run | wall s | stage seconds |" | tee -a "$log"
+    echo "| --- | --- | --- | --- | --- |" | tee -a "$log"
+    for data in survey tile ${BIG_SOURCES:+big}; do
       for dev in cuda cpu; do
-        start=$(date +%s.%N)
-        "$W" merge "$work/$data.csv" --out "$work/$data-$dev" --device "$dev" --quiet || echo "$data $dev: merge failed ($?)"
-        echo "$data $dev: $(echo "$(date +%s.%N) - $start" | bc) s wall" | tee -a "$OUT/time.txt"
+        for run in 1 2; do
+          rm -rf "$work/$data-$dev"
+          start=$(date +%s%N)
+          timeout "${MERGE_TIMEOUT:-120}" "$W" merge "$work/$data.csv" --out "$work/$data-$dev" --device "$dev" --quiet \
+            || echo "$data $dev: merge failed ($?)" | tee -a "$log"
+          wall=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+          stages=$(tr -d ' \n' < "$work/$data-$dev/summary.json" 2>/dev/null | grep -o '"stage_seconds":{[^}]*}' || true)
+          echo "| $data | $dev | $run | $wall | $stages |" | tee -a "$log"
+        done
+        grep -A9 '"outputs"' "$work/$data-$dev/summary.json" > "$work/$data-$dev.hashes" 2>/dev/null || true
         cp "$work/$data-$dev/summary.json" "$OUT/summary-$data-$dev.json" 2>/dev/null || true
       done
-      "$W" export "$work/$data-cuda" --table extractions --out "$work/$data-cuda.csv"
-      "$W" export "$work/$data-cpu" --table extractions --out "$work/$data-cpu.csv"
-      if cmp -s "$work/$data-cuda.csv" "$work/$data-cpu.csv"; then echo "$data: cuda and cpu extractions identical"
-      else echo "$data: cuda and cpu extractions DIFFER"; fi | tee -a "$OUT/time.txt"
+      if [ -s "$work/$data-cuda.hashes" ] && cmp -s "$work/$data-cuda.hashes" "$work/$data-cpu.hashes"; then
+        echo "$data: every table identical on cuda and cpu (sha256 in summary.json)"
+      else echo "$data: cuda and cpu tables DIFFER"; fi | tee -a "$log"
     done
     ;;
   *) echo "usage: bench/gpu.sh pack|run" >&2; exit 2 ;;

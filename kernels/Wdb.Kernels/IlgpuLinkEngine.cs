@@ -37,7 +37,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
     private readonly Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<CellBox>> cellSummary;
     private readonly Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, LinkGrid> collapse;
     private readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<int>, ArrayView<int>, ArrayView<CellBox>, ArrayView<int>, LinkGrid> neighbours;
-    private readonly Action<Index1D, ArrayView<int>> roots;
+    private readonly Action<Index1D, ArrayView<int>, ArrayView<int>> roots;
     private readonly RadixSortPairs<ulong, Stride1D.Dense, int, Stride1D.Dense> sortPairs;
     private readonly Scan<int, Stride1D.Dense, Stride1D.Dense> inclusiveScan;
 
@@ -56,7 +56,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         cellSummary = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<CellBox>>(LinkKernels.CellSummaryKernel);
         collapse = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, LinkGrid>(LinkKernels.CollapseKernel);
         neighbours = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<int>, ArrayView<int>, ArrayView<CellBox>, ArrayView<int>, LinkGrid>(LinkKernels.NeighbourKernel);
-        roots = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>>(LinkKernels.RootsKernel);
+        roots = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>>(LinkKernels.RootsKernel);
         sortPairs = accelerator.CreateRadixSortPairs<ulong, Stride1D.Dense, int, Stride1D.Dense, AscendingUInt64>();
         inclusiveScan = accelerator.CreateScan<int, Stride1D.Dense, Stride1D.Dense, AddInt32>(ScanKind.Inclusive);
     }
@@ -134,7 +134,15 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         return false;
     }
 
-    public int[] Link(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, double radiusArcsec)
+    public int[] Link(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, double radiusArcsec) =>
+        Link(raDeg, decDeg, radiusArcsec, null);
+
+    /// <summary>
+    /// <see cref="Link(ReadOnlySpan{double}, ReadOnlySpan{double}, double)"/>; with a trace,
+    /// each stage is waited for and its device buffers copied into the trace, so that
+    /// <see cref="LinkTrace.Check"/> can hold every kernel's output against its reference.
+    /// </summary>
+    public int[] Link(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, double radiusArcsec, LinkTrace? trace)
     {
         if (raDeg.Length != decDeg.Length)
             throw new ArgumentException($"ra has {raDeg.Length} rows, dec has {decDeg.Length}");
@@ -143,13 +151,18 @@ public sealed class IlgpuLinkEngine : ILinkEngine
 
         int n = raDeg.Length;
         var labels = new int[n];
+        trace?.Restart();
         var (rows, x, y, z) = UnitVectors(raDeg, decDeg, labels);
+        trace?.Lap("unit vectors (host)");
         if (rows.Length == 0) return labels;
 
         var grid = LinkGrid.Plan(x, y, z, radiusArcsec);
-        int[] roots = LinkOnDevice(x, y, z, grid);
+        trace?.Lap("grid plan (host)");
+        if (trace is not null) { trace.Rows = rows; trace.X = x; trace.Y = y; trace.Z = z; trace.Grid = grid; trace.Restart(); }
+        int[] roots = LinkOnDevice(x, y, z, grid, trace);
         for (int c = 0; c < rows.Length; c++)
             labels[rows[c]] = rows[roots[c]];
+        trace?.Lap("labels (host)");
         return labels;
     }
 
@@ -179,7 +192,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
     }
 
     /// <summary>Runs the kernel pipeline; returns for each point the smallest index of its component.</summary>
-    private int[] LinkOnDevice(double[] x, double[] y, double[] z, LinkGrid grid)
+    private int[] LinkOnDevice(double[] x, double[] y, double[] z, LinkGrid grid, LinkTrace? trace)
     {
         int n = x.Length;
         var stream = accelerator.DefaultStream;
@@ -194,14 +207,18 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         using (var dy = accelerator.Allocate1D(y))
         using (var dz = accelerator.Allocate1D(z))
         {
+            Traced(trace, "upload", _ => { });
             cellKeys(n, dx.View, dy.View, dz.View, keys.View, order.View, grid);
+            Traced(trace, "cell keys", t => t.Keys = keys.GetAsArray1D());
             using (var sortTemp = accelerator.Allocate1D<int>(accelerator.ComputeRadixSortPairsTempStorageSize<ulong, int, AscendingUInt64>(n)))
             {
                 sortPairs(stream, keys.View, order.View, sortTemp.View);
                 accelerator.Synchronize(); // launches are asynchronous: free nothing a kernel may still use
+                Traced(trace, "radix sort", t => { t.SortedKeys = keys.GetAsArray1D(); t.Order = order.GetAsArray1D(); });
             }
             gather(n, order.View, dx.View, dy.View, dz.View, sx.View, sy.View, sz.View);
             accelerator.Synchronize();
+            Traced(trace, "gather", t => { t.Sx = sx.GetAsArray1D(); t.Sy = sy.GetAsArray1D(); t.Sz = sz.GetAsArray1D(); });
         }
 
         using var flags = accelerator.Allocate1D<int>(n);
@@ -211,6 +228,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         {
             inclusiveScan(stream, flags.View, cellOfPlus1.View, scanTemp.View);
             accelerator.Synchronize();
+            Traced(trace, "cell flags and scan", t => { t.Flags = flags.GetAsArray1D(); t.CellOfPlus1 = cellOfPlus1.GetAsArray1D(); });
         }
         var last = new int[1];
         cellOfPlus1.View.SubView(n - 1, 1).CopyToCPU(last);
@@ -221,15 +239,32 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         using var cellRep = accelerator.Allocate1D<int>(cellCount);
         using var boxes = accelerator.Allocate1D<CellBox>(cellCount);
         cellStarts(n, keys.View, flags.View, cellOfPlus1.View, cellKeyList.View, cellStart.View);
+        Traced(trace, "cell table", t => { t.CellKeys = cellKeyList.GetAsArray1D(); t.CellStart = cellStart.GetAsArray1D(); });
         cellSummary(cellCount, cellStart.View, order.View, sx.View, sy.View, sz.View, cellRep.View, boxes.View);
+        Traced(trace, "cell summary", t => { t.CellRep = cellRep.GetAsArray1D(); t.Boxes = boxes.GetAsArray1D(); });
 
         using var parent = accelerator.Allocate1D<int>(n);
         collapse(n, order.View, cellOfPlus1.View, cellRep.View, parent.View, grid);
+        Traced(trace, "collapse", t => t.Collapsed = parent.GetAsArray1D());
         neighbours(n, sx.View, sy.View, sz.View, order.View, cellOfPlus1.View, cellKeyList.View, cellStart.View,
             cellRep.View, boxes.View, parent.View, grid);
-        roots(n, parent.View);
+        Traced(trace, "neighbours", t => t.Linked = parent.GetAsArray1D());
+        using var rootOf = accelerator.Allocate1D<int>(n);
+        roots(n, parent.View, rootOf.View);
+        Traced(trace, "roots", _ => { });
+        var result = rootOf.GetAsArray1D();
+        if (trace is not null) { trace.Roots = result; trace.Lap("download"); }
+        return result;
+    }
+
+    /// <summary>With a trace: waits for the stage, books its time, then copies its buffers (not timed).</summary>
+    private void Traced(LinkTrace? trace, string stage, Action<LinkTrace> copy)
+    {
+        if (trace is null) return;
         accelerator.Synchronize();
-        return parent.GetAsArray1D();
+        trace.Lap(stage);
+        copy(trace);
+        trace.Restart();
     }
 
     public void Dispose()

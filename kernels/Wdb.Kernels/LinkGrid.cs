@@ -141,7 +141,18 @@ public struct LinkGrid
 }
 
 /// <summary>Bounding box of the unit vectors of one occupied cell.</summary>
-public struct CellBox
+public struct CellBox : IEquatable<CellBox>
 {
     public double MinX, MinY, MinZ, MaxX, MaxY, MaxZ;
+
+    public readonly bool Equals(CellBox other) =>
+        MinX.Equals(other.MinX) && MinY.Equals(other.MinY) && MinZ.Equals(other.MinZ) &&
+        MaxX.Equals(other.MaxX) && MaxY.Equals(other.MaxY) && MaxZ.Equals(other.MaxZ);
+
+    public override readonly bool Equals(object? obj) => obj is CellBox other && Equals(other);
+
+    public override readonly int GetHashCode() => HashCode.Combine(MinX, MinY, MinZ, MaxX, MaxY, MaxZ);
+
+    public override readonly string ToString() =>
+        FormattableString.Invariant($"[{MinX:R}..{MaxX:R}, {MinY:R}..{MaxY:R}, {MinZ:R}..{MaxZ:R}]");
 }

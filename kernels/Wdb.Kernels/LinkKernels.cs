@@ -11,7 +11,7 @@ namespace Wdb.Kernels;
 /// <remarks>
 /// Pipeline (orchestrated by <see cref="IlgpuLinkEngine"/>):
 /// keys -> radix sort (key, index) -> gather -> cell flags -> inclusive scan -> cell starts
-/// -> cell summary (min index, bounding box) -> collapse -> neighbours -> roots.
+/// -> cell summary (min index, bounding box) -> collapse -> neighbours -> roots (into a second buffer).
 /// Memory is O(points): no pair is ever stored. Union-find on the device hooks the larger
 /// root under the smaller with a compare-and-swap, so every root is the smallest index of
 /// its tree and parent[i] &lt;= i always holds.
@@ -264,16 +264,28 @@ public static class LinkKernels
 
     // ---------------------------------------------------------------- 7. roots
 
-    /// <summary>Points every element straight at its root (the smallest index of its component).</summary>
-    public static void RootsKernel(Index1D i, ArrayView<int> parent)
+    /// <summary>
+    /// roots[i] = the root of i (the smallest index of its component), by a walk that only
+    /// reads the forest. Compressing paths here, as <see cref="Find"/> does, is a race: another
+    /// thread's late halving store can put an ancestor back over the root that i's own thread
+    /// has just written, and the label is then not the root (seen on an H100 on the dense
+    /// calibration tile, 10 rows of 3.25 M, different ones each run).
+    /// </summary>
+    public static void RootsKernel(Index1D i, ArrayView<int> parent, ArrayView<int> roots)
     {
-        parent[i] = Find(parent, i);
+        int a = i;
+        for (int p = parent[a]; p != a; p = parent[a]) a = p;
+        roots[i] = a;
     }
 
-    public static void RootsReference(Span<int> parent)
+    public static void RootsReference(ReadOnlySpan<int> parent, Span<int> roots)
     {
         for (int i = 0; i < parent.Length; i++)
-            parent[i] = FindReference(parent, i);
+        {
+            int a = i;
+            while (parent[a] != a) a = parent[a];
+            roots[i] = a;
+        }
     }
 
     // ---------------------------------------------------------------- device union-find

@@ -27,17 +27,43 @@ internal static class CheckDeviceCommand
                 Console.WriteLine($"device: {engine.DeviceName}");
                 Console.WriteLine("| case | rows | identical | device s | device rows/s | cpu s | cpu rows/s |");
                 Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
-                bool all = true;
+                var results = new List<DeviceCheckResult>();
                 foreach (var r in DeviceCheck.Run(engine, p.GetValue(threads), Math.Max(1, p.GetValue(scale))))
                 {
-                    all &= r.Identical;
+                    results.Add(r);
                     Console.WriteLine(string.Format(c, "| {0} | {1:N0} | {2} | {3:F3} | {4:N0} | {5:F3} | {6:N0} |",
                         r.Case, r.Rows, r.Identical ? "yes" : "NO", r.DeviceSeconds, r.DeviceRowsPerSecond, r.CpuSeconds, r.CpuRowsPerSecond));
+                }
+                PrintStages(results);
+                var failed = results.Where(r => !r.Identical).ToList();
+                bool all = failed.Count == 0;
+                foreach (var r in failed)
+                {
+                    Console.WriteLine();
+                    Console.WriteLine($"{r.Case}, where the groups differ:");
+                    foreach (string line in r.Diagnosis) Console.WriteLine($"* {line}");
                 }
                 Console.WriteLine(all ? "PASS: identical groups on every case" : "FAIL: groups differ");
                 return all ? 0 : 1;
             }
         });
         return cmd;
+    }
+
+    /// <summary>Device seconds by stage (one traced run per case), a column per case.</summary>
+    private static void PrintStages(List<DeviceCheckResult> results)
+    {
+        if (results.Count == 0 || results[0].DeviceStages.Count == 0) return;
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine();
+        Console.WriteLine("Seconds by stage, one more run of each case, waited for after every stage:");
+        Console.WriteLine();
+        Console.WriteLine("| stage | " + string.Join(" | ", results.Select(r => r.Case)) + " |");
+        Console.WriteLine("| --- |" + string.Concat(Enumerable.Repeat(" --- |", results.Count)));
+        foreach (string stage in results[0].DeviceStages.Select(s => s.Stage))
+        {
+            var cells = results.Select(r => r.DeviceStages.FirstOrDefault(s => s.Stage == stage).Seconds.ToString("F4", c));
+            Console.WriteLine($"| {stage} | " + string.Join(" | ", cells) + " |");
+        }
     }
 }

@@ -1,12 +1,20 @@
 using System.Diagnostics;
 using Wdb.Core;
 using Wdb.IO;
+using Wdb.Kernels;
 using Wdb.Merge.Link;
 
 namespace Wdb.Merge;
 
 /// <summary>One comparison of a device's link labels with the CPU engine's.</summary>
-public sealed record DeviceCheckResult(string Case, int Rows, bool Identical, double DeviceSeconds, double CpuSeconds)
+/// <remarks>
+/// <see cref="Diagnosis"/> is empty when the labels are identical; otherwise it says whether
+/// the device's three runs agreed and, for an ILGPU engine, which kernel went wrong (see
+/// <see cref="DeviceDiagnosis"/>). <see cref="DeviceStages"/> is where an ILGPU engine's time
+/// goes, from one more run with a <see cref="LinkTrace"/> (empty for other engines).
+/// </remarks>
+public sealed record DeviceCheckResult(string Case, int Rows, bool Identical, double DeviceSeconds, double CpuSeconds,
+    IReadOnlyList<string> Diagnosis, IReadOnlyList<(string Stage, double Seconds)> DeviceStages)
 {
     public double DeviceRowsPerSecond => DeviceSeconds > 0 ? Rows / DeviceSeconds : double.NaN;
     public double CpuRowsPerSecond => CpuSeconds > 0 ? Rows / CpuSeconds : double.NaN;
@@ -25,17 +33,47 @@ public static class DeviceCheck
         var cpu = new CpuLinkEngine(threads);
         foreach (var (name, ra, dec, radius) in Cases(scale))
         {
-            // Warm-up on a slice, so kernel compilation is not timed.
+            // Warm-up on a slice, so kernel compilation is not timed; then the median of three
+            // runs each, since a single run on a shared machine (or a GPU still raising its
+            // clocks) can be off by a factor.
             int warm = Math.Min(ra.Length, 1000);
             device.Link(ra.AsSpan(0, warm), dec.AsSpan(0, warm), radius);
-            var watch = Stopwatch.StartNew();
-            var onDevice = device.Link(ra, dec, radius);
-            double deviceSeconds = watch.Elapsed.TotalSeconds;
-            watch.Restart();
-            var onCpu = cpu.Link(ra, dec, radius);
-            double cpuSeconds = watch.Elapsed.TotalSeconds;
-            yield return new DeviceCheckResult(name, ra.Length, onDevice.AsSpan().SequenceEqual(onCpu), deviceSeconds, cpuSeconds);
+            var (onDevice, deviceSeconds, deviceRepeatable) = MedianOfThree(() => device.Link(ra, dec, radius));
+            var (onCpu, cpuSeconds, _) = MedianOfThree(() => cpu.Link(ra, dec, radius));
+            bool identical = onDevice.AsSpan().SequenceEqual(onCpu);
+            var diagnosis = new List<string>();
+            if (!identical)
+            {
+                diagnosis.Add(deviceRepeatable ? "the device's three runs gave the same labels" : "the device's three runs gave different labels");
+                if (device is IlgpuLinkEngine ilgpu) diagnosis.AddRange(DeviceDiagnosis.Explain(ilgpu, ra, dec, radius, onCpu));
+            }
+            var stages = new List<(string, double)>();
+            if (device is IlgpuLinkEngine traced)
+            {
+                var trace = new LinkTrace();
+                traced.Link(ra, dec, radius, trace);
+                stages.AddRange(trace.StageSeconds);
+            }
+            yield return new DeviceCheckResult(name, ra.Length, identical, deviceSeconds, cpuSeconds, diagnosis, stages);
         }
+    }
+
+    /// <summary>Labels of the last of three runs, the median time, and whether all three runs agreed.</summary>
+    private static (int[] Labels, double Seconds, bool Repeatable) MedianOfThree(Func<int[]> link)
+    {
+        var seconds = new double[3];
+        int[]? first = null, labels = null;
+        bool repeatable = true;
+        for (int i = 0; i < seconds.Length; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            labels = link();
+            seconds[i] = watch.Elapsed.TotalSeconds;
+            first ??= labels;
+            repeatable &= labels.AsSpan().SequenceEqual(first);
+        }
+        Array.Sort(seconds);
+        return (labels!, seconds[1], repeatable);
     }
 
     private static IEnumerable<(string, double[], double[], double)> Cases(int scale)
