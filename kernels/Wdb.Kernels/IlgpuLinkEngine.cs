@@ -71,7 +71,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         // context (0.07 s of every CPU-only `--device auto` run, a twentieth of a survey merge).
         if (device == IlgpuDevice.Cuda && !CudaDriverPresent())
         {
-            whyNot = "Cuda: no CUDA driver library (libcuda.so.1 / nvcuda.dll) can be loaded";
+            whyNot = NoCudaDriver;
             return null;
         }
         Context? context = null;
@@ -119,8 +119,10 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         }
     }
 
+    public const string NoCudaDriver = "Cuda: no CUDA driver library (libcuda.so.1 / nvcuda.dll) can be loaded";
+
     /// <summary>Whether the CUDA driver API library loads (the library ILGPU's CUDA back end calls into).</summary>
-    private static bool CudaDriverPresent()
+    public static bool CudaDriverPresent()
     {
         string[] names = OperatingSystem.IsWindows() ? ["nvcuda.dll"]
             : OperatingSystem.IsLinux() ? ["libcuda.so.1", "libcuda.so"]
@@ -160,35 +162,62 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         trace?.Lap("grid plan (host)");
         if (trace is not null) { trace.Rows = rows; trace.X = x; trace.Y = y; trace.Z = z; trace.Grid = grid; trace.Restart(); }
         int[] roots = LinkOnDevice(x, y, z, grid, trace);
-        for (int c = 0; c < rows.Length; c++)
-            labels[rows[c]] = rows[roots[c]];
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, rows.Length, 1 << 16), range =>
+        {
+            for (int c = range.Item1; c < range.Item2; c++)
+                labels[rows[c]] = rows[roots[c]];
+        });
         trace?.Lap("labels (host)");
         return labels;
     }
 
     /// <summary>
     /// Unit vectors of the rows with a finite position (compact, in row order) and their row
-    /// numbers; every label starts as its own row.
+    /// numbers; every label starts as its own row. On all cores: on an H100 machine this
+    /// sine and cosine work, done on one core, took 0.17 s of a 0.2 s link of 3.4 M rows, the
+    /// kernels 0.012 s. It stays on the host so the vectors are those of <see cref="Sky.UnitVector"/>
+    /// to the bit.
     /// </summary>
-    private static (int[] Rows, double[] X, double[] Y, double[] Z) UnitVectors(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, int[] labels)
+    private static unsafe (int[] Rows, double[] X, double[] Y, double[] Z) UnitVectors(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, int[] labels)
     {
-        int n = raDeg.Length, valid = 0;
-        for (int i = 0; i < n; i++)
+        int n = raDeg.Length;
+        int parts = Math.Clamp(n / 65536, 1, Environment.ProcessorCount);
+        var offset = new int[parts + 1];
+        fixed (double* pra = raDeg, pdec = decDeg)
         {
-            labels[i] = i;
-            if (double.IsFinite(raDeg[i]) && double.IsFinite(decDeg[i])) valid++;
+            // Spans cannot enter a lambda; their pinned addresses can.
+            nint raAddr = (nint)pra, decAddr = (nint)pdec;
+            Parallel.For(0, parts, t =>
+            {
+                double* ra = (double*)raAddr, dec = (double*)decAddr;
+                int valid = 0;
+                for (int i = Start(t); i < Start(t + 1); i++)
+                {
+                    labels[i] = i;
+                    if (double.IsFinite(ra[i]) && double.IsFinite(dec[i])) valid++;
+                }
+                offset[t + 1] = valid;
+            });
+            for (int t = 0; t < parts; t++) offset[t + 1] += offset[t];
+            var rows = new int[offset[parts]];
+            var x = new double[rows.Length];
+            var y = new double[rows.Length];
+            var z = new double[rows.Length];
+            Parallel.For(0, parts, t =>
+            {
+                double* ra = (double*)raAddr, dec = (double*)decAddr;
+                int c = offset[t];
+                for (int i = Start(t); i < Start(t + 1); i++)
+                {
+                    if (!double.IsFinite(ra[i]) || !double.IsFinite(dec[i])) continue;
+                    (x[c], y[c], z[c]) = Sky.UnitVector(ra[i], dec[i]);
+                    rows[c++] = i;
+                }
+            });
+            return (rows, x, y, z);
         }
-        var rows = new int[valid];
-        var x = new double[valid];
-        var y = new double[valid];
-        var z = new double[valid];
-        for (int i = 0, c = 0; i < n; i++)
-        {
-            if (!double.IsFinite(raDeg[i]) || !double.IsFinite(decDeg[i])) continue;
-            (x[c], y[c], z[c]) = Sky.UnitVector(raDeg[i], decDeg[i]);
-            rows[c++] = i;
-        }
-        return (rows, x, y, z);
+
+        int Start(int part) => (int)((long)n * part / parts);
     }
 
     /// <summary>Runs the kernel pipeline; returns for each point the smallest index of its component.</summary>

@@ -36,9 +36,48 @@ public static class LinkDevices
         }
     }
 
+    /// <summary>
+    /// Starts making the engine for <paramref name="name"/> and returns at once, so that a GPU's
+    /// kernels compile (a second or two on an H100 machine) while the input is read. What can
+    /// be known cheaply is known at once: an unknown name, or `cuda` without the driver library,
+    /// fails before any work, and `auto` without the driver is the CPU engine straight away.
+    /// </summary>
+    public static PendingEngine Open(string name, int threads = 0)
+    {
+        string lower = name.ToLowerInvariant();
+        bool cudaPresent = (lower == "auto" || lower == "cuda") && IlgpuLinkEngine.CudaDriverPresent();
+        return lower switch
+        {
+            "cpu" => PendingEngine.Ready(Create(lower, threads)),
+            "auto" when !cudaPresent => PendingEngine.Ready(Create("cpu", threads)),
+            "cuda" when !cudaPresent => PendingEngine.Ready((null, $"device 'cuda' is not available: {IlgpuLinkEngine.NoCudaDriver}")),
+            "auto" or "cuda" or "opencl" or "ilgpu-cpu" => new PendingEngine(Task.Run(() => Create(lower, threads))),
+            _ => PendingEngine.Ready(Create(lower, threads)),
+        };
+    }
+
     private static (ILinkEngine?, string?) Require(IlgpuDevice device, string name)
     {
         var engine = IlgpuLinkEngine.TryCreate(device, out string? why);
         return engine is not null ? (engine, null) : (null, $"device '{name}' is not available: {why}");
     }
+}
+
+/// <summary>An engine being made on another thread (see <see cref="LinkDevices.Open"/>).</summary>
+public sealed class PendingEngine : IDisposable
+{
+    private readonly Task<(ILinkEngine? Engine, string? Error)> making;
+
+    public PendingEngine(Task<(ILinkEngine? Engine, string? Error)> making) => this.making = making;
+
+    public static PendingEngine Ready((ILinkEngine? Engine, string? Error) made) => new(Task.FromResult(made));
+
+    /// <summary>The error, when it is already known that there will be no engine.</summary>
+    public string? FailedAlready => making.IsCompletedSuccessfully && making.Result.Engine is null ? making.Result.Error : null;
+
+    /// <summary>Waits for the engine; null with the reason when it could not be made.</summary>
+    public (ILinkEngine? Engine, string? Error) Get() => making.GetAwaiter().GetResult();
+
+    /// <summary>Waits for the making to end, even when the run stopped before it needed the engine, and frees it.</summary>
+    public void Dispose() => Get().Engine?.Dispose();
 }

@@ -53,22 +53,19 @@ public static class MergeJob
             return MergeOutcome.Fail(InputErrorExit, $"--radius must be in (0, 3600] arcsec, got {options.RadiusArcsec}");
         if (options.BlockRows < 1)
             return MergeOutcome.Fail(InputErrorExit, $"--block-rows must be positive, got {options.BlockRows}");
-        var (engine, deviceError) = LinkDevices.Create(options.Device, options.Threads);
-        if (engine is null) return MergeOutcome.Fail(InputErrorExit, deviceError!);
-        using (engine)
-        {
-            try { return Run(options, engine, log); }
-            finally { options.Progress?.Done(); }
-        }
+        // The engine is made while the input is read; what is known at once stops the run at once.
+        using var device = LinkDevices.Open(options.Device, options.Threads);
+        if (device.FailedAlready is string error) return MergeOutcome.Fail(InputErrorExit, error);
+        try { return Run(options, device, log); }
+        finally { options.Progress?.Done(); }
     }
 
-    public static MergeOutcome Run(MergeOptions options, ILinkEngine engine, Action<string>? log = null)
+    private static MergeOutcome Run(MergeOptions options, PendingEngine device, Action<string>? log)
     {
         var timer = new StageTimer();
         var summary = new RunSummary
         {
             Version = typeof(MergeJob).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
-            Device = engine.DeviceName,
         };
         summary.Parameters["radius_arcsec"] = options.RadiusArcsec;
         summary.Parameters["profile"] = options.Profile ?? "auto";
@@ -142,6 +139,10 @@ public static class MergeJob
 
         // Link and candidate groups.
         options.Progress?.Stage("link", null, 0);
+        // Any wait for the engine still being made is booked to the link stage.
+        var (engine, deviceError) = device.Get();
+        if (engine is null) return MergeOutcome.Fail(InputErrorExit, deviceError!);
+        summary.Device = engine.DeviceName;
         var labels = BlockLinker.Link(engine, merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count),
             options.RadiusArcsec, options.BlockRows);
         ReleaseLargeGarbage();
