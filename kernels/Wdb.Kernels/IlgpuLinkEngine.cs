@@ -161,7 +161,12 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         var grid = LinkGrid.Plan(x, y, z, radiusArcsec);
         trace?.Lap("grid plan (host)");
         if (trace is not null) { trace.Rows = rows; trace.X = x; trace.Y = y; trace.Z = z; trace.Grid = grid; trace.Restart(); }
-        int[] roots = LinkOnDevice(x, y, z, grid, trace);
+        int[] roots;
+        try { roots = LinkOnDevice(x, y, z, grid, trace); }
+        catch (AcceleratorException e)
+        {
+            throw new LinkDeviceException($"{DeviceName}: {e.Message}", IsOutOfMemory(e), e);
+        }
         Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, rows.Length, 1 << 16), range =>
         {
             for (int c = range.Item1; c < range.Item2; c++)
@@ -219,6 +224,13 @@ public sealed class IlgpuLinkEngine : ILinkEngine
 
         int Start(int part) => (int)((long)n * part / parts);
     }
+
+    private static bool IsOutOfMemory(AcceleratorException e) => e switch
+    {
+        CudaException cuda => cuda.Error.Contains("OUT_OF_MEMORY", StringComparison.OrdinalIgnoreCase),
+        CLException cl => cl.Error is CLError.CL_OUT_OF_RESOURCES or CLError.CL_MEM_OBJECT_ALLOCATION_FAILURE or CLError.CL_OUT_OF_HOST_MEMORY,
+        _ => false,
+    };
 
     /// <summary>Runs the kernel pipeline; returns for each point the smallest index of its component.</summary>
     private int[] LinkOnDevice(double[] x, double[] y, double[] z, LinkGrid grid, LinkTrace? trace)

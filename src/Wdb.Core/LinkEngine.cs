@@ -18,3 +18,16 @@ public interface ILinkEngine : IDisposable
     /// </summary>
     int[] Link(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, double radiusArcsec);
 }
+
+/// <summary>
+/// A device failed while linking: out of its memory, or a driver or launch error. Not a bug
+/// and not bad data, so the run can go on: the link stage catches it where it calls the
+/// engine and turns it into smaller blocks, the CPU engine (`--device auto`) or a clear
+/// error (see <c>LinkStage</c>). Engines throw it instead of their runtime's own exceptions,
+/// so callers need not know ILGPU.
+/// </summary>
+public sealed class LinkDeviceException(string message, bool outOfMemory, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>The device ran out of memory: the same rows in smaller blocks may fit.</summary>
+    public bool OutOfMemory { get; } = outOfMemory;
+}

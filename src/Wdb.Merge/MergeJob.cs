@@ -46,6 +46,8 @@ public static class MergeJob
     public const int InputErrorExit = 2;
     /// <summary>Exit code when the outputs could not be written.</summary>
     public const int OutputErrorExit = 3;
+    /// <summary>Exit code when the device asked for by name failed during the link: nothing is written.</summary>
+    public const int DeviceErrorExit = 4;
 
     public static MergeOutcome Run(MergeOptions options, Action<string>? log = null)
     {
@@ -142,9 +144,10 @@ public static class MergeJob
         // Any wait for the engine still being made is booked to the link stage.
         var (engine, deviceError) = device.Get();
         if (engine is null) return MergeOutcome.Fail(InputErrorExit, deviceError!);
-        summary.Device = engine.DeviceName;
-        var labels = BlockLinker.Link(engine, merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count),
-            options.RadiusArcsec, options.BlockRows);
+        var linked = LinkStage.Run(engine, options.Device.Equals("auto", StringComparison.OrdinalIgnoreCase), options.Threads,
+            merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count), options.RadiusArcsec, options.BlockRows, log);
+        if (linked.Labels is not int[] labels) return MergeOutcome.Fail(DeviceErrorExit, linked.Error!);
+        summary.Device = linked.DeviceName;
         ReleaseLargeGarbage();
         timer.Stop("link");
         var cgid = Components.CandidateIds(labels, merged.Cntr.AsSpan(0, merged.Count));

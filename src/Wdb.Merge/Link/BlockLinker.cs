@@ -12,11 +12,33 @@ namespace Wdb.Merge.Link;
 /// </summary>
 public static class BlockLinker
 {
-    /// <summary>Labels (smallest row index of each component) for rows sorted by dec ascending.</summary>
-    public static int[] Link(ILinkEngine engine, ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, double radiusArcsec, int blockRows)
+    /// <summary>Smallest block tried when a device runs out of memory; below it the failure stands.</summary>
+    public const int MinBlockRows = 1 << 16;
+
+    /// <summary>
+    /// Labels (smallest row index of each component) for rows sorted by dec ascending. When
+    /// the device runs out of memory, the whole link starts again with half the block size
+    /// (the labels do not depend on it), down to <see cref="MinBlockRows"/>; each retry is
+    /// logged. Other device failures propagate as <see cref="LinkDeviceException"/>.
+    /// </summary>
+    public static int[] Link(ILinkEngine engine, ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, double radiusArcsec, int blockRows,
+        Action<string>? log = null)
+    {
+        if (blockRows <= 0) throw new ArgumentOutOfRangeException(nameof(blockRows));
+        while (true)
+        {
+            try { return LinkInBlocks(engine, ra, dec, radiusArcsec, blockRows); }
+            catch (LinkDeviceException e) when (e.OutOfMemory && Math.Min(blockRows, ra.Length) > MinBlockRows)
+            {
+                blockRows = Math.Max(MinBlockRows, Math.Min(blockRows, ra.Length) / 2);
+                log?.Invoke($"{e.Message}; linking again in blocks of {blockRows:N0} rows");
+            }
+        }
+    }
+
+    private static int[] LinkInBlocks(ILinkEngine engine, ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, double radiusArcsec, int blockRows)
     {
         int n = ra.Length;
-        if (blockRows <= 0) throw new ArgumentOutOfRangeException(nameof(blockRows));
         if (n <= blockRows) return engine.Link(ra, dec, radiusArcsec);
         for (int i = 1; i < n; i++)
             if (dec[i] < dec[i - 1]) throw new ArgumentException("rows must be sorted by dec for block linking");
