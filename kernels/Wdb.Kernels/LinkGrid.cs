@@ -64,16 +64,18 @@ public struct LinkGrid
     {
         if (x.Length == 0 || y.Length != x.Length || z.Length != x.Length)
             throw new ArgumentException("need equal, non-empty coordinate columns");
+        var box = new CellBox { MinX = x[0], MinY = y[0], MinZ = z[0], MaxX = x[0], MaxY = y[0], MaxZ = z[0] };
+        for (int i = 1; i < x.Length; i++) box = box.Including(x[i], y[i], z[i]);
+        return Plan(box, radiusArcsec);
+    }
+
+    /// <summary>Plans the grid from the bounding box of the block's unit vectors, found by the caller.</summary>
+    public static LinkGrid Plan(CellBox bounds, double radiusArcsec)
+    {
         if (!double.IsFinite(radiusArcsec) || radiusArcsec < 0)
             throw new ArgumentOutOfRangeException(nameof(radiusArcsec), radiusArcsec, "radius must be finite and >= 0");
-
-        double minX = x[0], minY = y[0], minZ = z[0], maxX = minX, maxY = minY, maxZ = minZ;
-        for (int i = 1; i < x.Length; i++)
-        {
-            minX = Math.Min(minX, x[i]); maxX = Math.Max(maxX, x[i]);
-            minY = Math.Min(minY, y[i]); maxY = Math.Max(maxY, y[i]);
-            minZ = Math.Min(minZ, z[i]); maxZ = Math.Max(maxZ, z[i]);
-        }
+        double minX = bounds.MinX, minY = bounds.MinY, minZ = bounds.MinZ;
+        double maxX = bounds.MaxX, maxY = bounds.MaxY, maxZ = bounds.MaxZ;
         double extent = Math.Max(maxX - minX, Math.Max(maxY - minY, maxZ - minZ));
 
         double chord2 = Sky.ChordSquared(radiusArcsec);
@@ -144,6 +146,27 @@ public struct LinkGrid
 public struct CellBox : IEquatable<CellBox>
 {
     public double MinX, MinY, MinZ, MaxX, MaxY, MaxZ;
+
+    /// <summary>The smallest box holding this one and the point.</summary>
+    public readonly CellBox Including(double x, double y, double z) => new()
+    {
+        MinX = Math.Min(MinX, x), MinY = Math.Min(MinY, y), MinZ = Math.Min(MinZ, z),
+        MaxX = Math.Max(MaxX, x), MaxY = Math.Max(MaxY, y), MaxZ = Math.Max(MaxZ, z),
+    };
+
+    /// <summary>The smallest box holding both.</summary>
+    public readonly CellBox Including(CellBox other) => new()
+    {
+        MinX = Math.Min(MinX, other.MinX), MinY = Math.Min(MinY, other.MinY), MinZ = Math.Min(MinZ, other.MinZ),
+        MaxX = Math.Max(MaxX, other.MaxX), MaxY = Math.Max(MaxY, other.MaxY), MaxZ = Math.Max(MaxZ, other.MaxZ),
+    };
+
+    /// <summary>Holds nothing: any point or box included replaces it.</summary>
+    public static CellBox Empty => new()
+    {
+        MinX = double.PositiveInfinity, MinY = double.PositiveInfinity, MinZ = double.PositiveInfinity,
+        MaxX = double.NegativeInfinity, MaxY = double.NegativeInfinity, MaxZ = double.NegativeInfinity,
+    };
 
     public readonly bool Equals(CellBox other) =>
         MinX.Equals(other.MinX) && MinY.Equals(other.MinY) && MinZ.Equals(other.MinZ) &&

@@ -142,17 +142,11 @@ public static class LinkKernels
         for (int c = 0; c + 1 < cellStart.Length; c++)
         {
             int rep = int.MaxValue;
-            var box = new CellBox
-            {
-                MinX = double.PositiveInfinity, MinY = double.PositiveInfinity, MinZ = double.PositiveInfinity,
-                MaxX = double.NegativeInfinity, MaxY = double.NegativeInfinity, MaxZ = double.NegativeInfinity,
-            };
+            var box = CellBox.Empty;
             for (int k = cellStart[c]; k < cellStart[c + 1]; k++)
             {
                 rep = Math.Min(rep, order[k]);
-                box.MinX = Math.Min(box.MinX, sx[k]); box.MaxX = Math.Max(box.MaxX, sx[k]);
-                box.MinY = Math.Min(box.MinY, sy[k]); box.MaxY = Math.Max(box.MaxY, sy[k]);
-                box.MinZ = Math.Min(box.MinZ, sz[k]); box.MaxZ = Math.Max(box.MaxZ, sz[k]);
+                box = box.Including(sx[k], sy[k], sz[k]);
             }
             cellRep[c] = rep;
             boxes[c] = box;

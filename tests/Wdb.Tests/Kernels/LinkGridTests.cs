@@ -65,6 +65,29 @@ public class LinkGridTests
     }
 
     [Fact]
+    public void A_plan_from_a_box_built_in_parts_equals_the_plan_from_the_columns()
+    {
+        var rng = new Random(9);
+        int n = 1000;
+        var x = new double[n];
+        var y = new double[n];
+        var z = new double[n];
+        for (int i = 0; i < n; i++) (x[i], y[i], z[i]) = Sky.UnitVector(200 + rng.NextDouble(), 40 + rng.NextDouble());
+        // Three uneven parts, as the engine's parallel pass builds them, and an empty one.
+        int[] cuts = [0, 17, 17, 600, n];
+        var box = CellBox.Empty;
+        for (int p = 0; p + 1 < cuts.Length; p++)
+        {
+            var part = CellBox.Empty;
+            for (int i = cuts[p]; i < cuts[p + 1]; i++) part = part.Including(x[i], y[i], z[i]);
+            box = box.Including(part);
+        }
+        Assert.Equal(x.Min(), box.MinX);
+        Assert.Equal(z.Max(), box.MaxZ);
+        Assert.Equal(LinkGrid.Plan(x, y, z, 2.0), LinkGrid.Plan(box, 2.0));
+    }
+
+    [Fact]
     public void Distance_rounds_like_Sky_Within_and_box_distance_never_exceeds_it()
     {
         var rng = new Random(2);
