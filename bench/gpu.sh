@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # GPU checks and benchmark on a machine with an NVIDIA GPU and no .NET (the `device` tool's machine).
 #
-#   bench/gpu.sh pack   here, with the .NET SDK: a self-contained linux-x64 publish of `wdb`,
-#                       packed as .device/wdb-linux-x64.tar.xz (git-ignored; ~26 MB, under the 64 MiB
-#                       that travels; not trimmed: ILGPU needs the IL).
+#   bench/gpu.sh pack   here, with the .NET SDK: a self-contained linux-x64 publish of `wdb` and of the test
+#                       suite in one folder, packed as .device/wdb-linux-x64.tar.xz (git-ignored; ~37 MB, under
+#                       the 64 MiB that travels; not trimmed: ILGPU needs the IL).
 #   bench/gpu.sh run    there (device tool: command "bash bench/gpu.sh run", carry [".device"]):
-#                       unpacks, runs `wdb check-device --device cuda` (groups identical to the CPU engine,
+#                       unpacks, runs the whole test suite (log in $OUT/tests.log), `wdb check-device --device cuda` (groups identical to the CPU engine,
 #                       link-stage rows/s on both) and end-to-end merges on cuda and cpu, twice each, with
 #                       every table's hash compared; results in $OUT/gpu-run.md. Knobs: SCALE (check-device
 #                       size, 100), SURVEY_SOURCES (1000000), BIG_SOURCES (unset: no third survey).
@@ -13,7 +13,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
   pack)
+    # One folder holds both programs, the test suite (xunit v3 builds it as a program) and wdb:
+    # they share one copy of the runtime, so the archive stays well under the 64 MiB that travels.
     rm -rf .device/wdb && mkdir -p .device
+    dotnet publish tests/Wdb.Tests -c Release -r linux-x64 --self-contained true -p:PublishReadyToRun=false \
+      -p:DebugType=none -o .device/wdb -v quiet -nologo
     dotnet publish src/Wdb.Cli -c Release -r linux-x64 --self-contained true -p:PublishReadyToRun=false \
       -p:DebugType=none -o .device/wdb -v quiet -nologo
     tar -C .device -cJf .device/wdb-linux-x64.tar.xz wdb
@@ -22,9 +26,10 @@ case "${1:-}" in
     ;;
   run)
     OUT="${OUT:-/tmp/wdb-gpu-out}"; mkdir -p "$OUT"
-    work=/tmp/wdb-gpu; rm -rf "$work"; mkdir -p "$work"
-    tar -C "$work" -xJf .device/wdb-linux-x64.tar.xz
-    W="$work/wdb/wdb"
+    work=/tmp/wdb-gpu; rm -rf "$work" .device/run; mkdir -p "$work" .device/run
+    # Unpacked inside the checkout: tests find docs/ and schema/ in the folders above them.
+    tar -C .device/run -xJf .device/wdb-linux-x64.tar.xz
+    W="$PWD/.device/run/wdb/wdb"
     log="$OUT/gpu-run.md"
     # The driver library may sit outside the loader's cache (a mounted driver folder).
     if ! ldconfig -p | grep -q libcuda.so.1; then
@@ -38,6 +43,11 @@ case "${1:-}" in
       echo "cores: $(nproc); memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
       echo "libcuda: $(ldconfig -p | grep -m1 -o '/[^ ]*libcuda.so.1' || echo "not in the loader cache; LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}")"
     } | tee "$log"
+    # The whole test suite with CUDA present (device tests that return early elsewhere run here);
+    # the tests that run the command get the self-contained wdb.
+    WDB_EXE="$W" timeout "${TESTS_TIMEOUT:-300}" .device/run/wdb/Wdb.Tests -noColor > "$OUT/tests.log" 2>&1 \
+      || echo "test suite failed ($?)" | tee -a "$log"
+    grep -A2 "TEST EXECUTION SUMMARY" "$OUT/tests.log" | tee -a "$log" || true
     # Link stage alone: groups compared row for row with the CPU engine, rows/s on each.
     timeout "${CHECK_TIMEOUT:-150}" "$W" check-device --device cuda --scale "${SCALE:-100}" 2>&1 | tee -a "$log" || echo "check-device failed ($?)" | tee -a "$log"
     # End to end: every table of a cuda merge must hash the same as the cpu merge's.

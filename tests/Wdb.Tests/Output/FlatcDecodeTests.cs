@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Wdb.IO;
-using Xunit.Abstractions;
 
 namespace Wdb.Tests.Output;
 
