@@ -43,6 +43,9 @@ public sealed class DeterminismTests : IDisposable
                 ([a], "cpu", 1, 500),
                 ([c2, c3, c1], "ilgpu-cpu", 2, 1 << 23),
                 ([b], "ilgpu-cpu", 1, 211),
+                // The CPU engine here; CUDA on a GPU machine (bench/gpu.sh runs this suite there).
+                ([c1, c2, c3], "auto", 2, 1 << 23),
+                ([a], "auto", 2, 97),
             };
             (string, string, string)? first = null;
             for (int r = 0; r < runs.Length; r++)
@@ -78,6 +81,7 @@ public sealed class EdgeValueTests : IDisposable
     [Theory]
     [InlineData("cpu")]
     [InlineData("ilgpu-cpu")]
+    [InlineData("auto")] // CUDA where present
     public void Extreme_valid_coordinates_link_across_the_seam_and_at_the_poles(string device)
     {
         double ra360 = Math.BitDecrement(360.0);
