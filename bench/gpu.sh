@@ -8,7 +8,8 @@
 #                       unpacks, runs the whole test suite (log in $OUT/tests.log), `wdb check-device --device cuda` (groups identical to the CPU engine,
 #                       link-stage rows/s on both) and end-to-end merges on cuda and cpu, twice each, with
 #                       every table's hash compared; results in $OUT/gpu-run.md. Knobs: SCALE (check-device
-#                       size, 100), SURVEY_SOURCES (1000000), BIG_SOURCES (unset: no third survey).
+#                       size, 100), SURVEY_SOURCES (1000000), BIG_SOURCES (unset: no third survey), HARNESS=1
+#                       (also bench/run.sh quick with --device cuda; its RESULTS.md as $OUT/RESULTS-gpu.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -74,6 +75,13 @@ case "${1:-}" in
         echo "$data: every table identical on cuda and cpu (sha256 in summary.json)"
       else echo "$data: cuda and cpu tables DIFFER"; fi | tee -a "$log"
     done
+    # HARNESS=1: the CPU machine's harness too (bench/run.sh quick, --device cuda, peers where
+    # the machine has them, under PEER_TIMEOUT); its RESULTS.md comes back as RESULTS-gpu.md.
+    if [ -n "${HARNESS:-}" ]; then
+      cp bench/RESULTS.md "$work/RESULTS.before.md"
+      WDB_BIN="$W" WDB_DEVICE=cuda PEER_TIMEOUT="${PEER_TIMEOUT:-120}" bash bench/run.sh quick 2>&1 | tail -5 | tee -a "$log"
+      cp bench/RESULTS.md "$OUT/RESULTS-gpu.md"; cp "$work/RESULTS.before.md" bench/RESULTS.md
+    fi
     ;;
   *) echo "usage: bench/gpu.sh pack|run" >&2; exit 2 ;;
 esac

@@ -4,7 +4,8 @@
 # Environment: PEER_TIMEOUT (s, default 900), PEER_MEM_GB (default: 75% of RAM, at most 32),
 #   SKIP_PEERS=1, DATASETS="name ..." (subset), KEEP_DATA=1 (reuse bench/data), SEED (default 1),
 #   SKY="RA DEC" (centre of the generated fields, degrees; default the generator's 180 0),
-#   WDB_BIN=path (use an already built wdb instead of publishing one), WDB_REPEAT (wdb runs per dataset, median reported; default 3).
+#   WDB_BIN=path (use an already built wdb instead of publishing one), WDB_REPEAT (wdb runs per dataset, median reported; default 3),
+#   WDB_DEVICE=auto|cuda|cpu (wdb merge --device; default wdb's own, auto; bench/gpu.sh sets cuda).
 set -uo pipefail
 
 MODE="${1:-quick}"
@@ -119,10 +120,10 @@ for spec in "${DATASETS_ALL[@]}"; do
     # One untimed run first: the input into the page cache, the binary warm. (The peers run
     # after all of these: behind a STILTS timeout, even after a warm-up, repeats on the 3.25 M
     # tile took 12.6, 12.0, 6.5, 7.6, 6.2 s.)
-    "$WDB" merge "$csv" --out "$run/wdb.warmup" --quiet >/dev/null 2>&1; rm -rf "$run/wdb.warmup"
+    "$WDB" merge "$csv" --out "$run/wdb.warmup" --quiet ${WDB_DEVICE:+--device "$WDB_DEVICE"} >/dev/null 2>&1; rm -rf "$run/wdb.warmup"
     walls=()
     for i in $(seq 1 "$WDB_REPEAT"); do
-        /usr/bin/time -v -o "$run/wdb.$i.time" "$WDB" merge "$csv" --out "$run/wdb.$i" >"$run/wdb.$i.out" 2>"$run/wdb.$i.err"
+        /usr/bin/time -v -o "$run/wdb.$i.time" "$WDB" merge "$csv" --out "$run/wdb.$i" ${WDB_DEVICE:+--device "$WDB_DEVICE"} >"$run/wdb.$i.out" 2>"$run/wdb.$i.err"
         read -r w _ rc < <(time_fields "$run/wdb.$i.time")
         walls+=("$w $i $rc")
         [ "$rc" != 0 ] && break
@@ -219,7 +220,7 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     echo "* machine: $(nproc) cores, $cpu, $(awk '/MemTotal/ {printf "%.1f GB", $2/1048576}' /proc/meminfo) RAM${gpu:+, GPU: $gpu}"
     echo "* load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "* peers: timeout ${PEER_TIMEOUT} s; scipy address-space cap ${PEER_MEM_GB} GB; STILTS -Xmx${PEER_MEM_GB}g"
-    echo "* wdb: median of ${WDB_REPEAT} runs (all walls below); peers: one run each"
+    echo "* wdb: median of ${WDB_REPEAT} runs (all walls below), device ${WDB_DEVICE:-auto}; peers: one run each"
     echo "* data: seed $SEED, field centre ${SKY:-180 0} (RA Dec, deg)$([ -n "${KEEP_DATA:-}" ] && echo '; KEEP_DATA=1: files already in bench/data were reused as they were')"
     echo
     echo "| dataset | rows | tool | wall s | extractions/s | MB/s parsed | peak RSS MB | scipy / wdb | STILTS / wdb | status |"
