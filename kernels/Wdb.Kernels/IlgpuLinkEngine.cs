@@ -43,10 +43,14 @@ public sealed class IlgpuLinkEngine : ILinkEngine
 
     public string DeviceName { get; }
 
-    private IlgpuLinkEngine(Context context, Accelerator accelerator, IlgpuDevice device)
+    /// <summary>Host threads for the unit vectors and the labels (0: every core).</summary>
+    private readonly int threads;
+
+    private IlgpuLinkEngine(Context context, Accelerator accelerator, IlgpuDevice device, int threads)
     {
         this.context = context;
         this.accelerator = accelerator;
+        this.threads = threads;
         DeviceName = $"ilgpu {device.ToString().ToLowerInvariant()}: {accelerator.Name}";
 
         cellKeys = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<ulong>, ArrayView<int>, LinkGrid>(LinkKernels.CellKeysKernel);
@@ -63,9 +67,10 @@ public sealed class IlgpuLinkEngine : ILinkEngine
 
     /// <summary>
     /// An engine on the first accelerator of that kind, or null with the reason when there is
-    /// none (no driver, no device, or the kernels do not compile there, e.g. no fp64).
+    /// none (no driver, no device, or the kernels do not compile there, e.g. no fp64). The
+    /// host's share of a link runs on <paramref name="threads"/> threads (0: every core).
     /// </summary>
-    public static IlgpuLinkEngine? TryCreate(IlgpuDevice device, out string? whyNot)
+    public static IlgpuLinkEngine? TryCreate(IlgpuDevice device, out string? whyNot, int threads = 0)
     {
         // Without the driver library there is no CUDA device: say so before building an ILGPU
         // context (0.07 s of every CPU-only `--device auto` run, a twentieth of a survey merge).
@@ -108,7 +113,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
             }
             accelerator = found.CreateAccelerator(context);
             whyNot = null;
-            return new IlgpuLinkEngine(context, accelerator, device);
+            return new IlgpuLinkEngine(context, accelerator, device, threads);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -154,7 +159,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         int n = raDeg.Length;
         var labels = new int[n];
         trace?.Restart();
-        var (rows, x, y, z, bounds) = UnitVectors(raDeg, decDeg, labels);
+        var (rows, x, y, z, bounds) = UnitVectors(raDeg, decDeg, labels, threads);
         trace?.Lap("unit vectors (host)");
         if (rows.Length == 0) return labels;
 
@@ -167,7 +172,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         {
             throw new LinkDeviceException($"{DeviceName}: {e.Message}", IsOutOfMemory(e), e);
         }
-        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, rows.Length, 1 << 16), range =>
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, rows.Length, 1 << 16), Threads.Options(threads), range =>
         {
             for (int c = range.Item1; c < range.Item2; c++)
                 labels[rows[c]] = rows[roots[c]];
@@ -183,10 +188,11 @@ public sealed class IlgpuLinkEngine : ILinkEngine
     /// kernels 0.012 s. It stays on the host so the vectors are those of <see cref="Sky.UnitVector"/>
     /// to the bit.
     /// </summary>
-    private static unsafe (int[] Rows, double[] X, double[] Y, double[] Z, CellBox Bounds) UnitVectors(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, int[] labels)
+    private static unsafe (int[] Rows, double[] X, double[] Y, double[] Z, CellBox Bounds) UnitVectors(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg,
+        int[] labels, int threads)
     {
         int n = raDeg.Length;
-        int parts = Math.Clamp(n / 65536, 1, Environment.ProcessorCount);
+        int parts = Math.Clamp(n / 65536, 1, Threads.Resolve(threads));
         var offset = new int[parts + 1];
         var bounds = new CellBox[parts];
         fixed (double* pra = raDeg, pdec = decDeg)

@@ -16,7 +16,7 @@ internal static class MergeCommand
         var strict = new Option<bool>("--strict") { Description = "Stop at the first bad row with file:line:column instead of writing it to the rejects" };
         var device = new Option<string>("--device") { Description = "Link-stage device: auto (CUDA GPU if present, else CPU), cuda, opencl, cpu, ilgpu-cpu", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong(LinkDevices.Names);
-        var threads = new Option<int>("--threads") { Description = "Threads of the CPU link engine (default: all cores; the other stages use every core)" };
+        var threads = new Option<int>("--threads") { Description = "Threads for every stage: reading, sorting, linking on the CPU, statistics, writing (default: all cores)" };
         var minSnr = new Option<double?>("--min-snr") { Description = "Pre-merge filter: drop extractions whose best band SNR is below this" };
         var noArtifacts = new Option<bool>("--exclude-artifacts") { Description = "Pre-merge filter: drop extractions with a cc_flg artifact flag in any band" };
         var blockRows = new Option<int>("--block-rows") { Description = "Rows per link block; each block is linked with a dec margin of one radius, so results do not depend on it (bounds GPU memory)", DefaultValueFactory = _ => 1 << 23 };

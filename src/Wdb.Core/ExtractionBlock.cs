@@ -166,45 +166,46 @@ public sealed class ExtractionBlock
     /// subset to keep (rows not named are dropped). One column at a time, so the peak extra
     /// memory is one column rather than a second block. Capacity shrinks to the new Count.
     /// (Applying a permutation in place, cycle by cycle, was tried: three random accesses per
-    /// value instead of one made the zone sort 3x slower, bench/NOTES.md.)
+    /// value instead of one made the zone sort 3x slower, bench/NOTES.md.) Columns are gathered
+    /// on <paramref name="threads"/> threads (0: every core).
     /// </summary>
-    public void Permute(int[] order)
+    public void Permute(int[] order, int threads = 0)
     {
         if (order.Length > Count) throw new ArgumentException("order names more rows than the block holds", nameof(order));
         foreach (int row in order)
             if ((uint)row >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(order), $"row {row} is not in the block");
-        Cntr = Gather(Cntr, order); ScanKey = Gather(ScanKey, order);
-        Ra = Gather(Ra, order); Dec = Gather(Dec, order);
-        ErrMaj = Gather(ErrMaj, order); ErrMin = Gather(ErrMin, order); ErrAng = Gather(ErrAng, order);
-        JDate = Gather(JDate, order);
+        Cntr = Gather(Cntr, order, threads); ScanKey = Gather(ScanKey, order, threads);
+        Ra = Gather(Ra, order, threads); Dec = Gather(Dec, order, threads);
+        ErrMaj = Gather(ErrMaj, order, threads); ErrMin = Gather(ErrMin, order, threads); ErrAng = Gather(ErrAng, order, threads);
+        JDate = Gather(JDate, order, threads);
         foreach (var b in Bands)
         {
-            b.Mag = Gather(b.Mag, order); b.Sig = Gather(b.Sig, order); b.Snr = Gather(b.Snr, order);
-            b.PhQual = Gather(b.PhQual, order); b.RdFlg = Gather(b.RdFlg, order);
-            b.BlFlg = Gather(b.BlFlg, order); b.CcFlg = Gather(b.CcFlg, order);
+            b.Mag = Gather(b.Mag, order, threads); b.Sig = Gather(b.Sig, order, threads); b.Snr = Gather(b.Snr, order, threads);
+            b.PhQual = Gather(b.PhQual, order, threads); b.RdFlg = Gather(b.RdFlg, order, threads);
+            b.BlFlg = Gather(b.BlFlg, order, threads); b.CcFlg = Gather(b.CcFlg, order, threads);
         }
-        Ndet = Gather(Ndet, order); Prox = Gather(Prox, order);
-        MpFlg = Gather(MpFlg, order); GalContam = Gather(GalContam, order); Truth = Gather(Truth, order);
-        FileIndex = Gather(FileIndex, order); Line = Gather(Line, order);
+        Ndet = Gather(Ndet, order, threads); Prox = Gather(Prox, order, threads);
+        MpFlg = Gather(MpFlg, order, threads); GalContam = Gather(GalContam, order, threads); Truth = Gather(Truth, order, threads);
+        FileIndex = Gather(FileIndex, order, threads); Line = Gather(Line, order, threads);
         Count = _clean = order.Length;
     }
 
     /// <summary>Below this many rows a column is gathered on one thread.</summary>
     private const int ParallelGatherRows = 1 << 16;
 
-    private static T[] Gather<T>(T[] column, int[] order)
+    private static T[] Gather<T>(T[] column, int[] order, int threads)
     {
         var result = new T[Math.Max(order.Length, 16)];
-        int n = order.Length;
-        if (n < ParallelGatherRows || Environment.ProcessorCount == 1)
+        int n = order.Length, workers = Threads.Resolve(threads);
+        if (n < ParallelGatherRows || workers == 1)
         {
             GatherRange(column, order, result, 0, n);
             return result;
         }
         // The reads are random (file order to declination order): both cores keep cache misses
         // in flight. Split by rows, so the extra memory is still one column at a time.
-        int slices = Environment.ProcessorCount * 4, per = (n + slices - 1) / slices;
-        Parallel.For(0, slices, t => GatherRange(column, order, result, t * per, Math.Min(n, (t + 1) * per)));
+        int slices = workers * 4, per = (n + slices - 1) / slices;
+        Parallel.For(0, slices, Threads.Options(threads), t => GatherRange(column, order, result, t * per, Math.Min(n, (t + 1) * per)));
         return result;
     }
 

@@ -8,8 +8,11 @@ namespace Wdb.Core;
 /// </summary>
 public static class RadixSort
 {
-    /// <summary>Sorts <paramref name="keys"/> ascending and applies the same permutation to <paramref name="items"/>.</summary>
-    public static void SortPairs(ulong[] keys, int[] items, int count)
+    /// <summary>
+    /// Sorts <paramref name="keys"/> ascending and applies the same permutation to <paramref name="items"/>,
+    /// large sorts on <paramref name="threads"/> threads (0: every core, at most 16).
+    /// </summary>
+    public static void SortPairs(ulong[] keys, int[] items, int count, int threads = 0)
     {
         if (count < 2) return;
         if (count <= 32) { InsertionSort(keys, items, count); return; }
@@ -23,7 +26,7 @@ public static class RadixSort
         // Large sorts run each pass on every core: a histogram per slice of rows, then each
         // slice scatters from its own offsets (slice t's rows of a digit after slice t-1's,
         // so the sort stays stable and the result does not depend on the number of slices).
-        int slices = count >= ParallelThreshold ? Math.Min(Environment.ProcessorCount, 16) : 1;
+        int slices = count >= ParallelThreshold ? Math.Min(Threads.Resolve(threads), 16) : 1;
         int per = (count + slices - 1) / slices;
         var counts = new int[slices * 256];
         for (int shift = 0; shift < 64; shift += 8)

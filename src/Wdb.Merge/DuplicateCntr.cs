@@ -9,7 +9,7 @@ namespace Wdb.Merge;
 public static class DuplicateCntr
 {
     /// <summary>Indices of rows to reject, ascending.</summary>
-    public static List<int> Find(ExtractionBlock block)
+    public static List<int> Find(ExtractionBlock block, int threads = 0)
     {
         int n = block.Count;
         var order = new int[n];
@@ -23,9 +23,9 @@ public static class DuplicateCntr
         }
         // The reader appends rows in (file, line) order, so this sort is usually not needed:
         // the stable sort by cntr below then keeps the first of equal cntr first anyway.
-        if (!inReadOrder) RadixSort.SortPairs(keys, order, n);
+        if (!inReadOrder) RadixSort.SortPairs(keys, order, n, threads);
         for (int k = 0; k < n; k++) keys[k] = RadixSort.KeyOf(block.Cntr[order[k]]);
-        RadixSort.SortPairs(keys, order, n);
+        RadixSort.SortPairs(keys, order, n, threads);
         var dups = new List<int>();
         for (int k = 1; k < n; k++)
             if (keys[k] == keys[k - 1]) dups.Add(order[k]);

@@ -22,15 +22,15 @@ public static class LinkDevices
                 return (new CpuLinkEngine(threads), null);
             case "auto":
                 {
-                    var gpu = IlgpuLinkEngine.TryCreate(IlgpuDevice.Cuda, out _);
+                    var gpu = IlgpuLinkEngine.TryCreate(IlgpuDevice.Cuda, out _, threads);
                     return gpu is not null ? (gpu, null) : (new CpuLinkEngine(threads), null);
                 }
             case "cuda":
-                return Require(IlgpuDevice.Cuda, "cuda");
+                return Require(IlgpuDevice.Cuda, "cuda", threads);
             case "opencl":
-                return Require(IlgpuDevice.OpenCL, "opencl");
+                return Require(IlgpuDevice.OpenCL, "opencl", threads);
             case "ilgpu-cpu":
-                return Require(IlgpuDevice.Cpu, "ilgpu-cpu");
+                return Require(IlgpuDevice.Cpu, "ilgpu-cpu", threads);
             default:
                 return (null, $"unknown device '{name}' (expected one of: {string.Join(", ", Names)})");
         }
@@ -56,9 +56,9 @@ public static class LinkDevices
         };
     }
 
-    private static (ILinkEngine?, string?) Require(IlgpuDevice device, string name)
+    private static (ILinkEngine?, string?) Require(IlgpuDevice device, string name, int threads)
     {
-        var engine = IlgpuLinkEngine.TryCreate(device, out string? why);
+        var engine = IlgpuLinkEngine.TryCreate(device, out string? why, threads);
         return engine is not null ? (engine, null) : (null, $"device '{name}' is not available: {why}");
     }
 }

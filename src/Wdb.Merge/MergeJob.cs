@@ -74,6 +74,7 @@ public static class MergeJob
         summary.Parameters["strict"] = options.Strict;
         summary.Parameters["device"] = options.Device;
         summary.Parameters["block_rows"] = options.BlockRows;
+        summary.Parameters["threads"] = Threads.Resolve(options.Threads);
         if (options.Filters.MinSnr is double snr) summary.Parameters["min_snr"] = snr;
         summary.Parameters["exclude_artifacts"] = options.Filters.ExcludeArtifacts;
         summary.Parameters["scans"] = options.ScanTable ?? "derived from each scan's extractions";
@@ -98,7 +99,7 @@ public static class MergeJob
             // Room for the estimated rows (+2%) up front: growing by doubling would hold up to twice the table.
             if (expected > 0) block.Reserve((int)Math.Min(int.MaxValue - 64, before + expected + expected / 50 + 1024));
             options.Progress?.Stage($"read {Path.GetFileName(path)}", () => block.Count - before, expected);
-            var read = ExtractionReader.Read(path, f, new ReadOptions(options.Profile, options.Format, options.Strict), block);
+            var read = ExtractionReader.Read(path, f, new ReadOptions(options.Profile, options.Format, options.Strict, options.Threads), block);
             if (read.Error is not null) return MergeOutcome.Fail(InputErrorExit, read.Error.ToString());
             rejects.AddRange(read.Rejects);
             summary.Inputs.Add(new InputFileSummary
@@ -112,7 +113,7 @@ public static class MergeJob
         timer.Stop("read");
 
         // Duplicate cntr: rejected like unreadable rows (they have a file and line).
-        var duplicates = DuplicateCntr.Find(block);
+        var duplicates = DuplicateCntr.Find(block, options.Threads);
         if (duplicates.Count > 0 && options.Strict)
         {
             int d = duplicates[0];
@@ -129,13 +130,13 @@ public static class MergeJob
         // Pre-merge filters.
         var reasons = PreMergeFilter.Reasons(block, options.Filters);
         foreach (int d in duplicates) reasons[d] = RejectReason.DuplicateCntr;
-        var (merged, filtered, filteredReasons) = Split(block, reasons);
+        var (merged, filtered, filteredReasons) = Split(block, reasons, options.Threads);
         block = null!;
         timer.Stop("filter");
 
         // Zone sort.
         options.Progress?.Stage("zone sort", null, 0);
-        merged.Permute(DeclinationSort.Order(merged));
+        merged.Permute(DeclinationSort.Order(merged, options.Threads), options.Threads);
         ReleaseLargeGarbage();
         timer.Stop("sort");
 
@@ -156,7 +157,7 @@ public static class MergeJob
 
         // Confusion resolution: final groups.
         options.Progress?.Stage("confusion", null, 0);
-        var confusion = ConfusionResolver.Resolve(merged, cgid, options.RadiusArcsec);
+        var confusion = ConfusionResolver.Resolve(merged, cgid, options.RadiusArcsec, options.Threads);
         summary.ConfusedCandidateGroups = confusion.ConfusedCandidateGroups;
         summary.UnresolvedCandidateGroups = confusion.UnresolvedCandidateGroups;
         if (confusion.UnresolvedCandidateGroups > 0)
@@ -165,11 +166,11 @@ public static class MergeJob
 
         // Group index and statistics.
         options.Progress?.Stage("statistics", null, 0);
-        var membership = MembershipBuilder.Build(merged, confusion.Gcntr);
+        var membership = MembershipBuilder.Build(merged, confusion.Gcntr, options.Threads);
         // Rows into group order: the statistics, the reliability scores and the members table
         // then read each group's rows contiguously instead of scattered over the zone order.
         var groupOrder = membership.MemberRows;
-        merged.Permute(groupOrder);
+        merged.Permute(groupOrder, options.Threads);
         cgid = Gather(cgid, groupOrder);
         var confused = Gather(confusion.Confused, groupOrder);
         var unresolved = Gather(confusion.Unresolved, groupOrder);
@@ -178,14 +179,14 @@ public static class MergeJob
         // Statistics fill results' cgid, gcntr and separation; reliability its score.
         var results = ExtractionResults.Allocate(merged.Count);
         var groups = GroupStatistics.Compute(merged, membership, cgid, confused,
-            ScanFootprints.DeriveFromExtractions(scanCorners ?? merged), results);
+            ScanFootprints.DeriveFromExtractions(scanCorners ?? merged, options.Threads), results, options.Threads);
         for (int g = 0; g < groups.Count; g++)
             groups.Unresolved[g] = unresolved[membership.Members(g)[0]];
         summary.Groups = groups.Count;
         timer.Stop("stats");
 
         var model = options.Reliability ?? ReliabilityModel.Default;
-        model.Score(merged, membership, groups, results);
+        model.Score(merged, membership, groups, results, options.Threads);
         summary.Parameters["reliability_model"] = model.Version;
         timer.Stop("reliability");
 
@@ -204,6 +205,7 @@ public static class MergeJob
         {
             Block = merged, Results = results, Groups = groups, Membership = membership,
             Filtered = filtered, FilteredReasons = filteredReasons, Rejects = rejects, Summary = summary,
+            Threads = options.Threads,
         });
         if (error is not null) return MergeOutcome.Fail(OutputErrorExit, error.Message);
         timer.Stop("write");
@@ -212,7 +214,7 @@ public static class MergeJob
     }
 
     private static (ExtractionBlock Merged, ExtractionBlock Filtered, RejectReason[] FilteredReasons) Split(
-        ExtractionBlock block, RejectReason[] reasons)
+        ExtractionBlock block, RejectReason[] reasons, int threads)
     {
         int removed = 0;
         foreach (var r in reasons) if (r != RejectReason.None) removed++;
@@ -230,7 +232,7 @@ public static class MergeJob
             filteredReasons[f++] = reasons[i];
         }
         Array.Resize(ref filteredReasons, f);
-        block.Permute(keep);
+        block.Permute(keep, threads);
         return (block, filtered, filteredReasons);
     }
 

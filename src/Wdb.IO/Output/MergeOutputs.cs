@@ -21,6 +21,8 @@ public sealed class MergeOutputs
     public IReadOnlyList<RejectRecord> Rejects = Array.Empty<RejectRecord>();
     /// <summary>Written last as summary.json; its <see cref="RunSummary.Outputs"/> is filled by the writer.</summary>
     public required RunSummary Summary;
+    /// <summary>Threads that encode the tables (0: every core).</summary>
+    public int Threads;
 }
 
 /// <summary>An output that could not be written or read (unwritable path, disk full, missing file): one line for the user.</summary>

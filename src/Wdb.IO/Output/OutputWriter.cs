@@ -89,7 +89,7 @@ public static class OutputWriter
         var synced = new List<Task>();
         try
         {
-            WriteTable(dir, "groups", "gcntr", hashes, synced, f => TableEncoders.WriteGroups(f, o.Groups, chunkRecords));
+            WriteTable(dir, "groups", "gcntr", hashes, synced, f => TableEncoders.WriteGroups(f, o.Groups, chunkRecords, o.Threads));
             WriteTable(dir, "members", "gcntr", hashes, synced, f => TableEncoders.WriteMembers(f, o, chunkRecords));
             WriteTable(dir, "extractions", "cntr", hashes, synced, f => TableEncoders.WriteExtractions(f, o, chunkRecords));
             hashes["rejects.csv"] = SmallFile.Write(Path.Combine(dir, "rejects.csv"), RejectsCsv(o.Rejects));

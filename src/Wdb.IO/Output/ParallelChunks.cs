@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using Google.FlatBuffers;
+using Wdb.Core;
 
 namespace Wdb.IO;
 
@@ -36,10 +37,11 @@ internal static class ParallelChunks
     /// Encodes every range with <paramref name="encode"/>, which finishes a size-prefixed
     /// buffer in the builder it is given and returns the chunk's first and last key.
     /// </summary>
-    public static void Write(ChunkFileWriter file, IReadOnlyList<ChunkRange> ranges,
+    public static void Write(ChunkFileWriter file, IReadOnlyList<ChunkRange> ranges, int threads,
         Func<FlatBufferBuilder, ChunkRange, (long First, long Last)> encode)
     {
-        int wave = Math.Max(2, 4 * Environment.ProcessorCount);
+        var parallel = Threads.Options(threads);
+        int wave = Math.Max(2, 4 * parallel.MaxDegreeOfParallelism);
         var builders = new ConcurrentBag<FlatBufferBuilder>();
         Task writing = Task.CompletedTask;
         try
@@ -48,7 +50,7 @@ internal static class ParallelChunks
             {
                 var encoded = new Encoded[Math.Min(wave, ranges.Count - w)];
                 int first = w;
-                Parallel.For(0, encoded.Length, i =>
+                Parallel.For(0, encoded.Length, parallel, i =>
                 {
                     if (!builders.TryTake(out var b)) b = new FlatBufferBuilder(1 << 20) { ForceDefaults = true };
                     b.Clear();

@@ -29,8 +29,8 @@ internal static class TableEncoders
     public const int MemberBytes = 112, ExtractionBytes = 48;
 
     /// <summary>groups.fb: chunks of Group tables in gcntr order, each up to chunkRecords (at most <see cref="GroupChunkRecords"/>) records.</summary>
-    public static void WriteGroups(ChunkFileWriter file, GroupTable t, int chunkRecords) =>
-        ParallelChunks.Write(file, ChunkRange.Fixed(t.Count, Math.Min(chunkRecords, GroupChunkRecords)), (b, range) =>
+    public static void WriteGroups(ChunkFileWriter file, GroupTable t, int chunkRecords, int threads) =>
+        ParallelChunks.Write(file, ChunkRange.Fixed(t.Count, Math.Min(chunkRecords, GroupChunkRecords)), threads, (b, range) =>
         {
             b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, t, range)).Value);
             return range.Count > 0 ? (t.Gcntr[range.Start], t.Gcntr[range.End - 1]) : (long.MaxValue, long.MinValue);
@@ -42,7 +42,7 @@ internal static class TableEncoders
     /// most groups are read with one chunk read.
     /// </summary>
     public static void WriteMembers(ChunkFileWriter file, MergeOutputs o, int chunkRecords) =>
-        ParallelChunks.Write(file, MemberRanges(o.Membership, Math.Min(chunkRecords, ChunkBytes / MemberBytes)),
+        ParallelChunks.Write(file, MemberRanges(o.Membership, Math.Min(chunkRecords, ChunkBytes / MemberBytes)), o.Threads,
             (b, range) => EncodeMembers(b, o, range));
 
     /// <summary>Chunk ranges over member positions, cut at group boundaries where a group fits.</summary>
@@ -94,7 +94,7 @@ internal static class TableEncoders
     public static void WriteExtractions(ChunkFileWriter file, MergeOutputs o, int chunkRecords)
     {
         var (keys, rows) = ExtractionOrder(o);
-        ParallelChunks.Write(file, ChunkRange.Fixed(keys.Length, Math.Min(chunkRecords, ChunkBytes / ExtractionBytes)),
+        ParallelChunks.Write(file, ChunkRange.Fixed(keys.Length, Math.Min(chunkRecords, ChunkBytes / ExtractionBytes)), o.Threads,
             (b, range) => EncodeExtractions(b, o, rows, range, keys));
     }
 
@@ -108,7 +108,7 @@ internal static class TableEncoders
         for (int i = 0; i < nm; i++) sortKeys[i] = RadixSort.KeyOf(merged.Cntr[i]);
         for (int i = 0; i < nf; i++) sortKeys[nm + i] = RadixSort.KeyOf(o.Filtered!.Cntr[i]);
         for (int i = 0; i < n; i++) rows[i] = i;
-        RadixSort.SortPairs(sortKeys, rows, n);
+        RadixSort.SortPairs(sortKeys, rows, n, o.Threads);
         var keys = new long[n];
         for (int i = 0; i < n; i++) keys[i] = RadixSort.LongOf(sortKeys[i]);
         return (keys, rows);

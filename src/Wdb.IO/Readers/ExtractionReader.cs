@@ -19,7 +19,7 @@ public static class ExtractionReader
     /// <inheritdoc cref="Read"/>
     public static Task<FileReadResult> ReadAsync(string path, int fileIndex, ReadOptions options,
         ExtractionBlock into, CancellationToken ct = default) =>
-        ReadAsync(path, fileIndex, options, into, ReaderTuning.Default, ct);
+        ReadAsync(path, fileIndex, options, into, ReaderTuning.For(options), ct);
 
     /// <summary>As <see cref="Read(string, int, ReadOptions, ExtractionBlock)"/> with chosen chunking (tests).</summary>
     internal static FileReadResult Read(string path, int fileIndex, ReadOptions options, ExtractionBlock into, ReaderTuning tuning) =>
@@ -154,4 +154,12 @@ public static class ExtractionReader
 internal readonly record struct ReaderTuning(int ChunkBytes, int? Workers)
 {
     public static ReaderTuning Default => new(LinePump.DefaultChunkBytes, null);
+
+    /// <summary>The default chunking, with as many decoding workers as <see cref="ReadOptions.Threads"/> allows.</summary>
+    public static ReaderTuning For(ReadOptions options) => options.Threads switch
+    {
+        <= 0 => Default,
+        1 => new(LinePump.DefaultChunkBytes, 0),
+        int n => new(LinePump.DefaultChunkBytes, Math.Min(n, LinePump.MaxDefaultWorkers)),
+    };
 }

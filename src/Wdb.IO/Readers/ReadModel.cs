@@ -8,7 +8,8 @@ public enum InputFormat { Auto, Ipac, Bulk, Csv }
 
 /// <param name="Profile">Bulk column order (see <see cref="SchemaProfiles"/>); null = by the first line's field count.</param>
 /// <param name="Strict">The first bad row becomes a fatal <see cref="FileReadResult.Error"/>.</param>
-public sealed record ReadOptions(string? Profile = null, InputFormat Format = InputFormat.Auto, bool Strict = false);
+/// <param name="Threads">Threads that decode at once (1: the reading thread alone); 0: one per core, up to 8.</param>
+public sealed record ReadOptions(string? Profile = null, InputFormat Format = InputFormat.Auto, bool Strict = false, int Threads = 0);
 
 /// <summary>What reading one input file did: accounting, rejects, checksum, or a fatal error.</summary>
 public sealed class FileReadResult

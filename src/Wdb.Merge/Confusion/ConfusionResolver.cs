@@ -102,8 +102,9 @@ public static class ConfusionResolver
     /// <param name="block">The rows (any order).</param>
     /// <param name="cgid">Candidate group of row i (smallest cntr of its component).</param>
     /// <param name="radiusArcsec">The matching radius r (inclusive), arcsec.</param>
-    public static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec) =>
-        Resolve(block, cgid, radiusArcsec, GridMinMembers);
+    /// <param name="threads">Threads to split on (0: every core).</param>
+    public static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec, int threads = 0) =>
+        Resolve(block, cgid, radiusArcsec, GridMinMembers, threads: threads);
 
     /// <summary>
     /// As above, with the component size from which the centre grid is used, the number of
@@ -111,7 +112,7 @@ public static class ConfusionResolver
     /// once an assignment repeats (tests compare every path: the groups are the same).
     /// </summary>
     internal static ConfusionResult Resolve(ExtractionBlock block, ReadOnlySpan<long> cgid, double radiusArcsec, int gridMinMembers,
-        int scanAllMaxCentres = ScanAllMaxCentres, bool stopOnRepeat = true)
+        int scanAllMaxCentres = ScanAllMaxCentres, bool stopOnRepeat = true, int threads = 0)
     {
         int n = block.Count;
         if (cgid.Length < n) throw new ArgumentException("cgid shorter than the block", nameof(cgid));
@@ -124,7 +125,7 @@ public static class ConfusionResolver
         var keys = new ulong[n];
         var rows = new int[n];
         for (int i = 0; i < n; i++) { keys[i] = RadixSort.KeyOf(cgid[i]); rows[i] = i; }
-        RadixSort.SortPairs(keys, rows, n);
+        RadixSort.SortPairs(keys, rows, n, threads);
         var starts = new List<int>();
         for (int k = 0; k < n; k++) if (k == 0 || keys[k] != keys[k - 1]) starts.Add(k);
         starts.Add(n);
@@ -135,7 +136,7 @@ public static class ConfusionResolver
         var confused = new List<int>();
         const int chunk = 256;
         int chunks = (runs + chunk - 1) / chunk;
-        Parallel.For(0, chunks, () => (Found: new List<int>(), Check: new RepeatedScanCheck()), (c, _, local) =>
+        Parallel.For(0, chunks, Threads.Options(threads), () => (Found: new List<int>(), Check: new RepeatedScanCheck()), (c, _, local) =>
         {
             int end = Math.Min(runs, (c + 1) * chunk);
             for (int r = c * chunk; r < end; r++)
@@ -159,7 +160,7 @@ public static class ConfusionResolver
         Array.Sort(work, todo);
         double chord2 = Sky.ChordSquared(radiusArcsec);
         int unresolvedCount = 0, cursor = -1;
-        int workers = Math.Min(Environment.ProcessorCount, todo.Length);
+        int workers = Math.Min(Threads.Resolve(threads), todo.Length);
         Parallel.For(0, workers, _ =>
         {
             var splitter = new Splitter(gridMinMembers, scanAllMaxCentres, stopOnRepeat);

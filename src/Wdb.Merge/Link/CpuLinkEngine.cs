@@ -24,7 +24,7 @@ public sealed class CpuLinkEngine : ILinkEngine
 {
     private readonly int _threads;
 
-    public CpuLinkEngine(int threads = 0) => _threads = threads > 0 ? threads : Environment.ProcessorCount;
+    public CpuLinkEngine(int threads = 0) => _threads = Threads.Resolve(threads);
 
     public string DeviceName => $"cpu ({_threads} threads)";
 

@@ -124,11 +124,11 @@ public sealed class ReliabilityModel
     /// confirmation is its group's <see cref="GroupTable.Sdet"/>/<see cref="GroupTable.Spos"/>
     /// (groups in <paramref name="membership"/> order); a row in no group is scored as unconfirmable.
     /// </summary>
-    public void Score(ExtractionBlock block, Membership membership, GroupTable groups, ExtractionResults results)
+    public void Score(ExtractionBlock block, Membership membership, GroupTable groups, ExtractionResults results, int threads = 0)
     {
         if (results.Reliability.Length < block.Count)
             throw new ArgumentException("results hold fewer rows than the block", nameof(results));
-        var cells = CellsOf(block, membership, groups, useConfirmation: true);
+        var cells = CellsOf(block, membership, groups, useConfirmation: true, threads);
         var scores = _scores;
         var outp = results.Reliability;
         for (int i = 0; i < cells.Length; i++) outp[i] = scores[cells[i]];
@@ -138,7 +138,7 @@ public sealed class ReliabilityModel
     /// Cell of every row. Without <paramref name="useConfirmation"/> every row falls in the
     /// confirmation feature's unknown bin (the calibrator's view when labels come from confirmation).
     /// </summary>
-    internal int[] CellsOf(ExtractionBlock block, Membership membership, GroupTable groups, bool useConfirmation)
+    internal int[] CellsOf(ExtractionBlock block, Membership membership, GroupTable groups, bool useConfirmation, int threads = 0)
     {
         int n = block.Count;
         if (useConfirmation && groups.Count != membership.GroupCount)
@@ -161,7 +161,7 @@ public sealed class ReliabilityModel
         const int Chunk = 1 << 15;
         int chunks = (n + Chunk - 1) / Chunk;
         if (chunks <= 1) CellsOfRange(block, confOfRow, cells, 0, n);
-        else Parallel.For(0, chunks, k => CellsOfRange(block, confOfRow, cells, k * Chunk, Math.Min(n, (k + 1) * Chunk)));
+        else Parallel.For(0, chunks, Threads.Options(threads), k => CellsOfRange(block, confOfRow, cells, k * Chunk, Math.Min(n, (k + 1) * Chunk)));
         return cells;
     }
 

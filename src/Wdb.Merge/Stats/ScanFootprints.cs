@@ -70,8 +70,9 @@ public sealed class ScanFootprints
     /// and extremes, merged in chunk order, so scan numbers (first appearance) and extremes
     /// are those of one pass in row order, whatever the number of chunks or threads.
     /// </summary>
-    public static ScanFootprints DeriveFromExtractions(ExtractionBlock block)
+    public static ScanFootprints DeriveFromExtractions(ExtractionBlock block, int threads = 0)
     {
+        var parallel = Threads.Options(threads);
         int n = block.Count;
         int chunks = Math.Max(1, (n + RowsPerChunk - 1) / RowsPerChunk);
         var scanOf = new int[n];   // the row's scan as numbered in its chunk
@@ -81,7 +82,7 @@ public sealed class ScanFootprints
 
         // Centre: the midpoint of the per-axis extremes of the unit vectors (normalised).
         // Extremes do not depend on row order, so neither does anything derived from them.
-        Parallel.For(0, chunks, c =>
+        Parallel.For(0, chunks, parallel, c =>
         {
             var part = new ChunkScans();
             int end = Math.Min(n, (c + 1) * RowsPerChunk);
@@ -150,7 +151,7 @@ public sealed class ScanFootprints
         // order with the same strict tests (so a tie keeps the value met first in row order).
         // Boxes are per chunk-local scan, like the first pass (a chunk holds few of all scans).
         var boxes = new double[chunks][];
-        Parallel.For(0, chunks, c =>
+        Parallel.For(0, chunks, parallel, c =>
         {
             int[] map = toGlobal[c];
             var box = new double[4 * map.Length];
