@@ -80,6 +80,9 @@ internal sealed class ChunkList
     }
 }
 
+/// <summary>One encoded chunk: its bytes, its first and last key, its record count.</summary>
+internal readonly record struct FinishedChunk(ArraySegment<byte> Bytes, long FirstKey, long LastKey, int Records);
+
 /// <summary>
 /// Appends size-prefixed chunks to one table file and records them in a <see cref="ChunkList"/>;
 /// hashes what it writes (SHA-256 for summary.json) so that nothing is read back.
@@ -104,11 +107,40 @@ internal sealed class ChunkFileWriter : IDisposable
     /// <summary>Writes one finished size-prefixed chunk buffer as the next chunk.</summary>
     public void WriteChunk(ArraySegment<byte> bytes, long firstKey, long lastKey, int records)
     {
-        if (_direct is not null) _direct.Append(bytes);
-        else _stream!.Write(bytes);
         _sha.AppendData(bytes);
-        Chunks.Add(firstKey, lastKey, _position, records, bytes.Count);
-        _position += bytes.Count;
+        Write(new FinishedChunk(bytes, firstKey, lastKey, records));
+    }
+
+    /// <summary>
+    /// Writes finished chunks as the next ones, in order. Their SHA-256 is taken on another
+    /// thread meanwhile: hashing and writing a 1.9 GB groups table took turns on one thread
+    /// before (bench/NOTES.md 30). Returns once both are done with the buffers.
+    /// </summary>
+    public void WriteChunks(IReadOnlyList<FinishedChunk> chunks)
+    {
+        var hashing = Task.Run(() =>
+        {
+            foreach (var c in chunks) _sha.AppendData(c.Bytes);
+        });
+        try
+        {
+            foreach (var c in chunks) Write(c);
+        }
+        catch
+        {
+            // Never return, even failing, while the hash still reads the callers' buffers.
+            try { hashing.Wait(); } catch (AggregateException) { }
+            throw;
+        }
+        hashing.GetAwaiter().GetResult();
+    }
+
+    private void Write(FinishedChunk c)
+    {
+        if (_direct is not null) _direct.Append(c.Bytes);
+        else _stream!.Write(c.Bytes);
+        Chunks.Add(c.FirstKey, c.LastKey, _position, c.Records, c.Bytes.Count);
+        _position += c.Bytes.Count;
     }
 
     private bool _handedOff;

@@ -79,8 +79,7 @@ internal static class ParallelChunks
     {
         try
         {
-            foreach (var c in wave)
-                file.WriteChunk(new ArraySegment<byte>(c.Bytes, 0, c.Length), c.FirstKey, c.LastKey, c.Records);
+            file.WriteChunks(Array.ConvertAll(wave, c => new FinishedChunk(new ArraySegment<byte>(c.Bytes, 0, c.Length), c.FirstKey, c.LastKey, c.Records)));
         }
         finally
         {

@@ -86,6 +86,47 @@ public class DirectFileTests
         }
     }
 
+    [Fact]
+    public void Chunks_written_in_batches_while_hashed_elsewhere_give_the_file_hash_and_index_of_one_by_one()
+    {
+        // Batches as ParallelChunks hands them over: hashing runs on another thread meanwhile.
+        var rng = new Random(8);
+        var chunks = Enumerable.Range(0, 40).Select(i =>
+        {
+            var b = new byte[rng.Next(1, 300_000)];
+            rng.NextBytes(b);
+            return new FinishedChunk(new ArraySegment<byte>(b), 10L * i, 10L * i + 9, i + 1);
+        }).ToArray();
+        string dir = Directory.CreateTempSubdirectory("wdb-batches-").FullName;
+        try
+        {
+            (string Sha, byte[] Bytes, ChunkList List) Write(string name, Action<ChunkFileWriter> write)
+            {
+                string path = Path.Combine(dir, name);
+                using var w = new ChunkFileWriter(path, "t", "k");
+                write(w);
+                var (sha, synced) = w.Complete();
+                synced.GetAwaiter().GetResult();
+                return (sha, File.ReadAllBytes(path), w.Chunks);
+            }
+            var single = Write("single.fb", w => { foreach (var c in chunks) w.WriteChunk(c.Bytes, c.FirstKey, c.LastKey, c.Records); });
+            var batched = Write("batched.fb", w => { w.WriteChunks(chunks[..7]); w.WriteChunks(chunks[7..8]); w.WriteChunks(chunks[8..]); });
+            byte[] all = chunks.SelectMany(c => c.Bytes).ToArray();
+            Assert.Equal(all, batched.Bytes);
+            Assert.Equal(single.Bytes, batched.Bytes);
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(all)), batched.Sha);
+            Assert.Equal(single.Sha, batched.Sha);
+            Assert.Equal(chunks.Length, batched.List.Count);
+            Assert.Equal(single.List.Offset.Take(chunks.Length), batched.List.Offset.Take(chunks.Length));
+            Assert.Equal(single.List.FirstKey.Take(chunks.Length), batched.List.FirstKey.Take(chunks.Length));
+            Assert.Equal(chunks.Select(c => c.Records), batched.List.Records.Take(chunks.Length));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static bool IsExt4(string dir)
     {
         // /proc/mounts: the longest mount point that contains dir decides.
