@@ -5,8 +5,9 @@
 #                       suite in one folder, packed as .device/wdb-linux-x64.tar.xz (git-ignored; ~37 MB, under
 #                       the 64 MiB that travels; not trimmed: ILGPU needs the IL).
 #   bench/gpu.sh run    there (device tool: command "bash bench/gpu.sh run", carry [".device"]):
-#                       unpacks, runs the whole test suite (log in $OUT/tests.log), `wdb check-device --device cuda` (groups identical to the CPU engine,
-#                       link-stage rows/s on both) and end-to-end merges on cuda and cpu, twice each, with
+#                       unpacks, runs the whole test suite (log in $OUT/tests.log), `wdb check-device --device
+#                       cuda` (groups identical to the CPU engine, link-stage rows/s on both, seconds by stage)
+#                       and end-to-end merges on cuda and cpu, twice each, with
 #                       every table's hash compared; results in $OUT/gpu-run.md. Knobs: SCALE (check-device
 #                       size, 100), SURVEY_SOURCES (1000000), BIG_SOURCES (unset: no third survey), HARNESS=1
 #                       (also bench/run.sh quick with --device cuda; its RESULTS.md as $OUT/RESULTS-gpu.md).
@@ -79,7 +80,8 @@ case "${1:-}" in
     # the machine has them, under PEER_TIMEOUT); its RESULTS.md comes back as RESULTS-gpu.md.
     if [ -n "${HARNESS:-}" ]; then
       cp bench/RESULTS.md "$work/RESULTS.before.md"
-      WDB_BIN="$W" WDB_DEVICE=cuda PEER_TIMEOUT="${PEER_TIMEOUT:-120}" bash bench/run.sh quick 2>&1 | tail -5 | tee -a "$log"
+      WDB_BIN="$W" WDB_DEVICE=cuda PEER_TIMEOUT="${PEER_TIMEOUT:-120}" bash bench/run.sh quick 2>&1 | tail -5 | tee -a "$log" \
+        || echo "bench/run.sh failed (it needs /usr/bin/time)" | tee -a "$log"
       cp bench/RESULTS.md "$OUT/RESULTS-gpu.md"; cp "$work/RESULTS.before.md" bench/RESULTS.md
     fi
     ;;
