@@ -280,4 +280,34 @@ public class IlgpuLinkEngineDeviceTests
             Assert.Equal(LinkTestData.BruteForce(bRa, bDec, below), engine.Link(bRa, bDec, below));
         }
     }
+
+    /// <summary>
+    /// A dense calibration tile, where the roots kernel once raced on an H100 (10 rows of 3.25 M,
+    /// different ones each run): every stage must equal its reference, and five runs must agree
+    /// with the CPU engine. On the ILGPU CPU accelerator too (smaller), so the test runs in CI.
+    /// </summary>
+    [Theory]
+    [InlineData(IlgpuDevice.Cuda, 1500)]
+    [InlineData(IlgpuDevice.OpenCL, 1500)]
+    [InlineData(IlgpuDevice.Cpu, 15)]
+    public void A_dense_tile_checks_stage_by_stage_and_repeats_exactly(IlgpuDevice device, int sources)
+    {
+        using var engine = IlgpuLinkEngine.TryCreate(device, out string? whyNot);
+        if (engine is null)
+        {
+            Assert.False(string.IsNullOrEmpty(whyNot));
+            return; // no such device here
+        }
+        var block = Wdb.IO.SyntheticSky.Generate(new Wdb.IO.GeneratorOptions(Wdb.IO.SkyKind.CalTile, sources, 11));
+        block.Permute(Wdb.Merge.DeclinationSort.Order(block));
+        double[] ra = block.Ra.AsSpan(0, block.Count).ToArray(), dec = block.Dec.AsSpan(0, block.Count).ToArray();
+        int[] expected = new Wdb.Merge.Link.CpuLinkEngine().Link(ra, dec, 2.0);
+
+        var trace = new LinkTrace();
+        Assert.Equal(expected, engine.Link(ra, dec, 2.0, trace));
+        Assert.All(trace.Check(), line => Assert.True(line.EndsWith(": ok") || line.Contains("well formed"), line));
+        Assert.Equal(1, trace.Grid.Collapsed);
+        for (int run = 0; run < (device == IlgpuDevice.Cpu ? 1 : 5); run++)
+            Assert.Equal(expected, engine.Link(ra, dec, 2.0));
+    }
 }
