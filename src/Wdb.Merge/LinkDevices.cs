@@ -72,6 +72,9 @@ public sealed class PendingEngine : IDisposable
 
     public static PendingEngine Ready((ILinkEngine? Engine, string? Error) made) => new(Task.FromResult(made));
 
+    /// <summary>Whether making the engine has ended (with an engine or without).</summary>
+    public bool IsReady => making.IsCompleted;
+
     /// <summary>The error, when it is already known that there will be no engine.</summary>
     public string? FailedAlready => making.IsCompletedSuccessfully && making.Result.Engine is null ? making.Result.Error : null;
 

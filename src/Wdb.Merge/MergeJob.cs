@@ -141,9 +141,10 @@ public static class MergeJob
         timer.Stop("sort");
 
         // Link and candidate groups.
-        options.Progress?.Stage("link", null, 0);
-        // Any wait for the engine still being made is booked to the link stage.
+        // Any wait for the engine still being made is booked to the link stage, and said on the progress line.
+        if (!device.IsReady) options.Progress?.Stage("link: waiting for the device (kernels compiling)", null, 0);
         var (engine, deviceError) = device.Get();
+        options.Progress?.Stage("link", null, 0);
         if (engine is null) return MergeOutcome.Fail(InputErrorExit, deviceError!);
         var linked = LinkStage.Run(engine, options.Device.Equals("auto", StringComparison.OrdinalIgnoreCase), options.Threads,
             merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count), options.RadiusArcsec, options.BlockRows, log);

@@ -19,6 +19,7 @@ public sealed class LinkDevicesTests : IDisposable
     public void Cpu_is_ready_at_once()
     {
         using var pending = LinkDevices.Open("cpu", 3);
+        Assert.True(pending.IsReady);
         Assert.Null(pending.FailedAlready);
         var (engine, error) = pending.Get();
         Assert.Null(error);
@@ -49,6 +50,7 @@ public sealed class LinkDevicesTests : IDisposable
     {
         using var pending = LinkDevices.Open("ilgpu-cpu");
         var (engine, error) = pending.Get();
+        Assert.True(pending.IsReady);
         Assert.Null(error);
         Assert.StartsWith("ilgpu cpu", engine!.DeviceName);
         double[] ra = [10.0, 10.0002, 10.0004, 200.0], dec = [5.0, 5.0, 5.0, -5.0];
