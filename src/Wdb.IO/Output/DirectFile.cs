@@ -11,7 +11,8 @@ namespace Wdb.IO;
 /// cache pages: on the development VM that ran at 250-500 MB/s against 2.3 GB/s direct
 /// (bench/NOTES.md 26), and on any machine it evicts the input a remerge reads next.
 /// <see cref="TryCreate"/> returns null where O_DIRECT is not available (tmpfs, other
-/// systems, other architectures); the caller then uses a FileStream.
+/// systems, other architectures); the caller then uses a FileStream. Two buffers take turns:
+/// one goes to the disk on a worker while the other fills (bench/NOTES.md 32).
 /// </summary>
 internal sealed unsafe class DirectFile : IDisposable
 {
@@ -21,15 +22,18 @@ internal sealed unsafe class DirectFile : IDisposable
 
     private readonly SafeFileHandle _handle;
     private readonly string _path;
-    private byte* _buffer;
+    private byte* _buffer;      // the one being filled
+    private byte* _other;       // the one being written, or free
+    private Task _writing = Task.CompletedTask;
     private int _fill;
-    private long _written;
+    private long _written;      // bytes handed to writes so far (in flight or done)
 
     private DirectFile(SafeFileHandle handle, string path)
     {
         _handle = handle;
         _path = path;
         _buffer = (byte*)NativeMemory.AlignedAlloc(BufferBytes, Block);
+        _other = (byte*)NativeMemory.AlignedAlloc(BufferBytes, Block);
     }
 
     /// <summary>Creates <paramref name="path"/> (it must not exist) for direct writes; null when they are not supported there.</summary>
@@ -90,13 +94,27 @@ internal sealed unsafe class DirectFile : IDisposable
             bytes[..n].CopyTo(new Span<byte>(_buffer + _fill, n));
             _fill += n;
             bytes = bytes[n..];
-            if (_fill == BufferBytes) WriteBuffer(BufferBytes);
+            if (_fill == BufferBytes) WriteFullBuffer();
         }
+    }
+
+    /// <summary>Sends the full buffer to the disk on a worker and goes on filling the other one.</summary>
+    private void WriteFullBuffer()
+    {
+        _writing.GetAwaiter().GetResult();   // the other buffer is free again (or its write failed)
+        nint full = (nint)_buffer;
+        long at = _written;
+        _writing = Task.Run(() => RandomAccess.Write(_handle, new ReadOnlySpan<byte>((byte*)full, BufferBytes), at));
+        _written += BufferBytes;
+        _buffer = _other;
+        _other = (byte*)full;
+        _fill = 0;
     }
 
     /// <summary>Writes what is buffered and sets the file's length; returns it. The data is not yet fsynced.</summary>
     public long Finish()
     {
+        _writing.GetAwaiter().GetResult();
         long length = _written + _fill;
         if (_fill > 0)
         {
@@ -130,11 +148,14 @@ internal sealed unsafe class DirectFile : IDisposable
 
     public void Dispose()
     {
+        // A write still in flight reads a buffer: it must end before the buffers are freed.
+        try { _writing.Wait(); } catch (AggregateException) { }
         _handle.Dispose();
         if (_buffer != null)
         {
             NativeMemory.AlignedFree(_buffer);
-            _buffer = null;
+            NativeMemory.AlignedFree(_other);
+            _buffer = _other = null;
         }
     }
 }

@@ -43,6 +43,23 @@ public class DirectFileTests
     }
 
     [Fact]
+    public void A_file_disposed_with_a_write_in_flight_closes_cleanly_and_can_be_removed()
+    {
+        // A failed run disposes the writer without Finish: the buffer being written must not be freed under the write.
+        using var tmp = new TempDir();
+        string path = tmp["abandoned.fb"];
+        var file = DirectFile.TryCreate(path);
+        if (file is null) return;   // no O_DIRECT here
+        var bytes = new byte[DirectFile.BufferBytes * 2 + 100];
+        new Random(6).NextBytes(bytes);
+        file.Append(bytes);   // two full buffers handed over, the second still in flight
+        file.Dispose();
+        file.Dispose();       // twice is harmless
+        File.Delete(path);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
     public void TheFileMustNotExistYet()
     {
         using var tmp = new TempDir();
