@@ -25,8 +25,31 @@ public static class ExtractionReader
     internal static FileReadResult Read(string path, int fileIndex, ReadOptions options, ExtractionBlock into, ReaderTuning tuning) =>
         ReadAsync(path, fileIndex, options, into, tuning, default).GetAwaiter().GetResult();
 
+    /// <summary>
+    /// Reads the file in blocks, for inputs larger than memory (the first step of the streaming
+    /// merge, docs/streaming.md): rows are handed to <paramref name="onBlock"/> in file order,
+    /// at least <paramref name="rowsPerBlock"/> at a time (more by up to one decoded chunk; the
+    /// last block fewer), and the block is emptied and reused after each call, so the caller
+    /// copies what it keeps. Rows, lines, rejects, counts, error and checksum are those of
+    /// <see cref="Read(string, int, ReadOptions, ExtractionBlock)"/>.
+    /// </summary>
+    public static FileReadResult ReadBlocks(string path, int fileIndex, ReadOptions options, int rowsPerBlock,
+        Action<ExtractionBlock> onBlock) =>
+        ReadBlocks(path, fileIndex, options, rowsPerBlock, onBlock, ReaderTuning.For(options));
+
+    /// <summary>As <see cref="ReadBlocks(string, int, ReadOptions, int, Action{ExtractionBlock})"/> with chosen chunking (tests).</summary>
+    internal static FileReadResult ReadBlocks(string path, int fileIndex, ReadOptions options, int rowsPerBlock,
+        Action<ExtractionBlock> onBlock, ReaderTuning tuning)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerBlock, 1);
+        var block = new ExtractionBlock(Math.Min(rowsPerBlock, 1 << 20) + 1024);
+        var result = ReadAsync(path, fileIndex, options, block, tuning, default, (onBlock, rowsPerBlock)).GetAwaiter().GetResult();
+        if (block.Count > 0) onBlock(block);
+        return result;
+    }
+
     private static async Task<FileReadResult> ReadAsync(string path, int fileIndex, ReadOptions options,
-        ExtractionBlock into, ReaderTuning tuning, CancellationToken ct)
+        ExtractionBlock into, ReaderTuning tuning, CancellationToken ct, (Action<ExtractionBlock> OnBlock, int Rows)? blocks = null)
     {
         var result = new FileReadResult { Path = path, Format = options.Format };
         SchemaProfile? profile = null;
@@ -53,7 +76,7 @@ public static class ExtractionReader
             var hashing = new HashingStream(file);
             try
             {
-                if (result.Error is null) await ParseAsync(file, hashing, result, profile, fileIndex, options, into, tuning, ct).ConfigureAwait(false);
+                if (result.Error is null) await ParseAsync(file, hashing, result, profile, fileIndex, options, into, tuning, blocks, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is InvalidDataException or IOException)
             {
@@ -69,7 +92,8 @@ public static class ExtractionReader
     }
 
     private static async Task ParseAsync(FileStream file, HashingStream hashing, FileReadResult result, SchemaProfile? profile,
-        int fileIndex, ReadOptions options, ExtractionBlock into, ReaderTuning tuning, CancellationToken ct)
+        int fileIndex, ReadOptions options, ExtractionBlock into, ReaderTuning tuning,
+        (Action<ExtractionBlock> OnBlock, int Rows)? blocks, CancellationToken ct)
     {
         var byName = FromExtension(result.Path, out bool gzName);
         var format = options.Format == InputFormat.Auto ? byName : options.Format;
@@ -81,6 +105,7 @@ public static class ExtractionReader
         }
 
         var decoder = new RowDecoder(into, fileIndex, result, options.Strict);
+        if (blocks is { } b) decoder.HandBlocksTo(b.OnBlock, b.Rows);
         FormatSink sink = format switch
         {
             InputFormat.Ipac => new IpacSink(decoder),

@@ -39,6 +39,28 @@ internal sealed class RowDecoder
     /// <summary>The block rows go to.</summary>
     public ExtractionBlock Block => _block;
 
+    private Action<ExtractionBlock>? _onBlock;
+    private int _rowsPerBlock;
+
+    /// <summary>
+    /// From now on, whenever the block holds at least <paramref name="rows"/> finished rows,
+    /// hands it to <paramref name="onBlock"/> and empties it (<see cref="ExtractionReader.ReadBlocks"/>).
+    /// Checked before a row is begun and after a fork is joined: a row is never handed over half decoded.
+    /// </summary>
+    public void HandBlocksTo(Action<ExtractionBlock> onBlock, int rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        _onBlock = onBlock;
+        _rowsPerBlock = rows;
+    }
+
+    private void HandOffIfFull()
+    {
+        if (_onBlock is null || _block.Count < _rowsPerBlock) return;
+        _onBlock(_block);
+        _block.Clear();
+    }
+
     /// <summary>A decoder for another thread: same file, columns and mode; its own block and accounting.</summary>
     public RowDecoder Fork(ExtractionBlock block) =>
         new(block, _fileIndex, new FileReadResult { Path = Path, Format = Result.Format, Profile = Result.Profile }, _strict)
@@ -56,6 +78,7 @@ internal sealed class RowDecoder
         Result.Rejects.AddRange(r.Rejects);
         Result.Error ??= r.Error;
         Stopped |= fork.Stopped;
+        HandOffIfFull();
     }
 
     /// <summary>
@@ -67,6 +90,7 @@ internal sealed class RowDecoder
     public void Decode(ReadOnlySpan<byte> text, ReadOnlySpan<int> start, ReadOnlySpan<int> length,
         ReadOnlySpan<int> srcPos, ReadOnlySpan<byte> line, long lineNo)
     {
+        HandOffIfFull();
         var b = _block;
         int row = b.AddRow();
         b.FileIndex[row] = _fileIndex;

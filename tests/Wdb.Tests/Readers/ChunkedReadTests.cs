@@ -74,6 +74,23 @@ public class ChunkedReadTests
     }
 
     /// <summary>A survey CSV with blank and comment lines, CRLF, bad rows, quotes and a cut last line.</summary>
+    [Fact]
+    public void Blocks_are_handed_over_only_when_there_are_rows_and_a_bad_file_still_reports_its_error()
+    {
+        using var dir = new TempDir();
+        int calls = 0;
+        string empty = dir.Write("empty.csv", "cntr,scan_key,ra,dec\n");
+        var result = ExtractionReader.ReadBlocks(empty, 0, new ReadOptions(), 10, _ => calls++);
+        Assert.Null(result.Error);
+        Assert.Equal(0, result.RowsRead);
+        string bad = dir.Write("bad.csv", "cntr,scan_key,ra,dec\n1,1,10,20\n2,1,10,x\n");
+        result = ExtractionReader.ReadBlocks(bad, 0, new ReadOptions(Strict: true), 1, _ => calls++);
+        Assert.NotNull(result.Error);
+        Assert.StartsWith($"{bad}:3:", result.Error!.ToString());
+        Assert.Equal(1, calls);   // row 1 was read and handed over before the bad row stopped the read
+        Assert.Throws<ArgumentOutOfRangeException>(() => ExtractionReader.ReadBlocks(empty, 0, new ReadOptions(), 0, _ => { }));
+    }
+
     private static byte[] Messy(int seed, bool withQuotes, bool quoteAll = false)
     {
         using var dir = new TempDir();
@@ -128,8 +145,36 @@ public class ChunkedReadTests
             for (int r = 0; r < expected.Block.Count; r++)
                 if (BlockText.Row(expected.Block, r) != BlockText.Row(actual.Block, r))
                     Assert.Fail($"{what}: row {r} differs:\n{BlockText.Row(expected.Block, r)}\n{BlockText.Row(actual.Block, r)}");
+            AssertSameInBlocks(path, options, tuning, expected);
         }
+        AssertSameInBlocks(path, options, Sequential, expected);
         return expected;
+    }
+
+    /// <summary>
+    /// ReadBlocks (the streaming reader): the blocks handed over, one after another, are the
+    /// rows of one read, each block but the last at least the size asked for.
+    /// </summary>
+    private static void AssertSameInBlocks(string path, ReadOptions options, ReaderTuning tuning, (FileReadResult Result, ExtractionBlock Block) expected)
+    {
+        foreach (int rows in new[] { 1, 37, 5000 })
+        {
+            var handed = new List<string>();
+            var sizes = new List<int>();
+            var result = ExtractionReader.ReadBlocks(path, 2, options, rows, b =>
+            {
+                sizes.Add(b.Count);
+                for (int r = 0; r < b.Count; r++) handed.Add(BlockText.Row(b, r));
+            }, tuning);
+            string what = $"{Path.GetFileName(path)} in blocks of {rows} with {tuning}";
+            Assert.Equal((expected.Result.RowsRead, expected.Result.RowsAccepted), (result.RowsRead, result.RowsAccepted));
+            Assert.Equal(expected.Result.Error, result.Error);
+            Assert.Equal(expected.Result.Sha256, result.Sha256);
+            Assert.Equal(expected.Result.Rejects, result.Rejects);
+            Assert.True(Enumerable.Range(0, expected.Block.Count).Select(r => BlockText.Row(expected.Block, r)).SequenceEqual(handed), what);
+            Assert.All(sizes.Take(sizes.Count - 1), n => Assert.True(n >= rows, what));
+            Assert.DoesNotContain(0, sizes);
+        }
     }
 
     private static (FileReadResult Result, ExtractionBlock Block) Read(string path, ReadOptions options, ReaderTuning tuning)
