@@ -64,8 +64,8 @@ public struct LinkGrid
     {
         if (x.Length == 0 || y.Length != x.Length || z.Length != x.Length)
             throw new ArgumentException("need equal, non-empty coordinate columns");
-        var box = new CellBox { MinX = x[0], MinY = y[0], MinZ = z[0], MaxX = x[0], MaxY = y[0], MaxZ = z[0] };
-        for (int i = 1; i < x.Length; i++) box = box.Including(x[i], y[i], z[i]);
+        var box = CellBox.Empty;
+        for (int i = 0; i < x.Length; i++) box = box.Including(x[i], y[i], z[i]);
         return Plan(box, radiusArcsec);
     }
 

@@ -48,7 +48,7 @@ public static class DeviceDiagnosis
             var members = deviceGroups[label];
             if (!Spans(members, cpu) || joins == MaxGroups) continue;
             joins++;
-            if (Pieces(members, x, y, z, chord2) > 1) falseLinks++;
+            if (Pieces(members, ra, dec, radius) > 1) falseLinks++;
         }
         yield return $"brute force: of {joins} device groups that join cpu groups, {falseLinks} are not connected (false links on the device; the rest, links the cpu missed)";
 
@@ -60,7 +60,7 @@ public static class DeviceDiagnosis
             var members = cpuGroups[label];
             if (!Spans(members, labels) || splits == MaxGroups) continue;
             splits++;
-            if (Pieces(members, x, y, z, chord2) != 1) continue;
+            if (Pieces(members, ra, dec, radius) != 1) continue;
             missed++;
             example ??= MissedPair(members, labels, x, y, z, chord2, trace);
         }
@@ -106,22 +106,11 @@ public static class DeviceDiagnosis
             if (a[i] != b[i] && seen.Add(a[i])) yield return a[i];
     }
 
-    /// <summary>Connected pieces of the members under pairs within the radius (brute force).</summary>
-    private static int Pieces(List<int> members, double[] x, double[] y, double[] z, double chord2)
+    /// <summary>Connected pieces of the members under pairs within the radius: the brute-force engine on them alone.</summary>
+    private static int Pieces(List<int> members, double[] ra, double[] dec, double radius)
     {
-        int m = members.Count;
-        var parent = new int[m];
-        for (int i = 0; i < m; i++) parent[i] = i;
-        for (int i = 0; i < m; i++)
-            for (int j = i + 1; j < m; j++)
-            {
-                int a = members[i], b = members[j];
-                if (Sky.Within(x[a], y[a], z[a], x[b], y[b], z[b], chord2)) UnionFind.Union(parent, i, j);
-            }
-        int pieces = 0;
-        for (int i = 0; i < m; i++)
-            if (UnionFind.Find(parent, i) == i) pieces++;
-        return pieces;
+        double[] mRa = members.Select(r => ra[r]).ToArray(), mDec = members.Select(r => dec[r]).ToArray();
+        return new BruteForceLinkEngine().Link(mRa, mDec, radius).Distinct().Count();
     }
 
     /// <summary>One pair within the radius that the device left in two groups, with where the kernels had put each point.</summary>

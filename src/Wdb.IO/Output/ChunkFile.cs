@@ -104,13 +104,6 @@ internal sealed class ChunkFileWriter : IDisposable
         Chunks = new ChunkList { TableName = tableName, Key = key };
     }
 
-    /// <summary>Writes one finished size-prefixed chunk buffer as the next chunk.</summary>
-    public void WriteChunk(ArraySegment<byte> bytes, long firstKey, long lastKey, int records)
-    {
-        _sha.AppendData(bytes);
-        Write(new FinishedChunk(bytes, firstKey, lastKey, records));
-    }
-
     /// <summary>
     /// Writes finished chunks as the next ones, in order. Their SHA-256 is taken on another
     /// thread meanwhile: hashing and writing a 1.9 GB groups table took turns on one thread

@@ -121,7 +121,7 @@ public sealed class CellGrid
         fixed (double* pra = ra, pdec = dec)
         {
             nint raAddr = (nint)pra, decAddr = (nint)pdec;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            Parallel.For(0, threads, Threads.Options(threads), t =>
             {
                 double* r = (double*)raAddr, d = (double*)decAddr;
                 int from = (int)((long)n * t / threads), to = (int)((long)n * (t + 1) / threads);

@@ -47,7 +47,7 @@ public sealed class CpuLinkEngine : ILinkEngine
     private void LinkCells(CellGrid grid, int[] parent)
     {
         int zones = grid.ZoneCount;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = _threads };
+        var options = Threads.Options(_threads);
         // One work item per zone; Parallel.For hands out zone ranges dynamically, so the
         // few dense zones of a calibration tile do not all land on one thread.
         Parallel.For(0, zones, options, z => LinkZone(grid, parent, z));

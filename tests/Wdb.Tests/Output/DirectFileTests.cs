@@ -88,8 +88,7 @@ public class DirectFileTests
             string sha;
             using (var w = new ChunkFileWriter(path, "t", "k"))
             {
-                w.WriteChunk(new ArraySegment<byte>(bytes, 0, 6000), 1, 2, 3);
-                w.WriteChunk(new ArraySegment<byte>(bytes, 6000, 4000), 3, 4, 5);
+                w.WriteChunks([new(new ArraySegment<byte>(bytes, 0, 6000), 1, 2, 3), new(new ArraySegment<byte>(bytes, 6000, 4000), 3, 4, 5)]);
                 var (hash, synced) = w.Complete();
                 synced.GetAwaiter().GetResult();
                 sha = hash;
@@ -126,7 +125,7 @@ public class DirectFileTests
                 synced.GetAwaiter().GetResult();
                 return (sha, File.ReadAllBytes(path), w.Chunks);
             }
-            var single = Write("single.fb", w => { foreach (var c in chunks) w.WriteChunk(c.Bytes, c.FirstKey, c.LastKey, c.Records); });
+            var single = Write("single.fb", w => { foreach (var c in chunks) w.WriteChunks([c]); });
             var batched = Write("batched.fb", w => { w.WriteChunks(chunks[..7]); w.WriteChunks(chunks[7..8]); w.WriteChunks(chunks[8..]); });
             byte[] all = chunks.SelectMany(c => c.Bytes).ToArray();
             Assert.Equal(all, batched.Bytes);
