@@ -65,137 +65,214 @@ public sealed class ScanFootprints
     private const int RowsPerChunk = 1 << 16;
 
     /// <summary>
-    /// Derives every scan's footprint from the extractions it holds in <paramref name="block"/>.
-    /// Both passes over the rows run in chunks on all cores; each chunk keeps its own scans
-    /// and extremes, merged in chunk order, so scan numbers (first appearance) and extremes
-    /// are those of one pass in row order, whatever the number of chunks or threads.
+    /// Derives every scan's footprint from the extractions it holds in <paramref name="block"/>:
+    /// the <see cref="Builder"/>'s two passes over one block.
     /// </summary>
     public static ScanFootprints DeriveFromExtractions(ExtractionBlock block, int threads = 0)
     {
-        var parallel = Threads.Options(threads);
-        int n = block.Count;
-        int chunks = Math.Max(1, (n + RowsPerChunk - 1) / RowsPerChunk);
-        var scanOf = new int[n];   // the row's scan as numbered in its chunk
-        var parts = new ChunkScans[chunks];
-        double[] ra = block.Ra, dec = block.Dec;
-        long[] scanKey = block.ScanKey;
-
-        // Centre: the midpoint of the per-axis extremes of the unit vectors (normalised).
-        // Extremes do not depend on row order, so neither does anything derived from them.
-        Parallel.For(0, chunks, parallel, c =>
-        {
-            var part = new ChunkScans();
-            int end = Math.Min(n, (c + 1) * RowsPerChunk);
-            for (int i = c * RowsPerChunk; i < end; i++)
-            {
-                int s = part.Of(scanKey[i]);
-                scanOf[i] = s;
-                var (x, y, z) = Sky.UnitVector(ra[i], dec[i]);
-                int b = 3 * s;
-                double[] lo = part.Lo, hi = part.Hi;
-                lo[b] = Math.Min(lo[b], x); hi[b] = Math.Max(hi[b], x);
-                lo[b + 1] = Math.Min(lo[b + 1], y); hi[b + 1] = Math.Max(hi[b + 1], y);
-                lo[b + 2] = Math.Min(lo[b + 2], z); hi[b + 2] = Math.Max(hi[b + 2], z);
-            }
-            parts[c] = part;
-        });
-        var index = new Dictionary<long, int>();
-        var keys = new List<long>();
-        var toGlobal = new int[chunks][];
-        for (int c = 0; c < chunks; c++)
-        {
-            var map = toGlobal[c] = new int[parts[c].Keys.Count];
-            for (int j = 0; j < map.Length; j++)
-            {
-                long key = parts[c].Keys[j];
-                if (!index.TryGetValue(key, out int s)) { s = index.Count; index.Add(key, s); keys.Add(key); }
-                map[j] = s;
-            }
-        }
-        int scans = index.Count;
-        var f = new ScanFootprints(scans);
-        keys.CopyTo(f._scanKey);
-        var lo = new double[3 * scans];
-        var hi = new double[3 * scans];
-        Array.Fill(lo, double.MaxValue);
-        Array.Fill(hi, double.MinValue);
-        for (int c = 0; c < chunks; c++)
-            for (int j = 0; j < toGlobal[c].Length; j++)
-                for (int a = 0; a < 3; a++)
-                {
-                    int gb = 3 * toGlobal[c][j] + a, lb = 3 * j + a;
-                    lo[gb] = Math.Min(lo[gb], parts[c].Lo[lb]);
-                    hi[gb] = Math.Max(hi[gb], parts[c].Hi[lb]);
-                }
-        for (int s = 0; s < scans; s++)
-        {
-            f._cx[s] = 0.5 * (lo[3 * s] + hi[3 * s]);
-            f._cy[s] = 0.5 * (lo[3 * s + 1] + hi[3 * s + 1]);
-            f._cz[s] = 0.5 * (lo[3 * s + 2] + hi[3 * s + 2]);
-            double norm = Math.Sqrt(f._cx[s] * f._cx[s] + f._cy[s] * f._cy[s] + f._cz[s] * f._cz[s]);
-            if (norm == 0) { f._cz[s] = 1; norm = 1; }  // extractions all over the sphere: not a real scan
-            f._cx[s] /= norm; f._cy[s] /= norm; f._cz[s] /= norm;
-            // East = z x c normalised; at a pole any east will do (x axis).
-            double ex = -f._cy[s], ey = f._cx[s];
-            double en = Math.Sqrt(ex * ex + ey * ey);
-            if (en < 1e-15) { ex = 1; ey = 0; en = 1; }
-            f._ex[s] = ex / en; f._ey[s] = ey / en;
-            // North = c x east.
-            f._nx[s] = -f._cz[s] * f._ey[s];
-            f._ny[s] = f._cz[s] * f._ex[s];
-            f._nz[s] = f._cx[s] * f._ey[s] - f._cy[s] * f._ex[s];
-            f._xiMin[s] = f._etaMin[s] = double.MaxValue;
-            f._xiMax[s] = f._etaMax[s] = double.MinValue;
-        }
-        // Box: the extremes of the tangent-plane coordinates, per chunk, merged in chunk
-        // order with the same strict tests (so a tie keeps the value met first in row order).
-        // Boxes are per chunk-local scan, like the first pass (a chunk holds few of all scans).
-        var boxes = new double[chunks][];
-        Parallel.For(0, chunks, parallel, c =>
-        {
-            int[] map = toGlobal[c];
-            var box = new double[4 * map.Length];
-            for (int j = 0; j < map.Length; j++) { box[4 * j] = box[4 * j + 2] = double.MaxValue; box[4 * j + 1] = box[4 * j + 3] = double.MinValue; }
-            int end = Math.Min(n, (c + 1) * RowsPerChunk);
-            for (int i = c * RowsPerChunk; i < end; i++)
-            {
-                var (x, y, z) = Sky.UnitVector(ra[i], dec[i]);
-                int j = scanOf[i];
-                if (!f.Project(map[j], x, y, z, out double xi, out double eta)) continue; // > 90 deg away: ignored
-                int b = 4 * j;
-                if (xi < box[b]) box[b] = xi;
-                if (xi > box[b + 1]) box[b + 1] = xi;
-                if (eta < box[b + 2]) box[b + 2] = eta;
-                if (eta > box[b + 3]) box[b + 3] = eta;
-            }
-            boxes[c] = box;
-        });
-        for (int c = 0; c < chunks; c++)
-            for (int j = 0; j < toGlobal[c].Length; j++)
-            {
-                int s = toGlobal[c][j];
-                double[] box = boxes[c];
-                if (box[4 * j] < f._xiMin[s]) f._xiMin[s] = box[4 * j];
-                if (box[4 * j + 1] > f._xiMax[s]) f._xiMax[s] = box[4 * j + 1];
-                if (box[4 * j + 2] < f._etaMin[s]) f._etaMin[s] = box[4 * j + 2];
-                if (box[4 * j + 3] > f._etaMax[s]) f._etaMax[s] = box[4 * j + 3];
-            }
-        double margin = MarginArcsec * Sky.ArcsecToRad;
-        for (int s = 0; s < scans; s++)
-        {
-            f._xiMin[s] -= margin; f._xiMax[s] += margin;
-            f._etaMin[s] -= margin; f._etaMax[s] += margin;
-        }
-        f.BuildZones();
-        return f;
+        var builder = new Builder(threads);
+        builder.AddToCentres(block);
+        builder.AddToBoxes(block);
+        return builder.Build();
     }
 
-    /// <summary>The scans one chunk of rows holds, numbered by first appearance, with their unit-vector extremes.</summary>
-    private sealed class ChunkScans
+    /// <summary>
+    /// Derives the footprints from rows given block by block, so that the rows need not all be
+    /// in memory at once (the streaming merge, docs/streaming.md): every block once to
+    /// <see cref="AddToCentres"/>, then every block again to <see cref="AddToBoxes"/>, then
+    /// <see cref="Build"/>. Blocks run in chunks on all cores; each chunk keeps its own scans
+    /// and extremes, merged in chunk order and block order, so scan numbers (first appearance)
+    /// and extremes are those of one pass in row order, whatever the split into blocks, chunks
+    /// or threads: the footprints equal those of the rows as one block, bit for bit.
+    /// </summary>
+    public sealed class Builder(int threads = 0)
+    {
+        private readonly ParallelOptions _parallel = Threads.Options(threads);
+        private readonly Dictionary<long, int> _index = new();
+        private readonly List<long> _keys = new();
+        // Pass A, per scan: unit-vector minima (x, y, z) then maxima; see CentreStart.
+        private double[] _extremes = [];
+        // Pass B: the footprints with their frames fixed, boxes being collected.
+        private ScanFootprints? _footprints;
+        private long _centreRows, _boxRows;
+        private bool _built;
+
+        /// <summary>Pass A over one block: the unit-vector extremes of each scan's rows.</summary>
+        public void AddToCentres(ExtractionBlock block)
+        {
+            if (_built) throw new InvalidOperationException("the footprints are already built");
+            if (_footprints is not null) throw new InvalidOperationException("the centres are fixed: AddToCentres after AddToBoxes");
+            double[] ra = block.Ra, dec = block.Dec;
+            long[] scanKey = block.ScanKey;
+            var parts = ForChunks(block.Count, (from, to) =>
+            {
+                var part = new ChunkScans(CentreStart);
+                for (int i = from; i < to; i++)
+                {
+                    int b = CentreStart.Length * part.Of(scanKey[i]);
+                    var (x, y, z) = Sky.UnitVector(ra[i], dec[i]);
+                    double[] v = part.Values;
+                    v[b] = Math.Min(v[b], x); v[b + 3] = Math.Max(v[b + 3], x);
+                    v[b + 1] = Math.Min(v[b + 1], y); v[b + 4] = Math.Max(v[b + 4], y);
+                    v[b + 2] = Math.Min(v[b + 2], z); v[b + 5] = Math.Max(v[b + 5], z);
+                }
+                return part;
+            });
+            int w = CentreStart.Length;
+            foreach (var part in parts)
+                for (int j = 0; j < part.Keys.Count; j++)
+                {
+                    int gb = w * NumberScan(part.Keys[j]), lb = w * j;
+                    for (int a = 0; a < 3; a++)
+                    {
+                        _extremes[gb + a] = Math.Min(_extremes[gb + a], part.Values[lb + a]);
+                        _extremes[gb + 3 + a] = Math.Max(_extremes[gb + 3 + a], part.Values[lb + 3 + a]);
+                    }
+                }
+            _centreRows += block.Count;
+        }
+
+        /// <summary>
+        /// Pass B over one block: each scan's xi/eta extremes in its tangent plane. The first
+        /// call ends pass A. A row of a scan pass A never saw is a caller error (a block given
+        /// to one pass only) and throws, leaving the builder as it was.
+        /// </summary>
+        public void AddToBoxes(ExtractionBlock block)
+        {
+            if (_built) throw new InvalidOperationException("the footprints are already built");
+            var f = _footprints ??= FixCentres();
+            double[] ra = block.Ra, dec = block.Dec;
+            long[] scanKey = block.ScanKey;
+            // Boxes per chunk-local scan, like pass A (a chunk holds few of all scans); the
+            // global number of each (read-only lookups: no chunk adds a scan in this pass).
+            var parts = ForChunks(block.Count, (from, to) =>
+            {
+                var part = new ChunkScans(BoxStart);
+                var global = new List<int>();
+                long? unknown = null;
+                for (int i = from; i < to; i++)
+                {
+                    int j = part.Of(scanKey[i]);
+                    if (j == global.Count) global.Add(_index.TryGetValue(scanKey[i], out int g) ? g : -1);
+                    int s = global[j];
+                    if (s < 0) { unknown = scanKey[i]; continue; }
+                    var (x, y, z) = Sky.UnitVector(ra[i], dec[i]);
+                    if (!f.Project(s, x, y, z, out double xi, out double eta)) continue; // > 90 deg away: ignored
+                    int b = BoxStart.Length * j;
+                    double[] box = part.Values;
+                    if (xi < box[b]) box[b] = xi;
+                    if (xi > box[b + 1]) box[b + 1] = xi;
+                    if (eta < box[b + 2]) box[b + 2] = eta;
+                    if (eta > box[b + 3]) box[b + 3] = eta;
+                }
+                return (Part: part, Global: global, Unknown: unknown);
+            });
+            foreach (var (_, _, unknown) in parts)
+                if (unknown is long key)
+                    throw new InvalidOperationException($"scan {key} has rows in pass B but none in pass A: every block goes to AddToCentres first");
+            // Merged with the same strict tests in chunk order, so a tie keeps the value met first in row order.
+            foreach (var (part, global, _) in parts)
+                for (int j = 0; j < global.Count; j++)
+                {
+                    int s = global[j], b = BoxStart.Length * j;
+                    double[] box = part.Values;
+                    if (box[b] < f._xiMin[s]) f._xiMin[s] = box[b];
+                    if (box[b + 1] > f._xiMax[s]) f._xiMax[s] = box[b + 1];
+                    if (box[b + 2] < f._etaMin[s]) f._etaMin[s] = box[b + 2];
+                    if (box[b + 3] > f._etaMax[s]) f._etaMax[s] = box[b + 3];
+                }
+            _boxRows += block.Count;
+        }
+
+        /// <summary>
+        /// The footprints: boxes widened by the margin, zones built. Both passes must have seen
+        /// the same number of rows (a block left out of one pass would give a wrong box).
+        /// </summary>
+        public ScanFootprints Build()
+        {
+            if (_built) throw new InvalidOperationException("the footprints are already built");
+            var f = _footprints ??= FixCentres();
+            if (_boxRows != _centreRows)
+                throw new InvalidOperationException($"pass A saw {_centreRows} rows and pass B {_boxRows}: every block goes to both");
+            double margin = MarginArcsec * Sky.ArcsecToRad;
+            for (int s = 0; s < f.ScanCount; s++)
+            {
+                f._xiMin[s] -= margin; f._xiMax[s] += margin;
+                f._etaMin[s] -= margin; f._etaMax[s] += margin;
+            }
+            f.BuildZones();
+            _built = true;
+            return f;
+        }
+
+        /// <summary>The global number of a scan, numbering it at its first appearance.</summary>
+        private int NumberScan(long key)
+        {
+            if (_index.TryGetValue(key, out int s)) return s;
+            s = _keys.Count;
+            _index.Add(key, s);
+            _keys.Add(key);
+            ChunkScans.Grow(ref _extremes, s + 1, CentreStart);
+            return s;
+        }
+
+        /// <summary>
+        /// Ends pass A. Centre: the midpoint of the per-axis extremes of the unit vectors
+        /// (normalised). Extremes do not depend on row order, so neither does anything derived
+        /// from them.
+        /// </summary>
+        private ScanFootprints FixCentres()
+        {
+            int scans = _keys.Count;
+            var f = new ScanFootprints(scans);
+            _keys.CopyTo(f._scanKey);
+            double[] v = _extremes;
+            int w = CentreStart.Length;
+            for (int s = 0; s < scans; s++)
+            {
+                f._cx[s] = 0.5 * (v[w * s] + v[w * s + 3]);
+                f._cy[s] = 0.5 * (v[w * s + 1] + v[w * s + 4]);
+                f._cz[s] = 0.5 * (v[w * s + 2] + v[w * s + 5]);
+                double norm = Math.Sqrt(f._cx[s] * f._cx[s] + f._cy[s] * f._cy[s] + f._cz[s] * f._cz[s]);
+                if (norm == 0) { f._cz[s] = 1; norm = 1; }  // extractions all over the sphere: not a real scan
+                f._cx[s] /= norm; f._cy[s] /= norm; f._cz[s] /= norm;
+                // East = z x c normalised; at a pole any east will do (x axis).
+                double ex = -f._cy[s], ey = f._cx[s];
+                double en = Math.Sqrt(ex * ex + ey * ey);
+                if (en < 1e-15) { ex = 1; ey = 0; en = 1; }
+                f._ex[s] = ex / en; f._ey[s] = ey / en;
+                // North = c x east.
+                f._nx[s] = -f._cz[s] * f._ey[s];
+                f._ny[s] = f._cz[s] * f._ex[s];
+                f._nz[s] = f._cx[s] * f._ey[s] - f._cy[s] * f._ex[s];
+                f._xiMin[s] = f._etaMin[s] = double.MaxValue;
+                f._xiMax[s] = f._etaMax[s] = double.MinValue;
+            }
+            _extremes = [];
+            return f;
+        }
+
+        /// <summary>Runs <paramref name="chunk"/> over rows [from, to) of each chunk on all cores; results in chunk order.</summary>
+        private T[] ForChunks<T>(int n, Func<int, int, T> chunk)
+        {
+            int chunks = Math.Max(1, (n + RowsPerChunk - 1) / RowsPerChunk);
+            var results = new T[chunks];
+            Parallel.For(0, chunks, _parallel, c => results[c] = chunk(c * RowsPerChunk, Math.Min(n, (c + 1) * RowsPerChunk)));
+            return results;
+        }
+    }
+
+    /// <summary>A scan's starting pass-A values: unit-vector minima (x, y, z), then maxima.</summary>
+    private static readonly double[] CentreStart = [double.MaxValue, double.MaxValue, double.MaxValue, double.MinValue, double.MinValue, double.MinValue];
+    /// <summary>A scan's starting pass-B values: xi min, xi max, eta min, eta max (radians).</summary>
+    private static readonly double[] BoxStart = [double.MaxValue, double.MinValue, double.MaxValue, double.MinValue];
+
+    /// <summary>The scans one chunk of rows holds, numbered by first appearance, with a few values each (a pass's extremes).</summary>
+    private sealed class ChunkScans(double[] start)
     {
         private readonly Dictionary<long, int> _index = new();
         public readonly List<long> Keys = new();
-        public double[] Lo = [], Hi = [];
+        public double[] Values = [];
 
         public int Of(long key)
         {
@@ -203,16 +280,24 @@ public sealed class ScanFootprints
             s = Keys.Count;
             _index.Add(key, s);
             Keys.Add(key);
-            if (Lo.Length < 3 * Keys.Count)
-            {
-                int old = Lo.Length, size = Math.Max(48, 2 * old);
-                Array.Resize(ref Lo, size); Array.Resize(ref Hi, size);
-                Array.Fill(Lo, double.MaxValue, old, size - old);
-                Array.Fill(Hi, double.MinValue, old, size - old);
-            }
+            Grow(ref Values, s + 1, start);
             return s;
         }
+
+        /// <summary>Room for <paramref name="scans"/> scans of <paramref name="start"/>.Length values, new ones set to <paramref name="start"/>.</summary>
+        public static void Grow(ref double[] values, int scans, double[] start)
+        {
+            int w = start.Length;
+            if (values.Length >= w * scans) return;
+            int old = values.Length, size = Math.Max(16 * w, Math.Max(2 * old, w * scans));
+            Array.Resize(ref values, size);
+            for (int at = old; at < size; at += w) start.CopyTo(values, at);
+        }
     }
+
+    /// <summary>Scan <paramref name="s"/>'s key, tangent-plane centre and box (radians, margin included), for tests.</summary>
+    internal (long ScanKey, double Cx, double Cy, double Cz, double XiMin, double XiMax, double EtaMin, double EtaMax) Footprint(int s) =>
+        (_scanKey[s], _cx[s], _cy[s], _cz[s], _xiMin[s], _xiMax[s], _etaMin[s], _etaMax[s]);
 
     /// <summary>Gnomonic projection onto scan s's tangent plane (radians); false beyond 90 deg.</summary>
     private bool Project(int s, double x, double y, double z, out double xi, out double eta)

@@ -142,4 +142,184 @@ public class ScanFootprintsTests
         }
         Assert.True(partial > 500);   // the edges are really sampled
     }
+
+    /// <summary>
+    /// ~200k rows (several parallel chunks) of 70 scans, rows of all scans interleaved: strips
+    /// across RA 0/360, over both poles, overlapping calibration-like strips and strips anywhere.
+    /// </summary>
+    private static ExtractionBlock ManyScans(int seed)
+    {
+        var rng = new Random(seed);
+        var centres = new List<(double Ra, double Dec, double Width, double Length)>();
+        for (int s = 0; s < 10; s++) centres.Add((83.8 + 7 * s * Arcsec, -5.0, 500, 3600));      // calibration visit
+        for (int s = 0; s < 10; s++) centres.Add((359.97 + 0.01 * s, 20.0 - s, 500, 21600));   // across RA 0
+        for (int s = 0; s < 5; s++) centres.Add((72.0 * s, 89.97, 500, 3600));                 // over the north pole
+        for (int s = 0; s < 5; s++) centres.Add((72.0 * s + 10, -89.95, 500, 3600));           // over the south pole
+        while (centres.Count < 70)
+            centres.Add((360 * rng.NextDouble(), Math.Asin(2 * rng.NextDouble() - 1) / Sky.DegToRad, 100 + 800 * rng.NextDouble(), 600 + 20000 * rng.NextDouble()));
+        var b = new ExtractionBlock(210_000);
+        for (long c = 1; c <= 200_000; c++)
+        {
+            int s = rng.Next(centres.Count);
+            var (ra0, dec0, width, length) = centres[s];
+            var (ra, dec) = Offset(ra0, dec0, width * (rng.NextDouble() - 0.5), length * (rng.NextDouble() - 0.5));
+            Add(b, c, 5000 + 17L * s, ra, dec);
+        }
+        return b;
+    }
+
+    /// <summary>The rows cut into consecutive blocks at random points (some empty, some over a chunk).</summary>
+    private static List<ExtractionBlock> Split(ExtractionBlock b, Random rng)
+    {
+        var blocks = new List<ExtractionBlock>();
+        for (int from = 0; from < b.Count;)
+        {
+            int size = rng.Next(6) switch { 0 => 0, 1 => 1 + rng.Next(50), 2 => 70_000 + rng.Next(20_000), _ => 1 + rng.Next(30_000) };
+            int to = Math.Min(b.Count, from + size);
+            blocks.Add(b.Select(Enumerable.Range(from, to - from).ToArray()));
+            from = to;
+        }
+        blocks.Add(new ExtractionBlock());
+        return blocks;
+    }
+
+    private static ScanFootprints BuildFromBlocks(List<ExtractionBlock> blocks, int threads = 0)
+    {
+        var builder = new ScanFootprints.Builder(threads);
+        foreach (var block in blocks) builder.AddToCentres(block);
+        foreach (var block in blocks) builder.AddToBoxes(block);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// Query positions: just inside and just outside (0.001") every edge of every scan's box,
+    /// along lines through RA 0/360 and the poles, and anywhere.
+    /// </summary>
+    private static List<(double Ra, double Dec)> Queries(ScanFootprints f, Random rng)
+    {
+        var q = new List<(double, double)>();
+        const double eps = 1e-3;
+        for (int s = 0; s < f.ScanCount; s++)
+        {
+            var p = f.Footprint(s);
+            var (ra0, dec0) = Sky.ToRaDec(p.Cx, p.Cy, p.Cz);
+            double xi0 = p.XiMin / Sky.ArcsecToRad, xi1 = p.XiMax / Sky.ArcsecToRad;
+            double eta0 = p.EtaMin / Sky.ArcsecToRad, eta1 = p.EtaMax / Sky.ArcsecToRad;
+            for (int k = 0; k < 20; k++)
+            {
+                double xi = xi0 + (xi1 - xi0) * rng.NextDouble(), eta = eta0 + (eta1 - eta0) * rng.NextDouble();
+                double d = k % 2 == 0 ? eps : -eps;
+                q.Add(Offset(ra0, dec0, xi0 + d, eta));
+                q.Add(Offset(ra0, dec0, xi1 + d, eta));
+                q.Add(Offset(ra0, dec0, xi, eta0 + d));
+                q.Add(Offset(ra0, dec0, xi, eta1 + d));
+            }
+        }
+        for (int k = 0; k < 400; k++)
+        {
+            double dec = -90 + 180 * rng.NextDouble();
+            q.Add((0.0, dec)); q.Add((359.99999, dec)); q.Add((1e-6, dec));
+            q.Add((360 * rng.NextDouble(), 89.9 + 0.1 * rng.NextDouble()));
+            q.Add((360 * rng.NextDouble(), -89.9 - 0.1 * rng.NextDouble()));
+            q.Add((360 * rng.NextDouble(), Math.Asin(2 * rng.NextDouble() - 1) / Sky.DegToRad));
+        }
+        q.Add((0, 90)); q.Add((0, -90)); q.Add((180, 90)); q.Add((180, -90));
+        return q;
+    }
+
+    private static long Bits(double v) => BitConverter.DoubleToInt64Bits(v);
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, 1)]
+    [InlineData(3, 3)]
+    public void Blocks_give_the_footprints_of_one_block_bit_for_bit(int seed, int threads)
+    {
+        var rng = new Random(seed);
+        var rows = ManyScans(seed);
+        var whole = ScanFootprints.DeriveFromExtractions(rows);
+        var blocks = Split(rows, rng);
+        Assert.True(blocks.Count > 5);
+        var split = BuildFromBlocks(blocks, threads);
+        Assert.Equal(70, whole.ScanCount);
+        Assert.Equal(whole.ScanCount, split.ScanCount);
+        for (int s = 0; s < whole.ScanCount; s++)
+        {
+            var (a, b) = (whole.Footprint(s), split.Footprint(s));
+            Assert.Equal(a.ScanKey, b.ScanKey);   // numbered by first appearance in row order
+            Assert.Equal([Bits(a.Cx), Bits(a.Cy), Bits(a.Cz), Bits(a.XiMin), Bits(a.XiMax), Bits(a.EtaMin), Bits(a.EtaMax)],
+                         [Bits(b.Cx), Bits(b.Cy), Bits(b.Cz), Bits(b.XiMin), Bits(b.XiMax), Bits(b.EtaMin), Bits(b.EtaMax)]);
+        }
+        int inside = 0, outside = 0;
+        foreach (var (ra, dec) in Queries(whole, rng))
+        {
+            int expected = whole.CountCoveringAllScans(ra, dec);
+            Assert.Equal(expected, whole.CountCovering(ra, dec));
+            Assert.Equal(expected, split.CountCovering(ra, dec));
+            if (expected > 0) inside++; else outside++;
+        }
+        Assert.True(inside > 2000 && outside > 2000, $"{inside} covered, {outside} not");   // both sides of the edges sampled
+    }
+
+    [Fact]
+    public void Blocks_in_another_row_order_give_the_same_footprints()
+    {
+        var rng = new Random(77);
+        var rows = ManyScans(7);
+        var whole = ScanFootprints.DeriveFromExtractions(rows);
+        var shuffled = rows.Select(Enumerable.Range(0, rows.Count).OrderBy(_ => rng.Next()).ToArray());
+        var split = BuildFromBlocks(Split(shuffled, rng), threads: 2);
+        Assert.Equal(whole.ScanCount, split.ScanCount);
+        // Scans are numbered in another order: compare by key. Extremes do not depend on order;
+        // only a tie of -0 and +0 could keep the other zero, and the two compare equal.
+        var byKey = Enumerable.Range(0, split.ScanCount).ToDictionary(s => split.Footprint(s).ScanKey, s => split.Footprint(s));
+        for (int s = 0; s < whole.ScanCount; s++)
+        {
+            var a = whole.Footprint(s);
+            var b = byKey[a.ScanKey];
+            Assert.Equal((Bits(a.Cx), Bits(a.Cy), Bits(a.Cz)), (Bits(b.Cx), Bits(b.Cy), Bits(b.Cz)));
+            Assert.True(a.XiMin == b.XiMin && a.XiMax == b.XiMax && a.EtaMin == b.EtaMin && a.EtaMax == b.EtaMax, $"scan {a.ScanKey}");
+        }
+        foreach (var (ra, dec) in Queries(whole, rng))
+            Assert.Equal(whole.CountCovering(ra, dec), split.CountCovering(ra, dec));
+    }
+
+    [Fact]
+    public void A_scan_missing_from_pass_a_throws()
+    {
+        var first = new ExtractionBlock();
+        Add(first, 1, 10, 20.0, 30.0);
+        var second = new ExtractionBlock();
+        Add(second, 2, 10, 20.001, 30.0);
+        Add(second, 3, 11, 40.0, 30.0);
+        var builder = new ScanFootprints.Builder();
+        builder.AddToCentres(first);
+        var e = Assert.Throws<InvalidOperationException>(() => builder.AddToBoxes(second));
+        Assert.Contains("scan 11", e.Message);
+    }
+
+    [Fact]
+    public void Passes_out_of_turn_or_over_different_rows_throw()
+    {
+        var block = new ExtractionBlock();
+        Add(block, 1, 10, 20.0, 30.0);
+        var builder = new ScanFootprints.Builder();
+        builder.AddToCentres(block);
+        builder.AddToCentres(block);
+        builder.AddToBoxes(block);
+        Assert.Throws<InvalidOperationException>(() => builder.AddToCentres(block));   // centres already fixed
+        Assert.Throws<InvalidOperationException>(() => builder.Build());               // one block short in pass B
+        builder.AddToBoxes(block);
+        Assert.Equal(1, builder.Build().CountCovering(20.0, 30.0));
+        Assert.Throws<InvalidOperationException>(() => builder.Build());
+    }
+
+    [Fact]
+    public void No_blocks_give_no_footprints()
+    {
+        var f = new ScanFootprints.Builder().Build();
+        Assert.Equal(0, f.ScanCount);
+        Assert.Equal(0, f.CountCovering(10, 10));
+        Assert.Equal(0, ScanFootprints.DeriveFromExtractions(new ExtractionBlock()).ScanCount);
+    }
 }
