@@ -11,6 +11,20 @@ public static class DuplicateCntr
     /// <summary>Indices of rows to reject, ascending.</summary>
     public static List<int> Find(ExtractionBlock block, int threads = 0)
     {
+        var (keys, order) = SortByCntr(block, threads);
+        var dups = new List<int>();
+        for (int k = 1; k < block.Count; k++)
+            if (keys[k] == keys[k - 1]) dups.Add(order[k]);
+        dups.Sort();
+        return dups;
+    }
+
+    /// <summary>
+    /// The block's rows in (cntr, file, line) order, with their <see cref="RadixSort.KeyOf(long)"/>
+    /// cntr keys: the first row of each run of equal keys is the one kept.
+    /// </summary>
+    internal static (ulong[] CntrKeys, int[] Rows) SortByCntr(ExtractionBlock block, int threads)
+    {
         int n = block.Count;
         var order = new int[n];
         var keys = new ulong[n];
@@ -18,7 +32,7 @@ public static class DuplicateCntr
         for (int i = 0; i < n; i++)
         {
             order[i] = i;
-            keys[i] = ((ulong)(uint)block.FileIndex[i] << 40) | (ulong)block.Line[i];
+            keys[i] = ReadOrderKey(block.FileIndex[i], block.Line[i]);
             if (i > 0 && keys[i] < keys[i - 1]) inReadOrder = false;
         }
         // The reader appends rows in (file, line) order, so this sort is usually not needed:
@@ -26,10 +40,12 @@ public static class DuplicateCntr
         if (!inReadOrder) RadixSort.SortPairs(keys, order, n, threads);
         for (int k = 0; k < n; k++) keys[k] = RadixSort.KeyOf(block.Cntr[order[k]]);
         RadixSort.SortPairs(keys, order, n, threads);
-        var dups = new List<int>();
-        for (int k = 1; k < n; k++)
-            if (keys[k] == keys[k - 1]) dups.Add(order[k]);
-        dups.Sort();
-        return dups;
+        return (keys, order);
     }
+
+    /// <summary>(file, line) as one key in read order: lines below 2^40, file indices below 2^24.</summary>
+    internal static ulong ReadOrderKey(int file, long line) => ((ulong)(uint)file << 40) | (ulong)line;
+
+    /// <summary>The (file, line) of a <see cref="ReadOrderKey"/>.</summary>
+    internal static (int File, long Line) FromReadOrderKey(ulong key) => ((int)(key >> 40), (long)(key & ((1UL << 40) - 1)));
 }
