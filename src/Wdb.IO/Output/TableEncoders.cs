@@ -74,15 +74,23 @@ internal static class TableEncoders
         EncodeMembers(b, range.Count, records => FillMembers(records, o, range.Start));
 
     /// <summary>One chunk of <paramref name="n"/> members filled by <paramref name="fill"/>; its keys are the first and last record's gcntr.</summary>
-    internal static (long First, long Last) EncodeMembers(FlatBufferBuilder b, int n, FillRecords<MemberStruct> fill)
+    internal static (long First, long Last) EncodeMembers(FlatBufferBuilder b, int n, FillRecords<MemberStruct> fill) =>
+        EncodeStructs(b, n, fill, static m => m.Gcntr, static (b, v) => MembersChunk.CreateMembersChunk(b, v).Value);
+
+    /// <summary>
+    /// One size-prefixed chunk whose root holds a vector of <paramref name="n"/> structs: the
+    /// keys are those of its first and last record (an empty chunk: MaxValue, MinValue).
+    /// </summary>
+    private static (long First, long Last) EncodeStructs<T>(FlatBufferBuilder b, int n, FillRecords<T> fill, Func<T, long> key,
+        Func<FlatBufferBuilder, VectorOffset, int> root) where T : unmanaged
     {
         (long First, long Last) keys = (long.MaxValue, long.MinValue);
-        var vector = StructVectors.Add<MemberStruct>(b, n, 8, records =>
+        var vector = StructVectors.Add<T>(b, n, 8, records =>
         {
             fill(records);
-            if (records.Length > 0) keys = (records[0].Gcntr, records[^1].Gcntr);
+            if (records.Length > 0) keys = (key(records[0]), key(records[^1]));
         });
-        b.FinishSizePrefixed(MembersChunk.CreateMembersChunk(b, vector).Value);
+        b.FinishSizePrefixed(root(b, vector));
         return keys;
     }
 
@@ -113,9 +121,9 @@ internal static class TableEncoders
     /// </summary>
     public static void WriteExtractions(ChunkFileWriter file, MergeOutputs o, int chunkRecords)
     {
-        var (keys, rows) = ExtractionOrder(o);
-        ParallelChunks.Write(file, ChunkRange.Fixed(keys.Length, ExtractionsPerChunk(chunkRecords)), o.Threads,
-            (b, range) => EncodeExtractions(b, o, rows, range, keys));
+        var (_, rows) = ExtractionOrder(o);
+        ParallelChunks.Write(file, ChunkRange.Fixed(rows.Length, ExtractionsPerChunk(chunkRecords)), o.Threads,
+            (b, range) => EncodeExtractions(b, o, rows, range));
     }
 
     /// <summary>Every merged row (index &lt; merged count) and filtered row (merged count + its row), by cntr; stable, so ties keep that order.</summary>
@@ -135,25 +143,12 @@ internal static class TableEncoders
     }
 
     /// <summary>One chunk of extractions: positions [range) of <paramref name="rows"/> (ExtractionOrder's); keys are their cntr.</summary>
-    internal static (long First, long Last) EncodeExtractions(FlatBufferBuilder b, MergeOutputs o, int[] rows, ChunkRange range, long[] keys)
-    {
-        var vector = StructVectors.Add<ExtractionStruct>(b, range.Count, 8, records => FillExtractions(records, o, rows.AsSpan(range.Start, range.Count)));
-        b.FinishSizePrefixed(ExtractionsChunk.CreateExtractionsChunk(b, vector).Value);
-        return range.Count > 0 ? (keys[range.Start], keys[range.End - 1]) : (long.MaxValue, long.MinValue);
-    }
+    internal static (long First, long Last) EncodeExtractions(FlatBufferBuilder b, MergeOutputs o, int[] rows, ChunkRange range) =>
+        EncodeExtractions(b, range.Count, records => FillExtractions(records, o, rows.AsSpan(range.Start, range.Count)));
 
     /// <summary>One chunk of <paramref name="n"/> extractions filled by <paramref name="fill"/>; its keys are the first and last record's cntr.</summary>
-    internal static (long First, long Last) EncodeExtractions(FlatBufferBuilder b, int n, FillRecords<ExtractionStruct> fill)
-    {
-        (long First, long Last) keys = (long.MaxValue, long.MinValue);
-        var vector = StructVectors.Add<ExtractionStruct>(b, n, 8, records =>
-        {
-            fill(records);
-            if (records.Length > 0) keys = (records[0].Cntr, records[^1].Cntr);
-        });
-        b.FinishSizePrefixed(ExtractionsChunk.CreateExtractionsChunk(b, vector).Value);
-        return keys;
-    }
+    internal static (long First, long Last) EncodeExtractions(FlatBufferBuilder b, int n, FillRecords<ExtractionStruct> fill) =>
+        EncodeStructs(b, n, fill, static x => x.Cntr, static (b, v) => ExtractionsChunk.CreateExtractionsChunk(b, v).Value);
 
     /// <summary>The Extraction records of <paramref name="rows"/> (merged rows below the merged count, then filtered rows).</summary>
     internal static void FillExtractions(Span<ExtractionStruct> records, MergeOutputs o, ReadOnlySpan<int> rows)
