@@ -23,6 +23,7 @@ namespace Wdb.IO;
 /// Spill files are little-endian raw bytes, one file per kind, each zone an extent of it.
 /// An I/O failure while spilling (a full disk) does not throw: it is kept as <see cref="Error"/>,
 /// later zones are ignored, and <see cref="OutputWriter"/> returns it without writing anything.
+/// One zone at a time: Add is not thread-safe.
 /// </para>
 /// </summary>
 public sealed class OutputRuns : IDisposable

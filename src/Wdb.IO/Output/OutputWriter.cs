@@ -35,11 +35,10 @@ public static class OutputWriter
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
         Validate(outputs);
-        var o = outputs;
-        return Publish(outDir, o.Summary, o.Rejects, new TableWriters(
-            f => TableEncoders.WriteGroups(f, o.Groups, chunkRecords, o.Threads),
-            f => TableEncoders.WriteMembers(f, o, chunkRecords),
-            f => TableEncoders.WriteExtractions(f, o, chunkRecords)));
+        return Publish(outDir, outputs.Summary, outputs.Rejects, new TableWriters(
+            f => TableEncoders.WriteGroups(f, outputs.Groups, chunkRecords, outputs.Threads),
+            f => TableEncoders.WriteMembers(f, outputs, chunkRecords),
+            f => TableEncoders.WriteExtractions(f, outputs, chunkRecords)));
     }
 
     /// <summary>
