@@ -109,18 +109,21 @@ internal static class GroupTables
     }
 
     /// <summary>Adds the Group tables of rows [range) and the vector of their offsets; returns the vector.</summary>
-    public static VectorOffset AddVector(FlatBufferBuilder b, GroupTable t, ChunkRange range)
+    public static VectorOffset AddVector(FlatBufferBuilder b, GroupTable t, ChunkRange range) =>
+        AddVector(b, range.Count, new TableRows(t, range.Start));
+
+    /// <summary>Adds the Group tables of <paramref name="n"/> rows and the vector of their offsets; returns the vector.</summary>
+    public static VectorOffset AddVector<TRows>(FlatBufferBuilder b, int n, TRows rows) where TRows : IGroupRows
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Group tables are written as in-memory bytes: a little-endian machine is required");
-        int n = range.Count;
         int[] at = ArrayPool<int>.Shared.Rent(Math.Max(n, 1));
         int total = 0;
         bool anyWith = false, anyWithout = false;
         for (int k = 0; k < n; k++)
         {
             at[k] = total;
-            string? d = Designation(t, range.Start + k);
+            string? d = rows.Designation(k);
             if (d is null) anyWithout = true; else anyWith = true;
             // The string: length, bytes, NUL; the next table starts 8-aligned (its doubles).
             total += InlineBytes + (d is null ? 0 : (4 + Encoding.UTF8.GetByteCount(d) + 1 + 7) & ~7);
@@ -138,10 +141,9 @@ internal static class GroupTables
             bytes.Clear();   // padding is zero, as the builder's is
             for (int k = 0; k < n; k++)
             {
-                int i = range.Start + k;
                 ref GroupStruct g = ref Unsafe.As<byte, GroupStruct>(ref block[at[k]]);
-                Fill(ref g, t, i);
-                string? d = Designation(t, i);
+                rows.Fill(ref g, k);
+                string? d = rows.Designation(k);
                 g.VTable = (d is null ? vtWithout : vtWith) - (head - at[k]);
                 if (d is null) continue;
                 var s = bytes[(at[k] + InlineBytes)..];
@@ -161,7 +163,23 @@ internal static class GroupTables
         return b.EndVector();
     }
 
-    private static string? Designation(GroupTable t, int i) => t.Designation.Length > i ? t.Designation[i] : null;
+    /// <summary>A chunk's rows as <see cref="AddVector{TRows}"/> reads them: k counts from the chunk's first row.</summary>
+    public interface IGroupRows
+    {
+        /// <summary>Sets every field of row k but the two position-dependent ones (VTable, Designation).</summary>
+        void Fill(ref GroupStruct g, int k);
+        string? Designation(int k);
+    }
+
+    /// <summary>Rows of an in-memory table from <paramref name="Start"/>.</summary>
+    private readonly record struct TableRows(GroupTable T, int Start) : IGroupRows
+    {
+        public void Fill(ref GroupStruct g, int k) => GroupTables.Fill(ref g, T, Start + k);
+        public string? Designation(int k) => GroupTables.Designation(T, Start + k);
+    }
+
+    /// <summary>A table's designation of row i; null past the end of a short Designation column.</summary>
+    public static string? Designation(GroupTable t, int i) => t.Designation.Length > i ? t.Designation[i] : null;
 
     private static int AddBytes(FlatBufferBuilder b, byte[] bytes, int alignment)
     {
@@ -170,7 +188,8 @@ internal static class GroupTables
         return b.Offset;
     }
 
-    private static void Fill(ref GroupStruct g, GroupTable t, int i)
+    /// <summary>Row i's fields; leaves VTable and Designation (offsets that depend on where the table lands) alone.</summary>
+    public static void Fill(ref GroupStruct g, GroupTable t, int i)
     {
         g.CandidateSize = t.CandidateSize[i];
         g.RaW = t.RaW[i]; g.DecW = t.DecW[i]; g.Ra = t.Ra[i]; g.Dec = t.Dec[i]; g.MeanJdate = t.MeanJDate[i];

@@ -35,6 +35,37 @@ public static class OutputWriter
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
         Validate(outputs);
+        return Publish(outDir, outputs.Summary, outputs.Rejects, new TableWriters(
+            f => TableEncoders.WriteGroups(f, outputs.Groups, chunkRecords, outputs.Threads),
+            f => TableEncoders.WriteMembers(f, outputs, chunkRecords),
+            f => TableEncoders.WriteExtractions(f, outputs, chunkRecords)));
+    }
+
+    /// <summary>
+    /// Writes the outputs of a streaming merge: the tables come from merging the zones' runs
+    /// (<see cref="OutputRuns"/>), byte for byte as <see cref="Write(string, MergeOutputs, int)"/>
+    /// writes the whole table; <paramref name="summary"/> gets its Outputs filled and goes last.
+    /// An error value for unwritable paths, full disks, and a spill that failed during
+    /// <see cref="OutputRuns.Add"/> (<see cref="OutputRuns.Error"/>: then nothing is written).
+    /// </summary>
+    /// <param name="threads">Threads that encode the tables (0: every core).</param>
+    public static OutputError? Write(string outDir, OutputRuns runs, RunSummary summary, IReadOnlyList<RejectRecord> rejects,
+        int threads, int chunkRecords = DefaultChunkRecords)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
+        if (runs.Error is { } spill) return spill;
+        return Publish(outDir, summary, rejects, new TableWriters(
+            f => runs.WriteGroups(f, chunkRecords, threads),
+            f => runs.WriteMembers(f, chunkRecords, threads),
+            f => runs.WriteExtractions(f, chunkRecords, threads)));
+    }
+
+    /// <summary>How each table's chunks are encoded into its file.</summary>
+    private sealed record TableWriters(Action<ChunkFileWriter> Groups, Action<ChunkFileWriter> Members, Action<ChunkFileWriter> Extractions);
+
+    /// <summary>The atomic part shared by both entry points: a temporary sibling, the files, the summary, the swap.</summary>
+    private static OutputError? Publish(string outDir, RunSummary summary, IReadOnlyList<RejectRecord> rejects, TableWriters tables)
+    {
         string target;
         try
         {
@@ -58,11 +89,11 @@ public static class OutputWriter
             AtomicDirectory.RemoveStale(target);
             tmp = AtomicDirectory.CreateTemp(target);
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            var hashes = WriteFiles(tmp, outputs, chunkRecords);
-            outputs.Summary.Outputs = hashes;
+            var hashes = WriteFiles(tmp, tables, rejects);
+            summary.Outputs = hashes;
             // The tables' time goes into the summary itself (the swap after it takes milliseconds).
-            outputs.Summary.StageSeconds["write"] = Math.Round(watch.Elapsed.TotalSeconds, 4);
-            SmallFile.Write(Path.Combine(tmp, "summary.json"), SummaryJson(outputs.Summary));
+            summary.StageSeconds["write"] = Math.Round(watch.Elapsed.TotalSeconds, 4);
+            SmallFile.Write(Path.Combine(tmp, "summary.json"), SummaryJson(summary));
             AtomicDirectory.Publish(tmp, target);
             return null;
         }
@@ -81,7 +112,7 @@ public static class OutputWriter
     }
 
     /// <summary>The tables, their indexes and rejects.csv; returns file name -> SHA-256.</summary>
-    private static Dictionary<string, string> WriteFiles(string dir, MergeOutputs o, int chunkRecords)
+    private static Dictionary<string, string> WriteFiles(string dir, TableWriters tables, IReadOnlyList<RejectRecord> rejects)
     {
         // One table after another: each table's chunks are encoded on every core (ParallelChunks),
         // while the tables before it are fsynced.
@@ -89,10 +120,10 @@ public static class OutputWriter
         var synced = new List<Task>();
         try
         {
-            WriteTable(dir, "groups", "gcntr", hashes, synced, f => TableEncoders.WriteGroups(f, o.Groups, chunkRecords, o.Threads));
-            WriteTable(dir, "members", "gcntr", hashes, synced, f => TableEncoders.WriteMembers(f, o, chunkRecords));
-            WriteTable(dir, "extractions", "cntr", hashes, synced, f => TableEncoders.WriteExtractions(f, o, chunkRecords));
-            hashes["rejects.csv"] = SmallFile.Write(Path.Combine(dir, "rejects.csv"), RejectsCsv(o.Rejects));
+            WriteTable(dir, "groups", "gcntr", hashes, synced, tables.Groups);
+            WriteTable(dir, "members", "gcntr", hashes, synced, tables.Members);
+            WriteTable(dir, "extractions", "cntr", hashes, synced, tables.Extractions);
+            hashes["rejects.csv"] = SmallFile.Write(Path.Combine(dir, "rejects.csv"), RejectsCsv(rejects));
             foreach (var t in synced) t.GetAwaiter().GetResult();   // an fsync's IOException, as itself
         }
         catch
@@ -120,7 +151,7 @@ public static class OutputWriter
     }
 
     /// <summary>Inconsistent inputs are bugs of the caller, not output errors.</summary>
-    private static void Validate(MergeOutputs o)
+    internal static void Validate(MergeOutputs o)
     {
         var m = o.Membership;
         if (o.Groups.Count != m.GroupCount)

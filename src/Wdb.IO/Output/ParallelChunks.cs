@@ -27,9 +27,9 @@ internal readonly record struct ChunkRange(int Start, int End)
 
 /// <summary>
 /// Encodes a table's chunks on every core and appends them to its file in order. Chunk
-/// boundaries are fixed before encoding starts, so the file's bytes do not depend on the
+/// boundaries are fixed before a chunk is handed in, so the file's bytes do not depend on the
 /// number of cores. Chunks go in waves: while one wave is written and hashed on one thread,
-/// the next is encoded; at most two waves of finished chunks are held.
+/// the next is gathered and encoded; at most two waves of finished chunks are held.
 /// </summary>
 internal static class ParallelChunks
 {
@@ -40,39 +40,83 @@ internal static class ParallelChunks
     public static void Write(ChunkFileWriter file, IReadOnlyList<ChunkRange> ranges, int threads,
         Func<FlatBufferBuilder, ChunkRange, (long First, long Last)> encode)
     {
-        var parallel = Threads.Options(threads);
-        int wave = Math.Max(2, 4 * parallel.MaxDegreeOfParallelism);
-        var builders = new ConcurrentBag<FlatBufferBuilder>();
-        Task writing = Task.CompletedTask;
-        try
+        using var chunks = new ChunkPipeline<ChunkRange>(file, threads, (b, range) =>
         {
-            for (int w = 0; w < ranges.Count; w += wave)
-            {
-                var encoded = new Encoded[Math.Min(wave, ranges.Count - w)];
-                int first = w;
-                Parallel.For(0, encoded.Length, parallel, i =>
-                {
-                    if (!builders.TryTake(out var b)) b = new FlatBufferBuilder(1 << 20) { ForceDefaults = true };
-                    b.Clear();
-                    var range = ranges[first + i];
-                    var (firstKey, lastKey) = encode(b, range);
-                    var bytes = b.DataBuffer.ToArraySegment(b.DataBuffer.Position, b.Offset);
-                    byte[] copy = ArrayPool<byte>.Shared.Rent(bytes.Count);
-                    bytes.AsSpan().CopyTo(copy);
-                    encoded[i] = new Encoded(copy, bytes.Count, firstKey, lastKey, range.Count);
-                    builders.Add(b);
-                });
-                // The previous wave's I/O error surfaces here, before more is queued behind it.
-                writing.GetAwaiter().GetResult();
-                writing = Task.Run(() => WriteWave(file, encoded));
-            }
-        }
-        finally
-        {
-            // Never leave a writer running on a file that is about to be disposed.
-            try { writing.Wait(); } catch (AggregateException) { }
-        }
+            var (first, last) = encode(b, range);
+            return (first, last, range.Count);
+        });
+        foreach (var range in ranges) chunks.Add(range);
+        chunks.Finish();
+    }
+}
+
+/// <summary>
+/// The waves of <see cref="ParallelChunks"/>, fed one chunk at a time: the caller hands in a
+/// chunk's description (a range of an in-memory table, or the records of a chunk read back
+/// from spilled runs) in file order, and a full wave is encoded in parallel and queued for
+/// writing. Memory: one wave of descriptions plus two waves of encoded chunks.
+/// </summary>
+internal sealed class ChunkPipeline<T> : IDisposable
+{
+    private readonly ChunkFileWriter _file;
+    private readonly ParallelOptions _parallel;
+    private readonly Func<FlatBufferBuilder, T, (long First, long Last, int Records)> _encode;
+    private readonly List<T> _wave;
+    private readonly int _waveSize;
+    private readonly ConcurrentBag<FlatBufferBuilder> _builders = new();
+    private Task _writing = Task.CompletedTask;
+
+    /// <param name="encode">Finishes a size-prefixed buffer for one chunk in the builder it is given; returns the chunk's first and last key and its record count.</param>
+    public ChunkPipeline(ChunkFileWriter file, int threads, Func<FlatBufferBuilder, T, (long First, long Last, int Records)> encode)
+    {
+        _file = file;
+        _encode = encode;
+        _parallel = Threads.Options(threads);
+        _waveSize = Math.Max(2, 4 * _parallel.MaxDegreeOfParallelism);
+        _wave = new List<T>(_waveSize);
+    }
+
+    /// <summary>Queues the next chunk of the file; encodes the wave once it is full.</summary>
+    public void Add(T chunk)
+    {
+        _wave.Add(chunk);
+        if (_wave.Count == _waveSize) EncodeWave();
+    }
+
+    /// <summary>Encodes what is left and waits until every chunk is written.</summary>
+    public void Finish()
+    {
+        if (_wave.Count > 0) EncodeWave();
+        var writing = _writing;
+        _writing = Task.CompletedTask;
         writing.GetAwaiter().GetResult();
+    }
+
+    private void EncodeWave()
+    {
+        var encoded = new Encoded[_wave.Count];
+        var wave = _wave.ToArray();
+        _wave.Clear();
+        Parallel.For(0, encoded.Length, _parallel, i =>
+        {
+            if (!_builders.TryTake(out var b)) b = new FlatBufferBuilder(1 << 20) { ForceDefaults = true };
+            b.Clear();
+            var (firstKey, lastKey, records) = _encode(b, wave[i]);
+            var bytes = b.DataBuffer.ToArraySegment(b.DataBuffer.Position, b.Offset);
+            byte[] copy = ArrayPool<byte>.Shared.Rent(bytes.Count);
+            bytes.AsSpan().CopyTo(copy);
+            encoded[i] = new Encoded(copy, bytes.Count, firstKey, lastKey, records);
+            _builders.Add(b);
+        });
+        // The previous wave's I/O error surfaces here, before more is queued behind it.
+        _writing.GetAwaiter().GetResult();
+        _writing = Task.Run(() => WriteWave(_file, encoded));
+    }
+
+    /// <summary>Never leaves a writer running on a file that is about to be disposed (errors were, or will not be, reported by <see cref="Finish"/>).</summary>
+    public void Dispose()
+    {
+        try { _writing.Wait(); } catch (AggregateException) { }
     }
 
     private static void WriteWave(ChunkFileWriter file, Encoded[] wave)

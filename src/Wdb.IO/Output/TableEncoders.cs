@@ -30,11 +30,16 @@ internal static class TableEncoders
 
     /// <summary>groups.fb: chunks of Group tables in gcntr order, each up to chunkRecords (at most <see cref="GroupChunkRecords"/>) records.</summary>
     public static void WriteGroups(ChunkFileWriter file, GroupTable t, int chunkRecords, int threads) =>
-        ParallelChunks.Write(file, ChunkRange.Fixed(t.Count, Math.Min(chunkRecords, GroupChunkRecords)), threads, (b, range) =>
+        ParallelChunks.Write(file, ChunkRange.Fixed(t.Count, GroupsPerChunk(chunkRecords)), threads, (b, range) =>
         {
             b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, t, range)).Value);
             return range.Count > 0 ? (t.Gcntr[range.Start], t.Gcntr[range.End - 1]) : (long.MaxValue, long.MinValue);
         });
+
+    /// <summary>Records per chunk of each table, given the caller's limit.</summary>
+    public static int GroupsPerChunk(int chunkRecords) => Math.Min(chunkRecords, GroupChunkRecords);
+    public static int MembersPerChunk(int chunkRecords) => Math.Min(chunkRecords, ChunkBytes / MemberBytes);
+    public static int ExtractionsPerChunk(int chunkRecords) => Math.Min(chunkRecords, ChunkBytes / ExtractionBytes);
 
     /// <summary>
     /// members.fb: members in group order (Membership order). A chunk ends at a group boundary
@@ -42,49 +47,72 @@ internal static class TableEncoders
     /// most groups are read with one chunk read.
     /// </summary>
     public static void WriteMembers(ChunkFileWriter file, MergeOutputs o, int chunkRecords) =>
-        ParallelChunks.Write(file, MemberRanges(o.Membership, Math.Min(chunkRecords, ChunkBytes / MemberBytes)), o.Threads,
+        ParallelChunks.Write(file, MemberRanges(o.Membership, MembersPerChunk(chunkRecords)), o.Threads,
             (b, range) => EncodeMembers(b, o, range));
 
     /// <summary>Chunk ranges over member positions, cut at group boundaries where a group fits.</summary>
     internal static List<ChunkRange> MemberRanges(Membership m, int chunkRecords)
     {
-        var ranges = new List<ChunkRange>();
-        int total = m.Offsets[m.GroupCount], start = 0;
-        for (int g = 0; g < m.GroupCount; g++)
-        {
-            int gs = m.Offsets[g], ge = m.Offsets[g + 1];
-            if (gs > start && ge - start > chunkRecords) { ranges.Add(new ChunkRange(start, gs)); start = gs; }
-            while (ge - start > chunkRecords) { ranges.Add(new ChunkRange(start, start + chunkRecords)); start += chunkRecords; }
-        }
-        if (total > start || total == 0) ranges.Add(new ChunkRange(start, total));
-        return ranges;
+        var ranges = new RangeSink(new List<ChunkRange>());
+        var plan = new MemberChunkPlan(chunkRecords);
+        for (int g = 0; g < m.GroupCount; g++) plan.Group(m.Offsets[g + 1] - m.Offsets[g], ref ranges);
+        plan.End(ref ranges);
+        return ranges.Ranges;
+    }
+
+    /// <summary>Turns the plan's pieces into ranges of member positions.</summary>
+    private struct RangeSink(List<ChunkRange> ranges) : MemberChunkPlan.ISink
+    {
+        public readonly List<ChunkRange> Ranges = ranges;
+        private int _start, _end;
+        public void Take(int members) => _end += members;
+        public void Cut() { Ranges.Add(new ChunkRange(_start, _end)); _start = _end; }
     }
 
     /// <summary>One chunk of members: positions [Start, End) of Membership.MemberRows.</summary>
-    internal static (long First, long Last) EncodeMembers(FlatBufferBuilder b, MergeOutputs o, ChunkRange range)
+    internal static (long First, long Last) EncodeMembers(FlatBufferBuilder b, MergeOutputs o, ChunkRange range) =>
+        EncodeMembers(b, range.Count, records => FillMembers(records, o, range.Start));
+
+    /// <summary>One chunk of <paramref name="n"/> members filled by <paramref name="fill"/>; its keys are the first and last record's gcntr.</summary>
+    internal static (long First, long Last) EncodeMembers(FlatBufferBuilder b, int n, FillRecords<MemberStruct> fill) =>
+        EncodeStructs(b, n, fill, static m => m.Gcntr, static (b, v) => MembersChunk.CreateMembersChunk(b, v).Value);
+
+    /// <summary>
+    /// One size-prefixed chunk whose root holds a vector of <paramref name="n"/> structs: the
+    /// keys are those of its first and last record (an empty chunk: MaxValue, MinValue).
+    /// </summary>
+    private static (long First, long Last) EncodeStructs<T>(FlatBufferBuilder b, int n, FillRecords<T> fill, Func<T, long> key,
+        Func<FlatBufferBuilder, VectorOffset, int> root) where T : unmanaged
+    {
+        (long First, long Last) keys = (long.MaxValue, long.MinValue);
+        var vector = StructVectors.Add<T>(b, n, 8, records =>
+        {
+            fill(records);
+            if (records.Length > 0) keys = (key(records[0]), key(records[^1]));
+        });
+        b.FinishSizePrefixed(root(b, vector));
+        return keys;
+    }
+
+    /// <summary>The Member records of positions [start, start + records.Length) of Membership.MemberRows.</summary>
+    internal static void FillMembers(Span<MemberStruct> records, MergeOutputs o, int start)
     {
         Membership m = o.Membership;
         ExtractionBlock x = o.Block;
         BandColumns bj = x.Bands[0], bh = x.Bands[1], bk = x.Bands[2];
         byte[] reliability = o.Results.Reliability;
         long[] gcntr = o.Results.Gcntr;
-        int n = range.Count;
-        var vector = StructVectors.Add<MemberStruct>(b, n, 8, records =>
+        for (int k = 0; k < records.Length; k++)
         {
-            for (int k = 0; k < records.Length; k++)
+            int r = m.MemberRows[start + k];
+            records[k] = new MemberStruct
             {
-                int r = m.MemberRows[range.Start + k];
-                records[k] = new MemberStruct
-                {
-                    Gcntr = gcntr[r], Cntr = x.Cntr[r], ScanKey = x.ScanKey[r], JDate = x.JDate[r], Ra = x.Ra[r], Dec = x.Dec[r],
-                    ErrMaj = x.ErrMaj[r], ErrMin = x.ErrMin[r], ErrAng = x.ErrAng[r],
-                    J = MemberBandStruct.Of(bj, r), H = MemberBandStruct.Of(bh, r), K = MemberBandStruct.Of(bk, r),
-                    Reliability = reliability[r],
-                };
-            }
-        });
-        b.FinishSizePrefixed(MembersChunk.CreateMembersChunk(b, vector).Value);
-        return n > 0 ? (gcntr[m.MemberRows[range.Start]], gcntr[m.MemberRows[range.End - 1]]) : (long.MaxValue, long.MinValue);
+                Gcntr = gcntr[r], Cntr = x.Cntr[r], ScanKey = x.ScanKey[r], JDate = x.JDate[r], Ra = x.Ra[r], Dec = x.Dec[r],
+                ErrMaj = x.ErrMaj[r], ErrMin = x.ErrMin[r], ErrAng = x.ErrAng[r],
+                J = MemberBandStruct.Of(bj, r), H = MemberBandStruct.Of(bh, r), K = MemberBandStruct.Of(bk, r),
+                Reliability = reliability[r],
+            };
+        }
     }
 
     /// <summary>
@@ -93,9 +121,9 @@ internal static class TableEncoders
     /// </summary>
     public static void WriteExtractions(ChunkFileWriter file, MergeOutputs o, int chunkRecords)
     {
-        var (keys, rows) = ExtractionOrder(o);
-        ParallelChunks.Write(file, ChunkRange.Fixed(keys.Length, Math.Min(chunkRecords, ChunkBytes / ExtractionBytes)), o.Threads,
-            (b, range) => EncodeExtractions(b, o, rows, range, keys));
+        var (_, rows) = ExtractionOrder(o);
+        ParallelChunks.Write(file, ChunkRange.Fixed(rows.Length, ExtractionsPerChunk(chunkRecords)), o.Threads,
+            (b, range) => EncodeExtractions(b, o, rows, range));
     }
 
     /// <summary>Every merged row (index &lt; merged count) and filtered row (merged count + its row), by cntr; stable, so ties keep that order.</summary>
@@ -114,32 +142,73 @@ internal static class TableEncoders
         return (keys, rows);
     }
 
-    internal static (long First, long Last) EncodeExtractions(FlatBufferBuilder b, MergeOutputs o, int[] rows, ChunkRange range, long[] keys)
+    /// <summary>One chunk of extractions: positions [range) of <paramref name="rows"/> (ExtractionOrder's); keys are their cntr.</summary>
+    internal static (long First, long Last) EncodeExtractions(FlatBufferBuilder b, MergeOutputs o, int[] rows, ChunkRange range) =>
+        EncodeExtractions(b, range.Count, records => FillExtractions(records, o, rows.AsSpan(range.Start, range.Count)));
+
+    /// <summary>One chunk of <paramref name="n"/> extractions filled by <paramref name="fill"/>; its keys are the first and last record's cntr.</summary>
+    internal static (long First, long Last) EncodeExtractions(FlatBufferBuilder b, int n, FillRecords<ExtractionStruct> fill) =>
+        EncodeStructs(b, n, fill, static x => x.Cntr, static (b, v) => ExtractionsChunk.CreateExtractionsChunk(b, v).Value);
+
+    /// <summary>The Extraction records of <paramref name="rows"/> (merged rows below the merged count, then filtered rows).</summary>
+    internal static void FillExtractions(Span<ExtractionStruct> records, MergeOutputs o, ReadOnlySpan<int> rows)
     {
         ExtractionBlock merged = o.Block;
         ExtractionBlock? filtered = o.Filtered;
-        int nm = merged.Count, n = range.Count;
-        var vector = StructVectors.Add<ExtractionStruct>(b, n, 8, records =>
+        int nm = merged.Count;
+        for (int k = 0; k < records.Length; k++)
         {
-            for (int k = 0; k < records.Length; k++)
-            {
-                int r = rows[range.Start + k];
-                records[k] = r < nm
-                    ? new ExtractionStruct
-                    {
-                        Cntr = merged.Cntr[r], Cgid = o.Results.Cgid[r], Gcntr = o.Results.Gcntr[r], Line = merged.Line[r],
-                        SepArcsec = o.Results.SepArcsec[r], FileIndex = merged.FileIndex[r], Reliability = o.Results.Reliability[r],
-                        Reason = Reason.none,
-                    }
-                    : new ExtractionStruct
-                    {
-                        Cntr = filtered!.Cntr[r - nm], Cgid = -1, Gcntr = -1, Line = filtered.Line[r - nm],
-                        SepArcsec = float.NaN, FileIndex = filtered.FileIndex[r - nm], Reliability = 255,
-                        Reason = (Reason)(byte)o.FilteredReasons![r - nm],
-                    };
-            }
-        });
-        b.FinishSizePrefixed(ExtractionsChunk.CreateExtractionsChunk(b, vector).Value);
-        return n > 0 ? (keys[range.Start], keys[range.End - 1]) : (long.MaxValue, long.MinValue);
+            int r = rows[k];
+            records[k] = r < nm
+                ? new ExtractionStruct
+                {
+                    Cntr = merged.Cntr[r], Cgid = o.Results.Cgid[r], Gcntr = o.Results.Gcntr[r], Line = merged.Line[r],
+                    SepArcsec = o.Results.SepArcsec[r], FileIndex = merged.FileIndex[r], Reliability = o.Results.Reliability[r],
+                    Reason = Reason.none,
+                }
+                : new ExtractionStruct
+                {
+                    Cntr = filtered!.Cntr[r - nm], Cgid = -1, Gcntr = -1, Line = filtered.Line[r - nm],
+                    SepArcsec = float.NaN, FileIndex = filtered.FileIndex[r - nm], Reliability = 255,
+                    Reason = (Reason)(byte)o.FilteredReasons![r - nm],
+                };
+        }
+    }
+}
+
+/// <summary>
+/// Where members.fb's chunks end, fed the group sizes in file order: a chunk ends before a
+/// group that would overflow it (so a group is read with one chunk read), and a group larger
+/// than a chunk is cut into whole chunks first, its rest opening the next. The in-memory
+/// writer and the merge of spilled runs both plan with this, so their chunks agree.
+/// </summary>
+internal struct MemberChunkPlan(int chunkRecords)
+{
+    /// <summary>Receives a group's members in pieces, and the chunk ends between them.</summary>
+    public interface ISink
+    {
+        /// <summary>The next <paramref name="members"/> members of the current group go into the open chunk.</summary>
+        void Take(int members);
+        /// <summary>The open chunk is complete.</summary>
+        void Cut();
+    }
+
+    private int _open;      // members in the open chunk
+    private long _total;
+
+    public void Group<TSink>(int size, ref TSink sink) where TSink : ISink
+    {
+        _total += size;
+        if (_open > 0 && _open + size > chunkRecords) { sink.Cut(); _open = 0; }
+        // Here _open is 0 whenever the group overflows a chunk.
+        while (_open + size > chunkRecords) { sink.Take(chunkRecords); sink.Cut(); size -= chunkRecords; }
+        if (size > 0) { sink.Take(size); _open += size; }
+    }
+
+    /// <summary>Closes the last chunk; an empty table still gets one (empty) chunk.</summary>
+    public void End<TSink>(ref TSink sink) where TSink : ISink
+    {
+        if (_open > 0 || _total == 0) sink.Cut();
+        _open = 0;
     }
 }

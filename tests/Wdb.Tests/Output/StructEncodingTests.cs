@@ -49,7 +49,7 @@ public class StructEncodingTests
         var (keys, rows) = TableEncoders.ExtractionOrder(o);
         var range = new ChunkRange(0, keys.Length);
         var fast = new FlatBufferBuilder(1024) { ForceDefaults = true };
-        TableEncoders.EncodeExtractions(fast, o, rows, range, keys);
+        TableEncoders.EncodeExtractions(fast, o, rows, range);
 
         var reference = new FlatBufferBuilder(1024) { ForceDefaults = true };
         int nm = o.Block.Count;

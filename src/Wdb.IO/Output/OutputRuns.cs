@@ -1,0 +1,455 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using Wdb.Fbs;
+
+namespace Wdb.IO;
+
+/// <summary>
+/// Spills each zone's final outputs to sorted run files in a temporary directory; at the end
+/// the tables are written by merging the runs (<see cref="OutputWriter.Write(string, OutputRuns, Wdb.Core.RunSummary, IReadOnlyList{Wdb.Core.RejectRecord}, int, int)"/>),
+/// byte for byte what <see cref="OutputWriter.Write(string, MergeOutputs, int)"/> gives for the whole table.
+/// <para>
+/// A zone's groups, members and extractions are each sorted already (by gcntr, by gcntr then
+/// time, by cntr), but zones' gcntr and cntr ranges interleave (gcntr is a group's smallest
+/// cntr, unrelated to declination): each zone is one sorted run, and the tables are a k-way
+/// merge of the runs. Members and extractions are spilled as their encoded structs
+/// (<see cref="MemberStruct"/>, <see cref="ExtractionStruct"/>); groups as
+/// <see cref="GroupStruct"/> with the designation beside it, whose two offset fields are set
+/// when a chunk is encoded. Memory while merging: a read buffer per run, plus a wave of
+/// chunks per table (<see cref="ChunkPipeline{T}"/>).
+/// </para>
+/// <para>
+/// Spill files are little-endian raw bytes, one file per kind, each zone an extent of it.
+/// An I/O failure while spilling (a full disk) does not throw: it is kept as <see cref="Error"/>,
+/// later zones are ignored, and <see cref="OutputWriter"/> returns it without writing anything.
+/// One zone at a time: Add is not thread-safe.
+/// </para>
+/// </summary>
+public sealed class OutputRuns : IDisposable
+{
+    // Records per spill write (about 1 MiB of members).
+    private const int SpillBatch = 8192;
+    // Read buffers of all runs of one table together; each run gets a share within [4 KiB, 1 MiB].
+    private const int MergeBufferBytes = 32 << 20;
+
+    private readonly string _directory;
+    private readonly bool _created;
+    private readonly SpillFile? _groups, _designations, _sizes, _members, _extractions;
+    private readonly List<Run> _runs = new();
+    private readonly int _readBufferBytes;
+    private bool _disposed;
+
+    /// <summary>
+    /// Creates <paramref name="directory"/> (a fresh or empty one: it is deleted with everything
+    /// in it by <see cref="Dispose"/>). An I/O failure becomes <see cref="Error"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The directory exists and is not empty.</exception>
+    public OutputRuns(string directory) : this(directory, readBufferBytes: 0) { }
+
+    /// <param name="readBufferBytes">Each run's read buffer while merging (0: a share of 32 MiB within [4 KiB, 1 MiB]); tests use a few bytes so that records straddle refills.</param>
+    internal OutputRuns(string directory, int readBufferBytes)
+    {
+        _readBufferBytes = readBufferBytes;
+        _directory = Path.GetFullPath(directory);
+        if (Directory.Exists(_directory) && Directory.EnumerateFileSystemEntries(_directory).Any())
+            throw new ArgumentException($"'{directory}' is not empty: the runs' directory is deleted with everything in it", nameof(directory));
+        try
+        {
+            Directory.CreateDirectory(_directory);
+            _created = true;
+            _groups = new SpillFile(Path.Combine(_directory, "groups.run"));
+            _designations = new SpillFile(Path.Combine(_directory, "designations.run"));
+            _sizes = new SpillFile(Path.Combine(_directory, "group-sizes.run"));
+            _members = new SpillFile(Path.Combine(_directory, "members.run"));
+            _extractions = new SpillFile(Path.Combine(_directory, "extractions.run"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Error = SpillError(e);
+        }
+    }
+
+    /// <summary>Final groups of every zone added so far.</summary>
+    public long Groups { get; private set; }
+    /// <summary>Members (merged rows in groups) of every zone added so far.</summary>
+    public long Members { get; private set; }
+    /// <summary>Merged and filtered rows of every zone added so far.</summary>
+    public long Extractions { get; private set; }
+
+    /// <summary>Why spilling failed (then every later <see cref="Add"/> is ignored and the writer returns this); null while it works.</summary>
+    public OutputError? Error { get; private set; }
+
+    /// <summary>
+    /// Spills one zone's final outputs: <see cref="MergeOutputs.Block"/> holds exactly the rows of
+    /// its groups (any order), a group lies wholly in one zone, cntr values are unique over all
+    /// zones (merged and filtered rows). <see cref="MergeOutputs.Rejects"/> and
+    /// <see cref="MergeOutputs.Summary"/> are ignored. Does not throw on I/O failure: see <see cref="Error"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The zone's tables disagree (as <see cref="OutputWriter.Write(string, MergeOutputs)"/> checks).</exception>
+    public void Add(MergeOutputs zone)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        OutputWriter.Validate(zone);
+        if (Error is not null) return;
+        try
+        {
+            _runs.Add(new Run(SpillGroups(zone), SpillDesignations(zone), SpillSizes(zone), SpillMembers(zone), SpillExtractions(zone)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Error = SpillError(e);
+            return;
+        }
+        Groups += zone.Groups.Count;
+        Members += zone.Membership.Offsets[zone.Membership.GroupCount];
+        Extractions += zone.Block.Count + (zone.Filtered?.Count ?? 0);
+    }
+
+    private OutputError SpillError(Exception e) =>
+        new($"cannot spill zone outputs to '{_directory}': {e.Message.ReplaceLineEndings(" ")}");
+
+    // ---- spilling: each zone's records in its table's order, appended to the kind's file ----
+
+    private Extent SpillGroups(MergeOutputs zone)
+    {
+        var t = zone.Groups;
+        return Spill<GroupStruct>(_groups!, t.Count, (records, start) =>
+        {
+            records.Clear();   // VTable and Designation stay 0 until a chunk places the table
+            for (int k = 0; k < records.Length; k++) GroupTables.Fill(ref records[k], t, start + k);
+        });
+    }
+
+    /// <summary>Per group: the designation's length in UTF-16 chars (-1: none), then the chars; the exact string comes back.</summary>
+    private Extent SpillDesignations(MergeOutputs zone)
+    {
+        var t = zone.Groups;
+        var bytes = new ArrayBufferWriter<byte>(1 << 16);
+        long offset = _designations!.Length;
+        for (int g = 0; g < t.Count; g++)
+        {
+            string? d = GroupTables.Designation(t, g);
+            int length = d?.Length ?? -1;
+            bytes.Write(MemoryMarshal.AsBytes(new ReadOnlySpan<int>(in length)));
+            if (d is not null) bytes.Write(MemoryMarshal.AsBytes(d.AsSpan()));
+            if (bytes.WrittenCount >= 1 << 20) { _designations.Append(bytes.WrittenSpan); bytes.ResetWrittenCount(); }
+        }
+        _designations.Append(bytes.WrittenSpan);
+        return new Extent(offset, _designations.Length - offset);
+    }
+
+    /// <summary>Per group its gcntr and member count: the members' merge follows these.</summary>
+    private Extent SpillSizes(MergeOutputs zone)
+    {
+        var m = zone.Membership;
+        return Spill<GroupSize>(_sizes!, m.GroupCount, (records, start) =>
+        {
+            for (int k = 0; k < records.Length; k++)
+                records[k] = new GroupSize(m.Gcntr[start + k], m.Offsets[start + k + 1] - m.Offsets[start + k]);
+        });
+    }
+
+    private Extent SpillMembers(MergeOutputs zone) =>
+        Spill<MemberStruct>(_members!, zone.Membership.Offsets[zone.Membership.GroupCount],
+            (records, start) => TableEncoders.FillMembers(records, zone, start));
+
+    private Extent SpillExtractions(MergeOutputs zone)
+    {
+        var (_, rows) = TableEncoders.ExtractionOrder(zone);
+        return Spill<ExtractionStruct>(_extractions!, rows.Length,
+            (records, start) => TableEncoders.FillExtractions(records, zone, rows.AsSpan(start, records.Length)));
+    }
+
+    private delegate void FillAt<T>(Span<T> records, int start) where T : unmanaged;
+
+    /// <summary>Appends <paramref name="count"/> records, filled a batch at a time; returns where they went.</summary>
+    private static Extent Spill<T>(SpillFile file, int count, FillAt<T> fill) where T : unmanaged
+    {
+        long offset = file.Length;
+        T[] batch = ArrayPool<T>.Shared.Rent(Math.Min(Math.Max(count, 1), SpillBatch));
+        try
+        {
+            for (int start = 0; start < count; start += batch.Length)
+            {
+                var records = batch.AsSpan(0, Math.Min(batch.Length, count - start));
+                fill(records, start);
+                file.Append(MemoryMarshal.AsBytes(records));
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(batch);
+        }
+        return new Extent(offset, file.Length - offset);
+    }
+
+    // ---- merging: the writer's three tables (OutputWriter.Write(outDir, runs, ...)) ----
+
+    /// <summary>groups.fb: the runs' groups merged by gcntr, fixed chunks as <see cref="TableEncoders.WriteGroups"/>.</summary>
+    internal void WriteGroups(ChunkFileWriter file, int chunkRecords, int threads)
+    {
+        var designations = Readers(_designations!, r => r.Designations, 2);
+        var order = new RunMerge<GroupStruct>(Readers(_groups!, r => r.Groups, 2), g => g.Gcntr);
+        using var chunks = new ChunkPipeline<RecordChunk<GroupStruct>>(file, threads, (b, c) =>
+        {
+            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, c.Count, new SpilledGroups(c))).Value);
+            return c.Count > 0
+                ? (c.Records[0].Gcntr, c.Records[c.Count - 1].Gcntr, c.Return())
+                : (long.MaxValue, long.MinValue, c.Return());
+        });
+        long last = long.MinValue;
+        WriteFixed(chunks, order, TableEncoders.GroupsPerChunk(chunkRecords), designations: true, (run, g, chunk) =>
+        {
+            // Two zones holding one group would make a table the whole writer refuses (Validate).
+            if (g.Gcntr <= last) throw new InvalidOperationException($"gcntr {g.Gcntr} follows {last}: a group was added in two zones");
+            last = g.Gcntr;
+            chunk.Designations![chunk.Count] = designations[run].ReadDesignation();
+        });
+        chunks.Finish();
+    }
+
+    /// <summary>members.fb: whole groups in merged gcntr order, cut by <see cref="MemberChunkPlan"/> as the in-memory writer cuts them.</summary>
+    internal void WriteMembers(ChunkFileWriter file, int chunkRecords, int threads)
+    {
+        int per = TableEncoders.MembersPerChunk(chunkRecords);
+        var order = new RunMerge<GroupSize>(Readers(_sizes!, r => r.Sizes, 2), s => s.Gcntr);
+        using var chunks = new ChunkPipeline<RecordChunk<MemberStruct>>(file, threads, (b, c) =>
+        {
+            var (first, last) = TableEncoders.EncodeMembers(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
+            return (first, last, c.Return());
+        });
+        var sink = new MemberSink(Readers(_members!, r => r.Members, 2), chunks, per);
+        var plan = new MemberChunkPlan(per);
+        while (order.Next(out int run, out var group))
+        {
+            sink.Run = run;
+            plan.Group(group.Members, ref sink);
+        }
+        plan.End(ref sink);
+        chunks.Finish();
+    }
+
+    /// <summary>extractions.fb: the runs' records merged by cntr, fixed chunks as <see cref="TableEncoders.WriteExtractions"/>.</summary>
+    internal void WriteExtractions(ChunkFileWriter file, int chunkRecords, int threads)
+    {
+        var order = new RunMerge<ExtractionStruct>(Readers(_extractions!, r => r.Extractions, 1), x => x.Cntr);
+        using var chunks = new ChunkPipeline<RecordChunk<ExtractionStruct>>(file, threads, (b, c) =>
+        {
+            var (first, last) = TableEncoders.EncodeExtractions(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
+            return (first, last, c.Return());
+        });
+        WriteFixed(chunks, order, TableEncoders.ExtractionsPerChunk(chunkRecords), designations: false, (_, _, _) => { });
+        chunks.Finish();
+    }
+
+    /// <summary>
+    /// Hands the merged records to <paramref name="chunks"/> in chunks of <paramref name="per"/>
+    /// (<see cref="ChunkRange.Fixed"/>'s rule: an empty table is one empty chunk);
+    /// <paramref name="each"/> sees every record before it is counted into its chunk.
+    /// </summary>
+    private static void WriteFixed<T>(ChunkPipeline<RecordChunk<T>> chunks, RunMerge<T> order, int per, bool designations,
+        Action<int, T, RecordChunk<T>> each) where T : unmanaged
+    {
+        var chunk = new RecordChunk<T>(per, designations);
+        bool any = false;
+        while (order.Next(out int run, out var record))
+        {
+            each(run, record, chunk);
+            chunk.Records[chunk.Count++] = record;
+            any = true;
+            if (chunk.Count == per) { chunks.Add(chunk); chunk = new RecordChunk<T>(per, designations); }
+        }
+        if (chunk.Count > 0 || !any) chunks.Add(chunk);
+        else chunk.Return();
+    }
+
+    /// <summary>One reader per run over its extent of <paramref name="file"/>; <paramref name="perRun"/>: readers each run has open in this table's merge (they share the buffer budget).</summary>
+    private RunReader[] Readers(SpillFile file, Func<Run, Extent> extent, int perRun)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int buffer = _readBufferBytes > 0 ? _readBufferBytes
+            : (int)Math.Clamp(MergeBufferBytes / Math.Max(1L, (long)_runs.Count * perRun), 4096, 1 << 20);
+        var readers = new RunReader[_runs.Count];
+        for (int r = 0; r < readers.Length; r++)
+        {
+            var e = extent(_runs[r]);
+            readers[r] = new RunReader(file.Handle, e.Offset, e.Length, buffer);
+        }
+        return readers;
+    }
+
+    /// <summary>Closes the spill files and deletes the directory with everything in it (best effort: a failure to delete is not reported).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var f in new[] { _groups, _designations, _sizes, _members, _extractions }) f?.Dispose();
+        if (!_created) return;
+        try { Directory.Delete(_directory, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Bytes [Offset, Offset + Length) of a spill file.</summary>
+    private readonly record struct Extent(long Offset, long Length);
+
+    /// <summary>Where one zone's records lie in each spill file.</summary>
+    private sealed record Run(Extent Groups, Extent Designations, Extent Sizes, Extent Members, Extent Extractions);
+
+    /// <summary>A group's key and member count in the group-sizes spill (16 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct GroupSize(long Gcntr, long Count)
+    {
+        public int Members => checked((int)Count);
+    }
+
+    /// <summary>The merged members go into chunks as the plan says; <see cref="Run"/> is the run whose group comes next.</summary>
+    private struct MemberSink(RunReader[] members, ChunkPipeline<RecordChunk<MemberStruct>> chunks, int per) : MemberChunkPlan.ISink
+    {
+        public int Run;
+        private RecordChunk<MemberStruct> _chunk = new(per, designations: false);
+
+        public void Take(int n)
+        {
+            members[Run].Read(_chunk.Records.AsSpan(_chunk.Count, n));
+            _chunk.Count += n;
+        }
+
+        public void Cut()
+        {
+            chunks.Add(_chunk);
+            _chunk = new RecordChunk<MemberStruct>(per, designations: false);
+        }
+    }
+
+    /// <summary>A group chunk's rows as <see cref="GroupTables.AddVector{TRows}"/> reads them: the spilled struct is whole but for the offsets.</summary>
+    private readonly struct SpilledGroups(RecordChunk<GroupStruct> chunk) : GroupTables.IGroupRows
+    {
+        public void Fill(ref GroupStruct g, int k) => g = chunk.Records[k];
+        public string? Designation(int k) => chunk.Designations![k];
+    }
+}
+
+/// <summary>The records of one chunk read back from the runs, in pooled arrays that <see cref="Return"/> gives back once encoded.</summary>
+internal sealed class RecordChunk<T>(int capacity, bool designations) where T : unmanaged
+{
+    public readonly T[] Records = ArrayPool<T>.Shared.Rent(Math.Max(capacity, 1));
+    public readonly string?[]? Designations = designations ? new string?[capacity] : null;
+    public int Count;
+
+    /// <summary>Gives the records' array back; returns the record count.</summary>
+    public int Return()
+    {
+        ArrayPool<T>.Shared.Return(Records);
+        return Count;
+    }
+}
+
+/// <summary>One spill file: appended with positional writes, read back by extents (<see cref="RunReader"/>).</summary>
+internal sealed class SpillFile(string path) : IDisposable
+{
+    public readonly SafeFileHandle Handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+    public long Length { get; private set; }
+
+    public void Append(ReadOnlySpan<byte> bytes)
+    {
+        RandomAccess.Write(Handle, bytes, Length);
+        Length += bytes.Length;
+    }
+
+    public void Dispose() => Handle.Dispose();
+}
+
+/// <summary>Reads one run's extent of a spill file in order, through a buffer of its own.</summary>
+internal sealed class RunReader(SafeFileHandle file, long offset, long length, int bufferBytes)
+{
+    private readonly byte[] _buffer = new byte[(int)Math.Min(bufferBytes, Math.Max(length, 1))];
+    private readonly long _end = offset + length;
+    private long _next = offset;
+    private int _at, _filled;
+
+    public bool AtEnd => _at == _filled && _next == _end;
+
+    public void Read(Span<byte> into)
+    {
+        while (into.Length > 0)
+        {
+            if (_at == _filled) Refill();
+            int n = Math.Min(into.Length, _filled - _at);
+            _buffer.AsSpan(_at, n).CopyTo(into);
+            _at += n;
+            into = into[n..];
+        }
+    }
+
+    public void Read<T>(Span<T> into) where T : unmanaged => Read(MemoryMarshal.AsBytes(into));
+
+    public T Read<T>() where T : unmanaged
+    {
+        T value = default;
+        Read(MemoryMarshal.AsBytes(new Span<T>(ref value)));
+        return value;
+    }
+
+    /// <summary>A designation as OutputRuns spills it: length in chars (-1: none), then the chars.</summary>
+    public string? ReadDesignation()
+    {
+        int length = Read<int>();
+        return length < 0 ? null : string.Create(length, this, (chars, r) => r.Read(MemoryMarshal.AsBytes(chars)));
+    }
+
+    private void Refill()
+    {
+        int want = (int)Math.Min(_buffer.Length, _end - _next);
+        if (want == 0) throw new EndOfStreamException("a spilled run ended before its records did");
+        for (int got = 0; got < want;)
+        {
+            int n = RandomAccess.Read(file, _buffer.AsSpan(got, want - got), _next + got);
+            if (n == 0) throw new EndOfStreamException("a spill file is shorter than what was written to it");
+            got += n;
+        }
+        _next += want;
+        _at = 0;
+        _filled = want;
+    }
+}
+
+/// <summary>
+/// The k-way merge: repeatedly the run whose next record has the smallest key (ties: the
+/// earlier run). Holds one record per run.
+/// </summary>
+internal sealed class RunMerge<T> where T : unmanaged
+{
+    private readonly RunReader[] _runs;
+    private readonly Func<T, long> _key;
+    private readonly T[] _heads;
+    private readonly PriorityQueue<int, (long Key, int Run)> _queue;
+
+    public RunMerge(RunReader[] runs, Func<T, long> key)
+    {
+        _runs = runs;
+        _key = key;
+        _heads = new T[runs.Length];
+        _queue = new PriorityQueue<int, (long, int)>(runs.Length);
+        for (int r = 0; r < runs.Length; r++) Advance(r);
+    }
+
+    public bool Next(out int run, out T record)
+    {
+        if (!_queue.TryDequeue(out run, out _))
+        {
+            record = default;
+            return false;
+        }
+        record = _heads[run];
+        Advance(run);
+        return true;
+    }
+
+    private void Advance(int r)
+    {
+        if (_runs[r].AtEnd) return;
+        _heads[r] = _runs[r].Read<T>();
+        _queue.Enqueue(r, (_key(_heads[r]), r));
+    }
+}
