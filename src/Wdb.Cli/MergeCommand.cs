@@ -20,13 +20,15 @@ internal static class MergeCommand
         var minSnr = new Option<double?>("--min-snr") { Description = "Pre-merge filter: drop extractions whose best band SNR is below this" };
         var noArtifacts = new Option<bool>("--exclude-artifacts") { Description = "Pre-merge filter: drop extractions with a cc_flg artifact flag in any band" };
         var blockRows = new Option<int>("--block-rows") { Description = "Rows per link block; each block is linked with a dec margin of one radius, so results do not depend on it (bounds GPU memory)", DefaultValueFactory = _ => 1 << 23 };
+        var zoneRows = new Option<int?>("--zone-rows") { Description = $"Merge zone by zone in declination, about this many rows per zone, holding one zone (and the next, being read) instead of the whole table; 0 holds the whole table. Default: zones of {Wdb.Merge.Streaming.ZoneMerge.DefaultZoneRows:N0} rows for inputs above about {Wdb.Merge.Streaming.ZoneMerge.AutoAboveRows:N0} rows. Results do not depend on it" };
+        var spillDir = new Option<string?>("--spill-dir") { Description = "Where the zone merge keeps its temporary runs (about 0.2 KB per row; removed at the end). Default: beside --out" };
         var modelFile = new Option<string?>("--reliability-model") { Description = "Reliability model JSON (default: the built-in v1; see docs/reliability.md)" };
         var scans = new Option<string?>("--scans") { Description = "Scan-footprint table for spos: CSV with scan_key, ra1, dec1, ra2, dec2, ... (corners, deg). Default: each scan's footprint is the extent of its own extractions" };
         var progress = new Option<bool?>("--progress") { Description = "Show a progress line with rows/s and ETA (default: on when stderr is a terminal)" };
         var quiet = new Option<bool>("--quiet") { Description = "Print only errors" };
         var cmd = new Command("merge", "Merge WDB extractions into groups: link within the radius, resolve confusion, compute group statistics, write groups/members/extractions (FlatBuffers), rejects.csv and summary.json to --out.")
         {
-            inputs, output, radius, profile, strict, device, threads, blockRows, minSnr, noArtifacts, modelFile, scans, progress, quiet,
+            inputs, output, radius, profile, strict, device, threads, blockRows, zoneRows, spillDir, minSnr, noArtifacts, modelFile, scans, progress, quiet,
         };
         cmd.SetAction(p =>
         {
@@ -58,6 +60,7 @@ internal static class MergeCommand
                 Reliability = model,
                 Progress = display,
                 ScanTable = p.GetValue(scans),
+                ZoneRows = p.GetValue(zoneRows), SpillDirectory = p.GetValue(spillDir),
             };
             Action<string>? log = q ? null : display is not null ? line => display.WriteLine($"wdb merge: {line}") : line => Console.Error.WriteLine($"wdb merge: {line}");
             var outcome = MergeJob.Run(options, log);

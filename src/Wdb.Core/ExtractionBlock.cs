@@ -114,6 +114,35 @@ public sealed class ExtractionBlock
         FileIndex.AsSpan(start, n).Clear(); Line.AsSpan(start, n).Clear();
     }
 
+    /// <summary>
+    /// Appends <paramref name="n"/> rows with every column absent and returns the first one's
+    /// index: room for a range of rows that the caller then fills column by column (a spill
+    /// file read back).
+    /// </summary>
+    public int AddRows(int n)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        int first = Count;
+        if (first + n > Capacity) Resize(Math.Max(first + n, Capacity * 2));
+        FillDefaults(first, n);
+        Count = first + n;
+        _clean = Math.Max(_clean, Count);
+        return first;
+    }
+
+    /// <summary>
+    /// Every column, in one fixed order (the one <see cref="Resize"/> uses): code that moves
+    /// whole rows as bytes (spill files) walks this list instead of naming the columns again.
+    /// The arrays are the current ones; <see cref="Permute"/> and growth replace them.
+    /// </summary>
+    public Array[] Columns()
+    {
+        var columns = new List<Array> { Cntr, ScanKey, Ra, Dec, ErrMaj, ErrMin, ErrAng, JDate };
+        foreach (var b in Bands) columns.AddRange([b.Mag, b.Sig, b.Snr, b.PhQual, b.RdFlg, b.BlFlg, b.CcFlg]);
+        columns.AddRange([Ndet, Prox, MpFlg, GalContam, Truth, FileIndex, Line]);
+        return columns.ToArray();
+    }
+
     /// <summary>Ensures room for <paramref name="capacity"/> rows.</summary>
     public void Reserve(int capacity)
     {

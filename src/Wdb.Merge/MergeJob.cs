@@ -24,6 +24,14 @@ public sealed record MergeOptions
     public ReliabilityModel? Reliability { get; init; }
     /// <summary>Scan-footprint table (see <see cref="ScanTableReader"/>); null derives each scan's footprint from its own extractions.</summary>
     public string? ScanTable { get; init; }
+    /// <summary>
+    /// Rows per declination zone of the zone merge, which holds one zone (and the next, being
+    /// read) instead of the whole table; 0 holds the whole table; null chooses by input size
+    /// (<see cref="Streaming.ZoneMerge.Chooses"/>). Results do not depend on it.
+    /// </summary>
+    public int? ZoneRows { get; init; }
+    /// <summary>Where the zone merge spills its runs; null: a temporary directory beside the output directory.</summary>
+    public string? SpillDirectory { get; init; }
     /// <summary>Progress watcher (e.g. the terminal display); null for none.</summary>
     public IMergeProgress? Progress { get; init; }
 }
@@ -55,6 +63,8 @@ public static class MergeJob
             return MergeOutcome.Fail(InputErrorExit, $"--radius must be in (0, 3600] arcsec, got {options.RadiusArcsec}");
         if (options.BlockRows < 1)
             return MergeOutcome.Fail(InputErrorExit, $"--block-rows must be positive, got {options.BlockRows}");
+        if (options.ZoneRows < 0)
+            return MergeOutcome.Fail(InputErrorExit, $"--zone-rows must be 0 (whole table) or positive, got {options.ZoneRows}");
         // The engine is made while the input is read; what is known at once stops the run at once.
         using var device = LinkDevices.Open(options.Device, options.Threads);
         if (device.FailedAlready is string error) return MergeOutcome.Fail(InputErrorExit, error);
@@ -65,19 +75,7 @@ public static class MergeJob
     private static MergeOutcome Run(MergeOptions options, PendingEngine device, Action<string>? log)
     {
         var timer = new StageTimer();
-        var summary = new RunSummary
-        {
-            Version = typeof(MergeJob).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
-        };
-        summary.Parameters["radius_arcsec"] = options.RadiusArcsec;
-        summary.Parameters["profile"] = options.Profile ?? "auto";
-        summary.Parameters["strict"] = options.Strict;
-        summary.Parameters["device"] = options.Device;
-        summary.Parameters["block_rows"] = options.BlockRows;
-        summary.Parameters["threads"] = Threads.Resolve(options.Threads);
-        if (options.Filters.MinSnr is double snr) summary.Parameters["min_snr"] = snr;
-        summary.Parameters["exclude_artifacts"] = options.Filters.ExcludeArtifacts;
-        summary.Parameters["scans"] = options.ScanTable ?? "derived from each scan's extractions";
+        var summary = NewSummary(options);
 
         // The scan table first: a bad one stops the run before any work.
         ExtractionBlock? scanCorners = null;
@@ -87,6 +85,8 @@ public static class MergeJob
             if (scanError is not null) return MergeOutcome.Fail(InputErrorExit, scanError.ToString());
             scanCorners = corners;
         }
+        if (Streaming.ZoneMerge.Chooses(options))
+            return Streaming.ZoneMerge.Run(options, device, summary, timer, scanCorners, log);
 
         // Read.
         var block = new ExtractionBlock(1 << 16);
@@ -99,33 +99,18 @@ public static class MergeJob
             // Room for the estimated rows (+2%) up front: growing by doubling would hold up to twice the table.
             if (expected > 0) block.Reserve((int)Math.Min(int.MaxValue - 64, before + expected + expected / 50 + 1024));
             options.Progress?.Stage($"read {Path.GetFileName(path)}", () => block.Count - before, expected);
-            var read = ExtractionReader.Read(path, f, new ReadOptions(options.Profile, options.Format, options.Strict, options.Threads), block);
+            var read = ExtractionReader.Read(path, f, ReadOptionsOf(options), block);
             if (read.Error is not null) return MergeOutcome.Fail(InputErrorExit, read.Error.ToString());
-            rejects.AddRange(read.Rejects);
-            summary.Inputs.Add(new InputFileSummary
-            {
-                Path = path, Format = read.Format.ToString().ToLowerInvariant(), Profile = read.Profile,
-                Bytes = read.Bytes, Sha256 = read.Sha256, RowsRead = read.RowsRead,
-            });
-            foreach (var r in read.Rejects) CountReject(summary, summary.Inputs[f], r.Reason);
+            AddInput(summary, rejects, read);
             log?.Invoke($"read {path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
         }
         timer.Stop("read");
 
         // Duplicate cntr: rejected like unreadable rows (they have a file and line).
         var duplicates = DuplicateCntr.Find(block, options.Threads);
-        if (duplicates.Count > 0 && options.Strict)
-        {
-            int d = duplicates[0];
-            return MergeOutcome.Fail(InputErrorExit,
-                $"{options.Inputs[block.FileIndex[d]]}:{block.Line[d]}:1: duplicate cntr {block.Cntr[d]}");
-        }
-        foreach (int d in duplicates)
-        {
-            CountReject(summary, summary.Inputs[block.FileIndex[d]], RejectReason.DuplicateCntr);
-            rejects.Add(new RejectRecord(options.Inputs[block.FileIndex[d]], block.Line[d], 1, RejectReason.DuplicateCntr,
-                $"cntr {block.Cntr[d]} already read", block.Cntr[d]));
-        }
+        var duplicateRows = duplicates.Select(d => new DuplicateRow(block.FileIndex[d], block.Line[d], block.Cntr[d])).ToList();
+        if (RejectDuplicates(options, summary, rejects, duplicateRows) is string duplicateError)
+            return MergeOutcome.Fail(InputErrorExit, duplicateError);
 
         // Pre-merge filters.
         var reasons = PreMergeFilter.Reasons(block, options.Filters);
@@ -156,65 +141,90 @@ public static class MergeJob
         summary.CandidateGroups = Components.Count(labels);
         timer.Stop("components");
 
-        // Confusion resolution: final groups.
-        options.Progress?.Stage("confusion", null, 0);
-        var confusion = ConfusionResolver.Resolve(merged, cgid, options.RadiusArcsec, options.Threads);
-        summary.ConfusedCandidateGroups = confusion.ConfusedCandidateGroups;
-        summary.UnresolvedCandidateGroups = confusion.UnresolvedCandidateGroups;
-        if (confusion.UnresolvedCandidateGroups > 0)
-            log?.Invoke($"{confusion.UnresolvedCandidateGroups:N0} confused candidate groups were too dense to split and are kept whole (flagged unresolved)");
-        timer.Stop("confusion");
-
-        // Group index and statistics.
-        options.Progress?.Stage("statistics", null, 0);
-        var membership = MembershipBuilder.Build(merged, confusion.Gcntr, options.Threads);
-        // Rows into group order: the statistics, the reliability scores and the members table
-        // then read each group's rows contiguously instead of scattered over the zone order.
-        var groupOrder = membership.MemberRows;
-        merged.Permute(groupOrder, options.Threads);
-        cgid = Gather(cgid, groupOrder);
-        var confused = Gather(confusion.Confused, groupOrder);
-        var unresolved = Gather(confusion.Unresolved, groupOrder);
-        // The group index now points at the permuted rows: group g holds rows Offsets[g] ..
-        for (int k = 0; k < groupOrder.Length; k++) groupOrder[k] = k;
-        // Statistics fill results' cgid, gcntr and separation; reliability its score.
-        var results = ExtractionResults.Allocate(merged.Count);
-        var groups = GroupStatistics.Compute(merged, membership, cgid, confused,
-            ScanFootprints.DeriveFromExtractions(scanCorners ?? merged, options.Threads), results, options.Threads);
-        for (int g = 0; g < groups.Count; g++)
-            groups.Unresolved[g] = unresolved[membership.Members(g)[0]];
-        summary.Groups = groups.Count;
-        timer.Stop("stats");
-
+        var footprints = ScanFootprints.DeriveFromExtractions(scanCorners ?? merged, options.Threads);
+        timer.Stop("footprints");
         var model = options.Reliability ?? ReliabilityModel.Default;
-        model.Score(merged, membership, groups, results, options.Threads);
-        summary.Parameters["reliability_model"] = model.Version;
-        timer.Stop("reliability");
+        var grouped = GroupStages.Run(merged, cgid, footprints, model, options, summary, timer, log);
 
         // Account for every row, per file and in total.
         for (int i = 0; i < filtered.Count; i++) CountReject(summary, summary.Inputs[filtered.FileIndex[i]], filteredReasons[i]);
         for (int i = 0; i < merged.Count; i++) summary.Inputs[merged.FileIndex[i]].RowsMerged++;
-        summary.RowsRead = summary.Inputs.Sum(s => s.RowsRead);
         summary.RowsMerged = merged.Count;
-        summary.RowsRejected = summary.Inputs.Sum(s => s.RowsRejected);
+        return Write(options, summary, timer, o => OutputWriter.Write(o, new MergeOutputs
+        {
+            Block = merged, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership,
+            Filtered = filtered, FilteredReasons = filteredReasons, Rejects = rejects, Summary = summary,
+            Threads = options.Threads,
+        }));
+    }
 
+    /// <summary>The summary's header: version and every parameter of the run.</summary>
+    private static RunSummary NewSummary(MergeOptions options)
+    {
+        var summary = new RunSummary
+        {
+            Version = typeof(MergeJob).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
+        };
+        summary.Parameters["radius_arcsec"] = options.RadiusArcsec;
+        summary.Parameters["profile"] = options.Profile ?? "auto";
+        summary.Parameters["strict"] = options.Strict;
+        summary.Parameters["device"] = options.Device;
+        summary.Parameters["block_rows"] = options.BlockRows;
+        summary.Parameters["threads"] = Threads.Resolve(options.Threads);
+        if (options.Filters.MinSnr is double snr) summary.Parameters["min_snr"] = snr;
+        summary.Parameters["exclude_artifacts"] = options.Filters.ExcludeArtifacts;
+        summary.Parameters["scans"] = options.ScanTable ?? "derived from each scan's extractions";
+        summary.Parameters["reliability_model"] = (options.Reliability ?? ReliabilityModel.Default).Version;
+        return summary;
+    }
+
+    internal static ReadOptions ReadOptionsOf(MergeOptions options) => new(options.Profile, options.Format, options.Strict, options.Threads);
+
+    /// <summary>One input file read: its line in the summary, and its rejects counted and kept.</summary>
+    internal static void AddInput(RunSummary summary, List<RejectRecord> rejects, FileReadResult read)
+    {
+        rejects.AddRange(read.Rejects);
+        var file = new InputFileSummary
+        {
+            Path = read.Path, Format = read.Format.ToString().ToLowerInvariant(), Profile = read.Profile,
+            Bytes = read.Bytes, Sha256 = read.Sha256, RowsRead = read.RowsRead,
+        };
+        summary.Inputs.Add(file);
+        foreach (var r in read.Rejects) CountReject(summary, file, r.Reason);
+    }
+
+    /// <summary>Rows whose cntr was already read: rejects with file and line, or under --strict the error for the first.</summary>
+    internal static string? RejectDuplicates(MergeOptions options, RunSummary summary, List<RejectRecord> rejects, IReadOnlyList<DuplicateRow> duplicates)
+    {
+        if (duplicates.Count > 0 && options.Strict)
+        {
+            var d = duplicates[0];
+            return $"{options.Inputs[d.FileIndex]}:{d.Line}:1: duplicate cntr {d.Cntr}";
+        }
+        foreach (var d in duplicates)
+        {
+            CountReject(summary, summary.Inputs[d.FileIndex], RejectReason.DuplicateCntr);
+            rejects.Add(new RejectRecord(options.Inputs[d.FileIndex], d.Line, 1, RejectReason.DuplicateCntr, $"cntr {d.Cntr} already read", d.Cntr));
+        }
+        return null;
+    }
+
+    /// <summary>The totals, the last timings, and the outputs written by <paramref name="write"/>.</summary>
+    internal static MergeOutcome Write(MergeOptions options, RunSummary summary, StageTimer timer, Func<string, OutputError?> write)
+    {
+        summary.RowsRead = summary.Inputs.Sum(s => s.RowsRead);
+        summary.RowsRejected = summary.Inputs.Sum(s => s.RowsRejected);
         summary.StageSeconds = timer.Seconds;
         summary.StageHeapMb = timer.HeapMb;
         summary.PeakWorkingSetMb = StageTimer.PeakWorkingSetMb();
         options.Progress?.Stage("write", null, 0);
-        var error = OutputWriter.Write(options.OutDir, new MergeOutputs
-        {
-            Block = merged, Results = results, Groups = groups, Membership = membership,
-            Filtered = filtered, FilteredReasons = filteredReasons, Rejects = rejects, Summary = summary,
-            Threads = options.Threads,
-        });
-        if (error is not null) return MergeOutcome.Fail(OutputErrorExit, error.Message);
+        if (write(options.OutDir) is OutputError error) return MergeOutcome.Fail(OutputErrorExit, error.Message);
         timer.Stop("write");
         summary.StageSeconds = timer.Seconds;
         return new MergeOutcome(0, null, summary);
     }
 
-    private static (ExtractionBlock Merged, ExtractionBlock Filtered, RejectReason[] FilteredReasons) Split(
+    internal static (ExtractionBlock Merged, ExtractionBlock Filtered, RejectReason[] FilteredReasons) Split(
         ExtractionBlock block, RejectReason[] reasons, int threads)
     {
         int removed = 0;
@@ -242,16 +252,16 @@ public static class MergeJob
     /// which wait for a gen-2 collection and would push the peak well past what the next
     /// stages need at once (3.25 M-row tile: 1.5 GB -> 0.8 GB peak, bench/NOTES.md).
     /// </summary>
-    private static void ReleaseLargeGarbage() => GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    internal static void ReleaseLargeGarbage() => GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
 
-    private static T[] Gather<T>(T[] values, int[] order)
+    internal static T[] Gather<T>(T[] values, int[] order)
     {
         var result = new T[order.Length];
         for (int k = 0; k < order.Length; k++) result[k] = values[order[k]];
         return result;
     }
 
-    private static void CountReject(RunSummary summary, InputFileSummary file, RejectReason reason)
+    internal static void CountReject(RunSummary summary, InputFileSummary file, RejectReason reason)
     {
         string name = RejectReasons.Name(reason);
         file.RowsRejected++;
@@ -271,7 +281,8 @@ internal sealed class StageTimer
     public void Stop(string stage)
     {
         double now = _watch.Elapsed.TotalSeconds;
-        Seconds[stage] = Math.Round(now - _last, 4);
+        // A stage that runs once per zone adds up.
+        Seconds[stage] = Math.Round(Seconds.GetValueOrDefault(stage) + now - _last, 4);
         HeapMb[stage] = Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1e6, 1);
         _last = now;
     }

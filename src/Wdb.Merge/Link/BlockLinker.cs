@@ -12,6 +12,12 @@ namespace Wdb.Merge.Link;
 /// </summary>
 public static class BlockLinker
 {
+    /// <summary>
+    /// How far in dec a pair within the radius can reach across a boundary: the radius,
+    /// widened by a hair so that rounding never drops a boundary pair.
+    /// </summary>
+    public static double MarginDeg(double radiusArcsec) => radiusArcsec / 3600.0 * (1 + 1e-9) + 1e-12;
+
     /// <summary>Smallest block tried when a device runs out of memory; below it the failure stands.</summary>
     public const int MinBlockRows = 1 << 16;
 
@@ -43,8 +49,7 @@ public static class BlockLinker
         for (int i = 1; i < n; i++)
             if (dec[i] < dec[i - 1]) throw new ArgumentException("rows must be sorted by dec for block linking");
 
-        // The margin in dec, widened by a hair so rounding never drops a boundary pair.
-        double marginDeg = radiusArcsec / 3600.0 * (1 + 1e-9) + 1e-12;
+        double marginDeg = MarginDeg(radiusArcsec);
         var parent = new int[n];
         for (int i = 0; i < n; i++) parent[i] = i;
         for (int start = 0; start < n; start += blockRows)

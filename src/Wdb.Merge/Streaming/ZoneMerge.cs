@@ -1,0 +1,261 @@
+using Wdb.Core;
+using Wdb.IO;
+using Wdb.Merge.Link;
+
+namespace Wdb.Merge.Streaming;
+
+/// <summary>
+/// The merge with memory bounded by a declination zone instead of the input (SPEC §6,
+/// docs/streaming.md). Three passes:
+/// <list type="number">
+/// <item>partition: the input is read in blocks; each block's (cntr, file, line) keys go to
+/// the duplicate runs and its rows, sorted by dec, to a run file;</item>
+/// <item>duplicates and scan footprints, from the runs (footprints need every scan's rows
+/// before any group's <c>spos</c>);</item>
+/// <item>zones: each zone's rows (one contiguous range of every run) are filtered, joined by
+/// the rows carried from the zone below, sorted and linked. A component with a row within r
+/// of the zone's top may still link upwards: its rows are carried into the next zone. The
+/// others are final: confusion, statistics and reliability run on them as in the in-memory
+/// merge (<see cref="GroupStages"/>) and they are spilled as sorted output runs. The next
+/// zone is read while this one is linked.</item>
+/// </list>
+/// The outputs are then written by merging the runs (<see cref="OutputRuns"/>): the same
+/// bytes as the in-memory merge, whatever the zone size.
+/// </summary>
+public static class ZoneMerge
+{
+    /// <summary>Inputs estimated above this many rows are merged zone by zone unless --zone-rows says otherwise.</summary>
+    public const long AutoAboveRows = 6_000_000;
+    /// <summary>Zone size when the run chose the zone merge by itself.</summary>
+    public const int DefaultZoneRows = 2_000_000;
+
+    /// <summary>Whether this run merges zone by zone.</summary>
+    public static bool Chooses(MergeOptions options) => options.ZoneRows switch
+    {
+        0 => false,
+        > 0 => true,
+        _ => options.Inputs.Sum(RowEstimate.Of) > AutoAboveRows,
+    };
+
+    internal static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
+        ExtractionBlock? scanCorners, Action<string>? log)
+    {
+        int zoneRows = options.ZoneRows is int z and > 0 ? z : DefaultZoneRows;
+        summary.Parameters["zone_rows"] = zoneRows;
+        string spill = SpillDirectoryOf(options);
+        try
+        {
+            Directory.CreateDirectory(spill);
+            return Run(options, device, summary, timer, scanCorners, zoneRows, spill, log);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return MergeOutcome.Fail(MergeJob.OutputErrorExit, $"cannot spill the zones to '{spill}': {e.Message.ReplaceLineEndings(" ")}");
+        }
+        finally
+        {
+            try { if (Directory.Exists(spill)) Directory.Delete(spill, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{spill}': {e.Message}"); }
+        }
+    }
+
+    /// <summary>A new directory: beside the output (same file system, which has room for it), or inside --spill-dir.</summary>
+    private static string SpillDirectoryOf(MergeOptions options)
+    {
+        string unique = Path.GetRandomFileName().Replace(".", "");
+        return options.SpillDirectory is string root
+            ? Path.Combine(Path.GetFullPath(root), $"wdb-spill-{unique}")
+            : $"{Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.OutDir))}.spill-{unique}";
+    }
+
+    private static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
+        ExtractionBlock? scanCorners, int zoneRows, string spill, Action<string>? log)
+    {
+        using var runs = new DeclinationRuns(Path.Combine(spill, "rows"));
+        using var cntrs = new DuplicateCntrRuns(Path.Combine(spill, "cntr"), options.Threads);
+        using var outputs = new OutputRuns(Path.Combine(spill, "out"));
+
+        // Pass 1: partition.
+        var rejects = new List<RejectRecord>();
+        for (int f = 0; f < options.Inputs.Count; f++)
+        {
+            string path = options.Inputs[f];
+            long rows = 0;
+            options.Progress?.Stage($"read {Path.GetFileName(path)}", () => Interlocked.Read(ref rows), RowEstimate.Of(path));
+            var read = ExtractionReader.ReadBlocks(path, f, MergeJob.ReadOptionsOf(options), zoneRows, block =>
+            {
+                cntrs.Add(block);
+                runs.Add(block, DeclinationSort.Order(block, options.Threads));
+                Interlocked.Add(ref rows, block.Count);
+            });
+            if (read.Error is not null) return MergeOutcome.Fail(MergeJob.InputErrorExit, read.Error.ToString());
+            MergeJob.AddInput(summary, rejects, read);
+            log?.Invoke($"read {path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
+        }
+        timer.Stop("read");
+
+        // Pass 2: duplicates, then the footprints of the rows that will be merged.
+        var duplicates = cntrs.Find();
+        if (MergeJob.RejectDuplicates(options, summary, rejects, duplicates) is string duplicateError)
+            return MergeOutcome.Fail(MergeJob.InputErrorExit, duplicateError);
+        var duplicateKeys = duplicates.Select(d => (d.FileIndex, d.Line)).ToHashSet();
+        timer.Stop("duplicates");
+        options.Progress?.Stage("scan footprints", null, 0);
+        var footprints = scanCorners is not null
+            ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
+            : FootprintsOf(runs, zoneRows, rows => Keep(rows, duplicateKeys, options).Merged, options.Threads);
+        timer.Stop("footprints");
+
+        // Pass 3: zones.
+        double[] cuts = runs.Cuts(zoneRows);
+        int zones = cuts.Length + 1;
+        var bounds = ZoneBounds(runs, cuts);
+        summary.Parameters["zones"] = zones;
+        log?.Invoke($"{runs.Rows:N0} rows in {runs.RunCount} runs, merged in {zones} zones of about {zoneRows:N0} rows");
+        if (!device.IsReady) options.Progress?.Stage("link: waiting for the device (kernels compiling)", null, 0);
+        var (engine, deviceError) = device.Get();
+        if (engine is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, deviceError!);
+        bool fallBack = options.Device.Equals("auto", StringComparison.OrdinalIgnoreCase);
+        var model = options.Reliability ?? ReliabilityModel.Default;
+        double marginDeg = BlockLinker.MarginDeg(options.RadiusArcsec);
+
+        ZoneRowsRead Load(int zone)
+        {
+            var block = new ExtractionBlock(16);
+            for (int r = 0; r < runs.RunCount; r++) runs.Read(r, bounds[r][zone], bounds[r][zone + 1], block);
+            return Keep(block, duplicateKeys, options);
+        }
+
+        var carry = new ExtractionBlock(16);
+        var next = Task.Run(() => Load(0));
+        for (int zone = 0; zone < zones; zone++)
+        {
+            options.Progress?.Stage($"zone {zone + 1} of {zones}", null, 0);
+            var loaded = next.GetAwaiter().GetResult();
+            if (zone + 1 < zones) { int following = zone + 1; next = Task.Run(() => Load(following)); }
+            timer.Stop("read zones");
+
+            for (int i = 0; i < loaded.Filtered.Count; i++)
+                MergeJob.CountReject(summary, summary.Inputs[loaded.Filtered.FileIndex[i]], loaded.FilteredReasons[i]);
+            if (loaded.Filtered.Count > 0) outputs.Add(FilteredOnly(loaded.Filtered, loaded.FilteredReasons, summary, options.Threads));
+
+            // The carried rows first: they are few, and appending the zone to them copies it once.
+            var merged = loaded.Merged;
+            if (carry.Count > 0) { carry.Append(merged); merged = carry; }
+            merged.Permute(DeclinationSort.Order(merged, options.Threads), options.Threads);
+            timer.Stop("sort");
+
+            var linked = LinkStage.Run(engine, fallBack, options.Threads,
+                merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count), options.RadiusArcsec, options.BlockRows, log);
+            if (linked.Labels is not int[] labels) return MergeOutcome.Fail(MergeJob.DeviceErrorExit, linked.Error!);
+            summary.Device = linked.DeviceName;
+            timer.Stop("link");
+
+            var cgid = Components.CandidateIds(labels, merged.Cntr.AsSpan(0, merged.Count));
+            double reach = zone + 1 < zones ? cuts[zone] - marginDeg : double.PositiveInfinity;
+            var (finalRows, openRows, finalComponents) = SplitOpen(labels, merged.Dec, reach);
+            summary.CandidateGroups += finalComponents;
+            carry = merged.Select(openRows);
+            if (openRows.Length > 0)
+            {
+                merged.Permute(finalRows, options.Threads);
+                cgid = MergeJob.Gather(cgid, finalRows);
+            }
+            timer.Stop("components");
+            if (merged.Count == 0) continue;
+
+            var grouped = GroupStages.Run(merged, cgid, footprints, model, options, summary, timer, log);
+            for (int i = 0; i < merged.Count; i++) summary.Inputs[merged.FileIndex[i]].RowsMerged++;
+            summary.RowsMerged += merged.Count;
+            outputs.Add(new MergeOutputs
+            {
+                Block = merged, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership,
+                Summary = summary, Threads = options.Threads,
+            });
+            timer.Stop("spill");
+        }
+        if (carry.Count > 0) throw new InvalidOperationException("rows were carried past the last zone");
+        return MergeJob.Write(options, summary, timer, o => OutputWriter.Write(o, outputs, summary, rejects, options.Threads));
+    }
+
+    private sealed record ZoneRowsRead(ExtractionBlock Merged, ExtractionBlock Filtered, RejectReason[] FilteredReasons);
+
+    /// <summary>Rows of a zone without the duplicates, split into merged and filtered ones (as the in-memory merge splits them).</summary>
+    private static ZoneRowsRead Keep(ExtractionBlock block, HashSet<(int, long)> duplicateKeys, MergeOptions options)
+    {
+        var reasons = PreMergeFilter.Reasons(block, options.Filters);
+        if (duplicateKeys.Count > 0)
+            for (int i = 0; i < block.Count; i++)
+                if (duplicateKeys.Contains((block.FileIndex[i], block.Line[i]))) reasons[i] = RejectReason.DuplicateCntr;
+        var (merged, filtered, filteredReasons) = MergeJob.Split(block, reasons, options.Threads);
+        return new ZoneRowsRead(merged, filtered, filteredReasons);
+    }
+
+    /// <summary>bounds[run][zone] = the run's first row of the zone; bounds[run][zones] = its row count.</summary>
+    private static int[][] ZoneBounds(DeclinationRuns runs, double[] cuts)
+    {
+        var bounds = new int[runs.RunCount][];
+        for (int r = 0; r < runs.RunCount; r++)
+        {
+            var b = bounds[r] = new int[cuts.Length + 2];
+            for (int k = 0; k < cuts.Length; k++) b[k + 1] = runs.FirstAtOrAbove(r, cuts[k]);
+            b[cuts.Length + 1] = runs.RowsOf(r);
+        }
+        return bounds;
+    }
+
+    /// <summary>
+    /// Rows of components with no row at or above <paramref name="reach"/> (final), the rest
+    /// (open: they may link into the next zone), and the number of final components.
+    /// Both lists keep row order.
+    /// </summary>
+    internal static (int[] Final, int[] Open, int FinalComponents) SplitOpen(int[] labels, double[] dec, double reach)
+    {
+        int n = labels.Length;
+        var open = new bool[n];
+        for (int i = 0; i < n; i++) if (dec[i] >= reach) open[labels[i]] = true;
+        int openRows = 0, finalComponents = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (open[labels[i]]) openRows++;
+            else if (labels[i] == i) finalComponents++;
+        }
+        var final = new int[n - openRows];
+        var carried = new int[openRows];
+        for (int i = 0, f = 0, o = 0; i < n; i++)
+            if (open[labels[i]]) carried[o++] = i; else final[f++] = i;
+        return (final, carried, finalComponents);
+    }
+
+    /// <summary>The footprints of the merged rows, read run by run in slices of at most <paramref name="sliceRows"/>.</summary>
+    private static ScanFootprints FootprintsOf(DeclinationRuns runs, int sliceRows, Func<ExtractionBlock, ExtractionBlock> merged, int threads)
+    {
+        var builder = new ScanFootprints.Builder(threads);
+        ForEachSlice(runs, sliceRows, rows => builder.AddToCentres(merged(rows)));
+        ForEachSlice(runs, sliceRows, rows => builder.AddToBoxes(merged(rows)));
+        return builder.Build();
+    }
+
+    private static void ForEachSlice(DeclinationRuns runs, int sliceRows, Action<ExtractionBlock> use)
+    {
+        for (int r = 0; r < runs.RunCount; r++)
+            for (int start = 0; start < runs.RowsOf(r); start += sliceRows)
+            {
+                var rows = new ExtractionBlock(16);
+                runs.Read(r, start, Math.Min(runs.RowsOf(r), start + sliceRows), rows);
+                use(rows);
+            }
+    }
+
+    /// <summary>Outputs that hold only filtered rows (no groups): the extractions table lists them with their reasons.</summary>
+    private static MergeOutputs FilteredOnly(ExtractionBlock filtered, RejectReason[] reasons, RunSummary summary, int threads)
+    {
+        var groups = new GroupTable();
+        groups.Allocate(0);
+        return new MergeOutputs
+        {
+            Block = new ExtractionBlock(16), Results = ExtractionResults.Allocate(0), Groups = groups, Membership = new Membership(),
+            Filtered = filtered, FilteredReasons = reasons, Summary = summary, Threads = threads,
+        };
+    }
+}

@@ -1,0 +1,216 @@
+using System.Text.Json;
+using Wdb.Core;
+using Wdb.IO;
+using Wdb.Merge;
+using Wdb.Merge.Streaming;
+using static Wdb.Tests.Robustness.RobustSupport;
+
+namespace Wdb.Tests.Pipeline;
+
+/// <summary>
+/// The zone merge (docs/streaming.md) writes the same bytes as the in-memory merge, whatever
+/// the zone size: every table, index and rejects.csv, and the same counts in the summary.
+/// </summary>
+public sealed class ZoneMergeTests : IDisposable
+{
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    private static MergeOutcome Merge(IReadOnlyList<string> inputs, string outDir, int zoneRows, string device = "cpu",
+        FilterOptions? filters = null, string? spill = null, bool strict = false, int threads = 2) =>
+        MergeJob.Run(new MergeOptions
+        {
+            Inputs = inputs, OutDir = outDir, Device = device, Threads = threads, ZoneRows = zoneRows,
+            Filters = filters ?? new FilterOptions(), SpillDirectory = spill, Strict = strict,
+        });
+
+    private static readonly string[] ComparedFiles =
+        [.. OutputWriter.TableNames.SelectMany(t => new[] { t + ".fb", t + ".idx" }), "rejects.csv"];
+
+    private static readonly string[] ComparedCounts =
+        ["rows_read", "rows_merged", "rows_rejected", "candidate_groups", "groups", "confused_candidate_groups", "unresolved_candidate_groups"];
+
+    /// <summary>
+    /// A calibration tile (dense, confused groups: components reach over many small zones)
+    /// and a survey strip 1.5 deg tall across RA 0/360, in two files; the second file repeats
+    /// some cntr of the first (duplicates) and has an unreadable row.
+    /// </summary>
+    private string[] Inputs(bool badRow = true)
+    {
+        var tile = SyntheticSky.Generate(new GeneratorOptions(SkyKind.CalTile, 40, 3, Scans: 18, CenterRaDeg: 0.1, CenterDecDeg: -20));
+        var strip = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 500, 8, CenterRaDeg: 0.0, CenterDecDeg: -20.5));
+        for (int i = 0; i < strip.Count; i++) strip.Cntr[i] += 1_000_000_000;   // generated cntr start at 1 in both
+        string a = _s.PathOf("tile.csv");
+        TableTextWriter.Write(tile, a);
+        string b = _s.PathOf("strip.csv");
+        TableTextWriter.Write(strip, b);
+        // Duplicates: three tile rows again at the end of the strip file, plus a bad row.
+        var lines = File.ReadAllLines(a);
+        File.AppendAllLines(b, badRow ? [lines[5], lines[40], lines[41], "oops,this,is,not,a,row"] : [lines[5], lines[40], lines[41]]);
+        return [a, b];
+    }
+
+    [Fact]
+    public void Zone_merge_writes_the_bytes_of_the_in_memory_merge_for_any_zone_size()
+    {
+        var inputs = Inputs();
+        var filters = new FilterOptions(MinSnr: 6, ExcludeArtifacts: true);
+        string reference = _s.PathOf("whole");
+        Assert.Null(Merge(inputs, reference, zoneRows: 0, filters: filters).Error);
+        var whole = Summary(reference);
+        Assert.False(whole.GetProperty("parameters").TryGetProperty("zone_rows", out _));
+        // The comparison must see duplicates, filtered rows, confusion and bad rows.
+        Assert.True(whole.GetProperty("rejects_by_reason").GetProperty("duplicate_cntr").GetInt64() == 3);
+        Assert.True(whole.GetProperty("confused_candidate_groups").GetInt64() > 0);
+        Assert.True(whole.GetProperty("rejects_by_reason").EnumerateObject().Count() >= 3, whole.GetProperty("rejects_by_reason").ToString());
+
+        foreach (var (zoneRows, device) in new[] { (1, "cpu"), (37, "cpu"), (500, "ilgpu-cpu"), (4000, "cpu"), (1 << 20, "cpu") })
+        {
+            string outDir = _s.PathOf($"zones-{zoneRows}");
+            var outcome = Merge(inputs, outDir, zoneRows, device, filters);
+            Assert.Null(outcome.Error);
+            var summary = Summary(outDir);
+            Assert.Equal(zoneRows, summary.GetProperty("parameters").GetProperty("zone_rows").GetInt32());
+            if (zoneRows <= 37) Assert.True(summary.GetProperty("parameters").GetProperty("zones").GetInt32() > 20);
+            AssertAccounting(summary);
+            foreach (string count in ComparedCounts)
+                Assert.True(whole.GetProperty(count).GetInt64() == summary.GetProperty(count).GetInt64(), $"zones of {zoneRows}: {count}");
+            Assert.Equal(Reasons(whole), Reasons(summary));
+            foreach (string file in ComparedFiles)
+                Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(outDir, file)), $"zones of {zoneRows}: {file} differs");
+        }
+    }
+
+    private static string Reasons(JsonElement summary) =>
+        string.Join(",", summary.GetProperty("rejects_by_reason").EnumerateObject().Select(p => $"{p.Name}={p.Value}").Order());
+
+    [Fact]
+    public void Spill_files_are_removed_after_a_run_and_after_a_failed_one()
+    {
+        var inputs = Inputs();
+        string spill = _s.PathOf("spill");
+        Directory.CreateDirectory(spill);
+        File.WriteAllText(Path.Combine(spill, "mine.txt"), "not wdb's");
+        Assert.Null(Merge(inputs, _s.PathOf("ok"), zoneRows: 100, spill: spill).Error);
+        Assert.Equal(["mine.txt"], Directory.GetFileSystemEntries(spill).Select(Path.GetFileName));
+
+        // --strict stops at the first duplicate, after the partition pass has spilled every row.
+        var failed = Merge(Inputs(badRow: false), _s.PathOf("strict"), zoneRows: 100, strict: true);
+        Assert.Equal(MergeJob.InputErrorExit, failed.ExitCode);
+        Assert.Contains("duplicate cntr", failed.Error);
+        Assert.Contains("strip.csv:", failed.Error);
+        Assert.Empty(Directory.GetFileSystemEntries(_s.Dir, "*.spill-*"));
+        Assert.False(Directory.Exists(_s.PathOf("strict")));
+    }
+
+    [Fact]
+    public void Small_inputs_stay_in_memory_unless_zones_are_asked_for()
+    {
+        var inputs = Inputs();
+        var options = new MergeOptions { Inputs = inputs, OutDir = "x" };
+        Assert.False(ZoneMerge.Chooses(options));
+        Assert.True(ZoneMerge.Chooses(options with { ZoneRows = 10 }));
+        Assert.False(ZoneMerge.Chooses(options with { ZoneRows = 0 }));
+        var bad = MergeJob.Run(options with { OutDir = _s.PathOf("bad"), ZoneRows = -1 });
+        Assert.Equal(MergeJob.InputErrorExit, bad.ExitCode);
+        Assert.Contains("--zone-rows", bad.Error);
+    }
+
+    [Fact]
+    public void Open_components_are_those_with_a_row_at_or_above_the_reach()
+    {
+        // Rows 0-1 one component (row 1 reaches), 2 alone below, 3-4 a component below the reach.
+        int[] labels = [0, 0, 2, 3, 3];
+        double[] dec = [1.0, 2.0, 1.5, 0.5, 1.9];
+        var (final, open, components) = ZoneMerge.SplitOpen(labels, dec, reach: 2.0);
+        Assert.Equal([2, 3, 4], final);
+        Assert.Equal([0, 1], open);
+        Assert.Equal(2, components);
+    }
+}
+
+/// <summary>Run files give back the rows bit for bit, and find zone boundaries exactly.</summary>
+public sealed class DeclinationRunsTests : IDisposable
+{
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    [Fact]
+    public void Rows_read_back_are_bit_identical_and_boundaries_match_brute_force()
+    {
+        var rng = new Random(3);
+        string dir = _s.PathOf("runs");
+        var blocks = new List<ExtractionBlock>();
+        using (var runs = new DeclinationRuns(dir))
+        {
+            foreach (int n in new[] { 1, 1023, 1024, 1025, 5000, 0 })
+            {
+                var b = new ExtractionBlock(16);
+                for (int i = 0; i < n; i++)
+                {
+                    int r = b.AddRow();
+                    b.Cntr[r] = rng.NextInt64();
+                    // Many equal decs (a coarse grid), -0.0 and the poles.
+                    b.Dec[r] = i % 97 == 0 ? -0.0 : Math.Round(rng.NextDouble() * 180 - 90, 1);
+                    b.Ra[r] = rng.NextDouble() * 360;
+                    b.Bands[1].Mag[r] = i % 3 == 0 ? float.NaN : (float)rng.NextDouble();
+                    b.Bands[2].CcFlg[r] = (byte)rng.Next(256);
+                    b.Line[r] = i + 2;
+                    b.FileIndex[r] = n;
+                }
+                var order = Enumerable.Range(0, n).OrderBy(i => b.Dec[i]).ToArray();
+                runs.Add(b, order);
+                b.Permute(order);
+                if (n > 0) blocks.Add(b);
+            }
+            Assert.Equal(blocks.Count, runs.RunCount);
+            Assert.Throws<ArgumentException>(() => runs.Add(Unsorted(), [0, 1]));
+
+            for (int r = 0; r < blocks.Count; r++)
+            {
+                var back = new ExtractionBlock(16);
+                int start = blocks[r].Count / 3, end = blocks[r].Count;
+                runs.Read(r, start, end, back);
+                Assert.Equal(end - start, back.Count);
+                var expected = blocks[r].Columns();
+                var actual = back.Columns();
+                for (int c = 0; c < expected.Length; c++)
+                    for (int i = start; i < end; i++)
+                        Assert.True(Equals(expected[c].GetValue(i), actual[c].GetValue(i - start))
+                            || (expected[c].GetValue(i) is double x && BitConverter.DoubleToInt64Bits(x) == BitConverter.DoubleToInt64Bits((double)actual[c].GetValue(i - start)!))
+                            || (expected[c].GetValue(i) is float y && BitConverter.SingleToInt32Bits(y) == BitConverter.SingleToInt32Bits((float)actual[c].GetValue(i - start)!)),
+                            $"run {r} column {c} row {i}");
+                foreach (double dec in new[] { -91, -90, -45.3, -0.0, 0.0, 0.05, 12.3, 89.95, 90, 91 })
+                {
+                    int brute = 0;
+                    while (brute < blocks[r].Count && blocks[r].Dec[brute] < dec) brute++;
+                    Assert.True(brute == runs.FirstAtOrAbove(r, dec), $"run {r}, dec {dec}");
+                }
+                // Every sampled value as a boundary too (equal decs straddling samples).
+                for (int i = 0; i < blocks[r].Count; i += 211)
+                {
+                    double dec = blocks[r].Dec[i];
+                    int brute = 0;
+                    while (brute < blocks[r].Count && blocks[r].Dec[brute] < dec) brute++;
+                    Assert.Equal(brute, runs.FirstAtOrAbove(r, dec));
+                }
+            }
+            var cuts = runs.Cuts(2000);
+            // 8,074 rows in 9 samples: every distinct sample but the first is a cut.
+            Assert.True(cuts.Length is >= 2 and <= 8, string.Join(",", cuts));
+            Assert.True(cuts.Zip(cuts.Skip(1)).All(p => p.First < p.Second));
+            Assert.True(Directory.Exists(dir));
+        }
+        Assert.False(Directory.Exists(dir));
+    }
+
+    private static ExtractionBlock Unsorted()
+    {
+        var b = new ExtractionBlock(16);
+        b.Dec[b.AddRow()] = 1;
+        b.Dec[b.AddRow()] = 0;
+        return b;
+    }
+}
