@@ -39,13 +39,8 @@ internal sealed unsafe class DirectFile : IDisposable
     /// <summary>Creates <paramref name="path"/> (it must not exist) for direct writes; null when they are not supported there.</summary>
     public static DirectFile? TryCreate(string path)
     {
-        int direct = RuntimeInformation.ProcessArchitecture switch
-        {
-            Architecture.X64 => 0x4000,      // O_DIRECT differs between Linux architectures
-            Architecture.Arm64 => 0x10000,
-            _ => 0,
-        };
-        if (!OperatingSystem.IsLinux() || direct == 0) return null;
+        int direct = Libc.ODirect;
+        if (direct == 0) return null;
         int fd;
         try
         {

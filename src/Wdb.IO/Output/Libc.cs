@@ -13,6 +13,14 @@ internal static class Libc
     public const int EInval = 22, AtFdCwd = -100;
     public const uint RenameExchange = 2;
 
+    /// <summary>O_DIRECT, which differs between Linux architectures; 0 where it is not known (other systems).</summary>
+    public static int ODirect => !OperatingSystem.IsLinux() ? 0 : RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 0x4000,
+        Architecture.Arm64 => 0x10000,
+        _ => 0,
+    };
+
     [DllImport("libc", SetLastError = true)]
     public static extern int open(string path, int flags, int mode);
 

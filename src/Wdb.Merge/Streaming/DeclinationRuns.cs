@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
+using Wdb.IO;
 using Wdb.Core;
 
 namespace Wdb.Merge.Streaming;
@@ -17,7 +17,7 @@ public sealed class DeclinationRuns : IDisposable
     /// <summary>Rows between declination samples.</summary>
     public const int SampleEvery = 1024;
 
-    private sealed record Run(string Path, int Count, long[] ColumnOffsets, double[] Samples);
+    private sealed record Run(SpillFile File, int Count, long[] ColumnOffsets, double[] Samples);
 
     private readonly string _directory;
     private readonly List<Run> _runs = new();
@@ -51,15 +51,15 @@ public sealed class DeclinationRuns : IDisposable
         for (int k = 1; k < n; k++)
             if (!(block.Dec[order[k]] >= block.Dec[order[k - 1]])) throw new ArgumentException("a run's rows must be sorted by dec", nameof(order));
         if (n == 0) return;
-        string path = Path.Combine(_directory, $"run-{_runs.Count:D6}.bin");
+        var file = new SpillFile(Path.Combine(_directory, $"run-{_runs.Count:D6}.bin"));
         var columns = block.Columns();
         var offsets = new long[columns.Length];
         var buffer = new byte[(long)n * 8];
-        using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+        try
         {
             for (int c = 0; c < columns.Length; c++)
             {
-                offsets[c] = file.Position;
+                offsets[c] = file.Length;
                 var from = Bytes(columns[c], 0, Buffer.ByteLength(columns[c]));
                 var to = buffer.AsSpan(0, n * _sizes[c]);
                 switch (_sizes[c])
@@ -69,12 +69,18 @@ public sealed class DeclinationRuns : IDisposable
                     case 1: Gather(from, to, order); break;
                     default: throw new InvalidOperationException($"column {c}: {_sizes[c]}-byte values");
                 }
-                file.Write(to);
+                file.Append(to);
             }
+            file.EndWrites();
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
         }
         var samples = new double[(n + SampleEvery - 1) / SampleEvery];
         for (int s = 0; s < samples.Length; s++) samples[s] = block.Dec[order[s * SampleEvery]];
-        _runs.Add(new Run(path, n, offsets, samples));
+        _runs.Add(new Run(file, n, offsets, samples));
         Rows += n;
     }
 
@@ -116,15 +122,19 @@ public sealed class DeclinationRuns : IDisposable
         int lo = (s - 1) * SampleEvery + 1, hi = Math.Min(r.Count, s * SampleEvery);
         if (lo >= hi) return hi;
         var window = new double[hi - lo];
-        using (var handle = File.OpenHandle(r.Path))
-            ReadExactly(handle, Bytes(window, 0, window.Length * 8), r.ColumnOffsets[_decColumn] + (long)lo * 8);
+        r.File.Read(Bytes(window, 0, window.Length * 8), r.ColumnOffsets[_decColumn] + (long)lo * 8);
         int k = 0;
         while (k < window.Length && window[k] < dec) k++;
         return lo + k;
     }
 
-    /// <summary>Appends rows [<paramref name="start"/>, <paramref name="end"/>) of run <paramref name="run"/> to <paramref name="into"/>.</summary>
-    public void Read(int run, int start, int end, ExtractionBlock into)
+    /// <summary>
+    /// Appends rows [<paramref name="start"/>, <paramref name="end"/>) of run <paramref name="run"/> to
+    /// <paramref name="into"/>: every column, or only those <paramref name="only"/> names (of
+    /// <paramref name="into"/>; the others stay absent), since a pass that needs three columns
+    /// should not read thirty.
+    /// </summary>
+    public void Read(int run, int start, int end, ExtractionBlock into, Func<ExtractionBlock, Array[]>? only = null)
     {
         var r = _runs[run];
         if (start < 0 || end > r.Count || start > end) throw new ArgumentOutOfRangeException(nameof(start), $"rows [{start}, {end}) of a run of {r.Count}");
@@ -132,28 +142,19 @@ public sealed class DeclinationRuns : IDisposable
         if (n == 0) return;
         int first = into.AddRows(n);
         var columns = into.Columns();
-        using var handle = File.OpenHandle(r.Path);
+        var wanted = only?.Invoke(into);
         for (int c = 0; c < columns.Length; c++)
-            ReadExactly(handle, Bytes(columns[c], first * _sizes[c], n * _sizes[c]), r.ColumnOffsets[c] + (long)start * _sizes[c]);
+            if (wanted is null || Array.IndexOf(wanted, columns[c]) >= 0)
+                r.File.Read(Bytes(columns[c], first * _sizes[c], n * _sizes[c]), r.ColumnOffsets[c] + (long)start * _sizes[c]);
     }
 
     public void Dispose()
     {
+        foreach (var r in _runs) r.File.Dispose();
         try { Directory.Delete(_directory, recursive: true); }
         catch (DirectoryNotFoundException) { }
     }
 
     private static Span<byte> Bytes(Array column, int byteStart, int byteCount) =>
         MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(column), Buffer.ByteLength(column)).Slice(byteStart, byteCount);
-
-    private static void ReadExactly(SafeFileHandle handle, Span<byte> into, long offset)
-    {
-        while (into.Length > 0)
-        {
-            int got = RandomAccess.Read(handle, into, offset);
-            if (got == 0) throw new IOException("spill file ended early");
-            into = into[got..];
-            offset += got;
-        }
-    }
 }

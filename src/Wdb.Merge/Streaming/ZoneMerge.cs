@@ -24,18 +24,34 @@ namespace Wdb.Merge.Streaming;
 /// </summary>
 public static class ZoneMerge
 {
-    /// <summary>Inputs estimated above this many rows are merged zone by zone unless --zone-rows says otherwise.</summary>
-    public const long AutoAboveRows = 6_000_000;
-    /// <summary>Zone size when the run chose the zone merge by itself.</summary>
-    public const int DefaultZoneRows = 2_000_000;
+    /// <summary>
+    /// Inputs estimated above this many rows are merged zone by zone unless --zone-rows says
+    /// otherwise. Below it the in-memory merge is faster (3.25 M-row tile: 6.4 s and 0.82 GB
+    /// against 8.6 s and 0.75 GB) and its peak (~0.45 KB a row) stays under ~2 GB; above it the
+    /// zone merge costs ~20 % more time for a fraction of the memory (10 M survey: 29 s and
+    /// 1.0 GB against 24 s and 4.3 GB; bench/NOTES.md 33).
+    /// </summary>
+    public const long AutoAboveRows = 4_000_000;
+    /// <summary>Zone size when the run chose the zone merge by itself: ~1 GB peak for a survey.</summary>
+    public const int DefaultZoneRows = 1_000_000;
+    /// <summary>Compressed bytes per row assumed for a gzipped input, whose rows cannot be counted from a sample.</summary>
+    private const long GzipBytesPerRow = 30;
 
     /// <summary>Whether this run merges zone by zone.</summary>
     public static bool Chooses(MergeOptions options) => options.ZoneRows switch
     {
         0 => false,
         > 0 => true,
-        _ => options.Inputs.Sum(RowEstimate.Of) > AutoAboveRows,
+        _ => options.Inputs.Sum(EstimatedRows) > AutoAboveRows,
     };
+
+    private static long EstimatedRows(string path)
+    {
+        long rows = RowEstimate.Of(path);
+        if (rows > 0 || !path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return rows;
+        try { return new FileInfo(path).Length / GzipBytesPerRow; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
+    }
 
     internal static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
         ExtractionBlock? scanCorners, Action<string>? log)
@@ -103,7 +119,8 @@ public static class ZoneMerge
         options.Progress?.Stage("scan footprints", null, 0);
         var footprints = scanCorners is not null
             ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
-            : FootprintsOf(runs, zoneRows, rows => Keep(rows, duplicateKeys, options).Merged, options.Threads);
+            : FootprintsOf(runs, zoneRows, FootprintColumns(options.Filters, duplicateKeys.Count > 0),
+                rows => Keep(rows, duplicateKeys, options).Merged, options.Threads);
         timer.Stop("footprints");
 
         // Pass 3: zones.
@@ -227,22 +244,37 @@ public static class ZoneMerge
         return (final, carried, finalComponents);
     }
 
-    /// <summary>The footprints of the merged rows, read run by run in slices of at most <paramref name="sliceRows"/>.</summary>
-    private static ScanFootprints FootprintsOf(DeclinationRuns runs, int sliceRows, Func<ExtractionBlock, ExtractionBlock> merged, int threads)
+    /// <summary>
+    /// The footprints of the merged rows, read run by run in slices of at most
+    /// <paramref name="sliceRows"/>, each slice with only the <paramref name="columns"/> that
+    /// the footprints and the choice of merged rows read.
+    /// </summary>
+    private static ScanFootprints FootprintsOf(DeclinationRuns runs, int sliceRows, Func<ExtractionBlock, Array[]> columns,
+        Func<ExtractionBlock, ExtractionBlock> merged, int threads)
     {
         var builder = new ScanFootprints.Builder(threads);
-        ForEachSlice(runs, sliceRows, rows => builder.AddToCentres(merged(rows)));
-        ForEachSlice(runs, sliceRows, rows => builder.AddToBoxes(merged(rows)));
+        ForEachSlice(runs, sliceRows, columns, rows => builder.AddToCentres(merged(rows)));
+        ForEachSlice(runs, sliceRows, columns, rows => builder.AddToBoxes(merged(rows)));
         return builder.Build();
     }
 
-    private static void ForEachSlice(DeclinationRuns runs, int sliceRows, Action<ExtractionBlock> use)
+    /// <summary>Columns for the footprints (scan, position) and for <see cref="Keep"/> (filters, duplicates' file and line).</summary>
+    private static Func<ExtractionBlock, Array[]> FootprintColumns(FilterOptions filters, bool duplicates) => b =>
     {
+        var columns = new List<Array> { b.ScanKey, b.Ra, b.Dec };
+        if (duplicates) columns.AddRange([b.FileIndex, b.Line]);
+        if (filters.Any) foreach (var band in b.Bands) columns.AddRange([band.Snr, band.CcFlg]);
+        return columns.ToArray();
+    };
+
+    private static void ForEachSlice(DeclinationRuns runs, int sliceRows, Func<ExtractionBlock, Array[]> columns, Action<ExtractionBlock> use)
+    {
+        var rows = new ExtractionBlock(16);
         for (int r = 0; r < runs.RunCount; r++)
             for (int start = 0; start < runs.RowsOf(r); start += sliceRows)
             {
-                var rows = new ExtractionBlock(16);
-                runs.Read(r, start, Math.Min(runs.RowsOf(r), start + sliceRows), rows);
+                rows.Clear();
+                runs.Read(r, start, Math.Min(runs.RowsOf(r), start + sliceRows), rows, columns);
                 use(rows);
             }
     }

@@ -65,7 +65,7 @@ public sealed class ZoneMergeTests : IDisposable
         Assert.True(whole.GetProperty("confused_candidate_groups").GetInt64() > 0);
         Assert.True(whole.GetProperty("rejects_by_reason").EnumerateObject().Count() >= 3, whole.GetProperty("rejects_by_reason").ToString());
 
-        foreach (var (zoneRows, device) in new[] { (1, "cpu"), (37, "cpu"), (500, "ilgpu-cpu"), (4000, "cpu"), (1 << 20, "cpu") })
+        foreach (var (zoneRows, device) in new[] { (1, "cpu"), (37, "cpu"), (500, "ilgpu-cpu"), (4000, "auto"), (1 << 20, "cpu") })
         {
             string outDir = _s.PathOf($"zones-{zoneRows}");
             var outcome = Merge(inputs, outDir, zoneRows, device, filters);
