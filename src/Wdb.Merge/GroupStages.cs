@@ -13,12 +13,15 @@ internal sealed record GroupedRows(ExtractionResults Results, GroupTable Groups,
 /// </summary>
 internal static class GroupStages
 {
-    /// <summary>Permutes <paramref name="merged"/> into group order; adds its counts to <paramref name="summary"/>.</summary>
+    /// <summary>
+    /// Permutes <paramref name="merged"/> into group order; adds its counts to <paramref name="summary"/>.
+    /// <paramref name="progress"/> hears of each stage (the zone merge shows its zones instead).
+    /// </summary>
     public static GroupedRows Run(ExtractionBlock merged, long[] cgid, ScanFootprints footprints, ReliabilityModel model,
-        MergeOptions options, RunSummary summary, StageTimer timer, Action<string>? log)
+        MergeOptions options, RunSummary summary, StageTimer timer, Action<string>? log, IMergeProgress? progress)
     {
         // Confusion resolution: final groups.
-        options.Progress?.Stage("confusion", null, 0);
+        progress?.Stage("confusion", null, 0);
         var confusion = ConfusionResolver.Resolve(merged, cgid, options.RadiusArcsec, options.Threads);
         summary.ConfusedCandidateGroups += confusion.ConfusedCandidateGroups;
         summary.UnresolvedCandidateGroups += confusion.UnresolvedCandidateGroups;
@@ -27,7 +30,7 @@ internal static class GroupStages
         timer.Stop("confusion");
 
         // Group index and statistics.
-        options.Progress?.Stage("statistics", null, 0);
+        progress?.Stage("statistics", null, 0);
         var membership = MembershipBuilder.Build(merged, confusion.Gcntr, options.Threads);
         // Rows into group order: the statistics, the reliability scores and the members table
         // then read each group's rows contiguously instead of scattered over the zone order.

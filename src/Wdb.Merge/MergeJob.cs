@@ -144,7 +144,7 @@ public static class MergeJob
         var footprints = ScanFootprints.DeriveFromExtractions(scanCorners ?? merged, options.Threads);
         timer.Stop("footprints");
         var model = options.Reliability ?? ReliabilityModel.Default;
-        var grouped = GroupStages.Run(merged, cgid, footprints, model, options, summary, timer, log);
+        var grouped = GroupStages.Run(merged, cgid, footprints, model, options, summary, timer, log, options.Progress);
 
         // Account for every row, per file and in total.
         for (int i = 0; i < filtered.Count; i++) CountReject(summary, summary.Inputs[filtered.FileIndex[i]], filteredReasons[i]);

@@ -144,52 +144,65 @@ public static class ZoneMerge
         }
 
         var carry = new ExtractionBlock(16);
+        long done = 0;
+        options.Progress?.Stage($"merge {zones} zones", () => Interlocked.Read(ref done), runs.Rows);
         var next = Task.Run(() => Load(0));
-        for (int zone = 0; zone < zones; zone++)
+        try
         {
-            options.Progress?.Stage($"zone {zone + 1} of {zones}", null, 0);
-            var loaded = next.GetAwaiter().GetResult();
-            if (zone + 1 < zones) { int following = zone + 1; next = Task.Run(() => Load(following)); }
-            timer.Stop("read zones");
-
-            for (int i = 0; i < loaded.Filtered.Count; i++)
-                MergeJob.CountReject(summary, summary.Inputs[loaded.Filtered.FileIndex[i]], loaded.FilteredReasons[i]);
-            if (loaded.Filtered.Count > 0) outputs.Add(FilteredOnly(loaded.Filtered, loaded.FilteredReasons, summary, options.Threads));
-
-            // The carried rows first: they are few, and appending the zone to them copies it once.
-            var merged = loaded.Merged;
-            if (carry.Count > 0) { carry.Append(merged); merged = carry; }
-            merged.Permute(DeclinationSort.Order(merged, options.Threads), options.Threads);
-            timer.Stop("sort");
-
-            var linked = LinkStage.Run(engine, fallBack, options.Threads,
-                merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count), options.RadiusArcsec, options.BlockRows, log);
-            if (linked.Labels is not int[] labels) return MergeOutcome.Fail(MergeJob.DeviceErrorExit, linked.Error!);
-            summary.Device = linked.DeviceName;
-            timer.Stop("link");
-
-            var cgid = Components.CandidateIds(labels, merged.Cntr.AsSpan(0, merged.Count));
-            double reach = zone + 1 < zones ? cuts[zone] - marginDeg : double.PositiveInfinity;
-            var (finalRows, openRows, finalComponents) = SplitOpen(labels, merged.Dec, reach);
-            summary.CandidateGroups += finalComponents;
-            carry = merged.Select(openRows);
-            if (openRows.Length > 0)
+            for (int zone = 0; zone < zones; zone++)
             {
-                merged.Permute(finalRows, options.Threads);
-                cgid = MergeJob.Gather(cgid, finalRows);
+                var loaded = next.GetAwaiter().GetResult();
+                if (zone + 1 < zones) { int following = zone + 1; next = Task.Run(() => Load(following)); }
+                timer.Stop("read zones");
+
+                for (int i = 0; i < loaded.Filtered.Count; i++)
+                    MergeJob.CountReject(summary, summary.Inputs[loaded.Filtered.FileIndex[i]], loaded.FilteredReasons[i]);
+                if (loaded.Filtered.Count > 0) outputs.Add(FilteredOnly(loaded.Filtered, loaded.FilteredReasons, summary, options.Threads));
+
+                // The carried rows first: they are few, and appending the zone to them copies it once.
+                var merged = loaded.Merged;
+                if (carry.Count > 0) { carry.Append(merged); merged = carry; }
+                merged.Permute(DeclinationSort.Order(merged, options.Threads), options.Threads);
+                timer.Stop("sort");
+
+                var linked = LinkStage.Run(engine, fallBack, options.Threads,
+                    merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count), options.RadiusArcsec, options.BlockRows, log);
+                if (linked.Labels is not int[] labels) return MergeOutcome.Fail(MergeJob.DeviceErrorExit, linked.Error!);
+                summary.Device = linked.DeviceName;
+                timer.Stop("link");
+
+                var cgid = Components.CandidateIds(labels, merged.Cntr.AsSpan(0, merged.Count));
+                double reach = zone + 1 < zones ? cuts[zone] - marginDeg : double.PositiveInfinity;
+                var (finalRows, openRows, finalComponents) = SplitOpen(labels, merged.Dec, reach);
+                summary.CandidateGroups += finalComponents;
+                carry = merged.Select(openRows);
+                if (openRows.Length > 0)
+                {
+                    merged.Permute(finalRows, options.Threads);
+                    cgid = MergeJob.Gather(cgid, finalRows);
+                }
+                timer.Stop("components");
+                // Rows of the zone done: its final rows now, the carried ones count with the zone that finishes them.
+                Interlocked.Add(ref done, merged.Count + loaded.Filtered.Count);
+                if (merged.Count == 0) continue;
+
+                var grouped = GroupStages.Run(merged, cgid, footprints, model, options, summary, timer, log, progress: null);
+                for (int i = 0; i < merged.Count; i++) summary.Inputs[merged.FileIndex[i]].RowsMerged++;
+                summary.RowsMerged += merged.Count;
+                outputs.Add(new MergeOutputs
+                {
+                    Block = merged, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership,
+                    Summary = summary, Threads = options.Threads,
+                });
+                timer.Stop("spill");
+                // A full disk: the writer would only report it after every zone.
+                if (outputs.Error is OutputError spillError) return MergeOutcome.Fail(MergeJob.OutputErrorExit, spillError.Message);
             }
-            timer.Stop("components");
-            if (merged.Count == 0) continue;
-
-            var grouped = GroupStages.Run(merged, cgid, footprints, model, options, summary, timer, log);
-            for (int i = 0; i < merged.Count; i++) summary.Inputs[merged.FileIndex[i]].RowsMerged++;
-            summary.RowsMerged += merged.Count;
-            outputs.Add(new MergeOutputs
-            {
-                Block = merged, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership,
-                Summary = summary, Threads = options.Threads,
-            });
-            timer.Stop("spill");
+        }
+        finally
+        {
+            // The runs are deleted next: no read may still be using them.
+            try { next.Wait(); } catch (AggregateException) { }
         }
         if (carry.Count > 0) throw new InvalidOperationException("rows were carried past the last zone");
         return MergeJob.Write(options, summary, timer, o => OutputWriter.Write(o, outputs, summary, rejects, options.Threads));
