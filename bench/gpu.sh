@@ -7,7 +7,8 @@
 #   bench/gpu.sh run    there (device tool: command "bash bench/gpu.sh run", carry [".device"]):
 #                       unpacks, runs the whole test suite (log in $OUT/tests.log), `wdb check-device --device
 #                       cuda` (groups identical to the CPU engine, link-stage rows/s on both, seconds by stage)
-#                       and end-to-end merges on cuda and cpu, twice each, with
+#                       and end-to-end merges on cuda and cpu, twice each (the big set
+#                       also in memory: it is above the zone merge's threshold), with
 #                       every table's hash compared; results in $OUT/gpu-run.md. Knobs: SCALE (check-device
 #                       size, 100), SURVEY_SOURCES (1000000), BIG_SOURCES (unset: no third survey), HARNESS=1
 #                       (also bench/run.sh quick with --device cuda; its RESULTS.md as $OUT/RESULTS-gpu.md).
@@ -58,23 +59,30 @@ case "${1:-}" in
     [ -n "${BIG_SOURCES:-}" ] && "$W" gen survey --sources "$BIG_SOURCES" --seed 1 --out "$work/big.csv"
     echo "| data | device | run | wall s | stage seconds |" | tee -a "$log"
     echo "| --- | --- | --- | --- | --- |" | tee -a "$log"
+    # The big set is above the zone merge's threshold: it also runs in memory (--zone-rows 0),
+    # which must give the same tables as the zone merge on either device.
     for data in survey tile ${BIG_SOURCES:+big}; do
-      for dev in cuda cpu; do
+      variants="cuda cpu"; [ "$data" = big ] && variants="cuda cpu whole"
+      for variant in $variants; do
+        case "$variant" in whole) args=(--device cpu --zone-rows 0) ;; *) args=(--device "$variant") ;; esac
         for run in 1 2; do
-          rm -rf "$work/$data-$dev"
+          rm -rf "$work/$data-$variant"
           start=$(date +%s%N)
-          timeout "${MERGE_TIMEOUT:-120}" "$W" merge "$work/$data.csv" --out "$work/$data-$dev" --device "$dev" --quiet \
-            || echo "$data $dev: merge failed ($?)" | tee -a "$log"
+          timeout "${MERGE_TIMEOUT:-120}" "$W" merge "$work/$data.csv" --out "$work/$data-$variant" "${args[@]}" --quiet \
+            || echo "$data $variant: merge failed ($?)" | tee -a "$log"
           wall=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
-          stages=$(tr -d ' \n' < "$work/$data-$dev/summary.json" 2>/dev/null | grep -o '"stage_seconds":{[^}]*}' || true)
-          echo "| $data | $dev | $run | $wall | $stages |" | tee -a "$log"
+          stages=$(tr -d ' \n' < "$work/$data-$variant/summary.json" 2>/dev/null | grep -o '"stage_seconds":{[^}]*}' || true)
+          echo "| $data | $variant | $run | $wall | $stages |" | tee -a "$log"
         done
-        grep -A9 '"outputs"' "$work/$data-$dev/summary.json" > "$work/$data-$dev.hashes" 2>/dev/null || true
-        cp "$work/$data-$dev/summary.json" "$OUT/summary-$data-$dev.json" 2>/dev/null || true
+        grep -A9 '"outputs"' "$work/$data-$variant/summary.json" > "$work/$data-$variant.hashes" 2>/dev/null || true
+        cp "$work/$data-$variant/summary.json" "$OUT/summary-$data-$variant.json" 2>/dev/null || true
       done
-      if [ -s "$work/$data-cuda.hashes" ] && cmp -s "$work/$data-cuda.hashes" "$work/$data-cpu.hashes"; then
-        echo "$data: every table identical on cuda and cpu (sha256 in summary.json)"
-      else echo "$data: cuda and cpu tables DIFFER"; fi | tee -a "$log"
+      for variant in $variants; do
+        [ "$variant" = cpu ] && continue
+        if [ -s "$work/$data-$variant.hashes" ] && cmp -s "$work/$data-$variant.hashes" "$work/$data-cpu.hashes"; then
+          echo "$data: every table identical, $variant and cpu (sha256 in summary.json)"
+        else echo "$data: $variant and cpu tables DIFFER"; fi | tee -a "$log"
+      done
     done
     # HARNESS=1: the CPU machine's harness too (bench/run.sh quick, --device cuda, peers where
     # the machine has them, under PEER_TIMEOUT); its RESULTS.md comes back as RESULTS-gpu.md.

@@ -86,6 +86,29 @@ public sealed class ZoneMergeTests : IDisposable
         string.Join(",", summary.GetProperty("rejects_by_reason").EnumerateObject().Select(p => $"{p.Name}={p.Value}").Order());
 
     [Fact]
+    public void A_scan_table_and_an_empty_input_give_the_same_bytes_in_zones()
+    {
+        // spos from a scan table instead of the scans' own extractions: a box per scan around the strip.
+        var inputs = Inputs();
+        var scans = new System.Text.StringBuilder("scan_key,ra1,dec1,ra2,dec2,ra3,dec3,ra4,dec4\n");
+        foreach (long key in File.ReadLines(inputs[1]).Skip(1).Select(l => l.Split(',')).Where(f => f.Length > 3 && long.TryParse(f[1], out _))
+                     .Select(f => long.Parse(f[1])).Distinct())
+            scans.Append(FormattableString.Invariant($"{key},359.0,-21.5,1.0,-21.5,1.0,-19.5,359.0,-19.5\n"));
+        string table = _s.Write("scans.csv", scans.ToString());
+        string empty = _s.Write("empty.csv", "cntr,scan_key,ra,dec\n");
+        foreach (var (name, files, scanTable) in new[] { ("table", inputs, table), ("empty", new[] { empty }, (string?)null) })
+        {
+            string whole = _s.PathOf($"{name}-whole"), zoned = _s.PathOf($"{name}-zoned");
+            Assert.Null(MergeJob.Run(new MergeOptions { Inputs = files, OutDir = whole, Device = "cpu", ZoneRows = 0, ScanTable = scanTable }).Error);
+            Assert.Null(MergeJob.Run(new MergeOptions { Inputs = files, OutDir = zoned, Device = "cpu", ZoneRows = 50, ScanTable = scanTable }).Error);
+            foreach (string file in ComparedFiles)
+                Assert.True(Sha256(Path.Combine(whole, file)) == Sha256(Path.Combine(zoned, file)), $"{name}: {file} differs");
+            Assert.Equal(Summary(whole).GetProperty("groups").GetInt64(), Summary(zoned).GetProperty("groups").GetInt64());
+        }
+        Assert.Equal(0, Summary(_s.PathOf("empty-zoned")).GetProperty("groups").GetInt64());
+    }
+
+    [Fact]
     public void Spill_files_are_removed_after_a_run_and_after_a_failed_one()
     {
         var inputs = Inputs();
