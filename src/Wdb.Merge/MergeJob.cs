@@ -214,7 +214,9 @@ public static class MergeJob
     {
         summary.RowsRead = summary.Inputs.Sum(s => s.RowsRead);
         summary.RowsRejected = summary.Inputs.Sum(s => s.RowsRejected);
-        summary.StageSeconds = timer.Seconds;
+        // A copy: the writer adds its tables' time to the summary it writes, and the timer then
+        // measures the whole stage itself (sharing the dictionary counted the tables twice).
+        summary.StageSeconds = new Dictionary<string, double>(timer.Seconds);
         summary.StageHeapMb = timer.HeapMb;
         summary.PeakWorkingSetMb = StageTimer.PeakWorkingSetMb();
         options.Progress?.Stage("write", null, 0);

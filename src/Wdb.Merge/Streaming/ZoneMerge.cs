@@ -75,13 +75,31 @@ public static class ZoneMerge
         }
     }
 
-    /// <summary>A new directory: beside the output (same file system, which has room for it), or inside --spill-dir.</summary>
+    /// <summary>
+    /// A new directory: beside the output (same file system, which has room for it), or inside
+    /// --spill-dir. Beside the output, spills of interrupted runs for the same output go first: two
+    /// runs never write one output at once (OutputWriter), so they cannot belong to a live run.
+    /// </summary>
     private static string SpillDirectoryOf(MergeOptions options)
     {
         string unique = Path.GetRandomFileName().Replace(".", "");
-        return options.SpillDirectory is string root
-            ? Path.Combine(Path.GetFullPath(root), $"wdb-spill-{unique}")
-            : $"{Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.OutDir))}.spill-{unique}";
+        if (options.SpillDirectory is string root) return Path.Combine(Path.GetFullPath(root), $"wdb-spill-{unique}");
+        string target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.OutDir));
+        RemoveStaleSpills(target);
+        return $"{target}.spill-{unique}";
+    }
+
+    private static void RemoveStaleSpills(string target)
+    {
+        string? parent = Path.GetDirectoryName(target);
+        if (parent is null || !Directory.Exists(parent)) return;
+        string prefix = Path.GetFileName(target) + ".spill-";
+        foreach (string dir in Directory.EnumerateDirectories(parent))
+        {
+            if (!Path.GetFileName(dir).StartsWith(prefix, StringComparison.Ordinal)) continue;
+            try { Directory.Delete(dir, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
     }
 
     private static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
@@ -91,19 +109,38 @@ public static class ZoneMerge
         using var cntrs = new DuplicateCntrRuns(Path.Combine(spill, "cntr"), options.Threads);
         using var outputs = new OutputRuns(Path.Combine(spill, "out"));
 
-        // Pass 1: partition.
+        // Pass 1: partition. A block is copied and spilled on a worker while the reader decodes the
+        // next one (the reader reuses its block): one block in flight, so one more block of memory.
         var rejects = new List<RejectRecord>();
+        var handed = new ExtractionBlock(16);
         for (int f = 0; f < options.Inputs.Count; f++)
         {
             string path = options.Inputs[f];
             long rows = 0;
             options.Progress?.Stage($"read {Path.GetFileName(path)}", () => Interlocked.Read(ref rows), RowEstimate.Of(path));
-            var read = ExtractionReader.ReadBlocks(path, f, MergeJob.ReadOptionsOf(options), zoneRows, block =>
+            var spilling = Task.CompletedTask;
+            FileReadResult read;
+            try
             {
-                cntrs.Add(block);
-                runs.Add(block, DeclinationSort.Order(block, options.Threads));
-                Interlocked.Add(ref rows, block.Count);
-            });
+                read = ExtractionReader.ReadBlocks(path, f, MergeJob.ReadOptionsOf(options), zoneRows, block =>
+                {
+                    spilling.GetAwaiter().GetResult();   // the handed block is free again, or its error surfaces here
+                    handed.Clear();
+                    handed.Append(block);
+                    spilling = Task.Run(() =>
+                    {
+                        cntrs.Add(handed);
+                        runs.Add(handed, DeclinationSort.Order(handed, options.Threads));
+                        Interlocked.Add(ref rows, handed.Count);
+                    });
+                });
+            }
+            finally
+            {
+                // The runs are deleted on the way out: no spill may still be writing them.
+                try { spilling.Wait(); } catch (AggregateException) { }
+            }
+            spilling.GetAwaiter().GetResult();
             if (read.Error is not null) return MergeOutcome.Fail(MergeJob.InputErrorExit, read.Error.ToString());
             MergeJob.AddInput(summary, rejects, read);
             log?.Invoke($"read {path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");

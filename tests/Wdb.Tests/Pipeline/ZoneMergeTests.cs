@@ -68,8 +68,13 @@ public sealed class ZoneMergeTests : IDisposable
         foreach (var (zoneRows, device) in new[] { (1, "cpu"), (37, "cpu"), (500, "ilgpu-cpu"), (4000, "auto"), (1 << 20, "cpu") })
         {
             string outDir = _s.PathOf($"zones-{zoneRows}");
+            var watch = System.Diagnostics.Stopwatch.StartNew();
             var outcome = Merge(inputs, outDir, zoneRows, device, filters);
+            double wall = watch.Elapsed.TotalSeconds;
             Assert.Null(outcome.Error);
+            // Stages run once per zone add up; none is counted twice (the sum cannot exceed the run).
+            Assert.True(outcome.Summary!.StageSeconds.Values.Sum() <= wall + 0.01,
+                $"{string.Join(", ", outcome.Summary.StageSeconds)} in {wall:F3} s");
             var summary = Summary(outDir);
             Assert.Equal(zoneRows, summary.GetProperty("parameters").GetProperty("zone_rows").GetInt32());
             if (zoneRows <= 37) Assert.True(summary.GetProperty("parameters").GetProperty("zones").GetInt32() > 20);
@@ -117,6 +122,14 @@ public sealed class ZoneMergeTests : IDisposable
         File.WriteAllText(Path.Combine(spill, "mine.txt"), "not wdb's");
         Assert.Null(Merge(inputs, _s.PathOf("ok"), zoneRows: 100, spill: spill).Error);
         Assert.Equal(["mine.txt"], Directory.GetFileSystemEntries(spill).Select(Path.GetFileName));
+
+        // The spill of a run that was killed, beside the same output, goes with the next run.
+        string stale = _s.PathOf("again.spill-killed");
+        Directory.CreateDirectory(stale);
+        File.WriteAllText(Path.Combine(stale, "run-000000.bin"), "x");
+        Assert.Null(Merge(inputs, _s.PathOf("again"), zoneRows: 100).Error);
+        Assert.False(Directory.Exists(stale));
+        Assert.True(Directory.Exists(_s.PathOf("again")));
 
         // --strict stops at the first duplicate, after the partition pass has spilled every row.
         var failed = Merge(Inputs(badRow: false), _s.PathOf("strict"), zoneRows: 100, strict: true);
