@@ -34,6 +34,13 @@ public static class ZoneMerge
     public const long AutoAboveRows = 4_000_000;
     /// <summary>Zone size when the run chose the zone merge by itself: ~1 GB peak for a survey.</summary>
     public const int DefaultZoneRows = 1_000_000;
+    /// <summary>
+    /// Most zones (and read blocks) a run chooses by itself: every run file is open at the end and the
+    /// final merge reads every zone's runs at once, so beyond a few hundred the reads become small and
+    /// the open files many. Past DefaultZoneRows x this (256 M rows) zones grow instead, and with them
+    /// the memory (a full-sky 1.5 G rows: ~6 M-row zones).
+    /// </summary>
+    public const int MostAutoZones = 256;
     /// <summary>Compressed bytes per row assumed for a gzipped input, whose rows cannot be counted from a sample.</summary>
     private const long GzipBytesPerRow = 30;
 
@@ -44,6 +51,10 @@ public static class ZoneMerge
         > 0 => true,
         _ => options.Inputs.Sum(EstimatedRows) > AutoAboveRows,
     };
+
+    /// <summary>The zone size a run chooses for about <paramref name="rows"/> rows.</summary>
+    public static int AutoZoneRows(long rows) =>
+        (int)Math.Min(int.MaxValue / 4, Math.Max(DefaultZoneRows, (rows + MostAutoZones - 1) / MostAutoZones));
 
     private static long EstimatedRows(string path)
     {
@@ -56,7 +67,7 @@ public static class ZoneMerge
     internal static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
         ExtractionBlock? scanCorners, Action<string>? log)
     {
-        int zoneRows = options.ZoneRows is int z and > 0 ? z : DefaultZoneRows;
+        int zoneRows = options.ZoneRows is int z and > 0 ? z : AutoZoneRows(options.Inputs.Sum(EstimatedRows));
         summary.Parameters["zone_rows"] = zoneRows;
         string spill = SpillDirectoryOf(options);
         try

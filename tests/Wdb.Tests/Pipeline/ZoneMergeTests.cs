@@ -148,6 +148,10 @@ public sealed class ZoneMergeTests : IDisposable
         Assert.False(ZoneMerge.Chooses(options));
         Assert.True(ZoneMerge.Chooses(options with { ZoneRows = 10 }));
         Assert.False(ZoneMerge.Chooses(options with { ZoneRows = 0 }));
+        // Zones of 1 M rows up to 256 of them, then larger zones rather than more of them.
+        Assert.Equal(ZoneMerge.DefaultZoneRows, ZoneMerge.AutoZoneRows(10_000_000));
+        Assert.Equal(ZoneMerge.DefaultZoneRows, ZoneMerge.AutoZoneRows(256_000_000));
+        Assert.Equal(5_859_375, ZoneMerge.AutoZoneRows(1_500_000_000));
         var bad = MergeJob.Run(options with { OutDir = _s.PathOf("bad"), ZoneRows = -1 });
         Assert.Equal(MergeJob.InputErrorExit, bad.ExitCode);
         Assert.Contains("--zone-rows", bad.Error);
