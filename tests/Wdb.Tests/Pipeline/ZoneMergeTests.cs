@@ -141,6 +141,19 @@ public sealed class ZoneMergeTests : IDisposable
     }
 
     [Fact]
+    public void A_spill_directory_that_cannot_be_made_is_an_output_error_and_nothing_is_written()
+    {
+        var inputs = Inputs();
+        string blocker = _s.Write("not-a-directory", "a file where the spill directory would go");
+        string outDir = _s.PathOf("never");
+        var outcome = Merge(inputs, outDir, zoneRows: 100, spill: Path.Combine(blocker, "spill"));
+        Assert.Equal(MergeJob.OutputErrorExit, outcome.ExitCode);
+        Assert.StartsWith("cannot spill the zones to ", outcome.Error);
+        Assert.False(Directory.Exists(outDir));
+        Assert.Empty(Directory.GetDirectories(_s.Dir, "never*"));
+    }
+
+    [Fact]
     public void Small_inputs_stay_in_memory_unless_zones_are_asked_for()
     {
         var inputs = Inputs();
