@@ -25,6 +25,25 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Zone_merge_from_the_command_line_gives_the_same_tables()
+    {
+        string data = Path.Combine(_dir, "zones.csv"), whole = Path.Combine(_dir, "whole"), zoned = Path.Combine(_dir, "zoned");
+        string spill = Path.Combine(_dir, "spill");
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "3000", "--seed", "6", "--out", data).Exit);
+        var a = WdbProcess.Run("merge", data, "--out", whole, "--device", "cpu", "--zone-rows", "0");
+        Assert.True(a.Exit == 0, a.Stderr);
+        var b = WdbProcess.Run("merge", data, "--out", zoned, "--device", "cpu", "--zone-rows", "700", "--spill-dir", spill);
+        Assert.True(b.Exit == 0, b.Stderr);
+        Assert.Contains("zones of about 700 rows", b.Stderr);
+        foreach (string table in new[] { "groups.fb", "members.fb", "extractions.fb" })
+            Assert.True(File.ReadAllBytes(Path.Combine(whole, table)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(zoned, table))), table);
+        Assert.Empty(Directory.GetFileSystemEntries(spill));
+        var bad = WdbProcess.Run("merge", data, "--out", Path.Combine(_dir, "never"), "--zone-rows", "-5");
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains("--zone-rows", bad.Stderr);
+    }
+
+    [Fact]
     public void Bad_requests_exit_2_with_one_line_and_write_nothing()
     {
         string outDir = Path.Combine(_dir, "never");
