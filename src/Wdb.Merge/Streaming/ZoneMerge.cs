@@ -116,144 +116,194 @@ public static class ZoneMerge
     private static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
         ExtractionBlock? scanCorners, int zoneRows, string spill, Action<string>? log)
     {
-        using var runs = new DeclinationRuns(Path.Combine(spill, "rows"));
-        using var cntrs = new DuplicateCntrRuns(Path.Combine(spill, "cntr"), options.Threads);
-        using var outputs = new OutputRuns(Path.Combine(spill, "out"));
+        using var passes = new Passes(options, summary, timer, zoneRows, spill, log);
+        return passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners) ?? passes.Zones(device)
+            ?? MergeJob.Write(options, summary, timer, o => OutputWriter.Write(o, passes.Outputs, summary, passes.Rejects, options.Threads));
+    }
 
-        // Pass 1: partition. A block is copied and spilled on a worker while the reader decodes the
-        // next one (the reader reuses its block): one block in flight, so one more block of memory.
-        var rejects = new List<RejectRecord>();
-        var handed = new ExtractionBlock(16);
-        for (int f = 0; f < options.Inputs.Count; f++)
+    /// <summary>
+    /// The passes of one run over its spill files, in order; each returns null to go on or the
+    /// run's outcome when it must stop there. Disposing deletes the spill files.
+    /// </summary>
+    private sealed class Passes(MergeOptions options, RunSummary summary, StageTimer timer, int zoneRows, string spill, Action<string>? log)
+        : IDisposable
+    {
+        private readonly DeclinationRuns _runs = new(Path.Combine(spill, "rows"));
+        private readonly DuplicateCntrRuns _cntrs = new(Path.Combine(spill, "cntr"), options.Threads);
+        private HashSet<(int, long)> _duplicateKeys = new();
+        private ScanFootprints? _footprints;
+
+        public OutputRuns Outputs { get; } = new(Path.Combine(spill, "out"));
+        public List<RejectRecord> Rejects { get; } = new();
+
+        public void Dispose()
         {
-            string path = options.Inputs[f];
-            long rows = 0;
-            options.Progress?.Stage($"read {Path.GetFileName(path)}", () => Interlocked.Read(ref rows), RowEstimate.Of(path));
-            var spilling = Task.CompletedTask;
-            FileReadResult read;
+            Outputs.Dispose();
+            _cntrs.Dispose();
+            _runs.Dispose();
+        }
+
+        /// <summary>
+        /// Pass 1: every input read in blocks, each block's cntr keys and its dec-sorted rows spilled.
+        /// A block is copied and spilled on a worker while the reader decodes the next one (the reader
+        /// reuses its block): one block in flight, so one more block of memory.
+        /// </summary>
+        public MergeOutcome? Partition()
+        {
+            var handed = new ExtractionBlock(16);
+            for (int f = 0; f < options.Inputs.Count; f++)
+            {
+                string path = options.Inputs[f];
+                long rows = 0;
+                options.Progress?.Stage($"read {Path.GetFileName(path)}", () => Interlocked.Read(ref rows), RowEstimate.Of(path));
+                var spilling = Task.CompletedTask;
+                FileReadResult read;
+                try
+                {
+                    read = ExtractionReader.ReadBlocks(path, f, MergeJob.ReadOptionsOf(options), zoneRows, block =>
+                    {
+                        spilling.GetAwaiter().GetResult();   // the handed block is free again, or its error surfaces here
+                        handed.Clear();
+                        handed.Append(block);
+                        spilling = Task.Run(() =>
+                        {
+                            _cntrs.Add(handed);
+                            _runs.Add(handed, DeclinationSort.Order(handed, options.Threads));
+                            Interlocked.Add(ref rows, handed.Count);
+                        });
+                    });
+                }
+                finally
+                {
+                    // The runs are deleted on the way out: no spill may still be writing them.
+                    try { spilling.Wait(); } catch (AggregateException) { }
+                }
+                spilling.GetAwaiter().GetResult();
+                if (read.Error is not null) return MergeOutcome.Fail(MergeJob.InputErrorExit, read.Error.ToString());
+                MergeJob.AddInput(summary, Rejects, read);
+                log?.Invoke($"read {path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
+            }
+            timer.Stop("read");
+            return null;
+        }
+
+        /// <summary>Pass 2a: the k-way merge of the cntr runs names the duplicates, rejected as in memory.</summary>
+        public MergeOutcome? Duplicates()
+        {
+            var duplicates = _cntrs.Find();
+            if (MergeJob.RejectDuplicates(options, summary, Rejects, duplicates) is string error)
+                return MergeOutcome.Fail(MergeJob.InputErrorExit, error);
+            _duplicateKeys = duplicates.Select(d => (d.FileIndex, d.Line)).ToHashSet();
+            timer.Stop("duplicates");
+            return null;
+        }
+
+        /// <summary>Pass 2b: footprints of the rows that will be merged (or of the scan table), before any group's spos.</summary>
+        public MergeOutcome? Footprints(ExtractionBlock? scanCorners)
+        {
+            options.Progress?.Stage("scan footprints", null, 0);
+            _footprints = scanCorners is not null
+                ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
+                : FootprintsOf(_runs, zoneRows, FootprintColumns(options.Filters, _duplicateKeys.Count > 0),
+                    rows => Keep(rows, _duplicateKeys, options).Merged, options.Threads);
+            timer.Stop("footprints");
+            return null;
+        }
+
+        /// <summary>Pass 3: zone after zone, the next one read while this one is linked.</summary>
+        public MergeOutcome? Zones(PendingEngine device)
+        {
+            double[] cuts = _runs.Cuts(zoneRows);
+            int zones = cuts.Length + 1;
+            var bounds = ZoneBounds(_runs, cuts);
+            summary.Parameters["zones"] = zones;
+            log?.Invoke($"{_runs.Rows:N0} rows in {_runs.RunCount} runs, merged in {zones} zones of about {zoneRows:N0} rows");
+            if (!device.IsReady) options.Progress?.Stage("link: waiting for the device (kernels compiling)", null, 0);
+            var (engine, deviceError) = device.Get();
+            if (engine is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, deviceError!);
+
+            ZoneRowsRead Load(int zone)
+            {
+                var block = new ExtractionBlock(16);
+                for (int r = 0; r < _runs.RunCount; r++) _runs.Read(r, bounds[r][zone], bounds[r][zone + 1], block);
+                return Keep(block, _duplicateKeys, options);
+            }
+
+            var carry = new ExtractionBlock(16);
+            long done = 0;
+            options.Progress?.Stage($"merge {zones} zones", () => Interlocked.Read(ref done), _runs.Rows);
+            var next = Task.Run(() => Load(0));
             try
             {
-                read = ExtractionReader.ReadBlocks(path, f, MergeJob.ReadOptionsOf(options), zoneRows, block =>
+                for (int zone = 0; zone < zones; zone++)
                 {
-                    spilling.GetAwaiter().GetResult();   // the handed block is free again, or its error surfaces here
-                    handed.Clear();
-                    handed.Append(block);
-                    spilling = Task.Run(() =>
-                    {
-                        cntrs.Add(handed);
-                        runs.Add(handed, DeclinationSort.Order(handed, options.Threads));
-                        Interlocked.Add(ref rows, handed.Count);
-                    });
-                });
+                    var loaded = next.GetAwaiter().GetResult();
+                    if (zone + 1 < zones) { int following = zone + 1; next = Task.Run(() => Load(following)); }
+                    timer.Stop("read zones");
+                    double reach = zone + 1 < zones ? cuts[zone] - BlockLinker.MarginDeg(options.RadiusArcsec) : double.PositiveInfinity;
+                    var (finished, error) = Zone(engine, loaded, ref carry, reach);
+                    if (error is not null) return error;
+                    Interlocked.Add(ref done, finished);
+                }
             }
             finally
             {
-                // The runs are deleted on the way out: no spill may still be writing them.
-                try { spilling.Wait(); } catch (AggregateException) { }
+                // The runs are deleted next: no read may still be using them.
+                try { next.Wait(); } catch (AggregateException) { }
             }
-            spilling.GetAwaiter().GetResult();
-            if (read.Error is not null) return MergeOutcome.Fail(MergeJob.InputErrorExit, read.Error.ToString());
-            MergeJob.AddInput(summary, rejects, read);
-            log?.Invoke($"read {path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
-        }
-        timer.Stop("read");
-
-        // Pass 2: duplicates, then the footprints of the rows that will be merged.
-        var duplicates = cntrs.Find();
-        if (MergeJob.RejectDuplicates(options, summary, rejects, duplicates) is string duplicateError)
-            return MergeOutcome.Fail(MergeJob.InputErrorExit, duplicateError);
-        var duplicateKeys = duplicates.Select(d => (d.FileIndex, d.Line)).ToHashSet();
-        timer.Stop("duplicates");
-        options.Progress?.Stage("scan footprints", null, 0);
-        var footprints = scanCorners is not null
-            ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
-            : FootprintsOf(runs, zoneRows, FootprintColumns(options.Filters, duplicateKeys.Count > 0),
-                rows => Keep(rows, duplicateKeys, options).Merged, options.Threads);
-        timer.Stop("footprints");
-
-        // Pass 3: zones.
-        double[] cuts = runs.Cuts(zoneRows);
-        int zones = cuts.Length + 1;
-        var bounds = ZoneBounds(runs, cuts);
-        summary.Parameters["zones"] = zones;
-        log?.Invoke($"{runs.Rows:N0} rows in {runs.RunCount} runs, merged in {zones} zones of about {zoneRows:N0} rows");
-        if (!device.IsReady) options.Progress?.Stage("link: waiting for the device (kernels compiling)", null, 0);
-        var (engine, deviceError) = device.Get();
-        if (engine is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, deviceError!);
-        bool fallBack = options.Device.Equals("auto", StringComparison.OrdinalIgnoreCase);
-        var model = options.Reliability ?? ReliabilityModel.Default;
-        double marginDeg = BlockLinker.MarginDeg(options.RadiusArcsec);
-
-        ZoneRowsRead Load(int zone)
-        {
-            var block = new ExtractionBlock(16);
-            for (int r = 0; r < runs.RunCount; r++) runs.Read(r, bounds[r][zone], bounds[r][zone + 1], block);
-            return Keep(block, duplicateKeys, options);
+            if (carry.Count > 0) throw new InvalidOperationException("rows were carried past the last zone");
+            return null;
         }
 
-        var carry = new ExtractionBlock(16);
-        long done = 0;
-        options.Progress?.Stage($"merge {zones} zones", () => Interlocked.Read(ref done), runs.Rows);
-        var next = Task.Run(() => Load(0));
-        try
+        /// <summary>
+        /// One zone: its filtered rows spilled, its rows and the carried ones sorted and linked; components
+        /// reaching <paramref name="reach"/> carried on, the others finished and spilled. Returns the rows
+        /// finished (the carried ones count with the zone that finishes them).
+        /// </summary>
+        private (long Finished, MergeOutcome? Error) Zone(ILinkEngine engine, ZoneRowsRead loaded, ref ExtractionBlock carry, double reach)
         {
-            for (int zone = 0; zone < zones; zone++)
+            for (int i = 0; i < loaded.Filtered.Count; i++)
+                MergeJob.CountReject(summary, summary.Inputs[loaded.Filtered.FileIndex[i]], loaded.FilteredReasons[i]);
+            if (loaded.Filtered.Count > 0) Outputs.Add(FilteredOnly(loaded.Filtered, loaded.FilteredReasons, summary, options.Threads));
+
+            // The carried rows first: they are few, and appending the zone to them copies it once.
+            var merged = loaded.Merged;
+            if (carry.Count > 0) { carry.Append(merged); merged = carry; }
+            merged.Permute(DeclinationSort.Order(merged, options.Threads), options.Threads);
+            timer.Stop("sort");
+
+            var linked = LinkStage.Run(engine, options.Device.Equals("auto", StringComparison.OrdinalIgnoreCase), options.Threads,
+                merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count), options.RadiusArcsec, options.BlockRows, log);
+            if (linked.Labels is not int[] labels) return (0, MergeOutcome.Fail(MergeJob.DeviceErrorExit, linked.Error!));
+            summary.Device = linked.DeviceName;
+            timer.Stop("link");
+
+            var cgid = Components.CandidateIds(labels, merged.Cntr.AsSpan(0, merged.Count));
+            var (finalRows, openRows, finalComponents) = SplitOpen(labels, merged.Dec, reach);
+            summary.CandidateGroups += finalComponents;
+            carry = merged.Select(openRows);
+            if (openRows.Length > 0)
             {
-                var loaded = next.GetAwaiter().GetResult();
-                if (zone + 1 < zones) { int following = zone + 1; next = Task.Run(() => Load(following)); }
-                timer.Stop("read zones");
-
-                for (int i = 0; i < loaded.Filtered.Count; i++)
-                    MergeJob.CountReject(summary, summary.Inputs[loaded.Filtered.FileIndex[i]], loaded.FilteredReasons[i]);
-                if (loaded.Filtered.Count > 0) outputs.Add(FilteredOnly(loaded.Filtered, loaded.FilteredReasons, summary, options.Threads));
-
-                // The carried rows first: they are few, and appending the zone to them copies it once.
-                var merged = loaded.Merged;
-                if (carry.Count > 0) { carry.Append(merged); merged = carry; }
-                merged.Permute(DeclinationSort.Order(merged, options.Threads), options.Threads);
-                timer.Stop("sort");
-
-                var linked = LinkStage.Run(engine, fallBack, options.Threads,
-                    merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count), options.RadiusArcsec, options.BlockRows, log);
-                if (linked.Labels is not int[] labels) return MergeOutcome.Fail(MergeJob.DeviceErrorExit, linked.Error!);
-                summary.Device = linked.DeviceName;
-                timer.Stop("link");
-
-                var cgid = Components.CandidateIds(labels, merged.Cntr.AsSpan(0, merged.Count));
-                double reach = zone + 1 < zones ? cuts[zone] - marginDeg : double.PositiveInfinity;
-                var (finalRows, openRows, finalComponents) = SplitOpen(labels, merged.Dec, reach);
-                summary.CandidateGroups += finalComponents;
-                carry = merged.Select(openRows);
-                if (openRows.Length > 0)
-                {
-                    merged.Permute(finalRows, options.Threads);
-                    cgid = MergeJob.Gather(cgid, finalRows);
-                }
-                timer.Stop("components");
-                // Rows of the zone done: its final rows now, the carried ones count with the zone that finishes them.
-                Interlocked.Add(ref done, merged.Count + loaded.Filtered.Count);
-                if (merged.Count == 0) continue;
-
-                var grouped = GroupStages.Run(merged, cgid, footprints, model, options, summary, timer, log, progress: null);
-                for (int i = 0; i < merged.Count; i++) summary.Inputs[merged.FileIndex[i]].RowsMerged++;
-                summary.RowsMerged += merged.Count;
-                outputs.Add(new MergeOutputs
-                {
-                    Block = merged, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership,
-                    Summary = summary, Threads = options.Threads,
-                });
-                timer.Stop("spill");
-                // A full disk: the writer would only report it after every zone.
-                if (outputs.Error is OutputError spillError) return MergeOutcome.Fail(MergeJob.OutputErrorExit, spillError.Message);
+                merged.Permute(finalRows, options.Threads);
+                cgid = MergeJob.Gather(cgid, finalRows);
             }
+            timer.Stop("components");
+            long finished = merged.Count + loaded.Filtered.Count;
+            if (merged.Count == 0) return (finished, null);
+
+            var model = options.Reliability ?? ReliabilityModel.Default;
+            var grouped = GroupStages.Run(merged, cgid, _footprints!, model, options, summary, timer, log, progress: null);
+            for (int i = 0; i < merged.Count; i++) summary.Inputs[merged.FileIndex[i]].RowsMerged++;
+            summary.RowsMerged += merged.Count;
+            Outputs.Add(new MergeOutputs
+            {
+                Block = merged, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership,
+                Summary = summary, Threads = options.Threads,
+            });
+            timer.Stop("spill");
+            // A full disk: the writer would only report it after every zone.
+            return (finished, Outputs.Error is OutputError spillError ? MergeOutcome.Fail(MergeJob.OutputErrorExit, spillError.Message) : null);
         }
-        finally
-        {
-            // The runs are deleted next: no read may still be using them.
-            try { next.Wait(); } catch (AggregateException) { }
-        }
-        if (carry.Count > 0) throw new InvalidOperationException("rows were carried past the last zone");
-        return MergeJob.Write(options, summary, timer, o => OutputWriter.Write(o, outputs, summary, rejects, options.Threads));
     }
 
     private sealed record ZoneRowsRead(ExtractionBlock Merged, ExtractionBlock Filtered, RejectReason[] FilteredReasons);
