@@ -36,7 +36,7 @@ public sealed class ZoneMergeTests : IDisposable
     /// and a survey strip 1.5 deg tall across RA 0/360, in two files; the second file repeats
     /// some cntr of the first (duplicates) and has an unreadable row.
     /// </summary>
-    private string[] Inputs(bool badRow = true)
+    private string[] Inputs(bool badRow = true, bool duplicates = true)
     {
         var tile = SyntheticSky.Generate(new GeneratorOptions(SkyKind.CalTile, 40, 3, Scans: 18, CenterRaDeg: 0.1, CenterDecDeg: -20));
         var strip = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 500, 8, CenterRaDeg: 0.0, CenterDecDeg: -20.5));
@@ -47,7 +47,10 @@ public sealed class ZoneMergeTests : IDisposable
         TableTextWriter.Write(strip, b);
         // Duplicates: three tile rows again at the end of the strip file, plus a bad row.
         var lines = File.ReadAllLines(a);
-        File.AppendAllLines(b, badRow ? [lines[5], lines[40], lines[41], "oops,this,is,not,a,row"] : [lines[5], lines[40], lines[41]]);
+        var extra = new List<string>();
+        if (duplicates) extra.AddRange([lines[5], lines[40], lines[41]]);
+        if (badRow) extra.Add("oops,this,is,not,a,row");
+        File.AppendAllLines(b, extra);
         return [a, b];
     }
 
@@ -89,6 +92,24 @@ public sealed class ZoneMergeTests : IDisposable
 
     private static string Reasons(JsonElement summary) =>
         string.Join(",", summary.GetProperty("rejects_by_reason").EnumerateObject().Select(p => $"{p.Name}={p.Value}").Order());
+
+    [Fact]
+    public void Without_duplicates_the_filters_alone_choose_the_footprint_rows_with_the_same_bytes()
+    {
+        // No duplicate cntr: the footprint passes read no file and line, only the filters' columns.
+        var inputs = Inputs(duplicates: false);
+        var filters = new FilterOptions(MinSnr: 6, ExcludeArtifacts: true);
+        string whole = _s.PathOf("nodup-whole");
+        Assert.Null(Merge(inputs, whole, zoneRows: 0, filters: filters).Error);
+        Assert.False(Summary(whole).GetProperty("rejects_by_reason").TryGetProperty("duplicate_cntr", out _));
+        foreach (int zoneRows in new[] { 37, 4000 })
+        {
+            string zoned = _s.PathOf($"nodup-{zoneRows}");
+            Assert.Null(Merge(inputs, zoned, zoneRows, filters: filters).Error);
+            foreach (string file in ComparedFiles)
+                Assert.True(Sha256(Path.Combine(whole, file)) == Sha256(Path.Combine(zoned, file)), $"zones of {zoneRows}: {file} differs");
+        }
+    }
 
     [Fact]
     public void A_scan_table_and_an_empty_input_give_the_same_bytes_in_zones()
