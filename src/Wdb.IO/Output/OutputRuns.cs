@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
 using Wdb.Fbs;
 
 namespace Wdb.IO;
@@ -16,11 +15,12 @@ namespace Wdb.IO;
 /// merge of the runs. Members and extractions are spilled as their encoded structs
 /// (<see cref="MemberStruct"/>, <see cref="ExtractionStruct"/>); groups as
 /// <see cref="GroupStruct"/> with the designation beside it, whose two offset fields are set
-/// when a chunk is encoded. Memory while merging: a read buffer per run, plus a wave of
-/// chunks per table (<see cref="ChunkPipeline{T}"/>).
+/// when a chunk is encoded. Memory while merging: two read buffers per run (one read ahead),
+/// plus a wave of chunks per table (<see cref="ChunkPipeline{T}"/>).
 /// </para>
 /// <para>
-/// Spill files are little-endian raw bytes, one file per kind, each zone an extent of it.
+/// Spill files are little-endian raw bytes, one <see cref="SpillFile"/> per kind (O_DIRECT where
+/// the file system takes it), each zone an extent of it.
 /// An I/O failure while spilling (a full disk) does not throw: it is kept as <see cref="Error"/>,
 /// later zones are ignored, and <see cref="OutputWriter"/> returns it without writing anything.
 /// One zone at a time: Add is not thread-safe.
@@ -47,7 +47,7 @@ public sealed class OutputRuns : IDisposable
     /// <exception cref="ArgumentException">The directory exists and is not empty.</exception>
     public OutputRuns(string directory) : this(directory, readBufferBytes: 0) { }
 
-    /// <param name="readBufferBytes">Each run's read buffer while merging (0: a share of 32 MiB within [4 KiB, 1 MiB]); tests use a few bytes so that records straddle refills.</param>
+    /// <param name="readBufferBytes">Each run's two read buffers while merging (0: a share of <see cref="MergeBufferBytes"/>, each within [4 KiB, 4 MiB]); tests use a few bytes so that records straddle refills.</param>
     internal OutputRuns(string directory, int readBufferBytes)
     {
         _readBufferBytes = readBufferBytes;
