@@ -5,6 +5,7 @@
 # Defaults: 3 runs; bench/data/{survey-0.65M,caltile-0.42M,caltile-3.5M}.csv (bench/run.sh makes them).
 # Outputs go to a fresh directory under $TMPDIR (or /tmp) per run and are deleted after it.
 # Also checks that both builds wrote byte-identical groups/members/extractions tables.
+# WDB_ARGS: more `wdb merge` options for both (e.g. "--zone-rows 0").
 set -uo pipefail
 
 [ $# -ge 2 ] || { echo "usage: bench/compare.sh A_WDB B_WDB [RUNS] [DATASET.csv ...]" >&2; exit 2; }
@@ -27,7 +28,7 @@ for csv in "${DATA[@]}"; do
         for side in A B; do
             bin="$A"; [ "$side" = B ] && bin="$B"
             out="$WORK/$side.$i"
-            /usr/bin/time -f "%e %U %S %M" -o "$WORK/$side.$i.time" "$bin" merge "$csv" --out "$out" --quiet >/dev/null 2>"$WORK/$side.$i.err" \
+            /usr/bin/time -f "%e %U %S %M" -o "$WORK/$side.$i.time" "$bin" merge "$csv" --out "$out" --quiet ${WDB_ARGS:-} >/dev/null 2>"$WORK/$side.$i.err" \
                 || { echo "$name: $side failed: $(tail -1 "$WORK/$side.$i.err")" >&2; continue; }
             python3 - "$out/summary.json" "$WORK/$side.$i.time" >>"$WORK/$side.rows" <<'PY'
 import json, sys
