@@ -165,7 +165,7 @@ public static class ZoneMerge
                         spilling.GetAwaiter().GetResult();   // the handed block is free again, or its error surfaces here
                         handed.Clear();
                         handed.Append(block);
-                        spilling = Task.Run(() =>
+                        spilling = Overlap(() =>
                         {
                             _cntrs.Add(handed);
                             _runs.Add(handed, DeclinationSort.Order(handed, options.Threads));
@@ -186,6 +186,20 @@ public static class ZoneMerge
             timer.Stop("read");
             return null;
         }
+
+        /// <summary>
+        /// Work that overlaps the caller's (a block's spill, the next zone's read) on a worker; inline
+        /// under --threads 1, which asks for one busy thread.
+        /// </summary>
+        private Task Overlap(Action work)
+        {
+            if (Threads.Resolve(options.Threads) > 1) return Task.Run(work);
+            work();
+            return Task.CompletedTask;
+        }
+
+        private Task<T> Overlap<T>(Func<T> work) =>
+            Threads.Resolve(options.Threads) > 1 ? Task.Run(work) : Task.FromResult(work());
 
         /// <summary>Pass 2a: the k-way merge of the cntr runs names the duplicates, rejected as in memory.</summary>
         public MergeOutcome? Duplicates()
@@ -232,13 +246,13 @@ public static class ZoneMerge
             var carry = new ExtractionBlock(16);
             long done = 0;
             options.Progress?.Stage($"merge {zones} zones", () => Interlocked.Read(ref done), _runs.Rows);
-            var next = Task.Run(() => Load(0));
+            var next = Overlap(() => Load(0));
             try
             {
                 for (int zone = 0; zone < zones; zone++)
                 {
                     var loaded = next.GetAwaiter().GetResult();
-                    if (zone + 1 < zones) { int following = zone + 1; next = Task.Run(() => Load(following)); }
+                    if (zone + 1 < zones) { int following = zone + 1; next = Overlap(() => Load(following)); }
                     timer.Stop("read zones");
                     double reach = zone + 1 < zones ? cuts[zone] - BlockLinker.MarginDeg(options.RadiusArcsec) : double.PositiveInfinity;
                     var (finished, error) = Zone(engine, loaded, ref carry, reach);

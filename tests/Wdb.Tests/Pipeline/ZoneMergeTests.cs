@@ -68,11 +68,11 @@ public sealed class ZoneMergeTests : IDisposable
         Assert.True(whole.GetProperty("confused_candidate_groups").GetInt64() > 0);
         Assert.True(whole.GetProperty("rejects_by_reason").EnumerateObject().Count() >= 3, whole.GetProperty("rejects_by_reason").ToString());
 
-        foreach (var (zoneRows, device) in new[] { (1, "cpu"), (37, "cpu"), (500, "ilgpu-cpu"), (4000, "auto"), (1 << 20, "cpu") })
+        foreach (var (zoneRows, device, threads) in new[] { (1, "cpu", 2), (37, "cpu", 1), (500, "ilgpu-cpu", 2), (4000, "auto", 2), (1 << 20, "cpu", 1) })
         {
             string outDir = _s.PathOf($"zones-{zoneRows}");
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            var outcome = Merge(inputs, outDir, zoneRows, device, filters);
+            var outcome = Merge(inputs, outDir, zoneRows, device, filters, threads: threads);
             double wall = watch.Elapsed.TotalSeconds;
             Assert.Null(outcome.Error);
             // Stages run once per zone add up; none is counted twice (the sum cannot exceed the run).
