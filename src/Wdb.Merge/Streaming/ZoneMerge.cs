@@ -52,6 +52,16 @@ public static class ZoneMerge
         _ => options.Inputs.Sum(EstimatedRows) > AutoAboveRows,
     };
 
+    /// <summary>Most run files (read blocks) the partition writes: each stays open, and the duplicate check reads them all at once.</summary>
+    public const int MostRuns = 1024;
+
+    /// <summary>
+    /// Rows per read block: the zone size, unless small zones on a large input would make more than
+    /// <see cref="MostRuns"/> run files; then larger blocks (the zones stay as asked).
+    /// </summary>
+    public static int PartitionRows(int zoneRows, long estimatedRows) =>
+        (int)Math.Min(int.MaxValue / 4, Math.Max(zoneRows, (estimatedRows + MostRuns - 1) / MostRuns));
+
     /// <summary>The zone size a run chooses for about <paramref name="rows"/> rows.</summary>
     public static int AutoZoneRows(long rows) =>
         (int)Math.Min(int.MaxValue / 4, Math.Max(DefaultZoneRows, (rows + MostAutoZones - 1) / MostAutoZones));
@@ -67,13 +77,14 @@ public static class ZoneMerge
     internal static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
         ExtractionBlock? scanCorners, Action<string>? log)
     {
-        int zoneRows = options.ZoneRows is int z and > 0 ? z : AutoZoneRows(options.Inputs.Sum(EstimatedRows));
+        long estimated = options.Inputs.Sum(EstimatedRows);
+        int zoneRows = options.ZoneRows is int z and > 0 ? z : AutoZoneRows(estimated);
         summary.Parameters["zone_rows"] = zoneRows;
         string spill = SpillDirectoryOf(options);
         try
         {
             Directory.CreateDirectory(spill);
-            return Run(options, device, summary, timer, scanCorners, zoneRows, spill, log);
+            return Run(options, device, summary, timer, scanCorners, zoneRows, PartitionRows(zoneRows, estimated), spill, log);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -114,9 +125,9 @@ public static class ZoneMerge
     }
 
     private static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
-        ExtractionBlock? scanCorners, int zoneRows, string spill, Action<string>? log)
+        ExtractionBlock? scanCorners, int zoneRows, int blockRows, string spill, Action<string>? log)
     {
-        using var passes = new Passes(options, summary, timer, zoneRows, spill, log);
+        using var passes = new Passes(options, summary, timer, zoneRows, blockRows, spill, log);
         return passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners) ?? passes.Zones(device)
             ?? MergeJob.Write(options, summary, timer, o => OutputWriter.Write(o, passes.Outputs, summary, passes.Rejects, options.Threads));
     }
@@ -125,7 +136,8 @@ public static class ZoneMerge
     /// The passes of one run over its spill files, in order; each returns null to go on or the
     /// run's outcome when it must stop there. Disposing deletes the spill files.
     /// </summary>
-    private sealed class Passes(MergeOptions options, RunSummary summary, StageTimer timer, int zoneRows, string spill, Action<string>? log)
+    private sealed class Passes(MergeOptions options, RunSummary summary, StageTimer timer, int zoneRows, int blockRows, string spill,
+        Action<string>? log)
         : IDisposable
     {
         private readonly DeclinationRuns _runs = new(Path.Combine(spill, "rows"));
@@ -160,7 +172,7 @@ public static class ZoneMerge
                 FileReadResult read;
                 try
                 {
-                    read = ExtractionReader.ReadBlocks(path, f, MergeJob.ReadOptionsOf(options), zoneRows, block =>
+                    read = ExtractionReader.ReadBlocks(path, f, MergeJob.ReadOptionsOf(options), blockRows, block =>
                     {
                         spilling.GetAwaiter().GetResult();   // the handed block is free again, or its error surfaces here
                         handed.Clear();
@@ -218,7 +230,7 @@ public static class ZoneMerge
             options.Progress?.Stage("scan footprints", null, 0);
             _footprints = scanCorners is not null
                 ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
-                : FootprintsOf(_runs, zoneRows, FootprintColumns(options.Filters, _duplicateKeys.Count > 0),
+                : FootprintsOf(_runs, blockRows, FootprintColumns(options.Filters, _duplicateKeys.Count > 0),
                     rows => Keep(rows, _duplicateKeys, options).Merged, options.Threads);
             timer.Stop("footprints");
             return null;

@@ -186,6 +186,10 @@ public sealed class ZoneMergeTests : IDisposable
         Assert.Equal(ZoneMerge.DefaultZoneRows, ZoneMerge.AutoZoneRows(10_000_000));
         Assert.Equal(ZoneMerge.DefaultZoneRows, ZoneMerge.AutoZoneRows(256_000_000));
         Assert.Equal(5_859_375, ZoneMerge.AutoZoneRows(1_500_000_000));
+        // Read blocks are the zones unless that makes more than 1024 run files.
+        Assert.Equal(1000, ZoneMerge.PartitionRows(1000, 1_000_000));
+        Assert.Equal(9766, ZoneMerge.PartitionRows(1000, 10_000_000));
+        Assert.Equal(1_000_000, ZoneMerge.PartitionRows(1_000_000, 10_000_000));
         var bad = MergeJob.Run(options with { OutDir = _s.PathOf("bad"), ZoneRows = -1 });
         Assert.Equal(MergeJob.InputErrorExit, bad.ExitCode);
         Assert.Contains("--zone-rows", bad.Error);
