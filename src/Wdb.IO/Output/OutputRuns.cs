@@ -415,40 +415,76 @@ internal sealed class RunReader(SpillFile file, long offset, long length, int bu
 
 /// <summary>
 /// The k-way merge: repeatedly the run whose next record has the smallest key (ties: the
-/// earlier run). Holds one record per run.
+/// earlier run). Holds one record per run. A loser tree picks the run: after a record is taken
+/// only its run's path to the root is replayed, one comparison per level (a priority queue
+/// removed and re-inserted, about twice as many, NOTES 38).
 /// </summary>
 internal sealed class RunMerge<T> where T : unmanaged
 {
     private readonly RunReader[] _runs;
     private readonly Func<T, long> _key;
     private readonly T[] _heads;
-    private readonly PriorityQueue<int, (long Key, int Run)> _queue;
+    private readonly long[] _keys;
+    private readonly bool[] _done;
+    // _losers[n] for n in [1, k): the run that lost at internal node n; _losers[0]: the overall winner.
+    private readonly int[] _losers;
 
     public RunMerge(RunReader[] runs, Func<T, long> key)
     {
         _runs = runs;
         _key = key;
-        _heads = new T[runs.Length];
-        _queue = new PriorityQueue<int, (long, int)>(runs.Length);
-        for (int r = 0; r < runs.Length; r++) Advance(r);
+        int k = runs.Length;
+        _heads = new T[k];
+        _keys = new long[k];
+        _done = new bool[k];
+        _losers = new int[Math.Max(k, 1)];
+        for (int r = 0; r < k; r++) Advance(r);
+        if (k == 0) return;
+        // Winners bottom-up over the implicit tree: leaves k..2k-1 are the runs, node n has children 2n, 2n+1.
+        var winners = new int[2 * k];
+        for (int r = 0; r < k; r++) winners[k + r] = r;
+        for (int n = k - 1; n >= 1; n--)
+        {
+            int a = winners[2 * n], b = winners[2 * n + 1];
+            (winners[n], _losers[n]) = Before(a, b) ? (a, b) : (b, a);
+        }
+        _losers[0] = winners[1];   // k = 1: the one leaf
     }
 
     public bool Next(out int run, out T record)
     {
-        if (!_queue.TryDequeue(out run, out _))
+        run = _runs.Length == 0 ? -1 : _losers[0];
+        if (run < 0 || _done[run])
         {
             record = default;
             return false;
         }
         record = _heads[run];
         Advance(run);
+        Replay(run);
         return true;
+    }
+
+    /// <summary>Whether run a's head comes before run b's: finished runs last, then by key, then by run.</summary>
+    private bool Before(int a, int b)
+    {
+        if (_done[a] || _done[b]) return !_done[a] && _done[b] || (_done[a] && _done[b] && a < b);
+        return _keys[a] < _keys[b] || (_keys[a] == _keys[b] && a < b);
+    }
+
+    /// <summary>Run r's head changed: replay its matches from its leaf to the root.</summary>
+    private void Replay(int r)
+    {
+        int k = _runs.Length, winner = r;
+        for (int n = (r + k) >> 1; n >= 1; n >>= 1)
+            if (Before(_losers[n], winner)) (_losers[n], winner) = (winner, _losers[n]);
+        _losers[0] = winner;
     }
 
     private void Advance(int r)
     {
-        if (_runs[r].AtEnd) return;
+        if (_runs[r].AtEnd) { _done[r] = true; return; }
         _heads[r] = _runs[r].Read<T>();
-        _queue.Enqueue(r, (_key(_heads[r]), r));
+        _keys[r] = _key(_heads[r]);
     }
 }
