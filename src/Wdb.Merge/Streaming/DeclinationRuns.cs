@@ -17,10 +17,12 @@ public sealed class DeclinationRuns : IDisposable
     /// <summary>Rows between declination samples.</summary>
     public const int SampleEvery = 1024;
 
-    private sealed record Run(SpillFile File, int Count, long[] ColumnOffsets, double[] Samples);
+    private sealed record Run(int Count, long[] ColumnOffsets, double[] Samples);
 
     private readonly string _directory;
     private readonly List<Run> _runs = new();
+    // Every run is an extent of this one file (made with the first run); reading ends the writing.
+    private SpillFile? _file;
     /// <summary>Bytes per value of each column, and the index of the Dec column, in <see cref="ExtractionBlock.Columns"/> order.</summary>
     private readonly int[] _sizes;
     private readonly int _decColumn;
@@ -51,36 +53,27 @@ public sealed class DeclinationRuns : IDisposable
         for (int k = 1; k < n; k++)
             if (!(block.Dec[order[k]] >= block.Dec[order[k - 1]])) throw new ArgumentException("a run's rows must be sorted by dec", nameof(order));
         if (n == 0) return;
-        var file = new SpillFile(Path.Combine(_directory, $"run-{_runs.Count:D6}.bin"));
+        var file = _file ??= new SpillFile(Path.Combine(_directory, "rows.run"));
         var columns = block.Columns();
         var offsets = new long[columns.Length];
         var buffer = new byte[(long)n * 8];
-        try
+        for (int c = 0; c < columns.Length; c++)
         {
-            for (int c = 0; c < columns.Length; c++)
+            offsets[c] = file.Length;
+            var from = Bytes(columns[c], 0, Buffer.ByteLength(columns[c]));
+            var to = buffer.AsSpan(0, n * _sizes[c]);
+            switch (_sizes[c])
             {
-                offsets[c] = file.Length;
-                var from = Bytes(columns[c], 0, Buffer.ByteLength(columns[c]));
-                var to = buffer.AsSpan(0, n * _sizes[c]);
-                switch (_sizes[c])
-                {
-                    case 8: Gather(MemoryMarshal.Cast<byte, long>(from), MemoryMarshal.Cast<byte, long>(to), order); break;
-                    case 4: Gather(MemoryMarshal.Cast<byte, int>(from), MemoryMarshal.Cast<byte, int>(to), order); break;
-                    case 1: Gather(from, to, order); break;
-                    default: throw new InvalidOperationException($"column {c}: {_sizes[c]}-byte values");
-                }
-                file.Append(to);
+                case 8: Gather(MemoryMarshal.Cast<byte, long>(from), MemoryMarshal.Cast<byte, long>(to), order); break;
+                case 4: Gather(MemoryMarshal.Cast<byte, int>(from), MemoryMarshal.Cast<byte, int>(to), order); break;
+                case 1: Gather(from, to, order); break;
+                default: throw new InvalidOperationException($"column {c}: {_sizes[c]}-byte values");
             }
-            file.EndWrites();
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
+            file.Append(to);
         }
         var samples = new double[(n + SampleEvery - 1) / SampleEvery];
         for (int s = 0; s < samples.Length; s++) samples[s] = block.Dec[order[s * SampleEvery]];
-        _runs.Add(new Run(file, n, offsets, samples));
+        _runs.Add(new Run(n, offsets, samples));
         Rows += n;
     }
 
@@ -122,7 +115,7 @@ public sealed class DeclinationRuns : IDisposable
         int lo = (s - 1) * SampleEvery + 1, hi = Math.Min(r.Count, s * SampleEvery);
         if (lo >= hi) return hi;
         var window = new double[hi - lo];
-        r.File.Read(Bytes(window, 0, window.Length * 8), r.ColumnOffsets[_decColumn] + (long)lo * 8);
+        _file!.Read(Bytes(window, 0, window.Length * 8), r.ColumnOffsets[_decColumn] + (long)lo * 8);
         int k = 0;
         while (k < window.Length && window[k] < dec) k++;
         return lo + k;
@@ -145,12 +138,12 @@ public sealed class DeclinationRuns : IDisposable
         var wanted = only?.Invoke(into);
         for (int c = 0; c < columns.Length; c++)
             if (wanted is null || Array.IndexOf(wanted, columns[c]) >= 0)
-                r.File.Read(Bytes(columns[c], first * _sizes[c], n * _sizes[c]), r.ColumnOffsets[c] + (long)start * _sizes[c]);
+                _file!.Read(Bytes(columns[c], first * _sizes[c], n * _sizes[c]), r.ColumnOffsets[c] + (long)start * _sizes[c]);
     }
 
     public void Dispose()
     {
-        foreach (var r in _runs) r.File.Dispose();
+        _file?.Dispose();
         try { Directory.Delete(_directory, recursive: true); }
         catch (DirectoryNotFoundException) { }
     }

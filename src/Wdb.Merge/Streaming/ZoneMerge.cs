@@ -35,10 +35,10 @@ public static class ZoneMerge
     /// <summary>Zone size when the run chose the zone merge by itself: ~1 GB peak for a survey.</summary>
     public const int DefaultZoneRows = 1_000_000;
     /// <summary>
-    /// Most zones (and read blocks) a run chooses by itself: every run file is open at the end and the
-    /// final merge reads every zone's runs at once, so beyond a few hundred the reads become small and
-    /// the open files many. Past DefaultZoneRows x this (256 M rows) zones grow instead, and with them
-    /// the memory (a full-sky 1.5 G rows: ~6 M-row zones).
+    /// Most zones (and read blocks) a run chooses by itself: the final merge reads every zone's runs
+    /// at once, each through buffers of its own, so beyond a few hundred the reads become small.
+    /// Past DefaultZoneRows x this (256 M rows) zones grow instead, and with them the memory (a
+    /// full-sky 1.5 G rows: ~6 M-row zones).
     /// </summary>
     public const int MostAutoZones = 256;
     /// <summary>Compressed bytes per row assumed for a gzipped input, whose rows cannot be counted from a sample.</summary>
@@ -52,12 +52,12 @@ public static class ZoneMerge
         _ => options.Inputs.Sum(EstimatedRows) > AutoAboveRows,
     };
 
-    /// <summary>Most run files (read blocks) the partition writes: each stays open, and the duplicate check reads them all at once.</summary>
+    /// <summary>Most runs (read blocks) the partition writes: the duplicate check merges them all at once, each through buffers of its own.</summary>
     public const int MostRuns = 1024;
 
     /// <summary>
     /// Rows per read block: the zone size, unless small zones on a large input would make more than
-    /// <see cref="MostRuns"/> run files; then larger blocks (the zones stay as asked).
+    /// <see cref="MostRuns"/> runs; then larger blocks (the zones stay as asked).
     /// </summary>
     public static int PartitionRows(int zoneRows, long estimatedRows) =>
         (int)Math.Min(int.MaxValue / 4, Math.Max(zoneRows, (estimatedRows + MostRuns - 1) / MostRuns));

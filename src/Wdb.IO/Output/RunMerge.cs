@@ -1,0 +1,146 @@
+using System.Runtime.InteropServices;
+
+namespace Wdb.IO;
+
+/// <summary>
+/// Reads one run's extent of a spill file in order, through two buffers of its own: while one is
+/// consumed the next part of the extent is read into the other. The runs of a merge are read at
+/// many places of one file at once, which defeats the kernel's readahead; without the prefetch
+/// every refill waited for the disk (bench/NOTES.md 33).
+/// </summary>
+public sealed class RunReader(SpillFile file, long offset, long length, int bufferBytes)
+{
+    private byte[] _buffer = SpillFile.DirectBuffer((int)Math.Min(bufferBytes, Math.Max(length, 1)));
+    private byte[] _spare = SpillFile.DirectBuffer((int)Math.Min(bufferBytes, Math.Max(length, 1)));
+    private readonly int _capacity = (int)Math.Min(bufferBytes, Math.Max(length, 1));
+    private Task<int>? _prefetch;
+    private readonly long _end = offset + length;
+    private long _next = offset;
+    private int _at, _filled;
+
+    public bool AtEnd => _at == _filled && _next == _end;
+
+    public void Read(Span<byte> into)
+    {
+        while (into.Length > 0)
+        {
+            if (_at == _filled) Refill();
+            int n = Math.Min(into.Length, _filled - _at);
+            _buffer.AsSpan(_at, n).CopyTo(into);
+            _at += n;
+            into = into[n..];
+        }
+    }
+
+    public void Read<T>(Span<T> into) where T : unmanaged => Read(MemoryMarshal.AsBytes(into));
+
+    public T Read<T>() where T : unmanaged
+    {
+        T value = default;
+        Read(MemoryMarshal.AsBytes(new Span<T>(ref value)));
+        return value;
+    }
+
+    /// <summary>A designation as OutputRuns spills it: length in chars (-1: none), then the chars.</summary>
+    internal string? ReadDesignation()
+    {
+        int length = Read<int>();
+        return length < 0 ? null : string.Create(length, this, (chars, r) => r.Read(MemoryMarshal.AsBytes(chars)));
+    }
+
+    private void Refill()
+    {
+        int want = (int)Math.Min(_capacity, _end - _next);
+        if (want == 0) throw new EndOfStreamException("a spilled run ended before its records did");
+        int start;
+        if (_prefetch is null) start = file.ReadDirect(_buffer, want, _next);
+        else
+        {
+            start = _prefetch.GetAwaiter().GetResult();
+            (_buffer, _spare) = (_spare, _buffer);
+        }
+        _next += want;
+        _at = start;
+        _filled = start + want;
+        int following = (int)Math.Min(_capacity, _end - _next);
+        long at = _next;
+        var spare = _spare;
+        _prefetch = following > 0 ? Task.Run(() => file.ReadDirect(spare, following, at)) : null;
+    }
+}
+
+/// <summary>
+/// The k-way merge: repeatedly the run whose next record has the smallest key (ties: the
+/// earlier run). Holds one record per run. A loser tree picks the run: after a record is taken
+/// only its run's path to the root is replayed, one comparison per level (a priority queue
+/// removed and re-inserted, about twice as many, NOTES 38).
+/// </summary>
+public sealed class RunMerge<T> where T : unmanaged
+{
+    private readonly RunReader[] _runs;
+    private readonly Func<T, long> _key;
+    private readonly T[] _heads;
+    private readonly long[] _keys;
+    private readonly bool[] _done;
+    // _losers[n] for n in [1, k): the run that lost at internal node n; _losers[0]: the overall winner.
+    private readonly int[] _losers;
+
+    public RunMerge(RunReader[] runs, Func<T, long> key)
+    {
+        _runs = runs;
+        _key = key;
+        int k = runs.Length;
+        _heads = new T[k];
+        _keys = new long[k];
+        _done = new bool[k];
+        _losers = new int[Math.Max(k, 1)];
+        for (int r = 0; r < k; r++) Advance(r);
+        if (k == 0) return;
+        // Winners bottom-up over the implicit tree: leaves k..2k-1 are the runs, node n has children 2n, 2n+1.
+        var winners = new int[2 * k];
+        for (int r = 0; r < k; r++) winners[k + r] = r;
+        for (int n = k - 1; n >= 1; n--)
+        {
+            int a = winners[2 * n], b = winners[2 * n + 1];
+            (winners[n], _losers[n]) = Before(a, b) ? (a, b) : (b, a);
+        }
+        _losers[0] = winners[1];   // k = 1: the one leaf
+    }
+
+    public bool Next(out int run, out T record)
+    {
+        run = _runs.Length == 0 ? -1 : _losers[0];
+        if (run < 0 || _done[run])
+        {
+            record = default;
+            return false;
+        }
+        record = _heads[run];
+        Advance(run);
+        Replay(run);
+        return true;
+    }
+
+    /// <summary>Whether run a's head comes before run b's: finished runs last, then by key, then by run.</summary>
+    private bool Before(int a, int b)
+    {
+        if (_done[a] || _done[b]) return !_done[a] && _done[b] || (_done[a] && _done[b] && a < b);
+        return _keys[a] < _keys[b] || (_keys[a] == _keys[b] && a < b);
+    }
+
+    /// <summary>Run r's head changed: replay its matches from its leaf to the root.</summary>
+    private void Replay(int r)
+    {
+        int k = _runs.Length, winner = r;
+        for (int n = (r + k) >> 1; n >= 1; n >>= 1)
+            if (Before(_losers[n], winner)) (_losers[n], winner) = (winner, _losers[n]);
+        _losers[0] = winner;
+    }
+
+    private void Advance(int r)
+    {
+        if (_runs[r].AtEnd) { _done[r] = true; return; }
+        _heads[r] = _runs[r].Read<T>();
+        _keys[r] = _key(_heads[r]);
+    }
+}
