@@ -85,8 +85,8 @@ public static class MergeJob
             if (scanError is not null) return MergeOutcome.Fail(InputErrorExit, scanError.ToString());
             scanCorners = corners;
         }
-        if (Streaming.ZoneMerge.Chooses(options))
-            return Streaming.ZoneMerge.Run(options, device, summary, timer, scanCorners, log);
+        if (Streaming.ZoneMerge.Plan(options) is { } plan)
+            return Streaming.ZoneMerge.Run(options, device, summary, timer, scanCorners, plan, log);
 
         // Read.
         var block = new ExtractionBlock(1 << 16);

@@ -45,12 +45,19 @@ public static class ZoneMerge
     private const long GzipBytesPerRow = 30;
 
     /// <summary>Whether this run merges zone by zone.</summary>
-    public static bool Chooses(MergeOptions options) => options.ZoneRows switch
+    public static bool Chooses(MergeOptions options) => Plan(options) is not null;
+
+    /// <summary>
+    /// The zone merge's plan for this run (the rows estimated from the input files, once), or null
+    /// to hold the whole table.
+    /// </summary>
+    internal static (int ZoneRows, long EstimatedRows)? Plan(MergeOptions options)
     {
-        0 => false,
-        > 0 => true,
-        _ => options.Inputs.Sum(EstimatedRows) > AutoAboveRows,
-    };
+        if (options.ZoneRows == 0) return null;
+        long estimated = options.Inputs.Sum(EstimatedRows);
+        if (options.ZoneRows is int z and > 0) return (z, estimated);
+        return estimated > AutoAboveRows ? (AutoZoneRows(estimated), estimated) : null;
+    }
 
     /// <summary>Most runs (read blocks) the partition writes: the duplicate check merges them all at once, each through buffers of its own.</summary>
     public const int MostRuns = 1024;
@@ -75,10 +82,9 @@ public static class ZoneMerge
     }
 
     internal static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
-        ExtractionBlock? scanCorners, Action<string>? log)
+        ExtractionBlock? scanCorners, (int ZoneRows, long EstimatedRows) plan, Action<string>? log)
     {
-        long estimated = options.Inputs.Sum(EstimatedRows);
-        int zoneRows = options.ZoneRows is int z and > 0 ? z : AutoZoneRows(estimated);
+        var (zoneRows, estimated) = plan;
         summary.Parameters["zone_rows"] = zoneRows;
         string spill = SpillDirectoryOf(options);
         try
