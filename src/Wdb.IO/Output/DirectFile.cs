@@ -16,7 +16,8 @@ namespace Wdb.IO;
 /// </summary>
 internal sealed unsafe class DirectFile : IDisposable
 {
-    private const int Block = 4096;
+    /// <summary>Alignment of direct I/O: offsets, lengths and buffer addresses (4 KiB blocks; larger sectors are refused by the probe).</summary>
+    internal const int Block = 4096;
     /// <summary>Bytes per write: large enough to stream at the disk's rate.</summary>
     public const int BufferBytes = 4 << 20;
 

@@ -24,8 +24,8 @@ public sealed class SpillFile : IDisposable
     private SafeFileHandle? _directRead;
     private bool _directReadTried;
 
-    /// <summary>Alignment of direct reads: offsets, lengths and buffer addresses.</summary>
-    public const int Block = 4096;
+    /// <summary>Alignment of direct reads: offsets, lengths and buffer addresses (the direct writer's).</summary>
+    public const int Block = DirectFile.Block;
 
     /// <summary>Creates <paramref name="path"/>, which must not exist.</summary>
     public SpillFile(string path) : this(path, tryDirect: true) { }
