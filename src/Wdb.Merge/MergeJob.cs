@@ -147,9 +147,8 @@ public static class MergeJob
         var grouped = GroupStages.Run(merged, cgid, footprints, model, options, summary, timer, log, options.Progress);
 
         // Account for every row, per file and in total.
-        for (int i = 0; i < filtered.Count; i++) CountReject(summary, summary.Inputs[filtered.FileIndex[i]], filteredReasons[i]);
-        for (int i = 0; i < merged.Count; i++) summary.Inputs[merged.FileIndex[i]].RowsMerged++;
-        summary.RowsMerged = merged.Count;
+        CountFiltered(summary, filtered, filteredReasons);
+        CountMerged(summary, merged);
         return Write(options, summary, timer, o => OutputWriter.Write(o, new MergeOutputs
         {
             Block = merged, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership,
@@ -207,6 +206,19 @@ public static class MergeJob
             rejects.Add(new RejectRecord(options.Inputs[d.FileIndex], d.Line, 1, RejectReason.DuplicateCntr, $"cntr {d.Cntr} already read", d.Cntr));
         }
         return null;
+    }
+
+    /// <summary>Rows removed by the pre-merge filters, counted as rejects of their files by reason.</summary>
+    internal static void CountFiltered(RunSummary summary, ExtractionBlock filtered, RejectReason[] reasons)
+    {
+        for (int i = 0; i < filtered.Count; i++) CountReject(summary, summary.Inputs[filtered.FileIndex[i]], reasons[i]);
+    }
+
+    /// <summary>Rows merged into groups, per file and in total (the zone merge adds zone by zone).</summary>
+    internal static void CountMerged(RunSummary summary, ExtractionBlock merged)
+    {
+        for (int i = 0; i < merged.Count; i++) summary.Inputs[merged.FileIndex[i]].RowsMerged++;
+        summary.RowsMerged += merged.Count;
     }
 
     /// <summary>The totals, the last timings, and the outputs written by <paramref name="write"/>.</summary>

@@ -294,8 +294,7 @@ public static class ZoneMerge
         /// </summary>
         private (long Finished, MergeOutcome? Error) Zone(ILinkEngine engine, ZoneRowsRead loaded, ref ExtractionBlock carry, double reach)
         {
-            for (int i = 0; i < loaded.Filtered.Count; i++)
-                MergeJob.CountReject(summary, summary.Inputs[loaded.Filtered.FileIndex[i]], loaded.FilteredReasons[i]);
+            MergeJob.CountFiltered(summary, loaded.Filtered, loaded.FilteredReasons);
             if (loaded.Filtered.Count > 0) Outputs.Add(FilteredOnly(loaded.Filtered, loaded.FilteredReasons, summary, options.Threads));
 
             // The carried rows first: they are few, and appending the zone to them copies it once.
@@ -325,8 +324,7 @@ public static class ZoneMerge
 
             var model = options.Reliability ?? ReliabilityModel.Default;
             var grouped = GroupStages.Run(merged, cgid, _footprints!, model, options, summary, timer, log, progress: null);
-            for (int i = 0; i < merged.Count; i++) summary.Inputs[merged.FileIndex[i]].RowsMerged++;
-            summary.RowsMerged += merged.Count;
+            MergeJob.CountMerged(summary, merged);
             Outputs.Add(new MergeOutputs
             {
                 Block = merged, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership,
