@@ -131,10 +131,8 @@ public static class MergeJob
         var (engine, deviceError) = device.Get();
         options.Progress?.Stage("link", null, 0);
         if (engine is null) return MergeOutcome.Fail(InputErrorExit, deviceError!);
-        var linked = LinkStage.Run(engine, options.Device.Equals("auto", StringComparison.OrdinalIgnoreCase), options.Threads,
-            merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count), options.RadiusArcsec, options.BlockRows, log);
-        if (linked.Labels is not int[] labels) return MergeOutcome.Fail(DeviceErrorExit, linked.Error!);
-        summary.Device = linked.DeviceName;
+        var (labels, linkError) = Link(engine, merged, options, summary, log);
+        if (labels is null) return MergeOutcome.Fail(DeviceErrorExit, linkError!);
         ReleaseLargeGarbage();
         timer.Stop("link");
         var cgid = Components.CandidateIds(labels, merged.Cntr.AsSpan(0, merged.Count));
@@ -206,6 +204,19 @@ public static class MergeJob
             rejects.Add(new RejectRecord(options.Inputs[d.FileIndex], d.Line, 1, RejectReason.DuplicateCntr, $"cntr {d.Cntr} already read", d.Cntr));
         }
         return null;
+    }
+
+    /// <summary>
+    /// Labels of rows sorted by dec, linked on the run's engine (`auto` falls back to the CPU); the
+    /// device that linked them goes to the summary. Null labels with the error when the device failed.
+    /// </summary>
+    internal static (int[]? Labels, string? Error) Link(ILinkEngine engine, ExtractionBlock merged, MergeOptions options, RunSummary summary,
+        Action<string>? log)
+    {
+        var linked = LinkStage.Run(engine, options.Device.Equals("auto", StringComparison.OrdinalIgnoreCase), options.Threads,
+            merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count), options.RadiusArcsec, options.BlockRows, log);
+        if (linked.Labels is not null) summary.Device = linked.DeviceName;
+        return (linked.Labels, linked.Error);
     }
 
     /// <summary>Rows removed by the pre-merge filters, counted as rejects of their files by reason.</summary>

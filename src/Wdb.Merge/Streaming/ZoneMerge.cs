@@ -303,10 +303,8 @@ public static class ZoneMerge
             merged.Permute(DeclinationSort.Order(merged, options.Threads), options.Threads);
             timer.Stop("sort");
 
-            var linked = LinkStage.Run(engine, options.Device.Equals("auto", StringComparison.OrdinalIgnoreCase), options.Threads,
-                merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count), options.RadiusArcsec, options.BlockRows, log);
-            if (linked.Labels is not int[] labels) return (0, MergeOutcome.Fail(MergeJob.DeviceErrorExit, linked.Error!));
-            summary.Device = linked.DeviceName;
+            var (labels, linkError) = MergeJob.Link(engine, merged, options, summary, log);
+            if (labels is null) return (0, MergeOutcome.Fail(MergeJob.DeviceErrorExit, linkError!));
             timer.Stop("link");
 
             var cgid = Components.CandidateIds(labels, merged.Cntr.AsSpan(0, merged.Count));
