@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -35,7 +37,7 @@ public static class OutputWriter
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
         Validate(outputs);
-        return Publish(outDir, outputs.Summary, outputs.Rejects, new TableWriters(
+        return Publish(outDir, outputs.Summary, outputs.Rejects, outputs.Threads, new TableWriters(
             f => TableEncoders.WriteGroups(f, outputs.Groups, chunkRecords, outputs.Threads),
             f => TableEncoders.WriteMembers(f, outputs, chunkRecords),
             f => TableEncoders.WriteExtractions(f, outputs, chunkRecords)));
@@ -54,17 +56,17 @@ public static class OutputWriter
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
         if (runs.Error is { } spill) return spill;
-        return Publish(outDir, summary, rejects, new TableWriters(
+        return Publish(outDir, summary, rejects, threads, new TableWriters(
             f => runs.WriteGroups(f, chunkRecords, threads),
             f => runs.WriteMembers(f, chunkRecords, threads),
             f => runs.WriteExtractions(f, chunkRecords, threads)));
     }
 
     /// <summary>How each table's chunks are encoded into its file.</summary>
-    private sealed record TableWriters(Action<ChunkFileWriter> Groups, Action<ChunkFileWriter> Members, Action<ChunkFileWriter> Extractions);
+    internal sealed record TableWriters(Action<ChunkFileWriter> Groups, Action<ChunkFileWriter> Members, Action<ChunkFileWriter> Extractions);
 
     /// <summary>The atomic part shared by both entry points: a temporary sibling, the files, the summary, the swap.</summary>
-    private static OutputError? Publish(string outDir, RunSummary summary, IReadOnlyList<RejectRecord> rejects, TableWriters tables)
+    internal static OutputError? Publish(string outDir, RunSummary summary, IReadOnlyList<RejectRecord> rejects, int threads, TableWriters tables)
     {
         string target;
         try
@@ -89,7 +91,7 @@ public static class OutputWriter
             AtomicDirectory.RemoveStale(target);
             tmp = AtomicDirectory.CreateTemp(target);
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            var hashes = WriteFiles(tmp, tables, rejects);
+            var hashes = WriteFiles(tmp, tables, rejects, threads);
             summary.Outputs = hashes;
             // The tables' time goes into the summary itself (the swap after it takes milliseconds).
             summary.StageSeconds["write"] = Math.Round(watch.Elapsed.TotalSeconds, 4);
@@ -112,17 +114,33 @@ public static class OutputWriter
     }
 
     /// <summary>The tables, their indexes and rejects.csv; returns file name -> SHA-256.</summary>
-    private static Dictionary<string, string> WriteFiles(string dir, TableWriters tables, IReadOnlyList<RejectRecord> rejects)
+    private static Dictionary<string, string> WriteFiles(string dir, TableWriters tables, IReadOnlyList<RejectRecord> rejects, int threads)
     {
-        // One table after another: each table's chunks are encoded on every core (ParallelChunks),
-        // while the tables before it are fsynced.
+        // The three tables at once, each encoding its chunks on every core (ParallelChunks): one
+        // table's waits for the disk and its merge of spilled runs overlap the others' encoding
+        // (bench/NOTES.md 39). One at a time when the run was asked for one thread.
         var hashes = new Dictionary<string, string>();
-        var synced = new List<Task>();
+        var synced = new ConcurrentQueue<Task>();
         try
         {
-            WriteTable(dir, "groups", "gcntr", hashes, synced, tables.Groups);
-            WriteTable(dir, "members", "gcntr", hashes, synced, tables.Members);
-            WriteTable(dir, "extractions", "cntr", hashes, synced, tables.Extractions);
+            (string Name, string Key, Action<ChunkFileWriter> Encode)[] work =
+                [("groups", "gcntr", tables.Groups), ("members", "gcntr", tables.Members), ("extractions", "cntr", tables.Extractions)];
+            var written = new (string Fb, string Idx)[work.Length];
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads == 1 ? 1 : work.Length };
+            try
+            {
+                Parallel.For(0, work.Length, parallel, t => written[t] = WriteTable(dir, work[t].Name, work[t].Key, synced, work[t].Encode));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // An I/O error as itself (a full disk fails every table alike: the first is enough).
+                ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
+            for (int t = 0; t < work.Length; t++)
+            {
+                hashes[work[t].Name + ".fb"] = written[t].Fb;
+                hashes[work[t].Name + ".idx"] = written[t].Idx;
+            }
             hashes["rejects.csv"] = SmallFile.Write(Path.Combine(dir, "rejects.csv"), RejectsCsv(rejects));
             foreach (var t in synced) t.GetAwaiter().GetResult();   // an fsync's IOException, as itself
         }
@@ -135,19 +153,20 @@ public static class OutputWriter
         return hashes;
     }
 
-    private static void WriteTable(string dir, string name, string key, Dictionary<string, string> hashes, List<Task> synced,
+    private static (string Fb, string Idx) WriteTable(string dir, string name, string key, ConcurrentQueue<Task> synced,
         Action<ChunkFileWriter> encode)
     {
         ChunkList chunks;
+        string sha;
         using (var file = new ChunkFileWriter(Path.Combine(dir, name + ".fb"), name, key))
         {
             encode(file);
-            var (sha, sync) = file.Complete();
-            hashes[name + ".fb"] = sha;
-            synced.Add(sync);
+            var (hash, sync) = file.Complete();
+            synced.Enqueue(sync);
+            sha = hash;
             chunks = file.Chunks;
         }
-        hashes[name + ".idx"] = SmallFile.Write(Path.Combine(dir, name + ".idx"), chunks.Encode(new FlatBufferBuilder(1 << 12)));
+        return (sha, SmallFile.Write(Path.Combine(dir, name + ".idx"), chunks.Encode(new FlatBufferBuilder(1 << 12))));
     }
 
     /// <summary>Inconsistent inputs are bugs of the caller, not output errors.</summary>

@@ -130,4 +130,36 @@ public class AtomicWriteTests
         Assert.Throws<ArgumentException>(() => OutputWriter.Write(tmp["out"], o));
         Assert.Empty(Siblings(tmp));
     }
+
+    /// <summary>
+    /// The three tables are written at once: one that fails (a full disk) while the others are
+    /// still writing gives an error value, and leaves neither a temporary directory nor a file
+    /// of the new run, whichever table fails, with the tables written at once or one at a time.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 0)]
+    [InlineData(2, 0)]
+    [InlineData(1, 1)]
+    public void ATableThatFailsWhileTheOthersAreWrittenLeavesThePreviousOutput(int failing, int threads)
+    {
+        using var tmp = new TempDir();
+        var good = Synthetic.Make(salt: 0);
+        Assert.Null(OutputWriter.Write(tmp["out"], good));
+
+        using var together = new Barrier(threads == 1 ? 1 : 3);
+        Action<ChunkFileWriter> Table(int t) => file =>
+        {
+            file.WriteChunks([new FinishedChunk(new byte[5000], 1, 2, 1)]);
+            together.SignalAndWait(TimeSpan.FromSeconds(10));   // every table has a file open and written to
+            if (t == failing) throw new IOException("No space left on device");
+            file.WriteChunks([new FinishedChunk(new byte[7000], 3, 4, 1)]);
+        };
+        var error = OutputWriter.Publish(tmp["out"], new RunSummary(), [], threads, new OutputWriter.TableWriters(Table(0), Table(1), Table(2)));
+
+        Assert.NotNull(error);
+        Assert.Contains("No space left on device", error!.Message);
+        Assert.Equal(good.Groups.RaW[0], RaOfFirstGroup(tmp["out"]));
+        Assert.Equal(["out"], Siblings(tmp));
+    }
 }
