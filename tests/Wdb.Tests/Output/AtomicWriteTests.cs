@@ -1,3 +1,4 @@
+using Wdb.Core;
 using Wdb.IO;
 
 namespace Wdb.Tests.Output;
