@@ -24,6 +24,25 @@ public class SkyTests
         Assert.False(Sky.Within(a.X, a.Y, a.Z, outside.X, outside.Y, outside.Z, chord2));
     }
 
+    /// <summary>
+    /// UnitVector takes sine and cosine from one sincos call per angle: they must be the very
+    /// bits of Math.Sin and Math.Cos (outputs written before the change stay byte-identical).
+    /// </summary>
+    [Fact]
+    public void Unit_vectors_from_sincos_are_the_bits_of_separate_sin_and_cos()
+    {
+        var rnd = new Random(8);
+        for (int i = 0; i < 200_000; i++)
+        {
+            double ra = i < 8 ? i * 45.0 : rnd.NextDouble() * 360, dec = i < 8 ? i * 22.5 - 90 : rnd.NextDouble() * 180 - 90;
+            var v = Sky.UnitVector(ra, dec);
+            double r = ra * Sky.DegToRad, d = dec * Sky.DegToRad;
+            Assert.Equal(BitConverter.DoubleToInt64Bits(Math.Cos(d) * Math.Cos(r)), BitConverter.DoubleToInt64Bits(v.X));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(Math.Cos(d) * Math.Sin(r)), BitConverter.DoubleToInt64Bits(v.Y));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(Math.Sin(d)), BitConverter.DoubleToInt64Bits(v.Z));
+        }
+    }
+
     [Theory]
     [InlineData(float.NaN, (byte)'2', (byte)'A', false)]
     [InlineData(-99.99f, (byte)'2', (byte)'A', false)]
