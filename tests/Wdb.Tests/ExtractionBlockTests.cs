@@ -106,4 +106,23 @@ public class ExtractionBlockTests
         d.Append(Numbered(2000));
         AssertDefaults(d, d.AddRow());
     }
+
+    /// <summary>Rows added unset hold whatever was there; rows added after them still start from the defaults.</summary>
+    [Fact]
+    public void RowsAfterUnsetOnesStartFromDefaults()
+    {
+        var b = Numbered(3000);
+        b.Clear();
+        int first = b.AddRowsUnset(1500);                 // over rows that still hold numbers
+        Assert.Equal(0, first);
+        Assert.Equal(1500, b.Count);
+        for (int k = 0; k < 2000; k++) AssertDefaults(b, b.AddRow());
+        Assert.Equal(1500, b.AddRows(0) - 2000);
+        int more = b.AddRowsUnset(5000);                  // grows: fresh arrays
+        AssertDefaults(b, b.AddRow());
+        Assert.Equal(3500, more);
+        var c = Numbered(10);
+        c.AddRowsUnset(2);
+        for (int k = 0; k < 1100; k++) AssertDefaults(c, c.AddRow());   // past a run of pre-filled rows
+    }
 }

@@ -124,8 +124,9 @@ public sealed class DeclinationRuns : IDisposable
     /// <summary>
     /// Appends rows [<paramref name="start"/>, <paramref name="end"/>) of run <paramref name="run"/> to
     /// <paramref name="into"/>: every column, or only those <paramref name="only"/> names (of
-    /// <paramref name="into"/>; the others stay absent), since a pass that needs three columns
-    /// should not read thirty.
+    /// <paramref name="into"/>), since a pass that needs three columns should not read thirty. The
+    /// other columns of the new rows are not set (<see cref="ExtractionBlock.AddRowsUnset"/>): such a
+    /// pass must read nothing else.
     /// </summary>
     public void Read(int run, int start, int end, ExtractionBlock into, Func<ExtractionBlock, Array[]>? only = null)
     {
@@ -133,7 +134,7 @@ public sealed class DeclinationRuns : IDisposable
         if (start < 0 || end > r.Count || start > end) throw new ArgumentOutOfRangeException(nameof(start), $"rows [{start}, {end}) of a run of {r.Count}");
         int n = end - start;
         if (n == 0) return;
-        int first = into.AddRows(n);
+        int first = into.AddRowsUnset(n);
         var columns = into.Columns();
         var wanted = only?.Invoke(into);
         for (int c = 0; c < columns.Length; c++)
