@@ -1,41 +1,43 @@
 using System.Runtime.InteropServices;
-using Wdb.IO;
 using Wdb.Core;
+using Wdb.IO;
 
 namespace Wdb.Merge.Streaming;
 
 /// <summary>
-/// The input spilled to disk as declination-sorted runs, one per read block, so that a
-/// declination zone can be read back as one contiguous row range of every run (docs/streaming.md).
-/// A run file holds its rows column after column (<see cref="ExtractionBlock.Columns"/> order,
-/// raw little-endian values): reading a range is one read per column. In memory each run keeps
-/// only a sample of its declinations (every <see cref="SampleEvery"/>-th row), which is enough
-/// to choose zone boundaries and to find each boundary's row with one small read.
+/// The input spilled to disk as runs, one per read block, each ordered by a fixed declination grid
+/// (<see cref="Buckets"/> buckets over [-90, 90]), so that a declination zone, cut at bucket edges,
+/// is one contiguous row range of every run (docs/streaming.md). Within a bucket rows keep their
+/// read order: the zone sort puts them in exact order. A run file holds its rows column after
+/// column (<see cref="ExtractionBlock.Columns"/> order, raw little-endian values): reading a range
+/// is one read per column. In memory each run keeps the first row of each of its buckets, which
+/// gives every zone's rows exactly.
+/// <para>
+/// Ordering a block by bucket is two 8-bit radix passes over a 15-bit key, where the exact dec order
+/// took ~7 passes and a tie pass (bench/NOTES.md 43).
+/// </para>
 /// </summary>
 public sealed class DeclinationRuns : IDisposable
 {
-    /// <summary>Rows between declination samples.</summary>
-    public const int SampleEvery = 1024;
+    /// <summary>Buckets of the declination grid: 19.8 arcsec each, so zones can be cut finely even in a dense tile.</summary>
+    public const int Buckets = 1 << 15;
 
-    private sealed record Run(int Count, long[] ColumnOffsets, double[] Samples);
+    /// <param name="Starts">Row of each bucket from <paramref name="FirstBucket"/> on, then the row count.</param>
+    private sealed record Run(int Count, long[] ColumnOffsets, int FirstBucket, int[] Starts);
 
     private readonly string _directory;
     private readonly List<Run> _runs = new();
     // Every run is an extent of this one file (made with the first run); reading ends the writing.
     private SpillFile? _file;
-    /// <summary>Bytes per value of each column, and the index of the Dec column, in <see cref="ExtractionBlock.Columns"/> order.</summary>
+    /// <summary>Bytes per value of each column, in <see cref="ExtractionBlock.Columns"/> order.</summary>
     private readonly int[] _sizes;
-    private readonly int _decColumn;
 
     /// <summary>Creates <paramref name="directory"/> for the run files; <see cref="Dispose"/> deletes it.</summary>
     public DeclinationRuns(string directory)
     {
         _directory = directory;
         Directory.CreateDirectory(directory);
-        var probe = new ExtractionBlock(16);
-        var columns = probe.Columns();
-        _sizes = columns.Select(c => Buffer.ByteLength(c) / c.Length).ToArray();
-        _decColumn = Array.IndexOf(columns, probe.Dec);
+        _sizes = new ExtractionBlock(16).Columns().Select(c => Buffer.ByteLength(c) / c.Length).ToArray();
     }
 
     public int RunCount => _runs.Count;
@@ -43,16 +45,64 @@ public sealed class DeclinationRuns : IDisposable
     public long Rows { get; private set; }
 
     /// <summary>
-    /// Writes the rows <c>order[0], order[1], ...</c> of <paramref name="block"/>, which must be
-    /// in ascending dec order, as a new run. The block is only read (a reader's block is reused
-    /// after this): each column is gathered through the order into one buffer and written.
+    /// The grid bucket of <paramref name="dec"/>: never decreases as dec grows (a floor of a
+    /// scaled sum, clamped), so the rows of buckets [a, b) are exactly those with
+    /// <c>LowestOf(a) &lt;= dec &lt; LowestOf(b)</c>.
     /// </summary>
-    public void Add(ExtractionBlock block, int[] order)
+    public static int BucketOf(double dec)
     {
-        int n = order.Length;
-        for (int k = 1; k < n; k++)
-            if (!(block.Dec[order[k]] >= block.Dec[order[k - 1]])) throw new ArgumentException("a run's rows must be sorted by dec", nameof(order));
+        double x = Math.Floor((dec + 90.0) * (Buckets / 180.0));
+        return x >= Buckets - 1 ? Buckets - 1 : x > 0 ? (int)x : 0;
+    }
+
+    /// <summary>The smallest declination in bucket <paramref name="bucket"/> or above (1 &lt;= bucket &lt; Buckets): where a zone begins.</summary>
+    public static double LowestOf(int bucket)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bucket, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(bucket, Buckets);
+        // Bisection over the doubles in order (their order-preserving bit keys), between points half a
+        // bucket either side of the nominal edge. Stepping one ulp at a time never ends at dec 0, where
+        // the doubles below the edge that (dec + 90) rounds up to 90 run down to -7e-15.
+        double nominal = -90.0 + bucket * (180.0 / Buckets), half = 90.0 / Buckets;
+        ulong below = RadixSort.KeyOf(nominal - half), atOrAbove = RadixSort.KeyOf(nominal + half);
+        while (atOrAbove - below > 1)
+        {
+            ulong mid = below + (atOrAbove - below) / 2;
+            if (BucketOf(DoubleOf(mid)) >= bucket) atOrAbove = mid;
+            else below = mid;
+        }
+        return DoubleOf(atOrAbove);
+    }
+
+    /// <summary>The double whose <see cref="RadixSort.KeyOf(double)"/> is <paramref name="key"/>.</summary>
+    private static double DoubleOf(ulong key) =>
+        BitConverter.Int64BitsToDouble((long)((key & 0x8000_0000_0000_0000UL) != 0 ? key & 0x7FFF_FFFF_FFFF_FFFFUL : ~key));
+
+    /// <summary>
+    /// Writes the rows of <paramref name="block"/> ordered by bucket (read order within one) as a
+    /// new run. The block is only read (a reader's block is reused after this): each column is
+    /// gathered through the order into one buffer and written.
+    /// </summary>
+    public void Add(ExtractionBlock block, int threads = 0)
+    {
+        int n = block.Count;
         if (n == 0) return;
+        var keys = new ulong[n];
+        var order = new int[n];
+        int lo = Buckets, hi = -1;
+        for (int i = 0; i < n; i++)
+        {
+            int b = BucketOf(block.Dec[i]);
+            keys[i] = (ulong)b;
+            order[i] = i;
+            if (b < lo) lo = b;
+            if (b > hi) hi = b;
+        }
+        RadixSort.SortPairs(keys, order, n, threads);   // stable: read order within a bucket
+        var starts = new int[hi - lo + 2];
+        for (int k = 0; k < n; k++) starts[(int)keys[k] - lo + 1]++;
+        for (int j = 1; j < starts.Length; j++) starts[j] += starts[j - 1];
+
         var file = _file ??= new SpillFile(Path.Combine(_directory, "rows.run"));
         var columns = block.Columns();
         var offsets = new long[columns.Length];
@@ -71,9 +121,7 @@ public sealed class DeclinationRuns : IDisposable
             }
             file.Append(to);
         }
-        var samples = new double[(n + SampleEvery - 1) / SampleEvery];
-        for (int s = 0; s < samples.Length; s++) samples[s] = block.Dec[order[s * SampleEvery]];
-        _runs.Add(new Run(n, offsets, samples));
+        _runs.Add(new Run(n, offsets, lo, starts));
         Rows += n;
     }
 
@@ -83,42 +131,37 @@ public sealed class DeclinationRuns : IDisposable
     }
 
     /// <summary>
-    /// Zone boundaries: ascending declinations that cut the rows into zones of about
-    /// <paramref name="rowsPerZone"/> rows (to within a sample per run). Zone k holds the rows
-    /// with <c>cuts[k-1] &lt;= dec &lt; cuts[k]</c> (no lower bound for the first zone, no upper
-    /// bound for the last), so rows of equal dec always share a zone.
+    /// Zones of at least <paramref name="rowsPerZone"/> rows each (the last may hold fewer), cut at
+    /// bucket edges before a bucket that holds rows, so a zone exceeds the size by less than one
+    /// bucket's rows and none is empty. Zone k holds the rows with <c>Cuts[k-1] &lt;= dec &lt;
+    /// Cuts[k]</c> (no lower bound for the first zone, no upper bound for the last), so rows of
+    /// equal dec always share a zone; <c>Bounds[run][k]</c> is the run's first row of zone k and
+    /// <c>Bounds[run][zones]</c> its row count.
     /// </summary>
-    public double[] Cuts(long rowsPerZone)
+    public (double[] Cuts, int[][] Bounds) Zones(long rowsPerZone)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerZone, 1);
-        var samples = _runs.SelectMany(r => r.Samples).ToArray();
-        Array.Sort(samples);
-        long step = Math.Max(1, rowsPerZone / SampleEvery);
-        var cuts = new List<double>();
-        for (long k = step; k < samples.Length; k += step)
+        var total = new long[Buckets];
+        foreach (var r in _runs)
+            for (int j = 0; j + 1 < r.Starts.Length; j++) total[r.FirstBucket + j] += r.Starts[j + 1] - r.Starts[j];
+        var cutBuckets = new List<int>();
+        long rows = 0;
+        for (int b = 0; b < Buckets; b++)
         {
-            double cut = samples[k];
-            if (cuts.Count == 0 || cut > cuts[^1]) cuts.Add(cut);
+            if (total[b] == 0) continue;
+            if (rows >= rowsPerZone) { cutBuckets.Add(b); rows = 0; }
+            rows += total[b];
         }
-        return cuts.ToArray();
-    }
-
-    /// <summary>The first row of run <paramref name="run"/> whose dec is &gt;= <paramref name="dec"/> (its Count when none).</summary>
-    public int FirstAtOrAbove(int run, double dec)
-    {
-        var r = _runs[run];
-        // The answer lies after the last sample below dec and at or before the next sample.
-        int s = Array.BinarySearch(r.Samples, dec);
-        if (s < 0) s = ~s;
-        else while (s > 0 && r.Samples[s - 1] >= dec) s--;
-        if (s == 0) return 0;
-        int lo = (s - 1) * SampleEvery + 1, hi = Math.Min(r.Count, s * SampleEvery);
-        if (lo >= hi) return hi;
-        var window = new double[hi - lo];
-        _file!.Read(Bytes(window, 0, window.Length * 8), r.ColumnOffsets[_decColumn] + (long)lo * 8);
-        int k = 0;
-        while (k < window.Length && window[k] < dec) k++;
-        return lo + k;
+        var bounds = new int[_runs.Count][];
+        for (int i = 0; i < _runs.Count; i++)
+        {
+            var r = _runs[i];
+            var b = bounds[i] = new int[cutBuckets.Count + 2];
+            for (int k = 0; k < cutBuckets.Count; k++)
+                b[k + 1] = r.Starts[Math.Clamp(cutBuckets[k] - r.FirstBucket, 0, r.Starts.Length - 1)];
+            b[^1] = r.Count;
+        }
+        return (cutBuckets.Select(LowestOf).ToArray(), bounds);
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace Wdb.Merge.Streaming;
 /// docs/streaming.md). Three passes:
 /// <list type="number">
 /// <item>partition: the input is read in blocks; each block's (cntr, file, line) keys go to
-/// the duplicate runs and its rows, sorted by dec, to a run file;</item>
+/// the duplicate runs and its rows, in declination-bucket order, to a run file;</item>
 /// <item>duplicates and scan footprints, from the runs (footprints need every scan's rows
 /// before any group's <c>spos</c>);</item>
 /// <item>zones: each zone's rows (one contiguous range of every run) are filtered, joined by
@@ -162,7 +162,7 @@ public static class ZoneMerge
         }
 
         /// <summary>
-        /// Pass 1: every input read in blocks, each block's cntr keys and its dec-sorted rows spilled.
+        /// Pass 1: every input read in blocks, each block's cntr keys and its rows spilled in declination-bucket order.
         /// A block is copied and spilled on a worker while the reader decodes the next one (the reader
         /// reuses its block): one block in flight, so one more block of memory.
         /// </summary>
@@ -186,7 +186,7 @@ public static class ZoneMerge
                         spilling = Overlap(() =>
                         {
                             _cntrs.Add(handed);
-                            _runs.Add(handed, DeclinationSort.Order(handed, options.Threads));
+                            _runs.Add(handed, options.Threads);
                             Interlocked.Add(ref rows, handed.Count);
                         });
                     });
@@ -245,9 +245,8 @@ public static class ZoneMerge
         /// <summary>Pass 3: zone after zone, the next one read while this one is linked.</summary>
         public MergeOutcome? Zones(PendingEngine device)
         {
-            double[] cuts = _runs.Cuts(zoneRows);
+            var (cuts, bounds) = _runs.Zones(zoneRows);
             int zones = cuts.Length + 1;
-            var bounds = ZoneBounds(_runs, cuts);
             summary.Parameters["zones"] = zones;
             log?.Invoke($"{_runs.Rows:N0} rows in {_runs.RunCount} runs, merged in {zones} zones of about {zoneRows:N0} rows");
             if (!device.IsReady) options.Progress?.Stage("link: waiting for the device (kernels compiling)", null, 0);
@@ -345,19 +344,6 @@ public static class ZoneMerge
                 if (duplicateKeys.Contains((block.FileIndex[i], block.Line[i]))) reasons[i] = RejectReason.DuplicateCntr;
         var (merged, filtered, filteredReasons) = MergeJob.Split(block, reasons, options.Threads);
         return new ZoneRowsRead(merged, filtered, filteredReasons);
-    }
-
-    /// <summary>bounds[run][zone] = the run's first row of the zone; bounds[run][zones] = its row count.</summary>
-    private static int[][] ZoneBounds(DeclinationRuns runs, double[] cuts)
-    {
-        var bounds = new int[runs.RunCount][];
-        for (int r = 0; r < runs.RunCount; r++)
-        {
-            var b = bounds[r] = new int[cuts.Length + 2];
-            for (int k = 0; k < cuts.Length; k++) b[k + 1] = runs.FirstAtOrAbove(r, cuts[k]);
-            b[cuts.Length + 1] = runs.RowsOf(r);
-        }
-        return bounds;
     }
 
     /// <summary>

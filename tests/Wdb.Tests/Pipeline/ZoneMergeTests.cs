@@ -208,7 +208,7 @@ public sealed class ZoneMergeTests : IDisposable
     }
 }
 
-/// <summary>Run files give back the rows bit for bit, and find zone boundaries exactly.</summary>
+/// <summary>Run files give back the rows bit for bit in bucket order, and cut zones exactly.</summary>
 public sealed class DeclinationRunsTests : IDisposable
 {
     private readonly Scratch _s = new();
@@ -216,11 +216,12 @@ public sealed class DeclinationRunsTests : IDisposable
     public void Dispose() => _s.Dispose();
 
     [Fact]
-    public void Rows_read_back_are_bit_identical_and_boundaries_match_brute_force()
+    public void Rows_come_back_bit_identical_in_bucket_order_and_zones_hold_exactly_their_decs()
     {
         var rng = new Random(3);
         string dir = _s.PathOf("runs");
         var blocks = new List<ExtractionBlock>();
+        double step = 180.0 / DeclinationRuns.Buckets;
         using (var runs = new DeclinationRuns(dir))
         {
             foreach (int n in new[] { 1, 1023, 1024, 1025, 5000, 0 })
@@ -230,21 +231,30 @@ public sealed class DeclinationRunsTests : IDisposable
                 {
                     int r = b.AddRow();
                     b.Cntr[r] = rng.NextInt64();
-                    // Many equal decs (a coarse grid), -0.0 and the poles.
-                    b.Dec[r] = i % 97 == 0 ? -0.0 : Math.Round(rng.NextDouble() * 180 - 90, 1);
+                    // Equal decs (a coarse grid), -0.0, the poles, a dense patch, and decs on and one
+                    // ulp either side of bucket edges.
+                    int edge = rng.Next(1, DeclinationRuns.Buckets);
+                    b.Dec[r] = (i % 6) switch
+                    {
+                        0 => i % 97 == 0 ? -0.0 : Math.Round(rng.NextDouble() * 180 - 90, 1),
+                        1 => i % 2 == 0 ? -90 : 90,
+                        2 => -20 + rng.NextDouble() * 0.01,
+                        3 => DeclinationRuns.LowestOf(edge),
+                        4 => Math.BitDecrement(DeclinationRuns.LowestOf(edge)),
+                        _ => -90 + edge * step,
+                    };
                     b.Ra[r] = rng.NextDouble() * 360;
                     b.Bands[1].Mag[r] = i % 3 == 0 ? float.NaN : (float)rng.NextDouble();
                     b.Bands[2].CcFlg[r] = (byte)rng.Next(256);
                     b.Line[r] = i + 2;
                     b.FileIndex[r] = n;
                 }
-                var order = Enumerable.Range(0, n).OrderBy(i => b.Dec[i]).ToArray();
-                runs.Add(b, order);
-                b.Permute(order);
+                runs.Add(b, threads: 2);
+                // Expected: by bucket, read order within a bucket.
+                b.Permute(Enumerable.Range(0, n).OrderBy(i => DeclinationRuns.BucketOf(b.Dec[i])).ThenBy(i => i).ToArray());
                 if (n > 0) blocks.Add(b);
             }
             Assert.Equal(blocks.Count, runs.RunCount);
-            Assert.Throws<ArgumentException>(() => runs.Add(Unsorted(), [0, 1]));
 
             for (int r = 0; r < blocks.Count; r++)
             {
@@ -252,43 +262,55 @@ public sealed class DeclinationRunsTests : IDisposable
                 int start = blocks[r].Count / 3, end = blocks[r].Count;
                 runs.Read(r, start, end, back);
                 Assert.Equal(end - start, back.Count);
-                var expected = blocks[r].Columns();
-                var actual = back.Columns();
-                for (int c = 0; c < expected.Length; c++)
-                    for (int i = start; i < end; i++)
-                        Assert.True(Equals(expected[c].GetValue(i), actual[c].GetValue(i - start))
-                            || (expected[c].GetValue(i) is double x && BitConverter.DoubleToInt64Bits(x) == BitConverter.DoubleToInt64Bits((double)actual[c].GetValue(i - start)!))
-                            || (expected[c].GetValue(i) is float y && BitConverter.SingleToInt32Bits(y) == BitConverter.SingleToInt32Bits((float)actual[c].GetValue(i - start)!)),
-                            $"run {r} column {c} row {i}");
-                foreach (double dec in new[] { -91, -90, -45.3, -0.0, 0.0, 0.05, 12.3, 89.95, 90, 91 })
-                {
-                    int brute = 0;
-                    while (brute < blocks[r].Count && blocks[r].Dec[brute] < dec) brute++;
-                    Assert.True(brute == runs.FirstAtOrAbove(r, dec), $"run {r}, dec {dec}");
-                }
-                // Every sampled value as a boundary too (equal decs straddling samples).
-                for (int i = 0; i < blocks[r].Count; i += 211)
-                {
-                    double dec = blocks[r].Dec[i];
-                    int brute = 0;
-                    while (brute < blocks[r].Count && blocks[r].Dec[brute] < dec) brute++;
-                    Assert.Equal(brute, runs.FirstAtOrAbove(r, dec));
-                }
+                for (int i = start; i < end; i++) Assert.Equal(BlockText.Row(blocks[r], i), BlockText.Row(back, i - start));
             }
-            var cuts = runs.Cuts(2000);
-            // 8,074 rows in 9 samples: every distinct sample but the first is a cut.
-            Assert.True(cuts.Length is >= 2 and <= 8, string.Join(",", cuts));
-            Assert.True(cuts.Zip(cuts.Skip(1)).All(p => p.First < p.Second));
+
+            foreach (long rowsPerZone in new long[] { 1, 700, 2000, 100_000 })
+            {
+                var (cuts, bounds) = runs.Zones(rowsPerZone);
+                Assert.True(cuts.Zip(cuts.Skip(1)).All(p => p.First < p.Second));
+                int zones = cuts.Length + 1;
+                var sizes = new long[zones];
+                for (int r = 0; r < blocks.Count; r++)
+                {
+                    Assert.Equal(0, bounds[r][0]);
+                    Assert.Equal(blocks[r].Count, bounds[r][zones]);
+                    for (int z = 0; z < zones; z++)
+                    {
+                        sizes[z] += bounds[r][z + 1] - bounds[r][z];
+                        for (int i = bounds[r][z]; i < bounds[r][z + 1]; i++)
+                        {
+                            double dec = blocks[r].Dec[i];
+                            if (z > 0) Assert.True(dec >= cuts[z - 1], $"zone {z} of {rowsPerZone}: {dec:R} below {cuts[z - 1]:R}");
+                            if (z < zones - 1) Assert.True(dec < cuts[z], $"zone {z} of {rowsPerZone}: {dec:R} not below {cuts[z]:R}");
+                        }
+                    }
+                }
+                Assert.All(sizes, size => Assert.True(size > 0));
+                for (int z = 0; z + 1 < zones; z++) Assert.True(sizes[z] >= rowsPerZone, $"zone {z}: {sizes[z]} rows");
+                if (rowsPerZone == 100_000) Assert.Equal(1, zones);
+                if (rowsPerZone == 1) Assert.True(zones > 1000, $"{zones} zones");
+            }
             Assert.True(Directory.Exists(dir));
         }
         Assert.False(Directory.Exists(dir));
     }
 
-    private static ExtractionBlock Unsorted()
+    /// <summary>
+    /// LowestOf is the exact edge, for every bucket: its bucket is the one asked for, the double
+    /// below it is in the one before (at dec 0 the edge is -7.1e-15, where dec + 90 first rounds to 90).
+    /// </summary>
+    [Fact]
+    public void Bucket_edges_are_exact()
     {
-        var b = new ExtractionBlock(16);
-        b.Dec[b.AddRow()] = 1;
-        b.Dec[b.AddRow()] = 0;
-        return b;
+        for (int b = 1; b < DeclinationRuns.Buckets; b++)
+        {
+            double low = DeclinationRuns.LowestOf(b);
+            Assert.Equal(b, DeclinationRuns.BucketOf(low));
+            Assert.Equal(b - 1, DeclinationRuns.BucketOf(Math.BitDecrement(low)));
+        }
+        Assert.Equal(0, DeclinationRuns.BucketOf(-90));
+        Assert.Equal(DeclinationRuns.Buckets - 1, DeclinationRuns.BucketOf(90));
+        Assert.Equal(DeclinationRuns.BucketOf(0.0), DeclinationRuns.BucketOf(-0.0));
     }
 }
