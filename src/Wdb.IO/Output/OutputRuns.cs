@@ -31,6 +31,7 @@ public sealed class OutputRuns : IDisposable
     // Records per spill write (about 1 MiB of members).
     private const int SpillBatch = 8192;
     // Read buffers of all runs of one table together; each run gets two buffers, each within [4 KiB, 4 MiB].
+    // The writer merges its three tables at once (bench/NOTES.md 39): up to three times this in all.
     private const int MergeBufferBytes = 64 << 20;
 
     private readonly string _directory;

@@ -8,15 +8,26 @@ namespace Wdb.IO;
 /// many places of one file at once, which defeats the kernel's readahead; without the prefetch
 /// every refill waited for the disk (bench/NOTES.md 33).
 /// </summary>
-public sealed class RunReader(SpillFile file, long offset, long length, int bufferBytes)
+public sealed class RunReader
 {
-    private byte[] _buffer = SpillFile.DirectBuffer((int)Math.Min(bufferBytes, Math.Max(length, 1)));
-    private byte[] _spare = SpillFile.DirectBuffer((int)Math.Min(bufferBytes, Math.Max(length, 1)));
-    private readonly int _capacity = (int)Math.Min(bufferBytes, Math.Max(length, 1));
+    private readonly SpillFile _file;
+    private byte[] _buffer, _spare;
+    private readonly int _capacity;
     private Task<int>? _prefetch;
-    private readonly long _end = offset + length;
-    private long _next = offset;
+    private readonly long _end;
+    private long _next;
     private int _at, _filled;
+
+    public RunReader(SpillFile file, long offset, long length, int bufferBytes)
+    {
+        _file = file;
+        _end = offset + length;
+        _next = offset;
+        // Each buffer holds one refill: the asked size, or the whole extent when that is smaller.
+        _capacity = (int)Math.Min(bufferBytes, Math.Max(length, 1));
+        _buffer = SpillFile.DirectBuffer(_capacity);
+        _spare = SpillFile.DirectBuffer(_capacity);
+    }
 
     public bool AtEnd => _at == _filled && _next == _end;
 
@@ -53,7 +64,7 @@ public sealed class RunReader(SpillFile file, long offset, long length, int buff
         int want = (int)Math.Min(_capacity, _end - _next);
         if (want == 0) throw new EndOfStreamException("a spilled run ended before its records did");
         int start;
-        if (_prefetch is null) start = file.ReadDirect(_buffer, want, _next);
+        if (_prefetch is null) start = _file.ReadDirect(_buffer, want, _next);
         else
         {
             start = _prefetch.GetAwaiter().GetResult();
@@ -65,7 +76,7 @@ public sealed class RunReader(SpillFile file, long offset, long length, int buff
         int following = (int)Math.Min(_capacity, _end - _next);
         long at = _next;
         var spare = _spare;
-        _prefetch = following > 0 ? Task.Run(() => file.ReadDirect(spare, following, at)) : null;
+        _prefetch = following > 0 ? Task.Run(() => _file.ReadDirect(spare, following, at)) : null;
     }
 }
 
