@@ -3,15 +3,18 @@
 #
 #   bench/gpu.sh pack   here, with the .NET SDK: a self-contained linux-x64 publish of `wdb` and of the test
 #                       suite in one folder, packed as .device/wdb-linux-x64.tar.xz (git-ignored; ~37 MB, under
-#                       the 64 MiB that travels; not trimmed: ILGPU needs the IL).
-#   bench/gpu.sh run    there (device tool: command "bash bench/gpu.sh run", carry [".device"]):
-#                       unpacks, runs the whole test suite (log in $OUT/tests.log), `wdb check-device --device
-#                       cuda` (groups identical to the CPU engine, link-stage rows/s on both, seconds by stage)
-#                       and end-to-end merges on cuda and cpu, twice each (the big set
-#                       also in memory: it is above the zone merge's threshold), with
-#                       every table's hash compared; results in $OUT/gpu-run.md. Knobs: SCALE (check-device
-#                       size, 100), SURVEY_SOURCES (1000000), BIG_SOURCES (unset: no third survey), HARNESS=1
-#                       (also bench/run.sh quick with --device cuda; its RESULTS.md as $OUT/RESULTS-gpu.md).
+#                       the 64 MiB that travels; not trimmed: ILGPU needs the IL). BASE=<commit> also packs
+#                       that commit's `wdb` as the baseline (its own files; the runtime it shares is linked,
+#                       ~3 MB more), so `run` can time both on the same machine.
+#   bench/gpu.sh run    there (device tool: command "bash bench/gpu.sh run", carry [".device"]): unpacks;
+#                       `wdb check-device --device cuda` (groups identical to the CPU engine, link-stage rows/s
+#                       on both, seconds by stage), and the baseline's when packed; the whole test suite (log
+#                       in $OUT/tests.log); end-to-end merges on cuda and cpu (the big set also in memory,
+#                       above the zone merge's threshold, and by the baseline on cuda), with every table's
+#                       hash compared. Results in $OUT/gpu-run.md. Knobs: SCALE (check-device size, 100),
+#                       SURVEY_SOURCES (1000000), BIG_SOURCES (unset: no third survey), RUNS (merges per
+#                       variant, 2), HARNESS=1 (also bench/run.sh quick with --device cuda; its RESULTS.md
+#                       as $OUT/RESULTS-gpu.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -23,8 +26,29 @@ case "${1:-}" in
       -p:DebugType=none -o .device/wdb -v quiet -nologo
     dotnet publish src/Wdb.Cli -c Release -r linux-x64 --self-contained true -p:PublishReadyToRun=false \
       -p:DebugType=none -o .device/wdb -v quiet -nologo
-    tar -C .device -cJf .device/wdb-linux-x64.tar.xz wdb
-    rm -rf .device/wdb
+    dirs=(wdb)
+    if [ -n "${BASE:-}" ]; then
+      # The baseline publishes from a clean export of that commit. Its files that equal the new
+      # build's (the runtime, ILGPU) become links into wdb/; the app host and the host libraries
+      # are copied, since the host finds the app next to the real path of the running binary.
+      tmp=$(mktemp -d); mkdir "$tmp/src"
+      git archive "$BASE" | tar -x -C "$tmp/src"
+      dotnet publish "$tmp/src/src/Wdb.Cli" -c Release -r linux-x64 --self-contained true -p:PublishReadyToRun=false \
+        -p:DebugType=none -o "$tmp/base" -v quiet -nologo
+      rm -rf .device/wdb-base && mkdir .device/wdb-base
+      for f in "$tmp/base"/*; do
+        name=$(basename "$f")
+        case "$name" in wdb|libhostfxr.so|libhostpolicy.so) cp -p "$f" .device/wdb-base/; continue ;; esac
+        if [ -f ".device/wdb/$name" ] && cmp -s "$f" ".device/wdb/$name"; then ln -s "../wdb/$name" ".device/wdb-base/$name"
+        else cp -pr "$f" .device/wdb-base/; fi
+      done
+      git rev-parse --short "$BASE" > .device/wdb-base/COMMIT
+      rm -rf "$tmp"; dirs+=(wdb-base)
+    fi
+    git rev-parse --short HEAD > .device/wdb/COMMIT
+    [ -z "$(git status --porcelain --untracked-files=no)" ] || echo "+ uncommitted changes" >> .device/wdb/COMMIT
+    tar -C .device -cJf .device/wdb-linux-x64.tar.xz "${dirs[@]}"
+    rm -rf .device/wdb .device/wdb-base
     ls -la .device/wdb-linux-x64.tar.xz
     ;;
   run)
@@ -46,13 +70,20 @@ case "${1:-}" in
       echo "cores: $(nproc); memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
       echo "libcuda: $(ldconfig -p | grep -m1 -o '/[^ ]*libcuda.so.1' || echo "not in the loader cache; LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}")"
     } | tee "$log"
+    echo "build: $(cat .device/run/wdb/COMMIT 2>/dev/null | tr '\n' ' ')" | tee -a "$log"
+    # Link stage alone first (the headline number): groups compared row for row with the CPU
+    # engine, rows/s on each; then the baseline's, when packed, on the same machine.
+    timeout "${CHECK_TIMEOUT:-150}" "$W" check-device --device cuda --scale "${SCALE:-100}" 2>&1 | tee -a "$log" || echo "check-device failed ($?)" | tee -a "$log"
+    if [ -x .device/run/wdb-base/wdb ]; then
+      echo "baseline $(cat .device/run/wdb-base/COMMIT):" | tee -a "$log"
+      timeout "${CHECK_TIMEOUT:-150}" .device/run/wdb-base/wdb check-device --device cuda --scale "${SCALE:-100}" 2>&1 | tee -a "$log" \
+        || echo "baseline check-device failed ($?)" | tee -a "$log"
+    fi
     # The whole test suite with CUDA present (device tests that return early elsewhere run here);
     # the tests that run the command get the self-contained wdb.
     WDB_EXE="$W" timeout "${TESTS_TIMEOUT:-300}" .device/run/wdb/Wdb.Tests -noColor > "$OUT/tests.log" 2>&1 \
       || echo "test suite failed ($?)" | tee -a "$log"
     grep -A2 "TEST EXECUTION SUMMARY" "$OUT/tests.log" | tee -a "$log" || true
-    # Link stage alone: groups compared row for row with the CPU engine, rows/s on each.
-    timeout "${CHECK_TIMEOUT:-150}" "$W" check-device --device cuda --scale "${SCALE:-100}" 2>&1 | tee -a "$log" || echo "check-device failed ($?)" | tee -a "$log"
     # End to end: every table of a cuda merge must hash the same as the cpu merge's.
     "$W" gen survey --sources "${SURVEY_SOURCES:-1000000}" --seed 7 --out "$work/survey.csv"
     "$W" gen caltile --sources 5000 --scans 600 --seed 7 --out "$work/tile.csv"
@@ -63,12 +94,19 @@ case "${1:-}" in
     # which must give the same tables as the zone merge on either device.
     for data in survey tile ${BIG_SOURCES:+big}; do
       variants="cuda cpu"; [ "$data" = big ] && variants="cuda cpu whole"
+      # The baseline, when packed, merges the big set on cuda too (its link stage against this build's).
+      [ "$data" = big ] && [ -x .device/run/wdb-base/wdb ] && variants="$variants base-cuda"
       for variant in $variants; do
-        case "$variant" in whole) args=(--device cpu --zone-rows 0) ;; *) args=(--device "$variant") ;; esac
-        for run in 1 2; do
+        bin="$W"
+        case "$variant" in
+          whole) args=(--device cpu --zone-rows 0) ;;
+          base-cuda) args=(--device cuda); bin=.device/run/wdb-base/wdb ;;
+          *) args=(--device "$variant") ;;
+        esac
+        for run in $(seq "${RUNS:-2}"); do
           rm -rf "$work/$data-$variant"
           start=$(date +%s%N)
-          timeout "${MERGE_TIMEOUT:-120}" "$W" merge "$work/$data.csv" --out "$work/$data-$variant" "${args[@]}" --quiet \
+          timeout "${MERGE_TIMEOUT:-120}" "$bin" merge "$work/$data.csv" --out "$work/$data-$variant" "${args[@]}" --quiet \
             || echo "$data $variant: merge failed ($?)" | tee -a "$log"
           wall=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
           stages=$(tr -d ' \n' < "$work/$data-$variant/summary.json" 2>/dev/null | grep -o '"stage_seconds":{[^}]*}' || true)

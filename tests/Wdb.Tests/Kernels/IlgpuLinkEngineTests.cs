@@ -238,6 +238,53 @@ public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuE
             }, iter: 8, threads: 1); // ~0.15 s per Link on the CPU accelerator
     }
 
+    /// <summary>
+    /// The engine keeps its buffers between links and only grows them: a small block after a
+    /// large one must not see the large one's leftovers (cells, keys, roots past its end), and
+    /// non-finite rows in any block must not shift the others.
+    /// </summary>
+    [Fact]
+    public void Blocks_of_changing_size_reuse_buffers_without_leftovers()
+    {
+        using var fresh = IlgpuLinkEngine.TryCreate(IlgpuDevice.Cpu, out string? whyNot) ?? throw new InvalidOperationException(whyNot);
+        int[] sizes = [3000, 40, 1, 2500, 0, 700, 3100];
+        for (int k = 0; k < sizes.Length; k++)
+        {
+            var (ra, dec) = LinkTestData.Clustered(40 + k, sizes[k], Math.Max(1, sizes[k] / 8), 10.0 * k, 5.0 * k - 20, 0.03, 1.5);
+            if (k % 2 == 1 && ra.Length > 2) { ra[1] = double.NaN; dec[^1] = double.PositiveInfinity; }
+            Assert.Equal(LinkTestData.BruteForce(ra, dec, 2.0), fresh.Link(ra, dec, 2.0));
+        }
+    }
+
+    /// <summary>
+    /// Unit vectors are computed and uploaded chunk by chunk; with chunks of a few rows the
+    /// parts, the compaction of non-finite rows and the uploads cross many chunk edges, some
+    /// chunks holding no finite row at all.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(64)]
+    public void Small_upload_chunks_give_the_same_labels(int chunkRows)
+    {
+        using var chunked = IlgpuLinkEngine.TryCreate(IlgpuDevice.Cpu, out string? whyNot) ?? throw new InvalidOperationException(whyNot);
+        chunked.UploadChunkRows = chunkRows;
+        var (ra, dec) = LinkTestData.Clustered(77, 600, 60, 359.99, 0.0, 0.02, 1.5);
+        for (int i = 100; i < 130; i++) ra[i] = double.NaN; // whole chunks without a finite row
+        dec[599] = double.NegativeInfinity;
+        int[] expected = LinkTestData.BruteForce(ra, dec, 2.0);
+        Assert.Equal(expected, chunked.Link(ra, dec, 2.0));
+        var trace = new LinkTrace();
+        Assert.Equal(expected, chunked.Link(ra, dec, 2.0, trace));
+        Assert.All(trace.Check(), line => Assert.True(line.EndsWith(": ok") || line.Contains("well formed"), line));
+    }
+
+    [Fact]
+    public void Only_non_finite_rows_are_each_their_own_component()
+    {
+        Assert.Equal([0, 1, 2], engine.Link([double.NaN, 1.0, double.NaN], [0.0, double.NaN, double.NaN], 2.0));
+    }
+
     [Fact]
     public void Bad_arguments_are_rejected()
     {
