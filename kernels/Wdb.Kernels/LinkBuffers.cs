@@ -14,7 +14,7 @@ namespace Wdb.Kernels;
 /// <remarks>
 /// Host staging is page-locked, so uploads are asynchronous (the cores compute the next chunk
 /// of unit vectors while the copy engine sends the last) and run at the bus's speed. Sizes:
-/// 28 bytes of page-locked host memory per row and ~140 bytes of device memory per row of the
+/// 28 bytes of page-locked host memory per row and ~160 bytes of device memory per row of the
 /// largest block, held while the engine lives. Every kernel gets views cut to the current
 /// block, so nothing left over from a larger block is ever read.
 /// </remarks>
@@ -23,14 +23,24 @@ internal sealed class LinkBuffers(Accelerator accelerator) : IDisposable
     public int Capacity { get; private set; }
     public int CellCapacity { get; private set; }
 
-    // Host, page-locked: unit vectors in compact order (uploaded), and the roots (downloaded).
+    // Host, page-locked: what is uploaded in compact order (ra and dec in X and Y when the device
+    // makes the vectors, else the vectors), and the roots (downloaded).
     public PageLockedArray1D<double> HostX = PageLockedArray1D<double>.Empty, HostY = PageLockedArray1D<double>.Empty, HostZ = PageLockedArray1D<double>.Empty;
     public PageLockedArray1D<int> HostRoots = PageLockedArray1D<int>.Empty;
 
     // Device, per point.
-    public MemoryBuffer1D<double, Stride1D.Dense>? X, Y, Z, Sx, Sy, Sz;
+    public MemoryBuffer1D<double, Stride1D.Dense>? Ra, Dec, X, Y, Z, Sx, Sy, Sz;
     public MemoryBuffer1D<ulong, Stride1D.Dense>? Keys;
     public MemoryBuffer1D<int, Stride1D.Dense>? Order, Flags, CellOfPlus1, Parent, Roots, SortTemp, ScanTemp;
+
+    /// <summary>Bounding boxes of strided subsets of the points (<see cref="LinkKernels.BoundsKernel"/>).</summary>
+    public const int PartialBoxes = 4096;
+    public MemoryBuffer1D<CellBox, Stride1D.Dense>? Partials;
+    public readonly CellBox[] HostPartials = new CellBox[PartialBoxes];
+
+    /// <summary>Pairs the device could not settle: [0] counts them, then two ints per pair.</summary>
+    public MemoryBuffer1D<int, Stride1D.Dense>? Maybe;
+    public int MaybeCapacity { get; private set; }
 
     // Device, per cell.
     public MemoryBuffer1D<ulong, Stride1D.Dense>? CellKeys;
@@ -48,6 +58,8 @@ internal sealed class LinkBuffers(Accelerator accelerator) : IDisposable
         HostY = accelerator.AllocatePageLocked1D<double>(size, uninitialized: true);
         HostZ = accelerator.AllocatePageLocked1D<double>(size, uninitialized: true);
         HostRoots = accelerator.AllocatePageLocked1D<int>(size, uninitialized: true);
+        Ra = accelerator.Allocate1D<double>(size);
+        Dec = accelerator.Allocate1D<double>(size);
         X = accelerator.Allocate1D<double>(size);
         Y = accelerator.Allocate1D<double>(size);
         Z = accelerator.Allocate1D<double>(size);
@@ -63,6 +75,18 @@ internal sealed class LinkBuffers(Accelerator accelerator) : IDisposable
         SortTemp = accelerator.Allocate1D<int>(accelerator.ComputeRadixSortPairsTempStorageSize<ulong, int, AscendingUInt64>(size));
         ScanTemp = accelerator.Allocate1D<int>(accelerator.ComputeScanTempStorageSize<int>(size));
         Capacity = size;
+    }
+
+    /// <summary>Room for <paramref name="pairs"/> unsettled pairs (and the partial boxes, allocated once).</summary>
+    public void EnsureMaybe(int pairs)
+    {
+        Partials ??= accelerator.Allocate1D<CellBox>(PartialBoxes);
+        if (pairs <= MaybeCapacity) return;
+        Maybe?.Dispose();
+        Maybe = null;
+        MaybeCapacity = 0;
+        Maybe = accelerator.Allocate1D<int>(1 + 2L * pairs);
+        MaybeCapacity = pairs;
     }
 
     /// <summary>Room for <paramref name="cells"/> cells (cell starts get one more).</summary>
@@ -86,9 +110,9 @@ internal sealed class LinkBuffers(Accelerator accelerator) : IDisposable
         if (HostRoots.Length > 0) HostRoots.Dispose();
         HostX = HostY = HostZ = PageLockedArray1D<double>.Empty;
         HostRoots = PageLockedArray1D<int>.Empty;
-        foreach (var buffer in new MemoryBuffer?[] { X, Y, Z, Sx, Sy, Sz, Keys, Order, Flags, CellOfPlus1, Parent, Roots, SortTemp, ScanTemp })
+        foreach (var buffer in new MemoryBuffer?[] { Ra, Dec, X, Y, Z, Sx, Sy, Sz, Keys, Order, Flags, CellOfPlus1, Parent, Roots, SortTemp, ScanTemp })
             buffer?.Dispose();
-        X = Y = Z = Sx = Sy = Sz = null;
+        Ra = Dec = X = Y = Z = Sx = Sy = Sz = null;
         Keys = null;
         Order = Flags = CellOfPlus1 = Parent = Roots = SortTemp = ScanTemp = null;
     }
@@ -107,5 +131,10 @@ internal sealed class LinkBuffers(Accelerator accelerator) : IDisposable
     {
         FreePoints();
         FreeCells();
+        Maybe?.Dispose();
+        Partials?.Dispose();
+        Maybe = null;
+        Partials = null;
+        MaybeCapacity = 0;
     }
 }

@@ -39,6 +39,24 @@ public struct LinkGrid
     /// <summary><see cref="Sky.ChordSquared"/> of the radius: linked iff squared chord &lt;= this.</summary>
     public double Chord2;
 
+    /// <summary>
+    /// A pair whose squared chord between the vectors on the device is at most this is linked
+    /// for certain. <see cref="Chord2"/> when the vectors are exact (those of
+    /// <see cref="Sky.UnitVector"/>); below it by the vectors' tolerance otherwise (negative when
+    /// no pair is certain, e.g. radius 0).
+    /// </summary>
+    public double Link2;
+
+    /// <summary>
+    /// A pair above this is certainly not linked, and a cell box farther than this is skipped;
+    /// pairs between <see cref="Link2"/> and this are settled on the host with exact vectors.
+    /// <see cref="Chord2"/> when the vectors are exact.
+    /// </summary>
+    public double Maybe2;
+
+    /// <summary>How far a point's vector on the device may lie from its exact one (0: exact vectors).</summary>
+    public double PointTolerance;
+
     /// <summary>Cells visited each way along each axis; at most 2.</summary>
     public int Reach;
 
@@ -57,6 +75,14 @@ public struct LinkGrid
     public ulong OpaqueZero;
 
     /// <summary>
+    /// How far (Euclidean, unit sphere) a vector made by <see cref="DeviceTrig.UnitVector"/> on a
+    /// device may lie from <see cref="Sky.UnitVector"/>'s: ~250 times the largest deviation
+    /// measured (4e-16), so that neither a compiler's fused multiply-adds nor a device's rounding
+    /// can put a pair on the wrong side of the band.
+    /// </summary>
+    public const double DevicePointTolerance = 1e-13;
+
+    /// <summary>
     /// Plans the grid for a block of unit vectors (at least one) and a radius in arcsec
     /// (finite, &gt;= 0).
     /// </summary>
@@ -69,33 +95,47 @@ public struct LinkGrid
         return Plan(box, radiusArcsec);
     }
 
-    /// <summary>Plans the grid from the bounding box of the block's unit vectors, found by the caller.</summary>
-    public static LinkGrid Plan(CellBox bounds, double radiusArcsec)
+    /// <summary>
+    /// Plans the grid from the bounding box of the block's unit vectors, found by the caller.
+    /// With a <paramref name="pointTolerance"/> (vectors made on the device, each within that
+    /// distance of its exact one) every length is widened or narrowed by twice the tolerance,
+    /// so that no pair within the radius is lost and no pair beyond it is linked for certain.
+    /// </summary>
+    public static LinkGrid Plan(CellBox bounds, double radiusArcsec, double pointTolerance = 0)
     {
         if (!double.IsFinite(radiusArcsec) || radiusArcsec < 0)
             throw new ArgumentOutOfRangeException(nameof(radiusArcsec), radiusArcsec, "radius must be finite and >= 0");
+        if (!double.IsFinite(pointTolerance) || pointTolerance < 0)
+            throw new ArgumentOutOfRangeException(nameof(pointTolerance), pointTolerance, "tolerance must be finite and >= 0");
         double minX = bounds.MinX, minY = bounds.MinY, minZ = bounds.MinZ;
         double maxX = bounds.MaxX, maxY = bounds.MaxY, maxZ = bounds.MaxZ;
         double extent = Math.Max(maxX - minX, Math.Max(maxY - minY, maxZ - minZ));
 
         double chord2 = Sky.ChordSquared(radiusArcsec);
         double chord = Math.Sqrt(chord2);
-        // Cube diagonal sqrt(3)*side <= chord: any two points of a cell are linked.
-        double collapseSide = chord * (1 - SafetyMargin) / Math.Sqrt(3.0);
+        // Two points, each off by up to the tolerance: their distance moves by up to twice it.
+        double inner = chord - 2 * pointTolerance, outer = chord + 2 * pointTolerance;
+        // Cube diagonal sqrt(3)*side <= inner chord: any two points of a cell are linked.
+        double collapseSide = Math.Max(inner, 0) * (1 - SafetyMargin) / Math.Sqrt(3.0);
         // Coordinates must stay below MaxCoord over the whole block.
         double packSide = extent / (MaxCoord - 1);
         double side = Math.Max(collapseSide, packSide);
         if (!(side > 0)) side = 1.0; // radius 0 and one distinct position: any side works
-        bool collapsed = collapseSide >= packSide && chord >= MinCollapseChord;
-        // Cells R+1 apart along an axis are separated by a gap of R*side > chord.
-        int reach = 1 + (int)Math.Floor(chord * (1 + SafetyMargin) / side);
+        bool collapsed = collapseSide >= packSide && inner >= MinCollapseChord;
+        // Cells R+1 apart along an axis are separated by a gap of R*side > outer chord.
+        int reach = 1 + (int)Math.Floor(outer * (1 + SafetyMargin) / side);
 
+        // The relative 1e-12 covers the rounding of both squared chords (a few ulp) many times over.
+        double link2 = pointTolerance == 0 ? chord2 : inner > 0 ? Square(inner * (1 - 1e-12)) : -1.0;
+        double maybe2 = pointTolerance == 0 ? chord2 : Square(outer * (1 + 1e-12));
         return new LinkGrid
         {
             OriginX = minX, OriginY = minY, OriginZ = minZ,
-            Side = side, Chord2 = chord2, Reach = reach,
-            Collapsed = collapsed ? 1 : 0, OpaqueZero = 0,
+            Side = side, Chord2 = chord2, Link2 = link2, Maybe2 = maybe2, PointTolerance = pointTolerance,
+            Reach = reach, Collapsed = collapsed ? 1 : 0, OpaqueZero = 0,
         };
+
+        static double Square(double v) => v * v;
     }
 
     /// <summary>Cell coordinate along one axis; the offset is never negative (origin = minimum).</summary>

@@ -9,7 +9,7 @@ namespace Wdb.Kernels;
 /// rows), so the smallest index of a component is the smallest row.
 /// </summary>
 /// <remarks>
-/// Pipeline (orchestrated by <see cref="IlgpuLinkEngine"/>):
+/// Pipeline (orchestrated by <see cref="IlgpuLinkEngine"/>): [unit vectors -> bounds] ->
 /// keys -> radix sort (key, index) -> gather -> cell flags -> inclusive scan -> cell starts
 /// -> cell summary (min index, bounding box) -> collapse -> neighbours -> roots (into a second buffer).
 /// Memory is O(points): no pair is ever stored. Union-find on the device hooks the larger
@@ -18,6 +18,53 @@ namespace Wdb.Kernels;
 /// </remarks>
 public static class LinkKernels
 {
+    // ---------------------------------------------------------------- 0. unit vectors and their bounds
+
+    /// <summary>x, y, z[i] = the unit vector of (ra[i], dec[i]) in degrees, by <see cref="DeviceTrig"/>.</summary>
+    public static void UnitVectorsKernel(Index1D i, ArrayView<double> ra, ArrayView<double> dec,
+        ArrayView<double> x, ArrayView<double> y, ArrayView<double> z)
+    {
+        DeviceTrig.UnitVector(ra[i], dec[i], out double px, out double py, out double pz);
+        x[i] = px;
+        y[i] = py;
+        z[i] = pz;
+    }
+
+    public static void UnitVectorsReference(ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, Span<double> x, Span<double> y, Span<double> z)
+    {
+        for (int i = 0; i < ra.Length; i++) DeviceTrig.UnitVector(ra[i], dec[i], out x[i], out y[i], out z[i]);
+    }
+
+    /// <summary>
+    /// partial[t] = the bounding box of points t, t + T, t + 2T, ... (T = partial's length), read
+    /// in coalesced strides; the host joins the T boxes (a few thousand) into the block's.
+    /// </summary>
+    public static void BoundsKernel(Index1D t, ArrayView<double> x, ArrayView<double> y, ArrayView<double> z, ArrayView<CellBox> partial)
+    {
+        CellBox box;
+        box.MinX = box.MinY = box.MinZ = double.PositiveInfinity;
+        box.MaxX = box.MaxY = box.MaxZ = double.NegativeInfinity;
+        int stride = partial.IntLength;
+        for (int i = t; i < x.IntLength; i += stride)
+        {
+            double px = x[i], py = y[i], pz = z[i];
+            if (px < box.MinX) box.MinX = px;
+            if (px > box.MaxX) box.MaxX = px;
+            if (py < box.MinY) box.MinY = py;
+            if (py > box.MaxY) box.MaxY = py;
+            if (pz < box.MinZ) box.MinZ = pz;
+            if (pz > box.MaxZ) box.MaxZ = pz;
+        }
+        partial[t] = box;
+    }
+
+    public static CellBox BoundsReference(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> z)
+    {
+        var box = CellBox.Empty;
+        for (int i = 0; i < x.Length; i++) box = box.Including(x[i], y[i], z[i]);
+        return box;
+    }
+
     // ---------------------------------------------------------------- 1. binning
 
     /// <summary>keys[i] = packed cell of point i; order[i] = i (the values sorted with the keys).</summary>
@@ -182,11 +229,14 @@ public static class LinkKernels
     /// from the other side), one binary search per (x, y) row of cells since a row is
     /// contiguous in key order. A cell is skipped when it is already in k's component or its
     /// bounding box is out of reach; in a collapsed cell the first linked point suffices,
-    /// since the cell is one component already.
+    /// since the cell is one component already. A pair between <see cref="LinkGrid.Link2"/> and
+    /// <see cref="LinkGrid.Maybe2"/> (only with vectors made on the device) is not linked but
+    /// appended to <paramref name="maybe"/>: [0] counts the pairs, pair p is at [1 + 2p] and
+    /// [2 + 2p] while it fits, and the host settles them with exact vectors.
     /// </summary>
     public static void NeighbourKernel(Index1D k, ArrayView<double> sx, ArrayView<double> sy, ArrayView<double> sz,
         ArrayView<int> order, ArrayView<int> cellOfPlus1, ArrayView<ulong> cellKeys, ArrayView<int> cellStart,
-        ArrayView<int> cellRep, ArrayView<CellBox> boxes, ArrayView<int> parent, LinkGrid grid)
+        ArrayView<int> cellRep, ArrayView<CellBox> boxes, ArrayView<int> parent, ArrayView<int> maybe, LinkGrid grid)
     {
         int me = order[k];
         double px = sx[k], py = sy[k], pz = sz[k];
@@ -216,14 +266,25 @@ public static class LinkKernels
                 {
                     if (collapsed && Find(parent, me) == Find(parent, cellRep[c]))
                         continue;
-                    if (grid.BoxDistance2(px, py, pz, boxes[c]) > grid.Chord2)
+                    if (grid.BoxDistance2(px, py, pz, boxes[c]) > grid.Maybe2)
                         continue;
                     int begin = c == own ? k + 1 : cellStart[c];
                     int end = cellStart[c + 1];
                     for (int j = begin; j < end; j++)
                     {
-                        if (!grid.Within(px, py, pz, sx[j], sy[j], sz[j]))
+                        double d2 = grid.Distance2(px, py, pz, sx[j], sy[j], sz[j]);
+                        if (d2 > grid.Maybe2)
                             continue;
+                        if (d2 > grid.Link2)
+                        {
+                            int p = Atomic.Add(ref maybe[0], 1);
+                            if (2 + 2L * p < maybe.Length)
+                            {
+                                maybe[1 + 2 * p] = me;
+                                maybe[2 + 2 * p] = order[j];
+                            }
+                            continue;
+                        }
                         Union(parent, me, order[j]);
                         if (collapsed) break;
                     }
@@ -236,6 +297,7 @@ public static class LinkKernels
     /// Sequential reference of the neighbour stage by a different route: for every point,
     /// every point of every cell within the reach (found by scanning all cells), no
     /// half-stencil, no pruning, no early exit. Same-cell pairs are skipped only when collapsed.
+    /// Only certain links (at most <see cref="LinkGrid.Link2"/>) are unioned, as on the device.
     /// </summary>
     public static void NeighbourReference(ReadOnlySpan<double> sx, ReadOnlySpan<double> sy, ReadOnlySpan<double> sz,
         ReadOnlySpan<int> order, ReadOnlySpan<ulong> cellKeys, ReadOnlySpan<int> cellStart, Span<int> parent, LinkGrid grid)
@@ -250,7 +312,7 @@ public static class LinkKernels
                 if (Math.Abs(ax - bx) > grid.Reach || Math.Abs(ay - by) > grid.Reach || Math.Abs(az - bz) > grid.Reach) continue;
                 for (int p = cellStart[a]; p < cellStart[a + 1]; p++)
                     for (int q = cellStart[b]; q < cellStart[b + 1]; q++)
-                        if (p != q && grid.Within(sx[p], sy[p], sz[p], sx[q], sy[q], sz[q]))
+                        if (p != q && grid.Distance2(sx[p], sy[p], sz[p], sx[q], sy[q], sz[q]) <= grid.Link2)
                             UnionReference(parent, order[p], order[q]);
             }
         }

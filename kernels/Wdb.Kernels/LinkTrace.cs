@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Wdb.Core;
 
 namespace Wdb.Kernels;
 
@@ -12,7 +13,11 @@ namespace Wdb.Kernels;
 public sealed class LinkTrace
 {
     public int[] Rows = [];
+    /// <summary>The angles uploaded (compact), when the device made the vectors; empty otherwise.</summary>
+    public double[] Ra = [], Dec = [];
     public double[] X = [], Y = [], Z = [];
+    /// <summary>Pairs the device left near the radius, and how many of them the host found within it.</summary>
+    public int MaybePairs, MaybeLinked;
     public LinkGrid Grid;
     public ulong[] Keys = [], SortedKeys = [];
     public int[] Order = [];
@@ -49,6 +54,8 @@ public sealed class LinkTrace
     public IEnumerable<string> Check()
     {
         int n = X.Length;
+        if (Ra.Length > 0) yield return UnitVectorLine();
+        yield return BoundsLine();
         var keys = new ulong[n];
         var identity = new int[n];
         LinkKernels.CellKeysReference(X, Y, Z, keys, identity, Grid);
@@ -112,6 +119,38 @@ public sealed class LinkTrace
         for (int c = 0; c < Rows.Length; c++)
             labels[Rows[c]] = Rows[LinkKernels.FindReference(parent, c)];
         return labels;
+    }
+
+    /// <summary>
+    /// The device's vectors against <see cref="Sky.UnitVector"/>: each must lie within the grid's
+    /// tolerance (bitwise equality with <see cref="DeviceTrig"/> on the host is not required: a
+    /// device compiler may fuse multiply-adds).
+    /// </summary>
+    private string UnitVectorLine()
+    {
+        double worst = 0;
+        int beyond = 0, first = -1;
+        for (int i = 0; i < Ra.Length; i++)
+        {
+            var (x, y, z) = Sky.UnitVector(Ra[i], Dec[i]);
+            double dx = X[i] - x, dy = Y[i] - y, dz = Z[i] - z;
+            double off = Math.Sqrt(dx * dx + dy * dy + dz * dz);
+            if (!(off <= Grid.PointTolerance) && beyond++ == 0) first = i;
+            if (!(off <= worst)) worst = off;
+        }
+        return beyond == 0
+            ? string.Format(CultureInfo.InvariantCulture, "unit vectors: ok (largest distance from Sky.UnitVector {0:E2}, tolerance {1:E2})", worst, Grid.PointTolerance)
+            : string.Format(CultureInfo.InvariantCulture, "unit vectors: {0:N0} of {1:N0} beyond the tolerance {2:E2}; first at {3}, largest {4:E2}",
+                beyond, Ra.Length, Grid.PointTolerance, first, worst);
+    }
+
+    /// <summary>The grid's origin must be the smallest coordinate of the vectors (cells are counted from it).</summary>
+    private string BoundsLine()
+    {
+        if (X.Length == 0) return "bounds: no points";
+        var box = LinkKernels.BoundsReference(X, Y, Z);
+        return box.MinX == Grid.OriginX && box.MinY == Grid.OriginY && box.MinZ == Grid.OriginZ ? "bounds: ok"
+            : $"bounds: grid origin ({Grid.OriginX:R}, {Grid.OriginY:R}, {Grid.OriginZ:R}), smallest coordinates ({box.MinX:R}, {box.MinY:R}, {box.MinZ:R})";
     }
 
     private string SortLine()

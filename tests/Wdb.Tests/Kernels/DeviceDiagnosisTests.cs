@@ -27,8 +27,8 @@ public class DeviceDiagnosisTests(CpuEngineFixture fixture) : IClassFixture<CpuE
     {
         var trace = Traced(out int[] labels);
         var lines = trace.Check().ToList();
-        Assert.Equal(12, lines.Count);
-        Assert.All(lines, l => Assert.True(l.EndsWith(": ok") || l.Contains("well formed"), l));
+        Assert.Equal(14, lines.Count); // unit vectors and bounds, then the kernels of the grid
+        Assert.All(lines, l => Assert.True(l.EndsWith(": ok") || l.Contains("well formed") || l.StartsWith("unit vectors: ok"), l));
         Assert.Equal(labels, trace.LinkedComponentsByRow(Data.Ra.Length));
         Assert.Equal(1, trace.Grid.Collapsed);
     }
@@ -41,7 +41,11 @@ public class DeviceDiagnosisTests(CpuEngineFixture fixture) : IClassFixture<CpuE
         trace.Order[7] = trace.Order[8];
         trace.Boxes[3].MaxX += 1e-12;
         trace.Roots[9] = -1;
+        trace.Z[4] += 1e-9;
+        trace.X[5] = trace.Grid.OriginX - 1e-6;
         var lines = trace.Check().ToList();
+        Assert.Contains(lines, l => l.StartsWith("unit vectors: 2 of 3,000 beyond the tolerance 1.00E-013; first at 4"));
+        Assert.Contains(lines, l => l.StartsWith("bounds: grid origin"));
         Assert.Contains(lines, l => l.StartsWith("cell keys: 1 of 3,000 differ; first at 5"));
         Assert.Contains(lines, l => l.StartsWith("radix sort: the values are no permutation") && l.Contains("(1 missing)"));
         Assert.Contains(lines, l => l.StartsWith("gather: not checked"));

@@ -276,7 +276,52 @@ public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuE
         Assert.Equal(expected, chunked.Link(ra, dec, 2.0));
         var trace = new LinkTrace();
         Assert.Equal(expected, chunked.Link(ra, dec, 2.0, trace));
-        Assert.All(trace.Check(), line => Assert.True(line.EndsWith(": ok") || line.Contains("well formed"), line));
+        Assert.All(trace.Check(), line => Assert.True(line.EndsWith(": ok") || line.Contains("well formed") || line.StartsWith("unit vectors: ok"), line));
+    }
+
+    /// <summary>
+    /// With a tolerance of a tenth of the chord, hundreds of pairs of a clustered set lie near
+    /// the radius and are settled on the host; the labels must still be brute force's, and the
+    /// trace must show the hand-over.
+    /// </summary>
+    [Fact]
+    public void Pairs_near_the_radius_are_settled_on_the_host()
+    {
+        using var wide = IlgpuLinkEngine.TryCreate(IlgpuDevice.Cpu, out string? whyNot) ?? throw new InvalidOperationException(whyNot);
+        wide.PointTolerance = Math.Sqrt(Sky.ChordSquared(2.0)) / 10;
+        var (ra, dec) = LinkTestData.Clustered(31, 800, 60, 120.0, 30.0, 0.02, 1.5);
+        ra[5] = double.NaN; // compact indices and rows differ
+        int[] expected = LinkTestData.BruteForce(ra, dec, 2.0);
+        var trace = new LinkTrace();
+        Assert.Equal(expected, wide.Link(ra, dec, 2.0, trace));
+        Assert.InRange(trace.MaybePairs, 50, 100_000);
+        Assert.InRange(trace.MaybeLinked, 1, trace.MaybePairs - 1);
+        Assert.All(trace.Check(), line => Assert.True(line.EndsWith(": ok") || line.Contains("well formed") || line.StartsWith("unit vectors: ok"), line));
+        // More pairs than the room kept for them: the link runs again with room for all.
+        var many = LinkTestData.Clustered(32, 9000, 1, 10.0, 10.0, 0.0, 1.0);
+        Assert.Equal(LinkTestData.BruteForce(many.Ra, many.Dec, 2.0), wide.Link(many.Ra, many.Dec, 2.0));
+    }
+
+    /// <summary>Exact vectors made on the host (asked for, or forced by an angle beyond the device's domain) give the same labels.</summary>
+    [Fact]
+    public void Host_made_vectors_give_the_same_labels()
+    {
+        using var host = IlgpuLinkEngine.TryCreate(IlgpuDevice.Cpu, out string? whyNot) ?? throw new InvalidOperationException(whyNot);
+        host.HostVectors = true;
+        var (ra, dec) = LinkTestData.Clustered(33, 700, 50, 0.0, -60.0, 0.02, 1.5);
+        int[] expected = LinkTestData.BruteForce(ra, dec, 2.0);
+        var trace = new LinkTrace();
+        Assert.Equal(expected, host.Link(ra, dec, 2.0, trace));
+        Assert.Empty(trace.Ra);
+        Assert.Equal(0, trace.MaybePairs);
+
+        // 1e6 degrees is the same place as 1e6 mod 360; beyond the device's reduction, so the host makes every vector.
+        double[] far = [.. ra, 1e6, 1e6 % 360];
+        double[] farDec = [.. dec, 20.0, 20.0];
+        trace = new LinkTrace();
+        int[] labels = engine.Link(far, farDec, 2.0, trace);
+        Assert.Equal(LinkTestData.BruteForce(far, farDec, 2.0), labels);
+        Assert.Empty(trace.Ra);
     }
 
     [Fact]
@@ -352,7 +397,7 @@ public class IlgpuLinkEngineDeviceTests
 
         var trace = new LinkTrace();
         Assert.Equal(expected, engine.Link(ra, dec, 2.0, trace));
-        Assert.All(trace.Check(), line => Assert.True(line.EndsWith(": ok") || line.Contains("well formed"), line));
+        Assert.All(trace.Check(), line => Assert.True(line.EndsWith(": ok") || line.Contains("well formed") || line.StartsWith("unit vectors: ok"), line));
         Assert.Equal(1, trace.Grid.Collapsed);
         for (int run = 0; run < (device == IlgpuDevice.Cpu ? 1 : 5); run++)
             Assert.Equal(expected, engine.Link(ra, dec, 2.0));

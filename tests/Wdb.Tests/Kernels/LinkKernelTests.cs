@@ -43,14 +43,14 @@ internal sealed class HostPipeline
 
     public int Count => X.Length;
 
-    public static HostPipeline Build(double[] ra, double[] dec, double radiusArcsec)
+    public static HostPipeline Build(double[] ra, double[] dec, double radiusArcsec, double pointTolerance = 0)
     {
         int n = ra.Length;
         var x = new double[n];
         var y = new double[n];
         var z = new double[n];
         for (int i = 0; i < n; i++) (x[i], y[i], z[i]) = Sky.UnitVector(ra[i], dec[i]);
-        var grid = LinkGrid.Plan(x, y, z, radiusArcsec);
+        var grid = LinkGrid.Plan(LinkKernels.BoundsReference(x, y, z), radiusArcsec, pointTolerance);
 
         var keys = new ulong[n];
         var iota = new int[n];
@@ -91,11 +91,11 @@ internal sealed class HostPipeline
     }
 
     /// <summary>A clustered patch with a dense clump (collapsed cells with many members).</summary>
-    public static HostPipeline Clustered(int seed, double radiusArcsec)
+    public static HostPipeline Clustered(int seed, double radiusArcsec, double pointTolerance = 0)
     {
         var (ra, dec) = LinkTestData.Clustered(seed, 300, 30, 359.995, 41.0, 0.01, 1.5);
         var (cRa, cDec) = LinkTestData.Clustered(seed + 1, 120, 1, 359.999, 41.0, 0.0, 0.3);
-        return Build([.. ra, .. cRa], [.. dec, .. cDec], radiusArcsec);
+        return Build([.. ra, .. cRa], [.. dec, .. cDec], radiusArcsec, pointTolerance);
     }
 }
 
@@ -239,14 +239,12 @@ public class LinkKernelTests(CpuAcceleratorFixture fixture) : IClassFixture<CpuA
         Assert.Equal(h.Collapsed, parent.GetAsArray1D());
     }
 
-    [Theory]
-    [MemberData(nameof(Radii))]
-    public void NeighbourKernel_gives_the_reference_components(double radius)
+    /// <summary>The neighbour kernel on the pipeline's inputs: the forest it leaves and the pairs it could not settle.</summary>
+    private (int[] Forest, int[] Maybe) RunNeighbours(HostPipeline h, int maybeCapacity)
     {
-        var h = HostPipeline.Clustered(9, radius);
         var kernel = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
             ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<int>, ArrayView<int>, ArrayView<CellBox>,
-            ArrayView<int>, LinkGrid>(LinkKernels.NeighbourKernel);
+            ArrayView<int>, ArrayView<int>, LinkGrid>(LinkKernels.NeighbourKernel);
         using var sx = acc.Allocate1D(h.SX);
         using var sy = acc.Allocate1D(h.SY);
         using var sz = acc.Allocate1D(h.SZ);
@@ -257,14 +255,90 @@ public class LinkKernelTests(CpuAcceleratorFixture fixture) : IClassFixture<CpuA
         using var rep = acc.Allocate1D(h.CellRep);
         using var boxes = acc.Allocate1D(h.Boxes);
         using var parent = acc.Allocate1D(h.Collapsed);
+        using var maybe = acc.Allocate1D<int>(1 + 2 * maybeCapacity);
+        maybe.MemSetToZero();
         kernel(h.Count, sx.View, sy.View, sz.View, order.View, cellOfPlus1.View, cellKeys.View, cellStart.View,
-            rep.View, boxes.View, parent.View, h.Grid);
+            rep.View, boxes.View, parent.View, maybe.View, h.Grid);
         acc.Synchronize();
         int[] forest = parent.GetAsArray1D();
         for (int i = 0; i < forest.Length; i++) Assert.True(forest[i] <= i, "parents only point to smaller indices");
+        return (forest, maybe.GetAsArray1D());
+    }
+
+    [Theory]
+    [MemberData(nameof(Radii))]
+    public void NeighbourKernel_gives_the_reference_components(double radius)
+    {
+        var h = HostPipeline.Clustered(9, radius);
+        var (forest, maybe) = RunNeighbours(h, 16);
+        Assert.Equal(0, maybe[0]); // exact vectors: every pair is settled on the device
         var roots = new int[forest.Length];
         LinkKernels.RootsReference(forest, roots);
         Assert.Equal(h.Roots, roots);
+    }
+
+    /// <summary>
+    /// With a tolerance (vectors made on the device) the kernel links only pairs certainly within
+    /// the radius and hands over those near it. Here the tolerance is a fifth of the chord, so
+    /// that hundreds of pairs are near it: the certain links must give the reference's forest,
+    /// and they together with the handed-over pairs that are within the radius must give
+    /// brute force's components, i.e. no pair within the radius is lost and none beyond is linked.
+    /// </summary>
+    [Theory]
+    [InlineData(2.0, 4096)]
+    [InlineData(5.0, 4096)]
+    [InlineData(2.0, 3)] // too little room: the count still says how many there were
+    public void NeighbourKernel_hands_over_the_pairs_near_the_radius(double radius, int capacity)
+    {
+        double chord = Math.Sqrt(Sky.ChordSquared(radius));
+        var h = HostPipeline.Clustered(12, radius, pointTolerance: chord / 10);
+        Assert.True(h.Grid.Link2 < h.Grid.Chord2 && h.Grid.Chord2 < h.Grid.Maybe2);
+        var (forest, maybe) = RunNeighbours(h, capacity);
+        var roots = new int[forest.Length];
+        LinkKernels.RootsReference(forest, roots);
+        Assert.Equal(h.Roots, roots);
+        int count = maybe[0];
+        Assert.InRange(count, 20, h.Count * h.Count);
+        if (count > capacity) return;
+        var parent = (int[])roots.Clone();
+        for (int p = 0; p < count; p++)
+        {
+            int a = maybe[1 + 2 * p], b = maybe[2 + 2 * p];
+            double d2 = h.Grid.Distance2(h.X[a], h.Y[a], h.Z[a], h.X[b], h.Y[b], h.Z[b]);
+            Assert.InRange(d2, h.Grid.Link2, h.Grid.Maybe2);
+            if (Sky.Within(h.X[a], h.Y[a], h.Z[a], h.X[b], h.Y[b], h.Z[b], h.Grid.Chord2)) LinkKernels.UnionReference(parent, a, b);
+        }
+        var settled = new int[parent.Length];
+        LinkKernels.RootsReference(parent, settled);
+        Assert.Equal(LinkTestData.BruteForce(h.Ra, h.Dec, radius), settled);
+    }
+
+    [Fact]
+    public void UnitVectorsKernel_and_BoundsKernel_match_references()
+    {
+        var (ra, dec) = LinkTestData.Clustered(13, 5000, 50, 0.0, -89.0, 5.0, 1.5);
+        int n = ra.Length;
+        var vectors = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
+            ArrayView<double>, ArrayView<double>>(LinkKernels.UnitVectorsKernel);
+        var bounds = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
+            ArrayView<CellBox>>(LinkKernels.BoundsKernel);
+        using var dRa = acc.Allocate1D(ra);
+        using var dDec = acc.Allocate1D(dec);
+        using var x = acc.Allocate1D<double>(n);
+        using var y = acc.Allocate1D<double>(n);
+        using var z = acc.Allocate1D<double>(n);
+        using var partial = acc.Allocate1D<CellBox>(77);
+        vectors(n, dRa.View, dDec.View, x.View, y.View, z.View);
+        bounds(77, x.View, y.View, z.View, partial.View);
+        acc.Synchronize();
+        double[] ex = new double[n], ey = new double[n], ez = new double[n];
+        LinkKernels.UnitVectorsReference(ra, dec, ex, ey, ez);
+        Assert.Equal(ex, x.GetAsArray1D());
+        Assert.Equal(ey, y.GetAsArray1D());
+        Assert.Equal(ez, z.GetAsArray1D());
+        var box = CellBox.Empty;
+        foreach (var part in partial.GetAsArray1D()) box = box.Including(part);
+        Assert.Equal(LinkKernels.BoundsReference(ex, ey, ez), box);
     }
 
     [Fact]

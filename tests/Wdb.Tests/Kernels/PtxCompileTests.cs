@@ -22,6 +22,7 @@ public partial class PtxCompileTests
         nameof(LinkKernels.CellKeysKernel), nameof(LinkKernels.GatherKernel), nameof(LinkKernels.CellFlagsKernel),
         nameof(LinkKernels.CellStartsKernel), nameof(LinkKernels.CellSummaryKernel), nameof(LinkKernels.CollapseKernel),
         nameof(LinkKernels.NeighbourKernel), nameof(LinkKernels.RootsKernel),
+        nameof(LinkKernels.UnitVectorsKernel), nameof(LinkKernels.BoundsKernel),
     ];
 
     private static string CompileToPtx(string kernel)
@@ -60,6 +61,7 @@ public partial class PtxCompileTests
         }
         Assert.Equal(6, products); // three squares for the box test, three for the point test
         Assert.Contains("atom.cas.b32", string.Join('\n', lines));
+        Assert.Matches(@"atom\.[a-z.]*add", string.Join('\n', lines)); // the count of pairs near the radius
     }
 
     [GeneratedRegex(@"^\s*mul\.f64\s+(%fd\d+),")]
