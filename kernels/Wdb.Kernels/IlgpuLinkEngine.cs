@@ -24,7 +24,7 @@ public enum IlgpuDevice { Cpu, Cuda, OpenCL }
 /// </summary>
 /// <remarks>
 /// One context, one accelerator, kernels compiled once per engine; not thread-safe (one
-/// <see cref="Link"/> at a time). Rows with a non-finite position link to nothing, as with
+/// <see cref="Link"/> at a time), but any thread may call it. Rows with a non-finite position link to nothing, as with
 /// <see cref="Sky.Within"/>.
 /// </remarks>
 public sealed class IlgpuLinkEngine : ILinkEngine
@@ -172,6 +172,10 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         trace?.Restart();
         try
         {
+            // A CUDA context is current per thread, and a merge links on whichever thread runs
+            // the zone or block (the engine was made on yet another). ILGPU binds on allocations
+            // and launches but not on copies or page locking.
+            accelerator.Bind();
             buffers.EnsurePoints(n);
             var layout = Layout.Of(raDeg, decDeg, Math.Max(1, UploadChunkRows), Threads.Resolve(threads), threads);
             int points = layout.Points;
@@ -552,6 +556,9 @@ public sealed class IlgpuLinkEngine : ILinkEngine
 
     public void Dispose()
     {
+        // Unregistering page-locked memory needs the context on this thread too (the merge
+        // disposes the engine on a different thread from the ones that linked).
+        accelerator.Bind();
         buffers.Dispose();
         accelerator.Dispose();
         context.Dispose();

@@ -374,6 +374,47 @@ public class IlgpuLinkEngineDeviceTests
     }
 
     /// <summary>
+    /// A merge makes the engine on one thread, links zones on others and disposes it on a
+    /// third. A CUDA context is current per thread: on an H200 the copies of a link on a fresh
+    /// thread failed ("invalid device context") and the disposal could not unregister the
+    /// page-locked buffers, until the engine bound itself on each call.
+    /// </summary>
+    [Theory]
+    [InlineData(IlgpuDevice.Cuda)]
+    [InlineData(IlgpuDevice.OpenCL)]
+    [InlineData(IlgpuDevice.Cpu)]
+    public void Links_and_disposal_on_other_threads_than_the_making(IlgpuDevice device)
+    {
+        var engine = Task.Run(() => IlgpuLinkEngine.TryCreate(device, out _)).GetAwaiter().GetResult();
+        if (engine is null) return; // no such device here
+        var (ra, dec) = LinkTestData.Clustered(23, 1500, 120, 200.0, 10.0, 0.03, 1.5);
+        int[] expected = LinkTestData.BruteForce(ra, dec, 2.0);
+        for (int round = 0; round < 3; round++)
+        {
+            int rows = 1000 + 250 * round;
+            int[]? labels = null;
+            OnNewThread(() => labels = engine.Link(ra.AsSpan(0, rows), dec.AsSpan(0, rows), 2.0));
+            Assert.Equal(LinkTestData.BruteForce(ra[..rows], dec[..rows], 2.0), labels);
+        }
+        Assert.Equal(expected, engine.Link(ra, dec, 2.0));
+        OnNewThread(engine.Dispose);
+    }
+
+    /// <summary>Runs the action on a thread of its own and rethrows what it threw.</summary>
+    private static void OnNewThread(Action action)
+    {
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try { action(); }
+            catch (Exception e) { failure = e; }
+        });
+        thread.Start();
+        thread.Join();
+        if (failure is not null) throw new InvalidOperationException("failed on another thread", failure);
+    }
+
+    /// <summary>
     /// A dense calibration tile, where the roots kernel once raced on an H100 (10 rows of 3.25 M,
     /// different ones each run): every stage must equal its reference, and five runs must agree
     /// with the CPU engine. On the ILGPU CPU accelerator too (smaller), so the test runs in CI.
