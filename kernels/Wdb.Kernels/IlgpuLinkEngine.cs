@@ -186,7 +186,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
                 return labels;
             }
             buffers.EnsureMaybe(Math.Max(4096, points / 64));
-            LinkGrid grid = !HostVectors && !layout.BeyondDomain
+            LinkGrid grid = DeviceMakesVectors(layout, radiusArcsec)
                 ? VectorsOnDevice(raDeg, decDeg, layout, rows, radiusArcsec, trace)
                 : VectorsOnHost(raDeg, decDeg, layout, rows, radiusArcsec, trace);
             if (trace is not null) { trace.Rows = rows ?? Enumerable.Range(0, n).ToArray(); trace.Grid = grid; trace.Restart(); }
@@ -219,6 +219,14 @@ public sealed class IlgpuLinkEngine : ILinkEngine
 
     /// <summary>The tolerance the grid allows device-made vectors; tests widen it so that many pairs go to the host.</summary>
     internal double PointTolerance { get; set; } = LinkGrid.DevicePointTolerance;
+
+    /// <summary>
+    /// Whether the device makes the unit vectors: not when asked otherwise, not when an angle
+    /// is beyond its reduction's domain, and not for radii so small (below ~2e-5") that the
+    /// tolerance would leave no pair certain and send every exact duplicate to the host.
+    /// </summary>
+    private bool DeviceMakesVectors(Layout layout, double radiusArcsec) =>
+        !HostVectors && !layout.BeyondDomain && Math.Sqrt(Sky.ChordSquared(radiusArcsec)) > 1000 * LinkGrid.DevicePointTolerance;
 
     /// <summary>
     /// The block cut into upload chunks and each chunk into one part per worker (parts of at

@@ -315,6 +315,14 @@ public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuE
         Assert.Empty(trace.Ra);
         Assert.Equal(0, trace.MaybePairs);
 
+        // Radius 0 links exact duplicates only; the device's tolerance would make every one of them
+        // a pair for the host, so the host makes the vectors.
+        double[] dupRa = [.. ra[..200], .. ra[..200]], dupDec = [.. dec[..200], .. dec[..200]];
+        trace = new LinkTrace();
+        Assert.Equal(LinkTestData.BruteForce(dupRa, dupDec, 0.0), engine.Link(dupRa, dupDec, 0.0, trace));
+        Assert.Empty(trace.Ra);
+        Assert.Equal(0, trace.MaybePairs);
+
         // 1e6 degrees is the same place as 1e6 mod 360; beyond the device's reduction, so the host makes every vector.
         double[] far = [.. ra, 1e6, 1e6 % 360];
         double[] farDec = [.. dec, 20.0, 20.0];
