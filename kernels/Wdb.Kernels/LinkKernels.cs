@@ -46,15 +46,7 @@ public static class LinkKernels
         box.MaxX = box.MaxY = box.MaxZ = double.NegativeInfinity;
         int stride = partial.IntLength;
         for (int i = t; i < x.IntLength; i += stride)
-        {
-            double px = x[i], py = y[i], pz = z[i];
-            if (px < box.MinX) box.MinX = px;
-            if (px > box.MaxX) box.MaxX = px;
-            if (py < box.MinY) box.MinY = py;
-            if (py > box.MaxY) box.MaxY = py;
-            if (pz < box.MinZ) box.MinZ = pz;
-            if (pz > box.MaxZ) box.MaxZ = pz;
-        }
+            Grow(ref box, x[i], y[i], z[i]);
         partial[t] = box;
     }
 
@@ -171,13 +163,7 @@ public static class LinkKernels
         for (int k = begin + 1; k < end; k++)
         {
             if (order[k] < rep) rep = order[k];
-            double px = sx[k], py = sy[k], pz = sz[k];
-            if (px < box.MinX) box.MinX = px;
-            if (px > box.MaxX) box.MaxX = px;
-            if (py < box.MinY) box.MinY = py;
-            if (py > box.MaxY) box.MaxY = py;
-            if (pz < box.MinZ) box.MinZ = pz;
-            if (pz > box.MaxZ) box.MaxZ = pz;
+            Grow(ref box, sx[k], sy[k], sz[k]);
         }
         cellRep[c] = rep;
         boxes[c] = box;
@@ -342,6 +328,17 @@ public static class LinkKernels
             while (parent[a] != a) a = parent[a];
             roots[i] = a;
         }
+    }
+
+    /// <summary>Widens the box to hold the point, in place (kernels keep the box in registers).</summary>
+    private static void Grow(ref CellBox box, double px, double py, double pz)
+    {
+        if (px < box.MinX) box.MinX = px;
+        if (px > box.MaxX) box.MaxX = px;
+        if (py < box.MinY) box.MinY = py;
+        if (py > box.MaxY) box.MaxY = py;
+        if (pz < box.MinZ) box.MinZ = pz;
+        if (pz > box.MaxZ) box.MaxZ = pz;
     }
 
     // ---------------------------------------------------------------- device union-find
