@@ -63,10 +63,14 @@ internal static class CheckDeviceCommand
         Console.WriteLine();
         Console.WriteLine("| stage | " + string.Join(" | ", results.Select(r => r.Case)) + " |");
         Console.WriteLine("| --- |" + string.Concat(Enumerable.Repeat(" --- |", results.Count)));
-        foreach (string stage in results[0].DeviceStages.Select(s => s.Stage))
+        // Stages a case may lack (pairs settled on the host) show as "-" there.
+        foreach (string stage in results.SelectMany(r => r.DeviceStages.Select(s => s.Stage)).Distinct())
         {
-            var cells = results.Select(r => r.DeviceStages.FirstOrDefault(s => s.Stage == stage).Seconds.ToString("F4", c));
+            var cells = results.Select(r => r.DeviceStages.Any(s => s.Stage == stage)
+                ? r.DeviceStages.First(s => s.Stage == stage).Seconds.ToString("F4", c) : "-");
             Console.WriteLine($"| {stage} | " + string.Join(" | ", cells) + " |");
         }
+        Console.WriteLine("| pairs near the radius settled on the host (of them linked) | "
+            + string.Join(" | ", results.Select(r => $"{r.Settled.Pairs.ToString("N0", c)} ({r.Settled.Linked.ToString("N0", c)})")) + " |");
     }
 }

@@ -16,6 +16,9 @@ namespace Wdb.Merge;
 public sealed record DeviceCheckResult(string Case, int Rows, bool Identical, double DeviceSeconds, double CpuSeconds,
     IReadOnlyList<string> Diagnosis, IReadOnlyList<(string Stage, double Seconds)> DeviceStages)
 {
+    /// <summary>In the traced run: pairs the device left near the radius for the host, and how many of them it linked.</summary>
+    public (int Pairs, int Linked) Settled { get; init; }
+
     public double DeviceRowsPerSecond => DeviceSeconds > 0 ? Rows / DeviceSeconds : double.NaN;
     public double CpuRowsPerSecond => CpuSeconds > 0 ? Rows / CpuSeconds : double.NaN;
 }
@@ -48,13 +51,15 @@ public static class DeviceCheck
                 if (device is IlgpuLinkEngine ilgpu) diagnosis.AddRange(DeviceDiagnosis.Explain(ilgpu, ra, dec, radius, onCpu));
             }
             var stages = new List<(string, double)>();
+            (int, int) settled = default;
             if (device is IlgpuLinkEngine traced)
             {
                 var trace = new LinkTrace();
                 traced.Link(ra, dec, radius, trace);
                 stages.AddRange(trace.StageSeconds);
+                settled = (trace.MaybePairs, trace.MaybeLinked);
             }
-            yield return new DeviceCheckResult(name, ra.Length, identical, deviceSeconds, cpuSeconds, diagnosis, stages);
+            yield return new DeviceCheckResult(name, ra.Length, identical, deviceSeconds, cpuSeconds, diagnosis, stages) { Settled = settled };
         }
     }
 
