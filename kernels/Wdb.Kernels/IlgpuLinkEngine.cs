@@ -24,8 +24,8 @@ public enum IlgpuDevice { Cpu, Cuda, OpenCL }
 /// </summary>
 /// <remarks>
 /// One context, one accelerator, kernels compiled once per engine; not thread-safe (one
-/// <see cref="Link"/> at a time), but any thread may call it. Rows with a non-finite position link to nothing, as with
-/// <see cref="Sky.Within"/>.
+/// <see cref="Link"/> at a time), but any thread may call it. Rows with a non-finite position
+/// link to nothing, as with <see cref="Sky.Within"/>.
 /// </remarks>
 public sealed class IlgpuLinkEngine : ILinkEngine
 {
@@ -331,7 +331,8 @@ public sealed class IlgpuLinkEngine : ILinkEngine
     /// <summary>
     /// Exact vectors from <see cref="Sky.UnitVector"/> on the host, uploaded: for blocks with an
     /// angle beyond <see cref="DeviceTrig.DomainDeg"/>, where the device's reduction would lose
-    /// accuracy (never in valid data), and when <see cref="HostVectors"/> asks for it.
+    /// accuracy (never in valid data), for radii too small for the tolerance, and when
+    /// <see cref="HostVectors"/> asks for it.
     /// </summary>
     private LinkGrid VectorsOnHost(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, Layout layout, int[]? rows,
         double radiusArcsec, LinkTrace? trace)

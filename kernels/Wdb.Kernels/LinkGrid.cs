@@ -57,7 +57,7 @@ public struct LinkGrid
     /// <summary>How far a point's vector on the device may lie from its exact one (0: exact vectors).</summary>
     public double PointTolerance;
 
-    /// <summary>Cells visited each way along each axis; at most 2.</summary>
+    /// <summary>Cells visited each way along each axis; 2 on a collapsed grid (more only with a tolerance far above the device's).</summary>
     public int Reach;
 
     /// <summary>
