@@ -11,7 +11,8 @@
 #                       on both, seconds by stage), and the baseline's when packed; the whole test suite (log
 #                       in $OUT/tests.log); end-to-end merges on cuda and cpu (the big set also in memory,
 #                       above the zone merge's threshold, and by the baseline on cuda), with every table's
-#                       hash compared. Results in $OUT/gpu-run.md. Knobs: SCALE (check-device size, 100),
+#                       hash compared. Results in $OUT/gpu-run.md, the merges' summary.json files in
+#                       $OUT/summaries.txt. Knobs: SCALE (check-device size, 100),
 #                       SURVEY_SOURCES (1000000), BIG_SOURCES (unset: no third survey), RUNS (merges per
 #                       variant, 2), HARNESS=1 (also bench/run.sh quick with --device cuda; its RESULTS.md
 #                       as $OUT/RESULTS-gpu.md).
@@ -113,7 +114,8 @@ case "${1:-}" in
           echo "| $data | $variant | $run | $wall | $stages |" | tee -a "$log"
         done
         grep -A9 '"outputs"' "$work/$data-$variant/summary.json" > "$work/$data-$variant.hashes" 2>/dev/null || true
-        cp "$work/$data-$variant/summary.json" "$OUT/summary-$data-$variant.json" 2>/dev/null || true
+        # One file for all summaries: the device tool brings back only a few files per call.
+        { echo "== $data $variant"; cat "$work/$data-$variant/summary.json" 2>/dev/null || echo "(none)"; } >> "$OUT/summaries.txt"
       done
       for variant in $variants; do
         [ "$variant" = cpu ] && continue
