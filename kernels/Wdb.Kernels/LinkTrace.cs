@@ -128,6 +128,20 @@ public sealed class LinkTrace
     /// </summary>
     private string UnitVectorLine()
     {
+        var (worst, beyond, first) = VectorDeviations();
+        return beyond == 0
+            ? string.Format(CultureInfo.InvariantCulture, "unit vectors: ok (largest distance from Sky.UnitVector {0:E2}, tolerance {1:E2})", worst, Grid.PointTolerance)
+            : string.Format(CultureInfo.InvariantCulture, "unit vectors: {0:N0} of {1:N0} beyond the tolerance {2:E2}; first at {3}, largest {4:E2}",
+                beyond, Ra.Length, Grid.PointTolerance, first, worst);
+    }
+
+    /// <summary>
+    /// The largest distance of a device-made vector from <see cref="Sky.UnitVector"/>'s (NaN when
+    /// the host made the vectors), how many lie beyond the grid's tolerance, and the first of those.
+    /// </summary>
+    public (double Largest, int Beyond, int First) VectorDeviations()
+    {
+        if (Ra.Length == 0) return (double.NaN, 0, -1);
         double worst = 0;
         int beyond = 0, first = -1;
         for (int i = 0; i < Ra.Length; i++)
@@ -138,10 +152,7 @@ public sealed class LinkTrace
             if (!(off <= Grid.PointTolerance) && beyond++ == 0) first = i;
             if (!(off <= worst)) worst = off;
         }
-        return beyond == 0
-            ? string.Format(CultureInfo.InvariantCulture, "unit vectors: ok (largest distance from Sky.UnitVector {0:E2}, tolerance {1:E2})", worst, Grid.PointTolerance)
-            : string.Format(CultureInfo.InvariantCulture, "unit vectors: {0:N0} of {1:N0} beyond the tolerance {2:E2}; first at {3}, largest {4:E2}",
-                beyond, Ra.Length, Grid.PointTolerance, first, worst);
+        return (worst, beyond, first);
     }
 
     /// <summary>The grid's origin must be the smallest coordinate of the vectors (cells are counted from it).</summary>

@@ -13,7 +13,7 @@ internal static class CheckDeviceCommand
         device.AcceptOnlyFromAmong(LinkDevices.Names);
         var scale = new Option<int>("--scale") { Description = "Dataset size multiplier (1: ~40k-rows survey, 30k-row tile)", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "CPU threads of the reference engine (default: all cores)" };
-        var cmd = new Command("check-device", "Link generated data (RA wrap, pole, dense calibration tile, 5\" radius) on a device and with the CPU engine; print whether the groups are identical and each one's rows/s. Exit 1 on any difference.")
+        var cmd = new Command("check-device", "Link generated data (RA wrap, pole, dense calibration tile, 5\" radius) on a device and with the CPU engine; print whether the groups are identical and each one's rows/s. Exit 1 on any difference, or when a unit vector made on the device lies beyond its tolerance.")
         {
             device, scale, threads,
         };
@@ -39,14 +39,20 @@ internal static class CheckDeviceCommand
                 }
                 PrintStages(results);
                 var failed = results.Where(r => !r.Identical).ToList();
-                bool all = failed.Count == 0;
+                // A vector beyond the tolerance voids the argument that makes the device's groups
+                // exact, even where this data happened to give identical groups.
+                var wide = results.Where(r => r.VectorDeviation.Largest > r.VectorDeviation.Tolerance).ToList();
+                bool all = failed.Count == 0 && wide.Count == 0;
                 foreach (var r in failed)
                 {
                     Console.WriteLine();
                     Console.WriteLine($"{r.Case}, where the groups differ:");
                     foreach (string line in r.Diagnosis) Console.WriteLine($"* {line}");
                 }
-                Console.WriteLine(all ? "PASS: identical groups on every case" : "FAIL: groups differ");
+                foreach (var r in wide)
+                    Console.WriteLine(string.Format(c, "{0}: a device vector lies {1:E2} from Sky.UnitVector's, beyond the tolerance {2:E2}",
+                        r.Case, r.VectorDeviation.Largest, r.VectorDeviation.Tolerance));
+                Console.WriteLine(all ? "PASS: identical groups on every case" : failed.Count > 0 ? "FAIL: groups differ" : "FAIL: device vectors beyond their tolerance");
                 return all ? 0 : 1;
             }
         });
@@ -72,5 +78,9 @@ internal static class CheckDeviceCommand
         }
         Console.WriteLine("| pairs near the radius settled on the host (of them linked) | "
             + string.Join(" | ", results.Select(r => $"{r.Settled.Pairs.ToString("N0", c)} ({r.Settled.Linked.ToString("N0", c)})")) + " |");
+        // The device's sine and cosine must stay far inside the tolerance the grid allows them.
+        Console.WriteLine("| largest distance of a device vector from Sky.UnitVector (tolerance) | "
+            + string.Join(" | ", results.Select(r => double.IsNaN(r.VectorDeviation.Largest) ? "host vectors"
+                : $"{r.VectorDeviation.Largest.ToString("E2", c)} ({r.VectorDeviation.Tolerance.ToString("E0", c)})")) + " |");
     }
 }

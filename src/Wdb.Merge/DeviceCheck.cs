@@ -19,6 +19,12 @@ public sealed record DeviceCheckResult(string Case, int Rows, bool Identical, do
     /// <summary>In the traced run: pairs the device left near the radius for the host, and how many of them it linked.</summary>
     public (int Pairs, int Linked) Settled { get; init; }
 
+    /// <summary>
+    /// In the traced run: the largest distance of a device-made unit vector from
+    /// <see cref="Sky.UnitVector"/>'s, and the tolerance the grid allowed (NaN: vectors made on the host, or no trace).
+    /// </summary>
+    public (double Largest, double Tolerance) VectorDeviation { get; init; } = (double.NaN, double.NaN);
+
     public double DeviceRowsPerSecond => DeviceSeconds > 0 ? Rows / DeviceSeconds : double.NaN;
     public double CpuRowsPerSecond => CpuSeconds > 0 ? Rows / CpuSeconds : double.NaN;
 }
@@ -52,14 +58,19 @@ public static class DeviceCheck
             }
             var stages = new List<(string, double)>();
             (int, int) settled = default;
+            (double, double) deviation = (double.NaN, double.NaN);
             if (device is IlgpuLinkEngine traced)
             {
                 var trace = new LinkTrace();
                 traced.Link(ra, dec, radius, trace);
                 stages.AddRange(trace.StageSeconds);
                 settled = (trace.MaybePairs, trace.MaybeLinked);
+                if (trace.Ra.Length > 0) deviation = (trace.VectorDeviations().Largest, trace.Grid.PointTolerance);
             }
-            yield return new DeviceCheckResult(name, ra.Length, identical, deviceSeconds, cpuSeconds, diagnosis, stages) { Settled = settled };
+            yield return new DeviceCheckResult(name, ra.Length, identical, deviceSeconds, cpuSeconds, diagnosis, stages)
+            {
+                Settled = settled, VectorDeviation = deviation,
+            };
         }
     }
 
