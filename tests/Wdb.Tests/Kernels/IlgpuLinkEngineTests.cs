@@ -262,13 +262,16 @@ public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuE
     /// chunks holding no finite row at all.
     /// </summary>
     [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(64)]
-    public void Small_upload_chunks_give_the_same_labels(int chunkRows)
+    [InlineData(1, false)]
+    [InlineData(7, false)]
+    [InlineData(64, false)]
+    [InlineData(7, true)]
+    [InlineData(64, true)]
+    public void Small_upload_chunks_give_the_same_labels(int chunkRows, bool hostVectors)
     {
         using var chunked = IlgpuLinkEngine.TryCreate(IlgpuDevice.Cpu, out string? whyNot) ?? throw new InvalidOperationException(whyNot);
         chunked.UploadChunkRows = chunkRows;
+        chunked.HostVectors = hostVectors; // ra and dec go up chunk by chunk, or the exact vectors do
         var (ra, dec) = LinkTestData.Clustered(77, 600, 60, 359.99, 0.0, 0.02, 1.5);
         for (int i = 100; i < 130; i++) ra[i] = double.NaN; // whole chunks without a finite row
         dec[599] = double.NegativeInfinity;
