@@ -206,15 +206,12 @@ public static class OutputWriter
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    internal static readonly JsonSerializerOptions SummaryOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        // A NaN timing or parameter must not fail the run at its last step.
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
-    internal static byte[] SummaryJson(RunSummary s) => JsonSerializer.SerializeToUtf8Bytes(s, SummaryOptions);
+    /// <summary>
+    /// summary.json, by the serializer System.Text.Json generates at build time
+    /// (<see cref="SummaryJsonContext"/>): the reflection-based one spent 60-90 ms of every run
+    /// building itself on first use (bench/NOTES.md 46).
+    /// </summary>
+    internal static byte[] SummaryJson(RunSummary s) => JsonSerializer.SerializeToUtf8Bytes(s, SummaryJsonContext.Default.RunSummary);
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ");
 
@@ -224,3 +221,18 @@ public static class OutputWriter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }
+
+/// <summary>
+/// The summary's serializer, generated at build time. Snake-case names; a NaN timing or
+/// parameter is written as "NaN" rather than failing the run at its last step. Parameter values
+/// are objects: every type the merge puts there must be listed (another is a bug, reported as one).
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(RunSummary))]
+[JsonSerializable(typeof(double))]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(string))]
+internal sealed partial class SummaryJsonContext : JsonSerializerContext;

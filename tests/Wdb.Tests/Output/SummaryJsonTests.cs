@@ -1,0 +1,68 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Wdb.Core;
+using Wdb.IO;
+
+namespace Wdb.Tests.Output;
+
+/// <summary>
+/// summary.json comes from a serializer generated at build time; its bytes must be those the
+/// reflection-based serializer writes with the same options (snake case, indented, NaN as a
+/// string), for every kind of value a merge puts in the summary.
+/// </summary>
+public class SummaryJsonTests
+{
+    private static readonly JsonSerializerOptions Reflection = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private static RunSummary Example()
+    {
+        var s = new RunSummary
+        {
+            Version = "1.0.0+abc", RowsRead = 1_677_635, RowsMerged = 1_677_600, RowsRejected = 35, CandidateGroups = 1_000_001,
+            Groups = 1_000_123, ConfusedCandidateGroups = 77, UnresolvedCandidateGroups = 0, Device = "ilgpu cuda: NVIDIA H200",
+            PeakWorkingSetMb = 1308.7,
+        };
+        s.RejectsByReason["bad_number"] = 30;
+        s.RejectsByReason["ra_range"] = 5;
+        s.Parameters["radius_arcsec"] = 2.0;
+        s.Parameters["profile"] = "auto";
+        s.Parameters["strict"] = false;
+        s.Parameters["block_rows"] = 1 << 23;
+        s.Parameters["zones"] = 11L;
+        s.Parameters["min_snr"] = 0.1;
+        s.StageSeconds["read"] = 0.4119;
+        s.StageSeconds["link"] = double.NaN;
+        s.StageSeconds["write"] = double.PositiveInfinity;
+        s.StageHeapMb["read"] = 772.2;
+        s.Inputs.Add(new InputFileSummary { Path = "/data/a \"quoted\" name.csv", Format = "csv", Bytes = 95_347_918, Sha256 = "94bb", RowsRead = 10 });
+        s.Inputs[0].RejectsByReason["bad_number"] = 30;
+        s.Inputs.Add(new InputFileSummary { Path = "b.tbl", Format = "ipac", Profile = "wdb-psc" });
+        s.Outputs["groups.fb"] = "0123abcd";
+        return s;
+    }
+
+    [Fact]
+    public void The_generated_serializer_writes_the_bytes_of_the_reflection_one()
+    {
+        var summary = Example();
+        byte[] generated = OutputWriter.SummaryJson(summary);
+        Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(summary, Reflection), generated);
+        using var doc = JsonDocument.Parse(generated);
+        Assert.Equal("NaN", doc.RootElement.GetProperty("stage_seconds").GetProperty("link").GetString());
+        Assert.Equal(8388608, doc.RootElement.GetProperty("parameters").GetProperty("block_rows").GetInt32());
+        Assert.Equal("wdb-psc", doc.RootElement.GetProperty("inputs")[1].GetProperty("profile").GetString());
+    }
+
+    [Fact]
+    public void A_parameter_of_a_type_the_serializer_was_not_built_for_is_a_bug_not_a_silent_value()
+    {
+        var summary = Example();
+        summary.Parameters["when"] = new DateTime(2026, 11, 26);
+        Assert.Throws<NotSupportedException>(() => OutputWriter.SummaryJson(summary));
+    }
+}
