@@ -5,7 +5,7 @@
 #                       suite in one folder, packed as .device/wdb-linux-x64.tar.xz (git-ignored; ~37 MB, under
 #                       the 64 MiB that travels; not trimmed: ILGPU needs the IL). BASE=<commit> also packs
 #                       that commit's `wdb` as the baseline (its own files; the runtime it shares is linked,
-#                       ~3 MB more), so `run` can time both on the same machine.
+#                       ~1.5 MB more before compression), so `run` can time both on the same machine.
 #   bench/gpu.sh run    there (device tool: command "bash bench/gpu.sh run", carry [".device"]): unpacks;
 #                       `wdb check-device --device cuda` (groups identical to the CPU engine, link-stage rows/s
 #                       on both, seconds by stage), and the baseline's when packed; the whole test suite (log
