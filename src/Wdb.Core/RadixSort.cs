@@ -126,4 +126,8 @@ public static class RadixSort
         ulong bits = (ulong)BitConverter.DoubleToInt64Bits(v);
         return (bits & 0x8000_0000_0000_0000UL) != 0 ? ~bits : bits | 0x8000_0000_0000_0000UL;
     }
+
+    /// <summary>The double whose <see cref="KeyOf(double)"/> is <paramref name="key"/> (every non-NaN double round-trips).</summary>
+    public static double DoubleOf(ulong key) =>
+        BitConverter.Int64BitsToDouble((long)((key & 0x8000_0000_0000_0000UL) != 0 ? key & 0x7FFF_FFFF_FFFF_FFFFUL : ~key));
 }

@@ -68,15 +68,11 @@ public sealed class DeclinationRuns : IDisposable
         while (atOrAbove - below > 1)
         {
             ulong mid = below + (atOrAbove - below) / 2;
-            if (BucketOf(DoubleOf(mid)) >= bucket) atOrAbove = mid;
+            if (BucketOf(RadixSort.DoubleOf(mid)) >= bucket) atOrAbove = mid;
             else below = mid;
         }
-        return DoubleOf(atOrAbove);
+        return RadixSort.DoubleOf(atOrAbove);
     }
-
-    /// <summary>The double whose <see cref="RadixSort.KeyOf(double)"/> is <paramref name="key"/>.</summary>
-    private static double DoubleOf(ulong key) =>
-        BitConverter.Int64BitsToDouble((long)((key & 0x8000_0000_0000_0000UL) != 0 ? key & 0x7FFF_FFFF_FFFF_FFFFUL : ~key));
 
     /// <summary>
     /// Writes the rows of <paramref name="block"/> ordered by bucket (read order within one) as a
