@@ -237,8 +237,9 @@ public sealed class IlgpuLinkEngine : ILinkEngine
     private sealed class Layout
     {
         public required int Rows, ChunkRows, Chunks, PartsPerChunk;
+        /// <summary>Points before each part; filled by <see cref="Of"/>.</summary>
         public required int[] Offset;
-        public required bool BeyondDomain;
+        public bool BeyondDomain { get; private set; }
 
         public int Parts => Chunks * PartsPerChunk;
         public int Points => Offset[Parts];
@@ -255,14 +256,13 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         public static unsafe Layout Of(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, int chunkRows, int workers, int threads)
         {
             int n = raDeg.Length;
-            int chunks = (n + chunkRows - 1) / chunkRows;
+            int chunks = (n + chunkRows - 1) / chunkRows, partsPerChunk = Math.Clamp(Math.Min(n, chunkRows) / 16384, 1, workers);
             var layout = new Layout
             {
-                Rows = n, ChunkRows = chunkRows, Chunks = chunks,
-                PartsPerChunk = Math.Clamp(Math.Min(n, chunkRows) / 16384, 1, workers),
-                Offset = [], BeyondDomain = false,
+                Rows = n, ChunkRows = chunkRows, Chunks = chunks, PartsPerChunk = partsPerChunk,
+                Offset = new int[chunks * partsPerChunk + 1],
             };
-            var offset = new int[layout.Parts + 1];
+            var offset = layout.Offset;
             int beyond = 0;
             fixed (double* pra = raDeg, pdec = decDeg)
             {
@@ -283,11 +283,8 @@ public sealed class IlgpuLinkEngine : ILinkEngine
                 });
             }
             for (int p = 0; p < layout.Parts; p++) offset[p + 1] += offset[p];
-            return new Layout
-            {
-                Rows = n, ChunkRows = chunkRows, Chunks = chunks, PartsPerChunk = layout.PartsPerChunk,
-                Offset = offset, BeyondDomain = beyond != 0,
-            };
+            layout.BeyondDomain = beyond != 0;
+            return layout;
         }
     }
 

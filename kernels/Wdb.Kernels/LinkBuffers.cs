@@ -50,6 +50,8 @@ internal sealed class LinkBuffers(Accelerator accelerator) : IDisposable
     /// <summary>Room for <paramref name="points"/> points; buffers are replaced only when they are too small.</summary>
     public void EnsurePoints(int points)
     {
+        // Fixed size, kept until a device failure frees everything.
+        Partials ??= accelerator.Allocate1D<CellBox>(PartialBoxes);
         if (points <= Capacity) return;
         FreePoints();
         // A little headroom, so blocks that grow slowly do not reallocate every time.
@@ -77,10 +79,9 @@ internal sealed class LinkBuffers(Accelerator accelerator) : IDisposable
         Capacity = size;
     }
 
-    /// <summary>Room for <paramref name="pairs"/> unsettled pairs (and the partial boxes, allocated once).</summary>
+    /// <summary>Room for <paramref name="pairs"/> unsettled pairs.</summary>
     public void EnsureMaybe(int pairs)
     {
-        Partials ??= accelerator.Allocate1D<CellBox>(PartialBoxes);
         if (pairs <= MaybeCapacity) return;
         Maybe?.Dispose();
         Maybe = null;
