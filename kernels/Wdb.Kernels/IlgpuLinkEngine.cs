@@ -301,14 +301,11 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         int points = layout.Points;
         var b = buffers;
         Stage(raDeg, decDeg, layout, rows, angles: true);
-        if (trace is not null)
+        Traced(trace, "ra and dec upload (host, overlapped)", t =>
         {
-            accelerator.Synchronize();
-            trace.Lap("ra and dec upload (host, overlapped)");
-            trace.Ra = b.HostX.Span[..points].ToArray();
-            trace.Dec = b.HostY.Span[..points].ToArray();
-            trace.Restart();
-        }
+            t.Ra = b.HostX.Span[..points].ToArray();
+            t.Dec = b.HostY.Span[..points].ToArray();
+        });
         var x = b.X!.View.SubView(0, points);
         var y = b.Y!.View.SubView(0, points);
         var z = b.Z!.View.SubView(0, points);
@@ -336,15 +333,12 @@ public sealed class IlgpuLinkEngine : ILinkEngine
     {
         int points = layout.Points;
         var box = Stage(raDeg, decDeg, layout, rows, angles: false);
-        if (trace is not null)
+        Traced(trace, "unit vectors and upload (host, overlapped)", t =>
         {
-            accelerator.Synchronize();
-            trace.Lap("unit vectors and upload (host, overlapped)");
-            trace.X = buffers.HostX.Span[..points].ToArray();
-            trace.Y = buffers.HostY.Span[..points].ToArray();
-            trace.Z = buffers.HostZ.Span[..points].ToArray();
-            trace.Restart();
-        }
+            t.X = buffers.HostX.Span[..points].ToArray();
+            t.Y = buffers.HostY.Span[..points].ToArray();
+            t.Z = buffers.HostZ.Span[..points].ToArray();
+        });
         var grid = LinkGrid.Plan(box, radiusArcsec);
         trace?.Lap("grid plan (host)");
         return grid;
@@ -546,7 +540,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
             ((ArrayView<int>)rootOf).CopyToCPUUnsafeAsync(stream, ref b.HostRoots.Span.GetPinnableReference(), n);
         }
         maybe.SubView(0, 1).CopyToCPU(last); // waits for the roots' download too
-        if (trace is not null) { trace.Lap("download"); trace.Roots = b.HostRoots.Span[..n].ToArray(); trace.Restart(); }
+        Traced(trace, "download", t => t.Roots = b.HostRoots.Span[..n].ToArray());
         return last[0];
     }
 
