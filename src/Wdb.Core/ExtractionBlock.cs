@@ -82,6 +82,31 @@ public sealed class ExtractionBlock
         FillDefaults(Count, 1);
     }
 
+    /// <summary>Sets every column of row <paramref name="row"/> back to its absent value.</summary>
+    public void ResetRow(int row)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)Count, nameof(row));
+        FillDefaults(row, 1);
+    }
+
+    /// <summary>
+    /// Drops the rows <c>last - drop.Length + k</c> whose <c>drop[k]</c> is set, moving the
+    /// kept ones up in order: the last <c>drop.Length</c> rows are a batch a reader decoded
+    /// column by column and then rejected some of.
+    /// </summary>
+    public void RemoveFromEnd(ReadOnlySpan<bool> drop)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(drop.Length, Count, nameof(drop));
+        int first = Count - drop.Length, kept = first;
+        for (int k = 0; k < drop.Length; k++)
+        {
+            if (drop[k]) continue;
+            if (kept != first + k) CopyRow(this, first + k, kept);
+            kept++;
+        }
+        while (Count > kept) RemoveLast();
+    }
+
     /// <summary>
     /// Rows [Count, _clean) already hold the values a new row starts with. AddRow is on the
     /// reader's hot path: setting 30 columns one row at a time cost a third of decoding a

@@ -104,7 +104,7 @@ public static class ExtractionReader
             return;
         }
 
-        var decoder = new RowDecoder(into, fileIndex, result, options.Strict);
+        var decoder = new RowDecoder(into, fileIndex, result, options.Strict) { RowByRow = tuning.RowByRow };
         if (blocks is { } b) decoder.HandBlocksTo(b.OnBlock, b.Rows);
         FormatSink sink = format switch
         {
@@ -173,10 +173,11 @@ public static class ExtractionReader
 
 /// <summary>
 /// How a read is cut up: bytes per chunk, and chunks decoded at once off the reading thread
-/// (0: all on it; null: the pump's default, see <see cref="LinePump"/>). Results do not depend
-/// on it; tests vary it to show that.
+/// (0: all on it; null: the pump's default, see <see cref="LinePump"/>); and whether plain CSV
+/// rows may be decoded column by column (<see cref="RowDecoder.DecodeRows"/>) or only row by
+/// row. Results do not depend on it; tests vary it to show that.
 /// </summary>
-internal readonly record struct ReaderTuning(int ChunkBytes, int? Workers)
+internal readonly record struct ReaderTuning(int ChunkBytes, int? Workers, bool RowByRow = false)
 {
     public static ReaderTuning Default => new(LinePump.DefaultChunkBytes, null);
 

@@ -10,6 +10,19 @@ internal abstract class LineSink
     /// only for a last line that has no newline. Returns false to stop reading.</summary>
     public abstract bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated);
 
+    /// <summary>
+    /// Every line of <paramref name="text"/> (whole lines), numbered from <paramref name="before"/> + 1,
+    /// to <see cref="OnLine"/> in order; false when a line asked to stop. A sink may take the lines
+    /// of a chunk together instead, as long as it handles each as OnLine would.
+    /// </summary>
+    public virtual bool OnLines(ReadOnlySpan<byte> text, long before)
+    {
+        var lines = new LineCursor(text, before);
+        while (lines.Next(out var line, out bool terminated))
+            if (!OnLine(line, lines.LineNo, terminated)) return false;
+        return true;
+    }
+
     /// <summary>End of input (not called when a line asked to stop).</summary>
     public virtual void OnEnd(long lastLineNo) { }
 
@@ -169,22 +182,7 @@ internal sealed class LinePump
     }
 
     /// <summary>Delivers every line of <paramref name="text"/>, numbered from <paramref name="before"/> + 1; false when the sink stopped.</summary>
-    private static bool Split(LineSink sink, ReadOnlySpan<byte> text, long before)
-    {
-        long lineNo = before;
-        while (!text.IsEmpty)
-        {
-            int nl = text.IndexOf((byte)'\n');
-            bool terminated = nl >= 0;
-            var line = terminated ? text[..nl] : text;   // only a file's last line has no newline
-            text = terminated ? text[(nl + 1)..] : default;
-            lineNo++;
-            if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
-            if (lineNo == 1 && line.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) line = line[3..];   // UTF-8 BOM
-            if (!sink.OnLine(line, lineNo, terminated)) return false;
-        }
-        return true;
-    }
+    private static bool Split(LineSink sink, ReadOnlySpan<byte> text, long before) => sink.OnLines(text, before);
 
     /// <summary>
     /// Where the next chunk ends: after the last newline within <see cref="_chunkBytes"/>, or
@@ -216,4 +214,44 @@ internal sealed class LinePump
     }
 
     private readonly record struct InFlight(Task<bool> Work, LineSink Fork, byte[] Chunk);
+}
+
+/// <summary>
+/// The lines of a chunk as the pump delivers them: without the newline or a CR before it, and
+/// without a UTF-8 byte-order mark on line 1. <see cref="Start"/> is where the current line
+/// begins in the chunk.
+/// </summary>
+internal ref struct LineCursor(ReadOnlySpan<byte> text, long before)
+{
+    private readonly ReadOnlySpan<byte> _text = text;
+    private int _next;
+
+    /// <summary>1-based number of the current line.</summary>
+    public long LineNo { get; private set; } = before;
+
+    /// <summary>Offset of the current line in the chunk.</summary>
+    public int Start { get; private set; }
+
+    public bool Next(out ReadOnlySpan<byte> line, out bool terminated)
+    {
+        if (_next >= _text.Length)
+        {
+            line = default; terminated = false;
+            return false;
+        }
+        Start = _next;
+        var rest = _text[_next..];
+        int nl = rest.IndexOf((byte)'\n');
+        terminated = nl >= 0;
+        line = terminated ? rest[..nl] : rest;   // only a file's last line has no newline
+        _next = terminated ? _next + nl + 1 : _text.Length;
+        LineNo++;
+        if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
+        if (LineNo == 1 && line.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))   // UTF-8 BOM
+        {
+            line = line[3..];
+            Start += 3;
+        }
+        return true;
+    }
 }

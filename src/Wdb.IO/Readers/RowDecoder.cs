@@ -11,7 +11,7 @@ namespace Wdb.IO.Readers;
 /// reject. Shared by every format: the format only finds the fields. Holds the per-file
 /// accounting so that RowsRead == RowsAccepted + Rejects.Count by construction.
 /// </summary>
-internal sealed class RowDecoder
+internal sealed partial class RowDecoder
 {
     private readonly ExtractionBlock _block;
     private readonly int _fileIndex;
@@ -65,7 +65,7 @@ internal sealed class RowDecoder
     public RowDecoder Fork(ExtractionBlock block) =>
         new(block, _fileIndex, new FileReadResult { Path = Path, Format = Result.Format, Profile = Result.Profile }, _strict)
         {
-            Map = Map, ColumnNulls = ColumnNulls,
+            Map = Map, ColumnNulls = ColumnNulls, RowByRow = RowByRow,
         };
 
     /// <summary>Appends a fork's rows, rejects, counts and error (in file order, so the block reads as if decoded here).</summary>
@@ -91,8 +91,18 @@ internal sealed class RowDecoder
         ReadOnlySpan<int> srcPos, ReadOnlySpan<byte> line, long lineNo)
     {
         HandOffIfFull();
+        int row = _block.AddRow();
+        if (!DecodeRow(row, text, start, length, srcPos, line, lineNo)) _block.RemoveLast();
+    }
+
+    /// <summary>
+    /// Decodes into <paramref name="row"/>, which holds every column's absent value. False when
+    /// the row was rejected (recorded; the caller drops the row).
+    /// </summary>
+    private bool DecodeRow(int row, ReadOnlySpan<byte> text, ReadOnlySpan<int> start, ReadOnlySpan<int> length,
+        ReadOnlySpan<int> srcPos, ReadOnlySpan<byte> line, long lineNo)
+    {
         var b = _block;
-        int row = b.AddRow();
         b.FileIndex[row] = _fileIndex;
         b.Line[row] = lineNo;
         int scan = 0, date = 0;
@@ -134,7 +144,7 @@ internal sealed class RowDecoder
                 if (s.Required)
                 {
                     RejectField(line, lineNo, srcPos[f] + lead, Problem.Missing, s.Name, v, cntr);
-                    return;
+                    return false;
                 }
                 continue;
             }
@@ -172,14 +182,14 @@ internal sealed class RowDecoder
                     if (!TryParseDate(v, out date))
                     {
                         RejectField(line, lineNo, srcPos[f] + lead, Problem.Date, s.Name, v, cntr);
-                        return;
+                        return false;
                     }
                     break;
                 case Target.Hemis:
                     if (v.Length != 1 || (v[0] | 0x20) is not ((byte)'n' or (byte)'s'))
                     {
                         RejectField(line, lineNo, srcPos[f] + lead, Problem.Hemis, s.Name, v, cntr);
-                        return;
+                        return false;
                     }
                     hemis = v[0];
                     break;
@@ -189,12 +199,12 @@ internal sealed class RowDecoder
                     if (!double.IsFinite(ra))
                     {
                         RejectField(line, lineNo, srcPos[f] + lead, Problem.NonFinite, s.Name, v, cntr);
-                        return;
+                        return false;
                     }
                     if (ra < 0 || ra >= 360)
                     {
                         RejectField(line, lineNo, srcPos[f] + lead, Problem.RaRange, s.Name, v, cntr);
-                        return;
+                        return false;
                     }
                     b.Ra[row] = ra;
                     break;
@@ -205,12 +215,12 @@ internal sealed class RowDecoder
                     if (!double.IsFinite(dec))
                     {
                         RejectField(line, lineNo, srcPos[f] + lead, Problem.NonFinite, s.Name, v, cntr);
-                        return;
+                        return false;
                     }
                     if (dec < -90 || dec > 90)
                     {
                         RejectField(line, lineNo, srcPos[f] + lead, Problem.DecRange, s.Name, v, cntr);
-                        return;
+                        return false;
                     }
                     b.Dec[row] = dec;
                     break;
@@ -265,12 +275,12 @@ internal sealed class RowDecoder
 
         BadNumber:
             RejectField(line, lineNo, srcPos[f] + lead, Problem.Number, s.Name, v, cntr);
-            return;
+            return false;
         Infinite:
             // An infinite magnitude, error or date (or one that overflows a float, 1e50) is no
             // measurement, and would poison every mean and fit of its group; "NaN" stays a null.
             RejectField(line, lineNo, srcPos[f] + lead, Problem.Infinite, s.Name, v, cntr);
-            return;
+            return false;
         }
 
         var map = Map;
@@ -283,6 +293,7 @@ internal sealed class RowDecoder
         }
         if (map.SurveyScanId) b.ScanKey[row] = ScanKeys.FromSurvey(hemis, date, scan);
         Result.RowsAccepted++;
+        return true;
     }
 
     private float[]?[] _floatDest = [];
@@ -332,12 +343,6 @@ internal sealed class RowDecoder
             Problem.RaRange => (RejectReason.RaOutOfRange, $"ra outside [0, 360) in column '{column}', got '{Show(v)}'"),
             _ => (RejectReason.DecOutOfRange, $"dec outside [-90, 90] in column '{column}', got '{Show(v)}'"),
         };
-        RejectRow(line, lineNo, byteOffset, reason, detail, cntr);
-    }
-
-    private void RejectRow(ReadOnlySpan<byte> line, long lineNo, int byteOffset, RejectReason reason, string detail, long? cntr)
-    {
-        _block.RemoveLast();
         Reject(line, lineNo, byteOffset, reason, detail, cntr);
     }
 

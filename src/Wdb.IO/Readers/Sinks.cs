@@ -212,6 +212,46 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
 
     internal override FormatSink Clone(RowDecoder decoder) => new CsvSink(decoder) { _expected = _expected };
 
+    private RowBatch? _batch;
+    private bool _batchDecided;
+
+    /// <summary>
+    /// Plain data lines (ASCII, no quote, the header's field count) are split here and decoded
+    /// in batches, column by column; any other line first has the batch before it decoded, then
+    /// goes to <see cref="OnLine"/>, so rows and rejects keep the file's order.
+    /// </summary>
+    public override bool OnLines(ReadOnlySpan<byte> text, long before)
+    {
+        var lines = new LineCursor(text, before);
+        while (lines.Next(out var line, out bool terminated))
+        {
+            if (_pendingLen < 0 && _expected > 0 && line.Length > 0 && line[0] is not ((byte)' ' or (byte)'\t' or (byte)'#')
+                && Batch() is { } batch
+                && F.SplitAscii(line, (byte)',', _expected, stopAtQuote: true) == _expected)
+            {
+                D.Result.RowsRead++;
+                batch.Add(lines.Start, line.Length, lines.LineNo, F);
+                if (batch.IsFull) D.DecodeRows(text, batch);
+                continue;
+            }
+            if (_batch is { Count: > 0 }) D.DecodeRows(text, _batch);
+            if (!OnLine(line, lines.LineNo, terminated)) return false;
+        }
+        if (_batch is { Count: > 0 }) D.DecodeRows(text, _batch);
+        return true;
+    }
+
+    /// <summary>The batch, once the header has fixed the columns and the decoder can take them column by column.</summary>
+    private RowBatch? Batch()
+    {
+        if (!_batchDecided)
+        {
+            _batch = D.CanDecodeColumns ? new RowBatch(_expected) : null;
+            _batchDecided = true;
+        }
+        return _batch;
+    }
+
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {
         if (_pendingLen >= 0) return Continue(line, lineNo);

@@ -30,7 +30,21 @@ internal static class Utf8Numbers
     /// Parses <c>text[start .. start+length)</c>. Bytes after the field may be read (never
     /// used) when at least 8 follow, which lets plain decimals take the 8-digits-at-once path.
     /// </summary>
-    public static bool TryParseDouble(ReadOnlySpan<byte> text, int start, int length, out double value)
+    public static bool TryParseDouble(ReadOnlySpan<byte> text, int start, int length, out double value) =>
+        TryParseFixedDouble(text, start, length, out value) || TryParseDouble(text.Slice(start, length), out value);
+
+    /// <inheritdoc cref="TryParseDouble(ReadOnlySpan{byte}, int, int, out double)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryParseSingle(ReadOnlySpan<byte> text, int start, int length, out float value) =>
+        TryParseFixedSingle(text, start, length, out value) || TryParseSingle(text.Slice(start, length), out value);
+
+    /// <summary>
+    /// The fast path of <see cref="TryParseDouble(ReadOnlySpan{byte}, int, int, out double)"/> alone:
+    /// true only for a plain [-]d{1,7}(.d{1,7})? field with at least 8 bytes after each digit run,
+    /// and then with the value the full parser gives. False says nothing about the field.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryParseFixedDouble(ReadOnlySpan<byte> text, int start, int length, out double value)
     {
         if (TryFixedPoint(text, start, length, out ulong m, out int e, out bool neg) && m <= (1UL << 53))
         {
@@ -38,12 +52,13 @@ internal static class Utf8Numbers
             value = neg ? -d : d;
             return true;
         }
-        return TryParseDouble(text.Slice(start, length), out value);
+        value = 0;
+        return false;
     }
 
-    /// <inheritdoc cref="TryParseDouble(ReadOnlySpan{byte}, int, int, out double)"/>
+    /// <inheritdoc cref="TryParseFixedDouble"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool TryParseSingle(ReadOnlySpan<byte> text, int start, int length, out float value)
+    public static bool TryParseFixedSingle(ReadOnlySpan<byte> text, int start, int length, out float value)
     {
         if (TryFixedPoint(text, start, length, out ulong m, out int e, out bool neg) && m <= (1UL << 24))
         {
@@ -51,7 +66,8 @@ internal static class Utf8Numbers
             value = neg ? -f : f;
             return true;
         }
-        return TryParseSingle(text.Slice(start, length), out value);
+        value = 0;
+        return false;
     }
 
     public static bool TryParseDouble(ReadOnlySpan<byte> s, out double value)

@@ -11,15 +11,18 @@ namespace Wdb.Tests.Readers;
 /// the format sink), joining them in file order. Whatever the chunk size and the number of
 /// workers, a read must give exactly what a sequential read gives: rows, every column, line
 /// numbers, rejects with their columns and texts, counts, the fatal error and the checksum.
+/// The reference is a sequential read decoded row by row, so the same comparisons check the
+/// CSV sink's column-by-column batches (<see cref="RowDecoder.DecodeRows"/>) as well.
 /// </summary>
 public class ChunkedReadTests
 {
-    private static readonly ReaderTuning Sequential = new(1 << 30, 0);
+    private static readonly ReaderTuning Sequential = new(1 << 30, 0, RowByRow: true);
 
-    // Chunks of one byte (every read a chunk), of a few lines, and of many; one worker and several.
+    // Chunks of one byte (every read a chunk), of a few lines, and of many; one worker and several;
+    // one pass decoded in column batches; chunks on workers decoded row by row.
     private static readonly ReaderTuning[] Chunked =
     [
-        new(1, 3), new(700, 1), new(700, 3), new(4096, 2), new(64 << 10, 4),
+        new(1 << 30, 0), new(1, 3), new(700, 1), new(700, 3), new(4096, 2), new(64 << 10, 4), new(4096, 2, RowByRow: true),
     ];
 
     public static TheoryData<string> Formats => new() { "csv", "tbl", "bulk" };
@@ -71,6 +74,62 @@ public class ChunkedReadTests
         var (result, block) = AssertSameAsSequential(path, new ReadOptions(Strict: true));
         Assert.NotNull(result.Error);
         Assert.True(block.Count > 100, "the first bad row comes after many good ones");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Odd_values_in_every_column_read_the_same_column_by_column_as_row_by_row(bool strict)
+    {
+        // Each odd value makes the column loops hand its row to the row decoder, which takes it
+        // (nulls, blanks, exponents, signs, long mantissas) or rejects it (out of range, bad,
+        // a required column empty); the rows between stay in the column batches.
+        using var dir = new TempDir();
+        string path = dir.Write("odd.csv", OddValues(seed: 21));
+        var (result, block) = AssertSameAsSequential(path, new ReadOptions(Strict: strict));
+        if (strict) { Assert.NotNull(result.Error); return; }
+        Assert.True(block.Count > 2000, $"{block.Count} rows accepted");
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.RaOutOfRange);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.DecOutOfRange);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.MissingRequiredValue);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.UnparsableNumber);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.NonFiniteCoordinate);
+        // Values the column loops leave to the row decoder, taken there.
+        Assert.Contains(Enumerable.Range(0, block.Count), r => block.Dec[r] == 2.5e-5);
+        Assert.Contains(Enumerable.Range(0, block.Count), r => float.IsNaN(block.Bands[0].Mag[r]) && block.Bands[0].PhQual[r] == (byte)'U');
+        Assert.Contains(Enumerable.Range(0, block.Count), r => block.Bands[1].Snr[r] == 123456789f);
+    }
+
+    /// <summary>
+    /// A generated survey CSV whose values are swapped, one field in five rows, for values the
+    /// column loops do not take: nulls of every spelling, blanks, exponents, signs, long
+    /// mantissas, out-of-range coordinates, flags of other lengths, bad digits.
+    /// </summary>
+    private static byte[] OddValues(int seed)
+    {
+        using var dir = new TempDir();
+        string clean = Path.Combine(dir.Dir, "clean.csv");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 2000, Seed: seed), clean);
+        var lines = File.ReadAllLines(clean);
+        var header = lines[0].Split(',');
+        string[] odd =
+        [
+            "", " ", "\\N", "null", "NULL", "nan", "NaN", "1e3", "2.5E-05", "+12", "+1.5", "-0", "-0.0", "123456789",
+            "0.123456789", "16.12345678", "1.2.3", "x", "-", ".5", "5.", " 7 ", "12 ", "999", "-1", "360", "-90.0001", "90",
+            "Infinity", "-inf", "AB", "ABCD", " AB", "AB ", "1234567", "0000000000000000000001", "99999999999999999999",
+        ];
+        var rnd = new Random(seed);
+        var sb = new StringBuilder(lines[0]).Append('\n');
+        for (int i = 1; i < lines.Length; i++)
+        {
+            var f = lines[i].Split(',');
+            if (rnd.Next(5) == 0 && i is < 50 or > 52) f[rnd.Next(f.Length)] = odd[rnd.Next(odd.Length)];
+            if (i == 50) f[Array.IndexOf(header, "dec")] = "2.5E-05";
+            if (i == 51) { f[Array.IndexOf(header, "j_m")] = ""; f[Array.IndexOf(header, "ph_qual")] = "UAA"; }
+            if (i == 52) f[Array.IndexOf(header, "h_snr")] = "123456789";
+            sb.Append(string.Join(',', f)).Append('\n');
+        }
+        return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
     /// <summary>A survey CSV with blank and comment lines, CRLF, bad rows, quotes and a cut last line.</summary>

@@ -1,0 +1,230 @@
+using Wdb.Core;
+
+namespace Wdb.IO.Readers;
+
+/// <summary>
+/// Data lines of one chunk, split into fields, waiting to be decoded together column by
+/// column (<see cref="RowDecoder.DecodeRows"/>). Field positions are relative to their line,
+/// as <see cref="FieldBuffer"/> gives them; lines are positions in the chunk's text, so a
+/// batch is decoded before its sink leaves that text.
+/// </summary>
+internal sealed class RowBatch
+{
+    /// <summary>
+    /// Rows per batch: the batch's field positions (~100 KB for a 26-column table) and the
+    /// text they point into stay in the core's cache while every column is walked.
+    /// </summary>
+    public const int DefaultRows = 512;
+
+    public readonly int Fields;
+    public readonly int[] Start, Length;
+    public readonly int[] LineStart, LineLength;
+    public readonly long[] LineNo;
+    /// <summary>Scratch for the decoder: rows the column loops left to the row-by-row decoder.</summary>
+    public readonly bool[] Slow;
+    public int Count;
+
+    public RowBatch(int fields, int rows = DefaultRows)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(fields, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        Fields = fields;
+        Start = new int[fields * rows];
+        Length = new int[fields * rows];
+        LineStart = new int[rows];
+        LineLength = new int[rows];
+        LineNo = new long[rows];
+        Slow = new bool[rows];
+    }
+
+    public bool IsFull => Count == LineNo.Length;
+
+    /// <summary>Adds the line at <paramref name="lineStart"/> of the text, whose <see cref="Fields"/> fields <paramref name="fields"/> holds.</summary>
+    public void Add(int lineStart, int lineLength, long lineNo, FieldBuffer fields)
+    {
+        int row = Count++;
+        LineStart[row] = lineStart;
+        LineLength[row] = lineLength;
+        LineNo[row] = lineNo;
+        fields.Start.AsSpan(0, Fields).CopyTo(Start.AsSpan(row * Fields));
+        fields.Length.AsSpan(0, Fields).CopyTo(Length.AsSpan(row * Fields));
+    }
+}
+
+internal sealed partial class RowDecoder
+{
+    /// <summary>Only <see cref="Decode"/>, row by row: the reference the column loops are tested against.</summary>
+    public bool RowByRow { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="DecodeRows"/> may be used: every column read is one the column loops
+    /// know, no IPAC null tokens, and not strict (where the first reject ends the read, so
+    /// later rows must not be taken first).
+    /// </summary>
+    public bool CanDecodeColumns
+    {
+        get
+        {
+            if (RowByRow || _strict || ColumnNulls is not null) return false;
+            var map = Map;
+            if (map.SurveyScanId) return false;
+            foreach (var s in map.Slots)
+                if (s.Target is Target.Scan or Target.Date or Target.Hemis or Target.Cmsig or Target.None) return false;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Decodes the batch's rows in <paramref name="text"/> exactly as <see cref="Decode"/> would
+    /// one after another, but column by column: each column's loop runs over the batch with no
+    /// per-field dispatch, taking only plain values (a fixed-point number, a three-letter flag,
+    /// digits; an empty optional field is a null). A row with any other field (blank, a null token, an
+    /// exponent, out of range, bad) is then
+    /// decoded again by <see cref="DecodeRow"/>, which gives its values or its reject, so rows,
+    /// values and rejects are those of the row-by-row decoder. Only when <see cref="CanDecodeColumns"/>.
+    /// </summary>
+    public void DecodeRows(ReadOnlySpan<byte> text, RowBatch batch)
+    {
+        int n = batch.Count;
+        if (n == 0) return;
+        batch.Count = 0;
+        HandOffIfFull();
+        var b = _block;
+        int first = b.AddRows(n);
+        if (b.Capacity != _destCapacity) BindFloatColumns();
+        b.FileIndex.AsSpan(first, n).Fill(_fileIndex);
+        batch.LineNo.AsSpan(0, n).CopyTo(b.Line.AsSpan(first));
+        var slow = batch.Slow.AsSpan(0, n);
+        slow.Clear();
+
+        var slots = Map.Slots;
+        for (int k = 0; k < slots.Length; k++)
+        {
+            // An empty field is a null: the row keeps the column's absent value, unless the column is required.
+            var field = new FieldColumn(text, batch, slots[k].Field, slots[k].Required);
+            if (_floatDest[k] is { } floats) { Singles(field, floats.AsSpan(first, n), slow); continue; }
+            switch (slots[k].Target)
+            {
+                case Target.Cntr: Integers(field, b.Cntr.AsSpan(first, n), slow); break;
+                case Target.ScanKey: Integers(field, b.ScanKey.AsSpan(first, n), slow); break;
+                case Target.Truth: Integers(field, b.Truth.AsSpan(first, n), slow); break;
+                case Target.Ra: Doubles(field, b.Ra.AsSpan(first, n), slow, 0, 360, upperOpen: true); break;
+                case Target.Dec: Doubles(field, b.Dec.AsSpan(first, n), slow, -90, 90, upperOpen: false); break;
+                case Target.JDate: Doubles(field, b.JDate.AsSpan(first, n), slow, double.NegativeInfinity, double.PositiveInfinity, upperOpen: true); break;
+                case Target.PhQual: Flags(field, b.Bands, static c => c.PhQual, first, slow); break;
+                case Target.RdFlg: Flags(field, b.Bands, static c => c.RdFlg, first, slow); break;
+                case Target.BlFlg: Flags(field, b.Bands, static c => c.BlFlg, first, slow); break;
+                case Target.CcFlg: Flags(field, b.Bands, static c => c.CcFlg, first, slow); break;
+                case Target.Ndet: Ndets(field, b.Ndet.AsSpan(first, n), slow); break;
+                case Target.MpFlg: Bytes(field, b.MpFlg.AsSpan(first, n), slow); break;
+                case Target.GalContam: Bytes(field, b.GalContam.AsSpan(first, n), slow); break;
+                default: throw new InvalidOperationException($"no column loop for {slots[k].Target}: CanDecodeColumns should have said no");
+            }
+        }
+
+        int accepted = n;
+        bool anyRejected = false;
+        for (int i = 0; i < n; i++)
+        {
+            if (!slow[i]) continue;
+            accepted--;
+            int row = first + i;
+            b.ResetRow(row);
+            var line = text.Slice(batch.LineStart[i], batch.LineLength[i]);
+            var start = batch.Start.AsSpan(i * batch.Fields, batch.Fields);
+            bool ok = DecodeRow(row, line, start, batch.Length.AsSpan(i * batch.Fields, batch.Fields), start, line, batch.LineNo[i]);
+            slow[i] = !ok;   // now: the row is dropped
+            anyRejected |= !ok;
+        }
+        Result.RowsAccepted += accepted;
+        if (anyRejected) b.RemoveFromEnd(slow);
+    }
+
+    /// <summary>One field of every row of a batch: where row i's value lies in the text.</summary>
+    private readonly ref struct FieldColumn(ReadOnlySpan<byte> text, RowBatch batch, int field, bool required)
+    {
+        public readonly ReadOnlySpan<byte> Text = text;
+        private readonly RowBatch _batch = batch;
+        private readonly int _field = field;
+        private readonly bool _required = required;
+
+        /// <summary>Whether row i, whose value the column loop did not take, must go to the row decoder (else it is an empty optional field: a null).</summary>
+        public bool Slow(int row) => _required || Length(row) != 0;
+
+        public int Start(int row) => _batch.LineStart[row] + _batch.Start[row * _batch.Fields + _field];
+        public int Length(int row) => _batch.Length[row * _batch.Fields + _field];
+        public ReadOnlySpan<byte> Value(int row) => Text.Slice(Start(row), Length(row));
+    }
+
+    private static void Singles(FieldColumn field, Span<float> to, Span<bool> slow)
+    {
+        for (int i = 0; i < to.Length; i++)
+        {
+            if (Utf8Numbers.TryParseFixedSingle(field.Text, field.Start(i), field.Length(i), out float v)) to[i] = v;
+            else if (field.Slow(i)) slow[i] = true;
+        }
+    }
+
+    private static void Doubles(FieldColumn field, Span<double> to, Span<bool> slow, double min, double max, bool upperOpen)
+    {
+        for (int i = 0; i < to.Length; i++)
+        {
+            if (Utf8Numbers.TryParseFixedDouble(field.Text, field.Start(i), field.Length(i), out double v)
+                && v >= min && (upperOpen ? v < max : v <= max))
+                to[i] = v;
+            else if (field.Slow(i)) slow[i] = true;
+        }
+    }
+
+    private static void Integers(FieldColumn field, Span<long> to, Span<bool> slow)
+    {
+        // TryParseInt64 refuses blanks and null tokens, so what it takes the row decoder takes alike.
+        for (int i = 0; i < to.Length; i++)
+        {
+            if (Utf8Numbers.TryParseInt64(field.Value(i), out long v)) to[i] = v;
+            else if (field.Slow(i)) slow[i] = true;
+        }
+    }
+
+    private static void Bytes(FieldColumn field, Span<byte> to, Span<bool> slow)
+    {
+        for (int i = 0; i < to.Length; i++)
+        {
+            if (Utf8Numbers.TryParseInt64(field.Value(i), out long v) && v is >= 0 and <= 255) to[i] = (byte)v;
+            else if (field.Slow(i)) slow[i] = true;
+        }
+    }
+
+    private static void Ndets(FieldColumn field, Span<int> to, Span<bool> slow)
+    {
+        for (int i = 0; i < to.Length; i++)
+        {
+            var v = field.Value(i);
+            int nd = 0;
+            bool ok = v.Length is > 0 and <= 6;
+            foreach (byte ch in v)
+            {
+                uint d = (uint)(ch - '0');
+                ok &= d <= 9;
+                nd = nd * 10 + (int)d;
+            }
+            if (ok) to[i] = nd;
+            else if (field.Slow(i)) slow[i] = true;
+        }
+    }
+
+    /// <summary>Three-letter flags, one letter per band; anything but exactly three letters with no blank at either end goes row by row.</summary>
+    private static void Flags(FieldColumn field, BandColumns[] bands, Func<BandColumns, byte[]> column, int first, Span<bool> slow)
+    {
+        byte[] j = column(bands[0]), h = column(bands[1]), k = column(bands[2]);
+        for (int i = 0; i < slow.Length; i++)
+        {
+            var v = field.Value(i);
+            if (v.Length == 3 && v[0] > (byte)' ' && v[2] > (byte)' ')
+            {
+                j[first + i] = v[0]; h[first + i] = v[1]; k[first + i] = v[2];
+            }
+            else if (field.Slow(i)) slow[i] = true;
+        }
+    }
+}
