@@ -89,6 +89,7 @@ public class ChunkedReadTests
         var (result, block) = AssertSameAsSequential(path, new ReadOptions(Strict: strict));
         if (strict) { Assert.NotNull(result.Error); return; }
         Assert.True(block.Count > 2000, $"{block.Count} rows accepted");
+        Assert.Contains(Enumerable.Range(0, block.Count), r => block.MpFlg[r] == 2 && block.GalContam[r] == 2);
         Assert.Contains(result.Rejects, r => r.Reason == RejectReason.RaOutOfRange);
         Assert.Contains(result.Rejects, r => r.Reason == RejectReason.DecOutOfRange);
         Assert.Contains(result.Rejects, r => r.Reason == RejectReason.MissingRequiredValue);
@@ -101,32 +102,35 @@ public class ChunkedReadTests
     }
 
     /// <summary>
-    /// A generated survey CSV whose values are swapped, one field in five rows, for values the
-    /// column loops do not take: nulls of every spelling, blanks, exponents, signs, long
-    /// mantissas, out-of-range coordinates, flags of other lengths, bad digits.
+    /// A generated survey CSV (with mp_flg and gal_contam added) in which every odd value is put,
+    /// once, in every column, on every other row: values the column loops do not take, nulls of
+    /// every spelling, blanks, exponents, signs, long mantissas, out-of-range coordinates, flags
+    /// of other lengths, bad digits.
     /// </summary>
     private static byte[] OddValues(int seed)
     {
         using var dir = new TempDir();
         string clean = Path.Combine(dir.Dir, "clean.csv");
-        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 2000, Seed: seed), clean);
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 3000, Seed: seed), clean);
         var lines = File.ReadAllLines(clean);
-        var header = lines[0].Split(',');
+        var header = lines[0].Split(',').Concat(["mp_flg", "gal_contam"]).ToArray();
         string[] odd =
         [
             "", " ", "\\N", "null", "NULL", "nan", "NaN", "1e3", "2.5E-05", "+12", "+1.5", "-0", "-0.0", "123456789",
-            "0.123456789", "16.12345678", "1.2.3", "x", "-", ".5", "5.", " 7 ", "12 ", "999", "-1", "360", "-90.0001", "90",
-            "Infinity", "-inf", "AB", "ABCD", " AB", "AB ", "1234567", "0000000000000000000001", "99999999999999999999",
+            "0.123456789", "16.12345678", "1.2.3", "x", "-", ".5", "5.", " 7 ", "12 ", "999", "256", "-1", "360", "-90.0001", "90",
+            "Infinity", "-inf", "AB", "ABCD", " AB", "AB ", "A B", "1234567", "0000000000000000000001", "99999999999999999999",
         ];
+        Assert.True(2 * header.Length * odd.Length + 60 < lines.Length, "enough rows for every value in every column");
         var rnd = new Random(seed);
-        var sb = new StringBuilder(lines[0]).Append('\n');
+        var sb = new StringBuilder(string.Join(',', header)).Append('\n');
         for (int i = 1; i < lines.Length; i++)
         {
-            var f = lines[i].Split(',');
-            if (rnd.Next(5) == 0 && i is < 50 or > 52) f[rnd.Next(f.Length)] = odd[rnd.Next(odd.Length)];
-            if (i == 50) f[Array.IndexOf(header, "dec")] = "2.5E-05";
-            if (i == 51) { f[Array.IndexOf(header, "j_m")] = ""; f[Array.IndexOf(header, "ph_qual")] = "UAA"; }
-            if (i == 52) f[Array.IndexOf(header, "h_snr")] = "123456789";
+            var f = lines[i].Split(',').Concat([rnd.Next(3).ToString(), rnd.Next(3).ToString()]).ToArray();
+            int pair = i / 2 - 30;   // the first rows, and every other row, stay plain
+            if (i % 2 == 0 && pair >= 0 && pair < header.Length * odd.Length) f[pair % header.Length] = odd[pair / header.Length];
+            if (i == 11) f[Array.IndexOf(header, "dec")] = "2.5E-05";
+            if (i == 13) { f[Array.IndexOf(header, "j_m")] = ""; f[Array.IndexOf(header, "ph_qual")] = "UAA"; }
+            if (i == 15) f[Array.IndexOf(header, "h_snr")] = "123456789";
             sb.Append(string.Join(',', f)).Append('\n');
         }
         return Encoding.UTF8.GetBytes(sb.ToString());
