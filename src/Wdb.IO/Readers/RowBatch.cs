@@ -4,9 +4,9 @@ namespace Wdb.IO.Readers;
 
 /// <summary>
 /// Data lines of one chunk, split into fields, waiting to be decoded together column by
-/// column (<see cref="RowDecoder.DecodeRows"/>). Field positions are relative to their line,
-/// as <see cref="FieldBuffer"/> gives them; lines are positions in the chunk's text, so a
-/// batch is decoded before its sink leaves that text.
+/// column (<see cref="RowDecoder.DecodeRows"/>). Positions are in the chunk's text, field by
+/// field (column-major, so each column's loop reads its positions in sequence); a batch is
+/// decoded before its sink leaves that text.
 /// </summary>
 internal sealed class RowBatch
 {
@@ -17,7 +17,8 @@ internal sealed class RowBatch
     public const int DefaultRows = 512;
 
     public readonly int Fields;
-    public readonly int[] Start, Length;
+    private readonly int _rows;
+    private readonly int[] _start, _length;
     public readonly int[] LineStart, LineLength;
     public readonly long[] LineNo;
     /// <summary>Scratch for the decoder: rows the column loops left to the row-by-row decoder.</summary>
@@ -29,25 +30,46 @@ internal sealed class RowBatch
         ArgumentOutOfRangeException.ThrowIfLessThan(fields, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         Fields = fields;
-        Start = new int[fields * rows];
-        Length = new int[fields * rows];
+        _rows = rows;
+        _start = new int[fields * rows];
+        _length = new int[fields * rows];
         LineStart = new int[rows];
         LineLength = new int[rows];
         LineNo = new long[rows];
         Slow = new bool[rows];
     }
 
-    public bool IsFull => Count == LineNo.Length;
+    public bool IsFull => Count == _rows;
 
-    /// <summary>Adds the line at <paramref name="lineStart"/> of the text, whose <see cref="Fields"/> fields <paramref name="fields"/> holds.</summary>
+    /// <summary>Adds the line at <paramref name="lineStart"/> of the text, whose <see cref="Fields"/> fields <paramref name="fields"/> holds (positions in the line).</summary>
     public void Add(int lineStart, int lineLength, long lineNo, FieldBuffer fields)
     {
         int row = Count++;
         LineStart[row] = lineStart;
         LineLength[row] = lineLength;
         LineNo[row] = lineNo;
-        fields.Start.AsSpan(0, Fields).CopyTo(Start.AsSpan(row * Fields));
-        fields.Length.AsSpan(0, Fields).CopyTo(Length.AsSpan(row * Fields));
+        var start = fields.Start; var length = fields.Length;
+        for (int f = 0, at = row; f < Fields; f++, at += _rows)
+        {
+            _start[at] = lineStart + start[f];
+            _length[at] = length[f];
+        }
+    }
+
+    /// <summary>Where field <paramref name="field"/> of each row begins in the text.</summary>
+    public ReadOnlySpan<int> Starts(int field) => _start.AsSpan(field * _rows, Count);
+
+    /// <summary>The length of field <paramref name="field"/> of each row.</summary>
+    public ReadOnlySpan<int> Lengths(int field) => _length.AsSpan(field * _rows, Count);
+
+    /// <summary>Row <paramref name="row"/>'s fields as positions in its line, as <see cref="FieldBuffer"/> gave them.</summary>
+    public void Row(int row, Span<int> start, Span<int> length)
+    {
+        for (int f = 0, at = row; f < Fields; f++, at += _rows)
+        {
+            start[f] = _start[at] - LineStart[row];
+            length[f] = _length[at];
+        }
     }
 }
 
@@ -87,7 +109,6 @@ internal sealed partial class RowDecoder
     {
         int n = batch.Count;
         if (n == 0) return;
-        batch.Count = 0;
         HandOffIfFull();
         var b = _block;
         int first = b.AddRows(n);
@@ -101,7 +122,8 @@ internal sealed partial class RowDecoder
         for (int k = 0; k < slots.Length; k++)
         {
             // An empty field is a null: the row keeps the column's absent value, unless the column is required.
-            var field = new FieldColumn(text, batch, slots[k].Field, slots[k].Required);
+            int f = slots[k].Field;
+            var field = new FieldColumn(text, batch.Starts(f), batch.Lengths(f), slots[k].Required);
             if (_floatDest[k] is { } floats) { Singles(field, floats.AsSpan(first, n), slow); continue; }
             switch (slots[k].Target)
             {
@@ -131,29 +153,32 @@ internal sealed partial class RowDecoder
             int row = first + i;
             b.ResetRow(row);
             var line = text.Slice(batch.LineStart[i], batch.LineLength[i]);
-            var start = batch.Start.AsSpan(i * batch.Fields, batch.Fields);
-            bool ok = DecodeRow(row, line, start, batch.Length.AsSpan(i * batch.Fields, batch.Fields), start, line, batch.LineNo[i]);
+            _rowFields.Ensure(batch.Fields);
+            batch.Row(i, _rowFields.Start, _rowFields.Length);
+            bool ok = DecodeRow(row, line, _rowFields.Start, _rowFields.Length, _rowFields.Start, line, batch.LineNo[i]);
             slow[i] = !ok;   // now: the row is dropped
             anyRejected |= !ok;
         }
+        batch.Count = 0;
         Result.RowsAccepted += accepted;
         if (anyRejected) b.RemoveFromEnd(slow);
     }
 
+    private readonly FieldBuffer _rowFields = new();
+
     /// <summary>One field of every row of a batch: where row i's value lies in the text.</summary>
-    private readonly ref struct FieldColumn(ReadOnlySpan<byte> text, RowBatch batch, int field, bool required)
+    private readonly ref struct FieldColumn(ReadOnlySpan<byte> text, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, bool required)
     {
         public readonly ReadOnlySpan<byte> Text = text;
-        private readonly RowBatch _batch = batch;
-        private readonly int _field = field;
+        private readonly ReadOnlySpan<int> _starts = starts, _lengths = lengths;
         private readonly bool _required = required;
 
         /// <summary>Whether row i, whose value the column loop did not take, must go to the row decoder (else it is an empty optional field: a null).</summary>
-        public bool Slow(int row) => _required || Length(row) != 0;
+        public bool Slow(int row) => _required || _lengths[row] != 0;
 
-        public int Start(int row) => _batch.LineStart[row] + _batch.Start[row * _batch.Fields + _field];
-        public int Length(int row) => _batch.Length[row * _batch.Fields + _field];
-        public ReadOnlySpan<byte> Value(int row) => Text.Slice(Start(row), Length(row));
+        public int Start(int row) => _starts[row];
+        public int Length(int row) => _lengths[row];
+        public ReadOnlySpan<byte> Value(int row) => Text.Slice(_starts[row], _lengths[row]);
     }
 
     private static void Singles(FieldColumn field, Span<float> to, Span<bool> slow)
