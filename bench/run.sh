@@ -157,6 +157,37 @@ print(", ".join(f"{k} {v:.2f}" for k, v in st.items()) + f" | {link} | {parse} |
     declare -p rows bytes wwall wrss wstat ww >"$run/wdb.vars"
 done
 
+# Parsing on one core: the survey written as CSV, IPAC and IRSA bulk, merged with --threads 1,
+# timing the read stage (summary.json). The reader decodes on the one thread it is given; the
+# SHA-256 of the input runs beside it on a thread of its own, as in every read.
+PARSE_MD=()
+parse_name="survey-0.65M"; [ "$MODE" = smoke ] && parse_name="survey-smoke"
+parse_spec=""
+for spec in "${DATASETS_ALL[@]}"; do [[ "$spec" == "$parse_name "* ]] && parse_spec="$spec"; done
+if [ -n "$parse_spec" ] && { [ -z "$SELECTED" ] || [[ " $SELECTED " == *" $parse_name "* ]]; }; then
+    read -r name kind sources scans <<<"$parse_spec"
+    for ext in csv tbl bulk; do
+        file="$DATA/$name.$ext"; run="$RUNS/parse-$ext"; rm -rf "$run"; mkdir -p "$run"
+        if [ "$ext" != csv ] && { [ -z "${KEEP_DATA:-}" ] || [ ! -s "$file" ]; }; then
+            args=("$kind" --sources "$sources" --seed "$SEED" --out "$file")
+            if [ -n "$SKY" ]; then read -r sky_ra sky_dec <<<"$SKY"; args+=(--ra "$sky_ra" --dec "$sky_dec"); fi
+            "${GEN[@]}" "${args[@]}" >"$run/gen.log" 2>&1 || { log "parse: generating $file failed, see $run/gen.log"; continue; }
+        fi
+        [ -s "$file" ] || continue
+        fbytes=$(stat -c %s "$file")
+        log "parse: $name.$ext, wdb merge --threads 1 x $WDB_REPEAT"
+        reads=()
+        for i in $(seq 1 "$WDB_REPEAT"); do
+            "$WDB" merge "$file" --out "$run/out.$i" --threads 1 --quiet ${WDB_DEVICE:+--device "$WDB_DEVICE"} >"$run/merge.$i.log" 2>&1 || { log "parse: merge of $file failed, see $run/merge.$i.log"; break; }
+            reads+=("$("${PY:-python3}" -c 'import json, sys; print(json.load(open(sys.argv[1]))["stage_seconds"]["read"])' "$run/out.$i/summary.json")")
+            rm -rf "$run/out.$i"
+        done
+        [ ${#reads[@]} -eq "$WDB_REPEAT" ] || continue
+        med=$(printf '%s\n' "${reads[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+        PARSE_MD+=("| $name.$ext | $(awk -v b="$fbytes" 'BEGIN{printf "%.1f", b/1e6}') | $(printf '%s\n' "${reads[@]}" | awk '{ printf "%s%.3f", sep, $1; sep = ", " }') | $(mbs "$fbytes" "$med") |")
+    done
+fi
+
 # Peers after every wdb measurement: a 17 GB JVM that has just been killed leaves the machine
 # slow for a while, and wdb's repeats of the next dataset came out up to 2x slower behind it.
 for spec in "${DATASETS_ALL[@]}"; do
@@ -245,6 +276,14 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
         echo "| dataset | stages (s) | link stage M extractions/s | read stage MB/s | device | candidate groups | groups |"
         echo "| --- | --- | ---: | ---: | --- | ---: | ---: |"
         printf '%s\n' "${STAGES_MD[@]}"
+    fi
+    if [ ${#PARSE_MD[@]} -gt 0 ]; then
+        echo
+        echo "## Parsing on one core (\`wdb merge FILE --threads 1\`, read stage; the input's SHA-256 is taken on a second thread)"
+        echo
+        echo "| file | MB | read stage s (each run) | MB/s, median |"
+        echo "| --- | ---: | --- | ---: |"
+        printf '%s\n' "${PARSE_MD[@]}"
     fi
     echo
     echo "## Data generation"

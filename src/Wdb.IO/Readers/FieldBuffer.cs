@@ -42,8 +42,20 @@ internal sealed class FieldBuffer
     private int Split(ReadOnlySpan<byte> line, byte delimiter, int maxFields, bool asciiOnly, bool stopAtQuote)
     {
         Ensure(maxFields + 2);
-        var start = Start; var len = Length;
-        int n = 0, fieldStart = 0, i = 0;
+        int n = Split(line, delimiter, maxFields, asciiOnly, stopAtQuote, new FieldSlots(Start, Length, 0, 1, 0));
+        if (n >= 0) Count = n;
+        return n;
+    }
+
+    /// <summary>
+    /// The splitter itself: field k's start (plus <see cref="FieldSlots.Offset"/>) and length go
+    /// to index <c>First + k * Stride</c> of the slots' arrays, which hold maxFields + 1 fields.
+    /// Returns the field count (maxFields + 1 when there were more), or -1 as <see cref="SplitAscii"/> says.
+    /// </summary>
+    internal static int Split(ReadOnlySpan<byte> line, byte delimiter, int maxFields, bool asciiOnly, bool stopAtQuote, FieldSlots to)
+    {
+        var start = to.Start; var len = to.Length;
+        int n = 0, fieldStart = 0, i = 0, at = to.First;
         // 32 bytes at a time: one compare gives a bit per delimiter, walked with TrailingZeroCount.
         // Far cheaper than one IndexOf call per (short) field.
         if (Vector256.IsHardwareAccelerated)
@@ -63,11 +75,11 @@ internal sealed class FieldBuffer
                 uint mask = Vector256.Equals(vec, d).ExtractMostSignificantBits();
                 while (mask != 0)
                 {
-                    int at = i + BitOperations.TrailingZeroCount(mask);
+                    int pos = i + BitOperations.TrailingZeroCount(mask);
                     mask &= mask - 1;
-                    start[n] = fieldStart; len[n] = at - fieldStart; n++;
-                    fieldStart = at + 1;
-                    if (n > maxFields) { Count = n; return n; }
+                    start[at] = to.Offset + fieldStart; len[at] = pos - fieldStart; n++; at += to.Stride;
+                    fieldStart = pos + 1;
+                    if (n > maxFields) return n;
                 }
             }
         }
@@ -76,12 +88,14 @@ internal sealed class FieldBuffer
             byte c = line[i];
             if (asciiOnly && (c >= 0x80 || (stopAtQuote && c == (byte)'"'))) return -1;
             if (c != delimiter) continue;
-            start[n] = fieldStart; len[n] = i - fieldStart; n++;
+            start[at] = to.Offset + fieldStart; len[at] = i - fieldStart; n++; at += to.Stride;
             fieldStart = i + 1;
-            if (n > maxFields) { Count = n; return n; }
+            if (n > maxFields) return n;
         }
-        start[n] = fieldStart; len[n] = line.Length - fieldStart; n++;
-        Count = n;
+        start[at] = to.Offset + fieldStart; len[at] = line.Length - fieldStart; n++;
         return n;
     }
 }
+
+/// <summary>Where a split writes its fields: field k at index <c>First + k * Stride</c>, its start plus <c>Offset</c>.</summary>
+internal readonly record struct FieldSlots(int[] Start, int[] Length, int First, int Stride, int Offset);

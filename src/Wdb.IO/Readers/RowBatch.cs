@@ -31,8 +31,8 @@ internal sealed class RowBatch
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         Fields = fields;
         _rows = rows;
-        _start = new int[fields * rows];
-        _length = new int[fields * rows];
+        _start = new int[(fields + 1) * rows];   // a field too many is written before the split stops
+        _length = new int[(fields + 1) * rows];
         LineStart = new int[rows];
         LineLength = new int[rows];
         LineNo = new long[rows];
@@ -41,19 +41,22 @@ internal sealed class RowBatch
 
     public bool IsFull => Count == _rows;
 
-    /// <summary>Adds the line at <paramref name="lineStart"/> of the text, whose <see cref="Fields"/> fields <paramref name="fields"/> holds (positions in the line).</summary>
-    public void Add(int lineStart, int lineLength, long lineNo, FieldBuffer fields)
+    /// <summary>
+    /// Splits the line at <paramref name="lineStart"/> of the text on <paramref name="delimiter"/>
+    /// and adds it when it is ASCII, has no quote and has exactly <see cref="Fields"/> fields;
+    /// otherwise adds nothing and returns false (the sink takes the line by itself).
+    /// </summary>
+    public bool TryAdd(ReadOnlySpan<byte> line, int lineStart, long lineNo, byte delimiter)
     {
-        int row = Count++;
+        int row = Count;
+        if (FieldBuffer.Split(line, delimiter, Fields, asciiOnly: true, stopAtQuote: true,
+                new FieldSlots(_start, _length, row, _rows, lineStart)) != Fields)
+            return false;
         LineStart[row] = lineStart;
-        LineLength[row] = lineLength;
+        LineLength[row] = line.Length;
         LineNo[row] = lineNo;
-        var start = fields.Start; var length = fields.Length;
-        for (int f = 0, at = row; f < Fields; f++, at += _rows)
-        {
-            _start[at] = lineStart + start[f];
-            _length[at] = length[f];
-        }
+        Count++;
+        return true;
     }
 
     /// <summary>Where field <paramref name="field"/> of each row begins in the text.</summary>

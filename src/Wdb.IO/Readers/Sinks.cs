@@ -227,10 +227,9 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
         {
             if (_pendingLen < 0 && _expected > 0 && line.Length > 0 && line[0] is not ((byte)' ' or (byte)'\t' or (byte)'#')
                 && Batch() is { } batch
-                && F.SplitAscii(line, (byte)',', _expected, stopAtQuote: true) == _expected)
+                && batch.TryAdd(line, lines.Start, lines.LineNo, (byte)','))
             {
                 D.Result.RowsRead++;
-                batch.Add(lines.Start, line.Length, lines.LineNo, F);
                 if (batch.IsFull) D.DecodeRows(text, batch);
                 continue;
             }
