@@ -23,6 +23,10 @@ internal sealed class RowBatch
     public readonly long[] LineNo;
     /// <summary>Scratch for the decoder: rows the column loops left to the row-by-row decoder.</summary>
     public readonly bool[] Slow;
+    /// <summary>Scratch for the decoder: the parts of a survey scan id, and cmsig per band, of each row.</summary>
+    public readonly int[] Scan, Date;
+    public readonly byte[] Hemis;
+    public readonly float[][] Cmsig;
     public int Count;
 
     public RowBatch(int fields, int rows = DefaultRows)
@@ -37,20 +41,26 @@ internal sealed class RowBatch
         LineLength = new int[rows];
         LineNo = new long[rows];
         Slow = new bool[rows];
+        Scan = new int[rows];
+        Date = new int[rows];
+        Hemis = new byte[rows];
+        Cmsig = [new float[rows], new float[rows], new float[rows]];
     }
 
     public bool IsFull => Count == _rows;
 
     /// <summary>
-    /// Splits the line at <paramref name="lineStart"/> of the text on <paramref name="delimiter"/>
-    /// and adds it when it is ASCII, has no quote and has exactly <see cref="Fields"/> fields;
-    /// otherwise adds nothing and returns false (the sink takes the line by itself).
+    /// Splits the line at <paramref name="lineStart"/> of the text as <paramref name="layout"/> says
+    /// and adds it when it is ASCII, has no quote where quotes count and has exactly
+    /// <see cref="Fields"/> fields (one empty field more after a trailing delimiter, where the
+    /// layout tolerates it); otherwise adds nothing and returns false (the sink takes the line by itself).
     /// </summary>
-    public bool TryAdd(ReadOnlySpan<byte> line, int lineStart, long lineNo, byte delimiter)
+    public bool TryAdd(ReadOnlySpan<byte> line, int lineStart, long lineNo, BatchLayout layout)
     {
         int row = Count;
-        if (FieldBuffer.Split(line, delimiter, Fields, asciiOnly: true, stopAtQuote: true,
-                new FieldSlots(_start, _length, row, _rows, lineStart)) != Fields)
+        int n = FieldBuffer.Split(line, layout.Delimiter, Fields, asciiOnly: true, stopAtQuote: layout.Quotes,
+            new FieldSlots(_start, _length, row, _rows, lineStart));
+        if (n != Fields && !(n == Fields + 1 && layout.TrailingDelimiter && _start[Fields * _rows + row] == lineStart + line.Length))
             return false;
         LineStart[row] = lineStart;
         LineLength[row] = line.Length;
@@ -76,6 +86,13 @@ internal sealed class RowBatch
     }
 }
 
+/// <summary>
+/// How a format's plain data lines split: <see cref="Fields"/> fields on <see cref="Delimiter"/>;
+/// <see cref="Quotes"/>: a quote makes the line the sink's own (CSV); <see cref="TrailingDelimiter"/>:
+/// one delimiter at the very end is tolerated (IRSA bulk).
+/// </summary>
+internal readonly record struct BatchLayout(int Fields, byte Delimiter, bool Quotes, bool TrailingDelimiter);
+
 internal sealed partial class RowDecoder
 {
     /// <summary>Only <see cref="Decode"/>, row by row: the reference the column loops are tested against.</summary>
@@ -91,10 +108,8 @@ internal sealed partial class RowDecoder
         get
         {
             if (RowByRow || _strict || ColumnNulls is not null) return false;
-            var map = Map;
-            if (map.SurveyScanId) return false;
-            foreach (var s in map.Slots)
-                if (s.Target is Target.Scan or Target.Date or Target.Hemis or Target.Cmsig or Target.None) return false;
+            foreach (var s in Map.Slots)
+                if (s.Target is Target.None) return false;
             return true;
         }
     }
@@ -120,6 +135,12 @@ internal sealed partial class RowDecoder
         batch.LineNo.AsSpan(0, n).CopyTo(b.Line.AsSpan(first));
         var slow = batch.Slow.AsSpan(0, n);
         slow.Clear();
+        var map = Map;
+        if (map.SurveyScanId)
+        {
+            batch.Scan.AsSpan(0, n).Clear(); batch.Date.AsSpan(0, n).Clear(); batch.Hemis.AsSpan(0, n).Clear();
+        }
+        for (int k = 0; k < 3; k++) if (map.HasCmsig[k]) batch.Cmsig[k].AsSpan(0, n).Fill(float.NaN);
 
         var slots = Map.Slots;
         for (int k = 0; k < slots.Length; k++)
@@ -143,8 +164,26 @@ internal sealed partial class RowDecoder
                 case Target.Ndet: Ndets(field, b.Ndet.AsSpan(first, n), slow); break;
                 case Target.MpFlg: Bytes(field, b.MpFlg.AsSpan(first, n), slow); break;
                 case Target.GalContam: Bytes(field, b.GalContam.AsSpan(first, n), slow); break;
+                case Target.Cmsig: Singles(field, batch.Cmsig[slots[k].Band].AsSpan(0, n), slow); break;
+                case Target.Scan: Scans(field, batch.Scan.AsSpan(0, n), slow); break;
+                case Target.Date: Dates(field, batch.Date.AsSpan(0, n), slow); break;
+                case Target.Hemis: Hemispheres(field, batch.Hemis.AsSpan(0, n), slow); break;
                 default: throw new InvalidOperationException($"no column loop for {slots[k].Target}: CanDecodeColumns should have said no");
             }
+        }
+        // What DecodeRow does after the fields (rows left to it are reset and done again below).
+        for (int k = 0; k < 3; k++)
+        {
+            if (!map.HasCmsig[k]) continue;
+            var sig = b.Bands[k].Sig.AsSpan(first, n);
+            var cmsig = batch.Cmsig[k].AsSpan(0, n);
+            for (int i = 0; i < n; i++)
+                if (!map.HasMsigCom[k] || float.IsNaN(sig[i])) sig[i] = cmsig[i];
+        }
+        if (map.SurveyScanId)
+        {
+            var scanKey = b.ScanKey.AsSpan(first, n);
+            for (int i = 0; i < n; i++) scanKey[i] = ScanKeys.FromSurvey(batch.Hemis[i], batch.Date[i], batch.Scan[i]);
         }
 
         int accepted = n;
@@ -237,6 +276,35 @@ internal sealed partial class RowDecoder
                 nd = nd * 10 + (int)d;
             }
             if (ok) to[i] = nd;
+            else if (field.Slow(i)) slow[i] = true;
+        }
+    }
+
+    private static void Scans(FieldColumn field, Span<int> to, Span<bool> slow)
+    {
+        for (int i = 0; i < to.Length; i++)
+        {
+            if (Utf8Numbers.TryParseInt64(field.Value(i), out long v) && v is >= 0 and < 1_000_000) to[i] = (int)v;
+            else if (field.Slow(i)) slow[i] = true;
+        }
+    }
+
+    private static void Dates(FieldColumn field, Span<int> to, Span<bool> slow)
+    {
+        // TryParseDate takes only digits and dashes: nothing the row decoder would trim or call null.
+        for (int i = 0; i < to.Length; i++)
+        {
+            if (TryParseDate(field.Value(i), out int yymmdd)) to[i] = yymmdd;
+            else if (field.Slow(i)) slow[i] = true;
+        }
+    }
+
+    private static void Hemispheres(FieldColumn field, Span<byte> to, Span<bool> slow)
+    {
+        for (int i = 0; i < to.Length; i++)
+        {
+            var v = field.Value(i);
+            if (v.Length == 1 && (v[0] | 0x20) is (byte)'n' or (byte)'s') to[i] = v[0];
             else if (field.Slow(i)) slow[i] = true;
         }
     }

@@ -32,6 +32,52 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
     }
 
     /// <summary>
+    /// How plain data lines split, once the sink knows (header read, no record open); null
+    /// while every line must go to <see cref="LineSink.OnLine"/> (and for formats that do not batch).
+    /// </summary>
+    internal virtual BatchLayout? Batching => null;
+
+    private RowBatch? _batch;
+    private bool _batchDecided;
+
+    /// <summary>
+    /// Plain data lines (ASCII, the layout's field count, no quote where quotes count) are split
+    /// here and decoded in batches, column by column (<see cref="RowDecoder.DecodeRows"/>); any
+    /// other line first has the batch before it decoded, then goes to OnLine, so rows and rejects
+    /// keep the file's order.
+    /// </summary>
+    public sealed override bool OnLines(ReadOnlySpan<byte> text, long before)
+    {
+        var lines = new LineCursor(text, before);
+        while (lines.Next(out var line, out bool terminated))
+        {
+            if (line.Length > 0 && line[0] is not ((byte)' ' or (byte)'\t' or (byte)'#')
+                && Batching is { } layout && Batch(layout.Fields) is { } batch
+                && batch.TryAdd(line, lines.Start, lines.LineNo, layout))
+            {
+                D.Result.RowsRead++;
+                if (batch.IsFull) D.DecodeRows(text, batch);
+                continue;
+            }
+            if (_batch is { Count: > 0 }) D.DecodeRows(text, _batch);
+            if (!OnLine(line, lines.LineNo, terminated)) return false;
+        }
+        if (_batch is { Count: > 0 }) D.DecodeRows(text, _batch);
+        return true;
+    }
+
+    /// <summary>The batch, once the columns are known and the decoder can take them column by column.</summary>
+    private RowBatch? Batch(int fields)
+    {
+        if (!_batchDecided)
+        {
+            _batch = D.CanDecodeColumns ? new RowBatch(fields) : null;
+            _batchDecided = true;
+        }
+        return _batch;
+    }
+
+    /// <summary>
     /// Whether a fork could take <paramref name="chunk"/> as this sink would: false until
     /// the header is read, and wherever a record may span lines.
     /// </summary>
@@ -123,6 +169,9 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
 
     internal override FormatSink Clone(RowDecoder decoder) => new BulkSink(decoder, profile) { _expected = _expected };
 
+    internal override BatchLayout? Batching => _expected > 0
+        ? new BatchLayout(_expected, (byte)'|', Quotes: false, TrailingDelimiter: true) : null;
+
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {
         if (IsBlank(line) || line[0] == (byte)'#') return true;
@@ -212,44 +261,8 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
 
     internal override FormatSink Clone(RowDecoder decoder) => new CsvSink(decoder) { _expected = _expected };
 
-    private RowBatch? _batch;
-    private bool _batchDecided;
-
-    /// <summary>
-    /// Plain data lines (ASCII, no quote, the header's field count) are split here and decoded
-    /// in batches, column by column; any other line first has the batch before it decoded, then
-    /// goes to <see cref="OnLine"/>, so rows and rejects keep the file's order.
-    /// </summary>
-    public override bool OnLines(ReadOnlySpan<byte> text, long before)
-    {
-        var lines = new LineCursor(text, before);
-        while (lines.Next(out var line, out bool terminated))
-        {
-            if (_pendingLen < 0 && _expected > 0 && line.Length > 0 && line[0] is not ((byte)' ' or (byte)'\t' or (byte)'#')
-                && Batch() is { } batch
-                && batch.TryAdd(line, lines.Start, lines.LineNo, (byte)','))
-            {
-                D.Result.RowsRead++;
-                if (batch.IsFull) D.DecodeRows(text, batch);
-                continue;
-            }
-            if (_batch is { Count: > 0 }) D.DecodeRows(text, _batch);
-            if (!OnLine(line, lines.LineNo, terminated)) return false;
-        }
-        if (_batch is { Count: > 0 }) D.DecodeRows(text, _batch);
-        return true;
-    }
-
-    /// <summary>The batch, once the header has fixed the columns and the decoder can take them column by column.</summary>
-    private RowBatch? Batch()
-    {
-        if (!_batchDecided)
-        {
-            _batch = D.CanDecodeColumns ? new RowBatch(_expected) : null;
-            _batchDecided = true;
-        }
-        return _batch;
-    }
+    internal override BatchLayout? Batching => _pendingLen < 0 && _expected > 0
+        ? new BatchLayout(_expected, (byte)',', Quotes: true, TrailingDelimiter: false) : null;
 
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {
@@ -582,6 +595,8 @@ internal sealed class SniffSink(RowDecoder decoder, SchemaProfile? profile) : Fo
     internal override bool CanFork(ReadOnlySpan<byte> chunk) => _inner is not null && _inner.CanFork(chunk);
 
     internal override FormatSink Clone(RowDecoder decoder) => _inner!.Clone(decoder);
+
+    internal override BatchLayout? Batching => _inner?.Batching;
 
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {

@@ -101,37 +101,73 @@ public class ChunkedReadTests
         Assert.Contains(Enumerable.Range(0, block.Count), r => block.Bands[1].Snr[r] == 123456789f);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Odd_values_in_a_survey_bulk_file_read_the_same_column_by_column_as_row_by_row(bool strict)
+    {
+        // The survey WDB layout: scan ids from hemis, date and scan; cmsig where msigcom is null;
+        // some lines end with a '|'.
+        using var dir = new TempDir();
+        string path = dir.Write("odd.bulk", OddValues(seed: 22, bulk: true));
+        var (result, block) = AssertSameAsSequential(path, new ReadOptions(Profile: "survey-pswdb", Strict: strict));
+        if (strict) { Assert.NotNull(result.Error); return; }
+        Assert.True(block.Count > 4000, $"{block.Count} rows accepted");
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.UnparsableNumber && r.Detail.Contains("'date'"));
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.UnparsableNumber && r.Detail.Contains("'hemis'"));
+        Assert.Contains(Enumerable.Range(0, block.Count), r => block.ScanKey[r] == ScanKeys.FromSurvey((byte)'s', 990203, 17));
+        Assert.Contains(Enumerable.Range(0, block.Count), r => block.Bands[2].Sig[r] == 0.25f);   // cmsig taken for a null msigcom
+    }
+
     /// <summary>
-    /// A generated survey CSV (with mp_flg and gal_contam added) in which every odd value is put,
-    /// once, in every column, on every other row: values the column loops do not take, nulls of
-    /// every spelling, blanks, exponents, signs, long mantissas, out-of-range coordinates, flags
-    /// of other lengths, bad digits.
+    /// A generated survey table in which every odd value is put, once, in every column, on every
+    /// other row: values the column loops do not take, nulls of every spelling, blanks, exponents,
+    /// signs, long mantissas, out-of-range coordinates, flags of other lengths, bad digits and
+    /// dates. CSV: the generator's columns with mp_flg and gal_contam added. Bulk: the
+    /// survey-pswdb profile, its columns taken from the generated rows or made up.
     /// </summary>
-    private static byte[] OddValues(int seed)
+    private static byte[] OddValues(int seed, bool bulk = false)
     {
         using var dir = new TempDir();
         string clean = Path.Combine(dir.Dir, "clean.csv");
-        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 3000, Seed: seed), clean);
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, bulk ? 6000 : 3000, Seed: seed), clean);
         var lines = File.ReadAllLines(clean);
-        var header = lines[0].Split(',').Concat(["mp_flg", "gal_contam"]).ToArray();
+        var generated = lines[0].Split(',');
+        var header = bulk ? SchemaProfiles.Columns("survey-pswdb")!.ToArray() : generated.Concat(["mp_flg", "gal_contam"]).ToArray();
         string[] odd =
         [
             "", " ", "\\N", "null", "NULL", "nan", "NaN", "1e3", "2.5E-05", "+12", "+1.5", "-0", "-0.0", "123456789",
             "0.123456789", "16.12345678", "1.2.3", "x", "-", ".5", "5.", " 7 ", "12 ", "999", "256", "-1", "360", "-90.0001", "90",
             "Infinity", "-inf", "AB", "ABCD", " AB", "AB ", "A B", "1234567", "0000000000000000000001", "99999999999999999999",
+            "n", "S", "ns", "991301", "1999-02-03", "99-1-1", "000000",
         ];
-        Assert.True(2 * header.Length * odd.Length + 60 < lines.Length, "enough rows for every value in every column");
+        Assert.True(2 * header.Length * odd.Length + 60 < lines.Length, $"{lines.Length} rows: too few for every value in every column");
         var rnd = new Random(seed);
-        var sb = new StringBuilder(string.Join(',', header)).Append('\n');
+        char sep = bulk ? '|' : ',';
+        var sb = new StringBuilder();
+        if (!bulk) sb.Append(string.Join(',', header)).Append('\n');
         for (int i = 1; i < lines.Length; i++)
         {
-            var f = lines[i].Split(',').Concat([rnd.Next(3).ToString(), rnd.Next(3).ToString()]).ToArray();
+            var g = lines[i].Split(',');
+            var f = header.Select(name => Array.IndexOf(generated, name) is var at and >= 0 ? g[at] : name switch
+            {
+                "mp_flg" or "gal_contam" => rnd.Next(3).ToString(),
+                "hemis" => rnd.Next(2) == 0 ? "n" : "s",
+                "date" => rnd.Next(2) == 0 ? "990203" : "1999-02-04",
+                "scan" => rnd.Next(1, 200).ToString(),
+                "j_cmsig" or "h_cmsig" or "k_cmsig" => rnd.Next(4) == 0 ? "" : "0.25",
+                _ => "1.5",
+            }).ToArray();
+            if (bulk && rnd.Next(3) == 0) f[Array.IndexOf(header, "k_msigcom")] = "";
             int pair = i / 2 - 30;   // the first rows, and every other row, stay plain
             if (i % 2 == 0 && pair >= 0 && pair < header.Length * odd.Length) f[pair % header.Length] = odd[pair / header.Length];
             if (i == 11) f[Array.IndexOf(header, "dec")] = "2.5E-05";
             if (i == 13) { f[Array.IndexOf(header, "j_m")] = ""; f[Array.IndexOf(header, "ph_qual")] = "UAA"; }
             if (i == 15) f[Array.IndexOf(header, "h_snr")] = "123456789";
-            sb.Append(string.Join(',', f)).Append('\n');
+            if (bulk && i == 17) { f[Array.IndexOf(header, "hemis")] = "s"; f[Array.IndexOf(header, "date")] = "990203"; f[Array.IndexOf(header, "scan")] = "17"; }
+            sb.Append(string.Join(sep, f));
+            if (bulk && rnd.Next(7) == 0) sb.Append('|');
+            sb.Append('\n');
         }
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
