@@ -118,8 +118,8 @@ internal sealed partial class RowDecoder
     /// Decodes the batch's rows in <paramref name="text"/> exactly as <see cref="Decode"/> would
     /// one after another, but column by column: each column's loop runs over the batch with no
     /// per-field dispatch, taking only plain values (a fixed-point number, a three-letter flag,
-    /// digits; an empty optional field is a null). A row with any other field (blank, a null token, an
-    /// exponent, out of range, bad) is then
+    /// digits; a null in an optional column). A row with any other field (blank, an exponent, out of
+    /// range, bad, a null where one is required) is then
     /// decoded again by <see cref="DecodeRow"/>, which gives its values or its reject, so rows,
     /// values and rejects are those of the row-by-row decoder. Only when <see cref="CanDecodeColumns"/>.
     /// </summary>
@@ -145,7 +145,7 @@ internal sealed partial class RowDecoder
         var slots = Map.Slots;
         for (int k = 0; k < slots.Length; k++)
         {
-            // An empty field is a null: the row keeps the column's absent value, unless the column is required.
+            // A null keeps the column's absent value, unless the column is required.
             int f = slots[k].Field;
             var field = new FieldColumn(text, batch.Starts(f), batch.Lengths(f), slots[k].Required);
             if (_floatDest[k] is { } floats) { Singles(field, floats.AsSpan(first, n), slow); continue; }
@@ -215,8 +215,8 @@ internal sealed partial class RowDecoder
         private readonly ReadOnlySpan<int> _starts = starts, _lengths = lengths;
         private readonly bool _required = required;
 
-        /// <summary>Whether row i, whose value the column loop did not take, must go to the row decoder (else it is an empty optional field: a null).</summary>
-        public bool Slow(int row) => _required || _lengths[row] != 0;
+        /// <summary>Whether row i, whose value the column loop did not take, must go to the row decoder (else it is a null in an optional column).</summary>
+        public bool Slow(int row) => _required || !IsNullToken(Value(row));
 
         public int Start(int row) => _starts[row];
         public int Length(int row) => _lengths[row];

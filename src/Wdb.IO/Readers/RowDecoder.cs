@@ -360,13 +360,17 @@ internal sealed partial class RowDecoder
 
     private bool IsNull(ReadOnlySpan<byte> v, int field)
     {
-        if (v.Length == 0) return true;
-        if (v.Length == 2 && v[0] == (byte)'\\' && v[1] == (byte)'N') return true;
-        if (v.Length == 4 && (v[0] | 0x20) == 'n' && (v[1] | 0x20) == 'u' && (v[2] | 0x20) == 'l' && (v[3] | 0x20) == 'l') return true;
+        if (IsNullToken(v)) return true;
         var nulls = ColumnNulls;
         if (nulls is not null && (uint)field < (uint)nulls.Length && nulls[field] is { } token && v.SequenceEqual(token)) return true;
         return false;
     }
+
+    /// <summary>A null in every format: an empty field, `\N` (IRSA bulk, CSV exports) or `null` in any case.</summary>
+    internal static bool IsNullToken(ReadOnlySpan<byte> v) =>
+        v.Length == 0
+        || (v.Length == 2 && v[0] == (byte)'\\' && v[1] == (byte)'N')
+        || (v.Length == 4 && (v[0] | 0x20) == 'n' && (v[1] | 0x20) == 'u' && (v[2] | 0x20) == 'l' && (v[3] | 0x20) == 'l');
 
     /// <summary>yymmdd or yyyy-mm-dd to the integer yymmdd (<see cref="ScanKeys.FromSurvey"/>).</summary>
     internal static bool TryParseDate(ReadOnlySpan<byte> v, out int yymmdd)
