@@ -78,6 +78,40 @@ public class Utf8NumbersTests
     }
 
     [Fact]
+    public void The_16_byte_fixed_point_path_reads_what_the_text_says_and_takes_all_the_swar_path_takes()
+    {
+        // Fields of every shape around the fixed-point range, some with a stray character, read
+        // from inside a buffer; a field is m / 10^e exactly whenever a path takes it.
+        var gen = Gen.Select(Gen.Int[0, 10], Gen.Int[-1, 10], Gen.Bool, Gen.Int[-1, 20], Gen.Long[0, long.MaxValue]);
+        int taken = 0;
+        gen.Sample((whole, fraction, neg, stray, seed) =>
+        {
+            var rnd = new Random((int)(seed % int.MaxValue));
+            var sb = new StringBuilder(neg ? "-" : "");
+            for (int i = 0; i < whole; i++) sb.Append((char)('0' + rnd.Next(10)));
+            if (fraction >= 0) sb.Append('.');
+            for (int i = 0; i < fraction; i++) sb.Append((char)('0' + rnd.Next(10)));
+            if (stray >= 0 && stray < sb.Length) sb[stray] = "x.-+e /:"[rnd.Next(8)];
+            string field = sb.ToString();
+            var bytes = Encoding.ASCII.GetBytes("ab," + field + ",12345678901234567890");
+            bool simd = Utf8Numbers.TryFixedPoint16(bytes, 3, field.Length, out ulong m16, out int e16, out bool n16);
+            bool swar = Utf8Numbers.TryFixedPointSwar(bytes, 3, field.Length, out ulong m8, out int e8, out bool n8);
+            if (swar)
+            {
+                Assert.True(simd, $"'{field}': taken by the SWAR path only");
+                Assert.Equal((m8, e8, n8), (m16, e16, n16));
+            }
+            if (!simd) return;
+            taken++;
+            decimal exact = decimal.Parse(field, NumberStyles.Float, CultureInfo.InvariantCulture);
+            decimal read = (decimal)m16 / (decimal)Math.Pow(10, e16);
+            Assert.True((n16 ? -read : read) == exact && n16 == field.StartsWith('-'), $"'{field}': read as {(n16 ? "-" : "")}{m16} / 10^{e16}");
+            Assert.True(e16 <= 8 && m16 < 10_000_000_000_000_000UL, $"'{field}': m {m16}, e {e16} outside what the callers' tables hold");
+        }, iter: 20000);
+        Assert.True(taken > 5000, $"only {taken} fields taken");
+    }
+
+    [Fact]
     public void Random_junk_is_accepted_or_refused_exactly_as_dotnet_does()
     {
         var chars = Gen.Char["0123456789.eE+-xN a"];
