@@ -119,10 +119,10 @@ internal sealed partial class RowDecoder
     /// Decodes the batch's rows in <paramref name="text"/> exactly as <see cref="Decode"/> would
     /// one after another, but column by column: each column's loop runs over the batch with no
     /// per-field dispatch, taking only plain values (a fixed-point number, a three-letter flag,
-    /// digits; a null in an optional column). A row with any other field (blank, an exponent, out of
-    /// range, bad, a null where one is required) is then
-    /// decoded again by <see cref="DecodeRow"/>, which gives its values or its reject, so rows,
-    /// values and rejects are those of the row-by-row decoder. Only when <see cref="CanDecodeColumns"/>.
+    /// digits; a null in an optional column). A row with any other field (blank, an exponent, out
+    /// of range, bad, a null where one is required) is then decoded again by <see cref="DecodeRow"/>,
+    /// which gives its values or its reject, so rows, values and rejects are those of the row-by-row
+    /// decoder. Only when <see cref="CanDecodeColumns"/>.
     /// </summary>
     public void DecodeRows(ReadOnlySpan<byte> text, RowBatch batch)
     {
@@ -143,7 +143,7 @@ internal sealed partial class RowDecoder
         }
         for (int k = 0; k < 3; k++) if (map.HasCmsig[k]) batch.Cmsig[k].AsSpan(0, n).Fill(float.NaN);
 
-        var slots = Map.Slots;
+        var slots = map.Slots;
         for (int k = 0; k < slots.Length; k++)
         {
             // A null keeps the column's absent value, unless the column is required.
