@@ -315,9 +315,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         var partial = b.Partials!.View.SubView(0, partials);
         bounds(partials, x, y, z, partial);
         ((ArrayView<CellBox>)partial).CopyToCPU(b.HostPartials.AsSpan(0, partials)); // waits for the kernels
-        var box = CellBox.Empty;
-        foreach (var part in b.HostPartials.AsSpan(0, partials)) box = box.Including(part);
-        var grid = LinkGrid.Plan(box, radiusArcsec, PointTolerance);
+        var grid = LinkGrid.Plan(CellBox.Of(b.HostPartials.AsSpan(0, partials)), radiusArcsec, PointTolerance);
         trace?.Lap("bounds (device) and grid plan");
         return grid;
     }
@@ -400,9 +398,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
                     Contiguous(b.Z!).SubView(from, count).CopyFromCPUUnsafeAsync(stream, ref ((double*)zAddr)[from], count);
             }
         }
-        var all = CellBox.Empty;
-        foreach (var box in boxes) all = all.Including(box);
-        return all;
+        return CellBox.Of(boxes);
     }
 
     /// <summary>

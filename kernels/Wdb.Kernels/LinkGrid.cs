@@ -90,9 +90,7 @@ public struct LinkGrid
     {
         if (x.Length == 0 || y.Length != x.Length || z.Length != x.Length)
             throw new ArgumentException("need equal, non-empty coordinate columns");
-        var box = CellBox.Empty;
-        for (int i = 0; i < x.Length; i++) box = box.Including(x[i], y[i], z[i]);
-        return Plan(box, radiusArcsec);
+        return Plan(CellBox.Of(x, y, z), radiusArcsec);
     }
 
     /// <summary>
@@ -200,6 +198,22 @@ public struct CellBox : IEquatable<CellBox>
         MinX = Math.Min(MinX, other.MinX), MinY = Math.Min(MinY, other.MinY), MinZ = Math.Min(MinZ, other.MinZ),
         MaxX = Math.Max(MaxX, other.MaxX), MaxY = Math.Max(MaxY, other.MaxY), MaxZ = Math.Max(MaxZ, other.MaxZ),
     };
+
+    /// <summary>The smallest box holding the points (x[i], y[i], z[i]); <see cref="Empty"/> for none.</summary>
+    public static CellBox Of(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> z)
+    {
+        var box = Empty;
+        for (int i = 0; i < x.Length; i++) box = box.Including(x[i], y[i], z[i]);
+        return box;
+    }
+
+    /// <summary>The smallest box holding every box of <paramref name="boxes"/>; <see cref="Empty"/> for none.</summary>
+    public static CellBox Of(ReadOnlySpan<CellBox> boxes)
+    {
+        var box = Empty;
+        foreach (var b in boxes) box = box.Including(b);
+        return box;
+    }
 
     /// <summary>Holds nothing: any point or box included replaces it.</summary>
     public static CellBox Empty => new()

@@ -50,12 +50,7 @@ public static class LinkKernels
         partial[t] = box;
     }
 
-    public static CellBox BoundsReference(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> z)
-    {
-        var box = CellBox.Empty;
-        for (int i = 0; i < x.Length; i++) box = box.Including(x[i], y[i], z[i]);
-        return box;
-    }
+    public static CellBox BoundsReference(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> z) => CellBox.Of(x, y, z);
 
     // ---------------------------------------------------------------- 1. binning
 

@@ -72,8 +72,8 @@ internal static class CheckDeviceCommand
         // Stages a case may lack (pairs settled on the host) show as "-" there.
         foreach (string stage in results.SelectMany(r => r.DeviceStages.Select(s => s.Stage)).Distinct())
         {
-            var cells = results.Select(r => r.DeviceStages.Any(s => s.Stage == stage)
-                ? r.DeviceStages.First(s => s.Stage == stage).Seconds.ToString("F4", c) : "-");
+            var cells = results.Select(r => r.DeviceStages.Where(s => s.Stage == stage)
+                .Select(s => s.Seconds.ToString("F4", c)).FirstOrDefault() ?? "-");
             Console.WriteLine($"| {stage} | " + string.Join(" | ", cells) + " |");
         }
         Console.WriteLine("| pairs near the radius settled on the host (of them linked) | "

@@ -150,7 +150,7 @@ internal sealed class LinePump
         if (fork is null)
         {
             Drain();
-            if (!_stopped && !Split(_sink, text, before)) _stopped = true;
+            if (!_stopped && !_sink.OnLines(text, before)) _stopped = true;
             ArrayPool<byte>.Shared.Return(chunk);
             return;
         }
@@ -160,7 +160,7 @@ internal sealed class LinePump
             ArrayPool<byte>.Shared.Return(chunk);
             return;
         }
-        var work = Task.Run(() => Split(fork, chunk.AsSpan(0, length), before));
+        var work = Task.Run(() => fork.OnLines(chunk.AsSpan(0, length), before));
         _inFlight.Enqueue(new InFlight(work, fork, chunk));
     }
 
@@ -180,9 +180,6 @@ internal sealed class LinePump
         _sink.Join(f.Fork);
         if (!completed) _stopped = true;
     }
-
-    /// <summary>Delivers every line of <paramref name="text"/>, numbered from <paramref name="before"/> + 1; false when the sink stopped.</summary>
-    private static bool Split(LineSink sink, ReadOnlySpan<byte> text, long before) => sink.OnLines(text, before);
 
     /// <summary>
     /// Where the next chunk ends: after the last newline within <see cref="_chunkBytes"/>, or
