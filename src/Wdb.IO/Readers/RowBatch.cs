@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Wdb.Core;
 
 namespace Wdb.IO.Readers;
@@ -58,6 +61,7 @@ internal sealed class RowBatch
     /// </summary>
     public bool TryAdd(ReadOnlySpan<byte> line, int lineStart, long lineNo, BatchLayout layout)
     {
+        if (layout.Fixed is { } columns) return TryAddFixed(line, lineStart, lineNo, columns);
         int row = Count;
         int n = FieldBuffer.Split(line, layout.Delimiter, Fields, asciiOnly: true, stopAtQuote: layout.Quotes,
             new FieldSlots(_start, _length, row, _rows, lineStart));
@@ -68,6 +72,101 @@ internal sealed class RowBatch
         LineNo[row] = lineNo;
         Count++;
         return true;
+    }
+
+    // Non-blank bits of the line being split, 64 bytes a word (fixed-width layouts).
+    private ulong[] _nonBlank = new ulong[8];
+
+    /// <summary>
+    /// Takes an IPAC data line whose every byte is printable ASCII (no tab, no CR), that reaches
+    /// the header's last '|', is aligned (no value crosses a '|', nothing after the last
+    /// column) and is not a '\' line; each field is its column's extent with the blanks around
+    /// the value cut off (an all-blank field is empty at the extent's start), which is the value
+    /// and the position the row decoder would take from the whole extent. Any other line: false.
+    /// </summary>
+    private bool TryAddFixed(ReadOnlySpan<byte> line, int lineStart, long lineNo, FixedColumns columns)
+    {
+        int len = line.Length;
+        int[] pipes = columns.Pipes;
+        if (len < pipes[^1] || line.IndexOfAnyExceptInRange((byte)' ', (byte)'~') >= 0) return false;
+        var bits = NonBlankBits(line);
+        int first = NextNonBlank(bits, 0, len);
+        if (first < 0 || line[first] == (byte)'\\') return false;
+        for (int i = 1; i < pipes.Length - 1; i++)
+        {
+            int b = pipes[i];
+            if (b + 1 < len && IsSet(bits, b) && IsSet(bits, b + 1)) return false;
+        }
+        int end = pipes[^1] + 1;
+        if (len > end && NextNonBlank(bits, end, len) >= 0) return false;
+
+        int row = Count;
+        int[] from = columns.Start, to = columns.End;
+        for (int f = 0, at = row; f < Fields; f++, at += _rows)
+        {
+            int s = from[f], e = Math.Min(to[f], len);
+            int v = NextNonBlank(bits, s, e);
+            if (v < 0) { _start[at] = lineStart + s; _length[at] = 0; continue; }
+            _start[at] = lineStart + v;
+            _length[at] = LastNonBlank(bits, v, e) + 1 - v;
+        }
+        LineStart[row] = lineStart;
+        LineLength[row] = len;
+        LineNo[row] = lineNo;
+        Count++;
+        return true;
+    }
+
+    private ReadOnlySpan<ulong> NonBlankBits(ReadOnlySpan<byte> line)
+    {
+        int words = (line.Length + 63) >> 6;
+        if (_nonBlank.Length < words) _nonBlank = new ulong[Math.Max(words, 2 * _nonBlank.Length)];
+        var bits = _nonBlank.AsSpan(0, words);
+        var blank = Vector128.Create((byte)' ');
+        int full = line.Length >> 6;
+        ref byte at = ref MemoryMarshal.GetReference(line);
+        for (int w = 0; w < full; w++)
+        {
+            nuint o = (nuint)(w << 6);
+            ulong m = Vector128.Equals(Vector128.LoadUnsafe(ref at, o), blank).ExtractMostSignificantBits()
+                | (ulong)Vector128.Equals(Vector128.LoadUnsafe(ref at, o + 16), blank).ExtractMostSignificantBits() << 16
+                | (ulong)Vector128.Equals(Vector128.LoadUnsafe(ref at, o + 32), blank).ExtractMostSignificantBits() << 32
+                | (ulong)Vector128.Equals(Vector128.LoadUnsafe(ref at, o + 48), blank).ExtractMostSignificantBits() << 48;
+            bits[w] = ~m;
+        }
+        if (full < words)
+        {
+            ulong m = 0;
+            for (int i = full << 6; i < line.Length; i++) if (line[i] != (byte)' ') m |= 1UL << (i & 63);
+            bits[full] = m;
+        }
+        return bits;
+    }
+
+    private static bool IsSet(ReadOnlySpan<ulong> bits, int i) => (bits[i >> 6] & (1UL << (i & 63))) != 0;
+
+    /// <summary>The first set position in [from, to), or -1.</summary>
+    private static int NextNonBlank(ReadOnlySpan<ulong> bits, int from, int to)
+    {
+        if (from >= to) return -1;
+        int w = from >> 6;
+        ulong word = bits[w] & (~0UL << (from & 63));
+        while (word == 0)
+        {
+            if (++w << 6 >= to) return -1;
+            word = bits[w];
+        }
+        int i = (w << 6) + BitOperations.TrailingZeroCount(word);
+        return i < to ? i : -1;
+    }
+
+    /// <summary>The last set position in [from, to), where position from is known to be set.</summary>
+    private static int LastNonBlank(ReadOnlySpan<ulong> bits, int from, int to)
+    {
+        int last = to - 1, w = last >> 6;
+        ulong word = bits[w] & (~0UL >> (63 - (last & 63)));
+        while (word == 0) word = bits[--w];
+        return Math.Max(from, (w << 6) + 63 - BitOperations.LeadingZeroCount(word));
     }
 
     /// <summary>Where field <paramref name="field"/> of each row begins in the text.</summary>
@@ -90,9 +189,19 @@ internal sealed class RowBatch
 /// <summary>
 /// How a format's plain data lines split: <see cref="Fields"/> fields on <see cref="Delimiter"/>;
 /// <see cref="Quotes"/>: a quote makes the line the sink's own (CSV); <see cref="TrailingDelimiter"/>:
-/// one delimiter at the very end is tolerated (IRSA bulk).
+/// one delimiter at the very end is tolerated (IRSA bulk); <see cref="Fixed"/>: fixed-width
+/// columns instead of a delimiter (IPAC).
 /// </summary>
-internal readonly record struct BatchLayout(int Fields, byte Delimiter, bool Quotes, bool TrailingDelimiter);
+internal readonly record struct BatchLayout(int Fields, byte Delimiter, bool Quotes, bool TrailingDelimiter, FixedColumns? Fixed = null)
+{
+    public static BatchLayout FixedWidth(FixedColumns columns) => new(columns.Start.Length, 0, false, false, columns);
+}
+
+/// <summary>
+/// IPAC columns: column i covers [<see cref="Start"/>[i], <see cref="End"/>[i]) of a data line;
+/// <see cref="Pipes"/> are the header's '|' positions (a value may sit under one, not cross it).
+/// </summary>
+internal sealed record FixedColumns(int[] Start, int[] End, int[] Pipes);
 
 internal sealed partial class RowDecoder
 {

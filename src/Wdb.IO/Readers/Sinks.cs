@@ -51,8 +51,11 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
         var lines = new LineCursor(text, before);
         while (lines.Next(out var line, out bool terminated))
         {
-            if (line.Length > 0 && line[0] is not ((byte)' ' or (byte)'\t' or (byte)'#')
-                && Batching is { } layout && Batch(layout.Fields) is { } batch
+            // Delimited lines that begin with a blank or '#' are the sink's own (blank lines, comments);
+            // a fixed-width layout sorts its lines itself.
+            if (Batching is { } layout
+                && (layout.Fixed is not null || (line.Length > 0 && line[0] is not ((byte)' ' or (byte)'\t' or (byte)'#')))
+                && Batch(layout.Fields) is { } batch
                 && batch.TryAdd(line, lines.Start, lines.LineNo, layout))
             {
                 D.Result.RowsRead++;
@@ -424,6 +427,7 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
     private bool _inData;
     private int[] _colStart = [], _colEnd = [];
     private string[] _names = [];
+    private BatchLayout? _batching;
 
     public override InputFormat Format => InputFormat.Ipac;
 
@@ -432,7 +436,11 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
     internal override FormatSink Clone(RowDecoder decoder) => new IpacSink(decoder)
     {
         _pipes = _pipes, _headerLine = _headerLine, _inData = true, _colStart = _colStart, _colEnd = _colEnd, _names = _names,
+        _batching = _batching,
     };
+
+    // Once the header is read: data lines split at the header's columns, their padding cut off.
+    internal override BatchLayout? Batching => _batching;
 
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {
@@ -575,6 +583,7 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
         if (map is null) return Fatal(_headerLine, 0, error!);
         D.Map = map;
         D.ColumnNulls = anyNull ? nulls : null;
+        _batching = BatchLayout.FixedWidth(new FixedColumns(_colStart, _colEnd, p));
         return true;
     }
 

@@ -120,6 +120,88 @@ public class ChunkedReadTests
         Assert.Contains(Enumerable.Range(0, block.Count), r => block.Bands[2].Sig[r] == 0.25f);   // cmsig taken for a null msigcom
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Odd_values_and_odd_lines_in_an_ipac_table_read_the_same_column_by_column_as_row_by_row(bool strict)
+    {
+        // The CSV's odd values, right- or left-aligned in fixed-width columns, and lines the column
+        // batches must leave to the IPAC sink: misaligned values, text after the last column, tabs,
+        // non-ASCII and invalid UTF-8, '\' lines, blank lines, short lines, CRLF, a cut last line.
+        using var dir = new TempDir();
+        string path = dir.Write("odd.tbl", Ipac(OddValues(seed: 23), seed: 23));
+        var (result, block) = AssertSameAsSequential(path, new ReadOptions(Strict: strict));
+        if (strict) { Assert.NotNull(result.Error); return; }
+        Assert.True(block.Count > 2000, $"{block.Count} rows accepted");
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.WrongColumnCount && r.Detail.Contains("crosses"));
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.WrongColumnCount && r.Detail.Contains("after the last column"));
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.InvalidUtf8);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.MissingRequiredValue);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.RaOutOfRange);
+        Assert.Contains(Enumerable.Range(0, block.Count), r => block.Dec[r] == 2.5e-5);
+        Assert.Contains(Enumerable.Range(0, block.Count), r => block.Bands[1].Snr[r] == 123456789f);
+    }
+
+    /// <summary>
+    /// The CSV as an IPAC table (header of names, types and "null"), each value right-aligned in
+    /// its column, or left-aligned, or sitting under the column's closing '|'; one line in ten of
+    /// the data made odd in one of the ways the column batches do not take.
+    /// </summary>
+    private static byte[] Ipac(byte[] csv, int seed)
+    {
+        var rows = Encoding.UTF8.GetString(csv).TrimEnd('\n').Split('\n').Select(l => l.Split(',')).ToArray();
+        int n = rows[0].Length;
+        var width = Enumerable.Range(0, n).Select(c => rows.Max(r => r[c].Length) + 2).ToArray();
+        var rnd = new Random(seed);
+        var sb = new StringBuilder("\\fixlen = T\n");
+        string Header(Func<int, string> cell) => "|" + string.Concat(Enumerable.Range(0, n).Select(c => cell(c).PadRight(width[c]) + "|"));
+        sb.Append(Header(c => rows[0][c])).Append('\n');
+        sb.Append(Header(c => "char")).Append('\n');
+        sb.Append(Header(c => "")).Append('\n');
+        sb.Append(Header(c => "null")).Append('\n');
+        for (int i = 1; i < rows.Length; i++)
+        {
+            var line = new StringBuilder(" ");
+            for (int c = 0; c < n; c++)
+            {
+                string v = rows[i][c];
+                line.Append(rnd.Next(8) switch
+                {
+                    0 => (" " + v).PadRight(width[c] + 1),                  // left-aligned
+                    1 => v.PadLeft(width[c] + 1),                           // under the closing '|'
+                    _ => (v + " ").PadLeft(width[c] + 1),
+                });
+            }
+            string text = line.ToString();
+            string end = "\n";
+            if (i > 40 && i % 10 == 0)
+            {
+                int at = rnd.Next(1, text.Length - 1);
+                switch (rnd.Next(10))
+                {
+                    case 0:                                                                                  // a value across a '|'
+                        int pipe = width.Take(rnd.Next(1, n)).Sum(w => w + 1);
+                        text = text[..pipe] + "77" + text[(pipe + 2)..];
+                        break;
+                    case 1: text += "  x"; break;                                                            // text after the last column
+                    case 2: text = text[..at] + "\t" + text[(at + 1)..]; break;                             // a tab for a blank
+                    case 3: text = text[..at] + "\u00e9" + text[(at + 1)..]; break;                         // non-ASCII
+                    case 4: text = text[..at] + "\u0001" + text[(at + 1)..]; break;                         // invalid UTF-8 (0x01 -> 0xFF)
+                    case 5: sb.Append("\\ a comment among the data\n   \n"); break;                     // '\' line, blank line
+                    case 6: text = text[..rnd.Next(text.Length / 2, text.Length - width[n - 1] - 1)]; break; // ends before the last column
+                    case 7: end = "\r\n"; break;
+                    case 8: text = rnd.Next(2) == 0 ? text.TrimEnd() : text + "   "; break;                  // trailing blanks cut or added
+                    default: text = rnd.Next(2) == 0 ? " " + text : text[1..] + "  "; break;                 // shifted right or left
+                }
+            }
+            sb.Append(text).Append(end);
+        }
+        sb.Length -= 30;   // the last line cut short, no newline
+        var bytes = Encoding.UTF8.GetBytes(sb.ToString());
+        for (int i = 0; i < bytes.Length; i++) if (bytes[i] == 0x01) bytes[i] = 0xFF;
+        return bytes;
+    }
+
     /// <summary>
     /// A generated survey table in which every odd value is put, once, in every column, on every
     /// other row: values the column loops do not take, nulls of every spelling, blanks, exponents,
