@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Wdb.Core;
 
 /// <summary>The three 2MASS bands, in table order.</summary>
@@ -15,6 +17,7 @@ public static class Bands
     /// brightness) is a non-detection, never an error and never a zero. Flags given as 0
     /// mean "column absent" and do not veto. See 2MASS-NOTES.md.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]   // called per member and band in the statistics
     public static bool IsDetection(float mag, byte rdFlg, byte phQual)
     {
         if (float.IsNaN(mag) || mag <= -90f) return false;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Wdb.Core;
 
 /// <summary>Photometry of one band, struct-of-arrays, indexed like the block's rows.</summary>
@@ -20,6 +22,7 @@ public sealed class BandColumns
     }
 
     /// <summary>Whether row <paramref name="i"/> is a detection in this band (see <see cref="Bands.IsDetection"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]   // called per member and band in the statistics
     public bool IsDetection(int i) => Bands.IsDetection(Mag[i], RdFlg[i], PhQual[i]);
 }
 

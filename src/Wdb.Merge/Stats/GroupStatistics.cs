@@ -41,7 +41,12 @@ public static class GroupStatistics
     /// 26 MB cgid column on a 3.25 M-row tile), on <paramref name="threads"/> threads (0: every core).
     /// </summary>
     public static GroupTable Compute(ExtractionBlock block, Membership membership, long[] cgid,
-                                     bool[] confused, ScanFootprints footprints, ExtractionResults results, int threads)
+                                     bool[] confused, ScanFootprints footprints, ExtractionResults results, int threads) =>
+        Compute(block, membership, cgid, confused, footprints, results, threads, singles: true);
+
+    /// <summary>As above; <paramref name="singles"/> false sends groups of one through the general path too (the tests' reference).</summary>
+    internal static GroupTable Compute(ExtractionBlock block, Membership membership, long[] cgid,
+                                       bool[] confused, ScanFootprints footprints, ExtractionResults results, int threads, bool singles)
     {
         int groups = membership.GroupCount;
         var table = new GroupTable();
@@ -53,7 +58,7 @@ public static class GroupStatistics
         {
             int end = Math.Min(groups, (r + 1) * RangeSize);
             for (int g = r * RangeSize; g < end; g++)
-                ComputeGroup(block, membership, g, cg, conf, footprints, results, table, scratch);
+                ComputeGroup(block, membership, g, cg, conf, footprints, results, table, scratch, singles);
             return scratch;
         }, _ => { });
         FillCandidateSizes(table);
@@ -102,7 +107,7 @@ public static class GroupStatistics
     }
 
     private static void ComputeGroup(ExtractionBlock block, Membership membership, int g, long[] cgid, bool[] confused,
-                                     ScanFootprints footprints, ExtractionResults results, GroupTable t, Scratch s)
+                                     ScanFootprints footprints, ExtractionResults results, GroupTable t, Scratch s, bool singles)
     {
         ReadOnlySpan<int> members = membership.Members(g);
         int m = members.Length;
@@ -119,11 +124,87 @@ public static class GroupStatistics
         }
 
         Positions(block, members, t, g, s, results);
+        if (m == 1 && singles)
+        {
+            Single(block, members[0], t, g, footprints);
+            return;
+        }
         Photometry(block, members, t, g, s);
         Confirmation(block, members, t, g, s, footprints);
         Variability(block, members, t, g, s);
         Motion(block, members, t, g, s);
         Flags(block, members, t, g);
+    }
+
+    /// <summary>
+    /// A group of one (most survey groups are sources seen once): photometry, confirmation,
+    /// variability, motion and flags as the general path gives them for one member, by the same
+    /// operations (sums start at zero, so a -0 magnitude gives the general path's +0 mean),
+    /// without its loops over members and its scratch. Tests compare the two on every column.
+    /// </summary>
+    private static void Single(ExtractionBlock block, int row, GroupTable t, int g, ScanFootprints footprints)
+    {
+        bool detected = false;
+        for (int b = 0; b < Bands.Count; b++)
+        {
+            BandColumns col = block.Bands[b];
+            BandStats st = t.Bands[b];
+            if (!col.IsDetection(row))
+            {
+                st.NDet[g] = 0;
+                st.NNonDet[g] = 1;
+                st.MagW[g] = st.MagWErr[g] = st.Mag[g] = st.Rms[g] = st.Chi2[g] = st.RedChi2[g] = st.Min[g] = st.Max[g] = float.NaN;
+                continue;
+            }
+            detected = true;
+            float mag = col.Mag[row];
+            double sum = 0;
+            sum += mag;
+            double mean = sum / 1;
+            double dm = (double)mag - mean;
+            st.NDet[g] = 1;
+            st.NNonDet[g] = 0;
+            st.Mag[g] = (float)mean;
+            st.Rms[g] = (float)Math.Sqrt(dm * dm / 1);
+            st.Min[g] = st.Max[g] = mag;
+            st.RedChi2[g] = float.NaN;
+            float sig = col.Sig[row];
+            if (sig > 0 && float.IsFinite(sig))
+            {
+                double w = 1.0 / ((double)sig * sig);
+                double sw = 0, swm = 0;
+                sw += w; swm += w * mag;
+                double meanW = swm / sw;
+                double r = ((double)mag - meanW) / sig;
+                double chi2 = 0;
+                chi2 += r * r;
+                st.MagW[g] = (float)meanW;
+                st.MagWErr[g] = (float)(1 / Math.Sqrt(sw));
+                st.Chi2[g] = (float)chi2;
+            }
+            else st.MagW[g] = st.MagWErr[g] = st.Chi2[g] = float.NaN;
+        }
+
+        t.NScans[g] = 1;
+        t.Sdet[g] = detected ? 1 : 0;
+        t.Spos[g] = footprints.CountCovering(t.RaW[g], t.DecW[g]);
+
+        // One member has no Stetson residual (n_w < 2) and no pair of detections.
+        t.StetsonJ[g] = t.StetsonK[g] = t.SfAmp[g] = float.NaN;
+
+        double jd = block.JDate[row];
+        bool timed = double.IsFinite(jd);
+        double tSum = 0;
+        tSum += jd;
+        t.MeanJDate[g] = timed ? tSum / 1 : double.NaN;
+        t.BaselineDays[g] = timed ? (float)(jd - jd) : float.NaN;
+        t.PmRa[g] = t.PmDec[g] = t.PmRaErr[g] = t.PmDecErr[g] = t.PmChi2[g] = float.NaN;
+        t.PmStatus[g] = MotionStatus.TooFewMembers;
+
+        int mask = CcFlags.Of(block.Bands[0].CcFlg[row]) | CcFlags.Of(block.Bands[1].CcFlg[row]) | CcFlags.Of(block.Bands[2].CcFlg[row]);
+        t.CcMask[g] = mask;
+        t.NFlagged[g] = mask != 0 ? 1 : 0;
+        t.MixedFlags[g] = false;
     }
 
     private static void FillEmpty(GroupTable t, int g)

@@ -31,6 +31,75 @@ public class GroupStatisticsTests
     }
 
     [Fact]
+    public void Groups_of_one_take_the_general_paths_values_bit_for_bit()
+    {
+        // Rows 10" apart (groups of one), every third with a neighbour 0.5" away (groups of two, the
+        // general path either way), with every kind of photometry: detections, -0, upper limits,
+        // nulls, rd_flg 0, ph_qual U and X, sigmas valid, zero, negative, NaN and infinite; times
+        // present or NaN; cc_flg letters or none.
+        var rng = new Random(31);
+        var b = new ExtractionBlock();
+        float[] mags = [12.5f, -0f, 0f, 16.123f, float.NaN, -99f, 9.75f];
+        float[] sigs = [0.05f, 0f, -0.1f, float.NaN, float.PositiveInfinity, 1e-30f, 0.2f];
+        byte[] rd = [(byte)'2', (byte)'0', (byte)'1', 0], ph = [(byte)'A', (byte)'U', (byte)'X', (byte)'C', 0];
+        byte[] cc = [(byte)'0', (byte)'p', (byte)'D', 0];
+        for (int k = 0; k < 3000; k++)
+        {
+            double ra = 10 + (k % 60) * 10 * Arcsec, dec = -5 + (k / 60) * 10 * Arcsec;
+            int count = k % 3 == 0 ? 2 : 1;
+            for (int c = 0; c < count; c++)
+            {
+                int r = Add(b, 1 + 2 * k + c, 100 + rng.Next(4), ra, dec + 0.5 * c * Arcsec,
+                            rng.Next(4) == 0 ? double.NaN : 2451000.5 + rng.Next(1000) * 0.37);
+                for (int band = 0; band < 3; band++)
+                {
+                    SetMag(b, r, (Band)band, mags[rng.Next(mags.Length)], sigs[rng.Next(sigs.Length)], rd[rng.Next(rd.Length)], ph[rng.Next(ph.Length)]);
+                    b.Bands[band].CcFlg[r] = cc[rng.Next(cc.Length)];
+                }
+                b.ErrMaj[r] = rng.Next(3) == 0 ? float.NaN : 0.1f + 0.2f * (float)rng.NextDouble();
+                b.ErrMin[r] = 0.08f;
+                b.ErrAng[r] = rng.Next(180);
+            }
+        }
+        long[] cgid = FriendsOfFriends(b, 2.0);
+        var conf = ConfusionResolver.Resolve(b, cgid, 2.0);
+        var membership = MembershipBuilder.Build(b, conf.Gcntr);
+        var footprints = ScanFootprints.DeriveFromExtractions(b);
+        var (r1, r2) = (ExtractionResults.Allocate(b.Count), ExtractionResults.Allocate(b.Count));
+        var single = GroupStatistics.Compute(b, membership, cgid, conf.Confused, footprints, r1, 0, singles: true);
+        var general = GroupStatistics.Compute(b, membership, cgid, conf.Confused, footprints, r2, 0, singles: false);
+
+        Assert.InRange(Enumerable.Range(0, single.Count).Count(g => single.NMembers[g] == 1), 2000, 2999);   // pairs in one scan are split
+        Assert.Contains(2, single.NMembers);
+        Assert.Contains(Enumerable.Range(0, single.Count), g => single.NMembers[g] == 1 && single.Spos[g] > 0 && single.Bands[0].NDet[g] == 1
+                                                                && !float.IsNaN(single.Bands[0].Chi2[g]) && single.CcMask[g] != 0);
+        AssertSameBits(single, general);
+        for (int k = 0; k < 3; k++) AssertSameBits(single.Bands[k], general.Bands[k]);
+        AssertSameBits(r1, r2);
+    }
+
+    /// <summary>Every array field equal element by element, floats and doubles by their bits (-0 is not 0, NaNs by payload).</summary>
+    private static void AssertSameBits(object a, object b)
+    {
+        int arrays = 0;
+        foreach (var field in a.GetType().GetFields())
+        {
+            if (field.GetValue(a) is not Array x || field.FieldType == typeof(BandStats[])) continue;
+            var y = (Array)field.GetValue(b)!;
+            Assert.Equal(x.Length, y.Length);
+            for (int i = 0; i < x.Length; i++)
+            {
+                object? u = x.GetValue(i), v = y.GetValue(i);
+                if (u is float f) (u, v) = (BitConverter.SingleToInt32Bits(f), BitConverter.SingleToInt32Bits((float)v!));
+                if (u is double d) (u, v) = (BitConverter.DoubleToInt64Bits(d), BitConverter.DoubleToInt64Bits((double)v!));
+                Assert.True(Equals(u, v), $"{field.Name}[{i}]: {x.GetValue(i)} vs {y.GetValue(i)}");
+            }
+            arrays++;
+        }
+        Assert.True(arrays >= 3);
+    }
+
+    [Fact]
     public void One_member_group_has_its_own_values_and_no_spread()
     {
         var b = new ExtractionBlock();
