@@ -12,7 +12,7 @@ namespace Wdb.Tests.Readers;
 /// workers, a read must give exactly what a sequential read gives: rows, every column, line
 /// numbers, rejects with their columns and texts, counts, the fatal error and the checksum.
 /// The reference is a sequential read decoded row by row, so the same comparisons check the
-/// CSV sink's column-by-column batches (<see cref="RowDecoder.DecodeRows"/>) as well.
+/// column-by-column batches of the CSV, bulk and IPAC sinks (<see cref="RowDecoder.DecodeRows"/>) as well.
 /// </summary>
 public class ChunkedReadTests
 {
