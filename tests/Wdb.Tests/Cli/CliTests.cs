@@ -63,9 +63,61 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Validate_reports_what_merge_reads_and_exits_by_the_worst_file()
+    {
+        // A survey with bad rows (a short row, a bad number, an out-of-range dec) in CSV, and the same
+        // rows as an IPAC table: validate's rejects and counts are merge's.
+        string clean = Path.Combine(_dir, "clean.csv"), bad = Path.Combine(_dir, "bad.csv");
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "300", "--seed", "8", "--out", clean).Exit);
+        var lines = File.ReadAllLines(clean).ToList();
+        lines[5] = "1,2,3";
+        string[] f;
+        f = lines[9].Split(',');
+        f[2] = "x" + f[2];
+        lines[9] = string.Join(',', f);
+        f = lines[12].Split(',');
+        f[3] = "95.5";
+        lines[12] = string.Join(',', f);
+        File.WriteAllLines(bad, lines);
+
+        var good = WdbProcess.Run("validate", clean);
+        Assert.True(good.Exit == 0, good.Stderr);
+        Assert.Contains($"{lines.Count - 1:N0} rows: {lines.Count - 1:N0} accepted, 0 rejected", good.Stdout);
+
+        string rejects = Path.Combine(_dir, "rejects.csv"), merged = Path.Combine(_dir, "merged");
+        var v = WdbProcess.Run("validate", bad, "--rejects", rejects, "--list", "2", "--threads", "1");
+        Assert.Equal(1, v.Exit);
+        Assert.Contains($"{bad}:6:6: wrong_column_count", v.Stdout);   // file:line:column of the first reject
+        Assert.Contains("... and 1 more", v.Stdout);
+        Assert.Contains("dec_out_of_range 1", v.Stdout);
+        var m = WdbProcess.Run("merge", bad, "--out", merged, "--device", "cpu");
+        Assert.True(m.Exit == 0, m.Stderr);
+        Assert.Equal(File.ReadAllText(Path.Combine(merged, "rejects.csv")), File.ReadAllText(rejects));
+        Assert.Empty(Directory.GetFiles(_dir, ".rejects.csv.*"));   // no temporary left
+
+        var json = WdbProcess.Run("validate", bad, "--json");
+        Assert.Equal(1, json.Exit);
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Stdout);
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(merged, "summary.json")));
+        var file = doc.RootElement.GetProperty("files")[0];
+        var input = summary.RootElement.GetProperty("inputs")[0];
+        foreach (string key in new[] { "sha256", "bytes", "rows_read", "rejects_by_reason", "format" })
+            Assert.Equal(input.GetProperty(key).ToString(), file.GetProperty(key).ToString());
+        Assert.Equal(3, file.GetProperty("rows_rejected").GetInt32());
+
+        string header = Path.Combine(_dir, "noheader.tbl");
+        File.WriteAllText(header, "not a table\n");
+        var worst = WdbProcess.Run("validate", clean, bad, header);
+        Assert.Equal(2, worst.Exit);
+        Assert.Contains($"{header}:1:1: error: expected an IPAC header row", worst.Stdout);
+        Assert.Contains("3 files (1 unreadable)", worst.Stdout);
+        Assert.Equal(2, WdbProcess.Run("validate", clean, "--threads", "-1").Exit);
+    }
+
+    [Fact]
     public void Every_verb_has_help()
     {
-        foreach (var verb in new[] { "gen", "merge", "export", "evaluate", "check-device" })
+        foreach (var verb in new[] { "gen", "merge", "validate", "export", "evaluate", "check-device" })
         {
             var help = WdbProcess.Run(verb, "--help");
             Assert.Equal(0, help.Exit);

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Wdb.Core;
+using Wdb.IO;
+
+namespace Wdb.Cli;
+
+/// <summary>
+/// `wdb validate`: reads input tables as `wdb merge` would, keeping no rows, and reports each file's
+/// format, rows, rejects by reason (the first few with file:line:column), checksum and read rate.
+/// Exit 0: every row readable; 1: rows rejected; 2: a file could not be read (or bad options).
+/// </summary>
+internal static class ValidateCommand
+{
+    public const int RowsRejectedExit = 1;
+    public const int InputErrorExit = 2;
+
+    public static Command Create()
+    {
+        var inputs = new Argument<string[]>("inputs") { Description = "WDB files: IPAC .tbl, CSV with header, IRSA bulk .bulk/.psv/.txt (optionally .gz)", Arity = ArgumentArity.OneOrMore };
+        var profile = new Option<string?>("--profile") { Description = $"Column profile for headerless bulk files: {string.Join(", ", SchemaProfiles.Names)} (default: chosen by column count)" };
+        var strict = new Option<bool>("--strict") { Description = "A file's first bad row is its error (as `wdb merge --strict` would stop there)" };
+        var threads = new Option<int>("--threads") { Description = "Threads that decode at once (1: the reading thread alone; default: all cores)" };
+        var rejects = new Option<string?>("--rejects") { Description = "Write every rejected row to this CSV (the columns of merge's rejects.csv)" };
+        var listed = new Option<int>("--list") { Description = "Rejected rows listed per file", DefaultValueFactory = _ => 10 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (per-file results) instead of the text report" };
+        var cmd = new Command("validate", "Read input tables as `wdb merge` would, without merging or keeping rows: per file the format, rows read and accepted, rejects by reason (the first with file:line:column), SHA-256 and read rate. Exit 0 when every row is readable, 1 when rows were rejected, 2 when a file could not be read. Duplicate cntr across rows is checked by merge, not here.")
+        {
+            inputs, profile, strict, threads, rejects, listed, json,
+        };
+        cmd.SetAction(p =>
+        {
+            if (p.GetValue(threads) < 0 || p.GetValue(listed) < 0)
+            {
+                Console.Error.WriteLine("wdb validate: --threads and --list must not be negative");
+                return InputErrorExit;
+            }
+            var files = p.GetValue(inputs)!;
+            var results = InputCheck.Run(files, new ReadOptions(p.GetValue(profile), Strict: p.GetValue(strict), Threads: p.GetValue(threads)));
+            if (p.GetValue(rejects) is string rejectsPath)
+            {
+                try { InputCheck.WriteRejects(rejectsPath, results.SelectMany(r => r.Read.Rejects)); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine($"wdb validate: {rejectsPath}: {e.Message}");
+                    return InputErrorExit;
+                }
+            }
+            if (p.GetValue(json)) WriteJson(results);
+            else WriteText(results, p.GetValue(listed));
+            return results.Any(r => r.Read.Error is not null) ? InputErrorExit
+                 : results.Any(r => r.Read.Rejects.Count > 0) ? RowsRejectedExit : 0;
+        });
+        return cmd;
+    }
+
+    private static void WriteText(IReadOnlyList<InputCheckResult> results, int listed)
+    {
+        var c = CultureInfo.InvariantCulture;
+        foreach (var (read, seconds) in results)
+        {
+            if (read.Error is not null)
+            {
+                var e = read.Error;
+                Console.WriteLine(e.Line > 0 ? $"{e.File}:{e.Line}:{e.Column}: error: {e.Message}" : $"{e.File}: error: {e.Message}");
+                continue;
+            }
+            string format = read.Format.ToString().ToLowerInvariant() + (read.Profile is { } pr ? $" ({pr})" : "");
+            Console.WriteLine(string.Format(c, "{0}: {1}, {2:N0} rows: {3:N0} accepted, {4:N0} rejected; {5:F1} MB in {6:F2} s ({7:F0} MB/s); sha256 {8}",
+                read.Path, format, read.RowsRead, read.RowsAccepted, read.Rejects.Count, read.Bytes / 1e6, seconds,
+                seconds > 0 ? read.Bytes / 1e6 / seconds : 0, read.Sha256));
+            if (read.Rejects.Count == 0) continue;
+            Console.WriteLine("  rejected: " + string.Join(", ", ByReason(read).Select(kv => $"{kv.Key} {kv.Value:N0}")));
+            foreach (var r in read.Rejects.Take(listed)) Console.WriteLine($"  {r}");
+            if (read.Rejects.Count > listed) Console.WriteLine($"  ... and {read.Rejects.Count - listed:N0} more");
+        }
+        if (results.Count > 1)
+        {
+            var ok = results.Where(r => r.Read.Error is null).ToList();
+            Console.WriteLine(string.Format(c, "{0} files ({1} unreadable): {2:N0} rows, {3:N0} accepted, {4:N0} rejected",
+                results.Count, results.Count - ok.Count, ok.Sum(r => r.Read.RowsRead), ok.Sum(r => r.Read.RowsAccepted), ok.Sum(r => r.Read.Rejects.Count)));
+        }
+    }
+
+    private static void WriteJson(IReadOnlyList<InputCheckResult> results)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("files");
+            foreach (var (read, seconds) in results)
+            {
+                w.WriteStartObject();
+                w.WriteString("path", read.Path);
+                w.WriteString("format", read.Format.ToString().ToLowerInvariant());
+                if (read.Profile is null) w.WriteNull("profile"); else w.WriteString("profile", read.Profile);
+                w.WriteNumber("bytes", read.Bytes);
+                w.WriteString("sha256", read.Sha256);
+                w.WriteNumber("seconds", Math.Round(seconds, 4));
+                w.WriteNumber("rows_read", read.RowsRead);
+                w.WriteNumber("rows_accepted", read.RowsAccepted);
+                w.WriteNumber("rows_rejected", read.Rejects.Count);
+                w.WriteStartObject("rejects_by_reason");
+                foreach (var (reason, count) in ByReason(read)) w.WriteNumber(reason, count);
+                w.WriteEndObject();
+                if (read.Error is null) w.WriteNull("error"); else w.WriteString("error", read.Error.ToString());
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        stdout.WriteByte((byte)'\n');
+    }
+
+    /// <summary>Rejects counted by reason, reasons in the order first met (as summary.json counts them).</summary>
+    private static IEnumerable<KeyValuePair<string, int>> ByReason(FileReadResult read) =>
+        read.Rejects.GroupBy(r => RejectReasons.Name(r.Reason)).Select(g => new KeyValuePair<string, int>(g.Key, g.Count()));
+}
