@@ -158,9 +158,33 @@ print(", ".join(f"{k} {v:.2f}" for k, v in st.items()) + f" | {link} | {parse} |
 done
 
 # Parsing on one core: the survey written as CSV, IPAC and IRSA bulk, merged with --threads 1,
-# timing the read stage (summary.json). The reader decodes on the one thread it is given; the
-# SHA-256 of the input runs beside it on a thread of its own, as in every read.
+# timing the read stage (summary.json); and read by `wdb validate --threads 1`, which decodes the
+# same way but keeps no rows (parse only: no block to grow, nothing after the read). The 10 M
+# survey's CSV, where there is one, is read by validate only. The reader decodes on the one thread
+# it is given; the SHA-256 of the input runs beside it on a thread of its own, as in every read.
 PARSE_MD=()
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+each() { printf '%s\n' "$@" | awk '{ printf "%s%.3f", sep, $1; sep = ", " }'; }
+parse_row() {   # parse_row LABEL FILE RUN_DIR MERGE(yes|no)
+    local label="$1" file="$2" run="$3" merge="$4" fbytes i reads=() checks=() mcols="- | -" vcols="- | -"
+    fbytes=$(stat -c %s "$file")
+    if [ "$merge" = yes ]; then
+        log "parse: $label, wdb merge --threads 1 x $WDB_REPEAT"
+        for i in $(seq 1 "$WDB_REPEAT"); do
+            "$WDB" merge "$file" --out "$run/out.$i" --threads 1 --quiet ${WDB_DEVICE:+--device "$WDB_DEVICE"} >"$run/merge.$i.log" 2>&1 || { log "parse: merge of $file failed, see $run/merge.$i.log"; break; }
+            reads+=("$("${PY:-python3}" -c 'import json, sys; print(json.load(open(sys.argv[1]))["stage_seconds"]["read"])' "$run/out.$i/summary.json")")
+            rm -rf "$run/out.$i"
+        done
+        [ ${#reads[@]} -eq "$WDB_REPEAT" ] && mcols="$(each "${reads[@]}") | $(mbs "$fbytes" "$(median "${reads[@]}")")"
+    fi
+    log "parse: $label, wdb validate --threads 1 x $WDB_REPEAT"
+    for i in $(seq 1 "$WDB_REPEAT"); do
+        "$WDB" validate "$file" --threads 1 --json >"$run/validate.$i.json" 2>"$run/validate.$i.log" || { log "parse: validate of $file failed, see $run/validate.$i.log"; break; }
+        checks+=("$("${PY:-python3}" -c 'import json, sys; print(json.load(open(sys.argv[1]))["files"][0]["seconds"])' "$run/validate.$i.json")")
+    done
+    [ ${#checks[@]} -eq "$WDB_REPEAT" ] && vcols="$(each "${checks[@]}") | $(mbs "$fbytes" "$(median "${checks[@]}")")"
+    PARSE_MD+=("| $label | $(awk -v b="$fbytes" 'BEGIN{printf "%.1f", b/1e6}') | $mcols | $vcols |")
+}
 parse_name="survey-0.65M"; [ "$MODE" = smoke ] && parse_name="survey-smoke"
 parse_spec=""
 for spec in "${DATASETS_ALL[@]}"; do [[ "$spec" == "$parse_name "* ]] && parse_spec="$spec"; done
@@ -174,18 +198,12 @@ if [ -n "$parse_spec" ] && { [ -z "$SELECTED" ] || [[ " $SELECTED " == *" $parse
             "${GEN[@]}" "${args[@]}" >"$run/gen.log" 2>&1 || { log "parse: generating $file failed, see $run/gen.log"; continue; }
         fi
         [ -s "$file" ] || continue
-        fbytes=$(stat -c %s "$file")
-        log "parse: $name.$ext, wdb merge --threads 1 x $WDB_REPEAT"
-        reads=()
-        for i in $(seq 1 "$WDB_REPEAT"); do
-            "$WDB" merge "$file" --out "$run/out.$i" --threads 1 --quiet ${WDB_DEVICE:+--device "$WDB_DEVICE"} >"$run/merge.$i.log" 2>&1 || { log "parse: merge of $file failed, see $run/merge.$i.log"; break; }
-            reads+=("$("${PY:-python3}" -c 'import json, sys; print(json.load(open(sys.argv[1]))["stage_seconds"]["read"])' "$run/out.$i/summary.json")")
-            rm -rf "$run/out.$i"
-        done
-        [ ${#reads[@]} -eq "$WDB_REPEAT" ] || continue
-        med=$(printf '%s\n' "${reads[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-        PARSE_MD+=("| $name.$ext | $(awk -v b="$fbytes" 'BEGIN{printf "%.1f", b/1e6}') | $(printf '%s\n' "${reads[@]}" | awk '{ printf "%s%.3f", sep, $1; sep = ", " }') | $(mbs "$fbytes" "$med") |")
+        parse_row "$name.$ext" "$file" "$run" yes
     done
+fi
+if [ "$MODE" = full ] && [ -s "$DATA/survey-10M.csv" ] && { [ -z "$SELECTED" ] || [[ " $SELECTED " == *" survey-10M "* ]]; }; then
+    run="$RUNS/parse-10M"; rm -rf "$run"; mkdir -p "$run"
+    parse_row "survey-10M.csv" "$DATA/survey-10M.csv" "$run" no
 fi
 
 # Peers after every wdb measurement: a 17 GB JVM that has just been killed leaves the machine
@@ -279,10 +297,10 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     fi
     if [ ${#PARSE_MD[@]} -gt 0 ]; then
         echo
-        echo "## Parsing on one core (\`wdb merge FILE --threads 1\`, read stage; the input's SHA-256 is taken on a second thread)"
+        echo "## Parsing on one core (\`wdb merge FILE --threads 1\`: its read stage; \`wdb validate FILE --threads 1\`: the same decoding, no rows kept, parse only; the input's SHA-256 is taken on a second thread in both)"
         echo
-        echo "| file | MB | read stage s (each run) | MB/s, median |"
-        echo "| --- | ---: | --- | ---: |"
+        echo "| file | MB | merge: read stage s (each run) | MB/s, median | validate: s (each run) | MB/s, median |"
+        echo "| --- | ---: | --- | ---: | --- | ---: |"
         printf '%s\n' "${PARSE_MD[@]}"
     fi
     echo
