@@ -67,9 +67,11 @@ internal static class ValidateCommand
                 continue;
             }
             string format = read.Format.ToString().ToLowerInvariant() + (read.Profile is { } pr ? $" ({pr})" : "");
-            Console.WriteLine(string.Format(c, "{0}: {1}, {2:N0} rows: {3:N0} accepted, {4:N0} rejected; {5:F1} MB in {6:F2} s ({7:F0} MB/s); sha256 {8}",
-                read.Path, format, read.RowsRead, read.RowsAccepted, read.Rejects.Count, read.Bytes / 1e6, seconds,
-                seconds > 0 ? read.Bytes / 1e6 / seconds : 0, read.Sha256));
+            // The rate is of text parsed; a gzipped file's stored size is given beside it.
+            string stored = read.TextBytes != read.Bytes ? string.Format(c, " ({0:F1} MB stored)", read.Bytes / 1e6) : "";
+            Console.WriteLine(string.Format(c, "{0}: {1}, {2:N0} rows: {3:N0} accepted, {4:N0} rejected; {5:F1} MB{6} in {7:F2} s ({8:F0} MB/s); sha256 {9}",
+                read.Path, format, read.RowsRead, read.RowsAccepted, read.Rejects.Count, read.TextBytes / 1e6, stored, seconds,
+                seconds > 0 ? read.TextBytes / 1e6 / seconds : 0, read.Sha256));
             if (read.Rejects.Count == 0) continue;
             Console.WriteLine("  rejected: " + string.Join(", ", ByReason(read).Select(kv => $"{kv.Key} {kv.Value:N0}")));
             foreach (var r in read.Rejects.Take(listed)) Console.WriteLine($"  {r}");
@@ -97,6 +99,7 @@ internal static class ValidateCommand
                 w.WriteString("format", read.Format.ToString().ToLowerInvariant());
                 if (read.Profile is null) w.WriteNull("profile"); else w.WriteString("profile", read.Profile);
                 w.WriteNumber("bytes", read.Bytes);
+                w.WriteNumber("text_bytes", read.TextBytes);
                 w.WriteString("sha256", read.Sha256);
                 w.WriteNumber("seconds", Math.Round(seconds, 4));
                 w.WriteNumber("rows_read", read.RowsRead);

@@ -121,6 +121,7 @@ public static class ExtractionReader
         {
             var pump = new LinePump(sink, tuning.ChunkBytes, tuning.Workers);
             await pump.RunAsync(gzip ?? (Stream)hashing, ct).ConfigureAwait(false);
+            result.TextBytes = pump.TotalBytes;
             if (pump.Failure is not null) result.Error ??= new InputError(result.Path, 0, 0, pump.Failure);
             if (gzip is not null && pump.ReachedEnd && !GzipTrailerMatches(file, pump.TotalBytes))
                 result.Error ??= new InputError(result.Path, 0, 0,

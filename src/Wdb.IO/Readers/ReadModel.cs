@@ -26,6 +26,8 @@ public sealed class FileReadResult
     /// <summary>Lower-case hex SHA-256 and size of the file as stored (compressed bytes for .gz).</summary>
     public string Sha256 = "";
     public long Bytes;
+    /// <summary>Bytes of text read: the file's size, or its decompressed size for .gz (up to where a fatal error stopped the read).</summary>
+    public long TextBytes;
     /// <summary>Fatal problem: bad header, unknown profile, missing required column, strict-mode bad row, unreadable file.</summary>
     public InputError? Error;
 }

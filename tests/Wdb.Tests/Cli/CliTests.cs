@@ -105,6 +105,21 @@ public sealed class CliTests : IDisposable
             Assert.Equal(input.GetProperty(key).ToString(), file.GetProperty(key).ToString());
         Assert.Equal(3, file.GetProperty("rows_rejected").GetInt32());
 
+        // A gzipped input: the rate is of the text, the stored size beside it.
+        string gz = clean + ".gz";
+        using (var from = File.OpenRead(clean))
+        using (var to = new System.IO.Compression.GZipStream(File.Create(gz), System.IO.Compression.CompressionLevel.Fastest))
+            from.CopyTo(to);
+        var zipped = WdbProcess.Run("validate", gz, "--json");
+        Assert.True(zipped.Exit == 0, zipped.Stderr);
+        using (var z = System.Text.Json.JsonDocument.Parse(zipped.Stdout))
+        {
+            var entry = z.RootElement.GetProperty("files")[0];
+            Assert.Equal(new FileInfo(clean).Length, entry.GetProperty("text_bytes").GetInt64());
+            Assert.Equal(new FileInfo(gz).Length, entry.GetProperty("bytes").GetInt64());
+        }
+        Assert.Contains("MB stored)", WdbProcess.Run("validate", gz).Stdout);
+
         string header = Path.Combine(_dir, "noheader.tbl");
         File.WriteAllText(header, "not a table\n");
         var worst = WdbProcess.Run("validate", clean, bad, header);
