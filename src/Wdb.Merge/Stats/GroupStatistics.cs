@@ -124,27 +124,25 @@ public static class GroupStatistics
         }
 
         Positions(block, members, t, g, s, results);
-        if (m == 1 && singles)
+        if (m == 1 && singles) SinglePhotometry(block, members[0], t, g);
+        else
         {
-            Single(block, members[0], t, g, footprints);
-            return;
+            Photometry(block, members, t, g, s);
+            Variability(block, members, t, g, s);
         }
-        Photometry(block, members, t, g, s);
         Confirmation(block, members, t, g, s, footprints);
-        Variability(block, members, t, g, s);
         Motion(block, members, t, g, s);
         Flags(block, members, t, g);
     }
 
     /// <summary>
-    /// A group of one (most survey groups are sources seen once): photometry, confirmation,
-    /// variability, motion and flags as the general path gives them for one member, by the same
-    /// operations (sums start at zero, so a -0 magnitude gives the general path's +0 mean),
-    /// without its loops over members and its scratch. Tests compare the two on every column.
+    /// A group of one (most survey groups are sources seen once): the photometry and variability
+    /// <see cref="Photometry"/> and <see cref="Variability"/> give one member, by the same operations
+    /// (sums start at zero, so a -0 magnitude gives the general path's +0 mean), without their loops
+    /// over members and the scratch residuals. Tests compare the two on every column.
     /// </summary>
-    private static void Single(ExtractionBlock block, int row, GroupTable t, int g, ScanFootprints footprints)
+    private static void SinglePhotometry(ExtractionBlock block, int row, GroupTable t, int g)
     {
-        bool detected = false;
         for (int b = 0; b < Bands.Count; b++)
         {
             BandColumns col = block.Bands[b];
@@ -156,7 +154,6 @@ public static class GroupStatistics
                 st.MagW[g] = st.MagWErr[g] = st.Mag[g] = st.Rms[g] = st.Chi2[g] = st.RedChi2[g] = st.Min[g] = st.Max[g] = float.NaN;
                 continue;
             }
-            detected = true;
             float mag = col.Mag[row];
             double sum = 0;
             sum += mag;
@@ -185,26 +182,8 @@ public static class GroupStatistics
             else st.MagW[g] = st.MagWErr[g] = st.Chi2[g] = float.NaN;
         }
 
-        t.NScans[g] = 1;
-        t.Sdet[g] = detected ? 1 : 0;
-        t.Spos[g] = footprints.CountCovering(t.RaW[g], t.DecW[g]);
-
         // One member has no Stetson residual (n_w < 2) and no pair of detections.
         t.StetsonJ[g] = t.StetsonK[g] = t.SfAmp[g] = float.NaN;
-
-        double jd = block.JDate[row];
-        bool timed = double.IsFinite(jd);
-        double tSum = 0;
-        tSum += jd;
-        t.MeanJDate[g] = timed ? tSum / 1 : double.NaN;
-        t.BaselineDays[g] = timed ? (float)(jd - jd) : float.NaN;
-        t.PmRa[g] = t.PmDec[g] = t.PmRaErr[g] = t.PmDecErr[g] = t.PmChi2[g] = float.NaN;
-        t.PmStatus[g] = MotionStatus.TooFewMembers;
-
-        int mask = CcFlags.Of(block.Bands[0].CcFlg[row]) | CcFlags.Of(block.Bands[1].CcFlg[row]) | CcFlags.Of(block.Bands[2].CcFlg[row]);
-        t.CcMask[g] = mask;
-        t.NFlagged[g] = mask != 0 ? 1 : 0;
-        t.MixedFlags[g] = false;
     }
 
     private static void FillEmpty(GroupTable t, int g)
