@@ -174,7 +174,7 @@ public static class ExtractionReader
 
 /// <summary>
 /// How a read is cut up: bytes per chunk, and chunks decoded at once off the reading thread
-/// (0: all on it; null: the pump's default, see <see cref="LinePump"/>); and whether plain CSV
+/// (0: all on it; null: the pump's default, see <see cref="LinePump"/>); and whether plain data
 /// rows may be decoded column by column (<see cref="RowDecoder.DecodeRows"/>) or only row by
 /// row. Results do not depend on it; tests vary it to show that.
 /// </summary>

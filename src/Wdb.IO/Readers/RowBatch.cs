@@ -62,6 +62,8 @@ internal sealed class RowBatch
     public bool TryAdd(ReadOnlySpan<byte> line, int lineStart, long lineNo, BatchLayout layout)
     {
         if (layout.Fixed is { } columns) return TryAddFixed(line, lineStart, lineNo, columns);
+        // A line that begins with a blank or '#' is the sink's own (blank lines, comments).
+        if (line.IsEmpty || line[0] is (byte)' ' or (byte)'\t' or (byte)'#') return false;
         int row = Count;
         int n = FieldBuffer.Split(line, layout.Delimiter, Fields, asciiOnly: true, stopAtQuote: layout.Quotes,
             new FieldSlots(_start, _length, row, _rows, lineStart));
@@ -287,8 +289,7 @@ internal sealed partial class RowDecoder
             if (!map.HasCmsig[k]) continue;
             var sig = b.Bands[k].Sig.AsSpan(first, n);
             var cmsig = batch.Cmsig[k].AsSpan(0, n);
-            for (int i = 0; i < n; i++)
-                if (!map.HasMsigCom[k] || float.IsNaN(sig[i])) sig[i] = cmsig[i];
+            for (int i = 0; i < n; i++) sig[i] = SigOrCmsig(map, k, sig[i], cmsig[i]);
         }
         if (map.SurveyScanId)
         {

@@ -285,16 +285,15 @@ internal sealed partial class RowDecoder
 
         var map = Map;
         for (int k = 0; k < 3; k++)
-        {
-            // Total uncertainty (msigcom) preferred; cmsig when it is absent or null.
-            if (!map.HasCmsig[k]) continue;
-            var sig = b.Bands[k].Sig;
-            if (!map.HasMsigCom[k] || float.IsNaN(sig[row])) sig[row] = _cmsig[k];
-        }
+            if (map.HasCmsig[k]) b.Bands[k].Sig[row] = SigOrCmsig(map, k, b.Bands[k].Sig[row], _cmsig[k]);
         if (map.SurveyScanId) b.ScanKey[row] = ScanKeys.FromSurvey(hemis, date, scan);
         Result.RowsAccepted++;
         return true;
     }
+
+    /// <summary>A band's sigma where the table has cmsig: the total uncertainty (msigcom) preferred, cmsig when msigcom is absent or null.</summary>
+    private static float SigOrCmsig(ColumnMap map, int band, float sig, float cmsig) =>
+        !map.HasMsigCom[band] || float.IsNaN(sig) ? cmsig : sig;
 
     private float[]?[] _floatDest = [];
     private int _destCapacity = -1;

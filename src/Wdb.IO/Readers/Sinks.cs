@@ -51,11 +51,7 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
         var lines = new LineCursor(text, before);
         while (lines.Next(out var line, out bool terminated))
         {
-            // Delimited lines that begin with a blank or '#' are the sink's own (blank lines, comments);
-            // a fixed-width layout sorts its lines itself.
-            if (Batching is { } layout
-                && (layout.Fixed is not null || (line.Length > 0 && line[0] is not ((byte)' ' or (byte)'\t' or (byte)'#')))
-                && Batch(layout.Fields) is { } batch
+            if (Batching is { } layout && Batch(layout.Fields) is { } batch
                 && batch.TryAdd(line, lines.Start, lines.LineNo, layout))
             {
                 D.Result.RowsRead++;

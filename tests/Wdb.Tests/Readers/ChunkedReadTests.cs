@@ -248,6 +248,7 @@ public class ChunkedReadTests
             if (i == 13) { f[Array.IndexOf(header, "j_m")] = ""; f[Array.IndexOf(header, "ph_qual")] = "UAA"; }
             if (i == 15) f[Array.IndexOf(header, "h_snr")] = "123456789";
             if (bulk && i == 17) { f[Array.IndexOf(header, "hemis")] = "s"; f[Array.IndexOf(header, "date")] = "990203"; f[Array.IndexOf(header, "scan")] = "17"; }
+            if (i % 97 == 0) sb.Append('#').Append(string.Join(sep, f)).Append('\n');   // a row commented out: the field count of a data line
             sb.Append(string.Join(sep, f));
             if (bulk) sb.Append(rnd.Next(14) switch { 0 or 1 => "|", 2 => "|x", _ => "" });   // tolerated; a field too many
             sb.Append('\n');
