@@ -9,10 +9,10 @@ internal static class MergeCommand
 {
     public static Command Create()
     {
-        var inputs = new Argument<string[]>("inputs") { Description = "WDB files: IPAC .tbl, CSV with header, IRSA bulk .bulk/.psv/.txt (optionally .gz)", Arity = ArgumentArity.OneOrMore };
+        var inputs = InputArguments.Files();
         var output = new Option<string>("--out") { Description = "Output directory (written atomically: the old one, if any, is replaced only when the new one is complete)", Required = true };
         var radius = new Option<double>("--radius") { Description = "Matching radius in arcsec (inclusive): 2.0 for point sources, 5.0 for extended", DefaultValueFactory = _ => 2.0 };
-        var profile = new Option<string?>("--profile") { Description = $"Column profile for headerless bulk files: {string.Join(", ", SchemaProfiles.Names)} (default: chosen by column count)" };
+        var profile = InputArguments.Profile();
         var strict = new Option<bool>("--strict") { Description = "Stop at the first bad row with file:line:column instead of writing it to the rejects" };
         var device = new Option<string>("--device") { Description = "Link-stage device: auto (CUDA GPU if present, else CPU), cuda, opencl, cpu, ilgpu-cpu", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong(LinkDevices.Names);

@@ -18,8 +18,8 @@ internal static class ValidateCommand
 
     public static Command Create()
     {
-        var inputs = new Argument<string[]>("inputs") { Description = "WDB files: IPAC .tbl, CSV with header, IRSA bulk .bulk/.psv/.txt (optionally .gz)", Arity = ArgumentArity.OneOrMore };
-        var profile = new Option<string?>("--profile") { Description = $"Column profile for headerless bulk files: {string.Join(", ", SchemaProfiles.Names)} (default: chosen by column count)" };
+        var inputs = InputArguments.Files();
+        var profile = InputArguments.Profile();
         var strict = new Option<bool>("--strict") { Description = "A file's first bad row is its error (as `wdb merge --strict` would stop there)" };
         var threads = new Option<int>("--threads") { Description = "Threads that decode at once (1: the reading thread alone; default: all cores)" };
         var rejects = new Option<string?>("--rejects") { Description = "Write every rejected row to this CSV (the columns of merge's rejects.csv)" };

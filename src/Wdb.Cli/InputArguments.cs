@@ -1,0 +1,14 @@
+using System.CommandLine;
+using Wdb.IO;
+
+namespace Wdb.Cli;
+
+/// <summary>The input-table arguments `wdb merge` and `wdb validate` share: one description each, read the same way.</summary>
+internal static class InputArguments
+{
+    public static Argument<string[]> Files() =>
+        new("inputs") { Description = "WDB files: IPAC .tbl, CSV with header, IRSA bulk .bulk/.psv/.txt (optionally .gz)", Arity = ArgumentArity.OneOrMore };
+
+    public static Option<string?> Profile() =>
+        new("--profile") { Description = $"Column profile for headerless bulk files: {string.Join(", ", SchemaProfiles.Names)} (default: chosen by column count)" };
+}
