@@ -2,8 +2,10 @@
 # Wdb benchmark harness: wdb merge against two peers on the same generated data.
 #   bench/run.sh [quick|full|smoke]     (see bench/README.md; smoke = tiny data, checks the plumbing)
 # Environment: PEER_TIMEOUT (s, default 900), PEER_MEM_GB (default: 75% of RAM, at most 32),
-#   SKIP_PEERS=1, DATASETS="name ..." (subset), KEEP_DATA=1 (reuse bench/data), SEED (default 1),
-#   SKY="RA DEC" (centre of the generated fields, degrees; default the generator's 180 0),
+#   SKIP_PEERS=1, DATASETS="name ..." (subset), KEEP_DATA=1 (reuse the data folder), SEED (default 1),
+#   SKY="RA DEC" (centre of the generated fields, degrees; default the generator's 180 0); data other
+#   than seed 1 at 180 0 lives in its own folder (bench/data/seed<N>_<RA>_<DEC>), so the default set stays,
+#   RESULTS_FILE=path (default bench/RESULTS.md; e.g. bench/RESULTS-unseen.md for another seed and field),
 #   WDB_BIN=path (use an already built wdb instead of publishing one), WDB_REPEAT (wdb runs per dataset, median reported; default 3),
 #   WDB_DEVICE=auto|cuda|cpu (wdb merge --device; default wdb's own, auto; bench/gpu.sh sets cuda).
 set -uo pipefail
@@ -13,15 +15,19 @@ case "$MODE" in quick|full|smoke) ;; *) echo "usage: bench/run.sh [quick|full|sm
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
-OUT="$HERE/out"; DATA="$HERE/data"; RUNS="$OUT/runs"
+OUT="$HERE/out"; RUNS="$OUT/runs"
 WDB="${WDB_BIN:-$OUT/wdb/wdb}"
 SEED="${SEED:-1}"
 SKY="${SKY:-}"
+DATA="$HERE/data"
+if [ "$SEED" != 1 ] || { [ -n "$SKY" ] && [ "$SKY" != "180 0" ]; }; then
+    read -r sky_ra sky_dec <<<"${SKY:-180 0}"; DATA="$HERE/data/seed${SEED}_${sky_ra}_${sky_dec}"
+fi
 PEER_TIMEOUT="${PEER_TIMEOUT:-900}"
 WDB_REPEAT="${WDB_REPEAT:-3}"
 MEM_KB=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
 PEER_MEM_GB="${PEER_MEM_GB:-$(( MEM_KB * 3 / 4 / 1048576 < 32 ? MEM_KB * 3 / 4 / 1048576 : 32 ))}"
-RESULTS="$HERE/RESULTS.md"
+RESULTS="${RESULTS_FILE:-$HERE/RESULTS.md}"
 mkdir -p "$OUT" "$DATA" "$RUNS"
 # What is measured: the tree as it is when the run starts, and how busy the machine was.
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+dirty')"
@@ -270,7 +276,7 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     echo "* load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "* peers: timeout ${PEER_TIMEOUT} s; scipy address-space cap ${PEER_MEM_GB} GB; STILTS -Xmx${PEER_MEM_GB}g"
     echo "* wdb: median of ${WDB_REPEAT} runs (all walls below), device ${WDB_DEVICE:-auto}; peers: one run each"
-    echo "* data: seed $SEED, field centre ${SKY:-180 0} (RA Dec, deg)$([ -n "${KEEP_DATA:-}" ] && echo '; KEEP_DATA=1: files already in bench/data were reused as they were')"
+    echo "* data: seed $SEED, field centre ${SKY:-180 0} (RA Dec, deg)$([ -n "${KEEP_DATA:-}" ] && echo "; KEEP_DATA=1: files already in ${DATA#"$ROOT/"} were reused as they were")"
     echo
     echo "| dataset | rows | tool | wall s | extractions/s | MB/s parsed | peak RSS MB | scipy / wdb | STILTS / wdb | status |"
     echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
