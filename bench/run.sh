@@ -212,6 +212,47 @@ if [ "$MODE" = full ] && [ -s "$DATA/survey-10M.csv" ] && { [ -z "$SELECTED" ] |
     parse_row "survey-10M.csv" "$DATA/survey-10M.csv" "$run" no
 fi
 
+# Gzipped inputs in several files (IRSA serves its tables so): the survey CSV cut into four
+# contiguous parts, each gzipped, merged one file at a time and with wdb's default (several at
+# once for .gz inputs), alternating; the tables must come out the same.
+GZ_MD=()
+if [ -n "$parse_spec" ] && [ -s "$DATA/$parse_name.csv" ] && { [ -z "$SELECTED" ] || [[ " $SELECTED " == *" $parse_name "* ]]; }; then
+    run="$RUNS/gz-parts"; rm -rf "$run"; mkdir -p "$run"
+    src="$DATA/$parse_name.csv"; total=$(( $(wc -l <"$src") - 1 )); parts=()
+    for k in 0 1 2 3; do
+        part="$DATA/$parse_name.part$k.csv.gz"
+        if [ -z "${KEEP_DATA:-}" ] || [ ! -s "$part" ]; then
+            awk -v k="$k" -v n="$total" 'NR == 1 || (NR - 2 >= int(k * n / 4) && NR - 2 < int((k + 1) * n / 4))' "$src" | gzip -6 >"$part.tmp" && mv "$part.tmp" "$part"
+        fi
+        parts+=("$part")
+    done
+    stored=$(cat "${parts[@]}" | wc -c); text=$(stat -c %s "$src")
+    declare -A gz_walls=() gz_reads=() gz_sha=() gz_at=()
+    log "gzipped parts: wdb merge of 4 .csv.gz, --files-at-once 1 and the default, alternating x $WDB_REPEAT"
+    for i in $(seq 1 "$WDB_REPEAT"); do
+        for variant in one default; do
+            extra=(); [ "$variant" = one ] && extra=(--files-at-once 1)
+            out="$run/$variant.$i"
+            /usr/bin/time -v -o "$out.time" "$WDB" merge "${parts[@]}" --out "$out" --quiet "${extra[@]}" ${WDB_DEVICE:+--device "$WDB_DEVICE"} >"$out.log" 2>&1 \
+                || { log "gzipped parts: merge failed, see $out.log"; continue; }
+            read -r w _ _ < <(time_fields "$out.time")
+            gz_walls[$variant]+="$w "
+            read -r rd at sha < <("${PY:-python3}" -c 'import json, sys; s = json.load(open(sys.argv[1])); o = s["outputs"]; print(s["stage_seconds"]["read"], s["parameters"]["files_at_once"], "".join(o[k] for k in sorted(o)))' "$out/summary.json")
+            gz_reads[$variant]+="$rd "; gz_at[$variant]="$at"; gz_sha[$variant]="$sha"
+            rm -rf "$out"
+        done
+    done
+    same="tables identical"; [ "${gz_sha[one]:-x}" = "${gz_sha[default]:-y}" ] || same="FAIL: tables differ"
+    for variant in one default; do
+        [ -n "${gz_walls[$variant]:-}" ] || continue
+        # shellcheck disable=SC2086
+        rmed=$(median ${gz_reads[$variant]})
+        # shellcheck disable=SC2086
+        GZ_MD+=("| $variant | ${gz_at[$variant]} | $(each ${gz_walls[$variant]}) | $(median ${gz_walls[$variant]}) | $(each ${gz_reads[$variant]}) | $(mbs "$text" "$rmed") | $same |")
+    done
+    GZ_STORED=$(awk -v b="$stored" 'BEGIN{printf "%.1f", b/1e6}'); GZ_TEXT=$(awk -v b="$text" 'BEGIN{printf "%.1f", b/1e6}')
+fi
+
 # Peers after every wdb measurement: a 17 GB JVM that has just been killed leaves the machine
 # slow for a while, and wdb's repeats of the next dataset came out up to 2x slower behind it.
 for spec in "${DATASETS_ALL[@]}"; do
@@ -308,6 +349,14 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
         echo "| file | MB | merge: read stage s (each run) | MB/s, median | validate: s (each run) | MB/s, median |"
         echo "| --- | ---: | --- | ---: | --- | ---: |"
         printf '%s\n' "${PARSE_MD[@]}"
+    fi
+    if [ ${#GZ_MD[@]} -gt 0 ]; then
+        echo
+        echo "## Gzipped inputs in several files (\`wdb merge\` of $parse_name cut into 4 contiguous .csv.gz parts, $GZ_STORED MB stored, $GZ_TEXT MB of text; alternating runs)"
+        echo
+        echo "| files at once | value | wall s (each run) | wall s, median | read stage s (each run) | read MB/s of text, median | check |"
+        echo "| --- | ---: | --- | ---: | --- | ---: | --- |"
+        printf '%s\n' "${GZ_MD[@]}"
     fi
     echo
     echo "## Data generation"

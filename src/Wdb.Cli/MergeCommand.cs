@@ -13,6 +13,7 @@ internal static class MergeCommand
         var output = new Option<string>("--out") { Description = "Output directory (written atomically: the old one, if any, is replaced only when the new one is complete)", Required = true };
         var radius = new Option<double>("--radius") { Description = "Matching radius in arcsec (inclusive): 2.0 for point sources, 5.0 for extended", DefaultValueFactory = _ => 2.0 };
         var profile = InputArguments.Profile();
+        var filesAtOnce = InputArguments.FilesAtOnce();
         var strict = new Option<bool>("--strict") { Description = "Stop at the first bad row with file:line:column instead of writing it to the rejects" };
         var device = new Option<string>("--device") { Description = "Link-stage device: auto (CUDA GPU if present, else CPU), cuda, opencl, cpu, ilgpu-cpu", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong(LinkDevices.Names);
@@ -28,7 +29,7 @@ internal static class MergeCommand
         var quiet = new Option<bool>("--quiet") { Description = "Print only errors" };
         var cmd = new Command("merge", "Merge WDB extractions into groups: link within the radius, resolve confusion, compute group statistics, write groups/members/extractions (FlatBuffers), rejects.csv and summary.json to --out.")
         {
-            inputs, output, radius, profile, strict, device, threads, blockRows, zoneRows, spillDir, minSnr, noArtifacts, modelFile, scans, progress, quiet,
+            inputs, output, radius, profile, strict, device, threads, filesAtOnce, blockRows, zoneRows, spillDir, minSnr, noArtifacts, modelFile, scans, progress, quiet,
         };
         cmd.SetAction(p =>
         {
@@ -55,7 +56,7 @@ internal static class MergeCommand
             {
                 Inputs = p.GetValue(inputs)!, OutDir = p.GetValue(output)!, RadiusArcsec = p.GetValue(radius),
                 Profile = p.GetValue(profile), Strict = p.GetValue(strict), Device = p.GetValue(device)!,
-                Threads = p.GetValue(threads), BlockRows = p.GetValue(blockRows),
+                Threads = p.GetValue(threads), FilesAtOnce = p.GetValue(filesAtOnce), BlockRows = p.GetValue(blockRows),
                 Filters = new FilterOptions(p.GetValue(minSnr), p.GetValue(noArtifacts)),
                 Reliability = model,
                 Progress = display,

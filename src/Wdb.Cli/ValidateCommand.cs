@@ -20,6 +20,7 @@ internal static class ValidateCommand
     {
         var inputs = InputArguments.Files();
         var profile = InputArguments.Profile();
+        var filesAtOnce = InputArguments.FilesAtOnce();
         var strict = new Option<bool>("--strict") { Description = "A file's first bad row is its error (as `wdb merge --strict` would stop there)" };
         var threads = new Option<int>("--threads") { Description = "Threads that decode at once (1: the reading thread alone; default: all cores)" };
         var rejects = new Option<string?>("--rejects") { Description = "Write every rejected row to this CSV (the columns of merge's rejects.csv)" };
@@ -27,17 +28,18 @@ internal static class ValidateCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object (per-file results) instead of the text report" };
         var cmd = new Command("validate", "Read input tables as `wdb merge` would, without merging or keeping rows: per file the format, rows read and accepted, rejects by reason (the first with file:line:column), SHA-256 and read rate. Exit 0 when every row is readable, 1 when rows were rejected, 2 when a file could not be read. Duplicate cntr across rows is checked by merge, not here.")
         {
-            inputs, profile, strict, threads, rejects, listed, json,
+            inputs, profile, strict, threads, filesAtOnce, rejects, listed, json,
         };
         cmd.SetAction(p =>
         {
-            if (p.GetValue(threads) < 0 || p.GetValue(listed) < 0)
+            if (p.GetValue(threads) < 0 || p.GetValue(listed) < 0 || p.GetValue(filesAtOnce) < 0)
             {
-                Console.Error.WriteLine("wdb validate: --threads and --list must not be negative");
+                Console.Error.WriteLine("wdb validate: --threads, --files-at-once and --list must not be negative");
                 return InputErrorExit;
             }
             var files = p.GetValue(inputs)!;
-            var results = InputCheck.Run(files, new ReadOptions(p.GetValue(profile), Strict: p.GetValue(strict), Threads: p.GetValue(threads)));
+            var results = InputCheck.Run(files, new ReadOptions(p.GetValue(profile), Strict: p.GetValue(strict), Threads: p.GetValue(threads)),
+                p.GetValue(filesAtOnce));
             if (p.GetValue(rejects) is string rejectsPath)
             {
                 try { InputCheck.WriteRejects(rejectsPath, results.SelectMany(r => r.Read.Rejects)); }

@@ -17,6 +17,11 @@ public sealed record MergeOptions
     public bool Strict { get; init; }
     public string Device { get; init; } = "auto";
     public int Threads { get; init; }
+    /// <summary>
+    /// Input files read at once, their rows still taken in file order; 0 chooses
+    /// (<see cref="FilesAtOnce.Auto"/>: several for gzipped inputs). Results do not depend on it.
+    /// </summary>
+    public int FilesAtOnce { get; init; }
     /// <summary>Rows per link block (plus its dec margin); results do not depend on it.</summary>
     public int BlockRows { get; init; } = 1 << 23;
     public FilterOptions Filters { get; init; } = new();
@@ -63,6 +68,8 @@ public static class MergeJob
             return MergeOutcome.Fail(InputErrorExit, $"--radius must be in (0, 3600] arcsec, got {options.RadiusArcsec}");
         if (options.BlockRows < 1)
             return MergeOutcome.Fail(InputErrorExit, $"--block-rows must be positive, got {options.BlockRows}");
+        if (options.FilesAtOnce < 0)
+            return MergeOutcome.Fail(InputErrorExit, $"--files-at-once must be 0 (chosen by the inputs) or positive, got {options.FilesAtOnce}");
         if (options.ZoneRows < 0)
             return MergeOutcome.Fail(InputErrorExit, $"--zone-rows must be 0 (whole table) or positive, got {options.ZoneRows}");
         // The engine is made while the input is read; what is known at once stops the run at once.
@@ -89,21 +96,9 @@ public static class MergeJob
             return Streaming.ZoneMerge.Run(options, device, summary, timer, scanCorners, plan, log);
 
         // Read.
-        var block = new ExtractionBlock(1 << 16);
         var rejects = new List<RejectRecord>();
-        for (int f = 0; f < options.Inputs.Count; f++)
-        {
-            string path = options.Inputs[f];
-            int before = block.Count;
-            long expected = RowEstimate.Of(path);
-            // Room for the estimated rows (+2%) up front: growing by doubling would hold up to twice the table.
-            if (expected > 0) block.Reserve((int)Math.Min(int.MaxValue - 64, before + expected + expected / 50 + 1024));
-            options.Progress?.Stage($"read {Path.GetFileName(path)}", () => block.Count - before, expected);
-            var read = ExtractionReader.Read(path, f, ReadOptionsOf(options), block);
-            if (read.Error is not null) return MergeOutcome.Fail(InputErrorExit, read.Error.ToString());
-            AddInput(summary, rejects, read);
-            log?.Invoke($"read {path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
-        }
+        var (block, readError) = ReadInputs(options, summary, rejects, log);
+        if (readError is not null) return MergeOutcome.Fail(InputErrorExit, readError);
         timer.Stop("read");
 
         // Duplicate cntr: rejected like unreadable rows (they have a file and line).
@@ -155,6 +150,59 @@ public static class MergeJob
         }));
     }
 
+    /// <summary>
+    /// Every input into one block, in file order, or the first bad file's error. One file at a time,
+    /// each is read straight into the block. Several at once (<see cref="FilesAtOnce"/>), the first
+    /// still is, and each later one into a block of its own, appended when every file before it is in.
+    /// </summary>
+    private static (ExtractionBlock Block, string? Error) ReadInputs(MergeOptions options, RunSummary summary,
+        List<RejectRecord> rejects, Action<string>? log)
+    {
+        var inputs = options.Inputs;
+        int atOnce = Wdb.IO.FilesAtOnce.Resolve(options.FilesAtOnce, inputs, options.Threads);
+        var readOptions = Wdb.IO.FilesAtOnce.PerFile(ReadOptionsOf(options), atOnce);
+        long[] expected = inputs.Select(RowEstimate.Of).ToArray();
+        var block = new ExtractionBlock(1 << 16);
+        var own = new ExtractionBlock?[inputs.Count];
+        // Room for the estimated rows (+2%) up front: growing by doubling would hold up to twice the table.
+        static int Room(long before, long rows) => (int)Math.Min(int.MaxValue - 64, before + rows + rows / 50 + 1024);
+        if (atOnce > 1)
+        {
+            if (expected.Sum() is long all and > 0) block.Reserve(Room(0, all));
+            options.Progress?.Stage($"read {inputs.Count} files, {atOnce} at once",
+                () => block.Count + own.Sum(b => (long)(b?.Count ?? 0)), expected.Sum());
+        }
+        string? error = null;
+        Wdb.IO.FilesAtOnce.Run(inputs.Count, atOnce, (f, ct) =>
+        {
+            var into = block;
+            if (atOnce > 1 && f > 0) into = own[f] = new ExtractionBlock(Room(0, expected[f]));
+            else if (atOnce == 1)
+            {
+                int before = block.Count;
+                if (expected[f] > 0) block.Reserve(Room(before, expected[f]));
+                options.Progress?.Stage($"read {Path.GetFileName(inputs[f])}", () => block.Count - before, expected[f]);
+            }
+            return ExtractionReader.ReadAsync(inputs[f], f, readOptions, into, ct).GetAwaiter().GetResult();
+        }, (f, read) =>
+        {
+            if (read.Error is not null)
+            {
+                error = read.Error.ToString();
+                return false;
+            }
+            if (own[f] is { } rows)
+            {
+                block.Append(rows);
+                own[f] = null;
+            }
+            AddInput(summary, rejects, read);
+            log?.Invoke($"read {read.Path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
+            return true;
+        });
+        return (block, error);
+    }
+
     /// <summary>The summary's header: version and every parameter of the run.</summary>
     private static RunSummary NewSummary(MergeOptions options)
     {
@@ -168,6 +216,7 @@ public static class MergeJob
         summary.Parameters["device"] = options.Device;
         summary.Parameters["block_rows"] = options.BlockRows;
         summary.Parameters["threads"] = Threads.Resolve(options.Threads);
+        summary.Parameters["files_at_once"] = Wdb.IO.FilesAtOnce.Resolve(options.FilesAtOnce, options.Inputs, options.Threads);
         if (options.Filters.MinSnr is double snr) summary.Parameters["min_snr"] = snr;
         summary.Parameters["exclude_artifacts"] = options.Filters.ExcludeArtifacts;
         summary.Parameters["scans"] = options.ScanTable ?? "derived from each scan's extractions";

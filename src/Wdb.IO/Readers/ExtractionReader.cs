@@ -33,17 +33,22 @@ public static class ExtractionReader
     /// copies what it keeps. Rows, lines, rejects, counts, error and checksum are those of
     /// <see cref="Read(string, int, ReadOptions, ExtractionBlock)"/>.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="ct"/> abandons the read: <see cref="OperationCanceledException"/> comes out
+    /// (between chunks, or from <paramref name="onBlock"/> itself), and the rest of the file is not
+    /// read, not even for its checksum.
+    /// </remarks>
     public static FileReadResult ReadBlocks(string path, int fileIndex, ReadOptions options, int rowsPerBlock,
-        Action<ExtractionBlock> onBlock) =>
-        ReadBlocks(path, fileIndex, options, rowsPerBlock, onBlock, ReaderTuning.For(options));
+        Action<ExtractionBlock> onBlock, CancellationToken ct = default) =>
+        ReadBlocks(path, fileIndex, options, rowsPerBlock, onBlock, ReaderTuning.For(options), ct);
 
-    /// <summary>As <see cref="ReadBlocks(string, int, ReadOptions, int, Action{ExtractionBlock})"/> with chosen chunking (tests).</summary>
+    /// <summary>As <see cref="ReadBlocks(string, int, ReadOptions, int, Action{ExtractionBlock}, CancellationToken)"/> with chosen chunking (tests).</summary>
     internal static FileReadResult ReadBlocks(string path, int fileIndex, ReadOptions options, int rowsPerBlock,
-        Action<ExtractionBlock> onBlock, ReaderTuning tuning)
+        Action<ExtractionBlock> onBlock, ReaderTuning tuning, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerBlock, 1);
         var block = new ExtractionBlock(Math.Min(rowsPerBlock, 1 << 20) + 1024);
-        var result = ReadAsync(path, fileIndex, options, block, tuning, default, (onBlock, rowsPerBlock)).GetAwaiter().GetResult();
+        var result = ReadAsync(path, fileIndex, options, block, tuning, ct, (onBlock, rowsPerBlock)).GetAwaiter().GetResult();
         if (block.Count > 0) onBlock(block);
         return result;
     }
@@ -74,6 +79,7 @@ public static class ExtractionReader
         await using (file.ConfigureAwait(false))
         {
             var hashing = new HashingStream(file);
+            bool cancelled = false;
             try
             {
                 if (result.Error is null) await ParseAsync(file, hashing, result, profile, fileIndex, options, into, tuning, blocks, ct).ConfigureAwait(false);
@@ -82,10 +88,19 @@ public static class ExtractionReader
             {
                 result.Error ??= new InputError(path, 0, 0, $"unreadable input ({e.GetType().Name}): {e.Message}");
             }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                cancelled = true;
+                throw;
+            }
             finally
             {
-                try { (result.Sha256, result.Bytes) = hashing.Finish(); }
-                catch (IOException e) { result.Error ??= new InputError(path, 0, 0, $"read failed: {e.Message}"); }
+                if (cancelled) hashing.Abandon();
+                else
+                {
+                    try { (result.Sha256, result.Bytes) = hashing.Finish(); }
+                    catch (IOException e) { result.Error ??= new InputError(path, 0, 0, $"read failed: {e.Message}"); }
+                }
             }
         }
         return result;

@@ -61,6 +61,13 @@ internal sealed class HashingStream : Stream
         return Task.FromResult(Read(buffer.AsSpan(offset, count)));
     }
 
+    /// <summary>Ends the hashing thread without reading further (a read that was cancelled: no checksum is wanted).</summary>
+    public void Abandon()
+    {
+        if (!_queue.IsAddingCompleted) _queue.CompleteAdding();
+        _hasher.GetAwaiter().GetResult();
+    }
+
     /// <summary>Reads to the end and returns (lower-case hex SHA-256, byte count) of everything.</summary>
     public (string Sha256, long Bytes) Finish()
     {

@@ -17,15 +17,18 @@ public static class InputCheck
     /// <summary>Rows decoded before a block is dropped (a few MB of columns).</summary>
     public const int BlockRows = 1 << 16;
 
-    public static IReadOnlyList<InputCheckResult> Run(IReadOnlyList<string> inputs, ReadOptions options)
+    /// <param name="filesAtOnce">Files read at once (<see cref="FilesAtOnce.Resolve"/>: 0 for the default); results come in file order.</param>
+    public static IReadOnlyList<InputCheckResult> Run(IReadOnlyList<string> inputs, ReadOptions options, int filesAtOnce = 1)
     {
+        int atOnce = FilesAtOnce.Resolve(filesAtOnce, inputs, options.Threads);
+        var perFile = FilesAtOnce.PerFile(options, atOnce);
         var results = new List<InputCheckResult>(inputs.Count);
-        for (int f = 0; f < inputs.Count; f++)
+        FilesAtOnce.Run(inputs.Count, atOnce, (f, ct) =>
         {
             var clock = Stopwatch.StartNew();
-            var read = ExtractionReader.ReadBlocks(inputs[f], f, options, BlockRows, static _ => { });
-            results.Add(new InputCheckResult(read, clock.Elapsed.TotalSeconds));
-        }
+            var read = ExtractionReader.ReadBlocks(inputs[f], f, perFile, BlockRows, static _ => { }, ct);
+            return new InputCheckResult(read, clock.Elapsed.TotalSeconds);
+        }, (_, result) => { results.Add(result); return true; });
         return results;
     }
 

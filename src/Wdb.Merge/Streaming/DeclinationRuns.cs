@@ -23,7 +23,8 @@ public sealed class DeclinationRuns : IDisposable
     public const int Buckets = 1 << 15;
 
     /// <param name="Starts">Row of each bucket from <paramref name="FirstBucket"/> on, then the row count.</param>
-    private sealed record Run(int Count, long[] ColumnOffsets, int FirstBucket, int[] Starts);
+    /// <param name="Place">Where the run belongs among the others (<see cref="PutInOrder"/>).</param>
+    private sealed record Run(int Count, long[] ColumnOffsets, int FirstBucket, int[] Starts, long Place);
 
     private readonly string _directory;
     private readonly List<Run> _runs = new();
@@ -77,9 +78,11 @@ public sealed class DeclinationRuns : IDisposable
     /// <summary>
     /// Writes the rows of <paramref name="block"/> ordered by bucket (read order within one) as a
     /// new run. The block is only read (a reader's block is reused after this): each column is
-    /// gathered through the order into one buffer and written.
+    /// gathered through the order into one buffer and written. <paramref name="place"/> places the run
+    /// among the others once <see cref="PutInOrder"/> is called (blocks of files read at once arrive
+    /// interleaved); runs of equal place keep the order they were added in.
     /// </summary>
-    public void Add(ExtractionBlock block, int threads = 0)
+    public void Add(ExtractionBlock block, int threads = 0, long place = 0)
     {
         int n = block.Count;
         if (n == 0) return;
@@ -117,8 +120,19 @@ public sealed class DeclinationRuns : IDisposable
             }
             file.Append(to);
         }
-        _runs.Add(new Run(n, offsets, lo, starts));
+        _runs.Add(new Run(n, offsets, lo, starts, place));
         Rows += n;
+    }
+
+    /// <summary>
+    /// Runs in the order given to <see cref="Add"/> (stable): what every later pass reads, zone by
+    /// zone, is then the same whichever order the blocks were spilled in.
+    /// </summary>
+    public void PutInOrder()
+    {
+        var ordered = _runs.OrderBy(r => r.Place).ToList();   // OrderBy is stable
+        _runs.Clear();
+        _runs.AddRange(ordered);
     }
 
     private static void Gather<T>(ReadOnlySpan<T> from, Span<T> to, int[] order)

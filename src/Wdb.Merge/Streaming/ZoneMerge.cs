@@ -164,45 +164,78 @@ public static class ZoneMerge
         /// <summary>
         /// Pass 1: every input read in blocks, each block's cntr keys and its rows spilled in declination-bucket order.
         /// A block is copied and spilled on a worker while the reader decodes the next one (the reader
-        /// reuses its block): one block in flight, so one more block of memory.
+        /// reuses its block): one block in flight per file being read, so one more block of memory each.
+        /// Several files may be read at once (<see cref="FilesAtOnce"/>); their runs are put back in file
+        /// order afterwards, so every later pass sees what reading one file after another gives.
         /// </summary>
         public MergeOutcome? Partition()
         {
-            var handed = new ExtractionBlock(16);
-            for (int f = 0; f < options.Inputs.Count; f++)
+            var inputs = options.Inputs;
+            int atOnce = FilesAtOnce.Resolve(options.FilesAtOnce, inputs, options.Threads);
+            var readOptions = FilesAtOnce.PerFile(MergeJob.ReadOptionsOf(options), atOnce);
+            if (atOnce > 1)
+                options.Progress?.Stage($"read {inputs.Count} files, {atOnce} at once", () => Interlocked.Read(ref _spilled),
+                    inputs.Sum(RowEstimate.Of));
+            MergeOutcome? failed = null;
+            FilesAtOnce.Run(inputs.Count, atOnce, (f, ct) => ReadAndSpill(f, readOptions, atOnce == 1, ct), (f, read) =>
             {
-                string path = options.Inputs[f];
-                long rows = 0;
-                options.Progress?.Stage($"read {Path.GetFileName(path)}", () => Interlocked.Read(ref rows), RowEstimate.Of(path));
-                var spilling = Task.CompletedTask;
-                FileReadResult read;
-                try
+                if (read.Error is not null)
                 {
-                    read = ExtractionReader.ReadBlocks(path, f, MergeJob.ReadOptionsOf(options), blockRows, block =>
-                    {
-                        spilling.GetAwaiter().GetResult();   // the handed block is free again, or its error surfaces here
-                        handed.Clear();
-                        handed.Append(block);
-                        spilling = Overlap(() =>
-                        {
-                            _cntrs.Add(handed);
-                            _runs.Add(handed, options.Threads);
-                            Interlocked.Add(ref rows, handed.Count);
-                        });
-                    });
+                    failed = MergeOutcome.Fail(MergeJob.InputErrorExit, read.Error.ToString());
+                    return false;
                 }
-                finally
-                {
-                    // The runs are deleted on the way out: no spill may still be writing them.
-                    try { spilling.Wait(); } catch (AggregateException) { }
-                }
-                spilling.GetAwaiter().GetResult();
-                if (read.Error is not null) return MergeOutcome.Fail(MergeJob.InputErrorExit, read.Error.ToString());
                 MergeJob.AddInput(summary, Rejects, read);
-                log?.Invoke($"read {path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
-            }
+                log?.Invoke($"read {read.Path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
+                return true;
+            });
+            if (failed is not null) return failed;
+            _runs.PutInOrder();
             timer.Stop("read");
             return null;
+        }
+
+        private long _spilled;
+        private readonly Lock _spillLock = new();
+        // A copy of a reader's block per file being read (it outlives the reader's reuse of its own), kept for the next file.
+        private readonly System.Collections.Concurrent.ConcurrentBag<ExtractionBlock> _handedBlocks = new();
+
+        /// <summary>One input read and spilled; its runs are ordered by (file, block).</summary>
+        private FileReadResult ReadAndSpill(int f, ReadOptions readOptions, bool ownStage, CancellationToken ct)
+        {
+            string path = options.Inputs[f];
+            long before = Interlocked.Read(ref _spilled);
+            if (ownStage)
+                options.Progress?.Stage($"read {Path.GetFileName(path)}", () => Interlocked.Read(ref _spilled) - before, RowEstimate.Of(path));
+            var handed = _handedBlocks.TryTake(out var free) ? free : new ExtractionBlock(16);
+            var spilling = Task.CompletedTask;
+            long blockNo = 0;
+            try
+            {
+                var read = ExtractionReader.ReadBlocks(path, f, readOptions, blockRows, block =>
+                {
+                    spilling.GetAwaiter().GetResult();   // the handed block is free again, or its error surfaces here
+                    handed.Clear();
+                    handed.Append(block);
+                    long place = ((long)f << 32) | blockNo++;
+                    spilling = Overlap(() =>
+                    {
+                        lock (_spillLock)
+                        {
+                            _cntrs.Add(handed);
+                            _runs.Add(handed, options.Threads, place);
+                        }
+                        Interlocked.Add(ref _spilled, handed.Count);
+                    });
+                }, ct);
+                spilling.GetAwaiter().GetResult();
+                return read;
+            }
+            finally
+            {
+                // The runs are deleted on the way out: no spill may still be writing them.
+                try { spilling.Wait(CancellationToken.None); } catch (AggregateException) { }
+                _handedBlocks.Add(handed);
+            }
         }
 
         /// <summary>
