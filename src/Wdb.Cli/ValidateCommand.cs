@@ -38,8 +38,12 @@ internal static class ValidateCommand
                 return InputErrorExit;
             }
             var files = p.GetValue(inputs)!;
+            bool asJson = p.GetValue(json);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            // The text report comes file by file, as each file's turn comes: hundreds of IRSA files take a while.
             var results = InputCheck.Run(files, new ReadOptions(p.GetValue(profile), Strict: p.GetValue(strict), Threads: p.GetValue(threads)),
-                p.GetValue(filesAtOnce));
+                p.GetValue(filesAtOnce), asJson ? null : r => WriteFile(r, p.GetValue(listed)));
+            double seconds = clock.Elapsed.TotalSeconds;
             if (p.GetValue(rejects) is string rejectsPath)
             {
                 try { InputCheck.WriteRejects(rejectsPath, results.SelectMany(r => r.Read.Rejects)); }
@@ -49,42 +53,46 @@ internal static class ValidateCommand
                     return InputErrorExit;
                 }
             }
-            if (p.GetValue(json)) WriteJson(results);
-            else WriteText(results, p.GetValue(listed));
+            if (asJson) WriteJson(results);
+            else WriteTotals(results, seconds);
             return results.Any(r => r.Read.Error is not null) ? InputErrorExit
                  : results.Any(r => r.Read.Rejects.Count > 0) ? RowsRejectedExit : 0;
         });
         return cmd;
     }
 
-    private static void WriteText(IReadOnlyList<InputCheckResult> results, int listed)
+    private static void WriteFile(InputCheckResult result, int listed)
     {
         var c = CultureInfo.InvariantCulture;
-        foreach (var (read, seconds) in results)
+        var (read, seconds) = result;
+        if (read.Error is not null)
         {
-            if (read.Error is not null)
-            {
-                var e = read.Error;
-                Console.WriteLine(e.Line > 0 ? $"{e.File}:{e.Line}:{e.Column}: error: {e.Message}" : $"{e.File}: error: {e.Message}");
-                continue;
-            }
-            string format = read.Format.ToString().ToLowerInvariant() + (read.Profile is { } pr ? $" ({pr})" : "");
-            // The rate is of text parsed; a gzipped file's stored size is given beside it.
-            string stored = read.TextBytes != read.Bytes ? string.Format(c, " ({0:F1} MB stored)", read.Bytes / 1e6) : "";
-            Console.WriteLine(string.Format(c, "{0}: {1}, {2:N0} rows: {3:N0} accepted, {4:N0} rejected; {5:F1} MB{6} in {7:F2} s ({8:F0} MB/s); sha256 {9}",
-                read.Path, format, read.RowsRead, read.RowsAccepted, read.Rejects.Count, read.TextBytes / 1e6, stored, seconds,
-                seconds > 0 ? read.TextBytes / 1e6 / seconds : 0, read.Sha256));
-            if (read.Rejects.Count == 0) continue;
-            Console.WriteLine("  rejected: " + string.Join(", ", ByReason(read).Select(kv => $"{kv.Key} {kv.Value:N0}")));
-            foreach (var r in read.Rejects.Take(listed)) Console.WriteLine($"  {r}");
-            if (read.Rejects.Count > listed) Console.WriteLine($"  ... and {read.Rejects.Count - listed:N0} more");
+            var e = read.Error;
+            Console.WriteLine(e.Line > 0 ? $"{e.File}:{e.Line}:{e.Column}: error: {e.Message}" : $"{e.File}: error: {e.Message}");
+            return;
         }
-        if (results.Count > 1)
-        {
-            var ok = results.Where(r => r.Read.Error is null).ToList();
-            Console.WriteLine(string.Format(c, "{0} files ({1} unreadable): {2:N0} rows, {3:N0} accepted, {4:N0} rejected",
-                results.Count, results.Count - ok.Count, ok.Sum(r => r.Read.RowsRead), ok.Sum(r => r.Read.RowsAccepted), ok.Sum(r => r.Read.Rejects.Count)));
-        }
+        string format = read.Format.ToString().ToLowerInvariant() + (read.Profile is { } pr ? $" ({pr})" : "");
+        // The rate is of text parsed; a gzipped file's stored size is given beside it.
+        string stored = read.TextBytes != read.Bytes ? string.Format(c, " ({0:F1} MB stored)", read.Bytes / 1e6) : "";
+        Console.WriteLine(string.Format(c, "{0}: {1}, {2:N0} rows: {3:N0} accepted, {4:N0} rejected; {5:F1} MB{6} in {7:F2} s ({8:F0} MB/s); sha256 {9}",
+            read.Path, format, read.RowsRead, read.RowsAccepted, read.Rejects.Count, read.TextBytes / 1e6, stored, seconds,
+            seconds > 0 ? read.TextBytes / 1e6 / seconds : 0, read.Sha256));
+        if (read.Rejects.Count == 0) return;
+        Console.WriteLine("  rejected: " + string.Join(", ", ByReason(read).Select(kv => $"{kv.Key} {kv.Value:N0}")));
+        foreach (var r in read.Rejects.Take(listed)) Console.WriteLine($"  {r}");
+        if (read.Rejects.Count > listed) Console.WriteLine($"  ... and {read.Rejects.Count - listed:N0} more");
+    }
+
+    /// <summary>Several files: their sums, and the rate of the whole run (files read at once overlap, so it is not the files' own rates summed).</summary>
+    private static void WriteTotals(IReadOnlyList<InputCheckResult> results, double seconds)
+    {
+        if (results.Count <= 1) return;
+        var ok = results.Where(r => r.Read.Error is null).ToList();
+        long text = ok.Sum(r => r.Read.TextBytes);
+        Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
+            "{0} files ({1} unreadable): {2:N0} rows, {3:N0} accepted, {4:N0} rejected; {5:F1} MB in {6:F2} s ({7:F0} MB/s)",
+            results.Count, results.Count - ok.Count, ok.Sum(r => r.Read.RowsRead), ok.Sum(r => r.Read.RowsAccepted), ok.Sum(r => r.Read.Rejects.Count),
+            text / 1e6, seconds, seconds > 0 ? text / 1e6 / seconds : 0));
     }
 
     private static void WriteJson(IReadOnlyList<InputCheckResult> results)

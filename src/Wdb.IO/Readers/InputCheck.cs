@@ -18,7 +18,9 @@ public static class InputCheck
     public const int BlockRows = 1 << 16;
 
     /// <param name="filesAtOnce">Files read at once (<see cref="FilesAtOnce.Resolve"/>: 0 for the default); results come in file order.</param>
-    public static IReadOnlyList<InputCheckResult> Run(IReadOnlyList<string> inputs, ReadOptions options, int filesAtOnce = 1)
+    /// <param name="onFile">Each file's result as soon as it and every file before it are read (the caller's thread, file order).</param>
+    public static IReadOnlyList<InputCheckResult> Run(IReadOnlyList<string> inputs, ReadOptions options, int filesAtOnce = 1,
+        Action<InputCheckResult>? onFile = null)
     {
         int atOnce = FilesAtOnce.Resolve(filesAtOnce, inputs, options.Threads);
         var perFile = FilesAtOnce.PerFile(options, atOnce);
@@ -28,7 +30,12 @@ public static class InputCheck
             var clock = Stopwatch.StartNew();
             var read = ExtractionReader.ReadBlocks(inputs[f], f, perFile, BlockRows, static _ => { }, ct);
             return new InputCheckResult(read, clock.Elapsed.TotalSeconds);
-        }, (_, result) => { results.Add(result); return true; });
+        }, (_, result) =>
+        {
+            results.Add(result);
+            onFile?.Invoke(result);
+            return true;
+        });
         return results;
     }
 

@@ -127,6 +127,16 @@ public sealed class CliTests : IDisposable
         Assert.Contains($"{header}:1:1: error: expected an IPAC header row", worst.Stdout);
         Assert.Contains("3 files (1 unreadable)", worst.Stdout);
         Assert.Equal(2, WdbProcess.Run("validate", clean, "--threads", "-1").Exit);
+        Assert.Equal(2, WdbProcess.Run("validate", clean, "--files-at-once", "-1").Exit);
+
+        // Read at once, the report is the same, file by file in the order given; only the times differ.
+        static string Untimed(string report) => System.Text.RegularExpressions.Regex.Replace(report, @" in [0-9.]+ s \([0-9]+ MB/s\)", " in - s");
+        var atOnce = WdbProcess.Run("validate", clean, bad, header, gz, "--files-at-once", "4");
+        var oneByOne = WdbProcess.Run("validate", clean, bad, header, gz, "--files-at-once", "1");
+        Assert.Equal(2, atOnce.Exit);
+        Assert.Equal(Untimed(oneByOne.Stdout), Untimed(atOnce.Stdout));
+        Assert.Contains("4 files (1 unreadable)", atOnce.Stdout);
+        Assert.True(atOnce.Stdout.IndexOf(bad, StringComparison.Ordinal) < atOnce.Stdout.IndexOf(header, StringComparison.Ordinal));
     }
 
     [Fact]

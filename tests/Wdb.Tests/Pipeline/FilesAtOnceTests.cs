@@ -120,8 +120,10 @@ public sealed class FilesAtOnceTests : IDisposable
         var one = InputCheck.Run(inputs, new ReadOptions(Threads: 2), filesAtOnce: 1);
         foreach (int atOnce in new[] { 0, 2, 5 })
         {
-            var many = InputCheck.Run(inputs, new ReadOptions(Threads: 2), atOnce);
+            var reported = new List<string>();
+            var many = InputCheck.Run(inputs, new ReadOptions(Threads: 2), atOnce, r => reported.Add(r.Read.Path));
             Assert.Equal(inputs, many.Select(r => r.Read.Path));
+            Assert.Equal(inputs, reported);
             for (int f = 0; f < inputs.Length; f++)
             {
                 FileReadResult x = one[f].Read, y = many[f].Read;
