@@ -152,10 +152,11 @@ for spec in "${DATASETS_ALL[@]}"; do
 import json, sys
 s = json.load(open(sys.argv[1]))
 st = s.get("stage_seconds") or s.get("StageSeconds") or {}
+cpu = s.get("stage_cpu_seconds") or {}
 rows = s.get("rows_merged", 0); nbytes = sum(i.get("bytes", 0) for i in s.get("inputs", []))
 link = "%.1f" % (rows / st.get("link") / 1e6) if st.get("link") else "-"
 parse = "%.0f" % (nbytes / st.get("read") / 1e6) if st.get("read") else "-"
-print(", ".join(f"{k} {v:.2f}" for k, v in st.items()) + f" | {link} | {parse} | " + str(s.get("device", s.get("Device", ""))) + " | " + str(s.get("candidate_groups", "")) + " | " + str(s.get("groups", "")))
+print(", ".join(f"{k} {v:.2f}" + (f"/{cpu[k]:.2f}" if k in cpu else "") for k, v in st.items()) + f" | {link} | {parse} | " + str(s.get("device", s.get("Device", ""))) + " | " + str(s.get("candidate_groups", "")) + " | " + str(s.get("groups", "")))
 ' "$run/wdb/summary.json" 2>/dev/null || echo "summary.json unreadable | | | | |") |")
     fi
 
@@ -336,9 +337,9 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     printf '%s\n' "${WDB_WALLS_MD[@]}"
     if [ ${#STAGES_MD[@]} -gt 0 ]; then
         echo
-        echo "## wdb stage timings (summary.json of the median run)"
+        echo "## wdb stage timings (summary.json of the median run: wall s/CPU s of the whole process, so CPU/wall is the cores a stage kept busy)"
         echo
-        echo "| dataset | stages (s) | link stage M extractions/s | read stage MB/s | device | candidate groups | groups |"
+        echo "| dataset | stages (wall s/CPU s) | link stage M extractions/s | read stage MB/s | device | candidate groups | groups |"
         echo "| --- | --- | ---: | ---: | --- | ---: | ---: |"
         printf '%s\n' "${STAGES_MD[@]}"
     fi

@@ -74,7 +74,8 @@ internal static class MergeCommand
             if (!q)
                 Console.Error.WriteLine($"wdb merge: {s.RowsRead:N0} rows read, {s.RowsMerged:N0} merged, {s.RowsRejected:N0} rejected; " +
                     $"{s.CandidateGroups:N0} candidate groups, {s.Groups:N0} groups ({s.ConfusedCandidateGroups:N0} confused) on {s.Device}; " +
-                    $"{s.StageSeconds.Values.Sum():F2} s ({string.Join(", ", s.StageSeconds.Select(kv => $"{kv.Key} {kv.Value:F2}"))}) -> {options.OutDir}");
+                    $"{s.StageSeconds.Values.Sum():F2} s on {s.StageCpuSeconds.Values.Sum():F2} s of CPU " +
+                    $"({string.Join(", ", s.StageSeconds.Select(kv => $"{kv.Key} {kv.Value:F2}"))}) -> {options.OutDir}");
             return 0;
         });
         return cmd;

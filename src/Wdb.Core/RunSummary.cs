@@ -31,6 +31,11 @@ public sealed class RunSummary
     public string Device { get; set; } = "";
     public Dictionary<string, object> Parameters { get; set; } = new();
     public Dictionary<string, double> StageSeconds { get; set; } = new();
+    /// <summary>
+    /// CPU seconds the whole process spent during each stage (every thread: the stage's own, the
+    /// runtime's JIT and GC); over <see cref="StageSeconds"/> it says how many cores a stage kept busy.
+    /// </summary>
+    public Dictionary<string, double> StageCpuSeconds { get; set; } = new();
     /// <summary>Managed heap in use (MB) at the end of each stage, and the process's peak working set (MB).</summary>
     public Dictionary<string, double> StageHeapMb { get; set; } = new();
     public double PeakWorkingSetMb { get; set; }

@@ -289,12 +289,14 @@ public static class MergeJob
         // A copy: the writer adds its tables' time to the summary it writes, and the timer then
         // measures the whole stage itself (sharing the dictionary counted the tables twice).
         summary.StageSeconds = new Dictionary<string, double>(timer.Seconds);
+        summary.StageCpuSeconds = new Dictionary<string, double>(timer.CpuSeconds);
         summary.StageHeapMb = timer.HeapMb;
         summary.PeakWorkingSetMb = StageTimer.PeakWorkingSetMb();
         options.Progress?.Stage("write", null, 0);
         if (write(options.OutDir) is OutputError error) return MergeOutcome.Fail(OutputErrorExit, error.Message);
         timer.Stop("write");
         summary.StageSeconds = timer.Seconds;
+        summary.StageCpuSeconds = timer.CpuSeconds;
         return new MergeOutcome(0, null, summary);
     }
 
@@ -349,16 +351,21 @@ internal sealed class StageTimer
 {
     private readonly Stopwatch _watch = Stopwatch.StartNew();
     private double _last;
+    private TimeSpan _lastCpu = Environment.CpuUsage.TotalTime;
     public Dictionary<string, double> Seconds { get; } = new();
+    public Dictionary<string, double> CpuSeconds { get; } = new();
     public Dictionary<string, double> HeapMb { get; } = new();
 
     public void Stop(string stage)
     {
         double now = _watch.Elapsed.TotalSeconds;
+        var cpu = Environment.CpuUsage.TotalTime;
         // A stage that runs once per zone adds up.
         Seconds[stage] = Math.Round(Seconds.GetValueOrDefault(stage) + now - _last, 4);
+        CpuSeconds[stage] = Math.Round(CpuSeconds.GetValueOrDefault(stage) + (cpu - _lastCpu).TotalSeconds, 4);
         HeapMb[stage] = Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1e6, 1);
         _last = now;
+        _lastCpu = cpu;
     }
 
     public static double PeakWorkingSetMb()

@@ -91,10 +91,12 @@ public static class OutputWriter
             AtomicDirectory.RemoveStale(target);
             tmp = AtomicDirectory.CreateTemp(target);
             var watch = System.Diagnostics.Stopwatch.StartNew();
+            var cpu = Environment.CpuUsage.TotalTime;
             var hashes = WriteFiles(tmp, tables, rejects, threads);
             summary.Outputs = hashes;
             // The tables' time goes into the summary itself (the swap after it takes milliseconds).
             summary.StageSeconds["write"] = Math.Round(watch.Elapsed.TotalSeconds, 4);
+            summary.StageCpuSeconds["write"] = Math.Round((Environment.CpuUsage.TotalTime - cpu).TotalSeconds, 4);
             SmallFile.Write(Path.Combine(tmp, "summary.json"), SummaryJson(summary));
             AtomicDirectory.Publish(tmp, target);
             return null;

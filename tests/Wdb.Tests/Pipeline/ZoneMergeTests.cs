@@ -72,12 +72,19 @@ public sealed class ZoneMergeTests : IDisposable
         {
             string outDir = _s.PathOf($"zones-{zoneRows}");
             var watch = System.Diagnostics.Stopwatch.StartNew();
+            var cpuBefore = Environment.CpuUsage.TotalTime;
             var outcome = Merge(inputs, outDir, zoneRows, device, filters, threads: threads);
-            double wall = watch.Elapsed.TotalSeconds;
+            double wall = watch.Elapsed.TotalSeconds, cpu = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds;
             Assert.Null(outcome.Error);
             // Stages run once per zone add up; none is counted twice (the sum cannot exceed the run).
             Assert.True(outcome.Summary!.StageSeconds.Values.Sum() <= wall + 0.01,
                 $"{string.Join(", ", outcome.Summary.StageSeconds)} in {wall:F3} s");
+            // Likewise their CPU seconds: every stage has them, and together they are within the process's
+            // CPU over the run (other tests running beside it only add to that).
+            var stageCpu = outcome.Summary.StageCpuSeconds;
+            Assert.Equal(outcome.Summary.StageSeconds.Keys.Order(), stageCpu.Keys.Order());
+            Assert.All(stageCpu.Values, v => Assert.True(v >= 0));
+            Assert.True(stageCpu["read"] > 0 && stageCpu.Values.Sum() <= cpu + 0.01, $"{string.Join(", ", stageCpu)} in {cpu:F3} CPU s");
             var summary = Summary(outDir);
             Assert.Equal(zoneRows, summary.GetProperty("parameters").GetProperty("zone_rows").GetInt32());
             if (zoneRows <= 37) Assert.True(summary.GetProperty("parameters").GetProperty("zones").GetInt32() > 20);
