@@ -18,9 +18,6 @@ public sealed class FilesAtOnceTests : IDisposable
 
     public void Dispose() => _s.Dispose();
 
-    private static readonly string[] ComparedFiles =
-        [.. OutputWriter.TableNames.SelectMany(t => new[] { t + ".fb", t + ".idx" }), "rejects.csv"];
-
     /// <summary>
     /// Five inputs of every format, two gzipped: a survey strip across RA 0/360 dealt out row by row
     /// to three files (its groups span files), a calibration tile, and a header-only file. The last
@@ -75,7 +72,7 @@ public sealed class FilesAtOnceTests : IDisposable
             var summary = Summary(outDir);
             Assert.Equal(Math.Min(atOnce, inputs.Length), summary.GetProperty("parameters").GetProperty("files_at_once").GetInt32());
             if (zoneRows > 0) Assert.True(summary.GetProperty("parameters").GetProperty("zones").GetInt32() > 5);
-            foreach (string file in ComparedFiles)
+            foreach (string file in ZoneMergeTests.ComparedFiles)
                 Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(outDir, file)), $"{atOnce} at once, zones of {zoneRows}: {file} differs");
             // Per-file accounting, in file order.
             Assert.Equal(one.GetProperty("inputs").ToString(), summary.GetProperty("inputs").ToString());
