@@ -188,6 +188,8 @@ public static class ZoneMerge
                 log?.Invoke($"read {read.Path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
                 return true;
             });
+            // The copies are a block each (~1 M rows): not kept through the zones.
+            _handedBlocks.Clear();
             if (failed is not null) return failed;
             _runs.PutInOrder();
             timer.Stop("read");
@@ -196,7 +198,8 @@ public static class ZoneMerge
 
         private long _spilled;
         private readonly Lock _spillLock = new();
-        // A copy of a reader's block per file being read (it outlives the reader's reuse of its own), kept for the next file.
+        // A copy of a reader's block per file being read (it outlives the reader's reuse of its own), kept for the
+        // next file and dropped after the partition pass.
         private readonly System.Collections.Concurrent.ConcurrentBag<ExtractionBlock> _handedBlocks = new();
 
         /// <summary>One input read and spilled; its runs are ordered by (file, block).</summary>
