@@ -188,8 +188,22 @@ public sealed class FilesAtOnceTests : IDisposable
     }
 
     [Fact]
-    public void A_cancelled_read_stops_and_leaves_no_checksum_work_behind()
+    public void A_cancelled_read_stops_and_its_checksum_reads_no_further()
     {
+        // What the reader does on cancellation: Abandon ends the hashing thread without reading on; Finish reads to the end.
+        byte[] data = new byte[1 << 20];
+        new Random(5).NextBytes(data);
+        var abandoned = new MemoryStream(data);
+        var hashing = new Wdb.IO.Readers.HashingStream(abandoned);
+        Assert.Equal(4096, hashing.Read(new byte[4096], 0, 4096));
+        hashing.Abandon();
+        Assert.Equal(4096, abandoned.Position);
+        var finished = new MemoryStream(data);
+        var whole = new Wdb.IO.Readers.HashingStream(finished);
+        Assert.Equal(4096, whole.Read(new byte[4096], 0, 4096));
+        Assert.Equal((Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data)), (long)data.Length), whole.Finish());
+        Assert.Equal(data.Length, finished.Position);
+
         var inputs = Inputs();
         using var cancel = new CancellationTokenSource();
         int blocks = 0;
