@@ -41,7 +41,7 @@ public static class ZoneMerge
     /// full-sky 1.5 G rows: ~6 M-row zones).
     /// </summary>
     public const int MostAutoZones = 256;
-    /// <summary>Compressed bytes per row assumed for a gzipped input, whose rows cannot be counted from a sample.</summary>
+    /// <summary>Compressed bytes per row assumed for a gzipped input whose head could not be sampled (<see cref="RowEstimate"/>).</summary>
     private const long GzipBytesPerRow = 30;
 
     /// <summary>Whether this run merges zone by zone.</summary>
