@@ -162,16 +162,17 @@ public static class MergeJob
         int atOnce = Wdb.IO.FilesAtOnce.Resolve(options.FilesAtOnce, inputs, options.Threads);
         var readOptions = Wdb.IO.FilesAtOnce.PerFile(ReadOptionsOf(options), atOnce);
         long[] expected = inputs.Select(RowEstimate.Of).ToArray();
+        long[] fromHere = new long[inputs.Count + 1];   // estimated rows of files f, f + 1, ...
+        for (int f = inputs.Count - 1; f >= 0; f--) fromHere[f] = fromHere[f + 1] + expected[f];
         var block = new ExtractionBlock(1 << 16);
         var own = new ExtractionBlock?[inputs.Count];
-        // Room for the estimated rows (+2%) up front: growing by doubling would hold up to twice the table.
+        // Room for every file's estimated rows (+2%) up front: growing by doubling would hold up to twice
+        // the table, and growing file by file copied it once per file (40 parts of the survey: read 1.16 s).
         static int Room(long before, long rows) => (int)Math.Min(int.MaxValue - 64, before + rows + rows / 50 + 1024);
+        if (fromHere[0] > 0) block.Reserve(Room(0, fromHere[0]));
         if (atOnce > 1)
-        {
-            if (expected.Sum() is long all and > 0) block.Reserve(Room(0, all));
             options.Progress?.Stage($"read {inputs.Count} files, {atOnce} at once",
-                () => block.Count + own.Sum(b => (long)(b?.Count ?? 0)), expected.Sum());
-        }
+                () => block.Count + own.Sum(b => (long)(b?.Count ?? 0)), fromHere[0]);
         string? error = null;
         Wdb.IO.FilesAtOnce.Run(inputs.Count, atOnce, (f, ct) =>
         {
@@ -180,7 +181,8 @@ public static class MergeJob
             else if (atOnce == 1)
             {
                 int before = block.Count;
-                if (expected[f] > 0) block.Reserve(Room(before, expected[f]));
+                // Earlier files outran their estimates: room for the rest at once, not file by file.
+                if (before + expected[f] > block.Capacity) block.Reserve(Room(before, fromHere[f]));
                 options.Progress?.Stage($"read {Path.GetFileName(inputs[f])}", () => block.Count - before, expected[f]);
             }
             return ExtractionReader.ReadAsync(inputs[f], f, readOptions, into, ct).GetAwaiter().GetResult();

@@ -47,7 +47,9 @@ public static class ExtractionReader
         Action<ExtractionBlock> onBlock, ReaderTuning tuning, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerBlock, 1);
-        var block = new ExtractionBlock(Math.Min(rowsPerBlock, 1 << 20) + 1024);
+        // Small at first, grown as rows come (by doubling, once per file): a block of rowsPerBlock for
+        // every input cost ~130 MB of zeroed memory per file, however short (40 parts: read 1.28 s, NOTES 55).
+        var block = new ExtractionBlock(Math.Min(rowsPerBlock, 1 << 16) + 1024);
         var result = ReadAsync(path, fileIndex, options, block, tuning, ct, (onBlock, rowsPerBlock)).GetAwaiter().GetResult();
         if (block.Count > 0) onBlock(block);
         return result;
