@@ -92,12 +92,14 @@ public static class MergeJob
             if (scanError is not null) return MergeOutcome.Fail(InputErrorExit, scanError.ToString());
             scanCorners = corners;
         }
-        if (Streaming.ZoneMerge.Plan(options) is { } plan)
-            return Streaming.ZoneMerge.Run(options, device, summary, timer, scanCorners, plan, log);
+        // Each input's rows estimated once (a MiB of its head; inflated for .gz): the zone merge's choice, reserving the table, progress.
+        long[] expected = options.Inputs.Select(RowEstimate.Of).ToArray();
+        if (Streaming.ZoneMerge.Plan(options, expected) is { } plan)
+            return Streaming.ZoneMerge.Run(options, device, summary, timer, scanCorners, plan, expected, log);
 
         // Read.
         var rejects = new List<RejectRecord>();
-        var (block, readError) = ReadInputs(options, summary, rejects, log);
+        var (block, readError) = ReadInputs(options, expected, summary, rejects, log);
         if (readError is not null) return MergeOutcome.Fail(InputErrorExit, readError);
         timer.Stop("read");
 
@@ -155,13 +157,12 @@ public static class MergeJob
     /// each is read straight into the block. Several at once (<see cref="FilesAtOnce"/>), the first
     /// still is, and each later one into a block of its own, appended when every file before it is in.
     /// </summary>
-    private static (ExtractionBlock Block, string? Error) ReadInputs(MergeOptions options, RunSummary summary,
+    private static (ExtractionBlock Block, string? Error) ReadInputs(MergeOptions options, long[] expected, RunSummary summary,
         List<RejectRecord> rejects, Action<string>? log)
     {
         var inputs = options.Inputs;
         int atOnce = Wdb.IO.FilesAtOnce.Resolve(options.FilesAtOnce, inputs, options.Threads);
         var readOptions = Wdb.IO.FilesAtOnce.PerFile(ReadOptionsOf(options), atOnce);
-        long[] expected = inputs.Select(RowEstimate.Of).ToArray();
         long[] fromHere = new long[inputs.Count + 1];   // estimated rows of files f, f + 1, ...
         for (int f = inputs.Count - 1; f >= 0; f--) fromHere[f] = fromHere[f + 1] + expected[f];
         var block = new ExtractionBlock(1 << 16);
@@ -188,18 +189,13 @@ public static class MergeJob
             return ExtractionReader.ReadAsync(inputs[f], f, readOptions, into, ct).GetAwaiter().GetResult();
         }, (f, read) =>
         {
-            if (read.Error is not null)
-            {
-                error = read.Error.ToString();
-                return false;
-            }
+            error = AddInput(summary, rejects, read, log);
+            if (error is not null) return false;
             if (own[f] is { } rows)
             {
                 block.Append(rows);
                 own[f] = null;
             }
-            AddInput(summary, rejects, read);
-            log?.Invoke($"read {read.Path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
             return true;
         });
         return (block, error);
@@ -228,9 +224,14 @@ public static class MergeJob
 
     internal static ReadOptions ReadOptionsOf(MergeOptions options) => new(options.Profile, options.Format, options.Strict, options.Threads);
 
-    /// <summary>One input file read: its line in the summary, and its rejects counted and kept.</summary>
-    internal static void AddInput(RunSummary summary, List<RejectRecord> rejects, FileReadResult read)
+    /// <summary>
+    /// One input file read, in file order: its error (the run stops there), or null once it has its line
+    /// in the summary, its rejects are counted and kept, and the log has its line.
+    /// </summary>
+    internal static string? AddInput(RunSummary summary, List<RejectRecord> rejects, FileReadResult read, Action<string>? log)
     {
+        if (read.Error is not null) return read.Error.ToString();
+        log?.Invoke($"read {read.Path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
         rejects.AddRange(read.Rejects);
         var file = new InputFileSummary
         {
@@ -239,6 +240,7 @@ public static class MergeJob
         };
         summary.Inputs.Add(file);
         foreach (var r in read.Rejects) CountReject(summary, file, r.Reason);
+        return null;
     }
 
     /// <summary>Rows whose cntr was already read: rejects with file and line, or under --strict the error for the first.</summary>

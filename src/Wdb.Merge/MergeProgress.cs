@@ -19,27 +19,33 @@ public interface IMergeProgress
 public static class RowEstimate
 {
     /// <summary>
-    /// Rows expected in <paramref name="path"/>: its size times the newline density of its
-    /// first MiB; for a gzipped file, its stored size times the newlines per stored byte of its
-    /// first MiB of text (what that took of the stored bytes). 0 when unknown (unreadable files).
+    /// Rows expected in <paramref name="path"/>: its size times the newlines per stored byte of its
+    /// first MiB of text (for a gzipped file, per stored byte that MiB took); a file shorter than
+    /// that is counted. 0 when unknown (unreadable files, a .gz that is not gzip data).
     /// </summary>
     public static long Of(string path)
     {
         try
         {
-            if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return OfGzip(path);
             using var file = File.OpenRead(path);
-            long length = file.Length;
-            var buffer = new byte[1 << 20];
-            int read = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-            if (read == 0) return 0;
-            int lines = buffer.AsSpan(0, read).Count((byte)'\n');
-            return lines == 0 ? 1 : (long)((double)length * lines / read);
+            var head = new byte[1 << 20];
+            var (read, taken) = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? InflateHead(file, head) : ReadHead(file, head);
+            if (read == 0 || taken == 0) return 0;
+            long lines = head.AsSpan(0, read).Count((byte)'\n');
+            if (read < head.Length) return Math.Max(lines, 1);   // the whole text
+            return lines == 0 ? 1 : (long)((double)file.Length * lines / taken);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             return 0;
         }
+    }
+
+    /// <summary>The head as stored: (bytes of text, bytes of the file they took).</summary>
+    private static (int Read, long Taken) ReadHead(FileStream file, byte[] head)
+    {
+        int read = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return (read, read);
     }
 
     /// <summary>
@@ -47,23 +53,14 @@ public static class RowEstimate
     /// the sample took are counted as the inflater reads them, in blocks of a few KiB, so the count runs
     /// up to one block ahead: without the last block it is a lower bound, and the estimate errs high
     /// (the in-memory merge reserves the table by it: erring low would double the table's arrays near
-    /// the end). A file shorter than the sample is counted.
+    /// the end).
     /// </summary>
-    private static long OfGzip(string path)
+    private static (int Read, long Taken) InflateHead(FileStream file, byte[] head)
     {
-        using var file = File.OpenRead(path);
-        long length = file.Length;
         var counted = new CountingStream(file);
         using var gzip = new System.IO.Compression.GZipStream(counted, System.IO.Compression.CompressionMode.Decompress);
-        var buffer = new byte[1 << 20];
-        int read;
-        try { read = gzip.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false); }
-        catch (InvalidDataException) { return 0; }
-        if (read == 0 || counted.Bytes == 0) return 0;
-        long lines = buffer.AsSpan(0, read).Count((byte)'\n');
-        if (read < buffer.Length) return Math.Max(lines, 1);   // the whole text
-        long taken = counted.Bytes - counted.LastRead > 0 ? counted.Bytes - counted.LastRead : counted.Bytes;
-        return lines == 0 ? 1 : (long)((double)length * lines / taken);
+        int read = gzip.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return (read, counted.Bytes - counted.LastRead > 0 ? counted.Bytes - counted.LastRead : counted.Bytes);
     }
 
     /// <summary>Reads through, counting the bytes read.</summary>

@@ -45,16 +45,17 @@ public static class ZoneMerge
     private const long GzipBytesPerRow = 30;
 
     /// <summary>Whether this run merges zone by zone.</summary>
-    public static bool Chooses(MergeOptions options) => Plan(options) is not null;
+    public static bool Chooses(MergeOptions options) => Plan(options, options.Inputs.Select(RowEstimate.Of).ToArray()) is not null;
 
     /// <summary>
     /// The zone merge's plan for this run (the rows estimated from the input files, once), or null
     /// to hold the whole table.
     /// </summary>
-    internal static (int ZoneRows, long EstimatedRows)? Plan(MergeOptions options)
+    /// <param name="expected">Each input's <see cref="RowEstimate.Of"/>.</param>
+    internal static (int ZoneRows, long EstimatedRows)? Plan(MergeOptions options, long[] expected)
     {
         if (options.ZoneRows == 0) return null;
-        long estimated = options.Inputs.Sum(EstimatedRows);
+        long estimated = options.Inputs.Select((path, f) => EstimatedRows(path, expected[f])).Sum();
         if (options.ZoneRows is int z and > 0) return (z, estimated);
         return estimated > AutoAboveRows ? (AutoZoneRows(estimated), estimated) : null;
     }
@@ -73,16 +74,15 @@ public static class ZoneMerge
     public static int AutoZoneRows(long rows) =>
         (int)Math.Min(int.MaxValue / 4, Math.Max(DefaultZoneRows, (rows + MostAutoZones - 1) / MostAutoZones));
 
-    private static long EstimatedRows(string path)
+    private static long EstimatedRows(string path, long rows)
     {
-        long rows = RowEstimate.Of(path);
         if (rows > 0 || !path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return rows;
         try { return new FileInfo(path).Length / GzipBytesPerRow; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
     }
 
     internal static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
-        ExtractionBlock? scanCorners, (int ZoneRows, long EstimatedRows) plan, Action<string>? log)
+        ExtractionBlock? scanCorners, (int ZoneRows, long EstimatedRows) plan, long[] expected, Action<string>? log)
     {
         var (zoneRows, estimated) = plan;
         summary.Parameters["zone_rows"] = zoneRows;
@@ -90,7 +90,7 @@ public static class ZoneMerge
         try
         {
             Directory.CreateDirectory(spill);
-            return Run(options, device, summary, timer, scanCorners, zoneRows, PartitionRows(zoneRows, estimated), spill, log);
+            return Run(options, device, summary, timer, scanCorners, zoneRows, PartitionRows(zoneRows, estimated), expected, spill, log);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -131,9 +131,9 @@ public static class ZoneMerge
     }
 
     private static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
-        ExtractionBlock? scanCorners, int zoneRows, int blockRows, string spill, Action<string>? log)
+        ExtractionBlock? scanCorners, int zoneRows, int blockRows, long[] expected, string spill, Action<string>? log)
     {
-        using var passes = new Passes(options, summary, timer, zoneRows, blockRows, spill, log);
+        using var passes = new Passes(options, summary, timer, zoneRows, blockRows, expected, spill, log);
         return passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners) ?? passes.Zones(device)
             ?? MergeJob.Write(options, summary, timer, o => OutputWriter.Write(o, passes.Outputs, summary, passes.Rejects, options.Threads));
     }
@@ -142,8 +142,8 @@ public static class ZoneMerge
     /// The passes of one run over its spill files, in order; each returns null to go on or the
     /// run's outcome when it must stop there. Disposing deletes the spill files.
     /// </summary>
-    private sealed class Passes(MergeOptions options, RunSummary summary, StageTimer timer, int zoneRows, int blockRows, string spill,
-        Action<string>? log)
+    private sealed class Passes(MergeOptions options, RunSummary summary, StageTimer timer, int zoneRows, int blockRows, long[] expected,
+        string spill, Action<string>? log)
         : IDisposable
     {
         private readonly DeclinationRuns _runs = new(Path.Combine(spill, "rows"));
@@ -174,23 +174,13 @@ public static class ZoneMerge
             int atOnce = FilesAtOnce.Resolve(options.FilesAtOnce, inputs, options.Threads);
             var readOptions = FilesAtOnce.PerFile(MergeJob.ReadOptionsOf(options), atOnce);
             if (atOnce > 1)
-                options.Progress?.Stage($"read {inputs.Count} files, {atOnce} at once", () => Interlocked.Read(ref _spilled),
-                    inputs.Sum(RowEstimate.Of));
-            MergeOutcome? failed = null;
-            FilesAtOnce.Run(inputs.Count, atOnce, (f, ct) => ReadAndSpill(f, readOptions, atOnce == 1, ct), (f, read) =>
-            {
-                if (read.Error is not null)
-                {
-                    failed = MergeOutcome.Fail(MergeJob.InputErrorExit, read.Error.ToString());
-                    return false;
-                }
-                MergeJob.AddInput(summary, Rejects, read);
-                log?.Invoke($"read {read.Path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
-                return true;
-            });
+                options.Progress?.Stage($"read {inputs.Count} files, {atOnce} at once", () => Interlocked.Read(ref _spilled), expected.Sum());
+            string? error = null;
+            FilesAtOnce.Run(inputs.Count, atOnce, (f, ct) => ReadAndSpill(f, readOptions, atOnce == 1, ct),
+                (_, read) => (error = MergeJob.AddInput(summary, Rejects, read, log)) is null);
             // The copies are a block each (~1 M rows): not kept through the zones.
             _handedBlocks.Clear();
-            if (failed is not null) return failed;
+            if (error is not null) return MergeOutcome.Fail(MergeJob.InputErrorExit, error);
             _runs.PutInOrder();
             timer.Stop("read");
             return null;
@@ -208,7 +198,7 @@ public static class ZoneMerge
             string path = options.Inputs[f];
             long before = Interlocked.Read(ref _spilled);
             if (ownStage)
-                options.Progress?.Stage($"read {Path.GetFileName(path)}", () => Interlocked.Read(ref _spilled) - before, RowEstimate.Of(path));
+                options.Progress?.Stage($"read {Path.GetFileName(path)}", () => Interlocked.Read(ref _spilled) - before, expected[f]);
             var handed = _handedBlocks.TryTake(out var free) ? free : new ExtractionBlock(16);
             var spilling = Task.CompletedTask;
             long blockNo = 0;
