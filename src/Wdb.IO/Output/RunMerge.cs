@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Wdb.IO;
@@ -47,6 +48,15 @@ public sealed class RunReader
 
     public T Read<T>() where T : unmanaged
     {
+        // The common case, a whole record in the buffer, without the span copy loop (a merge of
+        // small records is mostly this call).
+        int size = Unsafe.SizeOf<T>();
+        if (_filled - _at >= size)
+        {
+            T record = Unsafe.ReadUnaligned<T>(ref _buffer[_at]);
+            _at += size;
+            return record;
+        }
         T value = default;
         Read(MemoryMarshal.AsBytes(new Span<T>(ref value)));
         return value;

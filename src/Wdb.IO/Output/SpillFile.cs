@@ -23,6 +23,8 @@ public sealed class SpillFile : IDisposable
     private readonly bool _writtenDirect;
     private SafeFileHandle? _directRead;
     private bool _directReadTried;
+    // Readers on several threads (a merge split by key range) may each be the first to read.
+    private readonly Lock _gate = new();
 
     /// <summary>Alignment of direct reads: offsets, lengths and buffer addresses (the direct writer's).</summary>
     public const int Block = DirectFile.Block;
@@ -54,6 +56,11 @@ public sealed class SpillFile : IDisposable
 
     /// <summary>Ends the appends (and frees the direct writer's buffers); reading may begin.</summary>
     public void EndWrites()
+    {
+        lock (_gate) EndWritesOnce();
+    }
+
+    private void EndWritesOnce()
     {
         if (_reading) return;
         _reading = true;
@@ -125,7 +132,12 @@ public sealed class SpillFile : IDisposable
 
     private SafeFileHandle? DirectReadHandle()
     {
-        EndWrites();
+        lock (_gate) return DirectReadHandleOnce();
+    }
+
+    private SafeFileHandle? DirectReadHandleOnce()
+    {
+        EndWritesOnce();
         if (_directReadTried) return _directRead;
         _directReadTried = true;
         if (!_writtenDirect) return null;

@@ -47,9 +47,10 @@ public sealed class DuplicateCntrRunsTests : IDisposable
     }
 
     /// <summary>The rows in consecutive blocks of random sizes (some empty, some single rows, one past a read buffer).</summary>
-    private static List<DuplicateRow> FindInBlocks(string directory, List<(int File, long Line, long Cntr)> rows, Random rng, int threads = 0)
+    private static List<DuplicateRow> FindInBlocks(string directory, List<(int File, long Line, long Cntr)> rows, Random rng, int threads = 0,
+                                                   int sampleEvery = DuplicateCntrRuns.SampleEvery)
     {
-        using var runs = new DuplicateCntrRuns(directory, threads);
+        using var runs = new DuplicateCntrRuns(directory, threads, sampleEvery);
         for (int from = 0; from < rows.Count;)
         {
             int size = rng.Next(5) switch { 0 => 0, 1 => 1, 2 => 5000 + rng.Next(3000), _ => 1 + rng.Next(700) };
@@ -74,6 +75,27 @@ public sealed class DuplicateCntrRunsTests : IDisposable
         Assert.Equal(expected, FindInBlocks(RunsDirectory, rows, rng, threads));
     }
 
+    /// <summary>
+    /// The merge split into cntr ranges (up to 4 per thread, cut at sampled keys) rejects what one
+    /// merge does: samples every few entries put range bounds inside runs, and few cntr values put
+    /// one cntr's entries in many runs on both sides of a bound's sample.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 2, 1, 15_000)]
+    [InlineData(2, 3, 7, 15_000)]
+    [InlineData(3, 4, 64, 15_000)]
+    [InlineData(4, 8, 1, 40)]
+    [InlineData(5, 16, 3, 400)]
+    [InlineData(6, 1, 1, 400)]
+    public void Cntr_ranges_merged_apart_reject_what_one_merge_rejects(int seed, int threads, int sampleEvery, int values)
+    {
+        var rng = new Random(seed);
+        var rows = Rows(rng, files: 4, perFile: 6000, values: values);
+        var expected = Expected(rows);
+        Assert.True(expected.Count > 5000, $"{expected.Count} duplicates");
+        Assert.Equal(expected, FindInBlocks(RunsDirectory, rows, rng, threads, sampleEvery));
+    }
+
     [Fact]
     public void Rows_out_of_read_order_keep_the_first_by_file_and_line()
     {
@@ -86,7 +108,7 @@ public sealed class DuplicateCntrRunsTests : IDisposable
         var byArrival = rows.Where(r => !firstArrived.Add(r.Cntr)).Select(r => new DuplicateRow(r.File, r.Line, r.Cntr))
             .OrderBy(d => d.FileIndex).ThenBy(d => d.Line).ToList();
         Assert.NotEqual(expected, byArrival);
-        Assert.Equal(expected, FindInBlocks(RunsDirectory, rows, rng));
+        Assert.Equal(expected, FindInBlocks(RunsDirectory, rows, rng, threads: 3, sampleEvery: 5));
     }
 
     [Fact]
