@@ -7,7 +7,9 @@
 #   than seed 1 at 180 0 lives in its own folder (bench/data/seed<N>_<RA>_<DEC>), so the default set stays,
 #   RESULTS_FILE=path (default bench/RESULTS.md; e.g. bench/RESULTS-unseen.md for another seed and field),
 #   WDB_BIN=path (use an already built wdb instead of publishing one), WDB_REPEAT (wdb runs per dataset, median reported; default 3),
-#   WDB_DEVICE=auto|cuda|cpu (wdb merge --device; default wdb's own, auto; bench/gpu.sh sets cuda).
+#   WDB_DEVICE=auto|cuda|cpu (wdb merge --device; default wdb's own, auto; bench/gpu.sh sets cuda),
+#   SIDE_PAIRS (wdb/peer pairs run back to back for the side-by-side ratios; default 3, 0: none),
+#   SIDE_MAX (s: only peers whose one run took at most this long get pairs; default 60).
 set -uo pipefail
 
 MODE="${1:-quick}"
@@ -101,7 +103,29 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN{ if (s > 0) printf "%.0f", n / s; else p
 mbs() { awk -v b="$1" -v s="$2" 'BEGIN{ if (s > 0) printf "%.1f", b / 1e6 / s; else print "-" }'; }
 ratio() { awk -v p="$1" -v w="$2" 'BEGIN{ if (w > 0 && p > 0) printf "%.1fx", p / w; else print "-" }'; }
 
-ROWS_MD=(); STAGES_MD=(); CHECKS_MD=(); GEN_MD=(); WDB_WALLS_MD=()
+ROWS_MD=(); STAGES_MD=(); CHECKS_MD=(); GEN_MD=(); WDB_WALLS_MD=(); SIDE_MD=()
+SIDE_PAIRS="${SIDE_PAIRS:-3}"; SIDE_MAX="${SIDE_MAX:-60}"
+
+# side_by_side DATASET CSV RUNDIR LABEL CAP_KB PEER_CMD...: wdb and the peer in SIDE_PAIRS pairs, each
+# pair back to back, and the ratio within each pair. The main table sets wdb's median against one peer
+# run made minutes later, in the peers' pass; on a VM whose speed moves by 20-40 % within the hour that
+# ratio carries the drift, a pair's does not. The peer command writes to $run/side.peer.csv.
+side_by_side() {
+    local name="$1" csv="$2" run="$3" label="$4" cap="$5"; shift 5
+    local ws=() ps=() rs=() i w p st rc
+    for i in $(seq 1 "$SIDE_PAIRS"); do
+        /usr/bin/time -v -o "$run/side.wdb.time" "$WDB" merge "$csv" --out "$run/side.wdb" --quiet ${WDB_DEVICE:+--device "$WDB_DEVICE"} >/dev/null 2>&1
+        read -r w _ rc < <(time_fields "$run/side.wdb.time"); rm -rf "$run/side.wdb"
+        [ "$rc" = 0 ] || { log "$name: side by side: wdb failed"; return; }
+        st=$(run_capped "$cap" "$run/side.peer" "$@")
+        read -r p _ _ < <(time_fields "$run/side.peer.time"); rm -f "$run/side.peer.csv"
+        [ "$st" = ok ] || { log "$name: side by side: $label $st"; return; }
+        ws+=("$w"); ps+=("$p"); rs+=("$(awk -v p="$p" -v w="$w" 'BEGIN{printf "%.2f", p / w}')")
+    done
+    local med; med=$(printf '%s\n' "${rs[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    SIDE_MD+=("| $name | $label | ${#rs[@]} | $(IFS=,; echo "${ws[*]}" | sed 's/,/, /g') | $(IFS=,; echo "${ps[*]}" | sed 's/,/, /g') | $(IFS=,; echo "${rs[*]}" | sed 's/,/, /g') | ${med}x |")
+    log "$name: side by side with $label: ${rs[*]} (median ${med}x)"
+}
 SELECTED="${DATASETS:-}"
 for spec in "${DATASETS_ALL[@]}"; do
     read -r name kind sources scans <<<"$spec"
@@ -301,6 +325,17 @@ for spec in "${DATASETS_ALL[@]}"; do
     elif [ "$sstat" != ok ]; then check="not run (scipy peer: $sstat)"
     else check="not run (wdb: $wstat)"; fi
     CHECKS_MD+=("| $name | $check |")
+    if [ "$wstat" = ok ] && [ "$SIDE_PAIRS" -gt 0 ]; then
+        if [ "$sstat" = ok ] && awk -v w="$swall" -v m="$SIDE_MAX" 'BEGIN{exit !(w <= m)}'; then
+            log "$name: side by side with scipy, $SIDE_PAIRS pairs"
+            side_by_side "$name" "$csv" "$run" "scipy cKDTree" $(( PEER_MEM_GB * 1048576 )) "$PY" "$HERE/peers/fof_scipy.py" "$csv" --out "$run/side.peer.csv"
+        fi
+        if [ "$tstat" = ok ] && awk -v w="$twall" -v m="$SIDE_MAX" 'BEGIN{exit !(w <= m)}'; then
+            log "$name: side by side with STILTS, $SIDE_PAIRS pairs"
+            side_by_side "$name" "$csv" "$run" "STILTS tmatch1" 0 stilts "-Xmx${PEER_MEM_GB}g" tmatch1 in="$csv" ifmt=csv matcher=sky params=2 \
+                values='ra dec' action=identify out="$run/side.peer.csv" ofmt=csv
+        fi
+    fi
     log "$name: wdb $wstat ${wwall}s, scipy $sstat ${swall}s, stilts $tstat ${twall}s, check $check"
     [ -z "${KEEP_DATA:-}" ] && [ "$MODE" = full ] && [ "$name" = survey-10M ] && rm -f "$csv"
 done
@@ -330,6 +365,17 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     echo "| --- | --- |"
     printf '%s\n' "${CHECKS_MD[@]}"
     echo
+    if [ ${#SIDE_MD[@]} -gt 0 ]; then
+        echo "## Side by side (wdb, then the peer, back to back, $SIDE_PAIRS times; peers whose run above took at most $SIDE_MAX s)"
+        echo
+        echo "Each pair ran within a minute, so both saw the same load: the ratio within a pair does not carry this VM's drift,"
+        echo "which the table above, wdb's median against one peer run made later in the peers' pass, does."
+        echo
+        echo "| dataset | peer | pairs | wdb wall s | peer wall s | peer / wdb, each pair | median |"
+        echo "| --- | --- | ---: | --- | --- | --- | ---: |"
+        printf '%s\n' "${SIDE_MD[@]}"
+        echo
+    fi
     echo "## wdb runs (wall s of each repeat; the median run is reported above and below)"
     echo
     echo "| dataset | wall s | median |"
