@@ -21,7 +21,8 @@ internal static class MergeCommand
         var minSnr = new Option<double?>("--min-snr") { Description = "Pre-merge filter: drop extractions whose best band SNR is below this" };
         var noArtifacts = new Option<bool>("--exclude-artifacts") { Description = "Pre-merge filter: drop extractions with a cc_flg artifact flag in any band" };
         var blockRows = new Option<int>("--block-rows") { Description = "Rows per link block; each block is linked with a dec margin of one radius, so results do not depend on it (bounds GPU memory)", DefaultValueFactory = _ => 1 << 23 };
-        var zoneRows = new Option<int?>("--zone-rows") { Description = $"Merge zone by zone in declination, about this many rows per zone, holding one zone (and the next, being read) instead of the whole table; 0 holds the whole table. Default: zones of {Wdb.Merge.Streaming.ZoneMerge.DefaultZoneRows:N0} rows (at most {Wdb.Merge.Streaming.ZoneMerge.MostAutoZones} zones, larger ones beyond) for inputs above about {Wdb.Merge.Streaming.ZoneMerge.AutoAboveRows:N0} rows. Results do not depend on it" };
+        var zoneRows = new Option<int?>("--zone-rows") { Description = $"Merge zone by zone in declination, about this many rows per zone, holding one zone (and the next, being read) instead of the whole table; 0 holds the whole table. Default: chosen by --memory. Results do not depend on it" };
+        var memory = new Option<string?>("--memory") { Description = $"Memory the merge may plan for, e.g. 8G or 512M: an input whose table (about {Wdb.Merge.Streaming.ZoneMerge.HeldBytesPerRow} bytes a row) does not fit is merged zone by zone, in zones as large as it allows (about {Wdb.Merge.Streaming.ZoneMerge.ZoneBytesPerRow} bytes a row, at least {Wdb.Merge.Streaming.ZoneMerge.DefaultZoneRows:N0} rows). Default: half of this machine's (or container's) memory, now {ByteSize.Format(Wdb.Merge.Streaming.ZoneMerge.DefaultMemoryBytes())}. Results do not depend on it" };
         var spillDir = new Option<string?>("--spill-dir") { Description = "Where the zone merge keeps its temporary runs (about 0.5 KB per row; removed at the end). Default: beside --out" };
         var modelFile = new Option<string?>("--reliability-model") { Description = "Reliability model JSON (default: the built-in v1; see docs/reliability.md)" };
         var scans = new Option<string?>("--scans") { Description = "Scan-footprint table for spos: CSV with scan_key, ra1, dec1, ra2, dec2, ... (corners, deg). Default: each scan's footprint is the extent of its own extractions" };
@@ -29,7 +30,7 @@ internal static class MergeCommand
         var quiet = new Option<bool>("--quiet") { Description = "Print only errors" };
         var cmd = new Command("merge", "Merge WDB extractions into groups: link within the radius, resolve confusion, compute group statistics, write groups/members/extractions (FlatBuffers), rejects.csv and summary.json to --out.")
         {
-            inputs, output, radius, profile, strict, device, threads, filesAtOnce, blockRows, zoneRows, spillDir, minSnr, noArtifacts, modelFile, scans, progress, quiet,
+            inputs, output, radius, profile, strict, device, threads, filesAtOnce, blockRows, zoneRows, memory, spillDir, minSnr, noArtifacts, modelFile, scans, progress, quiet,
         };
         cmd.SetAction(p =>
         {
@@ -50,6 +51,16 @@ internal static class MergeCommand
                     return 2;
                 }
             }
+            long? memoryBytes = null;
+            if (p.GetValue(memory) is string size)
+            {
+                if (!ByteSize.TryParse(size, out long bytes))
+                {
+                    Console.Error.WriteLine($"wdb merge: --memory: expected a size such as 8G, 512M or 1.5T (K, M, G, T: powers of 1024), got '{size}'");
+                    return 2;
+                }
+                memoryBytes = bytes;
+            }
             bool showProgress = !q && (p.GetValue(progress) ?? !Console.IsErrorRedirected);
             using var display = showProgress ? new ProgressDisplay() : null;
             var options = new MergeOptions
@@ -61,7 +72,7 @@ internal static class MergeCommand
                 Reliability = model,
                 Progress = display,
                 ScanTable = p.GetValue(scans),
-                ZoneRows = p.GetValue(zoneRows), SpillDirectory = p.GetValue(spillDir),
+                ZoneRows = p.GetValue(zoneRows), MemoryBytes = memoryBytes, SpillDirectory = p.GetValue(spillDir),
             };
             Action<string>? log = q ? null : display is not null ? line => display.WriteLine($"wdb merge: {line}") : line => Console.Error.WriteLine($"wdb merge: {line}");
             var outcome = MergeJob.Run(options, log);

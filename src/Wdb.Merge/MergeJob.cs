@@ -35,6 +35,13 @@ public sealed record MergeOptions
     /// (<see cref="Streaming.ZoneMerge.Chooses"/>). Results do not depend on it.
     /// </summary>
     public int? ZoneRows { get; init; }
+    /// <summary>
+    /// The memory the run plans for, in bytes: inputs whose table held whole would not fit it are
+    /// merged zone by zone, in zones as large as it allows (<see cref="Streaming.ZoneMerge.Plan"/>);
+    /// null: <see cref="Streaming.ZoneMerge.DefaultMemoryBytes"/>. Ignored when <see cref="ZoneRows"/> is given.
+    /// Results do not depend on it.
+    /// </summary>
+    public long? MemoryBytes { get; init; }
     /// <summary>Where the zone merge spills its runs; null: a temporary directory beside the output directory.</summary>
     public string? SpillDirectory { get; init; }
     /// <summary>Progress watcher (e.g. the terminal display); null for none.</summary>
@@ -72,6 +79,8 @@ public static class MergeJob
             return MergeOutcome.Fail(InputErrorExit, $"--files-at-once must be 0 (chosen by the inputs) or positive, got {options.FilesAtOnce}");
         if (options.ZoneRows < 0)
             return MergeOutcome.Fail(InputErrorExit, $"--zone-rows must be 0 (whole table) or positive, got {options.ZoneRows}");
+        if (options.MemoryBytes <= 0)
+            return MergeOutcome.Fail(InputErrorExit, $"--memory must be positive, got {options.MemoryBytes} bytes");
         // The engine is made while the input is read; what is known at once stops the run at once.
         using var device = LinkDevices.Open(options.Device, options.Threads);
         if (device.FailedAlready is string error) return MergeOutcome.Fail(InputErrorExit, error);
@@ -215,6 +224,7 @@ public static class MergeJob
         summary.Parameters["block_rows"] = options.BlockRows;
         summary.Parameters["threads"] = Threads.Resolve(options.Threads);
         summary.Parameters["files_at_once"] = Wdb.IO.FilesAtOnce.Resolve(options.FilesAtOnce, options.Inputs, options.Threads);
+        summary.Parameters["memory_mb"] = Streaming.ZoneMerge.MemoryBudget(options) >> 20;
         if (options.Filters.MinSnr is double snr) summary.Parameters["min_snr"] = snr;
         summary.Parameters["exclude_artifacts"] = options.Filters.ExcludeArtifacts;
         summary.Parameters["scans"] = options.ScanTable ?? "derived from each scan's extractions";

@@ -25,15 +25,31 @@ namespace Wdb.Merge.Streaming;
 public static class ZoneMerge
 {
     /// <summary>
-    /// Inputs estimated above this many rows are merged zone by zone unless --zone-rows says
-    /// otherwise. Below it the in-memory merge is faster (3.25 M-row tile: 6.4 s and 0.82 GB
-    /// against 8.6 s and 0.75 GB) and its peak (~0.45 KB a row) stays under ~2 GB; above it the
-    /// zone merge costs ~20 % more time for a fraction of the memory (10 M survey: 29 s and
-    /// 1.0 GB against 24 s and 4.3 GB; bench/NOTES.md 33).
+    /// Peak bytes per row of the in-memory merge, as planned: measured 0.43-0.55 KB for a survey and
+    /// ~0.26 KB for a calibration tile (bench/RESULTS.md), so a little above the most seen. An input
+    /// whose rows times this fit the memory budget is held whole: it is faster at every size measured
+    /// (10 M survey on 2 cores: 24 s against 29 s in zones; on 16 cores 12.3 s against 33.5 s;
+    /// bench/NOTES.md 33, 57), the zones only buy the bounded memory.
     /// </summary>
-    public const long AutoAboveRows = 4_000_000;
-    /// <summary>Zone size when the run chose the zone merge by itself: ~1 GB peak for a survey.</summary>
+    public const long HeldBytesPerRow = 600;
+    /// <summary>
+    /// Peak bytes per row of a zone as planned (the zone, the next being read, carried rows and the
+    /// runs' buffers): the 10 M survey peaks at ~1.0 GB with zones of 1 M rows, ~0.6 GB with 0.5 M.
+    /// </summary>
+    public const long ZoneBytesPerRow = 1000;
+    /// <summary>Smallest zone a run chooses by itself (the zone size of a small budget): ~1 GB peak for a survey.</summary>
     public const int DefaultZoneRows = 1_000_000;
+
+    /// <summary>
+    /// The memory a run plans for when --memory does not say: half of what the process may use (the
+    /// machine's memory, or its container's limit), leaving the rest to the page cache and the system.
+    /// </summary>
+    public static long DefaultMemoryBytes()
+    {
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return available > 0 ? available / 2 : 2L << 30;
+    }
+
     /// <summary>
     /// Most zones (and read blocks) a run chooses by itself: the final merge reads every zone's runs
     /// at once, each through buffers of its own, so beyond a few hundred the reads become small.
@@ -49,7 +65,8 @@ public static class ZoneMerge
 
     /// <summary>
     /// The zone merge's plan for this run (the rows estimated from the input files, once), or null
-    /// to hold the whole table.
+    /// to hold the whole table: --zone-rows when given, else zones only when the table held whole
+    /// (<see cref="HeldBytesPerRow"/>) would not fit the memory budget (<see cref="MergeOptions.MemoryBytes"/>).
     /// </summary>
     /// <param name="expected">Each input's <see cref="RowEstimate.Of"/>.</param>
     internal static (int ZoneRows, long EstimatedRows)? Plan(MergeOptions options, long[] expected)
@@ -57,8 +74,12 @@ public static class ZoneMerge
         if (options.ZoneRows == 0) return null;
         long estimated = options.Inputs.Select((path, f) => EstimatedRows(path, expected[f])).Sum();
         if (options.ZoneRows is int z and > 0) return (z, estimated);
-        return estimated > AutoAboveRows ? (AutoZoneRows(estimated), estimated) : null;
+        long budget = MemoryBudget(options);
+        return estimated > budget / HeldBytesPerRow ? (AutoZoneRows(estimated, budget), estimated) : null;
     }
+
+    /// <summary>The memory this run plans for: --memory, or <see cref="DefaultMemoryBytes"/>.</summary>
+    public static long MemoryBudget(MergeOptions options) => options.MemoryBytes ?? DefaultMemoryBytes();
 
     /// <summary>Most runs (read blocks) the partition writes: the duplicate check merges them all at once, each through buffers of its own.</summary>
     public const int MostRuns = 1024;
@@ -70,9 +91,13 @@ public static class ZoneMerge
     public static int PartitionRows(int zoneRows, long estimatedRows) =>
         (int)Math.Min(int.MaxValue / 4, Math.Max(zoneRows, (estimatedRows + MostRuns - 1) / MostRuns));
 
-    /// <summary>The zone size a run chooses for about <paramref name="rows"/> rows.</summary>
-    public static int AutoZoneRows(long rows) =>
-        (int)Math.Min(int.MaxValue / 4, Math.Max(DefaultZoneRows, (rows + MostAutoZones - 1) / MostAutoZones));
+    /// <summary>
+    /// The zone size a run chooses for about <paramref name="rows"/> rows within <paramref name="budget"/>
+    /// bytes: as large as the budget allows (fewer zones carry fewer rows across boundaries and write
+    /// fewer runs), at least <see cref="DefaultZoneRows"/>, and no more than <see cref="MostAutoZones"/> zones.
+    /// </summary>
+    public static int AutoZoneRows(long rows, long budget) =>
+        (int)Math.Min(int.MaxValue / 4, Math.Max(Math.Max(DefaultZoneRows, budget / ZoneBytesPerRow), (rows + MostAutoZones - 1) / MostAutoZones));
 
     private static long EstimatedRows(string path, long rows)
     {

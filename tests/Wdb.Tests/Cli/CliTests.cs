@@ -41,7 +41,59 @@ public sealed class CliTests : IDisposable
         var bad = WdbProcess.Run("merge", data, "--out", Path.Combine(_dir, "never"), "--zone-rows", "-5");
         Assert.Equal(2, bad.Exit);
         Assert.Contains("--zone-rows", bad.Stderr);
+
+        // A memory budget too small for the table held whole sends it through the zones (of the smallest
+        // size a run chooses, 1 M rows: here one zone), with the same tables.
+        string budgeted = Path.Combine(_dir, "budgeted");
+        var c = WdbProcess.Run("merge", data, "--out", budgeted, "--device", "cpu", "--memory", "1M", "--spill-dir", spill);
+        Assert.True(c.Exit == 0, c.Stderr);
+        Assert.Contains("zones of about 1,000,000 rows", c.Stderr);
+        foreach (string table in new[] { "groups.fb", "members.fb", "extractions.fb" })
+            Assert.True(File.ReadAllBytes(Path.Combine(whole, table)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(budgeted, table))), table);
+        Assert.Contains("\"memory_mb\": 1,", File.ReadAllText(Path.Combine(budgeted, "summary.json")));
+        Assert.DoesNotContain("zones of", a.Stderr);
+        foreach (string size in new[] { "8X", "-1G", "0", "G", "1iB" })
+        {
+            var badSize = WdbProcess.Run("merge", data, "--out", Path.Combine(_dir, "never"), "--memory", size);
+            Assert.Equal(2, badSize.Exit);
+            Assert.Contains($"--memory: expected a size such as 8G, 512M or 1.5T (K, M, G, T: powers of 1024), got '{size}'", badSize.Stderr);
+        }
+        Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
     }
+
+    [Theory]
+    [InlineData("1", 1L)]
+    [InlineData("512M", 512L << 20)]
+    [InlineData("8G", 8L << 30)]
+    [InlineData("8g", 8L << 30)]
+    [InlineData("1.5T", 3L << 39)]
+    [InlineData("64GB", 64L << 30)]
+    [InlineData("2GiB", 2L << 30)]
+    [InlineData(" 100 K ", 100L << 10)]
+    [InlineData("4096B", 4096L)]
+    [InlineData(".5k", 512L)]
+    public void Sizes_read_as_a_user_writes_them(string text, long bytes)
+    {
+        Assert.True(Wdb.Cli.ByteSize.TryParse(text, out long parsed), text);
+        Assert.Equal(bytes, parsed);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("G")]
+    [InlineData("-1G")]
+    [InlineData("0")]
+    [InlineData("0.1")]
+    [InlineData("1iB")]
+    [InlineData("8X")]
+    [InlineData("1,5G")]
+    [InlineData("1e3")]
+    [InlineData("9999999T")]
+    public void Sizes_that_are_not_sizes_are_refused(string text) => Assert.False(Wdb.Cli.ByteSize.TryParse(text, out _), text);
+
+    [Fact]
+    public void Sizes_are_printed_in_the_largest_unit() =>
+        Assert.Equal(["512", "1K", "1.5M", "11.7G", "2T"], new[] { 512L, 1024L, 3L << 19, (long)(11.7 * (1L << 30)), 2L << 40 }.Select(Wdb.Cli.ByteSize.Format));
 
     [Fact]
     public void Bad_requests_exit_2_with_one_line_and_write_nothing()

@@ -182,6 +182,30 @@ public sealed class ZoneMergeTests : IDisposable
         Assert.Empty(Directory.GetDirectories(_s.Dir, "never*"));
     }
 
+    /// <summary>
+    /// Without --zone-rows the table is held whole when its rows at ~600 bytes fit the memory budget,
+    /// else merged in zones sized by the budget; --zone-rows overrides it either way.
+    /// </summary>
+    [Fact]
+    public void The_memory_budget_chooses_between_holding_the_table_and_zones()
+    {
+        var options = new MergeOptions { Inputs = ["survey.csv"], OutDir = "x" };
+        long[] tenMillion = [10_000_000];
+        long held = 10_000_000 * ZoneMerge.HeldBytesPerRow;
+        Assert.Null(ZoneMerge.Plan(options with { MemoryBytes = held }, tenMillion));
+        Assert.Equal((5_999_999, 10_000_000L), ZoneMerge.Plan(options with { MemoryBytes = held - ZoneMerge.HeldBytesPerRow }, tenMillion));
+        Assert.Equal((ZoneMerge.DefaultZoneRows, 10_000_000L), ZoneMerge.Plan(options with { MemoryBytes = 1L << 30 >> 1 }, tenMillion));
+        Assert.Equal((2_147_483, 10_000_000L), ZoneMerge.Plan(options with { MemoryBytes = 2L << 30 }, tenMillion));
+        Assert.Equal((500, 10_000_000L), ZoneMerge.Plan(options with { MemoryBytes = 1L << 40, ZoneRows = 500 }, tenMillion));
+        Assert.Null(ZoneMerge.Plan(options with { MemoryBytes = 1, ZoneRows = 0 }, tenMillion));
+        // The default is half of what the process may use, and it is what a run without --memory plans for.
+        Assert.Equal(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2, ZoneMerge.DefaultMemoryBytes());
+        Assert.Equal(ZoneMerge.DefaultMemoryBytes(), ZoneMerge.MemoryBudget(options));
+        var bad = MergeJob.Run(options with { OutDir = _s.PathOf("bad"), MemoryBytes = 0 });
+        Assert.Equal(MergeJob.InputErrorExit, bad.ExitCode);
+        Assert.Contains("--memory", bad.Error);
+    }
+
     [Fact]
     public void Small_inputs_stay_in_memory_unless_zones_are_asked_for()
     {
@@ -190,10 +214,12 @@ public sealed class ZoneMergeTests : IDisposable
         Assert.False(ZoneMerge.Chooses(options));
         Assert.True(ZoneMerge.Chooses(options with { ZoneRows = 10 }));
         Assert.False(ZoneMerge.Chooses(options with { ZoneRows = 0 }));
-        // Zones of 1 M rows up to 256 of them, then larger zones rather than more of them.
-        Assert.Equal(ZoneMerge.DefaultZoneRows, ZoneMerge.AutoZoneRows(10_000_000));
-        Assert.Equal(ZoneMerge.DefaultZoneRows, ZoneMerge.AutoZoneRows(256_000_000));
-        Assert.Equal(5_859_375, ZoneMerge.AutoZoneRows(1_500_000_000));
+        // Zones as large as the budget allows at ~1 KB a row, at least 1 M rows, at most 256 of them.
+        Assert.Equal(ZoneMerge.DefaultZoneRows, ZoneMerge.AutoZoneRows(10_000_000, 512L << 20));
+        Assert.Equal(1_073_741, ZoneMerge.AutoZoneRows(10_000_000, 1L << 30));
+        Assert.Equal(68_719_476, ZoneMerge.AutoZoneRows(470_000_000, 64L << 30));
+        Assert.Equal(ZoneMerge.DefaultZoneRows, ZoneMerge.AutoZoneRows(256_000_000, 1L << 20));
+        Assert.Equal(5_859_375, ZoneMerge.AutoZoneRows(1_500_000_000, 2L << 30));
         // Read blocks are the zones unless that makes more than 1024 run files.
         Assert.Equal(1000, ZoneMerge.PartitionRows(1000, 1_000_000));
         Assert.Equal(9766, ZoneMerge.PartitionRows(1000, 10_000_000));
