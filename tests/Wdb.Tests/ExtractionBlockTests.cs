@@ -62,6 +62,37 @@ public class ExtractionBlockTests
         for (int k = 0; k < 10; k++) Assert.Equal(BlockText.Row(reference, repeated[k]), BlockText.Row(c, k));
     }
 
+    /// <summary>
+    /// Permute gathers each column into the array the previous column of its type left: every column
+    /// must still end in an array of its own, at least Capacity long, and a second permute, a grown
+    /// block and appended rows must see whole rows.
+    /// </summary>
+    [Fact]
+    public void PermutedColumnsOwnTheirArraysAndTheBlockGrowsAfterwards()
+    {
+        var reference = Numbered(5000);
+        var b = Numbered(5000);
+        int[] reverse = Enumerable.Range(0, 5000).Reverse().ToArray();
+        int[] subset = Enumerable.Range(0, 5000).Where(i => i % 7 != 3).ToArray();
+        b.Permute(reverse, threads: 2);
+        b.Permute(subset, threads: 2);
+        var columns = new List<Array> { b.Cntr, b.ScanKey, b.Ra, b.Dec, b.ErrMaj, b.ErrMin, b.ErrAng, b.JDate,
+                                        b.Ndet, b.Prox, b.MpFlg, b.GalContam, b.Truth, b.FileIndex, b.Line };
+        foreach (var band in b.Bands)
+            columns.AddRange([band.Mag, band.Sig, band.Snr, band.PhQual, band.RdFlg, band.BlFlg, band.CcFlg]);
+        Assert.Equal(columns.Count, columns.Distinct(ReferenceEqualityComparer.Instance).Count());
+        Assert.All(columns, c => Assert.True(c.Length >= b.Capacity));
+        Assert.Equal(subset.Length, b.Count);
+        for (int k = 0; k < subset.Length; k++) Assert.Equal(BlockText.Row(reference, reverse[subset[k]]), BlockText.Row(b, k));
+        int grown = b.Capacity + 100;
+        b.Reserve(grown);
+        b.Append(Numbered(200));
+        int r = b.AddRow();
+        Assert.Equal(subset.Length + 200, r);
+        for (int k = 0; k < subset.Length; k++) Assert.Equal(BlockText.Row(reference, reverse[subset[k]]), BlockText.Row(b, k));
+        for (int k = 0; k < 200; k++) Assert.Equal(BlockText.Row(reference, k), BlockText.Row(b, subset.Length + k));
+    }
+
     [Fact]
     public void AppendCopiesEveryColumnAndGrows()
     {
