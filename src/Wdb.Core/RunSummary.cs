@@ -36,6 +36,11 @@ public sealed class RunSummary
     /// runtime's JIT and GC); over <see cref="StageSeconds"/> it says how many cores a stage kept busy.
     /// </summary>
     public Dictionary<string, double> StageCpuSeconds { get; set; } = new();
+    /// <summary>
+    /// Managed memory allocated during each stage (MB, every thread): new memory, which the runtime
+    /// zeroes and the kernel faults in page by page, a cost of its own on some machines (bench/NOTES.md 58).
+    /// </summary>
+    public Dictionary<string, double> StageAllocatedMb { get; set; } = new();
     /// <summary>Managed heap in use (MB) at the end of each stage, and the process's peak working set (MB).</summary>
     public Dictionary<string, double> StageHeapMb { get; set; } = new();
     public double PeakWorkingSetMb { get; set; }

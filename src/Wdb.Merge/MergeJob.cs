@@ -304,6 +304,7 @@ public static class MergeJob
         // measures the whole stage itself (sharing the dictionary counted the tables twice).
         summary.StageSeconds = new Dictionary<string, double>(timer.Seconds);
         summary.StageCpuSeconds = new Dictionary<string, double>(timer.CpuSeconds);
+        summary.StageAllocatedMb = new Dictionary<string, double>(timer.AllocatedMb);
         summary.StageHeapMb = timer.HeapMb;
         summary.PeakWorkingSetMb = StageTimer.PeakWorkingSetMb();
         options.Progress?.Stage("write", null, 0);
@@ -311,6 +312,7 @@ public static class MergeJob
         timer.Stop("write");
         summary.StageSeconds = timer.Seconds;
         summary.StageCpuSeconds = timer.CpuSeconds;
+        summary.StageAllocatedMb = timer.AllocatedMb;
         return new MergeOutcome(0, null, summary);
     }
 
@@ -366,8 +368,10 @@ internal sealed class StageTimer
     private readonly Stopwatch _watch = Stopwatch.StartNew();
     private double _last;
     private TimeSpan _lastCpu = Environment.CpuUsage.TotalTime;
+    private long _lastAllocated = GC.GetTotalAllocatedBytes();
     public Dictionary<string, double> Seconds { get; } = new();
     public Dictionary<string, double> CpuSeconds { get; } = new();
+    public Dictionary<string, double> AllocatedMb { get; } = new();
     public Dictionary<string, double> HeapMb { get; } = new();
 
     public void Stop(string stage)
@@ -377,6 +381,9 @@ internal sealed class StageTimer
         // A stage that runs once per zone adds up.
         Seconds[stage] = Math.Round(Seconds.GetValueOrDefault(stage) + now - _last, 4);
         CpuSeconds[stage] = Math.Round(CpuSeconds.GetValueOrDefault(stage) + (cpu - _lastCpu).TotalSeconds, 4);
+        long allocated = GC.GetTotalAllocatedBytes();
+        AllocatedMb[stage] = Math.Round(AllocatedMb.GetValueOrDefault(stage) + (allocated - _lastAllocated) / 1e6, 1);
+        _lastAllocated = allocated;
         HeapMb[stage] = Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1e6, 1);
         _last = now;
         _lastCpu = cpu;

@@ -92,11 +92,13 @@ public static class OutputWriter
             tmp = AtomicDirectory.CreateTemp(target);
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var cpu = Environment.CpuUsage.TotalTime;
+            long allocated = GC.GetTotalAllocatedBytes();
             var hashes = WriteFiles(tmp, tables, rejects, threads);
             summary.Outputs = hashes;
             // The tables' time goes into the summary itself (the swap after it takes milliseconds).
             summary.StageSeconds["write"] = Math.Round(watch.Elapsed.TotalSeconds, 4);
             summary.StageCpuSeconds["write"] = Math.Round((Environment.CpuUsage.TotalTime - cpu).TotalSeconds, 4);
+            summary.StageAllocatedMb["write"] = Math.Round((GC.GetTotalAllocatedBytes() - allocated) / 1e6, 1);
             SmallFile.Write(Path.Combine(tmp, "summary.json"), SummaryJson(summary));
             AtomicDirectory.Publish(tmp, target);
             return null;

@@ -86,6 +86,11 @@ public sealed class ZoneMergeTests : IDisposable
             Assert.Equal(outcome.Summary.StageSeconds.Keys.Order(), stageCpu.Keys.Order());
             Assert.All(stageCpu.Values, v => Assert.True(v >= 0));
             Assert.True(stageCpu["read"] > 0 && stageCpu.Values.Sum() <= cpu + 0.01, $"{string.Join(", ", stageCpu)} in {cpu:F3} CPU s");
+            // And the memory they allocated: every stage, none negative, the read's rows at least.
+            var stageAllocated = outcome.Summary.StageAllocatedMb;
+            Assert.Equal(outcome.Summary.StageSeconds.Keys.Order(), stageAllocated.Keys.Order());
+            Assert.All(stageAllocated.Values, v => Assert.True(v >= 0));
+            Assert.True(stageAllocated["read"] > 0 && stageAllocated["write"] > 0, string.Join(", ", stageAllocated));
             var summary = Summary(outDir);
             Assert.Equal(zoneRows, summary.GetProperty("parameters").GetProperty("zone_rows").GetInt32());
             if (zoneRows <= 37) Assert.True(summary.GetProperty("parameters").GetProperty("zones").GetInt32() > 20);
