@@ -21,7 +21,7 @@ public readonly record struct DuplicateRow(int FileIndex, long Line, long Cntr);
 /// </summary>
 public sealed class DuplicateCntrRuns : IDisposable
 {
-    /// <summary>Read buffers of all runs together while finding; each run's two within [4 KiB, 1 MiB].</summary>
+    /// <summary>Read buffers of all runs, in every range being merged at once, while finding; each run's two within [4 KiB, 1 MiB].</summary>
     private const int MergeBufferBytes = 64 << 20;
 
     /// <summary>Every this many entries of a run, its key is kept for the split points (16 MiB of keys for 2^32 rows).</summary>

@@ -99,6 +99,8 @@ public static class ZoneMerge
     public static int AutoZoneRows(long rows, long budget) =>
         (int)Math.Min(int.MaxValue / 4, Math.Max(Math.Max(DefaultZoneRows, budget / ZoneBytesPerRow), (rows + MostAutoZones - 1) / MostAutoZones));
 
+    private static string Size(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.0} GB" : $"{bytes >> 20} MB";
+
     private static long EstimatedRows(string path, long rows)
     {
         if (rows > 0 || !path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return rows;
@@ -111,6 +113,9 @@ public static class ZoneMerge
     {
         var (zoneRows, estimated) = plan;
         summary.Parameters["zone_rows"] = zoneRows;
+        if (options.ZoneRows is null)
+            log?.Invoke($"about {estimated:N0} rows: held whole about {Size(estimated * HeldBytesPerRow)}, over the memory budget of " +
+                        $"{Size(MemoryBudget(options))} (--memory), so zone by zone");
         string spill = SpillDirectoryOf(options);
         try
         {

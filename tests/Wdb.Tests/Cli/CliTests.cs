@@ -48,6 +48,8 @@ public sealed class CliTests : IDisposable
         var c = WdbProcess.Run("merge", data, "--out", budgeted, "--device", "cpu", "--memory", "1M", "--spill-dir", spill);
         Assert.True(c.Exit == 0, c.Stderr);
         Assert.Contains("zones of about 1,000,000 rows", c.Stderr);
+        Assert.Contains("over the memory budget of 1 MB (--memory), so zone by zone", c.Stderr);
+        Assert.DoesNotContain("memory budget", b.Stderr);   // --zone-rows chose the zones
         foreach (string table in new[] { "groups.fb", "members.fb", "extractions.fb" })
             Assert.True(File.ReadAllBytes(Path.Combine(whole, table)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(budgeted, table))), table);
         Assert.Contains("\"memory_mb\": 1,", File.ReadAllText(Path.Combine(budgeted, "summary.json")));
