@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Two wdb builds side by side on the same data: runs alternate (A B A B ...) so that a busy
-# machine slows both alike, and the table gives medians of wall, CPU and each stage.
+# Two wdb builds side by side on the same data: runs alternate (A B, B A, A B, ...) so that a busy
+# machine slows both alike and neither always runs first, and the table gives medians of wall, CPU
+# and each stage.
 #   bench/compare.sh A_WDB B_WDB [RUNS] [DATASET.csv ...]
 # Defaults: 3 runs; bench/data/{survey-0.65M,caltile-0.42M,caltile-3.5M}.csv (bench/run.sh makes them).
 # Outputs go to a fresh directory under $TMPDIR (or /tmp) per run and are deleted after it.
@@ -23,9 +24,12 @@ echo "machine: $(nproc) cores, load at start $(cut -d' ' -f1-3 /proc/loadavg); $
 echo
 for csv in "${DATA[@]}"; do
     [ -f "$csv" ] || { echo "missing $csv (run bench/run.sh first)" >&2; continue; }
-    name="$(basename "$csv" .csv)"
+    name="$(basename "$csv" .csv)"; checked=""
     for i in $(seq 1 "$RUNS"); do
-        for side in A B; do
+        # A B, then B A, ...: each build goes first in half the rounds (the first of a pair came out a
+        # few per cent faster on the development VM, NOTES 60).
+        order="A B"; [ $((i % 2)) = 0 ] && order="B A"
+        for side in $order; do
             bin="$A"; [ "$side" = B ] && bin="$B"
             out="$WORK/$side.$i"
             /usr/bin/time -f "%e %U %S %M" -o "$WORK/$side.$i.time" "$bin" merge "$csv" --out "$out" --quiet ${WDB_ARGS:-} >/dev/null 2>"$WORK/$side.$i.err" \
@@ -37,7 +41,8 @@ wall, user, sys_, rss = open(sys.argv[2]).read().split()
 st = s.get("stage_seconds", {})
 print(json.dumps({"wall": float(wall), "cpu": float(user) + float(sys_), "rss_mb": int(rss) / 1024, **st}))
 PY
-            if [ "$side" = B ] && [ "$i" = 1 ]; then
+            if [ "$i" = 1 ] && [ -d "$WORK/A.1" ] && [ -d "$WORK/B.1" ] && [ -z "${checked:-}" ]; then
+                checked=1
                 same=yes
                 for t in groups members extractions; do cmp -s "$WORK/A.1/$t.fb" "$WORK/B.1/$t.fb" || same="no ($t.fb differs)"; done
                 echo "$name: tables byte-identical: $same"

@@ -118,12 +118,19 @@ side_by_side() {
     local name="$1" csv="$2" run="$3" label="$4" cap="$5"; shift 5
     local ws=() ps=() rs=() i w p st rc
     for i in $(seq 1 "$SIDE_PAIRS"); do
-        /usr/bin/time -v -o "$run/side.wdb.time" "$WDB" merge "$csv" --out "$run/side.wdb" --quiet ${WDB_DEVICE:+--device "$WDB_DEVICE"} >/dev/null 2>&1
-        read -r w _ rc < <(time_fields "$run/side.wdb.time"); rm -rf "$run/side.wdb"
-        [ "$rc" = 0 ] || { log "$name: side by side: wdb failed"; return; }
-        st=$(run_capped "$cap" "$run/side.peer" "$@")
-        read -r p _ _ < <(time_fields "$run/side.peer.time"); rm -f "$run/side.peer.csv"
-        [ "$st" = ok ] || { log "$name: side by side: $label $st"; return; }
+        # wdb first in odd pairs, the peer first in even ones: neither always runs first.
+        local order="wdb peer"; [ $((i % 2)) = 0 ] && order="peer wdb"
+        for who in $order; do
+            if [ "$who" = wdb ]; then
+                /usr/bin/time -v -o "$run/side.wdb.time" "$WDB" merge "$csv" --out "$run/side.wdb" --quiet ${WDB_DEVICE:+--device "$WDB_DEVICE"} >/dev/null 2>&1
+                read -r w _ rc < <(time_fields "$run/side.wdb.time"); rm -rf "$run/side.wdb"
+                [ "$rc" = 0 ] || { log "$name: side by side: wdb failed"; return; }
+            else
+                st=$(run_capped "$cap" "$run/side.peer" "$@")
+                read -r p _ _ < <(time_fields "$run/side.peer.time"); rm -f "$run/side.peer.csv"
+                [ "$st" = ok ] || { log "$name: side by side: $label $st"; return; }
+            fi
+        done
         ws+=("$w"); ps+=("$p"); rs+=("$(awk -v p="$p" -v w="$w" 'BEGIN{printf "%.2f", p / w}')")
     done
     local med; med=$(printf '%s\n' "${rs[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
@@ -389,7 +396,7 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     printf '%s\n' "${CHECKS_MD[@]}"
     echo
     if [ ${#SIDE_MD[@]} -gt 0 ]; then
-        echo "## Side by side (wdb, then the peer, back to back, $SIDE_PAIRS times; peers whose run above took at most $SIDE_MAX s)"
+        echo "## Side by side (wdb and the peer back to back, $SIDE_PAIRS times, wdb first in odd pairs; peers whose run above took at most $SIDE_MAX s)"
         echo
         echo "Each pair ran within a minute, so both saw the same load: the ratio within a pair does not carry this VM's drift,"
         echo "which the table above, wdb's median against one peer run made later in the peers' pass, does."

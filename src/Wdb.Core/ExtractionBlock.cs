@@ -241,59 +241,38 @@ public sealed class ExtractionBlock
         if (order.Length > Count) throw new ArgumentException("order names more rows than the block holds", nameof(order));
         foreach (int row in order)
             if ((uint)row >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(order), $"row {row} is not in the block");
-        // Each column's old array, once gathered from, receives the next column of its type: one new
-        // array per element type instead of one per column. New arrays are zeroed and first-touched by
-        // the kernel page by page, which on the development VM cost more than the gathers (NOTES 58).
-        var spares = new Spares();
-        Cntr = Gather(Cntr, order, threads, spares); ScanKey = Gather(ScanKey, order, threads, spares);
-        Ra = Gather(Ra, order, threads, spares); Dec = Gather(Dec, order, threads, spares);
-        ErrMaj = Gather(ErrMaj, order, threads, spares); ErrMin = Gather(ErrMin, order, threads, spares);
-        ErrAng = Gather(ErrAng, order, threads, spares);
-        JDate = Gather(JDate, order, threads, spares);
+        Cntr = Gather(Cntr, order, threads); ScanKey = Gather(ScanKey, order, threads);
+        Ra = Gather(Ra, order, threads); Dec = Gather(Dec, order, threads);
+        ErrMaj = Gather(ErrMaj, order, threads); ErrMin = Gather(ErrMin, order, threads); ErrAng = Gather(ErrAng, order, threads);
+        JDate = Gather(JDate, order, threads);
         foreach (var b in Bands)
         {
-            b.Mag = Gather(b.Mag, order, threads, spares); b.Sig = Gather(b.Sig, order, threads, spares);
-            b.Snr = Gather(b.Snr, order, threads, spares);
-            b.PhQual = Gather(b.PhQual, order, threads, spares); b.RdFlg = Gather(b.RdFlg, order, threads, spares);
-            b.BlFlg = Gather(b.BlFlg, order, threads, spares); b.CcFlg = Gather(b.CcFlg, order, threads, spares);
+            b.Mag = Gather(b.Mag, order, threads); b.Sig = Gather(b.Sig, order, threads); b.Snr = Gather(b.Snr, order, threads);
+            b.PhQual = Gather(b.PhQual, order, threads); b.RdFlg = Gather(b.RdFlg, order, threads);
+            b.BlFlg = Gather(b.BlFlg, order, threads); b.CcFlg = Gather(b.CcFlg, order, threads);
         }
-        Ndet = Gather(Ndet, order, threads, spares); Prox = Gather(Prox, order, threads, spares);
-        MpFlg = Gather(MpFlg, order, threads, spares); GalContam = Gather(GalContam, order, threads, spares);
-        Truth = Gather(Truth, order, threads, spares);
-        FileIndex = Gather(FileIndex, order, threads, spares); Line = Gather(Line, order, threads, spares);
+        Ndet = Gather(Ndet, order, threads); Prox = Gather(Prox, order, threads);
+        MpFlg = Gather(MpFlg, order, threads); GalContam = Gather(GalContam, order, threads); Truth = Gather(Truth, order, threads);
+        FileIndex = Gather(FileIndex, order, threads); Line = Gather(Line, order, threads);
         Count = _clean = order.Length;
     }
 
     /// <summary>Below this many rows a column is gathered on one thread.</summary>
     private const int ParallelGatherRows = 1 << 16;
 
-    /// <summary>Per element type, a column array already gathered from, free to receive the next column of that type.</summary>
-    private sealed class Spares
+    private static T[] Gather<T>(T[] column, int[] order, int threads)
     {
-        private readonly Dictionary<Type, Array> _free = new();
-
-        public T[] Take<T>(int length) =>
-            _free.Remove(typeof(T), out var a) && a.Length >= length ? (T[])a : GC.AllocateUninitializedArray<T>(length);
-
-        public void Give<T>(T[] array) => _free[typeof(T)] = array;
-    }
-
-    // Capacity is Cntr's length: the first column of its type, so always a new array of exactly
-    // `length`; the others may be spares at least as long. Rows past Count hold anything: AddRow
-    // fills rows from _clean on before handing them out.
-    private static T[] Gather<T>(T[] column, int[] order, int threads, Spares spares)
-    {
-        var result = spares.Take<T>(Math.Max(order.Length, 16));
+        var result = new T[Math.Max(order.Length, 16)];
         int n = order.Length, workers = Threads.Resolve(threads);
-        if (n < ParallelGatherRows || workers == 1) GatherRange(column, order, result, 0, n);
-        else
+        if (n < ParallelGatherRows || workers == 1)
         {
-            // The reads are random (file order to declination order): both cores keep cache misses
-            // in flight. Split by rows, so the extra memory is still one column at a time.
-            int slices = workers * 4, per = (n + slices - 1) / slices;
-            Parallel.For(0, slices, Threads.Options(threads), t => GatherRange(column, order, result, t * per, Math.Min(n, (t + 1) * per)));
+            GatherRange(column, order, result, 0, n);
+            return result;
         }
-        spares.Give(column);
+        // The reads are random (file order to declination order): both cores keep cache misses
+        // in flight. Split by rows, so the extra memory is still one column at a time.
+        int slices = workers * 4, per = (n + slices - 1) / slices;
+        Parallel.For(0, slices, Threads.Options(threads), t => GatherRange(column, order, result, t * per, Math.Min(n, (t + 1) * per)));
         return result;
     }
 

@@ -63,9 +63,9 @@ public class ExtractionBlockTests
     }
 
     /// <summary>
-    /// Permute gathers each column into the array the previous column of its type left: every column
-    /// must still end in an array of its own, at least Capacity long, and a second permute, a grown
-    /// block and appended rows must see whole rows.
+    /// After a reversal and a subset every column is in an array of its own, at least Capacity long,
+    /// and a grown block and appended rows see whole rows (a gather into reused arrays, NOTES 58, had
+    /// to keep this).
     /// </summary>
     [Fact]
     public void PermutedColumnsOwnTheirArraysAndTheBlockGrowsAfterwards()
