@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Wdb.Core;
 using Wdb.IO;
@@ -90,8 +91,16 @@ public sealed class DuplicateCntrRuns : IDisposable
             var parts = new List<Entry>[bounds.Length + 1];
             int threads = Math.Min(Threads.Resolve(_threads), parts.Length);
             int buffer = (int)Math.Clamp(MergeBufferBytes / (2L * _runs.Count * threads), 4096, 1 << 20);
-            Parallel.For(0, parts.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, p =>
-                parts[p] = RejectedIn(p == 0 ? null : bounds[p - 1], p == bounds.Length ? null : bounds[p], buffer));
+            try
+            {
+                Parallel.For(0, parts.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, p =>
+                    parts[p] = RejectedIn(p == 0 ? null : bounds[p - 1], p == bounds.Length ? null : bounds[p], buffer));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // A spill file's I/O error (a full disk) as itself, which the zone merge reports as one line.
+                ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
             foreach (var part in parts) rejected.AddRange(part);
         }
         rejected.Sort(Entry.CompareByReadOrder);

@@ -103,7 +103,9 @@ public static class MergeJob
         }
         // Each input's rows estimated once (a MiB of its head; inflated for .gz): the zone merge's choice, reserving the table, progress.
         long[] expected = options.Inputs.Select(RowEstimate.Of).ToArray();
-        if (Streaming.ZoneMerge.Plan(options, expected) is { } plan)
+        var zones = Streaming.ZoneMerge.Plan(options, expected);
+        WarnOfDiskSpace(options, zones?.EstimatedRows ?? expected.Sum(), zones is not null, log);
+        if (zones is { } plan)
             return Streaming.ZoneMerge.Run(options, device, summary, timer, scanCorners, plan, expected, log);
 
         // Read.
@@ -159,6 +161,21 @@ public static class MergeJob
             Filtered = filtered, FilteredReasons = filteredReasons, Rejects = rejects, Summary = summary,
             Threads = options.Threads,
         }));
+    }
+
+    /// <summary>
+    /// A warning line for each file system the run's outputs (and the zone merge's spill) may not fit
+    /// on (<see cref="DiskSpace"/>): said before the work, not found at its end.
+    /// </summary>
+    private static void WarnOfDiskSpace(MergeOptions options, long rows, bool zones, Action<string>? log)
+    {
+        if (log is null) return;
+        string outParent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.OutDir)))!;
+        var needs = new List<DiskSpace.Need> { new(outParent, rows * DiskSpace.OutputBytesPerRow, "the outputs") };
+        if (zones) needs.Add(new(options.SpillDirectory is string spill ? Path.GetFullPath(spill) : outParent,
+                                 rows * DiskSpace.SpillBytesPerRow, "the zone merge's spill"));
+        foreach (string warning in DiskSpace.Shortfalls(needs, DiskSpace.Of))
+            log($"warning: {warning}");
     }
 
     /// <summary>

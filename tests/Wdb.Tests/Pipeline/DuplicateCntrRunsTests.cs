@@ -134,6 +134,23 @@ public sealed class DuplicateCntrRunsTests : IDisposable
         Assert.Empty(Directory.GetFiles(RunsDirectory));
     }
 
+    /// <summary>
+    /// An I/O error while the ranges are merged on several threads comes out as itself (the zone merge
+    /// turns an IOException into one error line; wrapped in an AggregateException it escaped as a crash).
+    /// </summary>
+    [Fact]
+    public void A_run_file_that_cannot_be_read_fails_with_its_IOException()
+    {
+        var rng = new Random(4);
+        using var runs = new DuplicateCntrRuns(RunsDirectory, threads: 2, sampleEvery: 16);
+        var rows = Rows(rng, files: 2, perFile: 3000, values: 4000);
+        runs.Add(Block(rows.Take(3000)));
+        runs.Add(Block(rows.Skip(3000)));
+        foreach (string file in Directory.GetFiles(RunsDirectory)) File.Delete(file);
+        var e = Record.Exception(() => runs.Find());
+        Assert.IsAssignableFrom<IOException>(e);
+    }
+
     [Fact]
     public void Dispose_deletes_the_directory_it_made()
     {
