@@ -117,6 +117,7 @@ SIDE_PAIRS="${SIDE_PAIRS:-3}"; SIDE_MAX="${SIDE_MAX:-60}"
 side_by_side() {
     local name="$1" csv="$2" run="$3" label="$4" cap="$5"; shift 5
     local ws=() ps=() rs=() i w p st rc
+    SIDE_MEDIAN=""   # set to the pairs' median ratio when every pair ran
     for i in $(seq 1 "$SIDE_PAIRS"); do
         # wdb first in odd pairs, the peer first in even ones: neither always runs first.
         local order="wdb peer"; [ $((i % 2)) = 0 ] && order="peer wdb"
@@ -136,6 +137,7 @@ side_by_side() {
     local med; med=$(printf '%s\n' "${rs[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
     SIDE_MD+=("| $name | $label | ${#rs[@]} | $(IFS=,; echo "${ws[*]}" | sed 's/,/, /g') | $(IFS=,; echo "${ps[*]}" | sed 's/,/, /g') | $(IFS=,; echo "${rs[*]}" | sed 's/,/, /g') | ${med}x |")
     log "$name: side by side with $label: ${rs[*]} (median ${med}x)"
+    SIDE_MEDIAN="$med"
 }
 SELECTED="${DATASETS:-}"
 for spec in "${DATASETS_ALL[@]}"; do
@@ -336,9 +338,6 @@ for spec in "${DATASETS_ALL[@]}"; do
     [[ "$tstat" == timeout* ]] && trss="-"
     declare -p swall sstat twall tstat >"$run/peers.vars"
     [ "$wstat" != ok ] && wwall="-" && wrss="-"
-    ROWS_MD+=("| $name | $rows | wdb | $wwall | $(rate "$rows" "$ww") | $(mbs "$bytes" "$ww") | $wrss | $(ratio "$sw" "$ww") | $(ratio "$tw" "$ww") | $wstat |")
-    [ -n "$PY" ] && ROWS_MD+=("| $name | $rows | scipy cKDTree | $swall | $(rate "$rows" "$sw") | $(mbs "$bytes" "$sw") | $srss | | | $sstat |")
-    [ -n "$HAVE_STILTS" ] && ROWS_MD+=("| $name | $rows | STILTS tmatch1 | $twall | $(rate "$rows" "$tw") | $(mbs "$bytes" "$tw") | $trss | | | $tstat |")
 
     # independent check: wdb candidate groups == scipy components, row for row
     check="not run"
@@ -355,17 +354,24 @@ for spec in "${DATASETS_ALL[@]}"; do
     elif [ "$sstat" != ok ]; then check="not run (scipy peer: $sstat)"
     else check="not run (wdb: $wstat)"; fi
     CHECKS_MD+=("| $name | $check |")
+    # The ratio columns: the side-by-side pairs' median where they ran, else the one peer run against wdb's median.
+    sratio="$(ratio "$sw" "$ww")"; tratio="$(ratio "$tw" "$ww")"
     if [ "$wstat" = ok ] && [ "$SIDE_PAIRS" -gt 0 ]; then
         if [ "$sstat" = ok ] && awk -v w="$swall" -v m="$SIDE_MAX" 'BEGIN{exit !(w <= m)}'; then
             log "$name: side by side with scipy, $SIDE_PAIRS pairs"
             side_by_side "$name" "$csv" "$run" "scipy cKDTree" $(( PEER_MEM_GB * 1048576 )) "$PY" "$HERE/peers/fof_scipy.py" "$csv" --out "$run/side.peer.csv"
+            [ -n "$SIDE_MEDIAN" ] && sratio="${SIDE_MEDIAN}x (pairs)"
         fi
         if [ "$tstat" = ok ] && awk -v w="$twall" -v m="$SIDE_MAX" 'BEGIN{exit !(w <= m)}'; then
             log "$name: side by side with STILTS, $SIDE_PAIRS pairs"
             side_by_side "$name" "$csv" "$run" "STILTS tmatch1" 0 stilts "-Xmx${PEER_MEM_GB}g" tmatch1 in="$csv" ifmt=csv matcher=sky params=2 \
                 values='ra dec' action=identify out="$run/side.peer.csv" ofmt=csv
+            [ -n "$SIDE_MEDIAN" ] && tratio="${SIDE_MEDIAN}x (pairs)"
         fi
     fi
+    ROWS_MD+=("| $name | $rows | wdb | $wwall | $(rate "$rows" "$ww") | $(mbs "$bytes" "$ww") | $wrss | $sratio | $tratio | $wstat |")
+    [ -n "$PY" ] && ROWS_MD+=("| $name | $rows | scipy cKDTree | $swall | $(rate "$rows" "$sw") | $(mbs "$bytes" "$sw") | $srss | | | $sstat |")
+    [ -n "$HAVE_STILTS" ] && ROWS_MD+=("| $name | $rows | STILTS tmatch1 | $twall | $(rate "$rows" "$tw") | $(mbs "$bytes" "$tw") | $trss | | | $tstat |")
     log "$name: wdb $wstat ${wwall}s, scipy $sstat ${swall}s, stilts $tstat ${twall}s, check $check"
 done
 [ -z "${KEEP_DATA:-}" ] && [ "$MODE" = full ] && rm -f "$DATA/survey-10M.csv"
@@ -382,7 +388,7 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     echo "* machine: $(nproc) cores, $cpu, $(awk '/MemTotal/ {printf "%.1f GB", $2/1048576}' /proc/meminfo) RAM${gpu:+, GPU: $gpu}"
     echo "* load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "* peers: timeout ${PEER_TIMEOUT} s; scipy address-space cap ${PEER_MEM_GB} GB; STILTS -Xmx${PEER_MEM_GB}g"
-    echo "* wdb: median of ${WDB_REPEAT} runs (all walls below), device ${WDB_DEVICE:-auto}; peers: one run each"
+    echo "* wdb: median of ${WDB_REPEAT} runs (all walls below), device ${WDB_DEVICE:-auto}; peers: one run each, then ${SIDE_PAIRS} pairs back to back with wdb for each peer that took at most ${SIDE_MAX} s (the ratio columns give their median, marked \"pairs\")"
     echo "* data: seed $SEED, field centre ${SKY:-180 0} (RA Dec, deg)$([ -n "${KEEP_DATA:-}" ] && echo "; KEEP_DATA=1: files already in ${DATA#"$ROOT/"} were reused as they were")"
     echo
     echo "| dataset | rows | tool | wall s | extractions/s | MB/s parsed | peak RSS MB | scipy / wdb | STILTS / wdb | status |"
@@ -399,7 +405,8 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
         echo "## Side by side (wdb and the peer back to back, $SIDE_PAIRS times, wdb first in odd pairs; peers whose run above took at most $SIDE_MAX s)"
         echo
         echo "Each pair ran within a minute, so both saw the same load: the ratio within a pair does not carry this VM's drift,"
-        echo "which the table above, wdb's median against one peer run made later in the peers' pass, does."
+        echo "which wdb's median against one peer run made later in the peers' pass does. The ratio columns above give these"
+        echo "medians where pairs ran (marked \"pairs\"), and that single-run ratio elsewhere."
         echo
         echo "| dataset | peer | pairs | wdb wall s | peer wall s | peer / wdb, each pair | median |"
         echo "| --- | --- | ---: | --- | --- | --- | ---: |"
