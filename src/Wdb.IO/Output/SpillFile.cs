@@ -49,10 +49,20 @@ public sealed class SpillFile : IDisposable
     public void Append(ReadOnlySpan<byte> bytes)
     {
         if (_reading) throw new InvalidOperationException("a spill file is appended to before it is read");
-        if (_direct is not null) _direct.Append(bytes);
-        else RandomAccess.Write(_handle!, bytes, Length);
+        try
+        {
+            if (_direct is not null) _direct.Append(bytes);
+            else RandomAccess.Write(_handle!, bytes, Length);
+        }
+        catch (IOException e) { throw Named(e); }
         Length += bytes.Length;
     }
+
+    /// <summary>
+    /// A write's I/O error with this file's path in it: a full spill disk shows up while the outputs are
+    /// written too (the last runs are flushed then), where the caller's message names the output directory.
+    /// </summary>
+    private IOException Named(IOException e) => new($"spill file '{_path}': {e.Message}", e);
 
     /// <summary>Ends the appends (and frees the direct writer's buffers); reading may begin.</summary>
     public void EndWrites()
@@ -65,7 +75,8 @@ public sealed class SpillFile : IDisposable
         if (_reading) return;
         _reading = true;
         if (_direct is null) return;
-        _direct.Finish();
+        try { _direct.Finish(); }
+        catch (IOException e) { throw Named(e); }
         _direct.Dispose();
         _direct = null;
         _handle = File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.Read);
