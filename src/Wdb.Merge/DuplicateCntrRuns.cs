@@ -99,7 +99,7 @@ public sealed class DuplicateCntrRuns : IDisposable
             catch (AggregateException e) when (e.InnerExceptions.Count > 0)
             {
                 // A spill file's I/O error (a full disk) as itself, which the zone merge reports as one line.
-                ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+                ExceptionDispatchInfo.Capture(e.InnerExceptions.FirstOrDefault(x => x is IOException) ?? e.InnerExceptions[0]).Throw();
             }
             foreach (var part in parts) rejected.AddRange(part);
         }

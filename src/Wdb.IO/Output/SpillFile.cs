@@ -72,15 +72,28 @@ public sealed class SpillFile : IDisposable
 
     private void EndWritesOnce()
     {
+        // A failed end leaves no handle to read with: every reader (several threads may be waiting
+        // on the lock) gets its error, not a null handle.
+        if (_endFailed is not null) throw new IOException(_endFailed.Message, _endFailed);
         if (_reading) return;
         _reading = true;
         if (_direct is null) return;
-        try { _direct.Finish(); }
-        catch (IOException e) { throw Named(e); }
-        _direct.Dispose();
-        _direct = null;
-        _handle = File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        try
+        {
+            try { _direct.Finish(); }
+            catch (IOException e) { throw Named(e); }
+            _direct.Dispose();
+            _direct = null;
+            _handle = File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (IOException e)
+        {
+            _endFailed = e;
+            throw;
+        }
     }
+
+    private IOException? _endFailed;
 
     /// <summary>A handle for positional reads (<see cref="RandomAccess"/>); appending ends here.</summary>
     public SafeFileHandle ReadHandle
