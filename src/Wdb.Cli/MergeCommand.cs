@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Wdb.Core;
 using Wdb.IO;
 using Wdb.Merge;
 

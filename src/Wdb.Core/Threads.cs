@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace Wdb.Core;
 
 /// <summary>
@@ -12,4 +14,21 @@ public static class Threads
 
     /// <summary>Options for a parallel loop on at most <see cref="Resolve"/>(<paramref name="threads"/>) threads.</summary>
     public static ParallelOptions Options(int threads) => new() { MaxDegreeOfParallelism = Resolve(threads) };
+
+    /// <summary>
+    /// <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> whose failure comes out as one of
+    /// its exceptions itself, an IOException first, not wrapped in an AggregateException: the callers turn
+    /// an I/O error (a full disk, which fails every iteration alike) into one error line.
+    /// </summary>
+    public static void For(int fromInclusive, int toExclusive, ParallelOptions options, Action<int> body)
+    {
+        try
+        {
+            Parallel.For(fromInclusive, toExclusive, options, body);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerExceptions.FirstOrDefault(x => x is IOException) ?? e.InnerExceptions[0]).Throw();
+        }
+    }
 }

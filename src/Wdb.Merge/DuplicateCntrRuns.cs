@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Wdb.Core;
 using Wdb.IO;
@@ -87,20 +86,14 @@ public sealed class DuplicateCntrRuns : IDisposable
         var rejected = new List<Entry>();
         if (_file is not null)
         {
-            var bounds = SplitKeys();
+            int resolved = Threads.Resolve(_threads);
+            var bounds = SplitKeys(resolved);
             var parts = new List<Entry>[bounds.Length + 1];
-            int threads = Math.Min(Threads.Resolve(_threads), parts.Length);
+            int threads = Math.Min(resolved, parts.Length);
             int buffer = (int)Math.Clamp(MergeBufferBytes / (2L * _runs.Count * threads), 4096, 1 << 20);
-            try
-            {
-                Parallel.For(0, parts.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, p =>
-                    parts[p] = RejectedIn(p == 0 ? null : bounds[p - 1], p == bounds.Length ? null : bounds[p], buffer));
-            }
-            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-            {
-                // A spill file's I/O error (a full disk) as itself, which the zone merge reports as one line.
-                ExceptionDispatchInfo.Capture(e.InnerExceptions.FirstOrDefault(x => x is IOException) ?? e.InnerExceptions[0]).Throw();
-            }
+            // A spill file's I/O error (a full disk) comes out as itself, which the zone merge reports as one line.
+            Threads.For(0, parts.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, p =>
+                parts[p] = RejectedIn(p == 0 ? null : bounds[p - 1], p == bounds.Length ? null : bounds[p], buffer));
             foreach (var part in parts) rejected.AddRange(part);
         }
         rejected.Sort(Entry.CompareByReadOrder);
@@ -118,9 +111,9 @@ public sealed class DuplicateCntrRuns : IDisposable
     /// similar entry counts (quantiles of the runs' samples), ascending and distinct: range p holds
     /// keys in [bounds[p-1], bounds[p]), so all entries of one cntr fall in one range.
     /// </summary>
-    private ulong[] SplitKeys()
+    private ulong[] SplitKeys(int threads)
     {
-        int ranges = Threads.Resolve(_threads) == 1 ? 1 : RangesPerThread * Threads.Resolve(_threads);
+        int ranges = threads == 1 ? 1 : RangesPerThread * threads;
         var all = _samples.SelectMany(s => s).ToArray();
         Array.Sort(all);
         var bounds = new List<ulong>();

@@ -81,6 +81,8 @@ public static class MergeJob
             return MergeOutcome.Fail(InputErrorExit, $"--zone-rows must be 0 (whole table) or positive, got {options.ZoneRows}");
         if (options.MemoryBytes <= 0)
             return MergeOutcome.Fail(InputErrorExit, $"--memory must be positive, got {options.MemoryBytes} bytes");
+        // An --out that cannot be an output directory stops the run before the work, not after it.
+        if (OutputWriter.TargetOf(options.OutDir, out var badOut) is null) return MergeOutcome.Fail(OutputErrorExit, badOut!.Message);
         // The engine is made while the input is read; what is known at once stops the run at once.
         using var device = LinkDevices.Open(options.Device, options.Threads);
         if (device.FailedAlready is string error) return MergeOutcome.Fail(InputErrorExit, error);
@@ -170,10 +172,9 @@ public static class MergeJob
     private static void WarnOfDiskSpace(MergeOptions options, long rows, bool zones, Action<string>? log)
     {
         if (log is null) return;
-        string outParent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.OutDir)))!;
+        string outParent = Path.GetDirectoryName(OutputWriter.TargetOf(options.OutDir, out _))!;   // the temporary sibling's
         var needs = new List<DiskSpace.Need> { new(outParent, rows * DiskSpace.OutputBytesPerRow, "the outputs") };
-        if (zones) needs.Add(new(options.SpillDirectory is string spill ? Path.GetFullPath(spill) : outParent,
-                                 rows * DiskSpace.SpillBytesPerRow, "the zone merge's spill"));
+        if (zones) needs.Add(new(Streaming.ZoneMerge.SpillParent(options), rows * DiskSpace.SpillBytesPerRow, "the zone merge's spill"));
         foreach (string warning in DiskSpace.Shortfalls(needs, DiskSpace.Of))
             log($"warning: {warning}");
     }

@@ -1,3 +1,5 @@
+using Wdb.Core;
+
 namespace Wdb.IO;
 
 /// <summary>
@@ -40,8 +42,8 @@ public static class DiskSpace
         {
             long total = onIt.Sum(n => n.Bytes);
             if (total <= space.FreeBytes) continue;
-            string what = string.Join(" and ", onIt.Select(n => $"{n.What} (about {Size(n.Bytes)} in {n.Directory})"));
-            warnings.Add($"{what} may not fit: {Size(space.FreeBytes)} free there");
+            string what = string.Join(" and ", onIt.Select(n => $"{n.What} (about {ByteSize.Text(n.Bytes)} in {n.Directory})"));
+            warnings.Add($"{what} may not fit: {ByteSize.Text(space.FreeBytes)} free there");
         }
         return warnings;
     }
@@ -62,6 +64,4 @@ public static class DiskSpace
             return null;
         }
     }
-
-    private static string Size(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.0} GB" : $"{Math.Max(1, bytes >> 20)} MB";
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -65,9 +64,13 @@ public static class OutputWriter
     /// <summary>How each table's chunks are encoded into its file.</summary>
     internal sealed record TableWriters(Action<ChunkFileWriter> Groups, Action<ChunkFileWriter> Members, Action<ChunkFileWriter> Extractions);
 
-    /// <summary>The atomic part shared by both entry points: a temporary sibling, the files, the summary, the swap.</summary>
-    internal static OutputError? Publish(string outDir, RunSummary summary, IReadOnlyList<RejectRecord> rejects, int threads, TableWriters tables)
+    /// <summary>
+    /// The full path an output directory is published at (its temporary sibling, and by default the zone
+    /// merge's spill, go beside it), or null with the error for a path that cannot be one.
+    /// </summary>
+    public static string? TargetOf(string outDir, out OutputError? error)
     {
+        error = null;
         string target;
         try
         {
@@ -75,10 +78,21 @@ public static class OutputWriter
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
-            return new OutputError($"cannot write output to '{outDir}': {e.Message}");
+            error = new OutputError($"cannot write output to '{outDir}': {e.Message}");
+            return null;
         }
         if (Path.GetDirectoryName(target) is null)
-            return new OutputError($"cannot write output to '{outDir}': it is a root directory");
+        {
+            error = new OutputError($"cannot write output to '{outDir}': it is a root directory");
+            return null;
+        }
+        return target;
+    }
+
+    /// <summary>The atomic part shared by both entry points: a temporary sibling, the files, the summary, the swap.</summary>
+    internal static OutputError? Publish(string outDir, RunSummary summary, IReadOnlyList<RejectRecord> rejects, int threads, TableWriters tables)
+    {
+        if (TargetOf(outDir, out var badTarget) is not string target) return badTarget;
 
         string? tmp = null;
         try
@@ -131,15 +145,7 @@ public static class OutputWriter
                 [("groups", "gcntr", tables.Groups), ("members", "gcntr", tables.Members), ("extractions", "cntr", tables.Extractions)];
             var written = new (string Fb, string Idx)[work.Length];
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads == 1 ? 1 : work.Length };
-            try
-            {
-                Parallel.For(0, work.Length, parallel, t => written[t] = WriteTable(dir, work[t].Name, work[t].Key, synced, work[t].Encode));
-            }
-            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-            {
-                // An I/O error as itself (a full disk fails every table alike: the first is enough).
-                ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-            }
+            Threads.For(0, work.Length, parallel, t => written[t] = WriteTable(dir, work[t].Name, work[t].Key, synced, work[t].Encode));
             for (int t = 0; t < work.Length; t++)
             {
                 hashes[work[t].Name + ".fb"] = written[t].Fb;

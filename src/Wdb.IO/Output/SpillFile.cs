@@ -23,6 +23,8 @@ public sealed class SpillFile : IDisposable
     private readonly bool _writtenDirect;
     private SafeFileHandle? _directRead;
     private bool _directReadTried;
+    // Set when ending the writes failed: every later reader gets this error (EndWritesOnce).
+    private IOException? _endFailed;
     // Readers on several threads (a merge split by key range) may each be the first to read.
     private readonly Lock _gate = new();
 
@@ -92,8 +94,6 @@ public sealed class SpillFile : IDisposable
             throw;
         }
     }
-
-    private IOException? _endFailed;
 
     /// <summary>A handle for positional reads (<see cref="RandomAccess"/>); appending ends here.</summary>
     public SafeFileHandle ReadHandle

@@ -99,8 +99,6 @@ public static class ZoneMerge
     public static int AutoZoneRows(long rows, long budget) =>
         (int)Math.Min(int.MaxValue / 4, Math.Max(Math.Max(DefaultZoneRows, budget / ZoneBytesPerRow), (rows + MostAutoZones - 1) / MostAutoZones));
 
-    private static string Size(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.0} GB" : $"{bytes >> 20} MB";
-
     private static long EstimatedRows(string path, long rows)
     {
         if (rows > 0 || !path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return rows;
@@ -114,8 +112,8 @@ public static class ZoneMerge
         var (zoneRows, estimated) = plan;
         summary.Parameters["zone_rows"] = zoneRows;
         if (options.ZoneRows is null)
-            log?.Invoke($"about {estimated:N0} rows: held whole about {Size(estimated * HeldBytesPerRow)}, over the memory budget of " +
-                        $"{Size(MemoryBudget(options))} (--memory), so zone by zone");
+            log?.Invoke($"about {estimated:N0} rows: held whole about {ByteSize.Text(estimated * HeldBytesPerRow)}, over the memory budget of " +
+                        $"{ByteSize.Text(MemoryBudget(options))} (--memory), so zone by zone");
         string spill = SpillDirectoryOf(options);
         try
         {
@@ -141,11 +139,18 @@ public static class ZoneMerge
     private static string SpillDirectoryOf(MergeOptions options)
     {
         string unique = Path.GetRandomFileName().Replace(".", "");
-        if (options.SpillDirectory is string root) return Path.Combine(Path.GetFullPath(root), $"wdb-spill-{unique}");
-        string target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.OutDir));
+        if (options.SpillDirectory is not null) return Path.Combine(SpillParent(options), $"wdb-spill-{unique}");
+        string target = OutputTarget(options);
         RemoveStaleSpills(target);
         return $"{target}.spill-{unique}";
     }
+
+    /// <summary>The directory the spill goes in: --spill-dir, else the output directory's parent (beside it).</summary>
+    internal static string SpillParent(MergeOptions options) =>
+        options.SpillDirectory is string root ? Path.GetFullPath(root) : Path.GetDirectoryName(OutputTarget(options))!;
+
+    // MergeJob.Run has checked --out (OutputWriter.TargetOf) before any work.
+    private static string OutputTarget(MergeOptions options) => OutputWriter.TargetOf(options.OutDir, out _)!;
 
     private static void RemoveStaleSpills(string target)
     {

@@ -77,7 +77,7 @@ public sealed class CliTests : IDisposable
     [InlineData(".5k", 512L)]
     public void Sizes_read_as_a_user_writes_them(string text, long bytes)
     {
-        Assert.True(Wdb.Cli.ByteSize.TryParse(text, out long parsed), text);
+        Assert.True(Wdb.Core.ByteSize.TryParse(text, out long parsed), text);
         Assert.Equal(bytes, parsed);
     }
 
@@ -92,11 +92,28 @@ public sealed class CliTests : IDisposable
     [InlineData("1,5G")]
     [InlineData("1e3")]
     [InlineData("9999999T")]
-    public void Sizes_that_are_not_sizes_are_refused(string text) => Assert.False(Wdb.Cli.ByteSize.TryParse(text, out _), text);
+    public void Sizes_that_are_not_sizes_are_refused(string text) => Assert.False(Wdb.Core.ByteSize.TryParse(text, out _), text);
 
     [Fact]
     public void Sizes_are_printed_in_the_largest_unit() =>
-        Assert.Equal(["512", "1K", "1.5M", "11.7G", "2T"], new[] { 512L, 1024L, 3L << 19, (long)(11.7 * (1L << 30)), 2L << 40 }.Select(Wdb.Cli.ByteSize.Format));
+        Assert.Equal(["512", "1K", "1.5M", "11.7G", "2T"], new[] { 512L, 1024L, 3L << 19, (long)(11.7 * (1L << 30)), 2L << 40 }.Select(Wdb.Core.ByteSize.Format));
+
+    /// <summary>An --out that cannot be an output directory stops the run before it reads anything (it once crashed the free-space look).</summary>
+    [Fact]
+    public void An_output_path_that_cannot_be_one_stops_the_run_before_the_read()
+    {
+        string data = Path.Combine(_dir, "small.csv");
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "200", "--seed", "3", "--out", data).Exit);
+        foreach (var (outDir, why) in new[] { ("", "The value cannot be an empty string"), ("/", "it is a root directory") })
+            foreach (string zones in new[] { "0", "100" })
+            {
+                var run = WdbProcess.Run("merge", data, "--out", outDir, "--zone-rows", zones, "--device", "cpu");
+                Assert.Equal(3, run.Exit);
+                Assert.Contains($"cannot write output to '{outDir}': {why}", run.Stderr);
+                Assert.DoesNotContain($"read {data}", run.Stderr);
+                Assert.DoesNotContain("Unhandled", run.Stderr);
+            }
+    }
 
     [Fact]
     public void Bad_requests_exit_2_with_one_line_and_write_nothing()

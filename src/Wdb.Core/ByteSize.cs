@@ -1,9 +1,12 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Wdb.Cli;
+namespace Wdb.Core;
 
-/// <summary>Sizes as a user writes them on the command line: a number with an optional K, M, G or T (powers of 1024).</summary>
+/// <summary>
+/// Sizes as a user writes them on the command line (a number with an optional K, M, G or T, powers
+/// of 1024), and as the program's messages print them.
+/// </summary>
 public static partial class ByteSize
 {
     /// <summary>
@@ -26,7 +29,11 @@ public static partial class ByteSize
     [GeneratedRegex(@"^(?<number>[0-9]+(\.[0-9]*)?|\.[0-9]+) *((?<unit>[kmgt])(i?b)?|b)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 
-    /// <summary>Bytes in the largest unit that keeps a number of at least 1, one decimal: "11.7G".</summary>
+    /// <summary>Bytes for a message: "11.7 GB" from 1 GiB up, else whole MB (at least 1: "1 MB").</summary>
+    public static string Text(long bytes) =>
+        bytes >= 1L << 30 ? $"{(bytes / (double)(1L << 30)).ToString("0.0", CultureInfo.InvariantCulture)} GB" : $"{Math.Max(1, bytes >> 20)} MB";
+
+    /// <summary>Bytes in the largest unit that keeps a number of at least 1, one decimal, as --memory takes them: "11.7G".</summary>
     public static string Format(long bytes)
     {
         string[] units = ["", "K", "M", "G", "T"];
