@@ -71,7 +71,8 @@ public sealed class GroupTable
     public float[] SigRaW = [], SigDecW = []; // uncertainty of the weighted mean (arcsec)
     public double[] Ra = [], Dec = [];   // unweighted mean position (deg)
     public float[] RmsSep = [];          // rms separation of members from (RaW, DecW), arcsec
-    public string[] Designation = [];    // IAU style Jhhmmss.ss+ddmmss.s from (RaW, DecW)
+    /// <summary>IAU-style Jhhmmss.ss+ddmmss.s of group g, made from (RaW, DecW) when asked for: the writer puts it into the tables as bytes.</summary>
+    public string Designation(int g) => Designations.Iau(RaW[g], DecW[g]);
     public readonly BandStats[] Bands = [new(), new(), new()];
     // Variability
     public float[] StetsonJ = [], StetsonK = [];
@@ -94,7 +95,7 @@ public sealed class GroupTable
         Gcntr = new long[n]; Cgid = new long[n]; Confused = new bool[n]; CandidateSize = new int[n];
         NMembers = new int[n]; NScans = new int[n]; Sdet = new int[n]; Spos = new int[n];
         RaW = new double[n]; DecW = new double[n]; SigRaW = new float[n]; SigDecW = new float[n];
-        Ra = new double[n]; Dec = new double[n]; RmsSep = new float[n]; Designation = new string[n];
+        Ra = new double[n]; Dec = new double[n]; RmsSep = new float[n];
         foreach (var b in Bands) b.Allocate(n);
         StetsonJ = new float[n]; StetsonK = new float[n]; SfAmp = new float[n];
         PmStatus = new MotionStatus[n]; PmRa = new float[n]; PmDec = new float[n];

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Text;
 using Google.FlatBuffers;
 using Wdb.Core;
 
@@ -89,20 +88,22 @@ internal static class GroupTables
         "CcMask", "NFlagged", "MixedFlags", "Unresolved",
     ];
 
-    private const int DesignationSlot = 15;
     private static readonly int DesignationField = (int)Marshal.OffsetOf<GroupStruct>(nameof(GroupStruct.Designation));
 
-    private static readonly byte[] WithDesignation = VTable(designation: true), WithoutDesignation = VTable(designation: false);
+    /// <summary>A table with its designation string at most: length, the longest text, NUL, 8-aligned.</summary>
+    private const int MaxEntryBytes = InlineBytes + ((4 + Designations.Length + 1 + 7) & ~7);
 
-    /// <summary>vtable: its size, the table's inline size, then each field's offset in the table (0: absent).</summary>
-    private static byte[] VTable(bool designation)
+    private static readonly byte[] VTableBytes = VTable();
+
+    /// <summary>vtable: its size, the table's inline size, then each field's offset in the table.</summary>
+    private static byte[] VTable()
     {
         var v = new byte[4 + 2 * Slots.Length];
         BinaryPrimitives.WriteUInt16LittleEndian(v, (ushort)v.Length);
         BinaryPrimitives.WriteUInt16LittleEndian(v.AsSpan(2), InlineBytes);
         for (int s = 0; s < Slots.Length; s++)
         {
-            int at = s == DesignationSlot && !designation ? 0 : (int)Marshal.OffsetOf<GroupStruct>(Slots[s]);
+            int at = (int)Marshal.OffsetOf<GroupStruct>(Slots[s]);
             BinaryPrimitives.WriteUInt16LittleEndian(v.AsSpan(4 + 2 * s), (ushort)at);
         }
         return v;
@@ -117,50 +118,44 @@ internal static class GroupTables
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Group tables are written as in-memory bytes: a little-endian machine is required");
+        // The vtable goes first (builders write back to front: it ends up after the tables).
+        int vtable = AddBytes(b, VTableBytes, 4);
         int[] at = ArrayPool<int>.Shared.Rent(Math.Max(n, 1));
-        int total = 0;
-        bool anyWith = false, anyWithout = false;
-        for (int k = 0; k < n; k++)
-        {
-            at[k] = total;
-            string? d = rows.Designation(k);
-            if (d is null) anyWithout = true; else anyWith = true;
-            // The string: length, bytes, NUL; the next table starts 8-aligned (its doubles).
-            total += InlineBytes + (d is null ? 0 : (4 + Encoding.UTF8.GetByteCount(d) + 1 + 7) & ~7);
-        }
-
-        // The vtables go first (builders write back to front: they end up after the tables).
-        int vtWith = anyWith ? AddBytes(b, WithDesignation, 4) : 0;
-        int vtWithout = anyWithout ? AddBytes(b, WithoutDesignation, 4) : 0;
-        b.Prep(8, total);
-        int head = b.Offset + total;   // builder offset (from the buffer's end) of the block's first byte
-        byte[] block = ArrayPool<byte>.Shared.Rent(Math.Max(total, 1));
+        byte[] block = ArrayPool<byte>.Shared.Rent(Math.Max(n * MaxEntryBytes, 1));
         try
         {
-            var bytes = block.AsSpan(0, total);
+            // Each table, then its designation made from the table's own (RaW, DecW): length,
+            // ASCII bytes, NUL; the next table starts 8-aligned (its doubles). A position that is
+            // not finite has an empty designation, so the block's size is known only at its end.
+            var bytes = block.AsSpan(0, n * MaxEntryBytes);
             bytes.Clear();   // padding is zero, as the builder's is
+            int total = 0;
             for (int k = 0; k < n; k++)
             {
-                ref GroupStruct g = ref Unsafe.As<byte, GroupStruct>(ref block[at[k]]);
+                at[k] = total;
+                ref GroupStruct g = ref Unsafe.As<byte, GroupStruct>(ref block[total]);
                 rows.Fill(ref g, k);
-                string? d = rows.Designation(k);
-                g.VTable = (d is null ? vtWithout : vtWith) - (head - at[k]);
-                if (d is null) continue;
-                var s = bytes[(at[k] + InlineBytes)..];
-                int len = Encoding.UTF8.GetBytes(d, s[4..]);
+                var s = bytes[(total + InlineBytes)..];
+                int len = Designations.Write(g.RaW, g.DecW, s[4..]);
                 BinaryPrimitives.WriteInt32LittleEndian(s, len);
                 g.Designation = InlineBytes - DesignationField;
+                total += InlineBytes + ((4 + len + 1 + 7) & ~7);
             }
+            // Where the block lands fixes each table's offset to the shared vtable.
+            b.Prep(8, total);
+            int head = b.Offset + total;   // builder offset (from the buffer's end) of the block's first byte
+            for (int k = 0; k < n; k++)
+                Unsafe.As<byte, GroupStruct>(ref block[at[k]]).VTable = vtable - (head - at[k]);
             b.Add(new ArraySegment<byte>(block, 0, total));
+            Wdb.Fbs.GroupsChunk.StartGroupsVector(b, n);
+            for (int k = n - 1; k >= 0; k--) b.AddOffset(head - at[k]);
+            return b.EndVector();
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(block);
+            ArrayPool<int>.Shared.Return(at);
         }
-        Wdb.Fbs.GroupsChunk.StartGroupsVector(b, n);
-        for (int k = n - 1; k >= 0; k--) b.AddOffset(head - at[k]);
-        ArrayPool<int>.Shared.Return(at);
-        return b.EndVector();
     }
 
     /// <summary>A chunk's rows as <see cref="AddVector{TRows}"/> reads them: k counts from the chunk's first row.</summary>
@@ -168,18 +163,13 @@ internal static class GroupTables
     {
         /// <summary>Sets every field of row k but the two position-dependent ones (VTable, Designation).</summary>
         void Fill(ref GroupStruct g, int k);
-        string? Designation(int k);
     }
 
     /// <summary>Rows of an in-memory table from <paramref name="Start"/>.</summary>
     private readonly record struct TableRows(GroupTable T, int Start) : IGroupRows
     {
         public void Fill(ref GroupStruct g, int k) => GroupTables.Fill(ref g, T, Start + k);
-        public string? Designation(int k) => GroupTables.Designation(T, Start + k);
     }
-
-    /// <summary>A table's designation of row i; null past the end of a short Designation column.</summary>
-    public static string? Designation(GroupTable t, int i) => t.Designation.Length > i ? t.Designation[i] : null;
 
     private static int AddBytes(FlatBufferBuilder b, byte[] bytes, int alignment)
     {

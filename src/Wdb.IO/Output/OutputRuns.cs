@@ -14,8 +14,8 @@ namespace Wdb.IO;
 /// cntr, unrelated to declination): each zone is one sorted run, and the tables are a k-way
 /// merge of the runs. Members and extractions are spilled as their encoded structs
 /// (<see cref="MemberStruct"/>, <see cref="ExtractionStruct"/>); groups as
-/// <see cref="GroupStruct"/> with the designation beside it, whose two offset fields are set
-/// when a chunk is encoded. Memory while merging: two read buffers per run (one read ahead),
+/// <see cref="GroupStruct"/>, whose two offset fields are set, and whose designation is made
+/// from its position, when a chunk is encoded. Memory while merging: two read buffers per run (one read ahead),
 /// plus a wave of chunks per table (<see cref="ChunkPipeline{T}"/>).
 /// </para>
 /// <para>
@@ -36,7 +36,7 @@ public sealed class OutputRuns : IDisposable
 
     private readonly string _directory;
     private readonly bool _created;
-    private readonly SpillFile? _groups, _designations, _sizes, _members, _extractions;
+    private readonly SpillFile? _groups, _sizes, _members, _extractions;
     private readonly List<Run> _runs = new();
     private readonly int _readBufferBytes;
     private bool _disposed;
@@ -60,7 +60,6 @@ public sealed class OutputRuns : IDisposable
             Directory.CreateDirectory(_directory);
             _created = true;
             _groups = new SpillFile(Path.Combine(_directory, "groups.run"));
-            _designations = new SpillFile(Path.Combine(_directory, "designations.run"));
             _sizes = new SpillFile(Path.Combine(_directory, "group-sizes.run"));
             _members = new SpillFile(Path.Combine(_directory, "members.run"));
             _extractions = new SpillFile(Path.Combine(_directory, "extractions.run"));
@@ -95,7 +94,7 @@ public sealed class OutputRuns : IDisposable
         if (Error is not null) return;
         try
         {
-            _runs.Add(new Run(SpillGroups(zone), SpillDesignations(zone), SpillSizes(zone), SpillMembers(zone), SpillExtractions(zone)));
+            _runs.Add(new Run(SpillGroups(zone), SpillSizes(zone), SpillMembers(zone), SpillExtractions(zone)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -117,30 +116,11 @@ public sealed class OutputRuns : IDisposable
         var t = zone.Groups;
         return Spill<GroupStruct>(_groups!, t.Count, (records, start) =>
         {
-            records.Clear();   // VTable and Designation stay 0 until a chunk places the table
+            records.Clear();   // VTable and Designation stay 0 until a chunk places the table (and makes the designation from RaW, DecW)
             for (int k = 0; k < records.Length; k++) GroupTables.Fill(ref records[k], t, start + k);
         });
     }
 
-    /// <summary>Per group: the designation's length in UTF-16 chars (-1: none), then the chars; the exact string comes back.</summary>
-    private Extent SpillDesignations(MergeOutputs zone)
-    {
-        var t = zone.Groups;
-        var bytes = new ArrayBufferWriter<byte>(1 << 16);
-        long offset = _designations!.Length;
-        for (int g = 0; g < t.Count; g++)
-        {
-            string? d = GroupTables.Designation(t, g);
-            int length = d?.Length ?? -1;
-            bytes.Write(MemoryMarshal.AsBytes(new ReadOnlySpan<int>(in length)));
-            if (d is not null) bytes.Write(MemoryMarshal.AsBytes(d.AsSpan()));
-            if (bytes.WrittenCount >= 1 << 20) { _designations.Append(bytes.WrittenSpan); bytes.ResetWrittenCount(); }
-        }
-        _designations.Append(bytes.WrittenSpan);
-        return new Extent(offset, _designations.Length - offset);
-    }
-
-    /// <summary>Per group its gcntr and member count: the members' merge follows these.</summary>
     private Extent SpillSizes(MergeOutputs zone)
     {
         var m = zone.Membership;
@@ -190,7 +170,6 @@ public sealed class OutputRuns : IDisposable
     /// <summary>groups.fb: the runs' groups merged by gcntr, fixed chunks as <see cref="TableEncoders.WriteGroups"/>.</summary>
     internal void WriteGroups(ChunkFileWriter file, int chunkRecords, int threads)
     {
-        var designations = Readers(_designations!, r => r.Designations, 2);
         var order = new RunMerge<GroupStruct>(Readers(_groups!, r => r.Groups, 2), g => g.Gcntr);
         using var chunks = new ChunkPipeline<RecordChunk<GroupStruct>>(file, threads, (b, c) =>
         {
@@ -200,12 +179,11 @@ public sealed class OutputRuns : IDisposable
                 : (long.MaxValue, long.MinValue, c.Return());
         });
         long last = long.MinValue;
-        WriteFixed(chunks, order, TableEncoders.GroupsPerChunk(chunkRecords), designations: true, (run, g, chunk) =>
+        WriteFixed(chunks, order, TableEncoders.GroupsPerChunk(chunkRecords), (_, g, _) =>
         {
             // Two zones holding one group would make a table the whole writer refuses (Validate).
             if (g.Gcntr <= last) throw new InvalidOperationException($"gcntr {g.Gcntr} follows {last}: a group was added in two zones");
             last = g.Gcntr;
-            chunk.Designations![chunk.Count] = designations[run].ReadDesignation();
         });
         chunks.Finish();
     }
@@ -240,7 +218,7 @@ public sealed class OutputRuns : IDisposable
             var (first, last) = TableEncoders.EncodeExtractions(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
             return (first, last, c.Return());
         });
-        WriteFixed(chunks, order, TableEncoders.ExtractionsPerChunk(chunkRecords), designations: false, (_, _, _) => { });
+        WriteFixed(chunks, order, TableEncoders.ExtractionsPerChunk(chunkRecords), (_, _, _) => { });
         chunks.Finish();
     }
 
@@ -249,17 +227,17 @@ public sealed class OutputRuns : IDisposable
     /// (<see cref="ChunkRange.Fixed"/>'s rule: an empty table is one empty chunk);
     /// <paramref name="each"/> sees every record before it is counted into its chunk.
     /// </summary>
-    private static void WriteFixed<T>(ChunkPipeline<RecordChunk<T>> chunks, RunMerge<T> order, int per, bool designations,
+    private static void WriteFixed<T>(ChunkPipeline<RecordChunk<T>> chunks, RunMerge<T> order, int per,
         Action<int, T, RecordChunk<T>> each) where T : unmanaged
     {
-        var chunk = new RecordChunk<T>(per, designations);
+        var chunk = new RecordChunk<T>(per);
         bool any = false;
         while (order.Next(out int run, out var record))
         {
             each(run, record, chunk);
             chunk.Records[chunk.Count++] = record;
             any = true;
-            if (chunk.Count == per) { chunks.Add(chunk); chunk = new RecordChunk<T>(per, designations); }
+            if (chunk.Count == per) { chunks.Add(chunk); chunk = new RecordChunk<T>(per); }
         }
         if (chunk.Count > 0 || !any) chunks.Add(chunk);
         else chunk.Return();
@@ -285,7 +263,7 @@ public sealed class OutputRuns : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var f in new[] { _groups, _designations, _sizes, _members, _extractions }) f?.Dispose();
+        foreach (var f in new[] { _groups, _sizes, _members, _extractions }) f?.Dispose();
         if (!_created) return;
         try { Directory.Delete(_directory, recursive: true); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
@@ -295,7 +273,7 @@ public sealed class OutputRuns : IDisposable
     private readonly record struct Extent(long Offset, long Length);
 
     /// <summary>Where one zone's records lie in each spill file.</summary>
-    private sealed record Run(Extent Groups, Extent Designations, Extent Sizes, Extent Members, Extent Extractions);
+    private sealed record Run(Extent Groups, Extent Sizes, Extent Members, Extent Extractions);
 
     /// <summary>A group's key and member count in the group-sizes spill (16 bytes).</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -308,7 +286,7 @@ public sealed class OutputRuns : IDisposable
     private struct MemberSink(RunReader[] members, ChunkPipeline<RecordChunk<MemberStruct>> chunks, int per) : MemberChunkPlan.ISink
     {
         public int Run;
-        private RecordChunk<MemberStruct> _chunk = new(per, designations: false);
+        private RecordChunk<MemberStruct> _chunk = new(per);
 
         public void Take(int n)
         {
@@ -319,7 +297,7 @@ public sealed class OutputRuns : IDisposable
         public void Cut()
         {
             chunks.Add(_chunk);
-            _chunk = new RecordChunk<MemberStruct>(per, designations: false);
+            _chunk = new RecordChunk<MemberStruct>(per);
         }
     }
 
@@ -327,15 +305,13 @@ public sealed class OutputRuns : IDisposable
     private readonly struct SpilledGroups(RecordChunk<GroupStruct> chunk) : GroupTables.IGroupRows
     {
         public void Fill(ref GroupStruct g, int k) => g = chunk.Records[k];
-        public string? Designation(int k) => chunk.Designations![k];
     }
 }
 
 /// <summary>The records of one chunk read back from the runs, in pooled arrays that <see cref="Return"/> gives back once encoded.</summary>
-internal sealed class RecordChunk<T>(int capacity, bool designations) where T : unmanaged
+internal sealed class RecordChunk<T>(int capacity) where T : unmanaged
 {
     public readonly T[] Records = ArrayPool<T>.Shared.Rent(Math.Max(capacity, 1));
-    public readonly string?[]? Designations = designations ? new string?[capacity] : null;
     public int Count;
 
     /// <summary>Gives the records' array back; returns the record count.</summary>

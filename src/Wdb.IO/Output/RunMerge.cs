@@ -62,13 +62,6 @@ public sealed class RunReader
         return value;
     }
 
-    /// <summary>A designation as OutputRuns spills it: length in chars (-1: none), then the chars.</summary>
-    internal string? ReadDesignation()
-    {
-        int length = Read<int>();
-        return length < 0 ? null : string.Create(length, this, (chars, r) => r.Read(MemoryMarshal.AsBytes(chars)));
-    }
-
     private void Refill()
     {
         int want = (int)Math.Min(_capacity, _end - _next);

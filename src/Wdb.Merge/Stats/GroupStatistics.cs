@@ -190,7 +190,6 @@ public static class GroupStatistics
     {
         t.RaW[g] = t.DecW[g] = t.Ra[g] = t.Dec[g] = double.NaN;
         t.SigRaW[g] = t.SigDecW[g] = t.RmsSep[g] = float.NaN;
-        t.Designation[g] = "";
         foreach (var b in t.Bands)
             b.MagW[g] = b.MagWErr[g] = b.Mag[g] = b.Rms[g] = b.Chi2[g] = b.RedChi2[g] = b.Min[g] = b.Max[g] = float.NaN;
         t.StetsonJ[g] = t.StetsonK[g] = t.SfAmp[g] = float.NaN;
@@ -267,7 +266,6 @@ public static class GroupStatistics
             PositionSigmas(block.ErrMaj[only], block.ErrMin[only], block.ErrAng[only], out double se1, out double sn1);
             t.SigRaW[g] = (float)se1;
             t.SigDecW[g] = (float)sn1;
-            t.Designation[g] = Designations.Iau(t.RaW[g], t.DecW[g]);
             results.SepArcsec[only] = 0;
             t.RmsSep[g] = 0;
             return;
@@ -311,7 +309,6 @@ public static class GroupStatistics
         (t.RaW[g], t.DecW[g]) = Sky.ToRaDec(wx, wy, wz);
         t.SigRaW[g] = (float)(1 / Math.Sqrt(swe));
         t.SigDecW[g] = (float)(1 / Math.Sqrt(swn));
-        t.Designation[g] = Designations.Iau(t.RaW[g], t.DecW[g]);
 
         double sumSep2 = 0;
         for (int k = 0; k < m; k++)

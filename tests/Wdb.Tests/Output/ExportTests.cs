@@ -145,7 +145,7 @@ public class ExportTests
             Assert.Equal(header[0].Length, line.Length);
             Assert.All(pipes, p => Assert.Equal(' ', line[p]));     // nothing under a delimiter
             Assert.Equal(o.Groups.RaW[g], double.Parse(Cell(line, raW), CultureInfo.InvariantCulture));
-            Assert.Equal(o.Groups.Designation[g], Cell(line, TableColumns.Groups.ToList().FindIndex(c => c.Name == "designation")));
+            Assert.Equal(o.Groups.Designation(g), Cell(line, TableColumns.Groups.ToList().FindIndex(c => c.Name == "designation")));
         }
         Assert.Equal("null", Cell(data[1], sigDecW));
     }

@@ -41,7 +41,8 @@ public class OutputRoundTripTests
         var one = reader.FindGroup(20)!;
         Assert.True(float.IsNaN(one.RmsSep) && float.IsNaN(one.PmRa) && double.IsNaN(one.MeanJDate));
         Assert.Equal(MotionStatus.TooFewMembers, one.PmStatus);
-        Assert.Equal("J235959.01-893000.1", one.Designation);
+        // Made from (RaW, DecW) = (359.990001, -89.5 + 1/7) deg: 23h59m57.6002s, -89d21'25.71".
+        Assert.Equal("J235957.60-892125.7", one.Designation);
 
         // Members of 30 in time order, NaN date (cntr 33) last.
         Assert.Equal(new long[] { 30, 31, 32, 33 }, reader.MembersOf(30).Select(m => m.Cntr));
@@ -216,7 +217,6 @@ public class OutputRoundTripTests
             results.Gcntr[r] = results.Cgid[r] = 2L * i; results.Reliability[r] = (byte)(i % 10);
             m.Gcntr[i] = 2L * i; m.Offsets[i + 1] = i + 1; m.MemberRows[i] = i;
             t.Gcntr[i] = t.Cgid[i] = 2L * i; t.NMembers[i] = 1; t.RaW[i] = i * 1e-3; t.DecW[i] = -i * 1e-3;
-            t.Designation[i] = $"J{i:000000}.00+000000.0";
             t.SigRaW[i] = i % 3 == 0 ? float.NaN : i;
         }
         return new MergeOutputs { Block = block, Results = results, Groups = t, Membership = m, Summary = new RunSummary() };
@@ -243,7 +243,8 @@ public class OutputRoundTripTests
         Assert.Equal(Synthetic.ExpectedGroups(o), reader.Groups().ToList());
         Assert.Equal(Synthetic.ExpectedMembers(o), reader.Members().ToList());
         Assert.Equal(4999 * 2L, reader.FindGroup(4999 * 2L)!.Gcntr);
-        Assert.Equal("J004097.00+000000.0", reader.FindGroup(4097 * 2L)!.Designation);
+        // (4.097, -4.097) deg: 0h16m23.28s, -4d05'49.2".
+        Assert.Equal("J001623.28-040549.2", reader.FindGroup(4097 * 2L)!.Designation);
         Assert.Null(reader.FindGroup(4097 * 2L + 1));
         Assert.Single(reader.MembersOf(4096 * 2L));
     }

@@ -53,7 +53,6 @@ public class RandomRoundTripTests
             t.NMembers[g] = membership.Members(g).Length;
             t.RaW[g] = rnd.NextDouble() * 360;
             t.PmRa[g] = rnd.Next(2) == 0 ? float.NaN : (float)rnd.NextDouble();
-            t.Designation[g] = $"J{g:000000}";
         }
         return new MergeOutputs { Block = block, Results = results, Groups = t, Membership = membership, Summary = new RunSummary() };
     }

@@ -72,7 +72,6 @@ internal static class Synthetic
             t.SigRaW[g] = 0.05f * (g + 1); t.SigDecW[g] = one ? float.NaN : 0.04f;
             t.Ra[g] = t.RaW[g] + 1e-9; t.Dec[g] = t.DecW[g] - 1e-9;
             t.RmsSep[g] = one ? float.NaN : 0.1f * g;
-            t.Designation[g] = $"J235959.{g:00}-893000.{g}";
             for (int b = 0; b < Bands.Count; b++)
             {
                 var s = t.Bands[b];
@@ -149,7 +148,7 @@ internal static class Synthetic
                 Gcntr = t.Gcntr[g], Cgid = t.Cgid[g], Confused = t.Confused[g], CandidateSize = t.CandidateSize[g],
                 NMembers = t.NMembers[g], NScans = t.NScans[g], Sdet = t.Sdet[g], Spos = t.Spos[g],
                 RaW = t.RaW[g], DecW = t.DecW[g], SigRaW = t.SigRaW[g], SigDecW = t.SigDecW[g],
-                Ra = t.Ra[g], Dec = t.Dec[g], RmsSep = t.RmsSep[g], Designation = t.Designation[g],
+                Ra = t.Ra[g], Dec = t.Dec[g], RmsSep = t.RmsSep[g], Designation = t.Designation(g),
                 J = B(0), H = B(1), K = B(2),
                 StetsonJ = t.StetsonJ[g], StetsonK = t.StetsonK[g], SfAmp = t.SfAmp[g], PmStatus = t.PmStatus[g],
                 PmRa = t.PmRa[g], PmDec = t.PmDec[g], PmRaErr = t.PmRaErr[g], PmDecErr = t.PmDecErr[g], PmChi2 = t.PmChi2[g],

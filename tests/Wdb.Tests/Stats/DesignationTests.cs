@@ -1,4 +1,4 @@
-using Wdb.Merge;
+using Wdb.Core;
 
 namespace Wdb.Tests.Stats;
 
@@ -35,5 +35,31 @@ public class DesignationTests
     public void Edges_of_the_sphere(double ra, double dec, string expected)
     {
         Assert.Equal(expected, Designations.Iau(ra, dec));
+    }
+
+    [Theory]
+    [InlineData(double.NaN, 10.0)]
+    [InlineData(10.0, double.NaN)]
+    [InlineData(double.PositiveInfinity, 10.0)]
+    [InlineData(10.0, double.NegativeInfinity)]
+    public void A_position_that_is_not_finite_has_none(double ra, double dec)
+    {
+        Assert.Equal("", Designations.Iau(ra, dec));
+        Assert.Equal(0, Designations.Write(ra, dec, new byte[Designations.Length]));
+    }
+
+    [Fact]
+    public void The_bytes_the_writer_puts_in_the_tables_are_the_text()
+    {
+        var rnd = new Random(3);
+        var bytes = new byte[Designations.Length + 4];
+        for (int i = 0; i < 2000; i++)
+        {
+            double ra = rnd.NextDouble() * 720 - 360, dec = rnd.NextDouble() * 180 - 90;
+            bytes.AsSpan().Fill(0xEE);
+            Assert.Equal(Designations.Length, Designations.Write(ra, dec, bytes));
+            Assert.Equal(Designations.Iau(ra, dec), System.Text.Encoding.ASCII.GetString(bytes, 0, Designations.Length));
+            Assert.Equal(0xEE, bytes[Designations.Length]);   // nothing past the text
+        }
     }
 }
