@@ -46,6 +46,34 @@ public class ExtractionBlockTests
         for (int k = 0; k < n; k++) Assert.Equal(BlockText.Row(reference, order[k]), BlockText.Row(b, k));
     }
 
+    /// <summary>
+    /// Past 65,536 rows each column is gathered in slices on several threads, each read asked for
+    /// ahead of time (NOTES 62): every row lands whole, also at the slices' ends and in the last rows.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 65_537)]
+    [InlineData(4, 100_003)]
+    public void PermuteOnSeveralThreadsMovesWholeRows(int threads, int n)
+    {
+        var reference = Numbered(n);
+        int[] order = Enumerable.Range(0, n).ToArray();
+        new Random(n).Shuffle(order);
+        var b = Numbered(n);
+        b.Permute(order, threads);
+        Assert.Equal(n, b.Count);
+        for (int k = 0; k < n; k++)
+        {
+            int i = order[k];
+            Assert.Equal(1000 + i, b.Cntr[k]);
+            Assert.Equal(reference.Ra[i], b.Ra[k]);
+            Assert.Equal(reference.ErrMin[i], b.ErrMin[k]);
+            Assert.Equal(reference.Bands[2].CcFlg[i], b.Bands[2].CcFlg[k]);
+            Assert.Equal(reference.Line[i], b.Line[k]);
+        }
+        foreach (int k in new[] { 0, 1, n / 8 - 1, n / 8, n / 2, n - 25, n - 24, n - 1 })
+            Assert.Equal(BlockText.Row(reference, order[k]), BlockText.Row(b, k));
+    }
+
     [Fact]
     public void PermuteWithASubsetOrARepeatedRow()
     {
