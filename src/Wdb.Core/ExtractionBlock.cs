@@ -1,6 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace Wdb.Core;
 
@@ -262,7 +260,7 @@ public sealed class ExtractionBlock
     /// <summary>Below this many rows a column is gathered on one thread.</summary>
     private const int ParallelGatherRows = 1 << 16;
 
-    private static T[] Gather<T>(T[] column, int[] order, int threads)
+    private static T[] Gather<T>(T[] column, int[] order, int threads) where T : unmanaged
     {
         var result = new T[Math.Max(order.Length, 16)];
         int n = order.Length, workers = Threads.Resolve(threads);
@@ -278,27 +276,8 @@ public sealed class ExtractionBlock
         return result;
     }
 
-    /// <summary>How many rows ahead <see cref="GatherRange{T}"/> asks for the row it will read.</summary>
-    private const int PrefetchAhead = 24;
-
-    private static unsafe void GatherRange<T>(T[] column, int[] order, T[] result, int start, int end)
-    {
-        int k = start;
-        // Past the caches (a 10 M-row column is 40-80 MB) every read misses: asking for the row
-        // needed PrefetchAhead rows later keeps more misses in flight than the out-of-order
-        // window finds alone (bench/NOTES.md 62). A prefetch never faults; Permute has checked
-        // every row of the order anyway.
-        if (Sse.IsSupported && end - start > PrefetchAhead)
-        {
-            ref T first = ref MemoryMarshal.GetArrayDataReference(column);
-            for (int stop = end - PrefetchAhead; k < stop; k++)
-            {
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref first, order[k + PrefetchAhead])));
-                result[k] = column[order[k]];
-            }
-        }
-        for (; k < end; k++) result[k] = column[order[k]];
-    }
+    private static void GatherRange<T>(T[] column, int[] order, T[] result, int start, int end) where T : unmanaged =>
+        Gathers.Gather<T>(column, result.AsSpan(start, end - start), order.AsSpan(start));
 
     /// <summary>Appends every row of <paramref name="other"/> (the parallel reader joins its chunks with it).</summary>
     public void Append(ExtractionBlock other)

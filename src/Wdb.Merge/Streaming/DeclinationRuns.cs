@@ -113,9 +113,9 @@ public sealed class DeclinationRuns : IDisposable
             var to = buffer.AsSpan(0, n * _sizes[c]);
             switch (_sizes[c])
             {
-                case 8: Gather(MemoryMarshal.Cast<byte, long>(from), MemoryMarshal.Cast<byte, long>(to), order); break;
-                case 4: Gather(MemoryMarshal.Cast<byte, int>(from), MemoryMarshal.Cast<byte, int>(to), order); break;
-                case 1: Gather(from, to, order); break;
+                case 8: Gathers.Gather(MemoryMarshal.Cast<byte, long>(from), MemoryMarshal.Cast<byte, long>(to), order); break;
+                case 4: Gathers.Gather(MemoryMarshal.Cast<byte, int>(from), MemoryMarshal.Cast<byte, int>(to), order); break;
+                case 1: Gathers.Gather(from, to, order); break;
                 default: throw new InvalidOperationException($"column {c}: {_sizes[c]}-byte values");
             }
             file.Append(to);
@@ -133,11 +133,6 @@ public sealed class DeclinationRuns : IDisposable
         var ordered = _runs.OrderBy(r => r.Place).ToList();   // OrderBy is stable
         _runs.Clear();
         _runs.AddRange(ordered);
-    }
-
-    private static void Gather<T>(ReadOnlySpan<T> from, Span<T> to, int[] order)
-    {
-        for (int k = 0; k < to.Length; k++) to[k] = from[order[k]];
     }
 
     /// <summary>
