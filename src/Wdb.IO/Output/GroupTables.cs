@@ -118,8 +118,9 @@ internal static class GroupTables
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Group tables are written as in-memory bytes: a little-endian machine is required");
-        // The vtable goes first (builders write back to front: it ends up after the tables).
-        int vtable = AddBytes(b, VTableBytes, 4);
+        // The vtable goes first (builders write back to front: it ends up after the tables); an
+        // empty chunk has none, as the builder's has none.
+        int vtable = n > 0 ? AddBytes(b, VTableBytes, 4) : 0;
         int[] at = ArrayPool<int>.Shared.Rent(Math.Max(n, 1));
         byte[] block = ArrayPool<byte>.Shared.Rent(Math.Max(n * MaxEntryBytes, 1));
         try
