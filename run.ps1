@@ -1,8 +1,10 @@
 # The project's commands for Windows workstations; mirrors run.sh.
 #   ./run.ps1 example   generate a survey-like WDB table and merge it (outputs in example/)
 #   ./run.ps1 test      run the test suite
+#   ./run.ps1 publish [DIR]  the fast build of wdb for this machine, in DIR (default out/wdb): self-contained,
+#                       one precompiled (ReadyToRun) image of the runtime and wdb (bench/NOTES.md 63)
 #   ./run.ps1 bench     run the benchmark harness (needs bash: WSL or Git Bash)
-param([Parameter(Position = 0)][string]$Verb = "")
+param([Parameter(Position = 0)][string]$Verb = "", [Parameter(Position = 1)][string]$Dir = "out/wdb")
 $ErrorActionPreference = "Stop"
 Set-Location $PSScriptRoot
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = "1"; $env:DOTNET_NOLOGO = "1"
@@ -22,6 +24,12 @@ switch ($Verb) {
     dotnet test Wdb.sln -c Release --nologo
     exit $LASTEXITCODE
   }
+  "publish" {
+    $rid = if ($env:PROCESSOR_ARCHITECTURE -eq "ARM64") { "win-arm64" } else { "win-x64" }
+    dotnet publish src/Wdb.Cli -c Release -r $rid --self-contained true -o $Dir -nologo -v quiet
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+    Write-Host "wdb: $Dir/wdb.exe"
+  }
   "bench" { bash bench/run.sh quick; exit $LASTEXITCODE }
-  default { Write-Error "usage: ./run.ps1 example|test|bench"; exit 2 }
+  default { Write-Error "usage: ./run.ps1 example|test|publish [DIR]|bench"; exit 2 }
 }

@@ -2,6 +2,8 @@
 # The project's commands for Linux (run.ps1 mirrors them for Windows workstations).
 #   ./run.sh example   generate a survey-like WDB table and merge it (outputs in example/)
 #   ./run.sh test      run the test suite (the command CI runs)
+#   ./run.sh publish [DIR]  the fast build of wdb for this machine, in DIR (default out/wdb): self-contained,
+#                      one precompiled (ReadyToRun) image of the runtime and wdb (bench/NOTES.md 63)
 #   ./run.sh bench     run the benchmark harness (bench/run.sh quick)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -26,9 +28,15 @@ case "${1:-}" in
     fi
     dotnet test Wdb.sln -c Release --nologo
     ;;
+  publish)
+    out="${2:-out/wdb}"
+    case "$(uname -m)" in x86_64) rid=linux-x64 ;; aarch64|arm64) rid=linux-arm64 ;; *) echo "run.sh: no runtime identifier for $(uname -m)" >&2; exit 2 ;; esac
+    dotnet publish src/Wdb.Cli -c Release -r "$rid" --self-contained true -o "$out" -nologo -v quiet
+    echo "wdb: $out/wdb"
+    ;;
   bench)
     shift; exec bash bench/run.sh "${@:-quick}"
     ;;
   *)
-    echo "usage: ./run.sh example|test|bench" >&2; exit 2 ;;
+    echo "usage: ./run.sh example|test|publish [DIR]|bench" >&2; exit 2 ;;
 esac

@@ -62,8 +62,9 @@ fi
 
 # ---------------------------------------------------------------- build
 if [ -z "${WDB_BIN:-}" ]; then
-    log "building wdb (dotnet publish -c Release)"
-    dotnet publish "$ROOT/src/Wdb.Cli" -c Release -r linux-x64 --self-contained false -o "$OUT/wdb" -nologo -v q >"$OUT/publish.log" 2>&1 \
+    # What ./run.sh publish makes: self-contained, one composite ReadyToRun image (NOTES 63).
+    log "building wdb (dotnet publish -c Release -r linux-x64 --self-contained true; ~1 min)"
+    dotnet publish "$ROOT/src/Wdb.Cli" -c Release -r linux-x64 --self-contained true -o "$OUT/wdb" -nologo -v q >"$OUT/publish.log" 2>&1 \
         || { echo "bench: dotnet publish failed, see $OUT/publish.log" >&2; exit 1; }
 fi
 
