@@ -21,12 +21,11 @@ done
 command -v perf >/dev/null || { echo "bench/profile.sh: perf is required (apt-get install linux-perf)" >&2; exit 2; }
 BIN="$HERE/out/wdb-sym"; WORK="$HERE/out/profile"; mkdir -p "$WORK"
 if [ ! -x "$BIN/wdb" ] || [ -n "$(find "$ROOT/src" "$ROOT/kernels" -name '*.cs' -newer "$BIN/wdb" -print -quit)" ]; then
-    echo "profile: publishing $BIN (ReadyToRun with symbol maps)" >&2
-    # A stale intermediate ReadyToRun folder from a differently configured publish can break this one.
-    rm -rf "$ROOT/src/Wdb.Cli/obj/Release/net10.0/linux-x64/R2R"
-    dotnet publish "$ROOT/src/Wdb.Cli" -c Release -r linux-x64 --self-contained false -o "$BIN" -nologo -v q \
+    # The shipped build (./run.sh publish: one composite image of the runtime and wdb, NOTES 63), whose
+    # map (wdb.r2r.ni.r2rmap) names the framework's methods as well as ours.
+    echo "profile: publishing $BIN (self-contained composite ReadyToRun with symbol maps, ~1 min)" >&2
+    dotnet publish "$ROOT/src/Wdb.Cli" -c Release -r linux-x64 --self-contained true -o "$BIN" -nologo -v q \
         -p:PublishReadyToRunEmitSymbols=true >"$WORK/publish.log" 2>&1 || { echo "profile: publish failed, see $WORK/publish.log" >&2; exit 1; }
-    rm -rf "$ROOT/src/Wdb.Cli/obj/Release/net10.0/linux-x64/R2R"
 fi
 rm -f "$WORK"/maps.*
 # The jitted code in anonymous memory (no W^X double mapping), so that the perf map names it.
