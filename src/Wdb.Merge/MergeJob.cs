@@ -172,7 +172,7 @@ public static class MergeJob
     private static void WarnOfDiskSpace(MergeOptions options, long rows, bool zones, Action<string>? log)
     {
         if (log is null) return;
-        string outParent = Path.GetDirectoryName(OutputWriter.TargetOf(options.OutDir, out _))!;   // the temporary sibling's
+        string outParent = OutputWriter.ParentOf(options.OutDir);
         var needs = new List<DiskSpace.Need> { new(outParent, rows * DiskSpace.OutputBytesPerRow, "the outputs") };
         if (zones) needs.Add(new(Streaming.ZoneMerge.SpillParent(options), rows * DiskSpace.SpillBytesPerRow, "the zone merge's spill"));
         foreach (string warning in DiskSpace.Shortfalls(needs, DiskSpace.Of))

@@ -89,6 +89,13 @@ public static class OutputWriter
         return target;
     }
 
+    /// <summary>
+    /// The directory an output directory is published in, where its temporary sibling (and by default the
+    /// zone merge's spill) go; for an <paramref name="outDir"/> that <see cref="TargetOf"/> has accepted.
+    /// </summary>
+    public static string ParentOf(string outDir) =>
+        Path.GetDirectoryName(TargetOf(outDir, out var error) ?? throw new ArgumentException(error!.Message, nameof(outDir)))!;
+
     /// <summary>The atomic part shared by both entry points: a temporary sibling, the files, the summary, the swap.</summary>
     internal static OutputError? Publish(string outDir, RunSummary summary, IReadOnlyList<RejectRecord> rejects, int threads, TableWriters tables)
     {

@@ -147,7 +147,7 @@ public static class ZoneMerge
 
     /// <summary>The directory the spill goes in: --spill-dir, else the output directory's parent (beside it).</summary>
     internal static string SpillParent(MergeOptions options) =>
-        options.SpillDirectory is string root ? Path.GetFullPath(root) : Path.GetDirectoryName(OutputTarget(options))!;
+        options.SpillDirectory is string root ? Path.GetFullPath(root) : OutputWriter.ParentOf(options.OutDir);
 
     // MergeJob.Run has checked --out (OutputWriter.TargetOf) before any work.
     private static string OutputTarget(MergeOptions options) => OutputWriter.TargetOf(options.OutDir, out _)!;

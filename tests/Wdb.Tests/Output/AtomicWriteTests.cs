@@ -40,6 +40,18 @@ public class AtomicWriteTests
         Assert.Equal(["out"], Siblings(tmp));
     }
 
+    [Fact]
+    public void TheParentIsWhereTheTemporarySiblingGoes()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp["a/b"]);
+        Assert.Equal(Path.GetFullPath(tmp["a"]), OutputWriter.ParentOf(tmp["a/b"]));
+        Assert.Equal(Path.GetFullPath(tmp["a"]), OutputWriter.ParentOf(tmp["a/b"] + Path.DirectorySeparatorChar));
+        Assert.Equal(Path.GetFullPath(tmp.Path), OutputWriter.ParentOf(tmp["a/../out"]));
+        // A root has no parent: TargetOf refuses it, and asking for its parent anyway is a bug.
+        Assert.Throws<ArgumentException>(() => OutputWriter.ParentOf(Path.GetPathRoot(tmp.Path)!));
+    }
+
     private sealed class Exploding
     {
         public int Value => throw new InvalidOperationException("simulated crash while writing the summary");
