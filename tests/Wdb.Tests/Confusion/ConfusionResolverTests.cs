@@ -303,7 +303,7 @@ public class ConfusionResolverTests
     }
 
     [Fact]
-    public void One_thread_gives_the_groups_of_all_threads()
+    public async Task One_thread_gives_the_groups_of_all_threads()
     {
         var b = DenseField(41, 80, 9, 1.0, out _, 1.4);
         for (int i = 0; i < 40; i++) Add(b, 900_000 + i, 77000 + i % 3, 201.0 + i * 0.01, 30.0);   // groups of one, and a repeated scan far apart
@@ -311,7 +311,7 @@ public class ConfusionResolverTests
         var all = ConfusionResolver.Resolve(b, cgid, 2.0);
         // Parallel loops inside run on the current scheduler: one that runs one task at a time.
         var one = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, 1).ConcurrentScheduler;
-        var single = Task.Factory.StartNew(() => ConfusionResolver.Resolve(b, cgid, 2.0), CancellationToken.None, TaskCreationOptions.None, one).Result;
+        var single = await Task.Factory.StartNew(() => ConfusionResolver.Resolve(b, cgid, 2.0), CancellationToken.None, TaskCreationOptions.None, one);
         Assert.True(all.ConfusedCandidateGroups > 1);
         Assert.Equal(all.Gcntr, single.Gcntr);
         Assert.Equal(all.Confused, single.Confused);

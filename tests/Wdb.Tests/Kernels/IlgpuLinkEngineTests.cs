@@ -394,9 +394,9 @@ public class IlgpuLinkEngineDeviceTests
     [InlineData(IlgpuDevice.Cuda)]
     [InlineData(IlgpuDevice.OpenCL)]
     [InlineData(IlgpuDevice.Cpu)]
-    public void Links_and_disposal_on_other_threads_than_the_making(IlgpuDevice device)
+    public async Task Links_and_disposal_on_other_threads_than_the_making(IlgpuDevice device)
     {
-        var engine = Task.Run(() => IlgpuLinkEngine.TryCreate(device, out _)).GetAwaiter().GetResult();
+        var engine = await Task.Run(() => IlgpuLinkEngine.TryCreate(device, out _));
         if (engine is null) return; // no such device here
         var (ra, dec) = LinkTestData.Clustered(23, 1500, 120, 200.0, 10.0, 0.03, 1.5);
         int[] expected = LinkTestData.BruteForce(ra, dec, 2.0);

@@ -69,7 +69,7 @@ public class DirectFileTests
     }
 
     [Fact]
-    public void WhereDirectWritesAreRefusedNoFileIsLeftAndTheStreamPathWrites()
+    public async Task WhereDirectWritesAreRefusedNoFileIsLeftAndTheStreamPathWrites()
     {
         // tmpfs refused O_DIRECT on older kernels (and may take it on newer ones): either way
         // the chunk writer must produce the same file.
@@ -90,7 +90,7 @@ public class DirectFileTests
             {
                 w.WriteChunks([new(new ArraySegment<byte>(bytes, 0, 6000), 1, 2, 3), new(new ArraySegment<byte>(bytes, 6000, 4000), 3, 4, 5)]);
                 var (hash, synced) = w.Complete();
-                synced.GetAwaiter().GetResult();
+                await synced;
                 sha = hash;
             }
             Assert.Equal(bytes, File.ReadAllBytes(path));

@@ -263,15 +263,15 @@ public class ChunkedReadTests
         using var dir = new TempDir();
         int calls = 0;
         string empty = dir.Write("empty.csv", "cntr,scan_key,ra,dec\n");
-        var result = ExtractionReader.ReadBlocks(empty, 0, new ReadOptions(), 10, _ => calls++);
+        var result = ExtractionReader.ReadBlocks(empty, 0, new ReadOptions(), 10, _ => calls++, TestContext.Current.CancellationToken);
         Assert.Null(result.Error);
         Assert.Equal(0, result.RowsRead);
         string bad = dir.Write("bad.csv", "cntr,scan_key,ra,dec\n1,1,10,20\n2,1,10,x\n");
-        result = ExtractionReader.ReadBlocks(bad, 0, new ReadOptions(Strict: true), 1, _ => calls++);
+        result = ExtractionReader.ReadBlocks(bad, 0, new ReadOptions(Strict: true), 1, _ => calls++, TestContext.Current.CancellationToken);
         Assert.NotNull(result.Error);
         Assert.StartsWith($"{bad}:3:", result.Error!.ToString());
         Assert.Equal(1, calls);   // row 1 was read and handed over before the bad row stopped the read
-        Assert.Throws<ArgumentOutOfRangeException>(() => ExtractionReader.ReadBlocks(empty, 0, new ReadOptions(), 0, _ => { }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ExtractionReader.ReadBlocks(empty, 0, new ReadOptions(), 0, _ => { }, TestContext.Current.CancellationToken));
     }
 
     private static byte[] Messy(int seed, bool withQuotes, bool quoteAll = false)

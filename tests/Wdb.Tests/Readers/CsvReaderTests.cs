@@ -179,7 +179,7 @@ public class CsvReaderTests
     public async Task ReadAsync_gives_the_same_result_and_honours_cancellation()
     {
         var block = new ExtractionBlock(16);
-        var r = await ExtractionReader.ReadAsync(Data("sample.csv"), 1, new ReadOptions(), block);
+        var r = await ExtractionReader.ReadAsync(Data("sample.csv"), 1, new ReadOptions(), block, TestContext.Current.CancellationToken);
         var (sync, syncBlock) = Read(Data("sample.csv"), fileIndex: 1);
         Assert.Equal((sync.RowsRead, sync.RowsAccepted, sync.Sha256, sync.Bytes), (r.RowsRead, r.RowsAccepted, r.Sha256, r.Bytes));
         Assert.Equal(syncBlock.Cntr.Take(syncBlock.Count), block.Cntr.Take(block.Count));

@@ -88,7 +88,7 @@ public sealed class BadInputCorpusTests : IDisposable
         {
             Assert.NotNull(expected.Error);
             Assert.StartsWith(ErrorPrefix(input, expected.Error), outcome.Error);
-            Assert.DoesNotContain('\n', outcome.Error);
+            Assert.DoesNotContain("\n", outcome.Error);
             Assert.Empty(Directory.GetFileSystemEntries(_s.Dir, "out-*"));
         }
         else

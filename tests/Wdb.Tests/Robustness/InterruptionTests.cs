@@ -108,7 +108,7 @@ public sealed class InterruptionTests : IDisposable
         var outcome = RunMerge([input], Path.Combine(file, "out"));
         Assert.Equal(MergeJob.OutputErrorExit, outcome.ExitCode);
         Assert.Contains("cannot write output", outcome.Error);
-        Assert.DoesNotContain('\n', outcome.Error);
+        Assert.DoesNotContain("\n", outcome.Error);
 
         // An output path that is an existing file: refused, the file untouched.
         outcome = RunMerge([input], file);
@@ -152,7 +152,7 @@ public sealed class InterruptionTests : IDisposable
             var outcome = RunMerge([input], outDir);
             Assert.Equal(MergeJob.OutputErrorExit, outcome.ExitCode);
             Assert.Contains("cannot write output", outcome.Error);
-            Assert.DoesNotContain('\n', outcome.Error);
+            Assert.DoesNotContain("\n", outcome.Error);
             AssertComplete(outDir);
             Assert.Equal(before, TableHashes(outDir));
             Assert.Equal([outDir], Directory.GetDirectories(mnt));   // the partial temporary output was removed
@@ -184,13 +184,13 @@ public sealed class InterruptionTests : IDisposable
     {
         string outDir = _s.PathOf("out-prev");
         Assert.Equal(0, RunMerge([TinyInput(_s)], outDir).ExitCode);
-        var before = Directory.GetFiles(outDir).ToDictionary(Path.GetFileName, Sha256);
+        var before = Directory.GetFiles(outDir).ToDictionary(f => Path.GetFileName(f), Sha256);
         foreach (var (bad, strict) in new[] { ("misaligned_header.tbl", false), ("non_numeric.csv", true) })
         {
             string input = _s.Write(bad, File.ReadAllBytes(BadData(bad)));
             var outcome = RunMerge([input], outDir, strict: strict);
             Assert.Equal(MergeJob.InputErrorExit, outcome.ExitCode);
-            Assert.Equal(before, Directory.GetFiles(outDir).ToDictionary(Path.GetFileName, Sha256));
+            Assert.Equal(before, Directory.GetFiles(outDir).ToDictionary(f => Path.GetFileName(f), Sha256));
         }
         Assert.Equal([outDir], Directory.GetDirectories(_s.Dir, "out-prev*"));
     }

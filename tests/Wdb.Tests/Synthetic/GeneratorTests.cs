@@ -95,7 +95,7 @@ public class GeneratorTests
         int oneOrTwo = perSource.Values.Count(s => s.Count <= 2);
         Assert.All(perSource.Values, s => Assert.InRange(s.Count, 1, 6));
         Assert.True(oneOrTwo > 0.6 * perSource.Count, $"{oneOrTwo} of {perSource.Count} with 1-2 epochs");
-        Assert.True(perSource.Values.Any(s => s.Count >= 3));
+        Assert.Contains(perSource.Values, s => s.Count >= 3);
         Assert.InRange(noise, 0.04 * b.Count, 0.11 * b.Count);
         Assert.All(b.JDate.AsSpan(0, b.Count).ToArray(), jd => Assert.InRange(jd, 2450600, 2451900));
     }
