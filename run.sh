@@ -30,7 +30,9 @@ case "${1:-}" in
     ;;
   publish)
     out="${2:-out/wdb}"
-    case "$(uname -m)" in x86_64) rid=linux-x64 ;; aarch64|arm64) rid=linux-arm64 ;; *) echo "run.sh: no runtime identifier for $(uname -m)" >&2; exit 2 ;; esac
+    case "$(uname -s)" in Linux) os=linux ;; Darwin) os=osx ;; *) echo "run.sh: no runtime identifier for $(uname -s)" >&2; exit 2 ;; esac
+    case "$(uname -m)" in x86_64|amd64) arch=x64 ;; aarch64|arm64) arch=arm64 ;; *) echo "run.sh: no runtime identifier for $(uname -m)" >&2; exit 2 ;; esac
+    rid="$os-$arch"
     dotnet publish src/Wdb.Cli -c Release -r "$rid" --self-contained true -o "$out" -nologo -v quiet
     echo "wdb: $out/wdb"
     ;;
