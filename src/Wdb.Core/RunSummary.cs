@@ -44,6 +44,25 @@ public sealed class RunSummary
     /// <summary>Managed heap in use (MB) at the end of each stage, and the process's peak working set (MB).</summary>
     public Dictionary<string, double> StageHeapMb { get; set; } = new();
     public double PeakWorkingSetMb { get; set; }
+    /// <summary>How wdb's code ran and what the runtime itself spent, to read the timings by (up to the write).</summary>
+    public RuntimeSummary Runtime { get; set; } = new();
     public List<InputFileSummary> Inputs { get; set; } = new();
     public Dictionary<string, string> Outputs { get; set; } = new();
+}
+
+/// <summary>
+/// The build that ran and the runtime's own costs: a jitted build (`dotnet run`) spends a tenth of a
+/// second or more compiling at start that the published one does not (bench/NOTES.md 63), which the
+/// stage timings alone would not explain.
+/// </summary>
+public sealed class RuntimeSummary
+{
+    /// <summary>"composite ReadyToRun", "ReadyToRun" or "jitted": how wdb's own code was compiled.</summary>
+    public string Build { get; set; } = "";
+    /// <summary>Methods the JIT compiled, and the time it took on every thread (seconds).</summary>
+    public long JitMethods { get; set; }
+    public double JitSeconds { get; set; }
+    /// <summary>Garbage collections of every generation, and the time the program was paused for them (seconds).</summary>
+    public int GcCollections { get; set; }
+    public double GcPauseSeconds { get; set; }
 }

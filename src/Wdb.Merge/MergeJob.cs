@@ -325,6 +325,7 @@ public static class MergeJob
         summary.StageAllocatedMb = new Dictionary<string, double>(timer.AllocatedMb);
         summary.StageHeapMb = timer.HeapMb;
         summary.PeakWorkingSetMb = StageTimer.PeakWorkingSetMb();
+        summary.Runtime = RuntimeFacts.Now();
         options.Progress?.Stage("write", null, 0);
         if (write(options.OutDir) is OutputError error) return MergeOutcome.Fail(OutputErrorExit, error.Message);
         timer.Stop("write");

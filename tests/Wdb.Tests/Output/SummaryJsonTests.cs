@@ -26,6 +26,7 @@ public class SummaryJsonTests
             Version = "1.0.0+abc", RowsRead = 1_677_635, RowsMerged = 1_677_600, RowsRejected = 35, CandidateGroups = 1_000_001,
             Groups = 1_000_123, ConfusedCandidateGroups = 77, UnresolvedCandidateGroups = 0, Device = "ilgpu cuda: NVIDIA H200",
             PeakWorkingSetMb = 1308.7,
+            Runtime = new RuntimeSummary { Build = "composite ReadyToRun", JitMethods = 65, JitSeconds = 0.0352, GcCollections = 26, GcPauseSeconds = 0.0157 },
         };
         s.RejectsByReason["bad_number"] = 30;
         s.RejectsByReason["ra_range"] = 5;

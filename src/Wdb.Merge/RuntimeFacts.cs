@@ -1,0 +1,46 @@
+using System.Reflection;
+using System.Reflection.PortableExecutable;
+using Wdb.Core;
+
+namespace Wdb.Merge;
+
+/// <summary>What summary.json says of the runtime (<see cref="RuntimeSummary"/>): the build that ran, the JIT's and the GC's costs so far.</summary>
+internal static class RuntimeFacts
+{
+    public static RuntimeSummary Now() => new()
+    {
+        Build = BuildOf(typeof(RuntimeFacts).Assembly),
+        JitMethods = System.Runtime.JitInfo.GetCompiledMethodCount(),
+        JitSeconds = Math.Round(System.Runtime.JitInfo.GetCompilationTime().TotalSeconds, 4),
+        // A collection of any generation also collects generation 0.
+        GcCollections = GC.CollectionCount(0),
+        GcPauseSeconds = Math.Round(GC.GetTotalPauseDuration().TotalSeconds, 4),
+    };
+
+    private const uint ReadyToRunSignature = 0x00525452;   // "RTR"
+    private const uint ComponentOfComposite = 0x20;         // READYTORUN_FLAG_COMPONENT: the code is in a composite image
+
+    /// <summary>
+    /// "composite ReadyToRun", "ReadyToRun" or "jitted", from the assembly's ReadyToRun header (its
+    /// CLI header's managed native header); "unknown" when its file cannot be read.
+    /// </summary>
+    public static string BuildOf(Assembly assembly)
+    {
+        if (string.IsNullOrEmpty(assembly.Location)) return "unknown";
+        try
+        {
+            using var pe = new PEReader(File.OpenRead(assembly.Location));
+            var header = pe.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory;
+            if (header is not { Size: >= 12 } native) return "jitted";
+            var reader = pe.GetSectionData(native.RelativeVirtualAddress).GetReader();
+            if (reader.Length < 12 || reader.ReadUInt32() != ReadyToRunSignature) return "jitted";
+            reader.ReadUInt16();   // major version
+            reader.ReadUInt16();   // minor version
+            return (reader.ReadUInt32() & ComponentOfComposite) != 0 ? "composite ReadyToRun" : "ReadyToRun";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BadImageFormatException)
+        {
+            return "unknown";
+        }
+    }
+}
