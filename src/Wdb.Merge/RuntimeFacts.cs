@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Reflection.PortableExecutable;
 using Wdb.Core;
@@ -22,8 +23,12 @@ internal static class RuntimeFacts
 
     /// <summary>
     /// "composite ReadyToRun", "ReadyToRun" or "jitted", from the assembly's ReadyToRun header (its
-    /// CLI header's managed native header); "unknown" when its file cannot be read.
+    /// CLI header's managed native header); "unknown" when it has no file (a single-file publish, a
+    /// dynamic assembly) or its file cannot be read.
     /// </summary>
+    // In a single-file publish Location is empty (the assembly has no file of its own): that is the
+    // "unknown" case below, not a mistake the analyzer's IL3000 warns of.
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "An empty Location is handled: unknown.")]
     public static string BuildOf(Assembly assembly)
     {
         if (string.IsNullOrEmpty(assembly.Location)) return "unknown";
