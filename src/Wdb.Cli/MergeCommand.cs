@@ -88,6 +88,11 @@ internal static class MergeCommand
                     $"{s.CandidateGroups:N0} candidate groups, {s.Groups:N0} groups ({s.ConfusedCandidateGroups:N0} confused) on {s.Device}; " +
                     $"{s.StageSeconds.Values.Sum():F2} s on {s.StageCpuSeconds.Values.Sum():F2} s of CPU " +
                     $"({string.Join(", ", s.StageSeconds.Select(kv => $"{kv.Key} {kv.Value:F2}"))}) -> {options.OutDir}");
+            // Timings from `dotnet run` or a build folder include the JIT's start-up, which the published
+            // build does not pay (bench/NOTES.md 63): say so where someone may be benchmarking it.
+            if (!q && s.Runtime.Build == "jitted")
+                Console.Error.WriteLine($"wdb merge: note: this build is jitted ({s.Runtime.JitMethods:N0} methods compiled in {s.Runtime.JitSeconds:F2} s); " +
+                    "./run.sh publish (run.ps1 publish on Windows) makes the precompiled build the README's timings come from");
             return 0;
         });
         return cmd;

@@ -18,6 +18,14 @@ public sealed class CliTests : IDisposable
         Assert.True(merge.Exit == 0, merge.Stderr);
         Assert.Contains("rows read", merge.Stderr);
         Assert.DoesNotContain("warning", merge.Stderr);   // the disk has room for a small run's outputs
+        // A jitted build (this project's, unless WdbProcess runs a published one) says so after its
+        // timings, with summary.json's counts; a precompiled one does not.
+        using (var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outDir, "summary.json"))))
+        {
+            var runtime = summary.RootElement.GetProperty("runtime");
+            bool jitted = runtime.GetProperty("build").GetString() == "jitted";
+            Assert.Equal(jitted, merge.Stderr.Contains("note: this build is jitted ("));
+        }
         var export = WdbProcess.Run("export", outDir, "--table", "extractions", "--format", "csv", "--out", csv);
         Assert.True(export.Exit == 0, export.Stderr);
         var lines = File.ReadAllLines(csv);
