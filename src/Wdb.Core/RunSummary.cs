@@ -57,7 +57,10 @@ public sealed class RunSummary
 /// </summary>
 public sealed class RuntimeSummary
 {
-    /// <summary>"composite ReadyToRun", "ReadyToRun" or "jitted": how wdb's own code was compiled.</summary>
+    /// <summary>The values of <see cref="Build"/>.</summary>
+    public const string CompositeReadyToRun = "composite ReadyToRun", ReadyToRun = "ReadyToRun", Jitted = "jitted", Unknown = "unknown";
+
+    /// <summary><see cref="CompositeReadyToRun"/>, <see cref="ReadyToRun"/>, <see cref="Jitted"/> or <see cref="Unknown"/>: how wdb's own code was compiled.</summary>
     public string Build { get; set; } = "";
     /// <summary>Methods the JIT compiled, and the time it took on every thread (seconds).</summary>
     public long JitMethods { get; set; }

@@ -22,8 +22,8 @@ internal static class RuntimeFacts
     private const uint ComponentOfComposite = 0x20;         // READYTORUN_FLAG_COMPONENT: the code is in a composite image
 
     /// <summary>
-    /// "composite ReadyToRun", "ReadyToRun" or "jitted", from the assembly's ReadyToRun header (its
-    /// CLI header's managed native header); "unknown" when it has no file (a single-file publish, a
+    /// How the assembly was compiled (<see cref="RuntimeSummary.Build"/>), from its ReadyToRun header (its
+    /// CLI header's managed native header); unknown when it has no file (a single-file publish, a
     /// dynamic assembly) or its file cannot be read.
     /// </summary>
     // In a single-file publish Location is empty (the assembly has no file of its own): that is the
@@ -31,21 +31,21 @@ internal static class RuntimeFacts
     [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "An empty Location is handled: unknown.")]
     public static string BuildOf(Assembly assembly)
     {
-        if (string.IsNullOrEmpty(assembly.Location)) return "unknown";
+        if (string.IsNullOrEmpty(assembly.Location)) return RuntimeSummary.Unknown;
         try
         {
             using var pe = new PEReader(File.OpenRead(assembly.Location));
             var header = pe.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory;
-            if (header is not { Size: >= 12 } native) return "jitted";
+            if (header is not { Size: >= 12 } native) return RuntimeSummary.Jitted;
             var reader = pe.GetSectionData(native.RelativeVirtualAddress).GetReader();
-            if (reader.Length < 12 || reader.ReadUInt32() != ReadyToRunSignature) return "jitted";
+            if (reader.Length < 12 || reader.ReadUInt32() != ReadyToRunSignature) return RuntimeSummary.Jitted;
             reader.ReadUInt16();   // major version
             reader.ReadUInt16();   // minor version
-            return (reader.ReadUInt32() & ComponentOfComposite) != 0 ? "composite ReadyToRun" : "ReadyToRun";
+            return (reader.ReadUInt32() & ComponentOfComposite) != 0 ? RuntimeSummary.CompositeReadyToRun : RuntimeSummary.ReadyToRun;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or BadImageFormatException)
         {
-            return "unknown";
+            return RuntimeSummary.Unknown;
         }
     }
 }
