@@ -68,10 +68,9 @@ if [ -z "${WDB_BIN:-}" ]; then
         || { echo "bench: dotnet publish failed, see $OUT/publish.log" >&2; exit 1; }
 fi
 
-# What was measured: a composite image (NOTES 63) is one wdb.r2r.dll beside the program.
-if [ -f "$(dirname "$WDB")/wdb.r2r.dll" ]; then WDB_BUILD="self-contained, one composite ReadyToRun image of the runtime and wdb ($WDB)"
-elif [ -f "$(dirname "$WDB")/libcoreclr.so" ]; then WDB_BUILD="self-contained, without a composite image ($WDB)"
-else WDB_BUILD="framework-dependent ($WDB)"; fi
+# What was measured: the build as the program itself reports it (summary.json's runtime.build, read
+# from its ReadyToRun header: composite ReadyToRun, ReadyToRun or jitted), from the first merge that ran.
+WDB_BUILD=""
 GEN=("$WDB" gen)
 
 # ---------------------------------------------------------------- datasets
@@ -192,6 +191,7 @@ for spec in "${DATASETS_ALL[@]}"; do
     else wstat=ok; fi
     ww="$wwall"; [ "$wstat" != ok ] && ww=0
     if [ "$wstat" = ok ] && [ -f "$run/wdb/summary.json" ]; then
+        [ -n "$WDB_BUILD" ] || WDB_BUILD="$("${PY:-python3}" -c 'import json, sys; print(json.load(open(sys.argv[1]))["runtime"]["build"])' "$run/wdb/summary.json" 2>/dev/null || true)"
         STAGES_MD+=("| $name | $("${PY:-python3}" -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -393,7 +393,7 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     echo "* machine: $(nproc) cores, $cpu, $(awk '/MemTotal/ {printf "%.1f GB", $2/1048576}' /proc/meminfo) RAM${gpu:+, GPU: $gpu}"
     echo "* load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "* peers: timeout ${PEER_TIMEOUT} s; scipy address-space cap ${PEER_MEM_GB} GB; STILTS -Xmx${PEER_MEM_GB}g"
-    echo "* wdb build: $WDB_BUILD"
+    echo "* wdb build: ${WDB_BUILD:-not reported (no merge finished, or a build whose summary.json has no runtime section)} ($WDB)"
     echo "* wdb: median of ${WDB_REPEAT} runs (all walls below), device ${WDB_DEVICE:-auto}; peers: one run each, then ${SIDE_PAIRS} pairs back to back with wdb for each peer that took at most ${SIDE_MAX} s (the ratio columns give their median, marked \"pairs\")"
     echo "* data: seed $SEED, field centre ${SKY:-180 0} (RA Dec, deg)$([ -n "${KEEP_DATA:-}" ] && echo "; KEEP_DATA=1: files already in ${DATA#"$ROOT/"} were reused as they were")"
     echo
