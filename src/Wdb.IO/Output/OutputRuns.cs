@@ -121,6 +121,7 @@ public sealed class OutputRuns : IDisposable
         });
     }
 
+    /// <summary>Per group its gcntr and member count: the members' merge follows these.</summary>
     private Extent SpillSizes(MergeOutputs zone)
     {
         var m = zone.Membership;
@@ -179,7 +180,7 @@ public sealed class OutputRuns : IDisposable
                 : (long.MaxValue, long.MinValue, c.Return());
         });
         long last = long.MinValue;
-        WriteFixed(chunks, order, TableEncoders.GroupsPerChunk(chunkRecords), (_, g, _) =>
+        WriteFixed(chunks, order, TableEncoders.GroupsPerChunk(chunkRecords), g =>
         {
             // Two zones holding one group would make a table the whole writer refuses (Validate).
             if (g.Gcntr <= last) throw new InvalidOperationException($"gcntr {g.Gcntr} follows {last}: a group was added in two zones");
@@ -218,7 +219,7 @@ public sealed class OutputRuns : IDisposable
             var (first, last) = TableEncoders.EncodeExtractions(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
             return (first, last, c.Return());
         });
-        WriteFixed(chunks, order, TableEncoders.ExtractionsPerChunk(chunkRecords), (_, _, _) => { });
+        WriteFixed(chunks, order, TableEncoders.ExtractionsPerChunk(chunkRecords), null);
         chunks.Finish();
     }
 
@@ -228,13 +229,13 @@ public sealed class OutputRuns : IDisposable
     /// <paramref name="each"/> sees every record before it is counted into its chunk.
     /// </summary>
     private static void WriteFixed<T>(ChunkPipeline<RecordChunk<T>> chunks, RunMerge<T> order, int per,
-        Action<int, T, RecordChunk<T>> each) where T : unmanaged
+        Action<T>? each) where T : unmanaged
     {
         var chunk = new RecordChunk<T>(per);
         bool any = false;
-        while (order.Next(out int run, out var record))
+        while (order.Next(out _, out var record))
         {
-            each(run, record, chunk);
+            each?.Invoke(record);
             chunk.Records[chunk.Count++] = record;
             any = true;
             if (chunk.Count == per) { chunks.Add(chunk); chunk = new RecordChunk<T>(per); }
