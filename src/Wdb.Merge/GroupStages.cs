@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Wdb.Core;
 
 namespace Wdb.Merge;
@@ -14,13 +15,33 @@ internal sealed record GroupedRows(ExtractionResults Results, GroupTable Groups,
 internal static class GroupStages
 {
     /// <summary>
-    /// Permutes <paramref name="merged"/> into group order; adds its counts to <paramref name="summary"/>.
+    /// Permutes <paramref name="merged"/> into group order and computes every group's statistics and
+    /// every row's score (the zone merge's, a zone at a time); adds its counts to <paramref name="summary"/>.
     /// <paramref name="progress"/> hears of each stage (the zone merge shows its zones instead).
     /// </summary>
     public static GroupedRows Run(ExtractionBlock merged, long[] cgid, ScanFootprints footprints, ReliabilityModel model,
         MergeOptions options, RunSummary summary, StageTimer timer, Action<string>? log, IMergeProgress? progress)
     {
-        // Confusion resolution: final groups.
+        var ordered = Order(merged, cgid, footprints, model, options, summary, timer, log, progress);
+        var groups = GroupStatistics.Compute(merged, ordered.Membership, ordered.Cgid, ordered.Confused, footprints,
+            ordered.Results, options.Threads);
+        ordered.FillUnresolved(groups, 0, groups.Count);
+        timer.Stop("stats");
+
+        model.Score(merged, ordered.Membership, groups, ordered.Results, options.Threads);
+        timer.Stop("reliability");
+        return new GroupedRows(ordered.Results, groups, ordered.Membership);
+    }
+
+    /// <summary>
+    /// Confusion resolution, the group index, and the rows (with their candidate ids and confusion flags)
+    /// permuted into group order: everything the statistics need, none computed yet. The held-whole merge
+    /// computes them chunk by chunk as groups.fb is written (<see cref="OrderedGroups.Compute"/>); the
+    /// confusion stage is timed; the rest belongs to the caller's next stage.
+    /// </summary>
+    public static OrderedGroups Order(ExtractionBlock merged, long[] cgid, ScanFootprints footprints, ReliabilityModel model,
+        MergeOptions options, RunSummary summary, StageTimer timer, Action<string>? log, IMergeProgress? progress)
+    {
         progress?.Stage("confusion", null, 0);
         var confusion = ConfusionResolver.Resolve(merged, cgid, options.RadiusArcsec, options.Threads);
         summary.ConfusedCandidateGroups += confusion.ConfusedCandidateGroups;
@@ -29,7 +50,6 @@ internal static class GroupStages
             log?.Invoke($"{confusion.UnresolvedCandidateGroups:N0} confused candidate groups were too dense to split and are kept whole (flagged unresolved)");
         timer.Stop("confusion");
 
-        // Group index and statistics.
         progress?.Stage("statistics", null, 0);
         var membership = MembershipBuilder.Build(merged, confusion.Gcntr, options.Threads);
         // Rows into group order: the statistics, the reliability scores and the members table
@@ -41,16 +61,87 @@ internal static class GroupStages
         var unresolved = MergeJob.Gather(confusion.Unresolved, groupOrder);
         // The group index now points at the permuted rows: group g holds rows Offsets[g] ..
         for (int k = 0; k < groupOrder.Length; k++) groupOrder[k] = k;
-        // Statistics fill results' cgid, gcntr and separation; reliability its score.
-        var results = ExtractionResults.Allocate(merged.Count);
-        var groups = GroupStatistics.Compute(merged, membership, cgid, confused, footprints, results, options.Threads);
-        for (int g = 0; g < groups.Count; g++)
-            groups.Unresolved[g] = unresolved[membership.Members(g)[0]];
-        summary.Groups += groups.Count;
-        timer.Stop("stats");
+        summary.Groups += membership.GroupCount;
+        return new OrderedGroups(merged, membership, cgid, confused, unresolved, footprints, model,
+            ExtractionResults.Allocate(merged.Count), options.Threads);
+    }
+}
 
-        model.Score(merged, membership, groups, results, options.Threads);
-        timer.Stop("reliability");
-        return new GroupedRows(results, groups, membership);
+/// <summary>
+/// Rows in group order with their group index, ready for the statistics and the scores
+/// (<see cref="GroupStages.Order"/>). <see cref="Results"/> is filled as groups are computed.
+/// </summary>
+/// <param name="threads">Threads of <see cref="Compute"/> (0: every core).</param>
+internal sealed class OrderedGroups(ExtractionBlock rows, Membership membership, long[] cgid, bool[] confused, bool[] unresolved,
+    ScanFootprints footprints, ReliabilityModel model, ExtractionResults results, int threads)
+{
+    private readonly ConcurrentBag<GroupStatistics.Workspace> _workspaces = new();
+    private GroupStatistics.CandidateSizes? _sizes;   // found before the first groups are computed
+
+    public ExtractionBlock Rows => rows;
+    public Membership Membership => membership;
+    /// <summary>Candidate group per row.</summary>
+    public long[] Cgid => cgid;
+    /// <summary>Per row: its candidate group was confused.</summary>
+    public bool[] Confused => confused;
+    /// <summary>Per row: cgid, gcntr, separation and score, as groups are computed.</summary>
+    public ExtractionResults Results => results;
+
+    /// <summary>
+    /// Groups [<paramref name="start"/>, <paramref name="end"/>) into rows 0.. of <paramref name="into"/> (a small
+    /// table, reused), with their member rows' results and scores: what <see cref="GroupStages.Run"/> gives those
+    /// groups and rows. On every core, in parts of at most <see cref="PartGroups"/> groups or about
+    /// <see cref="PartRows"/> member rows, so that a calibration tile's groups of hundreds of members are shared
+    /// out as evenly as a survey's groups of one.
+    /// </summary>
+    public void Compute(int start, int end, GroupTable into)
+    {
+        var sizes = _sizes ??= GroupStatistics.CandidateSizes.Of(membership, cgid, confused);
+        var parts = Parts(start, end);
+        Parallel.For(0, parts.Count - 1, Threads.Options(threads),
+            () => _workspaces.TryTake(out var w) ? w : new GroupStatistics.Workspace(),
+            (p, _, workspace) =>
+            {
+                int from = parts[p], to = parts[p + 1], row = from - start;
+                GroupStatistics.ComputeRange(rows, membership, from, to, cgid, confused, footprints, sizes, results, into, row, workspace);
+                FillUnresolved(into, from, to - from, row);
+                model.ScoreGroups(rows, membership, into, row, from, to - from, results);
+                return workspace;
+            },
+            _workspaces.Add);
+    }
+
+    /// <summary>Most groups, and about the most member rows, in a part of <see cref="Compute"/>.</summary>
+    internal const int PartGroups = 256, PartRows = 4096;
+
+    private List<int> Parts(int start, int end) => Parts(membership.Offsets, start, end);
+
+    /// <summary>
+    /// Part boundaries over groups [start, end) whose members start at <paramref name="offsets"/>: start, ..., end.
+    /// A part ends after <see cref="PartGroups"/> groups, or after the group that brings it to <see cref="PartRows"/> rows.
+    /// </summary>
+    internal static List<int> Parts(int[] offsets, int start, int end)
+    {
+        var bounds = new List<int> { start };
+        for (int g = start, groups = 0; g < end; g++)
+        {
+            if (++groups == PartGroups || offsets[g + 1] - offsets[bounds[^1]] >= PartRows || g + 1 == end)
+            {
+                bounds.Add(g + 1);
+                groups = 0;
+            }
+        }
+        if (bounds.Count == 1) bounds.Add(end);
+        return bounds;
+    }
+
+    /// <summary>Rows from <paramref name="intoRow"/> of <paramref name="into"/> are groups from <paramref name="start"/>: their unresolved flag (a group's rows share it).</summary>
+    public void FillUnresolved(GroupTable into, int start, int count, int intoRow = 0)
+    {
+        for (int k = 0; k < count; k++)
+        {
+            var members = membership.Members(start + k);
+            into.Unresolved[intoRow + k] = members.Length > 0 && unresolved[members[0]];
+        }
     }
 }

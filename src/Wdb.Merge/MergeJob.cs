@@ -152,17 +152,40 @@ public static class MergeJob
         var footprints = ScanFootprints.DeriveFromExtractions(scanCorners ?? merged, options.Threads);
         timer.Stop("footprints");
         var model = options.Reliability ?? ReliabilityModel.Default;
-        var grouped = GroupStages.Run(merged, cgid, footprints, model, options, summary, timer, log, options.Progress);
+        var ordered = GroupStages.Order(merged, cgid, footprints, model, options, summary, timer, log, options.Progress);
 
         // Account for every row, per file and in total.
         CountFiltered(summary, filtered, filteredReasons);
         CountMerged(summary, merged);
+        // The statistics and scores are computed a chunk of groups at a time as groups.fb is encoded, so the
+        // group table (~260 B a group) never exists whole; the stage ends, and the write's begins, when
+        // groups.fb is complete (bench/NOTES.md 65).
         return Write(options, summary, timer, o => OutputWriter.Write(o, new MergeOutputs
         {
-            Block = merged, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership,
+            Block = merged, Results = ordered.Results, Membership = ordered.Membership,
+            GroupChunks = new GroupChunks
+            {
+                Compute = ordered.Compute,
+                Computed = () =>
+                {
+                    timer.Stop("stats");
+                    CopyStage(timer, summary, "stats");
+                    summary.PeakWorkingSetMb = StageTimer.PeakWorkingSetMb();
+                    options.Progress?.Stage("write", null, 0);
+                },
+            },
             Filtered = filtered, FilteredReasons = filteredReasons, Rejects = rejects, Summary = summary,
             Threads = options.Threads,
-        }));
+        }), firstStage: "statistics");
+    }
+
+    /// <summary>A stage's timings as the timer has them now, into the summary about to be written.</summary>
+    private static void CopyStage(StageTimer timer, RunSummary summary, string stage)
+    {
+        summary.StageSeconds[stage] = timer.Seconds[stage];
+        summary.StageCpuSeconds[stage] = timer.CpuSeconds[stage];
+        summary.StageAllocatedMb[stage] = timer.AllocatedMb[stage];
+        summary.StageHeapMb[stage] = timer.HeapMb[stage];
     }
 
     /// <summary>
@@ -314,7 +337,9 @@ public static class MergeJob
     }
 
     /// <summary>The totals, the last timings, and the outputs written by <paramref name="write"/>.</summary>
-    internal static MergeOutcome Write(MergeOptions options, RunSummary summary, StageTimer timer, Func<string, OutputError?> write)
+    /// <param name="firstStage">What the progress line shows while <paramref name="write"/> starts (the held-whole merge's statistics run inside it).</param>
+    internal static MergeOutcome Write(MergeOptions options, RunSummary summary, StageTimer timer, Func<string, OutputError?> write,
+        string firstStage = "write")
     {
         summary.RowsRead = summary.Inputs.Sum(s => s.RowsRead);
         summary.RowsRejected = summary.Inputs.Sum(s => s.RowsRejected);
@@ -326,7 +351,7 @@ public static class MergeJob
         summary.StageHeapMb = timer.HeapMb;
         summary.PeakWorkingSetMb = StageTimer.PeakWorkingSetMb();
         summary.Runtime = RuntimeFacts.Now();
-        options.Progress?.Stage("write", null, 0);
+        options.Progress?.Stage(firstStage, null, 0);
         if (write(options.OutDir) is OutputError error) return MergeOutcome.Fail(OutputErrorExit, error.Message);
         timer.Stop("write");
         summary.StageSeconds = timer.Seconds;

@@ -9,8 +9,10 @@ public sealed class MergeOutputs
     public required ExtractionBlock Block;
     /// <summary>Per row of <see cref="Block"/>: candidate group, final group, separation, reliability.</summary>
     public required ExtractionResults Results;
-    /// <summary>One record per final group, in the order of <see cref="Membership.Gcntr"/> (ascending gcntr).</summary>
-    public required GroupTable Groups;
+    /// <summary>One record per final group, in the order of <see cref="Membership.Gcntr"/> (ascending gcntr); null when <see cref="GroupChunks"/> makes them.</summary>
+    public GroupTable? Groups;
+    /// <summary>The groups made chunk by chunk as groups.fb is written, instead of <see cref="Groups"/> (the in-memory merge's: the whole table never exists).</summary>
+    public GroupChunks? GroupChunks;
     /// <summary>Rows of <see cref="Block"/> per group.</summary>
     public required Membership Membership;
     /// <summary>Rows removed by pre-merge filters; null when none.</summary>
@@ -23,6 +25,24 @@ public sealed class MergeOutputs
     public required RunSummary Summary;
     /// <summary>Threads that encode the tables (0: every core).</summary>
     public int Threads;
+}
+
+/// <summary>
+/// Groups whose statistics are computed as groups.fb is encoded, a few chunks at a time, into a small
+/// <see cref="GroupTable"/>: a 10 M-row survey's table is ~1.7 GB that would otherwise be written once and
+/// read once (bench/NOTES.md 65). groups.fb is then written before the other tables, which read what
+/// computing the groups left in <see cref="MergeOutputs.Results"/>.
+/// </summary>
+public sealed class GroupChunks
+{
+    /// <summary>
+    /// Fills every field of rows 0.. of the table given with groups [start, end) of the membership, and
+    /// the results of their member rows. Called for one range at a time, in order (a few chunks' worth:
+    /// it may use every core).
+    /// </summary>
+    public required Action<int, int, GroupTable> Compute;
+    /// <summary>Called once every group is computed and groups.fb written, before the other tables start.</summary>
+    public Action? Computed;
 }
 
 /// <summary>An output that could not be written or read (unwritable path, disk full, missing file): one line for the user.</summary>

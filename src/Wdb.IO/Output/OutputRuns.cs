@@ -86,11 +86,12 @@ public sealed class OutputRuns : IDisposable
     /// zones (merged and filtered rows). <see cref="MergeOutputs.Rejects"/> and
     /// <see cref="MergeOutputs.Summary"/> are ignored. Does not throw on I/O failure: see <see cref="Error"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">The zone's tables disagree (as <see cref="OutputWriter.Write(string, MergeOutputs)"/> checks).</exception>
+    /// <exception cref="ArgumentException">The zone's tables disagree (as <see cref="OutputWriter.Write(string, MergeOutputs)"/> checks), or its groups come as <see cref="MergeOutputs.GroupChunks"/>.</exception>
     public void Add(MergeOutputs zone)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         OutputWriter.Validate(zone);
+        if (zone.Groups is null) throw new ArgumentException("a zone's groups are spilled from its whole table (GroupChunks is the in-memory writer's)", nameof(zone));
         if (Error is not null) return;
         try
         {
@@ -101,7 +102,7 @@ public sealed class OutputRuns : IDisposable
             Error = SpillError(e);
             return;
         }
-        Groups += zone.Groups.Count;
+        Groups += zone.Groups!.Count;
         Members += zone.Membership.Offsets[zone.Membership.GroupCount];
         Extractions += zone.Block.Count + (zone.Filtered?.Count ?? 0);
     }
@@ -113,7 +114,7 @@ public sealed class OutputRuns : IDisposable
 
     private Extent SpillGroups(MergeOutputs zone)
     {
-        var t = zone.Groups;
+        var t = zone.Groups!;
         return Spill<GroupStruct>(_groups!, t.Count, (records, start) =>
         {
             records.Clear();   // VTable and Designation stay 0 until a chunk places the table (and makes the designation from RaW, DecW)

@@ -36,10 +36,16 @@ public static class OutputWriter
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
         Validate(outputs);
-        return Publish(outDir, outputs.Summary, outputs.Rejects, outputs.Threads, new TableWriters(
-            f => TableEncoders.WriteGroups(f, outputs.Groups, chunkRecords, outputs.Threads),
+        Action<ChunkFileWriter> groups = outputs.GroupChunks is { } chunks
+            ? f => TableEncoders.WriteGroups(f, chunks, outputs.Membership, chunkRecords, outputs.Threads)
+            : f => TableEncoders.WriteGroups(f, outputs.Groups!, chunkRecords, outputs.Threads);
+        return Publish(outDir, outputs.Summary, outputs.Rejects, outputs.Threads, new TableWriters(groups,
             f => TableEncoders.WriteMembers(f, outputs, chunkRecords),
-            f => TableEncoders.WriteExtractions(f, outputs, chunkRecords)));
+            f => TableEncoders.WriteExtractions(f, outputs, chunkRecords))
+        {
+            GroupsFirst = outputs.GroupChunks is not null,
+            AfterGroups = outputs.GroupChunks?.Computed,
+        });
     }
 
     /// <summary>
@@ -61,8 +67,16 @@ public static class OutputWriter
             f => runs.WriteExtractions(f, chunkRecords, threads)));
     }
 
-    /// <summary>How each table's chunks are encoded into its file.</summary>
-    internal sealed record TableWriters(Action<ChunkFileWriter> Groups, Action<ChunkFileWriter> Members, Action<ChunkFileWriter> Extractions);
+    /// <summary>
+    /// How each table's chunks are encoded into its file. With <see cref="GroupsFirst"/>, groups.fb is written
+    /// alone, then <see cref="AfterGroups"/> runs, then the other two (which read what the groups' chunks computed);
+    /// the write stage's time is counted from there, the groups' belonging to the caller's statistics.
+    /// </summary>
+    internal sealed record TableWriters(Action<ChunkFileWriter> Groups, Action<ChunkFileWriter> Members, Action<ChunkFileWriter> Extractions)
+    {
+        public bool GroupsFirst { get; init; }
+        public Action? AfterGroups { get; init; }
+    }
 
     /// <summary>
     /// The full path an output directory is published at (its temporary sibling, and by default the zone
@@ -114,7 +128,14 @@ public static class OutputWriter
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var cpu = Environment.CpuUsage.TotalTime;
             long allocated = GC.GetTotalAllocatedBytes();
-            var hashes = WriteFiles(tmp, tables, rejects, threads);
+            var hashes = WriteFiles(tmp, tables, rejects, threads, () =>
+            {
+                // groups.fb went with the statistics: the write stage starts here.
+                tables.AfterGroups?.Invoke();
+                watch.Restart();
+                cpu = Environment.CpuUsage.TotalTime;
+                allocated = GC.GetTotalAllocatedBytes();
+            });
             summary.Outputs = hashes;
             // The tables' time goes into the summary itself (the swap after it takes milliseconds).
             summary.StageSeconds["write"] = Math.Round(watch.Elapsed.TotalSeconds, 4);
@@ -139,7 +160,9 @@ public static class OutputWriter
     }
 
     /// <summary>The tables, their indexes and rejects.csv; returns file name -> SHA-256.</summary>
-    private static Dictionary<string, string> WriteFiles(string dir, TableWriters tables, IReadOnlyList<RejectRecord> rejects, int threads)
+    /// <param name="groupsWritten">Called when groups.fb is written first (<see cref="TableWriters.GroupsFirst"/>).</param>
+    private static Dictionary<string, string> WriteFiles(string dir, TableWriters tables, IReadOnlyList<RejectRecord> rejects, int threads,
+        Action groupsWritten)
     {
         // The three tables at once, each encoding its chunks on every core (ParallelChunks): one
         // table's waits for the disk and its merge of spilled runs overlap the others' encoding
@@ -151,8 +174,15 @@ public static class OutputWriter
             (string Name, string Key, Action<ChunkFileWriter> Encode)[] work =
                 [("groups", "gcntr", tables.Groups), ("members", "gcntr", tables.Members), ("extractions", "cntr", tables.Extractions)];
             var written = new (string Fb, string Idx)[work.Length];
+            int first = 0;
+            if (tables.GroupsFirst)
+            {
+                written[0] = WriteTable(dir, work[0].Name, work[0].Key, synced, work[0].Encode);
+                groupsWritten();
+                first = 1;
+            }
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads == 1 ? 1 : work.Length };
-            Threads.For(0, work.Length, parallel, t => written[t] = WriteTable(dir, work[t].Name, work[t].Key, synced, work[t].Encode));
+            Threads.For(first, work.Length, parallel, t => written[t] = WriteTable(dir, work[t].Name, work[t].Key, synced, work[t].Encode));
             for (int t = 0; t < work.Length; t++)
             {
                 hashes[work[t].Name + ".fb"] = written[t].Fb;
@@ -190,12 +220,14 @@ public static class OutputWriter
     internal static void Validate(MergeOutputs o)
     {
         var m = o.Membership;
-        if (o.Groups.Count != m.GroupCount)
-            throw new ArgumentException($"GroupTable has {o.Groups.Count} groups, Membership {m.GroupCount}");
+        if ((o.Groups is null) == (o.GroupChunks is null))
+            throw new ArgumentException("exactly one of Groups and GroupChunks must be given");
+        if (o.Groups is { } t && t.Count != m.GroupCount)
+            throw new ArgumentException($"GroupTable has {t.Count} groups, Membership {m.GroupCount}");
         for (int g = 0; g < m.GroupCount; g++)
         {
-            if (o.Groups.Gcntr[g] != m.Gcntr[g])
-                throw new ArgumentException($"group {g}: GroupTable gcntr {o.Groups.Gcntr[g]} != Membership gcntr {m.Gcntr[g]}");
+            if (o.Groups is { } table && table.Gcntr[g] != m.Gcntr[g])
+                throw new ArgumentException($"group {g}: GroupTable gcntr {table.Gcntr[g]} != Membership gcntr {m.Gcntr[g]}");
             if (g > 0 && m.Gcntr[g] <= m.Gcntr[g - 1])
                 throw new ArgumentException($"groups are not in ascending gcntr order at {g}");
         }

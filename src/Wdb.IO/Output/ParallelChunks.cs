@@ -37,14 +37,17 @@ internal static class ParallelChunks
     /// Encodes every range with <paramref name="encode"/>, which finishes a size-prefixed
     /// buffer in the builder it is given and returns the chunk's first and last key.
     /// </summary>
+    /// <param name="prepareWave">Runs before each wave is encoded, with the wave's ranges (in file order), on the calling thread.</param>
+    /// <param name="chunksPerThread">A wave's chunks per encoding thread.</param>
     public static void Write(ChunkFileWriter file, IReadOnlyList<ChunkRange> ranges, int threads,
-        Func<FlatBufferBuilder, ChunkRange, (long First, long Last)> encode)
+        Func<FlatBufferBuilder, ChunkRange, (long First, long Last)> encode, Action<ChunkRange[]>? prepareWave = null,
+        int chunksPerThread = ChunkPipeline<ChunkRange>.ChunksPerThread)
     {
         using var chunks = new ChunkPipeline<ChunkRange>(file, threads, (b, range) =>
         {
             var (first, last) = encode(b, range);
             return (first, last, range.Count);
-        });
+        }, prepareWave, chunksPerThread);
         foreach (var range in ranges) chunks.Add(range);
         chunks.Finish();
     }
@@ -61,18 +64,25 @@ internal sealed class ChunkPipeline<T> : IDisposable
     private readonly ChunkFileWriter _file;
     private readonly ParallelOptions _parallel;
     private readonly Func<FlatBufferBuilder, T, (long First, long Last, int Records)> _encode;
+    private readonly Action<T[]>? _prepareWave;
+
+    /// <summary>A wave's chunks per encoding thread, by default.</summary>
+    public const int ChunksPerThread = 4;
     private readonly List<T> _wave;
     private readonly int _waveSize;
     private readonly ConcurrentBag<FlatBufferBuilder> _builders = new();
     private Task _writing = Task.CompletedTask;
 
     /// <param name="encode">Finishes a size-prefixed buffer for one chunk in the builder it is given; returns the chunk's first and last key and its record count.</param>
-    public ChunkPipeline(ChunkFileWriter file, int threads, Func<FlatBufferBuilder, T, (long First, long Last, int Records)> encode)
+    /// <param name="prepareWave">Runs before a wave's chunks are encoded, with the wave, on the thread that fills it (it may use every core itself).</param>
+    public ChunkPipeline(ChunkFileWriter file, int threads, Func<FlatBufferBuilder, T, (long First, long Last, int Records)> encode,
+        Action<T[]>? prepareWave = null, int chunksPerThread = ChunksPerThread)
     {
         _file = file;
         _encode = encode;
+        _prepareWave = prepareWave;
         _parallel = Threads.Options(threads);
-        _waveSize = Math.Max(2, 4 * _parallel.MaxDegreeOfParallelism);
+        _waveSize = Math.Max(2, chunksPerThread * _parallel.MaxDegreeOfParallelism);
         _wave = new List<T>(_waveSize);
     }
 
@@ -97,6 +107,7 @@ internal sealed class ChunkPipeline<T> : IDisposable
         var encoded = new Encoded[_wave.Count];
         var wave = _wave.ToArray();
         _wave.Clear();
+        _prepareWave?.Invoke(wave);
         Parallel.For(0, encoded.Length, _parallel, i =>
         {
             if (!_builders.TryTake(out var b)) b = new FlatBufferBuilder(1 << 20) { ForceDefaults = true };

@@ -36,6 +36,38 @@ internal static class TableEncoders
             return range.Count > 0 ? (t.Gcntr[range.Start], t.Gcntr[range.End - 1]) : (long.MaxValue, long.MinValue);
         });
 
+    /// <summary>
+    /// Chunks per thread in a wave of groups computed as they are written: each wave ends in two barriers
+    /// (its statistics, then its encoding), so waves larger than the other tables' (a 10 M survey's stage
+    /// 5.8-6.4 s at 4, 5.5-5.9 s at 16, no better at 64; bench/NOTES.md 65). 32 chunks are ~8.5 MB of table.
+    /// </summary>
+    public const int GroupWaveChunksPerThread = 16;
+
+    /// <summary>
+    /// groups.fb from groups computed as it is written (<see cref="GroupChunks"/>): each wave of chunks'
+    /// groups go into one wave-sized table (reused; a wave is a few chunks per core) just before the wave
+    /// is encoded. The same chunks and bytes as from the whole table.
+    /// </summary>
+    public static void WriteGroups(ChunkFileWriter file, GroupChunks groups, Membership m, int chunkRecords, int threads)
+    {
+        var table = new GroupTable();
+        int waveStart = 0;
+        ParallelChunks.Write(file, ChunkRange.Fixed(m.GroupCount, GroupsPerChunk(chunkRecords)), threads, (b, range) =>
+        {
+            var rows = new ChunkRange(range.Start - waveStart, range.End - waveStart);
+            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, table, rows)).Value);
+            return range.Count > 0 ? (m.Gcntr[range.Start], m.Gcntr[range.End - 1]) : (long.MaxValue, long.MinValue);
+        }, prepareWave: wave =>
+        {
+            // The whole wave at once: its groups are shared out finer than chunks, so a chunk of dense
+            // groups does not leave the other cores waiting.
+            waveStart = wave[0].Start;
+            int count = wave[^1].End - waveStart;
+            if (table.Count < count) table.Allocate(count);
+            groups.Compute(waveStart, wave[^1].End, table);
+        }, chunksPerThread: GroupWaveChunksPerThread);
+    }
+
     /// <summary>Records per chunk of each table, given the caller's limit.</summary>
     public static int GroupsPerChunk(int chunkRecords) => Math.Min(chunkRecords, GroupChunkRecords);
     public static int MembersPerChunk(int chunkRecords) => Math.Min(chunkRecords, ChunkBytes / MemberBytes);

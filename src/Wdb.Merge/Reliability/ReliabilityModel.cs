@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Wdb.Core;
 
 namespace Wdb.Merge;
@@ -165,29 +166,64 @@ public sealed class ReliabilityModel
         return cells;
     }
 
-    /// <summary>The hot loop: columns through locals, cc_flg classes from a 256-entry table, no allocation.</summary>
+    /// <summary>The hot loop: columns through locals (<see cref="RowCells"/>), no allocation.</summary>
     private void CellsOfRange(ExtractionBlock block, int[] confOfRow, int[] cells, int from, int to)
     {
-        var frames = _features[(int)ReliabilityFeatureKind.FrameFraction];
-        var snr = _features[(int)ReliabilityFeatureKind.Snr];
-        int sArt = _stride[0], sFrame = _stride[1], sBands = _stride[2], sSnr = _stride[3];
-        var mp = block.MpFlg; var ndet = block.Ndet;
-        BandColumns j = block.Bands[0], h = block.Bands[1], k = block.Bands[2];
-        var artifactOf = ArtifactClassOfChar;
-        for (int i = from; i < to; i++)
+        var rows = new RowCells(this, block);
+        for (int i = from; i < to; i++) cells[i] = rows.Cell(i, confOfRow[i]);
+    }
+
+    /// <summary>
+    /// Scores the member rows of <paramref name="count"/> groups from <paramref name="firstGroup"/> by their sdet/spos in
+    /// <paramref name="table"/> from row <paramref name="tableRow"/>: the held-whole merge scores groups as it computes
+    /// their statistics into a small table. Gives <see cref="Score"/>'s scores for those rows.
+    /// </summary>
+    internal void ScoreGroups(ExtractionBlock block, Membership membership, GroupTable table, int tableRow, int firstGroup, int count,
+        ExtractionResults results)
+    {
+        var conf = _features[(int)ReliabilityFeatureKind.Confirmation];
+        int stride = _stride[(int)ReliabilityFeatureKind.Confirmation];
+        var rows = new RowCells(this, block);
+        var scores = _scores;
+        var outp = results.Reliability;
+        for (int k = 0; k < count; k++)
         {
+            int part = conf.BinOf(ReliabilityEvidence.ConfirmationOf(table.Sdet[tableRow + k], table.Spos[tableRow + k], MinSpos, false)) * stride;
+            foreach (int r in membership.Members(firstGroup + k)) outp[r] = scores[rows.Cell(r, part)];
+        }
+    }
+
+    /// <summary>
+    /// A row's cell but for its confirmation part, which the caller adds (its group's, or 0): the block's
+    /// columns and the model's strides held in locals, cc_flg classes from a 256-entry table.
+    /// </summary>
+    private readonly struct RowCells(ReliabilityModel model, ExtractionBlock block)
+    {
+        private readonly ReliabilityFeature _frames = model._features[(int)ReliabilityFeatureKind.FrameFraction];
+        private readonly ReliabilityFeature _snr = model._features[(int)ReliabilityFeatureKind.Snr];
+        private readonly int _sArt = model._stride[0], _sFrame = model._stride[1], _sBands = model._stride[2], _sSnr = model._stride[3];
+        private readonly byte[] _mp = block.MpFlg;
+        private readonly int[] _ndet = block.Ndet;
+        private readonly BandColumns _j = block.Bands[0], _h = block.Bands[1], _k = block.Bands[2];
+
+        /// <summary>Row i's cell; <paramref name="confirmation"/> (bin times stride) counts unless the row is a minor planet.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]   // the per-row loop of every scoring pass
+        public int Cell(int i, int confirmation)
+        {
+            var artifactOf = ArtifactClassOfChar;
+            BandColumns j = _j, h = _h, k = _k;
             int art = Math.Min(artifactOf[j.CcFlg[i]], Math.Min(artifactOf[h.CcFlg[i]], artifactOf[k.CcFlg[i]]));
             int bands = 0;
             double best = double.NaN;
             if (Bands.IsDetection(j.Mag[i], j.RdFlg[i], j.PhQual[i])) { bands++; best = MaxSnr(best, j.Snr[i]); }
             if (Bands.IsDetection(h.Mag[i], h.RdFlg[i], h.PhQual[i])) { bands++; best = MaxSnr(best, h.Snr[i]); }
             if (Bands.IsDetection(k.Mag[i], k.RdFlg[i], k.PhQual[i])) { bands++; best = MaxSnr(best, k.Snr[i]); }
-            int c = art * sArt
-                  + frames.BinOf(ReliabilityEvidence.FrameFractionOf(ndet[i])) * sFrame
-                  + bands * sBands
-                  + snr.BinOf(best) * sSnr;
-            if (!ReliabilityEvidence.IsMinorPlanet(mp[i])) c += confOfRow[i];
-            cells[i] = c;
+            int c = art * _sArt
+                  + _frames.BinOf(ReliabilityEvidence.FrameFractionOf(_ndet[i])) * _sFrame
+                  + bands * _sBands
+                  + _snr.BinOf(best) * _sSnr;
+            if (!ReliabilityEvidence.IsMinorPlanet(_mp[i])) c += confirmation;
+            return c;
         }
     }
 

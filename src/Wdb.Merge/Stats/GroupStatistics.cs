@@ -51,36 +51,71 @@ public static class GroupStatistics
         int groups = membership.GroupCount;
         var table = new GroupTable();
         table.Allocate(groups);
-        long[] cg = cgid;
-        bool[] conf = confused;
+        var sizes = CandidateSizes.Of(membership, cgid, confused);
         int ranges = (groups + RangeSize - 1) / RangeSize;
-        Parallel.For(0, ranges, Threads.Options(threads), () => new Scratch(), (r, _, scratch) =>
+        Parallel.For(0, ranges, Threads.Options(threads), () => new Workspace(), (r, _, workspace) =>
         {
-            int end = Math.Min(groups, (r + 1) * RangeSize);
-            for (int g = r * RangeSize; g < end; g++)
-                ComputeGroup(block, membership, g, cg, conf, footprints, results, table, scratch, singles);
-            return scratch;
+            int start = r * RangeSize;
+            ComputeRange(block, membership, start, Math.Min(groups, start + RangeSize), cgid, confused, footprints, sizes,
+                results, table, start, workspace, singles);
+            return workspace;
         }, _ => { });
-        FillCandidateSizes(table);
         return table;
     }
 
     /// <summary>
-    /// Members of the candidate group: equal to NMembers when it was not split, else the sum
-    /// over the final groups that share the cgid (only confused groups need the lookup).
+    /// Groups [<paramref name="start"/>, <paramref name="end"/>) into rows from <paramref name="intoRow"/> of
+    /// <paramref name="into"/>, and their member rows' results, on the calling thread: <see cref="Compute(ExtractionBlock, Membership, long[], bool[], ScanFootprints, ExtractionResults, int)"/>
+    /// runs it over ranges of the whole table, the held-whole merge over each chunk of groups.fb as it is
+    /// encoded (a chunk-sized table, so the whole one never exists). Every value depends only on the
+    /// group's own rows and <paramref name="sizes"/>, so both give the same bytes.
     /// </summary>
-    private static void FillCandidateSizes(GroupTable t)
+    internal static void ComputeRange(ExtractionBlock block, Membership membership, int start, int end, long[] cgid,
+        bool[] confused, ScanFootprints footprints, CandidateSizes sizes, ExtractionResults results, GroupTable into,
+        int intoRow, Workspace workspace, bool singles = true)
     {
-        var sums = new Dictionary<long, int>();
-        for (int g = 0; g < t.Count; g++)
+        for (int g = start; g < end; g++)
         {
-            if (!t.Confused[g]) { t.CandidateSize[g] = t.NMembers[g]; continue; }
-            sums[t.Cgid[g]] = sums.GetValueOrDefault(t.Cgid[g]) + t.NMembers[g];
+            int row = intoRow + g - start;
+            ComputeGroup(block, membership, g, row, cgid, confused, footprints, results, into, workspace.Scratch, singles);
+            into.CandidateSize[row] = sizes.Of(into.Cgid[row], into.Confused[row], into.NMembers[row]);
         }
-        for (int g = 0; g < t.Count; g++) if (t.Confused[g]) t.CandidateSize[g] = sums[t.Cgid[g]];
     }
 
-    private sealed class Scratch
+    /// <summary>A thread's scratch for <see cref="ComputeRange"/> (member buffers that grow with the largest group seen).</summary>
+    internal sealed class Workspace
+    {
+        internal readonly Scratch Scratch = new();
+    }
+
+    /// <summary>
+    /// Members of each candidate group: equal to a final group's NMembers when it was not split, else the
+    /// sum over the final groups that share the cgid (wherever they fall in gcntr order), found before
+    /// any statistics so that groups can be computed range by range.
+    /// </summary>
+    internal sealed class CandidateSizes
+    {
+        private readonly Dictionary<long, int> _confused = new();
+
+        /// <param name="cgid">Candidate group per row.</param>
+        /// <param name="confused">Per row: its candidate group was confused.</param>
+        public static CandidateSizes Of(Membership membership, long[] cgid, bool[] confused)
+        {
+            var sizes = new CandidateSizes();
+            for (int g = 0; g < membership.GroupCount; g++)
+            {
+                var members = membership.Members(g);
+                if (members.Length == 0 || !confused[members[0]]) continue;
+                long id = cgid[members[0]];
+                sizes._confused[id] = sizes._confused.GetValueOrDefault(id) + members.Length;
+            }
+            return sizes;
+        }
+
+        public int Of(long cgid, bool confused, int members) => confused ? _confused[cgid] : members;
+    }
+
+    internal sealed class Scratch
     {
         public long[] Scans = new long[64], DetScans = new long[64];
         public double[] Xi = new double[64], Eta = new double[64], WXi = new double[64], WEta = new double[64];
@@ -106,33 +141,35 @@ public static class GroupStatistics
         }
     }
 
-    private static void ComputeGroup(ExtractionBlock block, Membership membership, int g, long[] cgid, bool[] confused,
+    /// <summary>Group g (of <paramref name="membership"/>) into row <paramref name="row"/> of <paramref name="t"/>.</summary>
+    private static void ComputeGroup(ExtractionBlock block, Membership membership, int g, int row, long[] cgid, bool[] confused,
                                      ScanFootprints footprints, ExtractionResults results, GroupTable t, Scratch s, bool singles)
     {
         ReadOnlySpan<int> members = membership.Members(g);
         int m = members.Length;
         s.Ensure(m);
-        t.Gcntr[g] = membership.Gcntr[g];
-        t.NMembers[g] = m;
-        if (m == 0) { FillEmpty(t, g); return; }
-        t.Cgid[g] = cgid[members[0]];
-        t.Confused[g] = confused[members[0]];
-        foreach (int row in members)
+        long gcntr = membership.Gcntr[g];
+        t.Gcntr[row] = gcntr;
+        t.NMembers[row] = m;
+        if (m == 0) { FillEmpty(t, row); return; }
+        t.Cgid[row] = cgid[members[0]];
+        t.Confused[row] = confused[members[0]];
+        foreach (int r in members)
         {
-            results.Gcntr[row] = t.Gcntr[g];
-            results.Cgid[row] = cgid[row];
+            results.Gcntr[r] = gcntr;
+            results.Cgid[r] = cgid[r];
         }
 
-        Positions(block, members, t, g, s, results);
-        if (m == 1 && singles) SinglePhotometry(block, members[0], t, g);
+        Positions(block, members, t, row, s, results);
+        if (m == 1 && singles) SinglePhotometry(block, members[0], t, row);
         else
         {
-            Photometry(block, members, t, g, s);
-            Variability(block, members, t, g, s);
+            Photometry(block, members, t, row, s);
+            Variability(block, members, t, row, s);
         }
-        Confirmation(block, members, t, g, s, footprints);
-        Motion(block, members, t, g, s);
-        Flags(block, members, t, g);
+        Confirmation(block, members, t, row, s, footprints);
+        Motion(block, members, t, row, s);
+        Flags(block, members, t, row);
     }
 
     /// <summary>
@@ -186,8 +223,14 @@ public static class GroupStatistics
         t.StetsonJ[g] = t.StetsonK[g] = t.SfAmp[g] = float.NaN;
     }
 
+    /// <summary>A group without members (none is made by the merge): every field, as a chunk-sized table is reused.</summary>
     private static void FillEmpty(GroupTable t, int g)
     {
+        t.Cgid[g] = 0;
+        t.Confused[g] = false;
+        t.NScans[g] = t.Sdet[g] = t.Spos[g] = t.CcMask[g] = t.NFlagged[g] = 0;
+        t.MixedFlags[g] = false;
+        foreach (var b in t.Bands) b.NDet[g] = b.NNonDet[g] = 0;
         t.RaW[g] = t.DecW[g] = t.Ra[g] = t.Dec[g] = double.NaN;
         t.SigRaW[g] = t.SigDecW[g] = t.RmsSep[g] = float.NaN;
         foreach (var b in t.Bands)

@@ -24,7 +24,7 @@ public class AtomicWriteTests
         File.WriteAllText(tmp["out/extra-from-old-run.txt"], "old");
         Assert.Null(OutputWriter.Write(tmp["out"], second, 3));
 
-        Assert.Equal(second.Groups.RaW[0], RaOfFirstGroup(tmp["out"]));
+        Assert.Equal(second.Groups!.RaW[0], RaOfFirstGroup(tmp["out"]));
         using (var reader = OutputReader.Open(tmp["out"]))
             Assert.Equal(Synthetic.ExpectedMembers(second), reader.Members().ToList());
         Assert.False(File.Exists(tmp["out/extra-from-old-run.txt"]));   // a swap, not a merge of directories
@@ -67,7 +67,7 @@ public class AtomicWriteTests
         bad.Summary.Parameters["boom"] = new Exploding();   // fails after every table was written
 
         Assert.ThrowsAny<Exception>(() => OutputWriter.Write(tmp["out"], bad));
-        Assert.Equal(good.Groups.RaW[0], RaOfFirstGroup(tmp["out"]));
+        Assert.Equal(good.Groups!.RaW[0], RaOfFirstGroup(tmp["out"]));
         Assert.Equal(["out"], Siblings(tmp));
     }
 
@@ -95,7 +95,7 @@ public class AtomicWriteTests
         var bad = Synthetic.Make(salt: 1);
         bad.Summary.Parameters["boom"] = new Exploding();
         Assert.ThrowsAny<Exception>(() => OutputWriter.Write(tmp["out"], bad));
-        Assert.Equal(good.Groups.RaW[0], RaOfFirstGroup(tmp["out"]));
+        Assert.Equal(good.Groups!.RaW[0], RaOfFirstGroup(tmp["out"]));
         Assert.Equal(["out"], Siblings(tmp));
     }
 
@@ -139,7 +139,7 @@ public class AtomicWriteTests
     {
         using var tmp = new TempDir();
         var o = Synthetic.Make();
-        o.Groups.Gcntr[1] = 21;
+        o.Groups!.Gcntr[1] = 21;
         Assert.Throws<ArgumentException>(() => OutputWriter.Write(tmp["out"], o));
         Assert.Empty(Siblings(tmp));
     }
@@ -172,7 +172,7 @@ public class AtomicWriteTests
 
         Assert.NotNull(error);
         Assert.Contains("No space left on device", error!.Message);
-        Assert.Equal(good.Groups.RaW[0], RaOfFirstGroup(tmp["out"]));
+        Assert.Equal(good.Groups!.RaW[0], RaOfFirstGroup(tmp["out"]));
         Assert.Equal(["out"], Siblings(tmp));
     }
 }

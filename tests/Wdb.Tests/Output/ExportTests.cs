@@ -123,7 +123,7 @@ public class ExportTests
         var header = lines.Skip(comments.Count).TakeWhile(l => l.StartsWith('|')).ToList();
         var data = lines.Skip(comments.Count + header.Count).ToList();
         Assert.Equal(4, header.Count);   // name, type, unit, null
-        Assert.Equal(o.Groups.Count, data.Count);
+        Assert.Equal(o.Groups!.Count, data.Count);
 
         int[] pipes = Enumerable.Range(0, header[0].Length).Where(i => header[0][i] == '|').ToArray();
         Assert.Equal(TableColumns.Groups.Count + 1, pipes.Length);
@@ -144,8 +144,8 @@ public class ExportTests
             string line = data[g];
             Assert.Equal(header[0].Length, line.Length);
             Assert.All(pipes, p => Assert.Equal(' ', line[p]));     // nothing under a delimiter
-            Assert.Equal(o.Groups.RaW[g], double.Parse(Cell(line, raW), CultureInfo.InvariantCulture));
-            Assert.Equal(o.Groups.Designation(g), Cell(line, TableColumns.Groups.ToList().FindIndex(c => c.Name == "designation")));
+            Assert.Equal(o.Groups!.RaW[g], double.Parse(Cell(line, raW), CultureInfo.InvariantCulture));
+            Assert.Equal(o.Groups!.Designation(g), Cell(line, TableColumns.Groups.ToList().FindIndex(c => c.Name == "designation")));
         }
         Assert.Equal("null", Cell(data[1], sigDecW));
     }

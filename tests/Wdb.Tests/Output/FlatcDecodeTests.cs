@@ -59,7 +59,7 @@ public class FlatcDecodeTests(ITestOutputHelper log)
         var g0 = groups[0];
         Assert.Equal(10, g0.GetProperty("gcntr").GetInt64());
         Assert.Equal("J235957.60-893000.0", g0.GetProperty("designation").GetString());   // (359.99, -89.5) deg
-        Assert.Equal(o.Groups.RaW[0], g0.GetProperty("ra_w").GetDouble(), 1e-9);
+        Assert.Equal(o.Groups!.RaW[0], g0.GetProperty("ra_w").GetDouble(), 1e-9);
         Assert.Equal(11.5, g0.GetProperty("h").GetProperty("magw").GetDouble(), 1e-6);
         Assert.Equal(2, g0.GetProperty("k").GetProperty("ndet").GetInt32());
         Assert.Equal("fitted", g0.GetProperty("pm_status").GetString());

@@ -106,7 +106,7 @@ public class OutputRunsTests
                     Cgid = rows.Select(r => whole.Results.Cgid[r]).ToArray(), Gcntr = rows.Select(r => whole.Results.Gcntr[r]).ToArray(),
                     SepArcsec = rows.Select(r => whole.Results.SepArcsec[r]).ToArray(), Reliability = rows.Select(r => whole.Results.Reliability[r]).ToArray(),
                 },
-                Groups = SelectGroups(whole.Groups, groups),
+                Groups = SelectGroups(whole.Groups!, groups),
                 Membership = membership,
                 Filtered = filtered.Length == 0 && z % 2 == 0 ? null : whole.Filtered!.Select(filtered),
                 FilteredReasons = filtered.Length == 0 && z % 2 == 0 ? null : filtered.Select(f => whole.FilteredReasons![f]).ToArray(),
@@ -146,7 +146,7 @@ public class OutputRunsTests
         {
             foreach (var z in zones) runs.Add(z);
             Assert.Null(runs.Error);
-            Assert.Equal(whole.Groups.Count, runs.Groups);
+            Assert.Equal(whole.Groups!.Count, runs.Groups);
             Assert.Equal(whole.Membership.Offsets[^1], runs.Members);
             Assert.Equal(whole.Block.Count + (whole.Filtered?.Count ?? 0), runs.Extractions);
             Assert.Null(OutputWriter.Write(tmp["streamed"], runs, summary, whole.Rejects, threads, chunkRecords));
@@ -189,7 +189,7 @@ public class OutputRunsTests
         // Round robin over zones 0, 2 and 3: every zone's gcntr range spans the others'; zone 1 gets nothing.
         int[] zoneOf = [0, 2, 3];
         var split = Split(whole, 4, g => zoneOf[g % 3], f => zoneOf[(f + 1) % 3], 11);
-        Assert.Equal(0, split[1].Groups.Count);
+        Assert.Equal(0, split[1].Groups!.Count);
         Assert.True(split[0].Membership.Gcntr[^1] > split[2].Membership.Gcntr[0] && split[2].Membership.Gcntr[^1] > split[0].Membership.Gcntr[0]);
         split.Add(Empty());
         foreach (int chunk in ChunkSizes)
@@ -202,7 +202,7 @@ public class OutputRunsTests
     {
         var whole = Whole(5);
         var split = Split(whole, 3, g => g % 2, _ => 2, 5);
-        Assert.Equal(0, split[2].Groups.Count);
+        Assert.Equal(0, split[2].Groups!.Count);
         Assert.Equal(whole.Filtered!.Count, split[2].Filtered!.Count);
         AssertSameOutputs(whole, split, 3);
         AssertSameOutputs(whole, split, 1000);

@@ -134,7 +134,7 @@ internal static class Synthetic
     /// <summary>The groups as records, straight from the GroupTable (independent of the reader).</summary>
     public static List<GroupRecord> ExpectedGroups(MergeOutputs o)
     {
-        var t = o.Groups;
+        var t = o.Groups!;
         var list = new List<GroupRecord>();
         for (int g = 0; g < t.Count; g++)
         {

@@ -1,0 +1,157 @@
+using Wdb.Core;
+using Wdb.IO;
+using Wdb.Merge;
+using Wdb.Merge.Link;
+
+namespace Wdb.Tests.Pipeline;
+
+/// <summary>
+/// The in-memory merge computes its groups a chunk at a time while groups.fb is encoded
+/// (<see cref="GroupChunks"/>, <see cref="OrderedGroups.Compute"/>); the zone merge computes a zone's
+/// whole table first (<see cref="GroupStages.Run"/>). Both must write the same bytes.
+/// </summary>
+public sealed class GroupChunksTests : IDisposable
+{
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    /// <summary>
+    /// A calibration tile (confused candidate groups split into final groups that share a cgid, so
+    /// candidate sizes are sums over groups in different chunks) beside a sparse survey patch (groups of one),
+    /// in declination order with their candidate ids, and the scan footprints.
+    /// </summary>
+    private static (ExtractionBlock Rows, long[] Cgid, ScanFootprints Footprints) Field()
+    {
+        var tile = SyntheticSky.Generate(new GeneratorOptions(SkyKind.CalTile, 30, 5, Scans: 25, CenterRaDeg: 10, CenterDecDeg: 5));
+        var survey = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 300, 6, CenterRaDeg: 10, CenterDecDeg: 4));
+        var b = new ExtractionBlock();
+        foreach (var part in new[] { tile, survey })
+            for (int i = 0; i < part.Count; i++)
+            {
+                int r = b.AddRow();
+                b.CopyRow(part, i, r);
+                if (part == survey) b.Cntr[r] += 1_000_000_000;   // both generators count cntr from 1
+            }
+        b.Permute(DeclinationSort.Order(b, 1), 1);
+        var cgid = Components.CandidateIds(new CpuLinkEngine(1).Link(b.Ra.AsSpan(0, b.Count).ToArray(), b.Dec.AsSpan(0, b.Count).ToArray(), 2.0),
+            b.Cntr.AsSpan(0, b.Count));
+        return (b, cgid, ScanFootprints.DeriveFromExtractions(b, 1));
+    }
+
+    private static ExtractionBlock Copy(ExtractionBlock b) => b.Select(Enumerable.Range(0, b.Count).ToArray());
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 2)]
+    [InlineData(100, 2)]
+    [InlineData(OutputWriter.DefaultChunkRecords, 2)]
+    public void Groups_computed_chunk_by_chunk_write_the_bytes_of_the_whole_table(int chunkRecords, int threads)
+    {
+        var (rows, cgid, footprints) = Field();
+        var options = new MergeOptions { Inputs = ["field.csv"], OutDir = "unused", Threads = threads };
+        var model = ReliabilityModel.Default;
+
+        var wholeSummary = new RunSummary();
+        var wholeRows = Copy(rows);   // Run permutes it into group order, as the writer needs
+        var whole = GroupStages.Run(wholeRows, (long[])cgid.Clone(), footprints, model, options, wholeSummary, new StageTimer(), null, null);
+        Assert.True(whole.Groups.Count > 2 * TableEncoders.GroupsPerChunk(100), "several chunks of groups");
+        Assert.Contains(Enumerable.Range(0, whole.Groups.Count), g => whole.Groups.Confused[g] && whole.Groups.CandidateSize[g] > whole.Groups.NMembers[g]);
+        Assert.Contains(whole.Groups.NMembers, m => m == 1);
+        Assert.Null(Publish("whole", new MergeOutputs
+        {
+            Block = wholeRows, Results = whole.Results, Groups = whole.Groups, Membership = whole.Membership,
+            Summary = wholeSummary, Threads = threads,
+        }, chunkRecords));
+
+        var chunkSummary = new RunSummary();
+        var ordered = GroupStages.Order(Copy(rows), (long[])cgid.Clone(), footprints, model, options, chunkSummary, new StageTimer(), null, null);
+        int computedCalls = 0;
+        long computedBeforeMembers = -1;
+        Assert.Null(Publish("chunks", new MergeOutputs
+        {
+            Block = ordered.Rows, Results = ordered.Results, Membership = ordered.Membership,
+            GroupChunks = new GroupChunks
+            {
+                Compute = ordered.Compute,
+                // Every score is in place when the other tables start.
+                Computed = () => { computedCalls++; computedBeforeMembers = ordered.Results.Reliability.Count(r => r == 255); },
+            },
+            Summary = chunkSummary, Threads = threads,
+        }, chunkRecords));
+
+        Assert.Equal(1, computedCalls);
+        Assert.Equal(0, computedBeforeMembers);
+        Assert.Equal(wholeSummary.Groups, chunkSummary.Groups);
+        Assert.Equal(whole.Membership.Gcntr, ordered.Membership.Gcntr);
+        foreach (var file in ZoneMergeTests.ComparedFiles)
+            Assert.True(File.ReadAllBytes(_s.PathOf("whole/" + file)).AsSpan().SequenceEqual(File.ReadAllBytes(_s.PathOf("chunks/" + file))),
+                $"{file} differs (chunk records {chunkRecords}, threads {threads})");
+        // And the results the writer read: every row's.
+        Assert.Equal(whole.Results.Reliability, ordered.Results.Reliability);
+        Assert.Equal(whole.Results.SepArcsec, ordered.Results.SepArcsec);
+        Assert.Equal(whole.Results.Gcntr, ordered.Results.Gcntr);
+    }
+
+    private OutputError? Publish(string name, MergeOutputs outputs, int chunkRecords) =>
+        OutputWriter.Write(_s.PathOf(name), outputs, chunkRecords);
+
+    [Fact]
+    public void Exactly_one_source_of_groups_is_accepted()
+    {
+        var (rows, cgid, footprints) = Field();
+        var options = new MergeOptions { Inputs = ["field.csv"], OutDir = "unused", Threads = 1 };
+        var grouped = GroupStages.Run(rows, cgid, footprints, ReliabilityModel.Default, options, new RunSummary(), new StageTimer(), null, null);
+        MergeOutputs With(GroupTable? table, GroupChunks? chunks) => new()
+        {
+            Block = rows, Results = grouped.Results, Groups = table, GroupChunks = chunks, Membership = grouped.Membership,
+            Summary = new RunSummary(),
+        };
+        var chunks = new GroupChunks { Compute = (_, _, _) => { } };
+        Assert.Throws<ArgumentException>(() => OutputWriter.Write(_s.PathOf("neither"), With(null, null)));
+        Assert.Throws<ArgumentException>(() => OutputWriter.Write(_s.PathOf("both"), With(grouped.Groups, chunks)));
+        // A zone's groups are spilled from its table.
+        using var runs = new OutputRuns(_s.PathOf("spill"));
+        Assert.Throws<ArgumentException>(() => runs.Add(With(null, chunks)));
+        Assert.False(Directory.Exists(_s.PathOf("neither")) || Directory.Exists(_s.PathOf("both")));
+    }
+}
+
+public sealed class GroupPartsTests
+{
+    [Fact]
+    public void Parts_cover_every_group_once_cut_by_group_count_or_member_rows()
+    {
+        // Groups of one (a survey), then groups of 600-3700 (a calibration tile), then ones again.
+        var sizes = new List<int>();
+        sizes.AddRange(Enumerable.Repeat(1, 1000));
+        var rng = new Random(3);
+        for (int k = 0; k < 40; k++) sizes.Add(rng.Next(600, 3701));
+        sizes.AddRange(Enumerable.Repeat(1, 300));
+        var offsets = new int[sizes.Count + 1];
+        for (int g = 0; g < sizes.Count; g++) offsets[g + 1] = offsets[g] + sizes[g];
+
+        foreach (var (start, end) in new[] { (0, sizes.Count), (0, 0), (17, 17), (900, 1100), (1039, 1041) })
+        {
+            var parts = OrderedGroups.Parts(offsets, start, end);
+            Assert.Equal(start, parts[0]);
+            Assert.Equal(end, parts[^1]);
+            for (int p = 0; p + 1 < parts.Count; p++)
+            {
+                int groups = parts[p + 1] - parts[p];
+                if (start == end) { Assert.Equal(2, parts.Count); continue; }
+                Assert.True(groups >= 1, $"empty part at {parts[p]}");
+                Assert.True(groups <= OrderedGroups.PartGroups);
+                // Below the row limit before its last group; a part stops growing once it reaches it.
+                int rowsBeforeLast = offsets[parts[p + 1] - 1] - offsets[parts[p]];
+                Assert.True(rowsBeforeLast < OrderedGroups.PartRows, $"part at {parts[p]} overran the rows");
+                bool last = p + 2 == parts.Count;
+                if (!last) Assert.True(groups == OrderedGroups.PartGroups || offsets[parts[p + 1]] - offsets[parts[p]] >= OrderedGroups.PartRows);
+            }
+        }
+        // The tile's groups go a few to a part, the survey's 256.
+        var whole = OrderedGroups.Parts(offsets, 0, sizes.Count);
+        Assert.Equal(256, whole[1] - whole[0]);
+        Assert.Contains(Enumerable.Range(0, whole.Count - 1), p => whole[p] >= 1000 && whole[p + 1] - whole[p] <= 2);
+    }
+}
