@@ -25,13 +25,14 @@ namespace Wdb.Merge.Streaming;
 public static class ZoneMerge
 {
     /// <summary>
-    /// Peak bytes per row of the in-memory merge, as planned: measured 0.43-0.55 KB for a survey and
-    /// ~0.26 KB for a calibration tile (bench/RESULTS.md), so a little above the most seen. An input
-    /// whose rows times this fit the memory budget is held whole: it is faster at every size measured
-    /// (10 M survey on 2 cores: 24 s against 29 s in zones; on 16 cores 12.3 s against 33.5 s;
-    /// bench/NOTES.md 33, 57), the zones only buy the bounded memory.
+    /// Peak bytes per row of the in-memory merge, as planned: since the group table is no longer held
+    /// whole (bench/NOTES.md 65), measured 0.23 KB for the 10 M survey and 0.25 KB for the 3.25 M tile; the
+    /// 0.65 M survey's 0.40 KB is mostly the process's own ~70 MB. An input whose rows times this fit the
+    /// memory budget is held whole: it is faster at every size measured (10 M survey on 2 cores: 12.3 s
+    /// against 17.4 s in zones; on 16 cores 12.3 s against 33.5 s; NOTES 33, 57), the zones only buy the
+    /// bounded memory.
     /// </summary>
-    public const long HeldBytesPerRow = 600;
+    public const long HeldBytesPerRow = 400;
     /// <summary>
     /// Peak bytes per row of a zone as planned (the zone, the next being read, carried rows and the
     /// runs' buffers): the 10 M survey peaks at ~1.0 GB with zones of 1 M rows, ~0.6 GB with 0.5 M.

@@ -188,7 +188,7 @@ public sealed class ZoneMergeTests : IDisposable
     }
 
     /// <summary>
-    /// Without --zone-rows the table is held whole when its rows at ~600 bytes fit the memory budget,
+    /// Without --zone-rows the table is held whole when its rows at ~400 bytes fit the memory budget,
     /// else merged in zones sized by the budget; --zone-rows overrides it either way.
     /// </summary>
     [Fact]
@@ -198,7 +198,10 @@ public sealed class ZoneMergeTests : IDisposable
         long[] tenMillion = [10_000_000];
         long held = 10_000_000 * ZoneMerge.HeldBytesPerRow;
         Assert.Null(ZoneMerge.Plan(options with { MemoryBytes = held }, tenMillion));
-        Assert.Equal((5_999_999, 10_000_000L), ZoneMerge.Plan(options with { MemoryBytes = held - ZoneMerge.HeldBytesPerRow }, tenMillion));
+        // Just over: zones as large as the budget allows at ZoneBytesPerRow (above the 1 M-row floor).
+        long under = held - ZoneMerge.HeldBytesPerRow;
+        Assert.True(under / ZoneMerge.ZoneBytesPerRow > ZoneMerge.DefaultZoneRows);
+        Assert.Equal(((int)(under / ZoneMerge.ZoneBytesPerRow), 10_000_000L), ZoneMerge.Plan(options with { MemoryBytes = under }, tenMillion));
         Assert.Equal((ZoneMerge.DefaultZoneRows, 10_000_000L), ZoneMerge.Plan(options with { MemoryBytes = 1L << 30 >> 1 }, tenMillion));
         Assert.Equal((2_147_483, 10_000_000L), ZoneMerge.Plan(options with { MemoryBytes = 2L << 30 }, tenMillion));
         Assert.Equal((500, 10_000_000L), ZoneMerge.Plan(options with { MemoryBytes = 1L << 40, ZoneRows = 500 }, tenMillion));
