@@ -36,15 +36,17 @@ public static class OutputWriter
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
         Validate(outputs);
+        var ready = outputs.GroupChunks is null ? null : new MembersReady();
         Action<ChunkFileWriter> groups = outputs.GroupChunks is { } chunks
-            ? f => TableEncoders.WriteGroups(f, chunks, outputs.Membership, chunkRecords, outputs.Threads)
+            ? f => TableEncoders.WriteGroups(f, chunks, outputs.Membership, chunkRecords, outputs.Threads, ready!)
             : f => TableEncoders.WriteGroups(f, outputs.Groups!, chunkRecords, outputs.Threads);
         return Publish(outDir, outputs.Summary, outputs.Rejects, outputs.Threads, new TableWriters(groups,
-            f => TableEncoders.WriteMembers(f, outputs, chunkRecords),
+            f => TableEncoders.WriteMembers(f, outputs, chunkRecords, ready),
             f => TableEncoders.WriteExtractions(f, outputs, chunkRecords))
         {
             GroupsFirst = outputs.GroupChunks is not null,
             AfterGroups = outputs.GroupChunks?.Computed,
+            Ready = ready,
         });
     }
 
@@ -68,14 +70,16 @@ public static class OutputWriter
     }
 
     /// <summary>
-    /// How each table's chunks are encoded into its file. With <see cref="GroupsFirst"/>, groups.fb is written
-    /// alone, then <see cref="AfterGroups"/> runs, then the other two (which read what the groups' chunks computed);
-    /// the write stage's time is counted from there, the groups' belonging to the caller's statistics.
+    /// How each table's chunks are encoded into its file. With <see cref="GroupsFirst"/>, groups.fb leads (its
+    /// chunks compute the groups) with members.fb following as <see cref="Ready"/> allows, then
+    /// <see cref="AfterGroups"/> runs, then extractions.fb; the write stage's time is counted from there, the
+    /// groups' belonging to the caller's statistics.
     /// </summary>
     internal sealed record TableWriters(Action<ChunkFileWriter> Groups, Action<ChunkFileWriter> Members, Action<ChunkFileWriter> Extractions)
     {
         public bool GroupsFirst { get; init; }
         public Action? AfterGroups { get; init; }
+        public MembersReady? Ready { get; init; }
     }
 
     /// <summary>
@@ -174,15 +178,13 @@ public static class OutputWriter
             (string Name, string Key, Action<ChunkFileWriter> Encode)[] work =
                 [("groups", "gcntr", tables.Groups), ("members", "gcntr", tables.Members), ("extractions", "cntr", tables.Extractions)];
             var written = new (string Fb, string Idx)[work.Length];
-            int first = 0;
-            if (tables.GroupsFirst)
+            (string Fb, string Idx) Write(int t) => WriteTable(dir, work[t].Name, work[t].Key, synced, work[t].Encode);
+            if (tables.GroupsFirst) WriteGroupsFirst(tables, threads, written, Write, groupsWritten);
+            else
             {
-                written[0] = WriteTable(dir, work[0].Name, work[0].Key, synced, work[0].Encode);
-                groupsWritten();
-                first = 1;
+                var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads == 1 ? 1 : work.Length };
+                Threads.For(0, work.Length, parallel, t => written[t] = Write(t));
             }
-            var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads == 1 ? 1 : work.Length };
-            Threads.For(first, work.Length, parallel, t => written[t] = WriteTable(dir, work[t].Name, work[t].Key, synced, work[t].Encode));
             for (int t = 0; t < work.Length; t++)
             {
                 hashes[work[t].Name + ".fb"] = written[t].Fb;
@@ -198,6 +200,40 @@ public static class OutputWriter
             throw;
         }
         return hashes;
+    }
+
+    /// <summary>
+    /// groups.fb, whose chunks compute the groups, with members.fb following it on a thread of its own (each of
+    /// its chunks waits for the groups it holds, <see cref="MembersReady"/>); extractions.fb, which needs every
+    /// row's results, once groups.fb is done. In that order, one at a time, on one thread.
+    /// </summary>
+    private static void WriteGroupsFirst(TableWriters tables, int threads, (string Fb, string Idx)[] written,
+        Func<int, (string Fb, string Idx)> write, Action groupsWritten)
+    {
+        if (threads == 1)
+        {
+            written[0] = write(0);
+            groupsWritten();
+            written[1] = write(1);
+            written[2] = write(2);
+            return;
+        }
+        Task<(string Fb, string Idx)>? members = null;
+        try
+        {
+            members = Task.Factory.StartNew(() => write(1), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            written[0] = write(0);
+            groupsWritten();
+            written[2] = write(2);
+            written[1] = members.GetAwaiter().GetResult();
+        }
+        catch
+        {
+            // members.fb must not wait for groups that will never come, nor hold a file of the directory about to go.
+            tables.Ready?.Stop();
+            try { members?.Wait(); } catch (AggregateException) { }
+            throw;
+        }
     }
 
     private static (string Fb, string Idx) WriteTable(string dir, string name, string key, ConcurrentQueue<Task> synced,

@@ -39,16 +39,21 @@ internal static class ParallelChunks
     /// </summary>
     /// <param name="prepareWave">Runs before each wave is encoded, with the wave's ranges (in file order), on the calling thread.</param>
     /// <param name="chunksPerThread">A wave's chunks per encoding thread.</param>
+    /// <param name="beforeAdd">Runs on the calling thread before each range joins a wave (it may wait until the range's data is ready).</param>
     public static void Write(ChunkFileWriter file, IReadOnlyList<ChunkRange> ranges, int threads,
         Func<FlatBufferBuilder, ChunkRange, (long First, long Last)> encode, Action<ChunkRange[]>? prepareWave = null,
-        int chunksPerThread = ChunkPipeline<ChunkRange>.ChunksPerThread)
+        int chunksPerThread = ChunkPipeline<ChunkRange>.ChunksPerThread, Action<ChunkRange>? beforeAdd = null)
     {
         using var chunks = new ChunkPipeline<ChunkRange>(file, threads, (b, range) =>
         {
             var (first, last) = encode(b, range);
             return (first, last, range.Count);
         }, prepareWave, chunksPerThread);
-        foreach (var range in ranges) chunks.Add(range);
+        foreach (var range in ranges)
+        {
+            beforeAdd?.Invoke(range);
+            chunks.Add(range);
+        }
         chunks.Finish();
     }
 }
@@ -143,4 +148,49 @@ internal sealed class ChunkPipeline<T> : IDisposable
     }
 
     private readonly record struct Encoded(byte[] Bytes, int Length, long FirstKey, long LastKey, int Records);
+}
+
+/// <summary>
+/// How far groups computed as groups.fb is written have got, in member positions (<see cref="Membership.Offsets"/>):
+/// members.fb follows groups.fb instead of waiting for all of it, each chunk of positions [a, b) once b is reached.
+/// </summary>
+internal sealed class MembersReady
+{
+    private readonly object _gate = new();
+    private int _positions;
+    private bool _stopped;
+
+    /// <summary>Members at positions below <paramref name="positions"/> have their results.</summary>
+    public void Advance(int positions)
+    {
+        lock (_gate)
+        {
+            _positions = Math.Max(_positions, positions);
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>groups.fb failed: whoever waits stops waiting (and throws).</summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>Returns once positions below <paramref name="positions"/> are ready.</summary>
+    /// <exception cref="OperationCanceledException">groups.fb failed first.</exception>
+    public void WaitFor(int positions)
+    {
+        lock (_gate)
+        {
+            while (_positions < positions)
+            {
+                if (_stopped) throw new OperationCanceledException("groups.fb failed before these members were computed");
+                Monitor.Wait(_gate);
+            }
+        }
+    }
 }

@@ -48,7 +48,8 @@ internal static class TableEncoders
     /// groups go into one wave-sized table (reused; a wave is a few chunks per core) just before the wave
     /// is encoded. The same chunks and bytes as from the whole table.
     /// </summary>
-    public static void WriteGroups(ChunkFileWriter file, GroupChunks groups, Membership m, int chunkRecords, int threads)
+    /// <param name="ready">Told how far the members' results are computed, for members.fb following this file.</param>
+    public static void WriteGroups(ChunkFileWriter file, GroupChunks groups, Membership m, int chunkRecords, int threads, MembersReady ready)
     {
         var table = new GroupTable();
         int waveStart = 0;
@@ -65,7 +66,9 @@ internal static class TableEncoders
             int count = wave[^1].End - waveStart;
             if (table.Count < count) table.Allocate(count);
             groups.Compute(waveStart, wave[^1].End, table);
+            ready.Advance(m.Offsets[wave[^1].End]);
         }, chunksPerThread: GroupWaveChunksPerThread);
+        ready.Advance(m.Offsets[m.GroupCount]);   // an empty table has no wave
     }
 
     /// <summary>Records per chunk of each table, given the caller's limit.</summary>
@@ -78,9 +81,10 @@ internal static class TableEncoders
     /// unless a single group has more than <paramref name="chunkRecords"/> members, so that
     /// most groups are read with one chunk read.
     /// </summary>
-    public static void WriteMembers(ChunkFileWriter file, MergeOutputs o, int chunkRecords) =>
+    /// <param name="ready">Set when the members' results are computed as groups.fb is written: each chunk waits for its own.</param>
+    public static void WriteMembers(ChunkFileWriter file, MergeOutputs o, int chunkRecords, MembersReady? ready = null) =>
         ParallelChunks.Write(file, MemberRanges(o.Membership, MembersPerChunk(chunkRecords)), o.Threads,
-            (b, range) => EncodeMembers(b, o, range));
+            (b, range) => EncodeMembers(b, o, range), beforeAdd: ready is null ? null : range => ready.WaitFor(range.End));
 
     /// <summary>Chunk ranges over member positions, cut at group boundaries where a group fits.</summary>
     internal static List<ChunkRange> MemberRanges(Membership m, int chunkRecords)

@@ -93,6 +93,35 @@ public sealed class GroupChunksTests : IDisposable
         Assert.Equal(whole.Results.Gcntr, ordered.Results.Gcntr);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_failure_while_computing_groups_stops_every_table_and_leaves_nothing(int threads)
+    {
+        // members.fb follows groups.fb, waiting for its groups: it must not wait for ones that never come.
+        var (rows, cgid, footprints) = Field();
+        var options = new MergeOptions { Inputs = ["field.csv"], OutDir = "unused", Threads = threads };
+        var ordered = GroupStages.Order(rows, cgid, footprints, ReliabilityModel.Default, options, new RunSummary(), new StageTimer(), null, null);
+        int computed = 0;
+        var outputs = new MergeOutputs
+        {
+            Block = ordered.Rows, Results = ordered.Results, Membership = ordered.Membership, Summary = new RunSummary(), Threads = threads,
+            GroupChunks = new GroupChunks
+            {
+                Compute = (start, end, into) =>
+                {
+                    if (++computed == 3) throw new InvalidOperationException("a bug in the statistics");
+                    ordered.Compute(start, end, into);
+                },
+            },
+        };
+        var run = Task.Run(() => Publish("fails", outputs, 1));
+        Assert.True(((IAsyncResult)run).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(60)), "the writer hung");
+        Assert.Equal("a bug in the statistics", Assert.Throws<InvalidOperationException>(() => run.GetAwaiter().GetResult()).Message);
+        Assert.Equal(3, computed);
+        Assert.Empty(Directory.GetFileSystemEntries(_s.Dir, "fails*"));
+    }
+
     private OutputError? Publish(string name, MergeOutputs outputs, int chunkRecords) =>
         OutputWriter.Write(_s.PathOf(name), outputs, chunkRecords);
 
