@@ -77,6 +77,7 @@ internal sealed class OrderedGroups(ExtractionBlock rows, Membership membership,
 {
     private readonly ConcurrentBag<GroupStatistics.Workspace> _workspaces = new();
     private GroupStatistics.CandidateSizes? _sizes;   // found before the first groups are computed
+    private long _rowsDone;
 
     public ExtractionBlock Rows => rows;
     public Membership Membership => membership;
@@ -86,6 +87,8 @@ internal sealed class OrderedGroups(ExtractionBlock rows, Membership membership,
     public bool[] Confused => confused;
     /// <summary>Per row: cgid, gcntr, separation and score, as groups are computed.</summary>
     public ExtractionResults Results => results;
+    /// <summary>Member rows of the groups computed so far (through the last <see cref="Compute"/>), for a progress display on another thread.</summary>
+    public long RowsDone => Volatile.Read(ref _rowsDone);
 
     /// <summary>
     /// Groups [<paramref name="start"/>, <paramref name="end"/>) into rows 0.. of <paramref name="into"/> (a small
@@ -109,6 +112,7 @@ internal sealed class OrderedGroups(ExtractionBlock rows, Membership membership,
                 return workspace;
             },
             _workspaces.Add);
+        Volatile.Write(ref _rowsDone, membership.Offsets[end]);
     }
 
     /// <summary>Most groups, and about the most member rows, in a part of <see cref="Compute"/>.</summary>

@@ -176,7 +176,7 @@ public static class MergeJob
             },
             Filtered = filtered, FilteredReasons = filteredReasons, Rejects = rejects, Summary = summary,
             Threads = options.Threads,
-        }), firstStage: "statistics");
+        }), firstStage: ("statistics", () => ordered.RowsDone, ordered.Rows.Count));
     }
 
     /// <summary>A stage's timings as the timer has them now, into the summary about to be written.</summary>
@@ -337,9 +337,9 @@ public static class MergeJob
     }
 
     /// <summary>The totals, the last timings, and the outputs written by <paramref name="write"/>.</summary>
-    /// <param name="firstStage">What the progress line shows while <paramref name="write"/> starts (the held-whole merge's statistics run inside it).</param>
+    /// <param name="firstStage">What the progress line shows while <paramref name="write"/> starts (the held-whole merge's statistics run inside it, counting rows); "write" by default.</param>
     internal static MergeOutcome Write(MergeOptions options, RunSummary summary, StageTimer timer, Func<string, OutputError?> write,
-        string firstStage = "write")
+        (string Name, Func<long>? RowsDone, long RowsExpected)? firstStage = null)
     {
         summary.RowsRead = summary.Inputs.Sum(s => s.RowsRead);
         summary.RowsRejected = summary.Inputs.Sum(s => s.RowsRejected);
@@ -351,7 +351,8 @@ public static class MergeJob
         summary.StageHeapMb = timer.HeapMb;
         summary.PeakWorkingSetMb = StageTimer.PeakWorkingSetMb();
         summary.Runtime = RuntimeFacts.Now();
-        options.Progress?.Stage(firstStage, null, 0);
+        var (stage, rowsDone, rowsExpected) = firstStage ?? ("write", null, 0);
+        options.Progress?.Stage(stage, rowsDone, rowsExpected);
         if (write(options.OutDir) is OutputError error) return MergeOutcome.Fail(OutputErrorExit, error.Message);
         timer.Stop("write");
         summary.StageSeconds = timer.Seconds;

@@ -46,6 +46,48 @@ public sealed class MergeJobTests : IDisposable
         "10,107,10.0,95.0,12.0,0.02,11.5,0.02,11.3,0.02,2451000.5\n" +
         "11,108,abc,20.0,12.0,0.02,11.5,0.02,11.3,0.02,2451000.5\n";
 
+    /// <summary>Every stage the merge announces, with its counter read when the next stage starts.</summary>
+    private sealed class StageLog : IMergeProgress
+    {
+        private Func<long>? _rows;
+        public List<(string Name, long Expected, long? DoneAtEnd)> Stages { get; } = new();
+        public bool Finished { get; private set; }
+
+        public void Stage(string name, Func<long>? rowsDone, long rowsExpected)
+        {
+            CloseLast();
+            Stages.Add((name, rowsExpected, null));
+            _rows = rowsDone;
+        }
+
+        public void Done() { CloseLast(); Finished = true; }
+
+        private void CloseLast()
+        {
+            if (Stages.Count > 0 && _rows is not null) Stages[^1] = Stages[^1] with { DoneAtEnd = _rows() };
+            _rows = null;
+        }
+    }
+
+    [Fact]
+    public void Progress_counts_the_rows_whose_groups_are_computed_and_then_the_write()
+    {
+        // Held whole, the statistics run while groups.fb is written: the display counts their rows.
+        var sky = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 3000, 11, CenterRaDeg: 40, CenterDecDeg: 10));
+        string input = Path.Combine(_dir, "progress.csv");
+        TableTextWriter.Write(sky, input);
+        var log = new StageLog();
+        var outcome = MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = Path.Combine(_dir, "progress-out"), Device = "cpu", Progress = log });
+        Assert.Null(outcome.Error);
+        Assert.True(log.Finished);
+        var names = log.Stages.Select(s => s.Name).ToList();
+        int stats = names.LastIndexOf("statistics");
+        Assert.True(stats >= 0 && names.IndexOf("write") == stats + 1, string.Join(" / ", names));
+        var (_, expected, done) = log.Stages[stats];
+        Assert.Equal(outcome.Summary!.RowsMerged, expected);
+        Assert.Equal(expected, done);
+    }
+
     [Fact]
     public void Tiny_merge_gives_the_hand_computed_groups_and_accounts_for_every_row()
     {
