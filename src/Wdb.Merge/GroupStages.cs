@@ -10,14 +10,15 @@ internal sealed record GroupedRows(ExtractionResults Results, GroupTable Groups,
 /// The stages after the link: confusion -> group index -> statistics -> reliability, on rows
 /// sorted by declination with their candidate ids. Every decision depends only on a candidate
 /// group's own rows, so the whole table (the in-memory merge) and one zone's final groups
-/// (the zone merge) go through the same calls and give the same bytes.
+/// (the zone merge) go through the same calls and give the same bytes. Both merges compute the
+/// statistics as they write or spill the groups (<see cref="Order"/>, then <see cref="OrderedGroups.Compute"/>
+/// from the writer); <see cref="Run"/> is the whole-table form the tests compare them against.
 /// </summary>
 internal static class GroupStages
 {
     /// <summary>
-    /// Permutes <paramref name="merged"/> into group order and computes every group's statistics and
-    /// every row's score (the zone merge's, a zone at a time); adds its counts to <paramref name="summary"/>.
-    /// <paramref name="progress"/> hears of each stage (the zone merge shows its zones instead).
+    /// Permutes <paramref name="merged"/> into group order and computes every group's statistics into one
+    /// table and every row's score; adds its counts to <paramref name="summary"/>.
     /// </summary>
     public static GroupedRows Run(ExtractionBlock merged, long[] cgid, ScanFootprints footprints, ReliabilityModel model,
         MergeOptions options, RunSummary summary, StageTimer timer, Action<string>? log, IMergeProgress? progress)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using Wdb.Core;
 using Wdb.Fbs;
 
 namespace Wdb.IO;
@@ -38,6 +39,7 @@ public sealed class OutputRuns : IDisposable
     private readonly bool _created;
     private readonly SpillFile? _groups, _sizes, _members, _extractions;
     private readonly List<Run> _runs = new();
+    private GroupTable? _batchTable;   // a spill batch of groups computed as they are spilled (GroupChunks), reused zone after zone
     private readonly int _readBufferBytes;
     private bool _disposed;
 
@@ -86,23 +88,29 @@ public sealed class OutputRuns : IDisposable
     /// zones (merged and filtered rows). <see cref="MergeOutputs.Rejects"/> and
     /// <see cref="MergeOutputs.Summary"/> are ignored. Does not throw on I/O failure: see <see cref="Error"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">The zone's tables disagree (as <see cref="OutputWriter.Write(string, MergeOutputs)"/> checks), or its groups come as <see cref="MergeOutputs.GroupChunks"/>.</exception>
+    /// <remarks>
+    /// Groups given as <see cref="MergeOutputs.GroupChunks"/> are computed a spill batch at a time into one small
+    /// table (reused zone after zone) as they are spilled, before the members and extractions that read their
+    /// results; <see cref="GroupChunks.Computed"/> is called between the two.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The zone's tables disagree (as <see cref="OutputWriter.Write(string, MergeOutputs)"/> checks).</exception>
     public void Add(MergeOutputs zone)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         OutputWriter.Validate(zone);
-        if (zone.Groups is null) throw new ArgumentException("a zone's groups are spilled from its whole table (GroupChunks is the in-memory writer's)", nameof(zone));
         if (Error is not null) return;
         try
         {
-            _runs.Add(new Run(SpillGroups(zone), SpillSizes(zone), SpillMembers(zone), SpillExtractions(zone)));
+            var groups = SpillGroups(zone);
+            zone.GroupChunks?.Computed?.Invoke();
+            _runs.Add(new Run(groups, SpillSizes(zone), SpillMembers(zone), SpillExtractions(zone)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Error = SpillError(e);
             return;
         }
-        Groups += zone.Groups!.Count;
+        Groups += zone.Membership.GroupCount;
         Members += zone.Membership.Offsets[zone.Membership.GroupCount];
         Extractions += zone.Block.Count + (zone.Filtered?.Count ?? 0);
     }
@@ -114,11 +122,20 @@ public sealed class OutputRuns : IDisposable
 
     private Extent SpillGroups(MergeOutputs zone)
     {
-        var t = zone.Groups!;
-        return Spill<GroupStruct>(_groups!, t.Count, (records, start) =>
+        var chunks = zone.GroupChunks;
+        return Spill<GroupStruct>(_groups!, zone.Membership.GroupCount, (records, start) =>
         {
+            var t = zone.Groups;
+            int row = start;
+            if (chunks is not null)
+            {
+                t = _batchTable;
+                if (t is null || t.Count < records.Length) (t = _batchTable = new GroupTable()).Allocate(Math.Max(records.Length, SpillBatch));
+                chunks.Compute(start, start + records.Length, t);
+                row = 0;
+            }
             records.Clear();   // VTable and Designation stay 0 until a chunk places the table (and makes the designation from RaW, DecW)
-            for (int k = 0; k < records.Length; k++) GroupTables.Fill(ref records[k], t, start + k);
+            for (int k = 0; k < records.Length; k++) GroupTables.Fill(ref records[k], t!, row + k);
         });
     }
 

@@ -382,11 +382,14 @@ public static class ZoneMerge
             if (merged.Count == 0) return (finished, null);
 
             var model = options.Reliability ?? ReliabilityModel.Default;
-            var grouped = GroupStages.Run(merged, cgid, _footprints!, model, options, summary, timer, log, progress: null);
+            var ordered = GroupStages.Order(merged, cgid, _footprints!, model, options, summary, timer, log, progress: null);
             MergeJob.CountMerged(summary, merged);
+            // The zone's groups are computed a spill batch at a time as they are spilled (as the in-memory merge
+            // computes them as groups.fb is written): no table of the zone's groups (bench/NOTES.md 65).
             Outputs.Add(new MergeOutputs
             {
-                Block = merged, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership,
+                Block = ordered.Rows, Results = ordered.Results, Membership = ordered.Membership,
+                GroupChunks = new GroupChunks { Compute = ordered.Compute, Computed = () => timer.Stop("stats") },
                 Summary = summary, Threads = options.Threads,
             });
             timer.Stop("spill");

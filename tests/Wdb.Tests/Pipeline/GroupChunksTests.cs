@@ -139,10 +139,61 @@ public sealed class GroupChunksTests : IDisposable
         var chunks = new GroupChunks { Compute = (_, _, _) => { } };
         Assert.Throws<ArgumentException>(() => OutputWriter.Write(_s.PathOf("neither"), With(null, null)));
         Assert.Throws<ArgumentException>(() => OutputWriter.Write(_s.PathOf("both"), With(grouped.Groups, chunks)));
-        // A zone's groups are spilled from its table.
         using var runs = new OutputRuns(_s.PathOf("spill"));
-        Assert.Throws<ArgumentException>(() => runs.Add(With(null, chunks)));
+        Assert.Throws<ArgumentException>(() => runs.Add(With(null, null)));
+        Assert.Throws<ArgumentException>(() => runs.Add(With(grouped.Groups, chunks)));
         Assert.False(Directory.Exists(_s.PathOf("neither")) || Directory.Exists(_s.PathOf("both")));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Zone_groups_computed_as_they_are_spilled_give_the_whole_tables_bytes(int threads)
+    {
+        // More groups than a spill batch (8192), so the batch table is reused within the zone, and a second
+        // zone after it (the same table reused across zones).
+        var survey = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 9000, 8, CenterRaDeg: 200, CenterDecDeg: -40));
+        var tile = SyntheticSky.Generate(new GeneratorOptions(SkyKind.CalTile, 20, 9, Scans: 30, CenterRaDeg: 10, CenterDecDeg: 60));
+        for (int i = 0; i < tile.Count; i++) tile.Cntr[i] += 1_000_000_000;
+        var options = new MergeOptions { Inputs = ["field.csv"], OutDir = "unused", Threads = threads };
+        var model = ReliabilityModel.Default;
+        var wholeSummary = new RunSummary();
+        using var runs = new OutputRuns(_s.PathOf($"runs-{threads}"));
+        var wholeBlock = new ExtractionBlock();
+        var wholeResults = new List<(ExtractionBlock Rows, GroupedRows Grouped)>();
+        int computed = 0;
+        foreach (var zone in new[] { survey, tile })
+        {
+            zone.Permute(DeclinationSort.Order(zone, 1), 1);
+            var cgid = Components.CandidateIds(new CpuLinkEngine(1).Link(zone.Ra.AsSpan(0, zone.Count).ToArray(), zone.Dec.AsSpan(0, zone.Count).ToArray(), 2.0),
+                zone.Cntr.AsSpan(0, zone.Count));
+            var footprints = ScanFootprints.DeriveFromExtractions(zone, 1);
+            var reference = Copy(zone);
+            wholeResults.Add((reference, GroupStages.Run(reference, (long[])cgid.Clone(), footprints, model, options, wholeSummary, new StageTimer(), null, null)));
+            var ordered = GroupStages.Order(zone, cgid, footprints, model, options, new RunSummary(), new StageTimer(), null, null);
+            runs.Add(new MergeOutputs
+            {
+                Block = ordered.Rows, Results = ordered.Results, Membership = ordered.Membership, Summary = new RunSummary(), Threads = threads,
+                GroupChunks = new GroupChunks { Compute = ordered.Compute, Computed = () => computed++ },
+            });
+            Assert.Equal(wholeResults[^1].Grouped.Results.Reliability, ordered.Results.Reliability);
+        }
+        Assert.Equal(2, computed);
+        Assert.True(wholeResults[0].Grouped.Groups.Count > 8192, "more groups than a spill batch");
+        Assert.Null(runs.Error);
+        Assert.Null(OutputWriter.Write(_s.PathOf($"zones-{threads}"), runs, new RunSummary(), [], threads, 100));
+
+        // The same zones' whole tables, spilled as tables.
+        using var tableRuns = new OutputRuns(_s.PathOf($"table-runs-{threads}"));
+        foreach (var (rows, grouped) in wholeResults)
+            tableRuns.Add(new MergeOutputs
+            {
+                Block = rows, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership, Summary = new RunSummary(), Threads = threads,
+            });
+        Assert.Null(OutputWriter.Write(_s.PathOf($"tables-{threads}"), tableRuns, new RunSummary(), [], threads, 100));
+        foreach (var file in ZoneMergeTests.ComparedFiles)
+            Assert.True(File.ReadAllBytes(_s.PathOf($"tables-{threads}/" + file)).AsSpan().SequenceEqual(File.ReadAllBytes(_s.PathOf($"zones-{threads}/" + file))),
+                $"{file} differs (threads {threads})");
     }
 }
 
