@@ -6,9 +6,9 @@ using Wdb.Merge.Link;
 namespace Wdb.Tests.Pipeline;
 
 /// <summary>
-/// The in-memory merge computes its groups a chunk at a time while groups.fb is encoded
-/// (<see cref="GroupChunks"/>, <see cref="OrderedGroups.Compute"/>); the zone merge computes a zone's
-/// whole table first (<see cref="GroupStages.Run"/>). Both must write the same bytes.
+/// Both merges compute their groups as they go out (<see cref="GroupChunks"/>, <see cref="OrderedGroups.Compute"/>):
+/// the in-memory merge a wave of groups.fb's chunks at a time, the zone merge a spill batch at a time. Both must
+/// write the bytes of the whole-table form (<see cref="GroupStages.Run"/>), and fail without hanging.
 /// </summary>
 public sealed class GroupChunksTests : IDisposable
 {
