@@ -238,23 +238,100 @@ public sealed class ExtractionBlock
     /// </summary>
     public void Permute(int[] order, int threads = 0)
     {
-        if (order.Length > Count) throw new ArgumentException("order names more rows than the block holds", nameof(order));
+        CheckOrder(order, Count);
+        GatherGroupingFrom(this, order, threads);
+        GatherOthers(order, threads);
+        Count = _clean = order.Length;
+    }
+
+    /// <summary>
+    /// Moves the columns the grouping stages read while the rows are in declination order into a new block,
+    /// gathered into <paramref name="order"/>: ra, dec (the link), cntr (components, the group index), scan
+    /// (footprints, confusion), jdate (the group index), and each band's mag, rd_flg and ph_qual (confusion).
+    /// This block keeps every other column in its own row order and gives those up (empty: a stage that reads
+    /// one from the wrong block fails at once) until <see cref="Rejoin"/> puts the two back together. The
+    /// in-memory merge gathers its other columns once, straight into group order, instead of twice.
+    /// </summary>
+    public ExtractionBlock TakeGroupingColumns(int[] order, int threads = 0)
+    {
+        CheckOrder(order, Count);
+        var grouping = new ExtractionBlock(0);
+        grouping.EmptyOthers();
+        grouping.GatherGroupingFrom(this, order, threads);
+        grouping.Count = grouping._clean = order.Length;
+        return grouping;
+    }
+
+    /// <summary>
+    /// Puts back the columns <see cref="TakeGroupingColumns"/>(<paramref name="taken"/>) moved into
+    /// <paramref name="grouping"/>, every row in a new order: new row k is row <paramref name="order"/>[k] of
+    /// <paramref name="grouping"/>, that is row taken[order[k]] of this block's own columns.
+    /// </summary>
+    public void Rejoin(ExtractionBlock grouping, int[] taken, int[] order, int threads = 0)
+    {
+        if (taken.Length != grouping.Count) throw new ArgumentException("taken must be the order the grouping columns were taken in", nameof(taken));
+        CheckOrder(order, grouping.Count);
+        var composed = Gather(taken, order, threads);
+        if (composed.Length != order.Length) Array.Resize(ref composed, order.Length);
+        GatherGroupingFrom(grouping, order, threads);
+        GatherOthers(composed, threads);
+        Count = _clean = order.Length;
+    }
+
+    private static void CheckOrder(int[] order, int count)
+    {
+        if (order.Length > count) throw new ArgumentException("order names more rows than the block holds", nameof(order));
         foreach (int row in order)
-            if ((uint)row >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(order), $"row {row} is not in the block");
-        Cntr = Gather(Cntr, order, threads); ScanKey = Gather(ScanKey, order, threads);
-        Ra = Gather(Ra, order, threads); Dec = Gather(Dec, order, threads);
-        ErrMaj = Gather(ErrMaj, order, threads); ErrMin = Gather(ErrMin, order, threads); ErrAng = Gather(ErrAng, order, threads);
-        JDate = Gather(JDate, order, threads);
+            if ((uint)row >= (uint)count) throw new ArgumentOutOfRangeException(nameof(order), $"row {row} is not in the block");
+    }
+
+    /// <summary>
+    /// The grouping columns (see <see cref="TakeGroupingColumns"/>) of <paramref name="source"/>, gathered into this
+    /// block; <paramref name="source"/> gives each up as it goes (<see cref="Move{T}"/>).
+    /// </summary>
+    private void GatherGroupingFrom(ExtractionBlock source, int[] order, int threads)
+    {
+        Cntr = Move(ref source.Cntr, order, threads); ScanKey = Move(ref source.ScanKey, order, threads);
+        Ra = Move(ref source.Ra, order, threads); Dec = Move(ref source.Dec, order, threads);
+        JDate = Move(ref source.JDate, order, threads);
+        for (int b = 0; b < Core.Bands.Count; b++)
+        {
+            BandColumns to = Bands[b], from = source.Bands[b];
+            to.Mag = Move(ref from.Mag, order, threads); to.PhQual = Move(ref from.PhQual, order, threads);
+            to.RdFlg = Move(ref from.RdFlg, order, threads);
+        }
+    }
+
+    /// <summary>Every other column, gathered in place.</summary>
+    private void GatherOthers(int[] order, int threads)
+    {
+        ErrMaj = Move(ref ErrMaj, order, threads); ErrMin = Move(ref ErrMin, order, threads); ErrAng = Move(ref ErrAng, order, threads);
         foreach (var b in Bands)
         {
-            b.Mag = Gather(b.Mag, order, threads); b.Sig = Gather(b.Sig, order, threads); b.Snr = Gather(b.Snr, order, threads);
-            b.PhQual = Gather(b.PhQual, order, threads); b.RdFlg = Gather(b.RdFlg, order, threads);
-            b.BlFlg = Gather(b.BlFlg, order, threads); b.CcFlg = Gather(b.CcFlg, order, threads);
+            b.Sig = Move(ref b.Sig, order, threads); b.Snr = Move(ref b.Snr, order, threads);
+            b.BlFlg = Move(ref b.BlFlg, order, threads); b.CcFlg = Move(ref b.CcFlg, order, threads);
         }
-        Ndet = Gather(Ndet, order, threads); Prox = Gather(Prox, order, threads);
-        MpFlg = Gather(MpFlg, order, threads); GalContam = Gather(GalContam, order, threads); Truth = Gather(Truth, order, threads);
-        FileIndex = Gather(FileIndex, order, threads); Line = Gather(Line, order, threads);
-        Count = _clean = order.Length;
+        Ndet = Move(ref Ndet, order, threads); Prox = Move(ref Prox, order, threads);
+        MpFlg = Move(ref MpFlg, order, threads); GalContam = Move(ref GalContam, order, threads); Truth = Move(ref Truth, order, threads);
+        FileIndex = Move(ref FileIndex, order, threads); Line = Move(ref Line, order, threads);
+    }
+
+    /// <summary>
+    /// A column gathered into <paramref name="order"/>; the field it came from is emptied at once, so the old
+    /// array is garbage before the next column is gathered (the peak holds one column twice, not a block).
+    /// </summary>
+    private static T[] Move<T>(ref T[] column, int[] order, int threads) where T : unmanaged
+    {
+        var gathered = Gather(column, order, threads);
+        column = [];
+        return gathered;
+    }
+
+    private void EmptyOthers()
+    {
+        ErrMaj = []; ErrMin = []; ErrAng = [];
+        foreach (var b in Bands) { b.Sig = []; b.Snr = []; b.BlFlg = []; b.CcFlg = []; }
+        Ndet = []; Prox = []; MpFlg = []; GalContam = []; Truth = []; FileIndex = []; Line = [];
     }
 
     /// <summary>Below this many rows a column is gathered on one thread.</summary>

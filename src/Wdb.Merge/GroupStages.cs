@@ -40,8 +40,14 @@ internal static class GroupStages
     /// computes them chunk by chunk as groups.fb is written (<see cref="OrderedGroups.Compute"/>); the
     /// confusion stage is timed; the rest belongs to the caller's next stage.
     /// </summary>
+    /// <param name="others">
+    /// Where <paramref name="merged"/> holds only the grouping columns (<see cref="ExtractionBlock.TakeGroupingColumns"/>):
+    /// the block with the others and the order that made <paramref name="merged"/> from it. That block becomes the
+    /// rows, every column in group order; null when <paramref name="merged"/> holds every column.
+    /// </param>
     public static OrderedGroups Order(ExtractionBlock merged, long[] cgid, ScanFootprints footprints, ReliabilityModel model,
-        MergeOptions options, RunSummary summary, StageTimer timer, Action<string>? log, IMergeProgress? progress)
+        MergeOptions options, RunSummary summary, StageTimer timer, Action<string>? log, IMergeProgress? progress,
+        (ExtractionBlock Block, int[] Order)? others = null)
     {
         progress?.Stage("confusion", null, 0);
         var confusion = ConfusionResolver.Resolve(merged, cgid, options.RadiusArcsec, options.Threads);
@@ -56,7 +62,13 @@ internal static class GroupStages
         // Rows into group order: the statistics, the reliability scores and the members table
         // then read each group's rows contiguously instead of scattered over the zone order.
         var groupOrder = membership.MemberRows;
-        merged.Permute(groupOrder, options.Threads);
+        if (others is var (rest, taken))
+        {
+            // The other columns go from their own order straight to group order.
+            rest.Rejoin(merged, taken, groupOrder, options.Threads);
+            merged = rest;
+        }
+        else merged.Permute(groupOrder, options.Threads);
         cgid = MergeJob.Gather(cgid, groupOrder);
         var confused = MergeJob.Gather(confusion.Confused, groupOrder);
         var unresolved = MergeJob.Gather(confusion.Unresolved, groupOrder);

@@ -129,9 +129,12 @@ public static class MergeJob
         block = null!;
         timer.Stop("filter");
 
-        // Zone sort.
+        // Zone sort: only the columns the link, footprints, confusion and group index read go into declination
+        // order (a block of their own); the rest wait in file order and are gathered once, straight into group
+        // order (GroupStages.Order), instead of twice (bench/NOTES.md 66).
         options.Progress?.Stage("zone sort", null, 0);
-        merged.Permute(DeclinationSort.Order(merged, options.Threads), options.Threads);
+        var decOrder = DeclinationSort.Order(merged, options.Threads);
+        var sorted = merged.TakeGroupingColumns(decOrder, options.Threads);
         ReleaseLargeGarbage();
         timer.Stop("sort");
 
@@ -141,18 +144,19 @@ public static class MergeJob
         var (engine, deviceError) = device.Get();
         options.Progress?.Stage("link", null, 0);
         if (engine is null) return MergeOutcome.Fail(InputErrorExit, deviceError!);
-        var (labels, linkError) = Link(engine, merged, options, summary, log);
+        var (labels, linkError) = Link(engine, sorted, options, summary, log);
         if (labels is null) return MergeOutcome.Fail(DeviceErrorExit, linkError!);
         ReleaseLargeGarbage();
         timer.Stop("link");
-        var cgid = Components.CandidateIds(labels, merged.Cntr.AsSpan(0, merged.Count));
+        var cgid = Components.CandidateIds(labels, sorted.Cntr.AsSpan(0, sorted.Count));
         summary.CandidateGroups = Components.Count(labels);
         timer.Stop("components");
 
-        var footprints = ScanFootprints.DeriveFromExtractions(scanCorners ?? merged, options.Threads);
+        var footprints = ScanFootprints.DeriveFromExtractions(scanCorners ?? sorted, options.Threads);
         timer.Stop("footprints");
         var model = options.Reliability ?? ReliabilityModel.Default;
-        var ordered = GroupStages.Order(merged, cgid, footprints, model, options, summary, timer, log, options.Progress);
+        var ordered = GroupStages.Order(sorted, cgid, footprints, model, options, summary, timer, log, options.Progress,
+            others: (merged, decOrder));   // merged now holds every column, in group order
 
         // Account for every row, per file and in total.
         CountFiltered(summary, filtered, filteredReasons);

@@ -47,6 +47,49 @@ public class ExtractionBlockTests
     }
 
     /// <summary>
+    /// The in-memory merge sorts only the grouping columns by declination (TakeGroupingColumns) and gathers the
+    /// others once, into group order (Rejoin): every row must come out whole, as one Permute by the two orders
+    /// composed gives it, and while apart each block holds only its own columns.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 7)]
+    [InlineData(2, 5000)]
+    [InlineData(2, 100_003)]
+    public void GroupingColumnsTakenAndRejoinedMoveWholeRows(int threads, int n)
+    {
+        var rnd = new Random(n);
+        int[] taken = Enumerable.Range(0, n).ToArray(), order = Enumerable.Range(0, n).ToArray();
+        rnd.Shuffle(taken);
+        rnd.Shuffle(order);
+        var reference = Numbered(n);
+        reference.Permute(order.Select(k => taken[k]).ToArray());
+
+        var b = Numbered(n);
+        var grouping = b.TakeGroupingColumns(taken, threads);
+        Assert.Equal(n, grouping.Count);
+        var original = Numbered(n);
+        for (int k = 0; k < n; k++)
+        {
+            int i = taken[k];
+            Assert.Equal((original.Cntr[i], original.ScanKey[i], original.Ra[i], original.Dec[i], original.JDate[i]),
+                (grouping.Cntr[k], grouping.ScanKey[k], grouping.Ra[k], grouping.Dec[k], grouping.JDate[k]));
+            for (int band = 0; band < Bands.Count; band++)
+                Assert.Equal((original.Bands[band].Mag[i], original.Bands[band].RdFlg[i], original.Bands[band].PhQual[i]),
+                    (grouping.Bands[band].Mag[k], grouping.Bands[band].RdFlg[k], grouping.Bands[band].PhQual[k]));
+        }
+        // Apart, a column read from the wrong block fails at once rather than giving another row's value.
+        Assert.Empty(b.Ra); Assert.Empty(b.Cntr); Assert.Empty(b.Bands[1].Mag);
+        Assert.Empty(grouping.ErrMaj); Assert.Empty(grouping.Line); Assert.Empty(grouping.Bands[0].Sig);
+        Assert.Equal(original.Line[5 % n], b.Line[5 % n]);   // the others stay in their own order
+
+        b.Rejoin(grouping, taken, order, threads);
+        Assert.Equal(n, b.Count);
+        for (int k = 0; k < n; k++) Assert.Equal(BlockText.Row(reference, k), BlockText.Row(b, k));
+        Assert.Empty(grouping.Ra);   // given up as it was gathered
+        Assert.Throws<ArgumentException>(() => Numbered(n).Rejoin(Numbered(n), taken[..^1], order));
+    }
+
+    /// <summary>
     /// Past 65,536 rows each column is gathered in slices on several threads, each read asked for
     /// ahead of time (NOTES 62): every row lands whole, also at the slices' ends and in the last rows.
     /// </summary>
