@@ -26,7 +26,7 @@ public static class ZoneMerge
 {
     /// <summary>
     /// Peak bytes per row of the in-memory merge, as planned: since the group table is no longer held
-    /// whole (bench/NOTES.md 65), measured 0.23 KB for the 10 M survey and 0.25 KB for the 3.25 M tile; the
+    /// whole (bench/NOTES.md 65, 66), measured 0.24 KB for the 10 M survey and 0.26 KB for the 3.25 M tile; the
     /// 0.65 M survey's 0.40 KB is mostly the process's own ~70 MB. An input whose rows times this fit the
     /// memory budget is held whole: it is faster at every size measured (10 M survey on 2 cores: 12.3 s
     /// against 17.4 s in zones; on 16 cores 12.3 s against 33.5 s; NOTES 33, 57), the zones only buy the
