@@ -238,6 +238,8 @@ public sealed class ExtractionBlock
     /// </summary>
     public void Permute(int[] order, int threads = 0)
     {
+        if (Cntr.Length < Count || ErrMaj.Length < Count)
+            throw new InvalidOperationException("the block's columns are apart (TakeGroupingColumns): Rejoin them first");
         CheckOrder(order, Count);
         GatherGroupingFrom(this, order, threads);
         GatherOthers(order, threads);
@@ -278,6 +280,37 @@ public sealed class ExtractionBlock
         Count = _clean = order.Length;
     }
 
+    /// <summary>
+    /// Whole rows from the two blocks <see cref="TakeGroupingColumns"/>(<paramref name="taken"/>) made, this one
+    /// and <paramref name="grouping"/>: new row k holds row <paramref name="rows"/>[k] of <paramref name="grouping"/>'s
+    /// columns and row taken[rows[k]] of this block's own. Neither block changes (the zone merge carries its open
+    /// components into the next zone so).
+    /// </summary>
+    public ExtractionBlock SelectJoined(ExtractionBlock grouping, int[] taken, int[] rows, int threads = 0)
+    {
+        if (taken.Length != grouping.Count) throw new ArgumentException("taken must be the order the grouping columns were taken in", nameof(taken));
+        CheckOrder(rows, grouping.Count);
+        var others = Gather(taken, rows, threads);
+        if (others.Length != rows.Length) Array.Resize(ref others, rows.Length);
+        var result = new ExtractionBlock(0);
+        result.GatherGroupingFrom(grouping, rows, threads, move: false);
+        result.GatherOthers(others, threads, source: this);
+        result.Count = result._clean = rows.Length;
+        return result;
+    }
+
+    /// <summary>
+    /// Keeps rows <paramref name="rows"/> of a block <see cref="TakeGroupingColumns"/> made (its only columns), in that
+    /// order; the caller composes the taken order with them for <see cref="Rejoin"/>.
+    /// </summary>
+    public void KeepGroupingRows(int[] rows, int threads = 0)
+    {
+        if (ErrMaj.Length >= Count && Count > 0) throw new InvalidOperationException("not a block of grouping columns: use Permute");
+        CheckOrder(rows, Count);
+        GatherGroupingFrom(this, rows, threads);
+        Count = _clean = rows.Length;
+    }
+
     private static void CheckOrder(int[] order, int count)
     {
         if (order.Length > count) throw new ArgumentException("order names more rows than the block holds", nameof(order));
@@ -287,33 +320,38 @@ public sealed class ExtractionBlock
 
     /// <summary>
     /// The grouping columns (see <see cref="TakeGroupingColumns"/>) of <paramref name="source"/>, gathered into this
-    /// block; <paramref name="source"/> gives each up as it goes (<see cref="Move{T}"/>).
+    /// block; with <paramref name="move"/>, <paramref name="source"/> gives each up as it goes (<see cref="Move{T}"/>).
     /// </summary>
-    private void GatherGroupingFrom(ExtractionBlock source, int[] order, int threads)
+    private void GatherGroupingFrom(ExtractionBlock source, int[] order, int threads, bool move = true)
     {
-        Cntr = Move(ref source.Cntr, order, threads); ScanKey = Move(ref source.ScanKey, order, threads);
-        Ra = Move(ref source.Ra, order, threads); Dec = Move(ref source.Dec, order, threads);
-        JDate = Move(ref source.JDate, order, threads);
+        Cntr = Take(ref source.Cntr); ScanKey = Take(ref source.ScanKey);
+        Ra = Take(ref source.Ra); Dec = Take(ref source.Dec);
+        JDate = Take(ref source.JDate);
         for (int b = 0; b < Core.Bands.Count; b++)
         {
             BandColumns to = Bands[b], from = source.Bands[b];
-            to.Mag = Move(ref from.Mag, order, threads); to.PhQual = Move(ref from.PhQual, order, threads);
-            to.RdFlg = Move(ref from.RdFlg, order, threads);
+            to.Mag = Take(ref from.Mag); to.PhQual = Take(ref from.PhQual); to.RdFlg = Take(ref from.RdFlg);
         }
+
+        T[] Take<T>(ref T[] column) where T : unmanaged => move ? Move(ref column, order, threads) : Gather(column, order, threads);
     }
 
-    /// <summary>Every other column, gathered in place.</summary>
-    private void GatherOthers(int[] order, int threads)
+    /// <summary>Every other column of <paramref name="source"/> (this block itself by default: in place), gathered into this block.</summary>
+    private void GatherOthers(int[] order, int threads, ExtractionBlock? source = null)
     {
-        ErrMaj = Move(ref ErrMaj, order, threads); ErrMin = Move(ref ErrMin, order, threads); ErrAng = Move(ref ErrAng, order, threads);
-        foreach (var b in Bands)
+        var from = source ?? this;
+        bool move = source is null;
+        ErrMaj = Take(ref from.ErrMaj); ErrMin = Take(ref from.ErrMin); ErrAng = Take(ref from.ErrAng);
+        for (int b = 0; b < Core.Bands.Count; b++)
         {
-            b.Sig = Move(ref b.Sig, order, threads); b.Snr = Move(ref b.Snr, order, threads);
-            b.BlFlg = Move(ref b.BlFlg, order, threads); b.CcFlg = Move(ref b.CcFlg, order, threads);
+            BandColumns to = Bands[b], f = from.Bands[b];
+            to.Sig = Take(ref f.Sig); to.Snr = Take(ref f.Snr); to.BlFlg = Take(ref f.BlFlg); to.CcFlg = Take(ref f.CcFlg);
         }
-        Ndet = Move(ref Ndet, order, threads); Prox = Move(ref Prox, order, threads);
-        MpFlg = Move(ref MpFlg, order, threads); GalContam = Move(ref GalContam, order, threads); Truth = Move(ref Truth, order, threads);
-        FileIndex = Move(ref FileIndex, order, threads); Line = Move(ref Line, order, threads);
+        Ndet = Take(ref from.Ndet); Prox = Take(ref from.Prox);
+        MpFlg = Take(ref from.MpFlg); GalContam = Take(ref from.GalContam); Truth = Take(ref from.Truth);
+        FileIndex = Take(ref from.FileIndex); Line = Take(ref from.Line);
+
+        T[] Take<T>(ref T[] column) where T : unmanaged => move ? Move(ref column, order, threads) : Gather(column, order, threads);
     }
 
     /// <summary>

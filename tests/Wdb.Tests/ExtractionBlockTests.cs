@@ -82,11 +82,29 @@ public class ExtractionBlockTests
         Assert.Empty(grouping.ErrMaj); Assert.Empty(grouping.Line); Assert.Empty(grouping.Bands[0].Sig);
         Assert.Equal(original.Line[5 % n], b.Line[5 % n]);   // the others stay in their own order
 
+        Assert.Throws<InvalidOperationException>(() => b.Permute(order, threads));   // not while apart
+        Assert.Throws<InvalidOperationException>(() => grouping.Permute(order, threads));
+
+        // The zone merge carries some rows on whole, keeps the rest of the grouping rows, and rejoins those.
+        int[] carried = Enumerable.Range(0, n).Where(k => k % 3 == 1).ToArray(), kept = Enumerable.Range(0, n).Where(k => k % 3 != 1).ToArray();
+        var carry = b.SelectJoined(grouping, taken, carried, threads);
+        Assert.Equal(carried.Length, carry.Count);
+        for (int k = 0; k < carried.Length; k++) Assert.Equal(BlockText.Row(original, taken[carried[k]]), BlockText.Row(carry, k));
+        var keptReference = Numbered(n);
+        keptReference.Permute(kept.Select(k => taken[k]).ToArray());
+        var b2 = Numbered(n);
+        var grouping2 = b2.TakeGroupingColumns(taken, threads);
+        grouping2.KeepGroupingRows(kept, threads);
+        b2.Rejoin(grouping2, kept.Select(k => taken[k]).ToArray(), Enumerable.Range(0, kept.Length).ToArray(), threads);
+        Assert.Equal(kept.Length, b2.Count);
+        for (int k = 0; k < kept.Length; k++) Assert.Equal(BlockText.Row(keptReference, k), BlockText.Row(b2, k));
+
         b.Rejoin(grouping, taken, order, threads);
         Assert.Equal(n, b.Count);
         for (int k = 0; k < n; k++) Assert.Equal(BlockText.Row(reference, k), BlockText.Row(b, k));
         Assert.Empty(grouping.Ra);   // given up as it was gathered
         Assert.Throws<ArgumentException>(() => Numbered(n).Rejoin(Numbered(n), taken[..^1], order));
+        Assert.Throws<InvalidOperationException>(() => Numbered(n).KeepGroupingRows(order));
     }
 
     /// <summary>

@@ -361,29 +361,34 @@ public static class ZoneMerge
             // The carried rows first: they are few, and appending the zone to them copies it once.
             var merged = loaded.Merged;
             if (carry.Count > 0) { carry.Append(merged); merged = carry; }
-            merged.Permute(DeclinationSort.Order(merged, options.Threads), options.Threads);
+            // As held whole (bench/NOTES.md 66): only the grouping columns go into declination order (and into
+            // the zone's final rows); the others are gathered once, into group order, or into the carry.
+            var taken = DeclinationSort.Order(merged, options.Threads);
+            var sorted = merged.TakeGroupingColumns(taken, options.Threads);
             timer.Stop("sort");
 
-            var (labels, linkError) = MergeJob.Link(engine, merged, options, summary, log);
+            var (labels, linkError) = MergeJob.Link(engine, sorted, options, summary, log);
             if (labels is null) return (0, MergeOutcome.Fail(MergeJob.DeviceErrorExit, linkError!));
             timer.Stop("link");
 
-            var cgid = Components.CandidateIds(labels, merged.Cntr.AsSpan(0, merged.Count));
-            var (finalRows, openRows, finalComponents) = SplitOpen(labels, merged.Dec, reach);
+            var cgid = Components.CandidateIds(labels, sorted.Cntr.AsSpan(0, sorted.Count));
+            var (finalRows, openRows, finalComponents) = SplitOpen(labels, sorted.Dec, reach);
             summary.CandidateGroups += finalComponents;
-            carry = merged.Select(openRows);
+            carry = merged.SelectJoined(sorted, taken, openRows, options.Threads);
             if (openRows.Length > 0)
             {
-                merged.Permute(finalRows, options.Threads);
+                sorted.KeepGroupingRows(finalRows, options.Threads);
+                taken = MergeJob.Gather(taken, finalRows);
                 cgid = MergeJob.Gather(cgid, finalRows);
             }
             timer.Stop("components");
-            long finished = merged.Count + loaded.Filtered.Count;
-            if (merged.Count == 0) return (finished, null);
+            long finished = sorted.Count + loaded.Filtered.Count;
+            if (sorted.Count == 0) return (finished, null);
 
             var model = options.Reliability ?? ReliabilityModel.Default;
-            var ordered = GroupStages.Order(merged, cgid, _footprints!, model, options, summary, timer, log, progress: null);
-            MergeJob.CountMerged(summary, merged);
+            var ordered = GroupStages.Order(sorted, cgid, _footprints!, model, options, summary, timer, log, progress: null,
+                others: (merged, taken));
+            MergeJob.CountMerged(summary, ordered.Rows);
             // The zone's groups are computed a spill batch at a time as they are spilled (as the in-memory merge
             // computes them as groups.fb is written): no table of the zone's groups (bench/NOTES.md 65).
             Outputs.Add(new MergeOutputs
