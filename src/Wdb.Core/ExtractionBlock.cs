@@ -238,7 +238,7 @@ public sealed class ExtractionBlock
     /// </summary>
     public void Permute(int[] order, int threads = 0)
     {
-        if (Cntr.Length < Count || ErrMaj.Length < Count)
+        if (!HoldsGrouping || !HoldsOthers)
             throw new InvalidOperationException("the block's columns are apart (TakeGroupingColumns): Rejoin them first");
         CheckOrder(order, Count);
         GatherGroupingFrom(this, order, threads);
@@ -271,10 +271,7 @@ public sealed class ExtractionBlock
     /// </summary>
     public void Rejoin(ExtractionBlock grouping, int[] taken, int[] order, int threads = 0)
     {
-        if (taken.Length != grouping.Count) throw new ArgumentException("taken must be the order the grouping columns were taken in", nameof(taken));
-        CheckOrder(order, grouping.Count);
-        var composed = Gather(taken, order, threads);
-        if (composed.Length != order.Length) Array.Resize(ref composed, order.Length);
+        var composed = Composed(grouping, taken, order, threads);
         GatherGroupingFrom(grouping, order, threads);
         GatherOthers(composed, threads);
         Count = _clean = order.Length;
@@ -288,10 +285,7 @@ public sealed class ExtractionBlock
     /// </summary>
     public ExtractionBlock SelectJoined(ExtractionBlock grouping, int[] taken, int[] rows, int threads = 0)
     {
-        if (taken.Length != grouping.Count) throw new ArgumentException("taken must be the order the grouping columns were taken in", nameof(taken));
-        CheckOrder(rows, grouping.Count);
-        var others = Gather(taken, rows, threads);
-        if (others.Length != rows.Length) Array.Resize(ref others, rows.Length);
+        var others = Composed(grouping, taken, rows, threads);
         var result = new ExtractionBlock(0);
         result.GatherGroupingFrom(grouping, rows, threads, move: false);
         result.GatherOthers(others, threads, source: this);
@@ -305,11 +299,28 @@ public sealed class ExtractionBlock
     /// </summary>
     public void KeepGroupingRows(int[] rows, int threads = 0)
     {
-        if (ErrMaj.Length >= Count && Count > 0) throw new InvalidOperationException("not a block of grouping columns: use Permute");
+        if (HoldsOthers && Count > 0) throw new InvalidOperationException("not a block of grouping columns: use Permute");
         CheckOrder(rows, Count);
         GatherGroupingFrom(this, rows, threads);
         Count = _clean = rows.Length;
     }
+
+    /// <summary>
+    /// The rows of this block's own columns that <paramref name="rows"/> of <paramref name="grouping"/> are
+    /// (taken[rows[k]]), after checking both orders against <paramref name="grouping"/>.
+    /// </summary>
+    private static int[] Composed(ExtractionBlock grouping, int[] taken, int[] rows, int threads)
+    {
+        if (taken.Length != grouping.Count) throw new ArgumentException("taken must be the order the grouping columns were taken in", nameof(taken));
+        CheckOrder(rows, grouping.Count);
+        var composed = Gather(taken, rows, threads);
+        if (composed.Length != rows.Length) Array.Resize(ref composed, rows.Length);   // Gather allocates at least 16
+        return composed;
+    }
+
+    /// <summary>Whether the grouping columns, and the others, hold this block's rows (both do, but while apart).</summary>
+    private bool HoldsGrouping => Cntr.Length >= Count;
+    private bool HoldsOthers => ErrMaj.Length >= Count;
 
     private static void CheckOrder(int[] order, int count)
     {

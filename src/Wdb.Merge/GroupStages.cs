@@ -88,7 +88,7 @@ internal static class GroupStages
 internal sealed class OrderedGroups(ExtractionBlock rows, Membership membership, long[] cgid, bool[] confused, bool[] unresolved,
     ScanFootprints footprints, ReliabilityModel model, ExtractionResults results, int threads)
 {
-    private readonly ConcurrentBag<GroupStatistics.Workspace> _workspaces = new();
+    private readonly ConcurrentBag<GroupStatistics.Scratch> _scratches = new();
     private GroupStatistics.CandidateSizes? _sizes;   // found before the first groups are computed
     private long _rowsDone;
 
@@ -115,16 +115,16 @@ internal sealed class OrderedGroups(ExtractionBlock rows, Membership membership,
         var sizes = _sizes ??= GroupStatistics.CandidateSizes.Of(membership, cgid, confused);
         var parts = Parts(start, end);
         Parallel.For(0, parts.Count - 1, Threads.Options(threads),
-            () => _workspaces.TryTake(out var w) ? w : new GroupStatistics.Workspace(),
-            (p, _, workspace) =>
+            () => _scratches.TryTake(out var s) ? s : new GroupStatistics.Scratch(),
+            (p, _, scratch) =>
             {
                 int from = parts[p], to = parts[p + 1], row = from - start;
-                GroupStatistics.ComputeRange(rows, membership, from, to, cgid, confused, footprints, sizes, results, into, row, workspace);
+                GroupStatistics.ComputeRange(rows, membership, from, to, cgid, confused, footprints, sizes, results, into, row, scratch);
                 FillUnresolved(into, from, to - from, row);
                 model.ScoreGroups(rows, membership, into, row, from, to - from, results);
-                return workspace;
+                return scratch;
             },
-            _workspaces.Add);
+            _scratches.Add);
         Volatile.Write(ref _rowsDone, membership.Offsets[end]);
     }
 

@@ -156,17 +156,17 @@ public static class MergeJob
         timer.Stop("footprints");
         var model = options.Reliability ?? ReliabilityModel.Default;
         var ordered = GroupStages.Order(sorted, cgid, footprints, model, options, summary, timer, log, options.Progress,
-            others: (merged, decOrder));   // merged now holds every column, in group order
+            others: (merged, decOrder));
 
         // Account for every row, per file and in total.
         CountFiltered(summary, filtered, filteredReasons);
-        CountMerged(summary, merged);
-        // The statistics and scores are computed a chunk of groups at a time as groups.fb is encoded, so the
+        CountMerged(summary, ordered.Rows);
+        // The statistics and scores are computed a wave of chunks at a time as groups.fb is encoded, so the
         // group table (~260 B a group) never exists whole; the stage ends, and the write's begins, when
         // groups.fb is complete (bench/NOTES.md 65).
         return Write(options, summary, timer, o => OutputWriter.Write(o, new MergeOutputs
         {
-            Block = merged, Results = ordered.Results, Membership = ordered.Membership,
+            Block = ordered.Rows, Results = ordered.Results, Membership = ordered.Membership,
             GroupChunks = new GroupChunks
             {
                 Compute = ordered.Compute,

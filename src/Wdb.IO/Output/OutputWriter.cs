@@ -44,9 +44,8 @@ public static class OutputWriter
             f => TableEncoders.WriteMembers(f, outputs, chunkRecords, ready),
             f => TableEncoders.WriteExtractions(f, outputs, chunkRecords))
         {
-            GroupsFirst = outputs.GroupChunks is not null,
-            AfterGroups = outputs.GroupChunks?.Computed,
             Ready = ready,
+            AfterGroups = outputs.GroupChunks?.Computed,
         });
     }
 
@@ -70,16 +69,15 @@ public static class OutputWriter
     }
 
     /// <summary>
-    /// How each table's chunks are encoded into its file. With <see cref="GroupsFirst"/>, groups.fb leads (its
-    /// chunks compute the groups) with members.fb following as <see cref="Ready"/> allows, then
+    /// How each table's chunks are encoded into its file. With <see cref="Ready"/> (groups.fb's chunks compute the
+    /// groups), groups.fb leads with members.fb following as <see cref="Ready"/> allows, then
     /// <see cref="AfterGroups"/> runs, then extractions.fb; the write stage's time is counted from there, the
-    /// groups' belonging to the caller's statistics.
+    /// groups' belonging to the caller's statistics. Without it, the three tables are written at once.
     /// </summary>
     internal sealed record TableWriters(Action<ChunkFileWriter> Groups, Action<ChunkFileWriter> Members, Action<ChunkFileWriter> Extractions)
     {
-        public bool GroupsFirst { get; init; }
-        public Action? AfterGroups { get; init; }
         public MembersReady? Ready { get; init; }
+        public Action? AfterGroups { get; init; }
     }
 
     /// <summary>
@@ -164,7 +162,7 @@ public static class OutputWriter
     }
 
     /// <summary>The tables, their indexes and rejects.csv; returns file name -> SHA-256.</summary>
-    /// <param name="groupsWritten">Called when groups.fb is written first (<see cref="TableWriters.GroupsFirst"/>).</param>
+    /// <param name="groupsWritten">Called when groups.fb is written first (<see cref="TableWriters.Ready"/>).</param>
     private static Dictionary<string, string> WriteFiles(string dir, TableWriters tables, IReadOnlyList<RejectRecord> rejects, int threads,
         Action groupsWritten)
     {
@@ -179,7 +177,7 @@ public static class OutputWriter
                 [("groups", "gcntr", tables.Groups), ("members", "gcntr", tables.Members), ("extractions", "cntr", tables.Extractions)];
             var written = new (string Fb, string Idx)[work.Length];
             (string Fb, string Idx) Write(int t) => WriteTable(dir, work[t].Name, work[t].Key, synced, work[t].Encode);
-            if (tables.GroupsFirst) WriteGroupsFirst(tables, threads, written, Write, groupsWritten);
+            if (tables.Ready is { } ready) WriteGroupsFirst(ready, threads, written, Write, groupsWritten);
             else
             {
                 var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads == 1 ? 1 : work.Length };
@@ -204,10 +202,10 @@ public static class OutputWriter
 
     /// <summary>
     /// groups.fb, whose chunks compute the groups, with members.fb following it on a thread of its own (each of
-    /// its chunks waits for the groups it holds, <see cref="MembersReady"/>); extractions.fb, which needs every
-    /// row's results, once groups.fb is done. In that order, one at a time, on one thread.
+    /// its chunks waits for the groups it holds, <paramref name="ready"/>); extractions.fb, which needs every
+    /// row's results, once groups.fb is done. Asked for one thread: the three in that order, one at a time.
     /// </summary>
-    private static void WriteGroupsFirst(TableWriters tables, int threads, (string Fb, string Idx)[] written,
+    private static void WriteGroupsFirst(MembersReady ready, int threads, (string Fb, string Idx)[] written,
         Func<int, (string Fb, string Idx)> write, Action groupsWritten)
     {
         if (threads == 1)
@@ -230,7 +228,7 @@ public static class OutputWriter
         catch
         {
             // members.fb must not wait for groups that will never come, nor hold a file of the directory about to go.
-            tables.Ready?.Stop();
+            ready.Stop();
             try { members?.Wait(); } catch (AggregateException) { }
             throw;
         }

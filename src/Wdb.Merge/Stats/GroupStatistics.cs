@@ -53,12 +53,12 @@ public static class GroupStatistics
         table.Allocate(groups);
         var sizes = CandidateSizes.Of(membership, cgid, confused);
         int ranges = (groups + RangeSize - 1) / RangeSize;
-        Parallel.For(0, ranges, Threads.Options(threads), () => new Workspace(), (r, _, workspace) =>
+        Parallel.For(0, ranges, Threads.Options(threads), () => new Scratch(), (r, _, scratch) =>
         {
             int start = r * RangeSize;
             ComputeRange(block, membership, start, Math.Min(groups, start + RangeSize), cgid, confused, footprints, sizes,
-                results, table, start, workspace, singles);
-            return workspace;
+                results, table, start, scratch, singles);
+            return scratch;
         }, _ => { });
         return table;
     }
@@ -66,26 +66,20 @@ public static class GroupStatistics
     /// <summary>
     /// Groups [<paramref name="start"/>, <paramref name="end"/>) into rows from <paramref name="intoRow"/> of
     /// <paramref name="into"/>, and their member rows' results, on the calling thread: <see cref="Compute(ExtractionBlock, Membership, long[], bool[], ScanFootprints, ExtractionResults, int)"/>
-    /// runs it over ranges of the whole table, the held-whole merge over each chunk of groups.fb as it is
-    /// encoded (a chunk-sized table, so the whole one never exists). Every value depends only on the
-    /// group's own rows and <paramref name="sizes"/>, so both give the same bytes.
+    /// runs it over ranges of the whole table, both merges over parts of the groups they are about to write or
+    /// spill (<see cref="OrderedGroups.Compute"/>, into a small table, so the whole one never exists). Every
+    /// value depends only on the group's own rows and <paramref name="sizes"/>, so both give the same bytes.
     /// </summary>
     internal static void ComputeRange(ExtractionBlock block, Membership membership, int start, int end, long[] cgid,
         bool[] confused, ScanFootprints footprints, CandidateSizes sizes, ExtractionResults results, GroupTable into,
-        int intoRow, Workspace workspace, bool singles = true)
+        int intoRow, Scratch scratch, bool singles = true)
     {
         for (int g = start; g < end; g++)
         {
             int row = intoRow + g - start;
-            ComputeGroup(block, membership, g, row, cgid, confused, footprints, results, into, workspace.Scratch, singles);
+            ComputeGroup(block, membership, g, row, cgid, confused, footprints, results, into, scratch, singles);
             into.CandidateSize[row] = sizes.Of(into.Cgid[row], into.Confused[row], into.NMembers[row]);
         }
-    }
-
-    /// <summary>A thread's scratch for <see cref="ComputeRange"/> (member buffers that grow with the largest group seen).</summary>
-    internal sealed class Workspace
-    {
-        internal readonly Scratch Scratch = new();
     }
 
     /// <summary>
@@ -115,6 +109,7 @@ public static class GroupStatistics
         public int Of(long cgid, bool confused, int members) => confused ? _confused[cgid] : members;
     }
 
+    /// <summary>A thread's member buffers for <see cref="ComputeRange"/>, grown to the largest group seen.</summary>
     internal sealed class Scratch
     {
         public long[] Scans = new long[64], DetScans = new long[64];
