@@ -67,21 +67,21 @@ public sealed class GroupChunksTests : IDisposable
         var chunkSummary = new RunSummary();
         var ordered = GroupStages.Order(Copy(rows), (long[])cgid.Clone(), footprints, model, options, chunkSummary, new StageTimer(), null, null);
         int computedCalls = 0;
-        long computedBeforeMembers = -1;
+        long unsetWhenComputed = -1;
         Assert.Null(Publish("chunks", new MergeOutputs
         {
             Block = ordered.Rows, Results = ordered.Results, Membership = ordered.Membership,
             GroupChunks = new GroupChunks
             {
                 Compute = ordered.Compute,
-                // Every score is in place when the other tables start.
-                Computed = () => { computedCalls++; computedBeforeMembers = ordered.Results.Reliability.Count(r => r == 255); },
+                // Every row's results are in place when the other tables start (gcntr, a cntr, is never 0 here).
+                Computed = () => { computedCalls++; unsetWhenComputed = ordered.Results.Gcntr.Count(g => g == 0); },
             },
             Summary = chunkSummary, Threads = threads,
         }, chunkRecords));
 
         Assert.Equal(1, computedCalls);
-        Assert.Equal(0, computedBeforeMembers);
+        Assert.Equal(0, unsetWhenComputed);
         Assert.Equal(wholeSummary.Groups, chunkSummary.Groups);
         Assert.Equal(whole.Membership.Gcntr, ordered.Membership.Gcntr);
         foreach (var file in ZoneMergeTests.ComparedFiles)
