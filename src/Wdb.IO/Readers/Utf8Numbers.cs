@@ -20,13 +20,16 @@ namespace Wdb.IO.Readers;
 /// </summary>
 internal static class Utf8Numbers
 {
-    private static readonly double[] Pow10D =
+    // Spans over constant data, not static arrays: ReadyToRun code reaches a static array through
+    // a helper call for the class's statics on every use, even in a loop (a profile of the survey's
+    // read showed it per parsed field); constant data is addressed directly.
+    private static ReadOnlySpan<double> Pow10D =>
     [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ];
 
-    private static readonly float[] Pow10F = [1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f];
+    private static ReadOnlySpan<float> Pow10F => [1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f];
 
     /// <summary>
     /// Parses <c>text[start .. start+length)</c>. Bytes after the field may be read (never
@@ -50,7 +53,7 @@ internal static class Utf8Numbers
     {
         if (TryFixedPoint(text, start, length, out ulong m, out int e, out bool neg) && m <= (1UL << 53))
         {
-            double d = (double)(long)m / Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Pow10D), e);   // e in 0..7
+            double d = (double)(long)m / Unsafe.Add(ref MemoryMarshal.GetReference(Pow10D), e);   // e in 0..7
             value = neg ? -d : d;
             return true;
         }
@@ -64,7 +67,7 @@ internal static class Utf8Numbers
     {
         if (TryFixedPoint(text, start, length, out ulong m, out int e, out bool neg) && m <= (1UL << 24))
         {
-            float f = (float)(long)m / Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Pow10F), e);   // e in 0..7
+            float f = (float)(long)m / Unsafe.Add(ref MemoryMarshal.GetReference(Pow10F), e);   // e in 0..7
             value = neg ? -f : f;
             return true;
         }
@@ -165,7 +168,7 @@ internal static class Utf8Numbers
         var packed = Sse41.PackUnsignedSaturate(quads, quads).AsInt16();
         var eights = Sse2.MultiplyAddAdjacent(packed, Vector128.Create((short)10000, 1, 10000, 1, 10000, 1, 10000, 1));
         ulong wholeValue = (uint)eights.GetElement(0), fractionValue = (uint)eights.GetElement(1);
-        mantissa = wholeValue * Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Pow10U), fraction) + fractionValue;
+        mantissa = wholeValue * Unsafe.Add(ref MemoryMarshal.GetReference(Pow10U), fraction) + fractionValue;
         exp10 = fraction;
         return true;
     }
@@ -198,7 +201,7 @@ internal static class Utf8Numbers
             if (kf == 8) return false;
             if (kf > 0)
             {
-                m = m * Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Pow10U), kf) + EightDigits(f << (8 * (8 - kf)));
+                m = m * Unsafe.Add(ref MemoryMarshal.GetReference(Pow10U), kf) + EightDigits(f << (8 * (8 - kf)));
                 e = kf;
                 pos += kf;
             }
@@ -208,7 +211,7 @@ internal static class Utf8Numbers
         return true;
     }
 
-    private static readonly ulong[] Pow10U = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000];
+    private static ReadOnlySpan<ulong> Pow10U => [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000];
 
     /// <summary>Number of leading ASCII digits among the 8 bytes (byte 0 first).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -205,12 +205,14 @@ public sealed class ReliabilityModel
         private readonly byte[] _mp = block.MpFlg;
         private readonly int[] _ndet = block.Ndet;
         private readonly BandColumns _j = block.Bands[0], _h = block.Bands[1], _k = block.Bands[2];
+        // Held here: ReadyToRun code reaches a static field through a helper call on every use.
+        private readonly byte[] _artifactOf = ArtifactClassOfChar;
 
         /// <summary>Row i's cell; <paramref name="confirmation"/> (bin times stride) counts unless the row is a minor planet.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]   // the per-row loop of every scoring pass
         public int Cell(int i, int confirmation)
         {
-            var artifactOf = ArtifactClassOfChar;
+            var artifactOf = _artifactOf;
             BandColumns j = _j, h = _h, k = _k;
             int art = Math.Min(artifactOf[j.CcFlg[i]], Math.Min(artifactOf[h.CcFlg[i]], artifactOf[k.CcFlg[i]]));
             int bands = 0;
