@@ -100,7 +100,7 @@ internal sealed class OrderedGroups(ExtractionBlock rows, Membership membership,
     public bool[] Confused => confused;
     /// <summary>Per row: cgid, gcntr, separation and score, as groups are computed.</summary>
     public ExtractionResults Results => results;
-    /// <summary>Member rows of the groups computed so far (through the last <see cref="Compute"/>), for a progress display on another thread.</summary>
+    /// <summary>Member rows of the groups computed so far, for a progress display on another thread.</summary>
     public long RowsDone => Volatile.Read(ref _rowsDone);
 
     /// <summary>
@@ -112,7 +112,7 @@ internal sealed class OrderedGroups(ExtractionBlock rows, Membership membership,
     /// </summary>
     public void Compute(int start, int end, GroupTable into)
     {
-        var sizes = _sizes ??= GroupStatistics.CandidateSizes.Of(membership, cgid, confused);
+        var sizes = CandidateSizesOnce();
         var parts = Parts(start, end);
         Parallel.For(0, parts.Count - 1, Threads.Options(threads),
             () => _scratches.TryTake(out var s) ? s : new GroupStatistics.Scratch(),
@@ -125,7 +125,29 @@ internal sealed class OrderedGroups(ExtractionBlock rows, Membership membership,
                 return scratch;
             },
             _scratches.Add);
-        Volatile.Write(ref _rowsDone, membership.Offsets[end]);
+        Interlocked.Add(ref _rowsDone, membership.Offsets[end] - membership.Offsets[start]);
+    }
+
+    /// <summary>
+    /// As <see cref="Compute"/>, on the calling thread alone: several threads may compute disjoint ranges at once
+    /// (groups.fb's workers, a chunk each: <see cref="GroupChunks.ComputeChunk"/>).
+    /// </summary>
+    public void ComputeAlone(int start, int end, GroupTable into)
+    {
+        var sizes = CandidateSizesOnce();
+        var scratch = _scratches.TryTake(out var s) ? s : new GroupStatistics.Scratch();
+        GroupStatistics.ComputeRange(rows, membership, start, end, cgid, confused, footprints, sizes, results, into, 0, scratch);
+        FillUnresolved(into, start, end - start);
+        model.ScoreGroups(rows, membership, into, 0, start, end - start, results);
+        _scratches.Add(scratch);
+        Interlocked.Add(ref _rowsDone, membership.Offsets[end] - membership.Offsets[start]);
+    }
+
+    private readonly object _sizesGate = new();
+
+    private GroupStatistics.CandidateSizes CandidateSizesOnce()
+    {
+        lock (_sizesGate) return _sizes ??= GroupStatistics.CandidateSizes.Of(membership, cgid, confused);
     }
 
     /// <summary>Most groups, and about the most member rows, in a part of <see cref="Compute"/>.</summary>

@@ -170,6 +170,7 @@ public static class MergeJob
             GroupChunks = new GroupChunks
             {
                 Compute = ordered.Compute,
+                ComputeChunk = ordered.ComputeAlone,
                 Computed = () =>
                 {
                     timer.Stop("stats");

@@ -41,6 +41,17 @@ public sealed class GroupChunks
     /// it may use every core).
     /// </summary>
     public required Action<int, int, GroupTable> Compute;
+    /// <summary>
+    /// The same for one chunk's groups, on the calling thread alone; called from several threads at once for
+    /// disjoint ranges, in any order. When given, a wave of groups.fb's chunks whose groups are small is
+    /// computed chunk by chunk, each by the worker that encodes it (<see cref="ChunkComputeMaxRows"/>).
+    /// </summary>
+    public Action<int, int, GroupTable>? ComputeChunk;
+    /// <summary>
+    /// Member rows per chunk, on average over a wave, up to which <see cref="ComputeChunk"/> is used; above it
+    /// the wave goes to <see cref="Compute"/>. Tests set 0 (never) or <see cref="int.MaxValue"/> (always).
+    /// </summary>
+    internal int ChunkComputeMaxRows { get; init; } = TableEncoders.ChunkComputeMaxRows;
     /// <summary>Called once every group is computed and groups.fb written, before the other tables start.</summary>
     public Action? Computed;
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using Google.FlatBuffers;
 using Wdb.Core;
 using Wdb.Fbs;
@@ -44,32 +45,60 @@ internal static class TableEncoders
     public const int GroupWaveChunksPerThread = 16;
 
     /// <summary>
-    /// groups.fb from groups computed as it is written (<see cref="GroupChunks"/>): each wave of chunks'
-    /// groups go into one wave-sized table (reused; a wave is a few chunks per core) just before the wave
-    /// is encoded. The same chunks and bytes as from the whole table.
+    /// groups.fb from groups computed as it is written (<see cref="GroupChunks"/>), a wave of chunks (a few
+    /// per core) at a time. A wave of small groups (a survey's) is computed chunk by chunk, each into a small
+    /// table of the worker that then encodes it; a wave of large groups (a calibration tile's) all at once
+    /// into one wave-sized table (reused) just before it is encoded. The same chunks and bytes as from the
+    /// whole table either way.
     /// </summary>
     /// <param name="ready">Told how far the members' results are computed, for members.fb following this file.</param>
     public static void WriteGroups(ChunkFileWriter file, GroupChunks groups, Membership m, int chunkRecords, int threads, MembersReady ready)
     {
         var table = new GroupTable();
+        var chunkTables = new ConcurrentBag<GroupTable>();
         int waveStart = 0;
+        bool waveComputed = false;
         ParallelChunks.Write(file, ChunkRange.Fixed(m.GroupCount, GroupsPerChunk(chunkRecords)), threads, (b, range) =>
         {
+            GroupTable t = table;
             var rows = new ChunkRange(range.Start - waveStart, range.End - waveStart);
-            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, table, rows)).Value);
+            if (!waveComputed)
+            {
+                // The chunk's own groups, computed by the worker that encodes them (hot in its caches).
+                if (!chunkTables.TryTake(out t!)) t = new GroupTable();   // ~260 KB a chunk
+                if (t.Count < range.Count) t.Allocate(range.Count);
+                groups.ComputeChunk!(range.Start, range.End, t);
+                rows = new ChunkRange(0, range.Count);
+            }
+            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, t, rows)).Value);
+            if (!waveComputed) chunkTables.Add(t);
             return range.Count > 0 ? (m.Gcntr[range.Start], m.Gcntr[range.End - 1]) : (long.MaxValue, long.MinValue);
         }, prepareWave: wave =>
         {
-            // The whole wave at once: its groups are shared out finer than chunks, so a chunk of dense
-            // groups does not leave the other cores waiting.
+            // Everything before this wave is computed (the last wave's chunks are encoded).
             waveStart = wave[0].Start;
-            int count = wave[^1].End - waveStart;
+            ready.Advance(m.Offsets[waveStart]);
+            int end = wave[^1].End;
+            waveComputed = groups.ComputeChunk is null || m.Offsets[end] - m.Offsets[waveStart] > (long)groups.ChunkComputeMaxRows * wave.Length;
+            if (!waveComputed) return;
+            // Dense groups: the whole wave at once, its groups shared out finer than chunks, so that a chunk
+            // of a calibration tile's large groups does not leave the other cores waiting.
+            int count = end - waveStart;
             if (table.Count < count) table.Allocate(count);
-            groups.Compute(waveStart, wave[^1].End, table);
-            ready.Advance(m.Offsets[wave[^1].End]);
+            groups.Compute(waveStart, end, table);
+            ready.Advance(m.Offsets[end]);
         }, chunksPerThread: GroupWaveChunksPerThread);
         ready.Advance(m.Offsets[m.GroupCount]);   // an empty table has no wave
     }
+
+    /// <summary>
+    /// <see cref="GroupChunks.ChunkComputeMaxRows"/> by default. Chunk by chunk, a survey's groups of one or two
+    /// stay in the caches of the worker that encodes them and a wave has one barrier instead of two (its
+    /// statistics, then its encoding): the 10 M survey's stage 6.13 -> 5.66 s. A tile's chunks of a thousand
+    /// groups of tens to hundreds of members differ too much in work for that (tile 3.25 M: 0.84 -> 1.00 s):
+    /// its waves are shared out finer than chunks (bench/NOTES.md 68).
+    /// </summary>
+    internal const int ChunkComputeMaxRows = 8192;
 
     /// <summary>Records per chunk of each table, given the caller's limit.</summary>
     public static int GroupsPerChunk(int chunkRecords) => Math.Min(chunkRecords, GroupChunkRecords);

@@ -41,12 +41,20 @@ public sealed class GroupChunksTests : IDisposable
 
     private static ExtractionBlock Copy(ExtractionBlock b) => b.Select(Enumerable.Range(0, b.Count).ToArray());
 
+    /// <summary>Waves of chunks computed all at once, chunk by chunk by the encoding workers, or each as its rows say.</summary>
+    private const int WholeWaves = 0, ChunkByChunk = int.MaxValue, Mixed = 20;
+
     [Theory]
-    [InlineData(1, 1)]
-    [InlineData(7, 2)]
-    [InlineData(100, 2)]
-    [InlineData(OutputWriter.DefaultChunkRecords, 2)]
-    public void Groups_computed_chunk_by_chunk_write_the_bytes_of_the_whole_table(int chunkRecords, int threads)
+    [InlineData(1, 1, WholeWaves)]
+    [InlineData(1, 1, ChunkByChunk)]
+    [InlineData(7, 2, WholeWaves)]
+    [InlineData(7, 2, ChunkByChunk)]
+    [InlineData(7, 2, Mixed)]
+    [InlineData(100, 2, WholeWaves)]
+    [InlineData(100, 2, ChunkByChunk)]
+    [InlineData(OutputWriter.DefaultChunkRecords, 2, WholeWaves)]
+    [InlineData(OutputWriter.DefaultChunkRecords, 2, ChunkByChunk)]
+    public void Groups_computed_chunk_by_chunk_write_the_bytes_of_the_whole_table(int chunkRecords, int threads, int chunkComputeMaxRows)
     {
         var (rows, cgid, footprints) = Field();
         var options = new MergeOptions { Inputs = ["field.csv"], OutDir = "unused", Threads = threads };
@@ -66,14 +74,16 @@ public sealed class GroupChunksTests : IDisposable
 
         var chunkSummary = new RunSummary();
         var ordered = GroupStages.Order(Copy(rows), (long[])cgid.Clone(), footprints, model, options, chunkSummary, new StageTimer(), null, null);
-        int computedCalls = 0;
+        int computedCalls = 0, waves = 0, chunks = 0;
         long unsetWhenComputed = -1;
         Assert.Null(Publish("chunks", new MergeOutputs
         {
             Block = ordered.Rows, Results = ordered.Results, Membership = ordered.Membership,
             GroupChunks = new GroupChunks
             {
-                Compute = ordered.Compute,
+                Compute = (start, end, into) => { waves++; ordered.Compute(start, end, into); },
+                ComputeChunk = (start, end, into) => { Interlocked.Increment(ref chunks); ordered.ComputeAlone(start, end, into); },
+                ChunkComputeMaxRows = chunkComputeMaxRows,
                 // Every row's results are in place when the other tables start (gcntr, a cntr, is never 0 here).
                 Computed = () => { computedCalls++; unsetWhenComputed = ordered.Results.Gcntr.Count(g => g == 0); },
             },
@@ -82,6 +92,10 @@ public sealed class GroupChunksTests : IDisposable
 
         Assert.Equal(1, computedCalls);
         Assert.Equal(0, unsetWhenComputed);
+        // Each way was taken where it should be: the tile's wave has more than 20 rows a chunk, the survey's fewer.
+        Assert.True(chunkComputeMaxRows == ChunkByChunk ? waves == 0 && chunks > 0 : chunkComputeMaxRows == WholeWaves ? waves > 0 && chunks == 0 : waves > 0 && chunks > 0,
+            $"waves {waves}, chunks {chunks}");
+        Assert.Equal(ordered.Rows.Count, ordered.RowsDone);
         Assert.Equal(wholeSummary.Groups, chunkSummary.Groups);
         Assert.Equal(whole.Membership.Gcntr, ordered.Membership.Gcntr);
         foreach (var file in ZoneMergeTests.ComparedFiles)
@@ -94,31 +108,37 @@ public sealed class GroupChunksTests : IDisposable
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void A_failure_while_computing_groups_stops_every_table_and_leaves_nothing(int threads)
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    public void A_failure_while_computing_groups_stops_every_table_and_leaves_nothing(int threads, bool chunkByChunk)
     {
         // members.fb follows groups.fb, waiting for its groups: it must not wait for ones that never come.
         var (rows, cgid, footprints) = Field();
         var options = new MergeOptions { Inputs = ["field.csv"], OutDir = "unused", Threads = threads };
         var ordered = GroupStages.Order(rows, cgid, footprints, ReliabilityModel.Default, options, new RunSummary(), new StageTimer(), null, null);
         int computed = 0;
+        Action<int, int, GroupTable> Failing(Action<int, int, GroupTable> compute) => (start, end, into) =>
+        {
+            if (Interlocked.Increment(ref computed) == 3) throw new InvalidOperationException("a bug in the statistics");
+            compute(start, end, into);
+        };
         var outputs = new MergeOutputs
         {
             Block = ordered.Rows, Results = ordered.Results, Membership = ordered.Membership, Summary = new RunSummary(), Threads = threads,
-            GroupChunks = new GroupChunks
-            {
-                Compute = (start, end, into) =>
-                {
-                    if (++computed == 3) throw new InvalidOperationException("a bug in the statistics");
-                    ordered.Compute(start, end, into);
-                },
-            },
+            GroupChunks = chunkByChunk
+                ? new GroupChunks { Compute = (_, _, _) => throw new InvalidOperationException("not used"), ComputeChunk = Failing(ordered.ComputeAlone), ChunkComputeMaxRows = ChunkByChunk }
+                : new GroupChunks { Compute = Failing(ordered.Compute) },
         };
         var run = Task.Run(() => Publish("fails", outputs, 1));
         Assert.True(((IAsyncResult)run).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(60)), "the writer hung");
-        Assert.Equal("a bug in the statistics", Assert.Throws<InvalidOperationException>(() => run.GetAwaiter().GetResult()).Message);
-        Assert.Equal(3, computed);
+        var thrown = Assert.ThrowsAny<Exception>(() => run.GetAwaiter().GetResult());
+        // Thrown on an encoding worker, the failure comes wrapped as Parallel.For wraps it.
+        var failure = thrown is AggregateException aggregate ? Assert.Single(aggregate.Flatten().InnerExceptions) : thrown;
+        Assert.Equal("a bug in the statistics", Assert.IsType<InvalidOperationException>(failure).Message);
+        // Chunks already handed to workers finish; none starts after the failure's wave.
+        Assert.True(chunkByChunk ? computed >= 3 : computed == 3, $"computed {computed}");
         Assert.Empty(Directory.GetFileSystemEntries(_s.Dir, "fails*"));
     }
 
