@@ -528,10 +528,6 @@ public static class ConfusionResolver
         /// Bright members go first, so a faint noise extraction never takes a real source's
         /// slot in a scan. Returns the number of centres.
         /// </summary>
-        // Fully optimised from the first call: with tiering, a short run's groups went through
-        // slower early code of this loop (and the Vector256 one inlined in it) until the method
-        // was promoted; caltile-0.42M confusion 0.5 s -> 0.17 s.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private int Assign(int m, int centres, double chord2)
         {
             Array.Clear(_scanTaken, 0, _scans);

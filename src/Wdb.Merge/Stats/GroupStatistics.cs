@@ -538,9 +538,6 @@ public static class GroupStatistics
     /// Appends |m[i + lag] - m[i]| for i in [0, n - lag) to diffs at <paramref name="at"/>;
     /// returns the new end. Eight at a time: the same float subtraction and sign clearing.
     /// </summary>
-    // Vector code that depends on the machine's vector width is left out of the ReadyToRun image and
-    // would start in tier-0, where every vector operation is a call: compile it optimised at once.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int AbsDifferences(float[] m, int n, int lag, float[] diffs, int at)
     {
         int len = n - lag, i = 0;

@@ -449,9 +449,6 @@ public sealed class ScanFootprints
     /// same operations in the same order lane by lane (IEEE results do not depend on the
     /// vector width), so the count equals the scalar one exactly.
     /// </summary>
-    // Vector code that depends on the machine's vector width is left out of the ReadyToRun image and
-    // would start in tier-0, where every vector operation is a call: compile it optimised at once.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int CountRange(int from, int to, double ra, double x, double y, double z)
     {
         int count = 0, e = from;
