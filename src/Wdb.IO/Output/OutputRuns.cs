@@ -123,18 +123,19 @@ public sealed class OutputRuns : IDisposable
     private Extent SpillGroups(MergeOutputs zone)
     {
         var chunks = zone.GroupChunks;
-        return Spill<GroupStruct>(_groups!, zone.Membership.GroupCount, (records, start) =>
+        GroupTable? t = zone.Groups;
+        int row0 = 0;
+        return Spill<GroupStruct>(_groups!, zone.Membership.GroupCount, zone.Threads, (start, count) =>
         {
-            var t = zone.Groups;
-            int row = start;
-            if (chunks is not null)
-            {
-                t = _batchTable;
-                if (t is null || t.Count < records.Length) (t = _batchTable = new GroupTable()).Allocate(Math.Max(records.Length, SpillBatch));
-                chunks.Compute(start, start + records.Length, t);
-                row = 0;
-            }
+            if (chunks is null) { row0 = start; return; }
+            t = _batchTable;
+            if (t is null || t.Count < count) (t = _batchTable = new GroupTable()).Allocate(Math.Max(count, SpillBatch));
+            chunks.Compute(start, start + count, t);
+            row0 = 0;
+        }, (records, start, batchStart) =>
+        {
             records.Clear();   // VTable and Designation stay 0 until a chunk places the table (and makes the designation from RaW, DecW)
+            int row = row0 + start - batchStart;
             for (int k = 0; k < records.Length; k++) GroupTables.Fill(ref records[k], t!, row + k);
         });
     }
@@ -143,7 +144,7 @@ public sealed class OutputRuns : IDisposable
     private Extent SpillSizes(MergeOutputs zone)
     {
         var m = zone.Membership;
-        return Spill<GroupSize>(_sizes!, m.GroupCount, (records, start) =>
+        return Spill<GroupSize>(_sizes!, m.GroupCount, 1, null, (records, start, _) =>
         {
             for (int k = 0; k < records.Length; k++)
                 records[k] = new GroupSize(m.Gcntr[start + k], m.Offsets[start + k + 1] - m.Offsets[start + k]);
@@ -151,30 +152,47 @@ public sealed class OutputRuns : IDisposable
     }
 
     private Extent SpillMembers(MergeOutputs zone) =>
-        Spill<MemberStruct>(_members!, zone.Membership.Offsets[zone.Membership.GroupCount],
-            (records, start) => TableEncoders.FillMembers(records, zone, start));
+        Spill<MemberStruct>(_members!, zone.Membership.Offsets[zone.Membership.GroupCount], zone.Threads, null,
+            (records, start, _) => TableEncoders.FillMembers(records, zone, start));
 
     private Extent SpillExtractions(MergeOutputs zone)
     {
         var (_, rows) = TableEncoders.ExtractionOrder(zone);
-        return Spill<ExtractionStruct>(_extractions!, rows.Length,
-            (records, start) => TableEncoders.FillExtractions(records, zone, rows.AsSpan(start, records.Length)));
+        return Spill<ExtractionStruct>(_extractions!, rows.Length, zone.Threads, null,
+            (records, start, _) => TableEncoders.FillExtractions(records, zone, rows.AsSpan(start, records.Length)));
     }
 
-    private delegate void FillAt<T>(Span<T> records, int start) where T : unmanaged;
+    private delegate void FillAt<T>(Span<T> records, int start, int batchStart) where T : unmanaged;
 
-    /// <summary>Appends <paramref name="count"/> records, filled a batch at a time; returns where they went.</summary>
-    private static Extent Spill<T>(SpillFile file, int count, FillAt<T> fill) where T : unmanaged
+    /// <summary>Records a part of a batch holds at least, when the batch is filled on several threads.</summary>
+    private const int SpillPartRecords = 1024;
+
+    /// <summary>
+    /// Appends <paramref name="count"/> records a batch at a time: <paramref name="prepare"/> (batch start, count)
+    /// on this thread, then <paramref name="fill"/> (records, their start, the batch's start) on up to
+    /// <paramref name="threads"/> threads over parts of the batch (each record depends on its own row only);
+    /// returns where they went.
+    /// </summary>
+    private static Extent Spill<T>(SpillFile file, int count, int threads, Action<int, int>? prepare, FillAt<T> fill) where T : unmanaged
     {
         long offset = file.Length;
         T[] batch = ArrayPool<T>.Shared.Rent(Math.Min(Math.Max(count, 1), SpillBatch));
+        var options = Threads.Options(threads);
         try
         {
             for (int start = 0; start < count; start += batch.Length)
             {
-                var records = batch.AsSpan(0, Math.Min(batch.Length, count - start));
-                fill(records, start);
-                file.Append(MemoryMarshal.AsBytes(records));
+                int n = Math.Min(batch.Length, count - start), batchStart = start;
+                prepare?.Invoke(start, n);
+                int parts = Math.Clamp(n / SpillPartRecords, 1, options.MaxDegreeOfParallelism);
+                if (parts == 1) fill(batch.AsSpan(0, n), start, start);
+                else
+                    Parallel.For(0, parts, options, p =>
+                    {
+                        int from = (int)((long)n * p / parts), to = (int)((long)n * (p + 1) / parts);
+                        fill(batch.AsSpan(from, to - from), batchStart + from, batchStart);
+                    });
+                file.Append(MemoryMarshal.AsBytes(batch.AsSpan(0, n)));
             }
         }
         finally

@@ -203,17 +203,22 @@ public sealed class GroupChunksTests : IDisposable
         Assert.Null(runs.Error);
         Assert.Null(OutputWriter.Write(_s.PathOf($"zones-{threads}"), runs, new RunSummary(), [], threads, 100));
 
-        // The same zones' whole tables, spilled as tables.
-        using var tableRuns = new OutputRuns(_s.PathOf($"table-runs-{threads}"));
-        foreach (var (rows, grouped) in wholeResults)
-            tableRuns.Add(new MergeOutputs
-            {
-                Block = rows, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership, Summary = new RunSummary(), Threads = threads,
-            });
-        Assert.Null(OutputWriter.Write(_s.PathOf($"tables-{threads}"), tableRuns, new RunSummary(), [], threads, 100));
-        foreach (var file in ZoneMergeTests.ComparedFiles)
-            Assert.True(File.ReadAllBytes(_s.PathOf($"tables-{threads}/" + file)).AsSpan().SequenceEqual(File.ReadAllBytes(_s.PathOf($"zones-{threads}/" + file))),
-                $"{file} differs (threads {threads})");
+        // The same zones' whole tables, spilled as tables; and spilled on one thread, where each batch's records
+        // are filled in one piece rather than in parts on every thread.
+        foreach (int spillThreads in new[] { threads, 1 })
+        {
+            using var tableRuns = new OutputRuns(_s.PathOf($"table-runs-{threads}-{spillThreads}"));
+            foreach (var (rows, grouped) in wholeResults)
+                tableRuns.Add(new MergeOutputs
+                {
+                    Block = rows, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership, Summary = new RunSummary(),
+                    Threads = spillThreads,
+                });
+            Assert.Null(OutputWriter.Write(_s.PathOf($"tables-{threads}-{spillThreads}"), tableRuns, new RunSummary(), [], threads, 100));
+            foreach (var file in ZoneMergeTests.ComparedFiles)
+                Assert.True(File.ReadAllBytes(_s.PathOf($"tables-{threads}-{spillThreads}/" + file)).AsSpan().SequenceEqual(File.ReadAllBytes(_s.PathOf($"zones-{threads}/" + file))),
+                    $"{file} differs (threads {threads}, spilled on {spillThreads})");
+        }
     }
 }
 
