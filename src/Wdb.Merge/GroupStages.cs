@@ -89,7 +89,8 @@ internal sealed class OrderedGroups(ExtractionBlock rows, Membership membership,
     ScanFootprints footprints, ReliabilityModel model, ExtractionResults results, int threads)
 {
     private readonly ConcurrentBag<GroupStatistics.Scratch> _scratches = new();
-    private GroupStatistics.CandidateSizes? _sizes;   // found before the first groups are computed
+    // Found once, before the first groups are computed (by whichever thread computes first).
+    private readonly Lazy<GroupStatistics.CandidateSizes> _sizes = new(() => GroupStatistics.CandidateSizes.Of(membership, cgid, confused));
     private long _rowsDone;
 
     public ExtractionBlock Rows => rows;
@@ -112,16 +113,11 @@ internal sealed class OrderedGroups(ExtractionBlock rows, Membership membership,
     /// </summary>
     public void Compute(int start, int end, GroupTable into)
     {
-        var sizes = CandidateSizesOnce();
         var parts = Parts(start, end);
-        Parallel.For(0, parts.Count - 1, Threads.Options(threads),
-            () => _scratches.TryTake(out var s) ? s : new GroupStatistics.Scratch(),
+        Parallel.For(0, parts.Count - 1, Threads.Options(threads), TakeScratch,
             (p, _, scratch) =>
             {
-                int from = parts[p], to = parts[p + 1], row = from - start;
-                GroupStatistics.ComputeRange(rows, membership, from, to, cgid, confused, footprints, sizes, results, into, row, scratch);
-                FillUnresolved(into, from, to - from, row);
-                model.ScoreGroups(rows, membership, into, row, from, to - from, results);
+                ComputePart(parts[p], parts[p + 1], into, parts[p] - start, scratch);
                 return scratch;
             },
             _scratches.Add);
@@ -134,20 +130,20 @@ internal sealed class OrderedGroups(ExtractionBlock rows, Membership membership,
     /// </summary>
     public void ComputeAlone(int start, int end, GroupTable into)
     {
-        var sizes = CandidateSizesOnce();
-        var scratch = _scratches.TryTake(out var s) ? s : new GroupStatistics.Scratch();
-        GroupStatistics.ComputeRange(rows, membership, start, end, cgid, confused, footprints, sizes, results, into, 0, scratch);
-        FillUnresolved(into, start, end - start);
-        model.ScoreGroups(rows, membership, into, 0, start, end - start, results);
+        var scratch = TakeScratch();
+        ComputePart(start, end, into, 0, scratch);
         _scratches.Add(scratch);
         Interlocked.Add(ref _rowsDone, membership.Offsets[end] - membership.Offsets[start]);
     }
 
-    private readonly object _sizesGate = new();
+    private GroupStatistics.Scratch TakeScratch() => _scratches.TryTake(out var s) ? s : new GroupStatistics.Scratch();
 
-    private GroupStatistics.CandidateSizes CandidateSizesOnce()
+    /// <summary>Groups [from, to) into rows <paramref name="row"/>.. of <paramref name="into"/>: statistics, unresolved flags, their members' results and scores.</summary>
+    private void ComputePart(int from, int to, GroupTable into, int row, GroupStatistics.Scratch scratch)
     {
-        lock (_sizesGate) return _sizes ??= GroupStatistics.CandidateSizes.Of(membership, cgid, confused);
+        GroupStatistics.ComputeRange(rows, membership, from, to, cgid, confused, footprints, _sizes.Value, results, into, row, scratch);
+        FillUnresolved(into, from, to - from, row);
+        model.ScoreGroups(rows, membership, into, row, from, to - from, results);
     }
 
     /// <summary>Most groups, and about the most member rows, in a part of <see cref="Compute"/>.</summary>

@@ -122,20 +122,19 @@ public sealed class OutputRuns : IDisposable
 
     private Extent SpillGroups(MergeOutputs zone)
     {
+        // Either the zone's whole table (a group's row is its number) or each batch computed into the batch table.
         var chunks = zone.GroupChunks;
         GroupTable? t = zone.Groups;
-        int row0 = 0;
-        return Spill<GroupStruct>(_groups!, zone.Membership.GroupCount, zone.Threads, (start, count) =>
+        Action<int, int>? computeBatch = chunks is null ? null : (start, count) =>
         {
-            if (chunks is null) { row0 = start; return; }
             t = _batchTable;
             if (t is null || t.Count < count) (t = _batchTable = new GroupTable()).Allocate(Math.Max(count, SpillBatch));
             chunks.Compute(start, start + count, t);
-            row0 = 0;
-        }, (records, start, batchStart) =>
+        };
+        return Spill<GroupStruct>(_groups!, zone.Membership.GroupCount, zone.Threads, computeBatch, (records, start, batchStart) =>
         {
             records.Clear();   // VTable and Designation stay 0 until a chunk places the table (and makes the designation from RaW, DecW)
-            int row = row0 + start - batchStart;
+            int row = chunks is null ? start : start - batchStart;
             for (int k = 0; k < records.Length; k++) GroupTables.Fill(ref records[k], t!, row + k);
         });
     }

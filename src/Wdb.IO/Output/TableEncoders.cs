@@ -33,7 +33,7 @@ internal static class TableEncoders
     public static void WriteGroups(ChunkFileWriter file, GroupTable t, int chunkRecords, int threads) =>
         ParallelChunks.Write(file, ChunkRange.Fixed(t.Count, GroupsPerChunk(chunkRecords)), threads, (b, range) =>
         {
-            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, t, range)).Value);
+            EncodeGroups(b, t, range);
             return range.Count > 0 ? (t.Gcntr[range.Start], t.Gcntr[range.End - 1]) : (long.MaxValue, long.MinValue);
         });
 
@@ -60,18 +60,16 @@ internal static class TableEncoders
         bool waveComputed = false;
         ParallelChunks.Write(file, ChunkRange.Fixed(m.GroupCount, GroupsPerChunk(chunkRecords)), threads, (b, range) =>
         {
-            GroupTable t = table;
-            var rows = new ChunkRange(range.Start - waveStart, range.End - waveStart);
-            if (!waveComputed)
+            if (waveComputed) EncodeGroups(b, table, new ChunkRange(range.Start - waveStart, range.End - waveStart));
+            else
             {
                 // The chunk's own groups, computed by the worker that encodes them (hot in its caches).
-                if (!chunkTables.TryTake(out t!)) t = new GroupTable();   // ~260 KB a chunk
+                if (!chunkTables.TryTake(out var t)) t = new GroupTable();   // ~260 KB a chunk
                 if (t.Count < range.Count) t.Allocate(range.Count);
                 groups.ComputeChunk!(range.Start, range.End, t);
-                rows = new ChunkRange(0, range.Count);
+                EncodeGroups(b, t, new ChunkRange(0, range.Count));
+                chunkTables.Add(t);
             }
-            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, t, rows)).Value);
-            if (!waveComputed) chunkTables.Add(t);
             return range.Count > 0 ? (m.Gcntr[range.Start], m.Gcntr[range.End - 1]) : (long.MaxValue, long.MinValue);
         }, prepareWave: wave =>
         {
@@ -90,6 +88,10 @@ internal static class TableEncoders
         }, chunksPerThread: GroupWaveChunksPerThread);
         ready.Advance(m.Offsets[m.GroupCount]);   // an empty table has no wave
     }
+
+    /// <summary>One size-prefixed chunk of the Group tables of rows <paramref name="rows"/> of <paramref name="t"/>.</summary>
+    private static void EncodeGroups(FlatBufferBuilder b, GroupTable t, ChunkRange rows) =>
+        b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, t, rows)).Value);
 
     /// <summary>
     /// <see cref="GroupChunks.ChunkComputeMaxRows"/> by default. Chunk by chunk, a survey's groups of one or two
