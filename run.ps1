@@ -20,7 +20,7 @@ switch ($Verb) {
     Write-Host "outputs: example/merged (FlatBuffers + summary.json), example/groups.csv"
   }
   "test" {
-    # flatc is optional on Windows: the flatc cross-check test reports that it did not run.
+    # flatc and xxh128sum are optional on Windows: their cross-check tests report that they did not run.
     dotnet test Wdb.sln -c Release --nologo
     exit $LASTEXITCODE
   }

@@ -20,11 +20,15 @@ case "${1:-}" in
     echo "outputs: example/merged (FlatBuffers + summary.json), example/groups.csv"
     ;;
   test)
-    # flatc (Debian's flatbuffers-compiler) decodes our outputs independently in one test;
-    # install it when we can, otherwise that test says it was not run.
-    if ! command -v flatc >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq flatbuffers-compiler) >/dev/null 2>&1 \
-        || echo "note: could not install flatbuffers-compiler; the flatc cross-check will be skipped"
+    # Independent tools the tests compare against, from Debian, installed when we can (otherwise
+    # those checks say they were not run): flatc (flatbuffers-compiler) decodes our outputs;
+    # xxh128sum (xxhash) checks summary.json's checksums.
+    missing=""
+    command -v flatc >/dev/null 2>&1 || missing="$missing flatbuffers-compiler"
+    command -v xxh128sum >/dev/null 2>&1 || missing="$missing xxhash"
+    if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null 2>&1 \
+        || echo "note: could not install$missing; those cross-checks will be skipped"
     fi
     dotnet test Wdb.sln -c Release --nologo
     ;;

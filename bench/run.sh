@@ -212,7 +212,7 @@ done
 # timing the read stage (summary.json); and read by `wdb validate --threads 1`, which decodes the
 # same way but keeps no rows (parse only: no block to grow, nothing after the read). The 10 M
 # survey's CSV, where there is one, is read by validate only. The reader decodes on the one thread
-# it is given; the SHA-256 of the input runs beside it on a thread of its own, as in every read.
+# it is given; the checksum of the input (XXH128) is taken by the thread that reads the file, as in every read.
 PARSE_MD=()
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 each() { printf '%s\n' "$@" | awk '{ printf "%s%.3f", sep, $1; sep = ", " }'; }
@@ -434,7 +434,7 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     fi
     if [ ${#PARSE_MD[@]} -gt 0 ]; then
         echo
-        echo "## Parsing on one core (\`wdb merge FILE --threads 1\`: its read stage; \`wdb validate FILE --threads 1\`: the same decoding, no rows kept, parse only; the input's SHA-256 is taken on a second thread in both)"
+        echo "## Parsing on one core (\`wdb merge FILE --threads 1\`: its read stage; \`wdb validate FILE --threads 1\`: the same decoding, no rows kept, parse only; the input's XXH128 checksum is taken by the reading thread in both)"
         echo
         echo "| file | MB | merge: read stage s (each run) | MB/s, median | validate: s (each run) | MB/s, median |"
         echo "| --- | ---: | --- | ---: | --- | ---: |"

@@ -29,9 +29,10 @@ internal static class MergeCommand
         var scans = new Option<string?>("--scans") { Description = "Scan-footprint table for spos: CSV with scan_key, ra1, dec1, ra2, dec2, ... (corners, deg). Default: each scan's footprint is the extent of its own extractions" };
         var progress = new Option<bool?>("--progress") { Description = "Show a progress line with rows/s and ETA (default: on when stderr is a terminal)" };
         var quiet = new Option<bool>("--quiet") { Description = "Print only errors" };
+        var checksum = InputArguments.Checksum();
         var cmd = new Command("merge", "Merge WDB extractions into groups: link within the radius, resolve confusion, compute group statistics, write groups/members/extractions (FlatBuffers), rejects.csv and summary.json to --out.")
         {
-            inputs, output, radius, profile, strict, device, threads, filesAtOnce, blockRows, zoneRows, memory, spillDir, minSnr, noArtifacts, modelFile, scans, progress, quiet,
+            inputs, output, radius, profile, strict, device, threads, filesAtOnce, blockRows, zoneRows, memory, spillDir, minSnr, noArtifacts, modelFile, scans, checksum, progress, quiet,
         };
         cmd.SetAction(p =>
         {
@@ -62,6 +63,7 @@ internal static class MergeCommand
                 }
                 memoryBytes = bytes;
             }
+            if (!InputArguments.TryChecksum(p, checksum, "merge", out var checksumAlgorithm)) return 2;
             bool showProgress = !q && (p.GetValue(progress) ?? !Console.IsErrorRedirected);
             using var display = showProgress ? new ProgressDisplay() : null;
             var options = new MergeOptions
@@ -74,6 +76,7 @@ internal static class MergeCommand
                 Progress = display,
                 ScanTable = p.GetValue(scans),
                 ZoneRows = p.GetValue(zoneRows), MemoryBytes = memoryBytes, SpillDirectory = p.GetValue(spillDir),
+                Checksum = checksumAlgorithm,
             };
             Action<string>? log = q ? null : display is not null ? line => display.WriteLine($"wdb merge: {line}") : line => Console.Error.WriteLine($"wdb merge: {line}");
             var outcome = MergeJob.Run(options, log);

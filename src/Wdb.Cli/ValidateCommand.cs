@@ -25,10 +25,11 @@ internal static class ValidateCommand
         var threads = new Option<int>("--threads") { Description = "Threads that decode at once (1: the reading thread alone; default: all cores)" };
         var rejects = new Option<string?>("--rejects") { Description = "Write every rejected row to this CSV (the columns of merge's rejects.csv)" };
         var listed = new Option<int>("--list") { Description = "Rejected rows listed per file", DefaultValueFactory = _ => 10 };
+        var checksum = InputArguments.Checksum();
         var json = new Option<bool>("--json") { Description = "Print one JSON object (per-file results) instead of the text report" };
-        var cmd = new Command("validate", "Read input tables as `wdb merge` would, without merging or keeping rows: per file the format, rows read and accepted, rejects by reason (the first with file:line:column), SHA-256 and read rate. Exit 0 when every row is readable, 1 when rows were rejected, 2 when a file could not be read. Duplicate cntr across rows is checked by merge, not here.")
+        var cmd = new Command("validate", "Read input tables as `wdb merge` would, without merging or keeping rows: per file the format, rows read and accepted, rejects by reason (the first with file:line:column), checksum and read rate. Exit 0 when every row is readable, 1 when rows were rejected, 2 when a file could not be read. Duplicate cntr across rows is checked by merge, not here.")
         {
-            inputs, profile, strict, threads, filesAtOnce, rejects, listed, json,
+            inputs, profile, strict, threads, filesAtOnce, checksum, rejects, listed, json,
         };
         cmd.SetAction(p =>
         {
@@ -37,11 +38,12 @@ internal static class ValidateCommand
                 Console.Error.WriteLine("wdb validate: --threads, --files-at-once and --list must not be negative");
                 return InputErrorExit;
             }
+            if (!InputArguments.TryChecksum(p, checksum, "validate", out var checksumAlgorithm)) return InputErrorExit;
             var files = p.GetValue(inputs)!;
             bool asJson = p.GetValue(json);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             // The text report comes file by file, as each file's turn comes: hundreds of IRSA files take a while.
-            var results = InputCheck.Run(files, new ReadOptions(p.GetValue(profile), Strict: p.GetValue(strict), Threads: p.GetValue(threads)),
+            var results = InputCheck.Run(files, new ReadOptions(p.GetValue(profile), Strict: p.GetValue(strict), Threads: p.GetValue(threads), Checksum: checksumAlgorithm),
                 p.GetValue(filesAtOnce), asJson ? null : r => WriteFile(r, p.GetValue(listed)));
             double seconds = clock.Elapsed.TotalSeconds;
             if (p.GetValue(rejects) is string rejectsPath)
@@ -74,9 +76,9 @@ internal static class ValidateCommand
         string format = read.Format.ToString().ToLowerInvariant() + (read.Profile is { } pr ? $" ({pr})" : "");
         // The rate is of text parsed; a gzipped file's stored size is given beside it.
         string stored = read.TextBytes != read.Bytes ? string.Format(c, " ({0:F1} MB stored)", read.Bytes / 1e6) : "";
-        Console.WriteLine(string.Format(c, "{0}: {1}, {2:N0} rows: {3:N0} accepted, {4:N0} rejected; {5:F1} MB{6} in {7:F2} s ({8:F0} MB/s); sha256 {9}",
+        Console.WriteLine(string.Format(c, "{0}: {1}, {2:N0} rows: {3:N0} accepted, {4:N0} rejected; {5:F1} MB{6} in {7:F2} s ({8:F0} MB/s); {9}",
             read.Path, format, read.RowsRead, read.RowsAccepted, read.Rejects.Count, read.TextBytes / 1e6, stored, seconds,
-            seconds > 0 ? read.TextBytes / 1e6 / seconds : 0, read.Sha256));
+            seconds > 0 ? read.TextBytes / 1e6 / seconds : 0, read.Checksum));
         if (read.Rejects.Count == 0) return;
         Console.WriteLine("  rejected: " + string.Join(", ", ByReason(read).Select(kv => $"{kv.Key} {kv.Value:N0}")));
         foreach (var r in read.Rejects.Take(listed)) Console.WriteLine($"  {r}");
@@ -110,7 +112,7 @@ internal static class ValidateCommand
                 if (read.Profile is null) w.WriteNull("profile"); else w.WriteString("profile", read.Profile);
                 w.WriteNumber("bytes", read.Bytes);
                 w.WriteNumber("text_bytes", read.TextBytes);
-                w.WriteString("sha256", read.Sha256);
+                w.WriteString("checksum", read.Checksum);
                 w.WriteNumber("seconds", Math.Round(seconds, 4));
                 w.WriteNumber("rows_read", read.RowsRead);
                 w.WriteNumber("rows_accepted", read.RowsAccepted);

@@ -7,7 +7,8 @@ public sealed class InputFileSummary
     public string Format { get; set; } = "";
     public string? Profile { get; set; }
     public long Bytes { get; set; }
-    public string Sha256 { get; set; } = "";
+    /// <summary>The file's checksum as stored, <c>NAME:HEX</c> (<see cref="Checksums.Format"/>).</summary>
+    public string Checksum { get; set; } = "";
     public long RowsRead { get; set; }
     public long RowsMerged { get; set; }
     public long RowsRejected { get; set; }
@@ -47,6 +48,7 @@ public sealed class RunSummary
     /// <summary>How wdb's code ran and what the runtime itself spent, to read the timings by (up to the write).</summary>
     public RuntimeSummary Runtime { get; set; } = new();
     public List<InputFileSummary> Inputs { get; set; } = new();
+    /// <summary>Every file written but summary.json itself -> its checksum, <c>NAME:HEX</c> (<see cref="Checksums.Format"/>).</summary>
     public Dictionary<string, string> Outputs { get; set; } = new();
 }
 

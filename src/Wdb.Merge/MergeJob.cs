@@ -42,6 +42,8 @@ public sealed record MergeOptions
     /// Results do not depend on it.
     /// </summary>
     public long? MemoryBytes { get; init; }
+    /// <summary>The checksum taken of every input and output file (summary.json); results do not depend on it.</summary>
+    public ChecksumAlgorithm Checksum { get; init; }
     /// <summary>Where the zone merge spills its runs; null: a temporary directory beside the output directory.</summary>
     public string? SpillDirectory { get; init; }
     /// <summary>Progress watcher (e.g. the terminal display); null for none.</summary>
@@ -181,6 +183,7 @@ public static class MergeJob
             },
             Filtered = filtered, FilteredReasons = filteredReasons, Rejects = rejects, Summary = summary,
             Threads = options.Threads,
+            Checksum = options.Checksum,
         }), firstStage: ("statistics", () => ordered.RowsDone, ordered.Rows.Count));
     }
 
@@ -275,10 +278,11 @@ public static class MergeJob
         summary.Parameters["exclude_artifacts"] = options.Filters.ExcludeArtifacts;
         summary.Parameters["scans"] = options.ScanTable ?? "derived from each scan's extractions";
         summary.Parameters["reliability_model"] = (options.Reliability ?? ReliabilityModel.Default).Version;
+        summary.Parameters["checksum"] = options.Checksum.Name();
         return summary;
     }
 
-    internal static ReadOptions ReadOptionsOf(MergeOptions options) => new(options.Profile, options.Format, options.Strict, options.Threads);
+    internal static ReadOptions ReadOptionsOf(MergeOptions options) => new(options.Profile, options.Format, options.Strict, options.Threads, options.Checksum);
 
     /// <summary>
     /// One input file read, in file order: its error (the run stops there), or null once it has its line
@@ -292,7 +296,7 @@ public static class MergeJob
         var file = new InputFileSummary
         {
             Path = read.Path, Format = read.Format.ToString().ToLowerInvariant(), Profile = read.Profile,
-            Bytes = read.Bytes, Sha256 = read.Sha256, RowsRead = read.RowsRead,
+            Bytes = read.Bytes, Checksum = read.Checksum, RowsRead = read.RowsRead,
         };
         summary.Inputs.Add(file);
         foreach (var r in read.Rejects) CountReject(summary, file, r.Reason);

@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using Google.FlatBuffers;
+using Wdb.Core;
 using Wdb.Fbs;
 
 namespace Wdb.IO;
@@ -85,7 +85,7 @@ internal readonly record struct FinishedChunk(ArraySegment<byte> Bytes, long Fir
 
 /// <summary>
 /// Appends size-prefixed chunks to one table file and records them in a <see cref="ChunkList"/>;
-/// hashes what it writes (SHA-256 for summary.json) so that nothing is read back.
+/// checksums what it writes (for summary.json) so that nothing is read back.
 /// </summary>
 internal sealed class ChunkFileWriter : IDisposable
 {
@@ -93,27 +93,37 @@ internal sealed class ChunkFileWriter : IDisposable
     // One of the two: direct writes where the file system takes them, else a buffered stream.
     private readonly DirectFile? _direct;
     private readonly FileStream? _stream;
-    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly RunningChecksum _checksum;
     private long _position;
     public readonly ChunkList Chunks;
 
-    public ChunkFileWriter(string path, string tableName, string key)
+    public ChunkFileWriter(string path, string tableName, string key, ChecksumAlgorithm checksum)
     {
+        _checksum = new RunningChecksum(checksum);
         _direct = DirectFile.TryCreate(path);
         if (_direct is null) _stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, StreamBuffer);
         Chunks = new ChunkList { TableName = tableName, Key = key };
     }
 
     /// <summary>
-    /// Writes finished chunks as the next ones, in order. Their SHA-256 is taken on another
-    /// thread meanwhile: hashing and writing a 1.9 GB groups table took turns on one thread
-    /// before (bench/NOTES.md 30). Returns once both are done with the buffers.
+    /// Writes finished chunks as the next ones, in order, and returns once done with the buffers.
+    /// A SHA-256 is taken on another thread meanwhile: hashing and writing a 1.9 GB groups table
+    /// took turns on one thread before (bench/NOTES.md 30). XXH128 takes a fraction of the write.
     /// </summary>
     public void WriteChunks(IReadOnlyList<FinishedChunk> chunks)
     {
+        if (_checksum.Fast)
+        {
+            foreach (var c in chunks)
+            {
+                _checksum.Append(c.Bytes);
+                Write(c);
+            }
+            return;
+        }
         var hashing = Task.Run(() =>
         {
-            foreach (var c in chunks) _sha.AppendData(c.Bytes);
+            foreach (var c in chunks) _checksum.Append(c.Bytes);
         });
         try
         {
@@ -139,11 +149,11 @@ internal sealed class ChunkFileWriter : IDisposable
     private bool _handedOff;
 
     /// <summary>
-    /// Hands the written file to the OS and returns its SHA-256 (lower-case hex) with the
+    /// Hands the written file to the OS and returns its checksum (<c>NAME:HEX</c>) with the
     /// fsync, started on a worker that then closes the file: the next table is encoded while
     /// this one reaches the disk. The caller waits for every such task before publishing.
     /// </summary>
-    public (string Sha256, Task Synced) Complete()
+    public (string Checksum, Task Synced) Complete()
     {
         Chunks.FileBytes = _position;
         IDisposable file;
@@ -156,7 +166,7 @@ internal sealed class ChunkFileWriter : IDisposable
             finally { file.Dispose(); }
         });
         _handedOff = true;
-        return (Convert.ToHexStringLower(_sha.GetHashAndReset()), synced);
+        return (_checksum.Finish(), synced);
     }
 
     public void Dispose()
@@ -166,20 +176,20 @@ internal sealed class ChunkFileWriter : IDisposable
             _direct?.Dispose();
             _stream?.Dispose();
         }
-        _sha.Dispose();
+        _checksum.Dispose();
     }
 }
 
-/// <summary>Writes a whole small file (index, rejects, summary), fsynced, and returns its SHA-256.</summary>
+/// <summary>Writes a whole small file (index, rejects, summary), fsynced, and returns its checksum (<c>NAME:HEX</c>).</summary>
 internal static class SmallFile
 {
-    public static string Write(string path, ReadOnlySpan<byte> bytes)
+    public static string Write(string path, ReadOnlySpan<byte> bytes, ChecksumAlgorithm checksum)
     {
         using (var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
         {
             fs.Write(bytes);
             fs.Flush(flushToDisk: true);
         }
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+        return RunningChecksum.Of(checksum, bytes);
     }
 }

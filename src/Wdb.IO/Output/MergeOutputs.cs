@@ -25,6 +25,8 @@ public sealed class MergeOutputs
     public required RunSummary Summary;
     /// <summary>Threads that encode the tables (0: every core).</summary>
     public int Threads;
+    /// <summary>The checksum of every file written, for <see cref="RunSummary.Outputs"/>.</summary>
+    public ChecksumAlgorithm Checksum;
 }
 
 /// <summary>

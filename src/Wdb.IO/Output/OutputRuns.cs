@@ -7,7 +7,7 @@ namespace Wdb.IO;
 
 /// <summary>
 /// Spills each zone's final outputs to sorted run files in a temporary directory; at the end
-/// the tables are written by merging the runs (<see cref="OutputWriter.Write(string, OutputRuns, Wdb.Core.RunSummary, IReadOnlyList{Wdb.Core.RejectRecord}, int, int)"/>),
+/// the tables are written by merging the runs (<see cref="OutputWriter.Write(string, OutputRuns, Wdb.Core.RunSummary, IReadOnlyList{Wdb.Core.RejectRecord}, int, Wdb.Core.ChecksumAlgorithm, int)"/>),
 /// byte for byte what <see cref="OutputWriter.Write(string, MergeOutputs, int)"/> gives for the whole table.
 /// <para>
 /// A zone's groups, members and extractions are each sorted already (by gcntr, by gcntr then

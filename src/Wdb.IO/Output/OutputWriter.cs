@@ -40,7 +40,7 @@ public static class OutputWriter
         Action<ChunkFileWriter> groups = outputs.GroupChunks is { } chunks
             ? f => TableEncoders.WriteGroups(f, chunks, outputs.Membership, chunkRecords, outputs.Threads, ready!)
             : f => TableEncoders.WriteGroups(f, outputs.Groups!, chunkRecords, outputs.Threads);
-        return Publish(outDir, outputs.Summary, outputs.Rejects, outputs.Threads, new TableWriters(groups,
+        return Publish(outDir, outputs.Summary, outputs.Rejects, outputs.Threads, outputs.Checksum, new TableWriters(groups,
             f => TableEncoders.WriteMembers(f, outputs, chunkRecords, ready),
             f => TableEncoders.WriteExtractions(f, outputs, chunkRecords))
         {
@@ -57,12 +57,13 @@ public static class OutputWriter
     /// <see cref="OutputRuns.Add"/> (<see cref="OutputRuns.Error"/>: then nothing is written).
     /// </summary>
     /// <param name="threads">Threads that encode the tables (0: every core).</param>
+    /// <param name="checksum">The checksum of every file written, for <see cref="RunSummary.Outputs"/>.</param>
     public static OutputError? Write(string outDir, OutputRuns runs, RunSummary summary, IReadOnlyList<RejectRecord> rejects,
-        int threads, int chunkRecords = DefaultChunkRecords)
+        int threads, ChecksumAlgorithm checksum, int chunkRecords = DefaultChunkRecords)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
         if (runs.Error is { } spill) return spill;
-        return Publish(outDir, summary, rejects, threads, new TableWriters(
+        return Publish(outDir, summary, rejects, threads, checksum, new TableWriters(
             f => runs.WriteGroups(f, chunkRecords, threads),
             f => runs.WriteMembers(f, chunkRecords, threads),
             f => runs.WriteExtractions(f, chunkRecords, threads)));
@@ -113,7 +114,8 @@ public static class OutputWriter
         Path.GetDirectoryName(TargetOf(outDir, out var error) ?? throw new ArgumentException(error!.Message, nameof(outDir)))!;
 
     /// <summary>The atomic part shared by both entry points: a temporary sibling, the files, the summary, the swap.</summary>
-    internal static OutputError? Publish(string outDir, RunSummary summary, IReadOnlyList<RejectRecord> rejects, int threads, TableWriters tables)
+    internal static OutputError? Publish(string outDir, RunSummary summary, IReadOnlyList<RejectRecord> rejects, int threads,
+        ChecksumAlgorithm checksum, TableWriters tables)
     {
         if (TargetOf(outDir, out var badTarget) is not string target) return badTarget;
 
@@ -130,7 +132,7 @@ public static class OutputWriter
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var cpu = Environment.CpuUsage.TotalTime;
             long allocated = GC.GetTotalAllocatedBytes();
-            var hashes = WriteFiles(tmp, tables, rejects, threads, () =>
+            var hashes = WriteFiles(tmp, tables, rejects, threads, checksum, () =>
             {
                 // groups.fb went with the statistics: the write stage starts here.
                 tables.AfterGroups?.Invoke();
@@ -143,7 +145,7 @@ public static class OutputWriter
             summary.StageSeconds["write"] = Math.Round(watch.Elapsed.TotalSeconds, 4);
             summary.StageCpuSeconds["write"] = Math.Round((Environment.CpuUsage.TotalTime - cpu).TotalSeconds, 4);
             summary.StageAllocatedMb["write"] = Math.Round((GC.GetTotalAllocatedBytes() - allocated) / 1e6, 1);
-            SmallFile.Write(Path.Combine(tmp, "summary.json"), SummaryJson(summary));
+            SmallFile.Write(Path.Combine(tmp, "summary.json"), SummaryJson(summary), checksum);
             AtomicDirectory.Publish(tmp, target);
             return null;
         }
@@ -161,10 +163,10 @@ public static class OutputWriter
         }
     }
 
-    /// <summary>The tables, their indexes and rejects.csv; returns file name -> SHA-256.</summary>
+    /// <summary>The tables, their indexes and rejects.csv; returns file name -> checksum (<c>NAME:HEX</c>).</summary>
     /// <param name="groupsWritten">Called when groups.fb is written first (<see cref="TableWriters.Ready"/>).</param>
     private static Dictionary<string, string> WriteFiles(string dir, TableWriters tables, IReadOnlyList<RejectRecord> rejects, int threads,
-        Action groupsWritten)
+        ChecksumAlgorithm checksum, Action groupsWritten)
     {
         // The three tables at once, each encoding its chunks on every core (ParallelChunks): one
         // table's waits for the disk and its merge of spilled runs overlap the others' encoding
@@ -176,7 +178,7 @@ public static class OutputWriter
             (string Name, string Key, Action<ChunkFileWriter> Encode)[] work =
                 [("groups", "gcntr", tables.Groups), ("members", "gcntr", tables.Members), ("extractions", "cntr", tables.Extractions)];
             var written = new (string Fb, string Idx)[work.Length];
-            (string Fb, string Idx) Write(int t) => WriteTable(dir, work[t].Name, work[t].Key, synced, work[t].Encode);
+            (string Fb, string Idx) Write(int t) => WriteTable(dir, work[t].Name, work[t].Key, checksum, synced, work[t].Encode);
             if (tables.Ready is { } ready) WriteGroupsFirst(ready, threads, written, Write, groupsWritten);
             else
             {
@@ -188,7 +190,7 @@ public static class OutputWriter
                 hashes[work[t].Name + ".fb"] = written[t].Fb;
                 hashes[work[t].Name + ".idx"] = written[t].Idx;
             }
-            hashes["rejects.csv"] = SmallFile.Write(Path.Combine(dir, "rejects.csv"), RejectsCsv(rejects));
+            hashes["rejects.csv"] = SmallFile.Write(Path.Combine(dir, "rejects.csv"), RejectsCsv(rejects), checksum);
             foreach (var t in synced) t.GetAwaiter().GetResult();   // an fsync's IOException, as itself
         }
         catch
@@ -234,20 +236,20 @@ public static class OutputWriter
         }
     }
 
-    private static (string Fb, string Idx) WriteTable(string dir, string name, string key, ConcurrentQueue<Task> synced,
-        Action<ChunkFileWriter> encode)
+    private static (string Fb, string Idx) WriteTable(string dir, string name, string key, ChecksumAlgorithm checksum,
+        ConcurrentQueue<Task> synced, Action<ChunkFileWriter> encode)
     {
         ChunkList chunks;
-        string sha;
-        using (var file = new ChunkFileWriter(Path.Combine(dir, name + ".fb"), name, key))
+        string fb;
+        using (var file = new ChunkFileWriter(Path.Combine(dir, name + ".fb"), name, key, checksum))
         {
             encode(file);
             var (hash, sync) = file.Complete();
             synced.Enqueue(sync);
-            sha = hash;
+            fb = hash;
             chunks = file.Chunks;
         }
-        return (sha, SmallFile.Write(Path.Combine(dir, name + ".idx"), chunks.Encode(new FlatBufferBuilder(1 << 12))));
+        return (fb, SmallFile.Write(Path.Combine(dir, name + ".idx"), chunks.Encode(new FlatBufferBuilder(1 << 12)), checksum));
     }
 
     /// <summary>Inconsistent inputs are bugs of the caller, not output errors.</summary>

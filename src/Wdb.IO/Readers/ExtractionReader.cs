@@ -80,7 +80,7 @@ public static class ExtractionReader
 
         await using (file.ConfigureAwait(false))
         {
-            var hashing = new HashingStream(file);
+            var hashing = new HashingStream(file, options.Checksum);
             bool cancelled = false;
             try
             {
@@ -100,7 +100,7 @@ public static class ExtractionReader
                 if (cancelled) hashing.Abandon();
                 else
                 {
-                    try { (result.Sha256, result.Bytes) = hashing.Finish(); }
+                    try { (result.Checksum, result.Bytes) = hashing.Finish(); }
                     catch (IOException e) { result.Error ??= new InputError(path, 0, 0, $"read failed: {e.Message}"); }
                 }
             }

@@ -9,7 +9,9 @@ public enum InputFormat { Auto, Ipac, Bulk, Csv }
 /// <param name="Profile">Bulk column order (see <see cref="SchemaProfiles"/>); null = by the first line's field count.</param>
 /// <param name="Strict">The first bad row becomes a fatal <see cref="FileReadResult.Error"/>.</param>
 /// <param name="Threads">Threads that decode at once (1: the reading thread alone); 0: one per core, up to 8.</param>
-public sealed record ReadOptions(string? Profile = null, InputFormat Format = InputFormat.Auto, bool Strict = false, int Threads = 0);
+/// <param name="Checksum">The checksum taken of the file as stored (<see cref="FileReadResult.Checksum"/>).</param>
+public sealed record ReadOptions(string? Profile = null, InputFormat Format = InputFormat.Auto, bool Strict = false, int Threads = 0,
+    ChecksumAlgorithm Checksum = ChecksumAlgorithm.Xxh128);
 
 /// <summary>What reading one input file did: accounting, rejects, checksum, or a fatal error.</summary>
 public sealed class FileReadResult
@@ -23,8 +25,8 @@ public sealed class FileReadResult
     /// <summary>Rows appended to the block. RowsRead == RowsAccepted + Rejects.Count always.</summary>
     public long RowsAccepted;
     public List<RejectRecord> Rejects = new();
-    /// <summary>Lower-case hex SHA-256 and size of the file as stored (compressed bytes for .gz).</summary>
-    public string Sha256 = "";
+    /// <summary>Checksum (<c>NAME:HEX</c>, <see cref="Checksums.Format"/>) and size of the file as stored (compressed bytes for .gz).</summary>
+    public string Checksum = "";
     public long Bytes;
     /// <summary>Bytes of text read: the file's size, or its decompressed size for .gz (up to where a fatal error stopped the read).</summary>
     public long TextBytes;

@@ -171,7 +171,7 @@ public static class ZoneMerge
     {
         using var passes = new Passes(options, summary, timer, zoneRows, blockRows, expected, spill, log);
         return passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners) ?? passes.Zones(device)
-            ?? MergeJob.Write(options, summary, timer, o => OutputWriter.Write(o, passes.Outputs, summary, passes.Rejects, options.Threads));
+            ?? MergeJob.Write(options, summary, timer, o => OutputWriter.Write(o, passes.Outputs, summary, passes.Rejects, options.Threads, options.Checksum));
     }
 
     /// <summary>

@@ -181,7 +181,7 @@ public sealed class CliTests : IDisposable
         using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(merged, "summary.json")));
         var file = doc.RootElement.GetProperty("files")[0];
         var input = summary.RootElement.GetProperty("inputs")[0];
-        foreach (string key in new[] { "sha256", "bytes", "rows_read", "rejects_by_reason", "format" })
+        foreach (string key in new[] { "checksum", "bytes", "rows_read", "rejects_by_reason", "format" })
             Assert.Equal(input.GetProperty(key).ToString(), file.GetProperty(key).ToString());
         Assert.Equal(3, file.GetProperty("rows_rejected").GetInt32());
 

@@ -168,7 +168,7 @@ public class AtomicWriteTests
             if (t == failing) throw new IOException("No space left on device");
             file.WriteChunks([new FinishedChunk(new byte[7000], 3, 4, 1)]);
         };
-        var error = OutputWriter.Publish(tmp["out"], new RunSummary(), [], threads, new OutputWriter.TableWriters(Table(0), Table(1), Table(2)));
+        var error = OutputWriter.Publish(tmp["out"], new RunSummary(), [], threads, ChecksumAlgorithm.Xxh128, new OutputWriter.TableWriters(Table(0), Table(1), Table(2)));
 
         Assert.NotNull(error);
         Assert.Contains("No space left on device", error!.Message);

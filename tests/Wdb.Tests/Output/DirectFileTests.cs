@@ -1,3 +1,4 @@
+using Wdb.Core;
 using Wdb.IO;
 
 namespace Wdb.Tests.Output;
@@ -86,7 +87,7 @@ public class DirectFileTests
             var bytes = new byte[10_000];
             new Random(5).NextBytes(bytes);
             string sha;
-            using (var w = new ChunkFileWriter(path, "t", "k"))
+            using (var w = new ChunkFileWriter(path, "t", "k", ChecksumAlgorithm.Xxh128))
             {
                 w.WriteChunks([new(new ArraySegment<byte>(bytes, 0, 6000), 1, 2, 3), new(new ArraySegment<byte>(bytes, 6000, 4000), 3, 4, 5)]);
                 var (hash, synced) = w.Complete();
@@ -94,7 +95,7 @@ public class DirectFileTests
                 sha = hash;
             }
             Assert.Equal(bytes, File.ReadAllBytes(path));
-            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), sha);
+            Assert.Equal(ChecksumTests.Expected(ChecksumAlgorithm.Xxh128, bytes), sha);
         }
         finally
         {
@@ -102,10 +103,12 @@ public class DirectFileTests
         }
     }
 
-    [Fact]
-    public void Chunks_written_in_batches_while_hashed_elsewhere_give_the_file_hash_and_index_of_one_by_one()
+    [Theory]
+    [InlineData(ChecksumAlgorithm.Xxh128)]   // hashed as each chunk is written
+    [InlineData(ChecksumAlgorithm.Sha256)]   // hashed on another thread meanwhile
+    public void Chunks_written_in_batches_give_the_file_hash_and_index_of_one_by_one(ChecksumAlgorithm algorithm)
     {
-        // Batches as ParallelChunks hands them over: hashing runs on another thread meanwhile.
+        // Batches as ParallelChunks hands them over.
         var rng = new Random(8);
         var chunks = Enumerable.Range(0, 40).Select(i =>
         {
@@ -119,7 +122,7 @@ public class DirectFileTests
             (string Sha, byte[] Bytes, ChunkList List) Write(string name, Action<ChunkFileWriter> write)
             {
                 string path = Path.Combine(dir, name);
-                using var w = new ChunkFileWriter(path, "t", "k");
+                using var w = new ChunkFileWriter(path, "t", "k", algorithm);
                 write(w);
                 var (sha, synced) = w.Complete();
                 synced.GetAwaiter().GetResult();
@@ -130,7 +133,7 @@ public class DirectFileTests
             byte[] all = chunks.SelectMany(c => c.Bytes).ToArray();
             Assert.Equal(all, batched.Bytes);
             Assert.Equal(single.Bytes, batched.Bytes);
-            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(all)), batched.Sha);
+            Assert.Equal(ChecksumTests.Expected(algorithm, all), batched.Sha);
             Assert.Equal(single.Sha, batched.Sha);
             Assert.Equal(chunks.Length, batched.List.Count);
             Assert.Equal(single.List.Offset.Take(chunks.Length), batched.List.Offset.Take(chunks.Length));

@@ -149,7 +149,7 @@ public class OutputRunsTests
             Assert.Equal(whole.Groups!.Count, runs.Groups);
             Assert.Equal(whole.Membership.Offsets[^1], runs.Members);
             Assert.Equal(whole.Block.Count + (whole.Filtered?.Count ?? 0), runs.Extractions);
-            Assert.Null(OutputWriter.Write(tmp["streamed"], runs, summary, whole.Rejects, threads, chunkRecords));
+            Assert.Null(OutputWriter.Write(tmp["streamed"], runs, summary, whole.Rejects, threads, ChecksumAlgorithm.Xxh128, chunkRecords));
         }
         Assert.False(Directory.Exists(tmp["runs"]));
         foreach (string f in Files)
@@ -248,7 +248,7 @@ public class OutputRunsTests
         string outDir = Path.Combine(tmp["file"], "out");
         using var runs = new OutputRuns(tmp["runs"]);
         runs.Add(Whole(2));
-        var error = OutputWriter.Write(outDir, runs, new RunSummary(), [], 0);
+        var error = OutputWriter.Write(outDir, runs, new RunSummary(), [], 0, ChecksumAlgorithm.Xxh128);
         Assert.NotNull(error);
         Assert.Contains(outDir, error!.Message);
         Assert.Equal(["file", "runs"], Directory.EnumerateFileSystemEntries(tmp.Path).Select(Path.GetFileName).Order());
@@ -266,7 +266,7 @@ public class OutputRunsTests
         Assert.NotNull(runs.Error);
         runs.Add(Whole(4));   // ignored
         Assert.Equal(0, runs.Groups);
-        var error = OutputWriter.Write(tmp["out"], runs, new RunSummary(), [], 0);
+        var error = OutputWriter.Write(tmp["out"], runs, new RunSummary(), [], 0, ChecksumAlgorithm.Xxh128);
         Assert.Equal(runs.Error, error);
         Assert.False(Directory.Exists(tmp["out"]));
     }
@@ -280,7 +280,7 @@ public class OutputRunsTests
         using var runs = new OutputRuns(tmp["runs"]);
         runs.Add(split[0]);
         runs.Add(split[0]);
-        Assert.Throws<InvalidOperationException>(() => OutputWriter.Write(tmp["out"], runs, new RunSummary(), [], 0));
+        Assert.Throws<InvalidOperationException>(() => OutputWriter.Write(tmp["out"], runs, new RunSummary(), [], 0, ChecksumAlgorithm.Xxh128));
         Assert.False(Directory.Exists(tmp["out"]));
         Assert.Empty(Directory.EnumerateDirectories(tmp.Path, "out*"));
     }

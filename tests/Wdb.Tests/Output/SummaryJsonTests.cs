@@ -40,10 +40,10 @@ public class SummaryJsonTests
         s.StageSeconds["link"] = double.NaN;
         s.StageSeconds["write"] = double.PositiveInfinity;
         s.StageHeapMb["read"] = 772.2;
-        s.Inputs.Add(new InputFileSummary { Path = "/data/a \"quoted\" name.csv", Format = "csv", Bytes = 95_347_918, Sha256 = "94bb", RowsRead = 10 });
+        s.Inputs.Add(new InputFileSummary { Path = "/data/a \"quoted\" name.csv", Format = "csv", Bytes = 95_347_918, Checksum = "xxh128:94bb", RowsRead = 10 });
         s.Inputs[0].RejectsByReason["bad_number"] = 30;
         s.Inputs.Add(new InputFileSummary { Path = "b.tbl", Format = "ipac", Profile = "wdb-psc" });
-        s.Outputs["groups.fb"] = "0123abcd";
+        s.Outputs["groups.fb"] = "xxh128:0123abcd";
         return s;
     }
 

@@ -201,7 +201,7 @@ public sealed class GroupChunksTests : IDisposable
         Assert.Equal(2, computed);
         Assert.True(wholeResults[0].Grouped.Groups.Count > 8192, "more groups than a spill batch");
         Assert.Null(runs.Error);
-        Assert.Null(OutputWriter.Write(_s.PathOf($"zones-{threads}"), runs, new RunSummary(), [], threads, 100));
+        Assert.Null(OutputWriter.Write(_s.PathOf($"zones-{threads}"), runs, new RunSummary(), [], threads, ChecksumAlgorithm.Xxh128, 100));
 
         // The same zones' whole tables, spilled as tables; and spilled on one thread, where each batch's records
         // are filled in one piece rather than in parts on every thread.
@@ -214,7 +214,7 @@ public sealed class GroupChunksTests : IDisposable
                     Block = rows, Results = grouped.Results, Groups = grouped.Groups, Membership = grouped.Membership, Summary = new RunSummary(),
                     Threads = spillThreads,
                 });
-            Assert.Null(OutputWriter.Write(_s.PathOf($"tables-{threads}-{spillThreads}"), tableRuns, new RunSummary(), [], threads, 100));
+            Assert.Null(OutputWriter.Write(_s.PathOf($"tables-{threads}-{spillThreads}"), tableRuns, new RunSummary(), [], threads, ChecksumAlgorithm.Xxh128, 100));
             foreach (var file in ZoneMergeTests.ComparedFiles)
                 Assert.True(File.ReadAllBytes(_s.PathOf($"tables-{threads}-{spillThreads}/" + file)).AsSpan().SequenceEqual(File.ReadAllBytes(_s.PathOf($"zones-{threads}/" + file))),
                     $"{file} differs (threads {threads}, spilled on {spillThreads})");

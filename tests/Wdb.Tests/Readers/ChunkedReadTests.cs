@@ -322,7 +322,7 @@ public class ChunkedReadTests
             Assert.Equal((expected.Result.RowsRead, expected.Result.RowsAccepted, expected.Result.Format, expected.Result.Profile),
                 (actual.Result.RowsRead, actual.Result.RowsAccepted, actual.Result.Format, actual.Result.Profile));
             Assert.Equal(expected.Result.Error, actual.Result.Error);
-            Assert.Equal((expected.Result.Sha256, expected.Result.Bytes), (actual.Result.Sha256, actual.Result.Bytes));
+            Assert.Equal((expected.Result.Checksum, expected.Result.Bytes), (actual.Result.Checksum, actual.Result.Bytes));
             Assert.Equal(expected.Result.Rejects, actual.Result.Rejects);
             Assert.Equal(expected.Block.Count, actual.Block.Count);
             for (int r = 0; r < expected.Block.Count; r++)
@@ -352,7 +352,7 @@ public class ChunkedReadTests
             string what = $"{Path.GetFileName(path)} in blocks of {rows} with {tuning}";
             Assert.Equal((expected.Result.RowsRead, expected.Result.RowsAccepted), (result.RowsRead, result.RowsAccepted));
             Assert.Equal(expected.Result.Error, result.Error);
-            Assert.Equal(expected.Result.Sha256, result.Sha256);
+            Assert.Equal(expected.Result.Checksum, result.Checksum);
             Assert.Equal(expected.Result.Rejects, result.Rejects);
             Assert.True(Enumerable.Range(0, expected.Block.Count).Select(r => BlockText.Row(expected.Block, r)).SequenceEqual(handed), what);
             Assert.All(sizes.Take(sizes.Count - 1), n => Assert.True(n >= rows, what));

@@ -181,7 +181,7 @@ public class CsvReaderTests
         var block = new ExtractionBlock(16);
         var r = await ExtractionReader.ReadAsync(Data("sample.csv"), 1, new ReadOptions(), block, TestContext.Current.CancellationToken);
         var (sync, syncBlock) = Read(Data("sample.csv"), fileIndex: 1);
-        Assert.Equal((sync.RowsRead, sync.RowsAccepted, sync.Sha256, sync.Bytes), (r.RowsRead, r.RowsAccepted, r.Sha256, r.Bytes));
+        Assert.Equal((sync.RowsRead, sync.RowsAccepted, sync.Checksum, sync.Bytes), (r.RowsRead, r.RowsAccepted, r.Checksum, r.Bytes));
         Assert.Equal(syncBlock.Cntr.Take(syncBlock.Count), block.Cntr.Take(block.Count));
 
         using var cts = new CancellationTokenSource();
