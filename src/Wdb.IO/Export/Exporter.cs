@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Wdb.IO;
@@ -38,7 +37,7 @@ public static class Exporter
         try
         {
             full = Path.GetFullPath(outFile);
-            tmp = full + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+            tmp = full + ".tmp-" + AtomicDirectory.UniqueTag();
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {

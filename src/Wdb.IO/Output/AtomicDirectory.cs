@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Wdb.IO;
 
 /// <summary>
@@ -15,10 +13,17 @@ internal static class AtomicDirectory
 {
     private const string TmpTag = ".tmp-", OldTag = ".old-";
 
+    /// <summary>
+    /// Twelve random hex digits that keep one run's sibling apart from another's. From a GUID, not
+    /// RandomNumberGenerator: that one loads OpenSSL (libssl, libcrypto, openssl.cnf), milliseconds of a
+    /// short run's start, for names that need no secrecy.
+    /// </summary>
+    internal static string UniqueTag() => Guid.NewGuid().ToString("N")[..12];
+
     /// <summary>Creates the temporary sibling of <paramref name="target"/> (a full path) and returns its path.</summary>
     public static string CreateTemp(string target)
     {
-        string tmp = target + TmpTag + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        string tmp = target + TmpTag + UniqueTag();
         Directory.CreateDirectory(tmp);
         return tmp;
     }
@@ -59,7 +64,7 @@ internal static class AtomicDirectory
         if (TryExchange(tmp, target)) old = tmp;   // tmp now holds the previous output
         else
         {
-            old = target + OldTag + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+            old = target + OldTag + UniqueTag();
             Directory.Move(target, old);
             Directory.Move(tmp, target);
         }
