@@ -11,6 +11,7 @@ root.Subcommands.Add(GenCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(CheckDeviceCommand.Create());
 

@@ -45,4 +45,26 @@ public static class Checksums
     /// <summary>A digest as summary.json gives it: <c>NAME:</c> and the digest in lower-case hex, as the tools print it.</summary>
     public static string Format(this ChecksumAlgorithm algorithm, ReadOnlySpan<byte> digest) =>
         algorithm.Name() + ":" + Convert.ToHexStringLower(digest);
+
+    /// <summary>
+    /// A recorded checksum split into its algorithm and lower-case hex digest: <c>NAME:HEX</c> as
+    /// <see cref="Format"/> writes it, or bare hex of SHA-256's length, as summaries written before the
+    /// algorithm was named hold. False for anything else.
+    /// </summary>
+    public static bool TryParseValue(string? value, out ChecksumAlgorithm algorithm, out string hex)
+    {
+        algorithm = default;
+        hex = "";
+        if (string.IsNullOrEmpty(value)) return false;
+        int colon = value.IndexOf(':');
+        if (colon < 0)
+        {
+            algorithm = ChecksumAlgorithm.Sha256;
+            hex = value;
+        }
+        else if (!TryParse(value[..colon], out algorithm)) return false;
+        else hex = value[(colon + 1)..];
+        int bytes = algorithm == ChecksumAlgorithm.Sha256 ? 32 : 16;
+        return hex.Length == 2 * bytes && hex.All(char.IsAsciiHexDigitLower);
+    }
 }

@@ -90,6 +90,20 @@ public sealed class ChecksumTests(ITestOutputHelper log) : IDisposable
             Assert.False(Checksums.TryParse(bad, out _), bad);
     }
 
+    [Fact]
+    public void Recorded_values_are_read_back_with_their_algorithm_and_bare_hex_as_sha256()
+    {
+        string xxh = new string('a', 32), sha = new string('0', 64);
+        Assert.True(Checksums.TryParseValue("xxh128:" + xxh, out var a, out string hex));
+        Assert.Equal((ChecksumAlgorithm.Xxh128, xxh), (a, hex));
+        Assert.True(Checksums.TryParseValue("sha256:" + sha, out a, out hex));
+        Assert.Equal((ChecksumAlgorithm.Sha256, sha), (a, hex));
+        Assert.True(Checksums.TryParseValue(sha, out a, out hex));   // summaries before the algorithm was named
+        Assert.Equal((ChecksumAlgorithm.Sha256, sha), (a, hex));
+        foreach (string? bad in new[] { null, "", "xxh128:" + sha, "sha256:" + xxh, xxh, "md5:" + xxh, "xxh128:" + xxh.ToUpperInvariant(), "xxh128:" + xxh[..31] + "g" })
+            Assert.False(Checksums.TryParseValue(bad, out _, out _), bad);
+    }
+
     /// <summary>The first word `TOOL FILE` prints (the hex digest); null where the tool is not installed.</summary>
     private string? Tool(string tool, string file)
     {

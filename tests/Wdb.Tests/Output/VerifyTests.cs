@@ -1,0 +1,130 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Wdb.Core;
+using Wdb.IO;
+using Wdb.Merge;
+
+namespace Wdb.Tests.Output;
+
+/// <summary>`wdb verify`: a merge output and its inputs against summary.json's checksums.</summary>
+public sealed class VerifyTests : IDisposable
+{
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    private static string Golden => Path.Combine(AppContext.BaseDirectory, "data", "golden", "tiny.csv");
+
+    /// <summary>A merge of a copy of the golden input (so tests may change it) into a fresh directory.</summary>
+    private (string Input, string Out) Merge(string name, ChecksumAlgorithm checksum)
+    {
+        string input = _s.PathOf(name + ".csv"), outDir = _s.PathOf(name);
+        File.Copy(Golden, input);
+        var outcome = MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = outDir, Device = "cpu", Threads = 2, Checksum = checksum });
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        return (input, outDir);
+    }
+
+    private static Dictionary<string, VerifyResult> ByName(IReadOnlyList<VerifyResult> results) => results.ToDictionary(r => r.Name);
+
+    [Theory]
+    [InlineData(ChecksumAlgorithm.Xxh128)]
+    [InlineData(ChecksumAlgorithm.Sha256)]
+    public void A_fresh_output_and_its_input_are_as_recorded(ChecksumAlgorithm checksum)
+    {
+        var (input, outDir) = Merge("fresh", checksum);
+        var (results, error) = OutputVerifier.Verify(outDir, inputs: true);
+        Assert.Null(error);
+        string[] outputs = ["groups.fb", "groups.idx", "members.fb", "members.idx", "extractions.fb", "extractions.idx", "rejects.csv"];
+        Assert.Equal(outputs.Order(), results.Where(r => !r.Input).Select(r => r.Name).Order());
+        Assert.Equal([input], results.Where(r => r.Input).Select(r => r.Name));
+        Assert.All(results, r => Assert.Equal(VerifyStatus.Ok, r.Status));
+        Assert.Equal(7, OutputVerifier.Verify(outDir, inputs: false).Results.Count);   // the input only when asked
+    }
+
+    [Fact]
+    public void A_changed_byte_a_missing_file_and_a_changed_input_fail_and_an_extra_file_is_noted()
+    {
+        var (input, outDir) = Merge("damaged", ChecksumAlgorithm.Xxh128);
+        string members = Path.Combine(outDir, "members.fb");
+        byte[] bytes = File.ReadAllBytes(members);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(members, bytes);
+        File.Delete(Path.Combine(outDir, "rejects.csv"));
+        File.WriteAllText(Path.Combine(outDir, "notes.txt"), "mine");
+        File.AppendAllText(input, "\n");
+
+        var results = ByName(OutputVerifier.Verify(outDir, inputs: true).Results);
+        Assert.Equal(VerifyStatus.Differs, results["members.fb"].Status);
+        Assert.StartsWith("recorded xxh128:", results["members.fb"].Detail);
+        Assert.Equal(VerifyStatus.Missing, results["rejects.csv"].Status);
+        Assert.Equal(VerifyStatus.Differs, results[input].Status);
+        Assert.Equal(VerifyStatus.Unlisted, results["notes.txt"].Status);
+        Assert.False(results["notes.txt"].Failed);
+        Assert.Equal(["members.fb", "rejects.csv", input], results.Values.Where(r => r.Failed).Select(r => r.Name));
+        Assert.All(results.Values.Where(r => !r.Failed && r.Status != VerifyStatus.Unlisted), r => Assert.Equal(VerifyStatus.Ok, r.Status));
+    }
+
+    [Fact]
+    public void A_summary_from_before_the_algorithm_was_named_is_read_as_sha256()
+    {
+        var (input, outDir) = Merge("legacy", ChecksumAlgorithm.Sha256);
+        string summaryPath = Path.Combine(outDir, "summary.json");
+        var summary = JsonNode.Parse(File.ReadAllText(summaryPath))!;
+        var outputs = summary["outputs"]!.AsObject();
+        foreach (var name in outputs.Select(kv => kv.Key).ToList())
+            outputs[name] = outputs[name]!.GetValue<string>()["sha256:".Length..];
+        var file = summary["inputs"]![0]!.AsObject();
+        file["sha256"] = file["checksum"]!.GetValue<string>()["sha256:".Length..];
+        file.Remove("checksum");
+        File.WriteAllText(summaryPath, summary.ToJsonString());
+
+        var (results, error) = OutputVerifier.Verify(outDir, inputs: true);
+        Assert.Null(error);
+        Assert.Equal(8, results.Count);
+        Assert.All(results, r => Assert.Equal(VerifyStatus.Ok, r.Status));
+
+        outputs["groups.fb"] = "md5:0123";
+        File.WriteAllText(summaryPath, summary.ToJsonString());
+        var groups = ByName(OutputVerifier.Verify(outDir, inputs: false).Results)["groups.fb"];
+        Assert.Equal(VerifyStatus.Unreadable, groups.Status);
+        Assert.Equal("summary.json records 'md5:0123', not a checksum", groups.Detail);
+    }
+
+    [Fact]
+    public void A_directory_without_a_usable_summary_is_an_error()
+    {
+        string empty = _s.PathOf("empty");
+        Directory.CreateDirectory(empty);
+        Assert.Contains("is '" + empty + "' a directory written by wdb merge?", OutputVerifier.Verify(empty, false).Error!.Message);
+        File.WriteAllText(Path.Combine(empty, "summary.json"), "{\"outputs\": {\"../groups.fb\": \"xxh128:00\"}}");
+        Assert.EndsWith("output '../groups.fb' is not a file name", OutputVerifier.Verify(empty, false).Error!.Message);
+        File.WriteAllText(Path.Combine(empty, "summary.json"), "{\"rows_read\": 3}");
+        Assert.EndsWith("no \"outputs\" object: not a summary written by wdb merge", OutputVerifier.Verify(empty, false).Error!.Message);
+        File.WriteAllText(Path.Combine(empty, "summary.json"), "{");
+        Assert.Contains("not a summary written by wdb merge", OutputVerifier.Verify(empty, false).Error!.Message);
+    }
+
+    [Fact]
+    public void The_command_prints_a_line_per_file_and_exits_by_what_it_found()
+    {
+        var (_, outDir) = Merge("cli", ChecksumAlgorithm.Xxh128);
+        var ok = WdbProcess.Run("verify", outDir, "--inputs");
+        Assert.True(ok.Exit == 0, ok.Stderr);
+        Assert.Contains("groups.fb: OK\n", ok.Stdout);
+        Assert.Contains("input " + _s.PathOf("cli.csv") + ": OK\n", ok.Stdout);
+        Assert.Contains("wdb verify: 8 files as recorded", ok.Stderr);
+
+        string extractions = Path.Combine(outDir, "extractions.fb");
+        File.WriteAllBytes(extractions, File.ReadAllBytes(extractions)[..^1]);
+        var bad = WdbProcess.Run("verify", outDir, "--quiet");
+        Assert.Equal(1, bad.Exit);
+        Assert.Single(bad.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));   // --quiet: the failure alone
+        Assert.StartsWith("extractions.fb: FAILED (recorded xxh128:", bad.Stdout);
+        Assert.Contains("wdb verify: 1 of 7 files FAILED", bad.Stderr);
+
+        var none = WdbProcess.Run("verify", _s.PathOf("nowhere"));
+        Assert.Equal(2, none.Exit);
+        Assert.Contains("wdb verify: ", none.Stderr);
+    }
+}
