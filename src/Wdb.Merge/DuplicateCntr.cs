@@ -11,11 +11,51 @@ public static class DuplicateCntr
     /// <summary>Indices of rows to reject, ascending.</summary>
     public static List<int> Find(ExtractionBlock block, int threads = 0)
     {
+        if (FindDense(block) is { } dense) return dense;
         var (keys, order) = SortByCntr(block, threads);
         var dups = new List<int>();
         for (int k = 1; k < block.Count; k++)
             if (keys[k] == keys[k - 1]) dups.Add(order[k]);
         dups.Sort();
+        return dups;
+    }
+
+    /// <summary>Most cntr values a row may span for <see cref="FindDense"/>: its bitmap is then at most 8 bytes a row.</summary>
+    internal const int DenseSpanPerRow = 64;
+
+    /// <summary>
+    /// The duplicates without sorting, where the rows are in read order (as the reader appends them) and their
+    /// cntr span at most <see cref="DenseSpanPerRow"/> values a row (a table numbered from 1, as a remerge's or a
+    /// generated one): one bit per value in the span, one pass, the first row of a cntr being the one kept.
+    /// Null where that does not hold: the sort decides. The radix sort by cntr was most of the filter stage
+    /// (0.014 s on the 0.65 M survey, 0.19 s on the 10 M one).
+    /// </summary>
+    internal static List<int>? FindDense(ExtractionBlock block)
+    {
+        int n = block.Count;
+        long[] cntr = block.Cntr, line = block.Line;
+        int[] file = block.FileIndex;
+        long min = long.MaxValue, max = long.MinValue;
+        for (int i = 0; i < n; i++)
+        {
+            if (i > 0 && ReadOrderKey(file[i], line[i]) <= ReadOrderKey(file[i - 1], line[i - 1])) return null;
+            min = Math.Min(min, cntr[i]);
+            max = Math.Max(max, cntr[i]);
+        }
+        if (n == 0) return [];
+        // Unsigned, so a span that wraps past long's range (min near long.MinValue, max near long.MaxValue) is never small.
+        ulong span = (ulong)max - (ulong)min;
+        if (span >= (ulong)n * DenseSpanPerRow) return null;
+        var seen = new ulong[(span >> 6) + 1];
+        var dups = new List<int>();
+        for (int i = 0; i < n; i++)
+        {
+            ulong at = (ulong)cntr[i] - (ulong)min;
+            ulong bit = 1UL << (int)(at & 63);
+            ref ulong word = ref seen[at >> 6];
+            if ((word & bit) != 0) dups.Add(i);
+            else word |= bit;
+        }
         return dups;
     }
 

@@ -71,7 +71,9 @@ public static class MembershipBuilder
         int digits = (64 - BitOperations.LeadingZeroCount(span) + DigitBits - 1) / DigitBits;
         var keys = new uint[n];
         for (int i = 0; i < n; i++) keys[i] = (uint)(gcntr[i] - min);
-        if (digits > 0)
+        int slices = n >= ParallelRows ? Math.Min(Threads.Resolve(threads), 16) : 1;
+        if (digits > 0 && slices > 1) SortInSlices(ref keys, ref rows, n, digits, slices);
+        else if (digits > 0)
         {
             var counts = new int[digits << DigitBits];
             const uint mask = (1u << DigitBits) - 1;
@@ -98,6 +100,52 @@ public static class MembershipBuilder
         var sorted = keys;
         ids = Boundaries(sorted, n, k => min + sorted[k], out offsets);
         return rows;
+    }
+
+    /// <summary>Rows from which <see cref="SortByGcntr"/>'s passes run on every core (as RadixSort's).</summary>
+    private const int ParallelRows = 1 << 17;
+
+    /// <summary>
+    /// <see cref="SortByGcntr"/>'s passes on <paramref name="slices"/> threads: per pass, a histogram of each
+    /// slice of rows, then each slice scatters from its own offsets (slice t's rows of a digit after slice
+    /// t-1's), so the sort stays stable and its result is the one-thread sort's, whatever the slices. Taking
+    /// all digits' counts in one pass, as one thread does, would not do: a slice's rows change every pass.
+    /// </summary>
+    private static void SortInSlices(ref uint[] keys, ref int[] rows, int n, int digits, int slices)
+    {
+        const uint mask = (1u << DigitBits) - 1;
+        const int buckets = 1 << DigitBits;
+        int per = (n + slices - 1) / slices;
+        var counts = new int[slices * buckets];
+        var keys2 = new uint[n];
+        var rows2 = new int[n];
+        for (int d = 0; d < digits; d++)
+        {
+            int shift = d * DigitBits;
+            uint[] from = keys, to = keys2;
+            int[] fromRows = rows, toRows = rows2;
+            Array.Clear(counts);
+            Parallel.For(0, slices, t =>
+            {
+                int at = t * buckets;
+                for (int i = t * per, end = Math.Min(n, (t + 1) * per); i < end; i++) counts[at + (int)((from[i] >> shift) & mask)]++;
+            });
+            for (int b = 0, sum = 0; b < buckets; b++)
+                for (int t = 0; t < slices; t++) { int c = counts[t * buckets + b]; counts[t * buckets + b] = sum; sum += c; }
+            Parallel.For(0, slices, t =>
+            {
+                int at = t * buckets;
+                for (int i = t * per, end = Math.Min(n, (t + 1) * per); i < end; i++)
+                {
+                    uint key = from[i];
+                    int dst = counts[at + (int)((key >> shift) & mask)]++;
+                    to[dst] = key;
+                    toRows[dst] = fromRows[i];
+                }
+            });
+            (keys, keys2) = (keys2, keys);
+            (rows, rows2) = (rows2, rows);
+        }
     }
 
     /// <summary>Groups of equal sorted keys: each one's id and start, offsets ending with n.</summary>

@@ -19,18 +19,31 @@ public class DuplicateCntrTests
         return dups;
     }
 
+    /// <summary>How the cntr values spread: over a few per row (the bitmap), far apart (the sort), across long's whole range (the sort: the span wraps).</summary>
+    public enum Spread { Dense, Sparse, Extremes }
+
     [Theory]
-    [InlineData(1, false)]
-    [InlineData(2, true)]
-    [InlineData(3, false)]
-    [InlineData(4, true)]
-    public void AgreesWithBruteForceInReadOrderAndShuffled(int seed, bool shuffled)
+    [InlineData(1, false, Spread.Dense)]
+    [InlineData(2, true, Spread.Dense)]
+    [InlineData(3, false, Spread.Sparse)]
+    [InlineData(4, true, Spread.Sparse)]
+    [InlineData(5, false, Spread.Extremes)]
+    public void AgreesWithBruteForceInReadOrderAndShuffled(int seed, bool shuffled, Spread spread)
     {
         var rnd = new Random(seed);
         var rows = new List<(int File, long Line, long Cntr)>();
         for (int f = 0; f < 3; f++)
             for (int line = 2; line < 400; line++)
-                rows.Add((f, line, rnd.Next(900)));   // ~1,200 rows over 900 values: many duplicates, some triples
+            {
+                long v = rnd.Next(900);   // ~1,200 rows over 900 values: many duplicates, some triples
+                long cntr = spread switch
+                {
+                    Spread.Dense => 1_000 + v,
+                    Spread.Sparse => 1_000 + v * 1_000_003,
+                    _ => v % 2 == 0 ? long.MinValue + v : long.MaxValue - v,
+                };
+                rows.Add((f, line, cntr));
+            }
         if (shuffled) rows = rows.OrderBy(_ => rnd.Next()).ToList();
         var b = new ExtractionBlock();
         foreach (var (file, line, cntr) in rows)
@@ -41,5 +54,29 @@ public class DuplicateCntrTests
         var expected = Expected(b);
         Assert.True(expected.Count > 200, $"{expected.Count} duplicates");
         Assert.Equal(expected, DuplicateCntr.Find(b));
+        // The bitmap is taken exactly where the rows are in read order and the span is small.
+        var dense = DuplicateCntr.FindDense(b);
+        Assert.Equal(spread == Spread.Dense && !shuffled, dense is not null);
+        if (dense is not null) Assert.Equal(expected, dense);
+        Assert.Equal(expected, DuplicateCntr.Find(b, threads: 1));
+    }
+
+    [Fact]
+    public void The_bitmap_takes_spans_up_to_its_limit_and_an_empty_block()
+    {
+        Assert.Equal([], DuplicateCntr.FindDense(new ExtractionBlock())!);
+        foreach (long span in new[] { 10L * DuplicateCntr.DenseSpanPerRow - 1, 10L * DuplicateCntr.DenseSpanPerRow })
+        {
+            var b = new ExtractionBlock();
+            for (int r = 0; r < 10; r++)
+            {
+                int i = b.AddRow();
+                b.Line[i] = r + 2;
+                b.Cntr[i] = r == 9 ? span : r % 3;   // rows 3.. repeat 0, 1, 2
+            }
+            var dense = DuplicateCntr.FindDense(b);
+            Assert.Equal(span < 10L * DuplicateCntr.DenseSpanPerRow, dense is not null);
+            Assert.Equal([3, 4, 5, 6, 7, 8], DuplicateCntr.Find(b));
+        }
     }
 }

@@ -43,6 +43,32 @@ public class MembershipBuilderTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]          // ids within one 11-bit digit
+    [InlineData(1_000_003)]  // three digits
+    public void Large_inputs_sorted_in_slices_on_several_threads_give_the_one_thread_order(long step)
+    {
+        // Above the row count from which the gcntr sort's passes run in slices on every thread.
+        var rng = new Random(5);
+        var b = new ExtractionBlock();
+        int n = 300_001;
+        var gcntr = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            Add(b, rng.Next(1 << 30), 1, 10, 10, 2451000.5 + rng.Next(50));
+            gcntr[i] = rng.Next(1500) * step + 11;
+        }
+        var one = MembershipBuilder.Build(b, gcntr, threads: 1);
+        Assert.Equal(ReferenceOrder(b, gcntr), one.MemberRows);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            var many = MembershipBuilder.Build(b, gcntr, threads);
+            Assert.Equal(one.MemberRows, many.MemberRows);
+            Assert.Equal(one.Gcntr, many.Gcntr);
+            Assert.Equal(one.Offsets, many.Offsets);
+        }
+    }
+
     [Fact]
     public void Empty_block_has_no_groups()
     {
