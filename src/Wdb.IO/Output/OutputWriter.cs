@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Google.FlatBuffers;
 using Wdb.Core;
 
@@ -291,12 +289,8 @@ public static class OutputWriter
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    /// <summary>
-    /// summary.json, by the serializer System.Text.Json generates at build time
-    /// (<see cref="SummaryJsonContext"/>): the reflection-based one spent 60-90 ms of every run
-    /// building itself on first use (bench/NOTES.md 46).
-    /// </summary>
-    internal static byte[] SummaryJson(RunSummary s) => JsonSerializer.SerializeToUtf8Bytes(s, SummaryJsonContext.Default.RunSummary);
+    /// <summary>summary.json's bytes (<see cref="Wdb.IO.SummaryJson"/>).</summary>
+    internal static byte[] SummaryJson(RunSummary s) => Wdb.IO.SummaryJson.Write(s);
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ");
 
@@ -306,18 +300,3 @@ public static class OutputWriter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }
-
-/// <summary>
-/// The summary's serializer, generated at build time. Snake-case names; a NaN timing or
-/// parameter is written as "NaN" rather than failing the run at its last step. Parameter values
-/// are objects: every type the merge puts there must be listed (another is a bug, reported as one).
-/// </summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
-    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
-[JsonSerializable(typeof(RunSummary))]
-[JsonSerializable(typeof(double))]
-[JsonSerializable(typeof(int))]
-[JsonSerializable(typeof(long))]
-[JsonSerializable(typeof(bool))]
-[JsonSerializable(typeof(string))]
-internal sealed partial class SummaryJsonContext : JsonSerializerContext;

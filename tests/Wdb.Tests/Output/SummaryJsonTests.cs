@@ -6,7 +6,7 @@ using Wdb.IO;
 namespace Wdb.Tests.Output;
 
 /// <summary>
-/// summary.json comes from a serializer generated at build time; its bytes must be those the
+/// summary.json is written field by field (SummaryJson); its bytes must be those the
 /// reflection-based serializer writes with the same options (snake case, indented, NaN as a
 /// string), for every kind of value a merge puts in the summary.
 /// </summary>
@@ -40,6 +40,7 @@ public class SummaryJsonTests
         s.StageSeconds["link"] = double.NaN;
         s.StageSeconds["write"] = double.PositiveInfinity;
         s.StageHeapMb["read"] = 772.2;
+        s.StageHeapMb["write"] = double.NegativeInfinity;
         s.Inputs.Add(new InputFileSummary { Path = "/data/a \"quoted\" name.csv", Format = "csv", Bytes = 95_347_918, Checksum = "xxh128:94bb", RowsRead = 10 });
         s.Inputs[0].RejectsByReason["bad_number"] = 30;
         s.Inputs.Add(new InputFileSummary { Path = "b.tbl", Format = "ipac", Profile = "wdb-psc" });
@@ -48,7 +49,7 @@ public class SummaryJsonTests
     }
 
     [Fact]
-    public void The_generated_serializer_writes_the_bytes_of_the_reflection_one()
+    public void Summary_json_is_written_as_the_reflection_serializer_writes_it()
     {
         var summary = Example();
         byte[] generated = OutputWriter.SummaryJson(summary);
