@@ -106,7 +106,10 @@ public static class MergeJob
             scanCorners = corners;
         }
         // Each input's rows estimated once (a MiB of its head; inflated for .gz): the zone merge's choice, reserving the table, progress.
-        long[] expected = options.Inputs.Select(RowEstimate.Of).ToArray();
+        // Loops here and in Plan, not LINQ: its iterators over (string, long) are not in the precompiled
+        // image and were jitted at every start (bench/NOTES.md 74).
+        long[] expected = new long[options.Inputs.Count];
+        for (int i = 0; i < expected.Length; i++) expected[i] = RowEstimate.Of(options.Inputs[i]);
         var zones = Streaming.ZoneMerge.Plan(options, expected);
         WarnOfDiskSpace(options, zones?.EstimatedRows ?? expected.Sum(), zones is not null, log);
         if (zones is { } plan)

@@ -73,7 +73,8 @@ public static class ZoneMerge
     internal static (int ZoneRows, long EstimatedRows)? Plan(MergeOptions options, long[] expected)
     {
         if (options.ZoneRows == 0) return null;
-        long estimated = options.Inputs.Select((path, f) => EstimatedRows(path, expected[f])).Sum();
+        long estimated = 0;
+        for (int f = 0; f < expected.Length; f++) estimated += EstimatedRows(options.Inputs[f], expected[f]);
         if (options.ZoneRows is int z and > 0) return (z, estimated);
         long budget = MemoryBudget(options);
         return estimated > budget / HeldBytesPerRow ? (AutoZoneRows(estimated, budget), estimated) : null;
