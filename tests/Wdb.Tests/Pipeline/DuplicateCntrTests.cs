@@ -55,16 +55,35 @@ public class DuplicateCntrTests
         Assert.True(expected.Count > 200, $"{expected.Count} duplicates");
         Assert.Equal(expected, DuplicateCntr.Find(b));
         // The bitmap is taken exactly where the rows are in read order and the span is small.
-        var dense = DuplicateCntr.FindDense(b);
+        var dense = DuplicateCntr.FindInOnePass(b);
         Assert.Equal(spread == Spread.Dense && !shuffled, dense is not null);
         if (dense is not null) Assert.Equal(expected, dense);
         Assert.Equal(expected, DuplicateCntr.Find(b, threads: 1));
     }
 
     [Fact]
+    public void Rows_in_read_order_with_ascending_cntr_have_no_duplicates_whatever_their_spread()
+    {
+        var rnd = new Random(6);
+        var b = new ExtractionBlock();
+        long cntr = long.MinValue / 2;
+        for (int r = 0; r < 2_000; r++)
+        {
+            int i = b.AddRow();
+            b.Line[i] = r + 2;
+            b.Cntr[i] = cntr += 1 + rnd.Next(1_000_000_000);   // sparse: far beyond the bitmap's span
+        }
+        Assert.Empty(DuplicateCntr.FindInOnePass(b)!);
+        Assert.Empty(Expected(b));
+        b.Cntr[1_500] = b.Cntr[1_499];   // one repeat: no longer ascending, too sparse for the bitmap
+        Assert.Null(DuplicateCntr.FindInOnePass(b));
+        Assert.Equal([1_500], DuplicateCntr.Find(b));
+    }
+
+    [Fact]
     public void The_bitmap_takes_spans_up_to_its_limit_and_an_empty_block()
     {
-        Assert.Equal([], DuplicateCntr.FindDense(new ExtractionBlock())!);
+        Assert.Equal([], DuplicateCntr.FindInOnePass(new ExtractionBlock())!);
         foreach (long span in new[] { 10L * DuplicateCntr.DenseSpanPerRow - 1, 10L * DuplicateCntr.DenseSpanPerRow })
         {
             var b = new ExtractionBlock();
@@ -74,7 +93,7 @@ public class DuplicateCntrTests
                 b.Line[i] = r + 2;
                 b.Cntr[i] = r == 9 ? span : r % 3;   // rows 3.. repeat 0, 1, 2
             }
-            var dense = DuplicateCntr.FindDense(b);
+            var dense = DuplicateCntr.FindInOnePass(b);
             Assert.Equal(span < 10L * DuplicateCntr.DenseSpanPerRow, dense is not null);
             Assert.Equal([3, 4, 5, 6, 7, 8], DuplicateCntr.Find(b));
         }
