@@ -48,8 +48,8 @@ public static class MembershipBuilder
     /// Row indices 0..n-1 stably sorted by gcntr, with each group's gcntr and first position
     /// (<paramref name="offsets"/> ends with n). gcntr values span far less than 64 bits
     /// (they are cntr values): sorted as offsets from the smallest, in 32-bit keys and as few
-    /// 11-bit digits as the span needs (2 for a few million cntr), all digit counts taken in
-    /// one pass. A span beyond 32 bits takes the general 64-bit sort. (RadixSort.SortPairs on
+    /// 11-bit digits as the span needs (2 for a few million cntr). A span beyond 32 bits takes the
+    /// general 64-bit sort. (RadixSort.SortPairs on
     /// the same offsets for every span was tried: the stats stage took 0.1 s longer on the
     /// 3.25 M-row tile, 1.38 -> 1.49 s.)
     /// </summary>
@@ -71,47 +71,22 @@ public static class MembershipBuilder
         int digits = (64 - BitOperations.LeadingZeroCount(span) + DigitBits - 1) / DigitBits;
         var keys = new uint[n];
         for (int i = 0; i < n; i++) keys[i] = (uint)(gcntr[i] - min);
-        int slices = n >= ParallelRows ? Math.Min(Threads.Resolve(threads), 16) : 1;
-        if (digits > 0 && slices > 1) SortInSlices(ref keys, ref rows, n, digits, slices);
-        else if (digits > 0)
-        {
-            var counts = new int[digits << DigitBits];
-            const uint mask = (1u << DigitBits) - 1;
-            foreach (uint key in keys)
-                for (int d = 0; d < digits; d++) counts[(d << DigitBits) + (int)((key >> (d * DigitBits)) & mask)]++;
-            var keys2 = new uint[n];
-            var rows2 = new int[n];
-            for (int d = 0; d < digits; d++)
-            {
-                var c = counts.AsSpan(d << DigitBits, 1 << DigitBits);
-                for (int b = 0, sum = 0; b < c.Length; b++) { int t = c[b]; c[b] = sum; sum += t; }
-                int shift = d * DigitBits;
-                for (int i = 0; i < n; i++)
-                {
-                    uint key = keys[i];
-                    int at = c[(int)((key >> shift) & mask)]++;
-                    keys2[at] = key;
-                    rows2[at] = rows[i];
-                }
-                (keys, keys2) = (keys2, keys);
-                (rows, rows2) = (rows2, rows);
-            }
-        }
+        if (digits > 0) SortInPasses(ref keys, ref rows, n, digits, n >= ParallelRows ? Math.Min(Threads.Resolve(threads), 16) : 1);
         var sorted = keys;
         ids = Boundaries(sorted, n, k => min + sorted[k], out offsets);
         return rows;
     }
 
-    /// <summary>Rows from which <see cref="SortByGcntr"/>'s passes run on every core (as RadixSort's).</summary>
+    /// <summary>Rows from which <see cref="SortByGcntr"/>'s passes run in slices on every core (as RadixSort's).</summary>
     private const int ParallelRows = 1 << 17;
 
     /// <summary>
-    /// <see cref="SortByGcntr"/>'s passes on <paramref name="slices"/> threads: per pass, a histogram of each
-    /// slice of rows, then each slice scatters from its own offsets (slice t's rows of a digit after slice
-    /// t-1's), so the sort stays stable and its result is the one-thread sort's, whatever the slices. Taking
-    /// all digits' counts in one pass, as one thread does, would not do: a slice's rows change every pass.
+    /// <see cref="SortByGcntr"/>'s LSD passes, one per digit, over <paramref name="slices"/> slices of rows on as
+    /// many threads: per pass, a histogram of each slice, then each slice scatters from its own offsets (slice
+    /// t's rows of a digit after slice t-1's), so the sort stays stable and its result does not depend on the
+    /// slices. (All digits' counts cannot be taken in one pass: a slice's rows change every pass.)
     /// </summary>
-    private static void SortInSlices(ref uint[] keys, ref int[] rows, int n, int digits, int slices)
+    private static void SortInPasses(ref uint[] keys, ref int[] rows, int n, int digits, int slices)
     {
         const uint mask = (1u << DigitBits) - 1;
         const int buckets = 1 << DigitBits;

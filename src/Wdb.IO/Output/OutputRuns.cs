@@ -124,18 +124,16 @@ public sealed class OutputRuns : IDisposable
     {
         // Either the zone's whole table (a group's row is its number) or each batch computed into the batch table.
         var chunks = zone.GroupChunks;
-        GroupTable? t = zone.Groups;
         Action<int, int>? computeBatch = chunks is null ? null : (start, count) =>
         {
-            t = _batchTable;
-            if (t is null || t.Count < count) (t = _batchTable = new GroupTable()).Allocate(Math.Max(count, SpillBatch));
-            chunks.Compute(start, start + count, t);
+            if (_batchTable is null || _batchTable.Count < count) (_batchTable = new GroupTable()).Allocate(Math.Max(count, SpillBatch));
+            chunks.Compute(start, start + count, _batchTable);
         };
         return Spill<GroupStruct>(_groups!, zone.Membership.GroupCount, zone.Threads, computeBatch, (records, start, batchStart) =>
         {
             records.Clear();   // VTable and Designation stay 0 until a chunk places the table (and makes the designation from RaW, DecW)
-            int row = chunks is null ? start : start - batchStart;
-            for (int k = 0; k < records.Length; k++) GroupTables.Fill(ref records[k], t!, row + k);
+            var (t, row) = chunks is null ? (zone.Groups!, start) : (_batchTable!, start - batchStart);
+            for (int k = 0; k < records.Length; k++) GroupTables.Fill(ref records[k], t, row + k);
         });
     }
 

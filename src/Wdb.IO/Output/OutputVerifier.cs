@@ -22,8 +22,6 @@ public sealed record VerifyResult(string Name, bool Input, VerifyStatus Status, 
 /// </summary>
 public static class OutputVerifier
 {
-    private const int BufferBytes = 1 << 20;
-
     /// <summary>
     /// The files' results in summary.json's order (outputs, then inputs when <paramref name="inputs"/>),
     /// then files in the directory that summary.json does not list; or an error for a directory without
@@ -94,18 +92,11 @@ public static class OutputVerifier
             : new(name, input, VerifyStatus.Differs, $"recorded {recorded}, file has {actual}");
     }
 
-    /// <summary>The checksum of a whole file (<c>NAME:HEX</c>).</summary>
+    /// <summary>The checksum of a whole file (<c>NAME:HEX</c>), read as the reader checksums its inputs.</summary>
     public static string Of(string path, ChecksumAlgorithm algorithm)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
-        using var checksum = new RunningChecksum(algorithm);
-        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferBytes);
-        try
-        {
-            int n;
-            while ((n = file.Read(buffer, 0, BufferBytes)) > 0) checksum.Append(buffer.AsSpan(0, n));
-        }
-        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
-        return checksum.Finish();
+        using var hashing = new Readers.HashingStream(file, algorithm);
+        return hashing.Finish().Checksum;
     }
 }

@@ -143,7 +143,7 @@ public static class OutputWriter
             summary.StageSeconds["write"] = Math.Round(watch.Elapsed.TotalSeconds, 4);
             summary.StageCpuSeconds["write"] = Math.Round((Environment.CpuUsage.TotalTime - cpu).TotalSeconds, 4);
             summary.StageAllocatedMb["write"] = Math.Round((GC.GetTotalAllocatedBytes() - allocated) / 1e6, 1);
-            SmallFile.Write(Path.Combine(tmp, "summary.json"), SummaryJson(summary), checksum);
+            SmallFile.Write(Path.Combine(tmp, "summary.json"), SummaryJson.Write(summary), checksum);
             AtomicDirectory.Publish(tmp, target);
             return null;
         }
@@ -288,9 +288,6 @@ public static class OutputWriter
         }
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
-
-    /// <summary>summary.json's bytes (<see cref="Wdb.IO.SummaryJson"/>).</summary>
-    internal static byte[] SummaryJson(RunSummary s) => Wdb.IO.SummaryJson.Write(s);
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ");
 

@@ -23,10 +23,7 @@ internal static class SummaryJson
             w.WriteStartObject();
             w.WriteString("tool", s.Tool);
             w.WriteString("version", s.Version);
-            w.WriteNumber("rows_read", s.RowsRead);
-            w.WriteNumber("rows_merged", s.RowsMerged);
-            w.WriteNumber("rows_rejected", s.RowsRejected);
-            Counts(w, "rejects_by_reason", s.RejectsByReason);
+            Accounting(w, s.RowsRead, s.RowsMerged, s.RowsRejected, s.RejectsByReason);
             w.WriteNumber("candidate_groups", s.CandidateGroups);
             w.WriteNumber("groups", s.Groups);
             w.WriteNumber("confused_candidate_groups", s.ConfusedCandidateGroups);
@@ -73,10 +70,7 @@ internal static class SummaryJson
                 w.WriteString("profile", f.Profile);
                 w.WriteNumber("bytes", f.Bytes);
                 w.WriteString("checksum", f.Checksum);
-                w.WriteNumber("rows_read", f.RowsRead);
-                w.WriteNumber("rows_merged", f.RowsMerged);
-                w.WriteNumber("rows_rejected", f.RowsRejected);
-                Counts(w, "rejects_by_reason", f.RejectsByReason);
+                Accounting(w, f.RowsRead, f.RowsMerged, f.RowsRejected, f.RejectsByReason);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -88,10 +82,14 @@ internal static class SummaryJson
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void Counts(Utf8JsonWriter w, string name, Dictionary<string, long> counts)
+    /// <summary>The run's or one input's row accounting: read = merged + rejected (+ filtered), rejects by reason.</summary>
+    private static void Accounting(Utf8JsonWriter w, long read, long merged, long rejected, Dictionary<string, long> byReason)
     {
-        w.WriteStartObject(name);
-        foreach (var (key, count) in counts) w.WriteNumber(key, count);
+        w.WriteNumber("rows_read", read);
+        w.WriteNumber("rows_merged", merged);
+        w.WriteNumber("rows_rejected", rejected);
+        w.WriteStartObject("rejects_by_reason");
+        foreach (var (reason, count) in byReason) w.WriteNumber(reason, count);
         w.WriteEndObject();
     }
 

@@ -52,7 +52,7 @@ public class SummaryJsonTests
     public void Summary_json_is_written_as_the_reflection_serializer_writes_it()
     {
         var summary = Example();
-        byte[] generated = OutputWriter.SummaryJson(summary);
+        byte[] generated = SummaryJson.Write(summary);
         Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(summary, Reflection), generated);
         using var doc = JsonDocument.Parse(generated);
         Assert.Equal("NaN", doc.RootElement.GetProperty("stage_seconds").GetProperty("link").GetString());
@@ -65,6 +65,6 @@ public class SummaryJsonTests
     {
         var summary = Example();
         summary.Parameters["when"] = new DateTime(2026, 11, 26);
-        Assert.Throws<NotSupportedException>(() => OutputWriter.SummaryJson(summary));
+        Assert.Throws<NotSupportedException>(() => SummaryJson.Write(summary));
     }
 }
