@@ -2,22 +2,24 @@
 # Where the shipped (ReadyToRun) build spends its CPU, by method: perf over one wdb command, its samples
 # in the precompiled code named from crossgen's maps (.ni.r2rmap), the jitted code from the runtime's
 # perf map. perf alone names neither: ReadyToRun code sits in the .dll mappings, which have no ELF symbols.
-#   bench/profile.sh [-n TOP] [-f FILTER] -- WDB_ARGS...
+#   bench/profile.sh [-n TOP] [-f FILTER] [-w FROM:TO] -- WDB_ARGS...
+#   -w keeps the samples taken FROM..TO seconds after the first one (a stage of a long run).
 #   e.g. bench/profile.sh -n 40 -- merge bench/data/survey-0.65M.csv --out /tmp/prof-out --quiet
 # Builds bench/out/wdb-sym (a publish with PublishReadyToRunEmitSymbols) when it is missing or older
 # than the sources. Needs perf (apt-get install linux-perf) and python3.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; ROOT="$(dirname "$HERE")"
-TOP=40; FILTER=""
+TOP=40; FILTER=""; WINDOW=""
 while [ $# -gt 0 ]; do
     case "$1" in
         -n) TOP="$2"; shift 2 ;;
         -f) FILTER="$2"; shift 2 ;;
+        -w) WINDOW="$2"; shift 2 ;;
         --) shift; break ;;
         *) break ;;
     esac
 done
-[ $# -gt 0 ] || { echo "usage: bench/profile.sh [-n TOP] [-f FILTER] -- WDB_ARGS..." >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: bench/profile.sh [-n TOP] [-f FILTER] [-w FROM:TO] -- WDB_ARGS..." >&2; exit 2; }
 command -v perf >/dev/null || { echo "bench/profile.sh: perf is required (apt-get install linux-perf)" >&2; exit 2; }
 BIN="$HERE/out/wdb-sym"; WORK="$HERE/out/profile"; mkdir -p "$WORK"
 if [ ! -x "$BIN/wdb" ] || [ -n "$(find "$ROOT/src" "$ROOT/kernels" -name '*.cs' -newer "$BIN/wdb" -print -quit)" ]; then
@@ -39,10 +41,11 @@ for k in $(seq 1 40); do
     sleep 0.1
 done
 wait "$rec" || { echo "profile: the command failed, see $WORK/wdb.out" >&2; exit 1; }
-perf script -i "$WORK/perf.data" -F ip,sym,dso >"$WORK/samples.txt" 2>/dev/null
-python3 - "$WORK" "$BIN" "$TOP" "$FILTER" <<'PY'
+perf script -i "$WORK/perf.data" -F time,ip,sym,dso >"$WORK/samples.txt" 2>/dev/null
+python3 - "$WORK" "$BIN" "$TOP" "$FILTER" "$WINDOW" <<'PY'
 import bisect, collections, glob, re, sys
-work, binary, top, filt = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+work, binary, top, filt, window = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+lo, hi = (float(x) for x in window.split(':')) if window else (0.0, float('inf'))
 bases = {}
 for f in sorted(glob.glob(work + '/maps.*')):
     for line in open(f):
@@ -56,11 +59,13 @@ for name in bases:
     except OSError: continue
     rows = sorted((int(m[1], 16), int(m[2], 16), m[3]) for m in re.finditer(r'^([0-9A-F]{8}) ([0-9A-F]+) (.*)$', text, re.M) if not m[1].startswith('FFFF'))
     methods[name] = rows
-counts, total = collections.Counter(), 0
+counts, total, first = collections.Counter(), 0, None
 for line in open(work + '/samples.txt'):
-    m = re.match(r'\s*([0-9a-f]+)\s+(.*?)\s+\((.*)\)\s*$', line)
+    m = re.match(r'\s*([0-9.]+):\s+([0-9a-f]+)\s+(.*?)\s+\((.*)\)\s*$', line)
     if not m: continue
-    ip, sym, dso = int(m[1], 16), m[2].strip(), m[3]
+    first = float(m[1]) if first is None else first
+    if not lo <= float(m[1]) - first < hi: continue
+    ip, sym, dso = int(m[2], 16), m[3].strip(), m[4]
     total += 1
     name = dso.rsplit('/', 1)[-1]
     key = None

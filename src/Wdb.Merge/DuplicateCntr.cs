@@ -20,47 +20,16 @@ public static class DuplicateCntr
         return dups;
     }
 
-    /// <summary>Most cntr values a row may span for <see cref="FindInOnePass"/>: its bitmap is then at most 8 bytes a row.</summary>
+    /// <summary>Most cntr values a row may span for <see cref="ReadOrderDuplicates"/>' bitmap: it is then at most 8 bytes a row.</summary>
     internal const int DenseSpanPerRow = 64;
 
     /// <summary>
-    /// The duplicates without sorting, where the rows are in read order (as the reader appends them) and either
-    /// their cntr ascend strictly (IRSA's tables are sorted by cntr: no duplicates) or span at most
-    /// <see cref="DenseSpanPerRow"/> values a row (a table numbered from 1, as a remerge's or a generated one:
-    /// one bit per value in the span, the first row of a cntr being the one kept). Null where neither holds: the
-    /// sort decides. The radix sort by cntr was most of the filter stage (0.014 s on the 0.65 M survey, 0.19 s on
-    /// the 10 M one).
+    /// The duplicates without sorting (<see cref="ReadOrderDuplicates"/>), where the rows are in read order (as the
+    /// reader appends them) and their cntr either ascend strictly or span at most <see cref="DenseSpanPerRow"/> values
+    /// a row; null where neither holds: the sort decides. The radix sort by cntr was most of the filter stage (0.014 s
+    /// on the 0.65 M survey, 0.19 s on the 10 M one).
     /// </summary>
-    internal static List<int>? FindInOnePass(ExtractionBlock block)
-    {
-        int n = block.Count;
-        long[] cntr = block.Cntr, line = block.Line;
-        int[] file = block.FileIndex;
-        long min = long.MaxValue, max = long.MinValue;
-        bool ascending = true;
-        for (int i = 0; i < n; i++)
-        {
-            if (i > 0 && ReadOrderKey(file[i], line[i]) <= ReadOrderKey(file[i - 1], line[i - 1])) return null;
-            if (i > 0 && cntr[i] <= cntr[i - 1]) ascending = false;
-            min = Math.Min(min, cntr[i]);
-            max = Math.Max(max, cntr[i]);
-        }
-        if (ascending) return [];
-        // Unsigned, so a span that wraps past long's range (min near long.MinValue, max near long.MaxValue) is never small.
-        ulong span = (ulong)max - (ulong)min;
-        if (span >= (ulong)n * DenseSpanPerRow) return null;
-        var seen = new ulong[(span >> 6) + 1];
-        var dups = new List<int>();
-        for (int i = 0; i < n; i++)
-        {
-            ulong at = (ulong)cntr[i] - (ulong)min;
-            ulong bit = 1UL << (int)(at & 63);
-            ref ulong word = ref seen[at >> 6];
-            if ((word & bit) != 0) dups.Add(i);
-            else word |= bit;
-        }
-        return dups;
-    }
+    internal static List<int>? FindInOnePass(ExtractionBlock block) => new ReadOrderDuplicates().Add(block, last: true);
 
     /// <summary>
     /// The block's rows in (cntr, file, line) order, with their <see cref="RadixSort.KeyOf(long)"/>

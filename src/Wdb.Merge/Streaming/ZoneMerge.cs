@@ -186,6 +186,13 @@ public static class ZoneMerge
         private readonly DeclinationRuns _runs = new(Path.Combine(spill, "rows"));
         private readonly DuplicateCntrRuns _cntrs = new(Path.Combine(spill, "cntr"), options.Threads);
         private HashSet<(int, long)> _duplicateKeys = new();
+        // Duplicate cntr found as the blocks come (ReadOrderDuplicates) where one file is read at a time, so that
+        // blocks come in read order: no cntr runs to sort, write and merge (bench/NOTES.md 75). Null when files are
+        // read at once, or once it gave up: the blocks it took before then (the first _blocksInOnePass runs) are
+        // read back from the row runs into the cntr runs.
+        private ReadOrderDuplicates? _onePass;
+        private readonly List<DuplicateRow> _onePassRows = new();
+        private int _blocksInOnePass;
         private ScanFootprints? _footprints;
 
         public OutputRuns Outputs { get; } = new(Path.Combine(spill, "out"));
@@ -213,6 +220,8 @@ public static class ZoneMerge
             if (atOnce > 1)
                 options.Progress?.Stage($"read {inputs.Count} files, {atOnce} at once", () => Interlocked.Read(ref _spilled), expected.Sum());
             string? error = null;
+            // Its bitmap (a bit per cntr value: ~160 MB for a full-sky remerge) is held beside the zones.
+            _onePass = atOnce == 1 ? new ReadOrderDuplicates(MemoryBudget(options) / 16, Math.Max(0, expected.Sum())) : null;
             FilesAtOnce.Run(inputs.Count, atOnce, (f, ct) => ReadAndSpill(f, readOptions, atOnce == 1, ct),
                 (_, read) => (error = MergeJob.AddInput(summary, Rejects, read, log)) is null);
             // The copies are a block each (~1 M rows): not kept through the zones.
@@ -251,7 +260,7 @@ public static class ZoneMerge
                     {
                         lock (_spillLock)
                         {
-                            _cntrs.Add(handed);
+                            if (!TakeInOnePass(handed)) _cntrs.Add(handed);
                             _runs.Add(handed, options.Threads, place);
                         }
                         Interlocked.Add(ref _spilled, handed.Count);
@@ -266,6 +275,19 @@ public static class ZoneMerge
                 try { spilling.Wait(CancellationToken.None); } catch (AggregateException) { }
                 _handedBlocks.Add(handed);
             }
+        }
+
+        /// <summary>The block's duplicates found by the one pass; false when it is not (or no longer) running.</summary>
+        private bool TakeInOnePass(ExtractionBlock block)
+        {
+            if (_onePass?.Add(block) is not { } rows)
+            {
+                _onePass = null;
+                return false;
+            }
+            foreach (int i in rows) _onePassRows.Add(new DuplicateRow(block.FileIndex[i], block.Line[i], block.Cntr[i]));
+            if (block.Count > 0) _blocksInOnePass++;   // as the row runs count them: an empty block makes none
+            return true;
         }
 
         /// <summary>
@@ -285,7 +307,25 @@ public static class ZoneMerge
         /// <summary>Pass 2a: the k-way merge of the cntr runs names the duplicates, rejected as in memory.</summary>
         public MergeOutcome? Duplicates()
         {
-            var duplicates = _cntrs.Find();
+            List<DuplicateRow> duplicates;
+            if (_onePass is not null)
+            {
+                duplicates = _onePassRows;
+                log?.Invoke($"duplicate cntr: found while reading ({duplicates.Count:N0}; cntr ascending or dense)");
+            }
+            else
+            {
+                // One file at a time, the runs are in the order the blocks came: the first ones are those the one pass took.
+                var keys = new ExtractionBlock(16);
+                for (int r = 0; r < _blocksInOnePass; r++)
+                {
+                    keys.Clear();
+                    _runs.Read(r, 0, _runs.RowsOf(r), keys, static b => [b.Cntr, b.FileIndex, b.Line]);
+                    _cntrs.Add(keys);
+                }
+                duplicates = _cntrs.Find();
+                log?.Invoke($"duplicate cntr: found by sorting ({duplicates.Count:N0}; cntr neither ascending nor dense, or files read at once)");
+            }
             if (MergeJob.RejectDuplicates(options, summary, Rejects, duplicates) is string error)
                 return MergeOutcome.Fail(MergeJob.InputErrorExit, error);
             _duplicateKeys = duplicates.Select(d => (d.FileIndex, d.Line)).ToHashSet();

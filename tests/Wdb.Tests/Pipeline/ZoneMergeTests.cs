@@ -18,12 +18,13 @@ public sealed class ZoneMergeTests : IDisposable
     public void Dispose() => _s.Dispose();
 
     private static MergeOutcome Merge(IReadOnlyList<string> inputs, string outDir, int zoneRows, string device = "cpu",
-        FilterOptions? filters = null, string? spill = null, bool strict = false, int threads = 2) =>
+        FilterOptions? filters = null, string? spill = null, bool strict = false, int threads = 2, Action<string>? log = null,
+        int filesAtOnce = 0) =>
         MergeJob.Run(new MergeOptions
         {
             Inputs = inputs, OutDir = outDir, Device = device, Threads = threads, ZoneRows = zoneRows,
-            Filters = filters ?? new FilterOptions(), SpillDirectory = spill, Strict = strict,
-        });
+            Filters = filters ?? new FilterOptions(), SpillDirectory = spill, Strict = strict, FilesAtOnce = filesAtOnce,
+        }, log);
 
     /// <summary>The outputs that must come out byte for byte the same (summary.json holds times).</summary>
     internal static readonly string[] ComparedFiles =
@@ -37,11 +38,11 @@ public sealed class ZoneMergeTests : IDisposable
     /// and a survey strip 1.5 deg tall across RA 0/360, in two files; the second file repeats
     /// some cntr of the first (duplicates) and has an unreadable row.
     /// </summary>
-    private string[] Inputs(bool badRow = true, bool duplicates = true)
+    private string[] Inputs(bool badRow = true, bool duplicates = true, long stripCntrFrom = 1_000_000_000)
     {
         var tile = SyntheticSky.Generate(new GeneratorOptions(SkyKind.CalTile, 40, 3, Scans: 18, CenterRaDeg: 0.1, CenterDecDeg: -20));
         var strip = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 500, 8, CenterRaDeg: 0.0, CenterDecDeg: -20.5));
-        for (int i = 0; i < strip.Count; i++) strip.Cntr[i] += 1_000_000_000;   // generated cntr start at 1 in both
+        for (int i = 0; i < strip.Count; i++) strip.Cntr[i] += stripCntrFrom;   // generated cntr start at 1 in both
         string a = _s.PathOf("tile.csv");
         TableTextWriter.Write(tile, a);
         string b = _s.PathOf("strip.csv");
@@ -105,6 +106,34 @@ public sealed class ZoneMergeTests : IDisposable
 
     private static string Reasons(JsonElement summary) =>
         string.Join(",", summary.GetProperty("rejects_by_reason").EnumerateObject().Select(p => $"{p.Name}={p.Value}").Order());
+
+    [Fact]
+    public void Duplicates_are_found_while_reading_where_cntr_are_dense_and_by_sorting_where_not()
+    {
+        // Dense: the strip's cntr follow the tile's (both shuffled). Sparse: a gap of 10^9 between them, so that
+        // the pass taking the tile's blocks gives up at the strip's first block, and the sort takes the tile's
+        // blocks back from the row runs: the duplicates' first rows are in them. Files read at once: no pass.
+        foreach (var (name, from, atOnce, expected) in new[]
+        {
+            ("dense", 100_000L, 1, "found while reading (3;"), ("sparse", 1_000_000_000L, 1, "found by sorting (3;"),
+            ("at-once", 100_000L, 2, "found by sorting (3;"),
+        })
+        {
+            var inputs = Inputs(stripCntrFrom: from);
+            string whole = _s.PathOf($"{name}-whole");
+            Assert.Null(Merge(inputs, whole, zoneRows: 0).Error);
+            foreach (int zoneRows in new[] { 37, 4000 })
+            {
+                var lines = new List<string>();
+                string zoned = _s.PathOf($"{name}-{zoneRows}");
+                Assert.Null(Merge(inputs, zoned, zoneRows, log: lines.Add, filesAtOnce: atOnce).Error);
+                Assert.Contains(lines, l => l.StartsWith("duplicate cntr: " + expected, StringComparison.Ordinal));
+                Assert.Equal(3, Summary(zoned).GetProperty("rejects_by_reason").GetProperty("duplicate_cntr").GetInt64());
+                foreach (string file in ComparedFiles)
+                    Assert.True(Sha256(Path.Combine(whole, file)) == Sha256(Path.Combine(zoned, file)), $"{name}, zones of {zoneRows}: {file} differs");
+            }
+        }
+    }
 
     [Fact]
     public void Without_duplicates_the_filters_alone_choose_the_footprint_rows_with_the_same_bytes()
