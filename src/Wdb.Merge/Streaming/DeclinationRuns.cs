@@ -43,6 +43,8 @@ public sealed class DeclinationRuns : IDisposable
 
     public int RunCount => _runs.Count;
     public int RowsOf(int run) => _runs[run].Count;
+    /// <summary>The place <see cref="Add"/> gave run <paramref name="run"/>.</summary>
+    public long PlaceOf(int run) => _runs[run].Place;
     public long Rows { get; private set; }
 
     /// <summary>

@@ -186,13 +186,11 @@ public static class ZoneMerge
         private readonly DeclinationRuns _runs = new(Path.Combine(spill, "rows"));
         private readonly DuplicateCntrRuns _cntrs = new(Path.Combine(spill, "cntr"), options.Threads);
         private HashSet<(int, long)> _duplicateKeys = new();
-        // Duplicate cntr found as the blocks come (ReadOrderDuplicates) where one file is read at a time, so that
-        // blocks come in read order: no cntr runs to sort, write and merge (bench/NOTES.md 75). Null when files are
-        // read at once, or once it gave up: the blocks it took before then (the first _blocksInOnePass runs) are
-        // read back from the row runs into the cntr runs.
-        private ReadOrderDuplicates? _onePass;
-        private readonly List<DuplicateRow> _onePassRows = new();
-        private int _blocksInOnePass;
+        // Duplicate cntr found as the blocks come (OnePassDuplicates): no cntr runs to sort, write and merge
+        // (bench/NOTES.md 75). The places of the blocks it took; null once it gave up: those blocks are then read
+        // back from the row runs into the cntr runs.
+        private OnePassDuplicates? _onePass;
+        private readonly HashSet<long> _placesInOnePass = new();
         private ScanFootprints? _footprints;
 
         public OutputRuns Outputs { get; } = new(Path.Combine(spill, "out"));
@@ -221,7 +219,7 @@ public static class ZoneMerge
                 options.Progress?.Stage($"read {inputs.Count} files, {atOnce} at once", () => Interlocked.Read(ref _spilled), expected.Sum());
             string? error = null;
             // Its bitmap (a bit per cntr value: ~160 MB for a full-sky remerge) is held beside the zones.
-            _onePass = atOnce == 1 ? new ReadOrderDuplicates(MemoryBudget(options) / 16, Math.Max(0, expected.Sum())) : null;
+            _onePass = new OnePassDuplicates(MemoryBudget(options) / 16, Math.Max(0, expected.Sum()));
             FilesAtOnce.Run(inputs.Count, atOnce, (f, ct) => ReadAndSpill(f, readOptions, atOnce == 1, ct),
                 (_, read) => (error = MergeJob.AddInput(summary, Rejects, read, log)) is null);
             // The copies are a block each (~1 M rows): not kept through the zones.
@@ -260,7 +258,7 @@ public static class ZoneMerge
                     {
                         lock (_spillLock)
                         {
-                            if (!TakeInOnePass(handed)) _cntrs.Add(handed);
+                            if (!TakeInOnePass(handed, place)) _cntrs.Add(handed);
                             _runs.Add(handed, options.Threads, place);
                         }
                         Interlocked.Add(ref _spilled, handed.Count);
@@ -277,16 +275,15 @@ public static class ZoneMerge
             }
         }
 
-        /// <summary>The block's duplicates found by the one pass; false when it is not (or no longer) running.</summary>
-        private bool TakeInOnePass(ExtractionBlock block)
+        /// <summary>The block taken by the one pass; false when it is not (or no longer) running.</summary>
+        private bool TakeInOnePass(ExtractionBlock block, long place)
         {
-            if (_onePass?.Add(block) is not { } rows)
+            if (_onePass?.Add(block) is null)
             {
                 _onePass = null;
                 return false;
             }
-            foreach (int i in rows) _onePassRows.Add(new DuplicateRow(block.FileIndex[i], block.Line[i], block.Cntr[i]));
-            if (block.Count > 0) _blocksInOnePass++;   // as the row runs count them: an empty block makes none
+            _placesInOnePass.Add(place);
             return true;
         }
 
@@ -308,29 +305,33 @@ public static class ZoneMerge
         public MergeOutcome? Duplicates()
         {
             List<DuplicateRow> duplicates;
+            var keys = new ExtractionBlock(16);
             if (_onePass is not null)
             {
-                duplicates = _onePassRows;
+                // Out of read order (files read at once) with a repeated value, every run's keys are read again.
+                duplicates = _onePass.Rejected(() => Enumerable.Range(0, _runs.RunCount).Select(r => ReadKeys(r, keys)));
                 log?.Invoke($"duplicate cntr: found while reading ({duplicates.Count:N0}; cntr ascending or dense)");
             }
             else
             {
-                // One file at a time, the runs are in the order the blocks came: the first ones are those the one pass took.
-                var keys = new ExtractionBlock(16);
-                for (int r = 0; r < _blocksInOnePass; r++)
-                {
-                    keys.Clear();
-                    _runs.Read(r, 0, _runs.RowsOf(r), keys, static b => [b.Cntr, b.FileIndex, b.Line]);
-                    _cntrs.Add(keys);
-                }
+                for (int r = 0; r < _runs.RunCount; r++)
+                    if (_placesInOnePass.Contains(_runs.PlaceOf(r))) _cntrs.Add(ReadKeys(r, keys));
                 duplicates = _cntrs.Find();
-                log?.Invoke($"duplicate cntr: found by sorting ({duplicates.Count:N0}; cntr neither ascending nor dense, or files read at once)");
+                log?.Invoke($"duplicate cntr: found by sorting ({duplicates.Count:N0}; cntr neither ascending nor dense)");
             }
             if (MergeJob.RejectDuplicates(options, summary, Rejects, duplicates) is string error)
                 return MergeOutcome.Fail(MergeJob.InputErrorExit, error);
             _duplicateKeys = duplicates.Select(d => (d.FileIndex, d.Line)).ToHashSet();
             timer.Stop("duplicates");
             return null;
+        }
+
+        /// <summary>The (cntr, file, line) of run <paramref name="run"/>'s rows, into <paramref name="keys"/> (emptied first).</summary>
+        private ExtractionBlock ReadKeys(int run, ExtractionBlock keys)
+        {
+            keys.Clear();
+            _runs.Read(run, 0, _runs.RowsOf(run), keys, static b => [b.Cntr, b.FileIndex, b.Line]);
+            return keys;
         }
 
         /// <summary>Pass 2b: footprints of the rows that will be merged (or of the scan table), before any group's spos.</summary>

@@ -4,10 +4,11 @@ using Wdb.Merge;
 namespace Wdb.Tests.Pipeline;
 
 /// <summary>
-/// Duplicate cntr found block after block without sorting (<see cref="ReadOrderDuplicates"/>), as the zone
-/// merge's partition pass finds them: against brute force over the blocks together, and where it must give up.
+/// Duplicate cntr found block after block without sorting (<see cref="OnePassDuplicates"/>), as the zone
+/// merge's partition pass finds them: against brute force over the blocks together, out of read order, and
+/// where it must give up.
 /// </summary>
-public class ReadOrderDuplicatesTests
+public class OnePassDuplicatesTests
 {
     /// <summary>Rows in read order (file, then line), cut into blocks of the given sizes.</summary>
     private static List<ExtractionBlock> Blocks(IReadOnlyList<long> cntr, params int[] sizes)
@@ -43,7 +44,7 @@ public class ReadOrderDuplicatesTests
 
     private static List<(int Block, int Row)>? Found(List<ExtractionBlock> blocks, long maxBitmapBytes = long.MaxValue, long expectedRows = 0)
     {
-        var pass = new ReadOrderDuplicates(maxBitmapBytes, expectedRows);
+        var pass = new OnePassDuplicates(maxBitmapBytes, expectedRows);
         var found = new List<(int, int)>();
         for (int k = 0; k < blocks.Count; k++)
         {
@@ -51,12 +52,14 @@ public class ReadOrderDuplicatesTests
             if (rows is null)
             {
                 Assert.True(pass.GaveUp);
+                Assert.Null(pass.Add(blocks[k]));   // for good
                 return null;
             }
             found.AddRange(rows.Select(i => (k, i)));
         }
         Assert.False(pass.GaveUp);
-        return found;
+        // Out of read order the rows named need not be the ones to reject.
+        return pass.InReadOrder ? found : null;
     }
 
     [Theory]
@@ -112,20 +115,41 @@ public class ReadOrderDuplicatesTests
     }
 
     [Fact]
-    public void Rows_out_of_read_order_give_up_within_a_block_and_across_blocks()
+    public void Rows_out_of_read_order_name_the_repeated_values_but_not_which_row_is_first()
     {
-        var cntr = Enumerable.Range(1, 100).Select(v => (long)v).ToList();
-        var blocks = Blocks(cntr, 50);
-        blocks[1].FileIndex[0] = blocks[0].FileIndex[49];   // the second block starts at the first's last line
-        blocks[1].Line[0] = blocks[0].Line[49];
-        Assert.Null(Found(blocks));
-        blocks = Blocks(cntr, 50);
-        (blocks[0].Line[10], blocks[0].Line[11]) = (blocks[0].Line[11], blocks[0].Line[10]);
-        Assert.Null(Found(blocks));
-        // A refused block is not taken, and nothing after it is.
-        var pass = new ReadOrderDuplicates();
-        Assert.Null(pass.Add(blocks[0]));
-        Assert.Null(pass.Add(Blocks(cntr, 50)[1]));
+        var rnd = new Random(8);
+        var cntr = Enumerable.Range(0, 2_000).Select(_ => (long)rnd.Next(1, 1_500)).ToList();
+        var blocks = Blocks(cntr, 500, 500, 500);
+        var expected = Expected(blocks);
+        // Files read at once: the second file's blocks come first.
+        blocks.Reverse();
+        var pass = new OnePassDuplicates(expectedRows: cntr.Count);
+        foreach (var b in blocks) Assert.NotNull(pass.Add(b));
+        Assert.False(pass.GaveUp);
+        Assert.False(pass.InReadOrder);
+        var repeated = cntr.GroupBy(c => c).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
+        Assert.Equal(repeated.Count, pass.RepeatedValues);
+        Assert.All(Enumerable.Range(0, 1_501), v => Assert.Equal(repeated.Contains(v), pass.IsRepeated(v)));
+        Assert.True(expected.Count > 300);
+        // The rows to reject are then found among every row, read again in any order: the first by (file, line) kept.
+        var rows = blocks.ToList();
+        var rejected = pass.Rejected(() => rows.AsEnumerable().Reverse());
+        Assert.Equal(expected.Select(e => (Blocks(cntr, 500, 500, 500)[e.Block].FileIndex[e.Row], Blocks(cntr, 500, 500, 500)[e.Block].Line[e.Row])),
+            rejected.Select(d => (d.FileIndex, d.Line)));
+        Assert.All(rejected, d => Assert.Equal(cntr[(int)d.Line - 2], d.Cntr));
+        // A swap inside one block is out of read order too; in order again, the block's rows are the duplicates.
+        blocks = Blocks(cntr, 500, 500, 500);
+        (blocks[2].Line[10], blocks[2].Line[11]) = (blocks[2].Line[11], blocks[2].Line[10]);
+        Assert.Null(Found(blocks, expectedRows: cntr.Count));
+        blocks = Blocks(cntr, 500, 500, 500);
+        blocks[1].FileIndex[0] = blocks[0].FileIndex[499];   // the second block starts at the first's last line
+        blocks[1].Line[0] = blocks[0].Line[499];
+        Assert.Null(Found(blocks, expectedRows: cntr.Count));
+        Assert.Equal(expected, Found(Blocks(cntr, 500, 500, 500), expectedRows: cntr.Count));
+        // In read order the rows named are the ones rejected; the rows are not read again.
+        var inOrder = new OnePassDuplicates(expectedRows: cntr.Count);
+        foreach (var b in Blocks(cntr, 500, 500, 500)) inOrder.Add(b);
+        Assert.Equal(expected.Count, inOrder.Rejected(() => throw new InvalidOperationException("read again")).Count);
     }
 
     [Fact]
@@ -153,7 +177,7 @@ public class ReadOrderDuplicatesTests
     [Fact]
     public void The_bitmap_grows_by_doubling_for_ascending_blocks()
     {
-        var pass = new ReadOrderDuplicates();
+        var pass = new OnePassDuplicates();
         var blocks = Blocks(Enumerable.Range(1, 64 * 1_024).Select(v => (long)v).ToList(), Enumerable.Repeat(64, 1_023).ToArray());
         var sizes = new List<long>();
         foreach (var b in blocks)
