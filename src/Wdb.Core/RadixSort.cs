@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Wdb.Core;
 
 /// <summary>
@@ -16,41 +18,66 @@ public static class RadixSort
     {
         if (count < 2) return;
         if (count <= 32) { InsertionSort(keys, items, count); return; }
-        var keys2 = new ulong[count];
-        var items2 = new int[count];
-        ulong[] srcK = keys, dstK = keys2;
-        int[] srcI = items, dstI = items2;
         ulong or = 0, and = ulong.MaxValue;
         for (int i = 0; i < count; i++) { or |= keys[i]; and &= keys[i]; }
         ulong varying = or ^ and;
-        // Large sorts run each pass on every core: a histogram per slice of rows, then each
-        // slice scatters from its own offsets (slice t's rows of a digit after slice t-1's,
-        // so the sort stays stable and the result does not depend on the number of slices).
+        int passes = 0;
+        for (int shift = 0; shift < 64; shift += 8)
+            if (((varying >> shift) & 0xFF) != 0) passes++;
+        var shifts = new int[passes];
+        for (int shift = 0, k = 0; shift < 64; shift += 8)
+            if (((varying >> shift) & 0xFF) != 0) shifts[k++] = shift;
+        ulong[] sortedKeys = keys;
+        int[] sortedItems = items;
+        Passes(ref sortedKeys, ref sortedItems, count, 8, shifts, threads);
+        if (!ReferenceEquals(sortedKeys, keys))
+        {
+            Array.Copy(sortedKeys, keys, count);
+            Array.Copy(sortedItems, items, count);
+        }
+    }
+
+    /// <summary>
+    /// Stable LSD passes over <paramref name="keys"/>' digits of <paramref name="digitBits"/> bits at
+    /// <paramref name="shifts"/> (ascending), applying the same permutation to <paramref name="items"/>; the sorted
+    /// keys and items end in whichever of the given arrays and two scratch arrays the last pass wrote, returned in
+    /// <paramref name="keys"/> and <paramref name="items"/> (the caller copies back if it must). Large sorts run each
+    /// pass on <paramref name="threads"/> threads (0: every core, at most 16): a histogram per slice of rows, then
+    /// each slice scatters from its own offsets (slice t's rows of a digit after slice t-1's), so the sort stays
+    /// stable and its result does not depend on the number of slices. (All digits' counts cannot be taken in one
+    /// pass: a slice's rows change every pass.)
+    /// </summary>
+    public static void Passes<TKey>(ref TKey[] keys, ref int[] items, int count, int digitBits, int[] shifts, int threads)
+        where TKey : unmanaged, IBinaryInteger<TKey>
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(digitBits, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(digitBits, 16);
+        if (shifts.Length == 0 || count < 2) return;
+        int buckets = 1 << digitBits;
+        TKey mask = TKey.CreateTruncating(buckets - 1);
+        var keys2 = new TKey[count];
+        var items2 = new int[count];
+        TKey[] srcK = keys, dstK = keys2;
+        int[] srcI = items, dstI = items2;
         int slices = count >= ParallelThreshold ? Math.Min(Threads.Resolve(threads), 16) : 1;
         int per = (count + slices - 1) / slices;
-        var counts = new int[slices * 256];
-        for (int shift = 0; shift < 64; shift += 8)
+        var counts = new int[slices * buckets];
+        foreach (int shift in shifts)
         {
-            if (((varying >> shift) & 0xFF) == 0) continue;
-            ulong[] sk = srcK, dk = dstK;
+            TKey[] sk = srcK, dk = dstK;
             int[] si = srcI, di = dstI;
-            int sh = shift;
             Array.Clear(counts);
-            if (slices == 1) Histogram(sk, 0, count, sh, counts, 0);
-            else Parallel.For(0, slices, t => Histogram(sk, t * per, Math.Min(count, (t + 1) * per), sh, counts, t * 256));
-            int sum = 0;
-            for (int b = 0; b < 256; b++)
-                for (int t = 0; t < slices; t++) { int c = counts[t * 256 + b]; counts[t * 256 + b] = sum; sum += c; }
-            if (slices == 1) Scatter(sk, si, dk, di, 0, count, sh, counts, 0);
-            else Parallel.For(0, slices, t => Scatter(sk, si, dk, di, t * per, Math.Min(count, (t + 1) * per), sh, counts, t * 256));
+            if (slices == 1) Histogram(sk, 0, count, shift, mask, counts.AsSpan(0, buckets));
+            else Parallel.For(0, slices, t => Histogram(sk, t * per, Math.Min(count, (t + 1) * per), shift, mask, counts.AsSpan(t * buckets, buckets)));
+            for (int b = 0, sum = 0; b < buckets; b++)
+                for (int t = 0; t < slices; t++) { int c = counts[t * buckets + b]; counts[t * buckets + b] = sum; sum += c; }
+            if (slices == 1) Scatter(sk, si, dk, di, 0, count, shift, mask, counts.AsSpan(0, buckets));
+            else Parallel.For(0, slices, t => Scatter(sk, si, dk, di, t * per, Math.Min(count, (t + 1) * per), shift, mask, counts.AsSpan(t * buckets, buckets)));
             (srcK, dstK) = (dstK, srcK);
             (srcI, dstI) = (dstI, srcI);
         }
-        if (!ReferenceEquals(srcK, keys))
-        {
-            Array.Copy(srcK, keys, count);
-            Array.Copy(srcI, items, count);
-        }
+        keys = srcK;
+        items = srcI;
     }
 
     /// <summary>
@@ -84,19 +111,19 @@ public static class RadixSort
     /// <summary>Below this many keys a pass runs on one core (thread start-up would cost more).</summary>
     private const int ParallelThreshold = 1 << 17;
 
-    private static void Histogram(ulong[] keys, int from, int to, int shift, int[] counts, int at)
+    private static void Histogram<TKey>(TKey[] keys, int from, int to, int shift, TKey mask, Span<int> counts)
+        where TKey : unmanaged, IBinaryInteger<TKey>
     {
-        var c = counts.AsSpan(at, 256);
-        for (int i = from; i < to; i++) c[(int)((keys[i] >> shift) & 0xFF)]++;
+        for (int i = from; i < to; i++) counts[int.CreateTruncating((keys[i] >>> shift) & mask)]++;
     }
 
-    private static void Scatter(ulong[] srcK, int[] srcI, ulong[] dstK, int[] dstI, int from, int to, int shift, int[] offsets, int at)
+    private static void Scatter<TKey>(TKey[] srcK, int[] srcI, TKey[] dstK, int[] dstI, int from, int to, int shift, TKey mask, Span<int> next)
+        where TKey : unmanaged, IBinaryInteger<TKey>
     {
-        var next = offsets.AsSpan(at, 256);
         for (int i = from; i < to; i++)
         {
-            ulong k = srcK[i];
-            int d = next[(int)((k >> shift) & 0xFF)]++;
+            TKey k = srcK[i];
+            int d = next[int.CreateTruncating((k >>> shift) & mask)]++;
             dstK[d] = k; dstI[d] = srcI[i];
         }
     }

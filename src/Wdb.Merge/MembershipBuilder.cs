@@ -48,10 +48,9 @@ public static class MembershipBuilder
     /// Row indices 0..n-1 stably sorted by gcntr, with each group's gcntr and first position
     /// (<paramref name="offsets"/> ends with n). gcntr values span far less than 64 bits
     /// (they are cntr values): sorted as offsets from the smallest, in 32-bit keys and as few
-    /// 11-bit digits as the span needs (2 for a few million cntr). A span beyond 32 bits takes the
-    /// general 64-bit sort. (RadixSort.SortPairs on
-    /// the same offsets for every span was tried: the stats stage took 0.1 s longer on the
-    /// 3.25 M-row tile, 1.38 -> 1.49 s.)
+    /// 11-bit digits as the span needs (2 for a few million cntr), <see cref="RadixSort.Passes"/>. A span beyond
+    /// 32 bits takes the general 64-bit sort. (RadixSort.SortPairs' 8-bit digits of 64-bit keys on the same
+    /// offsets for every span was tried: the stats stage took 0.1 s longer on the 3.25 M-row tile, 1.38 -> 1.49 s.)
     /// </summary>
     private static int[] SortByGcntr(ReadOnlySpan<long> gcntr, int n, int threads, out long[] ids, out int[] offsets)
     {
@@ -71,56 +70,12 @@ public static class MembershipBuilder
         int digits = (64 - BitOperations.LeadingZeroCount(span) + DigitBits - 1) / DigitBits;
         var keys = new uint[n];
         for (int i = 0; i < n; i++) keys[i] = (uint)(gcntr[i] - min);
-        if (digits > 0) SortInPasses(ref keys, ref rows, n, digits, n >= ParallelRows ? Math.Min(Threads.Resolve(threads), 16) : 1);
+        var shifts = new int[digits];
+        for (int d = 0; d < digits; d++) shifts[d] = d * DigitBits;
+        RadixSort.Passes(ref keys, ref rows, n, DigitBits, shifts, threads);
         var sorted = keys;
         ids = Boundaries(sorted, n, k => min + sorted[k], out offsets);
         return rows;
-    }
-
-    /// <summary>Rows from which <see cref="SortByGcntr"/>'s passes run in slices on every core (as RadixSort's).</summary>
-    private const int ParallelRows = 1 << 17;
-
-    /// <summary>
-    /// <see cref="SortByGcntr"/>'s LSD passes, one per digit, over <paramref name="slices"/> slices of rows on as
-    /// many threads: per pass, a histogram of each slice, then each slice scatters from its own offsets (slice
-    /// t's rows of a digit after slice t-1's), so the sort stays stable and its result does not depend on the
-    /// slices. (All digits' counts cannot be taken in one pass: a slice's rows change every pass.)
-    /// </summary>
-    private static void SortInPasses(ref uint[] keys, ref int[] rows, int n, int digits, int slices)
-    {
-        const uint mask = (1u << DigitBits) - 1;
-        const int buckets = 1 << DigitBits;
-        int per = (n + slices - 1) / slices;
-        var counts = new int[slices * buckets];
-        var keys2 = new uint[n];
-        var rows2 = new int[n];
-        for (int d = 0; d < digits; d++)
-        {
-            int shift = d * DigitBits;
-            uint[] from = keys, to = keys2;
-            int[] fromRows = rows, toRows = rows2;
-            Array.Clear(counts);
-            Parallel.For(0, slices, t =>
-            {
-                int at = t * buckets;
-                for (int i = t * per, end = Math.Min(n, (t + 1) * per); i < end; i++) counts[at + (int)((from[i] >> shift) & mask)]++;
-            });
-            for (int b = 0, sum = 0; b < buckets; b++)
-                for (int t = 0; t < slices; t++) { int c = counts[t * buckets + b]; counts[t * buckets + b] = sum; sum += c; }
-            Parallel.For(0, slices, t =>
-            {
-                int at = t * buckets;
-                for (int i = t * per, end = Math.Min(n, (t + 1) * per); i < end; i++)
-                {
-                    uint key = from[i];
-                    int dst = counts[at + (int)((key >> shift) & mask)]++;
-                    to[dst] = key;
-                    toRows[dst] = fromRows[i];
-                }
-            });
-            (keys, keys2) = (keys2, keys);
-            (rows, rows2) = (rows2, rows);
-        }
     }
 
     /// <summary>Groups of equal sorted keys: each one's id and start, offsets ending with n.</summary>

@@ -24,6 +24,30 @@ public class RadixSortTests
         Assert.Equal(expected.Select(i => keys[i]), sortedKeys);
     }
 
+    [Theory]
+    [InlineData(1_000, 1)]
+    [InlineData(300_001, 1)]
+    [InlineData(300_001, 2)]
+    [InlineData(300_001, 3)]   // slices of unequal length
+    public void Passes_of_any_digit_width_over_narrow_keys_sort_stably_whatever_the_threads(int n, int threads)
+    {
+        var rng = new Random(n + threads);
+        // 22-bit keys in two 11-bit digits (as the gcntr sort's), with many repeats so that stability shows.
+        var keys = Enumerable.Range(0, n).Select(_ => (uint)rng.Next(1 << 22) & 0x3F_F8_07u).ToArray();
+        var items = Enumerable.Range(0, n).ToArray();
+        var expected = items.OrderBy(i => keys[i]).ToArray();
+        uint[] sortedKeys = (uint[])keys.Clone();
+        int[] sortedItems = items;
+        RadixSort.Passes(ref sortedKeys, ref sortedItems, n, 11, [0, 11], threads);
+        Assert.Equal(expected, sortedItems);
+        Assert.Equal(expected.Select(i => keys[i]), sortedKeys);
+        // Only the digits asked for are sorted by: one 11-bit pass leaves the order of the higher bits alone.
+        uint[] lowKeys = (uint[])keys.Clone();
+        int[] lowItems = Enumerable.Range(0, n).ToArray();
+        RadixSort.Passes(ref lowKeys, ref lowItems, n, 11, [0], threads);
+        Assert.Equal(Enumerable.Range(0, n).OrderBy(i => keys[i] & 0x7FF).ToArray(), lowItems);
+    }
+
     [Fact]
     public void Double_keys_keep_numeric_order_with_nan_last()
     {
