@@ -301,8 +301,35 @@ public sealed class ExtractionBlock
     {
         if (HoldsOthers && Count > 0) throw new InvalidOperationException("not a block of grouping columns: use Permute");
         CheckOrder(rows, Count);
-        GatherGroupingFrom(this, rows, threads);
+        if (IsAscending(rows)) CompactGroupingRows(rows);
+        else GatherGroupingFrom(this, rows, threads);
         Count = _clean = rows.Length;
+    }
+
+    private static bool IsAscending(int[] rows)
+    {
+        for (int k = 1; k < rows.Length; k++) if (rows[k] <= rows[k - 1]) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="KeepGroupingRows"/> for ascending rows, in place: row k moves down to k from rows[k] >= k, which no
+    /// earlier move overwrote. The zone merge keeps all but its open components' rows, which lie near the end of
+    /// the declination order: the rows before the first one left out stay where they are, and no new column is made
+    /// (a zone's gather of every grouping column was most of its components stage).
+    /// </summary>
+    private void CompactGroupingRows(int[] rows)
+    {
+        int first = 0;
+        while (first < rows.Length && rows[first] == first) first++;
+        if (first == rows.Length) return;
+        Compact(Cntr); Compact(ScanKey); Compact(Ra); Compact(Dec); Compact(JDate);
+        foreach (var band in Bands) { Compact(band.Mag); Compact(band.PhQual); Compact(band.RdFlg); }
+
+        void Compact<T>(T[] column)
+        {
+            for (int k = first; k < rows.Length; k++) column[k] = column[rows[k]];
+        }
     }
 
     /// <summary>

@@ -98,6 +98,13 @@ public class ExtractionBlockTests
         b2.Rejoin(grouping2, kept.Select(k => taken[k]).ToArray(), Enumerable.Range(0, kept.Length).ToArray(), threads);
         Assert.Equal(kept.Length, b2.Count);
         for (int k = 0; k < kept.Length; k++) Assert.Equal(BlockText.Row(keptReference, k), BlockText.Row(b2, k));
+        // Ascending rows are moved down in place, others gathered: the same rows either way.
+        var reversed = kept.Reverse().ToArray();
+        var b3 = Numbered(n);
+        var grouping3 = b3.TakeGroupingColumns(taken, threads);
+        grouping3.KeepGroupingRows(reversed, threads);
+        b3.Rejoin(grouping3, reversed.Select(k => taken[k]).ToArray(), Enumerable.Range(0, reversed.Length).ToArray(), threads);
+        for (int k = 0; k < kept.Length; k++) Assert.Equal(BlockText.Row(keptReference, kept.Length - 1 - k), BlockText.Row(b3, k));
 
         b.Rejoin(grouping, taken, order, threads);
         Assert.Equal(n, b.Count);
