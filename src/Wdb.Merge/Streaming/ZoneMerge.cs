@@ -301,7 +301,10 @@ public static class ZoneMerge
         private Task<T> Overlap<T>(Func<T> work) =>
             Threads.Resolve(options.Threads) > 1 ? Task.Run(work) : Task.FromResult(work());
 
-        /// <summary>Pass 2a: the k-way merge of the cntr runs names the duplicates, rejected as in memory.</summary>
+        /// <summary>
+        /// Pass 2a: the duplicates, rejected as in memory: those the one pass found while partitioning, or the k-way
+        /// merge of the cntr runs (with the blocks the one pass took before it gave up).
+        /// </summary>
         public MergeOutcome? Duplicates()
         {
             List<DuplicateRow> duplicates;
