@@ -198,6 +198,12 @@ internal static class TableEncoders
     {
         ExtractionBlock merged = o.Block;
         int nm = merged.Count, nf = o.Filtered?.Count ?? 0, n = nm + nf;
+        if (PlaceByCntr(merged.Cntr.AsSpan(0, nm), o.Filtered is null ? [] : o.Filtered.Cntr.AsSpan(0, nf)) is { } placed)
+        {
+            var placedKeys = new long[n];
+            for (int k = 0; k < n; k++) placedKeys[k] = placed[k] < nm ? merged.Cntr[placed[k]] : o.Filtered!.Cntr[placed[k] - nm];
+            return (placedKeys, placed);
+        }
         var sortKeys = new ulong[n];
         var rows = new int[n];
         for (int i = 0; i < nm; i++) sortKeys[i] = RadixSort.KeyOf(merged.Cntr[i]);
@@ -207,6 +213,47 @@ internal static class TableEncoders
         var keys = new long[n];
         for (int i = 0; i < n; i++) keys[i] = RadixSort.LongOf(sortKeys[i]);
         return (keys, rows);
+    }
+
+    /// <summary>Most cntr values a row may span for <see cref="PlaceByCntr"/>: its slots are then at most 8 bytes a row.</summary>
+    internal const int PlacedSpanPerRow = 2;
+
+    /// <summary>
+    /// <see cref="ExtractionOrder"/>'s rows without sorting, where the cntr are distinct and span fewer than
+    /// <see cref="PlacedSpanPerRow"/> values a row (a table numbered from 1, as a remerge's or a generated one, its
+    /// duplicates rejected): each row goes to the slot of its value, then the slots are read in order. Null
+    /// elsewhere (sparse values, a zone's share of the numbering, or a value twice): the sort decides, and keeps ties
+    /// in row order. The sort took three or four 8-bit passes over 16 bytes a row.
+    /// </summary>
+    internal static int[]? PlaceByCntr(ReadOnlySpan<long> merged, ReadOnlySpan<long> filtered)
+    {
+        int n = merged.Length + filtered.Length;
+        if (n == 0) return [];
+        long min = long.MaxValue, max = long.MinValue;
+        foreach (long c in merged) { min = Math.Min(min, c); max = Math.Max(max, c); }
+        foreach (long c in filtered) { min = Math.Min(min, c); max = Math.Max(max, c); }
+        // Unsigned, so a span that wraps past long's range is never small.
+        ulong span = (ulong)max - (ulong)min;
+        if (span >= (ulong)n * PlacedSpanPerRow) return null;
+        // Row + 1 in the slot of each value: 0 is an empty slot.
+        var slots = new int[span + 1];
+        for (int i = 0; i < merged.Length; i++)
+        {
+            ref int slot = ref slots[(ulong)merged[i] - (ulong)min];
+            if (slot != 0) return null;
+            slot = i + 1;
+        }
+        for (int i = 0; i < filtered.Length; i++)
+        {
+            ref int slot = ref slots[(ulong)filtered[i] - (ulong)min];
+            if (slot != 0) return null;
+            slot = merged.Length + i + 1;
+        }
+        var rows = new int[n];
+        int k = 0;
+        foreach (int slot in slots)
+            if (slot != 0) rows[k++] = slot - 1;
+        return rows;
     }
 
     /// <summary>One chunk of extractions: positions [range) of <paramref name="rows"/> (ExtractionOrder's); keys are their cntr.</summary>
