@@ -362,7 +362,11 @@ public static class ZoneMerge
 
             ZoneRowsRead Load(int zone)
             {
-                var block = new ExtractionBlock(16);
+                // Sized once (grown run by run it was copied as it doubled), with room for the rows the zone below
+                // carries up, which Zone appends (they are few: a component within reach of its top).
+                long rows = 0;
+                for (int r = 0; r < _runs.RunCount; r++) rows += bounds[r][zone + 1] - bounds[r][zone];
+                var block = new ExtractionBlock((int)Math.Min(Array.MaxLength, rows + rows / 16 + 1024));
                 for (int r = 0; r < _runs.RunCount; r++) _runs.Read(r, bounds[r][zone], bounds[r][zone + 1], block);
                 return Keep(block, _duplicateKeys, options);
             }
@@ -403,9 +407,11 @@ public static class ZoneMerge
             MergeJob.CountFiltered(summary, loaded.Filtered, loaded.FilteredReasons);
             if (loaded.Filtered.Count > 0) Outputs.Add(FilteredOnly(loaded.Filtered, loaded.FilteredReasons, summary, options.Threads));
 
-            // The carried rows first: they are few, and appending the zone to them copies it once.
+            // The carried rows are few: appended to the zone where its block has room for them (Load leaves some),
+            // else the zone is appended to them (a copy of the zone). The declination order does not depend on which.
             var merged = loaded.Merged;
-            if (carry.Count > 0) { carry.Append(merged); merged = carry; }
+            if (carry.Count > 0 && merged.Capacity - merged.Count >= carry.Count) merged.Append(carry);
+            else if (carry.Count > 0) { carry.Append(merged); merged = carry; }
             // As held whole (bench/NOTES.md 66): only the grouping columns go into declination order (and into
             // the zone's final rows); the others are gathered once, into group order, or into the carry.
             var taken = DeclinationSort.Order(merged, options.Threads);
