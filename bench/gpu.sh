@@ -2,7 +2,7 @@
 # GPU checks and benchmark on a machine with an NVIDIA GPU and no .NET (the `device` tool's machine).
 #
 #   bench/gpu.sh pack   here, with the .NET SDK: a self-contained linux-x64 publish of `wdb` and of the test
-#                       suite in one folder, packed as .device/wdb-linux-x64.tar.xz (git-ignored; ~39 MB, under
+#                       suite in one folder, packed as .device/wdb-linux-x64.tar.xz (git-ignored; ~41 MB, under
 #                       the 64 MiB that travels; not trimmed: ILGPU needs the IL). BASE=<commit> also packs
 #                       that commit's `wdb` as the baseline (its own files; the runtime it shares is linked,
 #                       ~1.5 MB more before compression), so `run` can time both on the same machine.
@@ -25,12 +25,14 @@ case "${1:-}" in
     rm -rf .device/wdb && mkdir -p .device
     dotnet publish tests/Wdb.Tests -c Release -r linux-x64 --self-contained true -p:PublishReadyToRun=false \
       -p:DebugType=none -o .device/wdb -v quiet -nologo
-    # wdb itself precompiled (ReadyToRun, each assembly its own image, not the composite of 63, whose own
-    # copy of the runtime would not fit beside the tests'): ILGPU's compiler, which makes the kernels at
-    # every start, runs as precompiled code as in `./run.sh publish`'s build, not jitted. Its assemblies
-    # replace the tests' copies, which run from them as well (IL is kept).
-    dotnet publish src/Wdb.Cli -c Release -r linux-x64 --self-contained true -p:PublishReadyToRun=true \
-      -p:PublishReadyToRunComposite=false -p:DebugType=none -o .device/wdb -v quiet -nologo
+    # wdb itself as `./run.sh publish` builds it: one composite ReadyToRun image of the runtime and our
+    # assemblies, written over the tests' copies (their framework files become the composite's components;
+    # the tests run on it, jitting their own code; ~41 MB packed). With BASE, per-assembly images instead,
+    # so that the baseline's identical runtime files can be links (a composite's are not the baseline's);
+    # those run with tiering on (Wdb.Cli.csproj: with tiering off they ran 4-8x slower on an Intel Xeon).
+    if [ -n "${BASE:-}" ]; then r2r=(-p:PublishReadyToRun=true -p:PublishReadyToRunComposite=false); else r2r=(); fi
+    dotnet publish src/Wdb.Cli -c Release -r linux-x64 --self-contained true "${r2r[@]}" \
+      -p:DebugType=none -o .device/wdb -v quiet -nologo
     dirs=(wdb)
     if [ -n "${BASE:-}" ]; then
       # The baseline publishes from a clean export of that commit. Its files that equal the new
