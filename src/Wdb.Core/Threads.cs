@@ -16,6 +16,24 @@ public static class Threads
     public static ParallelOptions Options(int threads) => new() { MaxDegreeOfParallelism = Resolve(threads) };
 
     /// <summary>
+    /// <paramref name="body"/>(from, to) over [0, <paramref name="count"/>) cut into ranges of
+    /// <paramref name="chunk"/> items, on at most <see cref="Resolve"/>(<paramref name="threads"/>) threads; on
+    /// the calling thread alone when there is one range. For loops whose items are independent, or
+    /// whose shared writes are order-free (an atomic minimum, a lock-free union).
+    /// </summary>
+    public static void ForRanges(int count, int chunk, int threads, Action<int, int> body)
+    {
+        if (chunk <= 0) throw new ArgumentOutOfRangeException(nameof(chunk));
+        int ranges = (int)(((long)count + chunk - 1) / chunk);
+        if (ranges <= 1 || Resolve(threads) == 1)
+        {
+            if (count > 0) body(0, count);
+            return;
+        }
+        Parallel.For(0, ranges, Options(threads), r => body(r * chunk, (int)Math.Min(count, (long)(r + 1) * chunk)));
+    }
+
+    /// <summary>
     /// <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> whose failure comes out as one of
     /// its exceptions itself, an IOException first, not wrapped in an AggregateException: the callers turn
     /// an I/O error (a full disk, which fails every iteration alike) into one error line.

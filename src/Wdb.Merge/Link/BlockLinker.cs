@@ -21,6 +21,8 @@ public static class BlockLinker
     /// <summary>Smallest block tried when a device runs out of memory; below it the failure stands.</summary>
     public const int MinBlockRows = 1 << 16;
 
+    private const int RowsPerTask = 1 << 16;
+
     /// <summary>
     /// Labels (smallest row index of each component) for rows sorted by dec ascending. When
     /// the device runs out of memory, the whole link starts again with half the block size
@@ -28,12 +30,12 @@ public static class BlockLinker
     /// logged. Other device failures propagate as <see cref="LinkDeviceException"/>.
     /// </summary>
     public static int[] Link(ILinkEngine engine, ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, double radiusArcsec, int blockRows,
-        Action<string>? log = null)
+        Action<string>? log = null, int threads = 0)
     {
         if (blockRows <= 0) throw new ArgumentOutOfRangeException(nameof(blockRows));
         while (true)
         {
-            try { return LinkInBlocks(engine, ra, dec, radiusArcsec, blockRows); }
+            try { return LinkInBlocks(engine, ra, dec, radiusArcsec, blockRows, threads, RowsPerTask); }
             catch (LinkDeviceException e) when (e.OutOfMemory && Math.Min(blockRows, ra.Length) > MinBlockRows)
             {
                 blockRows = Math.Max(MinBlockRows, Math.Min(blockRows, ra.Length) / 2);
@@ -42,7 +44,9 @@ public static class BlockLinker
         }
     }
 
-    private static int[] LinkInBlocks(ILinkEngine engine, ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, double radiusArcsec, int blockRows)
+    /// <summary>One try of <see cref="Link"/>, with the stitching's rows per parallel task given (tests make it small).</summary>
+    internal static int[] LinkInBlocks(ILinkEngine engine, ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, double radiusArcsec, int blockRows,
+        int threads, int rowsPerTask)
     {
         int n = ra.Length;
         if (n <= blockRows) return engine.Link(ra, dec, radiusArcsec);
@@ -51,7 +55,7 @@ public static class BlockLinker
 
         double marginDeg = MarginDeg(radiusArcsec);
         var parent = new int[n];
-        for (int i = 0; i < n; i++) parent[i] = i;
+        Threads.ForRanges(n, rowsPerTask, threads, (from, to) => { for (int i = from; i < to; i++) parent[i] = i; });
         for (int start = 0; start < n; start += blockRows)
         {
             int end = Math.Min(n, start + blockRows);
@@ -59,11 +63,17 @@ public static class BlockLinker
             int windowEnd = end;
             while (windowEnd < n && dec[windowEnd] <= limit) windowEnd++;
             var local = engine.Link(ra[start..windowEnd], dec[start..windowEnd], radiusArcsec);
-            for (int k = 0; k < local.Length; k++)
-                if (local[k] != k) UnionFind.Union(parent, start + local[k], start + k);
+            // The union-find is lock-free and its roots are the smallest row of each set, so the
+            // windows' links may be stitched in any order.
+            int first = start;
+            Threads.ForRanges(local.Length, rowsPerTask, threads, (from, to) =>
+            {
+                for (int k = from; k < to; k++)
+                    if (local[k] != k) UnionFind.Union(parent, first + local[k], first + k);
+            });
         }
         var labels = new int[n];
-        for (int i = 0; i < n; i++) labels[i] = UnionFind.Find(parent, i);
+        Threads.ForRanges(n, rowsPerTask, threads, (from, to) => { for (int i = from; i < to; i++) labels[i] = UnionFind.Find(parent, i); });
         return labels;
     }
 }

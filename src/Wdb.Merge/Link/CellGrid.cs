@@ -26,29 +26,54 @@ public sealed class CellGrid
 
     private double _sinR;
 
-    public static CellGrid Build(ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, double radiusArcsec, int threads)
+    // Work per task of the parallel passes: large enough that handing out a task costs nothing next
+    // to it, small enough that the dense cells of a calibration tile spread over the threads. Tests
+    // make them small, to cut a few hundred points into many tasks.
+    internal const int DefaultRowsPerTask = 1 << 16, DefaultCellsPerTask = 1 << 12;
+    private int _rowsPerTask = DefaultRowsPerTask, _cellsPerTask = DefaultCellsPerTask;
+
+    public static CellGrid Build(ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, double radiusArcsec, int threads) =>
+        Build(ra, dec, radiusArcsec, threads, DefaultRowsPerTask, DefaultCellsPerTask);
+
+    internal static unsafe CellGrid Build(ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, double radiusArcsec, int threads,
+        int rowsPerTask, int cellsPerTask)
+    {
+        // Pinned, so that the parallel passes read the caller's spans without copying them.
+        fixed (double* pra = ra, pdec = dec)
+            return Build((nint)pra, (nint)pdec, ra.Length, radiusArcsec, threads, rowsPerTask, cellsPerTask);
+    }
+
+    private static unsafe CellGrid Build(nint raAddr, nint decAddr, int n, double radiusArcsec, int threads, int rowsPerTask, int cellsPerTask)
     {
         if (!(radiusArcsec > 0) || radiusArcsec > 3600) throw new ArgumentOutOfRangeException(nameof(radiusArcsec), "radius must be in (0, 3600] arcsec");
-        int n = ra.Length;
         var g = new CellGrid
         {
             Chord2 = Sky.ChordSquared(radiusArcsec),
             ZoneHeightDeg = radiusArcsec / 3600.0 / 2.0,
             _sinR = Math.Sin(radiusArcsec * Sky.ArcsecToRad),
+            _rowsPerTask = rowsPerTask,
+            _cellsPerTask = cellsPerTask,
         };
         g.Chord = Math.Sqrt(g.Chord2);
         double h = g.ZoneHeightDeg;
 
-        // Zone of every point and the zone range.
+        // Zone of every point and the zone range, a slice of rows per task.
         var zone = new int[n];
         int zmin = int.MaxValue, zmax = int.MinValue;
-        for (int i = 0; i < n; i++)
+        var gate = new object();
+        Threads.ForRanges(n, rowsPerTask, threads, (from, to) =>
         {
-            int z = ZoneOf(dec[i], h);
-            zone[i] = z;
-            if (z < zmin) zmin = z;
-            if (z > zmax) zmax = z;
-        }
+            double* dec = (double*)decAddr;
+            int lo = int.MaxValue, hi = int.MinValue;
+            for (int i = from; i < to; i++)
+            {
+                int z = ZoneOf(dec[i], h);
+                zone[i] = z;
+                if (z < lo) lo = z;
+                if (z > hi) hi = z;
+            }
+            lock (gate) { zmin = Math.Min(zmin, lo); zmax = Math.Max(zmax, hi); }
+        });
         g.ZoneMin = zmin;
         g.ZoneCount = zmax - zmin + 1;
         g.ZoneCells = new int[g.ZoneCount];
@@ -67,102 +92,126 @@ public sealed class CellGrid
         // Sort points by (zone, RA cell).
         var keys = new ulong[n];
         var order = new int[n];
-        for (int i = 0; i < n; i++)
+        Threads.ForRanges(n, rowsPerTask, threads, (from, to) =>
         {
-            int z = zone[i] - zmin;
-            int nc = g.ZoneCells[z];
-            int c = (int)(ra[i] / g.ZoneWidthDeg[z]);
-            if (c >= nc) c = nc - 1;
-            if (c < 0) c = 0;
-            keys[i] = ((ulong)(uint)z << 32) | (uint)c;
-            order[i] = i;
-        }
-        RadixSort.SortPairs(keys, order, n);
+            double* ra = (double*)raAddr;
+            for (int i = from; i < to; i++)
+            {
+                int z = zone[i] - zmin;
+                int nc = g.ZoneCells[z];
+                int c = (int)(ra[i] / g.ZoneWidthDeg[z]);
+                if (c >= nc) c = nc - 1;
+                if (c < 0) c = 0;
+                keys[i] = ((ulong)(uint)z << 32) | (uint)c;
+                order[i] = i;
+            }
+        });
+        RadixSort.SortPairs(keys, order, n, threads);
 
         g.PointRow = order;
         g.X = new double[n]; g.Y = new double[n]; g.Z = new double[n];
-        g.ComputeUnitVectors(ra, dec, threads);
-
-        // Cells: runs of equal keys.
-        int cellCount = 0;
-        for (int k = 0; k < n; k++)
-            if (k == 0 || keys[k] != keys[k - 1]) cellCount++;
-        g.CellCount = cellCount;
-        g.CellIndex = new int[cellCount];
-        g.CellStart = new int[cellCount + 1];
-        g.ZoneCellStart = new int[g.ZoneCount + 1];
-        int cell = -1;
-        for (int k = 0; k < n; k++)
-        {
-            if (k == 0 || keys[k] != keys[k - 1])
-            {
-                cell++;
-                g.CellStart[cell] = k;
-                g.CellIndex[cell] = (int)(uint)keys[k];
-                int z = (int)(keys[k] >> 32);
-                g.ZoneCellStart[z + 1] = cell + 1;
-            }
-        }
-        g.CellStart[cellCount] = n;
-        // Empty zones inherit the running start.
-        for (int z = 1; z <= g.ZoneCount; z++)
-            if (g.ZoneCellStart[z] < g.ZoneCellStart[z - 1]) g.ZoneCellStart[z] = g.ZoneCellStart[z - 1];
-
-        g.ComputeCellShapes();
+        g.ComputeUnitVectors(raAddr, decAddr, threads);
+        g.FindCells(keys, threads);
+        g.ComputeCellShapes(threads);
         return g;
     }
 
-    private unsafe void ComputeUnitVectors(ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, int threads)
+    private unsafe void ComputeUnitVectors(nint raAddr, nint decAddr, int threads)
     {
-        int n = ra.Length;
         double[] xs = X, ys = Y, zs = Z;
         int[] order = PointRow;
-        // Pinned pointers let the parallel loop read the caller's spans without copying them.
-        fixed (double* pra = ra, pdec = dec)
+        Threads.ForRanges(order.Length, _rowsPerTask, threads, (from, to) =>
         {
-            nint raAddr = (nint)pra, decAddr = (nint)pdec;
-            Parallel.For(0, threads, Threads.Options(threads), t =>
+            double* r = (double*)raAddr, d = (double*)decAddr;
+            for (int k = from; k < to; k++)
             {
-                double* r = (double*)raAddr, d = (double*)decAddr;
-                int from = (int)((long)n * t / threads), to = (int)((long)n * (t + 1) / threads);
+                var v = Sky.UnitVector(r[order[k]], d[order[k]]);
+                xs[k] = v.X; ys[k] = v.Y; zs[k] = v.Z;
+            }
+        });
+    }
+
+    /// <summary>
+    /// Cells as runs of equal keys in the sorted order: each slice counts the runs that start in it,
+    /// and after a prefix sum writes them at its own offset. A zone's range is closed by the row
+    /// where the next occupied zone starts, which one slice alone holds.
+    /// </summary>
+    private void FindCells(ulong[] keys, int threads)
+    {
+        int n = keys.Length;
+        int slices = (int)(((long)n + _rowsPerTask - 1) / _rowsPerTask);
+        var runs = new int[slices + 1];
+        Threads.ForRanges(slices, 1, threads, (s0, s1) =>
+        {
+            for (int s = s0; s < s1; s++)
+            {
+                int from = s * _rowsPerTask, to = (int)Math.Min(n, (long)(s + 1) * _rowsPerTask), count = 0;
+                for (int k = from; k < to; k++)
+                    if (k == 0 || keys[k] != keys[k - 1]) count++;
+                runs[s + 1] = count;
+            }
+        });
+        for (int s = 0; s < slices; s++) runs[s + 1] += runs[s];
+        CellCount = runs[slices];
+        CellIndex = new int[CellCount];
+        CellStart = new int[CellCount + 1];
+        ZoneCellStart = new int[ZoneCount + 1];
+        int[] cellIndex = CellIndex, cellStart = CellStart, zoneCellStart = ZoneCellStart;
+        Threads.ForRanges(slices, 1, threads, (s0, s1) =>
+        {
+            for (int s = s0; s < s1; s++)
+            {
+                int from = s * _rowsPerTask, to = (int)Math.Min(n, (long)(s + 1) * _rowsPerTask), cell = runs[s] - 1;
                 for (int k = from; k < to; k++)
                 {
-                    var v = Sky.UnitVector(r[order[k]], d[order[k]]);
-                    xs[k] = v.X; ys[k] = v.Y; zs[k] = v.Z;
+                    if (k > 0 && keys[k] == keys[k - 1]) continue;
+                    cell++;
+                    cellStart[cell] = k;
+                    cellIndex[cell] = (int)(uint)keys[k];
+                    // A zone's cells end where a later zone's first cell starts.
+                    if (k > 0 && keys[k] >> 32 != keys[k - 1] >> 32) zoneCellStart[(int)(keys[k - 1] >> 32) + 1] = cell;
                 }
-            });
-        }
+            }
+        });
+        cellStart[CellCount] = n;
+        if (n > 0) zoneCellStart[(int)(keys[n - 1] >> 32) + 1] = CellCount;
+        // Empty zones inherit the running start.
+        for (int z = 1; z <= ZoneCount; z++)
+            if (zoneCellStart[z] < zoneCellStart[z - 1]) zoneCellStart[z] = zoneCellStart[z - 1];
     }
 
     private static int ZoneOf(double decDeg, double h) => (int)Math.Floor((decDeg + 90.0) / h);
 
-    private void ComputeCellShapes()
+    private void ComputeCellShapes(int threads)
     {
         CentX = new double[CellCount]; CentY = new double[CellCount]; CentZ = new double[CellCount];
         CellRadius = new double[CellCount];
-        for (int c = 0; c < CellCount; c++)
+        Threads.ForRanges(CellCount, _cellsPerTask, threads, (c0, c1) =>
         {
-            int p0 = CellStart[c], p1 = CellStart[c + 1];
-            if (p1 - p0 == 1)
+            for (int c = c0; c < c1; c++)
             {
-                CentX[c] = X[p0]; CentY[c] = Y[p0]; CentZ[c] = Z[p0];
-                continue;
+                int p0 = CellStart[c], p1 = CellStart[c + 1];
+                if (p1 - p0 == 1)
+                {
+                    CentX[c] = X[p0]; CentY[c] = Y[p0]; CentZ[c] = Z[p0];
+                    continue;
+                }
+                double sx = 0, sy = 0, sz = 0;
+                for (int p = p0; p < p1; p++) { sx += X[p]; sy += Y[p]; sz += Z[p]; }
+                double inv = 1.0 / (p1 - p0);
+                sx *= inv; sy *= inv; sz *= inv;
+                double r2 = 0;
+                for (int p = p0; p < p1; p++)
+                {
+                    double dx = X[p] - sx, dy = Y[p] - sy, dz = Z[p] - sz;
+                    double d2 = dx * dx + dy * dy + dz * dz;
+                    if (d2 > r2) r2 = d2;
+                }
+                CentX[c] = sx; CentY[c] = sy; CentZ[c] = sz;
+                // A hair of slack so rounding in the centroid never prunes a true link.
+                CellRadius[c] = Math.Sqrt(r2) * (1 + 1e-12) + 1e-15;
             }
-            double sx = 0, sy = 0, sz = 0;
-            for (int p = p0; p < p1; p++) { sx += X[p]; sy += Y[p]; sz += Z[p]; }
-            double inv = 1.0 / (p1 - p0);
-            sx *= inv; sy *= inv; sz *= inv;
-            double r2 = 0;
-            for (int p = p0; p < p1; p++)
-            {
-                double dx = X[p] - sx, dy = Y[p] - sy, dz = Z[p] - sz;
-                double d2 = dx * dx + dy * dy + dz * dz;
-                if (d2 > r2) r2 = d2;
-            }
-            CentX[c] = sx; CentY[c] = sy; CentZ[c] = sz;
-            // A hair of slack so rounding in the centroid never prunes a true link.
-            CellRadius[c] = Math.Sqrt(r2) * (1 + 1e-12) + 1e-15;
-        }
+        });
     }
 
     /// <summary>
@@ -181,23 +230,39 @@ public sealed class CellGrid
         return Math.Asin(_sinR / c) / Sky.DegToRad * (1 + 1e-9) + 1e-12;
     }
 
-    /// <summary>Label of every input row: the smallest row index of its component.</summary>
-    public void LabelPoints(int[] parent, int[] labels)
+    /// <summary>
+    /// Label of every input row: the smallest row index of its component. Each cell's root and
+    /// smallest row are its own; a root's minimum over its cells is an atomic minimum, the same
+    /// whichever thread gets there first.
+    /// </summary>
+    public void LabelPoints(int[] parent, int[] labels, int threads)
     {
         var minRow = new int[CellCount];
         Array.Fill(minRow, int.MaxValue);
         var root = new int[CellCount];
-        for (int c = 0; c < CellCount; c++) root[c] = UnionFind.Find(parent, c);
-        for (int c = 0; c < CellCount; c++)
+        Threads.ForRanges(CellCount, _cellsPerTask, threads, (c0, c1) =>
         {
-            int r = root[c];
-            for (int p = CellStart[c]; p < CellStart[c + 1]; p++)
-                if (PointRow[p] < minRow[r]) minRow[r] = PointRow[p];
-        }
-        for (int c = 0; c < CellCount; c++)
+            for (int c = c0; c < c1; c++)
+            {
+                int r = root[c] = UnionFind.Find(parent, c), least = int.MaxValue;
+                for (int p = CellStart[c]; p < CellStart[c + 1]; p++)
+                    if (PointRow[p] < least) least = PointRow[p];
+                int seen = Volatile.Read(ref minRow[r]);
+                while (least < seen)
+                {
+                    int was = Interlocked.CompareExchange(ref minRow[r], least, seen);
+                    if (was == seen) break;
+                    seen = was;
+                }
+            }
+        });
+        Threads.ForRanges(CellCount, _cellsPerTask, threads, (c0, c1) =>
         {
-            int label = minRow[root[c]];
-            for (int p = CellStart[c]; p < CellStart[c + 1]; p++) labels[PointRow[p]] = label;
-        }
+            for (int c = c0; c < c1; c++)
+            {
+                int label = minRow[root[c]];
+                for (int p = CellStart[c]; p < CellStart[c + 1]; p++) labels[PointRow[p]] = label;
+            }
+        });
     }
 }

@@ -22,9 +22,17 @@ namespace Wdb.Merge.Link;
 /// </summary>
 public sealed class CpuLinkEngine : ILinkEngine
 {
-    private readonly int _threads;
+    private readonly int _threads, _rowsPerTask, _cellsPerTask;
 
-    public CpuLinkEngine(int threads = 0) => _threads = Threads.Resolve(threads);
+    public CpuLinkEngine(int threads = 0) : this(threads, CellGrid.DefaultRowsPerTask, CellGrid.DefaultCellsPerTask) { }
+
+    /// <summary>With the grid's work per parallel task given (tests cut small inputs into many tasks).</summary>
+    internal CpuLinkEngine(int threads, int rowsPerTask, int cellsPerTask)
+    {
+        _threads = Threads.Resolve(threads);
+        _rowsPerTask = rowsPerTask;
+        _cellsPerTask = cellsPerTask;
+    }
 
     public string DeviceName => $"cpu ({_threads} threads)";
 
@@ -36,11 +44,11 @@ public sealed class CpuLinkEngine : ILinkEngine
         if (decDeg.Length != n) throw new ArgumentException("ra and dec differ in length");
         var labels = new int[n];
         if (n == 0) return labels;
-        var grid = CellGrid.Build(raDeg, decDeg, radiusArcsec, _threads);
+        var grid = CellGrid.Build(raDeg, decDeg, radiusArcsec, _threads, _rowsPerTask, _cellsPerTask);
         var parent = new int[grid.CellCount];
         for (int c = 0; c < parent.Length; c++) parent[c] = c;
         LinkCells(grid, parent);
-        grid.LabelPoints(parent, labels);
+        grid.LabelPoints(parent, labels, _threads);
         return labels;
     }
 

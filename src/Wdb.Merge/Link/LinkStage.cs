@@ -18,13 +18,13 @@ public static class LinkStage
     {
         try
         {
-            return new LinkResult(BlockLinker.Link(engine, ra, dec, radiusArcsec, blockRows, log), engine.DeviceName, null);
+            return new LinkResult(BlockLinker.Link(engine, ra, dec, radiusArcsec, blockRows, log, threads), engine.DeviceName, null);
         }
         catch (LinkDeviceException e) when (fallBackToCpu)
         {
             log?.Invoke($"{e.Message}; linking on the CPU instead");
             var cpu = new CpuLinkEngine(threads);
-            return new LinkResult(BlockLinker.Link(cpu, ra, dec, radiusArcsec, blockRows), $"{cpu.DeviceName}, after {e.Message}", null);
+            return new LinkResult(BlockLinker.Link(cpu, ra, dec, radiusArcsec, blockRows, threads: threads), $"{cpu.DeviceName}, after {e.Message}", null);
         }
         catch (LinkDeviceException e)
         {

@@ -29,6 +29,9 @@ public class CpuLinkEngineTests
         var expected = new BruteForceLinkEngine().Link(ra, dec, radius);
         var actual = new CpuLinkEngine(threads).Link(ra, dec, radius);
         Assert.Equal(expected, actual);
+        // The grid's passes cut into many small tasks on several threads: task boundaries inside
+        // cells and zones, roots' minimums raced for.
+        Assert.Equal(expected, new CpuLinkEngine(4, rowsPerTask: 7, cellsPerTask: 3).Link(ra, dec, radius));
     }
 
     [Theory]
@@ -101,6 +104,31 @@ public class CpuLinkEngineTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(3, 5, 2)]
+    [InlineData(4, 64, 16)]
+    [InlineData(8, 1000, 1)]
+    public void Dense_cells_cut_into_many_tasks_equal_brute_force(int threads, int rowsPerTask, int cellsPerTask)
+    {
+        // Calibration-like: a few sources seen hundreds of times (cells of many points), a chain
+        // of near neighbours across zones, and field points.
+        var rng = new Random(threads * 31 + rowsPerTask);
+        var ra = new List<double>(); var dec = new List<double>();
+        for (int s = 0; s < 6; s++)
+        {
+            double r0 = 10 + s * 8.0 / 3600, d0 = -20 + (s % 3) * 5.0 / 3600;
+            for (int k = 0; k < 150; k++) { ra.Add(r0 + (rng.NextDouble() - 0.5) * 0.6 / 3600); dec.Add(d0 + (rng.NextDouble() - 0.5) * 0.6 / 3600); }
+        }
+        for (int k = 0; k < 40; k++) { ra.Add(10 + 60.0 / 3600); dec.Add(-20 + k * 1.9 / 3600); }
+        var (fra, fdec) = Patch(threads, 300, 10.01, -19.99, 60);
+        ra.AddRange(fra); dec.AddRange(fdec);
+        int[] perm = Enumerable.Range(0, ra.Count).OrderBy(_ => rng.Next()).ToArray();
+        double[] pra = perm.Select(i => ra[i]).ToArray(), pdec = perm.Select(i => dec[i]).ToArray();
+        var expected = new BruteForceLinkEngine().Link(pra, pdec, 2.0);
+        Assert.Equal(expected, new CpuLinkEngine(threads, rowsPerTask, cellsPerTask).Link(pra, pdec, 2.0));
+    }
+
     [Fact]
     public void Empty_and_single_inputs()
     {
@@ -126,5 +154,7 @@ public class BlockLinkerTests
         var expected = new BruteForceLinkEngine().Link(ra, dec, 2.0);
         var actual = BlockLinker.Link(new CpuLinkEngine(2), ra, dec, 2.0, blockRows);
         Assert.Equal(expected, actual);
+        // The windows stitched in small tasks on several threads, in whatever order they run.
+        Assert.Equal(expected, BlockLinker.LinkInBlocks(new CpuLinkEngine(3), ra, dec, 2.0, blockRows, threads: 4, rowsPerTask: 5));
     }
 }
