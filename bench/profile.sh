@@ -4,22 +4,25 @@
 # perf map. perf alone names neither: ReadyToRun code sits in the .dll mappings, which have no ELF symbols.
 #   bench/profile.sh [-n TOP] [-f FILTER] [-w FROM:TO] -- WDB_ARGS...
 #   -w keeps the samples taken FROM..TO seconds after the first one (a stage of a long run).
+#   -s keeps only the samples taken while the process ran on one thread alone (no other of its threads
+#      sampled within the same 5 ms): what would not go faster on more cores. Percentages stay of all samples.
 #   e.g. bench/profile.sh -n 40 -- merge bench/data/survey-0.65M.csv --out /tmp/prof-out --quiet
 # Builds bench/out/wdb-sym (a publish with PublishReadyToRunEmitSymbols) when it is missing or older
 # than the sources. Needs perf (apt-get install linux-perf) and python3.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; ROOT="$(dirname "$HERE")"
-TOP=40; FILTER=""; WINDOW=""
+TOP=40; FILTER=""; WINDOW=""; SERIAL=""
 while [ $# -gt 0 ]; do
     case "$1" in
         -n) TOP="$2"; shift 2 ;;
         -f) FILTER="$2"; shift 2 ;;
         -w) WINDOW="$2"; shift 2 ;;
+        -s) SERIAL=1; shift ;;
         --) shift; break ;;
         *) break ;;
     esac
 done
-[ $# -gt 0 ] || { echo "usage: bench/profile.sh [-n TOP] [-f FILTER] [-w FROM:TO] -- WDB_ARGS..." >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: bench/profile.sh [-n TOP] [-f FILTER] [-w FROM:TO] [-s] -- WDB_ARGS..." >&2; exit 2; }
 command -v perf >/dev/null || { echo "bench/profile.sh: perf is required (apt-get install linux-perf)" >&2; exit 2; }
 BIN="$HERE/out/wdb-sym"; WORK="$HERE/out/profile"; mkdir -p "$WORK"
 if [ ! -x "$BIN/wdb" ] || [ -n "$(find "$ROOT/src" "$ROOT/kernels" -name '*.cs' -newer "$BIN/wdb" -print -quit)" ]; then
@@ -41,10 +44,11 @@ for k in $(seq 1 40); do
     sleep 0.1
 done
 wait "$rec" || { echo "profile: the command failed, see $WORK/wdb.out" >&2; exit 1; }
-perf script -i "$WORK/perf.data" -F time,ip,sym,dso >"$WORK/samples.txt" 2>/dev/null
-python3 - "$WORK" "$BIN" "$TOP" "$FILTER" "$WINDOW" <<'PY'
+perf script -i "$WORK/perf.data" -F tid,time,ip,sym,dso >"$WORK/samples.txt" 2>/dev/null
+python3 - "$WORK" "$BIN" "$TOP" "$FILTER" "$WINDOW" "$SERIAL" <<'PY'
 import bisect, collections, glob, re, sys
-work, binary, top, filt, window = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+work, binary, top, filt, window, serial = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6] == '1'
+SLOT = 0.005
 lo, hi = (float(x) for x in window.split(':')) if window else (0.0, float('inf'))
 bases = {}
 for f in sorted(glob.glob(work + '/maps.*')):
@@ -60,13 +64,18 @@ for name in bases:
     rows = sorted((int(m[1], 16), int(m[2], 16), m[3]) for m in re.finditer(r'^([0-9A-F]{8}) ([0-9A-F]+) (.*)$', text, re.M) if not m[1].startswith('FFFF'))
     methods[name] = rows
 counts, total, first = collections.Counter(), 0, None
+samples = []
 for line in open(work + '/samples.txt'):
-    m = re.match(r'\s*([0-9.]+):\s+([0-9a-f]+)\s+(.*?)\s+\((.*)\)\s*$', line)
-    if not m: continue
-    first = float(m[1]) if first is None else first
-    if not lo <= float(m[1]) - first < hi: continue
-    ip, sym, dso = int(m[2], 16), m[3].strip(), m[4]
+    m = re.match(r'\s*(\d+)\s+([0-9.]+):\s+([0-9a-f]+)\s+(.*?)\s+\((.*)\)\s*$', line)
+    if m: samples.append((int(m[1]), float(m[2]), int(m[3], 16), m[4].strip(), m[5]))
+# Threads seen in each 5 ms slot: a slot with one alone is serial time.
+threads_in = collections.defaultdict(set)
+for tid, t, *_ in samples: threads_in[int(t / SLOT)].add(tid)
+for tid, t, ip, sym, dso in samples:
+    first = t if first is None else first
+    if not lo <= t - first < hi: continue
     total += 1
+    if serial and len(threads_in[int(t / SLOT)]) > 1: continue
     name = dso.rsplit('/', 1)[-1]
     key = None
     if name.endswith('.dll') and name[:-4] in methods:
@@ -76,7 +85,7 @@ for line in open(work + '/samples.txt'):
     if key is None:
         key = (sym if sym and sym != '[unknown]' else '?') + '  [' + name + ']'
     counts[key] += 1
-print(f'{total} samples')
+print(f'{total} samples' + (f', {sum(counts.values())} of them while one thread ran alone' if serial else ''))
 shown = 0
 for key, c in counts.most_common():
     if filt and filt not in key: continue
