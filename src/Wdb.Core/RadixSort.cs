@@ -85,14 +85,37 @@ public static class RadixSort
     /// each run of equal keys by <paramref name="comparer"/>: runs of up to 16 items by
     /// insertion in place (most runs are a few items, and a sort call per run cost more than
     /// the compares), longer ones by Array.Sort. Insertion is stable; callers' comparers
-    /// break every tie, so Array.Sort's instability never shows.
+    /// break every tie, so Array.Sort's instability never shows. Runs are independent: on
+    /// <paramref name="threads"/> threads (0: every core) the rows are cut into slices at run
+    /// boundaries, each ordered on its own.
     /// </summary>
-    public static void SortTies<TComparer>(ulong[] keys, int[] items, int count, TComparer comparer)
+    public static void SortTies<TComparer>(ulong[] keys, int[] items, int count, TComparer comparer, int threads = 1)
         where TComparer : IComparer<int>
     {
-        for (int s = 0, e; s < count; s = e)
+        int slices = count >= ParallelThreshold ? Math.Min(Threads.Resolve(threads), 16) : 1;
+        if (slices == 1)
         {
-            for (e = s + 1; e < count && keys[e] == keys[s]; e++) { }
+            SortTiesIn(keys, items, 0, count, comparer);
+            return;
+        }
+        // Each cut moved forward to the start of a run, so no run straddles two slices.
+        var cuts = new int[slices + 1];
+        cuts[slices] = count;
+        for (int t = 1; t < slices; t++)
+        {
+            int c = Math.Max(cuts[t - 1], (int)((long)count * t / slices));
+            while (c > 0 && c < count && keys[c] == keys[c - 1]) c++;
+            cuts[t] = c;
+        }
+        Parallel.For(0, slices, Threads.Options(threads), t => SortTiesIn(keys, items, cuts[t], cuts[t + 1], comparer));
+    }
+
+    private static void SortTiesIn<TComparer>(ulong[] keys, int[] items, int from, int to, TComparer comparer)
+        where TComparer : IComparer<int>
+    {
+        for (int s = from, e; s < to; s = e)
+        {
+            for (e = s + 1; e < to && keys[e] == keys[s]; e++) { }
             if (e - s <= 1) continue;
             if (e - s > 16)
             {

@@ -14,12 +14,16 @@ public static class DeclinationSort
         int n = block.Count;
         var order = new int[n];
         var keys = new ulong[n];
-        for (int i = 0; i < n; i++) { order[i] = i; keys[i] = RadixSort.KeyOf(block.Dec[i]); }
+        double[] dec = block.Dec;
+        Threads.ForRanges(n, 1 << 16, threads, (from, to) =>
+        {
+            for (int i = from; i < to; i++) { order[i] = i; keys[i] = RadixSort.KeyOf(dec[i]); }
+        });
         RadixSort.SortPairs(keys, order, n, threads);
         // Equal declinations come in short runs (a dense tile given to 1e-6 deg has ~3 rows per
         // value): order them by (ra, cntr) in place rather than paying two more full radix
         // sorts for the secondary keys (an Array.Sort call per run was 0.2 s of the 3.25 M tile).
-        RadixSort.SortTies(keys, order, n, new RaThenCntr(block.Ra, block.Cntr));
+        RadixSort.SortTies(keys, order, n, new RaThenCntr(block.Ra, block.Cntr), threads);
         return order;
     }
 

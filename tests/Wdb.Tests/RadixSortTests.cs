@@ -68,17 +68,20 @@ public class RadixSortTests
     }
 
     [Theory]
-    [InlineData(3, 500)]     // runs of ~170: Array.Sort
-    [InlineData(400, 1000)]  // runs of 1-10: insertion
-    public void Ties_are_ordered_by_the_comparer_and_keys_stay_in_order(int distinctKeys, int n)
+    [InlineData(3, 500, 1)]          // runs of ~170: Array.Sort
+    [InlineData(400, 1000, 1)]       // runs of 1-10: insertion
+    [InlineData(5, 200_000, 3)]      // above the parallel threshold: runs of ~40,000 cut across the slices
+    [InlineData(60_000, 200_000, 2)] // short runs, cuts moved to run starts
+    [InlineData(1, 150_000, 16)]     // one run: every cut moves to the end
+    public void Ties_are_ordered_by_the_comparer_and_keys_stay_in_order(int distinctKeys, int n, int threads)
     {
         var rng = new Random(n);
         var keys = Enumerable.Range(0, n).Select(_ => (ulong)rng.Next(distinctKeys)).ToArray();
-        var tieValue = Enumerable.Range(0, n).Select(_ => rng.Next()).ToArray();   // distinct almost surely: every tie broken
+        var tieValue = Enumerable.Range(0, n).OrderBy(_ => rng.Next()).ToArray();   // a permutation: every tie broken
         var items = Enumerable.Range(0, n).ToArray();
         var expected = items.OrderBy(i => keys[i]).ThenByDescending(i => tieValue[i]).ToArray();
         RadixSort.SortPairs(keys, items, n);
-        RadixSort.SortTies(keys, items, n, Comparer<int>.Create((a, b) => tieValue[b].CompareTo(tieValue[a])));
+        RadixSort.SortTies(keys, items, n, Comparer<int>.Create((a, b) => tieValue[b].CompareTo(tieValue[a])), threads);
         Assert.Equal(expected, items);
     }
 }
