@@ -9,13 +9,15 @@ namespace Wdb.Merge;
 /// </summary>
 public static class DeclinationSort
 {
+    private const int RowsPerTask = 1 << 16;
+
     public static int[] Order(ExtractionBlock block, int threads = 0)
     {
         int n = block.Count;
         var order = new int[n];
         var keys = new ulong[n];
         double[] dec = block.Dec;
-        Threads.ForRanges(n, 1 << 16, threads, (from, to) =>
+        Threads.ForRanges(n, RowsPerTask, threads, (from, to) =>
         {
             for (int i = from; i < to; i++) { order[i] = i; keys[i] = RadixSort.KeyOf(dec[i]); }
         });
