@@ -31,6 +31,7 @@ public sealed class CellGrid
     // make them small, to cut a few hundred points into many tasks.
     internal const int DefaultRowsPerTask = 1 << 16, DefaultCellsPerTask = 1 << 12;
     private int _rowsPerTask = DefaultRowsPerTask, _cellsPerTask = DefaultCellsPerTask;
+    private const int VectorBatch = 256;
 
     public static CellGrid Build(ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, double radiusArcsec, int threads) =>
         Build(ra, dec, radiusArcsec, threads, DefaultRowsPerTask, DefaultCellsPerTask);
@@ -123,10 +124,13 @@ public sealed class CellGrid
         Threads.ForRanges(order.Length, _rowsPerTask, threads, (from, to) =>
         {
             double* r = (double*)raAddr, d = (double*)decAddr;
-            for (int k = from; k < to; k++)
+            // A batch of rows in cell order gathered, then their vectors two rows to a call.
+            Span<double> ra = stackalloc double[VectorBatch], dec = stackalloc double[VectorBatch];
+            for (int k0 = from; k0 < to; k0 += VectorBatch)
             {
-                var v = Sky.UnitVector(r[order[k]], d[order[k]]);
-                xs[k] = v.X; ys[k] = v.Y; zs[k] = v.Z;
+                int m = Math.Min(VectorBatch, to - k0);
+                for (int j = 0; j < m; j++) { ra[j] = r[order[k0 + j]]; dec[j] = d[order[k0 + j]]; }
+                Sky.UnitVectors(ra[..m], dec[..m], xs.AsSpan(k0, m), ys.AsSpan(k0, m), zs.AsSpan(k0, m));
             }
         });
     }

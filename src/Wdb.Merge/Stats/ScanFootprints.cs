@@ -63,6 +63,8 @@ public sealed class ScanFootprints
 
     /// <summary>Rows per unit of parallel work when deriving footprints (two unit vectors, i.e. eight trig calls, per row).</summary>
     private const int RowsPerChunk = 1 << 16;
+    // Rows whose unit vectors are made together (two to a vector call) before the rows are used.
+    private const int VectorBatch = 256;
 
     /// <summary>
     /// Derives every scan's footprint from the extractions it holds in <paramref name="block"/>:
@@ -107,10 +109,13 @@ public sealed class ScanFootprints
             var parts = ForChunks(block.Count, (from, to) =>
             {
                 var part = new ChunkScans(CentreStart);
+                Span<double> xs = stackalloc double[VectorBatch], ys = stackalloc double[VectorBatch], zs = stackalloc double[VectorBatch];
                 for (int i = from; i < to; i++)
                 {
+                    int at = (i - from) % VectorBatch;
+                    if (at == 0) Sky.UnitVectors(ra.AsSpan(i, Math.Min(VectorBatch, to - i)), dec.AsSpan(i, Math.Min(VectorBatch, to - i)), xs, ys, zs);
                     int b = CentreStart.Length * part.Of(scanKey[i]);
-                    var (x, y, z) = Sky.UnitVector(ra[i], dec[i]);
+                    double x = xs[at], y = ys[at], z = zs[at];
                     double[] v = part.Values;
                     v[b] = Math.Min(v[b], x); v[b + 3] = Math.Max(v[b + 3], x);
                     v[b + 1] = Math.Min(v[b + 1], y); v[b + 4] = Math.Max(v[b + 4], y);
@@ -150,13 +155,16 @@ public sealed class ScanFootprints
                 var part = new ChunkScans(BoxStart);
                 var global = new List<int>();
                 long? unknown = null;
+                Span<double> xs = stackalloc double[VectorBatch], ys = stackalloc double[VectorBatch], zs = stackalloc double[VectorBatch];
                 for (int i = from; i < to; i++)
                 {
+                    int at = (i - from) % VectorBatch;
+                    if (at == 0) Sky.UnitVectors(ra.AsSpan(i, Math.Min(VectorBatch, to - i)), dec.AsSpan(i, Math.Min(VectorBatch, to - i)), xs, ys, zs);
                     int j = part.Of(scanKey[i]);
                     if (j == global.Count) global.Add(_index.TryGetValue(scanKey[i], out int g) ? g : -1);
                     int s = global[j];
                     if (s < 0) { unknown = scanKey[i]; continue; }
-                    var (x, y, z) = Sky.UnitVector(ra[i], dec[i]);
+                    double x = xs[at], y = ys[at], z = zs[at];
                     if (!f.Project(s, x, y, z, out double xi, out double eta)) continue; // > 90 deg away: ignored
                     int b = BoxStart.Length * j;
                     double[] box = part.Values;
