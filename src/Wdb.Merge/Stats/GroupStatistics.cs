@@ -115,6 +115,7 @@ public static class GroupStatistics
         public long[] Scans = new long[64], DetScans = new long[64];
         public double[] Xi = new double[64], Eta = new double[64], WXi = new double[64], WEta = new double[64];
         public double[] Ux = new double[64], Uy = new double[64], Uz = new double[64];   // member unit vectors
+        public double[] MemberRa = new double[64], MemberDec = new double[64];           // their positions, gathered
         public double[] Delta = new double[3 * 64];   // Stetson residual per member and band; NaN when none
         public float[] Diffs = new float[256];        // |dm| of structure-function pairs
         public float[] DetectedMag = new float[64];  // one band's detected magnitudes, in member (time) order
@@ -127,6 +128,7 @@ public static class GroupStatistics
             Scans = new long[n]; DetScans = new long[n];
             Xi = new double[n]; Eta = new double[n]; WXi = new double[n]; WEta = new double[n];
             Ux = new double[n]; Uy = new double[n]; Uz = new double[n];
+            MemberRa = new double[n]; MemberDec = new double[n];
             Delta = new double[3 * n]; DetectedMag = new float[n];
         }
 
@@ -308,15 +310,11 @@ public static class GroupStatistics
             t.RmsSep[g] = 0;
             return;
         }
-        double[] ux = s.Ux, uy = s.Uy, uz = s.Uz;
+        double[] ux = s.Ux, uy = s.Uy, uz = s.Uz, mra = s.MemberRa, mdec = s.MemberDec;
+        for (int k = 0; k < m; k++) { mra[k] = block.Ra[members[k]]; mdec[k] = block.Dec[members[k]]; }
+        Sky.UnitVectors(mra.AsSpan(0, m), mdec.AsSpan(0, m), ux, uy, uz);
         double sx = 0, sy = 0, sz = 0;
-        for (int k = 0; k < m; k++)
-        {
-            int row = members[k];
-            var (x, y, z) = Sky.UnitVector(block.Ra[row], block.Dec[row]);
-            ux[k] = x; uy[k] = y; uz[k] = z;
-            sx += x; sy += y; sz += z;
-        }
+        for (int k = 0; k < m; k++) { sx += ux[k]; sy += uy[k]; sz += uz[k]; }
         double norm = Math.Sqrt(sx * sx + sy * sy + sz * sz);
         double cx = sx / norm, cy = sy / norm, cz = sz / norm;
         (t.Ra[g], t.Dec[g]) = Sky.ToRaDec(cx, cy, cz);
