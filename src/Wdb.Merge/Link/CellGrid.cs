@@ -145,15 +145,13 @@ public sealed class CellGrid
         int n = keys.Length;
         int slices = (int)(((long)n + _rowsPerTask - 1) / _rowsPerTask);
         var runs = new int[slices + 1];
-        Threads.ForRanges(slices, 1, threads, (s0, s1) =>
+        var options = Threads.Options(threads);
+        Parallel.For(0, slices, options, s =>
         {
-            for (int s = s0; s < s1; s++)
-            {
-                int from = s * _rowsPerTask, to = (int)Math.Min(n, (long)(s + 1) * _rowsPerTask), count = 0;
-                for (int k = from; k < to; k++)
-                    if (k == 0 || keys[k] != keys[k - 1]) count++;
-                runs[s + 1] = count;
-            }
+            int from = s * _rowsPerTask, to = (int)Math.Min(n, (long)(s + 1) * _rowsPerTask), count = 0;
+            for (int k = from; k < to; k++)
+                if (k == 0 || keys[k] != keys[k - 1]) count++;
+            runs[s + 1] = count;
         });
         for (int s = 0; s < slices; s++) runs[s + 1] += runs[s];
         CellCount = runs[slices];
@@ -161,20 +159,17 @@ public sealed class CellGrid
         CellStart = new int[CellCount + 1];
         ZoneCellStart = new int[ZoneCount + 1];
         int[] cellIndex = CellIndex, cellStart = CellStart, zoneCellStart = ZoneCellStart;
-        Threads.ForRanges(slices, 1, threads, (s0, s1) =>
+        Parallel.For(0, slices, options, s =>
         {
-            for (int s = s0; s < s1; s++)
+            int from = s * _rowsPerTask, to = (int)Math.Min(n, (long)(s + 1) * _rowsPerTask), cell = runs[s] - 1;
+            for (int k = from; k < to; k++)
             {
-                int from = s * _rowsPerTask, to = (int)Math.Min(n, (long)(s + 1) * _rowsPerTask), cell = runs[s] - 1;
-                for (int k = from; k < to; k++)
-                {
-                    if (k > 0 && keys[k] == keys[k - 1]) continue;
-                    cell++;
-                    cellStart[cell] = k;
-                    cellIndex[cell] = (int)(uint)keys[k];
-                    // A zone's cells end where a later zone's first cell starts.
-                    if (k > 0 && keys[k] >> 32 != keys[k - 1] >> 32) zoneCellStart[(int)(keys[k - 1] >> 32) + 1] = cell;
-                }
+                if (k > 0 && keys[k] == keys[k - 1]) continue;
+                cell++;
+                cellStart[cell] = k;
+                cellIndex[cell] = (int)(uint)keys[k];
+                // A zone's cells end where a later zone's first cell starts.
+                if (k > 0 && keys[k] >> 32 != keys[k - 1] >> 32) zoneCellStart[(int)(keys[k - 1] >> 32) + 1] = cell;
             }
         });
         cellStart[CellCount] = n;
