@@ -59,7 +59,7 @@ public static class RadixSort
         var items2 = new int[count];
         TKey[] srcK = keys, dstK = keys2;
         int[] srcI = items, dstI = items2;
-        int slices = count >= ParallelThreshold ? Math.Min(Threads.Resolve(threads), 16) : 1;
+        int slices = SlicesFor(count, threads);
         int per = (count + slices - 1) / slices;
         var counts = new int[slices * buckets];
         foreach (int shift in shifts)
@@ -92,7 +92,7 @@ public static class RadixSort
     public static void SortTies<TComparer>(ulong[] keys, int[] items, int count, TComparer comparer, int threads = 1)
         where TComparer : IComparer<int>
     {
-        int slices = count >= ParallelThreshold ? Math.Min(Threads.Resolve(threads), 16) : 1;
+        int slices = SlicesFor(count, threads);
         if (slices == 1)
         {
             SortTiesIn(keys, items, 0, count, comparer);
@@ -133,6 +133,9 @@ public static class RadixSort
 
     /// <summary>Below this many keys a pass runs on one core (thread start-up would cost more).</summary>
     private const int ParallelThreshold = 1 << 17;
+
+    /// <summary>Slices of rows a pass over <paramref name="count"/> keys runs in: one per thread, at most 16, or one below the threshold.</summary>
+    private static int SlicesFor(int count, int threads) => count >= ParallelThreshold ? Math.Min(Threads.Resolve(threads), 16) : 1;
 
     private static void Histogram<TKey>(TKey[] keys, int from, int to, int shift, TKey mask, Span<int> counts)
         where TKey : unmanaged, IBinaryInteger<TKey>
