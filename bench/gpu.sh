@@ -16,6 +16,10 @@
 #                       SURVEY_SOURCES (1000000), BIG_SOURCES (unset: no third survey), RUNS (merges per
 #                       variant, 2), HARNESS=1 (also bench/run.sh quick with --device cuda; its RESULTS.md
 #                       as $OUT/RESULTS-gpu.md).
+#   bench/gpu.sh sweep  there too: how the CPU merge scales with threads on that machine's cores (bench/threads.sh
+#                       on a survey of BIG_SOURCES sources, 6000000 by default (~10 M rows), held whole, --device
+#                       cpu; then, at the most threads, each ENVS variant (default: the server collector, and the
+#                       thread pool's spinning off). Table in $OUT/threads.md; ~2-3 min on 16 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -57,6 +61,17 @@ case "${1:-}" in
     tar -C .device -cJf .device/wdb-linux-x64.tar.xz "${dirs[@]}"
     rm -rf .device/wdb .device/wdb-base
     ls -la .device/wdb-linux-x64.tar.xz
+    ;;
+  sweep)
+    OUT="${OUT:-/tmp/wdb-gpu-out}"; mkdir -p "$OUT"
+    work=/tmp/wdb-sweep; rm -rf "$work" .device/run; mkdir -p "$work" .device/run
+    tar -C .device/run -xJf .device/wdb-linux-x64.tar.xz
+    W="$PWD/.device/run/wdb/wdb"
+    ldconfig -p | grep -q libicuuc || export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+    "$W" gen survey --sources "${BIG_SOURCES:-6000000}" --seed 1 --out "$work/big.csv"
+    ENVS="${ENVS-DOTNET_gcServer=1;DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0}" \
+      bash bench/threads.sh -b "$W" -r "${RUNS:-1}" -o "$OUT/threads.md" "$work/big.csv" --device cpu --zone-rows 0
+    rm -rf "$work"
     ;;
   run)
     OUT="${OUT:-/tmp/wdb-gpu-out}"; mkdir -p "$OUT"
@@ -142,5 +157,5 @@ case "${1:-}" in
       cp bench/RESULTS.md "$OUT/RESULTS-gpu.md"; cp "$work/RESULTS.before.md" bench/RESULTS.md
     fi
     ;;
-  *) echo "usage: bench/gpu.sh pack|run" >&2; exit 2 ;;
+  *) echo "usage: bench/gpu.sh pack|run|sweep" >&2; exit 2 ;;
 esac

@@ -38,6 +38,15 @@ public sealed class RunSummary
     /// </summary>
     public Dictionary<string, double> StageCpuSeconds { get; set; } = new();
     /// <summary>
+    /// The part of <see cref="StageCpuSeconds"/> spent in the kernel (page faults, I/O, waking threads), and the
+    /// process's minor page faults and context switches, voluntary (waits) and involuntary (preemptions), during
+    /// each stage (<see cref="ProcessCounters"/>; the counts are 0 where the system does not give them).
+    /// </summary>
+    public Dictionary<string, double> StageSystemCpuSeconds { get; set; } = new();
+    public Dictionary<string, long> StageMinorFaults { get; set; } = new();
+    public Dictionary<string, long> StageVoluntarySwitches { get; set; } = new();
+    public Dictionary<string, long> StageInvoluntarySwitches { get; set; } = new();
+    /// <summary>
     /// Managed memory allocated during each stage (MB, every thread): new memory, which the runtime
     /// zeroes and the kernel faults in page by page, a cost of its own on some machines (bench/NOTES.md 58).
     /// </summary>
@@ -48,6 +57,21 @@ public sealed class RunSummary
     /// <summary>How wdb's code ran and what the runtime itself spent, to read the timings by (up to the write).</summary>
     public RuntimeSummary Runtime { get; set; } = new();
     public List<InputFileSummary> Inputs { get; set; } = new();
+    /// <summary>
+    /// One stage's costs as measured, replacing what the summary had for it (a stage run once per zone
+    /// arrives already added up).
+    /// </summary>
+    public void SetStage(string stage, double seconds, ProcessCounters spent, double allocatedMb)
+    {
+        StageSeconds[stage] = Math.Round(seconds, 4);
+        StageCpuSeconds[stage] = Math.Round(spent.CpuSeconds, 4);
+        StageSystemCpuSeconds[stage] = Math.Round(spent.SystemSeconds, 4);
+        StageMinorFaults[stage] = spent.MinorFaults;
+        StageVoluntarySwitches[stage] = spent.VoluntarySwitches;
+        StageInvoluntarySwitches[stage] = spent.InvoluntarySwitches;
+        StageAllocatedMb[stage] = Math.Round(allocatedMb, 1);
+    }
+
     /// <summary>Every file written but summary.json itself -> its checksum, <c>NAME:HEX</c> (<see cref="Checksums.Format"/>).</summary>
     public Dictionary<string, string> Outputs { get; set; } = new();
 }
@@ -70,4 +94,7 @@ public sealed class RuntimeSummary
     /// <summary>Garbage collections of every generation, and the time the program was paused for them (seconds).</summary>
     public int GcCollections { get; set; }
     public double GcPauseSeconds { get; set; }
+    /// <summary>"workstation" or "server" garbage collection (DOTNET_gcServer), and the processors the runtime saw.</summary>
+    public string GcMode { get; set; } = "";
+    public int Processors { get; set; }
 }

@@ -179,7 +179,7 @@ public static class MergeJob
                 Computed = () =>
                 {
                     timer.Stop("stats");
-                    CopyStage(timer, summary, "stats");
+                    timer.CopyStage(summary, "stats");
                     summary.PeakWorkingSetMb = StageTimer.PeakWorkingSetMb();
                     options.Progress?.Stage("write", null, 0);
                 },
@@ -188,15 +188,6 @@ public static class MergeJob
             Threads = options.Threads,
             Checksum = options.Checksum,
         }), firstStage: ("statistics", () => ordered.RowsDone, ordered.Rows.Count));
-    }
-
-    /// <summary>A stage's timings as the timer has them now, into the summary about to be written.</summary>
-    private static void CopyStage(StageTimer timer, RunSummary summary, string stage)
-    {
-        summary.StageSeconds[stage] = timer.Seconds[stage];
-        summary.StageCpuSeconds[stage] = timer.CpuSeconds[stage];
-        summary.StageAllocatedMb[stage] = timer.AllocatedMb[stage];
-        summary.StageHeapMb[stage] = timer.HeapMb[stage];
     }
 
     /// <summary>
@@ -355,21 +346,16 @@ public static class MergeJob
     {
         summary.RowsRead = summary.Inputs.Sum(s => s.RowsRead);
         summary.RowsRejected = summary.Inputs.Sum(s => s.RowsRejected);
-        // A copy: the writer adds its tables' time to the summary it writes, and the timer then
-        // measures the whole stage itself (sharing the dictionary counted the tables twice).
-        summary.StageSeconds = new Dictionary<string, double>(timer.Seconds);
-        summary.StageCpuSeconds = new Dictionary<string, double>(timer.CpuSeconds);
-        summary.StageAllocatedMb = new Dictionary<string, double>(timer.AllocatedMb);
-        summary.StageHeapMb = timer.HeapMb;
+        // Copied: the writer adds its tables' time to the summary it writes, and the timer then
+        // measures the whole stage itself (a shared dictionary once counted the tables twice).
+        timer.CopyTo(summary);
         summary.PeakWorkingSetMb = StageTimer.PeakWorkingSetMb();
         summary.Runtime = RuntimeFacts.Now();
         var (stage, rowsDone, rowsExpected) = firstStage ?? ("write", null, 0);
         options.Progress?.Stage(stage, rowsDone, rowsExpected);
         if (write(options.OutDir) is OutputError error) return MergeOutcome.Fail(OutputErrorExit, error.Message);
         timer.Stop("write");
-        summary.StageSeconds = timer.Seconds;
-        summary.StageCpuSeconds = timer.CpuSeconds;
-        summary.StageAllocatedMb = timer.AllocatedMb;
+        timer.CopyTo(summary);
         return new MergeOutcome(0, null, summary);
     }
 
@@ -419,31 +405,42 @@ public static class MergeJob
     }
 }
 
-/// <summary>Wall-clock seconds per stage, in the order the stages ran.</summary>
+/// <summary>Wall-clock seconds and the process's costs (<see cref="ProcessCounters"/>) per stage, in the order the stages ran.</summary>
 internal sealed class StageTimer
 {
     private readonly Stopwatch _watch = Stopwatch.StartNew();
     private double _last;
-    private TimeSpan _lastCpu = Environment.CpuUsage.TotalTime;
+    private ProcessCounters _lastCounters = ProcessCounters.Now();
     private long _lastAllocated = GC.GetTotalAllocatedBytes();
-    public Dictionary<string, double> Seconds { get; } = new();
-    public Dictionary<string, double> CpuSeconds { get; } = new();
-    public Dictionary<string, double> AllocatedMb { get; } = new();
-    public Dictionary<string, double> HeapMb { get; } = new();
+    private readonly Dictionary<string, (double Seconds, ProcessCounters Spent, double AllocatedMb)> _stages = new();
+    private readonly Dictionary<string, double> _heapMb = new();
 
     public void Stop(string stage)
     {
         double now = _watch.Elapsed.TotalSeconds;
-        var cpu = Environment.CpuUsage.TotalTime;
-        // A stage that runs once per zone adds up.
-        Seconds[stage] = Math.Round(Seconds.GetValueOrDefault(stage) + now - _last, 4);
-        CpuSeconds[stage] = Math.Round(CpuSeconds.GetValueOrDefault(stage) + (cpu - _lastCpu).TotalSeconds, 4);
+        var counters = ProcessCounters.Now();
         long allocated = GC.GetTotalAllocatedBytes();
-        AllocatedMb[stage] = Math.Round(AllocatedMb.GetValueOrDefault(stage) + (allocated - _lastAllocated) / 1e6, 1);
-        _lastAllocated = allocated;
-        HeapMb[stage] = Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1e6, 1);
+        // A stage that runs once per zone adds up.
+        var sum = _stages.GetValueOrDefault(stage);
+        _stages[stage] = (sum.Seconds + now - _last, sum.Spent + (counters - _lastCounters), sum.AllocatedMb + (allocated - _lastAllocated) / 1e6);
+        _heapMb[stage] = Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1e6, 1);
         _last = now;
-        _lastCpu = cpu;
+        _lastCounters = counters;
+        _lastAllocated = allocated;
+    }
+
+    /// <summary>One stage's timings as they stand now, into the summary.</summary>
+    public void CopyStage(RunSummary summary, string stage)
+    {
+        var (seconds, spent, allocatedMb) = _stages[stage];
+        summary.SetStage(stage, seconds, spent, allocatedMb);
+        summary.StageHeapMb[stage] = _heapMb[stage];
+    }
+
+    /// <summary>Every stage's timings as they stand now, into the summary (which keeps no reference to the timer's).</summary>
+    public void CopyTo(RunSummary summary)
+    {
+        foreach (var stage in _stages.Keys) CopyStage(summary, stage);
     }
 
     public static double PeakWorkingSetMb()

@@ -16,6 +16,8 @@ internal static class RuntimeFacts
         // A collection of any generation also collects generation 0.
         GcCollections = GC.CollectionCount(0),
         GcPauseSeconds = Math.Round(GC.GetTotalPauseDuration().TotalSeconds, 4),
+        GcMode = System.Runtime.GCSettings.IsServerGC ? "server" : "workstation",
+        Processors = Environment.ProcessorCount,
     };
 
     private const uint ReadyToRunSignature = 0x00525452;   // "RTR"

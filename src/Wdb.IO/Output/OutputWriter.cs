@@ -128,21 +128,19 @@ public static class OutputWriter
             AtomicDirectory.RemoveStale(target);
             tmp = AtomicDirectory.CreateTemp(target);
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            var cpu = Environment.CpuUsage.TotalTime;
+            var counters = ProcessCounters.Now();
             long allocated = GC.GetTotalAllocatedBytes();
             var hashes = WriteFiles(tmp, tables, rejects, threads, checksum, () =>
             {
                 // groups.fb went with the statistics: the write stage starts here.
                 tables.AfterGroups?.Invoke();
                 watch.Restart();
-                cpu = Environment.CpuUsage.TotalTime;
+                counters = ProcessCounters.Now();
                 allocated = GC.GetTotalAllocatedBytes();
             });
             summary.Outputs = hashes;
             // The tables' time goes into the summary itself (the swap after it takes milliseconds).
-            summary.StageSeconds["write"] = Math.Round(watch.Elapsed.TotalSeconds, 4);
-            summary.StageCpuSeconds["write"] = Math.Round((Environment.CpuUsage.TotalTime - cpu).TotalSeconds, 4);
-            summary.StageAllocatedMb["write"] = Math.Round((GC.GetTotalAllocatedBytes() - allocated) / 1e6, 1);
+            summary.SetStage("write", watch.Elapsed.TotalSeconds, ProcessCounters.Now() - counters, (GC.GetTotalAllocatedBytes() - allocated) / 1e6);
             SmallFile.Write(Path.Combine(tmp, "summary.json"), SummaryJson.Write(summary), checksum);
             AtomicDirectory.Publish(tmp, target);
             return null;

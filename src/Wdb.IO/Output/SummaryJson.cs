@@ -48,6 +48,10 @@ internal static class SummaryJson
             w.WriteEndObject();
             Numbers(w, "stage_seconds", s.StageSeconds);
             Numbers(w, "stage_cpu_seconds", s.StageCpuSeconds);
+            Numbers(w, "stage_system_cpu_seconds", s.StageSystemCpuSeconds);
+            Counts(w, "stage_minor_faults", s.StageMinorFaults);
+            Counts(w, "stage_voluntary_switches", s.StageVoluntarySwitches);
+            Counts(w, "stage_involuntary_switches", s.StageInvoluntarySwitches);
             Numbers(w, "stage_allocated_mb", s.StageAllocatedMb);
             Numbers(w, "stage_heap_mb", s.StageHeapMb);
             w.WritePropertyName("peak_working_set_mb");
@@ -60,6 +64,8 @@ internal static class SummaryJson
             w.WriteNumber("gc_collections", s.Runtime.GcCollections);
             w.WritePropertyName("gc_pause_seconds");
             Number(w, s.Runtime.GcPauseSeconds);
+            w.WriteString("gc_mode", s.Runtime.GcMode);
+            w.WriteNumber("processors", s.Runtime.Processors);
             w.WriteEndObject();
             w.WriteStartArray("inputs");
             foreach (var f in s.Inputs)
@@ -101,6 +107,13 @@ internal static class SummaryJson
             w.WritePropertyName(key);
             Number(w, value);
         }
+        w.WriteEndObject();
+    }
+
+    private static void Counts(Utf8JsonWriter w, string name, Dictionary<string, long> values)
+    {
+        w.WriteStartObject(name);
+        foreach (var (key, value) in values) w.WriteNumber(key, value);
         w.WriteEndObject();
     }
 

@@ -26,7 +26,7 @@ public class SummaryJsonTests
             Version = "1.0.0+abc", RowsRead = 1_677_635, RowsMerged = 1_677_600, RowsRejected = 35, CandidateGroups = 1_000_001,
             Groups = 1_000_123, ConfusedCandidateGroups = 77, UnresolvedCandidateGroups = 0, Device = "ilgpu cuda: NVIDIA H200",
             PeakWorkingSetMb = 1308.7,
-            Runtime = new RuntimeSummary { Build = "composite ReadyToRun", JitMethods = 65, JitSeconds = 0.0352, GcCollections = 26, GcPauseSeconds = 0.0157 },
+            Runtime = new RuntimeSummary { Build = "composite ReadyToRun", JitMethods = 65, JitSeconds = 0.0352, GcCollections = 26, GcPauseSeconds = 0.0157, GcMode = "workstation", Processors = 2 },
         };
         s.RejectsByReason["bad_number"] = 30;
         s.RejectsByReason["ra_range"] = 5;
@@ -39,6 +39,7 @@ public class SummaryJsonTests
         s.StageSeconds["read"] = 0.4119;
         s.StageSeconds["link"] = double.NaN;
         s.StageSeconds["write"] = double.PositiveInfinity;
+        s.SetStage("sort", 0.0312, new ProcessCounters(0.05, 0.0123, 4_321, 17, 3), 12.3);
         s.StageHeapMb["read"] = 772.2;
         s.StageHeapMb["write"] = double.NegativeInfinity;
         s.Inputs.Add(new InputFileSummary { Path = "/data/a \"quoted\" name.csv", Format = "csv", Bytes = 95_347_918, Checksum = "xxh128:94bb", RowsRead = 10 });

@@ -53,6 +53,9 @@ public sealed class RuntimeFactsTests : IDisposable
         Assert.Equal(runtime.JitSeconds, json.GetProperty("jit_seconds").GetDouble());
         Assert.Equal(runtime.GcCollections, json.GetProperty("gc_collections").GetInt32());
         Assert.Equal(runtime.GcPauseSeconds, json.GetProperty("gc_pause_seconds").GetDouble());
+        // The test host runs the workstation collector, as wdb does unless DOTNET_gcServer says otherwise.
+        Assert.Equal(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation", json.GetProperty("gc_mode").GetString());
+        Assert.Equal(Environment.ProcessorCount, json.GetProperty("processors").GetInt32());
     }
 
     /// <summary>Composite or one image per assembly, both precompiled: the PE reader sees no difference.</summary>

@@ -92,6 +92,15 @@ public sealed class ZoneMergeTests : IDisposable
             Assert.Equal(outcome.Summary.StageSeconds.Keys.Order(), stageAllocated.Keys.Order());
             Assert.All(stageAllocated.Values, v => Assert.True(v >= 0));
             Assert.True(stageAllocated["read"] > 0 && stageAllocated["write"] > 0, string.Join(", ", stageAllocated));
+            // The kernel's part of each stage's CPU, its page faults and context switches: every stage, none negative.
+            var stageSystem = outcome.Summary.StageSystemCpuSeconds;
+            Assert.Equal(outcome.Summary.StageSeconds.Keys.Order(), stageSystem.Keys.Order());
+            Assert.All(stageSystem, kv => Assert.True(kv.Value >= 0 && kv.Value <= stageCpu[kv.Key] + 1e-4, $"{kv}"));
+            foreach (var counts in new[] { outcome.Summary.StageMinorFaults, outcome.Summary.StageVoluntarySwitches, outcome.Summary.StageInvoluntarySwitches })
+            {
+                Assert.Equal(outcome.Summary.StageSeconds.Keys.Order(), counts.Keys.Order());
+                Assert.All(counts.Values, v => Assert.True(v >= 0));
+            }
             var summary = Summary(outDir);
             Assert.Equal(zoneRows, summary.GetProperty("parameters").GetProperty("zone_rows").GetInt32());
             if (zoneRows <= 37) Assert.True(summary.GetProperty("parameters").GetProperty("zones").GetInt32() > 20);
