@@ -49,7 +49,7 @@ internal static class EvaluateCommand
             }
             finally
             {
-                try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+                try { DirectoryTree.Delete(dir); } catch (IOException) { }
             }
         });
         return cmd;

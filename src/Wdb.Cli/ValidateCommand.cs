@@ -73,7 +73,7 @@ internal static class ValidateCommand
             Console.WriteLine(e.Line > 0 ? $"{e.File}:{e.Line}:{e.Column}: error: {e.Message}" : $"{e.File}: error: {e.Message}");
             return;
         }
-        string format = read.Format.ToString().ToLowerInvariant() + (read.Profile is { } pr ? $" ({pr})" : "");
+        string format = read.Format.Name() + (read.Profile is { } pr ? $" ({pr})" : "");
         // The rate is of text parsed; a gzipped file's stored size is given beside it.
         string stored = read.TextBytes != read.Bytes ? string.Format(c, " ({0:F1} MB stored)", read.Bytes / 1e6) : "";
         Console.WriteLine(string.Format(c, "{0}: {1}, {2:N0} rows: {3:N0} accepted, {4:N0} rejected; {5:F1} MB{6} in {7:F2} s ({8:F0} MB/s); {9}",
@@ -108,7 +108,7 @@ internal static class ValidateCommand
             {
                 w.WriteStartObject();
                 w.WriteString("path", read.Path);
-                w.WriteString("format", read.Format.ToString().ToLowerInvariant());
+                w.WriteString("format", read.Format.Name());
                 if (read.Profile is null) w.WriteNull("profile"); else w.WriteString("profile", read.Profile);
                 w.WriteNumber("bytes", read.Bytes);
                 w.WriteNumber("text_bytes", read.TextBytes);

@@ -10,7 +10,7 @@ namespace Wdb.Core;
 /// wall and CPU seconds alone do not: first-touch memory, waits and oversubscription (bench/NOTES.md 85).
 /// Elsewhere only the CPU times are known (<see cref="Environment.CpuUsage"/>) and the counts are 0.
 /// </summary>
-public readonly record struct ProcessCounters(
+public readonly partial record struct ProcessCounters(
     double UserSeconds, double SystemSeconds, long MinorFaults, long VoluntarySwitches, long InvoluntarySwitches)
 {
     public double CpuSeconds => UserSeconds + SystemSeconds;
@@ -50,6 +50,6 @@ public readonly record struct ProcessCounters(
             BlockInputs, BlockOutputs, MessagesSent, MessagesReceived, Signals, VoluntarySwitches, InvoluntarySwitches;
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int getrusage(int who, out Rusage usage);
+    [LibraryImport("libc")]
+    private static partial int getrusage(int who, out Rusage usage);
 }

@@ -177,7 +177,7 @@ public sealed class DuplicateCntrRuns : IDisposable
         if (_disposed) return;
         _disposed = true;
         _file?.Dispose();
-        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+        if (Directory.Exists(_directory)) DirectoryTree.Delete(_directory);
     }
 
     /// <summary>One row in a run (16 bytes on disk): its cntr key and its (file, line) key.</summary>

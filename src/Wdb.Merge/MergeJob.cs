@@ -289,7 +289,7 @@ public static class MergeJob
         rejects.AddRange(read.Rejects);
         var file = new InputFileSummary
         {
-            Path = read.Path, Format = read.Format.ToString().ToLowerInvariant(), Profile = read.Profile,
+            Path = read.Path, Format = read.Format.Name(), Profile = read.Profile,
             Bytes = read.Bytes, Checksum = read.Checksum, RowsRead = read.RowsRead,
         };
         summary.Inputs.Add(file);

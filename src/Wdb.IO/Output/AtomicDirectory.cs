@@ -45,7 +45,7 @@ internal static class AtomicDirectory
             if (tag.StartsWith(OldTag, StringComparison.Ordinal) && !Directory.Exists(target) && !File.Exists(target))
                 Directory.Move(dir, target);
             else if (tag.StartsWith(TmpTag, StringComparison.Ordinal) || tag.StartsWith(OldTag, StringComparison.Ordinal))
-                Directory.Delete(dir, recursive: true);
+                DirectoryTree.Delete(dir);
         }
     }
 
@@ -69,7 +69,7 @@ internal static class AtomicDirectory
             Directory.Move(tmp, target);
         }
         FsyncDirectory(parent);
-        Directory.Delete(old, recursive: true);
+        DirectoryTree.Delete(old);
     }
 
     private static bool TryExchange(string a, string b)

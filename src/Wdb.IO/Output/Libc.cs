@@ -6,8 +6,10 @@ namespace Wdb.IO;
 /// The POSIX calls the output writers need and .NET does not offer: a directory fsync and an
 /// atomic exchange (<see cref="AtomicDirectory"/>), O_DIRECT files (<see cref="DirectFile"/>).
 /// Flag values are those of Linux on x64 and arm64 (O_DIRECT differs: see DirectFile).
+/// Source-generated (LibraryImport): the marshalling is compiled into the image with the rest, where
+/// DllImport's stubs were jitted at their first call in every run (bench/NOTES.md 86).
 /// </summary>
-internal static class Libc
+internal static partial class Libc
 {
     public const int ORdOnly = 0, OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, OCloexec = 0x80000;
     public const int EInval = 22, AtFdCwd = -100;
@@ -21,18 +23,18 @@ internal static class Libc
         _ => 0,
     };
 
-    [DllImport("libc", SetLastError = true)]
-    public static extern int open(string path, int flags, int mode);
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, int mode);
 
-    [DllImport("libc", SetLastError = true)]
-    public static extern int close(int fd);
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
 
-    [DllImport("libc", SetLastError = true)]
-    public static extern int fsync(int fd);
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fsync(int fd);
 
-    [DllImport("libc", SetLastError = true)]
-    public static extern int ftruncate(int fd, long length);
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int ftruncate(int fd, long length);
 
-    [DllImport("libc", SetLastError = true)]
-    public static extern int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
 }

@@ -299,7 +299,7 @@ public sealed class OutputRuns : IDisposable
         _disposed = true;
         foreach (var f in new[] { _groups, _sizes, _members, _extractions }) f?.Dispose();
         if (!_created) return;
-        try { Directory.Delete(_directory, recursive: true); }
+        try { DirectoryTree.Delete(_directory); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 

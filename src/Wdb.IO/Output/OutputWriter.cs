@@ -291,7 +291,7 @@ public static class OutputWriter
 
     private static void TryDelete(string dir)
     {
-        try { Directory.Delete(dir, recursive: true); }
+        try { DirectoryTree.Delete(dir); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }

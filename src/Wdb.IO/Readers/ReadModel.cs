@@ -6,6 +6,21 @@ namespace Wdb.IO;
 /// trailing .gz), then from the first non-blank line.</summary>
 public enum InputFormat { Auto, Ipac, Bulk, Csv }
 
+public static class InputFormats
+{
+    /// <summary>
+    /// The format's name as summary.json and `wdb validate` write it. A switch, not Enum.ToString: the
+    /// enum's name table is built by reflection on first use, jitted at every start (bench/NOTES.md 86).
+    /// </summary>
+    public static string Name(this InputFormat format) => format switch
+    {
+        InputFormat.Ipac => "ipac",
+        InputFormat.Bulk => "bulk",
+        InputFormat.Csv => "csv",
+        _ => "auto",
+    };
+}
+
 /// <param name="Profile">Bulk column order (see <see cref="SchemaProfiles"/>); null = by the first line's field count.</param>
 /// <param name="Strict">The first bad row becomes a fatal <see cref="FileReadResult.Error"/>.</param>
 /// <param name="Threads">Threads that decode at once (1: the reading thread alone); 0: one per core, up to 8.</param>

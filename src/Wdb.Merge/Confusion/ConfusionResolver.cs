@@ -154,10 +154,12 @@ public static class ConfusionResolver
         // few huge groups (a calibration tile's blends of several sources) start early and
         // the small ones fill in behind them on every core. Each group writes only its own
         // rows: the result does not depend on the order or the thread count.
-        var work = new long[confused.Count];
+        // Keys are unique (they hold the group), so any sort gives this order; RadixSort's is precompiled,
+        // where Array.Sort over (long, int) was jitted in every run (bench/NOTES.md 86).
+        var work = new ulong[confused.Count];
         var todo = confused.ToArray();
-        for (int i = 0; i < todo.Length; i++) work[i] = -(((long)(starts[todo[i] + 1] - starts[todo[i]]) << 32) | (uint)(runs - todo[i]));
-        Array.Sort(work, todo);
+        for (int i = 0; i < todo.Length; i++) work[i] = RadixSort.KeyOf(-(((long)(starts[todo[i] + 1] - starts[todo[i]]) << 32) | (uint)(runs - todo[i])));
+        RadixSort.SortPairs(work, todo, todo.Length, threads: 1);
         double chord2 = Sky.ChordSquared(radiusArcsec);
         int unresolvedCount = 0, cursor = -1;
         int workers = Math.Min(Threads.Resolve(threads), todo.Length);
@@ -302,6 +304,7 @@ public static class ConfusionResolver
         private double[] _cSpread = new double[64], _cVar = new double[64], _cInvNuVar = new double[64], _cScale = new double[64];
         private double[] _cCost = new double[64];   // per centre, for the member being assigned
         private double[] _zKey = new double[64];
+        private ulong[] _zSortKey = new ulong[64];
         // Grid over the component's tangent plane (large components only).
         private bool _useGrid;
         private double _gcx, _gcy, _gcz, _gex, _gey, _gnx, _gny, _gnz, _cellInv;
@@ -410,7 +413,7 @@ public static class ConfusionResolver
             Ensure(ref _cx, c2); Ensure(ref _cy, c2); Ensure(ref _cz, c2); Ensure(ref _cSize, c2); Ensure(ref _cRemap, c2);
             Ensure(ref _cMemberStart, c2 + 1); Ensure(ref _cMembers, m); Ensure(ref _cMerged, c2);
             Ensure(ref _cMark, c2);
-            Ensure(ref _cMinCntr, c2); Ensure(ref _cByZ, c2); Ensure(ref _zKey, c2); Ensure(ref _cInto, c2);
+            Ensure(ref _cMinCntr, c2); Ensure(ref _cByZ, c2); Ensure(ref _zKey, c2); Ensure(ref _zSortKey, c2); Ensure(ref _cInto, c2);
             Ensure(ref _mCellX, m); Ensure(ref _mCellY, m); Ensure(ref _cellNext, c2);
             Ensure(ref _cSpread, c2); Ensure(ref _cVar, c2); Ensure(ref _cInvNuVar, c2); Ensure(ref _cScale, c2);
             Ensure(ref _cCost, c2);
@@ -755,6 +758,18 @@ public static class ConfusionResolver
             _cScale[c] = v / Math.Max(1, n);
         }
 
+        /// <summary>The first of the <paramref name="count"/> ascending <paramref name="keys"/> that is at least <paramref name="x"/>.</summary>
+        private static int LowerBound(double[] keys, int count, double x)
+        {
+            int lo = 0, hi = count;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (keys[mid] < x) lo = mid + 1; else hi = mid;
+            }
+            return lo;
+        }
+
         /// <summary>
         /// Merges pairs of centres within the radius that are one source cut in two by the
         /// seeds or a previous round: their members share few scans (see
@@ -768,15 +783,16 @@ public static class ConfusionResolver
         {
             if (centres < 2) return false;
             double chord = Math.Sqrt(chord2);
-            for (int c = 0; c < centres; c++) { _cByZ[c] = c; _zKey[c] = _cz[c]; _cMerged[c] = false; _cInto[c] = c; }
-            Array.Sort(_zKey, _cByZ, 0, centres);
+            // Centres in order of z, ties by index (RadixSort is stable, and precompiled: Array.Sort and
+            // BinarySearch over doubles were jitted in every run, bench/NOTES.md 86).
+            for (int c = 0; c < centres; c++) { _cByZ[c] = c; _zSortKey[c] = RadixSort.KeyOf(_cz[c]); _cMerged[c] = false; _cInto[c] = c; }
+            RadixSort.SortPairs(_zSortKey, _cByZ, centres, threads: 1);
+            for (int q = 0; q < centres; q++) _zKey[q] = _cz[_cByZ[q]];
             bool any = false;
             for (int a = 0; a < centres; a++)
             {
                 if (_cMerged[a]) continue;
-                int q = Array.BinarySearch(_zKey, 0, centres, _cz[a] - chord);
-                if (q < 0) q = ~q;
-                while (q > 0 && _zKey[q - 1] >= _cz[a] - chord) q--;
+                int q = LowerBound(_zKey, centres, _cz[a] - chord);
                 int partner = -1;
                 double partnerD = double.MaxValue;
                 for (; q < centres && _zKey[q] <= _cz[a] + chord; q++)

@@ -195,7 +195,7 @@ public sealed class DeclinationRuns : IDisposable
     public void Dispose()
     {
         _file?.Dispose();
-        try { Directory.Delete(_directory, recursive: true); }
+        try { DirectoryTree.Delete(_directory); }
         catch (DirectoryNotFoundException) { }
     }
 

@@ -128,7 +128,7 @@ public static class ZoneMerge
         }
         finally
         {
-            try { if (Directory.Exists(spill)) Directory.Delete(spill, recursive: true); }
+            try { if (Directory.Exists(spill)) DirectoryTree.Delete(spill); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{spill}': {e.Message}"); }
         }
     }
@@ -162,7 +162,7 @@ public static class ZoneMerge
         foreach (string dir in Directory.EnumerateDirectories(parent))
         {
             if (!Path.GetFileName(dir).StartsWith(prefix, StringComparison.Ordinal)) continue;
-            try { Directory.Delete(dir, recursive: true); }
+            try { DirectoryTree.Delete(dir); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }

@@ -1,0 +1,23 @@
+namespace Wdb.IO;
+
+/// <summary>Removing a directory with everything in it.</summary>
+public static class DirectoryTree
+{
+    /// <summary>
+    /// What <c>Directory.Delete(dir, recursive: true)</c> does: files and subdirectories first, then the
+    /// directory; a symbolic link is removed, never followed. Written out because the runtime's version
+    /// walks the tree with an enumerator of (path, is-directory) pairs that the precompiled image lacks:
+    /// 11 methods jitted in every run that replaced an output or removed its spill (~5 ms, on the critical
+    /// path at the end; bench/NOTES.md 86). The string enumerations used here are precompiled.
+    /// </summary>
+    public static void Delete(string dir)
+    {
+        foreach (string sub in Directory.GetDirectories(dir))
+        {
+            if ((File.GetAttributes(sub) & FileAttributes.ReparsePoint) != 0) File.Delete(sub);   // a link: only the link goes
+            else Delete(sub);
+        }
+        foreach (string file in Directory.GetFiles(dir)) File.Delete(file);
+        Directory.Delete(dir);
+    }
+}
