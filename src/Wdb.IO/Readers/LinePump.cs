@@ -33,7 +33,10 @@ internal abstract class LineSink
     /// </summary>
     public virtual LineSink? Fork(ReadOnlySpan<byte> chunk) => null;
 
-    /// <summary>Takes in the rows, rejects and counts of a finished fork: reading thread, file order.</summary>
+    /// <summary>
+    /// Takes in the rows, rejects and counts of a finished fork, in file order: one join at a time, on a
+    /// worker (never beside a line this sink takes itself), while the reading thread may be forking.
+    /// </summary>
     public virtual void Join(LineSink fork) { }
 }
 
@@ -44,6 +47,13 @@ internal abstract class LineSink
 /// chunks are read, and the forks are joined in file order, so rows, rejects and line
 /// numbers are exactly those of a sequential read. Other chunks are split on the reading
 /// thread, after every earlier chunk has been joined.
+/// <para>
+/// The joins (a fork's rows appended to the sink's block: a copy into fresh memory, about half
+/// the reading thread's time when it did them) run on the workers, one after another in file
+/// order: each fork's join follows its own decoding and the join before it. The reading thread
+/// only reads, cuts and hands out chunks, and waits for joins where it must (too many chunks in
+/// flight, a chunk it takes itself, the end).
+/// </para>
 /// </summary>
 internal sealed class LinePump
 {
@@ -71,6 +81,8 @@ internal sealed class LinePump
     private readonly int _chunkBytes;
     private readonly int _workers;
     private readonly Queue<InFlight> _inFlight = new();
+    // The newest fork's join: true while every fork so far went on (a fork stops the read by returning false).
+    private Task<bool> _lastJoin = Task.FromResult(true);
     private long _lineNo;
     private bool _stopped;
 
@@ -129,11 +141,12 @@ internal sealed class LinePump
         }
         finally
         {
-            // Never give a chunk back to the pool while a worker may still be reading it.
+            // Nothing may still be decoding or joining once the read returns. A join gives its chunk back
+            // to the pool after the chunk's decoding ended; one that failed before that leaves it to the GC.
             while (_inFlight.TryDequeue(out var f))
             {
                 try { f.Work.Wait(CancellationToken.None); } catch (AggregateException) { }
-                ArrayPool<byte>.Shared.Return(f.Chunk);
+                try { f.Joined.Wait(CancellationToken.None); } catch (AggregateException) { }
             }
             await reader.CompleteAsync().ConfigureAwait(false);
         }
@@ -154,31 +167,43 @@ internal sealed class LinePump
             ArrayPool<byte>.Shared.Return(chunk);
             return;
         }
-        while (_inFlight.Count >= 2 * _workers && !_stopped) JoinOldest();
+        while (_inFlight.Count >= 2 * _workers && !_stopped) WaitOldest();
         if (_stopped)
         {
             ArrayPool<byte>.Shared.Return(chunk);
             return;
         }
         var work = Task.Run(() => fork.OnLines(chunk.AsSpan(0, length), before));
-        _inFlight.Enqueue(new InFlight(work, fork, chunk));
+        _lastJoin = JoinInOrder(_lastJoin, work, fork, chunk);
+        _inFlight.Enqueue(new InFlight(work, _lastJoin));
     }
 
     private void Drain()
     {
-        while (_inFlight.Count > 0) JoinOldest();
+        while (_inFlight.Count > 0) WaitOldest();
     }
 
-    /// <summary>Joins the oldest fork; after a fork stopped, later ones are waited for and dropped.</summary>
-    private void JoinOldest()
+    /// <summary>Waits for the oldest fork's join; once a fork stopped, the read stops.</summary>
+    private void WaitOldest()
     {
         var f = _inFlight.Peek();
-        bool completed = f.Work.GetAwaiter().GetResult();   // a bug in a worker surfaces here
+        bool goOn = f.Joined.GetAwaiter().GetResult();   // a bug in a worker or a join surfaces here
         _inFlight.Dequeue();
-        ArrayPool<byte>.Shared.Return(f.Chunk);
-        if (_stopped) return;
-        _sink.Join(f.Fork);
-        if (!completed) _stopped = true;
+        if (!goOn) _stopped = true;
+    }
+
+    /// <summary>
+    /// Joins a fork once it is decoded and the fork before it is joined, on whichever thread ends last
+    /// (continuations of completed tasks run there). After a fork stopped, later ones are waited for and dropped.
+    /// </summary>
+    private async Task<bool> JoinInOrder(Task<bool> previous, Task<bool> work, LineSink fork, byte[] chunk)
+    {
+        bool goOn = await previous.ConfigureAwait(false);
+        bool completed = await work.ConfigureAwait(false);
+        ArrayPool<byte>.Shared.Return(chunk);
+        if (!goOn) return false;
+        _sink.Join(fork);
+        return completed;
     }
 
     /// <summary>
@@ -210,7 +235,7 @@ internal sealed class LinePump
         return end;
     }
 
-    private readonly record struct InFlight(Task<bool> Work, LineSink Fork, byte[] Chunk);
+    private readonly record struct InFlight(Task<bool> Work, Task<bool> Joined);
 }
 
 /// <summary>

@@ -13,13 +13,13 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
 
     public abstract InputFormat Format { get; }
 
-    // Blocks of joined forks, reused by the next forks (Fork and Join both run on the reading thread).
-    private readonly Stack<ExtractionBlock> _spareBlocks = new();
+    // Blocks of joined forks, reused by the next forks (Fork runs on the reading thread, Join on a worker).
+    private readonly System.Collections.Concurrent.ConcurrentStack<ExtractionBlock> _spareBlocks = new();
 
     public sealed override LineSink? Fork(ReadOnlySpan<byte> chunk)
     {
         if (!CanFork(chunk)) return null;
-        var block = _spareBlocks.Count > 0 ? _spareBlocks.Pop() : new ExtractionBlock(chunk.Length / 128 + 16);
+        var block = _spareBlocks.TryPop(out var spare) ? spare : new ExtractionBlock(chunk.Length / 128 + 16);
         return Clone(D.Fork(block));
     }
 
