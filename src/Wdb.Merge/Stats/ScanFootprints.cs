@@ -41,6 +41,12 @@ public sealed class ScanFootprints
     private int[] _entryScan;
     private double[] _entryLo, _entryWidth;
     private readonly double[] _zoneMaxWidth;
+    // Per zone that has entries, BucketsPerZone + 1 entry indexes from _zoneBucket[z]: bucket b's is the first of
+    // the zone's entries with lo >= b / BucketsPerDeg, so a lookup starts a few entries before its answer instead of
+    // a binary search over the zone (most of spos's time at 10 M rows, its groups in random zones: bench/NOTES.md 88).
+    private int[] _zoneBucket = [], _bucketStart = [];
+    private const int BucketsPerDeg = 4;   // a power of two: x * 4 is exact, so a bucket's edge never exceeds x
+    private const int BucketsPerZone = 360 * BucketsPerDeg;
     // Per entry, copies of its scan's interval end (lo + width), frame and box: the count
     // over a zone then reads consecutive entries, four at a time (a calibration tile puts all
     // ~600 scans in every zone, so every group tests all of them).
@@ -391,6 +397,20 @@ public sealed class ScanFootprints
             counts[entries[e].Zone]++;
         }
         for (int z = 0; z < zones; z++) _zoneStart[z + 1] = _zoneStart[z] + counts[z];
+        _zoneBucket = new int[zones + 1];
+        for (int z = 0; z < zones; z++) _zoneBucket[z + 1] = _zoneBucket[z] + (counts[z] > 0 ? BucketsPerZone + 1 : 0);
+        _bucketStart = new int[_zoneBucket[zones]];
+        for (int z = 0; z < zones; z++)
+        {
+            if (counts[z] == 0) continue;
+            int e = _zoneStart[z], end = _zoneStart[z + 1];
+            for (int b = 0; b <= BucketsPerZone; b++)
+            {
+                double edge = (double)b / BucketsPerDeg;
+                while (e < end && _entryLo[e] < edge) e++;
+                _bucketStart[_zoneBucket[z] + b] = e;
+            }
+        }
         _geo = new EntryGeometry(entries.Count);
         for (int e = 0; e < entries.Count; e++)
         {
@@ -424,7 +444,7 @@ public sealed class ScanFootprints
     /// <summary>Number of scans whose footprint box contains (ra, dec) (degrees), edges inclusive.</summary>
     public int CountCovering(double raDeg, double decDeg)
     {
-        if (_entryScan.Length == 0) return 0;
+        if (_entryScan.Length == 0 || !double.IsFinite(raDeg) || !double.IsFinite(decDeg)) return 0;   // no position: no scan covers it
         int zone = ZoneOf(decDeg);
         int s0 = _zoneStart[zone], s1 = _zoneStart[zone + 1];
         if (s0 == s1) return 0;
@@ -433,8 +453,9 @@ public sealed class ScanFootprints
         if (ra < 0) ra += 360;
         double w = _zoneMaxWidth[zone];
         // Intervals starting in [ra - w, ra], then those starting in (ra, 360) that run past 360 to ra + 360.
-        int count = CountRange(Lower(s0, s1, ra - w), Upper(s0, s1, ra), ra, x, y, z);
-        if (ra + 360 - w < 360) count += CountRange(Math.Max(Upper(s0, s1, ra), Lower(s0, s1, ra + 360 - w)), s1, ra + 360, x, y, z);
+        int upper = Upper(zone, s1, ra);
+        int count = CountRange(Lower(zone, s0, s1, ra - w), upper, ra, x, y, z);
+        if (ra + 360 - w < 360) count += CountRange(Math.Max(upper, Lower(zone, s0, s1, ra + 360 - w)), s1, ra + 360, x, y, z);
         return count;
     }
 
@@ -491,20 +512,22 @@ public sealed class ScanFootprints
 
     private static Vector256<double> Load(double[] a, int at) => Vector256.LoadUnsafe(ref a[0], (nuint)at);
 
-    /// <summary>First entry in [s0, s1) with interval start &gt;= lo.</summary>
-    private int Lower(int s0, int s1, double lo)
+    /// <summary>First of zone <paramref name="zone"/>'s entries [s0, s1) with interval start &gt;= <paramref name="x"/>.</summary>
+    private int Lower(int zone, int s0, int s1, double x)
     {
-        int a = s0, b = s1;
-        while (a < b) { int mid = (a + b) >>> 1; if (_entryLo[mid] < lo) a = mid + 1; else b = mid; }
-        return a;
+        if (!(x > 0)) return s0;   // every start is >= 0
+        if (x >= 360) return s1;
+        int e = _bucketStart[_zoneBucket[zone] + (int)(x * BucketsPerDeg)];
+        while (e < s1 && _entryLo[e] < x) e++;
+        return e;
     }
 
-    /// <summary>First entry in [s0, s1) with interval start &gt; lo.</summary>
-    private int Upper(int s0, int s1, double lo)
+    /// <summary>First of zone <paramref name="zone"/>'s entries before <paramref name="s1"/> with interval start &gt; <paramref name="x"/> (x in [0, 360)).</summary>
+    private int Upper(int zone, int s1, double x)
     {
-        int a = s0, b = s1;
-        while (a < b) { int mid = (a + b) >>> 1; if (_entryLo[mid] <= lo) a = mid + 1; else b = mid; }
-        return a;
+        int e = _bucketStart[_zoneBucket[zone] + (int)(x * BucketsPerDeg)];
+        while (e < s1 && _entryLo[e] <= x) e++;
+        return e;
     }
 
     private static int ZoneOf(double dec) => Math.Clamp((int)Math.Floor((dec + 90) / ZoneDeg), 0, (int)Math.Ceiling(180.0 / ZoneDeg) - 1);

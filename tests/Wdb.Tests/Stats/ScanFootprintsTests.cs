@@ -105,6 +105,40 @@ public class ScanFootprintsTests
     }
 
     [Fact]
+    public void Queries_on_the_ra_buckets_edges_count_as_testing_every_scan_does()
+    {
+        // The zone index starts each lookup from a quarter-degree RA bucket: queries on those edges, a hair either
+        // side of them, and at RA 0/360, against the brute-force count. Strips are dense around RA 0 and 120.
+        var rng = new Random(808);
+        var b = new ExtractionBlock(1024);
+        long c = 1;
+        for (int s = 0; s < 120; s++)
+        {
+            double ra = (s % 2 == 0 ? 0 : 120) + 3 * (rng.NextDouble() - 0.5);
+            AddStrip(b, ref c, s, (ra + 360) % 360, 2 * (rng.NextDouble() - 0.5), 100 + 600 * rng.NextDouble(), 600 + 3600 * rng.NextDouble());
+        }
+        var f = ScanFootprints.DeriveFromExtractions(b);
+        int covered = 0;
+        for (int k = -8; k <= 8; k++)
+            foreach (double centre in new[] { 0.0, 120.0 })
+                for (int q = 0; q < 40; q++)
+                {
+                    double edge = centre + k * 0.25, dec = 2 * (rng.NextDouble() - 0.5);
+                    foreach (double ra in new[] { edge, Math.BitDecrement(edge), Math.BitIncrement(edge), edge + 360, edge - 360 })
+                    {
+                        int expected = f.CountCoveringAllScans(ra, dec);
+                        Assert.Equal(expected, f.CountCovering(ra, dec));
+                        if (expected > 0) covered++;
+                    }
+                }
+        Assert.True(covered > 1000, $"{covered}");
+        // No position, no scan.
+        Assert.Equal(0, f.CountCovering(double.NaN, 0));
+        Assert.Equal(0, f.CountCovering(0, double.NaN));
+        Assert.Equal(0, f.CountCovering(double.PositiveInfinity, 0));
+    }
+
+    [Fact]
     public void Footprints_from_many_chunks_do_not_depend_on_row_order()
     {
         // 160k rows: several chunks of the parallel derivation, each holding many scans.
