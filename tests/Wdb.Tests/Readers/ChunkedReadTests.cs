@@ -274,6 +274,40 @@ public class ChunkedReadTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ExtractionReader.ReadBlocks(empty, 0, new ReadOptions(), 0, _ => { }, TestContext.Current.CancellationToken));
     }
 
+    /// <summary>
+    /// The joins (and with them the hand-over of blocks) run on the workers: a hand-over that fails there surfaces
+    /// from the read as it did on the reading thread, after every chunk in flight has ended, whatever the tuning.
+    /// An I/O failure becomes the file's error; anything else (a bug) is thrown.
+    /// </summary>
+    [Fact]
+    public void A_hand_over_that_fails_on_a_worker_ends_the_read_with_that_failure()
+    {
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Dir, "survey.csv");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 3000, Seed: 5), path);
+        foreach (var tuning in new[] { new ReaderTuning(700, 3), new ReaderTuning(4096, 2), new ReaderTuning(1 << 30, 0) })
+        {
+            int calls = 0;
+            var result = ExtractionReader.ReadBlocks(path, 0, new ReadOptions(), 50, _ =>
+            {
+                if (++calls == 3) throw new IOException("disk full while spilling");
+            }, tuning);
+            // No join hands a block over after the failure; the read's end still hands over what the block holds
+            // (as it does after a bad row in strict mode): the fourth call.
+            Assert.Equal(4, calls);
+            Assert.NotNull(result.Error);
+            Assert.Contains("disk full while spilling", result.Error!.ToString());
+
+            calls = 0;
+            var bug = Assert.Throws<InvalidOperationException>(() => ExtractionReader.ReadBlocks(path, 0, new ReadOptions(), 50, _ =>
+            {
+                if (++calls == 2) throw new InvalidOperationException("a bug in the hand-over");
+            }, tuning));
+            Assert.Equal("a bug in the hand-over", bug.Message);
+            Assert.Equal(2, calls);
+        }
+    }
+
     private static byte[] Messy(int seed, bool withQuotes, bool quoteAll = false)
     {
         using var dir = new TempDir();
