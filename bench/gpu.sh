@@ -19,7 +19,8 @@
 #   bench/gpu.sh sweep  there too: how the CPU merge scales with threads on that machine's cores (bench/threads.sh
 #                       on a survey of BIG_SOURCES sources, 6000000 by default (~10 M rows), held whole, --device
 #                       cpu; then, at the most threads, each ENVS variant (default: the server collector, and the
-#                       thread pool's spinning off). Table in $OUT/threads.md; ~2-3 min on 16 cores.
+#                       thread pool's spinning off), and the zone merge once at the most threads. Tables in
+#                       $OUT/threads.md and $OUT/threads-zones.md; ~2-3 min on 16 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -71,6 +72,9 @@ case "${1:-}" in
     "$W" gen survey --sources "${BIG_SOURCES:-6000000}" --seed 1 --out "$work/big.csv"
     ENVS="${ENVS-DOTNET_gcServer=1;DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0}" \
       bash bench/threads.sh -b "$W" -r "${RUNS:-1}" -o "$OUT/threads.md" "$work/big.csv" --device cpu --zone-rows 0
+    # The zone merge on every core once (its partition, spill and disk-bound write stages).
+    THREADS="$(nproc)" ENVS="" STAGES="read footprints sort link stats spill write" \
+      bash bench/threads.sh -b "$W" -r 1 -o "$OUT/threads-zones.md" "$work/big.csv" --device cpu --zone-rows 1000000
     rm -rf "$work"
     ;;
   run)
