@@ -758,18 +758,6 @@ public static class ConfusionResolver
             _cScale[c] = v / Math.Max(1, n);
         }
 
-        /// <summary>The first of the <paramref name="count"/> ascending <paramref name="keys"/> that is at least <paramref name="x"/>.</summary>
-        private static int LowerBound(double[] keys, int count, double x)
-        {
-            int lo = 0, hi = count;
-            while (lo < hi)
-            {
-                int mid = (lo + hi) >>> 1;
-                if (keys[mid] < x) lo = mid + 1; else hi = mid;
-            }
-            return lo;
-        }
-
         /// <summary>
         /// Merges pairs of centres within the radius that are one source cut in two by the
         /// seeds or a previous round: their members share few scans (see
@@ -783,8 +771,8 @@ public static class ConfusionResolver
         {
             if (centres < 2) return false;
             double chord = Math.Sqrt(chord2);
-            // Centres in order of z, ties by index (RadixSort is stable, and precompiled: Array.Sort and
-            // BinarySearch over doubles were jitted in every run, bench/NOTES.md 86).
+            // Centres in order of z, ties by index (RadixSort is stable, and precompiled: Array.Sort over
+            // doubles was jitted in every run, bench/NOTES.md 86).
             for (int c = 0; c < centres; c++) { _cByZ[c] = c; _zSortKey[c] = RadixSort.KeyOf(_cz[c]); _cMerged[c] = false; _cInto[c] = c; }
             RadixSort.SortPairs(_zSortKey, _cByZ, centres, threads: 1);
             for (int q = 0; q < centres; q++) _zKey[q] = _cz[_cByZ[q]];
@@ -792,7 +780,10 @@ public static class ConfusionResolver
             for (int a = 0; a < centres; a++)
             {
                 if (_cMerged[a]) continue;
-                int q = LowerBound(_zKey, centres, _cz[a] - chord);
+                // The span's search is precompiled (the array's was jitted, bench/NOTES.md 86); back to the first equal key.
+                int q = _zKey.AsSpan(0, centres).BinarySearch(_cz[a] - chord);
+                if (q < 0) q = ~q;
+                while (q > 0 && _zKey[q - 1] >= _cz[a] - chord) q--;
                 int partner = -1;
                 double partnerD = double.MaxValue;
                 for (; q < centres && _zKey[q] <= _cz[a] + chord; q++)
