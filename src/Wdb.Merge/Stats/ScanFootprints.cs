@@ -41,7 +41,7 @@ public sealed class ScanFootprints
     private int[] _entryScan;
     private double[] _entryLo, _entryWidth;
     private readonly double[] _zoneMaxWidth;
-    // Per zone that has entries, BucketsPerZone + 1 entry indexes from _zoneBucket[z]: bucket b's is the first of
+    // Per zone that has entries, BucketsPerZone entry indexes from _zoneBucket[z]: bucket b's is the first of
     // the zone's entries with lo >= b / BucketsPerDeg, so a lookup starts a few entries before its answer instead of
     // a binary search over the zone (most of spos's time at 10 M rows, its groups in random zones: bench/NOTES.md 88).
     private int[] _zoneBucket = [], _bucketStart = [];
@@ -398,13 +398,13 @@ public sealed class ScanFootprints
         }
         for (int z = 0; z < zones; z++) _zoneStart[z + 1] = _zoneStart[z] + counts[z];
         _zoneBucket = new int[zones + 1];
-        for (int z = 0; z < zones; z++) _zoneBucket[z + 1] = _zoneBucket[z] + (counts[z] > 0 ? BucketsPerZone + 1 : 0);
+        for (int z = 0; z < zones; z++) _zoneBucket[z + 1] = _zoneBucket[z] + (counts[z] > 0 ? BucketsPerZone : 0);
         _bucketStart = new int[_zoneBucket[zones]];
         for (int z = 0; z < zones; z++)
         {
             if (counts[z] == 0) continue;
             int e = _zoneStart[z], end = _zoneStart[z + 1];
-            for (int b = 0; b <= BucketsPerZone; b++)
+            for (int b = 0; b < BucketsPerZone; b++)   // queries lie in [0, 360): bucket 1440 is never asked for
             {
                 double edge = (double)b / BucketsPerDeg;
                 while (e < end && _entryLo[e] < edge) e++;
