@@ -73,7 +73,7 @@ case "${1:-}" in
     ENVS="${ENVS-DOTNET_gcServer=1;DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0}" \
       bash bench/threads.sh -b "$W" -r "${RUNS:-1}" -o "$OUT/threads.md" "$work/big.csv" --device cpu --zone-rows 0
     # The zone merge on every core once (its partition, spill and disk-bound write stages).
-    THREADS="$(nproc)" ENVS="" STAGES="read footprints sort link stats spill write" \
+    THREADS="$(nproc)" ENVS="" STAGES="read footprints sort link order stats spill write" \
       bash bench/threads.sh -b "$W" -r 1 -o "$OUT/threads-zones.md" "$work/big.csv" --device cpu --zone-rows 1000000
     rm -rf "$work"
     ;;

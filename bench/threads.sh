@@ -7,7 +7,7 @@
 #   THREADS   thread counts (default 1 2 4 ... up to nproc, and nproc)
 #   ENVS      variants run at the most threads, ';'-separated, each a list of VAR=VALUE words, e.g.
 #             "DOTNET_gcServer=1;DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"
-#   STAGES    stages shown (default: read sort link confusion stats write; a missing one shows "-")
+#   STAGES    stages shown (default: read sort link confusion order stats write; a missing one shows "-")
 # Needs only bash and awk (the device machine has no python). Outputs go to a temporary directory,
 # removed at the end; the table goes to stdout and, with -o, to OUT.md.
 set -euo pipefail
@@ -33,7 +33,7 @@ if [ -z "${THREADS:-}" ]; then
     THREADS="$THREADS $cores"
 fi
 most=$(echo $THREADS | tr ' ' '\n' | sort -n | tail -1)
-STAGES="${STAGES:-read sort link confusion stats write}"
+STAGES="${STAGES:-read sort link confusion order stats write}"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
 # One stage's numbers from summary.json (Utf8JsonWriter's indented layout: one key per line inside each

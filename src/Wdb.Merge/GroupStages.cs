@@ -38,7 +38,8 @@ internal static class GroupStages
     /// Confusion resolution, the group index, and the rows (with their candidate ids and confusion flags)
     /// permuted into group order: everything the statistics need, none computed yet. The held-whole merge
     /// computes them chunk by chunk as groups.fb is written (<see cref="OrderedGroups.Compute"/>); the
-    /// confusion stage is timed; the rest belongs to the caller's next stage.
+    /// confusion stage is timed, then the group index with the rows' permutation into group order ("order":
+    /// gathers over every column, bound by memory rather than by cores).
     /// </summary>
     /// <param name="others">
     /// Where <paramref name="merged"/> holds only the grouping columns (<see cref="ExtractionBlock.TakeGroupingColumns"/>):
@@ -75,6 +76,7 @@ internal static class GroupStages
         // The group index now points at the permuted rows: group g holds rows Offsets[g] ..
         for (int k = 0; k < groupOrder.Length; k++) groupOrder[k] = k;
         summary.Groups += membership.GroupCount;
+        timer.Stop("order");
         return new OrderedGroups(merged, membership, cgid, confused, unresolved, footprints, model,
             ExtractionResults.Allocate(merged.Count), options.Threads);
     }
