@@ -16,7 +16,7 @@ internal static class MergeCommand
         var profile = InputArguments.Profile();
         var filesAtOnce = InputArguments.FilesAtOnce();
         var strict = new Option<bool>("--strict") { Description = "Stop at the first bad row with file:line:column instead of writing it to the rejects" };
-        var device = new Option<string>("--device") { Description = "Link-stage device: auto (CUDA GPU if present, else CPU), cuda, opencl, cpu, ilgpu-cpu", DefaultValueFactory = _ => "auto" };
+        var device = new Option<string>("--device") { Description = "Link-stage device: auto (a CUDA GPU if present and the input has 4 M rows or more, linking on the CPU until the GPU is ready; else the CPU), cuda, opencl, cpu, ilgpu-cpu", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong(LinkDevices.Names);
         var threads = new Option<int>("--threads") { Description = "Threads for every stage: reading, sorting, linking on the CPU, statistics, writing (default: all cores)" };
         var minSnr = new Option<double?>("--min-snr") { Description = "Pre-merge filter: drop extractions whose best band SNR is below this" };

@@ -71,7 +71,13 @@ public static class MergeJob
     /// <summary>Exit code when the device asked for by name failed during the link: nothing is written.</summary>
     public const int DeviceErrorExit = 4;
 
-    public static MergeOutcome Run(MergeOptions options, Action<string>? log = null)
+    public static MergeOutcome Run(MergeOptions options, Action<string>? log = null) => Run(options, device: null, log);
+
+    /// <summary>
+    /// The merge on <paramref name="device"/>, an engine the caller makes and frees (e.g. one GPU kept for
+    /// many merges); null to make the one <see cref="MergeOptions.Device"/> names for this run.
+    /// </summary>
+    public static MergeOutcome Run(MergeOptions options, PendingEngine? device, Action<string>? log = null)
     {
         if (!(options.RadiusArcsec > 0) || options.RadiusArcsec > 3600)
             return MergeOutcome.Fail(InputErrorExit, $"--radius must be in (0, 3600] arcsec, got {options.RadiusArcsec}");
@@ -85,14 +91,20 @@ public static class MergeJob
             return MergeOutcome.Fail(InputErrorExit, $"--memory must be positive, got {options.MemoryBytes} bytes");
         // An --out that cannot be an output directory stops the run before the work, not after it.
         if (OutputWriter.TargetOf(options.OutDir, out var badOut) is null) return MergeOutcome.Fail(OutputErrorExit, badOut!.Message);
+        // Each input's rows estimated once (a MiB of its head; inflated for .gz): the device and the zone merge's
+        // choice, reserving the table, progress. Loops here and in Plan, not LINQ: its iterators over (string, long)
+        // are not in the precompiled image and were jitted at every start (bench/NOTES.md 74).
+        long[] expected = new long[options.Inputs.Count];
+        for (int i = 0; i < expected.Length; i++) expected[i] = RowEstimate.Of(options.Inputs[i]);
         // The engine is made while the input is read; what is known at once stops the run at once.
-        using var device = LinkDevices.Open(options.Device, options.Threads);
+        using var opened = device is null ? LinkDevices.Open(options.Device, options.Threads, expected.Sum()) : null;
+        device ??= opened!;
         if (device.FailedAlready is string error) return MergeOutcome.Fail(InputErrorExit, error);
-        try { return Run(options, device, log); }
+        try { return Run(options, device, expected, log); }
         finally { options.Progress?.Done(); }
     }
 
-    private static MergeOutcome Run(MergeOptions options, PendingEngine device, Action<string>? log)
+    private static MergeOutcome Run(MergeOptions options, PendingEngine device, long[] expected, Action<string>? log)
     {
         var timer = new StageTimer();
         var summary = NewSummary(options);
@@ -105,11 +117,6 @@ public static class MergeJob
             if (scanError is not null) return MergeOutcome.Fail(InputErrorExit, scanError.ToString());
             scanCorners = corners;
         }
-        // Each input's rows estimated once (a MiB of its head; inflated for .gz): the zone merge's choice, reserving the table, progress.
-        // Loops here and in Plan, not LINQ: its iterators over (string, long) are not in the precompiled
-        // image and were jitted at every start (bench/NOTES.md 74).
-        long[] expected = new long[options.Inputs.Count];
-        for (int i = 0; i < expected.Length; i++) expected[i] = RowEstimate.Of(options.Inputs[i]);
         var zones = Streaming.ZoneMerge.Plan(options, expected);
         WarnOfDiskSpace(options, zones?.EstimatedRows ?? expected.Sum(), zones is not null, log);
         if (zones is { } plan)
@@ -144,12 +151,13 @@ public static class MergeJob
         timer.Stop("sort");
 
         // Link and candidate groups.
-        // Any wait for the engine still being made is booked to the link stage, and said on the progress line.
-        if (!device.IsReady) options.Progress?.Stage("link: waiting for the device (kernels compiling)", null, 0);
-        var (engine, deviceError) = device.Get();
+        // Any wait for the engine still being made is booked to the link stage, and said on the progress line
+        // (`auto` does not wait: the CPU engine links while a GPU starts).
+        if (device.WouldWait) options.Progress?.Stage("link: waiting for the device (kernels compiling)", null, 0);
+        var (engine, deviceError) = device.ForLink();
         options.Progress?.Stage("link", null, 0);
         if (engine is null) return MergeOutcome.Fail(InputErrorExit, deviceError!);
-        var (labels, linkError) = Link(engine, sorted, options, summary, log);
+        var (labels, linkError) = Link(engine, device.Note, sorted, options, summary, log);
         if (labels is null) return MergeOutcome.Fail(DeviceErrorExit, linkError!);
         ReleaseLargeGarbage();
         timer.Stop("link");
@@ -315,16 +323,22 @@ public static class MergeJob
 
     /// <summary>
     /// Labels of rows sorted by dec, linked on the run's engine (`auto` falls back to the CPU); the
-    /// device that linked them goes to the summary. Null labels with the error when the device failed.
+    /// device that linked them goes to the summary, with <paramref name="note"/> (why that device) when
+    /// given, and each new one after the last (the zone merge's `auto` moves from the CPU to a GPU once
+    /// the GPU is ready). Null labels with the error when the device failed.
     /// </summary>
-    internal static (int[]? Labels, string? Error) Link(ILinkEngine engine, ExtractionBlock merged, MergeOptions options, RunSummary summary,
-        Action<string>? log)
+    internal static (int[]? Labels, string? Error) Link(ILinkEngine engine, string? note, ExtractionBlock merged, MergeOptions options,
+        RunSummary summary, Action<string>? log)
     {
         var linked = LinkStage.Run(engine, options.Device.Equals("auto", StringComparison.OrdinalIgnoreCase), options.Threads,
             merged.Ra.AsSpan(0, merged.Count), merged.Dec.AsSpan(0, merged.Count), options.RadiusArcsec, options.BlockRows, log);
-        if (linked.Labels is not null) summary.Device = linked.DeviceName;
+        if (linked.Labels is not null) summary.Device = DevicesSoFar(summary.Device, note is null ? linked.DeviceName : $"{linked.DeviceName}; {note}");
         return (linked.Labels, linked.Error);
     }
+
+    /// <summary>The summary's device after a link on <paramref name="device"/>: the devices in the order they first linked.</summary>
+    internal static string DevicesSoFar(string sofar, string device) =>
+        sofar.Length == 0 ? device : sofar == device || sofar.EndsWith($"; then {device}", StringComparison.Ordinal) ? sofar : $"{sofar}; then {device}";
 
     /// <summary>Rows removed by the pre-merge filters, counted as rejects of their files by reason.</summary>
     internal static void CountFiltered(RunSummary summary, ExtractionBlock filtered, RejectReason[] reasons)

@@ -356,9 +356,9 @@ public static class ZoneMerge
             int zones = cuts.Length + 1;
             summary.Parameters["zones"] = zones;
             log?.Invoke($"{_runs.Rows:N0} rows in {_runs.RunCount} runs, merged in {zones} zones of about {zoneRows:N0} rows");
-            if (!device.IsReady) options.Progress?.Stage("link: waiting for the device (kernels compiling)", null, 0);
-            var (engine, deviceError) = device.Get();
-            if (engine is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, deviceError!);
+            // The engine is taken zone by zone: `auto` links on the CPU until a GPU is ready, then on the GPU.
+            if (device.WouldWait) options.Progress?.Stage("link: waiting for the device (kernels compiling)", null, 0);
+            if (device.ForLink() is (null, var noDevice)) return MergeOutcome.Fail(MergeJob.InputErrorExit, noDevice!);
 
             ZoneRowsRead Load(int zone)
             {
@@ -383,7 +383,9 @@ public static class ZoneMerge
                     if (zone + 1 < zones) { int following = zone + 1; next = Overlap(() => Load(following)); }
                     timer.Stop("read zones");
                     double reach = zone + 1 < zones ? cuts[zone] - BlockLinker.MarginDeg(options.RadiusArcsec) : double.PositiveInfinity;
-                    var (finished, error) = Zone(engine, loaded, ref carry, reach);
+                    var (engine, deviceError) = device.ForLink();
+                    if (engine is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, deviceError!);
+                    var (finished, error) = Zone(engine, device.Note, loaded, ref carry, reach);
                     if (error is not null) return error;
                     Interlocked.Add(ref done, finished);
                 }
@@ -402,7 +404,7 @@ public static class ZoneMerge
         /// reaching <paramref name="reach"/> carried on, the others finished and spilled. Returns the rows
         /// finished (the carried ones count with the zone that finishes them).
         /// </summary>
-        private (long Finished, MergeOutcome? Error) Zone(ILinkEngine engine, ZoneRowsRead loaded, ref ExtractionBlock carry, double reach)
+        private (long Finished, MergeOutcome? Error) Zone(ILinkEngine engine, string? note, ZoneRowsRead loaded, ref ExtractionBlock carry, double reach)
         {
             MergeJob.CountFiltered(summary, loaded.Filtered, loaded.FilteredReasons);
             if (loaded.Filtered.Count > 0) Outputs.Add(FilteredOnly(loaded.Filtered, loaded.FilteredReasons, summary, options.Threads));
@@ -418,7 +420,7 @@ public static class ZoneMerge
             var sorted = merged.TakeGroupingColumns(taken, options.Threads);
             timer.Stop("sort");
 
-            var (labels, linkError) = MergeJob.Link(engine, sorted, options, summary, log);
+            var (labels, linkError) = MergeJob.Link(engine, note, sorted, options, summary, log);
             if (labels is null) return (0, MergeOutcome.Fail(MergeJob.DeviceErrorExit, linkError!));
             timer.Stop("link");
 

@@ -1,3 +1,4 @@
+using Wdb.Core;
 using Wdb.Kernels;
 using Wdb.Merge;
 using Wdb.Merge.Link;
@@ -43,6 +44,42 @@ public sealed class LinkDevicesTests : IDisposable
         using var auto = LinkDevices.Open("auto", 2);
         Assert.Null(auto.FailedAlready);
         Assert.IsType<CpuLinkEngine>(auto.Get().Engine);
+    }
+
+    [Fact]
+    public void Auto_keeps_small_inputs_on_the_cpu_and_starts_a_gpu_for_large_or_unknown_ones()
+    {
+        Assert.Null(LinkDevices.AutoStaysOnCpu(0));   // unknown (a pipe, an unreadable head): the GPU is started
+        Assert.Equal("auto: about 1 rows, under the 4,000,000 where a GPU pays for its start", LinkDevices.AutoStaysOnCpu(1));
+        Assert.NotNull(LinkDevices.AutoStaysOnCpu(LinkDevices.AutoDeviceMinRows - 1));
+        Assert.Null(LinkDevices.AutoStaysOnCpu(LinkDevices.AutoDeviceMinRows));
+        if (!IlgpuLinkEngine.CudaDriverPresent()) return;
+        // A GPU machine: the choice itself, and the CPU engine linking while the GPU starts.
+        using (var small = LinkDevices.Open("auto", 2, 1000))
+        {
+            Assert.True(small.IsReady);
+            Assert.IsType<CpuLinkEngine>(small.ForLink().Engine);
+            Assert.StartsWith("auto: about 1,000 rows", small.Note);
+        }
+        using var large = LinkDevices.Open("auto", 2, 10_000_000);
+        Assert.False(large.WouldWait);
+        if (!large.IsReady) Assert.IsType<CpuLinkEngine>(large.ForLink().Engine);
+        Assert.StartsWith("cuda", large.Get().Engine!.DeviceName);
+        Assert.StartsWith("cuda", large.ForLink().Engine!.DeviceName);
+    }
+
+    [Fact]
+    public void A_pending_engine_with_nothing_meanwhile_waits_for_the_one_being_made()
+    {
+        var made = new TaskCompletionSource<(ILinkEngine? Engine, string? Error)>();
+        using var pending = new PendingEngine(made.Task);
+        Assert.True(pending.WouldWait);
+        var link = Task.Run(pending.ForLink);
+        Assert.False(link.Wait(50, TestContext.Current.CancellationToken));
+        var engine = new CpuLinkEngine(1);
+        made.SetResult((engine, null));
+        Assert.Same(engine, link.Result.Engine);
+        Assert.False(pending.WouldWait);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Wdb.Core;
 using Wdb.IO;
 using Wdb.Merge;
+using Wdb.Merge.Link;
 using Wdb.Merge.Streaming;
 using static Wdb.Tests.Robustness.RobustSupport;
 
@@ -111,6 +112,64 @@ public sealed class ZoneMergeTests : IDisposable
             foreach (string file in ComparedFiles)
                 Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(outDir, file)), $"zones of {zoneRows}: {file} differs");
         }
+    }
+
+    /// <summary>An engine under another name that counts its links and frees (a fake device for `auto`'s hand-over).</summary>
+    private sealed class NamedEngine(string name, Action? onLink = null) : ILinkEngine
+    {
+        private readonly CpuLinkEngine inner = new(1);
+        public int Links, Disposals;
+        public string DeviceName => name;
+        public int[] Link(ReadOnlySpan<double> raDeg, ReadOnlySpan<double> decDeg, double radiusArcsec)
+        {
+            Links++;
+            onLink?.Invoke();
+            return inner.Link(raDeg, decDeg, radiusArcsec);
+        }
+        public void Dispose() => Disposals++;
+    }
+
+    [Fact]
+    public void Auto_links_on_the_cpu_until_the_device_is_ready_then_on_it_and_writes_the_same_bytes()
+    {
+        var inputs = Inputs();
+        string reference = _s.PathOf("whole");
+        Assert.Null(Merge(inputs, reference, zoneRows: 0).Error);
+
+        // The device becomes ready during the third zone's link: zones 1-3 on the CPU engine, the rest on the device.
+        var made = new TaskCompletionSource<(ILinkEngine? Engine, string? Error)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var device = new NamedEngine("gpu");
+        NamedEngine? cpu = null;
+        cpu = new NamedEngine("cpu meanwhile", () => { if (cpu!.Links == 3) made.SetResult((device, null)); });
+        string zoned = _s.PathOf("zoned");
+        using (var pending = new PendingEngine(made.Task, cpu))
+        {
+            Assert.False(pending.WouldWait);
+            var outcome = MergeJob.Run(new MergeOptions { Inputs = inputs, OutDir = zoned, Device = "auto", Threads = 2, ZoneRows = 37 }, pending);
+            Assert.Null(outcome.Error);
+            Assert.Equal(3, cpu.Links);
+            Assert.True(device.Links > 20, $"{device.Links} zones on the device");
+            Assert.Equal("cpu meanwhile; then gpu", Summary(zoned).GetProperty("device").GetString());
+        }
+        Assert.Equal((1, 1), (cpu.Disposals, device.Disposals));
+        foreach (string file in ComparedFiles)
+            Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(zoned, file)), $"{file} differs");
+
+        // Held whole, with the device never ready before the link: the CPU engine links, and the run does not wait for it.
+        var never = new TaskCompletionSource<(ILinkEngine? Engine, string? Error)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var late = new NamedEngine("gpu");
+        var meanwhile = new NamedEngine("cpu meanwhile");
+        string whole = _s.PathOf("whole-auto");
+        var pendingWhole = new PendingEngine(never.Task, meanwhile);
+        var held = MergeJob.Run(new MergeOptions { Inputs = inputs, OutDir = whole, Device = "auto", Threads = 2, ZoneRows = 0 }, pendingWhole);
+        Assert.Null(held.Error);
+        Assert.Equal((1, 0), (meanwhile.Links, late.Links));
+        Assert.Equal("cpu meanwhile", Summary(whole).GetProperty("device").GetString());
+        never.SetResult((late, null));
+        pendingWhole.Dispose();
+        Assert.Equal((1, 1), (meanwhile.Disposals, late.Disposals));
+        foreach (string file in ComparedFiles)
+            Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(whole, file)), $"held whole: {file} differs");
     }
 
     private static string Reasons(JsonElement summary) =>
