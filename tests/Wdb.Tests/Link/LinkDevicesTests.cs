@@ -64,8 +64,8 @@ public sealed class LinkDevicesTests : IDisposable
         using var large = LinkDevices.Open("auto", 2, 10_000_000);
         Assert.False(large.WouldWait);
         if (!large.IsReady) Assert.IsType<CpuLinkEngine>(large.ForLink().Engine);
-        Assert.StartsWith("cuda", large.Get().Engine!.DeviceName);
-        Assert.StartsWith("cuda", large.ForLink().Engine!.DeviceName);
+        Assert.StartsWith("ilgpu cuda", large.Get().Engine!.DeviceName);
+        Assert.StartsWith("ilgpu cuda", large.ForLink().Engine!.DeviceName);
     }
 
     [Fact]
