@@ -212,11 +212,6 @@ public static class MergeJob
             log($"warning: {warning}");
     }
 
-    /// <summary>Tables reserved for fewer rows are read without a <see cref="PageWarmer"/>: their faults are few.</summary>
-    internal const int WarmRowsAtLeast = 1 << 20;
-    /// <summary>Reads on fewer threads are read without a <see cref="PageWarmer"/> (two cores: the read 0.58 -> 0.65 s on the 3.25 M tile with one).</summary>
-    internal const int WarmThreadsAtLeast = 4;
-
     /// <summary>
     /// Every input into one block, in file order, or the first bad file's error. One file at a time,
     /// each is read straight into the block. Several at once (<see cref="FilesAtOnce"/>), the first
@@ -236,10 +231,6 @@ public static class MergeJob
         // the table, and growing file by file copied it once per file (40 parts of the survey: read 1.16 s).
         static int Room(long before, long rows) => (int)Math.Min(int.MaxValue - 64, before + rows + rows / 50 + 1024);
         if (fromHere[0] > 0) block.Reserve(Room(0, fromHere[0]));
-        // The reserved table's pages mapped beside the read, off the chain of in-order appends (bench/NOTES.md 91);
-        // with few cores the decoding keeps every core busy and the warmer's thread only competes with it.
-        using var warmer = block.Capacity >= WarmRowsAtLeast && Threads.Resolve(options.Threads) >= WarmThreadsAtLeast
-            ? PageWarmer.Start(block.Columns, block.Capacity) : null;
         if (atOnce > 1)
             options.Progress?.Stage($"read {inputs.Count} files, {atOnce} at once",
                 () => block.Count + own.Sum(b => (long)(b?.Count ?? 0)), fromHere[0]);
