@@ -26,7 +26,7 @@ public class DirectoryTreeTests
 
         Assert.False(Directory.Exists(tree));
         Assert.Equal("kept", File.ReadAllText(Path.Combine(outside, "keep.txt")));
-        Assert.Equal(["keep.txt"], Directory.GetFileSystemEntries(outside).Select(Path.GetFileName).ToArray());
+        Assert.Equal(["keep.txt"], Directory.GetFileSystemEntries(outside).Select(e => Path.GetFileName(e)!).ToArray());
     }
 
     [Fact]

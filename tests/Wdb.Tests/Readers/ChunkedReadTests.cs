@@ -291,7 +291,7 @@ public class ChunkedReadTests
             var result = ExtractionReader.ReadBlocks(path, 0, new ReadOptions(), 50, _ =>
             {
                 if (++calls == 3) throw new IOException("disk full while spilling");
-            }, tuning);
+            }, tuning, TestContext.Current.CancellationToken);
             // No join hands a block over after the failure; the read's end still hands over what the block holds
             // (as it does after a bad row in strict mode): the fourth call.
             Assert.Equal(4, calls);
@@ -302,7 +302,7 @@ public class ChunkedReadTests
             var bug = Assert.Throws<InvalidOperationException>(() => ExtractionReader.ReadBlocks(path, 0, new ReadOptions(), 50, _ =>
             {
                 if (++calls == 2) throw new InvalidOperationException("a bug in the hand-over");
-            }, tuning));
+            }, tuning, TestContext.Current.CancellationToken));
             Assert.Equal("a bug in the hand-over", bug.Message);
             Assert.Equal(2, calls);
         }
