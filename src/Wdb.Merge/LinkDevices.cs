@@ -110,8 +110,11 @@ public sealed class PendingEngine : IDisposable
     /// <summary>Whether <see cref="ForLink"/> would wait now: the engine is still being made and nothing links meanwhile.</summary>
     public bool WouldWait => !making.IsCompleted && meanwhile is null;
 
-    /// <summary>Why this engine was chosen, when there is more to say than its name.</summary>
-    public string? Note => note;
+    /// <summary>
+    /// Why <paramref name="engine"/> (one <see cref="ForLink"/> gave) links, when there is more to say than its
+    /// name: why `auto` chose the CPU, or that the CPU engine linked while the GPU was starting.
+    /// </summary>
+    public string? NoteFor(ILinkEngine engine) => ReferenceEquals(engine, meanwhile) ? "auto: while the GPU was starting" : note;
 
     /// <summary>The error, when it is already known that there will be no engine.</summary>
     public string? FailedAlready => making.IsCompletedSuccessfully && making.Result.Engine is null ? making.Result.Error : null;

@@ -157,7 +157,7 @@ public static class MergeJob
         var (engine, deviceError) = device.ForLink();
         options.Progress?.Stage("link", null, 0);
         if (engine is null) return MergeOutcome.Fail(InputErrorExit, deviceError!);
-        var (labels, linkError) = Link(engine, device.Note, sorted, options, summary, log);
+        var (labels, linkError) = Link(engine, device.NoteFor(engine), sorted, options, summary, log);
         if (labels is null) return MergeOutcome.Fail(DeviceErrorExit, linkError!);
         ReleaseLargeGarbage();
         timer.Stop("link");

@@ -385,7 +385,7 @@ public static class ZoneMerge
                     double reach = zone + 1 < zones ? cuts[zone] - BlockLinker.MarginDeg(options.RadiusArcsec) : double.PositiveInfinity;
                     var (engine, deviceError) = device.ForLink();
                     if (engine is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, deviceError!);
-                    var (finished, error) = Zone(engine, device.Note, loaded, ref carry, reach);
+                    var (finished, error) = Zone(engine, device.NoteFor(engine), loaded, ref carry, reach);
                     if (error is not null) return error;
                     Interlocked.Add(ref done, finished);
                 }

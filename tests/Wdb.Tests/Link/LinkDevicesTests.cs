@@ -59,7 +59,7 @@ public sealed class LinkDevicesTests : IDisposable
         {
             Assert.True(small.IsReady);
             Assert.IsType<CpuLinkEngine>(small.ForLink().Engine);
-            Assert.StartsWith("auto: about 1,000 rows", small.Note);
+            Assert.StartsWith("auto: about 1,000 rows", small.NoteFor(small.ForLink().Engine!));
         }
         using var large = LinkDevices.Open("auto", 2, 10_000_000);
         Assert.False(large.WouldWait);

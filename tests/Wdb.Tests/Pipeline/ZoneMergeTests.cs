@@ -149,7 +149,7 @@ public sealed class ZoneMergeTests : IDisposable
             Assert.Null(outcome.Error);
             Assert.Equal(3, cpu.Links);
             Assert.True(device.Links > 20, $"{device.Links} zones on the device");
-            Assert.Equal("cpu meanwhile; then gpu", Summary(zoned).GetProperty("device").GetString());
+            Assert.Equal("cpu meanwhile; auto: while the GPU was starting; then gpu", Summary(zoned).GetProperty("device").GetString());
         }
         Assert.Equal((1, 1), (cpu.Disposals, device.Disposals));
         foreach (string file in ComparedFiles)
@@ -164,7 +164,7 @@ public sealed class ZoneMergeTests : IDisposable
         var held = MergeJob.Run(new MergeOptions { Inputs = inputs, OutDir = whole, Device = "auto", Threads = 2, ZoneRows = 0 }, pendingWhole);
         Assert.Null(held.Error);
         Assert.Equal((1, 0), (meanwhile.Links, late.Links));
-        Assert.Equal("cpu meanwhile", Summary(whole).GetProperty("device").GetString());
+        Assert.Equal("cpu meanwhile; auto: while the GPU was starting", Summary(whole).GetProperty("device").GetString());
         never.SetResult((late, null));
         pendingWhole.Dispose();
         Assert.Equal((1, 1), (meanwhile.Disposals, late.Disposals));
