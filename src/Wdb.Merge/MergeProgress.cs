@@ -21,13 +21,17 @@ public static class RowEstimate
     /// <summary>
     /// Rows expected in <paramref name="path"/>: its size times the newlines per stored byte of its
     /// first MiB of text (for a gzipped file, per stored byte that MiB took); a file shorter than
-    /// that is counted. 0 when unknown (unreadable files, a .gz that is not gzip data).
+    /// that is counted. 0 when unknown (unreadable files, a .gz that is not gzip data, pipes) or empty.
     /// </summary>
     public static long Of(string path)
     {
         try
         {
+            // A pipe (`/dev/stdin`, `<(zcat ...)`, a named FIFO) is not opened: its head, read here, would be
+            // gone for the merge, and a FIFO's writer could meet no reader between the two opens. Unknown: 0.
+            if (new FileInfo(path).Length == 0) return 0;
             using var file = File.OpenRead(path);
+            if (!file.CanSeek) return 0;
             var head = new byte[1 << 20];
             var (read, taken) = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? InflateHead(file, head) : ReadHead(file, head);
             if (read == 0 || taken == 0) return 0;
@@ -38,6 +42,25 @@ public static class RowEstimate
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             return 0;
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is a pipe that can be opened without harm: `/dev/stdin` or `<(...)` (links to
+    /// an open pipe). A named FIFO (size 0, not a link) is never opened here and counts as not.
+    /// </summary>
+    public static bool IsPipe(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || (info.Length == 0 && info.LinkTarget is null)) return false;
+            using var file = File.OpenRead(path);
+            return !file.CanSeek;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

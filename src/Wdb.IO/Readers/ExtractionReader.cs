@@ -114,7 +114,7 @@ public static class ExtractionReader
     {
         var byName = FromExtension(result.Path, out bool gzName);
         var format = options.Format == InputFormat.Auto ? byName : options.Format;
-        bool gzData = HasGzipSignature(file);
+        bool gzData = hashing.Peek(2) is [0x1f, 0x8b];
         if (gzName && !gzData)
         {
             result.Error = new InputError(result.Path, 0, 0, "named .gz but is not gzip data");
@@ -140,7 +140,7 @@ public static class ExtractionReader
             await pump.RunAsync(gzip ?? (Stream)hashing, ct).ConfigureAwait(false);
             result.TextBytes = pump.TotalBytes;
             if (pump.Failure is not null) result.Error ??= new InputError(result.Path, 0, 0, pump.Failure);
-            if (gzip is not null && pump.ReachedEnd && !GzipTrailerMatches(file, pump.TotalBytes))
+            if (gzip is not null && pump.ReachedEnd && !GzipTrailerMatches(hashing, pump.TotalBytes))
                 result.Error ??= new InputError(result.Path, 0, 0,
                     "gzip data is truncated or corrupt (its trailer does not match the decompressed size; multi-member gzip files are not supported)");
         }
@@ -168,24 +168,14 @@ public static class ExtractionReader
 
     /// <summary>
     /// .NET's GZipStream ends quietly on a truncated file, so the end is checked here: the
-    /// last 4 bytes of a gzip file hold the decompressed size mod 2^32 (RFC 1952 ISIZE).
+    /// last 4 bytes of a gzip file hold the decompressed size mod 2^32 (RFC 1952 ISIZE). Read
+    /// to its end through the hashing stream (which <see cref="HashingStream.Finish"/> does anyway), so a pipe works too.
     /// </summary>
-    private static bool GzipTrailerMatches(FileStream file, long decompressed)
+    private static bool GzipTrailerMatches(HashingStream hashing, long decompressed)
     {
-        long length = file.Length;
-        if (length < 18) return false;   // 10-byte header + 8-byte trailer at least
-        Span<byte> isize = stackalloc byte[4];
-        if (RandomAccess.Read(file.SafeFileHandle, isize, length - 4) != 4) return false;
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(isize) == (uint)decompressed;
-    }
-
-    private static bool HasGzipSignature(FileStream file)
-    {
-        Span<byte> magic = stackalloc byte[2];
-        int n = file.Read(magic);
-        if (n == 1) n += file.Read(magic[1..]);
-        file.Seek(0, SeekOrigin.Begin);
-        return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+        hashing.ReadToEnd();
+        if (hashing.Position < 18) return false;   // 10-byte header + 8-byte trailer at least
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(hashing.LastBytes(4)) == (uint)decompressed;
     }
 }
 
