@@ -52,7 +52,8 @@ internal sealed class HashingStream : Stream
             int k = Math.Min(buffer.Length, _aheadEnd - _aheadStart);
             _ahead.AsSpan(_aheadStart, k).CopyTo(buffer);
             _aheadStart += k;
-            return k;
+            // The rest of the buffer from the input: a reader's first read is not cut to the peeked bytes.
+            return k < buffer.Length ? k + ReadInner(buffer[k..]) : k;
         }
         return ReadInner(buffer);
     }
