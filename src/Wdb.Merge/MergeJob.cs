@@ -120,9 +120,14 @@ public static class MergeJob
         var zones = Streaming.ZoneMerge.Plan(options, expected);
         WarnOfDiskSpace(options, zones?.EstimatedRows ?? expected.Sum(), zones is not null, log);
         if (zones is null && options.ZoneRows is null && log is not null)
+        {
+            var pipes = new List<string>();
             for (int i = 0; i < expected.Length; i++)
-                if (expected[i] == 0 && RowEstimate.IsPipe(options.Inputs[i]))
-                    log($"{options.Inputs[i]}: a pipe, so its size is not known beforehand: held whole (--zone-rows N merges zone by zone in bounded memory)");
+                if (expected[i] == 0 && RowEstimate.IsPipe(options.Inputs[i])) pipes.Add(options.Inputs[i]);
+            if (pipes.Count > 0)
+                log($"{string.Join(", ", pipes)}: {(pipes.Count == 1 ? "a pipe, so its size is" : "pipes, so their sizes are")} not known beforehand: " +
+                    "held whole (--zone-rows N merges zone by zone in bounded memory)");
+        }
         if (zones is { } plan)
             return Streaming.ZoneMerge.Run(options, device, summary, timer, scanCorners, plan, expected, log);
 
