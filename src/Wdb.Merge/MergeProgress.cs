@@ -27,8 +27,9 @@ public static class RowEstimate
     {
         try
         {
-            // A pipe (`/dev/stdin`, `<(zcat ...)`, a named FIFO) is not opened: its head, read here, would be
-            // gone for the merge, and a FIFO's writer could meet no reader between the two opens. Unknown: 0.
+            // A pipe's head, read here, would be gone for the merge: unknown, 0. A named FIFO (size 0) is not even
+            // opened (its writer could meet no reader between this open and the merge's); a pipe reached through a
+            // link (`/dev/stdin`, `<(zcat ...)`, which the process holds open) is opened and found not seekable.
             if (new FileInfo(path).Length == 0) return 0;
             using var file = File.OpenRead(path);
             if (!file.CanSeek) return 0;
