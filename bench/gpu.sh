@@ -9,7 +9,7 @@
 #   bench/gpu.sh run    there (device tool: command "bash bench/gpu.sh run", carry [".device"]): unpacks;
 #                       `wdb check-device --device cuda` (groups identical to the CPU engine, link-stage rows/s
 #                       on both, seconds by stage), and the baseline's when packed; the whole test suite (log
-#                       in $OUT/tests.log); end-to-end merges on cuda and cpu (the big set also in memory,
+#                       in $OUT/tests.log); end-to-end merges on cuda, cpu and auto (the big set also in memory,
 #                       above the zone merge's threshold, and by the baseline on cuda), with every table's
 #                       hash compared. Results in $OUT/gpu-run.md, the merges' summary.json files in
 #                       $OUT/summaries.txt. Knobs: SCALE (check-device size, 100),
@@ -119,7 +119,8 @@ case "${1:-}" in
     # The big set is above the zone merge's threshold: it also runs in memory (--zone-rows 0),
     # which must give the same tables as the zone merge on either device.
     for data in survey tile ${BIG_SOURCES:+big}; do
-      variants="cuda cpu"; [ "$data" = big ] && variants="cuda cpu whole"
+      # auto too: on the survey and the tile (under 4 M rows) it must be the CPU engine at the CPU's speed (NOTES 89).
+      variants="cuda cpu auto"; [ "$data" = big ] && variants="cuda cpu whole"
       # The baseline, when packed, merges the big set on cuda too (its link stage against this build's).
       [ "$data" = big ] && [ -x .device/run/wdb-base/wdb ] && variants="$variants base-cuda"
       for variant in $variants; do
