@@ -8,7 +8,7 @@ namespace Wdb.Cli;
 internal static class InputArguments
 {
     public static Argument<string[]> Files() =>
-        new("inputs") { Description = "WDB files: IPAC .tbl, CSV with header, IRSA bulk .bulk/.psv/.txt (optionally .gz)", Arity = ArgumentArity.OneOrMore };
+        new("inputs") { Description = "WDB files: IPAC .tbl, CSV with header, IRSA bulk .bulk/.psv/.txt (optionally .gz); - for standard input (once)", Arity = ArgumentArity.OneOrMore };
 
     public static Option<int> FilesAtOnce() =>
         new("--files-at-once") { Description = "Input files read at once, each on its own thread; rows are still taken in file order, so results do not depend on it. Default (0): for gzipped inputs one file per two cores (at least 2), else one per eight cores" };

@@ -40,6 +40,11 @@ internal static class ValidateCommand
             }
             if (!InputArguments.TryChecksum(p, checksum, "validate", out var checksumAlgorithm)) return InputErrorExit;
             var files = p.GetValue(inputs)!;
+            if (InputPaths.Problem(files) is string problem)
+            {
+                Console.Error.WriteLine($"wdb validate: {problem}");
+                return InputErrorExit;
+            }
             bool asJson = p.GetValue(json);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             // The text report comes file by file, as each file's turn comes: hundreds of IRSA files take a while.

@@ -89,6 +89,7 @@ public static class MergeJob
             return MergeOutcome.Fail(InputErrorExit, $"--zone-rows must be 0 (whole table) or positive, got {options.ZoneRows}");
         if (options.MemoryBytes <= 0)
             return MergeOutcome.Fail(InputErrorExit, $"--memory must be positive, got {options.MemoryBytes} bytes");
+        if (InputPaths.Problem(options.Inputs) is string inputProblem) return MergeOutcome.Fail(InputErrorExit, inputProblem);
         // An --out that cannot be an output directory stops the run before the work, not after it.
         if (OutputWriter.TargetOf(options.OutDir, out var badOut) is null) return MergeOutcome.Fail(OutputErrorExit, badOut!.Message);
         // Each input's rows estimated once (a MiB of its head; inflated for .gz): the device and the zone merge's
@@ -123,7 +124,8 @@ public static class MergeJob
         {
             var pipes = new List<string>();
             for (int i = 0; i < expected.Length; i++)
-                if (expected[i] == 0 && RowEstimate.IsPipe(options.Inputs[i])) pipes.Add(options.Inputs[i]);
+                if (expected[i] == 0 && RowEstimate.IsPipe(options.Inputs[i]))
+                    pipes.Add(options.Inputs[i] == InputPaths.StandardInput ? "standard input (-)" : options.Inputs[i]);
             if (pipes.Count > 0)
                 log($"{string.Join(", ", pipes)}: {(pipes.Count == 1 ? "a pipe, so its size is" : "pipes, so their sizes are")} not known beforehand: " +
                     "held whole (--zone-rows N merges zone by zone in bounded memory)");

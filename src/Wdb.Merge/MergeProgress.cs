@@ -1,3 +1,5 @@
+using Wdb.IO;
+
 namespace Wdb.Merge;
 
 /// <summary>
@@ -30,7 +32,7 @@ public static class RowEstimate
             // A pipe's head, read here, would be gone for the merge: unknown, 0. A named FIFO (size 0) is not even
             // opened (its writer could meet no reader between this open and the merge's); a pipe reached through a
             // link (`/dev/stdin`, `<(zcat ...)`, which the process holds open) is opened and found not seekable.
-            if (new FileInfo(path).Length == 0) return 0;
+            if (path == InputPaths.StandardInput || new FileInfo(path).Length == 0) return 0;
             using var file = File.OpenRead(path);
             if (!file.CanSeek) return 0;
             var head = new byte[1 << 20];
@@ -47,11 +49,13 @@ public static class RowEstimate
     }
 
     /// <summary>
-    /// Whether <paramref name="path"/> is a pipe that can be opened without harm: `/dev/stdin` or `<(...)` (links to
-    /// an open pipe). A named FIFO (size 0, not a link) is never opened here and counts as not.
+    /// Whether <paramref name="path"/> is a pipe that can be opened without harm: `-` (standard input, taken for one),
+    /// `/dev/stdin` or `<(...)` (links to an open pipe). A named FIFO (size 0, not a link) is never opened here and
+    /// counts as not.
     /// </summary>
     public static bool IsPipe(string path)
     {
+        if (path == InputPaths.StandardInput) return true;
         try
         {
             var info = new FileInfo(path);

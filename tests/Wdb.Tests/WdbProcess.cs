@@ -9,9 +9,14 @@ namespace Wdb.Tests;
 /// </summary>
 internal static class WdbProcess
 {
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => Start(redirectInput: false, args);
+
+    private static Process Start(bool redirectInput, string[] args)
     {
-        var psi = new ProcessStartInfo { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = redirectInput, UseShellExecute = false,
+        };
         if (Environment.GetEnvironmentVariable("WDB_EXE") is { Length: > 0 } exe)
         {
             psi.FileName = exe;
@@ -34,6 +39,23 @@ internal static class WdbProcess
         var stdout = p.StandardOutput.ReadToEndAsync();
         string err = p.StandardError.ReadToEnd();
         p.WaitForExit();
+        return (p.ExitCode, stdout.Result, err);
+    }
+
+    /// <summary>Runs to completion with <paramref name="stdin"/> piped into its standard input.</summary>
+    public static (int Exit, string Stdout, string Stderr) Run(byte[] stdin, params string[] args)
+    {
+        using var p = Start(redirectInput: true, args);
+        var writing = Task.Run(() =>
+        {
+            try { p.StandardInput.BaseStream.Write(stdin); }
+            catch (IOException) { }   // it exited without reading it all (a refused request)
+            finally { try { p.StandardInput.Close(); } catch (IOException) { } }
+        });
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        writing.Wait();
         return (p.ExitCode, stdout.Result, err);
     }
 }

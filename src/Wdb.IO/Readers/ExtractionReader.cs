@@ -67,10 +67,12 @@ public static class ExtractionReader
                 result.Error = new InputError(path, 0, 0, $"unknown profile '{name}' (known: {string.Join(", ", SchemaProfiles.Names)})");
         }
 
-        FileStream file;
+        Stream file;
         try
         {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
+            file = path == InputPaths.StandardInput
+                ? Console.OpenStandardInput()
+                : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -84,7 +86,7 @@ public static class ExtractionReader
             bool cancelled = false;
             try
             {
-                if (result.Error is null) await ParseAsync(file, hashing, result, profile, fileIndex, options, into, tuning, blocks, ct).ConfigureAwait(false);
+                if (result.Error is null) await ParseAsync(hashing, result, profile, fileIndex, options, into, tuning, blocks, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is InvalidDataException or IOException)
             {
@@ -108,7 +110,7 @@ public static class ExtractionReader
         return result;
     }
 
-    private static async Task ParseAsync(FileStream file, HashingStream hashing, FileReadResult result, SchemaProfile? profile,
+    private static async Task ParseAsync(HashingStream hashing, FileReadResult result, SchemaProfile? profile,
         int fileIndex, ReadOptions options, ExtractionBlock into, ReaderTuning tuning,
         (Action<ExtractionBlock> OnBlock, int Rows)? blocks, CancellationToken ct)
     {

@@ -104,6 +104,33 @@ public sealed class PipeInputTests : IDisposable
     }
 
     [Fact]
+    public void A_dash_is_standard_input_for_merge_and_validate_and_may_be_named_once()
+    {
+        // Through the command (standard input is the process's): gzip data, found by its signature.
+        string file = Survey("survey.csv");
+        byte[] gz = Gzip(File.ReadAllBytes(file));
+        string reference = _s.PathOf("file"), piped = _s.PathOf("stdin");
+        Assert.Null(Merge(_s.Write("survey.csv.gz", gz), reference).Error);
+        var (exit, _, err) = WdbProcess.Run(gz, "merge", "-", "--out", piped, "--device", "cpu");
+        Assert.True(exit == 0, err);
+        Assert.Contains("standard input (-): a pipe, so its size is not known beforehand", err);
+        AssertSameTables(reference, piped);
+        Assert.Equal("-", Summary(piped).GetProperty("inputs")[0].GetProperty("path").GetString());
+
+        var (vexit, vout, verr) = WdbProcess.Run(gz, "validate", "-");
+        Assert.True(vexit == 0, verr);
+        Assert.StartsWith(string.Format(Inv, "-: csv, {0:N0} rows", Summary(reference).GetProperty("rows_read").GetInt64()), vout);
+
+        // Named twice: refused before anything is read or written.
+        string twice = _s.PathOf("twice");
+        var (texit, _, terr) = WdbProcess.Run(gz, "merge", "-", file, "-", "--out", twice);
+        Assert.Equal(MergeJob.InputErrorExit, texit);
+        Assert.Contains("standard input ('-') is named 2 times: it can be read once", terr);
+        Assert.False(Directory.Exists(twice));
+        Assert.Equal(MergeJob.InputErrorExit, WdbProcess.Run(gz, "validate", "-", "-").Exit);
+    }
+
+    [Fact]
     public void The_size_estimate_neither_reads_a_pipe_nor_takes_a_file_for_one()
     {
         if (!OperatingSystem.IsLinux()) return;
