@@ -33,20 +33,13 @@ internal static class WdbProcess
     }
 
     /// <summary>Runs to completion: exit code, stdout and stderr.</summary>
-    public static (int Exit, string Stdout, string Stderr) Run(params string[] args)
-    {
-        using var p = Start(args);
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, err);
-    }
+    public static (int Exit, string Stdout, string Stderr) Run(params string[] args) => Run(stdin: null, args);
 
-    /// <summary>Runs to completion with <paramref name="stdin"/> piped into its standard input.</summary>
-    public static (int Exit, string Stdout, string Stderr) Run(byte[] stdin, params string[] args)
+    /// <summary>Runs to completion, with <paramref name="stdin"/> piped into its standard input when given.</summary>
+    public static (int Exit, string Stdout, string Stderr) Run(byte[]? stdin, params string[] args)
     {
-        using var p = Start(redirectInput: true, args);
-        var writing = Task.Run(() =>
+        using var p = Start(redirectInput: stdin is not null, args);
+        var writing = stdin is null ? Task.CompletedTask : Task.Run(() =>
         {
             try { p.StandardInput.BaseStream.Write(stdin); }
             catch (IOException) { }   // it exited without reading it all (a refused request)
