@@ -11,7 +11,7 @@ public readonly record struct DuplicateRow(int FileIndex, long Line, long Cntr);
 /// <summary>
 /// <see cref="DuplicateCntr"/> for the streaming merge (docs/streaming.md), without holding
 /// every row: each block's (cntr, file, line) keys go to disk as one sorted run (an extent of one
-/// <see cref="SpillFile"/>), and <see cref="Find"/> merges the runs by cntr (<see cref="RunMerge{T}"/>).
+/// <see cref="SpillFile"/>), and <see cref="Find"/> merges the runs by cntr (<see cref="RunMerge{T, TKey}"/>).
 /// The merge is split into cntr ranges merged on threads of their own: one merge was a single
 /// core's 0.8 s on the 10 M survey and would be ~40 s for a full-sky remerge (bench/NOTES.md 56).
 /// The split points come from every <see cref="SampleEvery"/>-th key of each run, kept while adding.
@@ -145,7 +145,7 @@ public sealed class DuplicateCntrRuns : IDisposable
         }
         var rejected = new List<Entry>();
         // Entries of one cntr come together (by run among themselves); the smallest (file, line) is kept.
-        var merge = new RunMerge<Entry>(readers.ToArray(), e => RadixSort.LongOf(e.Cntr));
+        var merge = new RunMerge<Entry, Entry>(readers.ToArray());
         bool any = false;
         var kept = default(Entry);
         while (merge.Next(out _, out var e))
@@ -182,8 +182,10 @@ public sealed class DuplicateCntrRuns : IDisposable
 
     /// <summary>One row in a run (16 bytes on disk): its cntr key and its (file, line) key.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    private readonly record struct Entry(ulong Cntr, ulong ReadOrder)
+    private readonly record struct Entry(ulong Cntr, ulong ReadOrder) : IRecordKey<Entry>
     {
+        public static long Of(in Entry e) => RadixSort.LongOf(e.Cntr);
+
         public static int CompareByReadOrder(Entry a, Entry b) =>
             a.ReadOrder != b.ReadOrder ? a.ReadOrder.CompareTo(b.ReadOrder) : a.Cntr.CompareTo(b.Cntr);
     }

@@ -204,7 +204,7 @@ public sealed class OutputRuns : IDisposable
     /// <summary>groups.fb: the runs' groups merged by gcntr, fixed chunks as <see cref="TableEncoders.WriteGroups"/>.</summary>
     internal void WriteGroups(ChunkFileWriter file, int chunkRecords, int threads)
     {
-        var order = new RunMerge<GroupStruct>(Readers(_groups!, r => r.Groups, 2), g => g.Gcntr);
+        var order = new RunMerge<GroupStruct, GroupKey>(Readers(_groups!, r => r.Groups, 2));
         using var chunks = new ChunkPipeline<RecordChunk<GroupStruct>>(file, threads, (b, c) =>
         {
             b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, c.Count, new SpilledGroups(c))).Value);
@@ -212,13 +212,9 @@ public sealed class OutputRuns : IDisposable
                 ? (c.Records[0].Gcntr, c.Records[c.Count - 1].Gcntr, c.Return())
                 : (long.MaxValue, long.MinValue, c.Return());
         });
-        long last = long.MinValue;
-        WriteFixed(chunks, order, TableEncoders.GroupsPerChunk(chunkRecords), g =>
-        {
-            // Two zones holding one group would make a table the whole writer refuses (Validate).
-            if (g.Gcntr <= last) throw new InvalidOperationException($"gcntr {g.Gcntr} follows {last}: a group was added in two zones");
-            last = g.Gcntr;
-        });
+        // Two zones holding one group would make a table the whole writer refuses (Validate).
+        WriteFixed(chunks, order, TableEncoders.GroupsPerChunk(chunkRecords), (gcntr, last) =>
+            throw new InvalidOperationException($"gcntr {gcntr} follows {last}: a group was added in two zones"));
         chunks.Finish();
     }
 
@@ -226,7 +222,7 @@ public sealed class OutputRuns : IDisposable
     internal void WriteMembers(ChunkFileWriter file, int chunkRecords, int threads)
     {
         int per = TableEncoders.MembersPerChunk(chunkRecords);
-        var order = new RunMerge<GroupSize>(Readers(_sizes!, r => r.Sizes, 2), s => s.Gcntr);
+        var order = new RunMerge<GroupSize, GroupSize>(Readers(_sizes!, r => r.Sizes, 2));
         using var chunks = new ChunkPipeline<RecordChunk<MemberStruct>>(file, threads, (b, c) =>
         {
             var (first, last) = TableEncoders.EncodeMembers(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
@@ -246,7 +242,7 @@ public sealed class OutputRuns : IDisposable
     /// <summary>extractions.fb: the runs' records merged by cntr, fixed chunks as <see cref="TableEncoders.WriteExtractions"/>.</summary>
     internal void WriteExtractions(ChunkFileWriter file, int chunkRecords, int threads)
     {
-        var order = new RunMerge<ExtractionStruct>(Readers(_extractions!, r => r.Extractions, 1), x => x.Cntr);
+        var order = new RunMerge<ExtractionStruct, ExtractionKey>(Readers(_extractions!, r => r.Extractions, 1));
         using var chunks = new ChunkPipeline<RecordChunk<ExtractionStruct>>(file, threads, (b, c) =>
         {
             var (first, last) = TableEncoders.EncodeExtractions(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
@@ -258,18 +254,21 @@ public sealed class OutputRuns : IDisposable
 
     /// <summary>
     /// Hands the merged records to <paramref name="chunks"/> in chunks of <paramref name="per"/>
-    /// (<see cref="ChunkRange.Fixed"/>'s rule: an empty table is one empty chunk);
-    /// <paramref name="each"/> sees every record before it is counted into its chunk.
+    /// (<see cref="ChunkRange.Fixed"/>'s rule: an empty table is one empty chunk), each merged
+    /// straight into its chunk's slot; <paramref name="repeated"/> (key, the key before it) is called
+    /// when a key does not ascend strictly (null: keys may repeat).
     /// </summary>
-    private static void WriteFixed<T>(ChunkPipeline<RecordChunk<T>> chunks, RunMerge<T> order, int per,
-        Action<T>? each) where T : unmanaged
+    private static void WriteFixed<T, TKey>(ChunkPipeline<RecordChunk<T>> chunks, RunMerge<T, TKey> order, int per,
+        Action<long, long>? repeated) where T : unmanaged where TKey : IRecordKey<T>
     {
         var chunk = new RecordChunk<T>(per);
         bool any = false;
-        while (order.Next(out _, out var record))
+        long last = long.MinValue;
+        while (order.Next(ref chunk.Records[chunk.Count], out _))
         {
-            each?.Invoke(record);
-            chunk.Records[chunk.Count++] = record;
+            if (repeated is not null && any && order.LastKey <= last) repeated(order.LastKey, last);
+            last = order.LastKey;
+            chunk.Count++;
             any = true;
             if (chunk.Count == per) { chunks.Add(chunk); chunk = new RecordChunk<T>(per); }
         }
@@ -309,11 +308,22 @@ public sealed class OutputRuns : IDisposable
     /// <summary>Where one zone's records lie in each spill file.</summary>
     private sealed record Run(Extent Groups, Extent Sizes, Extent Members, Extent Extractions);
 
-    /// <summary>A group's key and member count in the group-sizes spill (16 bytes).</summary>
+    /// <summary>A group's key and member count in the group-sizes spill (16 bytes); its own merge key.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    private readonly record struct GroupSize(long Gcntr, long Count)
+    private readonly record struct GroupSize(long Gcntr, long Count) : IRecordKey<GroupSize>
     {
         public int Members => checked((int)Count);
+        public static long Of(in GroupSize s) => s.Gcntr;
+    }
+
+    private readonly struct GroupKey : IRecordKey<GroupStruct>
+    {
+        public static long Of(in GroupStruct g) => g.Gcntr;
+    }
+
+    private readonly struct ExtractionKey : IRecordKey<ExtractionStruct>
+    {
+        public static long Of(in ExtractionStruct x) => x.Cntr;
     }
 
     /// <summary>The merged members go into chunks as the plan says; <see cref="Run"/> is the run whose group comes next.</summary>

@@ -48,18 +48,24 @@ public sealed class RunReader
 
     public T Read<T>() where T : unmanaged
     {
-        // The common case, a whole record in the buffer, without the span copy loop (a merge of
-        // small records is mostly this call).
+        T value = default;
+        Read(ref value);
+        return value;
+    }
+
+    /// <summary>The next record, copied once into <paramref name="into"/>.</summary>
+    public void Read<T>(ref T into) where T : unmanaged
+    {
+        // The common case, a whole record in the buffer, is one block copy: a group record is 264
+        // bytes, and each copy by value through locals was a call to memmove (bench/NOTES.md 92).
         int size = Unsafe.SizeOf<T>();
         if (_filled - _at >= size)
         {
-            T record = Unsafe.ReadUnaligned<T>(ref _buffer[_at]);
+            Unsafe.CopyBlockUnaligned(ref Unsafe.As<T, byte>(ref into), ref _buffer[_at], (uint)size);
             _at += size;
-            return record;
+            return;
         }
-        T value = default;
-        Read(MemoryMarshal.AsBytes(new Span<T>(ref value)));
-        return value;
+        Read(MemoryMarshal.AsBytes(new Span<T>(ref into)));
     }
 
     private void Refill()
@@ -83,26 +89,30 @@ public sealed class RunReader
     }
 }
 
+/// <summary>The sort key of a record type in a <see cref="RunMerge{T, TKey}"/> (a struct: the merge's loop is compiled for it, no delegate call a record).</summary>
+public interface IRecordKey<T> where T : unmanaged
+{
+    static abstract long Of(in T record);
+}
+
 /// <summary>
 /// The k-way merge: repeatedly the run whose next record has the smallest key (ties: the
 /// earlier run). Holds one record per run. A loser tree picks the run: after a record is taken
 /// only its run's path to the root is replayed, one comparison per level (a priority queue
 /// removed and re-inserted, about twice as many, NOTES 38).
 /// </summary>
-public sealed class RunMerge<T> where T : unmanaged
+public sealed class RunMerge<T, TKey> where T : unmanaged where TKey : IRecordKey<T>
 {
     private readonly RunReader[] _runs;
-    private readonly Func<T, long> _key;
     private readonly T[] _heads;
     private readonly long[] _keys;
     private readonly bool[] _done;
     // _losers[n] for n in [1, k): the run that lost at internal node n; _losers[0]: the overall winner.
     private readonly int[] _losers;
 
-    public RunMerge(RunReader[] runs, Func<T, long> key)
+    public RunMerge(RunReader[] runs)
     {
         _runs = runs;
-        _key = key;
         int k = runs.Length;
         _heads = new T[k];
         _keys = new long[k];
@@ -121,15 +131,26 @@ public sealed class RunMerge<T> where T : unmanaged
         _losers[0] = winners[1];   // k = 1: the one leaf
     }
 
+    /// <summary>The key of the record the last <see cref="Next(ref T, out int)"/> gave.</summary>
+    public long LastKey { get; private set; }
+
     public bool Next(out int run, out T record)
     {
+        record = default;
+        return Next(ref record, out run);
+    }
+
+    /// <summary>
+    /// Copies the next record in merged order into <paramref name="into"/> (a chunk's slot: the
+    /// record is copied from its run's buffer to its place with one copy between); false when every
+    /// run is done, <paramref name="into"/> untouched.
+    /// </summary>
+    public bool Next(ref T into, out int run)
+    {
         run = _runs.Length == 0 ? -1 : _losers[0];
-        if (run < 0 || _done[run])
-        {
-            record = default;
-            return false;
-        }
-        record = _heads[run];
+        if (run < 0 || _done[run]) return false;
+        into = _heads[run];
+        LastKey = _keys[run];
         Advance(run);
         Replay(run);
         return true;
@@ -154,7 +175,7 @@ public sealed class RunMerge<T> where T : unmanaged
     private void Advance(int r)
     {
         if (_runs[r].AtEnd) { _done[r] = true; return; }
-        _heads[r] = _runs[r].Read<T>();
-        _keys[r] = _key(_heads[r]);
+        _runs[r].Read(ref _heads[r]);
+        _keys[r] = TKey.Of(in _heads[r]);
     }
 }

@@ -34,9 +34,56 @@ public sealed class RunMergeTests : IDisposable
             expected.AddRange(keys.Select(key => (key, r)));
         }
         var readers = extents.Select(e => new RunReader(file, e.Offset, e.Length, 24)).ToArray();
-        var merge = new RunMerge<long>(readers, x => x);
+        var merge = new RunMerge<long, LongKey>(readers);
         var actual = new List<(long, int)>();
         while (merge.Next(out int run, out long key)) actual.Add((key, run));
         Assert.Equal(expected.OrderBy(e => e.Key).ThenBy(e => e.Run).ToList(), actual);
+    }
+
+    /// <summary>
+    /// Records wider than a read buffer (every one straddles refills) come out whole, merged into
+    /// their slots, with the key of each in LastKey.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 16)]
+    [InlineData(4, 16)]
+    [InlineData(7, 100)]
+    [InlineData(7, 4096)]
+    public void Wide_records_arrive_whole_in_their_slots(int k, int bufferBytes)
+    {
+        var rng = new Random(100 + k);
+        using var file = new SpillFile(_s.PathOf($"wide-{k}-{bufferBytes}.run"));
+        var extents = new List<(long Offset, long Length)>();
+        var expected = new List<Wide>();
+        for (int r = 0; r < k; r++)
+        {
+            var records = Enumerable.Range(0, rng.Next(0, 200)).Select(_ => (long)rng.Next(0, 1000)).Order()
+                .Select(key => new Wide(key, rng.NextDouble(), rng.Next(), r)).ToArray();
+            extents.Add((file.Length, records.Length * (long)Marshal.SizeOf<Wide>()));
+            file.Append(MemoryMarshal.AsBytes(records.AsSpan()));
+            expected.AddRange(records);
+        }
+        var merge = new RunMerge<Wide, Wide>(extents.Select(e => new RunReader(file, e.Offset, e.Length, bufferBytes)).ToArray());
+        var slots = new Wide[expected.Count + 1];
+        int n = 0;
+        while (merge.Next(ref slots[n], out int run))
+        {
+            Assert.Equal(slots[n].Run, run);
+            Assert.Equal(slots[n].Key, merge.LastKey);
+            n++;
+        }
+        Assert.Equal(expected.OrderBy(w => w.Key).ThenBy(w => w.Run).ToArray(), slots[..n]);
+        Assert.Equal(default, slots[n]);   // the end leaves the slot as it was
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct Wide(long Key, double Payload, int Noise, int Run) : IRecordKey<Wide>
+    {
+        public static long Of(in Wide w) => w.Key;
+    }
+
+    private readonly struct LongKey : IRecordKey<long>
+    {
+        public static long Of(in long x) => x;
     }
 }
