@@ -201,6 +201,32 @@ public class ExtractionBlockTests
         for (int k = 0; k < 40; k++) Assert.Equal(BlockText.Row(b, k), BlockText.Row(a, 3 + k));
     }
 
+    /// <summary>
+    /// The column-parallel append (the zone merge's hand-over of a read block) copies what the serial one does:
+    /// every column, behind rows already there, growing the block, and a row added after it starts from defaults.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 70_000)]
+    [InlineData(3, 70_000)]
+    [InlineData(3, 100)]
+    public void AppendOnSeveralThreadsCopiesWhatTheSerialOneDoes(int threads, int n)
+    {
+        var other = Numbered(n);
+        var serial = Numbered(5);
+        serial.Append(other);
+        var parallel = Numbered(5);
+        parallel.Append(other, threads);
+        Assert.Equal(5 + n, parallel.Count);
+        Assert.Equal(serial.Columns().Length, parallel.Columns().Length);
+        foreach (var (s, p) in serial.Columns().Zip(parallel.Columns()))
+            Assert.True(Bytes(s, 5 + n).SequenceEqual(Bytes(p, 5 + n)), $"a {s.GetType().Name} column differs");
+        AssertDefaults(parallel, parallel.AddRow());
+
+        static ReadOnlySpan<byte> Bytes(Array column, int rows) =>
+            System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(
+                ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(column), Buffer.ByteLength(column))[..(rows * (Buffer.ByteLength(column) / column.Length))];
+    }
+
     /// <summary>What AddRow must give, whatever the row held before (a reject, an earlier batch).</summary>
     private static void AssertDefaults(ExtractionBlock b, int r)
     {

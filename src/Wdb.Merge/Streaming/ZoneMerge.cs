@@ -252,14 +252,15 @@ public static class ZoneMerge
                 {
                     spilling.GetAwaiter().GetResult();   // the handed block is free again, or its error surfaces here
                     handed.Clear();
-                    handed.Append(block);
+                    handed.Append(block, options.Threads);
                     long place = ((long)f << 32) | blockNo++;
                     spilling = Overlap(() =>
                     {
                         lock (_spillLock)
                         {
                             if (!TakeInOnePass(handed, place)) _cntrs.Add(handed);
-                            _runs.Add(handed, options.Threads, place);
+                            // Beside the reader, which keeps a core: on two cores the spill's gathers stay on one.
+                            _runs.Add(handed, Math.Max(1, Threads.Resolve(options.Threads) - 1), place);
                         }
                         Interlocked.Add(ref _spilled, handed.Count);
                     });

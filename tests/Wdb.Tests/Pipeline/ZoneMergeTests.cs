@@ -438,6 +438,47 @@ public sealed class DeclinationRunsTests : IDisposable
     }
 
     /// <summary>
+    /// A block large enough for the gathers to go in row slices writes the same run on one thread and on
+    /// several, and its rows come back in bucket order, read order within a bucket.
+    /// </summary>
+    [Fact]
+    public void A_large_block_is_spilled_alike_on_one_thread_and_on_several()
+    {
+        const int n = 200_003;
+        var rng = new Random(5);
+        var block = new ExtractionBlock(16);
+        for (int i = 0; i < n; i++)
+        {
+            int r = block.AddRow();
+            block.Cntr[r] = rng.NextInt64();
+            block.Dec[r] = rng.Next(3) == 0 ? -30 + rng.NextDouble() : Math.Round(rng.NextDouble() * 180 - 90, 2);
+            block.Ra[r] = rng.NextDouble() * 360;
+            block.Bands[0].PhQual[r] = (byte)rng.Next(256);
+            block.Bands[2].Snr[r] = (float)rng.NextDouble();
+            block.Line[r] = i + 2;
+        }
+        var backs = new List<ExtractionBlock>();
+        foreach (int threads in new[] { 1, 4 })
+        {
+            using var runs = new DeclinationRuns(_s.PathOf($"large-{threads}"));
+            runs.Add(block, threads);
+            var back = new ExtractionBlock(16);
+            runs.Read(0, 0, n, back);
+            backs.Add(back);
+        }
+        var expected = Enumerable.Range(0, n).OrderBy(i => DeclinationRuns.BucketOf(block.Dec[i])).ThenBy(i => i).ToArray();
+        foreach (var back in backs)
+        {
+            Assert.Equal(n, back.Count);
+            Assert.Equal(expected.Select(i => block.Line[i]), back.Line[..n]);
+            Assert.Equal(expected.Select(i => block.Dec[i]), back.Dec[..n]);
+            Assert.Equal(expected.Select(i => block.Bands[0].PhQual[i]), back.Bands[0].PhQual[..n]);
+            Assert.Equal(expected.Select(i => block.Bands[2].Snr[i]), back.Bands[2].Snr[..n]);
+        }
+        for (int r = 0; r < n; r += 997) Assert.Equal(BlockText.Row(backs[0], r), BlockText.Row(backs[1], r));
+    }
+
+    /// <summary>
     /// LowestOf is the exact edge, for every bucket: its bucket is the one asked for, the double
     /// below it is in the one before (at dec 0 the edge is -7.1e-15, where dec + 90 first rounds to 90).
     /// </summary>
