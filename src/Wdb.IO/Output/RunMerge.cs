@@ -46,13 +46,6 @@ public sealed class RunReader
 
     public void Read<T>(Span<T> into) where T : unmanaged => Read(MemoryMarshal.AsBytes(into));
 
-    public T Read<T>() where T : unmanaged
-    {
-        T value = default;
-        Read(ref value);
-        return value;
-    }
-
     /// <summary>The next record, copied once into <paramref name="into"/>.</summary>
     public void Read<T>(ref T into) where T : unmanaged
     {
