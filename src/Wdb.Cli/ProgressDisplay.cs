@@ -59,7 +59,7 @@ internal sealed class ProgressDisplay : IMergeProgress, IDisposable
         lock (_gate)
         {
             if (_stage.Length == 0) return;
-            string line = $"wdb merge [{_total.Elapsed:mm\\:ss}] {_stage}";
+            string line = $"wdb merge [{ProgressClock.Of(_total.Elapsed)}] {_stage}";
             if (_rows is not null)
             {
                 long done = _rows();
@@ -67,7 +67,7 @@ internal sealed class ProgressDisplay : IMergeProgress, IDisposable
                 double rate = done / seconds;
                 line += $": {done:N0} rows, {rate / 1e6:F2} M rows/s";
                 if (_expected > 0 && rate > 0 && done < _expected)
-                    line += $", ETA {TimeSpan.FromSeconds((_expected - done) / rate):mm\\:ss}";
+                    line += $", ETA {ProgressClock.Of((_expected - done) / rate)}";
             }
             int pad = Math.Max(0, _lastWidth - line.Length);
             Console.Error.Write("\r" + line + new string(' ', pad));

@@ -17,6 +17,29 @@ public interface IMergeProgress
     void Done();
 }
 
+/// <summary>How a progress display writes times.</summary>
+public static class ProgressClock
+{
+    /// <summary>
+    /// <c>mm:ss</c>, or <c>h:mm:ss</c> from an hour on: a full-sky remerge runs for hours, where minutes and
+    /// seconds alone would wrap round every hour.
+    /// </summary>
+    public static string Of(TimeSpan t) => Of(t.TotalSeconds);
+
+    /// <summary>
+    /// As <see cref="Of(TimeSpan)"/>, from seconds that may be anything a rate gives (an ETA from a first
+    /// slow second): past 999 hours it says so rather than overflow a <see cref="TimeSpan"/>.
+    /// </summary>
+    public static string Of(double seconds)
+    {
+        if (!(seconds > 0)) return "00:00";
+        if (seconds >= 999 * 3600.0) return ">999:00:00";
+        long whole = (long)seconds;
+        long h = whole / 3600, m = whole / 60 % 60, s = whole % 60;
+        return h > 0 ? $"{h}:{m:00}:{s:00}" : $"{m:00}:{s:00}";
+    }
+}
+
 /// <summary>Row-count estimates for progress, from a sample of a file's head.</summary>
 public static class RowEstimate
 {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Wdb.Core;
 using Wdb.Fbs;
@@ -40,6 +41,7 @@ public sealed class OutputRuns : IDisposable
     private readonly SpillFile? _groups, _sizes, _members, _extractions;
     private readonly List<Run> _runs = new();
     private GroupTable? _batchTable;   // a spill batch of groups computed as they are spilled (GroupChunks), reused zone after zone
+    private long _mergedBytes;   // of the three tables' records handed to their encoders by the merges so far
     private readonly int _readBufferBytes;
     private bool _disposed;
 
@@ -78,6 +80,20 @@ public sealed class OutputRuns : IDisposable
     public long Members { get; private set; }
     /// <summary>Merged and filtered rows of every zone added so far.</summary>
     public long Extractions { get; private set; }
+
+    /// <summary>
+    /// How far the writer's merges are (0 to 1): the bytes of the groups', members' and extractions' runs merged
+    /// into their tables' chunks so far, of all of them. A full-sky merge spends a long stage here (terabytes of
+    /// runs read back); the progress display shows it as rows, with an ETA. Safe to read from any thread.
+    /// </summary>
+    public double MergedFraction
+    {
+        get
+        {
+            long total = _runs.Sum(r => r.Groups.Length + r.Members.Length + r.Extractions.Length);
+            return total == 0 ? 1 : (double)Interlocked.Read(ref _mergedBytes) / total;
+        }
+    }
 
     /// <summary>Why spilling failed (then every later <see cref="Add"/> is ignored and the writer returns this); null while it works.</summary>
     public OutputError? Error { get; private set; }
@@ -228,7 +244,7 @@ public sealed class OutputRuns : IDisposable
             var (first, last) = TableEncoders.EncodeMembers(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
             return (first, last, c.Return());
         });
-        var sink = new MemberSink(Readers(_members!, r => r.Members, 2), chunks, per);
+        var sink = new MemberSink(Readers(_members!, r => r.Members, 2), chunks, per, this);
         var plan = new MemberChunkPlan(per);
         while (order.Next(out int run, out var group))
         {
@@ -258,7 +274,7 @@ public sealed class OutputRuns : IDisposable
     /// straight into its chunk's slot; <paramref name="repeated"/> (key, the key before it) is called
     /// when a key does not ascend strictly (null: keys may repeat).
     /// </summary>
-    private static void WriteFixed<T, TKey>(ChunkPipeline<RecordChunk<T>> chunks, RunMerge<T, TKey> order, int per,
+    private void WriteFixed<T, TKey>(ChunkPipeline<RecordChunk<T>> chunks, RunMerge<T, TKey> order, int per,
         Action<long, long>? repeated) where T : unmanaged where TKey : IRecordKey<T>
     {
         var chunk = new RecordChunk<T>(per);
@@ -270,10 +286,18 @@ public sealed class OutputRuns : IDisposable
             last = order.LastKey;
             chunk.Count++;
             any = true;
-            if (chunk.Count == per) { chunks.Add(chunk); chunk = new RecordChunk<T>(per); }
+            if (chunk.Count == per) { Hand(chunks, chunk); chunk = new RecordChunk<T>(per); }
         }
-        if (chunk.Count > 0 || !any) chunks.Add(chunk);
+        if (chunk.Count > 0 || !any) Hand(chunks, chunk);
         else chunk.Return();
+    }
+
+    /// <summary>A merged chunk to its encoders, counted for <see cref="MergedFraction"/>.</summary>
+    private void Hand<T>(ChunkPipeline<RecordChunk<T>> chunks, RecordChunk<T> chunk) where T : unmanaged
+    {
+        long bytes = (long)chunk.Count * Unsafe.SizeOf<T>();
+        chunks.Add(chunk);
+        Interlocked.Add(ref _mergedBytes, bytes);
     }
 
     /// <summary>One reader per run over its extent of <paramref name="file"/>; <paramref name="perRun"/>: readers each run has open in this table's merge (they share the buffer budget).</summary>
@@ -327,7 +351,7 @@ public sealed class OutputRuns : IDisposable
     }
 
     /// <summary>The merged members go into chunks as the plan says; <see cref="Run"/> is the run whose group comes next.</summary>
-    private struct MemberSink(RunReader[] members, ChunkPipeline<RecordChunk<MemberStruct>> chunks, int per) : MemberChunkPlan.ISink
+    private struct MemberSink(RunReader[] members, ChunkPipeline<RecordChunk<MemberStruct>> chunks, int per, OutputRuns runs) : MemberChunkPlan.ISink
     {
         public int Run;
         private RecordChunk<MemberStruct> _chunk = new(per);
@@ -340,7 +364,7 @@ public sealed class OutputRuns : IDisposable
 
         public void Cut()
         {
-            chunks.Add(_chunk);
+            runs.Hand(chunks, _chunk);
             _chunk = new RecordChunk<MemberStruct>(per);
         }
     }

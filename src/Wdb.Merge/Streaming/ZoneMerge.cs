@@ -172,7 +172,18 @@ public static class ZoneMerge
     {
         using var passes = new Passes(options, summary, timer, zoneRows, blockRows, expected, spill, log);
         return passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners) ?? passes.Zones(device)
-            ?? MergeJob.Write(options, summary, timer, o => OutputWriter.Write(o, passes.Outputs, summary, passes.Rejects, options.Threads, options.Checksum));
+            ?? MergeJob.Write(options, summary, timer, o => OutputWriter.Write(o, passes.Outputs, summary, passes.Rejects, options.Threads, options.Checksum),
+                WriteProgress(passes.Outputs));
+    }
+
+    /// <summary>
+    /// The write stage as the progress line shows it: the zones' runs merged into the tables, as rows (every
+    /// merged or filtered row goes out in its tables), by the share of the runs' bytes merged so far.
+    /// </summary>
+    internal static (string, Func<long>, long) WriteProgress(OutputRuns outputs)
+    {
+        long rows = outputs.Extractions;
+        return ("write tables", () => (long)(rows * outputs.MergedFraction), rows);
     }
 
     /// <summary>
@@ -341,11 +352,13 @@ public static class ZoneMerge
         /// <summary>Pass 2b: footprints of the rows that will be merged (or of the scan table), before any group's spos.</summary>
         public MergeOutcome? Footprints(ExtractionBlock? scanCorners)
         {
-            options.Progress?.Stage("scan footprints", null, 0);
+            // Every row is read twice (centres, then boxes): the display counts both passes.
+            long read = 0;
+            options.Progress?.Stage("scan footprints", scanCorners is null ? () => Interlocked.Read(ref read) : null, 2 * _runs.Rows);
             _footprints = scanCorners is not null
                 ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
                 : FootprintsOf(_runs, blockRows, FootprintColumns(options.Filters, _duplicateKeys.Count > 0),
-                    rows => Keep(rows, _duplicateKeys, options).Merged, options.Threads);
+                    rows => Keep(rows, _duplicateKeys, options).Merged, options.Threads, n => Interlocked.Add(ref read, n));
             timer.Stop("footprints");
             return null;
         }
@@ -499,11 +512,11 @@ public static class ZoneMerge
     /// the footprints and the choice of merged rows read.
     /// </summary>
     private static ScanFootprints FootprintsOf(DeclinationRuns runs, int sliceRows, Func<ExtractionBlock, Array[]> columns,
-        Func<ExtractionBlock, ExtractionBlock> merged, int threads)
+        Func<ExtractionBlock, ExtractionBlock> merged, int threads, Action<int> counted)
     {
         var builder = new ScanFootprints.Builder(threads);
-        ForEachSlice(runs, sliceRows, columns, rows => builder.AddToCentres(merged(rows)));
-        ForEachSlice(runs, sliceRows, columns, rows => builder.AddToBoxes(merged(rows)));
+        ForEachSlice(runs, sliceRows, columns, rows => { int n = rows.Count; builder.AddToCentres(merged(rows)); counted(n); });
+        ForEachSlice(runs, sliceRows, columns, rows => { int n = rows.Count; builder.AddToBoxes(merged(rows)); counted(n); });
         return builder.Build();
     }
 

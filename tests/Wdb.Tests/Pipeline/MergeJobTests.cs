@@ -89,6 +89,55 @@ public sealed class MergeJobTests : IDisposable
     }
 
     [Fact]
+    public void Progress_counts_the_zone_merges_write_stage_in_rows_to_its_end()
+    {
+        // Zone by zone, the write stage merges the zones' runs (for a full-sky remerge, a long stage): the display
+        // counts it as rows, every merged or filtered row, reaching them all at its end.
+        var sky = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 3000, 12, CenterRaDeg: 40, CenterDecDeg: 10));
+        string input = Path.Combine(_dir, "zone-progress.csv");
+        TableTextWriter.Write(sky, input);
+        var log = new StageLog();
+        var outcome = MergeJob.Run(new MergeOptions
+        {
+            Inputs = [input], OutDir = Path.Combine(_dir, "zone-progress-out"), Device = "cpu", Progress = log,
+            ZoneRows = 1500, Filters = new FilterOptions(MinSnr: 5),
+        });
+        Assert.Null(outcome.Error);
+        Assert.True(log.Finished);
+        var names = log.Stages.Select(s => s.Name).ToList();
+        Assert.Contains(names, n => n.StartsWith("merge ") && n.EndsWith(" zones"));
+        // The footprints read every row of the runs twice.
+        var footprints = log.Stages.Single(st => st.Name == "scan footprints");
+        Assert.Equal(2 * outcome.Summary!.RowsRead, footprints.Expected);
+        Assert.Equal(footprints.Expected, footprints.DoneAtEnd);
+        Assert.Equal("write tables", names[^1]);
+        var (_, expected, done) = log.Stages[^1];
+        long extractions;
+        using (var reader = OutputReader.Open(Path.Combine(_dir, "zone-progress-out"))) extractions = reader.Extractions().LongCount();
+        Assert.True(extractions > outcome.Summary!.RowsMerged, "the filter should leave some rows out of the groups");
+        Assert.Equal(extractions, expected);
+        Assert.Equal(expected, done);
+    }
+
+    [Theory]
+    [InlineData(0.0, "00:00")]
+    [InlineData(59.9, "00:59")]
+    [InlineData(61, "01:01")]
+    [InlineData(3599, "59:59")]
+    [InlineData(3600, "1:00:00")]
+    [InlineData(4800, "1:20:00")]
+    [InlineData(36_061, "10:01:01")]
+    [InlineData(-5, "00:00")]
+    [InlineData(double.NaN, "00:00")]
+    [InlineData(double.PositiveInfinity, ">999:00:00")]
+    [InlineData(1e13, ">999:00:00")]
+    public void Progress_times_keep_their_hours_and_never_overflow(double seconds, string expected)
+    {
+        Assert.Equal(expected, ProgressClock.Of(seconds));
+        if (double.IsFinite(seconds) && Math.Abs(seconds) < 1e9) Assert.Equal(expected, ProgressClock.Of(TimeSpan.FromSeconds(seconds)));
+    }
+
+    [Fact]
     public void Tiny_merge_gives_the_hand_computed_groups_and_accounts_for_every_row()
     {
         string input = Write("tiny.csv", TinyCsv);
