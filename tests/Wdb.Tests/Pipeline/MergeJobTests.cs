@@ -69,18 +69,28 @@ public sealed class MergeJobTests : IDisposable
         }
     }
 
+    /// <summary>A generated survey merged with a <see cref="StageLog"/> watching; <paramref name="name"/> names its files.</summary>
+    private (MergeOutcome Outcome, StageLog Log, List<string> Names) MergeWatched(string name, int seed, int? zoneRows = null, FilterOptions? filters = null)
+    {
+        var sky = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 3000, seed, CenterRaDeg: 40, CenterDecDeg: 10));
+        string input = Path.Combine(_dir, name + ".csv");
+        TableTextWriter.Write(sky, input);
+        var log = new StageLog();
+        var outcome = MergeJob.Run(new MergeOptions
+        {
+            Inputs = [input], OutDir = Path.Combine(_dir, name + "-out"), Device = "cpu", Progress = log,
+            ZoneRows = zoneRows, Filters = filters ?? new FilterOptions(),
+        });
+        Assert.Null(outcome.Error);
+        Assert.True(log.Finished);
+        return (outcome, log, log.Stages.Select(s => s.Name).ToList());
+    }
+
     [Fact]
     public void Progress_counts_the_rows_whose_groups_are_computed_and_then_the_write()
     {
         // Held whole, the statistics run while groups.fb is written: the display counts their rows.
-        var sky = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 3000, 11, CenterRaDeg: 40, CenterDecDeg: 10));
-        string input = Path.Combine(_dir, "progress.csv");
-        TableTextWriter.Write(sky, input);
-        var log = new StageLog();
-        var outcome = MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = Path.Combine(_dir, "progress-out"), Device = "cpu", Progress = log });
-        Assert.Null(outcome.Error);
-        Assert.True(log.Finished);
-        var names = log.Stages.Select(s => s.Name).ToList();
+        var (outcome, log, names) = MergeWatched("progress", 11);
         int stats = names.LastIndexOf("statistics");
         Assert.True(stats >= 0 && names.IndexOf("write") == stats + 1, string.Join(" / ", names));
         var (_, expected, done) = log.Stages[stats];
@@ -93,18 +103,7 @@ public sealed class MergeJobTests : IDisposable
     {
         // Zone by zone, the write stage merges the zones' runs (for a full-sky remerge, a long stage): the display
         // counts it as rows, every merged or filtered row, reaching them all at its end.
-        var sky = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 3000, 12, CenterRaDeg: 40, CenterDecDeg: 10));
-        string input = Path.Combine(_dir, "zone-progress.csv");
-        TableTextWriter.Write(sky, input);
-        var log = new StageLog();
-        var outcome = MergeJob.Run(new MergeOptions
-        {
-            Inputs = [input], OutDir = Path.Combine(_dir, "zone-progress-out"), Device = "cpu", Progress = log,
-            ZoneRows = 1500, Filters = new FilterOptions(MinSnr: 5),
-        });
-        Assert.Null(outcome.Error);
-        Assert.True(log.Finished);
-        var names = log.Stages.Select(s => s.Name).ToList();
+        var (outcome, log, names) = MergeWatched("zone-progress", 12, zoneRows: 1500, filters: new FilterOptions(MinSnr: 5));
         Assert.Contains(names, n => n.StartsWith("merge ") && n.EndsWith(" zones"));
         // The footprints read every row of the runs twice.
         var footprints = log.Stages.Single(st => st.Name == "scan footprints");
