@@ -97,6 +97,8 @@ public static class MergeJob
         // are not in the precompiled image and were jitted at every start (bench/NOTES.md 74).
         long[] expected = new long[options.Inputs.Count];
         for (int i = 0; i < expected.Length; i++) expected[i] = RowEstimate.Of(options.Inputs[i]);
+        // The default reliability model is parsed beside the read, not before it: it is first needed by the scores.
+        if (options.Reliability is null) _ = Task.Run(() => ReliabilityModel.Default);
         // The engine is made while the input is read; what is known at once stops the run at once.
         using var opened = device is null ? LinkDevices.Open(options.Device, options.Threads, expected.Sum()) : null;
         device ??= opened!;
@@ -290,7 +292,7 @@ public static class MergeJob
         if (options.Filters.MinSnr is double snr) summary.Parameters["min_snr"] = snr;
         summary.Parameters["exclude_artifacts"] = options.Filters.ExcludeArtifacts;
         summary.Parameters["scans"] = options.ScanTable ?? "derived from each scan's extractions";
-        summary.Parameters["reliability_model"] = (options.Reliability ?? ReliabilityModel.Default).Version;
+        summary.Parameters["reliability_model"] = options.Reliability?.Version ?? ReliabilityModel.DefaultVersion;
         summary.Parameters["checksum"] = options.Checksum.Name();
         return summary;
     }

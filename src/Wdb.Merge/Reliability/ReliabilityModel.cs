@@ -45,6 +45,12 @@ public sealed class ReliabilityModel
     /// <summary>The documented default (v1, set by hand; see docs/reliability.md and docs/reliability-model-v1.json).</summary>
     public static ReliabilityModel Default { get; } = Load(DefaultModel.Json);
 
+    /// <summary>
+    /// <see cref="Default"/>'s version, known without parsing it: a merge names its model in the summary before
+    /// the read, and parses the default one (~4.5 ms of JSON) beside the read instead (bench/NOTES.md 95).
+    /// </summary>
+    public const string DefaultVersion = "v1";
+
     /// <summary>The default model's JSON text, identical to docs/reliability-model-v1.json.</summary>
     public static string DefaultJson => DefaultModel.Json;
 

@@ -118,6 +118,29 @@ public sealed class MergeJobTests : IDisposable
         Assert.Equal(expected, done);
     }
 
+    [Fact]
+    public void The_summary_names_the_model_that_scored_the_rows()
+    {
+        // The default model is named by its constant before it is parsed beside the read; a given model by its own version.
+        var sky = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 2000, 13, CenterRaDeg: 40, CenterDecDeg: 10));
+        string input = Path.Combine(_dir, "models.csv");
+        TableTextWriter.Write(sky, input);
+        var custom = ReliabilityModel.Load(ReliabilityModel.DefaultJson
+            .Replace("\"version\": \"v1\"", "\"version\": \"t-sure\"").Replace("\"intercept\": 1,", "\"intercept\": 20,"));
+        var scores = new List<byte[]>();
+        foreach (var (name, model, version) in new[] { ("default", (ReliabilityModel?)null, "v1"), ("custom", custom, "t-sure") })
+        {
+            string outDir = Path.Combine(_dir, "models-" + name);
+            var outcome = MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = outDir, Device = "cpu", Reliability = model });
+            Assert.Null(outcome.Error);
+            Assert.Equal(version, outcome.Summary!.Parameters["reliability_model"]);
+            using var reader = OutputReader.Open(outDir);
+            scores.Add(reader.Extractions().Select(x => x.Reliability).ToArray());
+        }
+        Assert.Contains(scores[0], r => r < 9);
+        Assert.All(scores[1], r => Assert.Equal(9, r));   // an intercept of 20 makes every row sure
+    }
+
     [Theory]
     [InlineData(0.0, "00:00")]
     [InlineData(59.9, "00:59")]

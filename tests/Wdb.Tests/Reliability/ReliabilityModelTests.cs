@@ -22,6 +22,8 @@ public class ReliabilityModelTests
         Assert.Equal(docs, ReliabilityModel.DefaultJson);
         Assert.Equal(ReliabilityModel.DefaultJson, ReliabilityModel.Default.ToJson());
         Assert.Equal("v1", ReliabilityModel.Default.Version);
+        // The summary names the default model by this constant, before the model is parsed.
+        Assert.Equal(ReliabilityModel.DefaultVersion, ReliabilityModel.Default.Version);
     }
 
     [Fact]
