@@ -432,6 +432,9 @@ public sealed class ExtractionBlock
     private static void GatherRange<T>(T[] column, int[] order, T[] result, int start, int end) where T : unmanaged =>
         Gathers.Gather<T>(column, result.AsSpan(start, end - start), order.AsSpan(start));
 
+    /// <summary>Appends every row of <paramref name="other"/> (the parallel reader joins its chunks with it).</summary>
+    public void Append(ExtractionBlock other) => Append(other, threads: 1);
+
     /// <summary>
     /// Appends every row of <paramref name="other"/>, its columns copied on up to <paramref name="threads"/>
     /// threads: the zone merge's partition hands each read block over this way, on the reading thread,
@@ -440,39 +443,13 @@ public sealed class ExtractionBlock
     public void Append(ExtractionBlock other, int threads)
     {
         int at = Count, n = other.Count;
-        if (n < ParallelGatherRows || Threads.Resolve(threads) == 1)
-        {
-            Append(other);
-            return;
-        }
-        if (at + n > Capacity) Resize(Math.Max(at + n, Capacity * 2));
-        Array[] from = other.Columns(), to = Columns();
-        Parallel.For(0, from.Length, Threads.Options(threads), c => Array.Copy(from[c], 0, to[c], at, n));
-        Count = at + n;
-        _clean = Math.Max(_clean, Count);
-    }
-
-    /// <summary>Appends every row of <paramref name="other"/> (the parallel reader joins its chunks with it).</summary>
-    public void Append(ExtractionBlock other)
-    {
-        int at = Count, n = other.Count;
         if (at + n > Capacity) Resize(Math.Max(at + n, Capacity * 2));   // doubling: appends come chunk after chunk
-        Copy(other.Cntr, Cntr); Copy(other.ScanKey, ScanKey);
-        Copy(other.Ra, Ra); Copy(other.Dec, Dec);
-        Copy(other.ErrMaj, ErrMaj); Copy(other.ErrMin, ErrMin); Copy(other.ErrAng, ErrAng);
-        Copy(other.JDate, JDate);
-        for (int b = 0; b < Core.Bands.Count; b++)
-        {
-            BandColumns t = Bands[b], f = other.Bands[b];
-            Copy(f.Mag, t.Mag); Copy(f.Sig, t.Sig); Copy(f.Snr, t.Snr);
-            Copy(f.PhQual, t.PhQual); Copy(f.RdFlg, t.RdFlg); Copy(f.BlFlg, t.BlFlg); Copy(f.CcFlg, t.CcFlg);
-        }
-        Copy(other.Ndet, Ndet); Copy(other.Prox, Prox);
-        Copy(other.MpFlg, MpFlg); Copy(other.GalContam, GalContam); Copy(other.Truth, Truth);
-        Copy(other.FileIndex, FileIndex); Copy(other.Line, Line);
+        Array[] from = other.Columns(), to = Columns();
+        if (n < ParallelGatherRows || Threads.Resolve(threads) == 1)
+            for (int c = 0; c < from.Length; c++) Array.Copy(from[c], 0, to[c], at, n);
+        else
+            Parallel.For(0, from.Length, Threads.Options(threads), c => Array.Copy(from[c], 0, to[c], at, n));
         Count = at + n;
         _clean = Math.Max(_clean, Count);
-
-        void Copy<T>(T[] from, T[] to) => Array.Copy(from, 0, to, at, n);
     }
 }

@@ -61,7 +61,7 @@ public static class LinkDevices
         {
             "cpu" => PendingEngine.Ready(Create(lower, threads)),
             "auto" when !cudaPresent => PendingEngine.Ready(Create("cpu", threads)),
-            "auto" when AutoStaysOnCpu(expectedRows) is string why => PendingEngine.Ready((new CpuLinkEngine(threads), null), why),
+            "auto" when AutoStaysOnCpu(expectedRows) is string why => PendingEngine.Ready(Create("cpu", threads), why),
             "cuda" when !cudaPresent => PendingEngine.Ready((null, $"device 'cuda' is not available: {IlgpuLinkEngine.NoCudaDriver}")),
             "auto" => new PendingEngine(Task.Run(() => Create(lower, threads)), new CpuLinkEngine(threads)),
             "cuda" or "opencl" or "ilgpu-cpu" => new PendingEngine(Task.Run(() => Create(lower, threads))),

@@ -180,7 +180,7 @@ public static class ZoneMerge
     /// The write stage as the progress line shows it: the zones' runs merged into the tables, as rows (every
     /// merged or filtered row goes out in its tables), by the share of the runs' bytes merged so far.
     /// </summary>
-    internal static (string, Func<long>, long) WriteProgress(OutputRuns outputs)
+    private static (string, Func<long>, long) WriteProgress(OutputRuns outputs)
     {
         long rows = outputs.Extractions;
         return ("write tables", () => (long)(rows * outputs.MergedFraction), rows);
