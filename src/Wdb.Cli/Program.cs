@@ -9,6 +9,7 @@ var root = new RootCommand(
     "                                 wdb merge example/survey.csv --out example/merged");
 root.Subcommands.Add(GenCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
+root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());

@@ -79,19 +79,7 @@ public static class MergeJob
     /// </summary>
     public static MergeOutcome Run(MergeOptions options, PendingEngine? device, Action<string>? log = null)
     {
-        if (!(options.RadiusArcsec > 0) || options.RadiusArcsec > 3600)
-            return MergeOutcome.Fail(InputErrorExit, $"--radius must be in (0, 3600] arcsec, got {options.RadiusArcsec}");
-        if (options.BlockRows < 1)
-            return MergeOutcome.Fail(InputErrorExit, $"--block-rows must be positive, got {options.BlockRows}");
-        if (options.FilesAtOnce < 0)
-            return MergeOutcome.Fail(InputErrorExit, $"--files-at-once must be 0 (chosen by the inputs) or positive, got {options.FilesAtOnce}");
-        if (options.ZoneRows < 0)
-            return MergeOutcome.Fail(InputErrorExit, $"--zone-rows must be 0 (whole table) or positive, got {options.ZoneRows}");
-        if (options.MemoryBytes <= 0)
-            return MergeOutcome.Fail(InputErrorExit, $"--memory must be positive, got {options.MemoryBytes} bytes");
-        if (InputPaths.Problem(options.Inputs) is string inputProblem) return MergeOutcome.Fail(InputErrorExit, inputProblem);
-        // An --out that cannot be an output directory stops the run before the work, not after it.
-        if (OutputWriter.TargetOf(options.OutDir, out var badOut) is null) return MergeOutcome.Fail(OutputErrorExit, badOut!.Message);
+        if (Refusal(options) is MergeOutcome refused) return refused;
         // Each input's rows estimated once (a MiB of its head; inflated for .gz): the device and the zone merge's
         // choice, reserving the table, progress. Loops here and in Plan, not LINQ: its iterators over (string, long)
         // are not in the precompiled image and were jitted at every start (bench/NOTES.md 74).
@@ -105,6 +93,25 @@ public static class MergeJob
         if (device.FailedAlready is string error) return MergeOutcome.Fail(InputErrorExit, error);
         try { return Run(options, device, expected, log); }
         finally { options.Progress?.Done(); }
+    }
+
+    /// <summary>Why <paramref name="options"/> cannot run (a bad value, a missing input, an --out that cannot be written), before any work; null when they can.</summary>
+    internal static MergeOutcome? Refusal(MergeOptions options)
+    {
+        if (!(options.RadiusArcsec > 0) || options.RadiusArcsec > 3600)
+            return MergeOutcome.Fail(InputErrorExit, $"--radius must be in (0, 3600] arcsec, got {options.RadiusArcsec}");
+        if (options.BlockRows < 1)
+            return MergeOutcome.Fail(InputErrorExit, $"--block-rows must be positive, got {options.BlockRows}");
+        if (options.FilesAtOnce < 0)
+            return MergeOutcome.Fail(InputErrorExit, $"--files-at-once must be 0 (chosen by the inputs) or positive, got {options.FilesAtOnce}");
+        if (options.ZoneRows < 0)
+            return MergeOutcome.Fail(InputErrorExit, $"--zone-rows must be 0 (whole table) or positive, got {options.ZoneRows}");
+        if (options.MemoryBytes <= 0)
+            return MergeOutcome.Fail(InputErrorExit, $"--memory must be positive, got {options.MemoryBytes} bytes");
+        if (InputPaths.Problem(options.Inputs) is string inputProblem) return MergeOutcome.Fail(InputErrorExit, inputProblem);
+        // An --out that cannot be an output directory stops the run before the work, not after it.
+        if (OutputWriter.TargetOf(options.OutDir, out var badOut) is null) return MergeOutcome.Fail(OutputErrorExit, badOut!.Message);
+        return null;
     }
 
     private static MergeOutcome Run(MergeOptions options, PendingEngine device, long[] expected, Action<string>? log)
@@ -275,7 +282,7 @@ public static class MergeJob
     }
 
     /// <summary>The summary's header: version and every parameter of the run.</summary>
-    private static RunSummary NewSummary(MergeOptions options)
+    internal static RunSummary NewSummary(MergeOptions options)
     {
         var summary = new RunSummary
         {

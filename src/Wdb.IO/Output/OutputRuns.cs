@@ -38,8 +38,12 @@ public sealed class OutputRuns : IDisposable
 
     private readonly string _directory;
     private readonly bool _created;
-    private readonly SpillFile? _groups, _sizes, _members, _extractions;
+    // The files zones are added to (null for runs opened from saves); every file set read from, the own one included.
+    private readonly KindFiles? _own;
+    private readonly List<KindFiles> _files = new();
     private readonly List<Run> _runs = new();
+    // Saved (or opened from saves): Dispose closes the files and leaves the directories to their owner.
+    private bool _kept;
     private GroupTable? _batchTable;   // a spill batch of groups computed as they are spilled (GroupChunks), reused zone after zone
     private long _mergedBytes;   // of the three tables' records handed to their encoders by the merges so far
     private readonly int _readBufferBytes;
@@ -63,15 +67,130 @@ public sealed class OutputRuns : IDisposable
         {
             Directory.CreateDirectory(_directory);
             _created = true;
-            _groups = new SpillFile(Path.Combine(_directory, "groups.run"));
-            _sizes = new SpillFile(Path.Combine(_directory, "group-sizes.run"));
-            _members = new SpillFile(Path.Combine(_directory, "members.run"));
-            _extractions = new SpillFile(Path.Combine(_directory, "extractions.run"));
+            _own = KindFiles.Create(_directory);
+            _files.Add(_own);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Error = SpillError(e);
         }
+    }
+
+    /// <summary>Runs opened from saves (<see cref="Open"/>): no directory of their own.</summary>
+    private OutputRuns(string directory, bool opened)
+    {
+        _directory = directory;
+        _kept = opened;
+    }
+
+    private static readonly string[] KindNames = ["groups.run", "group-sizes.run", "members.run", "extractions.run"];
+    private const string IndexName = "runs.index";
+    private const long IndexMagic = 0x3153545550424457;   // "WDBOUTS1"
+
+    /// <summary>The four spill files of one directory, one per kind.</summary>
+    private sealed record KindFiles(SpillFile Groups, SpillFile Sizes, SpillFile Members, SpillFile Extractions) : IDisposable
+    {
+        public static KindFiles Create(string directory) => Of(directory, path => new SpillFile(path));
+        public static KindFiles OpenWritten(string directory) => Of(directory, SpillFile.OpenWritten);
+
+        private static KindFiles Of(string directory, Func<string, SpillFile> file)
+        {
+            var made = new List<SpillFile>();
+            try
+            {
+                foreach (string name in KindNames) made.Add(file(Path.Combine(directory, name)));
+            }
+            catch
+            {
+                foreach (var f in made) f.Dispose();
+                throw;
+            }
+            return new KindFiles(made[0], made[1], made[2], made[3]);
+        }
+
+        public SpillFile[] All => [Groups, Sizes, Members, Extractions];
+
+        public void Dispose()
+        {
+            foreach (var f in All) f.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Ends the spills and saves the runs' index in their directory (written whole, then renamed), so that
+    /// another process can merge them with others (<see cref="Open"/>: a cluster's stitch, docs/cluster.md);
+    /// the directory then outlives this object. Returns the spill's error, if any (nothing is saved then).
+    /// </summary>
+    public OutputError? Save()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_own is null) throw new InvalidOperationException("only runs spilled here are saved");
+        if (Error is not null) return Error;
+        try
+        {
+            foreach (var f in _own.All) f.EndWrites();
+            string index = Path.Combine(_directory, IndexName), partial = index + ".partial";
+            using (var w = new BinaryWriter(File.Create(partial)))
+            {
+                w.Write(IndexMagic);
+                w.Write(Groups); w.Write(Members); w.Write(Extractions);
+                w.Write(_runs.Count);
+                foreach (var r in _runs)
+                    foreach (var e in new[] { r.Groups, r.Sizes, r.Members, r.Extractions }) { w.Write(e.Offset); w.Write(e.Length); }
+            }
+            File.Move(partial, index, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Error = SpillError(e);
+        }
+        _kept = true;
+        return null;
+    }
+
+    /// <summary>
+    /// The runs saved in each of <paramref name="directories"/> (<see cref="Save"/>), merged as one: the writer
+    /// gives the tables of all their zones together. Nothing can be added; disposing leaves the directories.
+    /// </summary>
+    /// <exception cref="IOException">A directory has no index, or its index or files are cut short.</exception>
+    public static OutputRuns Open(IReadOnlyList<string> directories)
+    {
+        var all = new OutputRuns(string.Join(", ", directories), opened: true);
+        try
+        {
+            foreach (string directory in directories)
+            {
+                string index = Path.Combine(directory, IndexName);
+                var files = KindFiles.OpenWritten(directory);
+                all._files.Add(files);
+                try
+                {
+                    using var r = new BinaryReader(File.OpenRead(index));
+                    if (r.ReadInt64() != IndexMagic) throw new IOException($"'{index}' is not an index of output runs of this version of wdb");
+                    all.Groups += r.ReadInt64(); all.Members += r.ReadInt64(); all.Extractions += r.ReadInt64();
+                    int runs = r.ReadInt32();
+                    var lengths = files.All.Select(f => f.Length).ToArray();
+                    for (int k = 0; k < runs; k++)
+                    {
+                        var e = new Extent[4];
+                        for (int kind = 0; kind < 4; kind++)
+                        {
+                            e[kind] = new Extent(r.ReadInt64(), r.ReadInt64());
+                            if (e[kind].Offset < 0 || e[kind].Length < 0 || e[kind].Offset + e[kind].Length > lengths[kind])
+                                throw new IOException($"'{Path.Combine(directory, KindNames[kind])}' is shorter than its index says");
+                        }
+                        all._runs.Add(new Run(files, e[0], e[1], e[2], e[3]));
+                    }
+                }
+                catch (EndOfStreamException) { throw new IOException($"'{index}' ends early"); }
+            }
+        }
+        catch
+        {
+            all.Dispose();
+            throw;
+        }
+        return all;
     }
 
     /// <summary>Final groups of every zone added so far.</summary>
@@ -115,11 +234,12 @@ public sealed class OutputRuns : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         OutputWriter.Validate(zone);
         if (Error is not null) return;
+        if (_own is null) throw new InvalidOperationException("runs opened from saves take no more zones");
         try
         {
             var groups = SpillGroups(zone);
             zone.GroupChunks?.Computed?.Invoke();
-            _runs.Add(new Run(groups, SpillSizes(zone), SpillMembers(zone), SpillExtractions(zone)));
+            _runs.Add(new Run(_own!, groups, SpillSizes(zone), SpillMembers(zone), SpillExtractions(zone)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -145,7 +265,7 @@ public sealed class OutputRuns : IDisposable
             if (_batchTable is null || _batchTable.Count < count) (_batchTable = new GroupTable()).Allocate(Math.Max(count, SpillBatch));
             chunks.Compute(start, start + count, _batchTable);
         };
-        return Spill<GroupStruct>(_groups!, zone.Membership.GroupCount, zone.Threads, computeBatch, (records, start, batchStart) =>
+        return Spill<GroupStruct>(_own!.Groups, zone.Membership.GroupCount, zone.Threads, computeBatch, (records, start, batchStart) =>
         {
             records.Clear();   // VTable and Designation stay 0 until a chunk places the table (and makes the designation from RaW, DecW)
             var (t, row) = chunks is null ? (zone.Groups!, start) : (_batchTable!, start - batchStart);
@@ -157,7 +277,7 @@ public sealed class OutputRuns : IDisposable
     private Extent SpillSizes(MergeOutputs zone)
     {
         var m = zone.Membership;
-        return Spill<GroupSize>(_sizes!, m.GroupCount, 1, null, (records, start, _) =>
+        return Spill<GroupSize>(_own!.Sizes, m.GroupCount, 1, null, (records, start, _) =>
         {
             for (int k = 0; k < records.Length; k++)
                 records[k] = new GroupSize(m.Gcntr[start + k], m.Offsets[start + k + 1] - m.Offsets[start + k]);
@@ -165,13 +285,13 @@ public sealed class OutputRuns : IDisposable
     }
 
     private Extent SpillMembers(MergeOutputs zone) =>
-        Spill<MemberStruct>(_members!, zone.Membership.Offsets[zone.Membership.GroupCount], zone.Threads, null,
+        Spill<MemberStruct>(_own!.Members, zone.Membership.Offsets[zone.Membership.GroupCount], zone.Threads, null,
             (records, start, _) => TableEncoders.FillMembers(records, zone, start));
 
     private Extent SpillExtractions(MergeOutputs zone)
     {
         var (_, rows) = TableEncoders.ExtractionOrder(zone);
-        return Spill<ExtractionStruct>(_extractions!, rows.Length, zone.Threads, null,
+        return Spill<ExtractionStruct>(_own!.Extractions, rows.Length, zone.Threads, null,
             (records, start, _) => TableEncoders.FillExtractions(records, zone, rows.AsSpan(start, records.Length)));
     }
 
@@ -220,7 +340,7 @@ public sealed class OutputRuns : IDisposable
     /// <summary>groups.fb: the runs' groups merged by gcntr, fixed chunks as <see cref="TableEncoders.WriteGroups"/>.</summary>
     internal void WriteGroups(ChunkFileWriter file, int chunkRecords, int threads)
     {
-        var order = new RunMerge<GroupStruct, GroupKey>(Readers(_groups!, r => r.Groups, 2));
+        var order = new RunMerge<GroupStruct, GroupKey>(Readers(f => f.Groups, r => r.Groups, 2));
         using var chunks = new ChunkPipeline<RecordChunk<GroupStruct>>(file, threads, (b, c) =>
         {
             b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, c.Count, new SpilledGroups(c))).Value);
@@ -238,13 +358,13 @@ public sealed class OutputRuns : IDisposable
     internal void WriteMembers(ChunkFileWriter file, int chunkRecords, int threads)
     {
         int per = TableEncoders.MembersPerChunk(chunkRecords);
-        var order = new RunMerge<GroupSize, GroupSize>(Readers(_sizes!, r => r.Sizes, 2));
+        var order = new RunMerge<GroupSize, GroupSize>(Readers(f => f.Sizes, r => r.Sizes, 2));
         using var chunks = new ChunkPipeline<RecordChunk<MemberStruct>>(file, threads, (b, c) =>
         {
             var (first, last) = TableEncoders.EncodeMembers(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
             return (first, last, c.Return());
         });
-        var sink = new MemberSink(Readers(_members!, r => r.Members, 2), chunks, per, this);
+        var sink = new MemberSink(Readers(f => f.Members, r => r.Members, 2), chunks, per, this);
         var plan = new MemberChunkPlan(per);
         while (order.Next(out int run, out var group))
         {
@@ -258,7 +378,7 @@ public sealed class OutputRuns : IDisposable
     /// <summary>extractions.fb: the runs' records merged by cntr, fixed chunks as <see cref="TableEncoders.WriteExtractions"/>.</summary>
     internal void WriteExtractions(ChunkFileWriter file, int chunkRecords, int threads)
     {
-        var order = new RunMerge<ExtractionStruct, ExtractionKey>(Readers(_extractions!, r => r.Extractions, 1));
+        var order = new RunMerge<ExtractionStruct, ExtractionKey>(Readers(f => f.Extractions, r => r.Extractions, 1));
         using var chunks = new ChunkPipeline<RecordChunk<ExtractionStruct>>(file, threads, (b, c) =>
         {
             var (first, last) = TableEncoders.EncodeExtractions(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
@@ -300,8 +420,8 @@ public sealed class OutputRuns : IDisposable
         Interlocked.Add(ref _mergedBytes, bytes);
     }
 
-    /// <summary>One reader per run over its extent of <paramref name="file"/>; <paramref name="perRun"/>: readers each run has open in this table's merge (they share the buffer budget).</summary>
-    private RunReader[] Readers(SpillFile file, Func<Run, Extent> extent, int perRun)
+    /// <summary>One reader per run over its extent of its <paramref name="file"/> of the kind; <paramref name="perRun"/>: readers each run has open in this table's merge (they share the buffer budget).</summary>
+    private RunReader[] Readers(Func<KindFiles, SpillFile> file, Func<Run, Extent> extent, int perRun)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int buffer = _readBufferBytes > 0 ? _readBufferBytes
@@ -310,7 +430,7 @@ public sealed class OutputRuns : IDisposable
         for (int r = 0; r < readers.Length; r++)
         {
             var e = extent(_runs[r]);
-            readers[r] = new RunReader(file, e.Offset, e.Length, buffer);
+            readers[r] = new RunReader(file(_runs[r].Files), e.Offset, e.Length, buffer);
         }
         return readers;
     }
@@ -320,8 +440,8 @@ public sealed class OutputRuns : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var f in new[] { _groups, _sizes, _members, _extractions }) f?.Dispose();
-        if (!_created) return;
+        foreach (var f in _files) f.Dispose();
+        if (!_created || _kept) return;
         try { DirectoryTree.Delete(_directory); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
@@ -330,7 +450,7 @@ public sealed class OutputRuns : IDisposable
     private readonly record struct Extent(long Offset, long Length);
 
     /// <summary>Where one zone's records lie in each spill file.</summary>
-    private sealed record Run(Extent Groups, Extent Sizes, Extent Members, Extent Extractions);
+    private sealed record Run(KindFiles Files, Extent Groups, Extent Sizes, Extent Members, Extent Extractions);
 
     /// <summary>A group's key and member count in the group-sizes spill (16 bytes); its own merge key.</summary>
     [StructLayout(LayoutKind.Sequential)]

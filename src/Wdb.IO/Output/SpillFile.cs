@@ -43,6 +43,22 @@ public sealed class SpillFile : IDisposable
         if (_direct is null) _handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
     }
 
+    /// <summary>
+    /// A spill file another process wrote and closed (a cluster task reading the plan's runs, the stitch reading
+    /// the tasks' output runs: docs/cluster.md), opened for reads only: directly where the file system allows it,
+    /// as a file written here would be read.
+    /// </summary>
+    public static SpillFile OpenWritten(string path) => new(path, File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read));
+
+    private SpillFile(string path, SafeFileHandle readHandle)
+    {
+        _path = path;
+        _handle = readHandle;
+        _reading = true;
+        _writtenDirect = true;   // a direct read is tried; where the file system refuses it, reads go through the cache
+        Length = RandomAccess.GetLength(readHandle);
+    }
+
     public long Length { get; private set; }
 
     /// <summary>Whether the appends bypass the page cache (and reads can too).</summary>

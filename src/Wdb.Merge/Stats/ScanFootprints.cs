@@ -67,6 +67,42 @@ public sealed class ScanFootprints
         _entryScan = []; _entryLo = []; _entryWidth = [];
     }
 
+    private const long SaveMagic = 0x3153544e49525046;   // "FPRINTS1"
+
+    /// <summary>
+    /// Writes every scan's key, frame and box (margin included) to <paramref name="w"/>, bit for bit: what
+    /// <see cref="Read"/> needs to give the same footprints in another process (a cluster's tasks, docs/cluster.md).
+    /// </summary>
+    public void Write(BinaryWriter w)
+    {
+        w.Write(SaveMagic);
+        w.Write(ScanCount);
+        foreach (long key in _scanKey) w.Write(key);
+        foreach (var column in SavedColumns())
+            foreach (double v in column) w.Write(v);
+    }
+
+    /// <summary>The footprints <see cref="Write"/> wrote, their zones built again.</summary>
+    /// <exception cref="IOException">Not footprints, or cut short.</exception>
+    public static ScanFootprints Read(BinaryReader r)
+    {
+        try
+        {
+            if (r.ReadInt64() != SaveMagic) throw new IOException("not scan footprints of this version of wdb");
+            int scans = r.ReadInt32();
+            if (scans < 0) throw new IOException($"{scans} scans");
+            var f = new ScanFootprints(scans);
+            for (int s = 0; s < scans; s++) f._scanKey[s] = r.ReadInt64();
+            foreach (var column in f.SavedColumns())
+                for (int s = 0; s < scans; s++) column[s] = r.ReadDouble();
+            f.BuildZones();
+            return f;
+        }
+        catch (EndOfStreamException) { throw new IOException("scan footprints cut short"); }
+    }
+
+    private double[][] SavedColumns() => [_cx, _cy, _cz, _ex, _ey, _nx, _ny, _nz, _xiMin, _xiMax, _etaMin, _etaMax];
+
     /// <summary>Rows per unit of parallel work when deriving footprints (two unit vectors, i.e. eight trig calls, per row).</summary>
     private const int RowsPerChunk = 1 << 16;
     // Rows whose unit vectors are made together (two to a vector call) before the rows are used.

@@ -33,12 +33,84 @@ public sealed class DeclinationRuns : IDisposable
     /// <summary>Bytes per value of each column, in <see cref="ExtractionBlock.Columns"/> order.</summary>
     private readonly int[] _sizes;
 
-    /// <summary>Creates <paramref name="directory"/> for the run files; <see cref="Dispose"/> deletes it.</summary>
+    // Saved (or opened from a save): Dispose closes the file and leaves the directory to its owner.
+    private bool _kept;
+
+    /// <summary>Creates <paramref name="directory"/> for the run files; <see cref="Dispose"/> deletes it unless <see cref="Save"/> kept it.</summary>
     public DeclinationRuns(string directory)
     {
         _directory = directory;
         Directory.CreateDirectory(directory);
-        _sizes = new ExtractionBlock(16).Columns().Select(c => Buffer.ByteLength(c) / c.Length).ToArray();
+        _sizes = ColumnSizes();
+    }
+
+    private DeclinationRuns(string directory, SpillFile? file, List<Run> runs)
+    {
+        _directory = directory;
+        _sizes = ColumnSizes();
+        _file = file;
+        _runs = runs;
+        Rows = runs.Sum(r => (long)r.Count);
+        _kept = true;
+    }
+
+    private static int[] ColumnSizes() => new ExtractionBlock(16).Columns().Select(c => Buffer.ByteLength(c) / c.Length).ToArray();
+
+    private const string IndexName = "rows.index", FileName = "rows.run";
+    private const long IndexMagic = 0x31534e5552424457;   // "WDBRUNS1"
+
+    /// <summary>
+    /// Ends the writes and saves the runs' index beside their file (written whole, then renamed), so that
+    /// other processes can <see cref="Open"/> them (a cluster's tasks: docs/cluster.md); the directory then
+    /// outlives this object.
+    /// </summary>
+    public void Save()
+    {
+        _file?.EndWrites();
+        string index = Path.Combine(_directory, IndexName), partial = index + ".partial";
+        using (var w = new BinaryWriter(File.Create(partial)))
+        {
+            w.Write(IndexMagic);
+            w.Write(_sizes.Length);
+            w.Write(_runs.Count);
+            foreach (var r in _runs)
+            {
+                w.Write(r.Count); w.Write(r.FirstBucket); w.Write(r.Place);
+                foreach (long o in r.ColumnOffsets) w.Write(o);
+                w.Write(r.Starts.Length);
+                foreach (int start in r.Starts) w.Write(start);
+            }
+        }
+        File.Move(partial, index, overwrite: true);
+        _kept = true;
+    }
+
+    /// <summary>The runs another process saved in <paramref name="directory"/> (<see cref="Save"/>), for reading; disposing leaves them there.</summary>
+    /// <exception cref="IOException">The index is missing, cut short or of another layout.</exception>
+    public static DeclinationRuns Open(string directory)
+    {
+        string index = Path.Combine(directory, IndexName);
+        var runs = new List<Run>();
+        int columns = ColumnSizes().Length;
+        try
+        {
+            using var r = new BinaryReader(File.OpenRead(index));
+            if (r.ReadInt64() != IndexMagic || r.ReadInt32() != columns)
+                throw new IOException($"'{index}' is not an index of row runs of this version of wdb");
+            int count = r.ReadInt32();
+            for (int k = 0; k < count; k++)
+            {
+                int rows = r.ReadInt32(), first = r.ReadInt32();
+                long place = r.ReadInt64();
+                var offsets = new long[columns];
+                for (int c = 0; c < columns; c++) offsets[c] = r.ReadInt64();
+                var starts = new int[r.ReadInt32()];
+                for (int j = 0; j < starts.Length; j++) starts[j] = r.ReadInt32();
+                runs.Add(new Run(rows, offsets, first, starts, place));
+            }
+        }
+        catch (EndOfStreamException) { throw new IOException($"'{index}' ends early"); }
+        return new DeclinationRuns(directory, runs.Count > 0 ? SpillFile.OpenWritten(Path.Combine(directory, FileName)) : null, runs);
     }
 
     public int RunCount => _runs.Count;
@@ -104,7 +176,8 @@ public sealed class DeclinationRuns : IDisposable
         for (int k = 0; k < n; k++) starts[(int)keys[k] - lo + 1]++;
         for (int j = 1; j < starts.Length; j++) starts[j] += starts[j - 1];
 
-        var file = _file ??= new SpillFile(Path.Combine(_directory, "rows.run"));
+        if (_kept) throw new InvalidOperationException("runs are added before they are saved");
+        var file = _file ??= new SpillFile(Path.Combine(_directory, FileName));
         var columns = block.Columns();
         var offsets = new long[columns.Length];
         var buffer = new byte[(long)n * 8];
@@ -209,6 +282,7 @@ public sealed class DeclinationRuns : IDisposable
     public void Dispose()
     {
         _file?.Dispose();
+        if (_kept) return;
         try { DirectoryTree.Delete(_directory); }
         catch (DirectoryNotFoundException) { }
     }

@@ -180,7 +180,7 @@ public static class ZoneMerge
     /// The write stage as the progress line shows it: the zones' runs merged into the tables, as rows (every
     /// merged or filtered row goes out in its tables), by the share of the runs' bytes merged so far.
     /// </summary>
-    private static (string, Func<long>, long) WriteProgress(OutputRuns outputs)
+    internal static (string, Func<long>, long) WriteProgress(OutputRuns outputs)
     {
         long rows = outputs.Extractions;
         return ("write tables", () => (long)(rows * outputs.MergedFraction), rows);
@@ -190,12 +190,19 @@ public static class ZoneMerge
     /// The passes of one run over its spill files, in order; each returns null to go on or the
     /// run's outcome when it must stop there. Disposing deletes the spill files.
     /// </summary>
-    private sealed class Passes(MergeOptions options, RunSummary summary, StageTimer timer, int zoneRows, int blockRows, long[] expected,
-        string spill, Action<string>? log)
+    /// <remarks>
+    /// A cluster (docs/cluster.md) runs the same passes in separate processes: its plan the first two, each task one
+    /// zone (<see cref="Resume"/> with the plan's runs, duplicates and footprints; <see cref="Zone"/>), its stitch the
+    /// rows each task left open.
+    /// </remarks>
+    internal sealed class Passes(MergeOptions options, RunSummary summary, StageTimer timer, int zoneRows, int blockRows, long[] expected,
+        string spill, Action<string>? log, DeclinationRuns? runs = null, OutputRuns? outputs = null)
         : IDisposable
     {
-        private readonly DeclinationRuns _runs = new(Path.Combine(spill, "rows"));
-        private readonly DuplicateCntrRuns _cntrs = new(Path.Combine(spill, "cntr"), options.Threads);
+        private readonly DeclinationRuns _runs = runs ?? new(Path.Combine(spill, "rows"));
+        // Made at the first block the one pass gives up on: a cluster task never needs them.
+        private DuplicateCntrRuns? _cntrsMade;
+        private DuplicateCntrRuns Cntrs => _cntrsMade ??= new(Path.Combine(spill, "cntr"), options.Threads);
         private HashSet<(int, long)> _duplicateKeys = new();
         // Duplicate cntr found as the blocks come (OnePassDuplicates): no cntr runs to sort, write and merge
         // (bench/NOTES.md 75). The places of the blocks it took; null once it gave up: those blocks are then read
@@ -204,13 +211,23 @@ public static class ZoneMerge
         private readonly HashSet<long> _placesInOnePass = new();
         private ScanFootprints? _footprints;
 
-        public OutputRuns Outputs { get; } = new(Path.Combine(spill, "out"));
+        public OutputRuns Outputs { get; } = outputs ?? new(Path.Combine(spill, "out"));
         public List<RejectRecord> Rejects { get; } = new();
+        public DeclinationRuns Runs => _runs;
+        public IReadOnlyCollection<(int File, long Line)> DuplicateKeys => _duplicateKeys;
+        public ScanFootprints FoundFootprints => _footprints ?? throw new InvalidOperationException("the footprints pass has not run");
+
+        /// <summary>A cluster task's start: the plan's duplicates and footprints, as its own passes 1-2 would have found them.</summary>
+        public void Resume(IEnumerable<(int File, long Line)> duplicateKeys, ScanFootprints footprints)
+        {
+            _duplicateKeys = duplicateKeys.ToHashSet();
+            _footprints = footprints;
+        }
 
         public void Dispose()
         {
             Outputs.Dispose();
-            _cntrs.Dispose();
+            _cntrsMade?.Dispose();
             _runs.Dispose();
         }
 
@@ -269,7 +286,7 @@ public static class ZoneMerge
                     {
                         lock (_spillLock)
                         {
-                            if (!TakeInOnePass(handed, place)) _cntrs.Add(handed);
+                            if (!TakeInOnePass(handed, place)) Cntrs.Add(handed);
                             // Beside the reader, which keeps a core: on two cores the spill's gathers stay on one.
                             _runs.Add(handed, Math.Max(1, Threads.Resolve(options.Threads) - 1), place);
                         }
@@ -330,8 +347,8 @@ public static class ZoneMerge
             else
             {
                 for (int r = 0; r < _runs.RunCount; r++)
-                    if (_placesInOnePass.Contains(_runs.PlaceOf(r))) _cntrs.Add(ReadKeys(r, keys));
-                duplicates = _cntrs.Find();
+                    if (_placesInOnePass.Contains(_runs.PlaceOf(r))) Cntrs.Add(ReadKeys(r, keys));
+                duplicates = Cntrs.Find();
                 log?.Invoke($"duplicate cntr: found by sorting ({duplicates.Count:N0}; cntr neither ascending nor dense)");
             }
             if (MergeJob.RejectDuplicates(options, summary, Rejects, duplicates) is string error)
@@ -374,16 +391,7 @@ public static class ZoneMerge
             if (device.WouldWait) options.Progress?.Stage("link: waiting for the device (kernels compiling)", null, 0);
             if (device.ForLink() is (null, var noDevice)) return MergeOutcome.Fail(MergeJob.InputErrorExit, noDevice!);
 
-            ZoneRowsRead Load(int zone)
-            {
-                // Sized once (grown run by run it was copied as it doubled), with room for the rows the zone below
-                // carries up, which Zone appends (they are few: a component within reach of its top).
-                long rows = 0;
-                for (int r = 0; r < _runs.RunCount; r++) rows += bounds[r][zone + 1] - bounds[r][zone];
-                var block = new ExtractionBlock((int)Math.Min(Array.MaxLength, rows + rows / 16 + 1024));
-                for (int r = 0; r < _runs.RunCount; r++) _runs.Read(r, bounds[r][zone], bounds[r][zone + 1], block);
-                return Keep(block, _duplicateKeys, options);
-            }
+            ZoneRowsRead Load(int zone) => LoadZone(bounds, zone);
 
             var carry = new ExtractionBlock(16);
             long done = 0;
@@ -399,7 +407,7 @@ public static class ZoneMerge
                     double reach = zone + 1 < zones ? cuts[zone] - BlockLinker.MarginDeg(options.RadiusArcsec) : double.PositiveInfinity;
                     var (engine, deviceError) = device.ForLink();
                     if (engine is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, deviceError!);
-                    var (finished, error) = Zone(engine, device.NoteFor(engine), loaded, ref carry, reach);
+                    var (finished, error) = Zone(engine, device.NoteFor(engine), loaded, ref carry, double.NegativeInfinity, reach);
                     if (error is not null) return error;
                     Interlocked.Add(ref done, finished);
                 }
@@ -414,11 +422,28 @@ public static class ZoneMerge
         }
 
         /// <summary>
-        /// One zone: its filtered rows spilled, its rows and the carried ones sorted and linked; components
-        /// reaching <paramref name="reach"/> carried on, the others finished and spilled. Returns the rows
-        /// finished (the carried ones count with the zone that finishes them).
+        /// Zone <paramref name="zone"/>'s rows (bounds from <see cref="DeclinationRuns.Zones"/>), the duplicates
+        /// and filtered rows set apart.
         /// </summary>
-        private (long Finished, MergeOutcome? Error) Zone(ILinkEngine engine, string? note, ZoneRowsRead loaded, ref ExtractionBlock carry, double reach)
+        public ZoneRowsRead LoadZone(int[][] bounds, int zone)
+        {
+            // Sized once (grown run by run it was copied as it doubled), with room for the rows the zone below
+            // carries up, which Zone appends (they are few: a component within reach of its top).
+            long rows = 0;
+            for (int r = 0; r < _runs.RunCount; r++) rows += bounds[r][zone + 1] - bounds[r][zone];
+            var block = new ExtractionBlock((int)Math.Min(Array.MaxLength, rows + rows / 16 + 1024));
+            for (int r = 0; r < _runs.RunCount; r++) _runs.Read(r, bounds[r][zone], bounds[r][zone + 1], block);
+            return Keep(block, _duplicateKeys, options);
+        }
+
+        /// <summary>
+        /// One zone: its filtered rows spilled, its rows and the carried ones sorted and linked; components
+        /// with a row below <paramref name="below"/> or at or above <paramref name="reach"/> left open in
+        /// <paramref name="carry"/>, the others finished and spilled. Returns the rows finished (the open
+        /// ones count with the zone that finishes them).
+        /// </summary>
+        public (long Finished, MergeOutcome? Error) Zone(ILinkEngine engine, string? note, ZoneRowsRead loaded, ref ExtractionBlock carry,
+            double below, double reach)
         {
             MergeJob.CountFiltered(summary, loaded.Filtered, loaded.FilteredReasons);
             if (loaded.Filtered.Count > 0) Outputs.Add(FilteredOnly(loaded.Filtered, loaded.FilteredReasons, summary, options.Threads));
@@ -439,7 +464,7 @@ public static class ZoneMerge
             timer.Stop("link");
 
             var cgid = Components.CandidateIds(labels, sorted.Cntr.AsSpan(0, sorted.Count));
-            var (finalRows, openRows, finalComponents) = SplitOpen(labels, sorted.Dec, reach);
+            var (finalRows, openRows, finalComponents) = SplitOpen(labels, sorted.Dec, below, reach);
             summary.CandidateGroups += finalComponents;
             carry = merged.SelectJoined(sorted, taken, openRows, options.Threads);
             if (openRows.Length > 0)
@@ -470,7 +495,7 @@ public static class ZoneMerge
         }
     }
 
-    private sealed record ZoneRowsRead(ExtractionBlock Merged, ExtractionBlock Filtered, RejectReason[] FilteredReasons);
+    internal sealed record ZoneRowsRead(ExtractionBlock Merged, ExtractionBlock Filtered, RejectReason[] FilteredReasons);
 
     /// <summary>Rows of a zone without the duplicates, split into merged and filtered ones (as the in-memory merge splits them).</summary>
     private static ZoneRowsRead Keep(ExtractionBlock block, HashSet<(int, long)> duplicateKeys, MergeOptions options)
@@ -484,15 +509,15 @@ public static class ZoneMerge
     }
 
     /// <summary>
-    /// Rows of components with no row at or above <paramref name="reach"/> (final), the rest
-    /// (open: they may link into the next zone), and the number of final components.
-    /// Both lists keep row order.
+    /// Rows of components with no row below <paramref name="below"/> nor at or above <paramref name="reach"/>
+    /// (final), the rest (open: they may link into the zone below or above), and the number of final
+    /// components. Both lists keep row order.
     /// </summary>
-    internal static (int[] Final, int[] Open, int FinalComponents) SplitOpen(int[] labels, double[] dec, double reach)
+    internal static (int[] Final, int[] Open, int FinalComponents) SplitOpen(int[] labels, double[] dec, double below, double reach)
     {
         int n = labels.Length;
         var open = new bool[n];
-        for (int i = 0; i < n; i++) if (dec[i] >= reach) open[labels[i]] = true;
+        for (int i = 0; i < n; i++) if (dec[i] >= reach || dec[i] < below) open[labels[i]] = true;
         int openRows = 0, finalComponents = 0;
         for (int i = 0; i < n; i++)
         {

@@ -72,6 +72,70 @@ public sealed class CliTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
     }
 
+    [Fact]
+    public void Cluster_scripts_submit_the_tasks_and_the_stitch_to_slurm_and_give_the_merges_tables()
+    {
+        string data = Path.Combine(_dir, "cluster.csv"), whole = Path.Combine(_dir, "whole"), clustered = Path.Combine(_dir, "clustered");
+        string work = Path.Combine(_dir, "cluster work");   // a space: the scripts quote their paths
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "3000", "--seed", "8", "--out", data).Exit);
+        var a = WdbProcess.Run("merge", data, "--out", whole, "--device", "cpu");
+        Assert.True(a.Exit == 0, a.Stderr);
+        var plan = WdbProcess.Run("cluster", "plan", data, "--out", clustered, "--work", work, "--tasks", "4", "--device", "cpu");
+        Assert.True(plan.Exit == 0, plan.Stderr);
+        Assert.Contains("in 4 zones of about", plan.Stderr);
+        Assert.Contains("4 tasks", plan.Stderr);
+        string slurm = Path.Combine(work, "slurm");
+
+        // submit.sh against a stand-in sbatch that records its arguments and answers a job id, as --parsable does.
+        string bin = Path.Combine(_dir, "bin"), calls = Path.Combine(_dir, "sbatch-calls.txt");
+        Directory.CreateDirectory(bin);
+        File.WriteAllText(Path.Combine(bin, "sbatch"), $"#!/bin/sh\necho \"$*\" >> '{calls}'\necho \"$((1000 + $(wc -l < '{calls}')));cluster\"\n");
+        File.SetUnixFileMode(Path.Combine(bin, "sbatch"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var submitted = Shell(Path.Combine(slurm, "submit.sh"), [("PATH", $"{bin}:{Environment.GetEnvironmentVariable("PATH")}")], "--partition=test");
+        Assert.True(submitted.Exit == 0, submitted.Stderr);
+        Assert.Equal(["--parsable --partition=test tasks.sbatch", "--parsable --dependency=afterok:1001 --partition=test stitch.sbatch"],
+            File.ReadAllLines(calls));
+        Assert.Contains("zone tasks: job 1001 (array 0-3); stitch: job 1002", submitted.Stdout);
+
+        // What Slurm then runs: each task of the array, then the stitch.
+        string tasks = File.ReadAllText(Path.Combine(slurm, "tasks.sbatch"));
+        Assert.Contains("#SBATCH --array=0-3\n", tasks);
+        foreach (int task in new[] { 3, 1, 0, 2 })
+        {
+            var ran = Shell(Path.Combine(slurm, "tasks.sbatch"), [("SLURM_ARRAY_TASK_ID", task.ToString())]);
+            Assert.True(ran.Exit == 0, ran.Stderr);
+            Assert.Contains($"task {task}:", ran.Stderr);
+        }
+        var stitched = Shell(Path.Combine(slurm, "stitch.sbatch"), []);
+        Assert.True(stitched.Exit == 0, stitched.Stderr);
+        foreach (string table in new[] { "groups.fb", "members.fb", "extractions.fb", "rejects.csv" })
+            Assert.True(File.ReadAllBytes(Path.Combine(whole, table)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(clustered, table))), table);
+
+        // Outside a job array a task needs its number.
+        string taskLine = tasks.Split('\n').Single(l => l.StartsWith("exec "));
+        var noTask = Shell("/bin/sh", [("SLURM_ARRAY_TASK_ID", null)], "-c", taskLine.Replace(" --task \"$SLURM_ARRAY_TASK_ID\"", ""));
+        Assert.Equal(2, noTask.Exit);
+        Assert.Contains("--task N is required outside a Slurm job array", noTask.Stderr);
+    }
+
+    /// <summary>A script (or program) run with changes to the environment (null removes a variable).</summary>
+    private static (int Exit, string Stdout, string Stderr) Shell(string script, (string Name, string? Value)[] env, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(script.EndsWith("/sh") ? script : "/bin/sh")
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
+        };
+        if (!script.EndsWith("/sh")) psi.ArgumentList.Add(script);
+        foreach (string arg in args) psi.ArgumentList.Add(arg);
+        foreach (var (name, value) in env)
+            if (value is null) psi.Environment.Remove(name); else psi.Environment[name] = value;
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, err);
+    }
+
     [Theory]
     [InlineData("1", 1L)]
     [InlineData("512M", 512L << 20)]
@@ -222,11 +286,17 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Every_verb_has_help()
     {
-        foreach (var verb in new[] { "gen", "merge", "validate", "export", "evaluate", "check-device" })
+        foreach (var verb in new[] { "gen", "merge", "validate", "export", "evaluate", "check-device", "cluster" })
         {
             var help = WdbProcess.Run(verb, "--help");
             Assert.Equal(0, help.Exit);
             Assert.Contains("Usage:", help.Stdout);
+        }
+        foreach (var step in new[] { "plan", "task", "stitch" })
+        {
+            var help = WdbProcess.Run("cluster", step, "--help");
+            Assert.Equal(0, help.Exit);
+            Assert.Contains("--work", help.Stdout);
         }
     }
 }

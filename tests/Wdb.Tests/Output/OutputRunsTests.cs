@@ -181,6 +181,49 @@ public class OutputRunsTests
         }
     }
 
+    /// <summary>
+    /// A cluster's way (docs/cluster.md): zones spilled by separate writers into directories of their own (one
+    /// holding no zone), each saved; the saves opened together give the whole table's bytes, and neither the
+    /// writers nor the reader delete them. A save whose file was cut short is refused with the file's path.
+    /// </summary>
+    [Fact]
+    public void ZonesSavedInSeveralDirectoriesOpenedTogetherGiveTheWholeTablesBytes()
+    {
+        var whole = Whole(21);
+        var rnd = new Random(21);
+        int[] groupZone = Enumerable.Range(0, whole.Membership.GroupCount).Select(_ => rnd.Next(5)).ToArray();
+        int[] filteredZone = Enumerable.Range(0, whole.Filtered!.Count).Select(_ => rnd.Next(5)).ToArray();
+        var split = Split(whole, 5, g => groupZone[g], f => filteredZone[f], 21);
+        using var tmp = new TempDir();
+        Assert.Null(OutputWriter.Write(tmp["whole"], whole, OutputWriter.DefaultChunkRecords));
+        // Writers of zones {0, 1}, {2}, {} and {3, 4}.
+        int[][] writers = [[0, 1], [2], [], [3, 4]];
+        var dirs = writers.Select((_, w) => tmp[$"task-{w}"]).ToList();
+        for (int w = 0; w < writers.Length; w++)
+        {
+            using var runs = new OutputRuns(dirs[w]);
+            foreach (int z in writers[w]) runs.Add(split[z]);
+            Assert.Null(runs.Save());
+        }
+        Assert.All(dirs, d => Assert.True(File.Exists(Path.Combine(d, "runs.index"))));
+        using (var all = OutputRuns.Open(dirs))
+        {
+            Assert.Equal(whole.Groups!.Count, all.Groups);
+            Assert.Equal(whole.Membership.Offsets[^1], all.Members);
+            Assert.Equal(whole.Block.Count + whole.Filtered.Count, all.Extractions);
+            Assert.Throws<InvalidOperationException>(() => all.Add(Empty()));
+            Assert.Null(OutputWriter.Write(tmp["stitched"], all, new RunSummary { Version = "test" }, whole.Rejects, 2, ChecksumAlgorithm.Xxh128));
+        }
+        foreach (string f in Files)
+            Assert.True(File.ReadAllBytes(Path.Combine(tmp["whole"], f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(tmp["stitched"], f))), f);
+        Assert.All(dirs, d => Assert.True(File.Exists(Path.Combine(d, "members.run"))));
+
+        string members = Path.Combine(dirs[3], "members.run");
+        File.WriteAllBytes(members, File.ReadAllBytes(members)[..64]);
+        var cut = Assert.Throws<IOException>(() => OutputRuns.Open(dirs));
+        Assert.Contains($"'{members}' is shorter than its index says", cut.Message);
+    }
+
     [Fact]
     public void InterleavedZonesAndAnEmptyOne()
     {

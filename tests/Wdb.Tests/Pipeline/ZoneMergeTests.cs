@@ -39,14 +39,18 @@ public sealed class ZoneMergeTests : IDisposable
     /// and a survey strip 1.5 deg tall across RA 0/360, in two files; the second file repeats
     /// some cntr of the first (duplicates) and has an unreadable row.
     /// </summary>
-    private string[] Inputs(bool badRow = true, bool duplicates = true, long stripCntrFrom = 1_000_000_000)
+    private string[] Inputs(bool badRow = true, bool duplicates = true, long stripCntrFrom = 1_000_000_000) =>
+        MixedInputs(_s, badRow, duplicates, stripCntrFrom);
+
+    /// <summary><see cref="Inputs"/> in <paramref name="scratch"/>: the cluster's tests merge the same tables.</summary>
+    internal static string[] MixedInputs(Scratch scratch, bool badRow = true, bool duplicates = true, long stripCntrFrom = 1_000_000_000)
     {
         var tile = SyntheticSky.Generate(new GeneratorOptions(SkyKind.CalTile, 40, 3, Scans: 18, CenterRaDeg: 0.1, CenterDecDeg: -20));
         var strip = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 500, 8, CenterRaDeg: 0.0, CenterDecDeg: -20.5));
         for (int i = 0; i < strip.Count; i++) strip.Cntr[i] += stripCntrFrom;   // generated cntr start at 1 in both
-        string a = _s.PathOf("tile.csv");
+        string a = scratch.PathOf("tile.csv");
         TableTextWriter.Write(tile, a);
-        string b = _s.PathOf("strip.csv");
+        string b = scratch.PathOf("strip.csv");
         TableTextWriter.Write(strip, b);
         // Duplicates: three tile rows again at the end of the strip file, plus a bad row.
         var lines = File.ReadAllLines(a);
@@ -172,7 +176,7 @@ public sealed class ZoneMergeTests : IDisposable
             Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(whole, file)), $"held whole: {file} differs");
     }
 
-    private static string Reasons(JsonElement summary) =>
+    internal static string Reasons(JsonElement summary) =>
         string.Join(",", summary.GetProperty("rejects_by_reason").EnumerateObject().Select(p => $"{p.Name}={p.Value}").Order());
 
     [Fact]
@@ -342,10 +346,25 @@ public sealed class ZoneMergeTests : IDisposable
         // Rows 0-1 one component (row 1 reaches), 2 alone below, 3-4 a component below the reach.
         int[] labels = [0, 0, 2, 3, 3];
         double[] dec = [1.0, 2.0, 1.5, 0.5, 1.9];
-        var (final, open, components) = ZoneMerge.SplitOpen(labels, dec, reach: 2.0);
+        var (final, open, components) = ZoneMerge.SplitOpen(labels, dec, below: double.NegativeInfinity, reach: 2.0);
         Assert.Equal([2, 3, 4], final);
         Assert.Equal([0, 1], open);
         Assert.Equal(2, components);
+    }
+
+    [Fact]
+    public void Open_components_are_also_those_with_a_row_below_the_lower_reach()
+    {
+        // A cluster task's zone is open at both edges: 3-4 has row 3 below 0.6, 0-1 reaches the top; 2 stays final.
+        int[] labels = [0, 0, 2, 3, 3];
+        double[] dec = [1.0, 2.0, 1.5, 0.5, 1.9];
+        var (final, open, components) = ZoneMerge.SplitOpen(labels, dec, below: 0.6, reach: 2.0);
+        Assert.Equal([2], final);
+        Assert.Equal([0, 1, 3, 4], open);
+        Assert.Equal(1, components);
+        // A row exactly at the lower reach is inside the zone's final part.
+        (final, _, _) = ZoneMerge.SplitOpen(labels, dec, below: 0.5, reach: 2.0);
+        Assert.Equal([2, 3, 4], final);
     }
 }
 
@@ -435,6 +454,68 @@ public sealed class DeclinationRunsTests : IDisposable
             Assert.True(Directory.Exists(dir));
         }
         Assert.False(Directory.Exists(dir));
+    }
+
+    /// <summary>
+    /// Runs saved by one process and opened by another (a cluster's plan and tasks) give the same rows, places
+    /// and zones; neither side deletes them; an index cut short is refused with its path.
+    /// </summary>
+    [Fact]
+    public void Saved_runs_open_elsewhere_with_the_same_rows_places_and_zones()
+    {
+        var rng = new Random(11);
+        string dir = _s.PathOf("saved");
+        var written = new DeclinationRuns(dir);
+        // The same blocks in runs that stay in this object: what the opened runs must give back.
+        using var reference = new DeclinationRuns(_s.PathOf("reference"));
+        foreach (var (n, place) in new[] { (900, 7L), (1, 3L), (2500, 5L) })
+        {
+            var b = new ExtractionBlock(16);
+            for (int i = 0; i < n; i++)
+            {
+                int r = b.AddRow();
+                b.Cntr[r] = rng.NextInt64();
+                b.Dec[r] = -30 + rng.NextDouble() * 2;
+                b.Ra[r] = rng.NextDouble() * 360;
+                b.Bands[0].Mag[r] = i % 5 == 0 ? float.NaN : (float)rng.NextDouble();
+                b.Bands[2].CcFlg[r] = (byte)rng.Next(256);
+                b.Line[r] = i + 2;
+            }
+            written.Add(b, threads: 2, place);
+            reference.Add(b, threads: 1, place);
+        }
+        written.PutInOrder();
+        reference.PutInOrder();
+        written.Save();
+        written.Dispose();
+        Assert.True(File.Exists(Path.Combine(dir, "rows.index")));
+
+        using (var opened = DeclinationRuns.Open(dir))
+        {
+            Assert.Equal(3, opened.RunCount);
+            Assert.Equal(3401, opened.Rows);
+            Assert.Equal([3L, 5L, 7L], Enumerable.Range(0, 3).Select(opened.PlaceOf));
+            Assert.Equal([1, 2500, 900], Enumerable.Range(0, 3).Select(opened.RowsOf));
+            var (cuts, bounds) = opened.Zones(500);
+            var (referenceCuts, referenceBounds) = reference.Zones(500);
+            Assert.True(cuts.Length >= 5);
+            Assert.Equal(referenceCuts, cuts);
+            Assert.Equal(referenceBounds, bounds);
+            for (int r = 0; r < opened.RunCount; r++)
+            {
+                var rows = new ExtractionBlock(16);
+                var expected = new ExtractionBlock(16);
+                opened.Read(r, 0, opened.RowsOf(r), rows);
+                reference.Read(r, 0, reference.RowsOf(r), expected);
+                for (int i = 0; i < rows.Count; i++) Assert.Equal(BlockText.Row(expected, i), BlockText.Row(rows, i));
+            }
+        }
+        Assert.True(File.Exists(Path.Combine(dir, "rows.run")));
+
+        string index = Path.Combine(dir, "rows.index");
+        File.WriteAllBytes(index, File.ReadAllBytes(index)[..40]);
+        var cut = Assert.Throws<IOException>(() => DeclinationRuns.Open(dir));
+        Assert.Contains(index, cut.Message);
     }
 
     /// <summary>

@@ -105,6 +105,37 @@ public class ScanFootprintsTests
     }
 
     [Fact]
+    public void Saved_footprints_read_back_bit_for_bit_and_cover_the_same_positions()
+    {
+        var rng = new Random(77);
+        var b = new ExtractionBlock();
+        long c = 1;
+        for (int s = 0; s < 60; s++)
+            AddStrip(b, ref c, 1000 + 7 * s, 360 * rng.NextDouble(), -88 + 176 * rng.NextDouble(), 100 + 800 * rng.NextDouble(), 600 + 9000 * rng.NextDouble());
+        var f = ScanFootprints.DeriveFromExtractions(b);
+        var bytes = new MemoryStream();
+        using (var w = new BinaryWriter(bytes, System.Text.Encoding.UTF8, leaveOpen: true)) f.Write(w);
+        bytes.Position = 0;
+        var back = ScanFootprints.Read(new BinaryReader(bytes));
+        Assert.Equal(f.ScanCount, back.ScanCount);
+        for (int s = 0; s < f.ScanCount; s++) Assert.Equal(f.Footprint(s), back.Footprint(s));
+        int covered = 0;
+        for (int q = 0; q < 2000; q++)
+        {
+            int i = rng.Next(b.Count);
+            var (ra, dec) = q % 2 == 0 ? Offset(b.Ra[i], b.Dec[i], 300 * (rng.NextDouble() - 0.5), 300 * (rng.NextDouble() - 0.5))
+                : (360 * rng.NextDouble(), -90 + 180 * rng.NextDouble());
+            int n = f.CountCovering(ra, dec);
+            Assert.Equal(n, back.CountCovering(ra, dec));
+            if (n > 0) covered++;
+        }
+        Assert.True(covered > 500, $"{covered}");   // the comparison is not vacuous
+
+        var cut = new MemoryStream(bytes.ToArray()[..(int)(bytes.Length / 2)]);
+        Assert.Throws<IOException>(() => ScanFootprints.Read(new BinaryReader(cut)));
+    }
+
+    [Fact]
     public void Queries_on_the_ra_buckets_edges_count_as_testing_every_scan_does()
     {
         // The zone index starts each lookup from a quarter-degree RA bucket: queries on those edges, a hair either

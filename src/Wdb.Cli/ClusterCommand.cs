@@ -1,0 +1,144 @@
+using System.CommandLine;
+using Wdb.Core;
+using Wdb.Merge;
+using Wdb.Merge.Streaming;
+
+namespace Wdb.Cli;
+
+/// <summary>
+/// `wdb cluster plan|task|stitch`: the merge over many machines (SPEC §6, docs/cluster.md), one declination zone
+/// per task of a Slurm job array, then a stitch that gives the single-machine run's tables.
+/// </summary>
+internal static class ClusterCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("cluster",
+            "Merge over many machines: `plan` partitions the inputs into declination zones in a shared --work directory " +
+            "and writes Slurm scripts; `task` merges one zone (a job array task each); `stitch` links the rows near the " +
+            "zones' edges and writes the tables to --out: the same bytes as `wdb merge`. See docs/cluster.md.");
+        cmd.Subcommands.Add(Plan());
+        cmd.Subcommands.Add(Task());
+        cmd.Subcommands.Add(Stitch());
+        return cmd;
+    }
+
+    private static Option<string> Work() =>
+        new("--work") { Description = "The cluster's work directory, on a file system every task's machine reads (about 0.5 KB a row for the plan, as much again for the tasks)", Required = true };
+
+    private static Command Plan()
+    {
+        var merge = new MergeArguments();
+        var work = Work();
+        var tasks = new Option<int>("--tasks") { Description = $"Tasks (declination zones) to split the merge into, at most {ClusterMerge.MostTasks}; each task holds its zone in memory (about 1 KB a row)", Required = true };
+        var progress = MergeArguments.ProgressOption();
+        var quiet = MergeArguments.QuietOption();
+        var cmd = new Command("plan", "Read the inputs once: partition them by declination into --work, find duplicate cntr and scan footprints, cut the zones, and write WORK/slurm/submit.sh (and run-here.sh, for a machine without Slurm). --out is where the stitch writes.");
+        merge.AddTo(cmd, zones: false);
+        foreach (Option o in new Option[] { work, tasks, progress, quiet }) cmd.Options.Add(o);
+        cmd.SetAction(p =>
+        {
+            bool q = p.GetValue(quiet);
+            using var display = Display(p, progress, q);
+            if (merge.Read(p, "cluster plan", display) is not MergeOptions options) return 2;
+            var outcome = ClusterMerge.Plan(options, p.GetValue(work)!, p.GetValue(tasks), SelfCommand(), Log("cluster plan", q, display));
+            if (outcome.Error is not null)
+            {
+                Console.Error.WriteLine($"wdb cluster plan: {outcome.Error}");
+                return outcome.ExitCode;
+            }
+            var s = outcome.Summary!;
+            if (!q)
+                Console.Error.WriteLine($"wdb cluster plan: {s.RowsRead:N0} rows read, {s.RowsRejected:N0} rejected; " +
+                    $"{s.Parameters["cluster_tasks"]} tasks in {s.StageSeconds.Values.Sum():F2} s -> {Path.GetFullPath(p.GetValue(work)!)}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Task()
+    {
+        var work = Work();
+        var task = new Option<int?>("--task") { Description = "The task (zone) to merge, from 0. Default: $SLURM_ARRAY_TASK_ID" };
+        var device = MergeArguments.DeviceOption();
+        device.DefaultValueFactory = null;
+        device.Description = "Link-stage device on this machine (default: the plan's --device)";
+        var threads = MergeArguments.ThreadsOption();
+        var progress = MergeArguments.ProgressOption();
+        var quiet = MergeArguments.QuietOption();
+        var cmd = new Command("task", "Merge one zone of the plan in --work; a task run again replaces its outputs. Tasks run in any order, on any machine that reads --work.");
+        foreach (Option o in new Option[] { work, task, device, threads, progress, quiet }) cmd.Options.Add(o);
+        cmd.SetAction(p =>
+        {
+            bool q = p.GetValue(quiet);
+            int? k = p.GetValue(task);
+            if (k is null)
+            {
+                string? fromSlurm = Environment.GetEnvironmentVariable("SLURM_ARRAY_TASK_ID");
+                if (!int.TryParse(fromSlurm, out int slurm))
+                {
+                    Console.Error.WriteLine(fromSlurm is null
+                        ? "wdb cluster task: --task N is required outside a Slurm job array (SLURM_ARRAY_TASK_ID is not set)"
+                        : $"wdb cluster task: SLURM_ARRAY_TASK_ID: expected a task number, got '{fromSlurm}'");
+                    return 2;
+                }
+                k = slurm;
+            }
+            using var display = Display(p, progress, q);
+            var outcome = ClusterMerge.Task(p.GetValue(work)!, k.Value, p.GetValue(threads), p.GetValue(device), display, Log("cluster task", q, display));
+            if (outcome.Error is not null)
+            {
+                Console.Error.WriteLine($"wdb cluster task: {outcome.Error}");
+                return outcome.ExitCode;
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Stitch()
+    {
+        var work = Work();
+        var device = MergeArguments.DeviceOption();
+        device.DefaultValueFactory = null;
+        device.Description = "Link-stage device on this machine (default: the plan's --device)";
+        var threads = MergeArguments.ThreadsOption();
+        var progress = MergeArguments.ProgressOption();
+        var quiet = MergeArguments.QuietOption();
+        var cmd = new Command("stitch", "After every task: link the rows the tasks left open at their zones' edges and write the tables, rejects.csv and summary.json to the plan's --out (atomically). --work is left for you to remove.");
+        foreach (Option o in new Option[] { work, device, threads, progress, quiet }) cmd.Options.Add(o);
+        cmd.SetAction(p =>
+        {
+            bool q = p.GetValue(quiet);
+            using var display = Display(p, progress, q);
+            var outcome = ClusterMerge.Stitch(p.GetValue(work)!, p.GetValue(threads), p.GetValue(device), display, Log("cluster stitch", q, display));
+            if (outcome.Error is not null)
+            {
+                Console.Error.WriteLine($"wdb cluster stitch: {outcome.Error}");
+                return outcome.ExitCode;
+            }
+            var s = outcome.Summary!;
+            if (!q)
+                Console.Error.WriteLine($"wdb cluster stitch: {s.RowsRead:N0} rows read, {s.RowsMerged:N0} merged, {s.RowsRejected:N0} rejected; " +
+                    $"{s.CandidateGroups:N0} candidate groups, {s.Groups:N0} groups ({s.ConfusedCandidateGroups:N0} confused) on {s.Device}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static ProgressDisplay? Display(ParseResult p, Option<bool?> progress, bool quiet) =>
+        !quiet && (p.GetValue(progress) ?? !Console.IsErrorRedirected) ? new ProgressDisplay() : null;
+
+    private static Action<string>? Log(string verb, bool quiet, ProgressDisplay? display) =>
+        quiet ? null : display is not null ? line => display.WriteLine($"wdb {verb}: {line}") : line => Console.Error.WriteLine($"wdb {verb}: {line}");
+
+    /// <summary>How the Slurm scripts call this wdb: its executable, or `dotnet wdb.dll` where it runs under the dotnet host.</summary>
+    private static string SelfCommand()
+    {
+        string process = Environment.ProcessPath ?? "wdb";
+        string name = Path.GetFileNameWithoutExtension(process);
+        if (!name.Equals("dotnet", StringComparison.OrdinalIgnoreCase)) return SlurmScripts.Quote(process);
+        string dll = Path.Combine(AppContext.BaseDirectory, "wdb.dll");
+        return $"{SlurmScripts.Quote(process)} {SlurmScripts.Quote(dll)}";
+    }
+}

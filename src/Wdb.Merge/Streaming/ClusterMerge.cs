@@ -1,0 +1,336 @@
+using Wdb.Core;
+using Wdb.IO;
+using Wdb.Merge.Link;
+
+namespace Wdb.Merge.Streaming;
+
+/// <summary>
+/// The merge beyond one machine (SPEC §6, docs/cluster.md): the zone merge's passes split over processes
+/// that share a work directory.
+/// <list type="number">
+/// <item><see cref="Plan"/> (one process): the input partitioned into declination runs, the duplicates and
+/// the scan footprints found (the zone merge's passes 1-2), the zones cut; saved with Slurm scripts.</item>
+/// <item><see cref="Task"/> (one per zone, any order, any machine): the zone's rows linked. A component
+/// with a row within the link margin of either edge may link across it: its rows are left open. The
+/// others are final and spilled as sorted output runs, as the zone merge spills them.</item>
+/// <item><see cref="Stitch"/> (one process, after every task): the open rows of every task linked together
+/// (a link across an edge joins two open rows, so no other row is needed), finished like a zone, and the
+/// tables written by merging every task's runs with the stitch's: the single-machine run's bytes.</item>
+/// </list>
+/// </summary>
+public static class ClusterMerge
+{
+    /// <summary>Most tasks a plan makes: the stitch merges every task's runs at once, each through buffers of its own.</summary>
+    public const int MostTasks = ZoneMerge.MostRuns;
+
+    private const string OpenName = "open", OutName = "out", TaskSummaryName = "summary.json";
+
+    /// <summary>
+    /// Partitions the inputs into <paramref name="work"/> (new or empty) for about <paramref name="tasks"/> tasks and
+    /// writes the Slurm scripts that run them (<paramref name="wdbCommand"/>: how the scripts call wdb). The
+    /// outcome's summary says how many tasks the zones gave (parameter <c>cluster_tasks</c>).
+    /// </summary>
+    public static MergeOutcome Plan(MergeOptions options, string work, int tasks, string wdbCommand, Action<string>? log = null)
+    {
+        if (MergeJob.Refusal(options) is MergeOutcome refused) return refused;
+        if (tasks < 1 || tasks > MostTasks) return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--tasks must be in [1, {MostTasks}], got {tasks}");
+        work = Path.GetFullPath(work);
+        if (File.Exists(work) || Directory.Exists(work) && Directory.EnumerateFileSystemEntries(work).Any())
+            return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--work '{work}' is not a new or empty directory: a plan needs one of its own");
+        bool made = !Directory.Exists(work);
+        try
+        {
+            Directory.CreateDirectory(work);
+            var outcome = PlanInto(options, work, tasks, wdbCommand, log);
+            if (outcome.Error is not null) Clear(work, made);
+            return outcome;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Clear(work, made);
+            return MergeOutcome.Fail(MergeJob.OutputErrorExit, $"cannot write the plan to '{work}': {e.Message.ReplaceLineEndings(" ")}");
+        }
+        finally { options.Progress?.Done(); }
+    }
+
+    private static MergeOutcome PlanInto(MergeOptions options, string work, int tasks, string wdbCommand, Action<string>? log)
+    {
+        long[] expected = options.Inputs.Select(RowEstimate.Of).ToArray();
+        var summary = MergeJob.NewSummary(options);
+        var timer = new StageTimer();
+        ExtractionBlock? scanCorners = null;
+        if (options.ScanTable is not null)
+        {
+            var (corners, scanError) = ScanTableReader.Read(options.ScanTable);
+            if (scanError is not null) return MergeOutcome.Fail(MergeJob.InputErrorExit, scanError.ToString());
+            scanCorners = corners;
+        }
+        int blockRows = ZoneMerge.PartitionRows(ZoneMerge.DefaultZoneRows, expected.Sum());
+        using var passes = new ZoneMerge.Passes(options, summary, timer, ZoneMerge.DefaultZoneRows, blockRows, expected, work, log);
+        if ((passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners)) is MergeOutcome stopped) return stopped;
+
+        long rows = passes.Runs.Rows;
+        int zoneRows = (int)Math.Clamp((rows + tasks - 1) / tasks, 1, int.MaxValue / 4);
+        int zones = passes.Runs.Zones(zoneRows).Cuts.Length + 1;
+        passes.Runs.Save();
+        using (var w = new BinaryWriter(File.Create(Path.Combine(work, ClusterState.FootprintsName))))
+            passes.FoundFootprints.Write(w);
+        Directory.CreateDirectory(Path.Combine(work, ClusterState.TasksName));
+        SlurmScripts.Write(work, zones, wdbCommand);
+        summary.Parameters["cluster_tasks"] = zones;
+        summary.Parameters["zone_rows"] = zoneRows;
+        summary.RowsRead = summary.Inputs.Sum(s => s.RowsRead);
+        summary.RowsRejected = summary.Inputs.Sum(s => s.RowsRejected);
+        timer.CopyTo(summary);
+        // Last: a plan.json says the plan is whole.
+        ClusterState.Of(options, summary, passes.Rejects, passes.DuplicateKeys, rows, zoneRows, zones).Save(work);
+        log?.Invoke($"{rows:N0} rows in {zones} zones of about {zoneRows:N0} rows" +
+                    (zones < tasks ? $" (fewer than the {tasks} tasks asked for: a zone is cut only between declination buckets that hold rows)" : "") +
+                    $"; run tasks 0-{zones - 1}, then the stitch: {SlurmScripts.SubmitPath(work)} submits both to Slurm");
+        return new MergeOutcome(0, null, summary);
+    }
+
+    /// <summary>
+    /// Task <paramref name="task"/> of the plan in <paramref name="work"/>: its zone merged, its outputs saved in
+    /// <c>tasks/N</c> (made whole under another name, then renamed: a task run again replaces its last outputs).
+    /// </summary>
+    /// <param name="threads">Threads for this task (0: every core of its machine).</param>
+    /// <param name="device">The link device on this machine; null: the plan's.</param>
+    public static MergeOutcome Task(string work, int task, int threads = 0, string? device = null, IMergeProgress? progress = null,
+        Action<string>? log = null)
+    {
+        var (state, error) = ClusterState.Load(work);
+        if (state is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, error!);
+        if (task < 0 || task >= state.Zones)
+            return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--task {task}: the plan in '{work}' has tasks 0-{state.Zones - 1}");
+        var options = state.Options(threads, device, progress);
+        string tasks = Path.Combine(work, ClusterState.TasksName), done = Path.Combine(tasks, task.ToString());
+        string partial = Path.Combine(tasks, $"{task}.partial-{Path.GetRandomFileName().Replace(".", "")}");
+        try
+        {
+            Directory.CreateDirectory(partial);
+            var outcome = TaskInto(state, options, work, task, partial, log);
+            if (outcome.Error is not null) return outcome;
+            if (Directory.Exists(done)) DirectoryTree.Delete(done);
+            Directory.Move(partial, done);
+            return outcome;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return MergeOutcome.Fail(MergeJob.OutputErrorExit, $"task {task}: {e.Message.ReplaceLineEndings(" ")}");
+        }
+        finally
+        {
+            try { if (Directory.Exists(partial)) DirectoryTree.Delete(partial); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{partial}': {e.Message}"); }
+            progress?.Done();
+        }
+    }
+
+    private static MergeOutcome TaskInto(ClusterState state, MergeOptions options, string work, int task, string into, Action<string>? log)
+    {
+        var timer = new StageTimer();
+        var summary = EmptyOf(state.Summary);
+        using var runs = DeclinationRuns.Open(Path.Combine(work, ClusterState.RowsName));
+        var (cuts, bounds) = runs.Zones(state.ZoneRows);
+        if (cuts.Length + 1 != state.Zones)
+            throw new IOException($"the runs in '{work}' give {cuts.Length + 1} zones where the plan made {state.Zones}: they are not the plan's");
+        ScanFootprints footprints;
+        using (var r = new BinaryReader(File.OpenRead(Path.Combine(work, ClusterState.FootprintsName)))) footprints = ScanFootprints.Read(r);
+
+        long zoneRowCount = 0;
+        for (int run = 0; run < runs.RunCount; run++) zoneRowCount += bounds[run][task + 1] - bounds[run][task];
+        using var device = LinkDevices.Open(options.Device, options.Threads, zoneRowCount);
+        if (device.FailedAlready is string deviceFailed) return MergeOutcome.Fail(MergeJob.InputErrorExit, deviceFailed);
+        using var passes = new ZoneMerge.Passes(options, summary, timer, state.ZoneRows, 0, [], into, log, runs,
+            new OutputRuns(Path.Combine(into, OutName)));
+        passes.Resume(state.DuplicateKeys, footprints);
+        options.Progress?.Stage($"task {task}: read zone", null, zoneRowCount);
+        var loaded = passes.LoadZone(bounds, task);
+        timer.Stop("read zones");
+        var (engine, noEngine) = device.ForLink();
+        if (engine is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, noEngine!);
+        double margin = BlockLinker.MarginDeg(options.RadiusArcsec);
+        double below = task > 0 ? cuts[task - 1] + margin : double.NegativeInfinity;
+        double reach = task < cuts.Length ? cuts[task] - margin : double.PositiveInfinity;
+        var open = new ExtractionBlock(16);
+        options.Progress?.Stage($"task {task}: merge zone", null, zoneRowCount);
+        var (_, zoneError) = passes.Zone(engine, device.NoteFor(engine), loaded, ref open, below, reach);
+        if (zoneError is not null) return zoneError;
+        if (passes.Outputs.Save() is OutputError spillError) return MergeOutcome.Fail(MergeJob.OutputErrorExit, spillError.Message);
+        var openRuns = new DeclinationRuns(Path.Combine(into, OpenName));
+        openRuns.Add(open, options.Threads);
+        openRuns.Save();
+        openRuns.Dispose();
+        timer.Stop("save task");
+        timer.CopyTo(summary);
+        summary.Parameters["task"] = task;
+        summary.Parameters["open_rows"] = open.Count;
+        summary.PeakWorkingSetMb = StageTimer.PeakWorkingSetMb();
+        ClusterState.WriteJson(Path.Combine(into, TaskSummaryName), summary);
+        log?.Invoke($"task {task}: {zoneRowCount:N0} rows, {summary.Groups:N0} groups final, {open.Count:N0} rows left open for the stitch");
+        return new MergeOutcome(0, null, summary);
+    }
+
+    /// <summary>
+    /// The stitch: every task's open rows linked and finished together, then the tables written to the plan's
+    /// --out from every task's runs and the stitch's (atomically, as a merge writes them). The work directory
+    /// is left as it is (the plan and the tasks' outputs), for the user to remove.
+    /// </summary>
+    public static MergeOutcome Stitch(string work, int threads = 0, string? device = null, IMergeProgress? progress = null,
+        Action<string>? log = null)
+    {
+        var (state, error) = ClusterState.Load(work);
+        if (state is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, error!);
+        string tasks = Path.Combine(work, ClusterState.TasksName);
+        var missing = Enumerable.Range(0, state.Zones).Where(t => !Directory.Exists(Path.Combine(tasks, t.ToString()))).ToList();
+        if (missing.Count > 0)
+            return MergeOutcome.Fail(MergeJob.InputErrorExit,
+                $"{missing.Count} of the plan's {state.Zones} tasks have not finished (no {Path.Combine(tasks, "N")} for N = {Ranges(missing)}): " +
+                $"run them (wdb cluster task --work {work} --task N) before the stitch");
+        var options = state.Options(threads, device, progress);
+        if (OutputWriter.TargetOf(options.OutDir, out var badOut) is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, badOut!.Message);
+        string stitch = Path.Combine(work, $"stitch-{Path.GetRandomFileName().Replace(".", "")}");
+        try
+        {
+            Directory.CreateDirectory(stitch);
+            return StitchInto(state, options, work, stitch, log);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return MergeOutcome.Fail(MergeJob.OutputErrorExit, $"stitch: {e.Message.ReplaceLineEndings(" ")}");
+        }
+        finally
+        {
+            try { if (Directory.Exists(stitch)) DirectoryTree.Delete(stitch); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{stitch}': {e.Message}"); }
+            progress?.Done();
+        }
+    }
+
+    private static MergeOutcome StitchInto(ClusterState state, MergeOptions options, string work, string stitch, Action<string>? log)
+    {
+        var summary = state.Summary;
+        var taskDirs = Enumerable.Range(0, state.Zones).Select(t => Path.Combine(work, ClusterState.TasksName, t.ToString())).ToList();
+        foreach (string dir in taskDirs)
+        {
+            var part = ClusterState.ReadJson<RunSummary>(Path.Combine(dir, TaskSummaryName))
+                       ?? throw new IOException($"'{Path.Combine(dir, TaskSummaryName)}' is empty");
+            AddTask(summary, part);
+        }
+
+        // The open rows of every task, in task order, linked and finished as one zone with no edge.
+        var timer = new StageTimer();
+        var open = new ExtractionBlock(16);
+        foreach (string dir in taskDirs)
+        {
+            using var runs = DeclinationRuns.Open(Path.Combine(dir, OpenName));
+            for (int r = 0; r < runs.RunCount; r++) runs.Read(r, 0, runs.RowsOf(r), open);
+        }
+        options.Progress?.Stage($"stitch {open.Count:N0} open rows", null, open.Count);
+        var stitched = new OutputRuns(Path.Combine(stitch, OutName));
+        using (var passes = new ZoneMerge.Passes(options, summary, timer, state.ZoneRows, 0, [], stitch, log, outputs: stitched))
+        {
+            if (open.Count > 0)
+            {
+                ScanFootprints footprints;
+                using (var r = new BinaryReader(File.OpenRead(Path.Combine(work, ClusterState.FootprintsName)))) footprints = ScanFootprints.Read(r);
+                passes.Resume([], footprints);
+                using var device = LinkDevices.Open(options.Device, options.Threads, open.Count);
+                var (engine, noEngine) = device.ForLink();
+                if (engine is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, noEngine!);
+                var carry = new ExtractionBlock(16);
+                var loaded = new ZoneMerge.ZoneRowsRead(open, new ExtractionBlock(16), []);
+                var (_, zoneError) = passes.Zone(engine, device.NoteFor(engine), loaded, ref carry, double.NegativeInfinity, double.PositiveInfinity);
+                if (zoneError is not null) return zoneError;
+            }
+            if (stitched.Save() is OutputError spillError) return MergeOutcome.Fail(MergeJob.OutputErrorExit, spillError.Message);
+        }
+        timer.Stop("stitch");
+        AddStages(summary, Copied(timer), _ => "stitch");
+        log?.Invoke($"stitch: {open.Count:N0} open rows from {state.Zones} tasks linked; writing {options.OutDir}");
+
+        using var all = OutputRuns.Open([.. taskDirs.Select(d => Path.Combine(d, OutName)), Path.Combine(stitch, OutName)]);
+        return MergeJob.Write(options, summary, new StageTimer(), o => OutputWriter.Write(o, all, summary, state.Rejects, options.Threads, options.Checksum),
+            ZoneMerge.WriteProgress(all));
+    }
+
+    /// <summary>The plan's summary with no row counted: what one task adds to.</summary>
+    private static RunSummary EmptyOf(RunSummary plan) => new()
+    {
+        Inputs = plan.Inputs.Select(i => new InputFileSummary { Path = i.Path, Format = i.Format, Profile = i.Profile }).ToList(),
+    };
+
+    /// <summary>A task's counts, devices and stage costs added to the stitch's summary (stages of the same name add up over the tasks).</summary>
+    private static void AddTask(RunSummary into, RunSummary task)
+    {
+        into.CandidateGroups += task.CandidateGroups;
+        into.Groups += task.Groups;
+        into.ConfusedCandidateGroups += task.ConfusedCandidateGroups;
+        into.UnresolvedCandidateGroups += task.UnresolvedCandidateGroups;
+        into.RowsMerged += task.RowsMerged;
+        AddCounts(into.RejectsByReason, task.RejectsByReason);
+        if (task.Inputs.Count != into.Inputs.Count) throw new IOException($"a task's summary has {task.Inputs.Count} inputs where the plan has {into.Inputs.Count}");
+        for (int i = 0; i < task.Inputs.Count; i++)
+        {
+            var file = into.Inputs[i];
+            file.RowsMerged += task.Inputs[i].RowsMerged;
+            file.RowsRejected += task.Inputs[i].RowsRejected;
+            AddCounts(file.RejectsByReason, task.Inputs[i].RejectsByReason);
+        }
+        if (task.Device.Length > 0)
+            foreach (string d in task.Device.Split("; then ")) into.Device = MergeJob.DevicesSoFar(into.Device, d);
+        AddStages(into, task, stage => stage);
+    }
+
+    private static void AddCounts(Dictionary<string, long> into, Dictionary<string, long> from)
+    {
+        foreach (var (key, n) in from) into[key] = into.GetValueOrDefault(key) + n;
+    }
+
+    private static void AddStages(RunSummary into, RunSummary from, Func<string, string> name)
+    {
+        void Add(Dictionary<string, double> a, Dictionary<string, double> b) { foreach (var (k, v) in b) a[name(k)] = Math.Round(a.GetValueOrDefault(name(k)) + v, 4); }
+        void AddLong(Dictionary<string, long> a, Dictionary<string, long> b) { foreach (var (k, v) in b) a[name(k)] = a.GetValueOrDefault(name(k)) + v; }
+        Add(into.StageSeconds, from.StageSeconds);
+        Add(into.StageCpuSeconds, from.StageCpuSeconds);
+        Add(into.StageSystemCpuSeconds, from.StageSystemCpuSeconds);
+        Add(into.StageAllocatedMb, from.StageAllocatedMb);
+        AddLong(into.StageMinorFaults, from.StageMinorFaults);
+        AddLong(into.StageVoluntarySwitches, from.StageVoluntarySwitches);
+        AddLong(into.StageInvoluntarySwitches, from.StageInvoluntarySwitches);
+        foreach (var (k, v) in from.StageHeapMb) into.StageHeapMb[name(k)] = Math.Max(into.StageHeapMb.GetValueOrDefault(name(k)), v);
+    }
+
+    private static RunSummary Copied(StageTimer timer)
+    {
+        var s = new RunSummary();
+        timer.CopyTo(s);
+        return s;
+    }
+
+    /// <summary>"0-3, 7, 9-10".</summary>
+    internal static string Ranges(IReadOnlyList<int> sorted)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < sorted.Count;)
+        {
+            int j = i;
+            while (j + 1 < sorted.Count && sorted[j + 1] == sorted[j] + 1) j++;
+            parts.Add(j == i ? $"{sorted[i]}" : $"{sorted[i]}-{sorted[j]}");
+            i = j + 1;
+        }
+        return string.Join(", ", parts);
+    }
+
+    private static void Clear(string work, bool made)
+    {
+        try
+        {
+            if (made) { if (Directory.Exists(work)) DirectoryTree.Delete(work); }
+            else foreach (string entry in Directory.EnumerateFileSystemEntries(work))
+                    if (Directory.Exists(entry)) DirectoryTree.Delete(entry); else File.Delete(entry);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Wdb.Core;
+using Wdb.IO;
+
+namespace Wdb.Merge.Streaming;
+
+/// <summary>
+/// What a cluster's plan leaves for its tasks and its stitch (docs/cluster.md), in <c>plan.json</c>: the merge's
+/// settings, the zones, the plan's own account of the rows (its summary and rejects) and the duplicate rows
+/// every task leaves out. The runs, the footprints and the tasks' outputs are files of their own beside it.
+/// </summary>
+internal sealed class ClusterState
+{
+    /// <summary>The layout of the work directory; a plan of another layout is refused, not misread.</summary>
+    public const int CurrentLayout = 1;
+
+    public int Layout { get; set; } = CurrentLayout;
+    public List<string> Inputs { get; set; } = new();
+    public string OutDir { get; set; } = "";
+    public double RadiusArcsec { get; set; }
+    public string? Profile { get; set; }
+    public InputFormat Format { get; set; }
+    public bool Strict { get; set; }
+    public string Device { get; set; } = "auto";
+    public int BlockRows { get; set; }
+    public double? MinSnr { get; set; }
+    public bool ExcludeArtifacts { get; set; }
+    /// <summary>The model given to the plan, whole (the file it came from may be gone by the stitch); null for the built-in one.</summary>
+    public string? ReliabilityModelJson { get; set; }
+    public string Checksum { get; set; } = "";
+    public long Rows { get; set; }
+    public int ZoneRows { get; set; }
+    public int Zones { get; set; }
+    public RunSummary Summary { get; set; } = new();
+    public List<RejectRecord> Rejects { get; set; } = new();
+    public List<long[]> Duplicates { get; set; } = new();
+
+    public const string FileName = "plan.json";
+    public const string FootprintsName = "footprints.bin";
+    public const string RowsName = "rows";
+    public const string TasksName = "tasks";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        WriteIndented = true,
+    };
+
+    public static ClusterState Of(MergeOptions options, RunSummary summary, IEnumerable<RejectRecord> rejects,
+        IEnumerable<(int File, long Line)> duplicates, long rows, int zoneRows, int zones) => new()
+    {
+        Inputs = options.Inputs.Select(Path.GetFullPath).ToList(),
+        OutDir = Path.GetFullPath(options.OutDir),
+        RadiusArcsec = options.RadiusArcsec, Profile = options.Profile, Format = options.Format, Strict = options.Strict,
+        Device = options.Device, BlockRows = options.BlockRows,
+        MinSnr = options.Filters.MinSnr, ExcludeArtifacts = options.Filters.ExcludeArtifacts,
+        ReliabilityModelJson = options.Reliability?.ToJson(),
+        Checksum = options.Checksum.Name(),
+        Rows = rows, ZoneRows = zoneRows, Zones = zones,
+        Summary = summary, Rejects = rejects.ToList(),
+        Duplicates = duplicates.OrderBy(d => d.File).ThenBy(d => d.Line).Select(d => new[] { d.File, d.Line }).ToList(),
+    };
+
+    /// <summary>The merge's options as the plan had them; a task or the stitch may choose its own threads, device and progress display.</summary>
+    public MergeOptions Options(int threads, string? device, IMergeProgress? progress)
+    {
+        Checksums.TryParse(Checksum, out var checksum);
+        return new MergeOptions
+        {
+            Inputs = Inputs, OutDir = OutDir, RadiusArcsec = RadiusArcsec, Profile = Profile, Format = Format, Strict = Strict,
+            Device = device ?? Device, Threads = threads, BlockRows = BlockRows,
+            Filters = new FilterOptions(MinSnr, ExcludeArtifacts),
+            Reliability = ReliabilityModelJson is null ? null : ReliabilityModel.Load(ReliabilityModelJson),
+            ZoneRows = ZoneRows, Checksum = checksum, Progress = progress,
+        };
+    }
+
+    public IEnumerable<(int File, long Line)> DuplicateKeys => Duplicates.Select(d => ((int)d[0], d[1]));
+
+    /// <summary>Written whole, then renamed: a work directory with a plan.json holds a complete plan.</summary>
+    public void Save(string work) => WriteJson(Path.Combine(work, FileName), this);
+
+    /// <summary>The plan in <paramref name="work"/>, or why there is none to use.</summary>
+    public static (ClusterState? State, string? Error) Load(string work)
+    {
+        string path = Path.Combine(work, FileName);
+        if (!File.Exists(path))
+            return (null, $"'{work}' holds no cluster plan ({FileName}): make one with `wdb cluster plan --work {work} ...` and let it finish");
+        ClusterState? state;
+        try { state = ReadJson<ClusterState>(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return (null, $"{path}: cannot read the plan: {e.Message.ReplaceLineEndings(" ")}");
+        }
+        if (state is null || state.Layout != CurrentLayout)
+            return (null, $"{path}: a plan of layout {state?.Layout} where this wdb reads layout {CurrentLayout}: plan again with this version");
+        state.Summary.Parameters = state.Summary.Parameters.ToDictionary(kv => kv.Key, kv => Plain(kv.Value));
+        return (state, null);
+    }
+
+    public static void WriteJson<T>(string path, T value)
+    {
+        string partial = path + ".partial";
+        File.WriteAllBytes(partial, JsonSerializer.SerializeToUtf8Bytes(value, Json));
+        File.Move(partial, path, overwrite: true);
+    }
+
+    public static T? ReadJson<T>(string path) => JsonSerializer.Deserialize<T>(File.ReadAllBytes(path), Json);
+
+    /// <summary>A parameter read back as the plain value summary.json writes (numbers it wrote as integers come back as such).</summary>
+    private static object Plain(object value) => value is not JsonElement e ? value : e.ValueKind switch
+    {
+        JsonValueKind.Null => null!,
+        JsonValueKind.String => e.GetString()!,
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.Number when e.TryGetInt64(out long l) => l,
+        JsonValueKind.Number => e.GetDouble(),
+        _ => e.ToString(),
+    };
+}

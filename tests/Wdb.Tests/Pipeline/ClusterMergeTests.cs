@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Wdb.Core;
+using Wdb.IO;
+using Wdb.Merge;
+using Wdb.Merge.Streaming;
+using static Wdb.Tests.Robustness.RobustSupport;
+
+namespace Wdb.Tests.Pipeline;
+
+/// <summary>
+/// The merge over many machines (docs/cluster.md): a plan, its tasks run in any order (each its own call, as
+/// separate processes would run them), and the stitch write the bytes of the single-machine merge.
+/// </summary>
+public sealed class ClusterMergeTests : IDisposable
+{
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    private static readonly string[] ComparedCounts =
+        ["rows_read", "rows_merged", "rows_rejected", "candidate_groups", "groups", "confused_candidate_groups", "unresolved_candidate_groups"];
+
+    private static MergeOptions Options(IReadOnlyList<string> inputs, string outDir, FilterOptions? filters = null, int threads = 2) => new()
+    {
+        Inputs = inputs, OutDir = outDir, Device = "cpu", Threads = threads, Filters = filters ?? new FilterOptions(),
+    };
+
+    /// <summary>Plan, every task in the order given, stitch; the plan's outcome.</summary>
+    private MergeOutcome RunCluster(MergeOptions options, string work, int tasks, Func<int, IEnumerable<int>>? order = null,
+        string? taskDevice = null)
+    {
+        var plan = ClusterMerge.Plan(options, work, tasks, "wdb");
+        Assert.Null(plan.Error);
+        int made = Convert.ToInt32(plan.Summary!.Parameters["cluster_tasks"]);
+        foreach (int t in (order ?? (n => Enumerable.Range(0, n)))(made))
+            Assert.Null(ClusterMerge.Task(work, t, threads: 1 + t % 2, device: taskDevice).Error);
+        Assert.Null(ClusterMerge.Stitch(work, threads: 2).Error);
+        return plan;
+    }
+
+    [Fact]
+    public void Plan_tasks_in_any_order_and_stitch_write_the_bytes_of_the_single_machine_merge()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s);
+        var filters = new FilterOptions(MinSnr: 6, ExcludeArtifacts: true);
+        string reference = _s.PathOf("whole");
+        Assert.Null(MergeJob.Run(Options(inputs, reference, filters) with { ZoneRows = 0 }).Error);
+        var whole = Summary(reference);
+        // The comparison must see duplicates, filtered rows, confusion and a bad row.
+        Assert.Equal(3, whole.GetProperty("rejects_by_reason").GetProperty("duplicate_cntr").GetInt64());
+        Assert.True(whole.GetProperty("confused_candidate_groups").GetInt64() > 0);
+        Assert.True(whole.GetProperty("rejects_by_reason").EnumerateObject().Count() >= 3);
+
+        foreach (var (tasks, reversed, device) in new[] { (1, false, "cpu"), (3, true, "cpu"), (40, true, "ilgpu-cpu"), (400, false, "cpu") })
+        {
+            string work = _s.PathOf($"work-{tasks}"), outDir = _s.PathOf($"cluster-{tasks}");
+            var plan = RunCluster(Options(inputs, outDir, filters), work, tasks,
+                reversed ? n => Enumerable.Range(0, n).Reverse() : null, device);
+            int made = Convert.ToInt32(plan.Summary!.Parameters["cluster_tasks"]);
+            Assert.InRange(made, Math.Min(tasks, 2), tasks);
+            // Components do cross the zones' edges: the stitch has work whenever there is more than one zone.
+            long open = Enumerable.Range(0, made).Sum(t => TaskSummary(work, t).GetProperty("parameters").GetProperty("open_rows").GetInt64());
+            if (made > 1) Assert.True(open > 0, $"{made} tasks left no row open");
+            else Assert.Equal(0, open);
+
+            var summary = Summary(outDir);
+            AssertAccounting(summary);
+            foreach (string count in ComparedCounts)
+                Assert.True(whole.GetProperty(count).GetInt64() == summary.GetProperty(count).GetInt64(), $"{tasks} tasks: {count}");
+            Assert.Equal(ZoneMergeTests.Reasons(whole), ZoneMergeTests.Reasons(summary));
+            Assert.Equal(made, summary.GetProperty("parameters").GetProperty("cluster_tasks").GetInt32());
+            Assert.Contains("stitch", summary.GetProperty("stage_seconds").EnumerateObject().Select(p => p.Name));
+            foreach (string file in ZoneMergeTests.ComparedFiles)
+                Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(outDir, file)), $"{tasks} tasks: {file} differs");
+            // Per file, as the single machine counts them (the reasons in any order).
+            Assert.Equal(Files(whole), Files(summary));
+        }
+    }
+
+    private static string[] Files(JsonElement summary) =>
+        summary.GetProperty("inputs").EnumerateArray().Select(f =>
+            string.Join(" ", f.EnumerateObject().Where(p => p.Name != "rejects_by_reason").Select(p => $"{p.Name}={p.Value}")) + " " +
+            ZoneMergeTests.Reasons(f)).ToArray();
+
+    private static JsonElement TaskSummary(string work, int task) =>
+        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(work, "tasks", task.ToString(), "summary.json"))).RootElement;
+
+    [Fact]
+    public void A_task_run_again_replaces_its_outputs_and_the_result_is_unchanged()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string reference = _s.PathOf("whole"), work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
+        Assert.Null(MergeJob.Run(Options(inputs, reference) with { ZoneRows = 0 }).Error);
+        // Task 1 twice (a requeued Slurm task), the second time after the others.
+        RunCluster(Options(inputs, outDir), work, 4, n => [.. Enumerable.Range(0, n), 1]);
+        foreach (string file in ZoneMergeTests.ComparedFiles)
+            Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(outDir, file)), $"{file} differs");
+        // Nothing half-made is left beside the tasks' outputs.
+        Assert.Equal(Enumerable.Range(0, 4).Select(t => t.ToString()).Order(),
+            Directory.GetFileSystemEntries(Path.Combine(work, "tasks")).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void The_stitch_names_the_tasks_that_have_not_finished_and_writes_nothing()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
+        var plan = ClusterMerge.Plan(Options(inputs, outDir), work, 6, "wdb");
+        Assert.Null(plan.Error);
+        Assert.Equal(6, Convert.ToInt32(plan.Summary!.Parameters["cluster_tasks"]));
+        foreach (int t in new[] { 0, 4 }) Assert.Null(ClusterMerge.Task(work, t).Error);
+        var stitch = ClusterMerge.Stitch(work);
+        Assert.Equal(MergeJob.InputErrorExit, stitch.ExitCode);
+        Assert.Contains("4 of the plan's 6 tasks have not finished", stitch.Error);
+        Assert.Contains("N = 1-3, 5", stitch.Error);
+        Assert.False(Directory.Exists(outDir));
+
+        var beyond = ClusterMerge.Task(work, 6);
+        Assert.Equal(MergeJob.InputErrorExit, beyond.ExitCode);
+        Assert.Contains("tasks 0-5", beyond.Error);
+    }
+
+    [Fact]
+    public void A_task_output_cut_short_stops_the_stitch_with_its_path_and_nothing_is_written()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
+        Assert.Null(ClusterMerge.Plan(Options(inputs, outDir), work, 3, "wdb").Error);
+        for (int t = 0; t < 3; t++) Assert.Null(ClusterMerge.Task(work, t).Error);
+        string runs = Path.Combine(work, "tasks", "1", "out", "extractions.run");
+        File.WriteAllBytes(runs, File.ReadAllBytes(runs)[..100]);
+        var stitch = ClusterMerge.Stitch(work);
+        Assert.Equal(MergeJob.OutputErrorExit, stitch.ExitCode);
+        Assert.Contains($"'{runs}' is shorter than its index says", stitch.Error);
+        Assert.False(Directory.Exists(outDir));
+        // The stitch's own scratch is gone too.
+        Assert.Empty(Directory.GetDirectories(work, "stitch-*"));
+    }
+
+    [Fact]
+    public void A_plan_needs_a_work_directory_of_its_own_and_leaves_none_when_the_input_is_bad()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: true);
+        string used = _s.Write("used/something.txt", "keep me");
+        var refused = ClusterMerge.Plan(Options(inputs, _s.PathOf("out")), Path.GetDirectoryName(used)!, 2, "wdb");
+        Assert.Equal(MergeJob.InputErrorExit, refused.ExitCode);
+        Assert.Contains("not a new or empty directory", refused.Error);
+        Assert.Equal("keep me", File.ReadAllText(used));
+
+        // --strict stops at the bad row: the new work directory is removed, not left half-planned.
+        string work = _s.PathOf("work");
+        var strict = ClusterMerge.Plan(Options(inputs, _s.PathOf("out")) with { Strict = true }, work, 2, "wdb");
+        Assert.Equal(MergeJob.InputErrorExit, strict.ExitCode);
+        Assert.Contains("strip.csv:", strict.Error);
+        Assert.False(Directory.Exists(work));
+
+        var noPlan = ClusterMerge.Task(work, 0);
+        Assert.Equal(MergeJob.InputErrorExit, noPlan.ExitCode);
+        Assert.Contains("holds no cluster plan", noPlan.Error);
+    }
+
+    [Fact]
+    public void A_model_given_to_the_plan_scores_the_tasks_rows()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        // Intercept 20: every row scores 9, whatever its evidence (as MergeJobTests checks it held whole).
+        string text = ReliabilityModel.DefaultJson.Replace("\"version\": \"v1\"", "\"version\": \"test-20\"").Replace("\"intercept\": 1,", "\"intercept\": 20,");
+        Assert.NotEqual(ReliabilityModel.DefaultJson, text);
+        var model = ReliabilityModel.Load(text);
+        string reference = _s.PathOf("whole"), outDir = _s.PathOf("cluster");
+        Assert.Null(MergeJob.Run(Options(inputs, reference) with { ZoneRows = 0, Reliability = model }).Error);
+        RunCluster(Options(inputs, outDir) with { Reliability = model }, _s.PathOf("work"), 5);
+        Assert.Equal("test-20", Summary(outDir).GetProperty("parameters").GetProperty("reliability_model").GetString());
+        Assert.Equal(Sha256(Path.Combine(reference, "extractions.fb")), Sha256(Path.Combine(outDir, "extractions.fb")));
+        using var reader = OutputReader.Open(outDir);
+        Assert.All(reader.Extractions(), x => Assert.Equal(9, x.Reliability));
+    }
+}
