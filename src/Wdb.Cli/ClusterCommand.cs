@@ -42,16 +42,8 @@ internal static class ClusterCommand
             using var display = Display(p, progress, q);
             if (merge.Read(p, "cluster plan", display) is not MergeOptions options) return 2;
             var outcome = ClusterMerge.Plan(options, p.GetValue(work)!, p.GetValue(tasks), SelfCommand(), Log("cluster plan", q, display));
-            if (outcome.Error is not null)
-            {
-                Console.Error.WriteLine($"wdb cluster plan: {outcome.Error}");
-                return outcome.ExitCode;
-            }
-            var s = outcome.Summary!;
-            if (!q)
-                Console.Error.WriteLine($"wdb cluster plan: {s.RowsRead:N0} rows read, {s.RowsRejected:N0} rejected; " +
-                    $"{s.Parameters["cluster_tasks"]} tasks in {s.StageSeconds.Values.Sum():F2} s -> {Path.GetFullPath(p.GetValue(work)!)}");
-            return 0;
+            return Ended("cluster plan", outcome, q, s => $"{s.RowsRead:N0} rows read, {s.RowsRejected:N0} rejected; " +
+                $"{s.Parameters["cluster_tasks"]} tasks in {s.StageSeconds.Values.Sum():F2} s -> {Path.GetFullPath(p.GetValue(work)!)}");
         });
         return cmd;
     }
@@ -86,12 +78,7 @@ internal static class ClusterCommand
             }
             using var display = Display(p, progress, q);
             var outcome = ClusterMerge.Task(p.GetValue(work)!, k.Value, p.GetValue(threads), p.GetValue(device), display, Log("cluster task", q, display));
-            if (outcome.Error is not null)
-            {
-                Console.Error.WriteLine($"wdb cluster task: {outcome.Error}");
-                return outcome.ExitCode;
-            }
-            return 0;
+            return Ended("cluster task", outcome, q, null);
         });
         return cmd;
     }
@@ -112,18 +99,22 @@ internal static class ClusterCommand
             bool q = p.GetValue(quiet);
             using var display = Display(p, progress, q);
             var outcome = ClusterMerge.Stitch(p.GetValue(work)!, p.GetValue(threads), p.GetValue(device), display, Log("cluster stitch", q, display));
-            if (outcome.Error is not null)
-            {
-                Console.Error.WriteLine($"wdb cluster stitch: {outcome.Error}");
-                return outcome.ExitCode;
-            }
-            var s = outcome.Summary!;
-            if (!q)
-                Console.Error.WriteLine($"wdb cluster stitch: {s.RowsRead:N0} rows read, {s.RowsMerged:N0} merged, {s.RowsRejected:N0} rejected; " +
-                    $"{s.CandidateGroups:N0} candidate groups, {s.Groups:N0} groups ({s.ConfusedCandidateGroups:N0} confused) on {s.Device}");
-            return 0;
+            return Ended("cluster stitch", outcome, q, s => $"{s.RowsRead:N0} rows read, {s.RowsMerged:N0} merged, {s.RowsRejected:N0} rejected; " +
+                $"{s.CandidateGroups:N0} candidate groups, {s.Groups:N0} groups ({s.ConfusedCandidateGroups:N0} confused) on {s.Device} -> {s.Outputs.Count} files");
         });
         return cmd;
+    }
+
+    /// <summary>The step's exit code: its error on one line, or (unless quiet) <paramref name="done"/>'s line of counts.</summary>
+    private static int Ended(string verb, MergeOutcome outcome, bool quiet, Func<RunSummary, string>? done)
+    {
+        if (outcome.Error is not null)
+        {
+            Console.Error.WriteLine($"wdb {verb}: {outcome.Error}");
+            return outcome.ExitCode;
+        }
+        if (!quiet && done is not null) Console.Error.WriteLine($"wdb {verb}: {done(outcome.Summary!)}");
+        return 0;
     }
 
     private static ProgressDisplay? Display(ParseResult p, Option<bool?> progress, bool quiet) =>

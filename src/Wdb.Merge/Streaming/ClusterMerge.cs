@@ -121,8 +121,7 @@ public static class ClusterMerge
         }
         finally
         {
-            try { if (Directory.Exists(partial)) DirectoryTree.Delete(partial); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{partial}': {e.Message}"); }
+            RemoveScratch(partial, log);
             progress?.Done();
         }
     }
@@ -135,8 +134,7 @@ public static class ClusterMerge
         var (cuts, bounds) = runs.Zones(state.ZoneRows);
         if (cuts.Length + 1 != state.Zones)
             throw new IOException($"the runs in '{work}' give {cuts.Length + 1} zones where the plan made {state.Zones}: they are not the plan's");
-        ScanFootprints footprints;
-        using (var r = new BinaryReader(File.OpenRead(Path.Combine(work, ClusterState.FootprintsName)))) footprints = ScanFootprints.Read(r);
+        var footprints = ReadFootprints(work);
 
         long zoneRowCount = 0;
         for (int run = 0; run < runs.RunCount; run++) zoneRowCount += bounds[run][task + 1] - bounds[run][task];
@@ -202,8 +200,7 @@ public static class ClusterMerge
         }
         finally
         {
-            try { if (Directory.Exists(stitch)) DirectoryTree.Delete(stitch); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{stitch}': {e.Message}"); }
+            RemoveScratch(stitch, log);
             progress?.Done();
         }
     }
@@ -233,9 +230,7 @@ public static class ClusterMerge
         {
             if (open.Count > 0)
             {
-                ScanFootprints footprints;
-                using (var r = new BinaryReader(File.OpenRead(Path.Combine(work, ClusterState.FootprintsName)))) footprints = ScanFootprints.Read(r);
-                passes.Resume([], footprints);
+                passes.Resume([], ReadFootprints(work));
                 using var device = LinkDevices.Open(options.Device, options.Threads, open.Count);
                 var (engine, noEngine) = device.ForLink();
                 if (engine is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, noEngine!);
@@ -253,6 +248,19 @@ public static class ClusterMerge
         using var all = OutputRuns.Open([.. taskDirs.Select(d => Path.Combine(d, OutName)), Path.Combine(stitch, OutName)]);
         return MergeJob.Write(options, summary, new StageTimer(), o => OutputWriter.Write(o, all, summary, state.Rejects, options.Threads, options.Checksum),
             ZoneMerge.WriteProgress(all));
+    }
+
+    private static ScanFootprints ReadFootprints(string work)
+    {
+        using var r = new BinaryReader(File.OpenRead(Path.Combine(work, ClusterState.FootprintsName)));
+        return ScanFootprints.Read(r);
+    }
+
+    /// <summary>A task's or the stitch's scratch directory, gone whether the step succeeded or not (a failure to remove it is only said).</summary>
+    private static void RemoveScratch(string dir, Action<string>? log)
+    {
+        try { if (Directory.Exists(dir)) DirectoryTree.Delete(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{dir}': {e.Message}"); }
     }
 
     /// <summary>The plan's summary with no row counted: what one task adds to.</summary>
