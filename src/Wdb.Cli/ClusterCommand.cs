@@ -20,6 +20,31 @@ internal static class ClusterCommand
         cmd.Subcommands.Add(Plan());
         cmd.Subcommands.Add(Task());
         cmd.Subcommands.Add(Stitch());
+        cmd.Subcommands.Add(Status());
+        return cmd;
+    }
+
+    private static Command Status()
+    {
+        var work = Work();
+        var cmd = new Command("status", "Which tasks of the plan in --work have finished, are being made (or were killed), or have not started. Exit 0 when every task has finished (the stitch may run), 1 otherwise.");
+        cmd.Options.Add(work);
+        cmd.SetAction(p =>
+        {
+            var (progress, error) = ClusterMerge.Status(p.GetValue(work)!);
+            if (progress is null)
+            {
+                Console.Error.WriteLine($"wdb cluster status: {error}");
+                return 2;
+            }
+            static string List(IReadOnlyList<int> tasks) => tasks.Count == 0 ? "none" : $"{ClusterMerge.Ranges(tasks)} ({tasks.Count})";
+            Console.WriteLine($"plan: {progress.Rows:N0} rows in {progress.Tasks} tasks -> {progress.OutDir}");
+            Console.WriteLine($"finished: {List(progress.Done)}");
+            Console.WriteLine($"being made or killed: {List(progress.Partial)}");
+            Console.WriteLine($"not started: {List(progress.NotStarted)}");
+            Console.WriteLine(progress.Complete ? "every task has finished: the stitch can run" : "the stitch waits for the rest");
+            return progress.Complete ? 0 : 1;
+        });
         return cmd;
     }
 

@@ -113,6 +113,8 @@ public static class ClusterMerge
             if (outcome.Error is not null) return outcome;
             if (Directory.Exists(done)) DirectoryTree.Delete(done);
             Directory.Move(partial, done);
+            // What an earlier run of this task left when it was killed is not needed any more.
+            foreach (string stale in Directory.GetDirectories(tasks, $"{task}.partial-*")) RemoveScratch(stale, log);
             return outcome;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -250,6 +252,32 @@ public static class ClusterMerge
             ZoneMerge.WriteProgress(all));
     }
 
+    /// <summary>Where a cluster's work stands (<see cref="Status"/>).</summary>
+    /// <param name="Partial">Tasks with outputs being made: running now, or killed (their next run replaces them).</param>
+    public sealed record ClusterProgress(long Rows, int Tasks, string OutDir, IReadOnlyList<int> Done, IReadOnlyList<int> Partial, IReadOnlyList<int> NotStarted)
+    {
+        public bool Complete => Done.Count == Tasks;
+    }
+
+    /// <summary>The plan in <paramref name="work"/> and which of its tasks have finished, or why there is no plan to read.</summary>
+    public static (ClusterProgress? Progress, string? Error) Status(string work)
+    {
+        var (state, error) = ClusterState.Load(work);
+        if (state is null) return (null, error);
+        string tasks = Path.Combine(work, ClusterState.TasksName);
+        var names = Directory.Exists(tasks) ? Directory.GetDirectories(tasks).Select(Path.GetFileName).ToHashSet() : [];
+        var done = new List<int>();
+        var partial = new List<int>();
+        var notStarted = new List<int>();
+        for (int t = 0; t < state.Zones; t++)
+        {
+            if (names.Contains(t.ToString())) done.Add(t);
+            else if (names.Any(n => n!.StartsWith($"{t}.partial-", StringComparison.Ordinal))) partial.Add(t);
+            else notStarted.Add(t);
+        }
+        return (new ClusterProgress(state.Rows, state.Zones, state.OutDir, done, partial, notStarted), null);
+    }
+
     private static ScanFootprints ReadFootprints(string work)
     {
         using var r = new BinaryReader(File.OpenRead(Path.Combine(work, ClusterState.FootprintsName)));
@@ -318,7 +346,7 @@ public static class ClusterMerge
     }
 
     /// <summary>"0-3, 7, 9-10".</summary>
-    internal static string Ranges(IReadOnlyList<int> sorted)
+    public static string Ranges(IReadOnlyList<int> sorted)
     {
         var parts = new List<string>();
         for (int i = 0; i < sorted.Count;)

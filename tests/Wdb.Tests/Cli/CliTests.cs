@@ -85,6 +85,9 @@ public sealed class CliTests : IDisposable
         Assert.Contains("in 4 zones of about", plan.Stderr);
         Assert.Contains("4 tasks", plan.Stderr);
         string slurm = Path.Combine(work, "slurm");
+        var before = WdbProcess.Run("cluster", "status", "--work", work);
+        Assert.Equal(1, before.Exit);
+        Assert.Contains("not started: 0-3 (4)", before.Stdout);
 
         // submit.sh against a stand-in sbatch that records its arguments and answers a job id, as --parsable does.
         string bin = Path.Combine(_dir, "bin"), calls = Path.Combine(_dir, "sbatch-calls.txt");
@@ -106,6 +109,9 @@ public sealed class CliTests : IDisposable
             Assert.True(ran.Exit == 0, ran.Stderr);
             Assert.Contains($"task {task}:", ran.Stderr);
         }
+        var after = WdbProcess.Run("cluster", "status", "--work", work);
+        Assert.True(after.Exit == 0, after.Stdout + after.Stderr);
+        Assert.Contains("finished: 0-3 (4)", after.Stdout);
         var stitched = Shell(Path.Combine(slurm, "stitch.sbatch"), []);
         Assert.True(stitched.Exit == 0, stitched.Stderr);
         foreach (string table in new[] { "groups.fb", "members.fb", "extractions.fb", "rejects.csv" })
@@ -292,7 +298,7 @@ public sealed class CliTests : IDisposable
             Assert.Equal(0, help.Exit);
             Assert.Contains("Usage:", help.Stdout);
         }
-        foreach (var step in new[] { "plan", "task", "stitch" })
+        foreach (var step in new[] { "plan", "task", "stitch", "status" })
         {
             var help = WdbProcess.Run("cluster", step, "--help");
             Assert.Equal(0, help.Exit);

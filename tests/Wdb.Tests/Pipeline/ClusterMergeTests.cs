@@ -102,7 +102,7 @@ public sealed class ClusterMergeTests : IDisposable
     }
 
     [Fact]
-    public void The_stitch_names_the_tasks_that_have_not_finished_and_writes_nothing()
+    public void Status_and_the_stitch_name_the_tasks_that_have_not_finished_and_the_stitch_writes_nothing_until_they_have()
     {
         var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
         string work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
@@ -110,11 +110,24 @@ public sealed class ClusterMergeTests : IDisposable
         Assert.Null(plan.Error);
         Assert.Equal(6, Convert.ToInt32(plan.Summary!.Parameters["cluster_tasks"]));
         foreach (int t in new[] { 0, 4 }) Assert.Null(ClusterMerge.Task(work, t).Error);
+        // A task killed while making its outputs leaves them under another name (its next run replaces them).
+        Directory.CreateDirectory(Path.Combine(work, "tasks", "2.partial-x1y2"));
+        var (progress, _) = ClusterMerge.Status(work);
+        Assert.Equal([0, 4], progress!.Done);
+        Assert.Equal([2], progress.Partial);
+        Assert.Equal([1, 3, 5], progress.NotStarted);
+        Assert.False(progress.Complete);
         var stitch = ClusterMerge.Stitch(work);
         Assert.Equal(MergeJob.InputErrorExit, stitch.ExitCode);
         Assert.Contains("4 of the plan's 6 tasks have not finished", stitch.Error);
         Assert.Contains("N = 1-3, 5", stitch.Error);
         Assert.False(Directory.Exists(outDir));
+
+        foreach (int t in new[] { 1, 2, 3, 5 }) Assert.Null(ClusterMerge.Task(work, t).Error);
+        (progress, _) = ClusterMerge.Status(work);
+        Assert.True(progress!.Complete);
+        Assert.Empty(progress.Partial);   // task 2's run removed what the killed one left
+        Assert.Null(ClusterMerge.Stitch(work).Error);
 
         var beyond = ClusterMerge.Task(work, 6);
         Assert.Equal(MergeJob.InputErrorExit, beyond.ExitCode);
