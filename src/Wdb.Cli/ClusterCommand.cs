@@ -55,7 +55,7 @@ internal static class ClusterCommand
     {
         var merge = new MergeArguments();
         var work = Work();
-        var tasks = new Option<int>("--tasks") { Description = $"Tasks (declination zones) to split the merge into, at most {ClusterMerge.MostTasks}; each task holds its zone in memory (about 1 KB a row)", Required = true };
+        var tasks = new Option<int>("--tasks") { Description = $"Tasks (declination zones) to split the merge into, at most {ClusterMerge.MostTasks}; each task holds its zone in memory (about 0.3 KB a row; the Slurm script asks for 0.6 KB a row of the largest zone and 512 MiB)", Required = true };
         var progress = MergeArguments.ProgressOption();
         var quiet = MergeArguments.QuietOption();
         var cmd = new Command("plan", "Read the inputs once: partition them by declination into --work, find duplicate cntr and scan footprints, cut the zones, and write WORK/slurm/submit.sh (and run-here.sh, for a machine without Slurm). --out is where the stitch writes.");

@@ -71,12 +71,15 @@ public static class ClusterMerge
 
         long rows = passes.Runs.Rows;
         int zoneRows = (int)Math.Clamp((rows + tasks - 1) / tasks, 1, int.MaxValue / 4);
-        int zones = passes.Runs.Zones(zoneRows).Cuts.Length + 1;
+        var (cuts, bounds) = passes.Runs.Zones(zoneRows);
+        int zones = cuts.Length + 1;
+        long largest = 0;
+        for (int z = 0; z < zones; z++) largest = Math.Max(largest, bounds.Sum(b => (long)(b[z + 1] - b[z])));
         passes.Runs.Save();
         using (var w = new BinaryWriter(File.Create(Path.Combine(work, ClusterState.FootprintsName))))
             passes.FoundFootprints.Write(w);
         Directory.CreateDirectory(Path.Combine(work, ClusterState.TasksName));
-        SlurmScripts.Write(work, zones, wdbCommand);
+        SlurmScripts.Write(work, zones, TaskMemoryBytes(largest), wdbCommand);
         summary.Parameters["cluster_tasks"] = zones;
         summary.Parameters["zone_rows"] = zoneRows;
         summary.RowsRead = summary.Inputs.Sum(s => s.RowsRead);
@@ -89,6 +92,15 @@ public static class ClusterMerge
                     $"; run tasks 0-{zones - 1}, then the stitch: {SlurmScripts.SubmitPath(work)} submits both to Slurm");
         return new MergeOutcome(0, null, summary);
     }
+
+    /// <summary>
+    /// Memory a task of <paramref name="rows"/> rows asks its scheduler for: well above what one used (the 10 M survey's
+    /// 2.5 M-row tasks peaked at 0.68-0.72 GB, ~0.28 KB a row: bench/NOTES.md 96), since a task over it is killed.
+    /// </summary>
+    public static long TaskMemoryBytes(long rows) => rows * TaskBytesPerRow + (512L << 20);
+
+    /// <summary>Bytes per row of a task's zone in <see cref="TaskMemoryBytes"/>: the held-whole planning figure, and half again.</summary>
+    public const long TaskBytesPerRow = ZoneMerge.HeldBytesPerRow * 3 / 2;
 
     /// <summary>
     /// Task <paramref name="task"/> of the plan in <paramref name="work"/>: its zone merged, its outputs saved in

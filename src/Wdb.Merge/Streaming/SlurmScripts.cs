@@ -12,9 +12,11 @@ public static class SlurmScripts
 
     public static string SubmitPath(string work) => Path.Combine(work, DirectoryName, "submit.sh");
 
+    /// <param name="taskMemoryBytes">What each task asks for (<c>--mem</c>), from the largest zone.</param>
     /// <param name="wdb">How the scripts call wdb: an absolute path, or a command line (already quoted for the shell).</param>
-    internal static void Write(string work, int tasks, string wdb)
+    internal static void Write(string work, int tasks, long taskMemoryBytes, string wdb)
     {
+        long memMb = (taskMemoryBytes + (1 << 20) - 1) >> 20;
         string dir = Path.Combine(work, DirectoryName), w = Quote(work);
         Directory.CreateDirectory(dir);
         Script(dir, "tasks.sbatch", $"""
@@ -22,6 +24,7 @@ public static class SlurmScripts
             # One task per declination zone of the plan in {work}: wdb cluster task (docs/cluster.md).
             #SBATCH --job-name=wdb-zones
             #SBATCH --array=0-{tasks - 1}
+            #SBATCH --mem={memMb}M
             #SBATCH --output=task-%a.log
             set -e
             exec {wdb} cluster task --work {w} --task "$SLURM_ARRAY_TASK_ID"

@@ -103,6 +103,9 @@ public sealed class CliTests : IDisposable
         // What Slurm then runs: each task of the array, then the stitch.
         string tasks = File.ReadAllText(Path.Combine(slurm, "tasks.sbatch"));
         Assert.Contains("#SBATCH --array=0-3\n", tasks);
+        // Memory for the largest zone (~1,400 rows here: under a MiB at 600 bytes a row) over the 512 MiB base.
+        long mem = long.Parse(System.Text.RegularExpressions.Regex.Match(tasks, @"#SBATCH --mem=(\d+)M\n").Groups[1].Value);
+        Assert.InRange(mem, 513, 520);
         foreach (int task in new[] { 3, 1, 0, 2 })
         {
             var ran = Shell(Path.Combine(slurm, "tasks.sbatch"), [("SLURM_ARRAY_TASK_ID", task.ToString())]);
