@@ -128,6 +128,32 @@ public sealed class OutputReader : IDisposable
         return g.Gcntr == gcntr ? ToRecord(g) : null;
     }
 
+    /// <summary>
+    /// The groups whose weighted mean position lies within <paramref name="radiusArcsec"/> of (ra, dec), nearest
+    /// first, gcntr between equal separations. groups.fb is ordered by gcntr, not position: every chunk is read,
+    /// on all cores, and only the groups within the cone's declination band are tested.
+    /// </summary>
+    public List<ConeHit> Cone(double raDeg, double decDeg, double radiusArcsec)
+    {
+        double decReach = radiusArcsec / 3600.0;
+        var perChunk = new List<ConeHit>[_groups.Chunks.Count];
+        Parallel.For(0, perChunk.Length, c => perChunk[c] = _groups.Decode(c, () =>
+        {
+            var chunk = GroupsChunkAt(c);
+            var hits = new List<ConeHit>();
+            for (int i = 0; i < chunk.GroupsLength; i++)
+            {
+                var g = chunk.Groups(i)!.Value;
+                double dec = g.DecW;
+                if (Math.Abs(dec - decDeg) > decReach) continue;
+                double sep = Sky.SeparationArcsec(raDeg, decDeg, g.RaW, dec);
+                if (sep <= radiusArcsec) hits.Add(new ConeHit(sep, ToRecord(g)));
+            }
+            return hits;
+        }));
+        return perChunk.SelectMany(h => h).OrderBy(h => h.SepArcsec).ThenBy(h => h.Group.Gcntr).ToList();
+    }
+
     /// <summary>The members of group <paramref name="gcntr"/> in time order; empty when there is no such group.</summary>
     public IReadOnlyList<MemberRecord> MembersOf(long gcntr)
     {

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.Text;
+using Wdb.IO;
+
+namespace Wdb.Cli;
+
+/// <summary>`wdb members` and `wdb cone`: a merge output's look-ups (SPEC §5) as tables on standard output.</summary>
+internal static class QueryCommands
+{
+    private static Argument<string> Dir() => new("dir") { Description = "A directory written by 'wdb merge' (or 'wdb cluster stitch')" };
+
+    private static Option<string> Format()
+    {
+        var format = new Option<string>("--format") { Description = "csv, or ipac (IPAC Table: TOPCAT and astropy read it with units)", DefaultValueFactory = _ => "csv" };
+        format.AcceptOnlyFromAmong("csv", "ipac");
+        return format;
+    }
+
+    public static Command Members()
+    {
+        var dir = Dir();
+        var gcntrs = new Argument<long[]>("gcntr") { Description = "Groups to list (gcntr values)", Arity = ArgumentArity.ZeroOrMore };
+        var cntrs = new Option<long[]>("--cntr") { Description = "Also list the group of each of these extractions (cntr values)", AllowMultipleArgumentsPerToken = true };
+        var format = Format();
+        var cmd = new Command("members", "List groups' members in time order, with scan, time, position and photometry per band: a light curve as a table (the columns of `wdb export --table members`).")
+        {
+            dir, gcntrs, cntrs, format,
+        };
+        cmd.SetAction(p => Ended("members", Queries.Members(p.GetValue(dir)!, p.GetValue(gcntrs) ?? [], p.GetValue(cntrs) ?? [],
+            p.GetValue(format) == "ipac", Stdout())));
+        return cmd;
+    }
+
+    public static Command Cone()
+    {
+        var dir = Dir();
+        var ra = new Option<double>("--ra") { Description = "Cone centre: right ascension (deg, ICRS)", Required = true };
+        var dec = new Option<double>("--dec") { Description = "Cone centre: declination (deg)", Required = true };
+        var radius = new Option<double>("--radius") { Description = $"Cone radius (arcsec, at most {Queries.MostConeArcsec})", DefaultValueFactory = _ => 10.0 };
+        var limit = new Option<int>("--limit") { Description = "At most this many groups, nearest first (0: all)" };
+        var format = Format();
+        var cmd = new Command("cone", "The groups whose weighted mean position lies within --radius of (--ra, --dec), nearest first, with their separation and every column of `wdb export --table groups`.")
+        {
+            dir, ra, dec, radius, limit, format,
+        };
+        cmd.SetAction(p => Ended("cone", Queries.Cone(p.GetValue(dir)!, p.GetValue(ra), p.GetValue(dec), p.GetValue(radius), p.GetValue(limit),
+            p.GetValue(format) == "ipac", Stdout())));
+        return cmd;
+    }
+
+    // A buffered UTF-8 writer (no BOM) over standard output: a cone or a long light curve is many lines.
+    private static StreamWriter Stdout() => new(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+
+    private static int Ended(string verb, OutputError? error)
+    {
+        if (error is null) return 0;
+        Console.Error.WriteLine($"wdb {verb}: {error.Message}");
+        return 2;
+    }
+}

@@ -1,0 +1,104 @@
+using Wdb.Core;
+
+namespace Wdb.IO;
+
+/// <summary>A group found by a cone search, with its distance from the cone's centre.</summary>
+public sealed record ConeHit(double SepArcsec, GroupRecord Group);
+
+/// <summary>
+/// The merge output's look-ups as tables on a text stream (SPEC §5, access tools): a group's members
+/// (`wdb members`) and the groups near a position (`wdb cone`), written as CSV or IPAC Table with the
+/// columns `wdb export` writes (<see cref="TableColumns"/>), so a light curve or a cone goes straight into
+/// TOPCAT, astropy or pandas.
+/// </summary>
+public static class Queries
+{
+    /// <summary>Largest cone radius (arcsec): one degree, beyond which a query is a bulk export.</summary>
+    public const double MostConeArcsec = 3600;
+
+    /// <summary>
+    /// The members of each group in <paramref name="gcntrs"/>, then of the group of each extraction in
+    /// <paramref name="cntrs"/>, in time order, as one table. An unknown gcntr or cntr, or an extraction that is
+    /// in no group (filtered), is an error and nothing is written.
+    /// </summary>
+    public static OutputError? Members(string dir, IReadOnlyList<long> gcntrs, IReadOnlyList<long> cntrs, bool ipac, TextWriter to)
+    {
+        if (gcntrs.Count + cntrs.Count == 0) return new OutputError("no group asked for: give gcntr values, or --cntr of an extraction");
+        using var reader = OutputReader.TryOpen(dir, out var error);
+        if (reader is null) return error;
+        try
+        {
+            var groups = new List<long>(gcntrs);
+            foreach (long cntr in cntrs)
+            {
+                if (reader.FindExtraction(cntr) is not ExtractionRecord x) return new OutputError($"no extraction with cntr {cntr} in '{dir}'");
+                if (x.Gcntr < 0) return new OutputError($"extraction {cntr} is in no group: {RejectReasons.Name(x.Reason)}");
+                groups.Add(x.Gcntr);
+            }
+            var rows = new List<MemberRecord>();
+            foreach (long gcntr in groups)
+            {
+                var members = reader.MembersOf(gcntr);
+                if (members.Count == 0) return new OutputError($"no group with gcntr {gcntr} in '{dir}'");
+                rows.AddRange(members);
+            }
+            Write(to, TableColumns.Members, "members", ipac, rows);
+            return null;
+        }
+        catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+    }
+
+    /// <summary>
+    /// The groups whose weighted mean position lies within <paramref name="radiusArcsec"/> of (ra, dec), nearest
+    /// first (gcntr between equals), at most <paramref name="limit"/> of them (0: all), as a table whose first
+    /// column is the separation. A scan of groups.fb, its chunks decoded on every core.
+    /// </summary>
+    public static OutputError? Cone(string dir, double raDeg, double decDeg, double radiusArcsec, int limit, bool ipac, TextWriter to)
+    {
+        if (!(raDeg >= 0 && raDeg < 360) || !(decDeg >= -90 && decDeg <= 90))
+            return new OutputError($"--ra must be in [0, 360) and --dec in [-90, 90] deg, got {raDeg}, {decDeg}");
+        if (!(radiusArcsec > 0 && radiusArcsec <= MostConeArcsec))
+            return new OutputError($"--radius must be in (0, {MostConeArcsec}] arcsec, got {radiusArcsec}");
+        if (limit < 0) return new OutputError($"--limit must be 0 (all) or positive, got {limit}");
+        using var reader = OutputReader.TryOpen(dir, out var error);
+        if (reader is null) return error;
+        List<ConeHit> hits;
+        try { hits = reader.Cone(raDeg, decDeg, radiusArcsec); }
+        catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        Write(to, ConeColumns, "cone", ipac, limit > 0 ? hits.Take(limit) : hits);
+        return null;
+    }
+
+    /// <summary>The separation, then every column of the groups table.</summary>
+    public static readonly IReadOnlyList<Column<ConeHit>> ConeColumns =
+    [
+        new Column<ConeHit>
+        {
+            Name = "sep_arcsec", Kind = ColumnKind.Double, Unit = "arcsec",
+            Description = "separation of the group's weighted mean position from the cone's centre", Real = h => h.SepArcsec,
+        },
+        .. TableColumns.Groups.Select(c => c.Over((ConeHit h) => h.Group)),
+    ];
+
+    private static void Write<T>(TextWriter to, IReadOnlyList<Column<T>> columns, string table, bool ipac, IEnumerable<T> rows)
+    {
+        var text = new TableText<T>(columns, ipac);
+        text.WriteHeader(to, table);
+        foreach (var row in rows) text.WriteRow(to, row);
+        to.Flush();
+    }
+}
+
+internal static class ColumnMaps
+{
+    /// <summary>The column <paramref name="column"/> read from the <typeparamref name="T"/> inside each row.</summary>
+    public static Column<TOuter> Over<T, TOuter>(this Column<T> column, Func<TOuter, T> inner) => new()
+    {
+        Name = column.Name, Kind = column.Kind, Unit = column.Unit, Description = column.Description,
+        Integer = column.Integer is { } i ? o => i(inner(o)) : null,
+        Real = column.Real is { } r ? o => r(inner(o)) : null,
+        Single = column.Single is { } s ? o => s(inner(o)) : null,
+        Character = column.Character is { } c ? o => c(inner(o)) : null,
+        String = column.String is { } t ? o => t(inner(o)) : null,
+    };
+}
