@@ -48,6 +48,27 @@ internal static class QueryCommands
         return cmd;
     }
 
+    public static Command Associate()
+    {
+        var dir = Dir();
+        var catalogues = new Argument<string[]>("catalogue") { Description = "External catalogue files, in any format merge reads (IPAC, CSV with header, bulk with --profile; .gz): only ra and dec (or decl) are required, cntr is kept when present", Arity = ArgumentArity.OneOrMore };
+        var radius = new Option<double>("--radius") { Description = $"Association radius (arcsec, inclusive; at most {Associations.MostRadiusArcsec})", DefaultValueFactory = _ => 2.0 };
+        var all = new Option<bool>("--all") { Description = "List every group, those with no candidate too (n_candidates 0)" };
+        var quiet = new Option<bool>("--quiet") { Description = "Print only errors" };
+        var format = Format();
+        var cmd = new Command("associate", "Cross-match the merged groups against an external catalogue: for each group, the catalogue rows within --radius of its weighted mean position, and the nearest with its separation (SPEC: external associations). CSV or IPAC on standard output.")
+        {
+            dir, catalogues, radius, all, format, quiet,
+        };
+        cmd.SetAction(p =>
+        {
+            Action<string>? log = p.GetValue(quiet) ? null : line => Console.Error.WriteLine($"wdb associate: {line}");
+            return Ended("associate", Associations.Write(p.GetValue(dir)!, p.GetValue(catalogues)!, p.GetValue(radius), p.GetValue(all),
+                p.GetValue(format) == "ipac", Stdout(), log));
+        });
+        return cmd;
+    }
+
     // A buffered UTF-8 writer (no BOM) over standard output: a cone or a long light curve is many lines.
     private static StreamWriter Stdout() => new(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { AutoFlush = false };
 

@@ -130,28 +130,40 @@ public sealed class OutputReader : IDisposable
 
     /// <summary>
     /// The groups whose weighted mean position lies within <paramref name="radiusArcsec"/> of (ra, dec), nearest
-    /// first, gcntr between equal separations. groups.fb is ordered by gcntr, not position: every chunk is read,
-    /// on all cores, and only the groups within the cone's declination band are tested.
+    /// first, gcntr between equal separations. groups.fb is ordered by gcntr, not position: every chunk is read
+    /// (<see cref="FindGroups{T}"/>), and only the groups within the cone's declination band are measured.
     /// </summary>
     public List<ConeHit> Cone(double raDeg, double decDeg, double radiusArcsec)
     {
         double decReach = radiusArcsec / 3600.0;
-        var perChunk = new List<ConeHit>[_groups.Chunks.Count];
+        var found = FindGroups<double>((ra, dec) =>
+        {
+            if (Math.Abs(dec - decDeg) > decReach) return null;
+            double sep = Sky.SeparationArcsec(raDeg, decDeg, ra, dec);
+            return sep <= radiusArcsec ? sep : null;
+        });
+        return found.Select(f => new ConeHit(f.Found, f.Group)).OrderBy(h => h.SepArcsec).ThenBy(h => h.Group.Gcntr).ToList();
+    }
+
+    /// <summary>
+    /// Every group for which <paramref name="probe"/> (its weighted mean ra, dec in deg) gives a value, with that
+    /// value, in gcntr order. Chunks are read and probed on every core; only the groups kept are decoded whole.
+    /// </summary>
+    public List<(GroupRecord Group, T Found)> FindGroups<T>(Func<double, double, T?> probe) where T : struct
+    {
+        var perChunk = new List<(GroupRecord, T)>[_groups.Chunks.Count];
         Parallel.For(0, perChunk.Length, c => perChunk[c] = _groups.Decode(c, () =>
         {
             var chunk = GroupsChunkAt(c);
-            var hits = new List<ConeHit>();
+            var kept = new List<(GroupRecord, T)>();
             for (int i = 0; i < chunk.GroupsLength; i++)
             {
                 var g = chunk.Groups(i)!.Value;
-                double dec = g.DecW;
-                if (Math.Abs(dec - decDeg) > decReach) continue;
-                double sep = Sky.SeparationArcsec(raDeg, decDeg, g.RaW, dec);
-                if (sep <= radiusArcsec) hits.Add(new ConeHit(sep, ToRecord(g)));
+                if (probe(g.RaW, g.DecW) is T found) kept.Add((ToRecord(g), found));
             }
-            return hits;
+            return kept;
         }));
-        return perChunk.SelectMany(h => h).OrderBy(h => h.SepArcsec).ThenBy(h => h.Group.Gcntr).ToList();
+        return perChunk.SelectMany(k => k).ToList();
     }
 
     /// <summary>The members of group <paramref name="gcntr"/> in time order; empty when there is no such group.</summary>

@@ -25,8 +25,12 @@ public static class InputFormats
 /// <param name="Strict">The first bad row becomes a fatal <see cref="FileReadResult.Error"/>.</param>
 /// <param name="Threads">Threads that decode at once (1: the reading thread alone); 0: one per core, up to 8.</param>
 /// <param name="Checksum">The checksum taken of the file as stored (<see cref="FileReadResult.Checksum"/>).</param>
+/// <param name="PositionsOnly">
+/// An external catalogue (`wdb associate`), not a working database: only `ra` and `dec` are required, `cntr` is read
+/// when present (else 0: the row is known by its file and line), and no scan id is read.
+/// </param>
 public sealed record ReadOptions(string? Profile = null, InputFormat Format = InputFormat.Auto, bool Strict = false, int Threads = 0,
-    ChecksumAlgorithm Checksum = ChecksumAlgorithm.Xxh128);
+    ChecksumAlgorithm Checksum = ChecksumAlgorithm.Xxh128, bool PositionsOnly = false);
 
 /// <summary>What reading one input file did: accounting, rejects, checksum, or a fatal error.</summary>
 public sealed class FileReadResult

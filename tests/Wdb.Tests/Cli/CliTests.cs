@@ -295,7 +295,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Every_verb_has_help()
     {
-        foreach (var verb in new[] { "gen", "merge", "validate", "export", "evaluate", "check-device", "cluster", "members", "cone" })
+        foreach (var verb in new[] { "gen", "merge", "validate", "export", "evaluate", "check-device", "cluster", "members", "cone", "associate" })
         {
             var help = WdbProcess.Run(verb, "--help");
             Assert.Equal(0, help.Exit);

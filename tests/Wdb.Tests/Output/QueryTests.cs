@@ -140,8 +140,119 @@ public sealed class QueryTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// `wdb associate` against brute force: for a field across RA 0/360 and one at the pole, catalogue rows near
+    /// groups, between them and anywhere, in two files (one with a cntr column, one without, one bad row); every
+    /// group's candidate count and nearest row (file and line between equal separations) as computed here.
+    /// </summary>
+    [Theory]
+    [InlineData(0.2, 30.0, 2.0)]
+    [InlineData(0.2, 30.0, 7.5)]
+    [InlineData(40.0, 89.93, 3.0)]
+    public void Associations_are_every_candidate_within_the_radius_and_the_nearest(double ra0, double dec0, double radius)
+    {
+        // The generator keeps |dec| <= 85: a polar field is an equatorial one turned about the axis through RA
+        // ra0 + 90 on the equator (separations kept), so that (ra0, 0) lands on (ra0, dec0).
+        var sky = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 1500, 31, CenterRaDeg: ra0, CenterDecDeg: dec0 > 80 ? 0 : dec0));
+        if (dec0 > 80) for (int i = 0; i < sky.Count; i++) (sky.Ra[i], sky.Dec[i]) = TurnedNorth(sky.Ra[i], sky.Dec[i], ra0, dec0);
+        string input = _s.PathOf("field.csv"), dir = _s.PathOf("merged");
+        TableTextWriter.Write(sky, input);
+        Assert.Null(MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = dir, Device = "cpu" }).Error);
+        List<GroupRecord> groups;
+        using (var reader = OutputReader.Open(dir)) groups = reader.Groups().ToList();
+        // The polar field covers the pole: its groups lie at every RA.
+        if (dec0 > 80) Assert.True(groups.Max(g => g.DecW) > 89.99 && groups.Max(g => g.RaW) - groups.Min(g => g.RaW) > 300);
+
+        var rnd = new Random(9);
+        var rows = new List<(int File, long Line, long Cntr, double Ra, double Dec)>();
+        var files = new[] { new List<string> { "id,ra,dec" }, new List<string> { "cntr,ra,decl,mag" } };
+        for (int k = 0; k < 3000; k++)
+        {
+            int f = k % 2;
+            var g = groups[rnd.Next(groups.Count)];
+            // Near a group (within and just beyond the radius), or anywhere around the field.
+            double offset = k % 3 == 0 ? 3 * radius : radius * rnd.NextDouble() * 1.2;
+            double angle = 2 * Math.PI * rnd.NextDouble();
+            var (ra, dec) = Wdb.Tests.Stats.TestBlocks.Offset(g.RaW, g.DecW, offset * Math.Sin(angle), offset * Math.Cos(angle));
+            if (k % 7 == 0) (ra, dec) = (g.RaW, g.DecW);   // exactly on a group: two files may tie at 0"
+            long cntr = f == 1 ? 5_000_000 + k : 0;
+            string position = string.Create(CultureInfo.InvariantCulture, $"{ra:R},{dec:R}");
+            files[f].Add(f == 0 ? $"row{k},{position}" : $"{cntr},{position},14.2");
+            rows.Add((f, files[f].Count, cntr, ra, dec));
+        }
+        files[0].Add("bad,x,12");   // left out and said, not fatal
+        string[] paths = [_s.PathOf("ext-a.csv"), _s.PathOf("ext-b.csv")];
+        for (int f = 0; f < 2; f++) File.WriteAllLines(paths[f], files[f]);
+
+        var said = new List<string>();
+        var text = new StringWriter();
+        Assert.Null(Associations.Write(dir, paths, radius, all: true, ipac: false, text, said.Add));
+        Assert.Contains(said, l => l.Contains("ext-a.csv: 1 of 1,501 rows left out, the first at line 1502"));
+        var got = Csv(text.ToString());
+        Assert.Equal(groups.Select(g => g.Gcntr), got.Select(r => long.Parse(r["gcntr"])));
+        int matched = 0;
+        for (int i = 0; i < groups.Count; i++)
+        {
+            var g = groups[i];
+            var candidates = rows.Select(c => (c, Sep: Sky.SeparationArcsec(g.RaW, g.DecW, c.Ra, c.Dec))).Where(x => x.Sep <= radius)
+                .OrderBy(x => x.Sep).ThenBy(x => x.c.File).ThenBy(x => x.c.Line).ToList();
+            var row = got[i];
+            Assert.Equal(candidates.Count, int.Parse(row["n_candidates"]));
+            if (candidates.Count == 0)
+            {
+                Assert.Equal("-1", row["ext_line"]);
+                continue;
+            }
+            matched++;
+            var (c, sep) = candidates[0];
+            Assert.Equal(paths[c.File], row["ext_file"]);
+            Assert.Equal(c.Line, long.Parse(row["ext_line"]));
+            Assert.Equal(c.Cntr, long.Parse(row["ext_cntr"]));
+            Assert.Equal(sep, D(row["sep_arcsec"]), 9);
+        }
+        Assert.True(matched > groups.Count / 5, $"{matched} of {groups.Count} groups matched");
+
+        // Without --all, only the groups with a candidate, the same rows.
+        var some = new StringWriter();
+        Assert.Null(Associations.Write(dir, paths, radius, all: false, ipac: false, some));
+        Assert.Equal(got.Where(r => r["n_candidates"] != "0").Select(r => r["gcntr"]), Csv(some.ToString()).Select(r => r["gcntr"]));
+    }
+
+    /// <summary>(ra, dec) turned about the equatorial axis at RA <paramref name="ra0"/> + 90 by <paramref name="dec0"/> degrees, northwards.</summary>
+    private static (double Ra, double Dec) TurnedNorth(double ra, double dec, double ra0, double dec0)
+    {
+        var (x, y, z) = Sky.UnitVector(ra, dec);
+        double a = (ra0 + 90) * Math.PI / 180, kx = Math.Cos(a), ky = Math.Sin(a), t = -dec0 * Math.PI / 180;
+        double c = Math.Cos(t), s = Math.Sin(t), dot = kx * x + ky * y;
+        // Rodrigues: v cos t + (k x v) sin t + k (k . v)(1 - cos t), with k = (kx, ky, 0).
+        double nx = x * c + ky * z * s + kx * dot * (1 - c);
+        double ny = y * c - kx * z * s + ky * dot * (1 - c);
+        double nz = z * c + (kx * y - ky * x) * s;
+        return Sky.ToRaDec(nx, ny, nz);
+    }
+
     [Fact]
-    public void From_the_command_line_members_and_cone_write_tables_or_one_line_and_exit_2()
+    public void A_catalogue_without_positions_or_a_bad_radius_is_refused_and_nothing_is_written()
+    {
+        string dir = Merged();
+        string noDec = _s.Write("no-dec.csv", "id,ra\n1,0.1\n");
+        foreach (var (paths, radius, why) in new (string[], double, string)[]
+        {
+            ([noDec], 2, "missing required column 'dec'"),
+            ([_s.PathOf("absent.csv")], 2, "absent.csv"),
+            ([noDec], 0, "--radius"),
+            ([noDec], 601, "--radius"),
+            ([], 2, "no external catalogue"),
+        })
+        {
+            var nothing = new StringWriter();
+            Assert.Contains(why, Associations.Write(dir, paths, radius, false, false, nothing)!.Message);
+            Assert.Equal("", nothing.ToString());
+        }
+    }
+
+    [Fact]
+    public void From_the_command_line_members_cone_and_associate_write_tables_or_one_line_and_exit_2()
     {
         string dir = Merged();
         long gcntr;
@@ -160,5 +271,10 @@ public sealed class QueryTests : IDisposable
         Assert.Contains("wdb members: no group with gcntr 987654321", missing.Stderr);
         var notOutput = WdbProcess.Run("cone", _s.PathOf("nowhere"), "--ra", "1", "--dec", "1");
         Assert.Equal(2, notOutput.Exit);
+        string catalogue = _s.Write("cat.csv", "ra,dec\n0.1,30\n0.2,30.01\n");
+        var associated = WdbProcess.Run("associate", dir, catalogue, "--radius", "60", "--all");
+        Assert.True(associated.Exit == 0, associated.Stderr);
+        Assert.StartsWith("gcntr,ra_w,dec_w,n_members,n_candidates,sep_arcsec,ext_file", associated.Stdout);
+        Assert.Contains("groups have a counterpart within 60\" among 2 catalogue rows", associated.Stderr);
     }
 }
