@@ -12,6 +12,7 @@ root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(PlotCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(CheckDeviceCommand.Create());
