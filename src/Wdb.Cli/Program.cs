@@ -15,6 +15,7 @@ root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(QueryCommands.Members());
 root.Subcommands.Add(QueryCommands.Cone());
 root.Subcommands.Add(QueryCommands.Associate());
+root.Subcommands.Add(PlotCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(CheckDeviceCommand.Create());

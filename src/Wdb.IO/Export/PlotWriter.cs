@@ -1,0 +1,111 @@
+using System.Text;
+
+namespace Wdb.IO;
+
+/// <summary>The files of `wdb plot` for one group, as text, before anything is written.</summary>
+public sealed record GroupPlotFiles(string LightCurveSvg, string SkySvg, string IndexHtml)
+{
+    /// <summary>The directory's files, name and content, in the order they are written.</summary>
+    public IReadOnlyList<(string Name, string Text)> Files =>
+        [(PlotWriter.LightCurveFile, LightCurveSvg), (PlotWriter.SkyFile, SkySvg), (PlotWriter.IndexFile, IndexHtml)];
+}
+
+/// <summary>
+/// `wdb plot DIR --gcntr N --out PLOTDIR`: a group's light curve, sky plot and web page, in three
+/// stages: read the group and its members from a merge output (<see cref="Read"/>), render them
+/// (<see cref="Render"/>, pure), publish the directory atomically (<see cref="Publish"/>: a
+/// temporary sibling, fsynced, swapped in as the merge output is, <see cref="AtomicDirectory"/>).
+/// A failure at any stage comes back as one line and leaves nothing behind.
+/// </summary>
+public static class PlotWriter
+{
+    public const string LightCurveFile = "lightcurve.svg", SkyFile = "sky.svg", IndexFile = "index.html";
+    private static readonly string[] OurFiles = [LightCurveFile, SkyFile, IndexFile];
+
+    public static OutputError? Write(string dir, long gcntr, string outDir)
+    {
+        var read = Read(dir, gcntr, out var error);
+        if (read is not { } found) return error;
+        return Publish(outDir, Render(found.Group, found.Members, dir));
+    }
+
+    /// <summary>The group and its members (in time order), or null and a one-line error: an unreadable directory or no such gcntr.</summary>
+    public static (GroupRecord Group, IReadOnlyList<MemberRecord> Members)? Read(string dir, long gcntr, out OutputError? error)
+    {
+        try
+        {
+            using var reader = OutputReader.TryOpen(dir, out error);
+            if (reader is null) return null;
+            if (reader.FindGroup(gcntr) is not GroupRecord group)
+            {
+                error = new OutputError($"{dir}: no group with gcntr {gcntr}");
+                return null;
+            }
+            return (group, reader.MembersOf(gcntr));
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            error = new OutputError($"cannot read group {gcntr} from '{dir}': {e.Message.ReplaceLineEndings(" ")}");
+            return null;
+        }
+    }
+
+    /// <summary>The three files' text; <paramref name="source"/> (the merge output) is named on the page.</summary>
+    public static GroupPlotFiles Render(GroupRecord group, IReadOnlyList<MemberRecord> members, string source)
+    {
+        var lightCurve = GroupPlots.LightCurveOf(members);
+        string lightCurveSvg = GroupPlots.LightCurveSvg(group.Gcntr, lightCurve);
+        var (ra0, dec0) = GroupPlots.CentreOf(group);
+        string skySvg = GroupPlots.SkySvg(group, GroupPlots.SkyOffsetsOf(ra0, dec0, members));
+        return new GroupPlotFiles(lightCurveSvg, skySvg, GroupPage.Html(group, members, lightCurve, lightCurveSvg, skySvg, source));
+    }
+
+    /// <summary>
+    /// Writes the files into a temporary sibling of <paramref name="outDir"/> and puts it in
+    /// place. An existing <paramref name="outDir"/> is replaced only when it is empty or holds
+    /// nothing but a previous plot's files: the old directory is deleted after the swap, and it
+    /// must never be one the user keeps other things in.
+    /// </summary>
+    public static OutputError? Publish(string outDir, GroupPlotFiles files)
+    {
+        if (OutputWriter.TargetOf(outDir, out var badTarget) is not string target) return badTarget;
+        string? tmp = null;
+        try
+        {
+            if (File.Exists(target)) return new OutputError($"cannot write plots to '{outDir}': it is a file");
+            if (Directory.Exists(target)
+                && Directory.EnumerateFileSystemEntries(target).Any(e => !OurFiles.Contains(Path.GetFileName(e)) || Directory.Exists(e)))
+                return new OutputError($"'{outDir}' exists and holds more than a wdb plot ({string.Join(", ", OurFiles)}): not replacing it");
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            AtomicDirectory.RemoveStale(target);
+            tmp = AtomicDirectory.CreateTemp(target);
+            foreach (var (name, text) in files.Files) WriteDurably(Path.Combine(tmp, name), text);
+            AtomicDirectory.Publish(tmp, target);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (tmp is not null) TryDelete(tmp);
+            return new OutputError($"cannot write plots to '{outDir}': {e.Message.ReplaceLineEndings(" ")}");
+        }
+        catch
+        {
+            if (tmp is not null) TryDelete(tmp);
+            throw;
+        }
+    }
+
+    /// <summary>UTF-8 without a byte-order mark (the page declares its charset; SVG defaults to UTF-8), flushed to disk before the rename.</summary>
+    private static void WriteDurably(string path, string text)
+    {
+        using var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        fs.Write(new UTF8Encoding(false).GetBytes(text));
+        fs.Flush(flushToDisk: true);
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try { DirectoryTree.Delete(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+}
