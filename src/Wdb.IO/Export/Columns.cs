@@ -2,7 +2,7 @@ using Wdb.Core;
 
 namespace Wdb.IO;
 
-/// <summary>Value kinds of exported columns; each has one text form in CSV and one IPAC type.</summary>
+/// <summary>Value kinds of exported columns; each has one text form in CSV, one IPAC type and one Parquet type.</summary>
 public enum ColumnKind { Int, Long, Float, Double, Char, Text, Bool }
 
 /// <summary>
@@ -23,7 +23,7 @@ public sealed class Column<T>
 }
 
 /// <summary>
-/// The flat columns of the three tables as exported to CSV and IPAC. Units: positions deg,
+/// The flat columns of the three tables as exported to CSV, IPAC and Parquet. Units: positions deg,
 /// position errors and separations arcsec, magnitudes mag, proper motions mas/yr, times
 /// Julian days (as in schema/wdb.fbs). Band columns are prefixed j_, h_, k_.
 /// </summary>
@@ -53,10 +53,15 @@ public static class TableColumns
     {
         var sb = new System.Text.StringBuilder();
         sb.Append("# Exported columns\n\n");
-        sb.Append("`wdb export DIR --table groups|members|extractions --format csv|ipac --out FILE` writes these\n");
-        sb.Append("columns, in this order. CSV: a header row, invariant culture, numbers in round-trip form,\n");
+        sb.Append("`wdb export DIR --table groups|members|extractions --format csv|ipac|parquet --out FILE` writes\n");
+        sb.Append("these columns, in this order. CSV: a header row, invariant culture, numbers in round-trip form,\n");
         sb.Append("NaN and absent flags as empty fields, booleans as 1/0. IPAC: the same columns with types and\n");
-        sb.Append("units in the header rows and `null` for NaN. Generated from src/Wdb.IO/Export/Columns.cs;\n");
+        sb.Append("units in the header rows and `null` for NaN. Parquet: int -> int32, long -> int64, bool ->\n");
+        sb.Append("boolean, float -> float, double -> double, char and text -> string (UTF-8); float, double and\n");
+        sb.Append("char columns are nullable (NaN and absent flags as null), the others required; Snappy-compressed\n");
+        sb.Append($"row groups of at most {ParquetTable.MaxRowGroupRows.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} rows; each column's kind, unit and meaning are in the\n");
+        sb.Append($"file's key-value metadata, key `{ParquetTable.ColumnsKey}` (a JSON array in column order), the table's\n");
+        sb.Append($"name under `{ParquetTable.TableKey}`. Generated from src/Wdb.IO/Export/Columns.cs;\n");
         sb.Append("the Output tests check it (run them with WDB_UPDATE_DOCS=1 to rewrite it).\n");
         Table(sb, "groups", "one row per final group (groups.fb), ordered by gcntr", Groups);
         Table(sb, "members", "one row per member of a group (members.fb), ordered by gcntr, then jdate (NaN last), then cntr", Members);

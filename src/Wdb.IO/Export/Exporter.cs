@@ -4,20 +4,27 @@ using System.Text;
 namespace Wdb.IO;
 
 /// <summary>
-/// `wdb export DIR --table groups|members|extractions --format csv|ipac --out FILE`: one table
-/// of an output directory as CSV (header row, invariant culture, round-trip numbers, NaN and
-/// absent flags as empty fields) or as an IPAC table (fixed-width columns under
-/// <c>|name|type|unit|null|</c> header rows, <c>null</c> for NaN) that TOPCAT and astropy read.
+/// `wdb export DIR --table groups|members|extractions --format csv|ipac|parquet --out FILE`: one
+/// table of an output directory as CSV (header row, invariant culture, round-trip numbers, NaN and
+/// absent flags as empty fields), as an IPAC table (fixed-width columns under
+/// <c>|name|type|unit|null|</c> header rows, <c>null</c> for NaN) that TOPCAT and astropy read, or
+/// as Apache Parquet (typed columns, NaN and absent flags as nulls, units and meanings in the
+/// key-value metadata; <see cref="ParquetTable"/>) that pandas/pyarrow and TOPCAT read.
 /// Columns, units and meanings: <see cref="TableColumns"/>. The file appears atomically
-/// (temporary sibling, fsync, rename).
+/// (temporary sibling, fsync, rename); on failure nothing is left behind.
 /// </summary>
 public static class Exporter
 {
-    public static OutputError? Export(string dir, string table, string format, string outFile)
+    private enum Format { Csv, Ipac, Parquet }
+
+    public static OutputError? Export(string dir, string table, string format, string outFile) =>
+        Export(dir, table, format, outFile, parquetRowGroupRows: null);
+
+    /// <param name="parquetRowGroupRows">Rows per Parquet row group; null for <see cref="ParquetTable.RowGroupRows"/> (tests pass a few rows to cross row-group boundaries).</param>
+    internal static OutputError? Export(string dir, string table, string format, string outFile, int? parquetRowGroupRows)
     {
-        bool ipac = format.Equals("ipac", StringComparison.OrdinalIgnoreCase);
-        if (!ipac && !format.Equals("csv", StringComparison.OrdinalIgnoreCase))
-            return new OutputError($"unknown export format '{format}' (expected csv or ipac)");
+        Format? kind = format.ToLowerInvariant() switch { "csv" => Format.Csv, "ipac" => Format.Ipac, "parquet" => Format.Parquet, _ => null };
+        if (kind is null) return new OutputError($"unknown export format '{format}' (expected csv, ipac or parquet)");
         table = table.ToLowerInvariant();
         if (!OutputWriter.TableNames.Contains(table))
             return new OutputError($"unknown table '{table}' (expected groups, members or extractions)");
@@ -25,13 +32,32 @@ public static class Exporter
         if (reader is null) return error;
         return table switch
         {
-            "groups" => Write(reader.Groups(), TableColumns.Groups, table, ipac, outFile),
-            "members" => Write(reader.Members(), TableColumns.Members, table, ipac, outFile),
-            _ => Write(reader.Extractions(), TableColumns.Extractions, table, ipac, outFile),
+            "groups" => Write(reader.Groups(), reader.GroupCount, TableColumns.Groups, table, kind.Value, parquetRowGroupRows, outFile),
+            "members" => Write(reader.Members(), reader.MemberCount, TableColumns.Members, table, kind.Value, parquetRowGroupRows, outFile),
+            _ => Write(reader.Extractions(), reader.ExtractionCount, TableColumns.Extractions, table, kind.Value, parquetRowGroupRows, outFile),
         };
     }
 
-    private static OutputError? Write<T>(IEnumerable<T> rows, IReadOnlyList<Column<T>> columns, string table, bool ipac, string outFile)
+    private static OutputError? Write<T>(IEnumerable<T> rows, long rowCount, IReadOnlyList<Column<T>> columns, string table, Format format, int? rowGroupRows, string outFile) =>
+        WriteAtomically(outFile, table, fs =>
+        {
+            if (format == Format.Parquet)
+            {
+                ParquetTable.Write(fs, rows, columns, table, rowGroupRows ?? ParquetTable.RowGroupRows(columns, rowCount));
+                return;
+            }
+            using var w = new StreamWriter(fs, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            var text = new TableText<T>(columns, format == Format.Ipac);
+            text.WriteHeader(w, table);
+            foreach (var row in rows) text.WriteRow(w, row);
+        });
+
+    /// <summary>
+    /// Writes <paramref name="outFile"/> through <paramref name="body"/> into a temporary sibling,
+    /// flushes it to disk and renames it over the target. I/O and data errors come back as a
+    /// one-line error; whatever fails, the temporary file is removed.
+    /// </summary>
+    private static OutputError? WriteAtomically(string outFile, string table, Action<FileStream> body)
     {
         string full, tmp;
         try
@@ -43,27 +69,29 @@ public static class Exporter
         {
             return new OutputError($"cannot write '{outFile}': {e.Message}");
         }
+        bool moved = false;
         try
         {
             using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
-                using (var w = new StreamWriter(fs, new UTF8Encoding(false), 1 << 16, leaveOpen: true))
-                {
-                    var text = new TableText<T>(columns, ipac);
-                    text.WriteHeader(w, table);
-                    foreach (var row in rows) text.WriteRow(w, row);
-                }
+                body(fs);
                 fs.Flush(flushToDisk: true);
             }
             File.Move(tmp, full, overwrite: true);
+            moved = true;
             AtomicDirectory.FsyncDirectory(Path.GetDirectoryName(full)!);
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
             string what = e is InvalidDataException ? $"cannot export {table}" : $"cannot write '{outFile}'";
             return new OutputError($"{what}: {e.Message.ReplaceLineEndings(" ")}");
+        }
+        finally
+        {
+            // Also on an unexpected exception (a bug, which propagates): no half-written sibling is left.
+            if (!moved)
+                try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
         }
     }
 }
