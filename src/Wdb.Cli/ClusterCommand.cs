@@ -77,9 +77,7 @@ internal static class ClusterCommand
     {
         var work = Work();
         var task = new Option<int?>("--task") { Description = "The task (zone) to merge, from 0. Default: $SLURM_ARRAY_TASK_ID" };
-        var device = MergeArguments.DeviceOption();
-        device.DefaultValueFactory = null;
-        device.Description = "Link-stage device on this machine (default: the plan's --device)";
+        var device = LocalDevice();
         var threads = MergeArguments.ThreadsOption();
         var progress = MergeArguments.ProgressOption();
         var quiet = MergeArguments.QuietOption();
@@ -111,9 +109,7 @@ internal static class ClusterCommand
     private static Command Stitch()
     {
         var work = Work();
-        var device = MergeArguments.DeviceOption();
-        device.DefaultValueFactory = null;
-        device.Description = "Link-stage device on this machine (default: the plan's --device)";
+        var device = LocalDevice();
         var threads = MergeArguments.ThreadsOption();
         var progress = MergeArguments.ProgressOption();
         var quiet = MergeArguments.QuietOption();
@@ -140,6 +136,15 @@ internal static class ClusterCommand
         }
         if (!quiet && done is not null) Console.Error.WriteLine($"wdb {verb}: {done(outcome.Summary!)}");
         return 0;
+    }
+
+    /// <summary>A task's or the stitch's --device: the plan's unless this machine says otherwise.</summary>
+    private static Option<string> LocalDevice()
+    {
+        var device = MergeArguments.DeviceOption();
+        device.DefaultValueFactory = null;
+        device.Description = "Link-stage device on this machine (default: the plan's --device)";
+        return device;
     }
 
     private static ProgressDisplay? Display(ParseResult p, Option<bool?> progress, bool quiet) =>
