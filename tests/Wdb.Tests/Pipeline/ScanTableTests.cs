@@ -44,6 +44,23 @@ public sealed class ScanTableTests : IDisposable
     }
 
     [Fact]
+    public void A_cluster_plan_carries_the_scan_table_to_its_tasks()
+    {
+        // Each row its own zone and task: the tasks count spos from the footprints the plan read from the table.
+        string outDir = Path.Combine(_dir, "cluster-out"), work = Path.Combine(_dir, "cluster-work");
+        var options = new MergeOptions { Inputs = [Write("in.csv", Input)], OutDir = outDir, Device = "cpu", ScanTable = Write("scans.csv", Scans) };
+        var plan = Wdb.Merge.Streaming.ClusterMerge.Plan(options, work, 2, "wdb");
+        Assert.Null(plan.Error);
+        Assert.Equal(2, Convert.ToInt32(plan.Summary!.Parameters["cluster_tasks"]));
+        for (int t = 0; t < 2; t++) Assert.Null(Wdb.Merge.Streaming.ClusterMerge.Task(work, t).Error);
+        Assert.Null(Wdb.Merge.Streaming.ClusterMerge.Stitch(work).Error);
+        using var reader = OutputReader.Open(outDir);
+        var spos = reader.Groups().ToDictionary(g => g.Gcntr, g => g.Spos);
+        Assert.Equal(2, spos[1]);
+        Assert.Equal(1, spos[2]);
+    }
+
+    [Fact]
     public void Without_a_table_each_scan_covers_only_its_own_extractions()
     {
         var spos = Spos(null);
