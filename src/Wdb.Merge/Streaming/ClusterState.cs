@@ -91,9 +91,9 @@ internal sealed class ClusterState
             return (null, $"'{work}' holds no cluster plan ({FileName}): make one with `wdb cluster plan --work {work} ...` and let it finish");
         ClusterState? state;
         try { state = ReadJson<ClusterState>(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (null, $"{path}: cannot read the plan: {e.Message.ReplaceLineEndings(" ")}");
+            return (null, $"cannot read the plan: {e.Message.ReplaceLineEndings(" ")}");
         }
         if (state is null || state.Layout != CurrentLayout)
             return (null, $"{path}: a plan of layout {state?.Layout} where this wdb reads layout {CurrentLayout}: plan again with this version");
@@ -108,7 +108,12 @@ internal sealed class ClusterState
         File.Move(partial, path, overwrite: true);
     }
 
-    public static T? ReadJson<T>(string path) => JsonSerializer.Deserialize<T>(File.ReadAllBytes(path), Json);
+    /// <summary>A file <see cref="WriteJson{T}"/> wrote; one that is not such JSON (cut short by a node that died) is an I/O error naming it.</summary>
+    public static T? ReadJson<T>(string path)
+    {
+        try { return JsonSerializer.Deserialize<T>(File.ReadAllBytes(path), Json); }
+        catch (JsonException e) { throw new IOException($"'{path}' is not what wdb wrote: {e.Message}", e); }
+    }
 
     /// <summary>A parameter read back as the plain value summary.json writes (numbers it wrote as integers come back as such).</summary>
     private static object Plain(object value) => value is not JsonElement e ? value : e.ValueKind switch

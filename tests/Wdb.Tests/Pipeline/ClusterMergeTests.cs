@@ -149,6 +149,18 @@ public sealed class ClusterMergeTests : IDisposable
         Assert.False(Directory.Exists(outDir));
         // The stitch's own scratch is gone too.
         Assert.Empty(Directory.GetDirectories(work, "stitch-*"));
+
+        // A task's summary cut short: the same, naming it.
+        Assert.Null(ClusterMerge.Task(work, 1).Error);
+        string summary = Path.Combine(work, "tasks", "2", "summary.json");
+        File.WriteAllText(summary, "{ \"rows_read\": ");
+        var broken = ClusterMerge.Stitch(work);
+        Assert.Equal(MergeJob.OutputErrorExit, broken.ExitCode);
+        Assert.Contains($"'{summary}' is not what wdb wrote", broken.Error);
+        Assert.False(Directory.Exists(outDir));
+        // And the plan's own file.
+        File.WriteAllText(Path.Combine(work, "plan.json"), "[");
+        Assert.Contains("plan.json' is not what wdb wrote", ClusterMerge.Stitch(work).Error);
     }
 
     [Fact]
