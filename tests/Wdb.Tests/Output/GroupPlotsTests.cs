@@ -325,8 +325,8 @@ public sealed class GroupPlotsTests : IDisposable
         var run = WdbProcess.Run("plot", merged, "--gcntr", group.Gcntr.ToString(CultureInfo.InvariantCulture), "--out", plots);
         Assert.True(run.Exit == 0, run.Stderr);
         Assert.Equal("", run.Stderr);
-        Assert.Equal(["index.html", "lightcurve.svg", "sky.svg"], Directory.GetFiles(plots).Select(Path.GetFileName).Order().ToArray());
-        Assert.Equal(["merged", "plots", "survey.csv"], Directory.GetFileSystemEntries(_scratch.Dir).Select(Path.GetFileName).Order().ToArray());
+        Assert.Equal(["index.html", "lightcurve.svg", "sky.svg"], Directory.GetFiles(plots).Select(FileName).Order().ToArray());
+        Assert.Equal(["merged", "plots", "survey.csv"], Directory.GetFileSystemEntries(_scratch.Dir).Select(FileName).Order().ToArray());
 
         // Every timed member's bands: detections as circles, limits as triangles, from the records themselves.
         var lc = XDocument.Parse(File.ReadAllText(Path.Combine(plots, "lightcurve.svg")));
@@ -343,7 +343,7 @@ public sealed class GroupPlotsTests : IDisposable
 
         // Again over the previous plot: replaced whole, nothing left beside it.
         Assert.Equal(0, WdbProcess.Run("plot", merged, "--gcntr", group.Gcntr.ToString(CultureInfo.InvariantCulture), "--out", plots).Exit);
-        Assert.Equal(["merged", "plots", "survey.csv"], Directory.GetFileSystemEntries(_scratch.Dir).Select(Path.GetFileName).Order().ToArray());
+        Assert.Equal(["merged", "plots", "survey.csv"], Directory.GetFileSystemEntries(_scratch.Dir).Select(FileName).Order().ToArray());
 
         // A cntr that is not a gcntr (a member other than the smallest), and a directory that is no merge output.
         long notAGroup = members.Select(m => m.Cntr).Where(c => c != group.Gcntr).Max();
@@ -360,8 +360,8 @@ public sealed class GroupPlotsTests : IDisposable
         var refused = WdbProcess.Run("plot", merged, "--gcntr", group.Gcntr.ToString(CultureInfo.InvariantCulture), "--out", _scratch.PathOf("keep"));
         Assert.Equal(2, refused.Exit);
         Assert.Contains("not replacing it", refused.Stderr);
-        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(_scratch.PathOf("keep")).Select(Path.GetFileName).ToArray());
-        Assert.Equal(["keep", "merged", "plots", "survey.csv"], Directory.GetFileSystemEntries(_scratch.Dir).Select(Path.GetFileName).Order().ToArray());
+        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(_scratch.PathOf("keep")).Select(FileName).ToArray());
+        Assert.Equal(["keep", "merged", "plots", "survey.csv"], Directory.GetFileSystemEntries(_scratch.Dir).Select(FileName).Order().ToArray());
     }
 
     [Fact]
@@ -372,8 +372,11 @@ public sealed class GroupPlotsTests : IDisposable
         var error = PlotWriter.Publish(Path.Combine(blocker, "plots"), files);   // its parent is a file
         Assert.NotNull(error);
         Assert.DoesNotContain('\n', error!.Message);
-        Assert.Equal(["a-file"], Directory.GetFileSystemEntries(_scratch.Dir).Select(Path.GetFileName).ToArray());
+        Assert.Equal(["a-file"], Directory.GetFileSystemEntries(_scratch.Dir).Select(FileName).ToArray());
         Assert.NotNull(PlotWriter.Publish(blocker, files));   // the target itself a file
         Assert.Equal("not a directory", File.ReadAllText(blocker));
     }
+
+    /// <summary>A path's file name (never null for the paths listed here).</summary>
+    private static string FileName(string path) => Path.GetFileName(path);
 }
