@@ -120,13 +120,7 @@ public static class MergeJob
         var summary = NewSummary(options);
 
         // The scan table first: a bad one stops the run before any work.
-        ExtractionBlock? scanCorners = null;
-        if (options.ScanTable is not null)
-        {
-            var (corners, scanError) = ScanTableReader.Read(options.ScanTable);
-            if (scanError is not null) return MergeOutcome.Fail(InputErrorExit, scanError.ToString());
-            scanCorners = corners;
-        }
+        if (ReadScanTable(options, out var scanCorners) is MergeOutcome badScans) return badScans;
         var zones = Streaming.ZoneMerge.Plan(options, expected);
         WarnOfDiskSpace(options, zones?.EstimatedRows ?? expected.Sum(), zones is not null, log);
         if (zones is null && options.ZoneRows is null && log is not null)
@@ -281,6 +275,24 @@ public static class MergeJob
         return (block, error);
     }
 
+    /// <summary>The scan table's corners (--scans), null without one; or the run's end at its first bad line.</summary>
+    internal static MergeOutcome? ReadScanTable(MergeOptions options, out ExtractionBlock? corners)
+    {
+        corners = null;
+        if (options.ScanTable is null) return null;
+        var (read, error) = ScanTableReader.Read(options.ScanTable);
+        if (error is not null) return MergeOutcome.Fail(InputErrorExit, error.ToString());
+        corners = read;
+        return null;
+    }
+
+    /// <summary>The summary's row totals from its inputs' counts.</summary>
+    internal static void AddUpRows(RunSummary summary)
+    {
+        summary.RowsRead = summary.Inputs.Sum(s => s.RowsRead);
+        summary.RowsRejected = summary.Inputs.Sum(s => s.RowsRejected);
+    }
+
     /// <summary>The summary's header: version and every parameter of the run.</summary>
     internal static RunSummary NewSummary(MergeOptions options)
     {
@@ -378,8 +390,7 @@ public static class MergeJob
     internal static MergeOutcome Write(MergeOptions options, RunSummary summary, StageTimer timer, Func<string, OutputError?> write,
         (string Name, Func<long>? RowsDone, long RowsExpected)? firstStage = null)
     {
-        summary.RowsRead = summary.Inputs.Sum(s => s.RowsRead);
-        summary.RowsRejected = summary.Inputs.Sum(s => s.RowsRejected);
+        AddUpRows(summary);
         // Copied: the writer adds its tables' time to the summary it writes, and the timer then
         // measures the whole stage itself (a shared dictionary once counted the tables twice).
         timer.CopyTo(summary);

@@ -37,11 +37,7 @@ public static class Associations
         List<(GroupRecord Group, Nearest Found)> found;
         try { found = reader.FindGroups((ra, dec) => catalogue.Nearest(ra, dec, radiusArcsec) is var n && (n.Candidates > 0 || all) ? n : (Nearest?)null); }
         catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
-        var rows = found.Select(f => catalogue.Describe(f.Group, f.Found));
-        var text = new TableText<Association>(Columns, ipac);
-        text.WriteHeader(to, "associations");
-        foreach (var row in rows) text.WriteRow(to, row);
-        to.Flush();
+        Queries.Write(to, Columns, "associations", ipac, found.Select(f => catalogue.Describe(f.Group, f.Found)));
         log?.Invoke($"{found.Count(f => f.Found.Candidates > 0):N0} of {reader.GroupCount:N0} groups have a counterpart within {radiusArcsec}\" " +
                     $"among {catalogue.Count:N0} catalogue rows");
         return null;

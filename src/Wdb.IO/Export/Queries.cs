@@ -80,7 +80,8 @@ public static class Queries
         .. TableColumns.Groups.Select(c => c.Over((ConeHit h) => h.Group)),
     ];
 
-    private static void Write<T>(TextWriter to, IReadOnlyList<Column<T>> columns, string table, bool ipac, IEnumerable<T> rows)
+    /// <summary>A table of <paramref name="rows"/> as CSV or IPAC text, flushed (the look-ups' common output).</summary>
+    internal static void Write<T>(TextWriter to, IReadOnlyList<Column<T>> columns, string table, bool ipac, IEnumerable<T> rows)
     {
         var text = new TableText<T>(columns, ipac);
         text.WriteHeader(to, table);

@@ -129,16 +129,15 @@ public sealed class OutputRuns : IDisposable
         try
         {
             foreach (var f in _own.All) f.EndWrites();
-            string index = Path.Combine(_directory, IndexName), partial = index + ".partial";
-            using (var w = new BinaryWriter(File.Create(partial)))
+            WholeFile.Write(Path.Combine(_directory, IndexName), file =>
             {
+                using var w = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true);
                 w.Write(IndexMagic);
                 w.Write(Groups); w.Write(Members); w.Write(Extractions);
                 w.Write(_runs.Count);
                 foreach (var r in _runs)
                     foreach (var e in new[] { r.Groups, r.Sizes, r.Members, r.Extractions }) { w.Write(e.Offset); w.Write(e.Length); }
-            }
-            File.Move(partial, index, overwrite: true);
+            });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

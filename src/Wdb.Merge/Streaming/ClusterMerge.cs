@@ -1,6 +1,5 @@
 using Wdb.Core;
 using Wdb.IO;
-using Wdb.Merge.Link;
 
 namespace Wdb.Merge.Streaming;
 
@@ -58,13 +57,7 @@ public static class ClusterMerge
         long[] expected = options.Inputs.Select(RowEstimate.Of).ToArray();
         var summary = MergeJob.NewSummary(options);
         var timer = new StageTimer();
-        ExtractionBlock? scanCorners = null;
-        if (options.ScanTable is not null)
-        {
-            var (corners, scanError) = ScanTableReader.Read(options.ScanTable);
-            if (scanError is not null) return MergeOutcome.Fail(MergeJob.InputErrorExit, scanError.ToString());
-            scanCorners = corners;
-        }
+        if (MergeJob.ReadScanTable(options, out var scanCorners) is MergeOutcome badScans) return badScans;
         int blockRows = ZoneMerge.PartitionRows(ZoneMerge.DefaultZoneRows, expected.Sum());
         using var passes = new ZoneMerge.Passes(options, summary, timer, ZoneMerge.DefaultZoneRows, blockRows, expected, work, log);
         if ((passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners)) is MergeOutcome stopped) return stopped;
@@ -73,8 +66,7 @@ public static class ClusterMerge
         int zoneRows = (int)Math.Clamp((rows + tasks - 1) / tasks, 1, int.MaxValue / 4);
         var (cuts, bounds) = passes.Runs.Zones(zoneRows);
         int zones = cuts.Length + 1;
-        long largest = 0;
-        for (int z = 0; z < zones; z++) largest = Math.Max(largest, bounds.Sum(b => (long)(b[z + 1] - b[z])));
+        long largest = Enumerable.Range(0, zones).Max(z => DeclinationRuns.RowsIn(bounds, z));
         passes.Runs.Save();
         using (var w = new BinaryWriter(File.Create(Path.Combine(work, ClusterState.FootprintsName))))
             passes.FoundFootprints.Write(w);
@@ -82,8 +74,7 @@ public static class ClusterMerge
         SlurmScripts.Write(work, zones, TaskMemoryBytes(largest), wdbCommand);
         summary.Parameters["cluster_tasks"] = zones;
         summary.Parameters["zone_rows"] = zoneRows;
-        summary.RowsRead = summary.Inputs.Sum(s => s.RowsRead);
-        summary.RowsRejected = summary.Inputs.Sum(s => s.RowsRejected);
+        MergeJob.AddUpRows(summary);
         timer.CopyTo(summary);
         // Last: a plan.json says the plan is whole.
         ClusterState.Of(options, summary, passes.Rejects, passes.DuplicateKeys, rows, zoneRows, zones).Save(work);
@@ -150,8 +141,7 @@ public static class ClusterMerge
             throw new IOException($"the runs in '{work}' give {cuts.Length + 1} zones where the plan made {state.Zones}: they are not the plan's");
         var footprints = ReadFootprints(work);
 
-        long zoneRowCount = 0;
-        for (int run = 0; run < runs.RunCount; run++) zoneRowCount += bounds[run][task + 1] - bounds[run][task];
+        long zoneRowCount = DeclinationRuns.RowsIn(bounds, task);
         using var device = LinkDevices.Open(options.Device, options.Threads, zoneRowCount);
         if (device.FailedAlready is string deviceFailed) return MergeOutcome.Fail(MergeJob.InputErrorExit, deviceFailed);
         using var passes = new ZoneMerge.Passes(options, summary, timer, state.ZoneRows, 0, [], into, log, runs,
@@ -162,18 +152,17 @@ public static class ClusterMerge
         timer.Stop("read zones");
         var (engine, noEngine) = device.ForLink();
         if (engine is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, noEngine!);
-        double margin = BlockLinker.MarginDeg(options.RadiusArcsec);
-        double below = task > 0 ? cuts[task - 1] + margin : double.NegativeInfinity;
-        double reach = task < cuts.Length ? cuts[task] - margin : double.PositiveInfinity;
+        var (below, reach) = ZoneMerge.Edges(cuts, task, options.RadiusArcsec);
         var open = new ExtractionBlock(16);
         options.Progress?.Stage($"task {task}: merge zone", null, zoneRowCount);
         var (_, zoneError) = passes.Zone(engine, device.NoteFor(engine), loaded, ref open, below, reach);
         if (zoneError is not null) return zoneError;
         if (passes.Outputs.Save() is OutputError spillError) return MergeOutcome.Fail(MergeJob.OutputErrorExit, spillError.Message);
-        var openRuns = new DeclinationRuns(Path.Combine(into, OpenName));
-        openRuns.Add(open, options.Threads);
-        openRuns.Save();
-        openRuns.Dispose();
+        using (var openRuns = new DeclinationRuns(Path.Combine(into, OpenName)))
+        {
+            openRuns.Add(open, options.Threads);
+            openRuns.Save();
+        }
         timer.Stop("save task");
         timer.CopyTo(summary);
         summary.Parameters["task"] = task;

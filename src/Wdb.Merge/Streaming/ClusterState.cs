@@ -101,12 +101,8 @@ internal sealed class ClusterState
         return (state, null);
     }
 
-    public static void WriteJson<T>(string path, T value)
-    {
-        string partial = path + ".partial";
-        File.WriteAllBytes(partial, JsonSerializer.SerializeToUtf8Bytes(value, Json));
-        File.Move(partial, path, overwrite: true);
-    }
+    public static void WriteJson<T>(string path, T value) =>
+        WholeFile.Write(path, file => JsonSerializer.Serialize(file, value, Json));
 
     /// <summary>A file <see cref="WriteJson{T}"/> wrote; one that is not such JSON (cut short by a node that died) is an I/O error naming it.</summary>
     public static T? ReadJson<T>(string path)

@@ -67,9 +67,9 @@ public sealed class DeclinationRuns : IDisposable
     public void Save()
     {
         _file?.EndWrites();
-        string index = Path.Combine(_directory, IndexName), partial = index + ".partial";
-        using (var w = new BinaryWriter(File.Create(partial)))
+        WholeFile.Write(Path.Combine(_directory, IndexName), file =>
         {
+            using var w = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true);
             w.Write(IndexMagic);
             w.Write(_sizes.Length);
             w.Write(_runs.Count);
@@ -80,8 +80,7 @@ public sealed class DeclinationRuns : IDisposable
                 w.Write(r.Starts.Length);
                 foreach (int start in r.Starts) w.Write(start);
             }
-        }
-        File.Move(partial, index, overwrite: true);
+        });
         _kept = true;
     }
 
@@ -256,6 +255,14 @@ public sealed class DeclinationRuns : IDisposable
             b[^1] = r.Count;
         }
         return (cutBuckets.Select(LowestOf).ToArray(), bounds);
+    }
+
+    /// <summary>Rows of zone <paramref name="zone"/> over every run, by <see cref="Zones"/>' bounds.</summary>
+    public static long RowsIn(int[][] bounds, int zone)
+    {
+        long rows = 0;
+        foreach (var b in bounds) rows += b[zone + 1] - b[zone];
+        return rows;
     }
 
     /// <summary>

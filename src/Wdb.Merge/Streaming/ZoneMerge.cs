@@ -391,20 +391,19 @@ public static class ZoneMerge
             if (device.WouldWait) options.Progress?.Stage("link: waiting for the device (kernels compiling)", null, 0);
             if (device.ForLink() is (null, var noDevice)) return MergeOutcome.Fail(MergeJob.InputErrorExit, noDevice!);
 
-            ZoneRowsRead Load(int zone) => LoadZone(bounds, zone);
-
             var carry = new ExtractionBlock(16);
             long done = 0;
             options.Progress?.Stage($"merge {zones} zones", () => Interlocked.Read(ref done), _runs.Rows);
-            var next = Overlap(() => Load(0));
+            var next = Overlap(() => LoadZone(bounds, 0));
             try
             {
                 for (int zone = 0; zone < zones; zone++)
                 {
                     var loaded = next.GetAwaiter().GetResult();
-                    if (zone + 1 < zones) { int following = zone + 1; next = Overlap(() => Load(following)); }
+                    if (zone + 1 < zones) { int following = zone + 1; next = Overlap(() => LoadZone(bounds, following)); }
                     timer.Stop("read zones");
-                    double reach = zone + 1 < zones ? cuts[zone] - BlockLinker.MarginDeg(options.RadiusArcsec) : double.PositiveInfinity;
+                    // Rows carried up from below are in this zone's rows: only its top is open here.
+                    double reach = Edges(cuts, zone, options.RadiusArcsec).Reach;
                     var (engine, deviceError) = device.ForLink();
                     if (engine is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, deviceError!);
                     var (finished, error) = Zone(engine, device.NoteFor(engine), loaded, ref carry, double.NegativeInfinity, reach);
@@ -429,8 +428,7 @@ public static class ZoneMerge
         {
             // Sized once (grown run by run it was copied as it doubled), with room for the rows the zone below
             // carries up, which Zone appends (they are few: a component within reach of its top).
-            long rows = 0;
-            for (int r = 0; r < _runs.RunCount; r++) rows += bounds[r][zone + 1] - bounds[r][zone];
+            long rows = DeclinationRuns.RowsIn(bounds, zone);
             var block = new ExtractionBlock((int)Math.Min(Array.MaxLength, rows + rows / 16 + 1024));
             for (int r = 0; r < _runs.RunCount; r++) _runs.Read(r, bounds[r][zone], bounds[r][zone + 1], block);
             return Keep(block, _duplicateKeys, options);
@@ -493,6 +491,17 @@ public static class ZoneMerge
             // A full disk: the writer would only report it after every zone.
             return (finished, Outputs.Error is OutputError spillError ? MergeOutcome.Fail(MergeJob.OutputErrorExit, spillError.Message) : null);
         }
+    }
+
+    /// <summary>
+    /// Where zone <paramref name="zone"/>'s components may still link across its edges: rows below its lower cut plus
+    /// the link margin, and at or above its upper cut minus it (none past the first and the last zone).
+    /// </summary>
+    internal static (double Below, double Reach) Edges(double[] cuts, int zone, double radiusArcsec)
+    {
+        double margin = BlockLinker.MarginDeg(radiusArcsec);
+        return (zone > 0 ? cuts[zone - 1] + margin : double.NegativeInfinity,
+            zone < cuts.Length ? cuts[zone] - margin : double.PositiveInfinity);
     }
 
     internal sealed record ZoneRowsRead(ExtractionBlock Merged, ExtractionBlock Filtered, RejectReason[] FilteredReasons);
