@@ -64,9 +64,9 @@ internal static class ClusterCommand
         cmd.SetAction(p =>
         {
             bool q = p.GetValue(quiet);
-            using var display = Display(p, progress, q);
+            using var display = MergeArguments.Display(p, progress, q);
             if (merge.Read(p, "cluster plan", display) is not MergeOptions options) return 2;
-            var outcome = ClusterMerge.Plan(options, p.GetValue(work)!, p.GetValue(tasks), SelfCommand(), Log("cluster plan", q, display));
+            var outcome = ClusterMerge.Plan(options, p.GetValue(work)!, p.GetValue(tasks), SelfCommand(), MergeArguments.Log("cluster plan", q, display));
             return Ended("cluster plan", outcome, q, s => $"{s.RowsRead:N0} rows read, {s.RowsRejected:N0} rejected; " +
                 $"{s.Parameters["cluster_tasks"]} tasks in {s.StageSeconds.Values.Sum():F2} s -> {Path.GetFullPath(p.GetValue(work)!)}");
         });
@@ -99,8 +99,8 @@ internal static class ClusterCommand
                 }
                 k = slurm;
             }
-            using var display = Display(p, progress, q);
-            var outcome = ClusterMerge.Task(p.GetValue(work)!, k.Value, p.GetValue(threads), p.GetValue(device), display, Log("cluster task", q, display));
+            using var display = MergeArguments.Display(p, progress, q);
+            var outcome = ClusterMerge.Task(p.GetValue(work)!, k.Value, p.GetValue(threads), p.GetValue(device), display, MergeArguments.Log("cluster task", q, display));
             return Ended("cluster task", outcome, q, null);
         });
         return cmd;
@@ -118,8 +118,8 @@ internal static class ClusterCommand
         cmd.SetAction(p =>
         {
             bool q = p.GetValue(quiet);
-            using var display = Display(p, progress, q);
-            var outcome = ClusterMerge.Stitch(p.GetValue(work)!, p.GetValue(threads), p.GetValue(device), display, Log("cluster stitch", q, display));
+            using var display = MergeArguments.Display(p, progress, q);
+            var outcome = ClusterMerge.Stitch(p.GetValue(work)!, p.GetValue(threads), p.GetValue(device), display, MergeArguments.Log("cluster stitch", q, display));
             return Ended("cluster stitch", outcome, q, s => $"{s.RowsRead:N0} rows read, {s.RowsMerged:N0} merged, {s.RowsRejected:N0} rejected; " +
                 $"{s.CandidateGroups:N0} candidate groups, {s.Groups:N0} groups ({s.ConfusedCandidateGroups:N0} confused) on {s.Device} -> {s.Outputs.Count} files");
         });
@@ -146,12 +146,6 @@ internal static class ClusterCommand
         device.Description = "Link-stage device on this machine (default: the plan's --device)";
         return device;
     }
-
-    private static ProgressDisplay? Display(ParseResult p, Option<bool?> progress, bool quiet) =>
-        !quiet && (p.GetValue(progress) ?? !Console.IsErrorRedirected) ? new ProgressDisplay() : null;
-
-    private static Action<string>? Log(string verb, bool quiet, ProgressDisplay? display) =>
-        quiet ? null : display is not null ? line => display.WriteLine($"wdb {verb}: {line}") : line => Console.Error.WriteLine($"wdb {verb}: {line}");
 
     /// <summary>How the Slurm scripts call this wdb: its executable, or `dotnet wdb.dll` where it runs under the dotnet host.</summary>
     private static string SelfCommand()

@@ -17,10 +17,7 @@ internal static class ExportCommand
         var cmd = new Command("export", "Export one table of a merge output to CSV, IPAC Table or Parquet.") { dir, table, format, output };
         cmd.SetAction(p =>
         {
-            var error = Exporter.Export(p.GetValue(dir)!, p.GetValue(table)!, p.GetValue(format)!, p.GetValue(output)!);
-            if (error is null) return 0;
-            Console.Error.WriteLine($"wdb export: {error.Message}");
-            return 2;
+            return VerbEnd.Of("export", Exporter.Export(p.GetValue(dir)!, p.GetValue(table)!, p.GetValue(format)!, p.GetValue(output)!));
         });
         return cmd;
     }

@@ -20,10 +20,9 @@ internal static class MergeCommand
         cmd.SetAction(p =>
         {
             bool q = p.GetValue(quiet);
-            bool showProgress = !q && (p.GetValue(progress) ?? !Console.IsErrorRedirected);
-            using var display = showProgress ? new ProgressDisplay() : null;
+            using var display = MergeArguments.Display(p, progress, q);
             if (merge.Read(p, "merge", display) is not MergeOptions options) return 2;
-            Action<string>? log = q ? null : display is not null ? line => display.WriteLine($"wdb merge: {line}") : line => Console.Error.WriteLine($"wdb merge: {line}");
+            var log = MergeArguments.Log("merge", q, display);
             var outcome = MergeJob.Run(options, log);
             if (outcome.Error is not null)
             {
@@ -83,6 +82,14 @@ internal sealed class MergeArguments
         new("--progress") { Description = "Show a progress line with rows/s and ETA (default: on when stderr is a terminal)" };
 
     public static Option<bool> QuietOption() => new("--quiet") { Description = "Print only errors" };
+
+    /// <summary>The progress line: on when --progress says so, else when stderr is a terminal; never under --quiet.</summary>
+    public static ProgressDisplay? Display(ParseResult p, Option<bool?> progress, bool quiet) =>
+        !quiet && (p.GetValue(progress) ?? !Console.IsErrorRedirected) ? new ProgressDisplay() : null;
+
+    /// <summary>The verb's log lines: above the progress line when there is one, on stderr otherwise; none under --quiet.</summary>
+    public static Action<string>? Log(string verb, bool quiet, ProgressDisplay? display) =>
+        quiet ? null : display is not null ? line => display.WriteLine($"wdb {verb}: {line}") : line => Console.Error.WriteLine($"wdb {verb}: {line}");
 
     /// <summary>Adds the inputs and every option to <paramref name="cmd"/>; <paramref name="zones"/> false leaves out the single machine's zone options.</summary>
     public void AddTo(Command cmd, bool zones = true)

@@ -14,10 +14,7 @@ internal static class PlotCommand
         var cmd = new Command("plot", "Plot one group of a merge output: light curve, sky plot and a web page.") { dir, gcntr, output };
         cmd.SetAction(p =>
         {
-            var error = PlotWriter.Write(p.GetValue(dir)!, p.GetValue(gcntr), p.GetValue(output)!);
-            if (error is null) return 0;
-            Console.Error.WriteLine($"wdb plot: {error.Message}");
-            return 2;
+            return VerbEnd.Of("plot", PlotWriter.Write(p.GetValue(dir)!, p.GetValue(gcntr), p.GetValue(output)!));
         });
         return cmd;
     }

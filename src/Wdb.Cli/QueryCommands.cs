@@ -26,7 +26,7 @@ internal static class QueryCommands
         {
             dir, gcntrs, cntrs, format,
         };
-        cmd.SetAction(p => Ended("members", Queries.Members(p.GetValue(dir)!, p.GetValue(gcntrs) ?? [], p.GetValue(cntrs) ?? [],
+        cmd.SetAction(p => VerbEnd.Of("members", Queries.Members(p.GetValue(dir)!, p.GetValue(gcntrs) ?? [], p.GetValue(cntrs) ?? [],
             p.GetValue(format) == "ipac", Stdout())));
         return cmd;
     }
@@ -43,7 +43,7 @@ internal static class QueryCommands
         {
             dir, ra, dec, radius, limit, format,
         };
-        cmd.SetAction(p => Ended("cone", Queries.Cone(p.GetValue(dir)!, p.GetValue(ra), p.GetValue(dec), p.GetValue(radius), p.GetValue(limit),
+        cmd.SetAction(p => VerbEnd.Of("cone", Queries.Cone(p.GetValue(dir)!, p.GetValue(ra), p.GetValue(dec), p.GetValue(radius), p.GetValue(limit),
             p.GetValue(format) == "ipac", Stdout())));
         return cmd;
     }
@@ -63,7 +63,7 @@ internal static class QueryCommands
         cmd.SetAction(p =>
         {
             Action<string>? log = p.GetValue(quiet) ? null : line => Console.Error.WriteLine($"wdb associate: {line}");
-            return Ended("associate", Associations.Write(p.GetValue(dir)!, p.GetValue(catalogues)!, p.GetValue(radius), p.GetValue(all),
+            return VerbEnd.Of("associate", Associations.Write(p.GetValue(dir)!, p.GetValue(catalogues)!, p.GetValue(radius), p.GetValue(all),
                 p.GetValue(format) == "ipac", Stdout(), log));
         });
         return cmd;
@@ -71,11 +71,4 @@ internal static class QueryCommands
 
     // A buffered UTF-8 writer (no BOM) over standard output: a cone or a long light curve is many lines.
     private static StreamWriter Stdout() => new(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { AutoFlush = false };
-
-    private static int Ended(string verb, OutputError? error)
-    {
-        if (error is null) return 0;
-        Console.Error.WriteLine($"wdb {verb}: {error.Message}");
-        return 2;
-    }
 }
