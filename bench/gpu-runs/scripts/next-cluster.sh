@@ -4,12 +4,8 @@
 # device command "bash bench/gpu-runs/scripts/next-cluster.sh", carry [".device"], timeout ~300 s.
 # The 10 M survey: plan (4 tasks), tasks 0-3 with --device cuda, the stitch; each step's wall; tables compared.
 set -u
-export OUT="${OUT:-/tmp/wdb-gpu-out}"; mkdir -p "$OUT"
-rm -rf .device/run; mkdir -p .device/run; tar -C .device/run -xJf .device/wdb-linux-x64.tar.xz
-W="$PWD/.device/run/wdb/wdb"; T=/tmp/wdb-cl; rm -rf $T; mkdir -p $T
-ldconfig -p | grep -q libicuuc || export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
-log="$OUT/cluster.md"
-$W gen survey --sources 6000000 --seed 1 --out $T/big.csv > /dev/null
+. bench/gpu-runs/scripts/unpack.sh cl
+W="$NEW"; log="$OUT/cluster.md"
 timed() { local name=$1; shift; local s=$(date +%s%N); "$@" > $T/log 2>&1 || echo "$name failed: $(tail -2 $T/log)"
   echo "| $name | $(( ($(date +%s%N) - s) / 1000000 )) |"; }
 { echo "$(date -u +%FT%TZ) $(nproc) cores; $(cat .device/run/wdb/COMMIT | tr '\n' ' ')"

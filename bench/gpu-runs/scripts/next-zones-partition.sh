@@ -6,12 +6,8 @@
 #   carry [".device"], timeout ~400 s. The 10 M survey in 1 M-row zones, outputs and spill on /dev/shm (the disk
 # bounded the write stage there, NOTES 90), then on /tmp; alternating, 2 runs each, tables compared.
 set -u
-export OUT="${OUT:-/tmp/wdb-gpu-out}"; mkdir -p "$OUT"
-rm -rf .device/run; mkdir -p .device/run; tar -C .device/run -xJf .device/wdb-linux-x64.tar.xz
-NEW="$PWD/.device/run/wdb/wdb"; BASE="$PWD/.device/run/wdb-base/wdb"; T=/tmp/wdb-zp; rm -rf $T; mkdir -p $T
-ldconfig -p | grep -q libicuuc || export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+. bench/gpu-runs/scripts/unpack.sh zp
 log="$OUT/zones-partition.md"
-$NEW gen survey --sources 6000000 --seed 1 --out $T/big.csv > /dev/null
 # A stage's value from summary.json's indented layout: the line of that stage inside the named object.
 value() { awk -v dict="$2" -v stage="$3" '$0 ~ "^  \"" dict "\": \\{" { on = 1; next } /^  \}/ { on = 0 }
   on && $0 ~ "^ *\"" stage "\":" { v = $2; sub(/,$/, "", v); print v }' "$1"; }
