@@ -37,6 +37,7 @@ internal static class MergeCommand
                     $"({string.Join(", ", s.StageSeconds.Select(kv => $"{kv.Key} {kv.Value:F2}"))}) -> {options.OutDir}");
             // Timings from `dotnet run` or a build folder include the JIT's start-up, which the published
             // build does not pay (bench/NOTES.md 63): say so where someone may be benchmarking it.
+            if (!q && MergeJob.NotInWarning(options, s) is string warning) Console.Error.WriteLine($"wdb merge: warning: {warning}");
             if (!q && s.Runtime.Build == RuntimeSummary.Jitted)
                 Console.Error.WriteLine($"wdb merge: note: this build is jitted ({s.Runtime.JitMethods:N0} methods compiled in {s.Runtime.JitSeconds:F2} s); " +
                     "./run.sh publish (run.ps1 publish on Windows) makes the precompiled build the README's timings come from");
@@ -59,6 +60,21 @@ internal sealed class MergeArguments
     private readonly Option<int> threads = ThreadsOption();
     private readonly Option<double?> minSnr = new("--min-snr") { Description = "Pre-merge filter: drop extractions whose best band SNR is below this" };
     private readonly Option<bool> noArtifacts = new("--exclude-artifacts") { Description = "Pre-merge filter: drop extractions with a cc_flg artifact flag in any band" };
+    private readonly Option<string[]> notIn = new("--not-in")
+    {
+        Description = "Pre-merge filter, the reject-file mode: drop extractions found in these released catalogues (the PSC, the XSC; any input format): " +
+                      "a catalogue row of the same scan within --not-in-radius. Repeat it or list several",
+        AllowMultipleArgumentsPerToken = true,
+    };
+    private readonly Option<double> notInRadius = new("--not-in-radius")
+    {
+        Description = "How far (arcsec, inclusive) a --not-in catalogue row may lie from its own extraction",
+        DefaultValueFactory = _ => NotInCatalogues.DefaultRadiusArcsec,
+    };
+    private readonly Option<bool> notInAnyScan = new("--not-in-any-scan")
+    {
+        Description = "Match --not-in catalogues on position alone, whatever the scan (for a catalogue without scan columns: it also drops the other scans' apparitions of its sources)",
+    };
     private readonly Option<int> blockRows = new("--block-rows") { Description = "Rows per link block; each block is linked with a dec margin of one radius, so results do not depend on it (bounds GPU memory)", DefaultValueFactory = _ => 1 << 23 };
     private readonly Option<int?> zoneRows = new("--zone-rows") { Description = $"Merge zone by zone in declination, about this many rows per zone, holding one zone (and the next, being read) instead of the whole table; 0 holds the whole table. Default: chosen by --memory. Results do not depend on it" };
     private readonly Option<string?> memory = new("--memory") { Description = $"Memory the merge may plan for, e.g. 8G or 512M: an input whose table (about {Wdb.Merge.Streaming.ZoneMerge.HeldBytesPerRow} bytes a row) does not fit is merged zone by zone, in zones as large as it allows (about {Wdb.Merge.Streaming.ZoneMerge.ZoneBytesPerRow} bytes a row, at least {Wdb.Merge.Streaming.ZoneMerge.DefaultZoneRows:N0} rows). Default: half of this machine's (or container's) memory, now {ByteSize.Format(Wdb.Merge.Streaming.ZoneMerge.DefaultMemoryBytes())}. Results do not depend on it" };
@@ -101,7 +117,7 @@ internal sealed class MergeArguments
         if (zones)
             foreach (Option o in new Option[] { zoneRows, memory, spillDir })
                 cmd.Options.Add(o);
-        foreach (Option o in new Option[] { minSnr, noArtifacts, modelFile, scans, checksum })
+        foreach (Option o in new Option[] { minSnr, noArtifacts, notIn, notInRadius, notInAnyScan, modelFile, scans, checksum })
             cmd.Options.Add(o);
     }
 
@@ -135,12 +151,19 @@ internal sealed class MergeArguments
             memoryBytes = bytes;
         }
         if (!InputArguments.TryChecksum(p, checksum, verb, out var checksumAlgorithm)) return null;
+        string[] catalogues = p.GetValue(notIn) ?? [];
+        if (catalogues.Length == 0 && (p.GetResult(notInRadius) is { Implicit: false } || p.GetValue(notInAnyScan)))
+        {
+            Console.Error.WriteLine($"wdb {verb}: --not-in-radius and --not-in-any-scan go with --not-in CATALOGUE");
+            return null;
+        }
+        var notInCatalogues = catalogues.Length == 0 ? null : new NotInCatalogues(catalogues, p.GetValue(notInRadius), p.GetValue(notInAnyScan));
         return new MergeOptions
         {
             Inputs = p.GetValue(inputs)!, OutDir = p.GetValue(output)!, RadiusArcsec = p.GetValue(radius),
             Profile = p.GetValue(profile), Strict = p.GetValue(strict), Device = p.GetValue(device)!,
             Threads = p.GetValue(threads), FilesAtOnce = p.GetValue(filesAtOnce), BlockRows = p.GetValue(blockRows),
-            Filters = new FilterOptions(p.GetValue(minSnr), p.GetValue(noArtifacts)),
+            Filters = new FilterOptions(p.GetValue(minSnr), p.GetValue(noArtifacts), notInCatalogues),
             Reliability = model,
             Progress = progress,
             ScanTable = p.GetValue(scans),

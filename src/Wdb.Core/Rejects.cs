@@ -16,6 +16,7 @@ public enum RejectReason
     // Pre-merge filters (SPEC §4): counted like rejects, but they are choices, not errors.
     FilteredLowSnr,
     FilteredArtifact,
+    FilteredInCatalogue,
 }
 
 public static class RejectReasons
@@ -35,6 +36,7 @@ public static class RejectReasons
         RejectReason.TruncatedLine => "truncated_line",
         RejectReason.FilteredLowSnr => "filtered_low_snr",
         RejectReason.FilteredArtifact => "filtered_artifact",
+        RejectReason.FilteredInCatalogue => "filtered_in_catalogue",
         _ => r.ToString(),
     };
 }

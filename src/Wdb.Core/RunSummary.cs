@@ -15,6 +15,18 @@ public sealed class InputFileSummary
     public Dictionary<string, long> RejectsByReason { get; set; } = new();
 }
 
+/// <summary>One released catalogue of the reject-file mode (`--not-in`) as read: rows left out keep their extractions in the merge.</summary>
+public sealed class CatalogueFileSummary
+{
+    public string Path { get; set; } = "";
+    public string Format { get; set; } = "";
+    public long Bytes { get; set; }
+    /// <summary>The file's checksum as stored, <c>NAME:HEX</c> (<see cref="Checksums.Format"/>).</summary>
+    public string Checksum { get; set; } = "";
+    public long RowsRead { get; set; }
+    public long RowsRejected { get; set; }
+}
+
 /// <summary>The content of summary.json (serialized with snake_case names).</summary>
 public sealed class RunSummary
 {
@@ -57,6 +69,8 @@ public sealed class RunSummary
     /// <summary>How wdb's code ran and what the runtime itself spent, to read the timings by (up to the write).</summary>
     public RuntimeSummary Runtime { get; set; } = new();
     public List<InputFileSummary> Inputs { get; set; } = new();
+    /// <summary>The catalogues of `--not-in` (SPEC §4, the reject-file mode); empty without it.</summary>
+    public List<CatalogueFileSummary> NotIn { get; set; } = new();
     /// <summary>
     /// One stage's costs as measured, replacing what the summary had for it (a stage run once per zone
     /// arrives already added up).

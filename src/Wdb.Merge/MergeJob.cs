@@ -119,8 +119,10 @@ public static class MergeJob
         var timer = new StageTimer();
         var summary = NewSummary(options);
 
-        // The scan table first: a bad one stops the run before any work.
+        // The scan table and the --not-in catalogues first: a bad one stops the run before any work.
         if (ReadScanTable(options, out var scanCorners) is MergeOutcome badScans) return badScans;
+        if (ReadCatalogues(ref options, summary, log) is MergeOutcome badCatalogue) return badCatalogue;
+        if (options.Filters.NotIn is not null) timer.Stop("not in");
         var zones = Streaming.ZoneMerge.Plan(options, expected);
         WarnOfDiskSpace(options, zones?.EstimatedRows ?? expected.Sum(), zones is not null, log);
         if (zones is null && options.ZoneRows is null && log is not null)
@@ -149,7 +151,7 @@ public static class MergeJob
             return MergeOutcome.Fail(InputErrorExit, duplicateError);
 
         // Pre-merge filters.
-        var reasons = PreMergeFilter.Reasons(block, options.Filters);
+        var reasons = PreMergeFilter.Reasons(block, options.Filters, options.Threads);
         foreach (int d in duplicates) reasons[d] = RejectReason.DuplicateCntr;
         var (merged, filtered, filteredReasons) = Split(block, reasons, options.Threads);
         block = null!;
@@ -286,6 +288,34 @@ public static class MergeJob
         return null;
     }
 
+    /// <summary>
+    /// The --not-in catalogues read into <paramref name="options"/>' filters and the summary (nothing to do without
+    /// them); a run stopped at a bad one (exit 2).
+    /// </summary>
+    internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log)
+    {
+        if (options.Filters.NotIn is not { } request) return null;
+        options.Progress?.Stage("read the --not-in catalogues", null, 0);
+        var (catalogue, error) = ReleasedCatalogue.Read(request, options, log);
+        if (catalogue is null) return MergeOutcome.Fail(InputErrorExit, error!);
+        summary.NotIn = catalogue.Files.ToList();
+        log?.Invoke($"--not-in: {catalogue.Rows:N0} catalogue rows; an extraction within {request.RadiusArcsec}\" of one " +
+                    (request.AnyScan ? "(of any scan) is left out" : "of its own scan is left out"));
+        options = options with { Filters = options.Filters with { Catalogue = catalogue } };
+        return null;
+    }
+
+    /// <summary>
+    /// A warning when --not-in matched no extraction though its catalogues have rows: most likely they name their scans
+    /// otherwise than the inputs (a `scan_key` against `hemis`, `date` and `scan`), which would keep every row.
+    /// </summary>
+    public static string? NotInWarning(MergeOptions options, RunSummary summary) =>
+        options.Filters.NotIn is { AnyScan: false } && summary.NotIn.Sum(c => c.RowsRead - c.RowsRejected) > 0
+            && summary.RejectsByReason.GetValueOrDefault(RejectReasons.Name(RejectReason.FilteredInCatalogue)) == 0
+            ? "--not-in found none of the catalogues' rows among the extractions; if it should have, check that both name scans alike " +
+              "(scan_key in both, or hemis, date and scan in both), or match on position alone with --not-in-any-scan"
+            : null;
+
     /// <summary>The summary's row totals from its inputs' counts.</summary>
     internal static void AddUpRows(RunSummary summary)
     {
@@ -310,6 +340,11 @@ public static class MergeJob
         summary.Parameters["memory_mb"] = Streaming.ZoneMerge.MemoryBudget(options) >> 20;
         if (options.Filters.MinSnr is double snr) summary.Parameters["min_snr"] = snr;
         summary.Parameters["exclude_artifacts"] = options.Filters.ExcludeArtifacts;
+        if (options.Filters.NotIn is { } notIn)
+        {
+            summary.Parameters["not_in_radius_arcsec"] = notIn.RadiusArcsec;
+            summary.Parameters["not_in_match"] = notIn.Match;
+        }
         summary.Parameters["scans"] = options.ScanTable ?? "derived from each scan's extractions";
         summary.Parameters["reliability_model"] = options.Reliability?.Version ?? ReliabilityModel.DefaultVersion;
         summary.Parameters["checksum"] = options.Checksum.Name();

@@ -5,23 +5,35 @@ namespace Wdb.Merge;
 /// <summary>Pre-merge filters of SPEC §4 (each optional, each counted in the summary).</summary>
 /// <param name="MinSnr">Keep a row only when its best band SNR is at least this; rows without any SNR pass.</param>
 /// <param name="ExcludeArtifacts">Drop rows whose `cc_flg` marks an artifact in any band (not '0').</param>
-public sealed record FilterOptions(double? MinSnr = null, bool ExcludeArtifacts = false)
+/// <param name="NotIn">The reject-file mode: drop rows found in released catalogues (the PSC, the XSC).</param>
+public sealed record FilterOptions(double? MinSnr = null, bool ExcludeArtifacts = false, NotInCatalogues? NotIn = null)
 {
-    public bool Any => MinSnr is not null || ExcludeArtifacts;
+    public bool Any => MinSnr is not null || ExcludeArtifacts || NotIn is not null;
+
+    /// <summary><see cref="NotIn"/>'s catalogues as read (<see cref="MergeJob"/> reads them before the inputs).</summary>
+    internal ReleasedCatalogue? Catalogue { get; init; }
 }
 
 public static class PreMergeFilter
 {
     /// <summary>The reason each row is filtered out, or <see cref="RejectReason.None"/> to keep it.</summary>
-    public static RejectReason[] Reasons(ExtractionBlock block, FilterOptions options)
+    public static RejectReason[] Reasons(ExtractionBlock block, FilterOptions options, int threads = 0)
     {
         var reasons = new RejectReason[block.Count];
         if (!options.Any) return reasons;
-        for (int i = 0; i < block.Count; i++)
+        if (options.NotIn is not null && options.Catalogue is null)
+            throw new InvalidOperationException("the --not-in catalogues were not read before the filter");
+        // A catalogue look-up is a few binary searches a row: worth every core on a zone of millions.
+        Threads.ForRanges(block.Count, 1 << 16, options.Catalogue is null ? 1 : threads, (from, to) =>
         {
-            if (options.ExcludeArtifacts && HasArtifactFlag(block, i)) { reasons[i] = RejectReason.FilteredArtifact; continue; }
-            if (options.MinSnr is double min && BestSnr(block, i) is float snr && snr < min) reasons[i] = RejectReason.FilteredLowSnr;
-        }
+            for (int i = from; i < to; i++)
+            {
+                if (options.Catalogue is { } catalogue && catalogue.Holds(block.ScanKey[i], block.Ra[i], block.Dec[i]))
+                    reasons[i] = RejectReason.FilteredInCatalogue;
+                else if (options.ExcludeArtifacts && HasArtifactFlag(block, i)) reasons[i] = RejectReason.FilteredArtifact;
+                else if (options.MinSnr is double min && BestSnr(block, i) is float snr && snr < min) reasons[i] = RejectReason.FilteredLowSnr;
+            }
+        });
         return reasons;
     }
 

@@ -12,10 +12,9 @@ public sealed record Association(GroupRecord Group, int Candidates, string ExtFi
 
 /// <summary>
 /// `wdb associate`: every group of a merge output against an external catalogue given in any input format the merge
-/// reads (only `ra` and `dec` required: <see cref="ReadOptions.PositionsOnly"/>), nearest within a radius, with the
-/// separation and the count of candidates. The catalogue is held in declination zones one radius tall, each sorted by
-/// RA; each group looks at the zones its radius reaches and, in each, the RA window its radius spans at that
-/// declination (across RA 0/360, and whole zones near the poles).
+/// reads (only `ra` and `dec` required: <see cref="TableKind.CataloguePositions"/>), nearest within a radius, with the
+/// separation and the count of candidates. The catalogue is held in a <see cref="SkyIndex"/> (declination zones one
+/// radius tall, each sorted by RA).
 /// </summary>
 public static class Associations
 {
@@ -46,59 +45,37 @@ public static class Associations
     /// <summary>The candidates of one position: how many, and the nearest (its row in the catalogue, -1 for none).</summary>
     public readonly record struct Nearest(int Candidates, int Row, double SepArcsec);
 
-    /// <summary>An external catalogue's rows in declination zones, each zone sorted by RA (ties by file and line).</summary>
+    /// <summary>An external catalogue's rows as read (file by file, line by line), found by position through a <see cref="SkyIndex"/>.</summary>
     public sealed class ExternalCatalogue
     {
+        // The columns a match reports, in the order read.
         private readonly double[] _ra, _dec;
         private readonly long[] _cntr, _line;
         private readonly int[] _file;
-        private readonly int[] _zoneStart;
-        private readonly double _zoneDeg;
+        private readonly SkyIndex _index;
         private readonly IReadOnlyList<string> _paths;
 
         public int Count => _ra.Length;
 
-        private ExternalCatalogue(ExtractionBlock rows, double radiusArcsec, IReadOnlyList<string> paths)
+        private ExternalCatalogue(CatalogueRows rows, double radiusArcsec, IReadOnlyList<string> paths)
         {
+            (_ra, _dec, _cntr, _line, _file) = (rows.Ra, rows.Dec, rows.Cntr, rows.Line, rows.FileIndex);
             _paths = paths;
             // Zones one radius tall (at least 1"): a query looks at three of them, or two.
-            _zoneDeg = Math.Max(radiusArcsec, 1.0) / 3600.0;
-            int zones = ZoneOf(90.0) + 1;
-            int n = rows.Count;
-            var order = Enumerable.Range(0, n).ToArray();
-            var zone = new int[n];
-            for (int i = 0; i < n; i++) zone[i] = ZoneOf(rows.Dec[i]);
-            Array.Sort(order, (a, b) =>
-            {
-                int c = zone[a].CompareTo(zone[b]);
-                if (c == 0) c = rows.Ra[a].CompareTo(rows.Ra[b]);
-                if (c == 0) c = rows.FileIndex[a].CompareTo(rows.FileIndex[b]);
-                return c != 0 ? c : rows.Line[a].CompareTo(rows.Line[b]);
-            });
-            _ra = order.Select(i => rows.Ra[i]).ToArray();
-            _dec = order.Select(i => rows.Dec[i]).ToArray();
-            _cntr = order.Select(i => rows.Cntr[i]).ToArray();
-            _line = order.Select(i => rows.Line[i]).ToArray();
-            _file = order.Select(i => rows.FileIndex[i]).ToArray();
-            _zoneStart = new int[zones + 1];
-            foreach (int i in order) _zoneStart[zone[i] + 1]++;
-            for (int z = 0; z < zones; z++) _zoneStart[z + 1] += _zoneStart[z];
+            _index = new SkyIndex(_ra, _dec, default, Math.Max(radiusArcsec, 1.0));
         }
-
-        private int ZoneOf(double dec) => Math.Clamp((int)Math.Floor((dec + 90.0) / _zoneDeg), 0, (int)Math.Ceiling(180.0 / _zoneDeg));
 
         /// <summary>Every catalogue file read whole (its bad rows counted and said, not fatal), or the first fatal error.</summary>
         public static (ExternalCatalogue? Catalogue, string? Error) Read(IReadOnlyList<string> paths, double radiusArcsec, Action<string>? log = null)
         {
-            var rows = new ExtractionBlock(1 << 12);
-            for (int f = 0; f < paths.Count; f++)
+            var (rows, files) = CatalogueRows.Read(paths, new ReadOptions(Kind: TableKind.CataloguePositions));
+            foreach (var read in files)
             {
-                var read = ExtractionReader.Read(paths[f], f, new ReadOptions(PositionsOnly: true), rows);
                 if (read.Error is not null) return (null, read.Error.ToString());
                 if (read.Rejects.Count > 0)
                 {
                     var first = read.Rejects[0];
-                    log?.Invoke($"{paths[f]}: {read.Rejects.Count:N0} of {read.RowsRead:N0} rows left out, the first at line {first.Line}: {first.Detail}");
+                    log?.Invoke($"{read.Path}: {read.Rejects.Count:N0} of {read.RowsRead:N0} rows left out, the first at line {first.Line}: {first.Detail}");
                 }
             }
             return (new ExternalCatalogue(rows, radiusArcsec, paths), null);
@@ -107,54 +84,8 @@ public static class Associations
         /// <summary>The candidates within <paramref name="radiusArcsec"/> of (ra, dec) and the nearest (the first in (file, line) between equals).</summary>
         public Nearest Nearest(double raDeg, double decDeg, double radiusArcsec)
         {
-            double r = radiusArcsec / 3600.0;
-            int count = 0, best = -1;
-            double bestSep = double.NaN;
-            // RA half-width of the cone at the declination farthest from the equator it reaches; whole zones near a pole.
-            double far = Math.Min(90.0, Math.Abs(decDeg) + r);
-            double halfWidth = far >= 89.999 ? 360.0 : r / Math.Cos(far * Math.PI / 180.0) + 1e-9;
-            for (int z = ZoneOf(decDeg - r), last = ZoneOf(decDeg + r); z <= last; z++)
-            {
-                int lo = _zoneStart[z], hi = _zoneStart[z + 1];
-                if (lo == hi) continue;
-                if (halfWidth >= 180.0) Scan(lo, hi);
-                else
-                {
-                    double from = raDeg - halfWidth, to = raDeg + halfWidth;
-                    if (from < 0) { Window(from + 360.0, 360.0); Window(0.0, to); }
-                    else if (to >= 360.0) { Window(from, 360.0); Window(0.0, to - 360.0); }
-                    else Window(from, to);
-
-                    void Window(double a, double b) => Scan(LowerBound(lo, hi, a), LowerBound(lo, hi, Math.BitIncrement(b)));
-                }
-            }
-            return new Nearest(count, best, bestSep);
-
-            void Scan(int from, int to)
-            {
-                for (int i = from; i < to; i++)
-                {
-                    double sep = Sky.SeparationArcsec(raDeg, decDeg, _ra[i], _dec[i]);
-                    if (!(sep <= radiusArcsec)) continue;
-                    count++;
-                    if (best < 0 || sep < bestSep || sep == bestSep && (_file[i], _line[i]).CompareTo((_file[best], _line[best])) < 0)
-                    {
-                        best = i;
-                        bestSep = sep;
-                    }
-                }
-            }
-        }
-
-        /// <summary>The first row of [lo, hi) whose RA is not below <paramref name="ra"/>.</summary>
-        private int LowerBound(int lo, int hi, double ra)
-        {
-            while (lo < hi)
-            {
-                int mid = (lo + hi) >>> 1;
-                if (_ra[mid] < ra) lo = mid + 1; else hi = mid;
-            }
-            return lo;
+            var found = _index.Within(0, raDeg, decDeg, radiusArcsec);
+            return new Nearest(found.Count, found.Nearest, found.SepArcsec);
         }
 
         public Association Describe(GroupRecord group, Nearest n) => n.Row < 0

@@ -35,6 +35,7 @@ public enum Reason : byte
   truncated_line = 9,
   filtered_low_snr = 10,
   filtered_artifact = 11,
+  filtered_in_catalogue = 12,
 };
 
 /// Per-band photometry of a group. Magnitudes are NaN when ndet = 0.

@@ -23,7 +23,7 @@ public sealed record VerifyResult(string Name, bool Input, VerifyStatus Status, 
 public static class OutputVerifier
 {
     /// <summary>
-    /// The files' results in summary.json's order (outputs, then inputs when <paramref name="inputs"/>),
+    /// The files' results in summary.json's order (outputs, then inputs and --not-in catalogues when <paramref name="inputs"/>),
     /// then files in the directory that summary.json does not list; or an error for a directory without
     /// a readable summary.json. Files are read on up to <paramref name="threads"/> threads (0: every core).
     /// </summary>
@@ -44,7 +44,10 @@ public static class OutputVerifier
                     return ([], new OutputError($"{summaryPath}: output '{file.Name}' is not a file name"));
                 expected.Add((file.Name, Path.Combine(dir, file.Name), false, file.Value.GetString() ?? ""));
             }
-            if (inputs && root.TryGetProperty("inputs", out var files) && files.ValueKind == JsonValueKind.Array)
+            // The inputs, and the catalogues of --not-in (they decided which rows were merged).
+            foreach (string list in inputs ? ["inputs", "not_in"] : Array.Empty<string>())
+            {
+                if (!root.TryGetProperty(list, out var files) || files.ValueKind != JsonValueKind.Array) continue;
                 foreach (var file in files.EnumerateArray())
                 {
                     string path = file.GetProperty("path").GetString() ?? "";
@@ -53,6 +56,7 @@ public static class OutputVerifier
                                     : file.TryGetProperty("sha256", out var s) ? s.GetString() ?? "" : "";
                     expected.Add((path, path, true, recorded));
                 }
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

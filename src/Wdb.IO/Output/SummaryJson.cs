@@ -80,6 +80,19 @@ internal static class SummaryJson
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            w.WriteStartArray("not_in");
+            foreach (var c in s.NotIn)
+            {
+                w.WriteStartObject();
+                w.WriteString("path", c.Path);
+                w.WriteString("format", c.Format);
+                w.WriteNumber("bytes", c.Bytes);
+                w.WriteString("checksum", c.Checksum);
+                w.WriteNumber("rows_read", c.RowsRead);
+                w.WriteNumber("rows_rejected", c.RowsRejected);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
             w.WriteStartObject("outputs");
             foreach (var (name, checksum) in s.Outputs) w.WriteString(name, checksum);
             w.WriteEndObject();

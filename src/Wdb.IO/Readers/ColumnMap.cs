@@ -73,14 +73,15 @@ internal sealed class ColumnMap
     }
 
     /// <summary>Maps <paramref name="names"/>; on a missing required column returns null and the error text.</summary>
-    public static ColumnMap? Build(IReadOnlyList<string> names, out string? error) => Build(names, positionsOnly: false, out error);
+    public static ColumnMap? Build(IReadOnlyList<string> names, out string? error) => Build(names, TableKind.Extractions, out error);
 
     /// <summary>
-    /// As <see cref="Build(IReadOnlyList{string}, out string?)"/>; <paramref name="positionsOnly"/>: an external catalogue,
-    /// whose only required columns are ra and dec, whose cntr is read when present, and whose scan columns are not read.
+    /// As <see cref="Build(IReadOnlyList{string}, out string?)"/> for a table of <paramref name="kind"/>: a catalogue has
+    /// only its position (and scan id) required, and nothing else is read from it but its cntr.
     /// </summary>
-    public static ColumnMap? Build(IReadOnlyList<string> names, bool positionsOnly, out string? error)
+    public static ColumnMap? Build(IReadOnlyList<string> names, TableKind kind, out string? error)
     {
+        bool catalogue = kind != TableKind.Extractions, scans = kind != TableKind.CataloguePositions;
         // Best (lowest priority, then first) field for each (target, band).
         var chosen = new Dictionary<(Target, int), (int Field, int Priority)>();
         for (int i = 0; i < names.Count; i++)
@@ -93,11 +94,11 @@ internal sealed class ColumnMap
 
         bool Has(Target t) => chosen.ContainsKey((t, 0));
         string? missing = null;
-        if (!Has(Target.Cntr) && !positionsOnly) missing = "cntr";
+        if (!Has(Target.Cntr) && !catalogue) missing = "cntr";
         else if (!Has(Target.Ra)) missing = "ra";
         else if (!Has(Target.Dec)) missing = "dec";
         bool survey = false;
-        if (missing is null && !Has(Target.ScanKey) && !positionsOnly)
+        if (missing is null && !Has(Target.ScanKey) && scans)
         {
             if (!Has(Target.Scan) && !Has(Target.Date) && !Has(Target.Hemis)) missing = "scan_key' (or 'scan' + 'date' + 'hemis')";
             else if (!Has(Target.Scan)) missing = "scan";
@@ -121,9 +122,10 @@ internal sealed class ColumnMap
             // With scan_key present the survey triple is not read at all (no spurious rejects).
             if (!survey && target is Target.Scan or Target.Date or Target.Hemis) continue;
             if (survey && target == Target.ScanKey) continue;
-            if (positionsOnly && target is Target.ScanKey or Target.Scan or Target.Date or Target.Hemis) continue;
-            bool required = target is Target.Ra or Target.Dec
-                || !positionsOnly && target is Target.Cntr or Target.ScanKey or Target.Scan or Target.Date or Target.Hemis;
+            bool scanId = target is Target.ScanKey or Target.Scan or Target.Date or Target.Hemis;
+            // A catalogue's photometry and flags are not read: a value there that would not parse loses no row.
+            if (catalogue && !(target is Target.Ra or Target.Dec or Target.Cntr || scans && scanId)) continue;
+            bool required = target is Target.Ra or Target.Dec || scans && scanId || !catalogue && target == Target.Cntr;
             if (target == Target.MsigCom) map.HasMsigCom[band] = true;
             if (target == Target.Cmsig) map.HasCmsig[band] = true;
             slots.Add(new Slot(field, target, band, names[field].Trim(), required));

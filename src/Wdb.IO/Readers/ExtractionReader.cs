@@ -123,7 +123,7 @@ public static class ExtractionReader
             return;
         }
 
-        var decoder = new RowDecoder(into, fileIndex, result, options.Strict) { RowByRow = tuning.RowByRow, PositionsOnly = options.PositionsOnly };
+        var decoder = new RowDecoder(into, fileIndex, result, options.Strict) { RowByRow = tuning.RowByRow, Kind = options.Kind };
         if (blocks is { } b) decoder.HandBlocksTo(b.OnBlock, b.Rows);
         FormatSink sink = format switch
         {

@@ -25,12 +25,26 @@ public static class InputFormats
 /// <param name="Strict">The first bad row becomes a fatal <see cref="FileReadResult.Error"/>.</param>
 /// <param name="Threads">Threads that decode at once (1: the reading thread alone); 0: one per core, up to 8.</param>
 /// <param name="Checksum">The checksum taken of the file as stored (<see cref="FileReadResult.Checksum"/>).</param>
-/// <param name="PositionsOnly">
-/// An external catalogue (`wdb associate`), not a working database: only `ra` and `dec` are required, `cntr` is read
-/// when present (else 0: the row is known by its file and line), and no scan id is read.
-/// </param>
+/// <param name="Kind">A working database (every column), or an external catalogue (<see cref="TableKind"/>).</param>
 public sealed record ReadOptions(string? Profile = null, InputFormat Format = InputFormat.Auto, bool Strict = false, int Threads = 0,
-    ChecksumAlgorithm Checksum = ChecksumAlgorithm.Xxh128, bool PositionsOnly = false);
+    ChecksumAlgorithm Checksum = ChecksumAlgorithm.Xxh128, TableKind Kind = TableKind.Extractions);
+
+/// <summary>What a table is read as, which says the columns it must have and the columns read from it.</summary>
+public enum TableKind
+{
+    /// <summary>A working database: `cntr`, `ra`, `dec` and a scan id required, every known column read.</summary>
+    Extractions,
+    /// <summary>
+    /// An external catalogue (`wdb associate`): only `ra` and `dec` are required and read, with `cntr` when present
+    /// (else 0: the row is known by its file and line).
+    /// </summary>
+    CataloguePositions,
+    /// <summary>
+    /// A released catalogue whose rows came from scans (the PSC and XSC for `--not-in`): as
+    /// <see cref="CataloguePositions"/>, and a scan id required (`scan_key`, or `hemis`, `date` and `scan`).
+    /// </summary>
+    CataloguePositionsAndScans,
+}
 
 /// <summary>What reading one input file did: accounting, rejects, checksum, or a fatal error.</summary>
 public sealed class FileReadResult

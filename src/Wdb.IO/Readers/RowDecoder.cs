@@ -30,8 +30,8 @@ internal sealed partial class RowDecoder
     public byte[]?[]? ColumnNulls;
     /// <summary>Set when strict mode turned a bad row into the file's fatal error.</summary>
     public bool Stopped;
-    /// <summary>Columns are mapped for an external catalogue (<see cref="ReadOptions.PositionsOnly"/>).</summary>
-    public bool PositionsOnly { get; init; }
+    /// <summary>What the table is read as (<see cref="ReadOptions.Kind"/>): the columns mapped.</summary>
+    public TableKind Kind { get; init; }
 
     public RowDecoder(ExtractionBlock block, int fileIndex, FileReadResult result, bool strict)
     {

@@ -231,7 +231,7 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
             }
             p = fits[0];
         }
-        var map = ColumnMap.Build(p.Columns, D.PositionsOnly, out string? error);
+        var map = ColumnMap.Build(p.Columns, D.Kind, out string? error);
         if (map is null) { Fatal(0, 0, $"profile '{p.Name}': {error}"); return Resolution.Fatal; }
         D.Map = map;
         D.Result.Profile = p.Name;
@@ -354,7 +354,7 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
             if (names[i].Length > 0 && !Utf8Numbers.TryParseDouble(f.Trim((byte)' '), out _)) allNumeric = false;
         }
         if (allNumeric) return Fatal(lineNo, 1, "CSV has no header row (the first line looks like data)");
-        var map = ColumnMap.Build(names, D.PositionsOnly, out string? error);
+        var map = ColumnMap.Build(names, D.Kind, out string? error);
         if (map is null) return Fatal(lineNo, 0, error!);
         D.Map = map;
         _expected = n;
@@ -575,7 +575,7 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
                 }
             }
         }
-        var map = ColumnMap.Build(_names, D.PositionsOnly, out string? error);
+        var map = ColumnMap.Build(_names, D.Kind, out string? error);
         if (map is null) return Fatal(_headerLine, 0, error!);
         D.Map = map;
         D.ColumnNulls = anyNull ? nulls : null;

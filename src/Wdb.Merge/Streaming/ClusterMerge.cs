@@ -58,6 +58,9 @@ public static class ClusterMerge
         var summary = MergeJob.NewSummary(options);
         var timer = new StageTimer();
         if (MergeJob.ReadScanTable(options, out var scanCorners) is MergeOutcome badScans) return badScans;
+        // The footprints are of the rows merged, so the plan filters as the tasks will.
+        if (MergeJob.ReadCatalogues(ref options, summary, log) is MergeOutcome badCatalogue) return badCatalogue;
+        if (options.Filters.NotIn is not null) timer.Stop("not in");
         int blockRows = ZoneMerge.PartitionRows(ZoneMerge.DefaultZoneRows, expected.Sum());
         using var passes = new ZoneMerge.Passes(options, summary, timer, ZoneMerge.DefaultZoneRows, blockRows, expected, work, log);
         if ((passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners)) is MergeOutcome stopped) return stopped;
@@ -82,6 +85,23 @@ public static class ClusterMerge
                     (zones < tasks ? $" (fewer than the {tasks} tasks asked for: a zone is cut only between declination buckets that hold rows)" : "") +
                     $"; run tasks 0-{zones - 1}, then the stitch: {SlurmScripts.SubmitPath(work)} submits both to Slurm");
         return new MergeOutcome(0, null, summary);
+    }
+
+    /// <summary>
+    /// The plan's --not-in catalogues read again for a task, which must find them as the plan read them: a catalogue
+    /// changed since would filter this zone otherwise than the footprints and the other tasks were.
+    /// </summary>
+    private static MergeOutcome? ReadPlanCatalogues(ClusterState state, ref MergeOptions options, Action<string>? log)
+    {
+        var read = new RunSummary();
+        if (MergeJob.ReadCatalogues(ref options, read, log) is MergeOutcome bad) return bad;
+        var planned = state.Summary.NotIn;
+        for (int i = 0; i < read.NotIn.Count; i++)
+            if (i >= planned.Count || read.NotIn[i].Checksum != planned[i].Checksum)
+                return MergeOutcome.Fail(MergeJob.InputErrorExit,
+                    $"--not-in {read.NotIn[i].Path}: not the catalogue the plan read ({read.NotIn[i].Checksum} now, " +
+                    $"{(i < planned.Count ? planned[i].Checksum : "none")} then): plan again, or restore it");
+        return null;
     }
 
     /// <summary>
@@ -135,6 +155,8 @@ public static class ClusterMerge
     {
         var timer = new StageTimer();
         var summary = EmptyOf(state.Summary);
+        if (ReadPlanCatalogues(state, ref options, log) is MergeOutcome badCatalogue) return badCatalogue;
+        if (options.Filters.NotIn is not null) timer.Stop("not in");
         using var runs = DeclinationRuns.Open(Path.Combine(work, ClusterState.RowsName));
         var (cuts, bounds) = runs.Zones(state.ZoneRows);
         if (cuts.Length + 1 != state.Zones)
@@ -195,7 +217,9 @@ public static class ClusterMerge
         try
         {
             Directory.CreateDirectory(stitch);
-            return StitchInto(state, options, work, stitch, log);
+            var outcome = StitchInto(state, options, work, stitch, log);
+            if (outcome.Summary is { } summary && MergeJob.NotInWarning(options, summary) is string warning) log?.Invoke($"warning: {warning}");
+            return outcome;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -26,6 +26,10 @@ internal sealed class ClusterState
     public int BlockRows { get; set; }
     public double? MinSnr { get; set; }
     public bool ExcludeArtifacts { get; set; }
+    /// <summary>The --not-in catalogues (full paths: each task reads them again; their checksums are in <see cref="Summary"/>).</summary>
+    public List<string> NotIn { get; set; } = new();
+    public double NotInRadiusArcsec { get; set; }
+    public bool NotInAnyScan { get; set; }
     /// <summary>The model given to the plan, whole (the file it came from may be gone by the stitch); null for the built-in one.</summary>
     public string? ReliabilityModelJson { get; set; }
     public string Checksum { get; set; } = "";
@@ -57,6 +61,8 @@ internal sealed class ClusterState
         RadiusArcsec = options.RadiusArcsec, Profile = options.Profile, Format = options.Format, Strict = options.Strict,
         Device = options.Device, BlockRows = options.BlockRows,
         MinSnr = options.Filters.MinSnr, ExcludeArtifacts = options.Filters.ExcludeArtifacts,
+        NotIn = options.Filters.NotIn?.Paths.Select(Path.GetFullPath).ToList() ?? [],
+        NotInRadiusArcsec = options.Filters.NotIn?.RadiusArcsec ?? 0, NotInAnyScan = options.Filters.NotIn?.AnyScan ?? false,
         ReliabilityModelJson = options.Reliability?.ToJson(),
         Checksum = options.Checksum.Name(),
         Rows = rows, ZoneRows = zoneRows, Zones = zones,
@@ -72,7 +78,8 @@ internal sealed class ClusterState
         {
             Inputs = Inputs, OutDir = OutDir, RadiusArcsec = RadiusArcsec, Profile = Profile, Format = Format, Strict = Strict,
             Device = device ?? Device, Threads = threads, BlockRows = BlockRows,
-            Filters = new FilterOptions(MinSnr, ExcludeArtifacts),
+            Filters = new FilterOptions(MinSnr, ExcludeArtifacts,
+                NotIn.Count == 0 ? null : new NotInCatalogues(NotIn, NotInRadiusArcsec, NotInAnyScan)),
             Reliability = ReliabilityModelJson is null ? null : ReliabilityModel.Load(ReliabilityModelJson),
             ZoneRows = ZoneRows, Checksum = checksum, Progress = progress,
         };

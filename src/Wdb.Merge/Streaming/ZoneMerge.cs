@@ -509,7 +509,7 @@ public static class ZoneMerge
     /// <summary>Rows of a zone without the duplicates, split into merged and filtered ones (as the in-memory merge splits them).</summary>
     private static ZoneRowsRead Keep(ExtractionBlock block, HashSet<(int, long)> duplicateKeys, MergeOptions options)
     {
-        var reasons = PreMergeFilter.Reasons(block, options.Filters);
+        var reasons = PreMergeFilter.Reasons(block, options.Filters, options.Threads);
         if (duplicateKeys.Count > 0)
             for (int i = 0; i < block.Count; i++)
                 if (duplicateKeys.Contains((block.FileIndex[i], block.Line[i]))) reasons[i] = RejectReason.DuplicateCntr;

@@ -1,0 +1,92 @@
+using Wdb.Core;
+using Wdb.IO;
+
+namespace Wdb.Merge;
+
+/// <summary>
+/// The reject-file mode of SPEC §4 and the seed document ("include or exclude PSC/XSC entries? (i.e. a reject file
+/// only)"): keep only the working database's extractions that are not in the released catalogues. The PSC and XSC
+/// were drawn from the same scans, row for row: each of their rows names its scan (`hemis`, `date`, `scan`, or
+/// `scan_key`) and carries that apparition's position. So an extraction is in a catalogue when a catalogue row of the
+/// same scan lies within <see cref="RadiusArcsec"/> of it; a row of another scan at the same place is another
+/// apparition of the source, which the reject file keeps.
+/// </summary>
+/// <param name="Paths">The catalogues, in any input format the merge reads.</param>
+/// <param name="RadiusArcsec">
+/// How far a catalogue row may lie from its extraction (inclusive). The catalogues and the working database give the
+/// same positions to the printed precision (0.0036"); the default allows for a release re-reduced since, and stays
+/// well under the ~2" at which two extractions of one scan are resolved.
+/// </param>
+/// <param name="AnyScan">
+/// Match on position alone: every extraction within the radius of a catalogue row is dropped, whatever its scan (for a
+/// catalogue without scan columns; it drops other apparitions of released sources too).
+/// </param>
+public sealed record NotInCatalogues(IReadOnlyList<string> Paths, double RadiusArcsec = NotInCatalogues.DefaultRadiusArcsec, bool AnyScan = false)
+{
+    public const double DefaultRadiusArcsec = 0.3;
+    /// <summary>Largest radius: a match of an extraction with its own catalogue row, not a cross-match.</summary>
+    public const double MostRadiusArcsec = 5.0;
+
+    /// <summary>How rows are matched, as summary.json says it.</summary>
+    public string Match => AnyScan ? "any scan" : "same scan";
+}
+
+/// <summary>Released catalogues read for <see cref="NotInCatalogues"/>: their rows by scan and position.</summary>
+internal sealed class ReleasedCatalogue
+{
+    private readonly SkyIndex _index;
+    private readonly double _radiusArcsec;
+    private readonly bool _anyScan;
+
+    /// <summary>Each catalogue file as read (for summary.json, and for a cluster's tasks to check they read the same).</summary>
+    public IReadOnlyList<CatalogueFileSummary> Files { get; }
+    public int Rows => _index.Count;
+
+    private ReleasedCatalogue(CatalogueRows rows, NotInCatalogues request, List<CatalogueFileSummary> files)
+    {
+        _radiusArcsec = request.RadiusArcsec;
+        _anyScan = request.AnyScan;
+        _index = new SkyIndex(rows.Ra, rows.Dec, _anyScan ? default : rows.ScanKey, Math.Max(_radiusArcsec, 0.5));
+        Files = files;
+    }
+
+    /// <summary>A row of the catalogue lies within the radius of (ra, dec), of scan <paramref name="scanKey"/> unless any scan will do.</summary>
+    public bool Holds(long scanKey, double raDeg, double decDeg) =>
+        _index.Within(_anyScan ? 0 : scanKey, raDeg, decDeg, _radiusArcsec).Count > 0;
+
+    /// <summary>
+    /// The catalogues read whole, with the merge's format, profile, strictness and checksum; a bad row is left out and
+    /// counted (under --strict it stops the run). The first fatal error instead, as one line.
+    /// </summary>
+    public static (ReleasedCatalogue? Catalogue, string? Error) Read(NotInCatalogues request, MergeOptions options, Action<string>? log)
+    {
+        if (request.Paths.Count == 0) return (null, "--not-in names no catalogue");
+        if (!(request.RadiusArcsec > 0 && request.RadiusArcsec <= NotInCatalogues.MostRadiusArcsec))
+            return (null, $"--not-in-radius must be in (0, {NotInCatalogues.MostRadiusArcsec}] arcsec, got {request.RadiusArcsec}");
+        // Tasks of a cluster read the catalogues again, so they must be files.
+        if (request.Paths.Contains(InputPaths.StandardInput)) return (null, "--not-in: a catalogue is read from a file, not from standard input ('-')");
+        var kind = request.AnyScan ? TableKind.CataloguePositions : TableKind.CataloguePositionsAndScans;
+        var readOptions = new ReadOptions(options.Profile, options.Format, options.Strict, options.Threads, options.Checksum, kind);
+        var (rows, read) = CatalogueRows.Read(request.Paths, readOptions);
+        var files = new List<CatalogueFileSummary>();
+        foreach (var file in read)
+        {
+            if (file.Error is not null)
+            {
+                bool noScans = !request.AnyScan && file.Error.Message.StartsWith("missing required column '", StringComparison.Ordinal)
+                    && (file.Error.Message.Contains("'scan") || file.Error.Message.Contains("'date'") || file.Error.Message.Contains("'hemis'"));
+                string hint = noScans ? " (a catalogue without its rows' scans can be matched on position alone: --not-in-any-scan)" : "";
+                return (null, $"--not-in: {file.Error}{hint}");
+            }
+            files.Add(new CatalogueFileSummary
+            {
+                Path = file.Path, Format = file.Format.Name(), Bytes = file.Bytes, Checksum = file.Checksum,
+                RowsRead = file.RowsRead, RowsRejected = file.Rejects.Count,
+            });
+            if (file.Rejects.Count > 0)
+                log?.Invoke($"--not-in {file.Path}: {file.Rejects.Count:N0} of {file.RowsRead:N0} rows left out (their extractions stay in the merge), " +
+                            $"the first: {file.Rejects[0]}");
+        }
+        return (new ReleasedCatalogue(rows, request, files), null);
+    }
+}

@@ -1,0 +1,262 @@
+using System.Globalization;
+using System.Text;
+using Wdb.Core;
+using Wdb.IO;
+using Wdb.Merge;
+using Wdb.Merge.Streaming;
+using static Wdb.Tests.Robustness.RobustSupport;
+
+namespace Wdb.Tests.Pipeline;
+
+/// <summary>
+/// The reject-file mode (SPEC §4, `--not-in`): an extraction is left out when a catalogue row of its own scan lies
+/// within the radius (any scan with --not-in-any-scan), checked against brute force, held whole, in zones and on a
+/// cluster alike, with the catalogues in summary.json and every refusal one line.
+/// </summary>
+public sealed class NotInCatalogueTests : IDisposable
+{
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    private static MergeOptions Options(IReadOnlyList<string> inputs, string outDir, FilterOptions filters, int? zoneRows = 0) => new()
+    {
+        Inputs = inputs, OutDir = outDir, Device = "cpu", Threads = 2, Filters = filters, ZoneRows = zoneRows,
+    };
+
+    private static ExtractionBlock ReadAll(IReadOnlyList<string> inputs)
+    {
+        var rows = new ExtractionBlock(1 << 12);
+        for (int f = 0; f < inputs.Count; f++) Assert.Null(ExtractionReader.Read(inputs[f], f, new ReadOptions(), rows).Error);
+        return rows;
+    }
+
+    private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A "PSC" drawn from <paramref name="rows"/>: a third of them, each moved up to 0.45" in a random direction
+    /// (about a third beyond the 0.3" radius), one in eight put in another scan; rows of a scan no input has; a row
+    /// whose photometry would not parse (not read from a catalogue: it still counts) and one whose dec would not (left out).
+    /// </summary>
+    private string Catalogue(ExtractionBlock rows, string name, int seed)
+    {
+        var rnd = new Random(seed);
+        var text = new StringBuilder("pts_key,scan_key,ra,dec,j_m\n");
+        int key = 1;
+        for (int i = 0; i < rows.Count; i += 3)
+        {
+            double offset = rnd.NextDouble() * 0.45 / 3600.0, angle = rnd.NextDouble() * 2 * Math.PI;
+            double dec = rows.Dec[i] + offset * Math.Cos(angle);
+            double ra = rows.Ra[i] + offset * Math.Sin(angle) / Math.Cos(rows.Dec[i] * Sky.DegToRad);
+            ra = (ra + 360.0) % 360.0;
+            long scan = rnd.Next(8) == 0 ? rows.ScanKey[i] + 1 : rows.ScanKey[i];
+            text.Append($"{key++},{scan},{R(ra)},{R(dec)},{(i % 300 == 0 ? "bright" : "12.5")}\n");
+        }
+        text.Append($"{key++},987654321,{R(rows.Ra[1])},{R(rows.Dec[1])},11\n");
+        text.Append($"{key},{rows.ScanKey[2]},{R(rows.Ra[2])},north,11\n");
+        return _s.Write(name, text.ToString());
+    }
+
+    /// <summary>The (file, line) of every row with a catalogue row within the radius, of its scan unless <paramref name="anyScan"/>.</summary>
+    private static HashSet<(int, long)> BruteForce(ExtractionBlock rows, ExtractionBlock catalogue, double radiusArcsec, bool anyScan)
+    {
+        var found = new HashSet<(int, long)>();
+        for (int i = 0; i < rows.Count; i++)
+            for (int c = 0; c < catalogue.Count; c++)
+                if ((anyScan || catalogue.ScanKey[c] == rows.ScanKey[i])
+                    && Sky.SeparationArcsec(rows.Ra[i], rows.Dec[i], catalogue.Ra[c], catalogue.Dec[c]) <= radiusArcsec)
+                {
+                    found.Add((rows.FileIndex[i], rows.Line[i]));
+                    break;
+                }
+        return found;
+    }
+
+    private static HashSet<(int, long)> LeftOut(string outDir)
+    {
+        using var reader = OutputReader.Open(outDir);
+        return reader.Extractions().Where(x => x.Reason == RejectReason.FilteredInCatalogue).Select(x => (x.FileIndex, x.Line)).ToHashSet();
+    }
+
+    [Theory]
+    [InlineData(false, 0.3)]
+    [InlineData(true, 0.3)]
+    [InlineData(false, 0.2)]
+    public void Exactly_the_extractions_brute_force_finds_in_the_catalogue_are_left_out(bool anyScan, double radius)
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false, duplicates: false);
+        var rows = ReadAll(inputs);
+        string psc = Catalogue(rows, "psc.csv", 5);
+        var catalogue = new ExtractionBlock(16);
+        var read = ExtractionReader.Read(psc, 0, new ReadOptions(Kind: TableKind.CataloguePositionsAndScans), catalogue);
+        Assert.Null(read.Error);
+        Assert.Single(read.Rejects);   // the dec that would not parse; the photometry is not read
+
+        string outDir = _s.PathOf($"out-{anyScan}-{radius}");
+        var outcome = MergeJob.Run(Options(inputs, outDir, new FilterOptions(NotIn: new NotInCatalogues([psc], radius, anyScan))));
+        Assert.Null(outcome.Error);
+        var expected = BruteForce(rows, catalogue, radius, anyScan);
+        // The catalogue must reach both sides of the question: rows matched, rows of a moved or shifted catalogue row not.
+        // (On position alone the tile's other apparitions of a catalogued source go too.)
+        Assert.InRange(expected.Count, rows.Count / 12, anyScan ? rows.Count * 9 / 10 : rows.Count / 3);
+        Assert.Equal(expected.Order(), LeftOut(outDir).Order());
+        if (!anyScan) Assert.True(expected.Count < BruteForce(rows, catalogue, radius, anyScan: true).Count, "no catalogue row in another scan near its row");
+
+        var summary = Summary(outDir);
+        AssertAccounting(summary);
+        Assert.Equal(expected.Count, summary.GetProperty("rejects_by_reason").GetProperty("filtered_in_catalogue").GetInt64());
+        Assert.Equal(radius, summary.GetProperty("parameters").GetProperty("not_in_radius_arcsec").GetDouble());
+        Assert.Equal(anyScan ? "any scan" : "same scan", summary.GetProperty("parameters").GetProperty("not_in_match").GetString());
+        var file = Assert.Single(summary.GetProperty("not_in").EnumerateArray());
+        Assert.Equal(psc, file.GetProperty("path").GetString());
+        Assert.Equal((long)read.RowsRead, file.GetProperty("rows_read").GetInt64());
+        Assert.Equal(1, file.GetProperty("rows_rejected").GetInt64());
+        Assert.Equal(read.Checksum, file.GetProperty("checksum").GetString());
+        Assert.Null(MergeJob.NotInWarning(Options(inputs, outDir, new FilterOptions(NotIn: new NotInCatalogues([psc], radius, anyScan))), outcome.Summary!));
+
+        // `wdb verify --inputs` checks the catalogue with the inputs: a catalogue changed since is found.
+        Assert.Contains(OutputVerifier.Verify(outDir, inputs: true).Results, r => r.Name == psc && r.Status == VerifyStatus.Ok);
+        File.AppendAllText(psc, "1,1,1,1,1\n");
+        Assert.Contains(OutputVerifier.Verify(outDir, inputs: true).Results, r => r.Name == psc && r.Status != VerifyStatus.Ok);
+    }
+
+    [Fact]
+    public void Zones_and_a_cluster_write_the_bytes_of_the_merge_held_whole()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s);
+        string psc = Catalogue(ReadAll(inputs), "psc.csv", 9);
+        var filters = new FilterOptions(MinSnr: 6, ExcludeArtifacts: true, NotIn: new NotInCatalogues([psc]));
+        string reference = _s.PathOf("whole");
+        Assert.Null(MergeJob.Run(Options(inputs, reference, filters)).Error);
+        var whole = Summary(reference);
+        Assert.True(whole.GetProperty("rejects_by_reason").GetProperty("filtered_in_catalogue").GetInt64() > 100);
+        Assert.True(whole.GetProperty("rejects_by_reason").GetProperty("duplicate_cntr").GetInt64() > 0);
+
+        var outDirs = new List<string>();
+        foreach (int zoneRows in new[] { 37, 500 })
+        {
+            string outDir = _s.PathOf($"zones-{zoneRows}");
+            Assert.Null(MergeJob.Run(Options(inputs, outDir, filters, zoneRows)).Error);
+            outDirs.Add(outDir);
+        }
+        string work = _s.PathOf("work"), cluster = _s.PathOf("cluster");
+        var plan = ClusterMerge.Plan(Options(inputs, cluster, filters, zoneRows: null), work, 3, "wdb");
+        Assert.Null(plan.Error);
+        for (int t = Convert.ToInt32(plan.Summary!.Parameters["cluster_tasks"]) - 1; t >= 0; t--) Assert.Null(ClusterMerge.Task(work, t).Error);
+        Assert.Null(ClusterMerge.Stitch(work).Error);
+        outDirs.Add(cluster);
+
+        foreach (string outDir in outDirs)
+        {
+            var summary = Summary(outDir);
+            Assert.Equal(ZoneMergeTests.Reasons(whole), ZoneMergeTests.Reasons(summary));
+            Assert.Equal(whole.GetProperty("not_in").ToString(), summary.GetProperty("not_in").ToString());
+            foreach (string file in ZoneMergeTests.ComparedFiles)
+                Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(outDir, file)), $"{outDir}: {file} differs");
+        }
+    }
+
+    [Fact]
+    public void A_cluster_task_refuses_a_catalogue_changed_since_the_plan()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string psc = Catalogue(ReadAll(inputs), "psc.csv", 3);
+        string work = _s.PathOf("work");
+        Assert.Null(ClusterMerge.Plan(Options(inputs, _s.PathOf("out"), new FilterOptions(NotIn: new NotInCatalogues([psc])), null), work, 2, "wdb").Error);
+        Assert.Null(ClusterMerge.Task(work, 0).Error);
+        File.AppendAllText(psc, "99999,1,10,10,12\n");
+        var task = ClusterMerge.Task(work, 1);
+        Assert.Equal(MergeJob.InputErrorExit, task.ExitCode);
+        Assert.Contains("not the catalogue the plan read", task.Error);
+        Assert.Contains(psc, task.Error);
+        Assert.False(Directory.Exists(Path.Combine(work, "tasks", "1")));
+    }
+
+    /// <summary>
+    /// The survey's scans named by (hemis, date, scan), the date as yymmdd in the working database and as yyyy-mm-dd in
+    /// the catalogue (IRSA's PSC): the same scan. Hand-made rows 1" apart in one scan, and the same place in another.
+    /// </summary>
+    [Fact]
+    public void Scans_named_by_hemis_date_and_scan_match_whatever_the_date_format_and_a_catalogue_by_another_naming_is_warned_of()
+    {
+        string wdb = _s.Write("wdb.csv",
+            "cntr,hemis,date,scan,ra,dec,j_m,j_msigcom\n" +
+            "1,n,990423,17,10.0,20.0,12.0,0.02\n" +
+            $"2,n,990423,17,10.0,{R(20.0 + 1.0 / 3600)},12.1,0.02\n" +
+            "3,n,990424,17,10.0,20.0,12.0,0.02\n" +
+            "4,s,990423,17,10.0,20.0,12.0,0.02\n");
+        string psc = _s.Write("psc.csv", "ra,decl,hemis,date,scan,j_m\n10.00001,20.0,n,1999-04-23,17,12.0\n");
+        var outcome = MergeJob.Run(Options([wdb], _s.PathOf("out"), new FilterOptions(NotIn: new NotInCatalogues([psc]))));
+        Assert.Null(outcome.Error);
+        // 10.00001 deg at dec 20: 0.0338" from row 1; row 2 is 1" away; rows 3 and 4 are other scans.
+        Assert.Equal([(0, 2L)], LeftOut(_s.PathOf("out")).ToArray());
+
+        // A catalogue whose rows name their scans by scan_key shares none with these inputs: said, not silent.
+        string byKey = _s.Write("psc-key.csv", "ra,dec,scan_key\n10.0,20.0,17\n");
+        var options = Options([wdb], _s.PathOf("out-key"), new FilterOptions(NotIn: new NotInCatalogues([byKey])));
+        var keyed = MergeJob.Run(options);
+        Assert.Null(keyed.Error);
+        Assert.Empty(LeftOut(_s.PathOf("out-key")));
+        Assert.Contains("--not-in-any-scan", MergeJob.NotInWarning(options, keyed.Summary!));
+
+        // On position alone every scan's row at that place goes, and the warning has no cause.
+        options = Options([wdb], _s.PathOf("out-any"), new FilterOptions(NotIn: new NotInCatalogues([byKey], AnyScan: true)));
+        var any = MergeJob.Run(options);
+        Assert.Equal([(0, 2L), (0, 4L), (0, 5L)], LeftOut(_s.PathOf("out-any")).Order().ToArray());
+        Assert.Null(MergeJob.NotInWarning(options, any.Summary!));
+    }
+
+    [Fact]
+    public void A_catalogue_that_cannot_be_used_stops_the_run_with_one_line_and_nothing_written()
+    {
+        string wdb = _s.Write("wdb.csv", "cntr,scan_key,ra,dec\n1,5,10.0,20.0\n");
+        string noScans = _s.Write("no-scans.csv", "ra,dec,j_m\n10.0,20.0,12\n");
+        string noDec = _s.Write("no-dec.csv", "ra,scan_key\n10.0,5\n");
+        var cases = new (NotInCatalogues NotIn, string Expected)[]
+        {
+            (new([noScans]), "--not-in-any-scan"),
+            (new([noDec]), "missing required column 'dec'"),
+            (new([_s.PathOf("absent.csv")]), "absent.csv"),
+            (new(["-"]), "standard input"),
+            (new([noScans], 0), "--not-in-radius must be in (0, 5]"),
+            (new([noScans], 6), "--not-in-radius must be in (0, 5]"),
+            (new([]), "names no catalogue"),
+        };
+        foreach (var (notIn, expected) in cases)
+        {
+            string outDir = _s.PathOf("out");
+            var outcome = MergeJob.Run(Options([wdb], outDir, new FilterOptions(NotIn: notIn)));
+            Assert.Equal(MergeJob.InputErrorExit, outcome.ExitCode);
+            Assert.Contains(expected, outcome.Error);
+            Assert.DoesNotContain('\n', outcome.Error!);
+            Assert.False(Directory.Exists(outDir));
+        }
+        // Under --strict a catalogue's bad row stops the run as an input's would, with its file, line and column.
+        string badRow = _s.Write("bad-row.csv", "ra,dec,scan_key\n10.0,20.0,5\n10.0,x,5\n");
+        var strict = MergeJob.Run(Options([wdb], _s.PathOf("out"), new FilterOptions(NotIn: new NotInCatalogues([badRow]))) with { Strict = true });
+        Assert.Equal(MergeJob.InputErrorExit, strict.ExitCode);
+        Assert.Contains($"{badRow}:3:", strict.Error);
+    }
+
+    [Fact]
+    public void From_the_command_line_the_options_reach_the_merge_and_a_lone_radius_is_refused()
+    {
+        string wdb = _s.Write("wdb.csv", "cntr,scan_key,ra,dec\n1,5,10.0,20.0\n2,6,10.0,20.0\n");
+        string psc = _s.Write("psc.csv", "ra,dec,scan_key\n10.0,20.0,5\n");
+        string outDir = _s.PathOf("out");
+        var (exit, _, stderr) = WdbProcess.Run("merge", wdb, "--out", outDir, "--device", "cpu", "--not-in", psc, "--not-in-radius", "0.1");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal([(0, 2L)], LeftOut(outDir).ToArray());
+        Assert.Contains("1 catalogue rows", stderr);
+        Assert.Equal(0.1, Summary(outDir).GetProperty("parameters").GetProperty("not_in_radius_arcsec").GetDouble());
+
+        (exit, _, stderr) = WdbProcess.Run("merge", wdb, "--out", _s.PathOf("out-any"), "--device", "cpu", "--not-in", psc, "--not-in-any-scan");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(2, LeftOut(_s.PathOf("out-any")).Count);
+
+        (exit, _, stderr) = WdbProcess.Run("merge", wdb, "--out", _s.PathOf("lone"), "--not-in-radius", "0.1");
+        Assert.Equal(2, exit);
+        Assert.Contains("go with --not-in CATALOGUE", stderr);
+        Assert.False(Directory.Exists(_s.PathOf("lone")));
+    }
+}
