@@ -60,6 +60,11 @@ internal sealed class MergeArguments
     private readonly Option<int> threads = ThreadsOption();
     private readonly Option<double?> minSnr = new("--min-snr") { Description = "Pre-merge filter: drop extractions whose best band SNR is below this" };
     private readonly Option<bool> noArtifacts = new("--exclude-artifacts") { Description = "Pre-merge filter: drop extractions with a cc_flg artifact flag in any band" };
+    private readonly Option<bool> noLikelyArtifacts = new("--exclude-likely-artifacts")
+    {
+        Description = "Pre-merge filter: drop extractions that no flag marks but that are known high-probability artifacts: bright yet detected on " +
+                      "under 40% of the frames that saw them (one-frame transients), or single-band at SNR >= 10 on no frame (hot pixels); see docs/filters.md",
+    };
     private readonly Option<string[]> notIn = new("--not-in")
     {
         Description = "Pre-merge filter, the reject-file mode: drop extractions found in these released catalogues (the PSC, the XSC; any input format): " +
@@ -117,7 +122,7 @@ internal sealed class MergeArguments
         if (zones)
             foreach (Option o in new Option[] { zoneRows, memory, spillDir })
                 cmd.Options.Add(o);
-        foreach (Option o in new Option[] { minSnr, noArtifacts, notIn, notInRadius, notInAnyScan, modelFile, scans, checksum })
+        foreach (Option o in new Option[] { minSnr, noArtifacts, noLikelyArtifacts, notIn, notInRadius, notInAnyScan, modelFile, scans, checksum })
             cmd.Options.Add(o);
     }
 
@@ -163,7 +168,7 @@ internal sealed class MergeArguments
             Inputs = p.GetValue(inputs)!, OutDir = p.GetValue(output)!, RadiusArcsec = p.GetValue(radius),
             Profile = p.GetValue(profile), Strict = p.GetValue(strict), Device = p.GetValue(device)!,
             Threads = p.GetValue(threads), FilesAtOnce = p.GetValue(filesAtOnce), BlockRows = p.GetValue(blockRows),
-            Filters = new FilterOptions(p.GetValue(minSnr), p.GetValue(noArtifacts), notInCatalogues),
+            Filters = new FilterOptions(p.GetValue(minSnr), p.GetValue(noArtifacts), notInCatalogues, p.GetValue(noLikelyArtifacts)),
             Reliability = model,
             Progress = progress,
             ScanTable = p.GetValue(scans),

@@ -17,6 +17,7 @@ public enum RejectReason
     FilteredLowSnr,
     FilteredArtifact,
     FilteredInCatalogue,
+    FilteredLikelyArtifact,
 }
 
 public static class RejectReasons
@@ -37,6 +38,7 @@ public static class RejectReasons
         RejectReason.FilteredLowSnr => "filtered_low_snr",
         RejectReason.FilteredArtifact => "filtered_artifact",
         RejectReason.FilteredInCatalogue => "filtered_in_catalogue",
+        RejectReason.FilteredLikelyArtifact => "filtered_likely_artifact",
         _ => r.ToString(),
     };
 }

@@ -340,6 +340,7 @@ public static class MergeJob
         summary.Parameters["memory_mb"] = Streaming.ZoneMerge.MemoryBudget(options) >> 20;
         if (options.Filters.MinSnr is double snr) summary.Parameters["min_snr"] = snr;
         summary.Parameters["exclude_artifacts"] = options.Filters.ExcludeArtifacts;
+        summary.Parameters["exclude_likely_artifacts"] = options.Filters.ExcludeLikelyArtifacts;
         if (options.Filters.NotIn is { } notIn)
         {
             summary.Parameters["not_in_radius_arcsec"] = notIn.RadiusArcsec;

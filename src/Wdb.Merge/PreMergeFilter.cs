@@ -6,9 +6,11 @@ namespace Wdb.Merge;
 /// <param name="MinSnr">Keep a row only when its best band SNR is at least this; rows without any SNR pass.</param>
 /// <param name="ExcludeArtifacts">Drop rows whose `cc_flg` marks an artifact in any band (not '0').</param>
 /// <param name="NotIn">The reject-file mode: drop rows found in released catalogues (the PSC, the XSC).</param>
-public sealed record FilterOptions(double? MinSnr = null, bool ExcludeArtifacts = false, NotInCatalogues? NotIn = null)
+/// <param name="ExcludeLikelyArtifacts">Drop rows that <see cref="LikelyArtifacts"/> finds (hot pixels, one-frame transients) though no flag marks them.</param>
+public sealed record FilterOptions(double? MinSnr = null, bool ExcludeArtifacts = false, NotInCatalogues? NotIn = null,
+    bool ExcludeLikelyArtifacts = false)
 {
-    public bool Any => MinSnr is not null || ExcludeArtifacts || NotIn is not null;
+    public bool Any => MinSnr is not null || ExcludeArtifacts || NotIn is not null || ExcludeLikelyArtifacts;
 
     /// <summary><see cref="NotIn"/>'s catalogues as read (<see cref="MergeJob"/> reads them before the inputs).</summary>
     internal ReleasedCatalogue? Catalogue { get; init; }
@@ -31,10 +33,26 @@ public static class PreMergeFilter
                 if (options.Catalogue is { } catalogue && catalogue.Holds(block.ScanKey[i], block.Ra[i], block.Dec[i]))
                     reasons[i] = RejectReason.FilteredInCatalogue;
                 else if (options.ExcludeArtifacts && HasArtifactFlag(block, i)) reasons[i] = RejectReason.FilteredArtifact;
+                else if (options.ExcludeLikelyArtifacts && LikelyArtifacts.Of(block, i) != LikelyArtifact.None) reasons[i] = RejectReason.FilteredLikelyArtifact;
                 else if (options.MinSnr is double min && BestSnr(block, i) is float snr && snr < min) reasons[i] = RejectReason.FilteredLowSnr;
             }
         });
         return reasons;
+    }
+
+    /// <summary>The columns of <paramref name="block"/> that <see cref="Reasons"/> reads under <paramref name="options"/>.</summary>
+    public static IEnumerable<Array> Columns(ExtractionBlock block, FilterOptions options)
+    {
+        if (options.NotIn is not null) yield return block.ScanKey;
+        if (options.NotIn is not null) yield return block.Ra;
+        if (options.NotIn is not null) yield return block.Dec;
+        if (options.ExcludeLikelyArtifacts) yield return block.Ndet;
+        foreach (var band in block.Bands)
+        {
+            if (options.ExcludeArtifacts) yield return band.CcFlg;
+            if (options.MinSnr is not null || options.ExcludeLikelyArtifacts) yield return band.Snr;
+            if (options.ExcludeLikelyArtifacts) { yield return band.Mag; yield return band.RdFlg; yield return band.PhQual; }
+        }
     }
 
     private static bool HasArtifactFlag(ExtractionBlock block, int i)

@@ -36,6 +36,7 @@ public enum Reason : byte
   filtered_low_snr = 10,
   filtered_artifact = 11,
   filtered_in_catalogue = 12,
+  filtered_likely_artifact = 13,
 };
 
 /// Per-band photometry of a group. Magnitudes are NaN when ndet = 0.

@@ -26,6 +26,7 @@ internal sealed class ClusterState
     public int BlockRows { get; set; }
     public double? MinSnr { get; set; }
     public bool ExcludeArtifacts { get; set; }
+    public bool ExcludeLikelyArtifacts { get; set; }
     /// <summary>The --not-in catalogues (full paths: each task reads them again; their checksums are in <see cref="Summary"/>).</summary>
     public List<string> NotIn { get; set; } = new();
     public double NotInRadiusArcsec { get; set; }
@@ -61,6 +62,7 @@ internal sealed class ClusterState
         RadiusArcsec = options.RadiusArcsec, Profile = options.Profile, Format = options.Format, Strict = options.Strict,
         Device = options.Device, BlockRows = options.BlockRows,
         MinSnr = options.Filters.MinSnr, ExcludeArtifacts = options.Filters.ExcludeArtifacts,
+        ExcludeLikelyArtifacts = options.Filters.ExcludeLikelyArtifacts,
         NotIn = options.Filters.NotIn?.Paths.Select(Path.GetFullPath).ToList() ?? [],
         NotInRadiusArcsec = options.Filters.NotIn?.RadiusArcsec ?? 0, NotInAnyScan = options.Filters.NotIn?.AnyScan ?? false,
         ReliabilityModelJson = options.Reliability?.ToJson(),
@@ -79,7 +81,7 @@ internal sealed class ClusterState
             Inputs = Inputs, OutDir = OutDir, RadiusArcsec = RadiusArcsec, Profile = Profile, Format = Format, Strict = Strict,
             Device = device ?? Device, Threads = threads, BlockRows = BlockRows,
             Filters = new FilterOptions(MinSnr, ExcludeArtifacts,
-                NotIn.Count == 0 ? null : new NotInCatalogues(NotIn, NotInRadiusArcsec, NotInAnyScan)),
+                NotIn.Count == 0 ? null : new NotInCatalogues(NotIn, NotInRadiusArcsec, NotInAnyScan), ExcludeLikelyArtifacts),
             Reliability = ReliabilityModelJson is null ? null : ReliabilityModel.Load(ReliabilityModelJson),
             ZoneRows = ZoneRows, Checksum = checksum, Progress = progress,
         };

@@ -559,7 +559,7 @@ public static class ZoneMerge
     {
         var columns = new List<Array> { b.ScanKey, b.Ra, b.Dec };
         if (duplicates) columns.AddRange([b.FileIndex, b.Line]);
-        if (filters.Any) foreach (var band in b.Bands) columns.AddRange([band.Snr, band.CcFlg]);
+        foreach (var column in PreMergeFilter.Columns(b, filters)) if (!columns.Contains(column)) columns.Add(column);
         return columns.ToArray();
     };
 
