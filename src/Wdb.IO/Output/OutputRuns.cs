@@ -117,7 +117,7 @@ public sealed class OutputRuns : IDisposable
     }
 
     /// <summary>
-    /// Ends the spills and saves the runs' index in their directory (written whole, then renamed), so that
+    /// Ends the spills, flushes them to the disk and saves the runs' index in their directory (written whole, then renamed), so that
     /// another process can merge them with others (<see cref="Open"/>: a cluster's stitch, docs/cluster.md);
     /// the directory then outlives this object. Returns the spill's error, if any (nothing is saved then).
     /// </summary>
@@ -128,7 +128,7 @@ public sealed class OutputRuns : IDisposable
         if (Error is not null) return Error;
         try
         {
-            foreach (var f in _own.All) f.EndWrites();
+            foreach (var f in _own.All) f.EndWritesDurably();
             WholeFile.Write(Path.Combine(_directory, IndexName), file =>
             {
                 using var w = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true);

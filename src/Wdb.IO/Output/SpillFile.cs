@@ -111,6 +111,19 @@ public sealed class SpillFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Ends the appends and flushes the file to the disk: for runs saved for another process (a cluster's task),
+    /// whose index, written after, must never name bytes a power loss could take back.
+    /// </summary>
+    public void EndWritesDurably()
+    {
+        EndWrites();
+        // The reading handle: written through the cache it is the writing one (which Windows needs); written directly,
+        // a read-only one, which Linux's fsync takes as well.
+        try { RandomAccess.FlushToDisk(_handle!); }
+        catch (IOException e) { throw Named(e); }
+    }
+
     /// <summary>A handle for positional reads (<see cref="RandomAccess"/>); appending ends here.</summary>
     public SafeFileHandle ReadHandle
     {

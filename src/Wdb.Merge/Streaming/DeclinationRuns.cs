@@ -60,13 +60,13 @@ public sealed class DeclinationRuns : IDisposable
     private const long IndexMagic = 0x31534e5552424457;   // "WDBRUNS1"
 
     /// <summary>
-    /// Ends the writes and saves the runs' index beside their file (written whole, then renamed), so that
+    /// Ends the writes, flushes them to the disk and saves the runs' index beside their file (written whole, then renamed), so that
     /// other processes can <see cref="Open"/> them (a cluster's tasks: docs/cluster.md); the directory then
     /// outlives this object.
     /// </summary>
     public void Save()
     {
-        _file?.EndWrites();
+        _file?.EndWritesDurably();
         WholeFile.Write(Path.Combine(_directory, IndexName), file =>
         {
             using var w = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true);

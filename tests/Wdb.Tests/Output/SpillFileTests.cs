@@ -39,4 +39,23 @@ public sealed class SpillFileTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => file.Append(new byte[1]));
         Assert.Throws<IOException>(() => file.ReadDirect(buffer, 10, expected.Length - 5));
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Ended_durably_the_file_holds_its_bytes_for_this_process_and_any_other(bool tryDirect)
+    {
+        var expected = new byte[70_000];
+        new Random(3).NextBytes(expected);
+        string path = _s.PathOf($"durable-{tryDirect}.run");
+        using (var file = new SpillFile(path, tryDirect))
+        {
+            file.Append(expected);
+            file.EndWritesDurably();
+            var back = new byte[expected.Length];
+            file.Read(back, 0);
+            Assert.Equal(expected, back);
+        }
+        Assert.Equal(expected, File.ReadAllBytes(path));
+    }
 }
