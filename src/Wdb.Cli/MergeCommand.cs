@@ -80,6 +80,17 @@ internal sealed class MergeArguments
     {
         Description = "Match --not-in catalogues on position alone, whatever the scan (for a catalogue without scan columns: it also drops the other scans' apparitions of its sources)",
     };
+    private readonly Option<string[]> associate = new("--associate")
+    {
+        Description = "External catalogues (any input format; ra and dec required) whose association with each group is reliability evidence: " +
+                      "a row within --associate-radius of the group's mean position raises its extractions' scores, none lowers them a little (docs/reliability.md)",
+        AllowMultipleArgumentsPerToken = true,
+    };
+    private readonly Option<double> associateRadius = new("--associate-radius")
+    {
+        Description = "Association radius in arcsec (inclusive) for --associate",
+        DefaultValueFactory = _ => AssociateCatalogues.DefaultRadiusArcsec,
+    };
     private readonly Option<int> blockRows = new("--block-rows") { Description = "Rows per link block; each block is linked with a dec margin of one radius, so results do not depend on it (bounds GPU memory)", DefaultValueFactory = _ => 1 << 23 };
     private readonly Option<int?> zoneRows = new("--zone-rows") { Description = $"Merge zone by zone in declination, about this many rows per zone, holding one zone (and the next, being read) instead of the whole table; 0 holds the whole table. Default: chosen by --memory. Results do not depend on it" };
     private readonly Option<string?> memory = new("--memory") { Description = $"Memory the merge may plan for, e.g. 8G or 512M: an input whose table (about {Wdb.Merge.Streaming.ZoneMerge.HeldBytesPerRow} bytes a row) does not fit is merged zone by zone, in zones as large as it allows (about {Wdb.Merge.Streaming.ZoneMerge.ZoneBytesPerRow} bytes a row, at least {Wdb.Merge.Streaming.ZoneMerge.DefaultZoneRows:N0} rows). Default: half of this machine's (or container's) memory, now {ByteSize.Format(Wdb.Merge.Streaming.ZoneMerge.DefaultMemoryBytes())}. Results do not depend on it" };
@@ -122,7 +133,7 @@ internal sealed class MergeArguments
         if (zones)
             foreach (Option o in new Option[] { zoneRows, memory, spillDir })
                 cmd.Options.Add(o);
-        foreach (Option o in new Option[] { minSnr, noArtifacts, noLikelyArtifacts, notIn, notInRadius, notInAnyScan, modelFile, scans, checksum })
+        foreach (Option o in new Option[] { minSnr, noArtifacts, noLikelyArtifacts, notIn, notInRadius, notInAnyScan, modelFile, associate, associateRadius, scans, checksum })
             cmd.Options.Add(o);
     }
 
@@ -163,6 +174,12 @@ internal sealed class MergeArguments
             return null;
         }
         var notInCatalogues = catalogues.Length == 0 ? null : new NotInCatalogues(catalogues, p.GetValue(notInRadius), p.GetValue(notInAnyScan));
+        string[] associated = p.GetValue(associate) ?? [];
+        if (associated.Length == 0 && p.GetResult(associateRadius) is { Implicit: false })
+        {
+            Console.Error.WriteLine($"wdb {verb}: --associate-radius goes with --associate CATALOGUE");
+            return null;
+        }
         return new MergeOptions
         {
             Inputs = p.GetValue(inputs)!, OutDir = p.GetValue(output)!, RadiusArcsec = p.GetValue(radius),
@@ -170,6 +187,7 @@ internal sealed class MergeArguments
             Threads = p.GetValue(threads), FilesAtOnce = p.GetValue(filesAtOnce), BlockRows = p.GetValue(blockRows),
             Filters = new FilterOptions(p.GetValue(minSnr), p.GetValue(noArtifacts), notInCatalogues, p.GetValue(noLikelyArtifacts)),
             Reliability = model,
+            Associate = associated.Length == 0 ? null : new AssociateCatalogues(associated, p.GetValue(associateRadius)),
             Progress = progress,
             ScanTable = p.GetValue(scans),
             ZoneRows = withZones ? p.GetValue(zoneRows) : null, MemoryBytes = memoryBytes, SpillDirectory = withZones ? p.GetValue(spillDir) : null,

@@ -71,6 +71,8 @@ public sealed class RunSummary
     public List<InputFileSummary> Inputs { get; set; } = new();
     /// <summary>The catalogues of `--not-in` (SPEC §4, the reject-file mode); empty without it.</summary>
     public List<CatalogueFileSummary> NotIn { get; set; } = new();
+    /// <summary>The catalogues of `--associate` (reliability evidence, SPEC §4); empty without it.</summary>
+    public List<CatalogueFileSummary> Associate { get; set; } = new();
     /// <summary>
     /// One stage's costs as measured, replacing what the summary had for it (a stage run once per zone
     /// arrives already added up).

@@ -27,6 +27,10 @@ public sealed record MergeOptions
     public FilterOptions Filters { get; init; } = new();
     /// <summary>Reliability model; null takes <see cref="ReliabilityModel.Default"/>.</summary>
     public ReliabilityModel? Reliability { get; init; }
+    /// <summary>External catalogues associated with the groups, evidence for the reliability scores; null: none.</summary>
+    public AssociateCatalogues? Associate { get; init; }
+    /// <summary><see cref="Associate"/>'s catalogues as read (<see cref="MergeJob"/> reads them before the inputs).</summary>
+    internal GroupAssociations? Associations { get; init; }
     /// <summary>Scan-footprint table (see <see cref="ScanTableReader"/>); null derives each scan's footprint from its own extractions.</summary>
     public string? ScanTable { get; init; }
     /// <summary>
@@ -122,7 +126,7 @@ public static class MergeJob
         // The scan table and the --not-in catalogues first: a bad one stops the run before any work.
         if (ReadScanTable(options, out var scanCorners) is MergeOutcome badScans) return badScans;
         if (ReadCatalogues(ref options, summary, log) is MergeOutcome badCatalogue) return badCatalogue;
-        if (options.Filters.NotIn is not null) timer.Stop("not in");
+        if (options.Filters.NotIn is not null || options.Associate is not null) timer.Stop("catalogues");
         var zones = Streaming.ZoneMerge.Plan(options, expected);
         WarnOfDiskSpace(options, zones?.EstimatedRows ?? expected.Sum(), zones is not null, log);
         if (zones is null && options.ZoneRows is null && log is not null)
@@ -183,7 +187,7 @@ public static class MergeJob
 
         var footprints = ScanFootprints.DeriveFromExtractions(scanCorners ?? sorted, options.Threads);
         timer.Stop("footprints");
-        var model = options.Reliability ?? ReliabilityModel.Default;
+        var model = ModelOf(options);
         var ordered = GroupStages.Order(sorted, cgid, footprints, model, options, summary, timer, log, options.Progress,
             others: (merged, decOrder));
 
@@ -289,21 +293,38 @@ public static class MergeJob
     }
 
     /// <summary>
-    /// The --not-in catalogues read into <paramref name="options"/>' filters and the summary (nothing to do without
-    /// them); a run stopped at a bad one (exit 2).
+    /// The --not-in and --associate catalogues read into <paramref name="options"/> and the summary (nothing to do
+    /// without them); a run stopped at a bad one (exit 2). <paramref name="notIn"/> false leaves the --not-in ones
+    /// (a cluster's stitch filters no row).
     /// </summary>
-    internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log)
+    internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log, bool notIn = true)
     {
-        if (options.Filters.NotIn is not { } request) return null;
-        options.Progress?.Stage("read the --not-in catalogues", null, 0);
-        var (catalogue, error) = ReleasedCatalogue.Read(request, options, log);
-        if (catalogue is null) return MergeOutcome.Fail(InputErrorExit, error!);
-        summary.NotIn = catalogue.Files.ToList();
-        log?.Invoke($"--not-in: {catalogue.Rows:N0} catalogue rows; an extraction within {request.RadiusArcsec}\" of one " +
-                    (request.AnyScan ? "(of any scan) is left out" : "of its own scan is left out"));
-        options = options with { Filters = options.Filters with { Catalogue = catalogue } };
+        if (notIn && options.Filters.NotIn is { } request)
+        {
+            options.Progress?.Stage("read the --not-in catalogues", null, 0);
+            var (catalogue, error) = ReleasedCatalogue.Read(request, options, log);
+            if (catalogue is null) return MergeOutcome.Fail(InputErrorExit, error!);
+            summary.NotIn = catalogue.Files.ToList();
+            log?.Invoke($"--not-in: {catalogue.Rows:N0} catalogue rows; an extraction within {request.RadiusArcsec}\" of one " +
+                        (request.AnyScan ? "(of any scan) is left out" : "of its own scan is left out"));
+            options = options with { Filters = options.Filters with { Catalogue = catalogue } };
+        }
+        if (options.Associate is { } associate)
+        {
+            options.Progress?.Stage("read the --associate catalogues", null, 0);
+            var (associations, error) = GroupAssociations.Read(associate, options, log);
+            if (associations is null) return MergeOutcome.Fail(InputErrorExit, error!);
+            summary.Associate = associations.Files.ToList();
+            log?.Invoke($"--associate: {associations.Rows:N0} catalogue rows; a group with one within {associate.RadiusArcsec}\" of its mean position " +
+                        "has a counterpart (reliability evidence)");
+            options = options with { Associations = associations };
+        }
         return null;
     }
+
+    /// <summary>The reliability model the run scores with: the one given or the default, with the run's associations.</summary>
+    internal static ReliabilityModel ModelOf(MergeOptions options) =>
+        (options.Reliability ?? ReliabilityModel.Default).Associated(options.Associations is { } a ? a.HasCounterpart : null);
 
     /// <summary>
     /// A warning when --not-in matched no extraction though its catalogues have rows: most likely they name their scans
@@ -348,6 +369,7 @@ public static class MergeJob
         }
         summary.Parameters["scans"] = options.ScanTable ?? "derived from each scan's extractions";
         summary.Parameters["reliability_model"] = options.Reliability?.Version ?? ReliabilityModel.DefaultVersion;
+        if (options.Associate is { } associate) summary.Parameters["associate_radius_arcsec"] = associate.RadiusArcsec;
         summary.Parameters["checksum"] = options.Checksum.Name();
         return summary;
     }

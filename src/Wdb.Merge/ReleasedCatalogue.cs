@@ -54,39 +54,52 @@ internal sealed class ReleasedCatalogue
     public bool Holds(long scanKey, double raDeg, double decDeg) =>
         _index.Within(_anyScan ? 0 : scanKey, raDeg, decDeg, _radiusArcsec).Count > 0;
 
-    /// <summary>
-    /// The catalogues read whole, with the merge's format, profile, strictness and checksum; a bad row is left out and
-    /// counted (under --strict it stops the run). The first fatal error instead, as one line.
-    /// </summary>
+    /// <summary>The catalogues read whole (<see cref="CatalogueFiles.Read"/>), or the first fatal error as one line.</summary>
     public static (ReleasedCatalogue? Catalogue, string? Error) Read(NotInCatalogues request, MergeOptions options, Action<string>? log)
     {
-        if (request.Paths.Count == 0) return (null, "--not-in names no catalogue");
         if (!(request.RadiusArcsec > 0 && request.RadiusArcsec <= NotInCatalogues.MostRadiusArcsec))
             return (null, $"--not-in-radius must be in (0, {NotInCatalogues.MostRadiusArcsec}] arcsec, got {request.RadiusArcsec}");
-        // Tasks of a cluster read the catalogues again, so they must be files.
-        if (request.Paths.Contains(InputPaths.StandardInput)) return (null, "--not-in: a catalogue is read from a file, not from standard input ('-')");
         var kind = request.AnyScan ? TableKind.CataloguePositions : TableKind.CataloguePositionsAndScans;
+        var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, kind, "--not-in", "their extractions stay in the merge", log);
+        if (error is not null)
+        {
+            bool noScans = !request.AnyScan && error.Contains("missing required column '", StringComparison.Ordinal)
+                && (error.Contains("'scan") || error.Contains("'date'") || error.Contains("'hemis'"));
+            return (null, noScans ? error + " (a catalogue without its rows' scans can be matched on position alone: --not-in-any-scan)" : error);
+        }
+        return (new ReleasedCatalogue(rows!, request, files!), null);
+    }
+}
+
+/// <summary>The catalogues of an option (`--not-in`, `--associate`) read for a merge: the rows a match needs, and each file's account.</summary>
+internal static class CatalogueFiles
+{
+    /// <summary>
+    /// Every file of <paramref name="paths"/> read whole as <paramref name="kind"/>, with the merge's format, profile,
+    /// strictness, threads and checksum; a bad row is left out, counted and said (what that means for the merge in
+    /// <paramref name="leftOut"/>), and under --strict stops the run. The first fatal error instead, as one line
+    /// beginning with <paramref name="option"/>.
+    /// </summary>
+    public static (CatalogueRows? Rows, List<CatalogueFileSummary>? Files, string? Error) Read(IReadOnlyList<string> paths, MergeOptions options,
+        TableKind kind, string option, string leftOut, Action<string>? log)
+    {
+        if (paths.Count == 0) return (null, null, $"{option} names no catalogue");
+        // A cluster's tasks read the catalogues again, so they must be files.
+        if (paths.Contains(InputPaths.StandardInput)) return (null, null, $"{option}: a catalogue is read from a file, not from standard input ('-')");
         var readOptions = new ReadOptions(options.Profile, options.Format, options.Strict, options.Threads, options.Checksum, kind);
-        var (rows, read) = CatalogueRows.Read(request.Paths, readOptions);
+        var (rows, read) = CatalogueRows.Read(paths, readOptions);
         var files = new List<CatalogueFileSummary>();
         foreach (var file in read)
         {
-            if (file.Error is not null)
-            {
-                bool noScans = !request.AnyScan && file.Error.Message.StartsWith("missing required column '", StringComparison.Ordinal)
-                    && (file.Error.Message.Contains("'scan") || file.Error.Message.Contains("'date'") || file.Error.Message.Contains("'hemis'"));
-                string hint = noScans ? " (a catalogue without its rows' scans can be matched on position alone: --not-in-any-scan)" : "";
-                return (null, $"--not-in: {file.Error}{hint}");
-            }
+            if (file.Error is not null) return (null, null, $"{option}: {file.Error}");
             files.Add(new CatalogueFileSummary
             {
                 Path = file.Path, Format = file.Format.Name(), Bytes = file.Bytes, Checksum = file.Checksum,
                 RowsRead = file.RowsRead, RowsRejected = file.Rejects.Count,
             });
             if (file.Rejects.Count > 0)
-                log?.Invoke($"--not-in {file.Path}: {file.Rejects.Count:N0} of {file.RowsRead:N0} rows left out (their extractions stay in the merge), " +
-                            $"the first: {file.Rejects[0]}");
+                log?.Invoke($"{option} {file.Path}: {file.Rejects.Count:N0} of {file.RowsRead:N0} rows left out ({leftOut}), the first: {file.Rejects[0]}");
         }
-        return (new ReleasedCatalogue(rows, request, files), null);
+        return (rows, files, null);
     }
 }

@@ -44,8 +44,8 @@ public static class OutputVerifier
                     return ([], new OutputError($"{summaryPath}: output '{file.Name}' is not a file name"));
                 expected.Add((file.Name, Path.Combine(dir, file.Name), false, file.Value.GetString() ?? ""));
             }
-            // The inputs, and the catalogues of --not-in (they decided which rows were merged).
-            foreach (string list in inputs ? ["inputs", "not_in"] : Array.Empty<string>())
+            // The inputs, and the catalogues of --not-in and --associate (they decided which rows were merged, and scores).
+            foreach (string list in inputs ? ["inputs", "not_in", "associate"] : Array.Empty<string>())
             {
                 if (!root.TryGetProperty(list, out var files) || files.ValueKind != JsonValueKind.Array) continue;
                 foreach (var file in files.EnumerateArray())

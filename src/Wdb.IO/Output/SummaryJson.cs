@@ -80,25 +80,31 @@ internal static class SummaryJson
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteStartArray("not_in");
-            foreach (var c in s.NotIn)
-            {
-                w.WriteStartObject();
-                w.WriteString("path", c.Path);
-                w.WriteString("format", c.Format);
-                w.WriteNumber("bytes", c.Bytes);
-                w.WriteString("checksum", c.Checksum);
-                w.WriteNumber("rows_read", c.RowsRead);
-                w.WriteNumber("rows_rejected", c.RowsRejected);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            Catalogues(w, "not_in", s.NotIn);
+            Catalogues(w, "associate", s.Associate);
             w.WriteStartObject("outputs");
             foreach (var (name, checksum) in s.Outputs) w.WriteString(name, checksum);
             w.WriteEndObject();
             w.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void Catalogues(Utf8JsonWriter w, string name, List<CatalogueFileSummary> files)
+    {
+        w.WriteStartArray(name);
+        foreach (var c in files)
+        {
+            w.WriteStartObject();
+            w.WriteString("path", c.Path);
+            w.WriteString("format", c.Format);
+            w.WriteNumber("bytes", c.Bytes);
+            w.WriteString("checksum", c.Checksum);
+            w.WriteNumber("rows_read", c.RowsRead);
+            w.WriteNumber("rows_rejected", c.RowsRejected);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     /// <summary>The run's or one input's row accounting: read = merged + rejected (+ filtered), rejects by reason.</summary>

@@ -1,7 +1,7 @@
 namespace Wdb.Merge;
 
 /// <summary>
-/// The default reliability model v1, verbatim as committed in docs/reliability-model-v1.json
+/// The default reliability model v2, verbatim as committed in docs/reliability-model-v2.json
 /// (a test keeps the two identical and checks that this text is what <see cref="ReliabilityModel.ToJson"/>
 /// writes). Its weights are set by hand, not fitted: see docs/reliability.md for the reasoning.
 /// </summary>
@@ -10,8 +10,8 @@ internal static class DefaultModel
     public const string Json = """
 {
   "format": "wdb-reliability-model/1",
-  "version": "v1",
-  "description": "Hand-set prior (not fitted). Weights are log-odds; bins run worst to best. Replace with a model re-calibrated from a calibration-tile merge (ReliabilityCalibrator) when one is available.",
+  "version": "v2",
+  "description": "Hand-set prior (not fitted). Weights are log-odds; bins run worst to best. v1 with the association feature (external catalogues given to the merge): without a catalogue every score is v1's. Replace with a model re-calibrated from a calibration-tile merge (ReliabilityCalibrator) when one is available.",
   "calibrated_from": "none",
   "score": "p = 1 / (1 + exp(-(intercept + sum over features of weights[bin]))); score = min(9, floor(10 p))",
   "intercept": 1,
@@ -122,6 +122,23 @@ internal static class DefaultModel
         -0.8,
         0.8,
         1.5
+      ]
+    },
+    {
+      "name": "association",
+      "description": "1 when a row of the external catalogues given to the merge (--associate) lies within their radius of the group's weighted mean position, else 0; unknown when no catalogue was given, for a row in no group, and for a known minor planet.",
+      "edges": [
+        0.5
+      ],
+      "bins": [
+        "no catalogue",
+        "<0.5",
+        ">=0.5"
+      ],
+      "weights": [
+        0,
+        -0.3,
+        1
       ]
     }
   ]

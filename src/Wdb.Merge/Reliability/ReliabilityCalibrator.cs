@@ -115,6 +115,9 @@ public static class ReliabilityCalibrator
                 w = (double[])bf.WeightsArray.Clone();
                 for (int b = 0; b < w.Length; b++) w[b] -= bf.WeightsArray[0];
             }
+            // A calibration merge has no external catalogue: every row is in the "no catalogue" bin, so the association's
+            // weights are the base model's (set by hand, or fitted elsewhere).
+            if (f == (int)ReliabilityFeatureKind.Association) w = (double[])bf.WeightsArray.Clone();
             for (int b = 0; b < w.Length; b++) w[b] = Round4(w[b]);
             features[f] = new ReliabilityFeature(bf.Kind, (double[])bf.EdgesArray.Clone(), w);
         }
@@ -243,7 +246,7 @@ public static class ReliabilityCalibrator
             for (int f = 0; f < nf; f++)
             {
                 _binOf[f] = new int[n];
-                _fitted[f] = f != (int)ReliabilityFeatureKind.Confirmation || fitConfirmation;
+                _fitted[f] = (f != (int)ReliabilityFeatureKind.Confirmation || fitConfirmation) && f != (int)ReliabilityFeatureKind.Association;
                 // An unfitted feature is left out of the log-odds (all its rows share one bin).
                 Weights[f] = _fitted[f] ? (double[])baseModel.Features[f].WeightsArray.Clone() : new double[baseModel.Features[f].BinCount];
             }

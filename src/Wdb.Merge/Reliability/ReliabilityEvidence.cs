@@ -31,13 +31,23 @@ public enum ArtifactClass : byte
 /// <param name="BandsDetected">Bands (0..3) whose default magnitude is a detection (<see cref="Wdb.Core.Bands.IsDetection"/>).</param>
 /// <param name="BestSnr">Largest SNR over the detected bands; NaN when none is known.</param>
 /// <param name="Confirmation">The group's sdet/spos clamped to [0, 1]; NaN when it cannot confirm (see <see cref="ReliabilityEvidence.ConfirmationOf"/>).</param>
+/// <param name="Association">1 when the group has a counterpart in the merge's external catalogues, 0 when not; NaN when none was given (see <see cref="ReliabilityEvidence.AssociationOf"/>).</param>
 public readonly record struct ReliabilityEvidence(
-    ArtifactClass Artifact, double FrameFraction, int BandsDetected, double BestSnr, double Confirmation)
+    ArtifactClass Artifact, double FrameFraction, int BandsDetected, double BestSnr, double Confirmation, double Association = double.NaN)
 {
-    /// <summary>Evidence of row <paramref name="row"/>, with the confirmation of its group (sdet, spos).</summary>
-    public static ReliabilityEvidence Of(ExtractionBlock block, int row, int sdet, int spos, int minSpos) =>
-        new(ArtifactOf(block, row), FrameFractionOf(block.Ndet[row]), BandsDetectedOf(block, row),
-            BestSnrOf(block, row), ConfirmationOf(sdet, spos, minSpos, IsMinorPlanet(block.MpFlg[row])));
+    /// <summary>Evidence of row <paramref name="row"/>, with the confirmation of its group (sdet, spos) and its association (NaN: no catalogue).</summary>
+    public static ReliabilityEvidence Of(ExtractionBlock block, int row, int sdet, int spos, int minSpos, double association = double.NaN)
+    {
+        bool minorPlanet = IsMinorPlanet(block.MpFlg[row]);
+        return new(ArtifactOf(block, row), FrameFractionOf(block.Ndet[row]), BandsDetectedOf(block, row),
+            BestSnrOf(block, row), ConfirmationOf(sdet, spos, minSpos, minorPlanet), AssociationOf(association, minorPlanet));
+    }
+
+    /// <summary>
+    /// The group's association as the model bins it: NaN ("no catalogue") for a known minor planet, whose position
+    /// no static catalogue holds, as it cannot be confirmed either.
+    /// </summary>
+    public static double AssociationOf(double association, bool minorPlanet) => minorPlanet ? double.NaN : association;
 
     /// <summary>Worst artifact class over the three bands.</summary>
     public static ArtifactClass ArtifactOf(ExtractionBlock block, int row)

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Wdb.Merge;
 
-/// <summary>The five features of the reliability model, in the model's (and the JSON's) order.</summary>
+/// <summary>The six features of the reliability model, in the model's (and the JSON's) order.</summary>
 public enum ReliabilityFeatureKind
 {
     Artifact = 0,
@@ -10,6 +10,8 @@ public enum ReliabilityFeatureKind
     BandsDetected = 2,
     Snr = 3,
     Confirmation = 4,
+    /// <summary>The group's association with the external catalogues given to the merge (`--associate`).</summary>
+    Association = 5,
 }
 
 /// <summary>
@@ -27,7 +29,8 @@ public sealed class ReliabilityFeature
     public string Name => Names[(int)Kind];
     public string Description => Descriptions[(int)Kind];
     /// <summary>Whether bin 0 is "unknown" (value absent), outside the worst-to-best order.</summary>
-    public bool HasUnknown => Kind is ReliabilityFeatureKind.FrameFraction or ReliabilityFeatureKind.Snr or ReliabilityFeatureKind.Confirmation;
+    public bool HasUnknown => Kind is ReliabilityFeatureKind.FrameFraction or ReliabilityFeatureKind.Snr or ReliabilityFeatureKind.Confirmation
+        or ReliabilityFeatureKind.Association;
     /// <summary>Bin edges of a numeric feature, strictly ascending; empty for a categorical one.</summary>
     public IReadOnlyList<double> Edges => EdgesArray;
     /// <summary>Log-odds weight of each bin.</summary>
@@ -50,7 +53,7 @@ public sealed class ReliabilityFeature
         _ => edges + 2,
     };
 
-    public static readonly string[] Names = ["artifact", "frame_fraction", "bands_detected", "snr", "confirmation"];
+    public static readonly string[] Names = ["artifact", "frame_fraction", "bands_detected", "snr", "confirmation", "association"];
 
     private static readonly string[] Descriptions =
     [
@@ -59,6 +62,7 @@ public sealed class ReliabilityFeature
         "Number of bands whose default magnitude is a detection (not null, not an upper limit).",
         "Largest SNR among the detected bands; unknown when no detected band has one.",
         "The group's sdet/spos (scans that detected it over scans that covered it), clamped to 1; unknown (unconfirmable) when spos < min_spos or the extraction is a known minor planet.",
+        "1 when a row of the external catalogues given to the merge (--associate) lies within their radius of the group's weighted mean position, else 0; unknown when no catalogue was given, for a row in no group, and for a known minor planet.",
     ];
 
     /// <summary>Bin of a numeric value (NaN: the unknown bin).</summary>
@@ -86,7 +90,12 @@ public sealed class ReliabilityFeature
                     for (int k = 0; k < 4; k++) labels[k] = k.ToString(CultureInfo.InvariantCulture);
                     break;
                 default:
-                    labels[0] = Kind == ReliabilityFeatureKind.Confirmation ? "unconfirmable" : "unknown";
+                    labels[0] = Kind switch
+                    {
+                        ReliabilityFeatureKind.Confirmation => "unconfirmable",
+                        ReliabilityFeatureKind.Association => "no catalogue",
+                        _ => "unknown",
+                    };
                     var e = EdgesArray;
                     for (int k = 0; k <= e.Length; k++)
                         labels[k + 1] = k == 0 ? "<" + F(e[0])

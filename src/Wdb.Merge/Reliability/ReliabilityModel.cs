@@ -24,11 +24,13 @@ public sealed class ReliabilityModel
 {
     /// <summary>The JSON "format" tag this code reads and writes.</summary>
     public const string Format = "wdb-reliability-model/1";
-    public const int FeatureCount = 5;
+    public const int FeatureCount = 6;
 
     private readonly ReliabilityFeature[] _features;
     private readonly int[] _stride;       // cell = sum of bin * stride, artifact varying slowest
     private readonly byte[] _scores;      // score of every cell
+    // The external catalogues this model scores a merge's groups against (Associated); null: none given.
+    private readonly Func<double, double, bool>? _counterpart;
 
     public string Version { get; }
     public string Description { get; }
@@ -42,22 +44,22 @@ public sealed class ReliabilityModel
     /// <summary>Number of bin combinations (the size of the score table).</summary>
     public int CellCount => _scores.Length;
 
-    /// <summary>The documented default (v1, set by hand; see docs/reliability.md and docs/reliability-model-v1.json).</summary>
+    /// <summary>The documented default (v2, set by hand; see docs/reliability.md and docs/reliability-model-v2.json).</summary>
     public static ReliabilityModel Default { get; } = Load(DefaultModel.Json);
 
     /// <summary>
     /// <see cref="Default"/>'s version, known without parsing it: a merge names its model in the summary before
     /// the read, and parses the default one (~4.5 ms of JSON) beside the read instead (bench/NOTES.md 95).
     /// </summary>
-    public const string DefaultVersion = "v1";
+    public const string DefaultVersion = "v2";
 
-    /// <summary>The default model's JSON text, identical to docs/reliability-model-v1.json.</summary>
+    /// <summary>The default model's JSON text, identical to docs/reliability-model-v2.json.</summary>
     public static string DefaultJson => DefaultModel.Json;
 
     internal ReliabilityModel(string version, string description, string calibratedFrom, double intercept,
         int minSpos, ReliabilityFeature[] features, ReliabilityTraining? training)
     {
-        if (features.Length != FeatureCount) throw new ArgumentException("five features expected", nameof(features));
+        if (features.Length != FeatureCount) throw new ArgumentException("six features expected", nameof(features));
         Version = version; Description = description; CalibratedFrom = calibratedFrom;
         Intercept = intercept; MinSpos = minSpos; _features = features; Training = training;
         _stride = new int[FeatureCount];
@@ -71,6 +73,20 @@ public sealed class ReliabilityModel
             _scores[c] = ScoreOfProbability(Sigmoid(LogOdds(bins)));
         }
     }
+
+    private ReliabilityModel(ReliabilityModel model, Func<double, double, bool>? counterpart)
+    {
+        (Version, Description, CalibratedFrom, Intercept, MinSpos, _features, Training) =
+            (model.Version, model.Description, model.CalibratedFrom, model.Intercept, model.MinSpos, model._features, model.Training);
+        (_stride, _scores, _counterpart) = (model._stride, model._scores, counterpart);
+    }
+
+    /// <summary>
+    /// This model scoring a merge whose groups are associated with external catalogues (SPEC §4): a group has a
+    /// counterpart when <paramref name="counterpart"/>(its weighted mean RA, Dec) says so. Null: no catalogue, every
+    /// group in the association feature's "no catalogue" bin. The tables are shared; the JSON is the model's.
+    /// </summary>
+    public ReliabilityModel Associated(Func<double, double, bool>? counterpart) => new(this, counterpart);
 
     /// <summary>Parses a model (see docs/reliability.md for the format); throws <see cref="FormatException"/> naming the problem.</summary>
     public static ReliabilityModel Load(string json) =>
@@ -97,6 +113,7 @@ public sealed class ReliabilityModel
         Math.Clamp(e.BandsDetected, 0, 3),
         _features[3].BinOf(e.BestSnr),
         _features[4].BinOf(e.Confirmation),
+        _features[5].BinOf(e.Association),
     ];
 
     /// <summary>The model's probability that an extraction with this evidence is real.</summary>
@@ -150,15 +167,14 @@ public sealed class ReliabilityModel
         int n = block.Count;
         if (useConfirmation && groups.Count != membership.GroupCount)
             throw new ArgumentException("group table and membership disagree on the number of groups", nameof(groups));
-        // Confirmation stride of each row: 0 (unconfirmable) unless its group can confirm.
+        // The group's part of each row's cell (confirmation and association): 0 (unconfirmable, no catalogue) for a row in
+        // no group, and for every row without useConfirmation.
         var confOfRow = new int[n];
         if (useConfirmation)
         {
-            var conf = _features[(int)ReliabilityFeatureKind.Confirmation];
-            int stride = _stride[(int)ReliabilityFeatureKind.Confirmation];
             for (int g = 0; g < membership.GroupCount; g++)
             {
-                int part = conf.BinOf(ReliabilityEvidence.ConfirmationOf(groups.Sdet[g], groups.Spos[g], MinSpos, false)) * stride;
+                int part = GroupPart(groups, g);
                 foreach (int r in membership.Members(g))
                     if ((uint)r < (uint)n) confOfRow[r] = part;
             }
@@ -187,16 +203,28 @@ public sealed class ReliabilityModel
     internal void ScoreGroups(ExtractionBlock block, Membership membership, GroupTable table, int tableRow, int firstGroup, int count,
         ExtractionResults results)
     {
-        var conf = _features[(int)ReliabilityFeatureKind.Confirmation];
-        int stride = _stride[(int)ReliabilityFeatureKind.Confirmation];
         var rows = new RowCells(this, block);
         var scores = _scores;
         var outp = results.Reliability;
         for (int k = 0; k < count; k++)
         {
-            int part = conf.BinOf(ReliabilityEvidence.ConfirmationOf(table.Sdet[tableRow + k], table.Spos[tableRow + k], MinSpos, false)) * stride;
+            int part = GroupPart(table, tableRow + k);
             foreach (int r in membership.Members(firstGroup + k)) outp[r] = scores[rows.Cell(r, part)];
         }
+    }
+
+    /// <summary>
+    /// Group <paramref name="g"/>'s part of its rows' cells: its confirmation's bin and its association's, each times its
+    /// stride (a row that is a minor planet counts neither: <see cref="RowCells.Cell"/>).
+    /// </summary>
+    private int GroupPart(GroupTable table, int g)
+    {
+        int part = _features[(int)ReliabilityFeatureKind.Confirmation].BinOf(
+            ReliabilityEvidence.ConfirmationOf(table.Sdet[g], table.Spos[g], MinSpos, false)) * _stride[(int)ReliabilityFeatureKind.Confirmation];
+        if (_counterpart is { } counterpart)
+            part += _features[(int)ReliabilityFeatureKind.Association].BinOf(counterpart(table.RaW[g], table.DecW[g]) ? 1.0 : 0.0)
+                    * _stride[(int)ReliabilityFeatureKind.Association];
+        return part;
     }
 
     /// <summary>
@@ -214,7 +242,7 @@ public sealed class ReliabilityModel
         // Held here: ReadyToRun code reaches a static field through a helper call on every use.
         private readonly byte[] _artifactOf = ArtifactClassOfChar;
 
-        /// <summary>Row i's cell; <paramref name="confirmation"/> (bin times stride) counts unless the row is a minor planet.</summary>
+        /// <summary>Row i's cell; <paramref name="confirmation"/> (its group's part: confirmation and association bins times their strides) counts unless the row is a minor planet.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]   // the per-row loop of every scoring pass
         public int Cell(int i, int confirmation)
         {

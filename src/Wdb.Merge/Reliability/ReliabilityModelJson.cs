@@ -96,10 +96,15 @@ internal static class ReliabilityModelJson
         if (!Num(root, "intercept", out double intercept)) return "\"intercept\" must be a finite number";
         if (!root.TryGetProperty("features", out var fs) || fs.ValueKind != JsonValueKind.Array)
             return "\"features\" must be an array";
-        if (fs.GetArrayLength() != ReliabilityModel.FeatureCount)
-            return $"\"features\" must list the {ReliabilityModel.FeatureCount} features " + string.Join(", ", ReliabilityFeature.Names);
+        // A model written before the association feature (v1) lists the first five: it gives association no weight.
+        int listed = fs.GetArrayLength();
+        if (listed != ReliabilityModel.FeatureCount && listed != ReliabilityModel.FeatureCount - 1)
+            return $"\"features\" must list the {ReliabilityModel.FeatureCount} features " + string.Join(", ", ReliabilityFeature.Names) +
+                   " (or the first five, from a model written before association)";
 
         var features = new ReliabilityFeature[ReliabilityModel.FeatureCount];
+        if (listed < ReliabilityModel.FeatureCount)
+            features[^1] = new ReliabilityFeature(ReliabilityFeatureKind.Association, [0.5], [0, 0, 0]);
         int minSpos = 2;
         int k = 0;
         foreach (var f in fs.EnumerateArray())

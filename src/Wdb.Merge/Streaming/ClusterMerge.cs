@@ -60,7 +60,7 @@ public static class ClusterMerge
         if (MergeJob.ReadScanTable(options, out var scanCorners) is MergeOutcome badScans) return badScans;
         // The footprints are of the rows merged, so the plan filters as the tasks will.
         if (MergeJob.ReadCatalogues(ref options, summary, log) is MergeOutcome badCatalogue) return badCatalogue;
-        if (options.Filters.NotIn is not null) timer.Stop("not in");
+        if (options.Filters.NotIn is not null || options.Associate is not null) timer.Stop("catalogues");
         int blockRows = ZoneMerge.PartitionRows(ZoneMerge.DefaultZoneRows, expected.Sum());
         using var passes = new ZoneMerge.Passes(options, summary, timer, ZoneMerge.DefaultZoneRows, blockRows, expected, work, log);
         if ((passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners)) is MergeOutcome stopped) return stopped;
@@ -88,20 +88,25 @@ public static class ClusterMerge
     }
 
     /// <summary>
-    /// The plan's --not-in catalogues read again for a task, which must find them as the plan read them: a catalogue
-    /// changed since would filter this zone otherwise than the footprints and the other tasks were.
+    /// The plan's --not-in and --associate catalogues read again for a task (the stitch, which scores the open rows' groups,
+    /// reads only the --associate ones), which must find them as the plan read them: a catalogue changed since would
+    /// filter or score this zone otherwise than the footprints and the other tasks were.
     /// </summary>
-    private static MergeOutcome? ReadPlanCatalogues(ClusterState state, ref MergeOptions options, Action<string>? log)
+    private static MergeOutcome? ReadPlanCatalogues(ClusterState state, ref MergeOptions options, Action<string>? log, bool notIn = true)
     {
         var read = new RunSummary();
-        if (MergeJob.ReadCatalogues(ref options, read, log) is MergeOutcome bad) return bad;
-        var planned = state.Summary.NotIn;
-        for (int i = 0; i < read.NotIn.Count; i++)
-            if (i >= planned.Count || read.NotIn[i].Checksum != planned[i].Checksum)
-                return MergeOutcome.Fail(MergeJob.InputErrorExit,
-                    $"--not-in {read.NotIn[i].Path}: not the catalogue the plan read ({read.NotIn[i].Checksum} now, " +
-                    $"{(i < planned.Count ? planned[i].Checksum : "none")} then): plan again, or restore it");
-        return null;
+        if (MergeJob.ReadCatalogues(ref options, read, log, notIn) is MergeOutcome bad) return bad;
+        return Changed("--not-in", read.NotIn, state.Summary.NotIn) ?? Changed("--associate", read.Associate, state.Summary.Associate);
+
+        static MergeOutcome? Changed(string option, List<CatalogueFileSummary> now, List<CatalogueFileSummary> planned)
+        {
+            for (int i = 0; i < now.Count; i++)
+                if (i >= planned.Count || now[i].Checksum != planned[i].Checksum)
+                    return MergeOutcome.Fail(MergeJob.InputErrorExit,
+                        $"{option} {now[i].Path}: not the catalogue the plan read ({now[i].Checksum} now, " +
+                        $"{(i < planned.Count ? planned[i].Checksum : "none")} then): plan again, or restore it");
+            return null;
+        }
     }
 
     /// <summary>
@@ -156,7 +161,7 @@ public static class ClusterMerge
         var timer = new StageTimer();
         var summary = EmptyOf(state.Summary);
         if (ReadPlanCatalogues(state, ref options, log) is MergeOutcome badCatalogue) return badCatalogue;
-        if (options.Filters.NotIn is not null) timer.Stop("not in");
+        if (options.Filters.NotIn is not null || options.Associate is not null) timer.Stop("catalogues");
         using var runs = DeclinationRuns.Open(Path.Combine(work, ClusterState.RowsName));
         var (cuts, bounds) = runs.Zones(state.ZoneRows);
         if (cuts.Length + 1 != state.Zones)
@@ -213,6 +218,7 @@ public static class ClusterMerge
                 $"run them (wdb cluster task --work {work} --task N) before the stitch");
         var options = state.Options(threads, device, progress);
         if (OutputWriter.TargetOf(options.OutDir, out var badOut) is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, badOut!.Message);
+        if (ReadPlanCatalogues(state, ref options, log, notIn: false) is MergeOutcome badCatalogue) return badCatalogue;
         string stitch = Path.Combine(work, $"stitch-{Path.GetRandomFileName().Replace(".", "")}");
         try
         {

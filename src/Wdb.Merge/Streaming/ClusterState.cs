@@ -31,6 +31,9 @@ internal sealed class ClusterState
     public List<string> NotIn { get; set; } = new();
     public double NotInRadiusArcsec { get; set; }
     public bool NotInAnyScan { get; set; }
+    /// <summary>The --associate catalogues (full paths; their checksums are in <see cref="Summary"/>).</summary>
+    public List<string> Associate { get; set; } = new();
+    public double AssociateRadiusArcsec { get; set; }
     /// <summary>The model given to the plan, whole (the file it came from may be gone by the stitch); null for the built-in one.</summary>
     public string? ReliabilityModelJson { get; set; }
     public string Checksum { get; set; } = "";
@@ -65,6 +68,8 @@ internal sealed class ClusterState
         ExcludeLikelyArtifacts = options.Filters.ExcludeLikelyArtifacts,
         NotIn = options.Filters.NotIn?.Paths.Select(Path.GetFullPath).ToList() ?? [],
         NotInRadiusArcsec = options.Filters.NotIn?.RadiusArcsec ?? 0, NotInAnyScan = options.Filters.NotIn?.AnyScan ?? false,
+        Associate = options.Associate?.Paths.Select(Path.GetFullPath).ToList() ?? [],
+        AssociateRadiusArcsec = options.Associate?.RadiusArcsec ?? 0,
         ReliabilityModelJson = options.Reliability?.ToJson(),
         Checksum = options.Checksum.Name(),
         Rows = rows, ZoneRows = zoneRows, Zones = zones,
@@ -83,6 +88,7 @@ internal sealed class ClusterState
             Filters = new FilterOptions(MinSnr, ExcludeArtifacts,
                 NotIn.Count == 0 ? null : new NotInCatalogues(NotIn, NotInRadiusArcsec, NotInAnyScan), ExcludeLikelyArtifacts),
             Reliability = ReliabilityModelJson is null ? null : ReliabilityModel.Load(ReliabilityModelJson),
+            Associate = Associate.Count == 0 ? null : new AssociateCatalogues(Associate, AssociateRadiusArcsec),
             ZoneRows = ZoneRows, Checksum = checksum, Progress = progress,
         };
     }

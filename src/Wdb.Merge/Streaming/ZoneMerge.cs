@@ -475,7 +475,7 @@ public static class ZoneMerge
             long finished = sorted.Count + loaded.Filtered.Count;
             if (sorted.Count == 0) return (finished, null);
 
-            var model = options.Reliability ?? ReliabilityModel.Default;
+            var model = MergeJob.ModelOf(options);
             var ordered = GroupStages.Order(sorted, cgid, _footprints!, model, options, summary, timer, log, progress: null,
                 others: (merged, taken));
             MergeJob.CountMerged(summary, ordered.Rows);

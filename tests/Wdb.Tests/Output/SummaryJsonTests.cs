@@ -45,6 +45,7 @@ public class SummaryJsonTests
         s.Inputs.Add(new InputFileSummary { Path = "/data/a \"quoted\" name.csv", Format = "csv", Bytes = 95_347_918, Checksum = "xxh128:94bb", RowsRead = 10 });
         s.Inputs[0].RejectsByReason["bad_number"] = 30;
         s.Inputs.Add(new InputFileSummary { Path = "b.tbl", Format = "ipac", Profile = "wdb-psc" });
+        s.Associate.Add(new CatalogueFileSummary { Path = "gaia.csv", Format = "csv", Bytes = 12, Checksum = "xxh128:11", RowsRead = 3 });
         s.NotIn.Add(new CatalogueFileSummary { Path = "psc_aaa.gz", Format = "bulk", Bytes = 7_000_000_123, Checksum = "xxh128:77aa", RowsRead = 470_992_970, RowsRejected = 2 });
         s.Outputs["groups.fb"] = "xxh128:0123abcd";
         return s;

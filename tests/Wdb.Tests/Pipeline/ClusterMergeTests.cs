@@ -190,7 +190,7 @@ public sealed class ClusterMergeTests : IDisposable
     {
         var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
         // Intercept 20: every row scores 9, whatever its evidence (as MergeJobTests checks it held whole).
-        string text = ReliabilityModel.DefaultJson.Replace("\"version\": \"v1\"", "\"version\": \"test-20\"").Replace("\"intercept\": 1,", "\"intercept\": 20,");
+        string text = ReliabilityModel.DefaultJson.Replace("\"version\": \"v2\"", "\"version\": \"test-20\"").Replace("\"intercept\": 1,", "\"intercept\": 20,");
         Assert.NotEqual(ReliabilityModel.DefaultJson, text);
         var model = ReliabilityModel.Load(text);
         string reference = _s.PathOf("whole"), outDir = _s.PathOf("cluster");

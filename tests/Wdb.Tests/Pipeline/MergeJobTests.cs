@@ -126,9 +126,9 @@ public sealed class MergeJobTests : IDisposable
         string input = Path.Combine(_dir, "models.csv");
         TableTextWriter.Write(sky, input);
         var custom = ReliabilityModel.Load(ReliabilityModel.DefaultJson
-            .Replace("\"version\": \"v1\"", "\"version\": \"t-sure\"").Replace("\"intercept\": 1,", "\"intercept\": 20,"));
+            .Replace("\"version\": \"v2\"", "\"version\": \"t-sure\"").Replace("\"intercept\": 1,", "\"intercept\": 20,"));
         var scores = new List<byte[]>();
-        foreach (var (name, model, version) in new[] { ("default", (ReliabilityModel?)null, "v1"), ("custom", custom, "t-sure") })
+        foreach (var (name, model, version) in new[] { ("default", (ReliabilityModel?)null, "v2"), ("custom", custom, "t-sure") })
         {
             string outDir = Path.Combine(_dir, "models-" + name);
             var outcome = MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = outDir, Device = "cpu", Reliability = model });

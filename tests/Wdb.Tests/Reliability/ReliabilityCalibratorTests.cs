@@ -92,7 +92,7 @@ public class ReliabilityCalibratorTests
         var (m, g) = d.Build();
         var model = ReliabilityCalibrator.Fit(d.Block, m, g, "synthetic tile 11");
 
-        Assert.Equal("v1-cal", model.Version);
+        Assert.Equal("v2-cal", model.Version);
         Assert.Equal("synthetic tile 11", model.CalibratedFrom);
         var t = model.Training!;
         var labels = ReliabilityCalibrator.LabelByRedundancy(d.Block, m, g, new CalibrationOptions());
@@ -146,7 +146,7 @@ public class ReliabilityCalibratorTests
             int row = d.AddInBins(art, fr, bands, snr, conf);
             var (sdet, spos) = ReliabilityTestData.ConfirmationOfBin[conf];
             int[] bins = probe.BinsOf(ReliabilityEvidence.Of(d.Block, row, sdet, spos, probe.MinSpos));
-            Assert.Equal(new[] { art, fr, bands, snr, conf }, bins);
+            Assert.Equal(new[] { art, fr, bands, snr, conf, 0 }, bins);   // no catalogue: association unknown
             double z = intercept;
             for (int f = 0; f < 5; f++) z += truth[f][bins[f]];
             d.Block.Truth[row] = rng.NextDouble() < 1 / (1 + Math.Exp(-z)) ? row : -1;
@@ -167,6 +167,8 @@ public class ReliabilityCalibratorTests
             }
         }
         Assert.True(model.Training!.Auc > 0.8);
+        // No catalogue in a calibration merge: the association's weights are the base model's.
+        Assert.Equal(probe.Features[5].Weights, model.Features[5].Weights);
     }
 
     [Fact]

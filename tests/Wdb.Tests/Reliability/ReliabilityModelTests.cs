@@ -5,14 +5,14 @@ namespace Wdb.Tests.Reliability;
 
 public class ReliabilityModelTests
 {
-    private static string DocsModelPath()
+    internal static string DocsModelPath()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            string path = Path.Combine(dir.FullName, "docs", "reliability-model-v1.json");
+            string path = Path.Combine(dir.FullName, "docs", "reliability-model-v2.json");
             if (File.Exists(path)) return path;
         }
-        throw new FileNotFoundException("docs/reliability-model-v1.json not found above " + AppContext.BaseDirectory);
+        throw new FileNotFoundException("docs/reliability-model-v2.json not found above " + AppContext.BaseDirectory);
     }
 
     [Fact]
@@ -21,7 +21,7 @@ public class ReliabilityModelTests
         string docs = File.ReadAllText(DocsModelPath()).ReplaceLineEndings("\n");
         Assert.Equal(docs, ReliabilityModel.DefaultJson);
         Assert.Equal(ReliabilityModel.DefaultJson, ReliabilityModel.Default.ToJson());
-        Assert.Equal("v1", ReliabilityModel.Default.Version);
+        Assert.Equal("v2", ReliabilityModel.Default.Version);
         // The summary names the default model by this constant, before the model is parsed.
         Assert.Equal(ReliabilityModel.DefaultVersion, ReliabilityModel.Default.Version);
     }

@@ -1,0 +1,49 @@
+using Wdb.Core;
+using Wdb.IO;
+
+namespace Wdb.Merge;
+
+/// <summary>
+/// External catalogues whose association with each group is evidence for its extractions' reliability (SPEC §4:
+/// the score is built from, among others, "association with external catalogues"): a group has a counterpart when a
+/// catalogue row lies within <see cref="RadiusArcsec"/> of its weighted mean position. An independent survey that saw
+/// a source there says it is real; see docs/reliability.md for the weights.
+/// </summary>
+/// <param name="Paths">The catalogues, in any input format the merge reads (only ra and dec are required).</param>
+/// <param name="RadiusArcsec">Association radius; the default is the point-source merge radius.</param>
+public sealed record AssociateCatalogues(IReadOnlyList<string> Paths, double RadiusArcsec = AssociateCatalogues.DefaultRadiusArcsec)
+{
+    public const double DefaultRadiusArcsec = 2.0;
+    /// <summary>Largest radius: an association, not a cross-match of everything near.</summary>
+    public const double MostRadiusArcsec = 60.0;
+}
+
+/// <summary><see cref="AssociateCatalogues"/> read: their rows by position.</summary>
+internal sealed class GroupAssociations
+{
+    private readonly SkyIndex _index;
+    private readonly double _radiusArcsec;
+
+    /// <summary>Each catalogue file as read (summary.json; a cluster's tasks check they read the same).</summary>
+    public IReadOnlyList<CatalogueFileSummary> Files { get; }
+    public int Rows => _index.Count;
+
+    private GroupAssociations(CatalogueRows rows, double radiusArcsec, IReadOnlyList<CatalogueFileSummary> files)
+    {
+        _radiusArcsec = radiusArcsec;
+        _index = new SkyIndex(rows.Ra, rows.Dec, default, Math.Max(radiusArcsec, 1.0));
+        Files = files;
+    }
+
+    /// <summary>A catalogue row lies within the radius (inclusive) of (ra, dec) in degrees. Safe from many threads.</summary>
+    public bool HasCounterpart(double raDeg, double decDeg) => _index.Within(0, raDeg, decDeg, _radiusArcsec).Count > 0;
+
+    public static (GroupAssociations? Associations, string? Error) Read(AssociateCatalogues request, MergeOptions options, Action<string>? log)
+    {
+        if (!(request.RadiusArcsec > 0 && request.RadiusArcsec <= AssociateCatalogues.MostRadiusArcsec))
+            return (null, $"--associate-radius must be in (0, {AssociateCatalogues.MostRadiusArcsec}] arcsec, got {request.RadiusArcsec}");
+        var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, TableKind.CataloguePositions, "--associate",
+            "no group is associated with them", log);
+        return error is null ? (new GroupAssociations(rows!, request.RadiusArcsec, files!), null) : (null, error);
+    }
+}
