@@ -20,6 +20,9 @@ public sealed class SkyIndex
     private readonly double[] _ra, _dec;
     private readonly int[] _point;
     private readonly double _zoneDeg;
+    // Without keys: where each zone's points begin (one more than the zones), so a query finds its zones at once
+    // instead of by two binary searches over every point each (the groups' association look-ups: bench/NOTES.md 97).
+    private readonly int[]? _zoneStart;
 
     /// <summary>Points held.</summary>
     public int Count => _ra.Length;
@@ -41,6 +44,12 @@ public sealed class SkyIndex
         {
             var e = entries[j];
             (_key[j], _zone[j], _ra[j], _dec[j], _point[j]) = (e.Key, e.Zone, e.Ra, dec[e.Point], e.Point);
+        }
+        if (keys.IsEmpty)
+        {
+            _zoneStart = new int[ZoneOf(90.0) + 2];
+            foreach (int z in _zone) _zoneStart[z + 1]++;
+            for (int z = 0; z + 1 < _zoneStart.Length; z++) _zoneStart[z + 1] += _zoneStart[z];
         }
     }
 
@@ -68,14 +77,14 @@ public sealed class SkyIndex
     {
         int count = 0, best = -1;
         double bestSep = double.NaN;
-        var (keyLo, keyHi) = Run(_key, 0, _key.Length, key);
+        var (keyLo, keyHi) = _zoneStart is null ? Run(_key, 0, _key.Length, key) : key == 0 ? (0, _key.Length) : (0, 0);
         if (keyLo == keyHi || !(radiusArcsec >= 0)) return new Found(0, -1, double.NaN);
         double r = radiusArcsec / 3600.0;
         double far = Math.Min(90.0, Math.Abs(decDeg) + r);
         double halfWidth = far >= 89.999 ? 360.0 : r / Math.Cos(far * Sky.DegToRad) + 1e-9;
         for (int z = ZoneOf(decDeg - r), last = ZoneOf(decDeg + r); z <= last; z++)
         {
-            var (lo, hi) = Run(_zone, keyLo, keyHi, z);
+            var (lo, hi) = _zoneStart is null ? Run(_zone, keyLo, keyHi, z) : (_zoneStart[z], _zoneStart[z + 1]);
             if (lo == hi) continue;
             if (halfWidth >= 180.0) { Test(lo, hi); continue; }
             double from = raDeg - halfWidth, to = raDeg + halfWidth;

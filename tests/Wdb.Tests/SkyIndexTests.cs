@@ -7,12 +7,16 @@ public class SkyIndexTests
 {
     /// <summary>Fields on the equator, across RA 0/360, at a pole (the RA windows cover whole zones) and near one.</summary>
     [Theory]
-    [InlineData(180.0, 0.0, 2.0, 2.0)]
-    [InlineData(0.0, 30.0, 2.0, 1.0)]        // RA windows split across 0/360; zones half the radius
-    [InlineData(0.0, 90.0, 30.0, 30.0)]      // the pole
-    [InlineData(45.0, -89.99, 5.0, 20.0)]    // near the south pole; zones four times the radius
-    [InlineData(359.99, -10.0, 0.3, 0.3)]    // the reject-file radius
-    public void Within_finds_what_brute_force_finds(double ra0, double dec0, double radiusArcsec, double zoneArcsec)
+    [InlineData(180.0, 0.0, 2.0, 2.0, true)]
+    [InlineData(0.0, 30.0, 2.0, 1.0, true)]        // RA windows split across 0/360; zones half the radius
+    [InlineData(0.0, 90.0, 30.0, 30.0, true)]      // the pole
+    [InlineData(45.0, -89.99, 5.0, 20.0, true)]    // near the south pole; zones four times the radius
+    [InlineData(359.99, -10.0, 0.3, 0.3, true)]    // the reject-file radius
+    // Without keys (a table of where each zone begins instead of searches).
+    [InlineData(0.0, 30.0, 2.0, 1.0, false)]
+    [InlineData(0.0, -90.0, 30.0, 30.0, false)]
+    [InlineData(200.0, 60.0, 2.0, 2.0, false)]
+    public void Within_finds_what_brute_force_finds(double ra0, double dec0, double radiusArcsec, double zoneArcsec, bool keyed)
     {
         var rnd = new Random(HashCode.Combine(ra0, dec0, radiusArcsec));
         // Points within ~40 radii of the field centre, in 4 keys; some points repeated exactly (ties).
@@ -25,16 +29,16 @@ public class SkyIndexTests
         {
             if (i > 10 && rnd.Next(20) == 0) { int j = rnd.Next(i); (ra[i], dec[i], key[i]) = (ra[j], dec[j], key[j]); continue; }
             (ra[i], dec[i]) = Near(rnd, ra0, dec0, span);
-            key[i] = rnd.Next(4) * 1_000_003L;
+            key[i] = keyed ? rnd.Next(4) * 1_000_003L : 0;
         }
-        var index = new SkyIndex(ra, dec, key, zoneArcsec);
+        var index = new SkyIndex(ra, dec, keyed ? key : default, zoneArcsec);
         Assert.Equal(n, index.Count);
         int found = 0;
         for (int q = 0; q < 3000; q++)
         {
             // Half the queries on a point (candidates certain), half anywhere in the field.
             var (qr, qd) = q % 2 == 0 ? (ra[rnd.Next(n)], dec[rnd.Next(n)]) : Near(rnd, ra0, dec0, span);
-            long k = rnd.Next(5) * 1_000_003L;   // key 4 holds no point
+            long k = keyed || q % 10 == 9 ? rnd.Next(5) * 1_000_003L : 0;   // key 4 holds no point
             int count = 0, best = -1;
             double bestSep = double.NaN;
             for (int i = 0; i < n; i++)
