@@ -158,17 +158,6 @@ public sealed class LikelyArtifactsTests : IDisposable
         Assert.Null(MergeJob.Run(Options(_s.PathOf("unfiltered"), 0) with { Filters = new FilterOptions() }).Error);
         Assert.Equal(whole.GetProperty("rows_merged").GetInt64() + filtered, Summary(_s.PathOf("unfiltered")).GetProperty("rows_merged").GetInt64());
 
-        string zones = _s.PathOf("zones"), work = _s.PathOf("work"), cluster = _s.PathOf("cluster");
-        Assert.Null(MergeJob.Run(Options(zones, 37)).Error);
-        var plan = ClusterMerge.Plan(Options(cluster, null), work, 3, "wdb");
-        Assert.Null(plan.Error);
-        for (int t = 0; t < Convert.ToInt32(plan.Summary!.Parameters["cluster_tasks"]); t++) Assert.Null(ClusterMerge.Task(work, t).Error);
-        Assert.Null(ClusterMerge.Stitch(work).Error);
-        foreach (string outDir in new[] { zones, cluster })
-        {
-            Assert.Equal(ZoneMergeTests.Reasons(whole), ZoneMergeTests.Reasons(Summary(outDir)));
-            foreach (string file in ZoneMergeTests.ComparedFiles)
-                Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(outDir, file)), $"{outDir}: {file} differs");
-        }
+        ZoneMergeTests.AssertZonesAndClusterMatch(_s, Options(reference, 0), reference, [37]);
     }
 }

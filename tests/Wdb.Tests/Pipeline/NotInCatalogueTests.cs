@@ -132,28 +132,9 @@ public sealed class NotInCatalogueTests : IDisposable
         Assert.True(whole.GetProperty("rejects_by_reason").GetProperty("filtered_in_catalogue").GetInt64() > 100);
         Assert.True(whole.GetProperty("rejects_by_reason").GetProperty("duplicate_cntr").GetInt64() > 0);
 
-        var outDirs = new List<string>();
-        foreach (int zoneRows in new[] { 37, 500 })
-        {
-            string outDir = _s.PathOf($"zones-{zoneRows}");
-            Assert.Null(MergeJob.Run(Options(inputs, outDir, filters, zoneRows)).Error);
-            outDirs.Add(outDir);
-        }
-        string work = _s.PathOf("work"), cluster = _s.PathOf("cluster");
-        var plan = ClusterMerge.Plan(Options(inputs, cluster, filters, zoneRows: null), work, 3, "wdb");
-        Assert.Null(plan.Error);
-        for (int t = Convert.ToInt32(plan.Summary!.Parameters["cluster_tasks"]) - 1; t >= 0; t--) Assert.Null(ClusterMerge.Task(work, t).Error);
-        Assert.Null(ClusterMerge.Stitch(work).Error);
-        outDirs.Add(cluster);
-
+        var (outDirs, _) = ZoneMergeTests.AssertZonesAndClusterMatch(_s, Options(inputs, reference, filters), reference, [37, 500]);
         foreach (string outDir in outDirs)
-        {
-            var summary = Summary(outDir);
-            Assert.Equal(ZoneMergeTests.Reasons(whole), ZoneMergeTests.Reasons(summary));
-            Assert.Equal(whole.GetProperty("not_in").ToString(), summary.GetProperty("not_in").ToString());
-            foreach (string file in ZoneMergeTests.ComparedFiles)
-                Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(outDir, file)), $"{outDir}: {file} differs");
-        }
+            Assert.Equal(whole.GetProperty("not_in").ToString(), Summary(outDir).GetProperty("not_in").ToString());
     }
 
     [Fact]

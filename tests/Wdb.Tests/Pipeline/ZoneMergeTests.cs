@@ -31,6 +31,38 @@ public sealed class ZoneMergeTests : IDisposable
     internal static readonly string[] ComparedFiles =
         [.. OutputWriter.TableNames.SelectMany(t => new[] { t + ".fb", t + ".idx" }), "rejects.csv"];
 
+    /// <summary>
+    /// <paramref name="options"/> merged in zones of each of <paramref name="zoneRows"/> rows and on a cluster of
+    /// <paramref name="tasks"/> tasks (run last to first), each against <paramref name="reference"/> (the same options
+    /// held whole): the same rejects and filtered rows by reason, and the same bytes in every table. Returns the
+    /// output directories and the cluster's work directory, for more checks.
+    /// </summary>
+    internal static (List<string> OutDirs, string Work) AssertZonesAndClusterMatch(Scratch scratch, MergeOptions options, string reference,
+        int[] zoneRows, int tasks = 3)
+    {
+        var outDirs = new List<string>();
+        foreach (int rows in zoneRows)
+        {
+            string outDir = scratch.PathOf($"zones-{rows}");
+            Assert.Null(MergeJob.Run(options with { OutDir = outDir, ZoneRows = rows }).Error);
+            outDirs.Add(outDir);
+        }
+        string work = scratch.PathOf("work"), cluster = scratch.PathOf("cluster");
+        var plan = ClusterMerge.Plan(options with { OutDir = cluster, ZoneRows = null }, work, tasks, "wdb");
+        Assert.Null(plan.Error);
+        for (int t = Convert.ToInt32(plan.Summary!.Parameters["cluster_tasks"]) - 1; t >= 0; t--) Assert.Null(ClusterMerge.Task(work, t).Error);
+        Assert.Null(ClusterMerge.Stitch(work).Error);
+        outDirs.Add(cluster);
+        var whole = Summary(reference);
+        foreach (string outDir in outDirs)
+        {
+            Assert.Equal(Reasons(whole), Reasons(Summary(outDir)));
+            foreach (string file in ComparedFiles)
+                Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(outDir, file)), $"{outDir}: {file} differs");
+        }
+        return (outDirs, work);
+    }
+
     private static readonly string[] ComparedCounts =
         ["rows_read", "rows_merged", "rows_rejected", "candidate_groups", "groups", "confused_candidate_groups", "unresolved_candidate_groups"];
 
