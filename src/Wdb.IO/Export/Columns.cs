@@ -15,6 +15,8 @@ public sealed class Column<T>
     public required ColumnKind Kind { get; init; }
     public string Unit { get; init; } = "";
     public required string Description { get; init; }
+    /// <summary>The IVOA UCD (Unified Content Descriptor) of the column, where one says what tools should do with it; "" when none.</summary>
+    public string Ucd { get; init; } = "";
     internal Func<T, long>? Integer;     // Int, Long, Bool (0/1)
     internal Func<T, double>? Real;      // Double
     internal Func<T, float>? Single;     // Float
@@ -29,14 +31,14 @@ public sealed class Column<T>
 /// </summary>
 public static class TableColumns
 {
-    private static Column<T> Long<T>(string name, string unit, string doc, Func<T, long> get) =>
-        new() { Name = name, Kind = ColumnKind.Long, Unit = unit, Description = doc, Integer = get };
+    private static Column<T> Long<T>(string name, string unit, string doc, Func<T, long> get, string ucd = "") =>
+        new() { Name = name, Kind = ColumnKind.Long, Unit = unit, Description = doc, Integer = get, Ucd = ucd };
     private static Column<T> Int<T>(string name, string unit, string doc, Func<T, int> get) =>
         new() { Name = name, Kind = ColumnKind.Int, Unit = unit, Description = doc, Integer = r => get(r) };
     private static Column<T> Bool<T>(string name, string doc, Func<T, bool> get) =>
         new() { Name = name, Kind = ColumnKind.Bool, Description = doc, Integer = r => get(r) ? 1 : 0 };
-    private static Column<T> Double<T>(string name, string unit, string doc, Func<T, double> get) =>
-        new() { Name = name, Kind = ColumnKind.Double, Unit = unit, Description = doc, Real = get };
+    private static Column<T> Double<T>(string name, string unit, string doc, Func<T, double> get, string ucd = "") =>
+        new() { Name = name, Kind = ColumnKind.Double, Unit = unit, Description = doc, Real = get, Ucd = ucd };
     private static Column<T> Float<T>(string name, string unit, string doc, Func<T, float> get) =>
         new() { Name = name, Kind = ColumnKind.Float, Unit = unit, Description = doc, Single = get };
     private static Column<T> Char<T>(string name, string doc, Func<T, byte> get) =>
@@ -59,9 +61,12 @@ public static class TableColumns
         sb.Append("units in the header rows and `null` for NaN. Parquet: int -> int32, long -> int64, bool ->\n");
         sb.Append("boolean, float -> float, double -> double, char and text -> string (UTF-8); float, double and\n");
         sb.Append("char columns are nullable (NaN and absent flags as null), the others required; Snappy-compressed\n");
-        sb.Append($"row groups of at most {ParquetTable.MaxRowGroupRows.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} rows; each column's kind, unit and meaning are in the\n");
-        sb.Append($"file's key-value metadata, key `{ParquetTable.ColumnsKey}` (a JSON array in column order), the table's\n");
-        sb.Append($"name under `{ParquetTable.TableKey}`. Generated from src/Wdb.IO/Export/Columns.cs;\n");
+        sb.Append($"row groups of at most {ParquetTable.MaxRowGroupRows.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} rows. Each column's unit, UCD and meaning are in the\n");
+        sb.Append($"file's key-value metadata as VOParquet (IVOA Note 1.0: a VOTable under `{ParquetTable.VoParquetContentKey}`,\n");
+        sb.Append("which TOPCAT, STILTS and astropy's `parquet.votable` format read), and again as JSON under\n");
+        sb.Append($"`{ParquetTable.ColumnsKey}` (kind, unit, meaning), the table's name under `{ParquetTable.TableKey}`. UCDs: the main\n");
+        sb.Append("position `pos.eq.ra;meta.main`, `pos.eq.dec;meta.main`, the row's id `meta.id;meta.main`.\n");
+        sb.Append("Generated from src/Wdb.IO/Export/Columns.cs;\n");
         sb.Append("the Output tests check it (run them with WDB_UPDATE_DOCS=1 to rewrite it).\n");
         Table(sb, "groups", "one row per final group (groups.fb), ordered by gcntr", Groups);
         Table(sb, "members", "one row per member of a group (members.fb), ordered by gcntr, then jdate (NaN last), then cntr", Members);
@@ -81,7 +86,7 @@ public static class TableColumns
     {
         var c = new List<Column<GroupRecord>>
         {
-            Long<GroupRecord>("gcntr", "", "group id: smallest member cntr", r => r.Gcntr),
+            Long<GroupRecord>("gcntr", "", "group id: smallest member cntr", r => r.Gcntr, "meta.id;meta.main"),
             Long<GroupRecord>("cgid", "", "candidate group (friends-of-friends component) id", r => r.Cgid),
             Bool<GroupRecord>("confused", "1 when the candidate group was confused and split", r => r.Confused),
             Int<GroupRecord>("candidate_size", "", "members of the candidate group", r => r.CandidateSize),
@@ -89,8 +94,8 @@ public static class TableColumns
             Int<GroupRecord>("n_scans", "", "distinct scans among members", r => r.NScans),
             Int<GroupRecord>("sdet", "", "scans that detected the source", r => r.Sdet),
             Int<GroupRecord>("spos", "", "scans whose footprint covers the mean position", r => r.Spos),
-            Double<GroupRecord>("ra_w", "deg", "inverse-variance weighted mean RA (J2000)", r => r.RaW),
-            Double<GroupRecord>("dec_w", "deg", "inverse-variance weighted mean Dec (J2000)", r => r.DecW),
+            Double<GroupRecord>("ra_w", "deg", "inverse-variance weighted mean RA (J2000)", r => r.RaW, "pos.eq.ra;meta.main"),
+            Double<GroupRecord>("dec_w", "deg", "inverse-variance weighted mean Dec (J2000)", r => r.DecW, "pos.eq.dec;meta.main"),
             Float<GroupRecord>("sig_ra_w", "arcsec", "uncertainty of ra_w", r => r.SigRaW),
             Float<GroupRecord>("sig_dec_w", "arcsec", "uncertainty of dec_w", r => r.SigDecW),
             Double<GroupRecord>("ra", "deg", "unweighted mean RA", r => r.Ra),
@@ -138,11 +143,11 @@ public static class TableColumns
         var c = new List<Column<MemberRecord>>
         {
             Long<MemberRecord>("gcntr", "", "group id", r => r.Gcntr),
-            Long<MemberRecord>("cntr", "", "extraction id in the input table", r => r.Cntr),
+            Long<MemberRecord>("cntr", "", "extraction id in the input table", r => r.Cntr, "meta.id;meta.main"),
             Long<MemberRecord>("scan_key", "", "scan identity", r => r.ScanKey),
             Double<MemberRecord>("jdate", "d", "Julian date of the observation", r => r.JDate),
-            Double<MemberRecord>("ra", "deg", "RA (J2000)", r => r.Ra),
-            Double<MemberRecord>("dec", "deg", "Dec (J2000)", r => r.Dec),
+            Double<MemberRecord>("ra", "deg", "RA (J2000)", r => r.Ra, "pos.eq.ra;meta.main"),
+            Double<MemberRecord>("dec", "deg", "Dec (J2000)", r => r.Dec, "pos.eq.dec;meta.main"),
             Float<MemberRecord>("err_maj", "arcsec", "error ellipse semi-major axis", r => r.ErrMaj),
             Float<MemberRecord>("err_min", "arcsec", "error ellipse semi-minor axis", r => r.ErrMin),
             Float<MemberRecord>("err_ang", "deg", "error ellipse position angle, E of N", r => r.ErrAng),
@@ -164,7 +169,7 @@ public static class TableColumns
 
     private static List<Column<ExtractionRecord>> BuildExtractions() =>
     [
-        Long<ExtractionRecord>("cntr", "", "extraction id in the input table", r => r.Cntr),
+        Long<ExtractionRecord>("cntr", "", "extraction id in the input table", r => r.Cntr, "meta.id;meta.main"),
         Long<ExtractionRecord>("cgid", "", "candidate group id; -1 when not merged", r => r.Cgid),
         Long<ExtractionRecord>("gcntr", "", "final group id; -1 when not merged", r => r.Gcntr),
         Float<ExtractionRecord>("sep_arcsec", "arcsec", "separation from the group's weighted mean position", r => r.SepArcsec),

@@ -13,8 +13,9 @@ namespace Wdb.IO;
 /// size. Types by <see cref="ColumnKind"/>: Int int32, Long int64, Bool boolean (all required);
 /// Float float and Double double, nullable, NaN written as null; Char a nullable one-character
 /// string, null when the flag is absent; Text a required string. Column names as
-/// <see cref="TableColumns"/>; units and meanings in the file's key-value metadata
-/// (<see cref="ColumnsKey"/>), since Parquet's schema has no place for them.
+/// <see cref="TableColumns"/>; units and meanings in the file's key-value metadata, since Parquet's schema has no
+/// place for them: as VOParquet (<see cref="VoParquetContentKey"/>, which astronomy tools read) and as JSON
+/// (<see cref="ColumnsKey"/>).
 /// </summary>
 internal static class ParquetTable
 {
@@ -22,6 +23,16 @@ internal static class ParquetTable
     public const string ColumnsKey = "wdb.columns";
     /// <summary>Key-value metadata key of the table's name (groups, members or extractions).</summary>
     public const string TableKey = "wdb.table";
+
+    /// <summary>
+    /// Key-value metadata keys of the VOParquet convention (IVOA Note "Parquet in the VO" 1.0, 2025): a VOTable document
+    /// with no data, whose first TABLE's FIELDs describe the columns in order. TOPCAT, STILTS and astropy
+    /// (<c>format="parquet.votable"</c>) take units, UCDs and descriptions from it.
+    /// </summary>
+    public const string VoParquetVersionKey = "IVOA.VOTable-Parquet.version", VoParquetContentKey = "IVOA.VOTable-Parquet.content";
+
+    /// <summary>The VOTable namespace of versions 1.3 to 1.5.</summary>
+    public const string VoTableNamespace = "http://www.ivoa.net/xml/VOTable/v1.3";
 
     /// <summary>Most rows in a row group (pyarrow's former default): a reader reads or skips a row group at a time.</summary>
     public const int MaxRowGroupRows = 1 << 20;
@@ -74,7 +85,11 @@ internal static class ParquetTable
         // Snappy: the codec every Parquet reader has built in (pyarrow, TOPCAT's parquet-mr, DuckDB).
         var options = new ParquetOptions { CompressionMethod = CompressionMethod.Snappy };
         await using var writer = await ParquetWriter.CreateAsync(schema, output, options);
-        writer.CustomMetadata = new Dictionary<string, string> { [TableKey] = table, [ColumnsKey] = ColumnsJson(columns) };
+        writer.CustomMetadata = new Dictionary<string, string>
+        {
+            [TableKey] = table, [ColumnsKey] = ColumnsJson(columns),
+            [VoParquetVersionKey] = "1.0", [VoParquetContentKey] = VoTable(columns, table),
+        };
         int n = 0;
         foreach (var row in rows)
         {
@@ -114,6 +129,46 @@ internal static class ParquetTable
             w.WriteEndArray();
         }
         return Encoding.UTF8.GetString(bytes.WrittenSpan);
+    }
+
+    /// <summary>
+    /// The data-less VOTable 1.4 document of the columns (XmlWriter: names and descriptions escaped as XML needs).
+    /// Datatypes follow the Parquet types: int, long, boolean, float, double; a flag is one char, text a char string.
+    /// </summary>
+    internal static string VoTable<T>(IReadOnlyList<Column<T>> columns, string table)
+    {
+        var text = new StringBuilder();
+        var settings = new System.Xml.XmlWriterSettings { Indent = true, OmitXmlDeclaration = true, NewLineChars = "\n" };
+        using (var w = System.Xml.XmlWriter.Create(text, settings))
+        {
+            w.WriteStartElement("VOTABLE", VoTableNamespace);
+            w.WriteAttributeString("version", "1.4");
+            w.WriteStartElement("RESOURCE", VoTableNamespace);
+            w.WriteAttributeString("type", "results");
+            w.WriteStartElement("TABLE", VoTableNamespace);
+            w.WriteAttributeString("name", table);
+            w.WriteElementString("DESCRIPTION", VoTableNamespace, $"wdb merge output, {table} table (src/Wdb.IO/Export/COLUMNS.md)");
+            foreach (var c in columns)
+            {
+                w.WriteStartElement("FIELD", VoTableNamespace);
+                w.WriteAttributeString("name", c.Name);
+                w.WriteAttributeString("datatype", c.Kind switch
+                {
+                    ColumnKind.Int => "int", ColumnKind.Long => "long", ColumnKind.Bool => "boolean",
+                    ColumnKind.Float => "float", ColumnKind.Double => "double", _ => "char",
+                });
+                // A flag is one character: no arraysize, the default (arraysize="1" is deprecated since VOTable 1.3 Erratum 3).
+                if (c.Kind == ColumnKind.Text) w.WriteAttributeString("arraysize", "*");
+                if (c.Unit.Length > 0) w.WriteAttributeString("unit", c.Unit);
+                if (c.Ucd.Length > 0) w.WriteAttributeString("ucd", c.Ucd);
+                w.WriteElementString("DESCRIPTION", VoTableNamespace, c.Description);
+                w.WriteEndElement();
+            }
+            w.WriteEndElement();
+            w.WriteEndElement();
+            w.WriteEndElement();
+        }
+        return text.ToString();
     }
 
     private static ColumnBuffer<T> Buffer<T>(Column<T> c, int rows) => c.Kind switch

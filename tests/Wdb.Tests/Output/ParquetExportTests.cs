@@ -148,7 +148,66 @@ public class ParquetExportTests
             Assert.Equal(columns[c].Unit, meta[c].GetProperty("unit").GetString());
             Assert.Equal(columns[c].Description, meta[c].GetProperty("description").GetString());
         }
+        AssertVoParquet(read, columns, table);
         return read;
+    }
+
+    /// <summary>
+    /// The VOParquet metadata (IVOA Note 1.0): version "1.0", and a data-less VOTable whose first TABLE has one FIELD per
+    /// Parquet column, in order, with the datatype of its Parquet type, its unit, UCD and description.
+    /// </summary>
+    private static void AssertVoParquet<T>(ParquetFile read, IReadOnlyList<Column<T>> columns, string table)
+    {
+        Assert.Equal("1.0", read.Metadata["IVOA.VOTable-Parquet.version"]);
+        string content = read.Metadata["IVOA.VOTable-Parquet.content"];
+        var doc = System.Xml.Linq.XDocument.Parse(content);
+        System.Xml.Linq.XNamespace v = "http://www.ivoa.net/xml/VOTable/v1.3";
+        Assert.Equal(v + "VOTABLE", doc.Root!.Name);
+        var first = doc.Descendants(v + "TABLE").First();
+        Assert.Equal(table, (string?)first.Attribute("name"));
+        Assert.Empty(first.Elements(v + "DATA"));
+        var fields = first.Elements(v + "FIELD").ToList();
+        Assert.Equal(read.Fields.Select(f => f.Name), fields.Select(f => (string?)f.Attribute("name")));
+        for (int c = 0; c < columns.Count; c++)
+        {
+            var (field, column) = (fields[c], columns[c]);
+            string datatype = column.Kind switch
+            {
+                ColumnKind.Int => "int", ColumnKind.Long => "long", ColumnKind.Bool => "boolean",
+                ColumnKind.Float => "float", ColumnKind.Double => "double", _ => "char",
+            };
+            Assert.Equal(datatype, (string?)field.Attribute("datatype"));
+            Assert.Equal(column.Kind == ColumnKind.Text ? "*" : null, (string?)field.Attribute("arraysize"));
+            Assert.Equal(column.Unit.Length > 0 ? column.Unit : null, (string?)field.Attribute("unit"));
+            Assert.Equal(column.Ucd.Length > 0 ? column.Ucd : null, (string?)field.Attribute("ucd"));
+            Assert.Equal(column.Description, field.Element(v + "DESCRIPTION")!.Value);
+        }
+        // The main position is marked for the tools that plot or cross-match by UCD.
+        if (table != "extractions")
+        {
+            Assert.Single(fields, f => (string?)f.Attribute("ucd") == "pos.eq.ra;meta.main");
+            Assert.Single(fields, f => (string?)f.Attribute("ucd") == "pos.eq.dec;meta.main");
+        }
+        // An independent validator where there is one: STILTS votlint checks the document against the VOTable schema.
+        var stilts = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+            .Select(d => Path.Combine(d, "stilts")).FirstOrDefault(File.Exists);
+        if (stilts is null) return;
+        string vot = Path.Combine(Path.GetTempPath(), $"wdb-voparquet-{Guid.NewGuid():N}.vot");
+        try
+        {
+            File.WriteAllText(vot, content);
+            var psi = new System.Diagnostics.ProcessStartInfo(stilts) { RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add("votlint");
+            psi.ArgumentList.Add($"votable={vot}");
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            string report = p.StandardOutput.ReadToEnd();
+            Assert.True(p.WaitForExit(120_000), "stilts votlint did not finish");
+            // INFO lines only say what a default implies (a flag's one character); an ERROR or WARNING fails.
+            var problems = report.Split('\n').Where(l => l.StartsWith("ERROR", StringComparison.Ordinal) || l.StartsWith("WARNING", StringComparison.Ordinal)).ToList();
+            Assert.True(problems.Count == 0 && p.ExitCode == 0, $"stilts votlint: {report}{stderr.Result}");
+        }
+        finally { File.Delete(vot); }
     }
 
     private static List<object?> Column(ParquetFile f, string name) => f.Columns[Array.FindIndex(f.Fields, x => x.Name == name)];
