@@ -38,12 +38,13 @@ internal sealed class GroupAssociations
     /// <summary>A catalogue row lies within the radius (inclusive) of (ra, dec) in degrees. Safe from many threads.</summary>
     public bool HasCounterpart(double raDeg, double decDeg) => _index.Within(0, raDeg, decDeg, _radiusArcsec).Count > 0;
 
-    public static (GroupAssociations? Associations, string? Error) Read(AssociateCatalogues request, MergeOptions options, Action<string>? log)
+    public static (GroupAssociations? Associations, string? Error) Read(AssociateCatalogues request, MergeOptions options, Action<string>? log,
+        (double Lo, double Hi)? decRange = null)
     {
         if (!(request.RadiusArcsec > 0 && request.RadiusArcsec <= AssociateCatalogues.MostRadiusArcsec))
             return (null, $"--associate-radius must be in (0, {AssociateCatalogues.MostRadiusArcsec}] arcsec, got {request.RadiusArcsec}");
         var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, TableKind.CataloguePositions, "--associate",
-            "no group is associated with them", log);
+            "no group is associated with them", log, decRange);
         return error is null ? (new GroupAssociations(rows!, request.RadiusArcsec, files!), null) : (null, error);
     }
 }

@@ -295,14 +295,16 @@ public static class MergeJob
     /// <summary>
     /// The --not-in and --associate catalogues read into <paramref name="options"/> and the summary (nothing to do
     /// without them); a run stopped at a bad one (exit 2). <paramref name="notIn"/> false leaves the --not-in ones
-    /// (a cluster's stitch filters no row).
+    /// (a cluster's stitch filters no row); <paramref name="decRange"/> keeps only the catalogue rows in it (a cluster's
+    /// task: those that can meet its zone's rows and groups).
     /// </summary>
-    internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log, bool notIn = true)
+    internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log, bool notIn = true,
+        (double Lo, double Hi)? decRange = null)
     {
         if (notIn && options.Filters.NotIn is { } request)
         {
             options.Progress?.Stage("read the --not-in catalogues", null, 0);
-            var (catalogue, error) = ReleasedCatalogue.Read(request, options, log);
+            var (catalogue, error) = ReleasedCatalogue.Read(request, options, log, decRange);
             if (catalogue is null) return MergeOutcome.Fail(InputErrorExit, error!);
             summary.NotIn = catalogue.Files.ToList();
             log?.Invoke($"--not-in: {catalogue.Rows:N0} catalogue rows; an extraction within {request.RadiusArcsec}\" of one " +
@@ -312,7 +314,7 @@ public static class MergeJob
         if (options.Associate is { } associate)
         {
             options.Progress?.Stage("read the --associate catalogues", null, 0);
-            var (associations, error) = GroupAssociations.Read(associate, options, log);
+            var (associations, error) = GroupAssociations.Read(associate, options, log, decRange);
             if (associations is null) return MergeOutcome.Fail(InputErrorExit, error!);
             summary.Associate = associations.Files.ToList();
             log?.Invoke($"--associate: {associations.Rows:N0} catalogue rows; a group with one within {associate.RadiusArcsec}\" of its mean position " +

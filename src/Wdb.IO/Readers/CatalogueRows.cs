@@ -16,14 +16,21 @@ public sealed class CatalogueRows
     public int[] FileIndex = [];
     public int Count { get; private set; }
 
+    // Rows kept: those with lo <= dec <= hi (every row by default).
+    private double _decLo = double.NegativeInfinity, _decHi = double.PositiveInfinity;
+
     /// <summary>
     /// Every file of <paramref name="paths"/> read as <paramref name="options"/> say (a catalogue kind), each file's
     /// result in order; the reading stops at the first file with a fatal error, which is then the last result.
+    /// With <paramref name="decRange"/>, only the rows with a declination in it (inclusive) are kept; every row is
+    /// still read, counted and in the checksum.
     /// </summary>
-    public static (CatalogueRows Rows, IReadOnlyList<FileReadResult> Files) Read(IReadOnlyList<string> paths, ReadOptions options)
+    public static (CatalogueRows Rows, IReadOnlyList<FileReadResult> Files) Read(IReadOnlyList<string> paths, ReadOptions options,
+        (double Lo, double Hi)? decRange = null)
     {
         if (options.Kind == TableKind.Extractions) throw new ArgumentException("a catalogue is read as one of the catalogue kinds", nameof(options));
         var rows = new CatalogueRows();
+        if (decRange is var (lo, hi)) (rows._decLo, rows._decHi) = (lo, hi);
         var files = new List<FileReadResult>();
         for (int f = 0; f < paths.Count; f++)
         {
@@ -37,7 +44,7 @@ public sealed class CatalogueRows
 
     private void Append(ExtractionBlock block)
     {
-        int n = block.Count;
+        int n = double.IsNegativeInfinity(_decLo) && double.IsPositiveInfinity(_decHi) ? block.Count : KeepInRange(block);
         if (Count + n > Ra.Length) Grow(Math.Max(Count + n, Ra.Length * 2));
         block.Ra.AsSpan(0, n).CopyTo(Ra.AsSpan(Count));
         block.Dec.AsSpan(0, n).CopyTo(Dec.AsSpan(Count));
@@ -46,6 +53,26 @@ public sealed class CatalogueRows
         block.Line.AsSpan(0, n).CopyTo(Line.AsSpan(Count));
         block.FileIndex.AsSpan(0, n).CopyTo(FileIndex.AsSpan(Count));
         Count += n;
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="block"/> within the declination range moved to its front (only the kept columns; the
+    /// block is the reader's, emptied after this), and how many they are.
+    /// </summary>
+    private int KeepInRange(ExtractionBlock block)
+    {
+        int kept = 0;
+        for (int i = 0; i < block.Count; i++)
+        {
+            if (!(block.Dec[i] >= _decLo && block.Dec[i] <= _decHi)) continue;
+            if (kept != i)
+            {
+                block.Ra[kept] = block.Ra[i]; block.Dec[kept] = block.Dec[i]; block.ScanKey[kept] = block.ScanKey[i];
+                block.Cntr[kept] = block.Cntr[i]; block.Line[kept] = block.Line[i]; block.FileIndex[kept] = block.FileIndex[i];
+            }
+            kept++;
+        }
+        return kept;
     }
 
     private void Grow(int capacity)

@@ -92,10 +92,11 @@ public static class ClusterMerge
     /// reads only the --associate ones), which must find them as the plan read them: a catalogue changed since would
     /// filter or score this zone otherwise than the footprints and the other tasks were.
     /// </summary>
-    private static MergeOutcome? ReadPlanCatalogues(ClusterState state, ref MergeOptions options, Action<string>? log, bool notIn = true)
+    private static MergeOutcome? ReadPlanCatalogues(ClusterState state, ref MergeOptions options, Action<string>? log, bool notIn = true,
+        (double Lo, double Hi)? decRange = null)
     {
         var read = new RunSummary();
-        if (MergeJob.ReadCatalogues(ref options, read, log, notIn) is MergeOutcome bad) return bad;
+        if (MergeJob.ReadCatalogues(ref options, read, log, notIn, decRange) is MergeOutcome bad) return bad;
         return Changed("--not-in", read.NotIn, state.Summary.NotIn) ?? Changed("--associate", read.Associate, state.Summary.Associate);
 
         static MergeOutcome? Changed(string option, List<CatalogueFileSummary> now, List<CatalogueFileSummary> planned)
@@ -107,6 +108,17 @@ public static class ClusterMerge
                         $"{(i < planned.Count ? planned[i].Checksum : "none")} then): plan again, or restore it");
             return null;
         }
+    }
+
+    /// <summary>
+    /// The declinations of the catalogue rows task <paramref name="task"/> keeps: those that can meet its zone's rows
+    /// (within the --not-in radius) or its finished groups (whose mean positions lie among their rows; within the
+    /// --associate radius), with a minute of arc to spare. A full-sky PSC is then not held whole by every task.
+    /// </summary>
+    internal static (double Lo, double Hi) CatalogueRange(double[] cuts, int task, double radiusArcsec)
+    {
+        double margin = (radiusArcsec + 60.0) / 3600.0;
+        return (task > 0 ? cuts[task - 1] - margin : -90.0, task < cuts.Length ? cuts[task] + margin : 90.0);
     }
 
     /// <summary>
@@ -160,12 +172,13 @@ public static class ClusterMerge
     {
         var timer = new StageTimer();
         var summary = EmptyOf(state.Summary);
-        if (ReadPlanCatalogues(state, ref options, log) is MergeOutcome badCatalogue) return badCatalogue;
-        if (options.Filters.NotIn is not null || options.Associate is not null) timer.Stop("catalogues");
         using var runs = DeclinationRuns.Open(Path.Combine(work, ClusterState.RowsName));
         var (cuts, bounds) = runs.Zones(state.ZoneRows);
         if (cuts.Length + 1 != state.Zones)
             throw new IOException($"the runs in '{work}' give {cuts.Length + 1} zones where the plan made {state.Zones}: they are not the plan's");
+        var decRange = CatalogueRange(cuts, task, Math.Max(options.Filters.NotIn?.RadiusArcsec ?? 0, options.Associate?.RadiusArcsec ?? 0));
+        if (ReadPlanCatalogues(state, ref options, log, decRange: decRange) is MergeOutcome badCatalogue) return badCatalogue;
+        if (options.Filters.NotIn is not null || options.Associate is not null) timer.Stop("catalogues");
         var footprints = ReadFootprints(work);
 
         long zoneRowCount = DeclinationRuns.RowsIn(bounds, task);

@@ -240,4 +240,34 @@ public sealed class NotInCatalogueTests : IDisposable
         Assert.Contains("go with --not-in CATALOGUE", stderr);
         Assert.False(Directory.Exists(_s.PathOf("lone")));
     }
+
+    /// <summary>
+    /// A cluster's task keeps the catalogue rows that can meet its zone: every row within the radius of the zone's
+    /// declinations (Cuts[k-1] &lt;= dec &lt; Cuts[k]), and a minute more; the first and last zones reach the poles.
+    /// </summary>
+    [Fact]
+    public void A_task_keeps_the_catalogue_rows_within_its_reach_and_only_those_are_read_in()
+    {
+        double[] cuts = [-10.0, 5.0];
+        var (lo0, hi0) = ClusterMerge.CatalogueRange(cuts, 0, 2.0);
+        var (lo1, hi1) = ClusterMerge.CatalogueRange(cuts, 1, 2.0);
+        var (lo2, hi2) = ClusterMerge.CatalogueRange(cuts, 2, 2.0);
+        Assert.Equal(-90.0, lo0);
+        Assert.Equal(90.0, hi2);
+        Assert.Equal(-10.0 + 62.0 / 3600, hi0, 12);
+        Assert.Equal(-10.0 - 62.0 / 3600, lo1, 12);
+        Assert.Equal(5.0 + 62.0 / 3600, hi1, 12);
+        Assert.Equal(5.0 - 62.0 / 3600, lo2, 12);
+
+        // Rows 1" apart in dec from -10.02 to -9.98 deg: only those in [lo, hi] (inclusive) are kept; all are counted.
+        var text = new StringBuilder("ra,dec,scan_key\n");
+        var decs = Enumerable.Range(-72, 145).Select(k => -10.0 + k / 3600.0).ToArray();
+        foreach (double d in decs) text.Append(CultureInfo.InvariantCulture, $"10,{d:R},1\n");
+        string path = _s.Write("strip.csv", text.ToString());
+        var (rows, files) = CatalogueRows.Read([path], new ReadOptions(Kind: TableKind.CataloguePositionsAndScans), (-10.0 - 30.0 / 3600, hi0));
+        Assert.Equal(decs.Length, Assert.Single(files).RowsRead);
+        Assert.Equal(decs.Where(d => d >= -10.0 - 30.0 / 3600 && d <= hi0).ToArray(), rows.Dec);
+        Assert.Equal(Enumerable.Repeat(1L, rows.Count), rows.ScanKey);
+        Assert.Equal(decs.Select((d, k) => (d, Line: k + 2L)).Where(x => x.d >= -10.0 - 30.0 / 3600 && x.d <= hi0).Select(x => x.Line), rows.Line);
+    }
 }
