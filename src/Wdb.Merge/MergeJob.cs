@@ -301,6 +301,7 @@ public static class MergeJob
     internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log, bool notIn = true,
         (double Lo, double Hi)? decRange = null)
     {
+        if (decRange is null) WarnOfCatalogueMemory(options, notIn, log);
         if (notIn && options.Filters.NotIn is { } request)
         {
             options.Progress?.Stage("read the --not-in catalogues", null, 0);
@@ -322,6 +323,26 @@ public static class MergeJob
             options = options with { Associations = associations };
         }
         return null;
+    }
+
+    /// <summary>Bytes a catalogue row takes at peak while it is read and indexed (a 10 M-row catalogue: 1.25 GB; NOTES 97).</summary>
+    internal const long CatalogueBytesPerRow = 125;
+
+    /// <summary>
+    /// A warning line when the catalogues, held whole, would take over half the memory the run plans for (estimated
+    /// from their sizes): the zone merge bounds its own memory, not theirs. A cluster's tasks keep only their zone's.
+    /// </summary>
+    private static void WarnOfCatalogueMemory(MergeOptions options, bool notIn, Action<string>? log)
+    {
+        if (log is null) return;
+        var paths = (notIn ? options.Filters.NotIn?.Paths ?? [] : []).Concat(options.Associate?.Paths ?? []).ToList();
+        if (paths.Count == 0) return;
+        long bytes = 0;
+        foreach (string path in paths) bytes += RowEstimate.Of(path) * CatalogueBytesPerRow;
+        long budget = Streaming.ZoneMerge.MemoryBudget(options);
+        if (bytes > budget / 2)
+            log($"warning: the --not-in and --associate catalogues, held in memory, take about {ByteSize.Format(bytes)} at their peak, over half of " +
+                $"the {ByteSize.Format(budget)} this run plans for; a cluster's tasks (wdb cluster) hold only the rows near their zones");
     }
 
     /// <summary>The reliability model the run scores with: the one given or the default, with the run's associations.</summary>

@@ -235,6 +235,13 @@ public sealed class NotInCatalogueTests : IDisposable
         Assert.True(exit == 0, stderr);
         Assert.Equal(2, LeftOut(_s.PathOf("out-any")).Count);
 
+        // Catalogues that would take over half the memory the run plans for are warned of (here a 1 KB budget).
+        string twenty = _s.Write("psc-20.csv", "ra,dec,scan_key\n" + string.Concat(Enumerable.Range(0, 20).Select(k => $"{k},20.0,5\n")));
+        (exit, _, stderr) = WdbProcess.Run("merge", wdb, "--out", _s.PathOf("small"), "--device", "cpu", "--not-in", twenty, "--memory", "1K");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("warning: the --not-in and --associate catalogues, held in memory", stderr);
+        Assert.DoesNotContain("held in memory", WdbProcess.Run("merge", wdb, "--out", _s.PathOf("roomy"), "--device", "cpu", "--not-in", twenty).Stderr);
+
         (exit, _, stderr) = WdbProcess.Run("merge", wdb, "--out", _s.PathOf("lone"), "--not-in-radius", "0.1");
         Assert.Equal(2, exit);
         Assert.Contains("go with --not-in CATALOGUE", stderr);
