@@ -43,9 +43,8 @@ public static class PreMergeFilter
     /// <summary>The columns of <paramref name="block"/> that <see cref="Reasons"/> reads under <paramref name="options"/>.</summary>
     public static IEnumerable<Array> Columns(ExtractionBlock block, FilterOptions options)
     {
-        if (options.NotIn is not null) yield return block.ScanKey;
-        if (options.NotIn is not null) yield return block.Ra;
-        if (options.NotIn is not null) yield return block.Dec;
+        if (options.NotIn is not null)
+            foreach (var column in new Array[] { block.ScanKey, block.Ra, block.Dec }) yield return column;
         if (options.ExcludeLikelyArtifacts) yield return block.Ndet;
         foreach (var band in block.Bands)
         {
