@@ -23,6 +23,8 @@ public sealed class SkyIndex
     // Without keys: where each zone's points begin (one more than the zones), so a query finds its zones at once
     // instead of by two binary searches over every point each (the groups' association look-ups: bench/NOTES.md 97).
     private readonly int[]? _zoneStart;
+    // With keys: each key's run of points, found by one look-up instead of two binary searches over every point.
+    private readonly Dictionary<long, (int Lo, int Hi)>? _runOfKey;
 
     /// <summary>Points held.</summary>
     public int Count => _ra.Length;
@@ -45,7 +47,16 @@ public sealed class SkyIndex
             var e = entries[j];
             (_key[j], _zone[j], _ra[j], _dec[j], _point[j]) = (e.Key, e.Zone, e.Ra, dec[e.Point], e.Point);
         }
-        if (keys.IsEmpty)
+        if (!keys.IsEmpty)
+        {
+            _runOfKey = new Dictionary<long, (int, int)>();
+            for (int lo = 0, hi; lo < n; lo = hi)
+            {
+                for (hi = lo + 1; hi < n && _key[hi] == _key[lo]; hi++) { }
+                _runOfKey[_key[lo]] = (lo, hi);
+            }
+        }
+        else
         {
             _zoneStart = new int[ZoneOf(90.0) + 2];
             foreach (int z in _zone) _zoneStart[z + 1]++;
@@ -77,7 +88,7 @@ public sealed class SkyIndex
     {
         int count = 0, best = -1;
         double bestSep = double.NaN;
-        var (keyLo, keyHi) = _zoneStart is null ? Run(_key, 0, _key.Length, key) : key == 0 ? (0, _key.Length) : (0, 0);
+        var (keyLo, keyHi) = _runOfKey is not null ? _runOfKey.GetValueOrDefault(key) : key == 0 ? (0, _key.Length) : (0, 0);
         if (keyLo == keyHi || !(radiusArcsec >= 0)) return new Found(0, -1, double.NaN);
         double r = radiusArcsec / 3600.0;
         double far = Math.Min(90.0, Math.Abs(decDeg) + r);
