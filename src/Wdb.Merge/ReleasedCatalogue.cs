@@ -76,8 +76,9 @@ internal sealed class ReleasedCatalogue
 internal static class CatalogueFiles
 {
     /// <summary>
-    /// Every file of <paramref name="paths"/> read whole as <paramref name="kind"/>, with the merge's format, profile,
-    /// strictness, threads and checksum; a bad row is left out, counted and said (what that means for the merge in
+    /// Every file of <paramref name="paths"/> read whole as <paramref name="kind"/>, with the merge's strictness, threads
+    /// and checksum, its format and profile found from the file itself (the merge's --profile names the inputs' bulk
+    /// layout, and a PSC is not laid out as a working database: its bulk files are told by their 60 columns); a bad row is left out, counted and said (what that means for the merge in
     /// <paramref name="leftOut"/>), and under --strict stops the run. The first fatal error instead, as one line
     /// beginning with <paramref name="option"/>. With <paramref name="decRange"/> only the rows in it are kept (a
     /// cluster's task, which needs those near its zone).
@@ -88,7 +89,7 @@ internal static class CatalogueFiles
         if (paths.Count == 0) return (null, null, $"{option} names no catalogue");
         // A cluster's tasks read the catalogues again, so they must be files.
         if (paths.Contains(InputPaths.StandardInput)) return (null, null, $"{option}: a catalogue is read from a file, not from standard input ('-')");
-        var readOptions = new ReadOptions(options.Profile, options.Format, options.Strict, options.Threads, options.Checksum, kind);
+        var readOptions = new ReadOptions(null, InputFormat.Auto, options.Strict, options.Threads, options.Checksum, kind);
         var (rows, read) = CatalogueRows.Read(paths, readOptions, decRange);
         var files = new List<CatalogueFileSummary>();
         foreach (var file in read)

@@ -277,4 +277,37 @@ public sealed class NotInCatalogueTests : IDisposable
         Assert.Equal(Enumerable.Repeat(1L, rows.Count), rows.ScanKey);
         Assert.Equal(decs.Select((d, k) => (d, Line: k + 2L)).Where(x => x.d >= -10.0 - 30.0 / 3600 && x.d <= hi0).Select(x => x.Line), rows.Line);
     }
+
+    /// <summary>
+    /// A catalogue's layout is its own: an IRSA PSC bulk file (60 columns, no header) is told by its field count even
+    /// when the merge's --profile names the inputs' bulk layout (here the generator's).
+    /// </summary>
+    [Fact]
+    public void A_psc_bulk_file_is_read_by_its_own_profile_whatever_the_inputs_profile()
+    {
+        var sky = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 300, 21, CenterRaDeg: 100, CenterDecDeg: 10));
+        string input = _s.PathOf("wdb.bulk");
+        TableTextWriter.Write(sky, input);
+        var psc = SchemaProfiles.Find("psc")!.Columns.ToList();
+        var line = new string[psc.Count];
+        var text = new StringBuilder();
+        for (int i = 0; i < sky.Count; i += 5)
+        {
+            Array.Fill(line, "\\N");
+            line[psc.IndexOf("ra")] = sky.Ra[i].ToString("R", CultureInfo.InvariantCulture);
+            line[psc.IndexOf("dec")] = sky.Dec[i].ToString("R", CultureInfo.InvariantCulture);
+            (line[psc.IndexOf("hemis")], line[psc.IndexOf("date")], line[psc.IndexOf("scan")]) = ("n", "1999-04-23", "17");
+            line[psc.IndexOf("cntr")] = (i + 1).ToString(CultureInfo.InvariantCulture);
+            text.Append(string.Join('|', line)).Append('\n');
+        }
+        string bulk = _s.Write("psc_aaa.bulk", text.ToString());
+        string outDir = _s.PathOf("out");
+        var outcome = MergeJob.Run(Options([input], outDir, new FilterOptions(NotIn: new NotInCatalogues([bulk], AnyScan: true))) with { Profile = "wdb" });
+        Assert.Null(outcome.Error);
+        Assert.Equal("bulk", Assert.Single(Summary(outDir).GetProperty("not_in").EnumerateArray()).GetProperty("format").GetString());
+        Assert.Equal(0, Assert.Single(Summary(outDir).GetProperty("not_in").EnumerateArray()).GetProperty("rows_rejected").GetInt64());
+        // Every fifth row's own position is in the catalogue: at least those go (others of the same place too).
+        var leftOut = LeftOut(outDir);
+        Assert.All(Enumerable.Range(0, sky.Count).Where(i => i % 5 == 0), i => Assert.Contains((0, i + 1L), leftOut));   // no header: row i on line i + 1
+    }
 }
