@@ -6,16 +6,16 @@ namespace Wdb.Core;
 /// streams past: an external catalogue against merged groups (`wdb associate`), a released catalogue against the
 /// extractions of its own scans (the reject-file filter).
 /// <para>
-/// The points are sorted by (key, declination zone, RA, their index): a query finds its key's run, in it the zones
-/// its radius reaches, in each the RA window the radius spans at the declination farthest from the equator it
-/// reaches (split across RA 0/360; the whole zone near a pole), each by binary search; the candidates in the windows
-/// are then tested exactly (<see cref="Sky.SeparationArcsec"/>, radius inclusive). Zones are one <c>zoneArcsec</c>
-/// tall, so a query with a radius up to that looks at two or three of them.
+/// The points are sorted by (key, declination zone, RA, their index): a query finds its key's run (a dictionary), in
+/// it the zones its radius reaches (by binary search, or from a table of zone starts when there are no keys), in each
+/// the RA window the radius spans at the declination farthest from the equator it reaches (split across RA 0/360; the
+/// whole zone near a pole) by binary search; the candidates in the windows are then tested exactly
+/// (<see cref="Sky.SeparationArcsec"/>, radius inclusive). Zones are one <c>zoneArcsec</c> tall, so a query with a
+/// radius up to that looks at two or three of them. 24 bytes a point once built.
 /// </para>
 /// </summary>
 public sealed class SkyIndex
 {
-    private readonly long[] _key;
     private readonly int[] _zone;
     private readonly double[] _ra, _dec;
     private readonly int[] _point;
@@ -29,7 +29,7 @@ public sealed class SkyIndex
     /// <summary>Points held.</summary>
     public int Count => _ra.Length;
 
-    /// <param name="keys">Each point's key; null files every point under key 0.</param>
+    /// <param name="keys">Each point's key; empty files every point under key 0.</param>
     /// <param name="zoneArcsec">Zone height: about the radius the queries will use (at least 0.1").</param>
     public SkyIndex(ReadOnlySpan<double> ra, ReadOnlySpan<double> dec, ReadOnlySpan<long> keys, double zoneArcsec)
     {
@@ -41,19 +41,19 @@ public sealed class SkyIndex
         for (int i = 0; i < n; i++)
             entries[i] = new Entry(keys.IsEmpty ? 0 : keys[i], ZoneOf(dec[i]), ra[i], i);
         Array.Sort(entries);
-        _key = new long[n]; _zone = new int[n]; _ra = new double[n]; _dec = new double[n]; _point = new int[n];
+        _zone = new int[n]; _ra = new double[n]; _dec = new double[n]; _point = new int[n];
         for (int j = 0; j < n; j++)
         {
             var e = entries[j];
-            (_key[j], _zone[j], _ra[j], _dec[j], _point[j]) = (e.Key, e.Zone, e.Ra, dec[e.Point], e.Point);
+            (_zone[j], _ra[j], _dec[j], _point[j]) = (e.Zone, e.Ra, dec[e.Point], e.Point);
         }
         if (!keys.IsEmpty)
         {
             _runOfKey = new Dictionary<long, (int, int)>();
             for (int lo = 0, hi; lo < n; lo = hi)
             {
-                for (hi = lo + 1; hi < n && _key[hi] == _key[lo]; hi++) { }
-                _runOfKey[_key[lo]] = (lo, hi);
+                for (hi = lo + 1; hi < n && entries[hi].Key == entries[lo].Key; hi++) { }
+                _runOfKey[entries[lo].Key] = (lo, hi);
             }
         }
         else
@@ -88,7 +88,7 @@ public sealed class SkyIndex
     {
         int count = 0, best = -1;
         double bestSep = double.NaN;
-        var (keyLo, keyHi) = _runOfKey is not null ? _runOfKey.GetValueOrDefault(key) : key == 0 ? (0, _key.Length) : (0, 0);
+        var (keyLo, keyHi) = _runOfKey is not null ? _runOfKey.GetValueOrDefault(key) : key == 0 ? (0, _ra.Length) : (0, 0);
         if (keyLo == keyHi || !(radiusArcsec >= 0)) return new Found(0, -1, double.NaN);
         double r = radiusArcsec / 3600.0;
         double far = Math.Min(90.0, Math.Abs(decDeg) + r);
