@@ -18,6 +18,7 @@ root.Subcommands.Add(QueryCommands.Associate());
 root.Subcommands.Add(PlotCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
+root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(CheckDeviceCommand.Create());
 
 var parsed = root.Parse(args);

@@ -39,7 +39,7 @@ public static class Exporter
     }
 
     private static OutputError? Write<T>(IEnumerable<T> rows, long rowCount, IReadOnlyList<Column<T>> columns, string table, Format format, int? rowGroupRows, string outFile) =>
-        WriteAtomically(outFile, table, fs =>
+        AtomicFile.Write(outFile, $"cannot export {table}", fs =>
         {
             if (format == Format.Parquet)
             {
@@ -51,49 +51,6 @@ public static class Exporter
             text.WriteHeader(w, table);
             foreach (var row in rows) text.WriteRow(w, row);
         });
-
-    /// <summary>
-    /// Writes <paramref name="outFile"/> through <paramref name="body"/> into a temporary sibling,
-    /// flushes it to disk and renames it over the target. I/O and data errors come back as a
-    /// one-line error; whatever fails, the temporary file is removed.
-    /// </summary>
-    private static OutputError? WriteAtomically(string outFile, string table, Action<FileStream> body)
-    {
-        string full, tmp;
-        try
-        {
-            full = Path.GetFullPath(outFile);
-            tmp = full + ".tmp-" + AtomicDirectory.UniqueTag();
-        }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-        {
-            return new OutputError($"cannot write '{outFile}': {e.Message}");
-        }
-        bool moved = false;
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                body(fs);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-            moved = true;
-            AtomicDirectory.FsyncDirectory(Path.GetDirectoryName(full)!);
-            return null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
-        {
-            string what = e is InvalidDataException ? $"cannot export {table}" : $"cannot write '{outFile}'";
-            return new OutputError($"{what}: {e.Message.ReplaceLineEndings(" ")}");
-        }
-        finally
-        {
-            // Also on an unexpected exception (a bug, which propagates): no half-written sibling is left.
-            if (!moved)
-                try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
-        }
-    }
 }
 
 /// <summary>Formats rows of one table as CSV or IPAC lines into a reused character buffer (no per-value strings).</summary>

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Wdb.Core;
+using Wdb.IO;
+
+namespace Wdb.Merge;
+
+/// <summary>
+/// `wdb calibrate`: a reliability model re-fitted from a merge that was made (SPEC §4: "re-calibrated from a
+/// calibration-tile merge, where redundancy tells real from false"). The merge's outputs give each extraction's group
+/// and each group's sdet and spos; its inputs, read again, give the extractions' own evidence (flags, ndet, SNR),
+/// which the outputs do not all keep. The inputs must be the ones the merge read: their checksums are compared with
+/// summary.json's.
+/// </summary>
+public static class CalibrationJob
+{
+    /// <summary>
+    /// The model fitted from the merge in <paramref name="dir"/> and its <paramref name="inputs"/> (none given: the paths
+    /// summary.json lists, as the merge was given them), or why there is none, in one line.
+    /// </summary>
+    public static (ReliabilityModel? Model, string? Error) Fit(string dir, IReadOnlyList<string> inputs, CalibrationOptions options,
+        string? calibratedFrom = null, int threads = 0, Action<string>? log = null)
+    {
+        using var reader = OutputReader.TryOpen(dir, out var openError);
+        if (reader is null) return (null, openError!.Message);
+        var (recorded, profile, summaryError) = ReadSummary(dir);
+        if (summaryError is not null) return (null, summaryError);
+        if (inputs.Count == 0) inputs = recorded.Select(r => r.Path).ToList();
+        if (inputs.Contains(InputPaths.StandardInput))
+            return (null, "the merge read standard input ('-'), which cannot be read again: give its inputs as files, in its order");
+        if (inputs.Count != recorded.Count)
+            return (null, $"'{dir}' was merged from {recorded.Count} input file(s), {inputs.Count} given: give them all, in the merge's order");
+
+        // The inputs again, each checked against the checksum the merge recorded.
+        var rows = new ExtractionBlock(1 << 16);
+        var readOptions = new ReadOptions(profile, Threads: threads,
+            Checksum: Checksums.TryParseValue(recorded[0].Checksum, out var algorithm, out _) ? algorithm : ChecksumAlgorithm.Xxh128);
+        for (int f = 0; f < inputs.Count; f++)
+        {
+            var read = ExtractionReader.Read(inputs[f], f, readOptions, rows);
+            if (read.Error is not null) return (null, read.Error.ToString());
+            if (read.Checksum != recorded[f].Checksum)
+                return (null, $"{inputs[f]}: not the input '{recorded[f].Path}' this merge read ({read.Checksum} now, {recorded[f].Checksum} then)");
+            log?.Invoke($"read {inputs[f]}: {read.RowsRead:N0} rows (checksum as the merge recorded)");
+        }
+
+        // Each merged extraction's group (a cntr read twice is the merge's duplicate: its first row is the one merged).
+        var rowOfCntr = new Dictionary<long, int>(rows.Count);
+        for (int i = 0; i < rows.Count; i++) rowOfCntr.TryAdd(rows.Cntr[i], i);
+        var members = new List<(long Gcntr, int Row)>();
+        long missing = 0;
+        try
+        {
+            foreach (var x in reader.Extractions())
+            {
+                if (x.Gcntr < 0) continue;
+                if (rowOfCntr.TryGetValue(x.Cntr, out int row)) members.Add((x.Gcntr, row));
+                else missing++;
+            }
+        }
+        catch (InvalidDataException e) { return (null, $"cannot read '{dir}': {e.Message}"); }
+        if (missing > 0) return (null, $"{missing:N0} merged extractions of '{dir}' are not in the inputs given");
+        members.Sort();
+
+        // The merged rows alone, in group order: the rows the merge scored (filtered and rejected ones never are).
+        var merged = new ExtractionBlock(Math.Max(members.Count, 16));
+        foreach (var (_, row) in members) merged.CopyRow(rows, row, merged.AddRow());
+        var (membership, groups) = GroupsOf(reader, members);
+        var model = ReliabilityCalibrator.TryFit(merged, membership, groups, calibratedFrom ?? $"merge '{Path.GetFullPath(dir)}'", options,
+            out var fitted, out string? fitError) ? fitted : null;
+        return model is null ? (null, $"cannot calibrate from '{dir}': {fitError}") : (model, null);
+    }
+
+    /// <summary>
+    /// The groups of <paramref name="members"/> (sorted by gcntr, then row; member k is row k of the merged rows) as the
+    /// calibrator takes them, with sdet and spos from groups.fb.
+    /// </summary>
+    private static (Membership, GroupTable) GroupsOf(OutputReader reader, List<(long Gcntr, int Row)> members)
+    {
+        var ids = new List<long>();
+        var offsets = new List<int> { 0 };
+        for (int k = 0; k < members.Count; k++)
+        {
+            if (k > 0 && members[k].Gcntr != members[k - 1].Gcntr) offsets.Add(k);
+            if (k == 0 || members[k].Gcntr != members[k - 1].Gcntr) ids.Add(members[k].Gcntr);
+        }
+        if (members.Count > 0) offsets.Add(members.Count);
+        var membership = new Membership { Gcntr = ids.ToArray(), Offsets = offsets.ToArray(), MemberRows = Enumerable.Range(0, members.Count).ToArray() };
+        var groups = new GroupTable();
+        groups.Allocate(ids.Count);
+        var index = new Dictionary<long, int>(ids.Count);
+        for (int g = 0; g < ids.Count; g++) { index[ids[g]] = g; groups.Gcntr[g] = ids[g]; }
+        foreach (var record in reader.Groups())
+            if (index.TryGetValue(record.Gcntr, out int g)) (groups.Sdet[g], groups.Spos[g]) = (record.Sdet, record.Spos);
+        return (membership, groups);
+    }
+
+    /// <summary>The inputs summary.json lists (path as given, checksum) and the merge's profile (null: found per file).</summary>
+    private static (List<(string Path, string Checksum)> Inputs, string? Profile, string? Error) ReadSummary(string dir)
+    {
+        string path = Path.Combine(dir, "summary.json");
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            var root = doc.RootElement;
+            var inputs = root.GetProperty("inputs").EnumerateArray()
+                .Select(i => (i.GetProperty("path").GetString() ?? "", i.GetProperty("checksum").GetString() ?? "")).ToList();
+            string? profile = root.GetProperty("parameters").TryGetProperty("profile", out var p) ? p.GetString() : null;
+            return (inputs, profile is null or "auto" ? null : profile, inputs.Count == 0 ? $"{path}: lists no input" : null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return ([], null, $"{path}: not a summary written by wdb merge ({e.Message.ReplaceLineEndings(" ")})");
+        }
+    }
+}
