@@ -22,7 +22,7 @@ public static class CalibrationJob
     {
         using var reader = OutputReader.TryOpen(dir, out var openError);
         if (reader is null) return (null, openError!.Message);
-        var (recorded, profile, summaryError) = ReadSummary(dir);
+        var (recorded, profile, associate, summaryError) = ReadSummary(dir);
         if (summaryError is not null) return (null, summaryError);
         if (inputs.Count == 0) inputs = recorded.Select(r => r.Path).ToList();
         if (inputs.Contains(InputPaths.StandardInput))
@@ -65,6 +65,18 @@ public static class CalibrationJob
         var merged = new ExtractionBlock(Math.Max(members.Count, 16));
         foreach (var (_, row) in members) merged.CopyRow(rows, row, merged.AddRow());
         var (membership, groups) = GroupsOf(reader, members);
+
+        // A merge made with --associate: its catalogues again (checksums checked), so the association's weights are fitted too.
+        if (associate is { } a)
+        {
+            var merge = new MergeOptions { Inputs = inputs, OutDir = dir, Threads = threads, Checksum = readOptions.Checksum };
+            var (associations, associateError) = GroupAssociations.Read(new AssociateCatalogues(a.Paths, a.RadiusArcsec), merge, log);
+            if (associations is null) return (null, associateError);
+            for (int c = 0; c < a.Paths.Count; c++)
+                if (associations.Files[c].Checksum != a.Checksums[c])
+                    return (null, $"--associate {a.Paths[c]}: not the catalogue this merge read ({associations.Files[c].Checksum} now, {a.Checksums[c]} then)");
+            options = options with { BaseModel = (options.BaseModel ?? ReliabilityModel.Default).Associated(associations.HasCounterpart) };
+        }
         var model = ReliabilityCalibrator.TryFit(merged, membership, groups, calibratedFrom ?? $"merge '{Path.GetFullPath(dir)}'", options,
             out var fitted, out string? fitError) ? fitted : null;
         return model is null ? (null, $"cannot calibrate from '{dir}': {fitError}") : (model, null);
@@ -90,12 +102,19 @@ public static class CalibrationJob
         var index = new Dictionary<long, int>(ids.Count);
         for (int g = 0; g < ids.Count; g++) { index[ids[g]] = g; groups.Gcntr[g] = ids[g]; }
         foreach (var record in reader.Groups())
-            if (index.TryGetValue(record.Gcntr, out int g)) (groups.Sdet[g], groups.Spos[g]) = (record.Sdet, record.Spos);
+            if (index.TryGetValue(record.Gcntr, out int g))
+                (groups.Sdet[g], groups.Spos[g], groups.RaW[g], groups.DecW[g]) = (record.Sdet, record.Spos, record.RaW, record.DecW);
         return (membership, groups);
     }
 
-    /// <summary>The inputs summary.json lists (path as given, checksum) and the merge's profile (null: found per file).</summary>
-    private static (List<(string Path, string Checksum)> Inputs, string? Profile, string? Error) ReadSummary(string dir)
+    /// <summary>The --associate catalogues a merge read, as summary.json lists them.</summary>
+    private sealed record Associated(List<string> Paths, List<string> Checksums, double RadiusArcsec);
+
+    /// <summary>
+    /// The inputs summary.json lists (path as given, checksum), the merge's profile (null: found per file) and its
+    /// --associate catalogues (null: none).
+    /// </summary>
+    private static (List<(string Path, string Checksum)> Inputs, string? Profile, Associated? Associate, string? Error) ReadSummary(string dir)
     {
         string path = Path.Combine(dir, "summary.json");
         try
@@ -104,12 +123,19 @@ public static class CalibrationJob
             var root = doc.RootElement;
             var inputs = root.GetProperty("inputs").EnumerateArray()
                 .Select(i => (i.GetProperty("path").GetString() ?? "", i.GetProperty("checksum").GetString() ?? "")).ToList();
-            string? profile = root.GetProperty("parameters").TryGetProperty("profile", out var p) ? p.GetString() : null;
-            return (inputs, profile is null or "auto" ? null : profile, inputs.Count == 0 ? $"{path}: lists no input" : null);
+            var parameters = root.GetProperty("parameters");
+            string? profile = parameters.TryGetProperty("profile", out var p) ? p.GetString() : null;
+            Associated? associate = null;
+            if (root.TryGetProperty("associate", out var list) && list.GetArrayLength() > 0)
+                associate = new Associated(
+                    list.EnumerateArray().Select(c => c.GetProperty("path").GetString() ?? "").ToList(),
+                    list.EnumerateArray().Select(c => c.GetProperty("checksum").GetString() ?? "").ToList(),
+                    parameters.GetProperty("associate_radius_arcsec").GetDouble());
+            return (inputs, profile is null or "auto" ? null : profile, associate, inputs.Count == 0 ? $"{path}: lists no input" : null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            return ([], null, $"{path}: not a summary written by wdb merge ({e.Message.ReplaceLineEndings(" ")})");
+            return ([], null, null, $"{path}: not a summary written by wdb merge ({e.Message.ReplaceLineEndings(" ")})");
         }
     }
 }

@@ -115,9 +115,12 @@ public static class ReliabilityCalibrator
                 w = (double[])bf.WeightsArray.Clone();
                 for (int b = 0; b < w.Length; b++) w[b] -= bf.WeightsArray[0];
             }
-            // A calibration merge has no external catalogue: every row is in the "no catalogue" bin, so the association's
-            // weights are the base model's (set by hand, or fitted elsewhere).
-            if (f == (int)ReliabilityFeatureKind.Association) w = (double[])bf.WeightsArray.Clone();
+            // Without external catalogues every row is in the "no catalogue" bin: the association's weights are then the
+            // base model's (set by hand, or fitted elsewhere). A base model Associated with the merge's catalogues fits them.
+            if (f == (int)ReliabilityFeatureKind.Association && !baseModel.Associates) w = (double[])bf.WeightsArray.Clone();
+            // Fitted with catalogues, no training row is in "no catalogue": the model used without them should put a row
+            // where an average training row was, so that bin takes the other bins' weights averaged over the rows.
+            if (f == (int)ReliabilityFeatureKind.Association && baseModel.Associates) w[0] = MeanOverRows(baseModel, f, w, pos, neg);
             for (int b = 0; b < w.Length; b++) w[b] = Round4(w[b]);
             features[f] = new ReliabilityFeature(bf.Kind, (double[])bf.EdgesArray.Clone(), w);
         }
@@ -211,6 +214,22 @@ public static class ReliabilityCalibrator
     }
 
     private static double Round4(double x) => Math.Round(x, 4, MidpointRounding.ToEven) + 0.0; // + 0.0 turns -0 into 0
+    /// <summary>Weight <paramref name="w"/> of feature <paramref name="f"/> averaged over the labelled rows (pos + neg per cell).</summary>
+    private static double MeanOverRows(ReliabilityModel model, int f, double[] w, double[] pos, double[] neg)
+    {
+        var bins = new int[ReliabilityModel.FeatureCount];
+        double sum = 0, rows = 0;
+        for (int c = 0; c < pos.Length; c++)
+        {
+            double n = pos[c] + neg[c];
+            if (n == 0) continue;
+            model.DecomposeCell(c, bins);
+            sum += n * w[bins[f]];
+            rows += n;
+        }
+        return rows == 0 ? w[0] : sum / rows;
+    }
+
     private static double Logit(double p) => Math.Log(p / (1 - p));
     internal static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
 
@@ -246,7 +265,8 @@ public static class ReliabilityCalibrator
             for (int f = 0; f < nf; f++)
             {
                 _binOf[f] = new int[n];
-                _fitted[f] = (f != (int)ReliabilityFeatureKind.Confirmation || fitConfirmation) && f != (int)ReliabilityFeatureKind.Association;
+                _fitted[f] = (f != (int)ReliabilityFeatureKind.Confirmation || fitConfirmation)
+                             && (f != (int)ReliabilityFeatureKind.Association || baseModel.Associates);
                 // An unfitted feature is left out of the log-odds (all its rows share one bin).
                 Weights[f] = _fitted[f] ? (double[])baseModel.Features[f].WeightsArray.Clone() : new double[baseModel.Features[f].BinCount];
             }

@@ -88,6 +88,9 @@ public sealed class ReliabilityModel
     /// </summary>
     public ReliabilityModel Associated(Func<double, double, bool>? counterpart) => new(this, counterpart);
 
+    /// <summary>The model scores against external catalogues (<see cref="Associated"/> with a catalogue).</summary>
+    public bool Associates => _counterpart is not null;
+
     /// <summary>Parses a model (see docs/reliability.md for the format); throws <see cref="FormatException"/> naming the problem.</summary>
     public static ReliabilityModel Load(string json) =>
         TryLoad(json, out var model, out var error) ? model! : throw new FormatException("reliability model: " + error);
@@ -160,21 +163,23 @@ public sealed class ReliabilityModel
 
     /// <summary>
     /// Cell of every row. Without <paramref name="useConfirmation"/> every row falls in the
-    /// confirmation feature's unknown bin (the calibrator's view when labels come from confirmation).
+    /// confirmation feature's unknown bin (the calibrator's view when labels come from confirmation);
+    /// its group's association counts whenever the model is <see cref="Associated"/>.
     /// </summary>
     internal int[] CellsOf(ExtractionBlock block, Membership membership, GroupTable groups, bool useConfirmation, int threads = 0)
     {
         int n = block.Count;
-        if (useConfirmation && groups.Count != membership.GroupCount)
+        bool byGroup = useConfirmation || Associates;
+        if (byGroup && groups.Count != membership.GroupCount)
             throw new ArgumentException("group table and membership disagree on the number of groups", nameof(groups));
         // The group's part of each row's cell (confirmation and association): 0 (unconfirmable, no catalogue) for a row in
-        // no group, and for every row without useConfirmation.
+        // no group, and for every row when neither counts.
         var confOfRow = new int[n];
-        if (useConfirmation)
+        if (byGroup)
         {
             for (int g = 0; g < membership.GroupCount; g++)
             {
-                int part = GroupPart(groups, g);
+                int part = GroupPart(groups, g, useConfirmation);
                 foreach (int r in membership.Members(g))
                     if ((uint)r < (uint)n) confOfRow[r] = part;
             }
@@ -214,12 +219,12 @@ public sealed class ReliabilityModel
     }
 
     /// <summary>
-    /// Group <paramref name="g"/>'s part of its rows' cells: its confirmation's bin and its association's, each times its
-    /// stride (a row that is a minor planet counts neither: <see cref="RowCells.Cell"/>).
+    /// Group <paramref name="g"/>'s part of its rows' cells: its confirmation's bin (unless not <paramref name="confirmation"/>)
+    /// and its association's, each times its stride (a row that is a minor planet counts neither: <see cref="RowCells.Cell"/>).
     /// </summary>
-    private int GroupPart(GroupTable table, int g)
+    private int GroupPart(GroupTable table, int g, bool confirmation = true)
     {
-        int part = _features[(int)ReliabilityFeatureKind.Confirmation].BinOf(
+        int part = !confirmation ? 0 : _features[(int)ReliabilityFeatureKind.Confirmation].BinOf(
             ReliabilityEvidence.ConfirmationOf(table.Sdet[g], table.Spos[g], MinSpos, false)) * _stride[(int)ReliabilityFeatureKind.Confirmation];
         if (_counterpart is { } counterpart)
             part += _features[(int)ReliabilityFeatureKind.Association].BinOf(counterpart(table.RaW[g], table.DecW[g]) ? 1.0 : 0.0)

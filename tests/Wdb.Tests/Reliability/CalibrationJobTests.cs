@@ -128,4 +128,39 @@ public sealed class CalibrationJobTests : IDisposable
         }
         Assert.Empty(Directory.GetFiles(_s.Dir, "*.tmp-*"));
     }
+
+    /// <summary>
+    /// A merge made with --associate is calibrated with its catalogue: the association's weights are fitted (a catalogue
+    /// of the real sources' positions: a counterpart says real), "no catalogue" takes their average over the training
+    /// rows, and the score separates real from false better than without the catalogue.
+    /// </summary>
+    [Fact]
+    public void A_merge_made_with_catalogues_fits_the_association_weights_too()
+    {
+        var (dir, inputs, rows) = Tile();
+        var seen = new HashSet<long>();
+        var text = new System.Text.StringBuilder("ra,dec\n");
+        for (int i = 0; i < rows.Count; i++)
+            if (rows.Truth[i] >= 0 && seen.Add(rows.Truth[i]))
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{rows.Ra[i]:R},{rows.Dec[i]:R}\n");
+        string catalogue = _s.Write("real.csv", text.ToString());
+        string associated = _s.PathOf("associated");
+        Assert.Null(MergeJob.Run(new MergeOptions
+        {
+            Inputs = inputs, OutDir = associated, Device = "cpu", Filters = new FilterOptions(MinSnr: 4), Associate = new AssociateCatalogues([catalogue]),
+        }).Error);
+        var truth = new CalibrationOptions { Labels = CalibrationLabels.Truth };
+        var (with, error) = CalibrationJob.Fit(associated, inputs, truth);
+        Assert.Null(error);
+        var without = CalibrationJob.Fit(dir, inputs, truth).Model!;
+        var w = with!.Features[(int)ReliabilityFeatureKind.Association].Weights;
+        Assert.True(w[2] > w[1], $"association weights {string.Join(", ", w)}");
+        Assert.NotEqual(ReliabilityModel.Default.Features[5].Weights, w);
+        Assert.InRange(w[0], w[1], w[2]);
+        Assert.Equal(ReliabilityModel.Default.Features[5].Weights, without.Features[5].Weights);
+        Assert.True(with.Training!.Auc >= without.Training!.Auc, $"AUC {with.Training.Auc} with the catalogue, {without.Training.Auc} without");
+        // A catalogue changed since the merge is refused.
+        File.AppendAllText(catalogue, "1,1\n");
+        Assert.Contains("not the catalogue this merge read", CalibrationJob.Fit(associated, inputs, truth).Error);
+    }
 }
