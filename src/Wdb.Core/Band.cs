@@ -25,4 +25,15 @@ public static class Bands
         if (phQual == (byte)'U' || phQual == (byte)'X') return false;
         return true;
     }
+
+    /// <summary>
+    /// Band <paramref name="band"/>'s frames from `ndet` (six digits mnmnmn for J, H, Ks, kept as the integer they spell):
+    /// m frames with a detection of the n that saw the position.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]   // in the scoring's per-row loop, with a constant band: its divisors fold
+    public static (int M, int N) FramesOf(int ndet, int band)
+    {
+        int pair = band switch { 0 => ndet / 10000 % 100, 1 => ndet / 100 % 100, _ => ndet % 100 };
+        return (pair / 10, pair % 10);
+    }
 }

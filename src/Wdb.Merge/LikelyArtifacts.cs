@@ -56,7 +56,7 @@ public static class LikelyArtifacts
             readOne |= band.RdFlg[i] is (byte)'1' or (byte)'3';
             detected++;
             single = b;
-            var (m, n) = Frames(ndet, b);
+            var (m, n) = Bands.FramesOf(ndet, b);
             if (band.Snr[i] > FewFramesSnr && n > 0)
             {
                 bright++;
@@ -64,15 +64,8 @@ public static class LikelyArtifacts
             }
         }
         if (bright > 0 && brightSeen == 0 && !readOne) return LikelyArtifact.FewFrames;
-        if (detected == 1 && block.Bands[single].Snr[i] >= HotPixelSnr && Frames(ndet, single) is (0, >= HotPixelMinFrames))
+        if (detected == 1 && block.Bands[single].Snr[i] >= HotPixelSnr && Bands.FramesOf(ndet, single) is (0, >= HotPixelMinFrames))
             return LikelyArtifact.HotPixel;
         return LikelyArtifact.None;
-    }
-
-    /// <summary>Band <paramref name="band"/>'s (m, n) from `ndet`'s six digits mnmnmn (J, H, Ks).</summary>
-    public static (int M, int N) Frames(int ndet, int band)
-    {
-        int pair = band switch { 0 => ndet / 10000 % 100, 1 => ndet / 100 % 100, _ => ndet % 100 };
-        return (pair / 10, pair % 10);
     }
 }

@@ -82,13 +82,13 @@ public readonly record struct ReliabilityEvidence(
     {
         if (ndet < 0) return double.NaN;
         // The three pairs by constant divisors (multiplications once compiled), best of J, H, Ks in that order.
-        double best = Better(double.NaN, ndet / 10000 % 100);
-        best = Better(best, ndet / 100 % 100);
-        return Better(best, ndet % 100);
+        double best = Better(double.NaN, Bands.FramesOf(ndet, 0));
+        best = Better(best, Bands.FramesOf(ndet, 1));
+        return Better(best, Bands.FramesOf(ndet, 2));
 
-        static double Better(double best, int pair)
+        static double Better(double best, (int M, int N) frames)
         {
-            int m = pair / 10, n = pair % 10;
+            var (m, n) = frames;
             if (n == 0) return best;
             double f = Math.Min(m, n) / (double)n;
             return double.IsNaN(best) || f > best ? f : best;

@@ -61,9 +61,9 @@ public sealed class LikelyArtifactsTests : IDisposable
     [Fact]
     public void Ndet_pairs_are_read_band_by_band()
     {
-        Assert.Equal((1, 6), LikelyArtifacts.Frames(160506, 0));
-        Assert.Equal((0, 5), LikelyArtifacts.Frames(160506, 1));
-        Assert.Equal((0, 6), LikelyArtifacts.Frames(160506, 2));
+        Assert.Equal((1, 6), Bands.FramesOf(160506, 0));
+        Assert.Equal((0, 5), Bands.FramesOf(160506, 1));
+        Assert.Equal((0, 6), Bands.FramesOf(160506, 2));
     }
 
     /// <summary>
