@@ -76,6 +76,19 @@ internal sealed class ReleasedCatalogue
 internal static class CatalogueFiles
 {
     /// <summary>
+    /// The first catalogue of <paramref name="now"/> that is not the one <paramref name="recorded"/> lists (by checksum),
+    /// as one line naming it and <paramref name="reader"/> (who read it then); null when every one is.
+    /// </summary>
+    public static string? Changed(string option, IReadOnlyList<CatalogueFileSummary> now, IReadOnlyList<CatalogueFileSummary> recorded, string reader)
+    {
+        for (int i = 0; i < now.Count; i++)
+            if (i >= recorded.Count || now[i].Checksum != recorded[i].Checksum)
+                return $"{option} {now[i].Path}: not the catalogue {reader} read ({now[i].Checksum} now, " +
+                       $"{(i < recorded.Count ? recorded[i].Checksum : "none")} then)";
+        return null;
+    }
+
+    /// <summary>
     /// Every file of <paramref name="paths"/> read whole as <paramref name="kind"/>, with the merge's strictness, threads
     /// and checksum, its format and profile found from the file itself (the merge's --profile names the inputs' bulk
     /// layout, and a PSC is not laid out as a working database: its bulk files are told by their 60 columns); a bad row is left out, counted and said (what that means for the merge in

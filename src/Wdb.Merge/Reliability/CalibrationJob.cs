@@ -1,6 +1,6 @@
-using System.Text.Json;
 using Wdb.Core;
 using Wdb.IO;
+using Wdb.Merge.Streaming;
 
 namespace Wdb.Merge;
 
@@ -22,8 +22,16 @@ public static class CalibrationJob
     {
         using var reader = OutputReader.TryOpen(dir, out var openError);
         if (reader is null) return (null, openError!.Message);
-        var (recorded, profile, associate, summaryError) = ReadSummary(dir);
-        if (summaryError is not null) return (null, summaryError);
+        RunSummary summary;
+        string summaryPath = Path.Combine(dir, "summary.json");
+        try { summary = ClusterState.ReadSummary(summaryPath); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, $"{summaryPath}: not a summary written by wdb merge ({e.Message.ReplaceLineEndings(" ")})");
+        }
+        var recorded = summary.Inputs;
+        if (recorded.Count == 0) return (null, $"{summaryPath}: lists no input");
+        string? profile = summary.Parameters.GetValueOrDefault("profile") is string p && p != "auto" ? p : null;
         if (inputs.Count == 0) inputs = recorded.Select(r => r.Path).ToList();
         if (inputs.Contains(InputPaths.StandardInput))
             return (null, "the merge read standard input ('-'), which cannot be read again: give its inputs as files, in its order");
@@ -67,14 +75,13 @@ public static class CalibrationJob
         var (membership, groups) = GroupsOf(reader, members);
 
         // A merge made with --associate: its catalogues again (checksums checked), so the association's weights are fitted too.
-        if (associate is { } a)
+        if (summary.Associate.Count > 0)
         {
             var merge = new MergeOptions { Inputs = inputs, OutDir = dir, Threads = threads, Checksum = readOptions.Checksum };
-            var (associations, associateError) = GroupAssociations.Read(new AssociateCatalogues(a.Paths, a.RadiusArcsec), merge, log);
+            var request = new AssociateCatalogues(summary.Associate.Select(c => c.Path).ToList(), Convert.ToDouble(summary.Parameters["associate_radius_arcsec"]));
+            var (associations, associateError) = GroupAssociations.Read(request, merge, log);
             if (associations is null) return (null, associateError);
-            for (int c = 0; c < a.Paths.Count; c++)
-                if (associations.Files[c].Checksum != a.Checksums[c])
-                    return (null, $"--associate {a.Paths[c]}: not the catalogue this merge read ({associations.Files[c].Checksum} now, {a.Checksums[c]} then)");
+            if (CatalogueFiles.Changed("--associate", associations.Files, summary.Associate, "this merge") is string changed) return (null, changed);
             options = options with { BaseModel = (options.BaseModel ?? ReliabilityModel.Default).Associated(associations.HasCounterpart) };
         }
         var model = ReliabilityCalibrator.TryFit(merged, membership, groups, calibratedFrom ?? $"merge '{Path.GetFullPath(dir)}'", options,
@@ -105,37 +112,5 @@ public static class CalibrationJob
             if (index.TryGetValue(record.Gcntr, out int g))
                 (groups.Sdet[g], groups.Spos[g], groups.RaW[g], groups.DecW[g]) = (record.Sdet, record.Spos, record.RaW, record.DecW);
         return (membership, groups);
-    }
-
-    /// <summary>The --associate catalogues a merge read, as summary.json lists them.</summary>
-    private sealed record Associated(List<string> Paths, List<string> Checksums, double RadiusArcsec);
-
-    /// <summary>
-    /// The inputs summary.json lists (path as given, checksum), the merge's profile (null: found per file) and its
-    /// --associate catalogues (null: none).
-    /// </summary>
-    private static (List<(string Path, string Checksum)> Inputs, string? Profile, Associated? Associate, string? Error) ReadSummary(string dir)
-    {
-        string path = Path.Combine(dir, "summary.json");
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            var root = doc.RootElement;
-            var inputs = root.GetProperty("inputs").EnumerateArray()
-                .Select(i => (i.GetProperty("path").GetString() ?? "", i.GetProperty("checksum").GetString() ?? "")).ToList();
-            var parameters = root.GetProperty("parameters");
-            string? profile = parameters.TryGetProperty("profile", out var p) ? p.GetString() : null;
-            Associated? associate = null;
-            if (root.TryGetProperty("associate", out var list) && list.GetArrayLength() > 0)
-                associate = new Associated(
-                    list.EnumerateArray().Select(c => c.GetProperty("path").GetString() ?? "").ToList(),
-                    list.EnumerateArray().Select(c => c.GetProperty("checksum").GetString() ?? "").ToList(),
-                    parameters.GetProperty("associate_radius_arcsec").GetDouble());
-            return (inputs, profile is null or "auto" ? null : profile, associate, inputs.Count == 0 ? $"{path}: lists no input" : null);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            return ([], null, null, $"{path}: not a summary written by wdb merge ({e.Message.ReplaceLineEndings(" ")})");
-        }
     }
 }

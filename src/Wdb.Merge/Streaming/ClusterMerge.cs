@@ -97,17 +97,10 @@ public static class ClusterMerge
     {
         var read = new RunSummary();
         if (MergeJob.ReadCatalogues(ref options, read, log, notIn, decRange) is MergeOutcome bad) return bad;
-        return Changed("--not-in", read.NotIn, state.Summary.NotIn) ?? Changed("--associate", read.Associate, state.Summary.Associate);
-
-        static MergeOutcome? Changed(string option, List<CatalogueFileSummary> now, List<CatalogueFileSummary> planned)
-        {
-            for (int i = 0; i < now.Count; i++)
-                if (i >= planned.Count || now[i].Checksum != planned[i].Checksum)
-                    return MergeOutcome.Fail(MergeJob.InputErrorExit,
-                        $"{option} {now[i].Path}: not the catalogue the plan read ({now[i].Checksum} now, " +
-                        $"{(i < planned.Count ? planned[i].Checksum : "none")} then): plan again, or restore it");
-            return null;
-        }
+        return (CatalogueFiles.Changed("--not-in", read.NotIn, state.Summary.NotIn, "the plan")
+                ?? CatalogueFiles.Changed("--associate", read.Associate, state.Summary.Associate, "the plan")) is string changed
+            ? MergeOutcome.Fail(MergeJob.InputErrorExit, $"{changed}: plan again, or restore it")
+            : null;
     }
 
     /// <summary>

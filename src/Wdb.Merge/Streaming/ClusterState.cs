@@ -112,9 +112,21 @@ internal sealed class ClusterState
         }
         if (state is null || state.Layout != CurrentLayout)
             return (null, $"{path}: a plan of layout {state?.Layout} where this wdb reads layout {CurrentLayout}: plan again with this version");
-        state.Summary.Parameters = state.Summary.Parameters.ToDictionary(kv => kv.Key, kv => Plain(kv.Value));
+        PlainParameters(state.Summary);
         return (state, null);
     }
+
+    /// <summary>A summary.json as <see cref="RunSummary"/>, its parameters as plain values.</summary>
+    /// <exception cref="IOException">It cannot be read, or it is not what wdb wrote.</exception>
+    public static RunSummary ReadSummary(string path)
+    {
+        var summary = ReadJson<RunSummary>(path) ?? throw new IOException($"'{path}' is empty");
+        PlainParameters(summary);
+        return summary;
+    }
+
+    private static void PlainParameters(RunSummary summary) =>
+        summary.Parameters = summary.Parameters.ToDictionary(kv => kv.Key, kv => Plain(kv.Value));
 
     public static void WriteJson<T>(string path, T value) =>
         WholeFile.Write(path, file => JsonSerializer.Serialize(file, value, Json));
