@@ -41,15 +41,8 @@ internal static class CalibrateCommand
             ReliabilityModel? basis = null;
             if (p.GetValue(baseModel) is string path)
             {
-                try
-                {
-                    if (!ReliabilityModel.TryLoad(File.ReadAllText(path), out basis, out string? why))
-                        return VerbEnd.Of("calibrate", new OutputError($"{path}: {why}"));
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    return VerbEnd.Of("calibrate", new OutputError($"{path}: {e.Message}"));
-                }
+                (basis, string? why) = MergeArguments.LoadModel(path);
+                if (basis is null) return VerbEnd.Of("calibrate", new OutputError(why!));
             }
             if (p.GetValue(realFraction) is double f && !(f > 0 && f < 1))
                 return VerbEnd.Of("calibrate", new OutputError($"--real-fraction must be in (0, 1), got {f}"));

@@ -137,22 +137,25 @@ internal sealed class MergeArguments
             cmd.Options.Add(o);
     }
 
+    /// <summary>A reliability model file (`--reliability-model`, `wdb calibrate --base-model`), or why it is none, naming it.</summary>
+    public static (ReliabilityModel? Model, string? Error) LoadModel(string path)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return (null, $"{path}: {e.Message}"); }
+        return ReliabilityModel.TryLoad(text, out var model, out string? why) ? (model, null) : (null, $"{path}: {why}");
+    }
+
     /// <summary>The options as given; null once a bad value's message is written for the user (exit 2).</summary>
     public MergeOptions? Read(ParseResult p, string verb, IMergeProgress? progress)
     {
         ReliabilityModel? model = null;
         if (p.GetValue(modelFile) is string modelPath)
         {
-            string text;
-            try { text = File.ReadAllText(modelPath); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            (model, string? why) = LoadModel(modelPath);
+            if (model is null)
             {
-                Console.Error.WriteLine($"wdb {verb}: {modelPath}: {e.Message}");
-                return null;
-            }
-            if (!ReliabilityModel.TryLoad(text, out model, out string? why))
-            {
-                Console.Error.WriteLine($"wdb {verb}: {modelPath}: {why}");
+                Console.Error.WriteLine($"wdb {verb}: {why}");
                 return null;
             }
         }

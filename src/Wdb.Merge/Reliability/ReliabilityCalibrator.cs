@@ -115,12 +115,15 @@ public static class ReliabilityCalibrator
                 w = (double[])bf.WeightsArray.Clone();
                 for (int b = 0; b < w.Length; b++) w[b] -= bf.WeightsArray[0];
             }
-            // Without external catalogues every row is in the "no catalogue" bin: the association's weights are then the
-            // base model's (set by hand, or fitted elsewhere). A base model Associated with the merge's catalogues fits them.
-            if (f == (int)ReliabilityFeatureKind.Association && !baseModel.Associates) w = (double[])bf.WeightsArray.Clone();
-            // Fitted with catalogues, no training row is in "no catalogue": the model used without them should put a row
-            // where an average training row was, so that bin takes the other bins' weights averaged over the rows.
-            if (f == (int)ReliabilityFeatureKind.Association && baseModel.Associates) w[0] = MeanOverRows(baseModel, f, w, pos, neg);
+            if (f == (int)ReliabilityFeatureKind.Association)
+            {
+                // Fitted with catalogues (a base model Associated with the merge's), no training row is in "no catalogue":
+                // the model used without them should put a row where an average training row was, so that bin takes the
+                // other bins' weights averaged over the rows. Without catalogues every row is in "no catalogue": the
+                // weights are then the base model's (set by hand, or fitted elsewhere).
+                if (baseModel.Associates) w[0] = MeanOverRows(baseModel, f, w, pos, neg);
+                else w = (double[])bf.WeightsArray.Clone();
+            }
             for (int b = 0; b < w.Length; b++) w[b] = Round4(w[b]);
             features[f] = new ReliabilityFeature(bf.Kind, (double[])bf.EdgesArray.Clone(), w);
         }

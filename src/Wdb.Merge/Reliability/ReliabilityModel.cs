@@ -174,30 +174,30 @@ public sealed class ReliabilityModel
             throw new ArgumentException("group table and membership disagree on the number of groups", nameof(groups));
         // The group's part of each row's cell (confirmation and association): 0 (unconfirmable, no catalogue) for a row in
         // no group, and for every row when neither counts.
-        var confOfRow = new int[n];
+        var groupPartOfRow = new int[n];
         if (byGroup)
         {
             for (int g = 0; g < membership.GroupCount; g++)
             {
                 int part = GroupPart(groups, g, useConfirmation);
                 foreach (int r in membership.Members(g))
-                    if ((uint)r < (uint)n) confOfRow[r] = part;
+                    if ((uint)r < (uint)n) groupPartOfRow[r] = part;
             }
         }
 
         var cells = new int[n];
         const int Chunk = 1 << 15;
         int chunks = (n + Chunk - 1) / Chunk;
-        if (chunks <= 1) CellsOfRange(block, confOfRow, cells, 0, n);
-        else Parallel.For(0, chunks, Threads.Options(threads), k => CellsOfRange(block, confOfRow, cells, k * Chunk, Math.Min(n, (k + 1) * Chunk)));
+        if (chunks <= 1) CellsOfRange(block, groupPartOfRow, cells, 0, n);
+        else Parallel.For(0, chunks, Threads.Options(threads), k => CellsOfRange(block, groupPartOfRow, cells, k * Chunk, Math.Min(n, (k + 1) * Chunk)));
         return cells;
     }
 
     /// <summary>The hot loop: columns through locals (<see cref="RowCells"/>), no allocation.</summary>
-    private void CellsOfRange(ExtractionBlock block, int[] confOfRow, int[] cells, int from, int to)
+    private void CellsOfRange(ExtractionBlock block, int[] groupPartOfRow, int[] cells, int from, int to)
     {
         var rows = new RowCells(this, block);
-        for (int i = from; i < to; i++) cells[i] = rows.Cell(i, confOfRow[i]);
+        for (int i = from; i < to; i++) cells[i] = rows.Cell(i, groupPartOfRow[i]);
     }
 
     /// <summary>
