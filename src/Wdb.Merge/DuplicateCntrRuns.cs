@@ -185,6 +185,7 @@ public sealed class DuplicateCntrRuns : IDisposable
     private readonly record struct Entry(ulong Cntr, ulong ReadOrder) : IRecordKey<Entry>
     {
         public static long Of(in Entry e) => RadixSort.LongOf(e.Cntr);
+        public static int Tie(in Entry a, in Entry b) => 0;
 
         public static int CompareByReadOrder(Entry a, Entry b) =>
             a.ReadOrder != b.ReadOrder ? a.ReadOrder.CompareTo(b.ReadOrder) : a.Cntr.CompareTo(b.Cntr);

@@ -460,6 +460,71 @@ static public class ExtractionsChunkVerify
       && verifier.VerifyTableEnd(tablePos);
   }
 }
+/// One group's place on the sky (sky.fb): the groups table's weighted mean position filed by
+/// declination band and RA, so that a cone search reads only the few records near its centre
+/// instead of every group. Records ascend by (key, ra, gcntr), where key = band << 44 |
+/// min(floor(ra / 360 * 2^44), 2^44 - 1) and band = min(floor((dec + 90) * 16), 2879) (bands
+/// 1/16 deg tall); sky.idx holds each chunk's first and last key. Groups whose position is not
+/// finite (never within any cone) are not filed.
+public struct SkyEntry : IFlatbufferObject
+{
+  private Struct __p;
+  public ByteBuffer ByteBuffer { get { return __p.bb; } }
+  public void __init(int _i, ByteBuffer _bb) { __p = new Struct(_i, _bb); }
+  public SkyEntry __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
+
+  public long Gcntr { get { return __p.bb.GetLong(__p.bb_pos + 0); } }
+  public double Ra { get { return __p.bb.GetDouble(__p.bb_pos + 8); } }
+  public double Dec { get { return __p.bb.GetDouble(__p.bb_pos + 16); } }
+
+  public static Offset<Wdb.Fbs.SkyEntry> CreateSkyEntry(FlatBufferBuilder builder, long Gcntr, double Ra, double Dec) {
+    builder.Prep(8, 24);
+    builder.PutDouble(Dec);
+    builder.PutDouble(Ra);
+    builder.PutLong(Gcntr);
+    return new Offset<Wdb.Fbs.SkyEntry>(builder.Offset);
+  }
+}
+
+public struct SkyChunk : IFlatbufferObject
+{
+  private Table __p;
+  public ByteBuffer ByteBuffer { get { return __p.bb; } }
+  public static void ValidateVersion() { FlatBufferConstants.FLATBUFFERS_25_2_10(); }
+  public static SkyChunk GetRootAsSkyChunk(ByteBuffer _bb) { return GetRootAsSkyChunk(_bb, new SkyChunk()); }
+  public static SkyChunk GetRootAsSkyChunk(ByteBuffer _bb, SkyChunk obj) { return (obj.__assign(_bb.GetInt(_bb.Position) + _bb.Position, _bb)); }
+  public void __init(int _i, ByteBuffer _bb) { __p = new Table(_i, _bb); }
+  public SkyChunk __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
+
+  public Wdb.Fbs.SkyEntry? Entries(int j) { int o = __p.__offset(4); return o != 0 ? (Wdb.Fbs.SkyEntry?)(new Wdb.Fbs.SkyEntry()).__assign(__p.__vector(o) + j * 24, __p.bb) : null; }
+  public int EntriesLength { get { int o = __p.__offset(4); return o != 0 ? __p.__vector_len(o) : 0; } }
+
+  public static Offset<Wdb.Fbs.SkyChunk> CreateSkyChunk(FlatBufferBuilder builder,
+      VectorOffset entriesOffset = default(VectorOffset)) {
+    builder.StartTable(1);
+    SkyChunk.AddEntries(builder, entriesOffset);
+    return SkyChunk.EndSkyChunk(builder);
+  }
+
+  public static void StartSkyChunk(FlatBufferBuilder builder) { builder.StartTable(1); }
+  public static void AddEntries(FlatBufferBuilder builder, VectorOffset entriesOffset) { builder.AddOffset(0, entriesOffset.Value, 0); }
+  public static void StartEntriesVector(FlatBufferBuilder builder, int numElems) { builder.StartVector(24, numElems, 8); }
+  public static Offset<Wdb.Fbs.SkyChunk> EndSkyChunk(FlatBufferBuilder builder) {
+    int o = builder.EndTable();
+    return new Offset<Wdb.Fbs.SkyChunk>(o);
+  }
+}
+
+
+static public class SkyChunkVerify
+{
+  static public bool Verify(Google.FlatBuffers.Verifier verifier, uint tablePos)
+  {
+    return verifier.VerifyTableStart(tablePos)
+      && verifier.VerifyVectorOfData(tablePos, 4 /*Entries*/, 24 /*Wdb.Fbs.SkyEntry*/, false)
+      && verifier.VerifyTableEnd(tablePos);
+  }
+}
 /// One chunk of a table file.
 public struct ChunkEntry : IFlatbufferObject
 {

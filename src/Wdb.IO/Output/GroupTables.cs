@@ -110,11 +110,14 @@ internal static class GroupTables
     }
 
     /// <summary>Adds the Group tables of rows [range) and the vector of their offsets; returns the vector.</summary>
-    public static VectorOffset AddVector(FlatBufferBuilder b, GroupTable t, ChunkRange range) =>
-        AddVector(b, range.Count, new TableRows(t, range.Start));
+    public static VectorOffset AddVector(FlatBufferBuilder b, GroupTable t, ChunkRange range, SkyIndexSink? sky = null) =>
+        AddVector(b, range.Count, new TableRows(t, range.Start), sky);
 
-    /// <summary>Adds the Group tables of <paramref name="n"/> rows and the vector of their offsets; returns the vector.</summary>
-    public static VectorOffset AddVector<TRows>(FlatBufferBuilder b, int n, TRows rows) where TRows : IGroupRows
+    /// <summary>
+    /// Adds the Group tables of <paramref name="n"/> rows and the vector of their offsets; returns the vector. Files
+    /// each group's position with <paramref name="sky"/> (sky.fb) as it goes.
+    /// </summary>
+    public static VectorOffset AddVector<TRows>(FlatBufferBuilder b, int n, TRows rows, SkyIndexSink? sky = null) where TRows : IGroupRows
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Group tables are written as in-memory bytes: a little-endian machine is required");
@@ -123,6 +126,8 @@ internal static class GroupTables
         int vtable = n > 0 ? AddBytes(b, VTableBytes, 4) : 0;
         int[] at = ArrayPool<int>.Shared.Rent(Math.Max(n, 1));
         byte[] block = ArrayPool<byte>.Shared.Rent(Math.Max(n * MaxEntryBytes, 1));
+        var places = sky is null ? null : ArrayPool<SkyEntryStruct>.Shared.Rent(Math.Max(n, 1));
+        int filed = 0;
         try
         {
             // Each table, then its designation made from the table's own (RaW, DecW): length,
@@ -141,7 +146,9 @@ internal static class GroupTables
                 BinaryPrimitives.WriteInt32LittleEndian(s, len);
                 g.Designation = InlineBytes - DesignationField;
                 total += InlineBytes + ((4 + len + 1 + 7) & ~7);
+                if (places is not null && SkyKeys.Filed(g.RaW, g.DecW)) places[filed++] = new SkyEntryStruct(g.Gcntr, g.RaW, g.DecW);
             }
+            sky?.Add(places.AsSpan(0, filed));
             // Where the block lands fixes each table's offset to the shared vtable.
             b.Prep(8, total);
             int head = b.Offset + total;   // builder offset (from the buffer's end) of the block's first byte
@@ -156,6 +163,7 @@ internal static class GroupTables
         {
             ArrayPool<byte>.Shared.Return(block);
             ArrayPool<int>.Shared.Return(at);
+            if (places is not null) ArrayPool<SkyEntryStruct>.Shared.Return(places);
         }
     }
 

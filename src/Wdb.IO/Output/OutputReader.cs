@@ -18,6 +18,8 @@ namespace Wdb.IO;
 public sealed class OutputReader : IDisposable
 {
     private readonly TableFile _groups, _members, _extractions;
+    // sky.fb: absent from outputs written before it was (their cone searches read every group).
+    private readonly TableFile? _sky;
 
     /// <summary>The output directory, as given to <see cref="Open"/>.</summary>
     public string OutputDirectory { get; }
@@ -25,9 +27,12 @@ public sealed class OutputReader : IDisposable
     public long MemberCount => _members.Chunks.TotalRecords;
     public long ExtractionCount => _extractions.Chunks.TotalRecords;
 
-    private OutputReader(string dir, TableFile groups, TableFile members, TableFile extractions)
+    /// <summary>Whether the output has sky.fb, which <see cref="Cone"/> then reads instead of every group.</summary>
+    public bool HasSkyIndex => _sky is not null;
+
+    private OutputReader(string dir, TableFile groups, TableFile members, TableFile extractions, TableFile? sky)
     {
-        OutputDirectory = dir; _groups = groups; _members = members; _extractions = extractions;
+        OutputDirectory = dir; _groups = groups; _members = members; _extractions = extractions; _sky = sky;
     }
 
     /// <summary>Opens an output directory; throws <see cref="InvalidDataException"/> (with <see cref="TryOpen"/>'s message) when it cannot.</summary>
@@ -51,6 +56,24 @@ public sealed class OutputReader : IDisposable
                 }
                 opened.Add(t);
             }
+            bool skyFb = File.Exists(Path.Combine(dir, "sky.fb")), skyIdx = File.Exists(Path.Combine(dir, "sky.idx"));
+            if (skyFb != skyIdx)
+            {
+                foreach (var o in opened) o.Dispose();
+                error = new OutputError($"{dir}: {(skyFb ? "sky.fb without sky.idx" : "sky.idx without sky.fb")} (a partial copy of the output?)");
+                return null;
+            }
+            if (skyFb)
+            {
+                var sky = TableFile.Open(dir, "sky", out string? problem);
+                if (sky is null)
+                {
+                    foreach (var o in opened) o.Dispose();
+                    error = new OutputError(problem!);
+                    return null;
+                }
+                opened.Add(sky);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -59,7 +82,7 @@ public sealed class OutputReader : IDisposable
             return null;
         }
         error = null;
-        return new OutputReader(dir, opened[0], opened[1], opened[2]);
+        return new OutputReader(dir, opened[0], opened[1], opened[2], opened.Count > 3 ? opened[3] : null);
     }
 
     /// <summary>Every group, in gcntr order.</summary>
@@ -130,20 +153,108 @@ public sealed class OutputReader : IDisposable
 
     /// <summary>
     /// The groups whose weighted mean position lies within <paramref name="radiusArcsec"/> of (ra, dec), nearest
-    /// first, gcntr between equal separations. groups.fb is ordered by gcntr, not position: every chunk is read
-    /// (<see cref="FindGroups{T}"/>), and only the groups within the cone's declination band are measured.
+    /// first, gcntr between equal separations. groups.fb is ordered by gcntr, not position: sky.fb files the groups by
+    /// declination band and RA, so only the records in the cone's key ranges (<see cref="SkyKeys.Ranges"/>) are read
+    /// and measured, then the chunks of groups.fb that hold the groups found. An output without sky.fb is read whole
+    /// (<see cref="ConeByScan"/>), with the same result.
     /// </summary>
     public List<ConeHit> Cone(double raDeg, double decDeg, double radiusArcsec)
     {
+        var found = _sky is null ? ConeByScan(raDeg, decDeg, radiusArcsec) : ConeBySky(_sky, raDeg, decDeg, radiusArcsec);
+        return found.Select(f => new ConeHit(f.Found, f.Group)).OrderBy(h => h.SepArcsec).ThenBy(h => h.Group.Gcntr).ToList();
+    }
+
+    /// <summary>The cone from every group, measuring only those within the cone's declination band.</summary>
+    internal List<(GroupRecord Group, double Found)> ConeByScan(double raDeg, double decDeg, double radiusArcsec)
+    {
         double decReach = radiusArcsec / 3600.0;
-        var found = FindGroups<double>((ra, dec) =>
+        return FindGroups<double>((ra, dec) =>
         {
             if (Math.Abs(dec - decDeg) > decReach) return null;
             double sep = Sky.SeparationArcsec(raDeg, decDeg, ra, dec);
             return sep <= radiusArcsec ? sep : null;
         });
-        return found.Select(f => new ConeHit(f.Found, f.Group)).OrderBy(h => h.SepArcsec).ThenBy(h => h.Group.Gcntr).ToList();
     }
+
+    private List<(GroupRecord Group, double Found)> ConeBySky(TableFile sky, double raDeg, double decDeg, double radiusArcsec)
+    {
+        const int size = SkyEntryStruct.Bytes;
+        var hits = new Dictionary<long, (double Ra, double Dec, double Sep)>();
+        var chunks = sky.Chunks;
+        foreach (var (lo, hi) in SkyKeys.Ranges(raDeg, decDeg, radiusArcsec))
+            for (int c = chunks.LowerBound(lo); c < chunks.Count && chunks.Records[c] > 0 && chunks.FirstKey[c] <= hi; c++)
+                sky.Decode(c, () =>
+                {
+                    var (first, count) = sky.RecordVector(c, size);
+                    var entry = new SkyEntry();
+                    // A cone's records lie together: read in growing batches from the first key in range.
+                    for (int at = SkyLowerBound(sky, c, first, count, lo), batch = 64; at < count; batch *= 2)
+                    {
+                        int k = Math.Min(batch, count - at);
+                        var bb = sky.ReadRange(c, first + (long)at * size, k * size);
+                        for (int i = 0; i < k; i++)
+                        {
+                            entry.__assign(i * size, bb);
+                            if (SkyKeys.KeyOf(entry.Ra, entry.Dec) > hi) return true;
+                            double sep = Sky.SeparationArcsec(raDeg, decDeg, entry.Ra, entry.Dec);
+                            if (sep <= radiusArcsec) hits[entry.Gcntr] = (entry.Ra, entry.Dec, sep);
+                        }
+                        at += k;
+                    }
+                    return true;
+                });
+        // Each groups.fb chunk read once for the hits it holds, the chunks on every core (a wide cone's groups lie in
+        // most chunks: it then reads what a scan would).
+        var gcntrs = hits.Keys.Order().ToArray();
+        var groupChunks = _groups.Chunks;
+        var spans = new List<(int Chunk, int From, int End)>();
+        for (int h = 0; h < gcntrs.Length;)
+        {
+            int c = groupChunks.LowerBound(gcntrs[h]);
+            int end = h;
+            while (end < gcntrs.Length && c < groupChunks.Count && gcntrs[end] <= groupChunks.LastKey[c]) end++;
+            if (end == h) throw SkyDisagrees(gcntrs[h]);
+            spans.Add((c, h, end));
+            h = end;
+        }
+        var perSpan = new List<(GroupRecord, double)>[spans.Count];
+        Threads.For(0, spans.Count, new ParallelOptions(), s => perSpan[s] = _groups.Decode(spans[s].Chunk, () =>
+        {
+            var (c, from, end) = spans[s];
+            var chunk = GroupsChunkAt(c);
+            var kept = new List<(GroupRecord, double)>(end - from);
+            for (int i = 0, j = from; i < chunk.GroupsLength && j < end; i++)
+            {
+                var g = chunk.Groups(i)!.Value;
+                if (g.Gcntr < gcntrs[j]) continue;
+                var hit = hits[gcntrs[j]];
+                if (g.Gcntr != gcntrs[j] || g.RaW != hit.Ra || g.DecW != hit.Dec) throw SkyDisagrees(gcntrs[j]);
+                kept.Add((ToRecord(g), hit.Sep));
+                j++;
+            }
+            if (kept.Count != end - from) throw SkyDisagrees(gcntrs[from + kept.Count]);
+            return kept;
+        }));
+        return perSpan.SelectMany(k => k).ToList();
+    }
+
+    /// <summary>The first record of sky.fb's chunk <paramref name="c"/> whose key (from its position) is not below <paramref name="key"/>; reads one record a step.</summary>
+    private static int SkyLowerBound(TableFile sky, int c, int first, int count, long key)
+    {
+        const int size = SkyEntryStruct.Bytes;
+        var entry = new SkyEntry();
+        int lo = 0, hi = count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            entry.__assign(0, sky.ReadRange(c, first + (long)mid * size, size));
+            if (SkyKeys.KeyOf(entry.Ra, entry.Dec) < key) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+
+    private InvalidDataException SkyDisagrees(long gcntr) =>
+        new($"{Path.Combine(OutputDirectory, "sky.fb")}: group {gcntr} is not in groups.fb at the position filed (mixed-up output)");
 
     /// <summary>
     /// Every group for which <paramref name="probe"/> (its weighted mean ra, dec in deg) gives a value, with that
@@ -264,7 +375,7 @@ public sealed class OutputReader : IDisposable
 
     public void Dispose()
     {
-        _groups.Dispose(); _members.Dispose(); _extractions.Dispose();
+        _groups.Dispose(); _members.Dispose(); _extractions.Dispose(); _sky?.Dispose();
     }
 }
 

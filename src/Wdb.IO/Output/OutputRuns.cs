@@ -337,12 +337,12 @@ public sealed class OutputRuns : IDisposable
     // ---- merging: the writer's three tables (OutputWriter.Write(outDir, runs, ...)) ----
 
     /// <summary>groups.fb: the runs' groups merged by gcntr, fixed chunks as <see cref="TableEncoders.WriteGroups"/>.</summary>
-    internal void WriteGroups(ChunkFileWriter file, int chunkRecords, int threads)
+    internal void WriteGroups(ChunkFileWriter file, int chunkRecords, int threads, SkyIndexSink? sky = null)
     {
         var order = new RunMerge<GroupStruct, GroupKey>(Readers(f => f.Groups, r => r.Groups, 2));
         using var chunks = new ChunkPipeline<RecordChunk<GroupStruct>>(file, threads, (b, c) =>
         {
-            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, c.Count, new SpilledGroups(c))).Value);
+            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, c.Count, new SpilledGroups(c), sky)).Value);
             return c.Count > 0
                 ? (c.Records[0].Gcntr, c.Records[c.Count - 1].Gcntr, c.Return())
                 : (long.MaxValue, long.MinValue, c.Return());
@@ -457,16 +457,19 @@ public sealed class OutputRuns : IDisposable
     {
         public int Members => checked((int)Count);
         public static long Of(in GroupSize s) => s.Gcntr;
+        public static int Tie(in GroupSize a, in GroupSize b) => 0;
     }
 
     private readonly struct GroupKey : IRecordKey<GroupStruct>
     {
         public static long Of(in GroupStruct g) => g.Gcntr;
+        public static int Tie(in GroupStruct a, in GroupStruct b) => 0;   // gcntr are unique
     }
 
     private readonly struct ExtractionKey : IRecordKey<ExtractionStruct>
     {
         public static long Of(in ExtractionStruct x) => x.Cntr;
+        public static int Tie(in ExtractionStruct a, in ExtractionStruct b) => 0;   // a repeated cntr: the earlier run's first
     }
 
     /// <summary>The merged members go into chunks as the plan says; <see cref="Run"/> is the run whose group comes next.</summary>

@@ -26,6 +26,10 @@ public static class OutputWriter
     /// <summary>The tables: each is <c>NAME.fb</c> with <c>NAME.idx</c>.</summary>
     public static IReadOnlyList<string> TableNames { get; } = ["groups", "members", "extractions"];
 
+    /// <summary>Every file of an output directory but summary.json (which lists them with their checksums): the tables and their indexes, sky.fb with its index, rejects.csv.</summary>
+    public static IReadOnlyList<string> FileNames { get; } =
+        [.. TableNames.Append("sky").SelectMany(t => new[] { t + ".fb", t + ".idx" }), "rejects.csv"];
+
     /// <summary>Writes every output into <paramref name="outDir"/>; an error value for unwritable paths or full disks.</summary>
     public static OutputError? Write(string outDir, MergeOutputs outputs) => Write(outDir, outputs, DefaultChunkRecords);
 
@@ -35,15 +39,18 @@ public static class OutputWriter
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
         Validate(outputs);
         var ready = outputs.GroupChunks is null ? null : new MembersReady();
+        using var sky = SkyIndexSink.ForGroups(outputs.Membership.GroupCount, outputs.Threads);
         Action<ChunkFileWriter> groups = outputs.GroupChunks is { } chunks
-            ? f => TableEncoders.WriteGroups(f, chunks, outputs.Membership, chunkRecords, outputs.Threads, ready!)
-            : f => TableEncoders.WriteGroups(f, outputs.Groups!, chunkRecords, outputs.Threads);
+            ? f => TableEncoders.WriteGroups(f, chunks, outputs.Membership, chunkRecords, outputs.Threads, ready!, sky)
+            : f => TableEncoders.WriteGroups(f, outputs.Groups!, chunkRecords, outputs.Threads, sky);
         return Publish(outDir, outputs.Summary, outputs.Rejects, outputs.Threads, outputs.Checksum, new TableWriters(groups,
             f => TableEncoders.WriteMembers(f, outputs, chunkRecords, ready),
             f => TableEncoders.WriteExtractions(f, outputs, chunkRecords))
         {
             Ready = ready,
             AfterGroups = outputs.GroupChunks?.Computed,
+            Sky = sky,
+            ChunkRecords = chunkRecords,
         });
     }
 
@@ -61,10 +68,15 @@ public static class OutputWriter
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
         if (runs.Error is { } spill) return spill;
+        using var sky = new SkyIndexSink(threads);
         return Publish(outDir, summary, rejects, threads, checksum, new TableWriters(
-            f => runs.WriteGroups(f, chunkRecords, threads),
+            f => runs.WriteGroups(f, chunkRecords, threads, sky),
             f => runs.WriteMembers(f, chunkRecords, threads),
-            f => runs.WriteExtractions(f, chunkRecords, threads)));
+            f => runs.WriteExtractions(f, chunkRecords, threads))
+        {
+            Sky = sky,
+            ChunkRecords = chunkRecords,
+        });
     }
 
     /// <summary>
@@ -77,6 +89,10 @@ public static class OutputWriter
     {
         public MembersReady? Ready { get; init; }
         public Action? AfterGroups { get; init; }
+
+        /// <summary>The groups' positions, filed as groups.fb is encoded: written as sky.fb once it is.</summary>
+        public SkyIndexSink? Sky { get; init; }
+        public int ChunkRecords { get; init; } = DefaultChunkRecords;
     }
 
     /// <summary>
@@ -130,6 +146,7 @@ public static class OutputWriter
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var counters = ProcessCounters.Now();
             long allocated = GC.GetTotalAllocatedBytes();
+            tables.Sky?.SpillInto(tmp);
             var hashes = WriteFiles(tmp, tables, rejects, threads, checksum, () =>
             {
                 // groups.fb went with the statistics: the write stage starts here.
@@ -169,29 +186,51 @@ public static class OutputWriter
         // (bench/NOTES.md 39). One at a time when the run was asked for one thread.
         var hashes = new Dictionary<string, string>();
         var synced = new ConcurrentQueue<Task>();
+        Task? skyTask = null;
+        (string Fb, string Idx)? skyWritten = null;
+        void WriteSky() => skyWritten = WriteTable(dir, "sky", "zone_ra", checksum, synced, f => tables.Sky!.Write(f, tables.ChunkRecords));
         try
         {
             (string Name, string Key, Action<ChunkFileWriter> Encode)[] work =
                 [("groups", "gcntr", tables.Groups), ("members", "gcntr", tables.Members), ("extractions", "cntr", tables.Extractions)];
             var written = new (string Fb, string Idx)[work.Length];
-            (string Fb, string Idx) Write(int t) => WriteTable(dir, work[t].Name, work[t].Key, checksum, synced, work[t].Encode);
+            (string Fb, string Idx) Write(int t)
+            {
+                var files = WriteTable(dir, work[t].Name, work[t].Key, checksum, synced, work[t].Encode);
+                // sky.fb once groups.fb has filed every group: beside the other tables, not after them. Written
+                // inline it would hold up extractions.fb, which waits for groups.fb where the groups are computed
+                // as they are written (Ready).
+                if (t == 0 && tables.Sky is not null)
+                {
+                    if (tables.Ready is null || threads == 1) WriteSky();
+                    else skyTask = Task.Run(WriteSky);
+                }
+                return files;
+            }
             if (tables.Ready is { } ready) WriteGroupsFirst(ready, threads, written, Write, groupsWritten);
             else
             {
                 var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads == 1 ? 1 : work.Length };
                 Threads.For(0, work.Length, parallel, t => written[t] = Write(t));
             }
+            skyTask?.GetAwaiter().GetResult();
             for (int t = 0; t < work.Length; t++)
             {
                 hashes[work[t].Name + ".fb"] = written[t].Fb;
                 hashes[work[t].Name + ".idx"] = written[t].Idx;
+            }
+            if (skyWritten is var (fb, idx))
+            {
+                hashes["sky.fb"] = fb;
+                hashes["sky.idx"] = idx;
             }
             hashes["rejects.csv"] = SmallFile.Write(Path.Combine(dir, "rejects.csv"), RejectsCsv(rejects), checksum);
             foreach (var t in synced) t.GetAwaiter().GetResult();   // an fsync's IOException, as itself
         }
         catch
         {
-            // The temporary directory is deleted next: no fsync may still hold one of its files.
+            // The temporary directory is deleted next: no writer or fsync may still hold one of its files.
+            try { skyTask?.Wait(); } catch (AggregateException) { }
             foreach (var t in synced) { try { t.Wait(); } catch (AggregateException) { } }
             throw;
         }

@@ -30,10 +30,10 @@ internal static class TableEncoders
     public const int MemberBytes = 112, ExtractionBytes = 48;
 
     /// <summary>groups.fb: chunks of Group tables in gcntr order, each up to chunkRecords (at most <see cref="GroupChunkRecords"/>) records.</summary>
-    public static void WriteGroups(ChunkFileWriter file, GroupTable t, int chunkRecords, int threads) =>
+    public static void WriteGroups(ChunkFileWriter file, GroupTable t, int chunkRecords, int threads, SkyIndexSink? sky = null) =>
         ParallelChunks.Write(file, ChunkRange.Fixed(t.Count, GroupsPerChunk(chunkRecords)), threads, (b, range) =>
         {
-            EncodeGroups(b, t, range);
+            EncodeGroups(b, t, range, sky);
             return range.Count > 0 ? (t.Gcntr[range.Start], t.Gcntr[range.End - 1]) : (long.MaxValue, long.MinValue);
         });
 
@@ -52,7 +52,8 @@ internal static class TableEncoders
     /// whole table either way.
     /// </summary>
     /// <param name="ready">Told how far the members' results are computed, for members.fb following this file.</param>
-    public static void WriteGroups(ChunkFileWriter file, GroupChunks groups, Membership m, int chunkRecords, int threads, MembersReady ready)
+    public static void WriteGroups(ChunkFileWriter file, GroupChunks groups, Membership m, int chunkRecords, int threads, MembersReady ready,
+        SkyIndexSink? sky = null)
     {
         var table = new GroupTable();
         var chunkTables = new ConcurrentBag<GroupTable>();
@@ -60,14 +61,14 @@ internal static class TableEncoders
         bool waveComputed = false;
         ParallelChunks.Write(file, ChunkRange.Fixed(m.GroupCount, GroupsPerChunk(chunkRecords)), threads, (b, range) =>
         {
-            if (waveComputed) EncodeGroups(b, table, new ChunkRange(range.Start - waveStart, range.End - waveStart));
+            if (waveComputed) EncodeGroups(b, table, new ChunkRange(range.Start - waveStart, range.End - waveStart), sky);
             else
             {
                 // The chunk's own groups, computed by the worker that encodes them (hot in its caches).
                 if (!chunkTables.TryTake(out var t)) t = new GroupTable();   // ~260 KB a chunk
                 if (t.Count < range.Count) t.Allocate(range.Count);
                 groups.ComputeChunk!(range.Start, range.End, t);
-                EncodeGroups(b, t, new ChunkRange(0, range.Count));
+                EncodeGroups(b, t, new ChunkRange(0, range.Count), sky);
                 chunkTables.Add(t);
             }
             return range.Count > 0 ? (m.Gcntr[range.Start], m.Gcntr[range.End - 1]) : (long.MaxValue, long.MinValue);
@@ -90,8 +91,8 @@ internal static class TableEncoders
     }
 
     /// <summary>One size-prefixed chunk of the Group tables of rows <paramref name="rows"/> of <paramref name="t"/>.</summary>
-    private static void EncodeGroups(FlatBufferBuilder b, GroupTable t, ChunkRange rows) =>
-        b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, t, rows)).Value);
+    private static void EncodeGroups(FlatBufferBuilder b, GroupTable t, ChunkRange rows, SkyIndexSink? sky) =>
+        b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, t, rows, sky)).Value);
 
     /// <summary>
     /// <see cref="GroupChunks.ChunkComputeMaxRows"/> by default. Chunk by chunk, a survey's groups of one or two

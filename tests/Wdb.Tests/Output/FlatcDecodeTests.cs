@@ -92,5 +92,23 @@ public class FlatcDecodeTests(ITestOutputHelper log)
         Assert.Equal((10L, 40L, 0L), (chunks[0].GetProperty("first_key").GetInt64(), chunks[0].GetProperty("last_key").GetInt64(), chunks[0].GetProperty("offset").GetInt64()));
         Assert.Equal(chunks[0].GetProperty("bytes").GetInt64(), chunks[1].GetProperty("offset").GetInt64());
         Assert.Equal(50, chunks[1].GetProperty("first_key").GetInt64());
+
+        // sky.fb: every group's weighted mean position, by (band, RA); its first chunk holds 4 of the 5.
+        var sky = Decode(flatc, Path.Combine(schema, "sky.fbs"), tmp["out/sky.fb"], tmp["json-s"]).GetProperty("entries");
+        Assert.Equal(4, sky.GetArrayLength());
+        var positions = Enumerable.Range(0, o.Groups.Count).ToDictionary(i => o.Groups.Gcntr[i], i => (o.Groups.RaW[i], o.Groups.DecW[i]));
+        long previous = long.MinValue;
+        foreach (var e in sky.EnumerateArray())
+        {
+            var (ra, dec) = positions[e.GetProperty("gcntr").GetInt64()];
+            Assert.Equal(ra, e.GetProperty("ra").GetDouble(), 1e-9);   // flatc prints 12 significant digits
+            Assert.Equal(dec, e.GetProperty("dec").GetDouble(), 1e-9);
+            long key = SkyKeys.KeyOf(ra, dec);
+            Assert.True(key >= previous);
+            previous = key;
+        }
+        var skyIndex = Decode(flatc, Path.Combine(schema, "index.fbs"), tmp["out/sky.idx"], tmp["json-si"]);
+        Assert.Equal(("sky", "zone_ra", 5L), (skyIndex.GetProperty("table_name").GetString(), skyIndex.GetProperty("key").GetString(),
+            skyIndex.GetProperty("records").GetInt64()));
     }
 }

@@ -152,7 +152,7 @@ public class OutputRoundTripTests
         Assert.Equal(1, root.GetProperty("rejects_by_reason").GetProperty("filtered_low_snr").GetInt64());
         Assert.Equal(0.5, root.GetProperty("stage_seconds").GetProperty("link").GetDouble());
         var outputs = root.GetProperty("outputs");
-        string[] files = ["groups.fb", "groups.idx", "members.fb", "members.idx", "extractions.fb", "extractions.idx", "rejects.csv"];
+        string[] files = [.. OutputWriter.FileNames];
         Assert.Equal(files.Order(), outputs.EnumerateObject().Select(p => p.Name).Order());
         foreach (string f in files)
             Assert.Equal(ChecksumTests.Expected(ChecksumAlgorithm.Xxh128, File.ReadAllBytes(Path.Combine(tmp["out"], f))),

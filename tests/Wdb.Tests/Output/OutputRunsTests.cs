@@ -13,8 +13,7 @@ namespace Wdb.Tests.Output;
 public class OutputRunsTests
 {
     private static readonly int[] ChunkSizes = [1, 3, 1000, OutputWriter.DefaultChunkRecords];
-    private static readonly string[] Files =
-        [.. OutputWriter.TableNames.SelectMany(t => new[] { t + ".fb", t + ".idx" }), "rejects.csv"];
+    private static readonly IReadOnlyList<string> Files = OutputWriter.FileNames;
 
     /// <summary>
     /// A real merge (friends-of-friends, confusion, statistics) of clustered sources seen by

@@ -80,10 +80,12 @@ public sealed class RunMergeTests : IDisposable
     private readonly record struct Wide(long Key, double Payload, int Noise, int Run) : IRecordKey<Wide>
     {
         public static long Of(in Wide w) => w.Key;
+        public static int Tie(in Wide a, in Wide b) => 0;
     }
 
     private readonly struct LongKey : IRecordKey<long>
     {
         public static long Of(in long x) => x;
+        public static int Tie(in long a, in long b) => 0;
     }
 }

@@ -35,11 +35,11 @@ public sealed class VerifyTests : IDisposable
         var (input, outDir) = Merge("fresh", checksum);
         var (results, error) = OutputVerifier.Verify(outDir, inputs: true);
         Assert.Null(error);
-        string[] outputs = ["groups.fb", "groups.idx", "members.fb", "members.idx", "extractions.fb", "extractions.idx", "rejects.csv"];
+        string[] outputs = [.. OutputWriter.FileNames];
         Assert.Equal(outputs.Order(), results.Where(r => !r.Input).Select(r => r.Name).Order());
         Assert.Equal([input], results.Where(r => r.Input).Select(r => r.Name));
         Assert.All(results, r => Assert.Equal(VerifyStatus.Ok, r.Status));
-        Assert.Equal(7, OutputVerifier.Verify(outDir, inputs: false).Results.Count);   // the input only when asked
+        Assert.Equal(OutputWriter.FileNames.Count, OutputVerifier.Verify(outDir, inputs: false).Results.Count);   // the input only when asked
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class VerifyTests : IDisposable
 
         var (results, error) = OutputVerifier.Verify(outDir, inputs: true);
         Assert.Null(error);
-        Assert.Equal(8, results.Count);
+        Assert.Equal(10, results.Count);
         Assert.All(results, r => Assert.Equal(VerifyStatus.Ok, r.Status));
 
         outputs["groups.fb"] = "md5:0123";
@@ -113,7 +113,7 @@ public sealed class VerifyTests : IDisposable
         Assert.True(ok.Exit == 0, ok.Stderr);
         Assert.Contains("groups.fb: OK\n", ok.Stdout);
         Assert.Contains("input " + _s.PathOf("cli.csv") + ": OK\n", ok.Stdout);
-        Assert.Contains("wdb verify: 8 files as recorded", ok.Stderr);
+        Assert.Contains("wdb verify: 10 files as recorded", ok.Stderr);
 
         string extractions = Path.Combine(outDir, "extractions.fb");
         File.WriteAllBytes(extractions, File.ReadAllBytes(extractions)[..^1]);
@@ -121,7 +121,7 @@ public sealed class VerifyTests : IDisposable
         Assert.Equal(1, bad.Exit);
         Assert.Single(bad.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));   // --quiet: the failure alone
         Assert.StartsWith("extractions.fb: FAILED (recorded xxh128:", bad.Stdout);
-        Assert.Contains("wdb verify: 1 of 7 files FAILED", bad.Stderr);
+        Assert.Contains("wdb verify: 1 of 9 files FAILED", bad.Stderr);
 
         var none = WdbProcess.Run("verify", _s.PathOf("nowhere"));
         Assert.Equal(2, none.Exit);

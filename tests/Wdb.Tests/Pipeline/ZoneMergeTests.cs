@@ -28,8 +28,7 @@ public sealed class ZoneMergeTests : IDisposable
         }, log);
 
     /// <summary>The outputs that must come out byte for byte the same (summary.json holds times).</summary>
-    internal static readonly string[] ComparedFiles =
-        [.. OutputWriter.TableNames.SelectMany(t => new[] { t + ".fb", t + ".idx" }), "rejects.csv"];
+    internal static readonly IReadOnlyList<string> ComparedFiles = OutputWriter.FileNames;
 
     /// <summary>
     /// <paramref name="options"/> merged in zones of each of <paramref name="zoneRows"/> rows and on a cluster of
