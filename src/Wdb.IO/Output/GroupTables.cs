@@ -110,14 +110,14 @@ internal static class GroupTables
     }
 
     /// <summary>Adds the Group tables of rows [range) and the vector of their offsets; returns the vector.</summary>
-    public static VectorOffset AddVector(FlatBufferBuilder b, GroupTable t, ChunkRange range, SkyIndexSink? sky = null) =>
+    public static VectorOffset AddVector(FlatBufferBuilder b, GroupTable t, ChunkRange range, SkyTableSink? sky = null) =>
         AddVector(b, range.Count, new TableRows(t, range.Start), sky);
 
     /// <summary>
     /// Adds the Group tables of <paramref name="n"/> rows and the vector of their offsets; returns the vector. Files
     /// each group's position with <paramref name="sky"/> (sky.fb) as it goes.
     /// </summary>
-    public static VectorOffset AddVector<TRows>(FlatBufferBuilder b, int n, TRows rows, SkyIndexSink? sky = null) where TRows : IGroupRows
+    public static VectorOffset AddVector<TRows>(FlatBufferBuilder b, int n, TRows rows, SkyTableSink? sky = null) where TRows : IGroupRows
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Group tables are written as in-memory bytes: a little-endian machine is required");

@@ -337,7 +337,7 @@ public sealed class OutputRuns : IDisposable
     // ---- merging: the writer's three tables (OutputWriter.Write(outDir, runs, ...)) ----
 
     /// <summary>groups.fb: the runs' groups merged by gcntr, fixed chunks as <see cref="TableEncoders.WriteGroups"/>.</summary>
-    internal void WriteGroups(ChunkFileWriter file, int chunkRecords, int threads, SkyIndexSink? sky = null)
+    internal void WriteGroups(ChunkFileWriter file, int chunkRecords, int threads, SkyTableSink? sky = null)
     {
         var order = new RunMerge<GroupStruct, GroupKey>(Readers(f => f.Groups, r => r.Groups, 2));
         using var chunks = new ChunkPipeline<RecordChunk<GroupStruct>>(file, threads, (b, c) =>

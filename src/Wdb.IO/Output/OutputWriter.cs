@@ -39,7 +39,7 @@ public static class OutputWriter
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
         Validate(outputs);
         var ready = outputs.GroupChunks is null ? null : new MembersReady();
-        using var sky = SkyIndexSink.ForGroups(outputs.Membership.GroupCount, outputs.Threads);
+        using var sky = SkyTableSink.ForGroups(outputs.Membership.GroupCount, outputs.Threads);
         Action<ChunkFileWriter> groups = outputs.GroupChunks is { } chunks
             ? f => TableEncoders.WriteGroups(f, chunks, outputs.Membership, chunkRecords, outputs.Threads, ready!, sky)
             : f => TableEncoders.WriteGroups(f, outputs.Groups!, chunkRecords, outputs.Threads, sky);
@@ -68,7 +68,7 @@ public static class OutputWriter
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
         if (runs.Error is { } spill) return spill;
-        using var sky = new SkyIndexSink(threads);
+        using var sky = new SkyTableSink(threads);
         return Publish(outDir, summary, rejects, threads, checksum, new TableWriters(
             f => runs.WriteGroups(f, chunkRecords, threads, sky),
             f => runs.WriteMembers(f, chunkRecords, threads),
@@ -91,7 +91,7 @@ public static class OutputWriter
         public Action? AfterGroups { get; init; }
 
         /// <summary>The groups' positions, filed as groups.fb is encoded: written as sky.fb once it is.</summary>
-        public SkyIndexSink? Sky { get; init; }
+        public SkyTableSink? Sky { get; init; }
         public int ChunkRecords { get; init; } = DefaultChunkRecords;
     }
 

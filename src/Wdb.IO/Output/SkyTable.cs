@@ -86,7 +86,7 @@ internal struct SkyEntryStruct
 /// groups alone. Memory is bounded: past <see cref="BufferEntries"/> the entries held are sorted and spilled as a run
 /// into the output's temporary directory, and the runs are merged at the end (as the zone merge's outputs are).
 /// </summary>
-internal sealed class SkyIndexSink : IDisposable
+internal sealed class SkyTableSink : IDisposable
 {
     /// <summary>Entries held before a run is spilled: 48 MB.</summary>
     public const int DefaultBufferEntries = 1 << 21;
@@ -102,7 +102,7 @@ internal sealed class SkyIndexSink : IDisposable
 
     /// <param name="bufferEntries">Entries held before a run is spilled.</param>
     /// <param name="allocateNow">Whether to take the whole buffer at once (the groups' count is known, and none spill).</param>
-    public SkyIndexSink(int threads, int bufferEntries = DefaultBufferEntries, bool allocateNow = false)
+    public SkyTableSink(int threads, int bufferEntries = DefaultBufferEntries, bool allocateNow = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bufferEntries, 1);
         _capacity = bufferEntries;
@@ -111,7 +111,7 @@ internal sealed class SkyIndexSink : IDisposable
     }
 
     /// <summary>For groups held whole: one buffer for all of them, never spilled (24 bytes a group beside their ~290 in groups.fb).</summary>
-    public static SkyIndexSink ForGroups(int groups, int threads) => new(threads, Math.Max(groups, 1), allocateNow: true);
+    public static SkyTableSink ForGroups(int groups, int threads) => new(threads, Math.Max(groups, 1), allocateNow: true);
 
     public int BufferEntries => _capacity;
 

@@ -30,7 +30,7 @@ internal static class TableEncoders
     public const int MemberBytes = 112, ExtractionBytes = 48;
 
     /// <summary>groups.fb: chunks of Group tables in gcntr order, each up to chunkRecords (at most <see cref="GroupChunkRecords"/>) records.</summary>
-    public static void WriteGroups(ChunkFileWriter file, GroupTable t, int chunkRecords, int threads, SkyIndexSink? sky = null) =>
+    public static void WriteGroups(ChunkFileWriter file, GroupTable t, int chunkRecords, int threads, SkyTableSink? sky = null) =>
         ParallelChunks.Write(file, ChunkRange.Fixed(t.Count, GroupsPerChunk(chunkRecords)), threads, (b, range) =>
         {
             EncodeGroups(b, t, range, sky);
@@ -53,7 +53,7 @@ internal static class TableEncoders
     /// </summary>
     /// <param name="ready">Told how far the members' results are computed, for members.fb following this file.</param>
     public static void WriteGroups(ChunkFileWriter file, GroupChunks groups, Membership m, int chunkRecords, int threads, MembersReady ready,
-        SkyIndexSink? sky = null)
+        SkyTableSink? sky = null)
     {
         var table = new GroupTable();
         var chunkTables = new ConcurrentBag<GroupTable>();
@@ -91,7 +91,7 @@ internal static class TableEncoders
     }
 
     /// <summary>One size-prefixed chunk of the Group tables of rows <paramref name="rows"/> of <paramref name="t"/>.</summary>
-    private static void EncodeGroups(FlatBufferBuilder b, GroupTable t, ChunkRange rows, SkyIndexSink? sky) =>
+    private static void EncodeGroups(FlatBufferBuilder b, GroupTable t, ChunkRange rows, SkyTableSink? sky) =>
         b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, t, rows, sky)).Value);
 
     /// <summary>

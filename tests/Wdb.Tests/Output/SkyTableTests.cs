@@ -63,7 +63,7 @@ public sealed class SkyTableTests : IDisposable
         string dir = Directory.CreateTempSubdirectory("sky-").FullName;
         try
         {
-            using var sink = new SkyIndexSink(threads, bufferEntries);
+            using var sink = new SkyTableSink(threads, bufferEntries);
             sink.SpillInto(dir);
             // Chunks of random sizes, in a random order, from many threads at once: as groups.fb's encoders file them.
             var rnd = new Random(seed);
@@ -103,7 +103,7 @@ public sealed class SkyTableTests : IDisposable
         var expected = entries.Select(e => (Key: SkyKeys.KeyOf(e.Ra, e.Dec), e.Gcntr, e.Ra, e.Dec))
             .OrderBy(e => e.Key).ThenBy(e => e.Ra).ThenBy(e => e.Gcntr).ToList();
         byte[]? reference = null;
-        foreach (var (buffer, threads, seed) in new[] { (SkyIndexSink.DefaultBufferEntries, 2, 1), (1000, 1, 2), (7, 4, 3), (1, 2, 4), (4123, 0, 5) })
+        foreach (var (buffer, threads, seed) in new[] { (SkyTableSink.DefaultBufferEntries, 2, 1), (1000, 1, 2), (7, 4, 3), (1, 2, 4), (4123, 0, 5) })
         {
             var (fb, index, spills) = WriteSink(entries, buffer, threads, chunkRecords: 100, seed);
             Assert.Equal(buffer < entries.Count, spills > 0);
