@@ -14,7 +14,7 @@ public static class GroupPage
 {
     /// <summary>The page; <paramref name="lightCurveSvg"/> and <paramref name="skySvg"/> are the documents of <see cref="GroupPlots"/>, <paramref name="source"/> the merge output it was read from.</summary>
     public static string Html(GroupRecord g, IReadOnlyList<MemberRecord> members, LightCurveData lightCurve,
-        string lightCurveSvg, string skySvg, string source)
+        string lightCurveSvg, string skySvg, string source, Neighbourhood? neighbours = null)
     {
         var sb = new StringBuilder(16_384 + lightCurveSvg.Length + skySvg.Length + members.Count * 400);
         string name = g.Designation.Length > 0 ? $"{g.Gcntr} ({g.Designation})" : g.Gcntr.ToString();
@@ -30,9 +30,11 @@ public static class GroupPage
         string note = GroupPlots.LightCurveNote(lightCurve);
         sb.Append($"<figcaption>J, H and Ks magnitudes against Julian date, with \u00B11\u03C3 error bars; downward triangles are 95% upper limits (fainter than drawn).{(note.Length > 0 ? " " + Markup.Escape(note) + "." : "")}</figcaption>\n</figure>\n");
         sb.Append("<h2>Sky</h2>\n<figure>\n").Append(skySvg);
-        sb.Append("<figcaption>Members' offsets from the group's weighted mean position on the tangent plane, in arcsec: east to the left, north up, the same scale on both axes; ellipses are the 1\u03C3 position errors.</figcaption>\n</figure>\n");
+        string others = neighbours is null ? "" : $" Open squares are the weighted means of the other groups within {Markup.Num(neighbours.RadiusArcsec, 1)}\u2033, in purple those split from the same candidate group by confusion.";
+        sb.Append($"<figcaption>Members' offsets from the group's weighted mean position on the tangent plane, in arcsec: east to the left, north up, the same scale on both axes; ellipses are the 1\u03C3 position errors.{others}</figcaption>\n</figure>\n");
 
         MemberTable(sb, g, members);
+        if (neighbours is not null) NeighbourTable(sb, g, neighbours);
         sb.Append($"<p class=\"source\">Written by wdb plot from {Markup.Escape(source)}.</p>\n</body>\n</html>\n");
         return sb.ToString();
     }
@@ -129,6 +131,23 @@ public static class GroupPage
                 : string.Concat(new[] { m.J, m.H, m.K }.Select(b => flag(b) == 0 ? "-" : Markup.Flag(flag(b))));
             sb.Append($"<td>{Markup.Escape(Flags(b => b.PhQual))}</td><td>{Markup.Escape(Flags(b => b.RdFlg))}</td><td>{Markup.Escape(Flags(b => b.CcFlg))}</td>");
             sb.Append(Cell(m.Reliability == 255 ? "" : m.Reliability.ToString())).Append("</tr>\n");
+        }
+        sb.Append("</tbody>\n</table>\n");
+    }
+
+    /// <summary>The other groups around this one, nearest first: what could have been linked to it, or was split from it.</summary>
+    private static void NeighbourTable(StringBuilder sb, GroupRecord g, Neighbourhood n)
+    {
+        sb.Append($"<h2>Other groups within {Markup.Num(n.RadiusArcsec, 1)}\u2033 ({n.Groups.Count})</h2>\n");
+        if (n.Groups.Count == 0) return;
+        sb.Append("<table class=\"neighbours\">\n<thead><tr><th>gcntr</th><th>designation</th><th>sep (arcsec)</th><th>members</th><th>cgid</th><th>J (mag)</th><th>H (mag)</th><th>Ks (mag)</th></tr></thead>\n<tbody>\n");
+        foreach (var h in n.Groups)
+        {
+            var o = h.Group;
+            string cgid = o.Cgid == g.Cgid ? $"{o.Cgid} (the same: split by confusion)" : o.Cgid.ToString();
+            sb.Append($"<tr class=\"neighbour\" data-gcntr=\"{o.Gcntr}\">{Cell(o.Gcntr.ToString())}<td>{Markup.Escape(o.Designation)}</td>{Cell(Markup.Num(h.SepArcsec, 3))}{Cell(o.NMembers.ToString())}<td>{Markup.Escape(cgid)}</td>");
+            for (int b = 0; b < Bands.Count; b++) sb.Append(Cell(Markup.Num(o[(Band)b].MagW, 3)));
+            sb.Append("</tr>\n");
         }
         sb.Append("</tbody>\n</table>\n");
     }

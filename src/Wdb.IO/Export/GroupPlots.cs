@@ -23,6 +23,9 @@ public readonly record struct LightCurvePoint(long Cntr, Band Band, double JDate
 /// </summary>
 public sealed record LightCurveData(IReadOnlyList<LightCurvePoint> Points, int NoTime, int[] NoValue);
 
+/// <summary>Another group's weighted mean relative to the plotted group's on the tangent plane (arcsec), its separation, and whether confusion split it from the same candidate group.</summary>
+public sealed record NeighbourOffset(long Gcntr, double East, double North, double SepArcsec, bool SameCandidate);
+
 /// <summary>A member's position relative to the group mean on the tangent plane (arcsec) and its error ellipse.</summary>
 public readonly record struct SkyOffset(long Cntr, double East, double North, float ErrMaj, float ErrMin, float ErrAng);
 
@@ -215,12 +218,8 @@ public static class GroupPlots
         return list;
     }
 
-    /// <summary>
-    /// The sky plot's axes: one symmetric range [-R, R] for both (R the farthest offset plus
-    /// its error semi-major axis, times 1.1, at least 0.3"), widened to whole ticks, on the
-    /// square data area: east (positive East) to the left, north up, equal arcsec per pixel.
-    /// </summary>
-    public static (TickRange Range, PlotAxis X, PlotAxis Y) SkyAxes(IReadOnlyList<SkyOffset> offsets, PlotFrame f)
+    /// <summary>How far the members reach from the centre on either axis (arcsec): the farthest offset plus its error semi-major axis.</summary>
+    public static double MembersReach(IReadOnlyList<SkyOffset> offsets)
     {
         double r = 0;
         foreach (var o in offsets)
@@ -228,19 +227,61 @@ public static class GroupPlots
             double err = float.IsFinite(o.ErrMaj) && o.ErrMaj > 0 ? o.ErrMaj : 0;
             r = Math.Max(r, Math.Max(Math.Abs(o.East), Math.Abs(o.North)) + err);
         }
+        return r;
+    }
+
+    /// <summary>
+    /// How far around a group the sky plot shows other groups (arcsec): twice the members' reach, at least 6"
+    /// (three linking lengths: the groups confusion split off, and those just beyond the link) and at most 60".
+    /// </summary>
+    public static double NeighbourRadiusArcsec(IReadOnlyList<SkyOffset> offsets) => Math.Clamp(2 * MembersReach(offsets), 6.0, 60.0);
+
+    /// <summary>Other groups' weighted means as offsets from (ra0, dec0) (arcsec), in the order given; those without a finite offset are left out.</summary>
+    public static IReadOnlyList<NeighbourOffset> NeighbourOffsetsOf(double ra0, double dec0, long cgid, IReadOnlyList<ConeHit> neighbours)
+    {
+        var list = new List<NeighbourOffset>(neighbours.Count);
+        foreach (var h in neighbours)
+        {
+            var (e, n) = PlotGeometry.TangentOffsetArcsec(ra0, dec0, h.Group.RaW, h.Group.DecW);
+            if (double.IsFinite(e) && double.IsFinite(n)) list.Add(new NeighbourOffset(h.Group.Gcntr, e, n, h.SepArcsec, h.Group.Cgid == cgid));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// The sky plot's axes: one symmetric range [-R, R] for both (R the members' reach, or the farthest
+    /// neighbour's offset, times 1.1, at least 0.3"), widened to whole ticks, on the square data area: east
+    /// (positive East) to the left, north up, equal arcsec per pixel.
+    /// </summary>
+    public static (TickRange Range, PlotAxis X, PlotAxis Y) SkyAxes(IReadOnlyList<SkyOffset> offsets, PlotFrame f,
+        IReadOnlyList<NeighbourOffset>? neighbours = null)
+    {
+        double r = MembersReach(offsets);
+        foreach (var o in neighbours ?? []) r = Math.Max(r, Math.Max(Math.Abs(o.East), Math.Abs(o.North)));
         r = Math.Max(1.1 * r, 0.3);
         var range = PlotGeometry.NiceRange(-r, r, TargetTicks);
         return (range, new PlotAxis(range.Lo, range.Hi, f.Right, f.Left), new PlotAxis(range.Lo, range.Hi, f.Bottom, f.Top));
     }
 
-    /// <summary>The sky plot as an SVG document: members' offsets from the group mean, with their 1 sigma error ellipses.</summary>
-    public static string SkySvg(GroupRecord group, IReadOnlyList<SkyOffset> offsets)
+    /// <summary>
+    /// The sky plot as an SVG document: members' offsets from the group mean, with their 1 sigma error ellipses, and the
+    /// weighted means of the other groups nearby (<paramref name="neighbours"/>) as open squares, those split from the
+    /// same candidate group by confusion in their own colour.
+    /// </summary>
+    public static string SkySvg(GroupRecord group, IReadOnlyList<SkyOffset> offsets, IReadOnlyList<NeighbourOffset>? neighbours = null)
     {
         var f = SkyFrame;
+        neighbours ??= [];
         var svg = new SvgWriter(f, $"Sky plot of group {group.Gcntr}: members' offsets from the group mean, east left, north up");
-        var (range, x, y) = SkyAxes(offsets, f);
+        var (range, x, y) = SkyAxes(offsets, f, neighbours);
         svg.Grid(range, x, range, y, range.Label, range.Label);
         svg.AxisLabels("offset east, \u0394\u03B1 cos \u03B4 (arcsec; east to the left)", "offset north, \u0394\u03B4 (arcsec)");
+        foreach (var o in neighbours)
+        {
+            double cx = x.ToPixel(o.East), cy = y.ToPixel(o.North);
+            string tip = $"group {o.Gcntr}{(o.SameCandidate ? " (split from the same candidate group)" : "")}: {Markup.Num(o.SepArcsec, 3)}\u2033 away";
+            svg.Raw($"<rect class=\"{(o.SameCandidate ? "sibling" : "neighbour")}\" data-gcntr=\"{o.Gcntr}\" x=\"{Markup.Px(cx - NeighbourHalfSize)}\" y=\"{Markup.Px(cy - NeighbourHalfSize)}\" width=\"{2 * NeighbourHalfSize}\" height=\"{2 * NeighbourHalfSize}\" fill=\"none\" stroke=\"{NeighbourColour(o.SameCandidate)}\" stroke-width=\"1.8\"><title>{Markup.Escape(tip)}</title></rect>");
+        }
         foreach (var o in offsets)
         {
             if (!float.IsFinite(o.ErrMaj) || o.ErrMaj <= 0) continue;
@@ -258,12 +299,17 @@ public static class GroupPlots
         var (ra0, dec0) = CentreOf(group);
         string meanTip = $"group mean: RA {Markup.Num(ra0, 6)}\u00B0, Dec {Markup.Num(dec0, 6)}\u00B0";
         svg.Raw($"<path class=\"mean\" d=\"M{Markup.Px(mx - 9)},{Markup.Px(my)} H{Markup.Px(mx + 9)} M{Markup.Px(mx)},{Markup.Px(my - 9)} V{Markup.Px(my + 9)}\" stroke=\"#D55E00\" stroke-width=\"2\"><title>{Markup.Escape(meanTip)}</title></path>");
-        SkyLegend(svg, f);
+        SkyLegend(svg, f, neighbours.Any(o => !o.SameCandidate), neighbours.Any(o => o.SameCandidate));
         return svg.Finish();
     }
 
+    private const int NeighbourHalfSize = 6;
+
+    /// <summary>Other groups in grey; those confusion split from the same candidate group in Okabe and Ito's reddish purple.</summary>
+    private static string NeighbourColour(bool sameCandidate) => sameCandidate ? "#CC79A7" : "#777777";
+
     /// <summary>A compass (N up, E left: the sky as seen, not a map) and the marker key, in the right margin.</summary>
-    private static void SkyLegend(SvgWriter svg, PlotFrame f)
+    private static void SkyLegend(SvgWriter svg, PlotFrame f, bool neighbours, bool siblings)
     {
         double cx = f.Right + 70, cy = f.Top + 60, arm = 34;
         svg.Raw($"<path class=\"compass\" d=\"M{Markup.Px(cx)},{Markup.Px(cy)} V{Markup.Px(cy - arm)} M{Markup.Px(cx - 4)},{Markup.Px(cy - arm + 7)} L{Markup.Px(cx)},{Markup.Px(cy - arm)} L{Markup.Px(cx + 4)},{Markup.Px(cy - arm + 7)} M{Markup.Px(cx)},{Markup.Px(cy)} H{Markup.Px(cx - arm)} M{Markup.Px(cx - arm + 7)},{Markup.Px(cy - 4)} L{Markup.Px(cx - arm)},{Markup.Px(cy)} L{Markup.Px(cx - arm + 7)},{Markup.Px(cy + 4)}\" stroke=\"#333\" stroke-width=\"1.3\" fill=\"none\"/>");
@@ -278,6 +324,13 @@ public static class GroupPlots
         ly += 20;
         svg.Raw($"<path class=\"legend\" d=\"M{Markup.Px(lx - 6)},{Markup.Px(ly)} H{Markup.Px(lx + 6)} M{Markup.Px(lx)},{Markup.Px(ly - 6)} V{Markup.Px(ly + 6)}\" stroke=\"#D55E00\" stroke-width=\"2\"/>");
         svg.Text(lx + 10, ly + 4, "weighted mean", "start", "class=\"legend\"");
+        foreach (var (shown, sameCandidate, label) in new[] { (neighbours, false, "another group"), (siblings, true, "split from it") })
+        {
+            if (!shown) continue;
+            ly += 20;
+            svg.Raw($"<rect class=\"legend\" x=\"{Markup.Px(lx - 5)}\" y=\"{Markup.Px(ly - 5)}\" width=\"10\" height=\"10\" fill=\"none\" stroke=\"{NeighbourColour(sameCandidate)}\" stroke-width=\"1.8\"/>");
+            svg.Text(lx + 10, ly + 4, label, "start", "class=\"legend\"");
+        }
     }
 }
 

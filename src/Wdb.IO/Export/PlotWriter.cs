@@ -1,6 +1,10 @@
 using System.Text;
+using Wdb.Core;
 
 namespace Wdb.IO;
+
+/// <summary>The other groups within <paramref name="RadiusArcsec"/> of a group's weighted mean, nearest first.</summary>
+public sealed record Neighbourhood(double RadiusArcsec, IReadOnlyList<ConeHit> Groups);
 
 /// <summary>The files of `wdb plot` for one group, as text, before anything is written.</summary>
 public sealed record GroupPlotFiles(string LightCurveSvg, string SkySvg, string IndexHtml)
@@ -26,11 +30,15 @@ public static class PlotWriter
     {
         var read = Read(dir, gcntr, out var error);
         if (read is not { } found) return error;
-        return Publish(outDir, Render(found.Group, found.Members, dir));
+        return Publish(outDir, Render(found.Group, found.Members, dir, found.Neighbours));
     }
 
-    /// <summary>The group and its members (in time order), or null and a one-line error: an unreadable directory or no such gcntr.</summary>
-    public static (GroupRecord Group, IReadOnlyList<MemberRecord> Members)? Read(string dir, long gcntr, out OutputError? error)
+    /// <summary>
+    /// The group, its members (in time order) and the other groups around it (within
+    /// <see cref="GroupPlots.NeighbourRadiusArcsec"/>, nearest first: a cone search, which reads sky.fb), or null and a
+    /// one-line error: an unreadable directory or no such gcntr.
+    /// </summary>
+    public static (GroupRecord Group, IReadOnlyList<MemberRecord> Members, Neighbourhood Neighbours)? Read(string dir, long gcntr, out OutputError? error)
     {
         try
         {
@@ -41,7 +49,11 @@ public static class PlotWriter
                 error = new OutputError($"{dir}: no group with gcntr {gcntr}");
                 return null;
             }
-            return (group, reader.MembersOf(gcntr));
+            var members = reader.MembersOf(gcntr);
+            var (ra0, dec0) = GroupPlots.CentreOf(group);
+            double radius = GroupPlots.NeighbourRadiusArcsec(GroupPlots.SkyOffsetsOf(ra0, dec0, members));
+            var around = SkyKeys.Filed(ra0, dec0) ? reader.Cone(ra0, dec0, radius).Where(h => h.Group.Gcntr != gcntr).ToList() : [];
+            return (group, members, new Neighbourhood(radius, around));
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
@@ -50,14 +62,15 @@ public static class PlotWriter
         }
     }
 
-    /// <summary>The three files' text; <paramref name="source"/> (the merge output) is named on the page.</summary>
-    public static GroupPlotFiles Render(GroupRecord group, IReadOnlyList<MemberRecord> members, string source)
+    /// <summary>The three files' text; <paramref name="source"/> (the merge output) is named on the page; <paramref name="neighbours"/>: the other groups around it, if looked for.</summary>
+    public static GroupPlotFiles Render(GroupRecord group, IReadOnlyList<MemberRecord> members, string source, Neighbourhood? neighbours = null)
     {
         var lightCurve = GroupPlots.LightCurveOf(members);
         string lightCurveSvg = GroupPlots.LightCurveSvg(group.Gcntr, lightCurve);
         var (ra0, dec0) = GroupPlots.CentreOf(group);
-        string skySvg = GroupPlots.SkySvg(group, GroupPlots.SkyOffsetsOf(ra0, dec0, members));
-        return new GroupPlotFiles(lightCurveSvg, skySvg, GroupPage.Html(group, members, lightCurve, lightCurveSvg, skySvg, source));
+        var nearby = neighbours is null ? null : GroupPlots.NeighbourOffsetsOf(ra0, dec0, group.Cgid, neighbours.Groups);
+        string skySvg = GroupPlots.SkySvg(group, GroupPlots.SkyOffsetsOf(ra0, dec0, members), nearby);
+        return new GroupPlotFiles(lightCurveSvg, skySvg, GroupPage.Html(group, members, lightCurve, lightCurveSvg, skySvg, source, neighbours));
     }
 
     /// <summary>

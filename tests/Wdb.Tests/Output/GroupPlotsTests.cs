@@ -365,6 +365,56 @@ public sealed class GroupPlotsTests : IDisposable
     }
 
     [Fact]
+    public void The_sky_plot_and_page_show_the_other_groups_around_it_and_those_split_from_it()
+    {
+        // Scan 1 saw two sources 1" apart, scan 2 one of them: one candidate group, confused, split into {1, 3} and {2}.
+        // Group 4 (scan 3) lies 4" east, beyond the link; group 5 (scan 3) 30" north, beyond the plot's 6".
+        const double Ra = 150.0, Dec = 20.0, Arcsec = 1 / 3600.0;
+        double east4 = Ra + 4 * Arcsec / Math.Cos(Dec * Sky.DegToRad);
+        string csv = "cntr,scan_key,ra,dec,err_maj,err_min,err_ang\n" + string.Join("", new[]
+        {
+            (1, 1, Ra, Dec), (2, 1, Ra, Dec + Arcsec), (3, 2, Ra, Dec + 0.1 * Arcsec), (4, 3, east4, Dec), (5, 3, Ra, Dec + 30 * Arcsec),
+        }.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Item1},{r.Item2},{r.Item3:R},{r.Item4:R},0.1,0.1,0\n")));
+        string input = _scratch.Write("pair.csv", csv), merged = _scratch.PathOf("pair-merged");
+        var merge = WdbProcess.Run("merge", input, "--out", merged, "--device", "cpu");
+        Assert.True(merge.Exit == 0, merge.Stderr);
+
+        var read = PlotWriter.Read(merged, 1, out var error);
+        Assert.Null(error);
+        var (group, members, around) = read!.Value;
+        Assert.Equal([1L, 3L], members.Select(m => m.Cntr).Order());
+        Assert.Equal(6.0, around.RadiusArcsec);   // members within 0.1": the least radius
+        Assert.Equal([2L, 4L], around.Groups.Select(h => h.Group.Gcntr));   // nearest first; 5 is beyond 6"
+        Assert.Equal(group.Cgid, around.Groups[0].Group.Cgid);
+        Assert.NotEqual(group.Cgid, around.Groups[1].Group.Cgid);
+        Assert.Equal(4.0, around.Groups[1].SepArcsec, 0.1);
+
+        var files = PlotWriter.Render(group, members, merged, around);
+        var sky = XDocument.Parse(files.SkySvg);
+        var sibling = Assert.Single(WithClass(sky, "rect", "sibling"));
+        var neighbour = Assert.Single(WithClass(sky, "rect", "neighbour"));
+        Assert.Equal("2", sibling.Attribute("data-gcntr")!.Value);
+        Assert.Equal("4", neighbour.Attribute("data-gcntr")!.Value);
+        // The axes take in the neighbour 4" east: its square's centre lies left of the mean's, group 2's above it.
+        var (range, x, y) = GroupPlots.SkyAxes(GroupPlots.SkyOffsetsOf(group.RaW, group.DecW, members), GroupPlots.SkyFrame,
+            GroupPlots.NeighbourOffsetsOf(group.RaW, group.DecW, group.Cgid, around.Groups));
+        Assert.True(range.Hi >= 4.4);
+        double Centre(XElement r, string at, string size) => Attr(r, at) + Attr(r, size) / 2;
+        Assert.True(Centre(neighbour, "x", "width") < x.ToPixel(0) - 4 * x.Scale + 1);
+        Assert.True(Centre(sibling, "y", "height") < y.ToPixel(0));
+        var page = XDocument.Parse(files.IndexHtml);
+        var rows = page.Descendants("tr").Where(r => r.Attribute("class")?.Value == "neighbour").ToList();
+        Assert.Equal(["2", "4"], rows.Select(r => r.Attribute("data-gcntr")!.Value));
+        Assert.Contains("split by confusion", rows[0].Value);
+        Assert.DoesNotContain("split by confusion", rows[1].Value);
+
+        // From the command, the same page.
+        var run = WdbProcess.Run("plot", merged, "--gcntr", "1", "--out", _scratch.PathOf("pair-plot"));
+        Assert.True(run.Exit == 0, run.Stderr);
+        Assert.Equal(files.IndexHtml, File.ReadAllText(_scratch.PathOf("pair-plot/index.html")));
+    }
+
+    [Fact]
     public void A_failed_publish_leaves_nothing_behind()
     {
         var files = PlotWriter.Render(Group(), LightCurveMembers(), "x");
