@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Wdb.Core;
 
 namespace Wdb.IO;
@@ -34,12 +35,52 @@ public static class Associations
         var (catalogue, readError) = ExternalCatalogue.Read(catalogues, radiusArcsec, log);
         if (catalogue is null) return new OutputError(readError!);
         List<(GroupRecord Group, Nearest Found)> found;
-        try { found = reader.FindGroups((ra, dec) => catalogue.Nearest(ra, dec, radiusArcsec) is var n && (n.Candidates > 0 || all) ? n : (Nearest?)null); }
+        bool bySky = !all && reader.HasSkyIndex && catalogue.Count <= reader.GroupCount / GroupsPerRowForSky;
+        try
+        {
+            found = bySky
+                ? AroundRows(reader, catalogue, radiusArcsec)
+                : reader.FindGroups((ra, dec) => catalogue.Nearest(ra, dec, radiusArcsec) is var n && (n.Candidates > 0 || all) ? n : (Nearest?)null);
+        }
         catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        log?.Invoke(bySky ? $"read sky.fb around each of the {catalogue.Count:N0} catalogue rows" : $"read all {reader.GroupCount:N0} groups");
         Queries.Write(to, Columns, "associations", ipac, found.Select(f => catalogue.Describe(f.Group, f.Found)));
         log?.Invoke($"{found.Count(f => f.Found.Candidates > 0):N0} of {reader.GroupCount:N0} groups have a counterpart within {radiusArcsec}\" " +
                     $"among {catalogue.Count:N0} catalogue rows");
         return null;
+    }
+
+    /// <summary>
+    /// Groups per catalogue row above which the groups near each row are looked up in sky.fb instead of every group being
+    /// read (without --all, which lists every group). A look-up around a row costs about a millisecond, reading the groups
+    /// ~0.2 us a group (bench/NOTES.md 98).
+    /// </summary>
+    public const long GroupsPerRowForSky = 2000;
+
+    /// <summary>
+    /// The groups some catalogue row lies within the radius of, in gcntr order, with what the scan would find for each: the
+    /// groups sky.fb files around each row (a hair further, since the separation measured from the row may round apart
+    /// from the one measured from the group), then each measured from the group against the whole catalogue, as the
+    /// scan measures it. The same rows as <see cref="OutputReader.FindGroups{T}"/> gives, from a few reads a row.
+    /// </summary>
+    internal static List<(GroupRecord Group, Nearest Found)> AroundRows(OutputReader reader, ExternalCatalogue catalogue, double radiusArcsec)
+    {
+        double reach = radiusArcsec * (1 + 1e-9) + 1e-6;
+        var filed = new ConcurrentDictionary<long, (double Ra, double Dec)>();
+        Parallel.For(0, catalogue.Count, row =>
+        {
+            var (ra, dec) = catalogue.PositionOf(row);
+            if (!SkyKeys.Filed(ra, dec)) return;
+            foreach (var h in reader.SkyWithin(ra, dec, reach)!) filed.TryAdd(h.Gcntr, (h.Ra, h.Dec));
+        });
+        var kept = new List<(long Gcntr, Nearest Found)>();
+        foreach (long gcntr in filed.Keys.Order())
+        {
+            var (ra, dec) = filed[gcntr];
+            if (catalogue.Nearest(ra, dec, radiusArcsec) is { Candidates: > 0 } n) kept.Add((gcntr, n));
+        }
+        var groups = reader.GroupsFiledAt([.. kept.Select(k => k.Gcntr)], g => filed[g]);
+        return [.. groups.Zip(kept, (g, k) => (g, k.Found))];
     }
 
     /// <summary>The candidates of one position: how many, and the nearest (its row in the catalogue, -1 for none).</summary>
@@ -56,6 +97,9 @@ public static class Associations
         private readonly IReadOnlyList<string> _paths;
 
         public int Count => _ra.Length;
+
+        /// <summary>Row <paramref name="row"/>'s position (deg), rows counted in the order read.</summary>
+        public (double Ra, double Dec) PositionOf(int row) => (_ra[row], _dec[row]);
 
         private ExternalCatalogue(CatalogueRows rows, double radiusArcsec, IReadOnlyList<string> paths)
         {

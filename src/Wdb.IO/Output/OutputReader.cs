@@ -178,8 +178,26 @@ public sealed class OutputReader : IDisposable
 
     private List<(GroupRecord Group, double Found)> ConeBySky(TableFile sky, double raDeg, double decDeg, double radiusArcsec)
     {
-        const int size = SkyEntryStruct.Bytes;
         var hits = new Dictionary<long, (double Ra, double Dec, double Sep)>();
+        foreach (var h in SkyWithin(sky, raDeg, decDeg, radiusArcsec)) hits[h.Gcntr] = (h.Ra, h.Dec, h.SepArcsec);
+        var groups = GroupsFiledAt(hits.Keys.Order().ToArray(), gcntr => (hits[gcntr].Ra, hits[gcntr].Dec));
+        return groups.Select(g => (g, hits[g.Gcntr].Sep)).ToList();
+    }
+
+    /// <summary>A group sky.fb files within a radius: its gcntr, the position filed (its ra_w, dec_w) and the separation.</summary>
+    public readonly record struct SkyHit(long Gcntr, double Ra, double Dec, double SepArcsec);
+
+    /// <summary>
+    /// The groups sky.fb files within <paramref name="radiusArcsec"/> (inclusive) of (ra, dec), in file order, read from
+    /// sky.fb alone; null when the output has no sky.fb. Safe to call from many threads at once.
+    /// </summary>
+    public List<SkyHit>? SkyWithin(double raDeg, double decDeg, double radiusArcsec) =>
+        _sky is null ? null : SkyWithin(_sky, raDeg, decDeg, radiusArcsec);
+
+    private static List<SkyHit> SkyWithin(TableFile sky, double raDeg, double decDeg, double radiusArcsec)
+    {
+        const int size = SkyEntryStruct.Bytes;
+        var hits = new List<SkyHit>();
         var chunks = sky.Chunks;
         foreach (var (lo, hi) in SkyKeys.Ranges(raDeg, decDeg, radiusArcsec))
             for (int c = chunks.LowerBound(lo); c < chunks.Count && chunks.Records[c] > 0 && chunks.FirstKey[c] <= hi; c++)
@@ -197,15 +215,22 @@ public sealed class OutputReader : IDisposable
                             entry.__assign(i * size, bb);
                             if (SkyKeys.KeyOf(entry.Ra, entry.Dec) > hi) return true;
                             double sep = Sky.SeparationArcsec(raDeg, decDeg, entry.Ra, entry.Dec);
-                            if (sep <= radiusArcsec) hits[entry.Gcntr] = (entry.Ra, entry.Dec, sep);
+                            if (sep <= radiusArcsec) hits.Add(new SkyHit(entry.Gcntr, entry.Ra, entry.Dec, sep));
                         }
                         at += k;
                     }
                     return true;
                 });
-        // Each groups.fb chunk read once for the hits it holds, the chunks on every core (a wide cone's groups lie in
-        // most chunks: it then reads what a scan would).
-        var gcntrs = hits.Keys.Order().ToArray();
+        return hits;
+    }
+
+    /// <summary>
+    /// The groups of <paramref name="gcntrs"/> (ascending, distinct), in that order, each checked to lie where sky.fb
+    /// filed it (<paramref name="filedAt"/>). Each groups.fb chunk is read once for the groups it holds, the chunks on
+    /// every core (when the groups lie in most chunks, this reads what a scan would).
+    /// </summary>
+    public List<GroupRecord> GroupsFiledAt(long[] gcntrs, Func<long, (double Ra, double Dec)> filedAt)
+    {
         var groupChunks = _groups.Chunks;
         var spans = new List<(int Chunk, int From, int End)>();
         for (int h = 0; h < gcntrs.Length;)
@@ -217,19 +242,19 @@ public sealed class OutputReader : IDisposable
             spans.Add((c, h, end));
             h = end;
         }
-        var perSpan = new List<(GroupRecord, double)>[spans.Count];
+        var perSpan = new List<GroupRecord>[spans.Count];
         Threads.For(0, spans.Count, new ParallelOptions(), s => perSpan[s] = _groups.Decode(spans[s].Chunk, () =>
         {
             var (c, from, end) = spans[s];
             var chunk = GroupsChunkAt(c);
-            var kept = new List<(GroupRecord, double)>(end - from);
+            var kept = new List<GroupRecord>(end - from);
             for (int i = 0, j = from; i < chunk.GroupsLength && j < end; i++)
             {
                 var g = chunk.Groups(i)!.Value;
                 if (g.Gcntr < gcntrs[j]) continue;
-                var hit = hits[gcntrs[j]];
-                if (g.Gcntr != gcntrs[j] || g.RaW != hit.Ra || g.DecW != hit.Dec) throw SkyDisagrees(gcntrs[j]);
-                kept.Add((ToRecord(g), hit.Sep));
+                var (ra, dec) = filedAt(gcntrs[j]);
+                if (g.Gcntr != gcntrs[j] || g.RaW != ra || g.DecW != dec) throw SkyDisagrees(gcntrs[j]);
+                kept.Add(ToRecord(g));
                 j++;
             }
             if (kept.Count != end - from) throw SkyDisagrees(gcntrs[from + kept.Count]);

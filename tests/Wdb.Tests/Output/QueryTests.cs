@@ -216,6 +216,17 @@ public sealed class QueryTests : IDisposable
         var some = new StringWriter();
         Assert.Null(Associations.Write(dir, paths, radius, all: false, ipac: false, some));
         Assert.Equal(got.Where(r => r["n_candidates"] != "0").Select(r => r["gcntr"]), Csv(some.ToString()).Select(r => r["gcntr"]));
+
+        // Around each row through sky.fb (what a catalogue far smaller than the merge takes): the same groups, counts and
+        // nearest rows as measured from every group, rows on the groups and just beyond the radius included.
+        var (catalogue, readError) = Associations.ExternalCatalogue.Read(paths, radius);
+        Assert.Null(readError);
+        using var merged = OutputReader.Open(dir);
+        var around = Associations.AroundRows(merged, catalogue!, radius);
+        var scanned = merged.FindGroups((ra, dec) => catalogue!.Nearest(ra, dec, radius) is { Candidates: > 0 } n ? n : (Associations.Nearest?)null);
+        Assert.Equal(scanned.Select(f => (f.Group.Gcntr, f.Found)), around.Select(f => (f.Group.Gcntr, f.Found)));
+        Assert.Equal(scanned.Select(f => f.Group), around.Select(f => f.Group));
+        Assert.Equal(matched, around.Count);
     }
 
     /// <summary>(ra, dec) turned about the equatorial axis at RA <paramref name="ra0"/> + 90 by <paramref name="dec0"/> degrees, northwards.</summary>
