@@ -5,7 +5,7 @@
 #   bench/compare.sh A_WDB B_WDB [RUNS] [DATASET.csv ...]
 # Defaults: 3 runs; bench/data/{survey-0.65M,caltile-0.42M,caltile-3.5M}.csv (bench/run.sh makes them).
 # Outputs go to a fresh directory under $TMPDIR (or /tmp) per run and are deleted after it.
-# Also checks that both builds wrote byte-identical groups/members/extractions tables.
+# Also checks that both builds wrote byte-identical groups/members/extractions tables (and sky.fb where both write it).
 # WDB_ARGS: more `wdb merge` options for both (e.g. "--zone-rows 0").
 set -uo pipefail
 
@@ -44,7 +44,11 @@ PY
             if [ "$i" = 1 ] && [ -d "$WORK/A.1" ] && [ -d "$WORK/B.1" ] && [ -z "${checked:-}" ]; then
                 checked=1
                 same=yes
-                for t in groups members extractions; do cmp -s "$WORK/A.1/$t.fb" "$WORK/B.1/$t.fb" || same="no ($t.fb differs)"; done
+                for t in groups members extractions sky; do
+                    # sky.fb is compared where both builds write it (since stop 30).
+                    [ "$t" = sky ] && { [ -f "$WORK/A.1/sky.fb" ] && [ -f "$WORK/B.1/sky.fb" ] || continue; }
+                    cmp -s "$WORK/A.1/$t.fb" "$WORK/B.1/$t.fb" || same="no ($t.fb differs)"
+                done
                 echo "$name: tables byte-identical: $same"
             fi
             [ "$i" -gt 1 ] && rm -rf "$out"

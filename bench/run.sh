@@ -314,8 +314,8 @@ for spec in "${DATASETS_ALL[@]}"; do
         tw="$twall"; [ "$tstat" != ok ] && tw=0
         [ "$wstat" != ok ] && wwall="-" && wrss="-"
         ROWS_MD+=("| $name | $rows | wdb $extra | $wwall | $(rate "$rows" "$ww") | $(mbs "$bytes" "$ww") | $wrss | $(ratio "$sw" "$ww") | $(ratio "$tw" "$ww") | $wstat |")
-        same="PASS (groups, members and extractions tables byte-identical to $of's)"
-        for t in groups.fb members.fb extractions.fb; do
+        same="PASS (groups, members, extractions and sky tables byte-identical to $of's)"
+        for t in groups.fb members.fb extractions.fb sky.fb; do
             cmp -s "$RUNS/$of/wdb/$t" "$run/wdb/$t" || { same="FAIL: $t differs from $of's"; break; }
         done
         CHECKS_MD+=("| $name | $same |")
