@@ -83,8 +83,9 @@ internal struct SkyEntryStruct
 /// <summary>
 /// Collects the groups' positions while groups.fb is encoded (<see cref="GroupTables.AddVector{TRows}"/>, from any
 /// encoding thread, in any order) and writes them as sky.fb in the file's total order, so its bytes depend on the
-/// groups alone. Memory is bounded: past <see cref="BufferEntries"/> the entries held are sorted and spilled as a run
-/// into the output's temporary directory, and the runs are merged at the end (as the zone merge's outputs are).
+/// groups alone. Memory is bounded: once its buffer is full (<see cref="DefaultBufferEntries"/> unless told) the
+/// entries held are sorted and spilled as a run into the output's temporary directory, and the runs are merged at the
+/// end (as the zone merge's outputs are). Held whole, the buffer takes every group (<see cref="ForGroups"/>).
 /// </summary>
 internal sealed class SkyTableSink : IDisposable
 {
@@ -112,8 +113,6 @@ internal sealed class SkyTableSink : IDisposable
 
     /// <summary>For groups held whole: one buffer for all of them, never spilled (24 bytes a group beside their ~290 in groups.fb).</summary>
     public static SkyTableSink ForGroups(int groups, int threads) => new(threads, Math.Max(groups, 1), allocateNow: true);
-
-    public int BufferEntries => _capacity;
 
     /// <summary>Entries filed so far.</summary>
     public long Count { get; private set; }
