@@ -1,3 +1,4 @@
+using Wdb.Core;
 using System.CommandLine;
 using System.Text;
 using Wdb.IO;
@@ -34,18 +35,35 @@ internal static class QueryCommands
     public static Command Cone()
     {
         var dir = Dir();
-        var ra = new Option<double>("--ra") { Description = "Cone centre: right ascension (deg, ICRS)", Required = true };
-        var dec = new Option<double>("--dec") { Description = "Cone centre: declination (deg)", Required = true };
+        var ra = new Option<string>("--ra") { Description = "Cone centre: right ascension (ICRS), in degrees or as hours, minutes, seconds: 12:34:56.7, \"12 34 56.7\" or 12h34m56.7s" };
+        var dec = new Option<string>("--dec") { Description = "Cone centre: declination, in degrees or as degrees, arcminutes, arcseconds: -12:34:56.7, \"-12 34 56.7\" or -12d34m56.7s" };
+        var designation = new Option<string>("--designation")
+        {
+            Description = "Instead of --ra and --dec: the group a 2MASS designation names (J120000.07-000015.5 as wdb writes it, or \"2MASS J12000007-0000155\" as the PSC does)",
+        };
         var radius = new Option<double>("--radius") { Description = $"Cone radius (arcsec, at most {Queries.MostConeArcsec})", DefaultValueFactory = _ => 10.0 };
         var limit = new Option<int>("--limit") { Description = "At most this many groups, nearest first (0: all)" };
         var format = Format();
-        var cmd = new Command("cone", "The groups whose weighted mean position lies within --radius of (--ra, --dec), nearest first, with their separation and every column of `wdb export --table groups`.")
+        var cmd = new Command("cone", "The groups whose weighted mean position lies within --radius of (--ra, --dec), nearest first, with their separation and every column of `wdb export --table groups`; or the group a designation names.")
         {
-            dir, ra, dec, radius, limit, format,
+            dir, ra, dec, designation, radius, limit, format,
         };
-        cmd.SetAction(p => VerbEnd.Of("cone", Queries.Cone(p.GetValue(dir)!, p.GetValue(ra), p.GetValue(dec), p.GetValue(radius), p.GetValue(limit),
-            p.GetValue(format) == "ipac", Stdout())));
+        cmd.SetAction(p => VerbEnd.Of("cone", ConeOf(p.GetValue(dir)!, p.GetValue(ra), p.GetValue(dec), p.GetValue(designation), p.GetValue(radius),
+            p.GetValue(limit), p.GetValue(format) == "ipac")));
         return cmd;
+    }
+
+    /// <summary>The cone's centre from --ra/--dec (degrees or sexagesimal), or the designation's group; one line for what is wrong.</summary>
+    private static OutputError? ConeOf(string dir, string? ra, string? dec, string? designation, double radius, int limit, bool ipac)
+    {
+        if (designation is not null)
+            return ra is null && dec is null
+                ? Queries.ByDesignation(dir, designation, ipac, Stdout())
+                : new OutputError("give --ra and --dec, or --designation, not both");
+        if (ra is null || dec is null) return new OutputError("give --ra and --dec (or --designation)");
+        if (Coordinates.ParseRa(ra, out string? badRa) is not double raDeg) return new OutputError("--ra: " + badRa);
+        if (Coordinates.ParseDec(dec, out string? badDec) is not double decDeg) return new OutputError("--dec: " + badDec);
+        return Queries.Cone(dir, raDeg, decDeg, radius, limit, ipac, Stdout());
     }
 
     public static Command Associate()

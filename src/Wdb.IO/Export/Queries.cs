@@ -69,6 +69,28 @@ public static class Queries
         return null;
     }
 
+    /// <summary>
+    /// The groups a 2MASS designation names (`wdb cone --designation`): those within 0.2" of the centre of the cell the
+    /// designation's truncated digits describe whose own designation is that one (wdb's form; the PSC's digits without
+    /// the dots are read too), with their separation from that centre.
+    /// </summary>
+    public static OutputError? ByDesignation(string dir, string designation, bool ipac, TextWriter to)
+    {
+        if (Coordinates.ParseDesignation(designation, out string? why) is not var (ra, dec)) return new OutputError(why!);
+        string wanted = Coordinates.Canonical(designation)!;
+        // The cell runs from its corner away from RA 0h and from the equator: 0.01 s of time by 0.1".
+        double raMid = ra + 0.075 / 3600.0, decMid = dec + (wanted[10] == '-' ? -0.05 : 0.05) / 3600.0;
+        if (raMid >= 360) raMid -= 360;
+        decMid = Math.Clamp(decMid, -90, 90);
+        using var reader = OutputReader.TryOpen(dir, out var error);
+        if (reader is null) return error;
+        List<ConeHit> hits;
+        try { hits = reader.Cone(raMid, decMid, 0.2); }
+        catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        Write(to, ConeColumns, "cone", ipac, hits.Where(h => h.Group.Designation == wanted));
+        return null;
+    }
+
     /// <summary>The separation, then every column of the groups table.</summary>
     public static readonly IReadOnlyList<Column<ConeHit>> ConeColumns =
     [

@@ -288,4 +288,56 @@ public sealed class QueryTests : IDisposable
         Assert.StartsWith("gcntr,ra_w,dec_w,n_members,n_candidates,sep_arcsec,ext_file", associated.Stdout);
         Assert.Contains("groups have a counterpart within 60\" among 2 catalogue rows", associated.Stderr);
     }
+
+    [Fact]
+    public void A_cone_centre_may_be_sexagesimal_and_a_designation_finds_its_group()
+    {
+        string dir = Merged();
+        // 0h00m24s = 0.1 deg, +30:00:00 = 30 deg exactly: the same cone, the same bytes.
+        var degrees = WdbProcess.Run("cone", dir, "--ra", "0.1", "--dec", "30", "--radius", "90");
+        Assert.True(degrees.Exit == 0, degrees.Stderr);
+        Assert.True(Csv(degrees.Stdout).Count > 3);
+        foreach (var (ra, dec) in new[] { ("00:00:24", "+30:00:00"), ("0h0m24s", "30d00m00s"), ("00 00 24", "30 00 00") })
+        {
+            var typed = WdbProcess.Run("cone", dir, "--ra", ra, "--dec", dec, "--radius", "90");
+            Assert.True(typed.Exit == 0, typed.Stderr);
+            Assert.Equal(degrees.Stdout, typed.Stdout);
+        }
+
+        // Every group of the field found by its designation, in wdb's form and the PSC's, and nothing else.
+        List<GroupRecord> groups;
+        using (var reader = OutputReader.Open(dir)) groups = reader.Groups().Where(g => g.Designation.Length > 0).Take(40).ToList();
+        foreach (var g in groups.Take(5))
+            foreach (string name in new[] { g.Designation, "2MASS " + g.Designation.Replace(".", "") })
+            {
+                var found = WdbProcess.Run("cone", dir, "--designation", name);
+                Assert.True(found.Exit == 0, found.Stderr);
+                var rows = Csv(found.Stdout);
+                Assert.Contains(rows, r => long.Parse(r["gcntr"]) == g.Gcntr);
+                Assert.All(rows, r => Assert.Equal(g.Designation, r["designation"]));
+                Assert.Equal(groups.Count(o => o.Designation == g.Designation), rows.Count(r => groups.Any(o => o.Gcntr == long.Parse(r["gcntr"]))));
+            }
+        // In process for the rest (a process each would be slow): each group is among those its designation names.
+        foreach (var g in groups)
+        {
+            var text = new StringWriter();
+            Assert.Null(Queries.ByDesignation(dir, g.Designation, ipac: false, text));
+            Assert.Contains(Csv(text.ToString()), r => long.Parse(r["gcntr"]) == g.Gcntr);
+        }
+
+        foreach (var (args, why) in new (string[], string)[]
+        {
+            (["--ra", "24:00:00", "--dec", "0"], "--ra: right ascension '24:00:00' is out of range"),
+            (["--ra", "1", "--dec", "-91"], "--dec: declination -91 is not in [-90, 90] deg"),
+            (["--ra", "1"], "give --ra and --dec"),
+            (["--designation", groups[0].Designation, "--ra", "1", "--dec", "2"], "not both"),
+            (["--designation", "J1234"], "is not a 2MASS designation"),
+        })
+        {
+            var bad = WdbProcess.Run(["cone", dir, .. args]);
+            Assert.Equal(2, bad.Exit);
+            Assert.Equal("", bad.Stdout);
+            Assert.Contains(why, bad.Stderr);
+        }
+    }
 }
