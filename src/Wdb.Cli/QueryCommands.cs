@@ -22,13 +22,18 @@ internal static class QueryCommands
         var dir = Dir();
         var gcntrs = new Argument<long[]>("gcntr") { Description = "Groups to list (gcntr values)", Arity = ArgumentArity.ZeroOrMore };
         var cntrs = new Option<long[]>("--cntr") { Description = "Also list the group of each of these extractions (cntr values)", AllowMultipleArgumentsPerToken = true };
+        var designations = new Option<string[]>("--designation")
+        {
+            Description = "Also list the group(s) each of these 2MASS designations names (J120000.07-000015.5, or \"2MASS J12000007-0000155\")",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var format = Format();
         var cmd = new Command("members", "List groups' members in time order, with scan, time, position and photometry per band: a light curve as a table (the columns of `wdb export --table members`).")
         {
-            dir, gcntrs, cntrs, format,
+            dir, gcntrs, cntrs, designations, format,
         };
         cmd.SetAction(p => VerbEnd.Of("members", Queries.Members(p.GetValue(dir)!, p.GetValue(gcntrs) ?? [], p.GetValue(cntrs) ?? [],
-            p.GetValue(format) == "ipac", Stdout())));
+            p.GetValue(format) == "ipac", Stdout(), p.GetValue(designations) ?? [])));
         return cmd;
     }
 

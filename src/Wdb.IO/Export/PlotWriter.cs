@@ -33,6 +33,28 @@ public static class PlotWriter
         return Publish(outDir, Render(found.Group, found.Members, dir, found.Neighbours));
     }
 
+    /// <summary>The one group a designation names (<see cref="Queries.Named"/>), or why there is not one.</summary>
+    public static (long Gcntr, OutputError? Error) GcntrNamed(string dir, string designation)
+    {
+        try
+        {
+            using var reader = OutputReader.TryOpen(dir, out var error);
+            if (reader is null) return (0, error);
+            if (Queries.Named(reader, designation, out string? why) is not { } named) return (0, new OutputError(why!));
+            return named.Count switch
+            {
+                0 => (0, new OutputError($"{dir}: no group with designation {Coordinates.Canonical(designation)}")),
+                1 => (named[0].Group.Gcntr, null),
+                _ => (0, new OutputError($"{dir}: {named.Count} groups have designation {Coordinates.Canonical(designation)} " +
+                                         $"(gcntr {string.Join(", ", named.Select(h => h.Group.Gcntr).Order())}): give --gcntr")),
+            };
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            return (0, new OutputError($"cannot read '{dir}': {e.Message.ReplaceLineEndings(" ")}"));
+        }
+    }
+
     /// <summary>
     /// The group, its members (in time order) and the other groups around it (within
     /// <see cref="GroupPlots.NeighbourRadiusArcsec"/>, nearest first: a cone search, which reads sky.fb), or null and a

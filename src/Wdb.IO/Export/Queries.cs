@@ -21,14 +21,23 @@ public static class Queries
     /// <paramref name="cntrs"/>, in time order, as one table. An unknown gcntr or cntr, or an extraction that is
     /// in no group (filtered), is an error and nothing is written.
     /// </summary>
-    public static OutputError? Members(string dir, IReadOnlyList<long> gcntrs, IReadOnlyList<long> cntrs, bool ipac, TextWriter to)
+    public static OutputError? Members(string dir, IReadOnlyList<long> gcntrs, IReadOnlyList<long> cntrs, bool ipac, TextWriter to,
+        IReadOnlyList<string>? designations = null)
     {
-        if (gcntrs.Count + cntrs.Count == 0) return new OutputError("no group asked for: give gcntr values, or --cntr of an extraction");
+        designations ??= [];
+        if (gcntrs.Count + cntrs.Count + designations.Count == 0)
+            return new OutputError("no group asked for: give gcntr values, --cntr of an extraction, or --designation");
         using var reader = OutputReader.TryOpen(dir, out var error);
         if (reader is null) return error;
         try
         {
             var groups = new List<long>(gcntrs);
+            foreach (string name in designations)
+            {
+                if (Named(reader, name, out string? why) is not { } named) return new OutputError(why!);
+                if (named.Count == 0) return new OutputError($"no group with designation {Coordinates.Canonical(name)} in '{dir}'");
+                groups.AddRange(named.Select(h => h.Group.Gcntr).Order());
+            }
             foreach (long cntr in cntrs)
             {
                 if (reader.FindExtraction(cntr) is not ExtractionRecord x) return new OutputError($"no extraction with cntr {cntr} in '{dir}'");
@@ -70,25 +79,38 @@ public static class Queries
     }
 
     /// <summary>
-    /// The groups a 2MASS designation names (`wdb cone --designation`): those within 0.2" of the centre of the cell the
-    /// designation's truncated digits describe whose own designation is that one (wdb's form; the PSC's digits without
-    /// the dots are read too), with their separation from that centre.
+    /// The groups a 2MASS designation names (`wdb cone --designation`): see <see cref="Named"/>; with their separation
+    /// from the centre of the designation's cell.
     /// </summary>
     public static OutputError? ByDesignation(string dir, string designation, bool ipac, TextWriter to)
     {
-        if (Coordinates.ParseDesignation(designation, out string? why) is not var (ra, dec)) return new OutputError(why!);
-        string wanted = Coordinates.Canonical(designation)!;
-        // The cell runs from its corner away from RA 0h and from the equator: 0.01 s of time by 0.1".
-        double raMid = ra + 0.075 / 3600.0, decMid = dec + (wanted[10] == '-' ? -0.05 : 0.05) / 3600.0;
-        if (raMid >= 360) raMid -= 360;
-        decMid = Math.Clamp(decMid, -90, 90);
         using var reader = OutputReader.TryOpen(dir, out var error);
         if (reader is null) return error;
         List<ConeHit> hits;
-        try { hits = reader.Cone(raMid, decMid, 0.2); }
+        try
+        {
+            if (Named(reader, designation, out string? why) is not { } named) return new OutputError(why!);
+            hits = named;
+        }
         catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
-        Write(to, ConeColumns, "cone", ipac, hits.Where(h => h.Group.Designation == wanted));
+        Write(to, ConeColumns, "cone", ipac, hits);
         return null;
+    }
+
+    /// <summary>
+    /// The groups whose designation is <paramref name="designation"/> (wdb's form, or the PSC's digits without the dots,
+    /// "2MASS " before them or not), nearest the centre of the cell it names first: those within 0.2" of that centre
+    /// (the cell is 0.01 s of time by 0.1", running from the designation's truncated digits away from RA 0h and from
+    /// the equator) whose own designation is that one. Usually one; two groups may share a cell. Null and the reason
+    /// when the text is no designation.
+    /// </summary>
+    public static List<ConeHit>? Named(OutputReader reader, string designation, out string? why)
+    {
+        if (Coordinates.ParseDesignation(designation, out why) is not var (ra, dec)) return null;
+        string wanted = Coordinates.Canonical(designation)!;
+        double raMid = ra + 0.075 / 3600.0, decMid = Math.Clamp(dec + (wanted[10] == '-' ? -0.05 : 0.05) / 3600.0, -90, 90);
+        if (raMid >= 360) raMid -= 360;
+        return reader.Cone(raMid, decMid, 0.2).Where(h => h.Group.Designation == wanted).ToList();
     }
 
     /// <summary>The separation, then every column of the groups table.</summary>

@@ -374,6 +374,7 @@ public sealed class GroupPlotsTests : IDisposable
         string csv = "cntr,scan_key,ra,dec,err_maj,err_min,err_ang\n" + string.Join("", new[]
         {
             (1, 1, Ra, Dec), (2, 1, Ra, Dec + Arcsec), (3, 2, Ra, Dec + 0.1 * Arcsec), (4, 3, east4, Dec), (5, 3, Ra, Dec + 30 * Arcsec),
+            (6, 4, Ra, Dec - 100 * Arcsec), (7, 4, Ra, Dec - 100 * Arcsec),   // one scan twice at one place: two groups, one designation
         }.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Item1},{r.Item2},{r.Item3:R},{r.Item4:R},0.1,0.1,0\n")));
         string input = _scratch.Write("pair.csv", csv), merged = _scratch.PathOf("pair-merged");
         var merge = WdbProcess.Run("merge", input, "--out", merged, "--device", "cpu");
@@ -408,10 +409,32 @@ public sealed class GroupPlotsTests : IDisposable
         Assert.Contains("split by confusion", rows[0].Value);
         Assert.DoesNotContain("split by confusion", rows[1].Value);
 
-        // From the command, the same page.
+        // From the command, the same page, by gcntr or by designation (wdb's form or the PSC's).
         var run = WdbProcess.Run("plot", merged, "--gcntr", "1", "--out", _scratch.PathOf("pair-plot"));
         Assert.True(run.Exit == 0, run.Stderr);
         Assert.Equal(files.IndexHtml, File.ReadAllText(_scratch.PathOf("pair-plot/index.html")));
+        foreach (string name in new[] { group.Designation, "2MASS " + group.Designation.Replace(".", "") })
+        {
+            var named = WdbProcess.Run("plot", merged, "--designation", name, "--out", _scratch.PathOf("pair-named"));
+            Assert.True(named.Exit == 0, named.Stderr);
+            Assert.Equal(files.IndexHtml, File.ReadAllText(_scratch.PathOf("pair-named/index.html")));
+        }
+        // Two groups at one place share a designation: the plot asks which.
+        var twins = PlotWriter.Read(merged, 6, out _)!.Value.Group;
+        var ambiguous = WdbProcess.Run("plot", merged, "--designation", twins.Designation, "--out", _scratch.PathOf("twins"));
+        Assert.Equal(2, ambiguous.Exit);
+        Assert.Contains($"2 groups have designation {twins.Designation} (gcntr 6, 7): give --gcntr", ambiguous.Stderr);
+        Assert.False(Directory.Exists(_scratch.PathOf("twins")));
+        var neither = WdbProcess.Run("plot", merged, "--out", _scratch.PathOf("twins"));
+        Assert.Equal(2, neither.Exit);
+        Assert.Contains("give --gcntr or --designation", neither.Stderr);
+        // wdb members lists both, by designation.
+        var members2 = WdbProcess.Run("members", merged, "--designation", twins.Designation);
+        Assert.True(members2.Exit == 0, members2.Stderr);
+        Assert.Equal(["6", "7"], members2.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')[1]).Order());
+        var nobody = WdbProcess.Run("members", merged, "--designation", "J000000.00+000000.0");
+        Assert.Equal(2, nobody.Exit);
+        Assert.Contains("no group with designation J000000.00+000000.0", nobody.Stderr);
     }
 
     [Fact]
