@@ -144,8 +144,9 @@ internal sealed class SkyTableSink : IDisposable
 
     /// <summary>
     /// The entries held, in sky.fb's order: a permutation of [0, count). Radix-sorted by the key's top 32 bits (band and
-    /// RA to 1.2") in three 11-bit passes, not eight by the whole key; the few runs that share those bits are then put
-    /// in order by insertion (<see cref="SkyEntryStruct.Compare"/>).
+    /// RA to 1.2") in three 11-bit passes, not seven 8-bit ones over the whole 56-bit key; the runs that share those
+    /// bits (a few entries, or many where a grid puts groups at one RA) are then put in order by
+    /// <see cref="SkyEntryStruct.Compare"/>: by insertion when short, by Array.Sort when not.
     /// </summary>
     private int[] SortedOrder()
     {
@@ -157,9 +158,15 @@ internal sealed class SkyTableSink : IDisposable
             for (int i = from; i < to; i++) { keys[i] = (uint)((ulong)buffer[i].Key >> (SkyKeys.RaBits - 20)); order[i] = i; }
         });
         RadixSort.Passes(ref keys, ref order, _count, 11, [0, 11, 22], _threads);
+        var ties = new Ties(_buffer);
         for (int s = 0, e; s < _count; s = e)
         {
             for (e = s + 1; e < _count && keys[e] == keys[s]; e++) { }
+            if (e - s > 16)
+            {
+                Array.Sort(order, s, e - s, ties);
+                continue;
+            }
             for (int i = s + 1; i < e; i++)
             {
                 int item = order[i], j = i - 1;
@@ -170,9 +177,14 @@ internal sealed class SkyTableSink : IDisposable
         return order;
     }
 
+    private readonly struct Ties(SkyEntryStruct[] entries) : IComparer<int>
+    {
+        public int Compare(int a, int b) => SkyEntryStruct.Compare(entries[a], entries[b]);
+    }
+
     private void SpillBuffer()
     {
-        if (_spillDirectory is null) throw new InvalidOperationException("the sky index outgrew its buffer with nowhere to spill");
+        if (_spillDirectory is null) throw new InvalidOperationException("the sky table outgrew its buffer with nowhere to spill");
         _spill ??= new SpillFile(Path.Combine(_spillDirectory, ".sky-runs"));
         long offset = _spill.Length;
         var order = SortedOrder();

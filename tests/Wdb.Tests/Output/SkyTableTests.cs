@@ -35,6 +35,8 @@ public sealed class SkyTableTests : IDisposable
             list.Add(new(gcntr += 2, 10.0, 20.0));                           // the same position: gcntr decides
             list.Add(new(gcntr += 2, 10.0 + i * 1e-13, 20.0 - i * 1e-13));   // one key, RAs apart: RA decides
         }
+        // A grid's column: 300 groups at one RA in one band, a long run of one key prefix, in descending gcntr.
+        for (int i = 0; i < 300; i++) list.Add(new(1_000_000 - i, 77.0, -33.0 + i * 1e-4));
         return list;
     }
 
