@@ -53,7 +53,7 @@ print(f"plan + slowest task + stitch (tasks at once, one node each): {parallel:.
       f"plan + every task + stitch (one after another here): {serial:.2f} s; wdb merge: {one:.2f} s")
 EOF
 same=yes
-for f in groups.fb members.fb extractions.fb groups.idx members.idx extractions.idx rejects.csv; do
+for f in groups.fb members.fb extractions.fb sky.fb groups.idx members.idx extractions.idx sky.idx rejects.csv; do
     cmp -s "$WORK/merged/$f" "$WORK/clustered/$f" || { same=no; echo "DIFFERS: $f"; }
 done
 echo "tables, indexes and rejects.csv identical to wdb merge's: $same"

@@ -15,6 +15,6 @@ timed() { local name=$1; shift; local s=$(date +%s%N); "$@" > $T/log 2>&1 || ech
   for k in 0 1 2 3; do timed "cluster task $k --device cuda" $W cluster task --work $T/work --task $k --device cuda --quiet; done
   grep -h '"device"' $T/work/tasks/*/summary.json | sort | uniq -c
   timed "cluster stitch" $W cluster stitch --work $T/work --quiet
-  for f in groups.fb members.fb extractions.fb rejects.csv; do cmp -s $T/merged/$f $T/clustered/$f && echo "$f identical" || echo "$f DIFFERS"; done
+  for f in groups.fb members.fb extractions.fb sky.fb rejects.csv; do cmp -s $T/merged/$f $T/clustered/$f && echo "$f identical" || echo "$f DIFFERS"; done
 } 2>&1 | tee "$log"
 rm -rf $T

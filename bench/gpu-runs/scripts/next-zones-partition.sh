@@ -18,7 +18,7 @@ one() {
   local e=$(date +%s%N); local j=$o/summary.json
   echo "| $tag | $(( (e - s) / 1000000 )) | $(value $j stage_seconds read) | $(value $j stage_cpu_seconds read) | $(value $j stage_seconds spill) | $(value $j stage_seconds write) | $(value $j stage_cpu_seconds write) |"
 }
-same() { for f in groups.fb members.fb extractions.fb; do cmp -s $1/wdb-zp-$2/$f $1/wdb-zp-$3/$f || { echo "$2 and $3: $f DIFFERS"; return; }; done; echo "$2 and $3: tables identical"; }
+same() { for f in groups.fb members.fb extractions.fb sky.fb; do cmp -s $1/wdb-zp-$2/$f $1/wdb-zp-$3/$f || { echo "$2 and $3: $f DIFFERS"; return; }; done; echo "$2 and $3: tables identical"; }
 { echo "$(date -u +%FT%TZ) $(nproc) cores; new $(cat .device/run/wdb/COMMIT | tr '\n' ' ') base $(cat .device/run/wdb-base/COMMIT)"
   for where in /dev/shm /tmp; do
     echo; echo "outputs and spill on $where"
