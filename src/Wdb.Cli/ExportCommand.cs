@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Wdb.Core;
 using Wdb.IO;
 
 namespace Wdb.Cli;
@@ -14,10 +15,26 @@ internal static class ExportCommand
         var format = new Option<string>("--format") { Description = "csv, ipac (IPAC Table) or parquet (Apache Parquet; units and meanings in its key-value metadata)", DefaultValueFactory = _ => "csv" };
         format.AcceptOnlyFromAmong("csv", "ipac", "parquet");
         var output = new Option<string>("--out") { Description = "Output file (written atomically)", Required = true };
-        var cmd = new Command("export", "Export one table of a merge output to CSV, IPAC Table or Parquet.") { dir, table, format, output };
+        var ra = new Option<string>("--ra") { Description = "With --dec and --radius: only the groups whose weighted mean lies in this cone, with their members and extractions. Degrees or 12:34:56.7" };
+        var dec = new Option<string>("--dec") { Description = "The region's centre: declination, degrees or -12:34:56.7" };
+        var radius = new Option<double?>("--radius") { Description = $"The region's radius (arcsec, at most {Exporter.MostRegionArcsec})" };
+        var cmd = new Command("export", "Export one table of a merge output to CSV, IPAC Table or Parquet; the whole table, or the part of it in a region of the sky.")
+        {
+            dir, table, format, output, ra, dec, radius,
+        };
         cmd.SetAction(p =>
         {
-            return VerbEnd.Of("export", Exporter.Export(p.GetValue(dir)!, p.GetValue(table)!, p.GetValue(format)!, p.GetValue(output)!));
+            string? raText = p.GetValue(ra), decText = p.GetValue(dec);
+            double? r = p.GetValue(radius);
+            SkyRegion? region = null;
+            if (raText is not null || decText is not null || r is not null)
+            {
+                if (raText is null || decText is null || r is null) return VerbEnd.Of("export", new OutputError("a region needs --ra, --dec and --radius"));
+                if (Coordinates.ParseRa(raText, out string? badRa) is not double raDeg) return VerbEnd.Of("export", new OutputError("--ra: " + badRa));
+                if (Coordinates.ParseDec(decText, out string? badDec) is not double decDeg) return VerbEnd.Of("export", new OutputError("--dec: " + badDec));
+                region = new SkyRegion(raDeg, decDeg, r.Value);
+            }
+            return VerbEnd.Of("export", Exporter.Export(p.GetValue(dir)!, p.GetValue(table)!, p.GetValue(format)!, p.GetValue(output)!, region));
         });
         return cmd;
     }

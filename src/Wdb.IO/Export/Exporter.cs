@@ -17,25 +17,61 @@ public static class Exporter
 {
     private enum Format { Csv, Ipac, Parquet }
 
-    public static OutputError? Export(string dir, string table, string format, string outFile) =>
-        Export(dir, table, format, outFile, parquetRowGroupRows: null);
+    public static OutputError? Export(string dir, string table, string format, string outFile, SkyRegion? region = null) =>
+        Export(dir, table, format, outFile, parquetRowGroupRows: null, region);
+
+    /// <summary>Largest region radius (arcsec): ten degrees. A region's rows are gathered in memory before they are written.</summary>
+    public const double MostRegionArcsec = 36_000;
 
     /// <param name="parquetRowGroupRows">Rows per Parquet row group; null for <see cref="ParquetTable.RowGroupRows"/> (tests pass a few rows to cross row-group boundaries).</param>
-    internal static OutputError? Export(string dir, string table, string format, string outFile, int? parquetRowGroupRows)
+    /// <param name="region">
+    /// Only the groups whose weighted mean lies within the region (a cone search, through sky.fb), their members and
+    /// their extractions, in the whole table's order; null for the whole table.
+    /// </param>
+    internal static OutputError? Export(string dir, string table, string format, string outFile, int? parquetRowGroupRows, SkyRegion? region = null)
     {
         Format? kind = format.ToLowerInvariant() switch { "csv" => Format.Csv, "ipac" => Format.Ipac, "parquet" => Format.Parquet, _ => null };
         if (kind is null) return new OutputError($"unknown export format '{format}' (expected csv, ipac or parquet)");
         table = table.ToLowerInvariant();
         if (!OutputWriter.TableNames.Contains(table))
             return new OutputError($"unknown table '{table}' (expected groups, members or extractions)");
+        if (region is { } r && !(r.RaDeg >= 0 && r.RaDeg < 360 && r.DecDeg >= -90 && r.DecDeg <= 90 && r.RadiusArcsec > 0 && r.RadiusArcsec <= MostRegionArcsec))
+            return new OutputError($"a region needs RA in [0, 360), Dec in [-90, 90] and a radius in (0, {MostRegionArcsec}] arcsec, got {r.RaDeg}, {r.DecDeg}, {r.RadiusArcsec}");
         using var reader = OutputReader.TryOpen(dir, out var error);
         if (reader is null) return error;
+        if (region is { } sky)
+        {
+            try { return WriteRegion(reader, sky, table, kind.Value, parquetRowGroupRows, outFile); }
+            catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        }
         return table switch
         {
             "groups" => Write(reader.Groups(), reader.GroupCount, TableColumns.Groups, table, kind.Value, parquetRowGroupRows, outFile),
             "members" => Write(reader.Members(), reader.MemberCount, TableColumns.Members, table, kind.Value, parquetRowGroupRows, outFile),
             _ => Write(reader.Extractions(), reader.ExtractionCount, TableColumns.Extractions, table, kind.Value, parquetRowGroupRows, outFile),
         };
+    }
+
+    /// <summary>
+    /// One table's rows for the groups within <paramref name="region"/>: the groups in gcntr order, their members in
+    /// the members table's order, their extractions by cntr (filtered rows belong to no group, so none are in a
+    /// region).
+    /// </summary>
+    private static OutputError? WriteRegion(OutputReader reader, SkyRegion region, string table, Format format, int? rowGroupRows, string outFile)
+    {
+        var groups = reader.Cone(region.RaDeg, region.DecDeg, region.RadiusArcsec).Select(h => h.Group).OrderBy(g => g.Gcntr).ToList();
+        switch (table)
+        {
+            case "groups":
+                return Write(groups, groups.Count, TableColumns.Groups, table, format, rowGroupRows, outFile);
+            case "members":
+                var members = groups.SelectMany(g => reader.MembersOf(g.Gcntr)).ToList();
+                return Write(members, members.Count, TableColumns.Members, table, format, rowGroupRows, outFile);
+            default:
+                var extractions = groups.SelectMany(g => reader.MembersOf(g.Gcntr)).Select(m => m.Cntr).Order()
+                    .Select(cntr => reader.FindExtraction(cntr) ?? throw new InvalidDataException($"member {cntr} is not in extractions.fb")).ToList();
+                return Write(extractions, extractions.Count, TableColumns.Extractions, table, format, rowGroupRows, outFile);
+        }
     }
 
     private static OutputError? Write<T>(IEnumerable<T> rows, long rowCount, IReadOnlyList<Column<T>> columns, string table, Format format, int? rowGroupRows, string outFile) =>
@@ -52,6 +88,9 @@ public static class Exporter
             foreach (var row in rows) text.WriteRow(w, row);
         });
 }
+
+/// <summary>A cone on the sky: centre (deg) and radius (arcsec).</summary>
+public readonly record struct SkyRegion(double RaDeg, double DecDeg, double RadiusArcsec);
 
 /// <summary>Formats rows of one table as CSV or IPAC lines into a reused character buffer (no per-value strings).</summary>
 internal sealed class TableText<T>

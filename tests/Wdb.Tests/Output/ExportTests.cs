@@ -1,6 +1,7 @@
 using System.Globalization;
 using Wdb.Core;
 using Wdb.IO;
+using Wdb.Merge;
 
 namespace Wdb.Tests.Output;
 
@@ -180,6 +181,55 @@ public class ExportTests
         Assert.StartsWith("gcntr,", File.ReadAllText(tmp["g.csv"]));
         Assert.Empty(Directory.GetFiles(tmp.Path, "g.csv.tmp-*"));
         Assert.False(File.Exists(tmp["a.csv"]));
+    }
+
+    /// <summary>
+    /// A region's export is the whole table's rows for the groups within the cone, computed here by brute force from the
+    /// whole groups export: the same lines, in the same order, for each table; its Parquet file holds as many rows.
+    /// </summary>
+    [Fact]
+    public void A_region_exports_the_whole_table_s_rows_of_its_groups()
+    {
+        using var tmp = new TempDir();
+        var sky = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 3000, 17, CenterRaDeg: 0.1, CenterDecDeg: -20));
+        string input = tmp["field.csv"], dir = tmp["merged"];
+        TableTextWriter.Write(sky, input);
+        Assert.Null(MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = dir, Device = "cpu" }).Error);
+        var whole = new Dictionary<string, string[]>();
+        foreach (string table in new[] { "groups", "members", "extractions" })
+        {
+            Assert.Null(Exporter.Export(dir, table, "csv", tmp[table + ".csv"]));
+            whole[table] = File.ReadAllLines(tmp[table + ".csv"]);
+        }
+        // Across RA 0/360: the centre at 359.95, the radius 6'.
+        var region = new SkyRegion(359.95, -20.02, 360);
+        var groups = ReadCsv(tmp["groups.csv"]);
+        var inside = groups.Where(g => Sky.SeparationArcsec(region.RaDeg, region.DecDeg, D(g["ra_w"]), D(g["dec_w"])) <= region.RadiusArcsec)
+            .Select(g => g["gcntr"]).ToHashSet();
+        Assert.InRange(inside.Count, 50, groups.Count - 50);
+        foreach (var (table, gcntrColumn) in new[] { ("groups", 0), ("members", 0), ("extractions", 2) })
+        {
+            Assert.Null(Exporter.Export(dir, table, "csv", tmp[table + "-region.csv"], region));
+            var lines = File.ReadAllLines(tmp[table + "-region.csv"]);
+            var expected = whole[table].Skip(1).Where(l => inside.Contains(SplitCsv(l)[gcntrColumn])).ToList();
+            Assert.Equal(whole[table][0], lines[0]);
+            Assert.Equal(expected, lines.Skip(1));
+            Assert.NotEmpty(expected);
+        }
+        Assert.Null(Exporter.Export(dir, "members", "parquet", tmp["members-region.parquet"], region));
+        long parquetRows = 0;
+        var parquet = Parquet.ParquetReader.CreateAsync(tmp["members-region.parquet"]).GetAwaiter().GetResult();
+        try
+        {
+            for (int g = 0; g < parquet.RowGroupCount; g++)
+                using (var group = parquet.OpenRowGroupReader(g)) parquetRows += group.RowCount;
+        }
+        finally { parquet.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+        Assert.Equal(File.ReadAllLines(tmp["members-region.csv"]).Length - 1, parquetRows);
+
+        var bad = Exporter.Export(dir, "groups", "csv", tmp["no.csv"], new SkyRegion(10, 95, 10));
+        Assert.Contains("a region needs", bad!.Message);
+        Assert.False(File.Exists(tmp["no.csv"]));
     }
 }
 
