@@ -46,15 +46,31 @@ internal static class QueryCommands
         {
             Description = "Instead of --ra and --dec: the group a 2MASS designation names (J120000.07-000015.5 as wdb writes it, or \"2MASS J12000007-0000155\" as the PSC does)",
         };
-        var radius = new Option<double>("--radius") { Description = $"Cone radius (arcsec, at most {Queries.MostConeArcsec})", DefaultValueFactory = _ => 10.0 };
-        var limit = new Option<int>("--limit") { Description = "At most this many groups, nearest first (0: all)" };
-        var format = Format();
-        var cmd = new Command("cone", "The groups whose weighted mean position lies within --radius of (--ra, --dec), nearest first, with their separation and every column of `wdb export --table groups`; or the group a designation names.")
+        var targets = new Option<string[]>("--targets")
         {
-            dir, ra, dec, designation, radius, limit, format,
+            Description = "Instead of --ra and --dec: a list of positions in any format merge reads (ra and dec required), each a cone: its file, line and position, then its groups",
+            AllowMultipleArgumentsPerToken = true,
         };
-        cmd.SetAction(p => VerbEnd.Of("cone", ConeOf(p.GetValue(dir)!, p.GetValue(ra), p.GetValue(dec), p.GetValue(designation), p.GetValue(radius),
-            p.GetValue(limit), p.GetValue(format) == "ipac")));
+        var radius = new Option<double>("--radius") { Description = $"Cone radius (arcsec, at most {Queries.MostConeArcsec})", DefaultValueFactory = _ => 10.0 };
+        var limit = new Option<int>("--limit") { Description = "At most this many groups a cone, nearest first (0: all)" };
+        var quiet = new Option<bool>("--quiet") { Description = "With --targets: print only errors" };
+        var format = Format();
+        var cmd = new Command("cone", "The groups whose weighted mean position lies within --radius of (--ra, --dec), nearest first, with their separation and every column of `wdb export --table groups`; or of each position of a list (--targets); or the group a designation names.")
+        {
+            dir, ra, dec, designation, targets, radius, limit, format, quiet,
+        };
+        cmd.SetAction(p =>
+        {
+            if (p.GetValue(targets) is { Length: > 0 } lists)
+            {
+                if (p.GetValue(ra) is not null || p.GetValue(dec) is not null || p.GetValue(designation) is not null)
+                    return VerbEnd.Of("cone", new OutputError("give --targets, or --ra and --dec, or --designation: one of them"));
+                Action<string>? log = p.GetValue(quiet) ? null : line => Console.Error.WriteLine($"wdb cone: {line}");
+                return VerbEnd.Of("cone", Queries.Targets(p.GetValue(dir)!, lists, p.GetValue(radius), p.GetValue(limit), p.GetValue(format) == "ipac", Stdout(), log));
+            }
+            return VerbEnd.Of("cone", ConeOf(p.GetValue(dir)!, p.GetValue(ra), p.GetValue(dec), p.GetValue(designation), p.GetValue(radius),
+                p.GetValue(limit), p.GetValue(format) == "ipac"));
+        });
         return cmd;
     }
 

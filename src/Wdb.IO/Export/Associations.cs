@@ -101,6 +101,9 @@ public static class Associations
         /// <summary>Row <paramref name="row"/>'s position (deg), rows counted in the order read.</summary>
         public (double Ra, double Dec) PositionOf(int row) => (_ra[row], _dec[row]);
 
+        /// <summary>Row <paramref name="row"/>'s file (as given) and line.</summary>
+        public (string File, long Line) SourceOf(int row) => (_paths[_file[row]], _line[row]);
+
         private ExternalCatalogue(CatalogueRows rows, double radiusArcsec, IReadOnlyList<string> paths)
         {
             (_ra, _dec, _cntr, _line, _file) = (rows.Ra, rows.Dec, rows.Cntr, rows.Line, rows.FileIndex);

@@ -113,6 +113,69 @@ public static class Queries
         return reader.Cone(raMid, decMid, 0.2).Where(h => h.Group.Designation == wanted).ToList();
     }
 
+    /// <summary>A group within the radius of one target of a list: the target (its file, line and position), then the hit.</summary>
+    public sealed record TargetHit(string File, long Line, double Ra, double Dec, ConeHit Hit);
+
+    /// <summary>Most targets a list may hold: a list is looked up target by target, a catalogue goes to `wdb associate`.</summary>
+    public const int MostTargets = 1_000_000;
+
+    /// <summary>
+    /// `wdb cone --targets FILE...`: for each target of a list (any format the merge reads; ra and dec required), every
+    /// group within <paramref name="radiusArcsec"/> of it, as `wdb cone` at its position gives them; targets in the
+    /// order read, each target's groups nearest first. Read from sky.fb around each target; an output without sky.fb
+    /// (written before it existed) is read whole once per target, so it takes at most 100 targets.
+    /// </summary>
+    /// <param name="limit">At most this many groups a target, nearest first (0: all).</param>
+    public static OutputError? Targets(string dir, IReadOnlyList<string> files, double radiusArcsec, int limit, bool ipac, TextWriter to,
+        Action<string>? log = null)
+    {
+        if (!(radiusArcsec > 0 && radiusArcsec <= MostConeArcsec))
+            return new OutputError($"--radius must be in (0, {MostConeArcsec}] arcsec, got {radiusArcsec}");
+        if (limit < 0) return new OutputError($"--limit must be 0 (all) or positive, got {limit}");
+        if (InputPaths.Problem(files) is string inputProblem) return new OutputError(inputProblem);
+        using var reader = OutputReader.TryOpen(dir, out var error);
+        if (reader is null) return error;
+        var (targets, readError) = Associations.ExternalCatalogue.Read(files, radiusArcsec, log);
+        if (targets is null) return new OutputError(readError!);
+        if (targets.Count > MostTargets) return new OutputError($"{targets.Count:N0} targets: at most {MostTargets:N0} (for a catalogue, wdb associate)");
+        if (!reader.HasSkyIndex && targets.Count > 100)
+            return new OutputError($"{dir} has no sky.fb (written before it existed): at most 100 targets are looked up by reading every group; merge again for more");
+        var perTarget = new List<ConeHit>[targets.Count];
+        try
+        {
+            if (reader.HasSkyIndex)
+            {
+                var found = new List<OutputReader.SkyHit>[targets.Count];
+                Parallel.For(0, targets.Count, t =>
+                {
+                    var (ra, dec) = targets.PositionOf(t);
+                    found[t] = SkyKeys.Filed(ra, dec) ? reader.SkyWithin(ra, dec, radiusArcsec)! : [];
+                });
+                var filed = found.SelectMany(f => f).DistinctBy(h => h.Gcntr).ToDictionary(h => h.Gcntr, h => (h.Ra, h.Dec));
+                var groups = reader.GroupsFiledAt([.. filed.Keys.Order()], g => filed[g]).ToDictionary(g => g.Gcntr);
+                for (int t = 0; t < targets.Count; t++)
+                    perTarget[t] = [.. found[t].Select(h => new ConeHit(h.SepArcsec, groups[h.Gcntr])).OrderBy(h => h.SepArcsec).ThenBy(h => h.Group.Gcntr)];
+            }
+            else
+                for (int t = 0; t < targets.Count; t++)
+                {
+                    var (ra, dec) = targets.PositionOf(t);
+                    perTarget[t] = reader.Cone(ra, dec, radiusArcsec);
+                }
+        }
+        catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        var rows = Enumerable.Range(0, targets.Count).SelectMany(t =>
+        {
+            var (file, line) = targets.SourceOf(t);
+            var (ra, dec) = targets.PositionOf(t);
+            return (limit > 0 ? perTarget[t].Take(limit) : perTarget[t]).Select(h => new TargetHit(file, line, ra, dec, h));
+        });
+        Write(to, TargetColumns, "cone", ipac, rows);
+        log?.Invoke($"{perTarget.Count(p => p.Count > 0):N0} of {targets.Count:N0} targets have a group within {radiusArcsec}\"; " +
+                    $"{perTarget.Sum(p => p.Count):N0} rows");
+        return null;
+    }
+
     /// <summary>The separation, then every column of the groups table.</summary>
     public static readonly IReadOnlyList<Column<ConeHit>> ConeColumns =
     [
@@ -122,6 +185,17 @@ public static class Queries
             Description = "separation of the group's weighted mean position from the cone's centre", Real = h => h.SepArcsec,
         },
         .. TableColumns.Groups.Select(c => c.Over((ConeHit h) => h.Group)),
+    ];
+
+    // After ConeColumns, which it reads: static fields are initialised in the order written.
+    /// <summary>The target's file, line and position, then the columns of `wdb cone`.</summary>
+    public static readonly IReadOnlyList<Column<TargetHit>> TargetColumns =
+    [
+        new Column<TargetHit> { Name = "target_file", Kind = ColumnKind.Text, Description = "the targets' file", String = h => h.File },
+        new Column<TargetHit> { Name = "target_line", Kind = ColumnKind.Long, Description = "the target's line in that file", Integer = h => h.Line },
+        new Column<TargetHit> { Name = "target_ra", Kind = ColumnKind.Double, Unit = "deg", Description = "the target's right ascension", Real = h => h.Ra },
+        new Column<TargetHit> { Name = "target_dec", Kind = ColumnKind.Double, Unit = "deg", Description = "the target's declination", Real = h => h.Dec },
+        .. ConeColumns.Select(c => c.Over((TargetHit h) => h.Hit)),
     ];
 
     /// <summary>A table of <paramref name="rows"/> as CSV or IPAC text, flushed (the look-ups' common output).</summary>

@@ -188,7 +188,7 @@ public class ExportTests
     /// whole groups export: the same lines, in the same order, for each table; its Parquet file holds as many rows.
     /// </summary>
     [Fact]
-    public void A_region_exports_the_whole_table_s_rows_of_its_groups()
+    public async Task A_region_exports_the_whole_table_s_rows_of_its_groups()
     {
         using var tmp = new TempDir();
         var sky = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 3000, 17, CenterRaDeg: 0.1, CenterDecDeg: -20));
@@ -218,13 +218,9 @@ public class ExportTests
         }
         Assert.Null(Exporter.Export(dir, "members", "parquet", tmp["members-region.parquet"], region));
         long parquetRows = 0;
-        var parquet = Parquet.ParquetReader.CreateAsync(tmp["members-region.parquet"]).GetAwaiter().GetResult();
-        try
-        {
+        await using (var parquet = await Parquet.ParquetReader.CreateAsync(tmp["members-region.parquet"], cancellationToken: TestContext.Current.CancellationToken))
             for (int g = 0; g < parquet.RowGroupCount; g++)
                 using (var group = parquet.OpenRowGroupReader(g)) parquetRows += group.RowCount;
-        }
-        finally { parquet.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
         Assert.Equal(File.ReadAllLines(tmp["members-region.csv"]).Length - 1, parquetRows);
 
         var bad = Exporter.Export(dir, "groups", "csv", tmp["no.csv"], new SkyRegion(10, 95, 10));

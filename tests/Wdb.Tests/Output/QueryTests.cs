@@ -1,3 +1,4 @@
+using System.Text;
 using System.Globalization;
 using Wdb.Core;
 using Wdb.IO;
@@ -352,6 +353,59 @@ public sealed class QueryTests : IDisposable
         Assert.True(associated.Exit == 0, associated.Stderr);
         Assert.StartsWith("gcntr,ra_w,dec_w,n_members,n_candidates,sep_arcsec,ext_file", associated.Stdout);
         Assert.Contains("groups have a counterpart within 60\" among 2 catalogue rows", associated.Stderr);
+    }
+
+    /// <summary>
+    /// `wdb cone --targets`: each target's rows are what `wdb cone` at its position gives (groups, separations, order),
+    /// targets in the order read, from sky.fb and, without it, by the scan; a bad row is left out and said.
+    /// </summary>
+    [Fact]
+    public void A_list_of_targets_gives_each_target_s_cone()
+    {
+        string dir = Merged();
+        List<GroupRecord> groups;
+        using (var reader = OutputReader.Open(dir)) groups = reader.Groups().ToList();
+        var rnd = new Random(8);
+        var targets = new List<(double Ra, double Dec)> { (0.0, 30.0), (359.99, 30.02), (100, -40) };   // across RA 0; empty sky
+        for (int k = 0; k < 37; k++)
+        {
+            var g = groups[rnd.Next(groups.Count)];
+            targets.Add((g.RaW, g.DecW));
+        }
+        var text = new StringBuilder("name,ra,dec\n");
+        foreach (var (ra, dec) in targets) text.Append(CultureInfo.InvariantCulture, $"t{text.Length},{ra:R},{dec:R}\n");
+        text.Append("bad,x,1\n");
+        string list = _s.Write("targets.csv", text.ToString());
+
+        foreach (int limit in new[] { 0, 2 })
+        {
+            var said = new List<string>();
+            var output = new StringWriter();
+            Assert.Null(Queries.Targets(dir, [list], 40, limit, ipac: false, output, said.Add));
+            Assert.Contains(said, l => l.Contains("1 of 41 rows left out"));
+            var rows = Csv(output.ToString());
+            var expected = new List<(long Line, long Gcntr, double Sep)>();
+            for (int t = 0; t < targets.Count; t++)
+            {
+                var cone = new StringWriter();
+                Assert.Null(Queries.Cone(dir, targets[t].Ra, targets[t].Dec, 40, limit, ipac: false, cone));
+                expected.AddRange(Csv(cone.ToString()).Select(r => ((long)t + 2, long.Parse(r["gcntr"]), D(r["sep_arcsec"]))));
+            }
+            Assert.Equal(expected, rows.Select(r => (long.Parse(r["target_line"]), long.Parse(r["gcntr"]), D(r["sep_arcsec"]))));
+            Assert.All(rows, r => Assert.Equal(list, r["target_file"]));
+            Assert.True(rows.Select(r => r["target_line"]).Distinct().Count() > 30);
+        }
+
+        // Without sky.fb (an output from before it), by reading every group: the same table.
+        var indexed = WdbProcess.Run("cone", dir, "--targets", list, "--radius", "40", "--quiet");
+        Assert.True(indexed.Exit == 0, indexed.Stderr);
+        foreach (string f in new[] { "sky.fb", "sky.idx" }) File.Delete(Path.Combine(dir, f));
+        var scanned = WdbProcess.Run("cone", dir, "--targets", list, "--radius", "40", "--quiet");
+        Assert.True(scanned.Exit == 0, scanned.Stderr);
+        Assert.Equal(indexed.Stdout, scanned.Stdout);
+        var both = WdbProcess.Run("cone", dir, "--targets", list, "--ra", "1", "--dec", "1");
+        Assert.Equal(2, both.Exit);
+        Assert.Contains("one of them", both.Stderr);
     }
 
     [Fact]
