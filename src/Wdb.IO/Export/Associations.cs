@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Wdb.Core;
 
 namespace Wdb.IO;
@@ -66,13 +65,8 @@ public static class Associations
     internal static List<(GroupRecord Group, Nearest Found)> AroundRows(OutputReader reader, ExternalCatalogue catalogue, double radiusArcsec)
     {
         double reach = radiusArcsec * (1 + 1e-9) + 1e-6;
-        var filed = new ConcurrentDictionary<long, (double Ra, double Dec)>();
-        Parallel.For(0, catalogue.Count, row =>
-        {
-            var (ra, dec) = catalogue.PositionOf(row);
-            if (!SkyKeys.Filed(ra, dec)) return;
-            foreach (var h in reader.SkyWithin(ra, dec, reach)!) filed.TryAdd(h.Gcntr, (h.Ra, h.Dec));
-        });
+        var filed = reader.SkyWithinEach(catalogue.Count, catalogue.PositionOf, reach)!
+            .SelectMany(hits => hits).DistinctBy(h => h.Gcntr).ToDictionary(h => h.Gcntr, h => (h.Ra, h.Dec));
         var kept = new List<(long Gcntr, Nearest Found)>();
         foreach (long gcntr in filed.Keys.Order())
         {

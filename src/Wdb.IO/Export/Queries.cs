@@ -145,12 +145,7 @@ public static class Queries
         {
             if (reader.HasSkyIndex)
             {
-                var found = new List<OutputReader.SkyHit>[targets.Count];
-                Parallel.For(0, targets.Count, t =>
-                {
-                    var (ra, dec) = targets.PositionOf(t);
-                    found[t] = SkyKeys.Filed(ra, dec) ? reader.SkyWithin(ra, dec, radiusArcsec)! : [];
-                });
+                var found = reader.SkyWithinEach(targets.Count, targets.PositionOf, radiusArcsec)!;
                 var filed = found.SelectMany(f => f).DistinctBy(h => h.Gcntr).ToDictionary(h => h.Gcntr, h => (h.Ra, h.Dec));
                 var groups = reader.GroupsFiledAt([.. filed.Keys.Order()], g => filed[g]).ToDictionary(g => g.Gcntr);
                 for (int t = 0; t < targets.Count; t++)

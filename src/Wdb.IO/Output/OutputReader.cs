@@ -188,11 +188,22 @@ public sealed class OutputReader : IDisposable
     public readonly record struct SkyHit(long Gcntr, double Ra, double Dec, double SepArcsec);
 
     /// <summary>
-    /// The groups sky.fb files within <paramref name="radiusArcsec"/> (inclusive) of (ra, dec), in file order, read from
-    /// sky.fb alone; null when the output has no sky.fb. Safe to call from many threads at once.
+    /// The groups sky.fb files within <paramref name="radiusArcsec"/> (inclusive) of each of <paramref name="count"/>
+    /// positions, each position's in file order, read from sky.fb alone, the positions on every core: a list of positions
+    /// against a large merge. A position that is not finite has no hits. Null without sky.fb.
     /// </summary>
-    public List<SkyHit>? SkyWithin(double raDeg, double decDeg, double radiusArcsec) =>
-        _sky is null ? null : SkyWithin(_sky, raDeg, decDeg, radiusArcsec);
+    public List<SkyHit>[]? SkyWithinEach(int count, Func<int, (double Ra, double Dec)> positionOf, double radiusArcsec)
+    {
+        if (_sky is not { } sky) return null;
+        var found = new List<SkyHit>[count];
+        // A corrupt chunk's InvalidDataException comes out as itself, for the callers' one line.
+        Threads.For(0, count, new ParallelOptions(), i =>
+        {
+            var (ra, dec) = positionOf(i);
+            found[i] = SkyKeys.Filed(ra, dec) ? SkyWithin(sky, ra, dec, radiusArcsec) : [];
+        });
+        return found;
+    }
 
     private static List<SkyHit> SkyWithin(TableFile sky, double raDeg, double decDeg, double radiusArcsec)
     {
@@ -206,7 +217,7 @@ public sealed class OutputReader : IDisposable
                     var (first, count) = sky.RecordVector(c, size);
                     var entry = new SkyEntry();
                     // A cone's records lie together: read in growing batches from the first key in range.
-                    for (int at = SkyLowerBound(sky, c, first, count, lo), batch = 64; at < count; batch *= 2)
+                    for (int at = sky.LowerBound(c, first, count, size, lo, size, SkyKeyOf), batch = 64; at < count; batch *= 2)
                     {
                         int k = Math.Min(batch, count - at);
                         var bb = sky.ReadRange(c, first + (long)at * size, k * size);
@@ -263,20 +274,10 @@ public sealed class OutputReader : IDisposable
         return perSpan.SelectMany(k => k).ToList();
     }
 
-    /// <summary>The first record of sky.fb's chunk <paramref name="c"/> whose key (from its position) is not below <paramref name="key"/>; reads one record a step.</summary>
-    private static int SkyLowerBound(TableFile sky, int c, int first, int count, long key)
-    {
-        const int size = SkyEntryStruct.Bytes;
-        var entry = new SkyEntry();
-        int lo = 0, hi = count;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            entry.__assign(0, sky.ReadRange(c, first + (long)mid * size, size));
-            if (SkyKeys.KeyOf(entry.Ra, entry.Dec) < key) lo = mid + 1; else hi = mid;
-        }
-        return lo;
-    }
+    /// <summary>A sky.fb record's key, from its position (bytes 8-24: ra, dec).</summary>
+    private static long SkyKeyOf(ReadOnlySpan<byte> record) =>
+        SkyKeys.KeyOf(System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(record[8..]),
+            System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(record[16..]));
 
     private InvalidDataException SkyDisagrees(long gcntr) =>
         new($"{Path.Combine(OutputDirectory, "sky.fb")}: group {gcntr} is not in groups.fb at the position filed (mixed-up output)");
@@ -488,19 +489,29 @@ internal sealed class TableFile : IDisposable
     }
 
     /// <summary>First record whose leading 8-byte key is &gt;= <paramref name="key"/> (records sorted by it); reads one key a step.</summary>
-    public int LowerBound(int c, int first, int count, int recordSize, long key)
+    public int LowerBound(int c, int first, int count, int recordSize, long key) =>
+        LowerBound(c, first, count, recordSize, key, 8, static k => System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(k));
+
+    /// <summary>
+    /// First record whose key, <paramref name="keyOf"/> its first <paramref name="keyBytes"/> bytes, is &gt;=
+    /// <paramref name="key"/> (records sorted by it); reads those bytes of one record a step.
+    /// </summary>
+    public int LowerBound(int c, int first, int count, int recordSize, long key, int keyBytes, KeyOfBytes keyOf)
     {
-        Span<byte> k = stackalloc byte[8];
+        Span<byte> k = stackalloc byte[keyBytes];
         int lo = 0, hi = count;
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
             long at = Chunks.Offset[c] + first + (long)mid * recordSize;
-            if (RandomAccess.Read(_handle, k, at) != 8) throw Corrupt(c);
-            if (System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(k) < key) lo = mid + 1; else hi = mid;
+            if (RandomAccess.Read(_handle, k, at) != keyBytes) throw Corrupt(c);
+            if (keyOf(k) < key) lo = mid + 1; else hi = mid;
         }
         return lo;
     }
+
+    /// <summary>A record's sort key from its leading bytes.</summary>
+    public delegate long KeyOfBytes(ReadOnlySpan<byte> record);
 
     /// <summary>Runs a decoder over chunk <paramref name="c"/>; a read outside the buffer means a corrupt chunk.</summary>
     public T Decode<T>(int c, Func<T> decode)

@@ -394,7 +394,16 @@ public sealed class OutputRuns : IDisposable
     /// when a key does not ascend strictly (null: keys may repeat).
     /// </summary>
     private void WriteFixed<T, TKey>(ChunkPipeline<RecordChunk<T>> chunks, RunMerge<T, TKey> order, int per,
-        Action<long, long>? repeated) where T : unmanaged where TKey : IRecordKey<T>
+        Action<long, long>? repeated) where T : unmanaged where TKey : IRecordKey<T> =>
+        WriteFixed(order, per, repeated, chunk => Hand(chunks, chunk));
+
+    /// <summary>
+    /// The merged records in chunks of <paramref name="per"/> (<see cref="ChunkRange.Fixed"/>'s rule: an empty table is
+    /// one empty chunk), each record merged straight into its chunk's slot, each full chunk given to
+    /// <paramref name="hand"/>; <paramref name="repeated"/> as in the instance form. Also sky.fb's merged runs.
+    /// </summary>
+    internal static void WriteFixed<T, TKey>(RunMerge<T, TKey> order, int per, Action<long, long>? repeated, Action<RecordChunk<T>> hand)
+        where T : unmanaged where TKey : IRecordKey<T>
     {
         var chunk = new RecordChunk<T>(per);
         bool any = false;
@@ -405,9 +414,9 @@ public sealed class OutputRuns : IDisposable
             last = order.LastKey;
             chunk.Count++;
             any = true;
-            if (chunk.Count == per) { Hand(chunks, chunk); chunk = new RecordChunk<T>(per); }
+            if (chunk.Count == per) { hand(chunk); chunk = new RecordChunk<T>(per); }
         }
-        if (chunk.Count > 0 || !any) Hand(chunks, chunk);
+        if (chunk.Count > 0 || !any) hand(chunk);
         else chunk.Return();
     }
 

@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using Google.FlatBuffers;
 using Wdb.Core;
-using Wdb.Fbs;
 
 namespace Wdb.IO;
 
@@ -226,21 +224,11 @@ internal sealed class SkyTableSink : IDisposable
         _spill!.EndWrites();
         using var chunks = new ChunkPipeline<RecordChunk<SkyEntryStruct>>(file, _threads, (b, c) =>
         {
-            var vector = StructVectors.Add<SkyEntryStruct>(b, c.Count, 8, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
-            b.FinishSizePrefixed(SkyChunk.CreateSkyChunk(b, vector).Value);
-            return (c.Records[0].Key, c.Records[c.Count - 1].Key, c.Return());
+            var (first, last) = TableEncoders.EncodeSky(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
+            return (first, last, c.Return());
         });
         var merge = new RunMerge<SkyEntryStruct, MergeOrder>(_runs.Select(r => new RunReader(_spill, r.Offset, r.Length, 1 << 18)).ToArray());
-        var chunk = new RecordChunk<SkyEntryStruct>(per);
-        while (merge.Next(ref chunk.Records[chunk.Count], out _))
-            if (++chunk.Count == per)
-            {
-                chunks.Add(chunk);
-                chunk = new RecordChunk<SkyEntryStruct>(per);
-            }
-        // A run is never empty, so neither is the table: a last partial chunk goes as it is.
-        if (chunk.Count > 0) chunks.Add(chunk);
-        else chunk.Return();
+        OutputRuns.WriteFixed(merge, per, null, chunks.Add);
         chunks.Finish();
     }
 
@@ -249,17 +237,10 @@ internal sealed class SkyTableSink : IDisposable
     {
         var order = SortedOrder();
         var buffer = _buffer;
-        ParallelChunks.Write(file, ChunkRange.Fixed(_count, per), _threads, (b, range) =>
+        ParallelChunks.Write(file, ChunkRange.Fixed(_count, per), _threads, (b, range) => TableEncoders.EncodeSky(b, range.Count, records =>
         {
-            var vector = StructVectors.Add<SkyEntryStruct>(b, range.Count, 8, records =>
-            {
-                for (int i = 0; i < records.Length; i++) records[i] = buffer[order[range.Start + i]];
-            });
-            b.FinishSizePrefixed(SkyChunk.CreateSkyChunk(b, vector).Value);
-            return range.Count > 0
-                ? (buffer[order[range.Start]].Key, buffer[order[range.End - 1]].Key)
-                : (long.MaxValue, long.MinValue);
-        });
+            for (int i = 0; i < records.Length; i++) records[i] = buffer[order[range.Start + i]];
+        }));
         _buffer = [];
     }
 

@@ -145,6 +145,10 @@ internal static class TableEncoders
     internal static (long First, long Last) EncodeMembers(FlatBufferBuilder b, int n, FillRecords<MemberStruct> fill) =>
         EncodeStructs(b, n, fill, static m => m.Gcntr, static (b, v) => MembersChunk.CreateMembersChunk(b, v).Value);
 
+    /// <summary>One chunk of <paramref name="n"/> sky.fb entries filled by <paramref name="fill"/>; its keys are the first and last entry's (derived) key.</summary>
+    internal static (long First, long Last) EncodeSky(FlatBufferBuilder b, int n, FillRecords<SkyEntryStruct> fill) =>
+        EncodeStructs(b, n, fill, static e => e.Key, static (b, v) => SkyChunk.CreateSkyChunk(b, v).Value);
+
     /// <summary>
     /// One size-prefixed chunk whose root holds a vector of <paramref name="n"/> structs: the
     /// keys are those of its first and last record (an empty chunk: MaxValue, MinValue).
