@@ -289,7 +289,8 @@ public sealed class OutputReader : IDisposable
     public List<(GroupRecord Group, T Found)> FindGroups<T>(Func<double, double, T?> probe) where T : struct
     {
         var perChunk = new List<(GroupRecord, T)>[_groups.Chunks.Count];
-        Parallel.For(0, perChunk.Length, c => perChunk[c] = _groups.Decode(c, () =>
+        // Threads.For: a corrupt chunk's InvalidDataException comes out as itself (the callers' one line), not wrapped.
+        Threads.For(0, perChunk.Length, new ParallelOptions(), c => perChunk[c] = _groups.Decode(c, () =>
         {
             var chunk = GroupsChunkAt(c);
             var kept = new List<(GroupRecord, T)>();

@@ -258,5 +258,17 @@ public sealed class SkyTableTests : IDisposable
         Assert.Equal(2, mixed.Exit);
         Assert.Contains("sky.fb: group", mixed.Stderr);
         Assert.Contains("mixed-up output", mixed.Stderr);
+
+        // A corrupt groups.fb chunk read by the scan (every chunk on every core): one line and exit 2, not a crash.
+        foreach (string f in new[] { "sky.fb", "sky.idx" }) File.Delete(Path.Combine(dir, f));
+        string groupsFb = Path.Combine(dir, "groups.fb");
+        var bytes = File.ReadAllBytes(groupsFb);
+        bytes.AsSpan(4, 4).Fill(0xFF);   // the first chunk's root offset, far beyond the chunk
+        File.WriteAllBytes(groupsFb, bytes);
+        var corrupt = WdbProcess.Run(args);
+        Assert.Equal(2, corrupt.Exit);
+        Assert.Equal("", corrupt.Stdout);
+        Assert.Single(corrupt.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("groups.fb: chunk 0 (offset 0) is corrupt", corrupt.Stderr);
     }
 }
