@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Wdb.Core;
 using Wdb.IO;
 
 namespace Wdb.Cli;
@@ -30,8 +29,7 @@ internal static class ExportCommand
             if (raText is not null || decText is not null || r is not null)
             {
                 if (raText is null || decText is null || r is null) return VerbEnd.Of("export", new OutputError("a region needs --ra, --dec and --radius"));
-                if (Coordinates.ParseRa(raText, out string? badRa) is not double raDeg) return VerbEnd.Of("export", new OutputError("--ra: " + badRa));
-                if (Coordinates.ParseDec(decText, out string? badDec) is not double decDeg) return VerbEnd.Of("export", new OutputError("--dec: " + badDec));
+                if (QueryCommands.Centre(raText, decText, out double raDeg, out double decDeg) is { } bad) return VerbEnd.Of("export", bad);
                 region = new SkyRegion(raDeg, decDeg, r.Value);
             }
             return VerbEnd.Of("export", Exporter.Export(p.GetValue(dir)!, p.GetValue(table)!, p.GetValue(format)!, p.GetValue(output)!, region));

@@ -82,9 +82,23 @@ internal static class QueryCommands
                 ? Queries.ByDesignation(dir, designation, ipac, Stdout())
                 : new OutputError("give --ra and --dec, or --designation, not both");
         if (ra is null || dec is null) return new OutputError("give --ra and --dec (or --designation)");
-        if (Coordinates.ParseRa(ra, out string? badRa) is not double raDeg) return new OutputError("--ra: " + badRa);
-        if (Coordinates.ParseDec(dec, out string? badDec) is not double decDeg) return new OutputError("--dec: " + badDec);
+        if (Centre(ra, dec, out double raDeg, out double decDeg) is { } bad) return bad;
         return Queries.Cone(dir, raDeg, decDeg, radius, limit, ipac, Stdout());
+    }
+
+    /// <summary>--ra and --dec (degrees or sexagesimal) in degrees; null, or the option and why it was refused.</summary>
+    internal static OutputError? Centre(string ra, string dec, out double raDeg, out double decDeg)
+    {
+        decDeg = 0;
+        if (Coordinates.ParseRa(ra, out string? badRa) is not double r)
+        {
+            raDeg = 0;
+            return new OutputError("--ra: " + badRa);
+        }
+        raDeg = r;
+        if (Coordinates.ParseDec(dec, out string? badDec) is not double d) return new OutputError("--dec: " + badDec);
+        decDeg = d;
+        return null;
     }
 
     public static Command Associate()

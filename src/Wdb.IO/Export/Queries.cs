@@ -140,24 +140,8 @@ public static class Queries
         if (targets.Count > MostTargets) return new OutputError($"{targets.Count:N0} targets: at most {MostTargets:N0} (for a catalogue, wdb associate)");
         if (!reader.HasSkyIndex && targets.Count > 100)
             return new OutputError($"{dir} has no sky.fb (written before it existed): at most 100 targets are looked up by reading every group; merge again for more");
-        var perTarget = new List<ConeHit>[targets.Count];
-        try
-        {
-            if (reader.HasSkyIndex)
-            {
-                var found = reader.SkyWithinEach(targets.Count, targets.PositionOf, radiusArcsec)!;
-                var filed = found.SelectMany(f => f).DistinctBy(h => h.Gcntr).ToDictionary(h => h.Gcntr, h => (h.Ra, h.Dec));
-                var groups = reader.GroupsFiledAt([.. filed.Keys.Order()], g => filed[g]).ToDictionary(g => g.Gcntr);
-                for (int t = 0; t < targets.Count; t++)
-                    perTarget[t] = [.. found[t].Select(h => new ConeHit(h.SepArcsec, groups[h.Gcntr])).OrderBy(h => h.SepArcsec).ThenBy(h => h.Group.Gcntr)];
-            }
-            else
-                for (int t = 0; t < targets.Count; t++)
-                {
-                    var (ra, dec) = targets.PositionOf(t);
-                    perTarget[t] = reader.Cone(ra, dec, radiusArcsec);
-                }
-        }
+        List<ConeHit>[] perTarget;
+        try { perTarget = reader.ConeEach(targets.Count, targets.PositionOf, radiusArcsec); }
         catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
         var rows = Enumerable.Range(0, targets.Count).SelectMany(t =>
         {

@@ -158,11 +158,33 @@ public sealed class OutputReader : IDisposable
     /// and measured, then the chunks of groups.fb that hold the groups found. An output without sky.fb is read whole
     /// (<see cref="ConeByScan"/>), with the same result.
     /// </summary>
-    public List<ConeHit> Cone(double raDeg, double decDeg, double radiusArcsec)
+    public List<ConeHit> Cone(double raDeg, double decDeg, double radiusArcsec) => ConeEach(1, _ => (raDeg, decDeg), radiusArcsec)[0];
+
+    /// <summary>
+    /// <see cref="Cone"/> around each of <paramref name="count"/> positions (a list of targets): from sky.fb, every
+    /// position's records read on every core and the groups found read once, however many positions share them; without
+    /// sky.fb, every group read once a position.
+    /// </summary>
+    public List<ConeHit>[] ConeEach(int count, Func<int, (double Ra, double Dec)> positionOf, double radiusArcsec)
     {
-        var found = _sky is null ? ConeByScan(raDeg, decDeg, radiusArcsec) : ConeBySky(_sky, raDeg, decDeg, radiusArcsec);
-        return found.Select(f => new ConeHit(f.Found, f.Group)).OrderBy(h => h.SepArcsec).ThenBy(h => h.Group.Gcntr).ToList();
+        var cones = new List<ConeHit>[count];
+        if (SkyWithinEach(count, positionOf, radiusArcsec) is not { } found)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var (ra, dec) = positionOf(i);
+                cones[i] = Nearest(ConeByScan(ra, dec, radiusArcsec).Select(f => new ConeHit(f.Found, f.Group)));
+            }
+            return cones;
+        }
+        var filed = found.SelectMany(hits => hits).DistinctBy(h => h.Gcntr).ToDictionary(h => h.Gcntr, h => (h.Ra, h.Dec));
+        var groups = GroupsFiledAt([.. filed.Keys.Order()], g => filed[g]).ToDictionary(g => g.Gcntr);
+        for (int i = 0; i < count; i++) cones[i] = Nearest(found[i].Select(h => new ConeHit(h.SepArcsec, groups[h.Gcntr])));
+        return cones;
     }
+
+    /// <summary>A cone's order: nearest first, gcntr between equal separations.</summary>
+    private static List<ConeHit> Nearest(IEnumerable<ConeHit> hits) => [.. hits.OrderBy(h => h.SepArcsec).ThenBy(h => h.Group.Gcntr)];
 
     /// <summary>The cone from every group, measuring only those within the cone's declination band.</summary>
     internal List<(GroupRecord Group, double Found)> ConeByScan(double raDeg, double decDeg, double radiusArcsec)
@@ -174,14 +196,6 @@ public sealed class OutputReader : IDisposable
             double sep = Sky.SeparationArcsec(raDeg, decDeg, ra, dec);
             return sep <= radiusArcsec ? sep : null;
         });
-    }
-
-    private List<(GroupRecord Group, double Found)> ConeBySky(TableFile sky, double raDeg, double decDeg, double radiusArcsec)
-    {
-        var hits = new Dictionary<long, (double Ra, double Dec, double Sep)>();
-        foreach (var h in SkyWithin(sky, raDeg, decDeg, radiusArcsec)) hits[h.Gcntr] = (h.Ra, h.Dec, h.SepArcsec);
-        var groups = GroupsFiledAt(hits.Keys.Order().ToArray(), gcntr => (hits[gcntr].Ra, hits[gcntr].Dec));
-        return groups.Select(g => (g, hits[g.Gcntr].Sep)).ToList();
     }
 
     /// <summary>A group sky.fb files within a radius: its gcntr, the position filed (its ra_w, dec_w) and the separation.</summary>
