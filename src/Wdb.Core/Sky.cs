@@ -73,6 +73,27 @@ public static class Sky
         return Math.Atan2(Math.Sqrt(num1 * num1 + num2 * num2), den) / ArcsecToRad;
     }
 
+    /// <summary>
+    /// The RA windows [From, To] (deg, inclusive) that hold every position within <paramref name="radiusArcsec"/> of
+    /// (ra, dec): its RA ± the radius over the cosine of the declination farthest from the equator it reaches (never
+    /// narrower than the cone's true extent), widened by <paramref name="margin"/>; split in two where it crosses RA
+    /// 0/360; [0, 360] where it reaches a pole or spans half the circle. Writes one or two into
+    /// <paramref name="windows"/> (at least two long) and returns how many. A superset: callers measure each candidate.
+    /// </summary>
+    public static int RaWindows(double raDeg, double decDeg, double radiusArcsec, double margin, Span<(double From, double To)> windows)
+    {
+        double r = radiusArcsec / 3600.0;
+        double far = Math.Min(90.0, Math.Abs(decDeg) + r);
+        double halfWidth = far >= 89.999 ? 360.0 : r / Math.Cos(far * DegToRad) + margin;
+        double ra = raDeg - 360.0 * Math.Floor(raDeg / 360.0);
+        if (halfWidth >= 180.0) { windows[0] = (0.0, 360.0); return 1; }
+        double from = ra - halfWidth, to = ra + halfWidth;
+        if (from < 0) { windows[0] = (from + 360.0, 360.0); windows[1] = (0.0, to); return 2; }
+        if (to >= 360.0) { windows[0] = (from, 360.0); windows[1] = (0.0, to - 360.0); return 2; }
+        windows[0] = (from, to);
+        return 1;
+    }
+
     /// <summary>(ra, dec) in degrees of a (not necessarily unit) vector; ra in [0, 360).</summary>
     public static (double Ra, double Dec) ToRaDec(double x, double y, double z)
     {

@@ -91,17 +91,13 @@ public sealed class SkyIndex
         var (keyLo, keyHi) = _runOfKey is not null ? _runOfKey.GetValueOrDefault(key) : key == 0 ? (0, _ra.Length) : (0, 0);
         if (keyLo == keyHi || !(radiusArcsec >= 0)) return new Found(0, -1, double.NaN);
         double r = radiusArcsec / 3600.0;
-        double far = Math.Min(90.0, Math.Abs(decDeg) + r);
-        double halfWidth = far >= 89.999 ? 360.0 : r / Math.Cos(far * Sky.DegToRad) + 1e-9;
+        Span<(double From, double To)> windows = stackalloc (double, double)[2];
+        int n = Sky.RaWindows(raDeg, decDeg, radiusArcsec, 1e-9, windows);
         for (int z = ZoneOf(decDeg - r), last = ZoneOf(decDeg + r); z <= last; z++)
         {
             var (lo, hi) = _zoneStart is null ? Run(_zone, keyLo, keyHi, z) : (_zoneStart[z], _zoneStart[z + 1]);
             if (lo == hi) continue;
-            if (halfWidth >= 180.0) { Test(lo, hi); continue; }
-            double from = raDeg - halfWidth, to = raDeg + halfWidth;
-            if (from < 0) { Window(lo, hi, from + 360.0, 360.0); Window(lo, hi, 0.0, to); }
-            else if (to >= 360.0) { Window(lo, hi, from, 360.0); Window(lo, hi, 0.0, to - 360.0); }
-            else Window(lo, hi, from, to);
+            for (int w = 0; w < n; w++) Window(lo, hi, windows[w].From, windows[w].To);
         }
         return new Found(count, best < 0 ? -1 : _point[best], bestSep);
 

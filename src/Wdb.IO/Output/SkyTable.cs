@@ -36,19 +36,12 @@ public static class SkyKeys
         // A margin far below any position error, so that rounding in the bounds never loses a boundary point.
         const double Margin = 1e-7;
         double r = radiusArcsec / 3600.0;
-        double halfWidth = Math.Abs(decDeg) + r + Margin >= 90.0
-            ? 360.0
-            : Math.Asin(Math.Min(1.0, Math.Sin(r * Sky.DegToRad) / Math.Cos(decDeg * Sky.DegToRad))) / Sky.DegToRad + Margin;
-        double ra = raDeg - 360.0 * Math.Floor(raDeg / 360.0);
-        var windows = new List<(double From, double To)>(2);
-        if (halfWidth >= 180.0) windows.Add((0.0, 360.0));
-        else if (ra - halfWidth < 0) { windows.Add((ra - halfWidth + 360.0, 360.0)); windows.Add((0.0, ra + halfWidth)); }
-        else if (ra + halfWidth >= 360.0) { windows.Add((ra - halfWidth, 360.0)); windows.Add((0.0, ra + halfWidth - 360.0)); }
-        else windows.Add((ra - halfWidth, ra + halfWidth));
+        Span<(double From, double To)> windows = stackalloc (double, double)[2];
+        int n = Sky.RaWindows(raDeg, decDeg, radiusArcsec, Margin, windows);
         var ranges = new List<(long, long)>();
         for (int band = BandOf(decDeg - r - Margin), last = BandOf(decDeg + r + Margin); band <= last; band++)
-            foreach (var (from, to) in windows)
-                ranges.Add(((long)band << RaBits | RaPartOf(from), (long)band << RaBits | RaPartOf(to)));
+            for (int w = 0; w < n; w++)
+                ranges.Add(((long)band << RaBits | RaPartOf(windows[w].From), (long)band << RaBits | RaPartOf(windows[w].To)));
         return ranges;
     }
 }
