@@ -21,11 +21,14 @@ case "${1:-}" in
     ;;
   test)
     # Independent tools the tests compare against, from Debian, installed when we can (otherwise
-    # those checks say they were not run): flatc (flatbuffers-compiler) decodes our outputs;
-    # xxh128sum (xxhash) checks summary.json's checksums.
+    # the tests that need them are reported as skipped): flatc (flatbuffers-compiler) decodes our
+    # outputs; xxh128sum (xxhash) checks summary.json's checksums; STILTS (stilts, with a Java
+    # runtime: ~20 s to install) cross-matches as `wdb associate` does and validates the Parquet
+    # exports' VOTable metadata.
     missing=""
     command -v flatc >/dev/null 2>&1 || missing="$missing flatbuffers-compiler"
     command -v xxh128sum >/dev/null 2>&1 || missing="$missing xxhash"
+    command -v stilts >/dev/null 2>&1 || missing="$missing stilts"
     if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null 2>&1 \
         || echo "note: could not install$missing; those cross-checks will be skipped"
