@@ -22,8 +22,12 @@ public static class Associations
     public const double MostRadiusArcsec = 600;
 
     /// <summary>Associates every group of <paramref name="dir"/> (only those with a candidate unless <paramref name="all"/>) and writes the table.</summary>
+    /// <param name="coverage">
+    /// Whether a catalogue larger than sky.fb keeps only its rows near some group (<see cref="GroupsCoverage"/>); the
+    /// table is the same either way (tests compare them).
+    /// </param>
     public static OutputError? Write(string dir, IReadOnlyList<string> catalogues, double radiusArcsec, bool all, bool ipac, TextWriter to,
-        Action<string>? log = null)
+        Action<string>? log = null, bool coverage = true)
     {
         if (!(radiusArcsec > 0 && radiusArcsec <= MostRadiusArcsec))
             return new OutputError($"--radius must be in (0, {MostRadiusArcsec}] arcsec, got {radiusArcsec}");
@@ -31,8 +35,14 @@ public static class Associations
         if (InputPaths.Problem(catalogues) is string inputProblem) return new OutputError(inputProblem);
         using var reader = OutputReader.TryOpen(dir, out var error);
         if (reader is null) return error;
-        var (catalogue, readError) = ExternalCatalogue.Read(catalogues, radiusArcsec, log);
+        SkyCoverage? near;
+        try { near = coverage ? GroupsCoverage(reader, catalogues, radiusArcsec) : null; }
+        catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        var (catalogue, readError) = ExternalCatalogue.Read(catalogues, radiusArcsec, log, near is null ? null : near.Holds);
         if (catalogue is null) return new OutputError(readError!);
+        if (near is not null)
+            log?.Invoke($"kept the {catalogue.Count:N0} of {catalogue.RowsRead:N0} catalogue rows that lie near the groups " +
+                        $"({near.Cells:N0} cells of {SkyCoverage.CellDeg} deg around sky.fb's positions)");
         List<(GroupRecord Group, Nearest Found)> found;
         bool bySky = !all && reader.HasSkyIndex && catalogue.Count <= reader.GroupCount / GroupsPerRowForSky;
         try
@@ -45,8 +55,24 @@ public static class Associations
         log?.Invoke(bySky ? $"read sky.fb around each of the {catalogue.Count:N0} catalogue rows" : $"read all {reader.GroupCount:N0} groups");
         Queries.Write(to, Columns, "associations", ipac, found.Select(f => catalogue.Describe(f.Group, f.Found)));
         log?.Invoke($"{found.Count(f => f.Found.Candidates > 0):N0} of {reader.GroupCount:N0} groups have a counterpart within {radiusArcsec}\" " +
-                    $"among {catalogue.Count:N0} catalogue rows");
+                    $"among {catalogue.Count:N0} catalogue rows{(near is null ? "" : " kept")}");
         return null;
+    }
+
+    /// <summary>
+    /// The sky within the radius of some group (every position sky.fb files), for a catalogue whose files are larger than
+    /// sky.fb (24 bytes a group): a merge of a field against a catalogue of the whole sky (a PSC, Gaia) then holds the
+    /// field's rows, not the sky's. Null where it would not pay, or without sky.fb. A catalogue on standard input counts as
+    /// large (its size is not known, and holding a large one whole is the worse mistake). A row the coverage refuses lies
+    /// beyond the radius of every group, so it is no group's candidate: the table does not change.
+    /// </summary>
+    internal static SkyCoverage? GroupsCoverage(OutputReader reader, IReadOnlyList<string> catalogues, double radiusArcsec)
+    {
+        long catalogueBytes = catalogues.Sum(p => p == InputPaths.StandardInput ? long.MaxValue / 4 : File.Exists(p) ? new FileInfo(p).Length : 0);
+        if (!reader.HasSkyIndex || catalogueBytes <= reader.GroupCount * SkyEntryStruct.Bytes) return null;
+        var cells = new SkyCoverage.Builder();
+        reader.ForEachSkyPosition(cells.Add);
+        return cells.Within(radiusArcsec);
     }
 
     /// <summary>
@@ -91,6 +117,8 @@ public static class Associations
         private readonly IReadOnlyList<string> _paths;
 
         public int Count => _ra.Length;
+        /// <summary>The rows read without fault, kept or not (<see cref="Count"/> where every one is kept).</summary>
+        public long RowsRead { get; private init; }
 
         /// <summary>Row <paramref name="row"/>'s position (deg), rows counted in the order read.</summary>
         public (double Ra, double Dec) PositionOf(int row) => (_ra[row], _dec[row]);
@@ -106,10 +134,14 @@ public static class Associations
             _index = new SkyIndex(_ra, _dec, default, Math.Max(radiusArcsec, 1.0));
         }
 
-        /// <summary>Every catalogue file read whole (its bad rows counted and said, not fatal), or the first fatal error.</summary>
-        public static (ExternalCatalogue? Catalogue, string? Error) Read(IReadOnlyList<string> paths, double radiusArcsec, Action<string>? log = null)
+        /// <summary>
+        /// Every catalogue file read whole (its bad rows counted and said, not fatal), or the first fatal error; only the
+        /// rows whose (ra, dec) <paramref name="keep"/> holds are kept, when given.
+        /// </summary>
+        public static (ExternalCatalogue? Catalogue, string? Error) Read(IReadOnlyList<string> paths, double radiusArcsec, Action<string>? log = null,
+            Func<double, double, bool>? keep = null)
         {
-            var (rows, files) = CatalogueRows.Read(paths, new ReadOptions(Kind: TableKind.CataloguePositions));
+            var (rows, files) = CatalogueRows.Read(paths, new ReadOptions(Kind: TableKind.CataloguePositions), keep);
             foreach (var read in files)
             {
                 if (read.Error is not null) return (null, read.Error.ToString());
@@ -119,7 +151,7 @@ public static class Associations
                     log?.Invoke($"{read.Path}: {read.Rejects.Count:N0} of {read.RowsRead:N0} rows left out, the first at line {first.Line}: {first.Detail}");
                 }
             }
-            return (new ExternalCatalogue(rows, radiusArcsec, paths), null);
+            return (new ExternalCatalogue(rows, radiusArcsec, paths) { RowsRead = files.Sum(f => f.RowsRead - f.Rejects.Count) }, null);
         }
 
         /// <summary>The candidates within <paramref name="radiusArcsec"/> of (ra, dec) and the nearest (the first in (file, line) between equals).</summary>

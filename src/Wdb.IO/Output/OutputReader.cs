@@ -250,6 +250,30 @@ public sealed class OutputReader : IDisposable
     }
 
     /// <summary>
+    /// Every position sky.fb files (each group's ra_w, dec_w; 24 bytes a group, a fraction of groups.fb), in file order,
+    /// chunk by chunk on the calling thread; false without sky.fb.
+    /// </summary>
+    public bool ForEachSkyPosition(Action<double, double> visit)
+    {
+        if (_sky is not { } sky) return false;
+        for (int c = 0; c < sky.Chunks.Count; c++)
+        {
+            if (sky.Chunks.Records[c] == 0) continue;
+            var chunk = SkyChunk.GetRootAsSkyChunk(sky.Read(c, SkyEntryStruct.Bytes, tables: false));
+            sky.Decode(c, () =>
+            {
+                for (int i = 0, n = chunk.EntriesLength; i < n; i++)
+                {
+                    var entry = chunk.Entries(i)!.Value;
+                    visit(entry.Ra, entry.Dec);
+                }
+                return true;
+            });
+        }
+        return true;
+    }
+
+    /// <summary>
     /// The groups of <paramref name="gcntrs"/> (ascending, distinct), in that order, each checked to lie where sky.fb
     /// filed it (<paramref name="filedAt"/>). Each groups.fb chunk is read once for the groups it holds, the chunks on
     /// every core (when the groups lie in most chunks, this reads what a scan would).

@@ -16,8 +16,8 @@ public sealed class CatalogueRows
     public int[] FileIndex = [];
     public int Count { get; private set; }
 
-    // Rows kept: those with lo <= dec <= hi (every row by default).
-    private double _decLo = double.NegativeInfinity, _decHi = double.PositiveInfinity;
+    // Rows kept: those it holds (every row when null).
+    private Func<double, double, bool>? _keep;
 
     /// <summary>
     /// Every file of <paramref name="paths"/> read as <paramref name="options"/> say (a catalogue kind), each file's
@@ -26,11 +26,18 @@ public sealed class CatalogueRows
     /// still read, counted and in the checksum.
     /// </summary>
     public static (CatalogueRows Rows, IReadOnlyList<FileReadResult> Files) Read(IReadOnlyList<string> paths, ReadOptions options,
-        (double Lo, double Hi)? decRange = null)
+        (double Lo, double Hi)? decRange = null) =>
+        Read(paths, options, decRange is var (lo, hi) ? (_, dec) => dec >= lo && dec <= hi : null);
+
+    /// <summary>
+    /// As <see cref="Read(IReadOnlyList{string}, ReadOptions, ValueTuple{double, double}?)"/>, keeping the rows whose
+    /// (ra, dec) <paramref name="keep"/> holds (every row when null): those near a merge's groups, of a large catalogue.
+    /// </summary>
+    public static (CatalogueRows Rows, IReadOnlyList<FileReadResult> Files) Read(IReadOnlyList<string> paths, ReadOptions options,
+        Func<double, double, bool>? keep)
     {
         if (options.Kind == TableKind.Extractions) throw new ArgumentException("a catalogue is read as one of the catalogue kinds", nameof(options));
-        var rows = new CatalogueRows();
-        if (decRange is var (lo, hi)) (rows._decLo, rows._decHi) = (lo, hi);
+        var rows = new CatalogueRows { _keep = keep };
         var files = new List<FileReadResult>();
         for (int f = 0; f < paths.Count; f++)
         {
@@ -44,7 +51,7 @@ public sealed class CatalogueRows
 
     private void Append(ExtractionBlock block)
     {
-        int n = double.IsNegativeInfinity(_decLo) && double.IsPositiveInfinity(_decHi) ? block.Count : KeepInRange(block);
+        int n = _keep is null ? block.Count : KeepHeld(block, _keep);
         if (Count + n > Ra.Length) Grow(Math.Max(Count + n, Ra.Length * 2));
         block.Ra.AsSpan(0, n).CopyTo(Ra.AsSpan(Count));
         block.Dec.AsSpan(0, n).CopyTo(Dec.AsSpan(Count));
@@ -56,15 +63,15 @@ public sealed class CatalogueRows
     }
 
     /// <summary>
-    /// The rows of <paramref name="block"/> within the declination range moved to its front (only the kept columns; the
-    /// block is the reader's, emptied after this), and how many they are.
+    /// The rows of <paramref name="block"/> that <paramref name="keep"/> holds moved to its front (only the kept columns;
+    /// the block is the reader's, emptied after this), and how many they are.
     /// </summary>
-    private int KeepInRange(ExtractionBlock block)
+    private static int KeepHeld(ExtractionBlock block, Func<double, double, bool> keep)
     {
         int kept = 0;
         for (int i = 0; i < block.Count; i++)
         {
-            if (!(block.Dec[i] >= _decLo && block.Dec[i] <= _decHi)) continue;
+            if (!keep(block.Ra[i], block.Dec[i])) continue;
             if (kept != i)
             {
                 block.Ra[kept] = block.Ra[i]; block.Dec[kept] = block.Dec[i]; block.ScanKey[kept] = block.ScanKey[i];

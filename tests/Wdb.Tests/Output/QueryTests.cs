@@ -231,6 +231,78 @@ public sealed class QueryTests : IDisposable
     }
 
     /// <summary>
+    /// A catalogue larger than sky.fb keeps only its rows near some group (the merge of a field against a catalogue of
+    /// the sky): for a field across RA 0/360 and one over the pole, rows near groups (within and just beyond the radius)
+    /// among many more spread over ~15 deg around the field, the table is the same text the whole catalogue gives, with
+    /// --all and without, while only a small part of the rows is held.
+    /// </summary>
+    [Theory]
+    [InlineData(0.2, 30.0, 2.0)]
+    [InlineData(40.0, 89.93, 600.0)]
+    public void A_large_catalogue_keeps_only_its_rows_near_the_groups_and_gives_the_same_table(double ra0, double dec0, double radius)
+    {
+        var sky = SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 1500, 41, CenterRaDeg: ra0, CenterDecDeg: dec0 > 80 ? 0 : dec0));
+        if (dec0 > 80) for (int i = 0; i < sky.Count; i++) (sky.Ra[i], sky.Dec[i]) = TurnedNorth(sky.Ra[i], sky.Dec[i], ra0, dec0);
+        string input = _s.PathOf("field.csv"), dir = _s.PathOf("merged"), catalogue = _s.PathOf("sky.csv");
+        TableTextWriter.Write(sky, input);
+        Assert.Null(MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = dir, Device = "cpu" }).Error);
+        List<GroupRecord> groups;
+        using (var reader = OutputReader.Open(dir)) groups = reader.Groups().ToList();
+
+        var rnd = new Random(17);
+        var lines = new List<string> { "ra,dec" };
+        for (int k = 0; k < 60_000; k++)
+        {
+            double ra, dec;
+            if (k % 20 == 0)
+            {
+                var g = groups[rnd.Next(groups.Count)];
+                double offset = radius * 1.2 * rnd.NextDouble(), angle = 2 * Math.PI * rnd.NextDouble();
+                (ra, dec) = Wdb.Tests.Stats.TestBlocks.Offset(g.RaW, g.DecW, offset * Math.Sin(angle), offset * Math.Cos(angle));
+            }
+            else
+            {
+                // Uniform on the sphere within 15 deg of the field's centre (the polar one: a cap around the pole).
+                double z0 = Math.Cos(15 * Math.PI / 180), z = z0 + (1 - z0) * rnd.NextDouble(), phi = 2 * Math.PI * rnd.NextDouble();
+                (ra, dec) = TurnedFrom(phi, z, ra0, dec0);
+            }
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"{ra:R},{dec:R}"));
+        }
+        File.WriteAllLines(catalogue, lines);
+
+        foreach (bool all in new[] { true, false })
+        {
+            var whole = new StringWriter();
+            var near = new StringWriter();
+            var said = new List<string>();
+            Assert.Null(Associations.Write(dir, [catalogue], radius, all, ipac: false, whole, coverage: false));
+            Assert.Null(Associations.Write(dir, [catalogue], radius, all, ipac: false, near, said.Add));
+            Assert.Equal(whole.ToString(), near.ToString());
+            Assert.True(Csv(near.ToString()).Count(r => r["n_candidates"] != "0") > groups.Count / 50, "too few groups matched to tell");
+            var kept = said.Single(l => l.StartsWith("kept the ", StringComparison.Ordinal));
+            long held = long.Parse(kept.Split(' ')[2], NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+            Assert.Contains("of 60,000 catalogue rows", kept);
+            Assert.InRange(held, 2_000, 4_000);   // the rows placed near groups (2/3 of them within the radius), few of the rest
+        }
+    }
+
+    /// <summary>
+    /// The point at colatitude acos(<paramref name="z"/>) and azimuth <paramref name="phi"/> about the pole, with the pole
+    /// then moved to (<paramref name="ra0"/>, <paramref name="dec0"/>).
+    /// </summary>
+    private static (double Ra, double Dec) TurnedFrom(double phi, double z, double ra0, double dec0)
+    {
+        // A cap about the north pole, turned down to the equator at ra0 (dec0 = 0), then back up north to dec0.
+        double rxy = Math.Sqrt(1 - z * z);
+        double x = rxy * Math.Cos(phi), y = rxy * Math.Sin(phi);
+        // The pole (0, 0, 1) to (1, 0, 0): a turn by 90 deg about the y axis; then about the z axis to ra0.
+        double ex = z, ey = y, ez = -x;
+        double a = ra0 * Math.PI / 180;
+        var (ra, dec) = Sky.ToRaDec(ex * Math.Cos(a) - ey * Math.Sin(a), ex * Math.Sin(a) + ey * Math.Cos(a), ez);
+        return TurnedNorth(ra, dec, ra0, dec0);
+    }
+
+    /// <summary>
     /// `wdb associate` against an independent tool where it is installed: STILTS `tmatch2 matcher=sky` (find=best1 for the
     /// nearest row of each group, find=all for the candidates' count) on the groups as `wdb export` writes them, for a
     /// field across RA 0/360 and catalogue rows up to 3" from groups (radius 2"), through sky.fb and by the scan.
