@@ -39,12 +39,12 @@ internal sealed class GroupAssociations
     public bool HasCounterpart(double raDeg, double decDeg) => _index.Within(0, raDeg, decDeg, _radiusArcsec).Count > 0;
 
     public static (GroupAssociations? Associations, string? Error) Read(AssociateCatalogues request, MergeOptions options, Action<string>? log,
-        (double Lo, double Hi)? decRange = null)
+        Func<double, double, bool>? keep = null)
     {
         if (!(request.RadiusArcsec > 0 && request.RadiusArcsec <= AssociateCatalogues.MostRadiusArcsec))
             return (null, $"--associate-radius must be in (0, {AssociateCatalogues.MostRadiusArcsec}] arcsec, got {request.RadiusArcsec}");
         var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, TableKind.CataloguePositions, "--associate",
-            "no group is associated with them", log, decRange);
+            "no group is associated with them", log, keep);
         return error is null ? (new GroupAssociations(rows!, request.RadiusArcsec, files!), null) : (null, error);
     }
 }

@@ -185,7 +185,11 @@ public static class MergeJob
         summary.CandidateGroups = Components.Count(labels);
         timer.Stop("components");
 
-        var footprints = ScanFootprints.DeriveFromExtractions(scanCorners ?? sorted, options.Threads);
+        // A footprint is where its scan looked: from every row read but a duplicate cntr's, filtered or merged, so it does
+        // not depend on the filters (as the zone merge's pass, which needs no --not-in catalogue for it).
+        var footprints = scanCorners is not null
+            ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
+            : ScanFootprints.DeriveFromExtractions([sorted, NotDuplicates(filtered, filteredReasons, options.Threads)], options.Threads);
         timer.Stop("footprints");
         var model = ModelOf(options);
         var ordered = GroupStages.Order(sorted, cgid, footprints, model, options, summary, timer, log, options.Progress,
@@ -295,35 +299,39 @@ public static class MergeJob
     /// <summary>
     /// The --not-in and --associate catalogues read into <paramref name="options"/> and the summary (nothing to do
     /// without them); a run stopped at a bad one (exit 2). <paramref name="notIn"/> false leaves the --not-in ones
-    /// (a cluster's stitch filters no row); <paramref name="decRange"/> keeps only the catalogue rows in it (a cluster's
-    /// task: those that can meet its zone's rows and groups).
+    /// (a cluster's stitch filters no row); <paramref name="keep"/> keeps only the catalogue rows whose (ra, dec) it
+    /// holds (a cluster's task: those that can meet its zone's rows and groups; its plan: none, it only checks them).
     /// </summary>
     internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log, bool notIn = true,
-        (double Lo, double Hi)? decRange = null)
+        Func<double, double, bool>? keep = null)
     {
-        if (decRange is null) WarnOfCatalogueMemory(options, notIn, log);
+        if (keep is null) WarnOfCatalogueMemory(options, notIn, log);
         if (notIn && options.Filters.NotIn is { } request)
         {
             options.Progress?.Stage("read the --not-in catalogues", null, 0);
-            var (catalogue, error) = ReleasedCatalogue.Read(request, options, log, decRange);
+            var (catalogue, error) = ReleasedCatalogue.Read(request, options, log, keep);
             if (catalogue is null) return MergeOutcome.Fail(InputErrorExit, error!);
             summary.NotIn = catalogue.Files.ToList();
-            log?.Invoke($"--not-in: {catalogue.Rows:N0} catalogue rows; an extraction within {request.RadiusArcsec}\" of one " +
+            log?.Invoke($"--not-in: {Held(catalogue.Rows, catalogue.Files, keep)} catalogue rows; an extraction within {request.RadiusArcsec}\" of one " +
                         (request.AnyScan ? "(of any scan) is left out" : "of its own scan is left out"));
             options = options with { Filters = options.Filters with { Catalogue = catalogue } };
         }
         if (options.Associate is { } associate)
         {
             options.Progress?.Stage("read the --associate catalogues", null, 0);
-            var (associations, error) = GroupAssociations.Read(associate, options, log, decRange);
+            var (associations, error) = GroupAssociations.Read(associate, options, log, keep);
             if (associations is null) return MergeOutcome.Fail(InputErrorExit, error!);
             summary.Associate = associations.Files.ToList();
-            log?.Invoke($"--associate: {associations.Rows:N0} catalogue rows; a group with one within {associate.RadiusArcsec}\" of its mean position " +
+            log?.Invoke($"--associate: {Held(associations.Rows, associations.Files, keep)} catalogue rows; a group with one within {associate.RadiusArcsec}\" of its mean position " +
                         "has a counterpart (reliability evidence)");
             options = options with { Associations = associations };
         }
         return null;
     }
+
+    /// <summary>The rows held, and of how many read when only some are kept.</summary>
+    private static string Held(int rows, IReadOnlyList<CatalogueFileSummary> files, Func<double, double, bool>? keep) =>
+        keep is null ? $"{rows:N0}" : $"{rows:N0} held of {files.Sum(f => f.RowsRead - f.RowsRejected):N0}";
 
     /// <summary>Bytes a catalogue row takes at peak while it is read and indexed (a 10 M-row catalogue: 1.25 GB; NOTES 97).</summary>
     internal const long CatalogueBytesPerRow = 125;
@@ -483,6 +491,14 @@ public static class MergeJob
         timer.Stop("write");
         timer.CopyTo(summary);
         return new MergeOutcome(0, null, summary);
+    }
+
+    /// <summary>The rows of <paramref name="filtered"/> left out by a filter, not as a duplicate cntr (all of them when none is).</summary>
+    private static ExtractionBlock NotDuplicates(ExtractionBlock filtered, RejectReason[] reasons, int threads)
+    {
+        if (!reasons.Contains(RejectReason.DuplicateCntr)) return filtered;
+        var duplicates = Array.ConvertAll(reasons, r => r == RejectReason.DuplicateCntr ? r : RejectReason.None);
+        return Split(filtered, duplicates, threads).Merged;
     }
 
     internal static (ExtractionBlock Merged, ExtractionBlock Filtered, RejectReason[] FilteredReasons) Split(

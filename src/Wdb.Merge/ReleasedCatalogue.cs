@@ -56,12 +56,12 @@ internal sealed class ReleasedCatalogue
 
     /// <summary>The catalogues read whole (<see cref="CatalogueFiles.Read"/>), or the first fatal error as one line.</summary>
     public static (ReleasedCatalogue? Catalogue, string? Error) Read(NotInCatalogues request, MergeOptions options, Action<string>? log,
-        (double Lo, double Hi)? decRange = null)
+        Func<double, double, bool>? keep = null)
     {
         if (!(request.RadiusArcsec > 0 && request.RadiusArcsec <= NotInCatalogues.MostRadiusArcsec))
             return (null, $"--not-in-radius must be in (0, {NotInCatalogues.MostRadiusArcsec}] arcsec, got {request.RadiusArcsec}");
         var kind = request.AnyScan ? TableKind.CataloguePositions : TableKind.CataloguePositionsAndScans;
-        var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, kind, "--not-in", "their extractions stay in the merge", log, decRange);
+        var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, kind, "--not-in", "their extractions stay in the merge", log, keep);
         if (error is not null)
         {
             bool noScans = !request.AnyScan && error.Contains("missing required column '", StringComparison.Ordinal)
@@ -93,17 +93,17 @@ internal static class CatalogueFiles
     /// and checksum, its format and profile found from the file itself (the merge's --profile names the inputs' bulk
     /// layout, and a PSC is not laid out as a working database: its bulk files are told by their 60 columns); a bad row is left out, counted and said (what that means for the merge in
     /// <paramref name="leftOut"/>), and under --strict stops the run. The first fatal error instead, as one line
-    /// beginning with <paramref name="option"/>. With <paramref name="decRange"/> only the rows in it are kept (a
+    /// beginning with <paramref name="option"/>. With <paramref name="keep"/> only the rows whose (ra, dec) it holds are kept (a
     /// cluster's task, which needs those near its zone).
     /// </summary>
     public static (CatalogueRows? Rows, List<CatalogueFileSummary>? Files, string? Error) Read(IReadOnlyList<string> paths, MergeOptions options,
-        TableKind kind, string option, string leftOut, Action<string>? log, (double Lo, double Hi)? decRange = null)
+        TableKind kind, string option, string leftOut, Action<string>? log, Func<double, double, bool>? keep = null)
     {
         if (paths.Count == 0) return (null, null, $"{option} names no catalogue");
         // A cluster's tasks read the catalogues again, so they must be files.
         if (paths.Contains(InputPaths.StandardInput)) return (null, null, $"{option}: a catalogue is read from a file, not from standard input ('-')");
         var readOptions = new ReadOptions(null, InputFormat.Auto, options.Strict, options.Threads, options.Checksum, kind);
-        var (rows, read) = CatalogueRows.Read(paths, readOptions, decRange);
+        var (rows, read) = CatalogueRows.Read(paths, readOptions, keep);
         var files = new List<CatalogueFileSummary>();
         foreach (var file in read)
         {

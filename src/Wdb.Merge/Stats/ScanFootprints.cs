@@ -112,11 +112,14 @@ public sealed class ScanFootprints
     /// Derives every scan's footprint from the extractions it holds in <paramref name="block"/>:
     /// the <see cref="Builder"/>'s two passes over one block.
     /// </summary>
-    public static ScanFootprints DeriveFromExtractions(ExtractionBlock block, int threads = 0)
+    public static ScanFootprints DeriveFromExtractions(ExtractionBlock block, int threads = 0) => DeriveFromExtractions([block], threads);
+
+    /// <summary>Every scan's footprint from the extractions it holds in <paramref name="blocks"/> (as if they were one block, in order).</summary>
+    public static ScanFootprints DeriveFromExtractions(IReadOnlyList<ExtractionBlock> blocks, int threads = 0)
     {
         var builder = new Builder(threads);
-        builder.AddToCentres(block);
-        builder.AddToBoxes(block);
+        foreach (var block in blocks) builder.AddToCentres(block);
+        foreach (var block in blocks) builder.AddToBoxes(block);
         return builder.Build();
     }
 

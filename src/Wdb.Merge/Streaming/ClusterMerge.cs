@@ -58,8 +58,10 @@ public static class ClusterMerge
         var summary = MergeJob.NewSummary(options);
         var timer = new StageTimer();
         if (MergeJob.ReadScanTable(options, out var scanCorners) is MergeOutcome badScans) return badScans;
-        // The footprints are of the rows merged, so the plan filters as the tasks will.
-        if (MergeJob.ReadCatalogues(ref options, summary, log) is MergeOutcome badCatalogue) return badCatalogue;
+        // The catalogues are read through (a bad one stops the plan; their checksums go to plan.json, for the tasks to
+        // check), but no row is held: the footprints are of every row, filtered or not, and the tasks filter and score
+        // with the rows near their zones. A full-sky PSC does not have to fit the plan's machine.
+        if (MergeJob.ReadCatalogues(ref options, summary, log, keep: static (_, _) => false) is MergeOutcome badCatalogue) return badCatalogue;
         if (options.Filters.NotIn is not null || options.Associate is not null) timer.Stop("catalogues");
         int blockRows = ZoneMerge.PartitionRows(ZoneMerge.DefaultZoneRows, expected.Sum());
         using var passes = new ZoneMerge.Passes(options, summary, timer, ZoneMerge.DefaultZoneRows, blockRows, expected, work, log);
@@ -93,10 +95,10 @@ public static class ClusterMerge
     /// filter or score this zone otherwise than the footprints and the other tasks were.
     /// </summary>
     private static MergeOutcome? ReadPlanCatalogues(ClusterState state, ref MergeOptions options, Action<string>? log, bool notIn = true,
-        (double Lo, double Hi)? decRange = null)
+        Func<double, double, bool>? keep = null)
     {
         var read = new RunSummary();
-        if (MergeJob.ReadCatalogues(ref options, read, log, notIn, decRange) is MergeOutcome bad) return bad;
+        if (MergeJob.ReadCatalogues(ref options, read, log, notIn, keep) is MergeOutcome bad) return bad;
         return (CatalogueFiles.Changed("--not-in", read.NotIn, state.Summary.NotIn, "the plan")
                 ?? CatalogueFiles.Changed("--associate", read.Associate, state.Summary.Associate, "the plan")) is string changed
             ? MergeOutcome.Fail(MergeJob.InputErrorExit, $"{changed}: plan again, or restore it")
@@ -169,8 +171,8 @@ public static class ClusterMerge
         var (cuts, bounds) = runs.Zones(state.ZoneRows);
         if (cuts.Length + 1 != state.Zones)
             throw new IOException($"the runs in '{work}' give {cuts.Length + 1} zones where the plan made {state.Zones}: they are not the plan's");
-        var decRange = CatalogueRange(cuts, task, Math.Max(options.Filters.NotIn?.RadiusArcsec ?? 0, options.Associate?.RadiusArcsec ?? 0));
-        if (ReadPlanCatalogues(state, ref options, log, decRange: decRange) is MergeOutcome badCatalogue) return badCatalogue;
+        var (lo, hi) = CatalogueRange(cuts, task, Math.Max(options.Filters.NotIn?.RadiusArcsec ?? 0, options.Associate?.RadiusArcsec ?? 0));
+        if (ReadPlanCatalogues(state, ref options, log, keep: (_, dec) => dec >= lo && dec <= hi) is MergeOutcome badCatalogue) return badCatalogue;
         if (options.Filters.NotIn is not null || options.Associate is not null) timer.Stop("catalogues");
         var footprints = ReadFootprints(work);
 
@@ -224,7 +226,6 @@ public static class ClusterMerge
                 $"run them (wdb cluster task --work {work} --task N) before the stitch");
         var options = state.Options(threads, device, progress);
         if (OutputWriter.TargetOf(options.OutDir, out var badOut) is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, badOut!.Message);
-        if (ReadPlanCatalogues(state, ref options, log, notIn: false) is MergeOutcome badCatalogue) return badCatalogue;
         string stitch = Path.Combine(work, $"stitch-{Path.GetRandomFileName().Replace(".", "")}");
         try
         {
@@ -262,6 +263,15 @@ public static class ClusterMerge
         {
             using var runs = DeclinationRuns.Open(Path.Combine(dir, OpenName));
             for (int r = 0; r < runs.RunCount; r++) runs.Read(r, 0, runs.RowsOf(r), open);
+        }
+        // The --associate catalogues score the open rows' groups, whose mean positions lie among their rows: only the
+        // catalogue rows near those rows (the radius and a minute more, as a task's) are held, not the sky's.
+        if (options.Associate is { } associate)
+        {
+            var near = new SkyCoverage.Builder();
+            for (int i = 0; i < open.Count; i++) near.Add(open.Ra[i], open.Dec[i]);
+            if (ReadPlanCatalogues(state, ref options, log, notIn: false, keep: near.Within(associate.RadiusArcsec + 60.0).Holds) is MergeOutcome bad)
+                return bad;
         }
         options.Progress?.Stage($"stitch {open.Count:N0} open rows", null, open.Count);
         var stitched = new OutputRuns(Path.Combine(stitch, OutName));

@@ -366,7 +366,11 @@ public static class ZoneMerge
             return keys;
         }
 
-        /// <summary>Pass 2b: footprints of the rows that will be merged (or of the scan table), before any group's spos.</summary>
+        /// <summary>
+        /// Pass 2b: the scans' footprints, from every row read but a duplicate cntr's (or from the scan table), before any
+        /// group's spos. Filtered rows count: a footprint is where the scan looked, so it does not depend on the filters,
+        /// and the pass needs no --not-in catalogue.
+        /// </summary>
         public MergeOutcome? Footprints(ExtractionBlock? scanCorners)
         {
             // Every row is read twice (centres, then boxes): the display counts both passes.
@@ -374,8 +378,8 @@ public static class ZoneMerge
             options.Progress?.Stage("scan footprints", scanCorners is null ? () => Interlocked.Read(ref read) : null, 2 * _runs.Rows);
             _footprints = scanCorners is not null
                 ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
-                : FootprintsOf(_runs, blockRows, FootprintColumns(options.Filters, _duplicateKeys.Count > 0),
-                    rows => Keep(rows, _duplicateKeys, options).Merged, options.Threads, n => Interlocked.Add(ref read, n));
+                : FootprintsOf(_runs, blockRows, FootprintColumns(_duplicateKeys.Count > 0),
+                    rows => WithoutDuplicates(rows, _duplicateKeys, options.Threads), options.Threads, n => Interlocked.Add(ref read, n));
             timer.Stop("footprints");
             return null;
         }
@@ -541,27 +545,32 @@ public static class ZoneMerge
     }
 
     /// <summary>
-    /// The footprints of the merged rows, read run by run in slices of at most
-    /// <paramref name="sliceRows"/>, each slice with only the <paramref name="columns"/> that
-    /// the footprints and the choice of merged rows read.
+    /// The footprints of the rows that <paramref name="counted"/> keeps of each slice, read run by run in slices of at
+    /// most <paramref name="sliceRows"/>, each slice with only the <paramref name="columns"/> that the footprints and
+    /// that choice read.
     /// </summary>
     private static ScanFootprints FootprintsOf(DeclinationRuns runs, int sliceRows, Func<ExtractionBlock, Array[]> columns,
-        Func<ExtractionBlock, ExtractionBlock> merged, int threads, Action<int> counted)
+        Func<ExtractionBlock, ExtractionBlock> counted, int threads, Action<int> read)
     {
         var builder = new ScanFootprints.Builder(threads);
-        ForEachSlice(runs, sliceRows, columns, rows => { int n = rows.Count; builder.AddToCentres(merged(rows)); counted(n); });
-        ForEachSlice(runs, sliceRows, columns, rows => { int n = rows.Count; builder.AddToBoxes(merged(rows)); counted(n); });
+        ForEachSlice(runs, sliceRows, columns, rows => { int n = rows.Count; builder.AddToCentres(counted(rows)); read(n); });
+        ForEachSlice(runs, sliceRows, columns, rows => { int n = rows.Count; builder.AddToBoxes(counted(rows)); read(n); });
         return builder.Build();
     }
 
-    /// <summary>Columns for the footprints (scan, position) and for <see cref="Keep"/> (filters, duplicates' file and line).</summary>
-    private static Func<ExtractionBlock, Array[]> FootprintColumns(FilterOptions filters, bool duplicates) => b =>
+    /// <summary>Columns for the footprints (scan, position) and for <see cref="WithoutDuplicates"/> (file and line).</summary>
+    private static Func<ExtractionBlock, Array[]> FootprintColumns(bool duplicates) => b =>
+        duplicates ? [b.ScanKey, b.Ra, b.Dec, b.FileIndex, b.Line] : [b.ScanKey, b.Ra, b.Dec];
+
+    /// <summary>The rows of <paramref name="block"/> that are not a duplicate cntr's (<paramref name="block"/> itself when there are none).</summary>
+    private static ExtractionBlock WithoutDuplicates(ExtractionBlock block, HashSet<(int, long)> duplicateKeys, int threads)
     {
-        var columns = new List<Array> { b.ScanKey, b.Ra, b.Dec };
-        if (duplicates) columns.AddRange([b.FileIndex, b.Line]);
-        foreach (var column in PreMergeFilter.Columns(b, filters)) if (!columns.Contains(column)) columns.Add(column);
-        return columns.ToArray();
-    };
+        if (duplicateKeys.Count == 0) return block;
+        var reasons = new RejectReason[block.Count];
+        for (int i = 0; i < block.Count; i++)
+            if (duplicateKeys.Contains((block.FileIndex[i], block.Line[i]))) reasons[i] = RejectReason.DuplicateCntr;
+        return MergeJob.Split(block, reasons, threads).Merged;
+    }
 
     private static void ForEachSlice(DeclinationRuns runs, int sliceRows, Func<ExtractionBlock, Array[]> columns, Action<ExtractionBlock> use)
     {

@@ -137,6 +137,67 @@ public sealed class NotInCatalogueTests : IDisposable
             Assert.Equal(whole.GetProperty("not_in").ToString(), Summary(outDir).GetProperty("not_in").ToString());
     }
 
+    /// <summary>
+    /// A scan's footprint is where it looked: every row read but a duplicate cntr's counts, filtered or merged. So every
+    /// group's spos under the filters (--not-in, --min-snr, --exclude-artifacts) is the count of the footprints of all
+    /// those rows that cover its mean position, held whole and in zones; and the zone merge's footprint pass needs no
+    /// catalogue (a cluster's plan holds none). The footprints of the merged rows alone would give other counts here.
+    /// </summary>
+    [Fact]
+    public void Footprints_are_of_every_row_read_so_filters_do_not_change_them()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s);
+        var rows = ReadAll(inputs);
+        string psc = Catalogue(rows, "psc.csv", 13);
+        var filters = new FilterOptions(MinSnr: 12, ExcludeArtifacts: true, NotIn: new NotInCatalogues([psc]));
+        foreach (int? zoneRows in new int?[] { 0, 400 })
+        {
+            string outDir = _s.PathOf($"filtered-{zoneRows}");
+            Assert.Null(MergeJob.Run(Options(inputs, outDir, filters, zoneRows)).Error);
+            using var reader = OutputReader.Open(outDir);
+            var extractions = reader.Extractions().ToList();
+            // A cntr read again is the duplicate (rejects.csv: "cntr N already read"); the first row of it is merged.
+            var seen = new HashSet<long>();
+            var duplicates = Enumerable.Range(0, rows.Count).OrderBy(i => rows.FileIndex[i]).ThenBy(i => rows.Line[i])
+                .Where(i => !seen.Add(rows.Cntr[i])).Select(i => (rows.FileIndex[i], rows.Line[i])).ToHashSet();
+            var merged = extractions.Where(x => x.Gcntr >= 0).Select(x => (x.FileIndex, x.Line)).ToHashSet();
+            Assert.NotEmpty(duplicates);
+            Assert.True(merged.Count < rows.Count * 3 / 4, $"{merged.Count} of {rows.Count} rows merged: the filters took too few to tell");
+            var all = ScanFootprints.DeriveFromExtractions(Rows(rows, i => !duplicates.Contains((rows.FileIndex[i], rows.Line[i]))));
+            var mergedOnly = ScanFootprints.DeriveFromExtractions(Rows(rows, i => merged.Contains((rows.FileIndex[i], rows.Line[i]))));
+            var groups = reader.Groups().ToList();
+            Assert.All(groups, g => Assert.Equal(all.CountCovering(g.RaW, g.DecW), g.Spos));
+            Assert.Contains(groups, g => mergedOnly.CountCovering(g.RaW, g.DecW) != g.Spos);
+        }
+
+        static ExtractionBlock Rows(ExtractionBlock from, Func<int, bool> keep) => from.Select(Enumerable.Range(0, from.Count).Where(keep).ToArray());
+    }
+
+    /// <summary>
+    /// A cluster's plan reads the catalogues through (checksums for its tasks; a bad one stops it) but holds none of their
+    /// rows: its footprints do not need them, so a full-sky PSC need not fit the plan's machine.
+    /// </summary>
+    [Fact]
+    public void A_cluster_plan_reads_the_catalogues_but_holds_none_of_their_rows()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s);
+        var rows = ReadAll(inputs);
+        string psc = Catalogue(rows, "psc.csv", 3);
+        var options = Options(inputs, _s.PathOf("out"), new FilterOptions(NotIn: new NotInCatalogues([psc]))) with
+        {
+            Associate = new AssociateCatalogues([psc], 2.0),
+        };
+        var said = new List<string>();
+        var plan = ClusterMerge.Plan(options, _s.PathOf("work"), 3, "wdb", said.Add);
+        Assert.Null(plan.Error);
+        // Catalogue's rows: every third input row and two more, one of them unreadable.
+        long read = (rows.Count + 2) / 3 + 2;
+        Assert.Equal(read, Assert.Single(plan.Summary!.NotIn).RowsRead);
+        Assert.Equal(read, Assert.Single(plan.Summary!.Associate).RowsRead);
+        Assert.Contains(said, l => l.StartsWith($"--not-in: 0 held of {read - 1:N0} catalogue rows", StringComparison.Ordinal));
+        Assert.Contains(said, l => l.StartsWith($"--associate: 0 held of {read - 1:N0} catalogue rows", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_cluster_task_refuses_a_catalogue_changed_since_the_plan()
     {
