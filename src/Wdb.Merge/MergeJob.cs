@@ -123,10 +123,12 @@ public static class MergeJob
         var timer = new StageTimer();
         var summary = NewSummary(options);
 
-        // The scan table and the --not-in catalogues first: a bad one stops the run before any work.
+        // The scan table first: a bad one stops the run before any work. The --not-in and --associate catalogues are read
+        // once the inputs' sky is known (after the read, or the zone merge's partition), so that only their rows near
+        // it are held: a field against a catalogue of the sky holds the field's share. What can be told of them without
+        // reading them (a missing file, a bad radius) stops the run now.
         if (ReadScanTable(options, out var scanCorners) is MergeOutcome badScans) return badScans;
-        if (ReadCatalogues(ref options, summary, log) is MergeOutcome badCatalogue) return badCatalogue;
-        if (options.Filters.NotIn is not null || options.Associate is not null) timer.Stop("catalogues");
+        if (CatalogueRefusal(options) is MergeOutcome badCatalogues) return badCatalogues;
         var zones = Streaming.ZoneMerge.Plan(options, expected);
         WarnOfDiskSpace(options, zones?.EstimatedRows ?? expected.Sum(), zones is not null, log);
         if (zones is null && options.ZoneRows is null && log is not null)
@@ -147,6 +149,12 @@ public static class MergeJob
         var (block, readError) = ReadInputs(options, expected, summary, rejects, log);
         if (readError is not null) return MergeOutcome.Fail(InputErrorExit, readError);
         timer.Stop("read");
+        if (options.Filters.NotIn is not null || options.Associate is not null)
+        {
+            var inputsSky = new SkyCoverage.Builder();
+            for (int i = 0; i < block.Count; i++) inputsSky.Add(block.Ra[i], block.Dec[i]);
+            if (ReadCataloguesNear(ref options, summary, inputsSky, timer, log) is MergeOutcome badCatalogue) return badCatalogue;
+        }
 
         // Duplicate cntr: rejected like unreadable rows (they have a file and line).
         var duplicates = DuplicateCntr.Find(block, options.Threads);
@@ -305,7 +313,6 @@ public static class MergeJob
     internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log, bool notIn = true,
         Func<double, double, bool>? keep = null)
     {
-        if (keep is null) WarnOfCatalogueMemory(options, notIn, log);
         if (notIn && options.Filters.NotIn is { } request)
         {
             options.Progress?.Stage("read the --not-in catalogues", null, 0);
@@ -329,6 +336,40 @@ public static class MergeJob
         return null;
     }
 
+    /// <summary>
+    /// The catalogues of a run on one machine, read once its inputs are (<paramref name="inputsSky"/>: the rows read):
+    /// only their rows within reach of some input row are held (the --not-in radius of an extraction; the --associate
+    /// radius and a minute more of a group's mean position, which lies among its rows). A row left out is within reach
+    /// of no extraction nor group, so the tables are those the whole catalogue gives.
+    /// </summary>
+    internal static MergeOutcome? ReadCataloguesNear(ref MergeOptions options, RunSummary summary, SkyCoverage.Builder inputsSky, StageTimer timer,
+        Action<string>? log)
+    {
+        double reach = Math.Max(options.Filters.NotIn?.RadiusArcsec ?? 0, options.Associate is { } a ? a.RadiusArcsec + 60.0 : 0);
+        if (ReadCatalogues(ref options, summary, log, keep: inputsSky.Within(reach).Holds) is MergeOutcome bad) return bad;
+        WarnOfCatalogueMemory(options, log);
+        timer.Stop("catalogues");
+        return null;
+    }
+
+    /// <summary>What stops a run's catalogues before they are read: a radius out of range, none named, standard input, a missing file.</summary>
+    internal static MergeOutcome? CatalogueRefusal(MergeOptions options)
+    {
+        if (options.Filters.NotIn is { } notIn)
+        {
+            if (!(notIn.RadiusArcsec > 0 && notIn.RadiusArcsec <= NotInCatalogues.MostRadiusArcsec))
+                return MergeOutcome.Fail(InputErrorExit, $"--not-in-radius must be in (0, {NotInCatalogues.MostRadiusArcsec}] arcsec, got {notIn.RadiusArcsec}");
+            if (CatalogueFiles.Refusal(notIn.Paths, "--not-in") is string why) return MergeOutcome.Fail(InputErrorExit, why);
+        }
+        if (options.Associate is { } associate)
+        {
+            if (!(associate.RadiusArcsec > 0 && associate.RadiusArcsec <= AssociateCatalogues.MostRadiusArcsec))
+                return MergeOutcome.Fail(InputErrorExit, $"--associate-radius must be in (0, {AssociateCatalogues.MostRadiusArcsec}] arcsec, got {associate.RadiusArcsec}");
+            if (CatalogueFiles.Refusal(associate.Paths, "--associate") is string why) return MergeOutcome.Fail(InputErrorExit, why);
+        }
+        return null;
+    }
+
     /// <summary>The rows held, and of how many read when only some are kept.</summary>
     private static string Held(int rows, IReadOnlyList<CatalogueFileSummary> files, Func<double, double, bool>? keep) =>
         keep is null ? $"{rows:N0}" : $"{rows:N0} held of {files.Sum(f => f.RowsRead - f.RowsRejected):N0}";
@@ -337,20 +378,16 @@ public static class MergeJob
     internal const long CatalogueBytesPerRow = 125;
 
     /// <summary>
-    /// A warning line when the catalogues, held whole, would take over half the memory the run plans for (estimated
-    /// from their sizes): the zone merge bounds its own memory, not theirs. A cluster's tasks keep only their zone's.
+    /// A warning line when the catalogue rows held (those near the inputs) took over half the memory the run plans for
+    /// at their peak: the zone merge bounds its own memory, not theirs. A cluster's tasks hold only their zones' rows.
     /// </summary>
-    private static void WarnOfCatalogueMemory(MergeOptions options, bool notIn, Action<string>? log)
+    private static void WarnOfCatalogueMemory(MergeOptions options, Action<string>? log)
     {
-        if (log is null) return;
-        var paths = (notIn ? options.Filters.NotIn?.Paths ?? [] : []).Concat(options.Associate?.Paths ?? []).ToList();
-        if (paths.Count == 0) return;
-        long bytes = 0;
-        foreach (string path in paths) bytes += RowEstimate.Of(path) * CatalogueBytesPerRow;
-        long budget = Streaming.ZoneMerge.MemoryBudget(options);
-        if (bytes > budget / 2)
-            log($"warning: the --not-in and --associate catalogues, held in memory, take about {ByteSize.Format(bytes)} at their peak, over half of " +
-                $"the {ByteSize.Format(budget)} this run plans for; a cluster's tasks (wdb cluster) hold only the rows near their zones");
+        long rows = (options.Filters.Catalogue?.Rows ?? 0L) + (options.Associations?.Rows ?? 0L);
+        long bytes = rows * CatalogueBytesPerRow, budget = Streaming.ZoneMerge.MemoryBudget(options);
+        if (log is not null && bytes > budget / 2)
+            log($"warning: the --not-in and --associate catalogues' {rows:N0} rows near the inputs, held in memory, took about {ByteSize.Format(bytes)} " +
+                $"at their peak, over half of the {ByteSize.Format(budget)} this run plans for; a cluster's tasks (wdb cluster) hold only the rows near their zones");
     }
 
     /// <summary>The reliability model the run scores with: the one given or the default, with the run's associations.</summary>

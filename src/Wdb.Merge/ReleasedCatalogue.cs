@@ -88,6 +88,17 @@ internal static class CatalogueFiles
         return null;
     }
 
+    /// <summary>What stops <paramref name="option"/>'s catalogues before they are read (none named, standard input, a missing file), as one line.</summary>
+    public static string? Refusal(IReadOnlyList<string> paths, string option)
+    {
+        if (paths.Count == 0) return $"{option} names no catalogue";
+        // A cluster's tasks read the catalogues again, and a merge reads them after its inputs: they must be files.
+        if (paths.Contains(InputPaths.StandardInput)) return $"{option}: a catalogue is read from a file, not from standard input ('-')";
+        foreach (string path in paths)
+            if (!File.Exists(path)) return $"{option}: {path}: cannot open: no such file";
+        return null;
+    }
+
     /// <summary>
     /// Every file of <paramref name="paths"/> read whole as <paramref name="kind"/>, with the merge's strictness, threads
     /// and checksum, its format and profile found from the file itself (the merge's --profile names the inputs' bulk
@@ -99,9 +110,7 @@ internal static class CatalogueFiles
     public static (CatalogueRows? Rows, List<CatalogueFileSummary>? Files, string? Error) Read(IReadOnlyList<string> paths, MergeOptions options,
         TableKind kind, string option, string leftOut, Action<string>? log, Func<double, double, bool>? keep = null)
     {
-        if (paths.Count == 0) return (null, null, $"{option} names no catalogue");
-        // A cluster's tasks read the catalogues again, so they must be files.
-        if (paths.Contains(InputPaths.StandardInput)) return (null, null, $"{option}: a catalogue is read from a file, not from standard input ('-')");
+        if (Refusal(paths, option) is string refused) return (null, null, refused);
         var readOptions = new ReadOptions(null, InputFormat.Auto, options.Strict, options.Threads, options.Checksum, kind);
         var (rows, read) = CatalogueRows.Read(paths, readOptions, keep);
         var files = new List<CatalogueFileSummary>();

@@ -170,10 +170,10 @@ public static class ZoneMerge
     private static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
         ExtractionBlock? scanCorners, int zoneRows, int blockRows, long[] expected, string spill, Action<string>? log)
     {
-        using var passes = new Passes(options, summary, timer, zoneRows, blockRows, expected, spill, log);
-        return passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners) ?? passes.Zones(device)
-            ?? MergeJob.Write(options, summary, timer, o => OutputWriter.Write(o, passes.Outputs, summary, passes.Rejects, options.Threads, options.Checksum),
-                WriteProgress(passes.Outputs));
+        using var passes = new Passes(options, summary, timer, zoneRows, blockRows, expected, spill, log).WithCataloguesAfterPartition();
+        return passes.Partition() ?? passes.Catalogues() ?? passes.Duplicates() ?? passes.Footprints(scanCorners) ?? passes.Zones(device)
+            ?? MergeJob.Write(passes.Options, summary, timer,
+                o => OutputWriter.Write(o, passes.Outputs, summary, passes.Rejects, options.Threads, options.Checksum), WriteProgress(passes.Outputs));
     }
 
     /// <summary>
@@ -210,12 +210,28 @@ public static class ZoneMerge
         private OnePassDuplicates? _onePass;
         private readonly HashSet<long> _placesInOnePass = new();
         private ScanFootprints? _footprints;
+        // The sky of the rows read, for the catalogues read after them (--not-in, --associate): made by
+        // WithCataloguesAfterPartition, filled as the blocks are spilled.
+        private SkyCoverage.Builder? _inputsSky;
 
         public OutputRuns Outputs { get; } = outputs ?? new(Path.Combine(spill, "out"));
+        /// <summary>The run's options, with its catalogues once <see cref="Catalogues"/> has read them.</summary>
+        public MergeOptions Options => options;
         public List<RejectRecord> Rejects { get; } = new();
         public DeclinationRuns Runs => _runs;
         public IReadOnlyCollection<(int File, long Line)> DuplicateKeys => _duplicateKeys;
         public ScanFootprints FoundFootprints => _footprints ?? throw new InvalidOperationException("the footprints pass has not run");
+
+        /// <summary>The partition notes the sky of the rows it reads, for <see cref="Catalogues"/> after it.</summary>
+        public Passes WithCataloguesAfterPartition()
+        {
+            if (options.Filters.NotIn is not null || options.Associate is not null) _inputsSky = new SkyCoverage.Builder();
+            return this;
+        }
+
+        /// <summary>Pass 1b: the --not-in and --associate catalogues read, only their rows near the rows read held.</summary>
+        public MergeOutcome? Catalogues() =>
+            _inputsSky is null ? null : MergeJob.ReadCataloguesNear(ref options, summary, _inputsSky, timer, log);
 
         /// <summary>A cluster task's start: the plan's duplicates and footprints, as its own passes 1-2 would have found them.</summary>
         public void Resume(IEnumerable<(int File, long Line)> duplicateKeys, ScanFootprints footprints)
@@ -287,6 +303,7 @@ public static class ZoneMerge
                         lock (_spillLock)
                         {
                             if (!TakeInOnePass(handed, place)) Cntrs.Add(handed);
+                            if (_inputsSky is { } sky) for (int i = 0; i < handed.Count; i++) sky.Add(handed.Ra[i], handed.Dec[i]);
                             // Beside the reader, which keeps a core: on two cores the spill's gathers stay on one.
                             _runs.Add(handed, Math.Max(1, Threads.Resolve(options.Threads) - 1), place);
                         }

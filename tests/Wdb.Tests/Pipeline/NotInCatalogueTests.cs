@@ -174,6 +174,56 @@ public sealed class NotInCatalogueTests : IDisposable
     }
 
     /// <summary>
+    /// On one machine the catalogues are read after the inputs and only their rows near the inputs are held: the same
+    /// catalogue with 40,000 more rows spread 1-30 deg around the field (interleaved, each of a scan the inputs have)
+    /// gives the same tables byte for byte, held whole and in zones, as --not-in and as --associate, and holds the same
+    /// rows.
+    /// </summary>
+    [Fact]
+    public void Only_the_catalogue_rows_near_the_inputs_are_held_and_the_rest_change_nothing()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s);
+        var rows = ReadAll(inputs);
+        string near = Catalogue(rows, "psc.csv", 21);
+        var lines = File.ReadAllLines(near).ToList();
+        var rnd = new Random(4);
+        for (int k = 0; k < 40_000; k++)
+        {
+            // 1-30 deg from the field's centre (0.05, -20.2) towards any direction.
+            double ra = 0.05, dec = -20.2;
+            double dist = (1 + 29 * rnd.NextDouble()) * Math.PI / 180, angle = 2 * Math.PI * rnd.NextDouble(), d0 = dec * Math.PI / 180;
+            double sinDec = Math.Sin(d0) * Math.Cos(dist) + Math.Cos(d0) * Math.Sin(dist) * Math.Cos(angle);
+            double dra = Math.Atan2(Math.Sin(angle) * Math.Sin(dist) * Math.Cos(d0), Math.Cos(dist) - Math.Sin(d0) * sinDec);
+            ra = (ra + dra * 180 / Math.PI + 360) % 360;
+            dec = Math.Asin(sinDec) * 180 / Math.PI;
+            lines.Insert(1 + rnd.Next(lines.Count - 1), $"{9_000_000 + k},{rows.ScanKey[rnd.Next(rows.Count)]},{R(ra)},{R(dec)},13.0");
+        }
+        string wide = _s.PathOf("psc-wide.csv");
+        File.WriteAllLines(wide, lines);
+
+        foreach (int? zoneRows in new int?[] { 0, 400 })
+        {
+            var held = new List<string>();
+            string[] outDirs = [_s.PathOf($"near-{zoneRows}"), _s.PathOf($"wide-{zoneRows}")];
+            foreach (var (catalogue, outDir) in new[] { near, wide }.Zip(outDirs))
+            {
+                var said = new List<string>();
+                var options = Options(inputs, outDir, new FilterOptions(MinSnr: 6, NotIn: new NotInCatalogues([catalogue])), zoneRows) with
+                {
+                    Associate = new AssociateCatalogues([catalogue], 3.0),
+                };
+                Assert.Null(MergeJob.Run(options, said.Add).Error);
+                held.Add(string.Join(" | ", said.Where(l => l.Contains(" held of ", StringComparison.Ordinal)).Select(l => l[..l.IndexOf(" held of ", StringComparison.Ordinal)])));
+                Assert.Contains(said, l => l.StartsWith("--not-in: ", StringComparison.Ordinal) && l.Contains($" held of {lines.Count - 2 - (catalogue == near ? 40_000 : 0):N0} "));
+            }
+            Assert.Equal(held[0], held[1]);
+            Assert.True(Summary(outDirs[0]).GetProperty("rejects_by_reason").GetProperty("filtered_in_catalogue").GetInt64() > 100);
+            foreach (string file in OutputWriter.FileNames)
+                Assert.True(File.ReadAllBytes(Path.Combine(outDirs[0], file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(outDirs[1], file))), file);
+        }
+    }
+
+    /// <summary>
     /// A cluster's plan reads the catalogues through (checksums for its tasks; a bad one stops it) but holds none of their
     /// rows: its footprints do not need them, so a full-sky PSC need not fit the plan's machine.
     /// </summary>
@@ -296,12 +346,18 @@ public sealed class NotInCatalogueTests : IDisposable
         Assert.True(exit == 0, stderr);
         Assert.Equal(2, LeftOut(_s.PathOf("out-any")).Count);
 
-        // Catalogues that would take over half the memory the run plans for are warned of (here a 1 KB budget).
-        string twenty = _s.Write("psc-20.csv", "ra,dec,scan_key\n" + string.Concat(Enumerable.Range(0, 20).Select(k => $"{k},20.0,5\n")));
+        // Catalogue rows held (those near the inputs) that took over half the memory the run plans for are warned of (here
+        // a 1 KB budget); rows far from every input are not held, so they take none.
+        string twenty = _s.Write("psc-20.csv", "ra,dec,scan_key\n" + string.Concat(Enumerable.Range(0, 20).Select(k => $"{R(10 + k * 1e-5)},20.0,5\n")));
+        string far = _s.Write("psc-far.csv", "ra,dec,scan_key\n" + string.Concat(Enumerable.Range(0, 20).Select(k => $"{k + 30},20.0,5\n")));
         (exit, _, stderr) = WdbProcess.Run("merge", wdb, "--out", _s.PathOf("small"), "--device", "cpu", "--not-in", twenty, "--memory", "1K");
         Assert.True(exit == 0, stderr);
-        Assert.Contains("warning: the --not-in and --associate catalogues, held in memory", stderr);
+        Assert.Contains("warning: the --not-in and --associate catalogues' 20 rows near the inputs, held in memory", stderr);
         Assert.DoesNotContain("held in memory", WdbProcess.Run("merge", wdb, "--out", _s.PathOf("roomy"), "--device", "cpu", "--not-in", twenty).Stderr);
+        (exit, _, stderr) = WdbProcess.Run("merge", wdb, "--out", _s.PathOf("far"), "--device", "cpu", "--not-in", far, "--memory", "1K");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("--not-in: 0 held of 20 catalogue rows", stderr);
+        Assert.DoesNotContain("held in memory", stderr);
 
         (exit, _, stderr) = WdbProcess.Run("merge", wdb, "--out", _s.PathOf("lone"), "--not-in-radius", "0.1");
         Assert.Equal(2, exit);
