@@ -41,10 +41,17 @@ internal sealed class GroupAssociations
     public static (GroupAssociations? Associations, string? Error) Read(AssociateCatalogues request, MergeOptions options, Action<string>? log,
         Func<double, double, bool>? keep = null)
     {
-        if (!(request.RadiusArcsec > 0 && request.RadiusArcsec <= AssociateCatalogues.MostRadiusArcsec))
-            return (null, $"--associate-radius must be in (0, {AssociateCatalogues.MostRadiusArcsec}] arcsec, got {request.RadiusArcsec}");
+        if (RadiusError(request) is string badRadius) return (null, badRadius);
         var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, TableKind.CataloguePositions, "--associate",
             "no group is associated with them", log, keep);
         return error is null ? (new GroupAssociations(rows!, request.RadiusArcsec, files!), null) : (null, error);
     }
+
+    /// <summary>What stops the catalogues of <paramref name="request"/> that shows before their rows (<see cref="CatalogueFiles.StartError"/>).</summary>
+    public static string? StartError(AssociateCatalogues request, MergeOptions options) =>
+        RadiusError(request) ?? CatalogueFiles.StartError(request.Paths, options, TableKind.CataloguePositions, "--associate");
+
+    private static string? RadiusError(AssociateCatalogues request) =>
+        request.RadiusArcsec > 0 && request.RadiusArcsec <= AssociateCatalogues.MostRadiusArcsec
+            ? null : $"--associate-radius must be in (0, {AssociateCatalogues.MostRadiusArcsec}] arcsec, got {request.RadiusArcsec}";
 }

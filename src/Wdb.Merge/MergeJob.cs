@@ -125,8 +125,8 @@ public static class MergeJob
 
         // The scan table first: a bad one stops the run before any work. The --not-in and --associate catalogues are read
         // once the inputs' sky is known (after the read, or the zone merge's partition), so that only their rows near
-        // it are held: a field against a catalogue of the sky holds the field's share. What can be told of them without
-        // reading them (a missing file, a bad radius) stops the run now.
+        // it are held: a field against a catalogue of the sky holds the field's share. What shows at their start (a missing
+        // file, a bad radius, a bad header or a missing column) stops the run now: each is read to its first row.
         if (ReadScanTable(options, out var scanCorners) is MergeOutcome badScans) return badScans;
         if (CatalogueRefusal(options) is MergeOutcome badCatalogues) return badCatalogues;
         var zones = Streaming.ZoneMerge.Plan(options, expected);
@@ -352,22 +352,15 @@ public static class MergeJob
         return null;
     }
 
-    /// <summary>What stops a run's catalogues before they are read: a radius out of range, none named, standard input, a missing file.</summary>
+    /// <summary>
+    /// What stops a run's catalogues before their rows are read (a radius out of range, none named, standard input, a
+    /// missing file, a bad header or missing column): the run stops before any work, though the rows come after the inputs.
+    /// </summary>
     internal static MergeOutcome? CatalogueRefusal(MergeOptions options)
     {
-        if (options.Filters.NotIn is { } notIn)
-        {
-            if (!(notIn.RadiusArcsec > 0 && notIn.RadiusArcsec <= NotInCatalogues.MostRadiusArcsec))
-                return MergeOutcome.Fail(InputErrorExit, $"--not-in-radius must be in (0, {NotInCatalogues.MostRadiusArcsec}] arcsec, got {notIn.RadiusArcsec}");
-            if (CatalogueFiles.Refusal(notIn.Paths, "--not-in") is string why) return MergeOutcome.Fail(InputErrorExit, why);
-        }
-        if (options.Associate is { } associate)
-        {
-            if (!(associate.RadiusArcsec > 0 && associate.RadiusArcsec <= AssociateCatalogues.MostRadiusArcsec))
-                return MergeOutcome.Fail(InputErrorExit, $"--associate-radius must be in (0, {AssociateCatalogues.MostRadiusArcsec}] arcsec, got {associate.RadiusArcsec}");
-            if (CatalogueFiles.Refusal(associate.Paths, "--associate") is string why) return MergeOutcome.Fail(InputErrorExit, why);
-        }
-        return null;
+        string? why = (options.Filters.NotIn is { } notIn ? ReleasedCatalogue.StartError(notIn, options) : null)
+                      ?? (options.Associate is { } associate ? GroupAssociations.StartError(associate, options) : null);
+        return why is null ? null : MergeOutcome.Fail(InputErrorExit, why);
     }
 
     /// <summary>The rows held, and of how many read when only some are kept.</summary>

@@ -58,17 +58,31 @@ internal sealed class ReleasedCatalogue
     public static (ReleasedCatalogue? Catalogue, string? Error) Read(NotInCatalogues request, MergeOptions options, Action<string>? log,
         Func<double, double, bool>? keep = null)
     {
-        if (!(request.RadiusArcsec > 0 && request.RadiusArcsec <= NotInCatalogues.MostRadiusArcsec))
-            return (null, $"--not-in-radius must be in (0, {NotInCatalogues.MostRadiusArcsec}] arcsec, got {request.RadiusArcsec}");
-        var kind = request.AnyScan ? TableKind.CataloguePositions : TableKind.CataloguePositionsAndScans;
-        var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, kind, "--not-in", "their extractions stay in the merge", log, keep);
-        if (error is not null)
-        {
-            bool noScans = !request.AnyScan && error.Contains("missing required column '", StringComparison.Ordinal)
-                && (error.Contains("'scan") || error.Contains("'date'") || error.Contains("'hemis'"));
-            return (null, noScans ? error + " (a catalogue without its rows' scans can be matched on position alone: --not-in-any-scan)" : error);
-        }
-        return (new ReleasedCatalogue(rows!, request, files!), null);
+        if (RadiusError(request) is string badRadius) return (null, badRadius);
+        var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, KindOf(request), "--not-in", "their extractions stay in the merge", log, keep);
+        return error is not null ? (null, Explained(error, request)) : (new ReleasedCatalogue(rows!, request, files!), null);
+    }
+
+    /// <summary>
+    /// What stops the catalogues of <paramref name="request"/> that shows before their rows (<see cref="CatalogueFiles.StartError"/>):
+    /// a merge that reads them after its inputs still stops at a bad one before any work.
+    /// </summary>
+    public static string? StartError(NotInCatalogues request, MergeOptions options) =>
+        RadiusError(request) ?? (CatalogueFiles.StartError(request.Paths, options, KindOf(request), "--not-in") is string error ? Explained(error, request) : null);
+
+    private static string? RadiusError(NotInCatalogues request) =>
+        request.RadiusArcsec > 0 && request.RadiusArcsec <= NotInCatalogues.MostRadiusArcsec
+            ? null : $"--not-in-radius must be in (0, {NotInCatalogues.MostRadiusArcsec}] arcsec, got {request.RadiusArcsec}";
+
+    private static TableKind KindOf(NotInCatalogues request) =>
+        request.AnyScan ? TableKind.CataloguePositions : TableKind.CataloguePositionsAndScans;
+
+    /// <summary>A catalogue's error, with the way out when what it lacks is its rows' scans.</summary>
+    private static string Explained(string error, NotInCatalogues request)
+    {
+        bool noScans = !request.AnyScan && error.Contains("missing required column '", StringComparison.Ordinal)
+            && (error.Contains("'scan") || error.Contains("'date'") || error.Contains("'hemis'"));
+        return noScans ? error + " (a catalogue without its rows' scans can be matched on position alone: --not-in-any-scan)" : error;
     }
 }
 
@@ -85,6 +99,29 @@ internal static class CatalogueFiles
             if (i >= recorded.Count || now[i].Checksum != recorded[i].Checksum)
                 return $"{option} {now[i].Path}: not the catalogue {reader} read ({now[i].Checksum} now, " +
                        $"{(i < recorded.Count ? recorded[i].Checksum : "none")} then)";
+        return null;
+    }
+
+    /// <summary>
+    /// The first fatal error of <paramref name="paths"/> that shows at their start (none named, standard input, a missing
+    /// file, a format not told, a missing column, under --strict a bad first row), as <see cref="Read"/> would give it,
+    /// from each file read only to its first row: cheap, so a merge that reads its catalogues after its inputs still
+    /// stops at a bad one before any work. Null when none shows.
+    /// </summary>
+    public static string? StartError(IReadOnlyList<string> paths, MergeOptions options, TableKind kind, string option)
+    {
+        if (Refusal(paths, option) is string refused) return refused;
+        var readOptions = new ReadOptions(null, InputFormat.Auto, options.Strict, 1, options.Checksum, kind);
+        for (int f = 0; f < paths.Count; f++)
+        {
+            using var enough = new CancellationTokenSource();
+            try
+            {
+                var read = ExtractionReader.ReadBlocks(paths[f], f, readOptions, 1, _ => enough.Cancel(), enough.Token);
+                if (read.Error is not null) return $"{option}: {read.Error}";
+            }
+            catch (OperationCanceledException) { }   // a row read: its start is sound
+        }
         return null;
     }
 

@@ -315,14 +315,18 @@ public sealed class NotInCatalogueTests : IDisposable
             (new([]), "names no catalogue"),
         };
         foreach (var (notIn, expected) in cases)
-        {
-            string outDir = _s.PathOf("out");
-            var outcome = MergeJob.Run(Options([wdb], outDir, new FilterOptions(NotIn: notIn)));
-            Assert.Equal(MergeJob.InputErrorExit, outcome.ExitCode);
-            Assert.Contains(expected, outcome.Error);
-            Assert.DoesNotContain('\n', outcome.Error!);
-            Assert.False(Directory.Exists(outDir));
-        }
+            foreach (int? zoneRows in new int?[] { 0, 1000 })
+            {
+                // The rows are read after the inputs, but what shows at a catalogue's start stops the run before any work.
+                string outDir = _s.PathOf("out");
+                var said = new List<string>();
+                var outcome = MergeJob.Run(Options([wdb], outDir, new FilterOptions(NotIn: notIn), zoneRows), said.Add);
+                Assert.Equal(MergeJob.InputErrorExit, outcome.ExitCode);
+                Assert.Contains(expected, outcome.Error);
+                Assert.DoesNotContain('\n', outcome.Error!);
+                Assert.False(Directory.Exists(outDir));
+                Assert.DoesNotContain(said, l => l.StartsWith("read ", StringComparison.Ordinal));
+            }
         // Under --strict a catalogue's bad row stops the run as an input's would, with its file, line and column.
         string badRow = _s.Write("bad-row.csv", "ra,dec,scan_key\n10.0,20.0,5\n10.0,x,5\n");
         var strict = MergeJob.Run(Options([wdb], _s.PathOf("out"), new FilterOptions(NotIn: new NotInCatalogues([badRow]))) with { Strict = true });
