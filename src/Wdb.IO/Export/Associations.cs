@@ -43,18 +43,24 @@ public static class Associations
         if (near is not null)
             log?.Invoke($"kept the {catalogue.Count:N0} of {catalogue.RowsRead:N0} catalogue rows that lie near the groups " +
                         $"({near.Cells:N0} cells of {SkyCoverage.CellDeg} deg around sky.fb's positions)");
-        List<(GroupRecord Group, Nearest Found)> found;
         bool bySky = !all && reader.HasSkyIndex && catalogue.Count <= reader.GroupCount / GroupsPerRowForSky;
+        long matched = 0;
         try
         {
-            found = bySky
+            // Written as the groups are read (a full-sky merge's groups never held at once); a corrupt chunk met on the
+            // way ends the table there with the one-line error and exit 2.
+            var found = bySky
                 ? AroundRows(reader, catalogue, radiusArcsec)
-                : reader.FindGroups((ra, dec) => catalogue.Nearest(ra, dec, radiusArcsec) is var n && (n.Candidates > 0 || all) ? n : (Nearest?)null);
+                : reader.FindGroupsEach((ra, dec) => catalogue.Nearest(ra, dec, radiusArcsec) is var n && (n.Candidates > 0 || all) ? n : (Nearest?)null);
+            log?.Invoke(bySky ? $"read sky.fb around each of the {catalogue.Count:N0} catalogue rows" : $"reading all {reader.GroupCount:N0} groups");
+            Queries.Write(to, Columns, "associations", ipac, found.Select(f =>
+            {
+                if (f.Found.Candidates > 0) matched++;
+                return catalogue.Describe(f.Group, f.Found);
+            }));
         }
         catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
-        log?.Invoke(bySky ? $"read sky.fb around each of the {catalogue.Count:N0} catalogue rows" : $"read all {reader.GroupCount:N0} groups");
-        Queries.Write(to, Columns, "associations", ipac, found.Select(f => catalogue.Describe(f.Group, f.Found)));
-        log?.Invoke($"{found.Count(f => f.Found.Candidates > 0):N0} of {reader.GroupCount:N0} groups have a counterpart within {radiusArcsec}\" " +
+        log?.Invoke($"{matched:N0} of {reader.GroupCount:N0} groups have a counterpart within {radiusArcsec}\" " +
                     $"among {catalogue.Count:N0} catalogue rows{(near is null ? "" : " kept")}");
         return null;
     }

@@ -324,22 +324,40 @@ public sealed class OutputReader : IDisposable
     /// Every group for which <paramref name="probe"/> (its weighted mean ra, dec in deg) gives a value, with that
     /// value, in gcntr order. Chunks are read and probed on every core; only the groups kept are decoded whole.
     /// </summary>
-    public List<(GroupRecord Group, T Found)> FindGroups<T>(Func<double, double, T?> probe) where T : struct
+    public List<(GroupRecord Group, T Found)> FindGroups<T>(Func<double, double, T?> probe) where T : struct => [.. FindGroupsEach(probe)];
+
+    /// <summary>
+    /// <see cref="FindGroups{T}"/> as it goes: the chunks read and probed on every core a batch at a time (16 a core,
+    /// ~16 K groups), each batch's groups given in gcntr order before the next is read. Memory is the batch's, not the
+    /// groups found: `wdb associate --all` lists a full-sky merge's groups as it reads them.
+    /// </summary>
+    public IEnumerable<(GroupRecord Group, T Found)> FindGroupsEach<T>(Func<double, double, T?> probe) where T : struct =>
+        FindGroupsEach(probe, 16 * Environment.ProcessorCount);
+
+    /// <summary><see cref="FindGroupsEach{T}(Func{double, double, T?})"/> <paramref name="batch"/> chunks at a time (tests).</summary>
+    internal IEnumerable<(GroupRecord Group, T Found)> FindGroupsEach<T>(Func<double, double, T?> probe, int batch) where T : struct
     {
-        var perChunk = new List<(GroupRecord, T)>[_groups.Chunks.Count];
-        // Threads.For: a corrupt chunk's InvalidDataException comes out as itself (the callers' one line), not wrapped.
-        Threads.For(0, perChunk.Length, new ParallelOptions(), c => perChunk[c] = _groups.Decode(c, () =>
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        int chunks = _groups.Chunks.Count;
+        var perChunk = new List<(GroupRecord, T)>[Math.Min(batch, chunks)];
+        for (int from = 0; from < chunks; from += batch)
         {
-            var chunk = GroupsChunkAt(c);
-            var kept = new List<(GroupRecord, T)>();
-            for (int i = 0; i < chunk.GroupsLength; i++)
+            int n = Math.Min(batch, chunks - from);
+            // Threads.For: a corrupt chunk's InvalidDataException comes out as itself (the callers' one line), not wrapped.
+            Threads.For(0, n, new ParallelOptions(), k => perChunk[k] = _groups.Decode(from + k, () =>
             {
-                var g = chunk.Groups(i)!.Value;
-                if (probe(g.RaW, g.DecW) is T found) kept.Add((ToRecord(g), found));
-            }
-            return kept;
-        }));
-        return perChunk.SelectMany(k => k).ToList();
+                var chunk = GroupsChunkAt(from + k);
+                var kept = new List<(GroupRecord, T)>();
+                for (int i = 0; i < chunk.GroupsLength; i++)
+                {
+                    var g = chunk.Groups(i)!.Value;
+                    if (probe(g.RaW, g.DecW) is T found) kept.Add((ToRecord(g), found));
+                }
+                return kept;
+            }));
+            for (int k = 0; k < n; k++)
+                foreach (var kept in perChunk[k]) yield return kept;
+        }
     }
 
     /// <summary>The members of group <paramref name="gcntr"/> in time order; empty when there is no such group.</summary>

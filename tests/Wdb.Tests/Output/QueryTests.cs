@@ -231,6 +231,26 @@ public sealed class QueryTests : IDisposable
     }
 
     /// <summary>
+    /// Groups found a batch of chunks at a time (as `wdb associate` writes them, never holding them all) are those found
+    /// at once, in the same order with the same values, whatever the batch: one chunk, two, three, all of them.
+    /// </summary>
+    [Fact]
+    public void Groups_found_a_batch_of_chunks_at_a_time_are_those_found_at_once()
+    {
+        using var reader = OutputReader.Open(Merged());
+        Assert.True(reader.GroupCount > 3 * 1024, $"{reader.GroupCount} groups: too few chunks to batch");
+        double? Probe(double ra, double dec) => dec > 30.0 ? ra + dec : null;
+        var once = reader.FindGroups<double>(Probe);
+        Assert.InRange(once.Count, reader.GroupCount / 4, reader.GroupCount * 3 / 4);
+        foreach (int batch in new[] { 1, 2, 3, 1000 })
+        {
+            var batched = reader.FindGroupsEach<double>(Probe, batch).ToList();
+            Assert.Equal(once.Select(f => (f.Group.Gcntr, f.Found)), batched.Select(f => (f.Group.Gcntr, f.Found)));
+            Assert.Equal(once.Select(f => f.Group), batched.Select(f => f.Group));
+        }
+    }
+
+    /// <summary>
     /// A catalogue larger than sky.fb keeps only its rows near some group (the merge of a field against a catalogue of
     /// the sky): for a field across RA 0/360 and one over the pole, rows near groups (within and just beyond the radius)
     /// among many more spread over ~15 deg around the field, the table is the same text the whole catalogue gives, with
