@@ -118,8 +118,8 @@ public sealed class ScanFootprints
     public static ScanFootprints DeriveFromExtractions(IReadOnlyList<ExtractionBlock> blocks, int threads = 0)
     {
         var builder = new Builder(threads);
-        foreach (var block in blocks) builder.AddToCentres(block);
-        foreach (var block in blocks) builder.AddToBoxes(block);
+        foreach (var block in blocks) if (block.Count > 0) builder.AddToCentres(block);
+        foreach (var block in blocks) if (block.Count > 0) builder.AddToBoxes(block);
         return builder.Build();
     }
 
