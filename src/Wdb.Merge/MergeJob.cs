@@ -315,7 +315,6 @@ public static class MergeJob
     {
         if (notIn && options.Filters.NotIn is { } request)
         {
-            options.Progress?.Stage("read the --not-in catalogues", null, 0);
             var (catalogue, error) = ReleasedCatalogue.Read(request, options, log, keep);
             if (catalogue is null) return MergeOutcome.Fail(InputErrorExit, error!);
             summary.NotIn = catalogue.Files.ToList();
@@ -325,7 +324,6 @@ public static class MergeJob
         }
         if (options.Associate is { } associate)
         {
-            options.Progress?.Stage("read the --associate catalogues", null, 0);
             var (associations, error) = GroupAssociations.Read(associate, options, log, keep);
             if (associations is null) return MergeOutcome.Fail(InputErrorExit, error!);
             summary.Associate = associations.Files.ToList();

@@ -149,7 +149,10 @@ internal static class CatalogueFiles
     {
         if (Refusal(paths, option) is string refused) return (null, null, refused);
         var readOptions = new ReadOptions(null, InputFormat.Auto, options.Strict, options.Threads, options.Checksum, kind);
-        var (rows, read) = CatalogueRows.Read(paths, readOptions, keep);
+        // A full-sky catalogue takes minutes: the display counts its rows against an estimate of them.
+        long seen = 0;
+        options.Progress?.Stage($"read the {option} catalogues", () => Interlocked.Read(ref seen), paths.Sum(RowEstimate.Of));
+        var (rows, read) = CatalogueRows.Read(paths, readOptions, keep, n => Interlocked.Add(ref seen, n));
         var files = new List<CatalogueFileSummary>();
         foreach (var file in read)
         {

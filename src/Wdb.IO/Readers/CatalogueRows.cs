@@ -32,16 +32,21 @@ public sealed class CatalogueRows
     /// <summary>
     /// As <see cref="Read(IReadOnlyList{string}, ReadOptions, ValueTuple{double, double}?)"/>, keeping the rows whose
     /// (ra, dec) <paramref name="keep"/> holds (every row when null): those near a merge's groups, of a large catalogue.
+    /// <paramref name="counted"/> is told each block's rows as they are read, kept or not (a progress display).
     /// </summary>
     public static (CatalogueRows Rows, IReadOnlyList<FileReadResult> Files) Read(IReadOnlyList<string> paths, ReadOptions options,
-        Func<double, double, bool>? keep)
+        Func<double, double, bool>? keep, Action<int>? counted = null)
     {
         if (options.Kind == TableKind.Extractions) throw new ArgumentException("a catalogue is read as one of the catalogue kinds", nameof(options));
         var rows = new CatalogueRows { _keep = keep };
         var files = new List<FileReadResult>();
         for (int f = 0; f < paths.Count; f++)
         {
-            var read = ExtractionReader.ReadBlocks(paths[f], f, options, 1 << 16, rows.Append);
+            var read = ExtractionReader.ReadBlocks(paths[f], f, options, 1 << 16, block =>
+            {
+                counted?.Invoke(block.Count);
+                rows.Append(block);
+            });
             files.Add(read);
             if (read.Error is not null) break;
         }

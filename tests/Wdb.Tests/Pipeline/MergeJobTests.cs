@@ -118,6 +118,26 @@ public sealed class MergeJobTests : IDisposable
         Assert.Equal(expected, done);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData(1500)]
+    public void Progress_counts_the_catalogue_rows_read_against_their_estimate(int? zoneRows)
+    {
+        // A full-sky catalogue takes minutes to read: the display counts its rows (kept or not) against an estimate.
+        string catalogue = Path.Combine(_dir, $"psc-{zoneRows}.csv");
+        var rnd = new Random(3);
+        File.WriteAllLines(catalogue, new[] { "ra,dec" }.Concat(Enumerable.Range(0, 20_000)
+            .Select(_ => string.Create(CultureInfo.InvariantCulture, $"{rnd.NextDouble() * 360:R},{rnd.NextDouble() * 180 - 90:R}"))));
+        var (outcome, log, names) = MergeWatched($"catalogue-progress-{zoneRows}", 14, zoneRows,
+            new FilterOptions(NotIn: new NotInCatalogues([catalogue], AnyScan: true)));
+        var stage = log.Stages.Single(s => s.Name == "read the --not-in catalogues");
+        Assert.Equal(20_000, stage.DoneAtEnd);
+        Assert.InRange(stage.Expected, 15_000, 25_000);
+        Assert.Equal(20_000, Assert.Single(outcome.Summary!.NotIn).RowsRead);
+        // Read after the inputs, which the display counted first.
+        Assert.True(names.IndexOf(stage.Name) > names.FindIndex(n => n.StartsWith("read ", StringComparison.Ordinal) && n != stage.Name));
+    }
+
     [Fact]
     public void The_summary_names_the_model_that_scored_the_rows()
     {
