@@ -206,9 +206,25 @@ public sealed class OutputReader : IDisposable
     /// positions, each position's in file order, read from sky.fb alone, the positions on every core: a list of positions
     /// against a large merge. A position that is not finite has no hits. Null without sky.fb.
     /// </summary>
-    public List<SkyHit>[]? SkyWithinEach(int count, Func<int, (double Ra, double Dec)> positionOf, double radiusArcsec)
+    public List<SkyHit>[]? SkyWithinEach(int count, Func<int, (double Ra, double Dec)> positionOf, double radiusArcsec) =>
+        SkyWithinEach(count, positionOf, radiusArcsec, byChunk: _sky is { } sky && count > PositionsPerChunkRead * (long)sky.Chunks.Count);
+
+    /// <summary>
+    /// Positions a sky.fb chunk (1 MB) above which every chunk is read once, whole, for all of them: ~2 ms a chunk read and
+    /// decoded against ~40 us a position's look-up on two cores (the 10 M survey's 149 chunks: 3,000 targets 0.30 s one by
+    /// one, 0.53 s by chunk; 100,000 targets 4.6-5.4 s against 4.1-4.3 s, most of either reading the groups found).
+    /// </summary>
+    public const int PositionsPerChunkRead = 64;
+
+    /// <summary>
+    /// <see cref="SkyWithinEach(int, Func{int, ValueTuple{double, double}}, double)"/>, each position's records read by
+    /// binary search in the file, or, <paramref name="byChunk"/>, every chunk the positions reach read once, whole, for
+    /// all of them.
+    /// </summary>
+    internal List<SkyHit>[]? SkyWithinEach(int count, Func<int, (double Ra, double Dec)> positionOf, double radiusArcsec, bool byChunk)
     {
         if (_sky is not { } sky) return null;
+        if (byChunk) return SkyWithinByChunk(sky, count, positionOf, radiusArcsec);
         var found = new List<SkyHit>[count];
         // A corrupt chunk's InvalidDataException comes out as itself, for the callers' one line.
         Threads.For(0, count, new ParallelOptions(), i =>
@@ -217,6 +233,69 @@ public sealed class OutputReader : IDisposable
             found[i] = SkyKeys.Filed(ra, dec) ? SkyWithin(sky, ra, dec, radiusArcsec) : [];
         });
         return found;
+    }
+
+    /// <summary>
+    /// Each position's key ranges met chunk by chunk: every chunk some range reaches read once, whole, on every core, its
+    /// entries searched for each range there. A position's hits come range by range, chunk by chunk, in file order within
+    /// a chunk: as <see cref="SkyWithin"/> finds them.
+    /// </summary>
+    private static List<SkyHit>[] SkyWithinByChunk(TableFile sky, int count, Func<int, (double Ra, double Dec)> positionOf, double radiusArcsec)
+    {
+        var chunks = sky.Chunks;
+        var ranges = new List<(long Lo, long Hi)>?[count];
+        var positions = new (double Ra, double Dec)[count];
+        Threads.For(0, count, new ParallelOptions(), i =>
+        {
+            positions[i] = positionOf(i);
+            if (SkyKeys.Filed(positions[i].Ra, positions[i].Dec)) ranges[i] = SkyKeys.Ranges(positions[i].Ra, positions[i].Dec, radiusArcsec);
+        });
+        // The visits of each chunk, in position order, then range order.
+        var visits = new List<(int Position, int Range, long Lo, long Hi)>?[chunks.Count];
+        for (int i = 0; i < count; i++)
+            for (int r = 0; ranges[i] is { } mine && r < mine.Count; r++)
+            {
+                var (lo, hi) = mine[r];
+                for (int c = chunks.LowerBound(lo); c < chunks.Count && chunks.Records[c] > 0 && chunks.FirstKey[c] <= hi; c++)
+                    (visits[c] ??= []).Add((i, r, lo, hi));
+            }
+        var hitsOf = new List<(int Position, int Range, SkyHit Hit)>?[chunks.Count];
+        Threads.For(0, chunks.Count, new ParallelOptions(), c =>
+        {
+            if (visits[c] is not { } here) return;
+            hitsOf[c] = sky.Decode(c, () =>
+            {
+                var chunk = SkyChunk.GetRootAsSkyChunk(sky.Read(c, SkyEntryStruct.Bytes, tables: false));
+                int n = chunk.EntriesLength;
+                var keys = new long[n];
+                var entries = new SkyEntry[n];
+                for (int k = 0; k < n; k++)
+                {
+                    entries[k] = chunk.Entries(k)!.Value;
+                    keys[k] = SkyKeys.KeyOf(entries[k].Ra, entries[k].Dec);
+                }
+                var hits = new List<(int, int, SkyHit)>();
+                foreach (var (i, r, lo, hi) in here)
+                {
+                    var (ra, dec) = positions[i];
+                    int at = Array.BinarySearch(keys, lo);
+                    if (at < 0) at = ~at;
+                    else while (at > 0 && keys[at - 1] == lo) at--;
+                    for (; at < n && keys[at] <= hi; at++)
+                    {
+                        double sep = Sky.SeparationArcsec(ra, dec, entries[at].Ra, entries[at].Dec);
+                        if (sep <= radiusArcsec) hits.Add((i, r, new SkyHit(entries[at].Gcntr, entries[at].Ra, entries[at].Dec, sep)));
+                    }
+                }
+                return hits;
+            });
+        });
+        var byPosition = new List<(int Range, SkyHit Hit)>[count];
+        for (int i = 0; i < count; i++) byPosition[i] = [];
+        for (int c = 0; c < chunks.Count; c++)
+            foreach (var (i, r, hit) in hitsOf[c] ?? []) byPosition[i].Add((r, hit));
+        // Chunk order within each range already; ranges in their own order (a stable sort).
+        return [.. byPosition.Select(hits => hits.OrderBy(h => h.Range).Select(h => h.Hit).ToList())];
     }
 
     private static List<SkyHit> SkyWithin(TableFile sky, double raDeg, double decDeg, double radiusArcsec)

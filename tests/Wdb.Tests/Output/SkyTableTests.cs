@@ -231,6 +231,39 @@ public sealed class SkyTableTests : IDisposable
         Assert.Equal(0, repeats[0].SepArcsec, 1e-6);
     }
 
+    /// <summary>
+    /// Many positions are looked up chunk by chunk (each chunk read once for all of them), few position by position: the
+    /// same hits in the same order, on a merge over both caps and RA 0/360 (one chunk) and on a table written two groups
+    /// to a chunk (a position's ranges crossing chunks), positions on groups, near them, at the poles and anywhere.
+    /// </summary>
+    [Fact]
+    public void Positions_looked_up_chunk_by_chunk_find_what_each_finds_alone()
+    {
+        using var tmp = new TempDir();
+        Assert.Null(OutputWriter.Write(tmp["small-chunks"], Synthetic.Make(), 2));
+        foreach (string dir in new[] { MergeCaps("caps-chunks", 5), tmp["small-chunks"] })
+        {
+            using var reader = OutputReader.Open(dir);
+            var groups = reader.Groups().ToList();
+            var rnd = new Random(8);
+            var positions = new List<(double Ra, double Dec)> { (0, 90), (0, -90), (359.9999999, 0), (double.NaN, 0) };
+            for (int i = 0; i < 600; i++)
+            {
+                var g = groups[rnd.Next(groups.Count)];
+                double near = i % 3 == 1 ? 1.4 : 15;
+                positions.Add(i % 3 == 0 ? (360 * rnd.NextDouble(), Math.Asin(2 * rnd.NextDouble() - 1) * 180 / Math.PI)
+                    : Wdb.Tests.Stats.TestBlocks.Offset(g.RaW, g.DecW, near * (2 * rnd.NextDouble() - 1), near * (2 * rnd.NextDouble() - 1)));
+            }
+            foreach (double radius in new[] { 2.0, 60.0, 3600.0 })
+            {
+                var alone = reader.SkyWithinEach(positions.Count, i => positions[i], radius, byChunk: false)!;
+                var together = reader.SkyWithinEach(positions.Count, i => positions[i], radius, byChunk: true)!;
+                for (int i = 0; i < positions.Count; i++) Assert.Equal(alone[i], together[i]);
+                Assert.True(alone.Count(h => h.Count > 0) > positions.Count / 4, $"radius {radius}: too few positions found groups");
+            }
+        }
+    }
+
     [Fact]
     public void An_output_without_a_sky_table_answers_the_same_cone_and_a_mixed_up_one_is_refused()
     {
