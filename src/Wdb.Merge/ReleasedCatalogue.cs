@@ -142,7 +142,8 @@ internal static class CatalogueFiles
     /// layout, and a PSC is not laid out as a working database: its bulk files are told by their 60 columns); a bad row is left out, counted and said (what that means for the merge in
     /// <paramref name="leftOut"/>), and under --strict stops the run. The first fatal error instead, as one line
     /// beginning with <paramref name="option"/>. With <paramref name="keep"/> only the rows whose (ra, dec) it holds are kept (a
-    /// cluster's task, which needs those near its zone).
+    /// merge's: those near its inputs; a cluster task's: those near its zone; its plan's: none); every row is still read,
+    /// counted and in the checksum.
     /// </summary>
     public static (CatalogueRows? Rows, List<CatalogueFileSummary>? Files, string? Error) Read(IReadOnlyList<string> paths, MergeOptions options,
         TableKind kind, string option, string leftOut, Action<string>? log, Func<double, double, bool>? keep = null)

@@ -92,7 +92,7 @@ public static class ClusterMerge
     /// <summary>
     /// The plan's --not-in and --associate catalogues read again for a task (the stitch, which scores the open rows' groups,
     /// reads only the --associate ones), which must find them as the plan read them: a catalogue changed since would
-    /// filter or score this zone otherwise than the footprints and the other tasks were.
+    /// filter or score this zone otherwise than the other tasks were.
     /// </summary>
     private static MergeOutcome? ReadPlanCatalogues(ClusterState state, ref MergeOptions options, Action<string>? log, bool notIn = true,
         Func<double, double, bool>? keep = null)
