@@ -62,7 +62,11 @@ public static class ClusterMerge
         // check), but no row is held: the footprints are of every row, filtered or not, and the tasks filter and score
         // with the rows near their zones. A full-sky PSC does not have to fit the plan's machine.
         if (MergeJob.ReadCatalogues(ref options, summary, log, keep: static (_, _) => false) is MergeOutcome badCatalogue) return badCatalogue;
-        if (options.Filters.NotIn is not null || options.Associate is not null) timer.Stop("catalogues");
+        if (options.Filters.NotIn is not null || options.Associate is not null)
+        {
+            timer.Stop("catalogues");
+            log?.Invoke("the plan checks the catalogues and holds none of their rows: each task holds those near its zone");
+        }
         int blockRows = ZoneMerge.PartitionRows(ZoneMerge.DefaultZoneRows, expected.Sum());
         using var passes = new ZoneMerge.Passes(options, summary, timer, ZoneMerge.DefaultZoneRows, blockRows, expected, work, log);
         if ((passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners)) is MergeOutcome stopped) return stopped;
