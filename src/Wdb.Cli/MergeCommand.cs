@@ -68,7 +68,8 @@ internal sealed class MergeArguments
     private readonly Option<string[]> notIn = new("--not-in")
     {
         Description = "Pre-merge filter, the reject-file mode: drop extractions found in these released catalogues (the PSC, the XSC; any input format): " +
-                      "a catalogue row of the same scan within --not-in-radius. Repeat it or list several",
+                      "a catalogue row of the same scan within --not-in-radius. Repeat it or list several. Read after the inputs: only the rows " +
+                      "near them are held, so a field against the whole PSC holds the field's share",
         AllowMultipleArgumentsPerToken = true,
     };
     private readonly Option<double> notInRadius = new("--not-in-radius")
@@ -96,7 +97,7 @@ internal sealed class MergeArguments
     private readonly Option<string?> memory = new("--memory") { Description = $"Memory the merge may plan for, e.g. 8G or 512M: an input whose table (about {Wdb.Merge.Streaming.ZoneMerge.HeldBytesPerRow} bytes a row) does not fit is merged zone by zone, in zones as large as it allows (about {Wdb.Merge.Streaming.ZoneMerge.ZoneBytesPerRow} bytes a row, at least {Wdb.Merge.Streaming.ZoneMerge.DefaultZoneRows:N0} rows). Default: half of this machine's (or container's) memory, now {ByteSize.Format(Wdb.Merge.Streaming.ZoneMerge.DefaultMemoryBytes())}. Results do not depend on it" };
     private readonly Option<string?> spillDir = new("--spill-dir") { Description = "Where the zone merge keeps its temporary runs (about 0.5 KB per row; removed at the end). Default: beside --out" };
     private readonly Option<string?> modelFile = new("--reliability-model") { Description = "Reliability model JSON (default: the built-in v2; see docs/reliability.md; wdb calibrate fits one)" };
-    private readonly Option<string?> scans = new("--scans") { Description = "Scan-footprint table for spos: CSV with scan_key, ra1, dec1, ra2, dec2, ... (corners, deg). Default: each scan's footprint is the extent of its own extractions" };
+    private readonly Option<string?> scans = new("--scans") { Description = "Scan-footprint table for spos: CSV with scan_key, ra1, dec1, ra2, dec2, ... (corners, deg). Default: each scan's footprint is the extent of its own extractions, every one read, filtered or not" };
     private readonly Option<string> checksum = InputArguments.Checksum();
     private bool withZones;
 
