@@ -327,11 +327,18 @@ public sealed class NotInCatalogueTests : IDisposable
                 Assert.False(Directory.Exists(outDir));
                 Assert.DoesNotContain(said, l => l.StartsWith("read ", StringComparison.Ordinal));
             }
-        // Under --strict a catalogue's bad row stops the run as an input's would, with its file, line and column.
+        // Under --strict a catalogue's bad row stops the run as an input's would, with its file, line and column: past its
+        // first row, after the inputs are read, held whole or in zones, with nothing written and no spill left.
         string badRow = _s.Write("bad-row.csv", "ra,dec,scan_key\n10.0,20.0,5\n10.0,x,5\n");
-        var strict = MergeJob.Run(Options([wdb], _s.PathOf("out"), new FilterOptions(NotIn: new NotInCatalogues([badRow]))) with { Strict = true });
-        Assert.Equal(MergeJob.InputErrorExit, strict.ExitCode);
-        Assert.Contains($"{badRow}:3:", strict.Error);
+        foreach (int? zoneRows in new int?[] { 0, 1000 })
+        {
+            string outDir = _s.PathOf("strict-out");
+            var strict = MergeJob.Run(Options([wdb], outDir, new FilterOptions(NotIn: new NotInCatalogues([badRow])), zoneRows) with { Strict = true });
+            Assert.Equal(MergeJob.InputErrorExit, strict.ExitCode);
+            Assert.Contains($"{badRow}:3:", strict.Error);
+            Assert.False(Directory.Exists(outDir));
+            Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(outDir)!, "strict-out*"));
+        }
     }
 
     [Fact]
