@@ -109,7 +109,7 @@ internal static class QueryCommands
         var all = new Option<bool>("--all") { Description = "List every group, those with no candidate too (n_candidates 0)" };
         var quiet = new Option<bool>("--quiet") { Description = "Print only errors" };
         var format = Format();
-        var cmd = new Command("associate", "Cross-match the merged groups against an external catalogue: for each group, the catalogue rows within --radius of its weighted mean position, and the nearest with its separation (SPEC: external associations). CSV or IPAC on standard output.")
+        var cmd = new Command("associate", "Cross-match the merged groups against an external catalogue: for each group, the catalogue rows within --radius of its weighted mean position, and the nearest with its separation (SPEC: external associations). CSV or IPAC on standard output, written as the groups are read. A catalogue larger than the merge's sky.fb keeps only its rows near some group: a field against a catalogue of the whole sky holds the field's share.")
         {
             dir, catalogues, radius, all, format, quiet,
         };
