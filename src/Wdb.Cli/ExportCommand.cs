@@ -13,7 +13,7 @@ internal static class ExportCommand
         table.AcceptOnlyFromAmong("groups", "members", "extractions");
         var format = new Option<string>("--format") { Description = "csv, ipac (IPAC Table) or parquet (Apache Parquet; units and meanings in its key-value metadata)", DefaultValueFactory = _ => "csv" };
         format.AcceptOnlyFromAmong("csv", "ipac", "parquet");
-        var output = new Option<string>("--out") { Description = "Output file (written atomically)", Required = true };
+        var output = new Option<string>("--out") { Description = "Output file (written atomically), or - for standard output (csv and ipac)", Required = true };
         var ra = new Option<string>("--ra") { Description = "With --dec and --radius: only the groups whose weighted mean lies in this cone, with their members and extractions. Degrees or 12:34:56.7" };
         var dec = new Option<string>("--dec") { Description = "The region's centre: declination, degrees or -12:34:56.7" };
         var radius = new Option<double?>("--radius") { Description = $"The region's radius (arcsec, at most {Exporter.MostRegionArcsec})" };

@@ -35,6 +35,8 @@ public static class Exporter
         table = table.ToLowerInvariant();
         if (!OutputWriter.TableNames.Contains(table))
             return new OutputError($"unknown table '{table}' (expected groups, members or extractions)");
+        if (outFile == StandardOutput && kind == Format.Parquet)
+            return new OutputError("--out -: Parquet is written to a file (its footer points back into it); csv and ipac go to standard output");
         if (region is { } r && !(r.RaDeg >= 0 && r.RaDeg < 360 && r.DecDeg >= -90 && r.DecDeg <= 90 && r.RadiusArcsec > 0 && r.RadiusArcsec <= MostRegionArcsec))
             return new OutputError($"a region needs RA in [0, 360), Dec in [-90, 90] and a radius in (0, {MostRegionArcsec}] arcsec, got {r.RaDeg}, {r.DecDeg}, {r.RadiusArcsec}");
         using var reader = OutputReader.TryOpen(dir, out var error);
@@ -74,19 +76,38 @@ public static class Exporter
         }
     }
 
-    private static OutputError? Write<T>(IEnumerable<T> rows, long rowCount, IReadOnlyList<Column<T>> columns, string table, Format format, int? rowGroupRows, string outFile) =>
-        AtomicFile.Write(outFile, $"cannot export {table}", fs =>
+    /// <summary>`--out -`: the table on standard output (csv and ipac), as the look-ups write theirs, not a file named "-".</summary>
+    public const string StandardOutput = "-";
+
+    private static OutputError? Write<T>(IEnumerable<T> rows, long rowCount, IReadOnlyList<Column<T>> columns, string table, Format format, int? rowGroupRows, string outFile)
+    {
+        if (outFile == StandardOutput)
         {
-            if (format == Format.Parquet)
+            try
             {
-                ParquetTable.Write(fs, rows, columns, table, rowGroupRows ?? ParquetTable.RowGroupRows(columns, rowCount));
-                return;
+                using var stdout = Console.OpenStandardOutput();
+                WriteText(stdout, rows, columns, table, format);
+                return null;
             }
-            using var w = new StreamWriter(fs, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
-            var text = new TableText<T>(columns, format == Format.Ipac);
-            text.WriteHeader(w, table);
-            foreach (var row in rows) text.WriteRow(w, row);
+            catch (Exception e) when (e is IOException or InvalidDataException)
+            {
+                return new OutputError($"{(e is InvalidDataException ? $"cannot export {table}" : "cannot write to standard output")}: {e.Message.ReplaceLineEndings(" ")}");
+            }
+        }
+        return AtomicFile.Write(outFile, $"cannot export {table}", fs =>
+        {
+            if (format == Format.Parquet) ParquetTable.Write(fs, rows, columns, table, rowGroupRows ?? ParquetTable.RowGroupRows(columns, rowCount));
+            else WriteText(fs, rows, columns, table, format);
         });
+    }
+
+    private static void WriteText<T>(Stream to, IEnumerable<T> rows, IReadOnlyList<Column<T>> columns, string table, Format format)
+    {
+        using var w = new StreamWriter(to, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        var text = new TableText<T>(columns, format == Format.Ipac);
+        text.WriteHeader(w, table);
+        foreach (var row in rows) text.WriteRow(w, row);
+    }
 }
 
 /// <summary>A cone on the sky: centre (deg) and radius (arcsec).</summary>

@@ -184,6 +184,33 @@ public class ExportTests
     }
 
     /// <summary>
+    /// `--out -` writes csv and ipac to standard output, the bytes the file would hold (a region's rows go the same way); Parquet
+    /// asks for a file (one line, exit 2), and no file named "-" is left anywhere.
+    /// </summary>
+    [Fact]
+    public void An_export_to_dash_goes_to_standard_output()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        foreach (string format in new[] { "csv", "ipac" })
+        {
+            string file = tmp[$"t.{format}"];
+            var toFile = WdbProcess.Run("export", tmp["out"], "--table", "members", "--format", format, "--out", file);
+            Assert.True(toFile.Exit == 0, toFile.Stderr);
+            var toStdout = WdbProcess.Run("export", tmp["out"], "--table", "members", "--format", format, "--out", "-");
+            Assert.True(toStdout.Exit == 0, toStdout.Stderr);
+            Assert.Equal(File.ReadAllText(file), toStdout.Stdout);
+            Assert.Contains("\n", toStdout.Stdout.TrimEnd());   // a header and rows
+        }
+        var parquet = WdbProcess.Run("export", tmp["out"], "--table", "groups", "--format", "parquet", "--out", "-");
+        Assert.Equal(2, parquet.Exit);
+        Assert.Equal("", parquet.Stdout);
+        Assert.Single(parquet.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("Parquet is written to a file", parquet.Stderr);
+        Assert.False(File.Exists(Path.Combine(Environment.CurrentDirectory, "-")));
+    }
+
+    /// <summary>
     /// A region's export is the whole table's rows for the groups within the cone, computed here by brute force from the
     /// whole groups export: the same lines, in the same order, for each table; its Parquet file holds as many rows.
     /// </summary>
