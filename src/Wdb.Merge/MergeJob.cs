@@ -29,7 +29,7 @@ public sealed record MergeOptions
     public ReliabilityModel? Reliability { get; init; }
     /// <summary>External catalogues associated with the groups, evidence for the reliability scores; null: none.</summary>
     public AssociateCatalogues? Associate { get; init; }
-    /// <summary><see cref="Associate"/>'s catalogues as read (<see cref="MergeJob"/> reads them before the inputs).</summary>
+    /// <summary><see cref="Associate"/>'s catalogue rows near the inputs, as read (<see cref="MergeJob"/> reads them after the inputs).</summary>
     internal GroupAssociations? Associations { get; init; }
     /// <summary>Scan-footprint table (see <see cref="ScanTableReader"/>); null derives each scan's footprint from its own extractions.</summary>
     public string? ScanTable { get; init; }

@@ -12,7 +12,7 @@ public sealed record FilterOptions(double? MinSnr = null, bool ExcludeArtifacts 
 {
     public bool Any => MinSnr is not null || ExcludeArtifacts || NotIn is not null || ExcludeLikelyArtifacts;
 
-    /// <summary><see cref="NotIn"/>'s catalogues as read (<see cref="MergeJob"/> reads them before the inputs).</summary>
+    /// <summary><see cref="NotIn"/>'s catalogue rows near the inputs, as read (<see cref="MergeJob"/> reads them after the inputs).</summary>
     internal ReleasedCatalogue? Catalogue { get; init; }
 }
 

@@ -54,7 +54,7 @@ internal sealed class ReleasedCatalogue
     public bool Holds(long scanKey, double raDeg, double decDeg) =>
         _index.Within(_anyScan ? 0 : scanKey, raDeg, decDeg, _radiusArcsec).Count > 0;
 
-    /// <summary>The catalogues read whole (<see cref="CatalogueFiles.Read"/>), or the first fatal error as one line.</summary>
+    /// <summary>The catalogues read (<see cref="CatalogueFiles.Read"/>; the rows <paramref name="keep"/> holds kept), or the first fatal error as one line.</summary>
     public static (ReleasedCatalogue? Catalogue, string? Error) Read(NotInCatalogues request, MergeOptions options, Action<string>? log,
         Func<double, double, bool>? keep = null)
     {
@@ -137,7 +137,7 @@ internal static class CatalogueFiles
     }
 
     /// <summary>
-    /// Every file of <paramref name="paths"/> read whole as <paramref name="kind"/>, with the merge's strictness, threads
+    /// Every file of <paramref name="paths"/> read through as <paramref name="kind"/>, with the merge's strictness, threads
     /// and checksum, its format and profile found from the file itself (the merge's --profile names the inputs' bulk
     /// layout, and a PSC is not laid out as a working database: its bulk files are told by their 60 columns); a bad row is left out, counted and said (what that means for the merge in
     /// <paramref name="leftOut"/>), and under --strict stops the run. The first fatal error instead, as one line

@@ -141,7 +141,7 @@ public static class Associations
         }
 
         /// <summary>
-        /// Every catalogue file read whole (its bad rows counted and said, not fatal), or the first fatal error; only the
+        /// Every catalogue file read through (its bad rows counted and said, not fatal), or the first fatal error; only the
         /// rows whose (ra, dec) <paramref name="keep"/> holds are kept, when given.
         /// </summary>
         public static (ExternalCatalogue? Catalogue, string? Error) Read(IReadOnlyList<string> paths, double radiusArcsec, Action<string>? log = null,
