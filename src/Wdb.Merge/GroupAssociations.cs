@@ -38,12 +38,15 @@ internal sealed class GroupAssociations
     /// <summary>A catalogue row lies within the radius (inclusive) of (ra, dec) in degrees. Safe from many threads.</summary>
     public bool HasCounterpart(double raDeg, double decDeg) => _index.Within(0, raDeg, decDeg, _radiusArcsec).Count > 0;
 
+    /// <summary>The associations of <paramref name="rows"/> (a zone's share), read as <paramref name="whole"/> was.</summary>
+    public static GroupAssociations Of(CatalogueRows rows, GroupAssociations whole) => new(rows, whole._radiusArcsec, whole.Files);
+
     public static (GroupAssociations? Associations, string? Error) Read(AssociateCatalogues request, MergeOptions options, Action<string>? log,
-        Func<double, double, bool>? keep = null)
+        Func<double, double, bool>? keep = null, Action<ExtractionBlock, int>? sink = null)
     {
         if (RadiusError(request) is string badRadius) return (null, badRadius);
         var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, TableKind.CataloguePositions, "--associate",
-            "no group is associated with them", log, keep);
+            "no group is associated with them", log, keep, sink);
         return error is null ? (new GroupAssociations(rows!, request.RadiusArcsec, files!), null) : (null, error);
     }
 

@@ -311,23 +311,23 @@ public static class MergeJob
     /// holds (a cluster's task: those that can meet its zone's rows and groups; its plan: none, it only checks them).
     /// </summary>
     internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log, bool notIn = true,
-        Func<double, double, bool>? keep = null)
+        Func<double, double, bool>? keep = null, Streaming.ZoneCatalogue? notInZones = null, Streaming.ZoneCatalogue? associateZones = null)
     {
         if (notIn && options.Filters.NotIn is { } request)
         {
-            var (catalogue, error) = ReleasedCatalogue.Read(request, options, log, keep);
+            var (catalogue, error) = ReleasedCatalogue.Read(request, options, log, keep, notInZones is null ? null : notInZones.Add);
             if (catalogue is null) return MergeOutcome.Fail(InputErrorExit, error!);
             summary.NotIn = catalogue.Files.ToList();
-            log?.Invoke($"--not-in: {Held(catalogue.Rows, catalogue.Files, keep)} catalogue rows; an extraction within {request.RadiusArcsec}\" of one " +
+            log?.Invoke($"--not-in: {Held(catalogue.Rows, catalogue.Files, keep, notInZones)} catalogue rows; an extraction within {request.RadiusArcsec}\" of one " +
                         (request.AnyScan ? "(of any scan) is left out" : "of its own scan is left out"));
             options = options with { Filters = options.Filters with { Catalogue = catalogue } };
         }
         if (options.Associate is { } associate)
         {
-            var (associations, error) = GroupAssociations.Read(associate, options, log, keep);
+            var (associations, error) = GroupAssociations.Read(associate, options, log, keep, associateZones is null ? null : associateZones.Add);
             if (associations is null) return MergeOutcome.Fail(InputErrorExit, error!);
             summary.Associate = associations.Files.ToList();
-            log?.Invoke($"--associate: {Held(associations.Rows, associations.Files, keep)} catalogue rows; a group with one within {associate.RadiusArcsec}\" of its mean position " +
+            log?.Invoke($"--associate: {Held(associations.Rows, associations.Files, keep, associateZones)} catalogue rows; a group with one within {associate.RadiusArcsec}\" of its mean position " +
                         "has a counterpart (reliability evidence)");
             options = options with { Associations = associations };
         }
@@ -340,15 +340,25 @@ public static class MergeJob
     /// radius and a minute more of a group's mean position, which lies among its rows). A row left out is within reach
     /// of no extraction nor group, so the tables are those the whole catalogue gives.
     /// </summary>
+    /// <param name="notInZones">The zone merge's: the --not-in rows kept go there, by zone, not into memory.</param>
+    /// <param name="associateZones">The zone merge's: the --associate rows kept go there, by zone.</param>
     internal static MergeOutcome? ReadCataloguesNear(ref MergeOptions options, RunSummary summary, SkyCoverage.Builder inputsSky, StageTimer timer,
-        Action<string>? log)
+        Action<string>? log, Streaming.ZoneCatalogue? notInZones = null, Streaming.ZoneCatalogue? associateZones = null)
     {
-        double reach = Math.Max(options.Filters.NotIn?.RadiusArcsec ?? 0, options.Associate is { } a ? a.RadiusArcsec + 60.0 : 0);
-        if (ReadCatalogues(ref options, summary, log, keep: inputsSky.Within(reach).Holds) is MergeOutcome bad) return bad;
-        WarnOfCatalogueMemory(options, log);
+        double reach = Math.Max(options.Filters.NotIn?.RadiusArcsec ?? 0, options.Associate is { } a ? a.RadiusArcsec + GroupMeanReachArcsec : 0);
+        if (ReadCatalogues(ref options, summary, log, keep: inputsSky.Within(reach).Holds, notInZones: notInZones, associateZones: associateZones)
+            is MergeOutcome bad) return bad;
+        if (notInZones is null && associateZones is null)
+            WarnOfCatalogueMemory(options, (options.Filters.Catalogue?.Rows ?? 0L) + (options.Associations?.Rows ?? 0L), zones: false, log);
         timer.Stop("catalogues");
         return null;
     }
+
+    /// <summary>
+    /// How far a group's mean position may lie from the rows it is finished with (its members lie among them): a minute,
+    /// as a cluster task's catalogue range allows.
+    /// </summary>
+    internal const double GroupMeanReachArcsec = 60.0;
 
     /// <summary>
     /// What stops a run's catalogues before their rows are read (a radius out of range, none named, standard input, a
@@ -362,8 +372,9 @@ public static class MergeJob
     }
 
     /// <summary>The rows held, and of how many read when only some are kept.</summary>
-    private static string Held(int rows, IReadOnlyList<CatalogueFileSummary> files, Func<double, double, bool>? keep) =>
-        keep is null ? $"{rows:N0}" : $"{rows:N0} held of {files.Sum(f => f.RowsRead - f.RowsRejected):N0}";
+    private static string Held(int rows, IReadOnlyList<CatalogueFileSummary> files, Func<double, double, bool>? keep, Streaming.ZoneCatalogue? zones = null) =>
+        zones is not null ? $"{zones.Filed:N0} filed by zone (each zone holds its own) of {files.Sum(f => f.RowsRead - f.RowsRejected):N0}"
+        : keep is null ? $"{rows:N0}" : $"{rows:N0} held of {files.Sum(f => f.RowsRead - f.RowsRejected):N0}";
 
     /// <summary>Bytes a catalogue row takes at peak while it is read and indexed (a 10 M-row catalogue: 1.25 GB; NOTES 97).</summary>
     internal const long CatalogueBytesPerRow = 125;
@@ -372,13 +383,14 @@ public static class MergeJob
     /// A warning line when the catalogue rows held (those near the inputs) took over half the memory the run plans for
     /// at their peak: the zone merge bounds its own memory, not theirs. A cluster's tasks hold only their zones' rows.
     /// </summary>
-    private static void WarnOfCatalogueMemory(MergeOptions options, Action<string>? log)
+    /// <param name="rows">The rows held at once: all those near the inputs, held whole; the largest zone's, in zones.</param>
+    internal static void WarnOfCatalogueMemory(MergeOptions options, long rows, bool zones, Action<string>? log)
     {
-        long rows = (options.Filters.Catalogue?.Rows ?? 0L) + (options.Associations?.Rows ?? 0L);
         long bytes = rows * CatalogueBytesPerRow, budget = Streaming.ZoneMerge.MemoryBudget(options);
         if (log is not null && bytes > budget / 2)
-            log($"warning: the --not-in and --associate catalogues' {rows:N0} rows near the inputs, held in memory, took about {ByteSize.Format(bytes)} " +
-                $"at their peak, over half of the {ByteSize.Format(budget)} this run plans for; a cluster's tasks (wdb cluster) hold only the rows near their zones");
+            log($"warning: the --not-in and --associate catalogues' {rows:N0} rows near the inputs{(zones ? " in the largest zone" : "")}, held in memory, " +
+                $"take about {ByteSize.Format(bytes)} at their peak, over half of the {ByteSize.Format(budget)} this run plans for" +
+                (zones ? "; smaller zones (--zone-rows) hold fewer" : "; zones (--zone-rows N) hold them a zone at a time"));
     }
 
     /// <summary>The reliability model the run scores with: the one given or the default, with the run's associations.</summary>

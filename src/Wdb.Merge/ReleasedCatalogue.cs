@@ -42,6 +42,9 @@ internal sealed class ReleasedCatalogue
     public IReadOnlyList<CatalogueFileSummary> Files { get; }
     public int Rows => _index.Count;
 
+    /// <summary>The catalogue of <paramref name="rows"/> (a zone's share), read as <paramref name="whole"/> was.</summary>
+    public static ReleasedCatalogue Of(CatalogueRows rows, NotInCatalogues request, ReleasedCatalogue whole) => new(rows, request, [.. whole.Files]);
+
     private ReleasedCatalogue(CatalogueRows rows, NotInCatalogues request, List<CatalogueFileSummary> files)
     {
         _radiusArcsec = request.RadiusArcsec;
@@ -56,10 +59,10 @@ internal sealed class ReleasedCatalogue
 
     /// <summary>The catalogues read (<see cref="CatalogueFiles.Read"/>; the rows <paramref name="keep"/> holds kept), or the first fatal error as one line.</summary>
     public static (ReleasedCatalogue? Catalogue, string? Error) Read(NotInCatalogues request, MergeOptions options, Action<string>? log,
-        Func<double, double, bool>? keep = null)
+        Func<double, double, bool>? keep = null, Action<ExtractionBlock, int>? sink = null)
     {
         if (RadiusError(request) is string badRadius) return (null, badRadius);
-        var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, KindOf(request), "--not-in", "their extractions stay in the merge", log, keep);
+        var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, KindOf(request), "--not-in", "their extractions stay in the merge", log, keep, sink);
         return error is not null ? (null, Explained(error, request)) : (new ReleasedCatalogue(rows!, request, files!), null);
     }
 
@@ -146,14 +149,15 @@ internal static class CatalogueFiles
     /// counted and in the checksum.
     /// </summary>
     public static (CatalogueRows? Rows, List<CatalogueFileSummary>? Files, string? Error) Read(IReadOnlyList<string> paths, MergeOptions options,
-        TableKind kind, string option, string leftOut, Action<string>? log, Func<double, double, bool>? keep = null)
+        TableKind kind, string option, string leftOut, Action<string>? log, Func<double, double, bool>? keep = null,
+        Action<ExtractionBlock, int>? sink = null)
     {
         if (Refusal(paths, option) is string refused) return (null, null, refused);
         var readOptions = new ReadOptions(null, InputFormat.Auto, options.Strict, options.Threads, options.Checksum, kind);
         // A full-sky catalogue takes minutes: the display counts its rows against an estimate of them.
         long seen = 0;
         options.Progress?.Stage($"read the {option} catalogues", () => Interlocked.Read(ref seen), paths.Sum(RowEstimate.Of));
-        var (rows, read) = CatalogueRows.Read(paths, readOptions, keep, n => Interlocked.Add(ref seen, n));
+        var (rows, read) = CatalogueRows.Read(paths, readOptions, keep, n => Interlocked.Add(ref seen, n), sink);
         var files = new List<CatalogueFileSummary>();
         foreach (var file in read)
         {

@@ -18,6 +18,18 @@ public sealed class CatalogueRows
 
     // Rows kept: those it holds (every row when null).
     private Func<double, double, bool>? _keep;
+    private Action<ExtractionBlock, int>? _sink;
+
+    /// <summary>Rows of positions and scans alone (cntr, line and file unknown: 0): a zone's share of a spilled catalogue.</summary>
+    public static CatalogueRows Of(double[] ra, double[] dec, long[] scanKey)
+    {
+        if (dec.Length != ra.Length || scanKey.Length != ra.Length) throw new ArgumentException("columns differ in length");
+        return new CatalogueRows
+        {
+            Ra = ra, Dec = dec, ScanKey = scanKey, Cntr = new long[ra.Length], Line = new long[ra.Length], FileIndex = new int[ra.Length],
+            Count = ra.Length,
+        };
+    }
 
     /// <summary>
     /// Every file of <paramref name="paths"/> read as <paramref name="options"/> say (a catalogue kind), each file's
@@ -34,11 +46,15 @@ public sealed class CatalogueRows
     /// (ra, dec) <paramref name="keep"/> holds (every row when null): those near a merge's groups, of a large catalogue.
     /// <paramref name="counted"/> is told each block's rows as they are read, kept or not (a progress display).
     /// </summary>
+    /// <param name="sink">
+    /// Where the kept rows go instead of the rows returned (none then): each block with its kept rows first and their
+    /// count (the zone merge spills them by zone).
+    /// </param>
     public static (CatalogueRows Rows, IReadOnlyList<FileReadResult> Files) Read(IReadOnlyList<string> paths, ReadOptions options,
-        Func<double, double, bool>? keep, Action<int>? counted = null)
+        Func<double, double, bool>? keep, Action<int>? counted = null, Action<ExtractionBlock, int>? sink = null)
     {
         if (options.Kind == TableKind.Extractions) throw new ArgumentException("a catalogue is read as one of the catalogue kinds", nameof(options));
-        var rows = new CatalogueRows { _keep = keep };
+        var rows = new CatalogueRows { _keep = keep, _sink = sink };
         var files = new List<FileReadResult>();
         for (int f = 0; f < paths.Count; f++)
         {
@@ -57,6 +73,11 @@ public sealed class CatalogueRows
     private void Append(ExtractionBlock block)
     {
         int n = _keep is null ? block.Count : KeepHeld(block, _keep);
+        if (_sink is not null)
+        {
+            _sink(block, n);
+            return;
+        }
         if (Count + n > Ra.Length) Grow(Math.Max(Count + n, Ra.Length * 2));
         block.Ra.AsSpan(0, n).CopyTo(Ra.AsSpan(Count));
         block.Dec.AsSpan(0, n).CopyTo(Dec.AsSpan(Count));

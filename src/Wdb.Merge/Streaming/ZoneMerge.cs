@@ -229,9 +229,31 @@ public static class ZoneMerge
             return this;
         }
 
-        /// <summary>Pass 1b: the --not-in and --associate catalogues read, only their rows near the rows read held.</summary>
-        public MergeOutcome? Catalogues() =>
-            _inputsSky is null ? null : MergeJob.ReadCataloguesNear(ref options, summary, _inputsSky, timer, log);
+        // The catalogues' rows near the inputs, spilled by zone (pass 1b), each zone's loaded with it (LoadZone).
+        private ZoneCatalogue? _zoneNotIn, _zoneAssociate;
+
+        /// <summary>
+        /// Pass 1b: the --not-in and --associate catalogues read, their rows near the rows read spilled by zone (each row
+        /// under every zone whose declinations, widened by the radius and, for --associate, a minute more, hold it): a
+        /// zone holds its share of a full-sky catalogue, not the whole.
+        /// </summary>
+        public MergeOutcome? Catalogues()
+        {
+            if (_inputsSky is null) return null;
+            var (cuts, _) = _runs.Zones(zoneRows);
+            if (options.Filters.NotIn is { } notIn)
+                _zoneNotIn = new ZoneCatalogue(Path.Combine(spill, "not-in"), cuts, notIn.RadiusArcsec + MarginArcsec);
+            if (options.Associate is { } associate)
+                _zoneAssociate = new ZoneCatalogue(Path.Combine(spill, "associate"), cuts, associate.RadiusArcsec + MergeJob.GroupMeanReachArcsec + MarginArcsec);
+            var outcome = MergeJob.ReadCataloguesNear(ref options, summary, _inputsSky, timer, log, _zoneNotIn, _zoneAssociate);
+            _zoneNotIn?.EndWrites();
+            _zoneAssociate?.EndWrites();
+            if (outcome is null) MergeJob.WarnOfCatalogueMemory(options, (_zoneNotIn?.LargestZone ?? 0) + (_zoneAssociate?.LargestZone ?? 0), zones: true, log);
+            return outcome;
+        }
+
+        // A zone's rows lie within its cuts; a hair more covers the rounding of a row's declination to them.
+        private const double MarginArcsec = 1.0;
 
         /// <summary>A cluster task's start: the plan's duplicates and footprints, as its own passes 1-2 would have found them.</summary>
         public void Resume(IEnumerable<(int File, long Line)> duplicateKeys, ScanFootprints footprints)
@@ -245,6 +267,8 @@ public static class ZoneMerge
             Outputs.Dispose();
             _cntrsMade?.Dispose();
             _runs.Dispose();
+            _zoneNotIn?.Dispose();
+            _zoneAssociate?.Dispose();
         }
 
         /// <summary>
@@ -452,7 +476,13 @@ public static class ZoneMerge
             long rows = DeclinationRuns.RowsIn(bounds, zone);
             var block = new ExtractionBlock((int)Math.Min(Array.MaxLength, rows + rows / 16 + 1024));
             for (int r = 0; r < _runs.RunCount; r++) _runs.Read(r, bounds[r][zone], bounds[r][zone + 1], block);
-            return Keep(block, _duplicateKeys, options);
+            var zoneOptions = options;
+            if (_zoneNotIn is not null && options.Filters.Catalogue is { } whole)
+                zoneOptions = zoneOptions with { Filters = options.Filters with { Catalogue = ReleasedCatalogue.Of(_zoneNotIn.RowsOf(zone), options.Filters.NotIn!, whole) } };
+            var read = Keep(block, _duplicateKeys, zoneOptions);
+            return _zoneAssociate is not null && options.Associations is { } all
+                ? read with { Associations = GroupAssociations.Of(_zoneAssociate.RowsOf(zone), all) }
+                : read;
         }
 
         /// <summary>
@@ -496,7 +526,7 @@ public static class ZoneMerge
             long finished = sorted.Count + loaded.Filtered.Count;
             if (sorted.Count == 0) return (finished, null);
 
-            var model = MergeJob.ModelOf(options);
+            var model = MergeJob.ModelOf(loaded.Associations is { } zoneAssociations ? options with { Associations = zoneAssociations } : options);
             var ordered = GroupStages.Order(sorted, cgid, _footprints!, model, options, summary, timer, log, progress: null,
                 others: (merged, taken));
             MergeJob.CountMerged(summary, ordered.Rows);
@@ -525,7 +555,9 @@ public static class ZoneMerge
             zone < cuts.Length ? cuts[zone] - margin : double.PositiveInfinity);
     }
 
-    internal sealed record ZoneRowsRead(ExtractionBlock Merged, ExtractionBlock Filtered, RejectReason[] FilteredReasons);
+    /// <param name="Associations">The zone's share of the --associate catalogues, where they are spilled by zone; null: the run's.</param>
+    internal sealed record ZoneRowsRead(ExtractionBlock Merged, ExtractionBlock Filtered, RejectReason[] FilteredReasons,
+        GroupAssociations? Associations = null);
 
     /// <summary>Rows of a zone without the duplicates, split into merged and filtered ones (as the in-memory merge splits them).</summary>
     private static ZoneRowsRead Keep(ExtractionBlock block, HashSet<(int, long)> duplicateKeys, MergeOptions options)

@@ -213,8 +213,13 @@ public sealed class NotInCatalogueTests : IDisposable
                     Associate = new AssociateCatalogues([catalogue], 3.0),
                 };
                 Assert.Null(MergeJob.Run(options, said.Add).Error);
-                held.Add(string.Join(" | ", said.Where(l => l.Contains(" held of ", StringComparison.Ordinal)).Select(l => l[..l.IndexOf(" held of ", StringComparison.Ordinal)])));
-                Assert.Contains(said, l => l.StartsWith("--not-in: ", StringComparison.Ordinal) && l.Contains($" held of {lines.Count - 2 - (catalogue == near ? 40_000 : 0):N0} "));
+                // Held whole: "N held of M"; in zones: "N filed by zone (...) of M".
+                var counts = said.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^(--[a-z-]+): ([\d,]+) (held|filed by zone .*) of ([\d,]+) catalogue rows"))
+                    .Where(m => m.Success).ToList();
+                Assert.Equal(2, counts.Count);
+                held.Add(string.Join(" | ", counts.Select(m => $"{m.Groups[1].Value} {m.Groups[2].Value}")));
+                Assert.All(counts, m => Assert.Equal($"{lines.Count - 2 - (catalogue == near ? 40_000 : 0):N0}", m.Groups[4].Value));
+                Assert.Equal(zoneRows > 0 ? "filed by zone" : "held", counts[0].Groups[3].Value[..Math.Min(counts[0].Groups[3].Value.Length, zoneRows > 0 ? 13 : 4)]);
             }
             Assert.Equal(held[0], held[1]);
             Assert.True(Summary(outDirs[0]).GetProperty("rejects_by_reason").GetProperty("filtered_in_catalogue").GetInt64() > 100);
@@ -363,11 +368,12 @@ public sealed class NotInCatalogueTests : IDisposable
         string far = _s.Write("psc-far.csv", "ra,dec,scan_key\n" + string.Concat(Enumerable.Range(0, 20).Select(k => $"{k + 30},20.0,5\n")));
         (exit, _, stderr) = WdbProcess.Run("merge", wdb, "--out", _s.PathOf("small"), "--device", "cpu", "--not-in", twenty, "--memory", "1K");
         Assert.True(exit == 0, stderr);
-        Assert.Contains("warning: the --not-in and --associate catalogues' 20 rows near the inputs, held in memory", stderr);
+        Assert.Contains("warning: the --not-in and --associate catalogues' 20 rows near the inputs", stderr);
+        Assert.Contains("held in memory", stderr);
         Assert.DoesNotContain("held in memory", WdbProcess.Run("merge", wdb, "--out", _s.PathOf("roomy"), "--device", "cpu", "--not-in", twenty).Stderr);
         (exit, _, stderr) = WdbProcess.Run("merge", wdb, "--out", _s.PathOf("far"), "--device", "cpu", "--not-in", far, "--memory", "1K");
         Assert.True(exit == 0, stderr);
-        Assert.Contains("--not-in: 0 held of 20 catalogue rows", stderr);
+        Assert.Matches(@"--not-in: 0 (held|filed by zone \(each zone holds its own\)) of 20 catalogue rows", stderr);
         Assert.DoesNotContain("held in memory", stderr);
 
         (exit, _, stderr) = WdbProcess.Run("merge", wdb, "--out", _s.PathOf("lone"), "--not-in-radius", "0.1");

@@ -1,0 +1,119 @@
+using System.Buffers.Binary;
+using Wdb.Core;
+using Wdb.IO;
+
+namespace Wdb.Merge.Streaming;
+
+/// <summary>
+/// A catalogue's kept rows spilled for the zone merge by zone (SPEC §6: memory bounded by the zone, not the catalogue):
+/// each row (ra, dec, scan; 24 bytes) is filed under every zone whose declinations, widened by the reach, hold it, so a
+/// zone loads only the rows that can meet its rows and its groups. A full-sky PSC against a full-sky merge is then held a
+/// zone's share at a time. Filled on one thread (<see cref="Add"/>), then read zone by zone (<see cref="RowsOf"/>, any
+/// thread).
+/// </summary>
+internal sealed class ZoneCatalogue : IDisposable
+{
+    private const int RowBytes = 24;
+    // Rows a zone gathers before they are spilled: ~1,300 zones of a full-sky merge buffer ~125 MB at most.
+    private const int FlushRows = 4096;
+
+    private readonly double[] _cuts;
+    private readonly double _reachDeg;
+    private readonly SpillFile _spill;
+    private readonly List<(long Offset, int Rows)>[] _extents;
+    private readonly byte[]?[] _buffers;
+    private readonly int[] _buffered;
+    private bool _ended;
+
+    /// <param name="cuts">The zones' declination cuts (<see cref="DeclinationRuns.Zones"/>): zone z holds [cuts[z-1], cuts[z]).</param>
+    /// <param name="reachArcsec">How far beyond its zone's declinations a row can still meet the zone's rows or groups.</param>
+    public ZoneCatalogue(string path, double[] cuts, double reachArcsec)
+    {
+        _cuts = cuts;
+        _reachDeg = reachArcsec / 3600.0;
+        _spill = new SpillFile(path);
+        int zones = cuts.Length + 1;
+        _extents = new List<(long, int)>[zones];
+        for (int z = 0; z < zones; z++) _extents[z] = [];
+        _buffers = new byte[]?[zones];
+        _buffered = new int[zones];
+    }
+
+    /// <summary>Rows filed, counting a row once per zone it is filed under.</summary>
+    public long Filed { get; private set; }
+
+    /// <summary>The rows of the zone that has most (what a zone holds at most, twice while the next zone is read).</summary>
+    public long LargestZone => _ended ? _extents.Max(e => e.Sum(x => (long)x.Rows)) : throw new InvalidOperationException("not all filed yet");
+
+    /// <summary>The zone of declination <paramref name="dec"/>: the number of cuts at or below it.</summary>
+    private int ZoneOf(double dec)
+    {
+        int i = Array.BinarySearch(_cuts, dec);
+        if (i < 0) return ~i;
+        while (i + 1 < _cuts.Length && _cuts[i + 1] == dec) i++;
+        return i + 1;
+    }
+
+    /// <summary>The first <paramref name="count"/> rows of <paramref name="block"/> (a catalogue reader's sink), filed by zone.</summary>
+    public void Add(ExtractionBlock block, int count)
+    {
+        if (_ended) throw new InvalidOperationException("rows are added before the zones are read");
+        for (int i = 0; i < count; i++)
+        {
+            double dec = block.Dec[i];
+            if (!double.IsFinite(dec)) continue;   // within no radius of anything
+            for (int z = ZoneOf(dec - _reachDeg), last = ZoneOf(dec + _reachDeg); z <= last; z++)
+            {
+                var buffer = _buffers[z] ??= new byte[FlushRows * RowBytes];
+                var row = buffer.AsSpan(_buffered[z] * RowBytes, RowBytes);
+                BinaryPrimitives.WriteDoubleLittleEndian(row, block.Ra[i]);
+                BinaryPrimitives.WriteDoubleLittleEndian(row[8..], dec);
+                BinaryPrimitives.WriteInt64LittleEndian(row[16..], block.ScanKey[i]);
+                Filed++;
+                if (++_buffered[z] == FlushRows) Flush(z);
+            }
+        }
+    }
+
+    private void Flush(int z)
+    {
+        if (_buffered[z] == 0) return;
+        _extents[z].Add((_spill.Length, _buffered[z]));
+        _spill.Append(_buffers[z].AsSpan(0, _buffered[z] * RowBytes));
+        _buffered[z] = 0;
+    }
+
+    /// <summary>Every row is filed: the zones may be read.</summary>
+    public void EndWrites()
+    {
+        for (int z = 0; z < _buffers.Length; z++) Flush(z);
+        Array.Clear(_buffers);
+        _spill.EndWrites();
+        _ended = true;
+    }
+
+    /// <summary>Zone <paramref name="zone"/>'s rows, in the order they were filed.</summary>
+    public CatalogueRows RowsOf(int zone)
+    {
+        if (!_ended) throw new InvalidOperationException("the zones are read once every row is filed");
+        int n = _extents[zone].Sum(e => e.Rows);
+        double[] ra = new double[n], dec = new double[n];
+        long[] scan = new long[n];
+        int at = 0;
+        foreach (var (offset, rows) in _extents[zone])
+        {
+            var bytes = new byte[rows * RowBytes];
+            _spill.Read(bytes, offset);
+            for (int k = 0; k < rows; k++, at++)
+            {
+                var row = bytes.AsSpan(k * RowBytes, RowBytes);
+                ra[at] = BinaryPrimitives.ReadDoubleLittleEndian(row);
+                dec[at] = BinaryPrimitives.ReadDoubleLittleEndian(row[8..]);
+                scan[at] = BinaryPrimitives.ReadInt64LittleEndian(row[16..]);
+            }
+        }
+        return CatalogueRows.Of(ra, dec, scan);
+    }
+
+    public void Dispose() => _spill.Dispose();
+}
