@@ -14,8 +14,9 @@ namespace Wdb.Merge.Streaming;
 internal sealed class ZoneCatalogue : IDisposable
 {
     private const int RowBytes = 24;
-    // Rows a zone gathers before they are spilled: ~1,300 zones of a full-sky merge buffer ~125 MB at most.
-    private const int FlushRows = 4096;
+    // Rows a zone gathers before they are spilled: ~1,300 zones of a full-sky merge buffer ~125 MB at most. A zone's
+    // buffer starts small and doubles, so that many tiny zones (--zone-rows 1) cost the rows they file, not 96 KB each.
+    private const int FlushRows = 4096, FirstRows = 64;
 
     private readonly double[] _cuts;
     private readonly double _reachDeg;
@@ -64,7 +65,9 @@ internal sealed class ZoneCatalogue : IDisposable
             if (!double.IsFinite(dec)) continue;   // within no radius of anything
             for (int z = ZoneOf(dec - _reachDeg), last = ZoneOf(dec + _reachDeg); z <= last; z++)
             {
-                var buffer = _buffers[z] ??= new byte[FlushRows * RowBytes];
+                var buffer = _buffers[z] ??= new byte[FirstRows * RowBytes];
+                if (_buffered[z] * RowBytes == buffer.Length) Array.Resize(ref _buffers[z], buffer.Length * 2);
+                buffer = _buffers[z]!;
                 var row = buffer.AsSpan(_buffered[z] * RowBytes, RowBytes);
                 BinaryPrimitives.WriteDoubleLittleEndian(row, block.Ra[i]);
                 BinaryPrimitives.WriteDoubleLittleEndian(row[8..], dec);
