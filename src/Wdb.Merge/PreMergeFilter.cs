@@ -40,20 +40,6 @@ public static class PreMergeFilter
         return reasons;
     }
 
-    /// <summary>The columns of <paramref name="block"/> that <see cref="Reasons"/> reads under <paramref name="options"/>.</summary>
-    public static IEnumerable<Array> Columns(ExtractionBlock block, FilterOptions options)
-    {
-        if (options.NotIn is not null)
-            foreach (var column in new Array[] { block.ScanKey, block.Ra, block.Dec }) yield return column;
-        if (options.ExcludeLikelyArtifacts) yield return block.Ndet;
-        foreach (var band in block.Bands)
-        {
-            if (options.ExcludeArtifacts) yield return band.CcFlg;
-            if (options.MinSnr is not null || options.ExcludeLikelyArtifacts) yield return band.Snr;
-            if (options.ExcludeLikelyArtifacts) { yield return band.Mag; yield return band.RdFlg; yield return band.PhQual; }
-        }
-    }
-
     private static bool HasArtifactFlag(ExtractionBlock block, int i)
     {
         foreach (var b in block.Bands)

@@ -66,41 +66,6 @@ public sealed class LikelyArtifactsTests : IDisposable
         Assert.Equal((0, 6), Bands.FramesOf(160506, 2));
     }
 
-    /// <summary>
-    /// The zone merge reads only <see cref="PreMergeFilter.Columns"/> for the footprints' choice of rows: with only
-    /// those copied (the rest as a new block has them) every filter must still decide every row as on the whole row.
-    /// </summary>
-    [Fact]
-    public void The_filters_decide_every_row_from_the_columns_they_say_they_read()
-    {
-        string[] inputs = ZoneMergeTests.MixedInputs(_s, badRow: false, duplicates: false);
-        var rows = new ExtractionBlock(1 << 12);
-        for (int f = 0; f < inputs.Length; f++) Assert.Null(ExtractionReader.Read(inputs[f], f, new ReadOptions(), rows).Error);
-        InjectArtifacts(rows);
-        string psc = _s.Write("psc.csv", $"ra,dec,scan_key\n{rows.Ra[7]:R},{rows.Dec[7]:R},{rows.ScanKey[7]}\n");
-        foreach (var filters in new[]
-        {
-            new FilterOptions(MinSnr: 8), new FilterOptions(ExcludeArtifacts: true), new FilterOptions(ExcludeLikelyArtifacts: true),
-            new FilterOptions(NotIn: new NotInCatalogues([psc])),
-        })
-        {
-            var options = new MergeOptions { Inputs = inputs, OutDir = _s.PathOf("unused"), Filters = filters };
-            Assert.Null(MergeJob.ReadCatalogues(ref options, new RunSummary(), null));
-            var full = PreMergeFilter.Reasons(rows, options.Filters);
-            Assert.Contains(full, r => r != RejectReason.None);
-            var partial = new ExtractionBlock(rows.Count);
-            partial.AddRows(rows.Count);
-            var fullColumns = rows.Columns();
-            var partialColumns = partial.Columns();
-            foreach (var column in PreMergeFilter.Columns(rows, options.Filters))
-            {
-                int c = Array.IndexOf(fullColumns, column);
-                Array.Copy(column, partialColumns[c], rows.Count);
-            }
-            Assert.Equal(full, PreMergeFilter.Reasons(partial, options.Filters));
-        }
-    }
-
     /// <summary>Every 50th row made a one-frame transient and every 70th a hot pixel (the generator makes neither).</summary>
     private static int InjectArtifacts(ExtractionBlock rows)
     {
