@@ -26,12 +26,14 @@ public sealed class SkyCoverage
     public long Cells { get; private init; }
 
     /// <summary>Whether (ra, dec) in degrees may lie within the radius of a point; false for a position that is not finite.</summary>
-    public bool Holds(double raDeg, double decDeg)
-    {
-        if (!double.IsFinite(raDeg) || !double.IsFinite(decDeg)) return false;
-        long cell = (long)BandOf(decDeg) * Columns + ColumnOf(raDeg - 360.0 * Math.Floor(raDeg / 360.0));
-        return (_bits[cell >> 6] & (1UL << (int)(cell & 63))) != 0;
-    }
+    public bool Holds(double raDeg, double decDeg) =>
+        CellOf(raDeg, decDeg) is long cell && (_bits[cell >> 6] & (1UL << (int)(cell & 63))) != 0;
+
+    /// <summary>The cell of (ra, dec) in degrees (any RA, turned into [0, 360)); null for a position that is not finite.</summary>
+    private static long? CellOf(double raDeg, double decDeg) =>
+        double.IsFinite(raDeg) && double.IsFinite(decDeg)
+            ? (long)BandOf(decDeg) * Columns + ColumnOf(raDeg - 360.0 * Math.Floor(raDeg / 360.0))
+            : null;
 
     private static int BandOf(double decDeg) => (int)Math.Clamp(Math.Floor((decDeg + 90.0) / CellDeg), 0, Bands - 1);
 
@@ -45,9 +47,14 @@ public sealed class SkyCoverage
         /// <summary>Marks the cell of (ra, dec) in degrees; a position that is not finite is within no radius and marks none.</summary>
         public void Add(double raDeg, double decDeg)
         {
-            if (!double.IsFinite(raDeg) || !double.IsFinite(decDeg)) return;
-            long cell = (long)BandOf(decDeg) * Columns + ColumnOf(raDeg - 360.0 * Math.Floor(raDeg / 360.0));
-            _occupied[cell >> 6] |= 1UL << (int)(cell & 63);
+            if (CellOf(raDeg, decDeg) is long cell) _occupied[cell >> 6] |= 1UL << (int)(cell & 63);
+        }
+
+        /// <summary>Marks the cell of every (ra[i], dec[i]) (a block's rows, a table's groups).</summary>
+        public void Add(ReadOnlySpan<double> ra, ReadOnlySpan<double> dec)
+        {
+            if (dec.Length != ra.Length) throw new ArgumentException("columns differ in length");
+            for (int i = 0; i < ra.Length; i++) Add(ra[i], dec[i]);
         }
 
         /// <summary>The sky within <paramref name="radiusArcsec"/> of the points added (a superset, see <see cref="SkyCoverage"/>).</summary>

@@ -152,7 +152,7 @@ public static class MergeJob
         if (options.Filters.NotIn is not null || options.Associate is not null)
         {
             var inputsSky = new SkyCoverage.Builder();
-            for (int i = 0; i < block.Count; i++) inputsSky.Add(block.Ra[i], block.Dec[i]);
+            inputsSky.Add(block.Ra.AsSpan(0, block.Count), block.Dec.AsSpan(0, block.Count));
             if (ReadCataloguesNear(ref options, summary, inputsSky, timer, log) is MergeOutcome badCatalogue) return badCatalogue;
         }
 

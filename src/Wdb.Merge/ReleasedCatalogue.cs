@@ -43,12 +43,15 @@ internal sealed class ReleasedCatalogue
     public int Rows => _index.Count;
 
     /// <summary>The catalogue of <paramref name="rows"/> (a zone's share), read as <paramref name="whole"/> was.</summary>
-    public static ReleasedCatalogue Of(CatalogueRows rows, NotInCatalogues request, ReleasedCatalogue whole) => new(rows, request, [.. whole.Files]);
+    public static ReleasedCatalogue Of(CatalogueRows rows, ReleasedCatalogue whole) => new(rows, whole._radiusArcsec, whole._anyScan, whole.Files);
 
     private ReleasedCatalogue(CatalogueRows rows, NotInCatalogues request, List<CatalogueFileSummary> files)
+        : this(rows, request.RadiusArcsec, request.AnyScan, files) { }
+
+    private ReleasedCatalogue(CatalogueRows rows, double radiusArcsec, bool anyScan, IReadOnlyList<CatalogueFileSummary> files)
     {
-        _radiusArcsec = request.RadiusArcsec;
-        _anyScan = request.AnyScan;
+        _radiusArcsec = radiusArcsec;
+        _anyScan = anyScan;
         _index = new SkyIndex(rows.Ra, rows.Dec, _anyScan ? default : rows.ScanKey, Math.Max(_radiusArcsec, 0.5));
         Files = files;
     }

@@ -265,7 +265,7 @@ public sealed class OutputReader : IDisposable
             if (visits[c] is not { } here) return;
             hitsOf[c] = sky.Decode(c, () =>
             {
-                var chunk = SkyChunk.GetRootAsSkyChunk(sky.Read(c, SkyEntryStruct.Bytes, tables: false));
+                var chunk = SkyChunkAt(sky, c);
                 int n = chunk.EntriesLength;
                 var keys = new long[n];
                 var entries = new SkyEntry[n];
@@ -338,7 +338,7 @@ public sealed class OutputReader : IDisposable
         for (int c = 0; c < sky.Chunks.Count; c++)
         {
             if (sky.Chunks.Records[c] == 0) continue;
-            var chunk = SkyChunk.GetRootAsSkyChunk(sky.Read(c, SkyEntryStruct.Bytes, tables: false));
+            var chunk = SkyChunkAt(sky, c);
             sky.Decode(c, () =>
             {
                 for (int i = 0, n = chunk.EntriesLength; i < n; i++)
@@ -495,6 +495,9 @@ public sealed class OutputReader : IDisposable
     }
 
     // Record sizes: 4-byte offsets to Group tables; Member and Extraction structs (schema/wdb.fbs).
+    private static SkyChunk SkyChunkAt(TableFile sky, int c) =>
+        SkyChunk.GetRootAsSkyChunk(sky.Read(c, SkyEntryStruct.Bytes, tables: false));
+
     private GroupsChunk GroupsChunkAt(int c) =>
         GroupsChunk.GetRootAsGroupsChunk(_groups.Read(c, 4, tables: true));
 

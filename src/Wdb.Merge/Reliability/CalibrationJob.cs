@@ -81,7 +81,7 @@ public static class CalibrationJob
             var request = new AssociateCatalogues(summary.Associate.Select(c => c.Path).ToList(), Convert.ToDouble(summary.Parameters["associate_radius_arcsec"]));
             // Only the rows within the radius of some group's mean position, where the model asks (the rest answer no one).
             var groupsSky = new SkyCoverage.Builder();
-            for (int g = 0; g < groups.Count; g++) groupsSky.Add(groups.RaW[g], groups.DecW[g]);
+            groupsSky.Add(groups.RaW.AsSpan(0, groups.Count), groups.DecW.AsSpan(0, groups.Count));
             var (associations, associateError) = GroupAssociations.Read(request, merge, log, groupsSky.Within(request.RadiusArcsec).Holds);
             if (associations is null) return (null, associateError);
             if (CatalogueFiles.Changed("--associate", associations.Files, summary.Associate, "this merge") is string changed) return (null, changed);

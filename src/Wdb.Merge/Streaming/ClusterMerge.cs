@@ -116,7 +116,7 @@ public static class ClusterMerge
     /// </summary>
     internal static (double Lo, double Hi) CatalogueRange(double[] cuts, int task, double radiusArcsec)
     {
-        double margin = (radiusArcsec + 60.0) / 3600.0;
+        double margin = (radiusArcsec + MergeJob.GroupMeanReachArcsec) / 3600.0;
         return (task > 0 ? cuts[task - 1] - margin : -90.0, task < cuts.Length ? cuts[task] + margin : 90.0);
     }
 
@@ -273,8 +273,9 @@ public static class ClusterMerge
         if (options.Associate is { } associate)
         {
             var near = new SkyCoverage.Builder();
-            for (int i = 0; i < open.Count; i++) near.Add(open.Ra[i], open.Dec[i]);
-            if (ReadPlanCatalogues(state, ref options, log, notIn: false, keep: near.Within(associate.RadiusArcsec + 60.0).Holds) is MergeOutcome bad)
+            near.Add(open.Ra.AsSpan(0, open.Count), open.Dec.AsSpan(0, open.Count));
+            if (ReadPlanCatalogues(state, ref options, log, notIn: false, keep: near.Within(associate.RadiusArcsec + MergeJob.GroupMeanReachArcsec).Holds)
+                is MergeOutcome bad)
                 return bad;
         }
         options.Progress?.Stage($"stitch {open.Count:N0} open rows", null, open.Count);

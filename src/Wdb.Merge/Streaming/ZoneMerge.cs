@@ -327,7 +327,7 @@ public static class ZoneMerge
                         lock (_spillLock)
                         {
                             if (!TakeInOnePass(handed, place)) Cntrs.Add(handed);
-                            if (_inputsSky is { } sky) for (int i = 0; i < handed.Count; i++) sky.Add(handed.Ra[i], handed.Dec[i]);
+                            _inputsSky?.Add(handed.Ra.AsSpan(0, handed.Count), handed.Dec.AsSpan(0, handed.Count));
                             // Beside the reader, which keeps a core: on two cores the spill's gathers stay on one.
                             _runs.Add(handed, Math.Max(1, Threads.Resolve(options.Threads) - 1), place);
                         }
@@ -478,7 +478,7 @@ public static class ZoneMerge
             for (int r = 0; r < _runs.RunCount; r++) _runs.Read(r, bounds[r][zone], bounds[r][zone + 1], block);
             var zoneOptions = options;
             if (_zoneNotIn is not null && options.Filters.Catalogue is { } whole)
-                zoneOptions = zoneOptions with { Filters = options.Filters with { Catalogue = ReleasedCatalogue.Of(_zoneNotIn.RowsOf(zone), options.Filters.NotIn!, whole) } };
+                zoneOptions = zoneOptions with { Filters = options.Filters with { Catalogue = ReleasedCatalogue.Of(_zoneNotIn.RowsOf(zone), whole) } };
             var read = Keep(block, _duplicateKeys, zoneOptions);
             return _zoneAssociate is not null && options.Associations is { } all
                 ? read with { Associations = GroupAssociations.Of(_zoneAssociate.RowsOf(zone), all) }
@@ -562,10 +562,7 @@ public static class ZoneMerge
     /// <summary>Rows of a zone without the duplicates, split into merged and filtered ones (as the in-memory merge splits them).</summary>
     private static ZoneRowsRead Keep(ExtractionBlock block, HashSet<(int, long)> duplicateKeys, MergeOptions options)
     {
-        var reasons = PreMergeFilter.Reasons(block, options.Filters, options.Threads);
-        if (duplicateKeys.Count > 0)
-            for (int i = 0; i < block.Count; i++)
-                if (duplicateKeys.Contains((block.FileIndex[i], block.Line[i]))) reasons[i] = RejectReason.DuplicateCntr;
+        var reasons = MarkDuplicates(block, duplicateKeys, PreMergeFilter.Reasons(block, options.Filters, options.Threads));
         var (merged, filtered, filteredReasons) = MergeJob.Split(block, reasons, options.Threads);
         return new ZoneRowsRead(merged, filtered, filteredReasons);
     }
@@ -615,10 +612,16 @@ public static class ZoneMerge
     private static ExtractionBlock WithoutDuplicates(ExtractionBlock block, HashSet<(int, long)> duplicateKeys, int threads)
     {
         if (duplicateKeys.Count == 0) return block;
-        var reasons = new RejectReason[block.Count];
-        for (int i = 0; i < block.Count; i++)
-            if (duplicateKeys.Contains((block.FileIndex[i], block.Line[i]))) reasons[i] = RejectReason.DuplicateCntr;
-        return MergeJob.Split(block, reasons, threads).Merged;
+        return MergeJob.Split(block, MarkDuplicates(block, duplicateKeys, new RejectReason[block.Count]), threads).Merged;
+    }
+
+    /// <summary><paramref name="reasons"/> with every duplicate cntr's row (its file and line a key of <paramref name="duplicateKeys"/>) marked so.</summary>
+    private static RejectReason[] MarkDuplicates(ExtractionBlock block, HashSet<(int, long)> duplicateKeys, RejectReason[] reasons)
+    {
+        if (duplicateKeys.Count > 0)
+            for (int i = 0; i < block.Count; i++)
+                if (duplicateKeys.Contains((block.FileIndex[i], block.Line[i]))) reasons[i] = RejectReason.DuplicateCntr;
+        return reasons;
     }
 
     private static void ForEachSlice(DeclinationRuns runs, int sliceRows, Func<ExtractionBlock, Array[]> columns, Action<ExtractionBlock> use)

@@ -107,13 +107,12 @@ public sealed class ChecksumTests(ITestOutputHelper log) : IDisposable
     /// <summary>The first word `TOOL FILE` prints (the hex digest); null where the tool is not installed.</summary>
     private string? Tool(string tool, string file)
     {
-        var dir = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).FirstOrDefault(d => File.Exists(Path.Combine(d, tool)));
-        if (dir is null)
+        if (ExternalTools.Find(tool) is not string path)
         {
             log.WriteLine($"NOTE: {tool} not on PATH; {file} checked against the library's digest only.");
             return null;
         }
-        var psi = new ProcessStartInfo(Path.Combine(dir, tool)) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(file);
         using var p = Process.Start(psi)!;
         string stdout = p.StandardOutput.ReadToEnd();
