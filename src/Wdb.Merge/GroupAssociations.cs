@@ -41,6 +41,10 @@ internal sealed class GroupAssociations
     /// <summary>The associations of <paramref name="rows"/> (a zone's share), read as <paramref name="whole"/> was.</summary>
     public static GroupAssociations Of(CatalogueRows rows, GroupAssociations whole) => new(rows, whole._radiusArcsec, whole.Files);
 
+    /// <summary>The associations of <paramref name="rows"/> that another process read from <paramref name="files"/> and filed (a cluster task's share of its plan's).</summary>
+    public static GroupAssociations Filed(CatalogueRows rows, AssociateCatalogues request, IReadOnlyList<CatalogueFileSummary> files) =>
+        new(rows, request.RadiusArcsec, files);
+
     public static (GroupAssociations? Associations, string? Error) Read(AssociateCatalogues request, MergeOptions options, Action<string>? log,
         Func<double, double, bool>? keep = null, Action<ExtractionBlock, int>? sink = null)
     {
@@ -54,7 +58,7 @@ internal sealed class GroupAssociations
     public static string? StartError(AssociateCatalogues request, MergeOptions options) =>
         RadiusError(request) ?? CatalogueFiles.StartError(request.Paths, options, TableKind.CataloguePositions, "--associate");
 
-    private static string? RadiusError(AssociateCatalogues request) =>
+    internal static string? RadiusError(AssociateCatalogues request) =>
         request.RadiusArcsec > 0 && request.RadiusArcsec <= AssociateCatalogues.MostRadiusArcsec
             ? null : $"--associate-radius must be in (0, {AssociateCatalogues.MostRadiusArcsec}] arcsec, got {request.RadiusArcsec}";
 }

@@ -313,6 +313,8 @@ public static class MergeJob
     internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log, bool notIn = true,
         Func<double, double, bool>? keep = null, Streaming.ZoneCatalogue? notInZones = null, Streaming.ZoneCatalogue? associateZones = null)
     {
+        if (notIn && options.Filters.NotIn is { } both && options.Associate is { } alsoAssociate && SameFiles(both.Paths, alsoAssociate.Paths))
+            return ReadSharedCatalogues(ref options, summary, log, both, alsoAssociate, keep, notInZones, associateZones);
         if (notIn && options.Filters.NotIn is { } request)
         {
             var (catalogue, error) = ReleasedCatalogue.Read(request, options, log, keep, notInZones is null ? null : notInZones.Add);
@@ -331,6 +333,42 @@ public static class MergeJob
                         "has a counterpart (reliability evidence)");
             options = options with { Associations = associations };
         }
+        return null;
+    }
+
+    /// <summary>The same files, in the same order, whatever the paths they were named by.</summary>
+    private static bool SameFiles(IReadOnlyList<string> a, IReadOnlyList<string> b) =>
+        a.Count == b.Count && a.Select(Path.GetFullPath).SequenceEqual(b.Select(Path.GetFullPath));
+
+    /// <summary>
+    /// The same catalogues given to --not-in and --associate (the PSC, most often, as both the reject file's and the
+    /// association's) read once, as --not-in reads them (with their scans unless any scan will do), both made from
+    /// the rows kept: a full-sky PSC takes minutes to read. A row --not-in cannot read (its scan unreadable) is then
+    /// left out of both, and said once.
+    /// </summary>
+    private static MergeOutcome? ReadSharedCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log,
+        NotInCatalogues request, AssociateCatalogues associate, Func<double, double, bool>? keep,
+        Streaming.ZoneCatalogue? notInZones, Streaming.ZoneCatalogue? associateZones)
+    {
+        if ((ReleasedCatalogue.RadiusError(request) ?? GroupAssociations.RadiusError(associate)) is string badRadius)
+            return MergeOutcome.Fail(InputErrorExit, badRadius);
+        Action<ExtractionBlock, int>? sink = notInZones is null && associateZones is null ? null : (block, count) =>
+        {
+            notInZones?.Add(block, count);
+            associateZones?.Add(block, count);
+        };
+        var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, ReleasedCatalogue.KindOf(request), "--not-in and --associate",
+            "their extractions stay in the merge, and no group is associated with them", log, keep, sink);
+        if (error is not null) return MergeOutcome.Fail(InputErrorExit, ReleasedCatalogue.Explained(error, request));
+        var catalogue = ReleasedCatalogue.Filed(rows!, request, files!);
+        var associations = GroupAssociations.Filed(rows!, associate, files!);
+        summary.NotIn = files!.ToList();
+        summary.Associate = files!.ToList();
+        log?.Invoke($"--not-in: {Held(catalogue.Rows, files!, keep, notInZones)} catalogue rows; an extraction within {request.RadiusArcsec}\" of one " +
+                    (request.AnyScan ? "(of any scan) is left out" : "of its own scan is left out"));
+        log?.Invoke($"--associate: {Held(associations.Rows, files!, keep, associateZones)} catalogue rows (read once, with --not-in's); " +
+                    $"a group with one within {associate.RadiusArcsec}\" of its mean position has a counterpart (reliability evidence)");
+        options = options with { Filters = options.Filters with { Catalogue = catalogue }, Associations = associations };
         return null;
     }
 

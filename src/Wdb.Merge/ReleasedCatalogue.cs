@@ -45,6 +45,10 @@ internal sealed class ReleasedCatalogue
     /// <summary>The catalogue of <paramref name="rows"/> (a zone's share), read as <paramref name="whole"/> was.</summary>
     public static ReleasedCatalogue Of(CatalogueRows rows, ReleasedCatalogue whole) => new(rows, whole._radiusArcsec, whole._anyScan, whole.Files);
 
+    /// <summary>The catalogue of <paramref name="rows"/> that another process read from <paramref name="files"/> and filed (a cluster task's share of its plan's).</summary>
+    public static ReleasedCatalogue Filed(CatalogueRows rows, NotInCatalogues request, IReadOnlyList<CatalogueFileSummary> files) =>
+        new(rows, request.RadiusArcsec, request.AnyScan, files);
+
     private ReleasedCatalogue(CatalogueRows rows, NotInCatalogues request, List<CatalogueFileSummary> files)
         : this(rows, request.RadiusArcsec, request.AnyScan, files) { }
 
@@ -76,15 +80,15 @@ internal sealed class ReleasedCatalogue
     public static string? StartError(NotInCatalogues request, MergeOptions options) =>
         RadiusError(request) ?? (CatalogueFiles.StartError(request.Paths, options, KindOf(request), "--not-in") is string error ? Explained(error, request) : null);
 
-    private static string? RadiusError(NotInCatalogues request) =>
+    internal static string? RadiusError(NotInCatalogues request) =>
         request.RadiusArcsec > 0 && request.RadiusArcsec <= NotInCatalogues.MostRadiusArcsec
             ? null : $"--not-in-radius must be in (0, {NotInCatalogues.MostRadiusArcsec}] arcsec, got {request.RadiusArcsec}";
 
-    private static TableKind KindOf(NotInCatalogues request) =>
+    internal static TableKind KindOf(NotInCatalogues request) =>
         request.AnyScan ? TableKind.CataloguePositions : TableKind.CataloguePositionsAndScans;
 
     /// <summary>A catalogue's error, with the way out when what it lacks is its rows' scans.</summary>
-    private static string Explained(string error, NotInCatalogues request)
+    internal static string Explained(string error, NotInCatalogues request)
     {
         bool noScans = !request.AnyScan && error.Contains("missing required column '", StringComparison.Ordinal)
             && (error.Contains("'scan") || error.Contains("'date'") || error.Contains("'hemis'"));

@@ -34,16 +34,8 @@ public sealed class CatalogueRows
     /// <summary>
     /// Every file of <paramref name="paths"/> read as <paramref name="options"/> say (a catalogue kind), each file's
     /// result in order; the reading stops at the first file with a fatal error, which is then the last result.
-    /// With <paramref name="decRange"/>, only the rows with a declination in it (inclusive) are kept; every row is
-    /// still read, counted and in the checksum.
-    /// </summary>
-    public static (CatalogueRows Rows, IReadOnlyList<FileReadResult> Files) Read(IReadOnlyList<string> paths, ReadOptions options,
-        (double Lo, double Hi)? decRange = null) =>
-        Read(paths, options, decRange is var (lo, hi) ? (_, dec) => dec >= lo && dec <= hi : null);
-
-    /// <summary>
-    /// As <see cref="Read(IReadOnlyList{string}, ReadOptions, ValueTuple{double, double}?)"/>, keeping the rows whose
-    /// (ra, dec) <paramref name="keep"/> holds (every row when null): those near a merge's groups, of a large catalogue.
+    /// Only the rows whose (ra, dec) <paramref name="keep"/> holds are kept (every row when null: those near a merge's
+    /// inputs or groups, of a large catalogue); every row is still read, counted and in the checksum.
     /// <paramref name="counted"/> is told each block's rows as they are read, kept or not (a progress display).
     /// </summary>
     /// <param name="sink">
@@ -51,7 +43,7 @@ public sealed class CatalogueRows
     /// count (the zone merge spills them by zone).
     /// </param>
     public static (CatalogueRows Rows, IReadOnlyList<FileReadResult> Files) Read(IReadOnlyList<string> paths, ReadOptions options,
-        Func<double, double, bool>? keep, Action<int>? counted = null, Action<ExtractionBlock, int>? sink = null)
+        Func<double, double, bool>? keep = null, Action<int>? counted = null, Action<ExtractionBlock, int>? sink = null)
     {
         if (options.Kind == TableKind.Extractions) throw new ArgumentException("a catalogue is read as one of the catalogue kinds", nameof(options));
         var rows = new CatalogueRows { _keep = keep, _sink = sink };

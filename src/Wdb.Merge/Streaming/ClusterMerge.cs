@@ -58,17 +58,12 @@ public static class ClusterMerge
         var summary = MergeJob.NewSummary(options);
         var timer = new StageTimer();
         if (MergeJob.ReadScanTable(options, out var scanCorners) is MergeOutcome badScans) return badScans;
-        // The catalogues are read through (a bad one stops the plan; their checksums go to plan.json, for the tasks to
-        // check), but no row is held: the footprints are of every row, filtered or not, and the tasks filter and score
-        // with the rows near their zones. A full-sky PSC does not have to fit the plan's machine.
-        if (MergeJob.ReadCatalogues(ref options, summary, log, keep: static (_, _) => false) is MergeOutcome badCatalogue) return badCatalogue;
-        if (options.Filters.NotIn is not null || options.Associate is not null)
-        {
-            timer.Stop("catalogues");
-            log?.Invoke("the plan checks the catalogues and holds none of their rows: each task holds those near its zone");
-        }
+        // A bad catalogue (a missing file, a bad header or column) stops the plan before any input is read; its rows
+        // come after the inputs', once the zones are cut.
+        if (MergeJob.CatalogueRefusal(options) is MergeOutcome refusedCatalogue) return refusedCatalogue;
         int blockRows = ZoneMerge.PartitionRows(ZoneMerge.DefaultZoneRows, expected.Sum());
-        using var passes = new ZoneMerge.Passes(options, summary, timer, ZoneMerge.DefaultZoneRows, blockRows, expected, work, log);
+        using var passes = new ZoneMerge.Passes(options, summary, timer, ZoneMerge.DefaultZoneRows, blockRows, expected, work, log)
+            .WithCataloguesAfterPartition();
         if ((passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners)) is MergeOutcome stopped) return stopped;
 
         long rows = passes.Runs.Rows;
@@ -76,11 +71,17 @@ public static class ClusterMerge
         var (cuts, bounds) = passes.Runs.Zones(zoneRows);
         int zones = cuts.Length + 1;
         long largest = Enumerable.Range(0, zones).Max(z => DeclinationRuns.RowsIn(bounds, z));
+        // The catalogues are read here, once: their rows near the inputs are filed under the tasks' zones in the work
+        // directory, each task reading its zone's share (and the stitch those near its open rows). A full-sky PSC is
+        // then read once, not once by every task, and held whole by no process.
+        if (passes.Catalogues(cuts) is MergeOutcome badCatalogue) return badCatalogue;
+        long catalogueRows = passes.SaveCatalogues();
+        options = passes.Options;
         passes.Runs.Save();
         using (var w = new BinaryWriter(File.Create(Path.Combine(work, ClusterState.FootprintsName))))
             passes.FoundFootprints.Write(w);
         Directory.CreateDirectory(Path.Combine(work, ClusterState.TasksName));
-        SlurmScripts.Write(work, zones, TaskMemoryBytes(largest), wdbCommand);
+        SlurmScripts.Write(work, zones, TaskMemoryBytes(largest) + catalogueRows * MergeJob.CatalogueBytesPerRow, wdbCommand);
         summary.Parameters["cluster_tasks"] = zones;
         summary.Parameters["zone_rows"] = zoneRows;
         MergeJob.AddUpRows(summary);
@@ -94,30 +95,39 @@ public static class ClusterMerge
     }
 
     /// <summary>
-    /// The plan's --not-in and --associate catalogues read again for a task (the stitch, which scores the open rows' groups,
-    /// reads only the --associate ones), which must find them as the plan read them: a catalogue changed since would
-    /// filter or score this zone otherwise than the other tasks were.
+    /// The --not-in and --associate rows the plan filed for task <paramref name="task"/> (null: the stitch, which takes
+    /// the --associate rows that <paramref name="near"/> holds, from every zone, and no --not-in rows: its open rows were
+    /// filtered by their tasks). The catalogue files themselves are not read again: the plan read them once, and its
+    /// summary keeps their checksums.
     /// </summary>
-    private static MergeOutcome? ReadPlanCatalogues(ClusterState state, ref MergeOptions options, Action<string>? log, bool notIn = true,
-        Func<double, double, bool>? keep = null)
+    private static MergeOutcome? LoadPlanCatalogues(ClusterState state, string work, int? task, ref MergeOptions options, Action<string>? log,
+        Func<double, double, bool>? near = null)
     {
-        var read = new RunSummary();
-        if (MergeJob.ReadCatalogues(ref options, read, log, notIn, keep) is MergeOutcome bad) return bad;
-        return (CatalogueFiles.Changed("--not-in", read.NotIn, state.Summary.NotIn, "the plan")
-                ?? CatalogueFiles.Changed("--associate", read.Associate, state.Summary.Associate, "the plan")) is string changed
-            ? MergeOutcome.Fail(MergeJob.InputErrorExit, $"{changed}: plan again, or restore it")
-            : null;
-    }
-
-    /// <summary>
-    /// The declinations of the catalogue rows task <paramref name="task"/> keeps: those that can meet its zone's rows
-    /// (within the --not-in radius) or its finished groups (whose mean positions lie among their rows; within the
-    /// --associate radius), with a minute of arc to spare. A full-sky PSC is then not held whole by every task.
-    /// </summary>
-    internal static (double Lo, double Hi) CatalogueRange(double[] cuts, int task, double radiusArcsec)
-    {
-        double margin = (radiusArcsec + MergeJob.GroupMeanReachArcsec) / 3600.0;
-        return (task > 0 ? cuts[task - 1] - margin : -90.0, task < cuts.Length ? cuts[task] + margin : 90.0);
+        string path = "";
+        try
+        {
+            if (task is int notInTask && options.Filters.NotIn is { } notIn)
+            {
+                using var filed = ZoneCatalogue.Open(path = Path.Combine(work, ZoneCatalogue.NotInName));
+                var catalogue = ReleasedCatalogue.Filed(filed.RowsOf(notInTask), notIn, state.Summary.NotIn);
+                options = options with { Filters = options.Filters with { Catalogue = catalogue } };
+                log?.Invoke($"--not-in: {catalogue.Rows:N0} catalogue rows filed for this zone by the plan");
+            }
+            if (options.Associate is { } associate)
+            {
+                using var filed = ZoneCatalogue.Open(path = Path.Combine(work, ZoneCatalogue.AssociateName));
+                var rows = task is int associateTask ? filed.RowsOf(associateTask) : filed.RowsWhere(near ?? throw new ArgumentNullException(nameof(near)));
+                var associations = GroupAssociations.Filed(rows, associate, state.Summary.Associate);
+                options = options with { Associations = associations };
+                log?.Invoke($"--associate: {associations.Rows:N0} catalogue rows filed {(task is null ? "near the open rows" : "for this zone")} by the plan");
+            }
+            return null;
+        }
+        catch (IOException e)
+        {
+            return MergeOutcome.Fail(MergeJob.InputErrorExit,
+                $"the catalogue rows the plan filed in '{path}' cannot be read ({e.Message.ReplaceLineEndings(" ")}): plan again");
+        }
     }
 
     /// <summary>
@@ -175,8 +185,7 @@ public static class ClusterMerge
         var (cuts, bounds) = runs.Zones(state.ZoneRows);
         if (cuts.Length + 1 != state.Zones)
             throw new IOException($"the runs in '{work}' give {cuts.Length + 1} zones where the plan made {state.Zones}: they are not the plan's");
-        var (lo, hi) = CatalogueRange(cuts, task, Math.Max(options.Filters.NotIn?.RadiusArcsec ?? 0, options.Associate?.RadiusArcsec ?? 0));
-        if (ReadPlanCatalogues(state, ref options, log, keep: (_, dec) => dec >= lo && dec <= hi) is MergeOutcome badCatalogue) return badCatalogue;
+        if (LoadPlanCatalogues(state, work, task, ref options, log) is MergeOutcome badCatalogue) return badCatalogue;
         if (options.Filters.NotIn is not null || options.Associate is not null) timer.Stop("catalogues");
         var footprints = ReadFootprints(work);
 
@@ -274,7 +283,7 @@ public static class ClusterMerge
         {
             var near = new SkyCoverage.Builder();
             near.Add(open.Ra.AsSpan(0, open.Count), open.Dec.AsSpan(0, open.Count));
-            if (ReadPlanCatalogues(state, ref options, log, notIn: false, keep: near.Within(associate.RadiusArcsec + MergeJob.GroupMeanReachArcsec).Holds)
+            if (LoadPlanCatalogues(state, work, null, ref options, log, near.Within(associate.RadiusArcsec + MergeJob.GroupMeanReachArcsec).Holds)
                 is MergeOutcome bad)
                 return bad;
         }

@@ -12,8 +12,9 @@ namespace Wdb.Merge.Streaming;
 /// </summary>
 internal sealed class ClusterState
 {
-    /// <summary>The layout of the work directory; a plan of another layout is refused, not misread.</summary>
-    public const int CurrentLayout = 1;
+    /// <summary>The layout of the work directory; a plan of another layout is refused, not misread. 2: the catalogues'
+    /// rows filed by zone in the work directory (ZoneCatalogue), not read again by every task.</summary>
+    public const int CurrentLayout = 2;
 
     public int Layout { get; set; } = CurrentLayout;
     public List<string> Inputs { get; set; } = new();
@@ -27,7 +28,8 @@ internal sealed class ClusterState
     public double? MinSnr { get; set; }
     public bool ExcludeArtifacts { get; set; }
     public bool ExcludeLikelyArtifacts { get; set; }
-    /// <summary>The --not-in catalogues (full paths: each task reads them again; their checksums are in <see cref="Summary"/>).</summary>
+    /// <summary>The --not-in catalogues (full paths, as the plan read them; their checksums are in <see cref="Summary"/>,
+    /// their rows filed by zone in the work directory).</summary>
     public List<string> NotIn { get; set; } = new();
     public double NotInRadiusArcsec { get; set; }
     public bool NotInAnyScan { get; set; }

@@ -9,15 +9,22 @@ namespace Wdb.Merge.Streaming;
 /// each row (ra, dec, scan; 24 bytes) is filed under every zone whose declinations, widened by the reach, hold it, so a
 /// zone loads only the rows that can meet its rows and its groups. A full-sky PSC against a full-sky merge is then held a
 /// zone's share at a time. Filled on one thread (<see cref="Add"/>), then read zone by zone (<see cref="RowsOf"/>, any
-/// thread).
+/// thread). A cluster's plan saves it (<see cref="Save"/>) for its tasks and its stitch to open (<see cref="Open"/>):
+/// the catalogues are then read once, by the plan, not once by every task.
 /// </summary>
 internal sealed class ZoneCatalogue : IDisposable
 {
+    /// <summary>Names, in a spill or work directory, of the --not-in and --associate rows (the index adds <see cref="IndexSuffix"/>).</summary>
+    public const string NotInName = "not-in", AssociateName = "associate";
+    public const string IndexSuffix = ".idx";
+    private const long IndexMagic = 0x3147_4F4C_4154_4143;   // "CATALOG1"
+
     private const int RowBytes = 24;
     // Rows a zone gathers before they are spilled: ~1,300 zones of a full-sky merge buffer ~125 MB at most. A zone's
     // buffer starts small and doubles, so that many tiny zones (--zone-rows 1) cost the rows they file, not 96 KB each.
     private const int FlushRows = 4096, FirstRows = 64;
 
+    private readonly string _path;
     private readonly double[] _cuts;
     private readonly double _reachDeg;
     private readonly SpillFile _spill;
@@ -30,6 +37,7 @@ internal sealed class ZoneCatalogue : IDisposable
     /// <param name="reachArcsec">How far beyond its zone's declinations a row can still meet the zone's rows or groups.</param>
     public ZoneCatalogue(string path, double[] cuts, double reachArcsec)
     {
+        _path = path;
         _cuts = cuts;
         _reachDeg = reachArcsec / 3600.0;
         _spill = new SpillFile(path);
@@ -39,6 +47,22 @@ internal sealed class ZoneCatalogue : IDisposable
         _buffers = new byte[]?[zones];
         _buffered = new int[zones];
     }
+
+    /// <summary>Rows another process filed and saved at <paramref name="path"/>, for reading.</summary>
+    private ZoneCatalogue(string path, SpillFile spill, List<(long Offset, int Rows)>[] extents)
+    {
+        _path = path;
+        _cuts = [];
+        _spill = spill;
+        _extents = extents;
+        _buffers = [];
+        _buffered = [];
+        _ended = true;
+        Filed = extents.Sum(e => e.Sum(x => (long)x.Rows));
+    }
+
+    /// <summary>Zones the rows are filed under.</summary>
+    public int Zones => _extents.Length;
 
     /// <summary>Rows filed, counting a row once per zone it is filed under.</summary>
     public long Filed { get; private set; }
@@ -95,6 +119,57 @@ internal sealed class ZoneCatalogue : IDisposable
         _ended = true;
     }
 
+    /// <summary>
+    /// Every row filed, made durable, then the index of each zone's extents (written whole, under its own name): for a
+    /// cluster's tasks and stitch, which open it with <see cref="Open"/>. The index never names bytes a power loss
+    /// could take back.
+    /// </summary>
+    public void Save()
+    {
+        if (!_ended) throw new InvalidOperationException("the rows are saved once every row is filed");
+        _spill.EndWritesDurably();
+        WholeFile.Write(_path + IndexSuffix, file =>
+        {
+            using var w = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true);
+            w.Write(IndexMagic);
+            w.Write(_extents.Length);
+            foreach (var zone in _extents)
+            {
+                w.Write(zone.Count);
+                foreach (var (offset, rows) in zone) { w.Write(offset); w.Write(rows); }
+            }
+        });
+    }
+
+    /// <summary>The rows a plan saved at <paramref name="path"/> (<see cref="Save"/>), for reading; disposing leaves them there.</summary>
+    /// <exception cref="IOException">The rows or their index are missing, cut short or of another layout.</exception>
+    public static ZoneCatalogue Open(string path)
+    {
+        string index = path + IndexSuffix;
+        List<(long, int)>[] extents;
+        try
+        {
+            using var r = new BinaryReader(File.OpenRead(index));
+            if (r.ReadInt64() != IndexMagic) throw new IOException($"'{index}' is not an index of catalogue rows of this version of wdb");
+            extents = new List<(long, int)>[r.ReadInt32()];
+            for (int z = 0; z < extents.Length; z++)
+            {
+                int count = r.ReadInt32();
+                extents[z] = new List<(long, int)>(count);
+                for (int k = 0; k < count; k++) extents[z].Add((r.ReadInt64(), r.ReadInt32()));
+            }
+        }
+        catch (EndOfStreamException) { throw new IOException($"'{index}' ends early"); }
+        var spill = SpillFile.OpenWritten(path);
+        long end = extents.SelectMany(e => e).Select(x => x.Item1 + (long)x.Item2 * RowBytes).DefaultIfEmpty(0).Max();
+        if (spill.Length < end)
+        {
+            spill.Dispose();
+            throw new IOException($"'{path}' ends at byte {spill.Length:N0}, before the {end:N0} its index names");
+        }
+        return new ZoneCatalogue(path, spill, extents);
+    }
+
     /// <summary>Zone <paramref name="zone"/>'s rows, in the order they were filed.</summary>
     public CatalogueRows RowsOf(int zone)
     {
@@ -116,6 +191,27 @@ internal sealed class ZoneCatalogue : IDisposable
             }
         }
         return CatalogueRows.Of(ra, dec, scan);
+    }
+
+    /// <summary>
+    /// The rows of every zone, zone by zone, that <paramref name="keep"/> holds (ra, dec): a row filed under two zones
+    /// comes twice, which a match that asks whether any row lies within a radius does not notice.
+    /// </summary>
+    public CatalogueRows RowsWhere(Func<double, double, bool> keep)
+    {
+        var ra = new List<double>();
+        var dec = new List<double>();
+        var scan = new List<long>();
+        for (int z = 0; z < Zones; z++)
+        {
+            var rows = RowsOf(z);
+            for (int i = 0; i < rows.Count; i++)
+            {
+                if (!keep(rows.Ra[i], rows.Dec[i])) continue;
+                ra.Add(rows.Ra[i]); dec.Add(rows.Dec[i]); scan.Add(rows.ScanKey[i]);
+            }
+        }
+        return CatalogueRows.Of([.. ra], [.. dec], [.. scan]);
     }
 
     public void Dispose() => _spill.Dispose();

@@ -237,19 +237,32 @@ public static class ZoneMerge
         /// under every zone whose declinations, widened by the radius and, for --associate, a minute more, hold it): a
         /// zone holds its share of a full-sky catalogue, not the whole.
         /// </summary>
-        public MergeOutcome? Catalogues()
+        /// <param name="cuts">The zones' cuts; null: this merge's own (a cluster's plan gives its tasks').</param>
+        public MergeOutcome? Catalogues(double[]? cuts = null)
         {
             if (_inputsSky is null) return null;
-            var (cuts, _) = _runs.Zones(zoneRows);
+            cuts ??= _runs.Zones(zoneRows).Cuts;
             if (options.Filters.NotIn is { } notIn)
-                _zoneNotIn = new ZoneCatalogue(Path.Combine(spill, "not-in"), cuts, notIn.RadiusArcsec + MarginArcsec);
+                _zoneNotIn = new ZoneCatalogue(Path.Combine(spill, ZoneCatalogue.NotInName), cuts, notIn.RadiusArcsec + MarginArcsec);
             if (options.Associate is { } associate)
-                _zoneAssociate = new ZoneCatalogue(Path.Combine(spill, "associate"), cuts, associate.RadiusArcsec + MergeJob.GroupMeanReachArcsec + MarginArcsec);
+                _zoneAssociate = new ZoneCatalogue(Path.Combine(spill, ZoneCatalogue.AssociateName), cuts,
+                    associate.RadiusArcsec + MergeJob.GroupMeanReachArcsec + MarginArcsec);
             var outcome = MergeJob.ReadCataloguesNear(ref options, summary, _inputsSky, timer, log, _zoneNotIn, _zoneAssociate);
             _zoneNotIn?.EndWrites();
             _zoneAssociate?.EndWrites();
             if (outcome is null) MergeJob.WarnOfCatalogueMemory(options, (_zoneNotIn?.LargestZone ?? 0) + (_zoneAssociate?.LargestZone ?? 0), zones: true, log);
             return outcome;
+        }
+
+        /// <summary>
+        /// The catalogue rows <see cref="Catalogues"/> filed, saved in the spill directory for other processes (a cluster's
+        /// plan, for its tasks and stitch: <see cref="ZoneCatalogue.Open"/>); returns the rows of the zone that has most.
+        /// </summary>
+        public long SaveCatalogues()
+        {
+            _zoneNotIn?.Save();
+            _zoneAssociate?.Save();
+            return (_zoneNotIn?.LargestZone ?? 0) + (_zoneAssociate?.LargestZone ?? 0);
         }
 
         // A zone's rows lie within its cuts; a hair more covers the rounding of a row's declination to them.

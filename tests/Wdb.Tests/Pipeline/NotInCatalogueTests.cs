@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using Wdb.Core;
 using Wdb.IO;
 using Wdb.Merge;
@@ -229,11 +230,56 @@ public sealed class NotInCatalogueTests : IDisposable
     }
 
     /// <summary>
-    /// A cluster's plan reads the catalogues through (checksums for its tasks; a bad one stops it) but holds none of their
-    /// rows: its footprints do not need them, so a full-sky PSC need not fit the plan's machine.
+    /// The same catalogue given to --not-in and --associate (the PSC as the reject file's and the association's) is read
+    /// once and gives the tables two reads give: the same file under another name, read twice. Held whole and in zones.
     /// </summary>
     [Fact]
-    public void A_cluster_plan_reads_the_catalogues_but_holds_none_of_their_rows()
+    public void The_same_catalogue_for_not_in_and_associate_is_read_once_with_the_same_tables()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string psc = Catalogue(ReadAll(inputs), "psc.csv", 4);
+        string copy = _s.PathOf("copy-of-psc.csv");
+        File.Copy(psc, copy);
+        foreach (int? zoneRows in new int?[] { 0, 400 })
+        {
+            var logs = new List<List<string>>();
+            string[] outDirs = [_s.PathOf($"once-{zoneRows}"), _s.PathOf($"twice-{zoneRows}")];
+            foreach (var (associated, outDir) in new[] { psc, copy }.Zip(outDirs))
+            {
+                var said = new List<string>();
+                var options = Options(inputs, outDir, new FilterOptions(NotIn: new NotInCatalogues([psc])), zoneRows) with
+                {
+                    Associate = new AssociateCatalogues([associated], 3.0),
+                };
+                Assert.Null(MergeJob.Run(options, said.Add).Error);
+                logs.Add(said);
+            }
+            Assert.Contains(logs[0], l => l.StartsWith("--associate: ", StringComparison.Ordinal) && l.Contains("(read once, with --not-in's)"));
+            Assert.DoesNotContain(logs[1], l => l.Contains("read once"));
+            // Both say the same rows kept, with the same counts of rows read.
+            static string Held(List<string> said, string option) => said.Single(l => l.StartsWith(option, StringComparison.Ordinal)).Split(" catalogue rows")[0];
+            Assert.Equal(Held(logs[0], "--not-in: "), Held(logs[1], "--not-in: "));
+            Assert.Equal(Held(logs[0], "--associate: "), Held(logs[1], "--associate: "));
+            var once = Summary(outDirs[0]);
+            Assert.Equal(Assert.Single(once.GetProperty("not_in").EnumerateArray()).GetProperty("checksum").GetString(),
+                Assert.Single(once.GetProperty("associate").EnumerateArray()).GetProperty("checksum").GetString());
+            Assert.True(once.GetProperty("rejects_by_reason").GetProperty("filtered_in_catalogue").GetInt64() > 100);
+            foreach (string file in OutputWriter.FileNames.Where(f => f != "summary.json"))
+                Assert.True(File.ReadAllBytes(Path.Combine(outDirs[0], file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(outDirs[1], file))), file);
+        }
+        // The associations count: without them the scores differ.
+        string alone = _s.PathOf("not-in-alone");
+        Assert.Null(MergeJob.Run(Options(inputs, alone, new FilterOptions(NotIn: new NotInCatalogues([psc])), 0)).Error);
+        Assert.False(File.ReadAllBytes(Path.Combine(alone, "extractions.fb")).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_s.PathOf("once-0"), "extractions.fb"))));
+    }
+
+    /// <summary>
+    /// A cluster's plan reads the catalogues once, after its inputs, and files their rows near the inputs under its tasks'
+    /// zones in the work directory (a bad one still stops it before any input is read). No process holds a full-sky PSC
+    /// whole, and no task reads it again.
+    /// </summary>
+    [Fact]
+    public void A_cluster_plan_reads_the_catalogues_once_and_files_their_rows_by_task_zone()
     {
         var inputs = ZoneMergeTests.MixedInputs(_s);
         var rows = ReadAll(inputs);
@@ -243,30 +289,72 @@ public sealed class NotInCatalogueTests : IDisposable
             Associate = new AssociateCatalogues([psc], 2.0),
         };
         var said = new List<string>();
-        var plan = ClusterMerge.Plan(options, _s.PathOf("work"), 3, "wdb", said.Add);
+        string work = _s.PathOf("work");
+        var plan = ClusterMerge.Plan(options, work, 3, "wdb", said.Add);
         Assert.Null(plan.Error);
         // Catalogue's rows: every third input row and two more, one of them unreadable.
         long read = (rows.Count + 2) / 3 + 2;
         Assert.Equal(read, Assert.Single(plan.Summary!.NotIn).RowsRead);
         Assert.Equal(read, Assert.Single(plan.Summary!.Associate).RowsRead);
-        Assert.Contains(said, l => l.StartsWith($"--not-in: 0 held of {read - 1:N0} catalogue rows", StringComparison.Ordinal));
-        Assert.Contains(said, l => l.StartsWith($"--associate: 0 held of {read - 1:N0} catalogue rows", StringComparison.Ordinal));
+        Assert.Contains(said, l => Regex.IsMatch(l, $@"^--not-in: [0-9,]+ filed by zone \(each zone holds its own\) of {read - 1:N0} catalogue rows"));
+        Assert.Contains(said, l => Regex.IsMatch(l, $@"^--associate: [0-9,]+ filed by zone \(each zone holds its own\) of {read - 1:N0} catalogue rows"));
+
+        // Every readable row lies by some input row, so each is filed under the zone of its declination (and those
+        // near a cut under both zones): the zones hold the catalogue's rows, each at least once, and no other.
+        var (catalogue, _) = CatalogueRows.Read([psc], new ReadOptions(Kind: TableKind.CataloguePositions));
+        var readable = Enumerable.Range(0, catalogue.Count).Select(i => (catalogue.Ra[i], catalogue.Dec[i])).ToHashSet();
+        Assert.Equal(read - 1, catalogue.Count);
+        int tasks = Convert.ToInt32(plan.Summary.Parameters["cluster_tasks"]);
+        Assert.True(tasks > 1);
+        foreach (string name in new[] { "not-in", "associate" })
+        {
+            using var filed = ZoneCatalogue.Open(Path.Combine(work, name));
+            Assert.Equal(tasks, filed.Zones);
+            var seen = new HashSet<(double, double)>();
+            for (int z = 0; z < tasks; z++)
+            {
+                var zone = filed.RowsOf(z);
+                for (int i = 0; i < zone.Count; i++) seen.Add((zone.Ra[i], zone.Dec[i]));
+            }
+            Assert.Equal(readable.Count, seen.Count);
+            Assert.Subset(readable, seen);
+        }
     }
 
+    /// <summary>
+    /// A cluster's tasks and stitch use the rows the plan filed, not the catalogue files: with the catalogue gone (or
+    /// changed) after the plan, the cluster still writes the bytes of `wdb merge`, which read it whole. Filed rows that
+    /// are missing stop a task, which names them.
+    /// </summary>
     [Fact]
-    public void A_cluster_task_refuses_a_catalogue_changed_since_the_plan()
+    public void A_cluster_reads_its_catalogues_only_in_the_plan()
     {
         var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
         string psc = Catalogue(ReadAll(inputs), "psc.csv", 3);
+        var options = Options(inputs, _s.PathOf("whole"), new FilterOptions(NotIn: new NotInCatalogues([psc])), null) with
+        {
+            Associate = new AssociateCatalogues([psc], 2.0),
+        };
+        Assert.Null(MergeJob.Run(options).Error);
         string work = _s.PathOf("work");
-        Assert.Null(ClusterMerge.Plan(Options(inputs, _s.PathOf("out"), new FilterOptions(NotIn: new NotInCatalogues([psc])), null), work, 2, "wdb").Error);
-        Assert.Null(ClusterMerge.Task(work, 0).Error);
-        File.AppendAllText(psc, "99999,1,10,10,12\n");
+        var plan = ClusterMerge.Plan(options with { OutDir = _s.PathOf("cluster") }, work, 3, "wdb");
+        Assert.Null(plan.Error);
+        File.Delete(psc);
+        int tasks = Convert.ToInt32(plan.Summary!.Parameters["cluster_tasks"]);
+        for (int t = 0; t < tasks; t++) Assert.Null(ClusterMerge.Task(work, t).Error);
+        Assert.Null(ClusterMerge.Stitch(work).Error);
+        foreach (string file in OutputWriter.FileNames.Where(f => f != "summary.json"))
+            Assert.True(File.ReadAllBytes(Path.Combine(_s.PathOf("whole"), file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_s.PathOf("cluster"), file))), file);
+        // The summary names the catalogue as the plan read it.
+        Assert.Equal(Assert.Single(Summary(_s.PathOf("whole")).GetProperty("not_in").EnumerateArray()).GetProperty("checksum").GetString(),
+            Assert.Single(Summary(_s.PathOf("cluster")).GetProperty("not_in").EnumerateArray()).GetProperty("checksum").GetString());
+
+        File.Delete(Path.Combine(work, "not-in.idx"));
         var task = ClusterMerge.Task(work, 1);
         Assert.Equal(MergeJob.InputErrorExit, task.ExitCode);
-        Assert.Contains("not the catalogue the plan read", task.Error);
-        Assert.Contains(psc, task.Error);
-        Assert.False(Directory.Exists(Path.Combine(work, "tasks", "1")));
+        Assert.Contains(Path.Combine(work, "not-in"), task.Error);
+        Assert.Contains("plan again", task.Error);
+        Assert.True(Directory.Exists(Path.Combine(work, "tasks", "1")), "the task's earlier outputs stay");
     }
 
     /// <summary>
@@ -383,29 +471,19 @@ public sealed class NotInCatalogueTests : IDisposable
     }
 
     /// <summary>
-    /// A cluster's task keeps the catalogue rows that can meet its zone: every row within the radius of the zone's
-    /// declinations (Cuts[k-1] &lt;= dec &lt; Cuts[k]), and a minute more; the first and last zones reach the poles.
+    /// A catalogue read with a predicate keeps the rows it holds (a merge's: those near its inputs) and still reads,
+    /// counts and checksums every row.
     /// </summary>
     [Fact]
-    public void A_task_keeps_the_catalogue_rows_within_its_reach_and_only_those_are_read_in()
+    public void A_catalogue_read_keeps_the_rows_its_predicate_holds_and_counts_every_row()
     {
-        double[] cuts = [-10.0, 5.0];
-        var (lo0, hi0) = ClusterMerge.CatalogueRange(cuts, 0, 2.0);
-        var (lo1, hi1) = ClusterMerge.CatalogueRange(cuts, 1, 2.0);
-        var (lo2, hi2) = ClusterMerge.CatalogueRange(cuts, 2, 2.0);
-        Assert.Equal(-90.0, lo0);
-        Assert.Equal(90.0, hi2);
-        Assert.Equal(-10.0 + 62.0 / 3600, hi0, 12);
-        Assert.Equal(-10.0 - 62.0 / 3600, lo1, 12);
-        Assert.Equal(5.0 + 62.0 / 3600, hi1, 12);
-        Assert.Equal(5.0 - 62.0 / 3600, lo2, 12);
-
+        double hi0 = -10.0 + 62.0 / 3600;
         // Rows 1" apart in dec from -10.02 to -9.98 deg: only those in [lo, hi] (inclusive) are kept; all are counted.
         var text = new StringBuilder("ra,dec,scan_key\n");
         var decs = Enumerable.Range(-72, 145).Select(k => -10.0 + k / 3600.0).ToArray();
         foreach (double d in decs) text.Append(CultureInfo.InvariantCulture, $"10,{d:R},1\n");
         string path = _s.Write("strip.csv", text.ToString());
-        var (rows, files) = CatalogueRows.Read([path], new ReadOptions(Kind: TableKind.CataloguePositionsAndScans), (-10.0 - 30.0 / 3600, hi0));
+        var (rows, files) = CatalogueRows.Read([path], new ReadOptions(Kind: TableKind.CataloguePositionsAndScans), (_, dec) => dec >= -10.0 - 30.0 / 3600 && dec <= hi0);
         Assert.Equal(decs.Length, Assert.Single(files).RowsRead);
         Assert.Equal(decs.Where(d => d >= -10.0 - 30.0 / 3600 && d <= hi0).ToArray(), rows.Dec);
         Assert.Equal(Enumerable.Repeat(1L, rows.Count), rows.ScanKey);

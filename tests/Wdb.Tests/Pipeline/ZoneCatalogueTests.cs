@@ -55,7 +55,56 @@ public sealed class ZoneCatalogueTests : IDisposable
         }
         Assert.Equal(filed, zones.Filed);
         Assert.True(zones.LargestZone > 4096, "the test should cross a flush");
+
+        // Saved for another process (a cluster's tasks and stitch): every zone reads back the same rows, and the rows
+        // a predicate holds come from every zone, zone by zone.
+        zones.Save();
+        using (var opened = ZoneCatalogue.Open(_s.PathOf("zones")))
+        {
+            Assert.Equal(cuts.Length + 1, opened.Zones);
+            Assert.Equal(zones.Filed, opened.Filed);
+            for (int z = 0; z <= cuts.Length; z++)
+            {
+                var (a, b) = (zones.RowsOf(z), opened.RowsOf(z));
+                Assert.Equal(a.Ra, b.Ra);
+                Assert.Equal(a.Dec, b.Dec);
+                Assert.Equal(a.ScanKey, b.ScanKey);
+            }
+            var north = opened.RowsWhere((_, dec) => dec > 10);
+            var expected = Enumerable.Range(0, cuts.Length + 1).SelectMany(z => zones.RowsOf(z).Dec).Where(d => d > 10).ToArray();
+            Assert.NotEmpty(expected);
+            Assert.Equal(expected, north.Dec);
+        }
     }
+
+    [Fact]
+    public void Saved_rows_cut_short_or_without_their_index_are_refused_with_the_file_named()
+    {
+        var block = new ExtractionBlock(16);
+        for (int i = 0; i < 5000; i++)
+        {
+            int row = block.AddRow();
+            block.Ra[row] = i * 0.01;
+            block.Dec[row] = -1 + i * 0.0004;
+            block.ScanKey[row] = i;
+        }
+        string path = _s.PathOf("filed");
+        using (var zones = new ZoneCatalogue(path, [0.0], 2.0))
+        {
+            zones.Add(block, block.Count);
+            zones.EndWrites();
+            zones.Save();
+        }
+        using (var whole = ZoneCatalogue.Open(path)) Assert.Equal(5000, whole.RowsOf(0).Count + whole.RowsOf(1).Count - Overlap(block));
+        using (var f = new FileStream(path, FileMode.Open)) f.SetLength(f.Length - 24);
+        Assert.Contains(path, Assert.Throws<IOException>(() => ZoneCatalogue.Open(path)).Message);
+        File.Delete(path + ZoneCatalogue.IndexSuffix);
+        Assert.Throws<FileNotFoundException>(() => ZoneCatalogue.Open(path));
+    }
+
+    /// <summary>Rows of <paramref name="block"/> within 2" of the cut at 0: filed under both zones.</summary>
+    private static int Overlap(ExtractionBlock block) =>
+        Enumerable.Range(0, block.Count).Count(i => Math.Abs(block.Dec[i]) <= 2.0 / 3600);
 
     private static ExtractionBlock Tail(ExtractionBlock block, int from) =>
         block.Select(Enumerable.Range(from, block.Count - from).ToArray());
