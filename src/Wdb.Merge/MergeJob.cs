@@ -394,7 +394,7 @@ public static class MergeJob
 
     /// <summary>
     /// How far a group's mean position may lie from the rows it is finished with (its members lie among them): a minute,
-    /// as a cluster task's catalogue range allows.
+    /// the reach of the --associate rows a merge holds, a zone loads and a cluster's plan files for a task.
     /// </summary>
     internal const double GroupMeanReachArcsec = 60.0;
 
