@@ -311,7 +311,7 @@ public static class MergeJob
     /// holds (a cluster's task: those that can meet its zone's rows and groups; its plan: none, it only checks them).
     /// </summary>
     internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log, bool notIn = true,
-        Func<double, double, bool>? keep = null, Streaming.ZoneCatalogue? notInZones = null, Streaming.ZoneCatalogue? associateZones = null)
+        Func<double, double, bool>? keep = null, ZoneCatalogue? notInZones = null, ZoneCatalogue? associateZones = null)
     {
         if (notIn && options.Filters.NotIn is { } both && options.Associate is { } alsoAssociate && SameFiles(both.Paths, alsoAssociate.Paths))
             return ReadSharedCatalogues(ref options, summary, log, both, alsoAssociate, keep, notInZones, associateZones);
@@ -348,7 +348,7 @@ public static class MergeJob
     /// </summary>
     private static MergeOutcome? ReadSharedCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log,
         NotInCatalogues request, AssociateCatalogues associate, Func<double, double, bool>? keep,
-        Streaming.ZoneCatalogue? notInZones, Streaming.ZoneCatalogue? associateZones)
+        ZoneCatalogue? notInZones, ZoneCatalogue? associateZones)
     {
         if ((ReleasedCatalogue.RadiusError(request) ?? GroupAssociations.RadiusError(associate)) is string badRadius)
             return MergeOutcome.Fail(InputErrorExit, badRadius);
@@ -381,7 +381,7 @@ public static class MergeJob
     /// <param name="notInZones">The zone merge's: the --not-in rows kept go there, by zone, not into memory.</param>
     /// <param name="associateZones">The zone merge's: the --associate rows kept go there, by zone.</param>
     internal static MergeOutcome? ReadCataloguesNear(ref MergeOptions options, RunSummary summary, SkyCoverage.Builder inputsSky, StageTimer timer,
-        Action<string>? log, Streaming.ZoneCatalogue? notInZones = null, Streaming.ZoneCatalogue? associateZones = null)
+        Action<string>? log, ZoneCatalogue? notInZones = null, ZoneCatalogue? associateZones = null)
     {
         double reach = Math.Max(options.Filters.NotIn?.RadiusArcsec ?? 0, options.Associate is { } a ? a.RadiusArcsec + GroupMeanReachArcsec : 0);
         if (ReadCatalogues(ref options, summary, log, keep: inputsSky.Within(reach).Holds, notInZones: notInZones, associateZones: associateZones)
@@ -410,7 +410,7 @@ public static class MergeJob
     }
 
     /// <summary>The rows held, and of how many read when only some are kept.</summary>
-    private static string Held(int rows, IReadOnlyList<CatalogueFileSummary> files, Func<double, double, bool>? keep, Streaming.ZoneCatalogue? zones = null) =>
+    private static string Held(int rows, IReadOnlyList<CatalogueFileSummary> files, Func<double, double, bool>? keep, ZoneCatalogue? zones = null) =>
         zones is not null ? $"{zones.Filed:N0} filed by zone (each zone holds its own) of {files.Sum(f => f.RowsRead - f.RowsRejected):N0}"
         : keep is null ? $"{rows:N0}" : $"{rows:N0} held of {files.Sum(f => f.RowsRead - f.RowsRejected):N0}";
 

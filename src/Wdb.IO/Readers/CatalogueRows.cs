@@ -20,15 +20,17 @@ public sealed class CatalogueRows
     private Func<double, double, bool>? _keep;
     private Action<ExtractionBlock, int>? _sink;
 
-    /// <summary>Rows of positions and scans alone (cntr, line and file unknown: 0): a zone's share of a spilled catalogue.</summary>
-    public static CatalogueRows Of(double[] ra, double[] dec, long[] scanKey)
+    /// <summary>Rows of positions and scans alone (cntr, line and file unknown: 0).</summary>
+    public static CatalogueRows Of(double[] ra, double[] dec, long[] scanKey) =>
+        Of(ra, dec, scanKey, new long[ra.Length], new long[ra.Length], new int[ra.Length]);
+
+    /// <summary>Rows of these columns: a zone's share of a spilled catalogue (<see cref="ZoneCatalogue"/>).</summary>
+    public static CatalogueRows Of(double[] ra, double[] dec, long[] scanKey, long[] cntr, long[] line, int[] fileIndex)
     {
-        if (dec.Length != ra.Length || scanKey.Length != ra.Length) throw new ArgumentException("columns differ in length");
-        return new CatalogueRows
-        {
-            Ra = ra, Dec = dec, ScanKey = scanKey, Cntr = new long[ra.Length], Line = new long[ra.Length], FileIndex = new int[ra.Length],
-            Count = ra.Length,
-        };
+        int n = ra.Length;
+        if (dec.Length != n || scanKey.Length != n || cntr.Length != n || line.Length != n || fileIndex.Length != n)
+            throw new ArgumentException("columns differ in length");
+        return new CatalogueRows { Ra = ra, Dec = dec, ScanKey = scanKey, Cntr = cntr, Line = line, FileIndex = fileIndex, Count = n };
     }
 
     /// <summary>

@@ -1,5 +1,5 @@
 using Wdb.Core;
-using Wdb.Merge.Streaming;
+using Wdb.IO;
 
 namespace Wdb.Tests.Pipeline;
 

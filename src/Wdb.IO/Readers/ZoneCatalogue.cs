@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using Wdb.Core;
-using Wdb.IO;
 
-namespace Wdb.Merge.Streaming;
+namespace Wdb.IO;
 
 /// <summary>
 /// A catalogue's kept rows spilled for the zone merge by zone (SPEC §6: memory bounded by the zone, not the catalogue):
@@ -10,21 +9,23 @@ namespace Wdb.Merge.Streaming;
 /// zone loads only the rows that can meet its rows and its groups. A full-sky PSC against a full-sky merge is then held a
 /// zone's share at a time. Filled on one thread (<see cref="Add"/>), then read zone by zone (<see cref="RowsOf"/>, any
 /// thread). A cluster's plan saves it (<see cref="Save"/>) for its tasks and its stitch to open (<see cref="Open"/>):
-/// the catalogues are then read once, by the plan, not once by every task.
+/// the catalogues are then read once, by the plan, not once by every task. With <c>sources</c> each row also keeps its
+/// cntr, line and file (44 bytes a row): `wdb associate` zone by zone, which reports them.
 /// </summary>
-internal sealed class ZoneCatalogue : IDisposable
+public sealed class ZoneCatalogue : IDisposable
 {
     /// <summary>Names, in a spill or work directory, of the --not-in and --associate rows (the index adds <see cref="IndexSuffix"/>).</summary>
     public const string NotInName = "not-in", AssociateName = "associate";
     public const string IndexSuffix = ".idx";
     private const long IndexMagic = 0x3147_4F4C_4154_4143;   // "CATALOG1"
 
-    private const int RowBytes = 24;
+    private const int PositionBytes = 24, SourceBytes = 44;
     // Rows a zone gathers before they are spilled: ~1,300 zones of a full-sky merge buffer ~125 MB at most. A zone's
     // buffer starts small and doubles, so that many tiny zones (--zone-rows 1) cost the rows they file, not 96 KB each.
     private const int FlushRows = 4096, FirstRows = 64;
 
     private readonly string _path;
+    private readonly int _rowBytes;
     private readonly double[] _cuts;
     private readonly double _reachDeg;
     private readonly SpillFile _spill;
@@ -35,9 +36,11 @@ internal sealed class ZoneCatalogue : IDisposable
 
     /// <param name="cuts">The zones' declination cuts (<see cref="DeclinationRuns.Zones"/>): zone z holds [cuts[z-1], cuts[z]).</param>
     /// <param name="reachArcsec">How far beyond its zone's declinations a row can still meet the zone's rows or groups.</param>
-    public ZoneCatalogue(string path, double[] cuts, double reachArcsec)
+    /// <param name="sources">Keep each row's cntr, line and file too.</param>
+    public ZoneCatalogue(string path, double[] cuts, double reachArcsec, bool sources = false)
     {
         _path = path;
+        _rowBytes = sources ? SourceBytes : PositionBytes;
         _cuts = cuts;
         _reachDeg = reachArcsec / 3600.0;
         _spill = new SpillFile(path);
@@ -49,9 +52,10 @@ internal sealed class ZoneCatalogue : IDisposable
     }
 
     /// <summary>Rows another process filed and saved at <paramref name="path"/>, for reading.</summary>
-    private ZoneCatalogue(string path, SpillFile spill, List<(long Offset, int Rows)>[] extents)
+    private ZoneCatalogue(string path, int rowBytes, SpillFile spill, List<(long Offset, int Rows)>[] extents)
     {
         _path = path;
+        _rowBytes = rowBytes;
         _cuts = [];
         _spill = spill;
         _extents = extents;
@@ -89,13 +93,19 @@ internal sealed class ZoneCatalogue : IDisposable
             if (!double.IsFinite(dec)) continue;   // within no radius of anything
             for (int z = ZoneOf(dec - _reachDeg), last = ZoneOf(dec + _reachDeg); z <= last; z++)
             {
-                var buffer = _buffers[z] ??= new byte[FirstRows * RowBytes];
-                if (_buffered[z] * RowBytes == buffer.Length) Array.Resize(ref _buffers[z], buffer.Length * 2);
+                var buffer = _buffers[z] ??= new byte[FirstRows * _rowBytes];
+                if (_buffered[z] * _rowBytes == buffer.Length) Array.Resize(ref _buffers[z], buffer.Length * 2);
                 buffer = _buffers[z]!;
-                var row = buffer.AsSpan(_buffered[z] * RowBytes, RowBytes);
+                var row = buffer.AsSpan(_buffered[z] * _rowBytes, _rowBytes);
                 BinaryPrimitives.WriteDoubleLittleEndian(row, block.Ra[i]);
                 BinaryPrimitives.WriteDoubleLittleEndian(row[8..], dec);
                 BinaryPrimitives.WriteInt64LittleEndian(row[16..], block.ScanKey[i]);
+                if (_rowBytes == SourceBytes)
+                {
+                    BinaryPrimitives.WriteInt64LittleEndian(row[24..], block.Cntr[i]);
+                    BinaryPrimitives.WriteInt64LittleEndian(row[32..], block.Line[i]);
+                    BinaryPrimitives.WriteInt32LittleEndian(row[40..], block.FileIndex[i]);
+                }
                 Filed++;
                 if (++_buffered[z] == FlushRows) Flush(z);
             }
@@ -106,7 +116,7 @@ internal sealed class ZoneCatalogue : IDisposable
     {
         if (_buffered[z] == 0) return;
         _extents[z].Add((_spill.Length, _buffered[z]));
-        _spill.Append(_buffers[z].AsSpan(0, _buffered[z] * RowBytes));
+        _spill.Append(_buffers[z].AsSpan(0, _buffered[z] * _rowBytes));
         _buffered[z] = 0;
     }
 
@@ -132,6 +142,7 @@ internal sealed class ZoneCatalogue : IDisposable
         {
             using var w = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true);
             w.Write(IndexMagic);
+            w.Write(_rowBytes);
             w.Write(_extents.Length);
             foreach (var zone in _extents)
             {
@@ -147,10 +158,12 @@ internal sealed class ZoneCatalogue : IDisposable
     {
         string index = path + IndexSuffix;
         List<(long, int)>[] extents;
+        int rowBytes;
         try
         {
             using var r = new BinaryReader(File.OpenRead(index));
-            if (r.ReadInt64() != IndexMagic) throw new IOException($"'{index}' is not an index of catalogue rows of this version of wdb");
+            if (r.ReadInt64() != IndexMagic || (rowBytes = r.ReadInt32()) is not (PositionBytes or SourceBytes))
+                throw new IOException($"'{index}' is not an index of catalogue rows of this version of wdb");
             extents = new List<(long, int)>[r.ReadInt32()];
             for (int z = 0; z < extents.Length; z++)
             {
@@ -161,36 +174,41 @@ internal sealed class ZoneCatalogue : IDisposable
         }
         catch (EndOfStreamException) { throw new IOException($"'{index}' ends early"); }
         var spill = SpillFile.OpenWritten(path);
-        long end = extents.SelectMany(e => e).Select(x => x.Item1 + (long)x.Item2 * RowBytes).DefaultIfEmpty(0).Max();
+        long end = extents.SelectMany(e => e).Select(x => x.Item1 + (long)x.Item2 * rowBytes).DefaultIfEmpty(0).Max();
         if (spill.Length < end)
         {
             spill.Dispose();
             throw new IOException($"'{path}' ends at byte {spill.Length:N0}, before the {end:N0} its index names");
         }
-        return new ZoneCatalogue(path, spill, extents);
+        return new ZoneCatalogue(path, rowBytes, spill, extents);
     }
 
-    /// <summary>Zone <paramref name="zone"/>'s rows, in the order they were filed.</summary>
+    /// <summary>Zone <paramref name="zone"/>'s rows, in the order they were filed (with their cntr, line and file when kept).</summary>
     public CatalogueRows RowsOf(int zone)
     {
         if (!_ended) throw new InvalidOperationException("the zones are read once every row is filed");
         int n = _extents[zone].Sum(e => e.Rows);
         double[] ra = new double[n], dec = new double[n];
-        long[] scan = new long[n];
+        long[] scan = new long[n], cntr = new long[n], line = new long[n];
+        int[] file = new int[n];
         int at = 0;
         foreach (var (offset, rows) in _extents[zone])
         {
-            var bytes = new byte[rows * RowBytes];
+            var bytes = new byte[rows * _rowBytes];
             _spill.Read(bytes, offset);
             for (int k = 0; k < rows; k++, at++)
             {
-                var row = bytes.AsSpan(k * RowBytes, RowBytes);
+                var row = bytes.AsSpan(k * _rowBytes, _rowBytes);
                 ra[at] = BinaryPrimitives.ReadDoubleLittleEndian(row);
                 dec[at] = BinaryPrimitives.ReadDoubleLittleEndian(row[8..]);
                 scan[at] = BinaryPrimitives.ReadInt64LittleEndian(row[16..]);
+                if (_rowBytes != SourceBytes) continue;
+                cntr[at] = BinaryPrimitives.ReadInt64LittleEndian(row[24..]);
+                line[at] = BinaryPrimitives.ReadInt64LittleEndian(row[32..]);
+                file[at] = BinaryPrimitives.ReadInt32LittleEndian(row[40..]);
             }
         }
-        return CatalogueRows.Of(ra, dec, scan);
+        return CatalogueRows.Of(ra, dec, scan, cntr, line, file);
     }
 
     /// <summary>
@@ -211,7 +229,7 @@ internal sealed class ZoneCatalogue : IDisposable
                 ra.Add(rows.Ra[i]); dec.Add(rows.Dec[i]); scan.Add(rows.ScanKey[i]);
             }
         }
-        return CatalogueRows.Of([.. ra], [.. dec], [.. scan]);
+        return CatalogueRows.Of([.. ra], [.. dec], [.. scan], new long[ra.Count], new long[ra.Count], new int[ra.Count]);
     }
 
     public void Dispose() => _spill.Dispose();
