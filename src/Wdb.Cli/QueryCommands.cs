@@ -108,16 +108,25 @@ internal static class QueryCommands
         var radius = new Option<double>("--radius") { Description = $"Association radius (arcsec, inclusive; at most {Associations.MostRadiusArcsec})", DefaultValueFactory = _ => 2.0 };
         var all = new Option<bool>("--all") { Description = "List every group, those with no candidate too (n_candidates 0)" };
         var quiet = new Option<bool>("--quiet") { Description = "Print only errors" };
+        var memory = new Option<string?>("--memory") { Description = $"Memory the run may plan for, e.g. 8G or 512M: a catalogue whose rows near the groups (about {Associations.CatalogueBytesPerRow} bytes a row at their peak, estimated from the files' sizes) take over half of it is matched zone by zone by declination, its rows filed under the temporary directory (TMPDIR) and every group read once a zone. Default: half of this machine's (or container's) memory, now {ByteSize.Format(Wdb.Merge.Streaming.ZoneMerge.DefaultMemoryBytes())}. The table does not depend on it" };
         var format = Format();
-        var cmd = new Command("associate", "Cross-match the merged groups against an external catalogue: for each group, the catalogue rows within --radius of its weighted mean position, and the nearest with its separation (SPEC: external associations). CSV or IPAC on standard output, written as the groups are read. A catalogue larger than the merge's sky.fb keeps only its rows near some group: a field against a catalogue of the whole sky holds the field's share.")
+        var cmd = new Command("associate", "Cross-match the merged groups against an external catalogue: for each group, the catalogue rows within --radius of its weighted mean position, and the nearest with its separation (SPEC: external associations). CSV or IPAC on standard output, written as the groups are read. A catalogue larger than the merge's sky.fb keeps only its rows near some group: a field against a catalogue of the whole sky holds the field's share; one whose rows near the groups would not fit --memory is matched zone by zone.")
         {
-            dir, catalogues, radius, all, format, quiet,
+            dir, catalogues, radius, all, format, memory, quiet,
         };
         cmd.SetAction(p =>
         {
             Action<string>? log = p.GetValue(quiet) ? null : line => Console.Error.WriteLine($"wdb associate: {line}");
-            return VerbEnd.Of("associate", Associations.Write(p.GetValue(dir)!, p.GetValue(catalogues)!, p.GetValue(radius), p.GetValue(all),
-                p.GetValue(format) == "ipac", Stdout(), log));
+            long memoryBytes = Wdb.Merge.Streaming.ZoneMerge.DefaultMemoryBytes();
+            if (p.GetValue(memory) is string size && !ByteSize.TryParse(size, out memoryBytes))
+            {
+                Console.Error.WriteLine($"wdb associate: --memory: expected a size such as 8G, 512M or 1.5T (K, M, G, T: powers of 1024), got '{size}'");
+                return 2;
+            }
+            var files = p.GetValue(catalogues)!;
+            var budget = new Associations.AssociateBudget(memoryBytes, files.Sum(Wdb.Merge.RowEstimate.Of));
+            return VerbEnd.Of("associate", Associations.Write(p.GetValue(dir)!, files, p.GetValue(radius), p.GetValue(all),
+                p.GetValue(format) == "ipac", Stdout(), log, budget: budget));
         });
         return cmd;
     }

@@ -26,18 +26,36 @@ public static class Associations
     /// Whether a catalogue larger than sky.fb keeps only its rows near some group (<see cref="GroupsCoverage"/>); the
     /// table is the same either way (tests compare them).
     /// </param>
+    /// <param name="budget">
+    /// The memory the run may plan for and the catalogue rows expected: a catalogue whose rows near the groups would take
+    /// over half of it is matched zone by zone (<see cref="WriteByZones"/>); null: held whole, whatever its size.
+    /// </param>
     public static OutputError? Write(string dir, IReadOnlyList<string> catalogues, double radiusArcsec, bool all, bool ipac, TextWriter to,
-        Action<string>? log = null, bool coverage = true)
+        Action<string>? log = null, bool coverage = true, AssociateBudget? budget = null)
     {
         if (!(radiusArcsec > 0 && radiusArcsec <= MostRadiusArcsec))
             return new OutputError($"--radius must be in (0, {MostRadiusArcsec}] arcsec, got {radiusArcsec}");
         if (catalogues.Count == 0) return new OutputError("no external catalogue given");
         if (InputPaths.Problem(catalogues) is string inputProblem) return new OutputError(inputProblem);
+        if (ipac && ColumnMaps.IpacPathProblem(catalogues, "catalogue") is string blank) return new OutputError(blank);
         using var reader = OutputReader.TryOpen(dir, out var error);
         if (reader is null) return error;
         SkyCoverage? near;
         try { near = coverage ? GroupsCoverage(reader, catalogues, radiusArcsec) : null; }
         catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        if (budget is { } b && ZonesFor(b) is int asked and > 1)
+        {
+            try
+            {
+                var cuts = ZoneCuts(reader, asked);
+                log?.Invoke($"the catalogue's ~{b.ExpectedRows:N0} rows would take ~{ByteSize.Format(b.ExpectedRows * CatalogueBytesPerRow)} at their peak, " +
+                            $"over half of the {ByteSize.Format(b.MemoryBytes)} this run plans for: matched in {cuts.Length + 1} declination zones, each zone's " +
+                            $"rows held in turn (filed under {Path.GetTempPath()}, 44 bytes a row), every group read once a zone");
+                return WriteByZones(reader, catalogues, radiusArcsec, all, ipac, to, log, near, cuts);
+            }
+            catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+            catch (IOException e) { return new OutputError($"cannot file the catalogue's rows by zone: {e.Message.ReplaceLineEndings(" ")}"); }
+        }
         var (catalogue, readError) = ExternalCatalogue.Read(catalogues, radiusArcsec, log, near is null ? null : near.Holds);
         if (catalogue is null) return new OutputError(readError!);
         if (near is not null)
@@ -53,7 +71,7 @@ public static class Associations
                 ? AroundRows(reader, catalogue, radiusArcsec)
                 : reader.FindGroupsEach((ra, dec) => catalogue.Nearest(ra, dec, radiusArcsec) is var n && (n.Candidates > 0 || all) ? n : (Nearest?)null);
             log?.Invoke(bySky ? $"read sky.fb around each of the {catalogue.Count:N0} catalogue rows" : $"reading all {reader.GroupCount:N0} groups");
-            Queries.Write(to, Columns, "associations", ipac, found.Select(f =>
+            Queries.Write(to, Columns.WithPaths("ext_file", catalogues), "associations", ipac, found.Select(f =>
             {
                 if (f.Found.Candidates > 0) matched++;
                 return catalogue.Describe(f.Group, f.Found);
@@ -63,6 +81,163 @@ public static class Associations
         log?.Invoke($"{matched:N0} of {reader.GroupCount:N0} groups have a counterpart within {radiusArcsec}\" " +
                     $"among {catalogue.Count:N0} catalogue rows{(near is null ? "" : " kept")}");
         return null;
+    }
+
+    /// <summary>The memory `wdb associate` may plan for, and the catalogue rows its files are expected to hold (RowEstimate).</summary>
+    public readonly record struct AssociateBudget(long MemoryBytes, long ExpectedRows);
+
+    /// <summary>Bytes a catalogue row takes at its peak, while indexed (bench/NOTES.md 99).</summary>
+    public const long CatalogueBytesPerRow = 125;
+
+    /// <summary>Most zones a catalogue is matched in: each reads every group once.</summary>
+    public const int MostZones = 256;
+
+    /// <summary>
+    /// Zones for a catalogue whose rows would take over half of the budget at their peak; 1 when they fit. The rows its
+    /// files hold are counted, not those near the groups (unknown before the read): a field against a catalogue of the
+    /// sky is then matched in zones too, which costs it a scan of its few groups a zone, where a catalogue crowded about
+    /// the groups counted by its share of the sky would be held whole.
+    /// </summary>
+    internal static int ZonesFor(AssociateBudget budget)
+    {
+        long bytes = budget.ExpectedRows * CatalogueBytesPerRow, half = Math.Max(1, budget.MemoryBytes / 2);
+        return bytes <= half ? 1 : (int)Math.Min(MostZones, (bytes + half - 1) / half);
+    }
+
+    /// <summary>
+    /// The table for a catalogue too large to hold (a full-sky merge against a full-sky catalogue), with the bytes
+    /// <see cref="Write"/> gives holding it: the catalogue read once, its rows near the groups filed under every
+    /// declination zone within the radius of them (<see cref="ZoneCatalogue"/>, with cntr, line and file); then zone by
+    /// zone, its rows indexed and every group whose mean declination lies in the zone matched (a scan of the groups a
+    /// zone), the results spilled in gcntr order; the zones' results merged by gcntr. The zones are cut where the groups
+    /// (sky.fb) have equal counts, since a catalogue's rows and the groups crowd the same sky.
+    /// </summary>
+    private static OutputError? WriteByZones(OutputReader reader, IReadOnlyList<string> catalogues, double radiusArcsec, bool all, bool ipac,
+        TextWriter to, Action<string>? log, SkyCoverage? near, double[] cuts)
+    {
+        string spill = Path.Combine(Path.GetTempPath(), $"wdb-associate-{Environment.ProcessId}-{Path.GetRandomFileName().Replace(".", "")}");
+        Directory.CreateDirectory(spill);
+        try
+        {
+            var results = new List<string>();
+            using (var filed = new ZoneCatalogue(Path.Combine(spill, "rows"), cuts, radiusArcsec + FilingMarginArcsec, sources: true))
+            {
+                if (ExternalCatalogue.ReadInto(catalogues, log, near is null ? null : near.Holds, filed.Add) is string readError)
+                    return new OutputError(readError);
+                filed.EndWrites();
+                log?.Invoke($"filed {filed.Filed:N0} catalogue rows by zone{(near is null ? "" : " (those near some group)")}, {filed.LargestZone:N0} in the largest");
+                for (int z = 0; z <= cuts.Length; z++)
+                {
+                    var catalogue = ExternalCatalogue.Of(filed.RowsOf(z), radiusArcsec, catalogues);
+                    double lo = z == 0 ? double.NegativeInfinity : cuts[z - 1], hi = z == cuts.Length ? double.PositiveInfinity : cuts[z];
+                    // A group without a position is the first zone's (no catalogue row is within reach of it).
+                    bool unplaced = z == 0;
+                    string path = Path.Combine(spill, $"found-{z}");
+                    using (var found = new BinaryWriter(new BufferedStream(File.Create(path), 1 << 20)))
+                        foreach (var (group, n) in reader.FindGroupsEach((ra, dec) =>
+                                     (dec >= lo && dec < hi || unplaced && double.IsNaN(dec)) && catalogue.Nearest(ra, dec, radiusArcsec) is var n
+                                     && (n.Candidates > 0 || all) ? n : (Nearest?)null))
+                            Spilled.Write(found, group, n, catalogue);
+                    results.Add(path);
+                }
+            }
+            long matched = 0;
+            Queries.Write(to, Columns.WithPaths("ext_file", catalogues), "associations", ipac, Spilled.Merge(results, catalogues).Select(a =>
+            {
+                if (a.Candidates > 0) matched++;
+                return a;
+            }));
+            log?.Invoke($"{matched:N0} of {reader.GroupCount:N0} groups have a counterpart within {radiusArcsec}\" ({cuts.Length + 1} zones)");
+            return null;
+        }
+        finally
+        {
+            try { Directory.Delete(spill, recursive: true); }
+            catch (IOException e) { log?.Invoke($"could not remove '{spill}': {e.Message}"); }
+        }
+    }
+
+    // A row's zones reach a hair beyond the radius: the declinations of the cuts are compared, not separations.
+    private const double FilingMarginArcsec = 1.0;
+
+    /// <summary>
+    /// <paramref name="zones"/> zones' cuts, where the groups' mean declinations (sky.fb, in 0.01 deg bins) reach each
+    /// k/zones of them; equal areas of the sphere without sky.fb. A cut repeated (a dense bin) is dropped.
+    /// </summary>
+    internal static double[] ZoneCuts(OutputReader reader, int zones)
+    {
+        const int Bins = 18_000;
+        var counts = new long[Bins];
+        long total = 0;
+        if (!reader.ForEachSkyPosition((_, dec) =>
+            {
+                if (!double.IsFinite(dec)) return;
+                counts[Math.Clamp((int)((dec + 90.0) * (Bins / 180.0)), 0, Bins - 1)]++;
+                total++;
+            }) || total == 0)
+            return [.. Enumerable.Range(1, zones - 1).Select(k => Math.Asin(-1.0 + 2.0 * k / zones) * 180.0 / Math.PI)];
+        var cuts = new List<double>();
+        long seen = 0;
+        for (int bin = 0, k = 1; bin < Bins && k < zones; bin++)
+        {
+            seen += counts[bin];
+            for (; k < zones && seen * zones >= total * k; k++)
+            {
+                double cut = -90.0 + (bin + 1) * (180.0 / Bins);
+                if (cuts.Count == 0 || cuts[^1] < cut) cuts.Add(cut);
+            }
+        }
+        return [.. cuts];
+    }
+
+    /// <summary>
+    /// A zone's results as spilled, one record a group (76 bytes: the group's columns of the table, the count, the
+    /// nearest row's file, line, cntr and position, the separation), and read back merged by gcntr into what
+    /// <see cref="ExternalCatalogue.Describe"/> gives.
+    /// </summary>
+    private static class Spilled
+    {
+        public static void Write(BinaryWriter w, GroupRecord g, Nearest n, ExternalCatalogue c)
+        {
+            w.Write(g.Gcntr); w.Write(g.RaW); w.Write(g.DecW); w.Write(g.NMembers);
+            w.Write(n.Candidates);
+            var (file, line, cntr, ra, dec) = n.Row < 0 ? (-1, -1L, -1L, double.NaN, double.NaN) : c.RowOf(n.Row);
+            w.Write(file); w.Write(line); w.Write(cntr); w.Write(ra); w.Write(dec); w.Write(n.SepArcsec);
+        }
+
+        /// <summary>Every zone's records, by gcntr (each zone's are in gcntr order, and a group is in one zone).</summary>
+        public static IEnumerable<Association> Merge(IReadOnlyList<string> paths, IReadOnlyList<string> catalogues)
+        {
+            var readers = paths.Select(p => new BinaryReader(new BufferedStream(File.OpenRead(p), 1 << 20))).ToList();
+            try
+            {
+                var heads = new PriorityQueue<int, long>();
+                var next = new Association?[readers.Count];
+                for (int z = 0; z < readers.Count; z++)
+                    if (ReadNext(readers[z], catalogues) is { } a) { next[z] = a; heads.Enqueue(z, a.Group.Gcntr); }
+                while (heads.TryDequeue(out int z, out _))
+                {
+                    yield return next[z]!;
+                    if (ReadNext(readers[z], catalogues) is { } a) { next[z] = a; heads.Enqueue(z, a.Group.Gcntr); }
+                }
+            }
+            finally
+            {
+                foreach (var r in readers) r.Dispose();
+            }
+        }
+
+        private static Association? ReadNext(BinaryReader r, IReadOnlyList<string> catalogues)
+        {
+            if (r.BaseStream.Position == r.BaseStream.Length) return null;
+            var group = new GroupRecord { Gcntr = r.ReadInt64(), RaW = r.ReadDouble(), DecW = r.ReadDouble(), NMembers = r.ReadInt32() };
+            int candidates = r.ReadInt32(), file = r.ReadInt32();
+            long line = r.ReadInt64(), cntr = r.ReadInt64();
+            double ra = r.ReadDouble(), dec = r.ReadDouble(), sep = r.ReadDouble();
+            return file < 0
+                ? new Association(group, 0, "", -1, -1, double.NaN, double.NaN, double.NaN)
+                : new Association(group, candidates, catalogues[file], line, cntr, ra, dec, sep);
+        }
     }
 
     /// <summary>
@@ -148,17 +323,35 @@ public static class Associations
             Func<double, double, bool>? keep = null)
         {
             var (rows, files) = CatalogueRows.Read(paths, new ReadOptions(Kind: TableKind.CataloguePositions), keep);
+            return Checked(files, log) is string error
+                ? (null, error)
+                : (new ExternalCatalogue(rows, radiusArcsec, paths) { RowsRead = files.Sum(f => f.RowsRead - f.Rejects.Count) }, null);
+        }
+
+        /// <summary>As <see cref="Read"/>, the rows kept handed to <paramref name="sink"/> (a block and its kept rows' count) instead of held; the first fatal error, or null.</summary>
+        public static string? ReadInto(IReadOnlyList<string> paths, Action<string>? log, Func<double, double, bool>? keep, Action<ExtractionBlock, int> sink) =>
+            Checked(CatalogueRows.Read(paths, new ReadOptions(Kind: TableKind.CataloguePositions), keep, sink: sink).Files, log);
+
+        /// <summary>The rows of <paramref name="paths"/> as read and kept elsewhere (a zone's share of them), found by position.</summary>
+        public static ExternalCatalogue Of(CatalogueRows rows, double radiusArcsec, IReadOnlyList<string> paths) => new(rows, radiusArcsec, paths) { RowsRead = rows.Count };
+
+        /// <summary>Each file's bad rows said (they are left out, not fatal); the first fatal error, or null.</summary>
+        private static string? Checked(IReadOnlyList<FileReadResult> files, Action<string>? log)
+        {
             foreach (var read in files)
             {
-                if (read.Error is not null) return (null, read.Error.ToString());
+                if (read.Error is not null) return read.Error.ToString();
                 if (read.Rejects.Count > 0)
                 {
                     var first = read.Rejects[0];
                     log?.Invoke($"{read.Path}: {read.Rejects.Count:N0} of {read.RowsRead:N0} rows left out, the first at line {first.Line}: {first.Detail}");
                 }
             }
-            return (new ExternalCatalogue(rows, radiusArcsec, paths) { RowsRead = files.Sum(f => f.RowsRead - f.Rejects.Count) }, null);
+            return null;
         }
+
+        /// <summary>Row <paramref name="row"/>'s file (its index among the paths), line, cntr and position.</summary>
+        public (int File, long Line, long Cntr, double Ra, double Dec) RowOf(int row) => (_file[row], _line[row], _cntr[row], _ra[row], _dec[row]);
 
         /// <summary>The candidates within <paramref name="radiusArcsec"/> of (ra, dec) and the nearest (the first in (file, line) between equals).</summary>
         public Nearest Nearest(double raDeg, double decDeg, double radiusArcsec)

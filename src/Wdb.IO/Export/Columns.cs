@@ -17,6 +17,8 @@ public sealed class Column<T>
     public required string Description { get; init; }
     /// <summary>The IVOA UCD (Unified Content Descriptor) of the column, where one says what tools should do with it; "" when none.</summary>
     public string Ucd { get; init; } = "";
+    /// <summary>Characters an IPAC table gives the column's values, when they are known to be wider than the kind's (a file's path); 0: the kind's.</summary>
+    public int Width { get; init; }
     internal Func<T, long>? Integer;     // Int, Long, Bool (0/1)
     internal Func<T, double>? Real;      // Double
     internal Func<T, float>? Single;     // Float

@@ -131,7 +131,7 @@ internal sealed class TableText<T>
         {
             var col = columns[c];
             _width[c] = Math.Max(Math.Max(col.Name.Length, IpacType(col.Kind).Length),
-                Math.Max(Math.Max(col.Unit.Length, 4), ValueWidth(col.Kind)));
+                Math.Max(Math.Max(col.Unit.Length, 4), Math.Max(ValueWidth(col.Kind), col.Width)));
         }
     }
 

@@ -133,6 +133,7 @@ public static class Queries
             return new OutputError($"--radius must be in (0, {MostConeArcsec}] arcsec, got {radiusArcsec}");
         if (limit < 0) return new OutputError($"--limit must be 0 (all) or positive, got {limit}");
         if (InputPaths.Problem(files) is string inputProblem) return new OutputError(inputProblem);
+        if (ipac && ColumnMaps.IpacPathProblem(files, "--targets") is string blank) return new OutputError(blank);
         using var reader = OutputReader.TryOpen(dir, out var error);
         if (reader is null) return error;
         var (targets, readError) = Associations.ExternalCatalogue.Read(files, radiusArcsec, log);
@@ -149,7 +150,7 @@ public static class Queries
             var (ra, dec) = targets.PositionOf(t);
             return (limit > 0 ? perTarget[t].Take(limit) : perTarget[t]).Select(h => new TargetHit(file, line, ra, dec, h));
         });
-        Write(to, TargetColumns, "cone", ipac, rows);
+        Write(to, TargetColumns.WithPaths("target_file", files), "cone", ipac, rows);
         log?.Invoke($"{perTarget.Count(p => p.Count > 0):N0} of {targets.Count:N0} targets have a group within {radiusArcsec}\"; " +
                     $"{perTarget.Sum(p => p.Count):N0} rows");
         return null;
@@ -189,6 +190,23 @@ public static class Queries
 
 internal static class ColumnMaps
 {
+    /// <summary>
+    /// <paramref name="columns"/> with the text column <paramref name="name"/> as wide as the longest of
+    /// <paramref name="paths"/> (a table's file column: its values are those paths); IPAC's columns are fixed before the rows.
+    /// </summary>
+    public static IReadOnlyList<Column<T>> WithPaths<T>(this IReadOnlyList<Column<T>> columns, string name, IReadOnlyList<string> paths) =>
+        [.. columns.Select(c => c.Name != name ? c : new Column<T>
+        {
+            Name = c.Name, Kind = c.Kind, Unit = c.Unit, Description = c.Description, Ucd = c.Ucd, String = c.String,
+            Width = paths.Select(p => p.Length).DefaultIfEmpty(0).Max(),
+        })];
+
+    /// <summary>Why <paramref name="paths"/> cannot fill a file column of an IPAC table (a blank, which its fixed columns cannot hold); null when they can.</summary>
+    public static string? IpacPathProblem(IReadOnlyList<string> paths, string option) =>
+        paths.FirstOrDefault(p => p.Contains(' ')) is string blank
+            ? $"{option} '{blank}': an IPAC table cannot hold a path with a blank; --format csv, or a path without one"
+            : null;
+
     /// <summary>The column <paramref name="column"/> read from the <typeparamref name="T"/> inside each row.</summary>
     public static Column<TOuter> Over<T, TOuter>(this Column<T> column, Func<TOuter, T> inner) => new()
     {

@@ -218,6 +218,23 @@ public sealed class QueryTests : IDisposable
         Assert.Null(Associations.Write(dir, paths, radius, all: false, ipac: false, some));
         Assert.Equal(got.Where(r => r["n_candidates"] != "0").Select(r => r["gcntr"]), Csv(some.ToString()).Select(r => r["gcntr"]));
 
+        // Zone by zone (a catalogue too large to hold): the same bytes, ties between the two files included, in CSV and
+        // IPAC, with --all and without, in a few zones and in the most.
+        foreach (long memory in new long[] { 2 * 3000 * Associations.CatalogueBytesPerRow / 3 + 2, 1 })
+            foreach (bool all in new[] { true, false })
+                foreach (bool ipac in new[] { false, true })
+                {
+                    var held = new StringWriter();
+                    var zoned = new StringWriter();
+                    var zonedSaid = new List<string>();
+                    Assert.Null(Associations.Write(dir, paths, radius, all, ipac, held));
+                    Assert.Null(Associations.Write(dir, paths, radius, all, ipac, zoned, zonedSaid.Add, budget: new(memory, 3000)));
+                    int zones = zonedSaid.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"matched in (\d+) declination zones"))
+                        .Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value)).Single();
+                    Assert.True(memory == 1 ? zones > 20 : zones is >= 2 and <= 3, $"{zones} zones");
+                    Assert.Equal(held.ToString(), zoned.ToString());
+                }
+
         // Around each row through sky.fb (what a catalogue far smaller than the merge takes): the same groups, counts and
         // nearest rows as measured from every group, rows on the groups and just beyond the radius included.
         var (catalogue, readError) = Associations.ExternalCatalogue.Read(paths, radius);
@@ -298,6 +315,12 @@ public sealed class QueryTests : IDisposable
             Assert.Null(Associations.Write(dir, [catalogue], radius, all, ipac: false, whole, coverage: false));
             Assert.Null(Associations.Write(dir, [catalogue], radius, all, ipac: false, near, said.Add));
             Assert.Equal(whole.ToString(), near.ToString());
+            // Zone by zone, the coverage's rows filed by declination: the same table.
+            var zoned = new StringWriter();
+            var zonedSaid = new List<string>();
+            Assert.Null(Associations.Write(dir, [catalogue], radius, all, ipac: false, zoned, zonedSaid.Add, budget: new(64 << 10, 60_000)));
+            Assert.Contains(zonedSaid, l => l.Contains(" declination zones"));
+            Assert.Equal(whole.ToString(), zoned.ToString());
             Assert.True(Csv(near.ToString()).Count(r => r["n_candidates"] != "0") > groups.Count / 50, "too few groups matched to tell");
             var kept = said.Single(l => l.StartsWith("kept the ", StringComparison.Ordinal));
             long held = long.Parse(kept.Split(' ')[2], NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
@@ -443,6 +466,14 @@ public sealed class QueryTests : IDisposable
         Assert.True(associated.Exit == 0, associated.Stderr);
         Assert.StartsWith("gcntr,ra_w,dec_w,n_members,n_candidates,sep_arcsec,ext_file", associated.Stdout);
         Assert.Contains("groups have a counterpart within 60\" among 2 catalogue rows", associated.Stderr);
+        // --memory: a catalogue too large for it is matched zone by zone, the same table; a size that is not one is refused.
+        var zoned = WdbProcess.Run("associate", dir, catalogue, "--radius", "60", "--all", "--memory", "1");
+        Assert.True(zoned.Exit == 0, zoned.Stderr);
+        Assert.Contains("declination zones", zoned.Stderr);
+        Assert.Equal(associated.Stdout, zoned.Stdout);
+        var badMemory = WdbProcess.Run("associate", dir, catalogue, "--memory", "lots");
+        Assert.Equal(2, badMemory.Exit);
+        Assert.Contains("--memory: expected a size such as 8G", badMemory.Stderr);
     }
 
     /// <summary>
@@ -484,7 +515,23 @@ public sealed class QueryTests : IDisposable
             Assert.Equal(expected, rows.Select(r => (long.Parse(r["target_line"]), long.Parse(r["gcntr"]), D(r["sep_arcsec"]))));
             Assert.All(rows, r => Assert.Equal(list, r["target_file"]));
             Assert.True(rows.Select(r => r["target_line"]).Distinct().Count() > 30);
+
+            // As an IPAC table: the file column is as wide as the list's path (longer than a text column's 24
+            // characters here), each data line's first two fields the file and the line of the CSV's rows.
+            Assert.True(list.Length > 24, list);
+            var ipac = new StringWriter();
+            Assert.Null(Queries.Targets(dir, [list], 40, limit, ipac: true, ipac));
+            var lines = ipac.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var header = lines.First(l => l.StartsWith('|'));
+            Assert.Equal("target_file", header.Split('|', StringSplitOptions.RemoveEmptyEntries)[0].Trim());
+            Assert.True(header.IndexOf('|', 1) - 1 >= list.Length, header);
+            var data = lines.Where(l => !l.StartsWith('|') && !l.StartsWith('\\')).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+            Assert.Equal(rows.Select(r => (list, r["target_line"])), data.Select(f => (f[0], f[1])));
         }
+
+        // A path with a blank cannot fill an IPAC column: refused in one line, not a crash.
+        string blank = _s.Write("my targets.csv", text.ToString());
+        Assert.Contains("cannot hold a path with a blank", Queries.Targets(dir, [blank], 40, 0, ipac: true, new StringWriter())!.Message);
 
         // Without sky.fb (an output from before it), by reading every group: the same table.
         var indexed = WdbProcess.Run("cone", dir, "--targets", list, "--radius", "40", "--quiet");
