@@ -27,8 +27,8 @@ public static class Associations
     /// table is the same either way (tests compare them).
     /// </param>
     /// <param name="budget">
-    /// The memory the run may plan for and the catalogue rows expected: a catalogue whose rows near the groups would take
-    /// over half of it is matched zone by zone (<see cref="WriteByZones"/>); null: held whole, whatever its size.
+    /// The memory the run may plan for and the catalogue rows expected: a catalogue whose rows would take over half of it
+    /// at their peak is matched zone by zone (<see cref="WriteByZones"/>); null: held, whatever its size.
     /// </param>
     public static OutputError? Write(string dir, IReadOnlyList<string> catalogues, double radiusArcsec, bool all, bool ipac, TextWriter to,
         Action<string>? log = null, bool coverage = true, AssociateBudget? budget = null)
@@ -54,7 +54,7 @@ public static class Associations
                 return WriteByZones(reader, catalogues, radiusArcsec, all, ipac, to, log, near, cuts);
             }
             catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
-            catch (IOException e) { return new OutputError($"cannot file the catalogue's rows by zone: {e.Message.ReplaceLineEndings(" ")}"); }
+            catch (IOException e) { return new OutputError($"matching zone by zone (rows filed under {Path.GetTempPath()}): {e.Message.ReplaceLineEndings(" ")}"); }
         }
         var (catalogue, readError) = ExternalCatalogue.Read(catalogues, radiusArcsec, log, near is null ? null : near.Holds);
         if (catalogue is null) return new OutputError(readError!);
