@@ -43,14 +43,15 @@ public static class Associations
         SkyCoverage? near;
         try { near = coverage ? GroupsCoverage(reader, catalogues, radiusArcsec) : null; }
         catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
-        if (budget is { } b && ZonesFor(b) is int asked and > 1)
+        if (budget is { } b && ZonesFor(b, reader.GroupCount) is int asked and > 1 && reader.HasSkyIndex)
         {
             try
             {
                 var cuts = ZoneCuts(reader, asked);
-                log?.Invoke($"the catalogue's ~{b.ExpectedRows:N0} rows would take ~{ByteSize.Format(b.ExpectedRows * CatalogueBytesPerRow)} at their peak, " +
+                long peak = b.ExpectedRows * CatalogueBytesPerRow + Math.Min(b.ExpectedRows, reader.GroupCount) * MatchBytes;
+                log?.Invoke($"the catalogue's ~{b.ExpectedRows:N0} rows and their matches would take ~{ByteSize.Format(peak)} at their peak, " +
                             $"over half of the {ByteSize.Format(b.MemoryBytes)} this run plans for: matched in {cuts.Length + 1} declination zones, each zone's " +
-                            $"rows held in turn (filed under {Path.GetTempPath()}, 44 bytes a row), every group read once a zone");
+                            $"rows held in turn (filed under {Path.GetTempPath()}, 44 bytes a row) against the groups sky.fb files there");
                 return WriteByZones(reader, catalogues, radiusArcsec, all, ipac, to, log, near, cuts);
             }
             catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
@@ -92,15 +93,20 @@ public static class Associations
     /// <summary>Most zones a catalogue is matched in: each reads every group once.</summary>
     public const int MostZones = 256;
 
+    /// <summary>Bytes a zone's match takes while the zone's are sorted (the record and the list's share).</summary>
+    public const long MatchBytes = 64;
+
     /// <summary>
-    /// Zones for a catalogue whose rows would take over half of the budget at their peak; 1 when they fit. The rows its
-    /// files hold are counted, not those near the groups (unknown before the read): a field against a catalogue of the
-    /// sky is then matched in zones too, which costs it a scan of its few groups a zone, where a catalogue crowded about
-    /// the groups counted by its share of the sky would be held whole.
+    /// Zones for a catalogue whose rows, with the matches a zone holds (a group a row at most, typically), would take over
+    /// half of the budget at their peak; 1 when they fit. The rows its files hold are counted, not those near the groups
+    /// (unknown before the read): a field against a catalogue of the sky is then matched in zones too, which costs it
+    /// little (each zone reads only its declinations' sky.fb chunks), where a catalogue crowded about the groups
+    /// counted by its share of the sky would be held whole.
     /// </summary>
-    internal static int ZonesFor(AssociateBudget budget)
+    internal static int ZonesFor(AssociateBudget budget, long groups)
     {
-        long bytes = budget.ExpectedRows * CatalogueBytesPerRow, half = Math.Max(1, budget.MemoryBytes / 2);
+        long rows = budget.ExpectedRows;
+        long bytes = rows * CatalogueBytesPerRow + Math.Min(rows, groups) * MatchBytes, half = Math.Max(1, budget.MemoryBytes / 2);
         return bytes <= half ? 1 : (int)Math.Min(MostZones, (bytes + half - 1) / half);
     }
 
@@ -108,9 +114,10 @@ public static class Associations
     /// The table for a catalogue too large to hold (a full-sky merge against a full-sky catalogue), with the bytes
     /// <see cref="Write"/> gives holding it: the catalogue read once, its rows near the groups filed under every
     /// declination zone within the radius of them (<see cref="ZoneCatalogue"/>, with cntr, line and file); then zone by
-    /// zone, its rows indexed and every group whose mean declination lies in the zone matched (a scan of the groups a
-    /// zone), the results spilled in gcntr order; the zones' results merged by gcntr. The zones are cut where the groups
-    /// (sky.fb) have equal counts, since a catalogue's rows and the groups crowd the same sky.
+    /// zone, its rows indexed and the groups sky.fb files in the zone's declinations (those bands' chunks alone) matched,
+    /// those with a candidate spilled in gcntr order; last, every group read once (groups.fb, for the table's group
+    /// columns) beside the zones' matches merged by gcntr. The zones are cut where the groups have equal counts, since a
+    /// catalogue's rows and the groups crowd the same sky.
     /// </summary>
     private static OutputError? WriteByZones(OutputReader reader, IReadOnlyList<string> catalogues, double radiusArcsec, bool all, bool ipac,
         TextWriter to, Action<string>? log, SkyCoverage? near, double[] cuts)
@@ -130,24 +137,23 @@ public static class Associations
                 {
                     var catalogue = ExternalCatalogue.Of(filed.RowsOf(z), radiusArcsec, catalogues);
                     double lo = z == 0 ? double.NegativeInfinity : cuts[z - 1], hi = z == cuts.Length ? double.PositiveInfinity : cuts[z];
-                    // A group without a position is the first zone's (no catalogue row is within reach of it).
-                    bool unplaced = z == 0;
+                    var found = reader.ProbeSkyIn(lo, hi, (gcntr, ra, dec) =>
+                        catalogue.Nearest(ra, dec, radiusArcsec) is { Candidates: > 0 } n ? Spilled.Of(gcntr, n, catalogue) : (Spilled?)null)!;
+                    var matched = found.SelectMany(f => f).ToList();
+                    matched.Sort((a, b) => a.Gcntr.CompareTo(b.Gcntr));
                     string path = Path.Combine(spill, $"found-{z}");
-                    using (var found = new BinaryWriter(new BufferedStream(File.Create(path), 1 << 20)))
-                        foreach (var (group, n) in reader.FindGroupsEach((ra, dec) =>
-                                     (dec >= lo && dec < hi || unplaced && double.IsNaN(dec)) && catalogue.Nearest(ra, dec, radiusArcsec) is var n
-                                     && (n.Candidates > 0 || all) ? n : (Nearest?)null))
-                            Spilled.Write(found, group, n, catalogue);
+                    using (var w = new BinaryWriter(new BufferedStream(File.Create(path), 1 << 20)))
+                        foreach (var m in matched) m.Write(w);
                     results.Add(path);
                 }
             }
-            long matched = 0;
-            Queries.Write(to, Columns.WithPaths("ext_file", catalogues), "associations", ipac, Spilled.Merge(results, catalogues).Select(a =>
+            long matchedGroups = 0;
+            Queries.Write(to, Columns.WithPaths("ext_file", catalogues), "associations", ipac, Joined(reader, Spilled.Merge(results), catalogues, all).Select(a =>
             {
-                if (a.Candidates > 0) matched++;
+                if (a.Candidates > 0) matchedGroups++;
                 return a;
             }));
-            log?.Invoke($"{matched:N0} of {reader.GroupCount:N0} groups have a counterpart within {radiusArcsec}\" ({cuts.Length + 1} zones)");
+            log?.Invoke($"{matchedGroups:N0} of {reader.GroupCount:N0} groups have a counterpart within {radiusArcsec}\" ({cuts.Length + 1} zones)");
             return null;
         }
         finally
@@ -155,6 +161,28 @@ public static class Associations
             try { Directory.Delete(spill, recursive: true); }
             catch (IOException e) { log?.Invoke($"could not remove '{spill}': {e.Message}"); }
         }
+    }
+
+    /// <summary>
+    /// Every group in gcntr order beside the zones' matches (in gcntr order too, a group's in one zone): a group with a
+    /// match as it was found, one without as <see cref="ExternalCatalogue.Describe"/> gives it with --all, left out
+    /// without.
+    /// </summary>
+    private static IEnumerable<Association> Joined(OutputReader reader, IEnumerable<Spilled> matches, IReadOnlyList<string> catalogues, bool all)
+    {
+        using var next = matches.GetEnumerator();
+        bool more = next.MoveNext();
+        foreach (var (group, _) in reader.FindGroupsEach(static (_, _) => (byte?)0))
+        {
+            if (more && next.Current.Gcntr == group.Gcntr)
+            {
+                var m = next.Current;
+                yield return new Association(group, m.Candidates, catalogues[m.File], m.Line, m.Cntr, m.Ra, m.Dec, m.SepArcsec);
+                more = next.MoveNext();
+            }
+            else if (all) yield return new Association(group, 0, "", -1, -1, double.NaN, double.NaN, double.NaN);
+        }
+        if (more) throw new InvalidDataException($"sky.fb files group {next.Current.Gcntr}, which groups.fb does not hold (mixed-up output)");
     }
 
     // A row's zones reach a hair beyond the radius: the declinations of the cuts are compared, not separations.
@@ -191,52 +219,45 @@ public static class Associations
     }
 
     /// <summary>
-    /// A zone's results as spilled, one record a group (76 bytes: the group's columns of the table, the count, the
-    /// nearest row's file, line, cntr and position, the separation), and read back merged by gcntr into what
-    /// <see cref="ExternalCatalogue.Describe"/> gives.
+    /// A group's match as a zone spills it (56 bytes): its gcntr, the count, and the nearest row's file, line, cntr and
+    /// position, with the separation. The zones' spills are read back merged by gcntr.
     /// </summary>
-    private static class Spilled
+    private readonly record struct Spilled(long Gcntr, int Candidates, int File, long Line, long Cntr, double Ra, double Dec, double SepArcsec)
     {
-        public static void Write(BinaryWriter w, GroupRecord g, Nearest n, ExternalCatalogue c)
+        public static Spilled Of(long gcntr, Nearest n, ExternalCatalogue c)
         {
-            w.Write(g.Gcntr); w.Write(g.RaW); w.Write(g.DecW); w.Write(g.NMembers);
-            w.Write(n.Candidates);
-            var (file, line, cntr, ra, dec) = n.Row < 0 ? (-1, -1L, -1L, double.NaN, double.NaN) : c.RowOf(n.Row);
-            w.Write(file); w.Write(line); w.Write(cntr); w.Write(ra); w.Write(dec); w.Write(n.SepArcsec);
+            var (file, line, cntr, ra, dec) = c.RowOf(n.Row);
+            return new Spilled(gcntr, n.Candidates, file, line, cntr, ra, dec, n.SepArcsec);
         }
 
-        /// <summary>Every zone's records, by gcntr (each zone's are in gcntr order, and a group is in one zone).</summary>
-        public static IEnumerable<Association> Merge(IReadOnlyList<string> paths, IReadOnlyList<string> catalogues)
+        public void Write(BinaryWriter w)
         {
-            var readers = paths.Select(p => new BinaryReader(new BufferedStream(File.OpenRead(p), 1 << 20))).ToList();
+            w.Write(Gcntr); w.Write(Candidates); w.Write(File); w.Write(Line); w.Write(Cntr); w.Write(Ra); w.Write(Dec); w.Write(SepArcsec);
+        }
+
+        private static Spilled? Read(BinaryReader r) => r.BaseStream.Position == r.BaseStream.Length
+            ? null
+            : new Spilled(r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble());
+
+        /// <summary>Every zone's matches, by gcntr (each zone's are in gcntr order).</summary>
+        public static IEnumerable<Spilled> Merge(IReadOnlyList<string> paths)
+        {
+            var readers = paths.Select(p => new BinaryReader(new BufferedStream(System.IO.File.OpenRead(p), 1 << 20))).ToList();
             try
             {
-                var heads = new PriorityQueue<int, long>();
-                var next = new Association?[readers.Count];
+                var heads = new PriorityQueue<(int Zone, Spilled Match), long>();
                 for (int z = 0; z < readers.Count; z++)
-                    if (ReadNext(readers[z], catalogues) is { } a) { next[z] = a; heads.Enqueue(z, a.Group.Gcntr); }
-                while (heads.TryDequeue(out int z, out _))
+                    if (Read(readers[z]) is { } m) heads.Enqueue((z, m), m.Gcntr);
+                while (heads.TryDequeue(out var head, out _))
                 {
-                    yield return next[z]!;
-                    if (ReadNext(readers[z], catalogues) is { } a) { next[z] = a; heads.Enqueue(z, a.Group.Gcntr); }
+                    yield return head.Match;
+                    if (Read(readers[head.Zone]) is { } m) heads.Enqueue((head.Zone, m), m.Gcntr);
                 }
             }
             finally
             {
                 foreach (var r in readers) r.Dispose();
             }
-        }
-
-        private static Association? ReadNext(BinaryReader r, IReadOnlyList<string> catalogues)
-        {
-            if (r.BaseStream.Position == r.BaseStream.Length) return null;
-            var group = new GroupRecord { Gcntr = r.ReadInt64(), RaW = r.ReadDouble(), DecW = r.ReadDouble(), NMembers = r.ReadInt32() };
-            int candidates = r.ReadInt32(), file = r.ReadInt32();
-            long line = r.ReadInt64(), cntr = r.ReadInt64();
-            double ra = r.ReadDouble(), dec = r.ReadDouble(), sep = r.ReadDouble();
-            return file < 0
-                ? new Association(group, 0, "", -1, -1, double.NaN, double.NaN, double.NaN)
-                : new Association(group, candidates, catalogues[file], line, cntr, ra, dec, sep);
         }
     }
 

@@ -353,6 +353,33 @@ public sealed class OutputReader : IDisposable
     }
 
     /// <summary>
+    /// What <paramref name="probe"/> gives for each group sky.fb files with a declination in [<paramref name="decLo"/>,
+    /// <paramref name="decHi"/>) (its gcntr, ra_w, dec_w): only the chunks of those declination bands read, on every core,
+    /// one result list a chunk, in file order. Null without sky.fb.
+    /// </summary>
+    internal List<T>[]? ProbeSkyIn<T>(double decLo, double decHi, Func<long, double, double, T?> probe) where T : struct
+    {
+        if (_sky is not { } sky) return null;
+        var chunks = sky.Chunks;
+        long lo = (long)SkyKeys.BandOf(decLo) << SkyKeys.RaBits, hi = ((long)SkyKeys.BandOf(decHi) + 1 << SkyKeys.RaBits) - 1;
+        int first = chunks.LowerBound(lo), end = first;
+        while (end < chunks.Count && chunks.Records[end] > 0 && chunks.FirstKey[end] <= hi) end++;
+        var found = new List<T>[end - first];
+        Threads.For(first, end, new ParallelOptions(), c => found[c - first] = sky.Decode(c, () =>
+        {
+            var chunk = SkyChunkAt(sky, c);
+            var kept = new List<T>();
+            for (int i = 0, n = chunk.EntriesLength; i < n; i++)
+            {
+                var e = chunk.Entries(i)!.Value;
+                if (e.Dec >= decLo && e.Dec < decHi && probe(e.Gcntr, e.Ra, e.Dec) is T t) kept.Add(t);
+            }
+            return kept;
+        }));
+        return found;
+    }
+
+    /// <summary>
     /// The groups of <paramref name="gcntrs"/> (ascending, distinct), in that order, each checked to lie where sky.fb
     /// filed it (<paramref name="filedAt"/>). Each groups.fb chunk is read once for the groups it holds, the chunks on
     /// every core (when the groups lie in most chunks, this reads what a scan would).

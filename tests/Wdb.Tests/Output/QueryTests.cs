@@ -231,7 +231,7 @@ public sealed class QueryTests : IDisposable
                     Assert.Null(Associations.Write(dir, paths, radius, all, ipac, zoned, zonedSaid.Add, budget: new(memory, 3000)));
                     int zones = zonedSaid.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"matched in (\d+) declination zones"))
                         .Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value)).Single();
-                    Assert.True(memory == 1 ? zones > 20 : zones is >= 2 and <= 3, $"{zones} zones");
+                    Assert.True(memory == 1 ? zones > 20 : zones is >= 2 and < 20, $"{zones} zones");
                     Assert.Equal(held.ToString(), zoned.ToString());
                 }
 
