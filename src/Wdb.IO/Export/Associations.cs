@@ -190,7 +190,7 @@ public static class Associations
 
     /// <summary>
     /// <paramref name="zones"/> zones' cuts, where the groups' mean declinations (sky.fb, in 0.01 deg bins) reach each
-    /// k/zones of them; equal areas of the sphere without sky.fb. A cut repeated (a dense bin) is dropped.
+    /// k/zones of them; equal areas of the sphere when it files no group. A cut repeated (a dense bin) is dropped.
     /// </summary>
     internal static double[] ZoneCuts(OutputReader reader, int zones)
     {
