@@ -138,7 +138,7 @@ public static class Associations
                     var catalogue = ExternalCatalogue.Of(filed.RowsOf(z), radiusArcsec, catalogues);
                     double lo = z == 0 ? double.NegativeInfinity : cuts[z - 1], hi = z == cuts.Length ? double.PositiveInfinity : cuts[z];
                     var found = reader.ProbeSkyIn(lo, hi, (gcntr, ra, dec) =>
-                        catalogue.Nearest(ra, dec, radiusArcsec) is { Candidates: > 0 } n ? Spilled.Of(gcntr, n, catalogue) : (Spilled?)null)!;
+                        catalogue.Nearest(ra, dec, radiusArcsec) is { Candidates: > 0 } n ? Spilled.Of(gcntr, ra, dec, n, catalogue) : (Spilled?)null)!;
                     var matched = found.SelectMany(f => f).ToList();
                     matched.Sort((a, b) => a.Gcntr.CompareTo(b.Gcntr));
                     string path = Path.Combine(spill, $"found-{z}");
@@ -164,26 +164,42 @@ public static class Associations
     }
 
     /// <summary>
-    /// Every group in gcntr order beside the zones' matches (in gcntr order too, a group's in one zone): a group with a
-    /// match as it was found, one without as <see cref="ExternalCatalogue.Describe"/> gives it with --all, left out
-    /// without.
+    /// The table's rows from the zones' matches (in gcntr order, a group's in one zone). With --all every group, read in
+    /// gcntr order beside them: a group with a match as it was found, one without as
+    /// <see cref="ExternalCatalogue.Describe"/> gives it. Without, only the matched groups, looked up a batch at a time
+    /// (<see cref="OutputReader.GroupsFiledAt"/>: each groups.fb chunk read once for the batch's groups it holds).
     /// </summary>
     private static IEnumerable<Association> Joined(OutputReader reader, IEnumerable<Spilled> matches, IReadOnlyList<string> catalogues, bool all)
     {
+        if (!all)
+        {
+            foreach (var batch in matches.Chunk(MatchBatch))
+            {
+                var at = batch.ToDictionary(m => m.Gcntr, m => (m.GroupRa, m.GroupDec));
+                var groups = reader.GroupsFiledAt([.. batch.Select(m => m.Gcntr)], g => at[g]);
+                for (int i = 0; i < batch.Length; i++) yield return Of(groups[i], batch[i]);
+            }
+            yield break;
+        }
         using var next = matches.GetEnumerator();
         bool more = next.MoveNext();
         foreach (var (group, _) in reader.FindGroupsEach(static (_, _) => (byte?)0))
         {
             if (more && next.Current.Gcntr == group.Gcntr)
             {
-                var m = next.Current;
-                yield return new Association(group, m.Candidates, catalogues[m.File], m.Line, m.Cntr, m.Ra, m.Dec, m.SepArcsec);
+                yield return Of(group, next.Current);
                 more = next.MoveNext();
             }
-            else if (all) yield return new Association(group, 0, "", -1, -1, double.NaN, double.NaN, double.NaN);
+            else yield return new Association(group, 0, "", -1, -1, double.NaN, double.NaN, double.NaN);
         }
         if (more) throw new InvalidDataException($"sky.fb files group {next.Current.Gcntr}, which groups.fb does not hold (mixed-up output)");
+
+        Association Of(GroupRecord group, Spilled m) =>
+            new(group, m.Candidates, catalogues[m.File], m.Line, m.Cntr, m.Ra, m.Dec, m.SepArcsec);
     }
+
+    /// <summary>Matched groups looked up at once without --all (~1 KB each while decoded): memory for a batch, not for all.</summary>
+    private const int MatchBatch = 1 << 18;
 
     // A row's zones reach a hair beyond the radius: the declinations of the cuts are compared, not separations.
     private const double FilingMarginArcsec = 1.0;
@@ -219,25 +235,28 @@ public static class Associations
     }
 
     /// <summary>
-    /// A group's match as a zone spills it (56 bytes): its gcntr, the count, and the nearest row's file, line, cntr and
-    /// position, with the separation. The zones' spills are read back merged by gcntr.
+    /// A group's match as a zone spills it (72 bytes): its gcntr and position as sky.fb files it, the count, and the nearest
+    /// row's file, line, cntr and position, with the separation. The zones' spills are read back merged by gcntr.
     /// </summary>
-    private readonly record struct Spilled(long Gcntr, int Candidates, int File, long Line, long Cntr, double Ra, double Dec, double SepArcsec)
+    private readonly record struct Spilled(long Gcntr, double GroupRa, double GroupDec, int Candidates, int File, long Line, long Cntr,
+        double Ra, double Dec, double SepArcsec)
     {
-        public static Spilled Of(long gcntr, Nearest n, ExternalCatalogue c)
+        public static Spilled Of(long gcntr, double groupRa, double groupDec, Nearest n, ExternalCatalogue c)
         {
             var (file, line, cntr, ra, dec) = c.RowOf(n.Row);
-            return new Spilled(gcntr, n.Candidates, file, line, cntr, ra, dec, n.SepArcsec);
+            return new Spilled(gcntr, groupRa, groupDec, n.Candidates, file, line, cntr, ra, dec, n.SepArcsec);
         }
 
         public void Write(BinaryWriter w)
         {
-            w.Write(Gcntr); w.Write(Candidates); w.Write(File); w.Write(Line); w.Write(Cntr); w.Write(Ra); w.Write(Dec); w.Write(SepArcsec);
+            w.Write(Gcntr); w.Write(GroupRa); w.Write(GroupDec); w.Write(Candidates); w.Write(File); w.Write(Line); w.Write(Cntr);
+            w.Write(Ra); w.Write(Dec); w.Write(SepArcsec);
         }
 
         private static Spilled? Read(BinaryReader r) => r.BaseStream.Position == r.BaseStream.Length
             ? null
-            : new Spilled(r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble());
+            : new Spilled(r.ReadInt64(), r.ReadDouble(), r.ReadDouble(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(),
+                r.ReadDouble(), r.ReadDouble(), r.ReadDouble());
 
         /// <summary>Every zone's matches, by gcntr (each zone's are in gcntr order).</summary>
         public static IEnumerable<Spilled> Merge(IReadOnlyList<string> paths)
