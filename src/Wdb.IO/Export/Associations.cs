@@ -122,7 +122,8 @@ public static class Associations
     private static OutputError? WriteByZones(OutputReader reader, IReadOnlyList<string> catalogues, double radiusArcsec, bool all, bool ipac,
         TextWriter to, Action<string>? log, SkyCoverage? near, double[] cuts)
     {
-        string spill = Path.Combine(Path.GetTempPath(), $"wdb-associate-{Environment.ProcessId}-{Path.GetRandomFileName().Replace(".", "")}");
+        RemoveStaleSpills(log);
+        string spill = Path.Combine(Path.GetTempPath(), $"{SpillPrefix}{Environment.ProcessId}-{Path.GetRandomFileName().Replace(".", "")}");
         Directory.CreateDirectory(spill);
         try
         {
@@ -200,6 +201,42 @@ public static class Associations
 
     /// <summary>Matched groups looked up at once without --all (~1 KB each while decoded): memory for a batch, not for all.</summary>
     private const int MatchBatch = 1 << 18;
+
+    private const string SpillPrefix = "wdb-associate-";
+
+    /// <summary>
+    /// The rows filed by runs that were killed (a process of that id no longer runs), removed: nothing else would, and a
+    /// full-sky catalogue's are tens of GB. A live run's are left alone, whoever's they are.
+    /// </summary>
+    internal static void RemoveStaleSpills(Action<string>? log)
+    {
+        IEnumerable<string> found;
+        try { found = Directory.EnumerateDirectories(Path.GetTempPath(), SpillPrefix + "*"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; }
+        foreach (string dir in found)
+        {
+            string name = Path.GetFileName(dir)[SpillPrefix.Length..];
+            int dash = name.IndexOf('-');
+            if (dash <= 0 || !int.TryParse(name[..dash], out int pid) || IsRunning(pid)) continue;
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+                log?.Invoke($"removed '{dir}', left by an interrupted run");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
 
     // A row's zones reach a hair beyond the radius: the declinations of the cuts are compared, not separations.
     private const double FilingMarginArcsec = 1.0;

@@ -471,6 +471,16 @@ public sealed class QueryTests : IDisposable
         Assert.True(zoned.Exit == 0, zoned.Stderr);
         Assert.Contains("declination zones", zoned.Stderr);
         Assert.Equal(associated.Stdout, zoned.Stdout);
+        // What an interrupted zoned run left under TMPDIR (its process gone) goes at the next one; a live run's stays.
+        string stale = Path.Combine(Path.GetTempPath(), $"wdb-associate-{int.MaxValue - 7}-test{Environment.ProcessId}");
+        string live = Path.Combine(Path.GetTempPath(), $"wdb-associate-{Environment.ProcessId}-test");
+        foreach (string d in new[] { stale, live }) File.WriteAllText(Path.Combine(Directory.CreateDirectory(d).FullName, "rows"), "x");
+        var said = new List<string>();
+        Associations.RemoveStaleSpills(said.Add);
+        Assert.False(Directory.Exists(stale));
+        Assert.True(Directory.Exists(live));
+        Assert.Contains(said, l => l.Contains(stale) && l.Contains("left by an interrupted run"));
+        Directory.Delete(live, recursive: true);
         var badMemory = WdbProcess.Run("associate", dir, catalogue, "--memory", "lots");
         Assert.Equal(2, badMemory.Exit);
         Assert.Contains("--memory: expected a size such as 8G", badMemory.Stderr);
