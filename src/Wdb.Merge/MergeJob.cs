@@ -114,7 +114,7 @@ public static class MergeJob
             return MergeOutcome.Fail(InputErrorExit, $"--memory must be positive, got {options.MemoryBytes} bytes");
         if (InputPaths.Problem(options.Inputs) is string inputProblem) return MergeOutcome.Fail(InputErrorExit, inputProblem);
         // An --out that cannot be an output directory stops the run before the work, not after it.
-        if (OutputWriter.TargetOf(options.OutDir, out var badOut) is null) return MergeOutcome.Fail(OutputErrorExit, badOut!.Message);
+        if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(OutputErrorExit, badOut.Message);
         return null;
     }
 

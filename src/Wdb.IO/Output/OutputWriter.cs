@@ -121,6 +121,29 @@ public static class OutputWriter
     }
 
     /// <summary>
+    /// Why <paramref name="outDir"/> cannot receive a merge's output, found before any work: a path that cannot be one, a
+    /// file of that name, or a directory that holds something other than a wdb output (never replaced). A full-sky merge
+    /// would otherwise learn it hours later, at the publish, which checks again. Null when it can.
+    /// </summary>
+    public static OutputError? StartProblem(string outDir)
+    {
+        if (TargetOf(outDir, out var badTarget) is not string target) return badTarget;
+        if (File.Exists(target)) return new OutputError($"cannot write output to '{outDir}': a file of that name exists (an output is a directory)");
+        try { return Foreign(target) ? NotReplacing(outDir) : null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new OutputError($"cannot write output to '{outDir}': {e.Message.ReplaceLineEndings(" ")}");
+        }
+    }
+
+    // The old output is deleted after the swap: never do that to a directory we did not write.
+    private static bool Foreign(string target) =>
+        Directory.Exists(target) && !File.Exists(Path.Combine(target, "summary.json")) && Directory.EnumerateFileSystemEntries(target).Any();
+
+    private static OutputError NotReplacing(string outDir) =>
+        new($"'{outDir}' exists and is not a wdb output directory (no summary.json): not replacing it");
+
+    /// <summary>
     /// The directory an output directory is published in, where its temporary sibling (and by default the
     /// zone merge's spill) go; for an <paramref name="outDir"/> that <see cref="TargetOf"/> has accepted.
     /// </summary>
@@ -136,10 +159,7 @@ public static class OutputWriter
         string? tmp = null;
         try
         {
-            // The old output is deleted after the swap: never do that to a directory we did not write.
-            if (Directory.Exists(target) && !File.Exists(Path.Combine(target, "summary.json"))
-                && Directory.EnumerateFileSystemEntries(target).Any())
-                return new OutputError($"'{outDir}' exists and is not a wdb output directory (no summary.json): not replacing it");
+            if (Foreign(target)) return NotReplacing(outDir);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             AtomicDirectory.RemoveStale(target);
             tmp = AtomicDirectory.CreateTemp(target);

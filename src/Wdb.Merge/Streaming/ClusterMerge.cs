@@ -238,7 +238,7 @@ public static class ClusterMerge
                 $"{missing.Count} of the plan's {state.Zones} tasks have not finished (no {Path.Combine(tasks, "N")} for N = {Ranges(missing)}): " +
                 $"run them (wdb cluster task --work {work} --task N) before the stitch");
         var options = state.Options(threads, device, progress);
-        if (OutputWriter.TargetOf(options.OutDir, out var badOut) is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, badOut!.Message);
+        if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(MergeJob.OutputErrorExit, badOut.Message);
         string stitch = Path.Combine(work, $"stitch-{Path.GetRandomFileName().Replace(".", "")}");
         try
         {

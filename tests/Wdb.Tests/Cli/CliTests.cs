@@ -186,15 +186,27 @@ public sealed class CliTests : IDisposable
     {
         string data = Path.Combine(_dir, "small.csv");
         Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "200", "--seed", "3", "--out", data).Exit);
-        foreach (var (outDir, why) in new[] { ("", "The value cannot be an empty string"), ("/", "it is a root directory") })
+        string file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        string foreign = Path.Combine(_dir, "thesis");
+        Directory.CreateDirectory(foreign);
+        File.WriteAllText(Path.Combine(foreign, "thesis.tex"), "mine");
+        foreach (var (outDir, why) in new[]
+                 {
+                     ("", "cannot write output to '': The value cannot be an empty string"), ("/", "cannot write output to '/': it is a root directory"),
+                     (file, $"cannot write output to '{file}': a file of that name exists"),
+                     (foreign, $"'{foreign}' exists and is not a wdb output directory (no summary.json): not replacing it"),
+                 })
             foreach (string zones in new[] { "0", "100" })
             {
                 var run = WdbProcess.Run("merge", data, "--out", outDir, "--zone-rows", zones, "--device", "cpu");
                 Assert.Equal(3, run.Exit);
-                Assert.Contains($"cannot write output to '{outDir}': {why}", run.Stderr);
+                Assert.Contains(why, run.Stderr);
                 Assert.DoesNotContain($"read {data}", run.Stderr);
                 Assert.DoesNotContain("Unhandled", run.Stderr);
             }
+        Assert.Equal("x", File.ReadAllText(file));
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(foreign, "thesis.tex")));
     }
 
     [Fact]
