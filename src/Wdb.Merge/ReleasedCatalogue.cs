@@ -141,6 +141,7 @@ internal static class CatalogueFiles
         if (paths.Count == 0) return $"{option} names no catalogue";
         // A cluster's tasks read the catalogues again, and a merge reads them after its inputs: they must be files.
         if (paths.Contains(InputPaths.StandardInput)) return $"{option}: a catalogue is read from a file, not from standard input ('-')";
+        if (InputPaths.Problem(paths) is string problem) return $"{option}: {problem}";
         foreach (string path in paths)
             if (!File.Exists(path)) return $"{option}: {path}: cannot open: no such file";
         return null;

@@ -12,7 +12,12 @@ public static class InputPaths
     public static string? Problem(IReadOnlyList<string> inputs)
     {
         int stdin = 0;
-        foreach (string input in inputs) if (input == StandardInput) stdin++;
+        foreach (string input in inputs)
+        {
+            if (input == StandardInput) stdin++;
+            // Opened, a directory says "access denied": the wrong cause.
+            else if (Directory.Exists(input)) return $"{input}: a directory, not a table: name its files (e.g. {Path.Combine(input, "*.gz")})";
+        }
         return stdin > 1 ? $"standard input ('-') is named {stdin} times: it can be read once" : null;
     }
 }

@@ -217,6 +217,14 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, missing.Exit);
         Assert.Contains("absent.csv", missing.Stderr);
         Assert.False(Directory.Exists(outDir));
+        // A directory for an input (or a catalogue) is named as one, not "access denied".
+        var directory = WdbProcess.Run("merge", _dir, "--out", outDir);
+        Assert.Equal(2, directory.Exit);
+        Assert.Contains($"{_dir}: a directory, not a table: name its files", directory.Stderr);
+        Assert.False(Directory.Exists(outDir));
+        var catalogueDirectory = WdbProcess.Run("merge", Path.Combine(_dir, "absent.csv"), "--out", outDir, "--not-in", _dir);
+        Assert.Equal(2, catalogueDirectory.Exit);
+        Assert.Contains($"--not-in: {_dir}: a directory, not a table", catalogueDirectory.Stderr);
 
         var unknown = WdbProcess.Run("merge", "x.csv", "--out", outDir, "--no-such-option");
         Assert.Equal(2, unknown.Exit);
