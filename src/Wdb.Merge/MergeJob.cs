@@ -306,22 +306,21 @@ public static class MergeJob
 
     /// <summary>
     /// The --not-in and --associate catalogues read into <paramref name="options"/> and the summary (nothing to do
-    /// without them); a run stopped at a bad one (exit 2). <paramref name="notIn"/> false leaves the --not-in ones
-    /// (a cluster's stitch filters no row); <paramref name="keep"/> keeps only the catalogue rows whose (ra, dec) it
-    /// holds (a cluster's task: those that can meet its zone's rows and groups; its plan: none, it only checks them).
+    /// without them); a run stopped at a bad one (exit 2). <paramref name="keep"/> keeps only the catalogue rows whose
+    /// (ra, dec) it holds (those near the inputs: <see cref="ReadCataloguesNear"/>); the zones, where given, take the rows
+    /// kept instead of memory.
     /// </summary>
-    internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log, bool notIn = true,
+    internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log,
         Func<double, double, bool>? keep = null, ZoneCatalogue? notInZones = null, ZoneCatalogue? associateZones = null)
     {
-        if (notIn && options.Filters.NotIn is { } both && options.Associate is { } alsoAssociate && SameFiles(both.Paths, alsoAssociate.Paths))
+        if (options.Filters.NotIn is { } both && options.Associate is { } alsoAssociate && SameFiles(both.Paths, alsoAssociate.Paths))
             return ReadSharedCatalogues(ref options, summary, log, both, alsoAssociate, keep, notInZones, associateZones);
-        if (notIn && options.Filters.NotIn is { } request)
+        if (options.Filters.NotIn is { } request)
         {
             var (catalogue, error) = ReleasedCatalogue.Read(request, options, log, keep, notInZones is null ? null : notInZones.Add);
             if (catalogue is null) return MergeOutcome.Fail(InputErrorExit, error!);
             summary.NotIn = catalogue.Files.ToList();
-            log?.Invoke($"--not-in: {Held(catalogue.Rows, catalogue.Files, keep, notInZones)} catalogue rows; an extraction within {request.RadiusArcsec}\" of one " +
-                        (request.AnyScan ? "(of any scan) is left out" : "of its own scan is left out"));
+            log?.Invoke(NotInSaid(request, Held(catalogue.Rows, catalogue.Files, keep, notInZones)));
             options = options with { Filters = options.Filters with { Catalogue = catalogue } };
         }
         if (options.Associate is { } associate)
@@ -329,12 +328,21 @@ public static class MergeJob
             var (associations, error) = GroupAssociations.Read(associate, options, log, keep, associateZones is null ? null : associateZones.Add);
             if (associations is null) return MergeOutcome.Fail(InputErrorExit, error!);
             summary.Associate = associations.Files.ToList();
-            log?.Invoke($"--associate: {Held(associations.Rows, associations.Files, keep, associateZones)} catalogue rows; a group with one within {associate.RadiusArcsec}\" of its mean position " +
-                        "has a counterpart (reliability evidence)");
+            log?.Invoke(AssociateSaid(associate, Held(associations.Rows, associations.Files, keep, associateZones), shared: false));
             options = options with { Associations = associations };
         }
         return null;
     }
+
+    /// <summary>The log's line for the --not-in catalogues read (<paramref name="held"/>: their rows kept, and of how many).</summary>
+    private static string NotInSaid(NotInCatalogues request, string held) =>
+        $"--not-in: {held} catalogue rows; an extraction within {request.RadiusArcsec}\" of one " +
+        (request.AnyScan ? "(of any scan) is left out" : "of its own scan is left out");
+
+    /// <summary>The log's line for the --associate catalogues read (<paramref name="shared"/>: in the one read of --not-in's).</summary>
+    private static string AssociateSaid(AssociateCatalogues associate, string held, bool shared) =>
+        $"--associate: {held} catalogue rows{(shared ? " (read once, with --not-in's)" : "")}; a group with one within {associate.RadiusArcsec}\" " +
+        "of its mean position has a counterpart (reliability evidence)";
 
     /// <summary>The same files, in the same order, whatever the paths they were named by.</summary>
     private static bool SameFiles(IReadOnlyList<string> a, IReadOnlyList<string> b) =>
@@ -364,10 +372,8 @@ public static class MergeJob
         var associations = GroupAssociations.Filed(rows!, associate, files!);
         summary.NotIn = files!.ToList();
         summary.Associate = files!.ToList();
-        log?.Invoke($"--not-in: {Held(catalogue.Rows, files!, keep, notInZones)} catalogue rows; an extraction within {request.RadiusArcsec}\" of one " +
-                    (request.AnyScan ? "(of any scan) is left out" : "of its own scan is left out"));
-        log?.Invoke($"--associate: {Held(associations.Rows, files!, keep, associateZones)} catalogue rows (read once, with --not-in's); " +
-                    $"a group with one within {associate.RadiusArcsec}\" of its mean position has a counterpart (reliability evidence)");
+        log?.Invoke(NotInSaid(request, Held(catalogue.Rows, files!, keep, notInZones)));
+        log?.Invoke(AssociateSaid(associate, Held(associations.Rows, files!, keep, associateZones), shared: true));
         options = options with { Filters = options.Filters with { Catalogue = catalogue }, Associations = associations };
         return null;
     }
