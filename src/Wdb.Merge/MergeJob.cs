@@ -420,8 +420,8 @@ public static class MergeJob
         zones is not null ? $"{zones.Filed:N0} filed by zone (each zone holds its own) of {files.Sum(f => f.RowsRead - f.RowsRejected):N0}"
         : keep is null ? $"{rows:N0}" : $"{rows:N0} held of {files.Sum(f => f.RowsRead - f.RowsRejected):N0}";
 
-    /// <summary>Bytes a catalogue row takes at peak while it is read and indexed (a 10 M-row catalogue: 1.25 GB; NOTES 97).</summary>
-    internal const long CatalogueBytesPerRow = 125;
+    /// <summary>Bytes a catalogue row takes at peak while it is read and indexed.</summary>
+    internal const long CatalogueBytesPerRow = CatalogueRows.PeakBytesPerRow;
 
     /// <summary>
     /// A warning line when the catalogue rows held (those near the inputs) took over half the memory the run plans for

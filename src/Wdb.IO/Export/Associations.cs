@@ -87,8 +87,8 @@ public static class Associations
     /// <summary>The memory `wdb associate` may plan for, and the catalogue rows its files are expected to hold (RowEstimate).</summary>
     public readonly record struct AssociateBudget(long MemoryBytes, long ExpectedRows);
 
-    /// <summary>Bytes a catalogue row takes at its peak, while indexed (bench/NOTES.md 99).</summary>
-    public const long CatalogueBytesPerRow = 125;
+    /// <summary>Bytes a catalogue row takes at its peak, while indexed.</summary>
+    public const long CatalogueBytesPerRow = CatalogueRows.PeakBytesPerRow;
 
     /// <summary>Most zones a catalogue is matched in: each reads every group once.</summary>
     public const int MostZones = 256;
@@ -128,7 +128,7 @@ public static class Associations
         try
         {
             var results = new List<string>();
-            using (var filed = new ZoneCatalogue(Path.Combine(spill, "rows"), cuts, radiusArcsec + FilingMarginArcsec, sources: true))
+            using (var filed = new ZoneCatalogue(Path.Combine(spill, "rows"), cuts, radiusArcsec + ZoneCatalogue.MarginArcsec, sources: true))
             {
                 if (ExternalCatalogue.ReadInto(catalogues, log, near is null ? null : near.Holds, filed.Add) is string readError)
                     return new OutputError(readError);
@@ -237,9 +237,6 @@ public static class Associations
         catch (ArgumentException) { return false; }
         catch (InvalidOperationException) { return false; }
     }
-
-    // A row's zones reach a hair beyond the radius: the declinations of the cuts are compared, not separations.
-    private const double FilingMarginArcsec = 1.0;
 
     /// <summary>
     /// <paramref name="zones"/> zones' cuts, where the groups' mean declinations (sky.fb, in 0.01 deg bins) reach each

@@ -16,6 +16,12 @@ public sealed class CatalogueRows
     public int[] FileIndex = [];
     public int Count { get; private set; }
 
+    /// <summary>
+    /// Bytes a catalogue row takes at its peak, read and indexed for a match (a 10 M-row catalogue: 1.25 GB; bench/NOTES.md
+    /// 97, 99): what a merge's and `wdb associate`'s memory plans count.
+    /// </summary>
+    public const long PeakBytesPerRow = 125;
+
     // Rows kept: those it holds (every row when null).
     private Func<double, double, bool>? _keep;
     private Action<ExtractionBlock, int>? _sink;

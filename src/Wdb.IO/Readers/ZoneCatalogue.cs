@@ -20,6 +20,12 @@ public sealed class ZoneCatalogue : IDisposable
     private const long IndexMagic = 0x3147_4F4C_4154_4143;   // "CATALOG1"
 
     private const int PositionBytes = 24, SourceBytes = 44;
+
+    /// <summary>
+    /// What a caller adds to a reach (arcsec): rows are filed by comparing declinations with the cuts, and a hair more
+    /// covers their rounding, so a row within the reach of a zone's rows or groups is always filed under it.
+    /// </summary>
+    public const double MarginArcsec = 1.0;
     // Rows a zone gathers before they are spilled: ~1,300 zones of a full-sky merge buffer ~125 MB at most. A zone's
     // buffer starts small and doubles, so that many tiny zones (--zone-rows 1) cost the rows they file, not 96 KB each.
     private const int FlushRows = 4096, FirstRows = 64;

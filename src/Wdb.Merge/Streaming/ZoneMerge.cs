@@ -243,10 +243,10 @@ public static class ZoneMerge
             if (_inputsSky is null) return null;
             cuts ??= _runs.Zones(zoneRows).Cuts;
             if (options.Filters.NotIn is { } notIn)
-                _zoneNotIn = new ZoneCatalogue(Path.Combine(spill, ZoneCatalogue.NotInName), cuts, notIn.RadiusArcsec + MarginArcsec);
+                _zoneNotIn = new ZoneCatalogue(Path.Combine(spill, ZoneCatalogue.NotInName), cuts, notIn.RadiusArcsec + ZoneCatalogue.MarginArcsec);
             if (options.Associate is { } associate)
                 _zoneAssociate = new ZoneCatalogue(Path.Combine(spill, ZoneCatalogue.AssociateName), cuts,
-                    associate.RadiusArcsec + MergeJob.GroupMeanReachArcsec + MarginArcsec);
+                    associate.RadiusArcsec + MergeJob.GroupMeanReachArcsec + ZoneCatalogue.MarginArcsec);
             var outcome = MergeJob.ReadCataloguesNear(ref options, summary, _inputsSky, timer, log, _zoneNotIn, _zoneAssociate);
             _zoneNotIn?.EndWrites();
             _zoneAssociate?.EndWrites();
@@ -264,9 +264,6 @@ public static class ZoneMerge
             _zoneAssociate?.Save();
             return (_zoneNotIn?.LargestZone ?? 0) + (_zoneAssociate?.LargestZone ?? 0);
         }
-
-        // A zone's rows lie within its cuts; a hair more covers the rounding of a row's declination to them.
-        private const double MarginArcsec = 1.0;
 
         /// <summary>A cluster task's start: the plan's duplicates and footprints, as its own passes 1-2 would have found them.</summary>
         public void Resume(IEnumerable<(int File, long Line)> duplicateKeys, ScanFootprints footprints)
