@@ -32,4 +32,12 @@ internal static class InputArguments
         Console.Error.WriteLine($"wdb {command}: --checksum: expected one of {string.Join(", ", Checksums.Names)}, got '{given}'");
         return false;
     }
+
+    /// <summary>--memory's size in bytes (merge, associate), or false with the one line that refuses it said.</summary>
+    public static bool TryMemory(string size, string command, out long bytes)
+    {
+        if (ByteSize.TryParse(size, out bytes)) return true;
+        Console.Error.WriteLine($"wdb {command}: --memory: expected a size such as 8G, 512M or 1.5T (K, M, G, T: powers of 1024), got '{size}'");
+        return false;
+    }
 }

@@ -163,11 +163,7 @@ internal sealed class MergeArguments
         long? memoryBytes = null;
         if (withZones && p.GetValue(memory) is string size)
         {
-            if (!ByteSize.TryParse(size, out long bytes))
-            {
-                Console.Error.WriteLine($"wdb {verb}: --memory: expected a size such as 8G, 512M or 1.5T (K, M, G, T: powers of 1024), got '{size}'");
-                return null;
-            }
+            if (!InputArguments.TryMemory(size, verb, out long bytes)) return null;
             memoryBytes = bytes;
         }
         if (!InputArguments.TryChecksum(p, checksum, verb, out var checksumAlgorithm)) return null;

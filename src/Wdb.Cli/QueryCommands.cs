@@ -118,11 +118,7 @@ internal static class QueryCommands
         {
             Action<string>? log = p.GetValue(quiet) ? null : line => Console.Error.WriteLine($"wdb associate: {line}");
             long memoryBytes = Wdb.Merge.Streaming.ZoneMerge.DefaultMemoryBytes();
-            if (p.GetValue(memory) is string size && !ByteSize.TryParse(size, out memoryBytes))
-            {
-                Console.Error.WriteLine($"wdb associate: --memory: expected a size such as 8G, 512M or 1.5T (K, M, G, T: powers of 1024), got '{size}'");
-                return 2;
-            }
+            if (p.GetValue(memory) is string size && !InputArguments.TryMemory(size, "associate", out memoryBytes)) return 2;
             var files = p.GetValue(catalogues)!;
             var budget = new Associations.AssociateBudget(memoryBytes, files.Sum(Wdb.Merge.RowEstimate.Of));
             return VerbEnd.Of("associate", Associations.Write(p.GetValue(dir)!, files, p.GetValue(radius), p.GetValue(all),
