@@ -23,7 +23,7 @@ public static class Associations
 
     /// <summary>Associates every group of <paramref name="dir"/> (only those with a candidate unless <paramref name="all"/>) and writes the table.</summary>
     /// <param name="coverage">
-    /// Whether a catalogue larger than sky.fb keeps only its rows near some group (<see cref="GroupsCoverage"/>); the
+    /// Whether a catalogue larger than sky.fb keeps only its rows near some group (<see cref="CoveragePays"/>); the
     /// table is the same either way (tests compare them).
     /// </param>
     /// <param name="budget">
@@ -41,13 +41,21 @@ public static class Associations
         using var reader = OutputReader.TryOpen(dir, out var error);
         if (reader is null) return error;
         SkyCoverage? near;
-        try { near = coverage ? GroupsCoverage(reader, catalogues, radiusArcsec) : null; }
+        double[]? cuts = null;
+        int asked = budget is { } planned && reader.HasSkyIndex ? ZonesFor(planned, reader.GroupCount) : 1;
+        try
+        {
+            // One pass over sky.fb gives the coverage and, for a catalogue matched zone by zone, the zones' cuts.
+            var cells = coverage && CoveragePays(reader, catalogues) ? new SkyCoverage.Builder() : null;
+            if (asked > 1) cuts = ZoneCuts(reader, asked, cells);
+            else if (cells is not null) reader.ForEachSkyPosition(cells.Add);
+            near = cells?.Within(radiusArcsec);
+        }
         catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
-        if (budget is { } b && ZonesFor(b, reader.GroupCount) is int asked and > 1 && reader.HasSkyIndex)
+        if (cuts is not null && budget is { } b)
         {
             try
             {
-                var cuts = ZoneCuts(reader, asked);
                 long peak = b.ExpectedRows * CatalogueBytesPerRow + Math.Min(b.ExpectedRows, reader.GroupCount) * MatchBytes;
                 log?.Invoke($"the catalogue's ~{b.ExpectedRows:N0} rows and their matches would take ~{ByteSize.Format(peak)} at their peak, " +
                             $"over half of the {ByteSize.Format(b.MemoryBytes)} this run plans for: matched in {cuts.Length + 1} declination zones, each zone's " +
@@ -191,13 +199,16 @@ public static class Associations
                 yield return Of(group, next.Current);
                 more = next.MoveNext();
             }
-            else yield return new Association(group, 0, "", -1, -1, double.NaN, double.NaN, double.NaN);
+            else yield return NoCandidate(group);
         }
         if (more) throw new InvalidDataException($"sky.fb files group {next.Current.Gcntr}, which groups.fb does not hold (mixed-up output)");
 
         Association Of(GroupRecord group, Spilled m) =>
             new(group, m.Candidates, catalogues[m.File], m.Line, m.Cntr, m.Ra, m.Dec, m.SepArcsec);
     }
+
+    /// <summary>A group's row with no candidate within the radius.</summary>
+    private static Association NoCandidate(GroupRecord group) => new(group, 0, "", -1, -1, double.NaN, double.NaN, double.NaN);
 
     /// <summary>Matched groups looked up at once without --all (~1 KB each while decoded): memory for a batch, not for all.</summary>
     private const int MatchBatch = 1 << 18;
@@ -241,14 +252,16 @@ public static class Associations
     /// <summary>
     /// <paramref name="zones"/> zones' cuts, where the groups' mean declinations (sky.fb, in 0.01 deg bins) reach each
     /// k/zones of them; equal areas of the sphere when it files no group. A cut repeated (a dense bin) is dropped.
+    /// <paramref name="cells"/>, when given, is told every position in the same pass (the coverage).
     /// </summary>
-    internal static double[] ZoneCuts(OutputReader reader, int zones)
+    internal static double[] ZoneCuts(OutputReader reader, int zones, SkyCoverage.Builder? cells = null)
     {
         const int Bins = 18_000;
         var counts = new long[Bins];
         long total = 0;
-        if (!reader.ForEachSkyPosition((_, dec) =>
+        if (!reader.ForEachSkyPosition((ra, dec) =>
             {
+                cells?.Add(ra, dec);
                 if (!double.IsFinite(dec)) return;
                 counts[Math.Clamp((int)((dec + 90.0) * (Bins / 180.0)), 0, Bins - 1)]++;
                 total++;
@@ -315,19 +328,17 @@ public static class Associations
     }
 
     /// <summary>
-    /// The sky within the radius of some group (every position sky.fb files), for a catalogue whose files are larger than
-    /// sky.fb (24 bytes a group): a merge of a field against a catalogue of the whole sky (a PSC, Gaia) then holds the
-    /// field's rows, not the sky's. Null where it would not pay, or without sky.fb. A catalogue on standard input counts as
-    /// large (its size is not known, and holding a large one whole is the worse mistake). A row the coverage refuses lies
-    /// beyond the radius of every group, so it is no group's candidate: the table does not change.
+    /// Whether the catalogue keeps only its rows within the radius of some group (a <see cref="SkyCoverage"/> of every
+    /// position sky.fb files): for a catalogue whose files are larger than sky.fb (24 bytes a group), so that a merge of a
+    /// field against a catalogue of the whole sky (a PSC, Gaia) holds the field's rows, not the sky's. Not without
+    /// sky.fb. A catalogue on standard input counts as large (its size is not known, and holding a large one whole is
+    /// the worse mistake). A row the coverage refuses lies beyond the radius of every group, so it is no group's
+    /// candidate: the table does not change.
     /// </summary>
-    internal static SkyCoverage? GroupsCoverage(OutputReader reader, IReadOnlyList<string> catalogues, double radiusArcsec)
+    internal static bool CoveragePays(OutputReader reader, IReadOnlyList<string> catalogues)
     {
         long catalogueBytes = catalogues.Sum(p => p == InputPaths.StandardInput ? long.MaxValue / 4 : File.Exists(p) ? new FileInfo(p).Length : 0);
-        if (!reader.HasSkyIndex || catalogueBytes <= reader.GroupCount * SkyEntryStruct.Bytes) return null;
-        var cells = new SkyCoverage.Builder();
-        reader.ForEachSkyPosition(cells.Add);
-        return cells.Within(radiusArcsec);
+        return reader.HasSkyIndex && catalogueBytes > reader.GroupCount * SkyEntryStruct.Bytes;
     }
 
     /// <summary>
@@ -435,7 +446,7 @@ public static class Associations
         }
 
         public Association Describe(GroupRecord group, Nearest n) => n.Row < 0
-            ? new Association(group, 0, "", -1, -1, double.NaN, double.NaN, double.NaN)
+            ? NoCandidate(group)
             : new Association(group, n.Candidates, _paths[_file[n.Row]], _line[n.Row], _cntr[n.Row], _ra[n.Row], _dec[n.Row], n.SepArcsec);
     }
 
