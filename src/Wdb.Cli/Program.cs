@@ -21,6 +21,7 @@ root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(CheckDeviceCommand.Create());
 
+StandardOutput.Install();
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
@@ -28,4 +29,15 @@ if (parsed.Errors.Count > 0)
     Console.Error.WriteLine("Try 'wdb --help' or 'wdb <verb> --help'.");
     return 2;
 }
-return parsed.Invoke();
+// A failed write to standard output is the environment's (a full disk, a closed pipe): one line, as `wdb export`
+// says it, not the runtime's stack trace. Every other exception is a bug and keeps its trace.
+try
+{
+    return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (StandardOutputFailed e)
+{
+    string verb = parsed.CommandResult.Command == root ? "wdb" : $"wdb {parsed.CommandResult.Command.Name}";
+    Console.Error.WriteLine($"{verb}: cannot write to standard output: {e.Message.ReplaceLineEndings(" ")}");
+    return 2;
+}

@@ -1,6 +1,5 @@
 using Wdb.Core;
 using System.CommandLine;
-using System.Text;
 using Wdb.IO;
 
 namespace Wdb.Cli;
@@ -33,7 +32,7 @@ internal static class QueryCommands
             dir, gcntrs, cntrs, designations, format,
         };
         cmd.SetAction(p => VerbEnd.Of("members", Queries.Members(p.GetValue(dir)!, p.GetValue(gcntrs) ?? [], p.GetValue(cntrs) ?? [],
-            p.GetValue(format) == "ipac", Stdout(), p.GetValue(designations) ?? [])));
+            p.GetValue(format) == "ipac", StandardOutput.Buffered(), p.GetValue(designations) ?? [])));
         return cmd;
     }
 
@@ -66,7 +65,7 @@ internal static class QueryCommands
                 if (p.GetValue(ra) is not null || p.GetValue(dec) is not null || p.GetValue(designation) is not null)
                     return VerbEnd.Of("cone", new OutputError("give --targets, or --ra and --dec, or --designation: one of them"));
                 Action<string>? log = p.GetValue(quiet) ? null : line => Console.Error.WriteLine($"wdb cone: {line}");
-                return VerbEnd.Of("cone", Queries.Targets(p.GetValue(dir)!, lists, p.GetValue(radius), p.GetValue(limit), p.GetValue(format) == "ipac", Stdout(), log));
+                return VerbEnd.Of("cone", Queries.Targets(p.GetValue(dir)!, lists, p.GetValue(radius), p.GetValue(limit), p.GetValue(format) == "ipac", StandardOutput.Buffered(), log));
             }
             return VerbEnd.Of("cone", ConeOf(p.GetValue(dir)!, p.GetValue(ra), p.GetValue(dec), p.GetValue(designation), p.GetValue(radius),
                 p.GetValue(limit), p.GetValue(format) == "ipac"));
@@ -79,11 +78,11 @@ internal static class QueryCommands
     {
         if (designation is not null)
             return ra is null && dec is null
-                ? Queries.ByDesignation(dir, designation, ipac, Stdout())
+                ? Queries.ByDesignation(dir, designation, ipac, StandardOutput.Buffered())
                 : new OutputError("give --ra and --dec, or --designation, not both");
         if (ra is null || dec is null) return new OutputError("give --ra and --dec (or --designation)");
         if (Centre(ra, dec, out double raDeg, out double decDeg) is { } bad) return bad;
-        return Queries.Cone(dir, raDeg, decDeg, radius, limit, ipac, Stdout());
+        return Queries.Cone(dir, raDeg, decDeg, radius, limit, ipac, StandardOutput.Buffered());
     }
 
     /// <summary>--ra and --dec (degrees or sexagesimal) in degrees; null, or the option and why it was refused.</summary>
@@ -122,11 +121,8 @@ internal static class QueryCommands
             var files = p.GetValue(catalogues)!;
             var budget = new Associations.AssociateBudget(memoryBytes, files.Sum(Wdb.Merge.RowEstimate.Of));
             return VerbEnd.Of("associate", Associations.Write(p.GetValue(dir)!, files, p.GetValue(radius), p.GetValue(all),
-                p.GetValue(format) == "ipac", Stdout(), log, budget: budget));
+                p.GetValue(format) == "ipac", StandardOutput.Buffered(), log, budget: budget));
         });
         return cmd;
     }
-
-    // A buffered UTF-8 writer (no BOM) over standard output: a cone or a long light curve is many lines.
-    private static StreamWriter Stdout() => new(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { AutoFlush = false };
 }

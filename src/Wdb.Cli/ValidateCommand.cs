@@ -104,7 +104,7 @@ internal static class ValidateCommand
 
     private static void WriteJson(IReadOnlyList<InputCheckResult> results)
     {
-        using var stdout = Console.OpenStandardOutput();
+        using var stdout = StandardOutput.Open();
         using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();

@@ -11,24 +11,44 @@ internal static class WdbProcess
 {
     public static Process Start(params string[] args) => Start(redirectInput: false, args);
 
+    /// <summary>Runs to completion with its standard output sent to <paramref name="path"/> by the shell (/dev/full: every write fails).</summary>
+    public static (int Exit, string Stderr) RunWithStdoutTo(string path, params string[] args)
+    {
+        var psi = new ProcessStartInfo { RedirectStandardError = true, UseShellExecute = false, FileName = "sh" };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("out=$1; shift; exec \"$@\" > \"$out\"");
+        psi.ArgumentList.Add("sh");
+        psi.ArgumentList.Add(path);
+        foreach (var a in Command(args)) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, err);
+    }
+
+    // The command line that runs wdb: WDB_EXE, or `dotnet wdb.dll`.
+    private static IEnumerable<string> Command(string[] args)
+    {
+        if (Environment.GetEnvironmentVariable("WDB_EXE") is { Length: > 0 } exe) yield return exe;
+        else
+        {
+            string dll = Path.Combine(AppContext.BaseDirectory, "wdb.dll");
+            Assert.True(File.Exists(dll), $"{dll} not found: the test project must reference Wdb.Cli");
+            yield return "dotnet";
+            yield return dll;
+        }
+        foreach (var a in args) yield return a;
+    }
+
     private static Process Start(bool redirectInput, string[] args)
     {
         var psi = new ProcessStartInfo
         {
             RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = redirectInput, UseShellExecute = false,
         };
-        if (Environment.GetEnvironmentVariable("WDB_EXE") is { Length: > 0 } exe)
-        {
-            psi.FileName = exe;
-        }
-        else
-        {
-            string dll = Path.Combine(AppContext.BaseDirectory, "wdb.dll");
-            Assert.True(File.Exists(dll), $"{dll} not found: the test project must reference Wdb.Cli");
-            psi.FileName = "dotnet";
-            psi.ArgumentList.Add(dll);
-        }
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        var command = Command(args).ToList();
+        psi.FileName = command[0];
+        foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
         return Process.Start(psi)!;
     }
 

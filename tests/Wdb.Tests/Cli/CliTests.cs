@@ -314,6 +314,28 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_standard_output_that_cannot_be_written_is_one_line_and_exit_2()
+    {
+        if (!File.Exists("/dev/full")) return;   // Linux's always-full device; CI runs on Linux
+        string data = Path.Combine(_dir, "two.csv"), outDir = Path.Combine(_dir, "m");
+        File.WriteAllText(data, "cntr,scan_key,ra,dec,jdate,j_m,j_msigcom\n1,1,10,0,2451000.5,12,0.02\n2,2,10.00001,0,2451001.5,12.1,0.02\n");
+        Assert.Equal(0, WdbProcess.Run("merge", data, "--out", outDir, "--quiet").Exit);
+        string[][] verbs =
+        [
+            ["cone", outDir, "--ra", "10", "--dec", "0"], ["cone", outDir, "--targets", data], ["members", outDir, "1"],
+            ["associate", outDir, data, "--quiet"], ["verify", outDir], ["validate", data], ["validate", data, "--json"],
+            ["export", outDir, "--table", "groups", "--out", "-"], ["--help"],
+        ];
+        foreach (var args in verbs)
+        {
+            var run = WdbProcess.RunWithStdoutTo("/dev/full", args);
+            Assert.True(run.Exit == 2, $"{string.Join(' ', args)}: exit {run.Exit}: {run.Stderr}");
+            string verb = args[0] == "--help" ? "wdb" : $"wdb {args[0]}";
+            Assert.Equal($"{verb}: cannot write to standard output: No space left on device", run.Stderr.Trim());
+        }
+    }
+
+    [Fact]
     public void Every_verb_has_help()
     {
         foreach (var verb in new[] { "gen", "merge", "validate", "export", "evaluate", "check-device", "cluster", "members", "cone", "associate" })
