@@ -112,10 +112,24 @@ public static class MergeJob
             return MergeOutcome.Fail(InputErrorExit, $"--zone-rows must be 0 (whole table) or positive, got {options.ZoneRows}");
         if (options.MemoryBytes <= 0)
             return MergeOutcome.Fail(InputErrorExit, $"--memory must be positive, got {options.MemoryBytes} bytes");
+        if (options.Threads < 0)
+            return MergeOutcome.Fail(InputErrorExit, $"--threads must be 0 (all cores) or positive, got {options.Threads}");
+        if (options.Filters.MinSnr is double snr && !double.IsFinite(snr))
+            return MergeOutcome.Fail(InputErrorExit, $"--min-snr must be a finite number, got {snr}");
         if (InputPaths.Problem(options.Inputs) is string inputProblem) return MergeOutcome.Fail(InputErrorExit, inputProblem);
         // An --out that cannot be an output directory stops the run before the work, not after it.
         if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(OutputErrorExit, badOut.Message);
+        if (SpillInsideOutput(options) is string spillProblem) return MergeOutcome.Fail(InputErrorExit, spillProblem);
         return null;
+    }
+
+    // The output directory is replaced whole at the end: a spill inside it would be published, or refused as foreign.
+    private static string? SpillInsideOutput(MergeOptions options)
+    {
+        if (options.SpillDirectory is not string spill || OutputWriter.TargetOf(options.OutDir, out _) is not string target) return null;
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(spill));
+        bool inside = full == target || full.StartsWith(target + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        return inside ? $"--spill-dir '{spill}' lies in --out '{options.OutDir}', which the run replaces when it ends: give a directory outside it" : null;
     }
 
     private static MergeOutcome Run(MergeOptions options, PendingEngine device, long[] expected, Action<string>? log)

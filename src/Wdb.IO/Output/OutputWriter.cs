@@ -103,6 +103,11 @@ public static class OutputWriter
     {
         error = null;
         string target;
+        if (string.IsNullOrWhiteSpace(outDir))
+        {
+            error = new OutputError("--out is empty: name the output directory");
+            return null;
+        }
         try
         {
             target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
@@ -110,6 +115,18 @@ public static class OutputWriter
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
             error = new OutputError($"cannot write output to '{outDir}': {e.Message}");
+            return null;
+        }
+        // A link to an output (`current -> runs/7`) is written through: the output it names is replaced beside itself and
+        // the link stays. Replaced as a name, the link became a directory and its old target was emptied.
+        try
+        {
+            if (Directory.Exists(target) && new DirectoryInfo(target).ResolveLinkTarget(returnFinalTarget: true) is { } linked)
+                target = Path.TrimEndingDirectorySeparator(linked.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = new OutputError($"cannot write output to '{outDir}': {e.Message.ReplaceLineEndings(" ")}");
             return null;
         }
         if (Path.GetDirectoryName(target) is null)
@@ -129,19 +146,57 @@ public static class OutputWriter
     {
         if (TargetOf(outDir, out var badTarget) is not string target) return badTarget;
         if (File.Exists(target)) return new OutputError($"cannot write output to '{outDir}': a file of that name exists (an output is a directory)");
-        try { return Foreign(target) ? NotReplacing(outDir) : null; }
+        try
+        {
+            if (NotReplacing(target, outDir) is { } foreign) return foreign;
+            return Unwritable(target) is string why ? new OutputError($"cannot write output to '{outDir}': {why}") : null;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return new OutputError($"cannot write output to '{outDir}': {e.Message.ReplaceLineEndings(" ")}");
         }
     }
 
-    // The old output is deleted after the swap: never do that to a directory we did not write.
-    private static bool Foreign(string target) =>
-        Directory.Exists(target) && !File.Exists(Path.Combine(target, "summary.json")) && Directory.EnumerateFileSystemEntries(target).Any();
+    /// <summary>
+    /// The old output is deleted after the swap: never do that to a directory we did not write, nor to one that holds
+    /// something besides wdb's files (an input kept there, a user's notes). Null when <paramref name="target"/> may be replaced.
+    /// </summary>
+    private static OutputError? NotReplacing(string target, string outDir)
+    {
+        if (!Directory.Exists(target)) return null;
+        var entries = Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName).ToList();
+        if (entries.Count == 0) return null;
+        if (!entries.Contains("summary.json"))
+            return new OutputError($"'{outDir}' exists and is not a wdb output directory (no summary.json): not replacing it");
+        var foreign = entries.Where(name => name != "summary.json" && !FileNames.Contains(name!)).Order(StringComparer.Ordinal).ToList();
+        if (foreign.Count == 0) return null;
+        string named = string.Join(", ", foreign.Take(3)) + (foreign.Count > 3 ? $" and {foreign.Count - 3:N0} more" : "");
+        return new OutputError($"'{outDir}' holds files wdb did not write ({named}): not replacing it, since the old output is deleted " +
+                               "once the new one is in place; move them out, or give another --out");
+    }
 
-    private static OutputError NotReplacing(string outDir) =>
-        new($"'{outDir}' exists and is not a wdb output directory (no summary.json): not replacing it");
+    /// <summary>
+    /// Why the output's temporary sibling could not be made beside <paramref name="target"/> (a read-only parent), found by
+    /// making one and removing it; null when it can. A parent that does not exist yet is made at the publish: its nearest
+    /// existing ancestor is tried instead, and nothing is created above it now.
+    /// </summary>
+    private static string? Unwritable(string target)
+    {
+        string? at = Path.GetDirectoryName(target);
+        while (at is not null && !Directory.Exists(at)) at = Path.GetDirectoryName(at);
+        if (at is null) return null;
+        string probe = Path.Combine(at, $".wdb-probe-{AtomicDirectory.UniqueTag()}");
+        try
+        {
+            Directory.CreateDirectory(probe);
+            Directory.Delete(probe);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"'{at}' cannot be written ({e.Message.ReplaceLineEndings(" ")})";
+        }
+    }
 
     /// <summary>
     /// The directory an output directory is published in, where its temporary sibling (and by default the
@@ -159,7 +214,7 @@ public static class OutputWriter
         string? tmp = null;
         try
         {
-            if (Foreign(target)) return NotReplacing(outDir);
+            if (NotReplacing(target, outDir) is { } foreign) return foreign;
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             AtomicDirectory.RemoveStale(target);
             tmp = AtomicDirectory.CreateTemp(target);

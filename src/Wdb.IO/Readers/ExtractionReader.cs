@@ -144,7 +144,8 @@ public static class ExtractionReader
             if (pump.Failure is not null) result.Error ??= new InputError(result.Path, 0, 0, pump.Failure);
             if (gzip is not null && pump.ReachedEnd && !GzipTrailerMatches(hashing, pump.TotalBytes))
                 result.Error ??= new InputError(result.Path, 0, 0,
-                    "gzip data is truncated or corrupt (its trailer does not match the decompressed size; multi-member gzip files are not supported)");
+                    "gzip data is truncated or corrupt, or holds several gzip members (files joined with cat, bgzip), which wdb does not " +
+                    "read: its last trailer does not match the decompressed size. Check it with `gzip -t`; make one member with `zcat F | gzip > G`");
         }
         finally
         {

@@ -117,6 +117,8 @@ public static class ZoneMerge
             log?.Invoke($"about {estimated:N0} rows: held whole about {ByteSize.Text(estimated * HeldBytesPerRow)}, over the memory budget of " +
                         $"{ByteSize.Text(MemoryBudget(options))} (--memory), so zone by zone");
         string spill = SpillDirectoryOf(options);
+        // --spill-dir and the parents the run makes for it go with the spill: only what was there before stays.
+        var made = Missing(Path.GetDirectoryName(spill)!);
         try
         {
             Directory.CreateDirectory(spill);
@@ -128,24 +130,47 @@ public static class ZoneMerge
         }
         finally
         {
-            try { if (Directory.Exists(spill)) DirectoryTree.Delete(spill); }
+            try
+            {
+                if (Directory.Exists(spill)) DirectoryTree.Delete(spill);
+                foreach (string dir in made)
+                    if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{spill}': {e.Message}"); }
         }
     }
 
+    // The directories from dir up that do not exist yet, deepest first.
+    private static List<string> Missing(string dir)
+    {
+        var missing = new List<string>();
+        for (string? at = dir; at is not null && !Directory.Exists(at); at = Path.GetDirectoryName(at)) missing.Add(at);
+        return missing;
+    }
+
     /// <summary>
-    /// A new directory: beside the output (same file system, which has room for it), or inside
-    /// --spill-dir. Beside the output, spills of interrupted runs for the same output go first: two
-    /// runs never write one output at once (OutputWriter), so they cannot belong to a live run.
+    /// A new directory: beside the output (same file system, which has room for it), or inside --spill-dir. Spills of
+    /// interrupted runs for the same output go first: two runs never write one output at once (OutputWriter), so they
+    /// cannot belong to a live run. Inside --spill-dir, which other runs may share, the name carries the output's path
+    /// (hashed) so that only this output's are taken for its own.
     /// </summary>
     private static string SpillDirectoryOf(MergeOptions options)
     {
         string unique = Path.GetRandomFileName().Replace(".", "");
-        if (options.SpillDirectory is not null) return Path.Combine(SpillParent(options), $"wdb-spill-{unique}");
         string target = OutputTarget(options);
-        RemoveStaleSpills(target);
-        return $"{target}.spill-{unique}";
+        if (options.SpillDirectory is null)
+        {
+            RemoveStaleSpills(Path.GetDirectoryName(target), Path.GetFileName(target) + ".spill-");
+            return $"{target}.spill-{unique}";
+        }
+        string parent = SpillParent(options), prefix = $"wdb-spill-{OutputTag(target)}-";
+        RemoveStaleSpills(parent, prefix);
+        return Path.Combine(parent, prefix + unique);
     }
+
+    // Sixteen hex digits from the output's full path: the same output, the same tag.
+    private static string OutputTag(string target) =>
+        Convert.ToHexStringLower(System.IO.Hashing.XxHash64.Hash(System.Text.Encoding.UTF8.GetBytes(target)));
 
     /// <summary>The directory the spill goes in: --spill-dir, else the output directory's parent (beside it).</summary>
     internal static string SpillParent(MergeOptions options) =>
@@ -154,11 +179,9 @@ public static class ZoneMerge
     // MergeJob.Run has checked --out (OutputWriter.TargetOf) before any work.
     private static string OutputTarget(MergeOptions options) => OutputWriter.TargetOf(options.OutDir, out _)!;
 
-    private static void RemoveStaleSpills(string target)
+    private static void RemoveStaleSpills(string? parent, string prefix)
     {
-        string? parent = Path.GetDirectoryName(target);
         if (parent is null || !Directory.Exists(parent)) return;
-        string prefix = Path.GetFileName(target) + ".spill-";
         foreach (string dir in Directory.EnumerateDirectories(parent))
         {
             if (!Path.GetFileName(dir).StartsWith(prefix, StringComparison.Ordinal)) continue;

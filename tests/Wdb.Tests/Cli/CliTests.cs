@@ -46,7 +46,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains("zones of about 700 rows", b.Stderr);
         foreach (string table in new[] { "groups.fb", "members.fb", "extractions.fb" })
             Assert.True(File.ReadAllBytes(Path.Combine(whole, table)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(zoned, table))), table);
-        Assert.Empty(Directory.GetFileSystemEntries(spill));
+        Assert.False(Directory.Exists(spill));   // made by the run, gone with it
         var bad = WdbProcess.Run("merge", data, "--out", Path.Combine(_dir, "never"), "--zone-rows", "-5");
         Assert.Equal(2, bad.Exit);
         Assert.Contains("--zone-rows", bad.Stderr);
@@ -191,12 +191,22 @@ public sealed class CliTests : IDisposable
         string foreign = Path.Combine(_dir, "thesis");
         Directory.CreateDirectory(foreign);
         File.WriteAllText(Path.Combine(foreign, "thesis.tex"), "mine");
-        foreach (var (outDir, why) in new[]
-                 {
-                     ("", "cannot write output to '': The value cannot be an empty string"), ("/", "cannot write output to '/': it is a root directory"),
-                     (file, $"cannot write output to '{file}': a file of that name exists"),
-                     (foreign, $"'{foreign}' exists and is not a wdb output directory (no summary.json): not replacing it"),
-                 })
+        // An old output that holds more than wdb wrote (here the input itself): replacing it would delete them.
+        string old = Path.Combine(_dir, "old");
+        Assert.Equal(0, WdbProcess.Run("merge", data, "--out", old, "--device", "cpu", "--quiet").Exit);
+        string kept = Path.Combine(old, "small.csv");
+        File.Copy(data, kept);
+        File.WriteAllText(Path.Combine(old, "notes.txt"), "mine");
+        var cases = new List<(string, string)>
+        {
+            ("", "--out is empty: name the output directory"), ("/", "cannot write output to '/': it is a root directory"),
+            (file, $"cannot write output to '{file}': a file of that name exists"),
+            (foreign, $"'{foreign}' exists and is not a wdb output directory (no summary.json): not replacing it"),
+            (old, $"'{old}' holds files wdb did not write (notes.txt, small.csv): not replacing it"),
+        };
+        // A parent that cannot be written (as root too: nothing is made under /proc) is found before the read, not at the publish.
+        if (OperatingSystem.IsLinux()) cases.Add(("/proc/wdb-never/out", "cannot write output to '/proc/wdb-never/out': '/proc' cannot be written"));
+        foreach (var (outDir, why) in cases)
             foreach (string zones in new[] { "0", "100" })
             {
                 var run = WdbProcess.Run("merge", data, "--out", outDir, "--zone-rows", zones, "--device", "cpu");
@@ -207,6 +217,26 @@ public sealed class CliTests : IDisposable
             }
         Assert.Equal("x", File.ReadAllText(file));
         Assert.Equal("mine", File.ReadAllText(Path.Combine(foreign, "thesis.tex")));
+        Assert.Equal(File.ReadAllBytes(data), File.ReadAllBytes(kept));
+        // The same input read from inside the output is refused the same way (the output replaced would take it).
+        var inside = WdbProcess.Run("merge", kept, "--out", old, "--device", "cpu");
+        Assert.Equal(3, inside.Exit);
+        Assert.True(File.Exists(kept));
+    }
+
+    [Fact]
+    public void An_output_named_through_a_link_replaces_the_linked_output_and_the_link_stays()
+    {
+        if (OperatingSystem.IsWindows()) return;   // symbolic links need privileges there
+        string data = Path.Combine(_dir, "small.csv"), real = Path.Combine(_dir, "runs", "7"), link = Path.Combine(_dir, "current");
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "200", "--seed", "3", "--out", data).Exit);
+        Assert.Equal(0, WdbProcess.Run("merge", data, "--out", real, "--device", "cpu", "--quiet").Exit);
+        Directory.CreateSymbolicLink(link, real);
+        var again = WdbProcess.Run("merge", data, "--out", link, "--device", "cpu", "--radius", "3", "--quiet");
+        Assert.True(again.Exit == 0, again.Stderr);
+        Assert.NotNull(new DirectoryInfo(link).LinkTarget);   // still a link, to the same place
+        Assert.Contains("\"radius_arcsec\": 3", File.ReadAllText(Path.Combine(real, "summary.json")));
+        Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(real)!).Where(d => d != real));   // no sibling left
     }
 
     [Fact]

@@ -309,6 +309,39 @@ public sealed class ZoneMergeTests : IDisposable
     }
 
     [Fact]
+    public void A_spill_directory_the_run_made_goes_with_it_and_one_inside_the_output_is_refused()
+    {
+        var inputs = Inputs();
+        // --spill-dir and its parents, made by the run, are gone after it; a directory that was there stays.
+        Directory.CreateDirectory(_s.PathOf("scratch"));
+        string made = Path.Combine(_s.PathOf("scratch"), "deeper", "spill");
+        Assert.Null(Merge(inputs, _s.PathOf("a"), zoneRows: 100, spill: made).Error);
+        Assert.False(Directory.Exists(Path.Combine(_s.PathOf("scratch"), "deeper")));
+        Assert.True(Directory.Exists(_s.PathOf("scratch")));
+
+        // In a --spill-dir that other runs share, a killed run's spill for the same output goes with the next run to it,
+        // and another output's (perhaps a live run's) stays.
+        string shared = _s.PathOf("shared");
+        Directory.CreateDirectory(shared);
+        string other = Path.Combine(shared, "wdb-spill-0123456789abcdef-live");
+        Directory.CreateDirectory(other);
+        string ours = Path.Combine(shared, $"wdb-spill-{Convert.ToHexStringLower(System.IO.Hashing.XxHash64.Hash(System.Text.Encoding.UTF8.GetBytes(_s.PathOf("b"))))}-killed");
+        Directory.CreateDirectory(ours);
+        Assert.Null(Merge(inputs, _s.PathOf("b"), zoneRows: 100, spill: shared).Error);
+        Assert.False(Directory.Exists(ours));
+        Assert.True(Directory.Exists(other));
+
+        // A spill inside --out would be replaced with it: refused before the read, nothing made.
+        foreach (string inside in new[] { _s.PathOf("c"), Path.Combine(_s.PathOf("c"), "spill") })
+        {
+            var refused = Merge(inputs, _s.PathOf("c"), zoneRows: 100, spill: inside);
+            Assert.Equal(MergeJob.InputErrorExit, refused.ExitCode);
+            Assert.Contains("lies in --out", refused.Error);
+            Assert.False(Directory.Exists(_s.PathOf("c")));
+        }
+    }
+
+    [Fact]
     public void A_spill_directory_that_cannot_be_made_is_an_output_error_and_nothing_is_written()
     {
         var inputs = Inputs();
