@@ -22,6 +22,9 @@ root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(CheckDeviceCommand.Create());
 
 StandardOutput.Install();
+// Ctrl-C, `timeout`, `kill` and a scheduler's time limit end the run where it is: its temporary output and spill go with
+// it (TemporaryPaths), not beside --out for the user to find. Kept alive for the whole run.
+using var interrupted = Interruption.Install();
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
@@ -40,4 +43,8 @@ catch (StandardOutputFailed e)
     string verb = parsed.CommandResult.Command == root ? "wdb" : $"wdb {parsed.CommandResult.Command.Name}";
     Console.Error.WriteLine($"{verb}: cannot write to standard output: {e.Message.ReplaceLineEndings(" ")}");
     return 2;
+}
+finally
+{
+    Interruption.WaitIfStopping();
 }

@@ -132,6 +132,7 @@ public static class Associations
     {
         RemoveStaleSpills(log);
         string spill = Path.Combine(Path.GetTempPath(), $"{SpillPrefix}{Environment.ProcessId}-{Path.GetRandomFileName().Replace(".", "")}");
+        TemporaryPaths.Add(spill);
         Directory.CreateDirectory(spill);
         try
         {
@@ -169,6 +170,7 @@ public static class Associations
         {
             try { Directory.Delete(spill, recursive: true); }
             catch (IOException e) { log?.Invoke($"could not remove '{spill}': {e.Message}"); }
+            TemporaryPaths.Remove(spill);
         }
     }
 

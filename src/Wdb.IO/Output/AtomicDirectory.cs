@@ -24,6 +24,7 @@ internal static class AtomicDirectory
     public static string CreateTemp(string target)
     {
         string tmp = target + TmpTag + UniqueTag();
+        TemporaryPaths.Add(tmp);
         Directory.CreateDirectory(tmp);
         return tmp;
     }
@@ -57,6 +58,7 @@ internal static class AtomicDirectory
         if (!Directory.Exists(target))
         {
             Directory.Move(tmp, target);
+            TemporaryPaths.Remove(tmp);
             FsyncDirectory(parent);
             return;
         }
@@ -68,6 +70,7 @@ internal static class AtomicDirectory
             Directory.Move(target, old);
             Directory.Move(tmp, target);
         }
+        TemporaryPaths.Remove(tmp);   // from here it holds the previous output, or is gone: a signal leaves it to RemoveStale
         FsyncDirectory(parent);
         DirectoryTree.Delete(old);
     }

@@ -16,6 +16,7 @@ public static class AtomicFile
         {
             full = Path.GetFullPath(outFile);
             tmp = full + ".tmp-" + AtomicDirectory.UniqueTag();
+            TemporaryPaths.Add(tmp);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
@@ -44,6 +45,7 @@ public static class AtomicFile
             // Also on an unexpected exception (a bug, which propagates): no half-written sibling is left.
             if (!moved)
                 try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
+            TemporaryPaths.Remove(tmp);
         }
     }
 }

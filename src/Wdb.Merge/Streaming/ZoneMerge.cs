@@ -119,6 +119,7 @@ public static class ZoneMerge
         string spill = SpillDirectoryOf(options);
         // --spill-dir and the parents the run makes for it go with the spill: only what was there before stays.
         var made = Missing(Path.GetDirectoryName(spill)!);
+        TemporaryPaths.Add(spill);
         try
         {
             Directory.CreateDirectory(spill);
@@ -133,6 +134,7 @@ public static class ZoneMerge
             try
             {
                 if (Directory.Exists(spill)) DirectoryTree.Delete(spill);
+                TemporaryPaths.Remove(spill);
                 foreach (string dir in made)
                     if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
             }

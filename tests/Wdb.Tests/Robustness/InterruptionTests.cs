@@ -96,6 +96,34 @@ public sealed class InterruptionTests : IDisposable
         Assert.Equal([outDir], Directory.GetDirectories(_s.Dir, "out*"));
     }
 
+    [Fact]
+    public void A_signal_ends_the_run_with_its_code_and_takes_its_temporary_output_and_spill_with_it()
+    {
+        if (OperatingSystem.IsWindows()) return;   // kill -TERM: POSIX signals
+        string input = _s.PathOf("sky.csv");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 100_000, 22), input);
+        foreach (var (signal, code, zones) in new[] { ("TERM", 143, "0"), ("INT", 130, "30000"), ("TERM", 143, "30000") })
+        {
+            string outDir = _s.PathOf($"out-{signal}-{zones}");
+            using var p = StartWdb("merge", input, "--out", outDir, "--device", "cpu", "--zone-rows", zones, "--quiet");
+            // Signalled once the run has made what it must then remove: the output's temporary sibling, or the zones' spill.
+            string name = Path.GetFileName(outDir);
+            var watch = Stopwatch.StartNew();
+            while (!p.HasExited && watch.ElapsedMilliseconds < 30_000
+                   && Directory.GetDirectories(_s.Dir, $"{name}.*").Length == 0) Thread.Sleep(2);
+            Assert.False(p.HasExited, "the run ended before it could be signalled");
+            using (var kill = Process.Start("kill", [$"-{signal}", p.Id.ToString(Inv)])) kill.WaitForExit();
+            string err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == code, $"SIGTERM/INT exit {p.ExitCode}: {err}");
+            Assert.Contains($"wdb: stopped by SIG{signal}; its temporary files were removed", err);
+            // Nothing of the run is left beside the output; the output itself only if the signal came after its publish.
+            var left = Directory.GetFileSystemEntries(_s.Dir, $"{name}*").Where(e => e != outDir).ToList();
+            Assert.True(left.Count == 0, $"left: {string.Join(", ", left)}; {err}");
+            if (Directory.Exists(outDir)) AssertComplete(outDir);
+        }
+    }
+
     private static string TinyInput(Scratch s) =>
         s.Write("tiny.csv", "cntr,scan_key,ra,dec,j_m,j_msigcom,jdate\n" +
             string.Concat(Enumerable.Range(1, 2000).Select(i => string.Create(Inv, $"{i},{i % 7},{i * 0.01},{i * 0.001},12.5,0.03,2451000.5\n"))));
