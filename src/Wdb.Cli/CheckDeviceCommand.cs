@@ -7,6 +7,8 @@ namespace Wdb.Cli;
 /// <summary>`wdb check-device`: link-stage results on a device compared with the CPU engine, with rows/s.</summary>
 internal static class CheckDeviceCommand
 {
+    private const int MostScale = 1_000;
+
     public static Command Create()
     {
         var device = new Option<string>("--device") { Description = "Device to check: cuda, opencl, ilgpu-cpu (or auto)", DefaultValueFactory = _ => "auto" };
@@ -19,6 +21,12 @@ internal static class CheckDeviceCommand
         };
         cmd.SetAction(p =>
         {
+            // 1,000: a 34 M-row survey case, already ~10 GB of host memory; more would only end in an out-of-memory trace.
+            if (p.GetValue(scale) is < 1 or > MostScale)
+            {
+                Console.Error.WriteLine($"wdb check-device: --scale must be in [1, {MostScale:N0}], got {p.GetValue(scale):N0}");
+                return 2;
+            }
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             var (engine, error) = LinkDevices.Create(p.GetValue(device)!, p.GetValue(threads));
             double makeSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -31,7 +39,7 @@ internal static class CheckDeviceCommand
                 Console.WriteLine("| case | rows | identical | device s | device rows/s | cpu s | cpu rows/s |");
                 Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
                 var results = new List<DeviceCheckResult>();
-                foreach (var r in DeviceCheck.Run(engine, p.GetValue(threads), Math.Max(1, p.GetValue(scale))))
+                foreach (var r in DeviceCheck.Run(engine, p.GetValue(threads), p.GetValue(scale)))
                 {
                     results.Add(r);
                     Console.WriteLine(string.Format(c, "| {0} | {1:N0} | {2} | {3:F3} | {4:N0} | {5:F3} | {6:N0} |",

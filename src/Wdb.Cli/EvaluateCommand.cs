@@ -25,6 +25,7 @@ internal static class EvaluateCommand
         cmd.SetAction(p =>
         {
             var options = generator.Read(p);
+            if (GeneratorArguments.Problem(options) is string bad) { Console.Error.WriteLine($"wdb evaluate: {bad}"); return 2; }
             var skyKind = options.Kind;
             string dir = Path.Combine(Path.GetTempPath(), "wdb-evaluate-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(dir);
@@ -32,7 +33,7 @@ internal static class EvaluateCommand
             {
                 ExtractionBlock block; SyntheticTruth truth;
                 try { (block, truth) = SyntheticSky.GenerateWithTruth(options); }
-                catch (ArgumentException e) { Console.Error.WriteLine($"wdb evaluate: {e.Message}"); return 2; }
+                catch (ArgumentException e) { Console.Error.WriteLine($"wdb evaluate: {GeneratorArguments.Said(e)}"); return 2; }
                 string input = Path.Combine(dir, "input.csv");
                 TableTextWriter.Write(block, input);
                 var outcome = MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = Path.Combine(dir, "out"), Device = p.GetValue(device)! });

@@ -18,7 +18,7 @@ internal static class GenCommand
         cmd.SetAction(p =>
         {
             var options = generator.Read(p);
-            if (options.Sources <= 0) { Console.Error.WriteLine("wdb gen: --sources must be positive"); return 2; }
+            if (GeneratorArguments.Problem(options) is string bad) { Console.Error.WriteLine($"wdb gen: {bad}"); return 2; }
             string path = p.GetValue(output)!;
             string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
             if (dir is not null) Directory.CreateDirectory(dir);
@@ -30,7 +30,7 @@ internal static class GenCommand
             }
             catch (ArgumentException e)
             {
-                Console.Error.WriteLine($"wdb gen: {e.Message}");
+                Console.Error.WriteLine($"wdb gen: {GeneratorArguments.Said(e)}");
                 return 2;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -21,6 +21,28 @@ internal sealed class GeneratorArguments
         foreach (var option in new Option[] { _sources, _scans, _seed, _ra, _dec }) command.Options.Add(option);
     }
 
+    /// <summary>Largest --sources: ~85 M survey rows, far past any benchmark set (10 M rows is 5.85 M sources).</summary>
+    public const int MostSources = 50_000_000;
+    /// <summary>Largest --scans (the real calibration tiles were scanned up to ~3,700 times), and rows of a tile (sources x scans).</summary>
+    public const int MostScans = 10_000;
+    public const long MostTileRows = 1_000_000_000;
+
+    /// <summary>What is wrong with the values asked for, in the options' words; null when they can be generated.</summary>
+    public static string? Problem(GeneratorOptions o)
+    {
+        if (o.Sources < 1 || o.Sources > MostSources) return $"--sources must be in [1, {MostSources:N0}], got {o.Sources:N0}";
+        if (o.Scans is int s && (s < 1 || s > MostScans)) return $"--scans must be in [1, {MostScans:N0}], got {s:N0}";
+        if (o.Kind == SkyKind.CalTile && (long)o.Sources * (o.Scans ?? 600) > MostTileRows)
+            return $"--sources x --scans must be at most {MostTileRows:N0} (a tile's extractions), got {(long)o.Sources * (o.Scans ?? 600):N0}";
+        if (!(o.CenterRaDeg >= 0 && o.CenterRaDeg < 360)) return $"--ra must be in [0, 360) deg, got {o.CenterRaDeg}";
+        if (!(Math.Abs(o.CenterDecDeg) <= 85)) return $"--dec must be within [-85, 85] deg, got {o.CenterDecDeg}";
+        return null;
+    }
+
+    /// <summary>An argument exception's message without the runtime's " (Parameter 'path')" after it.</summary>
+    public static string Said(ArgumentException e) =>
+        (e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "")).ReplaceLineEndings(" ");
+
     public GeneratorOptions Read(ParseResult p)
     {
         var kind = p.GetValue(_kind) == "caltile" ? SkyKind.CalTile : SkyKind.Survey;

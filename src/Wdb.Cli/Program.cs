@@ -28,7 +28,7 @@ using var interrupted = Interruption.Install();
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
-    foreach (var error in parsed.Errors) Console.Error.WriteLine($"wdb: {error.Message}");
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"wdb: {InOurWords(error.Message)}");
     Console.Error.WriteLine("Try 'wdb --help' or 'wdb <verb> --help'.");
     return 2;
 }
@@ -48,3 +48,13 @@ finally
 {
     Interruption.WaitIfStopping();
 }
+
+// System.CommandLine names the option's .NET type ("as expected type 'System.Nullable`1[System.Int32]'"): say what a user types.
+static string InOurWords(string message) =>
+    System.Text.RegularExpressions.Regex.Replace(message, @"as expected type '([^']*)'", m =>
+        m.Groups[1].Value switch
+        {
+            var t when t.Contains("Int32") || t.Contains("Int64") => "as an integer",
+            var t when t.Contains("Double") || t.Contains("Single") => "as a finite number",
+            _ => m.Value,
+        });

@@ -33,9 +33,15 @@ public static class ClusterMerge
     {
         if (MergeJob.Refusal(options) is MergeOutcome refused) return refused;
         if (tasks < 1 || tasks > MostTasks) return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--tasks must be in [1, {MostTasks}], got {tasks}");
-        work = Path.GetFullPath(work);
+        work = Path.TrimEndingDirectorySeparator(Path.GetFullPath(work));
         if (File.Exists(work) || Directory.Exists(work) && Directory.EnumerateFileSystemEntries(work).Any())
-            return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--work '{work}' is not a new or empty directory: a plan needs one of its own");
+            return MergeOutcome.Fail(MergeJob.InputErrorExit, Directory.Exists(work) && !File.Exists(Path.Combine(work, ClusterState.FileName))
+                ? $"--work '{work}' holds no finished plan (a plan stopped before its end, or other files): remove it, or give a new directory"
+                : $"--work '{work}' is not a new or empty directory: a plan needs one of its own");
+        // The stitch replaces --out whole: with the work inside it (or the same), it would refuse it at the end, after every task.
+        if (OutputWriter.TargetOf(options.OutDir, out _) is string target
+            && (work == target || work.StartsWith(target + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+            return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--work '{work}' lies in --out '{options.OutDir}', which the stitch replaces: give a directory outside it");
         bool made = !Directory.Exists(work);
         try
         {

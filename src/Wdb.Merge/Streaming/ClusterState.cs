@@ -105,7 +105,9 @@ internal sealed class ClusterState
     {
         string path = Path.Combine(work, FileName);
         if (!File.Exists(path))
-            return (null, $"'{work}' holds no cluster plan ({FileName}): make one with `wdb cluster plan --work {work} ...` and let it finish");
+            return (null, Directory.Exists(work) && Directory.EnumerateFileSystemEntries(work).Any()
+                ? $"'{work}' holds no finished cluster plan ({FileName}): its plan stopped before its end; remove the directory and plan again"
+                : $"'{work}' holds no cluster plan ({FileName}): make one with `wdb cluster plan --work {work} ...` and let it finish");
         ClusterState? state;
         try { state = ReadJson<ClusterState>(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -264,6 +264,62 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, gen.Exit);
         Assert.Contains("dec", gen.Stderr);
         Assert.False(Directory.Exists(outDir));
+
+        // Values too large to make (they ended in an out-of-memory or overflow trace), and values the option's type
+        // refuses, said in a user's words: one line each, never the runtime's names.
+        string g = Path.Combine(_dir, "g.csv");
+        foreach (var (args, said) in new (string[], string)[]
+                 {
+                     (["gen", "survey", "--sources", "2147483647", "--out", g], "wdb gen: --sources must be in [1, 50,000,000], got 2,147,483,647"),
+                     (["gen", "caltile", "--sources", "1", "--scans", "0", "--out", g], "wdb gen: --scans must be in [1, 10,000], got 0"),
+                     (["gen", "caltile", "--sources", "1000000", "--scans", "5000", "--out", g], "wdb gen: --sources x --scans must be at most 1,000,000,000"),
+                     (["gen", "survey", "--ra", "1e308", "--out", g], "wdb gen: --ra must be in [0, 360) deg, got 1E+308"),
+                     (["gen", "survey", "--out", Path.Combine(_dir, "g.parquet")], "wdb gen: unknown table extension in "),
+                     (["evaluate", "survey", "--sources", "0"], "wdb evaluate: --sources must be in [1, 50,000,000], got 0"),
+                     (["check-device", "--device", "cpu", "--scale", "0"], "wdb check-device: --scale must be in [1, 1,000], got 0"),
+                     (["check-device", "--device", "cpu", "--scale", "2147483647"], "wdb check-device: --scale must be in [1, 1,000]"),
+                     (["merge", "x.csv", "--out", outDir, "--threads", "-3"], "wdb merge: --threads must be 0 (all cores) or positive, got -3"),
+                     (["merge", "x.csv", "--out", outDir, "--min-snr", "NaN"], "wdb merge: --min-snr must be a finite number, got NaN"),
+                     (["merge", "x.csv", "--out", outDir, "--min-snr", "inf"], "wdb: Cannot parse argument 'inf' for option '--min-snr' as a finite number."),
+                     (["cluster", "task", "--work", _dir, "--task", "abc"], "wdb: Cannot parse argument 'abc' for option '--task' as an integer."),
+                 })
+        {
+            var run = WdbProcess.Run(args);
+            Assert.True(run.Exit == 2, $"{string.Join(' ', args)}: exit {run.Exit}: {run.Stderr}");
+            Assert.Contains(said, run.Stderr);
+            Assert.DoesNotContain("   at ", run.Stderr);
+            Assert.DoesNotContain("System.", run.Stderr);
+            Assert.DoesNotContain("(Parameter", run.Stderr);
+        }
+        Assert.False(File.Exists(g));
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void A_cluster_plan_refuses_work_inside_its_output_and_says_what_to_do_with_a_plan_stopped_midway()
+    {
+        string data = Path.Combine(_dir, "t.csv");
+        File.WriteAllText(data, "cntr,scan_key,ra,dec\n1,10,10.0,0.0\n2,11,10.0001,0.0\n");
+        foreach (var (outDir, work) in new[] { ("w", "w"), ("o", Path.Combine("o", "w")) })
+        {
+            var run = WdbProcess.Run("cluster", "plan", data, "--out", Path.Combine(_dir, outDir), "--work", Path.Combine(_dir, work), "--tasks", "2");
+            Assert.Equal(2, run.Exit);
+            Assert.Contains("which the stitch replaces: give a directory outside it", run.Stderr);
+            Assert.False(Directory.Exists(Path.Combine(_dir, outDir)));
+        }
+        // What a plan killed before its plan.json leaves: the status and a new plan both say to remove it.
+        string stopped = Path.Combine(_dir, "stopped");
+        Directory.CreateDirectory(Path.Combine(stopped, "rows"));
+        File.WriteAllText(Path.Combine(stopped, "rows", "rows.run"), "");
+        var status = WdbProcess.Run("cluster", "status", "--work", stopped);
+        Assert.Equal(2, status.Exit);
+        Assert.Contains("its plan stopped before its end; remove the directory and plan again", status.Stderr);
+        var again = WdbProcess.Run("cluster", "plan", data, "--out", Path.Combine(_dir, "x"), "--work", stopped, "--tasks", "2");
+        Assert.Equal(2, again.Exit);
+        Assert.Contains("holds no finished plan (a plan stopped before its end, or other files): remove it", again.Stderr);
+        // Work beside or under the output's parent, not inside the output, is fine.
+        var fine = WdbProcess.Run("cluster", "plan", data, "--out", Path.Combine(_dir, "w2", "out"), "--work", Path.Combine(_dir, "w2"), "--tasks", "2", "--quiet");
+        Assert.True(fine.Exit == 0, fine.Stderr);
     }
 
     [Fact]
