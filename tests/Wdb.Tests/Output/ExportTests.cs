@@ -184,6 +184,30 @@ public class ExportTests
     }
 
     /// <summary>
+    /// An --out that is one of the merge output's own files, by any name (through a link to its directory, with a "."), is
+    /// refused before anything is written, and the file is left as it was; another file in that directory is written.
+    /// </summary>
+    [Fact]
+    public void An_export_over_a_file_of_the_merge_it_reads_is_refused()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        string dir = tmp["out"], link = tmp["link"];
+        Directory.CreateSymbolicLink(link, dir);
+        foreach (string name in OutputWriter.FileNames.Append("summary.json"))
+        {
+            byte[] before = File.ReadAllBytes(Path.Combine(dir, name));
+            foreach (var (read, over) in new[] { (dir, Path.Combine(dir, name)), (link, Path.Combine(dir, name)), (dir, Path.Combine(link, ".", name)) })
+                Assert.Equal($"--out {over} is {name} of the merge output '{read}' being read: choose another path",
+                    Exporter.Export(read, "members", "csv", over)?.Message);
+            Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, name)));
+        }
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp-*"));
+        Assert.Null(Exporter.Export(link, "groups", "csv", Path.Combine(dir, "groups.csv")));
+        Assert.StartsWith("gcntr,", File.ReadAllText(Path.Combine(dir, "groups.csv")));
+    }
+
+    /// <summary>
     /// `--out -` writes csv and ipac to standard output, the bytes the file would hold (a region's rows go the same way); Parquet
     /// asks for a file (one line, exit 2), and no file named "-" is left anywhere.
     /// </summary>
