@@ -56,6 +56,7 @@ public static class Exporter
     /// <summary>Why the table cannot go to <paramref name="outFile"/>, found before anything is read or written; null when it can.</summary>
     private static OutputError? OutProblem(string dir, string outFile, Format format)
     {
+        if (outFile.Length == 0) return new OutputError("--out is empty: name a file, or - for standard output (csv and ipac)");
         if (outFile == StandardOutput)
             return format == Format.Parquet ? new OutputError("--out -: Parquet is written to a file (its footer points back into it); csv and ipac go to standard output") : null;
         // The export would be renamed over the table it reads (or over the checksums of them all), and succeed.

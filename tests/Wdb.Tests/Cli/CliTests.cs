@@ -335,7 +335,10 @@ public sealed class CliTests : IDisposable
         }
     }
 
-    /// <summary>export's --out naming a file of the merge it reads: one line, exit 2, and nothing written.</summary>
+    /// <summary>
+    /// export's --out empty or naming a file of the merge it reads, and plot's empty or `-` (standard output elsewhere; a plot
+    /// is a directory): one line, exit 2, and nothing written.
+    /// </summary>
     [Fact]
     public void An_out_that_cannot_take_the_export_or_the_plot_is_one_line_and_exit_2()
     {
@@ -346,6 +349,9 @@ public sealed class CliTests : IDisposable
         (string[] Args, string Said)[] cases =
         [
             (["export", outDir, "--table", "groups", "--out", groups], $"wdb export: --out {groups} is groups.fb of the merge output '{outDir}' being read: choose another path"),
+            (["export", outDir, "--table", "groups", "--out", ""], "wdb export: --out is empty: name a file, or - for standard output (csv and ipac)"),
+            (["plot", outDir, "--gcntr", "1", "--out", ""], "wdb plot: --out is empty: name the directory for the plots"),
+            (["plot", outDir, "--gcntr", "1", "--out", "-"], "wdb plot: --out -: a plot is a directory (lightcurve.svg, sky.svg, index.html), not standard output: name the directory"),
         ];
         foreach (var (args, said) in cases)
         {
@@ -356,6 +362,7 @@ public sealed class CliTests : IDisposable
         }
         Assert.Equal(before, File.ReadAllBytes(groups));
         Assert.Equal(["m", "two.csv"], Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName).Order());
+        Assert.False(Directory.Exists(Path.Combine(Environment.CurrentDirectory, "-")));
     }
 
     [Fact]

@@ -173,6 +173,7 @@ public class ExportTests
         Assert.Contains("unknown table", Exporter.Export(tmp["out"], "stars", "csv", tmp["a.csv"])!.Message);
         Assert.Contains("unknown export format", Exporter.Export(tmp["out"], "groups", "fits", tmp["a.csv"])!.Message);
         Assert.Contains("not a wdb output", Exporter.Export(tmp["nowhere"], "groups", "csv", tmp["a.csv"])!.Message);
+        Assert.Equal("--out is empty: name a file, or - for standard output (csv and ipac)", Exporter.Export(tmp["out"], "groups", "csv", "")!.Message);
         File.WriteAllText(tmp["file"], "x");
         Assert.NotNull(Exporter.Export(tmp["out"], "groups", "csv", tmp["file/a.csv"]));
 
