@@ -6,7 +6,8 @@ namespace Wdb.Cli;
 /// <summary>
 /// `wdb verify`: a merge output directory against the checksums its summary.json records (and, with
 /// --inputs, the input files against theirs), one line per file as `xxh128sum -c` prints them.
-/// Exit 0: every file as recorded; 1: a file differs, is missing or unreadable; 2: no usable summary.json.
+/// Exit 0: every file as recorded; 1: a file differs, is missing or unreadable, or is a table summary.json does not list;
+/// 2: no usable summary.json.
 /// </summary>
 internal static class VerifyCommand
 {
@@ -44,7 +45,7 @@ internal static class VerifyCommand
                     VerifyStatus.Ok => $"{what}{r.Name}: OK",
                     VerifyStatus.Differs => $"{what}{r.Name}: FAILED ({r.Detail})",
                     VerifyStatus.Missing => $"{what}{r.Name}: FAILED, missing",
-                    VerifyStatus.Unreadable => $"{what}{r.Name}: FAILED, {r.Detail}",
+                    VerifyStatus.Unreadable or VerifyStatus.NotListed => $"{what}{r.Name}: FAILED, {r.Detail}",
                     _ => $"{r.Name}: note: {r.Detail}",
                 });
             }

@@ -91,6 +91,33 @@ public sealed class VerifyTests : IDisposable
         Assert.Equal("summary.json records 'md5:0123', not a checksum", groups.Detail);
     }
 
+    /// <summary>
+    /// A summary whose outputs leave out a file every merge writes fails on it, whatever the file holds (it would go
+    /// unchecked); an empty outputs fails on each of them. Not a note, and not counted as checked.
+    /// </summary>
+    [Fact]
+    public void A_summary_that_leaves_out_a_table_fails_on_it()
+    {
+        var (_, outDir) = Merge("unlisted", ChecksumAlgorithm.Xxh128);
+        string summaryPath = Path.Combine(outDir, "summary.json");
+        var summary = JsonNode.Parse(File.ReadAllText(summaryPath))!;
+        summary["outputs"]!.AsObject().Remove("groups.fb");
+        File.WriteAllText(summaryPath, summary.ToJsonString());
+        File.WriteAllText(Path.Combine(outDir, "groups.fb"), "junk");
+
+        var results = OutputVerifier.Verify(outDir, inputs: false).Results;
+        var failed = Assert.Single(results, r => r.Failed);
+        Assert.Equal(("groups.fb", "not listed in summary.json's outputs"), (failed.Name, failed.Detail));
+        Assert.Equal(OutputWriter.FileNames.Order(), results.Select(r => r.Name).Order());   // once, not as a note too
+
+        summary["outputs"] = new JsonObject();
+        File.WriteAllText(summaryPath, summary.ToJsonString());
+        var none = WdbProcess.Run("verify", outDir, "--quiet");
+        Assert.Equal(1, none.Exit);
+        Assert.Equal(string.Concat(OutputWriter.FileNames.Select(n => $"{n}: FAILED, not listed in summary.json's outputs\n")), none.Stdout);
+        Assert.Contains($"wdb verify: {OutputWriter.FileNames.Count} of {OutputWriter.FileNames.Count} files FAILED", none.Stderr);
+    }
+
     [Fact]
     public void A_directory_without_a_usable_summary_is_an_error()
     {
