@@ -46,11 +46,14 @@ internal static class VerifyCommand
                     VerifyStatus.Differs => $"{what}{r.Name}: FAILED ({r.Detail})",
                     VerifyStatus.Missing => $"{what}{r.Name}: FAILED, missing",
                     VerifyStatus.Unreadable or VerifyStatus.NotListed => $"{what}{r.Name}: FAILED, {r.Detail}",
+                    VerifyStatus.NotChecked => $"{what}{r.Name}: not checked ({r.Detail})",
                     _ => $"{r.Name}: note: {r.Detail}",
                 });
             }
-            int failed = results.Count(r => r.Failed), checkedFiles = results.Count(r => r.Status != VerifyStatus.Unlisted);
-            Console.Error.WriteLine(failed == 0 ? $"wdb verify: {checkedFiles} files as recorded" : $"wdb verify: {failed} of {checkedFiles} files FAILED");
+            int failed = results.Count(r => r.Failed), notChecked = results.Count(r => r.Status == VerifyStatus.NotChecked);
+            int checkedFiles = results.Count(r => r.Status is not (VerifyStatus.Unlisted or VerifyStatus.NotChecked));
+            string notRead = notChecked == 0 ? "" : $" ({notChecked} input{(notChecked == 1 ? "" : "s")} not checked)";
+            Console.Error.WriteLine(failed == 0 ? $"wdb verify: {checkedFiles} files as recorded{notRead}" : $"wdb verify: {failed} of {checkedFiles} files FAILED{notRead}");
             return failed == 0 ? 0 : 1;
         });
         return cmd;

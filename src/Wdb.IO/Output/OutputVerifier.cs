@@ -11,6 +11,8 @@ public enum VerifyStatus
     Unlisted,
     /// <summary>A file every merge writes (<see cref="OutputWriter.FileNames"/>) that summary.json's outputs leave out: nothing to check it by.</summary>
     NotListed,
+    /// <summary>An input that cannot be read again (standard input, a pipe: <see cref="InputPaths.NotReadableAgain"/>): not failed.</summary>
+    NotChecked,
 }
 
 /// <param name="Name">The file as summary.json names it (an output's file name, an input's path as given to the merge).</param>
@@ -92,6 +94,7 @@ public static class OutputVerifier
 
     private static VerifyResult Check(string name, string path, bool input, string recorded)
     {
+        if (input && InputPaths.NotReadableAgain(path) is string why) return new(name, input, VerifyStatus.NotChecked, why);
         if (!Checksums.TryParseValue(recorded, out var algorithm, out string hex))
             return new(name, input, VerifyStatus.Unreadable, $"summary.json records '{recorded}', not a checksum");
         if (!File.Exists(path)) return new(name, input, VerifyStatus.Missing, "no such file");
