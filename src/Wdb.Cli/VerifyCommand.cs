@@ -18,7 +18,8 @@ internal static class VerifyCommand
         var threads = new Option<int>("--threads") { Description = "Files read at once (default: all cores)" };
         var quiet = new Option<bool>("--quiet") { Description = "Print only the files that fail" };
         var cmd = new Command("verify", "Check a merge output against the checksums in its summary.json (xxh128 or sha256, as recorded): " +
-            "every table, index and rejects.csv, and with --inputs every input file. Exit 0 when all match, 1 when a file differs or is missing, 2 when there is no usable summary.json.")
+            "every table, index and rejects.csv, and with --inputs every input file. Exit 0 when all match, 1 when a file differs or is missing (or is a table summary.json does not list), 2 when there is no usable summary.json; " +
+            "an input read from standard input or a pipe is not checked (it cannot be read again).")
         {
             dir, inputs, threads, quiet,
         };
