@@ -19,6 +19,7 @@ internal static class PlotCommand
             long? id = p.GetValue(gcntr);
             string? name = p.GetValue(designation);
             if ((id is null) == (name is null)) return VerbEnd.Of("plot", new OutputError("give --gcntr or --designation (one of them)"));
+            if (PlotWriter.OutProblem(p.GetValue(output)!) is { } badOut) return VerbEnd.Of("plot", badOut);
             if (name is not null)
             {
                 var (named, error) = PlotWriter.GcntrNamed(d, name);

@@ -22,17 +22,19 @@ public static partial class Coordinates
             why = $"right ascension {text} is not in [0, 360) deg";
             return null;
         }
-        if (Sexagesimal(t, 'h') is not var (negative, h, m, s))
+        if (Sexagesimal(t, 'h') is not var (negative, h, m, s, wholeSeconds))
         {
             why = $"'{text}' is not a right ascension: decimal degrees, or hours, minutes, seconds as 12:34:56.7, 12 34 56.7 or 12h34m56.7s";
             return null;
         }
-        if (negative || h >= 24 || m >= 60 || s >= 60)
+        if (negative || h >= 24 || m >= 60 || wholeSeconds >= 60)
         {
             why = $"right ascension '{text}' is out of range (hours 0-23, minutes and seconds below 60)";
             return null;
         }
-        return 15.0 * (h + m / 60.0 + s / 3600.0);
+        // Just under 24h as written may add up to 360 as a double: the same point as 0h.
+        double degrees = 15.0 * (h + m / 60.0 + s / 3600.0);
+        return degrees >= 360 ? degrees - 360 : degrees;
     }
 
     /// <summary>Declination in degrees, [-90, 90]: decimal degrees, or d:m:s (the sign applies to the whole).</summary>
@@ -46,13 +48,14 @@ public static partial class Coordinates
             why = $"declination {text} is not in [-90, 90] deg";
             return null;
         }
-        if (Sexagesimal(t, 'd') is not var (negative, d, m, s))
+        if (Sexagesimal(t, 'd') is not var (negative, d, m, s, wholeSeconds))
         {
             why = $"'{text}' is not a declination: decimal degrees, or degrees, arcminutes, arcseconds as -12:34:56.7, -12 34 56.7 or -12d34m56.7s";
             return null;
         }
         double value = d + m / 60.0 + s / 3600.0;
-        if (m >= 60 || s >= 60 || value > 90)
+        // Beyond 90 as written, not as added up (89:59:59.99999999999999999 is 90 as a double, and in range).
+        if (m >= 60 || wholeSeconds >= 60 || d > 90 || d == 90 && (m > 0 || s > 0))
         {
             why = $"declination '{text}' is out of range (|dec| at most 90 deg, minutes and seconds below 60)";
             return null;
@@ -105,17 +108,25 @@ public static partial class Coordinates
     private static double? Decimal(string t) =>
         double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v : null;
 
-    /// <summary>Three fields (the last two may be absent), by colons, spaces or unit letters ('h' or 'd', then 'm', 's').</summary>
-    private static (bool Negative, double First, double Minutes, double Seconds)? Sexagesimal(string t, char firstUnit)
+    /// <summary>
+    /// Three fields (the last two may be absent), by colons, blanks or unit letters ('h' or 'd', then 'm', 's'; blanks
+    /// around a letter allowed, "12h" alone too). <c>WholeSeconds</c> is the seconds' field as written, before its
+    /// decimals: the range is judged on it, since 59.99999999999999999 is 60 as a double and yet below 60.
+    /// </summary>
+    private static (bool Negative, double First, double Minutes, double Seconds, double WholeSeconds)? Sexagesimal(string t, char firstUnit)
     {
         var m = SexagesimalPattern().Match(t);
         if (!m.Success) return null;
         if (m.Groups["u1"].Success && char.ToLowerInvariant(m.Groups["u1"].Value[0]) != firstUnit && m.Groups["u1"].Value != "°") return null;
         double F(string g) => m.Groups[g].Success && m.Groups[g].Value.Length > 0 ? double.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture) : 0;
-        return (m.Groups["sign"].Value == "-", F("a"), F("b"), F("c"));
+        string seconds = m.Groups["c"].Value;
+        int dot = seconds.IndexOf('.');
+        double whole = seconds.Length == 0 ? 0 : double.Parse(dot < 0 ? seconds : seconds[..dot], CultureInfo.InvariantCulture);
+        return (m.Groups["sign"].Value == "-", F("a"), F("b"), F("c"), whole);
     }
 
-    [GeneratedRegex(@"^(?<sign>[+-]?)(?<a>\d+)(?:(?<u1>[hd°])|:|\s+)(?<b>\d+)(?:[m']|:|\s+)?(?:(?<c>\d+(?:\.\d*)?)[s""]?)?$",
+    // A lone first field with its unit letter ("12h", "-45d"), or two or three fields.
+    [GeneratedRegex(@"^(?<sign>[+-]?)(?<a>\d+)(?:\s*(?<u1>[hd°])$|(?:\s*(?<u1>[hd°])\s*|:|\s+)(?<b>\d+)(?:\s*[m']\s*|:|\s+)?(?:(?<c>\d+(?:\.\d*)?)\s*[s""]?)?$)",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SexagesimalPattern();
 }

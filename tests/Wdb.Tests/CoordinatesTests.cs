@@ -16,6 +16,12 @@ public class CoordinatesTests
     [InlineData("23:59:59.99", 359.99995833333333)]
     [InlineData("00:00:00.5", 0.0020833333333333333)]
     [InlineData("12:30", 187.5)]
+    [InlineData("0:39:59.99999999999999999", 10.0)]   // the seconds are 60 as a double: 15 * (39/60 + 60/3600)
+    [InlineData("23:59:59.99999999999999999", 0.0)]   // 24h as a double: the same point as 0h
+    [InlineData("0h 40m 0s", 10.0)]                   // blanks between the parts
+    [InlineData("12h 30m 15.5s", 187.56458333333333)] // 15 * (12 + 30/60 + 15.5/3600)
+    [InlineData("12h", 180.0)]
+    [InlineData("12h30m", 187.5)]
     public void A_right_ascension_is_read_in_degrees_or_hours(string text, double degrees)
     {
         Assert.Equal(degrees, Coordinates.ParseRa(text, out string? why)!.Value, 10);
@@ -29,6 +35,12 @@ public class CoordinatesTests
     [InlineData("-00:15:30.5", -0.25847222222222222)]  // the sign of a zero degree field is kept
     [InlineData("+89 59 59.9", 89.99997222222222)]
     [InlineData("90:00:00", 90.0)]
+    [InlineData("-0:29:59.99999999999999999", -0.5)]  // the seconds are 60 as a double: -(29/60 + 60/3600)
+    [InlineData("89:59:59.99999999999999999", 90.0)]
+    [InlineData("-10d 30m 0s", -10.5)]
+    [InlineData("10d 30m", 10.5)]
+    [InlineData("45d", 45.0)]
+    [InlineData("-45d", -45.0)]
     public void A_declination_is_read_in_degrees_or_sexagesimal(string text, double degrees)
     {
         Assert.Equal(degrees, Coordinates.ParseDec(text, out string? why)!.Value, 10);
@@ -38,6 +50,10 @@ public class CoordinatesTests
     [Theory]
     [InlineData("24:00:00", "out of range")]
     [InlineData("12:60:00", "out of range")]
+    [InlineData("0:39:60", "out of range")]        // a written 60 is out of range, a sum that rounds to it is not
+    [InlineData("0:39:60.0", "out of range")]
+    [InlineData("0h 60m", "out of range")]
+    [InlineData("45d", "is not a right ascension")]
     [InlineData("-01:00:00", "out of range")]
     [InlineData("360", "not in [0, 360)")]
     [InlineData("twelve", "is not a right ascension")]
@@ -52,6 +68,9 @@ public class CoordinatesTests
     [InlineData("91", "not in [-90, 90]")]
     [InlineData("90:00:01", "out of range")]
     [InlineData("-10:61:00", "out of range")]
+    [InlineData("90:00:00.5", "out of range")]
+    [InlineData("10:30:60", "out of range")]
+    [InlineData("-45h", "is not a declination")]
     [InlineData("10h00m00s", "is not a declination")]
     public void A_bad_declination_says_why(string text, string why)
     {

@@ -35,8 +35,7 @@ public static class Exporter
         table = table.ToLowerInvariant();
         if (!OutputWriter.TableNames.Contains(table))
             return new OutputError($"unknown table '{table}' (expected groups, members or extractions)");
-        if (outFile == StandardOutput && kind == Format.Parquet)
-            return new OutputError("--out -: Parquet is written to a file (its footer points back into it); csv and ipac go to standard output");
+        if (OutProblem(dir, outFile, kind.Value) is { } badOut) return badOut;
         if (region is { } r && !(r.RaDeg >= 0 && r.RaDeg < 360 && r.DecDeg >= -90 && r.DecDeg <= 90 && r.RadiusArcsec > 0 && r.RadiusArcsec <= MostRegionArcsec))
             return new OutputError($"a region needs RA in [0, 360), Dec in [-90, 90] and a radius in (0, {MostRegionArcsec}] arcsec, got {r.RaDeg}, {r.DecDeg}, {r.RadiusArcsec}");
         using var reader = OutputReader.TryOpen(dir, out var error);
@@ -52,6 +51,18 @@ public static class Exporter
             "members" => Write(reader.Members(), reader.MemberCount, TableColumns.Members, table, kind.Value, parquetRowGroupRows, outFile),
             _ => Write(reader.Extractions(), reader.ExtractionCount, TableColumns.Extractions, table, kind.Value, parquetRowGroupRows, outFile),
         };
+    }
+
+    /// <summary>Why the table cannot go to <paramref name="outFile"/>, found before anything is read or written; null when it can.</summary>
+    private static OutputError? OutProblem(string dir, string outFile, Format format)
+    {
+        if (outFile.Length == 0) return new OutputError("--out is empty: name a file, or - for standard output (csv and ipac)");
+        if (outFile == StandardOutput)
+            return format == Format.Parquet ? new OutputError("--out -: Parquet is written to a file (its footer points back into it); csv and ipac go to standard output") : null;
+        // The export would be renamed over the table it reads (or over the checksums of them all), and succeed.
+        return OutputWriter.FileOf(dir, outFile) is string name
+            ? new OutputError($"--out {outFile} is {name} of the merge output '{dir}' being read: choose another path")
+            : null;
     }
 
     /// <summary>

@@ -57,16 +57,16 @@ public static class GroupPage
         {
             ("gcntr", g.Gcntr.ToString()),
             ("designation", g.Designation),
-            ("position (weighted mean)", $"RA {Markup.Num(g.RaW, 6)}\u00B0 \u00B1 {Markup.Num(g.SigRaW, 3)}\u2033, Dec {Markup.Num(g.DecW, 6)}\u00B0 \u00B1 {Markup.Num(g.SigDecW, 3)}\u2033"),
-            ("position (unweighted mean)", $"RA {Markup.Num(g.Ra, 6)}\u00B0, Dec {Markup.Num(g.Dec, 6)}\u00B0"),
-            ("rms separation", $"{Markup.Num(g.RmsSep, 3)}\u2033"),
+            ("position (weighted mean)", $"RA {Value(g.RaW, 6, "\u00B0")}{PlusMinus(g.SigRaW, 3, "\u2033")}, Dec {Value(g.DecW, 6, "\u00B0")}{PlusMinus(g.SigDecW, 3, "\u2033")}"),
+            ("position (unweighted mean)", $"RA {Value(g.Ra, 6, "\u00B0")}, Dec {Value(g.Dec, 6, "\u00B0")}"),
+            ("rms separation", Value(g.RmsSep, 3, "\u2033")),
             ("members, scans", $"{g.NMembers} members in {g.NScans} scans"),
             ("confirmation", $"detected in {g.Sdet} of {g.Spos} scans covering the position (sdet/spos)"),
             ("candidate group", $"cgid {g.Cgid}, {g.CandidateSize} extractions{(g.Confused ? ", confused and split" : "")}{(g.Unresolved ? ", unresolved (kept whole)" : "")}"),
-            ("time", $"mean JD {Markup.Num(g.MeanJDate, 5)}, baseline {Markup.Num(g.BaselineDays, 2)} d"),
-            ("variability", $"Stetson J {Markup.Num(g.StetsonJ, 3)}, Stetson K {Markup.Num(g.StetsonK, 3)}, structure-function amplitude {Markup.Num(g.SfAmp, 3)} mag"),
+            ("time", double.IsFinite(g.MeanJDate) ? $"mean JD {Value(g.MeanJDate, 5)}, baseline {Value(g.BaselineDays, 2, " d")}" : "no times"),
+            ("variability", Variability(g)),
             ("proper motion", g.PmStatus == MotionStatus.Fitted
-                ? $"\u03BC\u03B1 cos \u03B4 {Markup.Num(g.PmRa, 1)} \u00B1 {Markup.Num(g.PmRaErr, 1)}, \u03BC\u03B4 {Markup.Num(g.PmDec, 1)} \u00B1 {Markup.Num(g.PmDecErr, 1)} mas/yr (\u03C7\u00B2 {Markup.Num(g.PmChi2, 2)})"
+                ? $"\u03BC\u03B1 cos \u03B4 {Markup.Num(g.PmRa, 1)} \u00B1 {Markup.Num(g.PmRaErr, 1)}, \u03BC\u03B4 {Markup.Num(g.PmDec, 1)} \u00B1 {Markup.Num(g.PmDecErr, 1)} mas/yr (\u03C7\u00B2 {Value(g.PmChi2, 2)})"
                 : $"not fitted: {MotionText(g.PmStatus)}"),
             ("artifact flags", $"{g.NFlagged} flagged members, cc_mask {g.CcMask}{(g.MixedFlags ? ", mixed" : "")}"),
         };
@@ -74,6 +74,25 @@ public static class GroupPage
         foreach (var (n, v) in rows)
             if (v.Length > 0) sb.Append($"<tr><th>{Markup.Escape(n)}</th><td>{Markup.Escape(v)}</td></tr>\n");
         sb.Append("</table>\n");
+    }
+
+    // A missing value (NaN) is a dash, or the sentence says why there is none: never a unit alone ("baseline  d").
+    private const string Dash = "\u2014";
+
+    /// <summary>A value and its unit, or a dash for a missing one.</summary>
+    private static string Value(double v, int decimals, string unit = "") => double.IsFinite(v) ? Markup.Num(v, decimals) + unit : Dash;
+
+    /// <summary>" ± σ" with its unit, or nothing when σ is missing.</summary>
+    private static string PlusMinus(double sigma, int decimals, string unit) => double.IsFinite(sigma) ? $" \u00B1 {Markup.Num(sigma, decimals)}{unit}" : "";
+
+    /// <summary>Stetson J and K and the structure-function amplitude; "no detections" for a group without one in any band (each is then NaN).</summary>
+    private static string Variability(GroupRecord g)
+    {
+        bool detected = false;
+        for (int b = 0; b < Bands.Count; b++) detected |= g[(Band)b].NDet > 0;
+        return detected
+            ? $"Stetson J {Value(g.StetsonJ, 3)}, Stetson K {Value(g.StetsonK, 3)}, structure-function amplitude {Value(g.SfAmp, 3, " mag")}"
+            : "no detections";
     }
 
     private static string MotionText(MotionStatus s) => s switch
@@ -92,7 +111,7 @@ public static class GroupPage
         for (int b = 0; b < Bands.Count; b++)
         {
             var s = g[(Band)b];
-            string weighted = float.IsFinite(s.MagW) ? $"{Markup.Num(s.MagW, 3)} \u00B1 {Markup.Num(s.MagWErr, 3)}" : "";
+            string weighted = float.IsFinite(s.MagW) ? $"{Markup.Num(s.MagW, 3)}{PlusMinus(s.MagWErr, 3, "")}" : "";
             sb.Append($"<tr><th>{GroupPlots.BandLabels[b]}</th>{Cell(s.NDet.ToString())}{Cell(s.NNonDet.ToString())}{Cell(weighted)}{Cell(Markup.Num(s.Mag, 3))}{Cell(Markup.Num(s.Rms, 3))}{Cell(Markup.Num(s.RedChi2, 2))}{Cell(Markup.Num(s.Min, 3))}{Cell(Markup.Num(s.Max, 3))}</tr>\n");
         }
         sb.Append("</tbody>\n</table>\n");

@@ -28,12 +28,24 @@ public static class PlotWriter
 
     public static OutputError? Write(string dir, long gcntr, string outDir)
     {
+        if (OutProblem(outDir) is { } badOut) return badOut;
         var read = Read(dir, gcntr, out var error);
         if (read is not { } found) return error;
         return Publish(outDir, Render(found.Group, found.Members, dir, found.Neighbours));
     }
 
     /// <summary>The one group a designation names (<see cref="Queries.Named"/>), or why there is not one.</summary>
+    /// <summary>
+    /// Why <paramref name="outDir"/> cannot be the plots' directory before anything is read: empty, or `-`, which is
+    /// standard output to export and the look-ups, while a plot is three files. Null when it can.
+    /// </summary>
+    public static OutputError? OutProblem(string outDir) => outDir switch
+    {
+        "" => new OutputError("--out is empty: name the directory for the plots"),
+        Exporter.StandardOutput => new OutputError($"--out -: a plot is a directory ({string.Join(", ", OurFiles)}), not standard output: name the directory"),
+        _ => null,
+    };
+
     public static (long Gcntr, OutputError? Error) GcntrNamed(string dir, string designation)
     {
         try

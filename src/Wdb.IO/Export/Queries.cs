@@ -18,8 +18,9 @@ public static class Queries
 
     /// <summary>
     /// The members of each group in <paramref name="gcntrs"/>, then of the group of each extraction in
-    /// <paramref name="cntrs"/>, in time order, as one table. An unknown gcntr or cntr, or an extraction that is
-    /// in no group (filtered), is an error and nothing is written.
+    /// <paramref name="cntrs"/>, in time order, as one table. A group named more than once (twice by gcntr, or by two
+    /// of its members' cntr) is listed once, where first named: a light curve holds each point once. An unknown gcntr
+    /// or cntr, or an extraction that is in no group (filtered), is an error and nothing is written.
     /// </summary>
     public static OutputError? Members(string dir, IReadOnlyList<long> gcntrs, IReadOnlyList<long> cntrs, bool ipac, TextWriter to,
         IReadOnlyList<string>? designations = null)
@@ -45,8 +46,10 @@ public static class Queries
                 groups.Add(x.Gcntr);
             }
             var rows = new List<MemberRecord>();
+            var listed = new HashSet<long>();
             foreach (long gcntr in groups)
             {
+                if (!listed.Add(gcntr)) continue;
                 var members = reader.MembersOf(gcntr);
                 if (members.Count == 0) return new OutputError($"no group with gcntr {gcntr} in '{dir}'");
                 rows.AddRange(members);

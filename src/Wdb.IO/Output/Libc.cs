@@ -4,14 +4,16 @@ namespace Wdb.IO;
 
 /// <summary>
 /// The POSIX calls the output writers need and .NET does not offer: a directory fsync and an
-/// atomic exchange (<see cref="AtomicDirectory"/>), O_DIRECT files (<see cref="DirectFile"/>).
+/// atomic exchange (<see cref="AtomicDirectory"/>), O_DIRECT files (<see cref="DirectFile"/>); and a
+/// look at a path that may be a FIFO without waiting for its writer (<see cref="InputPaths.NotReadableAgain"/>).
 /// Flag values are those of Linux on x64 and arm64 (O_DIRECT differs: see DirectFile).
 /// Source-generated (LibraryImport): the marshalling is compiled into the image with the rest, where
 /// DllImport's stubs were jitted at their first call in every run (bench/NOTES.md 86).
 /// </summary>
 internal static partial class Libc
 {
-    public const int ORdOnly = 0, OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, OCloexec = 0x80000;
+    public const int ORdOnly = 0, OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, ONonblock = 0x800, OCloexec = 0x80000;
+    public const int SeekCur = 1;
     public const int EInval = 22, AtFdCwd = -100;
     public const uint RenameExchange = 2;
 
@@ -31,6 +33,9 @@ internal static partial class Libc
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fsync(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial long lseek(int fd, long offset, int whence);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int ftruncate(int fd, long length);

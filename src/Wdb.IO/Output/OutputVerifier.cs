@@ -4,14 +4,23 @@ using Wdb.Core;
 namespace Wdb.IO;
 
 /// <summary>What checking one file against its recorded checksum found.</summary>
-public enum VerifyStatus { Ok, Differs, Missing, Unreadable, Unlisted }
+public enum VerifyStatus
+{
+    Ok, Differs, Missing, Unreadable,
+    /// <summary>In the directory, not wdb's, and not in summary.json: noted.</summary>
+    Unlisted,
+    /// <summary>A file every merge writes (<see cref="OutputWriter.FileNames"/>) that summary.json's outputs leave out: nothing to check it by.</summary>
+    NotListed,
+    /// <summary>An input that cannot be read again (standard input, a pipe: <see cref="InputPaths.NotReadableAgain"/>): not failed.</summary>
+    NotChecked,
+}
 
 /// <param name="Name">The file as summary.json names it (an output's file name, an input's path as given to the merge).</param>
 /// <param name="Detail">For a file that is not <see cref="VerifyStatus.Ok"/>: what was expected or what went wrong.</param>
 public sealed record VerifyResult(string Name, bool Input, VerifyStatus Status, string? Detail = null)
 {
-    /// <summary>An unlisted file is reported, not counted against the output: the tables are all listed.</summary>
-    public bool Failed => Status is VerifyStatus.Differs or VerifyStatus.Missing or VerifyStatus.Unreadable;
+    /// <summary>An unlisted file is reported, not counted against the output; a table left out of the list is (it goes unchecked).</summary>
+    public bool Failed => Status is VerifyStatus.Differs or VerifyStatus.Missing or VerifyStatus.Unreadable or VerifyStatus.NotListed;
 }
 
 /// <summary>
@@ -24,8 +33,9 @@ public static class OutputVerifier
 {
     /// <summary>
     /// The files' results in summary.json's order (outputs, then inputs and --not-in catalogues when <paramref name="inputs"/>),
-    /// then files in the directory that summary.json does not list; or an error for a directory without
-    /// a readable summary.json. Files are read on up to <paramref name="threads"/> threads (0: every core).
+    /// then the files every merge writes that its outputs leave out (failed: an empty list must not pass), then other
+    /// files in the directory that summary.json does not list (noted); or an error for a directory without a readable
+    /// summary.json. Files are read on up to <paramref name="threads"/> threads (0: every core).
     /// </summary>
     public static (IReadOnlyList<VerifyResult> Results, OutputError? Error) Verify(string dir, bool inputs, int threads = 0)
     {
@@ -74,13 +84,17 @@ public static class OutputVerifier
             results[i] = Check(name, path, input, recorded);
         });
         var listed = expected.Where(e => !e.Input).Select(e => e.Name).Append("summary.json").ToHashSet();
-        var unlisted = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Where(n => !listed.Contains(n!)).Order(StringComparer.Ordinal)
+        var notListed = OutputWriter.FileNames.Where(n => !listed.Contains(n))
+            .Select(n => new VerifyResult(n, false, VerifyStatus.NotListed, "not listed in summary.json's outputs"));
+        var unlisted = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName)
+            .Where(n => !listed.Contains(n!) && !OutputWriter.FileNames.Contains(n)).Order(StringComparer.Ordinal)
             .Select(n => new VerifyResult(n!, false, VerifyStatus.Unlisted, "not listed in summary.json"));
-        return ([.. results, .. unlisted], null);
+        return ([.. results, .. notListed, .. unlisted], null);
     }
 
     private static VerifyResult Check(string name, string path, bool input, string recorded)
     {
+        if (input && InputPaths.NotReadableAgain(path) is string why) return new(name, input, VerifyStatus.NotChecked, why);
         if (!Checksums.TryParseValue(recorded, out var algorithm, out string hex))
             return new(name, input, VerifyStatus.Unreadable, $"summary.json records '{recorded}', not a checksum");
         if (!File.Exists(path)) return new(name, input, VerifyStatus.Missing, "no such file");

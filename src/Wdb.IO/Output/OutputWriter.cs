@@ -205,6 +205,38 @@ public static class OutputWriter
     public static string ParentOf(string outDir) =>
         Path.GetDirectoryName(TargetOf(outDir, out var error) ?? throw new ArgumentException(error!.Message, nameof(outDir)))!;
 
+    /// <summary>
+    /// Which output file of the directory <paramref name="outDir"/> (one of <see cref="FileNames"/>, or summary.json)
+    /// <paramref name="path"/> names, links to directories on either path followed (a link to `m` is `m`); null when
+    /// none. Another file written over one of them would replace a table of the output, or the checksums of them all.
+    /// </summary>
+    public static string? FileOf(string outDir, string path)
+    {
+        try
+        {
+            string full = Path.GetFullPath(path), name = Path.GetFileName(full);
+            if (!FileNames.Append("summary.json").Contains(name, PathNames)) return null;
+            return PathNames.Equals(RealDirectory(Path.GetDirectoryName(full)!), RealDirectory(outDir)) ? name : null;
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException)
+        {
+            return null;   // no such directory (it holds no output), or a path that cannot be one: its writer says so
+        }
+    }
+
+    // Windows' and macOS's file systems take GROUPS.FB for groups.fb.
+    private static readonly StringComparer PathNames =
+        OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+
+    /// <summary>The full path of a directory with every link on the way followed, so that two names of one directory compare equal.</summary>
+    private static string RealDirectory(string dir)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+        if (Path.GetDirectoryName(full) is not string parent) return full;   // a root
+        string here = Path.Combine(RealDirectory(parent), Path.GetFileName(full));
+        return new DirectoryInfo(here).ResolveLinkTarget(returnFinalTarget: true) is { } target ? RealDirectory(target.FullName) : here;
+    }
+
     /// <summary>The atomic part shared by both entry points: a temporary sibling, the files, the summary, the swap.</summary>
     internal static OutputError? Publish(string outDir, RunSummary summary, IReadOnlyList<RejectRecord> rejects, int threads,
         ChecksumAlgorithm checksum, TableWriters tables)

@@ -421,6 +421,36 @@ public sealed class CliTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// export's --out empty or naming a file of the merge it reads, and plot's empty or `-` (standard output elsewhere; a plot
+    /// is a directory): one line, exit 2, and nothing written.
+    /// </summary>
+    [Fact]
+    public void An_out_that_cannot_take_the_export_or_the_plot_is_one_line_and_exit_2()
+    {
+        string data = Path.Combine(_dir, "two.csv"), outDir = Path.Combine(_dir, "m"), groups = Path.Combine(outDir, "groups.fb");
+        File.WriteAllText(data, "cntr,scan_key,ra,dec,jdate,j_m,j_msigcom\n1,1,10,0,2451000.5,12,0.02\n2,2,10.00001,0,2451001.5,12.1,0.02\n");
+        Assert.Equal(0, WdbProcess.Run("merge", data, "--out", outDir, "--quiet").Exit);
+        byte[] before = File.ReadAllBytes(groups);
+        (string[] Args, string Said)[] cases =
+        [
+            (["export", outDir, "--table", "groups", "--out", groups], $"wdb export: --out {groups} is groups.fb of the merge output '{outDir}' being read: choose another path"),
+            (["export", outDir, "--table", "groups", "--out", ""], "wdb export: --out is empty: name a file, or - for standard output (csv and ipac)"),
+            (["plot", outDir, "--gcntr", "1", "--out", ""], "wdb plot: --out is empty: name the directory for the plots"),
+            (["plot", outDir, "--gcntr", "1", "--out", "-"], "wdb plot: --out -: a plot is a directory (lightcurve.svg, sky.svg, index.html), not standard output: name the directory"),
+        ];
+        foreach (var (args, said) in cases)
+        {
+            var run = WdbProcess.Run(args);
+            Assert.True(run.Exit == 2, $"{string.Join(' ', args)}: exit {run.Exit}: {run.Stderr}");
+            Assert.Equal(said, run.Stderr.TrimEnd());
+            Assert.Equal("", run.Stdout);
+        }
+        Assert.Equal(before, File.ReadAllBytes(groups));
+        Assert.Equal(["m", "two.csv"], Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName).Order());
+        Assert.False(Directory.Exists(Path.Combine(Environment.CurrentDirectory, "-")));
+    }
+
     [Fact]
     public void Every_verb_has_help()
     {

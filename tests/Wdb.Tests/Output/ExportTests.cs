@@ -173,6 +173,7 @@ public class ExportTests
         Assert.Contains("unknown table", Exporter.Export(tmp["out"], "stars", "csv", tmp["a.csv"])!.Message);
         Assert.Contains("unknown export format", Exporter.Export(tmp["out"], "groups", "fits", tmp["a.csv"])!.Message);
         Assert.Contains("not a wdb output", Exporter.Export(tmp["nowhere"], "groups", "csv", tmp["a.csv"])!.Message);
+        Assert.Equal("--out is empty: name a file, or - for standard output (csv and ipac)", Exporter.Export(tmp["out"], "groups", "csv", "")!.Message);
         File.WriteAllText(tmp["file"], "x");
         Assert.NotNull(Exporter.Export(tmp["out"], "groups", "csv", tmp["file/a.csv"]));
 
@@ -181,6 +182,30 @@ public class ExportTests
         Assert.StartsWith("gcntr,", File.ReadAllText(tmp["g.csv"]));
         Assert.Empty(Directory.GetFiles(tmp.Path, "g.csv.tmp-*"));
         Assert.False(File.Exists(tmp["a.csv"]));
+    }
+
+    /// <summary>
+    /// An --out that is one of the merge output's own files, by any name (through a link to its directory, with a "."), is
+    /// refused before anything is written, and the file is left as it was; another file in that directory is written.
+    /// </summary>
+    [Fact]
+    public void An_export_over_a_file_of_the_merge_it_reads_is_refused()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        string dir = tmp["out"], link = tmp["link"];
+        Directory.CreateSymbolicLink(link, dir);
+        foreach (string name in OutputWriter.FileNames.Append("summary.json"))
+        {
+            byte[] before = File.ReadAllBytes(Path.Combine(dir, name));
+            foreach (var (read, over) in new[] { (dir, Path.Combine(dir, name)), (link, Path.Combine(dir, name)), (dir, Path.Combine(link, ".", name)) })
+                Assert.Equal($"--out {over} is {name} of the merge output '{read}' being read: choose another path",
+                    Exporter.Export(read, "members", "csv", over)?.Message);
+            Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, name)));
+        }
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp-*"));
+        Assert.Null(Exporter.Export(link, "groups", "csv", Path.Combine(dir, "groups.csv")));
+        Assert.StartsWith("gcntr,", File.ReadAllText(Path.Combine(dir, "groups.csv")));
     }
 
     /// <summary>

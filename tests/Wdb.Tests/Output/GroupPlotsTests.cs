@@ -300,6 +300,35 @@ public sealed class GroupPlotsTests : IDisposable
         XDocument.Parse(files.SkySvg);
     }
 
+    /// <summary>
+    /// A value that is missing (NaN) reads as a dash, or the sentence says why ("no times", "no detections"): the page never
+    /// shows a unit alone ("mean JD , baseline  d"). Here a group merged from rows without a time or a magnitude, and one
+    /// detected once (a time, but no variability to measure).
+    /// </summary>
+    [Fact]
+    public void The_page_says_what_is_missing_and_never_a_unit_alone()
+    {
+        static Dictionary<string, string> SummaryOf(GroupRecord g, MemberRecord[] members) =>
+            XDocument.Parse(PlotWriter.Render(g, members, "m").IndexHtml).Descendants("table").Single(t => t.Attribute("class")?.Value == "summary")
+                .Elements("tr").ToDictionary(r => r.Element("th")!.Value, r => r.Element("td")!.Value);
+        var bare = Group() with
+        {
+            SigRaW = float.NaN, SigDecW = float.NaN, RmsSep = float.NaN, MeanJDate = double.NaN, BaselineDays = float.NaN,
+            StetsonJ = float.NaN, StetsonK = float.NaN, SfAmp = float.NaN,
+            J = GroupBandRecord.Empty, H = GroupBandRecord.Empty, K = GroupBandRecord.Empty,
+        };
+        var rows = SummaryOf(bare, [Member(11, double.NaN, Null), Member(12, double.NaN, Null)]);
+        Assert.Equal("no times", rows["time"]);
+        Assert.Equal("no detections", rows["variability"]);
+        Assert.Equal("\u2014", rows["rms separation"]);
+        Assert.Equal("RA 180.000000\u00B0, Dec 0.000000\u00B0", rows["position (weighted mean)"]);
+
+        var once = bare with { MeanJDate = 2451000.5, BaselineDays = 0, J = GroupBandRecord.Empty with { NDet = 1, MagW = 14, Mag = 14, Min = 14, Max = 14 } };
+        rows = SummaryOf(once, [Member(11, 2451000.5, Det(14, 0.05f))]);
+        Assert.Equal("mean JD 2451000.50000, baseline 0.00 d", rows["time"]);
+        Assert.Equal("Stetson J \u2014, Stetson K \u2014, structure-function amplitude \u2014", rows["variability"]);
+    }
+
     // ---- the verb ----
 
     [Fact]

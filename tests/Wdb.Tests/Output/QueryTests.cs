@@ -125,6 +125,11 @@ public sealed class QueryTests : IDisposable
             var times = rows.Where(r => long.Parse(r["gcntr"]) == g.Key).Select(r => r["jdate"].Length == 0 ? double.NaN : D(r["jdate"])).ToList();
             Assert.Equal(times.Where(t => !double.IsNaN(t)).Order(), times.Where(t => !double.IsNaN(t)));
         }
+        // A group named again (by gcntr, or by another member's cntr) is listed once, where first named.
+        var again = new StringWriter();
+        Assert.Null(Queries.Members(dir, [byGroup[0].Key, byGroup[1].Key, byGroup[0].Key], [viaCntr, byGroup[2].First().Cntr, byGroup[1].Last().Cntr],
+            ipac: false, again));
+        Assert.Equal(text.ToString(), again.ToString());
 
         var filtered = extractions.First(x => x.Gcntr < 0);
         foreach (var (gcntrs, cntrs, why) in new (long[], long[], string)[]

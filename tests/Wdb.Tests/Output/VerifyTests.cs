@@ -91,6 +91,73 @@ public sealed class VerifyTests : IDisposable
         Assert.Equal("summary.json records 'md5:0123', not a checksum", groups.Detail);
     }
 
+    /// <summary>
+    /// A summary whose outputs leave out a file every merge writes fails on it, whatever the file holds (it would go
+    /// unchecked); an empty outputs fails on each of them. Not a note, and not counted as checked.
+    /// </summary>
+    [Fact]
+    public void A_summary_that_leaves_out_a_table_fails_on_it()
+    {
+        var (_, outDir) = Merge("unlisted", ChecksumAlgorithm.Xxh128);
+        string summaryPath = Path.Combine(outDir, "summary.json");
+        var summary = JsonNode.Parse(File.ReadAllText(summaryPath))!;
+        summary["outputs"]!.AsObject().Remove("groups.fb");
+        File.WriteAllText(summaryPath, summary.ToJsonString());
+        File.WriteAllText(Path.Combine(outDir, "groups.fb"), "junk");
+
+        var results = OutputVerifier.Verify(outDir, inputs: false).Results;
+        var failed = Assert.Single(results, r => r.Failed);
+        Assert.Equal(("groups.fb", "not listed in summary.json's outputs"), (failed.Name, failed.Detail));
+        Assert.Equal(OutputWriter.FileNames.Order(), results.Select(r => r.Name).Order());   // once, not as a note too
+
+        summary["outputs"] = new JsonObject();
+        File.WriteAllText(summaryPath, summary.ToJsonString());
+        var none = WdbProcess.Run("verify", outDir, "--quiet");
+        Assert.Equal(1, none.Exit);
+        Assert.Equal(string.Concat(OutputWriter.FileNames.Select(n => $"{n}: FAILED, not listed in summary.json's outputs\n")), none.Stdout);
+        Assert.Contains($"wdb verify: {OutputWriter.FileNames.Count} of {OutputWriter.FileNames.Count} files FAILED", none.Stderr);
+    }
+
+    /// <summary>
+    /// An input the merge read from standard input, a descriptor (`&lt;(...)`: /dev/fd/N, /proc/self/fd/N) or a FIFO cannot
+    /// be read again: not checked and not failed, and never opened (a FIFO would wait for a writer, /proc/self/fd/0 is
+    /// this process's own input).
+    /// </summary>
+    [Fact]
+    public async Task Inputs_that_cannot_be_read_again_are_not_checked()
+    {
+        string outDir = _s.PathOf("piped");
+        var merge = WdbProcess.Run(File.ReadAllBytes(Golden), "merge", "-", "--out", outDir, "--device", "cpu", "--quiet");
+        Assert.True(merge.Exit == 0, merge.Stderr);
+        var verify = WdbProcess.Run("verify", outDir, "--inputs");
+        Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);
+        Assert.Contains("input -: not checked (standard input cannot be read again)\n", verify.Stdout);
+        Assert.Contains($"wdb verify: {OutputWriter.FileNames.Count} files as recorded (1 input not checked)", verify.Stderr);
+
+        if (!OperatingSystem.IsLinux()) return;
+        string fifo = _s.PathOf("fifo");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo)) mkfifo.WaitForExit();
+        Assert.True(File.Exists(fifo));
+        string summaryPath = Path.Combine(outDir, "summary.json");
+        var summary = JsonNode.Parse(File.ReadAllText(summaryPath))!;
+        var inputs = summary["inputs"]!.AsArray();
+        string[] pipes = ["/dev/fd/63", "/proc/self/fd/0", "/dev/stdin", fifo];
+        foreach (string pipe in pipes)
+        {
+            var file = inputs[0]!.DeepClone().AsObject();
+            file["path"] = pipe;
+            inputs.Add(file);
+        }
+        File.WriteAllText(summaryPath, summary.ToJsonString());
+        var checking = Task.Run(() => OutputVerifier.Verify(outDir, inputs: true));
+        var first = await Task.WhenAny(checking, Task.Delay(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken));
+        Assert.True(first == checking, "verify opened a FIFO and waits for its writer");
+        var results = (await checking).Results.Where(r => r.Input).ToList();
+        Assert.Equal(["-", .. pipes], results.Select(r => r.Name));
+        Assert.All(results, r => Assert.False(r.Failed, r.Name));
+        Assert.Equal(["standard input cannot be read again", .. pipes.Select(_ => "a pipe cannot be read again")], results.Select(r => r.Detail));
+    }
+
     [Fact]
     public void A_directory_without_a_usable_summary_is_an_error()
     {
