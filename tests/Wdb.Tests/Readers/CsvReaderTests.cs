@@ -35,8 +35,8 @@ public class CsvReaderTests
         Assert.Equal(3.5f, b.Prox[0]);
         Assert.Equal(77, b.Truth[0]);
 
-        // Lines 4-5: one record with a quoted field spanning two lines; date yymmdd;
-        // empty msigcom falls back to cmsig; a doubled quote inside a quoted flag.
+        // Line 4: quoted fields (one holding a comma); date yymmdd; empty msigcom falls back
+        // to cmsig; a doubled quote inside a quoted flag.
         Assert.Equal(2, b.Cntr[1]);
         Assert.Equal(4, b.Line[1]);
         Assert.Equal(ScanKeys.FromSurvey((byte)'n', 981002, 12), b.ScanKey[1]);
@@ -47,7 +47,7 @@ public class CsvReaderTests
         Assert.Equal(new byte[] { (byte)'U', (byte)'"', (byte)'X' }, new[] { b[Band.J].PhQual[1], b[Band.H].PhQual[1], b[Band.K].PhQual[1] });
         Assert.Equal(78, b.Truth[1]);
 
-        // Line 7 (after a blank line): upper-case hemisphere, NULL magnitude, absent truth.
+        // Line 7 (after two blank lines): upper-case hemisphere, NULL magnitude, absent truth.
         Assert.Equal(7, b.Line[2]);
         Assert.Equal(ScanKeys.FromSurvey((byte)'s', 981002, 13), b.ScanKey[2]);
         Assert.True(float.IsNaN(b[Band.J].Mag[2]));
@@ -164,15 +164,58 @@ public class CsvReaderTests
     }
 
     [Fact]
-    public void Unterminated_quote_at_end_of_file_is_a_truncated_row()
+    public void A_quote_left_open_rejects_its_line_alone_and_the_next_lines_are_rows()
+    {
+        // WDB tables hold no field over two lines: a quoted field still open at its line's end ends there.
+        using var t = new TempDir();
+        string path = t.Write("uq.csv", "cntr,scan_key,ra,dec\n1,1,10,10\n2,2,\"10,10.0005\n3,3,10,10.001\n4,4,10,10.0015\n5,5,10,10.002\n");
+        var (r, b) = Read(path);
+        Assert.Null(r.Error);
+        Assert.Equal(5, r.RowsRead);
+        Assert.Equal([1L, 3L, 4L, 5L], b.Cntr.Take(b.Count));
+        var x = Assert.Single(r.Rejects);
+        Assert.Equal((3L, 5, RejectReason.UnterminatedQuote), (x.Line, x.Column, x.Reason));
+        Assert.Equal("the quoted field opened at column 5 is not closed on its line (a field never spans lines)", x.Detail);
+        Assert.Equal("unterminated_quote", RejectReasons.Name(x.Reason));
+
+        // The quote opening the line's last field: the next line is not part of its reject.
+        var (r2, b2) = Read(t.Write("uq2.csv", "cntr,scan_key,ra,dec\n2,2,10,\"10.0005\n3,3,10,10.001\n\""));
+        Assert.Equal([3L], b2.Cntr.Take(b2.Count));
+        Assert.Equal([(2L, 8, RejectReason.UnterminatedQuote), (4L, 1, RejectReason.UnterminatedQuote)], r2.Rejects.Select(j => (j.Line, j.Column, j.Reason)));
+
+        // At the end of a file with no newline, as anywhere.
+        var (r3, _) = Read(t.Write("q.csv", "cntr,scan_key,ra,dec,note\n1,2,3,4,\"open\nstill open"));
+        Assert.Equal(2, r3.RowsRead);
+        Assert.Equal([(2L, RejectReason.UnterminatedQuote), (3L, RejectReason.TruncatedLine)], r3.Rejects.Select(j => (j.Line, j.Reason)));
+
+        var (strict, sb) = Read(path, new ReadOptions(Strict: true));
+        Assert.Equal($"{path}:3:5: the quoted field opened at column 5 is not closed on its line (a field never spans lines)", strict.Error!.ToString());
+        Assert.Equal(1, sb.Count);
+    }
+
+    [Fact]
+    public void Hash_lines_before_the_header_are_a_preamble_and_among_the_rows_rejected_rows()
     {
         using var t = new TempDir();
-        var (r, b) = Read(t.Write("q.csv", "cntr,scan_key,ra,dec,note\n1,2,3,4,\"open\nstill open"));
+        string text = "# written by hand\n#\ncntr,scan_key,ra,dec\n1,1,10,10\n#6,6,10,10.003\n #7,7,10,10.004\n\n  \n8,8,10,10.005\n#";
+        var (r, b) = Read(t.Write("hash.csv", text));
         Assert.Null(r.Error);
-        Assert.Equal(1, r.RowsRead);
-        Assert.Equal(0, b.Count);
-        Assert.Equal(RejectReason.TruncatedLine, Assert.Single(r.Rejects).Reason);
-        Assert.Equal(2, r.Rejects[0].Line);
+        Assert.Equal(5, r.RowsRead);   // blank lines are no rows
+        Assert.Equal([1L, 8L], b.Cntr.Take(b.Count));
+        Assert.Equal([4L, 9L], b.Line.Take(b.Count));
+        Assert.Equal([(5L, 1, RejectReason.CommentLine), (6L, 2, RejectReason.UnparsableNumber), (10L, 1, RejectReason.CommentLine)],
+            r.Rejects.Select(x => (x.Line, x.Column, x.Reason)));
+        Assert.Equal("a '#' line among the data rows (a CSV's comment lines may only come before its header)", r.Rejects[0].Detail);
+        Assert.Equal("comment_line", RejectReasons.Name(r.Rejects[0].Reason));
+
+        // Among many plain rows, decoded a batch at a time: the same.
+        var sb = new StringBuilder("cntr,scan_key,ra,dec\n");
+        for (int i = 1; i <= 1000; i++) sb.Append(i % 100 == 0 ? "#" : "").Append(i).Append(",1,10,").Append(i * 1e-4).Append('\n');
+        var (many, mb) = Read(t.Write("many.csv", sb.ToString()));
+        Assert.Equal(1000, many.RowsRead);
+        Assert.Equal(990, mb.Count);
+        Assert.Equal(Enumerable.Range(1, 10).Select(k => (long)(k * 100 + 1)), many.Rejects.Select(x => x.Line));
+        Assert.All(many.Rejects, x => Assert.Equal(RejectReason.CommentLine, x.Reason));
     }
 
     [Fact]
