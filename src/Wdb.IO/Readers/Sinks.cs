@@ -124,9 +124,21 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
         int nul = line.IndexOf((byte)0);
         int bad = Utf8.IsValid(line) ? -1 : FirstInvalidUtf8(line);
         int at = nul < 0 ? bad : bad < 0 ? nul : Math.Min(nul, bad);
-        if (at < 0) return true;
+        if (at < 0) return CheckLineBreaks(line, lineNo);
         string what = at == nul ? "a NUL byte" : "invalid UTF-8";
         return Fatal(lineNo, RowDecoder.CharColumn(line, at), $"not a text table: {what} at byte {at + 1} of its first line (binary data, or not UTF-8)");
+    }
+
+    /// <summary>
+    /// A carriage return inside a table's first line (the reader cuts lines at newlines, and drops
+    /// one CR before each): a file whose lines end in CR alone, all read as one line. Fatal, with
+    /// that said, rather than a missing column or a field count that only puzzles.
+    /// </summary>
+    protected bool CheckLineBreaks(ReadOnlySpan<byte> line, long lineNo)
+    {
+        int cr = line.IndexOf((byte)'\r');
+        return cr < 0 || Fatal(lineNo, RowDecoder.CharColumn(line, cr),
+            "no line breaks but carriage returns (old Mac line endings): convert with tr '\\r' '\\n' < FILE > NEW (or mac2unix) first");
     }
 
     private static int FirstInvalidUtf8(ReadOnlySpan<byte> line)
@@ -215,7 +227,7 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
     public override void OnEnd(long lastLineNo)
     {
         // Only lines that fit no profile: the file's layout is unknown.
-        if (_expected == 0 && _unfit > 0) Fatal(_firstUnfitLine, 0, _firstUnfit!);
+        if (_expected == 0 && _unfit > 0) Fatal(_firstUnfitLine, 1, _firstUnfit!);
     }
 
     private enum Resolution { Resolved, Unfit, Fatal }
@@ -233,12 +245,12 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
                 string message = $"no bulk profile has {n} columns (known: {SchemaProfiles.Describe()}); give --profile";
                 if (_unfit == 0) { _firstUnfit = message; _firstUnfitLine = lineNo; }
                 _lastUnfit = message;
-                if (++_unfit > MaxUnfitLines) { Fatal(_firstUnfitLine, 0, _firstUnfit!); return Resolution.Fatal; }
+                if (++_unfit > MaxUnfitLines) { Fatal(_firstUnfitLine, 1, _firstUnfit!); return Resolution.Fatal; }
                 return Resolution.Unfit;
             }
             if (fits.Count > 1)
             {
-                Fatal(lineNo, 0, $"several bulk profiles have {n} columns ({string.Join(", ", fits.ConvertAll(f => f.Name))}); give --profile");
+                Fatal(lineNo, 1, $"several bulk profiles have {n} columns ({string.Join(", ", fits.ConvertAll(f => f.Name))}); give --profile");
                 return Resolution.Fatal;
             }
             p = fits[0];
@@ -305,11 +317,17 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
         return !D.Stopped;
     }
 
+    /// <summary>A file with no header row (empty, a byte-order mark alone, only blank and '#' lines) has none of the required columns.</summary>
+    public override void OnEnd(long lastLineNo)
+    {
+        if (_expected == 0) Fatal(0, 0, "no CSV header row: the file is empty or holds only blank and '#' lines");
+    }
+
     private bool Header(ReadOnlySpan<byte> line, long lineNo)
     {
         if (!CheckText(line, lineNo)) return false;
         int n = Tokenize(line, int.MaxValue - 1);
-        if (n < 0) return Fatal(lineNo, 0, "CSV header has an unterminated quoted field");
+        if (n < 0) return Fatal(lineNo, RowDecoder.CharColumn(line, _openQuote), "CSV header has an unterminated quoted field");
         var names = new string[n];
         bool allNumeric = true;
         for (int i = 0; i < n; i++)
@@ -319,8 +337,8 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
             if (names[i].Length > 0 && !Utf8Numbers.TryParseDouble(f.Trim((byte)' '), out _)) allNumeric = false;
         }
         if (allNumeric) return Fatal(lineNo, 1, "CSV has no header row (the first line looks like data)");
-        var map = ColumnMap.Build(names, D.Kind, out string? error);
-        if (map is null) return Fatal(lineNo, 0, error!);
+        var map = ColumnMap.Build(names, D.Kind, out string? error, out int field);
+        if (map is null) return Fatal(lineNo, field < 0 ? 1 : RowDecoder.CharColumn(line, F.SrcPos[field]), error!);
         D.Map = map;
         _expected = n;
         return true;
@@ -411,8 +429,9 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
         byte c = line[first];
         if (!_inData)
         {
-            if (c == (byte)'\\') return true;
-            if (c == (byte)'|') return HeaderRow(line, lineNo);
+            // A whole file of CR line ends is one line, a comment when it begins with '\\'.
+            if (c == (byte)'\\') return _pipes is not null || terminated || CheckLineBreaks(line, lineNo);
+            if (c == (byte)'|') return (_pipes is not null || CheckLineBreaks(line, lineNo)) && HeaderRow(line, lineNo);
             if (_pipes is null)
                 return CheckText(line, lineNo) && Fatal(lineNo, first + 1, "expected an IPAC header row ('|name|...|') before the data");
             if (!FinishHeader()) return false;
@@ -444,7 +463,10 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
 
     public override void OnEnd(long lastLineNo)
     {
-        if (!_inData && _pipes is not null) FinishHeader();
+        if (_inData) return;
+        // Keyword and comment lines alone (or nothing) are no table: none of the required columns.
+        if (_pipes is null) Fatal(0, 0, "no IPAC header row ('|name|...|'): the file is empty or holds only '\\' and blank lines");
+        else FinishHeader();
     }
 
     /// <summary>
@@ -541,8 +563,8 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
                 }
             }
         }
-        var map = ColumnMap.Build(_names, D.Kind, out string? error);
-        if (map is null) return Fatal(_headerLine, 0, error!);
+        var map = ColumnMap.Build(_names, D.Kind, out string? error, out int field);
+        if (map is null) return Fatal(_headerLine, field < 0 ? 1 : RowDecoder.CharColumn(_headerRows[0], p[field] + 1), error!);
         D.Map = map;
         D.ColumnNulls = anyNull ? nulls : null;
         _batching = BatchLayout.FixedWidth(new FixedColumns(_colStart, _colEnd, p));

@@ -172,4 +172,16 @@ public class BulkReaderTests
         Assert.Null(empty.Error);
         Assert.Equal((0L, 0), (empty.RowsRead, eb.Count));
     }
+
+    [Fact]
+    public void A_line_that_fits_no_profile_is_rejected_at_column_1_and_profile_errors_name_column_1()
+    {
+        using var t = new TempDir();
+        string good = File.ReadAllLines(Data("sample_wdb.bulk"))[0];
+        var (r, b) = Read(t.Write("first.bulk", "1|2|3\n" + good + "\n"));
+        Assert.Equal(1, b.Count);
+        Assert.Equal((1L, 1, RejectReason.WrongColumnCount), (r.Rejects[0].Line, r.Rejects[0].Column, r.Rejects[0].Reason));
+        string five = t.Write("five.bulk", "1|2|3|4|5\n");
+        Assert.StartsWith($"{five}:1:1: no bulk profile has 5 columns", Read(five).Result.Error!.ToString());
+    }
 }

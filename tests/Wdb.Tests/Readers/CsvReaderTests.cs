@@ -133,12 +133,18 @@ public class CsvReaderTests
     }
 
     [Fact]
-    public void Empty_file_is_zero_rows_but_data_without_header_is_fatal()
+    public void A_file_without_a_header_row_is_fatal_but_a_header_alone_is_zero_rows()
     {
         using var t = new TempDir();
-        var (empty, _) = Read(t.Write("empty.csv", ""));
-        Assert.Null(empty.Error);
-        Assert.Equal(0, empty.RowsRead);
+        // Empty, a byte-order mark alone, '#' and blank lines alone: no column names, so none of the required columns.
+        foreach (var (name, bytes) in new[] { ("empty.csv", ""u8.ToArray()), ("bom.csv", [0xEF, 0xBB, 0xBF]), ("hash.csv", "# cntr,scan_key,ra,dec\n\n \n"u8.ToArray()) })
+        {
+            string path = t.Write(name, bytes);
+            var (r, _) = Read(path);
+            Assert.NotNull(r.Error);
+            Assert.Equal($"{path}: no CSV header row: the file is empty or holds only blank and '#' lines", r.Error!.ToString());
+            Assert.Equal(0, r.RowsRead);
+        }
 
         var (headerOnly, _) = Read(t.Write("h.csv", "cntr,scan_key,ra,dec\r\n"));
         Assert.Null(headerOnly.Error);
@@ -149,6 +155,68 @@ public class CsvReaderTests
         Assert.Equal(1, noHeader.Error!.Line);
         Assert.Contains("no header", noHeader.Error.Message);
         Assert.Equal(0, b.Count);
+    }
+
+    [Fact]
+    public void Header_errors_give_a_one_based_column()
+    {
+        using var t = new TempDir();
+        string path = t.Write("nodec.csv", "cntr,scan_key,ra\n1,2,3\n");
+        var (r, _) = Read(path);
+        Assert.Equal($"{path}:1:1: missing required column 'dec' (have: cntr, scan_key, ra)", r.Error!.ToString());
+
+        string open = t.Write("open.csv", "cntr,scan_key,\"ra,dec\n");
+        Assert.Equal(1, Read(open).Result.Error!.Line);
+        Assert.Equal(15, Read(open).Result.Error!.Column);   // the quote left open
+    }
+
+    [Fact]
+    public void A_column_read_twice_is_a_malformed_header_naming_both()
+    {
+        using var t = new TempDir();
+        string same = t.Write("same.csv", "cntr,scan_key,ra,dec,ra\n1,1,10,10,50\n");
+        var (r, b) = Read(same);
+        Assert.Equal($"{same}:1:22: column 'ra' is named twice, columns 3 and 5 (wdb reads it: name it once)", r.Error!.ToString());
+        Assert.Equal(0, b.Count);
+
+        // Names match case-insensitively, so 'RA' and 'ra' are one column named twice.
+        string cased = t.Write("cased.csv", "cntr,scan_key,RA,dec,ra\n1,1,10,10,20\n");
+        Assert.Equal($"{cased}:1:22: column 'RA' is named twice, columns 3 and 5: 'RA' and 'ra' (wdb reads it: name it once)", Read(cased).Result.Error!.ToString());
+
+        // A column wdb does not read may repeat; so may the survey triple's 'scan' when scan_key is read instead.
+        var (ok, okb) = Read(t.Write("ok.csv", "cntr,scan_key,ra,dec,note,NOTE,scan,scan\n1,1,10,10,a,b,3,4\n"));
+        Assert.Null(ok.Error);
+        Assert.Equal(1, okb.Count);
+    }
+
+    [Fact]
+    public void Carriage_returns_alone_as_line_ends_are_named_as_such()
+    {
+        using var t = new TempDir();
+        string path = t.Write("mac.csv", "cntr,scan_key,ra,dec\r1,1,10,10\r2,2,10,10.0005\r");
+        var (r, b) = Read(path);
+        Assert.StartsWith($"{path}:1:21: no line breaks but carriage returns (old Mac line endings): convert with tr", r.Error!.ToString());
+        Assert.Equal(0, b.Count);
+        // CRLF is fine (Crlf_bom_and_decl_alias_are_accepted); so is a CR in a quoted value of a row.
+        var (crlf, cb) = Read(t.Write("crlf.csv", "cntr,scan_key,ra,dec,note\r\n1,1,10,10,\"a\rb\"\r\n"));
+        Assert.Null(crlf.Error);
+        Assert.Equal(1, cb.Count);
+    }
+
+    [Fact]
+    public void Carriage_returns_alone_in_a_file_longer_than_a_line_may_be_are_named_as_such()
+    {
+        // Past LinePump.MaxLineBytes the read stops before any format sees a line.
+        using var t = new TempDir();
+        string path = Path.Combine(t.Dir, "mac-big.csv");
+        using (var f = File.Create(path))
+        {
+            f.Write("cntr,scan_key,ra,dec\r"u8);
+            var rows = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("1,1,10.000000,10.000000\r", 1 << 14)));
+            while (f.Length <= Wdb.IO.Readers.LinePump.MaxLineBytes) f.Write(rows);
+        }
+        var (r, _) = Read(path);
+        Assert.Contains("no line breaks but carriage returns (old Mac line endings)", r.Error!.Message);
     }
 
     [Fact]
