@@ -18,6 +18,9 @@ public enum RejectReason
     FilteredArtifact,
     FilteredInCatalogue,
     FilteredLikelyArtifact,
+    // Appended so the values written in extractions.fb before them keep their meaning.
+    UnterminatedQuote,
+    CommentLine,
 }
 
 public static class RejectReasons
@@ -39,6 +42,8 @@ public static class RejectReasons
         RejectReason.FilteredArtifact => "filtered_artifact",
         RejectReason.FilteredInCatalogue => "filtered_in_catalogue",
         RejectReason.FilteredLikelyArtifact => "filtered_likely_artifact",
+        RejectReason.UnterminatedQuote => "unterminated_quote",
+        RejectReason.CommentLine => "comment_line",
         _ => r.ToString(),
     };
 }
@@ -46,7 +51,7 @@ public static class RejectReasons
 /// <summary>One rejected input row: where it was, why, and the text (truncated) for the rejects file.</summary>
 /// <param name="File">Input path as given.</param>
 /// <param name="Line">1-based line number.</param>
-/// <param name="Column">1-based column (character) where the problem starts; 0 when the whole row.</param>
+/// <param name="Column">1-based column (character) where the problem starts; 1 when the whole row.</param>
 /// <param name="Cntr">The row's cntr when it could be read; null otherwise.</param>
 public sealed record RejectRecord(string File, long Line, int Column, RejectReason Reason, string Detail, long? Cntr = null)
 {

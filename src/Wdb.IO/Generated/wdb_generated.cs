@@ -37,6 +37,8 @@ public enum Reason : byte
   filtered_artifact = 11,
   filtered_in_catalogue = 12,
   filtered_likely_artifact = 13,
+  unterminated_quote = 14,
+  comment_line = 15,
 };
 
 /// Per-band photometry of a group. Magnitudes are NaN when ndet = 0.

@@ -79,8 +79,15 @@ internal sealed class ColumnMap
     /// As <see cref="Build(IReadOnlyList{string}, out string?)"/> for a table of <paramref name="kind"/>: a catalogue has
     /// only its position (and scan id) required, and nothing else is read from it but its cntr.
     /// </summary>
-    public static ColumnMap? Build(IReadOnlyList<string> names, TableKind kind, out string? error)
+    public static ColumnMap? Build(IReadOnlyList<string> names, TableKind kind, out string? error) => Build(names, kind, out error, out _);
+
+    /// <summary>
+    /// As <see cref="Build(IReadOnlyList{string}, TableKind, out string?)"/>; <paramref name="errorAt"/> is the name the
+    /// error is about (0-based), or -1 when it is about no one name (a missing column).
+    /// </summary>
+    public static ColumnMap? Build(IReadOnlyList<string> names, TableKind kind, out string? error, out int errorAt)
     {
+        errorAt = -1;
         bool catalogue = kind != TableKind.Extractions, scans = kind != TableKind.CataloguePositions;
         // Best (lowest priority, then first) field for each (target, band).
         var chosen = new Dictionary<(Target, int), (int Field, int Priority)>();
@@ -131,6 +138,19 @@ internal sealed class ColumnMap
             slots.Add(new Slot(field, target, band, names[field].Trim(), required));
         }
         slots.Sort((a, b) => a.Field.CompareTo(b.Field));
+        // A column read from the table, named twice (names match case-insensitively: 'RA' and 'ra'),
+        // is ambiguous: which one holds the values is a guess. A column not read may repeat.
+        foreach (var slot in slots)
+        {
+            for (int i = slot.Field + 1; i < names.Count; i++)
+            {
+                if (!names[i].Trim().Equals(slot.Name, StringComparison.OrdinalIgnoreCase)) continue;
+                string twice = names[i].Trim() == slot.Name ? "" : $": '{slot.Name}' and '{names[i].Trim()}'";
+                error = $"column '{slot.Name}' is named twice, columns {slot.Field + 1} and {i + 1}{twice} (wdb reads it: name it once)";
+                errorAt = i;
+                return null;
+            }
+        }
         map.Slots = slots.ToArray();
         error = null;
         return map;

@@ -120,7 +120,7 @@ internal sealed class LinePump
                 while (!buffer.IsEmpty && (final || buffer.Length >= _chunkBytes) && !_stopped)
                 {
                     long cut = ChunkEnd(buffer, final);
-                    if (cut < 0) Failure = $"line {_lineNo + 1} is longer than {MaxLineBytes >> 20} MiB without a newline: not a text table";
+                    if (cut < 0) Failure = LongLine(buffer);
                     if (cut <= 0) break;
                     byte[] chunk = ArrayPool<byte>.Shared.Rent(checked((int)cut));
                     buffer.Slice(0, cut).CopyTo(chunk);
@@ -151,6 +151,12 @@ internal sealed class LinePump
             await reader.CompleteAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>Why no newline came within <see cref="MaxLineBytes"/>: CR line ends (old Mac), or no text.</summary>
+    private string LongLine(in ReadOnlySequence<byte> buffer) =>
+        buffer.Slice(0, Math.Min(buffer.Length, SegmentBytes)).PositionOf((byte)'\r') is null
+            ? $"line {_lineNo + 1} is longer than {MaxLineBytes >> 20} MiB without a newline: not a text table"
+            : $"line {_lineNo + 1} is longer than {MaxLineBytes >> 20} MiB: no line breaks but carriage returns (old Mac line endings): convert with tr '\\r' '\\n' < FILE > NEW (or mac2unix) first";
 
     /// <summary>Hands the chunk's lines to a fork on a worker, or to the sink here after the chunks before it.</summary>
     private void Deliver(byte[] chunk, int length)

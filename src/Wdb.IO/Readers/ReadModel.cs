@@ -53,7 +53,10 @@ public sealed class FileReadResult
     public InputFormat Format;
     /// <summary>The bulk profile used (given or detected); null for IPAC and CSV.</summary>
     public string? Profile;
-    /// <summary>Data rows seen: every non-blank, non-comment data line (a multi-line quoted CSV record counts once).</summary>
+    /// <summary>
+    /// Data rows seen: every non-blank line but a header's (IPAC's '\' lines and a CSV's '#' lines before its
+    /// header are the header's); a '#' line among CSV rows or in a bulk file is a row, rejected.
+    /// </summary>
     public long RowsRead;
     /// <summary>Rows appended to the block. RowsRead == RowsAccepted + Rejects.Count always.</summary>
     public long RowsAccepted;

@@ -62,7 +62,7 @@ internal sealed class RowBatch
     public bool TryAdd(ReadOnlySpan<byte> line, int lineStart, long lineNo, BatchLayout layout)
     {
         if (layout.Fixed is { } columns) return TryAddFixed(line, lineStart, lineNo, columns);
-        // A line that begins with a blank or '#' is the sink's own (blank lines, comments).
+        // A line that begins with a blank or '#' is the sink's own (blank lines skipped, '#' lines rejected or a preamble).
         if (line.IsEmpty || line[0] is (byte)' ' or (byte)'\t' or (byte)'#') return false;
         int row = Count;
         int n = FieldBuffer.Split(line, layout.Delimiter, Fields, asciiOnly: true, stopAtQuote: layout.Quotes,

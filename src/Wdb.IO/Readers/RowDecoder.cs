@@ -350,7 +350,7 @@ internal sealed partial class RowDecoder
     /// <summary>Records a rejected row (already counted in RowsRead); under strict mode it becomes the fatal error.</summary>
     public void Reject(ReadOnlySpan<byte> line, long lineNo, int byteOffset, RejectReason reason, string detail, long? cntr = null)
     {
-        int column = byteOffset < 0 ? 0 : CharColumn(line, byteOffset);
+        int column = byteOffset < 0 ? 1 : CharColumn(line, byteOffset);
         Result.Rejects.Add(new RejectRecord(Path, lineNo, column, reason, detail, cntr));
         if (_strict && Result.Error is null)
         {

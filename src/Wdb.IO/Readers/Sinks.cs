@@ -104,6 +104,17 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
     }
 
     /// <summary>
+    /// A '#' line where the format has no comment lines (CSV data rows, IRSA bulk): a row, rejected
+    /// with its line, rather than dropped unseen (it may be a row someone commented out).
+    /// </summary>
+    protected bool CommentLine(ReadOnlySpan<byte> line, long lineNo, string detail)
+    {
+        D.Result.RowsRead++;
+        D.Reject(line, lineNo, 0, RejectReason.CommentLine, detail);
+        return !D.Stopped;
+    }
+
+    /// <summary>
     /// The first line of a table must be text: a NUL byte or invalid UTF-8 there means a
     /// binary file (or UTF-16) given as a table, which is fatal with that said, rather than
     /// a puzzling "no profile has N columns" or "expected a header".
@@ -113,9 +124,21 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
         int nul = line.IndexOf((byte)0);
         int bad = Utf8.IsValid(line) ? -1 : FirstInvalidUtf8(line);
         int at = nul < 0 ? bad : bad < 0 ? nul : Math.Min(nul, bad);
-        if (at < 0) return true;
+        if (at < 0) return CheckLineBreaks(line, lineNo);
         string what = at == nul ? "a NUL byte" : "invalid UTF-8";
         return Fatal(lineNo, RowDecoder.CharColumn(line, at), $"not a text table: {what} at byte {at + 1} of its first line (binary data, or not UTF-8)");
+    }
+
+    /// <summary>
+    /// A carriage return inside a table's first line (the reader cuts lines at newlines, and drops
+    /// one CR before each): a file whose lines end in CR alone, all read as one line. Fatal, with
+    /// that said, rather than a missing column or a field count that only puzzles.
+    /// </summary>
+    protected bool CheckLineBreaks(ReadOnlySpan<byte> line, long lineNo)
+    {
+        int cr = line.IndexOf((byte)'\r');
+        return cr < 0 || Fatal(lineNo, RowDecoder.CharColumn(line, cr),
+            "no line breaks but carriage returns (old Mac line endings): convert with tr '\\r' '\\n' < FILE > NEW (or mac2unix) first");
     }
 
     private static int FirstInvalidUtf8(ReadOnlySpan<byte> line)
@@ -173,7 +196,8 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
 
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {
-        if (IsBlank(line) || line[0] == (byte)'#') return true;
+        if (IsBlank(line)) return true;
+        if (line[0] == (byte)'#') return CommentLine(line, lineNo, "a '#' line: IRSA bulk files have no comment lines");
         if (_expected == 0)
         {
             if (!CheckText(line, lineNo)) return false;
@@ -203,7 +227,7 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
     public override void OnEnd(long lastLineNo)
     {
         // Only lines that fit no profile: the file's layout is unknown.
-        if (_expected == 0 && _unfit > 0) Fatal(_firstUnfitLine, 0, _firstUnfit!);
+        if (_expected == 0 && _unfit > 0) Fatal(_firstUnfitLine, 1, _firstUnfit!);
     }
 
     private enum Resolution { Resolved, Unfit, Fatal }
@@ -221,12 +245,12 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
                 string message = $"no bulk profile has {n} columns (known: {SchemaProfiles.Describe()}); give --profile";
                 if (_unfit == 0) { _firstUnfit = message; _firstUnfitLine = lineNo; }
                 _lastUnfit = message;
-                if (++_unfit > MaxUnfitLines) { Fatal(_firstUnfitLine, 0, _firstUnfit!); return Resolution.Fatal; }
+                if (++_unfit > MaxUnfitLines) { Fatal(_firstUnfitLine, 1, _firstUnfit!); return Resolution.Fatal; }
                 return Resolution.Unfit;
             }
             if (fits.Count > 1)
             {
-                Fatal(lineNo, 0, $"several bulk profiles have {n} columns ({string.Join(", ", fits.ConvertAll(f => f.Name))}); give --profile");
+                Fatal(lineNo, 1, $"several bulk profiles have {n} columns ({string.Join(", ", fits.ConvertAll(f => f.Name))}); give --profile");
                 return Resolution.Fatal;
             }
             p = fits[0];
@@ -240,34 +264,33 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
     }
 }
 
-/// <summary>CSV with a header row, RFC 4180 quoting (also across lines); empty, `\N` and `null` are null.</summary>
+/// <summary>
+/// CSV with a header row, RFC 4180 quoting within a line; empty, `\N` and `null` are null. A WDB
+/// table has no field that spans lines: a quoted field still open at the end of its line ends
+/// there, and that line alone is rejected, so one stray quote costs one row, not the rest of the file.
+/// </summary>
 internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
 {
-    // A quoted field left open longer than this is a broken record, not data.
-    private const int MaxRecordBytes = 1 << 20;
-
     private int _expected;
     private byte[] _text = new byte[1024];          // unquoted field bytes (slow path)
-    private byte[] _pending = new byte[1024];       // a record whose quoted field spans lines
-    private int _pendingLen = -1;                   // -1: no record pending
-    private long _pendingLine;
+    private int _openQuote;                         // where Tokenize found a quote left open (byte in the line)
 
     public override InputFormat Format => InputFormat.Csv;
 
-    // A quote anywhere may open a record that spans lines, and chunk boundaries are newlines:
-    // such chunks are read here, in order.
-    internal override bool CanFork(ReadOnlySpan<byte> chunk) => _expected > 0 && _pendingLen < 0 && !chunk.Contains((byte)'"');
+    // Every record is one line, and chunks end at newlines: any chunk after the header can be forked.
+    internal override bool CanFork(ReadOnlySpan<byte> chunk) => _expected > 0;
 
     internal override FormatSink Clone(RowDecoder decoder) => new CsvSink(decoder) { _expected = _expected };
 
-    internal override BatchLayout? Batching => _pendingLen < 0 && _expected > 0
+    internal override BatchLayout? Batching => _expected > 0
         ? new BatchLayout(_expected, (byte)',', Quotes: true, TrailingDelimiter: false) : null;
 
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {
-        if (_pendingLen >= 0) return Continue(line, lineNo);
-        if (IsBlank(line) || line[0] == (byte)'#') return true;
-        if (_expected == 0) return Header(line, lineNo);
+        if (IsBlank(line)) return true;
+        if (_expected == 0) return line[0] == (byte)'#' || Header(line, lineNo);
+        if (line[0] == (byte)'#')
+            return CommentLine(line, lineNo, "a '#' line among the data rows (a CSV's comment lines may only come before its header)");
 
         D.Result.RowsRead++;
         int n = F.SplitAscii(line, (byte)',', _expected, stopAtQuote: true);
@@ -285,66 +308,26 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
         int m = Tokenize(line, _expected);
         if (m < 0)
         {
-            Keep(line, 0);
-            _pendingLine = lineNo;
-            return true;
-        }
-        return Finish(line, lineNo, terminated, m);
-    }
-
-    public override void OnEnd(long lastLineNo)
-    {
-        if (_pendingLen < 0) return;
-        var rec = _pending.AsSpan(0, _pendingLen);
-        _pendingLen = -1;
-        D.Reject(rec, _pendingLine, rec.Length, RejectReason.TruncatedLine, $"file ends inside a quoted field opened on line {_pendingLine}");
-    }
-
-    private bool Continue(ReadOnlySpan<byte> line, long lineNo)
-    {
-        if (!Utf8.IsValid(line))
-        {
-            _pendingLen = -1;
-            D.Reject(line, lineNo, 0, RejectReason.InvalidUtf8, $"invalid UTF-8 inside the quoted field opened on line {_pendingLine}");
+            D.Reject(line, lineNo, _openQuote, RejectReason.UnterminatedQuote,
+                $"the quoted field opened at column {RowDecoder.CharColumn(line, _openQuote)} is not closed on its line (a field never spans lines)");
             return !D.Stopped;
         }
-        Keep(line, 1);
-        var rec = _pending.AsSpan(0, _pendingLen);
-        int m = Tokenize(rec, _expected);
-        if (m < 0)
-        {
-            if (_pendingLen <= MaxRecordBytes) return true;
-            _pendingLen = -1;
-            D.Reject(rec, _pendingLine, 0, RejectReason.WrongColumnCount, $"quoted field opened on line {_pendingLine} is not closed within {MaxRecordBytes >> 20} MiB");
-            return !D.Stopped;
-        }
-        _pendingLen = -1;
-        return Finish(rec, _pendingLine, true, m);
-    }
-
-    private bool Finish(ReadOnlySpan<byte> rec, long lineNo, bool terminated, int n)
-    {
-        if (!CheckCount(rec, lineNo, terminated, n, _expected, (byte)',', F.SrcPos)) return !D.Stopped;
-        D.Decode(_text, F.Start, F.Length, F.SrcPos, rec, lineNo);
+        if (!CheckCount(line, lineNo, terminated, m, _expected, (byte)',', F.SrcPos)) return !D.Stopped;
+        D.Decode(_text, F.Start, F.Length, F.SrcPos, line, lineNo);
         return !D.Stopped;
     }
 
-    /// <summary>Appends the line to the pending record (after a newline when <paramref name="sep"/> is 1).</summary>
-    private void Keep(ReadOnlySpan<byte> line, int sep)
+    /// <summary>A file with no header row (empty, a byte-order mark alone, only blank and '#' lines) has none of the required columns.</summary>
+    public override void OnEnd(long lastLineNo)
     {
-        int len = Math.Max(_pendingLen, 0);
-        int need = len + sep + line.Length;
-        if (need > _pending.Length) Array.Resize(ref _pending, Math.Max(need, _pending.Length * 2));
-        if (sep == 1) _pending[len++] = (byte)'\n';
-        line.CopyTo(_pending.AsSpan(len));
-        _pendingLen = len + line.Length;
+        if (_expected == 0) Fatal(0, 0, "no CSV header row: the file is empty or holds only blank and '#' lines");
     }
 
     private bool Header(ReadOnlySpan<byte> line, long lineNo)
     {
         if (!CheckText(line, lineNo)) return false;
         int n = Tokenize(line, int.MaxValue - 1);
-        if (n < 0) return Fatal(lineNo, 0, "CSV header has an unterminated quoted field");
+        if (n < 0) return Fatal(lineNo, RowDecoder.CharColumn(line, _openQuote), "CSV header has an unterminated quoted field");
         var names = new string[n];
         bool allNumeric = true;
         for (int i = 0; i < n; i++)
@@ -354,16 +337,17 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
             if (names[i].Length > 0 && !Utf8Numbers.TryParseDouble(f.Trim((byte)' '), out _)) allNumeric = false;
         }
         if (allNumeric) return Fatal(lineNo, 1, "CSV has no header row (the first line looks like data)");
-        var map = ColumnMap.Build(names, D.Kind, out string? error);
-        if (map is null) return Fatal(lineNo, 0, error!);
+        var map = ColumnMap.Build(names, D.Kind, out string? error, out int field);
+        if (map is null) return Fatal(lineNo, field < 0 ? 1 : RowDecoder.CharColumn(line, F.SrcPos[field]), error!);
         D.Map = map;
         _expected = n;
         return true;
     }
 
     /// <summary>
-    /// Splits one record with RFC 4180 quoting, unquoting into <see cref="_text"/>. Returns the
-    /// field count (maxFields + 1 when there are more), or -1 when a quoted field is still open.
+    /// Splits one line with RFC 4180 quoting, unquoting into <see cref="_text"/>. Returns the
+    /// field count (maxFields + 1 when there are more), or -1 when a quoted field is still open
+    /// at the line's end (its quote at <see cref="_openQuote"/>).
     /// </summary>
     private int Tokenize(ReadOnlySpan<byte> s, int maxFields)
     {
@@ -379,11 +363,11 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
             int stop;
             if (p < s.Length && s[p] == (byte)'"')
             {
-                p++;
+                int open = p++;
                 while (true)
                 {
                     int q = s[p..].IndexOf((byte)'"');
-                    if (q < 0) return -1;
+                    if (q < 0) { _openQuote = open; return -1; }
                     s.Slice(p, q).CopyTo(_text.AsSpan(w));
                     w += q; p += q + 1;
                     if (p < s.Length && s[p] == (byte)'"') { _text[w++] = (byte)'"'; p++; continue; }
@@ -445,8 +429,9 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
         byte c = line[first];
         if (!_inData)
         {
-            if (c == (byte)'\\') return true;
-            if (c == (byte)'|') return HeaderRow(line, lineNo);
+            // A whole file of CR line ends is one line, a comment when it begins with '\\'.
+            if (c == (byte)'\\') return _pipes is not null || terminated || CheckLineBreaks(line, lineNo);
+            if (c == (byte)'|') return (_pipes is not null || CheckLineBreaks(line, lineNo)) && HeaderRow(line, lineNo);
             if (_pipes is null)
                 return CheckText(line, lineNo) && Fatal(lineNo, first + 1, "expected an IPAC header row ('|name|...|') before the data");
             if (!FinishHeader()) return false;
@@ -478,7 +463,10 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
 
     public override void OnEnd(long lastLineNo)
     {
-        if (!_inData && _pipes is not null) FinishHeader();
+        if (_inData) return;
+        // Keyword and comment lines alone (or nothing) are no table: none of the required columns.
+        if (_pipes is null) Fatal(0, 0, "no IPAC header row ('|name|...|'): the file is empty or holds only '\\' and blank lines");
+        else FinishHeader();
     }
 
     /// <summary>
@@ -575,8 +563,8 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
                 }
             }
         }
-        var map = ColumnMap.Build(_names, D.Kind, out string? error);
-        if (map is null) return Fatal(_headerLine, 0, error!);
+        var map = ColumnMap.Build(_names, D.Kind, out string? error, out int field);
+        if (map is null) return Fatal(_headerLine, field < 0 ? 1 : RowDecoder.CharColumn(_headerRows[0], p[field] + 1), error!);
         D.Map = map;
         D.ColumnNulls = anyNull ? nulls : null;
         _batching = BatchLayout.FixedWidth(new FixedColumns(_colStart, _colEnd, p));
@@ -593,7 +581,14 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
 /// <summary>Decides the format from the first meaningful line when the extension did not.</summary>
 internal sealed class SniffSink(RowDecoder decoder, SchemaProfile? profile) : FormatSink(decoder)
 {
+    /// <summary>'#' lines before the format is known, at most: beyond, the file is refused (their numbers are held).</summary>
+    public const int MaxLeadingComments = 100_000;
+
     private FormatSink? _inner;
+    // The '#' lines before the first line that tells the format: a CSV's preamble, rows of a bulk file
+    // (rejected), not IPAC. Handed to the format's sink once known, as a line "#": a sink looks at a '#'
+    // line's first byte alone.
+    private readonly List<long> _comments = new();
 
     public override InputFormat Format => _inner?.Format ?? InputFormat.Auto;
 
@@ -606,7 +601,14 @@ internal sealed class SniffSink(RowDecoder decoder, SchemaProfile? profile) : Fo
     public override bool OnLine(ReadOnlySpan<byte> line, long lineNo, bool terminated)
     {
         if (_inner is not null) return _inner.OnLine(line, lineNo, terminated);
-        if (IsBlank(line) || line[0] == (byte)'#') return true;
+        if (IsBlank(line)) return true;
+        if (line[0] == (byte)'#')
+        {
+            if (_comments.Count == MaxLeadingComments)
+                return Fatal(lineNo, 1, $"more than {MaxLeadingComments:N0} '#' lines before the first row or header: cannot tell the table format; name the file .tbl, .csv or .bulk");
+            _comments.Add(lineNo);
+            return true;
+        }
         if (!CheckText(line, lineNo)) return false;
         var t = line.TrimStart((byte)' ');
         if (t.StartsWith("\\N|"u8) || (t[0] != (byte)'\\' && t[0] != (byte)'|' && t.IndexOf((byte)'|') >= 0))
@@ -618,8 +620,17 @@ internal sealed class SniffSink(RowDecoder decoder, SchemaProfile? profile) : Fo
         else
             return Fatal(lineNo, 1, "cannot tell the table format from the first line; name the file .tbl, .csv or .bulk");
         D.Result.Format = _inner.Format;
+        foreach (long comment in _comments)
+            if (!_inner.OnLine("#"u8, comment, terminated: true)) return false;
+        _comments.Clear();
         return _inner.OnLine(line, lineNo, terminated);
     }
 
-    public override void OnEnd(long lastLineNo) => _inner?.OnEnd(lastLineNo);
+    public override void OnEnd(long lastLineNo)
+    {
+        if (_inner is not null) _inner.OnEnd(lastLineNo);
+        // Nothing but blank lines is an empty input of any format; '#' lines alone would be lost unseen.
+        else if (_comments.Count > 0)
+            Fatal(_comments[0], 1, "only '#' and blank lines: cannot tell the table format, and no header; name the file .tbl, .csv or .bulk");
+    }
 }

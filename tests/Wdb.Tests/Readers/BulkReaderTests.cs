@@ -148,4 +148,40 @@ public class BulkReaderTests
             r.Rejects.Select(x => (x.Line, x.Column, x.Reason)).ToArray());
         Assert.Equal("expected 23 fields, got 24", r.Rejects[0].Detail);
     }
+
+    [Fact]
+    public void Hash_lines_are_rejected_rows_and_an_empty_file_is_no_rows()
+    {
+        // IRSA bulk files have no header and no comment lines: a '#' line is a row (maybe one commented out).
+        using var t = new TempDir();
+        string good = File.ReadAllLines(Data("sample_wdb.bulk"))[0];
+        string text = "# from IRSA\n" + good + "\n#" + good.Replace("1001|", "1002|") + "\n\n" + good.Replace("1001|", "1003|") + "\n";
+        foreach (var options in new[] { new ReadOptions(), new ReadOptions(Profile: "wdb") })
+        {
+            var (r, b) = Read(t.Write("hash.bulk", text), options);
+            Assert.Null(r.Error);
+            Assert.Equal("wdb", r.Profile);
+            Assert.Equal(4, r.RowsRead);
+            Assert.Equal([1001L, 1003L], b.Cntr.Take(b.Count));
+            Assert.Equal([(1L, 1, RejectReason.CommentLine), (3L, 1, RejectReason.CommentLine)], r.Rejects.Select(x => (x.Line, x.Column, x.Reason)));
+            Assert.Equal("a '#' line: IRSA bulk files have no comment lines", r.Rejects[0].Detail);
+        }
+
+        // A headerless format: an empty file is an empty table.
+        var (empty, eb) = Read(t.Write("empty.bulk", ""));
+        Assert.Null(empty.Error);
+        Assert.Equal((0L, 0), (empty.RowsRead, eb.Count));
+    }
+
+    [Fact]
+    public void A_line_that_fits_no_profile_is_rejected_at_column_1_and_profile_errors_name_column_1()
+    {
+        using var t = new TempDir();
+        string good = File.ReadAllLines(Data("sample_wdb.bulk"))[0];
+        var (r, b) = Read(t.Write("first.bulk", "1|2|3\n" + good + "\n"));
+        Assert.Equal(1, b.Count);
+        Assert.Equal((1L, 1, RejectReason.WrongColumnCount), (r.Rejects[0].Line, r.Rejects[0].Column, r.Rejects[0].Reason));
+        string five = t.Write("five.bulk", "1|2|3|4|5\n");
+        Assert.StartsWith($"{five}:1:1: no bulk profile has 5 columns", Read(five).Result.Error!.ToString());
+    }
 }

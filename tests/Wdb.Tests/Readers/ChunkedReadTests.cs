@@ -49,14 +49,17 @@ public class ChunkedReadTests
         Assert.Contains(result.Rejects, r => r.Reason == RejectReason.WrongColumnCount);
         Assert.Contains(result.Rejects, r => r.Reason == RejectReason.InvalidUtf8);
         Assert.Contains(result.Rejects, r => r.Reason == RejectReason.TruncatedLine);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.UnterminatedQuote);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.CommentLine);
         AssertSameAsSequential(Gzip(path), new ReadOptions());
     }
 
     [Fact]
     public void A_csv_quoted_throughout_reads_the_same_in_chunks()
     {
-        // Every row quotes a field; some records span two lines, one of them behind a literal
-        // quote in an unquoted field (an even count of quotes on the line hides the open field).
+        // Every row quotes a field; some leave a quoted field open at the line's end (rejected, the
+        // next line read as a row), one of them behind a literal quote in an unquoted field (an even
+        // count of quotes on the line hides the open field). Chunks with quotes are forked too.
         using var dir = new TempDir();
         string path = dir.Write("quoted.csv", Messy(seed: 13, withQuotes: true, quoteAll: true));
         var text = File.ReadAllText(path);
@@ -64,6 +67,7 @@ public class ChunkedReadTests
         var (result, block) = AssertSameAsSequential(path, new ReadOptions());
         Assert.True(block.Count > 1000);
         Assert.Contains(result.Rejects, r => r.Reason == RejectReason.UnparsableNumber);
+        Assert.Contains(result.Rejects, r => r.Reason == RejectReason.UnterminatedQuote);
     }
 
     [Fact]
@@ -324,7 +328,7 @@ public class ChunkedReadTests
             switch (rnd.Next(60))
             {
                 case 0: sb.Append('\n'); break;
-                case 1: sb.Append("# a comment, with a comma\n"); break;
+                case 1 when i > 200: sb.Append("# a comment, with a comma\n"); break;   // a rejected row (no comments among rows)
                 case 2: line += "\r"; break;
                 case 3 when i > 200: f[4] = "1.2.3"; line = string.Join(',', f); break;
                 case 4 when i > 200: line += ",extra"; break;
@@ -333,7 +337,7 @@ public class ChunkedReadTests
                 case 7 when i > 200: f[8] = "\u00e9"; line = string.Join(',', f); break;
                 case 8 when i > 200: line = "\u0001" + line; break;   // 0x01 becomes 0xFF: not UTF-8
                 case 9 when withQuotes: f[17] = "\"" + f[17] + "\""; line = string.Join(',', f); break;
-                case 10 when withQuotes: f[17] = "\"A\nB\""; line = string.Join(',', f); break;   // a record over two lines
+                case 10 when withQuotes: f[17] = "\"A\nB\""; line = string.Join(',', f); break;   // a quote left open: two rejected lines
                 case 11 when quoteAll: f[23] = "a\"b"; f[24] = "\"x\ny\""; line = string.Join(',', f); break;   // the same, hidden
             }
             sb.Append(line);

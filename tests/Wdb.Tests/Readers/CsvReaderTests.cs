@@ -35,8 +35,8 @@ public class CsvReaderTests
         Assert.Equal(3.5f, b.Prox[0]);
         Assert.Equal(77, b.Truth[0]);
 
-        // Lines 4-5: one record with a quoted field spanning two lines; date yymmdd;
-        // empty msigcom falls back to cmsig; a doubled quote inside a quoted flag.
+        // Line 4: quoted fields (one holding a comma); date yymmdd; empty msigcom falls back
+        // to cmsig; a doubled quote inside a quoted flag.
         Assert.Equal(2, b.Cntr[1]);
         Assert.Equal(4, b.Line[1]);
         Assert.Equal(ScanKeys.FromSurvey((byte)'n', 981002, 12), b.ScanKey[1]);
@@ -47,7 +47,7 @@ public class CsvReaderTests
         Assert.Equal(new byte[] { (byte)'U', (byte)'"', (byte)'X' }, new[] { b[Band.J].PhQual[1], b[Band.H].PhQual[1], b[Band.K].PhQual[1] });
         Assert.Equal(78, b.Truth[1]);
 
-        // Line 7 (after a blank line): upper-case hemisphere, NULL magnitude, absent truth.
+        // Line 7 (after two blank lines): upper-case hemisphere, NULL magnitude, absent truth.
         Assert.Equal(7, b.Line[2]);
         Assert.Equal(ScanKeys.FromSurvey((byte)'s', 981002, 13), b.ScanKey[2]);
         Assert.True(float.IsNaN(b[Band.J].Mag[2]));
@@ -133,12 +133,18 @@ public class CsvReaderTests
     }
 
     [Fact]
-    public void Empty_file_is_zero_rows_but_data_without_header_is_fatal()
+    public void A_file_without_a_header_row_is_fatal_but_a_header_alone_is_zero_rows()
     {
         using var t = new TempDir();
-        var (empty, _) = Read(t.Write("empty.csv", ""));
-        Assert.Null(empty.Error);
-        Assert.Equal(0, empty.RowsRead);
+        // Empty, a byte-order mark alone, '#' and blank lines alone: no column names, so none of the required columns.
+        foreach (var (name, bytes) in new[] { ("empty.csv", ""u8.ToArray()), ("bom.csv", [0xEF, 0xBB, 0xBF]), ("hash.csv", "# cntr,scan_key,ra,dec\n\n \n"u8.ToArray()) })
+        {
+            string path = t.Write(name, bytes);
+            var (r, _) = Read(path);
+            Assert.NotNull(r.Error);
+            Assert.Equal($"{path}: no CSV header row: the file is empty or holds only blank and '#' lines", r.Error!.ToString());
+            Assert.Equal(0, r.RowsRead);
+        }
 
         var (headerOnly, _) = Read(t.Write("h.csv", "cntr,scan_key,ra,dec\r\n"));
         Assert.Null(headerOnly.Error);
@@ -149,6 +155,68 @@ public class CsvReaderTests
         Assert.Equal(1, noHeader.Error!.Line);
         Assert.Contains("no header", noHeader.Error.Message);
         Assert.Equal(0, b.Count);
+    }
+
+    [Fact]
+    public void Header_errors_give_a_one_based_column()
+    {
+        using var t = new TempDir();
+        string path = t.Write("nodec.csv", "cntr,scan_key,ra\n1,2,3\n");
+        var (r, _) = Read(path);
+        Assert.Equal($"{path}:1:1: missing required column 'dec' (have: cntr, scan_key, ra)", r.Error!.ToString());
+
+        string open = t.Write("open.csv", "cntr,scan_key,\"ra,dec\n");
+        Assert.Equal(1, Read(open).Result.Error!.Line);
+        Assert.Equal(15, Read(open).Result.Error!.Column);   // the quote left open
+    }
+
+    [Fact]
+    public void A_column_read_twice_is_a_malformed_header_naming_both()
+    {
+        using var t = new TempDir();
+        string same = t.Write("same.csv", "cntr,scan_key,ra,dec,ra\n1,1,10,10,50\n");
+        var (r, b) = Read(same);
+        Assert.Equal($"{same}:1:22: column 'ra' is named twice, columns 3 and 5 (wdb reads it: name it once)", r.Error!.ToString());
+        Assert.Equal(0, b.Count);
+
+        // Names match case-insensitively, so 'RA' and 'ra' are one column named twice.
+        string cased = t.Write("cased.csv", "cntr,scan_key,RA,dec,ra\n1,1,10,10,20\n");
+        Assert.Equal($"{cased}:1:22: column 'RA' is named twice, columns 3 and 5: 'RA' and 'ra' (wdb reads it: name it once)", Read(cased).Result.Error!.ToString());
+
+        // A column wdb does not read may repeat; so may the survey triple's 'scan' when scan_key is read instead.
+        var (ok, okb) = Read(t.Write("ok.csv", "cntr,scan_key,ra,dec,note,NOTE,scan,scan\n1,1,10,10,a,b,3,4\n"));
+        Assert.Null(ok.Error);
+        Assert.Equal(1, okb.Count);
+    }
+
+    [Fact]
+    public void Carriage_returns_alone_as_line_ends_are_named_as_such()
+    {
+        using var t = new TempDir();
+        string path = t.Write("mac.csv", "cntr,scan_key,ra,dec\r1,1,10,10\r2,2,10,10.0005\r");
+        var (r, b) = Read(path);
+        Assert.StartsWith($"{path}:1:21: no line breaks but carriage returns (old Mac line endings): convert with tr", r.Error!.ToString());
+        Assert.Equal(0, b.Count);
+        // CRLF is fine (Crlf_bom_and_decl_alias_are_accepted); so is a CR in a quoted value of a row.
+        var (crlf, cb) = Read(t.Write("crlf.csv", "cntr,scan_key,ra,dec,note\r\n1,1,10,10,\"a\rb\"\r\n"));
+        Assert.Null(crlf.Error);
+        Assert.Equal(1, cb.Count);
+    }
+
+    [Fact]
+    public void Carriage_returns_alone_in_a_file_longer_than_a_line_may_be_are_named_as_such()
+    {
+        // Past LinePump.MaxLineBytes the read stops before any format sees a line.
+        using var t = new TempDir();
+        string path = Path.Combine(t.Dir, "mac-big.csv");
+        using (var f = File.Create(path))
+        {
+            f.Write("cntr,scan_key,ra,dec\r"u8);
+            var rows = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("1,1,10.000000,10.000000\r", 1 << 14)));
+            while (f.Length <= Wdb.IO.Readers.LinePump.MaxLineBytes) f.Write(rows);
+        }
+        var (r, _) = Read(path);
+        Assert.Contains("no line breaks but carriage returns (old Mac line endings)", r.Error!.Message);
     }
 
     [Fact]
@@ -164,15 +232,58 @@ public class CsvReaderTests
     }
 
     [Fact]
-    public void Unterminated_quote_at_end_of_file_is_a_truncated_row()
+    public void A_quote_left_open_rejects_its_line_alone_and_the_next_lines_are_rows()
+    {
+        // WDB tables hold no field over two lines: a quoted field still open at its line's end ends there.
+        using var t = new TempDir();
+        string path = t.Write("uq.csv", "cntr,scan_key,ra,dec\n1,1,10,10\n2,2,\"10,10.0005\n3,3,10,10.001\n4,4,10,10.0015\n5,5,10,10.002\n");
+        var (r, b) = Read(path);
+        Assert.Null(r.Error);
+        Assert.Equal(5, r.RowsRead);
+        Assert.Equal([1L, 3L, 4L, 5L], b.Cntr.Take(b.Count));
+        var x = Assert.Single(r.Rejects);
+        Assert.Equal((3L, 5, RejectReason.UnterminatedQuote), (x.Line, x.Column, x.Reason));
+        Assert.Equal("the quoted field opened at column 5 is not closed on its line (a field never spans lines)", x.Detail);
+        Assert.Equal("unterminated_quote", RejectReasons.Name(x.Reason));
+
+        // The quote opening the line's last field: the next line is not part of its reject.
+        var (r2, b2) = Read(t.Write("uq2.csv", "cntr,scan_key,ra,dec\n2,2,10,\"10.0005\n3,3,10,10.001\n\""));
+        Assert.Equal([3L], b2.Cntr.Take(b2.Count));
+        Assert.Equal([(2L, 8, RejectReason.UnterminatedQuote), (4L, 1, RejectReason.UnterminatedQuote)], r2.Rejects.Select(j => (j.Line, j.Column, j.Reason)));
+
+        // At the end of a file with no newline, as anywhere.
+        var (r3, _) = Read(t.Write("q.csv", "cntr,scan_key,ra,dec,note\n1,2,3,4,\"open\nstill open"));
+        Assert.Equal(2, r3.RowsRead);
+        Assert.Equal([(2L, RejectReason.UnterminatedQuote), (3L, RejectReason.TruncatedLine)], r3.Rejects.Select(j => (j.Line, j.Reason)));
+
+        var (strict, sb) = Read(path, new ReadOptions(Strict: true));
+        Assert.Equal($"{path}:3:5: the quoted field opened at column 5 is not closed on its line (a field never spans lines)", strict.Error!.ToString());
+        Assert.Equal(1, sb.Count);
+    }
+
+    [Fact]
+    public void Hash_lines_before_the_header_are_a_preamble_and_among_the_rows_rejected_rows()
     {
         using var t = new TempDir();
-        var (r, b) = Read(t.Write("q.csv", "cntr,scan_key,ra,dec,note\n1,2,3,4,\"open\nstill open"));
+        string text = "# written by hand\n#\ncntr,scan_key,ra,dec\n1,1,10,10\n#6,6,10,10.003\n #7,7,10,10.004\n\n  \n8,8,10,10.005\n#";
+        var (r, b) = Read(t.Write("hash.csv", text));
         Assert.Null(r.Error);
-        Assert.Equal(1, r.RowsRead);
-        Assert.Equal(0, b.Count);
-        Assert.Equal(RejectReason.TruncatedLine, Assert.Single(r.Rejects).Reason);
-        Assert.Equal(2, r.Rejects[0].Line);
+        Assert.Equal(5, r.RowsRead);   // blank lines are no rows
+        Assert.Equal([1L, 8L], b.Cntr.Take(b.Count));
+        Assert.Equal([4L, 9L], b.Line.Take(b.Count));
+        Assert.Equal([(5L, 1, RejectReason.CommentLine), (6L, 2, RejectReason.UnparsableNumber), (10L, 1, RejectReason.CommentLine)],
+            r.Rejects.Select(x => (x.Line, x.Column, x.Reason)));
+        Assert.Equal("a '#' line among the data rows (a CSV's comment lines may only come before its header)", r.Rejects[0].Detail);
+        Assert.Equal("comment_line", RejectReasons.Name(r.Rejects[0].Reason));
+
+        // Among many plain rows, decoded a batch at a time: the same.
+        var sb = new StringBuilder("cntr,scan_key,ra,dec\n");
+        for (int i = 1; i <= 1000; i++) sb.Append(i % 100 == 0 ? "#" : "").Append(i).Append(",1,10,").Append(i * 1e-4).Append('\n');
+        var (many, mb) = Read(t.Write("many.csv", sb.ToString()));
+        Assert.Equal(1000, many.RowsRead);
+        Assert.Equal(990, mb.Count);
+        Assert.Equal(Enumerable.Range(1, 10).Select(k => (long)(k * 100 + 1)), many.Rejects.Select(x => x.Line));
+        Assert.All(many.Rejects, x => Assert.Equal(RejectReason.CommentLine, x.Reason));
     }
 
     [Fact]

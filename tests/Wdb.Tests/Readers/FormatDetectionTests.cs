@@ -1,3 +1,4 @@
+using Wdb.Core;
 using Wdb.IO;
 using static Wdb.Tests.Readers.ReaderTestSupport;
 
@@ -37,5 +38,31 @@ public class FormatDetectionTests
         var (r, b) = Read(p, new ReadOptions(Format: InputFormat.Csv));
         Assert.Equal((InputFormat.Csv, 1), (r.Format, b.Count));
         Assert.NotNull(Read(p).Result.Error);   // as .txt it is a bulk file whose 1 field fits no profile
+    }
+
+    [Fact]
+    public void Hash_lines_before_the_format_is_known_are_what_the_format_makes_of_them()
+    {
+        // Sniffed (no telling extension, or a pipe): a CSV's preamble, a bulk file's rejected rows, no IPAC table.
+        using var t = new TempDir();
+        var (csv, cb) = Read(t.Write("c.xyz", "# preamble\n\ncntr,scan_key,ra,dec\n1,2,3,4\n#5,2,3,4\n"));
+        Assert.Equal((InputFormat.Csv, 2L, 1), (csv.Format, csv.RowsRead, cb.Count));
+        Assert.Equal([(5L, RejectReason.CommentLine)], csv.Rejects.Select(x => (x.Line, x.Reason)));
+
+        string good = File.ReadAllLines(Data("sample_wdb.bulk"))[0];
+        var (bulk, bb) = Read(t.Write("b.xyz", "# one\n\n# two\n" + good + "\n"));
+        Assert.Equal((InputFormat.Bulk, 3L, 1), (bulk.Format, bulk.RowsRead, bb.Count));
+        Assert.Equal([(1L, 1, RejectReason.CommentLine), (3L, 1, RejectReason.CommentLine)], bulk.Rejects.Select(x => (x.Line, x.Column, x.Reason)));
+
+        var ipac = Read(t.Write("i.xyz", "# one\n|cntr|scan_key| ra|dec|\n")).Result;
+        Assert.StartsWith("expected an IPAC header row", ipac.Error!.Message);
+        Assert.Equal(1, ipac.Error.Line);
+
+        // '#' lines alone tell no format and hold no header; blank lines alone are an empty input.
+        string only = t.Write("o.xyz", "\n# a\n# b\n");
+        Assert.StartsWith($"{only}:2:1: only '#' and blank lines", Read(only).Result.Error!.ToString());
+        var blank = Read(t.Write("blank.xyz", "\n \n")).Result;
+        Assert.Null(blank.Error);
+        Assert.Equal(0, blank.RowsRead);
     }
 }

@@ -146,4 +146,41 @@ public class IpacReaderTests
         Assert.Equal([4L, 7L], b.Line.Take(b.Count));
         Assert.Equal(3.5, b.Ra[1]);
     }
+
+    [Fact]
+    public void A_file_with_no_header_row_is_fatal()
+    {
+        // Keyword and comment lines alone (a download cut short), or nothing: none of the required columns.
+        using var t = new TempDir();
+        foreach (var (name, text) in new[] { ("onlyc.tbl", "\\fixlen = T\n\\ only comments\n"), ("empty.tbl", ""), ("blank.tbl", "\n  \n") })
+        {
+            string path = t.Write(name, text);
+            var (r, _) = Read(path);
+            Assert.Equal($"{path}: no IPAC header row ('|name|...|'): the file is empty or holds only '\\' and blank lines", r.Error?.ToString());
+        }
+    }
+
+    [Fact]
+    public void A_column_read_twice_is_a_malformed_header_naming_both()
+    {
+        using var t = new TempDir();
+        string path = t.Write("dup.tbl", "|cntr|scan_key|   ra|  dec|   RA|\n    1        2   1.0   2.0   3.0\n");
+        var (r, b) = Read(path);
+        Assert.Equal($"{path}:1:28: column 'ra' is named twice, columns 3 and 5: 'ra' and 'RA' (wdb reads it: name it once)", r.Error!.ToString());
+        Assert.Equal(0, b.Count);
+        // Missing columns name no column of the header: column 1.
+        string nodec = t.Write("nodec.tbl", "|cntr|scan_key|   ra|\n    1        2   1.0\n");
+        Assert.StartsWith($"{nodec}:1:1: missing required column 'dec'", Read(nodec).Result.Error!.ToString());
+    }
+
+    [Fact]
+    public void Carriage_returns_alone_as_line_ends_are_named_as_such()
+    {
+        using var t = new TempDir();
+        foreach (string text in new[] { "\\fixlen = T\r|cntr|scan_key| ra|dec|\r    1        2  1.0 2.0\r", "|cntr|scan_key| ra|dec|\r    1        2  1.0 2.0\r" })
+        {
+            var (r, _) = Read(t.Write("mac.tbl", text));
+            Assert.Contains("no line breaks but carriage returns (old Mac line endings)", r.Error!.Message);
+        }
+    }
 }

@@ -15,12 +15,13 @@ public sealed class AccountingTests : IDisposable
     public void Several_corrupted_files_at_once_account_for_every_row_per_file_and_in_total()
     {
         // The row-level corpus files (all numbered cntr 1..6, so later files also repeat
-        // earlier files' cntrs) plus the empty and header-only ones, in one run.
+        // earlier files' cntrs) plus the empty bulk and header-only ones, in one run.
         string[] names =
         [
-            "truncated_last_line.csv", "wrong_column_count.csv", "non_numeric.csv", "nan_inf.csv", "empty.csv",
+            "truncated_last_line.csv", "wrong_column_count.csv", "non_numeric.csv", "nan_inf.csv", "empty.bulk",
             "dec_out_of_range.csv", "ra_out_of_range.csv", "duplicate_cntr.csv", "missing_required.csv",
             "header_only.tbl", "invalid_utf8.csv", "ipac_bad_rows.tbl", "bulk_bad_rows.bulk",
+            "stray_quote.csv", "comment_lines.csv", "comment_lines.bulk",
         ];
         var inputs = names.Select(n => _s.Write(n, File.ReadAllBytes(BadData(n)))).ToArray();
         string outDir = _s.PathOf("out");
@@ -99,5 +100,50 @@ public sealed class AccountingTests : IDisposable
         var e2 = reader.FindExtraction(2)!;
         Assert.Equal(RejectReason.FilteredArtifact, e2.Reason);
         Assert.Equal(-1, e2.Gcntr);
+    }
+
+    /// <summary>
+    /// Each physical line of a CSV or bulk file after its header is a merged row, a rejected row or a blank
+    /// line: a stray quote does not take the lines after it, and a '#' line among the rows is not dropped.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void Every_line_after_the_header_is_merged_rejected_or_blank(int zoneRows)
+    {
+        var sb = new System.Text.StringBuilder("# a preamble\ncntr,scan_key,ra,dec,j_m\n");
+        for (int i = 1; i <= 400; i++)
+        {
+            string row = $"{i},{i % 7},{10 + i * 1e-4:F4},20.0,12.5";
+            sb.Append((i % 9) switch { 0 => "#" + row, 3 => row.Replace(",20.0", ",\"20.0"), 5 => row.Replace("12.5", "\"12,5\""), _ => row });
+            sb.Append(i % 50 == 0 ? "\n\n" : "\n");
+        }
+        string csv = _s.Write("lines.csv", sb.ToString());
+        string bulk = _s.Write("lines.bulk", string.Concat(File.ReadAllLines(BadData("comment_lines.bulk")).Select(l => l + "\n")));
+        string outDir = _s.PathOf($"out-lines-{zoneRows}");
+        var outcome = Wdb.Merge.MergeJob.Run(new Wdb.Merge.MergeOptions
+        {
+            Inputs = [csv, bulk], OutDir = outDir, Device = "cpu", Threads = 2, ZoneRows = zoneRows,
+        });
+        Assert.Null(outcome.Error);
+        var summary = Summary(outDir);
+        AssertAccounting(summary);
+
+        using var reader = OutputReader.Open(outDir);
+        string[] names = ["lines.csv", "lines.bulk"];
+        var places = reader.Extractions().Select(e => (names[e.FileIndex], e.Line)).ToList();
+        var rejects = Rejects(outDir);
+        places.AddRange(rejects.Select(r => (r.File, r.Line)));
+        var expected = new List<(string, long)>();
+        foreach (var (path, first) in new[] { (csv, 3), (bulk, 1) })
+        {
+            var lines = File.ReadAllLines(path);
+            for (int l = first; l <= lines.Length; l++)
+                if (lines[l - 1].Trim().Length > 0) expected.Add((Path.GetFileName(path), l));
+        }
+        Assert.Equal(expected.Order(), places.Order());
+        Assert.Equal(expected.Count, summary.GetProperty("rows_read").GetInt64());
+        Assert.Equal(44 + 2, rejects.Count(r => r.Reason == "comment_line"));
+        Assert.Equal(45, rejects.Count(r => r.Reason == "unterminated_quote"));
     }
 }

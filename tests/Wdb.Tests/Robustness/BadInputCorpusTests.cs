@@ -129,4 +129,21 @@ public sealed class BadInputCorpusTests : IDisposable
             Assert.True(f!.EndsWith(".expected", StringComparison.Ordinal) ? files.Contains(f[..^9]) : files.Contains(f + ".expected"), f);
         Assert.True(files.Count >= 30);
     }
+
+    [Fact]
+    public void Validate_refuses_a_file_with_no_header_as_merge_does()
+    {
+        // No column names at all (empty, a byte-order mark alone, IPAC keywords alone): one line, exit 2.
+        string[] inputs = ["empty.csv", "bom_only.csv", "comments_only.tbl"];
+        foreach (string name in inputs)
+        {
+            string input = _s.Write(name, File.ReadAllBytes(BadData(name)));
+            var v = Wdb.Tests.WdbProcess.Run("validate", input);
+            Assert.True(v.Exit == MergeJob.InputErrorExit, $"{name}: exit {v.Exit}: {v.Stdout}{v.Stderr}");
+            Assert.Contains($"{input}: error: no ", v.Stdout);
+        }
+        // A header alone, and an empty bulk file (a headerless format), are valid empty tables.
+        foreach (string name in new[] { "header_only.csv", "empty.bulk" })
+            Assert.Equal(0, Wdb.Tests.WdbProcess.Run("validate", _s.Write(name, File.ReadAllBytes(BadData(name)))).Exit);
+    }
 }
