@@ -236,7 +236,7 @@ public sealed class CliTests : IDisposable
         Assert.True(again.Exit == 0, again.Stderr);
         Assert.NotNull(new DirectoryInfo(link).LinkTarget);   // still a link, to the same place
         Assert.Contains("\"radius_arcsec\": 3", File.ReadAllText(Path.Combine(real, "summary.json")));
-        Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(real)!).Where(d => d != real));   // no sibling left
+        Assert.Equal([real], Directory.GetDirectories(Path.GetDirectoryName(real)!));   // no sibling left
     }
 
     [Fact]
