@@ -36,7 +36,7 @@ public static class ClusterMerge
         work = Path.TrimEndingDirectorySeparator(Path.GetFullPath(work));
         if (File.Exists(work) || Directory.Exists(work) && Directory.EnumerateFileSystemEntries(work).Any())
             return MergeOutcome.Fail(MergeJob.InputErrorExit, Directory.Exists(work) && !File.Exists(Path.Combine(work, ClusterState.FileName))
-                ? $"--work '{work}' holds no finished plan (a plan stopped before its end, or other files): remove it, or give a new directory"
+                ? $"--work '{work}' is not a new or empty directory and holds no finished plan (a plan stopped before its end, or other files): remove it, or give a new directory"
                 : $"--work '{work}' is not a new or empty directory: a plan needs one of its own");
         // The stitch replaces --out whole: with the work inside it (or the same), it would refuse it at the end, after every task.
         if (OutputWriter.TargetOf(options.OutDir, out _) is string target

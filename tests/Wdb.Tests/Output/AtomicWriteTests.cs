@@ -21,13 +21,17 @@ public class AtomicWriteTests
         var first = Synthetic.Make(salt: 0);
         var second = Synthetic.Make(salt: 1);
         Assert.Null(OutputWriter.Write(tmp["out"], first, 2));
-        File.WriteAllText(tmp["out/extra-from-old-run.txt"], "old");
-        Assert.Null(OutputWriter.Write(tmp["out"], second, 3));
+        // A file the old output holds that wdb did not write would go with it: the output is not replaced, nor touched.
+        File.WriteAllText(tmp["out/notes.txt"], "mine");
+        Assert.Contains("holds files wdb did not write (notes.txt): not replacing it", OutputWriter.Write(tmp["out"], second, 3)?.Message);
+        Assert.Equal(first.Groups!.RaW[0], RaOfFirstGroup(tmp["out"]));
+        Assert.Equal("mine", File.ReadAllText(tmp["out/notes.txt"]));
+        File.Delete(tmp["out/notes.txt"]);
 
+        Assert.Null(OutputWriter.Write(tmp["out"], second, 3));
         Assert.Equal(second.Groups!.RaW[0], RaOfFirstGroup(tmp["out"]));
         using (var reader = OutputReader.Open(tmp["out"]))
             Assert.Equal(Synthetic.ExpectedMembers(second), reader.Members().ToList());
-        Assert.False(File.Exists(tmp["out/extra-from-old-run.txt"]));   // a swap, not a merge of directories
         Assert.Equal(["out"], Siblings(tmp));                            // old copy and temp dir gone
     }
 
