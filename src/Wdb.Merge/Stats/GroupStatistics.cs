@@ -446,7 +446,27 @@ public static class GroupStatistics
         }
         t.NScans[g] = Distinct(s.Scans, m);
         t.Sdet[g] = Distinct(s.DetScans, nd);
-        t.Spos[g] = footprints.CountCovering(t.RaW[g], t.DecW[g]);
+        t.Spos[g] = footprints.CountCovering(t.RaW[g], t.DecW[g]) + DetectingScansMissed(s.DetScans, nd, t.RaW[g], t.DecW[g], footprints);
+    }
+
+    /// <summary>
+    /// The group's detecting scans whose footprint misses its mean position (or that have none): a detection proves the
+    /// scan looked there, so spos counts them too and never falls below sdet. A derived footprint holds its own
+    /// extractions with 2" to spare, so this is 0 on real scans; a --scans table without the inputs' scans, or
+    /// scans that span the sky (synthetic), are where it is not. <paramref name="keys"/>' first n are sorted (Distinct).
+    /// </summary>
+    private static int DetectingScansMissed(long[] keys, int n, double ra, double dec, ScanFootprints footprints)
+    {
+        if (n == 0) return 0;
+        if (!double.IsFinite(ra) || !double.IsFinite(dec)) return n == 1 ? 1 : Distinct(keys, n);
+        var (x, y, z) = Sky.UnitVector(ra, dec);
+        int missed = 0;
+        for (int k = 0; k < n; k++)
+        {
+            if (k > 0 && keys[k] == keys[k - 1]) continue;
+            if (!footprints.Covers(keys[k], x, y, z)) missed++;
+        }
+        return missed;
     }
 
     private static int Distinct(long[] keys, int n)

@@ -51,6 +51,8 @@ public sealed class ScanFootprints
     // over a zone then reads consecutive entries, four at a time (a calibration tile puts all
     // ~600 scans in every zone, so every group tests all of them).
     private EntryGeometry _geo = new(0);
+    // Scan key -> scan: for the footprint of one named scan (Covers).
+    private readonly Dictionary<long, int> _scanOfKey = new();
 
     public int ScanCount => _scanKey.Length;
 
@@ -370,6 +372,7 @@ public sealed class ScanFootprints
     /// </summary>
     private void BuildZones()
     {
+        for (int s = 0; s < _scanKey.Length; s++) _scanOfKey.TryAdd(_scanKey[s], s);
         int scans = _scanKey.Length, zones = _zoneMaxWidth.Length;
         var entries = new List<(int Zone, double Lo, double Width, int Scan)>();
         double step = ZoneDeg / 4 * Sky.DegToRad, stepDeg = ZoneDeg / 4;
@@ -497,6 +500,14 @@ public sealed class ScanFootprints
         if (ra + 360 - w < 360) count += CountRange(Math.Max(upper, Lower(zone, s0, s1, ra + 360 - w)), s1, ra + 360, x, y, z);
         return count;
     }
+
+    /// <summary>
+    /// Whether scan <paramref name="scanKey"/>'s footprint box contains the unit vector (x, y, z), edges inclusive, by the
+    /// arithmetic <see cref="CountCovering"/> uses; false for a scan that has no footprint (a --scans table without it).
+    /// </summary>
+    public bool Covers(long scanKey, double x, double y, double z) =>
+        _scanOfKey.TryGetValue(scanKey, out int s) && Project(s, x, y, z, out double xi, out double eta)
+        && xi >= _xiMin[s] && xi <= _xiMax[s] && eta >= _etaMin[s] && eta <= _etaMax[s];
 
     /// <summary>The same count by testing every scan: the reference for the zone index (tests).</summary>
     internal int CountCoveringAllScans(double raDeg, double decDeg)

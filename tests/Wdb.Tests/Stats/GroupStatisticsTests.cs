@@ -195,6 +195,42 @@ public class GroupStatisticsTests
     }
 
     [Fact]
+    public void A_scan_that_detected_a_group_counts_in_spos_even_where_its_footprint_misses_the_mean()
+    {
+        // Three scans detect one source; the footprints know scans 1 and 2 only (a --scans table without scan 3).
+        var b = new ExtractionBlock();
+        var known = new ExtractionBlock();
+        for (int scan = 1; scan <= 3; scan++)
+        {
+            int i = Add(b, scan, scan, 150.0 + scan * 0.1 * Arcsec, 20.0);
+            SetMag(b, i, Band.J, 14f, 0.05f);
+            if (scan < 3) Add(known, scan, scan, 150.0 + scan * 0.1 * Arcsec, 20.0);
+        }
+        // A fourth scan covered the position without detecting it: counted by its footprint as before.
+        Add(known, 4, 4, 150.0, 20.0);
+        var (t, _) = Compute(b, ScanFootprints.DeriveFromExtractions(known));
+        Assert.Equal(3, t.Sdet[0]);
+        Assert.Equal(4, t.Spos[0]);   // scans 1, 2 and 4 by their footprints, 3 by its detection
+
+        // Scans spanning the sky (synthetic: rows at +10 and at both poles), whose derived boxes cannot hold every row:
+        // spos never falls below sdet.
+        var wide = new ExtractionBlock();
+        foreach (var (cntr, scan, ra, dec) in new (long, long, double, double)[]
+                 { (1, 101, 359.99995, 10.0), (10, 101, 0, 90), (20, 101, 45, -90), (21, 102, 200, -89.9999), (11, 102, 180, 89.9997) })
+            SetMag(wide, Add(wide, cntr, scan, ra, dec), Band.J, 12f, 0.02f);
+        var (all, _, _, _) = MergeAll(wide);
+        for (int g = 0; g < all.Count; g++) Assert.True(all.Spos[g] >= all.Sdet[g], $"group {all.Gcntr[g]}: spos {all.Spos[g]} < sdet {all.Sdet[g]}");
+    }
+
+    private static (GroupTable Table, ExtractionResults Results) Compute(ExtractionBlock b, ScanFootprints footprints)
+    {
+        long[] cgid = FriendsOfFriends(b, 2.0);
+        var conf = ConfusionResolver.Resolve(b, cgid, 2.0);
+        var results = ExtractionResults.Allocate(b.Count);
+        return (GroupStatistics.Compute(b, MembershipBuilder.Build(b, conf.Gcntr), cgid, conf.Confused, footprints, results), results);
+    }
+
+    [Fact]
     public void Mean_position_across_ra_zero_uses_unit_vectors_and_ellipse_weights()
     {
         var b = new ExtractionBlock();
