@@ -12,7 +12,8 @@ public static class Bands
 
     /// <summary>
     /// Whether a band's default magnitude is a detection. A null (NaN) magnitude, a
-    /// sentinel placeholder (&lt;= -90, e.g. -99.99 in old releases), an `rd_flg` digit of
+    /// sentinel placeholder (&lt;= -90, e.g. -99.99 in old releases; or &gt;= 90, as 99.99 or 1e30 "no data" in other
+    /// tables: no source is fainter than ~25 mag in the near infrared), an `rd_flg` digit of
     /// '0' (95% upper limit), or a `ph_qual` of 'U' (upper limit) or 'X' (no valid
     /// brightness) is a non-detection, never an error and never a zero. Flags given as 0
     /// mean "column absent" and do not veto. See 2MASS-NOTES.md.
@@ -20,7 +21,7 @@ public static class Bands
     [MethodImpl(MethodImplOptions.AggressiveInlining)]   // called per member and band in the statistics
     public static bool IsDetection(float mag, byte rdFlg, byte phQual)
     {
-        if (float.IsNaN(mag) || mag <= -90f) return false;
+        if (float.IsNaN(mag) || mag <= -90f || mag >= 90f) return false;
         if (rdFlg == (byte)'0') return false;
         if (phQual == (byte)'U' || phQual == (byte)'X') return false;
         return true;

@@ -75,6 +75,9 @@ public class SkyTests
     [Theory]
     [InlineData(float.NaN, (byte)'2', (byte)'A', false)]
     [InlineData(-99.99f, (byte)'2', (byte)'A', false)]
+    [InlineData(99.99f, (byte)'2', (byte)'A', false)]      // a "no data" placeholder on the faint side
+    [InlineData(1e30f, (byte)'2', (byte)'A', false)]
+    [InlineData(89.9f, (byte)'2', (byte)'A', true)]
     [InlineData(15.2f, (byte)'0', (byte)'A', false)]
     [InlineData(15.2f, (byte)'2', (byte)'U', false)]
     [InlineData(15.2f, (byte)'2', (byte)'A', true)]

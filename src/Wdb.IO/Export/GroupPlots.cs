@@ -66,7 +66,7 @@ public static class GroupPlots
     {
         if (b.Detected) return PointKind.Detection;
         bool limitFlag = b.RdFlg == (byte)'0' || b.PhQual == (byte)'U';
-        return limitFlag && float.IsFinite(b.Mag) && b.Mag > -90f ? PointKind.UpperLimit : PointKind.NoValue;
+        return limitFlag && b.Mag > -90f && b.Mag < 90f ? PointKind.UpperLimit : PointKind.NoValue;
     }
 
     /// <summary>The points of the light curve: members without a Julian date are left out and counted, as are values with nothing to draw.</summary>
