@@ -203,9 +203,9 @@ public static class GroupStatistics
             if (sig > 0 && float.IsFinite(sig))
             {
                 double w = 1.0 / ((double)sig * sig);
-                double sw = 0, swm = 0;
-                sw += w; swm += w * mag;
-                double meanW = swm / sw;
+                double sw = 0;
+                sw += w;
+                double meanW = mag;   // as Photometry: one weighted magnitude is its own mean, and its chi2 0
                 double r = ((double)mag - meanW) / sig;
                 double chi2 = 0;
                 chi2 += r * r;
@@ -375,7 +375,7 @@ public static class GroupStatistics
             BandColumns col = block.Bands[b];
             BandStats st = t.Bands[b];
             int nd = 0, nw = 0;
-            double sum = 0, sw = 0, swm = 0;
+            double sum = 0, sw = 0, swm = 0, lastWeighted = double.NaN;
             float min = float.PositiveInfinity, max = float.NegativeInfinity;
             for (int k = 0; k < m; k++)
             {
@@ -390,7 +390,7 @@ public static class GroupStatistics
                 if (sig > 0 && float.IsFinite(sig))
                 {
                     double w = 1.0 / ((double)sig * sig);
-                    nw++; sw += w; swm += w * mag;
+                    nw++; sw += w; swm += w * mag; lastWeighted = mag;
                 }
             }
             st.NDet[g] = nd;
@@ -401,7 +401,8 @@ public static class GroupStatistics
                 continue;
             }
             double mean = sum / nd;
-            double meanW = nw > 0 ? swm / sw : double.NaN;
+            // One weighted magnitude is its own mean: w * mag / w can round away from it (a chi2 of 3e-28, not 0).
+            double meanW = nw == 1 ? lastWeighted : nw > 0 ? swm / sw : double.NaN;
             double ss = 0, chi2 = 0;
             double deltaScale = nw >= 2 ? Math.Sqrt(nw / (nw - 1.0)) : double.NaN;
             for (int k = 0; k < m; k++)

@@ -31,6 +31,33 @@ public class GroupStatisticsTests
     }
 
     [Fact]
+    public void One_weighted_magnitude_is_its_own_mean_with_a_chi2_of_exactly_zero()
+    {
+        // Pairs 20" apart, each a detection and a non-detection in J: the weighted mean of one magnitude is that
+        // magnitude, and chi2 about it 0 (w * mag / w rounded away from it: 3e-28). Groups of one likewise.
+        var rng = new Random(5);
+        var b = new ExtractionBlock();
+        var expected = new Dictionary<long, float>();
+        for (int k = 0; k < 2000; k++)
+        {
+            double ra = 30 + k * 20 * Arcsec;
+            float mag = 8 + 9 * (float)rng.NextDouble(), sig = 0.01f + 0.3f * (float)rng.NextDouble();
+            int d = Add(b, 1 + 2 * k, 1, ra, 10);
+            SetMag(b, d, Band.J, mag, sig);
+            if (k % 2 == 0) SetMag(b, Add(b, 2 + 2 * k, 2, ra, 10 + 0.5 * Arcsec), Band.J, float.NaN, float.NaN);
+            expected[1 + 2 * k] = mag;
+        }
+        var (t, _, _, _) = MergeAll(b);
+        var j = t.Bands[(int)Band.J];
+        for (int g = 0; g < t.Count; g++)
+        {
+            Assert.Equal(1, j.NDet[g]);
+            Assert.Equal(expected[t.Gcntr[g]], j.MagW[g]);
+            Assert.Equal(0f, j.Chi2[g]);
+        }
+    }
+
+    [Fact]
     public void Groups_of_one_take_the_general_paths_values_bit_for_bit()
     {
         // Rows 10" apart (groups of one), every third with a neighbour 0.5" away (groups of two, the
