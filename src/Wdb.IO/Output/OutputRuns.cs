@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Wdb.Core;
@@ -85,7 +86,8 @@ public sealed class OutputRuns : IDisposable
 
     private static readonly string[] KindNames = ["groups.run", "group-sizes.run", "members.run", "extractions.run"];
     private const string IndexName = "runs.index";
-    private const long IndexMagic = 0x3153545550424457;   // "WDBOUTS1"
+    // Version 2: each extent with its bytes' checksum.
+    private const long IndexMagic = 0x3253545550424457;   // "WDBOUTS2"
 
     /// <summary>The four spill files of one directory, one per kind.</summary>
     private sealed record KindFiles(SpillFile Groups, SpillFile Sizes, SpillFile Members, SpillFile Extractions) : IDisposable
@@ -136,7 +138,7 @@ public sealed class OutputRuns : IDisposable
                 w.Write(Groups); w.Write(Members); w.Write(Extractions);
                 w.Write(_runs.Count);
                 foreach (var r in _runs)
-                    foreach (var e in new[] { r.Groups, r.Sizes, r.Members, r.Extractions }) { w.Write(e.Offset); w.Write(e.Length); }
+                    foreach (var e in new[] { r.Groups, r.Sizes, r.Members, r.Extractions }) { w.Write(e.Offset); w.Write(e.Length); w.Write(e.Sum); }
             });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -174,7 +176,7 @@ public sealed class OutputRuns : IDisposable
                         var e = new Extent[4];
                         for (int kind = 0; kind < 4; kind++)
                         {
-                            e[kind] = new Extent(r.ReadInt64(), r.ReadInt64());
+                            e[kind] = new Extent(r.ReadInt64(), r.ReadInt64(), r.ReadUInt64());
                             if (e[kind].Offset < 0 || e[kind].Length < 0 || e[kind].Offset + e[kind].Length > lengths[kind])
                                 throw new IOException($"'{Path.Combine(directory, KindNames[kind])}' is shorter than its index says");
                         }
@@ -308,6 +310,7 @@ public sealed class OutputRuns : IDisposable
     private static Extent Spill<T>(SpillFile file, int count, int threads, Action<int, int>? prepare, FillAt<T> fill) where T : unmanaged
     {
         long offset = file.Length;
+        var sum = new XxHash3();
         T[] batch = ArrayPool<T>.Shared.Rent(Math.Min(Math.Max(count, 1), SpillBatch));
         var options = Threads.Options(threads);
         try
@@ -324,14 +327,16 @@ public sealed class OutputRuns : IDisposable
                         int from = (int)((long)n * p / parts), to = (int)((long)n * (p + 1) / parts);
                         fill(batch.AsSpan(from, to - from), batchStart + from, batchStart);
                     });
-                file.Append(MemoryMarshal.AsBytes(batch.AsSpan(0, n)));
+                var bytes = MemoryMarshal.AsBytes(batch.AsSpan(0, n));
+                sum.Append(bytes);
+                file.Append(bytes);
             }
         }
         finally
         {
             ArrayPool<T>.Shared.Return(batch);
         }
-        return new Extent(offset, file.Length - offset);
+        return new Extent(offset, file.Length - offset, sum.GetCurrentHashAsUInt64());
     }
 
     // ---- merging: the writer's three tables (OutputWriter.Write(outDir, runs, ...)) ----
@@ -438,7 +443,7 @@ public sealed class OutputRuns : IDisposable
         for (int r = 0; r < readers.Length; r++)
         {
             var e = extent(_runs[r]);
-            readers[r] = new RunReader(file(_runs[r].Files), e.Offset, e.Length, buffer);
+            readers[r] = new RunReader(file(_runs[r].Files), e.Offset, e.Length, buffer, e.Sum);
         }
         return readers;
     }
@@ -454,8 +459,12 @@ public sealed class OutputRuns : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
-    /// <summary>Bytes [Offset, Offset + Length) of a spill file.</summary>
-    private readonly record struct Extent(long Offset, long Length);
+    /// <summary>
+    /// Bytes [Offset, Offset + Length) of a spill file, and their XxHash3 as spilled: the merge's reader checks it, so
+    /// a run changed since (a flipped byte in a cluster's shared work directory) stops the write instead of giving
+    /// wrong tables that verify.
+    /// </summary>
+    private readonly record struct Extent(long Offset, long Length, ulong Sum);
 
     /// <summary>Where one zone's records lie in each spill file.</summary>
     private sealed record Run(KindFiles Files, Extent Groups, Extent Sizes, Extent Members, Extent Extractions);
