@@ -344,52 +344,105 @@ public sealed class OutputRuns : IDisposable
     /// <summary>groups.fb: the runs' groups merged by gcntr, fixed chunks as <see cref="TableEncoders.WriteGroups"/>.</summary>
     internal void WriteGroups(ChunkFileWriter file, int chunkRecords, int threads, SkyTableSink? sky = null)
     {
-        var order = new RunMerge<GroupStruct, GroupKey>(Readers(f => f.Groups, r => r.Groups, 2));
-        using var chunks = new ChunkPipeline<RecordChunk<GroupStruct>>(file, threads, (b, c) =>
+        try
         {
-            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, c.Count, new SpilledGroups(c), sky)).Value);
-            return c.Count > 0
-                ? (c.Records[0].Gcntr, c.Records[c.Count - 1].Gcntr, c.Return())
-                : (long.MaxValue, long.MinValue, c.Return());
-        });
-        // Two zones holding one group would make a table the whole writer refuses (Validate).
-        WriteFixed(chunks, order, TableEncoders.GroupsPerChunk(chunkRecords), (gcntr, last) =>
-            throw new InvalidOperationException($"gcntr {gcntr} follows {last}: a group was added in two zones"));
-        chunks.Finish();
+            var order = new RunMerge<GroupStruct, GroupKey>(Readers(f => f.Groups, r => r.Groups, 2));
+            using var chunks = new ChunkPipeline<RecordChunk<GroupStruct>>(file, threads, (b, c) =>
+            {
+                b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, c.Count, new SpilledGroups(c), sky)).Value);
+                return c.Count > 0
+                    ? (c.Records[0].Gcntr, c.Records[c.Count - 1].Gcntr, c.Return())
+                    : (long.MaxValue, long.MinValue, c.Return());
+            });
+            // Two zones holding one group would make a table the whole writer refuses (Validate).
+            WriteFixed(chunks, order, TableEncoders.GroupsPerChunk(chunkRecords), (gcntr, last) =>
+                throw new InvalidOperationException($"gcntr {gcntr} follows {last}: a group was added in two zones"));
+            chunks.Finish();
+        }
+        catch (Exception e)
+        {
+            if (Corruption() is IOException changed) throw new IOException(changed.Message, e);
+            throw;
+        }
     }
 
     /// <summary>members.fb: whole groups in merged gcntr order, cut by <see cref="MemberChunkPlan"/> as the in-memory writer cuts them.</summary>
     internal void WriteMembers(ChunkFileWriter file, int chunkRecords, int threads)
     {
-        int per = TableEncoders.MembersPerChunk(chunkRecords);
-        var order = new RunMerge<GroupSize, GroupSize>(Readers(f => f.Sizes, r => r.Sizes, 2));
-        using var chunks = new ChunkPipeline<RecordChunk<MemberStruct>>(file, threads, (b, c) =>
+        try
         {
-            var (first, last) = TableEncoders.EncodeMembers(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
-            return (first, last, c.Return());
-        });
-        var sink = new MemberSink(Readers(f => f.Members, r => r.Members, 2), chunks, per, this);
-        var plan = new MemberChunkPlan(per);
-        while (order.Next(out int run, out var group))
-        {
-            sink.Run = run;
-            plan.Group(group.Members, ref sink);
+            int per = TableEncoders.MembersPerChunk(chunkRecords);
+            var order = new RunMerge<GroupSize, GroupSize>(Readers(f => f.Sizes, r => r.Sizes, 2));
+            using var chunks = new ChunkPipeline<RecordChunk<MemberStruct>>(file, threads, (b, c) =>
+            {
+                var (first, last) = TableEncoders.EncodeMembers(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
+                return (first, last, c.Return());
+            });
+            var sink = new MemberSink(Readers(f => f.Members, r => r.Members, 2), chunks, per, this);
+            var plan = new MemberChunkPlan(per);
+            while (order.Next(out int run, out var group))
+            {
+                sink.Run = run;
+                plan.Group(group.Members, ref sink);
+            }
+            plan.End(ref sink);
+            chunks.Finish();
         }
-        plan.End(ref sink);
-        chunks.Finish();
+        catch (Exception e)
+        {
+            if (Corruption() is IOException changed) throw new IOException(changed.Message, e);
+            throw;
+        }
     }
 
     /// <summary>extractions.fb: the runs' records merged by cntr, fixed chunks as <see cref="TableEncoders.WriteExtractions"/>.</summary>
     internal void WriteExtractions(ChunkFileWriter file, int chunkRecords, int threads)
     {
-        var order = new RunMerge<ExtractionStruct, ExtractionKey>(Readers(f => f.Extractions, r => r.Extractions, 1));
-        using var chunks = new ChunkPipeline<RecordChunk<ExtractionStruct>>(file, threads, (b, c) =>
+        try
         {
-            var (first, last) = TableEncoders.EncodeExtractions(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
-            return (first, last, c.Return());
-        });
-        WriteFixed(chunks, order, TableEncoders.ExtractionsPerChunk(chunkRecords), null);
-        chunks.Finish();
+            var order = new RunMerge<ExtractionStruct, ExtractionKey>(Readers(f => f.Extractions, r => r.Extractions, 1));
+            using var chunks = new ChunkPipeline<RecordChunk<ExtractionStruct>>(file, threads, (b, c) =>
+            {
+                var (first, last) = TableEncoders.EncodeExtractions(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
+                return (first, last, c.Return());
+            });
+            WriteFixed(chunks, order, TableEncoders.ExtractionsPerChunk(chunkRecords), null);
+            chunks.Finish();
+        }
+        catch (Exception e)
+        {
+            if (Corruption() is IOException changed) throw new IOException(changed.Message, e);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// After a merge failed: the first run whose bytes no longer match their checksum, as its error, or null. A changed
+    /// byte is found when its run's last byte is read, but a record it spoilt may fail the merge before that (a member
+    /// count past its run's end, a gcntr out of order): the changed file is then named, not what it caused.
+    /// </summary>
+    private IOException? Corruption()
+    {
+        var buffer = SpillFile.DirectBuffer(1 << 20);
+        foreach (var run in _runs)
+            foreach (var (file, extent) in new[] { (run.Files.Groups, run.Groups), (run.Files.Sizes, run.Sizes),
+                         (run.Files.Members, run.Members), (run.Files.Extractions, run.Extractions) })
+            {
+                var sum = new XxHash3();
+                try
+                {
+                    for (long at = extent.Offset, end = extent.Offset + extent.Length; at < end;)
+                    {
+                        int n = (int)Math.Min(1 << 20, end - at);
+                        int start = file.ReadDirect(buffer, n, at);
+                        sum.Append(buffer.AsSpan(start, n));
+                        at += n;
+                    }
+                }
+                catch (IOException e) { return e; }
+                if (sum.GetCurrentHashAsUInt64() != extent.Sum) return file.Corrupted(extent.Offset, extent.Offset + extent.Length);
+            }
+        return null;
     }
 
     /// <summary>
