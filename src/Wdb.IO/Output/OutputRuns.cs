@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Wdb.Core;
@@ -85,7 +86,8 @@ public sealed class OutputRuns : IDisposable
 
     private static readonly string[] KindNames = ["groups.run", "group-sizes.run", "members.run", "extractions.run"];
     private const string IndexName = "runs.index";
-    private const long IndexMagic = 0x3153545550424457;   // "WDBOUTS1"
+    // Version 2: each extent with its bytes' checksum.
+    private const long IndexMagic = 0x3253545550424457;   // "WDBOUTS2"
 
     /// <summary>The four spill files of one directory, one per kind.</summary>
     private sealed record KindFiles(SpillFile Groups, SpillFile Sizes, SpillFile Members, SpillFile Extractions) : IDisposable
@@ -136,7 +138,7 @@ public sealed class OutputRuns : IDisposable
                 w.Write(Groups); w.Write(Members); w.Write(Extractions);
                 w.Write(_runs.Count);
                 foreach (var r in _runs)
-                    foreach (var e in new[] { r.Groups, r.Sizes, r.Members, r.Extractions }) { w.Write(e.Offset); w.Write(e.Length); }
+                    foreach (var e in new[] { r.Groups, r.Sizes, r.Members, r.Extractions }) { w.Write(e.Offset); w.Write(e.Length); w.Write(e.Sum); }
             });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -174,7 +176,7 @@ public sealed class OutputRuns : IDisposable
                         var e = new Extent[4];
                         for (int kind = 0; kind < 4; kind++)
                         {
-                            e[kind] = new Extent(r.ReadInt64(), r.ReadInt64());
+                            e[kind] = new Extent(r.ReadInt64(), r.ReadInt64(), r.ReadUInt64());
                             if (e[kind].Offset < 0 || e[kind].Length < 0 || e[kind].Offset + e[kind].Length > lengths[kind])
                                 throw new IOException($"'{Path.Combine(directory, KindNames[kind])}' is shorter than its index says");
                         }
@@ -308,6 +310,7 @@ public sealed class OutputRuns : IDisposable
     private static Extent Spill<T>(SpillFile file, int count, int threads, Action<int, int>? prepare, FillAt<T> fill) where T : unmanaged
     {
         long offset = file.Length;
+        var sum = new XxHash3();
         T[] batch = ArrayPool<T>.Shared.Rent(Math.Min(Math.Max(count, 1), SpillBatch));
         var options = Threads.Options(threads);
         try
@@ -324,14 +327,16 @@ public sealed class OutputRuns : IDisposable
                         int from = (int)((long)n * p / parts), to = (int)((long)n * (p + 1) / parts);
                         fill(batch.AsSpan(from, to - from), batchStart + from, batchStart);
                     });
-                file.Append(MemoryMarshal.AsBytes(batch.AsSpan(0, n)));
+                var bytes = MemoryMarshal.AsBytes(batch.AsSpan(0, n));
+                sum.Append(bytes);
+                file.Append(bytes);
             }
         }
         finally
         {
             ArrayPool<T>.Shared.Return(batch);
         }
-        return new Extent(offset, file.Length - offset);
+        return new Extent(offset, file.Length - offset, sum.GetCurrentHashAsUInt64());
     }
 
     // ---- merging: the writer's three tables (OutputWriter.Write(outDir, runs, ...)) ----
@@ -339,52 +344,105 @@ public sealed class OutputRuns : IDisposable
     /// <summary>groups.fb: the runs' groups merged by gcntr, fixed chunks as <see cref="TableEncoders.WriteGroups"/>.</summary>
     internal void WriteGroups(ChunkFileWriter file, int chunkRecords, int threads, SkyTableSink? sky = null)
     {
-        var order = new RunMerge<GroupStruct, GroupKey>(Readers(f => f.Groups, r => r.Groups, 2));
-        using var chunks = new ChunkPipeline<RecordChunk<GroupStruct>>(file, threads, (b, c) =>
+        try
         {
-            b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, c.Count, new SpilledGroups(c), sky)).Value);
-            return c.Count > 0
-                ? (c.Records[0].Gcntr, c.Records[c.Count - 1].Gcntr, c.Return())
-                : (long.MaxValue, long.MinValue, c.Return());
-        });
-        // Two zones holding one group would make a table the whole writer refuses (Validate).
-        WriteFixed(chunks, order, TableEncoders.GroupsPerChunk(chunkRecords), (gcntr, last) =>
-            throw new InvalidOperationException($"gcntr {gcntr} follows {last}: a group was added in two zones"));
-        chunks.Finish();
+            var order = new RunMerge<GroupStruct, GroupKey>(Readers(f => f.Groups, r => r.Groups, 2));
+            using var chunks = new ChunkPipeline<RecordChunk<GroupStruct>>(file, threads, (b, c) =>
+            {
+                b.FinishSizePrefixed(GroupsChunk.CreateGroupsChunk(b, GroupTables.AddVector(b, c.Count, new SpilledGroups(c), sky)).Value);
+                return c.Count > 0
+                    ? (c.Records[0].Gcntr, c.Records[c.Count - 1].Gcntr, c.Return())
+                    : (long.MaxValue, long.MinValue, c.Return());
+            });
+            // Two zones holding one group would make a table the whole writer refuses (Validate).
+            WriteFixed(chunks, order, TableEncoders.GroupsPerChunk(chunkRecords), (gcntr, last) =>
+                throw new InvalidOperationException($"gcntr {gcntr} follows {last}: a group was added in two zones"));
+            chunks.Finish();
+        }
+        catch (Exception e)
+        {
+            if (Corruption() is IOException changed) throw new IOException(changed.Message, e);
+            throw;
+        }
     }
 
     /// <summary>members.fb: whole groups in merged gcntr order, cut by <see cref="MemberChunkPlan"/> as the in-memory writer cuts them.</summary>
     internal void WriteMembers(ChunkFileWriter file, int chunkRecords, int threads)
     {
-        int per = TableEncoders.MembersPerChunk(chunkRecords);
-        var order = new RunMerge<GroupSize, GroupSize>(Readers(f => f.Sizes, r => r.Sizes, 2));
-        using var chunks = new ChunkPipeline<RecordChunk<MemberStruct>>(file, threads, (b, c) =>
+        try
         {
-            var (first, last) = TableEncoders.EncodeMembers(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
-            return (first, last, c.Return());
-        });
-        var sink = new MemberSink(Readers(f => f.Members, r => r.Members, 2), chunks, per, this);
-        var plan = new MemberChunkPlan(per);
-        while (order.Next(out int run, out var group))
-        {
-            sink.Run = run;
-            plan.Group(group.Members, ref sink);
+            int per = TableEncoders.MembersPerChunk(chunkRecords);
+            var order = new RunMerge<GroupSize, GroupSize>(Readers(f => f.Sizes, r => r.Sizes, 2));
+            using var chunks = new ChunkPipeline<RecordChunk<MemberStruct>>(file, threads, (b, c) =>
+            {
+                var (first, last) = TableEncoders.EncodeMembers(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
+                return (first, last, c.Return());
+            });
+            var sink = new MemberSink(Readers(f => f.Members, r => r.Members, 2), chunks, per, this);
+            var plan = new MemberChunkPlan(per);
+            while (order.Next(out int run, out var group))
+            {
+                sink.Run = run;
+                plan.Group(group.Members, ref sink);
+            }
+            plan.End(ref sink);
+            chunks.Finish();
         }
-        plan.End(ref sink);
-        chunks.Finish();
+        catch (Exception e)
+        {
+            if (Corruption() is IOException changed) throw new IOException(changed.Message, e);
+            throw;
+        }
     }
 
     /// <summary>extractions.fb: the runs' records merged by cntr, fixed chunks as <see cref="TableEncoders.WriteExtractions"/>.</summary>
     internal void WriteExtractions(ChunkFileWriter file, int chunkRecords, int threads)
     {
-        var order = new RunMerge<ExtractionStruct, ExtractionKey>(Readers(f => f.Extractions, r => r.Extractions, 1));
-        using var chunks = new ChunkPipeline<RecordChunk<ExtractionStruct>>(file, threads, (b, c) =>
+        try
         {
-            var (first, last) = TableEncoders.EncodeExtractions(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
-            return (first, last, c.Return());
-        });
-        WriteFixed(chunks, order, TableEncoders.ExtractionsPerChunk(chunkRecords), null);
-        chunks.Finish();
+            var order = new RunMerge<ExtractionStruct, ExtractionKey>(Readers(f => f.Extractions, r => r.Extractions, 1));
+            using var chunks = new ChunkPipeline<RecordChunk<ExtractionStruct>>(file, threads, (b, c) =>
+            {
+                var (first, last) = TableEncoders.EncodeExtractions(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
+                return (first, last, c.Return());
+            });
+            WriteFixed(chunks, order, TableEncoders.ExtractionsPerChunk(chunkRecords), null);
+            chunks.Finish();
+        }
+        catch (Exception e)
+        {
+            if (Corruption() is IOException changed) throw new IOException(changed.Message, e);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// After a merge failed: the first run whose bytes no longer match their checksum, as its error, or null. A changed
+    /// byte is found when its run's last byte is read, but a record it spoilt may fail the merge before that (a member
+    /// count past its run's end, a gcntr out of order): the changed file is then named, not what it caused.
+    /// </summary>
+    private IOException? Corruption()
+    {
+        var buffer = SpillFile.DirectBuffer(1 << 20);
+        foreach (var run in _runs)
+            foreach (var (file, extent) in new[] { (run.Files.Groups, run.Groups), (run.Files.Sizes, run.Sizes),
+                         (run.Files.Members, run.Members), (run.Files.Extractions, run.Extractions) })
+            {
+                var sum = new XxHash3();
+                try
+                {
+                    for (long at = extent.Offset, end = extent.Offset + extent.Length; at < end;)
+                    {
+                        int n = (int)Math.Min(1 << 20, end - at);
+                        int start = file.ReadDirect(buffer, n, at);
+                        sum.Append(buffer.AsSpan(start, n));
+                        at += n;
+                    }
+                }
+                catch (IOException e) { return e; }
+                if (sum.GetCurrentHashAsUInt64() != extent.Sum) return file.Corrupted(extent.Offset, extent.Offset + extent.Length);
+            }
+        return null;
     }
 
     /// <summary>
@@ -438,7 +496,7 @@ public sealed class OutputRuns : IDisposable
         for (int r = 0; r < readers.Length; r++)
         {
             var e = extent(_runs[r]);
-            readers[r] = new RunReader(file(_runs[r].Files), e.Offset, e.Length, buffer);
+            readers[r] = new RunReader(file(_runs[r].Files), e.Offset, e.Length, buffer, e.Sum);
         }
         return readers;
     }
@@ -454,8 +512,12 @@ public sealed class OutputRuns : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
-    /// <summary>Bytes [Offset, Offset + Length) of a spill file.</summary>
-    private readonly record struct Extent(long Offset, long Length);
+    /// <summary>
+    /// Bytes [Offset, Offset + Length) of a spill file, and their XxHash3 as spilled: the merge's reader checks it, so
+    /// a run changed since (a flipped byte in a cluster's shared work directory) stops the write instead of giving
+    /// wrong tables that verify.
+    /// </summary>
+    private readonly record struct Extent(long Offset, long Length, ulong Sum);
 
     /// <summary>Where one zone's records lie in each spill file.</summary>
     private sealed record Run(KindFiles Files, Extent Groups, Extent Sizes, Extent Members, Extent Extractions);

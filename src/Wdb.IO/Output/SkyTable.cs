@@ -89,7 +89,7 @@ internal sealed class SkyTableSink : IDisposable
     private int _count;
     private string? _spillDirectory;
     private SpillFile? _spill;
-    private readonly List<(long Offset, long Length)> _runs = [];
+    private readonly List<(long Offset, long Length, ulong Sum)> _runs = [];   // each run's extent of the spill and its bytes' XxHash3
     private readonly int _threads;
 
     /// <param name="bufferEntries">Entries held before a run is spilled.</param>
@@ -178,6 +178,7 @@ internal sealed class SkyTableSink : IDisposable
         if (_spillDirectory is null) throw new InvalidOperationException("the sky table outgrew its buffer with nowhere to spill");
         _spill ??= new SpillFile(Path.Combine(_spillDirectory, ".sky-runs"));
         long offset = _spill.Length;
+        var sum = new System.IO.Hashing.XxHash3();   // checked as the merge reads the run back (RunReader)
         var order = SortedOrder();
         var batch = ArrayPool<SkyEntryStruct>.Shared.Rent(Math.Min(_count, 1 << 15));
         try
@@ -186,14 +187,16 @@ internal sealed class SkyTableSink : IDisposable
             {
                 int n = Math.Min(batch.Length, _count - start);
                 for (int i = 0; i < n; i++) batch[i] = _buffer[order[start + i]];
-                _spill.Append(MemoryMarshal.AsBytes(batch.AsSpan(0, n)));
+                var bytes = MemoryMarshal.AsBytes(batch.AsSpan(0, n));
+                sum.Append(bytes);
+                _spill.Append(bytes);
             }
         }
         finally
         {
             ArrayPool<SkyEntryStruct>.Shared.Return(batch);
         }
-        _runs.Add((offset, _spill.Length - offset));
+        _runs.Add((offset, _spill.Length - offset, sum.GetCurrentHashAsUInt64()));
         _count = 0;
     }
 
@@ -220,7 +223,7 @@ internal sealed class SkyTableSink : IDisposable
             var (first, last) = TableEncoders.EncodeSky(b, c.Count, records => c.Records.AsSpan(0, c.Count).CopyTo(records));
             return (first, last, c.Return());
         });
-        var merge = new RunMerge<SkyEntryStruct, MergeOrder>(_runs.Select(r => new RunReader(_spill, r.Offset, r.Length, 1 << 18)).ToArray());
+        var merge = new RunMerge<SkyEntryStruct, MergeOrder>(_runs.Select(r => new RunReader(_spill, r.Offset, r.Length, 1 << 18, r.Sum)).ToArray());
         OutputRuns.WriteFixed(merge, per, null, chunks.Add);
         chunks.Finish();
     }

@@ -61,6 +61,16 @@ public sealed class SpillFile : IDisposable
 
     public long Length { get; private set; }
 
+    /// <summary>The file's path, as given.</summary>
+    public string FilePath => _path;
+
+    /// <summary>
+    /// The error for bytes [<paramref name="from"/>, <paramref name="to"/>) of this file whose checksum, taken as they were
+    /// written, no longer matches: a shared work directory's file flipped by the network or the disk, or written over.
+    /// </summary>
+    public IOException Corrupted(long from, long to) =>
+        new($"'{_path}' was corrupted or changed since it was written: its bytes {from}-{to} do not match their checksum");
+
     /// <summary>Whether the appends bypass the page cache (and reads can too).</summary>
     public bool Direct => _writtenDirect;
 

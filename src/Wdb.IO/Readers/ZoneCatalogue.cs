@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using Wdb.Core;
 
 namespace Wdb.IO;
@@ -17,7 +18,8 @@ public sealed class ZoneCatalogue : IDisposable
     /// <summary>Names, in a spill or work directory, of the --not-in and --associate rows (the index adds <see cref="IndexSuffix"/>).</summary>
     public const string NotInName = "not-in", AssociateName = "associate";
     public const string IndexSuffix = ".idx";
-    private const long IndexMagic = 0x3147_4F4C_4154_4143;   // "CATALOG1"
+    // Version 2: each extent with its bytes' checksum.
+    private const long IndexMagic = 0x3247_4F4C_4154_4143;   // "CATALOG2"
 
     private const int PositionBytes = 24, SourceBytes = 44;
 
@@ -35,7 +37,9 @@ public sealed class ZoneCatalogue : IDisposable
     private readonly double[] _cuts;
     private readonly double _reachDeg;
     private readonly SpillFile _spill;
-    private readonly List<(long Offset, int Rows)>[] _extents;
+    // Each zone's spilled extents, with the XxHash3 of their bytes as written: RowsOf checks it, so a file of a shared
+    // work directory changed since the plan is an error naming it, not wrong catalogue rows.
+    private readonly List<(long Offset, int Rows, ulong Sum)>[] _extents;
     private readonly byte[]?[] _buffers;
     private readonly int[] _buffered;
     private bool _ended;
@@ -51,14 +55,14 @@ public sealed class ZoneCatalogue : IDisposable
         _reachDeg = reachArcsec / 3600.0;
         _spill = new SpillFile(path);
         int zones = cuts.Length + 1;
-        _extents = new List<(long, int)>[zones];
+        _extents = new List<(long, int, ulong)>[zones];
         for (int z = 0; z < zones; z++) _extents[z] = [];
         _buffers = new byte[]?[zones];
         _buffered = new int[zones];
     }
 
     /// <summary>Rows another process filed and saved at <paramref name="path"/>, for reading.</summary>
-    private ZoneCatalogue(string path, int rowBytes, SpillFile spill, List<(long Offset, int Rows)>[] extents)
+    private ZoneCatalogue(string path, int rowBytes, SpillFile spill, List<(long Offset, int Rows, ulong Sum)>[] extents)
     {
         _path = path;
         _rowBytes = rowBytes;
@@ -121,8 +125,9 @@ public sealed class ZoneCatalogue : IDisposable
     private void Flush(int z)
     {
         if (_buffered[z] == 0) return;
-        _extents[z].Add((_spill.Length, _buffered[z]));
-        _spill.Append(_buffers[z].AsSpan(0, _buffered[z] * _rowBytes));
+        var bytes = _buffers[z].AsSpan(0, _buffered[z] * _rowBytes);
+        _extents[z].Add((_spill.Length, _buffered[z], XxHash3.HashToUInt64(bytes)));
+        _spill.Append(bytes);
         _buffered[z] = 0;
     }
 
@@ -153,7 +158,7 @@ public sealed class ZoneCatalogue : IDisposable
             foreach (var zone in _extents)
             {
                 w.Write(zone.Count);
-                foreach (var (offset, rows) in zone) { w.Write(offset); w.Write(rows); }
+                foreach (var (offset, rows, sum) in zone) { w.Write(offset); w.Write(rows); w.Write(sum); }
             }
         });
     }
@@ -163,19 +168,19 @@ public sealed class ZoneCatalogue : IDisposable
     public static ZoneCatalogue Open(string path)
     {
         string index = path + IndexSuffix;
-        List<(long, int)>[] extents;
+        List<(long, int, ulong)>[] extents;
         int rowBytes;
         try
         {
             using var r = new BinaryReader(File.OpenRead(index));
             if (r.ReadInt64() != IndexMagic || (rowBytes = r.ReadInt32()) is not (PositionBytes or SourceBytes))
                 throw new IOException($"'{index}' is not an index of catalogue rows of this version of wdb");
-            extents = new List<(long, int)>[r.ReadInt32()];
+            extents = new List<(long, int, ulong)>[r.ReadInt32()];
             for (int z = 0; z < extents.Length; z++)
             {
                 int count = r.ReadInt32();
-                extents[z] = new List<(long, int)>(count);
-                for (int k = 0; k < count; k++) extents[z].Add((r.ReadInt64(), r.ReadInt32()));
+                extents[z] = new List<(long, int, ulong)>(count);
+                for (int k = 0; k < count; k++) extents[z].Add((r.ReadInt64(), r.ReadInt32(), r.ReadUInt64()));
             }
         }
         catch (EndOfStreamException) { throw new IOException($"'{index}' ends early"); }
@@ -198,10 +203,11 @@ public sealed class ZoneCatalogue : IDisposable
         long[] scan = new long[n], cntr = new long[n], line = new long[n];
         int[] file = new int[n];
         int at = 0;
-        foreach (var (offset, rows) in _extents[zone])
+        foreach (var (offset, rows, sum) in _extents[zone])
         {
             var bytes = new byte[rows * _rowBytes];
             _spill.Read(bytes, offset);
+            if (XxHash3.HashToUInt64(bytes) != sum) throw _spill.Corrupted(offset, offset + bytes.Length);
             for (int k = 0; k < rows; k++, at++)
             {
                 var row = bytes.AsSpan(k * _rowBytes, _rowBytes);

@@ -13,8 +13,9 @@ namespace Wdb.Merge.Streaming;
 internal sealed class ClusterState
 {
     /// <summary>The layout of the work directory; a plan of another layout is refused, not misread. 2: the catalogues'
-    /// rows filed by zone in the work directory (ZoneCatalogue), not read again by every task.</summary>
-    public const int CurrentLayout = 2;
+    /// rows filed by zone in the work directory (ZoneCatalogue), not read again by every task. 3: every run (rows, open
+    /// rows, output runs) and each zone's filed catalogue rows carry checksums of their bytes in their indexes.</summary>
+    public const int CurrentLayout = 3;
 
     public int Layout { get; set; } = CurrentLayout;
     public List<string> Inputs { get; set; } = new();

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Wdb.Core;
 using Wdb.IO;
@@ -16,6 +18,13 @@ namespace Wdb.Merge.Streaming;
 /// Ordering a block by bucket is two 8-bit radix passes over a 15-bit key, where the exact dec order
 /// took ~7 passes and a tie pass (bench/NOTES.md 43).
 /// </para>
+/// <para>
+/// Each column of a run is checksummed as it is written, in pieces of <see cref="SumRows"/> rows (XxHash3, kept with
+/// the run's offsets and saved in its index), and every read checks the pieces it reads: a run changed since it was
+/// written (a flipped byte of a cluster's shared work directory) is an <see cref="IOException"/> naming the file, not
+/// wrong rows. A zone's range is read out to the whole pieces at its ends (at most 2 x <see cref="SumRows"/> rows more
+/// per run and column, which the next zone reads again from the cache).
+/// </para>
 /// </summary>
 public sealed class DeclinationRuns : IDisposable
 {
@@ -24,7 +33,16 @@ public sealed class DeclinationRuns : IDisposable
 
     /// <param name="Starts">Row of each bucket from <paramref name="FirstBucket"/> on, then the row count.</param>
     /// <param name="Place">Where the run belongs among the others (<see cref="PutInOrder"/>).</param>
-    private sealed record Run(int Count, long[] ColumnOffsets, int FirstBucket, int[] Starts, long Place);
+    /// <param name="Sums">XxHash3 of each column's pieces of <see cref="SumRows"/> rows: column c's piece j at <c>c * Pieces(Count) + j</c>.</param>
+    private sealed record Run(int Count, long[] ColumnOffsets, int FirstBucket, int[] Starts, long Place, ulong[] Sums);
+
+    /// <summary>
+    /// Rows per checksummed piece of a column: a zone read reads at most one piece more at either end. The sums take
+    /// 8 bytes per piece and column, ~0.1 KB per 4096 rows in the index against ~2 MB of rows.
+    /// </summary>
+    internal const int SumRows = 4096;
+
+    private static int Pieces(int rows) => (rows + SumRows - 1) / SumRows;
 
     private readonly string _directory;
     private readonly List<Run> _runs = new();
@@ -57,7 +75,8 @@ public sealed class DeclinationRuns : IDisposable
     private static int[] ColumnSizes() => new ExtractionBlock(16).Columns().Select(c => Buffer.ByteLength(c) / c.Length).ToArray();
 
     private const string IndexName = "rows.index", FileName = "rows.run";
-    private const long IndexMagic = 0x31534e5552424457;   // "WDBRUNS1"
+    // Version 2: each run's column checksums after its bucket starts.
+    private const long IndexMagic = 0x32534e5552424457;   // "WDBRUNS2"
 
     /// <summary>
     /// Ends the writes, flushes them to the disk and saves the runs' index beside their file (written whole, then renamed), so that
@@ -79,6 +98,7 @@ public sealed class DeclinationRuns : IDisposable
                 foreach (long o in r.ColumnOffsets) w.Write(o);
                 w.Write(r.Starts.Length);
                 foreach (int start in r.Starts) w.Write(start);
+                foreach (ulong sum in r.Sums) w.Write(sum);
             }
         });
         _kept = true;
@@ -105,7 +125,10 @@ public sealed class DeclinationRuns : IDisposable
                 for (int c = 0; c < columns; c++) offsets[c] = r.ReadInt64();
                 var starts = new int[r.ReadInt32()];
                 for (int j = 0; j < starts.Length; j++) starts[j] = r.ReadInt32();
-                runs.Add(new Run(rows, offsets, first, starts, place));
+                if (rows < 0) throw new IOException($"'{index}' is not an index of row runs of this version of wdb");
+                var sums = new ulong[columns * Pieces(rows)];
+                for (int j = 0; j < sums.Length; j++) sums[j] = r.ReadUInt64();
+                runs.Add(new Run(rows, offsets, first, starts, place, sums));
             }
         }
         catch (EndOfStreamException) { throw new IOException($"'{index}' ends early"); }
@@ -179,6 +202,8 @@ public sealed class DeclinationRuns : IDisposable
         var file = _file ??= new SpillFile(Path.Combine(_directory, FileName));
         var columns = block.Columns();
         var offsets = new long[columns.Length];
+        int pieces = Pieces(n);
+        var sums = new ulong[columns.Length * pieces];
         var buffer = new byte[(long)n * 8];
         for (int c = 0; c < columns.Length; c++)
         {
@@ -188,9 +213,12 @@ public sealed class DeclinationRuns : IDisposable
             // In row slices on every core: one spill worker gathering alone bounded the read on 16 cores
             // (the zone merge's read 2.5 s against 1.0 s held whole, bench/NOTES.md 90, 93).
             Threads.ForRanges(n, GatherSliceRows, threads, (from, to) => GatherSlice(column, size, order, buffer, from, to));
-            file.Append(buffer.AsSpan(0, n * size));
+            var bytes = buffer.AsSpan(0, n * size);
+            for (int j = 0; j < pieces; j++)
+                sums[c * pieces + j] = XxHash3.HashToUInt64(bytes.Slice(j * SumRows * size, (Math.Min(n, (j + 1) * SumRows) - j * SumRows) * size));
+            file.Append(bytes);
         }
-        _runs.Add(new Run(n, offsets, lo, starts, place));
+        _runs.Add(new Run(n, offsets, lo, starts, place, sums));
         Rows += n;
     }
 
@@ -283,7 +311,55 @@ public sealed class DeclinationRuns : IDisposable
         var wanted = only?.Invoke(into);
         for (int c = 0; c < columns.Length; c++)
             if (wanted is null || Array.IndexOf(wanted, columns[c]) >= 0)
-                _file!.Read(Bytes(columns[c], first * _sizes[c], n * _sizes[c]), r.ColumnOffsets[c] + (long)start * _sizes[c]);
+                ReadChecked(r, c, start, end, Bytes(columns[c], first * _sizes[c], n * _sizes[c]));
+    }
+
+    /// <summary>
+    /// Rows [<paramref name="start"/>, <paramref name="end"/>) of column <paramref name="c"/> of run <paramref name="r"/>
+    /// into <paramref name="into"/>, every piece they touch checked against its sum: the whole pieces read straight into
+    /// place in one read, a piece at either end only partly wanted read whole into a scratch buffer.
+    /// </summary>
+    private void ReadChecked(Run r, int c, int start, int end, Span<byte> into)
+    {
+        int size = _sizes[c], pieces = Pieces(r.Count);
+        long column = r.ColumnOffsets[c];
+        int PieceEnd(int j) => Math.Min(r.Count, (j + 1) * SumRows);
+        void Check(ReadOnlySpan<byte> bytes, int j)
+        {
+            if (XxHash3.HashToUInt64(bytes) != r.Sums[c * pieces + j])
+                throw _file!.Corrupted(column + (long)j * SumRows * size, column + (long)PieceEnd(j) * size);
+        }
+        byte[]? scratch = null;
+        try
+        {
+            for (int j = start / SumRows, last = (end - 1) / SumRows; j <= last;)
+            {
+                int from = j * SumRows;
+                if (from >= start && PieceEnd(j) <= end)
+                {
+                    int k = j;
+                    while (k < last && PieceEnd(k + 1) <= end) k++;
+                    var whole = into.Slice((from - start) * size, (PieceEnd(k) - from) * size);
+                    _file!.Read(whole, column + (long)from * size);
+                    for (int m = j; m <= k; m++) Check(whole.Slice((m - j) * SumRows * size, (PieceEnd(m) - m * SumRows) * size), m);
+                    j = k + 1;
+                }
+                else
+                {
+                    scratch ??= ArrayPool<byte>.Shared.Rent(SumRows * size);
+                    var piece = scratch.AsSpan(0, (PieceEnd(j) - from) * size);
+                    _file!.Read(piece, column + (long)from * size);
+                    Check(piece, j);
+                    int a = Math.Max(from, start), b = Math.Min(PieceEnd(j), end);
+                    piece.Slice((a - from) * size, (b - a) * size).CopyTo(into[((a - start) * size)..]);
+                    j++;
+                }
+            }
+        }
+        finally
+        {
+            if (scratch is not null) ArrayPool<byte>.Shared.Return(scratch);
+        }
     }
 
     public void Dispose()

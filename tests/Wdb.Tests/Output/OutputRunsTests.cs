@@ -223,6 +223,55 @@ public class OutputRunsTests
         Assert.Contains($"'{members}' is shorter than its index says", cut.Message);
     }
 
+    /// <summary>
+    /// A byte changed in any of the four run files, its size kept, fails the write with the file's path, as
+    /// corrupted, and nothing is written; the same runs intact write. Both for runs saved and opened (a cluster's
+    /// stitch) and for the writer's own runs, their sums held in memory, read back through buffers of a few bytes (many
+    /// refills a run).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_byte_changed_in_any_run_fails_the_write_naming_the_file_and_intact_runs_write(bool saved)
+    {
+        var whole = Whole(31);
+        var split = Split(whole, 3, g => g % 3, f => f % 3, 31);
+        using var tmp = new TempDir();
+        string dir = tmp["runs"];
+        var rnd = new Random(31);
+        foreach (string kind in new[] { "groups.run", "group-sizes.run", "members.run", "extractions.run" })
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            using (var written = new OutputRuns(dir, readBufferBytes: saved ? 0 : 40))
+            {
+                foreach (var zone in split) written.Add(zone);
+                Assert.Null(written.Save());   // the spill's writes ended: the file whole on the disk, to be changed
+                string file = Path.Combine(dir, kind);
+                long at = rnd.NextInt64(new FileInfo(file).Length);
+                var bytes = File.ReadAllBytes(file);
+                bytes[at] ^= 0x10;
+                File.WriteAllBytes(file, bytes);
+                string outDir = tmp[$"out-{kind}"];
+                OutputError? error;
+                if (saved)
+                {
+                    using var opened = OutputRuns.Open([dir]);
+                    error = OutputWriter.Write(outDir, opened, new RunSummary { Version = "test" }, whole.Rejects, 2, ChecksumAlgorithm.Xxh128);
+                }
+                else error = OutputWriter.Write(outDir, written, new RunSummary { Version = "test" }, whole.Rejects, 2, ChecksumAlgorithm.Xxh128);
+                Assert.NotNull(error);
+                Assert.True(error.Message.Contains($"'{file}' was corrupted or changed since it was written"), error.Message);
+                Assert.False(Directory.Exists(outDir));
+                Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(outDir)!, $"*out-{kind}*"));
+                if (!saved) continue;
+                bytes[at] ^= 0x10;
+                File.WriteAllBytes(file, bytes);
+                using var intact = OutputRuns.Open([dir]);
+                Assert.Null(OutputWriter.Write(outDir, intact, new RunSummary { Version = "test" }, whole.Rejects, 2, ChecksumAlgorithm.Xxh128));
+            }
+        }
+    }
+
     [Fact]
     public void InterleavedZonesAndAnEmptyOne()
     {

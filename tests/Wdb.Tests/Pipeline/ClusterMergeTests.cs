@@ -163,6 +163,63 @@ public sealed class ClusterMergeTests : IDisposable
         Assert.Contains("plan.json' is not what wdb wrote", ClusterMerge.Stitch(work).Error);
     }
 
+    /// <summary>
+    /// A byte changed in a file of the work directory, its size kept (a flip on NFS, a file written over): the task or the
+    /// stitch that reads it stops with its path, exit 3 as for a file cut short, and writes nothing. It ended in exit 0
+    /// and wrong tables (a cgid of 4294967295) that verify passed. The same files restored pass.
+    /// </summary>
+    [Fact]
+    public void A_byte_changed_in_the_plans_rows_or_a_tasks_runs_stops_the_task_or_the_stitch_with_its_path()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
+        Assert.Null(ClusterMerge.Plan(Options(inputs, outDir), work, 3, "wdb").Error);
+
+        // The plan's partition: a task reading the changed rows fails and leaves no tasks/N.
+        string rows = Path.Combine(work, "rows", "rows.run");
+        Flip(rows, new FileInfo(rows).Length / 2);
+        var failed = Enumerable.Range(0, 3).Select(t => (Task: t, Outcome: ClusterMerge.Task(work, t))).Where(t => t.Outcome.Error is not null).ToList();
+        Assert.NotEmpty(failed);
+        foreach (var (task, outcome) in failed)
+        {
+            Assert.Equal(MergeJob.OutputErrorExit, outcome.ExitCode);
+            Assert.Contains($"'{rows}' was corrupted or changed since it was written", outcome.Error);
+            Assert.DoesNotContain('\n', outcome.Error!);
+            Assert.False(Directory.Exists(Path.Combine(work, "tasks", task.ToString())));
+        }
+        Flip(rows, new FileInfo(rows).Length / 2);
+        for (int t = 0; t < 3; t++) Assert.Null(ClusterMerge.Task(work, t).Error);
+
+        // A task's output runs, and its open rows: the stitch fails naming the file.
+        string extractions = Path.Combine(work, "tasks", "1", "out", "extractions.run");
+        string open = Enumerable.Range(0, 3).Select(t => Path.Combine(work, "tasks", t.ToString(), "open", "rows.run"))
+            .First(f => File.Exists(f) && new FileInfo(f).Length > 0);
+        var before = Directory.GetFileSystemEntries(_s.PathOf(".")).Order().ToList();
+        foreach (string file in new[] { extractions, open })
+        {
+            long at = new FileInfo(file).Length / 3;
+            Flip(file, at);
+            var stitch = ClusterMerge.Stitch(work);
+            Assert.Equal(MergeJob.OutputErrorExit, stitch.ExitCode);
+            Assert.Contains($"'{file}' was corrupted or changed since it was written", stitch.Error);
+            Assert.False(Directory.Exists(outDir));
+            Assert.Empty(Directory.GetDirectories(work, "stitch-*"));
+            Assert.Equal(before, Directory.GetFileSystemEntries(_s.PathOf(".")).Order().ToList());   // no temporary sibling of --out left
+            Flip(file, at);
+        }
+        Assert.Null(ClusterMerge.Stitch(work).Error);
+    }
+
+    /// <summary>Inverts the byte at <paramref name="at"/> of <paramref name="path"/> in place (twice restores it).</summary>
+    private static void Flip(string path, long at)
+    {
+        using var f = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        f.Position = at;
+        int b = f.ReadByte();
+        f.Position = at;
+        f.WriteByte((byte)~b);
+    }
+
     [Fact]
     public void A_plan_needs_a_work_directory_of_its_own_and_leaves_none_when_the_input_is_bad()
     {

@@ -583,6 +583,65 @@ public sealed class DeclinationRunsTests : IDisposable
     }
 
     /// <summary>
+    /// A byte changed in a run file, its size kept, fails every read of rows whose checksummed piece holds it, naming
+    /// the file as corrupted; reads of the run's other pieces, and of other runs, pass; the byte restored, all pass.
+    /// </summary>
+    [Fact]
+    public void A_byte_changed_in_a_run_fails_the_reads_of_its_piece_and_no_other()
+    {
+        var rng = new Random(13);
+        string dir = _s.PathOf("flipped");
+        using var runs = new DeclinationRuns(dir);
+        foreach (int n in new[] { 2 * DeclinationRuns.SumRows + 100, 50 })
+        {
+            var b = new ExtractionBlock(16);
+            for (int i = 0; i < n; i++)
+            {
+                int r = b.AddRow();
+                b.Cntr[r] = rng.NextInt64();
+                b.Dec[r] = -30 + rng.NextDouble() * 2;
+                b.Ra[r] = rng.NextDouble() * 360;
+                b.Line[r] = i + 2;
+            }
+            runs.Add(b, threads: 2);
+        }
+        runs.Read(1, 0, 1, new ExtractionBlock(16));   // the writes ended: the file whole on the disk, to be changed
+        string file = Path.Combine(dir, "rows.run");
+        long size = new FileInfo(file).Length;
+        // Column c of run 0 starts at n times the sizes of the columns before it; run 1 follows run 0.
+        int n0 = runs.RowsOf(0);
+        int[] sizes = new ExtractionBlock(16).Columns().Select(c => Buffer.ByteLength(c) / c.Length).ToArray();
+        long run0 = (long)n0 * sizes.Sum();
+        Assert.Equal(run0 + (long)runs.RowsOf(1) * sizes.Sum(), size);
+        var touched = new HashSet<string>();
+        foreach (long at in new[] { 0L, run0 - 1, run0, size - 1 }.Concat(Enumerable.Range(0, 12).Select(_ => rng.NextInt64(run0))))
+        {
+            var bytes = File.ReadAllBytes(file);
+            bytes[at] ^= 0x01;
+            File.WriteAllBytes(file, bytes);
+            int run = at < run0 ? 0 : 1, c = 0;
+            long within = at - (run == 0 ? 0 : run0), rowsOfRun = runs.RowsOf(run);
+            while (within >= rowsOfRun * sizes[c]) within -= rowsOfRun * sizes[c++];
+            int piece = (int)(within / sizes[c] / DeclinationRuns.SumRows);
+            touched.Add($"{run}:{piece}");
+            // One row of the changed piece, and the run whole: caught. One row of each other piece, and the other run: not.
+            int pieceRow = piece * DeclinationRuns.SumRows;
+            foreach (var (start, end) in new[] { (pieceRow, pieceRow + 1), (0, runs.RowsOf(run)) })
+            {
+                var e = Assert.Throws<IOException>(() => runs.Read(run, start, end, new ExtractionBlock(16)));
+                Assert.Contains($"'{file}' was corrupted or changed since it was written", e.Message);
+            }
+            for (int other = 0; other * DeclinationRuns.SumRows < runs.RowsOf(run); other++)
+                if (other != piece) runs.Read(run, other * DeclinationRuns.SumRows, other * DeclinationRuns.SumRows + 1, new ExtractionBlock(16));
+            runs.Read(1 - run, 0, runs.RowsOf(1 - run), new ExtractionBlock(16));
+            bytes[at] ^= 0x01;
+            File.WriteAllBytes(file, bytes);
+        }
+        Assert.Contains("0:2", touched);   // the short last piece of run 0
+        for (int r = 0; r < runs.RunCount; r++) runs.Read(r, 0, runs.RowsOf(r), new ExtractionBlock(16));
+    }
+
+    /// <summary>
     /// A block large enough for the gathers to go in row slices writes the same run on one thread and on
     /// several, and its rows come back in bucket order, read order within a bucket.
     /// </summary>
