@@ -113,6 +113,7 @@ public static class GroupStatistics
     internal sealed class Scratch
     {
         public long[] Scans = new long[64], DetScans = new long[64];
+        public readonly long[] Covering = new long[32];   // the covering scans' keys of a survey group (a tile's overflow it)
         public double[] Xi = new double[64], Eta = new double[64], WXi = new double[64], WEta = new double[64];
         public double[] Ux = new double[64], Uy = new double[64], Uz = new double[64];   // member unit vectors
         public double[] MemberRa = new double[64], MemberDec = new double[64];           // their positions, gathered
@@ -447,7 +448,8 @@ public static class GroupStatistics
         }
         t.NScans[g] = Distinct(s.Scans, m);
         t.Sdet[g] = Distinct(s.DetScans, nd);
-        t.Spos[g] = footprints.CountCovering(t.RaW[g], t.DecW[g]) + DetectingScansMissed(s.DetScans, nd, t.RaW[g], t.DecW[g], footprints);
+        int covering = footprints.CountCovering(t.RaW[g], t.DecW[g], s.Covering, out int listed);
+        t.Spos[g] = covering + DetectingScansMissed(s.DetScans, nd, t.RaW[g], t.DecW[g], footprints, s.Covering.AsSpan(0, Math.Max(listed, 0)), listed >= 0);
     }
 
     /// <summary>
@@ -456,16 +458,22 @@ public static class GroupStatistics
     /// extractions with 2" to spare, so this is 0 on real scans; a --scans table without the inputs' scans, or
     /// scans that span the sky (synthetic), are where it is not. <paramref name="keys"/>' first n are sorted (Distinct).
     /// </summary>
-    private static int DetectingScansMissed(long[] keys, int n, double ra, double dec, ScanFootprints footprints)
+    /// <param name="covering">The covering scans' keys, when <paramref name="complete"/>: a survey group's few are
+    /// searched in place (a key look-up over ~10^5 scans missed the caches: +8 % of the 10 M survey's CPU); a tile's
+    /// hundreds, over a few hundred scans, are looked up one by one.</param>
+    private static int DetectingScansMissed(long[] keys, int n, double ra, double dec, ScanFootprints footprints,
+                                            ReadOnlySpan<long> covering, bool complete)
     {
         if (n == 0) return 0;
         if (!double.IsFinite(ra) || !double.IsFinite(dec)) return n == 1 ? 1 : Distinct(keys, n);
-        var (x, y, z) = Sky.UnitVector(ra, dec);
+        double x = 0, y = 0, z = 0;
+        if (!complete) (x, y, z) = Sky.UnitVector(ra, dec);
         int missed = 0;
         for (int k = 0; k < n; k++)
         {
             if (k > 0 && keys[k] == keys[k - 1]) continue;
-            if (!footprints.Covers(keys[k], x, y, z)) missed++;
+            bool covers = complete ? covering.Contains(keys[k]) : footprints.Covers(keys[k], x, y, z);
+            if (!covers) missed++;
         }
         return missed;
     }

@@ -484,8 +484,15 @@ public sealed class ScanFootprints
         Sky.ToRaDec(_cx[s] + xi * _ex[s] + eta * _nx[s], _cy[s] + xi * _ey[s] + eta * _ny[s], _cz[s] + eta * _nz[s]);
 
     /// <summary>Number of scans whose footprint box contains (ra, dec) (degrees), edges inclusive.</summary>
-    public int CountCovering(double raDeg, double decDeg)
+    public int CountCovering(double raDeg, double decDeg) => CountCovering(raDeg, decDeg, [], out _);
+
+    /// <summary>
+    /// <see cref="CountCovering(double, double)"/>, the covering scans' keys also written to <paramref name="keys"/>:
+    /// <paramref name="listed"/> is the count when they all fit, else -1 (<see cref="Covers"/> then answers for a scan).
+    /// </summary>
+    public int CountCovering(double raDeg, double decDeg, Span<long> keys, out int listed)
     {
+        listed = 0;
         if (_entryScan.Length == 0 || !double.IsFinite(raDeg) || !double.IsFinite(decDeg)) return 0;   // no position: no scan covers it
         int zone = ZoneOf(decDeg);
         int s0 = _zoneStart[zone], s1 = _zoneStart[zone + 1];
@@ -496,9 +503,18 @@ public sealed class ScanFootprints
         double w = _zoneMaxWidth[zone];
         // Intervals starting in [ra - w, ra], then those starting in (ra, 360) that run past 360 to ra + 360.
         int upper = Upper(zone, s1, ra);
-        int count = CountRange(Lower(zone, s0, s1, ra - w), upper, ra, x, y, z);
-        if (ra + 360 - w < 360) count += CountRange(Math.Max(upper, Lower(zone, s0, s1, ra + 360 - w)), s1, ra + 360, x, y, z);
+        int count = CountRange(Lower(zone, s0, s1, ra - w), upper, ra, x, y, z, keys, ref listed);
+        if (ra + 360 - w < 360) count += CountRange(Math.Max(upper, Lower(zone, s0, s1, ra + 360 - w)), s1, ra + 360, x, y, z, keys, ref listed);
         return count;
+    }
+
+    // A covering entry's scan key into keys while they fit; listed -1 once one does not.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void List(int entry, Span<long> keys, ref int listed)
+    {
+        if (listed < 0) return;
+        if (listed < keys.Length) keys[listed++] = _scanKey[_entryScan[entry]];
+        else listed = -1;
     }
 
     /// <summary>
@@ -528,7 +544,7 @@ public sealed class ScanFootprints
     /// same operations in the same order lane by lane (IEEE results do not depend on the
     /// vector width), so the count equals the scalar one exactly.
     /// </summary>
-    private int CountRange(int from, int to, double ra, double x, double y, double z)
+    private int CountRange(int from, int to, double ra, double x, double y, double z, Span<long> keys, ref int listed)
     {
         int count = 0, e = from;
         var g = _geo;
@@ -545,7 +561,9 @@ public sealed class ScanFootprints
                 var skip = Vector256.GreaterThan(vra, Load(g.Hi, e)) | Vector256.LessThanOrEqual(d, Vector256<double>.Zero);
                 var inside = Vector256.GreaterThanOrEqual(xi, Load(g.XiMin, e)) & Vector256.LessThanOrEqual(xi, Load(g.XiMax, e))
                            & Vector256.GreaterThanOrEqual(eta, Load(g.EtaMin, e)) & Vector256.LessThanOrEqual(eta, Load(g.EtaMax, e));
-                count += BitOperations.PopCount(Vector256.AndNot(inside, skip).ExtractMostSignificantBits());
+                uint hits = Vector256.AndNot(inside, skip).ExtractMostSignificantBits();
+                count += BitOperations.PopCount(hits);
+                for (; hits != 0; hits &= hits - 1) List(e + BitOperations.TrailingZeroCount(hits), keys, ref listed);
             }
         }
         for (; e < to; e++)
@@ -555,7 +573,11 @@ public sealed class ScanFootprints
             if (d <= 0) continue;
             double xi = (x * g.Ex[e] + y * g.Ey[e]) / d;
             double eta = (x * g.Nx[e] + y * g.Ny[e] + z * g.Nz[e]) / d;
-            if (xi >= g.XiMin[e] && xi <= g.XiMax[e] && eta >= g.EtaMin[e] && eta <= g.EtaMax[e]) count++;
+            if (xi >= g.XiMin[e] && xi <= g.XiMax[e] && eta >= g.EtaMin[e] && eta <= g.EtaMax[e])
+            {
+                count++;
+                List(e, keys, ref listed);
+            }
         }
         return count;
     }

@@ -238,6 +238,11 @@ public class GroupStatisticsTests
         var (t, _) = Compute(b, ScanFootprints.DeriveFromExtractions(known));
         Assert.Equal(3, t.Sdet[0]);
         Assert.Equal(4, t.Spos[0]);   // scans 1, 2 and 4 by their footprints, 3 by its detection
+        // As a calibration tile: more covering scans than a survey group's list holds (each then looked up by key).
+        for (int scan = 5; scan < 45; scan++) Add(known, scan, scan, 150.0, 20.0);
+        (t, _) = Compute(b, ScanFootprints.DeriveFromExtractions(known));
+        Assert.Equal(3, t.Sdet[0]);
+        Assert.Equal(44, t.Spos[0]);   // scans 1, 2 and 4-44 by their footprints, 3 by its detection
 
         // Scans spanning the sky (synthetic: rows at +10 and at both poles), whose derived boxes cannot hold every row:
         // spos never falls below sdet.
