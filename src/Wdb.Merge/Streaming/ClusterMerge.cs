@@ -161,6 +161,9 @@ public static class ClusterMerge
         var options = state.Options(threads, device, progress);
         string tasks = Path.Combine(work, ClusterState.TasksName), done = Path.Combine(tasks, task.ToString());
         string partial = Path.Combine(tasks, $"{task}.partial-{Path.GetRandomFileName().Replace(".", "")}");
+        using var held = TakeTask(work, task, out string? running);
+        if (held is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, running!);
+        TemporaryPaths.Add(partial);
         try
         {
             Directory.CreateDirectory(partial);
@@ -179,7 +182,32 @@ public static class ClusterMerge
         finally
         {
             RemoveScratch(partial, log);
+            TemporaryPaths.Remove(partial);
             progress?.Done();
+        }
+    }
+
+    /// <summary>
+    /// The task's lock, `locks/N.lock` (kept: a lock file deleted while held lets a second run lock a new one), held while it runs: a second run of one task at once (a Slurm requeue while the
+    /// first still runs) deleted the first's partial directory as a killed run's, and one of them ended on a raw path
+    /// error. .NET locks a file opened without sharing (flock on Unix, which NFS clients carry as a lock of the server's);
+    /// the lock goes with the process, however it ends. Null, and why, when another run holds it.
+    /// </summary>
+    private static FileStream? TakeTask(string work, int task, out string? running)
+    {
+        running = null;
+        string path = Path.Combine(work, "locks", $"{task}.lock");
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            running = e is IOException && File.Exists(path)
+                ? $"task {task} is already running (another run holds '{path}'): wait for it, or stop it first"
+                : $"task {task}: cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
+            return null;
         }
     }
 

@@ -99,6 +99,18 @@ public sealed class ClusterMergeTests : IDisposable
         // Nothing half-made is left beside the tasks' outputs.
         Assert.Equal(Enumerable.Range(0, 4).Select(t => t.ToString()).Order(),
             Directory.GetFileSystemEntries(Path.Combine(work, "tasks")).Select(Path.GetFileName).Order());
+
+        // The same task while another run of it holds its lock (a requeue while the first still runs): refused in one
+        // line, and the finished task's outputs untouched.
+        string before = Sha256(Path.Combine(work, "tasks", "1", "out", "groups.run"));
+        using (new FileStream(Path.Combine(work, "locks", "1.lock"), FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            var busy = ClusterMerge.Task(work, 1, threads: 2);
+            Assert.Equal(MergeJob.OutputErrorExit, busy.ExitCode);
+            Assert.Contains("task 1 is already running (another run holds ", busy.Error);
+        }
+        Assert.Equal(before, Sha256(Path.Combine(work, "tasks", "1", "out", "groups.run")));
+        Assert.Null(ClusterMerge.Task(work, 1, threads: 2).Error);   // free again once the holder has gone
     }
 
     [Fact]
