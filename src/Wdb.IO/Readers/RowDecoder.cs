@@ -377,18 +377,21 @@ internal sealed partial class RowDecoder
     internal static bool TryParseDate(ReadOnlySpan<byte> v, out int yymmdd)
     {
         yymmdd = 0;
-        int y, m, d;
+        int year, m, d;
         if (v.Length == 6 && AllDigits(v))
         {
-            y = Num(v[..2]); m = Num(v.Slice(2, 2)); d = Num(v.Slice(4, 2));
+            int yy = Num(v[..2]);
+            year = yy >= 50 ? 1900 + yy : 2000 + yy;   // 2MASS observed 1997-2001
+            m = Num(v.Slice(2, 2)); d = Num(v.Slice(4, 2));
         }
         else if (v.Length == 10 && v[4] == (byte)'-' && v[7] == (byte)'-' && AllDigits(v[..4]) && AllDigits(v.Slice(5, 2)) && AllDigits(v.Slice(8, 2)))
         {
-            y = Num(v[..4]) % 100; m = Num(v.Slice(5, 2)); d = Num(v.Slice(8, 2));
+            year = Num(v[..4]); m = Num(v.Slice(5, 2)); d = Num(v.Slice(8, 2));
         }
         else return false;
-        if (m is < 1 or > 12 || d is < 1 or > 31) return false;
-        yymmdd = y * 10000 + m * 100 + d;
+        // A day the month does not have (2000-02-30) is no night's scan.
+        if (year < 1 || m is < 1 or > 12 || d < 1 || d > DateTime.DaysInMonth(year, m)) return false;
+        yymmdd = year % 100 * 10000 + m * 100 + d;
         return true;
 
         static bool AllDigits(ReadOnlySpan<byte> s)

@@ -131,6 +131,8 @@ public class Utf8NumbersTests
     [Theory]
     [InlineData("981002", 981002)] [InlineData("1998-10-02", 981002)] [InlineData("2001-02-28", 10228)] [InlineData("000131", 131)]
     [InlineData("981302", -1)] [InlineData("98100", -1)] [InlineData("1998/10/02", -1)] [InlineData("1998-10-32", -1)] [InlineData("19981002", -1)]
+    [InlineData("2000-02-29", 229)] [InlineData("000229", 229)] [InlineData("2000-02-30", -1)] [InlineData("010229", -1)] [InlineData("1999-04-31", -1)]
+    [InlineData("990431", -1)] [InlineData("0000-01-01", -1)]
     public void Dates_are_yymmdd_or_iso(string s, int expected)
     {
         bool ok = RowDecoder.TryParseDate(Encoding.ASCII.GetBytes(s), out int v);
