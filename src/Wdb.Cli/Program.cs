@@ -40,7 +40,7 @@ try
 }
 catch (StandardOutputFailed e)
 {
-    string verb = parsed.CommandResult.Command == root ? "wdb" : $"wdb {parsed.CommandResult.Command.Name}";
+    string verb = string.Join(' ', Commands(parsed.CommandResult).Reverse().Select(c => c == root ? "wdb" : c.Name));
     Console.Error.WriteLine($"{verb}: cannot write to standard output: {e.Message.ReplaceLineEndings(" ")}");
     return 2;
 }
@@ -58,3 +58,10 @@ static string InOurWords(string message) =>
             var t when t.Contains("Double") || t.Contains("Single") => "as a finite number",
             _ => m.Value,
         });
+
+// The verb's words from the root: "wdb cluster status".
+static IEnumerable<Command> Commands(System.CommandLine.Parsing.SymbolResult? at)
+{
+    for (; at is not null; at = at.Parent)
+        if (at is System.CommandLine.Parsing.CommandResult c) yield return c.Command;
+}

@@ -131,7 +131,7 @@ public sealed class OutputRuns : IDisposable
         try
         {
             foreach (var f in _own.All) f.EndWritesDurably();
-            WholeFile.Write(Path.Combine(_directory, IndexName), file =>
+            WholeFile.WriteSealed(Path.Combine(_directory, IndexName), file =>
             {
                 using var w = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true);
                 w.Write(IndexMagic);
@@ -166,7 +166,7 @@ public sealed class OutputRuns : IDisposable
                 all._files.Add(files);
                 try
                 {
-                    using var r = new BinaryReader(File.OpenRead(index));
+                    using var r = new BinaryReader(WholeFile.ReadSealed(index));
                     if (r.ReadInt64() != IndexMagic) throw new IOException($"'{index}' is not an index of output runs of this version of wdb");
                     all.Groups += r.ReadInt64(); all.Members += r.ReadInt64(); all.Extractions += r.ReadInt64();
                     int runs = r.ReadInt32();

@@ -84,8 +84,11 @@ public static class ClusterMerge
         long catalogueRows = passes.SaveCatalogues();
         options = passes.Options;
         passes.Runs.Save();
-        using (var w = new BinaryWriter(File.Create(Path.Combine(work, ClusterState.FootprintsName))))
+        WholeFile.WriteSealed(Path.Combine(work, ClusterState.FootprintsName), file =>
+        {
+            using var w = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true);
             passes.FoundFootprints.Write(w);
+        });
         Directory.CreateDirectory(Path.Combine(work, ClusterState.TasksName));
         SlurmScripts.Write(work, zones, TaskMemoryBytes(largest) + catalogueRows * MergeJob.CatalogueBytesPerRow, wdbCommand);
         summary.Parameters["cluster_tasks"] = zones;
@@ -169,6 +172,9 @@ public static class ClusterMerge
             Directory.CreateDirectory(partial);
             var outcome = TaskInto(state, options, work, task, partial, log);
             if (outcome.Error is not null) return outcome;
+            // Complete from here: a signal while the old outputs go must not take the new ones too (a later run of the
+            // task removes this partial directory, or the stitch finds tasks/N).
+            TemporaryPaths.Remove(partial);
             if (Directory.Exists(done)) DirectoryTree.Delete(done);
             Directory.Move(partial, done);
             // What an earlier run of this task left when it was killed is not needed any more.
@@ -375,7 +381,7 @@ public static class ClusterMerge
 
     private static ScanFootprints ReadFootprints(string work)
     {
-        using var r = new BinaryReader(File.OpenRead(Path.Combine(work, ClusterState.FootprintsName)));
+        using var r = new BinaryReader(WholeFile.ReadSealed(Path.Combine(work, ClusterState.FootprintsName)));
         return ScanFootprints.Read(r);
     }
 

@@ -86,7 +86,7 @@ public sealed class DeclinationRuns : IDisposable
     public void Save()
     {
         _file?.EndWritesDurably();
-        WholeFile.Write(Path.Combine(_directory, IndexName), file =>
+        WholeFile.WriteSealed(Path.Combine(_directory, IndexName), file =>
         {
             using var w = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true);
             w.Write(IndexMagic);
@@ -113,7 +113,7 @@ public sealed class DeclinationRuns : IDisposable
         int columns = ColumnSizes().Length;
         try
         {
-            using var r = new BinaryReader(File.OpenRead(index));
+            using var r = new BinaryReader(WholeFile.ReadSealed(index));
             if (r.ReadInt64() != IndexMagic || r.ReadInt32() != columns)
                 throw new IOException($"'{index}' is not an index of row runs of this version of wdb");
             int count = r.ReadInt32();

@@ -406,8 +406,11 @@ public sealed class CliTests : IDisposable
         string data = Path.Combine(_dir, "two.csv"), outDir = Path.Combine(_dir, "m");
         File.WriteAllText(data, "cntr,scan_key,ra,dec,jdate,j_m,j_msigcom\n1,1,10,0,2451000.5,12,0.02\n2,2,10.00001,0,2451001.5,12.1,0.02\n");
         Assert.Equal(0, WdbProcess.Run("merge", data, "--out", outDir, "--quiet").Exit);
+        string work = Path.Combine(_dir, "work");
+        Assert.Equal(0, WdbProcess.Run("cluster", "plan", data, "--out", Path.Combine(_dir, "c"), "--work", work, "--tasks", "1", "--quiet").Exit);
         string[][] verbs =
         [
+            ["cluster", "status", "--work", work],
             ["cone", outDir, "--ra", "10", "--dec", "0"], ["cone", outDir, "--targets", data], ["members", outDir, "1"],
             ["associate", outDir, data, "--quiet"], ["verify", outDir], ["validate", data], ["validate", data, "--json"],
             ["export", outDir, "--table", "groups", "--out", "-"], ["--help"],
@@ -416,7 +419,7 @@ public sealed class CliTests : IDisposable
         {
             var run = WdbProcess.RunWithStdoutTo("/dev/full", args);
             Assert.True(run.Exit == 2, $"{string.Join(' ', args)}: exit {run.Exit}: {run.Stderr}");
-            string verb = args[0] == "--help" ? "wdb" : $"wdb {args[0]}";
+            string verb = args[0] == "--help" ? "wdb" : args[0] == "cluster" ? $"wdb cluster {args[1]}" : $"wdb {args[0]}";
             Assert.Equal($"{verb}: cannot write to standard output: No space left on device", run.Stderr.Trim());
         }
     }

@@ -200,6 +200,18 @@ public sealed class ClusterMergeTests : IDisposable
             Assert.False(Directory.Exists(Path.Combine(work, "tasks", task.ToString())));
         }
         Flip(rows, new FileInfo(rows).Length / 2);
+
+        // The small files every task reads: the runs' index (a header byte gave a task an index out of range and a stack
+        // trace) and the scan footprints (a changed byte changed spos and the scores, exit 0). Sealed with a checksum.
+        foreach (var (file, at) in new[] { (Path.Combine(work, "rows", "rows.index"), 22L), (Path.Combine(work, "footprints.bin"), 100L) })
+        {
+            Flip(file, at);
+            var refused = ClusterMerge.Task(work, 0);
+            Assert.Equal(MergeJob.OutputErrorExit, refused.ExitCode);
+            Assert.Contains($"'{file}' was corrupted or changed since it was written", refused.Error);
+            Assert.False(Directory.Exists(Path.Combine(work, "tasks", "0")));
+            Flip(file, at);
+        }
         for (int t = 0; t < 3; t++) Assert.Null(ClusterMerge.Task(work, t).Error);
 
         // A task's output runs, and its open rows: the stitch fails naming the file.
