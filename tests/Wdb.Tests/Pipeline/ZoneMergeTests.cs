@@ -534,17 +534,7 @@ public sealed class DeclinationRunsTests : IDisposable
         using var reference = new DeclinationRuns(_s.PathOf("reference"));
         foreach (var (n, place) in new[] { (900, 7L), (1, 3L), (2500, 5L) })
         {
-            var b = new ExtractionBlock(16);
-            for (int i = 0; i < n; i++)
-            {
-                int r = b.AddRow();
-                b.Cntr[r] = rng.NextInt64();
-                b.Dec[r] = -30 + rng.NextDouble() * 2;
-                b.Ra[r] = rng.NextDouble() * 360;
-                b.Bands[0].Mag[r] = i % 5 == 0 ? float.NaN : (float)rng.NextDouble();
-                b.Bands[2].CcFlg[r] = (byte)rng.Next(256);
-                b.Line[r] = i + 2;
-            }
+            var b = RandomRows(rng, n, photometry: true);
             written.Add(b, threads: 2, place);
             reference.Add(b, threads: 1, place);
         }
@@ -586,6 +576,26 @@ public sealed class DeclinationRunsTests : IDisposable
     /// A byte changed in a run file, its size kept, fails every read of rows whose checksummed piece holds it, naming
     /// the file as corrupted; reads of the run's other pieces, and of other runs, pass; the byte restored, all pass.
     /// </summary>
+    /// <summary>n rows in a 2-degree band at random RA, with a J magnitude and a Ks cc_flg when asked.</summary>
+    private static ExtractionBlock RandomRows(Random rng, int n, bool photometry)
+    {
+        var b = new ExtractionBlock(16);
+        for (int i = 0; i < n; i++)
+        {
+            int r = b.AddRow();
+            b.Cntr[r] = rng.NextInt64();
+            b.Dec[r] = -30 + rng.NextDouble() * 2;
+            b.Ra[r] = rng.NextDouble() * 360;
+            if (photometry)
+            {
+                b.Bands[0].Mag[r] = i % 5 == 0 ? float.NaN : (float)rng.NextDouble();
+                b.Bands[2].CcFlg[r] = (byte)rng.Next(256);
+            }
+            b.Line[r] = i + 2;
+        }
+        return b;
+    }
+
     [Fact]
     public void A_byte_changed_in_a_run_fails_the_reads_of_its_piece_and_no_other()
     {
@@ -594,16 +604,7 @@ public sealed class DeclinationRunsTests : IDisposable
         using var runs = new DeclinationRuns(dir);
         foreach (int n in new[] { 2 * DeclinationRuns.SumRows + 100, 50 })
         {
-            var b = new ExtractionBlock(16);
-            for (int i = 0; i < n; i++)
-            {
-                int r = b.AddRow();
-                b.Cntr[r] = rng.NextInt64();
-                b.Dec[r] = -30 + rng.NextDouble() * 2;
-                b.Ra[r] = rng.NextDouble() * 360;
-                b.Line[r] = i + 2;
-            }
-            runs.Add(b, threads: 2);
+            runs.Add(RandomRows(rng, n, photometry: false), threads: 2);
         }
         runs.Read(1, 0, 1, new ExtractionBlock(16));   // the writes ended: the file whole on the disk, to be changed
         string file = Path.Combine(dir, "rows.run");
