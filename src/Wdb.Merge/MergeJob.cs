@@ -126,8 +126,10 @@ public static class MergeJob
     // The output directory is replaced whole at the end: a spill inside it would be published, or refused as foreign.
     private static string? SpillInsideOutput(MergeOptions options)
     {
-        if (options.SpillDirectory is not string spill || OutputWriter.TargetOf(options.OutDir, out _) is not string target) return null;
-        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(spill));
+        if (options.SpillDirectory is not string spill || OutputWriter.TargetOf(options.OutDir, out _) is not string named) return null;
+        string full, target;   // through links, either of them (a link to the output, or in it)
+        try { (full, target) = (OutputWriter.RealPath(spill), OutputWriter.RealPath(named)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return null; }   // the spill's own make says why
         bool inside = full == target || full.StartsWith(target + Path.DirectorySeparatorChar, StringComparison.Ordinal);
         return inside ? $"--spill-dir '{spill}' lies in --out '{options.OutDir}', which the run replaces when it ends: give a directory outside it" : null;
     }

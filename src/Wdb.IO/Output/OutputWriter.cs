@@ -228,6 +228,22 @@ public static class OutputWriter
     private static readonly StringComparer PathNames =
         OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
 
+    /// <summary>
+    /// <paramref name="path"/> with every link on the way followed, as far as it exists (the rest appended as named), so
+    /// that two names of one place compare equal.
+    /// </summary>
+    public static string RealPath(string path)
+    {
+        string at = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)), rest = "";
+        while (!Directory.Exists(at) && Path.GetDirectoryName(at) is string parent)
+        {
+            rest = rest.Length == 0 ? Path.GetFileName(at) : Path.Combine(Path.GetFileName(at), rest);
+            at = parent;
+        }
+        string real = RealDirectory(at);
+        return rest.Length == 0 ? real : Path.Combine(real, rest);
+    }
+
     /// <summary>The full path of a directory with every link on the way followed, so that two names of one directory compare equal.</summary>
     private static string RealDirectory(string dir)
     {

@@ -331,8 +331,12 @@ public sealed class ZoneMergeTests : IDisposable
         Assert.False(Directory.Exists(ours));
         Assert.True(Directory.Exists(other));
 
-        // A spill inside --out would be replaced with it: refused before the read, nothing made.
-        foreach (string inside in new[] { _s.PathOf("c"), Path.Combine(_s.PathOf("c"), "spill") })
+        // A spill inside --out would be replaced with it: refused before the read, nothing made; also through a link to
+        // the output's parent.
+        string link = _s.PathOf("here");
+        if (!OperatingSystem.IsWindows()) Directory.CreateSymbolicLink(link, _s.Dir);
+        foreach (string inside in new[] { _s.PathOf("c"), Path.Combine(_s.PathOf("c"), "spill") }
+                     .Concat(OperatingSystem.IsWindows() ? [] : [Path.Combine(link, "c", "spill")]))
         {
             var refused = Merge(inputs, _s.PathOf("c"), zoneRows: 100, spill: inside);
             Assert.Equal(MergeJob.InputErrorExit, refused.ExitCode);
