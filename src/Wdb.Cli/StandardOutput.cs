@@ -32,13 +32,13 @@ internal static class StandardOutput
         public override void Write(ReadOnlySpan<byte> buffer)
         {
             try { inner.Write(buffer); }
-            catch (IOException e) { throw new StandardOutputFailed(e); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new StandardOutputFailed(e); }
         }
 
         public override void Flush()
         {
             try { inner.Flush(); }
-            catch (IOException e) { throw new StandardOutputFailed(e); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new StandardOutputFailed(e); }
         }
 
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
@@ -53,5 +53,9 @@ internal static class StandardOutput
     }
 }
 
-/// <summary>Standard output could not be written: the environment's failure, not a bug.</summary>
-internal sealed class StandardOutputFailed(IOException inner) : IOException(inner.Message, inner);
+/// <summary>
+/// Standard output could not be written: the environment's failure, not a bug. A closed descriptor (`>&amp;-`) comes as
+/// "access denied" around the system's "Bad file descriptor": the inner message is the one to say.
+/// </summary>
+internal sealed class StandardOutputFailed(Exception failure)
+    : IOException(failure is UnauthorizedAccessException { InnerException: IOException io } ? io.Message : failure.Message, failure);

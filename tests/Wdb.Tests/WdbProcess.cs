@@ -11,12 +11,15 @@ internal static class WdbProcess
 {
     public static Process Start(params string[] args) => Start(redirectInput: false, args);
 
-    /// <summary>Runs to completion with its standard output sent to <paramref name="path"/> by the shell (/dev/full: every write fails).</summary>
+    /// <summary>
+    /// Runs to completion with its standard output sent to <paramref name="path"/> by the shell (/dev/full: every write
+    /// fails), or closed when <paramref name="path"/> is "&amp;-".
+    /// </summary>
     public static (int Exit, string Stderr) RunWithStdoutTo(string path, params string[] args)
     {
         var psi = new ProcessStartInfo { RedirectStandardError = true, UseShellExecute = false, FileName = "sh" };
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("out=$1; shift; exec \"$@\" > \"$out\"");
+        psi.ArgumentList.Add("out=$1; shift; if [ \"$out\" = '&-' ]; then exec \"$@\" >&-; else exec \"$@\" > \"$out\"; fi");
         psi.ArgumentList.Add("sh");
         psi.ArgumentList.Add(path);
         foreach (var a in Command(args)) psi.ArgumentList.Add(a);

@@ -100,9 +100,11 @@ public static class Exporter
                 WriteText(stdout, rows, columns, table, format);
                 return null;
             }
-            catch (Exception e) when (e is IOException or InvalidDataException)
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
-                return new OutputError($"{(e is InvalidDataException ? $"cannot export {table}" : "cannot write to standard output")}: {e.Message.ReplaceLineEndings(" ")}");
+                // A closed descriptor (`>&-`) comes as "access denied" around the system's "Bad file descriptor".
+                string why = e is UnauthorizedAccessException { InnerException: IOException io } ? io.Message : e.Message;
+                return new OutputError($"{(e is InvalidDataException ? $"cannot export {table}" : "cannot write to standard output")}: {why.ReplaceLineEndings(" ")}");
             }
         }
         return AtomicFile.Write(outFile, $"cannot export {table}", fs =>

@@ -421,6 +421,10 @@ public sealed class CliTests : IDisposable
             Assert.True(run.Exit == 2, $"{string.Join(' ', args)}: exit {run.Exit}: {run.Stderr}");
             string verb = args[0] == "--help" ? "wdb" : args[0] == "cluster" ? $"wdb cluster {args[1]}" : $"wdb {args[0]}";
             Assert.Equal($"{verb}: cannot write to standard output: No space left on device", run.Stderr.Trim());
+            // Standard output closed (`>&-`): the same line, with the system's reason.
+            var closed = WdbProcess.RunWithStdoutTo("&-", args);
+            Assert.True(closed.Exit == 2, $"{string.Join(' ', args)} >&-: exit {closed.Exit}: {closed.Stderr}");
+            Assert.Equal($"{verb}: cannot write to standard output: Bad file descriptor", closed.Stderr.Trim());
         }
     }
 
