@@ -344,7 +344,7 @@ public sealed class OutputRuns : IDisposable
     /// <summary>groups.fb: the runs' groups merged by gcntr, fixed chunks as <see cref="TableEncoders.WriteGroups"/>.</summary>
     internal void WriteGroups(ChunkFileWriter file, int chunkRecords, int threads, SkyTableSink? sky = null)
     {
-        try
+        NamingCorruption(() =>
         {
             var order = new RunMerge<GroupStruct, GroupKey>(Readers(f => f.Groups, r => r.Groups, 2));
             using var chunks = new ChunkPipeline<RecordChunk<GroupStruct>>(file, threads, (b, c) =>
@@ -358,18 +358,13 @@ public sealed class OutputRuns : IDisposable
             WriteFixed(chunks, order, TableEncoders.GroupsPerChunk(chunkRecords), (gcntr, last) =>
                 throw new InvalidOperationException($"gcntr {gcntr} follows {last}: a group was added in two zones"));
             chunks.Finish();
-        }
-        catch (Exception e)
-        {
-            if (Corruption() is IOException changed) throw new IOException(changed.Message, e);
-            throw;
-        }
+        });
     }
 
     /// <summary>members.fb: whole groups in merged gcntr order, cut by <see cref="MemberChunkPlan"/> as the in-memory writer cuts them.</summary>
     internal void WriteMembers(ChunkFileWriter file, int chunkRecords, int threads)
     {
-        try
+        NamingCorruption(() =>
         {
             int per = TableEncoders.MembersPerChunk(chunkRecords);
             var order = new RunMerge<GroupSize, GroupSize>(Readers(f => f.Sizes, r => r.Sizes, 2));
@@ -387,18 +382,13 @@ public sealed class OutputRuns : IDisposable
             }
             plan.End(ref sink);
             chunks.Finish();
-        }
-        catch (Exception e)
-        {
-            if (Corruption() is IOException changed) throw new IOException(changed.Message, e);
-            throw;
-        }
+        });
     }
 
     /// <summary>extractions.fb: the runs' records merged by cntr, fixed chunks as <see cref="TableEncoders.WriteExtractions"/>.</summary>
     internal void WriteExtractions(ChunkFileWriter file, int chunkRecords, int threads)
     {
-        try
+        NamingCorruption(() =>
         {
             var order = new RunMerge<ExtractionStruct, ExtractionKey>(Readers(f => f.Extractions, r => r.Extractions, 1));
             using var chunks = new ChunkPipeline<RecordChunk<ExtractionStruct>>(file, threads, (b, c) =>
@@ -408,7 +398,13 @@ public sealed class OutputRuns : IDisposable
             });
             WriteFixed(chunks, order, TableEncoders.ExtractionsPerChunk(chunkRecords), null);
             chunks.Finish();
-        }
+        });
+    }
+
+    /// <summary>Runs one table's merge; when it fails, names a run changed since it was spilled (<see cref="Corruption"/>) as the cause.</summary>
+    private void NamingCorruption(Action merge)
+    {
+        try { merge(); }
         catch (Exception e)
         {
             if (Corruption() is IOException changed) throw new IOException(changed.Message, e);
