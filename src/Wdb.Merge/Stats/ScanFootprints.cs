@@ -476,9 +476,11 @@ public sealed class ScanFootprints
         public readonly double[] XiMin = new double[n], XiMax = new double[n], EtaMin = new double[n], EtaMax = new double[n];
     }
 
-    private bool ContainsPole(int s, int sign) =>
-        Project(s, 0, 0, sign, out double xi, out double eta) &&
-        xi >= _xiMin[s] && xi <= _xiMax[s] && eta >= _etaMin[s] && eta <= _etaMax[s];
+    private bool ContainsPole(int s, int sign) => InBox(s, 0, 0, sign);
+
+    /// <summary>Whether scan s's box contains the unit vector (x, y, z), edges inclusive (the test CountRange makes lane by lane).</summary>
+    private bool InBox(int s, double x, double y, double z) =>
+        Project(s, x, y, z, out double xi, out double eta) && xi >= _xiMin[s] && xi <= _xiMax[s] && eta >= _etaMin[s] && eta <= _etaMax[s];
 
     private (double Ra, double Dec) Deproject(int s, double xi, double eta) =>
         Sky.ToRaDec(_cx[s] + xi * _ex[s] + eta * _nx[s], _cy[s] + xi * _ey[s] + eta * _ny[s], _cz[s] + eta * _nz[s]);
@@ -521,9 +523,7 @@ public sealed class ScanFootprints
     /// Whether scan <paramref name="scanKey"/>'s footprint box contains the unit vector (x, y, z), edges inclusive, by the
     /// arithmetic <see cref="CountCovering"/> uses; false for a scan that has no footprint (a --scans table without it).
     /// </summary>
-    public bool Covers(long scanKey, double x, double y, double z) =>
-        _scanOfKey.TryGetValue(scanKey, out int s) && Project(s, x, y, z, out double xi, out double eta)
-        && xi >= _xiMin[s] && xi <= _xiMax[s] && eta >= _etaMin[s] && eta <= _etaMax[s];
+    public bool Covers(long scanKey, double x, double y, double z) => _scanOfKey.TryGetValue(scanKey, out int s) && InBox(s, x, y, z);
 
     /// <summary>The same count by testing every scan: the reference for the zone index (tests).</summary>
     internal int CountCoveringAllScans(double raDeg, double decDeg)
@@ -531,10 +531,7 @@ public sealed class ScanFootprints
         var (x, y, z) = Sky.UnitVector(raDeg, decDeg);
         int count = 0;
         for (int s = 0; s < _scanKey.Length; s++)
-        {
-            if (!Project(s, x, y, z, out double xi, out double eta)) continue;
-            if (xi >= _xiMin[s] && xi <= _xiMax[s] && eta >= _etaMin[s] && eta <= _etaMax[s]) count++;
-        }
+            if (InBox(s, x, y, z)) count++;
         return count;
     }
 
