@@ -203,16 +203,11 @@ public static class GroupStatistics
             float sig = col.Sig[row];
             if (sig > 0 && float.IsFinite(sig))
             {
+                // As Photometry: one weighted magnitude is its own mean, its chi2 0.
                 double w = 1.0 / ((double)sig * sig);
-                double sw = 0;
-                sw += w;
-                double meanW = mag;   // as Photometry: one weighted magnitude is its own mean, and its chi2 0
-                double r = ((double)mag - meanW) / sig;
-                double chi2 = 0;
-                chi2 += r * r;
-                st.MagW[g] = (float)meanW;
-                st.MagWErr[g] = (float)(1 / Math.Sqrt(sw));
-                st.Chi2[g] = (float)chi2;
+                st.MagW[g] = mag;
+                st.MagWErr[g] = (float)(1 / Math.Sqrt(w));
+                st.Chi2[g] = 0f;
             }
             else st.MagW[g] = st.MagWErr[g] = st.Chi2[g] = float.NaN;
         }
@@ -447,25 +442,27 @@ public static class GroupStatistics
             if (det) s.DetScans[nd++] = key;
         }
         t.NScans[g] = Distinct(s.Scans, m);
-        t.Sdet[g] = Distinct(s.DetScans, nd);
+        int sdet = t.Sdet[g] = Distinct(s.DetScans, nd);
         int covering = footprints.CountCovering(t.RaW[g], t.DecW[g], s.Covering, out int listed);
-        t.Spos[g] = covering + DetectingScansMissed(s.DetScans, nd, t.RaW[g], t.DecW[g], footprints, s.Covering.AsSpan(0, Math.Max(listed, 0)), listed >= 0);
+        t.Spos[g] = covering + DetectingScansMissed(s.DetScans, nd, sdet, t.RaW[g], t.DecW[g], footprints, s.Covering.AsSpan(0, Math.Max(listed, 0)), listed >= 0);
     }
 
     /// <summary>
     /// The group's detecting scans whose footprint misses its mean position (or that have none): a detection proves the
     /// scan looked there, so spos counts them too and never falls below sdet. A derived footprint holds its own
     /// extractions with 2" to spare, so this is 0 on real scans; a --scans table without the inputs' scans, or
-    /// scans that span the sky (synthetic), are where it is not. <paramref name="keys"/>' first n are sorted (Distinct).
+    /// scans that span the sky (synthetic), are where it is not. <paramref name="keys"/>' first n hold equal keys side by
+    /// side (Distinct sorts more than two); <paramref name="sdet"/> is how many differ. Without a position no footprint
+    /// covers the group, and its detecting scans are its spos.
     /// </summary>
     /// <param name="covering">The covering scans' keys, when <paramref name="complete"/>: a survey group's few are
     /// searched in place (a key look-up over ~10^5 scans missed the caches: +8 % of the 10 M survey's CPU); a tile's
     /// hundreds, over a few hundred scans, are looked up one by one.</param>
-    private static int DetectingScansMissed(long[] keys, int n, double ra, double dec, ScanFootprints footprints,
+    private static int DetectingScansMissed(long[] keys, int n, int sdet, double ra, double dec, ScanFootprints footprints,
                                             ReadOnlySpan<long> covering, bool complete)
     {
         if (n == 0) return 0;
-        if (!double.IsFinite(ra) || !double.IsFinite(dec)) return n == 1 ? 1 : Distinct(keys, n);
+        if (!double.IsFinite(ra) || !double.IsFinite(dec)) return sdet;
         double x = 0, y = 0, z = 0;
         if (!complete) (x, y, z) = Sky.UnitVector(ra, dec);
         int missed = 0;
