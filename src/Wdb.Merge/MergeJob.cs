@@ -119,19 +119,9 @@ public static class MergeJob
         if (InputPaths.Problem(options.Inputs) is string inputProblem) return MergeOutcome.Fail(InputErrorExit, inputProblem);
         // An --out that cannot be an output directory stops the run before the work, not after it.
         if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(OutputErrorExit, badOut.Message);
-        if (SpillInsideOutput(options) is string spillProblem) return MergeOutcome.Fail(InputErrorExit, spillProblem);
+        if (options.SpillDirectory is string spill && OutputWriter.Holds(options.OutDir, spill))
+            return MergeOutcome.Fail(InputErrorExit, $"--spill-dir '{spill}' lies in --out '{options.OutDir}', which the run replaces when it ends: give a directory outside it");
         return null;
-    }
-
-    // The output directory is replaced whole at the end: a spill inside it would be published, or refused as foreign.
-    private static string? SpillInsideOutput(MergeOptions options)
-    {
-        if (options.SpillDirectory is not string spill || OutputWriter.TargetOf(options.OutDir, out _) is not string named) return null;
-        string full, target;   // through links, either of them (a link to the output, or in it)
-        try { (full, target) = (OutputWriter.RealPath(spill), OutputWriter.RealPath(named)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return null; }   // the spill's own make says why
-        bool inside = full == target || full.StartsWith(target + Path.DirectorySeparatorChar, StringComparison.Ordinal);
-        return inside ? $"--spill-dir '{spill}' lies in --out '{options.OutDir}', which the run replaces when it ends: give a directory outside it" : null;
     }
 
     private static MergeOutcome Run(MergeOptions options, PendingEngine device, long[] expected, Action<string>? log)

@@ -182,9 +182,7 @@ public static class OutputWriter
     /// </summary>
     private static string? Unwritable(string target)
     {
-        string? at = Path.GetDirectoryName(target);
-        while (at is not null && !Directory.Exists(at)) at = Path.GetDirectoryName(at);
-        if (at is null) return null;
+        if (Path.GetDirectoryName(target) is not string parent || NearestExisting(parent) is not string at) return null;
         string probe = Path.Combine(at, $".wdb-probe-{AtomicDirectory.UniqueTag()}");
         try
         {
@@ -234,14 +232,34 @@ public static class OutputWriter
     /// </summary>
     public static string RealPath(string path)
     {
-        string at = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)), rest = "";
-        while (!Directory.Exists(at) && Path.GetDirectoryName(at) is string parent)
-        {
-            rest = rest.Length == 0 ? Path.GetFileName(at) : Path.Combine(Path.GetFileName(at), rest);
-            at = parent;
-        }
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (NearestExisting(full) is not string at) return full;
         string real = RealDirectory(at);
-        return rest.Length == 0 ? real : Path.Combine(real, rest);
+        return at == full ? real : Path.Combine(real, Path.GetRelativePath(at, full));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is the output directory <paramref name="outDir"/> names, or lies in it, links
+    /// followed: what its publish replaces whole (a spill or a cluster's work there would go with the old output, or be
+    /// refused as foreign). False for a path that cannot be compared: its own use says why.
+    /// </summary>
+    public static bool Holds(string outDir, string path)
+    {
+        if (TargetOf(outDir, out _) is not string named) return false;
+        try
+        {
+            string inner = RealPath(path), target = RealPath(named);
+            return inner == target || inner.StartsWith(target + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return false; }
+    }
+
+    /// <summary>The nearest of <paramref name="full"/> and its parents that exists as a directory; null when none does.</summary>
+    private static string? NearestExisting(string full)
+    {
+        string? at = full;
+        while (at is not null && !Directory.Exists(at)) at = Path.GetDirectoryName(at);
+        return at;
     }
 
     /// <summary>The full path of a directory with every link on the way followed, so that two names of one directory compare equal.</summary>

@@ -39,8 +39,7 @@ public static class ClusterMerge
                 ? $"--work '{work}' is not a new or empty directory and holds no finished plan (a plan stopped before its end, or other files): remove it, or give a new directory"
                 : $"--work '{work}' is not a new or empty directory: a plan needs one of its own");
         // The stitch replaces --out whole: with the work inside it (or the same), it would refuse it at the end, after every task.
-        if (OutputWriter.TargetOf(options.OutDir, out _) is string target
-            && (work == target || work.StartsWith(target + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+        if (OutputWriter.Holds(options.OutDir, work))
             return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--work '{work}' lies in --out '{options.OutDir}', which the stitch replaces: give a directory outside it");
         bool made = !Directory.Exists(work);
         try
