@@ -1,4 +1,5 @@
 using System.Text;
+using Wdb.IO;
 
 namespace Wdb.Cli;
 
@@ -53,9 +54,5 @@ internal static class StandardOutput
     }
 }
 
-/// <summary>
-/// Standard output could not be written: the environment's failure, not a bug. A closed descriptor (`>&amp;-`) comes as
-/// "access denied" around the system's "Bad file descriptor": the inner message is the one to say.
-/// </summary>
-internal sealed class StandardOutputFailed(Exception failure)
-    : IOException(failure is UnauthorizedAccessException { InnerException: IOException io } ? io.Message : failure.Message, failure);
+/// <summary>Standard output could not be written: the environment's failure, not a bug; its message is the system's (<see cref="OutputError.ReasonOf"/>).</summary>
+internal sealed class StandardOutputFailed(Exception failure) : IOException(OutputError.ReasonOf(failure), failure);

@@ -102,9 +102,7 @@ public static class Exporter
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
-                // A closed descriptor (`>&-`) comes as "access denied" around the system's "Bad file descriptor".
-                string why = e is UnauthorizedAccessException { InnerException: IOException io } ? io.Message : e.Message;
-                return new OutputError($"{(e is InvalidDataException ? $"cannot export {table}" : "cannot write to standard output")}: {why.ReplaceLineEndings(" ")}");
+                return new OutputError($"{(e is InvalidDataException ? $"cannot export {table}" : "cannot write to standard output")}: {OutputError.ReasonOf(e)}");
             }
         }
         return AtomicFile.Write(outFile, $"cannot export {table}", fs =>

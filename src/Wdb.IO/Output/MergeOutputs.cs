@@ -62,4 +62,11 @@ public sealed class GroupChunks
 public sealed record OutputError(string Message)
 {
     public override string ToString() => Message;
+
+    /// <summary>
+    /// The system's words for a failed read or write, on one line. A closed descriptor (`>&amp;-`) comes from .NET as
+    /// "access denied" around the system's "Bad file descriptor": the inner message is the one to say.
+    /// </summary>
+    public static string ReasonOf(Exception e) =>
+        (e is UnauthorizedAccessException { InnerException: IOException io } ? io.Message : e.Message).ReplaceLineEndings(" ");
 }
