@@ -152,11 +152,15 @@ internal sealed class LinePump
         }
     }
 
+    /// <summary>What a file whose lines end in CR alone is told (here, and by a sink that sees its first line hold one).</summary>
+    internal const string CarriageReturnsOnly =
+        "no line breaks but carriage returns (old Mac line endings): convert with tr '\\r' '\\n' < FILE > NEW (or mac2unix) first";
+
     /// <summary>Why no newline came within <see cref="MaxLineBytes"/>: CR line ends (old Mac), or no text.</summary>
     private string LongLine(in ReadOnlySequence<byte> buffer) =>
         buffer.Slice(0, Math.Min(buffer.Length, SegmentBytes)).PositionOf((byte)'\r') is null
             ? $"line {_lineNo + 1} is longer than {MaxLineBytes >> 20} MiB without a newline: not a text table"
-            : $"line {_lineNo + 1} is longer than {MaxLineBytes >> 20} MiB: no line breaks but carriage returns (old Mac line endings): convert with tr '\\r' '\\n' < FILE > NEW (or mac2unix) first";
+            : $"line {_lineNo + 1} is longer than {MaxLineBytes >> 20} MiB: {CarriageReturnsOnly}";
 
     /// <summary>Hands the chunk's lines to a fork on a worker, or to the sink here after the chunks before it.</summary>
     private void Deliver(byte[] chunk, int length)

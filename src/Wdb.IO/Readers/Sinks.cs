@@ -137,8 +137,7 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
     protected bool CheckLineBreaks(ReadOnlySpan<byte> line, long lineNo)
     {
         int cr = line.IndexOf((byte)'\r');
-        return cr < 0 || Fatal(lineNo, RowDecoder.CharColumn(line, cr),
-            "no line breaks but carriage returns (old Mac line endings): convert with tr '\\r' '\\n' < FILE > NEW (or mac2unix) first");
+        return cr < 0 || Fatal(lineNo, RowDecoder.CharColumn(line, cr), LinePump.CarriageReturnsOnly);
     }
 
     private static int FirstInvalidUtf8(ReadOnlySpan<byte> line)
