@@ -34,7 +34,6 @@ public static class PlotWriter
         return Publish(outDir, Render(found.Group, found.Members, dir, found.Neighbours));
     }
 
-    /// <summary>The one group a designation names (<see cref="Queries.Named"/>), or why there is not one.</summary>
     /// <summary>
     /// Why <paramref name="outDir"/> cannot be the plots' directory before anything is read: empty, or `-`, which is
     /// standard output to export and the look-ups, while a plot is three files. Null when it can.
@@ -46,6 +45,7 @@ public static class PlotWriter
         _ => null,
     };
 
+    /// <summary>The one group a designation names (<see cref="Queries.Named"/>), or why there is not one.</summary>
     public static (long Gcntr, OutputError? Error) GcntrNamed(string dir, string designation)
     {
         try

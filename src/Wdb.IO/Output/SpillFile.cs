@@ -61,9 +61,6 @@ public sealed class SpillFile : IDisposable
 
     public long Length { get; private set; }
 
-    /// <summary>The file's path, as given.</summary>
-    public string FilePath => _path;
-
     /// <summary>
     /// The error for bytes [<paramref name="from"/>, <paramref name="to"/>) of this file whose checksum, taken as they were
     /// written, no longer matches: a shared work directory's file flipped by the network or the disk, or written over.
