@@ -149,7 +149,7 @@ public sealed class ZoneCatalogue : IDisposable
     {
         if (!_ended) throw new InvalidOperationException("the rows are saved once every row is filed");
         _spill.EndWritesDurably();
-        WholeFile.Write(_path + IndexSuffix, file =>
+        WholeFile.WriteSealed(_path + IndexSuffix, file =>
         {
             using var w = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true);
             w.Write(IndexMagic);
@@ -172,7 +172,7 @@ public sealed class ZoneCatalogue : IDisposable
         int rowBytes;
         try
         {
-            using var r = new BinaryReader(File.OpenRead(index));
+            using var r = new BinaryReader(WholeFile.ReadSealed(index));
             if (r.ReadInt64() != IndexMagic || (rowBytes = r.ReadInt32()) is not (PositionBytes or SourceBytes))
                 throw new IOException($"'{index}' is not an index of catalogue rows of this version of wdb");
             extents = new List<(long, int, ulong)>[r.ReadInt32()];

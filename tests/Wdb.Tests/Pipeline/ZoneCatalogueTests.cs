@@ -96,6 +96,13 @@ public sealed class ZoneCatalogueTests : IDisposable
             zones.Save();
         }
         using (var whole = ZoneCatalogue.Open(path)) Assert.Equal(5000, whole.RowsOf(0).Count + whole.RowsOf(1).Count - Overlap(block));
+        // A byte of the index changed (sealed, as the other work directory indexes are).
+        string index = path + ZoneCatalogue.IndexSuffix;
+        byte[] saved = File.ReadAllBytes(index), changed = (byte[])saved.Clone();
+        changed[12] ^= 1;
+        File.WriteAllBytes(index, changed);
+        Assert.Contains($"'{index}' was corrupted or changed since it was written", Assert.Throws<IOException>(() => ZoneCatalogue.Open(path)).Message);
+        File.WriteAllBytes(index, saved);
         using (var f = new FileStream(path, FileMode.Open)) f.SetLength(f.Length - 24);
         Assert.Contains(path, Assert.Throws<IOException>(() => ZoneCatalogue.Open(path)).Message);
         File.Delete(path + ZoneCatalogue.IndexSuffix);
