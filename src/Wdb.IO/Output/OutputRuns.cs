@@ -309,8 +309,7 @@ public sealed class OutputRuns : IDisposable
     /// </summary>
     private static Extent Spill<T>(SpillFile file, int count, int threads, Action<int, int>? prepare, FillAt<T> fill) where T : unmanaged
     {
-        long offset = file.Length;
-        var sum = new XxHash3();
+        var run = file.BeginRun();
         T[] batch = ArrayPool<T>.Shared.Rent(Math.Min(Math.Max(count, 1), SpillBatch));
         var options = Threads.Options(threads);
         try
@@ -327,16 +326,15 @@ public sealed class OutputRuns : IDisposable
                         int from = (int)((long)n * p / parts), to = (int)((long)n * (p + 1) / parts);
                         fill(batch.AsSpan(from, to - from), batchStart + from, batchStart);
                     });
-                var bytes = MemoryMarshal.AsBytes(batch.AsSpan(0, n));
-                sum.Append(bytes);
-                file.Append(bytes);
+                run.Append(MemoryMarshal.AsBytes(batch.AsSpan(0, n)));
             }
         }
         finally
         {
             ArrayPool<T>.Shared.Return(batch);
         }
-        return new Extent(offset, file.Length - offset, sum.GetCurrentHashAsUInt64());
+        var (offset, length, sum) = run.End();
+        return new Extent(offset, length, sum);
     }
 
     // ---- merging: the writer's three tables (OutputWriter.Write(outDir, runs, ...)) ----

@@ -177,8 +177,7 @@ internal sealed class SkyTableSink : IDisposable
     {
         if (_spillDirectory is null) throw new InvalidOperationException("the sky table outgrew its buffer with nowhere to spill");
         _spill ??= new SpillFile(Path.Combine(_spillDirectory, ".sky-runs"));
-        long offset = _spill.Length;
-        var sum = new System.IO.Hashing.XxHash3();   // checked as the merge reads the run back (RunReader)
+        var run = _spill.BeginRun();   // its sum is checked as the merge reads the run back (RunReader)
         var order = SortedOrder();
         var batch = ArrayPool<SkyEntryStruct>.Shared.Rent(Math.Min(_count, 1 << 15));
         try
@@ -187,16 +186,14 @@ internal sealed class SkyTableSink : IDisposable
             {
                 int n = Math.Min(batch.Length, _count - start);
                 for (int i = 0; i < n; i++) batch[i] = _buffer[order[start + i]];
-                var bytes = MemoryMarshal.AsBytes(batch.AsSpan(0, n));
-                sum.Append(bytes);
-                _spill.Append(bytes);
+                run.Append(MemoryMarshal.AsBytes(batch.AsSpan(0, n)));
             }
         }
         finally
         {
             ArrayPool<SkyEntryStruct>.Shared.Return(batch);
         }
-        _runs.Add((offset, _spill.Length - offset, sum.GetCurrentHashAsUInt64()));
+        _runs.Add(run.End());
         _count = 0;
     }
 

@@ -71,6 +71,31 @@ public sealed class SpillFile : IDisposable
     /// <summary>Whether the appends bypass the page cache (and reads can too).</summary>
     public bool Direct => _writtenDirect;
 
+    /// <summary>
+    /// Starts a run at the file's end: its appends are hashed as they go (XxHash3), and <see cref="RunAppender.End"/>
+    /// gives the run's extent with the sum a <see cref="RunReader"/> checks as it reads the run back.
+    /// </summary>
+    public RunAppender BeginRun() => new(this);
+
+    /// <summary>One run being appended to a spill file (<see cref="BeginRun"/>).</summary>
+    public sealed class RunAppender
+    {
+        private readonly SpillFile _file;
+        private readonly long _offset;
+        private readonly System.IO.Hashing.XxHash3 _sum = new();
+
+        internal RunAppender(SpillFile file) => (_file, _offset) = (file, file.Length);
+
+        public void Append(ReadOnlySpan<byte> bytes)
+        {
+            _sum.Append(bytes);
+            _file.Append(bytes);
+        }
+
+        /// <summary>The run's offset, its length and its bytes' XxHash3.</summary>
+        public (long Offset, long Length, ulong Sum) End() => (_offset, _file.Length - _offset, _sum.GetCurrentHashAsUInt64());
+    }
+
     public void Append(ReadOnlySpan<byte> bytes)
     {
         if (_reading) throw new InvalidOperationException("a spill file is appended to before it is read");
