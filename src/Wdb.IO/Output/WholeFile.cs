@@ -42,6 +42,43 @@ public static class WholeFile
         });
     }
 
+    /// <summary>Where <see cref="WriteChecked"/> keeps a file's checksum: beside it, its name and <c>.xxh3</c>.</summary>
+    public static string ChecksumPath(string path) => path + ".xxh3";
+
+    /// <summary>
+    /// <see cref="Write"/> for a file people and tools read as text (a cluster's plan.json, a task's summary.json), so not
+    /// sealed: its XxHash3 goes in <see cref="ChecksumPath"/> as the line <c>xxhsum -H3</c> writes (<c>XXH3 (NAME) = HEX</c>,
+    /// xxhsum 0.8.1's form, <c>--tag</c> in later ones), so <c>xxhsum -c</c> checks it too. The checksum is written first: a
+    /// file never stands without one (a write killed between the two leaves a file that reads as changed, or none).
+    /// </summary>
+    public static void WriteChecked(string path, Action<Stream> write)
+    {
+        var content = new MemoryStream();
+        write(content);
+        var bytes = content.GetBuffer().AsMemory(0, (int)content.Length);
+        string line = ChecksumLine(path, bytes.Span);
+        Write(ChecksumPath(path), file => file.Write(System.Text.Encoding.UTF8.GetBytes(line)));
+        Write(path, file => file.Write(bytes.Span));
+    }
+
+    /// <summary>The bytes of a file <see cref="WriteChecked"/> wrote, once they match the checksum beside them.</summary>
+    /// <exception cref="IOException">The file or its checksum is missing, or its bytes are not the ones written.</exception>
+    public static byte[] ReadChecked(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        string sidecar = ChecksumPath(path);
+        if (!File.Exists(sidecar))
+            throw new IOException($"'{path}' cannot be checked: its checksum file '{sidecar}' is missing (an older wdb wrote it, or the checksum was removed)");
+        // The whole line is compared: a changed byte of the checksum file is a change too.
+        if (File.ReadAllText(sidecar) != ChecksumLine(path, bytes))
+            throw new IOException($"'{path}' was corrupted or changed since it was written: its bytes do not match their checksum in '{sidecar}'");
+        return bytes;
+    }
+
+    /// <summary>xxhsum's line for the bytes (the hash as 16 hex digits, most significant first), naming the file as it lies beside it.</summary>
+    private static string ChecksumLine(string path, ReadOnlySpan<byte> bytes) =>
+        $"XXH3 ({Path.GetFileName(path)}) = {System.IO.Hashing.XxHash3.HashToUInt64(bytes):x16}\n";
+
     /// <summary>The bytes <see cref="WriteSealed"/> wrote, once their hash matches.</summary>
     /// <exception cref="IOException">The file is missing, cut short, or its bytes are not the ones written.</exception>
     public static MemoryStream ReadSealed(string path)

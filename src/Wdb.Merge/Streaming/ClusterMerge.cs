@@ -156,8 +156,8 @@ public static class ClusterMerge
     public static MergeOutcome Task(string work, int task, int threads = 0, string? device = null, IMergeProgress? progress = null,
         Action<string>? log = null)
     {
-        var (state, error) = ClusterState.Load(work);
-        if (state is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, error!);
+        var (state, refused) = ClusterState.Load(work);
+        if (state is null) return refused!;
         if (task < 0 || task >= state.Zones)
             return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--task {task}: the plan in '{work}' has tasks 0-{state.Zones - 1}");
         var options = state.Options(threads, device, progress);
@@ -268,8 +268,8 @@ public static class ClusterMerge
     public static MergeOutcome Stitch(string work, int threads = 0, string? device = null, IMergeProgress? progress = null,
         Action<string>? log = null)
     {
-        var (state, error) = ClusterState.Load(work);
-        if (state is null) return MergeOutcome.Fail(MergeJob.InputErrorExit, error!);
+        var (state, refused) = ClusterState.Load(work);
+        if (state is null) return refused!;
         string tasks = Path.Combine(work, ClusterState.TasksName);
         var missing = Enumerable.Range(0, state.Zones).Where(t => !Directory.Exists(Path.Combine(tasks, t.ToString()))).ToList();
         if (missing.Count > 0)
@@ -362,8 +362,8 @@ public static class ClusterMerge
     /// <summary>The plan in <paramref name="work"/> and which of its tasks have finished, or why there is no plan to read.</summary>
     public static (ClusterProgress? Progress, string? Error) Status(string work)
     {
-        var (state, error) = ClusterState.Load(work);
-        if (state is null) return (null, error);
+        var (state, refused) = ClusterState.Load(work);
+        if (state is null) return (null, refused!.Error);
         string tasks = Path.Combine(work, ClusterState.TasksName);
         var names = Directory.Exists(tasks) ? Directory.GetDirectories(tasks).Select(Path.GetFileName).ToHashSet() : [];
         var done = new List<int>();

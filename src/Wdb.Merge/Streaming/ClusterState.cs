@@ -14,8 +14,9 @@ internal sealed class ClusterState
 {
     /// <summary>The layout of the work directory; a plan of another layout is refused, not misread. 2: the catalogues'
     /// rows filed by zone in the work directory (ZoneCatalogue), not read again by every task. 3: every run (rows, open
-    /// rows, output runs) and each zone's filed catalogue rows carry checksums of their bytes in their indexes.</summary>
-    public const int CurrentLayout = 3;
+    /// rows, output runs) and each zone's filed catalogue rows carry checksums of their bytes in their indexes. 4: plan.json
+    /// and each task's summary.json have their XxHash3 beside them (NAME.xxh3).</summary>
+    public const int CurrentLayout = 4;
 
     public int Layout { get; set; } = CurrentLayout;
     public List<string> Inputs { get; set; } = new();
@@ -101,31 +102,50 @@ internal sealed class ClusterState
     /// <summary>Written whole, then renamed: a work directory with a plan.json holds a complete plan.</summary>
     public void Save(string work) => WriteJson(Path.Combine(work, FileName), this);
 
-    /// <summary>The plan in <paramref name="work"/>, or why there is none to use.</summary>
-    public static (ClusterState? State, string? Error) Load(string work)
+    /// <summary>
+    /// The plan in <paramref name="work"/>, or why there is none to use: none there, or of another layout (exit 2); a
+    /// plan.json that cannot be read or was changed since the plan wrote it (exit 3, as a changed run).
+    /// </summary>
+    public static (ClusterState? State, MergeOutcome? Refused) Load(string work)
     {
         string path = Path.Combine(work, FileName);
         if (!File.Exists(path))
-            return (null, Directory.Exists(work) && Directory.EnumerateFileSystemEntries(work).Any()
+            return (null, MergeOutcome.Fail(MergeJob.InputErrorExit, Directory.Exists(work) && Directory.EnumerateFileSystemEntries(work).Any()
                 ? $"'{work}' holds no finished cluster plan ({FileName}): its plan stopped before its end; remove the directory and plan again"
-                : $"'{work}' holds no cluster plan ({FileName}): make one with `wdb cluster plan --work {work} ...` and let it finish");
+                : $"'{work}' holds no cluster plan ({FileName}): make one with `wdb cluster plan --work {work} ...` and let it finish"));
         ClusterState? state;
         try { state = ReadJson<ClusterState>(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (null, $"cannot read the plan: {e.Message.ReplaceLineEndings(" ")}");
+            if (UncheckedLayout(path) is int older and not CurrentLayout) return (null, OtherLayout(path, older));
+            return (null, MergeOutcome.Fail(MergeJob.OutputErrorExit, $"cannot read the plan: {e.Message.ReplaceLineEndings(" ")}"));
         }
-        if (state is null || state.Layout != CurrentLayout)
-            return (null, $"{path}: a plan of layout {state?.Layout} where this wdb reads layout {CurrentLayout}: plan again with this version");
+        if (state is null || state.Layout != CurrentLayout) return (null, OtherLayout(path, state?.Layout));
         PlainParameters(state.Summary);
         return (state, null);
     }
 
-    /// <summary>A summary.json as <see cref="RunSummary"/>, its parameters as plain values.</summary>
+    private static MergeOutcome OtherLayout(string path, int? layout) => MergeOutcome.Fail(MergeJob.InputErrorExit,
+        $"{path}: a plan of layout {layout} where this wdb reads layout {CurrentLayout}: plan again with this version");
+
+    /// <summary>
+    /// The layout a plan.json says it has, read without its checksum, or null: a plan of a layout before 4 has no checksum
+    /// file, and is told to plan again rather than that its checksum is missing.
+    /// </summary>
+    private static int? UncheckedLayout(string path)
+    {
+        if (File.Exists(WholeFile.ChecksumPath(path))) return null;
+        try { return JsonSerializer.Deserialize<LayoutOnly>(File.ReadAllBytes(path), Json)?.Layout; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
+
+    private sealed record LayoutOnly(int? Layout);
+
+    /// <summary>An output directory's summary.json as <see cref="RunSummary"/>, its parameters as plain values.</summary>
     /// <exception cref="IOException">It cannot be read, or it is not what wdb wrote.</exception>
     public static RunSummary ReadSummary(string path)
     {
-        var summary = ReadJson<RunSummary>(path) ?? throw new IOException($"'{path}' is empty");
+        var summary = Parse<RunSummary>(File.ReadAllBytes(path), path) ?? throw new IOException($"'{path}' is empty");
         PlainParameters(summary);
         return summary;
     }
@@ -133,13 +153,17 @@ internal sealed class ClusterState
     private static void PlainParameters(RunSummary summary) =>
         summary.Parameters = summary.Parameters.ToDictionary(kv => kv.Key, kv => Plain(kv.Value));
 
+    /// <summary>Written whole, with its checksum beside it (<see cref="WholeFile.WriteChecked"/>): the JSON stays plain for people and tools.</summary>
     public static void WriteJson<T>(string path, T value) =>
-        WholeFile.Write(path, file => JsonSerializer.Serialize(file, value, Json));
+        WholeFile.WriteChecked(path, file => JsonSerializer.Serialize(file, value, Json));
 
-    /// <summary>A file <see cref="WriteJson{T}"/> wrote; one that is not such JSON (cut short by a node that died) is an I/O error naming it.</summary>
-    public static T? ReadJson<T>(string path)
+    /// <summary>A file <see cref="WriteJson{T}"/> wrote, once its checksum matches: a count changed on the way is an I/O error naming the file, not a sum gone wrong.</summary>
+    public static T? ReadJson<T>(string path) => Parse<T>(WholeFile.ReadChecked(path), path);
+
+    /// <summary>JSON wdb wrote; bytes that are not such JSON are an I/O error naming the file.</summary>
+    private static T? Parse<T>(byte[] bytes, string path)
     {
-        try { return JsonSerializer.Deserialize<T>(File.ReadAllBytes(path), Json); }
+        try { return JsonSerializer.Deserialize<T>(bytes, Json); }
         catch (JsonException e) { throw new IOException($"'{path}' is not what wdb wrote: {e.Message}", e); }
     }
 

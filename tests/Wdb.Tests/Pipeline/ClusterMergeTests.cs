@@ -168,11 +168,11 @@ public sealed class ClusterMergeTests : IDisposable
         File.WriteAllText(summary, "{ \"rows_read\": ");
         var broken = ClusterMerge.Stitch(work);
         Assert.Equal(MergeJob.OutputErrorExit, broken.ExitCode);
-        Assert.Contains($"'{summary}' is not what wdb wrote", broken.Error);
+        Assert.Contains($"'{summary}' was corrupted or changed since it was written", broken.Error);
         Assert.False(Directory.Exists(outDir));
         // And the plan's own file.
         File.WriteAllText(Path.Combine(work, "plan.json"), "[");
-        Assert.Contains("plan.json' is not what wdb wrote", ClusterMerge.Stitch(work).Error);
+        Assert.Contains("plan.json' was corrupted or changed since it was written", ClusterMerge.Stitch(work).Error);
     }
 
     /// <summary>
@@ -232,6 +232,147 @@ public sealed class ClusterMergeTests : IDisposable
             Flip(file, at);
         }
         Assert.Null(ClusterMerge.Stitch(work).Error);
+    }
+
+    /// <summary>
+    /// A count changed in plan.json or in a task's summary.json (edited, or a digit changed on NFS): the stitch added the
+    /// tasks' counts unchecked, so the final summary.json disagreed with the tables, exit 0. Each JSON file has an
+    /// XxHash3 beside it (NAME.xxh3): the task or the stitch that reads it stops with its path, exit 3, and writes
+    /// nothing. The same files restored pass.
+    /// </summary>
+    [Fact]
+    public void A_count_changed_in_the_plan_or_a_tasks_summary_stops_the_task_or_the_stitch_with_its_path()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
+        Assert.Null(ClusterMerge.Plan(Options(inputs, outDir), work, 3, "wdb").Error);
+        string plan = Path.Combine(work, "plan.json");
+        byte[] planBytes = File.ReadAllBytes(plan);
+
+        // The plan's rows_read, one more: a task fails naming plan.json and leaves no tasks/N.
+        AddOne(plan, "rows_read");
+        var task = ClusterMerge.Task(work, 0);
+        AssertChanged(task, plan);
+        Assert.False(Directory.Exists(Path.Combine(work, "tasks", "0")));
+        File.WriteAllBytes(plan, planBytes);
+        for (int t = 0; t < 3; t++) Assert.Null(ClusterMerge.Task(work, t).Error);
+
+        AddOne(plan, "rows_read");
+        AssertStitchWroteNothing(work, outDir, plan);
+        File.WriteAllBytes(plan, planBytes);
+
+        // A task's groups, one more.
+        string summary = Path.Combine(work, "tasks", "1", "summary.json");
+        byte[] summaryBytes = File.ReadAllBytes(summary);
+        AddOne(summary, "groups");
+        AssertStitchWroteNothing(work, outDir, summary);
+        File.WriteAllBytes(summary, summaryBytes);
+
+        var stitch = ClusterMerge.Stitch(work);
+        Assert.Null(stitch.Error);
+        using var reader = OutputReader.Open(outDir);
+        Assert.Equal(Summary(outDir).GetProperty("groups").GetInt64(), reader.Groups().LongCount());
+    }
+
+    /// <summary>
+    /// A checksum file gone (a task's directory or a plan of an older wdb, or one removed): the file is not read
+    /// unchecked. A plan of the layout before the checksums is told to plan again, as any older plan is.
+    /// </summary>
+    [Fact]
+    public void A_plan_or_a_tasks_summary_without_its_checksum_file_is_refused()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
+        Assert.Null(ClusterMerge.Plan(Options(inputs, outDir), work, 2, "wdb").Error);
+        for (int t = 0; t < 2; t++) Assert.Null(ClusterMerge.Task(work, t).Error);
+
+        string summary = Path.Combine(work, "tasks", "1", "summary.json");
+        File.Move(summary + ".xxh3", summary + ".kept");
+        var stitch = AssertStitchWroteNothing(work, outDir, summary, changed: false);
+        Assert.Contains($"'{summary}.xxh3' is missing", stitch.Error);
+        File.Move(summary + ".kept", summary + ".xxh3");
+
+        string plan = Path.Combine(work, "plan.json");
+        File.Move(plan + ".xxh3", plan + ".kept");
+        var task = ClusterMerge.Task(work, 0);
+        Assert.Equal(MergeJob.OutputErrorExit, task.ExitCode);
+        Assert.Contains($"'{plan}.xxh3' is missing", task.Error);
+        Assert.Contains($"'{plan}.xxh3' is missing", AssertStitchWroteNothing(work, outDir, plan, changed: false).Error);
+
+        // A plan of layout 3, the last without checksum files.
+        string text = File.ReadAllText(plan);
+        File.WriteAllText(plan, System.Text.RegularExpressions.Regex.Replace(text, "\"layout\": \\d+", "\"layout\": 3"));
+        var older = ClusterMerge.Task(work, 0);
+        Assert.Equal(MergeJob.InputErrorExit, older.ExitCode);
+        Assert.Contains("a plan of layout 3 where this wdb reads layout", older.Error);
+        Assert.Contains("plan again", older.Error);
+
+        File.WriteAllText(plan, text);
+        File.Move(plan + ".kept", plan + ".xxh3");
+        Assert.Null(ClusterMerge.Task(work, 0).Error);
+        Assert.Null(ClusterMerge.Stitch(work).Error);
+    }
+
+    /// <summary>The checksum files are xxhsum's own lines: `xxhsum -c` checks the JSON files by them, as wdb does.</summary>
+    [Fact]
+    public void Xxhsum_checks_the_plan_and_a_tasks_summary_by_their_checksum_files()
+    {
+        string xxhsum = ExternalTools.Require("xxhsum", "xxhash");
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string work = _s.PathOf("work");
+        Assert.Null(ClusterMerge.Plan(Options(inputs, _s.PathOf("cluster")), work, 2, "wdb").Error);
+        Assert.Null(ClusterMerge.Task(work, 0).Error);
+        foreach (string dir in new[] { work, Path.Combine(work, "tasks", "0") })
+        {
+            string sidecar = Path.Combine(dir, dir == work ? "plan.json.xxh3" : "summary.json.xxh3");
+            Assert.Equal(0, RunIn(dir, xxhsum, "-c", sidecar));
+            AddOne(Path.ChangeExtension(sidecar, null), "rows_read");
+            Assert.NotEqual(0, RunIn(dir, xxhsum, "-c", sidecar));
+        }
+    }
+
+    private static int RunIn(string dir, string exe, params string[] args)
+    {
+        var start = new ProcessStartInfo(exe, args) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        process.StandardOutput.ReadToEnd();
+        process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    /// <summary>The first count named <paramref name="name"/> in a JSON file, one more; the rest of the file as it was.</summary>
+    private static void AddOne(string path, string name)
+    {
+        string text = File.ReadAllText(path);
+        var count = new System.Text.RegularExpressions.Regex($"\"{name}\": (\\d+)");
+        Assert.Matches(count, text);
+        File.WriteAllText(path, count.Replace(text, m => $"\"{name}\": {long.Parse(m.Groups[1].Value) + 1}", 1));
+    }
+
+    private static void AssertChanged(MergeOutcome outcome, string file)
+    {
+        Assert.Equal(MergeJob.OutputErrorExit, outcome.ExitCode);
+        Assert.Contains($"'{file}' was corrupted or changed since it was written", outcome.Error);
+        Assert.DoesNotContain('\n', outcome.Error!);
+    }
+
+    /// <summary>The stitch fails, naming <paramref name="file"/> (exit 3), and leaves no --out, no scratch.</summary>
+    private MergeOutcome AssertStitchWroteNothing(string work, string outDir, string file, bool changed = true)
+    {
+        var before = Directory.GetFileSystemEntries(_s.PathOf(".")).Order().ToList();
+        var stitch = ClusterMerge.Stitch(work);
+        if (changed) AssertChanged(stitch, file);
+        else
+        {
+            Assert.Equal(MergeJob.OutputErrorExit, stitch.ExitCode);
+            Assert.Contains($"'{file}", stitch.Error);
+            Assert.DoesNotContain('\n', stitch.Error!);
+        }
+        Assert.False(Directory.Exists(outDir));
+        Assert.Empty(Directory.GetDirectories(work, "stitch-*"));
+        Assert.Equal(before, Directory.GetFileSystemEntries(_s.PathOf(".")).Order().ToList());
+        return stitch;
     }
 
     /// <summary>Inverts the byte at <paramref name="at"/> of <paramref name="path"/> in place (twice restores it).</summary>
