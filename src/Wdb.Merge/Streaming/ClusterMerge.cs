@@ -288,7 +288,7 @@ public static class ClusterMerge
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return MergeOutcome.Fail(MergeJob.OutputErrorExit, $"stitch: {e.Message.ReplaceLineEndings(" ")}");
+            return MergeOutcome.Fail(MergeJob.OutputErrorExit, e.Message.ReplaceLineEndings(" "));
         }
         finally
         {

@@ -169,6 +169,8 @@ public sealed class ClusterMergeTests : IDisposable
         var broken = ClusterMerge.Stitch(work);
         Assert.Equal(MergeJob.OutputErrorExit, broken.ExitCode);
         Assert.Contains($"'{summary}' was corrupted or changed since it was written", broken.Error);
+        // The command prefixes "wdb cluster stitch: " once; the message names the file first.
+        Assert.StartsWith($"'{summary}'", broken.Error);
         Assert.False(Directory.Exists(outDir));
         // And the plan's own file.
         File.WriteAllText(Path.Combine(work, "plan.json"), "[");
