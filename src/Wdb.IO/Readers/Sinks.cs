@@ -396,7 +396,8 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
 
 /// <summary>
 /// IPAC Table: `\` keyword/comment lines, 1-4 `|` header rows (name, type, unit, null), then
-/// fixed-width data whose columns are the extents between the header's `|` positions.
+/// fixed-width data whose columns are the extents between the header's `|` positions. A `#`
+/// line among the rows (blanks before it or not) is a rejected row, as in CSV and bulk files.
 /// </summary>
 internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
 {
@@ -436,6 +437,8 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
             if (!FinishHeader()) return false;
         }
         if (c == (byte)'\\') return true;
+        if (c == (byte)'#')
+            return CommentLine(line, lineNo, "a '#' line among the data rows (IPAC comment lines begin with '\\')");
 
         D.Result.RowsRead++;
         if (!CheckUtf8(line, lineNo)) return !D.Stopped;
