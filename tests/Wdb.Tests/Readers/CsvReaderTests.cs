@@ -103,7 +103,7 @@ public class CsvReaderTests
             (6, 6, RejectReason.NonFiniteCoordinate),
             (7, 11, RejectReason.DecOutOfRange),
             (8, 6, RejectReason.RaOutOfRange),
-            (9, 17, RejectReason.InvalidUtf8),
+            (9, 16, RejectReason.InvalidUtf8),           // the field the bad byte is in
             (10, 21, RejectReason.WrongColumnCount),
             (11, 17, RejectReason.UnparsableNumber),
             (14, 11, RejectReason.TruncatedLine),
@@ -115,6 +115,8 @@ public class CsvReaderTests
         Assert.Equal("expected 5 fields, got 6", r.Rejects[7].Detail);
         Assert.Equal("expected a number in column 'j_m', got 'x1'", r.Rejects[8].Detail);
         Assert.Equal(10L, r.Rejects[8].Cntr);
+        Assert.Equal("invalid UTF-8 in column 'j_m' at byte 17 of the line", r.Rejects[6].Detail);
+        Assert.Equal(8L, r.Rejects[6].Cntr);
         Assert.All(r.Rejects, x => Assert.Equal(r.Path, x.File));
     }
 
