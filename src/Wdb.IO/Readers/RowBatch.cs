@@ -269,7 +269,7 @@ internal sealed partial class RowDecoder
                 case Target.Truth: Integers(field, b.Truth.AsSpan(first, n), slow); break;
                 case Target.Ra: Doubles(field, b.Ra.AsSpan(first, n), slow, 0, 360, upperOpen: true); break;
                 case Target.Dec: Doubles(field, b.Dec.AsSpan(first, n), slow, -90, 90, upperOpen: false); break;
-                case Target.JDate: Doubles(field, b.JDate.AsSpan(first, n), slow, double.NegativeInfinity, double.PositiveInfinity, upperOpen: true); break;
+                case Target.JDate: Doubles(field, b.JDate.AsSpan(first, n), slow, FirstJDate, LastJDate, upperOpen: false); break;
                 case Target.PhQual: Flags(field, b.Bands, static c => c.PhQual, first, slow); break;
                 case Target.RdFlg: Flags(field, b.Bands, static c => c.RdFlg, first, slow); break;
                 case Target.BlFlg: Flags(field, b.Bands, static c => c.BlFlg, first, slow); break;

@@ -232,6 +232,11 @@ internal sealed partial class RowDecoder
                 case Target.JDate:
                     if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double jd)) goto BadNumber;
                     if (double.IsInfinity(jd)) goto Infinite;
+                    if (jd is < FirstJDate or > LastJDate)
+                    {
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.JDateRange, s.Name, v, cntr);
+                        return false;
+                    }
                     b.JDate[row] = jd;
                     break;
                 // ErrMaj, ErrMin, ErrAng, Prox, Mag, MsigCom, Snr: handled above through _floatDest.
@@ -325,7 +330,13 @@ internal sealed partial class RowDecoder
         _destCapacity = b.Capacity;
     }
 
-    private enum Problem { Missing, Number, Infinite, Date, Hemis, NonFinite, RaRange, DecRange }
+    /// <summary>
+    /// The Julian dates a scan's `jdate` may take, both kept: 1900 January 0.5 and 2100 January 1.5. 2MASS observed in
+    /// 1997-2001; the margin takes any survey's dates, and refuses what is no JD at all (1e300, a modified JD, a year).
+    /// </summary>
+    internal const double FirstJDate = 2415020, LastJDate = 2488070;
+
+    private enum Problem { Missing, Number, Infinite, Date, Hemis, NonFinite, RaRange, DecRange, JDateRange }
 
     /// <summary>
     /// Rejects the row being decoded for a bad field. Kept out of line, with all message
@@ -344,6 +355,8 @@ internal sealed partial class RowDecoder
             Problem.Hemis => (RejectReason.UnparsableNumber, $"expected 'n' or 's' in column '{column}', got '{Show(v)}'"),
             Problem.NonFinite => (RejectReason.NonFiniteCoordinate, $"non-finite value in column '{column}', got '{Show(v)}'"),
             Problem.RaRange => (RejectReason.RaOutOfRange, $"ra outside [0, 360) in column '{column}', got '{Show(v)}'"),
+            Problem.JDateRange => (RejectReason.JdateOutOfRange,
+                $"jdate outside [{FirstJDate}, {LastJDate}] (JD of 1900 to 2100) in column '{column}', got '{Show(v)}'"),
             _ => (RejectReason.DecOutOfRange, $"dec outside [-90, 90] in column '{column}', got '{Show(v)}'"),
         };
         Reject(line, lineNo, byteOffset, reason, detail, cntr);
