@@ -21,6 +21,7 @@ public enum RejectReason
     // Appended so the values written in extractions.fb before them keep their meaning.
     UnterminatedQuote,
     CommentLine,
+    JdateOutOfRange,
 }
 
 public static class RejectReasons
@@ -44,6 +45,7 @@ public static class RejectReasons
         RejectReason.FilteredLikelyArtifact => "filtered_likely_artifact",
         RejectReason.UnterminatedQuote => "unterminated_quote",
         RejectReason.CommentLine => "comment_line",
+        RejectReason.JdateOutOfRange => "jdate_out_of_range",
         _ => r.ToString(),
     };
 }

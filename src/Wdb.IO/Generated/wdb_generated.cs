@@ -39,6 +39,7 @@ public enum Reason : byte
   filtered_likely_artifact = 13,
   unterminated_quote = 14,
   comment_line = 15,
+  jdate_out_of_range = 16,
 };
 
 /// Per-band photometry of a group. Magnitudes are NaN when ndet = 0.

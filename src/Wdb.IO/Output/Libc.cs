@@ -5,7 +5,8 @@ namespace Wdb.IO;
 /// <summary>
 /// The POSIX calls the output writers need and .NET does not offer: a directory fsync and an
 /// atomic exchange (<see cref="AtomicDirectory"/>), O_DIRECT files (<see cref="DirectFile"/>); and a
-/// look at a path that may be a FIFO without waiting for its writer (<see cref="InputPaths.NotReadableAgain"/>).
+/// look at a path that may be a FIFO without waiting for its writer (<see cref="InputPaths.NotReadableAgain"/>), and a
+/// file's device and inode, which tell one file under two names (<see cref="InputPaths.Problem"/>).
 /// Flag values are those of Linux on x64 and arm64 (O_DIRECT differs: see DirectFile).
 /// Source-generated (LibraryImport): the marshalling is compiled into the image with the rest, where
 /// DllImport's stubs were jitted at their first call in every run (bench/NOTES.md 86).
@@ -39,6 +40,18 @@ internal static partial class Libc
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int ftruncate(int fd, long length);
+
+    /// <summary>statx's mask bit for the inode number; the device is always filled in.</summary>
+    public const uint StatxIno = 0x100;
+
+    /// <summary>
+    /// struct statx's size and the offsets of stx_ino (u64) and stx_dev_major, stx_dev_minor (u32 each): one layout on
+    /// every Linux architecture, unlike struct stat's (linux/stat.h).
+    /// </summary>
+    public const int StatxSize = 256, StatxInoOffset = 32, StatxDevMajorOffset = 136, StatxDevMinorOffset = 140;
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);

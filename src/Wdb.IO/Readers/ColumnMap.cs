@@ -20,6 +20,8 @@ internal sealed class ColumnMap
 {
     public required Slot[] Slots;
     public required int FieldCount;
+    /// <summary>Every field's column name (trimmed), read or not: a reject can name the column it is about.</summary>
+    public required string[] ColumnNames;
     /// <summary>The scan id comes from (hemis, date, scan) rather than `scan_key`.</summary>
     public bool SurveyScanId;
     /// <summary>Per band: a `[jhk]_msigcom` column exists (preferred for Sig over `cmsig`).</summary>
@@ -88,6 +90,8 @@ internal sealed class ColumnMap
     public static ColumnMap? Build(IReadOnlyList<string> names, TableKind kind, out string? error, out int errorAt)
     {
         errorAt = -1;
+        var trimmed = new string[names.Count];
+        for (int i = 0; i < trimmed.Length; i++) trimmed[i] = names[i].Trim();
         bool catalogue = kind != TableKind.Extractions, scans = kind != TableKind.CataloguePositions;
         // Best (lowest priority, then first) field for each (target, band).
         var chosen = new Dictionary<(Target, int), (int Field, int Priority)>();
@@ -115,15 +119,13 @@ internal sealed class ColumnMap
         }
         if (missing is not null)
         {
-            var have = new string[names.Count];
-            for (int i = 0; i < have.Length; i++) have[i] = names[i].Trim();
             string quoted = missing.EndsWith(')') ? $"'{missing}" : $"'{missing}'";
-            error = $"missing required column {quoted} (have: {string.Join(", ", have)})";
+            error = $"missing required column {quoted} (have: {string.Join(", ", trimmed)})";
             return null;
         }
 
         var slots = new List<Slot>(chosen.Count);
-        var map = new ColumnMap { Slots = [], FieldCount = names.Count, SurveyScanId = survey };
+        var map = new ColumnMap { Slots = [], FieldCount = names.Count, ColumnNames = trimmed, SurveyScanId = survey };
         foreach (var ((target, band), (field, _)) in chosen)
         {
             // With scan_key present the survey triple is not read at all (no spurious rejects).

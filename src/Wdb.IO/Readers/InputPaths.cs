@@ -10,17 +10,53 @@ public static partial class InputPaths
 {
     public const string StandardInput = "-";
 
-    /// <summary>Why <paramref name="inputs"/> cannot be read as given; null when they can.</summary>
+    /// <summary>
+    /// Why <paramref name="inputs"/> cannot be read as given; null when they can. One file named twice, however spelt
+    /// (another path to it, a link), would be read twice: each row a duplicate cntr of itself, and its rejects could
+    /// not say which copy; the two arguments are named by their places among <paramref name="inputs"/>.
+    /// </summary>
     public static string? Problem(IReadOnlyList<string> inputs)
     {
         int stdin = 0;
-        foreach (string input in inputs)
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < inputs.Count; i++)
         {
-            if (input == StandardInput) stdin++;
+            string input = inputs[i];
+            if (input == StandardInput) { stdin++; continue; }
             // Opened, a directory says "access denied": the wrong cause.
-            else if (Directory.Exists(input)) return $"{input}: a directory, not a table: name its files (e.g. {Path.Combine(input, "*.gz")})";
+            if (Directory.Exists(input)) return $"{input}: a directory, not a table: name its files (e.g. {Path.Combine(input, "*.gz")})";
+            string identity = FileIdentity(input);
+            if (seen.TryGetValue(identity, out int first))
+                return inputs[first] == input
+                    ? $"{input} is listed twice (arguments {first + 1} and {i + 1})"
+                    : $"{inputs[first]} and {input} are the same file (arguments {first + 1} and {i + 1})";
+            seen[identity] = i;
         }
         return stdin > 1 ? $"standard input ('-') is named {stdin} times: it can be read once" : null;
+    }
+
+    /// <summary>
+    /// What makes two paths one file: on Linux its device and inode (also through links, hard ones too), elsewhere, or
+    /// where there is no such file yet (its error comes when it is opened), its full path with links followed.
+    /// </summary>
+    private static string FileIdentity(string path)
+    {
+        if (OperatingSystem.IsLinux() && DeviceAndInode(path) is { } id) return id;
+        string full = Path.GetFullPath(path);
+        try { return new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full; }
+        catch (IOException) { return full; }   // a link that loops: its own path
+    }
+
+    /// <summary>"major:minor:inode" of the file <paramref name="path"/> names (links followed); null when statx cannot tell.</summary>
+    private static unsafe string? DeviceAndInode(string path)
+    {
+        byte* buffer = stackalloc byte[Libc.StatxSize];
+        if (Libc.statx(Libc.AtFdCwd, path, 0, Libc.StatxIno, buffer) != 0) return null;
+        uint mask = *(uint*)buffer;
+        if ((mask & Libc.StatxIno) == 0) return null;
+        ulong inode = *(ulong*)(buffer + Libc.StatxInoOffset);
+        uint major = *(uint*)(buffer + Libc.StatxDevMajorOffset), minor = *(uint*)(buffer + Libc.StatxDevMinorOffset);
+        return $"{major}:{minor}:{inode}";
     }
 
     /// <summary>

@@ -82,9 +82,10 @@ internal sealed class RowBatch
     /// <summary>
     /// Takes an IPAC data line whose every byte is printable ASCII (no tab, no CR), that reaches
     /// the header's last '|', is aligned (no value crosses a '|', nothing after the last
-    /// column) and is not a '\' line; each field is its column's extent with the blanks around
-    /// the value cut off (an all-blank field is empty at the extent's start), which is the value
-    /// and the position the row decoder would take from the whole extent. Any other line: false.
+    /// column) and is not a '\' or '#' line (the sink's own); each field is its column's extent
+    /// with the blanks around the value cut off (an all-blank field is empty at the extent's
+    /// start), which is the value and the position the row decoder would take from the whole
+    /// extent. Any other line: false.
     /// </summary>
     private bool TryAddFixed(ReadOnlySpan<byte> line, int lineStart, long lineNo, FixedColumns columns)
     {
@@ -93,7 +94,7 @@ internal sealed class RowBatch
         if (len < pipes[^1] || line.IndexOfAnyExceptInRange((byte)' ', (byte)'~') >= 0) return false;
         var bits = NonBlankBits(line);
         int first = NextNonBlank(bits, 0, len);
-        if (first < 0 || line[first] == (byte)'\\') return false;
+        if (first < 0 || line[first] is (byte)'\\' or (byte)'#') return false;
         for (int i = 1; i < pipes.Length - 1; i++)
         {
             int b = pipes[i];
@@ -268,7 +269,7 @@ internal sealed partial class RowDecoder
                 case Target.Truth: Integers(field, b.Truth.AsSpan(first, n), slow); break;
                 case Target.Ra: Doubles(field, b.Ra.AsSpan(first, n), slow, 0, 360, upperOpen: true); break;
                 case Target.Dec: Doubles(field, b.Dec.AsSpan(first, n), slow, -90, 90, upperOpen: false); break;
-                case Target.JDate: Doubles(field, b.JDate.AsSpan(first, n), slow, double.NegativeInfinity, double.PositiveInfinity, upperOpen: true); break;
+                case Target.JDate: Doubles(field, b.JDate.AsSpan(first, n), slow, FirstJDate, LastJDate, upperOpen: false); break;
                 case Target.PhQual: Flags(field, b.Bands, static c => c.PhQual, first, slow); break;
                 case Target.RdFlg: Flags(field, b.Bands, static c => c.RdFlg, first, slow); break;
                 case Target.BlFlg: Flags(field, b.Bands, static c => c.BlFlg, first, slow); break;

@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Unicode;
 using Wdb.Core;
 
 namespace Wdb.IO.Readers;
@@ -230,6 +232,11 @@ internal sealed partial class RowDecoder
                 case Target.JDate:
                     if (!Utf8Numbers.TryParseDouble(text, vs, v.Length, out double jd)) goto BadNumber;
                     if (double.IsInfinity(jd)) goto Infinite;
+                    if (jd is < FirstJDate or > LastJDate)
+                    {
+                        RejectField(line, lineNo, srcPos[f] + lead, Problem.JDateRange, s.Name, v, cntr);
+                        return false;
+                    }
                     b.JDate[row] = jd;
                     break;
                 // ErrMaj, ErrMin, ErrAng, Prox, Mag, MsigCom, Snr: handled above through _floatDest.
@@ -323,7 +330,13 @@ internal sealed partial class RowDecoder
         _destCapacity = b.Capacity;
     }
 
-    private enum Problem { Missing, Number, Infinite, Date, Hemis, NonFinite, RaRange, DecRange }
+    /// <summary>
+    /// The Julian dates a scan's `jdate` may take, both kept: 1900 January 0.5 and 2100 January 1.5. 2MASS observed in
+    /// 1997-2001; the margin takes any survey's dates, and refuses what is no JD at all (1e300, a modified JD, a year).
+    /// </summary>
+    internal const double FirstJDate = 2415020, LastJDate = 2488070;
+
+    private enum Problem { Missing, Number, Infinite, Date, Hemis, NonFinite, RaRange, DecRange, JDateRange }
 
     /// <summary>
     /// Rejects the row being decoded for a bad field. Kept out of line, with all message
@@ -342,6 +355,8 @@ internal sealed partial class RowDecoder
             Problem.Hemis => (RejectReason.UnparsableNumber, $"expected 'n' or 's' in column '{column}', got '{Show(v)}'"),
             Problem.NonFinite => (RejectReason.NonFiniteCoordinate, $"non-finite value in column '{column}', got '{Show(v)}'"),
             Problem.RaRange => (RejectReason.RaOutOfRange, $"ra outside [0, 360) in column '{column}', got '{Show(v)}'"),
+            Problem.JDateRange => (RejectReason.JdateOutOfRange,
+                $"jdate outside [{FirstJDate}, {LastJDate}] (JD of 1900 to 2100) in column '{column}', got '{Show(v)}'"),
             _ => (RejectReason.DecOutOfRange, $"dec outside [-90, 90] in column '{column}', got '{Show(v)}'"),
         };
         Reject(line, lineNo, byteOffset, reason, detail, cntr);
@@ -357,6 +372,62 @@ internal sealed partial class RowDecoder
             Result.Error = new InputError(Path, lineNo, column, detail);
             Stopped = true;
         }
+    }
+
+    /// <summary>
+    /// Rejects a row whose line is not UTF-8 (already counted). When the line split into the table's fields (as for
+    /// <see cref="Decode"/>: <paramref name="fields"/> of them, the last ending at byte <paramref name="end"/> of the
+    /// line), the reject points at the value the first bad byte is in, names its column, and carries the row's cntr
+    /// when the cntr field is itself readable: a Latin-1 letter in a column wdb does not even read still leaves the
+    /// row identifiable. Otherwise it points at the bad byte, with no cntr.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void RejectInvalidUtf8(ReadOnlySpan<byte> line, long lineNo, ReadOnlySpan<byte> text, ReadOnlySpan<int> start,
+        ReadOnlySpan<int> length, ReadOnlySpan<int> srcPos, int fields, int end)
+    {
+        int bad = FirstInvalidUtf8(line);
+        int f = fields == Map.FieldCount && bad < end ? FieldHolding(srcPos[..fields], bad) : -1;
+        if (f < 0)
+        {
+            Reject(line, lineNo, bad, RejectReason.InvalidUtf8, $"invalid UTF-8 at byte {bad + 1} of the line");
+            return;
+        }
+        int at = srcPos[f];
+        while (at < bad && line[at] is (byte)' ' or (byte)'\t') at++;
+        Reject(line, lineNo, at, RejectReason.InvalidUtf8, $"invalid UTF-8 in column '{Map.ColumnNames[f]}' at byte {bad + 1} of the line",
+            ReadableCntr(text, start, length));
+    }
+
+    /// <summary>The field that byte <paramref name="at"/> of the line lies in: the last one that begins at or before it.</summary>
+    private static int FieldHolding(ReadOnlySpan<int> srcPos, int at)
+    {
+        int f = srcPos.Length - 1;
+        while (f > 0 && srcPos[f] > at) f--;
+        return f;
+    }
+
+    /// <summary>The row's cntr when its field is valid UTF-8 and an integer; null otherwise (or with no cntr column).</summary>
+    private long? ReadableCntr(ReadOnlySpan<byte> text, ReadOnlySpan<int> start, ReadOnlySpan<int> length)
+    {
+        foreach (var s in Map.Slots)
+        {
+            if (s.Target != Target.Cntr) continue;
+            var v = text.Slice(start[s.Field], length[s.Field]).Trim(" \t\r"u8);
+            return Utf8.IsValid(v) && Utf8Numbers.TryParseInt64(v, out long cntr) ? cntr : null;
+        }
+        return null;
+    }
+
+    /// <summary>Byte offset of the first byte that is not UTF-8 in <paramref name="line"/> (0 when there is none).</summary>
+    internal static int FirstInvalidUtf8(ReadOnlySpan<byte> line)
+    {
+        int i = 0;
+        while (i < line.Length)
+        {
+            if (Rune.DecodeFromUtf8(line[i..], out _, out int used) != OperationStatus.Done) return i;
+            i += used;
+        }
+        return 0;
     }
 
     private bool IsNull(ReadOnlySpan<byte> v, int field)

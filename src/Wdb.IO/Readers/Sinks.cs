@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
 using Wdb.Core;
@@ -94,13 +93,14 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
     protected static bool IsBlank(ReadOnlySpan<byte> line) =>
         line.Length == 0 || (line[0] is (byte)' ' or (byte)'\t' && line.IndexOfAnyExcept((byte)' ', (byte)'\t') < 0);
 
-    /// <summary>Checks the line is UTF-8; if not, rejects the row (already counted) and returns false.</summary>
-    protected bool CheckUtf8(ReadOnlySpan<byte> line, long lineNo)
+    /// <summary>
+    /// Rejects a row (already counted) whose line is not UTF-8, at the field its first bad byte is in when the line
+    /// split into the table's fields (<see cref="RowDecoder.RejectInvalidUtf8"/>). Whether to read on.
+    /// </summary>
+    protected bool InvalidUtf8(ReadOnlySpan<byte> line, long lineNo, ReadOnlySpan<byte> text, ReadOnlySpan<int> srcPos, int fields, int end)
     {
-        if (Utf8.IsValid(line)) return true;
-        int at = FirstInvalidUtf8(line);
-        D.Reject(line, lineNo, at, RejectReason.InvalidUtf8, $"invalid UTF-8 at byte {at + 1} of the line");
-        return false;
+        D.RejectInvalidUtf8(line, lineNo, text, F.Start, F.Length, srcPos, fields, end);
+        return !D.Stopped;
     }
 
     /// <summary>
@@ -122,7 +122,7 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
     protected bool CheckText(ReadOnlySpan<byte> line, long lineNo)
     {
         int nul = line.IndexOf((byte)0);
-        int bad = Utf8.IsValid(line) ? -1 : FirstInvalidUtf8(line);
+        int bad = Utf8.IsValid(line) ? -1 : RowDecoder.FirstInvalidUtf8(line);
         int at = nul < 0 ? bad : bad < 0 ? nul : Math.Min(nul, bad);
         if (at < 0) return CheckLineBreaks(line, lineNo);
         string what = at == nul ? "a NUL byte" : "invalid UTF-8";
@@ -138,17 +138,6 @@ internal abstract class FormatSink(RowDecoder decoder) : LineSink
     {
         int cr = line.IndexOf((byte)'\r');
         return cr < 0 || Fatal(lineNo, RowDecoder.CharColumn(line, cr), LinePump.CarriageReturnsOnly);
-    }
-
-    private static int FirstInvalidUtf8(ReadOnlySpan<byte> line)
-    {
-        int i = 0;
-        while (i < line.Length)
-        {
-            if (Rune.DecodeFromUtf8(line[i..], out _, out int used) != OperationStatus.Done) return i;
-            i += used;
-        }
-        return 0;
     }
 
     /// <summary>Field-count check shared by the delimited formats; rejects and returns false when wrong.</summary>
@@ -211,13 +200,11 @@ internal sealed class BulkSink(RowDecoder decoder, SchemaProfile? profile) : For
         }
         D.Result.RowsRead++;
         int n = F.SplitAscii(line, (byte)'|', _expected, stopAtQuote: false);
-        if (n < 0)
-        {
-            if (!CheckUtf8(line, lineNo)) return !D.Stopped;
-            n = F.Split(line, (byte)'|', _expected);
-        }
+        bool ascii = n >= 0;
+        if (!ascii) n = F.Split(line, (byte)'|', _expected);
         // One trailing '|' (an empty field at the very end) is tolerated.
         if (n == _expected + 1 && F.Start[_expected] == line.Length) n = _expected;
+        if (!ascii && !Utf8.IsValid(line)) return InvalidUtf8(line, lineNo, line, F.Start, n, line.Length);
         if (!CheckCount(line, lineNo, terminated, n, _expected, (byte)'|', F.Start)) return !D.Stopped;
         D.Decode(line, F.Start, F.Length, F.Start, line, lineNo);
         return !D.Stopped;
@@ -295,8 +282,8 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
         int n = F.SplitAscii(line, (byte)',', _expected, stopAtQuote: true);
         if (n < 0)
         {
-            if (!CheckUtf8(line, lineNo)) return !D.Stopped;
             if (line.IndexOf((byte)'"') < 0) n = F.Split(line, (byte)',', _expected);
+            if (!Utf8.IsValid(line)) return NotUtf8(line, lineNo, n);
         }
         if (n >= 0)
         {
@@ -314,6 +301,14 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
         if (!CheckCount(line, lineNo, terminated, m, _expected, (byte)',', F.SrcPos)) return !D.Stopped;
         D.Decode(_text, F.Start, F.Length, F.SrcPos, line, lineNo);
         return !D.Stopped;
+    }
+
+    /// <summary>Rejects a line that is not UTF-8, its fields split plainly (<paramref name="n"/> of them) or, with quotes (n &lt; 0), tokenized.</summary>
+    private bool NotUtf8(ReadOnlySpan<byte> line, long lineNo, int n)
+    {
+        if (n >= 0) return InvalidUtf8(line, lineNo, line, F.Start, n, line.Length);
+        int m = Tokenize(line, _expected);
+        return InvalidUtf8(line, lineNo, _text, F.SrcPos, m, line.Length);
     }
 
     /// <summary>A file with no header row (empty, a byte-order mark alone, only blank and '#' lines) has none of the required columns.</summary>
@@ -396,7 +391,8 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
 
 /// <summary>
 /// IPAC Table: `\` keyword/comment lines, 1-4 `|` header rows (name, type, unit, null), then
-/// fixed-width data whose columns are the extents between the header's `|` positions.
+/// fixed-width data whose columns are the extents between the header's `|` positions. A `#`
+/// line among the rows (blanks before it or not) is a rejected row, as in CSV and bulk files.
 /// </summary>
 internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
 {
@@ -436,18 +432,11 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
             if (!FinishHeader()) return false;
         }
         if (c == (byte)'\\') return true;
+        if (c == (byte)'#')
+            return CommentLine(line, lineNo, "a '#' line among the data rows (IPAC comment lines begin with '\\')");
 
         D.Result.RowsRead++;
-        if (!CheckUtf8(line, lineNo)) return !D.Stopped;
         int n = _colStart.Length;
-        // A last line without newline that does not reach the last column was cut short.
-        if (!terminated && line.Length <= _pipes![n - 1])
-        {
-            D.Reject(line, lineNo, line.Length, RejectReason.TruncatedLine,
-                $"last line has no newline and ends before column '{_names[n - 1]}': cut short");
-            return !D.Stopped;
-        }
-        if (!Aligned(line, lineNo)) return !D.Stopped;
         F.Ensure(n);
         int len = line.Length;
         var start = F.Start; var length = F.Length;
@@ -456,6 +445,15 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
             int s = Math.Min(_colStart[i], len), e = Math.Min(_colEnd[i], len);
             start[i] = s; length[i] = e - s;
         }
+        if (!Utf8.IsValid(line)) return InvalidUtf8(line, lineNo, line, start, n, _colEnd[n - 1]);
+        // A last line without newline that does not reach the last column was cut short.
+        if (!terminated && line.Length <= _pipes![n - 1])
+        {
+            D.Reject(line, lineNo, line.Length, RejectReason.TruncatedLine,
+                $"last line has no newline and ends before column '{_names[n - 1]}': cut short");
+            return !D.Stopped;
+        }
+        if (!Aligned(line, lineNo)) return !D.Stopped;
         D.Decode(line, start, length, start, line, lineNo);
         return !D.Stopped;
     }

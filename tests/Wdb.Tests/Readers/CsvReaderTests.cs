@@ -103,7 +103,7 @@ public class CsvReaderTests
             (6, 6, RejectReason.NonFiniteCoordinate),
             (7, 11, RejectReason.DecOutOfRange),
             (8, 6, RejectReason.RaOutOfRange),
-            (9, 17, RejectReason.InvalidUtf8),
+            (9, 16, RejectReason.InvalidUtf8),           // the field the bad byte is in
             (10, 21, RejectReason.WrongColumnCount),
             (11, 17, RejectReason.UnparsableNumber),
             (14, 11, RejectReason.TruncatedLine),
@@ -115,6 +115,8 @@ public class CsvReaderTests
         Assert.Equal("expected 5 fields, got 6", r.Rejects[7].Detail);
         Assert.Equal("expected a number in column 'j_m', got 'x1'", r.Rejects[8].Detail);
         Assert.Equal(10L, r.Rejects[8].Cntr);
+        Assert.Equal("invalid UTF-8 in column 'j_m' at byte 17 of the line", r.Rejects[6].Detail);
+        Assert.Equal(8L, r.Rejects[6].Cntr);
         Assert.All(r.Rejects, x => Assert.Equal(r.Path, x.File));
     }
 
@@ -307,5 +309,29 @@ public class CsvReaderTests
         Assert.NotNull(r.Error);
         Assert.StartsWith("cannot open", r.Error!.Message);
         Assert.Equal(0, b.Count);
+    }
+
+    [Fact]
+    public void A_jdate_outside_1900_to_2100_is_rejected_with_its_cntr()
+    {
+        // Every 7th row's date is out of range in one way or another; the rest are plain dates and nulls. Many rows, so
+        // that the batched column loops see them too.
+        string[] bad = ["1e300", "51000.5", "-2451000.5", "2415019.99", "2488070.01", "1.0E+300"];
+        var sb = new StringBuilder("cntr,scan_key,ra,dec,jdate\n");
+        var expected = new List<(long, long?, string)>();
+        for (int i = 1; i <= 700; i++)
+        {
+            string jd = i % 7 == 0 ? bad[i / 7 % bad.Length] : (i % 5) switch { 0 => "", 1 => "2415020", 2 => "2488070", _ => "2451000.5" };
+            sb.Append(i).Append(",1,10,").Append(i * 1e-4).Append(',').Append(jd).Append('\n');
+            if (i % 7 == 0) expected.Add((i + 1, i, $"jdate outside [2415020, 2488070] (JD of 1900 to 2100) in column 'jdate', got '{jd}'"));
+        }
+        using var t = new TempDir();
+        var (r, b) = Read(t.Write("jdates.csv", sb.ToString()));
+        Assert.Equal(700 - 100, b.Count);
+        Assert.Equal(expected, r.Rejects.Select(x => (x.Line, x.Cntr, x.Detail)));
+        Assert.All(r.Rejects, x => Assert.Equal(RejectReason.JdateOutOfRange, x.Reason));
+        Assert.Equal("jdate_out_of_range", RejectReasons.Name(RejectReason.JdateOutOfRange));
+        for (int i = 0; i < b.Count; i++)
+            Assert.True(double.IsNaN(b.JDate[i]) || b.JDate[i] is >= 2415020 and <= 2488070, $"row {i}: {b.JDate[i]}");
     }
 }

@@ -148,6 +148,31 @@ public class IpacReaderTests
     }
 
     [Fact]
+    public void Hash_lines_among_the_rows_are_rejected_rows_at_column_1()
+    {
+        // IPAC's own comment lines begin with '\'; a '#' line is a row someone commented out, as in CSV and bulk files.
+        using var t = new TempDir();
+        string text = "|cntr|scan_key|    ra|   dec|\n# first row out    9    1.5   -2.5\n    2        9    3.5    4.5\n" +
+                      "  # 3      9    5.5    6.5\n    4        9    7.5    8.5\n";
+        var (r, b) = Read(t.Write("hash.tbl", text));
+        Assert.Null(r.Error);
+        Assert.Equal(4, r.RowsRead);
+        Assert.Equal([2L, 4L], b.Cntr.Take(b.Count));
+        Assert.Equal([(2L, 1, RejectReason.CommentLine), (4L, 1, RejectReason.CommentLine)], r.Rejects.Select(x => (x.Line, x.Column, x.Reason)));
+        Assert.Equal("a '#' line among the data rows (IPAC comment lines begin with '\\')", r.Rejects[0].Detail);
+
+        // Among many plain rows, decoded a batch at a time: the same.
+        var sb = new System.Text.StringBuilder("|   cntr|scan_key|      ra|     dec|\n");
+        for (int i = 1; i <= 1000; i++)
+            sb.Append(i % 100 == 0 ? "#" : " ").Append(System.FormattableString.Invariant($"{i,7}        1       10 {i * 1e-4,8:F4}\n"));
+        var (many, mb) = Read(t.Write("many.tbl", sb.ToString()));
+        Assert.Equal(1000, many.RowsRead);
+        Assert.Equal(990, mb.Count);
+        Assert.Equal(Enumerable.Range(1, 10).Select(k => (long)(k * 100 + 1)), many.Rejects.Select(x => x.Line));
+        Assert.All(many.Rejects, x => Assert.Equal((1, RejectReason.CommentLine), (x.Column, x.Reason)));
+    }
+
+    [Fact]
     public void A_file_with_no_header_row_is_fatal()
     {
         // Keyword and comment lines alone (a download cut short), or nothing: none of the required columns.
