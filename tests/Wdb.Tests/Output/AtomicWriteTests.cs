@@ -103,6 +103,36 @@ public class AtomicWriteTests
         Assert.Equal(["out"], Siblings(tmp));
     }
 
+    /// <summary>
+    /// A signal between the swap and the old output's deletion (its handler deletes what <see cref="TemporaryPaths"/>
+    /// holds): the old output, beside the new one under a temporary name, must be held there until it is deleted, or it
+    /// is left beside --out, part-deleted.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]    // renameat2's exchange, where the file system has it
+    [InlineData(false)]   // the fallback's two renames
+    public void Between_the_swap_and_its_deletion_the_old_output_is_a_temporary_path(bool exchange)
+    {
+        using var tmp = new TempDir();
+        string target = Path.GetFullPath(tmp["out"]);
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(target, "groups.fb"), "old");
+        string fresh = AtomicDirectory.CreateTemp(target);
+        File.WriteAllText(Path.Combine(fresh, "groups.fb"), "new");
+        var beside = new List<(string Path, string Holds, bool Live)>();
+        AtomicDirectory.Publish(fresh, target, swapped: () =>
+        {
+            foreach (string e in Directory.GetFileSystemEntries(tmp.Path).Where(e => e != target))
+                beside.Add((e, File.ReadAllText(Path.Combine(e, "groups.fb")), TemporaryPaths.IsLive(e)));
+        }, exchange);
+        var (old, holds, live) = Assert.Single(beside);
+        Assert.Equal("old", holds);
+        Assert.True(live, $"{Path.GetFileName(old)} holds the old output and a signal now would leave it");
+        Assert.False(TemporaryPaths.IsLive(old));   // deleted, and no longer held
+        Assert.Equal(["out"], Siblings(tmp));
+        Assert.Equal("new", File.ReadAllText(Path.Combine(target, "groups.fb")));
+    }
+
     [Fact]
     public void UnwritablePathsGiveAnErrorValue()
     {
