@@ -80,6 +80,7 @@ public static class TemporaryPaths
                     }
                     else File.Delete(path);
                 }
+                catch (DirectoryNotFoundException) { }   // gone with a directory made for it, removed in an earlier pass
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     left.Add(path);
