@@ -121,8 +121,7 @@ public static class OutputWriter
         // the link stays. Replaced as a name, the link became a directory and its old target was emptied.
         try
         {
-            if (Directory.Exists(target) && new DirectoryInfo(target).ResolveLinkTarget(returnFinalTarget: true) is { } linked)
-                target = Path.TrimEndingDirectorySeparator(linked.FullName);
+            if (Directory.Exists(target) && new DirectoryInfo(target).LinkTarget is not null) target = RealDirectory(target);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

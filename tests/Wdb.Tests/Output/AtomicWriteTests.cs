@@ -35,6 +35,26 @@ public class AtomicWriteTests
         Assert.Equal(["out"], Siblings(tmp));                            // old copy and temp dir gone
     }
 
+    /// <summary>
+    /// An output named through a link whose relative target goes up through another link (`z -&gt; r/../../out`, r two
+    /// levels down) is written where the system finds it, not where the link's text would put it.
+    /// </summary>
+    [Fact]
+    public void AnOutputNamedThroughALinkIsWrittenWhereTheLinkLeads()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp["a/b/deep/er"]);
+        Directory.CreateSymbolicLink(tmp["a/b/r"], "deep/er");
+        Directory.CreateSymbolicLink(tmp["a/b/z"], "r/../../out");
+        Assert.Null(OutputWriter.Write(tmp["a/b/out"], Synthetic.Make(salt: 0)));
+        var second = Synthetic.Make(salt: 1);
+        Assert.Null(OutputWriter.Write(tmp["a/b/z"], second));
+        Assert.Equal(second.Groups!.RaW[0], RaOfFirstGroup(tmp["a/b/out"]));
+        Assert.Equal("r/../../out", new DirectoryInfo(tmp["a/b/z"]).LinkTarget);
+        Assert.False(Directory.Exists(tmp["a/out"]));
+        Assert.Equal(["deep", "out", "r", "z"], Directory.GetFileSystemEntries(tmp["a/b"]).Select(Path.GetFileName).Order());
+    }
+
     [Fact]
     public void TrailingSeparatorNamesTheSameDirectory()
     {
