@@ -2,6 +2,7 @@ using System.CommandLine;
 using Wdb.Cli;
 
 // The `wdb` command: one file per verb; each verb parses its options and calls one library entry point.
+StandardError.Install();   // first: a stderr that cannot be written must not end the run, whatever writes to it
 var root = new RootCommand(
     "Wdb: merge the 2MASS Survey and Calibration Working Databases. Groups every apparition of a source\n" +
     "(friends-of-friends within a radius, confusion resolved), derives group statistics, and writes\n" +

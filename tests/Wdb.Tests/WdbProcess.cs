@@ -15,18 +15,43 @@ internal static class WdbProcess
     /// Runs to completion with its standard output sent to <paramref name="path"/> by the shell (/dev/full: every write
     /// fails), or closed when <paramref name="path"/> is "&amp;-".
     /// </summary>
-    public static (int Exit, string Stderr) RunWithStdoutTo(string path, params string[] args)
+    public static (int Exit, string Stderr) RunWithStdoutTo(string path, params string[] args) => RunWithDescriptorTo(1, path, args);
+
+    /// <summary>
+    /// Runs to completion with its standard error sent to <paramref name="path"/> by the shell (/dev/full), or closed when
+    /// <paramref name="path"/> is "&amp;-": exit code and stdout.
+    /// </summary>
+    public static (int Exit, string Stdout) RunWithStderrTo(string path, params string[] args) => RunWithDescriptorTo(2, path, args);
+
+    // The shell redirects descriptor fd (1 or 2) of wdb; the other one is read back.
+    private static (int Exit, string Other) RunWithDescriptorTo(int fd, string path, string[] args)
     {
-        var psi = new ProcessStartInfo { RedirectStandardError = true, UseShellExecute = false, FileName = "sh" };
+        var psi = new ProcessStartInfo
+        {
+            RedirectStandardError = fd == 1, RedirectStandardOutput = fd == 2, UseShellExecute = false, FileName = "sh",
+        };
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("out=$1; shift; if [ \"$out\" = '&-' ]; then exec \"$@\" >&-; else exec \"$@\" > \"$out\"; fi");
+        psi.ArgumentList.Add($"out=$1; shift; if [ \"$out\" = '&-' ]; then exec \"$@\" {fd}>&-; else exec \"$@\" {fd}> \"$out\"; fi");
         psi.ArgumentList.Add("sh");
         psi.ArgumentList.Add(path);
         foreach (var a in Command(args)) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
-        string err = p.StandardError.ReadToEnd();
+        string other = (fd == 1 ? p.StandardError : p.StandardOutput).ReadToEnd();
         p.WaitForExit();
-        return (p.ExitCode, err);
+        return (p.ExitCode, other);
+    }
+
+    /// <summary>
+    /// Runs to completion with its standard error a pipe whose reading end is closed at once, as when the program reading
+    /// it has gone: every write fails (EPIPE). Exit code and stdout.
+    /// </summary>
+    public static (int Exit, string Stdout) RunWithStderrUnread(params string[] args)
+    {
+        using var p = Start(redirectInput: false, args);
+        p.StandardError.Close();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout);
     }
 
     // The command line that runs wdb: WDB_EXE, or `dotnet wdb.dll`.

@@ -51,28 +51,41 @@ internal static class AtomicDirectory
     }
 
     /// <summary>Puts the complete directory <paramref name="tmp"/> in place of <paramref name="target"/> and deletes the old one.</summary>
-    public static void Publish(string tmp, string target)
+    public static void Publish(string tmp, string target) => Publish(tmp, target, swapped: null, exchange: true);
+
+    /// <summary>
+    /// <see cref="Publish(string, string)"/>, with <paramref name="swapped"/> called between the swap and the old output's
+    /// deletion, and the fallback's two renames taken when <paramref name="exchange"/> is false: a test's way into the
+    /// window a signal can hit.
+    /// </summary>
+    internal static void Publish(string tmp, string target, Action? swapped, bool exchange)
     {
         string parent = Path.GetDirectoryName(target)!;
         FsyncDirectory(tmp);
-        if (!Directory.Exists(target))
+        string? old = null;
+        // A signal's deletions come before the renames (the new output goes, the old stays in place) or after them, when
+        // the path that holds the old output is registered in place of tmp: nothing is left beside the target either way.
+        TemporaryPaths.Atomically(() =>
         {
-            Directory.Move(tmp, target);
-            TemporaryPaths.Remove(tmp);
-            FsyncDirectory(parent);
-            return;
-        }
-        string old;
-        if (TryExchange(tmp, target)) old = tmp;   // tmp now holds the previous output
-        else
-        {
-            old = target + OldTag + UniqueTag();
-            Directory.Move(target, old);
-            Directory.Move(tmp, target);
-        }
-        TemporaryPaths.Remove(tmp);   // from here it holds the previous output, or is gone: a signal leaves it to RemoveStale
+            if (!Directory.Exists(target))
+            {
+                Directory.Move(tmp, target);
+            }
+            else if (exchange && TryExchange(tmp, target)) old = tmp;   // tmp now holds the previous output, and stays registered
+            else
+            {
+                old = target + OldTag + UniqueTag();
+                Directory.Move(target, old);
+                Directory.Move(tmp, target);
+                TemporaryPaths.Add(old);
+            }
+            if (old != tmp) TemporaryPaths.Remove(tmp);
+        });
         FsyncDirectory(parent);
+        if (old is null) return;
+        swapped?.Invoke();
         DirectoryTree.Delete(old);
+        TemporaryPaths.Remove(old);
     }
 
     private static bool TryExchange(string a, string b)

@@ -121,8 +121,7 @@ public static class OutputWriter
         // the link stays. Replaced as a name, the link became a directory and its old target was emptied.
         try
         {
-            if (Directory.Exists(target) && new DirectoryInfo(target).ResolveLinkTarget(returnFinalTarget: true) is { } linked)
-                target = Path.TrimEndingDirectorySeparator(linked.FullName);
+            if (Directory.Exists(target) && new DirectoryInfo(target).LinkTarget is not null) target = RealDirectory(target);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -262,13 +261,38 @@ public static class OutputWriter
         return at;
     }
 
-    /// <summary>The full path of a directory with every link on the way followed, so that two names of one directory compare equal.</summary>
+    /// <summary>
+    /// The full path of a directory with every link on the way followed, so that two names of one directory compare equal:
+    /// as realpath(3) resolves it, component by component, a link's target read from the real directory that holds the
+    /// link and its <c>..</c> taken there. The runtime's final target joins a relative target to the link's path as
+    /// text, so that `z -&gt; r/../../m` with r a link two levels down named a directory two levels off. What
+    /// <paramref name="dir"/> itself says is taken as text (Path.GetFullPath), as every writer here takes it; a part
+    /// that does not exist is kept as named.
+    /// </summary>
     private static string RealDirectory(string dir)
     {
-        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
-        if (Path.GetDirectoryName(full) is not string parent) return full;   // a root
-        string here = Path.Combine(RealDirectory(parent), Path.GetFileName(full));
-        return new DirectoryInfo(here).ResolveLinkTarget(returnFinalTarget: true) is { } target ? RealDirectory(target.FullName) : here;
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)), root = Path.GetPathRoot(full)!;
+        int links = 0;
+        return Follow(root, full[root.Length..], ref links);
+    }
+
+    // Linux's limit on links followed for one path (ELOOP): a cycle of links ends in an error, not a stack overflow.
+    private const int MostLinks = 40;
+
+    /// <summary><paramref name="rest"/>, a relative path, followed from the real directory <paramref name="at"/>.</summary>
+    private static string Follow(string at, string rest, ref int links)
+    {
+        foreach (string part in rest.Split([Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == ".") continue;
+            if (part == "..") { at = Path.GetDirectoryName(at) ?? at; continue; }
+            string next = Path.Combine(at, part);
+            if (new FileInfo(next).LinkTarget is not string target) { at = next; continue; }
+            if (++links > MostLinks) throw new IOException($"'{next}': too many levels of links");
+            string targetRoot = Path.GetPathRoot(target) ?? "";
+            at = Path.IsPathRooted(target) ? Follow(targetRoot, target[targetRoot.Length..], ref links) : Follow(at, target, ref links);
+        }
+        return at;
     }
 
     /// <summary>The atomic part shared by both entry points: a temporary sibling, the files, the summary, the swap.</summary>

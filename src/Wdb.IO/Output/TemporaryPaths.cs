@@ -12,9 +12,48 @@ public static class TemporaryPaths
 {
     private static readonly ConcurrentDictionary<string, byte> Live = new(StringComparer.Ordinal);
 
+    // Directories made only to hold a temporary path (a new --spill-dir and its new parents): removed after it, if empty.
+    private static readonly ConcurrentDictionary<string, byte> Made = new(StringComparer.Ordinal);
+
+    // Held by a step that renames registered paths (an output's swap) and by the start of a stop, so that a signal finds
+    // the paths as they were before the step or as it left them, never halfway.
+    private static readonly Lock Gate = new();
+    private static bool _stopping;
+
     public static void Add(string path) => Live[path] = 0;
 
     public static void Remove(string path) => Live.TryRemove(path, out _);
+
+    /// <summary>
+    /// Directories made to hold a temporary path, which existed before no more than it did: a stop removes each that is
+    /// empty once the temporary paths are gone (one that another run put something in stays), deepest first.
+    /// </summary>
+    public static void AddMade(IEnumerable<string> dirs)
+    {
+        foreach (string dir in dirs) Made[dir] = 0;
+    }
+
+    public static void RemoveMade(IEnumerable<string> dirs)
+    {
+        foreach (string dir in dirs) Made.TryRemove(dir, out _);
+    }
+
+    /// <summary>Whether <paramref name="path"/> is registered: a stop now would delete it.</summary>
+    internal static bool IsLive(string path) => Live.ContainsKey(path);
+
+    /// <summary>
+    /// Runs <paramref name="step"/>, a few renames that change which paths are registered, as one: a stop that begins
+    /// meanwhile waits for it, and once a stop has begun the step is refused (an <see cref="IOException"/>) rather than
+    /// run on paths the stop is deleting.
+    /// </summary>
+    internal static void Atomically(Action step)
+    {
+        lock (Gate)
+        {
+            if (_stopping) throw new IOException("the run is being stopped by a signal");
+            step();
+        }
+    }
 
     /// <summary>
     /// Deletes every path still registered, for a process about to exit; the names of those that could not be. Each
@@ -23,6 +62,7 @@ public static class TemporaryPaths
     /// </summary>
     public static IReadOnlyList<string> DeleteAll(int passes = 3, int pauseMs = 20)
     {
+        lock (Gate) _stopping = true;
         var left = new List<string>();
         for (int pass = 0; pass < passes; pass++)
         {
@@ -40,12 +80,24 @@ public static class TemporaryPaths
                     }
                     else File.Delete(path);
                 }
+                catch (DirectoryNotFoundException) { }   // gone with a directory made for it, removed in an earlier pass
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     left.Add(path);
                 }
             }
+            DeleteEmptyMade();
         }
         return left;
+    }
+
+    // A child's path is longer than its parent's: longest first empties a chain of new directories from the bottom.
+    private static void DeleteEmptyMade()
+    {
+        foreach (string dir in Made.Keys.OrderByDescending(d => d.Length))
+        {
+            try { Directory.Delete(dir); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }   // gone already, or not empty: not ours alone
+        }
     }
 }

@@ -119,6 +119,7 @@ public static class ZoneMerge
         string spill = SpillDirectoryOf(options);
         // --spill-dir and the parents the run makes for it go with the spill: only what was there before stays.
         var made = Missing(Path.GetDirectoryName(spill)!);
+        TemporaryPaths.AddMade(made);   // a signal takes them too
         TemporaryPaths.Add(spill);
         try
         {
@@ -137,6 +138,7 @@ public static class ZoneMerge
                 TemporaryPaths.Remove(spill);
                 foreach (string dir in made)
                     if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
+                TemporaryPaths.RemoveMade(made);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{spill}': {e.Message}"); }
         }

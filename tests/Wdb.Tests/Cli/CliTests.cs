@@ -429,6 +429,83 @@ public sealed class CliTests : IDisposable
     }
 
     /// <summary>
+    /// Every verb with its standard error unwritable (/dev/full; for a few, closed, or a pipe nobody reads): the messages
+    /// are lost, nothing else is. The exit code and stdout are the plain run's, and its outputs are written (a merge's
+    /// complete, as verify finds). Before, the first message ended the run in the runtime's abort, exit 134.
+    /// </summary>
+    [Fact]
+    public void A_standard_error_that_cannot_be_written_changes_nothing_but_the_messages()
+    {
+        if (!File.Exists("/dev/full")) return;   // Linux's always-full device; CI runs on Linux
+        string data = Path.Combine(_dir, "in.csv"), m = Path.Combine(_dir, "m"), work = Path.Combine(_dir, "work");
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "300", "--seed", "3", "--out", data).Exit);
+        Assert.Equal(0, WdbProcess.Run("merge", data, "--out", m, "--quiet").Exit);
+        string P(string name) => Path.Combine(_dir, name);
+        // Each verb, what it writes (removed before each run, so that each run must write it again), and its exit.
+        (string[] Args, string? Writes, int Exit)[] verbs =
+        [
+            (["gen", "survey", "--sources", "300", "--seed", "4", "--out", P("gen.csv")], P("gen.csv"), 0),
+            (["merge", data, "--out", P("merged"), "--progress"], P("merged"), 0),
+            (["merge", data, "--out", P("zoned"), "--zone-rows", "200", "--spill-dir", P("spill"), "--progress"], P("zoned"), 0),
+            (["merge", P("no-such.csv"), "--out", P("never")], null, 2),
+            (["merge", data], null, 2),   // a request that does not parse
+            (["validate", data], null, 0),
+            (["export", m, "--table", "groups", "--format", "csv", "--out", P("groups.csv")], P("groups.csv"), 0),
+            (["members", m, "1"], null, 0), (["cone", m, "--ra", "180", "--dec", "0"], null, 0),
+            (["associate", m, data], null, 0),
+            (["plot", m, "--gcntr", "1", "--out", P("plot")], P("plot"), 0),
+            (["verify", m], null, 0),
+            (["evaluate", "survey", "--sources", "300", "--device", "cpu"], null, 0),
+            (["calibrate", m, "--out", P("model.json"), "--labels", "truth"], P("model.json"), 0),
+            (["cluster", "plan", data, "--out", P("c"), "--work", work, "--tasks", "2"], work, 0),
+            (["cluster", "task", "--work", work, "--task", "0"], null, 0), (["cluster", "task", "--work", work, "--task", "1"], null, 0),
+            (["cluster", "status", "--work", work], null, 0),
+            (["cluster", "stitch", "--work", work], P("c"), 0),
+            (["--help"], null, 0),
+        ];
+        foreach (var (args, writes, exit) in verbs)
+        {
+            string said = string.Join(' ', args);
+            Remove(writes);
+            var plain = WdbProcess.Run(args);
+            Assert.True(plain.Exit == exit, $"{said}: exit {plain.Exit}: {plain.Stderr}");
+            AssertWritten(writes, said);
+            var modes = new List<(string Mode, Func<(int Exit, string Stdout)> Run)> { ("2>/dev/full", () => WdbProcess.RunWithStderrTo("/dev/full", args)) };
+            if (args[0] is "merge" or "verify")
+            {
+                modes.Add(("2>&-", () => WdbProcess.RunWithStderrTo("&-", args)));
+                modes.Add(("2>(a closed pipe)", () => WdbProcess.RunWithStderrUnread(args)));
+            }
+            foreach (var (mode, run) in modes)
+            {
+                Remove(writes);
+                var lost = run();
+                Assert.True(lost.Exit == exit, $"{said} {mode}: exit {lost.Exit}, {exit} without it");
+                // validate's and evaluate's reports carry their timings: the same report, not the same bytes.
+                if (args[0] is "validate" or "evaluate") Assert.Equal(plain.Stdout.Split('\n').Length, lost.Stdout.Split('\n').Length);
+                else Assert.Equal(plain.Stdout, lost.Stdout);
+                AssertWritten(writes, $"{said} {mode}");
+            }
+        }
+        Assert.False(Directory.Exists(P("spill")));
+
+        static void Remove(string? path)
+        {
+            if (path is null) return;
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            File.Delete(path);
+        }
+
+        static void AssertWritten(string? path, string said)
+        {
+            if (path is null) return;
+            Assert.True(File.Exists(path) || Directory.Exists(path), $"{said}: {path} not written");
+            if (File.Exists(Path.Combine(path, "summary.json")))
+                Assert.True(WdbProcess.Run("verify", path).Exit == 0, $"{said}: {path} is not a complete output");
+        }
+    }
+
+    /// <summary>
     /// export's --out empty or naming a file of the merge it reads, and plot's empty or `-` (standard output elsewhere; a plot
     /// is a directory): one line, exit 2, and nothing written.
     /// </summary>

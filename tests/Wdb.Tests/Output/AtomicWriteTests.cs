@@ -35,6 +35,26 @@ public class AtomicWriteTests
         Assert.Equal(["out"], Siblings(tmp));                            // old copy and temp dir gone
     }
 
+    /// <summary>
+    /// An output named through a link whose relative target goes up through another link (`z -&gt; r/../../out`, r two
+    /// levels down) is written where the system finds it, not where the link's text would put it.
+    /// </summary>
+    [Fact]
+    public void AnOutputNamedThroughALinkIsWrittenWhereTheLinkLeads()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp["a/b/deep/er"]);
+        Directory.CreateSymbolicLink(tmp["a/b/r"], "deep/er");
+        Directory.CreateSymbolicLink(tmp["a/b/z"], "r/../../out");
+        Assert.Null(OutputWriter.Write(tmp["a/b/out"], Synthetic.Make(salt: 0)));
+        var second = Synthetic.Make(salt: 1);
+        Assert.Null(OutputWriter.Write(tmp["a/b/z"], second));
+        Assert.Equal(second.Groups!.RaW[0], RaOfFirstGroup(tmp["a/b/out"]));
+        Assert.Equal("r/../../out", new DirectoryInfo(tmp["a/b/z"]).LinkTarget);
+        Assert.False(Directory.Exists(tmp["a/out"]));
+        Assert.Equal(["deep", "out", "r", "z"], Directory.GetFileSystemEntries(tmp["a/b"]).Select(Path.GetFileName).Order());
+    }
+
     [Fact]
     public void TrailingSeparatorNamesTheSameDirectory()
     {
@@ -101,6 +121,36 @@ public class AtomicWriteTests
         Assert.ThrowsAny<Exception>(() => OutputWriter.Write(tmp["out"], bad));
         Assert.Equal(good.Groups!.RaW[0], RaOfFirstGroup(tmp["out"]));
         Assert.Equal(["out"], Siblings(tmp));
+    }
+
+    /// <summary>
+    /// A signal between the swap and the old output's deletion (its handler deletes what <see cref="TemporaryPaths"/>
+    /// holds): the old output, beside the new one under a temporary name, must be held there until it is deleted, or it
+    /// is left beside --out, part-deleted.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]    // renameat2's exchange, where the file system has it
+    [InlineData(false)]   // the fallback's two renames
+    public void Between_the_swap_and_its_deletion_the_old_output_is_a_temporary_path(bool exchange)
+    {
+        using var tmp = new TempDir();
+        string target = Path.GetFullPath(tmp["out"]);
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(target, "groups.fb"), "old");
+        string fresh = AtomicDirectory.CreateTemp(target);
+        File.WriteAllText(Path.Combine(fresh, "groups.fb"), "new");
+        var beside = new List<(string Path, string Holds, bool Live)>();
+        AtomicDirectory.Publish(fresh, target, swapped: () =>
+        {
+            foreach (string e in Directory.GetFileSystemEntries(tmp.Path).Where(e => e != target))
+                beside.Add((e, File.ReadAllText(Path.Combine(e, "groups.fb")), TemporaryPaths.IsLive(e)));
+        }, exchange);
+        var (old, holds, live) = Assert.Single(beside);
+        Assert.Equal("old", holds);
+        Assert.True(live, $"{Path.GetFileName(old)} holds the old output and a signal now would leave it");
+        Assert.False(TemporaryPaths.IsLive(old));   // deleted, and no longer held
+        Assert.Equal(["out"], Siblings(tmp));
+        Assert.Equal("new", File.ReadAllText(Path.Combine(target, "groups.fb")));
     }
 
     [Fact]

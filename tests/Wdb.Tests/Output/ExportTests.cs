@@ -209,6 +209,39 @@ public class ExportTests
     }
 
     /// <summary>
+    /// Directory links in the middle of --out, or of the merge's path: a link to the output, a link to a parent of it, and
+    /// one whose relative target goes up through another link (`z -&gt; r/../../../../out`, r a link two levels down: the
+    /// system takes each `..` from where r leads, not from the link's name). Each is refused, the file left as it was.
+    /// </summary>
+    [Fact]
+    public void An_export_over_a_file_of_the_merge_through_links_in_the_middle_is_refused()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        string dir = tmp["out"];
+        Directory.CreateSymbolicLink(tmp["alias"], "out");
+        Directory.CreateDirectory(tmp["sub"]);
+        Directory.CreateSymbolicLink(tmp["sub/up"], "..");
+        Directory.CreateDirectory(tmp["x/y/deep/er"]);
+        Directory.CreateSymbolicLink(tmp["x/y/r"], "deep/er");
+        Directory.CreateSymbolicLink(tmp["x/y/z"], "r/../../../../out");
+        byte[] before = File.ReadAllBytes(Path.Combine(dir, "groups.fb"));
+        foreach (var (read, over) in new[]
+                 {
+                     (dir, tmp["alias/groups.fb"]), (dir, tmp["sub/up/out/groups.fb"]), (dir, tmp["x/y/z/groups.fb"]),
+                     (tmp["x/y/z"], Path.Combine(dir, "groups.fb")), (tmp["sub/up/alias"], tmp["x/y/z/groups.fb"]),
+                 })
+            Assert.Equal($"--out {over} is groups.fb of the merge output '{read}' being read: choose another path",
+                Exporter.Export(read, "members", "csv", over)?.Message);
+        // A cycle of links is no place to write to: the writer's error, not an endless walk.
+        Directory.CreateSymbolicLink(tmp["loop1"], "loop2");
+        Directory.CreateSymbolicLink(tmp["loop2"], "loop1");
+        Assert.StartsWith($"cannot write '{tmp["loop1/groups.fb"]}'", Exporter.Export(dir, "members", "csv", tmp["loop1/groups.fb"])?.Message);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, "groups.fb")));
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp-*"));
+    }
+
+    /// <summary>
     /// `--out -` writes csv and ipac to standard output, the bytes the file would hold (a region's rows go the same way); Parquet
     /// asks for a file (one line, exit 2), and no file named "-" is left anywhere.
     /// </summary>

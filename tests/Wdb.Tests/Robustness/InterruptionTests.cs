@@ -124,6 +124,34 @@ public sealed class InterruptionTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A --spill-dir the run made (with a parent of it) goes with a signal as with a normal end; one that was there before stays.
+    /// </summary>
+    [Fact]
+    public void A_signal_removes_the_spill_dir_the_run_made()
+    {
+        if (OperatingSystem.IsWindows()) return;   // kill -TERM: POSIX signals
+        string input = _s.PathOf("sky.csv");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 100_000, 23), input);
+        string before = _s.PathOf("was-there");
+        Directory.CreateDirectory(before);
+        foreach (string spillDir in new[] { _s.PathOf("new/spill"), before })
+        {
+            using var p = StartWdb("merge", input, "--out", _s.PathOf("out"), "--device", "cpu", "--zone-rows", "30000", "--spill-dir", spillDir, "--quiet");
+            var watch = Stopwatch.StartNew();
+            while (!p.HasExited && watch.ElapsedMilliseconds < 30_000
+                   && !(Directory.Exists(spillDir) && Directory.EnumerateDirectories(spillDir).Any())) Thread.Sleep(2);
+            Assert.False(p.HasExited, "the run ended before it could be signalled");
+            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(Inv)])) kill.WaitForExit();
+            string err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 143, $"exit {p.ExitCode}: {err}");
+            Assert.Contains("its temporary files were removed", err);
+        }
+        Assert.False(Directory.Exists(_s.PathOf("new")), "the spill dir the run made, and its parent, are left");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(before));
+    }
+
     private static string TinyInput(Scratch s) =>
         s.Write("tiny.csv", "cntr,scan_key,ra,dec,j_m,j_msigcom,jdate\n" +
             string.Concat(Enumerable.Range(1, 2000).Select(i => string.Create(Inv, $"{i},{i % 7},{i * 0.01},{i * 0.001},12.5,0.03,2451000.5\n"))));
