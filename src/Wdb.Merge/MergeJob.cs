@@ -233,7 +233,7 @@ public static class MergeJob
             Filtered = filtered, FilteredReasons = filteredReasons, Rejects = rejects, Summary = summary,
             Threads = options.Threads,
             Checksum = options.Checksum,
-        }), firstStage: ("statistics", () => ordered.RowsDone, ordered.Rows.Count));
+        }), log, firstStage: ("statistics", () => ordered.RowsDone, ordered.Rows.Count));
     }
 
     /// <summary>
@@ -567,7 +567,7 @@ public static class MergeJob
     /// <summary>The totals, the last timings, and the outputs written by <paramref name="write"/>.</summary>
     /// <param name="firstStage">What the progress line shows while <paramref name="write"/> starts (the held-whole merge's statistics run inside it, counting rows); "write" by default.</param>
     internal static MergeOutcome Write(MergeOptions options, RunSummary summary, StageTimer timer, Func<string, OutputError?> write,
-        (string Name, Func<long>? RowsDone, long RowsExpected)? firstStage = null)
+        Action<string>? log, (string Name, Func<long>? RowsDone, long RowsExpected)? firstStage = null)
     {
         AddUpRows(summary);
         // Copied: the writer adds its tables' time to the summary it writes, and the timer then
@@ -577,7 +577,11 @@ public static class MergeJob
         summary.Runtime = RuntimeFacts.Now();
         var (stage, rowsDone, rowsExpected) = firstStage ?? ("write", null, 0);
         options.Progress?.Stage(stage, rowsDone, rowsExpected);
-        if (write(options.OutDir) is OutputError error) return MergeOutcome.Fail(OutputErrorExit, error.Message);
+        if (write(options.OutDir) is OutputError error)
+        {
+            if (!error.Published) return MergeOutcome.Fail(OutputErrorExit, error.Message);
+            log?.Invoke($"warning: {error.Message}");
+        }
         timer.Stop("write");
         timer.CopyTo(summary);
         return new MergeOutcome(0, null, summary);

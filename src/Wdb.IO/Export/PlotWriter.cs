@@ -127,8 +127,7 @@ public static class PlotWriter
             AtomicDirectory.RemoveStale(target);
             tmp = AtomicDirectory.CreateTemp(target);
             foreach (var (name, text) in files.Files) WriteDurably(Path.Combine(tmp, name), text);
-            AtomicDirectory.Publish(tmp, target);
-            return null;
+            return AtomicDirectory.Publish(tmp, target) is string left ? new OutputError(left, Published: true) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -50,15 +50,20 @@ internal static class AtomicDirectory
         }
     }
 
-    /// <summary>Puts the complete directory <paramref name="tmp"/> in place of <paramref name="target"/> and deletes the old one.</summary>
-    public static void Publish(string tmp, string target) => Publish(tmp, target, swapped: null, exchange: true);
+    /// <summary>
+    /// Puts the complete directory <paramref name="tmp"/> in place of <paramref name="target"/> and deletes the old one.
+    /// Returns null, or, when the old one could not be deleted once the new one was in place, why and where it was left:
+    /// the new output stands, so that is the caller's warning, not its failure (the next publish removes the leftover).
+    /// </summary>
+    /// <exception cref="IOException">The new output could not be put in place (the old one stays).</exception>
+    public static string? Publish(string tmp, string target) => Publish(tmp, target, swapped: null, exchange: true);
 
     /// <summary>
     /// <see cref="Publish(string, string)"/>, with <paramref name="swapped"/> called between the swap and the old output's
     /// deletion, and the fallback's two renames taken when <paramref name="exchange"/> is false: a test's way into the
-    /// window a signal can hit.
+    /// window a signal can hit, and (by throwing an IOException) into a deletion that fails.
     /// </summary>
-    internal static void Publish(string tmp, string target, Action? swapped, bool exchange)
+    internal static string? Publish(string tmp, string target, Action? swapped, bool exchange)
     {
         string parent = Path.GetDirectoryName(target)!;
         FsyncDirectory(tmp);
@@ -82,10 +87,21 @@ internal static class AtomicDirectory
             if (old != tmp) TemporaryPaths.Remove(tmp);
         });
         FsyncDirectory(parent);
-        if (old is null) return;
-        swapped?.Invoke();
-        DirectoryTree.Delete(old);
-        TemporaryPaths.Remove(old);
+        if (old is null) return null;
+        try
+        {
+            swapped?.Invoke();   // a test's hook: its IOException stands for the deletion's
+            DirectoryTree.Delete(old);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"the previous output could not be removed and was left in '{old}' ({OutputError.ReasonOf(e)}); the next run into it removes it";
+        }
+        finally
+        {
+            TemporaryPaths.Remove(old);
+        }
     }
 
     private static bool TryExchange(string a, string b)

@@ -59,7 +59,11 @@ public sealed class GroupChunks
 }
 
 /// <summary>An output that could not be written or read (unwritable path, disk full, missing file): one line for the user.</summary>
-public sealed record OutputError(string Message)
+/// <param name="Published">
+/// The output is complete and in place; only the previous one, swapped out, could not be deleted (a file of it still
+/// open over NFS): <paramref name="Message"/> says where it was left. A warning, not a failure.
+/// </param>
+public sealed record OutputError(string Message, bool Published = false)
 {
     public override string ToString() => Message;
 

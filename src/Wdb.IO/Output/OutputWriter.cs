@@ -324,8 +324,7 @@ public static class OutputWriter
             // The tables' time goes into the summary itself (the swap after it takes milliseconds).
             summary.SetStage("write", watch.Elapsed.TotalSeconds, ProcessCounters.Now() - counters, (GC.GetTotalAllocatedBytes() - allocated) / 1e6);
             SmallFile.Write(Path.Combine(tmp, "summary.json"), SummaryJson.Write(summary), checksum);
-            AtomicDirectory.Publish(tmp, target);
-            return null;
+            return AtomicDirectory.Publish(tmp, target) is string left ? new OutputError(left, Published: true) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

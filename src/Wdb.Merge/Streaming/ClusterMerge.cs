@@ -349,7 +349,7 @@ public static class ClusterMerge
 
         using var all = OutputRuns.Open([.. taskDirs.Select(d => Path.Combine(d, OutName)), Path.Combine(stitch, OutName)]);
         return MergeJob.Write(options, summary, new StageTimer(), o => OutputWriter.Write(o, all, summary, state.Rejects, options.Threads, options.Checksum),
-            ZoneMerge.WriteProgress(all));
+            log, ZoneMerge.WriteProgress(all));
     }
 
     /// <summary>Where a cluster's work stands (<see cref="Status"/>).</summary>

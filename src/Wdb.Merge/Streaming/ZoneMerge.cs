@@ -200,7 +200,7 @@ public static class ZoneMerge
         using var passes = new Passes(options, summary, timer, zoneRows, blockRows, expected, spill, log).WithCataloguesAfterPartition();
         return passes.Partition() ?? passes.Catalogues() ?? passes.Duplicates() ?? passes.Footprints(scanCorners) ?? passes.Zones(device)
             ?? MergeJob.Write(passes.Options, summary, timer,
-                o => OutputWriter.Write(o, passes.Outputs, summary, passes.Rejects, options.Threads, options.Checksum), WriteProgress(passes.Outputs));
+                o => OutputWriter.Write(o, passes.Outputs, summary, passes.Rejects, options.Threads, options.Checksum), log, WriteProgress(passes.Outputs));
     }
 
     /// <summary>

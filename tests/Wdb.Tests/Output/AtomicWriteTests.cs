@@ -153,6 +153,33 @@ public class AtomicWriteTests
         Assert.Equal("new", File.ReadAllText(Path.Combine(target, "groups.fb")));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_old_output_that_cannot_be_deleted_after_the_swap_is_a_warning_naming_where_it_was_left(bool exchange)
+    {
+        using var tmp = new TempDir();
+        string target = Path.GetFullPath(tmp["out"]);
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(target, "groups.fb"), "old");
+        string fresh = AtomicDirectory.CreateTemp(target);
+        File.WriteAllText(Path.Combine(fresh, "groups.fb"), "new");
+        // Over NFS, a file of the old output still open elsewhere (a cone search reading it) keeps its directory.
+        string? left = AtomicDirectory.Publish(fresh, target, swapped: () => throw new IOException("Directory not empty"), exchange);
+
+        Assert.Equal("new", File.ReadAllText(Path.Combine(target, "groups.fb")));
+        Assert.NotNull(left);
+        string old = Assert.Single(Siblings(tmp), n => n != "out");
+        Assert.Contains($"left in '{Path.Combine(tmp.Path, old)}'", left);
+        Assert.Contains("Directory not empty", left);
+        Assert.Equal("old", File.ReadAllText(Path.Combine(tmp.Path, old, "groups.fb")));
+        Assert.False(TemporaryPaths.IsLive(Path.Combine(tmp.Path, old)));   // left knowingly: a later signal does not chase it
+
+        // The next run into the same output removes it first.
+        AtomicDirectory.RemoveStale(target);
+        Assert.Equal(["out"], Siblings(tmp));
+    }
+
     [Fact]
     public void UnwritablePathsGiveAnErrorValue()
     {

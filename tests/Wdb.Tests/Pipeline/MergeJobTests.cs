@@ -21,6 +21,23 @@ public sealed class MergeJobTests : IDisposable
     private static MergeOutcome Merge(string outDir, IReadOnlyList<string> inputs, string device = "cpu", int blockRows = 1 << 23, bool strict = false)
         => MergeJob.Run(new MergeOptions { Inputs = inputs, OutDir = outDir, Device = device, BlockRows = blockRows, Strict = strict });
 
+    [Fact]
+    public void An_output_in_place_that_left_its_predecessor_behind_ends_the_merge_with_a_warning_not_a_failure()
+    {
+        var options = new MergeOptions { Inputs = [], OutDir = Path.Combine(_dir, "out") };
+        var said = new List<string>();
+        var outcome = MergeJob.Write(options, new RunSummary(), new StageTimer(),
+            _ => new OutputError("the previous output could not be removed and was left in 'out.tmp-x'", Published: true), said.Add);
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.NotNull(outcome.Summary);
+        Assert.Equal(["warning: the previous output could not be removed and was left in 'out.tmp-x'"], said);
+
+        // An output that is not in place stays a failure.
+        var failed = MergeJob.Write(options, new RunSummary(), new StageTimer(), _ => new OutputError("disk full"), said.Add);
+        Assert.Equal(MergeJob.OutputErrorExit, failed.ExitCode);
+        Assert.Equal("disk full", failed.Error);
+    }
+
     private static Dictionary<long, (long Cgid, long Gcntr)> ExtractionMap(string outDir)
     {
         using var reader = OutputReader.Open(outDir);
