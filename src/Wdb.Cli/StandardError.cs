@@ -18,40 +18,7 @@ internal static class StandardError
     // A descriptor 2 that cannot even be opened (closed before we started) drops every message from the start.
     private static Stream Open()
     {
-        try { return new Dropping(Console.OpenStandardError()); }
+        try { return new GuardedStream(Console.OpenStandardError(), _ => { }); }   // nowhere to report it: see the class
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Stream.Null; }
-    }
-
-    private sealed class Dropping(Stream inner) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            try { inner.Write(buffer); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }   // nowhere to report it: see the class
-        }
-
-        public override void Flush()
-        {
-            try { inner.Flush(); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
-        }
     }
 }
