@@ -134,11 +134,7 @@ public class AtomicWriteTests
     public void Between_the_swap_and_its_deletion_the_old_output_is_a_temporary_path(bool exchange)
     {
         using var tmp = new TempDir();
-        string target = Path.GetFullPath(tmp["out"]);
-        Directory.CreateDirectory(target);
-        File.WriteAllText(Path.Combine(target, "groups.fb"), "old");
-        string fresh = AtomicDirectory.CreateTemp(target);
-        File.WriteAllText(Path.Combine(fresh, "groups.fb"), "new");
+        var (target, fresh) = OldOutputAndNew(tmp);
         var beside = new List<(string Path, string Holds, bool Live)>();
         AtomicDirectory.Publish(fresh, target, swapped: () =>
         {
@@ -153,17 +149,24 @@ public class AtomicWriteTests
         Assert.Equal("new", File.ReadAllText(Path.Combine(target, "groups.fb")));
     }
 
+    /// <summary>An output "out" in <paramref name="tmp"/> whose groups.fb says "old", and its temporary sibling saying "new".</summary>
+    private static (string Target, string Fresh) OldOutputAndNew(TempDir tmp)
+    {
+        string target = Path.GetFullPath(tmp["out"]);
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(target, "groups.fb"), "old");
+        string fresh = AtomicDirectory.CreateTemp(target);
+        File.WriteAllText(Path.Combine(fresh, "groups.fb"), "new");
+        return (target, fresh);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void An_old_output_that_cannot_be_deleted_after_the_swap_is_a_warning_naming_where_it_was_left(bool exchange)
     {
         using var tmp = new TempDir();
-        string target = Path.GetFullPath(tmp["out"]);
-        Directory.CreateDirectory(target);
-        File.WriteAllText(Path.Combine(target, "groups.fb"), "old");
-        string fresh = AtomicDirectory.CreateTemp(target);
-        File.WriteAllText(Path.Combine(fresh, "groups.fb"), "new");
+        var (target, fresh) = OldOutputAndNew(tmp);
         // Over NFS, a file of the old output still open elsewhere (a cone search reading it) keeps its directory.
         string? left = AtomicDirectory.Publish(fresh, target, swapped: () => throw new IOException("Directory not empty"), exchange);
 
