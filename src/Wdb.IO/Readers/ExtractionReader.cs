@@ -153,7 +153,7 @@ public static class ExtractionReader
                 return;
             }
             result.TextBytes = pump.TotalBytes;
-            if (pump.Failure is not null) result.Error ??= new InputError(result.Path, 0, 0, pump.Failure);
+            if (pump.Failure is not null) result.Error ??= new InputError(result.Path, pump.FailureLine, 1, pump.Failure);
             // The damage comes first: a table cut short or emptied by it (a header flag that hides the data in a
             // gzip "extra field") would otherwise be told as "no header row".
             if (gzip is not null && pump.ReachedEnd && !GzipTrailerMatches(hashing, pump.TotalBytes))
