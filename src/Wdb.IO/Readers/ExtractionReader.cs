@@ -139,11 +139,25 @@ public static class ExtractionReader
         try
         {
             var pump = new LinePump(sink, tuning.ChunkBytes, tuning.Workers);
-            await pump.RunAsync(gzip ?? (Stream)hashing, ct).ConfigureAwait(false);
-            result.TextBytes = pump.TotalBytes;
-            if (pump.Failure is not null) result.Error ??= new InputError(result.Path, 0, 0, pump.Failure);
-            if (gzip is not null && pump.ReachedEnd && !GzipTrailerMatches(hashing, pump.TotalBytes))
+            try
+            {
+                await pump.RunAsync(gzip ?? (Stream)hashing, ct).ConfigureAwait(false);
+            }
+            catch (InvalidDataException) when (gzip is not null)
+            {
+                // .NET words every inflate failure (a bad block, a CRC-32 that does not match) as "unsupported
+                // compression method", which sends the user looking for the wrong fault.
                 result.Error ??= new InputError(result.Path, 0, 0,
+                    $"gzip data is corrupt (a damaged compressed block or checksum within its first {hashing.Position:N0} bytes): " +
+                    "the file was damaged in transfer or on disk. Check it with `gzip -t`");
+                return;
+            }
+            result.TextBytes = pump.TotalBytes;
+            if (pump.Failure is not null) result.Error ??= new InputError(result.Path, pump.FailureLine, 1, pump.Failure);
+            // The damage comes first: a table cut short or emptied by it (a header flag that hides the data in a
+            // gzip "extra field") would otherwise be told as "no header row".
+            if (gzip is not null && pump.ReachedEnd && !GzipTrailerMatches(hashing, pump.TotalBytes))
+                result.Error = new InputError(result.Path, 0, 0,
                     "gzip data is truncated or corrupt, or holds several gzip members (files joined with cat, bgzip), which wdb does not " +
                     "read: its last trailer does not match the decompressed size. Check it with `gzip -t`; make one member with `zcat F | gzip > G`");
         }

@@ -99,6 +99,9 @@ internal sealed class LinePump
     /// <summary>Null when all lines were delivered (or the sink stopped); else the reason it could not go on.</summary>
     public string? Failure { get; private set; }
 
+    /// <summary>The line <see cref="Failure"/> is about, so that its error can say where as file:line:column.</summary>
+    public long FailureLine { get; private set; }
+
     /// <summary>Every byte of the stream was delivered (no stop, no failure).</summary>
     public bool ReachedEnd { get; private set; }
 
@@ -120,7 +123,7 @@ internal sealed class LinePump
                 while (!buffer.IsEmpty && (final || buffer.Length >= _chunkBytes) && !_stopped)
                 {
                     long cut = ChunkEnd(buffer, final);
-                    if (cut < 0) Failure = LongLine(buffer);
+                    if (cut < 0) (Failure, FailureLine) = (LongLine(buffer), _lineNo + 1);
                     if (cut <= 0) break;
                     byte[] chunk = ArrayPool<byte>.Shared.Rent(checked((int)cut));
                     buffer.Slice(0, cut).CopyTo(chunk);
@@ -159,8 +162,8 @@ internal sealed class LinePump
     /// <summary>Why no newline came within <see cref="MaxLineBytes"/>: CR line ends (old Mac), or no text.</summary>
     private string LongLine(in ReadOnlySequence<byte> buffer) =>
         buffer.Slice(0, Math.Min(buffer.Length, SegmentBytes)).PositionOf((byte)'\r') is null
-            ? $"line {_lineNo + 1} is longer than {MaxLineBytes >> 20} MiB without a newline: not a text table"
-            : $"line {_lineNo + 1} is longer than {MaxLineBytes >> 20} MiB: {CarriageReturnsOnly}";
+            ? $"a line longer than {MaxLineBytes >> 20} MiB (no newline within it): not a text table"
+            : $"a line longer than {MaxLineBytes >> 20} MiB: {CarriageReturnsOnly}";
 
     /// <summary>Hands the chunk's lines to a fork on a worker, or to the sink here after the chunks before it.</summary>
     private void Deliver(byte[] chunk, int length)

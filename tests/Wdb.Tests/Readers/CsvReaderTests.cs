@@ -222,6 +222,26 @@ public class CsvReaderTests
     }
 
     [Fact]
+    public void A_line_longer_than_a_line_may_be_is_refused_at_its_line()
+    {
+        // Found by fuzzing: the error named the line only in its text ("PATH: line 4 is longer ... without a
+        // newline"), though this line has one, past the limit.
+        using var t = new TempDir();
+        string path = Path.Combine(t.Dir, "long-line.csv");
+        using (var f = File.Create(path))
+        {
+            f.Write("cntr,scan_key,ra,dec\n1,1,10,10\n2,2,10,10.0005\n"u8);
+            var digits = new byte[1 << 20];
+            digits.AsSpan().Fill((byte)'7');
+            // Well past the limit: a newline that a read brings in with the limit's last bytes ends the line in time.
+            while (f.Length <= Wdb.IO.Readers.LinePump.MaxLineBytes + (8 << 20)) f.Write(digits);
+            f.Write("\n3,3,10,10.001\n"u8);
+        }
+        var (r, _) = Read(path);
+        Assert.Equal($"{path}:4:1: a line longer than 64 MiB (no newline within it): not a text table", r.Error!.ToString());
+    }
+
+    [Fact]
     public void Crlf_bom_and_decl_alias_are_accepted()
     {
         using var t = new TempDir();
