@@ -608,7 +608,9 @@ internal sealed class SniffSink(RowDecoder decoder, SchemaProfile? profile) : Fo
         }
         if (!CheckText(line, lineNo)) return false;
         var t = line.TrimStart((byte)' ');
-        if (t.StartsWith("\\N|"u8) || (t[0] != (byte)'\\' && t[0] != (byte)'|' && t.IndexOf((byte)'|') >= 0))
+        // A bulk row is dozens of '|'; a CSV header may hold a stray one in a column's name: the commoner delimiter wins.
+        if (t.StartsWith("\\N|"u8) || (t[0] != (byte)'\\' && t[0] != (byte)'|' && t.IndexOf((byte)'|') >= 0
+                                        && t.Count((byte)'|') >= t.Count((byte)',')))
             _inner = new BulkSink(D, profile);
         else if (t[0] is (byte)'\\' or (byte)'|')
             _inner = new IpacSink(D);

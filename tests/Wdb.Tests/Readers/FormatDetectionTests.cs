@@ -31,6 +31,25 @@ public class FormatDetectionTests
     }
 
     [Fact]
+    public void A_stray_delimiter_of_the_other_format_does_not_decide_it()
+    {
+        using var t = new TempDir();
+        // A CSV header with a '|' in a column's name (read from standard input, or a file named .out) is a CSV.
+        var (csv, cb) = Read(t.Write("c.xyz", "cntr,scan_key,ra,dec,note|x\n1,2,3,4,a|b\n"));
+        Assert.Null(csv.Error);
+        Assert.Equal((InputFormat.Csv, 1), (csv.Format, cb.Count));
+
+        // A bulk row with a comma in one of its fields is still a bulk row.
+        string[] fields = File.ReadAllLines(Data("sample_wdb.bulk"))[0].Split('|');
+        int text = Array.FindIndex(fields, f => f.Length > 0 && !double.TryParse(f, System.Globalization.CultureInfo.InvariantCulture, out _));
+        Assert.True(text >= 0, "the sample bulk row has a text field");
+        fields[text] = "a,b";
+        var bulk = Read(t.Write("b.xyz", string.Join('|', fields) + "\n")).Result;
+        Assert.Equal(InputFormat.Bulk, bulk.Format);
+        Assert.Equal(1L, bulk.RowsRead);
+    }
+
+    [Fact]
     public void An_explicit_format_overrides_the_extension()
     {
         using var t = new TempDir();
