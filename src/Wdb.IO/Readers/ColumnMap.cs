@@ -20,7 +20,7 @@ internal sealed class ColumnMap
 {
     public required Slot[] Slots;
     public required int FieldCount;
-    /// <summary>Every field's column name (trimmed), read or not: a reject can name the column it is about.</summary>
+    /// <summary>Every field's column name (trimmed; <see cref="RowDecoder.Printable"/>), read or not: a reject can name the column it is about.</summary>
     public required string[] ColumnNames;
     /// <summary>The scan id comes from (hemis, date, scan) rather than `scan_key`.</summary>
     public bool SurveyScanId;
@@ -120,12 +120,12 @@ internal sealed class ColumnMap
         if (missing is not null)
         {
             string quoted = missing.EndsWith(')') ? $"'{missing}" : $"'{missing}'";
-            error = $"missing required column {quoted} (have: {string.Join(", ", trimmed)})";
+            error = $"missing required column {quoted} (have: {string.Join(", ", trimmed.Select(RowDecoder.Printable))})";
             return null;
         }
 
         var slots = new List<Slot>(chosen.Count);
-        var map = new ColumnMap { Slots = [], FieldCount = names.Count, ColumnNames = trimmed, SurveyScanId = survey };
+        var map = new ColumnMap { Slots = [], FieldCount = names.Count, ColumnNames = Array.ConvertAll(trimmed, RowDecoder.Printable), SurveyScanId = survey };
         foreach (var ((target, band), (field, _)) in chosen)
         {
             // With scan_key present the survey triple is not read at all (no spurious rejects).
@@ -147,7 +147,7 @@ internal sealed class ColumnMap
             for (int i = slot.Field + 1; i < names.Count; i++)
             {
                 if (!names[i].Trim().Equals(slot.Name, StringComparison.OrdinalIgnoreCase)) continue;
-                string twice = names[i].Trim() == slot.Name ? "" : $": '{slot.Name}' and '{names[i].Trim()}'";
+                string twice = names[i].Trim() == slot.Name ? "" : $": '{RowDecoder.Printable(slot.Name)}' and '{RowDecoder.Printable(names[i].Trim())}'";
                 error = $"column '{slot.Name}' is named twice, columns {slot.Field + 1} and {i + 1}{twice} (wdb reads it: name it once)";
                 errorAt = i;
                 return null;

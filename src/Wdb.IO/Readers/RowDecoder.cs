@@ -492,6 +492,18 @@ internal sealed partial class RowDecoder
     internal static string Show(ReadOnlySpan<byte> v)
     {
         var s = Encoding.UTF8.GetString(v.Length > 160 ? v[..160] : v);
-        return s.Length > 40 ? s[..40] + "..." : s;
+        return Printable(s.Length > 40 ? s[..40] + "..." : s);
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> from an input, as a message may quote it: control characters as \xNN. A message goes to a
+    /// terminal, and a file's ESC or CR would otherwise move its cursor or rewrite what it shows.
+    /// </summary>
+    internal static string Printable(string text)
+    {
+        if (!text.Any(char.IsControl)) return text;
+        var b = new StringBuilder(text.Length + 8);
+        foreach (char c in text) b.Append(char.IsControl(c) ? $"\\x{(int)c:X2}" : c);
+        return b.ToString();
     }
 }

@@ -121,6 +121,23 @@ public class CsvReaderTests
     }
 
     [Fact]
+    public void Text_from_the_file_is_quoted_in_messages_with_its_control_characters_escaped()
+    {
+        // An ESC in a header or a value would reach the user's terminal as an escape sequence.
+        using var t = new TempDir();
+        var (r, _) = Read(t.Write("esc.csv", "cntr,scan_key,ra,dec,no\u001b[2Jte\n1,2,1\u001b]0;x\u0007,4,a\n"));
+        var reject = Assert.Single(r.Rejects);
+        Assert.Equal("expected a number in column 'ra', got '1\\x1B]0;x\\x07'", reject.Detail);
+
+        var missing = Read(t.Write("missing.csv", "cntr,scan_key,ra,h_cms\fg\n1,2,3,4\n")).Result;
+        Assert.Contains("(have: cntr, scan_key, ra, h_cms\\x0Cg)", missing.Error!.Message);
+
+        // A column named only in a reject's detail (it is not read): the invalid byte's column.
+        var (utf8, _) = Read(t.Write("latin1.csv", [.. "cntr,scan_key,ra,dec,no\u001bte\n1,2,3,4,"u8, 0xE9, (byte)'\n']));
+        Assert.Contains("invalid UTF-8 in column 'no\\x1Bte'", Assert.Single(utf8.Rejects).Detail);
+    }
+
+    [Fact]
     public void Strict_mode_stops_at_the_first_bad_row_with_file_line_column()
     {
         using var t = new TempDir();
