@@ -20,4 +20,15 @@ public static class DirectoryTree
         foreach (string file in Directory.GetFiles(dir)) File.Delete(file);
         Directory.Delete(dir);
     }
+
+    /// <summary>
+    /// Removes each of <paramref name="deepestFirst"/> that exists and is empty: directories made to hold something (a
+    /// --spill-dir and its new parents), given children before parents so that a chain empties from the bottom. One that
+    /// holds anything (put there by another run) stays, and so do its parents.
+    /// </summary>
+    public static void DeleteEmpty(IEnumerable<string> deepestFirst)
+    {
+        foreach (string dir in deepestFirst)
+            if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
+    }
 }

@@ -94,10 +94,7 @@ public static class TemporaryPaths
     // A child's path is longer than its parent's: longest first empties a chain of new directories from the bottom.
     private static void DeleteEmptyMade()
     {
-        foreach (string dir in Made.Keys.OrderByDescending(d => d.Length))
-        {
-            try { Directory.Delete(dir); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }   // gone already, or not empty: not ours alone
-        }
+        try { DirectoryTree.DeleteEmpty(Made.Keys.OrderByDescending(d => d.Length)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }   // taken meanwhile by another run: not ours alone
     }
 }

@@ -136,8 +136,7 @@ public static class ZoneMerge
             {
                 if (Directory.Exists(spill)) DirectoryTree.Delete(spill);
                 TemporaryPaths.Remove(spill);
-                foreach (string dir in made)
-                    if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
+                DirectoryTree.DeleteEmpty(made);
                 TemporaryPaths.RemoveMade(made);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{spill}': {e.Message}"); }
