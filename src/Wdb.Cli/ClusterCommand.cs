@@ -27,15 +27,15 @@ internal static class ClusterCommand
     private static Command Status()
     {
         var work = Work();
-        var cmd = new Command("status", "Which tasks of the plan in --work have finished, are being made (or were killed), or have not started. Exit 0 when every task has finished (the stitch may run), 1 otherwise.");
+        var cmd = new Command("status", "Which tasks of the plan in --work have finished, are being made (or were killed), or have not started. Exit 0 when every task has finished (the stitch may run), 1 otherwise; 2 when --work holds no plan this wdb reads, 3 when its plan.json cannot be read or was changed (as the task and the stitch).");
         cmd.Options.Add(work);
         cmd.SetAction(p =>
         {
-            var (progress, error) = ClusterMerge.Status(p.GetValue(work)!);
+            var (progress, refused) = ClusterMerge.Status(p.GetValue(work)!);
             if (progress is null)
             {
-                Console.Error.WriteLine($"wdb cluster status: {error}");
-                return 2;
+                Console.Error.WriteLine($"wdb cluster status: {refused!.Error}");
+                return refused.ExitCode;
             }
             static string List(IReadOnlyList<int> tasks) => tasks.Count == 0 ? "none" : $"{ClusterMerge.Ranges(tasks)} ({tasks.Count})";
             Console.WriteLine($"plan: {progress.Rows:N0} rows in {progress.Tasks} tasks -> {progress.OutDir}");

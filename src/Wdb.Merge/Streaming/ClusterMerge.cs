@@ -359,11 +359,14 @@ public static class ClusterMerge
         public bool Complete => Done.Count == Tasks;
     }
 
-    /// <summary>The plan in <paramref name="work"/> and which of its tasks have finished, or why there is no plan to read.</summary>
-    public static (ClusterProgress? Progress, string? Error) Status(string work)
+    /// <summary>
+    /// The plan in <paramref name="work"/> and which of its tasks have finished, or why there is no plan to read, with the
+    /// exit code a task or the stitch would give for it (2 none or of another layout, 3 unreadable or changed).
+    /// </summary>
+    public static (ClusterProgress? Progress, MergeOutcome? Refused) Status(string work)
     {
         var (state, refused) = ClusterState.Load(work);
-        if (state is null) return (null, refused!.Error);
+        if (state is null) return (null, refused);
         string tasks = Path.Combine(work, ClusterState.TasksName);
         var names = Directory.Exists(tasks) ? Directory.GetDirectories(tasks).Select(Path.GetFileName).ToHashSet() : [];
         var done = new List<int>();

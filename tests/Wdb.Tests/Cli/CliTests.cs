@@ -320,6 +320,16 @@ public sealed class CliTests : IDisposable
         // Work beside or under the output's parent, not inside the output, is fine.
         var fine = WdbProcess.Run("cluster", "plan", data, "--out", Path.Combine(_dir, "w2", "out"), "--work", Path.Combine(_dir, "w2"), "--tasks", "2", "--quiet");
         Assert.True(fine.Exit == 0, fine.Stderr);
+        // Its plan.json changed (still JSON, one count edited): the status refuses it with the task's and the stitch's
+        // exit 3, not the 2 of a directory with no plan.
+        string planJson = Path.Combine(_dir, "w2", "plan.json");
+        File.WriteAllText(planJson, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(planJson), "\"rows\": 2\\b", "\"rows\": 3"));
+        foreach (var step in new[] { new[] { "status" }, ["task", "--task", "0"], ["stitch"] })
+        {
+            var refused = WdbProcess.Run(["cluster", .. step, "--work", Path.Combine(_dir, "w2")]);
+            Assert.True(refused.Exit == 3, $"{step[0]}: exit {refused.Exit}: {refused.Stderr}");
+            Assert.Contains("plan.json' was corrupted or changed since it was written", refused.Stderr);
+        }
     }
 
     [Fact]
