@@ -204,6 +204,7 @@ public static class MergeJob
         var footprints = scanCorners is not null
             ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
             : ScanFootprints.DeriveFromExtractions([sorted, NotDuplicates(filtered, filteredReasons, options.Threads)], options.Threads);
+        if (footprints.WideWarning() is string wide) log?.Invoke($"warning: {wide}");
         timer.Stop("footprints");
         var model = ModelOf(options);
         var ordered = GroupStages.Order(sorted, cgid, footprints, model, options, summary, timer, log, options.Progress,

@@ -56,6 +56,49 @@ public sealed class ScanFootprints
 
     public int ScanCount => _scanKey.Length;
 
+    /// <summary>
+    /// The widest a footprint may plausibly be (deg, along either axis of its box): a 2MASS survey scan covers 6 deg by
+    /// 8.5', a calibration scan 1 deg. Wider means rows of other scans under its id (two tables' ids colliding, a
+    /// survey (hemis, date, scan) id equal to another table's scan_key), and a box over all of them.
+    /// </summary>
+    public const double PlausibleDeg = 10;
+
+    /// <summary>
+    /// Scans whose box (margin included) spans more than <paramref name="limitDeg"/> along xi or eta, with both extents
+    /// in degrees, in scan key order.
+    /// </summary>
+    public IReadOnlyList<(long Key, double XiDeg, double EtaDeg)> Wider(double limitDeg)
+    {
+        var wide = new List<(long, double, double)>();
+        for (int s = 0; s < ScanCount; s++)
+        {
+            // The box is in the tangent plane: its angular extent along an axis is the difference of the edges' arctangents.
+            double xi = (Math.Atan(_xiMax[s]) - Math.Atan(_xiMin[s])) / Sky.DegToRad;
+            double eta = (Math.Atan(_etaMax[s]) - Math.Atan(_etaMin[s])) / Sky.DegToRad;
+            if (xi > limitDeg || eta > limitDeg) wide.Add((_scanKey[s], xi, eta));
+        }
+        wide.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        return wide;
+    }
+
+    /// <summary>
+    /// A warning line when some footprint is wider than <see cref="PlausibleDeg"/> (<see cref="Wider"/>): such a box
+    /// covers everything between the rows under its id, so `spos` may count that scan for groups it never looked at.
+    /// </summary>
+    public string? WideWarning()
+    {
+        var wide = Wider(PlausibleDeg);
+        if (wide.Count == 0) return null;
+        const int Named = 5;
+        string named = string.Join(", ", wide.Take(Named).Select(w =>
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{w.Key} ({w.XiDeg:F1} x {w.EtaDeg:F1} deg)")));
+        return $"{wide.Count:N0} scan footprint{(wide.Count == 1 ? " spans" : "s span")} more than {PlausibleDeg:F0} deg " +
+               $"(a 2MASS scan covers 6 deg by 8.5'): scan id {named}{(wide.Count > Named ? $" and {wide.Count - Named:N0} more" : "")}; " +
+               $"most likely rows of other scans share {(wide.Count == 1 ? "this id" : "these ids")} (two tables' scan_key values colliding, or a scan_key equal to a " +
+               "survey (hemis, date, scan) id), and each box covers everything between its rows, so spos may count a scan " +
+               "for groups it never looked at; give each scan its own id, or the footprints with --scans";
+    }
+
     private ScanFootprints(int scans)
     {
         _scanKey = new long[scans];

@@ -457,6 +457,7 @@ public static class ZoneMerge
                 ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
                 : FootprintsOf(_runs, blockRows, FootprintColumns(_duplicateKeys.Count > 0),
                     rows => WithoutDuplicates(rows, _duplicateKeys, options.Threads), options.Threads, n => Interlocked.Add(ref read, n));
+            if (_footprints.WideWarning() is string wide) log?.Invoke($"warning: {wide}");
             timer.Stop("footprints");
             return null;
         }

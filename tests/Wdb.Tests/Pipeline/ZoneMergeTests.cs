@@ -92,6 +92,29 @@ public sealed class ZoneMergeTests : IDisposable
         return [a, b];
     }
 
+    /// <summary>
+    /// Rows 30 deg apart under one scan id (two tables' ids colliding): held whole or in zones, the run warns with the
+    /// id and the box's extent, and its tables are those of a run that did not warn; the generated tile and survey
+    /// strip, real scans, give no such warning.
+    /// </summary>
+    [Fact]
+    public void A_scan_id_shared_by_rows_far_apart_is_warned_of_held_whole_and_in_zones()
+    {
+        string collided = _s.PathOf("collided.csv");
+        File.WriteAllText(collided, "cntr,scan_key,ra,dec\n1,5,10.0,0.0\n2,6,10.0001,0.0\n3,5,10.0,30.0\n4,6,40.0,30.0\n5,7,10.0,30.0001\n");
+        foreach (int zoneRows in new[] { 0, 2 })
+        {
+            var lines = new List<string>();
+            Assert.Null(Merge([collided], _s.PathOf($"collided-{zoneRows}"), zoneRows, log: lines.Add).Error);
+            var warning = Assert.Single(lines, l => l.Contains("scan footprint"));
+            Assert.StartsWith("warning: 2 scan footprints span more than 10 deg (a 2MASS scan covers 6 deg by 8.5'): scan id 5 (0.0 x 30.0 deg), 6 (", warning);
+        }
+        Assert.True(Sha256(_s.PathOf("collided-0/groups.fb")) == Sha256(_s.PathOf("collided-2/groups.fb")));
+        var quiet = new List<string>();
+        Assert.Null(Merge(Inputs(), _s.PathOf("real"), zoneRows: 0, log: quiet.Add).Error);
+        Assert.DoesNotContain(quiet, l => l.Contains("scan footprint"));
+    }
+
     [Fact]
     public void Zone_merge_writes_the_bytes_of_the_in_memory_merge_for_any_zone_size()
     {

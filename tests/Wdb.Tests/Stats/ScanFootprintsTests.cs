@@ -379,6 +379,40 @@ public class ScanFootprintsTests
         Assert.Throws<InvalidOperationException>(() => builder.Build());
     }
 
+    /// <summary>
+    /// A survey tile (8.5' x 6 deg) and a calibration tile are plausible; one id over rows 40 deg apart (two scans'
+    /// ids colliding) is not: its box spans the 40 deg between them (the strips' 1 deg ends and the 2" margins too).
+    /// </summary>
+    [Fact]
+    public void A_footprint_wider_than_any_2mass_scan_is_named_with_its_extent()
+    {
+        var b = new ExtractionBlock();
+        long c = 1;
+        AddStrip(b, ref c, 3, 10.0, 20.0, 510, 6 * 3600);    // a survey tile
+        AddStrip(b, ref c, 4, 12.0, 20.0, 510, 3600);        // a calibration tile
+        AddStrip(b, ref c, 9, 200.0, 0.0, 510, 3600);        // one id, two places: dec -0.5..0.5 and 39.5..40.5
+        AddStrip(b, ref c, 9, 200.0, 40.0, 510, 3600);
+        var f = ScanFootprints.DeriveFromExtractions(b);
+        var wide = Assert.Single(f.Wider(ScanFootprints.PlausibleDeg));
+        Assert.Equal(9, wide.Key);
+        // The 2" margins are added in the tangent plane, so 20.5 deg from its centre they shrink by cos^2 (to 1.76").
+        Assert.InRange(wide.EtaDeg, 41.0 + 2 * 1.7 * Arcsec, 41.0 + 4 * Arcsec);
+        Assert.InRange(wide.XiDeg, 0.1, 0.2);                // 510" + 4" at the centre, wider (gnomonic) 20 deg off it
+        // The survey tile is 6 deg + 4" tall: named only under a lower limit.
+        Assert.Equal([3L, 9L], f.Wider(5).Select(w => w.Key));
+        // (AddStrip's offsets are in its tangent plane: 3 deg there is 2.997 deg on the sky.)
+        Assert.InRange(f.Wider(5)[0].EtaDeg, 5.99, 6.0 + 4 * Arcsec);
+        string warning = f.WideWarning()!;
+        Assert.StartsWith("1 scan footprint spans more than 10 deg (a 2MASS scan covers 6 deg by 8.5'): scan id 9 (0.2 x 41.0 deg); " +
+            "most likely rows of other scans share this id", warning);
+        Assert.Contains("spos may count a scan for groups it never looked at", warning);
+        var tiles = new ExtractionBlock();
+        c = 1;
+        AddStrip(tiles, ref c, 3, 10.0, 20.0, 510, 6 * 3600);
+        AddStrip(tiles, ref c, 4, 12.0, 20.0, 510, 3600);
+        Assert.Null(ScanFootprints.DeriveFromExtractions(tiles).WideWarning());
+    }
+
     [Fact]
     public void No_blocks_give_no_footprints()
     {
