@@ -148,7 +148,7 @@ public static class TableColumns
         {
             Long<MemberRecord>("gcntr", "", "group id", r => r.Gcntr),
             Long<MemberRecord>("cntr", "", "extraction id in the input table", r => r.Cntr, "meta.id;meta.main"),
-            Long<MemberRecord>("scan_key", "", "scan identity", r => r.ScanKey),
+            Long<MemberRecord>("scan_key", "", "scan identity: the input's scan_key, or a survey row's (hemis, date, scan) as (yymmdd * 2 + h) * 1000000 + scan, h = 0 for N, 1 for S", r => r.ScanKey),
             Double<MemberRecord>("jdate", "d", "Julian date of the observation", r => r.JDate),
             Double<MemberRecord>("ra", "deg", "RA (J2000)", r => r.Ra, "pos.eq.ra;meta.main"),
             Double<MemberRecord>("dec", "deg", "Dec (J2000)", r => r.Dec, "pos.eq.dec;meta.main"),

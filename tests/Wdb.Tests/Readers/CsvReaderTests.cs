@@ -20,6 +20,7 @@ public class CsvReaderTests
         Assert.Equal(1, b.Cntr[0]);
         Assert.Equal(3, b.Line[0]);
         Assert.Equal(ScanKeys.FromSurvey((byte)'n', 981002, 12), b.ScanKey[0]);
+        Assert.Equal(1_962_004_000_012L, b.ScanKey[0]);   // as COLUMNS.md tells users: (981002 * 2 + 0) * 10^6 + 12
         Assert.Equal(10.5, b.Ra[0]);
         Assert.Equal(-20.25, b.Dec[0]);
         Assert.Equal(15.5f, b[Band.J].Mag[0]);
@@ -50,6 +51,7 @@ public class CsvReaderTests
         // Line 7 (after two blank lines): upper-case hemisphere, NULL magnitude, absent truth.
         Assert.Equal(7, b.Line[2]);
         Assert.Equal(ScanKeys.FromSurvey((byte)'s', 981002, 13), b.ScanKey[2]);
+        Assert.Equal(1_962_005_000_013L, b.ScanKey[2]);   // S: (981002 * 2 + 1) * 10^6 + 13
         Assert.True(float.IsNaN(b[Band.J].Mag[2]));
         Assert.Equal(-1, b.Truth[2]);
         Assert.Equal(-1, b.Ndet[2]);
