@@ -37,7 +37,6 @@ internal static class MergeCommand
                     $"({string.Join(", ", s.StageSeconds.Select(kv => $"{kv.Key} {kv.Value:F2}"))}) -> {options.OutDir}");
             // Timings from `dotnet run` or a build folder include the JIT's start-up, which the published
             // build does not pay (bench/NOTES.md 63): say so where someone may be benchmarking it.
-            if (!q && MergeJob.NotInWarning(options, s) is string warning) Console.Error.WriteLine($"wdb merge: warning: {warning}");
             if (!q && s.Runtime.Build == RuntimeSummary.Jitted)
                 Console.Error.WriteLine($"wdb merge: note: this build is jitted ({s.Runtime.JitMethods:N0} methods compiled in {s.Runtime.JitSeconds:F2} s); " +
                     "./run.sh publish (run.ps1 publish on Windows) makes the precompiled build the README's timings come from");

@@ -43,6 +43,11 @@ public sealed class RunSummary
     public long UnresolvedCandidateGroups { get; set; }
     public string Device { get; set; } = "";
     public Dictionary<string, object> Parameters { get; set; } = new();
+    /// <summary>
+    /// What the run warned of, in the order said (each as its log line says it, less "warning: "): kept here for the runs
+    /// whose log nobody reads (--quiet, a batch job). A cluster's stitch keeps its plan's and its tasks' too.
+    /// </summary>
+    public List<string> Warnings { get; set; } = new();
     public Dictionary<string, double> StageSeconds { get; set; } = new();
     /// <summary>
     /// CPU seconds the whole process spent during each stage (every thread: the stage's own, the

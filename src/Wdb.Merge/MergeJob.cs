@@ -136,7 +136,7 @@ public static class MergeJob
         if (ReadScanTable(options, out var scanCorners) is MergeOutcome badScans) return badScans;
         if (CatalogueRefusal(options) is MergeOutcome badCatalogues) return badCatalogues;
         var zones = Streaming.ZoneMerge.Plan(options, expected);
-        WarnOfDiskSpace(options, zones?.EstimatedRows ?? expected.Sum(), zones is not null, log);
+        WarnOfDiskSpace(options, summary, zones?.EstimatedRows ?? expected.Sum(), zones is not null, log);
         if (zones is null && options.ZoneRows is null && log is not null)
         {
             var pipes = new List<string>();
@@ -204,7 +204,7 @@ public static class MergeJob
         var footprints = scanCorners is not null
             ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
             : ScanFootprints.DeriveFromExtractions([sorted, NotDuplicates(filtered, filteredReasons, options.Threads)], options.Threads);
-        if (footprints.WideWarning() is string wide) log?.Invoke($"warning: {wide}");
+        if (footprints.WideWarning() is string wide) Warn(summary, log, wide);
         timer.Stop("footprints");
         var model = ModelOf(options);
         var ordered = GroupStages.Order(sorted, cgid, footprints, model, options, summary, timer, log, options.Progress,
@@ -241,14 +241,20 @@ public static class MergeJob
     /// A warning line for each file system the run's outputs (and the zone merge's spill) may not fit
     /// on (<see cref="DiskSpace"/>): said before the work, not found at its end.
     /// </summary>
-    private static void WarnOfDiskSpace(MergeOptions options, long rows, bool zones, Action<string>? log)
+    private static void WarnOfDiskSpace(MergeOptions options, RunSummary summary, long rows, bool zones, Action<string>? log)
     {
-        if (log is null) return;
         string outParent = OutputWriter.ParentOf(options.OutDir);
         var needs = new List<DiskSpace.Need> { new(outParent, rows * DiskSpace.OutputBytesPerRow, "the outputs") };
         if (zones) needs.Add(new(Streaming.ZoneMerge.SpillParent(options), rows * DiskSpace.SpillBytesPerRow, "the zone merge's spill"));
         foreach (string warning in DiskSpace.Shortfalls(needs, DiskSpace.Of))
-            log($"warning: {warning}");
+            Warn(summary, log, warning);
+    }
+
+    /// <summary>Says <paramref name="warning"/> on the log and keeps it in summary.json's `warnings`.</summary>
+    internal static void Warn(RunSummary summary, Action<string>? log, string warning)
+    {
+        summary.Warnings.Add(warning);
+        log?.Invoke($"warning: {warning}");
     }
 
     /// <summary>
@@ -400,7 +406,7 @@ public static class MergeJob
         if (ReadCatalogues(ref options, summary, log, keep: inputsSky.Within(reach).Holds, notInZones: notInZones, associateZones: associateZones)
             is MergeOutcome bad) return bad;
         if (notInZones is null && associateZones is null)
-            WarnOfCatalogueMemory(options, (options.Filters.Catalogue?.Rows ?? 0L) + (options.Associations?.Rows ?? 0L), zones: false, log);
+            WarnOfCatalogueMemory(options, summary, (options.Filters.Catalogue?.Rows ?? 0L) + (options.Associations?.Rows ?? 0L), zones: false, log);
         timer.Stop("catalogues");
         return null;
     }
@@ -435,11 +441,11 @@ public static class MergeJob
     /// at their peak: the zone merge bounds its own memory, not theirs. A cluster's tasks hold only their zones' rows.
     /// </summary>
     /// <param name="rows">The rows held at once: all those near the inputs, held whole; the largest zone's, in zones.</param>
-    internal static void WarnOfCatalogueMemory(MergeOptions options, long rows, bool zones, Action<string>? log)
+    internal static void WarnOfCatalogueMemory(MergeOptions options, RunSummary summary, long rows, bool zones, Action<string>? log)
     {
         long bytes = rows * CatalogueBytesPerRow, budget = Streaming.ZoneMerge.MemoryBudget(options);
-        if (log is not null && bytes > budget / 2)
-            log($"warning: the --not-in and --associate catalogues' {rows:N0} rows near the inputs{(zones ? " in the largest zone" : "")}, held in memory, " +
+        if (bytes > budget / 2)
+            Warn(summary, log, $"the --not-in and --associate catalogues' {rows:N0} rows near the inputs{(zones ? " in the largest zone" : "")}, held in memory, " +
                 $"take about {ByteSize.Format(bytes)} at their peak, over half of the {ByteSize.Format(budget)} this run plans for" +
                 (zones ? "; smaller zones (--zone-rows) hold fewer" : "; zones (--zone-rows N) hold them a zone at a time"));
     }
@@ -571,6 +577,7 @@ public static class MergeJob
         Action<string>? log, (string Name, Func<long>? RowsDone, long RowsExpected)? firstStage = null)
     {
         AddUpRows(summary);
+        if (NotInWarning(options, summary) is string notIn) Warn(summary, log, notIn);
         // Copied: the writer adds its tables' time to the summary it writes, and the timer then
         // measures the whole stage itself (a shared dictionary once counted the tables twice).
         timer.CopyTo(summary);

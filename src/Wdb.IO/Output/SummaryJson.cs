@@ -46,6 +46,9 @@ internal static class SummaryJson
                 }
             }
             w.WriteEndObject();
+            w.WriteStartArray("warnings");
+            foreach (string warning in s.Warnings) w.WriteStringValue(warning);
+            w.WriteEndArray();
             Numbers(w, "stage_seconds", s.StageSeconds);
             Numbers(w, "stage_cpu_seconds", s.StageCpuSeconds);
             Numbers(w, "stage_system_cpu_seconds", s.StageSystemCpuSeconds);

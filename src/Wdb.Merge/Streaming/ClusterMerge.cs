@@ -282,9 +282,7 @@ public static class ClusterMerge
         try
         {
             Directory.CreateDirectory(stitch);
-            var outcome = StitchInto(state, options, work, stitch, log);
-            if (outcome.Summary is { } summary && MergeJob.NotInWarning(options, summary) is string warning) log?.Invoke($"warning: {warning}");
-            return outcome;
+            return StitchInto(state, options, work, stitch, log);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -420,6 +418,9 @@ public static class ClusterMerge
         if (task.Device.Length > 0)
             foreach (string d in task.Device.Split("; then ")) into.Device = MergeJob.DevicesSoFar(into.Device, d);
         AddStages(into, task, stage => stage);
+        // A task's warnings once each: tasks of one plan may say the same (the same disk).
+        foreach (string warning in task.Warnings)
+            if (!into.Warnings.Contains(warning)) into.Warnings.Add(warning);
     }
 
     private static void AddCounts(Dictionary<string, long> into, Dictionary<string, long> from)

@@ -276,7 +276,7 @@ public static class ZoneMerge
             var outcome = MergeJob.ReadCataloguesNear(ref options, summary, _inputsSky, timer, log, _zoneNotIn, _zoneAssociate);
             _zoneNotIn?.EndWrites();
             _zoneAssociate?.EndWrites();
-            if (outcome is null) MergeJob.WarnOfCatalogueMemory(options, (_zoneNotIn?.LargestZone ?? 0) + (_zoneAssociate?.LargestZone ?? 0), zones: true, log);
+            if (outcome is null) MergeJob.WarnOfCatalogueMemory(options, summary, (_zoneNotIn?.LargestZone ?? 0) + (_zoneAssociate?.LargestZone ?? 0), zones: true, log);
             return outcome;
         }
 
@@ -457,7 +457,7 @@ public static class ZoneMerge
                 ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
                 : FootprintsOf(_runs, blockRows, FootprintColumns(_duplicateKeys.Count > 0),
                     rows => WithoutDuplicates(rows, _duplicateKeys, options.Threads), options.Threads, n => Interlocked.Add(ref read, n));
-            if (_footprints.WideWarning() is string wide) log?.Invoke($"warning: {wide}");
+            if (_footprints.WideWarning() is string wide) MergeJob.Warn(summary, log, wide);
             timer.Stop("footprints");
             return null;
         }

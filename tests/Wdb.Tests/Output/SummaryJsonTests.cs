@@ -36,6 +36,8 @@ public class SummaryJsonTests
         s.Parameters["block_rows"] = 1 << 23;
         s.Parameters["zones"] = 11L;
         s.Parameters["min_snr"] = 0.1;
+        s.Warnings.Add("1 scan footprint spans more than 10 deg (a 2MASS scan covers 6 deg by 8.5'): scan id 5 (0.0 x 30.0 deg)");
+        s.Warnings.Add("a \"quoted\" path and a line\nbreak");
         s.StageSeconds["read"] = 0.4119;
         s.StageSeconds["link"] = double.NaN;
         s.StageSeconds["write"] = double.PositiveInfinity;

@@ -383,12 +383,20 @@ public sealed class NotInCatalogueTests : IDisposable
         Assert.Null(keyed.Error);
         Assert.Empty(LeftOut(_s.PathOf("out-key")));
         Assert.Contains("--not-in-any-scan", MergeJob.NotInWarning(options, keyed.Summary!));
+        Assert.Equal([MergeJob.NotInWarning(options, keyed.Summary!)], WarningsIn(_s.PathOf("out-key")));   // kept for --quiet runs
 
         // On position alone every scan's row at that place goes, and the warning has no cause.
         options = Options([wdb], _s.PathOf("out-any"), new FilterOptions(NotIn: new NotInCatalogues([byKey], AnyScan: true)));
         var any = MergeJob.Run(options);
         Assert.Equal([(0, 2L), (0, 4L), (0, 5L)], LeftOut(_s.PathOf("out-any")).Order().ToArray());
         Assert.Null(MergeJob.NotInWarning(options, any.Summary!));
+        Assert.Empty(WarningsIn(_s.PathOf("out-any")));
+    }
+
+    private static List<string> WarningsIn(string outDir)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outDir, "summary.json")));
+        return doc.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
     }
 
     [Fact]

@@ -93,26 +93,32 @@ public sealed class ZoneMergeTests : IDisposable
     }
 
     /// <summary>
-    /// Rows 30 deg apart under one scan id (two tables' ids colliding): held whole or in zones, the run warns with the
-    /// id and the box's extent, and its tables are those of a run that did not warn; the generated tile and survey
-    /// strip, real scans, give no such warning.
+    /// Rows 30 deg apart under one scan id (two tables' ids colliding): held whole, in zones and on a cluster, the run
+    /// warns with the ids and the boxes' extents, on its log and in summary.json's `warnings` (a --quiet run's only
+    /// record), and its tables are the same; the generated tile and survey strip, real scans, give no such warning.
     /// </summary>
     [Fact]
-    public void A_scan_id_shared_by_rows_far_apart_is_warned_of_held_whole_and_in_zones()
+    public void A_scan_id_shared_by_rows_far_apart_is_warned_of_on_the_log_and_in_the_summary()
     {
         string collided = _s.PathOf("collided.csv");
         File.WriteAllText(collided, "cntr,scan_key,ra,dec\n1,5,10.0,0.0\n2,6,10.0001,0.0\n3,5,10.0,30.0\n4,6,40.0,30.0\n5,7,10.0,30.0001\n");
-        foreach (int zoneRows in new[] { 0, 2 })
+        const string Expected = "2 scan footprints span more than 10 deg (a 2MASS scan covers 6 deg by 8.5'): scan id 5 (0.0 x 30.0 deg), 6 (";
+        var lines = new List<string>();
+        string reference = _s.PathOf("collided-whole");
+        Assert.Null(Merge([collided], reference, zoneRows: 0, log: lines.Add).Error);
+        Assert.StartsWith("warning: " + Expected, Assert.Single(lines, l => l.Contains("scan footprint")));
+        var options = new MergeOptions { Inputs = [collided], OutDir = "x", Device = "cpu", Threads = 2 };
+        var (outDirs, _) = AssertZonesAndClusterMatch(_s, options, reference, zoneRows: [2], tasks: 2);
+        foreach (string outDir in outDirs.Prepend(reference))
         {
-            var lines = new List<string>();
-            Assert.Null(Merge([collided], _s.PathOf($"collided-{zoneRows}"), zoneRows, log: lines.Add).Error);
-            var warning = Assert.Single(lines, l => l.Contains("scan footprint"));
-            Assert.StartsWith("warning: 2 scan footprints span more than 10 deg (a 2MASS scan covers 6 deg by 8.5'): scan id 5 (0.0 x 30.0 deg), 6 (", warning);
+            var warnings = Summary(outDir).GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
+            Assert.StartsWith(Expected, Assert.Single(warnings));
         }
-        Assert.True(Sha256(_s.PathOf("collided-0/groups.fb")) == Sha256(_s.PathOf("collided-2/groups.fb")));
         var quiet = new List<string>();
-        Assert.Null(Merge(Inputs(), _s.PathOf("real"), zoneRows: 0, log: quiet.Add).Error);
+        string real = _s.PathOf("real");
+        Assert.Null(Merge(Inputs(), real, zoneRows: 0, log: quiet.Add).Error);
         Assert.DoesNotContain(quiet, l => l.Contains("scan footprint"));
+        Assert.Equal(0, Summary(real).GetProperty("warnings").GetArrayLength());
     }
 
     [Fact]
