@@ -129,6 +129,9 @@ public readonly record struct ReliabilityEvidence(
         return Math.Clamp(sdet, 0, spos) / (double)spos;
     }
 
-    /// <summary>`mp_flg` set: stored either as the character '1' or as the value 1.</summary>
-    public static bool IsMinorPlanet(byte mpFlg) => mpFlg == (byte)'1' || mpFlg == 1;
+    /// <summary>
+    /// `mp_flg` = 1 (docs/reliability.md). The readers store the integer the column holds, so 49 is an mp_flg of 49,
+    /// not the character '1'.
+    /// </summary>
+    public static bool IsMinorPlanet(byte mpFlg) => mpFlg == 1;
 }

@@ -49,7 +49,7 @@ public class ReliabilityModelTests
         // in no group at all: scored as unconfirmable, as row 7
         d.Add(-1, "000", -1, [null, null, 4f]);
         // a known minor planet in a group detected once of 30: confirmation is ignored -> as row 7
-        d.Add(9, "000", -1, [null, null, 4f], mpFlg: (byte)'1'); d.Group(9, 1, 30);
+        d.Add(9, "000", -1, [null, null, 4f], mpFlg: 1); d.Group(9, 1, 30);
         // upper-case letter this code does not know still marks an artifact: -0.5 - 3 = -3.5 -> 0.0293 -> 0
         d.Add(10, "00X", -1, [null, null, 4f]);
         // no band detected: 1 - 3 (0 bands) - 0.3 (snr unknown) = -2.3 -> 0.0911 -> 0
@@ -62,6 +62,19 @@ public class ReliabilityModelTests
         Assert.Equal(9, ReliabilityModel.Default.ScoreOf(e));
         var e5 = ReliabilityEvidence.Of(d.Block, 5, 2, 3, 2);
         Assert.Equal(1 / (1 + Math.Exp(-0.3)), ReliabilityModel.Default.Probability(e5), 12);
+    }
+
+    [Theory]
+    [InlineData(1, 3)]      // a minor planet: unconfirmable, 1 - 0.5 (1 band) - 1 (snr 4) = -0.5 -> 3
+    [InlineData(49, 0)]     // mp_flg 49 (the code of the character '1') is not 1: detected 1 of 30, -0.5 - 2.5 -> 0
+    [InlineData(0, 0)]
+    [InlineData(2, 0)]
+    public void OnlyMpFlgOneIsAMinorPlanet(byte mpFlg, byte score)
+    {
+        var d = new ReliabilityTestData();
+        d.Add(1, "000", -1, [null, null, 4f], mpFlg: mpFlg); d.Group(1, 1, 30);
+
+        Assert.Equal([score], d.Score(ReliabilityModel.Default));
     }
 
     [Theory]
@@ -194,7 +207,7 @@ public class ReliabilityModelTests
             var snr = new float?[3];
             for (int b = 0; b < 3; b++) snr[b] = rng.Next(3) == 0 ? null : rng.Next(10) == 0 ? float.NaN : (float)(rng.NextDouble() * 40);
             bool grouped = rng.Next(10) != 0;
-            int row = d.Add(grouped ? t : -1, new string(cc), ndet, snr, mpFlg: rng.Next(20) == 0 ? (byte)'1' : (byte)'0');
+            int row = d.Add(grouped ? t : -1, new string(cc), ndet, snr, mpFlg: (byte)(rng.Next(20) == 0 ? 1 : rng.Next(3) * 24));
             if (rng.Next(10) == 0) d.Block.Bands[rng.Next(3)].RdFlg[row] = (byte)'0';
             int spos = rng.Next(0, 15), sdet = rng.Next(0, spos + 3);
             if (grouped) d.Group(t, sdet, spos);
