@@ -25,8 +25,8 @@ case "${1:-}" in
     # outputs; xxh128sum (xxhash) checks summary.json's checksums; STILTS (stilts, with a Java
     # runtime: ~20 s to install) cross-matches as `wdb associate` does and validates the Parquet
     # exports' VOTable metadata; Debian's python3 with numpy (python3-numpy) runs
-    # tests/independent/group_stats.py and reliability_scores.py, which recompute the group statistics and the
-    # reliability scores from the docs.
+    # tests/independent/group_stats.py, confusion_split.py and reliability_scores.py, which recompute the group
+    # statistics, the split of confused groups and the reliability scores from the docs.
     missing=""
     command -v flatc >/dev/null 2>&1 || missing="$missing flatbuffers-compiler"
     command -v xxh128sum >/dev/null 2>&1 || missing="$missing xxhash"
