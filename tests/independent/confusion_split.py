@@ -10,7 +10,7 @@ The inputs are the CSV files the merge read (`wdb gen survey|caltile` output); e
 `wdb export M --table extractions --format csv` (cntr -> cgid, gcntr; -1 for a filtered row) and
 groups.csv is `wdb export M --table groups --format csv` (gcntr -> confused, unresolved: the
 extractions table has no confusion flag). wdb's cgid are taken as the candidate groups (the
-friends-of-friends components are checked elsewhere, bench/run.sh against scipy); for every
+friends-of-friends components are checked by fof_components.py); for every
 candidate group this script decides again whether it is confused and, if so, splits it, and
 compares each row's gcntr and its group's confused and unresolved flags with wdb's.
 Exit 0 on full agreement, 1 otherwise (the first disagreeing candidate groups are printed with
