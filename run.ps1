@@ -20,7 +20,7 @@ switch ($Verb) {
     Write-Host "outputs: example/merged (FlatBuffers + summary.json), example/groups.csv"
   }
   "test" {
-    # flatc, xxh128sum, STILTS and /usr/bin/python3 with numpy are optional on Windows: the tests that need them are
+    # flatc, xxh128sum, STILTS and /usr/bin/python3 with numpy and scipy are optional on Windows: the tests that need them are
     # reported as skipped.
     dotnet test Wdb.sln -c Release --nologo
     exit $LASTEXITCODE
