@@ -20,8 +20,8 @@ switch ($Verb) {
     Write-Host "outputs: example/merged (FlatBuffers + summary.json), example/groups.csv"
   }
   "test" {
-    # flatc, xxh128sum, STILTS and /usr/bin/python3 with numpy and scipy are optional on Windows: the tests that need them are
-    # reported as skipped.
+    # flatc, xxh128sum, STILTS and /usr/bin/python3 with numpy, scipy, astropy and pandas are optional on Windows: the
+    # tests that need them are reported as skipped.
     dotnet test Wdb.sln -c Release --nologo
     exit $LASTEXITCODE
   }

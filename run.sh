@@ -24,15 +24,19 @@ case "${1:-}" in
     # the tests that need them are reported as skipped): flatc (flatbuffers-compiler) decodes our
     # outputs; xxh128sum (xxhash) checks summary.json's checksums; STILTS (stilts, with a Java
     # runtime: ~20 s to install) cross-matches as `wdb associate` does and validates the Parquet
-    # exports' VOTable metadata; Debian's python3 with numpy and scipy (python3-numpy, python3-scipy) runs
-    # tests/independent/group_stats.py, confusion_split.py, reliability_scores.py and fof_components.py, which recompute
-    # the group statistics, the split of confused groups, the reliability scores and the candidate groups from the docs.
+    # exports' VOTable metadata and reads the IPAC exports; Debian's python3 with numpy and scipy (python3-numpy,
+    # python3-scipy) runs tests/independent/group_stats.py, confusion_split.py, reliability_scores.py and
+    # fof_components.py, which recompute the group statistics, the split of confused groups, the reliability scores and
+    # the candidate groups from the docs, and with astropy and pandas (python3-astropy, python3-pandas: ~30 s to
+    # install) export_readers.py, which reads our IPAC, CSV and Parquet exports with them and compares every value.
     missing=""
     command -v flatc >/dev/null 2>&1 || missing="$missing flatbuffers-compiler"
     command -v xxh128sum >/dev/null 2>&1 || missing="$missing xxhash"
     command -v stilts >/dev/null 2>&1 || missing="$missing stilts"
     /usr/bin/python3 -c "import numpy" >/dev/null 2>&1 || missing="$missing python3-numpy"
     /usr/bin/python3 -c "import scipy" >/dev/null 2>&1 || missing="$missing python3-scipy"
+    /usr/bin/python3 -c "import astropy" >/dev/null 2>&1 || missing="$missing python3-astropy"
+    /usr/bin/python3 -c "import pandas" >/dev/null 2>&1 || missing="$missing python3-pandas"
     if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null 2>&1 \
         || echo "note: could not install$missing; those cross-checks will be skipped"

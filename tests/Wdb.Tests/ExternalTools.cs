@@ -2,7 +2,8 @@ namespace Wdb.Tests;
 
 /// <summary>
 /// The independent tools some tests compare our outputs with: flatc (Debian's flatbuffers-compiler), xxh128sum
-/// (xxhash), STILTS (stilts) and python3 with numpy and scipy (python3-numpy, python3-scipy). `./run.sh test` installs them where it can.
+/// (xxhash), STILTS (stilts) and python3 with numpy, scipy, astropy and pandas (python3-numpy, python3-scipy,
+/// python3-astropy, python3-pandas). `./run.sh test` installs them where it can.
 /// A test whose whole point is the comparison is reported as skipped, with the package to install, when its tool is
 /// missing: it must not count as passed for a check it never made.
 /// </summary>

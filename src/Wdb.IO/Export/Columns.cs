@@ -68,6 +68,9 @@ public static class TableColumns
         sb.Append("which TOPCAT, STILTS and astropy's `parquet.votable` format read), and again as JSON under\n");
         sb.Append($"`{ParquetTable.ColumnsKey}` (kind, unit, meaning), the table's name under `{ParquetTable.TableKey}`. UCDs: the main\n");
         sb.Append("position `pos.eq.ra;meta.main`, `pos.eq.dec;meta.main`, the row's id `meta.id;meta.main`.\n");
+        sb.Append("CSV has no types: pandas' read_csv reads a flag column of digits (rd_flg, cc_flg 0) as numbers and, by\n");
+        sb.Append("default, some 17-digit doubles off in the last digits; `dtype=str` for the char and text columns and\n");
+        sb.Append("`float_precision=\"round_trip\"` read every value as written (tests/independent/export_readers.py checks).\n");
         sb.Append("The group statistics, with every edge case (no ellipse, no sigma, groups of one), are defined in\n");
         sb.Append("docs/confusion.md, \"Statistics\"; tests/independent/group_stats.py recomputes them from these words.\n");
         sb.Append("Generated from src/Wdb.IO/Export/Columns.cs;\n");
