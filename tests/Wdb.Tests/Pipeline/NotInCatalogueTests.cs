@@ -383,7 +383,7 @@ public sealed class NotInCatalogueTests : IDisposable
         Assert.Null(keyed.Error);
         Assert.Empty(LeftOut(_s.PathOf("out-key")));
         Assert.Contains("--not-in-any-scan", MergeJob.NotInWarning(options, keyed.Summary!));
-        Assert.Equal([MergeJob.NotInWarning(options, keyed.Summary!)], WarningsIn(_s.PathOf("out-key")));   // kept for --quiet runs
+        Assert.Equal([MergeJob.NotInWarning(options, keyed.Summary!)!], WarningsIn(_s.PathOf("out-key")));   // kept for --quiet runs
 
         // On position alone every scan's row at that place goes, and the warning has no cause.
         options = Options([wdb], _s.PathOf("out-any"), new FilterOptions(NotIn: new NotInCatalogues([byKey], AnyScan: true)));
