@@ -101,11 +101,13 @@ public sealed class InterruptionTests : IDisposable
     {
         if (OperatingSystem.IsWindows()) return;   // kill -TERM: POSIX signals
         string input = _s.PathOf("sky.csv");
-        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 100_000, 22), input);
+        // Large enough, and on one thread, that the run held whole is still writing when the signal comes: its temporary
+        // output appears only at the write, which 100,000 sources on 16 cores finished before `kill` ran (exit 0).
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 300_000, 22), input);
         foreach (var (signal, code, zones) in new[] { ("TERM", 143, "0"), ("INT", 130, "30000"), ("TERM", 143, "30000") })
         {
             string outDir = _s.PathOf($"out-{signal}-{zones}");
-            using var p = StartWdb("merge", input, "--out", outDir, "--device", "cpu", "--zone-rows", zones, "--quiet");
+            using var p = StartWdb("merge", input, "--out", outDir, "--device", "cpu", "--zone-rows", zones, "--threads", "1", "--quiet");
             // Signalled once the run has made what it must then remove: the output's temporary sibling, or the zones' spill.
             string name = Path.GetFileName(outDir);
             var watch = Stopwatch.StartNew();
@@ -115,7 +117,7 @@ public sealed class InterruptionTests : IDisposable
             using (var kill = Process.Start("kill", [$"-{signal}", p.Id.ToString(Inv)])) kill.WaitForExit();
             string err = p.StandardError.ReadToEnd();
             p.WaitForExit();
-            Assert.True(p.ExitCode == code, $"SIGTERM/INT exit {p.ExitCode}: {err}");
+            Assert.True(p.ExitCode == code, $"SIG{signal}, --zone-rows {zones}: exit {p.ExitCode}: {err}");
             Assert.Contains($"wdb: stopped by SIG{signal}; its temporary files were removed", err);
             // Nothing of the run is left beside the output; the output itself only if the signal came after its publish.
             var left = Directory.GetFileSystemEntries(_s.Dir, $"{name}*").Where(e => e != outDir).ToList();
