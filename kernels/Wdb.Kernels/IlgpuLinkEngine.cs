@@ -91,6 +91,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         }
         Context? context = null;
         Accelerator? accelerator = null;
+        Device? found = null;
         try
         {
             context = Context.Create(builder =>
@@ -110,7 +111,6 @@ public sealed class IlgpuLinkEngine : ILinkEngine
                 IlgpuDevice.Cuda => AcceleratorType.Cuda,
                 _ => AcceleratorType.OpenCL,
             };
-            Device? found = null;
             foreach (var candidate in context.Devices)
             {
                 if (candidate.AcceleratorType == wanted) { found = candidate; break; }
@@ -118,7 +118,7 @@ public sealed class IlgpuLinkEngine : ILinkEngine
             if (found is null)
             {
                 context.Dispose();
-                whyNot = $"no {device} device";
+                whyNot = device == IlgpuDevice.OpenCL ? OpenClWhyNot(null, null) : $"no {device} device";
                 return null;
             }
             accelerator = found.CreateAccelerator(context);
@@ -129,10 +129,21 @@ public sealed class IlgpuLinkEngine : ILinkEngine
         {
             accelerator?.Dispose();
             context?.Dispose();
-            whyNot = $"{device}: {e.GetType().Name}: {e.Message}";
+            whyNot = device == IlgpuDevice.OpenCL ? OpenClWhyNot(found?.Name, e) : $"{device}: {e.GetType().Name}: {e.Message}";
             return null;
         }
     }
+
+    /// <summary>
+    /// Why OpenCL gave no engine, with what to do instead. ILGPU's OpenCL back end lists only devices of OpenCL 2.0, or
+    /// 3.0 with the generic address space, which NVIDIA's OpenCL lacks; and a listed device's compiler may still refuse
+    /// the kernels (pocl's CPU device did on the H200 machine, bench/NOTES.md 105), as <paramref name="error"/> says.
+    /// </summary>
+    public static string OpenClWhyNot(string? deviceName, Exception? error) => error is null
+        ? "no OpenCL device ILGPU can use (it needs OpenCL 2.0, or 3.0 with the generic address space; NVIDIA's OpenCL " +
+          "has not: use --device cuda on an NVIDIA GPU, --device cpu elsewhere)"
+        : $"the OpenCL device {(deviceName is null ? "" : $"'{deviceName}' ")}did not take wdb's kernels ({error.GetType().Name}: " +
+          $"{error.Message}; its compiler's own messages, if any, are above): use --device cuda on an NVIDIA GPU, --device cpu elsewhere";
 
     public const string NoCudaDriver = "Cuda: no CUDA driver library (libcuda.so.1 / nvcuda.dll) can be loaded";
 
