@@ -89,6 +89,11 @@ public sealed class IlgpuLinkEngine : ILinkEngine
             whyNot = NoCudaDriver;
             return null;
         }
+        if (device == IlgpuDevice.OpenCL && !OpenClLoaderPresent())
+        {
+            whyNot = NoOpenClLoader;
+            return null;
+        }
         Context? context = null;
         Accelerator? accelerator = null;
         Device? found = null;
@@ -147,12 +152,25 @@ public sealed class IlgpuLinkEngine : ILinkEngine
 
     public const string NoCudaDriver = "Cuda: no CUDA driver library (libcuda.so.1 / nvcuda.dll) can be loaded";
 
+    public const string NoOpenClLoader = "OpenCL: no OpenCL loader library (libOpenCL.so.1 / OpenCL.dll) can be loaded: " +
+        "use --device cuda on an NVIDIA GPU, --device cpu elsewhere";
+
     /// <summary>Whether the CUDA driver API library loads (the library ILGPU's CUDA back end calls into).</summary>
-    public static bool CudaDriverPresent()
+    public static bool CudaDriverPresent() => AnyLoads(OperatingSystem.IsWindows() ? ["nvcuda.dll"]
+        : OperatingSystem.IsLinux() ? ["libcuda.so.1", "libcuda.so"]
+        : []);
+
+    /// <summary>
+    /// Whether an OpenCL ICD loader loads (what ILGPU's OpenCL back end calls into): without one there is no OpenCL
+    /// device, which `--device opencl` can say before the input is read, as `cuda` does without its driver.
+    /// </summary>
+    public static bool OpenClLoaderPresent() => AnyLoads(OperatingSystem.IsWindows() ? ["OpenCL.dll"]
+        : OperatingSystem.IsLinux() ? ["libOpenCL.so.1", "libOpenCL.so"]
+        : OperatingSystem.IsMacOS() ? ["/System/Library/Frameworks/OpenCL.framework/OpenCL"]
+        : []);
+
+    private static bool AnyLoads(string[] names)
     {
-        string[] names = OperatingSystem.IsWindows() ? ["nvcuda.dll"]
-            : OperatingSystem.IsLinux() ? ["libcuda.so.1", "libcuda.so"]
-            : [];
         foreach (string name in names)
         {
             if (!System.Runtime.InteropServices.NativeLibrary.TryLoad(name, out nint handle)) continue;

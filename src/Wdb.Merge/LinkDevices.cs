@@ -63,6 +63,8 @@ public static class LinkDevices
             "auto" when !cudaPresent => PendingEngine.Ready(Create("cpu", threads)),
             "auto" when AutoStaysOnCpu(expectedRows) is string why => PendingEngine.Ready(Create("cpu", threads), why),
             "cuda" when !cudaPresent => PendingEngine.Ready((null, $"device 'cuda' is not available: {IlgpuLinkEngine.NoCudaDriver}")),
+            "opencl" when !IlgpuLinkEngine.OpenClLoaderPresent() =>
+                PendingEngine.Ready((null, $"device 'opencl' is not available: {IlgpuLinkEngine.NoOpenClLoader}")),
             "auto" => new PendingEngine(Task.Run(() => Create(lower, threads)), new CpuLinkEngine(threads)),
             "cuda" or "opencl" or "ilgpu-cpu" => new PendingEngine(Task.Run(() => Create(lower, threads))),
             _ => PendingEngine.Ready(Create(lower, threads)),

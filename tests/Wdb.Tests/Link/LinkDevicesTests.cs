@@ -46,6 +46,20 @@ public sealed class LinkDevicesTests : IDisposable
         Assert.IsType<CpuLinkEngine>(auto.Get().Engine);
     }
 
+    /// <summary>
+    /// Without an OpenCL loader there is no OpenCL device: `--device opencl` says so before the input is read (it said
+    /// "no OpenCL device" once the read had ended), as `cuda` does without its driver; CI has none.
+    /// </summary>
+    [Fact]
+    public void Opencl_without_its_loader_fails_at_once()
+    {
+        if (IlgpuLinkEngine.OpenClLoaderPresent()) return; // a machine with OpenCL: OpenClDeviceTests covers it
+        using var opencl = LinkDevices.Open("opencl");
+        Assert.Equal($"device 'opencl' is not available: {IlgpuLinkEngine.NoOpenClLoader}", opencl.FailedAlready);
+        Assert.Null(IlgpuLinkEngine.TryCreate(IlgpuDevice.OpenCL, out string? whyNot));
+        Assert.Equal(IlgpuLinkEngine.NoOpenClLoader, whyNot);
+    }
+
     [Fact]
     public void Auto_keeps_small_inputs_on_the_cpu_and_starts_a_gpu_for_large_or_unknown_ones()
     {
