@@ -152,7 +152,8 @@ public static class MergeJob
 
         // Read.
         var rejects = new List<RejectRecord>();
-        var (block, readError) = ReadInputs(options, expected, summary, rejects, log);
+        var surveyIds = new bool[options.Inputs.Count];
+        var (block, readError) = ReadInputs(options, expected, summary, rejects, surveyIds, log);
         if (readError is not null) return MergeOutcome.Fail(InputErrorExit, readError);
         timer.Stop("read");
         if (options.Filters.NotIn is not null || options.Associate is not null)
@@ -167,6 +168,11 @@ public static class MergeJob
         var duplicateRows = duplicates.Select(d => new DuplicateRow(block.FileIndex[d], block.Line[d], block.Cntr[d])).ToList();
         if (RejectDuplicates(options, summary, rejects, duplicateRows) is string duplicateError)
             return MergeOutcome.Fail(InputErrorExit, duplicateError);
+        if (ScanIdKinds.IfMixed(surveyIds) is { } kinds)
+        {
+            kinds.Add(block, duplicateRows.Select(d => (d.FileIndex, d.Line)).ToHashSet());
+            WarnOfSharedScanIds(options, summary, kinds, log);
+        }
 
         // Pre-merge filters.
         var reasons = PreMergeFilter.Reasons(block, options.Filters, options.Threads);
@@ -250,6 +256,12 @@ public static class MergeJob
             Warn(summary, log, warning);
     }
 
+    /// <summary>The warning of scan ids of both kinds (<see cref="ScanIdKinds.CollisionWarning"/>), when there are some.</summary>
+    internal static void WarnOfSharedScanIds(MergeOptions options, RunSummary summary, ScanIdKinds kinds, Action<string>? log)
+    {
+        if (kinds.CollisionWarning(options.Inputs) is string shared) Warn(summary, log, shared);
+    }
+
     /// <summary>Says <paramref name="warning"/> on the log and keeps it in summary.json's `warnings`.</summary>
     internal static void Warn(RunSummary summary, Action<string>? log, string warning)
     {
@@ -262,8 +274,9 @@ public static class MergeJob
     /// each is read straight into the block. Several at once (<see cref="FilesAtOnce"/>), the first
     /// still is, and each later one into a block of its own, appended when every file before it is in.
     /// </summary>
+    /// <param name="surveyIds">Set per input: whether its scan ids are survey ids (<see cref="FileReadResult.SurveyScanIds"/>).</param>
     private static (ExtractionBlock Block, string? Error) ReadInputs(MergeOptions options, long[] expected, RunSummary summary,
-        List<RejectRecord> rejects, Action<string>? log)
+        List<RejectRecord> rejects, bool[] surveyIds, Action<string>? log)
     {
         var inputs = options.Inputs;
         int atOnce = Wdb.IO.FilesAtOnce.Resolve(options.FilesAtOnce, inputs, options.Threads);
@@ -296,6 +309,7 @@ public static class MergeJob
         {
             error = AddInput(summary, rejects, read, log);
             if (error is not null) return false;
+            surveyIds[f] = read.SurveyScanIds;
             if (own[f] is { } rows)
             {
                 block.Append(rows);

@@ -54,6 +54,11 @@ public sealed class FileReadResult
     /// <summary>The bulk profile used (given or detected); null for IPAC and CSV.</summary>
     public string? Profile;
     /// <summary>
+    /// Its scan ids are survey (hemis, date, scan) triples packed by <see cref="Wdb.Core.ScanKeys.FromSurvey"/>, not `scan_key`
+    /// values: a run that mixes the two kinds checks that no id is of both (they would be taken for one scan).
+    /// </summary>
+    public bool SurveyScanIds;
+    /// <summary>
     /// Data rows seen: every non-blank line but a header's (IPAC's '\' lines and a CSV's '#' lines before its
     /// header are the header's); a '#' line among CSV rows or in a bulk file is a row, rejected.
     /// </summary>

@@ -25,7 +25,7 @@ internal sealed partial class RowDecoder
     public ColumnMap Map
     {
         get => _map;
-        set { _map = value; _destCapacity = -1; }
+        set { _map = value; _destCapacity = -1; Result.SurveyScanIds = value.SurveyScanId; }
     }
     private ColumnMap _map = null!;
     /// <summary>IPAC declared null value per field (4th header row); null entries = none declared.</summary>

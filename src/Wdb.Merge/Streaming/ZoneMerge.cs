@@ -236,6 +236,8 @@ public static class ZoneMerge
         private OnePassDuplicates? _onePass;
         private readonly HashSet<long> _placesInOnePass = new();
         private ScanFootprints? _footprints;
+        // Per input, whether its scan ids are survey ids (FileReadResult.SurveyScanIds): set by the partition.
+        private readonly bool[] _surveyIds = new bool[options.Inputs.Count];
         // The sky of the rows read, for the catalogues read after them (--not-in, --associate): made by
         // WithCataloguesAfterPartition, filled as the blocks are spilled.
         private SkyCoverage.Builder? _inputsSky;
@@ -325,7 +327,7 @@ public static class ZoneMerge
             // Its bitmap (a bit per cntr value: ~160 MB for a full-sky remerge) is held beside the zones.
             _onePass = new OnePassDuplicates(MemoryBudget(options) / 16, Math.Max(0, expected.Sum()));
             FilesAtOnce.Run(inputs.Count, atOnce, (f, ct) => ReadAndSpill(f, readOptions, atOnce == 1, ct),
-                (_, read) => (error = MergeJob.AddInput(summary, Rejects, read, log)) is null);
+                (f, read) => { _surveyIds[f] = read.SurveyScanIds; return (error = MergeJob.AddInput(summary, Rejects, read, log)) is null; });
             // The copies are a block each (~1 M rows): not kept through the zones.
             _handedBlocks.Clear();
             if (error is not null) return MergeOutcome.Fail(MergeJob.InputErrorExit, error);
@@ -453,6 +455,11 @@ public static class ZoneMerge
             // Every row is read twice (centres, then boxes): the display counts both passes.
             long read = 0;
             options.Progress?.Stage("scan footprints", scanCorners is null ? () => Interlocked.Read(ref read) : null, 2 * _runs.Rows);
+            if (ScanIdKinds.IfMixed(_surveyIds) is { } kinds)
+            {
+                ForEachSlice(_runs, blockRows, b => [b.ScanKey, b.FileIndex, b.Line], rows => kinds.Add(rows, _duplicateKeys));
+                MergeJob.WarnOfSharedScanIds(options, summary, kinds, log);
+            }
             _footprints = scanCorners is not null
                 ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
                 : FootprintsOf(_runs, blockRows, FootprintColumns(_duplicateKeys.Count > 0),

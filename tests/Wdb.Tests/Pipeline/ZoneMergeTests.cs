@@ -121,6 +121,70 @@ public sealed class ZoneMergeTests : IDisposable
         Assert.Equal(0, Summary(real).GetProperty("warnings").GetArrayLength());
     }
 
+    // A survey table (scan ids from hemis, date, scan) and a scan_key table; the survey's scan 45 of 990612 N is
+    // 1981224000045 packed (ScanKeys.FromSurvey).
+    private const string SurveyRows = "cntr,hemis,date,scan,ra,dec\n1,n,990612,45,10.0,0.0\n2,n,990612,45,10.01,0.0\n3,n,990612,46,10.0,0.01\n";
+
+    private static MergeOptions Mixed(params string[] inputs) => new() { Inputs = inputs, OutDir = "x", Device = "cpu", Threads = 2 };
+
+    /// <summary>
+    /// A survey id equal to another table's scan_key, within one field (so no footprint grows wide): held whole, in
+    /// zones and on a cluster, the run warns with the id decoded and a row of each kind, on its log and in
+    /// summary.json's `warnings`, and its tables are the same (the collision's effect is the merge's as before:
+    /// the two rows' group is split as a repeated scan).
+    /// </summary>
+    [Fact]
+    public void A_survey_id_equal_to_a_scan_key_is_warned_of_on_the_log_and_in_the_summary()
+    {
+        string survey = _s.PathOf("survey.csv"), calibration = _s.PathOf("cal.csv");
+        File.WriteAllText(survey, SurveyRows);
+        File.WriteAllText(calibration, "cntr,scan_key,ra,dec\n11,7,20.0,0.0\n12,1981224000045,10.00001,0.0\n13,1981224000045,10.0,0.02\n");
+        string expected = "1 scan id is both a survey (hemis, date, scan) id and a scan_key value: 1981224000045 " +
+                          $"(hemis n, date 990612, scan 45 at {survey}:2; scan_key at {calibration}:3). The rows of both are taken for one scan: ";
+        string reference = _s.PathOf("shared-whole"), zones = _s.PathOf("shared-zones");
+        foreach (var (outDir, zoneRows) in new[] { (reference, 0), (zones, 2) })
+        {
+            var lines = new List<string>();
+            Assert.Null(Merge([survey, calibration], outDir, zoneRows, log: lines.Add).Error);
+            Assert.StartsWith("warning: " + expected, Assert.Single(lines, l => l.Contains("scan id")));
+        }
+        Assert.Equal(1, Summary(reference).GetProperty("confused_candidate_groups").GetInt64());
+        var (outDirs, _) = AssertZonesAndClusterMatch(_s, Mixed(survey, calibration), reference, zoneRows: [2], tasks: 2);
+        foreach (string outDir in outDirs.Prepend(reference).Append(zones))
+        {
+            var warnings = Summary(outDir).GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
+            Assert.StartsWith(expected, Assert.Single(warnings));
+            Assert.Contains("if they are different scans, give that table scan_key values no survey id takes", warnings[0]);
+        }
+    }
+
+    /// <summary>
+    /// No warning when no id is of both kinds: mixed inputs whose scan_key values miss the survey's ids (the other
+    /// hemisphere's id of the same date and scan, another scan), or meet one only in a row rejected as a duplicate cntr;
+    /// nor when every input is of one kind, whatever ids they share (one kind's equal ids are one scan by design).
+    /// </summary>
+    [Fact]
+    public void No_scan_id_warning_without_an_id_of_both_kinds()
+    {
+        string survey = _s.PathOf("survey.csv"), apart = _s.PathOf("apart.csv"), keys = _s.PathOf("keys.csv"), again = _s.PathOf("again.csv");
+        File.WriteAllText(survey, SurveyRows);
+        // 1981225000045 is 990612 S scan 45; the last row's cntr 1 was read from the survey: rejected, its id not taken.
+        File.WriteAllText(apart, "cntr,scan_key,ra,dec\n11,1981225000045,10.00001,0.0\n12,1981224000047,10.0,0.02\n1,1981224000045,10.0,0.0\n");
+        File.WriteAllText(keys, "cntr,scan_key,ra,dec\n21,1981224000045,10.00001,0.0\n");
+        File.WriteAllText(again, SurveyRows.Replace("\n1,", "\n31,").Replace("\n2,", "\n32,").Replace("\n3,", "\n33,"));
+        foreach (var (name, inputs) in new[] { ("mixed", new[] { survey, apart }), ("keys", [keys, apart]), ("surveys", [survey, again]) })
+        {
+            string reference = _s.PathOf($"{name}-whole");
+            var lines = new List<string>();
+            Assert.Null(Merge(inputs, reference, zoneRows: 0, log: lines.Add).Error);
+            Assert.DoesNotContain(lines, l => l.Contains("warning"));
+            var (outDirs, _) = AssertZonesAndClusterMatch(_s, Mixed(inputs), reference, zoneRows: [2], tasks: 2);
+            foreach (string outDir in outDirs.Prepend(reference))
+                Assert.Equal(0, Summary(outDir).GetProperty("warnings").GetArrayLength());
+            foreach (string dir in outDirs.Append(_s.PathOf("work"))) Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void Zone_merge_writes_the_bytes_of_the_in_memory_merge_for_any_zone_size()
     {
