@@ -120,7 +120,7 @@ public sealed class ExtractionBlock
 
     private void PrepareDefaults()
     {
-        if (Count == Capacity) Resize(Capacity * 2);
+        if (Count == Capacity) Resize(Grown(Count + 1L));
         int n = Math.Min(Capacity - Count, DefaultRun);
         FillDefaults(Count, n);
         _clean = Count + n;
@@ -161,7 +161,7 @@ public sealed class ExtractionBlock
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         int first = Count;
-        if (first + n > Capacity) Resize(Math.Max(first + n, Capacity * 2));
+        if ((long)first + n > Capacity) Resize(Grown((long)first + n));
         if (fill) FillDefaults(first, n);
         Count = first + n;
         _clean = Math.Max(_clean, Count);
@@ -179,6 +179,18 @@ public sealed class ExtractionBlock
         foreach (var b in Bands) columns.AddRange([b.Mag, b.Sig, b.Snr, b.PhQual, b.RdFlg, b.BlFlg, b.CcFlg]);
         columns.AddRange([Ndet, Prox, MpFlg, GalContam, Truth, FileIndex, Line]);
         return columns.ToArray();
+    }
+
+    /// <summary>
+    /// The capacity to grow to for <paramref name="rows"/> rows: doubled, in 64 bits, up to the longest array. Doubling in
+    /// an int went negative past 2^30 rows (a table held whole at full-sky scale), and a sum past int.MaxValue once
+    /// left Count negative instead of failing.
+    /// </summary>
+    private int Grown(long rows)
+    {
+        if (rows > Array.MaxLength)
+            throw new InvalidOperationException($"a block holds at most {Array.MaxLength:N0} rows, {rows:N0} asked for: merge zone by zone (--zone-rows)");
+        return (int)Math.Clamp(2L * Capacity, rows, Array.MaxLength);
     }
 
     /// <summary>Ensures room for <paramref name="capacity"/> rows.</summary>
@@ -443,7 +455,7 @@ public sealed class ExtractionBlock
     public void Append(ExtractionBlock other, int threads)
     {
         int at = Count, n = other.Count;
-        if (at + n > Capacity) Resize(Math.Max(at + n, Capacity * 2));   // doubling: appends come chunk after chunk
+        if ((long)at + n > Capacity) Resize(Grown((long)at + n));   // doubling: appends come chunk after chunk
         Array[] from = other.Columns(), to = Columns();
         if (n < ParallelGatherRows || Threads.Resolve(threads) == 1)
             for (int c = 0; c < from.Length; c++) Array.Copy(from[c], 0, to[c], at, n);

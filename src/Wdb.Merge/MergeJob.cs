@@ -110,6 +110,8 @@ public static class MergeJob
             return MergeOutcome.Fail(InputErrorExit, $"--files-at-once must be 0 (chosen by the inputs) or positive, got {options.FilesAtOnce}");
         if (options.ZoneRows < 0)
             return MergeOutcome.Fail(InputErrorExit, $"--zone-rows must be 0 (whole table) or positive, got {options.ZoneRows}");
+        if (options.ZoneRows > Streaming.ZoneMerge.MostRowsAtOnce)
+            return MergeOutcome.Fail(InputErrorExit, $"--zone-rows must be at most {Streaming.ZoneMerge.MostRowsAtOnce:N0} (a zone's column is one span of bytes), got {options.ZoneRows:N0}");
         if (options.MemoryBytes <= 0)
             return MergeOutcome.Fail(InputErrorExit, $"--memory must be positive, got {options.MemoryBytes} bytes");
         if (options.Threads < 0)

@@ -4,6 +4,17 @@ namespace Wdb.Tests;
 
 public class ExtractionBlockTests
 {
+    [Fact]
+    public void Rows_past_the_longest_array_are_refused_not_wrapped()
+    {
+        // first + n once summed in an int: past int.MaxValue it went negative, skipped the growth and left Count negative.
+        var b = new ExtractionBlock(16);
+        b.AddRows(1);
+        var e = Assert.Throws<InvalidOperationException>(() => b.AddRowsUnset(int.MaxValue));
+        Assert.Contains("--zone-rows", e.Message);
+        Assert.Equal(1, b.Count);
+    }
+
     private static ExtractionBlock Numbered(int n)
     {
         var b = new ExtractionBlock(n + 7);   // capacity beyond Count, as after a reserved read

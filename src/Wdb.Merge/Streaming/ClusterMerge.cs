@@ -72,7 +72,7 @@ public static class ClusterMerge
         if ((passes.Partition() ?? passes.Duplicates() ?? passes.Footprints(scanCorners)) is MergeOutcome stopped) return stopped;
 
         long rows = passes.Runs.Rows;
-        int zoneRows = (int)Math.Clamp((rows + tasks - 1) / tasks, 1, int.MaxValue / 4);
+        int zoneRows = ZoneRowsFor(rows, tasks);
         var (cuts, bounds) = passes.Runs.Zones(zoneRows);
         int zones = cuts.Length + 1;
         long largest = Enumerable.Range(0, zones).Max(z => DeclinationRuns.RowsIn(bounds, z));
@@ -101,6 +101,9 @@ public static class ClusterMerge
                     $"; run tasks 0-{zones - 1}, then the stitch: {SlurmScripts.SubmitPath(work)} submits both to Slurm");
         return new MergeOutcome(0, null, summary);
     }
+
+    /// <summary>Zone size for <paramref name="rows"/> in about <paramref name="tasks"/> tasks: more tasks where a task's zone would pass <see cref="ZoneMerge.MostRowsAtOnce"/>.</summary>
+    internal static int ZoneRowsFor(long rows, int tasks) => (int)Math.Clamp((rows + tasks - 1) / tasks, 1, ZoneMerge.MostRowsAtOnce);
 
     /// <summary>
     /// The --not-in and --associate rows the plan filed for task <paramref name="task"/> (null: the stitch, which takes

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Wdb.Core;
 using Wdb.IO;
@@ -228,7 +229,7 @@ public sealed class DeclinationRuns : IDisposable
     /// <summary>Rows [<paramref name="from"/>, <paramref name="to"/>) of the run: <c>buffer[k] = column[order[k]]</c> in values of <paramref name="size"/> bytes.</summary>
     private static void GatherSlice(Array column, int size, int[] order, byte[] buffer, int from, int to)
     {
-        var values = Bytes(column, 0, Buffer.ByteLength(column));
+        var values = Bytes(column, 0, column.Length, size);
         var into = buffer.AsSpan(from * size, (to - from) * size);
         var rows = order.AsSpan(from, to - from);
         switch (size)
@@ -311,7 +312,7 @@ public sealed class DeclinationRuns : IDisposable
         var wanted = only?.Invoke(into);
         for (int c = 0; c < columns.Length; c++)
             if (wanted is null || Array.IndexOf(wanted, columns[c]) >= 0)
-                ReadChecked(r, c, start, end, Bytes(columns[c], first * _sizes[c], n * _sizes[c]));
+                ReadChecked(r, c, start, end, Bytes(columns[c], first, n, _sizes[c]));
     }
 
     /// <summary>
@@ -370,6 +371,17 @@ public sealed class DeclinationRuns : IDisposable
         catch (DirectoryNotFoundException) { }
     }
 
-    private static Span<byte> Bytes(Array column, int byteStart, int byteCount) =>
-        MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(column), Buffer.ByteLength(column)).Slice(byteStart, byteCount);
+    /// <summary>
+    /// Rows [<paramref name="row"/>, + <paramref name="rows"/>) of <paramref name="column"/> (values of <paramref name="size"/>
+    /// bytes) as bytes. The row's byte offset is taken in 64 bits: a zone of a full-sky merge holds more than 2^31 bytes of
+    /// one 8-byte column past its 268 M-th row (Buffer.ByteLength and an int offset overflowed there); the span itself
+    /// stays within an int, since a read block holds at most <see cref="ZoneMerge.MostRowsAtOnce"/> rows.
+    /// </summary>
+    internal static Span<byte> Bytes(Array column, int row, int rows, int size)
+    {
+        if (row < 0 || rows < 0 || (long)row + rows > column.Length)
+            throw new ArgumentOutOfRangeException(nameof(row), $"rows [{row}, {(long)row + rows}) of a column of {column.Length}");
+        ref byte first = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(column), (nint)row * size);
+        return MemoryMarshal.CreateSpan(ref first, checked(rows * size));
+    }
 }

@@ -91,7 +91,13 @@ public static class ZoneMerge
     /// <see cref="MostRuns"/> runs; then larger blocks (the zones stay as asked).
     /// </summary>
     public static int PartitionRows(int zoneRows, long estimatedRows) =>
-        (int)Math.Min(int.MaxValue / 4, Math.Max(zoneRows, (estimatedRows + MostRuns - 1) / MostRuns));
+        (int)Math.Min(MostRowsAtOnce, Math.Max(zoneRows, (estimatedRows + MostRuns - 1) / MostRuns));
+
+    /// <summary>
+    /// Most rows of a zone or a read block (--zone-rows, and what a run or a cluster's plan chooses): an 8-byte column of
+    /// a read block is gathered and written as one span of bytes, whose length is an int (268 M rows; ~270 GB a zone).
+    /// </summary>
+    public const int MostRowsAtOnce = int.MaxValue / 8;
 
     /// <summary>
     /// The zone size a run chooses for about <paramref name="rows"/> rows within <paramref name="budget"/>
@@ -99,7 +105,7 @@ public static class ZoneMerge
     /// fewer runs), at least <see cref="DefaultZoneRows"/>, and no more than <see cref="MostAutoZones"/> zones.
     /// </summary>
     public static int AutoZoneRows(long rows, long budget) =>
-        (int)Math.Min(int.MaxValue / 4, Math.Max(Math.Max(DefaultZoneRows, budget / ZoneBytesPerRow), (rows + MostAutoZones - 1) / MostAutoZones));
+        (int)Math.Min(MostRowsAtOnce, Math.Max(Math.Max(DefaultZoneRows, budget / ZoneBytesPerRow), (rows + MostAutoZones - 1) / MostAutoZones));
 
     private static long EstimatedRows(string path, long rows)
     {

@@ -502,6 +502,28 @@ public sealed class ZoneMergeTests : IDisposable
     }
 
     [Fact]
+    public void Full_sky_plans_keep_a_zone_and_a_read_block_within_one_span_of_bytes_a_column()
+    {
+        // 1.5 G rows (2MASS survey + calibration) on a 2 TB node, or a cluster plan of 2 tasks: the zones once came to
+        // 536 M rows, and 8 bytes a row of one column passed int.MaxValue (the runs' gather and reads failed there).
+        const long fullSky = 1_500_000_000, past = 3_000_000_000;
+        foreach (int rows in new[] { ZoneMerge.AutoZoneRows(fullSky, 1L << 40), ZoneMerge.AutoZoneRows(past, 1L << 42),
+                     ZoneMerge.PartitionRows(int.MaxValue, past), ZoneMerge.PartitionRows(1_000_000, 1L << 40),
+                     ClusterMerge.ZoneRowsFor(fullSky, 2), ClusterMerge.ZoneRowsFor(past, 1) })
+        {
+            Assert.InRange(rows, 1, ZoneMerge.MostRowsAtOnce);
+            Assert.True(8L * rows <= int.MaxValue);
+        }
+        Assert.Equal(ZoneMerge.MostRowsAtOnce, ClusterMerge.ZoneRowsFor(past, 2));
+        Assert.Equal(750_000, ClusterMerge.ZoneRowsFor(fullSky, 2000));
+        var options = new MergeOptions { Inputs = Inputs(), OutDir = _s.PathOf("big-zones") };
+        var refused = MergeJob.Run(options with { ZoneRows = ZoneMerge.MostRowsAtOnce + 1 });
+        Assert.Equal(MergeJob.InputErrorExit, refused.ExitCode);
+        Assert.Contains("--zone-rows must be at most", refused.Error);
+        Assert.False(Directory.Exists(options.OutDir));
+    }
+
+    [Fact]
     public void Open_components_are_those_with_a_row_at_or_above_the_reach()
     {
         // Rows 0-1 one component (row 1 reaches), 2 alone below, 3-4 a component below the reach.
@@ -535,6 +557,22 @@ public sealed class DeclinationRunsTests : IDisposable
     private readonly Scratch _s = new();
 
     public void Dispose() => _s.Dispose();
+
+    [Fact]
+    public void A_zone_column_is_addressed_past_2_GiB()
+    {
+        // A zone of a full-sky merge past its 268 M-th row: row * 8 bytes no longer fits an int. The column is taken
+        // uninitialised, so only the pages touched here are ever committed.
+        const int row = (1 << 28) + 5;
+        var column = GC.AllocateUninitializedArray<long>(row + 16);
+        column[row] = 0x0102030405060708;
+        var bytes = DeclinationRuns.Bytes(column, row, 16, sizeof(long));
+        Assert.Equal(16 * sizeof(long), bytes.Length);
+        Assert.Equal(0x0102030405060708, System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(bytes));
+        bytes[8] = 9;
+        Assert.Equal(9, column[row + 1] & 0xFF);
+        Assert.Throws<ArgumentOutOfRangeException>(() => DeclinationRuns.Bytes(column, row, 17, sizeof(long)));
+    }
 
     [Fact]
     public void Rows_come_back_bit_identical_in_bucket_order_and_zones_hold_exactly_their_decs()
