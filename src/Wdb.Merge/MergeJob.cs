@@ -138,6 +138,9 @@ public static class MergeJob
         if (ReadScanTable(options, out var scanCorners) is MergeOutcome badScans) return badScans;
         if (CatalogueRefusal(options) is MergeOutcome badCatalogues) return badCatalogues;
         var zones = Streaming.ZoneMerge.Plan(options, expected);
+        if (zones is null && expected.Sum() > Array.MaxLength)
+            return MergeOutcome.Fail(InputErrorExit, $"--zone-rows 0: about {expected.Sum():N0} rows cannot be held whole (a block holds at " +
+                $"most {Array.MaxLength:N0}): merge zone by zone (--zone-rows N, or leave it out)");
         WarnOfDiskSpace(options, summary, zones?.EstimatedRows ?? expected.Sum(), zones is not null, log);
         if (zones is null && options.ZoneRows is null && log is not null)
         {

@@ -77,7 +77,9 @@ public static class ZoneMerge
         for (int f = 0; f < expected.Length; f++) estimated += EstimatedRows(options.Inputs[f], expected[f]);
         if (options.ZoneRows is int z and > 0) return (z, estimated);
         long budget = MemoryBudget(options);
-        return estimated > budget / HeldBytesPerRow ? (AutoZoneRows(estimated, budget), estimated) : null;
+        // A table held whole is one block, whose columns are arrays: past the longest array it goes by zones, whatever
+        // the memory (a machine with terabytes would otherwise hold a full-sky remerge whole and fail at its read's end).
+        return estimated > budget / HeldBytesPerRow || estimated > Array.MaxLength ? (AutoZoneRows(estimated, budget), estimated) : null;
     }
 
     /// <summary>The memory this run plans for: --memory, or <see cref="DefaultMemoryBytes"/>.</summary>

@@ -521,6 +521,21 @@ public sealed class ZoneMergeTests : IDisposable
         Assert.Equal(MergeJob.InputErrorExit, refused.ExitCode);
         Assert.Contains("--zone-rows must be at most", refused.Error);
         Assert.False(Directory.Exists(options.OutDir));
+
+        // A table held whole is one block of arrays: past the longest array the plan goes by zones even with the memory
+        // to hold it, and --zone-rows 0 is refused before the read, not at its end.
+        var petabyte = new MergeOptions { Inputs = ["sky.csv"], OutDir = "x", MemoryBytes = 1L << 50 };
+        Assert.NotNull(ZoneMerge.Plan(petabyte, [past]));
+        Assert.Null(ZoneMerge.Plan(petabyte, [fullSky]));
+        string sparse = _s.PathOf("sparse.csv");
+        // Rows over the first 2 MiB (the estimate's sample), then a sparse 128 GB: ~4 G rows at the head's ~30 bytes a row.
+        File.WriteAllLines(sparse, ["cntr,scan_key,ra,dec", .. Enumerable.Range(1, 80_000).Select(i => $"{i},1,10.{i:D6},0.5")]);
+        using (var f = new FileStream(sparse, FileMode.Open)) f.SetLength(1L << 37);
+        var whole = MergeJob.Run(new MergeOptions { Inputs = [sparse], OutDir = _s.PathOf("sparse-out"), ZoneRows = 0, Device = "cpu" });
+        Assert.Equal(MergeJob.InputErrorExit, whole.ExitCode);
+        Assert.StartsWith("--zone-rows 0: about ", whole.Error);
+        Assert.Contains("rows cannot be held whole", whole.Error);
+        Assert.False(Directory.Exists(_s.PathOf("sparse-out")));
     }
 
     [Fact]
