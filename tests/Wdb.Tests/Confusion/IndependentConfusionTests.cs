@@ -66,24 +66,9 @@ public class IndependentConfusionTests(IndependentConfusionTests.Samples samples
 
     private static (int Exit, string Stdout, string Stderr) Script(string python, string input, string extractions, string groups)
     {
-        var psi = new ProcessStartInfo(python) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string a in new[] { ScriptPath(), "--input", input, "--extractions", extractions, "--groups", groups }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        Assert.True(p.WaitForExit(300_000), "confusion_split.py did not finish in 5 minutes");
-        return (p.ExitCode, stdout.Result, stderr);
+        return IndependentScripts.Run(python, [IndependentScripts.PathOf("confusion_split.py"), "--input", input, "--extractions", extractions, "--groups", groups]);
     }
 
-    private static string ScriptPath()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string path = Path.Combine(d.FullName, "tests", "independent", "confusion_split.py");
-            if (File.Exists(path)) return path;
-        }
-        throw new InvalidOperationException("tests/independent/confusion_split.py not found above " + AppContext.BaseDirectory);
-    }
 
     /// <summary>
     /// Copies the extractions CSV with the first row that confusion split off its candidate group (gcntr != cgid) put

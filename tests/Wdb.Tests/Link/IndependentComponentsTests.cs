@@ -101,26 +101,11 @@ public class IndependentComponentsTests(IndependentComponentsTests.Samples sampl
 
     private static (int Exit, string Stdout, string Stderr) Script(string python, Sample sample, string extractions)
     {
-        var psi = new ProcessStartInfo(python) { RedirectStandardError = true, RedirectStandardOutput = true };
-        var args = new List<string> { ScriptPath(), "--extractions", extractions, "--radius", sample.Radius };
+        var args = new List<string> { IndependentScripts.PathOf("fof_components.py"), "--extractions", extractions, "--radius", sample.Radius };
         foreach (string input in sample.Inputs) args.AddRange(["--input", input]);
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        Assert.True(p.WaitForExit(300_000), "fof_components.py did not finish in 5 minutes");
-        return (p.ExitCode, stdout.Result, stderr);
+        return IndependentScripts.Run(python, args);
     }
 
-    private static string ScriptPath()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string path = Path.Combine(d.FullName, "tests", "independent", "fof_components.py");
-            if (File.Exists(path)) return path;
-        }
-        throw new InvalidOperationException("tests/independent/fof_components.py not found above " + AppContext.BaseDirectory);
-    }
 
     /// <summary>
     /// Copies the extractions table with one candidate group of 3+ rows changed: its last row given its own cntr as cgid

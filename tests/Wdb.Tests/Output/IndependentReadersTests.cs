@@ -181,31 +181,17 @@ public class IndependentReadersTests(IndependentReadersTests.Sample sample) : IC
 
     private static (int Exit, string Stdout, string Stderr) Script(string python, string mode, string table, string csv, params string[] more)
     {
-        var (exit, stdout, stderr) = Run(python, [ScriptPath(), mode, "--table", table, "--csv", csv, .. more], check: false);
+        var (exit, stdout, stderr) = Run(python, [IndependentScripts.PathOf("export_readers.py"), mode, "--table", table, "--csv", csv, .. more], check: false);
         return (exit, stdout, stderr);
     }
 
     private static (int Exit, string Stdout, string Stderr) Run(string exe, string[] args, bool check = true)
     {
-        var psi = new ProcessStartInfo(exe) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        Assert.True(p.WaitForExit(300_000), $"{exe} did not finish in 5 minutes");
-        if (check) Assert.True(p.ExitCode == 0, $"{exe} {string.Join(' ', args)}: exit {p.ExitCode}\n{stderr}");
-        return (p.ExitCode, stdout.Result, stderr);
+        var (exit, stdout, stderr) = IndependentScripts.Run(exe, args);
+        if (check) Assert.True(exit == 0, $"{exe} {string.Join(' ', args)}: exit {exit}\n{stderr}");
+        return (exit, stdout, stderr);
     }
 
-    private static string ScriptPath()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string path = Path.Combine(d.FullName, "tests", "independent", "export_readers.py");
-            if (File.Exists(path)) return path;
-        }
-        throw new InvalidOperationException("tests/independent/export_readers.py not found above " + AppContext.BaseDirectory);
-    }
 
     /// <summary>A CSV export as fields (the sample's flags and texts hold no comma or quote).</summary>
     private sealed class Table

@@ -137,25 +137,9 @@ public class IndependentReliabilityTests(IndependentReliabilityTests.Sample samp
     private static (int Exit, string Stdout, string Stderr) Script(string python, string input, string extractions, string groups,
                                                                  params string[] more)
     {
-        var psi = new ProcessStartInfo(python) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string a in new[] { ScriptPath(), "--input", input, "--extractions", extractions, "--groups", groups }.Concat(more))
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        Assert.True(p.WaitForExit(300_000), "reliability_scores.py did not finish in 5 minutes");
-        return (p.ExitCode, stdout.Result, stderr);
+        return IndependentScripts.Run(python, new[] { IndependentScripts.PathOf("reliability_scores.py"), "--input", input, "--extractions", extractions, "--groups", groups }.Concat(more));
     }
 
-    private static string ScriptPath()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string path = Path.Combine(d.FullName, "tests", "independent", "reliability_scores.py");
-            if (File.Exists(path)) return path;
-        }
-        throw new InvalidOperationException("tests/independent/reliability_scores.py not found above " + AppContext.BaseDirectory);
-    }
 
     /// <summary>The input, its catalogue and two merges with their exports, made once for the class.</summary>
     public sealed class Sample : IDisposable

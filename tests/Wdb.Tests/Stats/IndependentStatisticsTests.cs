@@ -55,26 +55,11 @@ public class IndependentStatisticsTests(IndependentStatisticsTests.Sample sample
     private static (int Exit, string Stdout, string Stderr) Script(string python, string input, string members, string groups,
                                                                  string? extractions)
     {
-        var psi = new ProcessStartInfo(python) { RedirectStandardError = true, RedirectStandardOutput = true };
-        var args = new List<string> { ScriptPath(), "--input", input, "--members", members, "--groups", groups };
+        var args = new List<string> { IndependentScripts.PathOf("group_stats.py"), "--input", input, "--members", members, "--groups", groups };
         if (extractions is not null) args.AddRange(["--extractions", extractions]);
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        Assert.True(p.WaitForExit(300_000), "group_stats.py did not finish in 5 minutes");
-        return (p.ExitCode, stdout.Result, stderr);
+        return IndependentScripts.Run(python, args);
     }
 
-    private static string ScriptPath()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string path = Path.Combine(d.FullName, "tests", "independent", "group_stats.py");
-            if (File.Exists(path)) return path;
-        }
-        throw new InvalidOperationException("tests/independent/group_stats.py not found above " + AppContext.BaseDirectory);
-    }
 
     /// <summary>Copies the groups CSV with <paramref name="column"/> of the first group where it has a value shifted; that group's gcntr.</summary>
     private static long BreakFirstValue(string groups, string to, string column, double shift)
