@@ -19,6 +19,28 @@ internal static class IndependentScripts
         throw new InvalidOperationException($"tests/independent/{name} not found above {AppContext.BaseDirectory}");
     }
 
+    /// <summary>
+    /// `wdb gen KIND --out SCRATCH/NAME OPTIONS`, asserting it succeeds; a file already there is kept (samples of one
+    /// class share their generated data by name).
+    /// </summary>
+    public static string Generated(Scratch scratch, string kind, string name, params string[] options)
+    {
+        string path = scratch.PathOf(name);
+        if (File.Exists(path)) return path;
+        var (exit, _, err) = WdbProcess.Run(["gen", kind, "--out", path, .. options]);
+        Assert.True(exit == 0, "wdb gen: " + err);
+        return path;
+    }
+
+    /// <summary>`wdb export MERGED --table TABLE --format csv` to SCRATCH/NAME, asserting it succeeds.</summary>
+    public static string ExportedCsv(Scratch scratch, string merged, string table, string name)
+    {
+        string path = scratch.PathOf(name);
+        var (exit, _, err) = WdbProcess.Run("export", merged, "--table", table, "--format", "csv", "--out", path);
+        Assert.True(exit == 0, "wdb export: " + err);
+        return path;
+    }
+
     /// <summary><paramref name="exe"/> with <paramref name="args"/>, given 5 minutes: its exit code and both outputs.</summary>
     public static (int Exit, string Stdout, string Stderr) Run(string exe, IEnumerable<string> args)
     {

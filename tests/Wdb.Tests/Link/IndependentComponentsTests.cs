@@ -216,14 +216,8 @@ public class IndependentComponentsTests(IndependentComponentsTests.Samples sampl
             return new Sample(inputs, radius, merged, extractions, inside, outside);
         }
 
-        private string Generate(string kind, string name, params string[] options)
-        {
-            string path = Scratch.PathOf(name);
-            if (File.Exists(path)) return path;   // the same data for several samples
-            var (exit, _, err) = WdbProcess.Run(["gen", kind, "--out", path, .. options]);
-            Assert.True(exit == 0, "wdb gen: " + err);
-            return path;
-        }
+        private string Generate(string kind, string name, params string[] options) =>
+            IndependentScripts.Generated(Scratch, kind, name, options);
 
         /// <summary>
         /// A generated field centred on (0, 0) turned rigidly onto a pole (separations kept), its cntr and scan_key moved

@@ -276,13 +276,8 @@ public class IndependentReadersTests(IndependentReadersTests.Sample sample) : IC
                 }
         }
 
-        private string Generate(string kind, string name, params string[] options)
-        {
-            string path = Scratch.PathOf(name);
-            var (exit, _, err) = WdbProcess.Run(["gen", kind, "--out", path, .. options]);
-            Assert.True(exit == 0, "wdb gen: " + err);
-            return path;
-        }
+        private string Generate(string kind, string name, params string[] options) =>
+            IndependentScripts.Generated(Scratch, kind, name, options);
     }
 
     public sealed record SampleFiles(string Dir)

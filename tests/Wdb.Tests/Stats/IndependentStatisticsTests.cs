@@ -109,21 +109,10 @@ public class IndependentStatisticsTests(IndependentStatisticsTests.Sample sample
             return files;
         }
 
-        private string Generate(string kind, string name, params string[] options)
-        {
-            string path = Scratch.PathOf(name);
-            var (exit, _, err) = WdbProcess.Run(["gen", kind, "--out", path, .. options]);
-            Assert.True(exit == 0, "wdb gen: " + err);
-            return path;
-        }
+        private string Generate(string kind, string name, params string[] options) =>
+            IndependentScripts.Generated(Scratch, kind, name, options);
 
-        private string Export(string merged, string table)
-        {
-            string path = Scratch.PathOf(table + ".csv");
-            var (exit, _, err) = WdbProcess.Run("export", merged, "--table", table, "--format", "csv", "--out", path);
-            Assert.True(exit == 0, "wdb export: " + err);
-            return path;
-        }
+        private string Export(string merged, string table) => IndependentScripts.ExportedCsv(Scratch, merged, table, table + ".csv");
     }
 
     public sealed record SampleFiles(string Input, string Members, string Groups, string Extractions);
