@@ -53,3 +53,19 @@ internal static class IndependentScripts
         return (p.ExitCode, stdout.Result, stderr);
     }
 }
+
+/// <summary>A sample a test class makes once, on first use: a class whose tests are all skipped never runs wdb.</summary>
+public abstract class OnceSample<TFiles> : IDisposable
+{
+    private readonly Lazy<TFiles> _files;
+
+    protected OnceSample() => _files = new Lazy<TFiles>(Make);
+
+    public Scratch Scratch { get; } = new();
+
+    public TFiles Files => _files.Value;
+
+    public void Dispose() => Scratch.Dispose();
+
+    protected abstract TFiles Make();
+}

@@ -216,22 +216,12 @@ public class IndependentReadersTests(IndependentReadersTests.Sample sample) : IC
     }
 
     /// <summary>The merged sample and its exports, made once for the class on first use (~15 s).</summary>
-    public sealed class Sample : IDisposable
+    public sealed class Sample : OnceSample<SampleFiles>
     {
-        public Scratch Scratch { get; } = new();
-        private readonly Lazy<SampleFiles> _files;
-
-        public Sample() => _files = new Lazy<SampleFiles>(Make);
-
-        /// <summary>Made on first use, so a class whose tests are skipped never runs wdb.</summary>
-        public SampleFiles Files => _files.Value;
-
-        public void Dispose() => Scratch.Dispose();
-
         /// <summary>Side of a one-scan grid 1.5" apart too dense to split (IndependentConfusionTests: 4489 members).</summary>
         private const int UnresolvedGridSide = 67;
 
-        private SampleFiles Make()
+        protected override SampleFiles Make()
         {
             string seam = Generate("survey", "seam.csv", "--sources", "1500", "--seed", "31", "--ra", "0", "--dec", "10");
             string tile = Generate("caltile", "tile.csv", "--sources", "150", "--scans", "40", "--seed", "32");

@@ -142,19 +142,9 @@ public class IndependentReliabilityTests(IndependentReliabilityTests.Sample samp
 
 
     /// <summary>The input, its catalogue and two merges with their exports, made once for the class.</summary>
-    public sealed class Sample : IDisposable
+    public sealed class Sample : OnceSample<SampleFiles>
     {
-        public Scratch Scratch { get; } = new();
-        private readonly Lazy<SampleFiles> _files;
-
-        public Sample() => _files = new Lazy<SampleFiles>(Make);
-
-        /// <summary>Made on first use, so a class whose tests are skipped never runs wdb.</summary>
-        public SampleFiles Files => _files.Value;
-
-        public void Dispose() => Scratch.Dispose();
-
-        private SampleFiles Make()
+        protected override SampleFiles Make()
         {
             string survey = Generate("survey", "survey.csv", "--sources", "2500", "--seed", "31");
             string tile = Generate("caltile", "tile.csv", "--sources", "120", "--scans", "60", "--seed", "32");

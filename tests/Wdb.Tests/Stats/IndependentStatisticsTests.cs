@@ -80,19 +80,9 @@ public class IndependentStatisticsTests(IndependentStatisticsTests.Sample sample
     }
 
     /// <summary>The merged sample, made once for the class (generation, one merge and three exports: ~10 s).</summary>
-    public sealed class Sample : IDisposable
+    public sealed class Sample : OnceSample<SampleFiles>
     {
-        public Scratch Scratch { get; } = new();
-        private readonly Lazy<SampleFiles> _files;
-
-        public Sample() => _files = new Lazy<SampleFiles>(Make);
-
-        /// <summary>Made on first use, so a class whose tests are skipped never runs wdb.</summary>
-        public SampleFiles Files => _files.Value;
-
-        public void Dispose() => Scratch.Dispose();
-
-        private SampleFiles Make()
+        protected override SampleFiles Make()
         {
             string seam = Generate("survey", "seam.csv", "--sources", "2500", "--seed", "11", "--ra", "0", "--dec", "10");
             string polar = Generate("survey", "polar.csv", "--sources", "1000", "--seed", "12", "--ra", "100", "--dec", "85");
