@@ -60,6 +60,8 @@ import sys
 
 import numpy as np
 
+from group_stats import char_at, floats   # the documented value parsing, shared with the statistics check
+
 BANDS = ("j", "h", "k")
 PLACEHOLDER = 90.0                 # README: a magnitude at or beyond +-90 is a placeholder, a non-detection
 FEATURES = ("artifact", "frame_fraction", "bands_detected", "snr", "confirmation", "association")
@@ -99,14 +101,6 @@ def require(table, path, *names):
         raise Unusable("%s: no column %s" % (path, ", ".join(missing)))
 
 
-def floats(values, dtype=np.float64):
-    """Empty fields, 'null' and '\\N' as NaN; rounded to dtype (COLUMNS.md: magnitudes and SNR are float32)."""
-    out = np.array([float(v) if v not in ("", "null", "\\N") else math.nan for v in values], dtype=np.float64)
-    return out.astype(dtype).astype(np.float64)
-
-
-def char_at(values, i):
-    return np.array([v[i] if len(v) > i else "" for v in values])
 
 
 class Model:
