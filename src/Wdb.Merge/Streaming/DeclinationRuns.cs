@@ -213,7 +213,7 @@ public sealed class DeclinationRuns : IDisposable
             int size = _sizes[c];
             // In row slices on every core: one spill worker gathering alone bounded the read on 16 cores
             // (the zone merge's read 2.5 s against 1.0 s held whole, bench/NOTES.md 90, 93).
-            Threads.ForRanges(n, GatherSliceRows, threads, (from, to) => GatherSlice(column, size, order, buffer, from, to));
+            Threads.ForRanges(n, GatherSliceRows, threads, (from, to) => GatherSlice(column, n, size, order, buffer, from, to));
             var bytes = buffer.AsSpan(0, n * size);
             for (int j = 0; j < pieces; j++)
                 sums[c * pieces + j] = XxHash3.HashToUInt64(bytes.Slice(j * SumRows * size, (Math.Min(n, (j + 1) * SumRows) - j * SumRows) * size));
@@ -226,10 +226,14 @@ public sealed class DeclinationRuns : IDisposable
     /// <summary>Rows a slice of a column's gather holds at least.</summary>
     private const int GatherSliceRows = 1 << 16;
 
-    /// <summary>Rows [<paramref name="from"/>, <paramref name="to"/>) of the run: <c>buffer[k] = column[order[k]]</c> in values of <paramref name="size"/> bytes.</summary>
-    private static void GatherSlice(Array column, int size, int[] order, byte[] buffer, int from, int to)
+    /// <summary>
+    /// Rows [<paramref name="from"/>, <paramref name="to"/>) of the run: <c>buffer[k] = column[order[k]]</c> in values of
+    /// <paramref name="size"/> bytes, over the block's <paramref name="count"/> rows (not the column's length: a grown
+    /// block's capacity may pass the span of bytes an int counts).
+    /// </summary>
+    private static void GatherSlice(Array column, int count, int size, int[] order, byte[] buffer, int from, int to)
     {
-        var values = Bytes(column, 0, column.Length, size);
+        var values = Bytes(column, 0, count, size);
         var into = buffer.AsSpan(from * size, (to - from) * size);
         var rows = order.AsSpan(from, to - from);
         switch (size)
