@@ -106,6 +106,9 @@ public static class MergeJob
             return MergeOutcome.Fail(InputErrorExit, $"--radius must be in (0, 3600] arcsec, got {options.RadiusArcsec}");
         if (options.BlockRows < 1)
             return MergeOutcome.Fail(InputErrorExit, $"--block-rows must be positive, got {options.BlockRows}");
+        // A link block's device buffers are counted in ints (rows times a few words each): within a zone's cap.
+        if (options.BlockRows > Streaming.ZoneMerge.MostRowsAtOnce)
+            return MergeOutcome.Fail(InputErrorExit, $"--block-rows must be at most {Streaming.ZoneMerge.MostRowsAtOnce:N0}, got {options.BlockRows:N0}");
         if (options.FilesAtOnce < 0)
             return MergeOutcome.Fail(InputErrorExit, $"--files-at-once must be 0 (chosen by the inputs) or positive, got {options.FilesAtOnce}");
         if (options.ZoneRows < 0)

@@ -279,6 +279,7 @@ public sealed class CliTests : IDisposable
                      (["check-device", "--device", "cpu", "--scale", "0"], "wdb check-device: --scale must be in [1, 1,000], got 0"),
                      (["check-device", "--device", "cpu", "--scale", "2147483647"], "wdb check-device: --scale must be in [1, 1,000]"),
                      (["merge", "x.csv", "--out", outDir, "--threads", "-3"], "wdb merge: --threads must be 0 (all cores) or positive, got -3"),
+                     (["merge", "x.csv", "--out", outDir, "--block-rows", "2147483647"], "wdb merge: --block-rows must be at most 268,435,455, got 2,147,483,647"),
                      (["merge", "x.csv", "--out", outDir, "--min-snr", "NaN"], "wdb merge: --min-snr must be a finite number, got NaN"),
                      (["merge", "x.csv", "--out", outDir, "--min-snr", "inf"], "wdb: Cannot parse argument 'inf' for option '--min-snr' as a finite number."),
                      (["cluster", "task", "--work", _dir, "--task", "abc"], "wdb: Cannot parse argument 'abc' for option '--task' as an integer."),
