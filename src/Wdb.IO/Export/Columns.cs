@@ -65,7 +65,8 @@ public static class TableColumns
         sb.Append("char columns are nullable (NaN and absent flags as null), the others required; Snappy-compressed\n");
         sb.Append($"row groups of at most {ParquetTable.MaxRowGroupRows.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} rows. Each column's unit, UCD and meaning are in the\n");
         sb.Append($"file's key-value metadata as VOParquet (IVOA Note 1.0: a VOTable under `{ParquetTable.VoParquetContentKey}`,\n");
-        sb.Append("which TOPCAT, STILTS and astropy's `parquet.votable` format read), and again as JSON under\n");
+        sb.Append("which TOPCAT, STILTS with its Parquet handler (Debian's build has none) and astropy's `parquet.votable`\n");
+        sb.Append("format (it needs pyarrow) read), and again as JSON under\n");
         sb.Append($"`{ParquetTable.ColumnsKey}` (kind, unit, meaning), the table's name under `{ParquetTable.TableKey}`. UCDs: the main\n");
         sb.Append("position `pos.eq.ra;meta.main`, `pos.eq.dec;meta.main`, the row's id `meta.id;meta.main`.\n");
         sb.Append("CSV has no types: pandas' read_csv reads a flag column of digits (rd_flg, cc_flg 0) as numbers and, by\n");
