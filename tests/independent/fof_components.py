@@ -49,8 +49,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from confusion_split import unit_vectors   # libm per value, as the split check takes them
+
 ARCSEC_TO_RAD = math.pi / (180.0 * 3600.0)
-DEG_TO_RAD = math.pi / 180.0
 EPS_CHORD = 1e-14          # chords this close to the radius's are decided by rounding (docstring)
 NEAR_ARCSEC = 1e-5         # "beside the radius" in the coverage counts: hand-made pairs 1e-9 deg either side
 CHUNK = 4096               # rows whose neighbours are found at once: a 600-scan tile has ~600 each
@@ -136,16 +137,6 @@ def read_extractions(path):
     except ValueError as e:
         raise Usage("%s: %s" % (path, e))
     return ints[0], ints[1], ints[2], ints[3], np.array(cols[4], dtype=str)
-
-
-def unit_vectors(ra_deg, dec_deg):
-    """(n, 3) unit vectors from degrees; libm's sine and cosine per value (math), not numpy's vector kernels."""
-    out = np.empty((len(ra_deg), 3))
-    for k, (a, d) in enumerate(zip(ra_deg, dec_deg)):
-        a, d = a * DEG_TO_RAD, d * DEG_TO_RAD
-        cd = math.cos(d)
-        out[k] = (cd * math.cos(a), cd * math.sin(a), math.sin(d))
-    return out
 
 
 def radius_chord(radius_arcsec):
