@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -210,9 +209,7 @@ public class IndependentComponentsTests(IndependentComponentsTests.Samples sampl
             string merged = Scratch.PathOf(name + "-merged");
             var (exit, _, err) = WdbProcess.Run(["merge", .. inputs, "--out", merged, "--radius", radius, .. options]);
             Assert.True(exit == 0, "wdb merge: " + err);
-            string extractions = Scratch.PathOf(name + "-extractions.csv");
-            (exit, _, err) = WdbProcess.Run("export", merged, "--table", "extractions", "--format", "csv", "--out", extractions);
-            Assert.True(exit == 0, "wdb export: " + err);
+            string extractions = IndependentScripts.ExportedCsv(Scratch, merged, "extractions", name + "-extractions.csv");
             return new Sample(inputs, radius, merged, extractions, inside, outside);
         }
 
