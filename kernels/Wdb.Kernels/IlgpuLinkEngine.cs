@@ -146,14 +146,16 @@ public sealed class IlgpuLinkEngine : ILinkEngine
     /// </summary>
     public static string OpenClWhyNot(string? deviceName, Exception? error) => error is null
         ? "no OpenCL device ILGPU can use (it needs OpenCL 2.0, or 3.0 with the generic address space; NVIDIA's OpenCL " +
-          "has not: use --device cuda on an NVIDIA GPU, --device cpu elsewhere)"
+          $"has not: {InsteadOfOpenCl})"
         : $"the OpenCL device {(deviceName is null ? "" : $"'{deviceName}' ")}did not take wdb's kernels ({error.GetType().Name}: " +
-          $"{error.Message}; its compiler's own messages, if any, are above): use --device cuda on an NVIDIA GPU, --device cpu elsewhere";
+          $"{error.Message}; its compiler's own messages, if any, are above): {InsteadOfOpenCl}";
+
+    /// <summary>What to link with where OpenCL cannot: the end of every OpenCL reason.</summary>
+    private const string InsteadOfOpenCl = "use --device cuda on an NVIDIA GPU, --device cpu elsewhere";
 
     public const string NoCudaDriver = "Cuda: no CUDA driver library (libcuda.so.1 / nvcuda.dll) can be loaded";
 
-    public const string NoOpenClLoader = "OpenCL: no OpenCL loader library (libOpenCL.so.1 / OpenCL.dll) can be loaded: " +
-        "use --device cuda on an NVIDIA GPU, --device cpu elsewhere";
+    public const string NoOpenClLoader = "OpenCL: no OpenCL loader library (libOpenCL.so.1 / OpenCL.dll) can be loaded: " + InsteadOfOpenCl;
 
     /// <summary>Whether the CUDA driver API library loads (the library ILGPU's CUDA back end calls into).</summary>
     public static bool CudaDriverPresent() => AnyLoads(OperatingSystem.IsWindows() ? ["nvcuda.dll"]
