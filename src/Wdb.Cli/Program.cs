@@ -3,24 +3,7 @@ using Wdb.Cli;
 
 // The `wdb` command: one file per verb; each verb parses its options and calls one library entry point.
 StandardError.Install();   // first: a stderr that cannot be written must not end the run, whatever writes to it
-var root = new RootCommand(
-    "Wdb: merge the 2MASS Survey and Calibration Working Databases. Groups every apparition of a source\n" +
-    "(friends-of-friends within a radius, confusion resolved), derives group statistics, and writes\n" +
-    "FlatBuffers outputs. Start with: wdb gen survey --sources 20000 --out example/survey.csv\n" +
-    "                                 wdb merge example/survey.csv --out example/merged");
-root.Subcommands.Add(GenCommand.Create());
-root.Subcommands.Add(MergeCommand.Create());
-root.Subcommands.Add(ClusterCommand.Create());
-root.Subcommands.Add(ValidateCommand.Create());
-root.Subcommands.Add(ExportCommand.Create());
-root.Subcommands.Add(QueryCommands.Members());
-root.Subcommands.Add(QueryCommands.Cone());
-root.Subcommands.Add(QueryCommands.Associate());
-root.Subcommands.Add(PlotCommand.Create());
-root.Subcommands.Add(VerifyCommand.Create());
-root.Subcommands.Add(EvaluateCommand.Create());
-root.Subcommands.Add(CalibrateCommand.Create());
-root.Subcommands.Add(CheckDeviceCommand.Create());
+var root = WdbCommandLine.Create();
 
 StandardOutput.Install();
 // Ctrl-C, `timeout`, `kill` and a scheduler's time limit end the run where it is: its temporary output and spill go with
