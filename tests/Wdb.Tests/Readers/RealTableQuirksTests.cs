@@ -1,0 +1,49 @@
+using Wdb.Core;
+using Wdb.IO;
+using static Wdb.Tests.Readers.ReaderTestSupport;
+
+namespace Wdb.Tests.Readers;
+
+/// <summary>
+/// What real 2MASS working-database files look like once they have passed through the tools astronomers use
+/// (TOPCAT/STILTS, pandas, IRSA's writers): each quirk read as the table meant it, or rejected where it can be found.
+/// </summary>
+public class RealTableQuirksTests
+{
+    [Fact]
+    public void Flags_a_tool_wrote_as_integers_keep_each_digit_with_its_band()
+    {
+        // pandas and STILTS read rd_flg "022" as the number 22 and write it back so: the J upper limit's '0' is the
+        // digit that went, and reading "22" from the left would make J a detection (and leave Ks unflagged).
+        using var t = new TempDir();
+        string path = t.Write("ints.csv",
+            "cntr,scan_key,ra,dec,j_m,h_m,k_m,ph_qual,rd_flg,bl_flg,cc_flg\n" +
+            "1,7,10.0,20.0,17.9,14.5,14.2,,22,11,0\n" +       // was 022, 011, 000
+            "2,8,10.0,20.0,17.9,16.8,14.2,,2,1,0\n" +         // was 002, 001
+            "3,9,10.0,20.0,15.0,14.5,14.2,AB,222,111,0d0\n"); // letters and full flags as they were
+        var (r, b) = Read(path);
+        Assert.Null(r.Error);
+        Assert.Equal(3, b.Count);
+
+        Assert.Equal("022"u8.ToArray(), Flags(b, 0, c => c.RdFlg));
+        Assert.Equal("011"u8.ToArray(), Flags(b, 0, c => c.BlFlg));
+        Assert.Equal("000"u8.ToArray(), Flags(b, 0, c => c.CcFlg));
+        Assert.False(b[Band.J].IsDetection(0));
+        Assert.True(b[Band.H].IsDetection(0));
+        Assert.True(b[Band.K].IsDetection(0));
+
+        Assert.Equal("002"u8.ToArray(), Flags(b, 1, c => c.RdFlg));
+        Assert.Equal("001"u8.ToArray(), Flags(b, 1, c => c.BlFlg));
+        Assert.False(b[Band.J].IsDetection(1));
+        Assert.False(b[Band.H].IsDetection(1));
+        Assert.True(b[Band.K].IsDetection(1));
+
+        // A short flag of letters is no integer: its characters stay J first, the bands it lacks absent.
+        Assert.Equal(new byte[] { (byte)'A', (byte)'B', 0 }, Flags(b, 2, c => c.PhQual));
+        Assert.Equal("0d0"u8.ToArray(), Flags(b, 2, c => c.CcFlg));
+        Assert.Equal("222"u8.ToArray(), Flags(b, 2, c => c.RdFlg));
+    }
+
+    private static byte[] Flags(ExtractionBlock b, int row, Func<BandColumns, byte[]> column) =>
+        [column(b[Band.J])[row], column(b[Band.H])[row], column(b[Band.K])[row]];
+}
