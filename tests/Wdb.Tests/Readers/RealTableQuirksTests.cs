@@ -44,6 +44,44 @@ public class RealTableQuirksTests
         Assert.Equal("222"u8.ToArray(), Flags(b, 2, c => c.RdFlg));
     }
 
+    [Fact]
+    public void A_first_column_null_written_backslash_N_is_a_row_not_an_ipac_comment()
+    {
+        // IPAC comment lines begin with '\'; so does a row whose first column is null written as IRSA writes nulls.
+        // Such rows were dropped unseen, before the first data row and among the rows alike.
+        using var t = new TempDir();
+        string text =
+            "\\fixlen = T\n" +
+            "|   j_m|  cntr|scan_key|     ra|   dec|\n" +
+            "|  real|   int|    long| double|double|\n" +
+            "|      |      |        |    deg|   deg|\n" +
+            "|    \\N|  null|    null|   null|  null|\n" +
+            "     \\N      1        7 10.0000 20.000\n" +
+            " 15.000      2        8 10.0001 20.000\n" +
+            " \\N          3        9 10.0002 20.000\n" +
+            "\\ a comment among the rows is still one\n" +
+            "\\N           4       10 10.0003 20.000\n" +
+            " 15.200      5       11 10.0004 20.000\n";
+        var (r, b) = Read(t.Write("nullfirst.tbl", text));
+        Assert.Null(r.Error);
+        Assert.Equal(5, r.RowsRead);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], b.Cntr.Take(b.Count));
+        Assert.Equal([6L, 7L, 8L, 10L, 11L], b.Line.Take(b.Count));
+        Assert.True(float.IsNaN(b[Band.J].Mag[0]));
+        Assert.Equal(15.0f, b[Band.J].Mag[1]);
+        Assert.True(float.IsNaN(b[Band.J].Mag[3]));
+
+        // With one header row, no declared nulls: the same; and a null where a value is required is its row's reject.
+        string bare = "|   j_m|  cntr|scan_key|     ra|   dec|\n" +
+                      "     \\N      1        7 10.0000 20.000\n" +
+                      "\\N          \\N         8 10.0001 20.000\n";
+        var (r2, b2) = Read(t.Write("bare.tbl", bare));
+        Assert.Null(r2.Error);
+        Assert.Equal(2, r2.RowsRead);
+        Assert.Equal([1L], b2.Cntr.Take(b2.Count));
+        Assert.Equal([(3L, 13, RejectReason.MissingRequiredValue)], r2.Rejects.Select(x => (x.Line, x.Column, x.Reason)));
+    }
+
     private static byte[] Flags(ExtractionBlock b, int row, Func<BandColumns, byte[]> column) =>
         [column(b[Band.J])[row], column(b[Band.H])[row], column(b[Band.K])[row]];
 }
