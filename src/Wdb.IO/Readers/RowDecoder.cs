@@ -460,16 +460,21 @@ internal sealed partial class RowDecoder
         || (v.Length == 2 && v[0] == (byte)'\\' && v[1] == (byte)'N')
         || (v.Length == 4 && (v[0] | 0x20) == 'n' && (v[1] | 0x20) == 'u' && (v[2] | 0x20) == 'l' && (v[3] | 0x20) == 'l');
 
-    /// <summary>yymmdd or yyyy-mm-dd to the integer yymmdd (<see cref="ScanKeys.FromSurvey"/>).</summary>
+    /// <summary>
+    /// yymmdd or yyyy-mm-dd to the integer yymmdd (<see cref="ScanKeys.FromSurvey"/>). Three to five digits are a
+    /// yymmdd a tool read as a number, its leading zeros dropped (pandas and STILTS write 000315 as 315): the dates of
+    /// 2000 and 2001, when 2MASS observed too.
+    /// </summary>
     internal static bool TryParseDate(ReadOnlySpan<byte> v, out int yymmdd)
     {
         yymmdd = 0;
         int year, m, d;
-        if (v.Length == 6 && AllDigits(v))
+        if (v.Length is >= 3 and <= 6 && AllDigits(v))
         {
-            int yy = Num(v[..2]);
+            int n = Num(v);
+            int yy = n / 10000;
             year = yy >= 50 ? 1900 + yy : 2000 + yy;   // 2MASS observed 1997-2001
-            m = Num(v.Slice(2, 2)); d = Num(v.Slice(4, 2));
+            m = n / 100 % 100; d = n % 100;
         }
         else if (v.Length == 10 && v[4] == (byte)'-' && v[7] == (byte)'-' && AllDigits(v[..4]) && AllDigits(v.Slice(5, 2)) && AllDigits(v.Slice(8, 2)))
         {

@@ -82,6 +82,28 @@ public class RealTableQuirksTests
         Assert.Equal([(3L, 13, RejectReason.MissingRequiredValue)], r2.Rejects.Select(x => (x.Line, x.Column, x.Reason)));
     }
 
+    [Fact]
+    public void A_survey_date_a_tool_wrote_as_an_integer_is_the_yymmdd_it_was()
+    {
+        // 2MASS observed into 2001: yymmdd dates of 2000 and 2001 begin with 0, which pandas and STILTS drop when
+        // they read the column as a number (000315 -> 315). Those rows were rejected, a third of the survey's nights.
+        using var t = new TempDir();
+        string path = t.Write("intdates.csv",
+            "cntr,hemis,date,scan,ra,dec\n" +
+            "1,n,315,12,10.0,20.0\n" +        // 2000-03-15
+            "2,s,1231,13,10.0,20.0\n" +       // 2000-12-31
+            "3,n,10215,14,10.0,20.0\n" +      // 2001-02-15
+            "4,n,981021,15,10.0,20.0\n" +
+            "5,n,10229,16,10.0,20.0\n" +      // 2001-02-29: no such day
+            "6,n,12,17,10.0,20.0\n");         // two digits: no date
+        var (r, b) = Read(path);
+        Assert.Equal([1L, 2L, 3L, 4L], b.Cntr.Take(b.Count));
+        Assert.Equal([ScanKeys.FromSurvey((byte)'n', 315, 12), ScanKeys.FromSurvey((byte)'s', 1231, 13),
+            ScanKeys.FromSurvey((byte)'n', 10215, 14), ScanKeys.FromSurvey((byte)'n', 981021, 15)], b.ScanKey.Take(b.Count));
+        Assert.Equal([(6L, 5), (7L, 5)], r.Rejects.Select(x => (x.Line, x.Column)));
+        Assert.All(r.Rejects, x => Assert.StartsWith("expected a date (yymmdd or yyyy-mm-dd) in column 'date'", x.Detail));
+    }
+
     private static byte[] Flags(ExtractionBlock b, int row, Func<BandColumns, byte[]> column) =>
         [column(b[Band.J])[row], column(b[Band.H])[row], column(b[Band.K])[row]];
 }
