@@ -64,6 +64,12 @@ def floats(values, dtype=np.float64):
     return out.astype(dtype).astype(np.float64)
 
 
+def band_flags(values):
+    """Three-character flags as the README says wdb reads them: one or two digits are the number a tool made of three
+    (rd_flg 022 written as 22), read with their leading zeros put back; any other value as it is."""
+    return [v.rjust(3, "0") if 1 <= len(v) <= 2 and all(c in "0123456789" for c in v) else v for v in values]
+
+
 def char_at(values, i):
     """Character i of each flag string ('' when the string is shorter)."""
     return np.array([v[i] if len(v) > i else "" for v in values])
@@ -87,7 +93,7 @@ class Extractions:
         self.err_min = floats(col("err_min"), np.float32)
         self.err_ang = floats(col("err_ang"), np.float32)
         self.jdate = floats(col("jdate"))
-        self.raw = {name: col(name) for name in ("ph_qual", "rd_flg", "cc_flg")}
+        self.raw = {name: band_flags(col(name)) for name in ("ph_qual", "rd_flg", "cc_flg")}
         self.mag, self.sig, self.detected = {}, {}, {}
         for i, b in enumerate(BANDS):
             mag = floats(col(b + "_m"), np.float32)

@@ -60,7 +60,7 @@ import sys
 
 import numpy as np
 
-from group_stats import char_at, floats   # the documented value parsing, shared with the statistics check
+from group_stats import band_flags, char_at, floats   # the documented value parsing, shared with the statistics check
 
 BANDS = ("j", "h", "k")
 PLACEHOLDER = 90.0                 # README: a magnitude at or beyond +-90 is a placeholder, a non-detection
@@ -178,10 +178,10 @@ class Inputs:
         keep = order[first]
         self.cntr = cntr[keep]
         pick = lambda values: [values[i] for i in keep]
-        self.cc_flg = pick(col("cc_flg"))
+        self.cc_flg = pick(band_flags(col("cc_flg")))
         self.ndet = pick(col("ndet"))
         self.mp_flg = pick(col("mp_flg"))
-        self.ph_qual, self.rd_flg = pick(col("ph_qual")), pick(col("rd_flg"))
+        self.ph_qual, self.rd_flg = pick(band_flags(col("ph_qual"))), pick(band_flags(col("rd_flg")))
         self.mag = {b: floats(pick(col(b + "_m")), np.float32) for b in BANDS}
         self.snr = {b: floats(pick(col(b + "_snr")), np.float32) for b in BANDS}
 

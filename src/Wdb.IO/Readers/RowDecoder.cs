@@ -245,18 +245,10 @@ internal sealed partial class RowDecoder
                     if (float.IsInfinity(_cmsig[s.Band])) goto Infinite;
                     break;
                 // Three-character flags, one character per band J, H, Ks (2MASS-NOTES.md).
-                case Target.PhQual:
-                    for (int c3 = 0; c3 < 3 && c3 < v.Length; c3++) b.Bands[c3].PhQual[row] = v[c3];
-                    break;
-                case Target.RdFlg:
-                    for (int c3 = 0; c3 < 3 && c3 < v.Length; c3++) b.Bands[c3].RdFlg[row] = v[c3];
-                    break;
-                case Target.BlFlg:
-                    for (int c3 = 0; c3 < 3 && c3 < v.Length; c3++) b.Bands[c3].BlFlg[row] = v[c3];
-                    break;
-                case Target.CcFlg:
-                    for (int c3 = 0; c3 < 3 && c3 < v.Length; c3++) b.Bands[c3].CcFlg[row] = v[c3];
-                    break;
+                case Target.PhQual: SetBandFlags(b, row, v, static c => c.PhQual); break;
+                case Target.RdFlg: SetBandFlags(b, row, v, static c => c.RdFlg); break;
+                case Target.BlFlg: SetBandFlags(b, row, v, static c => c.BlFlg); break;
+                case Target.CcFlg: SetBandFlags(b, row, v, static c => c.CcFlg); break;
                 case Target.Ndet:
                 {
                     // Six digits mnmnmn, kept as the integer they spell.
@@ -298,6 +290,30 @@ internal sealed partial class RowDecoder
         if (map.SurveyScanId) b.ScanKey[row] = ScanKeys.FromSurvey(hemis, date, scan);
         Result.RowsAccepted++;
         return true;
+    }
+
+    /// <summary>
+    /// Sets row <paramref name="row"/>'s J, H, Ks characters of a three-character flag from <paramref name="v"/>. One or
+    /// two digits are the number a tool made of three (pandas and STILTS read rd_flg "022" as 22 and write it so): the
+    /// zeros it dropped were the leading ones, so the digits go to the last bands and the first take '0' (else "22" would
+    /// give J the H digit and turn a J upper limit into a detection). Any other value gives its characters to J, H, Ks
+    /// in turn, the bands a short one lacks left absent.
+    /// </summary>
+    private static void SetBandFlags(ExtractionBlock b, int row, ReadOnlySpan<byte> v, Func<BandColumns, byte[]> column)
+    {
+        int zeros = v.Length is 1 or 2 && IsDigits(v) ? 3 - v.Length : 0;
+        for (int c3 = 0; c3 < 3; c3++)
+        {
+            int at = c3 - zeros;
+            if (at < 0) column(b.Bands[c3])[row] = (byte)'0';
+            else if (at < v.Length) column(b.Bands[c3])[row] = v[at];
+        }
+
+        static bool IsDigits(ReadOnlySpan<byte> s)
+        {
+            foreach (byte c in s) if ((uint)(c - '0') > 9) return false;
+            return true;
+        }
     }
 
     /// <summary>A band's sigma where the table has cmsig: the total uncertainty (msigcom) preferred, cmsig when msigcom is absent or null.</summary>
@@ -444,16 +460,21 @@ internal sealed partial class RowDecoder
         || (v.Length == 2 && v[0] == (byte)'\\' && v[1] == (byte)'N')
         || (v.Length == 4 && (v[0] | 0x20) == 'n' && (v[1] | 0x20) == 'u' && (v[2] | 0x20) == 'l' && (v[3] | 0x20) == 'l');
 
-    /// <summary>yymmdd or yyyy-mm-dd to the integer yymmdd (<see cref="ScanKeys.FromSurvey"/>).</summary>
+    /// <summary>
+    /// yymmdd or yyyy-mm-dd to the integer yymmdd (<see cref="ScanKeys.FromSurvey"/>). Three to five digits are a
+    /// yymmdd a tool read as a number, its leading zeros dropped (pandas and STILTS write 000315 as 315): the dates of
+    /// 2000 and 2001, when 2MASS observed too.
+    /// </summary>
     internal static bool TryParseDate(ReadOnlySpan<byte> v, out int yymmdd)
     {
         yymmdd = 0;
         int year, m, d;
-        if (v.Length == 6 && AllDigits(v))
+        if (v.Length is >= 3 and <= 6 && AllDigits(v))
         {
-            int yy = Num(v[..2]);
+            int n = Num(v);
+            int yy = n / 10000;
             year = yy >= 50 ? 1900 + yy : 2000 + yy;   // 2MASS observed 1997-2001
-            m = Num(v.Slice(2, 2)); d = Num(v.Slice(4, 2));
+            m = n / 100 % 100; d = n % 100;
         }
         else if (v.Length == 10 && v[4] == (byte)'-' && v[7] == (byte)'-' && AllDigits(v[..4]) && AllDigits(v.Slice(5, 2)) && AllDigits(v.Slice(8, 2)))
         {

@@ -425,13 +425,14 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
         if (!_inData)
         {
             // A whole file of CR line ends is one line, a comment when it begins with '\\'.
-            if (c == (byte)'\\') return _pipes is not null || terminated || CheckLineBreaks(line, lineNo);
+            if (c == (byte)'\\' && !(_pipes is not null && StartsWithNullValue(line, first)))
+                return _pipes is not null || terminated || CheckLineBreaks(line, lineNo);
             if (c == (byte)'|') return (_pipes is not null || CheckLineBreaks(line, lineNo)) && HeaderRow(line, lineNo);
             if (_pipes is null)
                 return CheckText(line, lineNo) && Fatal(lineNo, first + 1, "expected an IPAC header row ('|name|...|') before the data");
             if (!FinishHeader()) return false;
         }
-        if (c == (byte)'\\') return true;
+        if (c == (byte)'\\' && !StartsWithNullValue(line, first)) return true;
         if (c == (byte)'#')
             return CommentLine(line, lineNo, "a '#' line among the data rows (IPAC comment lines begin with '\\')");
 
@@ -456,6 +457,21 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
         if (!Aligned(line, lineNo)) return !D.Stopped;
         D.Decode(line, start, length, start, line, lineNo);
         return !D.Stopped;
+    }
+
+    /// <summary>
+    /// Whether a line whose first non-blank byte (at <paramref name="first"/>) is '\' is a row whose first value is the
+    /// null `\N` (as IRSA writes nulls) rather than a comment or keyword line: `\N`, then a blank or the line's end,
+    /// and no '=' next (a keyword named N). Only once the header's columns are known: before them it is a comment.
+    /// </summary>
+    private static bool StartsWithNullValue(ReadOnlySpan<byte> line, int first)
+    {
+        var rest = line[first..];
+        if (rest.Length < 2 || rest[1] != (byte)'N') return false;
+        if (rest.Length == 2) return true;
+        if (rest[2] is not ((byte)' ' or (byte)'\t')) return false;
+        int next = rest[2..].IndexOfAnyExcept((byte)' ', (byte)'\t');
+        return next < 0 || rest[2 + next] != (byte)'=';
     }
 
     public override void OnEnd(long lastLineNo)

@@ -133,6 +133,7 @@ public class Utf8NumbersTests
     [InlineData("981302", -1)] [InlineData("98100", -1)] [InlineData("1998/10/02", -1)] [InlineData("1998-10-32", -1)] [InlineData("19981002", -1)]
     [InlineData("2000-02-29", 229)] [InlineData("000229", 229)] [InlineData("2000-02-30", -1)] [InlineData("010229", -1)] [InlineData("1999-04-31", -1)]
     [InlineData("990431", -1)] [InlineData("0000-01-01", -1)]
+    [InlineData("315", 315)] [InlineData("1231", 1231)] [InlineData("10215", 10215)] [InlineData("12", -1)] [InlineData("10229", -1)]
     public void Dates_are_yymmdd_or_iso(string s, int expected)
     {
         bool ok = RowDecoder.TryParseDate(Encoding.ASCII.GetBytes(s), out int v);

@@ -185,7 +185,7 @@ public class IndependentStatisticsTests(IndependentStatisticsTests.Sample sample
             (t, r) => t.Set(r, "cc_flg", "P0x"),
             (t, r) => t.Set(r, "cc_flg", "0I0"),
             (t, r) => t.Set(r, "cc_flg", ""),
-            (t, r) => t.Set(r, "rd_flg", "2"),                       // a short flag: absent digits veto nothing
+            (t, r) => t.Set(r, "rd_flg", "2"),                       // written as a number: 002, J and H not detected
         ];
 
         private const int Period = 47;

@@ -1,0 +1,109 @@
+using Wdb.Core;
+using Wdb.IO;
+using static Wdb.Tests.Readers.ReaderTestSupport;
+
+namespace Wdb.Tests.Readers;
+
+/// <summary>
+/// What real 2MASS working-database files look like once they have passed through the tools astronomers use
+/// (TOPCAT/STILTS, pandas, IRSA's writers): each quirk read as the table meant it, or rejected where it can be found.
+/// </summary>
+public class RealTableQuirksTests
+{
+    [Fact]
+    public void Flags_a_tool_wrote_as_integers_keep_each_digit_with_its_band()
+    {
+        // pandas and STILTS read rd_flg "022" as the number 22 and write it back so: the J upper limit's '0' is the
+        // digit that went, and reading "22" from the left would make J a detection (and leave Ks unflagged).
+        using var t = new TempDir();
+        string path = t.Write("ints.csv",
+            "cntr,scan_key,ra,dec,j_m,h_m,k_m,ph_qual,rd_flg,bl_flg,cc_flg\n" +
+            "1,7,10.0,20.0,17.9,14.5,14.2,,22,11,0\n" +       // was 022, 011, 000
+            "2,8,10.0,20.0,17.9,16.8,14.2,,2,1,0\n" +         // was 002, 001
+            "3,9,10.0,20.0,15.0,14.5,14.2,AB,222,111,0d0\n"); // letters and full flags as they were
+        var (r, b) = Read(path);
+        Assert.Null(r.Error);
+        Assert.Equal(3, b.Count);
+
+        Assert.Equal("022"u8.ToArray(), Flags(b, 0, c => c.RdFlg));
+        Assert.Equal("011"u8.ToArray(), Flags(b, 0, c => c.BlFlg));
+        Assert.Equal("000"u8.ToArray(), Flags(b, 0, c => c.CcFlg));
+        Assert.False(b[Band.J].IsDetection(0));
+        Assert.True(b[Band.H].IsDetection(0));
+        Assert.True(b[Band.K].IsDetection(0));
+
+        Assert.Equal("002"u8.ToArray(), Flags(b, 1, c => c.RdFlg));
+        Assert.Equal("001"u8.ToArray(), Flags(b, 1, c => c.BlFlg));
+        Assert.False(b[Band.J].IsDetection(1));
+        Assert.False(b[Band.H].IsDetection(1));
+        Assert.True(b[Band.K].IsDetection(1));
+
+        // A short flag of letters is no integer: its characters stay J first, the bands it lacks absent.
+        Assert.Equal(new byte[] { (byte)'A', (byte)'B', 0 }, Flags(b, 2, c => c.PhQual));
+        Assert.Equal("0d0"u8.ToArray(), Flags(b, 2, c => c.CcFlg));
+        Assert.Equal("222"u8.ToArray(), Flags(b, 2, c => c.RdFlg));
+    }
+
+    [Fact]
+    public void A_first_column_null_written_backslash_N_is_a_row_not_an_ipac_comment()
+    {
+        // IPAC comment lines begin with '\'; so does a row whose first column is null written as IRSA writes nulls.
+        // Such rows were dropped unseen, before the first data row and among the rows alike.
+        using var t = new TempDir();
+        string text =
+            "\\fixlen = T\n" +
+            "|   j_m|  cntr|scan_key|     ra|   dec|\n" +
+            "|  real|   int|    long| double|double|\n" +
+            "|      |      |        |    deg|   deg|\n" +
+            "|    \\N|  null|    null|   null|  null|\n" +
+            "     \\N      1        7 10.0000 20.000\n" +
+            " 15.000      2        8 10.0001 20.000\n" +
+            " \\N          3        9 10.0002 20.000\n" +
+            "\\ a comment among the rows is still one\n" +
+            "\\N           4       10 10.0003 20.000\n" +
+            " 15.200      5       11 10.0004 20.000\n";
+        var (r, b) = Read(t.Write("nullfirst.tbl", text));
+        Assert.Null(r.Error);
+        Assert.Equal(5, r.RowsRead);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], b.Cntr.Take(b.Count));
+        Assert.Equal([6L, 7L, 8L, 10L, 11L], b.Line.Take(b.Count));
+        Assert.True(float.IsNaN(b[Band.J].Mag[0]));
+        Assert.Equal(15.0f, b[Band.J].Mag[1]);
+        Assert.True(float.IsNaN(b[Band.J].Mag[3]));
+
+        // With one header row, no declared nulls: the same; and a null where a value is required is its row's reject.
+        string bare = "|   j_m|  cntr|scan_key|     ra|   dec|\n" +
+                      "     \\N      1        7 10.0000 20.000\n" +
+                      "\\N          \\N         8 10.0001 20.000\n";
+        var (r2, b2) = Read(t.Write("bare.tbl", bare));
+        Assert.Null(r2.Error);
+        Assert.Equal(2, r2.RowsRead);
+        Assert.Equal([1L], b2.Cntr.Take(b2.Count));
+        Assert.Equal([(3L, 13, RejectReason.MissingRequiredValue)], r2.Rejects.Select(x => (x.Line, x.Column, x.Reason)));
+    }
+
+    [Fact]
+    public void A_survey_date_a_tool_wrote_as_an_integer_is_the_yymmdd_it_was()
+    {
+        // 2MASS observed into 2001: yymmdd dates of 2000 and 2001 begin with 0, which pandas and STILTS drop when
+        // they read the column as a number (000315 -> 315). Those rows were rejected, a third of the survey's nights.
+        using var t = new TempDir();
+        string path = t.Write("intdates.csv",
+            "cntr,hemis,date,scan,ra,dec\n" +
+            "1,n,315,12,10.0,20.0\n" +        // 2000-03-15
+            "2,s,1231,13,10.0,20.0\n" +       // 2000-12-31
+            "3,n,10215,14,10.0,20.0\n" +      // 2001-02-15
+            "4,n,981021,15,10.0,20.0\n" +
+            "5,n,10229,16,10.0,20.0\n" +      // 2001-02-29: no such day
+            "6,n,12,17,10.0,20.0\n");         // two digits: no date
+        var (r, b) = Read(path);
+        Assert.Equal([1L, 2L, 3L, 4L], b.Cntr.Take(b.Count));
+        Assert.Equal([ScanKeys.FromSurvey((byte)'n', 315, 12), ScanKeys.FromSurvey((byte)'s', 1231, 13),
+            ScanKeys.FromSurvey((byte)'n', 10215, 14), ScanKeys.FromSurvey((byte)'n', 981021, 15)], b.ScanKey.Take(b.Count));
+        Assert.Equal([(6L, 5), (7L, 5)], r.Rejects.Select(x => (x.Line, x.Column)));
+        Assert.All(r.Rejects, x => Assert.StartsWith("expected a date (yymmdd or yyyy-mm-dd) in column 'date'", x.Detail));
+    }
+
+    private static byte[] Flags(ExtractionBlock b, int row, Func<BandColumns, byte[]> column) =>
+        [column(b[Band.J])[row], column(b[Band.H])[row], column(b[Band.K])[row]];
+}
