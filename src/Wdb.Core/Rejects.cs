@@ -22,6 +22,7 @@ public enum RejectReason
     UnterminatedQuote,
     CommentLine,
     JdateOutOfRange,
+    FlagTooLong,
 }
 
 public static class RejectReasons
@@ -46,6 +47,7 @@ public static class RejectReasons
         RejectReason.UnterminatedQuote => "unterminated_quote",
         RejectReason.CommentLine => "comment_line",
         RejectReason.JdateOutOfRange => "jdate_out_of_range",
+        RejectReason.FlagTooLong => "flag_too_long",
         _ => r.ToString(),
     };
 }

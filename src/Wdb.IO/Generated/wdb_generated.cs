@@ -40,6 +40,7 @@ public enum Reason : byte
   unterminated_quote = 14,
   comment_line = 15,
   jdate_out_of_range = 16,
+  flag_too_long = 17,
 };
 
 /// Per-band photometry of a group. Magnitudes are NaN when ndet = 0.

@@ -245,10 +245,10 @@ internal sealed partial class RowDecoder
                     if (float.IsInfinity(_cmsig[s.Band])) goto Infinite;
                     break;
                 // Three-character flags, one character per band J, H, Ks (2MASS-NOTES.md).
-                case Target.PhQual: SetBandFlags(b, row, v, static c => c.PhQual); break;
-                case Target.RdFlg: SetBandFlags(b, row, v, static c => c.RdFlg); break;
-                case Target.BlFlg: SetBandFlags(b, row, v, static c => c.BlFlg); break;
-                case Target.CcFlg: SetBandFlags(b, row, v, static c => c.CcFlg); break;
+                case Target.PhQual: if (!SetBandFlags(b, row, v, static c => c.PhQual)) goto LongFlag; break;
+                case Target.RdFlg: if (!SetBandFlags(b, row, v, static c => c.RdFlg)) goto LongFlag; break;
+                case Target.BlFlg: if (!SetBandFlags(b, row, v, static c => c.BlFlg)) goto LongFlag; break;
+                case Target.CcFlg: if (!SetBandFlags(b, row, v, static c => c.CcFlg)) goto LongFlag; break;
                 case Target.Ndet:
                 {
                     // Six digits mnmnmn, kept as the integer they spell.
@@ -277,6 +277,9 @@ internal sealed partial class RowDecoder
         BadNumber:
             RejectField(line, lineNo, srcPos[f] + lead, Problem.Number, s.Name, v, cntr);
             return false;
+        LongFlag:
+            RejectField(line, lineNo, srcPos[f] + lead, Problem.LongFlag, s.Name, v, cntr);
+            return false;
         Infinite:
             // An infinite magnitude, error or date (or one that overflows a float, 1e50) is no
             // measurement, and would poison every mean and fit of its group; "NaN" stays a null.
@@ -297,10 +300,12 @@ internal sealed partial class RowDecoder
     /// two digits are the number a tool made of three (pandas and STILTS read rd_flg "022" as 22 and write it so): the
     /// zeros it dropped were the leading ones, so the digits go to the last bands and the first take '0' (else "22" would
     /// give J the H digit and turn a J upper limit into a detection). Any other value gives its characters to J, H, Ks
-    /// in turn, the bands a short one lacks left absent.
+    /// in turn, the bands a short one lacks left absent. False, setting nothing, for more than three characters (blanks
+    /// around the value are cut before): cut to three, a shifted or merged column would pass as some band's flag.
     /// </summary>
-    private static void SetBandFlags(ExtractionBlock b, int row, ReadOnlySpan<byte> v, Func<BandColumns, byte[]> column)
+    private static bool SetBandFlags(ExtractionBlock b, int row, ReadOnlySpan<byte> v, Func<BandColumns, byte[]> column)
     {
+        if (v.Length > 3) return false;
         int zeros = v.Length is 1 or 2 && IsDigits(v) ? 3 - v.Length : 0;
         for (int c3 = 0; c3 < 3; c3++)
         {
@@ -308,6 +313,7 @@ internal sealed partial class RowDecoder
             if (at < 0) column(b.Bands[c3])[row] = (byte)'0';
             else if (at < v.Length) column(b.Bands[c3])[row] = v[at];
         }
+        return true;
 
         static bool IsDigits(ReadOnlySpan<byte> s)
         {
@@ -352,7 +358,7 @@ internal sealed partial class RowDecoder
     /// </summary>
     internal const double FirstJDate = 2415020, LastJDate = 2488070;
 
-    private enum Problem { Missing, Number, Infinite, Date, Hemis, NonFinite, RaRange, DecRange, JDateRange }
+    private enum Problem { Missing, Number, Infinite, Date, Hemis, NonFinite, RaRange, DecRange, JDateRange, LongFlag }
 
     /// <summary>
     /// Rejects the row being decoded for a bad field. Kept out of line, with all message
@@ -373,6 +379,8 @@ internal sealed partial class RowDecoder
             Problem.RaRange => (RejectReason.RaOutOfRange, $"ra outside [0, 360) in column '{column}', got '{Show(v)}'"),
             Problem.JDateRange => (RejectReason.JdateOutOfRange,
                 $"jdate outside [{FirstJDate}, {LastJDate}] (JD of 1900 to 2100) in column '{column}', got '{Show(v)}'"),
+            Problem.LongFlag => (RejectReason.FlagTooLong,
+                $"a flag of one character per band (J, H, Ks) in column '{column}' has {v.Length} characters, got '{Show(v)}'"),
             _ => (RejectReason.DecOutOfRange, $"dec outside [-90, 90] in column '{column}', got '{Show(v)}'"),
         };
         Reject(line, lineNo, byteOffset, reason, detail, cntr);

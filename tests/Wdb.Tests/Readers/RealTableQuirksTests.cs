@@ -104,6 +104,52 @@ public class RealTableQuirksTests
         Assert.All(r.Rejects, x => Assert.StartsWith("expected a date (yymmdd or yyyy-mm-dd) in column 'date'", x.Detail));
     }
 
+    [Fact]
+    public void A_flag_longer_than_three_characters_is_its_rows_reject_unless_the_rest_is_blanks()
+    {
+        // A flag has one character per band: "AAAU" (a shifted or merged column) was cut to "AAA" and read as a
+        // clean detection in every band. Blanks after the three (IPAC padding, "AAA " in a CSV) are padding.
+        using var t = new TempDir();
+        string csv = t.Write("long.csv",
+            "cntr,scan_key,ra,dec,ph_qual,rd_flg,bl_flg,cc_flg\n" +
+            "1,7,10.0,20.0,AAA,222,111,000\n" +
+            "2,7,10.1,20.0,AAAU,222,111,000\n" +
+            "3,7,10.2,20.0,\"AAA  \",222,111,000\n" +
+            "4,7,10.3,20.0,AAA,2220,111,000\n" +
+            "5,7,10.4,20.0,AAA,222,111,0 0 0\n");
+        string tbl = t.Write("long.tbl",
+            "| cntr|scan_key|   ra|  dec|ph_qual|rd_flg|\n" +
+            "     1        7  10.0  20.0     AAA    222\n" +
+            "     2        7  10.1  20.0    AAAU    222\n" +
+            "     3        7  10.2  20.0  AAA      222\n" +
+            "     4        7  10.3  20.0  A A A   222\n");
+        foreach (bool rowByRow in new[] { false, true })
+        {
+            var (r, b) = ReadTuned(csv, rowByRow);
+            Assert.Equal([1L, 3L], b.Cntr.Take(b.Count));
+            Assert.Equal("AAA"u8.ToArray(), Flags(b, 1, c => c.PhQual));
+            Assert.Equal([(3L, 15, "ph_qual", 2L), (5L, 19, "rd_flg", 4L), (6L, 27, "cc_flg", 5L)],
+                r.Rejects.Select(x => (x.Line, x.Column, x.Detail.Split('\'')[1], x.Cntr ?? 0)));
+            Assert.All(r.Rejects, x => Assert.Equal(RejectReason.FlagTooLong, x.Reason));
+            Assert.Equal("a flag of one character per band (J, H, Ks) in column 'ph_qual' has 4 characters, got 'AAAU'", r.Rejects[0].Detail);
+
+            var (ri, bi) = ReadTuned(tbl, rowByRow);
+            Assert.Equal([1L, 3L], bi.Cntr.Take(bi.Count));
+            Assert.Equal("AAA"u8.ToArray(), Flags(bi, 1, c => c.PhQual));
+            Assert.Equal([(3L, 32), (5L, 30)], ri.Rejects.Select(x => (x.Line, x.Column)));
+        }
+        Assert.Equal("flag_too_long", RejectReasons.Name(RejectReason.FlagTooLong));
+    }
+
+    /// <summary>Read batched (column by column where the values allow) or strictly row by row.</summary>
+    private static (FileReadResult Result, ExtractionBlock Block) ReadTuned(string path, bool rowByRow)
+    {
+        var block = new ExtractionBlock(16);
+        var result = ExtractionReader.Read(path, 0, new ReadOptions(), block, new ReaderTuning(1 << 20, 0, RowByRow: rowByRow));
+        Assert.Equal(result.RowsRead, result.RowsAccepted + result.Rejects.Count);
+        return (result, block);
+    }
+
     private static byte[] Flags(ExtractionBlock b, int row, Func<BandColumns, byte[]> column) =>
         [column(b[Band.J])[row], column(b[Band.H])[row], column(b[Band.K])[row]];
 }
