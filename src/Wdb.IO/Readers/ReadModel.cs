@@ -71,6 +71,11 @@ public sealed class FileReadResult
     public long Bytes;
     /// <summary>Bytes of text read: the file's size, or its decompressed size for .gz (up to where a fatal error stopped the read).</summary>
     public long TextBytes;
+    /// <summary>
+    /// IPAC headers among the rows that repeat the first one (tables joined with `cat`), skipped; the line of the first
+    /// of them, and the line of the first header they repeat.
+    /// </summary>
+    public long RepeatedHeaders, FirstRepeatedHeaderLine, HeaderLine;
     /// <summary>Fatal problem: bad header, unknown profile, missing required column, strict-mode bad row, unreadable file.</summary>
     public InputError? Error;
 }

@@ -82,7 +82,7 @@ internal sealed class RowBatch
     /// <summary>
     /// Takes an IPAC data line whose every byte is printable ASCII (no tab, no CR), that reaches
     /// the header's last '|', is aligned (no value crosses a '|', nothing after the last
-    /// column) and is not a '\' or '#' line (the sink's own); each field is its column's extent
+    /// column) and is not a '\', '#' or '|' line (the sink's own: a comment, a header among the rows); each field is its column's extent
     /// with the blanks around the value cut off (an all-blank field is empty at the extent's
     /// start), which is the value and the position the row decoder would take from the whole
     /// extent. Any other line: false.
@@ -94,7 +94,7 @@ internal sealed class RowBatch
         if (len < pipes[^1] || line.IndexOfAnyExceptInRange((byte)' ', (byte)'~') >= 0) return false;
         var bits = NonBlankBits(line);
         int first = NextNonBlank(bits, 0, len);
-        if (first < 0 || line[first] is (byte)'\\' or (byte)'#') return false;
+        if (first < 0 || line[first] is (byte)'\\' or (byte)'#' or (byte)'|') return false;
         for (int i = 1; i < pipes.Length - 1; i++)
         {
             int b = pipes[i];

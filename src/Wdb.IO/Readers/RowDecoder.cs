@@ -80,6 +80,8 @@ internal sealed partial class RowDecoder
         Result.RowsRead += r.RowsRead;
         Result.RowsAccepted += r.RowsAccepted;
         Result.Rejects.AddRange(r.Rejects);
+        if (Result.RepeatedHeaders == 0) (Result.FirstRepeatedHeaderLine, Result.HeaderLine) = (r.FirstRepeatedHeaderLine, r.HeaderLine);
+        Result.RepeatedHeaders += r.RepeatedHeaders;
         Result.Error ??= r.Error;
         Stopped |= fork.Stopped;
         HandOffIfFull();

@@ -393,11 +393,15 @@ internal sealed class CsvSink(RowDecoder decoder) : FormatSink(decoder)
 /// IPAC Table: `\` keyword/comment lines, 1-4 `|` header rows (name, type, unit, null), then
 /// fixed-width data whose columns are the extents between the header's `|` positions. A `#`
 /// line among the rows (blanks before it or not) is a rejected row, as in CSV and bulk files.
+/// A header among the rows (tables joined with `cat`) is skipped when it repeats the first one,
+/// and stops the read when it does not (<see cref="HeaderAmongRows"/>).
 /// </summary>
 internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
 {
     private int[]? _pipes;                          // byte positions of '|' in the first header row
-    private readonly List<byte[]> _headerRows = new();
+    // The first header's '|' rows and their lines: shared with forks, which compare a header among the rows with them.
+    private List<byte[]> _headerRows = new();
+    private List<long> _headerRowLines = new();
     private long _headerLine;
     private bool _inData;
     private int[] _colStart = [], _colEnd = [];
@@ -411,7 +415,7 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
     internal override FormatSink Clone(RowDecoder decoder) => new IpacSink(decoder)
     {
         _pipes = _pipes, _headerLine = _headerLine, _inData = true, _colStart = _colStart, _colEnd = _colEnd, _names = _names,
-        _batching = _batching,
+        _batching = _batching, _headerRows = _headerRows, _headerRowLines = _headerRowLines,
     };
 
     // Once the header is read: data lines split at the header's columns, their padding cut off.
@@ -433,6 +437,7 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
             if (!FinishHeader()) return false;
         }
         if (c == (byte)'\\' && !StartsWithNullValue(line, first)) return true;
+        if (c == (byte)'|') return HeaderAmongRows(line, lineNo);
         if (c == (byte)'#')
             return CommentLine(line, lineNo, "a '#' line among the data rows (IPAC comment lines begin with '\\')");
 
@@ -515,13 +520,7 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
 
     private bool HeaderRow(ReadOnlySpan<byte> line, long lineNo)
     {
-        var pipes = new List<int>();
-        for (int i = line.IndexOf((byte)'|'); i >= 0; )
-        {
-            pipes.Add(i);
-            int next = line[(i + 1)..].IndexOf((byte)'|');
-            i = next < 0 ? -1 : i + 1 + next;
-        }
+        var pipes = PipesOf(line);
         int last = pipes[^1];
         int after = line[(last + 1)..].IndexOfAnyExcept((byte)' ', (byte)'\t');
         if (after >= 0) return Fatal(lineNo, last + 2 + after, "IPAC header row must end with '|'");
@@ -546,7 +545,113 @@ internal sealed class IpacSink(RowDecoder decoder) : FormatSink(decoder)
             }
         }
         _headerRows.Add(line.ToArray());
+        _headerRowLines.Add(lineNo);
         return true;
+    }
+
+    /// <summary>
+    /// A '|' line among the rows: the header of a second table, as `cat` of two IPAC files (IRSA downloads) makes. One
+    /// whose rows repeat the first header's ('|' at the same columns, the same names, types, units and nulls) is
+    /// skipped and counted (<see cref="FileReadResult.RepeatedHeaders"/>), and its rows are read as the first table's.
+    /// Any other stops the read at its first difference: its rows would be cut at the first header's columns, or
+    /// taken for other columns, without a word. Each '|' line is judged alone, against every row of the first header,
+    /// so that a header cut between two chunks decoded apart is judged as in one.
+    /// </summary>
+    private bool HeaderAmongRows(ReadOnlySpan<byte> line, long lineNo)
+    {
+        var pipes = PipesOf(line);
+        var first = _pipes!;
+        for (int k = 0; k < Math.Max(pipes.Count, first.Length); k++)
+        {
+            if (k < pipes.Count && k < first.Length && pipes[k] == first[k]) continue;
+            int at = k < pipes.Count ? pipes[k] : first[k];
+            string theirs = k < first.Length ? $"at column {first[k] + 1}" : "not there";
+            return Fatal(lineNo, RowDecoder.CharColumn(line, at),
+                $"a second IPAC header, its '|' {(k < pipes.Count ? $"at column {pipes[k] + 1}" : "missing")} where the first header's (line {_headerLine}) is {theirs}" + TwoTables);
+        }
+        var text = line.ToArray();
+        int same = SameAsAnyRow(text);
+        if (same < 0)
+        {
+            int closest = ClosestRow(text);
+            return Fatal(lineNo, DifferenceColumn(text, closest), DifferenceMessage(text, closest));
+        }
+        if (same == 0)
+        {
+            if (D.Result.RepeatedHeaders++ == 0) D.Result.FirstRepeatedHeaderLine = lineNo;
+            D.Result.HeaderLine = _headerLine;
+        }
+        return true;
+    }
+
+    private const string TwoTables = ": the file holds two tables with different columns; split them into a file each";
+
+    /// <summary>The first of the first header's rows whose cells <paramref name="row"/> repeats; -1 for none.</summary>
+    private int SameAsAnyRow(byte[] row)
+    {
+        for (int k = 0; k < _headerRows.Count; k++) if (SameCells(row, _headerRows[k])) return k;
+        return -1;
+    }
+
+    /// <summary>Whether two header rows with '|' at the same columns hold the same cells, blanks around them and case aside.</summary>
+    private bool SameCells(byte[] a, byte[] b) => SameCellCount(a, b) == _pipes!.Length - 1;
+
+    private int SameCellCount(byte[] a, byte[] b)
+    {
+        var p = _pipes!;
+        int same = 0;
+        for (int i = 0; i + 1 < p.Length; i++)
+            if (Cell(a, p[i], p[i + 1]).Equals(Cell(b, p[i], p[i + 1]), StringComparison.OrdinalIgnoreCase)) same++;
+        return same;
+    }
+
+    /// <summary>The first header's row that shares most cells with <paramref name="row"/> (the first of those): what it was meant to repeat.</summary>
+    private int ClosestRow(byte[] row)
+    {
+        int best = 0, most = -1;
+        for (int k = 0; k < _headerRows.Count; k++)
+        {
+            int same = SameCellCount(row, _headerRows[k]);
+            if (same > most) (best, most) = (k, same);
+        }
+        return best;
+    }
+
+    /// <summary>The first cell of <paramref name="row"/> that differs from the first header's row <paramref name="k"/>; -1 when none does.</summary>
+    private int FirstDifferentCell(byte[] row, int k)
+    {
+        var p = _pipes!;
+        for (int i = 0; i + 1 < p.Length; i++)
+            if (!Cell(row, p[i], p[i + 1]).Equals(Cell(_headerRows[k], p[i], p[i + 1]), StringComparison.OrdinalIgnoreCase)) return i;
+        return -1;
+    }
+
+    private int DifferenceColumn(byte[] row, int k)
+    {
+        int cell = FirstDifferentCell(row, k);
+        return cell < 0 ? 1 : RowDecoder.CharColumn(row, _pipes![cell] + 1);
+    }
+
+    private string DifferenceMessage(byte[] row, int k)
+    {
+        int cell = FirstDifferentCell(row, k);
+        var p = _pipes!;
+        string mine = RowDecoder.Printable(Cell(row, p[cell], p[cell + 1])), theirs = Cell(_headerRows[k], p[cell], p[cell + 1]);
+        string kind = k switch { 0 => "name", 1 => "type", 2 => "unit", _ => "null value" };
+        return $"a second IPAC header, its {kind} of column {cell + 1} '{mine}' where the first header's (line {_headerRowLines[k]}) is '{theirs}'" + TwoTables;
+    }
+
+    /// <summary>The byte positions of the '|' in <paramref name="line"/>.</summary>
+    private static List<int> PipesOf(ReadOnlySpan<byte> line)
+    {
+        var pipes = new List<int>();
+        for (int i = line.IndexOf((byte)'|'); i >= 0; )
+        {
+            pipes.Add(i);
+            int next = line[(i + 1)..].IndexOf((byte)'|');
+            i = next < 0 ? -1 : i + 1 + next;
+        }
+        return pipes;
     }
 
     private bool FinishHeader()

@@ -141,6 +141,74 @@ public class RealTableQuirksTests
         Assert.Equal("flag_too_long", RejectReasons.Name(RejectReason.FlagTooLong));
     }
 
+    private const string IpacHeader =
+        "\\fixlen = T\n" +
+        "\\ catalog = fp_psc\n" +
+        "| cntr|scan_key|     ra|    dec|\n" +
+        "|  int|    long| double| double|\n" +
+        "|     |        |    deg|    deg|\n" +
+        "| null|    null|   null|   null|\n";
+
+    private static string IpacRows(int from, int count)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (int i = from; i < from + count; i++) sb.Append($"{i,6}{7,9}{10 + i * 0.001,8:F4}{20.0,8:F4}\n");
+        return sb.ToString();
+    }
+
+    [Fact]
+    public void Two_ipac_tables_joined_with_cat_are_read_as_one_when_their_headers_are_the_same()
+    {
+        // cat a.tbl b.tbl: b's '\' lines and its four '|' rows sit among the rows. They were rows: rejected with
+        // "value crosses the '|'" and counted as rows read. The same header again is now skipped, and counted.
+        using var t = new TempDir();
+        string text = IpacHeader + IpacRows(1, 300) + IpacHeader + IpacRows(301, 300) + IpacHeader + IpacRows(601, 5);
+        string path = t.Write("joined.tbl", text);
+        foreach (var tuning in new[] { new ReaderTuning(1 << 20, 0, RowByRow: true), new ReaderTuning(1 << 20, 0), new ReaderTuning(700, 3), new ReaderTuning(97, 2) })
+        {
+            var block = new ExtractionBlock(16);
+            var r = ExtractionReader.Read(path, 0, new ReadOptions(), block, tuning);
+            Assert.Null(r.Error);
+            Assert.Empty(r.Rejects);
+            Assert.Equal(605, r.RowsRead);
+            Assert.Equal(Enumerable.Range(1, 605).Select(i => (long)i), block.Cntr.Take(block.Count));
+            Assert.Equal(2, r.RepeatedHeaders);
+            Assert.Equal(309, r.FirstRepeatedHeaderLine);   // 6 header lines, 300 rows, the second table's two '\' lines
+            Assert.Equal(3, r.HeaderLine);
+            Assert.Equal(6 + 300 + 6 + 1, block.Line[300]);
+        }
+    }
+
+    [Fact]
+    public void A_second_ipac_header_that_differs_from_the_first_stops_the_read_where_it_differs()
+    {
+        using var t = new TempDir();
+        // Same '|' columns, another column order: its rows would be read as the first table's columns.
+        string swapped = IpacHeader.Replace("|     ra|    dec|", "|    dec|     ra|");
+        // Other '|' columns: its rows would be cut at the first header's.
+        string wider = IpacHeader.Replace("| cntr|", "|  cntr|").Replace("|  int|", "|   int|").Replace("|     |", "|      |").Replace("| null|", "|  null|");
+        // The same names in a different unit.
+        string radians = IpacHeader.Replace("|    deg|    deg|", "|    rad|    rad|");
+        var cases = new (string Second, long Line, int Column, string Message)[]
+        {
+            (swapped, 109, 17, "a second IPAC header, its name of column 3 'dec' where the first header's (line 3) is 'ra'"),
+            (wider, 109, 8, "a second IPAC header, its '|' at column 8 where the first header's (line 3) is at column 7"),
+            (radians, 111, 17, "a second IPAC header, its unit of column 3 'rad' where the first header's (line 5) is 'deg'"),
+        };
+        foreach (var (second, line, column, message) in cases)
+        {
+            string path = t.Write("two.tbl", IpacHeader + IpacRows(1, 100) + second + IpacRows(101, 100));
+            foreach (var tuning in new[] { new ReaderTuning(1 << 20, 0), new ReaderTuning(300, 3) })
+            {
+                var block = new ExtractionBlock(16);
+                var r = ExtractionReader.Read(path, 0, new ReadOptions(), block, tuning);
+                Assert.NotNull(r.Error);
+                Assert.Equal((line, column, message), (r.Error.Line, r.Error.Column, r.Error.Message[..message.Length]));
+                Assert.Equal(message + ": the file holds two tables with different columns; split them into a file each", r.Error.Message);
+            }
+        }
+    }
+
     /// <summary>Read batched (column by column where the values allow) or strictly row by row.</summary>
     private static (FileReadResult Result, ExtractionBlock Block) ReadTuned(string path, bool rowByRow)
     {

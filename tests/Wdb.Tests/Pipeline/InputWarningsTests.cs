@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Wdb.Merge;
+
+namespace Wdb.Tests.Pipeline;
+
+/// <summary>What a merge says of inputs it reads without a reject, but not as a user may think: in summary.json's `warnings` and on the log.</summary>
+public sealed class InputWarningsTests : IDisposable
+{
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    private const string Header =
+        "\\fixlen = T\n" +
+        "| cntr|scan_key|     ra|    dec|\n" +
+        "|  int|    long| double| double|\n";
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void Ipac_tables_joined_with_cat_are_merged_as_one_and_the_repeated_headers_said(int zoneRows)
+    {
+        string rows1 = "     1        7 10.0000 20.0000\n     2        7 10.0100 20.0000\n";
+        string rows2 = "     3        8 10.0000 20.0000\n";
+        string path = _s.Write($"joined{zoneRows}.tbl", Header + rows1 + Header + rows2 + Header);
+        var log = new List<string>();
+        string outDir = _s.PathOf($"out-joined{zoneRows}");
+        var outcome = MergeJob.Run(Options([path], outDir, zoneRows), log.Add);
+        Assert.Null(outcome.Error);
+        var summary = Summary(outDir);
+        Assert.Equal(3, summary.GetProperty("rows_read").GetInt64());
+        Assert.Equal(3, summary.GetProperty("rows_merged").GetInt64());
+        string expected = $"{path}: 2 more IPAC headers among the rows, the first on line 7, the same as the header on line 2 " +
+                          "(tables joined with cat): skipped, and their rows read as the first table's";
+        Assert.Equal([expected], Warnings(summary));
+        Assert.Contains($"warning: {expected}", log);
+    }
+
+    private static MergeOptions Options(IReadOnlyList<string> inputs, string outDir, int zoneRows) => new()
+    {
+        Inputs = inputs, OutDir = outDir, Device = "cpu", Threads = 1, ZoneRows = zoneRows,
+    };
+
+    private static JsonElement Summary(string outDir) =>
+        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outDir, "summary.json"))).RootElement.Clone();
+
+    private static List<string> Warnings(JsonElement summary) =>
+        summary.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
+}
