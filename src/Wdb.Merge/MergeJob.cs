@@ -543,8 +543,16 @@ public static class MergeJob
         summary.Inputs.Add(file);
         foreach (var r in read.Rejects) CountReject(summary, file, r.Reason);
         if (read.RepeatedHeaders > 0) Warn(summary, log, RepeatedHeadersWarning(read));
+        if (read.RowsRead == 0) Warn(summary, log, NoRowsWarning(read.Path));
         return null;
     }
+
+    /// <summary>
+    /// An input without a single row is read, as a header alone may rightly be, but said: in a batch it is most often a
+    /// download or a pipe that failed (`zcat missing.gz | wdb merge -`), which would otherwise pass as a merge that worked.
+    /// </summary>
+    internal static string NoRowsWarning(string path) =>
+        $"{(path == InputPaths.StandardInput ? "standard input (-)" : path)}: no rows (empty, blank lines or a header alone): it adds nothing to the merge";
 
     /// <summary>
     /// IPAC headers the reader skipped among the rows (tables joined with `cat`): said, since the file is then read as

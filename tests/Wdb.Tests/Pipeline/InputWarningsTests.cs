@@ -36,6 +36,38 @@ public sealed class InputWarningsTests : IDisposable
         Assert.Contains($"warning: {expected}", log);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void An_input_without_rows_is_merged_as_nothing_and_said(int zoneRows)
+    {
+        // A download or a pipe that failed gives an empty file or a header alone: read as 0 rows, as before, but a
+        // batch run whose log nobody reads now has it in summary.json.
+        string empty = _s.Write($"empty{zoneRows}.bulk", "");
+        string headerOnly = _s.Write($"header{zoneRows}.csv", "cntr,scan_key,ra,dec\n\n");
+        string rows = _s.Write($"rows{zoneRows}.csv", "cntr,scan_key,ra,dec\n1,7,10.0,20.0\n");
+        var log = new List<string>();
+        string outDir = _s.PathOf($"out-empty{zoneRows}");
+        var outcome = MergeJob.Run(Options([empty, rows, headerOnly], outDir, zoneRows), log.Add);
+        Assert.Null(outcome.Error);
+        var summary = Summary(outDir);
+        Assert.Equal(1, summary.GetProperty("rows_merged").GetInt64());
+        string[] expected = [.. new[] { empty, headerOnly }.Select(p => $"{p}: no rows (empty, blank lines or a header alone): it adds nothing to the merge")];
+        Assert.Equal(expected, Warnings(summary));
+        Assert.All(expected, w => Assert.Contains($"warning: {w}", log));
+    }
+
+    [Fact]
+    public void Empty_standard_input_is_merged_as_nothing_and_said_on_stderr()
+    {
+        string outDir = _s.PathOf("out-stdin");
+        var (exit, _, stderr) = WdbProcess.Run([], "merge", "-", "--out", outDir, "--device", "cpu");
+        Assert.Equal(0, exit);
+        const string said = "standard input (-): no rows (empty, blank lines or a header alone): it adds nothing to the merge";
+        Assert.Contains($"wdb merge: warning: {said}", stderr);
+        Assert.Equal([said], Warnings(Summary(outDir)));
+    }
+
     private static MergeOptions Options(IReadOnlyList<string> inputs, string outDir, int zoneRows) => new()
     {
         Inputs = inputs, OutDir = outDir, Device = "cpu", Threads = 1, ZoneRows = zoneRows,
