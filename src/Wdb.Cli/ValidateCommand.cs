@@ -84,6 +84,7 @@ internal static class ValidateCommand
         Console.WriteLine(string.Format(c, "{0}: {1}, {2:N0} rows: {3:N0} accepted, {4:N0} rejected; {5:F1} MB{6} in {7:F2} s ({8:F0} MB/s); {9}",
             read.Path, format, read.RowsRead, read.RowsAccepted, read.Rejects.Count, read.TextBytes / 1e6, stored, seconds,
             seconds > 0 ? read.TextBytes / 1e6 / seconds : 0, read.Checksum));
+        if (read.RepeatedHeadersSaid() is string repeated) Console.WriteLine($"  note: {repeated}");
         if (read.Rejects.Count == 0) return;
         Console.WriteLine("  rejected: " + string.Join(", ", ByReason(read).Select(kv => $"{kv.Key} {kv.Value:N0}")));
         foreach (var r in read.Rejects.Take(listed)) Console.WriteLine($"  {r}");

@@ -542,7 +542,7 @@ public static class MergeJob
         };
         summary.Inputs.Add(file);
         foreach (var r in read.Rejects) CountReject(summary, file, r.Reason);
-        if (read.RepeatedHeaders > 0) Warn(summary, log, RepeatedHeadersWarning(read));
+        if (read.RepeatedHeadersSaid() is string repeated) Warn(summary, log, repeated);
         if (read.RowsRead == 0) Warn(summary, log, NoRowsWarning(read.Path));
         return null;
     }
@@ -554,13 +554,6 @@ public static class MergeJob
     internal static string NoRowsWarning(string path) =>
         $"{(path == InputPaths.StandardInput ? "standard input (-)" : path)}: no rows (empty, blank lines or a header alone): it adds nothing to the merge";
 
-    /// <summary>
-    /// IPAC headers the reader skipped among the rows (tables joined with `cat`): said, since the file is then read as
-    /// one table, its rows under the first header's columns, which is right only if the tables were meant to be one.
-    /// </summary>
-    internal static string RepeatedHeadersWarning(FileReadResult read) =>
-        $"{read.Path}: {read.RepeatedHeaders:N0} more IPAC header{(read.RepeatedHeaders == 1 ? "" : "s")} among the rows, the first on line " +
-        $"{read.FirstRepeatedHeaderLine:N0}, the same as the header on line {read.HeaderLine:N0} (tables joined with cat): skipped, and their rows read as the first table's";
 
     /// <summary>Rows whose cntr was already read: rejects with file and line, or under --strict the error for the first.</summary>
     internal static string? RejectDuplicates(MergeOptions options, RunSummary summary, List<RejectRecord> rejects, IReadOnlyList<DuplicateRow> duplicates)

@@ -36,6 +36,24 @@ public sealed class InputWarningsTests : IDisposable
         Assert.Contains($"warning: {expected}", log);
     }
 
+    [Fact]
+    public void Validate_notes_repeated_ipac_headers_and_merge_refuses_a_second_header_that_differs()
+    {
+        string rows = "     1        7 10.0000 20.0000\n";
+        string joined = _s.Write("joined.tbl", Header + rows + Header + rows.Replace(" 1 ", " 2 "));
+        var (exit, stdout, _) = WdbProcess.Run("validate", joined);
+        Assert.Equal(0, exit);
+        Assert.Contains($"  note: {joined}: 1 more IPAC header among the rows, the first on line 6, the same as the header on line 2", stdout);
+
+        string swapped = _s.Write("swapped.tbl", Header + rows + Header.Replace("|     ra|    dec|", "|    dec|     ra|") + rows);
+        string outDir = _s.PathOf("out-swapped");
+        var (mexit, _, stderr) = WdbProcess.Run("merge", swapped, "--out", outDir, "--device", "cpu");
+        Assert.Equal(MergeJob.InputErrorExit, mexit);
+        Assert.Equal($"wdb merge: {swapped}:6:17: a second IPAC header, its name of column 3 'dec' where the first header's (line 2) is 'ra': " +
+                     "the file holds two tables with different columns; split them into a file each", stderr.Trim());
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(2)]
