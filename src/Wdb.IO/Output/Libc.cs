@@ -41,14 +41,17 @@ internal static partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial int ftruncate(int fd, long length);
 
-    /// <summary>statx's mask bit for the inode number; the device is always filled in.</summary>
-    public const uint StatxIno = 0x100;
+    /// <summary>statx's mask bits for the file type (in stx_mode) and the inode number; the device is always filled in.</summary>
+    public const uint StatxType = 0x1, StatxIno = 0x100;
+
+    /// <summary>stx_mode's file type bits (S_IFMT) and the types a table may be written to by name: a file, a directory.</summary>
+    public const int SIfmt = 0xF000, SIfreg = 0x8000, SIfdir = 0x4000;
 
     /// <summary>
-    /// struct statx's size and the offsets of stx_ino (u64) and stx_dev_major, stx_dev_minor (u32 each): one layout on
-    /// every Linux architecture, unlike struct stat's (linux/stat.h).
+    /// struct statx's size and the offsets of stx_mode (u16), stx_ino (u64) and stx_dev_major, stx_dev_minor (u32 each):
+    /// one layout on every Linux architecture, unlike struct stat's (linux/stat.h).
     /// </summary>
-    public const int StatxSize = 256, StatxInoOffset = 32, StatxDevMajorOffset = 136, StatxDevMinorOffset = 140;
+    public const int StatxSize = 256, StatxModeOffset = 28, StatxInoOffset = 32, StatxDevMajorOffset = 136, StatxDevMinorOffset = 140;
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);

@@ -269,6 +269,66 @@ public class ExportTests
     }
 
     /// <summary>
+    /// An --out that is a stream, not a file: a FIFO, which `cat` reads, and an anonymous pipe named by its /proc/self/fd
+    /// path (what `&gt;(gzip &gt; g.gz)` passes). Each gets the bytes the file export holds, Parquet too, and the FIFO is
+    /// still a FIFO. Before, the temporary sibling was renamed over the FIFO (as root over /dev/null itself, had the user
+    /// named it), and the descriptor's sibling could not be made in /proc.
+    /// </summary>
+    [Fact]
+    public void An_export_to_a_fifo_or_a_descriptor_is_written_into_it()
+    {
+        if (!OperatingSystem.IsLinux()) return;   // mkfifo and /proc/self/fd
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        string fifo = tmp["fifo"];
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo)) mkfifo.WaitForExit();
+        foreach (string format in new[] { "csv", "ipac", "parquet" })
+        {
+            Assert.Null(Exporter.Export(tmp["out"], "groups", format, tmp["file." + format]));
+            byte[] expected = File.ReadAllBytes(tmp["file." + format]);
+
+            using var cat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sh")
+            {
+                ArgumentList = { "-c", "exec cat \"$1\" > \"$2\"", "sh", fifo, tmp["read." + format] },
+            })!;
+            Assert.Null(Exporter.Export(tmp["out"], "groups", format, fifo));
+            bool done = cat.WaitForExit(20_000);
+            if (!done) cat.Kill(entireProcessTree: true);
+            Assert.True(done, $"{format}: the reader of the FIFO never saw a writer");
+            Assert.Equal(expected, File.ReadAllBytes(tmp["read." + format]));
+            Assert.True(AtomicFile.IsStream(fifo), $"{format}: the FIFO was replaced");
+
+            using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.In);
+            string descriptor = $"/proc/self/fd/{pipe.ClientSafePipeHandle.DangerousGetHandle()}";
+            var read = Task.Run(() =>
+            {
+                using var all = new MemoryStream();
+                pipe.CopyTo(all);
+                return all.ToArray();
+            });
+            var error = Exporter.Export(tmp["out"], "groups", format, descriptor);
+            pipe.DisposeLocalCopyOfClientHandle();   // the export's own descriptor is closed: the reader sees the end
+            Assert.Null(error);
+            Assert.Equal(expected, read.Result);
+        }
+        Assert.Empty(Directory.GetFiles(tmp.Path, "*.tmp-*"));
+    }
+
+    /// <summary>A directory that is not there: the message names the --out given, not the temporary sibling the system was asked for.</summary>
+    [Fact]
+    public void An_export_into_a_missing_directory_names_the_out_given()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        string target = tmp["nowhere/g.csv"];
+        var error = Exporter.Export(tmp["out"], "groups", "csv", target)?.Message;
+        Assert.NotNull(error);
+        Assert.StartsWith($"cannot write '{target}': ", error);
+        Assert.DoesNotContain(".tmp-", error);
+        Assert.False(Directory.Exists(tmp["nowhere"]));
+    }
+
+    /// <summary>
     /// A region's export is the whole table's rows for the groups within the cone, computed here by brute force from the
     /// whole groups export: the same lines, in the same order, for each table; its Parquet file holds as many rows.
     /// </summary>
