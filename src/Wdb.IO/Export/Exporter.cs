@@ -96,7 +96,7 @@ public static class Exporter
         {
             try
             {
-                using var stdout = Console.OpenStandardOutput();
+                using var stdout = StandardOutputStream.Open();
                 WriteText(stdout, rows, columns, table, format);
                 return null;
             }

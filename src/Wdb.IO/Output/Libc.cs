@@ -6,7 +6,8 @@ namespace Wdb.IO;
 /// The POSIX calls the output writers need and .NET does not offer: a directory fsync and an
 /// atomic exchange (<see cref="AtomicDirectory"/>), O_DIRECT files (<see cref="DirectFile"/>); and a
 /// look at a path that may be a FIFO without waiting for its writer (<see cref="InputPaths.NotReadableAgain"/>), and a
-/// file's device and inode, which tell one file under two names (<see cref="InputPaths.Problem"/>).
+/// file's device and inode, which tell one file under two names (<see cref="InputPaths.Problem"/>); a write to standard
+/// output that says when its reader has gone (<see cref="StandardOutputStream"/>).
 /// Flag values are those of Linux on x64 and arm64 (O_DIRECT differs: see DirectFile).
 /// Source-generated (LibraryImport): the marshalling is compiled into the image with the rest, where
 /// DllImport's stubs were jitted at their first call in every run (bench/NOTES.md 86).
@@ -15,7 +16,7 @@ internal static partial class Libc
 {
     public const int ORdOnly = 0, OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, ONonblock = 0x800, OCloexec = 0x80000;
     public const int SeekCur = 1;
-    public const int EInval = 22, AtFdCwd = -100;
+    public const int EIntr = 4, EAgain = 11, EInval = 22, AtFdCwd = -100;
     public const uint RenameExchange = 2;
 
     /// <summary>O_DIRECT, which differs between Linux architectures; 0 where it is not known (other systems).</summary>
@@ -34,6 +35,9 @@ internal static partial class Libc
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fsync(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial nint write(int fd, byte* buffer, nint count);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial long lseek(int fd, long offset, int whence);

@@ -269,6 +269,30 @@ public class ExportTests
     }
 
     /// <summary>
+    /// Standard output a pipe whose reader has gone (`| head -1` once it has its line): the export, a cone and a light
+    /// curve stop at the first failed write with one line and exit 2. Before, .NET's console stream dropped the writes:
+    /// the whole table went nowhere and the exit code was 0, so `set -o pipefail` could not tell.
+    /// </summary>
+    [Fact]
+    public void A_standard_output_whose_reader_has_gone_is_one_line_and_exit_2()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        string[][] verbs =
+        [
+            ["export", tmp["out"], "--table", "members", "--format", "ipac", "--out", "-"],
+            ["cone", tmp["out"], "--ra", "0", "--dec", "0", "--radius", "3600"],
+            ["members", tmp["out"], "10"],
+        ];
+        foreach (var args in verbs)
+        {
+            var run = WdbProcess.RunWithStdoutUnread(args);
+            Assert.True(run.Exit == 2, $"{args[0]}: exit {run.Exit}: {run.Stderr}");
+            Assert.Equal($"wdb {args[0]}: cannot write to standard output: Broken pipe", run.Stderr.Trim());
+        }
+    }
+
+    /// <summary>
     /// An --out that is a stream, not a file: a FIFO, which `cat` reads, and an anonymous pipe named by its /proc/self/fd
     /// path (what `&gt;(gzip &gt; g.gz)` passes). Each gets the bytes the file export holds, Parquet too, and the FIFO is
     /// still a FIFO. Before, the temporary sibling was renamed over the FIFO (as root over /dev/null itself, had the user
