@@ -338,6 +338,25 @@ public class ExportTests
         Assert.Empty(Directory.GetFiles(tmp.Path, "*.tmp-*"));
     }
 
+    /// <summary>
+    /// An index whose size agrees with its table but whose chunks do not lie end to end (a damaged .idx): the line names
+    /// the index, not the table with its size twice ("666360 bytes, its index describes 666360", as it was).
+    /// </summary>
+    [Fact]
+    public void A_damaged_index_whose_size_agrees_is_named_as_the_damaged_file()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        string idx = tmp["out/groups.idx"];
+        var chunks = ChunkList.Decode(File.ReadAllBytes(idx))!;
+        chunks.Offset[0] += 8;
+        File.WriteAllBytes(idx, chunks.Encode(new Google.FlatBuffers.FlatBufferBuilder(1024)).ToArray());
+        long size = new FileInfo(tmp["out/groups.fb"]).Length;
+        Assert.Equal($"{idx}: its chunks do not lie end to end over the {size} bytes of groups.fb (a damaged index)",
+            Exporter.Export(tmp["out"], "groups", "csv", tmp["g.csv"])?.Message);
+        Assert.False(File.Exists(tmp["g.csv"]));
+    }
+
     /// <summary>A directory that is not there: the message names the --out given, not the temporary sibling the system was asked for.</summary>
     [Fact]
     public void An_export_into_a_missing_directory_names_the_out_given()
