@@ -173,6 +173,9 @@ public class ExportTests
         Assert.Contains("unknown table", Exporter.Export(tmp["out"], "stars", "csv", tmp["a.csv"])!.Message);
         Assert.Contains("unknown export format", Exporter.Export(tmp["out"], "groups", "fits", tmp["a.csv"])!.Message);
         Assert.Contains("not a wdb output", Exporter.Export(tmp["nowhere"], "groups", "csv", tmp["a.csv"])!.Message);
+        Directory.CreateDirectory(tmp["folder"]);
+        Assert.Equal($"--out {tmp["folder"]} is a directory: name a file (in it, or elsewhere)", Exporter.Export(tmp["out"], "groups", "csv", tmp["folder"])?.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(tmp["folder"]));
         Assert.Equal("--out is empty: name a file, or - for standard output (csv and ipac)", Exporter.Export(tmp["out"], "groups", "csv", "")!.Message);
         File.WriteAllText(tmp["file"], "x");
         Assert.NotNull(Exporter.Export(tmp["out"], "groups", "csv", tmp["file/a.csv"]));
