@@ -66,7 +66,10 @@ public static partial class AtomicFile
     public static bool IsStream(string path)
     {
         if (!OperatingSystem.IsLinux()) return false;
-        return Descriptor().IsMatch(path) || FileType(path) is int type && type != Libc.SIfreg && type != Libc.SIfdir;
+        string full;
+        try { full = Path.GetFullPath(path); }   // ../../dev/stdout is /dev/stdout
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { return false; }
+        return Descriptor().IsMatch(full) || FileType(full) is int type && type != Libc.SIfreg && type != Libc.SIfdir;
     }
 
     [GeneratedRegex(@"^/(?:dev/(?:stdout|stderr|fd/\d+)|proc/(?:self|thread-self|\d+)/fd/\d+)$", RegexOptions.CultureInvariant)]

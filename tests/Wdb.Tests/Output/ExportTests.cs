@@ -338,6 +338,13 @@ public class ExportTests
             Assert.Null(error);
             Assert.Equal(expected, read.Result);
         }
+        // A descriptor of a plain file (`--out /dev/stdout > g.csv`), named relatively: written into that file, not renamed over in /proc.
+        using (var held = new FileStream(tmp["held.csv"], FileMode.Create, FileAccess.ReadWrite))
+        {
+            string relative = Path.GetRelativePath(Environment.CurrentDirectory, $"/proc/self/fd/{held.SafeFileHandle.DangerousGetHandle()}");
+            Assert.Null(Exporter.Export(tmp["out"], "groups", "csv", relative));
+        }
+        Assert.Equal(File.ReadAllBytes(tmp["file.csv"]), File.ReadAllBytes(tmp["held.csv"]));
         Assert.Empty(Directory.GetFiles(tmp.Path, "*.tmp-*"));
     }
 
