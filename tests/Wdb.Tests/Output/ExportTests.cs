@@ -302,7 +302,7 @@ public class ExportTests
     /// named it), and the descriptor's sibling could not be made in /proc.
     /// </summary>
     [Fact]
-    public void An_export_to_a_fifo_or_a_descriptor_is_written_into_it()
+    public async Task An_export_to_a_fifo_or_a_descriptor_is_written_into_it()
     {
         if (!OperatingSystem.IsLinux()) return;   // mkfifo and /proc/self/fd
         var (tmp, _) = Written();
@@ -336,7 +336,7 @@ public class ExportTests
             var error = Exporter.Export(tmp["out"], "groups", format, descriptor);
             pipe.DisposeLocalCopyOfClientHandle();   // the export's own descriptor is closed: the reader sees the end
             Assert.Null(error);
-            Assert.Equal(expected, read.Result);
+            Assert.Equal(expected, await read);
         }
         // A descriptor of a plain file (`--out /dev/stdout > g.csv`), named relatively: written into that file, not renamed over in /proc.
         using (var held = new FileStream(tmp["held.csv"], FileMode.Create, FileAccess.ReadWrite))
