@@ -14,7 +14,7 @@ internal static class StandardOutput
     public static StreamWriter Buffered() => new(Open(), new UTF8Encoding(false), 1 << 16) { AutoFlush = false };
 
     /// <summary>The raw stream, its failures named as standard output's.</summary>
-    public static Stream Open() => new GuardedStream(Console.OpenStandardOutput(), e => throw new StandardOutputFailed(e));
+    public static Stream Open() => new GuardedStream(StandardOutputStream.Open(), e => throw new StandardOutputFailed(e));
 
     /// <summary>Console.Out through the same guard, for the verbs that print with Console.WriteLine (and the help).</summary>
     public static void Install() =>

@@ -54,6 +54,19 @@ internal static class WdbProcess
         return (p.ExitCode, stdout);
     }
 
+    /// <summary>
+    /// Runs to completion with its standard output a pipe whose reading end is closed at once, as when `head -1` has read
+    /// its line and gone: every write fails (EPIPE). Exit code and stderr.
+    /// </summary>
+    public static (int Exit, string Stderr) RunWithStdoutUnread(params string[] args)
+    {
+        using var p = Start(redirectInput: false, args);
+        p.StandardOutput.Close();
+        string stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stderr);
+    }
+
     // The command line that runs wdb: WDB_EXE, or `dotnet wdb.dll`.
     private static IEnumerable<string> Command(string[] args)
     {

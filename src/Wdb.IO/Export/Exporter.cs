@@ -59,6 +59,8 @@ public static class Exporter
         if (outFile.Length == 0) return new OutputError("--out is empty: name a file, or - for standard output (csv and ipac)");
         if (outFile == StandardOutput)
             return format == Format.Parquet ? new OutputError("--out -: Parquet is written to a file (its footer points back into it); csv and ipac go to standard output") : null;
+        // The rename's own words were "Is a directory : '/full/path'", after the table had been read and written.
+        if (Directory.Exists(outFile)) return new OutputError($"--out {outFile} is a directory: name a file (in it, or elsewhere)");
         // The export would be renamed over the table it reads (or over the checksums of them all), and succeed.
         return OutputWriter.FileOf(dir, outFile) is string name
             ? new OutputError($"--out {outFile} is {name} of the merge output '{dir}' being read: choose another path")
@@ -96,7 +98,7 @@ public static class Exporter
         {
             try
             {
-                using var stdout = Console.OpenStandardOutput();
+                using var stdout = StandardOutputStream.Open();
                 WriteText(stdout, rows, columns, table, format);
                 return null;
             }

@@ -80,7 +80,7 @@ public static class PlotWriter
             if (reader is null) return null;
             if (reader.FindGroup(gcntr) is not GroupRecord group)
             {
-                error = new OutputError($"{dir}: no group with gcntr {gcntr}");
+                error = new OutputError($"{dir}: no group with gcntr {gcntr}{Queries.WhyNoGroup(reader, gcntr, group => $"--gcntr {group} plots it")}");
                 return null;
             }
             var members = reader.MembersOf(gcntr);

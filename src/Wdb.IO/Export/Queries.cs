@@ -51,7 +51,7 @@ public static class Queries
             {
                 if (!listed.Add(gcntr)) continue;
                 var members = reader.MembersOf(gcntr);
-                if (members.Count == 0) return new OutputError($"no group with gcntr {gcntr} in '{dir}'");
+                if (members.Count == 0) return new OutputError($"no group with gcntr {gcntr} in '{dir}'{WhyNoGroup(reader, gcntr, _ => $"--cntr {gcntr} lists it")}");
                 rows.AddRange(members);
             }
             Write(to, TableColumns.Members, "members", ipac, rows);
@@ -59,6 +59,18 @@ public static class Queries
         }
         catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
     }
+
+    /// <summary>
+    /// What a number that is no group's gcntr is instead, as the rest of a "no group with gcntr" line: a gcntr is the
+    /// smallest cntr of its group, so another member's cntr, given as one, names no group. "" when it is no extraction's
+    /// cntr either; <paramref name="instead"/> says, from the member's gcntr, what to type for its group.
+    /// </summary>
+    public static string WhyNoGroup(OutputReader reader, long gcntr, Func<long, string> instead) => reader.FindExtraction(gcntr) switch
+    {
+        { Gcntr: >= 0 } x => $": {gcntr} is the cntr of a member of group {x.Gcntr} ({instead(x.Gcntr)})",
+        { } x => $": extraction {gcntr} is in no group ({RejectReasons.Name(x.Reason)})",
+        null => "",
+    };
 
     /// <summary>
     /// The groups whose weighted mean position lies within <paramref name="radiusArcsec"/> of (ra, dec), nearest

@@ -1,7 +1,12 @@
+using System.Text.RegularExpressions;
+
 namespace Wdb.IO;
 
-/// <summary>One output file written whole or not at all (exports, models): a temporary sibling, flushed, renamed.</summary>
-public static class AtomicFile
+/// <summary>
+/// One output file written whole or not at all (exports, models): a temporary sibling, flushed, renamed. A target that is
+/// a stream (a device, a FIFO, a descriptor such as /dev/stdout) is written straight into instead (<see cref="IsStream"/>).
+/// </summary>
+public static partial class AtomicFile
 {
     /// <summary>
     /// Writes <paramref name="outFile"/> through <paramref name="body"/> into a temporary sibling,
@@ -11,6 +16,7 @@ public static class AtomicFile
     /// </summary>
     public static OutputError? Write(string outFile, string failedData, Action<FileStream> body)
     {
+        if (IsStream(outFile)) return WriteStraight(outFile, failedData, body);
         string full, tmp;
         try
         {
@@ -37,8 +43,9 @@ public static class AtomicFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
+            // The system names the path it was given, the temporary one: the user named the target.
             string what = e is InvalidDataException ? failedData : $"cannot write '{outFile}'";
-            return new OutputError($"{what}: {e.Message.ReplaceLineEndings(" ")}");
+            return new OutputError($"{what}: {e.Message.Replace(tmp, full).ReplaceLineEndings(" ")}");
         }
         finally
         {
@@ -46,6 +53,58 @@ public static class AtomicFile
             if (!moved)
                 try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
             TemporaryPaths.Remove(tmp);
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> names a stream rather than a file: a descriptor (/dev/stdout, /dev/stderr, /dev/fd/N,
+    /// /proc/self/fd/N, what `&gt;(...)` passes), or, links followed, a device, FIFO or socket. A rename over one would put
+    /// a plain file where the device was (as root, /dev/null itself) or fail in /dev with a temporary name, and a
+    /// descriptor's link resolves to whatever its process holds; the user meant the stream. Linux only, where statx's layout
+    /// is known; elsewhere false.
+    /// </summary>
+    public static bool IsStream(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        string full;
+        try { full = Path.GetFullPath(path); }   // ../../dev/stdout is /dev/stdout
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { return false; }
+        return Descriptor().IsMatch(full) || FileType(full) is int type && type != Libc.SIfreg && type != Libc.SIfdir;
+    }
+
+    [GeneratedRegex(@"^/(?:dev/(?:stdout|stderr|fd/\d+)|proc/(?:self|thread-self|\d+)/fd/\d+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex Descriptor();
+
+    /// <summary>The S_IFMT bits of the file <paramref name="path"/> names (links followed); null when there is none or statx cannot tell.</summary>
+    private static unsafe int? FileType(string path)
+    {
+        byte* buffer = stackalloc byte[Libc.StatxSize];
+        try
+        {
+            if (Libc.statx(Libc.AtFdCwd, path, 0, Libc.StatxType, buffer) != 0) return null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return null; }
+        if ((*(uint*)buffer & Libc.StatxType) == 0) return null;
+        return *(ushort*)(buffer + Libc.StatxModeOffset) & Libc.SIfmt;
+    }
+
+    /// <summary>
+    /// <paramref name="body"/> written into the stream <paramref name="outFile"/> names, opened as it is: nothing to rename,
+    /// and nothing to take back, as with standard output.
+    /// </summary>
+    private static OutputError? WriteStraight(string outFile, string failedData, Action<FileStream> body)
+    {
+        try
+        {
+            using var fs = new FileStream(outFile, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1 << 16);
+            body(fs);
+            fs.Flush();
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            string what = e is InvalidDataException ? failedData : $"cannot write '{outFile}'";
+            return new OutputError($"{what}: {OutputError.ReasonOf(e)}");
         }
     }
 }

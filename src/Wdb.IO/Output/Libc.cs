@@ -6,7 +6,8 @@ namespace Wdb.IO;
 /// The POSIX calls the output writers need and .NET does not offer: a directory fsync and an
 /// atomic exchange (<see cref="AtomicDirectory"/>), O_DIRECT files (<see cref="DirectFile"/>); and a
 /// look at a path that may be a FIFO without waiting for its writer (<see cref="InputPaths.NotReadableAgain"/>), and a
-/// file's device and inode, which tell one file under two names (<see cref="InputPaths.Problem"/>).
+/// file's device and inode, which tell one file under two names (<see cref="InputPaths.Problem"/>); a write to standard
+/// output that says when its reader has gone (<see cref="StandardOutputStream"/>).
 /// Flag values are those of Linux on x64 and arm64 (O_DIRECT differs: see DirectFile).
 /// Source-generated (LibraryImport): the marshalling is compiled into the image with the rest, where
 /// DllImport's stubs were jitted at their first call in every run (bench/NOTES.md 86).
@@ -15,7 +16,7 @@ internal static partial class Libc
 {
     public const int ORdOnly = 0, OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, ONonblock = 0x800, OCloexec = 0x80000;
     public const int SeekCur = 1;
-    public const int EInval = 22, AtFdCwd = -100;
+    public const int EIntr = 4, EAgain = 11, EInval = 22, AtFdCwd = -100;
     public const uint RenameExchange = 2;
 
     /// <summary>O_DIRECT, which differs between Linux architectures; 0 where it is not known (other systems).</summary>
@@ -36,19 +37,25 @@ internal static partial class Libc
     public static partial int fsync(int fd);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial nint write(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial long lseek(int fd, long offset, int whence);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int ftruncate(int fd, long length);
 
-    /// <summary>statx's mask bit for the inode number; the device is always filled in.</summary>
-    public const uint StatxIno = 0x100;
+    /// <summary>statx's mask bits for the file type (in stx_mode) and the inode number; the device is always filled in.</summary>
+    public const uint StatxType = 0x1, StatxIno = 0x100;
+
+    /// <summary>stx_mode's file type bits (S_IFMT) and the types a table may be written to by name: a file, a directory.</summary>
+    public const int SIfmt = 0xF000, SIfreg = 0x8000, SIfdir = 0x4000;
 
     /// <summary>
-    /// struct statx's size and the offsets of stx_ino (u64) and stx_dev_major, stx_dev_minor (u32 each): one layout on
-    /// every Linux architecture, unlike struct stat's (linux/stat.h).
+    /// struct statx's size and the offsets of stx_mode (u16), stx_ino (u64) and stx_dev_major, stx_dev_minor (u32 each):
+    /// one layout on every Linux architecture, unlike struct stat's (linux/stat.h).
     /// </summary>
-    public const int StatxSize = 256, StatxInoOffset = 32, StatxDevMajorOffset = 136, StatxDevMinorOffset = 140;
+    public const int StatxSize = 256, StatxModeOffset = 28, StatxInoOffset = 32, StatxDevMajorOffset = 136, StatxDevMinorOffset = 140;
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);

@@ -609,7 +609,10 @@ internal sealed class TableFile : IDisposable
         if (length != chunks.FileBytes || expected != length)
         {
             handle.Dispose();
-            problem = $"{fb}: {length} bytes, its index describes {chunks.FileBytes} (truncated or mixed-up output)";
+            // The sizes agree when the index's chunk list is what is wrong: naming the table and its size twice said nothing.
+            problem = length != chunks.FileBytes
+                ? $"{fb}: {length} bytes, its index describes {chunks.FileBytes} (truncated or mixed-up output)"
+                : $"{idx}: its chunks do not lie end to end over the {length} bytes of {name}.fb (a damaged index)";
             return null;
         }
         problem = null;

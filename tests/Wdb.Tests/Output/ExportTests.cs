@@ -173,6 +173,9 @@ public class ExportTests
         Assert.Contains("unknown table", Exporter.Export(tmp["out"], "stars", "csv", tmp["a.csv"])!.Message);
         Assert.Contains("unknown export format", Exporter.Export(tmp["out"], "groups", "fits", tmp["a.csv"])!.Message);
         Assert.Contains("not a wdb output", Exporter.Export(tmp["nowhere"], "groups", "csv", tmp["a.csv"])!.Message);
+        Directory.CreateDirectory(tmp["folder"]);
+        Assert.Equal($"--out {tmp["folder"]} is a directory: name a file (in it, or elsewhere)", Exporter.Export(tmp["out"], "groups", "csv", tmp["folder"])?.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(tmp["folder"]));
         Assert.Equal("--out is empty: name a file, or - for standard output (csv and ipac)", Exporter.Export(tmp["out"], "groups", "csv", "")!.Message);
         File.WriteAllText(tmp["file"], "x");
         Assert.NotNull(Exporter.Export(tmp["out"], "groups", "csv", tmp["file/a.csv"]));
@@ -266,6 +269,116 @@ public class ExportTests
         Assert.Single(parquet.Stderr.TrimEnd().Split('\n'));
         Assert.Contains("Parquet is written to a file", parquet.Stderr);
         Assert.False(File.Exists(Path.Combine(Environment.CurrentDirectory, "-")));
+    }
+
+    /// <summary>
+    /// Standard output a pipe whose reader has gone (`| head -1` once it has its line): the export, a cone and a light
+    /// curve stop at the first failed write with one line and exit 2. Before, .NET's console stream dropped the writes:
+    /// the whole table went nowhere and the exit code was 0, so `set -o pipefail` could not tell.
+    /// </summary>
+    [Fact]
+    public void A_standard_output_whose_reader_has_gone_is_one_line_and_exit_2()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        string[][] verbs =
+        [
+            ["export", tmp["out"], "--table", "members", "--format", "ipac", "--out", "-"],
+            ["cone", tmp["out"], "--ra", "0", "--dec", "0", "--radius", "3600"],
+            ["members", tmp["out"], "10"],
+        ];
+        foreach (var args in verbs)
+        {
+            var run = WdbProcess.RunWithStdoutUnread(args);
+            Assert.True(run.Exit == 2, $"{args[0]}: exit {run.Exit}: {run.Stderr}");
+            Assert.Equal($"wdb {args[0]}: cannot write to standard output: Broken pipe", run.Stderr.Trim());
+        }
+    }
+
+    /// <summary>
+    /// An --out that is a stream, not a file: a FIFO, which `cat` reads, and an anonymous pipe named by its /proc/self/fd
+    /// path (what `&gt;(gzip &gt; g.gz)` passes). Each gets the bytes the file export holds, Parquet too, and the FIFO is
+    /// still a FIFO. Before, the temporary sibling was renamed over the FIFO (as root over /dev/null itself, had the user
+    /// named it), and the descriptor's sibling could not be made in /proc.
+    /// </summary>
+    [Fact]
+    public async Task An_export_to_a_fifo_or_a_descriptor_is_written_into_it()
+    {
+        if (!OperatingSystem.IsLinux()) return;   // mkfifo and /proc/self/fd
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        string fifo = tmp["fifo"];
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo)) mkfifo.WaitForExit();
+        foreach (string format in new[] { "csv", "ipac", "parquet" })
+        {
+            Assert.Null(Exporter.Export(tmp["out"], "groups", format, tmp["file." + format]));
+            byte[] expected = File.ReadAllBytes(tmp["file." + format]);
+
+            using var cat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sh")
+            {
+                ArgumentList = { "-c", "exec cat \"$1\" > \"$2\"", "sh", fifo, tmp["read." + format] },
+            })!;
+            Assert.Null(Exporter.Export(tmp["out"], "groups", format, fifo));
+            bool done = cat.WaitForExit(20_000);
+            if (!done) cat.Kill(entireProcessTree: true);
+            Assert.True(done, $"{format}: the reader of the FIFO never saw a writer");
+            Assert.Equal(expected, File.ReadAllBytes(tmp["read." + format]));
+            Assert.True(AtomicFile.IsStream(fifo), $"{format}: the FIFO was replaced");
+
+            using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.In);
+            string descriptor = $"/proc/self/fd/{pipe.ClientSafePipeHandle.DangerousGetHandle()}";
+            var read = Task.Run(() =>
+            {
+                using var all = new MemoryStream();
+                pipe.CopyTo(all);
+                return all.ToArray();
+            });
+            var error = Exporter.Export(tmp["out"], "groups", format, descriptor);
+            pipe.DisposeLocalCopyOfClientHandle();   // the export's own descriptor is closed: the reader sees the end
+            Assert.Null(error);
+            Assert.Equal(expected, await read);
+        }
+        // A descriptor of a plain file (`--out /dev/stdout > g.csv`), named relatively: written into that file, not renamed over in /proc.
+        using (var held = new FileStream(tmp["held.csv"], FileMode.Create, FileAccess.ReadWrite))
+        {
+            string relative = Path.GetRelativePath(Environment.CurrentDirectory, $"/proc/self/fd/{held.SafeFileHandle.DangerousGetHandle()}");
+            Assert.Null(Exporter.Export(tmp["out"], "groups", "csv", relative));
+        }
+        Assert.Equal(File.ReadAllBytes(tmp["file.csv"]), File.ReadAllBytes(tmp["held.csv"]));
+        Assert.Empty(Directory.GetFiles(tmp.Path, "*.tmp-*"));
+    }
+
+    /// <summary>
+    /// An index whose size agrees with its table but whose chunks do not lie end to end (a damaged .idx): the line names
+    /// the index, not the table with its size twice ("666360 bytes, its index describes 666360", as it was).
+    /// </summary>
+    [Fact]
+    public void A_damaged_index_whose_size_agrees_is_named_as_the_damaged_file()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        string idx = tmp["out/groups.idx"];
+        var chunks = ChunkList.Decode(File.ReadAllBytes(idx))!;
+        chunks.Offset[0] += 8;
+        File.WriteAllBytes(idx, chunks.Encode(new Google.FlatBuffers.FlatBufferBuilder(1024)).ToArray());
+        long size = new FileInfo(tmp["out/groups.fb"]).Length;
+        Assert.Equal($"{idx}: its chunks do not lie end to end over the {size} bytes of groups.fb (a damaged index)",
+            Exporter.Export(tmp["out"], "groups", "csv", tmp["g.csv"])?.Message);
+        Assert.False(File.Exists(tmp["g.csv"]));
+    }
+
+    /// <summary>A directory that is not there: the message names the --out given, not the temporary sibling the system was asked for.</summary>
+    [Fact]
+    public void An_export_into_a_missing_directory_names_the_out_given()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        string target = tmp["nowhere/g.csv"];
+        var error = Exporter.Export(tmp["out"], "groups", "csv", target)?.Message;
+        Assert.NotNull(error);
+        Assert.StartsWith($"cannot write '{target}': ", error);
+        Assert.DoesNotContain(".tmp-", error);
+        Assert.False(Directory.Exists(tmp["nowhere"]));
     }
 
     /// <summary>

@@ -378,7 +378,8 @@ public sealed class GroupPlotsTests : IDisposable
         long notAGroup = members.Select(m => m.Cntr).Where(c => c != group.Gcntr).Max();
         var unknown = WdbProcess.Run("plot", merged, "--gcntr", notAGroup.ToString(CultureInfo.InvariantCulture), "--out", _scratch.PathOf("nope"));
         Assert.Equal(2, unknown.Exit);
-        Assert.Equal($"wdb plot: {merged}: no group with gcntr {notAGroup}", unknown.Stderr.TrimEnd());
+        Assert.Equal($"wdb plot: {merged}: no group with gcntr {notAGroup}: {notAGroup} is the cntr of a member of group {group.Gcntr} (--gcntr {group.Gcntr} plots it)",
+            unknown.Stderr.TrimEnd());
         var unreadable = WdbProcess.Run("plot", _scratch.PathOf("survey.csv"), "--gcntr", "1", "--out", _scratch.PathOf("nope"));
         Assert.Equal(2, unreadable.Exit);
         Assert.Single(unreadable.Stderr.TrimEnd().Split('\n'));

@@ -132,16 +132,22 @@ public sealed class QueryTests : IDisposable
         Assert.Equal(text.ToString(), again.ToString());
 
         var filtered = extractions.First(x => x.Gcntr < 0);
+        // A member's cntr given as a gcntr (the smallest cntr is the group's) names no group: the line says whose it is.
+        long member = byGroup[0].First(m => m.Cntr != m.Gcntr).Cntr;
         foreach (var (gcntrs, cntrs, why) in new (long[], long[], string)[]
         {
-            ([987_654_321], [], "no group with gcntr 987654321"),
+            ([987_654_321], [], $"no group with gcntr 987654321 in '{dir}'"),
+            ([member], [], $"no group with gcntr {member} in '{dir}': {member} is the cntr of a member of group {byGroup[0].Key} (--cntr {member} lists it)"),
+            ([filtered.Cntr], [], $"no group with gcntr {filtered.Cntr} in '{dir}': extraction {filtered.Cntr} is in no group (filtered_low_snr)"),
             ([], [987_654_321], "no extraction with cntr 987654321"),
             ([], [filtered.Cntr], $"extraction {filtered.Cntr} is in no group: filtered_low_snr"),
             ([], [], "no group asked for"),
         })
         {
             var nothing = new StringWriter();
-            Assert.Contains(why, Queries.Members(dir, gcntrs, cntrs, false, nothing)!.Message);
+            string message = Queries.Members(dir, gcntrs, cntrs, false, nothing)!.Message;
+            if (why.StartsWith("no group with gcntr", StringComparison.Ordinal)) Assert.Equal(why, message);
+            else Assert.Contains(why, message);
             Assert.Equal("", nothing.ToString());
         }
     }
