@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 
 namespace Wdb.IO;
 
@@ -62,9 +63,34 @@ public static class Exporter
         // The rename's own words were "Is a directory : '/full/path'", after the table had been read and written.
         if (Directory.Exists(outFile)) return new OutputError($"--out {outFile} is a directory: name a file (in it, or elsewhere)");
         // The export would be renamed over the table it reads (or over the checksums of them all), and succeed.
-        return OutputWriter.FileOf(dir, outFile) is string name
-            ? new OutputError($"--out {outFile} is {name} of the merge output '{dir}' being read: choose another path")
+        if (OutputWriter.FileOf(dir, outFile) is string name)
+            return new OutputError($"--out {outFile} is {name} of the merge output '{dir}' being read: choose another path");
+        return InputOf(dir, outFile) is string input
+            ? new OutputError($"--out {outFile} is {input}, which the merge '{dir}' read (its summary.json lists it): choose another path")
             : null;
+    }
+
+    /// <summary>
+    /// The path under which <paramref name="dir"/>'s summary.json records <paramref name="outFile"/> as a file the merge
+    /// read (an input, a --not-in or --associate catalogue), found as `wdb verify --inputs` finds them (paths as given,
+    /// from here); null when it names none, or there is no summary to tell (opening the merge says so). A table
+    /// exported over `survey.csv` replaced the raw extractions the merge came from, and succeeded.
+    /// </summary>
+    private static string? InputOf(string dir, string outFile)
+    {
+        if (!File.Exists(outFile)) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "summary.json")));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return null;
+            foreach (var (path, _) in OutputVerifier.RecordedInputs(doc.RootElement))
+                if (path != InputPaths.StandardInput && File.Exists(path) && InputPaths.SameFile(path, outFile)) return path;
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

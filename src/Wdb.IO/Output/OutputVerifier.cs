@@ -54,18 +54,12 @@ public static class OutputVerifier
                     return ([], new OutputError($"{summaryPath}: output '{file.Name}' is not a file name"));
                 expected.Add((file.Name, Path.Combine(dir, file.Name), false, file.Value.GetString() ?? ""));
             }
-            // The inputs, and the catalogues of --not-in and --associate (they decided which rows were merged, and scores).
-            foreach (string list in inputs ? ["inputs", "not_in", "associate"] : Array.Empty<string>())
+            foreach (var (path, file) in inputs ? RecordedInputs(root) : [])
             {
-                if (!root.TryGetProperty(list, out var files) || files.ValueKind != JsonValueKind.Array) continue;
-                foreach (var file in files.EnumerateArray())
-                {
-                    string path = file.GetProperty("path").GetString() ?? "";
-                    // "checksum" since XXH128 became the default; "sha256" before.
-                    string recorded = file.TryGetProperty("checksum", out var c) ? c.GetString() ?? ""
-                                    : file.TryGetProperty("sha256", out var s) ? s.GetString() ?? "" : "";
-                    expected.Add((path, path, true, recorded));
-                }
+                // "checksum" since XXH128 became the default; "sha256" before.
+                string recorded = file.TryGetProperty("checksum", out var c) ? c.GetString() ?? ""
+                                : file.TryGetProperty("sha256", out var s) ? s.GetString() ?? "" : "";
+                expected.Add((path, path, true, recorded));
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -90,6 +84,20 @@ public static class OutputVerifier
             .Where(n => !listed.Contains(n!) && !OutputWriter.FileNames.Contains(n)).Order(StringComparer.Ordinal)
             .Select(n => new VerifyResult(n!, false, VerifyStatus.Unlisted, "not listed in summary.json"));
         return ([.. results, .. notListed, .. unlisted], null);
+    }
+
+    /// <summary>
+    /// The files a merge read, as summary.json records them: its inputs, and the catalogues of --not-in and --associate
+    /// (they decided which rows were merged, and scores); each path as it was given, with its entry.
+    /// </summary>
+    internal static IEnumerable<(string Path, JsonElement File)> RecordedInputs(JsonElement root)
+    {
+        foreach (string list in (string[])["inputs", "not_in", "associate"])
+        {
+            if (!root.TryGetProperty(list, out var files) || files.ValueKind != JsonValueKind.Array) continue;
+            foreach (var file in files.EnumerateArray())
+                yield return (file.GetProperty("path").GetString() ?? "", file);
+        }
     }
 
     private static VerifyResult Check(string name, string path, bool input, string recorded)

@@ -35,6 +35,9 @@ public static partial class InputPaths
         return stdin > 1 ? $"standard input ('-') is named {stdin} times: it can be read once" : null;
     }
 
+    /// <summary>Whether two paths name one file (<see cref="FileIdentity"/>), however spelt.</summary>
+    public static bool SameFile(string a, string b) => FileIdentity(a) == FileIdentity(b);
+
     /// <summary>
     /// What makes two paths one file: on Linux its device and inode (also through links, hard ones too), elsewhere, or
     /// where there is no such file yet (its error comes when it is opened), its full path with links followed.

@@ -212,6 +212,48 @@ public class ExportTests
     }
 
     /// <summary>
+    /// An --out that names a file the merge read (an input, a --not-in or --associate catalogue, as summary.json records
+    /// it), by its path, through a link or by a hard link, is refused and the file left as it was: the export replaced
+    /// the raw extractions the merge came from. A file of the same name elsewhere, and standard input, are not inputs.
+    /// </summary>
+    [Fact]
+    public void An_export_over_a_file_the_merge_read_is_refused()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        string dir = tmp["out"];
+        File.WriteAllText(tmp["survey.csv"], "cntr,ra,dec\n1,10,20\n");
+        File.WriteAllText(tmp["psc.csv"], "ra,dec\n10,20\n");
+        File.WriteAllText(tmp["gaia.csv"], "ra,dec\n10,20\n");
+        File.CreateSymbolicLink(tmp["survey-link.csv"], tmp["survey.csv"]);
+        using (var ln = System.Diagnostics.Process.Start("ln", [tmp["psc.csv"], tmp["psc-hard.csv"]])) ln.WaitForExit();
+        Assert.True(File.Exists(tmp["psc-hard.csv"]));
+        var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!.AsObject();
+        summary["inputs"] = new System.Text.Json.Nodes.JsonArray(Entry("-"), Entry(tmp["survey.csv"]));
+        summary["not_in"] = new System.Text.Json.Nodes.JsonArray(Entry(tmp["psc.csv"]));
+        summary["associate"] = new System.Text.Json.Nodes.JsonArray(Entry(tmp["gaia.csv"]));
+        File.WriteAllText(Path.Combine(dir, "summary.json"), summary.ToJsonString());
+        foreach (var (over, recorded) in new[]
+                 {
+                     (tmp["survey.csv"], tmp["survey.csv"]), (tmp["survey-link.csv"], tmp["survey.csv"]),
+                     (tmp["psc-hard.csv"], tmp["psc.csv"]), (tmp["gaia.csv"], tmp["gaia.csv"]),
+                 })
+        {
+            byte[] before = File.ReadAllBytes(over);
+            Assert.Equal($"--out {over} is {recorded}, which the merge '{dir}' read (its summary.json lists it): choose another path",
+                Exporter.Export(dir, "groups", "parquet", over)?.Message);
+            Assert.Equal(before, File.ReadAllBytes(over));
+        }
+        Directory.CreateDirectory(tmp["elsewhere"]);
+        File.WriteAllText(tmp["elsewhere/survey.csv"], "old");
+        Assert.Null(Exporter.Export(dir, "groups", "csv", tmp["elsewhere/survey.csv"]));
+        Assert.StartsWith("gcntr,", File.ReadAllText(tmp["elsewhere/survey.csv"]));
+        Assert.Empty(Directory.GetFiles(tmp.Path, "*.tmp-*"));
+
+        static System.Text.Json.Nodes.JsonObject Entry(string path) => new() { ["path"] = path, ["checksum"] = "xxh128:00" };
+    }
+
+    /// <summary>
     /// Directory links in the middle of --out, or of the merge's path: a link to the output, a link to a parent of it, and
     /// one whose relative target goes up through another link (`z -&gt; r/../../../../out`, r a link two levels down: the
     /// system takes each `..` from where r leads, not from the link's name). Each is refused, the file left as it was.
