@@ -21,10 +21,15 @@ public static partial class AtomicFile
         try
         {
             full = Path.GetFullPath(outFile);
+            // A link to a file (`latest.csv -> runs/7/groups.csv`) is written through, as the merge writes through a link
+            // to its output: the file it names is replaced beside itself and the link stays. A dangling link names where
+            // the file goes.
+            if (new FileInfo(full).LinkTarget is not null)
+                full = new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
             tmp = full + ".tmp-" + AtomicDirectory.UniqueTag();
             TemporaryPaths.Add(tmp);
         }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException or IOException)
         {
             return new OutputError($"cannot write '{outFile}': {e.Message}");
         }

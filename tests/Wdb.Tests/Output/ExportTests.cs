@@ -212,6 +212,38 @@ public class ExportTests
     }
 
     /// <summary>
+    /// An --out that is a link to a file (`latest.csv -&gt; runs/7/groups.csv`) is written through, as the merge writes
+    /// through a link to its output: the file it names gets the table and the link stays a link (it was replaced by a
+    /// plain file). A dangling link's target is where the file goes; a loop of links is one line.
+    /// </summary>
+    [Fact]
+    public void An_export_to_a_link_writes_the_file_it_names()
+    {
+        var (tmp, _) = Written();
+        using var __ = tmp;
+        Directory.CreateDirectory(tmp["runs/7"]);
+        File.WriteAllText(tmp["runs/7/groups.csv"], "old");
+        File.CreateSymbolicLink(tmp["latest.csv"], "runs/7/groups.csv");
+        File.CreateSymbolicLink(tmp["chain.csv"], "latest.csv");
+        foreach (string over in new[] { tmp["latest.csv"], tmp["chain.csv"] })
+        {
+            File.WriteAllText(tmp["runs/7/groups.csv"], "old");
+            Assert.Null(Exporter.Export(tmp["out"], "groups", "csv", over));
+            Assert.StartsWith("gcntr,", File.ReadAllText(tmp["runs/7/groups.csv"]));
+            Assert.Equal("runs/7/groups.csv", new FileInfo(tmp["latest.csv"]).LinkTarget);
+            Assert.Equal("latest.csv", new FileInfo(tmp["chain.csv"]).LinkTarget);
+        }
+        File.CreateSymbolicLink(tmp["next.csv"], "runs/8.csv");
+        Assert.Null(Exporter.Export(tmp["out"], "groups", "csv", tmp["next.csv"]));
+        Assert.StartsWith("gcntr,", File.ReadAllText(tmp["runs/8.csv"]));
+        Assert.Equal("runs/8.csv", new FileInfo(tmp["next.csv"]).LinkTarget);
+        File.CreateSymbolicLink(tmp["loop-a.csv"], "loop-b.csv");
+        File.CreateSymbolicLink(tmp["loop-b.csv"], "loop-a.csv");
+        Assert.StartsWith($"cannot write '{tmp["loop-a.csv"]}'", Exporter.Export(tmp["out"], "groups", "csv", tmp["loop-a.csv"])?.Message);
+        Assert.Empty(Directory.GetFiles(tmp.Path, "*.tmp-*", SearchOption.AllDirectories));
+    }
+
+    /// <summary>
     /// An --out that names a file the merge read (an input, a --not-in or --associate catalogue, as summary.json records
     /// it), by its path, through a link or by a hard link, is refused and the file left as it was: the export replaced
     /// the raw extractions the merge came from. A file of the same name elsewhere, and standard input, are not inputs.
