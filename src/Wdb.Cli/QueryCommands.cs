@@ -19,8 +19,16 @@ internal static class QueryCommands
     public static Command Members()
     {
         var dir = Dir();
-        var gcntrs = new Argument<long[]>("gcntr") { Description = "Groups to list (gcntr values)", Arity = ArgumentArity.ZeroOrMore };
-        var cntrs = new Option<long[]>("--cntr") { Description = "Also list the group of each of these extractions (cntr values)", AllowMultipleArgumentsPerToken = true };
+        var gcntrs = new Argument<long[]>("gcntr")
+        {
+            Description = "Groups to list (gcntr values)", Arity = ArgumentArity.ZeroOrMore,
+            CustomParser = r => WholeNumbers(r, "", "a gcntr (a whole number, the smallest cntr of a group)"),
+        };
+        var cntrs = new Option<long[]>("--cntr")
+        {
+            Description = "Also list the group of each of these extractions (cntr values)", AllowMultipleArgumentsPerToken = true,
+            CustomParser = r => WholeNumbers(r, "--cntr: ", "a cntr (a whole number)"),
+        };
         var designations = new Option<string[]>("--designation")
         {
             Description = "Also list the group(s) each of these 2MASS designations names (J120000.07-000015.5, or \"2MASS J12000007-0000155\")",
@@ -34,6 +42,26 @@ internal static class QueryCommands
         cmd.SetAction(p => VerbEnd.Of("members", Queries.Members(p.GetValue(dir)!, p.GetValue(gcntrs) ?? [], p.GetValue(cntrs) ?? [],
             p.GetValue(format) == "ipac", StandardOutput.Buffered(), p.GetValue(designations) ?? [])));
         return cmd;
+    }
+
+    /// <summary>
+    /// The tokens as whole numbers, or the first that is not one named in the parse's error: after <paramref name="where"/>,
+    /// "is not" <paramref name="what"/>.
+    /// Typed as long[], a word among the gcntr arguments was left unmatched: "Unrecognized command or argument 'abc'".
+    /// </summary>
+    private static long[] WholeNumbers(System.CommandLine.Parsing.ArgumentResult result, string where, string what)
+    {
+        var values = new long[result.Tokens.Count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            string token = result.Tokens[i].Value;
+            if (!long.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out values[i]))
+            {
+                result.AddError($"{where}'{token}' is not {what}");
+                return [];
+            }
+        }
+        return values;
     }
 
     public static Command Cone()

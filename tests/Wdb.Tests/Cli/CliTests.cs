@@ -283,6 +283,9 @@ public sealed class CliTests : IDisposable
                      (["merge", "x.csv", "--out", outDir, "--min-snr", "NaN"], "wdb merge: --min-snr must be a finite number, got NaN"),
                      (["merge", "x.csv", "--out", outDir, "--min-snr", "inf"], "wdb: Cannot parse argument 'inf' for option '--min-snr' as a finite number."),
                      (["cluster", "task", "--work", _dir, "--task", "abc"], "wdb: Cannot parse argument 'abc' for option '--task' as an integer."),
+                     // A word among the gcntr values was "Unrecognized command or argument 'abc'".
+                     (["members", _dir, "12", "abc"], "wdb: 'abc' is not a gcntr (a whole number, the smallest cntr of a group)"),
+                     (["members", _dir, "--cntr", "1e3"], "wdb: --cntr: '1e3' is not a cntr (a whole number)"),
                  })
         {
             var run = WdbProcess.Run(args);
