@@ -61,6 +61,16 @@ public sealed class ScanTableTests : IDisposable
     }
 
     [Fact]
+    public void A_scan_listed_twice_with_the_same_corners_counts_once()
+    {
+        // Two tables joined: the repeat changes no footprint, so it is taken, not refused.
+        var lines = Scans.Split('\n');
+        var spos = Spos(Write("scans-twice.csv", Scans + lines[1] + "\n" + lines[2] + "\n"));
+        Assert.Equal(2, spos[1]);
+        Assert.Equal(1, spos[2]);
+    }
+
+    [Fact]
     public void Without_a_table_each_scan_covers_only_its_own_extractions()
     {
         var spos = Spos(null);
@@ -73,6 +83,7 @@ public sealed class ScanTableTests : IDisposable
     [InlineData("scan,ra1,dec1\n1,10.0,20.0\n", ":1:1:")]
     [InlineData("scan_key,ra1,dec1\n1,10.0\n", ":2:1:")]
     [InlineData("scan_key,ra1,dec1\n1,360.0,20.0\n", ":2:3:")]
+    [InlineData("scan_key,ra1,dec1\n1,10.0,20.0\n2,10.0,20.5\n1,10.0,20.5\n", ":4:1: scan_key 1 is listed again with other corners (first at line 2)")]
     public void A_bad_scan_table_stops_the_run_with_its_line_and_column(string table, string where)
     {
         string scans = Write("bad-scans.csv", table);
