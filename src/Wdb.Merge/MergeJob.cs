@@ -219,6 +219,13 @@ public static class MergeJob
             ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
             : ScanFootprints.DeriveFromExtractions([sorted, NotDuplicates(filtered, filteredReasons, options.Threads)], options.Threads);
         if (footprints.WideWarning() is string wide) Warn(summary, log, wide);
+        if (scanCorners is not null)
+        {
+            var missing = new HashSet<long>();
+            footprints.AddUnknown(sorted.ScanKey.AsSpan(0, sorted.Count), missing);
+            footprints.AddUnknown(filtered.ScanKey.AsSpan(0, filtered.Count), missing);
+            if (ScanFootprints.MissingWarning(missing, options.ScanTable!) is string unlisted) Warn(summary, log, unlisted);
+        }
         timer.Stop("footprints");
         var model = ModelOf(options);
         var ordered = GroupStages.Order(sorted, cgid, footprints, model, options, summary, timer, log, options.Progress,

@@ -473,6 +473,12 @@ public static class ZoneMerge
                 : FootprintsOf(_runs, blockRows, FootprintColumns(_duplicateKeys.Count > 0),
                     rows => WithoutDuplicates(rows, _duplicateKeys, options.Threads), options.Threads, n => Interlocked.Add(ref read, n));
             if (_footprints.WideWarning() is string wide) MergeJob.Warn(summary, log, wide);
+            if (scanCorners is not null)
+            {
+                var missing = new HashSet<long>();
+                ForEachSlice(_runs, blockRows, b => [b.ScanKey], rows => _footprints.AddUnknown(rows.ScanKey.AsSpan(0, rows.Count), missing));
+                if (ScanFootprints.MissingWarning(missing, options.ScanTable!) is string unlisted) MergeJob.Warn(summary, log, unlisted);
+            }
             timer.Stop("footprints");
             return null;
         }

@@ -70,6 +70,27 @@ public sealed class ScanTableTests : IDisposable
         Assert.Equal(1, spos[2]);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData(1)]
+    public void A_table_that_leaves_out_a_scan_of_the_inputs_says_so_held_whole_and_in_zones(int? zoneRows)
+    {
+        // Scan 2 is missing: its footprint is unknown, so spos cannot count it where it looked and missed. The run goes on
+        // (spos still counts it where it detected), but says so on the log and in summary.json's warnings.
+        string table = Write("scans-without-2.csv", "scan_key,ra1,dec1,ra2,dec2,ra3,dec3,ra4,dec4\n1,9.9,19.9,10.1,19.9,10.1,20.1,9.9,20.1\n");
+        string outDir = Path.Combine(_dir, "out-missing-" + zoneRows);
+        var said = new List<string>();
+        var outcome = MergeJob.Run(new MergeOptions { Inputs = [Write("in.csv", Input)], OutDir = outDir, Device = "cpu", ScanTable = table, ZoneRows = zoneRows }, said.Add);
+        Assert.Null(outcome.Error);
+        string warning = Assert.Single(outcome.Summary!.Warnings);
+        Assert.StartsWith($"1 scan of the inputs has no row in the --scans table {table}: scan id 2;", warning);
+        Assert.Contains(said, line => line.Contains(warning));
+
+        // A table that lists every scan of the inputs (and more) warns of nothing.
+        var complete = MergeJob.Run(new MergeOptions { Inputs = [Write("in.csv", Input)], OutDir = outDir + "-complete", Device = "cpu", ScanTable = Write("scans.csv", Scans), ZoneRows = zoneRows });
+        Assert.Empty(complete.Summary!.Warnings);
+    }
+
     [Fact]
     public void Without_a_table_each_scan_covers_only_its_own_extractions()
     {
