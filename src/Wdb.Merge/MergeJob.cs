@@ -122,10 +122,24 @@ public static class MergeJob
         if (options.Filters.MinSnr is double snr && !double.IsFinite(snr))
             return MergeOutcome.Fail(InputErrorExit, $"--min-snr must be a finite number, got {snr}");
         if (InputPaths.Problem(options.Inputs) is string inputProblem) return MergeOutcome.Fail(InputErrorExit, inputProblem);
+        if (MissingInput(options.Inputs) is string missing) return MergeOutcome.Fail(InputErrorExit, missing);
         // An --out that cannot be an output directory stops the run before the work, not after it.
         if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(OutputErrorExit, badOut.Message);
         if (options.SpillDirectory is string spill && OutputWriter.Holds(options.OutDir, spill))
             return MergeOutcome.Fail(InputErrorExit, $"--spill-dir '{spill}' lies in --out '{options.OutDir}', which the run replaces when it ends: give a directory outside it");
+        return null;
+    }
+
+    /// <summary>
+    /// The first input that is not there, as one line; null when all are. Checked before any reading: otherwise a typo in
+    /// the last of many large inputs would stop the run only once all before it were read. An option the verb does not
+    /// have (`--rejects`) arrives here as an input path, so one that looks like an option is said to be none.
+    /// </summary>
+    private static string? MissingInput(IReadOnlyList<string> inputs)
+    {
+        foreach (string path in inputs)
+            if (path != InputPaths.StandardInput && !File.Exists(path))
+                return $"{path}: cannot open: no such file" + (path.StartsWith('-') ? $" (nor an option of this command: see --help)" : "");
         return null;
     }
 
