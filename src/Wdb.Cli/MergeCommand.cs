@@ -51,7 +51,11 @@ internal sealed class MergeArguments
 {
     private readonly Argument<string[]> inputs = InputArguments.Files();
     private readonly Option<string> output = new("--out") { Description = "Output directory (written atomically: the old one, if any, is replaced only when the new one is complete)", Required = true };
-    private readonly Option<double> radius = new("--radius") { Description = "Matching radius in arcsec (inclusive): 2.0 for point sources, 5.0 for extended", DefaultValueFactory = _ => 2.0 };
+    private readonly Option<double> radius = new("--radius")
+    {
+        Description = "Matching radius in arcsec (inclusive). Default: 2.0 for point sources, 5.0 for extended-source tables (XSC K20 magnitudes, [jhk]_m_k20fe)",
+        DefaultValueFactory = _ => MergeOptions.PointRadiusArcsec,
+    };
     private readonly Option<string?> profile = InputArguments.Profile();
     private readonly Option<int> filesAtOnce = InputArguments.FilesAtOnce();
     private readonly Option<bool> strict = new("--strict") { Description = "Stop at the first bad row with file:line:column instead of writing it to the rejects" };
@@ -181,7 +185,7 @@ internal sealed class MergeArguments
         }
         return new MergeOptions
         {
-            Inputs = p.GetValue(inputs)!, OutDir = p.GetValue(output)!, RadiusArcsec = p.GetValue(radius),
+            Inputs = p.GetValue(inputs)!, OutDir = p.GetValue(output)!, RadiusArcsec = p.GetValue(radius), RadiusByInputs = p.GetResult(radius) is null or { Implicit: true },
             Profile = p.GetValue(profile), Strict = p.GetValue(strict), Device = p.GetValue(device)!,
             Threads = p.GetValue(threads), FilesAtOnce = p.GetValue(filesAtOnce), BlockRows = p.GetValue(blockRows),
             Filters = new FilterOptions(p.GetValue(minSnr), p.GetValue(noArtifacts), notInCatalogues, p.GetValue(noLikelyArtifacts)),

@@ -11,7 +11,14 @@ public sealed record MergeOptions
 {
     public required IReadOnlyList<string> Inputs { get; init; }
     public required string OutDir { get; init; }
-    public double RadiusArcsec { get; init; } = 2.0;
+    public double RadiusArcsec { get; init; } = PointRadiusArcsec;
+    /// <summary>
+    /// No radius was given (`wdb merge` without --radius): the inputs choose it, as SPEC §4's defaults say, 2" for point
+    /// sources and <see cref="ExtendedRadiusArcsec"/> for extended-source tables (<see cref="FileReadResult.ExtendedSources"/>),
+    /// the radius the 2MASS pipeline resolved extended-source duplicates with.
+    /// </summary>
+    public bool RadiusByInputs { get; init; }
+    public const double PointRadiusArcsec = 2.0, ExtendedRadiusArcsec = 5.0;
     public string? Profile { get; init; }
     public InputFormat Format { get; init; } = InputFormat.Auto;
     public bool Strict { get; init; }
@@ -122,10 +129,24 @@ public static class MergeJob
         if (options.Filters.MinSnr is double snr && !double.IsFinite(snr))
             return MergeOutcome.Fail(InputErrorExit, $"--min-snr must be a finite number, got {snr}");
         if (InputPaths.Problem(options.Inputs) is string inputProblem) return MergeOutcome.Fail(InputErrorExit, inputProblem);
+        if (MissingInput(options.Inputs) is string missing) return MergeOutcome.Fail(InputErrorExit, missing);
         // An --out that cannot be an output directory stops the run before the work, not after it.
         if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(OutputErrorExit, badOut.Message);
         if (options.SpillDirectory is string spill && OutputWriter.Holds(options.OutDir, spill))
             return MergeOutcome.Fail(InputErrorExit, $"--spill-dir '{spill}' lies in --out '{options.OutDir}', which the run replaces when it ends: give a directory outside it");
+        return null;
+    }
+
+    /// <summary>
+    /// The first input that is not there, as one line; null when all are. Checked before any reading: otherwise a typo in
+    /// the last of many large inputs would stop the run only once all before it were read. An option the verb does not
+    /// have (`--rejects`) arrives here as an input path, so one that looks like an option is said to be none.
+    /// </summary>
+    private static string? MissingInput(IReadOnlyList<string> inputs)
+    {
+        foreach (string path in inputs)
+            if (path != InputPaths.StandardInput && !File.Exists(path))
+                return $"{path}: cannot open: no such file" + (path.StartsWith('-') ? $" (nor an option of this command: see --help)" : "");
         return null;
     }
 
@@ -161,8 +182,10 @@ public static class MergeJob
         // Read.
         var rejects = new List<RejectRecord>();
         var surveyIds = new bool[options.Inputs.Count];
-        var (block, readError) = ReadInputs(options, expected, summary, rejects, surveyIds, log);
+        var extended = new bool?[options.Inputs.Count];
+        var (block, readError) = ReadInputs(options, expected, summary, rejects, surveyIds, extended, log);
         if (readError is not null) return MergeOutcome.Fail(InputErrorExit, readError);
+        if (RadiusOfInputs(ref options, extended, summary, log) is string mixed) return MergeOutcome.Fail(InputErrorExit, mixed);
         timer.Stop("read");
         if (options.Filters.NotIn is not null || options.Associate is not null)
         {
@@ -219,6 +242,13 @@ public static class MergeJob
             ? ScanFootprints.DeriveFromExtractions(scanCorners, options.Threads)
             : ScanFootprints.DeriveFromExtractions([sorted, NotDuplicates(filtered, filteredReasons, options.Threads)], options.Threads);
         if (footprints.WideWarning() is string wide) Warn(summary, log, wide);
+        if (scanCorners is not null)
+        {
+            var missing = new HashSet<long>();
+            footprints.AddUnknown(sorted.ScanKey.AsSpan(0, sorted.Count), missing);
+            footprints.AddUnknown(filtered.ScanKey.AsSpan(0, filtered.Count), missing);
+            if (ScanFootprints.MissingWarning(missing, options.ScanTable!) is string unlisted) Warn(summary, log, unlisted);
+        }
         timer.Stop("footprints");
         var model = ModelOf(options);
         var ordered = GroupStages.Order(sorted, cgid, footprints, model, options, summary, timer, log, options.Progress,
@@ -283,8 +313,9 @@ public static class MergeJob
     /// still is, and each later one into a block of its own, appended when every file before it is in.
     /// </summary>
     /// <param name="surveyIds">Set per input: whether its scan ids are survey ids (<see cref="FileReadResult.SurveyScanIds"/>).</param>
+    /// <param name="extended">Set per input: whether it is an extended-source table (<see cref="FileReadResult.ExtendedSources"/>); null for one without rows.</param>
     private static (ExtractionBlock Block, string? Error) ReadInputs(MergeOptions options, long[] expected, RunSummary summary,
-        List<RejectRecord> rejects, bool[] surveyIds, Action<string>? log)
+        List<RejectRecord> rejects, bool[] surveyIds, bool?[] extended, Action<string>? log)
     {
         var inputs = options.Inputs;
         int atOnce = Wdb.IO.FilesAtOnce.Resolve(options.FilesAtOnce, inputs, options.Threads);
@@ -318,6 +349,7 @@ public static class MergeJob
             error = AddInput(summary, rejects, read, log);
             if (error is not null) return false;
             surveyIds[f] = read.SurveyScanIds;
+            extended[f] = KindOf(read);
             if (own[f] is { } rows)
             {
                 block.Append(rows);
@@ -327,6 +359,30 @@ public static class MergeJob
         });
         return (block, error);
     }
+
+    /// <summary>
+    /// With <see cref="MergeOptions.RadiusByInputs"/>, the radius the inputs' kinds (<paramref name="extended"/>, per input,
+    /// known once each is opened) choose, into <paramref name="options"/> and the summary, and said; or why they cannot
+    /// choose one: point-source and extended-source tables together have no one default.
+    /// </summary>
+    internal static string? RadiusOfInputs(ref MergeOptions options, bool?[] extended, RunSummary summary, Action<string>? log)
+    {
+        if (!options.RadiusByInputs) return null;
+        int firstExtended = Array.IndexOf(extended, true), firstPoint = Array.IndexOf(extended, false);
+        if (firstExtended < 0) return null;
+        if (firstPoint >= 0)
+            return $"{options.Inputs[firstPoint]} is a point-source table and {options.Inputs[firstExtended]} an extended-source one " +
+                   $"(K20 magnitudes, [jhk]_m_k20fe): they have no one default radius ({MergeOptions.PointRadiusArcsec}\" and {MergeOptions.ExtendedRadiusArcsec}\"); " +
+                   "merge them apart, or give --radius";
+        options = options with { RadiusArcsec = MergeOptions.ExtendedRadiusArcsec };
+        summary.Parameters["radius_arcsec"] = options.RadiusArcsec;
+        log?.Invoke($"extended-source {(extended.Count(e => e == true) == 1 ? "table" : "tables")} (K20 magnitudes, [jhk]_m_k20fe): linked within " +
+                    $"{MergeOptions.ExtendedRadiusArcsec}\", the default for extended sources (--radius sets another)");
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="read"/> is an extended-source table; null when it has no rows (an empty file or pipe: no kind to go by).</summary>
+    internal static bool? KindOf(FileReadResult read) => read.RowsRead == 0 ? null : read.ExtendedSources;
 
     /// <summary>The scan table's corners (--scans), null without one; or the run's end at its first bad line.</summary>
     internal static MergeOutcome? ReadScanTable(MergeOptions options, out ExtractionBlock? corners)

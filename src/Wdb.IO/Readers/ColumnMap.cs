@@ -24,6 +24,8 @@ internal sealed class ColumnMap
     public required string[] ColumnNames;
     /// <summary>The scan id comes from (hemis, date, scan) rather than `scan_key`.</summary>
     public bool SurveyScanId;
+    /// <summary>An extended-source table: its magnitudes are the XSC's K20 fiducial-isophote ones (`[jhk]_m_k20fe`), it has no `[jhk]_m`.</summary>
+    public bool ExtendedSources;
     /// <summary>Per band: a `[jhk]_msigcom` column exists (preferred for Sig over `cmsig`).</summary>
     public readonly bool[] HasMsigCom = new bool[3];
     public readonly bool[] HasCmsig = new bool[3];
@@ -125,7 +127,13 @@ internal sealed class ColumnMap
         }
 
         var slots = new List<Slot>(chosen.Count);
-        var map = new ColumnMap { Slots = [], FieldCount = names.Count, ColumnNames = Array.ConvertAll(trimmed, RowDecoder.Printable), SurveyScanId = survey };
+        bool extended = false;
+        foreach (var ((target, _), (_, priority)) in chosen)
+            extended |= target == Target.Mag && priority > 0;
+        var map = new ColumnMap
+        {
+            Slots = [], FieldCount = names.Count, ColumnNames = Array.ConvertAll(trimmed, RowDecoder.Printable), SurveyScanId = survey, ExtendedSources = extended,
+        };
         foreach (var ((target, band), (field, _)) in chosen)
         {
             // With scan_key present the survey triple is not read at all (no spurious rejects).

@@ -58,6 +58,8 @@ public sealed class FileReadResult
     /// values: a run that mixes the two kinds checks that no id is of both (they would be taken for one scan).
     /// </summary>
     public bool SurveyScanIds;
+    /// <summary>An extended-source table (<see cref="ColumnMap.ExtendedSources"/>): a merge given no radius links it within 5".</summary>
+    public bool ExtendedSources;
     /// <summary>
     /// Data rows seen: every non-blank line but a header's (IPAC's '\' lines and a CSV's '#' lines before its
     /// header are the header's); a '#' line among CSV rows or in a bulk file is a row, rejected.

@@ -25,7 +25,7 @@ internal sealed partial class RowDecoder
     public ColumnMap Map
     {
         get => _map;
-        set { _map = value; _destCapacity = -1; Result.SurveyScanIds = value.SurveyScanId; }
+        set { _map = value; _destCapacity = -1; Result.SurveyScanIds = value.SurveyScanId; Result.ExtendedSources = value.ExtendedSources; }
     }
     private ColumnMap _map = null!;
     /// <summary>IPAC declared null value per field (4th header row); null entries = none declared.</summary>

@@ -8,7 +8,10 @@ namespace Wdb.IO;
 /// and one or more corner pairs `ra1,dec1,ra2,dec2,...` (degrees; a 2MASS tile's four
 /// corners). The result is one row per corner (ScanKey, Ra, Dec), which the statistics
 /// stage turns into footprints exactly as it does a scan's own extractions. The table is
-/// small reference data: any bad value is a fatal error with file:line:column.
+/// small reference data: any bad value is a fatal error with file:line:column. A scan is one
+/// row: a second row of one scan_key with other corners is an error too, since taking both would
+/// silently widen the scan's footprint to the box around the two (and so its spos); a repeat of
+/// the same corners (two tables joined) changes nothing and is skipped.
 /// </summary>
 public static class ScanTableReader
 {
@@ -36,6 +39,7 @@ public static class ScanTableReader
 
         var block = new ExtractionBlock(Math.Max(16, (lines.Length - 1) * corners.Count));
         long id = 0;
+        var firstRow = new Dictionary<long, (int Line, double[] Corners)>();
         for (int l = 1; l < lines.Length; l++)
         {
             if (lines[l].Trim().Length == 0) continue;
@@ -44,17 +48,29 @@ public static class ScanTableReader
                 return (null, new InputError(path, l + 1, 1, $"expected {header.Length} fields, got {fields.Length}"));
             if (!long.TryParse(fields[keyColumn], NumberStyles.Integer, CultureInfo.InvariantCulture, out long scan))
                 return (null, new InputError(path, l + 1, Column(fields, keyColumn), $"expected an integer scan_key, got '{fields[keyColumn]}'"));
-            foreach (var (raCol, decCol) in corners)
+            var values = new double[2 * corners.Count];
+            for (int c = 0; c < corners.Count; c++)
             {
-                if (!TryCoordinate(fields[raCol], 0, 360, out double ra))
+                var (raCol, decCol) = corners[c];
+                if (!TryCoordinate(fields[raCol], 0, 360, out values[2 * c]))
                     return (null, new InputError(path, l + 1, Column(fields, raCol), $"expected an RA in [0, 360) in column '{header[raCol]}', got '{fields[raCol]}'"));
-                if (!TryCoordinate(fields[decCol], -90, 90, out double dec))
+                if (!TryCoordinate(fields[decCol], -90, 90, out values[2 * c + 1]))
                     return (null, new InputError(path, l + 1, Column(fields, decCol), $"expected a Dec in [-90, 90] in column '{header[decCol]}', got '{fields[decCol]}'"));
+            }
+            if (firstRow.TryGetValue(scan, out var first))
+            {
+                if (first.Corners.AsSpan().SequenceEqual(values)) continue;
+                return (null, new InputError(path, l + 1, Column(fields, keyColumn),
+                    $"scan_key {scan} is listed again with other corners (first at line {first.Line}): give each scan one row, its footprint's corners"));
+            }
+            firstRow.Add(scan, (l + 1, values));
+            for (int c = 0; c < corners.Count; c++)
+            {
                 int i = block.AddRow();
                 block.Cntr[i] = ++id;
                 block.ScanKey[i] = scan;
-                block.Ra[i] = ra;
-                block.Dec[i] = dec;
+                block.Ra[i] = values[2 * c];
+                block.Dec[i] = values[2 * c + 1];
                 block.Line[i] = l + 1;
             }
         }

@@ -99,6 +99,36 @@ public sealed class ScanFootprints
                "for groups it never looked at; give each scan its own id, or the footprints with --scans";
     }
 
+    /// <summary>Adds to <paramref name="missing"/> each scan of <paramref name="scanKeys"/> that has no footprint here.</summary>
+    public void AddUnknown(ReadOnlySpan<long> scanKeys, HashSet<long> missing)
+    {
+        // A scan's rows come together (in file order and in declination runs alike): look each run of one key up once.
+        long last = 0;
+        bool any = false;
+        foreach (long key in scanKeys)
+        {
+            if (any && key == last) continue;
+            (last, any) = (key, true);
+            if (!_scanOfKey.ContainsKey(key)) missing.Add(key);
+        }
+    }
+
+    /// <summary>
+    /// The warning for scans of the inputs that a --scans table leaves out, or null when it lists them all. Such a scan
+    /// still counts in spos where it detected a group (a detection proves it looked), but nowhere it looked and missed,
+    /// so its groups' sdet/spos, and their confirmation, come out too high.
+    /// </summary>
+    public static string? MissingWarning(HashSet<long> missing, string table)
+    {
+        if (missing.Count == 0) return null;
+        const int Named = 5;
+        var sorted = missing.Order().ToList();
+        string named = string.Join(", ", sorted.Take(Named).Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return $"{missing.Count:N0} scan{(missing.Count == 1 ? "" : "s")} of the inputs {(missing.Count == 1 ? "has" : "have")} no row in the --scans table " +
+               $"{table}: scan id {named}{(missing.Count > Named ? $" and {missing.Count - Named:N0} more" : "")}; spos counts such a scan only for " +
+               "the groups it detected, not where it looked and missed, so their confirmation may be too high: add their corners to the table";
+    }
+
     private ScanFootprints(int scans)
     {
         _scanKey = new long[scans];

@@ -246,6 +246,8 @@ public static class ZoneMerge
         private ScanFootprints? _footprints;
         // Per input, whether its scan ids are survey ids (FileReadResult.SurveyScanIds): set by the partition.
         private readonly bool[] _surveyIds = new bool[options.Inputs.Count];
+        // Per input, whether it is an extended-source table (FileReadResult.ExtendedSources): set by the partition.
+        private readonly bool?[] _extended = new bool?[options.Inputs.Count];
         // The sky of the rows read, for the catalogues read after them (--not-in, --associate): made by
         // WithCataloguesAfterPartition, filled as the blocks are spilled.
         private SkyCoverage.Builder? _inputsSky;
@@ -335,10 +337,15 @@ public static class ZoneMerge
             // Its bitmap (a bit per cntr value: ~160 MB for a full-sky remerge) is held beside the zones.
             _onePass = new OnePassDuplicates(MemoryBudget(options) / 16, Math.Max(0, expected.Sum()));
             FilesAtOnce.Run(inputs.Count, atOnce, (f, ct) => ReadAndSpill(f, readOptions, atOnce == 1, ct),
-                (f, read) => { _surveyIds[f] = read.SurveyScanIds; return (error = MergeJob.AddInput(summary, Rejects, read, log)) is null; });
+                (f, read) =>
+                {
+                    (_surveyIds[f], _extended[f]) = (read.SurveyScanIds, MergeJob.KindOf(read));
+                    return (error = MergeJob.AddInput(summary, Rejects, read, log)) is null;
+                });
             // The copies are a block each (~1 M rows): not kept through the zones.
             _handedBlocks.Clear();
             if (error is not null) return MergeOutcome.Fail(MergeJob.InputErrorExit, error);
+            if (MergeJob.RadiusOfInputs(ref options, _extended, summary, log) is string mixed) return MergeOutcome.Fail(MergeJob.InputErrorExit, mixed);
             _runs.PutInOrder();
             timer.Stop("read");
             return null;
@@ -473,6 +480,12 @@ public static class ZoneMerge
                 : FootprintsOf(_runs, blockRows, FootprintColumns(_duplicateKeys.Count > 0),
                     rows => WithoutDuplicates(rows, _duplicateKeys, options.Threads), options.Threads, n => Interlocked.Add(ref read, n));
             if (_footprints.WideWarning() is string wide) MergeJob.Warn(summary, log, wide);
+            if (scanCorners is not null)
+            {
+                var missing = new HashSet<long>();
+                ForEachSlice(_runs, blockRows, b => [b.ScanKey], rows => _footprints.AddUnknown(rows.ScanKey.AsSpan(0, rows.Count), missing));
+                if (ScanFootprints.MissingWarning(missing, options.ScanTable!) is string unlisted) MergeJob.Warn(summary, log, unlisted);
+            }
             timer.Stop("footprints");
             return null;
         }

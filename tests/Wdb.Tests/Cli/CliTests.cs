@@ -252,7 +252,10 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, directory.Exit);
         Assert.Contains($"{_dir}: a directory, not a table: name its files", directory.Stderr);
         Assert.False(Directory.Exists(outDir));
-        var catalogueDirectory = WdbProcess.Run("merge", Path.Combine(_dir, "absent.csv"), "--out", outDir, "--not-in", _dir);
+        // (The input is there: a missing input is refused first, before the catalogues are looked at.)
+        string present = Path.Combine(_dir, "present.csv");
+        File.WriteAllText(present, "cntr,scan_key,ra,dec\n1,1,10.0,20.0\n");
+        var catalogueDirectory = WdbProcess.Run("merge", present, "--out", outDir, "--not-in", _dir);
         Assert.Equal(2, catalogueDirectory.Exit);
         Assert.Contains($"--not-in: {_dir}: a directory, not a table", catalogueDirectory.Stderr);
 

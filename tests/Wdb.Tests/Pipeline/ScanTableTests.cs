@@ -61,6 +61,37 @@ public sealed class ScanTableTests : IDisposable
     }
 
     [Fact]
+    public void A_scan_listed_twice_with_the_same_corners_counts_once()
+    {
+        // Two tables joined: the repeat changes no footprint, so it is taken, not refused.
+        var lines = Scans.Split('\n');
+        var spos = Spos(Write("scans-twice.csv", Scans + lines[1] + "\n" + lines[2] + "\n"));
+        Assert.Equal(2, spos[1]);
+        Assert.Equal(1, spos[2]);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(1)]
+    public void A_table_that_leaves_out_a_scan_of_the_inputs_says_so_held_whole_and_in_zones(int? zoneRows)
+    {
+        // Scan 2 is missing: its footprint is unknown, so spos cannot count it where it looked and missed. The run goes on
+        // (spos still counts it where it detected), but says so on the log and in summary.json's warnings.
+        string table = Write("scans-without-2.csv", "scan_key,ra1,dec1,ra2,dec2,ra3,dec3,ra4,dec4\n1,9.9,19.9,10.1,19.9,10.1,20.1,9.9,20.1\n");
+        string outDir = Path.Combine(_dir, "out-missing-" + zoneRows);
+        var said = new List<string>();
+        var outcome = MergeJob.Run(new MergeOptions { Inputs = [Write("in.csv", Input)], OutDir = outDir, Device = "cpu", ScanTable = table, ZoneRows = zoneRows }, said.Add);
+        Assert.Null(outcome.Error);
+        string warning = Assert.Single(outcome.Summary!.Warnings);
+        Assert.StartsWith($"1 scan of the inputs has no row in the --scans table {table}: scan id 2;", warning);
+        Assert.Contains(said, line => line.Contains(warning));
+
+        // A table that lists every scan of the inputs (and more) warns of nothing.
+        var complete = MergeJob.Run(new MergeOptions { Inputs = [Write("in.csv", Input)], OutDir = outDir + "-complete", Device = "cpu", ScanTable = Write("scans.csv", Scans), ZoneRows = zoneRows });
+        Assert.Empty(complete.Summary!.Warnings);
+    }
+
+    [Fact]
     public void Without_a_table_each_scan_covers_only_its_own_extractions()
     {
         var spos = Spos(null);
@@ -73,6 +104,7 @@ public sealed class ScanTableTests : IDisposable
     [InlineData("scan,ra1,dec1\n1,10.0,20.0\n", ":1:1:")]
     [InlineData("scan_key,ra1,dec1\n1,10.0\n", ":2:1:")]
     [InlineData("scan_key,ra1,dec1\n1,360.0,20.0\n", ":2:3:")]
+    [InlineData("scan_key,ra1,dec1\n1,10.0,20.0\n2,10.0,20.5\n1,10.0,20.5\n", ":4:1: scan_key 1 is listed again with other corners (first at line 2)")]
     public void A_bad_scan_table_stops_the_run_with_its_line_and_column(string table, string where)
     {
         string scans = Write("bad-scans.csv", table);
