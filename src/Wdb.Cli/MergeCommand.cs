@@ -142,13 +142,8 @@ internal sealed class MergeArguments
     }
 
     /// <summary>A reliability model file (`--reliability-model`, `wdb calibrate --base-model`), or why it is none, naming it.</summary>
-    public static (ReliabilityModel? Model, string? Error) LoadModel(string path)
-    {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return (null, $"{path}: {e.Message}"); }
-        return ReliabilityModel.TryLoad(text, out var model, out string? why) ? (model, null) : (null, $"{path}: {why}");
-    }
+    public static (ReliabilityModel? Model, string? Error) LoadModel(string path) =>
+        ReliabilityModel.TryLoadFile(path, out var model, out string? why) ? (model, null) : (null, why);
 
     /// <summary>The options as given; null once a bad value's message is written for the user (exit 2).</summary>
     public MergeOptions? Read(ParseResult p, string verb, IMergeProgress? progress)

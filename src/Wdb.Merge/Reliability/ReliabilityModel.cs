@@ -95,9 +95,32 @@ public sealed class ReliabilityModel
     public static ReliabilityModel Load(string json) =>
         TryLoad(json, out var model, out var error) ? model! : throw new FormatException("reliability model: " + error);
 
-    /// <summary>Parses a model; on failure returns false with a one-line reason.</summary>
-    public static bool TryLoad(string json, out ReliabilityModel? model, out string? error) =>
-        ReliabilityModelJson.TryRead(json, out model, out error);
+    /// <summary>Parses a model; on failure returns false with a one-line reason that starts with its line and column ("7:16: ...").</summary>
+    public static bool TryLoad(string json, out ReliabilityModel? model, out string? error)
+    {
+        bool ok = ReliabilityModelJson.TryRead(json, out model, out var problem);
+        error = problem is var (line, column, message) ? $"{line}:{column}: {message}" : null;
+        return ok;
+    }
+
+    /// <summary>
+    /// Reads a model file (`--reliability-model`, `wdb calibrate --base-model`); on failure returns false with one line
+    /// naming the file, and the line and column of a mistake in it ("model.json:7:16: ...").
+    /// </summary>
+    public static bool TryLoadFile(string path, out ReliabilityModel? model, out string? error)
+    {
+        model = null;
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = $"{path}: {e.Message.ReplaceLineEndings(" ")}";
+            return false;
+        }
+        if (TryLoad(text, out model, out error)) return true;
+        error = $"{path}:{error}";
+        return false;
+    }
 
     /// <summary>The model as JSON (indented, '\n' line ends, deterministic: equal models give equal text).</summary>
     public string ToJson() => ReliabilityModelJson.Write(this);
