@@ -54,7 +54,8 @@ internal static class CalibrateCommand
             };
             bool q = p.GetValue(quiet);
             Action<string>? log = q ? null : line => Console.Error.WriteLine($"wdb calibrate: {line}");
-            var (model, error) = CalibrationJob.Fit(p.GetValue(dir)!, p.GetValue(inputs) ?? [], options, p.GetValue(from), p.GetValue(threads), log);
+            var (model, error) = CalibrationJob.Fit(p.GetValue(dir)!, p.GetValue(inputs) ?? [], options, p.GetValue(from), p.GetValue(threads), log,
+                line => Console.Error.WriteLine($"wdb calibrate: warning: {line}"));
             if (model is null) return VerbEnd.Of("calibrate", new OutputError(error!));
             string outFile = p.GetValue(output)!;
             if (AtomicFile.Write(outFile, "cannot write the model", fs => fs.Write(Encoding.UTF8.GetBytes(model.ToJson()))) is OutputError writeError)

@@ -15,10 +15,11 @@ public static class CalibrationJob
 {
     /// <summary>
     /// The model fitted from the merge in <paramref name="dir"/> and its <paramref name="inputs"/> (none given: the paths
-    /// summary.json lists, as the merge was given them), or why there is none, in one line.
+    /// summary.json lists, as the merge was given them), or why there is none, in one line. <paramref name="warn"/> hears
+    /// of a model fitted on few labelled rows.
     /// </summary>
     public static (ReliabilityModel? Model, string? Error) Fit(string dir, IReadOnlyList<string> inputs, CalibrationOptions options,
-        string? calibratedFrom = null, int threads = 0, Action<string>? log = null)
+        string? calibratedFrom = null, int threads = 0, Action<string>? log = null, Action<string>? warn = null)
     {
         using var reader = OutputReader.TryOpen(dir, out var openError);
         if (reader is null) return (null, openError!.Message);
@@ -89,8 +90,17 @@ public static class CalibrationJob
         }
         var model = ReliabilityCalibrator.TryFit(merged, membership, groups, calibratedFrom ?? $"merge '{Path.GetFullPath(dir)}'", options,
             out var fitted, out string? fitError) ? fitted : null;
+        if (model?.Training is { } t && Math.Min(t.NReal, t.NFalse) < FewLabels)
+            warn?.Invoke($"only {t.NReal:N0} real and {t.NFalse:N0} false extractions labelled (fewer than {FewLabels} of one kind): " +
+                         $"the weights stay near {(options.BaseModel ?? ReliabilityModel.Default).Version}'s where the rows are few; a calibration tile scanned more often labels more");
         return model is null ? (null, $"cannot calibrate from '{dir}': {fitError}") : (model, null);
     }
+
+    /// <summary>
+    /// Below this many rows of either label the fit mostly keeps the base model's weights (the prior's pull, 2 by default,
+    /// is a few dozen rows' worth of curvature per bin), which the user should know before taking the model for a measurement.
+    /// </summary>
+    public const int FewLabels = 100;
 
     /// <summary>
     /// The groups of <paramref name="members"/> (sorted by gcntr, then row; member k is row k of the merged rows) as the

@@ -94,7 +94,9 @@ public static class ReliabilityCalibrator
         }
         if (nReal == 0 || nFalse == 0)
         {
-            error = $"needs both real and false labelled rows ({nReal} real, {nFalse} false, {(byTruth ? "truth" : "redundancy")} labels)";
+            error = $"needs both real and false labelled rows ({nReal} real, {nFalse} false, {(byTruth ? "truth" : "redundancy")} labels)"
+                + (byTruth ? "" : string.Create(CultureInfo.InvariantCulture,
+                    $": too few scans cover its groups (real needs sdet >= {options.RealMinSdet} and sdet/spos >= {options.RealMinRatio}, false spos >= {options.FalseMinSpos} and sdet <= {options.FalseMaxSdet}); merge a calibration tile, as a survey has too little redundancy"));
             return false;
         }
 
