@@ -53,6 +53,9 @@ public sealed class ReliabilityModel
     /// </summary>
     public const string DefaultVersion = "v2";
 
+    /// <summary><see cref="Default"/>'s <see cref="CalibratedFrom"/>, known without parsing it, as <see cref="DefaultVersion"/>: it was set by hand.</summary>
+    public const string DefaultCalibratedFrom = "none";
+
     /// <summary>The default model's JSON text, identical to docs/reliability-model-v2.json.</summary>
     public static string DefaultJson => DefaultModel.Json;
 

@@ -55,4 +55,41 @@ public sealed class CalibrationQaTests : IDisposable
         Assert.True(exit == 0, stderr);
         Assert.DoesNotContain("warning", stderr);
     }
+
+    /// <summary>
+    /// Two models fitted from two tiles carry the same version ("v2-cal") unless told otherwise: the summary of a merge
+    /// that used one says which, by what it was fitted on and the checksum of its file as calibrate wrote it.
+    /// </summary>
+    [Fact]
+    public void A_merge_s_summary_records_which_model_scored_it()
+    {
+        string input = _s.PathOf("survey.csv");
+        TableTextWriter.Write(SyntheticSky.Generate(new GeneratorOptions(SkyKind.Survey, 500, 4)), input);
+        var checksums = new List<string>();
+        foreach (int seed in new[] { 8, 9 })
+        {
+            string tile = Merged(new GeneratorOptions(SkyKind.CalTile, 120, seed, Scans: 60), $"tile-{seed}");
+            string model = _s.PathOf($"model-{seed}.json");
+            var (exit, _, stderr) = WdbProcess.Run("calibrate", tile, "--out", model, "--from", $"tile seed {seed}");
+            Assert.True(exit == 0, stderr);
+            string merged = _s.PathOf($"merged-{seed}");
+            (exit, _, stderr) = WdbProcess.Run("merge", input, "--out", merged, "--reliability-model", model);
+            Assert.True(exit == 0, stderr);
+            var parameters = Robustness.RobustSupport.Summary(merged).GetProperty("parameters");
+            Assert.Equal("v2-cal", parameters.GetProperty("reliability_model").GetString());
+            Assert.Equal($"tile seed {seed}", parameters.GetProperty("reliability_model_from").GetString());
+            string checksum = parameters.GetProperty("reliability_model_checksum").GetString()!;
+            Assert.Equal("xxh128:" + Convert.ToHexStringLower(System.IO.Hashing.XxHash128.Hash(File.ReadAllBytes(model))), checksum);
+            checksums.Add(checksum);
+        }
+        Assert.NotEqual(checksums[0], checksums[1]);
+
+        // The default model: the committed file's checksum, and "none" (set by hand).
+        string plain = _s.PathOf("merged-default");
+        Assert.Null(MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = plain, Device = "cpu" }).Error);
+        var p = Robustness.RobustSupport.Summary(plain).GetProperty("parameters");
+        Assert.Equal("none", p.GetProperty("reliability_model_from").GetString());
+        Assert.Equal("xxh128:" + Convert.ToHexStringLower(System.IO.Hashing.XxHash128.Hash(File.ReadAllBytes(ReliabilityModelTests.DocsModelPath()))),
+            p.GetProperty("reliability_model_checksum").GetString());
+    }
 }

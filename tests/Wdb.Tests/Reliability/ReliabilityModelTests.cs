@@ -24,6 +24,7 @@ public class ReliabilityModelTests
         Assert.Equal("v2", ReliabilityModel.Default.Version);
         // The summary names the default model by this constant, before the model is parsed.
         Assert.Equal(ReliabilityModel.DefaultVersion, ReliabilityModel.Default.Version);
+        Assert.Equal(ReliabilityModel.DefaultCalibratedFrom, ReliabilityModel.Default.CalibratedFrom);
     }
 
     [Fact]
