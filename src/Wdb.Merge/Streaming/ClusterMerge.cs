@@ -282,6 +282,8 @@ public static class ClusterMerge
         var options = state.Options(threads, device, progress);
         if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(MergeJob.OutputErrorExit, badOut.Message);
         string stitch = Path.Combine(work, $"stitch-{Path.GetRandomFileName().Replace(".", "")}");
+        // A stitch stopped by a signal (Slurm's time limit) takes its scratch with it, as a task takes its partial directory.
+        TemporaryPaths.Add(stitch);
         try
         {
             Directory.CreateDirectory(stitch);
@@ -294,6 +296,7 @@ public static class ClusterMerge
         finally
         {
             RemoveScratch(stitch, log);
+            TemporaryPaths.Remove(stitch);
             progress?.Done();
         }
     }
