@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Wdb.Core;
 using Wdb.IO;
 
@@ -173,7 +175,7 @@ public static class ClusterMerge
         {
             Directory.CreateDirectory(partial);
             var outcome = TaskInto(state, options, work, task, partial, log);
-            if (outcome.Error is not null) return outcome;
+            if (outcome.Error is not null) return WithNextStep(outcome, work);
             // Complete from here: a signal while the old outputs go must not take the new ones too (a later run of the
             // task removes this partial directory, or the stitch finds tasks/N).
             TemporaryPaths.Remove(partial);
@@ -185,7 +187,7 @@ public static class ClusterMerge
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return MergeOutcome.Fail(MergeJob.OutputErrorExit, $"task {task}: {e.Message.ReplaceLineEndings(" ")}");
+            return WithNextStep(MergeOutcome.Fail(MergeJob.OutputErrorExit, $"task {task}: {e.Message.ReplaceLineEndings(" ")}"), work);
         }
         finally
         {
@@ -287,11 +289,11 @@ public static class ClusterMerge
         try
         {
             Directory.CreateDirectory(stitch);
-            return StitchInto(state, options, work, stitch, log);
+            return WithNextStep(StitchInto(state, options, work, stitch, log), work);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return MergeOutcome.Fail(MergeJob.OutputErrorExit, e.Message.ReplaceLineEndings(" "));
+            return WithNextStep(MergeOutcome.Fail(MergeJob.OutputErrorExit, e.Message.ReplaceLineEndings(" ")), work);
         }
         finally
         {
@@ -355,6 +357,43 @@ public static class ClusterMerge
         return MergeJob.Write(options, summary, new StageTimer(), o => OutputWriter.Write(o, all, summary, state.Rejects, options.Threads, options.Checksum),
             log, ZoneMerge.WriteProgress(all));
     }
+
+    /// <summary>
+    /// A failed task's or stitch's outcome with the step that mends it, where its error names a file of the work
+    /// directory: a task's outputs (removed, cut short, changed) are made again by that task; the plan's rows and footprints
+    /// only by a new plan. The readers name the file that failed, not the step that wrote it, so the step is found from the
+    /// path; an error that names neither (a full disk, --out) is left as it is.
+    /// </summary>
+    private static MergeOutcome WithNextStep(MergeOutcome outcome, string work)
+    {
+        if (outcome.Error is not string error) return outcome;
+        var tasks = TasksNamedIn(error, work);
+        string? next = tasks.Count > 0
+            ? $"run task{(tasks.Count > 1 ? "s" : "")} {Ranges(tasks)} again (wdb cluster task --work {work} --task {(tasks.Count > 1 ? "N" : tasks[0])}), then the stitch"
+            : NamesPlanFile(error, work) && !error.Contains("plan again", StringComparison.Ordinal)
+                ? $"the plan's files are damaged: remove '{work}' and plan again"
+                : null;
+        return next is null ? outcome : outcome with { Error = $"{error.TrimEnd('.', ' ')}: {next}" };
+    }
+
+    /// <summary>The tasks whose directory (tasks/N/...) <paramref name="error"/> names, as given or in full.</summary>
+    private static List<int> TasksNamedIn(string error, string work)
+    {
+        var found = new SortedSet<int>();
+        foreach (string dir in WorkForms(work).Select(w => Path.Combine(w, ClusterState.TasksName)))
+            foreach (Match m in Regex.Matches(error,
+                         Regex.Escape(dir + Path.DirectorySeparatorChar) + @"(\d+)(?=[/\\'""]|$)"))
+                found.Add(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+        return [.. found];
+    }
+
+    private static bool NamesPlanFile(string error, string work) =>
+        WorkForms(work).Any(w => new[] { ClusterState.RowsName + Path.DirectorySeparatorChar, ClusterState.FootprintsName }
+            .Any(name => error.Contains(Path.Combine(w, name), StringComparison.Ordinal)));
+
+    /// <summary>The work directory as the user gave it and in full: a reader's message may name a file either way.</summary>
+    private static string[] WorkForms(string work) =>
+        [.. new[] { work, Path.GetFullPath(work) }.Select(Path.TrimEndingDirectorySeparator).Distinct()];
 
     /// <summary>Where a cluster's work stands (<see cref="Status"/>).</summary>
     /// <param name="Partial">Tasks with outputs being made: running now, or killed (their next run replaces them).</param>

@@ -54,4 +54,54 @@ public sealed class ClusterStopTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(work, "stitch-*"));
         Assert.Empty(Directory.GetFileSystemEntries(_s.Dir, "out.*"));
     }
+    /// <summary>
+    /// A task's outputs removed, cut short or changed after it finished (a node that died writing over NFS, a byte flipped,
+    /// a file cleaned away): the stitch stops, names the file, and says which task to run again; that task run again
+    /// mends it. A plan's file damaged: the task says to plan again, as nothing else mends it.
+    /// </summary>
+    [Fact]
+    public void A_damaged_task_output_or_plan_file_is_refused_with_the_step_that_mends_it()
+    {
+        string work = _s.PathOf("work"), outDir = _s.PathOf("out");
+        Planned(3000, 3, work, outDir);
+        string Task(int t, params string[] path) => Path.Combine([work, "tasks", t.ToString(), .. path]);
+        var damages = new (int Task, string What, Action Damage)[]
+        {
+            (1, "a run removed", () => File.Delete(Task(1, "out", "members.run"))),
+            (2, "open rows cut short", () => { using var f = new FileStream(Task(2, "open", "rows.run"), FileMode.Open); f.SetLength(f.Length / 2); }),
+            (0, "a byte changed", () => Flip(Task(0, "out", "groups.run"))),
+            (1, "its summary removed", () => File.Delete(Task(1, "summary.json"))),
+            (2, "its open rows removed", () => Directory.Delete(Task(2, "open"), recursive: true)),
+        };
+        foreach (var (task, what, damage) in damages)
+        {
+            damage();
+            var refused = ClusterMerge.Stitch(work, threads: 1);
+            Assert.True(refused.ExitCode == MergeJob.OutputErrorExit, $"{what}: exit {refused.ExitCode}: {refused.Error}");
+            Assert.DoesNotContain("\n", refused.Error);
+            Assert.EndsWith($"run task {task} again (wdb cluster task --work {work} --task {task}), then the stitch", refused.Error);
+            Assert.False(Directory.Exists(outDir), $"{what}: the stitch wrote its output");
+            Assert.Null(ClusterMerge.Task(work, task, threads: 1).Error);
+        }
+        Assert.Null(ClusterMerge.Stitch(work, threads: 1).Error);
+
+        foreach (string planFile in new[] { Path.Combine(work, "footprints.bin"), Path.Combine(work, "rows", "rows.run") })
+        {
+            Flip(planFile);
+            var task = ClusterMerge.Task(work, 1, threads: 1);
+            Assert.True(task.ExitCode == MergeJob.OutputErrorExit, $"{planFile}: exit {task.ExitCode}: {task.Error}");
+            Assert.Contains(planFile, task.Error);
+            Assert.EndsWith($"the plan's files are damaged: remove '{work}' and plan again", task.Error);
+            Flip(planFile);
+        }
+    }
+
+    private static void Flip(string path)
+    {
+        using var f = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        f.Position = f.Length / 2;
+        int b = f.ReadByte();
+        f.Position = f.Length / 2;
+        f.WriteByte((byte)(b ^ 0x5A));
+    }
 }
