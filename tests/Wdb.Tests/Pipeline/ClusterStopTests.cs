@@ -96,6 +96,62 @@ public sealed class ClusterStopTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A work directory moved after the plan (or reached by another path): its scripts run the plan where it is now,
+    /// not where it was made. run-here.sh finds it above itself; submit.sh hands it to both jobs, whose scripts Slurm
+    /// runs from a copy of its own.
+    /// </summary>
+    [Fact]
+    public void The_scripts_of_a_work_directory_moved_after_the_plan_run_it_where_it_is()
+    {
+        if (OperatingSystem.IsWindows()) return;   // sh scripts
+        string work = _s.PathOf("work"), outDir = _s.PathOf("out"), whole = _s.PathOf("whole");
+        string input = _s.PathOf("sky.csv");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 3000, 32), input);
+        Assert.Null(MergeJob.Run(Options(input, whole)).Error);
+        Assert.Null(ClusterMerge.Plan(Options(input, outDir), work, 3, WdbCommand()).Error);
+        string moved = _s.PathOf("moved work");
+        Directory.Move(work, moved);
+
+        var here = Script(Path.Combine(moved, "slurm", "run-here.sh"), []);
+        Assert.True(here.Exit == 0, here.Stderr);
+        foreach (string table in new[] { "groups.fb", "members.fb", "extractions.fb", "rejects.csv" })
+            Assert.True(Sha256(Path.Combine(whole, table)) == Sha256(Path.Combine(outDir, table)), table);
+
+        // submit.sh against a stand-in sbatch that records its arguments, one per line, and answers a job id.
+        string bin = _s.PathOf("bin"), calls = _s.PathOf("sbatch-calls.txt");
+        Directory.CreateDirectory(bin);
+        File.WriteAllText(Path.Combine(bin, "sbatch"), $"#!/bin/sh\nprintf '%s|' \"$@\" >> '{calls}'\necho >> '{calls}'\necho 1001\n");
+        File.SetUnixFileMode(Path.Combine(bin, "sbatch"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var submitted = Script(Path.Combine(moved, "slurm", "submit.sh"), [("PATH", $"{bin}:{Environment.GetEnvironmentVariable("PATH")}")]);
+        Assert.True(submitted.Exit == 0, submitted.Stderr);
+        Assert.Equal([$"--parsable|tasks.sbatch|{moved}|", $"--parsable|--dependency=afterok:1001|stitch.sbatch|{moved}|"], File.ReadAllLines(calls));
+        // What Slurm runs: the scripts with the argument submit.sh gave them.
+        var task = Script(Path.Combine(moved, "slurm", "tasks.sbatch"), [("SLURM_ARRAY_TASK_ID", "1")], moved);
+        Assert.True(task.Exit == 0, task.Stderr);
+        var stitch = Script(Path.Combine(moved, "slurm", "stitch.sbatch"), [], moved);
+        Assert.True(stitch.Exit == 0, stitch.Stderr);
+    }
+
+    /// <summary>How the scripts call the built wdb, as <see cref="WdbProcess"/> runs it: WDB_EXE, or `dotnet wdb.dll`.</summary>
+    private static string WdbCommand() => Environment.GetEnvironmentVariable("WDB_EXE") is { Length: > 0 } exe
+        ? SlurmScripts.Quote(exe)
+        : $"dotnet {SlurmScripts.Quote(Path.Combine(AppContext.BaseDirectory, "wdb.dll"))}";
+
+    private static (int Exit, string Stderr) Script(string script, (string Name, string Value)[] env, params string[] args)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(script);
+        foreach (string arg in args) psi.ArgumentList.Add(arg);
+        foreach (var (name, value) in env) psi.Environment[name] = value;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        _ = stdout.Result;
+        return (p.ExitCode, err);
+    }
+
     private static void Flip(string path)
     {
         using var f = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
