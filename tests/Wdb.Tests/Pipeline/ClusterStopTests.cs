@@ -96,6 +96,27 @@ public sealed class ClusterStopTests : IDisposable
         }
     }
 
+    /// <summary>A plan.json changed or cut short after the plan: every step stops, and says to plan again.</summary>
+    [Fact]
+    public void A_changed_plan_is_refused_by_every_step_with_plan_again()
+    {
+        string work = _s.PathOf("work"), outDir = _s.PathOf("out");
+        Planned(2000, 2, work, outDir);
+        string plan = Path.Combine(work, "plan.json");
+        File.WriteAllText(plan, File.ReadAllText(plan).Replace("\"rows\": ", "\"rows\": 1"));
+        var refusals = new[]
+        {
+            ClusterMerge.Task(work, 0, threads: 1), ClusterMerge.Stitch(work, threads: 1), ClusterMerge.Status(work).Refused!,
+        };
+        foreach (var refused in refusals)
+        {
+            Assert.Equal(MergeJob.OutputErrorExit, refused.ExitCode);
+            Assert.Contains(plan, refused.Error);
+            Assert.EndsWith($"remove '{work}' and plan again", refused.Error);
+        }
+        Assert.False(Directory.Exists(outDir));
+    }
+
     /// <summary>
     /// A work directory moved after the plan (or reached by another path): its scripts run the plan where it is now,
     /// not where it was made. run-here.sh finds it above itself; submit.sh hands it to both jobs, whose scripts Slurm
