@@ -44,6 +44,10 @@ public static class ClusterMerge
         if (OutputWriter.Holds(options.OutDir, work))
             return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--work '{work}' lies in --out '{options.OutDir}', which the stitch replaces: give a directory outside it");
         bool made = !Directory.Exists(work);
+        // A plan stopped by a signal (Ctrl-C, a time limit) takes what it wrote, as a plan that fails does (Clear): the
+        // work directory it made, or its own entries in one that was there, which stays.
+        string[] written = made ? [work] : [.. PlanEntries.Select(name => Path.Combine(work, name))];
+        foreach (string path in written) TemporaryPaths.Add(path);
         try
         {
             Directory.CreateDirectory(work);
@@ -56,8 +60,21 @@ public static class ClusterMerge
             Clear(work, made);
             return MergeOutcome.Fail(MergeJob.OutputErrorExit, $"cannot write the plan to '{work}': {e.Message.ReplaceLineEndings(" ")}");
         }
-        finally { options.Progress?.Done(); }
+        finally
+        {
+            foreach (string path in written) TemporaryPaths.Remove(path);
+            options.Progress?.Done();
+        }
     }
+
+    /// <summary>What a plan writes in its work directory (and the zone merge's passes spill there while it reads).</summary>
+    private static readonly string[] PlanEntries =
+    [
+        ClusterState.RowsName, ZoneMerge.OutputRunsName, ClusterState.FootprintsName, ClusterState.TasksName, SlurmScripts.DirectoryName,
+        ZoneCatalogue.NotInName, ZoneCatalogue.NotInName + ZoneCatalogue.IndexSuffix,
+        ZoneCatalogue.AssociateName, ZoneCatalogue.AssociateName + ZoneCatalogue.IndexSuffix,
+        ClusterState.FileName, WholeFile.ChecksumPath(ClusterState.FileName),
+    ];
 
     private static MergeOutcome PlanInto(MergeOptions options, string work, int tasks, string wdbCommand, Action<string>? log)
     {

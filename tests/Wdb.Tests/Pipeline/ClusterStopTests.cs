@@ -55,6 +55,35 @@ public sealed class ClusterStopTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(_s.Dir, "out.*"));
     }
     /// <summary>
+    /// A plan stopped by a signal (Ctrl-C, a login node's time limit) removes what it wrote, as a plan that fails does: a
+    /// work directory it made goes, one that was there (empty) is left empty, and a plan can start there again at once.
+    /// </summary>
+    [Fact]
+    public void A_plan_stopped_by_a_signal_leaves_no_work_directory_or_an_empty_one()
+    {
+        if (OperatingSystem.IsWindows()) return;   // kill -TERM: POSIX signals
+        string input = _s.PathOf("sky.csv");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 300_000, 33), input);
+        string existing = _s.PathOf("was-there");
+        Directory.CreateDirectory(existing);
+        foreach (string work in new[] { _s.PathOf("new-work"), existing })
+        {
+            using var p = WdbProcess.Start("cluster", "plan", input, "--out", _s.PathOf("out"), "--work", work, "--tasks", "4",
+                "--threads", "1", "--quiet");
+            var watch = Stopwatch.StartNew();
+            while (!p.HasExited && watch.ElapsedMilliseconds < 30_000 && !Directory.Exists(Path.Combine(work, "rows"))) Thread.Sleep(2);
+            Assert.False(p.HasExited, "the plan ended before it could be signalled");
+            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(Inv)])) kill.WaitForExit();
+            string err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 143, $"exit {p.ExitCode}: {err}");
+            Assert.Contains("wdb: stopped by SIGTERM; its temporary files were removed", err);
+            if (work == existing) Assert.Empty(Directory.EnumerateFileSystemEntries(work));
+            else Assert.False(Directory.Exists(work), Directory.Exists(work) ? $"left: {string.Join(", ", Directory.EnumerateFileSystemEntries(work))}" : "");
+        }
+    }
+
+    /// <summary>
     /// A task's outputs removed, cut short or changed after it finished (a node that died writing over NFS, a byte flipped,
     /// a file cleaned away): the stitch stops, names the file, and says which task to run again; that task run again
     /// mends it. A plan's file damaged: the task says to plan again, as nothing else mends it.
