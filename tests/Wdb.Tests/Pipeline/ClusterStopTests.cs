@@ -43,7 +43,8 @@ public sealed class ClusterStopTests : IDisposable
         Planned(300_000, 3, work, outDir);
         using var p = WdbProcess.Start("cluster", "stitch", "--work", work, "--threads", "1", "--quiet");
         var watch = Stopwatch.StartNew();
-        while (!p.HasExited && watch.ElapsedMilliseconds < 30_000 && Directory.GetDirectories(work, "stitch-*").Length == 0)
+        // Once its output runs' directory is made inside its scratch: the stitch is under way.
+        while (!p.HasExited && watch.ElapsedMilliseconds < 30_000 && !Directory.GetDirectories(work, "stitch-*").Any(d => Directory.Exists(Path.Combine(d, "out"))))
             Thread.Sleep(2);
         Assert.False(p.HasExited, "the stitch ended before it could be signalled");
         using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(Inv)])) kill.WaitForExit();
