@@ -66,7 +66,7 @@ public sealed class OutputRuns : IDisposable
             throw new ArgumentException($"'{directory}' is not empty: the runs' directory is deleted with everything in it", nameof(directory));
         try
         {
-            Directory.CreateDirectory(_directory);
+            TemporaryPaths.CreateDirectory(_directory);   // inside a spill, a task's or the stitch's scratch
             _created = true;
             _own = KindFiles.Create(_directory);
             _files.Add(_own);

@@ -56,6 +56,13 @@ public static class TemporaryPaths
     }
 
     /// <summary>
+    /// Makes <paramref name="dir"/> (and its parents) inside a registered path, unless a stop has begun: a directory made
+    /// after the stop removed the one around it would make that one again, left behind as the process exits.
+    /// </summary>
+    /// <exception cref="IOException">A stop has begun.</exception>
+    public static void CreateDirectory(string dir) => Atomically(() => Directory.CreateDirectory(dir));
+
+    /// <summary>
     /// Deletes every path still registered, for a process about to exit; the names of those that could not be. Each
     /// directory is renamed before it is emptied, so that a writer still running cannot add to it under its old name
     /// meanwhile; one that makes the name again (a subdirectory made with its parents) is caught by the next pass.

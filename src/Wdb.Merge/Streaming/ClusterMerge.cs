@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Wdb.Core;
 using Wdb.IO;
 
@@ -42,6 +44,10 @@ public static class ClusterMerge
         if (OutputWriter.Holds(options.OutDir, work))
             return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--work '{work}' lies in --out '{options.OutDir}', which the stitch replaces: give a directory outside it");
         bool made = !Directory.Exists(work);
+        // A plan stopped by a signal (Ctrl-C, a time limit) takes what it wrote, as a plan that fails does (Clear): the
+        // work directory it made, or its own entries in one that was there, which stays.
+        string[] written = made ? [work] : [.. PlanEntries.Select(name => Path.Combine(work, name))];
+        foreach (string path in written) TemporaryPaths.Add(path);
         try
         {
             Directory.CreateDirectory(work);
@@ -54,8 +60,21 @@ public static class ClusterMerge
             Clear(work, made);
             return MergeOutcome.Fail(MergeJob.OutputErrorExit, $"cannot write the plan to '{work}': {e.Message.ReplaceLineEndings(" ")}");
         }
-        finally { options.Progress?.Done(); }
+        finally
+        {
+            foreach (string path in written) TemporaryPaths.Remove(path);
+            options.Progress?.Done();
+        }
     }
+
+    /// <summary>What a plan writes in its work directory (and the zone merge's passes spill there while it reads).</summary>
+    private static readonly string[] PlanEntries =
+    [
+        ClusterState.RowsName, ZoneMerge.OutputRunsName, ClusterState.FootprintsName, ClusterState.TasksName, SlurmScripts.DirectoryName,
+        ZoneCatalogue.NotInName, ZoneCatalogue.NotInName + ZoneCatalogue.IndexSuffix,
+        ZoneCatalogue.AssociateName, ZoneCatalogue.AssociateName + ZoneCatalogue.IndexSuffix,
+        ClusterState.FileName, WholeFile.ChecksumPath(ClusterState.FileName),
+    ];
 
     private static MergeOutcome PlanInto(MergeOptions options, string work, int tasks, string wdbCommand, Action<string>? log)
     {
@@ -173,7 +192,7 @@ public static class ClusterMerge
         {
             Directory.CreateDirectory(partial);
             var outcome = TaskInto(state, options, work, task, partial, log);
-            if (outcome.Error is not null) return outcome;
+            if (outcome.Error is not null) return WithNextStep(outcome, work);
             // Complete from here: a signal while the old outputs go must not take the new ones too (a later run of the
             // task removes this partial directory, or the stitch finds tasks/N).
             TemporaryPaths.Remove(partial);
@@ -185,7 +204,7 @@ public static class ClusterMerge
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return MergeOutcome.Fail(MergeJob.OutputErrorExit, $"task {task}: {e.Message.ReplaceLineEndings(" ")}");
+            return WithNextStep(MergeOutcome.Fail(MergeJob.OutputErrorExit, $"task {task}: {e.Message.ReplaceLineEndings(" ")}"), work);
         }
         finally
         {
@@ -282,18 +301,21 @@ public static class ClusterMerge
         var options = state.Options(threads, device, progress);
         if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(MergeJob.OutputErrorExit, badOut.Message);
         string stitch = Path.Combine(work, $"stitch-{Path.GetRandomFileName().Replace(".", "")}");
+        // A stitch stopped by a signal (Slurm's time limit) takes its scratch with it, as a task takes its partial directory.
+        TemporaryPaths.Add(stitch);
         try
         {
             Directory.CreateDirectory(stitch);
-            return StitchInto(state, options, work, stitch, log);
+            return WithNextStep(StitchInto(state, options, work, stitch, log), work);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return MergeOutcome.Fail(MergeJob.OutputErrorExit, e.Message.ReplaceLineEndings(" "));
+            return WithNextStep(MergeOutcome.Fail(MergeJob.OutputErrorExit, e.Message.ReplaceLineEndings(" ")), work);
         }
         finally
         {
             RemoveScratch(stitch, log);
+            TemporaryPaths.Remove(stitch);
             progress?.Done();
         }
     }
@@ -352,6 +374,43 @@ public static class ClusterMerge
         return MergeJob.Write(options, summary, new StageTimer(), o => OutputWriter.Write(o, all, summary, state.Rejects, options.Threads, options.Checksum),
             log, ZoneMerge.WriteProgress(all));
     }
+
+    /// <summary>
+    /// A failed task's or stitch's outcome with the step that mends it, where its error names a file of the work
+    /// directory: a task's outputs (removed, cut short, changed) are made again by that task; the plan's rows and footprints
+    /// only by a new plan. The readers name the file that failed, not the step that wrote it, so the step is found from the
+    /// path; an error that names neither (a full disk, --out) is left as it is.
+    /// </summary>
+    private static MergeOutcome WithNextStep(MergeOutcome outcome, string work)
+    {
+        if (outcome.Error is not string error) return outcome;
+        var tasks = TasksNamedIn(error, work);
+        string? next = tasks.Count > 0
+            ? $"run task{(tasks.Count > 1 ? "s" : "")} {Ranges(tasks)} again (wdb cluster task --work {work} --task {(tasks.Count > 1 ? "N" : tasks[0])}), then the stitch"
+            : NamesPlanFile(error, work) && !error.Contains("plan again", StringComparison.Ordinal)
+                ? $"the plan's files are damaged: remove '{work}' and plan again"
+                : null;
+        return next is null ? outcome : outcome with { Error = $"{error.TrimEnd('.', ' ')}: {next}" };
+    }
+
+    /// <summary>The tasks whose directory (tasks/N/...) <paramref name="error"/> names, as given or in full.</summary>
+    private static List<int> TasksNamedIn(string error, string work)
+    {
+        var found = new SortedSet<int>();
+        foreach (string dir in WorkForms(work).Select(w => Path.Combine(w, ClusterState.TasksName)))
+            foreach (Match m in Regex.Matches(error,
+                         Regex.Escape(dir + Path.DirectorySeparatorChar) + @"(\d+)(?=[/\\'""]|$)"))
+                found.Add(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+        return [.. found];
+    }
+
+    private static bool NamesPlanFile(string error, string work) =>
+        WorkForms(work).Any(w => new[] { ClusterState.RowsName + Path.DirectorySeparatorChar, ClusterState.FootprintsName }
+            .Any(name => error.Contains(Path.Combine(w, name), StringComparison.Ordinal)));
+
+    /// <summary>The work directory as the user gave it and in full: a reader's message may name a file either way.</summary>
+    private static string[] WorkForms(string work) =>
+        [.. new[] { work, Path.GetFullPath(work) }.Select(Path.TrimEndingDirectorySeparator).Distinct()];
 
     /// <summary>Where a cluster's work stands (<see cref="Status"/>).</summary>
     /// <param name="Partial">Tasks with outputs being made: running now, or killed (their next run replaces them).</param>

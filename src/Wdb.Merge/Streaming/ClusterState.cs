@@ -118,7 +118,9 @@ internal sealed class ClusterState
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             if (UncheckedLayout(path) is int older and not CurrentLayout) return (null, OtherLayout(path, older));
-            return (null, MergeOutcome.Fail(MergeJob.OutputErrorExit, $"cannot read the plan: {e.Message.ReplaceLineEndings(" ")}"));
+            // Its bytes changed, cut short, or its checksum gone: only a new plan mends it (a permission is the user's to fix).
+            string next = e is IOException ? $": remove '{work}' and plan again" : "";
+            return (null, MergeOutcome.Fail(MergeJob.OutputErrorExit, $"cannot read the plan: {e.Message.ReplaceLineEndings(" ").TrimEnd('.', ' ')}{next}"));
         }
         if (state is null || state.Layout != CurrentLayout) return (null, OtherLayout(path, state?.Layout));
         PlainParameters(state.Summary);

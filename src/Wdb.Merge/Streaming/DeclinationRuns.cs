@@ -59,7 +59,7 @@ public sealed class DeclinationRuns : IDisposable
     public DeclinationRuns(string directory)
     {
         _directory = directory;
-        Directory.CreateDirectory(directory);
+        TemporaryPaths.CreateDirectory(directory);   // inside a spill or a task's scratch
         _sizes = ColumnSizes();
     }
 

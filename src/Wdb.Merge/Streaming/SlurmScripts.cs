@@ -19,23 +19,26 @@ public static class SlurmScripts
         long memMb = (taskMemoryBytes + (1 << 20) - 1) >> 20;
         string dir = Path.Combine(work, DirectoryName), w = Quote(work);
         Directory.CreateDirectory(dir);
-        Script(dir, "tasks.sbatch", $"""
+        Script(dir, "tasks.sbatch", $$"""
             #!/bin/bash
-            # One task per declination zone of the plan in {work}: wdb cluster task (docs/cluster.md).
+            # One task per declination zone of the plan in {{work}}: wdb cluster task (docs/cluster.md).
             #SBATCH --job-name=wdb-zones
-            #SBATCH --array=0-{tasks - 1}
-            #SBATCH --mem={memMb}M
+            #SBATCH --array=0-{{tasks - 1}}
+            #SBATCH --mem={{memMb}}M
             #SBATCH --output=task-%a.log
             set -e
-            exec {wdb} cluster task --work {w} --task "$SLURM_ARRAY_TASK_ID"
+            # submit.sh gives the work directory where it is now (Slurm runs a copy of this script); else where it was planned.
+            work=${1:-{{w}}}
+            exec {{wdb}} cluster task --work "$work" --task "$SLURM_ARRAY_TASK_ID"
             """);
-        Script(dir, "stitch.sbatch", $"""
+        Script(dir, "stitch.sbatch", $$"""
             #!/bin/bash
             # After every zone task: the open rows linked and the tables written to the plan's --out.
             #SBATCH --job-name=wdb-stitch
             #SBATCH --output=stitch.log
             set -e
-            exec {wdb} cluster stitch --work {w}
+            work=${1:-{{w}}}
+            exec {{wdb}} cluster stitch --work "$work"
             """);
         Script(dir, "submit.sh", $$"""
             #!/bin/sh
@@ -43,21 +46,25 @@ public static class SlurmScripts
             # Options for both jobs go on this script's command line, e.g. ./submit.sh --partition=long --time=2:00:00
             set -e
             cd "$(dirname "$0")"
-            array=$(sbatch --parsable "$@" tasks.sbatch)
+            # The work directory as it is reached now, though moved (or mounted elsewhere) since the plan.
+            work=$(cd .. && pwd)
+            array=$(sbatch --parsable "$@" tasks.sbatch "$work")
             array=${array%%;*}
-            stitch=$(sbatch --parsable --dependency=afterok:"$array" "$@" stitch.sbatch)
+            stitch=$(sbatch --parsable --dependency=afterok:"$array" "$@" stitch.sbatch "$work")
             echo "wdb: zone tasks: job $array (array 0-{{tasks - 1}}); stitch: job ${stitch%%;*}; logs in $(pwd)"
             """);
         Script(dir, "run-here.sh", $"""
             #!/bin/sh
             # The same work on this machine, without Slurm: each zone task in turn, then the stitch.
             set -e
+            # The work directory is the one above this script's, though moved (or mounted elsewhere) since the plan.
+            work=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
             task=0
             while [ "$task" -lt {tasks} ]; do
-              {wdb} cluster task --work {w} --task "$task"
+              {wdb} cluster task --work "$work" --task "$task"
               task=$((task + 1))
             done
-            exec {wdb} cluster stitch --work {w}
+            exec {wdb} cluster stitch --work "$work"
             """);
     }
 

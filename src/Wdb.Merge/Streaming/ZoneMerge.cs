@@ -88,6 +88,9 @@ public static class ZoneMerge
     /// <summary>Most runs (read blocks) the partition writes: the duplicate check merges them all at once, each through buffers of its own.</summary>
     public const int MostRuns = 1024;
 
+    /// <summary>Where in its spill a run's passes put their output runs, unless told otherwise.</summary>
+    internal const string OutputRunsName = "out";
+
     /// <summary>
     /// Rows per read block: the zone size, unless small zones on a large input would make more than
     /// <see cref="MostRuns"/> runs; then larger blocks (the zones stay as asked).
@@ -252,7 +255,7 @@ public static class ZoneMerge
         // WithCataloguesAfterPartition, filled as the blocks are spilled.
         private SkyCoverage.Builder? _inputsSky;
 
-        public OutputRuns Outputs { get; } = outputs ?? new(Path.Combine(spill, "out"));
+        public OutputRuns Outputs { get; } = outputs ?? new(Path.Combine(spill, OutputRunsName));
         /// <summary>The run's options, with its catalogues once <see cref="Catalogues"/> has read them.</summary>
         public MergeOptions Options => options;
         public List<RejectRecord> Rejects { get; } = new();
