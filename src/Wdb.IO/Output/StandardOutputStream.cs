@@ -9,21 +9,13 @@ namespace Wdb.IO;
 /// every error becomes an IOException with the system's message ("Broken pipe", "No space left on device"); elsewhere
 /// the console stream. Disposing it leaves the descriptor open.
 /// </summary>
-public sealed class StandardOutputStream : Stream
+public sealed class StandardOutputStream : WriteOnlyStream
 {
     private const int Descriptor = 1;
 
     private StandardOutputStream() { }
 
     public static Stream Open() => OperatingSystem.IsLinux() ? new StandardOutputStream() : Console.OpenStandardOutput();
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override unsafe void Write(ReadOnlySpan<byte> buffer)
     {
@@ -52,8 +44,4 @@ public sealed class StandardOutputStream : Stream
     }
 
     public override void Flush() { }   // nothing is buffered here: each write is the system's
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
