@@ -13,7 +13,9 @@ namespace Wdb.IO;
 /// </summary>
 internal static class SummaryJson
 {
-    private static readonly JsonWriterOptions Options = new() { Indented = true };
+    // Paths, warnings and labels as a reader of the file wrote them (8.5', "<3", Ångström/), not as \u0027 and \u00C5:
+    // this text is a file read with jq or an editor, never HTML.
+    private static readonly JsonWriterOptions Options = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static byte[] Write(RunSummary s)
     {

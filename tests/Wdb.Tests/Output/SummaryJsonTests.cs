@@ -17,6 +17,7 @@ public class SummaryJsonTests
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     private static RunSummary Example()
@@ -46,7 +47,7 @@ public class SummaryJsonTests
         s.StageHeapMb["write"] = double.NegativeInfinity;
         s.Inputs.Add(new InputFileSummary { Path = "/data/a \"quoted\" name.csv", Format = "csv", Bytes = 95_347_918, Checksum = "xxh128:94bb", RowsRead = 10 });
         s.Inputs[0].RejectsByReason["bad_number"] = 30;
-        s.Inputs.Add(new InputFileSummary { Path = "b.tbl", Format = "ipac", Profile = "wdb-psc" });
+        s.Inputs.Add(new InputFileSummary { Path = "Ångström/b.tbl", Format = "ipac", Profile = "wdb-psc" });
         s.Associate.Add(new CatalogueFileSummary { Path = "gaia.csv", Format = "csv", Bytes = 12, Checksum = "xxh128:11", RowsRead = 3 });
         s.NotIn.Add(new CatalogueFileSummary { Path = "psc_aaa.gz", Format = "bulk", Bytes = 7_000_000_123, Checksum = "xxh128:77aa", RowsRead = 470_992_970, RowsRejected = 2 });
         s.Outputs["groups.fb"] = "xxh128:0123abcd";
@@ -63,6 +64,11 @@ public class SummaryJsonTests
         Assert.Equal("NaN", doc.RootElement.GetProperty("stage_seconds").GetProperty("link").GetString());
         Assert.Equal(8388608, doc.RootElement.GetProperty("parameters").GetProperty("block_rows").GetInt32());
         Assert.Equal("wdb-psc", doc.RootElement.GetProperty("inputs")[1].GetProperty("profile").GetString());
+        // Readable as text: an apostrophe and a letter outside ASCII as they are, a quote and a line break escaped.
+        string text = System.Text.Encoding.UTF8.GetString(generated);
+        Assert.Contains("by 8.5'): scan id 5", text);
+        Assert.Contains("\"path\": \"Ångström/b.tbl\"", text);
+        Assert.Contains("a \\\"quoted\\\" path and a line\\nbreak", text);
     }
 
     [Fact]
