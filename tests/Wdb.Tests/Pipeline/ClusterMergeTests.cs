@@ -410,6 +410,20 @@ public sealed class ClusterMergeTests : IDisposable
     }
 
     [Fact]
+    public void A_work_path_that_is_a_file_is_said_to_be_one()
+    {
+        string file = _s.PathOf("work.csv");
+        File.WriteAllText(file, "keep me");
+        var refusals = new[] { ClusterMerge.Task(file, 0), ClusterMerge.Stitch(file), ClusterMerge.Status(file).Refused! };
+        foreach (var refused in refusals)
+        {
+            Assert.Equal(MergeJob.InputErrorExit, refused.ExitCode);
+            Assert.Equal($"'{file}' is a file, not a cluster work directory: give the --work directory `wdb cluster plan` made", refused.Error);
+        }
+        Assert.Equal("keep me", File.ReadAllText(file));
+    }
+
+    [Fact]
     public void A_model_given_to_the_plan_scores_the_tasks_rows()
     {
         var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
