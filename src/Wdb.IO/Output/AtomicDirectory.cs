@@ -7,7 +7,8 @@ namespace Wdb.IO;
 /// so a reader always sees a complete output; elsewhere (or on a file system without it) the
 /// old target is first renamed to <c>&lt;target&gt;.old-&lt;random&gt;</c>, leaving a short window
 /// where only that complete copy exists (<see cref="RemoveStale"/> puts it back if a run
-/// dies there). The previous output is deleted only after the new one is in place.
+/// dies there). The previous output is deleted only after the new one is in place. A <c>.tmp-</c> sibling that a live
+/// run holds locked (<see cref="OutputClaim"/>) is never taken for a leftover.
 /// </summary>
 internal static class AtomicDirectory
 {
@@ -45,9 +46,21 @@ internal static class AtomicDirectory
             string tag = n[name.Length..];
             if (tag.StartsWith(OldTag, StringComparison.Ordinal) && !Directory.Exists(target) && !File.Exists(target))
                 Directory.Move(dir, target);
+            else if (tag.StartsWith(TmpTag, StringComparison.Ordinal) && DirectoryLock.IsHeld(dir))
+                continue;   // a live run's (OutputClaim), this one's own among them
             else if (tag.StartsWith(TmpTag, StringComparison.Ordinal) || tag.StartsWith(OldTag, StringComparison.Ordinal))
                 DirectoryTree.Delete(dir);
         }
+    }
+
+    /// <summary>A <c>&lt;target&gt;.tmp-*</c> sibling other than <paramref name="except"/> that a live run holds locked; null when none.</summary>
+    public static string? LiveTemp(string target, string except)
+    {
+        string parent = Path.GetDirectoryName(target)!, prefix = Path.GetFileName(target) + TmpTag;
+        if (!Directory.Exists(parent)) return null;
+        foreach (string dir in Directory.EnumerateDirectories(parent, prefix + "*"))
+            if (dir != except && Path.GetFileName(dir).StartsWith(prefix, StringComparison.Ordinal) && DirectoryLock.IsHeld(dir)) return dir;
+        return null;
     }
 
     /// <summary>

@@ -7,7 +7,8 @@ namespace Wdb.IO;
 /// atomic exchange (<see cref="AtomicDirectory"/>), O_DIRECT files (<see cref="DirectFile"/>); and a
 /// look at a path that may be a FIFO without waiting for its writer (<see cref="InputPaths.NotReadableAgain"/>), and a
 /// file's device and inode, which tell one file under two names (<see cref="InputPaths.Problem"/>); a write to standard
-/// output that says when its reader has gone (<see cref="StandardOutputStream"/>).
+/// output that says when its reader has gone (<see cref="StandardOutputStream"/>); an advisory lock that marks a run's
+/// temporary directory as live (<see cref="DirectoryLock"/>).
 /// Flag values are those of Linux on x64 and arm64 (O_DIRECT differs: see DirectFile).
 /// Source-generated (LibraryImport): the marshalling is compiled into the image with the rest, where
 /// DllImport's stubs were jitted at their first call in every run (bench/NOTES.md 86).
@@ -18,6 +19,9 @@ internal static partial class Libc
     public const int SeekCur = 1;
     public const int EIntr = 4, EAgain = 11, EInval = 22, AtFdCwd = -100;
     public const uint RenameExchange = 2;
+
+    /// <summary>flock(2)'s operations: an exclusive lock, not waiting for it.</summary>
+    public const int LockEx = 2, LockNb = 4;
 
     /// <summary>O_DIRECT, which differs between Linux architectures; 0 where it is not known (other systems).</summary>
     public static int ODirect => !OperatingSystem.IsLinux() ? 0 : RuntimeInformation.ProcessArchitecture switch
@@ -59,6 +63,9 @@ internal static partial class Libc
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int flock(int fd, int operation);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);

@@ -15,8 +15,9 @@ namespace Wdb.IO;
 /// </list>
 /// Layout and decode commands: schema/wdb.fbs. Everything is written into
 /// <c>&lt;outDir&gt;.tmp-&lt;random&gt;</c>, fsynced, then swapped into place (<see cref="AtomicDirectory"/>):
-/// an interruption leaves either the previous complete output or the new one. Two runs must
-/// not write the same <c>outDir</c> at once (each removes the other's temporary directory).
+/// an interruption leaves either the previous complete output or the new one. A run holds its
+/// <c>outDir</c> from its start (<see cref="OutputClaim"/>), so that a second run to it is refused rather than
+/// removing the first's temporary directory.
 /// </summary>
 public static class OutputWriter
 {

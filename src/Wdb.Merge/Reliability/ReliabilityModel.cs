@@ -114,6 +114,12 @@ public sealed class ReliabilityModel
     {
         model = null;
         string text;
+        // Read as a file, a directory is "Access to the path is denied", which sends the user to its permissions.
+        if (Directory.Exists(path))
+        {
+            error = $"{path}: is a directory, not a reliability model file (a JSON file, as `wdb calibrate` writes)";
+            return false;
+        }
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -300,12 +300,17 @@ public static class ClusterMerge
                 $"run them (wdb cluster task --work {work} --task N) before the stitch");
         var options = state.Options(threads, device, progress);
         if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(MergeJob.OutputErrorExit, badOut.Message);
-        string stitch = Path.Combine(work, $"stitch-{Path.GetRandomFileName().Replace(".", "")}");
+        using var claim = OutputClaim.Take(options.OutDir, out var busy);
+        if (claim is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, busy!.Message);
+        string stitch = Path.Combine(work, $"{StitchPrefix}{Path.GetRandomFileName().Replace(".", "")}");
         // A stitch stopped by a signal (Slurm's time limit) takes its scratch with it, as a task takes its partial directory.
         TemporaryPaths.Add(stitch);
+        DirectoryLock? held = null;
         try
         {
+            RemoveStaleStitches(work, log);
             Directory.CreateDirectory(stitch);
+            held = DirectoryLock.Take(stitch);
             return WithNextStep(StitchInto(state, options, work, stitch, log), work);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -314,10 +319,24 @@ public static class ClusterMerge
         }
         finally
         {
+            held?.Dispose();
             RemoveScratch(stitch, log);
             TemporaryPaths.Remove(stitch);
             progress?.Done();
         }
+    }
+
+    private const string StitchPrefix = "stitch-";
+
+    /// <summary>
+    /// The scratch of stitches killed outright (SIGKILL, a node lost), which nothing else removes: each live stitch holds
+    /// its own locked (<see cref="DirectoryLock"/>) and is left alone.
+    /// </summary>
+    private static void RemoveStaleStitches(string work, Action<string>? log)
+    {
+        if (!DirectoryLock.Tells) return;
+        foreach (string dir in Directory.EnumerateDirectories(work, StitchPrefix + "*"))
+            if (!DirectoryLock.IsHeld(dir)) RemoveScratch(dir, log);
     }
 
     private static MergeOutcome StitchInto(ClusterState state, MergeOptions options, string work, string stitch, Action<string>? log)

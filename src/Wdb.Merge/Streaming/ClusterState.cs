@@ -109,6 +109,9 @@ internal sealed class ClusterState
     public static (ClusterState? State, MergeOutcome? Refused) Load(string work)
     {
         string path = Path.Combine(work, FileName);
+        if (File.Exists(work))
+            return (null, MergeOutcome.Fail(MergeJob.InputErrorExit,
+                $"'{work}' is a file, not a cluster work directory: give the --work directory `wdb cluster plan` made"));
         if (!File.Exists(path))
             return (null, MergeOutcome.Fail(MergeJob.InputErrorExit, Directory.Exists(work) && Directory.EnumerateFileSystemEntries(work).Any()
                 ? $"'{work}' holds no finished cluster plan ({FileName}): its plan stopped before its end; remove the directory and plan again"

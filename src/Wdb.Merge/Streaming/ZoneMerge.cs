@@ -164,7 +164,7 @@ public static class ZoneMerge
 
     /// <summary>
     /// A new directory: beside the output (same file system, which has room for it), or inside --spill-dir. Spills of
-    /// interrupted runs for the same output go first: two runs never write one output at once (OutputWriter), so they
+    /// interrupted runs for the same output go first: two runs never write one output at once (OutputClaim), so they
     /// cannot belong to a live run. Inside --spill-dir, which other runs may share, the name carries the output's path
     /// (hashed) so that only this output's are taken for its own.
     /// </summary>

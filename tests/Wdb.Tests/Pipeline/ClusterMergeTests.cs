@@ -409,6 +409,77 @@ public sealed class ClusterMergeTests : IDisposable
         Assert.Contains("holds no cluster plan", noPlan.Error);
     }
 
+    /// <summary>A directory as a live run holds it: locked by a descriptor of its own, with a file in it.</summary>
+    private static DirectoryLock LiveRunsDirectory(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "groups.run"), "being written");
+        return DirectoryLock.Take(dir)!;
+    }
+
+    [Fact]
+    public void A_merge_into_an_output_another_run_is_writing_is_refused_and_a_killed_runs_leftover_removed()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string outDir = _s.PathOf("out"), live = outDir + ".tmp-live00000000";
+        using (LiveRunsDirectory(live))
+        {
+            var busy = MergeJob.Run(Options(inputs, outDir) with { ZoneRows = 0 });
+            Assert.Equal(MergeJob.OutputErrorExit, busy.ExitCode);
+            Assert.Equal($"another wdb run is writing '{outDir}' (it holds '{live}'): wait for it or choose another --out", busy.Error);
+            // The live run's files are untouched, and the refused run left nothing beside them.
+            Assert.Equal("being written", File.ReadAllText(Path.Combine(live, "groups.run")));
+            Assert.Equal([Path.GetFileName(live)], Directory.GetFileSystemEntries(Path.GetDirectoryName(outDir)!, "out*").Select(Path.GetFileName));
+        }
+        // Its holder gone (a run killed with -9 holds no lock), the directory is a leftover: the next run removes it.
+        Assert.Null(MergeJob.Run(Options(inputs, outDir) with { ZoneRows = 0 }).Error);
+        Assert.Equal(["out"], Directory.GetFileSystemEntries(Path.GetDirectoryName(outDir)!, "out*").Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void A_stitch_into_an_output_being_written_is_refused_and_a_killed_stitchs_scratch_is_removed()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
+        var plan = ClusterMerge.Plan(Options(inputs, outDir), work, 2, "wdb");
+        Assert.Null(plan.Error);
+        for (int t = 0; t < Convert.ToInt32(plan.Summary!.Parameters["cluster_tasks"]); t++) Assert.Null(ClusterMerge.Task(work, t).Error);
+        string killed = Path.Combine(work, "stitch-killed0000"), running = Path.Combine(work, "stitch-running000");
+        Directory.CreateDirectory(killed);
+        File.WriteAllText(Path.Combine(killed, "groups.run"), "left by a stitch killed with -9");
+
+        using (LiveRunsDirectory(running))
+        {
+            string live = outDir + ".tmp-live00000000";
+            using (LiveRunsDirectory(live))
+            {
+                var busy = ClusterMerge.Stitch(work, threads: 2);
+                Assert.Equal(MergeJob.OutputErrorExit, busy.ExitCode);
+                Assert.Equal($"another wdb run is writing '{outDir}' (it holds '{live}'): wait for it or choose another --out", busy.Error);
+                Assert.Equal("being written", File.ReadAllText(Path.Combine(live, "groups.run")));
+            }
+            // A stitch that runs removes the killed one's scratch, and leaves the live one's.
+            Assert.Null(ClusterMerge.Stitch(work, threads: 2).Error);
+            Assert.False(Directory.Exists(killed));
+            Assert.Equal("being written", File.ReadAllText(Path.Combine(running, "groups.run")));
+        }
+        Assert.True(File.Exists(Path.Combine(outDir, "summary.json")));
+    }
+
+    [Fact]
+    public void A_work_path_that_is_a_file_is_said_to_be_one()
+    {
+        string file = _s.PathOf("work.csv");
+        File.WriteAllText(file, "keep me");
+        var refusals = new[] { ClusterMerge.Task(file, 0), ClusterMerge.Stitch(file), ClusterMerge.Status(file).Refused! };
+        foreach (var refused in refusals)
+        {
+            Assert.Equal(MergeJob.InputErrorExit, refused.ExitCode);
+            Assert.Equal($"'{file}' is a file, not a cluster work directory: give the --work directory `wdb cluster plan` made", refused.Error);
+        }
+        Assert.Equal("keep me", File.ReadAllText(file));
+    }
+
     [Fact]
     public void A_model_given_to_the_plan_scores_the_tasks_rows()
     {

@@ -115,4 +115,14 @@ public sealed class ModelFileMistakesTests : IDisposable
         Assert.StartsWith($"wdb calibrate: {bad}:{line}:{column}: ", stderr.Trim());
         Assert.False(File.Exists(model));
     }
+
+    [Fact]
+    public void A_directory_given_as_the_model_file_is_said_to_be_one()
+    {
+        string dir = _s.PathOf("models");
+        Directory.CreateDirectory(dir);
+        Assert.False(ReliabilityModel.TryLoadFile(dir, out var model, out string? error));
+        Assert.Null(model);
+        Assert.Equal($"{dir}: is a directory, not a reliability model file (a JSON file, as `wdb calibrate` writes)", error);
+    }
 }

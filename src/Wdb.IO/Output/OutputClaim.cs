@@ -1,0 +1,85 @@
+namespace Wdb.IO;
+
+/// <summary>
+/// A run's hold on its --out for the whole run: an empty <c>&lt;out&gt;.tmp-&lt;random&gt;</c> beside the output,
+/// locked (<see cref="DirectoryLock"/>) from the run's start to its end. A second run to the same output finds it
+/// held and is refused at its start; without it, each run removed the other's temporary directory as a killed run's,
+/// and one of them ended on a raw path error. A claim left by a killed run is unlocked, and removed as stale
+/// (<see cref="AtomicDirectory.RemoveStale"/>). Where there are no locks (not Linux), nothing is refused, as before.
+/// </summary>
+public sealed class OutputClaim : IDisposable
+{
+    private readonly string _path;
+    private readonly DirectoryLock _lock;
+    private readonly List<string> _made;
+
+    private OutputClaim(string path, DirectoryLock held, List<string> made) => (_path, _lock, _made) = (path, held, made);
+
+    /// <summary>
+    /// Claims <paramref name="outDir"/> (which <see cref="OutputWriter.StartProblem"/> has accepted); null, and why, when
+    /// another live run holds it, or the claim cannot be made (then the publish could not be either).
+    /// </summary>
+    public static OutputClaim? Take(string outDir, out OutputError? error)
+    {
+        if (OutputWriter.TargetOf(outDir, out error) is not string target) return null;
+        var made = new List<string>();
+        string? path = null;
+        DirectoryLock? held = null;
+        try
+        {
+            made = MissingParents(Path.GetDirectoryName(target)!);
+            TemporaryPaths.AddMade(made);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            path = AtomicDirectory.CreateTemp(target);
+            held = DirectoryLock.Take(path) ?? throw new IOException($"'{path}' is locked by another run");
+            var claim = new OutputClaim(path, held, made);
+            // Looked for after taking ours: of two runs that start together, the later one to look sees the other.
+            if (AtomicDirectory.LiveTemp(target, except: path) is not string other) return claim;
+            claim.Dispose();
+            error = new OutputError($"another wdb run is writing '{outDir}' (it holds '{other}'): wait for it or choose another --out");
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            held?.Dispose();
+            if (path is not null) Remove(path);
+            RemoveEmpty(made);
+            error = new OutputError($"cannot write output to '{outDir}': {e.Message.ReplaceLineEndings(" ")}");
+            return null;
+        }
+    }
+
+    /// <summary>Lets the output go: the lock, the empty directory, and the parents made for it that nothing filled.</summary>
+    public void Dispose()
+    {
+        _lock.Dispose();
+        Remove(_path);
+        RemoveEmpty(_made);
+    }
+
+    /// <summary><paramref name="dir"/> and those of its parents that do not exist yet, deepest first.</summary>
+    private static List<string> MissingParents(string dir)
+    {
+        var missing = new List<string>();
+        for (string? at = dir; at is not null && !Directory.Exists(at); at = Path.GetDirectoryName(at)) missing.Add(at);
+        return missing;
+    }
+
+    private static void Remove(string path)
+    {
+        try { Directory.Delete(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        TemporaryPaths.Remove(path);
+    }
+
+    // A parent the publish has filled (or another run is using) is not empty, and stays.
+    private static void RemoveEmpty(List<string> made)
+    {
+        foreach (string dir in made)
+        {
+            try { if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        TemporaryPaths.RemoveMade(made);
+    }
+}
