@@ -19,9 +19,10 @@ public sealed class DirectoryLock : IDisposable
 
     /// <summary>
     /// Locks <paramref name="dir"/> (which exists); null when another holder has it (this process's other locks
-    /// included: flock's locks belong to the open directory, not the process). An unheld lock where there are none.
+    /// included: flock's locks belong to the open directory, not the process). An unheld lock where there are none (not
+    /// Linux, or a filesystem that keeps no flock locks).
     /// </summary>
-    /// <exception cref="IOException">The directory could not be opened or locked for another reason.</exception>
+    /// <exception cref="IOException">The directory could not be opened.</exception>
     public static DirectoryLock? Take(string dir)
     {
         if (!Tells) return new DirectoryLock(-1);
@@ -29,11 +30,17 @@ public sealed class DirectoryLock : IDisposable
         try { fd = Libc.open(dir, Libc.ORdOnly | Libc.OCloexec, 0); }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return new DirectoryLock(-1); }
         if (fd < 0) throw new IOException($"cannot open '{dir}' to lock it (errno {Marshal.GetLastPInvokeError()})");
-        if (Libc.flock(fd, Libc.LockEx | Libc.LockNb) == 0) return new DirectoryLock(fd);
-        int errno = Marshal.GetLastPInvokeError();
+        int errno;
+        do
+        {
+            if (Libc.flock(fd, Libc.LockEx | Libc.LockNb) == 0) return new DirectoryLock(fd);
+            errno = Marshal.GetLastPInvokeError();
+        } while (errno == Libc.EIntr);
         Libc.close(fd);
-        if (errno == Libc.EAgain) return null;
-        throw new IOException($"cannot lock '{dir}' (errno {errno})");
+        // Another holder. Any other failure is a filesystem that keeps no such locks (ENOLCK over NFS without a lock
+        // manager, ENOSYS on Lustre mounted noflock, EOPNOTSUPP): the run goes on unguarded, as where there are no locks,
+        // rather than refusing every merge and stitch there.
+        return errno == Libc.EAgain ? null : new DirectoryLock(-1);
     }
 
     /// <summary>
