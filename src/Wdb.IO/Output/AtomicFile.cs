@@ -81,17 +81,8 @@ public static partial class AtomicFile
     private static partial Regex Descriptor();
 
     /// <summary>The S_IFMT bits of the file <paramref name="path"/> names (links followed); null when there is none or statx cannot tell.</summary>
-    private static unsafe int? FileType(string path)
-    {
-        byte* buffer = stackalloc byte[Libc.StatxSize];
-        try
-        {
-            if (Libc.statx(Libc.AtFdCwd, path, 0, Libc.StatxType, buffer) != 0) return null;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return null; }
-        if ((*(uint*)buffer & Libc.StatxType) == 0) return null;
-        return *(ushort*)(buffer + Libc.StatxModeOffset) & Libc.SIfmt;
-    }
+    private static int? FileType(string path) =>
+        Libc.Stat(path, Libc.StatxType) is { } s && (s.Mask & Libc.StatxType) != 0 ? s.Type : null;
 
     /// <summary>
     /// <paramref name="body"/> written into the stream <paramref name="outFile"/> names, opened as it is: nothing to rename,

@@ -1,6 +1,6 @@
 namespace Wdb.IO;
 
-/// <summary>Removing a directory with everything in it.</summary>
+/// <summary>Removing a directory with everything in it, and the parents a run made for one.</summary>
 public static class DirectoryTree
 {
     /// <summary>
@@ -19,6 +19,17 @@ public static class DirectoryTree
         }
         foreach (string file in Directory.GetFiles(dir)) File.Delete(file);
         Directory.Delete(dir);
+    }
+
+    /// <summary>
+    /// The directories from <paramref name="dir"/> up that do not exist yet, deepest first: what a run makes to hold
+    /// something, and removes again (<see cref="DeleteEmpty"/>) when it is done.
+    /// </summary>
+    public static List<string> Missing(string dir)
+    {
+        var missing = new List<string>();
+        for (string? at = dir; at is not null && !Directory.Exists(at); at = Path.GetDirectoryName(at)) missing.Add(at);
+        return missing;
     }
 
     /// <summary>

@@ -64,6 +64,25 @@ internal static partial class Libc
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
+    /// <summary>What statx tells of a file: the fields it filled (<see cref="Mask"/>), its S_IFMT type bits, its inode and device.</summary>
+    public readonly record struct FileStatus(uint Mask, int Type, ulong Inode, uint DevMajor, uint DevMinor);
+
+    /// <summary>
+    /// statx of the file <paramref name="path"/> names (links followed), asking for <paramref name="mask"/>; null when there
+    /// is no such file or no statx (a libc without it). The one reader of struct statx's layout.
+    /// </summary>
+    public static unsafe FileStatus? Stat(string path, uint mask)
+    {
+        byte* buffer = stackalloc byte[StatxSize];
+        try
+        {
+            if (statx(AtFdCwd, path, 0, mask, buffer) != 0) return null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return null; }
+        return new FileStatus(*(uint*)buffer, *(ushort*)(buffer + StatxModeOffset) & SIfmt, *(ulong*)(buffer + StatxInoOffset),
+            *(uint*)(buffer + StatxDevMajorOffset), *(uint*)(buffer + StatxDevMinorOffset));
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int flock(int fd, int operation);
 

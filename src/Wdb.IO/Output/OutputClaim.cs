@@ -27,7 +27,7 @@ public sealed class OutputClaim : IDisposable
         DirectoryLock? held = null;
         try
         {
-            made = MissingParents(Path.GetDirectoryName(target)!);
+            made = DirectoryTree.Missing(Path.GetDirectoryName(target)!);
             TemporaryPaths.AddMade(made);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             path = AtomicDirectory.CreateTemp(target);
@@ -57,14 +57,6 @@ public sealed class OutputClaim : IDisposable
         RemoveEmpty(_made);
     }
 
-    /// <summary><paramref name="dir"/> and those of its parents that do not exist yet, deepest first.</summary>
-    private static List<string> MissingParents(string dir)
-    {
-        var missing = new List<string>();
-        for (string? at = dir; at is not null && !Directory.Exists(at); at = Path.GetDirectoryName(at)) missing.Add(at);
-        return missing;
-    }
-
     private static void Remove(string path)
     {
         try { Directory.Delete(path); }
@@ -72,14 +64,11 @@ public sealed class OutputClaim : IDisposable
         TemporaryPaths.Remove(path);
     }
 
-    // A parent the publish has filled (or another run is using) is not empty, and stays.
+    // A parent the publish has filled (or another run is using) is not empty, and stays, with its own parents.
     private static void RemoveEmpty(List<string> made)
     {
-        foreach (string dir in made)
-        {
-            try { if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        }
+        try { DirectoryTree.DeleteEmpty(made); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         TemporaryPaths.RemoveMade(made);
     }
 }

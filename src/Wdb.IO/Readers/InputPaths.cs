@@ -51,16 +51,8 @@ public static partial class InputPaths
     }
 
     /// <summary>"major:minor:inode" of the file <paramref name="path"/> names (links followed); null when statx cannot tell.</summary>
-    private static unsafe string? DeviceAndInode(string path)
-    {
-        byte* buffer = stackalloc byte[Libc.StatxSize];
-        if (Libc.statx(Libc.AtFdCwd, path, 0, Libc.StatxIno, buffer) != 0) return null;
-        uint mask = *(uint*)buffer;
-        if ((mask & Libc.StatxIno) == 0) return null;
-        ulong inode = *(ulong*)(buffer + Libc.StatxInoOffset);
-        uint major = *(uint*)(buffer + Libc.StatxDevMajorOffset), minor = *(uint*)(buffer + Libc.StatxDevMinorOffset);
-        return $"{major}:{minor}:{inode}";
-    }
+    private static string? DeviceAndInode(string path) =>
+        Libc.Stat(path, Libc.StatxIno) is { } s && (s.Mask & Libc.StatxIno) != 0 ? $"{s.DevMajor}:{s.DevMinor}:{s.Inode}" : null;
 
     /// <summary>
     /// Why an input a merge read cannot be read again to check it (`wdb verify --inputs`); null when it can. `-` is

@@ -129,7 +129,7 @@ public static class ZoneMerge
                         $"{ByteSize.Text(MemoryBudget(options))} (--memory), so zone by zone");
         string spill = SpillDirectoryOf(options);
         // --spill-dir and the parents the run makes for it go with the spill: only what was there before stays.
-        var made = Missing(Path.GetDirectoryName(spill)!);
+        var made = DirectoryTree.Missing(Path.GetDirectoryName(spill)!);
         TemporaryPaths.AddMade(made);   // a signal takes them too
         TemporaryPaths.Add(spill);
         try
@@ -152,14 +152,6 @@ public static class ZoneMerge
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{spill}': {e.Message}"); }
         }
-    }
-
-    // The directories from dir up that do not exist yet, deepest first.
-    private static List<string> Missing(string dir)
-    {
-        var missing = new List<string>();
-        for (string? at = dir; at is not null && !Directory.Exists(at); at = Path.GetDirectoryName(at)) missing.Add(at);
-        return missing;
     }
 
     /// <summary>
