@@ -8,7 +8,7 @@ namespace Wdb.IO;
 /// The checksum of a byte stream taken as it passes (nothing is read twice), in the form
 /// summary.json gives (<see cref="Checksums.Format"/>). Not thread-safe: one writer appends.
 /// </summary>
-internal sealed class RunningChecksum : IDisposable
+public sealed class RunningChecksum : IDisposable
 {
     // One of the two, by algorithm: the framework's SHA-256 and System.IO.Hashing's XXH128 share no interface.
     private readonly XxHash128? _xxh;

@@ -581,16 +581,12 @@ public static class MergeJob
         // what it was fitted on and a checksum of its JSON as written (ToJson: the same whatever the file's spacing or
         // comments, and what a cluster's plan carries to its tasks) do.
         summary.Parameters["reliability_model_from"] = options.Reliability?.CalibratedFrom ?? ReliabilityModel.DefaultCalibratedFrom;
-        summary.Parameters["reliability_model_checksum"] = ChecksumOf(options.Checksum,
+        summary.Parameters["reliability_model_checksum"] = RunningChecksum.Of(options.Checksum,
             System.Text.Encoding.UTF8.GetBytes(options.Reliability?.ToJson() ?? ReliabilityModel.DefaultJson));
         if (options.Associate is { } associate) summary.Parameters["associate_radius_arcsec"] = associate.RadiusArcsec;
         summary.Parameters["checksum"] = options.Checksum.Name();
         return summary;
     }
-
-    /// <summary>The run's checksum of <paramref name="bytes"/>, as summary.json gives its inputs' (<c>NAME:HEX</c>).</summary>
-    private static string ChecksumOf(ChecksumAlgorithm algorithm, byte[] bytes) => algorithm.Format(algorithm == ChecksumAlgorithm.Sha256
-        ? System.Security.Cryptography.SHA256.HashData(bytes) : System.IO.Hashing.XxHash128.Hash(bytes));
 
     internal static ReadOptions ReadOptionsOf(MergeOptions options) => new(options.Profile, options.Format, options.Strict, options.Threads, options.Checksum);
 
@@ -621,7 +617,6 @@ public static class MergeJob
     /// </summary>
     internal static string NoRowsWarning(string path) =>
         $"{(path == InputPaths.StandardInput ? "standard input (-)" : path)}: no rows (empty, blank lines or a header alone): it adds nothing to the merge";
-
 
     /// <summary>Rows whose cntr was already read: rejects with file and line, or under --strict the error for the first.</summary>
     internal static string? RejectDuplicates(MergeOptions options, RunSummary summary, List<RejectRecord> rejects, IReadOnlyList<DuplicateRow> duplicates)
