@@ -61,7 +61,7 @@ internal sealed class MergeArguments
     private readonly Option<bool> strict = new("--strict") { Description = "Stop at the first bad row with file:line:column instead of writing it to the rejects" };
     private readonly Option<string> device = DeviceOption();
     private readonly Option<int> threads = ThreadsOption();
-    private readonly Option<double?> minSnr = new("--min-snr") { Description = "Pre-merge filter: drop extractions whose best band SNR is below this" };
+    private readonly Option<double?> minSnr = new("--min-snr") { Description = "Pre-merge filter: drop extractions whose best SNR over their detected bands is below this (upper limits do not count)" };
     private readonly Option<bool> noArtifacts = new("--exclude-artifacts") { Description = "Pre-merge filter: drop extractions with a cc_flg artifact flag in any band" };
     private readonly Option<bool> noLikelyArtifacts = new("--exclude-likely-artifacts")
     {

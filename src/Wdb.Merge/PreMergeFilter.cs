@@ -3,7 +3,7 @@ using Wdb.Core;
 namespace Wdb.Merge;
 
 /// <summary>Pre-merge filters of SPEC §4 (each optional, each counted in the summary).</summary>
-/// <param name="MinSnr">Keep a row only when its best band SNR is at least this; rows without any SNR pass.</param>
+/// <param name="MinSnr">Keep a row only when its best SNR over its detected bands is at least this; rows with no detected band's SNR pass.</param>
 /// <param name="ExcludeArtifacts">Drop rows whose `cc_flg` marks an artifact in any band (not '0').</param>
 /// <param name="NotIn">The reject-file mode: drop rows found in released catalogues (the PSC, the XSC).</param>
 /// <param name="ExcludeLikelyArtifacts">Drop rows that <see cref="LikelyArtifacts"/> finds (hot pixels, one-frame transients) though no flag marks them.</param>
@@ -34,7 +34,7 @@ public static class PreMergeFilter
                     reasons[i] = RejectReason.FilteredInCatalogue;
                 else if (options.ExcludeArtifacts && HasArtifactFlag(block, i)) reasons[i] = RejectReason.FilteredArtifact;
                 else if (options.ExcludeLikelyArtifacts && LikelyArtifacts.Of(block, i) != LikelyArtifact.None) reasons[i] = RejectReason.FilteredLikelyArtifact;
-                else if (options.MinSnr is double min && BestSnr(block, i) is float snr && snr < min) reasons[i] = RejectReason.FilteredLowSnr;
+                else if (options.MinSnr is double min && IsBelow(ReliabilityEvidence.BestSnrOf(block, i), min)) reasons[i] = RejectReason.FilteredLowSnr;
             }
         });
         return reasons;
@@ -47,11 +47,10 @@ public static class PreMergeFilter
         return false;
     }
 
-    private static float? BestSnr(ExtractionBlock block, int i)
-    {
-        float best = float.NaN;
-        foreach (var b in block.Bands)
-            if (!float.IsNaN(b.Snr[i]) && (float.IsNaN(best) || b.Snr[i] > best)) best = b.Snr[i];
-        return float.IsNaN(best) ? null : best;
-    }
+    /// <summary>
+    /// Against the reliability score's best SNR (detected bands only): an upper limit's SNR is the noise where
+    /// nothing was found, so it must neither keep a row whose detections are all faint nor, as the row's only SNR,
+    /// drop a detection whose SNR is unknown. Unknown (NaN) passes: the filter drops only what it shows is faint.
+    /// </summary>
+    private static bool IsBelow(double bestSnr, double min) => !double.IsNaN(bestSnr) && bestSnr < min;
 }
