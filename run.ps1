@@ -14,6 +14,7 @@ function Wdb { dotnet run --project src/Wdb.Cli -c Release -- @args; if ($LASTEX
 switch ($Verb) {
   "example" {
     dotnet build src/Wdb.Cli -c Release -v quiet -nologo
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
     Wdb gen survey --sources 50000 --seed 1 --out example/survey.csv
     Wdb merge example/survey.csv --out example/merged
     Wdb export example/merged --table groups --format csv --out example/groups.csv
@@ -26,11 +27,15 @@ switch ($Verb) {
     exit $LASTEXITCODE
   }
   "publish" {
-    $rid = if ($env:PROCESSOR_ARCHITECTURE -eq "ARM64") { "win-arm64" } else { "win-x64" }
+    # The machine's own runtime identifier (win-x64, win-arm64; linux-x64 or osx-arm64 where PowerShell 7 runs
+    # there). Windows PowerShell 5.1 runs on .NET Framework, which has no RuntimeIdentifier.
+    $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
+    if (-not $rid) { $rid = if ($env:PROCESSOR_ARCHITECTURE -eq "ARM64") { "win-arm64" } else { "win-x64" } }
     dotnet publish src/Wdb.Cli -c Release -r $rid --self-contained true -o $Dir -nologo -v quiet
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
-    Write-Host "wdb: $Dir/wdb.exe"
+    $exe = if ($rid -like "win-*") { "wdb.exe" } else { "wdb" }
+    Write-Host "wdb: $(Join-Path $Dir $exe)"
   }
   "bench" { bash bench/run.sh quick; exit $LASTEXITCODE }
-  default { Write-Error "usage: ./run.ps1 example|test|publish [DIR]|bench"; exit 2 }
+  default { [Console]::Error.WriteLine("usage: ./run.ps1 example|test|publish [DIR]|bench"); exit 2 }
 }

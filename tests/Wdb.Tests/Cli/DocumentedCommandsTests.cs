@@ -84,7 +84,7 @@ public sealed class DocumentedCommandsTests
         return DocumentedCommands.Files(root).SelectMany(f => DocumentedCommands.In(f, File.ReadAllText(Path.Combine(root, f)))).ToList();
     }
 
-    private static string? RepositoryRoot()
+    internal static string? RepositoryRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Wdb.sln"))) dir = dir.Parent;
