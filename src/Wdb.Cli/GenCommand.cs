@@ -10,15 +10,25 @@ internal static class GenCommand
     {
         var generator = new GeneratorArguments();
         var output = new Option<string>("--out") { Description = "Output file; format from the extension: .csv, .tbl (IPAC), .bulk/.psv (IRSA bulk, profile 'wdb'), optionally .gz", Required = true };
+        var set = new Option<int>("--set")
+        {
+            Description = $"Number of this set, 0-{GeneratorOptions.MostSets} [default: 0]: sets with different numbers have disjoint cntr, scan_key and truth ids, " +
+                "so sets generated apart (other seeds or fields) merge together as one database",
+        };
         var cmd = new Command("gen", "Generate a synthetic WDB table (positions with realistic noise by magnitude, epochs, noise extractions, close pairs, movers, variables, and a truth column).")
         {
-            output,
+            output, set,
         };
         generator.AddTo(cmd);
         cmd.SetAction(p =>
         {
-            var options = generator.Read(p);
+            var options = generator.Read(p) with { Set = p.GetValue(set) };
             if (GeneratorArguments.Problem(options) is string bad) { Console.Error.WriteLine($"wdb gen: {bad}"); return 2; }
+            if (options.Set is < 0 or > GeneratorOptions.MostSets)
+            {
+                Console.Error.WriteLine($"wdb gen: --set must be in [0, {GeneratorOptions.MostSets:N0}], got {options.Set:N0}");
+                return 2;
+            }
             string path = p.GetValue(output)!;
             string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
             if (dir is not null) Directory.CreateDirectory(dir);

@@ -40,6 +40,8 @@ internal sealed class SkyPlan
 
     private readonly int _seed;
     private readonly SkyKind _kind;
+    /// <summary>Added to cntr and truth ids, and to scan_key, as written (<see cref="GeneratorOptions.Set"/>); the rows' random streams do not see it.</summary>
+    private readonly long _idBase, _scanBase;
 
     // Sources: reference position (deg, RA unwrapped), mean magnitudes, motion, variability.
     private double[] _srcRa = [], _srcDec = [];
@@ -58,7 +60,13 @@ internal sealed class SkyPlan
 
     public int EntryCount => _eSrc.Length;
 
-    private SkyPlan(int seed, SkyKind kind) { _seed = seed; _kind = kind; }
+    private SkyPlan(int seed, SkyKind kind, int set)
+    {
+        _seed = seed;
+        _kind = kind;
+        _idBase = set * GeneratorOptions.CntrPerSet;
+        _scanBase = set * GeneratorOptions.ScansPerSet;
+    }
 
     public static SkyPlan Build(GeneratorOptions o)
     {
@@ -66,7 +74,9 @@ internal sealed class SkyPlan
         if (o.Scans is { } s) ArgumentOutOfRangeException.ThrowIfLessThan(s, 1);
         if (!double.IsFinite(o.CenterRaDeg) || !double.IsFinite(o.CenterDecDeg) || Math.Abs(o.CenterDecDeg) > 85)
             throw new ArgumentOutOfRangeException(nameof(o), "center must be finite with |dec| <= 85 deg");
-        var plan = new SkyPlan(o.Seed, o.Kind);
+        if (o.Set < 0 || o.Set > GeneratorOptions.MostSets)
+            throw new ArgumentOutOfRangeException(nameof(o), $"set must be in [0, {GeneratorOptions.MostSets}]");
+        var plan = new SkyPlan(o.Seed, o.Kind, o.Set);
         var rng = SplitMix.For(o.Seed, 0, SaltPlan);
         if (o.Kind == SkyKind.Survey) plan.BuildSurvey(o, ref rng);
         else plan.BuildCalTile(o, ref rng);
@@ -212,7 +222,8 @@ internal sealed class SkyPlan
         var order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
         Array.Sort(order, (a, b) => _scanJd[a] != _scanJd[b] ? _scanJd[a].CompareTo(_scanJd[b]) : a.CompareTo(b));
-        for (int rank = 0; rank < n; rank++) _scanKey[order[rank]] = 10_000 + rank;
+        if (n >= GeneratorOptions.ScansPerSet - 10_000) throw new ArgumentOutOfRangeException(nameof(n), "too many scans for one set's scan_key range");
+        for (int rank = 0; rank < n; rank++) _scanKey[order[rank]] = _scanBase + 10_000 + rank;
     }
 
     private delegate (double Ra, double Dec) PositionDraw(ref SplitMix rng);
@@ -326,10 +337,10 @@ internal sealed class SkyPlan
         if (best == 0) return;   // missed in this scan
 
         int i = block.AddRow();
-        block.Cntr[i] = _eCntr[e];
+        block.Cntr[i] = _idBase + _eCntr[e];
         block.ScanKey[i] = _scanKey[k];
         block.JDate[i] = jd;
-        block.Truth[i] = s;
+        block.Truth[i] = _idBase + s;
         int ndet = 0;
         for (int b = 0; b < 3; b++)
         {
@@ -363,7 +374,7 @@ internal sealed class SkyPlan
         }
 
         int i = block.AddRow();
-        block.Cntr[i] = _eCntr[e];
+        block.Cntr[i] = _idBase + _eCntr[e];
         block.ScanKey[i] = _scanKey[k];
         block.JDate[i] = _scanJd[k];
         block.Truth[i] = -1;
