@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Wdb.Core;
 
 namespace Wdb.Merge;
@@ -57,6 +59,30 @@ public static class DuplicateCntr
         for (int k = 0; k < n; k++) keys[k] = RadixSort.KeyOf(block.Cntr[order[k]]);
         RadixSort.SortPairs(keys, order, n, threads);
         return (keys, order);
+    }
+
+    /// <summary>
+    /// Where the kept copy of each rejected row's cntr is: the first row by (file, line) holding it among
+    /// <paramref name="everyRow"/> (every row read, in any order, as blocks holding at least their cntr, file and
+    /// line). The finders that need no sort keep no locations, so this is a second pass, asked for only when
+    /// <paramref name="rejected"/> is not empty: an input without duplicates never reads its rows again.
+    /// </summary>
+    public static Dictionary<long, (int File, long Line)> KeptCopies(IReadOnlyCollection<DuplicateRow> rejected,
+        Func<IEnumerable<ExtractionBlock>> everyRow)
+    {
+        if (rejected.Count == 0) return [];
+        var first = new Dictionary<long, ulong>();
+        foreach (var d in rejected) first[d.Cntr] = ulong.MaxValue;
+        foreach (var keys in everyRow())
+            for (int i = 0; i < keys.Count; i++)
+            {
+                ref ulong at = ref CollectionsMarshal.GetValueRefOrNullRef(first, keys.Cntr[i]);
+                if (Unsafe.IsNullRef(ref at)) continue;
+                at = Math.Min(at, ReadOrderKey(keys.FileIndex[i], keys.Line[i]));
+            }
+        var kept = new Dictionary<long, (int File, long Line)>(first.Count);
+        foreach (var (cntr, key) in first) kept[cntr] = FromReadOrderKey(key);
+        return kept;
     }
 
     /// <summary>(file, line) as one key in read order: lines below 2^40, file indices below 2^24.</summary>

@@ -199,7 +199,8 @@ public static class MergeJob
         // Duplicate cntr: rejected like unreadable rows (they have a file and line).
         var duplicates = DuplicateCntr.Find(block, options.Threads);
         var duplicateRows = duplicates.Select(d => new DuplicateRow(block.FileIndex[d], block.Line[d], block.Cntr[d])).ToList();
-        if (RejectDuplicates(options, summary, rejects, duplicateRows) is string duplicateError)
+        var kept = DuplicateCntr.KeptCopies(duplicateRows, () => [block]);
+        if (RejectDuplicates(options, summary, rejects, duplicateRows, kept) is string duplicateError)
             return MergeOutcome.Fail(InputErrorExit, duplicateError);
         if (ScanIdKinds.IfMixed(surveyIds) is { } kinds)
         {
@@ -618,20 +619,33 @@ public static class MergeJob
     internal static string NoRowsWarning(string path) =>
         $"{(path == InputPaths.StandardInput ? "standard input (-)" : path)}: no rows (empty, blank lines or a header alone): it adds nothing to the merge";
 
-    /// <summary>Rows whose cntr was already read: rejects with file and line, or under --strict the error for the first.</summary>
-    internal static string? RejectDuplicates(MergeOptions options, RunSummary summary, List<RejectRecord> rejects, IReadOnlyList<DuplicateRow> duplicates)
+    /// <summary>
+    /// Rows whose cntr was already read: rejects with file and line, each naming where its cntr's kept copy is
+    /// (<paramref name="kept"/>, from <see cref="DuplicateCntr.KeptCopies"/>), so that which row was merged is known
+    /// without opening the inputs; or under --strict the error for the first.
+    /// </summary>
+    internal static string? RejectDuplicates(MergeOptions options, RunSummary summary, List<RejectRecord> rejects,
+        IReadOnlyList<DuplicateRow> duplicates, IReadOnlyDictionary<long, (int File, long Line)> kept)
     {
         if (duplicates.Count > 0 && options.Strict)
         {
             var d = duplicates[0];
-            return $"{options.Inputs[d.FileIndex]}:{d.Line}:1: duplicate cntr {d.Cntr}";
+            return $"{options.Inputs[d.FileIndex]}:{d.Line}:1: duplicate cntr {d.Cntr}, first read at {KeptAt(options, kept, d.Cntr)}";
         }
         foreach (var d in duplicates)
         {
             CountReject(summary, summary.Inputs[d.FileIndex], RejectReason.DuplicateCntr);
-            rejects.Add(new RejectRecord(options.Inputs[d.FileIndex], d.Line, 1, RejectReason.DuplicateCntr, $"cntr {d.Cntr} already read", d.Cntr));
+            rejects.Add(new RejectRecord(options.Inputs[d.FileIndex], d.Line, 1, RejectReason.DuplicateCntr,
+                $"cntr {d.Cntr} already read at {KeptAt(options, kept, d.Cntr)}", d.Cntr));
         }
         return null;
+    }
+
+    /// <summary>The kept copy of <paramref name="cntr"/> as file:line, the file as given (as the reject's own).</summary>
+    private static string KeptAt(MergeOptions options, IReadOnlyDictionary<long, (int File, long Line)> kept, long cntr)
+    {
+        var (file, line) = kept[cntr];
+        return $"{options.Inputs[file]}:{line}";
     }
 
     /// <summary>

@@ -440,7 +440,10 @@ public static class ZoneMerge
                 duplicates = Cntrs.Find();
                 log?.Invoke($"duplicate cntr: found by sorting ({duplicates.Count:N0}; cntr neither ascending nor dense)");
             }
-            if (MergeJob.RejectDuplicates(options, summary, Rejects, duplicates) is string error)
+            // The one pass keeps a bitmap, no locations: the kept copies are found by reading every run's keys again,
+            // only where there are duplicates (after the sort too, which is rare, rather than carry them through its merge).
+            var kept = DuplicateCntr.KeptCopies(duplicates, () => Enumerable.Range(0, _runs.RunCount).Select(r => ReadKeys(r, keys)));
+            if (MergeJob.RejectDuplicates(options, summary, Rejects, duplicates, kept) is string error)
                 return MergeOutcome.Fail(MergeJob.InputErrorExit, error);
             _duplicateKeys = duplicates.Select(d => (d.FileIndex, d.Line)).ToHashSet();
             timer.Stop("duplicates");
