@@ -44,7 +44,7 @@ public sealed class OutputClaim : IDisposable
             held?.Dispose();
             if (path is not null) Remove(path);
             RemoveEmpty(made);
-            error = new OutputError($"cannot write output to '{outDir}': {e.Message.ReplaceLineEndings(" ")}");
+            error = new OutputError($"cannot write output to '{outDir}': {AtomicDirectory.AsTarget(e.Message, target).ReplaceLineEndings(" ")}");
             return null;
         }
     }
