@@ -20,16 +20,24 @@ public sealed record GroupPlotFiles(string LightCurveSvg, string SkySvg, string 
 /// (<see cref="Render"/>, pure), publish the directory atomically (<see cref="Publish"/>: a
 /// temporary sibling, fsynced, swapped in as the merge output is, <see cref="AtomicDirectory"/>).
 /// A failure at any stage comes back as one line and leaves nothing behind. As `wdb export`, it makes no missing
-/// parent directory.
+/// parent directory; as `wdb merge`, it claims the directory for the run (<see cref="OutputClaim"/>).
 /// </summary>
 public static class PlotWriter
 {
     public const string LightCurveFile = "lightcurve.svg", SkyFile = "sky.svg", IndexFile = "index.html";
     private static readonly string[] OurFiles = [LightCurveFile, SkyFile, IndexFile];
 
+    /// <summary>
+    /// The plots of group <paramref name="gcntr"/> of <paramref name="dir"/> in <paramref name="outDir"/>, which the run
+    /// holds from its start: the publish removes the temporary siblings no live run holds, as a killed run's, so a
+    /// second run to the same --out, unclaimed, took the first's from under it (its error named that temporary
+    /// directory). It is refused instead (<see cref="OutputError.Busy"/>), as a second merge to one output is.
+    /// </summary>
     public static OutputError? Write(string dir, long gcntr, string outDir)
     {
         if (OutProblem(outDir) is { } badOut) return badOut;
+        using var claim = OutputClaim.Take(outDir, out var busy);
+        if (claim is null) return busy;
         var read = Read(dir, gcntr, out var error);
         if (read is not { } found) return error;
         return Publish(outDir, Render(found.Group, found.Members, dir, found.Neighbours));

@@ -6,7 +6,8 @@ namespace Wdb.Tests.Output;
 
 /// <summary>
 /// Where `wdb plot` may write, against `wdb export`: a missing parent is refused in the same one line (neither makes
-/// directories), a write error names the user's --out and never the temporary sibling. Each failure leaves nothing behind.
+/// directories), a write error names the user's --out and never the temporary sibling, and a second run to an --out
+/// another run holds is refused with exit 3, as a merge is. Each failure leaves nothing behind.
 /// </summary>
 public sealed class PlotOutputTests : IDisposable
 {
@@ -85,5 +86,28 @@ public sealed class PlotOutputTests : IDisposable
         Assert.StartsWith($"cannot write plots to '{plots}': ", error.Message);
         Assert.Contains($"'{plots}'", error.Message[$"cannot write plots to '{plots}': ".Length..]);
         Assert.Equal(before, Entries());
+    }
+
+    [Fact]
+    public void A_plot_into_a_directory_another_run_is_writing_is_refused_with_exit_3()
+    {
+        if (!DirectoryLock.Tells) Assert.Skip("flock(2) locks tell a live run's directory only on Linux");
+        var (dir, gcntr) = Merged();
+        string plots = _s.PathOf("plots"), live = plots + ".tmp-live00000000";
+        Directory.CreateDirectory(live);
+        File.WriteAllText(Path.Combine(live, "index.html"), "being written");
+        using (DirectoryLock.Take(live)!)
+        {
+            var busy = WdbProcess.Run("plot", dir, "--gcntr", gcntr, "--out", plots);
+            Assert.Equal(3, busy.Exit);
+            Assert.Equal($"wdb plot: another wdb run is writing '{plots}' (it holds '{live}'): wait for it or choose another --out", busy.Stderr.TrimEnd());
+            Assert.Equal("being written", File.ReadAllText(Path.Combine(live, "index.html")));
+            Assert.Equal([Path.GetFileName(live)], Directory.GetFileSystemEntries(_s.Dir, "plots*").Select(Path.GetFileName));
+        }
+        // Its holder gone (a run killed with -9 holds no lock), it is a leftover: the next run removes it.
+        var next = WdbProcess.Run("plot", dir, "--gcntr", gcntr, "--out", plots);
+        Assert.True(next.Exit == 0, next.Stderr);
+        Assert.Equal(["plots"], Directory.GetFileSystemEntries(_s.Dir, "plots*").Select(Path.GetFileName));
+        Assert.Equal(["index.html", "lightcurve.svg", "sky.svg"], Directory.GetFiles(plots).Select(Path.GetFileName).Order());
     }
 }
