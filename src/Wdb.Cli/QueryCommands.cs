@@ -80,7 +80,7 @@ internal static class QueryCommands
         };
         var radius = new Option<double>("--radius") { Description = $"Cone radius (arcsec, at most {Queries.MostConeArcsec})", DefaultValueFactory = _ => 10.0 };
         var limit = new Option<int>("--limit") { Description = "At most this many groups a cone, nearest first (0: all)" };
-        var quiet = new Option<bool>("--quiet") { Description = "With --targets: print only errors" };
+        var quiet = new Option<bool>("--quiet") { Description = "With --targets: print only errors, and the target rows left out (a line a file: the count, the first's file:line:column and reason)" };
         var format = Format();
         var cmd = new Command("cone", "The groups whose weighted mean position lies within --radius of (--ra, --dec), nearest first, with their separation and every column of `wdb export --table groups`; or of each position of a list (--targets); or the group a designation names.")
         {
@@ -92,8 +92,9 @@ internal static class QueryCommands
             {
                 if (p.GetValue(ra) is not null || p.GetValue(dec) is not null || p.GetValue(designation) is not null)
                     return VerbEnd.Of("cone", new OutputError("give --targets, or --ra and --dec, or --designation: one of them"));
-                Action<string>? log = p.GetValue(quiet) ? null : line => Console.Error.WriteLine($"wdb cone: {line}");
-                return VerbEnd.Of("cone", Queries.Targets(p.GetValue(dir)!, lists, p.GetValue(radius), p.GetValue(limit), p.GetValue(format) == "ipac", StandardOutput.Buffered(), log));
+                var (log, leftOut) = Said("cone", p.GetValue(quiet));
+                return VerbEnd.Of("cone", Queries.Targets(p.GetValue(dir)!, lists, p.GetValue(radius), p.GetValue(limit), p.GetValue(format) == "ipac",
+                    StandardOutput.Buffered(), log, leftOut));
             }
             return VerbEnd.Of("cone", ConeOf(p.GetValue(dir)!, p.GetValue(ra), p.GetValue(dec), p.GetValue(designation), p.GetValue(radius),
                 p.GetValue(limit), p.GetValue(format) == "ipac"));
@@ -134,7 +135,7 @@ internal static class QueryCommands
         var catalogues = new Argument<string[]>("catalogue") { Description = "External catalogue files, in any format merge reads (IPAC, CSV with header, bulk with --profile; .gz): only ra and dec (or decl) are required, cntr is kept when present", Arity = ArgumentArity.OneOrMore };
         var radius = new Option<double>("--radius") { Description = $"Association radius (arcsec, inclusive; at most {Associations.MostRadiusArcsec})", DefaultValueFactory = _ => 2.0 };
         var all = new Option<bool>("--all") { Description = "List every group, those with no candidate too (n_candidates 0)" };
-        var quiet = new Option<bool>("--quiet") { Description = "Print only errors" };
+        var quiet = new Option<bool>("--quiet") { Description = "Print only errors, and the catalogue rows left out (a line a file: the count, the first's file:line:column and reason)" };
         var memory = new Option<string?>("--memory") { Description = $"Memory the run may plan for, e.g. 8G or 512M: a catalogue whose rows (about {Associations.CatalogueBytesPerRow} bytes a row at their peak, estimated from the files' sizes) and matches would take over half of it is matched zone by zone by declination: its rows filed under the temporary directory (TMPDIR), each zone's held in turn against the groups sky.fb files there. Default: half of this machine's (or container's) memory, now {ByteSize.Format(Wdb.Merge.Streaming.ZoneMerge.DefaultMemoryBytes())}. The table does not depend on it" };
         var format = Format();
         var cmd = new Command("associate", "Cross-match the merged groups against an external catalogue: for each group, the catalogue rows within --radius of its weighted mean position, and the nearest with its separation (SPEC: external associations). CSV or IPAC on standard output, written as the groups are read. A catalogue larger than the merge's sky.fb keeps only its rows near some group: a field against a catalogue of the whole sky holds the field's share; one whose rows near the groups would not fit --memory is matched zone by zone.")
@@ -143,14 +144,25 @@ internal static class QueryCommands
         };
         cmd.SetAction(p =>
         {
-            Action<string>? log = p.GetValue(quiet) ? null : line => Console.Error.WriteLine($"wdb associate: {line}");
+            var (log, leftOut) = Said("associate", p.GetValue(quiet));
             long memoryBytes = Wdb.Merge.Streaming.ZoneMerge.DefaultMemoryBytes();
             if (p.GetValue(memory) is string size && !InputArguments.TryMemory(size, "associate", out memoryBytes)) return 2;
             var files = p.GetValue(catalogues)!;
             var budget = new Associations.AssociateBudget(memoryBytes, files.Sum(Wdb.Merge.RowEstimate.Of));
             return VerbEnd.Of("associate", Associations.Write(p.GetValue(dir)!, files, p.GetValue(radius), p.GetValue(all),
-                p.GetValue(format) == "ipac", StandardOutput.Buffered(), log, budget: budget));
+                p.GetValue(format) == "ipac", StandardOutput.Buffered(), log, budget: budget, leftOut: leftOut));
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// Where a look-up's lines go on stderr: its counts and progress (none under --quiet), and the input rows it left out.
+    /// Those are said under --quiet too: the table on stdout cannot show a row that is not in it, and unlike the merge's
+    /// rejects.csv there is no file to put them in, so silencing them would lose them without a word.
+    /// </summary>
+    private static (Action<string>? Log, Action<string> LeftOut) Said(string verb, bool quiet)
+    {
+        Action<string> stderr = line => Console.Error.WriteLine($"wdb {verb}: {line}");
+        return (quiet ? null : stderr, stderr);
     }
 }

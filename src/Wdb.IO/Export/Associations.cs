@@ -30,8 +30,13 @@ public static class Associations
     /// The memory the run may plan for and the catalogue rows expected: a catalogue whose rows would take over half of it
     /// at their peak is matched zone by zone (<see cref="WriteByZones"/>); null: held, whatever its size.
     /// </param>
+    /// <param name="log">Progress and counts, which --quiet silences.</param>
+    /// <param name="leftOut">
+    /// Each catalogue file's rows left out of the table (a line a file: the count, the first's file:line:column and reason),
+    /// which --quiet must not silence: the table cannot show them. Null: said through <paramref name="log"/>.
+    /// </param>
     public static OutputError? Write(string dir, IReadOnlyList<string> catalogues, double radiusArcsec, bool all, bool ipac, TextWriter to,
-        Action<string>? log = null, bool coverage = true, AssociateBudget? budget = null)
+        Action<string>? log = null, bool coverage = true, AssociateBudget? budget = null, Action<string>? leftOut = null)
     {
         if (!(radiusArcsec > 0 && radiusArcsec <= MostRadiusArcsec))
             return new OutputError($"--radius must be in (0, {MostRadiusArcsec}] arcsec, got {radiusArcsec}");
@@ -60,12 +65,12 @@ public static class Associations
                 log?.Invoke($"the catalogue's ~{b.ExpectedRows:N0} rows and their matches would take ~{ByteSize.Format(peak)} at their peak, " +
                             $"over half of the {ByteSize.Format(b.MemoryBytes)} this run plans for: matched in {cuts.Length + 1} declination zones, each zone's " +
                             $"rows held in turn (filed under {Path.GetTempPath()}, 44 bytes a row) against the groups sky.fb files there");
-                return WriteByZones(reader, catalogues, radiusArcsec, all, ipac, to, log, near, cuts);
+                return WriteByZones(reader, catalogues, radiusArcsec, all, ipac, to, log, leftOut, near, cuts);
             }
             catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
             catch (IOException e) { return new OutputError($"matching zone by zone (rows filed under {Path.GetTempPath()}): {e.Message.ReplaceLineEndings(" ")}"); }
         }
-        var (catalogue, readError) = ExternalCatalogue.Read(catalogues, radiusArcsec, log, near is null ? null : near.Holds);
+        var (catalogue, readError) = ExternalCatalogue.Read(catalogues, radiusArcsec, leftOut ?? log, near is null ? null : near.Holds);
         if (catalogue is null) return new OutputError(readError!);
         if (near is not null)
             log?.Invoke($"kept the {catalogue.Count:N0} of {catalogue.RowsRead:N0} catalogue rows that lie near the groups " +
@@ -128,7 +133,7 @@ public static class Associations
     /// catalogue's rows and the groups crowd the same sky.
     /// </summary>
     private static OutputError? WriteByZones(OutputReader reader, IReadOnlyList<string> catalogues, double radiusArcsec, bool all, bool ipac,
-        TextWriter to, Action<string>? log, SkyCoverage? near, double[] cuts)
+        TextWriter to, Action<string>? log, Action<string>? leftOut, SkyCoverage? near, double[] cuts)
     {
         RemoveStaleSpills(log);
         string spill = Path.Combine(Path.GetTempPath(), $"{SpillPrefix}{Environment.ProcessId}-{Path.GetRandomFileName().Replace(".", "")}");
@@ -139,7 +144,7 @@ public static class Associations
             var results = new List<string>();
             using (var filed = new ZoneCatalogue(Path.Combine(spill, "rows"), cuts, radiusArcsec + ZoneCatalogue.MarginArcsec, sources: true))
             {
-                if (ExternalCatalogue.ReadInto(catalogues, log, near is null ? null : near.Holds, filed.Add) is string readError)
+                if (ExternalCatalogue.ReadInto(catalogues, leftOut ?? log, near is null ? null : near.Holds, filed.Add) is string readError)
                     return new OutputError(readError);
                 filed.EndWrites();
                 log?.Invoke($"filed {filed.Filed:N0} catalogue rows by zone{(near is null ? "" : " (those near some group)")}, {filed.LargestZone:N0} in the largest");
@@ -403,36 +408,36 @@ public static class Associations
         }
 
         /// <summary>
-        /// Every catalogue file read through (its bad rows counted and said, not fatal), or the first fatal error; only the
-        /// rows whose (ra, dec) <paramref name="keep"/> holds are kept, when given.
+        /// Every catalogue file read through (its bad rows counted and said to <paramref name="leftOut"/>, not fatal), or the
+        /// first fatal error; only the rows whose (ra, dec) <paramref name="keep"/> holds are kept, when given.
         /// </summary>
-        public static (ExternalCatalogue? Catalogue, string? Error) Read(IReadOnlyList<string> paths, double radiusArcsec, Action<string>? log = null,
+        public static (ExternalCatalogue? Catalogue, string? Error) Read(IReadOnlyList<string> paths, double radiusArcsec, Action<string>? leftOut = null,
             Func<double, double, bool>? keep = null)
         {
             var (rows, files) = CatalogueRows.Read(paths, new ReadOptions(Kind: TableKind.CataloguePositions), keep);
-            return Checked(files, log) is string error
+            return Checked(files, leftOut) is string error
                 ? (null, error)
                 : (new ExternalCatalogue(rows, radiusArcsec, paths) { RowsRead = files.Sum(f => f.RowsRead - f.Rejects.Count) }, null);
         }
 
         /// <summary>As <see cref="Read"/>, the rows kept handed to <paramref name="sink"/> (a block and its kept rows' count) instead of held; the first fatal error, or null.</summary>
-        public static string? ReadInto(IReadOnlyList<string> paths, Action<string>? log, Func<double, double, bool>? keep, Action<ExtractionBlock, int> sink) =>
-            Checked(CatalogueRows.Read(paths, new ReadOptions(Kind: TableKind.CataloguePositions), keep, sink: sink).Files, log);
+        public static string? ReadInto(IReadOnlyList<string> paths, Action<string>? leftOut, Func<double, double, bool>? keep, Action<ExtractionBlock, int> sink) =>
+            Checked(CatalogueRows.Read(paths, new ReadOptions(Kind: TableKind.CataloguePositions), keep, sink: sink).Files, leftOut);
 
         /// <summary>The rows of <paramref name="paths"/> as read and kept elsewhere (a zone's share of them), found by position.</summary>
         public static ExternalCatalogue Of(CatalogueRows rows, double radiusArcsec, IReadOnlyList<string> paths) => new(rows, radiusArcsec, paths) { RowsRead = rows.Count };
 
-        /// <summary>Each file's bad rows said (they are left out, not fatal); the first fatal error, or null.</summary>
-        private static string? Checked(IReadOnlyList<FileReadResult> files, Action<string>? log)
+        /// <summary>
+        /// Each file's bad rows said, a line a file (they are left out, not fatal), with the first's file:line:column and
+        /// reason as the merge's rejects.csv gives them; the first fatal error, or null.
+        /// </summary>
+        private static string? Checked(IReadOnlyList<FileReadResult> files, Action<string>? leftOut)
         {
             foreach (var read in files)
             {
                 if (read.Error is not null) return read.Error.ToString();
                 if (read.Rejects.Count > 0)
-                {
-                    var first = read.Rejects[0];
-                    log?.Invoke($"{read.Path}: {read.Rejects.Count:N0} of {read.RowsRead:N0} rows left out, the first at line {first.Line}: {first.Detail}");
-                }
+                    leftOut?.Invoke($"{read.Path}: {read.Rejects.Count:N0} of {read.RowsRead:N0} rows left out, the first: {read.Rejects[0]}");
             }
             return null;
         }

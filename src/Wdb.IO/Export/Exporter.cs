@@ -62,6 +62,7 @@ public static class Exporter
             return format == Format.Parquet ? new OutputError("--out -: Parquet is written to a file (its footer points back into it); csv and ipac go to standard output") : null;
         // The rename's own words were "Is a directory : '/full/path'", after the table had been read and written.
         if (Directory.Exists(outFile)) return new OutputError($"--out {outFile} is a directory: name a file (in it, or elsewhere)");
+        if (AtomicFile.ParentProblem(outFile) is { } noDirectory) return noDirectory;
         // The export would be renamed over the table it reads (or over the checksums of them all), and succeed.
         if (OutputWriter.FileOf(dir, outFile) is string name)
             return new OutputError($"--out {outFile} is {name} of the merge output '{dir}' being read: choose another path");

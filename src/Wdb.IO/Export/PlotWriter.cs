@@ -19,16 +19,25 @@ public sealed record GroupPlotFiles(string LightCurveSvg, string SkySvg, string 
 /// stages: read the group and its members from a merge output (<see cref="Read"/>), render them
 /// (<see cref="Render"/>, pure), publish the directory atomically (<see cref="Publish"/>: a
 /// temporary sibling, fsynced, swapped in as the merge output is, <see cref="AtomicDirectory"/>).
-/// A failure at any stage comes back as one line and leaves nothing behind.
+/// A failure at any stage comes back as one line and leaves nothing behind. As `wdb export`, it makes no missing
+/// parent directory; as `wdb merge`, it claims the directory for the run (<see cref="OutputClaim"/>).
 /// </summary>
 public static class PlotWriter
 {
     public const string LightCurveFile = "lightcurve.svg", SkyFile = "sky.svg", IndexFile = "index.html";
     private static readonly string[] OurFiles = [LightCurveFile, SkyFile, IndexFile];
 
+    /// <summary>
+    /// The plots of group <paramref name="gcntr"/> of <paramref name="dir"/> in <paramref name="outDir"/>, which the run
+    /// holds from its start: the publish removes the temporary siblings no live run holds, as a killed run's, so a
+    /// second run to the same --out, unclaimed, took the first's from under it (its error named that temporary
+    /// directory). It is refused instead (<see cref="OutputError.Busy"/>), as a second merge to one output is.
+    /// </summary>
     public static OutputError? Write(string dir, long gcntr, string outDir)
     {
         if (OutProblem(outDir) is { } badOut) return badOut;
+        using var claim = OutputClaim.Take(outDir, out var busy);
+        if (claim is null) return busy;
         var read = Read(dir, gcntr, out var error);
         if (read is not { } found) return error;
         return Publish(outDir, Render(found.Group, found.Members, dir, found.Neighbours));
@@ -36,13 +45,14 @@ public static class PlotWriter
 
     /// <summary>
     /// Why <paramref name="outDir"/> cannot be the plots' directory before anything is read: empty, or `-`, which is
-    /// standard output to export and the look-ups, while a plot is three files. Null when it can.
+    /// standard output to export and the look-ups, while a plot is three files; or its parent is missing
+    /// (<see cref="AtomicFile.ParentProblem"/>). Null when it can.
     /// </summary>
     public static OutputError? OutProblem(string outDir) => outDir switch
     {
         "" => new OutputError("--out is empty: name the directory for the plots"),
         Exporter.StandardOutput => new OutputError($"--out -: a plot is a directory ({string.Join(", ", OurFiles)}), not standard output: name the directory"),
-        _ => null,
+        _ => AtomicFile.ParentProblem(outDir),
     };
 
     /// <summary>The one group a designation names (<see cref="Queries.Named"/>), or why there is not one.</summary>
@@ -111,19 +121,19 @@ public static class PlotWriter
     /// Writes the files into a temporary sibling of <paramref name="outDir"/> and puts it in
     /// place. An existing <paramref name="outDir"/> is replaced only when it is empty or holds
     /// nothing but a previous plot's files: the old directory is deleted after the swap, and it
-    /// must never be one the user keeps other things in.
+    /// must never be one the user keeps other things in. Its parent must exist.
     /// </summary>
     public static OutputError? Publish(string outDir, GroupPlotFiles files)
     {
+        if (AtomicFile.ParentProblem(outDir) is { } noParent) return noParent;
         if (OutputWriter.TargetOf(outDir, out var badTarget) is not string target) return badTarget;
         string? tmp = null;
         try
         {
-            if (File.Exists(target)) return new OutputError($"cannot write plots to '{outDir}': it is a file");
+            if (File.Exists(target)) return new OutputError($"cannot write plots to '{outDir}': it is a file, and the plots are a directory");
             if (Directory.Exists(target)
                 && Directory.EnumerateFileSystemEntries(target).Any(e => !OurFiles.Contains(Path.GetFileName(e)) || Directory.Exists(e)))
                 return new OutputError($"'{outDir}' exists and holds more than a wdb plot ({string.Join(", ", OurFiles)}): not replacing it");
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             AtomicDirectory.RemoveStale(target);
             tmp = AtomicDirectory.CreateTemp(target);
             foreach (var (name, text) in files.Files) WriteDurably(Path.Combine(tmp, name), text);
@@ -132,7 +142,7 @@ public static class PlotWriter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             if (tmp is not null) TryDelete(tmp);
-            return new OutputError($"cannot write plots to '{outDir}': {e.Message.ReplaceLineEndings(" ")}");
+            return new OutputError($"cannot write plots to '{outDir}': {AtomicDirectory.AsTarget(e.Message, target).ReplaceLineEndings(" ")}");
         }
         catch
         {

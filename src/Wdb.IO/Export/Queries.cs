@@ -141,8 +141,13 @@ public static class Queries
     /// (written before it existed) is read whole once per target, so it takes at most 100 targets.
     /// </summary>
     /// <param name="limit">At most this many groups a target, nearest first (0: all).</param>
+    /// <param name="log">Counts, which --quiet silences.</param>
+    /// <param name="leftOut">
+    /// Each list's rows left out (a line a file: the count, the first's file:line:column and reason), which --quiet must
+    /// not silence: a target missing from the table looks like one with no group. Null: said through <paramref name="log"/>.
+    /// </param>
     public static OutputError? Targets(string dir, IReadOnlyList<string> files, double radiusArcsec, int limit, bool ipac, TextWriter to,
-        Action<string>? log = null)
+        Action<string>? log = null, Action<string>? leftOut = null)
     {
         if (!(radiusArcsec > 0 && radiusArcsec <= MostConeArcsec))
             return new OutputError($"--radius must be in (0, {MostConeArcsec}] arcsec, got {radiusArcsec}");
@@ -151,7 +156,7 @@ public static class Queries
         if (ipac && ColumnMaps.IpacPathProblem(files, "--targets") is string blank) return new OutputError(blank);
         using var reader = OutputReader.TryOpen(dir, out var error);
         if (reader is null) return error;
-        var (targets, readError) = Associations.ExternalCatalogue.Read(files, radiusArcsec, log);
+        var (targets, readError) = Associations.ExternalCatalogue.Read(files, radiusArcsec, leftOut ?? log);
         if (targets is null) return new OutputError(readError!);
         if (targets.Count > MostTargets) return new OutputError($"{targets.Count:N0} targets: at most {MostTargets:N0} (for a catalogue, wdb associate)");
         if (!reader.HasSkyIndex && targets.Count > 100)

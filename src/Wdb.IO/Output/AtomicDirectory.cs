@@ -21,6 +21,14 @@ internal static class AtomicDirectory
     /// </summary>
     internal static string UniqueTag() => Guid.NewGuid().ToString("N")[..12];
 
+    /// <summary>
+    /// <paramref name="message"/> (the system's) with <paramref name="target"/>'s temporary and old siblings, and paths
+    /// in them, named as the target: the system names the path it was given, a name the user never chose nor will find.
+    /// </summary>
+    public static string AsTarget(string message, string target) =>
+        System.Text.RegularExpressions.Regex.Replace(message, System.Text.RegularExpressions.Regex.Escape(target) + @"\.(?:tmp|old)-[0-9a-f]{12}",
+            target.Replace("$", "$$"));
+
     /// <summary>Creates the temporary sibling of <paramref name="target"/> (a full path) and returns its path.</summary>
     public static string CreateTemp(string target)
     {

@@ -62,6 +62,25 @@ public static partial class AtomicFile
     }
 
     /// <summary>
+    /// Why <paramref name="outPath"/> (a file, or a directory of plots) cannot be written where it is named, found before
+    /// anything is read: its directory does not exist, or is a file; null when it is a directory (or the path is one the
+    /// writer itself refuses). The directory is not made: a mistyped path would leave a tree of directories behind it,
+    /// and a file where the user did not look for it.
+    /// </summary>
+    public static OutputError? ParentProblem(string outPath)
+    {
+        string parent;
+        try { parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(outPath))) ?? ""; }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { return null; }
+        if (parent.Length == 0 || Directory.Exists(parent)) return null;
+        // Named as the user wrote it where it was written relative (`a/b` of `a/b/c.csv`).
+        string named = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(outPath)) is { Length: > 0 } given ? given : parent;
+        return new OutputError(File.Exists(parent)
+            ? $"cannot write '{outPath}': '{named}' is a file, not a directory"
+            : $"cannot write '{outPath}': its directory '{named}' does not exist: make it first, or choose another path");
+    }
+
+    /// <summary>
     /// Whether <paramref name="path"/> names a stream rather than a file: a descriptor (/dev/stdout, /dev/stderr, /dev/fd/N,
     /// /proc/self/fd/N, what `&gt;(...)` passes), or, links followed, a device, FIFO or socket. A rename over one would put
     /// a plain file where the device was (as root, /dev/null itself) or fail in /dev with a temporary name, and a

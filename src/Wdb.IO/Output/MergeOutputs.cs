@@ -63,7 +63,11 @@ public sealed class GroupChunks
 /// The output is complete and in place; only the previous one, swapped out, could not be deleted (a file of it still
 /// open over NFS): <paramref name="Message"/> says where it was left. A warning, not a failure.
 /// </param>
-public sealed record OutputError(string Message, bool Published = false)
+/// <param name="Busy">
+/// Another live run holds the output (<see cref="OutputClaim"/>): nothing was done, and the verb exits 3, as a merge
+/// refused so does, where its other errors exit 2.
+/// </param>
+public sealed record OutputError(string Message, bool Published = false, bool Busy = false)
 {
     public override string ToString() => Message;
 

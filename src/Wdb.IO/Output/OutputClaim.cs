@@ -36,7 +36,7 @@ public sealed class OutputClaim : IDisposable
             // Looked for after taking ours: of two runs that start together, the later one to look sees the other.
             if (AtomicDirectory.LiveTemp(target, except: path) is not string other) return claim;
             claim.Dispose();
-            error = new OutputError($"another wdb run is writing '{outDir}' (it holds '{other}'): wait for it or choose another --out");
+            error = new OutputError($"another wdb run is writing '{outDir}' (it holds '{other}'): wait for it or choose another --out", Busy: true);
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -44,7 +44,7 @@ public sealed class OutputClaim : IDisposable
             held?.Dispose();
             if (path is not null) Remove(path);
             RemoveEmpty(made);
-            error = new OutputError($"cannot write output to '{outDir}': {e.Message.ReplaceLineEndings(" ")}");
+            error = new OutputError($"cannot write output to '{outDir}': {AtomicDirectory.AsTarget(e.Message, target).ReplaceLineEndings(" ")}");
             return null;
         }
     }

@@ -199,7 +199,7 @@ public sealed class QueryTests : IDisposable
         var said = new List<string>();
         var text = new StringWriter();
         Assert.Null(Associations.Write(dir, paths, radius, all: true, ipac: false, text, said.Add));
-        Assert.Contains(said, l => l.Contains("ext-a.csv: 1 of 1,501 rows left out, the first at line 1502"));
+        Assert.Contains(said, l => l.Contains($"ext-a.csv: 1 of 1,501 rows left out, the first: {paths[0]}:1502:"));
         var got = Csv(text.ToString());
         Assert.Equal(groups.Select(g => g.Gcntr), got.Select(r => long.Parse(r["gcntr"])));
         int matched = 0;
