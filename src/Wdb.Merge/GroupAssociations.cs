@@ -45,12 +45,12 @@ internal sealed class GroupAssociations
     public static GroupAssociations Filed(CatalogueRows rows, AssociateCatalogues request, IReadOnlyList<CatalogueFileSummary> files) =>
         new(rows, request.RadiusArcsec, files);
 
-    public static (GroupAssociations? Associations, string? Error) Read(AssociateCatalogues request, MergeOptions options, Action<string>? log,
+    public static (GroupAssociations? Associations, string? Error) Read(AssociateCatalogues request, MergeOptions options, Action<string>? leftOut,
         Func<double, double, bool>? keep = null, Action<ExtractionBlock, int>? sink = null)
     {
         if (RadiusError(request) is string badRadius) return (null, badRadius);
         var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, TableKind.CataloguePositions, "--associate",
-            "no group is associated with them", log, keep, sink);
+            "no group is associated with them", leftOut, keep, sink);
         return error is null ? (new GroupAssociations(rows!, request.RadiusArcsec, files!), null) : (null, error);
     }
 

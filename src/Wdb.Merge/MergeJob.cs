@@ -407,11 +407,14 @@ public static class MergeJob
     internal static MergeOutcome? ReadCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log,
         Func<double, double, bool>? keep = null, ZoneCatalogue? notInZones = null, ZoneCatalogue? associateZones = null)
     {
+        // A catalogue's rows left out are warnings, kept in summary.json: a --quiet run says no log line, and its summary
+        // would otherwise count them with no word of where the first one is.
+        Action<string> leftOut = line => Warn(summary, log, line);
         if (options.Filters.NotIn is { } both && options.Associate is { } alsoAssociate && SameFiles(both.Paths, alsoAssociate.Paths))
-            return ReadSharedCatalogues(ref options, summary, log, both, alsoAssociate, keep, notInZones, associateZones);
+            return ReadSharedCatalogues(ref options, summary, log, leftOut, both, alsoAssociate, keep, notInZones, associateZones);
         if (options.Filters.NotIn is { } request)
         {
-            var (catalogue, error) = ReleasedCatalogue.Read(request, options, log, keep, notInZones is null ? null : notInZones.Add);
+            var (catalogue, error) = ReleasedCatalogue.Read(request, options, leftOut, keep, notInZones is null ? null : notInZones.Add);
             if (catalogue is null) return MergeOutcome.Fail(InputErrorExit, error!);
             summary.NotIn = catalogue.Files.ToList();
             log?.Invoke(NotInSaid(request, Held(catalogue.Rows, catalogue.Files, keep, notInZones)));
@@ -419,7 +422,7 @@ public static class MergeJob
         }
         if (options.Associate is { } associate)
         {
-            var (associations, error) = GroupAssociations.Read(associate, options, log, keep, associateZones is null ? null : associateZones.Add);
+            var (associations, error) = GroupAssociations.Read(associate, options, leftOut, keep, associateZones is null ? null : associateZones.Add);
             if (associations is null) return MergeOutcome.Fail(InputErrorExit, error!);
             summary.Associate = associations.Files.ToList();
             log?.Invoke(AssociateSaid(associate, Held(associations.Rows, associations.Files, keep, associateZones), shared: false));
@@ -448,7 +451,7 @@ public static class MergeJob
     /// the rows kept: a full-sky PSC takes minutes to read. A row --not-in cannot read (its scan unreadable) is then
     /// left out of both, and said once.
     /// </summary>
-    private static MergeOutcome? ReadSharedCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log,
+    private static MergeOutcome? ReadSharedCatalogues(ref MergeOptions options, RunSummary summary, Action<string>? log, Action<string> leftOut,
         NotInCatalogues request, AssociateCatalogues associate, Func<double, double, bool>? keep,
         ZoneCatalogue? notInZones, ZoneCatalogue? associateZones)
     {
@@ -460,7 +463,7 @@ public static class MergeJob
             associateZones?.Add(block, count);
         };
         var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, ReleasedCatalogue.KindOf(request), "--not-in and --associate",
-            "their extractions stay in the merge, and no group is associated with them", log, keep, sink);
+            "their extractions stay in the merge, and no group is associated with them", leftOut, keep, sink);
         if (error is not null) return MergeOutcome.Fail(InputErrorExit, ReleasedCatalogue.Explained(error, request));
         var catalogue = ReleasedCatalogue.Filed(rows!, request, files!);
         var associations = GroupAssociations.Filed(rows!, associate, files!);

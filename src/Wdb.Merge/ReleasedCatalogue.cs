@@ -65,11 +65,11 @@ internal sealed class ReleasedCatalogue
         _index.Within(_anyScan ? 0 : scanKey, raDeg, decDeg, _radiusArcsec).Count > 0;
 
     /// <summary>The catalogues read (<see cref="CatalogueFiles.Read"/>; the rows <paramref name="keep"/> holds kept), or the first fatal error as one line.</summary>
-    public static (ReleasedCatalogue? Catalogue, string? Error) Read(NotInCatalogues request, MergeOptions options, Action<string>? log,
+    public static (ReleasedCatalogue? Catalogue, string? Error) Read(NotInCatalogues request, MergeOptions options, Action<string>? leftOut,
         Func<double, double, bool>? keep = null, Action<ExtractionBlock, int>? sink = null)
     {
         if (RadiusError(request) is string badRadius) return (null, badRadius);
-        var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, KindOf(request), "--not-in", "their extractions stay in the merge", log, keep, sink);
+        var (rows, files, error) = CatalogueFiles.Read(request.Paths, options, KindOf(request), "--not-in", "their extractions stay in the merge", leftOut, keep, sink);
         return error is not null ? (null, Explained(error, request)) : (new ReleasedCatalogue(rows!, request, files!), null);
     }
 
@@ -150,14 +150,14 @@ internal static class CatalogueFiles
     /// <summary>
     /// Every file of <paramref name="paths"/> read through as <paramref name="kind"/>, with the merge's strictness, threads
     /// and checksum, its format and profile found from the file itself (the merge's --profile names the inputs' bulk
-    /// layout, and a PSC is not laid out as a working database: its bulk files are told by their 60 columns); a bad row is left out, counted and said (what that means for the merge in
+    /// layout, and a PSC is not laid out as a working database: its bulk files are told by their 60 columns); a bad row is left out, counted and said to <paramref name="said"/> (what that means for the merge in
     /// <paramref name="leftOut"/>), and under --strict stops the run. The first fatal error instead, as one line
     /// beginning with <paramref name="option"/>. With <paramref name="keep"/> only the rows whose (ra, dec) it holds are kept (a
     /// merge's: those near its inputs; a cluster task's: those near its zone; its plan's: none); every row is still read,
     /// counted and in the checksum.
     /// </summary>
     public static (CatalogueRows? Rows, List<CatalogueFileSummary>? Files, string? Error) Read(IReadOnlyList<string> paths, MergeOptions options,
-        TableKind kind, string option, string leftOut, Action<string>? log, Func<double, double, bool>? keep = null,
+        TableKind kind, string option, string leftOut, Action<string>? said, Func<double, double, bool>? keep = null,
         Action<ExtractionBlock, int>? sink = null)
     {
         if (Refusal(paths, option) is string refused) return (null, null, refused);
@@ -176,7 +176,7 @@ internal static class CatalogueFiles
                 RowsRead = file.RowsRead, RowsRejected = file.Rejects.Count,
             });
             if (file.Rejects.Count > 0)
-                log?.Invoke($"{option} {file.Path}: {file.Rejects.Count:N0} of {file.RowsRead:N0} rows left out ({leftOut}), the first: {file.Rejects[0]}");
+                said?.Invoke($"{option} {file.Path}: {file.Rejects.Count:N0} of {file.RowsRead:N0} rows left out ({leftOut}), the first: {file.Rejects[0]}");
         }
         return (rows, files, null);
     }

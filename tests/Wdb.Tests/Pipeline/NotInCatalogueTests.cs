@@ -112,6 +112,9 @@ public sealed class NotInCatalogueTests : IDisposable
         Assert.Equal(psc, file.GetProperty("path").GetString());
         Assert.Equal((long)read.RowsRead, file.GetProperty("rows_read").GetInt64());
         Assert.Equal(1, file.GetProperty("rows_rejected").GetInt64());
+        // Where that row is, in the summary too: a --quiet run's log is not there to say it.
+        var leftOutWarning = Assert.Single(summary.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("rows left out"));
+        Assert.Contains($"the first: {psc}:{File.ReadLines(psc).Count()}:", leftOutWarning.GetString());
         Assert.Equal(read.Checksum, file.GetProperty("checksum").GetString());
         Assert.Null(MergeJob.NotInWarning(Options(inputs, outDir, new FilterOptions(NotIn: new NotInCatalogues([psc], radius, anyScan))), outcome.Summary!));
 
