@@ -214,26 +214,37 @@ public static class ClusterMerge
         }
     }
 
+    private const string LocksName = "locks";
+
+    /// <summary>Task <paramref name="task"/>'s lock file, held by its run from start to end.</summary>
+    private static string TaskLockPath(string work, int task) => Path.Combine(work, LocksName, $"{task}.lock");
+
     /// <summary>
-    /// The task's lock, `locks/N.lock` (kept: a lock file deleted while held lets a second run lock a new one), held while it runs: a second run of one task at once (a Slurm requeue while the
-    /// first still runs) deleted the first's partial directory as a killed run's, and one of them ended on a raw path
-    /// error. .NET locks a file opened without sharing (flock on Unix, which NFS clients carry as a lock of the server's);
-    /// the lock goes with the process, however it ends. Null, and why, when another run holds it.
+    /// How long a task waits for its lock before it is refused as already running: `status` holds each task's lock for
+    /// an instant to see whether a run holds it (<see cref="FileLock.Holder"/>), and a task that starts in that instant
+    /// must not be refused for it. Over NFS the instant is a round trip or two to the server; a second run of a task that
+    /// does run is refused this much later.
     /// </summary>
-    private static FileStream? TakeTask(string work, int task, out string? running)
+    private static readonly TimeSpan ProbePatience = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The task's lock, held while it runs: a second run of one task at once (a Slurm requeue while the first still runs)
+    /// deleted the first's partial directory as a killed run's, and one of them ended on a raw path error. Null, and why,
+    /// when another run holds it.
+    /// </summary>
+    private static FileLock? TakeTask(string work, int task, out string? running)
     {
         running = null;
-        string path = Path.Combine(work, "locks", $"{task}.lock");
+        string path = TaskLockPath(work, task);
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            var held = FileLock.Take(path, exclusive: true, ProbePatience);
+            if (held is null) running = $"task {task} is already running (another run holds '{path}'): wait for it, or stop it first";
+            return held;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            running = e is IOException && File.Exists(path)
-                ? $"task {task} is already running (another run holds '{path}'): wait for it, or stop it first"
-                : $"task {task}: cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
+            running = $"task {task}: cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
             return null;
         }
     }
@@ -432,15 +443,20 @@ public static class ClusterMerge
         [.. new[] { work, Path.GetFullPath(work) }.Select(Path.TrimEndingDirectorySeparator).Distinct()];
 
     /// <summary>Where a cluster's work stands (<see cref="Status"/>).</summary>
-    /// <param name="Partial">Tasks with outputs being made: running now, or killed (their next run replaces them).</param>
-    public sealed record ClusterProgress(long Rows, int Tasks, string OutDir, IReadOnlyList<int> Done, IReadOnlyList<int> Partial, IReadOnlyList<int> NotStarted)
+    /// <param name="Running">Tasks a live run holds: running now (one that had finished is being run again).</param>
+    /// <param name="Killed">Tasks whose outputs were left half made by a run that has ended: their next run replaces them.</param>
+    /// <param name="RunningOrKilled">Tasks with outputs half made where a live run cannot be told from a killed one (not
+    /// Linux, or a filesystem that keeps no locks).</param>
+    public sealed record ClusterProgress(long Rows, int Tasks, string OutDir, IReadOnlyList<int> Done, IReadOnlyList<int> Running,
+        IReadOnlyList<int> Killed, IReadOnlyList<int> RunningOrKilled, IReadOnlyList<int> NotStarted)
     {
         public bool Complete => Done.Count == Tasks;
     }
 
     /// <summary>
-    /// The plan in <paramref name="work"/> and which of its tasks have finished, or why there is no plan to read, with the
-    /// exit code a task or the stitch would give for it (2 none or of another layout, 3 unreadable or changed).
+    /// The plan in <paramref name="work"/> and which of its tasks have finished, run or were killed, or why there is no plan
+    /// to read, with the exit code a task or the stitch would give for it (2 none or of another layout, 3 unreadable or changed).
+    /// A task runs while its lock is held (<see cref="FileLock.Holder"/>, which a task starting meanwhile waits out).
     /// </summary>
     public static (ClusterProgress? Progress, MergeOutcome? Refused) Status(string work)
     {
@@ -448,16 +464,19 @@ public static class ClusterMerge
         if (state is null) return (null, refused);
         string tasks = Path.Combine(work, ClusterState.TasksName);
         var names = Directory.Exists(tasks) ? Directory.GetDirectories(tasks).Select(Path.GetFileName).ToHashSet() : [];
-        var done = new List<int>();
-        var partial = new List<int>();
-        var notStarted = new List<int>();
+        List<int> done = [], running = [], killed = [], unknown = [], notStarted = [];
         for (int t = 0; t < state.Zones; t++)
         {
-            if (names.Contains(t.ToString())) done.Add(t);
-            else if (names.Any(n => n!.StartsWith($"{t}.partial-", StringComparison.Ordinal))) partial.Add(t);
-            else notStarted.Add(t);
+            var holder = FileLock.Holder(TaskLockPath(work, t));
+            bool partial = names.Any(n => n!.StartsWith($"{t}.partial-", StringComparison.Ordinal));
+            var into = holder == LockHolder.Live ? running
+                : names.Contains(t.ToString()) ? done
+                : !partial ? notStarted
+                : holder == LockHolder.None ? killed
+                : unknown;
+            into.Add(t);
         }
-        return (new ClusterProgress(state.Rows, state.Zones, state.OutDir, done, partial, notStarted), null);
+        return (new ClusterProgress(state.Rows, state.Zones, state.OutDir, done, running, killed, unknown, notStarted), null);
     }
 
     private static ScanFootprints ReadFootprints(string work)
