@@ -187,6 +187,9 @@ public static class ClusterMerge
         string partial = Path.Combine(tasks, $"{task}.partial-{Path.GetRandomFileName().Replace(".", "")}");
         using var held = TakeTask(work, task, out string? running);
         if (held is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, running!);
+        // Taken after the task's own lock: a stitch refused meanwhile then finds this task's lock held, and names it.
+        using var besideTasks = ShareWithTasks(work, task, out string? stitching);
+        if (besideTasks is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, stitching!);
         TemporaryPaths.Add(partial);
         try
         {
@@ -219,6 +222,9 @@ public static class ClusterMerge
     /// <summary>Task <paramref name="task"/>'s lock file, held by its run from start to end.</summary>
     private static string TaskLockPath(string work, int task) => Path.Combine(work, LocksName, $"{task}.lock");
 
+    /// <summary>The work directory's lock file: shared by the tasks while they run, exclusive to the stitch while it runs.</summary>
+    private static string StitchLockPath(string work) => Path.Combine(work, LocksName, "stitch.lock");
+
     /// <summary>
     /// How long a task waits for its lock before it is refused as already running: `status` holds each task's lock for
     /// an instant to see whether a run holds it (<see cref="FileLock.Holder"/>), and a task that starts in that instant
@@ -247,6 +253,62 @@ public static class ClusterMerge
             running = $"task {task}: cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
             return null;
         }
+    }
+
+    /// <summary>
+    /// The task's share of the work directory's lock, held while it runs: a task run while the stitch reads the tasks'
+    /// outputs (a scheduler's requeue) would replace its outputs under the stitch. Null, and why, while the stitch runs.
+    /// </summary>
+    private static FileLock? ShareWithTasks(string work, int task, out string? stitching)
+    {
+        stitching = null;
+        string path = StitchLockPath(work);
+        try
+        {
+            var held = FileLock.Take(path, exclusive: false, TimeSpan.Zero);
+            if (held is null)
+                stitching = $"task {task} cannot run while the stitch reads the tasks' outputs in '{work}' (it holds '{path}'): " +
+                            "wait for the stitch to end; run the task again then only if its zone must be merged again, and the stitch after it";
+            return held;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stitching = $"task {task}: cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The work directory's lock, the stitch's alone while it runs: no task may replace its outputs under the stitch. Null,
+    /// and why, while a task (or another stitch) holds it; the running tasks are named where they can be told.
+    /// </summary>
+    private static FileLock? TakeStitch(string work, int tasks, out string? busy)
+    {
+        busy = null;
+        string path = StitchLockPath(work);
+        try
+        {
+            var held = FileLock.Take(path, exclusive: true, TimeSpan.Zero);
+            if (held is null) busy = StitchRefusal(work, tasks, path);
+            return held;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            busy = $"the stitch cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
+            return null;
+        }
+    }
+
+    private static string StitchRefusal(string work, int tasks, string path)
+    {
+        var running = Enumerable.Range(0, tasks).Where(t => FileLock.Holder(TaskLockPath(work, t)) == LockHolder.Live).ToList();
+        if (running.Count > 0)
+        {
+            bool one = running.Count == 1;
+            return $"the stitch cannot start while task{(one ? "" : "s")} {Ranges(running)} of '{work}' {(one ? "runs" : "run")} " +
+                   $"(holding '{path}'): wait for {(one ? "it" : "them")} to end, then run the stitch";
+        }
+        return $"another stitch or a task is running in '{work}' (it holds '{path}'): wait for it to end, then run the stitch";
     }
 
     private static MergeOutcome TaskInto(ClusterState state, MergeOptions options, string work, int task, string into, Action<string>? log)
@@ -303,6 +365,8 @@ public static class ClusterMerge
     {
         var (state, refused) = ClusterState.Load(work);
         if (state is null) return refused!;
+        using var alone = TakeStitch(work, state.Zones, out string? busy);
+        if (alone is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, busy!);
         string tasks = Path.Combine(work, ClusterState.TasksName);
         var missing = Enumerable.Range(0, state.Zones).Where(t => !Directory.Exists(Path.Combine(tasks, t.ToString()))).ToList();
         if (missing.Count > 0)
@@ -311,8 +375,8 @@ public static class ClusterMerge
                 $"run them (wdb cluster task --work {work} --task N) before the stitch");
         var options = state.Options(threads, device, progress);
         if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(MergeJob.OutputErrorExit, badOut.Message);
-        using var claim = OutputClaim.Take(options.OutDir, out var busy);
-        if (claim is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, busy!.Message);
+        using var claim = OutputClaim.Take(options.OutDir, out var outBusy);
+        if (claim is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, outBusy!.Message);
         string stitch = Path.Combine(work, $"{StitchPrefix}{Path.GetRandomFileName().Replace(".", "")}");
         // A stitch stopped by a signal (Slurm's time limit) takes its scratch with it, as a task takes its partial directory.
         TemporaryPaths.Add(stitch);

@@ -73,7 +73,7 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public void Cluster_status_says_which_tasks_run_and_which_were_killed()
+    public void Cluster_status_says_which_tasks_run_and_which_were_killed_and_a_task_is_refused_while_the_stitch_runs()
     {
         if (!OperatingSystem.IsLinux()) Assert.Skip("a live holder of a task's lock is told from none only on Linux");
         string data = Path.Combine(_dir, "cluster.csv"), work = Path.Combine(_dir, "work");
@@ -93,6 +93,14 @@ public sealed class CliTests : IDisposable
                 status.Stdout.Split('\n').Where(l => l.StartsWith("finished") || l.StartsWith("running") || l.StartsWith("killed") || l.StartsWith("not started")));
         }
 
+        // While the stitch holds the work directory (as it does from its start to its end), a task is refused in one line, exit 3.
+        using (new FileStream(Path.Combine(work, "locks", "stitch.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var refused = WdbProcess.Run("cluster", "task", "--work", work, "--task", "1");
+            Assert.Equal(3, refused.Exit);
+            Assert.Single(refused.Stderr.TrimEnd().Split('\n'));
+            Assert.StartsWith($"wdb cluster task: task 1 cannot run while the stitch reads the tasks' outputs in '{work}'", refused.Stderr);
+        }
         Assert.Equal(0, WdbProcess.Run("cluster", "task", "--work", work, "--task", "1", "--quiet").Exit);
         var later = WdbProcess.Run("cluster", "status", "--work", work);
         Assert.Contains("finished: 0-1 (2)", later.Stdout);

@@ -204,6 +204,57 @@ public sealed class ClusterMergeTests : IDisposable
         Assert.True(ClusterMerge.Status(work).Progress!.Complete);
     }
 
+    /// <summary>A progress display that runs <see cref="At"/> once, when the step announces a stage whose name starts with <see cref="Name"/>.</summary>
+    private sealed class AtStage(string name, Action at) : IMergeProgress
+    {
+        private bool _ran;
+
+        public void Stage(string stage, Func<long>? rowsDone, long rowsExpected)
+        {
+            if (_ran || !stage.StartsWith(name, StringComparison.Ordinal)) return;
+            _ran = true;
+            at();
+        }
+
+        public void Done() { }
+    }
+
+    [Fact]
+    public void A_task_run_while_the_stitch_runs_is_refused_and_a_stitch_while_a_task_runs()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string reference = _s.PathOf("whole"), work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
+        Assert.Null(MergeJob.Run(Options(inputs, reference) with { ZoneRows = 0 }).Error);
+        Assert.Null(ClusterMerge.Plan(Options(inputs, outDir), work, 3, "wdb").Error);
+        foreach (int t in new[] { 0, 2 }) Assert.Null(ClusterMerge.Task(work, t, threads: 1).Error);
+
+        // The stitch started while task 1 runs (the last of the array, or by hand): refused, naming the task.
+        MergeOutcome? stitchMeanwhile = null;
+        Assert.Null(ClusterMerge.Task(work, 1, threads: 1, progress: new AtStage("task 1: merge zone", () => stitchMeanwhile = ClusterMerge.Stitch(work))).Error);
+        Assert.Equal(MergeJob.OutputErrorExit, stitchMeanwhile!.ExitCode);
+        string stitchLock = Path.Combine(work, "locks", "stitch.lock");
+        Assert.Equal($"the stitch cannot start while task 1 of '{work}' runs (holding '{stitchLock}'): wait for it to end, then run the stitch",
+            stitchMeanwhile.Error);
+        Assert.False(Directory.Exists(outDir));
+
+        // Task 1 run again while the stitch reads the tasks' outputs (a scheduler's requeue): refused, its outputs untouched.
+        string before = Sha256(Path.Combine(work, "tasks", "1", "out", "groups.run"));
+        MergeOutcome? taskMeanwhile = null;
+        Assert.Null(ClusterMerge.Stitch(work, threads: 2, progress: new AtStage("stitch", () =>
+        {
+            taskMeanwhile = ClusterMerge.Task(work, 1, threads: 1);
+            Assert.Equal(before, Sha256(Path.Combine(work, "tasks", "1", "out", "groups.run")));
+        })).Error);
+        Assert.Equal(MergeJob.OutputErrorExit, taskMeanwhile!.ExitCode);
+        Assert.StartsWith($"task 1 cannot run while the stitch reads the tasks' outputs in '{work}' (it holds '{stitchLock}'): wait for the stitch to end",
+            taskMeanwhile.Error);
+        Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(work, "tasks")), d => d.Contains(".partial-"));
+        foreach (string file in ZoneMergeTests.ComparedFiles)
+            Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(outDir, file)), $"{file} differs");
+        // Once the stitch has ended, the task runs again (its outputs replaced, for a stitch after it).
+        Assert.Null(ClusterMerge.Task(work, 1, threads: 1).Error);
+    }
+
     [Fact]
     public void A_task_output_cut_short_stops_the_stitch_with_its_path_and_nothing_is_written()
     {
