@@ -58,8 +58,8 @@ internal static class ClusterCommand
     private static string Rerun(string work, IReadOnlyList<int> killed) => killed.Count switch
     {
         0 => "",
-        1 => $" (rerun it: wdb cluster task --work {SlurmScripts.Quote(work)} --task {killed[0]})",
-        _ => $" (rerun each: wdb cluster task --work {SlurmScripts.Quote(work)} --task N)",
+        1 => $"; rerun it: wdb cluster task --work {SlurmScripts.Quote(work)} --task {killed[0]}",
+        _ => $"; rerun each: wdb cluster task --work {SlurmScripts.Quote(work)} --task N",
     };
 
     private static Option<string> Work() =>

@@ -89,7 +89,7 @@ public sealed class CliTests : IDisposable
         {
             var status = WdbProcess.Run("cluster", "status", "--work", work);
             Assert.Equal(1, status.Exit);
-            Assert.Equal(["finished: 0 (1)", "running: 2 (1)", $"killed: 1 (1) (rerun it: wdb cluster task --work {work} --task 1)", "not started: 3 (1)"],
+            Assert.Equal(["finished: 0 (1)", "running: 2 (1)", $"killed: 1 (1); rerun it: wdb cluster task --work {work} --task 1", "not started: 3 (1)"],
                 status.Stdout.Split('\n').Where(l => l.StartsWith("finished") || l.StartsWith("running") || l.StartsWith("killed") || l.StartsWith("not started")));
         }
 
@@ -104,7 +104,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, WdbProcess.Run("cluster", "task", "--work", work, "--task", "1", "--quiet").Exit);
         var later = WdbProcess.Run("cluster", "status", "--work", work);
         Assert.Contains("finished: 0-1 (2)", later.Stdout);
-        Assert.Contains("killed: 2 (1) (rerun it: ", later.Stdout);   // its holder gone without finishing
+        Assert.Contains("killed: 2 (1); rerun it: ", later.Stdout);   // its holder gone without finishing
     }
 
     [Fact]
