@@ -27,26 +27,40 @@ internal static class ClusterCommand
     private static Command Status()
     {
         var work = Work();
-        var cmd = new Command("status", "Which tasks of the plan in --work have finished, are being made (or were killed), or have not started. Exit 0 when every task has finished (the stitch may run), 1 otherwise; 2 when --work holds no plan this wdb reads, 3 when its plan.json cannot be read or was changed (as the task and the stitch).");
+        var cmd = new Command("status", "Which tasks of the plan in --work have finished, are running, were killed (with the command that runs them again), or have not started. Exit 0 when every task has finished (the stitch may run), 1 otherwise; 2 when --work holds no plan this wdb reads, 3 when its plan.json cannot be read or was changed (as the task and the stitch).");
         cmd.Options.Add(work);
         cmd.SetAction(p =>
         {
-            var (progress, refused) = ClusterMerge.Status(p.GetValue(work)!);
+            string w = p.GetValue(work)!;
+            var (progress, refused) = ClusterMerge.Status(w);
             if (progress is null)
             {
                 Console.Error.WriteLine($"wdb cluster status: {refused!.Error}");
                 return refused.ExitCode;
             }
-            static string List(IReadOnlyList<int> tasks) => tasks.Count == 0 ? "none" : $"{ClusterMerge.Ranges(tasks)} ({tasks.Count})";
             Console.WriteLine($"plan: {progress.Rows:N0} rows in {progress.Tasks} tasks -> {progress.OutDir}");
-            Console.WriteLine($"finished: {List(progress.Done)}");
-            Console.WriteLine($"being made or killed: {List(progress.Partial)}");
-            Console.WriteLine($"not started: {List(progress.NotStarted)}");
+            Console.WriteLine($"finished: {TaskList(progress.Done)}");
+            Console.WriteLine($"running: {TaskList(progress.Running)}");
+            Console.WriteLine($"killed: {TaskList(progress.Killed)}{Rerun(w, progress.Killed)}");
+            // Only where a live run cannot be told from a killed one (not Linux, a filesystem that keeps no locks).
+            if (progress.RunningOrKilled.Count > 0)
+                Console.WriteLine($"running or killed: {TaskList(progress.RunningOrKilled)} (a killed one's next run replaces what it left)");
+            Console.WriteLine($"not started: {TaskList(progress.NotStarted)}");
             Console.WriteLine(progress.Complete ? "every task has finished: the stitch can run" : "the stitch waits for the rest");
             return progress.Complete ? 0 : 1;
         });
         return cmd;
     }
+
+    private static string TaskList(IReadOnlyList<int> tasks) => tasks.Count == 0 ? "none" : $"{ClusterMerge.Ranges(tasks)} ({tasks.Count})";
+
+    /// <summary>The command that runs killed tasks again, as the user would type it here.</summary>
+    private static string Rerun(string work, IReadOnlyList<int> killed) => killed.Count switch
+    {
+        0 => "",
+        1 => $"; rerun it: wdb cluster task --work {SlurmScripts.Quote(work)} --task {killed[0]}",
+        _ => $"; rerun each: wdb cluster task --work {SlurmScripts.Quote(work)} --task N",
+    };
 
     private static Option<string> Work() =>
         new("--work") { Description = "The cluster's work directory, on a file system every task's machine reads (about 0.5 KB a row for the plan, as much again for the tasks)", Required = true };

@@ -8,7 +8,8 @@ namespace Wdb.IO;
 /// look at a path that may be a FIFO without waiting for its writer (<see cref="InputPaths.NotReadableAgain"/>), and a
 /// file's device and inode, which tell one file under two names (<see cref="InputPaths.Problem"/>); a write to standard
 /// output that says when its reader has gone (<see cref="StandardOutputStream"/>); an advisory lock that marks a run's
-/// temporary directory as live (<see cref="DirectoryLock"/>).
+/// temporary directory as live (<see cref="DirectoryLock"/>), and a look at whether a live process holds a lock file
+/// (<see cref="FileLock.Holder"/>).
 /// Flag values are those of Linux on x64 and arm64 (O_DIRECT differs: see DirectFile).
 /// Source-generated (LibraryImport): the marshalling is compiled into the image with the rest, where
 /// DllImport's stubs were jitted at their first call in every run (bench/NOTES.md 86).
@@ -17,11 +18,11 @@ internal static partial class Libc
 {
     public const int ORdOnly = 0, OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, ONonblock = 0x800, OCloexec = 0x80000;
     public const int SeekCur = 1;
-    public const int EIntr = 4, EAgain = 11, EInval = 22, AtFdCwd = -100;
+    public const int ENoent = 2, EIntr = 4, EAgain = 11, EInval = 22, AtFdCwd = -100;
     public const uint RenameExchange = 2;
 
-    /// <summary>flock(2)'s operations: an exclusive lock, not waiting for it.</summary>
-    public const int LockEx = 2, LockNb = 4;
+    /// <summary>flock(2)'s operations: a shared or an exclusive lock, not waiting for it.</summary>
+    public const int LockSh = 1, LockEx = 2, LockNb = 4;
 
     /// <summary>O_DIRECT, which differs between Linux architectures; 0 where it is not known (other systems).</summary>
     public static int ODirect => !OperatingSystem.IsLinux() ? 0 : RuntimeInformation.ProcessArchitecture switch

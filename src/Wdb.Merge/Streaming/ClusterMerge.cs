@@ -187,6 +187,9 @@ public static class ClusterMerge
         string partial = Path.Combine(tasks, $"{task}.partial-{Path.GetRandomFileName().Replace(".", "")}");
         using var held = TakeTask(work, task, out string? running);
         if (held is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, running!);
+        // Taken after the task's own lock: a stitch refused meanwhile then finds this task's lock held, and names it.
+        using var besideTasks = ShareWithTasks(work, task, out string? stitching);
+        if (besideTasks is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, stitching!);
         TemporaryPaths.Add(partial);
         try
         {
@@ -214,28 +217,98 @@ public static class ClusterMerge
         }
     }
 
+    private const string LocksName = "locks";
+
+    /// <summary>Task <paramref name="task"/>'s lock file, held by its run from start to end.</summary>
+    private static string TaskLockPath(string work, int task) => Path.Combine(work, LocksName, $"{task}.lock");
+
+    /// <summary>The work directory's lock file: shared by the tasks while they run, exclusive to the stitch while it runs.</summary>
+    private static string StitchLockPath(string work) => Path.Combine(work, LocksName, "stitch.lock");
+
     /// <summary>
-    /// The task's lock, `locks/N.lock` (kept: a lock file deleted while held lets a second run lock a new one), held while it runs: a second run of one task at once (a Slurm requeue while the
-    /// first still runs) deleted the first's partial directory as a killed run's, and one of them ended on a raw path
-    /// error. .NET locks a file opened without sharing (flock on Unix, which NFS clients carry as a lock of the server's);
-    /// the lock goes with the process, however it ends. Null, and why, when another run holds it.
+    /// How long a task waits for its lock before it is refused as already running: `status` holds each task's lock for
+    /// an instant to see whether a run holds it (<see cref="FileLock.Holder"/>), and a task that starts in that instant
+    /// must not be refused for it. Over NFS the instant is a round trip or two to the server; a second run of a task that
+    /// does run is refused this much later.
     /// </summary>
-    private static FileStream? TakeTask(string work, int task, out string? running)
+    private static readonly TimeSpan ProbePatience = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The task's lock, held while it runs: a second run of one task at once (a Slurm requeue while the first still runs)
+    /// deleted the first's partial directory as a killed run's, and one of them ended on a raw path error. Null, and why,
+    /// when another run holds it.
+    /// </summary>
+    private static FileLock? TakeTask(string work, int task, out string? running)
     {
         running = null;
-        string path = Path.Combine(work, "locks", $"{task}.lock");
+        string path = TaskLockPath(work, task);
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            var held = FileLock.Take(path, exclusive: true, ProbePatience);
+            if (held is null) running = $"task {task} is already running (another run holds '{path}'): wait for it, or stop it first";
+            return held;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            running = e is IOException && File.Exists(path)
-                ? $"task {task} is already running (another run holds '{path}'): wait for it, or stop it first"
-                : $"task {task}: cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
+            running = $"task {task}: cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
             return null;
         }
+    }
+
+    /// <summary>
+    /// The task's share of the work directory's lock, held while it runs: a task run while the stitch reads the tasks'
+    /// outputs (a scheduler's requeue) would replace its outputs under the stitch. Null, and why, while the stitch runs.
+    /// </summary>
+    private static FileLock? ShareWithTasks(string work, int task, out string? stitching)
+    {
+        stitching = null;
+        string path = StitchLockPath(work);
+        try
+        {
+            var held = FileLock.Take(path, exclusive: false, TimeSpan.Zero);
+            if (held is null)
+                stitching = $"task {task} cannot run while the stitch reads the tasks' outputs in '{work}' (it holds '{path}'): " +
+                            "wait for the stitch to end; run the task again then only if its zone must be merged again, and the stitch after it";
+            return held;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stitching = $"task {task}: cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The work directory's lock, the stitch's alone while it runs: no task may replace its outputs under the stitch. Null,
+    /// and why, while a task (or another stitch) holds it; the running tasks are named where they can be told.
+    /// </summary>
+    private static FileLock? TakeStitch(string work, int tasks, out string? busy)
+    {
+        busy = null;
+        string path = StitchLockPath(work);
+        try
+        {
+            var held = FileLock.Take(path, exclusive: true, TimeSpan.Zero);
+            if (held is null) busy = StitchRefusal(work, tasks, path);
+            return held;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            busy = $"the stitch cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
+            return null;
+        }
+    }
+
+    private static string StitchRefusal(string work, int tasks, string path)
+    {
+        var running = Enumerable.Range(0, tasks).Where(t => FileLock.Holder(TaskLockPath(work, t)) == LockHolder.Live).ToList();
+        if (running.Count > 0)
+        {
+            bool one = running.Count == 1;
+            return $"the stitch cannot start while task{(one ? "" : "s")} {Ranges(running)} of '{work}' {(one ? "runs" : "run")} " +
+                   $"(holding '{path}'): wait for {(one ? "it" : "them")} to end, then run the stitch";
+        }
+        return $"another stitch or a task is running in '{work}' (it holds '{path}'): wait for it to end, then run the stitch";
     }
 
     private static MergeOutcome TaskInto(ClusterState state, MergeOptions options, string work, int task, string into, Action<string>? log)
@@ -292,6 +365,8 @@ public static class ClusterMerge
     {
         var (state, refused) = ClusterState.Load(work);
         if (state is null) return refused!;
+        using var alone = TakeStitch(work, state.Zones, out string? busy);
+        if (alone is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, busy!);
         string tasks = Path.Combine(work, ClusterState.TasksName);
         var missing = Enumerable.Range(0, state.Zones).Where(t => !Directory.Exists(Path.Combine(tasks, t.ToString()))).ToList();
         if (missing.Count > 0)
@@ -300,8 +375,8 @@ public static class ClusterMerge
                 $"run them (wdb cluster task --work {work} --task N) before the stitch");
         var options = state.Options(threads, device, progress);
         if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(MergeJob.OutputErrorExit, badOut.Message);
-        using var claim = OutputClaim.Take(options.OutDir, out var busy);
-        if (claim is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, busy!.Message);
+        using var claim = OutputClaim.Take(options.OutDir, out var outBusy);
+        if (claim is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, outBusy!.Message);
         string stitch = Path.Combine(work, $"{StitchPrefix}{Path.GetRandomFileName().Replace(".", "")}");
         // A stitch stopped by a signal (Slurm's time limit) takes its scratch with it, as a task takes its partial directory.
         TemporaryPaths.Add(stitch);
@@ -432,15 +507,20 @@ public static class ClusterMerge
         [.. new[] { work, Path.GetFullPath(work) }.Select(Path.TrimEndingDirectorySeparator).Distinct()];
 
     /// <summary>Where a cluster's work stands (<see cref="Status"/>).</summary>
-    /// <param name="Partial">Tasks with outputs being made: running now, or killed (their next run replaces them).</param>
-    public sealed record ClusterProgress(long Rows, int Tasks, string OutDir, IReadOnlyList<int> Done, IReadOnlyList<int> Partial, IReadOnlyList<int> NotStarted)
+    /// <param name="Running">Tasks a live run holds: running now (one that had finished is being run again).</param>
+    /// <param name="Killed">Tasks whose outputs were left half made by a run that has ended: their next run replaces them.</param>
+    /// <param name="RunningOrKilled">Tasks with outputs half made where a live run cannot be told from a killed one (not
+    /// Linux, or a filesystem that keeps no locks).</param>
+    public sealed record ClusterProgress(long Rows, int Tasks, string OutDir, IReadOnlyList<int> Done, IReadOnlyList<int> Running,
+        IReadOnlyList<int> Killed, IReadOnlyList<int> RunningOrKilled, IReadOnlyList<int> NotStarted)
     {
         public bool Complete => Done.Count == Tasks;
     }
 
     /// <summary>
-    /// The plan in <paramref name="work"/> and which of its tasks have finished, or why there is no plan to read, with the
-    /// exit code a task or the stitch would give for it (2 none or of another layout, 3 unreadable or changed).
+    /// The plan in <paramref name="work"/> and which of its tasks have finished, run or were killed, or why there is no plan
+    /// to read, with the exit code a task or the stitch would give for it (2 none or of another layout, 3 unreadable or changed).
+    /// A task runs while its lock is held (<see cref="FileLock.Holder"/>, which a task starting meanwhile waits out).
     /// </summary>
     public static (ClusterProgress? Progress, MergeOutcome? Refused) Status(string work)
     {
@@ -448,16 +528,19 @@ public static class ClusterMerge
         if (state is null) return (null, refused);
         string tasks = Path.Combine(work, ClusterState.TasksName);
         var names = Directory.Exists(tasks) ? Directory.GetDirectories(tasks).Select(Path.GetFileName).ToHashSet() : [];
-        var done = new List<int>();
-        var partial = new List<int>();
-        var notStarted = new List<int>();
+        List<int> done = [], running = [], killed = [], unknown = [], notStarted = [];
         for (int t = 0; t < state.Zones; t++)
         {
-            if (names.Contains(t.ToString())) done.Add(t);
-            else if (names.Any(n => n!.StartsWith($"{t}.partial-", StringComparison.Ordinal))) partial.Add(t);
-            else notStarted.Add(t);
+            var holder = FileLock.Holder(TaskLockPath(work, t));
+            bool partial = names.Any(n => n!.StartsWith($"{t}.partial-", StringComparison.Ordinal));
+            var into = holder == LockHolder.Live ? running
+                : names.Contains(t.ToString()) ? done
+                : !partial ? notStarted
+                : holder == LockHolder.None ? killed
+                : unknown;
+            into.Add(t);
         }
-        return (new ClusterProgress(state.Rows, state.Zones, state.OutDir, done, partial, notStarted), null);
+        return (new ClusterProgress(state.Rows, state.Zones, state.OutDir, done, running, killed, unknown, notStarted), null);
     }
 
     private static ScanFootprints ReadFootprints(string work)

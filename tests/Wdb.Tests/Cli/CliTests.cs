@@ -73,6 +73,41 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Cluster_status_says_which_tasks_run_and_which_were_killed_and_a_task_is_refused_while_the_stitch_runs()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Skip("a live holder of a task's lock is told from none only on Linux");
+        string data = Path.Combine(_dir, "cluster.csv"), work = Path.Combine(_dir, "work");
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "2000", "--seed", "3", "--out", data).Exit);
+        var plan = WdbProcess.Run("cluster", "plan", data, "--out", Path.Combine(_dir, "out"), "--work", work, "--tasks", "4", "--device", "cpu", "--quiet");
+        Assert.True(plan.Exit == 0, plan.Stderr);
+        Assert.Equal(0, WdbProcess.Run("cluster", "task", "--work", work, "--task", "0", "--quiet").Exit);
+        // Task 1 was killed midway (its half-made outputs and lock file left, no holder); task 2 runs (this process holds its lock).
+        Directory.CreateDirectory(Path.Combine(work, "tasks", "1.partial-killed00"));
+        File.WriteAllText(Path.Combine(work, "locks", "1.lock"), "");
+        Directory.CreateDirectory(Path.Combine(work, "tasks", "2.partial-running0"));
+        using (new FileStream(Path.Combine(work, "locks", "2.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var status = WdbProcess.Run("cluster", "status", "--work", work);
+            Assert.Equal(1, status.Exit);
+            Assert.Equal(["finished: 0 (1)", "running: 2 (1)", $"killed: 1 (1); rerun it: wdb cluster task --work {work} --task 1", "not started: 3 (1)"],
+                status.Stdout.Split('\n').Where(l => l.StartsWith("finished") || l.StartsWith("running") || l.StartsWith("killed") || l.StartsWith("not started")));
+        }
+
+        // While the stitch holds the work directory (as it does from its start to its end), a task is refused in one line, exit 3.
+        using (new FileStream(Path.Combine(work, "locks", "stitch.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var refused = WdbProcess.Run("cluster", "task", "--work", work, "--task", "1");
+            Assert.Equal(3, refused.Exit);
+            Assert.Single(refused.Stderr.TrimEnd().Split('\n'));
+            Assert.StartsWith($"wdb cluster task: task 1 cannot run while the stitch reads the tasks' outputs in '{work}'", refused.Stderr);
+        }
+        Assert.Equal(0, WdbProcess.Run("cluster", "task", "--work", work, "--task", "1", "--quiet").Exit);
+        var later = WdbProcess.Run("cluster", "status", "--work", work);
+        Assert.Contains("finished: 0-1 (2)", later.Stdout);
+        Assert.Contains("killed: 2 (1); rerun it: ", later.Stdout);   // its holder gone without finishing
+    }
+
+    [Fact]
     public void Cluster_scripts_submit_the_tasks_and_the_stitch_to_slurm_and_give_the_merges_tables()
     {
         string data = Path.Combine(_dir, "cluster.csv"), whole = Path.Combine(_dir, "whole"), clustered = Path.Combine(_dir, "clustered");

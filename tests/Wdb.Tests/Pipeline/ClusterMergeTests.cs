@@ -126,7 +126,7 @@ public sealed class ClusterMergeTests : IDisposable
         Directory.CreateDirectory(Path.Combine(work, "tasks", "2.partial-x1y2"));
         var (progress, _) = ClusterMerge.Status(work);
         Assert.Equal([0, 4], progress!.Done);
-        Assert.Equal([2], progress.Partial);
+        Assert.Equal([2], progress.Killed);   // no run holds its lock
         Assert.Equal([1, 3, 5], progress.NotStarted);
         Assert.False(progress.Complete);
         var stitch = ClusterMerge.Stitch(work);
@@ -138,12 +138,121 @@ public sealed class ClusterMergeTests : IDisposable
         foreach (int t in new[] { 1, 2, 3, 5 }) Assert.Null(ClusterMerge.Task(work, t).Error);
         (progress, _) = ClusterMerge.Status(work);
         Assert.True(progress!.Complete);
-        Assert.Empty(progress.Partial);   // task 2's run removed what the killed one left
+        Assert.Empty(progress.Killed);   // task 2's run removed what the killed one left
         Assert.Null(ClusterMerge.Stitch(work).Error);
 
         var beyond = ClusterMerge.Task(work, 6);
         Assert.Equal(MergeJob.InputErrorExit, beyond.ExitCode);
         Assert.Contains("tasks 0-5", beyond.Error);
+    }
+
+    /// <summary>A task's lock as its run holds it (TakeTask: exclusive, for the whole run), from the test process.</summary>
+    private static FileStream HoldTaskLock(string work, int task)
+    {
+        Directory.CreateDirectory(Path.Combine(work, "locks"));
+        return new FileStream(Path.Combine(work, "locks", $"{task}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+    }
+
+    [Fact]
+    public void Status_tells_a_running_task_from_a_killed_one_by_its_lock()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Skip("a live holder of a task's lock is told from none only on Linux");
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
+        Assert.Null(ClusterMerge.Plan(Options(inputs, outDir), work, 5, "wdb").Error);
+        foreach (int t in new[] { 0, 4 }) Assert.Null(ClusterMerge.Task(work, t).Error);
+        // Task 1 was killed midway: its half-made outputs and its lock file are left, with no holder.
+        Directory.CreateDirectory(Path.Combine(work, "tasks", "1.partial-killed00"));
+        File.WriteAllText(Path.Combine(work, "locks", "1.lock"), "");
+        // Task 2 runs now; task 4, finished, is being run again (a requeue).
+        Directory.CreateDirectory(Path.Combine(work, "tasks", "2.partial-running0"));
+        using (HoldTaskLock(work, 2))
+        using (HoldTaskLock(work, 4))
+        {
+            var (progress, _) = ClusterMerge.Status(work);
+            Assert.Equal([0], progress!.Done);
+            Assert.Equal([2, 4], progress.Running);
+            Assert.Equal([1], progress.Killed);
+            Assert.Empty(progress.RunningOrKilled);
+            Assert.Equal([3], progress.NotStarted);
+            Assert.False(progress.Complete);
+        }
+        // Their holders gone without finishing (killed), task 2 is killed too, and task 4 is finished as before.
+        var (after, _) = ClusterMerge.Status(work);
+        Assert.Equal([0, 4], after!.Done);
+        Assert.Empty(after.Running);
+        Assert.Equal([1, 2], after.Killed);
+    }
+
+    [Fact]
+    public void A_task_starting_while_status_looks_at_its_lock_waits_the_look_out_and_runs()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
+        Assert.Null(ClusterMerge.Plan(Options(inputs, outDir), work, 3, "wdb").Error);
+        // Held far longer than status's probe holds it (an instant, a round trip or two over NFS), and let go.
+        var held = HoldTaskLock(work, 1);
+        var release = System.Threading.Tasks.Task.Delay(300).ContinueWith(_ => held.Dispose());
+        Assert.Null(ClusterMerge.Task(work, 1, threads: 1).Error);
+        release.Wait();
+        // Status's probes, over and over, never refuse the tasks running beside them.
+        using var stop = new CancellationTokenSource();
+        var probing = System.Threading.Tasks.Task.Run(() => { while (!stop.IsCancellationRequested) ClusterMerge.Status(work); });
+        foreach (int t in new[] { 0, 2, 1 }) Assert.Null(ClusterMerge.Task(work, t, threads: 1).Error);
+        stop.Cancel();
+        probing.Wait();
+        Assert.True(ClusterMerge.Status(work).Progress!.Complete);
+    }
+
+    /// <summary>A progress display that runs <see cref="At"/> once, when the step announces a stage whose name starts with <see cref="Name"/>.</summary>
+    private sealed class AtStage(string name, Action at) : IMergeProgress
+    {
+        private bool _ran;
+
+        public void Stage(string stage, Func<long>? rowsDone, long rowsExpected)
+        {
+            if (_ran || !stage.StartsWith(name, StringComparison.Ordinal)) return;
+            _ran = true;
+            at();
+        }
+
+        public void Done() { }
+    }
+
+    [Fact]
+    public void A_task_run_while_the_stitch_runs_is_refused_and_a_stitch_while_a_task_runs()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
+        string reference = _s.PathOf("whole"), work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
+        Assert.Null(MergeJob.Run(Options(inputs, reference) with { ZoneRows = 0 }).Error);
+        Assert.Null(ClusterMerge.Plan(Options(inputs, outDir), work, 3, "wdb").Error);
+        foreach (int t in new[] { 0, 2 }) Assert.Null(ClusterMerge.Task(work, t, threads: 1).Error);
+
+        // The stitch started while task 1 runs (the last of the array, or by hand): refused, naming the task.
+        MergeOutcome? stitchMeanwhile = null;
+        Assert.Null(ClusterMerge.Task(work, 1, threads: 1, progress: new AtStage("task 1: merge zone", () => stitchMeanwhile = ClusterMerge.Stitch(work))).Error);
+        Assert.Equal(MergeJob.OutputErrorExit, stitchMeanwhile!.ExitCode);
+        string stitchLock = Path.Combine(work, "locks", "stitch.lock");
+        Assert.Equal($"the stitch cannot start while task 1 of '{work}' runs (holding '{stitchLock}'): wait for it to end, then run the stitch",
+            stitchMeanwhile.Error);
+        Assert.False(Directory.Exists(outDir));
+
+        // Task 1 run again while the stitch reads the tasks' outputs (a scheduler's requeue): refused, its outputs untouched.
+        string before = Sha256(Path.Combine(work, "tasks", "1", "out", "groups.run"));
+        MergeOutcome? taskMeanwhile = null;
+        Assert.Null(ClusterMerge.Stitch(work, threads: 2, progress: new AtStage("stitch", () =>
+        {
+            taskMeanwhile = ClusterMerge.Task(work, 1, threads: 1);
+            Assert.Equal(before, Sha256(Path.Combine(work, "tasks", "1", "out", "groups.run")));
+        })).Error);
+        Assert.Equal(MergeJob.OutputErrorExit, taskMeanwhile!.ExitCode);
+        Assert.StartsWith($"task 1 cannot run while the stitch reads the tasks' outputs in '{work}' (it holds '{stitchLock}'): wait for the stitch to end",
+            taskMeanwhile.Error);
+        Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(work, "tasks")), d => d.Contains(".partial-"));
+        foreach (string file in ZoneMergeTests.ComparedFiles)
+            Assert.True(Sha256(Path.Combine(reference, file)) == Sha256(Path.Combine(outDir, file)), $"{file} differs");
+        // Once the stitch has ended, the task runs again (its outputs replaced, for a stitch after it).
+        Assert.Null(ClusterMerge.Task(work, 1, threads: 1).Error);
     }
 
     [Fact]
