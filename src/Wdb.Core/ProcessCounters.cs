@@ -51,5 +51,6 @@ public readonly partial record struct ProcessCounters(
     }
 
     [LibraryImport("libc")]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private static partial int getrusage(int who, out Rusage usage);
 }

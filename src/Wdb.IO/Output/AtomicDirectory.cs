@@ -138,10 +138,14 @@ internal static class AtomicDirectory
         }
     }
 
-    /// <summary>Makes renames and new entries in <paramref name="dir"/> durable (POSIX; best effort).</summary>
+    /// <summary>
+    /// Makes renames and new entries in <paramref name="dir"/> durable (Linux; best effort). Elsewhere nothing: NTFS
+    /// journals its metadata and has no directory handle to fsync, and macOS's fsync does not reach the disk anyway
+    /// (F_FULLFSYNC does).
+    /// </summary>
     public static void FsyncDirectory(string dir)
     {
-        if (OperatingSystem.IsWindows()) return;   // NTFS journals metadata; no directory handle fsync
+        if (!OperatingSystem.IsLinux()) return;
         try
         {
             int fd = Libc.open(dir, Libc.ORdOnly, 0);

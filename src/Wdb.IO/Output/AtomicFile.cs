@@ -100,6 +100,7 @@ public static partial class AtomicFile
     private static partial Regex Descriptor();
 
     /// <summary>The S_IFMT bits of the file <paramref name="path"/> names (links followed); null when there is none or statx cannot tell.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private static int? FileType(string path) =>
         Libc.Stat(path, Libc.StatxType) is { } s && (s.Mask & Libc.StatxType) != 0 ? s.Type : null;
 

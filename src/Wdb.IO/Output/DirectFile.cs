@@ -40,6 +40,7 @@ internal sealed unsafe class DirectFile : IDisposable
     /// <summary>Creates <paramref name="path"/> (it must not exist) for direct writes; null when they are not supported there.</summary>
     public static DirectFile? TryCreate(string path)
     {
+        if (!OperatingSystem.IsLinux()) return null;
         int direct = Libc.ODirect;
         if (direct == 0) return null;
         int fd;
@@ -79,7 +80,7 @@ internal sealed unsafe class DirectFile : IDisposable
     {
         new Span<byte>(_buffer, Block).Clear();
         RandomAccess.Write(_handle, new ReadOnlySpan<byte>(_buffer, Block), 0);
-        if (Libc.ftruncate(Fd, 0) != 0) throw Failure("empty");
+        if (Truncate(0) != 0) throw Failure("empty");
     }
 
     public void Append(ReadOnlySpan<byte> bytes)
@@ -118,14 +119,17 @@ internal sealed unsafe class DirectFile : IDisposable
             new Span<byte>(_buffer + _fill, padded - _fill).Clear();
             WriteBuffer(padded);
         }
-        if (Libc.ftruncate(Fd, length) != 0) throw Failure("set the length of");
+        if (Truncate(length) != 0) throw Failure("set the length of");
         return length;
     }
 
     public void FlushToDisk()
     {
-        if (Libc.fsync(Fd) != 0) throw Failure("fsync");
+        if (!OperatingSystem.IsLinux() || Libc.fsync(Fd) != 0) throw Failure("fsync");
     }
+
+    /// <summary>ftruncate(2); a DirectFile is made on Linux alone (<see cref="TryCreate"/>), where the check costs nothing.</summary>
+    private int Truncate(long length) => OperatingSystem.IsLinux() ? Libc.ftruncate(Fd, length) : -1;
 
     private void WriteBuffer(int bytes)
     {

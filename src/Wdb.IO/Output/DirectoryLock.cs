@@ -15,6 +15,7 @@ public sealed class DirectoryLock : IDisposable
     private DirectoryLock(int fd) => _fd = fd;
 
     /// <summary>Whether a held directory can be told from a leftover here: where it cannot, none may be removed as stale that was not before.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatformGuard("linux")]
     public static bool Tells => OperatingSystem.IsLinux();
 
     /// <summary>
@@ -59,7 +60,7 @@ public sealed class DirectoryLock : IDisposable
 
     public void Dispose()
     {
-        if (_fd >= 0) Libc.close(_fd);   // closing the last descriptor of the open directory releases its lock
+        if (_fd >= 0 && OperatingSystem.IsLinux()) Libc.close(_fd);   // closing the last descriptor of the open directory releases its lock
         _fd = -1;
     }
 }

@@ -88,7 +88,7 @@ public sealed class FileLock : IDisposable
     /// Windows' sharing or lock violation.
     /// </summary>
     private static bool HeldByAnother(IOException e) =>
-        e.HResult is Libc.EAgain or 35 or unchecked((int)0x80070020) or unchecked((int)0x80070021);
+        e.HResult is 11 or 35 or unchecked((int)0x80070020) or unchecked((int)0x80070021);
 
     public void Dispose() => _file.Dispose();
 }

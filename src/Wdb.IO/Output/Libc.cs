@@ -14,6 +14,7 @@ namespace Wdb.IO;
 /// Source-generated (LibraryImport): the marshalling is compiled into the image with the rest, where
 /// DllImport's stubs were jitted at their first call in every run (bench/NOTES.md 86).
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static partial class Libc
 {
     public const int ORdOnly = 0, OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, ONonblock = 0x800, OCloexec = 0x80000;

@@ -225,7 +225,7 @@ public sealed class SpillFile : IDisposable
         EndWritesOnce();
         if (_directReadTried) return _directRead;
         _directReadTried = true;
-        if (!_writtenDirect) return null;
+        if (!_writtenDirect || !OperatingSystem.IsLinux()) return null;
         try
         {
             int fd = Libc.open(_path, Libc.ORdOnly | Libc.OCloexec | Libc.ODirect, 0);

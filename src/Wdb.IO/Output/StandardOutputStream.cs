@@ -19,6 +19,7 @@ public sealed class StandardOutputStream : WriteOnlyStream
 
     public override unsafe void Write(ReadOnlySpan<byte> buffer)
     {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("made on Linux alone (Open)");
         fixed (byte* start = buffer)
         {
             int done = 0;

@@ -51,6 +51,7 @@ public static partial class InputPaths
     }
 
     /// <summary>"major:minor:inode" of the file <paramref name="path"/> names (links followed); null when statx cannot tell.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private static string? DeviceAndInode(string path) =>
         Libc.Stat(path, Libc.StatxIno) is { } s && (s.Mask & Libc.StatxIno) != 0 ? $"{s.DevMajor}:{s.DevMinor}:{s.Inode}" : null;
 
