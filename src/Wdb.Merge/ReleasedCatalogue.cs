@@ -175,6 +175,7 @@ internal static class CatalogueFiles
                 Path = file.Path, Format = file.Format.Name(), Bytes = file.Bytes, Checksum = file.Checksum,
                 RowsRead = file.RowsRead, RowsRejected = file.Rejects.Count,
             });
+            if (file.RepeatedHeadersSaid() is string repeated) said?.Invoke($"{option} {repeated}");
             if (file.Rejects.Count > 0)
                 said?.Invoke($"{option} {file.Path}: {file.Rejects.Count:N0} of {file.RowsRead:N0} rows left out ({leftOut}), the first: {file.Rejects[0]}");
         }

@@ -429,13 +429,15 @@ public static class Associations
 
         /// <summary>
         /// Each file's bad rows said, a line a file (they are left out, not fatal), with the first's file:line:column and
-        /// reason as the merge's rejects.csv gives them; the first fatal error, or null.
+        /// reason as the merge's rejects.csv gives them, and IPAC headers repeated among its rows (tables joined with cat,
+        /// their rows read under the first header's columns), as the merge warns of them; the first fatal error, or null.
         /// </summary>
         private static string? Checked(IReadOnlyList<FileReadResult> files, Action<string>? leftOut)
         {
             foreach (var read in files)
             {
                 if (read.Error is not null) return read.Error.ToString();
+                if (read.RepeatedHeadersSaid() is string repeated) leftOut?.Invoke(repeated);
                 if (read.Rejects.Count > 0)
                     leftOut?.Invoke($"{read.Path}: {read.Rejects.Count:N0} of {read.RowsRead:N0} rows left out, the first: {read.Rejects[0]}");
             }

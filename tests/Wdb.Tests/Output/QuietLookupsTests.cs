@@ -61,4 +61,27 @@ public sealed class QuietLookupsTests : IDisposable
         Assert.Equal(loud.Stdout, quiet.Stdout);
         Assert.Contains(list, quiet.Stdout);   // the good rows' table, the group on the first target in it
     }
+
+    /// <summary>Two IPAC tables of positions joined with `cat`: the second's header among the rows (lines 5-6).</summary>
+    private string JoinedTables(string dir)
+    {
+        using var reader = OutputReader.Open(dir);
+        var g = reader.Groups().First();
+        string table = string.Create(CultureInfo.InvariantCulture,
+            $"|name |ra                   |dec                  |\n|char |double               |double               |\n" +
+            $" on    {g.RaW,-21:F9} {g.DecW,-21:F9}\n empty 100.000000000         40.000000000         \n");
+        return _s.Write("joined.tbl", table + table);
+    }
+
+    [Theory]
+    [MemberData(nameof(LookUps))]
+    public void A_look_up_says_it_read_tables_joined_with_cat_as_one_as_the_merge_does(string[] command)
+    {
+        string dir = Merged(), list = JoinedTables(dir);
+        string[] args = [.. command.Select(a => a == "DIR" ? dir : a == "LIST" ? list : a)];
+        var run = WdbProcess.Run([.. args, "--quiet"]);
+        Assert.True(run.Exit == 0, run.Stderr);
+        Assert.Equal($"wdb {command[0]}: {list}: 1 more IPAC header among the rows, the first on line 5, the same as the header on line 1 " +
+                     "(tables joined with cat): skipped, and their rows read as the first table's", run.Stderr.TrimEnd());
+    }
 }

@@ -533,4 +533,18 @@ public sealed class NotInCatalogueTests : IDisposable
         var leftOut = LeftOut(outDir);
         Assert.All(Enumerable.Range(0, sky.Count).Where(i => i % 5 == 0), i => Assert.Contains((0, i + 1L), leftOut));   // no header: row i on line i + 1
     }
+
+    [Fact]
+    public void A_catalogue_of_ipac_tables_joined_with_cat_is_warned_of_as_an_input_is()
+    {
+        var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false, duplicates: false);
+        var rows = ReadAll(inputs);
+        string table = "|ra                   |dec                  |\n|double               |double               |\n" +
+                       string.Create(System.Globalization.CultureInfo.InvariantCulture, $" {rows.Ra[0],-21:F9} {rows.Dec[0],-21:F9}\n");
+        string psc = _s.Write("joined-psc.tbl", table + table);
+        string outDir = _s.PathOf("out-joined");
+        Assert.Null(MergeJob.Run(Options(inputs, outDir, new FilterOptions(NotIn: new NotInCatalogues([psc], AnyScan: true)))).Error);
+        var warning = Assert.Single(Summary(outDir).GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("IPAC header"));
+        Assert.StartsWith($"--not-in {psc}: 1 more IPAC header among the rows, the first on line 4", warning.GetString());
+    }
 }
