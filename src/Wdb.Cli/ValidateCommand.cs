@@ -45,6 +45,11 @@ internal static class ValidateCommand
                 Console.Error.WriteLine($"wdb validate: {problem}");
                 return InputErrorExit;
             }
+            if (p.GetValue(rejects) is string rejectsTo && RejectsOverInput(rejectsTo, files) is string over)
+            {
+                Console.Error.WriteLine($"wdb validate: {over}");
+                return InputErrorExit;
+            }
             bool asJson = p.GetValue(json);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             // The text report comes file by file, as each file's turn comes: hundreds of IRSA files take a while.
@@ -53,10 +58,9 @@ internal static class ValidateCommand
             double seconds = clock.Elapsed.TotalSeconds;
             if (p.GetValue(rejects) is string rejectsPath)
             {
-                try { InputCheck.WriteRejects(rejectsPath, results.SelectMany(r => r.Read.Rejects)); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                if (InputCheck.WriteRejects(rejectsPath, results.SelectMany(r => r.Read.Rejects)) is OutputError error)
                 {
-                    Console.Error.WriteLine($"wdb validate: {rejectsPath}: {e.Message}");
+                    Console.Error.WriteLine($"wdb validate: {error}");
                     return InputErrorExit;
                 }
             }
@@ -66,6 +70,19 @@ internal static class ValidateCommand
                  : results.Any(r => r.Read.Rejects.Count > 0) ? RowsRejectedExit : 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// Why <paramref name="rejectsPath"/> may not be written: it is one of the <paramref name="inputs"/> (also through
+    /// another path or a link), which its rejects would replace, the table being checked lost. Null when it is none.
+    /// </summary>
+    private static string? RejectsOverInput(string rejectsPath, IReadOnlyList<string> inputs)
+    {
+        if (!File.Exists(rejectsPath)) return null;
+        for (int i = 0; i < inputs.Count; i++)
+            if (inputs[i] != InputPaths.StandardInput && File.Exists(inputs[i]) && InputPaths.SameFile(inputs[i], rejectsPath))
+                return $"--rejects {rejectsPath} is the input {inputs[i]} (argument {i + 1}): its rejects would replace it; choose another --rejects";
+        return null;
     }
 
     private static void WriteFile(InputCheckResult result, int listed)

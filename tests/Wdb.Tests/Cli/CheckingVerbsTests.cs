@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Wdb.Tests.Cli;
+
+/// <summary>
+/// The verbs an astronomer runs around a merge, as one: `wdb validate --rejects`, `wdb gen`, `wdb evaluate` and
+/// `wdb check-device`; what they leave on disk when they fail or are stopped, and how they say so.
+/// </summary>
+public sealed class CheckingVerbsTests : IDisposable
+{
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    private string BadTable()
+    {
+        string path = _s.PathOf("bad.csv");
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "40", "--seed", "3", "--out", path).Exit);
+        var lines = File.ReadAllLines(path);
+        lines[3] = "1,2,3";   // a short row: one reject
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    [Fact]
+    public void Validate_refuses_a_rejects_file_that_is_its_input_and_leaves_the_input_as_it_was()
+    {
+        string input = BadTable(), link = _s.PathOf("also-bad.csv");
+        byte[] before = File.ReadAllBytes(input);
+        File.CreateSymbolicLink(link, input);
+        foreach (string rejects in new[] { input, link })
+        {
+            var (exit, stdout, stderr) = WdbProcess.Run("validate", input, "--rejects", rejects);
+            Assert.Equal(2, exit);
+            Assert.Equal($"wdb validate: --rejects {rejects} is the input {input} (argument 1): its rejects would replace it; choose another --rejects",
+                stderr.TrimEnd('\n'));
+            Assert.Equal("", stdout);   // refused before anything is read
+            Assert.Equal(before, File.ReadAllBytes(input));
+        }
+    }
+
+    [Fact]
+    public void Validate_writes_its_rejects_through_a_link_and_into_a_fifo_and_names_the_path_it_could_not_write()
+    {
+        string input = BadTable();
+        string expected = _s.PathOf("expected.csv");
+        Assert.Equal(1, WdbProcess.Run("validate", input, "--rejects", expected).Exit);
+        Assert.Contains(",wrong_column_count,", File.ReadAllText(expected));
+
+        string target = _s.PathOf("target.csv"), link = _s.PathOf("latest.csv");
+        File.CreateSymbolicLink(link, target);
+        Assert.Equal(1, WdbProcess.Run("validate", input, "--rejects", link).Exit);
+        Assert.NotNull(new FileInfo(link).LinkTarget);   // still a link, its file written
+        Assert.Equal(File.ReadAllBytes(expected), File.ReadAllBytes(target));
+
+        string missing = Path.Combine(_s.PathOf("no-such-dir"), "rejects.csv");
+        var (exit, _, stderr) = WdbProcess.Run("validate", input, "--rejects", missing);
+        Assert.Equal(2, exit);
+        Assert.StartsWith($"wdb validate: cannot write '{missing}': ", stderr);
+        Assert.DoesNotContain(".tmp", stderr);   // the path given, not a temporary one beside it
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+
+        if (!OperatingSystem.IsLinux()) return;   // mkfifo
+        string fifo = _s.PathOf("rejects.fifo");
+        using (var mk = Process.Start("mkfifo", [fifo])) mk.WaitForExit();
+        var reading = Task.Run(() => File.ReadAllBytes(fifo));
+        Assert.Equal(1, WdbProcess.Run("validate", input, "--rejects", fifo).Exit);
+        Assert.True(reading.Wait(TimeSpan.FromSeconds(30)), "nothing was written into the FIFO");
+        Assert.Equal(File.ReadAllBytes(expected), reading.Result);
+        Assert.False(IsPlainFile(fifo), "the FIFO was replaced by a file");
+    }
+
+    private static bool IsPlainFile(string path)
+    {
+        using var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%F", path]) { RedirectStandardOutput = true })!;
+        string type = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return type.StartsWith("regular", StringComparison.Ordinal);
+    }
+
+    private static void Signal(Process p, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", p.Id.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+}
