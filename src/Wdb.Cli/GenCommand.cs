@@ -29,9 +29,8 @@ internal static class GenCommand
                 Console.Error.WriteLine($"wdb gen: --set must be in [0, {GeneratorOptions.MostSets:N0}], got {options.Set:N0}");
                 return 2;
             }
+            // The writer makes --out's directory once the extension is known good: an error leaves no new directory.
             string path = p.GetValue(output)!;
-            string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-            if (dir is not null) Directory.CreateDirectory(dir);
             long rows;
             try
             {

@@ -65,10 +65,12 @@ public static class TableTextWriter
     {
         var fmt = FormatOf(path) ?? throw new ArgumentException(
             $"unknown table extension in '{path}' (use .csv, .tbl, .bulk, .psv or .txt, optionally .gz)", nameof(path));
-        string full = Path.GetFullPath(path);
+        string full = AtomicFile.ThroughLinks(Path.GetFullPath(path));
         string dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
         string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        // A stop (Ctrl-C, a time limit) removes it: minutes of a 10 M-row set are a large file to leave half-written.
+        TemporaryPaths.Add(tmp);
         try
         {
             using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -92,12 +94,18 @@ public static class TableTextWriter
                 if (fmt.Gzip) stream.Dispose();
                 file.Flush(flushToDisk: false);
             }
-            File.Move(tmp, full, overwrite: true);
+            // Not once a stop has begun: it is deleting the temporary file, and the target would be a half-written one.
+            TemporaryPaths.Atomically(() => File.Move(tmp, full, overwrite: true));
         }
-        catch
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e.Message.Contains(tmp, StringComparison.Ordinal))
         {
-            try { File.Delete(tmp); } catch (IOException) { }
-            throw;
+            // The system names the path it was given, the temporary one: the user named the target.
+            throw new IOException(e.Message.Replace(tmp, full), e);
+        }
+        finally
+        {
+            try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
+            TemporaryPaths.Remove(tmp);
         }
     }
 

@@ -79,6 +79,52 @@ public sealed class CheckingVerbsTests : IDisposable
         return type.StartsWith("regular", StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Gen_that_cannot_write_says_so_in_one_line_and_makes_nothing()
+    {
+        string file = _s.Write("a-file", "not a directory\n");
+        var (exit, _, stderr) = WdbProcess.Run("gen", "survey", "--sources", "10", "--out", Path.Combine(file, "x.csv"));
+        Assert.Equal(3, exit);
+        Assert.StartsWith($"wdb gen: cannot write {Path.Combine(file, "x.csv")}: ", stderr);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));   // no stack trace
+
+        // Refused for its extension: the directory it named is not made.
+        string unknown = Path.Combine(_s.PathOf("new-dir"), "x.dat");
+        Assert.Equal(2, WdbProcess.Run("gen", "survey", "--sources", "10", "--out", unknown).Exit);
+        Assert.False(Directory.Exists(_s.PathOf("new-dir")));
+    }
+
+    [Fact]
+    public void Gen_writes_through_a_link()
+    {
+        string target = _s.PathOf("runs-7.csv"), link = _s.PathOf("latest.csv");
+        File.WriteAllText(target, "old\n");
+        File.CreateSymbolicLink(link, target);
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "10", "--out", link).Exit);
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+        Assert.StartsWith("cntr,scan_key,ra,dec", File.ReadAllText(target));
+        Assert.Equal(new[] { link, target }.Order(), Directory.GetFiles(_s.Dir).Order());   // no temporary left
+    }
+
+    [Fact]
+    public void Gen_stopped_by_a_signal_leaves_no_partial_file()
+    {
+        if (OperatingSystem.IsWindows()) return;   // kill -INT: POSIX signals
+        string dir = Directory.CreateDirectory(_s.PathOf("gen")).FullName;
+        // Several seconds of writing here: the signal comes while the temporary file grows.
+        using var p = WdbProcess.Start("gen", "survey", "--sources", "3000000", "--out", Path.Combine(dir, "big.csv"));
+        var watch = Stopwatch.StartNew();
+        while (!p.HasExited && watch.ElapsedMilliseconds < 60_000
+               && !Directory.GetFiles(dir).Any(f => new FileInfo(f).Length > 0)) Thread.Sleep(5);
+        Assert.False(p.HasExited, "gen ended before it could be signalled");
+        Signal(p, "INT");
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}: {err}");
+        Assert.Contains("its temporary files were removed", err);
+        Assert.Empty(Directory.GetFileSystemEntries(dir));
+    }
+
     private static void Signal(Process p, string signal)
     {
         using var kill = Process.Start("kill", [$"-{signal}", p.Id.ToString(CultureInfo.InvariantCulture)]);
