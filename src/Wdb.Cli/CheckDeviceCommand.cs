@@ -27,6 +27,12 @@ internal static class CheckDeviceCommand
                 Console.Error.WriteLine($"wdb check-device: --scale must be in [1, {MostScale:N0}], got {p.GetValue(scale):N0}");
                 return 2;
             }
+            // As merge says it: a negative count was taken as "all cores" and the check ran on them, the typo unsaid.
+            if (p.GetValue(threads) < 0)
+            {
+                Console.Error.WriteLine($"wdb check-device: --threads must be 0 (all cores) or positive, got {p.GetValue(threads):N0}");
+                return 2;
+            }
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             var (engine, error) = LinkDevices.Create(p.GetValue(device)!, p.GetValue(threads));
             double makeSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;

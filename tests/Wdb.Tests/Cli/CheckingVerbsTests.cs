@@ -125,6 +125,47 @@ public sealed class CheckingVerbsTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(dir));
     }
 
+    [Fact]
+    public void Evaluate_stopped_by_a_signal_removes_its_generated_data()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string tmp = Directory.CreateDirectory(_s.PathOf("tmp")).FullName;
+        using var p = WdbProcess.StartWith(new Dictionary<string, string> { ["TMPDIR"] = tmp },
+            "evaluate", "caltile", "--sources", "3000", "--scans", "600", "--device", "cpu");
+        var watch = Stopwatch.StartNew();
+        while (!p.HasExited && watch.ElapsedMilliseconds < 60_000
+               && !Directory.GetFiles(tmp, "*", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0)) Thread.Sleep(5);
+        Assert.False(p.HasExited, "evaluate ended before it could be signalled");
+        Signal(p, "INT");
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}: {err}");
+        Assert.Empty(Directory.GetFileSystemEntries(tmp));
+    }
+
+    [Fact]
+    public void Evaluate_with_an_unusable_TMPDIR_says_so_in_one_line()
+    {
+        string notDir = _s.Write("tmp-is-a-file", "x\n");
+        using var p = WdbProcess.StartWith(new Dictionary<string, string> { ["TMPDIR"] = notDir }, "evaluate", "survey", "--sources", "10");
+        string stdout = p.StandardOutput.ReadToEnd(), err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(3, p.ExitCode);
+        Assert.StartsWith("wdb evaluate: cannot write the generated data under ", err);
+        Assert.Contains("(TMPDIR)", err);
+        Assert.Single(err.TrimEnd('\n').Split('\n'));
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
+    public void Check_device_refuses_a_negative_thread_count()
+    {
+        var (exit, stdout, stderr) = WdbProcess.Run("check-device", "--device", "cpu", "--threads", "-1");
+        Assert.Equal(2, exit);
+        Assert.Equal("wdb check-device: --threads must be 0 (all cores) or positive, got -1", stderr.TrimEnd('\n'));
+        Assert.Equal("", stdout);
+    }
+
     private static void Signal(Process p, string signal)
     {
         using var kill = Process.Start("kill", [$"-{signal}", p.Id.ToString(CultureInfo.InvariantCulture)]);
