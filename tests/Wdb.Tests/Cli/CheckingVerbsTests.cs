@@ -95,6 +95,21 @@ public sealed class CheckingVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Scans_given_for_a_survey_are_refused_not_dropped()
+    {
+        string path = _s.PathOf("survey.csv");
+        foreach (string verb in new[] { "gen", "evaluate" })
+        {
+            string[] args = verb == "gen" ? ["gen", "survey", "--sources", "10", "--scans", "5", "--out", path] : ["evaluate", "survey", "--sources", "10", "--scans", "5"];
+            var (exit, stdout, stderr) = WdbProcess.Run(args);
+            Assert.Equal(2, exit);
+            Assert.Equal($"wdb {verb}: --scans is for caltile (the tile's scans); a survey's scans follow from --sources", stderr.TrimEnd('\n'));
+            Assert.Equal("", stdout);
+        }
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
     public void Gen_writes_through_a_link()
     {
         string target = _s.PathOf("runs-7.csv"), link = _s.PathOf("latest.csv");
