@@ -45,6 +45,13 @@ internal static class ValidateCommand
                 Console.Error.WriteLine($"wdb validate: {problem}");
                 return InputErrorExit;
             }
+            // Every other file is still read and reported; a merge option (`--out m`, the verb changed) is a misreading of
+            // the command line, said before hours of reading.
+            if (files.FirstOrDefault(f => f != InputPaths.StandardInput && f.StartsWith('-') && !File.Exists(f)) is string option)
+            {
+                Console.Error.WriteLine($"wdb validate: {option}: {InputPaths.NoSuchFile(option)}");
+                return InputErrorExit;
+            }
             if (p.GetValue(rejects) is string rejectsTo && RejectsOverInput(rejectsTo, files) is string over)
             {
                 Console.Error.WriteLine($"wdb validate: {over}");

@@ -41,6 +41,22 @@ public sealed class CheckingVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Validate_says_a_missing_file_as_merge_does_and_a_merge_option_before_reading()
+    {
+        string good = BadTable(), missing = _s.PathOf("typo.csv");
+        var (exit, stdout, _) = WdbProcess.Run("validate", missing, good);
+        Assert.Equal(2, exit);
+        Assert.Contains($"{missing}: error: cannot open: no such file\n", stdout);   // not the runtime's words and full path
+        Assert.Contains($"{good}: csv, ", stdout);   // the others still read and reported
+
+        // `wdb merge ... --out m` with the verb changed: --out is no option of validate, said before any file is read.
+        (exit, stdout, var stderr) = WdbProcess.Run("validate", good, "--out", _s.PathOf("m"));
+        Assert.Equal(2, exit);
+        Assert.Equal("wdb validate: --out: cannot open: no such file (nor an option of this command: see --help)", stderr.TrimEnd('\n'));
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
     public void Validate_writes_its_rejects_through_a_link_and_into_a_fifo_and_names_the_path_it_could_not_write()
     {
         string input = BadTable();
