@@ -109,6 +109,8 @@ internal static class ValidateCommand
             read.Path, format, read.RowsRead, read.RowsAccepted, read.Rejects.Count, read.TextBytes / 1e6, stored, seconds,
             seconds > 0 ? read.TextBytes / 1e6 / seconds : 0, read.Checksum));
         if (read.RepeatedHeadersSaid() is string repeated) Console.WriteLine($"  note: {repeated}");
+        // Merge warns of it; a check before a long merge is where a failed download or pipe should show.
+        if (read.RowsRead == 0) Console.WriteLine("  note: no rows (empty, blank lines or a header alone): it would add nothing to a merge");
         if (read.Rejects.Count == 0) return;
         Console.WriteLine("  rejected: " + string.Join(", ", ByReason(read).Select(kv => $"{kv.Key} {kv.Value:N0}")));
         foreach (var r in read.Rejects.Take(listed)) Console.WriteLine($"  {r}");

@@ -57,6 +57,21 @@ public sealed class CheckingVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Validate_notes_a_file_with_no_rows_as_merge_warns_of_it()
+    {
+        string header = _s.Write("header.csv", "cntr,scan_key,ra,dec\n"), empty = _s.Write("empty.bulk", "");
+        var (exit, stdout, _) = WdbProcess.Run("validate", header, empty);
+        Assert.Equal(0, exit);   // readable: a header alone may be right
+        string note = "  note: no rows (empty, blank lines or a header alone): it would add nothing to a merge";
+        var lines = stdout.Split('\n');
+        Assert.StartsWith($"{header}: csv, 0 rows", lines[0]);
+        Assert.Equal(note, lines[1]);
+        Assert.StartsWith($"{empty}: bulk, 0 rows", lines[2]);
+        Assert.Equal(note, lines[3]);
+        Assert.DoesNotContain("note:", WdbProcess.Run("validate", BadTable()).Stdout);
+    }
+
+    [Fact]
     public void Validate_writes_its_rejects_through_a_link_and_into_a_fifo_and_names_the_path_it_could_not_write()
     {
         string input = BadTable();
