@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Wdb.Merge;
+using Wdb.Merge.Link;
 
 namespace Wdb.Cli;
 
@@ -37,6 +38,9 @@ internal static class CheckDeviceCommand
             var (engine, error) = LinkDevices.Create(p.GetValue(device)!, p.GetValue(threads));
             double makeSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
             if (engine is null) { Console.Error.WriteLine($"wdb check-device: {error}"); return 2; }
+            // Its PASS would otherwise read as a GPU checked, on a machine whose driver did not load (a GPU job's node).
+            if (p.GetValue(device) == "auto" && engine is CpuLinkEngine)
+                Console.Error.WriteLine("wdb check-device: auto found no CUDA GPU, so the CPU engine is compared with itself; --device cuda, opencl or ilgpu-cpu checks a device");
             using (engine)
             {
                 var c = CultureInfo.InvariantCulture;

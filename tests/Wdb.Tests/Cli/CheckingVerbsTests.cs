@@ -212,6 +212,19 @@ public sealed class CheckingVerbsTests : IDisposable
         Assert.Equal("", stdout);
     }
 
+    [Fact]
+    public void Check_device_on_auto_without_a_gpu_says_it_compared_the_cpu_with_itself()
+    {
+        var (exit, stdout, stderr) = WdbProcess.Run("check-device");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("PASS", stdout);
+        const string note = "wdb check-device: auto found no CUDA GPU, so the CPU engine is compared with itself; --device cuda, opencl or ilgpu-cpu checks a device";
+        // A machine with CUDA checks its GPU on auto, and says nothing of the kind.
+        if (stdout.StartsWith("device: cpu", StringComparison.Ordinal)) Assert.Equal(note, stderr.TrimEnd('\n'));
+        else Assert.DoesNotContain(note, stderr);
+        Assert.DoesNotContain(note, WdbProcess.Run("check-device", "--device", "cpu").Stderr);   // asked for: nothing to say
+    }
+
     private static void Signal(Process p, string signal)
     {
         using var kill = Process.Start("kill", [$"-{signal}", p.Id.ToString(CultureInfo.InvariantCulture)]);
