@@ -9,7 +9,7 @@ internal static class GenCommand
     public static Command Create()
     {
         var generator = new GeneratorArguments();
-        var output = new Option<string>("--out") { Description = "Output file; format from the extension: .csv, .tbl (IPAC), .bulk/.psv (IRSA bulk, profile 'wdb'), optionally .gz", Required = true };
+        var output = new Option<string>("--out") { Description = "Output file; format from the extension: .csv, .tbl or .ipac (IPAC), .bulk/.psv (IRSA bulk, profile 'wdb'), optionally .gz", Required = true };
         var set = new Option<int>("--set")
         {
             Description = $"Number of this set, 0-{GeneratorOptions.MostSets} [default: 0]: sets with different numbers have disjoint cntr, scan_key and truth ids, " +

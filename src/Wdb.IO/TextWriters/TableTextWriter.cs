@@ -16,7 +16,7 @@ public enum TableTextFormat
 
 /// <summary>
 /// Writes extraction blocks as text tables, atomically (a temporary file beside the target,
-/// renamed over it when complete). Format by extension: `.csv`, `.tbl` (IPAC), `.bulk`,
+/// renamed over it when complete). Format by extension: `.csv`, `.tbl` or `.ipac` (IPAC), `.bulk`,
 /// `.psv`, `.txt` (bulk); any of them may end in `.gz` for gzip. Columns, in this order,
 /// are the `wdb` bulk profile (<see cref="WdbColumns"/>); CSV and IPAC add the synthetic
 /// truth columns (<see cref="TruthColumns"/>) when a <see cref="SyntheticTruth"/> is given.
@@ -46,7 +46,8 @@ public static class TableTextWriter
         return ext switch
         {
             ".csv" => (TableTextFormat.Csv, gz),
-            ".tbl" => (TableTextFormat.Ipac, gz),
+            // .ipac too: the readers take it as IPAC, and a table gen wrote under the input's own name was refused.
+            ".tbl" or ".ipac" => (TableTextFormat.Ipac, gz),
             ".bulk" or ".psv" or ".txt" => (TableTextFormat.Bulk, gz),
             _ => null,
         };
@@ -64,7 +65,7 @@ public static class TableTextWriter
     public static void Write(IEnumerable<(ExtractionBlock Block, SyntheticTruth? Truth)> chunks, string path)
     {
         var fmt = FormatOf(path) ?? throw new ArgumentException(
-            $"unknown table extension in '{path}' (use .csv, .tbl, .bulk, .psv or .txt, optionally .gz)", nameof(path));
+            $"unknown table extension in '{path}' (use .csv, .tbl, .ipac, .bulk, .psv or .txt, optionally .gz)", nameof(path));
         string full = AtomicFile.ThroughLinks(Path.GetFullPath(path));
         string dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);

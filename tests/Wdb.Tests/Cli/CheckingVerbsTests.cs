@@ -141,6 +141,19 @@ public sealed class CheckingVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Gen_writes_an_ipac_table_under_ipac_as_the_readers_take_it()
+    {
+        string tbl = _s.PathOf("a.tbl"), ipac = _s.PathOf("a.ipac"), gz = _s.PathOf("a.ipac.gz");
+        foreach (string path in new[] { tbl, ipac, gz })
+            Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "20", "--seed", "2", "--out", path).Exit);
+        Assert.Equal(File.ReadAllBytes(tbl), File.ReadAllBytes(ipac));
+        var (exit, stdout, stderr) = WdbProcess.Run("validate", ipac, gz);
+        Assert.True(exit == 0, stdout + stderr);
+        Assert.StartsWith($"{ipac}: ipac, ", stdout);
+        Assert.Contains($"{gz}: ipac, ", stdout);
+    }
+
+    [Fact]
     public void Gen_writes_through_a_link()
     {
         string target = _s.PathOf("runs-7.csv"), link = _s.PathOf("latest.csv");
