@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Wdb.Merge;
+using Wdb.Merge.Link;
 
 namespace Wdb.Cli;
 
@@ -27,10 +28,19 @@ internal static class CheckDeviceCommand
                 Console.Error.WriteLine($"wdb check-device: --scale must be in [1, {MostScale:N0}], got {p.GetValue(scale):N0}");
                 return 2;
             }
+            // As merge says it: a negative count was taken as "all cores" and the check ran on them, the typo unsaid.
+            if (p.GetValue(threads) < 0)
+            {
+                Console.Error.WriteLine($"wdb check-device: --threads must be 0 (all cores) or positive, got {p.GetValue(threads):N0}");
+                return 2;
+            }
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             var (engine, error) = LinkDevices.Create(p.GetValue(device)!, p.GetValue(threads));
             double makeSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
             if (engine is null) { Console.Error.WriteLine($"wdb check-device: {error}"); return 2; }
+            // Its PASS would otherwise read as a GPU checked, on a machine whose driver did not load (a GPU job's node).
+            if (p.GetValue(device) == "auto" && engine is CpuLinkEngine)
+                Console.Error.WriteLine("wdb check-device: auto found no CUDA GPU, so the CPU engine is compared with itself; --device cuda, opencl or ilgpu-cpu checks a device");
             using (engine)
             {
                 var c = CultureInfo.InvariantCulture;

@@ -28,9 +28,11 @@ internal static class EvaluateCommand
             if (GeneratorArguments.Problem(options) is string bad) { Console.Error.WriteLine($"wdb evaluate: {bad}"); return 2; }
             var skyKind = options.Kind;
             string dir = Path.Combine(Path.GetTempPath(), "wdb-evaluate-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(dir);
+            // A stop (Ctrl-C) removes it: the generated input of a large tile is hundreds of MB under TMPDIR.
+            TemporaryPaths.Add(dir);
             try
             {
+                Directory.CreateDirectory(dir);
                 ExtractionBlock block; SyntheticTruth truth;
                 try { (block, truth) = SyntheticSky.GenerateWithTruth(options); }
                 catch (ArgumentException e) { Console.Error.WriteLine($"wdb evaluate: {GeneratorArguments.Said(e)}"); return 2; }
@@ -48,9 +50,16 @@ internal static class EvaluateCommand
                     r.MoversWithin3Sigma, r.MoversFitted, r.MoverFraction, r.Movers, r.StetsonAuc, r.Variables, r.Constants));
                 return 0;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // TMPDIR unwritable or full: the environment's, one line, as merge says it.
+                Console.Error.WriteLine($"wdb evaluate: cannot write the generated data under {Path.GetTempPath()} (TMPDIR): {OutputError.ReasonOf(e)}");
+                return 3;
+            }
             finally
             {
                 try { DirectoryTree.Delete(dir); } catch (IOException) { }
+                TemporaryPaths.Remove(dir);
             }
         });
         return cmd;

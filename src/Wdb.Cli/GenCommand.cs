@@ -9,7 +9,7 @@ internal static class GenCommand
     public static Command Create()
     {
         var generator = new GeneratorArguments();
-        var output = new Option<string>("--out") { Description = "Output file; format from the extension: .csv, .tbl (IPAC), .bulk/.psv (IRSA bulk, profile 'wdb'), optionally .gz", Required = true };
+        var output = new Option<string>("--out") { Description = "Output file; format from the extension: .csv, .tbl or .ipac (IPAC), .bulk/.psv (IRSA bulk, profile 'wdb'), optionally .gz", Required = true };
         var set = new Option<int>("--set")
         {
             Description = $"Number of this set, 0-{GeneratorOptions.MostSets} [default: 0]: sets with different numbers have disjoint cntr, scan_key and truth ids, " +
@@ -29,9 +29,8 @@ internal static class GenCommand
                 Console.Error.WriteLine($"wdb gen: --set must be in [0, {GeneratorOptions.MostSets:N0}], got {options.Set:N0}");
                 return 2;
             }
+            // The writer makes --out's directory once the extension is known good: an error leaves no new directory.
             string path = p.GetValue(output)!;
-            string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-            if (dir is not null) Directory.CreateDirectory(dir);
             long rows;
             try
             {

@@ -31,6 +31,8 @@ internal sealed class GeneratorArguments
     public static string? Problem(GeneratorOptions o)
     {
         if (o.Sources < 1 || o.Sources > MostSources) return $"--sources must be in [1, {MostSources:N0}], got {o.Sources:N0}";
+        // A survey's scans follow from its sources and sky area: --scans was dropped unsaid, as if it had been used.
+        if (o.Kind == SkyKind.Survey && o.Scans is not null) return "--scans is for caltile (the tile's scans); a survey's scans follow from --sources";
         if (o.Scans is int s && (s < 1 || s > MostScans)) return $"--scans must be in [1, {MostScans:N0}], got {s:N0}";
         if (o.Kind == SkyKind.CalTile && (long)o.Sources * (o.Scans ?? 600) > MostTileRows)
             return $"--sources x --scans must be at most {MostTileRows:N0} (a tile's extractions), got {(long)o.Sources * (o.Scans ?? 600):N0}";

@@ -45,6 +45,18 @@ internal static class ValidateCommand
                 Console.Error.WriteLine($"wdb validate: {problem}");
                 return InputErrorExit;
             }
+            // Every other file is still read and reported; a merge option (`--out m`, the verb changed) is a misreading of
+            // the command line, said before hours of reading.
+            if (files.FirstOrDefault(f => f != InputPaths.StandardInput && f.StartsWith('-') && !File.Exists(f)) is string option)
+            {
+                Console.Error.WriteLine($"wdb validate: {option}: {InputPaths.NoSuchFile(option)}");
+                return InputErrorExit;
+            }
+            if (p.GetValue(rejects) is string rejectsTo && RejectsOverInput(rejectsTo, files) is string over)
+            {
+                Console.Error.WriteLine($"wdb validate: {over}");
+                return InputErrorExit;
+            }
             bool asJson = p.GetValue(json);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             // The text report comes file by file, as each file's turn comes: hundreds of IRSA files take a while.
@@ -53,10 +65,9 @@ internal static class ValidateCommand
             double seconds = clock.Elapsed.TotalSeconds;
             if (p.GetValue(rejects) is string rejectsPath)
             {
-                try { InputCheck.WriteRejects(rejectsPath, results.SelectMany(r => r.Read.Rejects)); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                if (InputCheck.WriteRejects(rejectsPath, results.SelectMany(r => r.Read.Rejects)) is OutputError error)
                 {
-                    Console.Error.WriteLine($"wdb validate: {rejectsPath}: {e.Message}");
+                    Console.Error.WriteLine($"wdb validate: {error}");
                     return InputErrorExit;
                 }
             }
@@ -66,6 +77,19 @@ internal static class ValidateCommand
                  : results.Any(r => r.Read.Rejects.Count > 0) ? RowsRejectedExit : 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// Why <paramref name="rejectsPath"/> may not be written: it is one of the <paramref name="inputs"/> (also through
+    /// another path or a link), which its rejects would replace, the table being checked lost. Null when it is none.
+    /// </summary>
+    private static string? RejectsOverInput(string rejectsPath, IReadOnlyList<string> inputs)
+    {
+        if (!File.Exists(rejectsPath)) return null;
+        for (int i = 0; i < inputs.Count; i++)
+            if (inputs[i] != InputPaths.StandardInput && File.Exists(inputs[i]) && InputPaths.SameFile(inputs[i], rejectsPath))
+                return $"--rejects {rejectsPath} is the input {inputs[i]} (argument {i + 1}): its rejects would replace it; choose another --rejects";
+        return null;
     }
 
     private static void WriteFile(InputCheckResult result, int listed)
@@ -85,6 +109,8 @@ internal static class ValidateCommand
             read.Path, format, read.RowsRead, read.RowsAccepted, read.Rejects.Count, read.TextBytes / 1e6, stored, seconds,
             seconds > 0 ? read.TextBytes / 1e6 / seconds : 0, read.Checksum));
         if (read.RepeatedHeadersSaid() is string repeated) Console.WriteLine($"  note: {repeated}");
+        // Merge warns of it; a check before a long merge is where a failed download or pipe should show.
+        if (read.RowsRead == 0) Console.WriteLine("  note: no rows (empty, blank lines or a header alone): it would add nothing to a merge");
         if (read.Rejects.Count == 0) return;
         Console.WriteLine("  rejected: " + string.Join(", ", ByReason(read).Select(kv => $"{kv.Key} {kv.Value:N0}")));
         foreach (var r in read.Rejects.Take(listed)) Console.WriteLine($"  {r}");

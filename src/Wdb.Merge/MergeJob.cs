@@ -148,7 +148,7 @@ public static class MergeJob
     {
         foreach (string path in inputs)
             if (path != InputPaths.StandardInput && !File.Exists(path))
-                return $"{path}: cannot open: no such file" + (path.StartsWith('-') ? $" (nor an option of this command: see --help)" : "");
+                return $"{path}: {InputPaths.NoSuchFile(path)}";
         return null;
     }
 

@@ -81,12 +81,17 @@ internal static class WdbProcess
         foreach (var a in args) yield return a;
     }
 
-    private static Process Start(bool redirectInput, string[] args)
+    /// <summary>Started with <paramref name="environment"/>'s variables set (TMPDIR, for a verb's own scratch).</summary>
+    public static Process StartWith(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Start(redirectInput: false, args, environment);
+
+    private static Process Start(bool redirectInput, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo
         {
             RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = redirectInput, UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         var command = Command(args).ToList();
         psi.FileName = command[0];
         foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);

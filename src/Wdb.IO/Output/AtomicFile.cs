@@ -20,12 +20,7 @@ public static partial class AtomicFile
         string full, tmp;
         try
         {
-            full = Path.GetFullPath(outFile);
-            // A link to a file (`latest.csv -> runs/7/groups.csv`) is written through, as the merge writes through a link
-            // to its output: the file it names is replaced beside itself and the link stays. A dangling link names where
-            // the file goes.
-            if (new FileInfo(full).LinkTarget is not null)
-                full = new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
+            full = ThroughLinks(Path.GetFullPath(outFile));
             tmp = full + ".tmp-" + AtomicDirectory.UniqueTag();
             TemporaryPaths.Add(tmp);
         }
@@ -79,6 +74,14 @@ public static partial class AtomicFile
             ? $"cannot write '{outPath}': '{named}' is a file, not a directory"
             : $"cannot write '{outPath}': its directory '{named}' does not exist: make it first, or choose another path");
     }
+
+    /// <summary>
+    /// The file a full path <paramref name="full"/> writes: a link to a file (`latest.csv -> runs/7/groups.csv`) is written
+    /// through, as the merge writes through a link to its output: the file it names is replaced beside itself and the link
+    /// stays. A dangling link names where the file goes.
+    /// </summary>
+    public static string ThroughLinks(string full) =>
+        new FileInfo(full).LinkTarget is not null ? new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full : full;
 
     /// <summary>
     /// Whether <paramref name="path"/> names a stream rather than a file: a descriptor (/dev/stdout, /dev/stderr, /dev/fd/N,

@@ -76,7 +76,9 @@ public static class ExtractionReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            result.Error ??= new InputError(path, 0, 0, $"cannot open: {e.Message}");
+            // As merge says it before reading: the runtime's words name the full path and differ by system.
+            result.Error ??= new InputError(path, 0, 0, e is FileNotFoundException or DirectoryNotFoundException
+                ? InputPaths.NoSuchFile(path) : $"cannot open: {OutputError.ReasonOf(e)}");
             return result;
         }
 

@@ -40,25 +40,10 @@ public static class InputCheck
     }
 
     /// <summary>
-    /// The rejects as the merge's rejects.csv (file,line,column,reason,cntr,detail), written under a
-    /// temporary name beside <paramref name="path"/> and renamed over it only when complete.
+    /// The rejects as the merge's rejects.csv (file,line,column,reason,cntr,detail), written whole or not at all as an
+    /// export is (<see cref="AtomicFile"/>): a link is written through, a FIFO or device (/dev/stdout) straight into,
+    /// and an error names the path given, not the temporary one. Null when written.
     /// </summary>
-    public static void WriteRejects(string path, IEnumerable<RejectRecord> rejects)
-    {
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                fs.Write(OutputWriter.RejectsCsv(rejects.ToList()));
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
+    public static OutputError? WriteRejects(string path, IEnumerable<RejectRecord> rejects) =>
+        AtomicFile.Write(path, "cannot write the rejects", fs => fs.Write(OutputWriter.RejectsCsv(rejects.ToList())));
 }

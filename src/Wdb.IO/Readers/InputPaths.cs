@@ -35,6 +35,13 @@ public static partial class InputPaths
         return stdin > 1 ? $"standard input ('-') is named {stdin} times: it can be read once" : null;
     }
 
+    /// <summary>
+    /// What is said of an input that is not there. An option the verb does not have (`--out` given to `wdb validate`)
+    /// arrives as an input path, so one that looks like an option is said to be none.
+    /// </summary>
+    public static string NoSuchFile(string path) =>
+        "cannot open: no such file" + (path.StartsWith('-') ? " (nor an option of this command: see --help)" : "");
+
     /// <summary>Whether two paths name one file (<see cref="FileIdentity"/>), however spelt.</summary>
     public static bool SameFile(string a, string b) => FileIdentity(a) == FileIdentity(b);
 

@@ -16,7 +16,7 @@ public enum TableTextFormat
 
 /// <summary>
 /// Writes extraction blocks as text tables, atomically (a temporary file beside the target,
-/// renamed over it when complete). Format by extension: `.csv`, `.tbl` (IPAC), `.bulk`,
+/// renamed over it when complete). Format by extension: `.csv`, `.tbl` or `.ipac` (IPAC), `.bulk`,
 /// `.psv`, `.txt` (bulk); any of them may end in `.gz` for gzip. Columns, in this order,
 /// are the `wdb` bulk profile (<see cref="WdbColumns"/>); CSV and IPAC add the synthetic
 /// truth columns (<see cref="TruthColumns"/>) when a <see cref="SyntheticTruth"/> is given.
@@ -46,7 +46,8 @@ public static class TableTextWriter
         return ext switch
         {
             ".csv" => (TableTextFormat.Csv, gz),
-            ".tbl" => (TableTextFormat.Ipac, gz),
+            // .ipac too: the readers take it as IPAC, and a table gen wrote under the input's own name was refused.
+            ".tbl" or ".ipac" => (TableTextFormat.Ipac, gz),
             ".bulk" or ".psv" or ".txt" => (TableTextFormat.Bulk, gz),
             _ => null,
         };
@@ -64,11 +65,13 @@ public static class TableTextWriter
     public static void Write(IEnumerable<(ExtractionBlock Block, SyntheticTruth? Truth)> chunks, string path)
     {
         var fmt = FormatOf(path) ?? throw new ArgumentException(
-            $"unknown table extension in '{path}' (use .csv, .tbl, .bulk, .psv or .txt, optionally .gz)", nameof(path));
-        string full = Path.GetFullPath(path);
+            $"unknown table extension in '{path}' (use .csv, .tbl, .ipac, .bulk, .psv or .txt, optionally .gz)", nameof(path));
+        string full = AtomicFile.ThroughLinks(Path.GetFullPath(path));
         string dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
         string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        // A stop (Ctrl-C, a time limit) removes it: minutes of a 10 M-row set are a large file to leave half-written.
+        TemporaryPaths.Add(tmp);
         try
         {
             using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -92,12 +95,18 @@ public static class TableTextWriter
                 if (fmt.Gzip) stream.Dispose();
                 file.Flush(flushToDisk: false);
             }
-            File.Move(tmp, full, overwrite: true);
+            // Not once a stop has begun: it is deleting the temporary file, and the target would be a half-written one.
+            TemporaryPaths.Atomically(() => File.Move(tmp, full, overwrite: true));
         }
-        catch
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e.Message.Contains(tmp, StringComparison.Ordinal))
         {
-            try { File.Delete(tmp); } catch (IOException) { }
-            throw;
+            // The system names the path it was given, the temporary one: the user named the target.
+            throw new IOException(e.Message.Replace(tmp, full), e);
+        }
+        finally
+        {
+            try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
+            TemporaryPaths.Remove(tmp);
         }
     }
 
