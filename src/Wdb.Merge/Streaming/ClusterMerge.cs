@@ -240,19 +240,9 @@ public static class ClusterMerge
     /// </summary>
     private static FileLock? TakeTask(string work, int task, out string? running)
     {
-        running = null;
         string path = TaskLockPath(work, task);
-        try
-        {
-            var held = FileLock.Take(path, exclusive: true, ProbePatience);
-            if (held is null) running = $"task {task} is already running (another run holds '{path}'): wait for it, or stop it first";
-            return held;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            running = $"task {task}: cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
-            return null;
-        }
+        return Take(path, exclusive: true, ProbePatience, $"task {task}", out running,
+            () => $"task {task} is already running (another run holds '{path}'): wait for it, or stop it first");
     }
 
     /// <summary>
@@ -261,21 +251,10 @@ public static class ClusterMerge
     /// </summary>
     private static FileLock? ShareWithTasks(string work, int task, out string? stitching)
     {
-        stitching = null;
         string path = StitchLockPath(work);
-        try
-        {
-            var held = FileLock.Take(path, exclusive: false, TimeSpan.Zero);
-            if (held is null)
-                stitching = $"task {task} cannot run while the stitch reads the tasks' outputs in '{work}' (it holds '{path}'): " +
-                            "wait for the stitch to end; run the task again then only if its zone must be merged again, and the stitch after it";
-            return held;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stitching = $"task {task}: cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
-            return null;
-        }
+        return Take(path, exclusive: false, TimeSpan.Zero, $"task {task}", out stitching,
+            () => $"task {task} cannot run while the stitch reads the tasks' outputs in '{work}' (it holds '{path}'): " +
+                  "wait for the stitch to end; run the task again then only if its zone must be merged again, and the stitch after it");
     }
 
     /// <summary>
@@ -284,17 +263,23 @@ public static class ClusterMerge
     /// </summary>
     private static FileLock? TakeStitch(string work, int tasks, out string? busy)
     {
-        busy = null;
         string path = StitchLockPath(work);
+        return Take(path, exclusive: true, TimeSpan.Zero, "the stitch", out busy, () => StitchRefusal(work, tasks, path));
+    }
+
+    /// <summary>A step's lock (<see cref="FileLock.Take"/>), or null and why: <paramref name="held"/>'s words while another holds it.</summary>
+    private static FileLock? Take(string path, bool exclusive, TimeSpan patience, string who, out string? why, Func<string> held)
+    {
+        why = null;
         try
         {
-            var held = FileLock.Take(path, exclusive: true, TimeSpan.Zero);
-            if (held is null) busy = StitchRefusal(work, tasks, path);
-            return held;
+            var taken = FileLock.Take(path, exclusive, patience);
+            if (taken is null) why = held();
+            return taken;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            busy = $"the stitch cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
+            why = $"{who} cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
             return null;
         }
     }
