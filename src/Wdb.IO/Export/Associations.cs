@@ -42,7 +42,7 @@ public static class Associations
             return new OutputError($"--radius must be in (0, {MostRadiusArcsec}] arcsec, got {radiusArcsec}");
         if (catalogues.Count == 0) return new OutputError("no external catalogue given");
         if (InputPaths.Problem(catalogues) is string inputProblem) return new OutputError(inputProblem);
-        if (ipac && ColumnMaps.IpacPathProblem(catalogues, "catalogue") is string blank) return new OutputError(blank);
+        if (ipac && ColumnMaps.IpacPathProblem(catalogues, "catalogue") is string problem) return new OutputError(problem);
         using var reader = OutputReader.TryOpen(dir, out var error);
         if (reader is null) return error;
         SkyCoverage? near;

@@ -153,7 +153,7 @@ public static class Queries
             return new OutputError($"--radius must be in (0, {MostConeArcsec}] arcsec, got {radiusArcsec}");
         if (limit < 0) return new OutputError($"--limit must be 0 (all) or positive, got {limit}");
         if (InputPaths.Problem(files) is string inputProblem) return new OutputError(inputProblem);
-        if (ipac && ColumnMaps.IpacPathProblem(files, "--targets") is string blank) return new OutputError(blank);
+        if (ipac && ColumnMaps.IpacPathProblem(files, "--targets") is string problem) return new OutputError(problem);
         using var reader = OutputReader.TryOpen(dir, out var error);
         if (reader is null) return error;
         var (targets, readError) = Associations.ExternalCatalogue.Read(files, radiusArcsec, leftOut ?? log);
@@ -221,11 +221,22 @@ internal static class ColumnMaps
             Width = paths.Select(p => p.Length).DefaultIfEmpty(0).Max(),
         })];
 
-    /// <summary>Why <paramref name="paths"/> cannot fill a file column of an IPAC table (a blank, which its fixed columns cannot hold); null when they can.</summary>
-    public static string? IpacPathProblem(IReadOnlyList<string> paths, string option) =>
-        paths.FirstOrDefault(p => p.Contains(' ')) is string blank
-            ? $"{option} '{blank}': an IPAC table cannot hold a path with a blank; --format csv, or a path without one"
-            : null;
+    /// <summary>Why <paramref name="paths"/> cannot fill a file column of an IPAC table; null when they can.</summary>
+    public static string? IpacPathProblem(IReadOnlyList<string> paths, string option)
+    {
+        foreach (string path in paths)
+            if (IpacPathProblem(path) is string why) return $"{option} '{path}': an IPAC table cannot hold {why}; --format csv, or rename it";
+        return null;
+    }
+
+    // Fixed columns cannot hold a blank, nor a line end. STILTS (TOPCAT) cuts the columns at byte offsets, astropy
+    // at character offsets, so a character beyond ASCII (é is two bytes of UTF-8) moves every later column of the row
+    // for one of them: STILTS read a row of 'é星.csv' with no line, position or gcntr. And 'null' is the column's null value.
+    private static string? IpacPathProblem(string path) =>
+        path.Contains(' ') ? "a path with a blank"
+        : path.Any(c => c < ' ' || c > '~') ? "a path with a character outside printable ASCII"
+        : path == "null" ? "the path 'null', which it reads as its null value"
+        : null;
 
     /// <summary>The column <paramref name="column"/> read from the <typeparamref name="T"/> inside each row.</summary>
     public static Column<TOuter> Over<T, TOuter>(this Column<T> column, Func<TOuter, T> inner) => new()

@@ -21,7 +21,7 @@ public static class SlurmScripts
         Directory.CreateDirectory(dir);
         Script(dir, "tasks.sbatch", $$"""
             #!/bin/bash
-            # One task per declination zone of the plan in {{work}}: wdb cluster task (docs/cluster.md).
+            # One task per declination zone of the plan in {{CommentText(work)}}: wdb cluster task (docs/cluster.md).
             #SBATCH --job-name=wdb-zones
             #SBATCH --array=0-{{tasks - 1}}
             #SBATCH --mem={{memMb}}M
@@ -45,7 +45,7 @@ public static class SlurmScripts
             # Submits the {{tasks}} zone tasks as a job array and the stitch to start once all of them succeeded.
             # Options for both jobs go on this script's command line, e.g. ./submit.sh --partition=long --time=2:00:00
             set -e
-            cd "$(dirname "$0")"
+            CDPATH= cd -- "$(dirname -- "$0")"
             # The work directory as it is reached now, though moved (or mounted elsewhere) since the plan.
             work=$(cd .. && pwd)
             array=$(sbatch --parsable "$@" tasks.sbatch "$work")
@@ -76,6 +76,16 @@ public static class SlurmScripts
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
                                        UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
     }
+
+    /// <summary>
+    /// <paramref name="text"/> for a comment line: a line end in it (a path may hold one) would end the comment and
+    /// make the rest of the path a command, so each control character is written as its escape.
+    /// </summary>
+    private static string CommentText(string text) =>
+        string.Concat(text.Select(c => c switch
+        {
+            '\n' => "\\n", '\r' => "\\r", _ when char.IsControl(c) => $"\\x{(int)c:x2}", _ => c.ToString(),
+        }));
 
     /// <summary>One word for a POSIX shell, whatever it holds.</summary>
     public static string Quote(string word) =>

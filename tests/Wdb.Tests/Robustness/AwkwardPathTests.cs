@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using Wdb.Core;
+using Wdb.IO;
+using Wdb.Merge;
+using Wdb.Merge.Streaming;
+
+namespace Wdb.Tests.Robustness;
+
+/// <summary>
+/// Files with awkward names (unicode, a leading '-', a line end, the IPAC null value) where a path is written into
+/// something another program reads: the file columns of IPAC tables, and the cluster's shell scripts.
+/// </summary>
+public sealed class AwkwardPathTests : IDisposable
+{
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    private string Merged(string input)
+    {
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 300, 7), input);
+        string outDir = _s.PathOf("merged");
+        Assert.Null(MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = outDir, Device = "cpu", Threads = 1 }).Error);
+        return outDir;
+    }
+
+    /// <summary>
+    /// STILTS cuts an IPAC table's columns at byte offsets and astropy at character offsets, so a non-ASCII path
+    /// in a file column shifts the row's later columns for one of them (STILTS read 'é星.csv' rows with no line, no
+    /// position, no gcntr): refused in one line naming the path, as a blank is; CSV holds it as it is.
+    /// </summary>
+    [Fact]
+    public void An_ipac_file_column_refuses_a_path_beyond_ascii_and_csv_keeps_it()
+    {
+        string dir = Merged(_s.PathOf("field.csv"));
+        string list = _s.PathOf("é星,\"targets\".csv");
+        File.Copy(_s.PathOf("field.csv"), list);
+        foreach (var verb in new[] { new[] { "cone", dir, "--targets", list }, ["associate", dir, list] })
+        {
+            var ipac = WdbProcess.Run([.. verb, "--format", "ipac", "--quiet"]);
+            Assert.Equal(2, ipac.Exit);
+            Assert.Equal("", ipac.Stdout);
+            Assert.Single(ipac.Stderr.TrimEnd('\n').Split('\n'));
+            Assert.Contains($"'{list}': an IPAC table cannot hold a path with a character outside printable ASCII", ipac.Stderr);
+
+            var csv = WdbProcess.Run([.. verb, "--quiet"]);
+            Assert.True(csv.Exit == 0, csv.Stderr);
+            var rows = csv.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+            Assert.NotEmpty(rows);
+            string quoted = '"' + list.Replace("\"", "\"\"") + '"';
+            Assert.All(rows, r => Assert.Contains(quoted + ",", r));
+        }
+    }
+
+    /// <summary>'null' in an IPAC column is its null value: astropy read the targets' file 'null' as masked.</summary>
+    [Fact]
+    public void An_ipac_file_column_refuses_the_path_null_but_takes_one_that_names_the_same_file()
+    {
+        Assert.Contains("the path 'null', which it reads as its null value", ColumnMaps.IpacPathProblem(["a.csv", "null"], "--targets"));
+        Assert.Null(ColumnMaps.IpacPathProblem(["./null", "nulls.csv", "p|q,\"r\".csv"], "--targets"));
+        Assert.Contains("a path with a character outside printable ASCII", ColumnMaps.IpacPathProblem(["a\tb.csv"], "catalogue"));
+    }
+
+    /// <summary>
+    /// A line end in the work directory's path ended the comment of tasks.sbatch that names it, and the rest of the
+    /// path ran as a command (here a syntax error): every script passes `bash -n`, and the task runs.
+    /// </summary>
+    [Fact]
+    public void A_work_directory_with_a_line_end_in_its_path_gives_scripts_that_run()
+    {
+        if (OperatingSystem.IsWindows()) return;   // sh scripts
+        string input = _s.PathOf("sky.csv");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 300, 8), input);
+        string work = _s.PathOf("work\n(touch injected)"), outDir = _s.PathOf("out");
+        Assert.Null(ClusterMerge.Plan(Options(input, outDir), work, 2, WdbCommand()).Error);
+
+        foreach (string script in Directory.GetFiles(Path.Combine(work, "slurm")))
+            Assert.True(Shell("bash", ["-n", script], _s.Dir, []).Exit == 0, script);
+        var task = Shell("bash", [Path.Combine(work, "slurm", "tasks.sbatch")], _s.Dir, [("SLURM_ARRAY_TASK_ID", "0")]);
+        Assert.True(task.Exit == 0, task.Stderr);
+        Assert.False(File.Exists(_s.PathOf("injected")));
+    }
+
+    /// <summary>
+    /// submit.sh run by a path that starts with '-' (sh -- -w/slurm/submit.sh): dirname took it for an option, cd
+    /// stayed put, and the jobs were sent the directory above the caller's as their work directory.
+    /// </summary>
+    [Fact]
+    public void Submit_sh_reached_by_a_path_starting_with_a_dash_submits_its_own_work_directory()
+    {
+        if (OperatingSystem.IsWindows()) return;   // sh scripts
+        string input = _s.PathOf("sky.csv");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 300, 9), input);
+        string work = _s.PathOf("-w 'x'"), outDir = _s.PathOf("out");
+        Assert.Null(ClusterMerge.Plan(Options(input, outDir), work, 2, WdbCommand()).Error);
+
+        string bin = _s.PathOf("bin"), calls = _s.PathOf("sbatch-calls.txt");
+        Directory.CreateDirectory(bin);
+        File.WriteAllText(Path.Combine(bin, "sbatch"), $"#!/bin/sh\nprintf '%s|' \"$@\" >> '{calls}'\necho >> '{calls}'\necho 1001\n");
+        File.SetUnixFileMode(Path.Combine(bin, "sbatch"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // A CDPATH holding a decoy of the same relative path must not be where submit.sh goes either.
+        string decoy = _s.PathOf("decoy");
+        Directory.CreateDirectory(Path.Combine(decoy, "-w 'x'", "slurm"));
+        var submitted = Shell("sh", ["--", "-w 'x'/slurm/submit.sh"], _s.Dir,
+            [("PATH", $"{bin}:{Environment.GetEnvironmentVariable("PATH")}"), ("CDPATH", decoy)]);
+        Assert.True(submitted.Exit == 0, submitted.Stderr);
+        Assert.Equal([$"--parsable|tasks.sbatch|{work}|", $"--parsable|--dependency=afterok:1001|stitch.sbatch|{work}|"], File.ReadAllLines(calls));
+    }
+
+    private static MergeOptions Options(string input, string outDir) => new()
+    {
+        Inputs = [input], OutDir = outDir, Device = "cpu", Threads = 1,
+    };
+
+    /// <summary>How the scripts call the built wdb, as <see cref="WdbProcess"/> runs it: WDB_EXE, or `dotnet wdb.dll`.</summary>
+    private static string WdbCommand() => Environment.GetEnvironmentVariable("WDB_EXE") is { Length: > 0 } exe
+        ? SlurmScripts.Quote(exe)
+        : $"dotnet {SlurmScripts.Quote(Path.Combine(AppContext.BaseDirectory, "wdb.dll"))}";
+
+    private static (int Exit, string Stderr) Shell(string shell, string[] args, string cwd, (string Name, string Value)[] env)
+    {
+        var psi = new ProcessStartInfo(shell) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = cwd };
+        foreach (string arg in args) psi.ArgumentList.Add(arg);
+        foreach (var (name, value) in env) psi.Environment[name] = value;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        _ = stdout.Result;
+        return (p.ExitCode, err);
+    }
+}
