@@ -105,7 +105,7 @@ public static class OutputVerifier
         if (input && InputPaths.NotReadableAgain(path) is string why) return new(name, input, VerifyStatus.NotChecked, why);
         if (!Checksums.TryParseValue(recorded, out var algorithm, out string hex))
             return new(name, input, VerifyStatus.Unreadable, $"summary.json records '{recorded}', not a checksum");
-        if (!File.Exists(path)) return new(name, input, VerifyStatus.Missing, "no such file");
+        if (!File.Exists(path)) return new(name, input, VerifyStatus.Missing, MissingSaid(path, input));
         string actual;
         try { actual = Of(path, algorithm); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -117,6 +117,16 @@ public static class OutputVerifier
             ? new(name, input, VerifyStatus.Ok)
             : new(name, input, VerifyStatus.Differs, $"recorded {recorded}, file has {actual}");
     }
+
+    /// <summary>
+    /// Why a file is missing, in words that send the user to the likely cause: an input recorded as given on the merge's
+    /// command line, relative, is looked for from where verify runs, which is not where the merge ran when every input is
+    /// "missing".
+    /// </summary>
+    private static string MissingSaid(string path, bool input) =>
+        input && !Path.IsPathRooted(path)
+            ? $"no such file in {Directory.GetCurrentDirectory()}: summary.json records the path as the merge was given it, relative to where the merge ran; run verify from there"
+            : "no such file";
 
     /// <summary>The checksum of a whole file (<c>NAME:HEX</c>), read as the reader checksums its inputs.</summary>
     public static string Of(string path, ChecksumAlgorithm algorithm)

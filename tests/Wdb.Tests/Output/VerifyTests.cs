@@ -194,4 +194,20 @@ public sealed class VerifyTests : IDisposable
         Assert.Equal(2, none.Exit);
         Assert.Contains("wdb verify: ", none.Stderr);
     }
+
+    [Fact]
+    public void A_relative_input_missing_from_here_says_where_it_is_looked_for()
+    {
+        var (input, outDir) = Merge("relative", ChecksumAlgorithm.Xxh128);
+        // As a merge run in the input's directory records it: the name alone. Verify runs elsewhere (the test's directory).
+        string summary = Path.Combine(outDir, "summary.json");
+        File.WriteAllText(summary, File.ReadAllText(summary).Replace(System.Text.Json.JsonEncodedText.Encode(input).ToString(), "relative.csv"));
+        var results = ByName(OutputVerifier.Verify(outDir, inputs: true).Results);
+        Assert.Equal(VerifyStatus.Missing, results["relative.csv"].Status);
+        Assert.Equal($"no such file in {Directory.GetCurrentDirectory()}: summary.json records the path as the merge was given it, " +
+                     "relative to where the merge ran; run verify from there", results["relative.csv"].Detail);
+        // An absolute path missing is just missing.
+        File.Delete(Path.Combine(outDir, "rejects.csv"));
+        Assert.Equal("no such file", ByName(OutputVerifier.Verify(outDir, inputs: false).Results)["rejects.csv"].Detail);
+    }
 }
