@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Wdb.Tests.Cli;
 
 /// <summary>
-/// The benchmark harness (bench/run.sh, bench/compare.sh) as a user meets it: a wrong setting is refused at once in one
+/// The benchmark scripts (bench/run.sh, bench/compare.sh) as a user meets them: a wrong setting is refused at once in one
 /// line with exit 2, before anything is built or written; a failure on the way still writes the table but exits 1;
 /// a stop (SIGTERM to the run's process group) leaves no peer running and no RESULTS file. No real benchmark runs:
 /// wdb and the peers are tiny shell scripts where one is needed, and the harness runs from a copy in a temporary folder
@@ -100,6 +100,30 @@ public sealed class BenchScriptsTests : IDisposable
         Assert.False(Running(pid), "the STILTS peer was left running");
         Assert.False(File.Exists(results));
         Assert.False(File.Exists(results + ".tmp"));
+    }
+
+    [Fact]
+    public void Compare_refuses_a_missing_build_or_data_file_before_it_runs()
+    {
+        string wdb = Script("wdb", "exit 0"), csv = Path.Combine(_work, "data.csv");
+        File.WriteAllText(csv, "cntr,ra,dec\n");
+        var noBuild = Bash(RepositoryScript("bench/compare.sh"), ["/nonexistent/wdb", wdb, "1", csv], []);
+        Assert.Equal((2, "bench/compare.sh: no wdb build at /nonexistent/wdb (an executable file)"), (noBuild.ExitCode, noBuild.Stderr.Trim()));
+        var noData = Bash(RepositoryScript("bench/compare.sh"), [wdb, wdb, "1", csv, "/nonexistent/x.csv"], []);
+        Assert.Equal((2, "bench/compare.sh: no data file /nonexistent/x.csv (bench/run.sh makes the default ones)"), (noData.ExitCode, noData.Stderr.Trim()));
+    }
+
+    [Fact]
+    public void Compare_exits_1_without_a_traceback_when_a_build_fails()
+    {
+        RequireTime();
+        string wdb = Script("wdb", "echo 'wdb: broken' >&2; exit 1"), csv = Path.Combine(_work, "data.csv");
+        File.WriteAllText(csv, "cntr,ra,dec\n");
+        var run = Bash(RepositoryScript("bench/compare.sh"), [wdb, wdb, "1", csv], []);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("data: A failed: wdb: broken", run.Stderr);
+        Assert.Contains("data: no table: A or B did not finish a run", run.Stderr);
+        Assert.DoesNotContain("Traceback", run.Stderr);
     }
 
     private static bool Running(int pid)
