@@ -40,6 +40,22 @@ public sealed class BenchScriptsTests : IDisposable
     }
 
     [Fact]
+    public void Run_sh_bench_reads_relative_paths_from_the_callers_directory()
+    {
+        Directory.CreateDirectory(Path.Combine(_work, "mine"));
+        var info = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = _work };
+        foreach (string arg in new[] { RepositoryScript("run.sh"), "bench", "smoke" }) info.ArgumentList.Add(arg);
+        info.Environment["RESULTS_FILE"] = "mine/results.md";
+        info.Environment["WDB_BIN"] = "mine/wdb";
+        using var process = Process.Start(info)!;
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        // Past the RESULTS_FILE check (its folder is found here, not in the repository) to WDB_BIN's, the last one.
+        Assert.Equal("bench/run.sh: WDB_BIN: no file mine/wdb", stderr.Trim());
+        Assert.Equal(2, process.ExitCode);
+    }
+
+    [Fact]
     public void Run_refuses_a_wdb_bin_that_is_not_wdb()
     {
         string notWdb = Script("not-wdb", "echo hello");
