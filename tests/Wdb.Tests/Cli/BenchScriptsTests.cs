@@ -130,6 +130,15 @@ public sealed class BenchScriptsTests : IDisposable
     }
 
     [Fact]
+    public void Accuracy_refuses_a_bad_seed_or_a_missing_build_in_one_line()
+    {
+        var badSeed = Bash(RepositoryScript("bench/accuracy.sh"), [Script("wdb", "exit 0")], new() { ["SEED"] = "x" });
+        Assert.Equal((2, "bench/accuracy.sh: SEED must be an integer, got 'x'"), (badSeed.ExitCode, badSeed.Stderr.Trim()));
+        var noBuild = Bash(RepositoryScript("bench/accuracy.sh"), ["/nonexistent/wdb"], []);
+        Assert.Equal((2, "bench/accuracy.sh: no wdb build at /nonexistent/wdb (an executable file)"), (noBuild.ExitCode, noBuild.Stderr.Trim()));
+    }
+
+    [Fact]
     public void Compare_exits_1_without_a_traceback_when_a_build_fails()
     {
         RequireTime();
