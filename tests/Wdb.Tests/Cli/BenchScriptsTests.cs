@@ -138,6 +138,17 @@ public sealed class BenchScriptsTests : IDisposable
         Assert.Equal((2, "bench/accuracy.sh: no wdb build at /nonexistent/wdb (an executable file)"), (noBuild.ExitCode, noBuild.Stderr.Trim()));
     }
 
+    [Theory]
+    [InlineData("-n", "-n needs a value")]
+    [InlineData("-n abc", "-n needs a number of methods, got 'abc'")]
+    [InlineData("-w 3", "-w needs FROM:TO in seconds, got '3'")]
+    [InlineData("-x", "unknown option -x (options: -n TOP, -f FILTER, -w FROM:TO, -s; then -- and wdb's arguments)")]
+    public void Profile_refuses_a_bad_option_before_it_publishes(string options, string message)
+    {
+        var run = Bash(RepositoryScript("bench/profile.sh"), options.Split(' '), []);
+        Assert.Equal((2, $"bench/profile.sh: {message}"), (run.ExitCode, run.Stderr.Trim()));
+    }
+
     [Fact]
     public void Compare_exits_1_without_a_traceback_when_a_build_fails()
     {
