@@ -6,6 +6,8 @@
 #                      one precompiled (ReadyToRun) image of the runtime and wdb (bench/NOTES.md 63)
 #   ./run.sh bench     run the benchmark harness (bench/run.sh quick)
 set -euo pipefail
+# bench reads paths from the caller's directory (RESULTS_FILE, WDB_BIN, DATASETS' files): it runs from there.
+caller="$PWD"
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
@@ -52,7 +54,7 @@ case "${1:-}" in
     echo "wdb: $out/wdb"
     ;;
   bench)
-    shift; exec bash bench/run.sh "${@:-quick}"
+    shift; bench="$PWD/bench/run.sh"; cd "$caller"; exec bash "$bench" "${@:-quick}"
     ;;
   *)
     echo "usage: ./run.sh example|test|publish [DIR]|bench" >&2; exit 2 ;;

@@ -9,6 +9,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 WDB="${1:-$HERE/out/wdb/wdb}"
 SEED="${SEED:-1}"
+# Said here in one line: otherwise bash's own words ("x: unbound variable", "No such file or directory").
+[[ "$SEED" =~ ^-?[0-9]{1,9}$ ]] || { echo "bench/accuracy.sh: SEED must be an integer, got '$SEED'" >&2; exit 2; }
+[ -f "$WDB" ] && [ -x "$WDB" ] || { echo "bench/accuracy.sh: no wdb build at $WDB (an executable file)" >&2; exit 2; }
 runs=(
   "survey --sources 20000 --seed $((SEED + 10)) --ra 30 --dec 40"
   "survey --sources 20000 --seed $((SEED + 11)) --ra 359.9 --dec -20"

@@ -16,6 +16,14 @@ if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then RUNS="$1"; shift; fi
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 DATA=("$@")
 [ ${#DATA[@]} -eq 0 ] && DATA=("$HERE/data/survey-0.65M.csv" "$HERE/data/caltile-0.42M.csv" "$HERE/data/caltile-3.5M.csv")
+# Checked before the first run: a missing build or file used to show up minutes in, as a Python traceback, exit 0.
+refuse() { echo "bench/compare.sh: $*" >&2; exit 2; }
+[ "$RUNS" -ge 1 ] || refuse "RUNS must be at least 1, got $RUNS"
+for bin in "$A" "$B"; do
+    [ -f "$bin" ] && [ -x "$bin" ] || refuse "no wdb build at $bin (an executable file)"
+done
+for csv in "${DATA[@]}"; do [ -f "$csv" ] || refuse "no data file $csv (bench/run.sh makes the default ones)"; done
+FAILED=0
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/wdb-compare.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -23,7 +31,6 @@ echo "A: $A"; echo "B: $B"
 echo "machine: $(nproc) cores, load at start $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each, alternating"
 echo
 for csv in "${DATA[@]}"; do
-    [ -f "$csv" ] || { echo "missing $csv (run bench/run.sh first)" >&2; continue; }
     name="$(basename "$csv" .csv)"; checked=""
     for i in $(seq 1 "$RUNS"); do
         # A B, then B A, ...: each build goes first in half the rounds (the first of a pair came out a
@@ -33,7 +40,7 @@ for csv in "${DATA[@]}"; do
             bin="$A"; [ "$side" = B ] && bin="$B"
             out="$WORK/$side.$i"
             /usr/bin/time -f "%e %U %S %M" -o "$WORK/$side.$i.time" "$bin" merge "$csv" --out "$out" --quiet ${WDB_ARGS:-} >/dev/null 2>"$WORK/$side.$i.err" \
-                || { echo "$name: $side failed: $(tail -1 "$WORK/$side.$i.err")" >&2; continue; }
+                || { echo "$name: $side failed: $(tail -1 "$WORK/$side.$i.err")" >&2; FAILED=1; continue; }
             python3 - "$out/summary.json" "$WORK/$side.$i.time" >>"$WORK/$side.rows" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -54,6 +61,9 @@ PY
             [ "$i" -gt 1 ] && rm -rf "$out"
         done
     done
+    if [ ! -s "$WORK/A.rows" ] || [ ! -s "$WORK/B.rows" ]; then
+        echo "$name: no table: A or B did not finish a run" >&2; rm -rf "$WORK"/A.* "$WORK"/B.*; continue
+    fi
     python3 - "$name" "$WORK/A.rows" "$WORK/B.rows" <<'PY'
 import json, statistics, sys
 name = sys.argv[1]
@@ -69,3 +79,4 @@ PY
     rm -rf "$WORK"/A.* "$WORK"/B.*
 done
 echo "load at end $(cut -d' ' -f1-3 /proc/loadavg)"
+exit "$FAILED"

@@ -12,13 +12,18 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; ROOT="$(dirname "$HERE")"
 TOP=40; FILTER=""; WINDOW=""; SERIAL=""
+# Wrong options are refused before the publish (a minute) and perf: they used to end in "$2: unbound variable",
+# a Python traceback after the run, or wdb's refusal of an option meant for this script.
+refuse() { echo "bench/profile.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
-        -n) TOP="$2"; shift 2 ;;
+        -n|-f|-w) [ $# -ge 2 ] || refuse "$1 needs a value" ;;&
+        -n) [[ "$2" =~ ^[0-9]+$ ]] || refuse "-n needs a number of methods, got '$2'"; TOP="$2"; shift 2 ;;
         -f) FILTER="$2"; shift 2 ;;
-        -w) WINDOW="$2"; shift 2 ;;
+        -w) [[ "$2" =~ ^[0-9]+(\.[0-9]+)?:[0-9]+(\.[0-9]+)?$ ]] || refuse "-w needs FROM:TO in seconds, got '$2'"; WINDOW="$2"; shift 2 ;;
         -s) SERIAL=1; shift ;;
         --) shift; break ;;
+        -*) refuse "unknown option $1 (options: -n TOP, -f FILTER, -w FROM:TO, -s; then -- and wdb's arguments)" ;;
         *) break ;;
     esac
 done

@@ -13,7 +13,7 @@
 set -uo pipefail
 
 MODE="${1:-quick}"
-case "$MODE" in quick|full|smoke) ;; *) echo "usage: bench/run.sh [quick|full|smoke]" >&2; exit 2 ;; esac
+case "$MODE" in quick|full|smoke) ;; *) echo "bench/run.sh: unknown mode '$MODE' (quick, full or smoke)" >&2; exit 2 ;; esac
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
@@ -30,12 +30,84 @@ WDB_REPEAT="${WDB_REPEAT:-3}"
 MEM_KB=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
 PEER_MEM_GB="${PEER_MEM_GB:-$(( MEM_KB * 3 / 4 / 1048576 < 32 ? MEM_KB * 3 / 4 / 1048576 : 32 ))}"
 RESULTS="${RESULTS_FILE:-$HERE/RESULTS.md}"
+SIDE_PAIRS="${SIDE_PAIRS:-3}"; SIDE_MAX="${SIDE_MAX:-60}"
+
+# ---------------------------------------------------------------- datasets
+# name kind sources scans: survey sources give ~1.71 extractions each (1-6 epochs, noise).
+DATASETS_ALL=("survey-0.65M survey 380000 -" "caltile-0.42M caltile 700 600" "caltile-3.5M caltile 5000 600")
+# A sixth field and on: a variant, the data of the dataset named there merged with these wdb options
+# (no data of its own, no peer runs: its ratios are to that dataset's peers). The 10 M survey is held
+# whole by default on a machine with more than ~12 GB (--memory, NOTES 57); the variant is the zone
+# merge with its memory bounded by the zone, what the 10 M target asks for.
+[ "$MODE" = full ] && DATASETS_ALL+=("survey-10M survey 5850000 -" "survey-10M-zones survey 5850000 - survey-10M --zone-rows 1000000")
+[ "$MODE" = smoke ] && DATASETS_ALL=("survey-smoke survey 20000 -" "caltile-smoke caltile 100 60" "survey-smoke-zones survey 20000 - survey-smoke --zone-rows 5000")
+
+# ---------------------------------------------------------------- settings
+# A wrong setting is refused here, before anything is built, generated or written: found later it cost a
+# run of many minutes whose RESULTS file (bench/RESULTS.md by default) came out empty, with exit 0.
+refuse() { echo "bench/run.sh: $*" >&2; exit 2; }
+is_count() { [[ "$1" =~ ^[0-9]{1,9}$ ]]; }
+is_number() { [[ "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
+is_angle() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; }
+check_settings() {
+    local ra dec more name known=() spec
+    for spec in "${DATASETS_ALL[@]}"; do known+=("${spec%% *}"); done
+    for name in ${DATASETS:-}; do
+        [[ " ${known[*]} " == *" $name "* ]] || refuse "unknown dataset '$name' in DATASETS ($MODE mode has: ${known[*]})"
+    done
+    [[ "$SEED" =~ ^-?[0-9]{1,9}$ ]] || refuse "SEED must be an integer, got '$SEED'"
+    if [ -n "$SKY" ]; then
+        read -r ra dec more <<<"$SKY"
+        { is_angle "$ra" && is_angle "${dec:-x}" && [ -z "$more" ]; } || refuse "SKY must be \"RA DEC\" in degrees, got '$SKY'"
+        # wdb gen's own limits: RA in [0, 360), |Dec| <= 85 (a generated field stays clear of the pole).
+        awk -v r="$ra" 'BEGIN{exit !(r >= 0 && r < 360)}' || refuse "SKY: RA must be in [0, 360) deg, got $ra"
+        awk -v d="$dec" 'BEGIN{exit !(d >= -85 && d <= 85)}' || refuse "SKY: Dec must be within [-85, 85] deg, got $dec"
+    fi
+    { is_count "$WDB_REPEAT" && [ "$WDB_REPEAT" -ge 1 ]; } || refuse "WDB_REPEAT must be a whole number of runs, at least 1, got '$WDB_REPEAT'"
+    is_count "$SIDE_PAIRS" || refuse "SIDE_PAIRS must be a whole number of pairs (0: none), got '$SIDE_PAIRS'"
+    is_number "$SIDE_MAX" || refuse "SIDE_MAX must be a number of seconds, got '$SIDE_MAX'"
+    { is_number "$PEER_TIMEOUT" && [ "${PEER_TIMEOUT%.*}" -ge 1 ]; } || refuse "PEER_TIMEOUT must be a number of seconds, at least 1, got '$PEER_TIMEOUT'"
+    { is_count "$PEER_MEM_GB" && [ "$PEER_MEM_GB" -ge 1 ]; } || refuse "PEER_MEM_GB must be a whole number of GB, at least 1, got '$PEER_MEM_GB'"
+    case "${WDB_DEVICE:-auto}" in auto|cuda|cpu) ;; *) refuse "WDB_DEVICE must be auto, cuda or cpu, got '$WDB_DEVICE'" ;; esac
+    [ -d "$(dirname "$RESULTS")" ] || refuse "RESULTS_FILE: no folder $(dirname "$RESULTS") to write $RESULTS in"
+    if [ -n "${WDB_BIN:-}" ]; then
+        [ -f "$WDB_BIN" ] || refuse "WDB_BIN: no file $WDB_BIN"
+        [ -x "$WDB_BIN" ] || refuse "WDB_BIN: $WDB_BIN is not executable"
+        # wdb --version prints its version alone (1.0.0+commit): another program's --version does not.
+        timeout 60 "$WDB_BIN" --version </dev/null 2>/dev/null | head -1 | grep -qE '^[0-9]+\.[0-9]+\.[0-9]+' \
+            || refuse "WDB_BIN: $WDB_BIN is not a wdb build (its --version does not print a version)"
+    fi
+}
+check_settings
 mkdir -p "$OUT" "$DATA" "$RUNS"
 # What is measured: the tree as it is when the run starts, and how busy the machine was.
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+dirty')"
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Ctrl-C or a kill ends the run at once, with no half-written file left (RESULTS_FILE stays as it was) and no
+# peer left running: timeout puts a peer in a process group of its own, which the terminal's SIGINT does not
+# reach, so the peer runs in the background (see run_capped) where this trap can stop it through its timeout.
+PEER_PID=""; PEER_GROUP=""; PART_TMP=""
+stop_peer() {
+    # The peer's group (its timeout leads it): /usr/bin/time above it may be gone already, killed by a SIGTERM
+    # sent to our whole group, which leaves the timeout with no parent to find it by.
+    [ -n "$PEER_GROUP" ] && kill -TERM -- "-$PEER_GROUP" 2>/dev/null
+    wait "$PEER_PID" 2>/dev/null
+    PEER_PID=""; PEER_GROUP=""
+}
+on_signal() {   # on_signal NAME EXIT_CODE
+    trap - INT TERM
+    [ -n "$PEER_PID" ] && stop_peer
+    rm -f "$RESULTS.tmp" ${PART_TMP:+"$PART_TMP"}
+    log "stopped by $1; $RESULTS was not written"
+    exit "$2"
+}
+trap 'on_signal SIGINT 130' INT
+trap 'on_signal SIGTERM 143' TERM
+# What went wrong on the way (a generation, a wdb merge): the table is still written, and the exit code says so.
+FAILED=()
 
 # ---------------------------------------------------------------- tools
 SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo -n"
@@ -73,16 +145,6 @@ fi
 WDB_BUILD=""
 GEN=("$WDB" gen)
 
-# ---------------------------------------------------------------- datasets
-# name kind sources scans: survey sources give ~1.71 extractions each (1-6 epochs, noise).
-DATASETS_ALL=("survey-0.65M survey 380000 -" "caltile-0.42M caltile 700 600" "caltile-3.5M caltile 5000 600")
-# A sixth field and on: a variant, the data of the dataset named there merged with these wdb options
-# (no data of its own, no peer runs: its ratios are to that dataset's peers). The 10 M survey is held
-# whole by default on a machine with more than ~12 GB (--memory, NOTES 57); the variant is the zone
-# merge with its memory bounded by the zone, what the 10 M target asks for.
-[ "$MODE" = full ] && DATASETS_ALL+=("survey-10M survey 5850000 -" "survey-10M-zones survey 5850000 - survey-10M --zone-rows 1000000")
-[ "$MODE" = smoke ] && DATASETS_ALL=("survey-smoke survey 20000 -" "caltile-smoke caltile 100 60" "survey-smoke-zones survey 20000 - survey-smoke --zone-rows 5000")
-
 # /usr/bin/time -v fields -> "wall_s rss_mb exit"
 time_fields() {
     awk -F': ' '
@@ -93,12 +155,26 @@ time_fields() {
         END { printf "%.2f %.0f %s\n", wall, rss, rc }' "$1"
 }
 
-# run_capped NAME LOGPREFIX CMD...: timeout, optional address-space cap (python only), timed.
+# run_capped CAP_KB LOGPREFIX CMD...: timeout, optional address-space cap (python only), timed; the status in CAPPED.
+# In the background and waited for, so that a Ctrl-C stops the run now (on_signal), not when the peer ends.
 run_capped() {
     local cap_kb="$1"; shift; local pre="$1"; shift
     ( [ "$cap_kb" -gt 0 ] && ulimit -v "$cap_kb"
-      exec /usr/bin/time -v -o "$pre.time" timeout -k 10 "$PEER_TIMEOUT" "$@" >"$pre.out" 2>"$pre.err" )
+      exec /usr/bin/time -v -o "$pre.time" timeout -k 10 "$PEER_TIMEOUT" "$@" >"$pre.out" 2>"$pre.err" ) &
+    PEER_PID=$!
+    local k
+    for k in $(seq 1 50); do   # the timeout under /usr/bin/time: it leads the peer's process group
+        PEER_GROUP="$(pgrep -P "$PEER_PID" -x timeout)" && break
+        kill -0 "$PEER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    wait "$PEER_PID"
     local rc=$?
+    PEER_PID=""; PEER_GROUP=""
+    CAPPED="$(capped_status "$rc" "$pre")"
+}
+capped_status() {   # capped_status EXIT_CODE LOGPREFIX
+    local rc="$1" pre="$2"
     local wall; wall=$(time_fields "$pre.time" | cut -d' ' -f1)
     if [ "$rc" -eq 124 ] || { [ "$rc" -eq 137 ] && awk -v w="$wall" -v t="$PEER_TIMEOUT" 'BEGIN{exit !(w >= t)}'; }; then echo "timeout(${PEER_TIMEOUT}s)"
     elif [ "$rc" -eq 137 ]; then echo "killed (SIGKILL: out of memory?)"
@@ -112,7 +188,6 @@ mbs() { awk -v b="$1" -v s="$2" 'BEGIN{ if (s > 0) printf "%.1f", b / 1e6 / s; e
 ratio() { awk -v p="$1" -v w="$2" 'BEGIN{ if (w > 0 && p > 0) printf "%.1fx", p / w; else print "-" }'; }
 
 ROWS_MD=(); STAGES_MD=(); CHECKS_MD=(); GEN_MD=(); WDB_WALLS_MD=(); SIDE_MD=()
-SIDE_PAIRS="${SIDE_PAIRS:-3}"; SIDE_MAX="${SIDE_MAX:-60}"
 
 # side_by_side DATASET CSV RUNDIR LABEL CAP_KB PEER_CMD...: wdb and the peer in SIDE_PAIRS pairs, each
 # pair back to back, and the ratio within each pair. The main table sets wdb's median against one peer
@@ -131,7 +206,7 @@ side_by_side() {
                 read -r w _ rc < <(time_fields "$run/side.wdb.time"); rm -rf "$run/side.wdb"
                 [ "$rc" = 0 ] || { log "$name: side by side: wdb failed"; return; }
             else
-                st=$(run_capped "$cap" "$run/side.peer" "$@")
+                run_capped "$cap" "$run/side.peer" "$@"; st="$CAPPED"
                 read -r p _ _ < <(time_fields "$run/side.peer.time"); rm -f "$run/side.peer.csv"
                 [ "$st" = ok ] || { log "$name: side by side: $label $st"; return; }
             fi
@@ -155,10 +230,10 @@ for spec in "${DATASETS_ALL[@]}"; do
         if [ -n "$SKY" ]; then read -r sky_ra sky_dec <<<"$SKY"; args+=(--ra "$sky_ra" --dec "$sky_dec"); fi
         log "$name: generating ($kind, $sources sources$([ "$scans" != - ] && echo ", $scans scans"))"
         /usr/bin/time -v -o "$run/gen.time" "${GEN[@]}" "${args[@]}" >"$run/gen.log" 2>&1 \
-            || { log "$name: generation failed, see $run/gen.log"; continue; }
+            || { log "$name: generation failed, see $run/gen.log"; FAILED+=("$name: generation"); continue; }
         read -r gwall grss _ < <(time_fields "$run/gen.time")
     else gwall="-"; grss="-"; fi
-    rows=$(( $(wc -l <"$csv") - 1 )); bytes=$(stat -c %s "$csv"); mb=$(awk -v b="$bytes" 'BEGIN{printf "%.1f", b/1e6}')
+    rows=$(( $(wc -l <"$csv") - 1 )); bytes=$(stat -L -c %s "$csv"); mb=$(awk -v b="$bytes" 'BEGIN{printf "%.1f", b/1e6}')
     [ -z "$of" ] && GEN_MD+=("| $name | $kind | $sources | ${scans/-/} | $rows | $mb | $gwall | $grss |")
 
     # wdb merge, end to end
@@ -189,6 +264,7 @@ for spec in "${DATASETS_ALL[@]}"; do
     if [ "$wrc" != 0 ]; then wstat="failed(rc=$wrc)"; log "$name: wdb merge failed: $(tail -1 "$run/wdb.err")"
     elif [ ! -f "$run/wdb/summary.json" ]; then wstat="failed(no summary.json)"; log "$name: wdb merge wrote no summary.json"
     else wstat=ok; fi
+    [ "$wstat" = ok ] || FAILED+=("$name: wdb merge $wstat")
     ww="$wwall"; [ "$wstat" != ok ] && ww=0
     if [ "$wstat" = ok ] && [ -f "$run/wdb/summary.json" ]; then
         [ -n "$WDB_BUILD" ] || WDB_BUILD="$("${PY:-python3}" -c 'import json, sys; print(json.load(open(sys.argv[1]))["runtime"]["build"])' "$run/wdb/summary.json" 2>/dev/null || true)"
@@ -218,7 +294,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int(
 each() { printf '%s\n' "$@" | awk '{ printf "%s%.3f", sep, $1; sep = ", " }'; }
 parse_row() {   # parse_row LABEL FILE RUN_DIR MERGE(yes|no)
     local label="$1" file="$2" run="$3" merge="$4" fbytes i reads=() checks=() mcols="- | -" vcols="- | -"
-    fbytes=$(stat -c %s "$file")
+    fbytes=$(stat -L -c %s "$file")
     if [ "$merge" = yes ]; then
         log "parse: $label, wdb merge --threads 1 x $WDB_REPEAT"
         for i in $(seq 1 "$WDB_REPEAT"); do
@@ -246,7 +322,7 @@ if [ -n "$parse_spec" ] && { [ -z "$SELECTED" ] || [[ " $SELECTED " == *" $parse
         if [ "$ext" != csv ] && { [ -z "${KEEP_DATA:-}" ] || [ ! -s "$file" ]; }; then
             args=("$kind" --sources "$sources" --seed "$SEED" --out "$file")
             if [ -n "$SKY" ]; then read -r sky_ra sky_dec <<<"$SKY"; args+=(--ra "$sky_ra" --dec "$sky_dec"); fi
-            "${GEN[@]}" "${args[@]}" >"$run/gen.log" 2>&1 || { log "parse: generating $file failed, see $run/gen.log"; continue; }
+            "${GEN[@]}" "${args[@]}" >"$run/gen.log" 2>&1 || { log "parse: generating $file failed, see $run/gen.log"; FAILED+=("parse: generating $file"); continue; }
         fi
         [ -s "$file" ] || continue
         parse_row "$name.$ext" "$file" "$run" yes
@@ -267,11 +343,13 @@ if [ -n "$parse_spec" ] && [ -s "$DATA/$parse_name.csv" ] && { [ -z "$SELECTED" 
     for k in 0 1 2 3; do
         part="$DATA/$parse_name.part$k.csv.gz"
         if [ -z "${KEEP_DATA:-}" ] || [ ! -s "$part" ]; then
+            PART_TMP="$part.tmp"
             awk -v k="$k" -v n="$total" 'NR == 1 || (NR - 2 >= int(k * n / 4) && NR - 2 < int((k + 1) * n / 4))' "$src" | gzip -6 >"$part.tmp" && mv "$part.tmp" "$part"
+            PART_TMP=""
         fi
         parts+=("$part")
     done
-    stored=$(cat "${parts[@]}" | wc -c); text=$(stat -c %s "$src")
+    stored=$(cat "${parts[@]}" | wc -c); text=$(stat -L -c %s "$src")
     declare -A gz_walls=() gz_reads=() gz_sha=() gz_at=()
     log "gzipped parts: wdb merge of 4 .csv.gz, --files-at-once 1 and the default, alternating x $WDB_REPEAT"
     for i in $(seq 1 "$WDB_REPEAT"); do
@@ -326,14 +404,16 @@ for spec in "${DATASETS_ALL[@]}"; do
     swall=0; srss="-"; sstat="skipped"; twall=0; trss="-"; tstat="skipped"
     if [ -n "$PY" ]; then
         log "$name: scipy cKDTree peer"
-        sstat=$(run_capped $(( PEER_MEM_GB * 1048576 )) "$run/scipy" "$PY" "$HERE/peers/fof_scipy.py" "$csv" --out "$run/scipy_groups.csv")
+        run_capped $(( PEER_MEM_GB * 1048576 )) "$run/scipy" "$PY" "$HERE/peers/fof_scipy.py" "$csv" --out "$run/scipy_groups.csv"
+        sstat="$CAPPED"
         read -r swall srss _ < <(time_fields "$run/scipy.time")
     fi
     if [ -n "$HAVE_STILTS" ]; then
         log "$name: STILTS tmatch1 peer"
         # The JVM reserves address space up front: cap its heap instead of ulimit -v.
-        tstat=$(run_capped 0 "$run/stilts" stilts "-Xmx${PEER_MEM_GB}g" tmatch1 in="$csv" ifmt=csv matcher=sky params=2 \
-            values='ra dec' action=identify out="$run/stilts_groups.csv" ofmt=csv)
+        run_capped 0 "$run/stilts" stilts "-Xmx${PEER_MEM_GB}g" tmatch1 in="$csv" ifmt=csv matcher=sky params=2 \
+            values='ra dec' action=identify out="$run/stilts_groups.csv" ofmt=csv
+        tstat="$CAPPED"
         read -r twall trss _ < <(time_fields "$run/stilts.time")
     fi
     sw="$swall"; [ "$sstat" != ok ] && sw=0
@@ -466,5 +546,6 @@ gpu="$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=
     fi
 } >"$RESULTS.tmp" && mv "$RESULTS.tmp" "$RESULTS"
 log "wrote $RESULTS"
+if [ ${#FAILED[@]} -gt 0 ]; then log "failed: $(IFS=';'; echo "${FAILED[*]}" | sed 's/;/; /g')"; exit 1; fi
 grep -q FAIL "$RESULTS" && exit 1
 exit 0
