@@ -6,6 +6,8 @@
 #   ./run.ps1 bench     run the benchmark harness (needs bash: WSL or Git Bash)
 param([Parameter(Position = 0)][string]$Verb = "", [Parameter(Position = 1)][string]$Dir = "out/wdb")
 $ErrorActionPreference = "Stop"
+# bench reads paths from the caller's directory (RESULTS_FILE, WDB_BIN, DATASETS' files): it runs from there.
+$caller = (Get-Location).Path
 Set-Location $PSScriptRoot
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = "1"; $env:DOTNET_NOLOGO = "1"
 
@@ -36,6 +38,6 @@ switch ($Verb) {
     $exe = if ($rid -like "win-*") { "wdb.exe" } else { "wdb" }
     Write-Host "wdb: $(Join-Path $Dir $exe)"
   }
-  "bench" { bash bench/run.sh quick; exit $LASTEXITCODE }
+  "bench" { $bench = Join-Path $PSScriptRoot "bench/run.sh"; Set-Location $caller; bash $bench quick; exit $LASTEXITCODE }
   default { [Console]::Error.WriteLine("usage: ./run.ps1 example|test|publish [DIR]|bench"); exit 2 }
 }
