@@ -117,4 +117,24 @@ internal static class WdbProcess
         writing.Wait();
         return (p.ExitCode, stdout.Result, err);
     }
+
+    /// <summary>How a generated script calls the built wdb, as <see cref="Start(string[])"/> runs it: WDB_EXE, or `dotnet wdb.dll`.</summary>
+    public static string ShellCommand() => Environment.GetEnvironmentVariable("WDB_EXE") is { Length: > 0 } exe
+        ? Wdb.Merge.Streaming.SlurmScripts.Quote(exe)
+        : $"dotnet {Wdb.Merge.Streaming.SlurmScripts.Quote(Path.Combine(AppContext.BaseDirectory, "wdb.dll"))}";
+
+    /// <summary><paramref name="program"/> (a shell, a script) run with <paramref name="args"/> in <paramref name="cwd"/> (null: here) and <paramref name="env"/> added; its exit code and stderr.</summary>
+    public static (int Exit, string Stderr) RunProgram(string program, IEnumerable<string> args, string? cwd, params (string Name, string Value)[] env)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (cwd is not null) psi.WorkingDirectory = cwd;
+        foreach (string arg in args) psi.ArgumentList.Add(arg);
+        foreach (var (name, value) in env) psi.Environment[name] = value;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        _ = stdout.Result;
+        return (p.ExitCode, err);
+    }
 }

@@ -72,7 +72,7 @@ public sealed class CheckingVerbsTests : IDisposable
     }
 
     [Fact]
-    public void Validate_writes_its_rejects_through_a_link_and_into_a_fifo_and_names_the_path_it_could_not_write()
+    public async Task Validate_writes_its_rejects_through_a_link_and_into_a_fifo_and_names_the_path_it_could_not_write()
     {
         string input = BadTable();
         string expected = _s.PathOf("expected.csv");
@@ -95,10 +95,11 @@ public sealed class CheckingVerbsTests : IDisposable
         if (!OperatingSystem.IsLinux()) return;   // mkfifo
         string fifo = _s.PathOf("rejects.fifo");
         using (var mk = Process.Start("mkfifo", [fifo])) mk.WaitForExit();
-        var reading = Task.Run(() => File.ReadAllBytes(fifo));
+        var reading = Task.Run(() => File.ReadAllBytes(fifo), TestContext.Current.CancellationToken);
         Assert.Equal(1, WdbProcess.Run("validate", input, "--rejects", fifo).Exit);
-        Assert.True(reading.Wait(TimeSpan.FromSeconds(30)), "nothing was written into the FIFO");
-        Assert.Equal(File.ReadAllBytes(expected), reading.Result);
+        Assert.True(await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken)) == reading,
+            "nothing was written into the FIFO");
+        Assert.Equal(File.ReadAllBytes(expected), await reading);
         Assert.False(IsPlainFile(fifo), "the FIFO was replaced by a file");
     }
 

@@ -185,22 +185,22 @@ public sealed class ClusterMergeTests : IDisposable
     }
 
     [Fact]
-    public void A_task_starting_while_status_looks_at_its_lock_waits_the_look_out_and_runs()
+    public async System.Threading.Tasks.Task A_task_starting_while_status_looks_at_its_lock_waits_the_look_out_and_runs()
     {
         var inputs = ZoneMergeTests.MixedInputs(_s, badRow: false);
         string work = _s.PathOf("work"), outDir = _s.PathOf("cluster");
         Assert.Null(ClusterMerge.Plan(Options(inputs, outDir), work, 3, "wdb").Error);
         // Held far longer than status's probe holds it (an instant, a round trip or two over NFS), and let go.
         var held = HoldTaskLock(work, 1);
-        var release = System.Threading.Tasks.Task.Delay(300).ContinueWith(_ => held.Dispose());
+        var release = System.Threading.Tasks.Task.Delay(300, TestContext.Current.CancellationToken).ContinueWith(_ => held.Dispose(), TestContext.Current.CancellationToken);
         Assert.Null(ClusterMerge.Task(work, 1, threads: 1).Error);
-        release.Wait();
+        await release;
         // Status's probes, over and over, never refuse the tasks running beside them.
         using var stop = new CancellationTokenSource();
-        var probing = System.Threading.Tasks.Task.Run(() => { while (!stop.IsCancellationRequested) ClusterMerge.Status(work); });
+        var probing = System.Threading.Tasks.Task.Run(() => { while (!stop.IsCancellationRequested) ClusterMerge.Status(work); }, TestContext.Current.CancellationToken);
         foreach (int t in new[] { 0, 2, 1 }) Assert.Null(ClusterMerge.Task(work, t, threads: 1).Error);
         stop.Cancel();
-        probing.Wait();
+        await probing;
         Assert.True(ClusterMerge.Status(work).Progress!.Complete);
     }
 

@@ -160,7 +160,7 @@ public sealed class ClusterStopTests : IDisposable
         string input = _s.PathOf("sky.csv");
         SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 3000, 32), input);
         Assert.Null(MergeJob.Run(Options(input, whole)).Error);
-        Assert.Null(ClusterMerge.Plan(Options(input, outDir), work, 3, WdbCommand()).Error);
+        Assert.Null(ClusterMerge.Plan(Options(input, outDir), work, 3, WdbProcess.ShellCommand()).Error);
         string moved = _s.PathOf("moved work");
         Directory.Move(work, moved);
 
@@ -184,24 +184,8 @@ public sealed class ClusterStopTests : IDisposable
         Assert.True(stitch.Exit == 0, stitch.Stderr);
     }
 
-    /// <summary>How the scripts call the built wdb, as <see cref="WdbProcess"/> runs it: WDB_EXE, or `dotnet wdb.dll`.</summary>
-    private static string WdbCommand() => Environment.GetEnvironmentVariable("WDB_EXE") is { Length: > 0 } exe
-        ? SlurmScripts.Quote(exe)
-        : $"dotnet {SlurmScripts.Quote(Path.Combine(AppContext.BaseDirectory, "wdb.dll"))}";
-
-    private static (int Exit, string Stderr) Script(string script, (string Name, string Value)[] env, params string[] args)
-    {
-        var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(script);
-        foreach (string arg in args) psi.ArgumentList.Add(arg);
-        foreach (var (name, value) in env) psi.Environment[name] = value;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        _ = stdout.Result;
-        return (p.ExitCode, err);
-    }
+    private static (int Exit, string Stderr) Script(string script, (string Name, string Value)[] env, params string[] args) =>
+        WdbProcess.RunProgram("/bin/sh", [script, .. args], null, env);
 
     private static void Flip(string path)
     {

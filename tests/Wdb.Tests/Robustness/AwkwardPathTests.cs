@@ -72,7 +72,7 @@ public sealed class AwkwardPathTests : IDisposable
         string input = _s.PathOf("sky.csv");
         SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 300, 8), input);
         string work = _s.PathOf("work\n(touch injected)"), outDir = _s.PathOf("out");
-        Assert.Null(ClusterMerge.Plan(Options(input, outDir), work, 2, WdbCommand()).Error);
+        Assert.Null(ClusterMerge.Plan(Options(input, outDir), work, 2, WdbProcess.ShellCommand()).Error);
 
         foreach (string script in Directory.GetFiles(Path.Combine(work, "slurm")))
             Assert.True(Shell("bash", ["-n", script], _s.Dir, []).Exit == 0, script);
@@ -92,7 +92,7 @@ public sealed class AwkwardPathTests : IDisposable
         string input = _s.PathOf("sky.csv");
         SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 300, 9), input);
         string work = _s.PathOf("-w 'x'"), outDir = _s.PathOf("out");
-        Assert.Null(ClusterMerge.Plan(Options(input, outDir), work, 2, WdbCommand()).Error);
+        Assert.Null(ClusterMerge.Plan(Options(input, outDir), work, 2, WdbProcess.ShellCommand()).Error);
 
         string bin = _s.PathOf("bin"), calls = _s.PathOf("sbatch-calls.txt");
         Directory.CreateDirectory(bin);
@@ -112,21 +112,6 @@ public sealed class AwkwardPathTests : IDisposable
         Inputs = [input], OutDir = outDir, Device = "cpu", Threads = 1,
     };
 
-    /// <summary>How the scripts call the built wdb, as <see cref="WdbProcess"/> runs it: WDB_EXE, or `dotnet wdb.dll`.</summary>
-    private static string WdbCommand() => Environment.GetEnvironmentVariable("WDB_EXE") is { Length: > 0 } exe
-        ? SlurmScripts.Quote(exe)
-        : $"dotnet {SlurmScripts.Quote(Path.Combine(AppContext.BaseDirectory, "wdb.dll"))}";
-
-    private static (int Exit, string Stderr) Shell(string shell, string[] args, string cwd, (string Name, string Value)[] env)
-    {
-        var psi = new ProcessStartInfo(shell) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = cwd };
-        foreach (string arg in args) psi.ArgumentList.Add(arg);
-        foreach (var (name, value) in env) psi.Environment[name] = value;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        _ = stdout.Result;
-        return (p.ExitCode, err);
-    }
+    private static (int Exit, string Stderr) Shell(string shell, string[] args, string cwd, (string Name, string Value)[] env) =>
+        WdbProcess.RunProgram(shell, args, cwd, env);
 }
