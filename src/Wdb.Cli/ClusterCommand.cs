@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Wdb.Core;
+using Wdb.IO;
 using Wdb.Merge;
 using Wdb.Merge.Streaming;
 
@@ -46,7 +47,8 @@ internal static class ClusterCommand
             if (progress.RunningOrKilled.Count > 0)
                 Console.WriteLine($"running or killed: {TaskList(progress.RunningOrKilled)} (a killed one's next run replaces what it left)");
             Console.WriteLine($"not started: {TaskList(progress.NotStarted)}");
-            Console.WriteLine(progress.Complete ? "every task has finished: the stitch can run" : "the stitch waits for the rest");
+            Console.WriteLine(progress.Stitch == LockHolder.Live ? $"the stitch is running: it writes {progress.OutDir}"
+                : progress.Complete ? "every task has finished: the stitch can run" : "the stitch waits for the rest");
             return progress.Complete ? 0 : 1;
         });
         return cmd;

@@ -264,7 +264,8 @@ public static class ClusterMerge
     private static FileLock? TakeStitch(string work, int tasks, out string? busy)
     {
         string path = StitchLockPath(work);
-        return Take(path, exclusive: true, TimeSpan.Zero, "the stitch", out busy, () => StitchRefusal(work, tasks, path));
+        // Waits out a status probe's instant hold, as a task does for its own lock (ProbePatience).
+        return Take(path, exclusive: true, ProbePatience, "the stitch", out busy, () => StitchRefusal(work, tasks, path));
     }
 
     /// <summary>A step's lock (<see cref="FileLock.Take"/>), or null and why: <paramref name="held"/>'s words while another holds it.</summary>
@@ -496,8 +497,10 @@ public static class ClusterMerge
     /// <param name="Killed">Tasks whose outputs were left half made by a run that has ended: their next run replaces them.</param>
     /// <param name="RunningOrKilled">Tasks with outputs half made where a live run cannot be told from a killed one (not
     /// Linux, or a filesystem that keeps no locks).</param>
+    /// <param name="Stitch">Whether a live stitch holds the work directory (<see cref="LockHolder.Live"/>); the tasks'
+    /// shared holds of the same lock do not count.</param>
     public sealed record ClusterProgress(long Rows, int Tasks, string OutDir, IReadOnlyList<int> Done, IReadOnlyList<int> Running,
-        IReadOnlyList<int> Killed, IReadOnlyList<int> RunningOrKilled, IReadOnlyList<int> NotStarted)
+        IReadOnlyList<int> Killed, IReadOnlyList<int> RunningOrKilled, IReadOnlyList<int> NotStarted, LockHolder Stitch)
     {
         public bool Complete => Done.Count == Tasks;
     }
@@ -525,7 +528,9 @@ public static class ClusterMerge
                 : unknown;
             into.Add(t);
         }
-        return (new ClusterProgress(state.Rows, state.Zones, state.OutDir, done, running, killed, unknown, notStarted), null);
+        // A shared probe: the tasks hold this lock shared, the stitch alone exclusively, so only a stitch refuses it.
+        var stitch = FileLock.Holder(StitchLockPath(work));
+        return (new ClusterProgress(state.Rows, state.Zones, state.OutDir, done, running, killed, unknown, notStarted, stitch), null);
     }
 
     private static ScanFootprints ReadFootprints(string work)

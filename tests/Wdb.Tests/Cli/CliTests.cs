@@ -93,9 +93,12 @@ public sealed class CliTests : IDisposable
                 status.Stdout.Split('\n').Where(l => l.StartsWith("finished") || l.StartsWith("running") || l.StartsWith("killed") || l.StartsWith("not started")));
         }
 
-        // While the stitch holds the work directory (as it does from its start to its end), a task is refused in one line, exit 3.
+        // While the stitch holds the work directory (as it does from its start to its end), a task is refused in one line, exit 3,
+        // and status says the stitch runs.
         using (new FileStream(Path.Combine(work, "locks", "stitch.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
+            var stitching = WdbProcess.Run("cluster", "status", "--work", work);
+            Assert.Equal("the stitch is running: it writes " + Path.GetFullPath(Path.Combine(_dir, "out")), stitching.Stdout.TrimEnd().Split('\n')[^1]);
             var refused = WdbProcess.Run("cluster", "task", "--work", work, "--task", "1");
             Assert.Equal(3, refused.Exit);
             Assert.Single(refused.Stderr.TrimEnd().Split('\n'));

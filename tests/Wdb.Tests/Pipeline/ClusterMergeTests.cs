@@ -168,8 +168,11 @@ public sealed class ClusterMergeTests : IDisposable
         Directory.CreateDirectory(Path.Combine(work, "tasks", "2.partial-running0"));
         using (HoldTaskLock(work, 2))
         using (HoldTaskLock(work, 4))
+        // As running tasks hold the stitch's lock: shared, which is not a stitch running.
+        using (new FileStream(Path.Combine(work, "locks", "stitch.lock"), FileMode.OpenOrCreate, FileAccess.Read, FileShare.Read))
         {
             var (progress, _) = ClusterMerge.Status(work);
+            Assert.Equal(LockHolder.None, progress!.Stitch);
             Assert.Equal([0], progress!.Done);
             Assert.Equal([2, 4], progress.Running);
             Assert.Equal([1], progress.Killed);
@@ -182,6 +185,9 @@ public sealed class ClusterMergeTests : IDisposable
         Assert.Equal([0, 4], after!.Done);
         Assert.Empty(after.Running);
         Assert.Equal([1, 2], after.Killed);
+        // The stitch holds it alone.
+        using (new FileStream(Path.Combine(work, "locks", "stitch.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+            Assert.Equal(LockHolder.Live, ClusterMerge.Status(work).Progress!.Stitch);
     }
 
     [Fact]
