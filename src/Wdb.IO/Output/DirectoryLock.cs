@@ -31,17 +31,11 @@ public sealed class DirectoryLock : IDisposable
         try { fd = Libc.open(dir, Libc.ORdOnly | Libc.OCloexec, 0); }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return new DirectoryLock(-1); }
         if (fd < 0) throw new IOException($"cannot open '{dir}' to lock it (errno {Marshal.GetLastPInvokeError()})");
-        int errno;
-        do
-        {
-            if (Libc.flock(fd, Libc.LockEx | Libc.LockNb) == 0) return new DirectoryLock(fd);
-            errno = Marshal.GetLastPInvokeError();
-        } while (errno == Libc.EIntr);
+        var outcome = Libc.TryFlock(fd, Libc.LockEx);
+        if (outcome == Libc.FlockOutcome.Taken) return new DirectoryLock(fd);
         Libc.close(fd);
-        // Another holder. Any other failure is a filesystem that keeps no such locks (ENOLCK over NFS without a lock
-        // manager, ENOSYS on Lustre mounted noflock, EOPNOTSUPP): the run goes on unguarded, as where there are no locks,
-        // rather than refusing every merge and stitch there.
-        return errno == Libc.EAgain ? null : new DirectoryLock(-1);
+        // Where there are no locks the run goes on unguarded, rather than refusing every merge and stitch there.
+        return outcome == Libc.FlockOutcome.HeldByAnother ? null : new DirectoryLock(-1);
     }
 
     /// <summary>

@@ -70,15 +70,12 @@ public sealed class FileLock : IDisposable
         if (fd < 0) return Marshal.GetLastPInvokeError() == Libc.ENoent ? LockHolder.None : LockHolder.Unknown;
         try
         {
-            int errno;
-            do
+            return Libc.TryFlock(fd, Libc.LockSh) switch
             {
-                if (Libc.flock(fd, Libc.LockSh | Libc.LockNb) == 0) return LockHolder.None;
-                errno = Marshal.GetLastPInvokeError();
-            } while (errno == Libc.EIntr);
-            // Any other failure is a filesystem that keeps no such locks (ENOLCK, ENOSYS, EOPNOTSUPP): a holder there took
-            // none either, so none can be seen.
-            return errno == Libc.EAgain ? LockHolder.Live : LockHolder.Unknown;
+                Libc.FlockOutcome.Taken => LockHolder.None,
+                Libc.FlockOutcome.HeldByAnother => LockHolder.Live,
+                _ => LockHolder.Unknown,   // no locks here: none can be seen
+            };
         }
         finally { Libc.close(fd); }   // closing the probe's only descriptor lets its lock go
     }

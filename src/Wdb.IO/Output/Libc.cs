@@ -88,6 +88,25 @@ internal static partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial int flock(int fd, int operation);
 
+    /// <summary>What a non-blocking flock(2) came to (<see cref="TryFlock"/>).</summary>
+    public enum FlockOutcome { Taken, HeldByAnother, NoLocksHere }
+
+    /// <summary>
+    /// flock(2) with <paramref name="operation"/> | LOCK_NB on <paramref name="fd"/>, retried when a signal interrupts it.
+    /// Any failure but EWOULDBLOCK is a filesystem that keeps no such locks (ENOLCK over NFS without a lock manager,
+    /// ENOSYS on Lustre mounted noflock, EOPNOTSUPP): a holder there took none either.
+    /// </summary>
+    public static FlockOutcome TryFlock(int fd, int operation)
+    {
+        int errno;
+        do
+        {
+            if (flock(fd, operation | LockNb) == 0) return FlockOutcome.Taken;
+            errno = Marshal.GetLastPInvokeError();
+        } while (errno == EIntr);
+        return errno == EAgain ? FlockOutcome.HeldByAnother : FlockOutcome.NoLocksHere;
+    }
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
 }
