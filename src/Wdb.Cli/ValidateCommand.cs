@@ -87,7 +87,7 @@ internal static class ValidateCommand
     {
         if (!File.Exists(rejectsPath)) return null;
         for (int i = 0; i < inputs.Count; i++)
-            if (inputs[i] != InputPaths.StandardInput && File.Exists(inputs[i]) && InputPaths.SameFile(inputs[i], rejectsPath))
+            if (InputPaths.WouldReplace(rejectsPath, inputs[i]))
                 return $"--rejects {rejectsPath} is the input {inputs[i]} (argument {i + 1}): its rejects would replace it; choose another --rejects";
         return null;
     }

@@ -85,7 +85,7 @@ public static class Exporter
             using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "summary.json")));
             if (doc.RootElement.ValueKind != JsonValueKind.Object) return null;
             foreach (var (path, _) in OutputVerifier.RecordedInputs(doc.RootElement))
-                if (path != InputPaths.StandardInput && File.Exists(path) && InputPaths.SameFile(path, outFile)) return path;
+                if (InputPaths.WouldReplace(outFile, path)) return path;
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException or KeyNotFoundException)

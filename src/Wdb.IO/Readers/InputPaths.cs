@@ -46,6 +46,13 @@ public static partial class InputPaths
     public static bool SameFile(string a, string b) => FileIdentity(a) == FileIdentity(b);
 
     /// <summary>
+    /// Whether writing <paramref name="output"/> would replace the file <paramref name="input"/> names (standard input,
+    /// or an input gone since, is replaced by nothing).
+    /// </summary>
+    public static bool WouldReplace(string output, string input) =>
+        input != StandardInput && File.Exists(input) && SameFile(input, output);
+
+    /// <summary>
     /// What makes two paths one file: on Linux its device and inode (also through links, hard ones too), elsewhere, or
     /// where there is no such file yet (its error comes when it is opened), its full path with links followed.
     /// </summary>
