@@ -1,11 +1,11 @@
 namespace Wdb.IO;
 
 /// <summary>
-/// A run's hold on its --out for the whole run: an empty <c>&lt;out&gt;.tmp-&lt;random&gt;</c> beside the output,
-/// locked (<see cref="DirectoryLock"/>) from the run's start to its end. A second run to the same output finds it
-/// held and is refused at its start; without it, each run removed the other's temporary directory as a killed run's,
-/// and one of them ended on a raw path error. A claim left by a killed run is unlocked, and removed as stale
-/// (<see cref="AtomicDirectory.RemoveStale"/>). Where there are no locks (not Linux), nothing is refused, as before.
+/// A run's hold on its --out for the whole run: an <c>&lt;out&gt;.tmp-&lt;random&gt;</c> beside the output, never
+/// published, locked (<see cref="DirectoryLock"/>, a lock file in it) from the run's start to its end. A second run to the
+/// same output finds it held and is refused at its start; without it, each run removed the other's temporary directory
+/// as a killed run's, and one of them ended on a raw path error. A claim left by a killed run is unlocked, and removed as
+/// stale (<see cref="AtomicDirectory.RemoveStale"/>). Where there are no locks (not Linux), nothing is refused, as before.
 /// </summary>
 public sealed class OutputClaim : IDisposable
 {
@@ -49,7 +49,7 @@ public sealed class OutputClaim : IDisposable
         }
     }
 
-    /// <summary>Lets the output go: the lock, the empty directory, and the parents made for it that nothing filled.</summary>
+    /// <summary>Lets the output go: the lock, its directory, and the parents made for it that nothing filled.</summary>
     public void Dispose()
     {
         _lock.Dispose();
@@ -59,7 +59,7 @@ public sealed class OutputClaim : IDisposable
 
     private static void Remove(string path)
     {
-        try { Directory.Delete(path); }
+        try { DirectoryTree.Delete(path); }   // its lock file too, where the lock could not be taken
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         TemporaryPaths.Remove(path);
     }
