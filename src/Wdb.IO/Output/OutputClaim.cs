@@ -19,7 +19,13 @@ public sealed class OutputClaim : IDisposable
     /// Claims <paramref name="outDir"/> (which <see cref="OutputWriter.StartProblem"/> has accepted); null, and why, when
     /// another live run holds it, or the claim cannot be made (then the publish could not be either).
     /// </summary>
-    public static OutputClaim? Take(string outDir, out OutputError? error)
+    public static OutputClaim? Take(string outDir, out OutputError? error) => Take(outDir, locked: null, out error);
+
+    /// <summary>
+    /// <see cref="Take(string, out OutputError?)"/>, with <paramref name="locked"/> called once the claim is locked and
+    /// before the others are looked for: a test's way to start two runs in the same instant.
+    /// </summary>
+    internal static OutputClaim? Take(string outDir, Action? locked, out OutputError? error)
     {
         if (OutputWriter.TargetOf(outDir, out error) is not string target) return null;
         var made = new List<string>();
@@ -33,8 +39,9 @@ public sealed class OutputClaim : IDisposable
             path = AtomicDirectory.CreateTemp(target);
             held = DirectoryLock.Take(path) ?? throw new IOException($"'{path}' is locked by another run");
             var claim = new OutputClaim(path, held, made);
+            locked?.Invoke();
             // Looked for after taking ours: of two runs that start together, the later one to look sees the other.
-            if (AtomicDirectory.LiveTemp(target, except: path) is not string other) return claim;
+            if (Rival(target, path) is not string other) return claim;
             claim.Dispose();
             error = new OutputError($"another wdb run is writing '{outDir}' (it holds '{other}'): wait for it or choose another --out", Busy: true);
             return null;
@@ -46,6 +53,36 @@ public sealed class OutputClaim : IDisposable
             RemoveEmpty(made);
             error = new OutputError($"cannot write output to '{outDir}': {AtomicDirectory.AsTarget(e.Message, target).ReplaceLineEndings(" ")}");
             return null;
+        }
+    }
+
+    /// <summary>How often a run waiting for another that starts with it to let go (<see cref="Rival"/>) looks again.</summary>
+    private static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>
+    /// How long a claim that sorts after ours is given to let go before it counts as a live run's: a run that starts
+    /// with ours and sees it lets go within a look and a delete (a few round trips to the file server over NFS).
+    /// </summary>
+    private static readonly TimeSpan LetGo = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The live claim on <paramref name="target"/>, other than <paramref name="own"/>, that this run yields to; null when
+    /// none. Two runs that start in the same instant each find the other's claim; were both to yield, both would be
+    /// refused. So the claim whose name sorts first goes on, and the others let go at once: this run yields at once to a
+    /// claim that sorts before its own, and waits a while (<see cref="LetGo"/>) for those that sort after it, which are
+    /// starting runs letting go or live runs (that do not, and then it yields to them).
+    /// </summary>
+    private static string? Rival(string target, string own)
+    {
+        var until = DateTime.UtcNow + LetGo;
+        while (true)
+        {
+            var others = AtomicDirectory.LiveTemps(target, except: own);
+            if (others.Count == 0) return null;
+            others.Sort(StringComparer.Ordinal);
+            string first = others[0];
+            if (string.CompareOrdinal(first, own) < 0 || DateTime.UtcNow >= until) return first;
+            Thread.Sleep(Retry);
         }
     }
 

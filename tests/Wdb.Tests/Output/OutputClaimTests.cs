@@ -8,7 +8,8 @@ namespace Wdb.Tests.Output;
 /// The claim a run holds on its --out (<see cref="OutputClaim"/>, <see cref="DirectoryLock"/>): its lock is on a regular
 /// file opened for writing, what an exclusive lock needs where flock(2) is carried as a byte-range lock (NFS, some FUSE
 /// and CIFS mounts), not on the directory, whose read-only descriptor failed there and left the run unguarded. A real
-/// run's claim is left alone while it runs and removed as stale once it is killed.
+/// run's claim is left alone while it runs and removed as stale once it is killed; of two runs that start in the same
+/// instant, one goes on.
 /// </summary>
 public sealed class OutputClaimTests : IDisposable
 {
@@ -121,5 +122,57 @@ public sealed class OutputClaimTests : IDisposable
             Thread.Sleep(10);
         }
         throw new TimeoutException($"no claim on '{outDir}' after {watch.Elapsed.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+    }
+
+    /// <summary>
+    /// A run that finds the claim of a run starting in the same instant, one whose name sorts after its own, waits for it
+    /// to let go (as that run, seeing this one's, does) and goes on; before, it was refused at once, and the other too.
+    /// </summary>
+    [Fact]
+    public async Task A_run_waits_for_a_claim_that_sorts_after_its_own_to_let_go_and_goes_on()
+    {
+        if (!DirectoryLock.Tells) Assert.Skip("flock(2) locks tell a live run's directory only on Linux");
+        string outDir = _s.PathOf("out"), starting = outDir + ".tmp-ffffffffffff";   // after any claim's twelve hex digits
+        Directory.CreateDirectory(starting);
+        var rival = DirectoryLock.Take(starting)!;
+        var letsGo = Task.Delay(300, TestContext.Current.CancellationToken).ContinueWith(_ =>
+        {
+            rival.Dispose();
+            Directory.Delete(starting);
+        }, TestContext.Current.CancellationToken);
+
+        using (var claim = OutputClaim.Take(outDir, out var error))
+        {
+            Assert.Null(error);
+            Assert.NotNull(claim);
+            await letsGo;
+        }
+        Assert.Empty(Siblings("out"));
+    }
+
+    /// <summary>
+    /// Two runs that each lock their claim before either looks for the other's: each sees the other's, and before both
+    /// were refused. The one whose claim sorts first goes on; the other is refused, naming it.
+    /// </summary>
+    [Fact]
+    public async Task Of_two_runs_that_start_in_the_same_instant_one_goes_on()
+    {
+        if (!DirectoryLock.Tells) Assert.Skip("flock(2) locks tell a live run's directory only on Linux");
+        string outDir = _s.PathOf("out");
+        using var bothLocked = new Barrier(2);
+        var starts = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            var claim = OutputClaim.Take(outDir, () => Assert.True(bothLocked.SignalAndWait(TimeSpan.FromSeconds(30))), out var error);
+            return (Claim: claim, Error: error);
+        }, TestContext.Current.CancellationToken));
+        var runs = await Task.WhenAll(starts);
+
+        var goes = Assert.Single(runs, r => r.Claim is not null);
+        var refused = Assert.Single(runs, r => r.Claim is null);
+        Assert.True(refused.Error!.Busy, refused.Error.Message);
+        string held = Assert.Single(Directory.GetDirectories(_s.Dir, "out.tmp-*"));
+        Assert.Contains($"(it holds '{held}')", refused.Error.Message);
+        goes.Claim!.Dispose();
+        Assert.Empty(Siblings("out"));
     }
 }
