@@ -11,6 +11,9 @@ internal static class WdbProcess
 {
     public static Process Start(params string[] args) => Start(redirectInput: false, args);
 
+    /// <summary>Started with its standard input a pipe the caller holds: a verb reading `-` waits on it until it is closed.</summary>
+    public static Process StartReading(params string[] args) => Start(redirectInput: true, args);
+
     /// <summary>
     /// Runs to completion with its standard output sent to <paramref name="path"/> by the shell (/dev/full: every write
     /// fails), or closed when <paramref name="path"/> is "&amp;-".

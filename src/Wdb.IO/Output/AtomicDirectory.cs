@@ -61,14 +61,15 @@ internal static class AtomicDirectory
         }
     }
 
-    /// <summary>A <c>&lt;target&gt;.tmp-*</c> sibling other than <paramref name="except"/> that a live run holds locked; null when none.</summary>
-    public static string? LiveTemp(string target, string except)
+    /// <summary>The <c>&lt;target&gt;.tmp-*</c> siblings other than <paramref name="except"/> that live runs hold locked.</summary>
+    public static List<string> LiveTemps(string target, string except)
     {
         string parent = Path.GetDirectoryName(target)!, prefix = Path.GetFileName(target) + TmpTag;
-        if (!Directory.Exists(parent)) return null;
+        var live = new List<string>();
+        if (!Directory.Exists(parent)) return live;
         foreach (string dir in Directory.EnumerateDirectories(parent, prefix + "*"))
-            if (dir != except && Path.GetFileName(dir).StartsWith(prefix, StringComparison.Ordinal) && DirectoryLock.IsHeld(dir)) return dir;
-        return null;
+            if (dir != except && Path.GetFileName(dir).StartsWith(prefix, StringComparison.Ordinal) && DirectoryLock.IsHeld(dir)) live.Add(dir);
+        return live;
     }
 
     /// <summary>

@@ -7,9 +7,8 @@ namespace Wdb.IO;
 /// atomic exchange (<see cref="AtomicDirectory"/>), O_DIRECT files (<see cref="DirectFile"/>); and a
 /// look at a path that may be a FIFO without waiting for its writer (<see cref="InputPaths.NotReadableAgain"/>), and a
 /// file's device and inode, which tell one file under two names (<see cref="InputPaths.Problem"/>); a write to standard
-/// output that says when its reader has gone (<see cref="StandardOutputStream"/>); an advisory lock that marks a run's
-/// temporary directory as live (<see cref="DirectoryLock"/>), and a look at whether a live process holds a lock file
-/// (<see cref="FileLock.Holder"/>).
+/// output that says when its reader has gone (<see cref="StandardOutputStream"/>); and a look at whether a live process
+/// holds a lock file (<see cref="FileLock.Holder"/>, which also tells a live run's temporary directory, <see cref="DirectoryLock"/>).
 /// Flag values are those of Linux on x64 and arm64 (O_DIRECT differs: see DirectFile).
 /// Source-generated (LibraryImport): the marshalling is compiled into the image with the rest, where
 /// DllImport's stubs were jitted at their first call in every run (bench/NOTES.md 86).

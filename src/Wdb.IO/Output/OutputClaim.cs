@@ -1,11 +1,11 @@
 namespace Wdb.IO;
 
 /// <summary>
-/// A run's hold on its --out for the whole run: an empty <c>&lt;out&gt;.tmp-&lt;random&gt;</c> beside the output,
-/// locked (<see cref="DirectoryLock"/>) from the run's start to its end. A second run to the same output finds it
-/// held and is refused at its start; without it, each run removed the other's temporary directory as a killed run's,
-/// and one of them ended on a raw path error. A claim left by a killed run is unlocked, and removed as stale
-/// (<see cref="AtomicDirectory.RemoveStale"/>). Where there are no locks (not Linux), nothing is refused, as before.
+/// A run's hold on its --out for the whole run: an <c>&lt;out&gt;.tmp-&lt;random&gt;</c> beside the output, never
+/// published, locked (<see cref="DirectoryLock"/>, a lock file in it) from the run's start to its end. A second run to the
+/// same output finds it held and is refused at its start; without it, each run removed the other's temporary directory
+/// as a killed run's, and one of them ended on a raw path error. A claim left by a killed run is unlocked, and removed as
+/// stale (<see cref="AtomicDirectory.RemoveStale"/>). Where there are no locks (not Linux), nothing is refused, as before.
 /// </summary>
 public sealed class OutputClaim : IDisposable
 {
@@ -19,7 +19,13 @@ public sealed class OutputClaim : IDisposable
     /// Claims <paramref name="outDir"/> (which <see cref="OutputWriter.StartProblem"/> has accepted); null, and why, when
     /// another live run holds it, or the claim cannot be made (then the publish could not be either).
     /// </summary>
-    public static OutputClaim? Take(string outDir, out OutputError? error)
+    public static OutputClaim? Take(string outDir, out OutputError? error) => Take(outDir, locked: null, out error);
+
+    /// <summary>
+    /// <see cref="Take(string, out OutputError?)"/>, with <paramref name="locked"/> called once the claim is locked and
+    /// before the others are looked for: a test's way to start two runs in the same instant.
+    /// </summary>
+    internal static OutputClaim? Take(string outDir, Action? locked, out OutputError? error)
     {
         if (OutputWriter.TargetOf(outDir, out error) is not string target) return null;
         var made = new List<string>();
@@ -33,8 +39,9 @@ public sealed class OutputClaim : IDisposable
             path = AtomicDirectory.CreateTemp(target);
             held = DirectoryLock.Take(path) ?? throw new IOException($"'{path}' is locked by another run");
             var claim = new OutputClaim(path, held, made);
+            locked?.Invoke();
             // Looked for after taking ours: of two runs that start together, the later one to look sees the other.
-            if (AtomicDirectory.LiveTemp(target, except: path) is not string other) return claim;
+            if (Rival(target, path) is not string other) return claim;
             claim.Dispose();
             error = new OutputError($"another wdb run is writing '{outDir}' (it holds '{other}'): wait for it or choose another --out", Busy: true);
             return null;
@@ -49,7 +56,37 @@ public sealed class OutputClaim : IDisposable
         }
     }
 
-    /// <summary>Lets the output go: the lock, the empty directory, and the parents made for it that nothing filled.</summary>
+    /// <summary>How often a run waiting for another that starts with it to let go (<see cref="Rival"/>) looks again.</summary>
+    private static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>
+    /// How long a claim that sorts after ours is given to let go before it counts as a live run's: a run that starts
+    /// with ours and sees it lets go within a look and a delete (a few round trips to the file server over NFS).
+    /// </summary>
+    private static readonly TimeSpan LetGo = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The live claim on <paramref name="target"/>, other than <paramref name="own"/>, that this run yields to; null when
+    /// none. Two runs that start in the same instant each find the other's claim; were both to yield, both would be
+    /// refused. So the claim whose name sorts first goes on, and the others let go at once: this run yields at once to a
+    /// claim that sorts before its own, and waits a while (<see cref="LetGo"/>) for those that sort after it, which are
+    /// starting runs letting go or live runs (that do not, and then it yields to them).
+    /// </summary>
+    private static string? Rival(string target, string own)
+    {
+        var until = DateTime.UtcNow + LetGo;
+        while (true)
+        {
+            var others = AtomicDirectory.LiveTemps(target, except: own);
+            if (others.Count == 0) return null;
+            others.Sort(StringComparer.Ordinal);
+            string first = others[0];
+            if (string.CompareOrdinal(first, own) < 0 || DateTime.UtcNow >= until) return first;
+            Thread.Sleep(Retry);
+        }
+    }
+
+    /// <summary>Lets the output go: the lock, its directory, and the parents made for it that nothing filled.</summary>
     public void Dispose()
     {
         _lock.Dispose();
@@ -59,7 +96,7 @@ public sealed class OutputClaim : IDisposable
 
     private static void Remove(string path)
     {
-        try { Directory.Delete(path); }
+        try { DirectoryTree.Delete(path); }   // its lock file too, where the lock could not be taken
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         TemporaryPaths.Remove(path);
     }

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using Wdb.IO;
+
+namespace Wdb.Tests.Output;
+
+/// <summary>
+/// The claim a run holds on its --out (<see cref="OutputClaim"/>, <see cref="DirectoryLock"/>): its lock is on a regular
+/// file opened for writing, what an exclusive lock needs where flock(2) is carried as a byte-range lock (NFS, some FUSE
+/// and CIFS mounts), not on the directory, whose read-only descriptor failed there and left the run unguarded. A real
+/// run's claim is left alone while it runs and removed as stale once it is killed; of two runs that start in the same
+/// instant, one goes on.
+/// </summary>
+public sealed class OutputClaimTests : IDisposable
+{
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    private string[] Siblings(string prefix) =>
+        [.. Directory.GetFileSystemEntries(_s.Dir, prefix + "*").Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+
+    /// <summary>A descriptor of this process that holds a lock: what it is open on, its open flags, its lock lines.</summary>
+    private sealed record LockedDescriptor(string Target, int Flags, string Locks);
+
+    /// <summary>
+    /// This process's descriptors open on <paramref name="dir"/> or on something in it that hold a lock, as
+    /// /proc/self/fdinfo shows them ("flags:" in octal, a "lock:" line per lock).
+    /// </summary>
+    private static List<LockedDescriptor> LockedDescriptorsOn(string dir)
+    {
+        var found = new List<LockedDescriptor>();
+        // Entries, not files: a descriptor open on a directory is a link to one.
+        foreach (string fd in Directory.GetFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget is not string target || (target != dir && !target.StartsWith(dir + "/", StringComparison.Ordinal))) continue;
+                var info = File.ReadAllLines(Path.Combine("/proc/self/fdinfo", Path.GetFileName(fd)));
+                string locks = string.Join("\n", info.Where(l => l.StartsWith("lock:", StringComparison.Ordinal)));
+                if (locks.Length == 0) continue;
+                int flags = Convert.ToInt32(info.Single(l => l.StartsWith("flags:", StringComparison.Ordinal))["flags:".Length..].Trim(), 8);
+                found.Add(new LockedDescriptor(target, flags, locks));
+            }
+            catch (IOException) { }   // a descriptor another test closed meanwhile
+        }
+        return found;
+    }
+
+    [Fact]
+    public void The_lock_is_held_on_a_regular_file_in_the_directory_opened_for_writing()
+    {
+        if (!DirectoryLock.Tells) Assert.Skip("flock(2) locks tell a live run's directory only on Linux");
+        string dir = _s.PathOf("out.tmp-0123456789ab");
+        Directory.CreateDirectory(dir);
+        using (DirectoryLock.Take(dir)!)
+        {
+            var held = Assert.Single(LockedDescriptorsOn(dir));
+            Assert.Equal(Path.Combine(dir, DirectoryLock.FileName), held.Target);
+            Assert.True(File.Exists(held.Target), $"the lock is on '{held.Target}', not a regular file");
+            // O_ACCMODE: O_WRONLY (1) or O_RDWR (2), as an exclusive byte-range lock needs; a directory opens O_RDONLY (0).
+            Assert.Contains(held.Flags & 3, new[] { 1, 2 });
+            Assert.Contains("FLOCK", held.Locks);
+            Assert.Contains("WRITE", held.Locks);
+            Assert.True(DirectoryLock.IsHeld(dir));
+        }
+        // The lock's file goes with it: the directory is as its owner left it.
+        Assert.Empty(Directory.GetFileSystemEntries(dir));
+        Assert.False(DirectoryLock.IsHeld(dir));
+    }
+
+    [Fact]
+    public void A_claim_leaves_nothing_beside_the_output_once_let_go()
+    {
+        string outDir = _s.PathOf("out");
+        using (var claim = OutputClaim.Take(outDir, out var error))
+        {
+            Assert.Null(error);
+            Assert.NotNull(claim);
+            Assert.Single(Siblings("out"));
+        }
+        Assert.Empty(Siblings("out"));
+    }
+
+    /// <summary>
+    /// A real run, in its own process, holds its claim while it waits for rows on standard input: another run's stale
+    /// removal leaves it, and another run to its --out is refused. Killed with SIGKILL, it leaves its claim and the lock
+    /// file in it, unlocked; the next run's stale removal takes both.
+    /// </summary>
+    [Fact]
+    public void A_killed_runs_claim_is_removed_as_stale_and_a_live_runs_is_not()
+    {
+        if (!DirectoryLock.Tells) Assert.Skip("flock(2) locks tell a live run's directory only on Linux");
+        string outDir = _s.PathOf("out");
+        using var run = WdbProcess.StartReading("merge", "-", "--out", outDir, "--device", "cpu", "--quiet");
+        string claim = WaitForHeldClaim(run, outDir);
+
+        AtomicDirectory.RemoveStale(outDir);
+        Assert.True(DirectoryLock.IsHeld(claim));
+        Assert.Null(OutputClaim.Take(outDir, out var busy));
+        Assert.True(busy!.Busy, busy.Message);
+        Assert.Contains($"(it holds '{claim}')", busy.Message);
+        Assert.Equal([Path.GetFileName(claim)], Siblings("out"));
+
+        run.Kill(entireProcessTree: true);
+        run.WaitForExit();
+        Assert.Equal([DirectoryLock.FileName], Directory.GetFileSystemEntries(claim).Select(Path.GetFileName));
+        Assert.False(DirectoryLock.IsHeld(claim));
+        AtomicDirectory.RemoveStale(outDir);
+        Assert.Empty(Siblings("out"));
+    }
+
+    /// <summary>The claim <paramref name="run"/> holds on <paramref name="outDir"/>, once it holds it.</summary>
+    private static string WaitForHeldClaim(Process run, string outDir)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Assert.False(run.HasExited, "the run ended before it held its claim: " + (run.HasExited ? run.StandardError.ReadToEnd() : ""));
+            var held = Directory.GetDirectories(Path.GetDirectoryName(outDir)!, Path.GetFileName(outDir) + ".tmp-*").Where(DirectoryLock.IsHeld).ToList();
+            if (held.Count > 0) return Assert.Single(held);
+            Thread.Sleep(10);
+        }
+        throw new TimeoutException($"no claim on '{outDir}' after {watch.Elapsed.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+    }
+
+    /// <summary>
+    /// A run that finds the claim of a run starting in the same instant, one whose name sorts after its own, waits for it
+    /// to let go (as that run, seeing this one's, does) and goes on; before, it was refused at once, and the other too.
+    /// </summary>
+    [Fact]
+    public async Task A_run_waits_for_a_claim_that_sorts_after_its_own_to_let_go_and_goes_on()
+    {
+        if (!DirectoryLock.Tells) Assert.Skip("flock(2) locks tell a live run's directory only on Linux");
+        string outDir = _s.PathOf("out"), starting = outDir + ".tmp-ffffffffffff";   // after any claim's twelve hex digits
+        Directory.CreateDirectory(starting);
+        var rival = DirectoryLock.Take(starting)!;
+        var letsGo = Task.Delay(300, TestContext.Current.CancellationToken).ContinueWith(_ =>
+        {
+            rival.Dispose();
+            Directory.Delete(starting);
+        }, TestContext.Current.CancellationToken);
+
+        using (var claim = OutputClaim.Take(outDir, out var error))
+        {
+            Assert.Null(error);
+            Assert.NotNull(claim);
+            await letsGo;
+        }
+        Assert.Empty(Siblings("out"));
+    }
+
+    /// <summary>
+    /// Two runs that each lock their claim before either looks for the other's: each sees the other's, and before both
+    /// were refused. The one whose claim sorts first goes on; the other is refused, naming it.
+    /// </summary>
+    [Fact]
+    public async Task Of_two_runs_that_start_in_the_same_instant_one_goes_on()
+    {
+        if (!DirectoryLock.Tells) Assert.Skip("flock(2) locks tell a live run's directory only on Linux");
+        string outDir = _s.PathOf("out");
+        using var bothLocked = new Barrier(2);
+        var starts = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            var claim = OutputClaim.Take(outDir, () => Assert.True(bothLocked.SignalAndWait(TimeSpan.FromSeconds(30))), out var error);
+            return (Claim: claim, Error: error);
+        }, TestContext.Current.CancellationToken));
+        var runs = await Task.WhenAll(starts);
+
+        var goes = Assert.Single(runs, r => r.Claim is not null);
+        var refused = Assert.Single(runs, r => r.Claim is null);
+        Assert.True(refused.Error!.Busy, refused.Error.Message);
+        string held = Assert.Single(Directory.GetDirectories(_s.Dir, "out.tmp-*"));
+        Assert.Contains($"(it holds '{held}')", refused.Error.Message);
+        goes.Claim!.Dispose();
+        Assert.Empty(Siblings("out"));
+    }
+}
