@@ -72,6 +72,22 @@ public sealed class CheckingVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Validate_json_carries_each_files_notes_as_the_text_report_says_them()
+    {
+        string header = _s.Write("header.csv", "cntr,scan_key,ra,dec\n"), bad = BadTable();
+        var (exit, stdout, _) = WdbProcess.Run("validate", header, bad, "--json");
+        Assert.Equal(1, exit);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        var files = doc.RootElement.GetProperty("files");
+        Assert.Equal(["no rows (empty, blank lines or a header alone): it would add nothing to a merge"],
+            files[0].GetProperty("notes").EnumerateArray().Select(n => n.GetString()));
+        Assert.Empty(files[1].GetProperty("notes").EnumerateArray());   // rows rejected: said in its counts, not a note
+        var missing = WdbProcess.Run("validate", _s.PathOf("typo.csv"), "--json");
+        using var unread = System.Text.Json.JsonDocument.Parse(missing.Stdout);
+        Assert.Empty(unread.RootElement.GetProperty("files")[0].GetProperty("notes").EnumerateArray());   // its error says it
+    }
+
+    [Fact]
     public async Task Validate_writes_its_rejects_through_a_link_and_into_a_fifo_and_names_the_path_it_could_not_write()
     {
         string input = BadTable();
