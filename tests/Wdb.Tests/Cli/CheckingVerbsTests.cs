@@ -164,6 +164,17 @@ public sealed class CheckingVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_says_n_a_where_nothing_was_fitted_not_NaN()
+    {
+        // 50 sources: no mover fitted, and no group with the members for Stetson J.
+        var (exit, stdout, stderr) = WdbProcess.Run("evaluate", "survey", "--sources", "50", "--seed", "1", "--device", "cpu");
+        Assert.True(exit == 0, stderr);
+        string row = stdout.Split('\n')[2];
+        Assert.DoesNotContain("NaN", row);
+        Assert.EndsWith("| 0/0 fitted (n/a); 0/0 movers fitted | n/a (0 var, 0 const) |", row);
+    }
+
+    [Fact]
     public void Scans_given_for_a_survey_are_refused_not_dropped()
     {
         string path = _s.PathOf("survey.csv");
