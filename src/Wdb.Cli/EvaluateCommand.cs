@@ -45,9 +45,9 @@ internal static class EvaluateCommand
                 var c = CultureInfo.InvariantCulture;
                 Console.WriteLine("| dataset | seed | rows | FoF precision | FoF recall | precision | recall | movers within 3σ | Stetson J AUC (amp ≥ 0.1) |");
                 Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-                Console.WriteLine(string.Format(c, "| {0} | {1} | {2:N0} | {3:F4} | {4:F4} | {5:F4} | {6:F4} | {7}/{8} fitted ({9:P1}); {8}/{10} movers fitted | {11:F3} ({12} var, {13} const) |",
+                Console.WriteLine(string.Format(c, "| {0} | {1} | {2:N0} | {3:F4} | {4:F4} | {5:F4} | {6:F4} | {7}/{8} fitted ({9}); {8}/{10} movers fitted | {11} ({12} var, {13} const) |",
                     name, options.Seed, r.Rows, r.FofPrecision, r.FofRecall, r.Precision, r.Recall,
-                    r.MoversWithin3Sigma, r.MoversFitted, r.MoverFraction, r.Movers, r.StetsonAuc, r.Variables, r.Constants));
+                    r.MoversWithin3Sigma, r.MoversFitted, Figure(r.MoverFraction, "P1"), r.Movers, Figure(r.StetsonAuc, "F3"), r.Variables, r.Constants));
                 return 0;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -64,4 +64,11 @@ internal static class EvaluateCommand
         });
         return cmd;
     }
+
+    /// <summary>
+    /// <paramref name="value"/> as <paramref name="format"/> says, or `n/a` where there was nothing to measure (no mover
+    /// fitted, no variable or no constant star): the counts beside it say which, and "NaN" reads as a failure.
+    /// </summary>
+    private static string Figure(double value, string format) =>
+        double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
 }

@@ -108,9 +108,7 @@ internal static class ValidateCommand
         Console.WriteLine(string.Format(c, "{0}: {1}, {2:N0} rows: {3:N0} accepted, {4:N0} rejected; {5:F1} MB{6} in {7:F2} s ({8:F0} MB/s); {9}",
             read.Path, format, read.RowsRead, read.RowsAccepted, read.Rejects.Count, read.TextBytes / 1e6, stored, seconds,
             seconds > 0 ? read.TextBytes / 1e6 / seconds : 0, read.Checksum));
-        if (read.RepeatedHeadersSaid() is string repeated) Console.WriteLine($"  note: {repeated}");
-        // Merge warns of it; a check before a long merge is where a failed download or pipe should show.
-        if (read.RowsRead == 0) Console.WriteLine("  note: no rows (empty, blank lines or a header alone): it would add nothing to a merge");
+        foreach (string note in Notes(read)) Console.WriteLine($"  note: {note}");
         if (read.Rejects.Count == 0) return;
         Console.WriteLine("  rejected: " + string.Join(", ", ByReason(read).Select(kv => $"{kv.Key} {kv.Value:N0}")));
         foreach (var r in read.Rejects.Take(listed)) Console.WriteLine($"  {r}");
@@ -153,12 +151,29 @@ internal static class ValidateCommand
                 foreach (var (reason, count) in ByReason(read)) w.WriteNumber(reason, count);
                 w.WriteEndObject();
                 if (read.Error is null) w.WriteNull("error"); else w.WriteString("error", read.Error.ToString());
+                w.WriteStartArray("notes");
+                foreach (string note in Notes(read)) w.WriteStringValue(note);
+                w.WriteEndArray();
                 w.WriteEndObject();
             }
             w.WriteEndArray();
             w.WriteEndObject();
         }
         stdout.WriteByte((byte)'\n');
+    }
+
+    /// <summary>
+    /// What a readable file's figures do not say on their own, for the text report and the JSON alike; none for a file
+    /// that could not be read (its error says it).
+    /// </summary>
+    private static List<string> Notes(FileReadResult read)
+    {
+        var notes = new List<string>();
+        if (read.Error is not null) return notes;
+        if (read.RepeatedHeadersSaid() is string repeated) notes.Add(repeated);
+        // Merge warns of it; a check before a long merge is where a failed download or pipe should show.
+        if (read.RowsRead == 0) notes.Add("no rows (empty, blank lines or a header alone): it would add nothing to a merge");
+        return notes;
     }
 
     /// <summary>Rejects counted by reason, reasons in the order first met (as summary.json counts them).</summary>

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace Wdb.IO;
 
 /// <summary>
-/// One output file written whole or not at all (exports, models): a temporary sibling, flushed, renamed. A target that is
+/// One output file written whole or not at all (exports, models, generated tables): a temporary sibling, flushed, renamed. A target that is
 /// a stream (a device, a FIFO, a descriptor such as /dev/stdout) is written straight into instead (<see cref="IsStream"/>).
 /// </summary>
 public static partial class AtomicFile
@@ -12,9 +12,11 @@ public static partial class AtomicFile
     /// Writes <paramref name="outFile"/> through <paramref name="body"/> into a temporary sibling,
     /// flushes it to disk and renames it over the target. I/O and data errors come back as a
     /// one-line error (<paramref name="failedData"/> begins it for data the body could not read); whatever
-    /// fails, the temporary file is removed.
+    /// fails, the temporary file is removed, and so are the directories <paramref name="makeParent"/> made.
+    /// <paramref name="makeParent"/> makes a missing directory for it (its parents too); otherwise that is the caller's
+    /// error to give first (<see cref="ParentProblem"/>).
     /// </summary>
-    public static OutputError? Write(string outFile, string failedData, Action<FileStream> body)
+    public static OutputError? Write(string outFile, string failedData, Action<FileStream> body, bool makeParent = false)
     {
         if (IsStream(outFile)) return WriteStraight(outFile, failedData, body);
         string full, tmp;
@@ -22,23 +24,29 @@ public static partial class AtomicFile
         {
             full = ThroughLinks(Path.GetFullPath(outFile));
             tmp = full + ".tmp-" + AtomicDirectory.UniqueTag();
-            TemporaryPaths.Add(tmp);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException or IOException)
         {
             return new OutputError($"cannot write '{outFile}': {e.Message}");
         }
+        string dir = Path.GetDirectoryName(full)!;
+        List<string> made = makeParent ? DirectoryTree.Missing(dir) : [];
+        if (made.Count > 0 && FileAbove(outFile, dir) is { } inTheWay) return inTheWay;
+        TemporaryPaths.AddMade(made);
+        TemporaryPaths.Add(tmp);
         bool moved = false;
         try
         {
+            if (made.Count > 0) TemporaryPaths.CreateDirectory(dir);
             using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
                 body(fs);
                 fs.Flush(flushToDisk: true);
             }
-            File.Move(tmp, full, overwrite: true);
+            // Not once a stop has begun: it is deleting the temporary file and says so; nothing new is published after.
+            TemporaryPaths.Atomically(() => File.Move(tmp, full, overwrite: true));
             moved = true;
-            AtomicDirectory.FsyncDirectory(Path.GetDirectoryName(full)!);
+            AtomicDirectory.FsyncDirectory(dir);
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
@@ -49,11 +57,29 @@ public static partial class AtomicFile
         }
         finally
         {
-            // Also on an unexpected exception (a bug, which propagates): no half-written sibling is left.
+            // Also on an unexpected exception (a bug, which propagates): no half-written sibling is left, nor a directory made for it.
             if (!moved)
+            {
                 try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
+                try { DirectoryTree.DeleteEmpty(made); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
+            }
             TemporaryPaths.Remove(tmp);
+            TemporaryPaths.RemoveMade(made);
         }
+    }
+
+    /// <summary>
+    /// The error for a file where a directory above <paramref name="outFile"/> must be made (`a.csv/x.csv`); null when
+    /// the nearest existing one, from <paramref name="dir"/> (its full directory) up, is a directory.
+    /// </summary>
+    private static OutputError? FileAbove(string outFile, string dir)
+    {
+        string? at = dir;
+        while (at is not null && !Directory.Exists(at) && !File.Exists(at)) at = Path.GetDirectoryName(at);
+        if (at is null || !File.Exists(at)) return null;
+        // Named as the user wrote it where it was written relative.
+        string named = Path.IsPathRooted(outFile) ? at : Path.GetRelativePath(Environment.CurrentDirectory, at);
+        return new OutputError($"cannot write '{outFile}': '{named}' is a file, not a directory");
     }
 
     /// <summary>

@@ -46,13 +46,23 @@ public static class SyntheticSky
     /// two chunks, whatever the size: use this, not Generate + Write, for millions of rows.
     /// Returns the number of rows written.
     /// </summary>
-    public static long GenerateToFile(GeneratorOptions o, string path, bool truthColumns = true, int chunkRows = 1 << 19)
+    /// <exception cref="IOException">The table could not be written.</exception>
+    public static long GenerateToFile(GeneratorOptions o, string path, bool truthColumns = true, int chunkRows = 1 << 19) =>
+        GenerateToFile(o, path, out long rows, truthColumns, chunkRows) is { } error ? throw new IOException(error.Message) : rows;
+
+    /// <summary>
+    /// <see cref="GenerateToFile(GeneratorOptions, string, bool, int)"/>, its error returned (null when written), the
+    /// number of rows in <paramref name="rows"/>.
+    /// </summary>
+    public static OutputError? GenerateToFile(GeneratorOptions o, string path, out long rows, bool truthColumns = true,
+        int chunkRows = 1 << 19)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRows, 1);
         var plan = SkyPlan.Build(o);
-        long rows = 0;
-        TableTextWriter.Write(Prefetched(), path);
-        return rows;
+        long written = 0;
+        var error = TableTextWriter.WriteFile(Prefetched(), path);
+        rows = written;
+        return error;
 
         // Two buffer sets alternate: one being written while the next chunk is generated into
         // the other, so memory stays at the plan plus two chunks and no garbage piles up.
@@ -70,7 +80,7 @@ public static class SyntheticSky
                 var (block, truth) = next.Result;
                 int s2 = start + chunkRows, other = slot ^ 1;
                 next = s2 < n ? Task.Run(() => plan.Rows(s2, Math.Min(n, s2 + chunkRows), blocks[other], truths[other])) : null;
-                rows += block.Count;
+                written += block.Count;
                 yield return (block, truthColumns ? truth : null);
             }
         }

@@ -15,7 +15,7 @@ public enum TableTextFormat
 }
 
 /// <summary>
-/// Writes extraction blocks as text tables, atomically (a temporary file beside the target,
+/// Writes extraction blocks as text tables, atomically (<see cref="AtomicFile"/>: a temporary file beside the target,
 /// renamed over it when complete). Format by extension: `.csv`, `.tbl` or `.ipac` (IPAC), `.bulk`,
 /// `.psv`, `.txt` (bulk); any of them may end in `.gz` for gzip. Columns, in this order,
 /// are the `wdb` bulk profile (<see cref="WdbColumns"/>); CSV and IPAC add the synthetic
@@ -58,56 +58,47 @@ public static class TableTextWriter
     public static void Write(ExtractionBlock block, SyntheticTruth? truth, string path) =>
         Write([(block, truth)], path);
 
-    /// <summary>
-    /// Writes the chunks in order as one table. Truth columns are present (CSV/IPAC) when the
-    /// first chunk carries a truth; a later chunk without one writes nulls there.
-    /// </summary>
+    /// <summary><see cref="WriteFile"/>, its error thrown: for callers (tests, evaluate's scratch input) that write where they know they can.</summary>
+    /// <exception cref="IOException">The table could not be written.</exception>
     public static void Write(IEnumerable<(ExtractionBlock Block, SyntheticTruth? Truth)> chunks, string path)
+    {
+        if (WriteFile(chunks, path) is { } error) throw new IOException(error.Message);
+    }
+
+    /// <summary>
+    /// Writes the chunks in order as one table, whole or not at all (<see cref="AtomicFile.Write"/>), making its directory
+    /// when missing (`wdb gen --out example/survey.csv`, as run.sh's example does); a stream (/dev/stdout, a FIFO) is
+    /// written straight into. Truth columns are present (CSV/IPAC) when the first chunk carries a truth; a later chunk
+    /// without one writes nulls there. Null, or why the file could not be written.
+    /// </summary>
+    /// <exception cref="ArgumentException">The extension names no format this writer knows.</exception>
+    public static OutputError? WriteFile(IEnumerable<(ExtractionBlock Block, SyntheticTruth? Truth)> chunks, string path)
     {
         var fmt = FormatOf(path) ?? throw new ArgumentException(
             $"unknown table extension in '{path}' (use .csv, .tbl, .ipac, .bulk, .psv or .txt, optionally .gz)", nameof(path));
-        string full = AtomicFile.ThroughLinks(Path.GetFullPath(path));
-        string dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        // A stop (Ctrl-C, a time limit) removes it: minutes of a 10 M-row set are a large file to leave half-written.
-        TemporaryPaths.Add(tmp);
-        try
+        return AtomicFile.Write(path, $"cannot write '{path}'", file => WriteTable(chunks, file, fmt), makeParent: true);
+    }
+
+    private static void WriteTable(IEnumerable<(ExtractionBlock Block, SyntheticTruth? Truth)> chunks, Stream file,
+        (TableTextFormat Format, bool Gzip) fmt)
+    {
+        Stream stream = fmt.Gzip ? new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true) : file;
+        RowSink? sink = null;
+        bool withTruth = false;
+        MemoryStream[]? buffers = null;
+        foreach (var (block, truth) in chunks)
         {
-            using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            if (sink == null)
             {
-                Stream stream = fmt.Gzip ? new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true) : file;
-                RowSink? sink = null;
-                bool withTruth = false;
-                MemoryStream[]? buffers = null;
-                foreach (var (block, truth) in chunks)
-                {
-                    if (sink == null)
-                    {
-                        withTruth = truth != null && fmt.Format != TableTextFormat.Bulk;
-                        sink = new RowSink(stream, fmt.Format, withTruth);
-                        sink.Header();
-                    }
-                    WriteBlock(sink, stream, fmt.Format, block, withTruth ? truth : null, withTruth, ref buffers);
-                }
-                if (sink == null) { sink = new RowSink(stream, fmt.Format, false); sink.Header(); }
-                sink.Flush();
-                if (fmt.Gzip) stream.Dispose();
-                file.Flush(flushToDisk: false);
+                withTruth = truth != null && fmt.Format != TableTextFormat.Bulk;
+                sink = new RowSink(stream, fmt.Format, withTruth);
+                sink.Header();
             }
-            // Not once a stop has begun: it is deleting the temporary file, and the target would be a half-written one.
-            TemporaryPaths.Atomically(() => File.Move(tmp, full, overwrite: true));
+            WriteBlock(sink, stream, fmt.Format, block, withTruth ? truth : null, withTruth, ref buffers);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e.Message.Contains(tmp, StringComparison.Ordinal))
-        {
-            // The system names the path it was given, the temporary one: the user named the target.
-            throw new IOException(e.Message.Replace(tmp, full), e);
-        }
-        finally
-        {
-            try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
-            TemporaryPaths.Remove(tmp);
-        }
+        if (sink == null) { sink = new RowSink(stream, fmt.Format, false); sink.Header(); }
+        sink.Flush();
+        if (fmt.Gzip) stream.Dispose();
     }
 
     private const int RowsPerPart = 1 << 13, RowsPerWindow = 1 << 19;

@@ -72,6 +72,22 @@ public sealed class CheckingVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Validate_json_carries_each_files_notes_as_the_text_report_says_them()
+    {
+        string header = _s.Write("header.csv", "cntr,scan_key,ra,dec\n"), bad = BadTable();
+        var (exit, stdout, _) = WdbProcess.Run("validate", header, bad, "--json");
+        Assert.Equal(1, exit);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        var files = doc.RootElement.GetProperty("files");
+        Assert.Equal(["no rows (empty, blank lines or a header alone): it would add nothing to a merge"],
+            files[0].GetProperty("notes").EnumerateArray().Select(n => n.GetString()));
+        Assert.Empty(files[1].GetProperty("notes").EnumerateArray());   // rows rejected: said in its counts, not a note
+        var missing = WdbProcess.Run("validate", _s.PathOf("typo.csv"), "--json");
+        using var unread = System.Text.Json.JsonDocument.Parse(missing.Stdout);
+        Assert.Empty(unread.RootElement.GetProperty("files")[0].GetProperty("notes").EnumerateArray());   // its error says it
+    }
+
+    [Fact]
     public async Task Validate_writes_its_rejects_through_a_link_and_into_a_fifo_and_names_the_path_it_could_not_write()
     {
         string input = BadTable();
@@ -115,15 +131,47 @@ public sealed class CheckingVerbsTests : IDisposable
     public void Gen_that_cannot_write_says_so_in_one_line_and_makes_nothing()
     {
         string file = _s.Write("a-file", "not a directory\n");
-        var (exit, _, stderr) = WdbProcess.Run("gen", "survey", "--sources", "10", "--out", Path.Combine(file, "x.csv"));
-        Assert.Equal(3, exit);
-        Assert.StartsWith($"wdb gen: cannot write {Path.Combine(file, "x.csv")}: ", stderr);
-        Assert.Single(stderr.TrimEnd('\n').Split('\n'));   // no stack trace
+        // Under the file itself, or deeper, where directories would have to be made in it: the file in the way is named.
+        foreach (string under in new[] { Path.Combine(file, "x.csv"), Path.Combine(file, "sub", "x.csv") })
+        {
+            var (exit, stdout, stderr) = WdbProcess.Run("gen", "survey", "--sources", "10", "--out", under);
+            Assert.Equal(3, exit);
+            Assert.Equal($"wdb gen: cannot write '{under}': '{file}' is a file, not a directory", stderr.TrimEnd('\n'));
+            Assert.Equal("", stdout);
+        }
+        Assert.Equal([file], Directory.GetFileSystemEntries(_s.Dir));
 
         // Refused for its extension: the directory it named is not made.
         string unknown = Path.Combine(_s.PathOf("new-dir"), "x.dat");
         Assert.Equal(2, WdbProcess.Run("gen", "survey", "--sources", "10", "--out", unknown).Exit);
         Assert.False(Directory.Exists(_s.PathOf("new-dir")));
+    }
+
+    [Fact]
+    public async Task Gen_writes_into_a_fifo_and_makes_a_missing_directory()
+    {
+        string made = Path.Combine(_s.PathOf("new"), "sub", "x.csv");   // run.sh's example relies on it: `--out example/survey.csv`
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "10", "--seed", "2", "--out", made).Exit);
+        if (!OperatingSystem.IsLinux()) return;   // mkfifo
+        string fifo = _s.PathOf("rows.csv");
+        using (var mk = Process.Start("mkfifo", [fifo])) mk.WaitForExit();
+        var reading = Task.Run(() => File.ReadAllBytes(fifo), TestContext.Current.CancellationToken);
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "10", "--seed", "2", "--out", fifo).Exit);
+        Assert.True(await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken)) == reading,
+            "nothing was written into the FIFO");
+        Assert.Equal(File.ReadAllBytes(made), await reading);
+        Assert.False(IsPlainFile(fifo), "the FIFO was replaced by a file");
+    }
+
+    [Fact]
+    public void Evaluate_says_n_a_where_nothing_was_fitted_not_NaN()
+    {
+        // 50 sources: no mover fitted, and no group with the members for Stetson J.
+        var (exit, stdout, stderr) = WdbProcess.Run("evaluate", "survey", "--sources", "50", "--seed", "1", "--device", "cpu");
+        Assert.True(exit == 0, stderr);
+        string row = stdout.Split('\n')[2];
+        Assert.DoesNotContain("NaN", row);
+        Assert.EndsWith("| 0/0 fitted (n/a); 0/0 movers fitted | n/a (0 var, 0 const) |", row);
     }
 
     [Fact]
@@ -171,11 +219,11 @@ public sealed class CheckingVerbsTests : IDisposable
     {
         if (OperatingSystem.IsWindows()) return;   // kill -INT: POSIX signals
         string dir = Directory.CreateDirectory(_s.PathOf("gen")).FullName;
-        // Several seconds of writing here: the signal comes while the temporary file grows.
-        using var p = WdbProcess.Start("gen", "survey", "--sources", "3000000", "--out", Path.Combine(dir, "big.csv"));
+        // Several seconds of writing here: the signal comes while the temporary file grows, in directories gen made for it.
+        using var p = WdbProcess.Start("gen", "survey", "--sources", "3000000", "--out", Path.Combine(dir, "new", "sub", "big.csv"));
         var watch = Stopwatch.StartNew();
         while (!p.HasExited && watch.ElapsedMilliseconds < 60_000
-               && !Directory.GetFiles(dir).Any(f => new FileInfo(f).Length > 0)) Thread.Sleep(5);
+               && !Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0)) Thread.Sleep(5);
         Assert.False(p.HasExited, "gen ended before it could be signalled");
         Signal(p, "INT");
         string err = p.StandardError.ReadToEnd();

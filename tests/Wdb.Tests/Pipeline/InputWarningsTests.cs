@@ -43,7 +43,11 @@ public sealed class InputWarningsTests : IDisposable
         string joined = _s.Write("joined.tbl", Header + rows + Header + rows.Replace(" 1 ", " 2 "));
         var (exit, stdout, _) = WdbProcess.Run("validate", joined);
         Assert.Equal(0, exit);
-        Assert.Contains($"  note: {joined}: 1 more IPAC header among the rows, the first on line 6, the same as the header on line 2", stdout);
+        string note = $"{joined}: 1 more IPAC header among the rows, the first on line 6, the same as the header on line 2";
+        Assert.Contains($"  note: {note}", stdout);
+        var json = WdbProcess.Run("validate", joined, "--json");
+        using (var doc = System.Text.Json.JsonDocument.Parse(json.Stdout))
+            Assert.StartsWith(note, Assert.Single(doc.RootElement.GetProperty("files")[0].GetProperty("notes").EnumerateArray()).GetString());
 
         string swapped = _s.Write("swapped.tbl", Header + rows + Header.Replace("|     ra|    dec|", "|    dec|     ra|") + rows);
         string outDir = _s.PathOf("out-swapped");
