@@ -21,7 +21,7 @@ public static partial class AtomicFile
         try
         {
             full = ThroughLinks(Path.GetFullPath(outFile));
-            tmp = full + ".tmp-" + AtomicDirectory.UniqueTag();
+            tmp = SiblingNames.Of(full, ".tmp-");
             TemporaryPaths.Add(tmp);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException or IOException)

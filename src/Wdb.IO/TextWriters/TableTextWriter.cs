@@ -69,7 +69,7 @@ public static class TableTextWriter
         string full = AtomicFile.ThroughLinks(Path.GetFullPath(path));
         string dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string tmp = Path.Combine(dir, $".{SiblingNames.Base(Path.GetFileName(full))}.{Environment.ProcessId}.{AtomicDirectory.UniqueTag()}.tmp");
         // A stop (Ctrl-C, a time limit) removes it: minutes of a 10 M-row set are a large file to leave half-written.
         TemporaryPaths.Add(tmp);
         try

@@ -166,8 +166,8 @@ public static class ZoneMerge
         string target = OutputTarget(options);
         if (options.SpillDirectory is null)
         {
-            RemoveStaleSpills(Path.GetDirectoryName(target), Path.GetFileName(target) + ".spill-");
-            return $"{target}.spill-{unique}";
+            RemoveStaleSpills(Path.GetDirectoryName(target), SiblingNames.Base(Path.GetFileName(target)) + ".spill-");
+            return $"{SiblingNames.BasePath(target)}.spill-{unique}";
         }
         string parent = SpillParent(options), prefix = $"wdb-spill-{OutputTag(target)}-";
         RemoveStaleSpills(parent, prefix);

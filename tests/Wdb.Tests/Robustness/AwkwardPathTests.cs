@@ -107,6 +107,57 @@ public sealed class AwkwardPathTests : IDisposable
         Assert.Equal([$"--parsable|tasks.sbatch|{work}|", $"--parsable|--dependency=afterok:1001|stitch.sbatch|{work}|"], File.ReadAllLines(calls));
     }
 
+    /// <summary>
+    /// A name of NAME_MAX bytes (255) is a valid --out, but its temporary sibling (the name, ".tmp-" and a random part)
+    /// was not: the merge failed with "path too long". Here the first merge, a zone merge (its spill is a sibling too) over
+    /// it, and the leftover of a killed run beside it, removed by the next run as any other.
+    /// </summary>
+    [Fact]
+    public void A_merge_writes_and_replaces_an_output_whose_name_is_255_bytes()
+    {
+        string input = _s.PathOf("sky.csv"), parent = _s.PathOf("long");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 300, 10), input);
+        Directory.CreateDirectory(parent);
+        string outDir = Path.Combine(parent, string.Concat(Enumerable.Repeat("星", 85)));   // 255 bytes, 3 a character
+        Assert.Null(MergeJob.Run(Options(input, outDir)).Error);
+        string stale = SiblingNames.Of(outDir, ".tmp-");
+        Directory.CreateDirectory(stale);
+
+        Assert.Null(MergeJob.Run(Options(input, outDir) with { ZoneRows = 100 }).Error);
+        Assert.True(File.Exists(Path.Combine(outDir, "summary.json")));
+        Assert.Equal([outDir], Directory.GetFileSystemEntries(parent));
+    }
+
+    /// <summary>A single-file export and a generated table to names of 255 bytes, their temporary files gone.</summary>
+    [Fact]
+    public void An_export_and_a_generated_table_write_names_of_255_bytes()
+    {
+        string dir = Merged(_s.PathOf("field.csv")), parent = _s.PathOf("long");
+        Directory.CreateDirectory(parent);
+        string export = Path.Combine(parent, new string('é', 125) + "a.csv"), table = Path.Combine(parent, new string('t', 251) + ".csv");
+        Assert.Null(Exporter.Export(dir, "groups", "csv", export));
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 100, 11), table);
+        Assert.StartsWith("gcntr,", File.ReadLines(export).First());
+        Assert.True(new FileInfo(table).Length > 0);
+        Assert.Equal(new[] { export, table }.Order(StringComparer.Ordinal), Directory.GetFileSystemEntries(parent).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Two long names that begin alike get siblings of their own, each within NAME_MAX with room for a tag, and cut
+    /// between characters: a run removes its output's leftovers by that base, and must not take another output's.
+    /// </summary>
+    [Fact]
+    public void Long_names_that_begin_alike_have_siblings_apart_and_within_name_max()
+    {
+        string a = string.Concat(Enumerable.Repeat("星", 84)) + "a.x", b = string.Concat(Enumerable.Repeat("星", 84)) + "b.x";
+        string baseA = SiblingNames.Base(a), baseB = SiblingNames.Base(b);
+        Assert.NotEqual(baseA, baseB);
+        Assert.StartsWith(string.Concat(Enumerable.Repeat("星", 60)), baseA);
+        Assert.All(new[] { baseA, baseB }, n => Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(n), 200, 215));
+        Assert.Equal("groups.csv", SiblingNames.Base("groups.csv"));
+        Assert.Equal("/d/groups.csv.tmp-", SiblingNames.Of("/d/groups.csv", ".tmp-")[..^12]);
+    }
+
     private static MergeOptions Options(string input, string outDir) => new()
     {
         Inputs = [input], OutDir = outDir, Device = "cpu", Threads = 1,
