@@ -37,10 +37,13 @@ public static partial class InputPaths
 
     /// <summary>
     /// What is said of an input that is not there. An option the verb does not have (`--out` given to `wdb validate`)
-    /// arrives as an input path, so one that looks like an option is said to be none.
+    /// arrives as an input path, so one that looks like an option is said to be none. A name with bytes that are not
+    /// UTF-8 (0xff) reaches the program with U+FFFD in their place, a name no file has: the file is there, but cannot
+    /// be opened by any argument, so "no such file" would send the user looking for a typo.
     /// </summary>
     public static string NoSuchFile(string path) =>
-        "cannot open: no such file" + (path.StartsWith('-') ? " (nor an option of this command: see --help)" : "");
+        path.Contains('\uFFFD') ? "cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the file"
+        : "cannot open: no such file" + (path.StartsWith('-') ? " (nor an option of this command: see --help)" : "");
 
     /// <summary>Whether two paths name one file (<see cref="FileIdentity"/>), however spelt.</summary>
     public static bool SameFile(string a, string b) => FileIdentity(a) == FileIdentity(b);

@@ -158,6 +158,26 @@ public sealed class AwkwardPathTests : IDisposable
         Assert.Equal("/d/groups.csv.tmp-", SiblingNames.Of("/d/groups.csv", ".tmp-")[..^12]);
     }
 
+    /// <summary>
+    /// A file whose name is not UTF-8 (byte 0xff) arrives as an argument with U+FFFD in place of the byte, a name no file
+    /// has: merge and validate said "no such file" of a file the user can see with ls; they say why instead.
+    /// </summary>
+    [Fact]
+    public void An_input_whose_name_is_not_utf8_is_said_to_be_so_not_missing()
+    {
+        if (OperatingSystem.IsWindows()) return;   // names there are UTF-16
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 100, 12), _s.PathOf("field.csv"));
+        Assert.Equal(0, Shell("sh", ["-c", "cp field.csv \"$(printf 'bad\\377.csv')\""], _s.Dir, []).Exit);
+        foreach (string verb in new[] { "merge --out m", "validate" })
+        {
+            var run = Shell("sh", ["-c", $"{WdbProcess.ShellCommand()} {verb} \"$(printf 'bad\\377.csv')\" >&2"], _s.Dir, []);   // validate reports on stdout
+            Assert.Equal(2, run.Exit);
+            Assert.Contains("bad\uFFFD.csv: ", run.Stderr);
+            Assert.Contains("cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the file", run.Stderr);
+            Assert.DoesNotContain("no such file", run.Stderr);
+        }
+    }
+
     private static MergeOptions Options(string input, string outDir) => new()
     {
         Inputs = [input], OutDir = outDir, Device = "cpu", Threads = 1,
