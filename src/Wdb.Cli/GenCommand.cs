@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Wdb.IO;
+using Wdb.Core;
 
 namespace Wdb.Cli;
 
@@ -44,7 +45,7 @@ internal static class GenCommand
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"wdb gen: cannot write {path}: {e.Message}");
+                Console.Error.WriteLine($"wdb gen: cannot write {Shown.Path(path)}: {e.Message.ReplaceLineEndings(" ")}");
                 return 3;
             }
             Console.Error.WriteLine($"wdb gen: wrote {rows:N0} extractions of {options.Sources:N0} sources to {path}");

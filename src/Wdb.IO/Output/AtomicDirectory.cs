@@ -1,3 +1,4 @@
+using Wdb.Core;
 namespace Wdb.IO;
 
 /// <summary>
@@ -117,7 +118,7 @@ internal static class AtomicDirectory
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return $"the previous output could not be removed and was left in '{old}' ({OutputError.ReasonOf(e)}); the next run into it removes it";
+            return $"the previous output could not be removed and was left in '{Shown.Path(old)}' ({OutputError.ReasonOf(e)}); the next run into it removes it";
         }
         finally
         {

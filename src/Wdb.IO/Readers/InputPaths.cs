@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Wdb.Core;
 
 namespace Wdb.IO;
 
@@ -24,12 +25,12 @@ public static partial class InputPaths
             string input = inputs[i];
             if (input == StandardInput) { stdin++; continue; }
             // Opened, a directory says "access denied": the wrong cause.
-            if (Directory.Exists(input)) return $"{input}: a directory, not a table: name its files (e.g. {Path.Combine(input, "*.gz")})";
+            if (Directory.Exists(input)) return $"{Shown.Path(input)}: a directory, not a table: name its files (e.g. {Shown.Path(Path.Combine(input, "*.gz"))})";
             string identity = FileIdentity(input);
             if (seen.TryGetValue(identity, out int first))
                 return inputs[first] == input
-                    ? $"{input} is listed twice (arguments {first + 1} and {i + 1})"
-                    : $"{inputs[first]} and {input} are the same file (arguments {first + 1} and {i + 1})";
+                    ? $"{Shown.Path(input)} is listed twice (arguments {first + 1} and {i + 1})"
+                    : $"{Shown.Path(inputs[first])} and {Shown.Path(input)} are the same file (arguments {first + 1} and {i + 1})";
             seen[identity] = i;
         }
         return stdin > 1 ? $"standard input ('-') is named {stdin} times: it can be read once" : null;

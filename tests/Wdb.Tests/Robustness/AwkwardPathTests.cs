@@ -178,6 +178,33 @@ public sealed class AwkwardPathTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A line end in a path made a message two lines (the reader's file:line:column prefix, "no such file", "cannot
+    /// write"): a script reading one line per message, or a log, took its second half for another message. Escaped, as
+    /// \n, every message is one line again.
+    /// </summary>
+    [Fact]
+    public void A_path_with_a_line_end_is_escaped_in_messages_which_stay_one_line()
+    {
+        string bad = _s.Write("a\nb.csv", "cntr,scan_key,ra,dec\n1,1,10.0,5.0\n2,1,ten,5.0\n"), shownBad = Path.Combine(_s.Dir, "a\\nb.csv");
+        string dir = Merged(_s.PathOf("field.csv"));
+        var cases = new (string[] Args, string Said)[]
+        {
+            (["merge", bad, "--strict", "--quiet", "--out", _s.PathOf("m")], $"{shownBad}:3:"),
+            (["merge", _s.PathOf("no\r\nsuch.csv"), "--out", _s.PathOf("m")], "no\\r\\nsuch.csv: cannot open: no such file"),
+            (["export", dir, "--table", "groups", "--out", _s.PathOf("no\ndir/g.csv")], "cannot write '" + _s.PathOf("no\\ndir/g.csv") + "'"),
+            (["merge", _s.PathOf("field.csv"), "--quiet", "--out", bad], $"cannot write output to '{shownBad}': a file of that name exists"),
+        };
+        foreach (var (args, said) in cases)
+        {
+            var run = WdbProcess.Run(args);
+            Assert.NotEqual(0, run.Exit);
+            Assert.Single(run.Stderr.TrimEnd('\n').Split('\n'));
+            Assert.Contains(said, run.Stderr);
+        }
+        Assert.Equal("a\\nb\\r\\tc\\x1bd\\x85e\\u2028f", Shown.Path("a\nb\r\tc\u001bd\u0085e\u2028f"));
+    }
+
     private static MergeOptions Options(string input, string outDir) => new()
     {
         Inputs = [input], OutDir = outDir, Device = "cpu", Threads = 1,
