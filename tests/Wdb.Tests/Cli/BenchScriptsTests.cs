@@ -79,6 +79,31 @@ public sealed class BenchScriptsTests : IDisposable
         Assert.Contains("| dataset | rows | tool |", File.ReadAllText(results));
     }
 
+    /// <summary>
+    /// SKIP_PEERS=1 on a machine without scipy logged "no python3 with scipy", as if the peers were wanted and missing,
+    /// after asking python for scipy: the log says SKIP_PEERS skipped them, and nothing is probed for them.
+    /// </summary>
+    [Fact]
+    public void Run_with_skip_peers_says_so_and_probes_for_no_peer()
+    {
+        RequireTime();
+        string calls = Path.Combine(_work, "peer-probes.txt");
+        string bin = Directory.CreateDirectory(Path.Combine(_work, "bin")).FullName;
+        // A python3 without scipy that notes what it is asked, and an apt-get that installs nothing.
+        Script("bin/python3", $"printf '%s\\n' \"$*\" >>'{calls}'; case \"$*\" in *scipy*) exit 1 ;; esac; exec /usr/bin/python3 \"$@\"");
+        Script("bin/apt-get", $"echo \"apt-get $*\" >>'{calls}'; exit 1");
+        var run = Bash(HarnessCopy(), ["smoke"], new()
+        {
+            ["WDB_BIN"] = Script("wdb", "[ \"$1\" = --version ] && { echo 1.0.0; exit 0; }; echo 'wdb gen: disk full' >&2; exit 1"),
+            ["RESULTS_FILE"] = Path.Combine(_work, "results.md"), ["DATASETS"] = "caltile-smoke", ["SKIP_PEERS"] = "1", ["WDB_REPEAT"] = "1",
+            ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}",
+        });
+        Assert.Equal(1, run.ExitCode);   // the generation's failure, past the peers' setup
+        Assert.Contains("peers skipped (SKIP_PEERS is set)", run.Stderr);
+        Assert.DoesNotContain("no python3 with scipy", run.Stderr);
+        Assert.DoesNotContain("scipy", File.Exists(calls) ? File.ReadAllText(calls) : "");
+    }
+
     [Fact]
     public void A_stopped_run_leaves_no_peer_running_and_no_results_file()
     {
