@@ -5,7 +5,8 @@
 #   bench/compare.sh A_WDB B_WDB [RUNS] [DATASET.csv ...]
 # Defaults: 3 runs; bench/data/{survey-0.65M,caltile-0.42M,caltile-3.5M}.csv (bench/run.sh makes them).
 # Outputs go to a fresh directory under $TMPDIR (or /tmp) per run and are deleted after it.
-# Also checks that both builds wrote byte-identical groups/members/extractions tables (and sky.fb where both write it).
+# Also checks, every round, that both builds wrote byte-identical groups/members/extractions tables (and sky.fb where
+# both write it), and names each round where they differ.
 # WDB_ARGS: more `wdb merge` options for both (e.g. "--zone-rows 0").
 set -uo pipefail
 
@@ -31,7 +32,7 @@ echo "A: $A"; echo "B: $B"
 echo "machine: $(nproc) cores, load at start $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each, alternating"
 echo
 for csv in "${DATA[@]}"; do
-    name="$(basename "$csv" .csv)"; checked=""
+    name="$(basename "$csv" .csv)"; compared=0; differs=()
     for i in $(seq 1 "$RUNS"); do
         # A B, then B A, ...: each build goes first in half the rounds (the first of a pair came out a
         # few per cent faster on the development VM, NOTES 60).
@@ -48,19 +49,24 @@ wall, user, sys_, rss = open(sys.argv[2]).read().split()
 st = s.get("stage_seconds", {})
 print(json.dumps({"wall": float(wall), "cpu": float(user) + float(sys_), "rss_mb": int(rss) / 1024, **st}))
 PY
-            if [ "$i" = 1 ] && [ -d "$WORK/A.1" ] && [ -d "$WORK/B.1" ] && [ -z "${checked:-}" ]; then
-                checked=1
-                same=yes
-                for t in groups members extractions sky; do
-                    # sky.fb is compared where both builds write it (since stop 30).
-                    [ "$t" = sky ] && { [ -f "$WORK/A.1/sky.fb" ] && [ -f "$WORK/B.1/sky.fb" ] || continue; }
-                    cmp -s "$WORK/A.1/$t.fb" "$WORK/B.1/$t.fb" || same="no ($t.fb differs)"
-                done
-                echo "$name: tables byte-identical: $same"
-            fi
-            [ "$i" -gt 1 ] && rm -rf "$out"
         done
+        # Every round, not the first alone: output that varies from run to run (a race) shows in some rounds only.
+        if [ -d "$WORK/A.$i" ] && [ -d "$WORK/B.$i" ]; then
+            compared=$((compared + 1))
+            for t in groups members extractions sky; do
+                # sky.fb is compared where both builds write it (since stop 30).
+                [ "$t" = sky ] && { [ -f "$WORK/A.$i/sky.fb" ] && [ -f "$WORK/B.$i/sky.fb" ] || continue; }
+                cmp -s "$WORK/A.$i/$t.fb" "$WORK/B.$i/$t.fb" || differs+=("round $i: $t.fb differs")
+            done
+        fi
+        rm -rf "$WORK/A.$i" "$WORK/B.$i"
     done
+    if [ ${#differs[@]} -gt 0 ]; then
+        printf -v said '%s; ' "${differs[@]}"
+        echo "$name: tables byte-identical: no (${said%; })"
+    elif [ "$compared" -gt 0 ]; then
+        echo "$name: tables byte-identical: yes ($compared of $RUNS rounds compared)"
+    fi
     if [ ! -s "$WORK/A.rows" ] || [ ! -s "$WORK/B.rows" ]; then
         echo "$name: no table: A or B did not finish a run" >&2; rm -rf "$WORK"/A.* "$WORK"/B.*; continue
     fi

@@ -117,20 +117,21 @@ apt_install() {   # best effort: the harness skips what it cannot install
 }
 [ -x /usr/bin/time ] || apt_install time || { echo "bench: /usr/bin/time is required (apt-get install time)" >&2; exit 2; }
 
-PY=""
-for p in python3 /usr/bin/python3; do
-    if command -v "$p" >/dev/null && "$p" -c 'import scipy, numpy' 2>/dev/null; then PY="$p"; break; fi
-done
-if [ -z "$PY" ] && [ -z "${SKIP_PEERS:-}" ]; then
-    apt_install python3-scipy && /usr/bin/python3 -c 'import scipy' 2>/dev/null && PY=/usr/bin/python3
-fi
-[ -z "$PY" ] && log "scipy peer skipped: no python3 with scipy (apt-get install python3-scipy)"
-HAVE_STILTS=""
-if [ -z "${SKIP_PEERS:-}" ]; then
+PY=""; HAVE_STILTS=""
+# Asked for no peers, nothing is probed or installed for them, and the log says why they are missing.
+if [ -n "${SKIP_PEERS:-}" ]; then
+    log "peers skipped (SKIP_PEERS is set): no scipy or STILTS runs"
+else
+    for p in python3 /usr/bin/python3; do
+        if command -v "$p" >/dev/null && "$p" -c 'import scipy, numpy' 2>/dev/null; then PY="$p"; break; fi
+    done
+    if [ -z "$PY" ]; then
+        apt_install python3-scipy && /usr/bin/python3 -c 'import scipy' 2>/dev/null && PY=/usr/bin/python3
+    fi
+    [ -z "$PY" ] && log "scipy peer skipped: no python3 with scipy (apt-get install python3-scipy)"
     command -v stilts >/dev/null || apt_install stilts || true
     command -v stilts >/dev/null && HAVE_STILTS=1 || log "STILTS peer skipped: stilts not installed (apt-get install stilts)"
 fi
-[ -n "${SKIP_PEERS:-}" ] && PY="" && HAVE_STILTS=""
 
 # ---------------------------------------------------------------- build
 if [ -z "${WDB_BIN:-}" ]; then

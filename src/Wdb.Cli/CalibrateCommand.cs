@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Wdb.IO;
 using Wdb.Merge;
+using Wdb.Core;
 
 namespace Wdb.Cli;
 
@@ -62,7 +63,7 @@ internal static class CalibrateCommand
                 return VerbEnd.Of("calibrate", writeError);
             if (log is not null && model.Training is { } t)
                 log(string.Create(CultureInfo.InvariantCulture,
-                    $"{model.Version}: fitted on {t.NReal:N0} real and {t.NFalse:N0} false extractions, log-loss {t.LogLoss:F4}, score AUC {t.Auc:F4} -> {outFile}"));
+                    $"{model.Version}: fitted on {t.NReal:N0} real and {t.NFalse:N0} false extractions, log-loss {t.LogLoss:F4}, score AUC {t.Auc:F4} -> {Shown.Path(outFile)}"));
             return 0;
         });
         return cmd;

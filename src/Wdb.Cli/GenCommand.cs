@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Wdb.IO;
+using Wdb.Core;
 
 namespace Wdb.Cli;
 

@@ -34,7 +34,7 @@ internal static class MergeCommand
                 Console.Error.WriteLine($"wdb merge: {s.RowsRead:N0} rows read, {s.RowsMerged:N0} merged, {s.RowsRejected:N0} rejected; " +
                     $"{s.CandidateGroups:N0} candidate groups, {s.Groups:N0} groups ({s.ConfusedCandidateGroups:N0} confused) on {s.Device}; " +
                     $"{s.StageSeconds.Values.Sum():F2} s on {s.StageCpuSeconds.Values.Sum():F2} s of CPU " +
-                    $"({string.Join(", ", s.StageSeconds.Select(kv => $"{kv.Key} {kv.Value:F2}"))}) -> {options.OutDir}");
+                    $"({string.Join(", ", s.StageSeconds.Select(kv => $"{kv.Key} {kv.Value:F2}"))}) -> {Shown.Path(options.OutDir)}");
             // Timings from `dotnet run` or a build folder include the JIT's start-up, which the published
             // build does not pay (bench/NOTES.md 63): say so where someone may be benchmarking it.
             if (!q && s.Runtime.Build == RuntimeSummary.Jitted)

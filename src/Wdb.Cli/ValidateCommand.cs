@@ -49,7 +49,7 @@ internal static class ValidateCommand
             // the command line, said before hours of reading.
             if (files.FirstOrDefault(f => f != InputPaths.StandardInput && f.StartsWith('-') && !File.Exists(f)) is string option)
             {
-                Console.Error.WriteLine($"wdb validate: {option}: {InputPaths.NoSuchFile(option)}");
+                Console.Error.WriteLine($"wdb validate: {Shown.Path(option)}: {InputPaths.NoSuchFile(option)}");
                 return InputErrorExit;
             }
             if (p.GetValue(rejects) is string rejectsTo && RejectsOverInput(rejectsTo, files) is string over)
@@ -99,7 +99,7 @@ internal static class ValidateCommand
         if (read.Error is not null)
         {
             var e = read.Error;
-            Console.WriteLine(e.Line > 0 ? $"{e.File}:{e.Line}:{e.Column}: error: {e.Message}" : $"{e.File}: error: {e.Message}");
+            Console.WriteLine(e.Line > 0 ? $"{Shown.Path(e.File)}:{e.Line}:{e.Column}: error: {e.Message}" : $"{Shown.Path(e.File)}: error: {e.Message}");
             return;
         }
         string format = read.Format.Name() + (read.Profile is { } pr ? $" ({pr})" : "");

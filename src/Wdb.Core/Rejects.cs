@@ -59,7 +59,7 @@ public static class RejectReasons
 /// <param name="Cntr">The row's cntr when it could be read; null otherwise.</param>
 public sealed record RejectRecord(string File, long Line, int Column, RejectReason Reason, string Detail, long? Cntr = null)
 {
-    public override string ToString() => $"{File}:{Line}:{Column}: {RejectReasons.Name(Reason)}: {Detail}";
+    public override string ToString() => $"{Shown.Path(File)}:{Line}:{Column}: {RejectReasons.Name(Reason)}: {Detail}";
 }
 
 /// <summary>
@@ -68,5 +68,5 @@ public sealed record RejectRecord(string File, long Line, int Column, RejectReas
 /// </summary>
 public sealed record InputError(string File, long Line, int Column, string Message)
 {
-    public override string ToString() => Line > 0 ? $"{File}:{Line}:{Column}: {Message}" : $"{File}: {Message}";
+    public override string ToString() => Line > 0 ? $"{Shown.Path(File)}:{Line}:{Column}: {Message}" : $"{Shown.Path(File)}: {Message}";
 }

@@ -148,7 +148,7 @@ public static class MergeJob
     {
         foreach (string path in inputs)
             if (path != InputPaths.StandardInput && !File.Exists(path))
-                return $"{path}: {InputPaths.NoSuchFile(path)}";
+                return $"{Shown.Path(path)}: {InputPaths.NoSuchFile(path)}";
         return null;
     }
 
@@ -344,7 +344,7 @@ public static class MergeJob
                 int before = block.Count;
                 // Earlier files outran their estimates: room for the rest at once, not file by file.
                 if (before + expected[f] > block.Capacity) block.Reserve(Room(before, fromHere[f]));
-                options.Progress?.Stage($"read {Path.GetFileName(inputs[f])}", () => block.Count - before, expected[f]);
+                options.Progress?.Stage($"read {Shown.Path(Path.GetFileName(inputs[f]))}", () => block.Count - before, expected[f]);
             }
             return ExtractionReader.ReadAsync(inputs[f], f, readOptions, into, ct).GetAwaiter().GetResult();
         }, (f, read) =>
@@ -601,7 +601,7 @@ public static class MergeJob
     internal static string? AddInput(RunSummary summary, List<RejectRecord> rejects, FileReadResult read, Action<string>? log)
     {
         if (read.Error is not null) return read.Error.ToString();
-        log?.Invoke($"read {read.Path}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
+        log?.Invoke($"read {Shown.Path(read.Path)}: {read.RowsRead:N0} rows, {read.Rejects.Count:N0} rejected");
         rejects.AddRange(read.Rejects);
         var file = new InputFileSummary
         {

@@ -56,7 +56,7 @@ public static class Associations
             else if (cells is not null) reader.ForEachSkyPosition(cells.Add);
             near = cells?.Within(radiusArcsec);
         }
-        catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        catch (InvalidDataException e) { return new OutputError($"cannot read '{Shown.Path(dir)}': {e.Message}"); }
         if (cuts is not null && budget is { } b)
         {
             try
@@ -67,7 +67,7 @@ public static class Associations
                             $"rows held in turn (filed under {Path.GetTempPath()}, 44 bytes a row) against the groups sky.fb files there");
                 return WriteByZones(reader, catalogues, radiusArcsec, all, ipac, to, log, leftOut, near, cuts);
             }
-            catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+            catch (InvalidDataException e) { return new OutputError($"cannot read '{Shown.Path(dir)}': {e.Message}"); }
             catch (IOException e) { return new OutputError($"matching zone by zone (rows filed under {Path.GetTempPath()}): {e.Message.ReplaceLineEndings(" ")}"); }
         }
         var (catalogue, readError) = ExternalCatalogue.Read(catalogues, radiusArcsec, leftOut ?? log, near is null ? null : near.Holds);
@@ -91,7 +91,7 @@ public static class Associations
                 return catalogue.Describe(f.Group, f.Found);
             }));
         }
-        catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        catch (InvalidDataException e) { return new OutputError($"cannot read '{Shown.Path(dir)}': {e.Message}"); }
         log?.Invoke($"{matched:N0} of {reader.GroupCount:N0} groups have a counterpart within {radiusArcsec}\" " +
                     $"among {catalogue.Count:N0} catalogue rows{(near is null ? "" : " kept")}");
         return null;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Wdb.Core;
 
 namespace Wdb.IO;
 
@@ -44,7 +45,7 @@ public static class Exporter
         if (region is { } sky)
         {
             try { return WriteRegion(reader, sky, table, kind.Value, parquetRowGroupRows, outFile); }
-            catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+            catch (InvalidDataException e) { return new OutputError($"cannot read '{Shown.Path(dir)}': {e.Message}"); }
         }
         return table switch
         {
@@ -61,13 +62,13 @@ public static class Exporter
         if (outFile == StandardOutput)
             return format == Format.Parquet ? new OutputError("--out -: Parquet is written to a file (its footer points back into it); csv and ipac go to standard output") : null;
         // The rename's own words were "Is a directory : '/full/path'", after the table had been read and written.
-        if (Directory.Exists(outFile)) return new OutputError($"--out {outFile} is a directory: name a file (in it, or elsewhere)");
+        if (Directory.Exists(outFile)) return new OutputError($"--out {Shown.Path(outFile)} is a directory: name a file (in it, or elsewhere)");
         if (AtomicFile.ParentProblem(outFile) is { } noDirectory) return noDirectory;
         // The export would be renamed over the table it reads (or over the checksums of them all), and succeed.
         if (OutputWriter.FileOf(dir, outFile) is string name)
-            return new OutputError($"--out {outFile} is {name} of the merge output '{dir}' being read: choose another path");
+            return new OutputError($"--out {Shown.Path(outFile)} is {name} of the merge output '{Shown.Path(dir)}' being read: choose another path");
         return InputOf(dir, outFile) is string input
-            ? new OutputError($"--out {outFile} is {input}, which the merge '{dir}' read (its summary.json lists it): choose another path")
+            ? new OutputError($"--out {Shown.Path(outFile)} is {Shown.Path(input)}, which the merge '{Shown.Path(dir)}' read (its summary.json lists it): choose another path")
             : null;
     }
 

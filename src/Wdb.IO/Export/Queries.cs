@@ -57,7 +57,7 @@ public static class Queries
             Write(to, TableColumns.Members, "members", ipac, rows);
             return null;
         }
-        catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        catch (InvalidDataException e) { return new OutputError($"cannot read '{Shown.Path(dir)}': {e.Message}"); }
     }
 
     /// <summary>
@@ -88,7 +88,7 @@ public static class Queries
         if (reader is null) return error;
         List<ConeHit> hits;
         try { hits = reader.Cone(raDeg, decDeg, radiusArcsec); }
-        catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        catch (InvalidDataException e) { return new OutputError($"cannot read '{Shown.Path(dir)}': {e.Message}"); }
         Write(to, ConeColumns, "cone", ipac, limit > 0 ? hits.Take(limit) : hits);
         return null;
     }
@@ -107,7 +107,7 @@ public static class Queries
             if (Named(reader, designation, out string? why) is not { } named) return new OutputError(why!);
             hits = named;
         }
-        catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        catch (InvalidDataException e) { return new OutputError($"cannot read '{Shown.Path(dir)}': {e.Message}"); }
         Write(to, ConeColumns, "cone", ipac, hits);
         return null;
     }
@@ -163,7 +163,7 @@ public static class Queries
             return new OutputError($"{dir} has no sky.fb (written before it existed): at most 100 targets are looked up by reading every group; merge again for more");
         List<ConeHit>[] perTarget;
         try { perTarget = reader.ConeEach(targets.Count, targets.PositionOf, radiusArcsec); }
-        catch (InvalidDataException e) { return new OutputError($"cannot read '{dir}': {e.Message}"); }
+        catch (InvalidDataException e) { return new OutputError($"cannot read '{Shown.Path(dir)}': {e.Message}"); }
         var rows = Enumerable.Range(0, targets.Count).SelectMany(t =>
         {
             var (file, line) = targets.SourceOf(t);

@@ -1,8 +1,9 @@
+using Wdb.Core;
 namespace Wdb.IO;
 
 /// <summary>
 /// Publishes a directory atomically: the caller fills a sibling temporary directory
-/// (<c>&lt;target&gt;.tmp-&lt;random&gt;</c>), then <see cref="Publish"/> puts it in place of the
+/// (<c>&lt;target&gt;.tmp-&lt;random&gt;</c>, the target's name cut when long: <see cref="SiblingNames"/>), then <see cref="Publish"/> puts it in place of the
 /// target. On Linux the two directories are exchanged in one renameat2(RENAME_EXCHANGE) call,
 /// so a reader always sees a complete output; elsewhere (or on a file system without it) the
 /// old target is first renamed to <c>&lt;target&gt;.old-&lt;random&gt;</c>, leaving a short window
@@ -26,13 +27,13 @@ internal static class AtomicDirectory
     /// in them, named as the target: the system names the path it was given, a name the user never chose nor will find.
     /// </summary>
     public static string AsTarget(string message, string target) =>
-        System.Text.RegularExpressions.Regex.Replace(message, System.Text.RegularExpressions.Regex.Escape(target) + @"\.(?:tmp|old)-[0-9a-f]{12}",
-            target.Replace("$", "$$"));
+        System.Text.RegularExpressions.Regex.Replace(message,
+            System.Text.RegularExpressions.Regex.Escape(SiblingNames.BasePath(target)) + @"\.(?:tmp|old)-[0-9a-f]{12}", target.Replace("$", "$$"));
 
     /// <summary>Creates the temporary sibling of <paramref name="target"/> (a full path) and returns its path.</summary>
     public static string CreateTemp(string target)
     {
-        string tmp = target + TmpTag + UniqueTag();
+        string tmp = SiblingNames.Of(target, TmpTag);
         TemporaryPaths.Add(tmp);
         Directory.CreateDirectory(tmp);
         return tmp;
@@ -45,7 +46,7 @@ internal static class AtomicDirectory
     /// </summary>
     public static void RemoveStale(string target)
     {
-        string parent = Path.GetDirectoryName(target)!, name = Path.GetFileName(target);
+        string parent = Path.GetDirectoryName(target)!, name = SiblingNames.Base(Path.GetFileName(target));
         if (!Directory.Exists(parent)) return;
         foreach (string dir in Directory.EnumerateDirectories(parent))
         {
@@ -64,7 +65,7 @@ internal static class AtomicDirectory
     /// <summary>The <c>&lt;target&gt;.tmp-*</c> siblings other than <paramref name="except"/> that live runs hold locked.</summary>
     public static List<string> LiveTemps(string target, string except)
     {
-        string parent = Path.GetDirectoryName(target)!, prefix = Path.GetFileName(target) + TmpTag;
+        string parent = Path.GetDirectoryName(target)!, prefix = SiblingNames.Base(Path.GetFileName(target)) + TmpTag;
         var live = new List<string>();
         if (!Directory.Exists(parent)) return live;
         foreach (string dir in Directory.EnumerateDirectories(parent, prefix + "*"))
@@ -101,7 +102,7 @@ internal static class AtomicDirectory
             else if (exchange && TryExchange(tmp, target)) old = tmp;   // tmp now holds the previous output, and stays registered
             else
             {
-                old = target + OldTag + UniqueTag();
+                old = SiblingNames.Of(target, OldTag);
                 Directory.Move(target, old);
                 Directory.Move(tmp, target);
                 TemporaryPaths.Add(old);
@@ -118,7 +119,7 @@ internal static class AtomicDirectory
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return $"the previous output could not be removed and was left in '{old}' ({OutputError.ReasonOf(e)}); the next run into it removes it";
+            return $"the previous output could not be removed and was left in '{Shown.Path(old)}' ({OutputError.ReasonOf(e)}); the next run into it removes it";
         }
         finally
         {

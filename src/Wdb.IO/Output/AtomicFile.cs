@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Wdb.Core;
 
 namespace Wdb.IO;
 
@@ -23,11 +24,11 @@ public static partial class AtomicFile
         try
         {
             full = ThroughLinks(Path.GetFullPath(outFile));
-            tmp = full + ".tmp-" + AtomicDirectory.UniqueTag();
+            tmp = SiblingNames.Of(full, ".tmp-");
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException or IOException)
         {
-            return new OutputError($"cannot write '{outFile}': {e.Message}");
+            return new OutputError($"cannot write '{Shown.Path(outFile)}': {e.Message.ReplaceLineEndings(" ")}");
         }
         string dir = Path.GetDirectoryName(full)!;
         List<string> made = makeParent ? DirectoryTree.Missing(dir) : [];
@@ -52,7 +53,7 @@ public static partial class AtomicFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             // The system names the path it was given, the temporary one: the user named the target.
-            string what = e is InvalidDataException ? failedData : $"cannot write '{outFile}'";
+            string what = e is InvalidDataException ? failedData : $"cannot write '{Shown.Path(outFile)}'";
             return new OutputError($"{what}: {e.Message.Replace(tmp, full).ReplaceLineEndings(" ")}");
         }
         finally
@@ -79,7 +80,7 @@ public static partial class AtomicFile
         if (at is null || !File.Exists(at)) return null;
         // Named as the user wrote it where it was written relative.
         string named = Path.IsPathRooted(outFile) ? at : Path.GetRelativePath(Environment.CurrentDirectory, at);
-        return new OutputError($"cannot write '{outFile}': '{named}' is a file, not a directory");
+        return new OutputError($"cannot write '{Shown.Path(outFile)}': '{Shown.Path(named)}' is a file, not a directory");
     }
 
     /// <summary>
@@ -97,8 +98,8 @@ public static partial class AtomicFile
         // Named as the user wrote it where it was written relative (`a/b` of `a/b/c.csv`).
         string named = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(outPath)) is { Length: > 0 } given ? given : parent;
         return new OutputError(File.Exists(parent)
-            ? $"cannot write '{outPath}': '{named}' is a file, not a directory"
-            : $"cannot write '{outPath}': its directory '{named}' does not exist: make it first, or choose another path");
+            ? $"cannot write '{Shown.Path(outPath)}': '{Shown.Path(named)}' is a file, not a directory"
+            : $"cannot write '{Shown.Path(outPath)}': its directory '{Shown.Path(named)}' does not exist: make it first, or choose another path");
     }
 
     /// <summary>
@@ -148,7 +149,7 @@ public static partial class AtomicFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            string what = e is InvalidDataException ? failedData : $"cannot write '{outFile}'";
+            string what = e is InvalidDataException ? failedData : $"cannot write '{Shown.Path(outFile)}'";
             return new OutputError($"{what}: {OutputError.ReasonOf(e)}");
         }
     }

@@ -1,3 +1,5 @@
+using Wdb.Core;
+
 namespace Wdb.IO;
 
 /// <summary>
@@ -43,7 +45,7 @@ public sealed class OutputClaim : IDisposable
             // Looked for after taking ours: of two runs that start together, the later one to look sees the other.
             if (Rival(target, path) is not string other) return claim;
             claim.Dispose();
-            error = new OutputError($"another wdb run is writing '{outDir}' (it holds '{other}'): wait for it or choose another --out", Busy: true);
+            error = new OutputError($"another wdb run is writing '{Shown.Path(outDir)}' (it holds '{Shown.Path(other)}'): wait for it or choose another --out", Busy: true);
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -51,7 +53,7 @@ public sealed class OutputClaim : IDisposable
             held?.Dispose();
             if (path is not null) Remove(path);
             RemoveEmpty(made);
-            error = new OutputError($"cannot write output to '{outDir}': {AtomicDirectory.AsTarget(e.Message, target).ReplaceLineEndings(" ")}");
+            error = new OutputError($"cannot write output to '{Shown.Path(outDir)}': {AtomicDirectory.AsTarget(e.Message, target).ReplaceLineEndings(" ")}");
             return null;
         }
     }

@@ -78,7 +78,7 @@ public sealed class OutputReader : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             foreach (var o in opened) o.Dispose();
-            error = new OutputError($"cannot read output '{dir}': {e.Message.ReplaceLineEndings(" ")}");
+            error = new OutputError($"cannot read output '{Shown.Path(dir)}': {e.Message.ReplaceLineEndings(" ")}");
             return null;
         }
         error = null;
@@ -589,7 +589,7 @@ internal sealed class TableFile : IDisposable
         string fb = Path.Combine(dir, name + ".fb"), idx = Path.Combine(dir, name + ".idx");
         if (!File.Exists(fb) || !File.Exists(idx))
         {
-            problem = $"{dir}: not a wdb output directory (no {name}.fb / {name}.idx)";
+            problem = $"{Shown.Path(dir)}: not a wdb output directory (no {name}.fb / {name}.idx)";
             return null;
         }
         var chunks = ChunkList.Decode(File.ReadAllBytes(idx));

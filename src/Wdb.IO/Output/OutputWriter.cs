@@ -115,7 +115,7 @@ public static class OutputWriter
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
-            error = new OutputError($"cannot write output to '{outDir}': {e.Message}");
+            error = new OutputError($"cannot write output to '{Shown.Path(outDir)}': {OneLine(e.Message)}");
             return null;
         }
         // A link to an output (`current -> runs/7`) is written through: the output it names is replaced beside itself and
@@ -126,12 +126,12 @@ public static class OutputWriter
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            error = new OutputError($"cannot write output to '{outDir}': {e.Message.ReplaceLineEndings(" ")}");
+            error = new OutputError($"cannot write output to '{Shown.Path(outDir)}': {e.Message.ReplaceLineEndings(" ")}");
             return null;
         }
         if (Path.GetDirectoryName(target) is null)
         {
-            error = new OutputError($"cannot write output to '{outDir}': it is a root directory");
+            error = new OutputError($"cannot write output to '{Shown.Path(outDir)}': it is a root directory");
             return null;
         }
         return target;
@@ -145,15 +145,15 @@ public static class OutputWriter
     public static OutputError? StartProblem(string outDir)
     {
         if (TargetOf(outDir, out var badTarget) is not string target) return badTarget;
-        if (File.Exists(target)) return new OutputError($"cannot write output to '{outDir}': a file of that name exists (an output is a directory)");
+        if (File.Exists(target)) return new OutputError($"cannot write output to '{Shown.Path(outDir)}': a file of that name exists (an output is a directory)");
         try
         {
             if (NotReplacing(target, outDir) is { } foreign) return foreign;
-            return Unwritable(target) is string why ? new OutputError($"cannot write output to '{outDir}': {why}") : null;
+            return Unwritable(target) is string why ? new OutputError($"cannot write output to '{Shown.Path(outDir)}': {why}") : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return new OutputError($"cannot write output to '{outDir}': {e.Message.ReplaceLineEndings(" ")}");
+            return new OutputError($"cannot write output to '{Shown.Path(outDir)}': {e.Message.ReplaceLineEndings(" ")}");
         }
     }
 
@@ -167,11 +167,11 @@ public static class OutputWriter
         var entries = Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName).ToList();
         if (entries.Count == 0) return null;
         if (!entries.Contains("summary.json"))
-            return new OutputError($"'{outDir}' exists and is not a wdb output directory (no summary.json): not replacing it");
+            return new OutputError($"'{Shown.Path(outDir)}' exists and is not a wdb output directory (no summary.json): not replacing it");
         var foreign = entries.Where(name => name != "summary.json" && !FileNames.Contains(name!)).Order(StringComparer.Ordinal).ToList();
         if (foreign.Count == 0) return null;
         string named = string.Join(", ", foreign.Take(3)) + (foreign.Count > 3 ? $" and {foreign.Count - 3:N0} more" : "");
-        return new OutputError($"'{outDir}' holds files wdb did not write ({named}): not replacing it, since the old output is deleted " +
+        return new OutputError($"'{Shown.Path(outDir)}' holds files wdb did not write ({named}): not replacing it, since the old output is deleted " +
                                "once the new one is in place; move them out, or give another --out");
     }
 
@@ -330,7 +330,7 @@ public static class OutputWriter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             if (tmp is not null) TryDelete(tmp);
-            return new OutputError($"cannot write output to '{outDir}': {OneLine(e.Message)}");
+            return new OutputError($"cannot write output to '{Shown.Path(outDir)}': {OneLine(e.Message)}");
         }
         catch
         {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Wdb.Core;
 
 namespace Wdb.IO;
 
@@ -24,12 +25,12 @@ public static partial class InputPaths
             string input = inputs[i];
             if (input == StandardInput) { stdin++; continue; }
             // Opened, a directory says "access denied": the wrong cause.
-            if (Directory.Exists(input)) return $"{input}: a directory, not a table: name its files (e.g. {Path.Combine(input, "*.gz")})";
+            if (Directory.Exists(input)) return $"{Shown.Path(input)}: a directory, not a table: name its files (e.g. {Shown.Path(Path.Combine(input, "*.gz"))})";
             string identity = FileIdentity(input);
             if (seen.TryGetValue(identity, out int first))
                 return inputs[first] == input
-                    ? $"{input} is listed twice (arguments {first + 1} and {i + 1})"
-                    : $"{inputs[first]} and {input} are the same file (arguments {first + 1} and {i + 1})";
+                    ? $"{Shown.Path(input)} is listed twice (arguments {first + 1} and {i + 1})"
+                    : $"{Shown.Path(inputs[first])} and {Shown.Path(input)} are the same file (arguments {first + 1} and {i + 1})";
             seen[identity] = i;
         }
         return stdin > 1 ? $"standard input ('-') is named {stdin} times: it can be read once" : null;
@@ -37,10 +38,13 @@ public static partial class InputPaths
 
     /// <summary>
     /// What is said of an input that is not there. An option the verb does not have (`--out` given to `wdb validate`)
-    /// arrives as an input path, so one that looks like an option is said to be none.
+    /// arrives as an input path, so one that looks like an option is said to be none. A name with bytes that are not
+    /// UTF-8 (0xff) reaches the program with U+FFFD in their place, a name no file has: the file is there, but cannot
+    /// be opened by any argument, so "no such file" would send the user looking for a typo.
     /// </summary>
     public static string NoSuchFile(string path) =>
-        "cannot open: no such file" + (path.StartsWith('-') ? " (nor an option of this command: see --help)" : "");
+        path.Contains('\uFFFD') ? "cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the file"
+        : "cannot open: no such file" + (path.StartsWith('-') ? " (nor an option of this command: see --help)" : "");
 
     /// <summary>Whether two paths name one file (<see cref="FileIdentity"/>), however spelt.</summary>
     public static bool SameFile(string a, string b) => FileIdentity(a) == FileIdentity(b);

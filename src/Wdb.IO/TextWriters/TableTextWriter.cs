@@ -76,7 +76,7 @@ public static class TableTextWriter
     {
         var fmt = FormatOf(path) ?? throw new ArgumentException(
             $"unknown table extension in '{path}' (use .csv, .tbl, .ipac, .bulk, .psv or .txt, optionally .gz)", nameof(path));
-        return AtomicFile.Write(path, $"cannot write '{path}'", file => WriteTable(chunks, file, fmt), makeParent: true);
+        return AtomicFile.Write(path, $"cannot write '{Shown.Path(path)}'", file => WriteTable(chunks, file, fmt), makeParent: true);
     }
 
     private static void WriteTable(IEnumerable<(ExtractionBlock Block, SyntheticTruth? Truth)> chunks, Stream file,

@@ -49,7 +49,7 @@ public static class CalibrationJob
             if (read.Error is not null) return (null, read.Error.ToString());
             if (read.Checksum != recorded[f].Checksum)
                 return (null, $"{inputs[f]}: not the input '{recorded[f].Path}' this merge read ({read.Checksum} now, {recorded[f].Checksum} then)");
-            log?.Invoke($"read {inputs[f]}: {read.RowsRead:N0} rows (checksum as the merge recorded)");
+            log?.Invoke($"read {Shown.Path(inputs[f])}: {read.RowsRead:N0} rows (checksum as the merge recorded)");
         }
 
         // Each merged extraction's group (a cntr read twice is the merge's duplicate: its first row is the one merged).
@@ -66,7 +66,7 @@ public static class CalibrationJob
                 else missing++;
             }
         }
-        catch (InvalidDataException e) { return (null, $"cannot read '{dir}': {e.Message}"); }
+        catch (InvalidDataException e) { return (null, $"cannot read '{Shown.Path(dir)}': {e.Message}"); }
         if (missing > 0) return (null, $"{missing:N0} merged extractions of '{dir}' are not in the inputs given");
         members.Sort();
 

@@ -166,8 +166,8 @@ public static class ZoneMerge
         string target = OutputTarget(options);
         if (options.SpillDirectory is null)
         {
-            RemoveStaleSpills(Path.GetDirectoryName(target), Path.GetFileName(target) + ".spill-");
-            return $"{target}.spill-{unique}";
+            RemoveStaleSpills(Path.GetDirectoryName(target), SiblingNames.Base(Path.GetFileName(target)) + ".spill-");
+            return $"{SiblingNames.BasePath(target)}.spill-{unique}";
         }
         string parent = SpillParent(options), prefix = $"wdb-spill-{OutputTag(target)}-";
         RemoveStaleSpills(parent, prefix);
@@ -358,7 +358,7 @@ public static class ZoneMerge
             string path = options.Inputs[f];
             long before = Interlocked.Read(ref _spilled);
             if (ownStage)
-                options.Progress?.Stage($"read {Path.GetFileName(path)}", () => Interlocked.Read(ref _spilled) - before, expected[f]);
+                options.Progress?.Stage($"read {Shown.Path(Path.GetFileName(path))}", () => Interlocked.Read(ref _spilled) - before, expected[f]);
             var handed = _handedBlocks.TryTake(out var free) ? free : new ExtractionBlock(16);
             var spilling = Task.CompletedTask;
             long blockNo = 0;

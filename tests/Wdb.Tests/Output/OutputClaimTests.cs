@@ -110,7 +110,12 @@ public sealed class OutputClaimTests : IDisposable
         Assert.Empty(Siblings("out"));
     }
 
-    /// <summary>The claim <paramref name="run"/> holds on <paramref name="outDir"/>, once it holds it.</summary>
+    /// <summary>
+    /// The claim <paramref name="run"/> holds on <paramref name="outDir"/>, once it holds it and has looked for rivals. A run
+    /// holds its claim a moment before it looks; a claim made in that moment is a rival starting with it, and one of the two
+    /// yields (the one whose name sorts after), so a test's claim made then could win against the run. The look is a few
+    /// milliseconds; the run is given a second (a loaded CI machine) and must still be there.
+    /// </summary>
     private static string WaitForHeldClaim(Process run, string outDir)
     {
         var watch = Stopwatch.StartNew();
@@ -118,7 +123,14 @@ public sealed class OutputClaimTests : IDisposable
         {
             Assert.False(run.HasExited, "the run ended before it held its claim: " + (run.HasExited ? run.StandardError.ReadToEnd() : ""));
             var held = Directory.GetDirectories(Path.GetDirectoryName(outDir)!, Path.GetFileName(outDir) + ".tmp-*").Where(DirectoryLock.IsHeld).ToList();
-            if (held.Count > 0) return Assert.Single(held);
+            if (held.Count > 0)
+            {
+                string claim = Assert.Single(held);
+                Thread.Sleep(TimeSpan.FromSeconds(1));
+                Assert.False(run.HasExited, "the run ended after it held its claim: " + (run.HasExited ? run.StandardError.ReadToEnd() : ""));
+                Assert.True(DirectoryLock.IsHeld(claim));
+                return claim;
+            }
             Thread.Sleep(10);
         }
         throw new TimeoutException($"no claim on '{outDir}' after {watch.Elapsed.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");

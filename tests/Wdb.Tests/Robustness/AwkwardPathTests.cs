@@ -107,6 +107,104 @@ public sealed class AwkwardPathTests : IDisposable
         Assert.Equal([$"--parsable|tasks.sbatch|{work}|", $"--parsable|--dependency=afterok:1001|stitch.sbatch|{work}|"], File.ReadAllLines(calls));
     }
 
+    /// <summary>
+    /// A name of NAME_MAX bytes (255) is a valid --out, but its temporary sibling (the name, ".tmp-" and a random part)
+    /// was not: the merge failed with "path too long". Here the first merge, a zone merge (its spill is a sibling too) over
+    /// it, and the leftover of a killed run beside it, removed by the next run as any other.
+    /// </summary>
+    [Fact]
+    public void A_merge_writes_and_replaces_an_output_whose_name_is_255_bytes()
+    {
+        string input = _s.PathOf("sky.csv"), parent = _s.PathOf("long");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 300, 10), input);
+        Directory.CreateDirectory(parent);
+        string outDir = Path.Combine(parent, string.Concat(Enumerable.Repeat("星", 85)));   // 255 bytes, 3 a character
+        Assert.Null(MergeJob.Run(Options(input, outDir)).Error);
+        string stale = SiblingNames.Of(outDir, ".tmp-");
+        Directory.CreateDirectory(stale);
+
+        Assert.Null(MergeJob.Run(Options(input, outDir) with { ZoneRows = 100 }).Error);
+        Assert.True(File.Exists(Path.Combine(outDir, "summary.json")));
+        Assert.Equal([outDir], Directory.GetFileSystemEntries(parent));
+    }
+
+    /// <summary>A single-file export and a generated table to names of 255 bytes, their temporary files gone.</summary>
+    [Fact]
+    public void An_export_and_a_generated_table_write_names_of_255_bytes()
+    {
+        string dir = Merged(_s.PathOf("field.csv")), parent = _s.PathOf("long");
+        Directory.CreateDirectory(parent);
+        string export = Path.Combine(parent, new string('é', 125) + "a.csv"), table = Path.Combine(parent, new string('t', 251) + ".csv");
+        Assert.Null(Exporter.Export(dir, "groups", "csv", export));
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 100, 11), table);
+        Assert.StartsWith("gcntr,", File.ReadLines(export).First());
+        Assert.True(new FileInfo(table).Length > 0);
+        Assert.Equal(new[] { export, table }.Order(StringComparer.Ordinal), Directory.GetFileSystemEntries(parent).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Two long names that begin alike get siblings of their own, each within NAME_MAX with room for a tag, and cut
+    /// between characters: a run removes its output's leftovers by that base, and must not take another output's.
+    /// </summary>
+    [Fact]
+    public void Long_names_that_begin_alike_have_siblings_apart_and_within_name_max()
+    {
+        string a = string.Concat(Enumerable.Repeat("星", 84)) + "a.x", b = string.Concat(Enumerable.Repeat("星", 84)) + "b.x";
+        string baseA = SiblingNames.Base(a), baseB = SiblingNames.Base(b);
+        Assert.NotEqual(baseA, baseB);
+        Assert.StartsWith(string.Concat(Enumerable.Repeat("星", 60)), baseA);
+        Assert.All(new[] { baseA, baseB }, n => Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(n), 200, 215));
+        Assert.Equal("groups.csv", SiblingNames.Base("groups.csv"));
+        Assert.Equal("/d/groups.csv.tmp-", SiblingNames.Of("/d/groups.csv", ".tmp-")[..^12]);
+    }
+
+    /// <summary>
+    /// A file whose name is not UTF-8 (byte 0xff) arrives as an argument with U+FFFD in place of the byte, a name no file
+    /// has: merge and validate said "no such file" of a file the user can see with ls; they say why instead.
+    /// </summary>
+    [Fact]
+    public void An_input_whose_name_is_not_utf8_is_said_to_be_so_not_missing()
+    {
+        if (OperatingSystem.IsWindows()) return;   // names there are UTF-16
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 100, 12), _s.PathOf("field.csv"));
+        Assert.Equal(0, Shell("sh", ["-c", "cp field.csv \"$(printf 'bad\\377.csv')\""], _s.Dir, []).Exit);
+        foreach (string verb in new[] { "merge --out m", "validate" })
+        {
+            var run = Shell("sh", ["-c", $"{WdbProcess.ShellCommand()} {verb} \"$(printf 'bad\\377.csv')\" >&2"], _s.Dir, []);   // validate reports on stdout
+            Assert.Equal(2, run.Exit);
+            Assert.Contains("bad\uFFFD.csv: ", run.Stderr);
+            Assert.Contains("cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the file", run.Stderr);
+            Assert.DoesNotContain("no such file", run.Stderr);
+        }
+    }
+
+    /// <summary>
+    /// A line end in a path made a message two lines (the reader's file:line:column prefix, "no such file", "cannot
+    /// write"): a script reading one line per message, or a log, took its second half for another message. Escaped, as
+    /// \n, every message is one line again.
+    /// </summary>
+    [Fact]
+    public void A_path_with_a_line_end_is_escaped_in_messages_which_stay_one_line()
+    {
+        string bad = _s.Write("a\nb.csv", "cntr,scan_key,ra,dec\n1,1,10.0,5.0\n2,1,ten,5.0\n"), shownBad = Path.Combine(_s.Dir, "a\\nb.csv");
+        string dir = Merged(_s.PathOf("field.csv"));
+        var cases = new (string[] Args, string Said)[]
+        {
+            (["merge", bad, "--strict", "--quiet", "--out", _s.PathOf("m")], $"{shownBad}:3:"),
+            (["merge", _s.PathOf("no\r\nsuch.csv"), "--out", _s.PathOf("m")], "no\\r\\nsuch.csv: cannot open: no such file"),
+            (["export", dir, "--table", "groups", "--out", _s.PathOf("no\ndir/g.csv")], "cannot write '" + _s.PathOf("no\\ndir/g.csv") + "'"),
+            (["merge", _s.PathOf("field.csv"), "--quiet", "--out", bad], $"cannot write output to '{shownBad}': a file of that name exists"),
+        };
+        foreach (var (args, said) in cases)
+        {
+            var run = WdbProcess.Run(args);
+            Assert.NotEqual(0, run.Exit);
+            Assert.Single(run.Stderr.TrimEnd('\n').Split('\n'));
+            Assert.Contains(said, run.Stderr);
+        }
+        Assert.Equal("a\\nb\\r\\tc\\x1bd\\x85e\\u2028f", Shown.Path("a\nb\r\tc\u001bd\u0085e\u2028f"));
+    }
+
     private static MergeOptions Options(string input, string outDir) => new()
     {
         Inputs = [input], OutDir = outDir, Device = "cpu", Threads = 1,
