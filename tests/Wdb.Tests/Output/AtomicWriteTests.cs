@@ -279,4 +279,25 @@ public class AtomicWriteTests
         Assert.Equal($"cannot write output to '{tmp["out"]}': No space left on device : '{tmp["out/members.fb"]}'", error?.Message);
         Assert.Equal(["out"], Siblings(tmp));
     }
+    /// <summary>
+    /// A small file of a cluster's work directory (plan.json, an index) on a full disk: the error names the file, not its
+    /// partial sibling, and the sibling goes, so that the space is given back. /dev/full stands in for the full disk.
+    /// </summary>
+    [Fact]
+    public void AWholeFileOnAFullDiskNamesTheFileAndLeavesNoSibling()
+    {
+        if (!File.Exists("/dev/full")) Assert.Skip("needs /dev/full");
+        using var tmp = new TempDir();
+        string path = tmp["plan.json"];
+        File.WriteAllText(path, "the previous plan");
+        File.CreateSymbolicLink(path + ".partial", "/dev/full");
+
+        var e = Assert.Throws<IOException>(() => WholeFile.Write(path, file => file.Write(new byte[100])));
+
+        Assert.Contains("No space left on device", e.Message);
+        Assert.Contains($"'{path}'", e.Message);
+        Assert.DoesNotContain(".partial", e.Message);
+        Assert.Equal(["plan.json"], Siblings(tmp));
+        Assert.Equal("the previous plan", File.ReadAllText(path));
+    }
 }
