@@ -93,6 +93,7 @@ public static class MergeJob
         if (Refusal(options) is MergeOutcome refused) return refused;
         using var claim = OutputClaim.Take(options.OutDir, out var busy);
         if (claim is null) return MergeOutcome.Fail(OutputErrorExit, busy!.Message);
+        Streaming.ZoneMerge.RemoveKilledRunsSpills(options);
         // Each input's rows estimated once (a MiB of its head; inflated for .gz): the device and the zone merge's
         // choice, reserving the table, progress. Loops here and in Plan, not LINQ: its iterators over (string, long)
         // are not in the precompiled image and were jitted at every start (bench/NOTES.md 74).

@@ -43,7 +43,11 @@ public sealed class OutputClaim : IDisposable
             var claim = new OutputClaim(path, held, made);
             locked?.Invoke();
             // Looked for after taking ours: of two runs that start together, the later one to look sees the other.
-            if (Rival(target, path) is not string other) return claim;
+            if (Rival(target, path) is not string other)
+            {
+                RemoveKilledRuns(target);
+                return claim;
+            }
             claim.Dispose();
             error = new OutputError($"another wdb run is writing '{Shown.Path(outDir)}' (it holds '{Shown.Path(other)}'): wait for it or choose another --out", Busy: true);
             return null;
@@ -56,6 +60,19 @@ public sealed class OutputClaim : IDisposable
             error = new OutputError($"cannot write output to '{Shown.Path(outDir)}': {AtomicDirectory.AsTarget(e.Message, target).ReplaceLineEndings(" ")}");
             return null;
         }
+    }
+
+    /// <summary>
+    /// The temporary outputs of runs to <paramref name="target"/> killed outright, removed as this run starts rather than
+    /// as it publishes: a killed run's is up to a whole output (tens of GB for a full sky), space this run needs from its
+    /// start (the disk check, the zone merge's spill). Best effort: the publish removes what is left. Only where a lock
+    /// tells a live run's from a killed one's; elsewhere a run starting beside another would take the other's.
+    /// </summary>
+    private static void RemoveKilledRuns(string target)
+    {
+        if (!DirectoryLock.Tells) return;
+        try { AtomicDirectory.RemoveStale(target); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>How often a run waiting for another that starts with it to let go (<see cref="Rival"/>) looks again.</summary>

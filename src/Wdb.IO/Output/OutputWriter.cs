@@ -330,7 +330,9 @@ public static class OutputWriter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             if (tmp is not null) TryDelete(tmp);
-            return new OutputError($"cannot write output to '{Shown.Path(outDir)}': {OneLine(e.Message)}");
+            // The system names the file it failed on inside the temporary sibling (`No space left on device :
+            // '<out>.tmp-1a2b.../summary.json'`), a directory that is gone by now: say the output's own path.
+            return new OutputError($"cannot write output to '{Shown.Path(outDir)}': {OneLine(AtomicDirectory.AsTarget(e.Message, target))}");
         }
         catch
         {

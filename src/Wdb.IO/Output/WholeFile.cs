@@ -7,16 +7,26 @@ namespace Wdb.IO;
 /// </summary>
 public static class WholeFile
 {
-    /// <exception cref="IOException">The write or the rename failed (the sibling may be left; the next write replaces it).</exception>
+    /// <exception cref="IOException">The write or the rename failed, naming <paramref name="path"/>; the sibling is removed.</exception>
     public static void Write(string path, Action<Stream> write)
     {
         string partial = path + ".partial";
-        using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            write(file);
-            file.Flush(flushToDisk: true);
+            using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                write(file);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(partial, path, overwrite: true);
         }
-        File.Move(partial, path, overwrite: true);
+        catch (IOException e)
+        {
+            // A full disk: the sibling holds space the user needs back, and its name is not one they know.
+            try { File.Delete(partial); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
+            if (!e.Message.Contains(partial, StringComparison.Ordinal)) throw;
+            throw new IOException(e.Message.Replace(partial, path), e);
+        }
     }
 
     // "WDBSEAL1", then the XxHash3 of the bytes before it.

@@ -195,7 +195,7 @@ public static class ClusterMerge
         {
             Directory.CreateDirectory(partial);
             var outcome = TaskInto(state, options, work, task, partial, log);
-            if (outcome.Error is not null) return WithNextStep(outcome, work);
+            if (outcome.Error is not null) return WithNextStep(outcome with { Error = AsDone(outcome.Error, partial, done) }, work);
             // Complete from here: a signal while the old outputs go must not take the new ones too (a later run of the
             // task removes this partial directory, or the stitch finds tasks/N).
             TemporaryPaths.Remove(partial);
@@ -207,7 +207,7 @@ public static class ClusterMerge
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return WithNextStep(MergeOutcome.Fail(MergeJob.OutputErrorExit, $"task {task}: {e.Message.ReplaceLineEndings(" ")}"), work);
+            return WithNextStep(MergeOutcome.Fail(MergeJob.OutputErrorExit, $"task {task}: {AsDone(e.Message, partial, done).ReplaceLineEndings(" ")}"), work);
         }
         finally
         {
@@ -216,6 +216,12 @@ public static class ClusterMerge
             progress?.Done();
         }
     }
+
+    /// <summary>
+    /// <paramref name="error"/> with the task's partial directory, removed by the time the user reads it, named as the
+    /// task's own (tasks/N): a full disk there is then told as the task's, with the step that follows (run it again).
+    /// </summary>
+    private static string AsDone(string error, string partial, string done) => error.Replace(partial, done, StringComparison.Ordinal);
 
     private const string LocksName = "locks";
 

@@ -155,23 +155,29 @@ public static class ZoneMerge
     }
 
     /// <summary>
-    /// A new directory: beside the output (same file system, which has room for it), or inside --spill-dir. Spills of
-    /// interrupted runs for the same output go first: two runs never write one output at once (OutputClaim), so they
-    /// cannot belong to a live run. Inside --spill-dir, which other runs may share, the name carries the output's path
-    /// (hashed) so that only this output's are taken for its own.
+    /// A new directory: beside the output (same file system, which has room for it), or inside --spill-dir. Inside
+    /// --spill-dir, which other runs may share, the name carries the output's path (hashed) so that only this output's
+    /// are taken for its own (<see cref="RemoveKilledRunsSpills"/>).
     /// </summary>
     private static string SpillDirectoryOf(MergeOptions options)
     {
         string unique = Path.GetRandomFileName().Replace(".", "");
         string target = OutputTarget(options);
-        if (options.SpillDirectory is null)
-        {
-            RemoveStaleSpills(Path.GetDirectoryName(target), SiblingNames.Base(Path.GetFileName(target)) + ".spill-");
-            return $"{SiblingNames.BasePath(target)}.spill-{unique}";
-        }
-        string parent = SpillParent(options), prefix = $"wdb-spill-{OutputTag(target)}-";
-        RemoveStaleSpills(parent, prefix);
-        return Path.Combine(parent, prefix + unique);
+        if (options.SpillDirectory is null) return $"{SiblingNames.BasePath(target)}.spill-{unique}";
+        return Path.Combine(SpillParent(options), $"wdb-spill-{OutputTag(target)}-{unique}");
+    }
+
+    /// <summary>
+    /// Removes the spills that runs to the same output left when killed outright (SIGKILL), beside the output and in
+    /// this run's --spill-dir: two runs never write one output at once (OutputClaim), so they cannot belong to a live
+    /// run. Called by every run to the output as it starts, held whole too: a full-sky spill is hundreds of GB, and a
+    /// run that has no spill of its own would otherwise leave it for good, and count its space as taken.
+    /// </summary>
+    internal static void RemoveKilledRunsSpills(MergeOptions options)
+    {
+        string target = OutputTarget(options);
+        RemoveStaleSpills(Path.GetDirectoryName(target), SiblingNames.Base(Path.GetFileName(target)) + ".spill-");
+        if (options.SpillDirectory is not null) RemoveStaleSpills(SpillParent(options), $"wdb-spill-{OutputTag(target)}-");
     }
 
     // Sixteen hex digits from the output's full path: the same output, the same tag.

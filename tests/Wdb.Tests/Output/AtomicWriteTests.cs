@@ -259,4 +259,45 @@ public class AtomicWriteTests
         Assert.Equal(good.Groups!.RaW[0], RaOfFirstGroup(tmp["out"]));
         Assert.Equal(["out"], Siblings(tmp));
     }
+    /// <summary>
+    /// A disk that fills up while the output is written: the system's message names the file it failed on, inside the
+    /// temporary sibling that is deleted before the user reads it. The error names the file in the output instead.
+    /// </summary>
+    [Fact]
+    public void ADiskFullErrorNamesTheOutputNotItsTemporarySibling()
+    {
+        using var tmp = new TempDir();
+        Assert.Null(OutputWriter.Write(tmp["out"], Synthetic.Make(salt: 0)));
+        Action<ChunkFileWriter> table = _ =>
+        {
+            string sibling = Directory.GetDirectories(tmp.Path, "out.tmp-*").Single();
+            // As .NET words ENOSPC from a write of a file it opened by name.
+            throw new IOException($"No space left on device : '{Path.Combine(sibling, "members.fb")}'");
+        };
+        var error = OutputWriter.Publish(tmp["out"], new RunSummary(), [], 1, ChecksumAlgorithm.Xxh128, new OutputWriter.TableWriters(table, table, table));
+
+        Assert.Equal($"cannot write output to '{tmp["out"]}': No space left on device : '{tmp["out/members.fb"]}'", error?.Message);
+        Assert.Equal(["out"], Siblings(tmp));
+    }
+    /// <summary>
+    /// A small file of a cluster's work directory (plan.json, an index) on a full disk: the error names the file, not its
+    /// partial sibling, and the sibling goes, so that the space is given back. /dev/full stands in for the full disk.
+    /// </summary>
+    [Fact]
+    public void AWholeFileOnAFullDiskNamesTheFileAndLeavesNoSibling()
+    {
+        if (!File.Exists("/dev/full")) Assert.Skip("needs /dev/full");
+        using var tmp = new TempDir();
+        string path = tmp["plan.json"];
+        File.WriteAllText(path, "the previous plan");
+        File.CreateSymbolicLink(path + ".partial", "/dev/full");
+
+        var e = Assert.Throws<IOException>(() => WholeFile.Write(path, file => file.Write(new byte[100])));
+
+        Assert.Contains("No space left on device", e.Message);
+        Assert.Contains($"'{path}'", e.Message);
+        Assert.DoesNotContain(".partial", e.Message);
+        Assert.Equal(["plan.json"], Siblings(tmp));
+        Assert.Equal("the previous plan", File.ReadAllText(path));
+    }
 }

@@ -126,6 +126,48 @@ public sealed class ClusterStopTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A task whose disk fills up as it saves its outputs: one line naming the task's directory (not the partial one it
+    /// worked in, which is gone), saying so, and telling to run it again; nothing of it is left, and a run with room
+    /// works. /dev/full stands in for the full disk under the task's summary checksum, the last file it writes.
+    /// </summary>
+    [Fact]
+    public void A_task_on_a_full_disk_names_its_directory_and_leaves_nothing()
+    {
+        if (!File.Exists("/dev/full")) Assert.Skip("needs /dev/full");
+        string work = _s.PathOf("work"), outDir = _s.PathOf("out");
+        string input = _s.PathOf("sky.csv");
+        SyntheticSky.GenerateToFile(new GeneratorOptions(SkyKind.Survey, 2000, 31), input);
+        Assert.Null(ClusterMerge.Plan(Options(input, outDir), work, 2, "wdb").Error);
+        string tasks = Path.Combine(work, "tasks");
+        var full = new FullDiskAtStart(() => File.CreateSymbolicLink(
+            Path.Combine(Directory.GetDirectories(tasks, "1.partial-*").Single(), "summary.json.xxh3.partial"), "/dev/full"));
+
+        var failed = ClusterMerge.Task(work, 1, threads: 1, progress: full);
+
+        Assert.True(failed.ExitCode == MergeJob.OutputErrorExit, $"exit {failed.ExitCode}: {failed.Error}");
+        Assert.DoesNotContain("\n", failed.Error);
+        Assert.StartsWith($"task 1: No space left on device : '{Path.Combine(tasks, "1", "summary.json.xxh3")}'", failed.Error);
+        Assert.EndsWith($"run task 1 again (wdb cluster task --work {work} --task 1), then the stitch", failed.Error);
+        Assert.Empty(Directory.GetFileSystemEntries(tasks));
+        Assert.Null(ClusterMerge.Task(work, 1, threads: 1).Error);
+    }
+
+    /// <summary>A progress watcher that, at the first stage, makes the disk full where the test says.</summary>
+    private sealed class FullDiskAtStart(Action fill) : IMergeProgress
+    {
+        private bool _filled;
+
+        public void Stage(string name, Func<long>? rowsDone, long rowsExpected)
+        {
+            if (_filled) return;
+            _filled = true;
+            fill();
+        }
+
+        public void Done() { }
+    }
+
     /// <summary>A plan.json changed or cut short after the plan: every step stops, and says to plan again.</summary>
     [Fact]
     public void A_changed_plan_is_refused_by_every_step_with_plan_again()

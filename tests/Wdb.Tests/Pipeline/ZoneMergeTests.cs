@@ -401,6 +401,56 @@ public sealed class ZoneMergeTests : IDisposable
         Assert.False(Directory.Exists(_s.PathOf("strict")));
     }
 
+    /// <summary>
+    /// What a run killed outright (SIGKILL, the OOM killer) left beside its output, its zone spill and its temporary
+    /// output, goes as the next run to that output starts, before it reads a row: that space is the new run's (and its
+    /// disk check's) to use. Also when the next run holds its input whole, which has no spill of its own to make: before,
+    /// the killed run's spill, hundreds of GB for a full sky, stayed for good.
+    /// </summary>
+    [Fact]
+    public void A_killed_runs_spill_and_temporary_output_go_as_the_next_run_starts()
+    {
+        if (!DirectoryLock.Tells) Assert.Skip("a killed run's temporary output is told from a live run's by flock(2), on Linux");
+        var inputs = Inputs();
+        foreach (int zoneRows in new[] { 0, 100 })
+        {
+            string outDir = _s.PathOf($"out{zoneRows}");
+            string[] killed = [outDir + ".spill-killed1234", outDir + ".tmp-0123456789ab"];
+            foreach (string dir in killed)
+            {
+                Directory.CreateDirectory(dir);
+                File.WriteAllText(Path.Combine(dir, "rows.run"), "what the killed run wrote");
+            }
+            var left = new List<string>();
+            var firstStage = new AtFirstStage(() => left.AddRange(killed.Where(Directory.Exists)));
+
+            var outcome = MergeJob.Run(new MergeOptions
+            {
+                Inputs = inputs, OutDir = outDir, Device = "cpu", Threads = 2, ZoneRows = zoneRows, Progress = firstStage,
+            });
+
+            Assert.True(outcome.Error is null, outcome.Error);
+            Assert.True(firstStage.Called);
+            Assert.Empty(left);
+            Assert.Equal([Path.GetFileName(outDir)], Directory.GetFileSystemEntries(_s.Dir, Path.GetFileName(outDir) + "*").Select(Path.GetFileName));
+        }
+    }
+
+    /// <summary>A progress watcher that calls a test's check at the run's first stage.</summary>
+    private sealed class AtFirstStage(Action check) : IMergeProgress
+    {
+        public bool Called { get; private set; }
+
+        public void Stage(string name, Func<long>? rowsDone, long rowsExpected)
+        {
+            if (Called) return;
+            Called = true;
+            check();
+        }
+
+        public void Done() { }
+    }
+
     [Fact]
     public void A_spill_directory_the_run_made_goes_with_it_and_one_inside_the_output_is_refused()
     {
