@@ -41,7 +41,7 @@ public sealed class DirectoryLock : IDisposable
     {
         if (!Tells) return new DirectoryLock(null, null);
         string path = Path.Combine(dir, FileName);
-        return FileLock.Take(path, exclusive: true, ProbePatience) is { } file ? new DirectoryLock(file, path) : null;
+        return FileLock.Take(path, exclusive: true, ProbePatience, makeDirectory: false) is { } file ? new DirectoryLock(file, path) : null;
     }
 
     /// <summary>

@@ -28,15 +28,18 @@ public sealed class FileLock : IDisposable
     private static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(25);
 
     /// <summary>
-    /// Takes the lock on <paramref name="path"/> (made, with its directory, if missing): <paramref name="exclusive"/>, or
-    /// shared with other shared holders. A holder that lets go within <paramref name="patience"/> (a <see cref="Holder"/>
-    /// probe holds it for an instant) is waited for; null when another still holds it after that.
+    /// Takes the lock on <paramref name="path"/> (made if missing, with its directory when <paramref name="makeDirectory"/>):
+    /// <paramref name="exclusive"/>, or shared with other shared holders. A holder that lets go within
+    /// <paramref name="patience"/> (a <see cref="Holder"/> probe holds it for an instant) is waited for; null when another
+    /// still holds it after that.
     /// </summary>
+    /// <param name="makeDirectory">False for a lock in a directory a stop may be removing (<see cref="DirectoryLock"/>): made
+    /// again after the stop took it, it would be left behind as the process exits.</param>
     /// <exception cref="IOException">The file cannot be opened (other than being held).</exception>
     /// <exception cref="UnauthorizedAccessException">It may not be opened.</exception>
-    public static FileLock? Take(string path, bool exclusive, TimeSpan patience)
+    public static FileLock? Take(string path, bool exclusive, TimeSpan patience, bool makeDirectory = true)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        if (makeDirectory) Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var until = DateTime.UtcNow + patience;
         while (true)
         {

@@ -69,6 +69,20 @@ public sealed class OutputClaimTests : IDisposable
         Assert.False(DirectoryLock.IsHeld(dir));
     }
 
+    /// <summary>
+    /// A stop (SIGTERM, Ctrl-C) removes the claim's directory while the run may be between making it and locking it: the
+    /// lock must then fail, not make the directory again, which the exiting process would leave behind with its lock file
+    /// (seen as a leftover `out.tmp-*/run.lock` beside a run signalled as it started).
+    /// </summary>
+    [Fact]
+    public void A_lock_on_a_directory_that_is_gone_fails_and_does_not_make_it_again()
+    {
+        if (!DirectoryLock.Tells) Assert.Skip("the lock's file is made only where locks tell a live run's directory (Linux)");
+        string gone = _s.PathOf("out.tmp-0123456789ab");
+        Assert.ThrowsAny<IOException>(() => DirectoryLock.Take(gone));
+        Assert.False(Directory.Exists(gone));
+    }
+
     [Fact]
     public void A_claim_leaves_nothing_beside_the_output_once_let_go()
     {
