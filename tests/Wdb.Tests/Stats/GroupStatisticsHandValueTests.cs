@@ -121,4 +121,63 @@ public class GroupStatisticsHandValueTests
         Assert.Equal(3, t.Sdet[0]);
         Assert.Equal(4, t.Spos[0]);
     }
+    [Fact]
+    public void Motion_fit_with_unequal_weights_and_a_member_without_a_time()
+    {
+        var b = new ExtractionBlock();
+        // Four epochs 100 days apart, circular errors 0.1, 0.2, 0.1, 0.05" (w 100, 25, 100, 400 on both axes),
+        // offsets (east, north) in arcsec; a fifth member has no time and stays out of the fit and the mean date.
+        double[] days = [0, 100, 200, 300], east = [0, 0.12, 0.18, 0.33], north = [0, -0.04, -0.12, -0.13];
+        float[] sigma = [0.1f, 0.2f, 0.1f, 0.05f];
+        for (int k = 0; k < 4; k++)
+        {
+            var (ra, dec) = Offset(120.0, -45.0, east[k], north[k]);
+            int r = Add(b, 1 + k, 1 + k, ra, dec, 2451000.0 + days[k]);
+            b.ErrMaj[r] = b.ErrMin[r] = sigma[k]; b.ErrAng[r] = 0f;
+        }
+        var (raT, decT) = Offset(120.0, -45.0, 0.1, 0.0);
+        Add(b, 5, 5, raT, decT);
+        var (t, _, _, _) = MergeAll(b);
+
+        Assert.Equal(1, t.Count);
+        Assert.Equal(MotionStatus.Fitted, t.PmStatus[0]);
+        Assert.Equal(2451150.0, t.MeanJDate[0], 9);   // over the four times, not the five members
+        Assert.Equal(300f, t.BaselineDays[0]);
+        // numpy, per axis: t_w = sum w t / sum w = 215.4639 d; b = sum w (t - t_w)(x - x_w) / sum w (t - t_w)^2,
+        // x 365250 mas/yr per "/day; error 365250 / sqrt(sum w (t - t_w)^2); chi2 = sum w r^2 over both axes.
+        Assert.Equal(405.540464, t.PmRa[0], 2);
+        Assert.Equal(-154.384021, t.PmDec[0], 2);
+        Assert.Equal(131.117109, t.PmRaErr[0], 2);
+        Assert.Equal(131.117109, t.PmDecErr[0], 2);
+        Assert.Equal(0.139175 + 0.093608, t.PmChi2[0], 4);
+    }
+
+    [Fact]
+    public void Motion_needs_three_members_with_a_time_however_many_members_there_are()
+    {
+        var b = new ExtractionBlock();
+        // Four members; only two have a time (100 days apart): a line through two points is no fit.
+        for (int k = 0; k < 4; k++) Add(b, 1 + k, 1 + k, 50.0, 30.0 + 0.1 * k * Arcsec, k < 2 ? 2451000.0 + 100 * k : double.NaN);
+        var (t, _, _, _) = MergeAll(b);
+
+        Assert.Equal(MotionStatus.TooFewMembers, t.PmStatus[0]);
+        Assert.True(float.IsNaN(t.PmRa[0]));
+        Assert.Equal(2451050.0, t.MeanJDate[0], 9);
+        Assert.Equal(100f, t.BaselineDays[0]);
+    }
+
+    [Fact]
+    public void A_group_whose_members_are_all_flagged_has_no_mixed_flags()
+    {
+        var b = new ExtractionBlock();
+        int r0 = Add(b, 1, 1, 80.0, 5.0);
+        int r1 = Add(b, 2, 2, 80.0, 5.0 + 0.2 * Arcsec);
+        b[Band.J].CcFlg[r0] = (byte)'p';
+        b[Band.K].CcFlg[r1] = (byte)'s';
+        var (t, _, _, _) = MergeAll(b);
+
+        Assert.Equal(2, t.NFlagged[0]);
+        Assert.False(t.MixedFlags[0]);
+        Assert.Equal(CcFlags.Persistence | CcFlags.Stripe, t.CcMask[0]);
+    }
 }
