@@ -180,4 +180,28 @@ public class GroupStatisticsHandValueTests
         Assert.False(t.MixedFlags[0]);
         Assert.Equal(CcFlags.Persistence | CcFlags.Stripe, t.CcMask[0]);
     }
+    [Fact]
+    public void A_group_left_whole_with_two_extractions_of_one_scan_counts_that_scan_once()
+    {
+        // As an unresolved confused group (ConfusionResult.Unresolved): one final group holding two detections of
+        // scan 3. The footprints know scans 1, 2 and 4 (4 covered the position without detecting it), not 3.
+        var b = new ExtractionBlock();
+        var known = new ExtractionBlock();
+        foreach (var (cntr, scan, north) in new (long, long, double)[] { (1, 1, 0.0), (2, 2, 0.1), (3, 3, 0.2), (4, 3, 0.5) })
+        {
+            SetMag(b, Add(b, cntr, scan, 150.0, 20.0 + north * Arcsec), Band.H, 13f, 0.05f);
+            if (scan < 3) Add(known, cntr, scan, 150.0, 20.0 + north * Arcsec);
+        }
+        Add(known, 9, 4, 150.0, 20.0);
+        long[] one = [1, 1, 1, 1];
+        var results = ExtractionResults.Allocate(b.Count);
+        var t = GroupStatistics.Compute(b, MembershipBuilder.Build(b, one), one, [true, true, true, true],
+                                        ScanFootprints.DeriveFromExtractions(known), results);
+
+        Assert.Equal(1, t.Count);
+        Assert.Equal(4, t.NMembers[0]);
+        Assert.Equal(3, t.NScans[0]);   // scans 1, 2, 3
+        Assert.Equal(3, t.Sdet[0]);
+        Assert.Equal(4, t.Spos[0]);     // 1, 2 and 4 by their footprints, 3 once by its detections
+    }
 }
