@@ -303,6 +303,22 @@ public class ConfusionResolverTests
     }
 
     [Fact]
+    public void Brightness_key_is_the_smallest_detected_magnitude()
+    {
+        var b = new ExtractionBlock();
+        int limit = Add(b, 1, 1, 10.0, 0.0);
+        SetMag(b, limit, Band.J, 9.0f, float.NaN, rdFlg: (byte)'0', phQual: (byte)'U');   // an upper limit: no detection
+        SetMag(b, limit, Band.K, 14.2f, 0.05f);
+        int three = Add(b, 2, 1, 10.0, 0.0);
+        SetMag(b, three, Band.J, 12.0f, 0.02f); SetMag(b, three, Band.H, 11.5f, 0.02f); SetMag(b, three, Band.K, 11.8f, 0.02f);
+        int none = Add(b, 3, 1, 10.0, 0.0);
+
+        Assert.Equal(14.2f, ConfusionResolver.BrightnessKey(b, limit));
+        Assert.Equal(11.5f, ConfusionResolver.BrightnessKey(b, three));
+        Assert.Equal(float.PositiveInfinity, ConfusionResolver.BrightnessKey(b, none));
+    }
+
+    [Fact]
     public async Task One_thread_gives_the_groups_of_all_threads()
     {
         var b = DenseField(41, 80, 9, 1.0, out _, 1.4);
