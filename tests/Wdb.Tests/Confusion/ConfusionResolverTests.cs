@@ -302,6 +302,32 @@ public class ConfusionResolverTests
         Assert.Equal(expected[..25], ConfusionResolver.PriorityOrder(b, expected[..25].Reverse().ToArray()));
     }
 
+    /// <summary>
+    /// Two sources 1.5" apart (one candidate group), each seen by 100 scans with 0.1" scatter, that share only 15
+    /// scans (A in scans 1-100, B in 86-185): 15 % of the smaller centre's scans is more than
+    /// <see cref="ConfusionResolver.MergeOverlapFraction"/> (10 %), and the centres are ~13 sigma apart, so the
+    /// merge step must keep them as two sources.
+    /// </summary>
+    [Fact]
+    public void Two_sources_sharing_fifteen_percent_of_their_scans_stay_two_groups()
+    {
+        var rng = new Random(8);
+        var b = new ExtractionBlock();
+        for (int i = 0; i < 100; i++)
+        {
+            var (ra, dec) = Offset(200.0, 10.0, 0.1 * Gaussian(rng), 0.1 * Gaussian(rng));
+            SetMag(b, Add(b, 1 + i, 1 + i, ra, dec), Band.K, 13f, 0.03f);
+            (ra, dec) = Offset(200.0, 10.0, 1.5 + 0.1 * Gaussian(rng), 0.1 * Gaussian(rng));
+            SetMag(b, Add(b, 1001 + i, 86 + i, ra, dec), Band.K, 14f, 0.05f);
+        }
+        long[] cgid = FriendsOfFriends(b, 2.0);
+        Assert.All(cgid, c => Assert.Equal(1, c));
+        var r = ConfusionResolver.Resolve(b, cgid, 2.0);
+
+        Assert.Equal(1, r.ConfusedCandidateGroups);
+        for (int i = 0; i < b.Count; i++) Assert.Equal(b.Cntr[i] < 1000 ? 1 : 1001, r.Gcntr[i]);
+    }
+
     [Fact]
     public void Brightness_key_is_the_smallest_detected_magnitude()
     {
