@@ -49,6 +49,9 @@ public class GroupStatisticsHandValueTests
         GroupStatistics.PositionSigmas(0.3f, 0f, 0f, out e, out n);   // a zero minor axis: a circle of the major
         Assert.Equal(0.3, e, 6);
         Assert.Equal(0.3, n, 6);
+        GroupStatistics.PositionSigmas(0.3f, 0.1f, float.NaN, out e, out n);   // no angle: a circle of the major axis
+        Assert.Equal(0.3, e, 6);
+        Assert.Equal(0.3, n, 6);
 
         var b = new ExtractionBlock();
         foreach (int k in new[] { 0, 1 })
