@@ -302,6 +302,48 @@ public class ConfusionResolverTests
         Assert.Equal(expected[..25], ConfusionResolver.PriorityOrder(b, expected[..25].Reverse().ToArray()));
     }
 
+    /// <summary>
+    /// Two sources 1.5" apart (one candidate group), each seen by 100 scans with 0.1" scatter, that share only 15
+    /// scans (A in scans 1-100, B in 86-185): 15 % of the smaller centre's scans is more than
+    /// <see cref="ConfusionResolver.MergeOverlapFraction"/> (10 %), and the centres are ~13 sigma apart, so the
+    /// merge step must keep them as two sources.
+    /// </summary>
+    [Fact]
+    public void Two_sources_sharing_fifteen_percent_of_their_scans_stay_two_groups()
+    {
+        var rng = new Random(8);
+        var b = new ExtractionBlock();
+        for (int i = 0; i < 100; i++)
+        {
+            var (ra, dec) = Offset(200.0, 10.0, 0.1 * Gaussian(rng), 0.1 * Gaussian(rng));
+            SetMag(b, Add(b, 1 + i, 1 + i, ra, dec), Band.K, 13f, 0.03f);
+            (ra, dec) = Offset(200.0, 10.0, 1.5 + 0.1 * Gaussian(rng), 0.1 * Gaussian(rng));
+            SetMag(b, Add(b, 1001 + i, 86 + i, ra, dec), Band.K, 14f, 0.05f);
+        }
+        long[] cgid = FriendsOfFriends(b, 2.0);
+        Assert.All(cgid, c => Assert.Equal(1, c));
+        var r = ConfusionResolver.Resolve(b, cgid, 2.0);
+
+        Assert.Equal(1, r.ConfusedCandidateGroups);
+        for (int i = 0; i < b.Count; i++) Assert.Equal(b.Cntr[i] < 1000 ? 1 : 1001, r.Gcntr[i]);
+    }
+
+    [Fact]
+    public void Brightness_key_is_the_smallest_detected_magnitude()
+    {
+        var b = new ExtractionBlock();
+        int limit = Add(b, 1, 1, 10.0, 0.0);
+        SetMag(b, limit, Band.J, 9.0f, float.NaN, rdFlg: (byte)'0', phQual: (byte)'U');   // an upper limit: no detection
+        SetMag(b, limit, Band.K, 14.2f, 0.05f);
+        int three = Add(b, 2, 1, 10.0, 0.0);
+        SetMag(b, three, Band.J, 12.0f, 0.02f); SetMag(b, three, Band.H, 11.5f, 0.02f); SetMag(b, three, Band.K, 11.8f, 0.02f);
+        int none = Add(b, 3, 1, 10.0, 0.0);
+
+        Assert.Equal(14.2f, ConfusionResolver.BrightnessKey(b, limit));
+        Assert.Equal(11.5f, ConfusionResolver.BrightnessKey(b, three));
+        Assert.Equal(float.PositiveInfinity, ConfusionResolver.BrightnessKey(b, none));
+    }
+
     [Fact]
     public async Task One_thread_gives_the_groups_of_all_threads()
     {

@@ -86,6 +86,7 @@ public class ReliabilityModelTests
     [InlineData(565646, 5.0 / 6)]
     [InlineData(0, double.NaN)]       // "000000": no band seen
     [InlineData(-1, double.NaN)]      // absent
+    [InlineData(630000, 1.0)]         // more detections than frames (a bad row): clamped to the documented [0, 1]
     public void FrameFraction_IsTheBestBandsDetectedOverSeen(int ndet, double expected) =>
         Assert.Equal(expected, ReliabilityEvidence.FrameFractionOf(ndet), 12);
 
@@ -100,6 +101,10 @@ public class ReliabilityModelTests
     [InlineData("00P", ArtifactClass.Artifact)]
     [InlineData("dC0", ArtifactClass.Artifact)]
     [InlineData("0X0", ArtifactClass.Artifact)]
+    [InlineData("A00", ArtifactClass.Artifact)]       // the ends of the upper-case range, letters CcFlags does not know
+    [InlineData("00Z", ArtifactClass.Artifact)]
+    [InlineData("@00", ArtifactClass.Contaminated)]   // the bytes either side of it are no upper-case letter
+    [InlineData("00[", ArtifactClass.Contaminated)]
     public void ArtifactClass_IsTheWorstBand(string cc, ArtifactClass expected)
     {
         var d = new ReliabilityTestData();

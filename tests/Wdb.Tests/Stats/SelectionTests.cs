@@ -67,4 +67,24 @@ public class SelectionTests
         Assert.Equal(SortedMedian(values), Selection.Median((float[])values.Clone(), histogram));
         Assert.All(histogram, c => Assert.Equal(0, c));
     }
+    [Fact]
+    public void Median_between_two_far_apart_halves_keeps_the_lower_middle_found_at_the_top_digit()
+    {
+        // The two middle values lie in different top-digit buckets of the radix select (rank k is its bucket's
+        // first key), so the lower one is found at the first pass and must survive the passes after it, where
+        // k is 0: 1000 values 1.0 and 1000 values 1000 -> (1 + 1000) / 2 = 500.5; and with distinct values,
+        // 1500 in [1, 2) and 1500 in [1000, 1024) -> the mean of the largest of the first and the smallest of the second.
+        var histogram = new int[Selection.HistogramLength];
+        var ties = Enumerable.Repeat(1f, 1000).Concat(Enumerable.Repeat(1000f, 1000)).ToArray();
+        new Random(4).Shuffle(ties);
+        Assert.Equal(500.5f, Selection.Median(ties, histogram));
+
+        var rng = new Random(9);
+        var low = Enumerable.Range(0, 1500).Select(_ => 1f + (float)rng.NextDouble()).ToArray();
+        var high = Enumerable.Range(0, 1500).Select(_ => 1000f + 24f * (float)rng.NextDouble()).ToArray();
+        var values = low.Concat(high).ToArray();
+        new Random(5).Shuffle(values);
+        Assert.Equal(0.5f * (low.Max() + high.Min()), Selection.Median(values, histogram));
+        Assert.All(histogram, c => Assert.Equal(0, c));
+    }
 }
