@@ -48,6 +48,9 @@ internal static class CalibrateCommand
             if (p.GetValue(realFraction) is double f && !(f > 0 && f < 1))
                 return VerbEnd.Of("calibrate", new OutputError($"--real-fraction must be in (0, 1), got {f}"));
             if (!(p.GetValue(prior) > 0)) return VerbEnd.Of("calibrate", new OutputError($"--prior-strength must be positive, got {p.GetValue(prior)}"));
+            string outFile = p.GetValue(output)!;
+            // Before the fit, which reads every input again: a model that cannot be written is said at once, as export says it.
+            if (AtomicFile.ParentProblem(outFile) is { } noDirectory) return VerbEnd.Of("calibrate", noDirectory);
             var options = new CalibrationOptions
             {
                 Labels = p.GetValue(labels) == "truth" ? CalibrationLabels.Truth : CalibrationLabels.Redundancy,
@@ -58,7 +61,6 @@ internal static class CalibrateCommand
             var (model, error) = CalibrationJob.Fit(p.GetValue(dir)!, p.GetValue(inputs) ?? [], options, p.GetValue(from), p.GetValue(threads), log,
                 line => Console.Error.WriteLine($"wdb calibrate: warning: {line}"));
             if (model is null) return VerbEnd.Of("calibrate", new OutputError(error!));
-            string outFile = p.GetValue(output)!;
             if (AtomicFile.Write(outFile, "cannot write the model", fs => fs.Write(Encoding.UTF8.GetBytes(model.ToJson()))) is OutputError writeError)
                 return VerbEnd.Of("calibrate", writeError);
             if (log is not null && model.Training is { } t)

@@ -35,6 +35,22 @@ public sealed class CalibrationQaTests : IDisposable
         Assert.False(File.Exists(model));
     }
 
+    /// <summary>
+    /// A model path in a directory that does not exist is refused before the merge's inputs are read again (minutes for a
+    /// large tile), with export's words; it was the runtime's "Could not find a part of the path" after the whole fit.
+    /// </summary>
+    [Fact]
+    public void A_model_in_a_missing_directory_is_refused_before_the_inputs_are_read()
+    {
+        string dir = Merged(new GeneratorOptions(SkyKind.CalTile, 10, 6, Scans: 22), "small-tile");
+        string missing = _s.PathOf("no/such");
+        var (exit, _, stderr) = WdbProcess.Run("calibrate", dir, "--out", Path.Combine(missing, "model.json"));
+        Assert.Equal(2, exit);
+        Assert.Equal($"wdb calibrate: cannot write '{missing}/model.json': its directory '{missing}' does not exist: make it first, or choose another path",
+            stderr.TrimEnd());
+        Assert.False(Directory.Exists(_s.PathOf("no")));
+    }
+
     [Fact]
     public void A_fit_on_few_labelled_rows_is_written_with_a_warning()
     {
