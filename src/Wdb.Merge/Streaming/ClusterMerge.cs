@@ -38,11 +38,11 @@ public static class ClusterMerge
         work = Path.TrimEndingDirectorySeparator(Path.GetFullPath(work));
         if (File.Exists(work) || Directory.Exists(work) && Directory.EnumerateFileSystemEntries(work).Any())
             return MergeOutcome.Fail(MergeJob.InputErrorExit, Directory.Exists(work) && !File.Exists(Path.Combine(work, ClusterState.FileName))
-                ? $"--work '{work}' is not a new or empty directory and holds no finished plan (a plan stopped before its end, or other files): remove it, or give a new directory"
-                : $"--work '{work}' is not a new or empty directory: a plan needs one of its own");
+                ? $"--work '{Shown.Path(work)}' is not a new or empty directory and holds no finished plan (a plan stopped before its end, or other files): remove it, or give a new directory"
+                : $"--work '{Shown.Path(work)}' is not a new or empty directory: a plan needs one of its own");
         // The stitch replaces --out whole: with the work inside it (or the same), it would refuse it at the end, after every task.
         if (OutputWriter.Holds(options.OutDir, work))
-            return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--work '{work}' lies in --out '{options.OutDir}', which the stitch replaces: give a directory outside it");
+            return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--work '{Shown.Path(work)}' lies in --out '{Shown.Path(options.OutDir)}', which the stitch replaces: give a directory outside it");
         bool made = !Directory.Exists(work);
         // A plan stopped by a signal (Ctrl-C, a time limit) takes what it wrote, as a plan that fails does (Clear): the
         // work directory it made, or its own entries in one that was there, which stays.
@@ -58,7 +58,7 @@ public static class ClusterMerge
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Clear(work, made);
-            return MergeOutcome.Fail(MergeJob.OutputErrorExit, $"cannot write the plan to '{work}': {e.Message.ReplaceLineEndings(" ")}");
+            return MergeOutcome.Fail(MergeJob.OutputErrorExit, $"cannot write the plan to '{Shown.Path(work)}': {e.Message.ReplaceLineEndings(" ")}");
         }
         finally
         {
@@ -156,7 +156,7 @@ public static class ClusterMerge
         catch (IOException e)
         {
             return MergeOutcome.Fail(MergeJob.InputErrorExit,
-                $"the catalogue rows the plan filed in '{path}' cannot be read ({e.Message.ReplaceLineEndings(" ")}): plan again");
+                $"the catalogue rows the plan filed in '{Shown.Path(path)}' cannot be read ({e.Message.ReplaceLineEndings(" ")}): plan again");
         }
     }
 
@@ -181,7 +181,7 @@ public static class ClusterMerge
         var (state, refused) = ClusterState.Load(work);
         if (state is null) return refused!;
         if (task < 0 || task >= state.Zones)
-            return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--task {task}: the plan in '{work}' has tasks 0-{state.Zones - 1}");
+            return MergeOutcome.Fail(MergeJob.InputErrorExit, $"--task {task}: the plan in '{Shown.Path(work)}' has tasks 0-{state.Zones - 1}");
         var options = state.Options(threads, device, progress);
         string tasks = Path.Combine(work, ClusterState.TasksName), done = Path.Combine(tasks, task.ToString());
         string partial = Path.Combine(tasks, $"{task}.partial-{Path.GetRandomFileName().Replace(".", "")}");
@@ -248,7 +248,7 @@ public static class ClusterMerge
     {
         string path = TaskLockPath(work, task);
         return Take(path, exclusive: true, ProbePatience, $"task {task}", out running,
-            () => $"task {task} is already running (another run holds '{path}'): wait for it, or stop it first");
+            () => $"task {task} is already running (another run holds '{Shown.Path(path)}'): wait for it, or stop it first");
     }
 
     /// <summary>
@@ -259,7 +259,7 @@ public static class ClusterMerge
     {
         string path = StitchLockPath(work);
         return Take(path, exclusive: false, TimeSpan.Zero, $"task {task}", out stitching,
-            () => $"task {task} cannot run while the stitch reads the tasks' outputs in '{work}' (it holds '{path}'): " +
+            () => $"task {task} cannot run while the stitch reads the tasks' outputs in '{Shown.Path(work)}' (it holds '{Shown.Path(path)}'): " +
                   "wait for the stitch to end; run the task again then only if its zone must be merged again, and the stitch after it");
     }
 
@@ -286,7 +286,7 @@ public static class ClusterMerge
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            why = $"{who} cannot take '{path}': {e.Message.ReplaceLineEndings(" ")}";
+            why = $"{who} cannot take '{Shown.Path(path)}': {e.Message.ReplaceLineEndings(" ")}";
             return null;
         }
     }
@@ -297,10 +297,10 @@ public static class ClusterMerge
         if (running.Count > 0)
         {
             bool one = running.Count == 1;
-            return $"the stitch cannot start while task{(one ? "" : "s")} {Ranges(running)} of '{work}' {(one ? "runs" : "run")} " +
-                   $"(holding '{path}'): wait for {(one ? "it" : "them")} to end, then run the stitch";
+            return $"the stitch cannot start while task{(one ? "" : "s")} {Ranges(running)} of '{Shown.Path(work)}' {(one ? "runs" : "run")} " +
+                   $"(holding '{Shown.Path(path)}'): wait for {(one ? "it" : "them")} to end, then run the stitch";
         }
-        return $"another stitch or a task is running in '{work}' (it holds '{path}'): wait for it to end, then run the stitch";
+        return $"another stitch or a task is running in '{Shown.Path(work)}' (it holds '{Shown.Path(path)}'): wait for it to end, then run the stitch";
     }
 
     private static MergeOutcome TaskInto(ClusterState state, MergeOptions options, string work, int task, string into, Action<string>? log)
@@ -310,7 +310,7 @@ public static class ClusterMerge
         using var runs = DeclinationRuns.Open(Path.Combine(work, ClusterState.RowsName));
         var (cuts, bounds) = runs.Zones(state.ZoneRows);
         if (cuts.Length + 1 != state.Zones)
-            throw new IOException($"the runs in '{work}' give {cuts.Length + 1} zones where the plan made {state.Zones}: they are not the plan's");
+            throw new IOException($"the runs in '{Shown.Path(work)}' give {cuts.Length + 1} zones where the plan made {state.Zones}: they are not the plan's");
         if (LoadPlanCatalogues(state, work, task, ref options, log) is MergeOutcome badCatalogue) return badCatalogue;
         if (options.Filters.NotIn is not null || options.Associate is not null) timer.Stop("catalogues");
         var footprints = ReadFootprints(work);
@@ -474,7 +474,7 @@ public static class ClusterMerge
         string? next = tasks.Count > 0
             ? $"run task{(tasks.Count > 1 ? "s" : "")} {Ranges(tasks)} again (wdb cluster task --work {work} --task {(tasks.Count > 1 ? "N" : tasks[0])}), then the stitch"
             : NamesPlanFile(error, work) && !error.Contains("plan again", StringComparison.Ordinal)
-                ? $"the plan's files are damaged: remove '{work}' and plan again"
+                ? $"the plan's files are damaged: remove '{Shown.Path(work)}' and plan again"
                 : null;
         return next is null ? outcome : outcome with { Error = $"{error.TrimEnd('.', ' ')}: {next}" };
     }

@@ -111,18 +111,18 @@ internal sealed class ClusterState
         string path = Path.Combine(work, FileName);
         if (File.Exists(work))
             return (null, MergeOutcome.Fail(MergeJob.InputErrorExit,
-                $"'{work}' is a file, not a cluster work directory: give the --work directory `wdb cluster plan` made"));
+                $"'{Shown.Path(work)}' is a file, not a cluster work directory: give the --work directory `wdb cluster plan` made"));
         if (!File.Exists(path))
             return (null, MergeOutcome.Fail(MergeJob.InputErrorExit, Directory.Exists(work) && Directory.EnumerateFileSystemEntries(work).Any()
-                ? $"'{work}' holds no finished cluster plan ({FileName}): its plan stopped before its end; remove the directory and plan again"
-                : $"'{work}' holds no cluster plan ({FileName}): make one with `wdb cluster plan --work {work} ...` and let it finish"));
+                ? $"'{Shown.Path(work)}' holds no finished cluster plan ({FileName}): its plan stopped before its end; remove the directory and plan again"
+                : $"'{Shown.Path(work)}' holds no cluster plan ({FileName}): make one with `wdb cluster plan --work {Shown.Path(work)} ...` and let it finish"));
         ClusterState? state;
         try { state = ReadJson<ClusterState>(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             if (UncheckedLayout(path) is int older and not CurrentLayout) return (null, OtherLayout(path, older));
             // Its bytes changed, cut short, or its checksum gone: only a new plan mends it (a permission is the user's to fix).
-            string next = e is IOException ? $": remove '{work}' and plan again" : "";
+            string next = e is IOException ? $": remove '{Shown.Path(work)}' and plan again" : "";
             return (null, MergeOutcome.Fail(MergeJob.OutputErrorExit, $"cannot read the plan: {e.Message.ReplaceLineEndings(" ").TrimEnd('.', ' ')}{next}"));
         }
         if (state is null || state.Layout != CurrentLayout) return (null, OtherLayout(path, state?.Layout));
@@ -150,7 +150,7 @@ internal sealed class ClusterState
     /// <exception cref="IOException">It cannot be read, or it is not what wdb wrote.</exception>
     public static RunSummary ReadSummary(string path)
     {
-        var summary = Parse<RunSummary>(File.ReadAllBytes(path), path) ?? throw new IOException($"'{path}' is empty");
+        var summary = Parse<RunSummary>(File.ReadAllBytes(path), path) ?? throw new IOException($"'{Shown.Path(path)}' is empty");
         PlainParameters(summary);
         return summary;
     }
@@ -169,7 +169,7 @@ internal sealed class ClusterState
     private static T? Parse<T>(byte[] bytes, string path)
     {
         try { return JsonSerializer.Deserialize<T>(bytes, Json); }
-        catch (JsonException e) { throw new IOException($"'{path}' is not what wdb wrote: {e.Message}", e); }
+        catch (JsonException e) { throw new IOException($"'{Shown.Path(path)}' is not what wdb wrote: {e.Message}", e); }
     }
 
     /// <summary>A parameter read back as the plain value summary.json writes (numbers it wrote as integers come back as such).</summary>

@@ -188,12 +188,16 @@ public sealed class AwkwardPathTests : IDisposable
     {
         string bad = _s.Write("a\nb.csv", "cntr,scan_key,ra,dec\n1,1,10.0,5.0\n2,1,ten,5.0\n"), shownBad = Path.Combine(_s.Dir, "a\\nb.csv");
         string dir = Merged(_s.PathOf("field.csv"));
+        string clusterOut = _s.PathOf("c\nd"), shownClusterOut = _s.PathOf("c\\nd");
         var cases = new (string[] Args, string Said)[]
         {
             (["merge", bad, "--strict", "--quiet", "--out", _s.PathOf("m")], $"{shownBad}:3:"),
             (["merge", _s.PathOf("no\r\nsuch.csv"), "--out", _s.PathOf("m")], "no\\r\\nsuch.csv: cannot open: no such file"),
             (["export", dir, "--table", "groups", "--out", _s.PathOf("no\ndir/g.csv")], "cannot write '" + _s.PathOf("no\\ndir/g.csv") + "'"),
             (["merge", _s.PathOf("field.csv"), "--quiet", "--out", bad], $"cannot write output to '{shownBad}': a file of that name exists"),
+            (["cluster", "status", "--work", bad], $"'{shownBad}' is a file, not a cluster work directory"),
+            (["cluster", "plan", _s.PathOf("field.csv"), "--out", clusterOut, "--work", Path.Combine(clusterOut, "w"), "--tasks", "2"],
+                $"--work '{shownClusterOut}/w' lies in --out '{shownClusterOut}'"),
         };
         foreach (var (args, said) in cases)
         {
