@@ -106,7 +106,7 @@ internal static class ValidateCommand
         // The rate is of text parsed; a gzipped file's stored size is given beside it.
         string stored = read.TextBytes != read.Bytes ? string.Format(c, " ({0:F1} MB stored)", read.Bytes / 1e6) : "";
         Console.WriteLine(string.Format(c, "{0}: {1}, {2:N0} rows: {3:N0} accepted, {4:N0} rejected; {5:F1} MB{6} in {7:F2} s ({8:F0} MB/s); {9}",
-            read.Path, format, read.RowsRead, read.RowsAccepted, read.Rejects.Count, read.TextBytes / 1e6, stored, seconds,
+            Shown.Path(read.Path), format, read.RowsRead, read.RowsAccepted, read.Rejects.Count, read.TextBytes / 1e6, stored, seconds,
             seconds > 0 ? read.TextBytes / 1e6 / seconds : 0, read.Checksum));
         foreach (string note in Notes(read)) Console.WriteLine($"  note: {note}");
         if (read.Rejects.Count == 0) return;

@@ -84,7 +84,7 @@ public sealed class FileReadResult
     /// first header's columns, which is right only if the tables joined were meant to be one.
     /// </summary>
     public string? RepeatedHeadersSaid() => RepeatedHeaders == 0 ? null :
-        $"{Path}: {RepeatedHeaders:N0} more IPAC header{(RepeatedHeaders == 1 ? "" : "s")} among the rows, the first on line " +
+        $"{Shown.Path(Path)}: {RepeatedHeaders:N0} more IPAC header{(RepeatedHeaders == 1 ? "" : "s")} among the rows, the first on line " +
         $"{FirstRepeatedHeaderLine:N0}, the same as the header on line {HeaderLine:N0} (tables joined with cat): skipped, and their rows read as the first table's";
     /// <summary>Fatal problem: bad header, unknown profile, missing required column, strict-mode bad row, unreadable file.</summary>
     public InputError? Error;

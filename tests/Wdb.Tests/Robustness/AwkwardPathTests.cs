@@ -206,6 +206,12 @@ public sealed class AwkwardPathTests : IDisposable
             Assert.Single(run.Stderr.TrimEnd('\n').Split('\n'));
             Assert.Contains(said, run.Stderr);
         }
+        // validate's report (on standard output): the file's line and its rejects' lines.
+        var report = WdbProcess.Run("validate", bad);
+        Assert.Equal(1, report.Exit);
+        Assert.StartsWith($"{shownBad}: csv, 2 rows: 1 accepted, 1 rejected;", report.Stdout);
+        Assert.Contains($"  {shownBad}:3:", report.Stdout);
+        Assert.DoesNotContain("a\nb.csv", report.Stdout);
         Assert.Equal("a\\nb\\r\\tc\\x1bd\\x85e\\u2028f", Shown.Path("a\nb\r\tc\u001bd\u0085e\u2028f"));
     }
 
