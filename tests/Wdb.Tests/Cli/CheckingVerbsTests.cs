@@ -221,14 +221,7 @@ public sealed class CheckingVerbsTests : IDisposable
         string dir = Directory.CreateDirectory(_s.PathOf("gen")).FullName;
         // Several seconds of writing here: the signal comes while the temporary file grows, in directories gen made for it.
         using var p = WdbProcess.Start("gen", "survey", "--sources", "3000000", "--out", Path.Combine(dir, "new", "sub", "big.csv"));
-        var watch = Stopwatch.StartNew();
-        while (!p.HasExited && watch.ElapsedMilliseconds < 60_000
-               && !Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0)) Thread.Sleep(5);
-        Assert.False(p.HasExited, "gen ended before it could be signalled");
-        Signal(p, "INT");
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}: {err}");
+        string err = InterruptOnceWriting(p, dir, "gen");
         Assert.Contains("its temporary files were removed", err);
         Assert.Empty(Directory.GetFileSystemEntries(dir));
     }
@@ -240,14 +233,7 @@ public sealed class CheckingVerbsTests : IDisposable
         string tmp = Directory.CreateDirectory(_s.PathOf("tmp")).FullName;
         using var p = WdbProcess.StartWith(new Dictionary<string, string> { ["TMPDIR"] = tmp },
             "evaluate", "caltile", "--sources", "3000", "--scans", "600", "--device", "cpu");
-        var watch = Stopwatch.StartNew();
-        while (!p.HasExited && watch.ElapsedMilliseconds < 60_000
-               && !Directory.GetFiles(tmp, "*", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0)) Thread.Sleep(5);
-        Assert.False(p.HasExited, "evaluate ended before it could be signalled");
-        Signal(p, "INT");
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}: {err}");
+        InterruptOnceWriting(p, tmp, "evaluate");
         Assert.Empty(Directory.GetFileSystemEntries(tmp));
     }
 
@@ -285,6 +271,23 @@ public sealed class CheckingVerbsTests : IDisposable
         if (stdout.StartsWith("device: cpu", StringComparison.Ordinal)) Assert.Equal(note, stderr.TrimEnd('\n'));
         else Assert.DoesNotContain(note, stderr);
         Assert.DoesNotContain(note, WdbProcess.Run("check-device", "--device", "cpu").Stderr);   // asked for: nothing to say
+    }
+
+    /// <summary>
+    /// Sends <paramref name="p"/> SIGINT once a file under <paramref name="dir"/> has bytes in it (it is writing), and
+    /// checks it ends with 130; its standard error.
+    /// </summary>
+    private static string InterruptOnceWriting(Process p, string dir, string verb)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!p.HasExited && watch.ElapsedMilliseconds < 60_000
+               && !Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0)) Thread.Sleep(5);
+        Assert.False(p.HasExited, $"{verb} ended before it could be signalled");
+        Signal(p, "INT");
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}: {err}");
+        return err;
     }
 
     private static void Signal(Process p, string signal)
