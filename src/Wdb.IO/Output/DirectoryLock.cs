@@ -15,12 +15,6 @@ public sealed class DirectoryLock : IDisposable
     /// <summary>The file in a held directory that carries its lock; deleted when the lock is let go.</summary>
     public const string FileName = "run.lock";
 
-    /// <summary>
-    /// How long <see cref="Take"/> waits out another run's look at the lock (<see cref="IsHeld"/> holds it shared for an
-    /// instant, a round trip or two to the file server over NFS) before it counts as held.
-    /// </summary>
-    private static readonly TimeSpan ProbePatience = TimeSpan.FromSeconds(2);
-
     private readonly FileLock? _file;
     private readonly string? _path;
 
@@ -41,7 +35,7 @@ public sealed class DirectoryLock : IDisposable
     {
         if (!Tells) return new DirectoryLock(null, null);
         string path = Path.Combine(dir, FileName);
-        return FileLock.Take(path, exclusive: true, ProbePatience, makeDirectory: false) is { } file ? new DirectoryLock(file, path) : null;
+        return FileLock.Take(path, exclusive: true, FileLock.ProbePatience, makeDirectory: false) is { } file ? new DirectoryLock(file, path) : null;
     }
 
     /// <summary>

@@ -24,6 +24,13 @@ public sealed class FileLock : IDisposable
 
     private FileLock(FileStream file) => _file = file;
 
+    /// <summary>
+    /// How long a step taking its lock waits out a <see cref="Holder"/> probe, which holds the lock shared for an instant
+    /// (a round trip or two to the file server over NFS), before the lock counts as held: a step that starts in that
+    /// instant must not be refused for it, and a second run of a step that does run is refused this much later.
+    /// </summary>
+    public static readonly TimeSpan ProbePatience = TimeSpan.FromSeconds(2);
+
     /// <summary>How often a step waiting out another's brief hold (<see cref="Take"/>'s patience) tries again.</summary>
     private static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(25);
 

@@ -232,14 +232,6 @@ public static class ClusterMerge
     private static string StitchLockPath(string work) => Path.Combine(work, LocksName, "stitch.lock");
 
     /// <summary>
-    /// How long a task waits for its lock before it is refused as already running: `status` holds each task's lock for
-    /// an instant to see whether a run holds it (<see cref="FileLock.Holder"/>), and a task that starts in that instant
-    /// must not be refused for it. Over NFS the instant is a round trip or two to the server; a second run of a task that
-    /// does run is refused this much later.
-    /// </summary>
-    private static readonly TimeSpan ProbePatience = TimeSpan.FromSeconds(2);
-
-    /// <summary>
     /// The task's lock, held while it runs: a second run of one task at once (a Slurm requeue while the first still runs)
     /// deleted the first's partial directory as a killed run's, and one of them ended on a raw path error. Null, and why,
     /// when another run holds it.
@@ -247,7 +239,7 @@ public static class ClusterMerge
     private static FileLock? TakeTask(string work, int task, out string? running)
     {
         string path = TaskLockPath(work, task);
-        return Take(path, exclusive: true, ProbePatience, $"task {task}", out running,
+        return Take(path, exclusive: true, FileLock.ProbePatience, $"task {task}", out running,
             () => $"task {task} is already running (another run holds '{Shown.Path(path)}'): wait for it, or stop it first");
     }
 
@@ -270,8 +262,8 @@ public static class ClusterMerge
     private static FileLock? TakeStitch(string work, int tasks, out string? busy)
     {
         string path = StitchLockPath(work);
-        // Waits out a status probe's instant hold, as a task does for its own lock (ProbePatience).
-        return Take(path, exclusive: true, ProbePatience, "the stitch", out busy, () => StitchRefusal(work, tasks, path));
+        // Waits out a status probe's instant hold, as a task does for its own lock (FileLock.ProbePatience).
+        return Take(path, exclusive: true, FileLock.ProbePatience, "the stitch", out busy, () => StitchRefusal(work, tasks, path));
     }
 
     /// <summary>A step's lock (<see cref="FileLock.Take"/>), or null and why: <paramref name="held"/>'s words while another holds it.</summary>
