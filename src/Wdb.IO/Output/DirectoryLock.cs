@@ -46,6 +46,12 @@ public sealed class DirectoryLock : IDisposable
     public static bool IsHeld(string dir) => FileLock.Holder(Path.Combine(dir, FileName)) == LockHolder.Live;
 
     /// <summary>
+    /// Whether the lock's file is still in its directory: a remover that found the directory unheld an instant before it
+    /// was locked deletes the file (and the directory) under the lock. Nothing else deletes a held directory's file.
+    /// </summary>
+    public bool InPlace() => _path is null || File.Exists(_path);
+
+    /// <summary>
     /// Lets the lock go, then deletes its file: in that order, as an NFS client keeps a file deleted while open as a
     /// hidden <c>.nfs*</c> file until it is closed, which would keep the directory from being removed.
     /// </summary>

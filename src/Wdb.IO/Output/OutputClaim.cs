@@ -25,25 +25,39 @@ public sealed class OutputClaim : IDisposable
 
     /// <summary>
     /// <see cref="Take(string, out OutputError?)"/>, with <paramref name="locked"/> called once the claim is locked and
-    /// before the others are looked for: a test's way to start two runs in the same instant.
+    /// before the others are looked for (again for a claim made again): a test's way to start two runs in the same
+    /// instant, or to delete the lock's file under the lock.
     /// </summary>
-    internal static OutputClaim? Take(string outDir, Action? locked, out OutputError? error)
+    internal static OutputClaim? Take(string outDir, Action? locked, out OutputError? error) => Take(outDir, made: null, locked, out error);
+
+    /// <summary>How many claims a run makes when each is removed before it holds it (see <see cref="Locked"/>).</summary>
+    private const int Attempts = 3;
+
+    /// <summary>
+    /// <see cref="Take(string, Action?, out OutputError?)"/>, with <paramref name="made"/> called with each claim's path
+    /// between making it and locking it: a test's way into the window where another run removes it as stale.
+    /// </summary>
+    internal static OutputClaim? Take(string outDir, Action<string>? made, Action? locked, out OutputError? error)
     {
         if (OutputWriter.TargetOf(outDir, out error) is not string target) return null;
-        var made = new List<string>();
+        var madeParents = new List<string>();
         string? path = null;
         DirectoryLock? held = null;
         try
         {
-            made = DirectoryTree.Missing(Path.GetDirectoryName(target)!);
-            TemporaryPaths.AddMade(made);
+            madeParents = DirectoryTree.Missing(Path.GetDirectoryName(target)!);
+            TemporaryPaths.AddMade(madeParents);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            path = AtomicDirectory.CreateTemp(target);
-            held = DirectoryLock.Take(path) ?? throw new IOException($"'{path}' is locked by another run");
-            var claim = new OutputClaim(path, held, made);
-            locked?.Invoke();
+            for (int attempt = 1; held is null; attempt++)
+            {
+                path = AtomicDirectory.CreateTemp(target);
+                made?.Invoke(path);
+                held = Locked(path, locked, lastAttempt: attempt == Attempts);
+                if (held is null) Remove(path);
+            }
+            var claim = new OutputClaim(path!, held, made: madeParents);
             // Looked for after taking ours: of two runs that start together, the later one to look sees the other.
-            if (Rival(target, path) is not string other)
+            if (Rival(target, path!) is not string other)
             {
                 RemoveKilledRuns(target);
                 return claim;
@@ -56,10 +70,27 @@ public sealed class OutputClaim : IDisposable
         {
             held?.Dispose();
             if (path is not null) Remove(path);
-            RemoveEmpty(made);
+            RemoveEmpty(madeParents);
             error = new OutputError($"cannot write output to '{Shown.Path(outDir)}': {AtomicDirectory.AsTarget(e.Message, target).ReplaceLineEndings(" ")}");
             return null;
         }
+    }
+
+    /// <summary>
+    /// The lock on the new claim <paramref name="path"/>; null when the claim was removed before or as it was locked. A
+    /// live run removing killed runs' leftovers (<see cref="RemoveKilledRuns"/>) sees a claim made but not yet locked as
+    /// one, and may delete it, or the lock's file just locked. The run then makes another claim, and finds the live run
+    /// as its rival ("busy"), where it ended on "cannot write output". On the last of <see cref="Attempts"/> it is an error.
+    /// </summary>
+    private static DirectoryLock? Locked(string path, Action? locked, bool lastAttempt)
+    {
+        DirectoryLock? held;
+        try { held = DirectoryLock.Take(path) ?? throw new IOException($"'{path}' is locked by another run"); }
+        catch (DirectoryNotFoundException) when (!lastAttempt) { return null; }
+        locked?.Invoke();
+        if (held.InPlace()) return held;
+        held.Dispose();
+        return lastAttempt ? throw new IOException($"'{path}' was removed by another run as it was made") : null;
     }
 
     /// <summary>

@@ -201,4 +201,73 @@ public sealed class OutputClaimTests : IDisposable
         goes.Claim!.Dispose();
         Assert.Empty(Siblings("out"));
     }
+    /// <summary>
+    /// A live run removing killed runs' leftovers sees a claim made but not yet locked as one of them, and may delete it.
+    /// The run whose claim that was makes another and is refused as busy, the live run being its rival, where it ended on
+    /// "cannot write output" (the new directory gone under its lock).
+    /// </summary>
+    [Fact]
+    public void A_claim_removed_before_it_is_locked_is_made_again_and_the_live_run_refuses_it()
+    {
+        if (!DirectoryLock.Tells) Assert.Skip("flock(2) locks tell a live run's directory only on Linux");
+        string outDir = _s.PathOf("out");
+        using var live = OutputClaim.Take(outDir, out var error);
+        Assert.NotNull(live);
+        var removedBeforeLocking = new List<string>();
+        void RemovedByTheLiveRun(string claim)
+        {
+            if (removedBeforeLocking.Count > 0) return;
+            AtomicDirectory.RemoveStale(outDir);
+            Assert.False(Directory.Exists(claim));
+            removedBeforeLocking.Add(claim);
+        }
+
+        Assert.Null(OutputClaim.Take(outDir, RemovedByTheLiveRun, locked: null, out var busy));
+        Assert.Single(removedBeforeLocking);
+        Assert.True(busy!.Busy, busy.Message);
+        Assert.Single(Siblings("out"));
+    }
+
+    /// <summary>
+    /// The lock's file deleted just after it is locked (a remover's delete after its look found the claim unheld): the
+    /// lock is then on a file nobody else can see, so the run makes another claim rather than go on unguarded.
+    /// </summary>
+    [Fact]
+    public void A_claim_whose_lock_file_goes_as_it_is_locked_is_made_again()
+    {
+        if (!DirectoryLock.Tells) Assert.Skip("flock(2) locks tell a live run's directory only on Linux");
+        string outDir = _s.PathOf("out");
+        var claims = new List<string>();
+        void LockFileGoes()
+        {
+            string claim = _s.PathOf(Assert.Single(Siblings("out")));
+            claims.Add(claim);
+            if (claims.Count == 1) File.Delete(Path.Combine(claim, DirectoryLock.FileName));
+        }
+
+        using (var claim = OutputClaim.Take(outDir, made: null, LockFileGoes, out var error))
+        {
+            Assert.True(claim is not null, error?.Message);
+            Assert.Equal(2, claims.Count);
+            Assert.NotEqual(claims[0], claims[1]);
+            Assert.True(DirectoryLock.IsHeld(claims[1]));
+            Assert.Equal([Path.GetFileName(claims[1])], Siblings("out"));
+        }
+        Assert.Empty(Siblings("out"));
+    }
+
+    /// <summary>A claim removed before it is locked every time: after its last attempt the run stops in one line, nothing left.</summary>
+    [Fact]
+    public void A_claim_removed_on_every_attempt_is_an_error_that_leaves_nothing()
+    {
+        if (!DirectoryLock.Tells) Assert.Skip("flock(2) locks tell a live run's directory only on Linux");
+        string outDir = _s.PathOf("sub/out");
+        int attempts = 0;
+        Assert.Null(OutputClaim.Take(outDir, claim => { attempts++; Directory.Delete(claim); }, locked: null, out var error));
+        Assert.Equal(3, attempts);
+        Assert.False(error!.Busy);
+        Assert.StartsWith($"cannot write output to '{outDir}': ", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.False(Directory.Exists(_s.PathOf("sub")));
+    }
 }
