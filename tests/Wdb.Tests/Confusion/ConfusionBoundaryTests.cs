@@ -69,4 +69,72 @@ public class ConfusionBoundaryTests
             Assert.True(expected == r.Gcntr[i], $"cntr {cntr}: gcntr {r.Gcntr[i]}, expected {expected}");
         }
     }
+
+    /// <summary>
+    /// The seed scan decides where blends go. Sources A (K 12.5, at 0) and B (K 12, 1.4" east) are resolved by
+    /// one scan only (scan 100: cntr 1 A, cntr 2 B); five scans (1-5, cntr 3-7) see one brighter blend (K 11)
+    /// 0.6" east, 0.6" from A and 0.8" from B. Priority order: the blends, B, A; scans in order of first
+    /// appearance: 1-5, then 100, the last.
+    ///
+    /// Seeds from scan 100, the one with most members (B, then A). Round 1 (nearest): the blends join A (0.6"
+    /// against 0.8"). Centres: B alone (1.4", n 1, v 0.125"^2), A with the blends (0.5", n 6, spread
+    /// 5 x 0.1^2 + 0.5^2 = 0.30, v = (0.15 + 0.25) / 7 = 0.057): 0.9" apart, d^2 0.81 over 4 (v_a + v_b) = 0.73,
+    /// sharing scan 100 of B's one: no merge. Round 2: a blend costs 0.011 at A's centre, 1.48 at B's; B 0.125
+    /// at its own, 0.89 at A's; A 0.087 at its centre (B took scan 100 at the other): round 1 again.
+    /// Result: the blends with A (gcntr 1), B alone (gcntr 2).
+    ///
+    /// Seeded from any other scan (one blend: the fewest members, the first scan in priority order, or the most
+    /// members over every scan but the last), or from B alone, the blends and B share a centre in round 1 and A
+    /// starts its own (scan 100 taken): centres 0.73" east (n 6, v 0.074) and A (v 0.125), d^2 0.54 within
+    /// 4 (v_a + v_b) = 0.80: merged, and round 2 repeats round 1: the blends with B (gcntr 2), A alone.
+    /// </summary>
+    [Fact]
+    public void Seeds_are_the_scan_contributing_most_members_even_the_last_to_appear()
+    {
+        var b = new ExtractionBlock();
+        Put(b, 1, 100, 0.0, 12.5f);
+        Put(b, 2, 100, 1.4, 12f);
+        for (int s = 1; s <= 5; s++) Put(b, 2 + s, s, 0.6, 11f);
+        long[] cgid = FriendsOfFriends(b, 2.0);
+        Assert.All(cgid, c => Assert.Equal(1, c));
+
+        var r = ConfusionResolver.Resolve(b, cgid, 2.0);
+
+        Assert.Equal([1L, 2L, 1L, 1L, 1L, 1L, 1L], r.Gcntr);
+        // Any input order, the same seeds and groups.
+        var reversed = b.Select([6, 5, 4, 3, 2, 1, 0]);
+        Assert.Equal([1L, 1L, 1L, 1L, 1L, 2L, 1L], ConfusionResolver.Resolve(reversed, FriendsOfFriends(reversed, 2.0), 2.0).Gcntr);
+    }
+
+    /// <summary>
+    /// Two scans tie for most members; the seeds are the one holding the brightest member. Scan 100 resolves
+    /// A (K 12.5, at 0, cntr 1) and B (K 12, 1.4" east, cntr 2); scans 1-4 see a blend (K 11, 0.6" east, cntr
+    /// 3-6); scan 200 sees the brightest blend X (K 10, 0.6" east, cntr 7) and a faint Y (K 16, 1.3" west, cntr 8).
+    /// Priority order: X, the blends, B, A, Y.
+    ///
+    /// Seeds from scan 200 (X's): centres at 0.6" and -1.3". Round 1 (nearest): X, the blends and B (0.8") join
+    /// X's centre; A finds it taken by B (scan 100) and joins Y's (1.3"); Y finds X's taken (scan 200) and
+    /// joins its own. Centres 0.73" east (n 6, v 0.074) and 0.65" west (n 2, v 0.22): d^2 1.9 over
+    /// 4 (v_a + v_b) = 1.2, sharing both of the smaller one's scans: no merge; round 2 moves no row (a blend
+    /// costs 0.015 at 0.73" east, 2.6 at 0.65" west; A and Y find 0.73" east taken). Groups: {X, blends, B}
+    /// (gcntr 2), {A, Y} (gcntr 1).
+    /// Seeds from scan 100 instead (the other tied scan): the blends and X join A (0.6" against 0.8"), Y starts
+    /// its own (A's centre taken by X), and nothing merges: {B}, {X, blends, A}, {Y}.
+    /// </summary>
+    [Fact]
+    public void Tied_seed_scans_go_to_the_one_holding_the_brightest_member()
+    {
+        var b = new ExtractionBlock();
+        Put(b, 1, 100, 0.0, 12.5f);
+        Put(b, 2, 100, 1.4, 12f);
+        for (int s = 1; s <= 4; s++) Put(b, 2 + s, s, 0.6, 11f);
+        Put(b, 7, 200, 0.6, 10f);
+        Put(b, 8, 200, -1.3, 16f);
+        long[] cgid = FriendsOfFriends(b, 2.0);
+        Assert.All(cgid, c => Assert.Equal(1, c));
+
+        var r = ConfusionResolver.Resolve(b, cgid, 2.0);
+
+        Assert.Equal([1L, 2L, 2L, 2L, 2L, 2L, 2L, 1L], r.Gcntr);
+    }
 }
