@@ -137,4 +137,44 @@ public class ConfusionBoundaryTests
 
         Assert.Equal([1L, 2L, 2L, 2L, 2L, 2L, 2L, 1L], r.Gcntr);
     }
+
+    /// <summary>
+    /// The centre grid's cells must be at least r wide: a member just inside a cell corner has admissible
+    /// centres 0.995 r away along an axis, which cells of 0.99 r put two cells off, outside its 3 x 3 cells.
+    /// Rows (east offsets in arcsec, all on the line north 0; the layout is point-symmetric, so the grid's
+    /// tangent point, the members' normalised mean, is the origin, and a cell edge runs through it):
+    ///   scan 1: Sa -1.99 (cntr 1), Sb +1.99 (cntr 2), K 10, the seeds (the brightest of three two-member scans)
+    ///   scan 2: N +1.99 (cntr 3), K 11, and M +0.004 (cntr 5), K 12
+    ///   scan 3: N' -1.99 (cntr 4), K 11, and M' -0.004 (cntr 6), K 12
+    /// M and M' are 1.994" (0.997 r) from the seed on the far side and 1.986" from the near one.
+    /// Cells of 1.001 r (2.002"): Sa, N', M' in cell -1, Sb, N, M in cell 0: every centre is within a cell of
+    /// every row. Round 1: Sa and N' join Sa's centre, Sb and N Sb's; M finds Sb's centre taken by N (scan 2)
+    /// and joins Sa's (1.994"); M' likewise joins Sb's. The centres (mean -1.325" and +1.325", 2.65" apart) do
+    /// not merge; round 2 keeps every row (M to Sa's centre 1.33" away, Sb's taken). Groups {Sa, N', M} (gcntr
+    /// 1) and {Sb, N, M'} (gcntr 2), as the plain scan over all centres gives.
+    /// Cells of 0.99 r (1.98"): Sa and N' fall in cell -2, Sb and N in cell 1, so M (cell 0) never sees Sa's
+    /// centre and M' (cell -1) never sees Sb's: M' starts a centre, M joins it, a third group {M, M'}.
+    /// </summary>
+    [Fact]
+    public void Centre_grid_finds_a_centre_just_under_r_away_across_a_cell_corner()
+    {
+        var b = new ExtractionBlock();
+        Put(b, 1, 1, -1.99, 10f);
+        Put(b, 2, 1, 1.99, 10f);
+        Put(b, 3, 2, 1.99, 11f);
+        Put(b, 4, 3, -1.99, 11f);
+        Put(b, 5, 2, 0.004, 12f);
+        Put(b, 6, 3, -0.004, 12f);
+        long[] cgid = FriendsOfFriends(b, 2.0);
+        Assert.All(cgid, c => Assert.Equal(1, c));
+        long[] expected = [1, 2, 2, 1, 1, 2];
+
+        // gridMinMembers 2 and scanAllMaxCentres 0: these six rows walk the grid, as a component of 128+ rows
+        // with more than ScanAllMaxCentres centres does.
+        var grid = ConfusionResolver.Resolve(b, cgid, 2.0, gridMinMembers: 2, scanAllMaxCentres: 0);
+        var plain = ConfusionResolver.Resolve(b, cgid, 2.0, gridMinMembers: int.MaxValue);
+
+        Assert.Equal(expected, plain.Gcntr);
+        Assert.Equal(expected, grid.Gcntr);
+    }
 }
