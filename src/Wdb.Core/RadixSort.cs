@@ -89,8 +89,9 @@ public static class RadixSort
     /// <paramref name="threads"/> threads (0: every core) the rows are cut into slices at run
     /// boundaries, each ordered on its own.
     /// </summary>
-    public static void SortTies<TComparer>(ulong[] keys, int[] items, int count, TComparer comparer, int threads = 1)
-        where TComparer : IComparer<int>
+    public static void SortTies<TKey, TComparer>(TKey[] keys, int[] items, int count, TComparer comparer, int threads = 1)
+        where TKey : unmanaged, IBinaryInteger<TKey>
+        where TComparer : ITieOrder
     {
         int slices = SlicesFor(count, threads);
         if (slices == 1)
@@ -110,12 +111,19 @@ public static class RadixSort
         Parallel.For(0, slices, Threads.Options(threads), t => SortTiesIn(keys, items, cuts[t], cuts[t + 1], comparer));
     }
 
-    private static void SortTiesIn<TComparer>(ulong[] keys, int[] items, int from, int to, TComparer comparer)
-        where TComparer : IComparer<int>
+    private static void SortTiesIn<TKey, TComparer>(TKey[] keys, int[] items, int from, int to, TComparer comparer)
+        where TKey : unmanaged, IBinaryInteger<TKey>
+        where TComparer : ITieOrder
     {
+        int asked = from;   // rows below this one have had their values asked for
         for (int s = from, e; s < to; s = e)
         {
             for (e = s + 1; e < to && keys[e] == keys[s]; e++) { }
+            // The comparer reads its columns at the rows' items, at random over the whole block: asking for the values
+            // of rows in runs PrefetchAhead rows early keeps misses in flight (a dense tile: most rows are in runs).
+            for (int limit = Math.Min(to, e + TiePrefetchAhead); asked < limit; asked++)
+                if ((asked > from && keys[asked] == keys[asked - 1]) || (asked + 1 < to && keys[asked + 1] == keys[asked]))
+                    comparer.Prefetch(items[asked]);
             if (e - s <= 1) continue;
             if (e - s > 16)
             {
@@ -129,6 +137,18 @@ public static class RadixSort
                 items[j + 1] = item;
             }
         }
+    }
+
+    /// <summary>How many rows ahead of the run being ordered <see cref="SortTies"/> asks for the comparer's values.</summary>
+    private const int TiePrefetchAhead = 32;
+
+    /// <summary>
+    /// The order within runs of equal keys (<see cref="SortTies"/>), which may ask ahead for the values it will compare
+    /// an item by (a prefetch: never faults, changes nothing).
+    /// </summary>
+    public interface ITieOrder : IComparer<int>
+    {
+        void Prefetch(int item);
     }
 
     /// <summary>Below this many keys a pass runs on one core (thread start-up would cost more).</summary>

@@ -81,7 +81,19 @@ public class RadixSortTests
         var items = Enumerable.Range(0, n).ToArray();
         var expected = items.OrderBy(i => keys[i]).ThenByDescending(i => tieValue[i]).ToArray();
         RadixSort.SortPairs(keys, items, n);
-        RadixSort.SortTies(keys, items, n, Comparer<int>.Create((a, b) => tieValue[b].CompareTo(tieValue[a])), threads);
+        var order = new Descending(tieValue, new bool[n]);
+        var inRuns = items.Where((item, k) => (k > 0 && keys[k] == keys[k - 1]) || (k + 1 < n && keys[k + 1] == keys[k])).Order().ToArray();
+        RadixSort.SortTies(keys, items, n, order, threads);
         Assert.Equal(expected, items);
+        // Asked ahead for exactly the rows whose order it reads: those in runs, not the rows alone with their key.
+        Assert.Equal(inRuns, Enumerable.Range(0, n).Where(i => order.Asked[i]));
+    }
+
+    /// <summary>Ties by descending value, noting the items it was asked ahead for.</summary>
+    private readonly struct Descending(int[] value, bool[] asked) : RadixSort.ITieOrder
+    {
+        public bool[] Asked => asked;
+        public int Compare(int a, int b) => value[b].CompareTo(value[a]);
+        public void Prefetch(int item) => asked[item] = true;
     }
 }

@@ -469,8 +469,10 @@ public static class ConfusionResolver
         }
 
         /// <summary>The full priority order of gathered members (input index i).</summary>
-        private readonly struct MemberOrder(Splitter s) : IComparer<int>
+        private readonly struct MemberOrder(Splitter s) : RadixSort.ITieOrder
         {
+            public void Prefetch(int item) { }   // a candidate group's own columns, in the caches already
+
             public int Compare(int a, int b)
             {
                 int c = s._bright[a].CompareTo(s._bright[b]);
