@@ -1,0 +1,86 @@
+namespace Wdb.Tests.Cli;
+
+/// <summary>
+/// The README's exit codes, verb family by verb family: 2 for a bad request or input, 3 for an output that cannot be
+/// written (a full or read-only disk), with the system's reason said once, and nothing left behind.
+/// </summary>
+public sealed class ExitCodeTests : IDisposable
+{
+    private readonly Scratch _s = new();
+
+    public void Dispose() => _s.Dispose();
+
+    /// <summary>
+    /// Every verb that writes a file or a directory, onto a full disk: exit 3 (export, plot, validate and calibrate said
+    /// 2, merge, cluster and gen 3), and the reason without .NET's " : '/full/path'" after our own naming of the file.
+    /// </summary>
+    [Fact]
+    public void An_output_on_a_full_disk_is_exit_3_for_every_verb_with_the_reason_once()
+    {
+        var (data, merged, gcntr) = MergedSurvey();
+        string bad = _s.Write("bad.csv", "cntr,scan_key,ra,dec\n1,1,10,0\n2,2,abc,0\n");
+        string full = _s.PathOf("full");
+        Directory.CreateDirectory(full);
+        if (!Tmpfs.Mount(full, "size=64k")) Assert.Skip("mounting a tmpfs needs root on Linux");
+        try
+        {
+            Tmpfs.Fill(full);
+            string F(string name) => Path.Combine(full, name);
+            (string[] Args, string Said)[] verbs =
+            [
+                (["gen", "survey", "--sources", "300", "--out", F("g.csv")], $"wdb gen: cannot write '{F("g.csv")}': No space left on device"),
+                (["export", merged, "--table", "groups", "--out", F("x.csv")], $"wdb export: cannot write '{F("x.csv")}': No space left on device"),
+                (["export", merged, "--table", "groups", "--format", "parquet", "--out", F("x.parquet")], $"wdb export: cannot write '{F("x.parquet")}': No space left on device"),
+                (["plot", merged, "--gcntr", gcntr, "--out", F("p")], $"wdb plot: cannot write plots to '{F("p")}': No space left on device : '{F("p/lightcurve.svg")}'"),
+                (["validate", bad, "--rejects", F("r.csv")], $"wdb validate: cannot write '{F("r.csv")}': No space left on device"),
+                (["calibrate", merged, "--labels", "truth", "--out", F("model.json"), "--quiet"], $"wdb calibrate: cannot write '{F("model.json")}': No space left on device"),
+                (["merge", data, "--out", F("m"), "--quiet"], $"wdb merge: cannot write output to '{F("m")}': No space left on device"),
+                (["cluster", "plan", data, "--out", F("c"), "--work", F("w"), "--tasks", "2", "--quiet"], $"wdb cluster plan: cannot"),
+            ];
+            foreach (var (args, said) in verbs)
+            {
+                var run = WdbProcess.Run(args);
+                string line = run.Stderr.Split('\n').Single(l => l.Length > 0 && !l.Contains("warning:"));
+                Assert.True(run.Exit == 3, $"{string.Join(' ', args)}: exit {run.Exit}: {run.Stderr}");
+                Assert.StartsWith(said, line);
+                Assert.Equal(["filler"], Directory.GetFileSystemEntries(full).Select(Path.GetFileName));
+            }
+        }
+        finally { Tmpfs.Unmount(full); }
+    }
+
+    /// <summary>A read-only disk (permission, as root can have it): exit 3 as for a full one.</summary>
+    [Fact]
+    public void An_output_on_a_read_only_disk_is_exit_3()
+    {
+        var (_, merged, gcntr) = MergedSurvey();
+        string ro = _s.PathOf("ro");
+        Directory.CreateDirectory(ro);
+        if (!Tmpfs.Mount(ro, "ro,size=64k")) Assert.Skip("mounting a tmpfs needs root on Linux");
+        try
+        {
+            foreach (var args in new[]
+                     {
+                         new[] { "export", merged, "--table", "groups", "--out", Path.Combine(ro, "x.csv") },
+                         ["plot", merged, "--gcntr", gcntr, "--out", Path.Combine(ro, "p")],
+                         ["gen", "survey", "--sources", "10", "--out", Path.Combine(ro, "g.csv")],
+                     })
+            {
+                var run = WdbProcess.Run(args);
+                Assert.True(run.Exit == 3, $"{string.Join(' ', args)}: exit {run.Exit}: {run.Stderr}");
+                Assert.Contains("Read-only file system", run.Stderr);
+            }
+        }
+        finally { Tmpfs.Unmount(ro); }
+    }
+
+    /// <summary>A generated survey and its merge, with the gcntr of its first group.</summary>
+    private (string Data, string Merged, string Gcntr) MergedSurvey()
+    {
+        string data = _s.PathOf("survey.csv"), merged = _s.PathOf("merged");
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "300", "--seed", "1", "--out", data).Exit);
+        Assert.Equal(0, WdbProcess.Run("merge", data, "--out", merged, "--quiet").Exit);
+        var groups = WdbProcess.Run("export", merged, "--table", "groups", "--out", "-");
+        return (data, merged, groups.Stdout.Split('\n')[1].Split(',')[0]);
+    }
+}
