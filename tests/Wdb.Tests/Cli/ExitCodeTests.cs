@@ -74,6 +74,32 @@ public sealed class ExitCodeTests : IDisposable
         finally { Tmpfs.Unmount(ro); }
     }
 
+    /// <summary>
+    /// A zone merge whose spill fills the disk names where the user put it (--spill-dir, or beside --out), not the spill's
+    /// own directory, removed by the time the message is read.
+    /// </summary>
+    [Fact]
+    public void A_full_spill_names_the_place_the_user_gave_not_the_removed_spill()
+    {
+        var (data, _, _) = MergedSurvey();
+        string full = _s.PathOf("full");
+        Directory.CreateDirectory(full);
+        if (!Tmpfs.Mount(full, "size=64k")) Assert.Skip("mounting a tmpfs needs root on Linux");
+        try
+        {
+            Tmpfs.Fill(full);
+            string spillDir = Path.Combine(full, "spill"), besideOut = Path.Combine(full, "m");
+            var under = WdbProcess.Run("merge", data, "--out", _s.PathOf("m"), "--zone-rows", "200", "--spill-dir", spillDir, "--quiet");
+            Assert.Equal(3, under.Exit);
+            Assert.Equal($"wdb merge: cannot spill the zones under --spill-dir '{spillDir}' (the spill was removed): No space left on device", under.Stderr.TrimEnd());
+            var beside = WdbProcess.Run("merge", data, "--out", besideOut, "--zone-rows", "200", "--quiet");
+            Assert.Equal(3, beside.Exit);
+            Assert.Equal($"wdb merge: cannot spill the zones beside --out '{besideOut}' (the spill was removed): No space left on device", beside.Stderr.TrimEnd());
+            Assert.Equal(["filler"], Directory.GetFileSystemEntries(full).Select(Path.GetFileName));
+        }
+        finally { Tmpfs.Unmount(full); }
+    }
+
     /// <summary>A generated survey and its merge, with the gcntr of its first group.</summary>
     private (string Data, string Merged, string Gcntr) MergedSurvey()
     {
