@@ -38,8 +38,15 @@ internal static class EvaluateCommand
                 catch (ArgumentException e) { Console.Error.WriteLine($"wdb evaluate: {GeneratorArguments.Said(e)}"); return 2; }
                 string input = Path.Combine(dir, "input.csv");
                 TableTextWriter.Write(block, input);
-                var outcome = MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = Path.Combine(dir, "out"), Device = p.GetValue(device)! });
-                if (outcome.Error is not null) { Console.Error.WriteLine($"wdb evaluate: {outcome.Error}"); return outcome.ExitCode; }
+                string merged = Path.Combine(dir, "out");
+                var outcome = MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = merged, Device = p.GetValue(device)! });
+                if (outcome.Error is not null)
+                {
+                    // Its output lies under TMPDIR, not where the user named anything (and is removed): a full disk is TMPDIR's to change.
+                    Console.Error.WriteLine(outcome.ExitCode == MergeJob.OutputErrorExit
+                        ? $"wdb evaluate: cannot merge the generated data {UnderTmpdir()}: {WithoutOutput(outcome.Error, merged)}" : $"wdb evaluate: {outcome.Error}");
+                    return outcome.ExitCode;
+                }
                 var r = MergeEvaluation.Evaluate(block, truth, Path.Combine(dir, "out"));
                 string name = skyKind == SkyKind.CalTile ? $"caltile {options.Sources} x {options.Scans ?? SyntheticSky.DefaultCalTileScans}" : $"survey {options.Sources}";
                 var c = CultureInfo.InvariantCulture;
@@ -53,8 +60,8 @@ internal static class EvaluateCommand
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // TMPDIR unwritable or full: the environment's, one line, as merge says it.
-                Console.Error.WriteLine($"wdb evaluate: cannot write the generated data under {Path.GetTempPath()} (TMPDIR): {OutputError.ReasonOf(e)}");
-                return 3;
+                Console.Error.WriteLine($"wdb evaluate: cannot write the generated data {UnderTmpdir()}: {OutputError.ReasonOf(e)}");
+                return MergeJob.OutputErrorExit;
             }
             finally
             {
@@ -64,6 +71,13 @@ internal static class EvaluateCommand
         });
         return cmd;
     }
+
+    /// <summary>The merge's error without its "cannot write output to '...'": a directory the user never named, removed by now.</summary>
+    private static string WithoutOutput(string error, string merged) =>
+        error.StartsWith($"cannot write output to '{Shown.Path(merged)}': ", StringComparison.Ordinal) ? error[$"cannot write output to '{Shown.Path(merged)}': ".Length..] : error;
+
+    /// <summary>Where evaluate writes its data and merge, and what chooses it: the user named neither.</summary>
+    private static string UnderTmpdir() => $"under '{Shown.Path(Path.GetTempPath())}' (TMPDIR chooses where; set it to a disk with room)";
 
     /// <summary>
     /// <paramref name="value"/> as <paramref name="format"/> says, or `n/a` where there was nothing to measure (no mover

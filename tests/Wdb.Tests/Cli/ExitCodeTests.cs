@@ -100,6 +100,30 @@ public sealed class ExitCodeTests : IDisposable
         finally { Tmpfs.Unmount(full); }
     }
 
+    /// <summary>
+    /// evaluate's own merge on a TMPDIR with room for the generated data but not for the merge: the line says where it
+    /// was writing and that TMPDIR chooses it (it named only a temporary output the user never gave).
+    /// </summary>
+    [Fact]
+    public void Evaluate_whose_merge_fills_TMPDIR_says_so()
+    {
+        string tmp = _s.PathOf("tmp");
+        Directory.CreateDirectory(tmp);
+        if (!Tmpfs.Mount(tmp, "size=512k")) Assert.Skip("mounting a tmpfs needs root on Linux");
+        try
+        {
+            using var p = WdbProcess.StartWith(new Dictionary<string, string> { ["TMPDIR"] = tmp }, "evaluate", "survey", "--sources", "1000", "--device", "cpu");
+            string stdout = p.StandardOutput.ReadToEnd(), err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.Equal(3, p.ExitCode);
+            Assert.Equal($"wdb evaluate: cannot merge the generated data under '{tmp}/' (TMPDIR chooses where; set it to a disk with room): No space left on device",
+                err.TrimEnd());
+            Assert.Equal("", stdout);
+            Assert.Empty(Directory.GetFileSystemEntries(tmp));
+        }
+        finally { Tmpfs.Unmount(tmp); }
+    }
+
     /// <summary>A generated survey and its merge, with the gcntr of its first group.</summary>
     private (string Data, string Merged, string Gcntr) MergedSurvey()
     {
