@@ -251,6 +251,20 @@ public sealed class CheckingVerbsTests : IDisposable
         Assert.Equal("", stdout);
     }
 
+    /// <summary>
+    /// One source seen once: no pair grouped and no true pair. Its pair precision and recall are "n/a (no pairs)", not the
+    /// 1.0000 of a perfect merge, as its mover and Stetson figures with nothing to measure say n/a.
+    /// </summary>
+    [Fact]
+    public void Evaluate_with_no_pairs_says_so_rather_than_a_perfect_score()
+    {
+        var (exit, stdout, stderr) = WdbProcess.Run("evaluate", "survey", "--sources", "1", "--seed", "1", "--device", "cpu");
+        Assert.True(exit == 0, stderr);
+        string row = stdout.Split('\n')[2];
+        Assert.StartsWith("| survey 1 | 1 | 1 | n/a (no pairs) | n/a (no pairs) | n/a (no pairs) | n/a (no pairs) | 0/0 fitted (n/a);", row);
+        Assert.DoesNotContain("1.0000", row);
+    }
+
     [Fact]
     public void Check_device_refuses_a_negative_thread_count()
     {
