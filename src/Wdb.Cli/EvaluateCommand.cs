@@ -17,7 +17,7 @@ internal static class EvaluateCommand
         var generator = new GeneratorArguments();
         var device = new Option<string>("--device") { Description = "Link-stage device", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong(LinkDevices.Names);
-        var cmd = new Command("evaluate", "Generate data with known truth, merge it, and print a markdown row: pair precision/recall of friends-of-friends and of the final groups, movers recovered within 3 sigma, Stetson J ROC AUC.")
+        var cmd = new Command("evaluate", "Generate data with known truth, merge it, and print a markdown row: pair precision/recall of friends-of-friends and of the final groups (n/a (no pairs) where there is no pair to score), movers recovered within 3 sigma, Stetson J ROC AUC.")
         {
             device,
         };
@@ -38,23 +38,30 @@ internal static class EvaluateCommand
                 catch (ArgumentException e) { Console.Error.WriteLine($"wdb evaluate: {GeneratorArguments.Said(e)}"); return 2; }
                 string input = Path.Combine(dir, "input.csv");
                 TableTextWriter.Write(block, input);
-                var outcome = MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = Path.Combine(dir, "out"), Device = p.GetValue(device)! });
-                if (outcome.Error is not null) { Console.Error.WriteLine($"wdb evaluate: {outcome.Error}"); return outcome.ExitCode; }
+                string merged = Path.Combine(dir, "out");
+                var outcome = MergeJob.Run(new MergeOptions { Inputs = [input], OutDir = merged, Device = p.GetValue(device)! });
+                if (outcome.Error is not null)
+                {
+                    // Its output lies under TMPDIR, not where the user named anything (and is removed): a full disk is TMPDIR's to change.
+                    Console.Error.WriteLine(outcome.ExitCode == MergeJob.OutputErrorExit
+                        ? $"wdb evaluate: cannot merge the generated data {UnderTmpdir()}: {WithoutOutput(outcome.Error, merged)}" : $"wdb evaluate: {outcome.Error}");
+                    return outcome.ExitCode;
+                }
                 var r = MergeEvaluation.Evaluate(block, truth, Path.Combine(dir, "out"));
                 string name = skyKind == SkyKind.CalTile ? $"caltile {options.Sources} x {options.Scans ?? SyntheticSky.DefaultCalTileScans}" : $"survey {options.Sources}";
                 var c = CultureInfo.InvariantCulture;
                 Console.WriteLine("| dataset | seed | rows | FoF precision | FoF recall | precision | recall | movers within 3σ | Stetson J AUC (amp ≥ 0.1) |");
                 Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-                Console.WriteLine(string.Format(c, "| {0} | {1} | {2:N0} | {3:F4} | {4:F4} | {5:F4} | {6:F4} | {7}/{8} fitted ({9}); {8}/{10} movers fitted | {11} ({12} var, {13} const) |",
-                    name, options.Seed, r.Rows, r.FofPrecision, r.FofRecall, r.Precision, r.Recall,
+                Console.WriteLine(string.Format(c, "| {0} | {1} | {2:N0} | {3} | {4} | {5} | {6} | {7}/{8} fitted ({9}); {8}/{10} movers fitted | {11} ({12} var, {13} const) |",
+                    name, options.Seed, r.Rows, PairScore(r.FofPrecision), PairScore(r.FofRecall), PairScore(r.Precision), PairScore(r.Recall),
                     r.MoversWithin3Sigma, r.MoversFitted, Figure(r.MoverFraction, "P1"), r.Movers, Figure(r.StetsonAuc, "F3"), r.Variables, r.Constants));
                 return 0;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // TMPDIR unwritable or full: the environment's, one line, as merge says it.
-                Console.Error.WriteLine($"wdb evaluate: cannot write the generated data under {Path.GetTempPath()} (TMPDIR): {OutputError.ReasonOf(e)}");
-                return 3;
+                Console.Error.WriteLine($"wdb evaluate: cannot write the generated data {UnderTmpdir()}: {OutputError.ReasonOf(e)}");
+                return MergeJob.OutputErrorExit;
             }
             finally
             {
@@ -64,6 +71,16 @@ internal static class EvaluateCommand
         });
         return cmd;
     }
+
+    /// <summary>The merge's error without its "cannot write output to '...'": a directory the user never named, removed by now.</summary>
+    private static string WithoutOutput(string error, string merged) =>
+        error.StartsWith($"cannot write output to '{Shown.Path(merged)}': ", StringComparison.Ordinal) ? error[$"cannot write output to '{Shown.Path(merged)}': ".Length..] : error;
+
+    /// <summary>A pair precision or recall, or `n/a (no pairs)` where there was no pair to score (NaN).</summary>
+    private static string PairScore(double value) => double.IsNaN(value) ? "n/a (no pairs)" : value.ToString("F4", CultureInfo.InvariantCulture);
+
+    /// <summary>Where evaluate writes its data and merge, and what chooses it: the user named neither.</summary>
+    private static string UnderTmpdir() => $"under '{Shown.Path(Path.GetTempPath())}' (TMPDIR chooses where; set it to a disk with room)";
 
     /// <summary>
     /// <paramref name="value"/> as <paramref name="format"/> says, or `n/a` where there was nothing to measure (no mover

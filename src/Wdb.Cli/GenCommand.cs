@@ -40,7 +40,7 @@ internal static class GenCommand
                 if (SyntheticSky.GenerateToFile(options, path, out rows) is { } error)
                 {
                     Console.Error.WriteLine($"wdb gen: {error.Message}");
-                    return 3;
+                    return VerbEnd.ExitOf(error);
                 }
             }
             catch (ArgumentException e)

@@ -26,7 +26,7 @@ catch (StandardOutputFailed e)
 {
     string verb = string.Join(' ', Commands(parsed.CommandResult).Reverse().Select(c => c == root ? "wdb" : c.Name));
     Console.Error.WriteLine($"{verb}: cannot write to standard output: {e.Message}");
-    return 2;
+    return VerbEnd.OutputExit;
 }
 finally
 {

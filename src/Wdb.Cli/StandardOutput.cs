@@ -5,7 +5,7 @@ namespace Wdb.Cli;
 
 /// <summary>
 /// Standard output as every verb writes it: a write that fails (a full disk, a closed pipe, /dev/full) becomes
-/// <see cref="StandardOutputFailed"/>, which Program turns into one line on stderr and exit 2. Without it a verb that
+/// <see cref="StandardOutputFailed"/>, which Program turns into one line on stderr and exit 3. Without it a verb that
 /// prints a table ended in the runtime's stack trace, since only `wdb export` caught its own writes.
 /// </summary>
 internal static class StandardOutput

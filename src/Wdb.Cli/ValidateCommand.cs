@@ -9,7 +9,7 @@ namespace Wdb.Cli;
 /// <summary>
 /// `wdb validate`: reads input tables as `wdb merge` would, keeping no rows, and reports each file's
 /// format, rows, rejects by reason (the first few with file:line:column), checksum and read rate.
-/// Exit 0: every row readable; 1: rows rejected; 2: a file could not be read (or bad options).
+/// Exit 0: every row readable; 1: rows rejected; 2: a file could not be read (or bad options); 3: --rejects could not be written.
 /// </summary>
 internal static class ValidateCommand
 {
@@ -27,7 +27,7 @@ internal static class ValidateCommand
         var listed = new Option<int>("--list") { Description = "Rejected rows listed per file", DefaultValueFactory = _ => 10 };
         var checksum = InputArguments.Checksum();
         var json = new Option<bool>("--json") { Description = "Print one JSON object (per-file results) instead of the text report" };
-        var cmd = new Command("validate", "Read input tables as `wdb merge` would, without merging or keeping rows: per file the format, rows read and accepted, rejects by reason (the first with file:line:column), checksum and read rate. Exit 0 when every row is readable, 1 when rows were rejected, 2 when a file could not be read. Duplicate cntr across rows is checked by merge, not here.")
+        var cmd = new Command("validate", "Read input tables as `wdb merge` would, without merging or keeping rows: per file the format, rows read and accepted, rejects by reason (the first with file:line:column), checksum and read rate. Exit 0 when every row is readable, 1 when rows were rejected, 2 when a file could not be read, 3 when --rejects could not be written. Duplicate cntr across rows is checked by merge, not here.")
         {
             inputs, profile, strict, threads, filesAtOnce, checksum, rejects, listed, json,
         };
@@ -68,7 +68,7 @@ internal static class ValidateCommand
                 if (InputCheck.WriteRejects(rejectsPath, results.SelectMany(r => r.Read.Rejects)) is OutputError error)
                 {
                     Console.Error.WriteLine($"wdb validate: {error}");
-                    return InputErrorExit;
+                    return VerbEnd.ExitOf(error);
                 }
             }
             if (asJson) WriteJson(results);

@@ -1,16 +1,19 @@
 using Wdb.IO;
+using Wdb.Merge;
 
 namespace Wdb.Cli;
 
 /// <summary>
-/// How a verb that reads or writes an output ends: exit 0, or its error as one line on stderr and exit 2 (3 when
-/// another run holds the output, as for `wdb merge`). An output written in full that left its predecessor behind is a
-/// warning and exit 0.
+/// How a verb that reads or writes an output ends: exit 0, or its error as one line on stderr and the README's exit
+/// code: 2 for a bad request or input, 3 when the output could not be written or another run holds it (as for
+/// `wdb merge`). An output written in full that left its predecessor behind is a warning and exit 0.
 /// </summary>
 internal static class VerbEnd
 {
-    /// <summary>Exit code of a run refused because another holds its --out (MergeJob.OutputErrorExit).</summary>
-    public const int BusyExit = 3;
+    /// <summary>Exit code of a bad option or an unreadable or invalid input (MergeJob.InputErrorExit).</summary>
+    public const int InputExit = MergeJob.InputErrorExit;
+    /// <summary>Exit code of an output that could not be written, or that another run holds (MergeJob.OutputErrorExit).</summary>
+    public const int OutputExit = MergeJob.OutputErrorExit;
 
     public static int Of(string verb, OutputError? error)
     {
@@ -21,6 +24,9 @@ internal static class VerbEnd
             return 0;
         }
         Console.Error.WriteLine($"wdb {verb}: {error.Message}");
-        return error.Busy ? BusyExit : 2;
+        return ExitOf(error);
     }
+
+    /// <summary>The exit code of a verb that failed with <paramref name="error"/>.</summary>
+    public static int ExitOf(OutputError error) => error.Busy || error.Unwritable ? OutputExit : InputExit;
 }

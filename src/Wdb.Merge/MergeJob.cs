@@ -134,7 +134,7 @@ public static class MergeJob
         if (InputPaths.Problem(options.Inputs) is string inputProblem) return MergeOutcome.Fail(InputErrorExit, inputProblem);
         if (MissingInput(options.Inputs) is string missing) return MergeOutcome.Fail(InputErrorExit, missing);
         // An --out that cannot be an output directory stops the run before the work, not after it.
-        if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(OutputErrorExit, badOut.Message);
+        if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(badOut.Unwritable ? OutputErrorExit : InputErrorExit, badOut.Message);
         if (options.SpillDirectory is string spill && OutputWriter.Holds(options.OutDir, spill))
             return MergeOutcome.Fail(InputErrorExit, $"--spill-dir '{spill}' lies in --out '{options.OutDir}', which the run replaces when it ends: give a directory outside it");
         return null;

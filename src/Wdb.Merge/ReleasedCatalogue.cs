@@ -143,7 +143,7 @@ internal static class CatalogueFiles
         if (paths.Contains(InputPaths.StandardInput)) return $"{option}: a catalogue is read from a file, not from standard input ('-')";
         if (InputPaths.Problem(paths) is string problem) return $"{option}: {problem}";
         foreach (string path in paths)
-            if (!File.Exists(path)) return $"{option}: {Shown.Path(path)}: cannot open: no such file";
+            if (!File.Exists(path)) return $"{option}: {Shown.Path(path)}: {InputPaths.NoSuchFile(path)}";
         return null;
     }
 

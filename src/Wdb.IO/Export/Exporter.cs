@@ -62,7 +62,7 @@ public static class Exporter
         if (outFile == StandardOutput)
             return format == Format.Parquet ? new OutputError("--out -: Parquet is written to a file (its footer points back into it); csv and ipac go to standard output") : null;
         // The rename's own words were "Is a directory : '/full/path'", after the table had been read and written.
-        if (Directory.Exists(outFile)) return new OutputError($"--out {Shown.Path(outFile)} is a directory: name a file (in it, or elsewhere)");
+        if (Directory.Exists(outFile)) return OutputError.Unwritten($"--out {Shown.Path(outFile)} is a directory: name a file (in it, or elsewhere)");
         if (AtomicFile.ParentProblem(outFile) is { } noDirectory) return noDirectory;
         // The export would be renamed over the table it reads (or over the checksums of them all), and succeed.
         if (OutputWriter.FileOf(dir, outFile) is string name)
@@ -132,7 +132,8 @@ public static class Exporter
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
-                return new OutputError($"{(e is InvalidDataException ? $"cannot export {table}" : "cannot write to standard output")}: {OutputError.ReasonOf(e)}");
+                return new OutputError($"{(e is InvalidDataException ? $"cannot export {table}" : "cannot write to standard output")}: {OutputError.ReasonOf(e)}",
+                    Unwritable: e is not InvalidDataException);
             }
         }
         return AtomicFile.Write(outFile, $"cannot export {table}", fs =>

@@ -130,10 +130,10 @@ public static class PlotWriter
         string? tmp = null;
         try
         {
-            if (File.Exists(target)) return new OutputError($"cannot write plots to '{Shown.Path(outDir)}': it is a file, and the plots are a directory");
+            if (File.Exists(target)) return OutputError.Unwritten($"cannot write plots to '{Shown.Path(outDir)}': it is a file, and the plots are a directory");
             if (Directory.Exists(target)
                 && Directory.EnumerateFileSystemEntries(target).Any(e => !OurFiles.Contains(Path.GetFileName(e)) || Directory.Exists(e)))
-                return new OutputError($"'{Shown.Path(outDir)}' exists and holds more than a wdb plot ({string.Join(", ", OurFiles)}): not replacing it");
+                return OutputError.Unwritten($"'{Shown.Path(outDir)}' exists and holds more than a wdb plot ({string.Join(", ", OurFiles)}): not replacing it");
             AtomicDirectory.RemoveStale(target);
             tmp = AtomicDirectory.CreateTemp(target);
             foreach (var (name, text) in files.Files) WriteDurably(Path.Combine(tmp, name), text);
@@ -142,7 +142,7 @@ public static class PlotWriter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             if (tmp is not null) TryDelete(tmp);
-            return new OutputError($"cannot write plots to '{Shown.Path(outDir)}': {AtomicDirectory.AsTarget(e.Message, target).ReplaceLineEndings(" ")}");
+            return OutputError.Unwritten($"cannot write plots to '{Shown.Path(outDir)}': {AtomicDirectory.AsTarget(e.Message, target).ReplaceLineEndings(" ")}");
         }
         catch
         {

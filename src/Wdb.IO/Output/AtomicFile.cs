@@ -28,7 +28,7 @@ public static partial class AtomicFile
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException or IOException)
         {
-            return new OutputError($"cannot write '{Shown.Path(outFile)}': {e.Message.ReplaceLineEndings(" ")}");
+            return OutputError.Unwritten($"cannot write '{Shown.Path(outFile)}': {OutputError.ReasonOf(e, outFile)}");
         }
         string dir = Path.GetDirectoryName(full)!;
         List<string> made = makeParent ? DirectoryTree.Missing(dir) : [];
@@ -54,7 +54,7 @@ public static partial class AtomicFile
         {
             // The system names the path it was given, the temporary one: the user named the target.
             string what = e is InvalidDataException ? failedData : $"cannot write '{Shown.Path(outFile)}'";
-            return new OutputError($"{what}: {e.Message.Replace(tmp, full).ReplaceLineEndings(" ")}");
+            return new OutputError($"{what}: {OutputError.ReasonOf(e, tmp, full).Replace(tmp, full)}", Unwritable: e is not InvalidDataException);
         }
         finally
         {
@@ -80,7 +80,7 @@ public static partial class AtomicFile
         if (at is null || !File.Exists(at)) return null;
         // Named as the user wrote it where it was written relative.
         string named = Path.IsPathRooted(outFile) ? at : Path.GetRelativePath(Environment.CurrentDirectory, at);
-        return new OutputError($"cannot write '{Shown.Path(outFile)}': '{Shown.Path(named)}' is a file, not a directory");
+        return OutputError.Unwritten($"cannot write '{Shown.Path(outFile)}': '{Shown.Path(named)}' is a file, not a directory");
     }
 
     /// <summary>
@@ -97,7 +97,7 @@ public static partial class AtomicFile
         if (parent.Length == 0 || Directory.Exists(parent)) return null;
         // Named as the user wrote it where it was written relative (`a/b` of `a/b/c.csv`).
         string named = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(outPath)) is { Length: > 0 } given ? given : parent;
-        return new OutputError(File.Exists(parent)
+        return OutputError.Unwritten(File.Exists(parent)
             ? $"cannot write '{Shown.Path(outPath)}': '{Shown.Path(named)}' is a file, not a directory"
             : $"cannot write '{Shown.Path(outPath)}': its directory '{Shown.Path(named)}' does not exist: make it first, or choose another path");
     }
@@ -150,7 +150,7 @@ public static partial class AtomicFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             string what = e is InvalidDataException ? failedData : $"cannot write '{Shown.Path(outFile)}'";
-            return new OutputError($"{what}: {OutputError.ReasonOf(e)}");
+            return new OutputError($"{what}: {OutputError.ReasonOf(e, outFile)}", Unwritable: e is not InvalidDataException);
         }
     }
 }

@@ -65,10 +65,17 @@ public sealed class GroupChunks
 /// </param>
 /// <param name="Busy">
 /// Another live run holds the output (<see cref="OutputClaim"/>): nothing was done, and the verb exits 3, as a merge
-/// refused so does, where its other errors exit 2.
+/// refused so does.
 /// </param>
-public sealed record OutputError(string Message, bool Published = false, bool Busy = false)
+/// <param name="Unwritable">
+/// The output could not be written where it was named (disk full, no permission, a file or foreign directory in its
+/// place): exit 3, as a merge's. False for bad options and unreadable inputs, exit 2.
+/// </param>
+public sealed record OutputError(string Message, bool Published = false, bool Busy = false, bool Unwritable = false)
 {
+    /// <summary>An output that could not be written (exit 3): <paramref name="message"/> says which and why.</summary>
+    public static OutputError Unwritten(string message) => new(message, Unwritable: true);
+
     public override string ToString() => Message;
 
     /// <summary>
@@ -77,4 +84,32 @@ public sealed record OutputError(string Message, bool Published = false, bool Bu
     /// </summary>
     public static string ReasonOf(Exception e) =>
         (e is UnauthorizedAccessException { InnerException: IOException io } ? io.Message : e.Message).ReplaceLineEndings(" ");
+
+    /// <summary>
+    /// <see cref="ReasonOf(Exception)"/> without the tail " : '/full/path'" .NET puts on a file's error where that path is
+    /// one of <paramref name="named"/> or lies in one: the message names it already, in the user's words, or it lay in a
+    /// spill removed before the user reads it. A tail naming any other file stays: it says which file failed.
+    /// </summary>
+    public static string ReasonOf(Exception e, params string[] named)
+    {
+        string reason = ReasonOf(e);
+        int at = reason.LastIndexOf(" : '", StringComparison.Ordinal);
+        if (at < 0 || !reason.EndsWith('\'')) return reason;
+        string tail = reason[(at + 4)..^1];
+        foreach (string path in named)
+        {
+            string full;
+            try { full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)).ReplaceLineEndings(" "); }
+            catch (Exception bad) when (bad is ArgumentException or NotSupportedException or PathTooLongException) { continue; }
+            if (tail == full || tail.StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal)) return reason[..at];
+        }
+        return reason;
+    }
+
+    /// <summary>The error a wrapped one (a spill file's, named) began as: its reason is the system's own.</summary>
+    public static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is IOException or UnauthorizedAccessException) e = e.InnerException;
+        return e;
+    }
 }

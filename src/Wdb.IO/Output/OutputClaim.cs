@@ -71,7 +71,7 @@ public sealed class OutputClaim : IDisposable
             held?.Dispose();
             if (path is not null) Remove(path);
             RemoveEmpty(madeParents);
-            error = new OutputError($"cannot write output to '{Shown.Path(outDir)}': {AtomicDirectory.AsTarget(e.Message, target).ReplaceLineEndings(" ")}");
+            error = OutputError.Unwritten($"cannot write output to '{Shown.Path(outDir)}': {AtomicDirectory.AsTarget(e.Message, target).ReplaceLineEndings(" ")}");
             return null;
         }
     }

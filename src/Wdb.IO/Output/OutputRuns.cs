@@ -218,6 +218,9 @@ public sealed class OutputRuns : IDisposable
     /// <summary>Why spilling failed (then every later <see cref="Add"/> is ignored and the writer returns this); null while it works.</summary>
     public OutputError? Error { get; private set; }
 
+    /// <summary>The system's reason for <see cref="Error"/>, without the spill's paths: a merge names its spill as the user gave it.</summary>
+    public string? ErrorReason { get; private set; }
+
     /// <summary>
     /// Spills one zone's final outputs: <see cref="MergeOutputs.Block"/> holds exactly the rows of
     /// its groups (any order), a group lies wholly in one zone, cntr values are unique over all
@@ -252,8 +255,11 @@ public sealed class OutputRuns : IDisposable
         Extractions += zone.Block.Count + (zone.Filtered?.Count ?? 0);
     }
 
-    private OutputError SpillError(Exception e) =>
-        new($"cannot spill zone outputs to '{_directory}': {e.Message.ReplaceLineEndings(" ")}");
+    private OutputError SpillError(Exception e)
+    {
+        ErrorReason = OutputError.ReasonOf(OutputError.Innermost(e), _directory);
+        return OutputError.Unwritten($"cannot spill zone outputs to '{Shown.Path(_directory)}': {ErrorReason}");
+    }
 
     // ---- spilling: each zone's records in its table's order, appended to the kind's file ----
 

@@ -115,7 +115,7 @@ public static class OutputWriter
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
-            error = new OutputError($"cannot write output to '{Shown.Path(outDir)}': {OneLine(e.Message)}");
+            error = OutputError.Unwritten($"cannot write output to '{Shown.Path(outDir)}': {OneLine(e.Message)}");
             return null;
         }
         // A link to an output (`current -> runs/7`) is written through: the output it names is replaced beside itself and
@@ -126,12 +126,12 @@ public static class OutputWriter
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            error = new OutputError($"cannot write output to '{Shown.Path(outDir)}': {e.Message.ReplaceLineEndings(" ")}");
+            error = OutputError.Unwritten($"cannot write output to '{Shown.Path(outDir)}': {e.Message.ReplaceLineEndings(" ")}");
             return null;
         }
         if (Path.GetDirectoryName(target) is null)
         {
-            error = new OutputError($"cannot write output to '{Shown.Path(outDir)}': it is a root directory");
+            error = OutputError.Unwritten($"cannot write output to '{Shown.Path(outDir)}': it is a root directory");
             return null;
         }
         return target;
@@ -145,15 +145,15 @@ public static class OutputWriter
     public static OutputError? StartProblem(string outDir)
     {
         if (TargetOf(outDir, out var badTarget) is not string target) return badTarget;
-        if (File.Exists(target)) return new OutputError($"cannot write output to '{Shown.Path(outDir)}': a file of that name exists (an output is a directory)");
+        if (File.Exists(target)) return OutputError.Unwritten($"cannot write output to '{Shown.Path(outDir)}': a file of that name exists (an output is a directory)");
         try
         {
             if (NotReplacing(target, outDir) is { } foreign) return foreign;
-            return Unwritable(target) is string why ? new OutputError($"cannot write output to '{Shown.Path(outDir)}': {why}") : null;
+            return Unwritable(target) is string why ? OutputError.Unwritten($"cannot write output to '{Shown.Path(outDir)}': {why}") : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return new OutputError($"cannot write output to '{Shown.Path(outDir)}': {e.Message.ReplaceLineEndings(" ")}");
+            return OutputError.Unwritten($"cannot write output to '{Shown.Path(outDir)}': {e.Message.ReplaceLineEndings(" ")}");
         }
     }
 
@@ -167,11 +167,11 @@ public static class OutputWriter
         var entries = Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName).ToList();
         if (entries.Count == 0) return null;
         if (!entries.Contains("summary.json"))
-            return new OutputError($"'{Shown.Path(outDir)}' exists and is not a wdb output directory (no summary.json): not replacing it");
+            return OutputError.Unwritten($"'{Shown.Path(outDir)}' exists and is not a wdb output directory (no summary.json): not replacing it");
         var foreign = entries.Where(name => name != "summary.json" && !FileNames.Contains(name!)).Order(StringComparer.Ordinal).ToList();
         if (foreign.Count == 0) return null;
         string named = string.Join(", ", foreign.Take(3)) + (foreign.Count > 3 ? $" and {foreign.Count - 3:N0} more" : "");
-        return new OutputError($"'{Shown.Path(outDir)}' holds files wdb did not write ({named}): not replacing it, since the old output is deleted " +
+        return OutputError.Unwritten($"'{Shown.Path(outDir)}' holds files wdb did not write ({named}): not replacing it, since the old output is deleted " +
                                "once the new one is in place; move them out, or give another --out");
     }
 
@@ -332,7 +332,7 @@ public static class OutputWriter
             if (tmp is not null) TryDelete(tmp);
             // The system names the file it failed on inside the temporary sibling (`No space left on device :
             // '<out>.tmp-1a2b.../summary.json'`), a directory that is gone by now: say the output's own path.
-            return new OutputError($"cannot write output to '{Shown.Path(outDir)}': {OneLine(AtomicDirectory.AsTarget(e.Message, target))}");
+            return OutputError.Unwritten($"cannot write output to '{Shown.Path(outDir)}': {OneLine(AtomicDirectory.AsTarget(e.Message, target))}");
         }
         catch
         {

@@ -112,7 +112,7 @@ public sealed class SpillFile : IDisposable
     /// A write's I/O error with this file's path in it: a full spill disk shows up while the outputs are
     /// written too (the last runs are flushed then), where the caller's message names the output directory.
     /// </summary>
-    private IOException Named(IOException e) => new($"spill file '{_path}': {e.Message}", e);
+    private IOException Named(IOException e) => new($"spill file '{_path}': {OutputError.ReasonOf(e, _path)}", e);
 
     /// <summary>Ends the appends (and frees the direct writer's buffers); reading may begin.</summary>
     public void EndWrites()

@@ -78,7 +78,7 @@ public static class ExtractionReader
         {
             // As merge says it before reading: the runtime's words name the full path and differ by system.
             result.Error ??= new InputError(path, 0, 0, e is FileNotFoundException or DirectoryNotFoundException
-                ? InputPaths.NoSuchFile(path) : $"cannot open: {OutputError.ReasonOf(e)}");
+                ? InputPaths.NoSuchFile(path) : $"cannot open: {OutputError.ReasonOf(e, path)}");
             return result;
         }
 
@@ -92,7 +92,7 @@ public static class ExtractionReader
             }
             catch (Exception e) when (e is InvalidDataException or IOException)
             {
-                result.Error ??= new InputError(path, 0, 0, $"unreadable input ({e.GetType().Name}): {e.Message}");
+                result.Error ??= new InputError(path, 0, 0, $"unreadable input ({e.GetType().Name}): {(e is IOException ? OutputError.ReasonOf(e, path) : e.Message)}");
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -105,7 +105,7 @@ public static class ExtractionReader
                 else
                 {
                     try { (result.Checksum, result.Bytes) = hashing.Finish(); }
-                    catch (IOException e) { result.Error ??= new InputError(path, 0, 0, $"read failed: {e.Message}"); }
+                    catch (IOException e) { result.Error ??= new InputError(path, 0, 0, $"read failed: {OutputError.ReasonOf(e, path)}"); }
                 }
             }
         }

@@ -40,11 +40,33 @@ public static partial class InputPaths
     /// What is said of an input that is not there. An option the verb does not have (`--out` given to `wdb validate`)
     /// arrives as an input path, so one that looks like an option is said to be none. A name with bytes that are not
     /// UTF-8 (0xff) reaches the program with U+FFFD in their place, a name no file has: the file is there, but cannot
-    /// be opened by any argument, so "no such file" would send the user looking for a typo.
+    /// be opened by any argument, so "no such file" would send the user looking for a typo. Every verb's inputs and
+    /// catalogues are said missing through it.
     /// </summary>
     public static string NoSuchFile(string path) =>
-        path.Contains('\uFFFD') ? "cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the file"
+        NamedInBadBytes(path) ? "cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the file"
         : "cannot open: no such file" + (path.StartsWith('-') ? " (nor an option of this command: see --help)" : "");
+
+    /// <summary>
+    /// Whether the missing <paramref name="path"/> is there in bytes that are not UTF-8: the first of its names that is
+    /// not found holds U+FFFD, and its directory lists an entry that reads the same (the listing decodes names as the
+    /// arguments are decoded). A name that holds U+FFFD itself, as valid UTF-8, and is not there is missing, plainly.
+    /// </summary>
+    private static bool NamedInBadBytes(string path)
+    {
+        if (!path.Contains('\uFFFD')) return false;
+        try
+        {
+            string missing = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+            string? parent = Path.GetDirectoryName(missing);
+            while (parent is not null && !Directory.Exists(parent)) (missing, parent) = (parent, Path.GetDirectoryName(parent));
+            string name = Path.GetFileName(missing);
+            return parent is not null && name.Contains('\uFFFD')
+                && Directory.EnumerateFileSystemEntries(parent, "*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true })
+                    .Any(entry => Path.GetFileName(entry) == name);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException) { return false; }
+    }
 
     /// <summary>Whether two paths name one file (<see cref="FileIdentity"/>), however spelt.</summary>
     public static bool SameFile(string a, string b) => FileIdentity(a) == FileIdentity(b);

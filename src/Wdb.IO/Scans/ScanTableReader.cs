@@ -21,7 +21,7 @@ public static class ScanTableReader
         try { lines = File.ReadAllLines(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            return (null, new InputError(path, 0, 0, $"cannot read the scan table: {e.Message}"));
+            return (null, new InputError(path, 0, 0, $"cannot read the scan table: {OutputError.ReasonOf(e, path)}"));
         }
         if (lines.Length == 0) return (null, new InputError(path, 1, 1, "empty scan table: expected a header with scan_key, ra1, dec1, ..."));
 

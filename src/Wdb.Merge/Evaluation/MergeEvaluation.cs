@@ -12,6 +12,8 @@ namespace Wdb.Merge;
 public sealed record EvaluationReport
 {
     public long Rows { get; init; }
+    // Pair scores are NaN where there is nothing to score (no pair grouped, for precision; no true pair, for recall),
+    // not TruthMetrics' 1: a report that reads "1.0000" for a merge that found no pairs reads as a perfect one.
     public double FofPrecision { get; init; }
     public double FofRecall { get; init; }
     public double Precision { get; init; }
@@ -84,13 +86,15 @@ public static class MergeEvaluation
         return new EvaluationReport
         {
             Rows = truthIds.Count,
-            FofPrecision = fof.Precision, FofRecall = fof.Recall,
-            Precision = final.Precision, Recall = final.Recall,
+            FofPrecision = Scored(fof.Precision, fof.PredictedPairs), FofRecall = Scored(fof.Recall, fof.TruePairs),
+            Precision = Scored(final.Precision, final.PredictedPairs), Recall = Scored(final.Recall, final.TruePairs),
             Movers = movers, MoversFitted = fitted, MoversWithin3Sigma = within,
             StetsonAuc = Auc(varScores),
             Variables = varScores.Count(v => v.Variable), Constants = varScores.Count(v => !v.Variable),
         };
     }
+
+    private static double Scored(double score, long pairs) => pairs == 0 ? double.NaN : score;
 
     /// <summary>ROC AUC (Mann-Whitney U with ties counted half); NaN without both classes.</summary>
     public static double Auc(IReadOnlyList<(double Score, bool Positive)> items)

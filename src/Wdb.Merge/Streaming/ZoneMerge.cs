@@ -139,7 +139,7 @@ public static class ZoneMerge
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return MergeOutcome.Fail(MergeJob.OutputErrorExit, $"cannot spill the zones to '{spill}': {e.Message.ReplaceLineEndings(" ")}");
+            return MergeOutcome.Fail(MergeJob.OutputErrorExit, SpillFailed(options, OutputError.ReasonOf(OutputError.Innermost(e), spill)));
         }
         finally
         {
@@ -153,6 +153,14 @@ public static class ZoneMerge
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{spill}': {e.Message}"); }
         }
     }
+
+    /// <summary>
+    /// A failed spill in the user's words: where they asked for it (--spill-dir, or beside --out), not the spill's own
+    /// directory, which is removed before the message is read.
+    /// </summary>
+    private static string SpillFailed(MergeOptions options, string reason) =>
+        $"cannot spill the zones {(options.SpillDirectory is string dir ? $"under --spill-dir '{Shown.Path(dir)}'" : $"beside --out '{Shown.Path(options.OutDir)}'")} " +
+        $"(the spill was removed): {reason}";
 
     /// <summary>
     /// A new directory: beside the output (same file system, which has room for it), or inside --spill-dir. Inside
@@ -205,7 +213,8 @@ public static class ZoneMerge
     private static MergeOutcome Run(MergeOptions options, PendingEngine device, RunSummary summary, StageTimer timer,
         ExtractionBlock? scanCorners, int zoneRows, int blockRows, long[] expected, string spill, Action<string>? log)
     {
-        using var passes = new Passes(options, summary, timer, zoneRows, blockRows, expected, spill, log).WithCataloguesAfterPartition();
+        using var passes = new Passes(options, summary, timer, zoneRows, blockRows, expected, spill, log, spillFailed: reason => SpillFailed(options, reason))
+            .WithCataloguesAfterPartition();
         return passes.Partition() ?? passes.Catalogues() ?? passes.Duplicates() ?? passes.Footprints(scanCorners) ?? passes.Zones(device)
             ?? MergeJob.Write(passes.Options, summary, timer,
                 o => OutputWriter.Write(o, passes.Outputs, summary, passes.Rejects, options.Threads, options.Checksum), log, WriteProgress(passes.Outputs));
@@ -231,9 +240,13 @@ public static class ZoneMerge
     /// rows each task left open.
     /// </remarks>
     internal sealed class Passes(MergeOptions options, RunSummary summary, StageTimer timer, int zoneRows, int blockRows, long[] expected,
-        string spill, Action<string>? log, DeclinationRuns? runs = null, OutputRuns? outputs = null)
+        string spill, Action<string>? log, DeclinationRuns? runs = null, OutputRuns? outputs = null, Func<string, string>? spillFailed = null)
         : IDisposable
     {
+        // A merge's message for a zone's outputs that could not be spilled, from the system's reason (its spill is removed);
+        // a cluster's task and stitch name their spill, which stays in the work directory.
+        private string SpillFailure(OutputError error) => spillFailed is null ? error.Message : spillFailed(Outputs.ErrorReason ?? error.Message);
+
         private readonly DeclinationRuns _runs = runs ?? new(Path.Combine(spill, "rows"));
         // Made at the first block the one pass gives up on: a cluster task never needs them.
         private DuplicateCntrRuns? _cntrsMade;
@@ -609,7 +622,7 @@ public static class ZoneMerge
             });
             timer.Stop("spill");
             // A full disk: the writer would only report it after every zone.
-            return (finished, Outputs.Error is OutputError spillError ? MergeOutcome.Fail(MergeJob.OutputErrorExit, spillError.Message) : null);
+            return (finished, Outputs.Error is OutputError spillError ? MergeOutcome.Fail(MergeJob.OutputErrorExit, SpillFailure(spillError)) : null);
         }
     }
 

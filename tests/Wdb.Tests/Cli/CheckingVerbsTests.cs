@@ -103,7 +103,7 @@ public sealed class CheckingVerbsTests : IDisposable
 
         string missing = Path.Combine(_s.PathOf("no-such-dir"), "rejects.csv");
         var (exit, _, stderr) = WdbProcess.Run("validate", input, "--rejects", missing);
-        Assert.Equal(2, exit);
+        Assert.Equal(3, exit);   // an output that cannot be written, as merge's
         Assert.StartsWith($"wdb validate: cannot write '{missing}': ", stderr);
         Assert.DoesNotContain(".tmp", stderr);   // the path given, not a temporary one beside it
         Assert.Single(stderr.TrimEnd('\n').Split('\n'));
@@ -246,9 +246,23 @@ public sealed class CheckingVerbsTests : IDisposable
         p.WaitForExit();
         Assert.Equal(3, p.ExitCode);
         Assert.StartsWith("wdb evaluate: cannot write the generated data under ", err);
-        Assert.Contains("(TMPDIR)", err);
+        Assert.Contains("(TMPDIR chooses where", err);
         Assert.Single(err.TrimEnd('\n').Split('\n'));
         Assert.Equal("", stdout);
+    }
+
+    /// <summary>
+    /// One source seen once: no pair grouped and no true pair. Its pair precision and recall are "n/a (no pairs)", not the
+    /// 1.0000 of a perfect merge, as its mover and Stetson figures with nothing to measure say n/a.
+    /// </summary>
+    [Fact]
+    public void Evaluate_with_no_pairs_says_so_rather_than_a_perfect_score()
+    {
+        var (exit, stdout, stderr) = WdbProcess.Run("evaluate", "survey", "--sources", "1", "--seed", "1", "--device", "cpu");
+        Assert.True(exit == 0, stderr);
+        string row = stdout.Split('\n')[2];
+        Assert.StartsWith("| survey 1 | 1 | 1 | n/a (no pairs) | n/a (no pairs) | n/a (no pairs) | n/a (no pairs) | 0/0 fitted (n/a);", row);
+        Assert.DoesNotContain("1.0000", row);
     }
 
     [Fact]

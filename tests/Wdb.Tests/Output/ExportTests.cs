@@ -347,11 +347,11 @@ public class ExportTests
 
     /// <summary>
     /// Standard output a pipe whose reader has gone (`| head -1` once it has its line): the export, a cone and a light
-    /// curve stop at the first failed write with one line and exit 2. Before, .NET's console stream dropped the writes:
+    /// curve stop at the first failed write with one line and exit 3 (an output that cannot be written). Before, .NET's console stream dropped the writes:
     /// the whole table went nowhere and the exit code was 0, so `set -o pipefail` could not tell.
     /// </summary>
     [Fact]
-    public void A_standard_output_whose_reader_has_gone_is_one_line_and_exit_2()
+    public void A_standard_output_whose_reader_has_gone_is_one_line_and_exit_3()
     {
         var (tmp, _) = Written();
         using var __ = tmp;
@@ -364,7 +364,7 @@ public class ExportTests
         foreach (var args in verbs)
         {
             var run = WdbProcess.RunWithStdoutUnread(args);
-            Assert.True(run.Exit == 2, $"{args[0]}: exit {run.Exit}: {run.Stderr}");
+            Assert.True(run.Exit == 3, $"{args[0]}: exit {run.Exit}: {run.Stderr}");
             Assert.Equal($"wdb {args[0]}: cannot write to standard output: Broken pipe", run.Stderr.Trim());
         }
     }

@@ -266,6 +266,7 @@ public sealed class OutputClaimTests : IDisposable
         Assert.Null(OutputClaim.Take(outDir, claim => { attempts++; Directory.Delete(claim); }, locked: null, out var error));
         Assert.Equal(3, attempts);
         Assert.False(error!.Busy);
+        Assert.True(error.Unwritable);
         Assert.StartsWith($"cannot write output to '{outDir}': ", error.Message);
         Assert.DoesNotContain('\n', error.Message);
         Assert.False(Directory.Exists(_s.PathOf("sub")));

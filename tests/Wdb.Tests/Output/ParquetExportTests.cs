@@ -313,7 +313,7 @@ public class ParquetExportTests
         Assert.Equal(11, (await ReadParquet(tmp["m.parquet"])).RowGroupRows.Sum());
 
         var bad = WdbProcess.Run("export", tmp["out"], "--table", "members", "--format", "parquet", "--out", tmp["nowhere/m.parquet"]);
-        Assert.Equal(2, bad.Exit);
+        Assert.Equal(3, bad.Exit);
         Assert.Single(bad.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("wdb export: cannot write", bad.Stderr);
         Assert.False(Directory.Exists(tmp["nowhere"]));

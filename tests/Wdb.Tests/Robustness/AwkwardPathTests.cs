@@ -176,6 +176,23 @@ public sealed class AwkwardPathTests : IDisposable
             Assert.Contains("cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the file", run.Stderr);
             Assert.DoesNotContain("no such file", run.Stderr);
         }
+        // A catalogue so named is said to be so as an input is (it was "no such file"), in every verb that reads one.
+        foreach (string verb in new[] { "merge field.csv --out m --not-in", "merge field.csv --out m --associate", "cluster plan field.csv --out c --work w --tasks 1 --not-in" })
+        {
+            var run = Shell("sh", ["-c", $"{WdbProcess.ShellCommand()} {verb} \"$(printf 'bad\\377.csv')\""], _s.Dir, []);
+            Assert.True(run.Exit == 2, $"{verb}: exit {run.Exit}: {run.Stderr}");
+            Assert.EndsWith("bad\uFFFD.csv: cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the file", run.Stderr.TrimEnd());
+        }
+        // A name that holds U+FFFD in valid UTF-8 and is not there is missing, plainly (it was said to be not UTF-8).
+        Assert.Equal(0, WdbProcess.Run("merge", _s.PathOf("field.csv"), "--out", _s.PathOf("m"), "--quiet").Exit);
+        foreach (string verb in new[] { "merge --out m2", "validate", "merge field.csv --out m2 --not-in", "associate m" })
+        {
+            var run = Shell("sh", ["-c", $"{WdbProcess.ShellCommand()} {verb} 'gone\uFFFD.csv' >&2"], _s.Dir, []);
+            Assert.True(run.Exit == 2, $"{verb}: exit {run.Exit}: {run.Stderr}");
+            Assert.Contains("gone\uFFFD.csv: ", run.Stderr);   // validate's "error: " follows
+            Assert.Contains("cannot open: no such file", run.Stderr);
+            Assert.DoesNotContain("UTF-8", run.Stderr);
+        }
     }
 
     /// <summary>

@@ -182,14 +182,14 @@ public sealed class InterruptionTests : IDisposable
 
         string ro = _s.PathOf("ro");
         Directory.CreateDirectory(ro);
-        if (!Mount(ro, "ro,size=64k")) return;   // not root or no tmpfs: the rest cannot be tested here
+        if (!Tmpfs.Mount(ro, "ro,size=64k")) return;   // not root or no tmpfs: the rest cannot be tested here
         try
         {
             outcome = RunMerge([input], Path.Combine(ro, "out"));
             Assert.Equal(MergeJob.OutputErrorExit, outcome.ExitCode);
             Assert.Contains("cannot write output", outcome.Error);
         }
-        finally { Unmount(ro); }
+        finally { Tmpfs.Unmount(ro); }
     }
 
     [Fact]
@@ -198,7 +198,7 @@ public sealed class InterruptionTests : IDisposable
         string input = TinyInput(_s);
         string mnt = _s.PathOf("small");
         Directory.CreateDirectory(mnt);
-        if (!Mount(mnt, "size=64k")) return;     // skipped: mounting needs root and tmpfs
+        if (!Tmpfs.Mount(mnt, "size=64k")) return;     // skipped: mounting needs root and tmpfs
         try
         {
             // A small previous output fits; the 2,000-row one does not.
@@ -220,7 +220,7 @@ public sealed class InterruptionTests : IDisposable
             Assert.Equal(3, exit);
             Assert.Contains("cannot write output", err);
         }
-        finally { Unmount(mnt); }
+        finally { Tmpfs.Unmount(mnt); }
     }
 
     [Fact]
@@ -252,25 +252,5 @@ public sealed class InterruptionTests : IDisposable
             Assert.Equal(before, Directory.GetFiles(outDir).ToDictionary(f => Path.GetFileName(f), Sha256));
         }
         Assert.Equal([outDir], Directory.GetDirectories(_s.Dir, "out-prev*"));
-    }
-
-    private static bool Mount(string dir, string options)
-    {
-        if (!OperatingSystem.IsLinux()) return false;
-        try
-        {
-            var psi = new ProcessStartInfo("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir])
-            { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            using var p = Process.Start(psi)!;
-            p.WaitForExit();
-            return p.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception) { return false; }
-    }
-
-    private static void Unmount(string dir)
-    {
-        using var p = Process.Start(new ProcessStartInfo("umount", [dir]) { UseShellExecute = false, RedirectStandardError = true })!;
-        p.WaitForExit();
     }
 }
