@@ -46,6 +46,19 @@ public class BulkReaderTests
     }
 
     [Fact]
+    public void A_profile_is_found_by_column_count_when_every_line_ends_with_a_bar()
+    {
+        // IRSA's bulk writers may end each row with a '|': one more, empty field, not a column more.
+        using var t = new TempDir();
+        var lines = File.ReadAllText(Data("sample_wdb.bulk")).TrimEnd('\n').Split('\n');
+        var (r, b) = Read(t.Write("bars.bulk", string.Concat(lines.Select(l => l + "|\n"))));
+        Assert.Null(r.Error);
+        Assert.Equal("wdb", r.Profile);
+        Assert.Empty(r.Rejects);
+        AssertSampleRows(b);
+    }
+
+    [Fact]
     public void Gzipped_bulk_reads_like_plain_and_checksums_the_stored_bytes()
     {
         using var t = new TempDir();
