@@ -544,7 +544,8 @@ public static class ZoneMerge
                 try { next.Wait(); } catch (AggregateException) { }
             }
             if (carry.Count > 0) throw new InvalidOperationException("rows were carried past the last zone");
-            return null;
+            // A spill disk that fills as the table writer reads the runs back would be said as the output's failure.
+            return Outputs.EndWrites() is OutputError spillError ? MergeOutcome.Fail(MergeJob.OutputErrorExit, SpillFailure(spillError)) : null;
         }
 
         /// <summary>

@@ -101,6 +101,32 @@ public sealed class ExitCodeTests : IDisposable
     }
 
     /// <summary>
+    /// A spill whose disk fills only as its files' last bytes go to it (each holds up to 4 MiB for a direct write, which
+    /// the table writer sent as it read the runs back): the spill's failure in the user's words, where it was "cannot
+    /// write output to 'm': spill file '.../out/groups.run'", a file removed by the time the message is read.
+    /// </summary>
+    [Fact]
+    public void A_spill_that_fills_its_disk_at_its_last_bytes_names_the_place_the_user_gave()
+    {
+        string data = _s.PathOf("survey.csv");
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "2000", "--seed", "1", "--out", data).Exit);
+        string full = _s.PathOf("full");
+        Directory.CreateDirectory(full);
+        // Room for the partition's runs and the zones' appends (~1.4 MB spilled in all), not for their last bytes.
+        if (!Tmpfs.Mount(full, "size=1000k")) Assert.Skip("mounting a tmpfs needs root on Linux");
+        try
+        {
+            string spillDir = Path.Combine(full, "spill"), outDir = _s.PathOf("m");
+            var run = WdbProcess.Run("merge", data, "--out", outDir, "--zone-rows", "200", "--spill-dir", spillDir, "--quiet");
+            Assert.Equal(3, run.Exit);
+            Assert.Equal($"wdb merge: cannot spill the zones under --spill-dir '{spillDir}' (the spill was removed): No space left on device", run.Stderr.TrimEnd());
+            Assert.Empty(Directory.GetFileSystemEntries(full));
+            Assert.False(Directory.Exists(outDir));
+        }
+        finally { Tmpfs.Unmount(full); }
+    }
+
+    /// <summary>
     /// evaluate's own merge on a TMPDIR with room for the generated data but not for the merge: the line says where it
     /// was writing and that TMPDIR chooses it (it named only a temporary output the user never gave).
     /// </summary>
