@@ -100,6 +100,26 @@ public sealed class ExitCodeTests : IDisposable
         finally { Tmpfs.Unmount(full); }
     }
 
+    /// <summary>A --spill-dir on a read-only disk: the spill could not be made, so the line does not say it was removed.</summary>
+    [Fact]
+    public void A_spill_dir_that_cannot_be_made_says_so()
+    {
+        var (data, _, _) = MergedSurvey();
+        string ro = _s.PathOf("ro");
+        Directory.CreateDirectory(ro);
+        if (!Tmpfs.Mount(ro, "ro,size=64k")) Assert.Skip("mounting a tmpfs needs root on Linux");
+        try
+        {
+            string spillDir = Path.Combine(ro, "a", "spill"), outDir = _s.PathOf("m");
+            var run = WdbProcess.Run("merge", data, "--out", outDir, "--zone-rows", "200", "--spill-dir", spillDir, "--quiet");
+            Assert.Equal(3, run.Exit);
+            Assert.Equal($"wdb merge: cannot spill the zones under --spill-dir '{spillDir}' (the spill could not be made): " +
+                         $"Read-only file system : '{Path.Combine(ro, "a")}'", run.Stderr.TrimEnd());
+            Assert.False(Directory.Exists(outDir));
+        }
+        finally { Tmpfs.Unmount(ro); }
+    }
+
     /// <summary>
     /// A spill whose disk fills only as its files' last bytes go to it (each holds up to 4 MiB for a direct write, which
     /// the table writer sent as it read the runs back): the spill's failure in the user's words, where it was "cannot
