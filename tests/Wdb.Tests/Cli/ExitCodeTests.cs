@@ -170,6 +170,47 @@ public sealed class ExitCodeTests : IDisposable
         finally { Tmpfs.Unmount(tmp); }
     }
 
+    /// <summary>
+    /// associate matching zone by zone (a catalogue over --memory) with a full or read-only TMPDIR: an unwritable place,
+    /// exit 3, said where and that TMPDIR chooses it, where it was exit 2 naming a spill file under it. A full standard
+    /// output is standard output's, where it too was taken for the spill's (exit 2).
+    /// </summary>
+    [Fact]
+    public void Associate_by_zones_with_an_unwritable_TMPDIR_says_so_and_exits_3()
+    {
+        var (data, merged, _) = MergedSurvey();
+        string catalogue = _s.Write("cat.csv", "ra,dec\n" + string.Join("\n", File.ReadLines(data).Skip(1).Take(100).Select(l => string.Join(',', l.Split(',')[2..4]))) + "\n");
+        string full = _s.PathOf("full"), ro = _s.PathOf("ro");
+        Directory.CreateDirectory(full);
+        Directory.CreateDirectory(ro);
+        if (!Tmpfs.Mount(full, "size=64k")) Assert.Skip("mounting a tmpfs needs root on Linux");
+        try
+        {
+            Assert.True(Tmpfs.Mount(ro, "ro,size=64k"));
+            Tmpfs.Fill(full);
+            foreach (var (tmp, reason) in new[] { (full, "No space left on device"), (ro, "Read-only file system") })
+            {
+                using var p = WdbProcess.StartWith(new Dictionary<string, string> { ["TMPDIR"] = tmp }, "associate", merged, catalogue, "--memory", "1", "--quiet");
+                string stdout = p.StandardOutput.ReadToEnd(), err = p.StandardError.ReadToEnd();
+                p.WaitForExit();
+                Assert.True(p.ExitCode == 3, $"TMPDIR={tmp}: exit {p.ExitCode}: {err}");
+                Assert.Equal($"wdb associate: cannot match the catalogue zone by zone under '{tmp}/' (TMPDIR chooses where; set it to a disk with room): {reason}",
+                    err.TrimEnd());
+                Assert.Equal("", stdout);
+            }
+            Assert.Equal(["filler"], Directory.GetFileSystemEntries(full).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Tmpfs.Unmount(ro);
+            Tmpfs.Unmount(full);
+        }
+        if (!File.Exists("/dev/full")) return;
+        var (exit, stderr) = WdbProcess.RunWithStdoutTo("/dev/full", "associate", merged, catalogue, "--memory", "1", "--quiet");
+        Assert.Equal(3, exit);
+        Assert.Equal("wdb associate: cannot write to standard output: No space left on device", stderr.TrimEnd());
+    }
+
     /// <summary>A generated survey and its merge, with the gcntr of its first group.</summary>
     private (string Data, string Merged, string Gcntr) MergedSurvey()
     {
