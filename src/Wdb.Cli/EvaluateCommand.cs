@@ -44,7 +44,7 @@ internal static class EvaluateCommand
                 {
                     // Its output lies under TMPDIR, not where the user named anything (and is removed): a full disk is TMPDIR's to change.
                     Console.Error.WriteLine(outcome.ExitCode == MergeJob.OutputErrorExit
-                        ? $"wdb evaluate: cannot merge the generated data {UnderTmpdir()}: {WithoutOutput(outcome.Error, merged)}" : $"wdb evaluate: {outcome.Error}");
+                        ? $"wdb evaluate: cannot merge the generated data {TemporaryPaths.UnderTmpdir()}: {WithoutOutput(outcome.Error, merged)}" : $"wdb evaluate: {outcome.Error}");
                     return outcome.ExitCode;
                 }
                 var r = MergeEvaluation.Evaluate(block, truth, Path.Combine(dir, "out"));
@@ -60,7 +60,7 @@ internal static class EvaluateCommand
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // TMPDIR unwritable or full: the environment's, one line, as merge says it.
-                Console.Error.WriteLine($"wdb evaluate: cannot write the generated data {UnderTmpdir()}: {OutputError.ReasonOf(e)}");
+                Console.Error.WriteLine($"wdb evaluate: cannot write the generated data {TemporaryPaths.UnderTmpdir()}: {OutputError.ReasonOf(e)}");
                 return MergeJob.OutputErrorExit;
             }
             finally
@@ -78,9 +78,6 @@ internal static class EvaluateCommand
 
     /// <summary>A pair precision or recall, or `n/a (no pairs)` where there was no pair to score (NaN).</summary>
     private static string PairScore(double value) => double.IsNaN(value) ? "n/a (no pairs)" : value.ToString("F4", CultureInfo.InvariantCulture);
-
-    /// <summary>Where evaluate writes its data and merge, and what chooses it: the user named neither.</summary>
-    private static string UnderTmpdir() => $"under '{Shown.Path(Path.GetTempPath())}' (TMPDIR chooses where; set it to a disk with room)";
 
     /// <summary>
     /// <paramref name="value"/> as <paramref name="format"/> says, or `n/a` where there was nothing to measure (no mover

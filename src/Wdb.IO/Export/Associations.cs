@@ -64,11 +64,10 @@ public static class Associations
                 long peak = b.ExpectedRows * CatalogueBytesPerRow + Math.Min(b.ExpectedRows, reader.GroupCount) * MatchBytes;
                 log?.Invoke($"the catalogue's ~{b.ExpectedRows:N0} rows and their matches would take ~{ByteSize.Format(peak)} at their peak, " +
                             $"over half of the {ByteSize.Format(b.MemoryBytes)} this run plans for: matched in {cuts.Length + 1} declination zones, each zone's " +
-                            $"rows held in turn (filed under {Path.GetTempPath()}, 44 bytes a row) against the groups sky.fb files there");
+                            $"rows held in turn (filed under {Shown.Path(Path.GetTempPath())}, 44 bytes a row) against the groups sky.fb files there");
                 return WriteByZones(reader, catalogues, radiusArcsec, all, ipac, to, log, leftOut, near, cuts);
             }
             catch (InvalidDataException e) { return new OutputError($"cannot read '{Shown.Path(dir)}': {e.Message}"); }
-            catch (IOException e) { return new OutputError($"matching zone by zone (rows filed under {Path.GetTempPath()}): {e.Message.ReplaceLineEndings(" ")}"); }
         }
         var (catalogue, readError) = ExternalCatalogue.Read(catalogues, radiusArcsec, leftOut ?? log, near is null ? null : near.Holds);
         if (catalogue is null) return new OutputError(readError!);
@@ -138,46 +137,77 @@ public static class Associations
         RemoveStaleSpills(log);
         string spill = Path.Combine(Path.GetTempPath(), $"{SpillPrefix}{Environment.ProcessId}-{Path.GetRandomFileName().Replace(".", "")}");
         TemporaryPaths.Add(spill);
-        Directory.CreateDirectory(spill);
         try
         {
-            var results = new List<string>();
-            using (var filed = new ZoneCatalogue(Path.Combine(spill, "rows"), cuts, radiusArcsec + ZoneCatalogue.MarginArcsec, sources: true))
+            List<string> results;
+            try
             {
-                if (ExternalCatalogue.ReadInto(catalogues, leftOut ?? log, near is null ? null : near.Holds, filed.Add) is string readError)
-                    return new OutputError(readError);
-                filed.EndWrites();
-                log?.Invoke($"filed {filed.Filed:N0} catalogue rows by zone{(near is null ? "" : " (those near some group)")}, {filed.LargestZone:N0} in the largest");
-                for (int z = 0; z <= cuts.Length; z++)
-                {
-                    var catalogue = ExternalCatalogue.Of(filed.RowsOf(z), radiusArcsec, catalogues);
-                    double lo = z == 0 ? double.NegativeInfinity : cuts[z - 1], hi = z == cuts.Length ? double.PositiveInfinity : cuts[z];
-                    var found = reader.ProbeSkyIn(lo, hi, (gcntr, ra, dec) =>
-                        catalogue.Nearest(ra, dec, radiusArcsec) is { Candidates: > 0 } n ? Spilled.Of(gcntr, ra, dec, n, catalogue) : (Spilled?)null)!;
-                    var matched = found.SelectMany(f => f).ToList();
-                    matched.Sort((a, b) => a.Gcntr.CompareTo(b.Gcntr));
-                    string path = Path.Combine(spill, $"found-{z}");
-                    using (var w = new BinaryWriter(new BufferedStream(File.Create(path), 1 << 20)))
-                        foreach (var m in matched) m.Write(w);
-                    results.Add(path);
-                }
+                Directory.CreateDirectory(spill);
+                (results, var readError) = MatchByZones(reader, catalogues, radiusArcsec, log, leftOut, near, cuts, spill);
+                if (readError is not null) return new OutputError(readError);
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Unfiled(e, spill); }
             long matchedGroups = 0;
-            Queries.Write(to, Columns.WithPaths("ext_file", catalogues), "associations", ipac, Joined(reader, Spilled.Merge(results), catalogues, all).Select(a =>
+            try
             {
-                if (a.Candidates > 0) matchedGroups++;
-                return a;
-            }));
+                // Standard output's failures go on to the verb, which says them as its own (exit 3); a table cut short
+                // by the spill's read-back is the spill's.
+                Queries.Write(to, Columns.WithPaths("ext_file", catalogues), "associations", ipac, Joined(reader, Spilled.Merge(results), catalogues, all).Select(a =>
+                {
+                    if (a.Candidates > 0) matchedGroups++;
+                    return a;
+                }));
+            }
+            catch (SpillReadFailed e) { return Unfiled(e.InnerException!, spill); }
             log?.Invoke($"{matchedGroups:N0} of {reader.GroupCount:N0} groups have a counterpart within {radiusArcsec}\" ({cuts.Length + 1} zones)");
             return null;
         }
         finally
         {
-            try { Directory.Delete(spill, recursive: true); }
-            catch (IOException e) { log?.Invoke($"could not remove '{spill}': {e.Message}"); }
+            try { if (Directory.Exists(spill)) Directory.Delete(spill, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log?.Invoke($"could not remove '{Shown.Path(spill)}': {e.Message}"); }
             TemporaryPaths.Remove(spill);
         }
     }
+
+    /// <summary>
+    /// The catalogue's rows near the groups filed by zone under <paramref name="spill"/>, and each zone's matches found and
+    /// spilled there in gcntr order: their files, or a catalogue's fatal error. A failure to write the spill is thrown.
+    /// </summary>
+    private static (List<string> Results, string? ReadError) MatchByZones(OutputReader reader, IReadOnlyList<string> catalogues, double radiusArcsec,
+        Action<string>? log, Action<string>? leftOut, SkyCoverage? near, double[] cuts, string spill)
+    {
+        var results = new List<string>();
+        using var filed = new ZoneCatalogue(Path.Combine(spill, "rows"), cuts, radiusArcsec + ZoneCatalogue.MarginArcsec, sources: true);
+        if (ExternalCatalogue.ReadInto(catalogues, leftOut ?? log, near is null ? null : near.Holds, filed.Add) is string readError)
+            return (results, readError);
+        filed.EndWrites();
+        log?.Invoke($"filed {filed.Filed:N0} catalogue rows by zone{(near is null ? "" : " (those near some group)")}, {filed.LargestZone:N0} in the largest");
+        for (int z = 0; z <= cuts.Length; z++)
+        {
+            var catalogue = ExternalCatalogue.Of(filed.RowsOf(z), radiusArcsec, catalogues);
+            double lo = z == 0 ? double.NegativeInfinity : cuts[z - 1], hi = z == cuts.Length ? double.PositiveInfinity : cuts[z];
+            var found = reader.ProbeSkyIn(lo, hi, (gcntr, ra, dec) =>
+                catalogue.Nearest(ra, dec, radiusArcsec) is { Candidates: > 0 } n ? Spilled.Of(gcntr, ra, dec, n, catalogue) : (Spilled?)null)!;
+            var matched = found.SelectMany(f => f).ToList();
+            matched.Sort((a, b) => a.Gcntr.CompareTo(b.Gcntr));
+            string path = Path.Combine(spill, $"found-{z}");
+            using (var w = new BinaryWriter(new BufferedStream(File.Create(path), 1 << 20)))
+                foreach (var m in matched) m.Write(w);
+            results.Add(path);
+        }
+        return (results, null);
+    }
+
+    /// <summary>
+    /// The spill under TMPDIR could not be written or read back (full, read-only): an unwritable place (exit 3), said where
+    /// it is and what chooses it, the user having named none; the spill's own paths, removed by now, left out.
+    /// </summary>
+    private static OutputError Unfiled(Exception e, string spill) =>
+        OutputError.Unwritten($"cannot match the catalogue zone by zone {TemporaryPaths.UnderTmpdir()}: {OutputError.ReasonOf(OutputError.Innermost(e), spill)}");
+
+    /// <summary>A spilled match file that could not be read back: told from standard output's failures, which are the verb's to say.</summary>
+    private sealed class SpillReadFailed(IOException inner) : IOException(inner.Message, inner);
 
     /// <summary>
     /// The table's rows from the zones' matches (in gcntr order, a group's in one zone). With --all every group, read in
@@ -307,24 +337,38 @@ public static class Associations
             w.Write(Ra); w.Write(Dec); w.Write(SepArcsec);
         }
 
+        private static BinaryReader OpenBack(string path)
+        {
+            try { return new BinaryReader(new BufferedStream(System.IO.File.OpenRead(path), 1 << 20)); }
+            catch (IOException e) { throw new SpillReadFailed(e); }
+        }
+
+        private static Spilled? ReadBack(BinaryReader r)
+        {
+            try { return Read(r); }
+            catch (IOException e) { throw new SpillReadFailed(e); }
+        }
+
         private static Spilled? Read(BinaryReader r) => r.BaseStream.Position == r.BaseStream.Length
             ? null
             : new Spilled(r.ReadInt64(), r.ReadDouble(), r.ReadDouble(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(),
                 r.ReadDouble(), r.ReadDouble(), r.ReadDouble());
 
         /// <summary>Every zone's matches, by gcntr (each zone's are in gcntr order).</summary>
+        /// <exception cref="SpillReadFailed">A file could not be opened or read.</exception>
         public static IEnumerable<Spilled> Merge(IReadOnlyList<string> paths)
         {
-            var readers = paths.Select(p => new BinaryReader(new BufferedStream(System.IO.File.OpenRead(p), 1 << 20))).ToList();
+            var readers = new List<BinaryReader>();
             try
             {
+                foreach (string p in paths) readers.Add(OpenBack(p));
                 var heads = new PriorityQueue<(int Zone, Spilled Match), long>();
                 for (int z = 0; z < readers.Count; z++)
-                    if (Read(readers[z]) is { } m) heads.Enqueue((z, m), m.Gcntr);
+                    if (ReadBack(readers[z]) is { } m) heads.Enqueue((z, m), m.Gcntr);
                 while (heads.TryDequeue(out var head, out _))
                 {
                     yield return head.Match;
-                    if (Read(readers[head.Zone]) is { } m) heads.Enqueue((head.Zone, m), m.Gcntr);
+                    if (ReadBack(readers[head.Zone]) is { } m) heads.Enqueue((head.Zone, m), m.Gcntr);
                 }
             }
             finally

@@ -150,6 +150,26 @@ public sealed class OutputRuns : IDisposable
     }
 
     /// <summary>
+    /// Ends the spills' appends: the last bytes of each file, held for a direct write, go to the disk now, so that a spill
+    /// disk too full for them is the spill's error (<see cref="Error"/>, the system's reason in <see cref="ErrorReason"/>),
+    /// not one the table writer meets while it reads the runs back, naming a spill file removed before it is read.
+    /// </summary>
+    public OutputError? EndWrites()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Error is not null || _own is null) return Error;
+        try
+        {
+            foreach (var f in _own.All) f.EndWrites();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Error = SpillError(e);
+        }
+        return null;
+    }
+
+    /// <summary>
     /// The runs saved in each of <paramref name="directories"/> (<see cref="Save"/>), merged as one: the writer
     /// gives the tables of all their zones together. Nothing can be added; disposing leaves the directories.
     /// </summary>

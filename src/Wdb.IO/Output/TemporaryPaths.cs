@@ -22,6 +22,12 @@ public static class TemporaryPaths
 
     public static void Add(string path) => Live[path] = 0;
 
+    /// <summary>
+    /// Where a verb's own scratch goes (evaluate's data and merge, associate's zones), as a message says it: the user named
+    /// no path there, so the line says what chooses it and how to move it.
+    /// </summary>
+    public static string UnderTmpdir() => $"under '{Wdb.Core.Shown.Path(Path.GetTempPath())}' (TMPDIR chooses where; set it to a disk with room)";
+
     public static void Remove(string path) => Live.TryRemove(path, out _);
 
     /// <summary>

@@ -43,30 +43,42 @@ public static partial class InputPaths
     /// be opened by any argument, so "no such file" would send the user looking for a typo. Every verb's inputs and
     /// catalogues are said missing through it.
     /// </summary>
-    public static string NoSuchFile(string path) =>
-        NamedInBadBytes(path) ? "cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the file"
-        : "cannot open: no such file" + (path.StartsWith('-') ? " (nor an option of this command: see --help)" : "");
+    public static string NoSuchFile(string path) => BadlyNamed(path) switch
+    {
+        null => "cannot open: no such file" + (path.StartsWith('-') ? " (nor an option of this command: see --help)" : ""),
+        // Renaming the file would not do: the name the arguments cannot reach is a directory's on the way to it.
+        { Directory: string dir } => $"cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the directory '{Shown.Path(dir)}'",
+        _ => "cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the file",
+    };
 
     /// <summary>
     /// Whether the missing <paramref name="path"/> is there in bytes that are not UTF-8: the first of its names that is
     /// not found holds U+FFFD, and its directory lists an entry that reads the same (the listing decodes names as the
     /// arguments are decoded). A name that holds U+FFFD itself, as valid UTF-8, and is not there is missing, plainly.
+    /// Null when it is missing; else the entry, with its path as the user named it (from the working directory where
+    /// <paramref name="path"/> is relative) when it is a directory.
     /// </summary>
-    private static bool NamedInBadBytes(string path)
+    private static BadName? BadlyNamed(string path)
     {
-        if (!path.Contains('\uFFFD')) return false;
+        if (!path.Contains('\uFFFD')) return null;
         try
         {
             string missing = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
             string? parent = Path.GetDirectoryName(missing);
             while (parent is not null && !Directory.Exists(parent)) (missing, parent) = (parent, Path.GetDirectoryName(parent));
             string name = Path.GetFileName(missing);
-            return parent is not null && name.Contains('\uFFFD')
-                && Directory.EnumerateFileSystemEntries(parent, "*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true })
-                    .Any(entry => Path.GetFileName(entry) == name);
+            if (parent is null || !name.Contains('\uFFFD')) return null;
+            // The listing's own type: the name it gives, decoded, reaches no entry by path (Directory.Exists would miss it).
+            var entry = new DirectoryInfo(parent).EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true })
+                .FirstOrDefault(e => e.Name == name);
+            if (entry is null) return null;
+            return new BadName(entry is DirectoryInfo ? (Path.IsPathRooted(path) ? missing : Path.GetRelativePath(Environment.CurrentDirectory, missing)) : null);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException) { return false; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException) { return null; }
     }
+
+    /// <summary>A name there in bytes that are not UTF-8: a directory's (its path as the user named it) or, null, the file's own.</summary>
+    private readonly record struct BadName(string? Directory);
 
     /// <summary>Whether two paths name one file (<see cref="FileIdentity"/>), however spelt.</summary>
     public static bool SameFile(string a, string b) => FileIdentity(a) == FileIdentity(b);

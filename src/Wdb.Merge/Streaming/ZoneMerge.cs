@@ -134,7 +134,7 @@ public static class ZoneMerge
         TemporaryPaths.Add(spill);
         try
         {
-            Directory.CreateDirectory(spill);
+            if (MakeSpill(options, spill) is string notMade) return MergeOutcome.Fail(MergeJob.OutputErrorExit, notMade);
             return Run(options, device, summary, timer, scanCorners, zoneRows, PartitionRows(zoneRows, estimated), expected, spill, log);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -158,9 +158,34 @@ public static class ZoneMerge
     /// A failed spill in the user's words: where they asked for it (--spill-dir, or beside --out), not the spill's own
     /// directory, which is removed before the message is read.
     /// </summary>
-    private static string SpillFailed(MergeOptions options, string reason) =>
+    private static string SpillFailed(MergeOptions options, string reason, bool made = true) =>
         $"cannot spill the zones {(options.SpillDirectory is string dir ? $"under --spill-dir '{Shown.Path(dir)}'" : $"beside --out '{Shown.Path(options.OutDir)}'")} " +
-        $"(the spill was removed): {reason}";
+        $"({(made ? "the spill was removed" : "the spill could not be made")}): {reason}";
+
+    /// <summary>Makes the spill's directory (and --spill-dir, with its parents); null, or the message saying why it could not be.</summary>
+    private static string? MakeSpill(MergeOptions options, string spill)
+    {
+        try
+        {
+            Directory.CreateDirectory(spill);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return SpillFailed(options, FileAbove(options.SpillDirectory) ?? OutputError.ReasonOf(OutputError.Innermost(e), spill), made: false);
+        }
+    }
+
+    /// <summary>
+    /// A file where --spill-dir or a directory above it must be, as the user named it: the system says only "Could not
+    /// find a part of the path" of the spill's own name, which the user never gave. Null when there is none.
+    /// </summary>
+    private static string? FileAbove(string? spillDir)
+    {
+        for (string? at = spillDir; !string.IsNullOrEmpty(at); at = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(at)))
+            if (File.Exists(at)) return $"'{Shown.Path(at)}' is a file, not a directory";
+        return null;
+    }
 
     /// <summary>
     /// A new directory: beside the output (same file system, which has room for it), or inside --spill-dir. Inside
@@ -544,7 +569,8 @@ public static class ZoneMerge
                 try { next.Wait(); } catch (AggregateException) { }
             }
             if (carry.Count > 0) throw new InvalidOperationException("rows were carried past the last zone");
-            return null;
+            // A spill disk that fills as the table writer reads the runs back would be said as the output's failure.
+            return Outputs.EndWrites() is OutputError spillError ? MergeOutcome.Fail(MergeJob.OutputErrorExit, SpillFailure(spillError)) : null;
         }
 
         /// <summary>

@@ -100,6 +100,52 @@ public sealed class ExitCodeTests : IDisposable
         finally { Tmpfs.Unmount(full); }
     }
 
+    /// <summary>A --spill-dir on a read-only disk: the spill could not be made, so the line does not say it was removed.</summary>
+    [Fact]
+    public void A_spill_dir_that_cannot_be_made_says_so()
+    {
+        var (data, _, _) = MergedSurvey();
+        string ro = _s.PathOf("ro");
+        Directory.CreateDirectory(ro);
+        if (!Tmpfs.Mount(ro, "ro,size=64k")) Assert.Skip("mounting a tmpfs needs root on Linux");
+        try
+        {
+            string spillDir = Path.Combine(ro, "a", "spill"), outDir = _s.PathOf("m");
+            var run = WdbProcess.Run("merge", data, "--out", outDir, "--zone-rows", "200", "--spill-dir", spillDir, "--quiet");
+            Assert.Equal(3, run.Exit);
+            Assert.Equal($"wdb merge: cannot spill the zones under --spill-dir '{spillDir}' (the spill could not be made): " +
+                         $"Read-only file system : '{Path.Combine(ro, "a")}'", run.Stderr.TrimEnd());
+            Assert.False(Directory.Exists(outDir));
+        }
+        finally { Tmpfs.Unmount(ro); }
+    }
+
+    /// <summary>
+    /// A spill whose disk fills only as its files' last bytes go to it (each holds up to 4 MiB for a direct write, which
+    /// the table writer sent as it read the runs back): the spill's failure in the user's words, where it was "cannot
+    /// write output to 'm': spill file '.../out/groups.run'", a file removed by the time the message is read.
+    /// </summary>
+    [Fact]
+    public void A_spill_that_fills_its_disk_at_its_last_bytes_names_the_place_the_user_gave()
+    {
+        string data = _s.PathOf("survey.csv");
+        Assert.Equal(0, WdbProcess.Run("gen", "survey", "--sources", "2000", "--seed", "1", "--out", data).Exit);
+        string full = _s.PathOf("full");
+        Directory.CreateDirectory(full);
+        // Room for the partition's runs and the zones' appends (~1.4 MB spilled in all), not for their last bytes.
+        if (!Tmpfs.Mount(full, "size=1000k")) Assert.Skip("mounting a tmpfs needs root on Linux");
+        try
+        {
+            string spillDir = Path.Combine(full, "spill"), outDir = _s.PathOf("m");
+            var run = WdbProcess.Run("merge", data, "--out", outDir, "--zone-rows", "200", "--spill-dir", spillDir, "--quiet");
+            Assert.Equal(3, run.Exit);
+            Assert.Equal($"wdb merge: cannot spill the zones under --spill-dir '{spillDir}' (the spill was removed): No space left on device", run.Stderr.TrimEnd());
+            Assert.Empty(Directory.GetFileSystemEntries(full));
+            Assert.False(Directory.Exists(outDir));
+        }
+        finally { Tmpfs.Unmount(full); }
+    }
+
     /// <summary>
     /// evaluate's own merge on a TMPDIR with room for the generated data but not for the merge: the line says where it
     /// was writing and that TMPDIR chooses it (it named only a temporary output the user never gave).
@@ -122,6 +168,47 @@ public sealed class ExitCodeTests : IDisposable
             Assert.Empty(Directory.GetFileSystemEntries(tmp));
         }
         finally { Tmpfs.Unmount(tmp); }
+    }
+
+    /// <summary>
+    /// associate matching zone by zone (a catalogue over --memory) with a full or read-only TMPDIR: an unwritable place,
+    /// exit 3, said where and that TMPDIR chooses it, where it was exit 2 naming a spill file under it. A full standard
+    /// output is standard output's, where it too was taken for the spill's (exit 2).
+    /// </summary>
+    [Fact]
+    public void Associate_by_zones_with_an_unwritable_TMPDIR_says_so_and_exits_3()
+    {
+        var (data, merged, _) = MergedSurvey();
+        string catalogue = _s.Write("cat.csv", "ra,dec\n" + string.Join("\n", File.ReadLines(data).Skip(1).Take(100).Select(l => string.Join(',', l.Split(',')[2..4]))) + "\n");
+        string full = _s.PathOf("full"), ro = _s.PathOf("ro");
+        Directory.CreateDirectory(full);
+        Directory.CreateDirectory(ro);
+        if (!Tmpfs.Mount(full, "size=64k")) Assert.Skip("mounting a tmpfs needs root on Linux");
+        try
+        {
+            Assert.True(Tmpfs.Mount(ro, "ro,size=64k"));
+            Tmpfs.Fill(full);
+            foreach (var (tmp, reason) in new[] { (full, "No space left on device"), (ro, "Read-only file system") })
+            {
+                using var p = WdbProcess.StartWith(new Dictionary<string, string> { ["TMPDIR"] = tmp }, "associate", merged, catalogue, "--memory", "1", "--quiet");
+                string stdout = p.StandardOutput.ReadToEnd(), err = p.StandardError.ReadToEnd();
+                p.WaitForExit();
+                Assert.True(p.ExitCode == 3, $"TMPDIR={tmp}: exit {p.ExitCode}: {err}");
+                Assert.Equal($"wdb associate: cannot match the catalogue zone by zone under '{tmp}/' (TMPDIR chooses where; set it to a disk with room): {reason}",
+                    err.TrimEnd());
+                Assert.Equal("", stdout);
+            }
+            Assert.Equal(["filler"], Directory.GetFileSystemEntries(full).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Tmpfs.Unmount(ro);
+            Tmpfs.Unmount(full);
+        }
+        if (!File.Exists("/dev/full")) return;
+        var (exit, stderr) = WdbProcess.RunWithStdoutTo("/dev/full", "associate", merged, catalogue, "--memory", "1", "--quiet");
+        Assert.Equal(3, exit);
+        Assert.Equal("wdb associate: cannot write to standard output: No space left on device", stderr.TrimEnd());
     }
 
     /// <summary>A generated survey and its merge, with the gcntr of its first group.</summary>

@@ -183,6 +183,15 @@ public sealed class AwkwardPathTests : IDisposable
             Assert.True(run.Exit == 2, $"{verb}: exit {run.Exit}: {run.Stderr}");
             Assert.EndsWith("bad\uFFFD.csv: cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the file", run.Stderr.TrimEnd());
         }
+        // A directory so named, on the way to the file: it is the one to rename, named as given (it said "rename the file").
+        Assert.Equal(0, Shell("sh", ["-c", "mkdir \"$(printf 'dir\\377')\" && cp field.csv \"$(printf 'dir\\377')/\""], _s.Dir, []).Exit);
+        foreach (string verb in new[] { "merge --out m", "merge field.csv --out m --not-in" })
+        {
+            var run = Shell("sh", ["-c", $"{WdbProcess.ShellCommand()} {verb} \"$(printf 'dir\\377')/field.csv\""], _s.Dir, []);
+            Assert.True(run.Exit == 2, $"{verb}: exit {run.Exit}: {run.Stderr}");
+            Assert.EndsWith("dir\uFFFD/field.csv: cannot open: the name is not valid UTF-8 (its bad bytes arrive as U+FFFD); rename the directory 'dir\uFFFD'",
+                run.Stderr.TrimEnd());
+        }
         // A name that holds U+FFFD in valid UTF-8 and is not there is missing, plainly (it was said to be not UTF-8).
         Assert.Equal(0, WdbProcess.Run("merge", _s.PathOf("field.csv"), "--out", _s.PathOf("m"), "--quiet").Exit);
         foreach (string verb in new[] { "merge --out m2", "validate", "merge field.csv --out m2 --not-in", "associate m" })
