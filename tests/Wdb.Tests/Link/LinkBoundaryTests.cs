@@ -232,6 +232,18 @@ public class LinkBoundaryTests
     }
 
     [Fact]
+    public void Ra_beyond_0_and_360_links_where_it_lies_on_the_sky()
+    {
+        // 360.5 is 0.5 deg from 359.9999, not in its cell; -0.0001 and 720.0002 lie 0.36" and 0.72" from RA 0.
+        double[] ra = [359.9999, 360.5, 360.0, 0.0, -0.0001, 720.0002, 0.5, -359.5];
+        double[] dec = [0, 0, 0, 1e-4, 0, 0, 30, 30];
+        var expected = new BruteForceLinkEngine().Link(ra, dec, 2.0);
+        Assert.Equal([0, 1, 0, 0, 0, 0, 6, 6], expected);
+        Assert.Equal(expected, new CpuLinkEngine(1).Link(ra, dec, 2.0));
+        Assert.Equal(expected, new CpuLinkEngine(3, rowsPerTask: 2, cellsPerTask: 1).Link(ra, dec, 2.0));
+    }
+
+    [Fact]
     public void Candidate_ids_are_the_smallest_cntr_whatever_the_row_order()
     {
         // Components {0, 2, 4} and {1, 3}, labelled by some row of each; the smallest cntr is
