@@ -135,7 +135,7 @@ public class LinkBoundaryTests
     [InlineData(-85.0, 1.7)]
     public void Any_two_points_near_a_pole_or_ra_0_link_as_brute_force(double dec0, double radius)
     {
-        var rng = new Random(HashCode.Combine(dec0, radius) & 0xffff);
+        var rng = new Random((int)(dec0 * 1000 + radius * 10));   // HashCode is seeded per process: not for inputs
         var brute = new BruteForceLinkEngine();
         var cpu = new CpuLinkEngine(1);
         int linked = 0;
@@ -164,8 +164,8 @@ public class LinkBoundaryTests
             Assert.True(expected.SequenceEqual(cpu.Link(ra, dec, radius)),
                 FormattableString.Invariant($"({ra[0]:R}, {dec[0]:R}) and ({ra[1]:R}, {dec[1]:R}) at {radius}\": brute force says {expected[1] == 0}"));
         }
-        // Both outcomes are common: the cases straddle the radius.
-        Assert.InRange(linked, 300, 2700);
+        // Both outcomes are common (about one pair in ten links beside RA 0, more at a pole).
+        Assert.InRange(linked, 100, 2900);
     }
 
     /// <summary>
