@@ -100,7 +100,11 @@ public sealed class CellGrid
             {
                 int z = zone[i] - zmin;
                 int nc = g.ZoneCells[z];
-                int c = (int)(ra[i] / g.ZoneWidthDeg[z]);
+                // The readers keep RA in [0, 360), but an engine must link any RA as the sphere does
+                // (ILinkEngine): one beyond it binned by the clamp below would share a cell with points
+                // up to 360 deg away, and a cell's points are linked without a test.
+                double a = ra[i] - 360.0 * Math.Floor(ra[i] / 360.0);
+                int c = (int)(a / g.ZoneWidthDeg[z]);
                 if (c >= nc) c = nc - 1;
                 if (c < 0) c = 0;
                 keys[i] = ((ulong)(uint)z << 32) | (uint)c;

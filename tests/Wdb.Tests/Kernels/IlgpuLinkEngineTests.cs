@@ -335,6 +335,54 @@ public class IlgpuLinkEngineTests(CpuEngineFixture fixture) : IClassFixture<CpuE
         Assert.Empty(trace.Ra);
     }
 
+    /// <summary>
+    /// Pairs whose squared chord is exactly that of the radius link, one ulp of radius less does not:
+    /// with vectors made on the device (every such pair is settled on the host) and made on the host
+    /// (decided on the device against the radius itself).
+    /// </summary>
+    [Fact]
+    public void Pairs_exactly_on_the_radius_link_with_device_and_host_vectors()
+    {
+        using var host = IlgpuLinkEngine.TryCreate(IlgpuDevice.Cpu, out string? whyNot) ?? throw new InvalidOperationException(whyNot);
+        host.HostVectors = true;
+        foreach (var (ra, dec, r) in Link.LinkBoundaryTests.ExactPairs(10.0, 30.0, 4).Concat(Link.LinkBoundaryTests.ExactPairs(359.999, -45.0, 4)))
+            foreach (var e in new[] { engine, host })
+            {
+                Assert.Equal([0, 0], e.Link(ra, dec, r));
+                Assert.Equal([0, 1], e.Link(ra, dec, Math.BitDecrement(r)));
+            }
+    }
+
+    /// <summary>
+    /// Chains of pairs near the radius settled on the host: with a tolerance of a tenth of the chord
+    /// every link of a chain of points 1.9" apart is left to the host, so its roots are joined in
+    /// several steps, in whatever order the pairs come.
+    /// </summary>
+    [Fact]
+    public void Chains_settled_on_the_host_end_at_their_smallest_row()
+    {
+        using var wide = IlgpuLinkEngine.TryCreate(IlgpuDevice.Cpu, out string? whyNot) ?? throw new InvalidOperationException(whyNot);
+        wide.PointTolerance = Math.Sqrt(Sky.ChordSquared(2.0)) / 10;
+        var ra = new List<double>(); var dec = new List<double>();
+        for (int c = 0; c < 5; c++)
+            for (int k = 0; k < 40; k++) { ra.Add(50.0 + c * 0.01); dec.Add(-5.0 + k * 1.9 / 3600); }
+        var (sra, sdec, _) = LinkTestData.Shuffle(ra.ToArray(), dec.ToArray(), 7);
+        var trace = new LinkTrace();
+        Assert.Equal(LinkTestData.BruteForce(sra, sdec, 2.0), wide.Link(sra, sdec, 2.0, trace));
+        Assert.True(trace.MaybeLinked >= 100, $"{trace.MaybeLinked} pairs linked on the host");
+    }
+
+    [Theory]
+    [InlineData(1, 0.0, 0.0, 2.0)]
+    [InlineData(4, 10.0, 89.9995, 1.7)]
+    [InlineData(5, 10.0, -89.9995, 1.7)]
+    [InlineData(7, 359.9999, -89.998, 2.3)]
+    public void Pairs_a_hair_either_side_of_the_radius_match_brute_force(int seed, double ra0, double dec0, double radius)
+    {
+        var (ra, dec) = Link.LinkBoundaryTests.HairPairs(seed, ra0, dec0, radius, 300);
+        AssertMatchesBruteForce(ra, dec, radius);
+    }
+
     [Fact]
     public void Only_non_finite_rows_are_each_their_own_component()
     {

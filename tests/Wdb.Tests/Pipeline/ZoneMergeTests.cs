@@ -590,6 +590,58 @@ public sealed class ZoneMergeTests : IDisposable
         Assert.False(Directory.Exists(_s.PathOf("sparse-out")));
     }
 
+    /// <summary>
+    /// Pairs whose rows are r(1 - 1e-9) apart in Dec on either side of a bucket edge (with one-row zones, a zone cut),
+    /// and a chain 1.9" a step over a hundred zones: the pairs' lower rows must be carried up, and the chain grows past
+    /// the room a zone's block keeps for carried rows. Grouped as held whole, on one machine and on a cluster.
+    /// </summary>
+    [Fact]
+    public void Pairs_just_within_the_radius_across_zone_cuts_and_a_long_carried_chain_group_as_held_whole()
+    {
+        var lines = new List<string> { "cntr,scan_key,ra,dec" };
+        long cntr = 1;
+        double r = 2.0 / 3600;
+        int first = DeclinationRuns.BucketOf(10.0);
+        for (int k = 0; k < 12; k++)
+        {
+            double cut = DeclinationRuns.LowestOf(first + 5 * k), ra = k % 3 == 0 ? 359.99999 : 20.0 + k;
+            lines.Add(Row(cntr++, ra, cut - r * (1 - 1e-9)));
+            lines.Add(Row(cntr++, ra, cut));
+        }
+        const int chain = 1300;
+        for (int k = 0; k < chain; k++) lines.Add(Row(cntr++, 45.0, 30.0 + k * 1.9 / 3600));
+        string input = _s.PathOf("edges.csv");
+        File.WriteAllLines(input, lines);
+
+        var options = new MergeOptions { Inputs = [input], OutDir = _s.PathOf("edges-whole"), Device = "cpu", Threads = 2, ZoneRows = 0 };
+        Assert.Null(MergeJob.Run(options).Error);
+        // Held whole, each pair is one candidate group and the chain another.
+        Assert.Equal(12 + 1, Summary(options.OutDir).GetProperty("candidate_groups").GetInt64());
+        AssertZonesAndClusterMatch(_s, options, options.OutDir, zoneRows: [1, 25], tasks: 6);
+
+        static string Row(long cntr, double ra, double dec) =>
+            FormattableString.Invariant($"{cntr},{cntr},{ra:R},{dec:R}");
+    }
+
+    [Theory]
+    [InlineData(2.0)]
+    [InlineData(5.0)]
+    [InlineData(0.3)]
+    public void A_row_r_from_a_zone_cut_leaves_its_component_open(double radius)
+    {
+        double[] cuts = [-10.0, 0.0, 33.3];
+        double r = radius / 3600;
+        for (int zone = 0; zone <= cuts.Length; zone++)
+        {
+            var (below, reach) = ZoneMerge.Edges(cuts, zone, radius);
+            // A row exactly r below the zone's top, or r above its bottom, may link across the cut.
+            if (zone < cuts.Length) Assert.True(cuts[zone] - r >= reach, $"zone {zone}: top reach {reach:R}");
+            else Assert.Equal(double.PositiveInfinity, reach);
+            if (zone > 0) Assert.True(cuts[zone - 1] + r < below, $"zone {zone}: bottom reach {below:R}");
+            else Assert.Equal(double.NegativeInfinity, below);
+        }
+    }
+
     [Fact]
     public void Open_components_are_those_with_a_row_at_or_above_the_reach()
     {
