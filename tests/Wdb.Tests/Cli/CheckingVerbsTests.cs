@@ -163,13 +163,19 @@ public sealed class CheckingVerbsTests : IDisposable
         Assert.False(IsPlainFile(fifo), "the FIFO was replaced by a file");
     }
 
+    /// <summary>The markdown row `wdb evaluate survey` prints for <paramref name="sources"/> generated sources (seed 1).</summary>
+    private static string EvaluateRow(int sources)
+    {
+        var (exit, stdout, stderr) = WdbProcess.Run("evaluate", "survey", "--sources", sources.ToString(CultureInfo.InvariantCulture), "--seed", "1", "--device", "cpu");
+        Assert.True(exit == 0, stderr);
+        return stdout.Split('\n')[2];
+    }
+
     [Fact]
     public void Evaluate_says_n_a_where_nothing_was_fitted_not_NaN()
     {
         // 50 sources: no mover fitted, and no group with the members for Stetson J.
-        var (exit, stdout, stderr) = WdbProcess.Run("evaluate", "survey", "--sources", "50", "--seed", "1", "--device", "cpu");
-        Assert.True(exit == 0, stderr);
-        string row = stdout.Split('\n')[2];
+        string row = EvaluateRow(sources: 50);
         Assert.DoesNotContain("NaN", row);
         Assert.EndsWith("| 0/0 fitted (n/a); 0/0 movers fitted | n/a (0 var, 0 const) |", row);
     }
@@ -258,9 +264,7 @@ public sealed class CheckingVerbsTests : IDisposable
     [Fact]
     public void Evaluate_with_no_pairs_says_so_rather_than_a_perfect_score()
     {
-        var (exit, stdout, stderr) = WdbProcess.Run("evaluate", "survey", "--sources", "1", "--seed", "1", "--device", "cpu");
-        Assert.True(exit == 0, stderr);
-        string row = stdout.Split('\n')[2];
+        string row = EvaluateRow(sources: 1);
         Assert.StartsWith("| survey 1 | 1 | 1 | n/a (no pairs) | n/a (no pairs) | n/a (no pairs) | n/a (no pairs) | 0/0 fitted (n/a);", row);
         Assert.DoesNotContain("1.0000", row);
     }
