@@ -54,7 +54,8 @@ public sealed class DuplicateCntrRuns : IDisposable
         _sampleEvery = sampleEvery;
         if (Directory.Exists(directory) || File.Exists(directory))
             throw new IOException($"{directory} already exists: the cntr runs need a directory of their own");
-        Directory.CreateDirectory(directory);
+        // Inside a spill: made with its parents, it would make the spill again after a signal's stop removed it.
+        TemporaryPaths.CreateDirectory(directory);
         _directory = directory;
         _threads = threads;
     }

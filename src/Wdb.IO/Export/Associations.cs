@@ -142,7 +142,7 @@ public static class Associations
             List<string> results;
             try
             {
-                Directory.CreateDirectory(spill);
+                TemporaryPaths.CreateDirectory(spill);   // not once a signal's stop has begun: it would be left behind
                 (results, var readError) = MatchByZones(reader, catalogues, radiusArcsec, log, leftOut, near, cuts, spill);
                 if (readError is not null) return new OutputError(readError);
             }

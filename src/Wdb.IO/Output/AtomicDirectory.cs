@@ -35,7 +35,7 @@ internal static class AtomicDirectory
     {
         string tmp = SiblingNames.Of(target, TmpTag);
         TemporaryPaths.Add(tmp);
-        Directory.CreateDirectory(tmp);
+        TemporaryPaths.CreateDirectory(tmp);   // not once a signal's stop has begun: it would be left behind
         return tmp;
     }
 

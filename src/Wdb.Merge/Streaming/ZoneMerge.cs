@@ -167,7 +167,7 @@ public static class ZoneMerge
     {
         try
         {
-            Directory.CreateDirectory(spill);
+            TemporaryPaths.CreateDirectory(spill);   // not once a signal's stop has begun: it would be left behind
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
