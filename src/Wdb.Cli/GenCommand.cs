@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Wdb.IO;
+using Wdb.Merge;
 using Wdb.Core;
 
 namespace Wdb.Cli;
@@ -40,7 +41,7 @@ internal static class GenCommand
                 if (SyntheticSky.GenerateToFile(options, path, out rows) is { } error)
                 {
                     Console.Error.WriteLine($"wdb gen: {error.Message}");
-                    return VerbEnd.ExitOf(error);
+                    return MergeJob.ExitOf(error);
                 }
             }
             catch (ArgumentException e)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Wdb.Core;
 using Wdb.IO;
+using Wdb.Merge;
 
 namespace Wdb.Cli;
 
@@ -68,7 +69,7 @@ internal static class ValidateCommand
                 if (InputCheck.WriteRejects(rejectsPath, results.SelectMany(r => r.Read.Rejects)) is OutputError error)
                 {
                     Console.Error.WriteLine($"wdb validate: {error}");
-                    return VerbEnd.ExitOf(error);
+                    return MergeJob.ExitOf(error);
                 }
             }
             if (asJson) WriteJson(results);

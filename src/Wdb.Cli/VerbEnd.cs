@@ -10,8 +10,6 @@ namespace Wdb.Cli;
 /// </summary>
 internal static class VerbEnd
 {
-    /// <summary>Exit code of a bad option or an unreadable or invalid input (MergeJob.InputErrorExit).</summary>
-    public const int InputExit = MergeJob.InputErrorExit;
     /// <summary>Exit code of an output that could not be written, or that another run holds (MergeJob.OutputErrorExit).</summary>
     public const int OutputExit = MergeJob.OutputErrorExit;
 
@@ -24,9 +22,6 @@ internal static class VerbEnd
             return 0;
         }
         Console.Error.WriteLine($"wdb {verb}: {error.Message}");
-        return ExitOf(error);
+        return MergeJob.ExitOf(error);
     }
-
-    /// <summary>The exit code of a verb that failed with <paramref name="error"/>.</summary>
-    public static int ExitOf(OutputError error) => error.Busy || error.Unwritable ? OutputExit : InputExit;
 }

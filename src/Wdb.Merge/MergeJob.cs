@@ -82,6 +82,12 @@ public static class MergeJob
     /// <summary>Exit code when the device asked for by name failed during the link: nothing is written.</summary>
     public const int DeviceErrorExit = 4;
 
+    /// <summary>
+    /// The exit code of a run or verb that failed with <paramref name="error"/> (README "Exit codes"): an output that could
+    /// not be written or that another run holds, <see cref="OutputErrorExit"/>; else a bad request, <see cref="InputErrorExit"/>.
+    /// </summary>
+    public static int ExitOf(OutputError error) => error.Busy || error.Unwritable ? OutputErrorExit : InputErrorExit;
+
     public static MergeOutcome Run(MergeOptions options, Action<string>? log = null) => Run(options, device: null, log);
 
     /// <summary>
@@ -134,7 +140,7 @@ public static class MergeJob
         if (InputPaths.Problem(options.Inputs) is string inputProblem) return MergeOutcome.Fail(InputErrorExit, inputProblem);
         if (MissingInput(options.Inputs) is string missing) return MergeOutcome.Fail(InputErrorExit, missing);
         // An --out that cannot be an output directory stops the run before the work, not after it.
-        if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(badOut.Unwritable ? OutputErrorExit : InputErrorExit, badOut.Message);
+        if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(ExitOf(badOut), badOut.Message);
         if (options.SpillDirectory is string spill && OutputWriter.Holds(options.OutDir, spill))
             return MergeOutcome.Fail(InputErrorExit, $"--spill-dir '{spill}' lies in --out '{options.OutDir}', which the run replaces when it ends: give a directory outside it");
         return null;

@@ -358,7 +358,7 @@ public static class ClusterMerge
                 $"{missing.Count} of the plan's {state.Zones} tasks have not finished (no {Path.Combine(tasks, "N")} for N = {Ranges(missing)}): " +
                 $"run them (wdb cluster task --work {work} --task N) before the stitch");
         var options = state.Options(threads, device, progress);
-        if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(badOut.Unwritable ? MergeJob.OutputErrorExit : MergeJob.InputErrorExit, badOut.Message);
+        if (OutputWriter.StartProblem(options.OutDir) is { } badOut) return MergeOutcome.Fail(MergeJob.ExitOf(badOut), badOut.Message);
         using var claim = OutputClaim.Take(options.OutDir, out var outBusy);
         if (claim is null) return MergeOutcome.Fail(MergeJob.OutputErrorExit, outBusy!.Message);
         string stitch = Path.Combine(work, $"{StitchPrefix}{Path.GetRandomFileName().Replace(".", "")}");
