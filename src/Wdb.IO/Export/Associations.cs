@@ -204,7 +204,7 @@ public static class Associations
     /// it is and what chooses it, the user having named none; the spill's own paths, removed by now, left out.
     /// </summary>
     private static OutputError Unfiled(Exception e, string spill) =>
-        OutputError.Unwritten($"cannot match the catalogue zone by zone {TemporaryPaths.UnderTmpdir()}: {OutputError.ReasonOf(OutputError.Innermost(e), spill)}");
+        OutputError.Unwritten($"cannot match the catalogue zone by zone {TemporaryPaths.UnderTmpdir()}: {OutputError.SystemReasonOf(e, spill)}");
 
     /// <summary>A spilled match file that could not be read back: told from standard output's failures, which are the verb's to say.</summary>
     private sealed class SpillReadFailed(IOException inner) : IOException(inner.Message, inner);

@@ -106,8 +106,13 @@ public sealed record OutputError(string Message, bool Published = false, bool Bu
         return reason;
     }
 
-    /// <summary>The error a wrapped one (a spill file's, named) began as: its reason is the system's own.</summary>
-    public static Exception Innermost(Exception e)
+    /// <summary>
+    /// <see cref="ReasonOf(Exception, string[])"/> of the error a wrapped one (a spill file's, named) began as: the system's
+    /// own reason, for a message that names the place itself.
+    /// </summary>
+    public static string SystemReasonOf(Exception e, params string[] named) => ReasonOf(Innermost(e), named);
+
+    private static Exception Innermost(Exception e)
     {
         while (e.InnerException is IOException or UnauthorizedAccessException) e = e.InnerException;
         return e;

@@ -277,7 +277,7 @@ public sealed class OutputRuns : IDisposable
 
     private OutputError SpillError(Exception e)
     {
-        ErrorReason = OutputError.ReasonOf(OutputError.Innermost(e), _directory);
+        ErrorReason = OutputError.SystemReasonOf(e, _directory);
         return OutputError.Unwritten($"cannot spill zone outputs to '{Shown.Path(_directory)}': {ErrorReason}");
     }
 

@@ -139,7 +139,7 @@ public static class ZoneMerge
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return MergeOutcome.Fail(MergeJob.OutputErrorExit, SpillFailed(options, OutputError.ReasonOf(OutputError.Innermost(e), spill)));
+            return MergeOutcome.Fail(MergeJob.OutputErrorExit, SpillFailed(options, OutputError.SystemReasonOf(e, spill)));
         }
         finally
         {
@@ -172,7 +172,7 @@ public static class ZoneMerge
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return SpillFailed(options, FileAbove(options.SpillDirectory) ?? OutputError.ReasonOf(OutputError.Innermost(e), spill), made: false);
+            return SpillFailed(options, FileAbove(options.SpillDirectory) ?? OutputError.SystemReasonOf(e, spill), made: false);
         }
     }
 
