@@ -73,8 +73,11 @@ internal static class EvaluateCommand
     }
 
     /// <summary>The merge's error without its "cannot write output to '...'": a directory the user never named, removed by now.</summary>
-    private static string WithoutOutput(string error, string merged) =>
-        error.StartsWith($"cannot write output to '{Shown.Path(merged)}': ", StringComparison.Ordinal) ? error[$"cannot write output to '{Shown.Path(merged)}': ".Length..] : error;
+    private static string WithoutOutput(string error, string merged)
+    {
+        string prefix = $"cannot write output to '{Shown.Path(merged)}': ";
+        return error.StartsWith(prefix, StringComparison.Ordinal) ? error[prefix.Length..] : error;
+    }
 
     /// <summary>A pair precision or recall, or `n/a (no pairs)` where there was no pair to score (NaN).</summary>
     private static string PairScore(double value) => double.IsNaN(value) ? "n/a (no pairs)" : value.ToString("F4", CultureInfo.InvariantCulture);

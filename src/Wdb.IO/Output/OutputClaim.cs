@@ -21,21 +21,16 @@ public sealed class OutputClaim : IDisposable
     /// Claims <paramref name="outDir"/> (which <see cref="OutputWriter.StartProblem"/> has accepted); null, and why, when
     /// another live run holds it, or the claim cannot be made (then the publish could not be either).
     /// </summary>
-    public static OutputClaim? Take(string outDir, out OutputError? error) => Take(outDir, locked: null, out error);
-
-    /// <summary>
-    /// <see cref="Take(string, out OutputError?)"/>, with <paramref name="locked"/> called once the claim is locked and
-    /// before the others are looked for (again for a claim made again): a test's way to start two runs in the same
-    /// instant, or to delete the lock's file under the lock.
-    /// </summary>
-    internal static OutputClaim? Take(string outDir, Action? locked, out OutputError? error) => Take(outDir, made: null, locked, out error);
+    public static OutputClaim? Take(string outDir, out OutputError? error) => Take(outDir, made: null, locked: null, out error);
 
     /// <summary>How many claims a run makes when each is removed before it holds it (see <see cref="Locked"/>).</summary>
     private const int Attempts = 3;
 
     /// <summary>
-    /// <see cref="Take(string, Action?, out OutputError?)"/>, with <paramref name="made"/> called with each claim's path
-    /// between making it and locking it: a test's way into the window where another run removes it as stale.
+    /// <see cref="Take(string, out OutputError?)"/>, with test hooks: <paramref name="made"/> called with each claim's path
+    /// between making it and locking it (the window where another run removes it as stale), and <paramref name="locked"/>
+    /// once it is locked and before the others are looked for, again for a claim made again (two runs started in the
+    /// same instant; the lock's file deleted under the lock).
     /// </summary>
     internal static OutputClaim? Take(string outDir, Action<string>? made, Action? locked, out OutputError? error)
     {

@@ -188,7 +188,7 @@ public sealed class OutputClaimTests : IDisposable
         using var bothLocked = new Barrier(2);
         var starts = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
         {
-            var claim = OutputClaim.Take(outDir, () => Assert.True(bothLocked.SignalAndWait(TimeSpan.FromSeconds(30))), out var error);
+            var claim = OutputClaim.Take(outDir, made: null, locked: () => Assert.True(bothLocked.SignalAndWait(TimeSpan.FromSeconds(30))), out var error);
             return (Claim: claim, Error: error);
         }, TestContext.Current.CancellationToken));
         var runs = await Task.WhenAll(starts);
